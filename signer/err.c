@@ -1,0 +1,195 @@
+/*
+ * err.c: names for the error codes of err.h, and the thread-local store
+ * for OpenSSL's drained error queue.  Nothing else lives here.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <openssl/err.h>
+
+#include "signer/err.h"
+
+const char *
+err_str(int code)
+{
+	switch (code) {
+	case ERR_OK:
+		return "success";
+	case ERR_INTERNAL:
+		return "internal error";
+	case ERR_ALLOC:
+		return "out of memory";
+	case ERR_INVALID_ARG:
+		return "invalid argument";
+	case ERR_SYSTEM:
+		return "system call failed";
+	case ERR_CRYPTO:
+		return "cryptographic library error";
+	case ERR_TOO_LARGE:
+		return "input is too large";
+	case ERR_BUF_FULL:
+		return "buffer size limit reached";
+	case ERR_BUF_SHORT:
+		return "data ends early (truncated)";
+	case ERR_BUF_READ_ONLY:
+		return "buffer is read-only";
+	case ERR_STRING_NUL:
+		return "string contains a NUL byte";
+	case ERR_MPINT_NEGATIVE:
+		return "negative integer (mpint)";
+	case ERR_MPINT_TOO_LARGE:
+		return "integer (mpint) is too large";
+	case ERR_MPINT_PADDING:
+		return "integer (mpint) is not minimally encoded";
+	case ERR_TRAILING_DATA:
+		return "unexpected trailing data";
+	case ERR_BAD_FORMAT:
+		return "invalid format";
+	case ERR_BAD_BASE64:
+		return "invalid base64";
+	case ERR_KEY_UNKNOWN_TYPE:
+		return "unknown key type";
+	case ERR_KEY_DSA:
+		return "DSA (ssh-dss) keys are not supported";
+	case ERR_KEY_SK:
+		return "security-key (sk-*) keys are not supported";
+	case ERR_KEY_IS_CERT:
+		return "a certificate was given where a plain public key is expected";
+	case ERR_KEY_TYPE_MISMATCH:
+		return "key type in the text does not match the key data";
+	case ERR_RSA_TOO_SMALL:
+		return "RSA key is smaller than 2048 bits";
+	case ERR_RSA_TOO_LARGE:
+		return "RSA key is larger than 16384 bits";
+	case ERR_RSA_BAD_EXPONENT:
+		return "RSA public exponent is invalid";
+	case ERR_EC_CURVE_MISMATCH:
+		return "ECDSA curve does not match the key type";
+	case ERR_EC_POINT_INVALID:
+		return "ECDSA public point is not on the curve";
+	case ERR_ED25519_LENGTH:
+		return "Ed25519 public key is not 32 bytes";
+	case ERR_KEY_LINE:
+		return "not an OpenSSH public key line (\"type base64 [comment]\")";
+	case ERR_KEY_FILE_MODE:
+		return "key file is readable by group or others (chmod 600 it)";
+	case ERR_KEY_FILE_OWNER:
+		return "key file is owned by another user";
+	case ERR_KEY_FILE_FORMAT:
+		return "key file is not a PKCS#8 PEM private key";
+	case ERR_KEY_FILE_EXISTS:
+		return "key file already exists";
+	case ERR_SIG_INVALID:
+		return "signature does not verify";
+	case ERR_SIG_ALG:
+		return "signature algorithm is not acceptable";
+	case ERR_KEY_UNSUPPORTED_CA:
+		return "key type is not supported for a CA";
+	case ERR_CERT_NOT_USER:
+		return "certificate is not a user certificate";
+	case ERR_CERT_NO_PRINCIPALS:
+		return "certificate has no principals";
+	case ERR_CERT_BAD_PRINCIPAL:
+		return "principal contains characters outside [A-Za-z0-9._@-] or is too long";
+	case ERR_CERT_TOO_MANY_PRINCIPALS:
+		return "certificate has more than 256 principals";
+	case ERR_CERT_TOO_LONG:
+		return "certificate validity is longer than the CA's hard maximum";
+	case ERR_CERT_BACKDATE:
+		return "certificate starts further in the past than the allowed backdate";
+	case ERR_CERT_VALIDITY:
+		return "certificate validity window is empty or unbounded";
+	case ERR_CERT_UNKNOWN_OPTION:
+		return "unknown critical option";
+	case ERR_CERT_UNKNOWN_EXTENSION:
+		return "unknown extension";
+	case ERR_CERT_BAD_OPTION_VALUE:
+		return "invalid option value";
+	case ERR_CERT_DUPLICATE_OPTION:
+		return "option appears more than once";
+	case ERR_CERT_SERIAL_ZERO:
+		return "certificate serial is zero";
+	case ERR_CERT_BAD_KEY_ID:
+		return "key id contains characters outside [A-Za-z0-9@._:+=/-]";
+	case ERR_CERT_WRONG_CA:
+		return "certificate names a different CA key";
+	case ERR_CERT_CA_IS_CERT:
+		return "certificate signature key is itself a certificate";
+	case ERR_BAD_CIDR:
+		return "invalid address/prefix (CIDR)";
+	case ERR_CERT_NONCE:
+		return "certificate nonce is too short";
+	case ERR_SIGNER_PROTOCOL:
+		return "signer protocol error";
+	case ERR_SIGNER_DEAD:
+		return "signer process is not running";
+	case ERR_SIGNER_REFUSED:
+		return "signer refused the request";
+	case ERR_CONFIG:
+		return "invalid configuration";
+	case ERR_BAD_DURATION:
+		return "invalid duration (use e.g. 90s, 30m, 12h, 7d)";
+	case ERR_BAD_NAME:
+		return "name must match ^[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}$";
+	case ERR_NOT_FOUND:
+		return "not found";
+	case ERR_EXISTS:
+		return "already exists";
+	case ERR_FORBIDDEN:
+		return "not allowed";
+	case ERR_WRONG_STATE:
+		return "request is not in a state that allows this";
+	case ERR_POLICY:
+		return "refused by policy";
+	case ERR_SELF_APPROVAL:
+		return "nobody may approve their own request";
+	case ERR_ALREADY_APPROVED:
+		return "this approver has already approved the request";
+	case ERR_EXPIRED:
+		return "request has expired";
+	case ERR_DB:
+		return "database error";
+	case ERR_LEDGER_BROKEN:
+		return "ledger hash chain does not verify";
+	case ERR_BAD_TOKEN:
+		return "invalid or unknown token";
+	case ERR_USER_DISABLED:
+		return "user is disabled";
+	case ERR_TTL_TOO_LONG:
+		return "requested ttl is longer than the role allows";
+	case ERR_PRINCIPAL_NOT_ALLOWED:
+		return "principal is not allowed for this role";
+	case ERR_BUSY:
+		return "database is busy";
+	}
+	return "unknown error";
+}
+
+static _Thread_local char crypto_detail[512];
+
+void
+err_crypto_set(void)
+{
+	unsigned long e;
+	size_t used = 0;
+
+	crypto_detail[0] = '\0';
+	while ((e = ERR_get_error()) != 0) {
+		char one[256];
+
+		ERR_error_string_n(e, one, sizeof(one));
+		if (used < sizeof(crypto_detail) - 1) {
+			int n = snprintf(crypto_detail + used,
+			    sizeof(crypto_detail) - used, "%s%s",
+			    used ? "; " : "", one);
+			if (n > 0)
+				used += (size_t)n;
+		}
+	}
+}
+
+const char *
+err_crypto_detail(void)
+{
+	return crypto_detail;
+}

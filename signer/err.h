@@ -1,0 +1,134 @@
+/*
+ * err.h: the one flat list of jitca's error codes, shared by every module.
+ *
+ * Functions that can fail return 0 on success or one of the negative codes
+ * below; err_str() names a code in a short human sentence fragment that a
+ * caller prints after its own context ("public key: RSA key is smaller
+ * than 2048 bits").  Codes are specific on purpose: tests assert the exact
+ * code, and users get a message that says what was wrong.  OpenSSL errors
+ * surface as ERR_CRYPTO; err_crypto_detail() drains OpenSSL's error queue
+ * into a thread-local string so the reason is not lost.
+ *
+ * New codes go at the end of their block; numbers are never reused.
+ */
+#ifndef JITCA_ERR_H
+#define JITCA_ERR_H
+
+#include <stddef.h>
+
+#define MUST_CHECK __attribute__((warn_unused_result))
+#define NONNULL(...) __attribute__((nonnull(__VA_ARGS__)))
+
+/* Fits the "r = ERR_INTERNAL; ... goto out;" shape of OpenSSH. */
+#define ENSURE(cond, err)                                                      \
+	do {                                                                   \
+		if (!(cond)) {                                                 \
+			r = (err);                                             \
+			goto out;                                              \
+		}                                                              \
+	} while (0)
+#define TRY(call)                                                              \
+	do {                                                                   \
+		if ((r = (call)) != 0)                                         \
+			goto out;                                              \
+	} while (0)
+
+/* General */
+#define ERR_OK 0
+#define ERR_INTERNAL -1 /* a bug: should not happen */
+#define ERR_ALLOC -2 /* out of memory */
+#define ERR_INVALID_ARG -3 /* caller passed an impossible argument */
+#define ERR_SYSTEM -4 /* a system call failed; see errno */
+#define ERR_CRYPTO -5 /* OpenSSL failed; see err_crypto_detail() */
+#define ERR_TOO_LARGE -6 /* input is over its size limit */
+
+/* Wire buffer (signer/wire.h) */
+#define ERR_BUF_FULL -10 /* would grow the buffer past its cap */
+#define ERR_BUF_SHORT -11 /* message ends before the field does */
+#define ERR_BUF_READ_ONLY -12 /* write to a read-only view */
+#define ERR_STRING_NUL -13 /* string holds an embedded NUL byte */
+#define ERR_MPINT_NEGATIVE -14 /* mpint has its sign bit set */
+#define ERR_MPINT_TOO_LARGE -15 /* mpint is over 16384 bits */
+#define ERR_MPINT_PADDING -16 /* mpint has a redundant leading zero */
+#define ERR_TRAILING_DATA -17 /* bytes left after the last field */
+#define ERR_BAD_FORMAT -18 /* malformed structure */
+#define ERR_BAD_BASE64 -19 /* invalid base64 text */
+
+/* Public keys (signer/pubkey.h) */
+#define ERR_KEY_UNKNOWN_TYPE -30 /* key type name not recognised */
+#define ERR_KEY_DSA -31 /* ssh-dss keys are not supported */
+#define ERR_KEY_SK -32 /* sk-* (FIDO) keys are not supported yet */
+#define ERR_KEY_IS_CERT -33 /* a certificate where a key was expected */
+#define ERR_KEY_TYPE_MISMATCH -34 /* text type differs from blob type */
+#define ERR_RSA_TOO_SMALL -35 /* RSA modulus under 2048 bits */
+#define ERR_RSA_TOO_LARGE -36 /* RSA modulus over 16384 bits */
+#define ERR_RSA_BAD_EXPONENT -37 /* RSA exponent even, 1 or too large */
+#define ERR_EC_CURVE_MISMATCH -38 /* curve name differs from key type */
+#define ERR_EC_POINT_INVALID -39 /* point off the curve or at infinity */
+#define ERR_ED25519_LENGTH -40 /* ed25519 key is not 32 bytes */
+#define ERR_KEY_LINE -41 /* one-line form is not "type base64" */
+
+/* CA keys and signatures (signer/cakey.h, signer/sig.h) */
+#define ERR_KEY_FILE_MODE -50 /* key file readable by group or others */
+#define ERR_KEY_FILE_OWNER -51 /* key file owned by another user */
+#define ERR_KEY_FILE_FORMAT -52 /* key file is not a PKCS#8 PEM key */
+#define ERR_KEY_FILE_EXISTS -53 /* refusing to overwrite a key file */
+#define ERR_SIG_INVALID -54 /* signature does not verify */
+#define ERR_SIG_ALG -55 /* signature algorithm not acceptable */
+#define ERR_KEY_UNSUPPORTED_CA -56 /* key type cannot be a jitca CA */
+
+/* Certificates (signer/cert.h) and the signer's policy */
+#define ERR_CERT_NOT_USER -70 /* certificate type is not "user" */
+#define ERR_CERT_NO_PRINCIPALS -71 /* principal list is empty */
+#define ERR_CERT_BAD_PRINCIPAL -72 /* principal outside the safe alphabet */
+#define ERR_CERT_TOO_MANY_PRINCIPALS -73
+#define ERR_CERT_TOO_LONG -74 /* validity longer than the maximum */
+#define ERR_CERT_BACKDATE -75 /* starts too far in the past */
+#define ERR_CERT_VALIDITY -76 /* valid_before <= valid_after, forever */
+#define ERR_CERT_UNKNOWN_OPTION -77 /* unknown critical option */
+#define ERR_CERT_UNKNOWN_EXTENSION -78
+#define ERR_CERT_BAD_OPTION_VALUE -79 /* e.g. flag with data, bad CIDR */
+#define ERR_CERT_DUPLICATE_OPTION -80
+#define ERR_CERT_SERIAL_ZERO -81
+#define ERR_CERT_BAD_KEY_ID -82 /* key id outside the safe alphabet */
+#define ERR_CERT_WRONG_CA -83 /* signature key is not this CA */
+#define ERR_CERT_CA_IS_CERT -84 /* signature key is a certificate */
+#define ERR_BAD_CIDR -85 /* malformed address/prefix */
+#define ERR_CERT_NONCE -86 /* nonce shorter than 16 bytes */
+
+/* Signer process (signer/signer.h) */
+#define ERR_SIGNER_PROTOCOL -100 /* malformed message on the socketpair */
+#define ERR_SIGNER_DEAD -101 /* the signer process is gone */
+#define ERR_SIGNER_REFUSED -102 /* generic refusal (see the code sent) */
+
+/* CA domain (ca/) */
+#define ERR_CONFIG -120 /* invalid configuration (message says) */
+#define ERR_BAD_DURATION -121 /* not a duration like 90s, 30m, 12h, 7d */
+#define ERR_BAD_NAME -122 /* user or group name outside the alphabet */
+#define ERR_NOT_FOUND -123 /* no such user/request/role/serial */
+#define ERR_EXISTS -124 /* already exists */
+#define ERR_FORBIDDEN -125 /* caller may not do this */
+#define ERR_WRONG_STATE -126 /* request is not in a state that allows it */
+#define ERR_POLICY -127 /* refused by the role's policy */
+#define ERR_SELF_APPROVAL -128 /* nobody approves their own request */
+#define ERR_ALREADY_APPROVED -129
+#define ERR_EXPIRED -130 /* request past its request_ttl */
+#define ERR_DB -131 /* sqlite failed */
+#define ERR_LEDGER_BROKEN -132 /* hash chain does not verify */
+#define ERR_BAD_TOKEN -133 /* unknown, malformed or disabled token */
+#define ERR_USER_DISABLED -134
+#define ERR_TTL_TOO_LONG -135 /* ttl over the role's max_ttl */
+#define ERR_PRINCIPAL_NOT_ALLOWED -136
+#define ERR_BUSY -137 /* database locked for too long */
+
+const char *err_str(int code);
+
+/*
+ * OpenSSL's error queue, drained into a thread-local buffer by
+ * err_crypto_set() (called where ERR_CRYPTO is returned) and read back by
+ * err_crypto_detail(); empty string when there is nothing.
+ */
+void err_crypto_set(void);
+const char *err_crypto_detail(void);
+
+#endif /* JITCA_ERR_H */

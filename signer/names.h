@@ -1,0 +1,40 @@
+/*
+ * names.h: the safe alphabets of DESIGN.md invariant 3, shared by the
+ * signer (which re-checks what it signs), the CA's config and users, and
+ * the KRL builder.  Pure functions on NUL-terminated strings.
+ *
+ * Principals and user names: ^[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}$, so
+ * never '*', '?', ',', whitespace or control characters, never empty.
+ * Key ids: [A-Za-z0-9@._:+=/-], 1..NAME_KEY_ID_MAX bytes, so sshd's log
+ * lines parse.  Known critical options and extensions of OpenSSH user
+ * certificates, and strict CIDR lists for source-address.
+ */
+#ifndef JITCA_NAMES_H
+#define JITCA_NAMES_H
+
+#include "signer/err.h"
+
+#define NAME_PRINCIPAL_MAX 64
+#define NAME_KEY_ID_MAX 256
+
+/* 1 if s is a valid principal (or user name), else 0. */
+int name_principal_valid(const char *s);
+/* 1 if s is a valid key id, else 0. */
+int name_key_id_valid(const char *s);
+/* 1 if name is a critical option jitca knows ("force-command",
+ * "source-address", "verify-required"); *has_value says whether it
+ * carries a value. */
+int name_critical_known(const char *name, int *has_value);
+/* 1 if name is a known user-certificate extension (all flags):
+ * no-touch-required, permit-X11-forwarding, permit-agent-forwarding,
+ * permit-port-forwarding, permit-pty, permit-user-rc. */
+int name_extension_known(const char *name);
+/*
+ * Validate a source-address value: a comma-separated list of IPv4 or IPv6
+ * addresses, each with an optional /prefix (0..32 or 0..128), no host
+ * bits set beyond the prefix, no whitespace, no empty items.  Returns 0 or
+ * ERR_BAD_CIDR.
+ */
+MUST_CHECK int name_cidr_list_check(const char *s);
+
+#endif /* JITCA_NAMES_H */

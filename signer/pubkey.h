@@ -1,0 +1,102 @@
+/*
+ * pubkey.h: OpenSSH public keys: parsing from the one-line form and from
+ * wire blobs, encoding, fingerprints, and signature verification.
+ *
+ * Accepted: ssh-ed25519, ecdsa-sha2-nistp256/384/521, ssh-rsa with a
+ * modulus of 2048..16384 bits.  Refused, each with its own error code
+ * (err.h): ssh-dss, sk-* keys, certificates given as keys, RSA keys that
+ * are too small or too large, EC points off the curve or at infinity,
+ * ed25519 keys of the wrong length, trailing bytes, bad base64, a text
+ * type that differs from the blob's, and input over PUBKEY_MAX_LINE.
+ *
+ * A struct pubkey is immutable once made and owns an EVP_PKEY and the
+ * canonical blob (RFC 4253 section 6.6; RFC 5656; RFC 8709), re-encoded
+ * by us: the blob of a parsed key is always the minimal encoding.
+ * Formats: OPENSSH-FORMATS.md section 0.
+ */
+#ifndef JITCA_PUBKEY_H
+#define JITCA_PUBKEY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "signer/err.h"
+
+struct wire;
+
+#define PUBKEY_MAX_LINE (16u * 1024) /* one-line form, bytes */
+#define PUBKEY_MAX_BLOB (4u * 1024) /* wire blob, bytes */
+#define PUBKEY_FP_LEN 51 /* "SHA256:" + 43 base64 + NUL */
+
+enum key_type {
+	KEY_UNSPEC = 0,
+	KEY_ED25519,
+	KEY_ECDSA_P256,
+	KEY_ECDSA_P384,
+	KEY_ECDSA_P521,
+	KEY_RSA,
+};
+
+struct pubkey;
+
+/* Parse "type base64 [comment]" (leading/trailing whitespace and a
+ * trailing newline allowed; comment ignored).  *out is new (pubkey_free). */
+MUST_CHECK int pubkey_from_line(
+    struct pubkey **out, const char *line, size_t len);
+/* Parse a wire blob; the blob must hold exactly one key. */
+MUST_CHECK int pubkey_from_blob(
+    struct pubkey **out, const uint8_t *blob, size_t len);
+/* Read the public fields of a key of type t from w (the format inside a
+ * certificate: no leading type string), consuming them. */
+MUST_CHECK int pubkey_from_fields(
+    struct pubkey **out, enum key_type t, struct wire *w);
+/* Wrap the public half of an OpenSSL key (any of the accepted kinds; the
+ * EVP_PKEY is not kept, a public copy is made). */
+MUST_CHECK int pubkey_from_evp(struct pubkey **out, const EVP_PKEY *pkey);
+void pubkey_free(struct pubkey *k);
+
+enum key_type pubkey_type(const struct pubkey *k);
+/* "ssh-ed25519", "ecdsa-sha2-nistp256", ..., "ssh-rsa". */
+const char *pubkey_type_name(const struct pubkey *k);
+const char *key_type_name(enum key_type t);
+/* Certificate type string for a key type ("ssh-ed25519-cert-v01@..."). */
+const char *key_type_cert_name(enum key_type t);
+/* Map a plain key type name to its enum; KEY_UNSPEC when unknown. */
+enum key_type key_type_from_name(const char *name, size_t len);
+/* Short name as ssh-keygen -l prints it: ED25519, ECDSA, RSA. */
+const char *pubkey_short_name(const struct pubkey *k);
+unsigned pubkey_bits(const struct pubkey *k);
+/* Canonical blob (borrowed). */
+const uint8_t *pubkey_blob(const struct pubkey *k, size_t *len);
+/* Borrowed OpenSSL key (public only). */
+EVP_PKEY *pubkey_evp(const struct pubkey *k);
+/* 1 when both keys are the same key. */
+int pubkey_equal(const struct pubkey *a, const struct pubkey *b);
+
+/* Append the public fields without the type string (certificate body). */
+MUST_CHECK int pubkey_put_fields(struct wire *w, const struct pubkey *k);
+/* Append the blob as one string. */
+MUST_CHECK int pubkey_put_blob(struct wire *w, const struct pubkey *k);
+/* "type base64[ comment]" as a new string, no newline. */
+MUST_CHECK int pubkey_to_line(
+    char **out, const struct pubkey *k, const char *comment);
+/* "SHA256:<unpadded base64>" exactly as ssh-keygen -l -E sha256 prints
+ * it, into out[PUBKEY_FP_LEN]. */
+MUST_CHECK int pubkey_fingerprint(
+    char out[PUBKEY_FP_LEN], const struct pubkey *k);
+/* Raw SHA-256 of the blob (KRL fingerprint sections). */
+MUST_CHECK int pubkey_sha256(uint8_t out[32], const struct pubkey *k);
+
+/*
+ * Verify an SSH signature blob (string alg, string sig) by k over data.
+ * Ed25519: PureEdDSA; ECDSA: r,s mpints with the curve's SHA-2; RSA:
+ * rsa-sha2-512 or rsa-sha2-256 only (SHA-1 "ssh-rsa" is ERR_SIG_ALG).
+ * If alg_out is non-NULL it receives a borrowed static name of the
+ * algorithm found.  Trailing data anywhere is refused.
+ */
+MUST_CHECK int pubkey_verify(const struct pubkey *k, const uint8_t *sig,
+    size_t siglen, const uint8_t *data, size_t datalen, const char **alg_out);
+
+#endif /* JITCA_PUBKEY_H */

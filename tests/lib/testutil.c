@@ -1,0 +1,253 @@
+/*
+ * testutil.c: helpers of testutil.h.  Test-only code: it uses fork/exec and
+ * pipes directly and fails the running criterion test on setup errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "tests/lib/testutil.h"
+
+char *
+tu_fmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *s = NULL;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	cr_assert(n >= 0);
+	s = malloc((size_t)n + 1);
+	cr_assert_not_null(s);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+char *
+tu_tmpdir(void)
+{
+	const char *base = getenv("TMPDIR");
+	char *t;
+
+	t = tu_fmt("%s/jitca-test-XXXXXX", base && *base ? base : "/tmp");
+	cr_assert_not_null(mkdtemp(t), "mkdtemp: %s", strerror(errno));
+	return t;
+}
+
+void
+tu_rmtree(const char *dir)
+{
+	char *argv[] = {"rm", "-rf", (char *)(uintptr_t)dir, NULL};
+
+	if (dir != NULL && *dir != '\0')
+		(void)tu_run(argv, NULL, NULL, NULL);
+}
+
+/* Append what fd has to *buf (growing). */
+static int
+drain(int fd, char **buf, size_t *len)
+{
+	char tmp[4096];
+	ssize_t n = read(fd, tmp, sizeof(tmp));
+
+	if (n <= 0)
+		return n == 0 || errno != EINTR ? -1 : 0;
+	*buf = realloc(*buf, *len + (size_t)n + 1);
+	cr_assert_not_null(*buf);
+	memcpy(*buf + *len, tmp, (size_t)n);
+	*len += (size_t)n;
+	(*buf)[*len] = '\0';
+	return 0;
+}
+
+int
+tu_run(char *const argv[], const char *input, char **out, char **err)
+{
+	int pin[2], pout[2], perr[2], status;
+	char *obuf = calloc(1, 1), *ebuf = calloc(1, 1);
+	size_t olen = 0, elen = 0, ilen = input ? strlen(input) : 0, ioff = 0;
+	pid_t pid;
+
+	cr_assert(pipe(pin) == 0 && pipe(pout) == 0 && pipe(perr) == 0);
+	if ((pid = fork()) == 0) {
+		dup2(pin[0], 0);
+		dup2(pout[1], 1);
+		dup2(perr[1], 2);
+		close(pin[1]);
+		close(pout[0]);
+		close(perr[0]);
+		execvp(argv[0], argv);
+		dprintf(2, "exec %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	cr_assert(pid > 0);
+	close(pin[0]);
+	close(pout[1]);
+	close(perr[1]);
+	if (ilen == 0) {
+		close(pin[1]);
+		pin[1] = -1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	for (;;) {
+		struct pollfd p[3] = {
+		    {pout[0], POLLIN, 0},
+		    {perr[0], POLLIN, 0},
+		    {pin[1], POLLOUT, 0},
+		};
+		int nfds = pin[1] >= 0 ? 3 : 2;
+
+		if (pout[0] < 0 && perr[0] < 0)
+			break;
+		p[0].fd = pout[0];
+		p[1].fd = perr[0];
+		if (poll(p, (nfds_t)nfds, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (p[0].revents && drain(pout[0], &obuf, &olen) < 0) {
+			close(pout[0]);
+			pout[0] = -1;
+		}
+		if (p[1].revents && drain(perr[0], &ebuf, &elen) < 0) {
+			close(perr[0]);
+			perr[0] = -1;
+		}
+		if (nfds == 3 && p[2].revents) {
+			ssize_t n = write(pin[1], input + ioff, ilen - ioff);
+
+			if (n > 0)
+				ioff += (size_t)n;
+			if (n < 0 || ioff >= ilen) {
+				close(pin[1]);
+				pin[1] = -1;
+			}
+		}
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	if (out != NULL)
+		*out = obuf;
+	else
+		free(obuf);
+	if (err != NULL)
+		*err = ebuf;
+	else
+		free(ebuf);
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	return 128 + WTERMSIG(status);
+}
+
+int
+tu_sh(const char *cmd, char **out, char **err)
+{
+	char *argv[] = {"/bin/sh", "-c", (char *)(uintptr_t)cmd, NULL};
+
+	return tu_run(argv, NULL, out, err);
+}
+
+char *
+tu_read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0, cap = 0;
+
+	if (len != NULL)
+		*len = 0;
+	if (f == NULL)
+		return NULL;
+	for (;;) {
+		size_t got;
+
+		if (n + 4096 + 1 > cap) {
+			cap = (cap ? cap * 2 : 8192);
+			buf = realloc(buf, cap);
+			cr_assert_not_null(buf);
+		}
+		got = fread(buf + n, 1, cap - n - 1, f);
+		n += got;
+		if (got == 0)
+			break;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return buf;
+}
+
+void
+tu_write_file(const char *path, const void *data, size_t len, int mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+
+	cr_assert(fd >= 0, "open %s: %s", path, strerror(errno));
+	cr_assert(fchmod(fd, (mode_t)mode) == 0);
+	cr_assert(write(fd, data, len) == (ssize_t)len);
+	close(fd);
+}
+
+int
+tu_free_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t alen = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port;
+
+	cr_assert(fd >= 0);
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0);
+	cr_assert(getsockname(fd, (struct sockaddr *)&a, &alen) == 0);
+	port = ntohs(a.sin_port);
+	close(fd);
+	return port;
+}
+
+const char *
+tu_env(const char *name)
+{
+	const char *v = getenv(name);
+
+	cr_assert(v != NULL && *v != '\0',
+	    "%s is not set (run the tests through ctest)", name);
+	return v;
+}
+
+char *
+tu_which(const char *prog)
+{
+	const char *dirs[] = {
+	    "/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin"};
+	size_t i;
+
+	for (i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		char *p = tu_fmt("%s/%s", dirs[i], prog);
+
+		if (access(p, X_OK) == 0)
+			return p;
+		free(p);
+	}
+	return NULL;
+}

@@ -1,0 +1,41 @@
+/*
+ * testutil.h: small helpers shared by the criterion tests: temporary
+ * directories, running commands and capturing their output, reading and
+ * writing files, free loopback ports, locating built programs.
+ *
+ * Helpers abort the test (criterion's cr_assert) on setup failures, so
+ * tests read straight.  Strings they return are malloc'd; tests free them
+ * or let the forked test process end.
+ */
+#ifndef JITCA_TESTUTIL_H
+#define JITCA_TESTUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* A new empty directory under $TMPDIR (or /tmp). */
+char *tu_tmpdir(void);
+/* rm -rf dir (best effort). */
+void tu_rmtree(const char *dir);
+/* Run argv (NULL-terminated) with optional stdin data; capture stdout and
+ * stderr (each may be NULL to discard).  Returns the exit status, or
+ * 128 + signal. */
+int tu_run(char *const argv[], const char *input, char **out, char **err);
+/* Run a shell command line through /bin/sh -c. */
+int tu_sh(const char *cmd, char **out, char **err);
+/* printf into a new string. */
+char *tu_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Whole file into a new NUL-terminated buffer (len may be NULL); NULL
+ * if it cannot be read. */
+char *tu_read_file(const char *path, size_t *len);
+/* Write len bytes with the given mode (creating or truncating). */
+void tu_write_file(const char *path, const void *data, size_t len, int mode);
+/* A TCP port on 127.0.0.1 that was free a moment ago. */
+int tu_free_port(void);
+/* Environment variable set by ctest (JITCAD, JITCA_SOURCE_DIR, ...);
+ * fails the test when missing. */
+const char *tu_env(const char *name);
+/* Path of an executable found in PATH, /usr/sbin or /usr/bin, else NULL. */
+char *tu_which(const char *prog);
+
+#endif /* JITCA_TESTUTIL_H */

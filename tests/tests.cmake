@@ -1,0 +1,67 @@
+# Test registration, in the manner of syslog-ng's add_unit_test():
+# every tests/unit/<module>/test_<file>.c and tests/integration/test_*.c is
+# one criterion binary, registered with ctest under its module's label.
+# Each test is told where the built programs and the source tree are.
+if(NOT CRITERION_FOUND)
+	message(FATAL_ERROR "criterion not found: run scripts/bootstrap")
+endif()
+
+file(GLOB TESTLIB_SRC CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/lib/*.c)
+add_library(jitca_testlib STATIC ${TESTLIB_SRC})
+target_include_directories(jitca_testlib PUBLIC ${PROJECT_SOURCE_DIR})
+target_link_libraries(jitca_testlib PUBLIC jitca_signer PkgConfig::CRITERION)
+
+set(JITCA_TEST_ENV
+	"JITCAD=$<TARGET_FILE:jitcad>"
+	"JITCA_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
+	"JITCA_BUILD_DIR=${PROJECT_BINARY_DIR}"
+	"ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1"
+	"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
+if(TARGET jitca)
+	list(APPEND JITCA_TEST_ENV "JITCA=$<TARGET_FILE:jitca>")
+endif()
+
+function(add_unit_test src label)
+	get_filename_component(name ${src} NAME_WE)
+	set(target "${label}_${name}")
+	add_executable(${target} ${src})
+	target_link_libraries(${target} PRIVATE jitca_testlib ${ARGN})
+	if(LIBSSH_FOUND)
+		target_link_libraries(${target} PRIVATE PkgConfig::LIBSSH)
+	endif()
+	add_test(NAME ${target} COMMAND ${target} --jobs 2)
+	set_tests_properties(${target} PROPERTIES LABELS ${label}
+		ENVIRONMENT "${JITCA_TEST_ENV}" TIMEOUT 600)
+	add_dependencies(${target} jitcad)
+	if(TARGET jitca)
+		add_dependencies(${target} jitca)
+	endif()
+endfunction()
+
+file(GLOB UNIT_SIGNER CONFIGURE_DEPENDS
+	${PROJECT_SOURCE_DIR}/tests/unit/signer/test_*.c)
+foreach(t ${UNIT_SIGNER})
+	add_unit_test(${t} signer jitca_signer)
+endforeach()
+
+file(GLOB UNIT_CA CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/ca/test_*.c)
+foreach(t ${UNIT_CA})
+	add_unit_test(${t} ca ${JITCAD_LIBS})
+endforeach()
+
+file(GLOB UNIT_WEB CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/web/test_*.c)
+foreach(t ${UNIT_WEB})
+	add_unit_test(${t} web jitca_web PkgConfig::CURL)
+endforeach()
+
+file(GLOB UNIT_CLIENT CONFIGURE_DEPENDS
+	${PROJECT_SOURCE_DIR}/tests/unit/client/test_*.c)
+foreach(t ${UNIT_CLIENT})
+	add_unit_test(${t} client jitca_client)
+endforeach()
+
+file(GLOB INTEGRATION CONFIGURE_DEPENDS
+	${PROJECT_SOURCE_DIR}/tests/integration/test_*.c)
+foreach(t ${INTEGRATION})
+	add_unit_test(${t} integration ${JITCAD_LIBS} PkgConfig::CURL)
+endforeach()
