@@ -1,0 +1,91 @@
+/*
+ * config.h: jitca.json, the CA's configuration and role policy
+ * (DESIGN.md "Config"), read with jansson.
+ *
+ * config_load() parses and validates the whole file and either returns a
+ * complete struct config or an error message that names the problem: the
+ * line and column of a JSON syntax error, or the path of the offending
+ * field ("roles.prod-debug.max_ttl: 3d is over ca.hard_max_ttl 24h").
+ * Unknown keys are errors.  Durations are "90s", "30m", "12h", "7d".
+ * A struct config owns everything it points to; config_free() frees it.
+ * Relative paths in the file are resolved against the state directory.
+ */
+#ifndef JITCA_CONFIG_H
+#define JITCA_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "signer/cert.h"
+#include "signer/err.h"
+
+#define CONFIG_MAX_FILE (1024u * 1024)
+#define CONFIG_ERR_LEN 512
+
+struct role {
+	char *name;
+	char **principals; /* templates, may contain "{{user}}" */
+	size_t nprincipals;
+	uint64_t default_ttl; /* seconds; max_ttl when absent */
+	uint64_t max_ttl; /* seconds */
+	char **requesters; /* groups */
+	size_t nrequesters;
+	char **approvers; /* groups */
+	size_t napprovers;
+	unsigned approvals_required;
+	struct cert_option *critical; /* sorted by name */
+	size_t ncritical;
+	struct cert_option *extensions; /* flags only, sorted */
+	size_t nextensions;
+};
+
+struct config {
+	char *state_dir; /* absolute */
+	char *listen; /* "127.0.0.1:8443" */
+	char *ca_key_file; /* absolute path */
+	uint64_t backdate; /* seconds (default 60) */
+	uint64_t hard_max_ttl; /* seconds (default 24h) */
+	char *ledger_path; /* absolute path */
+	uint64_t request_ttl; /* seconds (default 1h) */
+	char **auditors; /* groups */
+	size_t nauditors;
+	struct role *roles; /* sorted by name */
+	size_t nroles;
+};
+
+/*
+ * Parse "90s", "30m", "12h", "7d" into seconds.  Refuses zero, signs,
+ * whitespace, missing or unknown units, and values over 10 years.
+ */
+MUST_CHECK int duration_parse(const char *s, uint64_t *out);
+/* Format seconds as the largest exact unit ("90s", "30m", "2h", "7d")
+ * into buf. */
+void duration_format(char *buf, size_t len, uint64_t secs);
+
+/* Load and validate <state_dir>/jitca.json.  On failure returns
+ * ERR_CONFIG (or ERR_SYSTEM when unreadable) and writes a message. */
+MUST_CHECK int config_load(
+    struct config **out, const char *state_dir, char errbuf[CONFIG_ERR_LEN]);
+/* Same, from a JSON text; path names used in messages. */
+MUST_CHECK int config_parse(struct config **out, const char *state_dir,
+    const char *json, size_t len, char errbuf[CONFIG_ERR_LEN]);
+void config_free(struct config *c);
+
+/* Role by name (borrowed), NULL if none. */
+const struct role *config_role(const struct config *c, const char *name);
+/* 1 if any of the user's groups is in list. */
+int config_groups_intersect(
+    char *const *groups, size_t ngroups, char *const *list, size_t nlist);
+/*
+ * Expand the role's principal templates for user ("{{user}}" replaced):
+ * a new array of new strings in *out (free with config_strv_free).  Every
+ * expanded principal is checked with name_principal_valid().
+ */
+MUST_CHECK int config_role_principals(
+    const struct role *r, const char *user, char ***out, size_t *n);
+void config_strv_free(char **v, size_t n);
+
+/* The example configuration jitcad init writes (static text). */
+const char *config_example(void);
+
+#endif /* JITCA_CONFIG_H */
