@@ -14,7 +14,6 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -33,6 +32,7 @@
 
 #include "web/http.h"
 
+#define HTTP_MAX_DISCARD (1024u * 1024)
 #define RL_BUCKETS 256
 #define RL_WAYS 4
 
@@ -73,6 +73,8 @@ struct http_req {
 	uint8_t *body;
 	size_t body_len;
 	size_t body_cap;
+	int too_large; /* chunked body over the cap: discarding */
+	size_t discarded;
 	json_t *json; /* parsed body, owned */
 	/* the reply */
 	int status;
@@ -231,15 +233,18 @@ http_reply_json(struct http_req *req, int status, const json_t *j)
 	}
 	n = strlen(s);
 	free(req->resp);
+	req->resp = NULL;
+	req->resp_len = 0;
 	req->status = status;
 	snprintf(req->ctype, sizeof(req->ctype), "application/json");
-	/* Reuse the dump and append the newline. */
-	if ((req->resp = realloc(s, n + 1)) == NULL) {
+	/* Copy the dump and append the newline. */
+	if ((req->resp = malloc(n + 1)) == NULL) {
 		free(s);
-		req->resp_len = 0;
 		req->status = 500;
 		return;
 	}
+	memcpy(req->resp, s, n);
+	free(s);
 	req->resp[n] = '\n';
 	req->resp_len = n + 1;
 }
@@ -425,7 +430,7 @@ http_req_auth_throttled(struct http_req *req)
 	pthread_mutex_unlock(&s->rl_lock);
 	if (wait <= 0)
 		return 0;
-	snprintf(ra, sizeof(ra), "%.0f", ceil(wait));
+	snprintf(ra, sizeof(ra), "%u", (unsigned)wait + 1);
 	http_reply_error(req, 429, "too_many_requests",
 	    "too many failed token attempts from %s; retry in %s s",
 	    req->client, ra);
@@ -497,7 +502,7 @@ http_req_json(struct http_req *req, const struct http_jfield *fields,
 		return ERR_BAD_FORMAT;
 	}
 	root = json_loadb((const char *)req->body, req->body_len,
-	    JSON_REJECT_DUPLICATES, &jerr);
+	    JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
 	if (root == NULL) {
 		http_reply_error(req, 400, "invalid_json",
 		    "the request body is not valid JSON: %s (line %d, column "
@@ -799,13 +804,23 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (req->too_large && *upload_data_size > 0) {
+		/*
+		 * A chunked body went over the cap.  libmicrohttpd does not
+		 * let us answer before the upload ends, so the rest is
+		 * dropped unbuffered and 413 goes out at the end; a client
+		 * that keeps sending past HTTP_MAX_DISCARD is cut off.
+		 */
+		req->discarded += *upload_data_size;
+		*upload_data_size = 0;
+		return req->discarded > HTTP_MAX_DISCARD ? MHD_NO : MHD_YES;
+	}
 	if (*upload_data_size > 0) {
 		if (*upload_data_size > s->cfg.max_body - req->body_len) {
+			req->too_large = 1;
+			req->discarded = *upload_data_size;
 			*upload_data_size = 0;
-			http_reply_error(req, 413, "body_too_large",
-			    "the request body is larger than %zu bytes",
-			    s->cfg.max_body);
-			return req_queue(req);
+			return MHD_YES;
 		}
 		if (req->body_len + *upload_data_size > req->body_cap) {
 			ncap = req->body_cap == 0 ? 4096 : req->body_cap * 2;
@@ -824,7 +839,12 @@ on_access(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
-	route_dispatch(req);
+	if (req->too_large)
+		http_reply_error(req, 413, "body_too_large",
+		    "the request body is larger than %zu bytes",
+		    s->cfg.max_body);
+	else
+		route_dispatch(req);
 	return req_queue(req);
 }
 

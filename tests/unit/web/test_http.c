@@ -56,6 +56,25 @@ on_hdr(char *p, size_t sz, size_t n, void *ud)
 	return k;
 }
 
+/* Strings the tests allocate, freed at teardown. */
+static void *pool[1024];
+static size_t npool;
+
+static void *
+keep(void *p)
+{
+	if (p != NULL && npool < sizeof(pool) / sizeof(pool[0]))
+		pool[npool++] = p;
+	return p;
+}
+
+static void
+pool_free(void)
+{
+	while (npool > 0)
+		free(pool[--npool]);
+}
+
 struct chunked {
 	size_t left;
 };
@@ -73,11 +92,13 @@ on_read(char *buf, size_t sz, size_t n, void *ud)
 	return k;
 }
 
-/* One request.  body NULL: GET (unless method says otherwise). */
-static void
-req(struct resp *r, const char *method, const char *url, const char *body,
+/* One request; returns curl's result.  body NULL and chunked_len > 0:
+ * a chunked upload of that many bytes. */
+static CURLcode
+req_full(struct resp *r, const char *method, const char *url, const char *body,
     const char *token, long chunked_len, const char *cafile)
 {
+	CURLcode rc;
 	CURL *c = curl_easy_init();
 	struct curl_slist *h = NULL;
 	struct chunked ch = {0};
@@ -114,16 +135,34 @@ req(struct resp *r, const char *method, const char *url, const char *body,
 		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	cr_assert_eq(curl_easy_perform(c), CURLE_OK, "%s %s", method, url);
+	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
 	free(auth);
+	keep(r->body);
+	if (r->body == NULL)
+		r->body = keep(strdup(""));
+	return rc;
 }
 
-/* The error code of a JSON error body ("" when none). */
+static void
+req(struct resp *r, const char *method, const char *url, const char *body,
+    const char *token, long chunked_len, const char *cafile)
+{
+	cr_assert_eq(req_full(r, method, url, body, token, chunked_len, cafile),
+	    CURLE_OK, "%s %s", method, url);
+}
+
+static CURLcode
+req_rc(struct resp *r, const char *method, const char *url, long chunked_len)
+{
+	return req_full(r, method, url, NULL, NULL, chunked_len, NULL);
+}
+
+/* A field of the JSON error body ("" when none). */
 static char *
-err_code(const struct resp *r)
+err_field(const struct resp *r, const char *field)
 {
 	json_t *j = json_loads(r->body != NULL ? r->body : "", 0, NULL);
 	const char *c = NULL;
@@ -131,10 +170,16 @@ err_code(const struct resp *r)
 
 	if (j != NULL)
 		c = json_string_value(
-		    json_object_get(json_object_get(j, "error"), "code"));
-	out = strdup(c != NULL ? c : "");
+		    json_object_get(json_object_get(j, "error"), field));
+	out = keep(strdup(c != NULL ? c : ""));
 	json_decref(j);
 	return out;
+}
+
+static char *
+err_code(const struct resp *r)
+{
+	return err_field(r, "code");
 }
 
 static void
@@ -270,12 +315,13 @@ teardown(void)
 {
 	http_server_stop(srv);
 	srv = NULL;
+	pool_free();
 }
 
 static char *
 url(const char *path)
 {
-	return tu_fmt("%s%s", base, path);
+	return keep(tu_fmt("%s%s", base, path));
 }
 
 TestSuite(http, .init = setup, .fini = teardown);
@@ -368,11 +414,12 @@ Test(http, strict_json)
 		if (cases[i].code != NULL) {
 			c = err_code(&r);
 			cr_assert_str_eq(c, cases[i].code, "case %zu", i);
-			free(c);
 		}
-		cr_assert(strstr(r.body, cases[i].needle) != NULL,
+		cr_assert(
+		    strstr(cases[i].code != NULL ? err_field(&r, "message")
+						 : r.body,
+			cases[i].needle) != NULL,
 		    "case %zu: %s", i, r.body);
-		free(r.body);
 	}
 }
 
@@ -398,8 +445,13 @@ Test(http, body_limit)
 	req(&r, "PUT", url("/size"), NULL, NULL, 1000, NULL);
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(r.body, "1000");
-	req(&r, "PUT", url("/size"), NULL, NULL, 10L * 1024 * 1024, NULL);
+	req(&r, "PUT", url("/size"), NULL, NULL, 200L * 1024, NULL);
 	cr_assert_eq(r.status, 413);
+	c = err_code(&r);
+	cr_assert_str_eq(c, "body_too_large");
+	/* Far over: cut off rather than read forever. */
+	cr_assert_neq(
+	    req_rc(&r, "PUT", url("/size"), 10L * 1024 * 1024), CURLE_OK);
 	/* Still healthy. */
 	req(&r, "GET", url("/hello"), NULL, NULL, 0, NULL);
 	cr_assert_eq(r.status, 200);
@@ -463,33 +515,36 @@ Test(http, listen_errors)
 	cr_assert_eq(
 	    http_listen("127.0.0.1:99999", &fd, &p, err), ERR_INVALID_ARG);
 	cr_assert_eq(http_listen("127.0.0.1:x", &fd, &p, err), ERR_INVALID_ARG);
-	hp = tu_fmt("127.0.0.1:%d", port);
+	hp = keep(tu_fmt("127.0.0.1:%d", port));
 	cr_assert_eq(http_listen(hp, &fd, &p, err), ERR_SYSTEM);
 	cr_assert(strstr(err, "in use") != NULL, "%s", err);
-	free(hp);
 }
 
 Test(http_tls, self_signed)
 {
-	char *dir = tu_tmpdir(), *cmd, *cert, *key, *crt_path;
+	char *dir = keep(tu_tmpdir()), *cmd, *cert, *key, *crt_path;
 	struct resp r;
 	int rc;
 
-	cmd = tu_fmt("openssl req -x509 -newkey ec -pkeyopt "
-		     "ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "
-		     "/CN=localhost -addext subjectAltName=IP:127.0.0.1 "
-		     "-keyout %s/key.pem -out %s/cert.pem 2>/dev/null",
-	    dir, dir);
+	cmd = keep(tu_fmt("openssl req -x509 -newkey ec -pkeyopt "
+			  "ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "
+			  "/CN=localhost -addext subjectAltName=IP:127.0.0.1 "
+			  "-keyout %s/key.pem -out %s/cert.pem 2>/dev/null",
+	    dir, dir));
 	rc = tu_sh(cmd, NULL, NULL);
 	cr_assert_eq(rc, 0);
-	crt_path = tu_fmt("%s/cert.pem", dir);
-	cert = tu_read_file(crt_path, NULL);
-	key = tu_read_file(tu_fmt("%s/key.pem", dir), NULL);
+	crt_path = keep(tu_fmt("%s/cert.pem", dir));
+	cert = keep(tu_read_file(crt_path, NULL));
+	key = keep(tu_read_file(keep(tu_fmt("%s/key.pem", dir)), NULL));
 	cr_assert(cert != NULL && key != NULL);
 	start(cert, key);
 	req(&r, "GET", url("/hello"), NULL, NULL, 0, crt_path);
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(r.body, "hello\n");
-	teardown();
+	/* Plain HTTP to the TLS port gets no answer. */
+	cr_assert_neq(req_rc(&r, "GET",
+			  keep(tu_fmt("http://127.0.0.1:%d/hello", port)), 0),
+	    CURLE_OK);
 	tu_rmtree(dir);
+	teardown();
 }
