@@ -14,9 +14,10 @@
  * where canonical is the compact JSON array
  *   [seq, time, type, actor, subject, details]
  * with details re-serialised with sorted keys (JSON_SORT_KEYS |
- * JSON_COMPACT | JSON_ENSURE_ASCII).  The first event's prev_hash is 64
- * zeros.  ledger_verify() recomputes every row in seq order; a row whose
- * hash, prev_hash or seq (gaps, reordering) does not fit is named.
+ * JSON_COMPACT | JSON_ENSURE_ASCII; jansson writes \uXXXX escapes with
+ * upper-case hex digits).  The first event's prev_hash is 64 zeros.
+ * ledger_verify() recomputes every row in seq order; a row whose hash,
+ * prev_hash or seq (gaps, reordering) does not fit is named.
  *
  * The head of the chain (head_seq, head_hash) is also kept in meta and
  * updated by every ledger_append(), so deleting rows at the end of the
