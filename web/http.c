@@ -466,6 +466,8 @@ jtype_name(enum http_jtype t)
 		return "an integer";
 	case HTTP_J_STRINGS:
 		return "an array of strings";
+	case HTTP_J_ANY:
+		return "a value";
 	}
 	return "?";
 }
@@ -573,6 +575,10 @@ http_req_json(struct http_req *req, const struct http_jfield *fields,
 				if (!json_is_string(json_array_get(v, j)))
 					goto wrong_type;
 			}
+			if (f->a != NULL)
+				*f->a = v;
+			break;
+		case HTTP_J_ANY:
 			if (f->a != NULL)
 				*f->a = v;
 			break;

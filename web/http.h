@@ -153,6 +153,7 @@ enum http_jtype {
 	HTTP_J_STRING = 1, /* out.s: const char ** (no NUL, <= maxlen) */
 	HTTP_J_INT, /* out.i: int64_t * */
 	HTTP_J_STRINGS, /* out.a: json_t ** (array of strings) */
+	HTTP_J_ANY, /* out.a: json_t ** (any value; caller checks) */
 };
 
 struct http_jfield {
