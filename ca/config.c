@@ -37,10 +37,13 @@
 #define LISTEN_MAX 300
 #define HOST_MAX 253
 #define NAME_RULE                                                              \
-	"(allowed: A-Z a-z 0-9 _ . @ -, not starting with . @ -, at most 64 characters)"
+	"(allowed: A-Z a-z 0-9 _ . @ -, not starting with . @ -, "             \
+	"at most 64 characters)"
 #define CRITICAL_KNOWN "force-command, source-address, verify-required"
 #define EXTENSIONS_KNOWN                                                       \
-	"no-touch-required, permit-X11-forwarding, permit-agent-forwarding, permit-port-forwarding, permit-pty, permit-user-rc"
+	"no-touch-required, permit-X11-forwarding, "                           \
+	"permit-agent-forwarding, permit-port-forwarding, permit-pty, "        \
+	"permit-user-rc"
 
 /* What jitcad init writes (DESIGN.md "Config"); must load unchanged. */
 static const char example_config[] =

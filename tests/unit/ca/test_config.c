@@ -164,14 +164,16 @@ static const struct broken broken[] = {
      "']}}}",
 	ERR_CONFIG,
 	"roles.r.principals[0]: \"{{user}}012345678901234567890123456789012345"
-	"6789012345678901234567...\" is not a safe principal template: too long: it leaves no "
+	"6789012345678901234567...\" is not a safe principal template: "
+	"too long: it leaves no "
 	"room for the user name (principals have at most 64 characters)"},
     {"{'roles': {'r': {'principals': ['"
      "01234567890123456789012345678901234567890123456789012345678901234"
      "']}}}",
 	ERR_CONFIG,
 	"roles.r.principals[0]: \"012345678901234567890123456789012345678901"
-	"23456789012345678901234\" is not a safe principal template: longer than 64 "
+	"23456789012345678901234\" is not a safe principal template: "
+	"longer than 64 "
 	"characters"},
     /* TTLs */
     {"{'roles': {'r': {'principals': ['a']}}}", ERR_CONFIG,
@@ -341,8 +343,8 @@ Test(config, long_names_are_cut)
 	cr_assert_eq(err[CONFIG_ERR_LEN], 'Z');
 	cr_assert_str_eq(err,
 	    "top level: unknown key "
-	    "\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
-	    "k...\"");
+	    "\"kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk"
+	    "kkkkkkkkkkkk...\"");
 	free(json);
 }
 
