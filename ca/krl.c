@@ -482,7 +482,8 @@ krl_ids_normalise(struct krl_ca *ca)
 {
 	size_t i, n = 0;
 
-	qsort(ca->ids, ca->nids, sizeof(*ca->ids), krl_id_cmp);
+	if (ca->nids > 1)
+		qsort(ca->ids, ca->nids, sizeof(*ca->ids), krl_id_cmp);
 	for (i = 0; i < ca->nids; i++) {
 		if (n > 0 && strcmp(ca->ids[n - 1], ca->ids[i]) == 0) {
 			free(ca->ids[i]);
@@ -504,7 +505,9 @@ krl_hashes_normalise(struct krl *krl)
 {
 	size_t i, n = 0;
 
-	qsort(krl->hashes, krl->nhashes, sizeof(*krl->hashes), krl_hash_cmp);
+	if (krl->nhashes > 1)
+		qsort(krl->hashes, krl->nhashes, sizeof(*krl->hashes),
+		    krl_hash_cmp);
 	for (i = 0; i < krl->nhashes; i++) {
 		if (n > 0 &&
 		    memcmp(krl->hashes[n - 1].h, krl->hashes[i].h, 32) == 0)
