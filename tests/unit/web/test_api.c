@@ -43,6 +43,7 @@
 #include "signer/cert.h"
 #include "signer/pubkey.h"
 #include "tests/lib/testutil.h"
+#include "web/http.h"
 #include "web/serve.h"
 
 /* ---- memory the tests allocate, freed at teardown ---- */
@@ -190,6 +191,7 @@ struct server {
 };
 
 static struct server S;
+static char *spawn_listen = "127.0.0.1:0";
 
 static void *
 reader_main(void *arg)
@@ -258,7 +260,7 @@ spawn(char *extra1, char *extra2, char *extra3, char *extra4)
 	argv[argc++] = "--state";
 	argv[argc++] = dir;
 	argv[argc++] = "--listen";
-	argv[argc++] = "127.0.0.1:0";
+	argv[argc++] = spawn_listen;
 	if (extra1 != NULL)
 		argv[argc++] = extra1;
 	if (extra2 != NULL)
@@ -1574,52 +1576,14 @@ Test(serve_start, bad_config)
 
 Test(serve_start, port_taken)
 {
-	int port;
-	char *cfg;
+	char err[HTTP_ERR_LEN];
+	int fd, port;
 
 	make_state("1h");
-	server_start();
-	port = S.port;
-	/* A second server on the same port. */
-	{
-		struct server first = S;
-		char *lp = keep(tu_fmt("127.0.0.1:%d", port));
-		int p[2];
-
-		cr_assert_eq(pipe(p), 0);
-		close(p[0]);
-		close(p[1]);
-		cfg = keep(tu_fmt("%s", lp));
-		memset(&S, 0, sizeof(S));
-		pthread_mutex_init(&S.mu, NULL);
-		pthread_cond_init(&S.cv, NULL);
-		{
-			int q[2];
-			char *argv[] = {
-			    "serve", "--state", dir, "--listen", cfg, NULL};
-
-			cr_assert_eq(pipe(q), 0);
-			fflush(NULL);
-			S.pid = fork();
-			if (S.pid == 0) {
-				prctl(PR_SET_PDEATHSIG, SIGTERM);
-				dup2(q[1], 2);
-				close(q[0]);
-				close(q[1]);
-				_exit(web_serve_main(5, argv));
-			}
-			close(q[1]);
-			S.errfd = q[0];
-			pthread_create(&S.reader, NULL, reader_main, &S);
-		}
-		cr_assert_eq(server_reap(), 1, "%s", S.log);
-		cr_assert(strstr(S.log, "already in use") != NULL, "%s", S.log);
-		free(S.log);
-		S = first;
-	}
-	server_stop();
-	free(S.log);
-	S.log = NULL;
+	cr_assert_eq(http_listen("127.0.0.1:0", &fd, &port, err), 0);
+	spawn_listen = keep(tu_fmt("127.0.0.1:%d", port));
+	start_fails("already in use");
+	close(fd);
 	tu_rmtree(dir);
 	pool_free();
 }
