@@ -5,7 +5,8 @@
  * config_load() parses and validates the whole file and either returns a
  * complete struct config or an error message that names the problem: the
  * line and column of a JSON syntax error, or the path of the offending
- * field ("roles.prod-debug.max_ttl: 3d is over ca.hard_max_ttl 24h").
+ * field ("roles.prod-debug.max_ttl: 3d is longer than ca.hard_max_ttl
+ * (24h)").
  * Unknown keys are errors.  Durations are "90s", "30m", "12h", "7d".
  * A struct config owns everything it points to; config_free() frees it.
  * Relative paths in the file are resolved against the state directory.
@@ -21,6 +22,16 @@
 
 #define CONFIG_MAX_FILE (1024u * 1024)
 #define CONFIG_ERR_LEN 512
+#define CONFIG_MAX_ROLES 1000 /* roles in one file */
+#define CONFIG_MAX_GROUPS 256 /* names in one group list */
+#define CONFIG_MAX_APPROVALS 10 /* approvals_required upper bound */
+#define CONFIG_MAX_OPTION_VALUE 1024 /* force-command, source-address */
+#define CONFIG_MAX_BACKDATE (60u * 60) /* ca.backdate: 1h */
+#define CONFIG_MAX_HARD_TTL (30u * 86400) /* ca.hard_max_ttl: 30d */
+#define CONFIG_MAX_REQUEST_TTL (7u * 86400) /* request_ttl: 7d */
+
+#define DURATION_MAX (3650ull * 86400) /* 10 years of 365 days */
+#define DURATION_FMT_LEN 24 /* fits any duration_format() output */
 
 struct role {
 	char *name;
@@ -54,19 +65,29 @@ struct config {
 };
 
 /*
- * Parse "90s", "30m", "12h", "7d" into seconds.  Refuses zero, signs,
- * whitespace, missing or unknown units, and values over 10 years.
+ * Parse "90s", "30m", "12h", "7d" into seconds: a positive decimal
+ * integer and one unit (s, m, h, d).  Refuses zero, signs, whitespace,
+ * leading zeros ("007m"), fractions, missing, unknown or several units,
+ * and values over DURATION_MAX (10 years).  ERR_BAD_DURATION.
  */
 MUST_CHECK int duration_parse(const char *s, uint64_t *out);
+/* Same; on ERR_BAD_DURATION *why (if why is not NULL) points at a static
+ * sentence fragment saying what is wrong ("missing unit (use s, m, h or
+ * d)"), for messages. */
+MUST_CHECK int duration_parse_why(
+    const char *s, uint64_t *out, const char **why);
 /* Format seconds as the largest exact unit ("90s", "30m", "2h", "7d")
  * into buf. */
 void duration_format(char *buf, size_t len, uint64_t secs);
 
 /* Load and validate <state_dir>/jitca.json.  On failure returns
- * ERR_CONFIG (or ERR_SYSTEM when unreadable) and writes a message. */
+ * ERR_CONFIG (or ERR_SYSTEM when unreadable, ERR_TOO_LARGE when over
+ * CONFIG_MAX_FILE) and writes a message naming the file or field into
+ * errbuf (which may be NULL).  docs/configuration.md lists every rule. */
 MUST_CHECK int config_load(
     struct config **out, const char *state_dir, char errbuf[CONFIG_ERR_LEN]);
-/* Same, from a JSON text; path names used in messages. */
+/* Same, from a JSON text of len bytes (need not be NUL-terminated);
+ * syntax errors read "jitca.json:LINE:COLUMN: ...". */
 MUST_CHECK int config_parse(struct config **out, const char *state_dir,
     const char *json, size_t len, char errbuf[CONFIG_ERR_LEN]);
 void config_free(struct config *c);
@@ -84,6 +105,17 @@ int config_groups_intersect(
 MUST_CHECK int config_role_principals(
     const struct role *r, const char *user, char ***out, size_t *n);
 void config_strv_free(char **v, size_t n);
+
+/*
+ * Split and check a listen address "HOST:PORT": HOST is an IPv4 address,
+ * a host name (A-Za-z0-9.-) or a bracketed IPv6 address ("[::1]"), PORT is
+ * 0..65535 (0: any free port) without sign or leading zeros.  On success
+ * *host (if host is not NULL) is a new string without brackets and *port
+ * the port.  ERR_CONFIG otherwise, with *why (if not NULL) a static
+ * sentence fragment.
+ */
+MUST_CHECK int config_listen_split(
+    const char *listen, char **host, unsigned *port, const char **why);
 
 /* The example configuration jitcad init writes (static text). */
 const char *config_example(void);

@@ -1,0 +1,1304 @@
+/*
+ * config.c: jitca.json (DESIGN.md "Config"): reading the file, parsing it
+ * with jansson, validating every field into a struct config, and the small
+ * policy helpers the request code uses (role lookup, group intersection,
+ * expansion of principal templates).  Also the listen-address check and
+ * the example configuration that `jitcad init` writes.
+ *
+ * Every refusal is ERR_CONFIG with one message naming the field by its
+ * path ("roles.staging.max_ttl: ...") or, for JSON syntax, the line and
+ * column ("jitca.json:3:7: ...").  The rules are documented for operators
+ * in docs/configuration.md; keep the two in step.
+ *
+ * It does not touch the CA key, the ledger or the network: paths are only
+ * resolved against the state directory, never opened (except jitca.json).
+ * Works with ca/duration.c (durations), signer/names.c (the safe
+ * alphabets, known options, CIDR lists) and signer/cert.h (option structs).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ca/config.h"
+#include "signer/names.h"
+
+#define CONFIG_FILE "jitca.json"
+#define FIELD_LEN 256 /* a field path in a message */
+#define QUOTE_LEN 72 /* a quoted value in a message */
+#define LISTEN_MAX 300
+#define HOST_MAX 253
+#define NAME_RULE                                                              \
+	"(allowed: A-Z a-z 0-9 _ . @ -, not starting with . @ -, "             \
+	"at most 64 characters)"
+#define CRITICAL_KNOWN "force-command, source-address, verify-required"
+#define EXTENSIONS_KNOWN                                                       \
+	"no-touch-required, permit-X11-forwarding, "                           \
+	"permit-agent-forwarding, permit-port-forwarding, permit-pty, "        \
+	"permit-user-rc"
+
+/* What jitcad init writes (DESIGN.md "Config"); must load unchanged. */
+static const char example_config[] =
+    "{\n"
+    "  \"listen\": \"127.0.0.1:8443\",\n"
+    "  \"ca\": {\"key_file\": \"ca_key.pem\", \"backdate\": \"1m\", "
+    "\"hard_max_ttl\": \"24h\"},\n"
+    "  \"ledger\": {\"path\": \"ledger.db\"},\n"
+    "  \"request_ttl\": \"1h\",\n"
+    "  \"auditors\": [\"security\"],\n"
+    "  \"roles\": {\n"
+    "    \"prod-debug\": {\n"
+    "      \"principals\": [\"{{user}}\", \"debug\"],\n"
+    "      \"default_ttl\": \"30m\",\n"
+    "      \"max_ttl\": \"2h\",\n"
+    "      \"requesters\": [\"engineering\"],\n"
+    "      \"approvers\": [\"sre-leads\"],\n"
+    "      \"approvals_required\": 1,\n"
+    "      \"critical_options\": {\"source-address\": \"10.0.0.0/8\"},\n"
+    "      \"extensions\": [\"permit-pty\"]\n"
+    "    },\n"
+    "    \"staging\": {\n"
+    "      \"principals\": [\"{{user}}\"],\n"
+    "      \"max_ttl\": \"8h\",\n"
+    "      \"requesters\": [\"engineering\"],\n"
+    "      \"approvals_required\": 0,\n"
+    "      \"extensions\": [\"permit-pty\", \"permit-port-forwarding\"]\n"
+    "    }\n"
+    "  }\n"
+    "}\n";
+
+static const char *const top_keys[] = {
+    "listen", "ca", "ledger", "request_ttl", "auditors", "roles", NULL};
+static const char *const ca_keys[] = {
+    "key_file", "backdate", "hard_max_ttl", NULL};
+static const char *const ledger_keys[] = {"path", NULL};
+static const char *const role_keys[] = {"principals", "default_ttl", "max_ttl",
+    "requesters", "approvers", "approvals_required", "critical_options",
+    "extensions", NULL};
+
+/* Parsing state: where messages go, and the config being built. */
+struct ctx {
+	char *err; /* CONFIG_ERR_LEN bytes, or NULL */
+	struct config *c;
+	char hard_text[DURATION_FMT_LEN]; /* ca.hard_max_ttl as written */
+};
+
+/* Write "field: message" (field "" is the top level); ERR_CONFIG. */
+static int cfg_err(struct ctx *x, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+cfg_err(struct ctx *x, const char *field, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (x->err == NULL)
+		return ERR_CONFIG;
+	n = snprintf(x->err, CONFIG_ERR_LEN,
+	    "%s: ", *field == '\0' ? "top level" : field);
+	if (n < 0 || n >= CONFIG_ERR_LEN)
+		return ERR_CONFIG;
+	va_start(ap, fmt);
+	vsnprintf(x->err + n, CONFIG_ERR_LEN - (size_t)n, fmt, ap);
+	va_end(ap);
+	return ERR_CONFIG;
+}
+
+static int
+cfg_oom(struct ctx *x)
+{
+	if (x->err != NULL)
+		snprintf(x->err, CONFIG_ERR_LEN, "out of memory");
+	return ERR_ALLOC;
+}
+
+/*
+ * s in double quotes for a message: '"' and '\' escaped, other bytes
+ * outside printable ASCII as \xNN, cut with "..." to fit buf.
+ */
+static const char *
+quote(char *buf, size_t len, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
+
+	buf[o++] = '"';
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		char piece[5];
+		size_t plen = 0;
+
+		if (c == '"' || c == '\\') {
+			piece[plen++] = '\\';
+			piece[plen++] = (char)c;
+		} else if (c < 0x20 || c >= 0x7f) {
+			piece[plen++] = '\\';
+			piece[plen++] = 'x';
+			piece[plen++] = hex[c >> 4];
+			piece[plen++] = hex[c & 0xf];
+		} else
+			piece[plen++] = (char)c;
+		/* Keep room for "...", the closing quote and the NUL. */
+		if (o + plen + 5 > len) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		memcpy(buf + o, piece, plen);
+		o += plen;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+/* The JSON type of v as a message fragment ("got an integer"). */
+static const char *
+jtype(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		return "an integer";
+	case JSON_REAL:
+		return "a real number";
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	case JSON_NULL:
+		return "null";
+	}
+	return "an unknown type";
+}
+
+/*
+ * "parent.key" (or "key" at the top level) into out.  Parts are short
+ * (role names are at most 64 bytes, keys are known names); a longer result
+ * is cut, which only shortens a message.
+ */
+static void
+field_join(char *out, size_t len, const char *parent, const char *key)
+{
+	int n;
+
+	if (*parent == '\0')
+		n = snprintf(out, len, "%s", key);
+	else
+		n = snprintf(out, len, "%s.%s", parent, key);
+	if (n < 0)
+		out[0] = '\0';
+}
+
+static int
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return 1;
+	return 0;
+}
+
+/* Every key of obj (NULL: none) must be in allowed (NULL-terminated). */
+static int
+check_keys(
+    struct ctx *x, const char *field, json_t *obj, const char *const *allowed)
+{
+	char q[QUOTE_LEN];
+	const char *k;
+	json_t *v;
+	size_t i;
+
+	json_object_foreach(obj, k, v)
+	{
+		for (i = 0; allowed[i] != NULL; i++)
+			if (strcmp(k, allowed[i]) == 0)
+				break;
+		if (allowed[i] == NULL)
+			return cfg_err(
+			    x, field, "unknown key %s", quote(q, sizeof(q), k));
+	}
+	return 0;
+}
+
+/* obj[key] as an object (borrowed), NULL when absent. */
+static int
+get_object(struct ctx *x, json_t *obj, const char *parent, const char *key,
+    json_t **out)
+{
+	json_t *v = json_object_get(obj, key);
+	char field[FIELD_LEN];
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	field_join(field, sizeof(field), parent, key);
+	if (!json_is_object(v))
+		return cfg_err(
+		    x, field, "expected an object, got %s", jtype(v));
+	*out = v;
+	return 0;
+}
+
+/* obj[key] as a string (borrowed), NULL when absent. */
+static int
+get_string(struct ctx *x, json_t *obj, const char *parent, const char *key,
+    const char **out)
+{
+	json_t *v = json_object_get(obj, key);
+	char field[FIELD_LEN];
+
+	*out = NULL;
+	if (v == NULL)
+		return 0;
+	field_join(field, sizeof(field), parent, key);
+	if (!json_is_string(v))
+		return cfg_err(x, field, "expected a string, got %s", jtype(v));
+	/* jansson refuses \u0000 by default; stay safe if that changes. */
+	if (strlen(json_string_value(v)) != json_string_length(v))
+		return cfg_err(x, field, "contains a NUL character");
+	*out = json_string_value(v);
+	return 0;
+}
+
+/*
+ * obj[key] as a duration, dflt when absent; over max is refused with
+ * "... is longer than <maxname> (<maxtext>)", maxtext being the limit as
+ * the operator wrote it (NULL: max formatted).  When text is not NULL and
+ * the key is present, the value as written is copied there.
+ */
+static int
+get_duration(struct ctx *x, json_t *obj, const char *parent, const char *key,
+    uint64_t dflt, uint64_t max, const char *maxname, const char *maxtext,
+    uint64_t *out, char text[DURATION_FMT_LEN])
+{
+	json_t *v = json_object_get(obj, key);
+	char field[FIELD_LEN], q[QUOTE_LEN], mbuf[DURATION_FMT_LEN];
+	const char *s, *why = NULL;
+	uint64_t d;
+
+	*out = dflt;
+	if (v == NULL)
+		return 0;
+	field_join(field, sizeof(field), parent, key);
+	if (!json_is_string(v))
+		return cfg_err(x, field,
+		    "expected a duration string like \"30m\", got %s",
+		    jtype(v));
+	s = json_string_value(v);
+	if (strlen(s) != json_string_length(v))
+		return cfg_err(x, field, "contains a NUL character");
+	if (duration_parse_why(s, &d, &why) != 0)
+		return cfg_err(x, field, "%s is not a duration: %s",
+		    quote(q, sizeof(q), s), why);
+	/* s parsed, so it is short and plain: print it as written. */
+	if (d > max) {
+		duration_format(mbuf, sizeof(mbuf), max);
+		return cfg_err(x, field, "%s is longer than %s (%s)", s,
+		    maxname, maxtext != NULL ? maxtext : mbuf);
+	}
+	if (text != NULL)
+		snprintf(text, DURATION_FMT_LEN, "%s", s);
+	*out = d;
+	return 0;
+}
+
+/* A path field: absent means dflt; made absolute against state_dir. */
+static int
+get_path(struct ctx *x, json_t *obj, const char *parent, const char *key,
+    const char *dflt, char **out)
+{
+	char field[FIELD_LEN];
+	const char *s;
+	size_t dlen, slen;
+	int r;
+
+	*out = NULL;
+	if ((r = get_string(x, obj, parent, key, &s)) != 0)
+		return r;
+	if (s == NULL)
+		s = dflt;
+	field_join(field, sizeof(field), parent, key);
+	if (*s == '\0')
+		return cfg_err(x, field, "must not be empty");
+	if (has_control(s))
+		return cfg_err(x, field, "contains a control character");
+	slen = strlen(s);
+	dlen = strlen(x->c->state_dir);
+	if (slen >= PATH_MAX || (s[0] != '/' && dlen + 1 + slen >= PATH_MAX))
+		return cfg_err(x, field, "path is too long (at most %d bytes)",
+		    PATH_MAX - 1);
+	if (s[0] == '/')
+		*out = strdup(s);
+	else if ((*out = malloc(dlen + 1 + slen + 1)) != NULL) {
+		memcpy(*out, x->c->state_dir, dlen);
+		(*out)[dlen] = '/';
+		memcpy(*out + dlen + 1, s, slen + 1);
+	}
+	if (*out == NULL)
+		return cfg_oom(x);
+	return 0;
+}
+
+/*
+ * obj[key] as a list of group names (new array of new strings).  Absent
+ * means empty unless need_one, which also refuses an empty list.
+ */
+static int
+get_groups(struct ctx *x, json_t *obj, const char *parent, const char *key,
+    int need_one, char ***out, size_t *n)
+{
+	json_t *v = json_object_get(obj, key), *e;
+	char field[FIELD_LEN], efield[FIELD_LEN + 24], q[QUOTE_LEN];
+	size_t i, count;
+
+	*out = NULL;
+	*n = 0;
+	field_join(field, sizeof(field), parent, key);
+	if (v == NULL) {
+		if (need_one)
+			return cfg_err(
+			    x, parent, "missing required key \"%s\"", key);
+		count = 0;
+	} else if (!json_is_array(v))
+		return cfg_err(x, field,
+		    "expected an array of group names, got %s", jtype(v));
+	else
+		count = json_array_size(v);
+	if (count == 0 && need_one)
+		return cfg_err(x, field, "needs at least one group");
+	if (count > CONFIG_MAX_GROUPS)
+		return cfg_err(x, field, "too many groups (at most %d)",
+		    CONFIG_MAX_GROUPS);
+	for (i = 0; i < count; i++) {
+		const char *s;
+
+		e = json_array_get(v, i);
+		snprintf(efield, sizeof(efield), "%s[%zu]", field, i);
+		if (!json_is_string(e))
+			return cfg_err(x, efield,
+			    "expected a group name (a string), got %s",
+			    jtype(e));
+		s = json_string_value(e);
+		if (strlen(s) != json_string_length(e) ||
+		    !name_principal_valid(s))
+			return cfg_err(x, efield,
+			    "%s is not a valid group name " NAME_RULE,
+			    quote(q, sizeof(q), s));
+	}
+	if ((*out = calloc(count ? count : 1, sizeof(**out))) == NULL)
+		return cfg_oom(x);
+	for (i = 0; i < count; i++) {
+		if (((*out)[i] = strdup(
+			 json_string_value(json_array_get(v, i)))) == NULL)
+			return cfg_oom(x);
+		(*n)++;
+	}
+	return 0;
+}
+
+static int
+principal_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '@' ||
+	    c == '-';
+}
+
+/*
+ * Whether principal template t can only expand (for valid user names) to
+ * principals in the safe alphabet: literal text from the principal
+ * alphabet and "{{user}}" placeholders, a literal first character from
+ * [A-Za-z0-9_], short enough to leave room for a one-letter user.
+ * expand_template() re-checks the actual result.
+ */
+static int
+template_check(const char *t, const char **why)
+{
+	size_t i = 0, lit = 0, nuser = 0;
+
+	if (*t == '\0') {
+		*why = "it is empty";
+		return ERR_CONFIG;
+	}
+	while (t[i] != '\0') {
+		unsigned char c = (unsigned char)t[i];
+
+		if (c == '{' && t[i + 1] == '{') {
+			if (strncmp(t + i, "{{user}}", 8) == 0) {
+				nuser++;
+				i += 8;
+				continue;
+			}
+			*why = strstr(t + i + 2, "}}") == NULL
+			    ? "unterminated \"{{\""
+			    : "unknown placeholder (only {{user}} is "
+			      "supported)";
+			return ERR_CONFIG;
+		}
+		if (!principal_char(c)) {
+			*why = "it has a character outside A-Z a-z 0-9 _ . @ -";
+			return ERR_CONFIG;
+		}
+		if (i == 0 && (c == '.' || c == '@' || c == '-')) {
+			*why = "it starts with \".\", \"@\" or \"-\"";
+			return ERR_CONFIG;
+		}
+		lit++;
+		i++;
+	}
+	if (lit + nuser > NAME_PRINCIPAL_MAX) {
+		*why = nuser > 0 ? "too long: it leaves no room for the user "
+				   "name (principals have at most 64 "
+				   "characters)"
+				 : "longer than 64 characters";
+		return ERR_CONFIG;
+	}
+	return 0;
+}
+
+static int
+option_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct cert_option *)a)->name,
+	    ((const struct cert_option *)b)->name);
+}
+
+static int
+role_cmp(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct role *)a)->name, ((const struct role *)b)->name);
+}
+
+static int
+parse_principals(struct ctx *x, struct role *r, json_t *obj, const char *rf)
+{
+	json_t *v = json_object_get(obj, "principals"), *e;
+	char field[FIELD_LEN], efield[FIELD_LEN + 24], q[QUOTE_LEN];
+	const char *why = NULL;
+	size_t i, count;
+
+	field_join(field, sizeof(field), rf, "principals");
+	if (v == NULL)
+		return cfg_err(x, rf, "missing required key \"principals\"");
+	if (!json_is_array(v))
+		return cfg_err(x, field,
+		    "expected an array of principal templates, got %s",
+		    jtype(v));
+	if ((count = json_array_size(v)) == 0)
+		return cfg_err(x, field, "a role needs at least one principal");
+	if (count > CERT_MAX_PRINCIPALS)
+		return cfg_err(x, field, "too many principals (at most %d)",
+		    CERT_MAX_PRINCIPALS);
+	for (i = 0; i < count; i++) {
+		const char *s;
+
+		e = json_array_get(v, i);
+		snprintf(efield, sizeof(efield), "%s[%zu]", field, i);
+		if (!json_is_string(e))
+			return cfg_err(x, efield,
+			    "expected a principal template (a string), got %s",
+			    jtype(e));
+		s = json_string_value(e);
+		if (strlen(s) != json_string_length(e))
+			return cfg_err(x, efield, "contains a NUL character");
+		if (template_check(s, &why) != 0)
+			return cfg_err(x, efield,
+			    "%s is not a safe principal template: %s",
+			    quote(q, sizeof(q), s), why);
+	}
+	if ((r->principals = calloc(count, sizeof(*r->principals))) == NULL)
+		return cfg_oom(x);
+	for (i = 0; i < count; i++) {
+		r->principals[i] =
+		    strdup(json_string_value(json_array_get(v, i)));
+		if (r->principals[i] == NULL)
+			return cfg_oom(x);
+		r->nprincipals++;
+	}
+	return 0;
+}
+
+/* One critical option's value (name is known); a new string or NULL. */
+static int
+parse_option_value(
+    struct ctx *x, const char *field, const char *name, json_t *v, char **value)
+{
+	char q[QUOTE_LEN];
+	const char *s;
+	int has_value = 0;
+
+	*value = NULL;
+	(void)name_critical_known(name, &has_value);
+	if (!has_value) {
+		/* verify-required: a flag, written as true (documented). */
+		if (!json_is_true(v))
+			return cfg_err(x, field,
+			    "expected true (it is a flag), got %s", jtype(v));
+		return 0;
+	}
+	if (!json_is_string(v))
+		return cfg_err(x, field, "expected a string, got %s", jtype(v));
+	s = json_string_value(v);
+	if (strlen(s) != json_string_length(v))
+		return cfg_err(x, field, "contains a NUL character");
+	if (*s == '\0')
+		return cfg_err(x, field, "must not be empty");
+	if (strlen(s) > CONFIG_MAX_OPTION_VALUE)
+		return cfg_err(x, field, "longer than %d characters",
+		    CONFIG_MAX_OPTION_VALUE);
+	if (has_control(s))
+		return cfg_err(x, field, "contains a control character");
+	if (strcmp(name, "source-address") == 0 && name_cidr_list_check(s) != 0)
+		return cfg_err(x, field,
+		    "%s is not a valid address list (comma-separated IPv4 or "
+		    "IPv6 addresses with optional /prefix, no spaces, no host "
+		    "bits set, e.g. \"10.0.0.0/8,2001:db8::/32\")",
+		    quote(q, sizeof(q), s));
+	if ((*value = strdup(s)) == NULL)
+		return cfg_oom(x);
+	return 0;
+}
+
+static int
+parse_critical(struct ctx *x, struct role *r, json_t *obj, const char *rf)
+{
+	char field[FIELD_LEN], ofield[FIELD_LEN + 32], q[QUOTE_LEN];
+	json_t *opts = NULL, *v;
+	const char *k;
+	size_t n;
+	int rr;
+
+	if ((rr = get_object(x, obj, rf, "critical_options", &opts)) != 0)
+		return rr;
+	if (opts == NULL)
+		return 0;
+	field_join(field, sizeof(field), rf, "critical_options");
+	if ((n = json_object_size(opts)) == 0)
+		return 0;
+	if ((r->critical = calloc(n, sizeof(*r->critical))) == NULL)
+		return cfg_oom(x);
+	json_object_foreach(opts, k, v)
+	{
+		struct cert_option *o = &r->critical[r->ncritical];
+
+		if (!name_critical_known(k, NULL))
+			return cfg_err(x, field,
+			    "unknown critical option %s (known: " CRITICAL_KNOWN
+			    ")",
+			    quote(q, sizeof(q), k));
+		field_join(ofield, sizeof(ofield), field, k);
+		if ((o->name = strdup(k)) == NULL)
+			return cfg_oom(x);
+		r->ncritical++;
+		if ((rr = parse_option_value(x, ofield, k, v, &o->value)) != 0)
+			return rr;
+	}
+	qsort(r->critical, r->ncritical, sizeof(*r->critical), option_cmp);
+	return 0;
+}
+
+static int
+parse_extensions(struct ctx *x, struct role *r, json_t *obj, const char *rf)
+{
+	json_t *v = json_object_get(obj, "extensions"), *e;
+	char field[FIELD_LEN], efield[FIELD_LEN + 24], q[QUOTE_LEN];
+	size_t i, j, count;
+
+	if (v == NULL)
+		return 0;
+	field_join(field, sizeof(field), rf, "extensions");
+	if (!json_is_array(v))
+		return cfg_err(x, field,
+		    "expected an array of extension names, got %s", jtype(v));
+	if ((count = json_array_size(v)) == 0)
+		return 0;
+	/* Each known extension at most once. */
+	if (count > 16)
+		return cfg_err(x, field, "too many extensions (at most 16)");
+	if ((r->extensions = calloc(count, sizeof(*r->extensions))) == NULL)
+		return cfg_oom(x);
+	for (i = 0; i < count; i++) {
+		const char *s;
+
+		e = json_array_get(v, i);
+		snprintf(efield, sizeof(efield), "%s[%zu]", field, i);
+		if (!json_is_string(e))
+			return cfg_err(x, efield,
+			    "expected an extension name (a string), got %s",
+			    jtype(e));
+		s = json_string_value(e);
+		if (strlen(s) != json_string_length(e) ||
+		    !name_extension_known(s))
+			return cfg_err(x, efield,
+			    "unknown extension %s (known: " EXTENSIONS_KNOWN
+			    ")",
+			    quote(q, sizeof(q), s));
+		for (j = 0; j < r->nextensions; j++)
+			if (strcmp(r->extensions[j].name, s) == 0)
+				return cfg_err(x, efield, "%s is listed twice",
+				    quote(q, sizeof(q), s));
+		if ((r->extensions[r->nextensions].name = strdup(s)) == NULL)
+			return cfg_oom(x);
+		r->nextensions++;
+	}
+	qsort(
+	    r->extensions, r->nextensions, sizeof(*r->extensions), option_cmp);
+	return 0;
+}
+
+static int
+parse_role(struct ctx *x, struct role *r, json_t *obj, const char *rf)
+{
+	char max_text[DURATION_FMT_LEN] = "";
+	json_t *v;
+	int rr;
+
+	if ((rr = check_keys(x, rf, obj, role_keys)) != 0)
+		return rr;
+	if ((rr = parse_principals(x, r, obj, rf)) != 0)
+		return rr;
+	if (json_object_get(obj, "max_ttl") == NULL)
+		return cfg_err(x, rf, "missing required key \"max_ttl\"");
+	if ((rr = get_duration(x, obj, rf, "max_ttl", 0, x->c->hard_max_ttl,
+		 "ca.hard_max_ttl", x->hard_text, &r->max_ttl, max_text)) != 0)
+		return rr;
+	if ((rr = get_duration(x, obj, rf, "default_ttl", r->max_ttl,
+		 r->max_ttl, "max_ttl", max_text, &r->default_ttl, NULL)) != 0)
+		return rr;
+	if ((rr = get_groups(x, obj, rf, "requesters", 1, &r->requesters,
+		 &r->nrequesters)) != 0)
+		return rr;
+	if ((rr = get_groups(x, obj, rf, "approvers", 0, &r->approvers,
+		 &r->napprovers)) != 0)
+		return rr;
+	/* Absent means 1: a role is approved by someone unless it says 0. */
+	r->approvals_required = 1;
+	if ((v = json_object_get(obj, "approvals_required")) != NULL) {
+		char field[FIELD_LEN];
+		json_int_t n;
+
+		field_join(field, sizeof(field), rf, "approvals_required");
+		if (!json_is_integer(v))
+			return cfg_err(
+			    x, field, "expected an integer, got %s", jtype(v));
+		n = json_integer_value(v);
+		if (n < 0 || n > CONFIG_MAX_APPROVALS)
+			return cfg_err(x, field,
+			    "%" JSON_INTEGER_FORMAT " is out of range (0..%d)",
+			    n, CONFIG_MAX_APPROVALS);
+		r->approvals_required = (unsigned)n;
+	}
+	if ((rr = parse_critical(x, r, obj, rf)) != 0)
+		return rr;
+	if ((rr = parse_extensions(x, r, obj, rf)) != 0)
+		return rr;
+	if (r->approvals_required > 0 && r->napprovers == 0)
+		return cfg_err(x, rf,
+		    "approvals_required is %u but no approver groups are "
+		    "listed (add \"approvers\" or set approvals_required to 0)",
+		    r->approvals_required);
+	return 0;
+}
+
+static int
+parse_roles(struct ctx *x, json_t *root)
+{
+	struct config *c = x->c;
+	char rf[FIELD_LEN], q[QUOTE_LEN];
+	json_t *roles = NULL, *v;
+	const char *k;
+	size_t n;
+	int rr;
+
+	if ((rr = get_object(x, root, "", "roles", &roles)) != 0)
+		return rr;
+	if (roles == NULL)
+		return cfg_err(x, "", "missing required key \"roles\"");
+	if ((n = json_object_size(roles)) == 0)
+		return cfg_err(x, "roles",
+		    "no roles are defined; at least one is required");
+	if (n > CONFIG_MAX_ROLES)
+		return cfg_err(x, "roles", "too many roles (at most %d)",
+		    CONFIG_MAX_ROLES);
+	if ((c->roles = calloc(n, sizeof(*c->roles))) == NULL)
+		return cfg_oom(x);
+	json_object_foreach(roles, k, v)
+	{
+		struct role *r = &c->roles[c->nroles];
+
+		if (!name_principal_valid(k))
+			return cfg_err(x, "roles",
+			    "%s is not a valid role name " NAME_RULE,
+			    quote(q, sizeof(q), k));
+		field_join(rf, sizeof(rf), "roles", k);
+		if (!json_is_object(v))
+			return cfg_err(
+			    x, rf, "expected an object, got %s", jtype(v));
+		if ((r->name = strdup(k)) == NULL)
+			return cfg_oom(x);
+		c->nroles++;
+		if ((rr = parse_role(x, r, v, rf)) != 0)
+			return rr;
+	}
+	qsort(c->roles, c->nroles, sizeof(*c->roles), role_cmp);
+	return 0;
+}
+
+static int
+parse_top(struct ctx *x, json_t *root)
+{
+	struct config *c = x->c;
+	json_t *ca = NULL, *ledger = NULL;
+	const char *listen = NULL, *why = NULL;
+	char q[QUOTE_LEN];
+	int rr;
+
+	if (!json_is_object(root))
+		return cfg_err(
+		    x, "", "expected an object, got %s", jtype(root));
+	if ((rr = check_keys(x, "", root, top_keys)) != 0)
+		return rr;
+
+	if ((rr = get_string(x, root, "", "listen", &listen)) != 0)
+		return rr;
+	if (listen == NULL)
+		listen = "127.0.0.1:8443";
+	if (config_listen_split(listen, NULL, NULL, &why) != 0)
+		return cfg_err(x, "listen", "%s is not HOST:PORT: %s",
+		    quote(q, sizeof(q), listen), why);
+	if ((c->listen = strdup(listen)) == NULL)
+		return cfg_oom(x);
+
+	/* An absent "ca" or "ledger" (NULL) reads as {}: every default. */
+	if ((rr = get_object(x, root, "", "ca", &ca)) != 0 ||
+	    (rr = check_keys(x, "ca", ca, ca_keys)) != 0 ||
+	    (rr = get_path(x, ca, "ca", "key_file", "ca_key.pem",
+		 &c->ca_key_file)) != 0 ||
+	    (rr = get_duration(x, ca, "ca", "backdate", 60, CONFIG_MAX_BACKDATE,
+		 "the maximum", NULL, &c->backdate, NULL)) != 0 ||
+	    (rr = get_duration(x, ca, "ca", "hard_max_ttl", 86400,
+		 CONFIG_MAX_HARD_TTL, "the maximum", NULL, &c->hard_max_ttl,
+		 x->hard_text)) != 0)
+		return rr;
+	if ((rr = get_object(x, root, "", "ledger", &ledger)) != 0 ||
+	    (rr = check_keys(x, "ledger", ledger, ledger_keys)) != 0 ||
+	    (rr = get_path(x, ledger, "ledger", "path", "ledger.db",
+		 &c->ledger_path)) != 0)
+		return rr;
+	if ((rr = get_duration(x, root, "", "request_ttl", 3600,
+		 CONFIG_MAX_REQUEST_TTL, "the maximum", NULL, &c->request_ttl,
+		 NULL)) != 0)
+		return rr;
+	if ((rr = get_groups(
+		 x, root, "", "auditors", 0, &c->auditors, &c->nauditors)) != 0)
+		return rr;
+	return parse_roles(x, root);
+}
+
+/* dir as an absolute path: realpath() when it exists, else joined to the
+ * working directory, trailing slashes removed. */
+static int
+state_dir_absolute(struct ctx *x, const char *dir, char **out)
+{
+	char buf[PATH_MAX], cwd[PATH_MAX];
+	size_t len;
+
+	*out = NULL;
+	if (realpath(dir, buf) != NULL) {
+		if ((*out = strdup(buf)) == NULL)
+			return cfg_oom(x);
+		return 0;
+	}
+	if (dir[0] == '/')
+		len = (size_t)snprintf(buf, sizeof(buf), "%s", dir);
+	else {
+		if (getcwd(cwd, sizeof(cwd)) == NULL) {
+			if (x->err != NULL)
+				snprintf(x->err, CONFIG_ERR_LEN,
+				    "cannot find the working directory: %s",
+				    strerror(errno));
+			return ERR_SYSTEM;
+		}
+		len = (size_t)snprintf(buf, sizeof(buf), "%s/%s",
+		    strcmp(cwd, "/") == 0 ? "" : cwd, dir);
+	}
+	if (len >= sizeof(buf)) {
+		if (x->err != NULL)
+			snprintf(x->err, CONFIG_ERR_LEN,
+			    "state directory path is too long");
+		return ERR_CONFIG;
+	}
+	while (len > 1 && buf[len - 1] == '/')
+		buf[--len] = '\0';
+	if ((*out = strdup(buf)) == NULL)
+		return cfg_oom(x);
+	return 0;
+}
+
+int
+config_parse(struct config **out, const char *state_dir, const char *json,
+    size_t len, char errbuf[CONFIG_ERR_LEN])
+{
+	struct ctx x = {errbuf, NULL, "24h"};
+	json_error_t jerr;
+	json_t *root = NULL;
+	int r = ERR_INTERNAL;
+
+	if (errbuf != NULL)
+		errbuf[0] = '\0';
+	if (out == NULL || state_dir == NULL || *state_dir == '\0' ||
+	    (json == NULL && len != 0))
+		return ERR_INVALID_ARG;
+	*out = NULL;
+	if (len > CONFIG_MAX_FILE) {
+		if (errbuf != NULL)
+			snprintf(errbuf, CONFIG_ERR_LEN,
+			    CONFIG_FILE ": larger than the limit of %u bytes",
+			    CONFIG_MAX_FILE);
+		return ERR_TOO_LARGE;
+	}
+	root = json_loadb(
+	    json != NULL ? json : "", len, JSON_REJECT_DUPLICATES, &jerr);
+	if (root == NULL) {
+		if (errbuf != NULL)
+			snprintf(errbuf, CONFIG_ERR_LEN,
+			    CONFIG_FILE ":%d:%d: %s", jerr.line, jerr.column,
+			    jerr.text);
+		r = ERR_CONFIG;
+		goto out;
+	}
+	if ((x.c = calloc(1, sizeof(*x.c))) == NULL) {
+		r = cfg_oom(&x);
+		goto out;
+	}
+	if ((r = state_dir_absolute(&x, state_dir, &x.c->state_dir)) != 0)
+		goto out;
+	if ((r = parse_top(&x, root)) != 0)
+		goto out;
+	*out = x.c;
+	x.c = NULL;
+	r = 0;
+out:
+	json_decref(root);
+	config_free(x.c);
+	return r;
+}
+
+/* The whole of path into a new buffer, at most CONFIG_MAX_FILE bytes. */
+static int
+read_config_file(struct ctx *x, const char *path, char **buf, size_t *len)
+{
+	struct stat st;
+	char *b = NULL;
+	size_t got = 0;
+	int fd = -1, r = ERR_INTERNAL;
+
+	*buf = NULL;
+	*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+		int e = errno;
+
+		r = ERR_SYSTEM;
+		if (x->err != NULL)
+			snprintf(x->err, CONFIG_ERR_LEN,
+			    "%s: cannot open: %s%s", path, strerror(e),
+			    e == ENOENT ? " (create it with \"jitcad init\")"
+					: "");
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		r = ERR_SYSTEM;
+		if (x->err != NULL)
+			snprintf(x->err, CONFIG_ERR_LEN, "%s: %s", path,
+			    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		r = ERR_CONFIG;
+		if (x->err != NULL)
+			snprintf(x->err, CONFIG_ERR_LEN,
+			    "%s: not a regular file", path);
+		goto out;
+	}
+	/* One byte over the limit tells "too large" from "exactly full". */
+	if ((b = malloc(CONFIG_MAX_FILE + 1)) == NULL) {
+		r = cfg_oom(x);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, b + got, CONFIG_MAX_FILE + 1 - got);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			r = ERR_SYSTEM;
+			if (x->err != NULL)
+				snprintf(x->err, CONFIG_ERR_LEN,
+				    "%s: cannot read: %s", path,
+				    strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > CONFIG_MAX_FILE) {
+			r = ERR_TOO_LARGE;
+			if (x->err != NULL)
+				snprintf(x->err, CONFIG_ERR_LEN,
+				    "%s: larger than the limit of %u bytes",
+				    path, CONFIG_MAX_FILE);
+			goto out;
+		}
+	}
+	*buf = b;
+	*len = got;
+	b = NULL;
+	r = 0;
+out:
+	free(b);
+	if (fd != -1)
+		close(fd);
+	return r;
+}
+
+int
+config_load(
+    struct config **out, const char *state_dir, char errbuf[CONFIG_ERR_LEN])
+{
+	struct ctx x = {errbuf, NULL, "24h"};
+	char *path = NULL, *buf = NULL;
+	size_t len = 0, dlen;
+	int r = ERR_INTERNAL;
+
+	if (errbuf != NULL)
+		errbuf[0] = '\0';
+	if (out == NULL || state_dir == NULL || *state_dir == '\0')
+		return ERR_INVALID_ARG;
+	*out = NULL;
+	dlen = strlen(state_dir);
+	if ((path = malloc(dlen + sizeof("/" CONFIG_FILE))) == NULL) {
+		r = cfg_oom(&x);
+		goto out;
+	}
+	memcpy(path, state_dir, dlen);
+	memcpy(path + dlen, "/" CONFIG_FILE, sizeof("/" CONFIG_FILE));
+	if ((r = read_config_file(&x, path, &buf, &len)) != 0)
+		goto out;
+	if ((r = config_parse(out, state_dir, buf, len, errbuf)) != 0)
+		goto out;
+	r = 0;
+out:
+	free(path);
+	free(buf);
+	return r;
+}
+
+void
+config_strv_free(char **v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+options_free(struct cert_option *o, size_t n)
+{
+	size_t i;
+
+	if (o == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		free(o[i].name);
+		free(o[i].value);
+	}
+	free(o);
+}
+
+static void
+role_clear(struct role *r)
+{
+	free(r->name);
+	config_strv_free(r->principals, r->nprincipals);
+	config_strv_free(r->requesters, r->nrequesters);
+	config_strv_free(r->approvers, r->napprovers);
+	options_free(r->critical, r->ncritical);
+	options_free(r->extensions, r->nextensions);
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->state_dir);
+	free(c->listen);
+	free(c->ca_key_file);
+	free(c->ledger_path);
+	config_strv_free(c->auditors, c->nauditors);
+	if (c->roles != NULL) {
+		for (i = 0; i < c->nroles; i++)
+			role_clear(&c->roles[i]);
+		free(c->roles);
+	}
+	free(c);
+}
+
+const struct role *
+config_role(const struct config *c, const char *name)
+{
+	size_t lo = 0, hi;
+
+	if (c == NULL || name == NULL)
+		return NULL;
+	hi = c->nroles;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int cmp = strcmp(name, c->roles[mid].name);
+
+		if (cmp == 0)
+			return &c->roles[mid];
+		if (cmp < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+int
+config_groups_intersect(
+    char *const *groups, size_t ngroups, char *const *list, size_t nlist)
+{
+	size_t i, j;
+
+	if (groups == NULL || list == NULL)
+		return 0;
+	for (i = 0; i < ngroups; i++)
+		for (j = 0; j < nlist; j++)
+			if (groups[i] != NULL && list[j] != NULL &&
+			    strcmp(groups[i], list[j]) == 0)
+				return 1;
+	return 0;
+}
+
+/* Template t with every "{{user}}" replaced by user, as a new string. */
+static int
+expand_template(char **out, const char *t, const char *user)
+{
+	size_t tlen = strlen(t), ulen = strlen(user), n = 0, o = 0, i;
+	char *p = NULL;
+
+	*out = NULL;
+	/* A valid template is short; anything longer cannot expand to a
+	 * valid principal, and the bound keeps the sizes below small. */
+	if (tlen > 8 * (NAME_PRINCIPAL_MAX + 1) || ulen > NAME_PRINCIPAL_MAX)
+		return ERR_CERT_BAD_PRINCIPAL;
+	for (i = 0; i < tlen; i++)
+		if (strncmp(t + i, "{{user}}", 8) == 0)
+			n++;
+	if ((p = malloc(tlen + n * ulen + 1)) == NULL)
+		return ERR_ALLOC;
+	for (i = 0; i < tlen;) {
+		if (strncmp(t + i, "{{user}}", 8) == 0) {
+			memcpy(p + o, user, ulen);
+			o += ulen;
+			i += 8;
+		} else
+			p[o++] = t[i++];
+	}
+	p[o] = '\0';
+	*out = p;
+	return 0;
+}
+
+int
+config_role_principals(
+    const struct role *role, const char *user, char ***out, size_t *n)
+{
+	char **v = NULL, *p = NULL;
+	size_t nv = 0, i, j;
+	int r = ERR_INTERNAL;
+
+	if (out != NULL)
+		*out = NULL;
+	if (n != NULL)
+		*n = 0;
+	if (role == NULL || user == NULL || out == NULL || n == NULL)
+		return ERR_INVALID_ARG;
+	if (!name_principal_valid(user))
+		return ERR_BAD_NAME;
+	if (role->nprincipals == 0)
+		return ERR_CERT_NO_PRINCIPALS;
+	if ((v = calloc(role->nprincipals, sizeof(*v))) == NULL)
+		return ERR_ALLOC;
+	for (i = 0; i < role->nprincipals; i++) {
+		if ((r = expand_template(&p, role->principals[i], user)) != 0)
+			goto out;
+		if (!name_principal_valid(p)) {
+			r = ERR_CERT_BAD_PRINCIPAL;
+			goto out;
+		}
+		for (j = 0; j < nv; j++)
+			if (strcmp(v[j], p) == 0)
+				break;
+		if (j < nv) {
+			free(p);
+			p = NULL;
+			continue;
+		}
+		v[nv++] = p;
+		p = NULL;
+	}
+	*out = v;
+	*n = nv;
+	v = NULL;
+	r = 0;
+out:
+	free(p);
+	config_strv_free(v, nv);
+	return r;
+}
+
+static int
+host_char(unsigned char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '-';
+}
+
+int
+config_listen_split(
+    const char *listen, char **host, unsigned *port, const char **why)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	unsigned char bin[16];
+	const char *dummy = NULL, *colon, *h, *pp;
+	size_t hlen, plen, i;
+	unsigned long pv = 0;
+	int digits_dots = 1;
+
+	if (why == NULL)
+		why = &dummy;
+	*why = NULL;
+	if (host != NULL)
+		*host = NULL;
+	if (port != NULL)
+		*port = 0;
+	if (listen == NULL || *listen == '\0') {
+		*why = "it is empty";
+		return ERR_CONFIG;
+	}
+	if (strlen(listen) > LISTEN_MAX) {
+		*why = "it is too long";
+		return ERR_CONFIG;
+	}
+	if ((colon = strrchr(listen, ':')) == NULL) {
+		*why = "missing \":PORT\"";
+		return ERR_CONFIG;
+	}
+	pp = colon + 1;
+	plen = strlen(pp);
+	if (plen == 0 || plen > 5 || (plen > 1 && pp[0] == '0')) {
+		*why = "the port must be a number from 0 to 65535";
+		return ERR_CONFIG;
+	}
+	for (i = 0; i < plen; i++) {
+		if (pp[i] < '0' || pp[i] > '9') {
+			*why = "the port must be a number from 0 to 65535";
+			return ERR_CONFIG;
+		}
+		pv = pv * 10 + (unsigned long)(pp[i] - '0');
+	}
+	if (pv > 65535) {
+		*why = "the port must be a number from 0 to 65535";
+		return ERR_CONFIG;
+	}
+	h = listen;
+	hlen = (size_t)(colon - listen);
+	if (hlen == 0) {
+		*why = "missing host (use 0.0.0.0 for every address)";
+		return ERR_CONFIG;
+	}
+	if (h[0] == '[') {
+		if (hlen < 3 || h[hlen - 1] != ']' ||
+		    hlen - 2 >= sizeof(addr)) {
+			*why = "bad IPv6 address in brackets";
+			return ERR_CONFIG;
+		}
+		memcpy(addr, h + 1, hlen - 2);
+		addr[hlen - 2] = '\0';
+		if (inet_pton(AF_INET6, addr, bin) != 1) {
+			*why = "bad IPv6 address in brackets";
+			return ERR_CONFIG;
+		}
+		h++;
+		hlen -= 2;
+	} else {
+		if (memchr(h, ':', hlen) != NULL) {
+			*why = "put IPv6 addresses in brackets, like "
+			       "\"[::1]:8443\"";
+			return ERR_CONFIG;
+		}
+		if (hlen > HOST_MAX) {
+			*why = "the host name is too long";
+			return ERR_CONFIG;
+		}
+		for (i = 0; i < hlen; i++) {
+			unsigned char c = (unsigned char)h[i];
+
+			if (!host_char(c)) {
+				*why = "the host has a character outside A-Z "
+				       "a-z 0-9 . -";
+				return ERR_CONFIG;
+			}
+			if (c != '.' && (c < '0' || c > '9'))
+				digits_dots = 0;
+		}
+		if (h[0] == '.' || h[0] == '-') {
+			*why = "the host must start with a letter or digit";
+			return ERR_CONFIG;
+		}
+		if (digits_dots) {
+			memcpy(addr, h, hlen < sizeof(addr) ? hlen : 0);
+			addr[hlen < sizeof(addr) ? hlen : 0] = '\0';
+			if (inet_pton(AF_INET, addr, bin) != 1) {
+				*why = "bad IPv4 address";
+				return ERR_CONFIG;
+			}
+		}
+	}
+	if (host != NULL && (*host = strndup(h, hlen)) == NULL)
+		return ERR_ALLOC;
+	if (port != NULL)
+		*port = (unsigned)pv;
+	return 0;
+}
+
+const char *
+config_example(void)
+{
+	return example_config;
+}
