@@ -9,6 +9,8 @@
  * never load the key themselves.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
@@ -19,14 +21,21 @@
 #include <unistd.h>
 
 #include "ca/admin.h"
+#include "ca/ca.h"
 #include "ca/config.h"
+#include "ca/krl.h"
 #include "ca/ledger.h"
+#include "ca/request.h"
+#include "ca/revoke.h"
+#include "ca/users.h"
 #include "signer/cakey.h"
 #include "signer/err.h"
 #include "signer/pubkey.h"
+#include "signer/signer.h"
 
 #define CA_PUB_FILE "ca.pub"
 #define CONFIG_FILE "jitca.json"
+#define KRL_FILE "revoked.krl"
 
 const char *
 admin_state_dir(const char *opt)
@@ -178,13 +187,149 @@ admin_ledger_path(const char *state, char **out)
 	return 0;
 }
 
-static int admin_krl_write(struct ledger *l, const char *state,
-    const char *out_path, char **written);
+/*
+ * What a command needs, opened in order: config, ledger, the CA public
+ * key (from ca.pub), and with need_signer the signer process, which alone
+ * loads the CA private key.  admin_close() releases all of it.
+ */
+struct admin_ctx {
+	const char *cmd;
+	const char *state;
+	struct config *cfg;
+	struct ledger *ledger;
+	struct pubkey *ca_pub;
+	struct signer *signer;
+	struct ca ca;
+};
+
+static void
+admin_close(struct admin_ctx *x)
+{
+	signer_stop(x->signer);
+	pubkey_free(x->ca_pub);
+	ledger_close(x->ledger);
+	config_free(x->cfg);
+	memset(x, 0, sizeof(*x));
+}
+
+/* Read and parse <state>/ca.pub. */
+static int
+admin_read_ca_pub(const char *state, struct pubkey **out)
+{
+	char *path = NULL, *text = NULL;
+	int r;
+
+	*out = NULL;
+	if ((path = path_join(state, CA_PUB_FILE)) == NULL)
+		return ERR_ALLOC;
+	if ((r = read_small_file(path, PUBKEY_MAX_LINE, &text)) == 0)
+		r = pubkey_from_line(out, text, strlen(text));
+	free(text);
+	free(path);
+	return r;
+}
+
+static int
+admin_open(struct admin_ctx *x, const char *cmd, const char *state,
+    int need_signer)
+{
+	char errbuf[CONFIG_ERR_LEN];
+	struct cert_limits lim;
+	int r;
+
+	memset(x, 0, sizeof(*x));
+	x->cmd = cmd;
+	x->state = admin_state_dir(state);
+	if ((r = config_load(&x->cfg, x->state, errbuf)) != 0) {
+		fprintf(stderr, "jitcad %s: %s\n", cmd, errbuf);
+		goto fail;
+	}
+	if ((r = ledger_open(&x->ledger, x->cfg->ledger_path, 0)) != 0) {
+		report(cmd, x->cfg->ledger_path, r);
+		goto fail;
+	}
+	if ((r = admin_read_ca_pub(x->state, &x->ca_pub)) != 0) {
+		report(cmd, CA_PUB_FILE, r);
+		goto fail;
+	}
+	if (need_signer) {
+		lim.hard_max_ttl = x->cfg->hard_max_ttl;
+		lim.max_backdate = x->cfg->backdate;
+		if ((r = signer_start(&x->signer, x->cfg->ca_key_file,
+		    &lim)) != 0) {
+			report(cmd, x->cfg->ca_key_file, r);
+			goto fail;
+		}
+		if (!pubkey_equal(signer_public(x->signer), x->ca_pub)) {
+			fprintf(stderr, "jitcad %s: %s does not hold the key "
+			    "in %s/%s\n", cmd, x->cfg->ca_key_file, x->state,
+			    CA_PUB_FILE);
+			r = ERR_CERT_WRONG_CA;
+			goto fail;
+		}
+		x->ca.sign = signer_sign_fn;
+		x->ca.sign_ctx = x->signer;
+	}
+	x->ca.cfg = x->cfg;
+	x->ca.ledger = x->ledger;
+	x->ca.ca_pub = x->ca_pub;
+	return 0;
+fail:
+	admin_close(x);
+	return r;
+}
+
+/* Rebuild the KRL from the ledger into path (default <state>/revoked.krl);
+ * *written (may be NULL) gets the path used (borrowed or new: free it). */
+static int
+admin_krl_write(struct admin_ctx *x, const char *path, char **written)
+{
+	char *p = NULL;
+	int r;
+
+	if (written != NULL)
+		*written = NULL;
+	if (path == NULL) {
+		if ((p = path_join(x->state, KRL_FILE)) == NULL)
+			return ERR_ALLOC;
+	} else if ((p = strdup(path)) == NULL)
+		return ERR_ALLOC;
+	r = revoke_krl_write(&x->ca, p);
+	if (r == 0 && written != NULL)
+		*written = p;
+	else
+		free(p);
+	return r;
+}
 
 /* Options every command takes; getopt_long tables list them first. */
 #define STATE_OPT { "state", required_argument, NULL, 'S' }
 #define JSON_OPT { "json", no_argument, NULL, 'J' }
 #define HELP_OPT { "help", no_argument, NULL, 'h' }
+
+/* A valid KRL that revokes nothing: sshd refuses every key when its
+ * RevokedKeys file is missing, so hosts get one from day one. */
+static int
+write_empty_krl(const char *state)
+{
+	struct krl *krl = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char *path = NULL;
+	int r = ERR_INTERNAL;
+
+	if ((path = path_join(state, KRL_FILE)) == NULL)
+		return ERR_ALLOC;
+	TRY(krl_new(&krl, 0, ledger_now(), "jitca"));
+	TRY(krl_serialize(krl, &data, &len));
+	TRY(krl_write_atomic(path, data, len));
+	r = 0;
+out:
+	free(data);
+	krl_free(krl);
+	free(path);
+	return r;
+}
 
 static int
 cmd_init(int argc, char **argv)
@@ -289,8 +434,8 @@ cmd_init(int argc, char **argv)
 		report("init", db_path, r);
 		goto out;
 	}
-	if ((r = admin_krl_write(ledger, state, NULL, NULL)) != 0) {
-		report("init", "initial KRL", r);
+	if ((r = write_empty_krl(state)) != 0) {
+		report("init", "initial KRL " KRL_FILE, r);
 		goto out;
 	}
 	fprintf(stderr, "jitcad init: new %s CA %s in %s\n", type_name, fp,
@@ -543,6 +688,385 @@ out:
 	return ret;
 }
 
+/* Strict unsigned decimal (no sign, no spaces, no overflow). */
+static int
+parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+
+	*out = 0;
+	if (s == NULL || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (*end != '\0' || errno != 0)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+cmd_user(int argc, char **argv)
+{
+	static const struct option opts[] = { STATE_OPT, HELP_OPT, JSON_OPT,
+		{ "group", required_argument, NULL, 'g' },
+		{ NULL, 0, NULL, 0 } };
+	const char *state = NULL, *sub, *name = NULL;
+	char *groups[USER_GROUPS_MAX], *token = NULL;
+	size_t ngroups = 0, i;
+	struct admin_ctx x;
+	json_t *list = NULL, *u;
+	int c, r, json = 0, ret = ADMIN_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': state = optarg; break;
+		case 'J': json = 1; break;
+		case 'g':
+			if (ngroups == USER_GROUPS_MAX)
+				return usage_error("user", "too many --group");
+			groups[ngroups++] = optarg;
+			break;
+		case 'h':
+			fputs(admin_usage(), stdout);
+			return ADMIN_EXIT_OK;
+		default: return usage_error("user", "unknown option");
+		}
+	}
+	if (optind >= argc)
+		return usage_error("user", "expected add, token, disable or "
+		    "list");
+	sub = argv[optind++];
+	if (strcmp(sub, "list") == 0) {
+		if (optind != argc || ngroups > 0)
+			return usage_error("user", "user list takes no "
+			    "arguments");
+	} else if (strcmp(sub, "add") == 0 || strcmp(sub, "token") == 0 ||
+	    strcmp(sub, "disable") == 0) {
+		if (optind + 1 != argc)
+			return usage_error("user", "expected one user NAME");
+		name = argv[optind];
+		if (strcmp(sub, "add") == 0 && ngroups == 0)
+			return usage_error("user", "user add needs at least "
+			    "one --group");
+		if (strcmp(sub, "add") != 0 && ngroups > 0)
+			return usage_error("user", "--group is only for user "
+			    "add");
+	} else
+		return usage_error("user", "expected add, token, disable or "
+		    "list");
+	if (admin_open(&x, "user", state, 0) != 0)
+		return ADMIN_EXIT_FAIL;
+	if (strcmp(sub, "add") == 0) {
+		if ((r = user_add(x.ledger, admin_actor(), name, groups,
+		    ngroups, &token)) != 0) {
+			report("user add", name, r);
+			goto out;
+		}
+		fprintf(stderr, "jitcad user add: added %s; this token is "
+		    "shown once, give it to %s:\n", name, name);
+		printf("%s\n", token);
+	} else if (strcmp(sub, "token") == 0) {
+		if ((r = user_token_rotate(x.ledger, admin_actor(), name,
+		    &token)) != 0) {
+			report("user token", name, r);
+			goto out;
+		}
+		fprintf(stderr, "jitcad user token: new token for %s; the old "
+		    "one no longer works\n", name);
+		printf("%s\n", token);
+	} else if (strcmp(sub, "disable") == 0) {
+		if ((r = user_disable(x.ledger, admin_actor(), name)) != 0) {
+			report("user disable", name, r);
+			goto out;
+		}
+		fprintf(stderr, "jitcad user disable: %s can no longer log "
+		    "in\n", name);
+	} else {
+		if ((r = user_list(x.ledger, &list)) != 0) {
+			report("user list", x.cfg->ledger_path, r);
+			goto out;
+		}
+		if (json) {
+			if (json_dumpf(list, stdout, JSON_COMPACT) != 0) {
+				report("user list", "stdout", ERR_SYSTEM);
+				goto out;
+			}
+			putchar('\n');
+		} else {
+			json_array_foreach(list, i, u) {
+				json_t *g, *gs = json_object_get(u, "groups");
+				size_t j;
+
+				printf("%-24s %-8s ", json_string_value(
+				    json_object_get(u, "name")),
+				    json_is_true(json_object_get(u,
+				    "disabled")) ? "disabled" : "active");
+				json_array_foreach(gs, j, g)
+					printf("%s%s", j ? "," : "",
+					    json_string_value(g));
+				putchar('\n');
+			}
+		}
+	}
+	ret = ADMIN_EXIT_OK;
+out:
+	user_token_free(token);
+	json_decref(list);
+	admin_close(&x);
+	return ret;
+}
+
+static int
+cmd_issue(int argc, char **argv)
+{
+	static const struct option opts[] = { STATE_OPT, HELP_OPT, JSON_OPT,
+		{ "user", required_argument, NULL, 'u' },
+		{ "role", required_argument, NULL, 'r' },
+		{ "public-key", required_argument, NULL, 'k' },
+		{ "ttl", required_argument, NULL, 't' },
+		{ "reason", required_argument, NULL, 'R' },
+		{ "principal", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 } };
+	const char *state = NULL, *user = NULL, *role = NULL, *keyfile = NULL;
+	const char *reason = NULL;
+	char *principals[CERT_MAX_PRINCIPALS], *keytext = NULL;
+	size_t nprincipals = 0;
+	uint64_t ttl = 0;
+	struct admin_ctx x;
+	struct ca_actor actor;
+	json_t *req = NULL;
+	int c, r, json = 0, ret = ADMIN_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': state = optarg; break;
+		case 'J': json = 1; break;
+		case 'u': user = optarg; break;
+		case 'r': role = optarg; break;
+		case 'k': keyfile = optarg; break;
+		case 'R': reason = optarg; break;
+		case 't':
+			if (duration_parse(optarg, &ttl) != 0)
+				return usage_error("issue", "--ttl must be a "
+				    "duration like 90s, 30m, 12h or 7d");
+			break;
+		case 'p':
+			if (nprincipals == CERT_MAX_PRINCIPALS)
+				return usage_error("issue",
+				    "too many --principal");
+			principals[nprincipals++] = optarg;
+			break;
+		case 'h':
+			fputs(admin_usage(), stdout);
+			return ADMIN_EXIT_OK;
+		default: return usage_error("issue", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("issue", "unexpected argument");
+	if (user == NULL || role == NULL || keyfile == NULL || reason == NULL)
+		return usage_error("issue", "--user, --role, --public-key and "
+		    "--reason are required");
+	if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE, &keytext)) != 0) {
+		report("issue", keyfile, r);
+		return ADMIN_EXIT_FAIL;
+	}
+	if (admin_open(&x, "issue", state, 1) != 0) {
+		free(keytext);
+		return ADMIN_EXIT_FAIL;
+	}
+	actor.name = admin_actor();
+	actor.groups = NULL;
+	actor.ngroups = 0;
+	if ((r = request_issue_direct(&x.ca, &actor, user, role,
+	    nprincipals ? principals : NULL, nprincipals, ttl, reason, keytext,
+	    &req)) != 0) {
+		report("issue", role, r);
+		goto out;
+	}
+	if (json) {
+		if (json_dumpf(req, stdout, JSON_COMPACT) != 0) {
+			report("issue", "stdout", ERR_SYSTEM);
+			goto out;
+		}
+		putchar('\n');
+	} else
+		printf("%s\n", json_string_value(json_object_get(req,
+		    "certificate")));
+	fprintf(stderr, "jitcad issue: serial %" PRId64 " for %s, role %s, "
+	    "request %" PRId64 "\n",
+	    (int64_t)json_integer_value(json_object_get(req, "serial")), user,
+	    role, (int64_t)json_integer_value(json_object_get(req, "id")));
+	ret = ADMIN_EXIT_OK;
+out:
+	json_decref(req);
+	free(keytext);
+	admin_close(&x);
+	return ret;
+}
+
+static int
+cmd_revoke(int argc, char **argv)
+{
+	static const struct option opts[] = { STATE_OPT, HELP_OPT, JSON_OPT,
+		{ "serial", required_argument, NULL, 's' },
+		{ "key-id", required_argument, NULL, 'i' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "request", required_argument, NULL, 'q' },
+		{ "public-key", required_argument, NULL, 'k' },
+		{ "reason", required_argument, NULL, 'R' },
+		{ NULL, 0, NULL, 0 } };
+	const char *state = NULL, *reason = NULL, *keyfile = NULL;
+	char *keytext = NULL, *krl_path = NULL;
+	struct revoke_target t;
+	struct admin_ctx x;
+	struct ca_actor actor;
+	json_t *res = NULL, *v;
+	uint64_t n;
+	size_t i;
+	int c, r, json = 0, nsel = 0, ret = ADMIN_EXIT_FAIL;
+
+	memset(&t, 0, sizeof(t));
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': state = optarg; break;
+		case 'J': json = 1; break;
+		case 'R': reason = optarg; break;
+		case 's':
+			if (parse_u64(optarg, &n) != 0 || n == 0)
+				return usage_error("revoke", "--serial must be "
+				    "a positive number");
+			t.by = REVOKE_SERIAL;
+			t.serial = n;
+			nsel++;
+			break;
+		case 'q':
+			if (parse_u64(optarg, &n) != 0 || n == 0 ||
+			    n > INT64_MAX)
+				return usage_error("revoke", "--request must "
+				    "be a request id (a positive number)");
+			t.by = REVOKE_REQUEST;
+			t.request = (int64_t)n;
+			nsel++;
+			break;
+		case 'i':
+			t.by = REVOKE_KEY_ID;
+			t.text = optarg;
+			nsel++;
+			break;
+		case 'u':
+			t.by = REVOKE_USER;
+			t.text = optarg;
+			nsel++;
+			break;
+		case 'k':
+			t.by = REVOKE_PUBLIC_KEY;
+			keyfile = optarg;
+			nsel++;
+			break;
+		case 'h':
+			fputs(admin_usage(), stdout);
+			return ADMIN_EXIT_OK;
+		default: return usage_error("revoke", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("revoke", "unexpected argument");
+	if (nsel != 1)
+		return usage_error("revoke", "give exactly one of --serial, "
+		    "--key-id, --user, --request, --public-key");
+	if (reason == NULL)
+		return usage_error("revoke", "--reason is required");
+	if (keyfile != NULL) {
+		if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE,
+		    &keytext)) != 0) {
+			report("revoke", keyfile, r);
+			return ADMIN_EXIT_FAIL;
+		}
+		t.text = keytext;
+	}
+	if (admin_open(&x, "revoke", state, 0) != 0) {
+		free(keytext);
+		return ADMIN_EXIT_FAIL;
+	}
+	actor.name = admin_actor();
+	actor.groups = NULL;
+	actor.ngroups = 0;
+	if ((r = revoke_apply(&x.ca, &actor, &t, reason, &res)) != 0) {
+		report("revoke", "nothing revoked", r);
+		goto out;
+	}
+	if ((r = admin_krl_write(&x, NULL, &krl_path)) != 0) {
+		report("revoke", "revoked, but rebuilding " KRL_FILE " failed",
+		    r);
+		goto out;
+	}
+	if (json) {
+		if (json_dumpf(res, stdout, JSON_COMPACT) != 0) {
+			report("revoke", "stdout", ERR_SYSTEM);
+			goto out;
+		}
+		putchar('\n');
+	} else {
+		json_array_foreach(json_object_get(res, "revoked"), i, v)
+			printf("%" PRId64 "\n", (int64_t)json_integer_value(v));
+	}
+	fprintf(stderr, "jitcad revoke: %zu certificate(s) newly revoked, "
+	    "%zu already revoked%s; KRL version %" PRId64 " written to %s\n",
+	    json_array_size(json_object_get(res, "revoked")),
+	    json_array_size(json_object_get(res, "already_revoked")),
+	    json_is_true(json_object_get(res, "key_revoked")) ?
+	    ", key revoked" : "",
+	    (int64_t)json_integer_value(json_object_get(res, "krl_version")),
+	    krl_path);
+	ret = ADMIN_EXIT_OK;
+out:
+	json_decref(res);
+	free(keytext);
+	free(krl_path);
+	admin_close(&x);
+	return ret;
+}
+
+static int
+cmd_krl(int argc, char **argv)
+{
+	static const struct option opts[] = { STATE_OPT, HELP_OPT,
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 } };
+	const char *state = NULL, *out_path = NULL;
+	char *written = NULL;
+	struct admin_ctx x;
+	int c, r, ret = ADMIN_EXIT_FAIL;
+
+	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'S': state = optarg; break;
+		case 'o': out_path = optarg; break;
+		case 'h':
+			fputs(admin_usage(), stdout);
+			return ADMIN_EXIT_OK;
+		default: return usage_error("krl", "unknown option");
+		}
+	}
+	if (optind != argc)
+		return usage_error("krl", "unexpected argument");
+	if (admin_open(&x, "krl", state, 0) != 0)
+		return ADMIN_EXIT_FAIL;
+	if ((r = admin_krl_write(&x, out_path, &written)) != 0) {
+		report("krl", out_path ? out_path : KRL_FILE, r);
+		goto out;
+	}
+	printf("%s\n", written);
+	ret = ADMIN_EXIT_OK;
+out:
+	free(written);
+	admin_close(&x);
+	return ret;
+}
+
 static const struct {
 	const char *name;
 	int (*fn)(int, char **);
@@ -552,6 +1076,10 @@ static const struct {
 	{ "sshd-config", cmd_sshd_config },
 	{ "config", cmd_config },
 	{ "ledger", cmd_ledger },
+	{ "user", cmd_user },
+	{ "issue", cmd_issue },
+	{ "revoke", cmd_revoke },
+	{ "krl", cmd_krl },
 };
 
 int
