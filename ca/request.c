@@ -250,8 +250,8 @@ strv_has(char *const *v, size_t n, const char *s)
  * a new non-empty JSON array of strings.
  */
 static int
-principals_resolve(const struct role *role, const char *user,
-    char *const *req, size_t n, json_t **out)
+principals_resolve(const struct role *role, const char *user, char *const *req,
+    size_t n, json_t **out)
 {
 	char **allowed = NULL;
 	size_t nallowed = 0, i;
@@ -279,8 +279,7 @@ principals_resolve(const struct role *role, const char *user,
 		for (i = 0; i < n; i++) {
 			ENSURE(strv_has(allowed, nallowed, req[i]),
 			    ERR_PRINCIPAL_NOT_ALLOWED);
-			ENSURE(!strv_has(req, i, req[i]),
-			    ERR_INVALID_ARG);
+			ENSURE(!strv_has(req, i, req[i]), ERR_INVALID_ARG);
 			ENSURE(json_array_append_new(
 				   arr, json_string(req[i])) == 0,
 			    ERR_ALLOC);
@@ -417,8 +416,8 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 		TRY(config_role_principals(
 		    role, row.requester, &allowed, &nallowed));
 		for (i = 0; i < json_array_size(principals); i++) {
-			const char *p = json_string_value(
-			    json_array_get(principals, i));
+			const char *p =
+			    json_string_value(json_array_get(principals, i));
 
 			if (p == NULL || !name_principal_valid(p) ||
 			    !strv_has(allowed, nallowed, p)) {
@@ -444,8 +443,8 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	TRY(cert_make(ca, role, &row, principals, serial, key_id, now, &c));
 	TRY(cert_to_line(&line, c, NULL));
 	TRY(ca_sha256_hex(sha, c->blob, c->blob_len));
-	ENSURE((pjson = json_dumps(principals, JSON_COMPACT)) != NULL,
-	    ERR_ALLOC);
+	ENSURE(
+	    (pjson = json_dumps(principals, JSON_COMPACT)) != NULL, ERR_ALLOC);
 	kblob = pubkey_blob(key, &kblen);
 
 	TRY(ca_sql_prepare(ca, &st,
@@ -487,8 +486,8 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	    "cert_sha256", sha, "request", (json_int_t)id, "role", row.role,
 	    "user", row.requester, "approvers", approvers, "direct", direct);
 	ENSURE(details != NULL, ERR_ALLOC);
-	snprintf(subject, sizeof(subject), "cert:%llu",
-	    (unsigned long long)serial);
+	snprintf(
+	    subject, sizeof(subject), "cert:%llu", (unsigned long long)serial);
 	TRY(ledger_append(
 	    ca->ledger, NULL, "cert.issued", actor_name, subject, details));
 	r = 0;
@@ -555,11 +554,11 @@ cert_fields_load(struct ca *ca, int64_t serial, json_t *obj)
 	sqlite3_bind_int64(st, 1, serial);
 	rc = sqlite3_step(st);
 	ENSURE(rc == SQLITE_ROW, rc == SQLITE_DONE ? ERR_DB : ca_sql_err(rc));
-	ENSURE(json_object_set_new(obj, "certificate",
-		   json_string(ca_sql_text(st, 0))) == 0 &&
+	ENSURE(json_object_set_new(
+		   obj, "certificate", json_string(ca_sql_text(st, 0))) == 0 &&
 		json_object_set_new(obj, "serial", json_integer(serial)) == 0 &&
-		json_object_set_new(obj, "key_id",
-		    json_string(ca_sql_text(st, 1))) == 0 &&
+		json_object_set_new(
+		    obj, "key_id", json_string(ca_sql_text(st, 1))) == 0 &&
 		json_object_set_new(obj, "valid_after",
 		    json_integer(sqlite3_column_int64(st, 2))) == 0 &&
 		json_object_set_new(obj, "valid_before",
@@ -652,9 +651,9 @@ expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
 	sqlite3_bind_int64(st, 2, row->id);
 	TRY(step_done(ca, st, &changes));
 	ENSURE(changes == 1, ERR_WRONG_STATE);
-	details = json_pack("{s:I, s:s, s:s}", "expires",
-	    (json_int_t)row->expires, "role", row->role, "requester",
-	    row->requester);
+	details =
+	    json_pack("{s:I, s:s, s:s}", "expires", (json_int_t)row->expires,
+		"role", row->role, "requester", row->requester);
 	ENSURE(details != NULL, ERR_ALLOC);
 	subject_request(subject, row->id);
 	TRY(ledger_append(
@@ -688,14 +687,13 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	int r = ERR_INTERNAL, in_tx = 0, revoked = 0;
 
 	ENSURE(role_name != NULL && pubkey_line != NULL, ERR_INVALID_ARG);
-	ENSURE((role = config_role(ca->cfg, role_name)) != NULL,
-	    ERR_NOT_FOUND);
+	ENSURE((role = config_role(ca->cfg, role_name)) != NULL, ERR_NOT_FOUND);
 	ENSURE(config_groups_intersect(
 		   groups, ngroups, role->requesters, role->nrequesters),
 	    ERR_FORBIDDEN);
 	if (ttl == 0)
-		ttl = role->default_ttl != 0 ? role->default_ttl
-					     : role->max_ttl;
+		ttl =
+		    role->default_ttl != 0 ? role->default_ttl : role->max_ttl;
 	ENSURE(ttl <= role->max_ttl && ttl <= ca->cfg->hard_max_ttl,
 	    ERR_TTL_TOO_LONG);
 	ENSURE(ttl > 0, ERR_INVALID_ARG);
@@ -732,8 +730,8 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	TRY(step_done(ca, st, NULL));
 	id = sqlite3_last_insert_rowid(ledger_db(ca->ledger));
 	details = json_pack("{s:s, s:s, s:O, s:I, s:s, s:s, s:I, s:i, s:b}",
-	    "requester", requester, "role", role->name, "principals", pj,
-	    "ttl", (json_int_t)ttl, "reason", reason, "key_fp", fp, "expires",
+	    "requester", requester, "role", role->name, "principals", pj, "ttl",
+	    (json_int_t)ttl, "reason", reason, "key_fp", fp, "expires",
 	    (json_int_t)expires, "approvals_required",
 	    (int)role->approvals_required, "direct", direct);
 	ENSURE(details != NULL, ERR_ALLOC);
@@ -823,8 +821,8 @@ decide_start(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	uint64_t now = ca_now(ca);
 
 	TRY(req_row_load(ca, id, row));
-	ENSURE(actor_may_see(ca, actor, row->requester, row->role),
-	    ERR_NOT_FOUND);
+	ENSURE(
+	    actor_may_see(ca, actor, row->requester, row->role), ERR_NOT_FOUND);
 	ENSURE(strcmp(row->state, "pending") == 0, ERR_WRONG_STATE);
 	if (now >= row->expires) {
 		TRY(expire_locked(ca, row, now));
@@ -857,11 +855,10 @@ decision_insert(struct ca *ca, int64_t id, const char *who,
 	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, decision, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)ca_now(ca));
-	sqlite3_bind_text(st, 5, comment == NULL ? "" : comment, -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(
+	    st, 5, comment == NULL ? "" : comment, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT ||
-	    (rc & 0xff) == SQLITE_CONSTRAINT) {
+	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT) {
 		*conflict = 1;
 		r = 0;
 		goto out;
@@ -907,8 +904,8 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	memset(&row, 0, sizeof(row));
 	if (out != NULL)
 		*out = NULL;
-	ENSURE(ca != NULL && actor != NULL && actor->name != NULL &&
-		out != NULL,
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
 	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
 	TRY(ledger_begin(ca->ledger));
@@ -921,8 +918,8 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 		goto out;
 	ENSURE(strcmp(actor->name, row.requester) != 0, ERR_SELF_APPROVAL);
 	ENSURE(actor_is_approver(role, actor), ERR_FORBIDDEN);
-	TRY(decision_insert(ca, id, actor->name, "approve", comment,
-	    &conflict));
+	TRY(decision_insert(
+	    ca, id, actor->name, "approve", comment, &conflict));
 	ENSURE(!conflict, ERR_ALREADY_APPROVED);
 	TRY(approvals_count(ca, id, &count));
 	details = json_pack("{s:s, s:I, s:I}", "comment",
@@ -958,8 +955,8 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	memset(&row, 0, sizeof(row));
 	if (out != NULL)
 		*out = NULL;
-	ENSURE(ca != NULL && actor != NULL && actor->name != NULL &&
-		out != NULL,
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
 	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
 	TRY(ledger_begin(ca->ledger));
@@ -985,8 +982,8 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    comment == NULL ? "" : comment, "withdrawn", withdrawn);
 	ENSURE(details != NULL, ERR_ALLOC);
 	subject_request(subject, id);
-	TRY(ledger_append(ca->ledger, NULL, "request.denied", actor->name,
-	    subject, details));
+	TRY(ledger_append(
+	    ca->ledger, NULL, "request.denied", actor->name, subject, details));
 	TRY(commit(ca, &in_tx));
 	r = request_json(ca, id, out);
 out:
@@ -1062,8 +1059,8 @@ request_get(
 		*out = NULL;
 	ENSURE(ca != NULL && actor != NULL && out != NULL, ERR_INVALID_ARG);
 	TRY(req_row_load(ca, id, &row));
-	ENSURE(actor_may_see(ca, actor, row.requester, row.role),
-	    ERR_NOT_FOUND);
+	ENSURE(
+	    actor_may_see(ca, actor, row.requester, row.role), ERR_NOT_FOUND);
 	r = row_json(ca, &row, out);
 out:
 	req_row_clear(&row);
@@ -1071,8 +1068,8 @@ out:
 }
 
 int
-request_list(struct ca *ca, const struct ca_actor *actor, int pending_only,
-    json_t **out)
+request_list(
+    struct ca *ca, const struct ca_actor *actor, int pending_only, json_t **out)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *roles = NULL, *list = NULL, *obj = NULL, *one = NULL;
@@ -1082,8 +1079,8 @@ request_list(struct ca *ca, const struct ca_actor *actor, int pending_only,
 
 	if (out != NULL)
 		*out = NULL;
-	ENSURE(ca != NULL && actor != NULL && actor->name != NULL &&
-		out != NULL,
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
 	all = ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor);
 	/* Roles the actor approves, filtered in SQL (json_each). */
@@ -1114,8 +1111,7 @@ request_list(struct ca *ca, const struct ca_actor *actor, int pending_only,
 		one = NULL;
 	}
 	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
-	ENSURE((obj = json_pack("{s:O}", "requests", list)) != NULL,
-	    ERR_ALLOC);
+	ENSURE((obj = json_pack("{s:O}", "requests", list)) != NULL, ERR_ALLOC);
 	*out = obj;
 	obj = NULL;
 	r = 0;

@@ -84,8 +84,8 @@
  * approval).
  */
 MUST_CHECK int request_create(struct ca *ca, const struct ca_actor *actor,
-    const char *role, char *const *principals, size_t nprincipals,
-    uint64_t ttl, const char *reason, const char *pubkey_line, json_t **out);
+    const char *role, char *const *principals, size_t nprincipals, uint64_t ttl,
+    const char *reason, const char *pubkey_line, json_t **out);
 
 /*
  * Approve request id.  comment may be NULL (0..512 bytes, no control
