@@ -482,7 +482,8 @@ krl_ids_normalise(struct krl_ca *ca)
 {
 	size_t i, n = 0;
 
-	qsort(ca->ids, ca->nids, sizeof(*ca->ids), krl_id_cmp);
+	if (ca->nids > 1)
+		qsort(ca->ids, ca->nids, sizeof(*ca->ids), krl_id_cmp);
 	for (i = 0; i < ca->nids; i++) {
 		if (n > 0 && strcmp(ca->ids[n - 1], ca->ids[i]) == 0) {
 			free(ca->ids[i]);
@@ -504,7 +505,9 @@ krl_hashes_normalise(struct krl *krl)
 {
 	size_t i, n = 0;
 
-	qsort(krl->hashes, krl->nhashes, sizeof(*krl->hashes), krl_hash_cmp);
+	if (krl->nhashes > 1)
+		qsort(krl->hashes, krl->nhashes, sizeof(*krl->hashes),
+		    krl_hash_cmp);
 	for (i = 0; i < krl->nhashes; i++) {
 		if (n > 0 &&
 		    memcmp(krl->hashes[n - 1].h, krl->hashes[i].h, 32) == 0)
@@ -629,7 +632,7 @@ krl_serials_put(struct krl_buf *b, const struct krl_range *rs, size_t n)
 	struct krl_bitmap *bm = NULL;
 	uint64_t lo, hi, last = 0, s;
 	size_t i, start = 0;
-	int state = 0, next, restart, final, r = ERR_INTERNAL;
+	int state = 0, next, restart, final, closed, r = ERR_INTERNAL;
 
 	if (n == 0)
 		return 0;
@@ -659,14 +662,17 @@ krl_serials_put(struct krl_buf *b, const struct krl_range *rs, size_t n)
 		    (restart || state != next) && hi - lo >= KRL_BITMAP_BITS)
 			next = KRL_CERT_SERIAL_RANGE;
 
+		/* A range subsection holds one range: always close it. */
+		closed = 0;
 		if (state != 0 &&
 		    (restart || next != state ||
 			state == KRL_CERT_SERIAL_RANGE)) {
 			if (state == KRL_CERT_SERIAL_BITMAP)
 				TRY(krl_bitmap_put(b, bm));
 			krl_buf_close(b, start);
+			closed = 1;
 		}
-		if (next != state || restart) {
+		if (closed || next != state || restart) {
 			state = next;
 			TRY(krl_buf_open(b, (uint8_t)state, &start));
 			if (state == KRL_CERT_SERIAL_BITMAP) {
