@@ -14,13 +14,23 @@
  * where canonical is the compact JSON array
  *   [seq, time, type, actor, subject, details]
  * with details re-serialised with sorted keys (JSON_SORT_KEYS |
- * JSON_COMPACT | JSON_ENSURE_ASCII).  The first event's prev_hash is 64
- * zeros.  ledger_verify() recomputes every row in seq order; a row whose
- * hash, prev_hash or seq (gaps, reordering) does not fit is named.
+ * JSON_COMPACT | JSON_ENSURE_ASCII; jansson writes \uXXXX escapes with
+ * upper-case hex digits).  The first event's prev_hash is 64 zeros.
+ * ledger_verify() recomputes every row in seq order; a row whose hash,
+ * prev_hash or seq (gaps, reordering) does not fit is named.
+ *
+ * The head of the chain (head_seq, head_hash) is also kept in meta and
+ * updated by every ledger_append(), so deleting rows at the end of the
+ * chain is detected too.  What stays undetectable without an external
+ * anchor (signed checkpoints, DESIGN.md "Later"): someone with write
+ * access who recomputes the whole chain and the head, or who deletes
+ * every event and resets the head.  Triggers refuse UPDATE and DELETE on
+ * events, so only a deliberate "DROP TRIGGER" edits them.
  *
  * Schema (created by ledger_open(create=1); LEDGER_SCHEMA_VERSION in meta):
  *   meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)
- *       keys: schema_version, last_serial, krl_version, ca_fingerprint
+ *       keys: schema_version, last_serial, krl_version, ca_fingerprint,
+ *       head_seq, head_hash
  *   events(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL, type TEXT NOT
  *       NULL, actor TEXT NOT NULL, subject TEXT NOT NULL, details TEXT NOT
  *       NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)
@@ -44,6 +54,16 @@
  *       issued INTEGER NOT NULL, revoked INTEGER)  -- revoked: time or NULL
  *   revoked_keys(key_sha256 BLOB PRIMARY KEY, key_fp TEXT NOT NULL,
  *       time INTEGER NOT NULL, reason TEXT NOT NULL)
+ *   indexes: users(token_hash) UNIQUE, requests(state),
+ *       certificates(user), certificates(valid_before)
+ *
+ * Errors: SQLITE_BUSY/LOCKED (after the 10 s busy timeout) become
+ * ERR_BUSY, every other sqlite failure ERR_DB; ledger_errmsg() then says
+ * what failed in a sentence.
+ *
+ * Time: ledger_now() is time(NULL), except that tests may fix it with
+ * the environment variable JITCA_TEST_NOW (decimal seconds since the
+ * epoch, 1..2^62); a value that does not parse is ignored.
  */
 #ifndef JITCA_LEDGER_H
 #define JITCA_LEDGER_H
@@ -59,6 +79,11 @@
 #define LEDGER_SCHEMA_VERSION 1
 #define LEDGER_HASH_HEX 65 /* 64 hex digits + NUL */
 #define LEDGER_ERR_LEN 256
+/* Limits on what ledger_append() accepts. */
+#define LEDGER_FIELD_MAX 256 /* type, actor, subject: bytes */
+#define LEDGER_DETAILS_MAX (64u * 1024) /* canonical details: bytes */
+/* Most events ledger_events_json() returns in one call. */
+#define LEDGER_EVENTS_MAX 1000
 
 enum ledger_format {
 	LEDGER_FORMAT_JSONL = 1,
@@ -73,12 +98,23 @@ struct ledger;
  * file with an unknown schema_version.  *out new; ledger_close() frees.
  */
 MUST_CHECK int ledger_open(struct ledger **out, const char *path, int create);
+/* The same, with a sentence saying what failed in errbuf (may be NULL):
+ * ERR_NOT_FOUND when the file is missing and create=0, ERR_DB when it is
+ * not a jitca ledger or has another schema_version. */
+MUST_CHECK int ledger_open_err(struct ledger **out, const char *path,
+    int create, char errbuf[LEDGER_ERR_LEN]);
 void ledger_close(struct ledger *l);
+/* The last error's message (borrowed; "" when none). */
+const char *ledger_errmsg(const struct ledger *l);
 /* The connection, borrowed, for other ca/ modules' statements. */
 sqlite3 *ledger_db(struct ledger *l);
 
 /* BEGIN IMMEDIATE (writer lock now, so conditional updates are safe
- * against other processes), COMMIT, ROLLBACK.  Not nestable. */
+ * against other processes; retried on SQLITE_BUSY for up to the busy
+ * timeout, then ERR_BUSY), COMMIT, ROLLBACK.  Not nestable: ledger_begin()
+ * inside a transaction is ERR_INVALID_ARG.  A failed ledger_commit()
+ * rolls back, so the caller never has to.  ledger_rollback() outside a
+ * transaction does nothing. */
 MUST_CHECK int ledger_begin(struct ledger *l);
 MUST_CHECK int ledger_commit(struct ledger *l);
 void ledger_rollback(struct ledger *l);
@@ -86,14 +122,22 @@ void ledger_rollback(struct ledger *l);
 /*
  * Append one event inside the open transaction: seq = last + 1, time =
  * now (seconds), details a JSON object (borrowed, not stolen; NULL means
- * {}).  *seq_out (may be NULL) receives the new seq.
+ * {}).  *seq_out (may be NULL) receives the new seq.  type, actor and
+ * subject must be non-empty UTF-8 of at most LEDGER_FIELD_MAX bytes
+ * without control characters, details an object whose canonical form is
+ * at most LEDGER_DETAILS_MAX bytes: else ERR_INVALID_ARG (ERR_TOO_LARGE
+ * for details).  Outside a transaction: ERR_INVALID_ARG.  The details
+ * column holds the canonical dump of details.
  */
 MUST_CHECK int ledger_append(struct ledger *l, int64_t *seq_out,
     const char *type, const char *actor, const char *subject, json_t *details);
 
 /* Next certificate serial (last_serial + 1, stored) inside the open
  * transaction.  Starts at 1; never reused because it commits with the
- * cert.issued event. */
+ * cert.issued event.  A rolled-back transaction gives its serial back:
+ * the next one gets the same number, which is fine since no certificate
+ * with it was committed (uniqueness among issued certificates is the
+ * invariant).  Also above max(certificates.serial), defensively. */
 MUST_CHECK int ledger_serial_next(struct ledger *l, uint64_t *serial);
 /* Bump and return krl_version inside the open transaction. */
 MUST_CHECK int ledger_krl_version_bump(struct ledger *l, uint64_t *version);
@@ -109,11 +153,15 @@ MUST_CHECK int ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
     char errbuf[LEDGER_ERR_LEN]);
 
 /* Write events with seq > since, one per line (JSONL) or row (CSV with a
- * header; RFC 4180 quoting), all fields. */
+ * header; RFC 4180 quoting, CRLF line ends), all fields: seq, time, type,
+ * actor, subject, details (an object in JSONL, its JSON text in CSV),
+ * prev_hash, hash.  ERR_SYSTEM when writing fails. */
 MUST_CHECK int ledger_export(
     struct ledger *l, FILE *out, enum ledger_format fmt, int64_t since);
 
-/* Events with seq > since as a JSON array of objects, at most limit. */
+/* Events with seq > since as a JSON array of objects (fields as in the
+ * JSONL export), at most limit (1..LEDGER_EVENTS_MAX, else
+ * ERR_INVALID_ARG).  *out new; the caller json_decref()s it. */
 MUST_CHECK int ledger_events_json(
     struct ledger *l, int64_t since, int64_t limit, json_t **out);
 

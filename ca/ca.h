@@ -1,0 +1,73 @@
+/*
+ * ca.h: the CA's domain context, shared by request.c (the request ->
+ * approval -> issuance state machine), revoke.c (revocation and the KRL)
+ * and their callers (the HTTP API in web/, the jitcad admin commands).
+ *
+ * A struct ca only borrows: the configuration, the open ledger, the CA
+ * public key and the signing callback all belong to the caller and must
+ * outlive every call that uses the context.  In production the callback
+ * is signer_sign_fn() with a struct signer * (the signer process holds
+ * the CA key, DESIGN.md "Key custody"); tests may pass a cakey_sign()
+ * adapter instead.  Nothing here prints, exits or knows about HTTP.
+ *
+ * An actor is whoever calls: a user authenticated by a token (users.h
+ * gives the name and groups), or a local administrator running jitcad on
+ * the CA host, named "local:<unix user>".  The ':' cannot occur in a
+ * user name (names.h), so a token can never speak as a local actor.
+ *
+ * The ca_sql_* helpers are for ca/ modules only: they run statements on
+ * the ledger's connection and map sqlite's result codes to err.h codes.
+ */
+#ifndef JITCA_CA_H
+#define JITCA_CA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "ca/config.h"
+#include "ca/ledger.h"
+#include "signer/cert.h"
+#include "signer/err.h"
+#include "signer/pubkey.h"
+
+#define CA_LOCAL_PREFIX "local:"
+
+struct ca {
+	struct config *cfg; /* borrowed */
+	struct ledger *ledger; /* borrowed */
+	const struct pubkey *ca_pub; /* borrowed: the CA public key */
+	cert_sign_fn *sign; /* signs to-be-signed certificate bodies */
+	void *sign_ctx; /* passed to sign (e.g. a struct signer *) */
+};
+
+struct ca_actor {
+	const char *name; /* user name, or "local:<unix user>" */
+	char *const *groups; /* borrowed */
+	size_t ngroups;
+};
+
+/* The CA's idea of now, in seconds since the epoch: ledger_now(), so
+ * JITCA_TEST_NOW moves it in tests (one clock for the whole CA). */
+uint64_t ca_now(const struct ca *ca);
+/* 1 when the actor is a local administrator ("local:<unix user>"). */
+int ca_actor_is_local(const struct ca_actor *a);
+/* 1 when the actor belongs to one of the configured auditor groups. */
+int ca_actor_is_auditor(const struct ca *ca, const struct ca_actor *a);
+
+/*
+ * For ca/ modules.  ca_sql_prepare() prepares sql on the ledger's
+ * connection into *st (finalise with sqlite3_finalize, NULL is fine).
+ * ca_sql_err() maps a sqlite result code to ERR_BUSY (locked) or ERR_DB.
+ * ca_sql_text() returns column i as a borrowed NUL-terminated string
+ * ("" for NULL), valid until the next step or finalise.
+ */
+MUST_CHECK int ca_sql_prepare(
+    struct ca *ca, sqlite3_stmt **st, const char *sql);
+int ca_sql_err(int rc);
+const char *ca_sql_text(sqlite3_stmt *st, int i);
+/* Hex of SHA-256 over data, into out[65]. */
+MUST_CHECK int ca_sha256_hex(char out[65], const void *data, size_t len);
+
+#endif /* JITCA_CA_H */

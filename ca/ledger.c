@@ -1,0 +1,1272 @@
+/*
+ * ledger.c: the sqlite ledger of ledger.h: opening and creating the file,
+ * transactions, the hash-chained events table, serial and KRL version
+ * counters in meta, chain verification, export (JSONL, CSV) and change
+ * detection between processes.
+ *
+ * It does not know what events mean: users.c, the request code and the
+ * KRL builder run their own statements on ledger_db() and call
+ * ledger_append() in the same transaction.  Hashing uses OpenSSL's EVP
+ * SHA-256; JSON is jansson's.  Works with ca/ledger.h only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "ca/ledger.h"
+
+#define ZERO_HASH                                                              \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+#define CANON_FLAGS (JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII)
+#define BUSY_TIMEOUT_MS 10000
+
+struct ledger {
+	sqlite3 *db;
+	int64_t data_version;
+	char errmsg[LEDGER_ERR_LEN];
+};
+
+static const char *schema_sql =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE events(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+    " type TEXT NOT NULL, actor TEXT NOT NULL, subject TEXT NOT NULL,"
+    " details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TABLE users(name TEXT PRIMARY KEY, groups TEXT NOT NULL,"
+    " token_hash BLOB, disabled INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL, token_created INTEGER);"
+    "CREATE UNIQUE INDEX users_token_hash ON users(token_hash);"
+    "CREATE TABLE requests(id INTEGER PRIMARY KEY, requester TEXT NOT NULL,"
+    " role TEXT NOT NULL, principals TEXT NOT NULL, ttl INTEGER NOT NULL,"
+    " reason TEXT NOT NULL, public_key TEXT NOT NULL, key_fp TEXT NOT NULL,"
+    " state TEXT NOT NULL, created INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL, approvals_required INTEGER NOT NULL,"
+    " serial INTEGER, updated INTEGER NOT NULL);"
+    "CREATE INDEX requests_state ON requests(state);"
+    "CREATE TABLE approvals(request_id INTEGER NOT NULL,"
+    " approver TEXT NOT NULL, decision TEXT NOT NULL, time INTEGER NOT NULL,"
+    " comment TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY(request_id, approver));"
+    "CREATE TABLE certificates(serial INTEGER PRIMARY KEY,"
+    " request_id INTEGER, user TEXT NOT NULL, role TEXT NOT NULL,"
+    " key_id TEXT NOT NULL UNIQUE, principals TEXT NOT NULL,"
+    " valid_after INTEGER NOT NULL, valid_before INTEGER NOT NULL,"
+    " key_fp TEXT NOT NULL, key_blob BLOB NOT NULL,"
+    " cert_sha256 TEXT NOT NULL, certificate TEXT NOT NULL,"
+    " issued INTEGER NOT NULL, revoked INTEGER);"
+    "CREATE INDEX certificates_user ON certificates(user);"
+    "CREATE INDEX certificates_valid_before ON certificates(valid_before);"
+    "CREATE TABLE revoked_keys(key_sha256 BLOB PRIMARY KEY,"
+    " key_fp TEXT NOT NULL, time INTEGER NOT NULL, reason TEXT NOT NULL);";
+
+/* Record a message in l (which may be NULL). */
+static void __attribute__((format(printf, 2, 3)))
+set_msg(struct ledger *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(l->errmsg, sizeof(l->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+/* Map an sqlite result to an error code, recording what failed. */
+static int
+db_fail(struct ledger *l, int rc, const char *what)
+{
+	int prim = rc & 0xff;
+
+	set_msg(l, "%s: %s", what,
+	    l->db != NULL ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		return ERR_BUSY;
+	return ERR_DB;
+}
+
+static int
+db_exec(struct ledger *l, const char *sql)
+{
+	int rc;
+
+	if ((rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		return db_fail(l, rc, sql);
+	return 0;
+}
+
+static int
+db_prepare(struct ledger *l, const char *sql, sqlite3_stmt **st)
+{
+	int rc;
+
+	*st = NULL;
+	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL)) != SQLITE_OK)
+		return db_fail(l, rc, "prepare");
+	return 0;
+}
+
+static int
+in_transaction(const struct ledger *l)
+{
+	return sqlite3_get_autocommit(l->db) == 0;
+}
+
+/* Strict decimal (no sign, no spaces, no leading zeros but "0"). */
+static int
+parse_u64(const char *s, uint64_t max, uint64_t *v)
+{
+	char *end = NULL;
+	unsigned long long x;
+
+	*v = 0;
+	if (s == NULL || *s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
+		return ERR_BAD_FORMAT;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno != 0 || end == NULL || *end != '\0' || x > max)
+		return ERR_BAD_FORMAT;
+	*v = (uint64_t)x;
+	return 0;
+}
+
+/* A meta value as a new string; *found = 0 (and *out NULL) if absent. */
+static int
+meta_get(struct ledger *l, const char *key, char **out, int *found)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	int r = ERR_INTERNAL, rc;
+
+	*out = NULL;
+	*found = 0;
+	TRY(db_prepare(l, "SELECT value FROM meta WHERE key = ?1", &st));
+	if ((rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) !=
+	    SQLITE_OK) {
+		r = db_fail(l, rc, "bind");
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		r = 0;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = db_fail(l, rc, "read meta");
+		goto out;
+	}
+	if ((t = sqlite3_column_text(st, 0)) == NULL) {
+		r = sqlite3_errcode(l->db) == SQLITE_NOMEM ? ERR_ALLOC : ERR_DB;
+		set_msg(l, "meta %s: not text", key);
+		goto out;
+	}
+	if ((*out = strdup((const char *)t)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	*found = 1;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+meta_set(struct ledger *l, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(db_prepare(l,
+	    "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	    &st));
+	if ((rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) !=
+		SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC)) !=
+		SQLITE_OK) {
+		r = db_fail(l, rc, "bind");
+		goto out;
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		r = db_fail(l, rc, "write meta");
+		goto out;
+	}
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* A numeric meta value; absent counts as 0. */
+static int
+meta_get_u64(struct ledger *l, const char *key, uint64_t *v)
+{
+	char *s = NULL;
+	int r = ERR_INTERNAL, found;
+
+	*v = 0;
+	TRY(meta_get(l, key, &s, &found));
+	if (found && parse_u64(s, INT64_MAX, v) != 0) {
+		set_msg(l, "meta %s: \"%.64s\" is not a number", key, s);
+		r = ERR_DB;
+		goto out;
+	}
+	r = 0;
+out:
+	free(s);
+	return r;
+}
+
+static int
+meta_set_u64(struct ledger *l, const char *key, uint64_t v)
+{
+	char buf[32];
+
+	(void)snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return meta_set(l, key, buf);
+}
+
+/* One integer from a single-row query with no parameters. */
+static int
+query_i64(struct ledger *l, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	*v = 0;
+	TRY(db_prepare(l, sql, &st));
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = db_fail(l, rc, sql);
+		goto out;
+	}
+	*v = sqlite3_column_int64(st, 0);
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+create_schema(struct ledger *l)
+{
+	char ver[16];
+	int r = ERR_INTERNAL, rc;
+
+	(void)snprintf(ver, sizeof(ver), "%d", LEDGER_SCHEMA_VERSION);
+	rc = sqlite3_exec(l->db, schema_sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = db_fail(l, rc, "create schema");
+		goto out;
+	}
+	TRY(meta_set(l, "schema_version", ver));
+	TRY(meta_set(l, "last_serial", "0"));
+	TRY(meta_set(l, "krl_version", "0"));
+	TRY(meta_set(l, "head_seq", "0"));
+	TRY(meta_set(l, "head_hash", ZERO_HASH));
+	r = 0;
+out:
+	return r;
+}
+
+/* BEGIN IMMEDIATE, retried while busy until the busy timeout is over. */
+static int
+begin_immediate(struct ledger *l)
+{
+	struct timespec start, now, nap = {0, 5 * 1000 * 1000};
+	int rc;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		rc = sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		(void)clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 +
+			(now.tv_nsec - start.tv_nsec) / 1000000 >=
+		    BUSY_TIMEOUT_MS)
+			break;
+		(void)nanosleep(&nap, NULL);
+	}
+	return db_fail(l, rc, "begin transaction");
+}
+
+static int
+check_schema(struct ledger *l, int create)
+{
+	char *ver = NULL;
+	int64_t nmeta = 0, nobj = 0;
+	int r = ERR_INTERNAL, found, began = 0;
+	uint64_t v;
+
+	TRY(query_i64(l,
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	    " AND name = 'meta'",
+	    &nmeta));
+	if (nmeta == 0) {
+		/* Re-check under the write lock: another process may be
+		 * creating the same file right now. */
+		TRY(begin_immediate(l));
+		began = 1;
+		TRY(query_i64(l, "SELECT count(*) FROM sqlite_master", &nobj));
+		if (nobj == 0 && create) {
+			TRY(create_schema(l));
+		} else if (nobj != 0) {
+			TRY(query_i64(l,
+			    "SELECT count(*) FROM sqlite_master WHERE"
+			    " type = 'table' AND name = 'meta'",
+			    &nmeta));
+			if (nmeta == 0) {
+				set_msg(
+				    l, "not a jitca ledger (no meta table)");
+				r = ERR_DB;
+				goto out;
+			}
+		} else {
+			set_msg(l, "ledger is empty (not initialised)");
+			r = ERR_DB;
+			goto out;
+		}
+		if ((r = db_exec(l, "COMMIT")) != 0)
+			goto out;
+		began = 0;
+	}
+	TRY(meta_get(l, "schema_version", &ver, &found));
+	if (!found) {
+		set_msg(l, "not a jitca ledger (no schema_version in meta)");
+		r = ERR_DB;
+		goto out;
+	}
+	if (parse_u64(ver, 1000000, &v) != 0 || v != LEDGER_SCHEMA_VERSION) {
+		set_msg(l,
+		    "ledger schema_version \"%.32s\" is not supported "
+		    "(this jitca knows %d)",
+		    ver, LEDGER_SCHEMA_VERSION);
+		r = ERR_DB;
+		goto out;
+	}
+	r = 0;
+out:
+	if (began)
+		(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	free(ver);
+	return r;
+}
+
+static int
+read_data_version(struct ledger *l, int64_t *v)
+{
+	return query_i64(l, "PRAGMA data_version", v);
+}
+
+int
+ledger_open_err(struct ledger **out, const char *path, int create,
+    char errbuf[LEDGER_ERR_LEN])
+{
+	struct ledger *l = NULL;
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mode;
+	struct stat sb;
+	int r = ERR_INTERNAL, rc, fd;
+
+	if (errbuf != NULL)
+		errbuf[0] = '\0';
+	if (out != NULL)
+		*out = NULL;
+	if (out == NULL || path == NULL || *path == '\0')
+		return ERR_INVALID_ARG;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return ERR_ALLOC;
+	if (stat(path, &sb) != 0) {
+		if (errno != ENOENT || !create) {
+			set_msg(l, "%s: %s", path, strerror(errno));
+			r = errno == ENOENT ? ERR_NOT_FOUND : ERR_SYSTEM;
+			goto out;
+		}
+		/* Create it ourselves so that it is 0600 whatever the umask;
+		 * sqlite gives -wal and -shm the mode of the database. */
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			set_msg(l, "create %s: %s", path, strerror(errno));
+			r = ERR_SYSTEM;
+			goto out;
+		}
+		if (fd >= 0)
+			(void)close(fd);
+	}
+	rc = sqlite3_open_v2(
+	    path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		r = db_fail(l, rc, path);
+		goto out;
+	}
+	(void)sqlite3_extended_result_codes(l->db, 1);
+	if ((rc = sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS)) != SQLITE_OK) {
+		r = db_fail(l, rc, "busy_timeout");
+		goto out;
+	}
+	TRY(db_exec(l, "PRAGMA foreign_keys = ON"));
+	TRY(db_exec(l, "PRAGMA trusted_schema = OFF"));
+	TRY(db_prepare(l, "PRAGMA journal_mode = WAL", &st));
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = db_fail(l, rc, path);
+		goto out;
+	}
+	mode = sqlite3_column_text(st, 0);
+	if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+		set_msg(l, "%s: cannot switch to WAL mode", path);
+		r = ERR_DB;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	TRY(db_exec(l, "PRAGMA synchronous = FULL"));
+	TRY(check_schema(l, create));
+	TRY(read_data_version(l, &l->data_version));
+	l->errmsg[0] = '\0';
+	*out = l;
+	l = NULL;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	if (l != NULL && errbuf != NULL)
+		(void)snprintf(errbuf, LEDGER_ERR_LEN, "%s", l->errmsg);
+	ledger_close(l);
+	return r;
+}
+
+int
+ledger_open(struct ledger **out, const char *path, int create)
+{
+	return ledger_open_err(out, path, create, NULL);
+}
+
+void
+ledger_close(struct ledger *l)
+{
+	if (l == NULL)
+		return;
+	if (l->db != NULL) {
+		if (in_transaction(l))
+			(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)sqlite3_close_v2(l->db);
+	}
+	free(l);
+}
+
+const char *
+ledger_errmsg(const struct ledger *l)
+{
+	return l == NULL ? "" : l->errmsg;
+}
+
+sqlite3 *
+ledger_db(struct ledger *l)
+{
+	return l == NULL ? NULL : l->db;
+}
+
+int
+ledger_begin(struct ledger *l)
+{
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	if (in_transaction(l)) {
+		set_msg(l, "a transaction is already open");
+		return ERR_INVALID_ARG;
+	}
+	return begin_immediate(l);
+}
+
+int
+ledger_commit(struct ledger *l)
+{
+	int rc, r;
+
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	if (!in_transaction(l)) {
+		set_msg(l, "no transaction is open");
+		return ERR_INVALID_ARG;
+	}
+	if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL)) !=
+	    SQLITE_OK) {
+		r = db_fail(l, rc, "commit");
+		ledger_rollback(l);
+		return r;
+	}
+	return 0;
+}
+
+void
+ledger_rollback(struct ledger *l)
+{
+	if (l == NULL || l->db == NULL || !in_transaction(l))
+		return;
+	(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+uint64_t
+ledger_now(void)
+{
+	const char *s = getenv("JITCA_TEST_NOW");
+	uint64_t v;
+	time_t t;
+
+	if (s != NULL && parse_u64(s, (uint64_t)1 << 62, &v) == 0 && v > 0)
+		return v;
+	t = time(NULL);
+	return t < 0 ? 0 : (uint64_t)t;
+}
+
+/* Non-empty, bounded, valid UTF-8 (checked by jansson later), no control
+ * characters. */
+static int
+field_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i >= LEDGER_FIELD_MAX || c < 0x20 || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static int
+hash_hex(const char *prev, const char *canon, char out[LEDGER_HASH_HEX])
+{
+	static const char hexd[] = "0123456789abcdef";
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0, i;
+	EVP_MD_CTX *ctx = NULL;
+	int r = ERR_INTERNAL;
+
+	out[0] = '\0';
+	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	    EVP_DigestUpdate(ctx, prev, strlen(prev)) != 1 ||
+	    EVP_DigestUpdate(ctx, "\n", 1) != 1 ||
+	    EVP_DigestUpdate(ctx, canon, strlen(canon)) != 1 ||
+	    EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 || mdlen != 32) {
+		err_crypto_set();
+		r = ERR_CRYPTO;
+		goto out;
+	}
+	for (i = 0; i < mdlen; i++) {
+		out[2 * i] = hexd[md[i] >> 4];
+		out[2 * i + 1] = hexd[md[i] & 15];
+	}
+	out[2 * mdlen] = '\0';
+	r = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	return r;
+}
+
+/* The canonical array [seq,time,type,actor,subject,details] as text. */
+static int
+canonical(int64_t seq, int64_t t, const char *type, const char *actor,
+    const char *subject, json_t *details, char **out)
+{
+	json_t *a = NULL;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	if ((a = json_array()) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if (json_array_append_new(a, json_integer(seq)) != 0 ||
+	    json_array_append_new(a, json_integer(t)) != 0 ||
+	    json_array_append_new(a, json_string(type)) != 0 ||
+	    json_array_append_new(a, json_string(actor)) != 0 ||
+	    json_array_append_new(a, json_string(subject)) != 0 ||
+	    json_array_append(a, details) != 0) {
+		/* json_string() refuses invalid UTF-8. */
+		r = ERR_INVALID_ARG;
+		goto out;
+	}
+	if ((*out = json_dumps(a, CANON_FLAGS)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(a);
+	return r;
+}
+
+/* Last seq and hash; seq 0 and the zero hash when there is none. */
+static int
+chain_tail(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *h;
+	int r = ERR_INTERNAL, rc;
+
+	*seq = 0;
+	(void)snprintf(hash, LEDGER_HASH_HEX, "%s", ZERO_HASH);
+	TRY(db_prepare(
+	    l, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(st, 0);
+		h = sqlite3_column_text(st, 1);
+		if (h == NULL || strlen((const char *)h) != 64) {
+			set_msg(l, "seq %" PRId64 ": malformed hash", *seq);
+			r = ERR_LEDGER_BROKEN;
+			goto out;
+		}
+		(void)snprintf(hash, LEDGER_HASH_HEX, "%s", (const char *)h);
+	} else if (rc != SQLITE_DONE) {
+		r = db_fail(l, rc, "read events");
+		goto out;
+	}
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
+    const char *actor, const char *subject, json_t *details)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *empty = NULL;
+	char *canon = NULL, *dtext = NULL;
+	char prev[LEDGER_HASH_HEX], hash[LEDGER_HASH_HEX];
+	int64_t seq = 0, t;
+	int r = ERR_INTERNAL, rc;
+
+	if (seq_out != NULL)
+		*seq_out = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	if (!in_transaction(l)) {
+		set_msg(l, "ledger_append outside a transaction");
+		return ERR_INVALID_ARG;
+	}
+	if (!field_valid(type) || !field_valid(actor) ||
+	    !field_valid(subject)) {
+		set_msg(l,
+		    "event type, actor and subject must be 1..%d "
+		    "printable bytes",
+		    LEDGER_FIELD_MAX);
+		return ERR_INVALID_ARG;
+	}
+	if (details == NULL && (details = empty = json_object()) == NULL)
+		return ERR_ALLOC;
+	if (!json_is_object(details)) {
+		set_msg(l, "event details must be a JSON object");
+		r = ERR_INVALID_ARG;
+		goto out;
+	}
+	if ((dtext = json_dumps(details, CANON_FLAGS)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if (strlen(dtext) > LEDGER_DETAILS_MAX) {
+		set_msg(
+		    l, "event details are over %u bytes", LEDGER_DETAILS_MAX);
+		r = ERR_TOO_LARGE;
+		goto out;
+	}
+	TRY(chain_tail(l, &seq, prev));
+	if (seq < 0 || seq == INT64_MAX) {
+		set_msg(l, "event seq out of range");
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	seq++;
+	t = (int64_t)ledger_now();
+	if ((r = canonical(seq, t, type, actor, subject, details, &canon)) !=
+	    0) {
+		if (r == ERR_INVALID_ARG)
+			set_msg(l, "event fields must be valid UTF-8");
+		goto out;
+	}
+	TRY(hash_hex(prev, canon, hash));
+	TRY(db_prepare(l,
+	    "INSERT INTO events(seq, time, type, actor, subject, details,"
+	    " prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    &st));
+	if ((rc = sqlite3_bind_int64(st, 1, seq)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(st, 2, t)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC)) !=
+		SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC)) !=
+		SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 5, subject, -1, SQLITE_STATIC)) !=
+		SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 6, dtext, -1, SQLITE_STATIC)) !=
+		SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 7, prev, -1, SQLITE_STATIC)) !=
+		SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 8, hash, -1, SQLITE_STATIC)) !=
+		SQLITE_OK) {
+		r = db_fail(l, rc, "bind");
+		goto out;
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		r = db_fail(l, rc, "append event");
+		goto out;
+	}
+	TRY(meta_set_u64(l, "head_seq", (uint64_t)seq));
+	TRY(meta_set(l, "head_hash", hash));
+	if (seq_out != NULL)
+		*seq_out = seq;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	json_decref(empty);
+	free(canon);
+	free(dtext);
+	return r;
+}
+
+/* Bump a counter in meta, also above max(extra) when extra is given. */
+static int
+counter_next(
+    struct ledger *l, const char *key, const char *extra, uint64_t *out)
+{
+	uint64_t v;
+	int64_t m = 0;
+	int r = ERR_INTERNAL;
+
+	*out = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	if (!in_transaction(l)) {
+		set_msg(l, "%s outside a transaction", key);
+		return ERR_INVALID_ARG;
+	}
+	TRY(meta_get_u64(l, key, &v));
+	if (extra != NULL) {
+		TRY(query_i64(l, extra, &m));
+		if (m > 0 && (uint64_t)m > v)
+			v = (uint64_t)m;
+	}
+	if (v >= INT64_MAX) {
+		set_msg(l, "%s is exhausted", key);
+		r = ERR_TOO_LARGE;
+		goto out;
+	}
+	v++;
+	TRY(meta_set_u64(l, key, v));
+	*out = v;
+	r = 0;
+out:
+	return r;
+}
+
+int
+ledger_serial_next(struct ledger *l, uint64_t *serial)
+{
+	if (serial == NULL)
+		return ERR_INVALID_ARG;
+	return counter_next(l, "last_serial",
+	    "SELECT coalesce(max(serial), 0) FROM certificates", serial);
+}
+
+int
+ledger_krl_version_bump(struct ledger *l, uint64_t *version)
+{
+	if (version == NULL)
+		return ERR_INVALID_ARG;
+	return counter_next(l, "krl_version", NULL, version);
+}
+
+int
+ledger_krl_version(struct ledger *l, uint64_t *version)
+{
+	if (version == NULL)
+		return ERR_INVALID_ARG;
+	*version = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	return meta_get_u64(l, "krl_version", version);
+}
+
+int
+ledger_changed(struct ledger *l, int *changed)
+{
+	int64_t v = 0;
+	int r = ERR_INTERNAL;
+
+	if (changed == NULL)
+		return ERR_INVALID_ARG;
+	*changed = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	TRY(read_data_version(l, &v));
+	*changed = v != l->data_version;
+	l->data_version = v;
+	r = 0;
+out:
+	return r;
+}
+
+/* One event row, as read from "SELECT seq, time, type, actor, subject,
+ * details, prev_hash, hash": fields borrowed from the statement. */
+struct row {
+	int64_t seq, time;
+	const char *type, *actor, *subject, *details, *prev_hash, *hash;
+};
+
+#define ROW_SQL                                                                \
+	"SELECT seq, time, type, actor, subject, details, prev_hash, hash"     \
+	" FROM events"
+
+/* A text column without embedded NUL, else NULL. */
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t;
+
+	if (sqlite3_column_type(st, i) != SQLITE_TEXT)
+		return NULL;
+	if ((t = sqlite3_column_text(st, i)) == NULL)
+		return NULL;
+	if (strlen((const char *)t) != (size_t)sqlite3_column_bytes(st, i))
+		return NULL;
+	return (const char *)t;
+}
+
+/* Read the current row; ERR_LEDGER_BROKEN (with a message) when a column
+ * has the wrong type. */
+static int
+row_read(struct ledger *l, sqlite3_stmt *st, struct row *w)
+{
+	memset(w, 0, sizeof(*w));
+	w->seq = sqlite3_column_int64(st, 0);
+	if (sqlite3_column_type(st, 1) != SQLITE_INTEGER) {
+		set_msg(l, "seq %" PRId64 ": time is not an integer", w->seq);
+		return ERR_LEDGER_BROKEN;
+	}
+	w->time = sqlite3_column_int64(st, 1);
+	if ((w->type = col_text(st, 2)) == NULL ||
+	    (w->actor = col_text(st, 3)) == NULL ||
+	    (w->subject = col_text(st, 4)) == NULL ||
+	    (w->details = col_text(st, 5)) == NULL ||
+	    (w->prev_hash = col_text(st, 6)) == NULL ||
+	    (w->hash = col_text(st, 7)) == NULL) {
+		if (sqlite3_errcode(l->db) == SQLITE_NOMEM)
+			return ERR_ALLOC;
+		set_msg(l, "seq %" PRId64 ": a field is not text", w->seq);
+		return ERR_LEDGER_BROKEN;
+	}
+	return 0;
+}
+
+/* Parse details text into a new object; NULL if it is not one. */
+static json_t *
+details_parse(const char *text)
+{
+	json_t *d;
+	json_error_t e;
+
+	d = json_loads(text, JSON_REJECT_DUPLICATES, &e);
+	if (d != NULL && !json_is_object(d)) {
+		json_decref(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/* Check one row against the previous hash.  Returns 0, or
+ * ERR_LEDGER_BROKEN with the message set. */
+static int
+row_check(
+    struct ledger *l, const struct row *w, int64_t expect, const char *prev)
+{
+	json_t *d = NULL;
+	char *dtext = NULL, *canon = NULL;
+	char h[LEDGER_HASH_HEX];
+	int r = ERR_INTERNAL;
+
+	if (w->seq != expect) {
+		if (w->seq > expect)
+			set_msg(l,
+			    "seq %" PRId64 ": missing (the next row is seq "
+			    "%" PRId64 "; rows were deleted)",
+			    expect, w->seq);
+		else
+			set_msg(l, "seq %" PRId64 ": out of order", w->seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	if (strcmp(w->prev_hash, prev) != 0) {
+		set_msg(l,
+		    "seq %" PRId64 ": prev_hash does not match the hash of "
+		    "the previous row",
+		    w->seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	if ((d = details_parse(w->details)) == NULL) {
+		set_msg(l, "seq %" PRId64 ": details are not a JSON object",
+		    w->seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	if ((dtext = json_dumps(d, CANON_FLAGS)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if (strcmp(dtext, w->details) != 0) {
+		set_msg(l, "seq %" PRId64 ": details are not in canonical form",
+		    w->seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	r = canonical(
+	    w->seq, w->time, w->type, w->actor, w->subject, d, &canon);
+	if (r == ERR_INVALID_ARG) {
+		set_msg(
+		    l, "seq %" PRId64 ": a field is not valid UTF-8", w->seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	} else if (r != 0)
+		goto out;
+	TRY(hash_hex(w->prev_hash, canon, h));
+	if (strcmp(h, w->hash) != 0) {
+		set_msg(l, "seq %" PRId64 ": hash does not match its contents",
+		    w->seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	r = 0;
+out:
+	json_decref(d);
+	free(dtext);
+	free(canon);
+	return r;
+}
+
+/* Compare the end of the chain with the head recorded in meta. */
+static int
+head_check(struct ledger *l, int64_t last, const char *last_hash, int64_t *bad)
+{
+	char *hh = NULL;
+	uint64_t hs;
+	int r = ERR_INTERNAL, found;
+
+	TRY(meta_get_u64(l, "head_seq", &hs));
+	TRY(meta_get(l, "head_hash", &hh, &found));
+	if (!found) {
+		set_msg(l, "meta has no head_hash: the chain head is missing");
+		*bad = last + 1;
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	if ((int64_t)hs > last) {
+		*bad = last + 1;
+		set_msg(l,
+		    "seq %" PRId64 ": missing (the chain ends at seq %" PRId64
+		    " but its recorded head is seq %" PRIu64
+		    "; rows were deleted at the end)",
+		    last + 1, last, hs);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	if ((int64_t)hs < last) {
+		*bad = (int64_t)hs + 1;
+		set_msg(l,
+		    "seq %" PRId64 ": beyond the recorded head (seq %" PRIu64
+		    "): appended outside jitca",
+		    *bad, hs);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	if (strcmp(hh, last_hash) != 0) {
+		*bad = last;
+		set_msg(l,
+		    "seq %" PRId64 ": hash differs from the recorded head",
+		    last);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	r = 0;
+out:
+	free(hh);
+	return r;
+}
+
+int
+ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
+    char errbuf[LEDGER_ERR_LEN])
+{
+	sqlite3_stmt *st = NULL;
+	char prev[LEDGER_HASH_HEX];
+	struct row w;
+	int64_t n = 0, bad = 0;
+	int r = ERR_INTERNAL, rc, began = 0;
+
+	if (count != NULL)
+		*count = 0;
+	if (bad_seq != NULL)
+		*bad_seq = 0;
+	if (errbuf != NULL)
+		errbuf[0] = '\0';
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	l->errmsg[0] = '\0';
+	/* One read snapshot for the rows and the head. */
+	if (!in_transaction(l)) {
+		TRY(db_exec(l, "BEGIN"));
+		began = 1;
+	}
+	(void)snprintf(prev, sizeof(prev), "%s", ZERO_HASH);
+	TRY(db_prepare(l, ROW_SQL " ORDER BY seq", &st));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* The first bad seq: the missing one when there is a gap. */
+		bad = sqlite3_column_int64(st, 0);
+		if (bad > n + 1)
+			bad = n + 1;
+		if ((r = row_read(l, st, &w)) != 0)
+			goto out;
+		if ((r = row_check(l, &w, n + 1, prev)) != 0)
+			goto out;
+		(void)snprintf(prev, sizeof(prev), "%s", w.hash);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_fail(l, rc, "read events");
+		bad = 0;
+		goto out;
+	}
+	bad = 0;
+	TRY(head_check(l, n, prev, &bad));
+	if (count != NULL)
+		*count = n;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	if (began)
+		(void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+	if (r == ERR_LEDGER_BROKEN && bad_seq != NULL)
+		*bad_seq = bad;
+	if (r != 0 && errbuf != NULL)
+		(void)snprintf(errbuf, LEDGER_ERR_LEN, "%s", l->errmsg);
+	return r;
+}
+
+/* The row as an object: seq, time, type, actor, subject, details,
+ * prev_hash, hash, in that order. */
+static int
+row_json(struct ledger *l, const struct row *w, json_t **out)
+{
+	json_t *o = NULL, *d = NULL;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	if ((d = details_parse(w->details)) == NULL) {
+		set_msg(l, "seq %" PRId64 ": details are not a JSON object",
+		    w->seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	if ((o = json_object()) == NULL ||
+	    json_object_set_new(o, "seq", json_integer(w->seq)) != 0 ||
+	    json_object_set_new(o, "time", json_integer(w->time)) != 0 ||
+	    json_object_set_new(o, "type", json_string(w->type)) != 0 ||
+	    json_object_set_new(o, "actor", json_string(w->actor)) != 0 ||
+	    json_object_set_new(o, "subject", json_string(w->subject)) != 0 ||
+	    json_object_set(o, "details", d) != 0 ||
+	    json_object_set_new(o, "prev_hash", json_string(w->prev_hash)) !=
+		0 ||
+	    json_object_set_new(o, "hash", json_string(w->hash)) != 0) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+	r = 0;
+out:
+	json_decref(o);
+	json_decref(d);
+	return r;
+}
+
+/* One CSV field, quoted when it holds a comma, quote, CR or LF. */
+static int
+csv_field(FILE *f, const char *s, int last)
+{
+	const char *p;
+
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		if (fputs(s, f) == EOF)
+			return ERR_SYSTEM;
+	} else {
+		if (fputc('"', f) == EOF)
+			return ERR_SYSTEM;
+		for (p = s; *p != '\0'; p++) {
+			if (*p == '"' && fputc('"', f) == EOF)
+				return ERR_SYSTEM;
+			if (fputc(*p, f) == EOF)
+				return ERR_SYSTEM;
+		}
+		if (fputc('"', f) == EOF)
+			return ERR_SYSTEM;
+	}
+	if (fputs(last ? "\r\n" : ",", f) == EOF)
+		return ERR_SYSTEM;
+	return 0;
+}
+
+static int
+csv_row(FILE *f, const struct row *w)
+{
+	char seq[32], t[32];
+	int r = ERR_INTERNAL;
+
+	(void)snprintf(seq, sizeof(seq), "%" PRId64, w->seq);
+	(void)snprintf(t, sizeof(t), "%" PRId64, w->time);
+	TRY(csv_field(f, seq, 0));
+	TRY(csv_field(f, t, 0));
+	TRY(csv_field(f, w->type, 0));
+	TRY(csv_field(f, w->actor, 0));
+	TRY(csv_field(f, w->subject, 0));
+	TRY(csv_field(f, w->details, 0));
+	TRY(csv_field(f, w->prev_hash, 0));
+	TRY(csv_field(f, w->hash, 1));
+	r = 0;
+out:
+	return r;
+}
+
+/* Prepare the row query for seq > since [LIMIT limit]. */
+static int
+rows_since(struct ledger *l, int64_t since, int64_t limit, sqlite3_stmt **st)
+{
+	int r = ERR_INTERNAL, rc;
+
+	*st = NULL;
+	TRY(db_prepare(l, ROW_SQL " WHERE seq > ?1 ORDER BY seq LIMIT ?2", st));
+	if ((rc = sqlite3_bind_int64(*st, 1, since)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_int64(*st, 2, limit)) != SQLITE_OK) {
+		r = db_fail(l, rc, "bind");
+		goto out;
+	}
+	r = 0;
+out:
+	if (r != 0) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+	}
+	return r;
+}
+
+int
+ledger_export(
+    struct ledger *l, FILE *out, enum ledger_format fmt, int64_t since)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *o = NULL;
+	struct row w;
+	int r = ERR_INTERNAL, rc;
+
+	if (l == NULL || out == NULL || since < 0 ||
+	    (fmt != LEDGER_FORMAT_JSONL && fmt != LEDGER_FORMAT_CSV))
+		return ERR_INVALID_ARG;
+	TRY(rows_since(l, since, -1, &st));
+	if (fmt == LEDGER_FORMAT_CSV &&
+	    fputs("seq,time,type,actor,subject,details,prev_hash,hash\r\n",
+		out) == EOF) {
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		TRY(row_read(l, st, &w));
+		if (fmt == LEDGER_FORMAT_CSV) {
+			TRY(csv_row(out, &w));
+			continue;
+		}
+		TRY(row_json(l, &w, &o));
+		if (json_dumpf(o, out, JSON_COMPACT | JSON_ENSURE_ASCII) != 0 ||
+		    fputc('\n', out) == EOF) {
+			r = ERR_SYSTEM;
+			goto out;
+		}
+		json_decref(o);
+		o = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_fail(l, rc, "read events");
+		goto out;
+	}
+	if (fflush(out) != 0 || ferror(out)) {
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	r = 0;
+out:
+	if (r == ERR_SYSTEM)
+		set_msg(l, "writing the export failed");
+	json_decref(o);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+ledger_events_json(struct ledger *l, int64_t since, int64_t limit, json_t **out)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *a = NULL, *o = NULL;
+	struct row w;
+	int r = ERR_INTERNAL, rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (l == NULL || out == NULL || since < 0 || limit < 1 ||
+	    limit > LEDGER_EVENTS_MAX)
+		return ERR_INVALID_ARG;
+	if ((a = json_array()) == NULL)
+		return ERR_ALLOC;
+	TRY(rows_since(l, since, limit, &st));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		TRY(row_read(l, st, &w));
+		TRY(row_json(l, &w, &o));
+		if (json_array_append_new(a, o) != 0) {
+			o = NULL;
+			r = ERR_ALLOC;
+			goto out;
+		}
+		o = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_fail(l, rc, "read events");
+		goto out;
+	}
+	*out = a;
+	a = NULL;
+	r = 0;
+out:
+	json_decref(o);
+	json_decref(a);
+	sqlite3_finalize(st);
+	return r;
+}

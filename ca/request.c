@@ -1,0 +1,1126 @@
+/*
+ * request.c: the request -> approval -> issuance state machine of
+ * request.h, on the ledger's sqlite connection.
+ *
+ * Every transition runs between ledger_begin() (BEGIN IMMEDIATE: the
+ * writer lock is taken before anything is read, so two approvers in two
+ * processes are serialised) and ledger_commit(), and changes state with a
+ * conditional UPDATE ... WHERE state = 'pending' whose row count is
+ * checked, so a request can be issued at most once.  Input is checked
+ * before the transaction where possible; any failure inside it rolls
+ * back, so nothing is half-written.  The certificate is built here and
+ * signed through the ca->sign callback (the signer process re-checks it);
+ * it leaves this file only after a successful commit.
+ *
+ * Works with: ca/ca.h (context, SQL helpers), ca/config.h (roles),
+ * ca/ledger.h (transactions, events, serials), signer/cert.h and
+ * signer/pubkey.h (building and checking certificates).  revoke.c moves
+ * issued requests to "revoked".  Not here: HTTP, tokens (users.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca/request.h"
+#include "signer/names.h"
+
+#define SUBJECT_LEN 64
+
+struct req_row {
+	int64_t id;
+	char *requester;
+	char *role;
+	char *principals; /* JSON array text */
+	uint64_t ttl;
+	char *reason;
+	char *public_key;
+	char *key_fp;
+	char *state;
+	uint64_t created;
+	uint64_t expires;
+	unsigned approvals_required;
+	int64_t serial; /* 0 when none */
+};
+
+static void
+req_row_clear(struct req_row *row)
+{
+	free(row->requester);
+	free(row->role);
+	free(row->principals);
+	free(row->reason);
+	free(row->public_key);
+	free(row->key_fp);
+	free(row->state);
+	memset(row, 0, sizeof(*row));
+}
+
+static int
+dupcol(char **out, sqlite3_stmt *st, int i)
+{
+	if ((*out = strdup(ca_sql_text(st, i))) == NULL)
+		return ERR_ALLOC;
+	return 0;
+}
+
+static void
+subject_request(char buf[SUBJECT_LEN], int64_t id)
+{
+	snprintf(buf, SUBJECT_LEN, "request:%lld", (long long)id);
+}
+
+/* Load request id; ERR_NOT_FOUND when there is none. */
+static int
+req_row_load(struct ca *ca, int64_t id, struct req_row *row)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	memset(row, 0, sizeof(*row));
+	TRY(ca_sql_prepare(ca, &st,
+	    "SELECT id, requester, role, principals, ttl, reason, public_key,"
+	    " key_fp, state, created, expires, approvals_required,"
+	    " coalesce(serial, 0) FROM requests WHERE id = ?"));
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		r = ERR_NOT_FOUND;
+		goto out;
+	}
+	ENSURE(rc == SQLITE_ROW, ca_sql_err(rc));
+	row->id = sqlite3_column_int64(st, 0);
+	TRY(dupcol(&row->requester, st, 1));
+	TRY(dupcol(&row->role, st, 2));
+	TRY(dupcol(&row->principals, st, 3));
+	row->ttl = (uint64_t)sqlite3_column_int64(st, 4);
+	TRY(dupcol(&row->reason, st, 5));
+	TRY(dupcol(&row->public_key, st, 6));
+	TRY(dupcol(&row->key_fp, st, 7));
+	TRY(dupcol(&row->state, st, 8));
+	row->created = (uint64_t)sqlite3_column_int64(st, 9);
+	row->expires = (uint64_t)sqlite3_column_int64(st, 10);
+	row->approvals_required = (unsigned)sqlite3_column_int64(st, 11);
+	row->serial = sqlite3_column_int64(st, 12);
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	if (r != 0)
+		req_row_clear(row);
+	return r;
+}
+
+/* Run a statement that returns no rows; *changes (may be NULL) gets the
+ * number of rows it changed. */
+static int
+step_done(struct ca *ca, sqlite3_stmt *st, int *changes)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc != SQLITE_DONE)
+		return ca_sql_err(rc);
+	if (changes != NULL)
+		*changes = sqlite3_changes(ledger_db(ca->ledger));
+	return 0;
+}
+
+int
+request_text_check(const char *s, size_t max, int required)
+{
+	json_t *j = NULL;
+	size_t i, len;
+
+	if (s == NULL)
+		return required ? ERR_INVALID_ARG : 0;
+	len = strnlen(s, max + 1);
+	if (len > max || (required && len == 0))
+		return ERR_INVALID_ARG;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return ERR_INVALID_ARG;
+	}
+	/* jansson refuses invalid UTF-8; events store the text as JSON. */
+	if ((j = json_string(s)) == NULL)
+		return ERR_INVALID_ARG;
+	json_decref(j);
+	return 0;
+}
+
+static int
+actor_is_approver(const struct role *role, const struct ca_actor *a)
+{
+	if (role == NULL || a == NULL)
+		return 0;
+	return config_groups_intersect(
+	    a->groups, a->ngroups, role->approvers, role->napprovers);
+}
+
+static int
+actor_may_see(struct ca *ca, const struct ca_actor *a, const char *requester,
+    const char *role_name)
+{
+	if (a == NULL || a->name == NULL)
+		return 0;
+	if (ca_actor_is_local(a) || ca_actor_is_auditor(ca, a))
+		return 1;
+	if (strcmp(a->name, requester) == 0)
+		return 1;
+	return actor_is_approver(config_role(ca->cfg, role_name), a);
+}
+
+static int
+key_is_revoked(struct ca *ca, const struct pubkey *k, int *revoked)
+{
+	sqlite3_stmt *st = NULL;
+	uint8_t h[32];
+	int r = ERR_INTERNAL, rc;
+
+	*revoked = 0;
+	TRY(pubkey_sha256(h, k));
+	TRY(ca_sql_prepare(
+	    ca, &st, "SELECT 1 FROM revoked_keys WHERE key_sha256 = ?"));
+	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, ca_sql_err(rc));
+	*revoked = rc == SQLITE_ROW;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * The users row of name: *exists, *disabled and (groups_out non-NULL) its
+ * groups as a new JSON array.
+ */
+static int
+user_lookup(struct ca *ca, const char *name, int *exists, int *disabled,
+    json_t **groups_out)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *g = NULL;
+	json_error_t jerr;
+	int r = ERR_INTERNAL, rc;
+
+	*exists = *disabled = 0;
+	if (groups_out != NULL)
+		*groups_out = NULL;
+	TRY(ca_sql_prepare(
+	    ca, &st, "SELECT groups, disabled FROM users WHERE name = ?"));
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		r = 0;
+		goto out;
+	}
+	ENSURE(rc == SQLITE_ROW, ca_sql_err(rc));
+	*exists = 1;
+	*disabled = sqlite3_column_int(st, 1) != 0;
+	if (groups_out != NULL) {
+		g = json_loads(ca_sql_text(st, 0), 0, &jerr);
+		ENSURE(json_is_array(g), ERR_DB);
+		*groups_out = g;
+		g = NULL;
+	}
+	r = 0;
+out:
+	json_decref(g);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+strv_has(char *const *v, size_t n, const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (strcmp(v[i], s) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Resolve the principals of a request for user under role: all of the
+ * role's when n == 0, else each must be in the safe alphabet
+ * (ERR_CERT_BAD_PRINCIPAL), in the role's expanded set
+ * (ERR_PRINCIPAL_NOT_ALLOWED) and appear once (ERR_INVALID_ARG).  *out is
+ * a new non-empty JSON array of strings.
+ */
+static int
+principals_resolve(const struct role *role, const char *user, char *const *req,
+    size_t n, json_t **out)
+{
+	char **allowed = NULL;
+	size_t nallowed = 0, i;
+	json_t *arr = NULL;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	ENSURE(n == 0 || req != NULL, ERR_INVALID_ARG);
+	ENSURE(n <= CERT_MAX_PRINCIPALS, ERR_CERT_TOO_MANY_PRINCIPALS);
+	for (i = 0; i < n; i++) {
+		ENSURE(req[i] != NULL, ERR_INVALID_ARG);
+		ENSURE(name_principal_valid(req[i]), ERR_CERT_BAD_PRINCIPAL);
+	}
+	TRY(config_role_principals(role, user, &allowed, &nallowed));
+	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
+	if (n == 0) {
+		for (i = 0; i < nallowed; i++) {
+			if (strv_has(allowed, i, allowed[i]))
+				continue; /* a template may repeat */
+			ENSURE(json_array_append_new(
+				   arr, json_string(allowed[i])) == 0,
+			    ERR_ALLOC);
+		}
+	} else {
+		for (i = 0; i < n; i++) {
+			ENSURE(strv_has(allowed, nallowed, req[i]),
+			    ERR_PRINCIPAL_NOT_ALLOWED);
+			ENSURE(!strv_has(req, i, req[i]), ERR_INVALID_ARG);
+			ENSURE(json_array_append_new(
+				   arr, json_string(req[i])) == 0,
+			    ERR_ALLOC);
+		}
+	}
+	ENSURE(json_array_size(arr) > 0, ERR_CERT_NO_PRINCIPALS);
+	*out = arr;
+	arr = NULL;
+	r = 0;
+out:
+	json_decref(arr);
+	config_strv_free(allowed, nallowed);
+	return r;
+}
+
+/* The approvers of request id (decision 'approve'), in order. */
+static int
+approvers_load(struct ca *ca, int64_t id, json_t **out)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *arr = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	*out = NULL;
+	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
+	TRY(ca_sql_prepare(ca, &st,
+	    "SELECT approver FROM approvals WHERE request_id = ? AND"
+	    " decision = 'approve' ORDER BY time, approver"));
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ENSURE(json_array_append_new(
+			   arr, json_string(ca_sql_text(st, 0))) == 0,
+		    ERR_ALLOC);
+	}
+	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	*out = arr;
+	arr = NULL;
+	r = 0;
+out:
+	json_decref(arr);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Build and sign the certificate of a request (no database writes). */
+static int
+cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
+    json_t *principals, uint64_t serial, const char *key_id, uint64_t now,
+    struct cert **out)
+{
+	struct cert *c = NULL, *chk = NULL;
+	const uint8_t *cablob;
+	size_t cablen, i;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	ENSURE(ca->ca_pub != NULL && ca->sign != NULL, ERR_INVALID_ARG);
+	ENSURE((c = cert_new()) != NULL, ERR_ALLOC);
+	c->type = CERT_TYPE_USER;
+	c->serial = serial;
+	TRY(pubkey_from_line(
+	    &c->key, row->public_key, strlen(row->public_key)));
+	cablob = pubkey_blob(ca->ca_pub, &cablen);
+	TRY(pubkey_from_blob(&c->ca_key, cablob, cablen));
+	ENSURE((c->key_id = strdup(key_id)) != NULL, ERR_ALLOC);
+	for (i = 0; i < json_array_size(principals); i++) {
+		TRY(cert_add_principal(
+		    c, json_string_value(json_array_get(principals, i))));
+	}
+	c->valid_after = now > ca->cfg->backdate ? now - ca->cfg->backdate : 0;
+	c->valid_before = now + row->ttl;
+	/* Options and extensions exactly from the role, nothing else. */
+	for (i = 0; i < role->ncritical; i++) {
+		TRY(cert_add_critical(
+		    c, role->critical[i].name, role->critical[i].value));
+	}
+	for (i = 0; i < role->nextensions; i++) {
+		TRY(cert_add_extension(
+		    c, role->extensions[i].name, role->extensions[i].value));
+	}
+	TRY(cert_set_random_nonce(c));
+	TRY(cert_sign(c, ca->sign, ca->sign_ctx));
+	/* Whatever signed it, it must verify under this CA's key. */
+	TRY(cert_from_blob(&chk, c->blob, c->blob_len));
+	ENSURE(pubkey_equal(chk->ca_key, ca->ca_pub), ERR_CERT_WRONG_CA);
+	*out = c;
+	c = NULL;
+	r = 0;
+out:
+	cert_free(chk);
+	cert_free(c);
+	return r;
+}
+
+/*
+ * Issue the certificate of pending request id inside the open
+ * transaction: re-check policy, take a serial, sign, record the
+ * certificate, move the request to "issued" (conditionally) and append
+ * cert.issued by actor_name.
+ */
+static int
+issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
+{
+	struct req_row row;
+	const struct role *role;
+	struct pubkey *key = NULL;
+	struct cert *c = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *principals = NULL, *approvers = NULL, *details = NULL;
+	json_error_t jerr;
+	char *line = NULL, *pjson = NULL, key_id[NAME_KEY_ID_MAX + 1];
+	char sha[65], subject[SUBJECT_LEN];
+	const uint8_t *kblob;
+	size_t kblen, i;
+	uint64_t serial = 0, now = ca_now(ca);
+	int r = ERR_INTERNAL, revoked = 0, exists = 0, disabled = 0, changes;
+	int n;
+
+	memset(&row, 0, sizeof(row));
+	TRY(req_row_load(ca, id, &row));
+	ENSURE(strcmp(row.state, "pending") == 0, ERR_WRONG_STATE);
+	ENSURE((role = config_role(ca->cfg, row.role)) != NULL, ERR_POLICY);
+	ENSURE(row.ttl > 0 && row.ttl <= role->max_ttl &&
+		row.ttl <= ca->cfg->hard_max_ttl,
+	    ERR_TTL_TOO_LONG);
+	/* Principals against the role as configured now. */
+	principals = json_loads(row.principals, 0, &jerr);
+	ENSURE(json_is_array(principals) && json_array_size(principals) > 0,
+	    ERR_DB);
+	{
+		char **allowed = NULL;
+		size_t nallowed = 0;
+
+		TRY(config_role_principals(
+		    role, row.requester, &allowed, &nallowed));
+		for (i = 0; i < json_array_size(principals); i++) {
+			const char *p =
+			    json_string_value(json_array_get(principals, i));
+
+			if (p == NULL || !name_principal_valid(p) ||
+			    !strv_has(allowed, nallowed, p)) {
+				config_strv_free(allowed, nallowed);
+				r = ERR_PRINCIPAL_NOT_ALLOWED;
+				goto out;
+			}
+		}
+		config_strv_free(allowed, nallowed);
+	}
+	TRY(pubkey_from_line(&key, row.public_key, strlen(row.public_key)));
+	TRY(key_is_revoked(ca, key, &revoked));
+	ENSURE(!revoked, ERR_POLICY);
+	TRY(user_lookup(ca, row.requester, &exists, &disabled, NULL));
+	ENSURE(!disabled, ERR_USER_DISABLED);
+	TRY(approvers_load(ca, id, &approvers));
+
+	TRY(ledger_serial_next(ca->ledger, &serial));
+	n = snprintf(key_id, sizeof(key_id), "%s:%s:req-%lld:serial-%llu",
+	    row.requester, row.role, (long long)id, (unsigned long long)serial);
+	ENSURE(n > 0 && (size_t)n < sizeof(key_id), ERR_CERT_BAD_KEY_ID);
+	ENSURE(name_key_id_valid(key_id), ERR_CERT_BAD_KEY_ID);
+	TRY(cert_make(ca, role, &row, principals, serial, key_id, now, &c));
+	TRY(cert_to_line(&line, c, NULL));
+	TRY(ca_sha256_hex(sha, c->blob, c->blob_len));
+	ENSURE(
+	    (pjson = json_dumps(principals, JSON_COMPACT)) != NULL, ERR_ALLOC);
+	kblob = pubkey_blob(key, &kblen);
+
+	TRY(ca_sql_prepare(ca, &st,
+	    "INSERT INTO certificates(serial, request_id, user, role, key_id,"
+	    " principals, valid_after, valid_before, key_fp, key_blob,"
+	    " cert_sha256, certificate, issued, revoked)"
+	    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"));
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)serial);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_text(st, 3, row.requester, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, row.role, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, key_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, pjson, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)c->valid_after);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)c->valid_before);
+	sqlite3_bind_text(st, 9, row.key_fp, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 10, kblob, (int)kblen, SQLITE_STATIC);
+	sqlite3_bind_text(st, 11, sha, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 12, line, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
+	TRY(step_done(ca, st, NULL));
+	sqlite3_finalize(st);
+	st = NULL;
+
+	TRY(ca_sql_prepare(ca, &st,
+	    "UPDATE requests SET state = 'issued', serial = ?, updated = ?"
+	    " WHERE id = ? AND state = 'pending'"));
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)serial);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 3, id);
+	TRY(step_done(ca, st, &changes));
+	ENSURE(changes == 1, ERR_WRONG_STATE);
+
+	details = json_pack("{s:I, s:s, s:O, s:I, s:I, s:s, s:s, s:I, s:s, "
+			    "s:s, s:O, s:b}",
+	    "serial", (json_int_t)serial, "key_id", key_id, "principals",
+	    principals, "valid_after", (json_int_t)c->valid_after,
+	    "valid_before", (json_int_t)c->valid_before, "key_fp", row.key_fp,
+	    "cert_sha256", sha, "request", (json_int_t)id, "role", row.role,
+	    "user", row.requester, "approvers", approvers, "direct", direct);
+	ENSURE(details != NULL, ERR_ALLOC);
+	snprintf(
+	    subject, sizeof(subject), "cert:%llu", (unsigned long long)serial);
+	TRY(ledger_append(
+	    ca->ledger, NULL, "cert.issued", actor_name, subject, details));
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	json_decref(details);
+	json_decref(approvers);
+	json_decref(principals);
+	free(pjson);
+	free(line);
+	cert_free(c);
+	pubkey_free(key);
+	req_row_clear(&row);
+	return r;
+}
+
+/* The approvals and the denial of request id. */
+static int
+decisions_load(struct ca *ca, int64_t id, json_t *obj)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *arr = NULL, *d = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
+	TRY(ca_sql_prepare(ca, &st,
+	    "SELECT approver, decision, time, comment FROM approvals"
+	    " WHERE request_id = ? ORDER BY time, approver"));
+	sqlite3_bind_int64(st, 1, id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		d = json_pack("{s:s, s:I, s:s}", "who", ca_sql_text(st, 0),
+		    "when", (json_int_t)sqlite3_column_int64(st, 2), "comment",
+		    ca_sql_text(st, 3));
+		ENSURE(d != NULL, ERR_ALLOC);
+		if (strcmp(ca_sql_text(st, 1), "approve") == 0) {
+			ENSURE(json_array_append_new(arr, d) == 0, ERR_ALLOC);
+		} else {
+			ENSURE(json_object_set_new(obj, "denied", d) == 0,
+			    ERR_ALLOC);
+		}
+		d = NULL;
+	}
+	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(json_object_set_new(obj, "approvals", arr) == 0, ERR_ALLOC);
+	arr = NULL;
+	r = 0;
+out:
+	json_decref(d);
+	json_decref(arr);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* The certificate fields of an issued request. */
+static int
+cert_fields_load(struct ca *ca, int64_t serial, json_t *obj)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(ca_sql_prepare(ca, &st,
+	    "SELECT certificate, key_id, valid_after, valid_before, revoked"
+	    " FROM certificates WHERE serial = ?"));
+	sqlite3_bind_int64(st, 1, serial);
+	rc = sqlite3_step(st);
+	ENSURE(rc == SQLITE_ROW, rc == SQLITE_DONE ? ERR_DB : ca_sql_err(rc));
+	ENSURE(json_object_set_new(
+		   obj, "certificate", json_string(ca_sql_text(st, 0))) == 0 &&
+		json_object_set_new(obj, "serial", json_integer(serial)) == 0 &&
+		json_object_set_new(
+		    obj, "key_id", json_string(ca_sql_text(st, 1))) == 0 &&
+		json_object_set_new(obj, "valid_after",
+		    json_integer(sqlite3_column_int64(st, 2))) == 0 &&
+		json_object_set_new(obj, "valid_before",
+		    json_integer(sqlite3_column_int64(st, 3))) == 0,
+	    ERR_ALLOC);
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+		ENSURE(json_object_set_new(obj, "revoked",
+			   json_integer(sqlite3_column_int64(st, 4))) == 0,
+		    ERR_ALLOC);
+	}
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+row_json(struct ca *ca, const struct req_row *row, json_t **out)
+{
+	json_t *obj = NULL, *principals = NULL;
+	json_error_t jerr;
+	const char *state = row->state;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	if (strcmp(state, "pending") == 0 && ca_now(ca) >= row->expires)
+		state = "expired"; /* before request_expire_due() runs */
+	principals = json_loads(row->principals, 0, &jerr);
+	ENSURE(json_is_array(principals), ERR_DB);
+	obj = json_pack("{s:I, s:s, s:s, s:s, s:O, s:I, s:s, s:I, s:I, s:i, "
+			"s:s, s:s}",
+	    "id", (json_int_t)row->id, "state", state, "role", row->role,
+	    "requester", row->requester, "principals", principals, "ttl",
+	    (json_int_t)row->ttl, "reason", row->reason, "created",
+	    (json_int_t)row->created, "expires", (json_int_t)row->expires,
+	    "approvals_required", (int)row->approvals_required,
+	    "key_fingerprint", row->key_fp, "public_key", row->public_key);
+	ENSURE(obj != NULL, ERR_ALLOC);
+	TRY(decisions_load(ca, row->id, obj));
+	if (row->serial > 0)
+		TRY(cert_fields_load(ca, row->serial, obj));
+	*out = obj;
+	obj = NULL;
+	r = 0;
+out:
+	json_decref(principals);
+	json_decref(obj);
+	return r;
+}
+
+static int
+request_json(struct ca *ca, int64_t id, json_t **out)
+{
+	struct req_row row;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	TRY(req_row_load(ca, id, &row));
+	r = row_json(ca, &row, out);
+	req_row_clear(&row);
+out:
+	return r;
+}
+
+/* Commit, or roll back what is left of the transaction. */
+static int
+commit(struct ca *ca, int *in_tx)
+{
+	int r;
+
+	*in_tx = 0;
+	if ((r = ledger_commit(ca->ledger)) != 0)
+		ledger_rollback(ca->ledger);
+	return r;
+}
+
+/* pending -> expired and its event, inside the open transaction. */
+static int
+expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *details = NULL;
+	char subject[SUBJECT_LEN];
+	int r = ERR_INTERNAL, changes;
+
+	TRY(ca_sql_prepare(ca, &st,
+	    "UPDATE requests SET state = 'expired', updated = ?"
+	    " WHERE id = ? AND state = 'pending'"));
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 2, row->id);
+	TRY(step_done(ca, st, &changes));
+	ENSURE(changes == 1, ERR_WRONG_STATE);
+	details =
+	    json_pack("{s:I, s:s, s:s}", "expires", (json_int_t)row->expires,
+		"role", row->role, "requester", row->requester);
+	ENSURE(details != NULL, ERR_ALLOC);
+	subject_request(subject, row->id);
+	TRY(ledger_append(
+	    ca->ledger, NULL, "request.expired", "jitcad", subject, details));
+	r = 0;
+out:
+	json_decref(details);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/*
+ * Shared by request_create() and request_issue_direct(): checks, inserts
+ * the request and request.created (by event_actor), and issues at once
+ * when direct or the role needs no approval.
+ */
+static int
+create_common(struct ca *ca, const char *event_actor, const char *requester,
+    char *const *groups, size_t ngroups, const char *role_name,
+    char *const *principals, size_t nprincipals, uint64_t ttl,
+    const char *reason, const char *pubkey_line, int direct, json_t **out)
+{
+	const struct role *role;
+	struct pubkey *key = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *pj = NULL, *details = NULL;
+	char *pjson = NULL, *keyline = NULL, fp[PUBKEY_FP_LEN];
+	char subject[SUBJECT_LEN];
+	uint64_t now = ca_now(ca), expires;
+	int64_t id;
+	int r = ERR_INTERNAL, in_tx = 0, revoked = 0;
+
+	ENSURE(role_name != NULL && pubkey_line != NULL, ERR_INVALID_ARG);
+	ENSURE((role = config_role(ca->cfg, role_name)) != NULL, ERR_NOT_FOUND);
+	ENSURE(config_groups_intersect(
+		   groups, ngroups, role->requesters, role->nrequesters),
+	    ERR_FORBIDDEN);
+	if (ttl == 0)
+		ttl =
+		    role->default_ttl != 0 ? role->default_ttl : role->max_ttl;
+	ENSURE(ttl <= role->max_ttl && ttl <= ca->cfg->hard_max_ttl,
+	    ERR_TTL_TOO_LONG);
+	ENSURE(ttl > 0, ERR_INVALID_ARG);
+	TRY(principals_resolve(role, requester, principals, nprincipals, &pj));
+	TRY(request_text_check(reason, REQUEST_REASON_MAX, 1));
+	ENSURE(strnlen(pubkey_line, PUBKEY_MAX_LINE + 1) <= PUBKEY_MAX_LINE,
+	    ERR_TOO_LARGE);
+	TRY(pubkey_from_line(&key, pubkey_line, strlen(pubkey_line)));
+	TRY(pubkey_fingerprint(fp, key));
+	TRY(pubkey_to_line(&keyline, key, NULL));
+	ENSURE((pjson = json_dumps(pj, JSON_COMPACT)) != NULL, ERR_ALLOC);
+	expires = now + ca->cfg->request_ttl;
+
+	TRY(ledger_begin(ca->ledger));
+	in_tx = 1;
+	TRY(key_is_revoked(ca, key, &revoked));
+	ENSURE(!revoked, ERR_POLICY);
+	TRY(ca_sql_prepare(ca, &st,
+	    "INSERT INTO requests(requester, role, principals, ttl, reason,"
+	    " public_key, key_fp, state, created, expires,"
+	    " approvals_required, serial, updated)"
+	    " VALUES(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULL, ?)"));
+	sqlite3_bind_text(st, 1, requester, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, role->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, pjson, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)ttl);
+	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 6, keyline, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 7, fp, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)expires);
+	sqlite3_bind_int64(st, 10, role->approvals_required);
+	sqlite3_bind_int64(st, 11, (sqlite3_int64)now);
+	TRY(step_done(ca, st, NULL));
+	id = sqlite3_last_insert_rowid(ledger_db(ca->ledger));
+	details = json_pack("{s:s, s:s, s:O, s:I, s:s, s:s, s:I, s:i, s:b}",
+	    "requester", requester, "role", role->name, "principals", pj, "ttl",
+	    (json_int_t)ttl, "reason", reason, "key_fp", fp, "expires",
+	    (json_int_t)expires, "approvals_required",
+	    (int)role->approvals_required, "direct", direct);
+	ENSURE(details != NULL, ERR_ALLOC);
+	subject_request(subject, id);
+	TRY(ledger_append(ca->ledger, NULL, "request.created", event_actor,
+	    subject, details));
+	if (direct || role->approvals_required == 0)
+		TRY(issue_locked(ca, id, event_actor, direct));
+	TRY(commit(ca, &in_tx));
+	/* Committed: only now may the certificate leave. */
+	r = request_json(ca, id, out);
+out:
+	if (in_tx)
+		ledger_rollback(ca->ledger);
+	sqlite3_finalize(st);
+	json_decref(details);
+	json_decref(pj);
+	free(pjson);
+	free(keyline);
+	pubkey_free(key);
+	return r;
+}
+
+int
+request_create(struct ca *ca, const struct ca_actor *actor, const char *role,
+    char *const *principals, size_t nprincipals, uint64_t ttl,
+    const char *reason, const char *pubkey_line, json_t **out)
+{
+	if (out != NULL)
+		*out = NULL;
+	if (ca == NULL || actor == NULL || out == NULL)
+		return ERR_INVALID_ARG;
+	/* A local actor issues with request_issue_direct(); user names
+	 * obey the principal alphabet (they become "{{user}}"). */
+	if (!name_principal_valid(actor->name))
+		return ERR_FORBIDDEN;
+	return create_common(ca, actor->name, actor->name, actor->groups,
+	    actor->ngroups, role, principals, nprincipals, ttl, reason,
+	    pubkey_line, 0, out);
+}
+
+int
+request_issue_direct(struct ca *ca, const struct ca_actor *actor,
+    const char *user, const char *role, char *const *principals,
+    size_t nprincipals, uint64_t ttl, const char *reason,
+    const char *pubkey_line, json_t **out)
+{
+	json_t *groups = NULL;
+	char **gv = NULL;
+	size_t ng = 0, i;
+	int r = ERR_INTERNAL, exists = 0, disabled = 0;
+
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(ca != NULL && actor != NULL && out != NULL && user != NULL,
+	    ERR_INVALID_ARG);
+	ENSURE(ca_actor_is_local(actor), ERR_FORBIDDEN);
+	ENSURE(name_principal_valid(user), ERR_BAD_NAME);
+	TRY(user_lookup(ca, user, &exists, &disabled, &groups));
+	ENSURE(exists, ERR_NOT_FOUND);
+	ENSURE(!disabled, ERR_USER_DISABLED);
+	ng = json_array_size(groups);
+	ENSURE((gv = calloc(ng + 1, sizeof(*gv))) != NULL, ERR_ALLOC);
+	for (i = 0; i < ng; i++) {
+		/* Borrowed from groups, which outlives the call. */
+		const char *g = json_string_value(json_array_get(groups, i));
+
+		ENSURE(g != NULL, ERR_DB);
+		gv[i] = (char *)(uintptr_t)g;
+	}
+	r = create_common(ca, actor->name, user, gv, ng, role, principals,
+	    nprincipals, ttl, reason, pubkey_line, 1, out);
+out:
+	free(gv);
+	json_decref(groups);
+	return r;
+}
+
+/* Shared start of approve and deny: load, check visibility, state and
+ * expiry inside the open transaction.  On ERR_EXPIRED the expiry has
+ * been written and the caller commits it. */
+static int
+decide_start(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    struct req_row *row, const struct role **role)
+{
+	int r = ERR_INTERNAL;
+	uint64_t now = ca_now(ca);
+
+	TRY(req_row_load(ca, id, row));
+	ENSURE(
+	    actor_may_see(ca, actor, row->requester, row->role), ERR_NOT_FOUND);
+	ENSURE(strcmp(row->state, "pending") == 0, ERR_WRONG_STATE);
+	if (now >= row->expires) {
+		TRY(expire_locked(ca, row, now));
+		r = ERR_EXPIRED;
+		goto out;
+	}
+	*role = config_role(ca->cfg, row->role);
+	r = 0;
+out:
+	return r;
+}
+
+static int
+decision_insert(struct ca *ca, int64_t id, const char *who,
+    const char *decision, const char *comment, int *conflict)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	*conflict = 0;
+	TRY(ca_sql_prepare(ca, &st,
+	    strcmp(decision, "approve") == 0
+		? "INSERT INTO approvals(request_id, approver, decision, time,"
+		  " comment) VALUES(?, ?, ?, ?, ?)"
+		: "INSERT INTO approvals(request_id, approver, decision, time,"
+		  " comment) VALUES(?, ?, ?, ?, ?) ON CONFLICT(request_id,"
+		  " approver) DO UPDATE SET decision = excluded.decision,"
+		  " time = excluded.time, comment = excluded.comment"));
+	sqlite3_bind_int64(st, 1, id);
+	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, decision, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)ca_now(ca));
+	sqlite3_bind_text(
+	    st, 5, comment == NULL ? "" : comment, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT) {
+		*conflict = 1;
+		r = 0;
+		goto out;
+	}
+	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+approvals_count(struct ca *ca, int64_t id, unsigned *count)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	*count = 0;
+	TRY(ca_sql_prepare(ca, &st,
+	    "SELECT count(DISTINCT approver) FROM approvals"
+	    " WHERE request_id = ? AND decision = 'approve'"));
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	ENSURE(rc == SQLITE_ROW, ca_sql_err(rc));
+	*count = (unsigned)sqlite3_column_int64(st, 0);
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const char *comment, json_t **out)
+{
+	struct req_row row;
+	const struct role *role = NULL;
+	json_t *details = NULL;
+	char subject[SUBJECT_LEN];
+	unsigned count = 0;
+	int r = ERR_INTERNAL, in_tx = 0, conflict = 0;
+
+	memset(&row, 0, sizeof(row));
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
+	    ERR_INVALID_ARG);
+	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
+	TRY(ledger_begin(ca->ledger));
+	in_tx = 1;
+	if ((r = decide_start(ca, actor, id, &row, &role)) == ERR_EXPIRED) {
+		TRY(commit(ca, &in_tx));
+		r = ERR_EXPIRED;
+		goto out;
+	} else if (r != 0)
+		goto out;
+	ENSURE(strcmp(actor->name, row.requester) != 0, ERR_SELF_APPROVAL);
+	ENSURE(actor_is_approver(role, actor), ERR_FORBIDDEN);
+	TRY(decision_insert(
+	    ca, id, actor->name, "approve", comment, &conflict));
+	ENSURE(!conflict, ERR_ALREADY_APPROVED);
+	TRY(approvals_count(ca, id, &count));
+	details = json_pack("{s:s, s:I, s:I}", "comment",
+	    comment == NULL ? "" : comment, "approvals", (json_int_t)count,
+	    "approvals_required", (json_int_t)row.approvals_required);
+	ENSURE(details != NULL, ERR_ALLOC);
+	subject_request(subject, id);
+	TRY(ledger_append(ca->ledger, NULL, "request.approved", actor->name,
+	    subject, details));
+	if (count >= row.approvals_required)
+		TRY(issue_locked(ca, id, actor->name, 0));
+	TRY(commit(ca, &in_tx));
+	r = request_json(ca, id, out);
+out:
+	if (in_tx)
+		ledger_rollback(ca->ledger);
+	json_decref(details);
+	req_row_clear(&row);
+	return r;
+}
+
+int
+request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const char *comment, json_t **out)
+{
+	struct req_row row;
+	const struct role *role = NULL;
+	sqlite3_stmt *st = NULL;
+	json_t *details = NULL;
+	char subject[SUBJECT_LEN];
+	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, withdrawn, changes;
+
+	memset(&row, 0, sizeof(row));
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
+	    ERR_INVALID_ARG);
+	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
+	TRY(ledger_begin(ca->ledger));
+	in_tx = 1;
+	if ((r = decide_start(ca, actor, id, &row, &role)) == ERR_EXPIRED) {
+		TRY(commit(ca, &in_tx));
+		r = ERR_EXPIRED;
+		goto out;
+	} else if (r != 0)
+		goto out;
+	withdrawn = strcmp(actor->name, row.requester) == 0;
+	ENSURE(withdrawn || actor_is_approver(role, actor), ERR_FORBIDDEN);
+	TRY(decision_insert(ca, id, actor->name, "deny", comment, &conflict));
+	ENSURE(!conflict, ERR_INTERNAL);
+	TRY(ca_sql_prepare(ca, &st,
+	    "UPDATE requests SET state = 'denied', updated = ?"
+	    " WHERE id = ? AND state = 'pending'"));
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)ca_now(ca));
+	sqlite3_bind_int64(st, 2, id);
+	TRY(step_done(ca, st, &changes));
+	ENSURE(changes == 1, ERR_WRONG_STATE);
+	details = json_pack("{s:s, s:b}", "comment",
+	    comment == NULL ? "" : comment, "withdrawn", withdrawn);
+	ENSURE(details != NULL, ERR_ALLOC);
+	subject_request(subject, id);
+	TRY(ledger_append(
+	    ca->ledger, NULL, "request.denied", actor->name, subject, details));
+	TRY(commit(ca, &in_tx));
+	r = request_json(ca, id, out);
+out:
+	if (in_tx)
+		ledger_rollback(ca->ledger);
+	sqlite3_finalize(st);
+	json_decref(details);
+	req_row_clear(&row);
+	return r;
+}
+
+int
+request_expire_due(struct ca *ca, size_t *count)
+{
+	struct req_row row;
+	sqlite3_stmt *st = NULL;
+	int64_t *ids = NULL, *tmp;
+	size_t n = 0, cap = 0, i;
+	uint64_t now;
+	int r = ERR_INTERNAL, in_tx = 0, rc;
+
+	memset(&row, 0, sizeof(row));
+	if (count != NULL)
+		*count = 0;
+	ENSURE(ca != NULL, ERR_INVALID_ARG);
+	now = ca_now(ca);
+	TRY(ledger_begin(ca->ledger));
+	in_tx = 1;
+	TRY(ca_sql_prepare(ca, &st,
+	    "SELECT id FROM requests WHERE state = 'pending' AND expires <= ?"
+	    " ORDER BY id"));
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			ENSURE((tmp = realloc(ids, cap * sizeof(*ids))) != NULL,
+			    ERR_ALLOC);
+			ids = tmp;
+		}
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	sqlite3_finalize(st);
+	st = NULL;
+	for (i = 0; i < n; i++) {
+		TRY(req_row_load(ca, ids[i], &row));
+		TRY(expire_locked(ca, &row, now));
+		req_row_clear(&row);
+	}
+	if (n > 0)
+		TRY(commit(ca, &in_tx));
+	if (count != NULL)
+		*count = n;
+	r = 0;
+out:
+	if (in_tx)
+		ledger_rollback(ca->ledger);
+	sqlite3_finalize(st);
+	req_row_clear(&row);
+	free(ids);
+	return r;
+}
+
+int
+request_get(
+    struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out)
+{
+	struct req_row row;
+	int r = ERR_INTERNAL;
+
+	memset(&row, 0, sizeof(row));
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(ca != NULL && actor != NULL && out != NULL, ERR_INVALID_ARG);
+	TRY(req_row_load(ca, id, &row));
+	ENSURE(
+	    actor_may_see(ca, actor, row.requester, row.role), ERR_NOT_FOUND);
+	r = row_json(ca, &row, out);
+out:
+	req_row_clear(&row);
+	return r;
+}
+
+int
+request_list(
+    struct ca *ca, const struct ca_actor *actor, int pending_only, json_t **out)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *roles = NULL, *list = NULL, *obj = NULL, *one = NULL;
+	char *rolesj = NULL;
+	size_t i;
+	int r = ERR_INTERNAL, rc, all;
+
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
+	    ERR_INVALID_ARG);
+	all = ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor);
+	/* Roles the actor approves, filtered in SQL (json_each). */
+	ENSURE((roles = json_array()) != NULL, ERR_ALLOC);
+	for (i = 0; i < ca->cfg->nroles; i++) {
+		if (actor_is_approver(&ca->cfg->roles[i], actor)) {
+			ENSURE(json_array_append_new(roles,
+				   json_string(ca->cfg->roles[i].name)) == 0,
+			    ERR_ALLOC);
+		}
+	}
+	ENSURE((rolesj = json_dumps(roles, JSON_COMPACT)) != NULL, ERR_ALLOC);
+	ENSURE((list = json_array()) != NULL, ERR_ALLOC);
+	TRY(ca_sql_prepare(ca, &st,
+	    "SELECT id FROM requests WHERE (?1 OR requester = ?2 OR role IN"
+	    " (SELECT value FROM json_each(?3))) AND (NOT ?4 OR"
+	    " (state = 'pending' AND expires > ?5)) ORDER BY id DESC"
+	    " LIMIT ?6"));
+	sqlite3_bind_int(st, 1, all);
+	sqlite3_bind_text(st, 2, actor->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, rolesj, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, pending_only != 0);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)ca_now(ca));
+	sqlite3_bind_int(st, 6, REQUEST_LIST_MAX);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		TRY(request_json(ca, sqlite3_column_int64(st, 0), &one));
+		ENSURE(json_array_append_new(list, one) == 0, ERR_ALLOC);
+		one = NULL;
+	}
+	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE((obj = json_pack("{s:O}", "requests", list)) != NULL, ERR_ALLOC);
+	*out = obj;
+	obj = NULL;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	json_decref(one);
+	json_decref(obj);
+	json_decref(list);
+	json_decref(roles);
+	free(rolesj);
+	return r;
+}

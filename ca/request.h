@@ -1,0 +1,136 @@
+/*
+ * request.h: the request -> approval -> issuance state machine
+ * (DESIGN.md "The flow", invariants 1-5), in one place.
+ *
+ * States and transitions (every arrow is ONE sqlite transaction opened
+ * with ledger_begin(), i.e. BEGIN IMMEDIATE, holding the state change and
+ * its ledger event; invalid input leaves nothing written):
+ *
+ *   (none)  --create-->            pending   request.created
+ *   (none)  --create, 0 approvals  issued    request.created + cert.issued
+ *   (none)  --issue_direct-->      issued    request.created + cert.issued
+ *   pending --approve (< N)-->     pending   request.approved
+ *   pending --approve (N-th)-->    issued    request.approved + cert.issued
+ *   pending --deny-->              denied    request.denied
+ *   pending --deny by requester--> denied    request.denied (withdrawn)
+ *   pending --past expires-->      expired   request.expired
+ *   issued  --revoke (revoke.h)--> revoked   cert.revoked
+ *
+ * Every other transition fails with ERR_WRONG_STATE.  A pending request
+ * past its expiry that is approved or denied is marked expired (that
+ * transition commits) and the call returns ERR_EXPIRED.
+ *
+ * Decisions (DESIGN.md leaves them open):
+ * - Deny: one deny by an approver of the role ends the request.  The
+ *   requester may also deny (withdraw) their own pending request; the
+ *   event says "withdrawn": true.
+ * - Visibility: request_get/list show a request to its requester, to the
+ *   approvers of its role, to auditors and to local actors.  Anyone else
+ *   gets ERR_NOT_FOUND, exactly as for a request that does not exist, so
+ *   ids do not leak.  A NULL actor is not allowed.
+ * - Approvers are checked against the role's approver groups at the time
+ *   of approval; every recorded approval is by a distinct person (the
+ *   approvals table's primary key) who is not the requester.
+ * - Issuance re-checks the policy of the role as configured now (ttl,
+ *   principals), the hard maximum, the key's revocation and the
+ *   requester's account (a disabled user gets ERR_USER_DISABLED), so a
+ *   configuration change while a request waits cannot widen it.
+ * - Direct issue (jitcad issue): a local actor issues for an existing,
+ *   enabled user U who must be in a requester group of the role (the
+ *   admin bypasses approvals, not policy).  The request row records U as
+ *   requester; both events carry the local actor and "direct": true.
+ *
+ * Certificates: serial from ledger_serial_next(); valid_after = now -
+ * backdate; valid_before = now + ttl; key id
+ * "<user>:<role>:req-<id>:serial-<serial>"; principals as requested;
+ * critical options and extensions exactly the role's; a random nonce;
+ * signed through ca->sign and checked to verify under ca->ca_pub.  The
+ * certificate line is returned only after COMMIT succeeded (invariant 1).
+ *
+ * JSON shape of a request (DESIGN.md "Interfaces"): id, state, role,
+ * requester, principals, ttl, reason, created, expires,
+ * approvals_required, key_fingerprint, public_key, approvals [{who, when,
+ * comment}], and when denied "denied" {who, when, comment, withdrawn};
+ * once issued certificate, serial, key_id, valid_after, valid_before
+ * (and "revoked": time once revoked).  A pending request whose expiry
+ * has passed shows "expired" even before request_expire_due() ran.
+ * Every json_t ** output is a new reference the caller json_decref()s;
+ * on error it is NULL.
+ */
+#ifndef JITCA_REQUEST_H
+#define JITCA_REQUEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ca/ca.h"
+#include "signer/err.h"
+
+#define REQUEST_REASON_MAX 512
+#define REQUEST_COMMENT_MAX 512
+
+/*
+ * Create a request by actor for role.  principals/nprincipals (NULL/0 =
+ * all of the role's expanded principals) must be a subset of the role's
+ * expanded principals; ttl 0 means the role's default_ttl; reason 1..512
+ * bytes of UTF-8 without control characters; pubkey_line one OpenSSH
+ * public key line.  Errors: ERR_INVALID_ARG, ERR_FORBIDDEN (not a
+ * requester), ERR_NOT_FOUND (no such role), ERR_TTL_TOO_LONG,
+ * ERR_CERT_BAD_PRINCIPAL, ERR_PRINCIPAL_NOT_ALLOWED, pubkey_from_line()'s
+ * code, ERR_POLICY (key revoked), ERR_BUSY/ERR_DB, signing errors.
+ * *out: the new request (issued at once when the role needs no
+ * approval).
+ */
+MUST_CHECK int request_create(struct ca *ca, const struct ca_actor *actor,
+    const char *role, char *const *principals, size_t nprincipals, uint64_t ttl,
+    const char *reason, const char *pubkey_line, json_t **out);
+
+/*
+ * Approve request id.  comment may be NULL (0..512 bytes, no control
+ * characters).  Errors: ERR_NOT_FOUND, ERR_WRONG_STATE, ERR_EXPIRED,
+ * ERR_FORBIDDEN (not an approver of the role), ERR_SELF_APPROVAL,
+ * ERR_ALREADY_APPROVED, and issuance errors on the final approval (then
+ * nothing is written).  *out: the request after the approval.
+ */
+MUST_CHECK int request_approve(struct ca *ca, const struct ca_actor *actor,
+    int64_t id, const char *comment, json_t **out);
+
+/* Deny (approver) or withdraw (requester) a pending request.  Errors as
+ * request_approve, without ERR_SELF_APPROVAL/ERR_ALREADY_APPROVED. */
+MUST_CHECK int request_deny(struct ca *ca, const struct ca_actor *actor,
+    int64_t id, const char *comment, json_t **out);
+
+/* Mark every pending request past its expiry expired, one event each,
+ * in one transaction.  *count (may be NULL) = requests expired. */
+MUST_CHECK int request_expire_due(struct ca *ca, size_t *count);
+
+/* One request as JSON, if the actor may see it (else ERR_NOT_FOUND). */
+MUST_CHECK int request_get(
+    struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out);
+
+/* {"requests": [...]} of the requests the actor may see, newest first,
+ * at most REQUEST_LIST_MAX; pending_only limits to state "pending"
+ * (and not yet past expiry). */
+#define REQUEST_LIST_MAX 1000
+MUST_CHECK int request_list(struct ca *ca, const struct ca_actor *actor,
+    int pending_only, json_t **out);
+
+/*
+ * jitcad issue: a local actor ("local:<unix user>") issues a certificate
+ * for user, bypassing approvals but not policy.  Errors: ERR_FORBIDDEN
+ * (actor not local, or user not a requester of the role), ERR_NOT_FOUND
+ * (no such user or role), ERR_USER_DISABLED, and create's errors.
+ * *out: the issued request.
+ */
+MUST_CHECK int request_issue_direct(struct ca *ca, const struct ca_actor *actor,
+    const char *user, const char *role, char *const *principals,
+    size_t nprincipals, uint64_t ttl, const char *reason,
+    const char *pubkey_line, json_t **out);
+
+/* Check a reason (required=1) or comment (required=0): bounded UTF-8
+ * text without control characters.  0 or ERR_INVALID_ARG. */
+MUST_CHECK int request_text_check(const char *s, size_t max, int required);
+
+#endif /* JITCA_REQUEST_H */

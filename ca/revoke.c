@@ -1,0 +1,470 @@
+/*
+ * revoke.c: revocation of certificates and keys in the ledger, and the
+ * KRL built from it (revoke.h).
+ *
+ * revoke_apply() selects the matching certificates, checks that the
+ * actor may revoke each of them, and then, inside one BEGIN IMMEDIATE
+ * transaction, marks the new ones revoked, moves their requests to
+ * "revoked", records revoked keys, appends the events and bumps
+ * krl_version.  The KRL builder reads the revoked, unexpired serials and
+ * the revoked key hashes and hands them to ca/krl.c, which owns the
+ * format.
+ *
+ * Works with ca/ca.h (context and SQL helpers), ca/ledger.h, ca/krl.h,
+ * signer/pubkey.h.  Not here: the KRL encoding (krl.c), HTTP (web/).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca/krl.h"
+#include "ca/request.h"
+#include "ca/revoke.h"
+#include "signer/names.h"
+
+#define REVOKE_MATCH_MAX 100000
+
+struct match {
+	int64_t serial;
+	char *key_id;
+	char *user;
+	char *role;
+	int64_t request; /* 0 when none */
+	int revoked;
+};
+
+struct matches {
+	struct match *v;
+	size_t n, cap;
+};
+
+static void
+matches_clear(struct matches *m)
+{
+	size_t i;
+
+	for (i = 0; i < m->n; i++) {
+		free(m->v[i].key_id);
+		free(m->v[i].user);
+		free(m->v[i].role);
+	}
+	free(m->v);
+	memset(m, 0, sizeof(*m));
+}
+
+/* Step st (already bound) and collect rows of
+ * serial, key_id, user, role, request_id, revoked IS NOT NULL. */
+static int
+matches_collect(sqlite3_stmt *st, struct matches *m)
+{
+	struct match *tmp, *e;
+	int r = ERR_INTERNAL, rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ENSURE(m->n < REVOKE_MATCH_MAX, ERR_TOO_LARGE);
+		if (m->n == m->cap) {
+			size_t cap = m->cap == 0 ? 8 : m->cap * 2;
+
+			tmp = realloc(m->v, cap * sizeof(*tmp));
+			ENSURE(tmp != NULL, ERR_ALLOC);
+			m->v = tmp;
+			m->cap = cap;
+		}
+		e = &m->v[m->n];
+		memset(e, 0, sizeof(*e));
+		m->n++;
+		e->serial = sqlite3_column_int64(st, 0);
+		e->key_id = strdup(ca_sql_text(st, 1));
+		e->user = strdup(ca_sql_text(st, 2));
+		e->role = strdup(ca_sql_text(st, 3));
+		ENSURE(e->key_id != NULL && e->user != NULL && e->role != NULL,
+		    ERR_ALLOC);
+		e->request = sqlite3_column_int64(st, 4);
+		e->revoked = sqlite3_column_int(st, 5) != 0;
+	}
+	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	r = 0;
+out:
+	return r;
+}
+
+#define MATCH_COLS                                                             \
+	"SELECT serial, key_id, user, role, coalesce(request_id, 0),"          \
+	" revoked IS NOT NULL FROM certificates "
+
+/* Certificates the target selects; key_blob for REVOKE_PUBLIC_KEY. */
+static int
+matches_find(struct ca *ca, const struct revoke_target *t,
+    const uint8_t *key_blob, size_t key_len, struct matches *m)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	switch (t->by) {
+	case REVOKE_SERIAL:
+		TRY(ca_sql_prepare(ca, &st, MATCH_COLS "WHERE serial = ?"));
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)t->serial);
+		break;
+	case REVOKE_KEY_ID:
+		TRY(ca_sql_prepare(ca, &st, MATCH_COLS "WHERE key_id = ?"));
+		sqlite3_bind_text(st, 1, t->text, -1, SQLITE_STATIC);
+		break;
+	case REVOKE_USER:
+		TRY(ca_sql_prepare(ca, &st,
+		    MATCH_COLS "WHERE user = ? AND valid_before > ?"
+			       " ORDER BY serial"));
+		sqlite3_bind_text(st, 1, t->text, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)ca_now(ca));
+		break;
+	case REVOKE_REQUEST:
+		TRY(ca_sql_prepare(ca, &st,
+		    MATCH_COLS "WHERE request_id = ? ORDER BY serial"));
+		sqlite3_bind_int64(st, 1, t->request);
+		break;
+	case REVOKE_PUBLIC_KEY:
+		TRY(ca_sql_prepare(
+		    ca, &st, MATCH_COLS "WHERE key_blob = ? ORDER BY serial"));
+		sqlite3_bind_blob(st, 1, key_blob, (int)key_len, SQLITE_STATIC);
+		break;
+	default:
+		r = ERR_INVALID_ARG;
+		goto out;
+	}
+	TRY(matches_collect(st, m));
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+request_exists(struct ca *ca, int64_t id, int *exists)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	*exists = 0;
+	TRY(ca_sql_prepare(ca, &st, "SELECT 1 FROM requests WHERE id = ?"));
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, ca_sql_err(rc));
+	*exists = rc == SQLITE_ROW;
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+may_revoke(struct ca *ca, const struct ca_actor *a, const struct match *e)
+{
+	const struct role *role;
+
+	if (ca_actor_is_local(a) || ca_actor_is_auditor(ca, a))
+		return 1;
+	if (strcmp(a->name, e->user) == 0)
+		return 1;
+	role = config_role(ca->cfg, e->role);
+	return role != NULL &&
+	    config_groups_intersect(
+		a->groups, a->ngroups, role->approvers, role->napprovers);
+}
+
+static int
+exec_bound(struct ca *ca, const char *sql, int64_t a, int64_t b, int *changes)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(ca_sql_prepare(ca, &st, sql));
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	rc = sqlite3_step(st);
+	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	if (changes != NULL)
+		*changes = sqlite3_changes(ledger_db(ca->ledger));
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Inside the transaction: revoke one certificate (if not yet) with its
+ * event; *newly says whether it was. */
+static int
+cert_revoke_locked(struct ca *ca, const struct ca_actor *actor,
+    const struct match *e, const char *reason, uint64_t now, int *newly)
+{
+	json_t *details = NULL;
+	char subject[64];
+	int r = ERR_INTERNAL, changes = 0;
+
+	*newly = 0;
+	TRY(exec_bound(ca,
+	    "UPDATE certificates SET revoked = ?1 WHERE serial = ?2 AND"
+	    " revoked IS NULL",
+	    (int64_t)now, e->serial, &changes));
+	if (changes == 0) {
+		r = 0;
+		goto out;
+	}
+	TRY(exec_bound(ca,
+	    "UPDATE requests SET state = 'revoked', updated = ?1 WHERE"
+	    " serial = ?2 AND state = 'issued'",
+	    (int64_t)now, e->serial, NULL));
+	details = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I}", "serial",
+	    (json_int_t)e->serial, "key_id", e->key_id, "reason", reason,
+	    "user", e->user, "role", e->role, "request",
+	    (json_int_t)e->request);
+	ENSURE(details != NULL, ERR_ALLOC);
+	snprintf(subject, sizeof(subject), "cert:%lld", (long long)e->serial);
+	TRY(ledger_append(
+	    ca->ledger, NULL, "cert.revoked", actor->name, subject, details));
+	*newly = 1;
+	r = 0;
+out:
+	json_decref(details);
+	return r;
+}
+
+/* Inside the transaction: record a revoked key; *newly as above. */
+static int
+key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
+    const struct pubkey *k, const char *reason, uint64_t now, json_t *serials,
+    int *newly)
+{
+	sqlite3_stmt *st = NULL;
+	json_t *details = NULL;
+	uint8_t h[32];
+	char fp[PUBKEY_FP_LEN], hex[65], subject[96];
+	int r = ERR_INTERNAL, rc;
+	size_t i;
+
+	*newly = 0;
+	TRY(pubkey_sha256(h, k));
+	TRY(pubkey_fingerprint(fp, k));
+	for (i = 0; i < sizeof(h); i++)
+		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	TRY(ca_sql_prepare(ca, &st,
+	    "INSERT INTO revoked_keys(key_sha256, key_fp, time, reason)"
+	    " VALUES(?, ?, ?, ?) ON CONFLICT(key_sha256) DO NOTHING"));
+	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, fp, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
+	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	if (sqlite3_changes(ledger_db(ca->ledger)) == 0) {
+		r = 0;
+		goto out;
+	}
+	details = json_pack("{s:s, s:s, s:s, s:O}", "key_fp", fp, "key_sha256",
+	    hex, "reason", reason, "certificates", serials);
+	ENSURE(details != NULL, ERR_ALLOC);
+	snprintf(subject, sizeof(subject), "key:%s", fp);
+	TRY(ledger_append(
+	    ca->ledger, NULL, "key.revoked", actor->name, subject, details));
+	*newly = 1;
+	r = 0;
+out:
+	json_decref(details);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+revoke_apply(struct ca *ca, const struct ca_actor *actor,
+    const struct revoke_target *t, const char *reason, json_t **out)
+{
+	struct matches m;
+	struct pubkey *key = NULL;
+	const uint8_t *kblob = NULL;
+	size_t klen = 0, i;
+	json_t *res = NULL, *newv = NULL, *oldv = NULL, *all = NULL;
+	char fp[PUBKEY_FP_LEN];
+	uint64_t now, version = 0;
+	int r = ERR_INTERNAL, in_tx = 0, newly, key_newly = 0, exists, any = 0;
+
+	memset(&m, 0, sizeof(m));
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(ca != NULL && actor != NULL && actor->name != NULL && t != NULL,
+	    ERR_INVALID_ARG);
+	TRY(request_text_check(reason, REVOKE_REASON_MAX, 1));
+	switch (t->by) {
+	case REVOKE_SERIAL:
+		ENSURE(
+		    t->serial != 0 && t->serial <= INT64_MAX, ERR_INVALID_ARG);
+		break;
+	case REVOKE_KEY_ID:
+		ENSURE(t->text != NULL, ERR_INVALID_ARG);
+		ENSURE(name_key_id_valid(t->text), ERR_CERT_BAD_KEY_ID);
+		break;
+	case REVOKE_USER:
+		ENSURE(t->text != NULL, ERR_INVALID_ARG);
+		ENSURE(name_principal_valid(t->text), ERR_BAD_NAME);
+		break;
+	case REVOKE_REQUEST:
+		ENSURE(t->request > 0, ERR_INVALID_ARG);
+		break;
+	case REVOKE_PUBLIC_KEY:
+		ENSURE(t->text != NULL, ERR_INVALID_ARG);
+		ENSURE(
+		    ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor),
+		    ERR_FORBIDDEN);
+		ENSURE(strnlen(t->text, PUBKEY_MAX_LINE + 1) <= PUBKEY_MAX_LINE,
+		    ERR_TOO_LARGE);
+		TRY(pubkey_from_line(&key, t->text, strlen(t->text)));
+		kblob = pubkey_blob(key, &klen);
+		TRY(pubkey_fingerprint(fp, key));
+		break;
+	default:
+		r = ERR_INVALID_ARG;
+		goto out;
+	}
+
+	TRY(ledger_begin(ca->ledger));
+	in_tx = 1;
+	now = ca_now(ca);
+	TRY(matches_find(ca, t, kblob, klen, &m));
+	if (m.n == 0 && t->by == REVOKE_REQUEST) {
+		TRY(request_exists(ca, t->request, &exists));
+		ENSURE(!exists, ERR_WRONG_STATE);
+	}
+	ENSURE(m.n > 0 || t->by == REVOKE_PUBLIC_KEY, ERR_NOT_FOUND);
+	for (i = 0; i < m.n; i++)
+		ENSURE(may_revoke(ca, actor, &m.v[i]), ERR_FORBIDDEN);
+
+	ENSURE((newv = json_array()) != NULL && (oldv = json_array()) != NULL &&
+		(all = json_array()) != NULL,
+	    ERR_ALLOC);
+	for (i = 0; i < m.n; i++) {
+		TRY(cert_revoke_locked(
+		    ca, actor, &m.v[i], reason, now, &newly));
+		ENSURE(json_array_append_new(newly ? newv : oldv,
+			   json_integer(m.v[i].serial)) == 0 &&
+			json_array_append_new(
+			    all, json_integer(m.v[i].serial)) == 0,
+		    ERR_ALLOC);
+		any |= newly;
+	}
+	if (key != NULL) {
+		TRY(key_revoke_locked(
+		    ca, actor, key, reason, now, all, &key_newly));
+		any |= key_newly;
+	}
+	if (any) {
+		TRY(ledger_krl_version_bump(ca->ledger, &version));
+		in_tx = 0;
+		if ((r = ledger_commit(ca->ledger)) != 0) {
+			ledger_rollback(ca->ledger);
+			goto out;
+		}
+	} else {
+		/* Nothing new: write nothing. */
+		in_tx = 0;
+		ledger_rollback(ca->ledger);
+		TRY(ledger_krl_version(ca->ledger, &version));
+	}
+	if (out != NULL) {
+		res = json_pack("{s:O, s:O, s:I}", "revoked", newv,
+		    "already_revoked", oldv, "krl_version",
+		    (json_int_t)version);
+		ENSURE(res != NULL, ERR_ALLOC);
+		if (key != NULL) {
+			ENSURE(json_object_set_new(res, "key_fingerprint",
+				   json_string(fp)) == 0 &&
+				json_object_set_new(res, "key_revoked",
+				    json_boolean(key_newly)) == 0,
+			    ERR_ALLOC);
+		}
+		*out = res;
+		res = NULL;
+	}
+	r = 0;
+out:
+	if (in_tx)
+		ledger_rollback(ca->ledger);
+	json_decref(res);
+	json_decref(newv);
+	json_decref(oldv);
+	json_decref(all);
+	matches_clear(&m);
+	pubkey_free(key);
+	return r;
+}
+
+int
+revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
+{
+	struct krl *krl = NULL;
+	sqlite3_stmt *st = NULL;
+	sqlite3 *db;
+	const uint8_t *cablob;
+	size_t calen;
+	uint64_t version = 0, now;
+	int r = ERR_INTERNAL, rc, in_read = 0;
+
+	if (out != NULL)
+		*out = NULL;
+	if (len != NULL)
+		*len = 0;
+	ENSURE(ca != NULL && ca->ca_pub != NULL && out != NULL && len != NULL,
+	    ERR_INVALID_ARG);
+	db = ledger_db(ca->ledger);
+	now = ca_now(ca);
+	cablob = pubkey_blob(ca->ca_pub, &calen);
+	/* One read snapshot for the version, the serials and the keys. */
+	rc = sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL);
+	ENSURE(rc == SQLITE_OK, ca_sql_err(rc));
+	in_read = 1;
+	TRY(ledger_krl_version(ca->ledger, &version));
+	TRY(krl_new(&krl, version, now, NULL));
+	TRY(ca_sql_prepare(ca, &st,
+	    "SELECT serial FROM certificates WHERE revoked IS NOT NULL AND"
+	    " valid_before > ? ORDER BY serial"));
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		uint64_t s = (uint64_t)sqlite3_column_int64(st, 0);
+
+		if (s == 0)
+			continue; /* never issued; serial 0 breaks a KRL */
+		TRY(krl_revoke_serials(krl, cablob, calen, s, s));
+	}
+	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	sqlite3_finalize(st);
+	st = NULL;
+	TRY(ca_sql_prepare(ca, &st,
+	    "SELECT key_sha256 FROM revoked_keys ORDER BY key_sha256"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ENSURE(sqlite3_column_bytes(st, 0) == 32, ERR_DB);
+		TRY(krl_revoke_key_sha256(krl, sqlite3_column_blob(st, 0)));
+	}
+	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	sqlite3_finalize(st);
+	st = NULL;
+	TRY(krl_serialize(krl, out, len));
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	if (in_read)
+		(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	krl_free(krl);
+	return r;
+}
+
+int
+revoke_krl_write(struct ca *ca, const char *path)
+{
+	uint8_t *data = NULL;
+	size_t len = 0;
+	int r = ERR_INTERNAL;
+
+	ENSURE(path != NULL, ERR_INVALID_ARG);
+	TRY(revoke_krl_build(ca, &data, &len));
+	TRY(krl_write_atomic(path, data, len));
+	r = 0;
+out:
+	free(data);
+	return r;
+}

@@ -1,0 +1,88 @@
+/*
+ * users.h: jitca's users, their groups and their API tokens (DESIGN.md
+ * invariant 8), kept in the ledger's users table.
+ *
+ * A token is "jitca_" followed by 43 base64url characters: 32 bytes from
+ * RAND_bytes, unpadded.  Only SHA-256(token) is stored (users.token_hash,
+ * a 32-byte BLOB); the token is returned once to the caller and never
+ * logged.  Events name a token by its id: the first 8 hex digits of its
+ * SHA-256.  Authentication checks the token's format first, then looks it
+ * up by hash and compares with CRYPTO_memcmp.
+ *
+ * User and group names follow name_principal_valid() (signer/names.h),
+ * since "{{user}}" becomes a certificate principal.  A user has 1 to
+ * USER_GROUPS_MAX groups (duplicates are dropped, order kept).
+ *
+ * Every change runs in its own ledger transaction together with its event
+ * (user.added + token.issued, token.issued, user.disabled), so these
+ * functions must not be called inside an open ledger_begin().  actor is
+ * who did it (e.g. "cli:root" or a user name), recorded in the events.
+ * Nothing here knows about HTTP.  Works with ca/ledger.h.
+ */
+#ifndef JITCA_USERS_H
+#define JITCA_USERS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "ca/ledger.h"
+#include "signer/err.h"
+
+#define USER_TOKEN_PREFIX "jitca_"
+#define USER_TOKEN_LEN 49 /* "jitca_" + 43 base64url characters */
+#define USER_TOKEN_ID_LEN 8 /* hex digits of SHA-256(token) in events */
+#define USER_GROUPS_MAX 32
+
+struct user {
+	char *name;
+	char **groups;
+	size_t ngroups;
+	int disabled;
+	uint64_t created; /* seconds since the epoch */
+	uint64_t token_created; /* 0 when no token was ever issued */
+};
+
+void user_free(struct user *u);
+/* Wipes and frees a token returned by user_add()/user_token_rotate(). */
+void user_token_free(char *token);
+/* 1 if u is in group g. */
+int user_in_group(const struct user *u, const char *g);
+
+/*
+ * Create user name with groups and a first token (*token_out, new; free
+ * with user_token_free()).  ERR_BAD_NAME for a bad user or group name,
+ * ERR_INVALID_ARG for no groups or more than USER_GROUPS_MAX, ERR_EXISTS
+ * when the user exists.  Events: user.added {groups}, token.issued
+ * {token_id}.
+ */
+MUST_CHECK int user_add(struct ledger *l, const char *actor, const char *name,
+    char *const *groups, size_t ngroups, char **token_out);
+/*
+ * New token for name (*token_out as above); the old one stops working at
+ * once.  ERR_NOT_FOUND, ERR_USER_DISABLED.  Event: token.issued
+ * {token_id, rotated: true}.
+ */
+MUST_CHECK int user_token_rotate(
+    struct ledger *l, const char *actor, const char *name, char **token_out);
+/* Disable name: its token stops working.  ERR_NOT_FOUND, and
+ * ERR_USER_DISABLED when already disabled.  Event: user.disabled. */
+MUST_CHECK int user_disable(
+    struct ledger *l, const char *actor, const char *name);
+/* The user called name (*out new; user_free()).  ERR_NOT_FOUND. */
+MUST_CHECK int user_get(struct ledger *l, const char *name, struct user **out);
+/* All users sorted by name as a new JSON array of
+ * {name, groups, disabled (bool), created}. */
+MUST_CHECK int user_list(struct ledger *l, json_t **out);
+/*
+ * The user whose token this is (*out new; user_free()).  ERR_BAD_TOKEN
+ * when the token is malformed (prefix, length, alphabet) or unknown,
+ * ERR_USER_DISABLED when its user is disabled.
+ */
+MUST_CHECK int user_authenticate(
+    struct ledger *l, const char *token, struct user **out);
+/* 0 if token has the shape of a jitca token, else ERR_BAD_TOKEN. */
+MUST_CHECK int user_token_format_check(const char *token);
+
+#endif /* JITCA_USERS_H */

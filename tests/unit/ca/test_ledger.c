@@ -1,0 +1,819 @@
+/*
+ * test_ledger.c: tests of ca/ledger.c on real files: creation and
+ * refusal of foreign files, the hash definition (recomputed here
+ * independently), tampering done with the real sqlite3 program (edits,
+ * deletions, swaps, forged rows), serial and KRL counters, change
+ * detection between two connections, exact JSONL/CSV exports, and two
+ * processes appending at once.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+#include <openssl/sha.h>
+
+#include "ca/ledger.h"
+#include "tests/lib/testutil.h"
+
+#define NOW "1700000000"
+#define ZERO64                                                                 \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+
+static char *dir, *dbpath;
+
+static void
+setup(void)
+{
+	char *sq = tu_which("sqlite3");
+
+	cr_assert_not_null(sq, "the sqlite3 program is required");
+	free(sq);
+	dir = tu_tmpdir();
+	dbpath = tu_fmt("%s/ledger.db", dir);
+	cr_assert_eq(setenv("JITCA_TEST_NOW", NOW, 1), 0);
+}
+
+static void
+teardown(void)
+{
+	tu_rmtree(dir);
+	free(dir);
+	free(dbpath);
+}
+
+TestSuite(ledger, .init = setup, .fini = teardown);
+
+/* Run SQL on the file with the sqlite3 program; returns its stdout. */
+static char *
+sq(const char *sql)
+{
+	char *argv[] = {"sqlite3", dbpath, (char *)(uintptr_t)sql, NULL};
+	char *out = NULL, *err = NULL;
+	int st = tu_run(argv, NULL, &out, &err);
+
+	cr_assert_eq(st, 0, "sqlite3 '%s': %s", sql, err);
+	free(err);
+	return out;
+}
+
+static void
+sq_do(const char *sql)
+{
+	free(sq(sql));
+}
+
+/* hex(SHA-256(prev "\n" canon)), computed independently of ledger.c. */
+static char *
+th_hash(const char *prev, const char *canon)
+{
+	char *in = tu_fmt("%s\n%s", prev, canon);
+	unsigned char md[32];
+	char *hex = malloc(65);
+	int i;
+
+	cr_assert_not_null(hex);
+	SHA256((const unsigned char *)in, strlen(in), md);
+	for (i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	free(in);
+	return hex;
+}
+
+static struct ledger *
+open_new(void)
+{
+	struct ledger *l = NULL;
+
+	cr_assert_eq(ledger_open(&l, dbpath, 1), 0);
+	return l;
+}
+
+static void
+append1(struct ledger *l, const char *type, const char *actor,
+    const char *subject, json_t *details)
+{
+	int64_t seq = -1;
+
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_append(l, &seq, type, actor, subject, details), 0,
+	    "%s", ledger_errmsg(l));
+	cr_assert_eq(ledger_commit(l), 0);
+	cr_assert(seq > 0);
+}
+
+/* A ledger of n events, seq i with details {"i": i}, closed. */
+static void
+make_chain(int n)
+{
+	struct ledger *l = open_new();
+	int i;
+
+	for (i = 1; i <= n; i++) {
+		json_t *d = json_pack("{s:i}", "i", i);
+		char *subj = tu_fmt("subject-%d", i);
+
+		append1(l, "test.event", "alice", subj, d);
+		json_decref(d);
+		free(subj);
+	}
+	ledger_close(l);
+}
+
+/* Verify must fail naming bad and a message containing msg. */
+static void
+expect_broken(int64_t bad, const char *msg)
+{
+	struct ledger *l = NULL;
+	char err[LEDGER_ERR_LEN];
+	int64_t count = -1, got = -1;
+	int r;
+
+	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
+	r = ledger_verify(l, &count, &got, err);
+	cr_assert_eq(r, ERR_LEDGER_BROKEN, "verify returned %d", r);
+	cr_assert_eq(got, bad, "bad seq %lld, expected %lld (%s)",
+	    (long long)got, (long long)bad, err);
+	cr_assert_not_null(
+	    strstr(err, msg), "message \"%s\" lacks \"%s\"", err, msg);
+	cr_assert_eq(count, 0);
+	ledger_close(l);
+}
+
+static void
+expect_intact(int64_t n)
+{
+	struct ledger *l = NULL;
+	char err[LEDGER_ERR_LEN];
+	int64_t count = -1, bad = -1;
+
+	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
+	cr_assert_eq(ledger_verify(l, &count, &bad, err), 0, "%s", err);
+	cr_assert_eq(count, n);
+	cr_assert_eq(bad, 0);
+	ledger_close(l);
+}
+
+#define UNLOCK "DROP TRIGGER events_no_update; DROP TRIGGER events_no_delete; "
+
+Test(ledger, create_mode_wal_schema)
+{
+	struct ledger *l = open_new();
+	struct stat sb;
+	char *out;
+
+	ledger_close(l);
+	cr_assert_eq(stat(dbpath, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
+	out = sq("PRAGMA journal_mode; SELECT value FROM meta WHERE "
+		 "key='schema_version'; SELECT value FROM meta WHERE "
+		 "key='head_hash';");
+	cr_assert_str_eq(out, "wal\n1\n" ZERO64 "\n");
+	free(out);
+	/* Reopening an existing ledger works without create. */
+	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
+	expect_intact(0);
+	ledger_close(l);
+}
+
+Test(ledger, refuses_missing_foreign_and_future_files)
+{
+	struct ledger *l = NULL;
+	char err[LEDGER_ERR_LEN], *p;
+
+	cr_assert_eq(ledger_open_err(&l, dbpath, 0, err), ERR_NOT_FOUND);
+	cr_assert_null(l);
+	cr_assert_neq(access(dbpath, F_OK), 0, "must not create the file");
+
+	p = tu_fmt("%s/junk.db", dir);
+	tu_write_file(
+	    p, "this is not a database at all, just text.....", 46, 0600);
+	cr_assert_eq(ledger_open_err(&l, p, 1, err), ERR_DB);
+	cr_assert_null(l);
+	free(p);
+
+	sq_do("CREATE TABLE other(x);");
+	cr_assert_eq(ledger_open_err(&l, dbpath, 1, err), ERR_DB);
+	cr_assert_str_eq(err, "not a jitca ledger (no meta table)");
+	cr_assert_null(l);
+
+	cr_assert_eq(unlink(dbpath), 0);
+	ledger_close(open_new());
+	sq_do("UPDATE meta SET value='2' WHERE key='schema_version';");
+	cr_assert_eq(ledger_open_err(&l, dbpath, 0, err), ERR_DB);
+	cr_assert_str_eq(err,
+	    "ledger schema_version \"2\" is not supported (this jitca knows "
+	    "1)");
+	cr_assert_null(l);
+	cr_assert_eq(ledger_open(&l, dbpath, 1), ERR_DB);
+}
+
+Test(ledger, hash_definition_exact)
+{
+	struct ledger *l = open_new();
+	json_t *d = json_pack("{s:i,s:s}", "b", 1, "a", "x");
+	char *h1, *h2, *out, *want;
+
+	append1(l, "t.a", "alice", "bob", d);
+	append1(l, "t.b", "carol", "dave", NULL);
+	json_decref(d);
+	ledger_close(l);
+	h1 = th_hash(ZERO64,
+	    "[1,1700000000,\"t.a\",\"alice\",\"bob\","
+	    "{\"a\":\"x\",\"b\":1}]");
+	h2 = th_hash(h1, "[2,1700000000,\"t.b\",\"carol\",\"dave\",{}]");
+	out = sq("SELECT seq,time,type,actor,subject,details,prev_hash,hash "
+		 "FROM events ORDER BY seq;");
+	want = tu_fmt("1|1700000000|t.a|alice|bob|{\"a\":\"x\",\"b\":1}|%s|%s\n"
+		      "2|1700000000|t.b|carol|dave|{}|%s|%s\n",
+	    ZERO64, h1, h1, h2);
+	cr_assert_str_eq(out, want);
+	free(out);
+	out = sq("SELECT value FROM meta WHERE key IN ('head_seq','head_hash')"
+		 " ORDER BY key;");
+	free(want);
+	want = tu_fmt("%s\n2\n", h2);
+	cr_assert_str_eq(out, want);
+	expect_intact(2);
+	free(out);
+	free(want);
+	free(h1);
+	free(h2);
+}
+
+Test(ledger, append_validates_input)
+{
+	struct ledger *l = open_new();
+	json_t *num = json_integer(3), *big = json_object();
+	char *s257 = malloc(258), *chunk = malloc(70000);
+	int64_t seq = 7;
+
+	memset(s257, 'a', 257);
+	s257[257] = '\0';
+	memset(chunk, 'x', 69999);
+	chunk[69999] = '\0';
+	json_object_set_new(big, "k", json_string(chunk));
+	/* Outside a transaction. */
+	cr_assert_eq(
+	    ledger_append(l, &seq, "t", "a", "s", NULL), ERR_INVALID_ARG);
+	cr_assert_eq(seq, 0);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_begin(l), ERR_INVALID_ARG);
+	cr_assert_eq(
+	    ledger_append(l, NULL, "", "a", "s", NULL), ERR_INVALID_ARG);
+	cr_assert_eq(
+	    ledger_append(l, NULL, "t", NULL, "s", NULL), ERR_INVALID_ARG);
+	cr_assert_eq(
+	    ledger_append(l, NULL, "t", "a", "", NULL), ERR_INVALID_ARG);
+	cr_assert_eq(
+	    ledger_append(l, NULL, "t", "a\nb", "s", NULL), ERR_INVALID_ARG);
+	cr_assert_eq(
+	    ledger_append(l, NULL, "t", "a", "s\x7f", NULL), ERR_INVALID_ARG);
+	cr_assert_eq(ledger_append(l, NULL, "t", "a", "\xff\xfe", NULL),
+	    ERR_INVALID_ARG);
+	cr_assert_eq(
+	    ledger_append(l, NULL, s257, "a", "s", NULL), ERR_INVALID_ARG);
+	s257[256] = '\0';
+	cr_assert_eq(ledger_append(l, &seq, s257, "a", "s", NULL), 0);
+	cr_assert_eq(seq, 1);
+	cr_assert_eq(
+	    ledger_append(l, NULL, "t", "a", "s", num), ERR_INVALID_ARG);
+	cr_assert_eq(ledger_append(l, NULL, "t", "a", "s", big), ERR_TOO_LARGE);
+	cr_assert_eq(ledger_append(l, &seq, "t", "a", "s", NULL), 0);
+	cr_assert_eq(seq, 2);
+	cr_assert_eq(ledger_commit(l), 0);
+	cr_assert_eq(ledger_commit(l), ERR_INVALID_ARG);
+	ledger_close(l);
+	expect_intact(2);
+	json_decref(num);
+	json_decref(big);
+	free(s257);
+	free(chunk);
+}
+
+Test(ledger, rollback_discards_events)
+{
+	struct ledger *l = open_new();
+	int64_t seq = 0;
+
+	append1(l, "a", "x", "y", NULL);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_append(l, &seq, "b", "x", "y", NULL), 0);
+	cr_assert_eq(seq, 2);
+	ledger_rollback(l);
+	ledger_rollback(l); /* harmless outside a transaction */
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_append(l, &seq, "c", "x", "y", NULL), 0);
+	cr_assert_eq(seq, 2);
+	cr_assert_eq(ledger_commit(l), 0);
+	/* Closing with an open transaction rolls it back. */
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_append(l, &seq, "d", "x", "y", NULL), 0);
+	ledger_close(l);
+	expect_intact(2);
+}
+
+Test(ledger, plain_update_and_delete_are_refused)
+{
+	char *argv[] = {"sqlite3", dbpath,
+	    "UPDATE events SET actor='mallory' WHERE seq=2;", NULL};
+	char *err = NULL;
+
+	make_chain(3);
+	cr_assert_neq(tu_run(argv, NULL, NULL, &err), 0);
+	cr_assert_not_null(strstr(err, "events are append-only"), "%s", err);
+	free(err);
+	argv[2] = "DELETE FROM events WHERE seq=3;";
+	cr_assert_neq(tu_run(argv, NULL, NULL, &err), 0);
+	cr_assert_not_null(strstr(err, "events are append-only"), "%s", err);
+	free(err);
+	expect_intact(3);
+}
+
+Test(ledger, tamper_actor)
+{
+	make_chain(10);
+	sq_do(UNLOCK "UPDATE events SET actor='mallory' WHERE seq=7;");
+	expect_broken(7, "seq 7: hash does not match its contents");
+}
+
+Test(ledger, tamper_details)
+{
+	make_chain(10);
+	sq_do(UNLOCK "UPDATE events SET details='{\"i\":99}' WHERE seq=5;");
+	expect_broken(5, "seq 5: hash does not match its contents");
+}
+
+Test(ledger, tamper_details_formatting)
+{
+	make_chain(10);
+	sq_do(UNLOCK "UPDATE events SET details='{\"i\": 5}' WHERE seq=5;");
+	expect_broken(5, "seq 5: details are not in canonical form");
+}
+
+Test(ledger, tamper_details_not_json)
+{
+	make_chain(10);
+	sq_do(UNLOCK "UPDATE events SET details='[5]' WHERE seq=5;");
+	expect_broken(5, "seq 5: details are not a JSON object");
+}
+
+Test(ledger, tamper_time)
+{
+	make_chain(10);
+	sq_do(UNLOCK "UPDATE events SET time=time-3600 WHERE seq=4;");
+	expect_broken(4, "seq 4: hash does not match its contents");
+}
+
+Test(ledger, tamper_time_type)
+{
+	make_chain(10);
+	sq_do(UNLOCK "UPDATE events SET time='1700000000x' WHERE seq=4;");
+	expect_broken(4, "seq 4: time is not an integer");
+}
+
+Test(ledger, tamper_prev_hash)
+{
+	make_chain(10);
+	sq_do(UNLOCK "UPDATE events SET prev_hash='" ZERO64 "' WHERE seq=3;");
+	expect_broken(3, "seq 3: prev_hash does not match");
+}
+
+Test(ledger, tamper_rehashed_row_breaks_the_next)
+{
+	struct ledger *l = NULL;
+	char *canon, *h, *sql;
+
+	make_chain(10);
+	/* Rewrite row 6 with a correct hash for its new contents: the
+	 * chain breaks at row 7, whose prev_hash no longer matches. */
+	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
+	ledger_close(l);
+	{
+		char *prev = sq("SELECT prev_hash FROM events WHERE seq=6;");
+
+		prev[64] = '\0';
+		canon = tu_fmt("[6,1700000000,\"test.event\",\"mallory\","
+			       "\"subject-6\",{\"i\":6}]");
+		h = th_hash(prev, canon);
+		free(prev);
+	}
+	sql = tu_fmt(UNLOCK "UPDATE events SET actor='mallory', hash='%s' "
+			    "WHERE seq=6;",
+	    h);
+	sq_do(sql);
+	expect_broken(7, "seq 7: prev_hash does not match");
+	free(sql);
+	free(canon);
+	free(h);
+}
+
+Test(ledger, delete_middle_row)
+{
+	make_chain(10);
+	sq_do(UNLOCK "DELETE FROM events WHERE seq=5;");
+	expect_broken(5, "seq 5: missing");
+}
+
+Test(ledger, delete_first_row)
+{
+	make_chain(10);
+	sq_do(UNLOCK "DELETE FROM events WHERE seq=1;");
+	expect_broken(1, "seq 1: missing");
+}
+
+Test(ledger, delete_last_rows)
+{
+	make_chain(10);
+	sq_do(UNLOCK "DELETE FROM events WHERE seq>=9;");
+	expect_broken(9,
+	    "seq 9: missing (the chain ends at seq 8 but its "
+	    "recorded head is seq 10");
+}
+
+Test(ledger, delete_all_rows)
+{
+	make_chain(10);
+	sq_do(UNLOCK "DELETE FROM events;");
+	expect_broken(1, "seq 1: missing");
+}
+
+Test(ledger, delete_head_from_meta)
+{
+	make_chain(3);
+	sq_do("DELETE FROM meta WHERE key='head_hash';");
+	expect_broken(4, "the chain head is missing");
+}
+
+/*
+ * The limit of an unanchored chain: truncating the tail AND rewriting the
+ * head in meta consistently is not detectable from the file alone (an
+ * external anchor, e.g. signed checkpoints, is needed).  This test pins
+ * that documented behaviour.
+ */
+Test(ledger, tail_truncation_with_rewritten_head_is_undetectable)
+{
+	make_chain(10);
+	sq_do(UNLOCK "DELETE FROM events WHERE seq=10; UPDATE meta SET "
+		     "value='9' WHERE key='head_seq'; UPDATE meta SET "
+		     "value=(SELECT hash FROM events WHERE seq=9) WHERE "
+		     "key='head_hash';");
+	expect_intact(9);
+}
+
+Test(ledger, renumber_row)
+{
+	make_chain(10);
+	sq_do(UNLOCK "UPDATE events SET seq=50 WHERE seq=5;");
+	expect_broken(5, "seq 5: missing");
+}
+
+Test(ledger, swap_two_rows)
+{
+	make_chain(10);
+	/* Swap every column but seq of rows 4 and 6. */
+	sq_do(UNLOCK
+	    "CREATE TEMP TABLE t AS SELECT * FROM events WHERE seq IN (4,6);"
+	    "UPDATE events SET (time,type,actor,subject,details,prev_hash,hash)"
+	    " = (SELECT time,type,actor,subject,details,prev_hash,hash FROM t"
+	    " WHERE t.seq = 10 - events.seq) WHERE seq IN (4,6);");
+	expect_broken(4, "seq 4: prev_hash does not match");
+}
+
+Test(ledger, swap_two_rows_contents_only)
+{
+	make_chain(10);
+	/* Swap the contents but keep the chain columns in place. */
+	sq_do(UNLOCK
+	    "CREATE TEMP TABLE t AS SELECT * FROM events WHERE seq IN (4,6);"
+	    "UPDATE events SET (actor,subject,details) = (SELECT actor,"
+	    "subject,details FROM t WHERE t.seq = 10 - events.seq) WHERE seq "
+	    "IN (4,6);");
+	expect_broken(4, "seq 4: hash does not match its contents");
+}
+
+Test(ledger, forged_row_wrong_hash)
+{
+	make_chain(10);
+	sq_do("INSERT INTO events SELECT 11, time, type, 'mallory', subject, "
+	      "details, hash, '" ZERO64 "' FROM events WHERE seq=10;");
+	expect_broken(11, "seq 11: hash does not match its contents");
+}
+
+Test(ledger, forged_row_correct_hash)
+{
+	char *prev, *canon, *h, *sql;
+
+	make_chain(10);
+	prev = sq("SELECT hash FROM events WHERE seq=10;");
+	prev[64] = '\0';
+	canon = tu_fmt("[11,1700000000,\"cert.issued\",\"mallory\",\"x\",{}]");
+	h = th_hash(prev, canon);
+	sql = tu_fmt("INSERT INTO events VALUES(11, 1700000000, "
+		     "'cert.issued', 'mallory', 'x', '{}', '%s', '%s');",
+	    prev, h);
+	sq_do(sql);
+	expect_broken(11, "seq 11: beyond the recorded head (seq 10)");
+	free(prev);
+	free(canon);
+	free(h);
+	free(sql);
+}
+
+Test(ledger, serials)
+{
+	struct ledger *l = open_new();
+	uint64_t s = 0, v = 9;
+
+	cr_assert_eq(ledger_serial_next(l, &s), ERR_INVALID_ARG);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_serial_next(l, &s), 0);
+	cr_assert_eq(s, 1);
+	cr_assert_eq(ledger_serial_next(l, &s), 0);
+	cr_assert_eq(s, 2);
+	cr_assert_eq(ledger_commit(l), 0);
+	/* A rolled-back transaction gives its serial back. */
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_serial_next(l, &s), 0);
+	cr_assert_eq(s, 3);
+	ledger_rollback(l);
+	ledger_close(l);
+	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_serial_next(l, &s), 0);
+	cr_assert_eq(s, 3);
+	cr_assert_eq(ledger_commit(l), 0);
+	ledger_close(l);
+	/* Never below a serial already in certificates. */
+	sq_do("INSERT INTO certificates VALUES(100, NULL, 'u', 'r', 'k', "
+	      "'[]', 1, 2, 'fp', x'00', 'h', 'c', 1, NULL);");
+	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_serial_next(l, &s), 0);
+	cr_assert_eq(s, 101);
+	cr_assert_eq(ledger_commit(l), 0);
+	/* KRL version. */
+	cr_assert_eq(ledger_krl_version(l, &v), 0);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(ledger_krl_version_bump(l, &v), ERR_INVALID_ARG);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_krl_version_bump(l, &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(ledger_krl_version_bump(l, &v), 0);
+	cr_assert_eq(v, 2);
+	cr_assert_eq(ledger_commit(l), 0);
+	cr_assert_eq(ledger_krl_version(l, &v), 0);
+	cr_assert_eq(v, 2);
+	ledger_close(l);
+	sq_do("UPDATE meta SET value='12x' WHERE key='last_serial';");
+	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_serial_next(l, &s), ERR_DB);
+	cr_assert_str_eq(
+	    ledger_errmsg(l), "meta last_serial: \"12x\" is not a number");
+	ledger_rollback(l);
+	ledger_close(l);
+}
+
+Test(ledger, data_version_between_connections)
+{
+	struct ledger *a = open_new(), *b = NULL;
+	int ch = -1;
+
+	cr_assert_eq(ledger_open(&b, dbpath, 0), 0);
+	cr_assert_eq(ledger_changed(a, &ch), 0);
+	cr_assert_eq(ch, 0);
+	append1(b, "x", "y", "z", NULL);
+	cr_assert_eq(ledger_changed(a, &ch), 0);
+	cr_assert_eq(ch, 1);
+	cr_assert_eq(ledger_changed(a, &ch), 0);
+	cr_assert_eq(ch, 0);
+	/* A connection's own commits are not "changes by others". */
+	append1(a, "x", "y", "z", NULL);
+	cr_assert_eq(ledger_changed(a, &ch), 0);
+	cr_assert_eq(ch, 0);
+	cr_assert_eq(ledger_changed(b, &ch), 0);
+	cr_assert_eq(ch, 1);
+	/* A change made by another process (the sqlite3 program). */
+	sq_do("INSERT INTO revoked_keys VALUES(x'01', 'fp', 1, 'r');");
+	cr_assert_eq(ledger_changed(a, &ch), 0);
+	cr_assert_eq(ch, 1);
+	ledger_close(a);
+	ledger_close(b);
+}
+
+/* A small known ledger for the export tests. */
+static void
+make_known(char **h1, char **h2, char **h3)
+{
+	struct ledger *l = open_new();
+	json_t *d1 = json_pack("{s:[s,s]}", "groups", "eng", "ops");
+	json_t *d2 = json_pack(
+	    "{s:s,s:b}", "reason", "INC-1, \"stuck\"\r\nqueue", "b", 1);
+	json_t *d3 = json_pack("{s:s}", "\xc3\xa9", "\xc3\xbc");
+
+	append1(l, "user.added", "cli:root", "alice", d1);
+	cr_assert_eq(setenv("JITCA_TEST_NOW", "1700000060", 1), 0);
+	append1(l, "cert.issued", "alice", "42", d2);
+	append1(l, "note", "bob", "x,y", d3);
+	ledger_close(l);
+	json_decref(d1);
+	json_decref(d2);
+	json_decref(d3);
+	*h1 = th_hash(ZERO64,
+	    "[1,1700000000,\"user.added\",\"cli:root\","
+	    "\"alice\",{\"groups\":[\"eng\",\"ops\"]}]");
+	*h2 = th_hash(*h1,
+	    "[2,1700000060,\"cert.issued\",\"alice\",\"42\","
+	    "{\"b\":true,\"reason\":\"INC-1, "
+	    "\\\"stuck\\\"\\r\\nqueue\"}]");
+	*h3 = th_hash(*h2,
+	    "[3,1700000060,\"note\",\"bob\",\"x,y\","
+	    "{\"\\u00E9\":\"\\u00FC\"}]");
+}
+
+static char *
+export_to_string(enum ledger_format fmt, int64_t since, int *r)
+{
+	struct ledger *l = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
+	*r = ledger_export(l, f, fmt, since);
+	fclose(f);
+	ledger_close(l);
+	return buf;
+}
+
+Test(ledger, export_jsonl_exact)
+{
+	char *h1, *h2, *h3, *got, *want;
+	int r;
+
+	make_known(&h1, &h2, &h3);
+	got = export_to_string(LEDGER_FORMAT_JSONL, 0, &r);
+	cr_assert_eq(r, 0);
+	want = tu_fmt(
+	    "{\"seq\":1,\"time\":1700000000,\"type\":\"user.added\","
+	    "\"actor\":\"cli:root\",\"subject\":\"alice\",\"details\":"
+	    "{\"groups\":[\"eng\",\"ops\"]},\"prev_hash\":\"%s\","
+	    "\"hash\":\"%s\"}\n"
+	    "{\"seq\":2,\"time\":1700000060,\"type\":\"cert.issued\","
+	    "\"actor\":\"alice\",\"subject\":\"42\",\"details\":{\"b\":true,"
+	    "\"reason\":\"INC-1, \\\"stuck\\\"\\r\\nqueue\"},"
+	    "\"prev_hash\":\"%s\",\"hash\":\"%s\"}\n"
+	    "{\"seq\":3,\"time\":1700000060,\"type\":\"note\",\"actor\":"
+	    "\"bob\",\"subject\":\"x,y\",\"details\":{\"\\u00E9\":\"\\u00FC\"},"
+	    "\"prev_hash\":\"%s\",\"hash\":\"%s\"}\n",
+	    ZERO64, h1, h1, h2, h2, h3);
+	cr_assert_str_eq(got, want);
+	free(got);
+	free(want);
+	/* since */
+	got = export_to_string(LEDGER_FORMAT_JSONL, 3, &r);
+	cr_assert_eq(r, 0);
+	cr_assert_str_eq(got, "");
+	free(got);
+	got = export_to_string(LEDGER_FORMAT_JSONL, -1, &r);
+	cr_assert_eq(r, ERR_INVALID_ARG);
+	free(got);
+	free(h1);
+	free(h2);
+	free(h3);
+}
+
+Test(ledger, export_csv_exact)
+{
+	char *h1, *h2, *h3, *got, *want;
+	int r;
+
+	make_known(&h1, &h2, &h3);
+	got = export_to_string(LEDGER_FORMAT_CSV, 1, &r);
+	cr_assert_eq(r, 0);
+	want = tu_fmt(
+	    "seq,time,type,actor,subject,details,prev_hash,hash\r\n"
+	    "2,1700000060,cert.issued,alice,42,\"{\"\"b\"\":true,"
+	    "\"\"reason\"\":\"\"INC-1, \\\"\"stuck\\\"\"\\r\\nqueue"
+	    "\"\"}\",%s,%s\r\n"
+	    "3,1700000060,note,bob,\"x,y\",\"{\"\"\\u00E9\"\":\"\"\\u00FC\"\"}\""
+	    ",%s,%s\r\n",
+	    h1, h2, h2, h3);
+	cr_assert_str_eq(got, want);
+	free(got);
+	free(want);
+	got = export_to_string(LEDGER_FORMAT_CSV, 3, &r);
+	cr_assert_eq(r, 0);
+	cr_assert_str_eq(
+	    got, "seq,time,type,actor,subject,details,prev_hash,hash\r\n");
+	free(got);
+	got = export_to_string((enum ledger_format)7, 0, &r);
+	cr_assert_eq(r, ERR_INVALID_ARG);
+	free(got);
+	free(h1);
+	free(h2);
+	free(h3);
+}
+
+Test(ledger, events_json)
+{
+	struct ledger *l = NULL;
+	json_t *a = NULL;
+	char *h1, *h2, *h3, *s;
+
+	make_known(&h1, &h2, &h3);
+	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
+	cr_assert_eq(ledger_events_json(l, 1, 1, &a), 0);
+	s = json_dumps(a, JSON_COMPACT);
+	cr_assert_eq(json_array_size(a), 1);
+	cr_assert_eq(
+	    json_integer_value(json_object_get(json_array_get(a, 0), "seq")),
+	    2);
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_object_get(json_array_get(a, 0), "details"), "reason")),
+	    "INC-1, \"stuck\"\r\nqueue");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_array_get(a, 0), "hash")),
+	    h2);
+	free(s);
+	json_decref(a);
+	cr_assert_eq(ledger_events_json(l, 0, LEDGER_EVENTS_MAX, &a), 0);
+	cr_assert_eq(json_array_size(a), 3);
+	json_decref(a);
+	cr_assert_eq(ledger_events_json(l, 3, 10, &a), 0);
+	cr_assert_eq(json_array_size(a), 0);
+	json_decref(a);
+	cr_assert_eq(ledger_events_json(l, 0, 0, &a), ERR_INVALID_ARG);
+	cr_assert_null(a);
+	cr_assert_eq(ledger_events_json(l, 0, LEDGER_EVENTS_MAX + 1, &a),
+	    ERR_INVALID_ARG);
+	cr_assert_eq(ledger_events_json(l, -1, 1, &a), ERR_INVALID_ARG);
+	ledger_close(l);
+	free(h1);
+	free(h2);
+	free(h3);
+}
+
+Test(ledger, now_override)
+{
+	cr_assert_eq(ledger_now(), 1700000000);
+	cr_assert_eq(setenv("JITCA_TEST_NOW", "17x", 1), 0);
+	cr_assert(ledger_now() > 1700000000);
+	cr_assert_eq(unsetenv("JITCA_TEST_NOW"), 0);
+	cr_assert(ledger_now() > 1700000000);
+}
+
+/* Child: append n events in separate transactions; exit status 0 if ok. */
+static void
+child_append(const char *who, int n)
+{
+	struct ledger *l = NULL;
+	int i;
+
+	if (ledger_open(&l, dbpath, 1) != 0)
+		_exit(10);
+	for (i = 0; i < n; i++) {
+		json_t *d = json_pack("{s:i}", "i", i);
+
+		if (ledger_begin(l) != 0)
+			_exit(11);
+		if (ledger_append(l, NULL, "test.event", who, "s", d) != 0)
+			_exit(12);
+		if (ledger_commit(l) != 0)
+			_exit(13);
+		json_decref(d);
+	}
+	ledger_close(l);
+	_exit(0);
+}
+
+Test(ledger, two_processes_append, .timeout = 120)
+{
+	pid_t p[2];
+	int i, st;
+	char *out;
+
+	/* Both create the file at once, too. */
+	for (i = 0; i < 2; i++) {
+		p[i] = fork();
+		cr_assert(p[i] >= 0);
+		if (p[i] == 0)
+			child_append(i == 0 ? "proc-a" : "proc-b", 200);
+	}
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(waitpid(p[i], &st, 0), p[i]);
+		cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		    "child %d: status %d", i, st);
+	}
+	expect_intact(400);
+	out = sq("SELECT actor, count(*) FROM events GROUP BY actor ORDER BY "
+		 "actor;");
+	cr_assert_str_eq(out, "proc-a|200\nproc-b|200\n");
+	free(out);
+}

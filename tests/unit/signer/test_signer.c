@@ -1,0 +1,655 @@
+/*
+ * test_signer.c: the signer process (signer/signer.c).
+ *
+ * A real child is forked on a CA key made by cakey_generate()+cakey_save()
+ * in a temp dir.  Good certificates come back signed and verify; every
+ * refusal the child owes (DESIGN.md "Key custody") is asserted with its
+ * exact code, sending hand-encoded to-be-signed bodies through
+ * signer_sign() so the parent-side builder cannot refuse them first.  Key
+ * file permissions, a garbage message, concurrency and the child's
+ * disabled core dumps are covered too.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "signer/cakey.h"
+#include "signer/cert.h"
+#include "signer/signer.h"
+#include "signer/wire.h"
+#include "tests/lib/testutil.h"
+
+#define HARD_MAX_TTL 3600
+#define MAX_BACKDATE 120
+
+static char *dir;
+static char *key_path;
+static struct cakey *ca;
+static struct cakey *subject;
+static struct signer *sg;
+static const struct cert_limits limits = {HARD_MAX_TTL, MAX_BACKDATE};
+
+static void
+setup_keys(void)
+{
+	dir = tu_tmpdir();
+	key_path = tu_fmt("%s/ca_key.pem", dir);
+	cr_assert_eq(cakey_generate(&ca, KEY_ED25519), 0);
+	cr_assert_eq(cakey_save(ca, key_path), 0);
+	cr_assert_eq(cakey_generate(&subject, KEY_ED25519), 0);
+}
+
+static void
+setup(void)
+{
+	setup_keys();
+	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+	cr_assert_not_null(sg);
+}
+
+static void
+teardown(void)
+{
+	signer_stop(sg);
+	sg = NULL;
+	cakey_free(ca);
+	cakey_free(subject);
+	ca = subject = NULL;
+	if (dir != NULL)
+		tu_rmtree(dir);
+	free(dir);
+	free(key_path);
+	dir = key_path = NULL;
+}
+
+static struct pubkey *
+key_copy(const struct pubkey *k)
+{
+	struct pubkey *out = NULL;
+	const uint8_t *b;
+	size_t len;
+
+	b = pubkey_blob(k, &len);
+	cr_assert_eq(pubkey_from_blob(&out, b, len), 0);
+	return out;
+}
+
+/* A good user certificate for the subject key, signed by the signer. */
+static struct cert *
+good_cert(uint64_t serial)
+{
+	struct cert *c = cert_new();
+	uint64_t now = (uint64_t)time(NULL);
+
+	cr_assert_not_null(c);
+	c->key = key_copy(cakey_public(subject));
+	c->ca_key = key_copy(signer_public(sg));
+	cr_assert_eq(cert_set_random_nonce(c), 0);
+	c->serial = serial;
+	c->type = CERT_TYPE_USER;
+	c->key_id =
+	    tu_fmt("alice@test:req-1:serial-%llu", (unsigned long long)serial);
+	cr_assert_eq(cert_add_principal(c, "alice"), 0);
+	cr_assert_eq(cert_add_principal(c, "debug"), 0);
+	c->valid_after = now - 60;
+	c->valid_before = now + 1800;
+	cr_assert_eq(cert_add_critical(c, "source-address", "10.0.0.0/8"), 0);
+	cr_assert_eq(cert_add_extension(c, "permit-pty", NULL), 0);
+	return c;
+}
+
+/* ---- hand-made to-be-signed bodies -------------------------------- */
+
+struct tbs_spec {
+	uint32_t type;
+	uint64_t serial;
+	const char *key_id;
+	const char *principals[3];
+	size_t nprincipals;
+	uint64_t valid_after, valid_before;
+	const char *crit_name, *crit_value;
+	const char *ext_name;
+	const struct pubkey *ca;
+	int trailing;
+};
+
+static struct tbs_spec
+good_spec(void)
+{
+	uint64_t now = (uint64_t)time(NULL);
+	struct tbs_spec t;
+
+	memset(&t, 0, sizeof(t));
+	t.type = CERT_TYPE_USER;
+	t.serial = 42;
+	t.key_id = "alice@test";
+	t.principals[0] = "alice";
+	t.nprincipals = 1;
+	t.valid_after = now - 30;
+	t.valid_before = now + 600;
+	t.ext_name = "permit-pty";
+	t.ca = signer_public(sg);
+	return t;
+}
+
+/* Field order of OPENSSH-FORMATS.md 1.2, written with the wire API. */
+static struct wire *
+tbs_encode(const struct tbs_spec *t)
+{
+	struct wire *w = wire_new(CERT_MAX_BLOB), *sub = wire_new(8192);
+	struct wire *inner = wire_new(4096);
+	const struct pubkey *sk = cakey_public(subject);
+	uint8_t nonce[CERT_NONCE_LEN];
+	size_t i;
+
+	cr_assert(w != NULL && sub != NULL && inner != NULL);
+	memset(nonce, 0x5a, sizeof(nonce));
+	cr_assert_eq(
+	    wire_put_cstring(w, key_type_cert_name(pubkey_type(sk))), 0);
+	cr_assert_eq(wire_put_string(w, nonce, sizeof(nonce)), 0);
+	cr_assert_eq(pubkey_put_fields(w, sk), 0);
+	cr_assert_eq(wire_put_u64(w, t->serial), 0);
+	cr_assert_eq(wire_put_u32(w, t->type), 0);
+	cr_assert_eq(wire_put_cstring(w, t->key_id), 0);
+	for (i = 0; i < t->nprincipals; i++)
+		cr_assert_eq(wire_put_cstring(sub, t->principals[i]), 0);
+	cr_assert_eq(wire_put_stringb(w, sub), 0);
+	wire_reset(sub);
+	cr_assert_eq(wire_put_u64(w, t->valid_after), 0);
+	cr_assert_eq(wire_put_u64(w, t->valid_before), 0);
+	if (t->crit_name != NULL) {
+		cr_assert_eq(wire_put_cstring(sub, t->crit_name), 0);
+		if (t->crit_value != NULL) {
+			cr_assert_eq(wire_put_cstring(inner, t->crit_value), 0);
+			cr_assert_eq(wire_put_stringb(sub, inner), 0);
+		} else {
+			cr_assert_eq(wire_put_string(sub, NULL, 0), 0);
+		}
+	}
+	cr_assert_eq(wire_put_stringb(w, sub), 0);
+	wire_reset(sub);
+	if (t->ext_name != NULL) {
+		cr_assert_eq(wire_put_cstring(sub, t->ext_name), 0);
+		cr_assert_eq(wire_put_string(sub, NULL, 0), 0);
+	}
+	cr_assert_eq(wire_put_stringb(w, sub), 0);
+	cr_assert_eq(wire_put_string(w, NULL, 0), 0); /* reserved */
+	cr_assert_eq(pubkey_put_blob(w, t->ca), 0);
+	if (t->trailing)
+		cr_assert_eq(wire_put_u8(w, 0), 0);
+	wire_free(sub);
+	wire_free(inner);
+	return w;
+}
+
+/* Send a hand-made body; returns the signer's answer. */
+static int
+sign_spec(const struct tbs_spec *t)
+{
+	struct wire *w = tbs_encode(t);
+	uint8_t *sig = NULL;
+	size_t siglen = 0;
+	int r;
+
+	r = signer_sign(sg, &sig, &siglen, wire_ptr(w), wire_len(w));
+	if (r == 0) {
+		cr_assert_not_null(sig);
+		cr_assert_gt(siglen, 0);
+		/* The signature is over exactly the bytes sent. */
+		cr_assert_eq(pubkey_verify(signer_public(sg), sig, siglen,
+				 wire_ptr(w), wire_len(w), NULL),
+		    0);
+	} else {
+		cr_assert_null(sig);
+		cr_assert_eq(siglen, 0);
+	}
+	free(sig);
+	wire_free(w);
+	return r;
+}
+
+/* ---- good path ---------------------------------------------------- */
+
+Test(signer, good_cert_signed_and_verifies, .init = setup, .fini = teardown)
+{
+	struct cert *c = good_cert(7), *back = NULL;
+	char *line = NULL, *path, *out = NULL, *err = NULL, *cmd;
+	int rc;
+
+	cr_assert(pubkey_equal(signer_public(sg), cakey_public(ca)));
+	cr_assert_gt(signer_pid(sg), 0);
+	cr_assert_neq(signer_pid(sg), getpid());
+	cr_assert_eq(signer_sign_cert(sg, c), 0);
+	cr_assert_not_null(c->blob);
+	cr_assert_gt(c->blob_len, c->tbs_len);
+	cr_assert_str_eq(c->sig_alg, "ssh-ed25519");
+	cr_assert_eq(cert_from_blob(&back, c->blob, c->blob_len), 0);
+	cr_assert_eq(back->serial, 7);
+	cr_assert_eq(back->tbs_len, c->tbs_len);
+	cr_assert_str_eq(back->key_id, c->key_id);
+	cr_assert(pubkey_equal(back->ca_key, cakey_public(ca)));
+	cr_assert(pubkey_equal(back->key, cakey_public(subject)));
+
+	/* ssh-keygen agrees it is a good certificate. */
+	cr_assert_eq(cert_to_line(&line, c, "test"), 0);
+	path = tu_fmt("%s/id-cert.pub", dir);
+	tu_write_file(path, line, strlen(line), 0644);
+	cmd = tu_fmt("ssh-keygen -L -f %s", path);
+	rc = tu_sh(cmd, &out, &err);
+	cr_assert_eq(rc, 0, "ssh-keygen -L: %s", err);
+	cr_assert_not_null(strstr(out, "Serial: 7"), "%s", out);
+	cr_assert_not_null(
+	    strstr(out, "Key ID: \"alice@test:req-1:serial-7\""), "%s", out);
+	free(cmd);
+	free(out);
+	free(err);
+	free(path);
+	free(line);
+	cert_free(back);
+	cert_free(c);
+}
+
+Test(signer, hand_made_good_body_is_signed, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+
+	cr_assert_eq(sign_spec(&t), 0);
+}
+
+/* ---- refusals (each with its exact code; the child survives) ------ */
+
+static void
+expect_refused(const struct tbs_spec *t, int code)
+{
+	struct tbs_spec good = good_spec();
+
+	cr_assert_eq(
+	    sign_spec(t), code, "expected %d (%s)", code, err_str(code));
+	/* A refusal is not a protocol error: the child still works. */
+	cr_assert_eq(sign_spec(&good), 0);
+}
+
+Test(signer, refuses_host_cert, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+
+	t.type = CERT_TYPE_HOST;
+	expect_refused(&t, ERR_CERT_NOT_USER);
+}
+
+Test(signer, refuses_no_principals, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+
+	t.nprincipals = 0;
+	expect_refused(&t, ERR_CERT_NO_PRINCIPALS);
+}
+
+Test(signer, refuses_bad_principals, .init = setup, .fini = teardown)
+{
+	const char *bad[] = {"*", "a?b", "a,b", "a b", "a\tb", "\x01x",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+	    "-x", ""};
+	size_t i;
+
+	cr_assert_eq(strlen(bad[6]), 65);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct tbs_spec t = good_spec();
+
+		/* The bad one second, so that it is not only the first
+		 * principal that is checked. */
+		t.principals[1] = bad[i];
+		t.nprincipals = 2;
+		cr_assert_eq(
+		    sign_spec(&t), ERR_CERT_BAD_PRINCIPAL, "principal %zu", i);
+	}
+	{
+		/* 64 characters is the longest allowed. */
+		struct tbs_spec t = good_spec();
+
+		t.principals[0] = bad[6] + 1;
+		cr_assert_eq(sign_spec(&t), 0);
+	}
+}
+
+Test(signer, refuses_too_long, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+	uint64_t now = (uint64_t)time(NULL);
+
+	t.valid_before = now + HARD_MAX_TTL + 120;
+	expect_refused(&t, ERR_CERT_TOO_LONG);
+}
+
+Test(signer, refuses_too_long_via_builder, .init = setup, .fini = teardown)
+{
+	struct cert *c = good_cert(9);
+
+	c->valid_before = (uint64_t)time(NULL) + 7 * 86400;
+	cr_assert_eq(signer_sign_cert(sg, c), ERR_CERT_TOO_LONG);
+	cr_assert_null(c->blob);
+	cert_free(c);
+}
+
+Test(signer, refuses_backdate, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+	uint64_t now = (uint64_t)time(NULL);
+
+	t.valid_after = now - MAX_BACKDATE - 120;
+	expect_refused(&t, ERR_CERT_BACKDATE);
+}
+
+Test(signer, refuses_inverted_validity, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+
+	t.valid_before = t.valid_after;
+	expect_refused(&t, ERR_CERT_VALIDITY);
+	t.valid_before = t.valid_after - 1;
+	expect_refused(&t, ERR_CERT_VALIDITY);
+}
+
+Test(signer, refuses_forever, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+
+	t.valid_after = 0;
+	t.valid_before = UINT64_MAX;
+	expect_refused(&t, ERR_CERT_VALIDITY);
+}
+
+Test(signer, refuses_unknown_critical, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+
+	t.crit_name = "no-such-option";
+	t.crit_value = "x";
+	expect_refused(&t, ERR_CERT_UNKNOWN_OPTION);
+}
+
+Test(signer, refuses_unknown_extension, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+
+	t.ext_name = "permit-everything@example.com";
+	expect_refused(&t, ERR_CERT_UNKNOWN_EXTENSION);
+}
+
+Test(signer, refuses_bad_source_address, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+
+	t.crit_name = "source-address";
+	t.crit_value = "10.0.0.1/8";
+	expect_refused(&t, ERR_BAD_CIDR);
+	t.crit_value = "not-an-address";
+	expect_refused(&t, ERR_BAD_CIDR);
+	t.crit_value = "10.0.0.0/8";
+	cr_assert_eq(sign_spec(&t), 0);
+}
+
+Test(signer, refuses_serial_zero, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+
+	t.serial = 0;
+	expect_refused(&t, ERR_CERT_SERIAL_ZERO);
+}
+
+Test(signer, refuses_bad_key_id, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+
+	t.key_id = "alice laptop";
+	expect_refused(&t, ERR_CERT_BAD_KEY_ID);
+}
+
+Test(signer, refuses_other_ca, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+	struct cakey *other = NULL;
+
+	cr_assert_eq(cakey_generate(&other, KEY_ED25519), 0);
+	t.ca = cakey_public(other);
+	expect_refused(&t, ERR_CERT_WRONG_CA);
+	cakey_free(other);
+}
+
+Test(signer, refuses_malformed_body, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+	uint8_t junk[] = {0, 0, 0, 3, 'a', 'b', 'c'};
+	uint8_t *sig = NULL;
+	size_t siglen = 0;
+
+	t.trailing = 1;
+	expect_refused(&t, ERR_TRAILING_DATA);
+	cr_assert_eq(signer_sign(sg, &sig, &siglen, junk, sizeof(junk)),
+	    ERR_KEY_UNKNOWN_TYPE);
+	cr_assert_null(sig);
+	cr_assert_eq(sign_spec(&t), ERR_TRAILING_DATA);
+	t.trailing = 0;
+	cr_assert_eq(sign_spec(&t), 0);
+}
+
+/* ---- start-up failures -------------------------------------------- */
+
+/* No child is left behind (neither running nor a zombie). */
+static void
+assert_no_children(void)
+{
+	int status;
+
+	cr_assert_eq(waitpid(-1, &status, WNOHANG), -1);
+	cr_assert_eq(errno, ECHILD);
+}
+
+Test(signer, key_file_mode_0644, .init = setup_keys, .fini = teardown)
+{
+	cr_assert_eq(chmod(key_path, 0644), 0);
+	cr_assert_eq(signer_start(&sg, key_path, &limits), ERR_KEY_FILE_MODE);
+	cr_assert_null(sg);
+	assert_no_children();
+}
+
+Test(signer, key_file_other_owner, .init = setup_keys, .fini = teardown)
+{
+	cr_assert_eq(geteuid(), 0, "this test needs root (as in CI)");
+	cr_assert_eq(chown(key_path, 65534, 65534), 0);
+	cr_assert_eq(signer_start(&sg, key_path, &limits), ERR_KEY_FILE_OWNER);
+	cr_assert_null(sg);
+	assert_no_children();
+}
+
+Test(signer, bad_arguments, .init = setup_keys, .fini = teardown)
+{
+	cr_assert_eq(signer_start(&sg, NULL, &limits), ERR_INVALID_ARG);
+	cr_assert_eq(signer_start(&sg, key_path, NULL), ERR_INVALID_ARG);
+	cr_assert_null(sg);
+	assert_no_children();
+	signer_stop(NULL);
+}
+
+/* ---- the child dies on a garbage message -------------------------- */
+
+/* Descriptors that are Unix stream sockets, as a bitmap of 0..1023. */
+static void
+unix_sockets(uint8_t map[128])
+{
+	int fd;
+
+	memset(map, 0, 128);
+	for (fd = 0; fd < 1024; fd++) {
+		struct stat st;
+		int type = 0;
+		socklen_t len = sizeof(type);
+
+		if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))
+			continue;
+		if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+		    type != SOCK_STREAM)
+			continue;
+		map[fd / 8] |= (uint8_t)(1u << (fd % 8));
+	}
+}
+
+Test(signer, garbage_kills_child, .init = setup_keys, .fini = teardown)
+{
+	uint8_t before[128], after[128];
+	uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0x03, 'j', 'u', 'n', 'k'};
+	struct tbs_spec t;
+	int fd, sock = -1, nnew = 0, status;
+	pid_t pid;
+
+	unix_sockets(before);
+	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+	unix_sockets(after);
+	for (fd = 0; fd < 1024; fd++) {
+		if ((after[fd / 8] & ~before[fd / 8]) & (1u << (fd % 8))) {
+			sock = fd;
+			nnew++;
+		}
+	}
+	cr_assert_eq(nnew, 1, "the signer's socket is not identifiable");
+	t = good_spec();
+	cr_assert_eq(sign_spec(&t), 0);
+	pid = signer_pid(sg);
+
+	cr_assert_eq(send(sock, garbage, sizeof(garbage), MSG_NOSIGNAL),
+	    (ssize_t)sizeof(garbage));
+	/* The child exits by itself: it is not killed by the parent. */
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status), "status %d", status);
+	cr_assert_neq(WEXITSTATUS(status), 0);
+	cr_assert_eq(sign_spec(&t), ERR_SIGNER_DEAD);
+	cr_assert_eq(sign_spec(&t), ERR_SIGNER_DEAD);
+}
+
+Test(signer, stop_ends_child, .init = setup_keys, .fini = teardown)
+{
+	pid_t pid;
+
+	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+	pid = signer_pid(sg);
+	signer_stop(sg);
+	sg = NULL;
+	cr_assert_eq(kill(pid, 0), -1);
+	cr_assert_eq(errno, ESRCH);
+	assert_no_children();
+}
+
+/* ---- the child's hardening ---------------------------------------- */
+
+Test(signer, child_has_no_core_dumps, .init = setup, .fini = teardown)
+{
+	char *path = tu_fmt("/proc/%d/limits", (int)signer_pid(sg));
+	char *lim = tu_read_file(path, NULL), *line, *soft, *hard, *end;
+
+	cr_assert_not_null(lim, "cannot read %s", path);
+	line = strstr(lim, "Max core file size");
+	cr_assert_not_null(line, "%s", lim);
+	line += strlen("Max core file size");
+	soft = line + strspn(line, " ");
+	end = soft + strcspn(soft, " ");
+	cr_assert_eq(end - soft, 1, "%s", lim);
+	cr_assert_eq(*soft, '0', "%s", lim);
+	hard = end + strspn(end, " ");
+	end = hard + strcspn(hard, " ");
+	cr_assert_eq(end - hard, 1, "%s", lim);
+	cr_assert_eq(*hard, '0', "%s", lim);
+	free(lim);
+	free(path);
+}
+
+Test(signer, child_holds_only_its_socket, .init = setup, .fini = teardown)
+{
+	char *cmd = tu_fmt("ls /proc/%d/fd", (int)signer_pid(sg));
+	char *out = NULL;
+	int rc = tu_sh(cmd, &out, NULL);
+
+	cr_assert_eq(rc, 0);
+	/* stderr and the socket, nothing else (stdin/stdout closed). */
+	cr_assert_eq(strspn(out, "0123456789\n"), strlen(out), "%s", out);
+	{
+		int n = 0;
+		char *p;
+
+		for (p = out; *p != '\0'; p++)
+			n += *p == '\n';
+		cr_assert_eq(n, 2, "fds: %s", out);
+	}
+	cr_assert_not_null(strstr(out, "2\n"), "%s", out);
+	free(out);
+	free(cmd);
+}
+
+/* ---- concurrency --------------------------------------------------- */
+
+#define NTHREADS 4
+#define PER_THREAD 50
+
+struct worker {
+	int id;
+	int failures;
+	int r;
+};
+
+static void *
+worker_run(void *arg)
+{
+	struct worker *wk = arg;
+	int i;
+
+	for (i = 0; i < PER_THREAD; i++) {
+		uint64_t serial = (uint64_t)(wk->id * 1000 + i + 1);
+		struct cert *c = good_cert(serial), *back = NULL;
+		int r;
+
+		if ((r = signer_sign_cert(sg, c)) != 0 ||
+		    (r = cert_from_blob(&back, c->blob, c->blob_len)) != 0 ||
+		    back->serial != serial ||
+		    !pubkey_equal(back->ca_key, cakey_public(ca))) {
+			wk->failures++;
+			wk->r = r;
+		}
+		cert_free(back);
+		cert_free(c);
+	}
+	return NULL;
+}
+
+Test(signer, concurrent_signing, .init = setup, .fini = teardown, .timeout = 60)
+{
+	pthread_t th[NTHREADS];
+	struct worker wk[NTHREADS];
+	struct timespec t0, t1;
+	int i;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (i = 0; i < NTHREADS; i++) {
+		memset(&wk[i], 0, sizeof(wk[i]));
+		wk[i].id = i + 1;
+		cr_assert_eq(
+		    pthread_create(&th[i], NULL, worker_run, &wk[i]), 0);
+	}
+	for (i = 0; i < NTHREADS; i++)
+		cr_assert_eq(pthread_join(th[i], NULL), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	for (i = 0; i < NTHREADS; i++)
+		cr_assert_eq(wk[i].failures, 0, "thread %d: %d failures (%s)",
+		    i, wk[i].failures, err_str(wk[i].r));
+	cr_log_info("%d signatures in %.0f ms", NTHREADS * PER_THREAD,
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+		(double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
