@@ -505,6 +505,30 @@ Test(wire, reset)
 	wire_free(v);
 }
 
+/*
+ * wire_reset() wipes: white-box, since reset keeps the allocation, the
+ * old bytes can still be read through a pointer taken before (freed
+ * memory cannot be inspected, so wire_free()'s wipe is not observed).
+ */
+Test(wire, reset_wipes_content)
+{
+	static const uint8_t secret[] = {0x5e, 0xc2, 0xe7, 0x99, 0x42, 0x17};
+	struct wire *w = wire_new(64);
+	const uint8_t *p;
+	size_t i;
+
+	cr_assert_not_null(w);
+	cr_assert_eq(wire_put(w, secret, sizeof(secret)), 0);
+	p = wire_ptr(w);
+	cr_assert_eq(memcmp(p, secret, sizeof(secret)), 0);
+	wire_reset(w);
+	for (i = 0; i < sizeof(secret); i++)
+		cr_assert_eq(p[i], 0, "byte %zu not wiped", i);
+	cr_assert_eq(wire_put_u8(w, 1), 0);
+	cr_assert_eq(wire_ptr(w), p, "storage kept across reset");
+	wire_free(w);
+}
+
 /* mpints ---------------------------------------------------------------- */
 
 static void
