@@ -1149,6 +1149,41 @@ Test(pubkey, from_evp_refuses)
 	cr_assert_eq(pubkey_from_evp(NULL, NULL), ERR_INVALID_ARG);
 }
 
+/* pubkey_to_line() writes only what pubkey_from_line() reads back. */
+static void
+test_to_line_limits(const struct pubkey *k)
+{
+	char *c = malloc(PUBKEY_MAX_LINE + 1), *line = (char *)1;
+	struct pubkey *k2 = NULL;
+	size_t base, len;
+
+	cr_assert_not_null(c);
+	cr_assert_eq(pubkey_to_line(&line, k, NULL), 0);
+	base = strlen(line) + 1; /* "type base64 " */
+	free(line);
+	len = PUBKEY_MAX_LINE - base;
+	memset(c, 'x', len);
+	c[len] = '\0';
+	c[3] = '\t';
+	c[5] = ' ';
+	cr_assert_eq(pubkey_to_line(&line, k, c), 0);
+	cr_assert_eq(strlen(line), PUBKEY_MAX_LINE);
+	cr_assert_eq(pubkey_from_line(&k2, line, strlen(line)), 0);
+	cr_assert(pubkey_equal(k, k2));
+	pubkey_free(k2);
+	free(line);
+	c[len] = 'x';
+	c[len + 1] = '\0';
+	line = (char *)1;
+	cr_assert_eq(pubkey_to_line(&line, k, c), ERR_TOO_LARGE);
+	cr_assert_null(line);
+	c[1] = '\r';
+	cr_assert_eq(pubkey_to_line(&line, k, c), ERR_INVALID_ARG);
+	cr_assert_eq(pubkey_to_line(&line, NULL, NULL), ERR_INVALID_ARG);
+	cr_assert_eq(pubkey_to_line(NULL, k, NULL), ERR_INVALID_ARG);
+	free(c);
+}
+
 Test(pubkey, equal_and_blob_args)
 {
 	char *dir = tu_tmpdir(), *l1, *l2;
@@ -1164,6 +1199,7 @@ Test(pubkey, equal_and_blob_args)
 	cr_assert_eq(pubkey_equal(a, a2), 1);
 	cr_assert_eq(pubkey_equal(a, b), 0);
 	cr_assert_eq(pubkey_equal(a, NULL), 0);
+	test_to_line_limits(a);
 	cr_assert_null(pubkey_blob(NULL, &len));
 	cr_assert_eq(len, 0);
 	cr_assert_eq(pubkey_fingerprint(fp, NULL), ERR_INVALID_ARG);
