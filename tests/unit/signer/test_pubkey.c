@@ -832,6 +832,67 @@ Test(pubkey, mutants_rsa2048)
 	cr_log_info("rsa2048: %zu mutants, %zu accepted", tried, acc);
 }
 
+/*
+ * Every single-bit flip of the text of a line (ed25519 and RSA lines):
+ * no crash; an accepted mutant holds exactly the key it names (its
+ * canonical "type base64" appears in the mutated text).
+ */
+static int
+contains(const char *hay, size_t len, const char *needle)
+{
+	size_t n = strlen(needle), i;
+
+	for (i = 0; i + n <= len; i++) {
+		if (memcmp(hay + i, needle, n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+mutate_text(const char *type, int bits)
+{
+	char *dir = tu_tmpdir(), *line, *m, *out;
+	struct pubkey *k;
+	size_t len, bit, nacc = 0;
+	int r;
+
+	line = keygen(dir, "k", type, bits);
+	len = strlen(line);
+	m = malloc(len + 1);
+	cr_assert_not_null(m);
+	for (bit = 0; bit < len * 8; bit++) {
+		memcpy(m, line, len + 1);
+		m[bit / 8] ^= (char)(1u << (bit % 8));
+		k = NULL;
+		r = pubkey_from_line(&k, m, len);
+		if (r != 0) {
+			cr_assert_lt(r, 0);
+			cr_assert_null(k);
+			continue;
+		}
+		cr_assert_eq(pubkey_to_line(&out, k, NULL), 0);
+		cr_assert(contains(m, len, out),
+		    "accepted mutant at bit %zu is another key", bit);
+		free(out);
+		pubkey_free(k);
+		nacc++;
+	}
+	/* At least the comment's flips that stay printable are accepted. */
+	cr_assert_gt(nacc, 0);
+	cr_log_info("%s text: %zu mutants, %zu accepted", type, len * 8, nacc);
+	free(m);
+	free(line);
+	tu_rmtree(dir);
+	free(dir);
+}
+
+Test(pubkey, text_mutants)
+{
+	mutate_text("ed25519", 0);
+	mutate_text("rsa", 2048);
+}
+
 /* Names ----------------------------------------------------------------- */
 
 Test(pubkey, type_names)
