@@ -68,8 +68,8 @@ report(const char *cmd, const char *what, int r)
 		fprintf(stderr, "jitcad %s: %s: %s (%s)\n", cmd, what,
 		    err_str(r), err_crypto_detail());
 	else if (r == ERR_SYSTEM)
-		fprintf(stderr, "jitcad %s: %s: %s\n", cmd, what,
-		    strerror(errno));
+		fprintf(
+		    stderr, "jitcad %s: %s: %s\n", cmd, what, strerror(errno));
 	else
 		fprintf(stderr, "jitcad %s: %s: %s\n", cmd, what, err_str(r));
 }
@@ -89,8 +89,9 @@ write_new_file(const char *path, const char *text, mode_t mode)
 	FILE *f;
 	int fd;
 
-	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-	    mode)) < 0)
+	if ((fd = open(path,
+		 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) <
+	    0)
 		return ERR_SYSTEM;
 	if ((f = fdopen(fd, "w")) == NULL) {
 		close(fd);
@@ -230,8 +231,8 @@ admin_read_ca_pub(const char *state, struct pubkey **out)
 }
 
 static int
-admin_open(struct admin_ctx *x, const char *cmd, const char *state,
-    int need_signer)
+admin_open(
+    struct admin_ctx *x, const char *cmd, const char *state, int need_signer)
 {
 	char errbuf[CONFIG_ERR_LEN];
 	struct cert_limits lim;
@@ -255,15 +256,16 @@ admin_open(struct admin_ctx *x, const char *cmd, const char *state,
 	if (need_signer) {
 		lim.hard_max_ttl = x->cfg->hard_max_ttl;
 		lim.max_backdate = x->cfg->backdate;
-		if ((r = signer_start(&x->signer, x->cfg->ca_key_file,
-		    &lim)) != 0) {
+		if ((r = signer_start(&x->signer, x->cfg->ca_key_file, &lim)) !=
+		    0) {
 			report(cmd, x->cfg->ca_key_file, r);
 			goto fail;
 		}
 		if (!pubkey_equal(signer_public(x->signer), x->ca_pub)) {
-			fprintf(stderr, "jitcad %s: %s does not hold the key "
-			    "in %s/%s\n", cmd, x->cfg->ca_key_file, x->state,
-			    CA_PUB_FILE);
+			fprintf(stderr,
+			    "jitcad %s: %s does not hold the key "
+			    "in %s/%s\n",
+			    cmd, x->cfg->ca_key_file, x->state, CA_PUB_FILE);
 			r = ERR_CERT_WRONG_CA;
 			goto fail;
 		}
@@ -303,9 +305,18 @@ admin_krl_write(struct admin_ctx *x, const char *path, char **written)
 }
 
 /* Options every command takes; getopt_long tables list them first. */
-#define STATE_OPT { "state", required_argument, NULL, 'S' }
-#define JSON_OPT { "json", no_argument, NULL, 'J' }
-#define HELP_OPT { "help", no_argument, NULL, 'h' }
+#define STATE_OPT                                                              \
+	{                                                                      \
+		"state", required_argument, NULL, 'S'                          \
+	}
+#define JSON_OPT                                                               \
+	{                                                                      \
+		"json", no_argument, NULL, 'J'                                 \
+	}
+#define HELP_OPT                                                               \
+	{                                                                      \
+		"help", no_argument, NULL, 'h'                                 \
+	}
 
 /* A valid KRL that revokes nothing: sshd refuses every key when its
  * RevokedKeys file is missing, so hosts get one from day one. */
@@ -334,9 +345,8 @@ out:
 static int
 cmd_init(int argc, char **argv)
 {
-	static const struct option opts[] = { STATE_OPT, HELP_OPT,
-		{ "ca-key-type", required_argument, NULL, 't' },
-		{ NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {STATE_OPT, HELP_OPT,
+	    {"ca-key-type", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
 	const char *state = NULL, *type_name = "ed25519";
 	char *key_path = NULL, *pub_path = NULL, *cfg_path = NULL;
 	char *db_path = NULL, *line = NULL, fp[PUBKEY_FP_LEN];
@@ -348,18 +358,24 @@ cmd_init(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'S': state = optarg; break;
-		case 't': type_name = optarg; break;
+		case 'S':
+			state = optarg;
+			break;
+		case 't':
+			type_name = optarg;
+			break;
 		case 'h':
 			fputs(admin_usage(), stdout);
 			return ADMIN_EXIT_OK;
-		default: return usage_error("init", "unknown option");
+		default:
+			return usage_error("init", "unknown option");
 		}
 	}
 	if (optind != argc)
 		return usage_error("init", "unexpected argument");
 	if ((t = cakey_type_from_name(type_name)) == KEY_UNSPEC)
-		return usage_error("init", "--ca-key-type must be ed25519, "
+		return usage_error("init",
+		    "--ca-key-type must be ed25519, "
 		    "ecdsa-p256, ecdsa-p384 or rsa-3072");
 	state = admin_state_dir(state);
 	if (mkdir(state, 0700) != 0 && errno != EEXIST) {
@@ -375,8 +391,10 @@ cmd_init(int argc, char **argv)
 		goto out;
 	}
 	if (access(key_path, F_OK) == 0) {
-		fprintf(stderr, "jitcad init: %s already holds a CA key (%s); "
-		    "refusing to replace it\n", state, key_path);
+		fprintf(stderr,
+		    "jitcad init: %s already holds a CA key (%s); "
+		    "refusing to replace it\n",
+		    state, key_path);
 		goto out;
 	}
 	if ((r = cakey_generate(&key, t)) != 0) {
@@ -421,14 +439,14 @@ cmd_init(int argc, char **argv)
 		report("init", db_path, r);
 		goto out;
 	}
-	if ((details = json_pack("{s:s, s:s}", "fingerprint", fp,
-	    "key_type", pubkey_type_name(cakey_public(key)))) == NULL) {
+	if ((details = json_pack("{s:s, s:s}", "fingerprint", fp, "key_type",
+		 pubkey_type_name(cakey_public(key)))) == NULL) {
 		report("init", "ledger", ERR_ALLOC);
 		goto out;
 	}
 	if ((r = ledger_begin(ledger)) != 0 ||
-	    (r = ledger_append(ledger, NULL, "ca.created", admin_actor(),
-	    fp, details)) != 0 ||
+	    (r = ledger_append(ledger, NULL, "ca.created", admin_actor(), fp,
+		 details)) != 0 ||
 	    (r = ledger_commit(ledger)) != 0) {
 		ledger_rollback(ledger);
 		report("init", db_path, r);
@@ -438,8 +456,8 @@ cmd_init(int argc, char **argv)
 		report("init", "initial KRL " KRL_FILE, r);
 		goto out;
 	}
-	fprintf(stderr, "jitcad init: new %s CA %s in %s\n", type_name, fp,
-	    state);
+	fprintf(
+	    stderr, "jitcad init: new %s CA %s in %s\n", type_name, fp, state);
 	printf("%s\n", line);
 	ret = ADMIN_EXIT_OK;
 out:
@@ -457,8 +475,8 @@ out:
 static int
 cmd_ca_key(int argc, char **argv)
 {
-	static const struct option opts[] = { STATE_OPT, HELP_OPT,
-		{ NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+	    STATE_OPT, HELP_OPT, {NULL, 0, NULL, 0}};
 	const char *state = NULL;
 	char *path = NULL, *text = NULL, *line = NULL;
 	struct pubkey *k = NULL;
@@ -466,11 +484,14 @@ cmd_ca_key(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'S': state = optarg; break;
+		case 'S':
+			state = optarg;
+			break;
 		case 'h':
 			fputs(admin_usage(), stdout);
 			return ADMIN_EXIT_OK;
-		default: return usage_error("ca-key", "unknown option");
+		default:
+			return usage_error("ca-key", "unknown option");
 		}
 	}
 	if (optind != argc)
@@ -482,8 +503,10 @@ cmd_ca_key(int argc, char **argv)
 	}
 	if ((r = read_small_file(path, PUBKEY_MAX_LINE, &text)) != 0) {
 		if (r == ERR_SYSTEM && errno == ENOENT)
-			fprintf(stderr, "jitcad ca-key: %s does not exist; run "
-			    "jitcad init --state %s first\n", path, state);
+			fprintf(stderr,
+			    "jitcad ca-key: %s does not exist; run "
+			    "jitcad init --state %s first\n",
+			    path, state);
 		else
 			report("ca-key", path, r);
 		goto out;
@@ -507,8 +530,8 @@ out:
 static int
 cmd_config(int argc, char **argv)
 {
-	static const struct option opts[] = { STATE_OPT, HELP_OPT,
-		{ NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+	    STATE_OPT, HELP_OPT, {NULL, 0, NULL, 0}};
 	const char *state = NULL;
 	char errbuf[CONFIG_ERR_LEN];
 	struct config *cfg = NULL;
@@ -516,11 +539,14 @@ cmd_config(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'S': state = optarg; break;
+		case 'S':
+			state = optarg;
+			break;
 		case 'h':
 			fputs(admin_usage(), stdout);
 			return ADMIN_EXIT_OK;
-		default: return usage_error("config", "unknown option");
+		default:
+			return usage_error("config", "unknown option");
 		}
 	}
 	if (optind + 1 != argc || strcmp(argv[optind], "check") != 0)
@@ -538,10 +564,9 @@ cmd_config(int argc, char **argv)
 static int
 cmd_ledger(int argc, char **argv)
 {
-	static const struct option opts[] = { STATE_OPT, HELP_OPT, JSON_OPT,
-		{ "format", required_argument, NULL, 'f' },
-		{ "since", required_argument, NULL, 's' },
-		{ NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {STATE_OPT, HELP_OPT, JSON_OPT,
+	    {"format", required_argument, NULL, 'f'},
+	    {"since", required_argument, NULL, 's'}, {NULL, 0, NULL, 0}};
 	const char *state = NULL, *sub;
 	enum ledger_format fmt = LEDGER_FORMAT_JSONL;
 	char *db_path = NULL, errbuf[LEDGER_ERR_LEN], *end;
@@ -552,22 +577,26 @@ cmd_ledger(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'S': state = optarg; break;
-		case 'J': json = 1; break;
+		case 'S':
+			state = optarg;
+			break;
+		case 'J':
+			json = 1;
+			break;
 		case 'f':
 			if (strcmp(optarg, "jsonl") == 0)
 				fmt = LEDGER_FORMAT_JSONL;
 			else if (strcmp(optarg, "csv") == 0)
 				fmt = LEDGER_FORMAT_CSV;
 			else
-				return usage_error("ledger",
-				    "--format must be jsonl or csv");
+				return usage_error(
+				    "ledger", "--format must be jsonl or csv");
 			break;
 		case 's':
 			errno = 0;
 			v = strtoull(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' || *end != '\0' ||
-			    errno != 0 || v > INT64_MAX)
+			if (optarg[0] < '0' || optarg[0] > '9' ||
+			    *end != '\0' || errno != 0 || v > INT64_MAX)
 				return usage_error("ledger",
 				    "--since must be a sequence number");
 			since = (int64_t)v;
@@ -575,11 +604,13 @@ cmd_ledger(int argc, char **argv)
 		case 'h':
 			fputs(admin_usage(), stdout);
 			return ADMIN_EXIT_OK;
-		default: return usage_error("ledger", "unknown option");
+		default:
+			return usage_error("ledger", "unknown option");
 		}
 	}
 	if (optind + 1 != argc)
-		return usage_error("ledger", "expected: ledger verify | "
+		return usage_error("ledger",
+		    "expected: ledger verify | "
 		    "ledger export [--format jsonl|csv] [--since SEQ]");
 	sub = argv[optind];
 	if (strcmp(sub, "verify") != 0 && strcmp(sub, "export") != 0)
@@ -603,9 +634,11 @@ cmd_ledger(int argc, char **argv)
 	r = ledger_verify(l, &count, &bad, errbuf);
 	if (r == ERR_LEDGER_BROKEN) {
 		if (json)
-			printf("{\"ok\":false,\"events\":%lld,\"bad_seq\":%lld}\n",
+			printf(
+			    "{\"ok\":false,\"events\":%lld,\"bad_seq\":%lld}\n",
 			    (long long)count, (long long)bad);
-		fprintf(stderr, "jitcad ledger verify: FAILED at seq %lld: %s\n",
+		fprintf(stderr,
+		    "jitcad ledger verify: FAILED at seq %lld: %s\n",
 		    (long long)bad, errbuf);
 		goto out;
 	} else if (r != 0) {
@@ -615,7 +648,8 @@ cmd_ledger(int argc, char **argv)
 	if (json)
 		printf("{\"ok\":true,\"events\":%lld}\n", (long long)count);
 	else
-		printf("ok: %lld events, hash chain intact\n", (long long)count);
+		printf(
+		    "ok: %lld events, hash chain intact\n", (long long)count);
 	ret = ADMIN_EXIT_OK;
 out:
 	ledger_close(l);
@@ -626,8 +660,8 @@ out:
 static int
 cmd_sshd_config(int argc, char **argv)
 {
-	static const struct option opts[] = { STATE_OPT, HELP_OPT,
-		{ NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {
+	    STATE_OPT, HELP_OPT, {NULL, 0, NULL, 0}};
 	const char *state = NULL;
 	char *path = NULL, *text = NULL, *line = NULL, fp[PUBKEY_FP_LEN];
 	struct pubkey *k = NULL;
@@ -635,11 +669,14 @@ cmd_sshd_config(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'S': state = optarg; break;
+		case 'S':
+			state = optarg;
+			break;
 		case 'h':
 			fputs(admin_usage(), stdout);
 			return ADMIN_EXIT_OK;
-		default: return usage_error("sshd-config", "unknown option");
+		default:
+			return usage_error("sshd-config", "unknown option");
 		}
 	}
 	if (optind != argc)
@@ -709,9 +746,8 @@ parse_u64(const char *s, uint64_t *out)
 static int
 cmd_user(int argc, char **argv)
 {
-	static const struct option opts[] = { STATE_OPT, HELP_OPT, JSON_OPT,
-		{ "group", required_argument, NULL, 'g' },
-		{ NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {STATE_OPT, HELP_OPT, JSON_OPT,
+	    {"group", required_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
 	const char *state = NULL, *sub, *name = NULL;
 	char *groups[USER_GROUPS_MAX], *token = NULL;
 	size_t ngroups = 0, i;
@@ -721,8 +757,12 @@ cmd_user(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'S': state = optarg; break;
-		case 'J': json = 1; break;
+		case 'S':
+			state = optarg;
+			break;
+		case 'J':
+			json = 1;
+			break;
 		case 'g':
 			if (ngroups == USER_GROUPS_MAX)
 				return usage_error("user", "too many --group");
@@ -731,16 +771,19 @@ cmd_user(int argc, char **argv)
 		case 'h':
 			fputs(admin_usage(), stdout);
 			return ADMIN_EXIT_OK;
-		default: return usage_error("user", "unknown option");
+		default:
+			return usage_error("user", "unknown option");
 		}
 	}
 	if (optind >= argc)
-		return usage_error("user", "expected add, token, disable or "
+		return usage_error("user",
+		    "expected add, token, disable or "
 		    "list");
 	sub = argv[optind++];
 	if (strcmp(sub, "list") == 0) {
 		if (optind != argc || ngroups > 0)
-			return usage_error("user", "user list takes no "
+			return usage_error("user",
+			    "user list takes no "
 			    "arguments");
 	} else if (strcmp(sub, "add") == 0 || strcmp(sub, "token") == 0 ||
 	    strcmp(sub, "disable") == 0) {
@@ -748,41 +791,50 @@ cmd_user(int argc, char **argv)
 			return usage_error("user", "expected one user NAME");
 		name = argv[optind];
 		if (strcmp(sub, "add") == 0 && ngroups == 0)
-			return usage_error("user", "user add needs at least "
+			return usage_error("user",
+			    "user add needs at least "
 			    "one --group");
 		if (strcmp(sub, "add") != 0 && ngroups > 0)
-			return usage_error("user", "--group is only for user "
+			return usage_error("user",
+			    "--group is only for user "
 			    "add");
 	} else
-		return usage_error("user", "expected add, token, disable or "
+		return usage_error("user",
+		    "expected add, token, disable or "
 		    "list");
 	if (admin_open(&x, "user", state, 0) != 0)
 		return ADMIN_EXIT_FAIL;
 	if (strcmp(sub, "add") == 0) {
 		if ((r = user_add(x.ledger, admin_actor(), name, groups,
-		    ngroups, &token)) != 0) {
+			 ngroups, &token)) != 0) {
 			report("user add", name, r);
 			goto out;
 		}
-		fprintf(stderr, "jitcad user add: added %s; this token is "
-		    "shown once, give it to %s:\n", name, name);
+		fprintf(stderr,
+		    "jitcad user add: added %s; this token is "
+		    "shown once, give it to %s:\n",
+		    name, name);
 		printf("%s\n", token);
 	} else if (strcmp(sub, "token") == 0) {
-		if ((r = user_token_rotate(x.ledger, admin_actor(), name,
-		    &token)) != 0) {
+		if ((r = user_token_rotate(
+			 x.ledger, admin_actor(), name, &token)) != 0) {
 			report("user token", name, r);
 			goto out;
 		}
-		fprintf(stderr, "jitcad user token: new token for %s; the old "
-		    "one no longer works\n", name);
+		fprintf(stderr,
+		    "jitcad user token: new token for %s; the old "
+		    "one no longer works\n",
+		    name);
 		printf("%s\n", token);
 	} else if (strcmp(sub, "disable") == 0) {
 		if ((r = user_disable(x.ledger, admin_actor(), name)) != 0) {
 			report("user disable", name, r);
 			goto out;
 		}
-		fprintf(stderr, "jitcad user disable: %s can no longer log "
-		    "in\n", name);
+		fprintf(stderr,
+		    "jitcad user disable: %s can no longer log "
+		    "in\n",
+		    name);
 	} else {
 		if ((r = user_list(x.ledger, &list)) != 0) {
 			report("user list", x.cfg->ledger_path, r);
@@ -795,17 +847,19 @@ cmd_user(int argc, char **argv)
 			}
 			putchar('\n');
 		} else {
-			json_array_foreach(list, i, u) {
+			json_array_foreach(list, i, u)
+			{
 				json_t *g, *gs = json_object_get(u, "groups");
 				size_t j;
 
-				printf("%-24s %-8s ", json_string_value(
-				    json_object_get(u, "name")),
-				    json_is_true(json_object_get(u,
-				    "disabled")) ? "disabled" : "active");
-				json_array_foreach(gs, j, g)
-					printf("%s%s", j ? "," : "",
-					    json_string_value(g));
+				printf("%-24s %-8s ",
+				    json_string_value(
+					json_object_get(u, "name")),
+				    json_is_true(json_object_get(u, "disabled"))
+					? "disabled"
+					: "active");
+				json_array_foreach(gs, j, g) printf(
+				    "%s%s", j ? "," : "", json_string_value(g));
 				putchar('\n');
 			}
 		}
@@ -821,14 +875,13 @@ out:
 static int
 cmd_issue(int argc, char **argv)
 {
-	static const struct option opts[] = { STATE_OPT, HELP_OPT, JSON_OPT,
-		{ "user", required_argument, NULL, 'u' },
-		{ "role", required_argument, NULL, 'r' },
-		{ "public-key", required_argument, NULL, 'k' },
-		{ "ttl", required_argument, NULL, 't' },
-		{ "reason", required_argument, NULL, 'R' },
-		{ "principal", required_argument, NULL, 'p' },
-		{ NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {STATE_OPT, HELP_OPT, JSON_OPT,
+	    {"user", required_argument, NULL, 'u'},
+	    {"role", required_argument, NULL, 'r'},
+	    {"public-key", required_argument, NULL, 'k'},
+	    {"ttl", required_argument, NULL, 't'},
+	    {"reason", required_argument, NULL, 'R'},
+	    {"principal", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
 	const char *state = NULL, *user = NULL, *role = NULL, *keyfile = NULL;
 	const char *reason = NULL;
 	char *principals[CERT_MAX_PRINCIPALS], *keytext = NULL;
@@ -841,33 +894,48 @@ cmd_issue(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'S': state = optarg; break;
-		case 'J': json = 1; break;
-		case 'u': user = optarg; break;
-		case 'r': role = optarg; break;
-		case 'k': keyfile = optarg; break;
-		case 'R': reason = optarg; break;
+		case 'S':
+			state = optarg;
+			break;
+		case 'J':
+			json = 1;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 'k':
+			keyfile = optarg;
+			break;
+		case 'R':
+			reason = optarg;
+			break;
 		case 't':
 			if (duration_parse(optarg, &ttl) != 0)
-				return usage_error("issue", "--ttl must be a "
+				return usage_error("issue",
+				    "--ttl must be a "
 				    "duration like 90s, 30m, 12h or 7d");
 			break;
 		case 'p':
 			if (nprincipals == CERT_MAX_PRINCIPALS)
-				return usage_error("issue",
-				    "too many --principal");
+				return usage_error(
+				    "issue", "too many --principal");
 			principals[nprincipals++] = optarg;
 			break;
 		case 'h':
 			fputs(admin_usage(), stdout);
 			return ADMIN_EXIT_OK;
-		default: return usage_error("issue", "unknown option");
+		default:
+			return usage_error("issue", "unknown option");
 		}
 	}
 	if (optind != argc)
 		return usage_error("issue", "unexpected argument");
 	if (user == NULL || role == NULL || keyfile == NULL || reason == NULL)
-		return usage_error("issue", "--user, --role, --public-key and "
+		return usage_error("issue",
+		    "--user, --role, --public-key and "
 		    "--reason are required");
 	if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE, &keytext)) != 0) {
 		report("issue", keyfile, r);
@@ -881,8 +949,8 @@ cmd_issue(int argc, char **argv)
 	actor.groups = NULL;
 	actor.ngroups = 0;
 	if ((r = request_issue_direct(&x.ca, &actor, user, role,
-	    nprincipals ? principals : NULL, nprincipals, ttl, reason, keytext,
-	    &req)) != 0) {
+		 nprincipals ? principals : NULL, nprincipals, ttl, reason,
+		 keytext, &req)) != 0) {
 		report("issue", role, r);
 		goto out;
 	}
@@ -893,9 +961,10 @@ cmd_issue(int argc, char **argv)
 		}
 		putchar('\n');
 	} else
-		printf("%s\n", json_string_value(json_object_get(req,
-		    "certificate")));
-	fprintf(stderr, "jitcad issue: serial %" PRId64 " for %s, role %s, "
+		printf("%s\n",
+		    json_string_value(json_object_get(req, "certificate")));
+	fprintf(stderr,
+	    "jitcad issue: serial %" PRId64 " for %s, role %s, "
 	    "request %" PRId64 "\n",
 	    (int64_t)json_integer_value(json_object_get(req, "serial")), user,
 	    role, (int64_t)json_integer_value(json_object_get(req, "id")));
@@ -910,14 +979,13 @@ out:
 static int
 cmd_revoke(int argc, char **argv)
 {
-	static const struct option opts[] = { STATE_OPT, HELP_OPT, JSON_OPT,
-		{ "serial", required_argument, NULL, 's' },
-		{ "key-id", required_argument, NULL, 'i' },
-		{ "user", required_argument, NULL, 'u' },
-		{ "request", required_argument, NULL, 'q' },
-		{ "public-key", required_argument, NULL, 'k' },
-		{ "reason", required_argument, NULL, 'R' },
-		{ NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {STATE_OPT, HELP_OPT, JSON_OPT,
+	    {"serial", required_argument, NULL, 's'},
+	    {"key-id", required_argument, NULL, 'i'},
+	    {"user", required_argument, NULL, 'u'},
+	    {"request", required_argument, NULL, 'q'},
+	    {"public-key", required_argument, NULL, 'k'},
+	    {"reason", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
 	const char *state = NULL, *reason = NULL, *keyfile = NULL;
 	char *keytext = NULL, *krl_path = NULL;
 	struct revoke_target t;
@@ -931,12 +999,19 @@ cmd_revoke(int argc, char **argv)
 	memset(&t, 0, sizeof(t));
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (c) {
-		case 'S': state = optarg; break;
-		case 'J': json = 1; break;
-		case 'R': reason = optarg; break;
+		case 'S':
+			state = optarg;
+			break;
+		case 'J':
+			json = 1;
+			break;
+		case 'R':
+			reason = optarg;
+			break;
 		case 's':
 			if (parse_u64(optarg, &n) != 0 || n == 0)
-				return usage_error("revoke", "--serial must be "
+				return usage_error("revoke",
+				    "--serial must be "
 				    "a positive number");
 			t.by = REVOKE_SERIAL;
 			t.serial = n;
@@ -945,7 +1020,8 @@ cmd_revoke(int argc, char **argv)
 		case 'q':
 			if (parse_u64(optarg, &n) != 0 || n == 0 ||
 			    n > INT64_MAX)
-				return usage_error("revoke", "--request must "
+				return usage_error("revoke",
+				    "--request must "
 				    "be a request id (a positive number)");
 			t.by = REVOKE_REQUEST;
 			t.request = (int64_t)n;
@@ -969,19 +1045,21 @@ cmd_revoke(int argc, char **argv)
 		case 'h':
 			fputs(admin_usage(), stdout);
 			return ADMIN_EXIT_OK;
-		default: return usage_error("revoke", "unknown option");
+		default:
+			return usage_error("revoke", "unknown option");
 		}
 	}
 	if (optind != argc)
 		return usage_error("revoke", "unexpected argument");
 	if (nsel != 1)
-		return usage_error("revoke", "give exactly one of --serial, "
+		return usage_error("revoke",
+		    "give exactly one of --serial, "
 		    "--key-id, --user, --request, --public-key");
 	if (reason == NULL)
 		return usage_error("revoke", "--reason is required");
 	if (keyfile != NULL) {
-		if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE,
-		    &keytext)) != 0) {
+		if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE, &keytext)) !=
+		    0) {
 			report("revoke", keyfile, r);
 			return ADMIN_EXIT_FAIL;
 		}
@@ -995,12 +1073,27 @@ cmd_revoke(int argc, char **argv)
 	actor.groups = NULL;
 	actor.ngroups = 0;
 	if ((r = revoke_apply(&x.ca, &actor, &t, reason, &res)) != 0) {
-		report("revoke", "nothing revoked", r);
+		char what[128];
+
+		if (t.by == REVOKE_SERIAL)
+			snprintf(
+			    what, sizeof(what), "serial %" PRIu64, t.serial);
+		else if (t.by == REVOKE_REQUEST)
+			snprintf(
+			    what, sizeof(what), "request %" PRId64, t.request);
+		else if (t.by == REVOKE_KEY_ID)
+			snprintf(what, sizeof(what), "key id %.64s", t.text);
+		else if (t.by == REVOKE_USER)
+			snprintf(what, sizeof(what), "user %.64s", t.text);
+		else
+			snprintf(what, sizeof(what), "%.100s", keyfile);
+		report("revoke", what, r);
+		fprintf(stderr, "jitcad revoke: nothing was revoked\n");
 		goto out;
 	}
 	if ((r = admin_krl_write(&x, NULL, &krl_path)) != 0) {
-		report("revoke", "revoked, but rebuilding " KRL_FILE " failed",
-		    r);
+		report(
+		    "revoke", "revoked, but rebuilding " KRL_FILE " failed", r);
 		goto out;
 	}
 	if (json) {
@@ -1011,14 +1104,15 @@ cmd_revoke(int argc, char **argv)
 		putchar('\n');
 	} else {
 		json_array_foreach(json_object_get(res, "revoked"), i, v)
-			printf("%" PRId64 "\n", (int64_t)json_integer_value(v));
+		    printf("%" PRId64 "\n", (int64_t)json_integer_value(v));
 	}
-	fprintf(stderr, "jitcad revoke: %zu certificate(s) newly revoked, "
+	fprintf(stderr,
+	    "jitcad revoke: %zu certificate(s) newly revoked, "
 	    "%zu already revoked%s; KRL version %" PRId64 " written to %s\n",
 	    json_array_size(json_object_get(res, "revoked")),
 	    json_array_size(json_object_get(res, "already_revoked")),
-	    json_is_true(json_object_get(res, "key_revoked")) ?
-	    ", key revoked" : "",
+	    json_is_true(json_object_get(res, "key_revoked")) ? ", key revoked"
+							      : "",
 	    (int64_t)json_integer_value(json_object_get(res, "krl_version")),
 	    krl_path);
 	ret = ADMIN_EXIT_OK;
@@ -1033,9 +1127,8 @@ out:
 static int
 cmd_krl(int argc, char **argv)
 {
-	static const struct option opts[] = { STATE_OPT, HELP_OPT,
-		{ "output", required_argument, NULL, 'o' },
-		{ NULL, 0, NULL, 0 } };
+	static const struct option opts[] = {STATE_OPT, HELP_OPT,
+	    {"output", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0}};
 	const char *state = NULL, *out_path = NULL;
 	char *written = NULL;
 	struct admin_ctx x;
@@ -1043,12 +1136,17 @@ cmd_krl(int argc, char **argv)
 
 	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'S': state = optarg; break;
-		case 'o': out_path = optarg; break;
+		case 'S':
+			state = optarg;
+			break;
+		case 'o':
+			out_path = optarg;
+			break;
 		case 'h':
 			fputs(admin_usage(), stdout);
 			return ADMIN_EXIT_OK;
-		default: return usage_error("krl", "unknown option");
+		default:
+			return usage_error("krl", "unknown option");
 		}
 	}
 	if (optind != argc)
@@ -1071,15 +1169,15 @@ static const struct {
 	const char *name;
 	int (*fn)(int, char **);
 } commands[] = {
-	{ "init", cmd_init },
-	{ "ca-key", cmd_ca_key },
-	{ "sshd-config", cmd_sshd_config },
-	{ "config", cmd_config },
-	{ "ledger", cmd_ledger },
-	{ "user", cmd_user },
-	{ "issue", cmd_issue },
-	{ "revoke", cmd_revoke },
-	{ "krl", cmd_krl },
+    {"init", cmd_init},
+    {"ca-key", cmd_ca_key},
+    {"sshd-config", cmd_sshd_config},
+    {"config", cmd_config},
+    {"ledger", cmd_ledger},
+    {"user", cmd_user},
+    {"issue", cmd_issue},
+    {"revoke", cmd_revoke},
+    {"krl", cmd_krl},
 };
 
 int
