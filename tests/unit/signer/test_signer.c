@@ -367,6 +367,9 @@ Test(signer, refuses_forever, .init = setup, .fini = teardown)
 	t.valid_after = 0;
 	t.valid_before = UINT64_MAX;
 	expect_refused(&t, ERR_CERT_VALIDITY);
+	t = good_spec();
+	t.valid_before = UINT64_MAX;
+	expect_refused(&t, ERR_CERT_VALIDITY);
 }
 
 Test(signer, refuses_unknown_critical, .init = setup, .fini = teardown)
@@ -443,6 +446,63 @@ Test(signer, refuses_malformed_body, .init = setup, .fini = teardown)
 	cr_assert_eq(sign_spec(&t), 0);
 }
 
+Test(signer, size_limits, .init = setup, .fini = teardown)
+{
+	size_t max = SIGNER_MAX_MSG - 4 - 1 - 4; /* header, type, string */
+	uint8_t *big = calloc(1, SIGNER_MAX_MSG), *sig = NULL;
+	struct tbs_spec t = good_spec();
+	size_t siglen = 0;
+
+	cr_assert_not_null(big);
+	/* Over the protocol limit: refused before anything is sent. */
+	cr_assert_eq(
+	    signer_sign(sg, &sig, &siglen, big, max + 1), ERR_TOO_LARGE);
+	/* At the limit: sent, and the child refuses it as too large a
+	 * certificate, staying alive. */
+	cr_assert_eq(signer_sign(sg, &sig, &siglen, big, max), ERR_TOO_LARGE);
+	cr_assert_null(sig);
+	cr_assert_eq(signer_sign(sg, &sig, &siglen, big, 0), ERR_BUF_SHORT);
+	cr_assert_eq(sign_spec(&t), 0);
+	free(big);
+}
+
+/* Every CA key type signs through the child and verifies. */
+static void
+sign_with_type(enum key_type kt, const char *alg)
+{
+	struct cert *c, *back = NULL;
+
+	cakey_free(ca);
+	ca = NULL;
+	cr_assert_eq(unlink(key_path), 0);
+	cr_assert_eq(cakey_generate(&ca, kt), 0);
+	cr_assert_eq(cakey_save(ca, key_path), 0);
+	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+	cr_assert(pubkey_equal(signer_public(sg), cakey_public(ca)));
+	c = good_cert(3);
+	cr_assert_eq(signer_sign_cert(sg, c), 0);
+	cr_assert_str_eq(c->sig_alg, alg);
+	cr_assert_eq(cert_from_blob(&back, c->blob, c->blob_len), 0);
+	cr_assert(pubkey_equal(back->ca_key, cakey_public(ca)));
+	cert_free(back);
+	cert_free(c);
+}
+
+Test(signer, ecdsa_p256_ca, .init = setup_keys, .fini = teardown)
+{
+	sign_with_type(KEY_ECDSA_P256, "ecdsa-sha2-nistp256");
+}
+
+Test(signer, ecdsa_p384_ca, .init = setup_keys, .fini = teardown)
+{
+	sign_with_type(KEY_ECDSA_P384, "ecdsa-sha2-nistp384");
+}
+
+Test(signer, rsa_3072_ca, .init = setup_keys, .fini = teardown, .timeout = 60)
+{
+	sign_with_type(KEY_RSA, "rsa-sha2-512");
+}
+
 /* ---- start-up failures -------------------------------------------- */
 
 /* No child is left behind (neither running nor a zombie). */
@@ -461,6 +521,34 @@ Test(signer, key_file_mode_0644, .init = setup_keys, .fini = teardown)
 	cr_assert_eq(signer_start(&sg, key_path, &limits), ERR_KEY_FILE_MODE);
 	cr_assert_null(sg);
 	assert_no_children();
+}
+
+Test(signer, key_file_group_or_other_access, .init = setup_keys,
+    .fini = teardown)
+{
+	const mode_t modes[] = {0640, 0604, 0620, 0602, 0610, 0601, 0660};
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		cr_assert_eq(chmod(key_path, modes[i]), 0);
+		cr_assert_eq(signer_start(&sg, key_path, &limits),
+		    ERR_KEY_FILE_MODE, "mode %o", (unsigned)modes[i]);
+		cr_assert_null(sg);
+	}
+	assert_no_children();
+	/* 0400 is as good as 0600. */
+	cr_assert_eq(chmod(key_path, 0400), 0);
+	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+}
+
+Test(signer, key_file_missing, .init = setup_keys, .fini = teardown)
+{
+	char *p = tu_fmt("%s/nope.pem", dir);
+
+	cr_assert_eq(signer_start(&sg, p, &limits), ERR_SYSTEM);
+	cr_assert_null(sg);
+	assert_no_children();
+	free(p);
 }
 
 Test(signer, key_file_other_owner, .init = setup_keys, .fini = teardown)
