@@ -592,13 +592,13 @@ unix_sockets(uint8_t map[128])
 	}
 }
 
-Test(signer, garbage_kills_child, .init = setup_keys, .fini = teardown)
+/* Start the signer and find the parent's end of its socketpair: the
+ * one new Unix stream socket. */
+static int
+start_and_find_socket(void)
 {
 	uint8_t before[128], after[128];
-	uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0x03, 'j', 'u', 'n', 'k'};
-	struct tbs_spec t;
-	int fd, sock = -1, nnew = 0, status;
-	pid_t pid;
+	int fd, sock = -1, nnew = 0;
 
 	unix_sockets(before);
 	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
@@ -610,18 +610,98 @@ Test(signer, garbage_kills_child, .init = setup_keys, .fini = teardown)
 		}
 	}
 	cr_assert_eq(nnew, 1, "the signer's socket is not identifiable");
-	t = good_spec();
-	cr_assert_eq(sign_spec(&t), 0);
-	pid = signer_pid(sg);
+	return sock;
+}
 
-	cr_assert_eq(send(sock, garbage, sizeof(garbage), MSG_NOSIGNAL),
-	    (ssize_t)sizeof(garbage));
-	/* The child exits by itself: it is not killed by the parent. */
+static void
+read_exact(int fd, uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		cr_assert_gt(n, 0, "read: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* The child must end by itself (not be killed by the parent) after
+ * msg, and the parent must then report ERR_SIGNER_DEAD. */
+static void
+expect_child_dies(int sock, const uint8_t *msg, size_t len)
+{
+	struct tbs_spec t = good_spec();
+	pid_t pid = signer_pid(sg);
+	int status;
+
+	cr_assert_eq(sign_spec(&t), 0);
+	cr_assert_eq(send(sock, msg, len, MSG_NOSIGNAL), (ssize_t)len);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status), "status %d", status);
 	cr_assert_neq(WEXITSTATUS(status), 0);
 	cr_assert_eq(sign_spec(&t), ERR_SIGNER_DEAD);
 	cr_assert_eq(sign_spec(&t), ERR_SIGNER_DEAD);
+}
+
+Test(signer, garbage_kills_child, .init = setup_keys, .fini = teardown)
+{
+	const uint8_t garbage[] = {
+	    0xff, 0xff, 0xff, 0xff, 0x03, 'j', 'u', 'n', 'k'};
+
+	expect_child_dies(start_and_find_socket(), garbage, sizeof(garbage));
+}
+
+Test(signer, unknown_type_kills_child, .init = setup_keys, .fini = teardown)
+{
+	const uint8_t msg[] = {0, 0, 0, 1, 99};
+
+	expect_child_dies(start_and_find_socket(), msg, sizeof(msg));
+}
+
+Test(signer, zero_length_kills_child, .init = setup_keys, .fini = teardown)
+{
+	const uint8_t msg[] = {0, 0, 0, 0};
+
+	expect_child_dies(start_and_find_socket(), msg, sizeof(msg));
+}
+
+Test(
+    signer, sign_req_trailing_kills_child, .init = setup_keys, .fini = teardown)
+{
+	/* SIGN_REQ whose payload is a string plus one stray byte. */
+	const uint8_t msg[] = {
+	    0, 0, 0, 7, SIGNER_MSG_SIGN_REQ, 0, 0, 0, 1, 'x', 'y'};
+
+	expect_child_dies(start_and_find_socket(), msg, sizeof(msg));
+}
+
+Test(signer, raw_pubkey_request, .init = setup_keys, .fini = teardown)
+{
+	const uint8_t req[] = {0, 0, 0, 1, SIGNER_MSG_PUBKEY_REQ};
+	const uint8_t bad[] = {0, 0, 0, 2, SIGNER_MSG_PUBKEY_REQ, 0};
+	uint8_t hdr[9], *blob;
+	const uint8_t *want;
+	size_t wantlen, n;
+	int sock = start_and_find_socket();
+
+	want = pubkey_blob(signer_public(sg), &wantlen);
+	cr_assert_eq(
+	    send(sock, req, sizeof(req), MSG_NOSIGNAL), (ssize_t)sizeof(req));
+	read_exact(sock, hdr, sizeof(hdr));
+	n = (size_t)hdr[5] << 24 | (size_t)hdr[6] << 16 | (size_t)hdr[7] << 8 |
+	    hdr[8];
+	cr_assert_eq(hdr[4], SIGNER_MSG_PUBKEY);
+	cr_assert_eq(n, wantlen);
+	cr_assert_eq(((size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
+			 (size_t)hdr[2] << 8 | hdr[3]),
+	    1 + 4 + wantlen);
+	blob = malloc(n);
+	cr_assert_not_null(blob);
+	read_exact(sock, blob, n);
+	cr_assert_eq(memcmp(blob, want, n), 0);
+	free(blob);
+	/* A PUBKEY_REQ with a payload is malformed. */
+	expect_child_dies(sock, bad, sizeof(bad));
 }
 
 Test(signer, stop_ends_child, .init = setup_keys, .fini = teardown)
