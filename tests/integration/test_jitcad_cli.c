@@ -266,8 +266,8 @@ Test(jitcad_cli, users_issue_revoke_krl_ledger)
 	    jitcad("ledger export --format csv --since 3", &out, &err), 0);
 	cr_assert(strncmp(out,
 		      "seq,time,type,actor,subject,details,prev_hash,"
-		      "hash\n4,",
-		      53) == 0,
+		      "hash\r\n4,",
+		      54) == 0,
 	    "%s", out);
 	cr_assert_not_null(strstr(out, ",request.created,local:"));
 	cr_assert_not_null(strstr(out, ",cert.issued,local:"));
