@@ -913,6 +913,44 @@ Test(krl, check_sha256_lengths)
 	wire_free(w);
 }
 
+/* ssh-keygen's other sections (wildcard CA, explicit key, SHA-1, SHA-256)
+ * pass krl_check() too: the host-side fetcher may meet them. */
+Test(krl, check_accepts_ssh_keygen_sections)
+{
+	char *cmd, *fp = NULL, *spec, *sp, *kp, *line;
+	uint8_t *k;
+	size_t len;
+
+	cmd = tu_fmt(
+	    "ssh-keygen -l -E sha256 -f '%s/ca.pub' | cut -d' ' -f2", dir);
+	cr_assert_eq(tu_sh(cmd, &fp, NULL), 0);
+	free(cmd);
+	kp = tu_fmt("%s/user.pub", dir);
+	line = tu_read_file(kp, NULL);
+	cr_assert_not_null(line);
+	free(kp);
+	/* key:/sha1: take the public key line itself. */
+	spec = tu_fmt("id: anyone\nkey: %ssha1: %shash: %s", line, line, fp);
+	free(line);
+	sp = tu_fmt("%s/wild.spec", dir);
+	kp = tu_fmt("%s/wild.krl", dir);
+	tu_write_file(sp, spec, strlen(spec), 0600);
+	cmd = tu_fmt("ssh-keygen -q -k -f '%s' -s none '%s'", kp, sp);
+	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
+	k = (uint8_t *)tu_read_file(kp, &len);
+	cr_assert_not_null(k);
+	/* Sections 1 (empty CA key), 2, 3 and 5. */
+	cr_assert_eq(k[44], KRL_SECTION_CERTIFICATES);
+	cr_assert_eq(memcmp(k + 49, "\0\0\0\0", 4), 0);
+	cr_assert_eq(krl_check(k, len), 0);
+	free(k);
+	free(cmd);
+	free(kp);
+	free(sp);
+	free(spec);
+	free(fp);
+}
+
 /* krl_write_atomic --------------------------------------------------------- */
 
 static size_t
