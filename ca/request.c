@@ -1124,3 +1124,103 @@ out:
 	free(rolesj);
 	return r;
 }
+
+static int
+role_json(const struct role *role, const struct ca_actor *actor,
+    int can_request, int can_approve, json_t **out)
+{
+	json_t *obj = NULL, *pr = NULL, *crit = NULL, *ext = NULL;
+	char **exp = NULL;
+	size_t nexp = 0, i;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	ENSURE((pr = json_array()) != NULL && (crit = json_object()) != NULL &&
+		(ext = json_array()) != NULL,
+	    ERR_ALLOC);
+	if (name_principal_valid(actor->name)) {
+		TRY(config_role_principals(role, actor->name, &exp, &nexp));
+		for (i = 0; i < nexp; i++) {
+			if (strv_has(exp, i, exp[i]))
+				continue;
+			ENSURE(
+			    json_array_append_new(pr, json_string(exp[i])) == 0,
+			    ERR_ALLOC);
+		}
+	} else {
+		for (i = 0; i < role->nprincipals; i++) {
+			ENSURE(json_array_append_new(
+				   pr, json_string(role->principals[i])) == 0,
+			    ERR_ALLOC);
+		}
+	}
+	for (i = 0; i < role->ncritical; i++) {
+		ENSURE(json_object_set_new(crit, role->critical[i].name,
+			   json_string(role->critical[i].value == NULL
+				   ? ""
+				   : role->critical[i].value)) == 0,
+		    ERR_ALLOC);
+	}
+	for (i = 0; i < role->nextensions; i++) {
+		ENSURE(json_array_append_new(
+			   ext, json_string(role->extensions[i].name)) == 0,
+		    ERR_ALLOC);
+	}
+	obj = json_pack("{s:s, s:O, s:I, s:I, s:i, s:O, s:O, s:b, s:b}", "name",
+	    role->name, "principals", pr, "default_ttl",
+	    (json_int_t)(role->default_ttl != 0 ? role->default_ttl
+						: role->max_ttl),
+	    "max_ttl", (json_int_t)role->max_ttl, "approvals_required",
+	    (int)role->approvals_required, "critical_options", crit,
+	    "extensions", ext, "can_request", can_request, "can_approve",
+	    can_approve);
+	ENSURE(obj != NULL, ERR_ALLOC);
+	*out = obj;
+	obj = NULL;
+	r = 0;
+out:
+	config_strv_free(exp, nexp);
+	json_decref(obj);
+	json_decref(pr);
+	json_decref(crit);
+	json_decref(ext);
+	return r;
+}
+
+int
+request_roles(struct ca *ca, const struct ca_actor *actor, json_t **out)
+{
+	json_t *arr = NULL, *one = NULL, *obj = NULL;
+	size_t i;
+	int r = ERR_INTERNAL, all, req, appr;
+
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
+	    ERR_INVALID_ARG);
+	all = ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor);
+	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
+	for (i = 0; i < ca->cfg->nroles; i++) {
+		const struct role *role = &ca->cfg->roles[i];
+
+		req = name_principal_valid(actor->name) &&
+		    config_groups_intersect(actor->groups, actor->ngroups,
+			role->requesters, role->nrequesters);
+		appr = actor_is_approver(role, actor);
+		if (!all && !req && !appr)
+			continue;
+		TRY(role_json(role, actor, req, appr, &one));
+		ENSURE(json_array_append_new(arr, one) == 0, ERR_ALLOC);
+		one = NULL;
+	}
+	ENSURE((obj = json_pack("{s:O}", "roles", arr)) != NULL, ERR_ALLOC);
+	*out = obj;
+	obj = NULL;
+	r = 0;
+out:
+	json_decref(one);
+	json_decref(obj);
+	json_decref(arr);
+	return r;
+}
