@@ -37,10 +37,13 @@
 #define LISTEN_MAX 300
 #define HOST_MAX 253
 #define NAME_RULE                                                              \
-	"(allowed: A-Z a-z 0-9 _ . @ -, not starting with . @ -, at most 64 characters)"
+	"(allowed: A-Z a-z 0-9 _ . @ -, not starting with . @ -, "             \
+	"at most 64 characters)"
 #define CRITICAL_KNOWN "force-command, source-address, verify-required"
 #define EXTENSIONS_KNOWN                                                       \
-	"no-touch-required, permit-X11-forwarding, permit-agent-forwarding, permit-port-forwarding, permit-pty, permit-user-rc"
+	"no-touch-required, permit-X11-forwarding, "                           \
+	"permit-agent-forwarding, permit-port-forwarding, permit-pty, "        \
+	"permit-user-rc"
 
 /* What jitcad init writes (DESIGN.md "Config"); must load unchanged. */
 static const char example_config[] =
@@ -85,6 +88,7 @@ static const char *const role_keys[] = {"principals", "default_ttl", "max_ttl",
 struct ctx {
 	char *err; /* CONFIG_ERR_LEN bytes, or NULL */
 	struct config *c;
+	char hard_text[DURATION_FMT_LEN]; /* ca.hard_max_ttl as written */
 };
 
 /* Write "field: message" (field "" is the top level); ERR_CONFIG. */
@@ -182,14 +186,22 @@ jtype(const json_t *v)
 	return "an unknown type";
 }
 
-/* "parent.key" (or "key" at the top level) into out. */
+/*
+ * "parent.key" (or "key" at the top level) into out.  Parts are short
+ * (role names are at most 64 bytes, keys are known names); a longer result
+ * is cut, which only shortens a message.
+ */
 static void
 field_join(char *out, size_t len, const char *parent, const char *key)
 {
+	int n;
+
 	if (*parent == '\0')
-		snprintf(out, len, "%s", key);
+		n = snprintf(out, len, "%s", key);
 	else
-		snprintf(out, len, "%s.%s", parent, key);
+		n = snprintf(out, len, "%s.%s", parent, key);
+	if (n < 0)
+		out[0] = '\0';
 }
 
 static int
@@ -201,7 +213,7 @@ has_control(const char *s)
 	return 0;
 }
 
-/* Every key of obj must be in allowed (NULL-terminated). */
+/* Every key of obj (NULL: none) must be in allowed (NULL-terminated). */
 static int
 check_keys(
     struct ctx *x, const char *field, json_t *obj, const char *const *allowed)
@@ -265,11 +277,14 @@ get_string(struct ctx *x, json_t *obj, const char *parent, const char *key,
 
 /*
  * obj[key] as a duration, dflt when absent; over max is refused with
- * "... is longer than <maxname> (<max>)".
+ * "... is longer than <maxname> (<maxtext>)", maxtext being the limit as
+ * the operator wrote it (NULL: max formatted).  When text is not NULL and
+ * the key is present, the value as written is copied there.
  */
 static int
 get_duration(struct ctx *x, json_t *obj, const char *parent, const char *key,
-    uint64_t dflt, uint64_t max, const char *maxname, uint64_t *out)
+    uint64_t dflt, uint64_t max, const char *maxname, const char *maxtext,
+    uint64_t *out, char text[DURATION_FMT_LEN])
 {
 	json_t *v = json_object_get(obj, key);
 	char field[FIELD_LEN], q[QUOTE_LEN], mbuf[DURATION_FMT_LEN];
@@ -290,12 +305,14 @@ get_duration(struct ctx *x, json_t *obj, const char *parent, const char *key,
 	if (duration_parse_why(s, &d, &why) != 0)
 		return cfg_err(x, field, "%s is not a duration: %s",
 		    quote(q, sizeof(q), s), why);
+	/* s parsed, so it is short and plain: print it as written. */
 	if (d > max) {
 		duration_format(mbuf, sizeof(mbuf), max);
-		/* s parsed, so it is short and plain: print it as written. */
-		return cfg_err(
-		    x, field, "%s is longer than %s (%s)", s, maxname, mbuf);
+		return cfg_err(x, field, "%s is longer than %s (%s)", s,
+		    maxname, maxtext != NULL ? maxtext : mbuf);
 	}
+	if (text != NULL)
+		snprintf(text, DURATION_FMT_LEN, "%s", s);
 	*out = d;
 	return 0;
 }
@@ -648,6 +665,7 @@ parse_extensions(struct ctx *x, struct role *r, json_t *obj, const char *rf)
 static int
 parse_role(struct ctx *x, struct role *r, json_t *obj, const char *rf)
 {
+	char max_text[DURATION_FMT_LEN] = "";
 	json_t *v;
 	int rr;
 
@@ -658,10 +676,10 @@ parse_role(struct ctx *x, struct role *r, json_t *obj, const char *rf)
 	if (json_object_get(obj, "max_ttl") == NULL)
 		return cfg_err(x, rf, "missing required key \"max_ttl\"");
 	if ((rr = get_duration(x, obj, rf, "max_ttl", 0, x->c->hard_max_ttl,
-		 "ca.hard_max_ttl", &r->max_ttl)) != 0)
+		 "ca.hard_max_ttl", x->hard_text, &r->max_ttl, max_text)) != 0)
 		return rr;
 	if ((rr = get_duration(x, obj, rf, "default_ttl", r->max_ttl,
-		 r->max_ttl, "max_ttl", &r->default_ttl)) != 0)
+		 r->max_ttl, "max_ttl", max_text, &r->default_ttl, NULL)) != 0)
 		return rr;
 	if ((rr = get_groups(x, obj, rf, "requesters", 1, &r->requesters,
 		 &r->nrequesters)) != 0)
@@ -767,47 +785,25 @@ parse_top(struct ctx *x, json_t *root)
 	if ((c->listen = strdup(listen)) == NULL)
 		return cfg_oom(x);
 
-	if ((rr = get_object(x, root, "", "ca", &ca)) != 0)
-		return rr;
-	if (ca == NULL)
-		ca = json_object(); /* absent: every default */
-	else
-		json_incref(ca);
-	if (ca == NULL)
-		return cfg_oom(x);
-	if ((rr = check_keys(x, "ca", ca, ca_keys)) != 0 ||
+	/* An absent "ca" or "ledger" (NULL) reads as {}: every default. */
+	if ((rr = get_object(x, root, "", "ca", &ca)) != 0 ||
+	    (rr = check_keys(x, "ca", ca, ca_keys)) != 0 ||
 	    (rr = get_path(x, ca, "ca", "key_file", "ca_key.pem",
 		 &c->ca_key_file)) != 0 ||
 	    (rr = get_duration(x, ca, "ca", "backdate", 60, CONFIG_MAX_BACKDATE,
-		 "the maximum", &c->backdate)) != 0 ||
+		 "the maximum", NULL, &c->backdate, NULL)) != 0 ||
 	    (rr = get_duration(x, ca, "ca", "hard_max_ttl", 86400,
-		 CONFIG_MAX_HARD_TTL, "the maximum", &c->hard_max_ttl)) != 0) {
-		json_decref(ca);
+		 CONFIG_MAX_HARD_TTL, "the maximum", NULL, &c->hard_max_ttl,
+		 x->hard_text)) != 0)
 		return rr;
-	}
-	json_decref(ca);
-
-	if ((rr = get_object(x, root, "", "ledger", &ledger)) != 0)
+	if ((rr = get_object(x, root, "", "ledger", &ledger)) != 0 ||
+	    (rr = check_keys(x, "ledger", ledger, ledger_keys)) != 0 ||
+	    (rr = get_path(x, ledger, "ledger", "path", "ledger.db",
+		 &c->ledger_path)) != 0)
 		return rr;
-	if (ledger != NULL &&
-	    (rr = check_keys(x, "ledger", ledger, ledger_keys)) != 0)
-		return rr;
-	if (ledger == NULL) {
-		json_t *empty = json_object();
-
-		if (empty == NULL)
-			return cfg_oom(x);
-		rr = get_path(
-		    x, empty, "ledger", "path", "ledger.db", &c->ledger_path);
-		json_decref(empty);
-	} else
-		rr = get_path(
-		    x, ledger, "ledger", "path", "ledger.db", &c->ledger_path);
-	if (rr != 0)
-		return rr;
-
 	if ((rr = get_duration(x, root, "", "request_ttl", 3600,
-		 CONFIG_MAX_REQUEST_TTL, "the maximum", &c->request_ttl)) != 0)
+		 CONFIG_MAX_REQUEST_TTL, "the maximum", NULL, &c->request_ttl,
+		 NULL)) != 0)
 		return rr;
 	if ((rr = get_groups(
 		 x, root, "", "auditors", 0, &c->auditors, &c->nauditors)) != 0)
@@ -859,7 +855,7 @@ int
 config_parse(struct config **out, const char *state_dir, const char *json,
     size_t len, char errbuf[CONFIG_ERR_LEN])
 {
-	struct ctx x = {errbuf, NULL};
+	struct ctx x = {errbuf, NULL, "24h"};
 	json_error_t jerr;
 	json_t *root = NULL;
 	int r = ERR_INTERNAL;
@@ -985,7 +981,7 @@ int
 config_load(
     struct config **out, const char *state_dir, char errbuf[CONFIG_ERR_LEN])
 {
-	struct ctx x = {errbuf, NULL};
+	struct ctx x = {errbuf, NULL, "24h"};
 	char *path = NULL, *buf = NULL;
 	size_t len = 0, dlen;
 	int r = ERR_INTERNAL;

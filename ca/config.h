@@ -5,7 +5,8 @@
  * config_load() parses and validates the whole file and either returns a
  * complete struct config or an error message that names the problem: the
  * line and column of a JSON syntax error, or the path of the offending
- * field ("roles.prod-debug.max_ttl: 3d is over ca.hard_max_ttl 24h").
+ * field ("roles.prod-debug.max_ttl: 3d is longer than ca.hard_max_ttl
+ * (24h)").
  * Unknown keys are errors.  Durations are "90s", "30m", "12h", "7d".
  * A struct config owns everything it points to; config_free() frees it.
  * Relative paths in the file are resolved against the state directory.

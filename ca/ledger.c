@@ -974,7 +974,12 @@ head_check(struct ledger *l, int64_t last, const char *last_hash, int64_t *bad)
 	uint64_t hs;
 	int r = ERR_INTERNAL, found;
 
-	TRY(meta_get_u64(l, "head_seq", &hs));
+	if ((r = meta_get_u64(l, "head_seq", &hs)) == ERR_DB) {
+		*bad = last + 1;
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	} else if (r != 0)
+		goto out;
 	TRY(meta_get(l, "head_hash", &hh, &found));
 	if (!found) {
 		set_msg(l, "meta has no head_hash: the chain head is missing");

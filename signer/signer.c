@@ -383,6 +383,7 @@ child_main(int fd, const char *key_path, const struct cert_limits *lim)
 {
 	struct rlimit rl = {0, 0};
 	struct cakey *k = NULL;
+	sigset_t mask;
 	const uint8_t *blob;
 	size_t bloblen;
 	int r, status = SIGNER_EXIT_SETUP;
@@ -399,6 +400,11 @@ child_main(int fd, const char *key_path, const struct cert_limits *lim)
 	(void)signal(SIGINT, SIG_IGN);
 	(void)signal(SIGHUP, SIG_IGN);
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* Not the parent's handlers or mask: SIGTERM simply ends us. */
+	(void)signal(SIGTERM, SIG_DFL);
+	(void)signal(SIGCHLD, SIG_DFL);
+	(void)sigemptyset(&mask);
+	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
 
 	if ((r = cakey_load(&k, key_path)) != 0) {
 		(void)child_send_error(fd, r);

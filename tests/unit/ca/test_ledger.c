@@ -161,21 +161,33 @@ expect_intact(int64_t n)
 
 Test(ledger, create_mode_wal_schema)
 {
-	struct ledger *l = open_new();
+	struct ledger *l;
 	struct stat sb;
-	char *out;
+	char *out, *wal;
 
+	/* 0600 whatever the umask, for the -wal and -shm files too. */
+	umask(0);
+	l = open_new();
+	append1(l, "x", "y", "z", NULL);
+	wal = tu_fmt("%s-wal", dbpath);
+	cr_assert_eq(stat(wal, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "wal mode %o", sb.st_mode & 0777);
+	free(wal);
+	wal = tu_fmt("%s-shm", dbpath);
+	cr_assert_eq(stat(wal, &sb), 0);
+	cr_assert_eq(sb.st_mode & 0777, 0600, "shm mode %o", sb.st_mode & 0777);
+	free(wal);
 	ledger_close(l);
 	cr_assert_eq(stat(dbpath, &sb), 0);
 	cr_assert_eq(sb.st_mode & 0777, 0600, "mode %o", sb.st_mode & 0777);
 	out = sq("PRAGMA journal_mode; SELECT value FROM meta WHERE "
 		 "key='schema_version'; SELECT value FROM meta WHERE "
-		 "key='head_hash';");
-	cr_assert_str_eq(out, "wal\n1\n" ZERO64 "\n");
+		 "key='head_seq';");
+	cr_assert_str_eq(out, "wal\n1\n1\n");
 	free(out);
 	/* Reopening an existing ledger works without create. */
 	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
-	expect_intact(0);
+	expect_intact(1);
 	ledger_close(l);
 }
 
@@ -439,6 +451,13 @@ Test(ledger, delete_all_rows)
 	make_chain(10);
 	sq_do(UNLOCK "DELETE FROM events;");
 	expect_broken(1, "seq 1: missing");
+}
+
+Test(ledger, head_seq_garbage)
+{
+	make_chain(3);
+	sq_do("UPDATE meta SET value='3x' WHERE key='head_seq';");
+	expect_broken(4, "meta head_seq: \"3x\" is not a number");
 }
 
 Test(ledger, delete_head_from_meta)

@@ -1,0 +1,621 @@
+/*
+ * users.c: users, groups and API tokens (users.h) on the ledger's users
+ * table, each change in one transaction with its event.
+ *
+ * Tokens come from RAND_bytes and are stored only as SHA-256; the token
+ * text exists in memory just long enough to hash it and hand it back, and
+ * is wiped after.  Authentication checks the token's shape before any
+ * database work, so garbage never reaches sqlite.  This file does not
+ * decide what a user may do (roles and approvals are the request code's)
+ * and does not print.  Works with ca/ledger.h, signer/names.h (name
+ * rules) and signer/wire.h (base64url).
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "ca/users.h"
+#include "signer/names.h"
+#include "signer/wire.h"
+
+#define TOKEN_RAW 32
+#define TOKEN_B64 43
+#define HASH_LEN 32
+#define PREFIX_LEN (sizeof(USER_TOKEN_PREFIX) - 1)
+
+void
+user_free(struct user *u)
+{
+	size_t i;
+
+	if (u == NULL)
+		return;
+	free(u->name);
+	for (i = 0; i < u->ngroups; i++)
+		free(u->groups[i]);
+	free(u->groups);
+	free(u);
+}
+
+void
+user_token_free(char *token)
+{
+	if (token == NULL)
+		return;
+	OPENSSL_cleanse(token, strlen(token));
+	free(token);
+}
+
+int
+user_in_group(const struct user *u, const char *g)
+{
+	size_t i;
+
+	if (u == NULL || g == NULL)
+		return 0;
+	for (i = 0; i < u->ngroups; i++)
+		if (strcmp(u->groups[i], g) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+b64url_value(char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == '-')
+		return 62;
+	if (c == '_')
+		return 63;
+	return -1;
+}
+
+int
+user_token_format_check(const char *token)
+{
+	size_t i;
+	int v = -1;
+
+	if (token == NULL ||
+	    strnlen(token, USER_TOKEN_LEN + 1) != USER_TOKEN_LEN)
+		return ERR_BAD_TOKEN;
+	if (memcmp(token, USER_TOKEN_PREFIX, PREFIX_LEN) != 0)
+		return ERR_BAD_TOKEN;
+	for (i = PREFIX_LEN; i < USER_TOKEN_LEN; i++)
+		if ((v = b64url_value(token[i])) < 0)
+			return ERR_BAD_TOKEN;
+	/* 43 characters carry 258 bits for 256: the last two are zero in
+	 * the only encoding jitca produces. */
+	if ((v & 3) != 0)
+		return ERR_BAD_TOKEN;
+	return 0;
+}
+
+static int
+sha256(const void *p, size_t len, uint8_t out[HASH_LEN])
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) != 1 ||
+	    n != HASH_LEN) {
+		err_crypto_set();
+		return ERR_CRYPTO;
+	}
+	return 0;
+}
+
+/* First USER_TOKEN_ID_LEN hex digits of the token hash. */
+static void
+token_id(const uint8_t hash[HASH_LEN], char out[USER_TOKEN_ID_LEN + 1])
+{
+	static const char hexd[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < USER_TOKEN_ID_LEN / 2; i++) {
+		out[2 * i] = hexd[hash[i] >> 4];
+		out[2 * i + 1] = hexd[hash[i] & 15];
+	}
+	out[USER_TOKEN_ID_LEN] = '\0';
+}
+
+/* A fresh token (*out new) and its hash. */
+static int
+token_new(char **out, uint8_t hash[HASH_LEN])
+{
+	uint8_t raw[TOKEN_RAW];
+	char *b64 = NULL, *tok = NULL;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	if (RAND_bytes(raw, sizeof(raw)) != 1) {
+		err_crypto_set();
+		r = ERR_CRYPTO;
+		goto out;
+	}
+	TRY(wire_b64_encode_nopad(&b64, raw, sizeof(raw), 1));
+	if (strlen(b64) != TOKEN_B64) {
+		r = ERR_INTERNAL;
+		goto out;
+	}
+	if ((tok = malloc(USER_TOKEN_LEN + 1)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	memcpy(tok, USER_TOKEN_PREFIX, PREFIX_LEN);
+	memcpy(tok + PREFIX_LEN, b64, TOKEN_B64 + 1);
+	TRY(sha256(tok, USER_TOKEN_LEN, hash));
+	*out = tok;
+	tok = NULL;
+	r = 0;
+out:
+	OPENSSL_cleanse(raw, sizeof(raw));
+	user_token_free(b64);
+	user_token_free(tok);
+	return r;
+}
+
+/* The groups as a JSON array of valid names, duplicates dropped. */
+static int
+groups_json(char *const *groups, size_t ngroups, json_t **out)
+{
+	json_t *a = NULL;
+	size_t i, j;
+	int r = ERR_INTERNAL, dup;
+
+	*out = NULL;
+	if (ngroups == 0 || ngroups > USER_GROUPS_MAX || groups == NULL)
+		return ERR_INVALID_ARG;
+	if ((a = json_array()) == NULL)
+		return ERR_ALLOC;
+	for (i = 0; i < ngroups; i++) {
+		if (!name_principal_valid(groups[i])) {
+			r = ERR_BAD_NAME;
+			goto out;
+		}
+		for (dup = 0, j = 0; j < i && !dup; j++)
+			dup = strcmp(groups[i], groups[j]) == 0;
+		if (!dup &&
+		    json_array_append_new(a, json_string(groups[i])) != 0) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+	}
+	*out = a;
+	a = NULL;
+	r = 0;
+out:
+	json_decref(a);
+	return r;
+}
+
+/* Parse the stored groups column into u. */
+static int
+groups_parse(struct user *u, const char *text)
+{
+	json_t *a = NULL, *v;
+	json_error_t e;
+	size_t i;
+	int r = ERR_INTERNAL;
+
+	if (text == NULL || (a = json_loads(text, 0, &e)) == NULL ||
+	    !json_is_array(a) || json_array_size(a) == 0 ||
+	    json_array_size(a) > USER_GROUPS_MAX) {
+		r = ERR_DB;
+		goto out;
+	}
+	if ((u->groups = calloc(json_array_size(a), sizeof(char *))) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	json_array_foreach(a, i, v)
+	{
+		if (!json_is_string(v) ||
+		    !name_principal_valid(json_string_value(v))) {
+			r = ERR_DB;
+			goto out;
+		}
+		if ((u->groups[i] = strdup(json_string_value(v))) == NULL) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		u->ngroups = i + 1;
+	}
+	r = 0;
+out:
+	json_decref(a);
+	return r;
+}
+
+#define USER_COLS "name, groups, disabled, created, token_created"
+
+/* The current row (columns USER_COLS) as a new struct user. */
+static int
+user_from_row(sqlite3_stmt *st, struct user **out)
+{
+	struct user *u = NULL;
+	const unsigned char *name;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return ERR_ALLOC;
+	if ((name = sqlite3_column_text(st, 0)) == NULL ||
+	    (u->name = strdup((const char *)name)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	TRY(groups_parse(u, (const char *)sqlite3_column_text(st, 1)));
+	u->disabled = sqlite3_column_int64(st, 2) != 0;
+	u->created = (uint64_t)sqlite3_column_int64(st, 3);
+	u->token_created = (uint64_t)sqlite3_column_int64(st, 4);
+	*out = u;
+	u = NULL;
+	r = 0;
+out:
+	user_free(u);
+	return r;
+}
+
+static int
+db_status(int rc)
+{
+	rc &= 0xff;
+	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? ERR_BUSY : ERR_DB;
+}
+
+/* The user called name (*out may be NULL to test existence only). */
+static int
+user_lookup(struct ledger *l, const char *name, struct user **out)
+{
+	sqlite3_stmt *st = NULL;
+	struct user *u = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if ((rc = sqlite3_prepare_v2(ledger_db(l),
+		 "SELECT " USER_COLS " FROM users WHERE name = ?1", -1, &st,
+		 NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) !=
+		SQLITE_OK) {
+		r = db_status(rc);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		r = ERR_NOT_FOUND;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = db_status(rc);
+		goto out;
+	}
+	TRY(user_from_row(st, &u));
+	if (out != NULL) {
+		*out = u;
+		u = NULL;
+	}
+	r = 0;
+out:
+	user_free(u);
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Run one statement changing one row, with ?1 text, ?2 blob, ?3 integer,
+ * ?4 text (blob and text2 are bound only when not NULL).  ERR_NOT_FOUND
+ * when no row changed. */
+static int
+user_exec(struct ledger *l, const char *sql, const char *text,
+    const uint8_t *blob, size_t bloblen, int64_t num, const char *text2)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	if ((rc = sqlite3_prepare_v2(ledger_db(l), sql, -1, &st, NULL)) !=
+		SQLITE_OK ||
+	    (rc = sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC)) !=
+		SQLITE_OK ||
+	    (blob != NULL &&
+		(rc = sqlite3_bind_blob(
+		     st, 2, blob, (int)bloblen, SQLITE_STATIC)) != SQLITE_OK) ||
+	    (rc = sqlite3_bind_int64(st, 3, num)) != SQLITE_OK ||
+	    (text2 != NULL &&
+		(rc = sqlite3_bind_text(st, 4, text2, -1, SQLITE_STATIC)) !=
+		    SQLITE_OK)) {
+		r = db_status(rc);
+		goto out;
+	}
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		r = db_status(rc);
+		goto out;
+	}
+	r = sqlite3_changes(ledger_db(l)) == 1 ? 0 : ERR_NOT_FOUND;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* Append token.issued for hash. */
+static int
+token_event(struct ledger *l, const char *actor, const char *name,
+    const uint8_t hash[HASH_LEN], int rotated)
+{
+	char id[USER_TOKEN_ID_LEN + 1];
+	json_t *d = NULL;
+	int r = ERR_INTERNAL;
+
+	token_id(hash, id);
+	if ((d = json_pack("{s:s}", "token_id", id)) == NULL ||
+	    (rotated && json_object_set_new(d, "rotated", json_true()) != 0)) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	TRY(ledger_append(l, NULL, "token.issued", actor, name, d));
+	r = 0;
+out:
+	json_decref(d);
+	return r;
+}
+
+int
+user_add(struct ledger *l, const char *actor, const char *name,
+    char *const *groups, size_t ngroups, char **token_out)
+{
+	json_t *g = NULL, *d = NULL;
+	char *gtext = NULL, *tok = NULL;
+	uint8_t hash[HASH_LEN];
+	uint64_t now;
+	int r = ERR_INTERNAL, began = 0;
+
+	if (token_out != NULL)
+		*token_out = NULL;
+	if (l == NULL || token_out == NULL)
+		return ERR_INVALID_ARG;
+	if (!name_principal_valid(name))
+		return ERR_BAD_NAME;
+	TRY(groups_json(groups, ngroups, &g));
+	if ((gtext = json_dumps(g, JSON_COMPACT)) == NULL ||
+	    (d = json_pack("{s:O}", "groups", g)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	TRY(token_new(&tok, hash));
+	TRY(ledger_begin(l));
+	began = 1;
+	if ((r = user_lookup(l, name, NULL)) == 0) {
+		r = ERR_EXISTS;
+		goto out;
+	} else if (r != ERR_NOT_FOUND)
+		goto out;
+	now = ledger_now();
+	TRY(user_exec(l,
+	    "INSERT INTO users(name, groups, token_hash, disabled, created,"
+	    " token_created) VALUES(?1, ?4, ?2, 0, ?3, ?3)",
+	    name, hash, sizeof(hash), (int64_t)now, gtext));
+	TRY(ledger_append(l, NULL, "user.added", actor, name, d));
+	TRY(token_event(l, actor, name, hash, 0));
+	r = ledger_commit(l);
+	began = 0;
+	if (r != 0)
+		goto out;
+	*token_out = tok;
+	tok = NULL;
+	r = 0;
+out:
+	if (began)
+		ledger_rollback(l);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	user_token_free(tok);
+	free(gtext);
+	json_decref(g);
+	json_decref(d);
+	return r;
+}
+
+int
+user_token_rotate(
+    struct ledger *l, const char *actor, const char *name, char **token_out)
+{
+	struct user *u = NULL;
+	char *tok = NULL;
+	uint8_t hash[HASH_LEN];
+	int r = ERR_INTERNAL, began = 0;
+
+	if (token_out != NULL)
+		*token_out = NULL;
+	if (l == NULL || token_out == NULL)
+		return ERR_INVALID_ARG;
+	if (!name_principal_valid(name))
+		return ERR_BAD_NAME;
+	TRY(token_new(&tok, hash));
+	TRY(ledger_begin(l));
+	began = 1;
+	TRY(user_lookup(l, name, &u));
+	ENSURE(!u->disabled, ERR_USER_DISABLED);
+	TRY(user_exec(l,
+	    "UPDATE users SET token_hash = ?2, token_created = ?3"
+	    " WHERE name = ?1",
+	    name, hash, sizeof(hash), (int64_t)ledger_now(), NULL));
+	TRY(token_event(l, actor, name, hash, 1));
+	r = ledger_commit(l);
+	began = 0;
+	if (r != 0)
+		goto out;
+	*token_out = tok;
+	tok = NULL;
+	r = 0;
+out:
+	if (began)
+		ledger_rollback(l);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	user_token_free(tok);
+	user_free(u);
+	return r;
+}
+
+int
+user_disable(struct ledger *l, const char *actor, const char *name)
+{
+	struct user *u = NULL;
+	int r = ERR_INTERNAL, began = 0;
+
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	if (!name_principal_valid(name))
+		return ERR_BAD_NAME;
+	TRY(ledger_begin(l));
+	began = 1;
+	TRY(user_lookup(l, name, &u));
+	ENSURE(!u->disabled, ERR_USER_DISABLED);
+	TRY(user_exec(l, "UPDATE users SET disabled = ?3 WHERE name = ?1", name,
+	    NULL, 0, 1, NULL));
+	TRY(ledger_append(l, NULL, "user.disabled", actor, name, NULL));
+	r = ledger_commit(l);
+	began = 0;
+	if (r != 0)
+		goto out;
+	r = 0;
+out:
+	if (began)
+		ledger_rollback(l);
+	user_free(u);
+	return r;
+}
+
+int
+user_get(struct ledger *l, const char *name, struct user **out)
+{
+	if (out != NULL)
+		*out = NULL;
+	if (l == NULL || out == NULL)
+		return ERR_INVALID_ARG;
+	if (!name_principal_valid(name))
+		return ERR_BAD_NAME;
+	return user_lookup(l, name, out);
+}
+
+static json_t *
+user_json(const struct user *u)
+{
+	json_t *o = NULL, *g = NULL;
+	size_t i;
+
+	if ((g = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < u->ngroups; i++) {
+		if (json_array_append_new(g, json_string(u->groups[i])) != 0) {
+			json_decref(g);
+			return NULL;
+		}
+	}
+	o = json_pack("{s:s,s:o,s:b,s:I}", "name", u->name, "groups", g,
+	    "disabled", u->disabled, "created", (json_int_t)u->created);
+	return o; /* json_pack's "o" took g, also on failure */
+}
+
+int
+user_list(struct ledger *l, json_t **out)
+{
+	sqlite3_stmt *st = NULL;
+	struct user *u = NULL;
+	json_t *a = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (l == NULL || out == NULL)
+		return ERR_INVALID_ARG;
+	if ((a = json_array()) == NULL)
+		return ERR_ALLOC;
+	if ((rc = sqlite3_prepare_v2(ledger_db(l),
+		 "SELECT " USER_COLS " FROM users ORDER BY name", -1, &st,
+		 NULL)) != SQLITE_OK) {
+		r = db_status(rc);
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		TRY(user_from_row(st, &u));
+		if (json_array_append_new(a, user_json(u)) != 0) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		user_free(u);
+		u = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		r = db_status(rc);
+		goto out;
+	}
+	*out = a;
+	a = NULL;
+	r = 0;
+out:
+	user_free(u);
+	json_decref(a);
+	sqlite3_finalize(st);
+	return r;
+}
+
+int
+user_authenticate(struct ledger *l, const char *token, struct user **out)
+{
+	sqlite3_stmt *st = NULL;
+	struct user *u = NULL;
+	const void *stored;
+	uint8_t hash[HASH_LEN];
+	int r = ERR_INTERNAL, rc;
+
+	if (out != NULL)
+		*out = NULL;
+	if (l == NULL || out == NULL)
+		return ERR_INVALID_ARG;
+	TRY(user_token_format_check(token));
+	TRY(sha256(token, USER_TOKEN_LEN, hash));
+	/* The lookup by hash may take data-dependent time; that reveals
+	 * nothing about a token, only about its SHA-256.  The final check
+	 * is constant-time. */
+	if ((rc = sqlite3_prepare_v2(ledger_db(l),
+		 "SELECT " USER_COLS ", token_hash FROM users"
+		 " WHERE token_hash = ?1",
+		 -1, &st, NULL)) != SQLITE_OK ||
+	    (rc = sqlite3_bind_blob(
+		 st, 1, hash, sizeof(hash), SQLITE_STATIC)) != SQLITE_OK) {
+		r = db_status(rc);
+		goto out;
+	}
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		r = ERR_BAD_TOKEN;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = db_status(rc);
+		goto out;
+	}
+	stored = sqlite3_column_blob(st, 5);
+	if (stored == NULL || sqlite3_column_bytes(st, 5) != HASH_LEN ||
+	    CRYPTO_memcmp(stored, hash, HASH_LEN) != 0) {
+		r = ERR_BAD_TOKEN;
+		goto out;
+	}
+	TRY(user_from_row(st, &u));
+	ENSURE(!u->disabled, ERR_USER_DISABLED);
+	*out = u;
+	u = NULL;
+	r = 0;
+out:
+	OPENSSL_cleanse(hash, sizeof(hash));
+	user_free(u);
+	sqlite3_finalize(st);
+	return r;
+}
