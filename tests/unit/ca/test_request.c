@@ -886,13 +886,10 @@ Test(request, disabled_user_and_revoked_key_block_issuance)
 	json_t *req = NULL;
 	int64_t id, id2, events;
 
-	fx_user("alice", "[\"engineering\"]", 0);
+	fx_user("alice", "engineering", 0);
 	id = fx_create(&alice, "prod-debug", key, NULL);
 	id2 = fx_create(&erin, "prod-debug", key2, NULL);
-	cr_assert_eq(sqlite3_exec(ledger_db(fx_l),
-			 "UPDATE users SET disabled = 1 WHERE name = 'alice'",
-			 NULL, NULL, NULL),
-	    SQLITE_OK);
+	cr_assert_eq(user_disable(fx_l, "local:test", "alice"), 0);
 	events = fx_events(NULL);
 	cr_assert_eq(
 	    request_approve(&fx_ca, &bob, id, NULL, &req), ERR_USER_DISABLED);
@@ -919,10 +916,12 @@ Test(request, direct_issue)
 	char *key = fx_key_line();
 	json_t *req = NULL;
 	struct cert *c;
+	int64_t events;
 
-	fx_user("alice", "[\"engineering\"]", 0);
-	fx_user("mallory", "[\"marketing\"]", 0);
-	fx_user("zed", "[\"engineering\"]", 1);
+	fx_user("alice", "engineering", 0);
+	fx_user("mallory", "marketing", 0);
+	fx_user("zed", "engineering", 1);
+	events = fx_events(NULL);
 	cr_assert_eq(request_issue_direct(&fx_ca, &bob, "alice", "prod-debug",
 			 NULL, 0, 0, "r", key, &req),
 	    ERR_FORBIDDEN);
@@ -948,7 +947,7 @@ Test(request, direct_issue)
 			 NULL, 0, 0, "", key, &req),
 	    ERR_INVALID_ARG);
 	cr_assert_null(req);
-	cr_assert_eq(fx_events(NULL), 0);
+	cr_assert_eq(fx_events(NULL), events);
 
 	cr_assert_eq(request_issue_direct(&fx_ca, &root, "alice", "prod-debug",
 			 NULL, 0, 0, "break-glass INC-1", key, &req),
