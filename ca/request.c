@@ -14,7 +14,8 @@
  *
  * Works with: ca/ca.h (context, SQL helpers), ca/config.h (roles),
  * ca/ledger.h (transactions, events, serials), signer/cert.h and
- * signer/pubkey.h (building and checking certificates).  revoke.c moves
+ * signer/pubkey.h (building and checking certificates), ca/users.h
+ * (the user a local admin issues for).  revoke.c moves
  * issued requests to "revoked".  Not here: HTTP, tokens (users.c).
  */
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "ca/request.h"
+#include "ca/users.h"
 #include "signer/names.h"
 
 #define SUBJECT_LEN 64
@@ -190,42 +192,24 @@ out:
 	return r;
 }
 
-/*
- * The users row of name: *exists, *disabled and (groups_out non-NULL) its
- * groups as a new JSON array.
- */
+/* Whether a users row for name exists and is disabled.  Users come from
+ * tokens (users.c); a requester without a row (tests, old rows) is not
+ * refused here. */
 static int
-user_lookup(struct ca *ca, const char *name, int *exists, int *disabled,
-    json_t **groups_out)
+user_disabled(struct ca *ca, const char *name, int *disabled)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *g = NULL;
-	json_error_t jerr;
 	int r = ERR_INTERNAL, rc;
 
-	*exists = *disabled = 0;
-	if (groups_out != NULL)
-		*groups_out = NULL;
+	*disabled = 0;
 	TRY(ca_sql_prepare(
-	    ca, &st, "SELECT groups, disabled FROM users WHERE name = ?"));
+	    ca, &st, "SELECT disabled FROM users WHERE name = ?"));
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = 0;
-		goto out;
-	}
-	ENSURE(rc == SQLITE_ROW, ca_sql_err(rc));
-	*exists = 1;
-	*disabled = sqlite3_column_int(st, 1) != 0;
-	if (groups_out != NULL) {
-		g = json_loads(ca_sql_text(st, 0), 0, &jerr);
-		ENSURE(json_is_array(g), ERR_DB);
-		*groups_out = g;
-		g = NULL;
-	}
+	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, ca_sql_err(rc));
+	*disabled = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
 	r = 0;
 out:
-	json_decref(g);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -395,7 +379,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	const uint8_t *kblob;
 	size_t kblen, i;
 	uint64_t serial = 0, now = ca_now(ca);
-	int r = ERR_INTERNAL, revoked = 0, exists = 0, disabled = 0, changes;
+	int r = ERR_INTERNAL, revoked = 0, disabled = 0, changes;
 	int n;
 
 	memset(&row, 0, sizeof(row));
@@ -431,7 +415,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	TRY(pubkey_from_line(&key, row.public_key, strlen(row.public_key)));
 	TRY(key_is_revoked(ca, key, &revoked));
 	ENSURE(!revoked, ERR_POLICY);
-	TRY(user_lookup(ca, row.requester, &exists, &disabled, NULL));
+	TRY(user_disabled(ca, row.requester, &disabled));
 	ENSURE(!disabled, ERR_USER_DISABLED);
 	TRY(approvers_load(ca, id, &approvers));
 
@@ -779,10 +763,8 @@ request_issue_direct(struct ca *ca, const struct ca_actor *actor,
     size_t nprincipals, uint64_t ttl, const char *reason,
     const char *pubkey_line, json_t **out)
 {
-	json_t *groups = NULL;
-	char **gv = NULL;
-	size_t ng = 0, i;
-	int r = ERR_INTERNAL, exists = 0, disabled = 0;
+	struct user *u = NULL;
+	int r = ERR_INTERNAL;
 
 	if (out != NULL)
 		*out = NULL;
@@ -790,23 +772,12 @@ request_issue_direct(struct ca *ca, const struct ca_actor *actor,
 	    ERR_INVALID_ARG);
 	ENSURE(ca_actor_is_local(actor), ERR_FORBIDDEN);
 	ENSURE(name_principal_valid(user), ERR_BAD_NAME);
-	TRY(user_lookup(ca, user, &exists, &disabled, &groups));
-	ENSURE(exists, ERR_NOT_FOUND);
-	ENSURE(!disabled, ERR_USER_DISABLED);
-	ng = json_array_size(groups);
-	ENSURE((gv = calloc(ng + 1, sizeof(*gv))) != NULL, ERR_ALLOC);
-	for (i = 0; i < ng; i++) {
-		/* Borrowed from groups, which outlives the call. */
-		const char *g = json_string_value(json_array_get(groups, i));
-
-		ENSURE(g != NULL, ERR_DB);
-		gv[i] = (char *)(uintptr_t)g;
-	}
-	r = create_common(ca, actor->name, user, gv, ng, role, principals,
-	    nprincipals, ttl, reason, pubkey_line, 1, out);
+	TRY(user_get(ca->ledger, user, &u));
+	ENSURE(!u->disabled, ERR_USER_DISABLED);
+	r = create_common(ca, actor->name, u->name, u->groups, u->ngroups, role,
+	    principals, nprincipals, ttl, reason, pubkey_line, 1, out);
 out:
-	free(gv);
-	json_decref(groups);
+	user_free(u);
 	return r;
 }
 
