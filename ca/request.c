@@ -379,7 +379,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	const uint8_t *kblob;
 	size_t kblen, i;
 	uint64_t serial = 0, now = ca_now(ca);
-	int r = ERR_INTERNAL, revoked = 0, disabled = 0, changes;
+	int r = ERR_INTERNAL, revoked = 0, disabled = 0, changes = 0;
 	int n;
 
 	memset(&row, 0, sizeof(row));
@@ -626,7 +626,7 @@ expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
 	sqlite3_stmt *st = NULL;
 	json_t *details = NULL;
 	char subject[SUBJECT_LEN];
-	int r = ERR_INTERNAL, changes;
+	int r = ERR_INTERNAL, changes = 0;
 
 	TRY(ca_sql_prepare(ca, &st,
 	    "UPDATE requests SET state = 'expired', updated = ?"
@@ -921,7 +921,7 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	sqlite3_stmt *st = NULL;
 	json_t *details = NULL;
 	char subject[SUBJECT_LEN];
-	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, withdrawn, changes;
+	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, withdrawn, changes = 0;
 
 	memset(&row, 0, sizeof(row));
 	if (out != NULL)
