@@ -15,6 +15,15 @@
  * the CA host, named "local:<unix user>".  The ':' cannot occur in a
  * user name (names.h), so a token can never speak as a local actor.
  *
+ * Threads: every call runs its own transaction on the ledger's one
+ * connection, so calls on one struct ca must not overlap (ledger_begin()
+ * refuses a nested transaction with ERR_INVALID_ARG): a multi-threaded
+ * caller serialises them with a mutex, or gives each thread its own
+ * struct ledger (and struct ca).  Other processes are fine: sqlite's
+ * BEGIN IMMEDIATE arbitrates (ERR_BUSY after the busy timeout).
+ * Ledger events written here use these subjects: "request:<id>",
+ * "cert:<serial>", "key:SHA256:<fp>"; request.expired is by "jitcad".
+ *
  * The ca_sql_* helpers are for ca/ modules only: they run statements on
  * the ledger's connection and map sqlite's result codes to err.h codes.
  */

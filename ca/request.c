@@ -14,7 +14,8 @@
  *
  * Works with: ca/ca.h (context, SQL helpers), ca/config.h (roles),
  * ca/ledger.h (transactions, events, serials), signer/cert.h and
- * signer/pubkey.h (building and checking certificates).  revoke.c moves
+ * signer/pubkey.h (building and checking certificates), ca/users.h
+ * (the user a local admin issues for).  revoke.c moves
  * issued requests to "revoked".  Not here: HTTP, tokens (users.c).
  */
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "ca/request.h"
+#include "ca/users.h"
 #include "signer/names.h"
 
 #define SUBJECT_LEN 64
@@ -190,42 +192,24 @@ out:
 	return r;
 }
 
-/*
- * The users row of name: *exists, *disabled and (groups_out non-NULL) its
- * groups as a new JSON array.
- */
+/* Whether a users row for name exists and is disabled.  Users come from
+ * tokens (users.c); a requester without a row (tests, old rows) is not
+ * refused here. */
 static int
-user_lookup(struct ca *ca, const char *name, int *exists, int *disabled,
-    json_t **groups_out)
+user_disabled(struct ca *ca, const char *name, int *disabled)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *g = NULL;
-	json_error_t jerr;
 	int r = ERR_INTERNAL, rc;
 
-	*exists = *disabled = 0;
-	if (groups_out != NULL)
-		*groups_out = NULL;
+	*disabled = 0;
 	TRY(ca_sql_prepare(
-	    ca, &st, "SELECT groups, disabled FROM users WHERE name = ?"));
+	    ca, &st, "SELECT disabled FROM users WHERE name = ?"));
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = 0;
-		goto out;
-	}
-	ENSURE(rc == SQLITE_ROW, ca_sql_err(rc));
-	*exists = 1;
-	*disabled = sqlite3_column_int(st, 1) != 0;
-	if (groups_out != NULL) {
-		g = json_loads(ca_sql_text(st, 0), 0, &jerr);
-		ENSURE(json_is_array(g), ERR_DB);
-		*groups_out = g;
-		g = NULL;
-	}
+	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, ca_sql_err(rc));
+	*disabled = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
 	r = 0;
 out:
-	json_decref(g);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -395,7 +379,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	const uint8_t *kblob;
 	size_t kblen, i;
 	uint64_t serial = 0, now = ca_now(ca);
-	int r = ERR_INTERNAL, revoked = 0, exists = 0, disabled = 0, changes;
+	int r = ERR_INTERNAL, revoked = 0, disabled = 0, changes = 0;
 	int n;
 
 	memset(&row, 0, sizeof(row));
@@ -431,7 +415,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	TRY(pubkey_from_line(&key, row.public_key, strlen(row.public_key)));
 	TRY(key_is_revoked(ca, key, &revoked));
 	ENSURE(!revoked, ERR_POLICY);
-	TRY(user_lookup(ca, row.requester, &exists, &disabled, NULL));
+	TRY(user_disabled(ca, row.requester, &disabled));
 	ENSURE(!disabled, ERR_USER_DISABLED);
 	TRY(approvers_load(ca, id, &approvers));
 
@@ -642,7 +626,7 @@ expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
 	sqlite3_stmt *st = NULL;
 	json_t *details = NULL;
 	char subject[SUBJECT_LEN];
-	int r = ERR_INTERNAL, changes;
+	int r = ERR_INTERNAL, changes = 0;
 
 	TRY(ca_sql_prepare(ca, &st,
 	    "UPDATE requests SET state = 'expired', updated = ?"
@@ -779,10 +763,8 @@ request_issue_direct(struct ca *ca, const struct ca_actor *actor,
     size_t nprincipals, uint64_t ttl, const char *reason,
     const char *pubkey_line, json_t **out)
 {
-	json_t *groups = NULL;
-	char **gv = NULL;
-	size_t ng = 0, i;
-	int r = ERR_INTERNAL, exists = 0, disabled = 0;
+	struct user *u = NULL;
+	int r = ERR_INTERNAL;
 
 	if (out != NULL)
 		*out = NULL;
@@ -790,23 +772,12 @@ request_issue_direct(struct ca *ca, const struct ca_actor *actor,
 	    ERR_INVALID_ARG);
 	ENSURE(ca_actor_is_local(actor), ERR_FORBIDDEN);
 	ENSURE(name_principal_valid(user), ERR_BAD_NAME);
-	TRY(user_lookup(ca, user, &exists, &disabled, &groups));
-	ENSURE(exists, ERR_NOT_FOUND);
-	ENSURE(!disabled, ERR_USER_DISABLED);
-	ng = json_array_size(groups);
-	ENSURE((gv = calloc(ng + 1, sizeof(*gv))) != NULL, ERR_ALLOC);
-	for (i = 0; i < ng; i++) {
-		/* Borrowed from groups, which outlives the call. */
-		const char *g = json_string_value(json_array_get(groups, i));
-
-		ENSURE(g != NULL, ERR_DB);
-		gv[i] = (char *)(uintptr_t)g;
-	}
-	r = create_common(ca, actor->name, user, gv, ng, role, principals,
-	    nprincipals, ttl, reason, pubkey_line, 1, out);
+	TRY(user_get(ca->ledger, user, &u));
+	ENSURE(!u->disabled, ERR_USER_DISABLED);
+	r = create_common(ca, actor->name, u->name, u->groups, u->ngroups, role,
+	    principals, nprincipals, ttl, reason, pubkey_line, 1, out);
 out:
-	free(gv);
-	json_decref(groups);
+	user_free(u);
 	return r;
 }
 
@@ -950,7 +921,7 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	sqlite3_stmt *st = NULL;
 	json_t *details = NULL;
 	char subject[SUBJECT_LEN];
-	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, withdrawn, changes;
+	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, withdrawn, changes = 0;
 
 	memset(&row, 0, sizeof(row));
 	if (out != NULL)
@@ -1122,5 +1093,105 @@ out:
 	json_decref(list);
 	json_decref(roles);
 	free(rolesj);
+	return r;
+}
+
+static int
+role_json(const struct role *role, const struct ca_actor *actor,
+    int can_request, int can_approve, json_t **out)
+{
+	json_t *obj = NULL, *pr = NULL, *crit = NULL, *ext = NULL;
+	char **exp = NULL;
+	size_t nexp = 0, i;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	ENSURE((pr = json_array()) != NULL && (crit = json_object()) != NULL &&
+		(ext = json_array()) != NULL,
+	    ERR_ALLOC);
+	if (name_principal_valid(actor->name)) {
+		TRY(config_role_principals(role, actor->name, &exp, &nexp));
+		for (i = 0; i < nexp; i++) {
+			if (strv_has(exp, i, exp[i]))
+				continue;
+			ENSURE(
+			    json_array_append_new(pr, json_string(exp[i])) == 0,
+			    ERR_ALLOC);
+		}
+	} else {
+		for (i = 0; i < role->nprincipals; i++) {
+			ENSURE(json_array_append_new(
+				   pr, json_string(role->principals[i])) == 0,
+			    ERR_ALLOC);
+		}
+	}
+	for (i = 0; i < role->ncritical; i++) {
+		ENSURE(json_object_set_new(crit, role->critical[i].name,
+			   json_string(role->critical[i].value == NULL
+				   ? ""
+				   : role->critical[i].value)) == 0,
+		    ERR_ALLOC);
+	}
+	for (i = 0; i < role->nextensions; i++) {
+		ENSURE(json_array_append_new(
+			   ext, json_string(role->extensions[i].name)) == 0,
+		    ERR_ALLOC);
+	}
+	obj = json_pack("{s:s, s:O, s:I, s:I, s:i, s:O, s:O, s:b, s:b}", "name",
+	    role->name, "principals", pr, "default_ttl",
+	    (json_int_t)(role->default_ttl != 0 ? role->default_ttl
+						: role->max_ttl),
+	    "max_ttl", (json_int_t)role->max_ttl, "approvals_required",
+	    (int)role->approvals_required, "critical_options", crit,
+	    "extensions", ext, "can_request", can_request, "can_approve",
+	    can_approve);
+	ENSURE(obj != NULL, ERR_ALLOC);
+	*out = obj;
+	obj = NULL;
+	r = 0;
+out:
+	config_strv_free(exp, nexp);
+	json_decref(obj);
+	json_decref(pr);
+	json_decref(crit);
+	json_decref(ext);
+	return r;
+}
+
+int
+request_roles(struct ca *ca, const struct ca_actor *actor, json_t **out)
+{
+	json_t *arr = NULL, *one = NULL, *obj = NULL;
+	size_t i;
+	int r = ERR_INTERNAL, all, req, appr;
+
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
+	    ERR_INVALID_ARG);
+	all = ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor);
+	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
+	for (i = 0; i < ca->cfg->nroles; i++) {
+		const struct role *role = &ca->cfg->roles[i];
+
+		req = name_principal_valid(actor->name) &&
+		    config_groups_intersect(actor->groups, actor->ngroups,
+			role->requesters, role->nrequesters);
+		appr = actor_is_approver(role, actor);
+		if (!all && !req && !appr)
+			continue;
+		TRY(role_json(role, actor, req, appr, &one));
+		ENSURE(json_array_append_new(arr, one) == 0, ERR_ALLOC);
+		one = NULL;
+	}
+	ENSURE((obj = json_pack("{s:O}", "roles", arr)) != NULL, ERR_ALLOC);
+	*out = obj;
+	obj = NULL;
+	r = 0;
+out:
+	json_decref(one);
+	json_decref(obj);
+	json_decref(arr);
 	return r;
 }

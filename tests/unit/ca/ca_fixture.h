@@ -21,6 +21,7 @@
 #include "ca/ledger.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
+#include "ca/users.h"
 #include "signer/cakey.h"
 #include "signer/cert.h"
 #include "signer/pubkey.h"
@@ -230,22 +231,17 @@ fx_create(
 	return id;
 }
 
-/* Insert a users row directly (schema of ledger.h). */
+/* Add a user in one group through users.h (optionally disabled). */
 static inline void
-fx_user(const char *name, const char *groups_json, int disabled)
+fx_user(const char *name, const char *group, int disabled)
 {
-	sqlite3_stmt *st = NULL;
+	char *groups[] = {(char *)(uintptr_t)group};
+	char *token = NULL;
 
-	cr_assert_eq(sqlite3_prepare_v2(ledger_db(fx_l),
-			 "INSERT INTO users(name, groups, disabled, created)"
-			 " VALUES(?, ?, ?, 1)",
-			 -1, &st, NULL),
-	    SQLITE_OK);
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 2, groups_json, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int(st, 3, disabled);
-	cr_assert_eq(sqlite3_step(st), SQLITE_DONE);
-	sqlite3_finalize(st);
+	cr_assert_eq(user_add(fx_l, "local:test", name, groups, 1, &token), 0);
+	user_token_free(token);
+	if (disabled)
+		cr_assert_eq(user_disable(fx_l, "local:test", name), 0);
 }
 
 #endif /* JITCA_TEST_CA_FIXTURE_H */

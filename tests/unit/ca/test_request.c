@@ -33,6 +33,7 @@ enum start {
 	S_WITHDRAWN,
 	S_EXPIRED,
 	S_REVOKED,
+	S_HALF, /* db-admin (2 approvals), approved once by bob */
 };
 
 enum action {
@@ -95,6 +96,14 @@ static const struct transition table[] = {
     {S_REVOKED, A_APPROVE, &carol, ERR_WRONG_STATE, "revoked", 0},
     {S_REVOKED, A_DENY, &bob, ERR_WRONG_STATE, "revoked", 0},
     {S_REVOKED, A_REVOKE, &root, 0, "revoked", 0}, /* idempotent */
+    /* half-approved (db-admin needs two distinct approvers) */
+    {S_HALF, A_APPROVE, &dave, 0, "issued", 2},
+    {S_HALF, A_APPROVE, &carol, 0, "issued", 2},
+    {S_HALF, A_APPROVE, &bob, ERR_ALREADY_APPROVED, "pending", 0},
+    {S_HALF, A_APPROVE, &alice, ERR_SELF_APPROVAL, "pending", 0},
+    {S_HALF, A_DENY, &bob, 0, "denied", 1}, /* changes his mind */
+    {S_HALF, A_DENY, &dave, 0, "denied", 1},
+    {S_HALF, A_REVOKE, &root, ERR_WRONG_STATE, "pending", 0},
     /* no such request */
     {S_NONE, A_APPROVE, &bob, ERR_NOT_FOUND, NULL, 0},
     {S_NONE, A_DENY, &bob, ERR_NOT_FOUND, NULL, 0},
@@ -114,10 +123,14 @@ build_start(enum start s)
 	if (s == S_NONE)
 		return 999;
 	key = fx_key_line();
-	id = fx_create(&alice, "prod-debug", key, NULL);
+	id = fx_create(
+	    &alice, s == S_HALF ? "db-admin" : "prod-debug", key, NULL);
 	free(key);
 	switch (s) {
 	case S_PENDING:
+		break;
+	case S_HALF:
+		cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &j), 0);
 		break;
 	case S_PENDING_LATE:
 		fx_now_set(FX_T0 + 3600);
@@ -873,13 +886,10 @@ Test(request, disabled_user_and_revoked_key_block_issuance)
 	json_t *req = NULL;
 	int64_t id, id2, events;
 
-	fx_user("alice", "[\"engineering\"]", 0);
+	fx_user("alice", "engineering", 0);
 	id = fx_create(&alice, "prod-debug", key, NULL);
 	id2 = fx_create(&erin, "prod-debug", key2, NULL);
-	cr_assert_eq(sqlite3_exec(ledger_db(fx_l),
-			 "UPDATE users SET disabled = 1 WHERE name = 'alice'",
-			 NULL, NULL, NULL),
-	    SQLITE_OK);
+	cr_assert_eq(user_disable(fx_l, "local:test", "alice"), 0);
 	events = fx_events(NULL);
 	cr_assert_eq(
 	    request_approve(&fx_ca, &bob, id, NULL, &req), ERR_USER_DISABLED);
@@ -906,10 +916,12 @@ Test(request, direct_issue)
 	char *key = fx_key_line();
 	json_t *req = NULL;
 	struct cert *c;
+	int64_t events;
 
-	fx_user("alice", "[\"engineering\"]", 0);
-	fx_user("mallory", "[\"marketing\"]", 0);
-	fx_user("zed", "[\"engineering\"]", 1);
+	fx_user("alice", "engineering", 0);
+	fx_user("mallory", "marketing", 0);
+	fx_user("zed", "engineering", 1);
+	events = fx_events(NULL);
 	cr_assert_eq(request_issue_direct(&fx_ca, &bob, "alice", "prod-debug",
 			 NULL, 0, 0, "r", key, &req),
 	    ERR_FORBIDDEN);
@@ -935,7 +947,7 @@ Test(request, direct_issue)
 			 NULL, 0, 0, "", key, &req),
 	    ERR_INVALID_ARG);
 	cr_assert_null(req);
-	cr_assert_eq(fx_events(NULL), 0);
+	cr_assert_eq(fx_events(NULL), events);
 
 	cr_assert_eq(request_issue_direct(&fx_ca, &root, "alice", "prod-debug",
 			 NULL, 0, 0, "break-glass INC-1", key, &req),
@@ -1050,4 +1062,49 @@ Test(request, issues_through_the_signer_process)
 	free(certf);
 	free(kp);
 	free(key);
+}
+
+Test(request, roles_for_each_actor)
+{
+	json_t *out = NULL, *roles, *r0;
+
+	cr_assert_eq(request_roles(&fx_ca, &alice, &out), 0);
+	roles = json_object_get(out, "roles");
+	cr_assert_eq(json_array_size(roles), 3);
+	/* sorted by name: db-admin, prod-debug, staging */
+	r0 = json_array_get(roles, 1);
+	cr_assert_str_eq(fx_str(r0, "name"), "prod-debug");
+	cr_assert_str_eq(json_string_value(json_array_get(
+			     json_object_get(r0, "principals"), 0)),
+	    "alice");
+	cr_assert_eq(
+	    json_integer_value(json_object_get(r0, "default_ttl")), 1800);
+	cr_assert_eq(json_integer_value(json_object_get(r0, "max_ttl")), 7200);
+	cr_assert_str_eq(
+	    fx_str(json_object_get(r0, "critical_options"), "source-address"),
+	    "10.0.0.0/8");
+	cr_assert(json_is_true(json_object_get(r0, "can_request")));
+	cr_assert(json_is_false(json_object_get(r0, "can_approve")));
+	json_decref(out);
+
+	cr_assert_eq(request_roles(&fx_ca, &dave, &out), 0);
+	roles = json_object_get(out, "roles");
+	cr_assert_eq(json_array_size(roles), 1);
+	cr_assert_str_eq(fx_str(json_array_get(roles, 0), "name"), "db-admin");
+	cr_assert(json_is_true(
+	    json_object_get(json_array_get(roles, 0), "can_approve")));
+	json_decref(out);
+
+	cr_assert_eq(request_roles(&fx_ca, &eve, &out), 0);
+	cr_assert_eq(json_array_size(json_object_get(out, "roles")), 0);
+	json_decref(out);
+
+	cr_assert_eq(request_roles(&fx_ca, &root, &out), 0);
+	roles = json_object_get(out, "roles");
+	cr_assert_eq(json_array_size(roles), 3);
+	cr_assert_str_eq(
+	    json_string_value(json_array_get(
+		json_object_get(json_array_get(roles, 2), "principals"), 0)),
+	    "{{user}}");
+	json_decref(out);
 }
