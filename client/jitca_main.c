@@ -149,10 +149,16 @@ api_fail(const char *what, int r, const char *detail)
 	if (r == ERR_BAD_TOKEN)
 		hint = " (check --token-file, $JITCA_TOKEN or "
 		       "~/.config/jitca/token)";
-	fprintf(stderr, "jitca: %s: %s", what, err_str(r));
-	if (detail != NULL && *detail != '\0') {
-		fputs(": ", stderr);
+	/* The server's message says more than our code's name. */
+	fprintf(stderr, "jitca: %s: ", what);
+	if (detail != NULL && *detail != '\0' && r != ERR_UNREACHABLE)
 		fput_clean(stderr, detail, 300);
+	else {
+		fputs(err_str(r), stderr);
+		if (detail != NULL && *detail != '\0') {
+			fputs(": ", stderr);
+			fput_clean(stderr, detail, 300);
+		}
 	}
 	fprintf(stderr, "%s\n", hint);
 	return exit_for(r);
@@ -1175,7 +1181,7 @@ status_file(const char *dir, const char *role, void *ctx)
 	if (path != NULL &&
 	    cconf_read_file(&text, NULL, path, PUBKEY_MAX_LINE) == 0 &&
 	    cert_from_line(&c, text, strlen(text)) == 0) {
-		print_cert_row("file", path, c, now_s());
+		print_cert_row("file", role, c, now_s());
 		(*count)++;
 	}
 	cert_free(c);
