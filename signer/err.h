@@ -95,6 +95,7 @@
 #define ERR_CERT_CA_IS_CERT -84 /* signature key is a certificate */
 #define ERR_BAD_CIDR -85 /* malformed address/prefix */
 #define ERR_CERT_NONCE -86 /* nonce shorter than 16 bytes */
+#define ERR_CERT_POSTDATED -87 /* starts in the future */
 
 /* Signer process (signer/signer.h) */
 #define ERR_SIGNER_PROTOCOL -100 /* malformed message on the socketpair */
