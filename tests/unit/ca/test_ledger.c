@@ -794,9 +794,13 @@ child_append(const char *who, int n)
 {
 	struct ledger *l = NULL;
 	int i;
+	char err[LEDGER_ERR_LEN];
+	int r;
 
-	if (ledger_open(&l, dbpath, 1) != 0)
+	if ((r = ledger_open_err(&l, dbpath, 1, err)) != 0) {
+		fprintf(stderr, "%s: open: %d %s\n", who, r, err);
 		_exit(10);
+	}
 	for (i = 0; i < n; i++) {
 		json_t *d = json_pack("{s:i}", "i", i);
 
