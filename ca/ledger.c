@@ -686,6 +686,37 @@ out:
 	return r;
 }
 
+/*
+ * The last row must be the head recorded in meta: otherwise rows were
+ * deleted at the end or forged after it, and appending would reset the
+ * head over the evidence.  Fail closed.
+ */
+static int
+tail_is_head(struct ledger *l, int64_t seq, const char *hash)
+{
+	char *hh = NULL;
+	uint64_t hs;
+	int r = ERR_INTERNAL, found = 0;
+
+	if ((r = meta_get_u64(l, "head_seq", &hs)) != 0 && r != ERR_DB)
+		goto out;
+	if (r == 0)
+		TRY(meta_get(l, "head_hash", &hh, &found));
+	if (r != 0 || !found || (int64_t)hs != seq || strcmp(hh, hash) != 0) {
+		set_msg(l,
+		    "the last event (seq %" PRId64 ") is not the recorded "
+		    "head of the chain: refusing to append; run "
+		    "\"jitcad ledger verify\"",
+		    seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	r = 0;
+out:
+	free(hh);
+	return r;
+}
+
 int
 ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
     const char *actor, const char *subject, json_t *details)
@@ -731,6 +762,7 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 		goto out;
 	}
 	TRY(chain_tail(l, &seq, prev));
+	TRY(tail_is_head(l, seq, prev));
 	if (seq < 0 || seq == INT64_MAX) {
 		set_msg(l, "event seq out of range");
 		r = ERR_LEDGER_BROKEN;
