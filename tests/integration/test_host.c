@@ -137,16 +137,31 @@ port_after(const char *s, const char *prefix)
 	return port < 65536 ? port : 0;
 }
 
-/* jitcad init + `jitcad serve --listen 127.0.0.1:0` on state. */
+/* jitcad init + `jitcad serve --listen 127.0.0.1:0` on state; with tls,
+ * a self-signed certificate for 127.0.0.1 in DIR/tls.crt (+ .key). */
 static void
-serve_start(void)
+serve_start_tls(int tls)
 {
 	char *log = tu_fmt("%s/serve.log", dir), *s = NULL, *err = NULL;
+	char *crt = tu_fmt("%s/tls.crt", dir), *key = tu_fmt("%s/tls.key", dir);
+	const char *scheme = tls ? "listening on https://127.0.0.1:"
+				 : "listening on http://127.0.0.1:";
 	int waited, status;
 	pid_t pid;
 
 	cr_assert_eq(jitcad("init", NULL, &err), 0, "init: %s", err);
 	free(err);
+	if (tls) {
+		char *cmd = tu_fmt("umask 077 && openssl req -x509 -newkey ec "
+				   "-pkeyopt ec_paramgen_curve:prime256v1 "
+				   "-nodes -days 1 -subj /CN=localhost -addext "
+				   "subjectAltName=IP:127.0.0.1 -keyout '%s' "
+				   "-out '%s' 2>/dev/null && chmod 644 '%s'",
+		    key, crt, crt);
+
+		sh_ok(cmd);
+		free(cmd);
+	}
 	if ((pid = fork()) == 0) {
 		int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
 		int nfd = open("/dev/null", O_RDWR);
@@ -156,8 +171,13 @@ serve_start(void)
 		dup2(nfd, 0);
 		dup2(nfd, 1);
 		dup2(lfd, 2);
-		execl(tu_env("JITCAD"), "jitcad", "serve", "--state", state,
-		    "--listen", "127.0.0.1:0", (char *)NULL);
+		if (tls)
+			execl(tu_env("JITCAD"), "jitcad", "serve", "--state",
+			    state, "--listen", "127.0.0.1:0", "--tls-cert", crt,
+			    "--tls-key", key, (char *)NULL);
+		else
+			execl(tu_env("JITCAD"), "jitcad", "serve", "--state",
+			    state, "--listen", "127.0.0.1:0", (char *)NULL);
 		_exit(127);
 	}
 	cr_assert(pid > 0, "fork: %s", strerror(errno));
@@ -165,9 +185,7 @@ serve_start(void)
 	for (waited = 0; waited < WAIT_MS; waited += 20) {
 		free(s);
 		s = tu_read_file(log, NULL);
-		if (s != NULL &&
-		    (serve_port = port_after(
-			 s, "listening on http://127.0.0.1:")) > 0)
+		if (s != NULL && (serve_port = port_after(s, scheme)) > 0)
 			break;
 		cr_assert_neq(waitpid(pid, &status, WNOHANG), pid,
 		    "jitcad serve exited: %s", s ? s : "");
@@ -175,7 +193,15 @@ serve_start(void)
 	}
 	cr_assert(serve_port > 0, "jitcad serve did not listen: %s", s);
 	free(s);
+	free(key);
+	free(crt);
 	free(log);
+}
+
+static void
+serve_start(void)
+{
+	serve_start_tls(0);
 }
 
 static char *
@@ -1085,4 +1111,70 @@ Test(host, real_sshd_accepts_certificate_then_revocation)
 	free(cert);
 	free(key);
 	free(url);
+}
+
+Test(host, krl_sync_and_host_setup_over_tls)
+{
+	char *k = script("krl-sync"), *url, *out, *crt, *msg, *se = NULL;
+	char *so = NULL, *krl, *args;
+	size_t len;
+
+	serve_start_tls(1);
+	url = tu_fmt("https://127.0.0.1:%d", serve_port);
+	out = tu_fmt("%s/revoked.krl", dir);
+	crt = tu_fmt("%s/tls.crt", dir);
+
+	/* TLS verification is on: a certificate nobody vouches for fails. */
+	{
+		char *argv[] = {k, "--server", url, "--out", out, NULL};
+
+		cr_assert_eq(tu_run(argv, NULL, &so, &se), 1, "%s", so);
+		msg = tu_fmt("krl-sync: cannot fetch %s/v1/krl: curl: (60) SSL "
+			     "certificate problem: self-signed certificate; "
+			     "%s left as it was\n",
+		    url, out);
+		cr_assert_str_eq(se, msg);
+		cr_assert_eq(access(out, F_OK), -1);
+		free(msg);
+		free(so);
+		free(se);
+	}
+	{
+		char *argv[] = {
+		    k, "--server", url, "--out", out, "--ca-bundle", crt, NULL};
+
+		cr_assert_eq(tu_run(argv, NULL, &so, &se), 0, "%s", se);
+		free(so);
+		free(se);
+	}
+	{
+		char *p = tu_fmt("%s/server.krl", dir);
+		char *cmd = tu_fmt(
+		    "curl -sSf --cacert '%s' -o '%s' %s/v1/krl", crt, p, url);
+
+		sh_ok(cmd);
+		krl = tu_read_file(p, &len);
+		cr_assert_not_null(krl);
+		assert_file_eq(out, krl, len);
+		free(krl);
+		free(cmd);
+		free(p);
+	}
+
+	/* host-setup over https needs no --insecure-http-ok. */
+	scratch_etc("", 22);
+	args = tu_fmt("--server '%s' --ca-bundle '%s' --account root "
+		      "--principals debug",
+	    url, crt);
+	cr_assert_eq(host_setup(args, &so, &se), 0, "%s", se);
+	free(so);
+	free(se);
+	free(args);
+	msg = tu_fmt("%s/ssh/jitca_user_ca.pub", etc);
+	cr_assert_eq(access(msg, F_OK), 0);
+	free(msg);
+	free(crt);
+	free(out);
+	free(url);
+	free(k);
 }
