@@ -973,6 +973,20 @@ Test(host, host_setup_from_server_with_timer_units)
 	assert_mode(p, 0755);
 	free(p);
 
+	/* systemd itself accepts the installed units. */
+	p = tu_which("systemd-analyze");
+	cr_assert_not_null(p, "systemd-analyze is not installed (systemd)");
+	free(p);
+	p = tu_fmt("systemd-analyze verify "
+		   "'%s/systemd/system/jitca-krl-sync.service' "
+		   "'%s/systemd/system/jitca-krl-sync.timer'",
+	    etc, etc);
+	cr_assert_eq(tu_sh(p, &so, &se), 0, "%s%s", so, se);
+	cr_assert_str_eq(se, "");
+	free(so);
+	free(se);
+	free(p);
+
 	/* The installed script, with the defaults file, works. */
 	p = tu_fmt(". '%s/default/jitca-krl-sync' && '%s/jitca-krl-sync' "
 		   "--server \"$JITCA_SERVER\" --out \"$JITCA_KRL\" "
@@ -1177,4 +1191,20 @@ Test(host, krl_sync_and_host_setup_over_tls)
 	free(out);
 	free(url);
 	free(k);
+}
+
+Test(host, scripts_are_shellcheck_clean)
+{
+	char *sc = tu_which("shellcheck"), *cmd, *out = NULL;
+	const char *src = tu_env("JITCA_SOURCE_DIR");
+
+	cr_assert_not_null(sc, "shellcheck is not installed");
+	cmd = tu_fmt("'%s' -s sh '%s/scripts/krl-sync' '%s/scripts/host-setup' "
+		     "2>&1",
+	    sc, src, src);
+	cr_assert_eq(tu_sh(cmd, &out, NULL), 0, "%s", out);
+	cr_assert_str_eq(out, "");
+	free(out);
+	free(cmd);
+	free(sc);
 }
