@@ -839,6 +839,31 @@ Test(host, host_setup_refuses_bad_input_before_changing_anything)
 	    tu_fmt("--ca-key '%s' --ca-fingerprint SHA256:nope " ACCOUNTS, ca);
 	setup_refused(args, 1, "host-setup: CA key fingerprint(s) SHA256:");
 	free(args);
+
+	/* A CA that cannot be reached: no key, no KRL, no change. */
+	{
+		int port = tu_free_port();
+
+		args = tu_fmt(
+		    "--server http://127.0.0.1:%d --insecure-http-ok " ACCOUNTS,
+		    port);
+		msg = tu_fmt("host-setup: cannot fetch http://127.0.0.1:%d/v1/"
+			     "ca: curl: (7) Failed to connect",
+		    port);
+		setup_refused(args, 1, msg);
+		free(msg);
+		free(args);
+	}
+	/* The CA key from a file but the KRL from a dead server. */
+	{
+		int port = tu_free_port();
+
+		args = tu_fmt("--ca-key '%s' --server http://127.0.0.1:%d "
+			      "--insecure-http-ok " ACCOUNTS,
+		    ca, port);
+		setup_refused(args, 1, "krl-sync: cannot fetch ");
+		free(args);
+	}
 	free(ca);
 }
 
