@@ -213,18 +213,26 @@ admin_close(struct admin_ctx *x)
 	memset(x, 0, sizeof(*x));
 }
 
-/* Read and parse <state>/ca.pub. */
+/* Read and parse <state>/ca.pub, saying what is wrong on stderr. */
 static int
-admin_read_ca_pub(const char *state, struct pubkey **out)
+admin_load_ca_pub(const char *cmd, const char *state, struct pubkey **out)
 {
 	char *path = NULL, *text = NULL;
 	int r;
 
 	*out = NULL;
-	if ((path = path_join(state, CA_PUB_FILE)) == NULL)
+	if ((path = path_join(state, CA_PUB_FILE)) == NULL) {
+		report(cmd, state, ERR_ALLOC);
 		return ERR_ALLOC;
-	if ((r = read_small_file(path, PUBKEY_MAX_LINE, &text)) == 0)
-		r = pubkey_from_line(out, text, strlen(text));
+	}
+	r = read_small_file(path, PUBKEY_MAX_LINE, &text);
+	if (r == ERR_SYSTEM && errno == ENOENT)
+		fprintf(stderr,
+		    "jitcad %s: %s does not exist; run jitcad init --state "
+		    "%s first\n",
+		    cmd, path, state);
+	else if (r != 0 || (r = pubkey_from_line(out, text, strlen(text))) != 0)
+		report(cmd, path, r);
 	free(text);
 	free(path);
 	return r;
@@ -249,10 +257,8 @@ admin_open(
 		report(cmd, x->cfg->ledger_path, r);
 		goto fail;
 	}
-	if ((r = admin_read_ca_pub(x->state, &x->ca_pub)) != 0) {
-		report(cmd, CA_PUB_FILE, r);
+	if ((r = admin_load_ca_pub(cmd, x->state, &x->ca_pub)) != 0)
 		goto fail;
-	}
 	if (need_signer) {
 		lim.hard_max_ttl = x->cfg->hard_max_ttl;
 		lim.max_backdate = x->cfg->backdate;
@@ -305,6 +311,34 @@ admin_krl_write(struct admin_ctx *x, const char *path, char **written)
 }
 
 /* Options every command takes; getopt_long tables list them first. */
+#define OPT_HELP 0x100
+
+/*
+ * getopt_long() that handles the options every command shares: --state
+ * into *state, --json into *json (NULL when the command has none), and
+ * --help, which prints the usage and yields OPT_HELP.  Other options are
+ * returned to the caller; -1 at the end.
+ */
+static int
+admin_getopt(int argc, char **argv, const char *shortopts,
+    const struct option *opts, const char **state, int *json)
+{
+	int c;
+
+	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
+		if (c == 'S')
+			*state = optarg;
+		else if (c == 'J' && json != NULL)
+			*json = 1;
+		else if (c == 'h') {
+			fputs(admin_usage(), stdout);
+			return OPT_HELP;
+		} else
+			return c;
+	}
+	return -1;
+}
+
 #define STATE_OPT                                                              \
 	{                                                                      \
 		"state", required_argument, NULL, 'S'                          \
@@ -356,16 +390,12 @@ cmd_init(int argc, char **argv)
 	enum key_type t;
 	int c, r, ret = ADMIN_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = admin_getopt(argc, argv, "", opts, &state, NULL)) != -1) {
 		switch (c) {
-		case 'S':
-			state = optarg;
-			break;
 		case 't':
 			type_name = optarg;
 			break;
-		case 'h':
-			fputs(admin_usage(), stdout);
+		case OPT_HELP:
 			return ADMIN_EXIT_OK;
 		default:
 			return usage_error("init", "unknown option");
@@ -478,17 +508,13 @@ cmd_ca_key(int argc, char **argv)
 	static const struct option opts[] = {
 	    STATE_OPT, HELP_OPT, {NULL, 0, NULL, 0}};
 	const char *state = NULL;
-	char *path = NULL, *text = NULL, *line = NULL;
+	char *line = NULL;
 	struct pubkey *k = NULL;
 	int c, r, ret = ADMIN_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = admin_getopt(argc, argv, "", opts, &state, NULL)) != -1) {
 		switch (c) {
-		case 'S':
-			state = optarg;
-			break;
-		case 'h':
-			fputs(admin_usage(), stdout);
+		case OPT_HELP:
 			return ADMIN_EXIT_OK;
 		default:
 			return usage_error("ca-key", "unknown option");
@@ -497,24 +523,11 @@ cmd_ca_key(int argc, char **argv)
 	if (optind != argc)
 		return usage_error("ca-key", "unexpected argument");
 	state = admin_state_dir(state);
-	if ((path = path_join(state, CA_PUB_FILE)) == NULL) {
-		report("ca-key", state, ERR_ALLOC);
-		goto out;
-	}
-	if ((r = read_small_file(path, PUBKEY_MAX_LINE, &text)) != 0) {
-		if (r == ERR_SYSTEM && errno == ENOENT)
-			fprintf(stderr,
-			    "jitcad ca-key: %s does not exist; run "
-			    "jitcad init --state %s first\n",
-			    path, state);
-		else
-			report("ca-key", path, r);
-		goto out;
-	}
 	/* Print the key re-encoded: proves the file holds a valid key. */
-	if ((r = pubkey_from_line(&k, text, strlen(text))) != 0 ||
-	    (r = pubkey_to_line(&line, k, "jitca-ca")) != 0) {
-		report("ca-key", path, r);
+	if (admin_load_ca_pub("ca-key", state, &k) != 0)
+		goto out;
+	if ((r = pubkey_to_line(&line, k, "jitca-ca")) != 0) {
+		report("ca-key", CA_PUB_FILE, r);
 		goto out;
 	}
 	printf("%s\n", line);
@@ -522,8 +535,6 @@ cmd_ca_key(int argc, char **argv)
 out:
 	pubkey_free(k);
 	free(line);
-	free(text);
-	free(path);
 	return ret;
 }
 
@@ -537,13 +548,9 @@ cmd_config(int argc, char **argv)
 	struct config *cfg = NULL;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = admin_getopt(argc, argv, "", opts, &state, NULL)) != -1) {
 		switch (c) {
-		case 'S':
-			state = optarg;
-			break;
-		case 'h':
-			fputs(admin_usage(), stdout);
+		case OPT_HELP:
 			return ADMIN_EXIT_OK;
 		default:
 			return usage_error("config", "unknown option");
@@ -575,14 +582,8 @@ cmd_ledger(int argc, char **argv)
 	int c, r, json = 0, ret = ADMIN_EXIT_FAIL;
 	unsigned long long v;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = admin_getopt(argc, argv, "", opts, &state, &json)) != -1) {
 		switch (c) {
-		case 'S':
-			state = optarg;
-			break;
-		case 'J':
-			json = 1;
-			break;
 		case 'f':
 			if (strcmp(optarg, "jsonl") == 0)
 				fmt = LEDGER_FORMAT_JSONL;
@@ -601,8 +602,7 @@ cmd_ledger(int argc, char **argv)
 				    "--since must be a sequence number");
 			since = (int64_t)v;
 			break;
-		case 'h':
-			fputs(admin_usage(), stdout);
+		case OPT_HELP:
 			return ADMIN_EXIT_OK;
 		default:
 			return usage_error("ledger", "unknown option");
@@ -663,17 +663,13 @@ cmd_sshd_config(int argc, char **argv)
 	static const struct option opts[] = {
 	    STATE_OPT, HELP_OPT, {NULL, 0, NULL, 0}};
 	const char *state = NULL;
-	char *path = NULL, *text = NULL, *line = NULL, fp[PUBKEY_FP_LEN];
+	char *line = NULL, fp[PUBKEY_FP_LEN];
 	struct pubkey *k = NULL;
 	int c, r, ret = ADMIN_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = admin_getopt(argc, argv, "", opts, &state, NULL)) != -1) {
 		switch (c) {
-		case 'S':
-			state = optarg;
-			break;
-		case 'h':
-			fputs(admin_usage(), stdout);
+		case OPT_HELP:
 			return ADMIN_EXIT_OK;
 		default:
 			return usage_error("sshd-config", "unknown option");
@@ -682,15 +678,11 @@ cmd_sshd_config(int argc, char **argv)
 	if (optind != argc)
 		return usage_error("sshd-config", "unexpected argument");
 	state = admin_state_dir(state);
-	if ((path = path_join(state, CA_PUB_FILE)) == NULL) {
-		report("sshd-config", state, ERR_ALLOC);
+	if (admin_load_ca_pub("sshd-config", state, &k) != 0)
 		goto out;
-	}
-	if ((r = read_small_file(path, PUBKEY_MAX_LINE, &text)) != 0 ||
-	    (r = pubkey_from_line(&k, text, strlen(text))) != 0 ||
-	    (r = pubkey_to_line(&line, k, "jitca-ca")) != 0 ||
+	if ((r = pubkey_to_line(&line, k, "jitca-ca")) != 0 ||
 	    (r = pubkey_fingerprint(fp, k)) != 0) {
-		report("sshd-config", path, r);
+		report("sshd-config", CA_PUB_FILE, r);
 		goto out;
 	}
 	printf("# jitca: what a host needs to trust CA %s\n"
@@ -720,8 +712,6 @@ cmd_sshd_config(int argc, char **argv)
 out:
 	pubkey_free(k);
 	free(line);
-	free(text);
-	free(path);
 	return ret;
 }
 
@@ -755,21 +745,14 @@ cmd_user(int argc, char **argv)
 	json_t *list = NULL, *u;
 	int c, r, json = 0, ret = ADMIN_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = admin_getopt(argc, argv, "", opts, &state, &json)) != -1) {
 		switch (c) {
-		case 'S':
-			state = optarg;
-			break;
-		case 'J':
-			json = 1;
-			break;
 		case 'g':
 			if (ngroups == USER_GROUPS_MAX)
 				return usage_error("user", "too many --group");
 			groups[ngroups++] = optarg;
 			break;
-		case 'h':
-			fputs(admin_usage(), stdout);
+		case OPT_HELP:
 			return ADMIN_EXIT_OK;
 		default:
 			return usage_error("user", "unknown option");
@@ -892,14 +875,8 @@ cmd_issue(int argc, char **argv)
 	json_t *req = NULL;
 	int c, r, json = 0, ret = ADMIN_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = admin_getopt(argc, argv, "", opts, &state, &json)) != -1) {
 		switch (c) {
-		case 'S':
-			state = optarg;
-			break;
-		case 'J':
-			json = 1;
-			break;
 		case 'u':
 			user = optarg;
 			break;
@@ -924,8 +901,7 @@ cmd_issue(int argc, char **argv)
 				    "issue", "too many --principal");
 			principals[nprincipals++] = optarg;
 			break;
-		case 'h':
-			fputs(admin_usage(), stdout);
+		case OPT_HELP:
 			return ADMIN_EXIT_OK;
 		default:
 			return usage_error("issue", "unknown option");
@@ -997,14 +973,8 @@ cmd_revoke(int argc, char **argv)
 	int c, r, json = 0, nsel = 0, ret = ADMIN_EXIT_FAIL;
 
 	memset(&t, 0, sizeof(t));
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+	while ((c = admin_getopt(argc, argv, "", opts, &state, &json)) != -1) {
 		switch (c) {
-		case 'S':
-			state = optarg;
-			break;
-		case 'J':
-			json = 1;
-			break;
 		case 'R':
 			reason = optarg;
 			break;
@@ -1042,8 +1012,7 @@ cmd_revoke(int argc, char **argv)
 			keyfile = optarg;
 			nsel++;
 			break;
-		case 'h':
-			fputs(admin_usage(), stdout);
+		case OPT_HELP:
 			return ADMIN_EXIT_OK;
 		default:
 			return usage_error("revoke", "unknown option");
@@ -1134,16 +1103,12 @@ cmd_krl(int argc, char **argv)
 	struct admin_ctx x;
 	int c, r, ret = ADMIN_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "o:", opts, NULL)) != -1) {
+	while ((c = admin_getopt(argc, argv, "o:", opts, &state, NULL)) != -1) {
 		switch (c) {
-		case 'S':
-			state = optarg;
-			break;
 		case 'o':
 			out_path = optarg;
 			break;
-		case 'h':
-			fputs(admin_usage(), stdout);
+		case OPT_HELP:
 			return ADMIN_EXIT_OK;
 		default:
 			return usage_error("krl", "unknown option");

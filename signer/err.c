@@ -119,6 +119,8 @@ err_str(int code)
 		return "invalid address/prefix (CIDR)";
 	case ERR_CERT_NONCE:
 		return "certificate nonce is too short";
+	case ERR_CERT_POSTDATED:
+		return "certificate starts in the future";
 	case ERR_SIGNER_PROTOCOL:
 		return "signer protocol error";
 	case ERR_SIGNER_DEAD:

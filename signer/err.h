@@ -95,8 +95,9 @@
 #define ERR_CERT_CA_IS_CERT -84 /* signature key is a certificate */
 #define ERR_BAD_CIDR -85 /* malformed address/prefix */
 #define ERR_CERT_NONCE -86 /* nonce shorter than 16 bytes */
-#define ERR_CERT_WRONG_KEY -87 /* certified key is not the one we sent */
-#define ERR_CERT_UNEXPECTED -88 /* principals or validity not as asked */
+#define ERR_CERT_POSTDATED -87 /* starts in the future */
+#define ERR_CERT_WRONG_KEY -88 /* certified key is not the one we sent */
+#define ERR_CERT_UNEXPECTED -89 /* principals or validity not as asked */
 
 /* Signer process (signer/signer.h) */
 #define ERR_SIGNER_PROTOCOL -100 /* malformed message on the socketpair */

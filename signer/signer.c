@@ -290,6 +290,7 @@ child_sign(const struct cakey *k, const struct cert_limits *lim,
     const uint8_t *tbs, size_t tbslen, uint8_t **sig, size_t *siglen)
 {
 	struct cert *c = NULL;
+	struct cert_limits slack;
 	time_t now;
 	int r = ERR_INTERNAL;
 
@@ -299,7 +300,16 @@ child_sign(const struct cakey *k, const struct cert_limits *lim,
 	ENSURE(c->ca_key != NULL && pubkey_equal(c->ca_key, cakey_public(k)),
 	    ERR_CERT_WRONG_CA);
 	ENSURE((now = time(NULL)) > 0, ERR_SYSTEM);
-	TRY(cert_check_policy(c, lim, (uint64_t)now));
+	/*
+	 * The CA computed valid_after = its now - backdate a moment ago; a
+	 * second boundary may lie between, so allow a few seconds of slack.
+	 * Nothing jitca makes starts in the future: refuse that too.
+	 */
+	slack = *lim;
+	slack.max_backdate += SIGNER_CLOCK_SLACK;
+	ENSURE(c->valid_after <= (uint64_t)now + SIGNER_CLOCK_SLACK,
+	    ERR_CERT_POSTDATED);
+	TRY(cert_check_policy(c, &slack, (uint64_t)now));
 	TRY(cakey_sign(k, sig, siglen, tbs, tbslen));
 	r = 0;
 out:

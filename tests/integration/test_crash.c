@@ -41,8 +41,8 @@ start_loop(const char *state, const char *key, const char *certs)
 	char *script = tu_fmt(
 	    "while :; do '%s' issue --state '%s' --user alice --role staging "
 	    "--public-key '%s.pub' --ttl 1h --reason crash-test >> '%s' "
-	    "2>/dev/null || exit 1; done",
-	    tu_env("JITCAD"), state, key, certs);
+	    "2>'%s.err' || exit 1; done",
+	    tu_env("JITCAD"), state, key, certs, certs);
 	pid_t pid = fork();
 
 	cr_assert(pid >= 0);
@@ -86,10 +86,13 @@ Test(crash, sigkill_never_loses_or_reuses_a_serial)
 		nanosleep(&ts, NULL);
 		cr_assert_eq(kill(-pid, SIGKILL), 0);
 		cr_assert_eq(waitpid(pid, &status, 0), pid);
-		cr_assert(WIFSIGNALED(status),
-		    "seed %u round %d: the loop "
-		    "ended by itself (status %d)",
-		    seed, round, status);
+		if (!WIFSIGNALED(status)) {
+			char *e = tu_fmt("%s.err", certs);
+
+			cr_assert_fail("seed %u round %d: the loop ended by "
+				       "itself (status %d): %s",
+			    seed, round, status, tu_read_file(e, NULL));
+		}
 	}
 	/* The signer children die with their group; give init a moment to
 	 * reap nothing that could still write. */

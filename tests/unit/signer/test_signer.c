@@ -350,6 +350,29 @@ Test(signer, refuses_backdate, .init = setup, .fini = teardown)
 	expect_refused(&t, ERR_CERT_BACKDATE);
 }
 
+Test(signer, refuses_postdated, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+	uint64_t now = (uint64_t)time(NULL);
+
+	t.valid_after = now + 600;
+	t.valid_before = now + 1200;
+	expect_refused(&t, ERR_CERT_POSTDATED);
+}
+
+/* The CA stamps valid_after = now - backdate a moment before the child
+ * checks it: a second boundary in between must not refuse the cert. */
+Test(signer, backdate_has_clock_slack, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+	uint64_t now = (uint64_t)time(NULL);
+
+	t.valid_after = now - MAX_BACKDATE - 2;
+	cr_assert_eq(sign_spec(&t), 0);
+	t.valid_after = now - MAX_BACKDATE - SIGNER_CLOCK_SLACK - 30;
+	expect_refused(&t, ERR_CERT_BACKDATE);
+}
+
 Test(signer, refuses_inverted_validity, .init = setup, .fini = teardown)
 {
 	struct tbs_spec t = good_spec();
