@@ -549,10 +549,10 @@ wait_for_issue(struct capi *api, json_t **req, uint64_t wait)
 		cconf_format_duration(el, sizeof(el), t - start);
 		if (tty)
 			fprintf(stderr,
-			    "\r\033[Kwaiting for approval of request %lld by "
-			    "%s: %zu/%lld, %s  (Ctrl-C stops waiting)",
-			    id, who, napprovals(*req),
-			    jint(*req, "approvals_required"), el);
+			    "\r\033[Krequest %lld: waiting %s, %zu/%lld "
+			    "approvals (%.40s); Ctrl-C stops",
+			    id, el, napprovals(*req),
+			    jint(*req, "approvals_required"), who);
 		else if (t - last_plain >= PLAIN_STATUS_EVERY ||
 		    napprovals(*req) != seen) {
 			fprintf(stderr,
