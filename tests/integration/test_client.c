@@ -111,10 +111,10 @@ file_wait(const char *path, const char *needle, int ms)
 }
 
 static void
-start_server(const char *request_ttl)
+start_server_tls(const char *request_ttl, int tls)
 {
 	char *cmd, *cfg, *path, *errp, *t, *p;
-	char *serve_argv[8];
+	char *serve_argv[12];
 	struct stat st;
 	int i;
 
@@ -138,11 +138,26 @@ start_server(const char *request_ttl)
 	serve_argv[4] = "--listen";
 	serve_argv[5] = "127.0.0.1:0";
 	serve_argv[6] = NULL;
+	if (tls) {
+		serve_argv[6] = "--tls-cert";
+		serve_argv[7] = tu_fmt("%s/tls.crt", dir);
+		serve_argv[8] = "--tls-key";
+		serve_argv[9] = tu_fmt("%s/tls.key", dir);
+		serve_argv[10] = NULL;
+		cmd =
+		    tu_fmt("openssl req -x509 -newkey ec -pkeyopt "
+			   "ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 "
+			   "-addext subjectAltName=IP:127.0.0.1 -days 1 "
+			   "-keyout '%s' -out '%s' 2>&1",
+			serve_argv[9], serve_argv[7]);
+		free(run_out(cmd));
+		free(cmd);
+	}
 	serve_pid = spawn(serve_argv, "/dev/null", errp);
-	cr_assert(file_wait(errp, "listening on http://", 15000),
+	cr_assert(file_wait(errp, "listening on http", 15000),
 	    "jitcad serve did not start: %s", tu_read_file(errp, NULL));
 	t = tu_read_file(errp, NULL);
-	p = strstr(t, "http://");
+	p = strstr(t, "http");
 	p[strcspn(p, "\n")] = '\0';
 	url = tu_fmt("%s", p);
 	setenv("JITCA_SERVER", url, 1);
@@ -160,6 +175,12 @@ start_server(const char *request_ttl)
 		usleep(10000);
 	cr_assert_eq(stat(sock, &st), 0, "ssh-agent did not start");
 	setenv("SSH_AUTH_SOCK", sock, 1);
+}
+
+static void
+start_server(const char *request_ttl)
+{
+	start_server_tls(request_ttl, 0);
 }
 
 static void
@@ -888,4 +909,29 @@ Test(client, sshd_accepts_a_login_through_the_agent)
 	free(user);
 	free(ssh);
 	free(port);
+}
+
+Test(client, tls_verification_and_ca_bundle)
+{
+	char *err = NULL, *out = NULL, *args;
+	int rc;
+
+	start_server_tls("1h", 1);
+	cr_assert(strncmp(url, "https://127.0.0.1:", 18) == 0, "%s", url);
+	/* A private CA is not in the system store: refused. */
+	rc = jitca(tok_alice, "requests", NULL, &err);
+	cr_assert_eq(rc, 3, "%s", err);
+	cr_assert(strstr(err,
+		      "jitca: listing requests: server unreachable: "
+		      "https://127.0.0.1:") == err,
+	    "%s", err);
+	free(err);
+	args = tu_fmt(
+	    "login --role fast --reason tls --ca-bundle '%s/tls.crt'", dir);
+	rc = jitca(tok_alice, args, &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert(strstr(out, "where:       ssh-agent\n") != NULL, "%s", out);
+	free(out);
+	free(err);
+	free(args);
 }
