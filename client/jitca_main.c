@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1296,7 +1297,10 @@ int
 main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	struct rlimit nocore = {0, 0};
 
+	/* The ephemeral private key must not end up in a core file. */
+	(void)setrlimit(RLIMIT_CORE, &nocore);
 	if (cmd == NULL) {
 		fputs(usage_text, stderr);
 		return JITCA_EXIT_USAGE;
