@@ -313,6 +313,13 @@ connect_api(const struct opts *o, struct cconf *cf, struct capi **api)
 		    "write \"server = URL\" in ~/.config/jitca/config");
 		return JITCA_EXIT_USAGE;
 	}
+	if (strncmp(cf->server, "http://", 7) == 0 &&
+	    strncmp(cf->server + 7, "127.0.0.1", 9) != 0 &&
+	    strncmp(cf->server + 7, "localhost", 9) != 0 &&
+	    strncmp(cf->server + 7, "[::1]", 5) != 0)
+		msg("warning: %s is plain http; the token and requests "
+		    "travel unencrypted",
+		    cf->server);
 	if ((r = capi_new(api, cf->server, cf->token, cf->ca_bundle)) != 0) {
 		if (r == ERR_INVALID_ARG)
 			msg("server URL must start with http:// or https:// "
