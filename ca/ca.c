@@ -12,8 +12,7 @@
 uint64_t
 ca_now(const struct ca *ca)
 {
-	if (ca != NULL && ca->now != NULL)
-		return ca->now();
+	(void)ca;
 	return ledger_now();
 }
 

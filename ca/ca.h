@@ -15,6 +15,15 @@
  * the CA host, named "local:<unix user>".  The ':' cannot occur in a
  * user name (names.h), so a token can never speak as a local actor.
  *
+ * Threads: every call runs its own transaction on the ledger's one
+ * connection, so calls on one struct ca must not overlap (ledger_begin()
+ * refuses a nested transaction with ERR_INVALID_ARG): a multi-threaded
+ * caller serialises them with a mutex, or gives each thread its own
+ * struct ledger (and struct ca).  Other processes are fine: sqlite's
+ * BEGIN IMMEDIATE arbitrates (ERR_BUSY after the busy timeout).
+ * Ledger events written here use these subjects: "request:<id>",
+ * "cert:<serial>", "key:SHA256:<fp>"; request.expired is by "jitcad".
+ *
  * The ca_sql_* helpers are for ca/ modules only: they run statements on
  * the ledger's connection and map sqlite's result codes to err.h codes.
  */
@@ -40,10 +49,6 @@ struct ca {
 	const struct pubkey *ca_pub; /* borrowed: the CA public key */
 	cert_sign_fn *sign; /* signs to-be-signed certificate bodies */
 	void *sign_ctx; /* passed to sign (e.g. a struct signer *) */
-	/* Clock for policy decisions (request expiry, certificate
-	 * validity, the KRL's live set); NULL means ledger_now().  Tests
-	 * set it to move time; production leaves it NULL. */
-	uint64_t (*now)(void);
 };
 
 struct ca_actor {
@@ -52,7 +57,8 @@ struct ca_actor {
 	size_t ngroups;
 };
 
-/* The CA's idea of now, in seconds since the epoch. */
+/* The CA's idea of now, in seconds since the epoch: ledger_now(), so
+ * JITCA_TEST_NOW moves it in tests (one clock for the whole CA). */
 uint64_t ca_now(const struct ca *ca);
 /* 1 when the actor is a local administrator ("local:<unix user>"). */
 int ca_actor_is_local(const struct ca_actor *a);
@@ -66,7 +72,8 @@ int ca_actor_is_auditor(const struct ca *ca, const struct ca_actor *a);
  * ca_sql_text() returns column i as a borrowed NUL-terminated string
  * ("" for NULL), valid until the next step or finalise.
  */
-MUST_CHECK int ca_sql_prepare(struct ca *ca, sqlite3_stmt **st, const char *sql);
+MUST_CHECK int ca_sql_prepare(
+    struct ca *ca, sqlite3_stmt **st, const char *sql);
 int ca_sql_err(int rc);
 const char *ca_sql_text(sqlite3_stmt *st, int i);
 /* Hex of SHA-256 over data, into out[65]. */

@@ -186,14 +186,22 @@ jtype(const json_t *v)
 	return "an unknown type";
 }
 
-/* "parent.key" (or "key" at the top level) into out. */
+/*
+ * "parent.key" (or "key" at the top level) into out.  Parts are short
+ * (role names are at most 64 bytes, keys are known names); a longer result
+ * is cut, which only shortens a message.
+ */
 static void
 field_join(char *out, size_t len, const char *parent, const char *key)
 {
+	int n;
+
 	if (*parent == '\0')
-		snprintf(out, len, "%s", key);
+		n = snprintf(out, len, "%s", key);
 	else
-		snprintf(out, len, "%s.%s", parent, key);
+		n = snprintf(out, len, "%s.%s", parent, key);
+	if (n < 0)
+		out[0] = '\0';
 }
 
 static int

@@ -632,7 +632,7 @@ krl_serials_put(struct krl_buf *b, const struct krl_range *rs, size_t n)
 	struct krl_bitmap *bm = NULL;
 	uint64_t lo, hi, last = 0, s;
 	size_t i, start = 0;
-	int state = 0, next, restart, final, r = ERR_INTERNAL;
+	int state = 0, next, restart, final, closed, r = ERR_INTERNAL;
 
 	if (n == 0)
 		return 0;
@@ -662,14 +662,17 @@ krl_serials_put(struct krl_buf *b, const struct krl_range *rs, size_t n)
 		    (restart || state != next) && hi - lo >= KRL_BITMAP_BITS)
 			next = KRL_CERT_SERIAL_RANGE;
 
+		/* A range subsection holds one range: always close it. */
+		closed = 0;
 		if (state != 0 &&
 		    (restart || next != state ||
 			state == KRL_CERT_SERIAL_RANGE)) {
 			if (state == KRL_CERT_SERIAL_BITMAP)
 				TRY(krl_bitmap_put(b, bm));
 			krl_buf_close(b, start);
+			closed = 1;
 		}
-		if (next != state || restart) {
+		if (closed || next != state || restart) {
 			state = next;
 			TRY(krl_buf_open(b, (uint8_t)state, &start));
 			if (state == KRL_CERT_SERIAL_BITMAP) {

@@ -18,8 +18,10 @@
  * key (2) or SHA-1 (3) sections are ever written.
  *
  * krl_check() is a strict validator for any KRL (ours or ssh-keygen's),
- * for the host-side fetcher: it refuses everything OpenSSH 9.2+ would
- * refuse, and a little more (see krl_check()).  krl_write_atomic()
+ * for the host-side fetcher: it refuses every structural defect that makes
+ * OpenSSH 9.2+ reject a KRL, and a little more (see krl_check()); key
+ * blobs are checked for shape only (an EC point off the curve or a tiny
+ * RSA key would pass here and fail in OpenSSH).  krl_write_atomic()
  * installs a checked KRL on disk without ever leaving a partial file.
  *
  * Nothing here reads the ledger or knows about users; the caller (the
@@ -145,9 +147,11 @@ MUST_CHECK int krl_check(const uint8_t *data, size_t len);
  * Install data as the file at path, atomically: krl_check() first (a bad
  * KRL makes sshd refuse every key, so it is never installed), then a new
  * temp file in the same directory (O_EXCL, mode 0644 so sshd can read
- * it), write, fsync, rename over path, fsync the directory.  On any
- * failure the temp file is removed and path is left as it was.
- * ERR_SYSTEM for a failed system call (errno is kept).
+ * it), write, fsync, rename over path, fsync the directory.  A failure
+ * up to the rename removes the temp file and leaves path as it was;
+ * ERR_SYSTEM from the final directory fsync means the new file is in
+ * place but perhaps not yet durable.  ERR_SYSTEM is a failed system call
+ * (errno is kept).
  */
 MUST_CHECK int krl_write_atomic(
     const char *path, const uint8_t *data, size_t len);

@@ -281,27 +281,41 @@ out:
 	return r;
 }
 
+/*
+ * After an SQLITE_BUSY that sqlite's busy handler did not absorb (it is
+ * not called in every case, e.g. while a WAL file is being set up or
+ * recovered): 1 after a short sleep if the busy timeout, counted from
+ * start, is not over yet, else 0.
+ */
+static int
+busy_retry(const struct timespec *start)
+{
+	struct timespec now, nap = {0, 5 * 1000 * 1000};
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - start->tv_sec) * 1000 +
+		(now.tv_nsec - start->tv_nsec) / 1000000 >=
+	    BUSY_TIMEOUT_MS)
+		return 0;
+	(void)nanosleep(&nap, NULL);
+	return 1;
+}
+
 /* BEGIN IMMEDIATE, retried while busy until the busy timeout is over. */
 static int
 begin_immediate(struct ledger *l)
 {
-	struct timespec start, now, nap = {0, 5 * 1000 * 1000};
+	struct timespec start;
 	int rc;
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &start);
-	for (;;) {
+	do {
 		rc = sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
 		if (rc == SQLITE_OK)
 			return 0;
 		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
 			break;
-		(void)clock_gettime(CLOCK_MONOTONIC, &now);
-		if ((now.tv_sec - start.tv_sec) * 1000 +
-			(now.tv_nsec - start.tv_nsec) / 1000000 >=
-		    BUSY_TIMEOUT_MS)
-			break;
-		(void)nanosleep(&nap, NULL);
-	}
+	} while (busy_retry(&start));
 	return db_fail(l, rc, "begin transaction");
 }
 
@@ -373,13 +387,14 @@ read_data_version(struct ledger *l, int64_t *v)
 	return query_i64(l, "PRAGMA data_version", v);
 }
 
+static int open_setup(struct ledger *l, const char *path, int create);
+
 int
 ledger_open_err(struct ledger **out, const char *path, int create,
     char errbuf[LEDGER_ERR_LEN])
 {
 	struct ledger *l = NULL;
-	sqlite3_stmt *st = NULL;
-	const unsigned char *mode;
+	struct timespec start;
 	struct stat sb;
 	int r = ERR_INTERNAL, rc, fd;
 
@@ -392,9 +407,11 @@ ledger_open_err(struct ledger **out, const char *path, int create,
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return ERR_ALLOC;
 	if (stat(path, &sb) != 0) {
-		if (errno != ENOENT || !create) {
-			set_msg(l, "%s: %s", path, strerror(errno));
-			r = errno == ENOENT ? ERR_NOT_FOUND : ERR_SYSTEM;
+		int e = errno;
+
+		if (e != ENOENT || !create) {
+			set_msg(l, "%s: %s", path, strerror(e));
+			r = e == ENOENT ? ERR_NOT_FOUND : ERR_SYSTEM;
 			goto out;
 		}
 		/* Create it ourselves so that it is 0600 whatever the umask;
@@ -419,6 +436,31 @@ ledger_open_err(struct ledger **out, const char *path, int create,
 		r = db_fail(l, rc, "busy_timeout");
 		goto out;
 	}
+	(void)clock_gettime(CLOCK_MONOTONIC, &start);
+	while (
+	    (r = open_setup(l, path, create)) == ERR_BUSY && busy_retry(&start))
+		;
+	if (r != 0)
+		goto out;
+	l->errmsg[0] = '\0';
+	*out = l;
+	l = NULL;
+	r = 0;
+out:
+	if (l != NULL && errbuf != NULL)
+		(void)snprintf(errbuf, LEDGER_ERR_LEN, "%s", l->errmsg);
+	ledger_close(l);
+	return r;
+}
+
+/* Connection settings and the schema check, on an open connection. */
+static int
+open_setup(struct ledger *l, const char *path, int create)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mode;
+	int r = ERR_INTERNAL, rc;
+
 	TRY(db_exec(l, "PRAGMA foreign_keys = ON"));
 	TRY(db_exec(l, "PRAGMA trusted_schema = OFF"));
 	TRY(db_prepare(l, "PRAGMA journal_mode = WAL", &st));
@@ -437,15 +479,9 @@ ledger_open_err(struct ledger **out, const char *path, int create,
 	TRY(db_exec(l, "PRAGMA synchronous = FULL"));
 	TRY(check_schema(l, create));
 	TRY(read_data_version(l, &l->data_version));
-	l->errmsg[0] = '\0';
-	*out = l;
-	l = NULL;
 	r = 0;
 out:
 	sqlite3_finalize(st);
-	if (l != NULL && errbuf != NULL)
-		(void)snprintf(errbuf, LEDGER_ERR_LEN, "%s", l->errmsg);
-	ledger_close(l);
 	return r;
 }
 
@@ -650,6 +686,37 @@ out:
 	return r;
 }
 
+/*
+ * The last row must be the head recorded in meta: otherwise rows were
+ * deleted at the end or forged after it, and appending would reset the
+ * head over the evidence.  Fail closed.
+ */
+static int
+tail_is_head(struct ledger *l, int64_t seq, const char *hash)
+{
+	char *hh = NULL;
+	uint64_t hs;
+	int r = ERR_INTERNAL, found = 0;
+
+	if ((r = meta_get_u64(l, "head_seq", &hs)) != 0 && r != ERR_DB)
+		goto out;
+	if (r == 0)
+		TRY(meta_get(l, "head_hash", &hh, &found));
+	if (r != 0 || !found || (int64_t)hs != seq || strcmp(hh, hash) != 0) {
+		set_msg(l,
+		    "the last event (seq %" PRId64 ") is not the recorded "
+		    "head of the chain: refusing to append; run "
+		    "\"jitcad ledger verify\"",
+		    seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	r = 0;
+out:
+	free(hh);
+	return r;
+}
+
 int
 ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
     const char *actor, const char *subject, json_t *details)
@@ -695,6 +762,7 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 		goto out;
 	}
 	TRY(chain_tail(l, &seq, prev));
+	TRY(tail_is_head(l, seq, prev));
 	if (seq < 0 || seq == INT64_MAX) {
 		set_msg(l, "event seq out of range");
 		r = ERR_LEDGER_BROKEN;

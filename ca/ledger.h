@@ -127,7 +127,10 @@ void ledger_rollback(struct ledger *l);
  * without control characters, details an object whose canonical form is
  * at most LEDGER_DETAILS_MAX bytes: else ERR_INVALID_ARG (ERR_TOO_LARGE
  * for details).  Outside a transaction: ERR_INVALID_ARG.  The details
- * column holds the canonical dump of details.
+ * column holds the canonical dump of details.  Fails closed with
+ * ERR_LEDGER_BROKEN when the last row is not the head recorded in meta
+ * (rows deleted at the end or forged after it), so that an append never
+ * hides that evidence.
  */
 MUST_CHECK int ledger_append(struct ledger *l, int64_t *seq_out,
     const char *type, const char *actor, const char *subject, json_t *details);

@@ -14,7 +14,8 @@
  *
  * Works with: ca/ca.h (context, SQL helpers), ca/config.h (roles),
  * ca/ledger.h (transactions, events, serials), signer/cert.h and
- * signer/pubkey.h (building and checking certificates).  revoke.c moves
+ * signer/pubkey.h (building and checking certificates), ca/users.h
+ * (the user a local admin issues for).  revoke.c moves
  * issued requests to "revoked".  Not here: HTTP, tokens (users.c).
  */
 #include <stdio.h>
@@ -22,6 +23,7 @@
 #include <string.h>
 
 #include "ca/request.h"
+#include "ca/users.h"
 #include "signer/names.h"
 
 #define SUBJECT_LEN 64
@@ -190,42 +192,24 @@ out:
 	return r;
 }
 
-/*
- * The users row of name: *exists, *disabled and (groups_out non-NULL) its
- * groups as a new JSON array.
- */
+/* Whether a users row for name exists and is disabled.  Users come from
+ * tokens (users.c); a requester without a row (tests, old rows) is not
+ * refused here. */
 static int
-user_lookup(struct ca *ca, const char *name, int *exists, int *disabled,
-    json_t **groups_out)
+user_disabled(struct ca *ca, const char *name, int *disabled)
 {
 	sqlite3_stmt *st = NULL;
-	json_t *g = NULL;
-	json_error_t jerr;
 	int r = ERR_INTERNAL, rc;
 
-	*exists = *disabled = 0;
-	if (groups_out != NULL)
-		*groups_out = NULL;
+	*disabled = 0;
 	TRY(ca_sql_prepare(
-	    ca, &st, "SELECT groups, disabled FROM users WHERE name = ?"));
+	    ca, &st, "SELECT disabled FROM users WHERE name = ?"));
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = 0;
-		goto out;
-	}
-	ENSURE(rc == SQLITE_ROW, ca_sql_err(rc));
-	*exists = 1;
-	*disabled = sqlite3_column_int(st, 1) != 0;
-	if (groups_out != NULL) {
-		g = json_loads(ca_sql_text(st, 0), 0, &jerr);
-		ENSURE(json_is_array(g), ERR_DB);
-		*groups_out = g;
-		g = NULL;
-	}
+	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, ca_sql_err(rc));
+	*disabled = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
 	r = 0;
 out:
-	json_decref(g);
 	sqlite3_finalize(st);
 	return r;
 }
@@ -250,8 +234,8 @@ strv_has(char *const *v, size_t n, const char *s)
  * a new non-empty JSON array of strings.
  */
 static int
-principals_resolve(const struct role *role, const char *user,
-    char *const *req, size_t n, json_t **out)
+principals_resolve(const struct role *role, const char *user, char *const *req,
+    size_t n, json_t **out)
 {
 	char **allowed = NULL;
 	size_t nallowed = 0, i;
@@ -279,8 +263,7 @@ principals_resolve(const struct role *role, const char *user,
 		for (i = 0; i < n; i++) {
 			ENSURE(strv_has(allowed, nallowed, req[i]),
 			    ERR_PRINCIPAL_NOT_ALLOWED);
-			ENSURE(!strv_has(req, i, req[i]),
-			    ERR_INVALID_ARG);
+			ENSURE(!strv_has(req, i, req[i]), ERR_INVALID_ARG);
 			ENSURE(json_array_append_new(
 				   arr, json_string(req[i])) == 0,
 			    ERR_ALLOC);
@@ -396,7 +379,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	const uint8_t *kblob;
 	size_t kblen, i;
 	uint64_t serial = 0, now = ca_now(ca);
-	int r = ERR_INTERNAL, revoked = 0, exists = 0, disabled = 0, changes;
+	int r = ERR_INTERNAL, revoked = 0, disabled = 0, changes = 0;
 	int n;
 
 	memset(&row, 0, sizeof(row));
@@ -417,8 +400,8 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 		TRY(config_role_principals(
 		    role, row.requester, &allowed, &nallowed));
 		for (i = 0; i < json_array_size(principals); i++) {
-			const char *p = json_string_value(
-			    json_array_get(principals, i));
+			const char *p =
+			    json_string_value(json_array_get(principals, i));
 
 			if (p == NULL || !name_principal_valid(p) ||
 			    !strv_has(allowed, nallowed, p)) {
@@ -432,7 +415,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	TRY(pubkey_from_line(&key, row.public_key, strlen(row.public_key)));
 	TRY(key_is_revoked(ca, key, &revoked));
 	ENSURE(!revoked, ERR_POLICY);
-	TRY(user_lookup(ca, row.requester, &exists, &disabled, NULL));
+	TRY(user_disabled(ca, row.requester, &disabled));
 	ENSURE(!disabled, ERR_USER_DISABLED);
 	TRY(approvers_load(ca, id, &approvers));
 
@@ -444,8 +427,8 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	TRY(cert_make(ca, role, &row, principals, serial, key_id, now, &c));
 	TRY(cert_to_line(&line, c, NULL));
 	TRY(ca_sha256_hex(sha, c->blob, c->blob_len));
-	ENSURE((pjson = json_dumps(principals, JSON_COMPACT)) != NULL,
-	    ERR_ALLOC);
+	ENSURE(
+	    (pjson = json_dumps(principals, JSON_COMPACT)) != NULL, ERR_ALLOC);
 	kblob = pubkey_blob(key, &kblen);
 
 	TRY(ca_sql_prepare(ca, &st,
@@ -487,8 +470,8 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	    "cert_sha256", sha, "request", (json_int_t)id, "role", row.role,
 	    "user", row.requester, "approvers", approvers, "direct", direct);
 	ENSURE(details != NULL, ERR_ALLOC);
-	snprintf(subject, sizeof(subject), "cert:%llu",
-	    (unsigned long long)serial);
+	snprintf(
+	    subject, sizeof(subject), "cert:%llu", (unsigned long long)serial);
 	TRY(ledger_append(
 	    ca->ledger, NULL, "cert.issued", actor_name, subject, details));
 	r = 0;
@@ -555,11 +538,11 @@ cert_fields_load(struct ca *ca, int64_t serial, json_t *obj)
 	sqlite3_bind_int64(st, 1, serial);
 	rc = sqlite3_step(st);
 	ENSURE(rc == SQLITE_ROW, rc == SQLITE_DONE ? ERR_DB : ca_sql_err(rc));
-	ENSURE(json_object_set_new(obj, "certificate",
-		   json_string(ca_sql_text(st, 0))) == 0 &&
+	ENSURE(json_object_set_new(
+		   obj, "certificate", json_string(ca_sql_text(st, 0))) == 0 &&
 		json_object_set_new(obj, "serial", json_integer(serial)) == 0 &&
-		json_object_set_new(obj, "key_id",
-		    json_string(ca_sql_text(st, 1))) == 0 &&
+		json_object_set_new(
+		    obj, "key_id", json_string(ca_sql_text(st, 1))) == 0 &&
 		json_object_set_new(obj, "valid_after",
 		    json_integer(sqlite3_column_int64(st, 2))) == 0 &&
 		json_object_set_new(obj, "valid_before",
@@ -643,7 +626,7 @@ expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
 	sqlite3_stmt *st = NULL;
 	json_t *details = NULL;
 	char subject[SUBJECT_LEN];
-	int r = ERR_INTERNAL, changes;
+	int r = ERR_INTERNAL, changes = 0;
 
 	TRY(ca_sql_prepare(ca, &st,
 	    "UPDATE requests SET state = 'expired', updated = ?"
@@ -652,9 +635,9 @@ expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
 	sqlite3_bind_int64(st, 2, row->id);
 	TRY(step_done(ca, st, &changes));
 	ENSURE(changes == 1, ERR_WRONG_STATE);
-	details = json_pack("{s:I, s:s, s:s}", "expires",
-	    (json_int_t)row->expires, "role", row->role, "requester",
-	    row->requester);
+	details =
+	    json_pack("{s:I, s:s, s:s}", "expires", (json_int_t)row->expires,
+		"role", row->role, "requester", row->requester);
 	ENSURE(details != NULL, ERR_ALLOC);
 	subject_request(subject, row->id);
 	TRY(ledger_append(
@@ -688,14 +671,13 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	int r = ERR_INTERNAL, in_tx = 0, revoked = 0;
 
 	ENSURE(role_name != NULL && pubkey_line != NULL, ERR_INVALID_ARG);
-	ENSURE((role = config_role(ca->cfg, role_name)) != NULL,
-	    ERR_NOT_FOUND);
+	ENSURE((role = config_role(ca->cfg, role_name)) != NULL, ERR_NOT_FOUND);
 	ENSURE(config_groups_intersect(
 		   groups, ngroups, role->requesters, role->nrequesters),
 	    ERR_FORBIDDEN);
 	if (ttl == 0)
-		ttl = role->default_ttl != 0 ? role->default_ttl
-					     : role->max_ttl;
+		ttl =
+		    role->default_ttl != 0 ? role->default_ttl : role->max_ttl;
 	ENSURE(ttl <= role->max_ttl && ttl <= ca->cfg->hard_max_ttl,
 	    ERR_TTL_TOO_LONG);
 	ENSURE(ttl > 0, ERR_INVALID_ARG);
@@ -732,8 +714,8 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	TRY(step_done(ca, st, NULL));
 	id = sqlite3_last_insert_rowid(ledger_db(ca->ledger));
 	details = json_pack("{s:s, s:s, s:O, s:I, s:s, s:s, s:I, s:i, s:b}",
-	    "requester", requester, "role", role->name, "principals", pj,
-	    "ttl", (json_int_t)ttl, "reason", reason, "key_fp", fp, "expires",
+	    "requester", requester, "role", role->name, "principals", pj, "ttl",
+	    (json_int_t)ttl, "reason", reason, "key_fp", fp, "expires",
 	    (json_int_t)expires, "approvals_required",
 	    (int)role->approvals_required, "direct", direct);
 	ENSURE(details != NULL, ERR_ALLOC);
@@ -781,10 +763,8 @@ request_issue_direct(struct ca *ca, const struct ca_actor *actor,
     size_t nprincipals, uint64_t ttl, const char *reason,
     const char *pubkey_line, json_t **out)
 {
-	json_t *groups = NULL;
-	char **gv = NULL;
-	size_t ng = 0, i;
-	int r = ERR_INTERNAL, exists = 0, disabled = 0;
+	struct user *u = NULL;
+	int r = ERR_INTERNAL;
 
 	if (out != NULL)
 		*out = NULL;
@@ -792,23 +772,12 @@ request_issue_direct(struct ca *ca, const struct ca_actor *actor,
 	    ERR_INVALID_ARG);
 	ENSURE(ca_actor_is_local(actor), ERR_FORBIDDEN);
 	ENSURE(name_principal_valid(user), ERR_BAD_NAME);
-	TRY(user_lookup(ca, user, &exists, &disabled, &groups));
-	ENSURE(exists, ERR_NOT_FOUND);
-	ENSURE(!disabled, ERR_USER_DISABLED);
-	ng = json_array_size(groups);
-	ENSURE((gv = calloc(ng + 1, sizeof(*gv))) != NULL, ERR_ALLOC);
-	for (i = 0; i < ng; i++) {
-		/* Borrowed from groups, which outlives the call. */
-		const char *g = json_string_value(json_array_get(groups, i));
-
-		ENSURE(g != NULL, ERR_DB);
-		gv[i] = (char *)(uintptr_t)g;
-	}
-	r = create_common(ca, actor->name, user, gv, ng, role, principals,
-	    nprincipals, ttl, reason, pubkey_line, 1, out);
+	TRY(user_get(ca->ledger, user, &u));
+	ENSURE(!u->disabled, ERR_USER_DISABLED);
+	r = create_common(ca, actor->name, u->name, u->groups, u->ngroups, role,
+	    principals, nprincipals, ttl, reason, pubkey_line, 1, out);
 out:
-	free(gv);
-	json_decref(groups);
+	user_free(u);
 	return r;
 }
 
@@ -823,8 +792,8 @@ decide_start(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	uint64_t now = ca_now(ca);
 
 	TRY(req_row_load(ca, id, row));
-	ENSURE(actor_may_see(ca, actor, row->requester, row->role),
-	    ERR_NOT_FOUND);
+	ENSURE(
+	    actor_may_see(ca, actor, row->requester, row->role), ERR_NOT_FOUND);
 	ENSURE(strcmp(row->state, "pending") == 0, ERR_WRONG_STATE);
 	if (now >= row->expires) {
 		TRY(expire_locked(ca, row, now));
@@ -857,11 +826,10 @@ decision_insert(struct ca *ca, int64_t id, const char *who,
 	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, decision, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 4, (sqlite3_int64)ca_now(ca));
-	sqlite3_bind_text(st, 5, comment == NULL ? "" : comment, -1,
-	    SQLITE_STATIC);
+	sqlite3_bind_text(
+	    st, 5, comment == NULL ? "" : comment, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT ||
-	    (rc & 0xff) == SQLITE_CONSTRAINT) {
+	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT) {
 		*conflict = 1;
 		r = 0;
 		goto out;
@@ -907,8 +875,8 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	memset(&row, 0, sizeof(row));
 	if (out != NULL)
 		*out = NULL;
-	ENSURE(ca != NULL && actor != NULL && actor->name != NULL &&
-		out != NULL,
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
 	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
 	TRY(ledger_begin(ca->ledger));
@@ -921,8 +889,8 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 		goto out;
 	ENSURE(strcmp(actor->name, row.requester) != 0, ERR_SELF_APPROVAL);
 	ENSURE(actor_is_approver(role, actor), ERR_FORBIDDEN);
-	TRY(decision_insert(ca, id, actor->name, "approve", comment,
-	    &conflict));
+	TRY(decision_insert(
+	    ca, id, actor->name, "approve", comment, &conflict));
 	ENSURE(!conflict, ERR_ALREADY_APPROVED);
 	TRY(approvals_count(ca, id, &count));
 	details = json_pack("{s:s, s:I, s:I}", "comment",
@@ -953,13 +921,13 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	sqlite3_stmt *st = NULL;
 	json_t *details = NULL;
 	char subject[SUBJECT_LEN];
-	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, withdrawn, changes;
+	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, withdrawn, changes = 0;
 
 	memset(&row, 0, sizeof(row));
 	if (out != NULL)
 		*out = NULL;
-	ENSURE(ca != NULL && actor != NULL && actor->name != NULL &&
-		out != NULL,
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
 	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
 	TRY(ledger_begin(ca->ledger));
@@ -985,8 +953,8 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    comment == NULL ? "" : comment, "withdrawn", withdrawn);
 	ENSURE(details != NULL, ERR_ALLOC);
 	subject_request(subject, id);
-	TRY(ledger_append(ca->ledger, NULL, "request.denied", actor->name,
-	    subject, details));
+	TRY(ledger_append(
+	    ca->ledger, NULL, "request.denied", actor->name, subject, details));
 	TRY(commit(ca, &in_tx));
 	r = request_json(ca, id, out);
 out:
@@ -1062,8 +1030,8 @@ request_get(
 		*out = NULL;
 	ENSURE(ca != NULL && actor != NULL && out != NULL, ERR_INVALID_ARG);
 	TRY(req_row_load(ca, id, &row));
-	ENSURE(actor_may_see(ca, actor, row.requester, row.role),
-	    ERR_NOT_FOUND);
+	ENSURE(
+	    actor_may_see(ca, actor, row.requester, row.role), ERR_NOT_FOUND);
 	r = row_json(ca, &row, out);
 out:
 	req_row_clear(&row);
@@ -1071,8 +1039,8 @@ out:
 }
 
 int
-request_list(struct ca *ca, const struct ca_actor *actor, int pending_only,
-    json_t **out)
+request_list(
+    struct ca *ca, const struct ca_actor *actor, int pending_only, json_t **out)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *roles = NULL, *list = NULL, *obj = NULL, *one = NULL;
@@ -1082,8 +1050,8 @@ request_list(struct ca *ca, const struct ca_actor *actor, int pending_only,
 
 	if (out != NULL)
 		*out = NULL;
-	ENSURE(ca != NULL && actor != NULL && actor->name != NULL &&
-		out != NULL,
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
 	all = ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor);
 	/* Roles the actor approves, filtered in SQL (json_each). */
@@ -1114,8 +1082,7 @@ request_list(struct ca *ca, const struct ca_actor *actor, int pending_only,
 		one = NULL;
 	}
 	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
-	ENSURE((obj = json_pack("{s:O}", "requests", list)) != NULL,
-	    ERR_ALLOC);
+	ENSURE((obj = json_pack("{s:O}", "requests", list)) != NULL, ERR_ALLOC);
 	*out = obj;
 	obj = NULL;
 	r = 0;
@@ -1126,5 +1093,105 @@ out:
 	json_decref(list);
 	json_decref(roles);
 	free(rolesj);
+	return r;
+}
+
+static int
+role_json(const struct role *role, const struct ca_actor *actor,
+    int can_request, int can_approve, json_t **out)
+{
+	json_t *obj = NULL, *pr = NULL, *crit = NULL, *ext = NULL;
+	char **exp = NULL;
+	size_t nexp = 0, i;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	ENSURE((pr = json_array()) != NULL && (crit = json_object()) != NULL &&
+		(ext = json_array()) != NULL,
+	    ERR_ALLOC);
+	if (name_principal_valid(actor->name)) {
+		TRY(config_role_principals(role, actor->name, &exp, &nexp));
+		for (i = 0; i < nexp; i++) {
+			if (strv_has(exp, i, exp[i]))
+				continue;
+			ENSURE(
+			    json_array_append_new(pr, json_string(exp[i])) == 0,
+			    ERR_ALLOC);
+		}
+	} else {
+		for (i = 0; i < role->nprincipals; i++) {
+			ENSURE(json_array_append_new(
+				   pr, json_string(role->principals[i])) == 0,
+			    ERR_ALLOC);
+		}
+	}
+	for (i = 0; i < role->ncritical; i++) {
+		ENSURE(json_object_set_new(crit, role->critical[i].name,
+			   json_string(role->critical[i].value == NULL
+				   ? ""
+				   : role->critical[i].value)) == 0,
+		    ERR_ALLOC);
+	}
+	for (i = 0; i < role->nextensions; i++) {
+		ENSURE(json_array_append_new(
+			   ext, json_string(role->extensions[i].name)) == 0,
+		    ERR_ALLOC);
+	}
+	obj = json_pack("{s:s, s:O, s:I, s:I, s:i, s:O, s:O, s:b, s:b}", "name",
+	    role->name, "principals", pr, "default_ttl",
+	    (json_int_t)(role->default_ttl != 0 ? role->default_ttl
+						: role->max_ttl),
+	    "max_ttl", (json_int_t)role->max_ttl, "approvals_required",
+	    (int)role->approvals_required, "critical_options", crit,
+	    "extensions", ext, "can_request", can_request, "can_approve",
+	    can_approve);
+	ENSURE(obj != NULL, ERR_ALLOC);
+	*out = obj;
+	obj = NULL;
+	r = 0;
+out:
+	config_strv_free(exp, nexp);
+	json_decref(obj);
+	json_decref(pr);
+	json_decref(crit);
+	json_decref(ext);
+	return r;
+}
+
+int
+request_roles(struct ca *ca, const struct ca_actor *actor, json_t **out)
+{
+	json_t *arr = NULL, *one = NULL, *obj = NULL;
+	size_t i;
+	int r = ERR_INTERNAL, all, req, appr;
+
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
+	    ERR_INVALID_ARG);
+	all = ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor);
+	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
+	for (i = 0; i < ca->cfg->nroles; i++) {
+		const struct role *role = &ca->cfg->roles[i];
+
+		req = name_principal_valid(actor->name) &&
+		    config_groups_intersect(actor->groups, actor->ngroups,
+			role->requesters, role->nrequesters);
+		appr = actor_is_approver(role, actor);
+		if (!all && !req && !appr)
+			continue;
+		TRY(role_json(role, actor, req, appr, &one));
+		ENSURE(json_array_append_new(arr, one) == 0, ERR_ALLOC);
+		one = NULL;
+	}
+	ENSURE((obj = json_pack("{s:O}", "roles", arr)) != NULL, ERR_ALLOC);
+	*out = obj;
+	obj = NULL;
+	r = 0;
+out:
+	json_decref(one);
+	json_decref(obj);
+	json_decref(arr);
 	return r;
 }

@@ -84,8 +84,8 @@
  * approval).
  */
 MUST_CHECK int request_create(struct ca *ca, const struct ca_actor *actor,
-    const char *role, char *const *principals, size_t nprincipals,
-    uint64_t ttl, const char *reason, const char *pubkey_line, json_t **out);
+    const char *role, char *const *principals, size_t nprincipals, uint64_t ttl,
+    const char *reason, const char *pubkey_line, json_t **out);
 
 /*
  * Approve request id.  comment may be NULL (0..512 bytes, no control
@@ -128,6 +128,17 @@ MUST_CHECK int request_issue_direct(struct ca *ca, const struct ca_actor *actor,
     const char *user, const char *role, char *const *principals,
     size_t nprincipals, uint64_t ttl, const char *reason,
     const char *pubkey_line, json_t **out);
+
+/*
+ * GET /v1/roles: {"roles": [{name, principals, default_ttl, max_ttl,
+ * approvals_required, critical_options {name: value}, extensions [...],
+ * can_request, can_approve}]} for the roles the actor may request or
+ * approve (all of them for local actors and auditors), sorted by name.
+ * principals are expanded for the actor ("{{user}}" -> name) when the
+ * actor's name is a valid user name, else left as templates.
+ */
+MUST_CHECK int request_roles(
+    struct ca *ca, const struct ca_actor *actor, json_t **out);
 
 /* Check a reason (required=1) or comment (required=0): bounded UTF-8
  * text without control characters.  0 or ERR_INVALID_ARG. */

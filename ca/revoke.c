@@ -89,7 +89,7 @@ out:
 }
 
 #define MATCH_COLS                                                             \
-	"SELECT serial, key_id, user, role, coalesce(request_id, 0),"         \
+	"SELECT serial, key_id, user, role, coalesce(request_id, 0),"          \
 	" revoked IS NOT NULL FROM certificates "
 
 /* Certificates the target selects; key_blob for REVOKE_PUBLIC_KEY. */
@@ -117,8 +117,8 @@ matches_find(struct ca *ca, const struct revoke_target *t,
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)ca_now(ca));
 		break;
 	case REVOKE_REQUEST:
-		TRY(ca_sql_prepare(
-		    ca, &st, MATCH_COLS "WHERE request_id = ? ORDER BY serial"));
+		TRY(ca_sql_prepare(ca, &st,
+		    MATCH_COLS "WHERE request_id = ? ORDER BY serial"));
 		sqlite3_bind_int64(st, 1, t->request);
 		break;
 	case REVOKE_PUBLIC_KEY:
@@ -165,8 +165,9 @@ may_revoke(struct ca *ca, const struct ca_actor *a, const struct match *e)
 	if (strcmp(a->name, e->user) == 0)
 		return 1;
 	role = config_role(ca->cfg, e->role);
-	return role != NULL && config_groups_intersect(a->groups, a->ngroups,
-				   role->approvers, role->napprovers);
+	return role != NULL &&
+	    config_groups_intersect(
+		a->groups, a->ngroups, role->approvers, role->napprovers);
 }
 
 static int
@@ -229,8 +230,8 @@ out:
 /* Inside the transaction: record a revoked key; *newly as above. */
 static int
 key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
-    const struct pubkey *k, const char *reason, uint64_t now,
-    json_t *serials, int *newly)
+    const struct pubkey *k, const char *reason, uint64_t now, json_t *serials,
+    int *newly)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *details = NULL;
@@ -257,8 +258,8 @@ key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 		r = 0;
 		goto out;
 	}
-	details = json_pack("{s:s, s:s, s:s, s:O}", "key_fp", fp,
-	    "key_sha256", hex, "reason", reason, "certificates", serials);
+	details = json_pack("{s:s, s:s, s:s, s:O}", "key_fp", fp, "key_sha256",
+	    hex, "reason", reason, "certificates", serials);
 	ENSURE(details != NULL, ERR_ALLOC);
 	snprintf(subject, sizeof(subject), "key:%s", fp);
 	TRY(ledger_append(
@@ -292,8 +293,8 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 	TRY(request_text_check(reason, REVOKE_REASON_MAX, 1));
 	switch (t->by) {
 	case REVOKE_SERIAL:
-		ENSURE(t->serial != 0 && t->serial <= INT64_MAX,
-		    ERR_INVALID_ARG);
+		ENSURE(
+		    t->serial != 0 && t->serial <= INT64_MAX, ERR_INVALID_ARG);
 		break;
 	case REVOKE_KEY_ID:
 		ENSURE(t->text != NULL, ERR_INVALID_ARG);
@@ -308,11 +309,10 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 		break;
 	case REVOKE_PUBLIC_KEY:
 		ENSURE(t->text != NULL, ERR_INVALID_ARG);
-		ENSURE(ca_actor_is_local(actor) ||
-			ca_actor_is_auditor(ca, actor),
+		ENSURE(
+		    ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor),
 		    ERR_FORBIDDEN);
-		ENSURE(strnlen(t->text, PUBKEY_MAX_LINE + 1) <=
-			PUBKEY_MAX_LINE,
+		ENSURE(strnlen(t->text, PUBKEY_MAX_LINE + 1) <= PUBKEY_MAX_LINE,
 		    ERR_TOO_LARGE);
 		TRY(pubkey_from_line(&key, t->text, strlen(t->text)));
 		kblob = pubkey_blob(key, &klen);
@@ -339,7 +339,8 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 		(all = json_array()) != NULL,
 	    ERR_ALLOC);
 	for (i = 0; i < m.n; i++) {
-		TRY(cert_revoke_locked(ca, actor, &m.v[i], reason, now, &newly));
+		TRY(cert_revoke_locked(
+		    ca, actor, &m.v[i], reason, now, &newly));
 		ENSURE(json_array_append_new(newly ? newv : oldv,
 			   json_integer(m.v[i].serial)) == 0 &&
 			json_array_append_new(

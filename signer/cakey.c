@@ -341,7 +341,9 @@ parse_pkcs8_pem(EVP_PKEY **out, const uint8_t *buf, size_t len)
 		r = ERR_ALLOC;
 		goto out;
 	}
-	if (!PEM_read_bio(bio, &name, &header, &der, &derlen)) {
+	/* Secure heap: OpenSSL's own decoding buffers are wiped too. */
+	if (!PEM_read_bio_ex(bio, &name, &header, &der, &derlen,
+		PEM_FLAG_SECURE | PEM_FLAG_EAY_COMPATIBLE)) {
 		ERR_clear_error();
 		r = ERR_KEY_FILE_FORMAT;
 		goto out;
@@ -373,9 +375,9 @@ out:
 	OPENSSL_cleanse(rest, sizeof(rest));
 	PKCS8_PRIV_KEY_INFO_free(p8);
 	if (der != NULL)
-		OPENSSL_clear_free(der, (size_t)derlen);
-	OPENSSL_free(name);
-	OPENSSL_free(header);
+		OPENSSL_secure_clear_free(der, (size_t)derlen);
+	OPENSSL_secure_free(name);
+	OPENSSL_secure_free(header);
 	BIO_free(bio);
 	return r;
 }

@@ -10,12 +10,13 @@
  *
  * Every accepted key is re-encoded by us from its parsed values, so the
  * blob we keep is the minimal encoding (OPENSSH-FORMATS.md section 0).
- * The EC checks are those of OpenSSH's sshkey_ec_validate_public(),
- * written here from the description: the point is uncompressed, on the
- * curve, not at infinity, of the group's order, and both affine
+ * The EC checks are those of OpenSSH's sshkey_ec_validate_public() as
+ * of 9.2, written here from the description: the point is uncompressed,
+ * on the curve, not at infinity, of the group's order, and both affine
  * coordinates have more than half the order's bits and are below
- * order - 1.  Refusing what OpenSSH would refuse keeps every key we
- * accept usable with sshd.
+ * order - 1 (newer OpenSSH dropped the last two; a random key fails them
+ * with probability ~2^-128).  Refusing what any OpenSSH would refuse
+ * keeps every key we accept usable with sshd.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -521,8 +522,7 @@ pubkey_from_line(struct pubkey **out, const char *line, size_t len)
 		return ERR_KEY_LINE;
 
 	TRY(key_type_classify(line + ts, te - ts, &t));
-	if ((r = wire_b64_decode(&blob, &blen, line + bs, be - bs)) != 0)
-		goto out;
+	TRY(wire_b64_decode(&blob, &blen, line + bs, be - bs));
 	TRY(pubkey_from_blob(&k, blob, blen));
 	ENSURE(k->type == t, ERR_KEY_TYPE_MISMATCH);
 	*out = k;
@@ -745,8 +745,7 @@ pubkey_to_line(char **out, const struct pubkey *k, const char *comment)
 		clen = strlen(comment);
 		/* The comment must not break the line apart. */
 		for (i = 0; i < clen; i++) {
-			if (is_ctrl((unsigned char)comment[i]) ||
-			    comment[i] == '\t')
+			if (is_ctrl((unsigned char)comment[i]))
 				return ERR_INVALID_ARG;
 		}
 		if (clen > PUBKEY_MAX_LINE)
@@ -757,6 +756,8 @@ pubkey_to_line(char **out, const struct pubkey *k, const char *comment)
 	nlen = strlen(name);
 	blen = strlen(b64);
 	total = nlen + 1 + blen + (clen > 0 ? 1 + clen : 0);
+	/* Never write a line that pubkey_from_line() would refuse. */
+	ENSURE(total <= PUBKEY_MAX_LINE, ERR_TOO_LARGE);
 	if ((s = malloc(total + 1)) == NULL) {
 		r = ERR_ALLOC;
 		goto out;

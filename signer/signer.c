@@ -290,6 +290,7 @@ child_sign(const struct cakey *k, const struct cert_limits *lim,
     const uint8_t *tbs, size_t tbslen, uint8_t **sig, size_t *siglen)
 {
 	struct cert *c = NULL;
+	struct cert_limits slack;
 	time_t now;
 	int r = ERR_INTERNAL;
 
@@ -299,7 +300,16 @@ child_sign(const struct cakey *k, const struct cert_limits *lim,
 	ENSURE(c->ca_key != NULL && pubkey_equal(c->ca_key, cakey_public(k)),
 	    ERR_CERT_WRONG_CA);
 	ENSURE((now = time(NULL)) > 0, ERR_SYSTEM);
-	TRY(cert_check_policy(c, lim, (uint64_t)now));
+	/*
+	 * The CA computed valid_after = its now - backdate a moment ago; a
+	 * second boundary may lie between, so allow a few seconds of slack.
+	 * Nothing jitca makes starts in the future: refuse that too.
+	 */
+	slack = *lim;
+	slack.max_backdate += SIGNER_CLOCK_SLACK;
+	ENSURE(c->valid_after <= (uint64_t)now + SIGNER_CLOCK_SLACK,
+	    ERR_CERT_POSTDATED);
+	TRY(cert_check_policy(c, &slack, (uint64_t)now));
 	TRY(cakey_sign(k, sig, siglen, tbs, tbslen));
 	r = 0;
 out:
@@ -383,6 +393,7 @@ child_main(int fd, const char *key_path, const struct cert_limits *lim)
 {
 	struct rlimit rl = {0, 0};
 	struct cakey *k = NULL;
+	sigset_t mask;
 	const uint8_t *blob;
 	size_t bloblen;
 	int r, status = SIGNER_EXIT_SETUP;
@@ -399,6 +410,11 @@ child_main(int fd, const char *key_path, const struct cert_limits *lim)
 	(void)signal(SIGINT, SIG_IGN);
 	(void)signal(SIGHUP, SIG_IGN);
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* Not the parent's handlers or mask: SIGTERM simply ends us. */
+	(void)signal(SIGTERM, SIG_DFL);
+	(void)signal(SIGCHLD, SIG_DFL);
+	(void)sigemptyset(&mask);
+	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
 
 	if ((r = cakey_load(&k, key_path)) != 0) {
 		(void)child_send_error(fd, r);

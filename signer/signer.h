@@ -37,6 +37,10 @@
 #include "signer/pubkey.h"
 
 #define SIGNER_MAX_MSG (128u * 1024)
+/* Seconds of clock slack the child allows on the backdate limit (the CA
+ * stamps valid_after a moment before the child checks it), and the most
+ * a certificate may start in the future (ERR_CERT_POSTDATED). */
+#define SIGNER_CLOCK_SLACK 5
 
 #define SIGNER_MSG_PUBKEY_REQ 1
 #define SIGNER_MSG_PUBKEY 2

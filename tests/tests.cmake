@@ -15,7 +15,7 @@ set(JITCA_TEST_ENV
 	"JITCAD=$<TARGET_FILE:jitcad>"
 	"JITCA_SOURCE_DIR=${PROJECT_SOURCE_DIR}"
 	"JITCA_BUILD_DIR=${PROJECT_BINARY_DIR}"
-	"ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:strict_string_checks=1"
+	"ASAN_OPTIONS=abort_on_error=0:strict_string_checks=1"
 	"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
 if(TARGET jitca)
 	list(APPEND JITCA_TEST_ENV "JITCA=$<TARGET_FILE:jitca>")
@@ -64,4 +64,7 @@ file(GLOB INTEGRATION CONFIGURE_DEPENDS
 	${PROJECT_SOURCE_DIR}/tests/integration/test_*.c)
 foreach(t ${INTEGRATION})
 	add_unit_test(${t} integration ${JITCAD_LIBS} PkgConfig::CURL)
+	get_filename_component(name ${t} NAME_WE)
+	target_sources(integration_${name} PRIVATE
+		${PROJECT_SOURCE_DIR}/tests/integration/support/asan_options.c)
 endforeach()

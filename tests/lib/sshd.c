@@ -106,6 +106,8 @@ write_config(struct test_sshd *d)
 static int
 spawn(struct test_sshd *d, const char *sshd_path)
 {
+	char *listening =
+	    tu_fmt("Server listening on 127.0.0.1 port %d.", d->port);
 	int status, waited;
 	pid_t pid;
 
@@ -129,10 +131,15 @@ spawn(struct test_sshd *d, const char *sshd_path)
 	for (waited = 0; waited < SSHD_START_MS; waited += 20) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
 			d->pid = -1;
+			free(listening);
 			return 0;
 		}
-		if (port_accepts(d->port))
+		/* Our own sshd must say it listens (not some other process
+		 * that took the port), and the port must accept. */
+		if (sshd_log_wait(d, listening, 0) && port_accepts(d->port)) {
+			free(listening);
 			return 1;
+		}
 		sleep_ms(20);
 	}
 	kill(pid, SIGKILL);

@@ -236,7 +236,8 @@ our_krl(const struct rng *r, size_t n, const char *const *ids, size_t nids,
 		cr_assert_eq(krl_revoke_key_id(k, ca_blob, ca_len, ids[i]), 0);
 	cr_assert_eq(krl_serialize(k, &out, len), 0);
 	krl_free(k);
-	cr_assert_eq(krl_check(out, *len), 0);
+	cr_assert_eq(
+	    krl_check(out, *len), 0, "krl_check %d", krl_check(out, *len));
 	return out;
 }
 
@@ -329,6 +330,36 @@ Test(krl, identical_sparse_random)
 	assert_identical(r, 300, NULL, 0, 3);
 }
 
+/*
+ * Many random layouts (singles, short and long runs, gaps around the cost
+ * model's break-even points), each compared with ssh-keygen: every
+ * tie-break of the cost model is exercised.
+ */
+Test(krl, identical_random_layouts)
+{
+	static const uint64_t lens[] = {4, 40, 90};
+	struct rng r[60];
+	uint64_t x = 12345, s, g;
+	size_t i, n, round;
+
+	for (round = 0; round < 80; round++) {
+		s = 1 + round;
+		n = 1 + round % 60;
+		for (i = 0; i < n; i++) {
+			x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+			g = x >> 40;
+			/* Mostly gaps near 0..230 bits, sometimes far; runs of
+			 * up to 90 (ties between range and bitmap are near 60).
+			 */
+			s += 2 + (g % 8 == 0 ? g % 5000 : g % 230);
+			r[i].lo = s;
+			s += g % 3 == 0 ? (g >> 4) % lens[round % 3] : 0;
+			r[i].hi = s;
+		}
+		assert_identical(r, n, NULL, 0, round);
+	}
+}
+
 Test(krl, identical_every_third)
 {
 	struct rng *r;
@@ -355,7 +386,7 @@ Test(krl, identical_overlapping_unsorted_ranges)
 {
 	static const struct rng r[] = {{50, 60}, {1000, 1000}, {55, 70},
 	    {71, 71}, {10, 10}, {9, 9}, {40, 49}, {1002, 1003}, {200, 300},
-	    {250, 251}, {999, 999}};
+	    {250, 251}, {999, 999}, {8000, 9000}, {5000, 6000}, {20000, 30000}};
 
 	assert_identical(r, sizeof(r) / sizeof(r[0]), NULL, 0, 8);
 }
@@ -880,6 +911,44 @@ Test(krl, check_sha256_lengths)
 	assert_check(k, len, ERR_BAD_FORMAT);
 	free(k);
 	wire_free(w);
+}
+
+/* ssh-keygen's other sections (wildcard CA, explicit key, SHA-1, SHA-256)
+ * pass krl_check() too: the host-side fetcher may meet them. */
+Test(krl, check_accepts_ssh_keygen_sections)
+{
+	char *cmd, *fp = NULL, *spec, *sp, *kp, *line;
+	uint8_t *k;
+	size_t len;
+
+	cmd = tu_fmt(
+	    "ssh-keygen -l -E sha256 -f '%s/ca.pub' | cut -d' ' -f2", dir);
+	cr_assert_eq(tu_sh(cmd, &fp, NULL), 0);
+	free(cmd);
+	kp = tu_fmt("%s/user.pub", dir);
+	line = tu_read_file(kp, NULL);
+	cr_assert_not_null(line);
+	free(kp);
+	/* key:/sha1: take the public key line itself. */
+	spec = tu_fmt("id: anyone\nkey: %ssha1: %shash: %s", line, line, fp);
+	free(line);
+	sp = tu_fmt("%s/wild.spec", dir);
+	kp = tu_fmt("%s/wild.krl", dir);
+	tu_write_file(sp, spec, strlen(spec), 0600);
+	cmd = tu_fmt("ssh-keygen -q -k -f '%s' -s none '%s'", kp, sp);
+	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
+	k = (uint8_t *)tu_read_file(kp, &len);
+	cr_assert_not_null(k);
+	/* Sections 1 (empty CA key), 2, 3 and 5. */
+	cr_assert_eq(k[44], KRL_SECTION_CERTIFICATES);
+	cr_assert_eq(memcmp(k + 49, "\0\0\0\0", 4), 0);
+	cr_assert_eq(krl_check(k, len), 0);
+	free(k);
+	free(cmd);
+	free(kp);
+	free(sp);
+	free(spec);
+	free(fp);
 }
 
 /* krl_write_atomic --------------------------------------------------------- */

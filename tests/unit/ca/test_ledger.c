@@ -446,6 +446,41 @@ Test(ledger, delete_last_rows)
 	    "recorded head is seq 10");
 }
 
+/* After tail truncation or a forged row, appending is refused: it would
+ * otherwise reset the head over the evidence. */
+static void
+expect_append_refused(int64_t bad, const char *msg)
+{
+	struct ledger *l = NULL;
+	int64_t seq = -1;
+
+	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(
+	    ledger_append(l, &seq, "x", "y", "z", NULL), ERR_LEDGER_BROKEN);
+	cr_assert_eq(seq, 0);
+	cr_assert_not_null(strstr(ledger_errmsg(l), "refusing to append"), "%s",
+	    ledger_errmsg(l));
+	ledger_rollback(l);
+	ledger_close(l);
+	expect_broken(bad, msg);
+}
+
+Test(ledger, append_refused_after_tail_deletion)
+{
+	make_chain(10);
+	sq_do(UNLOCK "DELETE FROM events WHERE seq=10;");
+	expect_append_refused(10, "seq 10: missing");
+}
+
+Test(ledger, append_refused_after_forged_row)
+{
+	make_chain(3);
+	sq_do("INSERT INTO events SELECT 4, time, type, 'mallory', subject, "
+	      "details, hash, hash FROM events WHERE seq=3;");
+	expect_append_refused(4, "seq 4: hash does not match its contents");
+}
+
 Test(ledger, delete_all_rows)
 {
 	make_chain(10);
@@ -794,9 +829,13 @@ child_append(const char *who, int n)
 {
 	struct ledger *l = NULL;
 	int i;
+	char err[LEDGER_ERR_LEN];
+	int r;
 
-	if (ledger_open(&l, dbpath, 1) != 0)
+	if ((r = ledger_open_err(&l, dbpath, 1, err)) != 0) {
+		fprintf(stderr, "%s: open: %d %s\n", who, r, err);
 		_exit(10);
+	}
 	for (i = 0; i < n; i++) {
 		json_t *d = json_pack("{s:i}", "i", i);
 

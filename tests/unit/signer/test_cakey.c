@@ -79,7 +79,7 @@ Test(cakey, roundtrip_all_types)
 		struct cakey *k = gen(type_names[i]), *l = NULL;
 		char *path = tu_fmt("%s/%s.pem", dir, type_names[i]);
 		char *pubpath = tu_fmt("%s/%s.pub", dir, type_names[i]);
-		char *line = NULL, *out = NULL, *want, *pem;
+		char *line = NULL, *out = NULL, *want, *pem, *cmd;
 		char fp[PUBKEY_FP_LEN];
 		struct stat st;
 		const struct pubkey *pk;
@@ -101,10 +101,9 @@ Test(cakey, roundtrip_all_types)
 		cr_assert_eq(pubkey_to_line(&line, pk, "ca@test"), 0);
 		tu_write_file(pubpath, line, strlen(line), 0644);
 		cr_assert_eq(pubkey_fingerprint(fp, pk), 0);
-		cr_assert_eq(
-		    tu_sh(tu_fmt("ssh-keygen -l -E sha256 -f '%s'", pubpath),
-			&out, NULL),
-		    0);
+		cmd = tu_fmt("ssh-keygen -l -E sha256 -f '%s'", pubpath);
+		cr_assert_eq(tu_sh(cmd, &out, NULL), 0);
+		free(cmd);
 		want = tu_fmt("%u %s ca@test (%s)\n", pubkey_bits(pk), fp,
 		    pubkey_short_name(pk));
 		cr_assert_str_eq(out, want);
@@ -135,6 +134,7 @@ Test(cakey, p521_generates_and_loads)
 	cr_assert_eq(cakey_save(k, path), 0);
 	cr_assert_eq(cakey_load(&l, path), 0);
 	cr_assert(pubkey_equal(cakey_public(k), cakey_public(l)));
+	cakey_free(k);
 	cr_assert_eq(cakey_generate(&k, KEY_UNSPEC), ERR_KEY_UNSUPPORTED_CA);
 	cr_assert_null(k);
 	cakey_free(l);

@@ -350,6 +350,29 @@ Test(signer, refuses_backdate, .init = setup, .fini = teardown)
 	expect_refused(&t, ERR_CERT_BACKDATE);
 }
 
+Test(signer, refuses_postdated, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+	uint64_t now = (uint64_t)time(NULL);
+
+	t.valid_after = now + 600;
+	t.valid_before = now + 1200;
+	expect_refused(&t, ERR_CERT_POSTDATED);
+}
+
+/* The CA stamps valid_after = now - backdate a moment before the child
+ * checks it: a second boundary in between must not refuse the cert. */
+Test(signer, backdate_has_clock_slack, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+	uint64_t now = (uint64_t)time(NULL);
+
+	t.valid_after = now - MAX_BACKDATE - 2;
+	cr_assert_eq(sign_spec(&t), 0);
+	t.valid_after = now - MAX_BACKDATE - SIGNER_CLOCK_SLACK - 30;
+	expect_refused(&t, ERR_CERT_BACKDATE);
+}
+
 Test(signer, refuses_inverted_validity, .init = setup, .fini = teardown)
 {
 	struct tbs_spec t = good_spec();
@@ -365,6 +388,9 @@ Test(signer, refuses_forever, .init = setup, .fini = teardown)
 	struct tbs_spec t = good_spec();
 
 	t.valid_after = 0;
+	t.valid_before = UINT64_MAX;
+	expect_refused(&t, ERR_CERT_VALIDITY);
+	t = good_spec();
 	t.valid_before = UINT64_MAX;
 	expect_refused(&t, ERR_CERT_VALIDITY);
 }
@@ -443,6 +469,63 @@ Test(signer, refuses_malformed_body, .init = setup, .fini = teardown)
 	cr_assert_eq(sign_spec(&t), 0);
 }
 
+Test(signer, size_limits, .init = setup, .fini = teardown)
+{
+	size_t max = SIGNER_MAX_MSG - 4 - 1 - 4; /* header, type, string */
+	uint8_t *big = calloc(1, SIGNER_MAX_MSG), *sig = NULL;
+	struct tbs_spec t = good_spec();
+	size_t siglen = 0;
+
+	cr_assert_not_null(big);
+	/* Over the protocol limit: refused before anything is sent. */
+	cr_assert_eq(
+	    signer_sign(sg, &sig, &siglen, big, max + 1), ERR_TOO_LARGE);
+	/* At the limit: sent, and the child refuses it as too large a
+	 * certificate, staying alive. */
+	cr_assert_eq(signer_sign(sg, &sig, &siglen, big, max), ERR_TOO_LARGE);
+	cr_assert_null(sig);
+	cr_assert_eq(signer_sign(sg, &sig, &siglen, big, 0), ERR_BUF_SHORT);
+	cr_assert_eq(sign_spec(&t), 0);
+	free(big);
+}
+
+/* Every CA key type signs through the child and verifies. */
+static void
+sign_with_type(enum key_type kt, const char *alg)
+{
+	struct cert *c, *back = NULL;
+
+	cakey_free(ca);
+	ca = NULL;
+	cr_assert_eq(unlink(key_path), 0);
+	cr_assert_eq(cakey_generate(&ca, kt), 0);
+	cr_assert_eq(cakey_save(ca, key_path), 0);
+	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+	cr_assert(pubkey_equal(signer_public(sg), cakey_public(ca)));
+	c = good_cert(3);
+	cr_assert_eq(signer_sign_cert(sg, c), 0);
+	cr_assert_str_eq(c->sig_alg, alg);
+	cr_assert_eq(cert_from_blob(&back, c->blob, c->blob_len), 0);
+	cr_assert(pubkey_equal(back->ca_key, cakey_public(ca)));
+	cert_free(back);
+	cert_free(c);
+}
+
+Test(signer, ecdsa_p256_ca, .init = setup_keys, .fini = teardown)
+{
+	sign_with_type(KEY_ECDSA_P256, "ecdsa-sha2-nistp256");
+}
+
+Test(signer, ecdsa_p384_ca, .init = setup_keys, .fini = teardown)
+{
+	sign_with_type(KEY_ECDSA_P384, "ecdsa-sha2-nistp384");
+}
+
+Test(signer, rsa_3072_ca, .init = setup_keys, .fini = teardown, .timeout = 60)
+{
+	sign_with_type(KEY_RSA, "rsa-sha2-512");
+}
+
 /* ---- start-up failures -------------------------------------------- */
 
 /* No child is left behind (neither running nor a zombie). */
@@ -461,6 +544,34 @@ Test(signer, key_file_mode_0644, .init = setup_keys, .fini = teardown)
 	cr_assert_eq(signer_start(&sg, key_path, &limits), ERR_KEY_FILE_MODE);
 	cr_assert_null(sg);
 	assert_no_children();
+}
+
+Test(signer, key_file_group_or_other_access, .init = setup_keys,
+    .fini = teardown)
+{
+	const mode_t modes[] = {0640, 0604, 0620, 0602, 0610, 0601, 0660};
+	size_t i;
+
+	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		cr_assert_eq(chmod(key_path, modes[i]), 0);
+		cr_assert_eq(signer_start(&sg, key_path, &limits),
+		    ERR_KEY_FILE_MODE, "mode %o", (unsigned)modes[i]);
+		cr_assert_null(sg);
+	}
+	assert_no_children();
+	/* 0400 is as good as 0600. */
+	cr_assert_eq(chmod(key_path, 0400), 0);
+	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+}
+
+Test(signer, key_file_missing, .init = setup_keys, .fini = teardown)
+{
+	char *p = tu_fmt("%s/nope.pem", dir);
+
+	cr_assert_eq(signer_start(&sg, p, &limits), ERR_SYSTEM);
+	cr_assert_null(sg);
+	assert_no_children();
+	free(p);
 }
 
 Test(signer, key_file_other_owner, .init = setup_keys, .fini = teardown)
@@ -504,13 +615,13 @@ unix_sockets(uint8_t map[128])
 	}
 }
 
-Test(signer, garbage_kills_child, .init = setup_keys, .fini = teardown)
+/* Start the signer and find the parent's end of its socketpair: the
+ * one new Unix stream socket. */
+static int
+start_and_find_socket(void)
 {
 	uint8_t before[128], after[128];
-	uint8_t garbage[] = {0xff, 0xff, 0xff, 0xff, 0x03, 'j', 'u', 'n', 'k'};
-	struct tbs_spec t;
-	int fd, sock = -1, nnew = 0, status;
-	pid_t pid;
+	int fd, sock = -1, nnew = 0;
 
 	unix_sockets(before);
 	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
@@ -522,18 +633,98 @@ Test(signer, garbage_kills_child, .init = setup_keys, .fini = teardown)
 		}
 	}
 	cr_assert_eq(nnew, 1, "the signer's socket is not identifiable");
-	t = good_spec();
-	cr_assert_eq(sign_spec(&t), 0);
-	pid = signer_pid(sg);
+	return sock;
+}
 
-	cr_assert_eq(send(sock, garbage, sizeof(garbage), MSG_NOSIGNAL),
-	    (ssize_t)sizeof(garbage));
-	/* The child exits by itself: it is not killed by the parent. */
+static void
+read_exact(int fd, uint8_t *p, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = read(fd, p, len);
+
+		cr_assert_gt(n, 0, "read: %s", strerror(errno));
+		p += n;
+		len -= (size_t)n;
+	}
+}
+
+/* The child must end by itself (not be killed by the parent) after
+ * msg, and the parent must then report ERR_SIGNER_DEAD. */
+static void
+expect_child_dies(int sock, const uint8_t *msg, size_t len)
+{
+	struct tbs_spec t = good_spec();
+	pid_t pid = signer_pid(sg);
+	int status;
+
+	cr_assert_eq(sign_spec(&t), 0);
+	cr_assert_eq(send(sock, msg, len, MSG_NOSIGNAL), (ssize_t)len);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status), "status %d", status);
 	cr_assert_neq(WEXITSTATUS(status), 0);
 	cr_assert_eq(sign_spec(&t), ERR_SIGNER_DEAD);
 	cr_assert_eq(sign_spec(&t), ERR_SIGNER_DEAD);
+}
+
+Test(signer, garbage_kills_child, .init = setup_keys, .fini = teardown)
+{
+	const uint8_t garbage[] = {
+	    0xff, 0xff, 0xff, 0xff, 0x03, 'j', 'u', 'n', 'k'};
+
+	expect_child_dies(start_and_find_socket(), garbage, sizeof(garbage));
+}
+
+Test(signer, unknown_type_kills_child, .init = setup_keys, .fini = teardown)
+{
+	const uint8_t msg[] = {0, 0, 0, 1, 99};
+
+	expect_child_dies(start_and_find_socket(), msg, sizeof(msg));
+}
+
+Test(signer, zero_length_kills_child, .init = setup_keys, .fini = teardown)
+{
+	const uint8_t msg[] = {0, 0, 0, 0};
+
+	expect_child_dies(start_and_find_socket(), msg, sizeof(msg));
+}
+
+Test(
+    signer, sign_req_trailing_kills_child, .init = setup_keys, .fini = teardown)
+{
+	/* SIGN_REQ whose payload is a string plus one stray byte. */
+	const uint8_t msg[] = {
+	    0, 0, 0, 7, SIGNER_MSG_SIGN_REQ, 0, 0, 0, 1, 'x', 'y'};
+
+	expect_child_dies(start_and_find_socket(), msg, sizeof(msg));
+}
+
+Test(signer, raw_pubkey_request, .init = setup_keys, .fini = teardown)
+{
+	const uint8_t req[] = {0, 0, 0, 1, SIGNER_MSG_PUBKEY_REQ};
+	const uint8_t bad[] = {0, 0, 0, 2, SIGNER_MSG_PUBKEY_REQ, 0};
+	uint8_t hdr[9], *blob;
+	const uint8_t *want;
+	size_t wantlen, n;
+	int sock = start_and_find_socket();
+
+	want = pubkey_blob(signer_public(sg), &wantlen);
+	cr_assert_eq(
+	    send(sock, req, sizeof(req), MSG_NOSIGNAL), (ssize_t)sizeof(req));
+	read_exact(sock, hdr, sizeof(hdr));
+	n = (size_t)hdr[5] << 24 | (size_t)hdr[6] << 16 | (size_t)hdr[7] << 8 |
+	    hdr[8];
+	cr_assert_eq(hdr[4], SIGNER_MSG_PUBKEY);
+	cr_assert_eq(n, wantlen);
+	cr_assert_eq(((size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
+			 (size_t)hdr[2] << 8 | hdr[3]),
+	    1 + 4 + wantlen);
+	blob = malloc(n);
+	cr_assert_not_null(blob);
+	read_exact(sock, blob, n);
+	cr_assert_eq(memcmp(blob, want, n), 0);
+	free(blob);
+	/* A PUBKEY_REQ with a payload is malformed. */
+	expect_child_dies(sock, bad, sizeof(bad));
 }
 
 Test(signer, stop_ends_child, .init = setup_keys, .fini = teardown)

@@ -1,0 +1,331 @@
+/*
+ * test_jitcad_cli.c: the jitcad admin commands as a user runs them: the
+ * real binary ($JITCAD) on a fresh state directory, with ssh-keygen
+ * checking what it produces.  Exit codes, stdout and the first words of
+ * stderr are asserted exactly (DESIGN.md "Interfaces").
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "tests/lib/testutil.h"
+
+static char *dir;
+static char *state;
+
+static void
+setup(void)
+{
+	dir = tu_tmpdir();
+	state = tu_fmt("%s/state", dir);
+}
+
+static void
+teardown(void)
+{
+	tu_rmtree(dir);
+	free(state);
+	free(dir);
+}
+
+/* Run jitcad with args (a shell fragment) on the test's state dir. */
+static int
+jitcad(const char *args, char **out, char **err)
+{
+	char *cmd =
+	    tu_fmt("'%s' %s --state '%s'", tu_env("JITCAD"), args, state);
+	int rc = tu_sh(cmd, out, err);
+
+	free(cmd);
+	return rc;
+}
+
+static void
+init_ok(const char *type)
+{
+	char *out = NULL, *err = NULL, *args;
+
+	args = tu_fmt("init --ca-key-type %s", type);
+	cr_assert_eq(jitcad(args, &out, &err), 0, "init %s: %s", type, err);
+	free(args);
+	free(out);
+	free(err);
+}
+
+/* A fresh ed25519 user key at <dir>/NAME(.pub). */
+static char *
+user_key(const char *name)
+{
+	char *path = tu_fmt("%s/%s", dir, name);
+	char *cmd =
+	    tu_fmt("ssh-keygen -q -t ed25519 -N '' -C %s -f '%s'", name, path);
+
+	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
+	free(cmd);
+	return path;
+}
+
+TestSuite(jitcad_cli, .init = setup, .fini = teardown);
+
+Test(jitcad_cli, init_and_ca_key_for_every_key_type)
+{
+	static const struct {
+		const char *name, *keygen_type, *bits;
+	} types[] = {
+	    {"ed25519", "(ED25519)", "256"},
+	    {"ecdsa-p256", "(ECDSA)", "256"},
+	    {"ecdsa-p384", "(ECDSA)", "384"},
+	    {"rsa-3072", "(RSA)", "3072"},
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		char *out = NULL, *err = NULL, *init_out = NULL, *cmd, *pub;
+		struct stat st;
+
+		tu_rmtree(state);
+		cr_assert_eq(
+		    jitcad(tu_fmt("init --ca-key-type %s", types[i].name),
+			&init_out, &err),
+		    0, "%s", err);
+		cr_assert(strstr(err, "jitcad init: new ") == err, "%s", err);
+		free(err);
+		cr_assert_eq(jitcad("ca-key", &out, &err), 0, "%s", err);
+		/* init prints the same line that ca-key prints. */
+		cr_assert_str_eq(out, init_out);
+		cr_assert_str_eq(err, "");
+		pub = tu_fmt("%s/ca.pub", state);
+		cmd = tu_fmt("ssh-keygen -l -f '%s'", pub);
+		free(out);
+		cr_assert_eq(tu_sh(cmd, &out, NULL), 0);
+		cr_assert(
+		    strncmp(out, types[i].bits, strlen(types[i].bits)) == 0,
+		    "%s: %s", types[i].name, out);
+		cr_assert_not_null(
+		    strstr(out, types[i].keygen_type), "%s", out);
+		cr_assert_not_null(strstr(out, "jitca-ca"), "%s", out);
+		/* Key custody: the private key is 0600, the rest readable. */
+		free(pub);
+		pub = tu_fmt("%s/ca_key.pem", state);
+		cr_assert_eq(stat(pub, &st), 0);
+		cr_assert_eq(st.st_mode & 0777, 0600);
+		free(pub);
+		pub = tu_fmt("%s/revoked.krl", state);
+		free(cmd);
+		cmd = tu_fmt("ssh-keygen -Q -l -f '%s'", pub);
+		cr_assert_eq(tu_sh(cmd, NULL, NULL), 0, "empty KRL unreadable");
+		free(cmd);
+		free(pub);
+		free(out);
+		free(err);
+		free(init_out);
+	}
+}
+
+Test(jitcad_cli, init_refuses_to_replace_a_ca)
+{
+	char *out = NULL, *err = NULL, *before, *after, *key;
+
+	init_ok("ed25519");
+	key = tu_fmt("%s/ca_key.pem", state);
+	before = tu_read_file(key, NULL);
+	cr_assert_eq(jitcad("init", &out, &err), 1);
+	cr_assert_str_eq(out, "");
+	cr_assert(strstr(err, "already holds a CA key") != NULL, "%s", err);
+	after = tu_read_file(key, NULL);
+	cr_assert_str_eq(before, after);
+}
+
+Test(jitcad_cli, usage_errors_exit_2)
+{
+	static const char *cases[] = {
+	    "init --ca-key-type dsa",
+	    "init extra",
+	    "frobnicate",
+	    "config verify",
+	    "user add alice",
+	    "user add",
+	    "user list extra",
+	    "issue --user alice --role staging",
+	    "issue --user a --role staging --public-key x --reason r "
+	    "--ttl 5",
+	    "revoke --reason x",
+	    "revoke --serial 1 --user alice --reason x",
+	    "revoke --serial 0 --reason x",
+	    "revoke --serial -3 --reason x",
+	    "revoke --serial 1",
+	    "ledger",
+	    "ledger export --format xml",
+	    "ledger export --since -1",
+	};
+	size_t i;
+
+	init_ok("ed25519");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *out = NULL, *err = NULL;
+
+		cr_assert_eq(
+		    jitcad(cases[i], &out, &err), 2, "%s: %s", cases[i], err);
+		cr_assert_str_eq(out, "", "%s printed on stdout", cases[i]);
+		cr_assert(
+		    strncmp(err, "jitcad", 6) == 0, "%s: %s", cases[i], err);
+		free(out);
+		free(err);
+	}
+}
+
+Test(jitcad_cli, users_issue_revoke_krl_ledger)
+{
+	char *out = NULL, *err = NULL, *key, *cert, *cmd, *args, *krl;
+	size_t i;
+
+	init_ok("ed25519");
+	cr_assert_eq(jitcad("user add alice --group engineering", &out, &err),
+	    0, "%s", err);
+	/* The token, alone on stdout: jitca_ + 43 base64url characters. */
+	cr_assert_eq(strlen(out), 50, "%s", out);
+	cr_assert(strncmp(out, "jitca_", 6) == 0);
+	for (i = 6; i < 49; i++)
+		cr_assert(
+		    strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+			   "vwxyz0123456789-_",
+			out[i]) != NULL);
+	cr_assert_eq(out[49], '\n');
+	free(out);
+	free(err);
+	cr_assert_eq(jitcad("user add alice --group x", NULL, &err), 1);
+	cr_assert_str_eq(err, "jitcad user add: alice: already exists\n");
+	free(err);
+	cr_assert_eq(jitcad("user add 'a,b' --group x", NULL, &err), 1);
+	cr_assert(strstr(err, "a,b: name must match") != NULL, "%s", err);
+	free(err);
+
+	key = user_key("alice_key");
+	args = tu_fmt("issue --user alice --role staging --public-key "
+		      "'%s.pub' --ttl 1h --reason 'INC-1 first login'",
+	    key);
+	cr_assert_eq(jitcad(args, &out, &err), 0, "%s", err);
+	cr_assert_str_eq(err,
+	    "jitcad issue: serial 1 for alice, role "
+	    "staging, request 1\n");
+	cert = tu_fmt("%s-cert.pub", key);
+	tu_write_file(cert, out, strlen(out), 0644);
+	free(out);
+	cmd = tu_fmt("TZ=UTC ssh-keygen -L -f '%s'", cert);
+	cr_assert_eq(tu_sh(cmd, &out, NULL), 0);
+	cr_assert_not_null(strstr(out,
+			       "Key ID: \"alice:staging:req-1:"
+			       "serial-1\""),
+	    "%s", out);
+	cr_assert_not_null(strstr(out, "Serial: 1\n"), "%s", out);
+	cr_assert_not_null(
+	    strstr(out, "Principals: \n                alice\n"), "%s", out);
+	free(out);
+	free(err);
+	free(args);
+
+	/* Policy refusals name what was wrong and issue nothing. */
+	args = tu_fmt("issue --user alice --role staging --public-key "
+		      "'%s.pub' --ttl 9h --reason x",
+	    key);
+	cr_assert_eq(jitcad(args, &out, &err), 1);
+	cr_assert_str_eq(out, "");
+	cr_assert_str_eq(err,
+	    "jitcad issue: staging: requested ttl is "
+	    "longer than the role allows\n");
+	free(args);
+	free(out);
+	free(err);
+
+	cr_assert_eq(
+	    jitcad("revoke --serial 1 --reason 'laptop lost'", &out, &err), 0,
+	    "%s", err);
+	cr_assert_str_eq(out, "1\n");
+	free(out);
+	free(err);
+	krl = tu_fmt("%s/revoked.krl", state);
+	free(cmd);
+	cmd = tu_fmt("ssh-keygen -Q -f '%s' '%s'", krl, cert);
+	cr_assert_eq(tu_sh(cmd, &out, NULL), 1, "not revoked: %s", out);
+	cr_assert_not_null(strstr(out, "REVOKED"));
+	free(out);
+	cr_assert_eq(jitcad("revoke --serial 77 --reason x", &out, &err), 1);
+	cr_assert(strstr(err, "jitcad revoke: serial 77: not found\n") == err,
+	    "%s", err);
+	free(out);
+	free(err);
+
+	cr_assert_eq(jitcad("ledger verify", &out, &err), 0, "%s", err);
+	cr_assert_str_eq(out, "ok: 6 events, hash chain intact\n");
+	free(out);
+	free(err);
+	cr_assert_eq(
+	    jitcad("ledger export --format csv --since 3", &out, &err), 0);
+	cr_assert(strncmp(out,
+		      "seq,time,type,actor,subject,details,prev_hash,"
+		      "hash\r\n4,",
+		      54) == 0,
+	    "%s", out);
+	cr_assert_not_null(strstr(out, ",request.created,local:"));
+	cr_assert_not_null(strstr(out, ",cert.issued,local:"));
+	cr_assert_not_null(strstr(out, ",cert.revoked,local:"));
+	free(out);
+	free(err);
+	free(cmd);
+	free(krl);
+	free(cert);
+	free(key);
+}
+
+Test(jitcad_cli, world_readable_ca_key_stops_signing)
+{
+	char *out = NULL, *err = NULL, *key, *args, *pem;
+
+	init_ok("ed25519");
+	cr_assert_eq(
+	    jitcad("user add alice --group engineering", NULL, NULL), 0);
+	pem = tu_fmt("%s/ca_key.pem", state);
+	cr_assert_eq(chmod(pem, 0644), 0);
+	key = user_key("k");
+	args = tu_fmt("issue --user alice --role staging --public-key "
+		      "'%s.pub' --reason x",
+	    key);
+	cr_assert_eq(jitcad(args, &out, &err), 1);
+	cr_assert_str_eq(out, "");
+	cr_assert_not_null(strstr(err,
+			       "key file is readable by group or "
+			       "others (chmod 600 it)"),
+	    "%s", err);
+	free(out);
+	free(err);
+	/* Nothing was recorded: the ledger holds only init and the user. */
+	cr_assert_eq(jitcad("ledger verify", &out, NULL), 0);
+	cr_assert_str_eq(out, "ok: 3 events, hash chain intact\n");
+	free(out);
+	free(args);
+	free(key);
+	free(pem);
+}
+
+Test(jitcad_cli, config_check_names_line_and_column)
+{
+	char *out = NULL, *err = NULL, *cfg;
+
+	init_ok("ed25519");
+	cr_assert_eq(jitcad("config check", &out, &err), 0, "%s", err);
+	cr_assert_str_eq(out, "ok: 2 roles\n");
+	free(out);
+	free(err);
+	cfg = tu_fmt("%s/jitca.json", state);
+	tu_write_file(cfg, "{\n  \"roles\": {,\n}\n", 17, 0644);
+	cr_assert_eq(jitcad("config check", &out, &err), 1);
+	cr_assert_str_eq(out, "");
+	cr_assert(strncmp(err, "jitcad config check: jitca.json:2:", 34) == 0,
+	    "%s", err);
+	free(out);
+	free(err);
+	free(cfg);
+}

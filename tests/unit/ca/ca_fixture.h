@@ -1,0 +1,247 @@
+/*
+ * ca_fixture.h: the shared setup of test_request.c and test_revoke.c: a
+ * temp dir, a parsed configuration with four roles, a real sqlite ledger
+ * file, an Ed25519 CA key made with cakey_generate() signing through a
+ * counting cakey_sign() callback, the clock pinned with JITCA_TEST_NOW,
+ * the cast of actors, and small helpers that read the ledger back.
+ * Header-only (static inline) so each test binary gets its own copy.
+ */
+#ifndef JITCA_TEST_CA_FIXTURE_H
+#define JITCA_TEST_CA_FIXTURE_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "ca/ca.h"
+#include "ca/config.h"
+#include "ca/ledger.h"
+#include "ca/request.h"
+#include "ca/revoke.h"
+#include "ca/users.h"
+#include "signer/cakey.h"
+#include "signer/cert.h"
+#include "signer/pubkey.h"
+#include "tests/lib/testutil.h"
+
+#define FX_T0 1800000000ull /* 2027-01-15, the pinned clock */
+
+static const char fx_config_json[] =
+    "{\n"
+    " \"listen\": \"127.0.0.1:8443\",\n"
+    " \"ca\": {\"key_file\": \"ca_key.pem\", \"backdate\": \"1m\","
+    " \"hard_max_ttl\": \"24h\"},\n"
+    " \"ledger\": {\"path\": \"ledger.db\"},\n"
+    " \"request_ttl\": \"1h\",\n"
+    " \"auditors\": [\"security\"],\n"
+    " \"roles\": {\n"
+    "  \"prod-debug\": {\"principals\": [\"{{user}}\", \"debug\"],"
+    " \"default_ttl\": \"30m\", \"max_ttl\": \"2h\","
+    " \"requesters\": [\"engineering\"], \"approvers\": [\"sre-leads\"],"
+    " \"approvals_required\": 1,"
+    " \"critical_options\": {\"source-address\": \"10.0.0.0/8\"},"
+    " \"extensions\": [\"permit-pty\"]},\n"
+    "  \"staging\": {\"principals\": [\"{{user}}\"], \"max_ttl\": \"8h\","
+    " \"requesters\": [\"engineering\"], \"approvals_required\": 0,"
+    " \"extensions\": [\"permit-pty\", \"permit-port-forwarding\"]},\n"
+    "  \"db-admin\": {\"principals\": [\"{{user}}\", \"dba\"],"
+    " \"max_ttl\": \"1h\", \"requesters\": [\"engineering\"],"
+    " \"approvers\": [\"sre-leads\", \"dba-leads\"],"
+    " \"approvals_required\": 2, \"extensions\": [\"permit-pty\"]}\n"
+    " }\n"
+    "}\n";
+
+static char *fx_dir;
+static char *fx_db;
+static struct config *fx_cfg;
+static struct ledger *fx_l;
+static struct cakey *fx_cakey;
+static struct ca fx_ca;
+static int fx_signs;
+static int fx_fail_sign;
+
+static char *fx_g_eng[] = {"engineering"};
+static char *fx_g_sre[] = {"sre-leads"};
+static char *fx_g_both[] = {"sre-leads", "engineering"};
+static char *fx_g_dba[] = {"dba-leads"};
+static char *fx_g_mkt[] = {"marketing"};
+static char *fx_g_sec[] = {"security"};
+
+/* alice, erin: engineers; bob: SRE lead; carol: both; dave: DBA lead;
+ * eve: outsider; sec: auditor; root: local administrator. */
+static const struct ca_actor alice = {"alice", fx_g_eng, 1};
+static const struct ca_actor erin = {"erin", fx_g_eng, 1};
+static const struct ca_actor bob = {"bob", fx_g_sre, 1};
+static const struct ca_actor carol = {"carol", fx_g_both, 2};
+static const struct ca_actor dave = {"dave", fx_g_dba, 1};
+static const struct ca_actor eve = {"eve", fx_g_mkt, 1};
+static const struct ca_actor sec = {"sec", fx_g_sec, 1};
+static const struct ca_actor root = {"local:root", NULL, 0};
+
+static inline int
+fx_sign(
+    void *ctx, uint8_t **sig, size_t *siglen, const uint8_t *tbs, size_t tbslen)
+{
+	fx_signs++;
+	if (fx_fail_sign)
+		return ERR_SIGNER_DEAD;
+	return cakey_sign(ctx, sig, siglen, tbs, tbslen);
+}
+
+static inline void
+fx_now_set(uint64_t t)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", (unsigned long long)t);
+	cr_assert_eq(setenv("JITCA_TEST_NOW", buf, 1), 0);
+}
+
+static inline void
+fx_setup(void)
+{
+	char err[CONFIG_ERR_LEN] = "";
+
+	fx_now_set(FX_T0);
+	fx_dir = tu_tmpdir();
+	fx_db = tu_fmt("%s/ledger.db", fx_dir);
+	cr_assert_eq(config_parse(&fx_cfg, fx_dir, fx_config_json,
+			 strlen(fx_config_json), err),
+	    0, "config: %s", err);
+	cr_assert_eq(ledger_open(&fx_l, fx_db, 1), 0);
+	cr_assert_eq(cakey_generate(&fx_cakey, KEY_ED25519), 0);
+	memset(&fx_ca, 0, sizeof(fx_ca));
+	fx_ca.cfg = fx_cfg;
+	fx_ca.ledger = fx_l;
+	fx_ca.ca_pub = cakey_public(fx_cakey);
+	fx_ca.sign = fx_sign;
+	fx_ca.sign_ctx = fx_cakey;
+	fx_signs = 0;
+	fx_fail_sign = 0;
+}
+
+static inline void
+fx_teardown(void)
+{
+	ledger_close(fx_l);
+	config_free(fx_cfg);
+	cakey_free(fx_cakey);
+	fx_l = NULL;
+	fx_cfg = NULL;
+	fx_cakey = NULL;
+	if (fx_dir != NULL)
+		tu_rmtree(fx_dir);
+	free(fx_dir);
+	free(fx_db);
+	fx_dir = fx_db = NULL;
+	unsetenv("JITCA_TEST_NOW");
+}
+
+/* A fresh Ed25519 public key line (new string). */
+static inline char *
+fx_key_line(void)
+{
+	struct cakey *k = NULL;
+	char *line = NULL;
+
+	cr_assert_eq(cakey_generate(&k, KEY_ED25519), 0);
+	cr_assert_eq(pubkey_to_line(&line, cakey_public(k), "test"), 0);
+	cakey_free(k);
+	return line;
+}
+
+static inline int64_t
+fx_int(const char *sql, const char *arg)
+{
+	sqlite3_stmt *st = NULL;
+	int64_t v;
+
+	cr_assert_eq(sqlite3_prepare_v2(ledger_db(fx_l), sql, -1, &st, NULL),
+	    SQLITE_OK, "%s", sql);
+	if (arg != NULL)
+		sqlite3_bind_text(st, 1, arg, -1, SQLITE_TRANSIENT);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW, "%s", sql);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static inline int64_t
+fx_events(const char *type)
+{
+	if (type == NULL)
+		return fx_int("SELECT count(*) FROM events", NULL);
+	return fx_int("SELECT count(*) FROM events WHERE type = ?", type);
+}
+
+static inline int64_t
+fx_id(json_t *req)
+{
+	cr_assert(json_is_integer(json_object_get(req, "id")));
+	return json_integer_value(json_object_get(req, "id"));
+}
+
+static inline const char *
+fx_str(json_t *obj, const char *key)
+{
+	const char *s = json_string_value(json_object_get(obj, key));
+
+	cr_assert_not_null(s, "no string \"%s\"", key);
+	return s;
+}
+
+/* The state of request id as stored. */
+static inline char *
+fx_state(int64_t id)
+{
+	sqlite3_stmt *st = NULL;
+	char *s;
+
+	cr_assert_eq(
+	    sqlite3_prepare_v2(ledger_db(fx_l),
+		"SELECT state FROM requests WHERE id = ?", -1, &st, NULL),
+	    SQLITE_OK);
+	sqlite3_bind_int64(st, 1, id);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	s = strdup((const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return s;
+}
+
+/* Create a request and assert success; returns its id. */
+static inline int64_t
+fx_create(
+    const struct ca_actor *a, const char *role, const char *key, json_t **out)
+{
+	json_t *req = NULL;
+	int64_t id;
+	int r;
+
+	r = request_create(
+	    &fx_ca, a, role, NULL, 0, 0, "INC-4312 stuck queue", key, &req);
+	cr_assert_eq(r, 0, "create %s: %s", role, err_str(r));
+	id = fx_id(req);
+	if (out != NULL)
+		*out = req;
+	else
+		json_decref(req);
+	return id;
+}
+
+/* Add a user in one group through users.h (optionally disabled). */
+static inline void
+fx_user(const char *name, const char *group, int disabled)
+{
+	char *groups[] = {(char *)(uintptr_t)group};
+	char *token = NULL;
+
+	cr_assert_eq(user_add(fx_l, "local:test", name, groups, 1, &token), 0);
+	user_token_free(token);
+	if (disabled)
+		cr_assert_eq(user_disable(fx_l, "local:test", name), 0);
+}
+
+#endif /* JITCA_TEST_CA_FIXTURE_H */
