@@ -325,94 +325,26 @@ out:
 
 /* ---- authenticated endpoints ---- */
 
-static json_t *
-strv_json(char *const *v, size_t n)
-{
-	json_t *arr = json_array();
-	size_t i;
-
-	for (i = 0; arr != NULL && i < n; i++) {
-		if (json_array_append_new(arr, json_string(v[i])) != 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	}
-	return arr;
-}
-
-static json_t *
-opts_json(const struct cert_option *o, size_t n, int flags)
-{
-	json_t *j = flags ? json_array() : json_object();
-	size_t i;
-	int rc;
-
-	for (i = 0; j != NULL && i < n; i++) {
-		if (flags)
-			rc = json_array_append_new(j, json_string(o[i].name));
-		else
-			rc = json_object_set_new(j, o[i].name,
-			    json_string(o[i].value != NULL ? o[i].value : ""));
-		if (rc != 0) {
-			json_decref(j);
-			return NULL;
-		}
-	}
-	return j;
-}
-
 static void
 h_roles(void *app, struct http_req *req)
 {
 	struct api *a = app;
 	struct user *u = NULL;
-	json_t *roles = NULL, *o;
-	char **pr = NULL;
-	size_t i, npr = 0;
-	int r = ERR_INTERNAL, can_req, can_appr;
-	const struct role *ro;
+	struct ca_actor act;
+	json_t *out = NULL;
+	int r;
 
 	if (authenticate(a, req, &u) != 0)
 		return;
+	actor_of(&act, u);
 	pthread_mutex_lock(&a->lock);
-	if ((roles = json_array()) == NULL) {
-		r = ERR_ALLOC;
-		goto out;
-	}
-	for (i = 0; i < a->cfg->nroles; i++) {
-		ro = &a->cfg->roles[i];
-		can_req = config_groups_intersect(
-		    u->groups, u->ngroups, ro->requesters, ro->nrequesters);
-		can_appr = config_groups_intersect(
-		    u->groups, u->ngroups, ro->approvers, ro->napprovers);
-		if (!can_req && !can_appr)
-			continue;
-		if ((r = config_role_principals(ro, u->name, &pr, &npr)) != 0)
-			goto out;
-		o = json_pack("{s:s,s:o,s:I,s:I,s:i,s:b,s:b,s:o,s:o}", "name",
-		    ro->name, "principals", strv_json(pr, npr), "default_ttl",
-		    (json_int_t)ro->default_ttl, "max_ttl",
-		    (json_int_t)ro->max_ttl, "approvals_required",
-		    (int)ro->approvals_required, "can_request", can_req,
-		    "can_approve", can_appr, "critical_options",
-		    opts_json(ro->critical, ro->ncritical, 0), "extensions",
-		    opts_json(ro->extensions, ro->nextensions, 1));
-		config_strv_free(pr, npr);
-		pr = NULL;
-		if (o == NULL || json_array_append_new(roles, o) != 0) {
-			r = ERR_ALLOC;
-			goto out;
-		}
-	}
-	r = 0;
-out:
+	r = request_roles(&a->ca, &act, &out);
 	pthread_mutex_unlock(&a->lock);
-	if (r == 0)
-		reply_json_steal(req, 200, json_pack("{s:o}", "roles", roles));
-	else {
-		json_decref(roles);
+	if (r != 0)
 		reply_err(req, r, "roles");
-	}
+	else
+		http_reply_json(req, 200, out);
+	json_decref(out);
 	user_free(u);
 }
 

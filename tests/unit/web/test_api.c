@@ -687,6 +687,16 @@ Test(api, health_ca_roles)
 	r = call(EVE, "GET", "/v1/roles", NULL);
 	expect(r, 200, NULL);
 	cr_assert_eq(json_array_size(json_object_get(r->j, "roles")), 0);
+	/* Auditors see every role, without requesting or approving. */
+	r = call(DAVE, "GET", "/v1/roles", NULL);
+	expect(r, 200, NULL);
+	roles = json_object_get(r->j, "roles");
+	cr_assert_eq(json_array_size(roles), 3, "%s", r->body);
+	json_array_foreach(roles, i, o)
+	{
+		cr_assert(json_is_false(json_object_get(o, "can_request")));
+		cr_assert(json_is_false(json_object_get(o, "can_approve")));
+	}
 }
 
 Test(api, request_lifecycle)
