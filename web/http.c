@@ -647,7 +647,10 @@ route_dispatch(struct http_req *req)
 	for (i = 0; i < cfg->nroutes; i++) {
 		if (!route_match(req, cfg->routes[i].pattern, req->path))
 			continue;
-		if (strcmp(cfg->routes[i].method, req->method) == 0) {
+		/* HEAD is GET without the body (libmicrohttpd drops it). */
+		if (strcmp(cfg->routes[i].method, req->method) == 0 ||
+		    (strcmp(req->method, "HEAD") == 0 &&
+			strcmp(cfg->routes[i].method, "GET") == 0)) {
 			req->status = 0;
 			cfg->routes[i].fn(cfg->app, req);
 			if (req->status == 0)

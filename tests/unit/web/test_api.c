@@ -1228,6 +1228,52 @@ Test(api, expired_request)
 	cr_assert_str_eq(jstr(r, "state"), "expired");
 }
 
+/* Error codes that need a state change first. */
+Test(api, error_codes_after_changes)
+{
+	struct resp *r;
+	struct ledger *l = NULL;
+	json_int_t id;
+	char *reason, *b;
+
+	/* field_too_long: a reason over 512 bytes. */
+	reason = keep(malloc(601));
+	memset(reason, 'x', 600);
+	reason[600] = '\0';
+	b = keep(tu_fmt("{\"role\":\"staging\",\"reason\":\"%s\","
+			"\"public_key\":\"%s\"}",
+	    reason, keyline[1]));
+	r = call(ALICE, "POST", "/v1/requests", b);
+	expect(r, 400, "field_too_long");
+	cr_assert(strstr(emsg(r), "\"reason\"") != NULL, "%s", r->body);
+
+	/* policy: a revoked key cannot get a certificate. */
+	r = call(DAVE, "POST", "/v1/revocations",
+	    keep(tu_fmt(
+		"{\"public_key\":\"%s\",\"reason\":\"lost\"}", keyline[3])));
+	expect(r, 200, NULL);
+	cr_assert(
+	    json_is_true(json_object_get(r->j, "key_revoked")), "%s", r->body);
+	b = keep(tu_fmt("{\"role\":\"staging\",\"reason\":\"r\","
+			"\"public_key\":\"%s\"}",
+	    keyline[3]));
+	r = call(ALICE, "POST", "/v1/requests", b);
+	expect(r, 400, "policy");
+
+	/* user_disabled: the requester was disabled while waiting. */
+	id = create(ALICE, "prod-debug", 0);
+	cr_assert_eq(ledger_open(&l, path_in("ledger.db"), 0), 0);
+	cr_assert_eq(user_disable(l, "local:test", "alice"), 0);
+	ledger_close(l);
+	r = call(BOB, "POST", req_path(id, "/approve"), NULL);
+	expect(r, 403, "user_disabled");
+	r = call(ALICE, "GET", "/v1/roles", NULL);
+	expect(r, 401, "bad_token");
+	r = call(BOB, "GET", req_path(id, ""), NULL);
+	expect(r, 200, NULL);
+	cr_assert_str_eq(jstr(r, "state"), "pending");
+}
+
 /* ---- concurrency ---- */
 
 struct racer {
