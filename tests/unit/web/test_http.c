@@ -420,6 +420,8 @@ Test(http, strict_json)
 	    {"{\"name\":\"0123456789abcdefg\"}", 400, "field_too_long",
 		"\"name\""},
 	    {"{\"name\":\"a\\u0000b\"}", 400, "invalid_json", "not valid"},
+	    {"{\"name\":\"b\",\"x\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9x\":1}",
+		400, "unknown_field", "unknown field"},
 	};
 	struct resp r;
 	size_t i;
