@@ -192,6 +192,7 @@ struct server {
 
 static struct server S;
 static char *spawn_listen = "127.0.0.1:0";
+static uid_t spawn_uid; /* 0: stay; else setuid to it in the child */
 
 static void *
 reader_main(void *arg)
@@ -276,6 +277,9 @@ spawn(char *extra1, char *extra2, char *extra3, char *extra4)
 	if (S.pid == 0) {
 		/* Die with the test, even when an assertion ends it. */
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
+		if (spawn_uid != 0 &&
+		    (setgid(spawn_uid) != 0 || setuid(spawn_uid) != 0))
+			_exit(126);
 		dup2(p[1], 2);
 		close(p[0]);
 		close(p[1]);
@@ -1587,7 +1591,14 @@ Test(api, log_lines_without_secrets)
 
 /* ---- startup refusals ---- */
 
-TestSuite(serve_start, .timeout = 120);
+static void
+serve_start_fini(void)
+{
+	free(S.log);
+	S.log = NULL;
+}
+
+TestSuite(serve_start, .fini = serve_start_fini, .timeout = 120);
 
 static int
 start_fails(const char *needle)
@@ -1597,8 +1608,7 @@ start_fails(const char *needle)
 	cr_assert_eq(server_reap(), 1, "exit status; %s", S.log);
 	cr_assert(
 	    strstr(S.log, needle) != NULL, "want \"%s\" in: %s", needle, S.log);
-	free(S.log);
-	S.log = NULL;
+	cr_log_info("%s", S.log);
 	return 1;
 }
 
@@ -1617,6 +1627,32 @@ Test(serve_start, ledger_unusable)
 	cr_assert_eq(unlink(path_in("ledger.db")), 0);
 	cr_assert_eq(mkdir(path_in("ledger.db"), 0700), 0);
 	start_fails("ledger");
+	tu_rmtree(dir);
+	pool_free();
+}
+
+/* The ledger exists but cannot be written by the service's user. */
+Test(serve_start, ledger_not_writable)
+{
+	uid_t nobody = 65534;
+
+	make_state("1h");
+	if (geteuid() == 0) {
+		/* As root, run the service as nobody: it owns the key and
+		 * config, but not the ledger or the directory. */
+		cr_assert_eq(chmod(dir, 0755), 0);
+		cr_assert_eq(chown(path_in("ca_key.pem"), nobody, nobody), 0);
+		cr_assert_eq(chown(path_in("jitca.json"), nobody, nobody), 0);
+		cr_assert_eq(chmod(path_in("ledger.db"), 0644), 0);
+		spawn_uid = nobody;
+	} else {
+		cr_assert_eq(chmod(path_in("ledger.db"), 0444), 0);
+		cr_assert_eq(chmod(dir, 0555), 0);
+	}
+	start_fails("cannot write the ledger");
+	cr_assert(strstr(S.log, "ledger.db") != NULL, "%s", S.log);
+	spawn_uid = 0;
+	(void)chmod(dir, 0700);
 	tu_rmtree(dir);
 	pool_free();
 }
