@@ -35,38 +35,6 @@ ca_actor_is_auditor(const struct ca *ca, const struct ca_actor *a)
 }
 
 int
-ca_sql_err(int rc)
-{
-	rc &= 0xff;
-	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		return ERR_BUSY;
-	return ERR_DB;
-}
-
-int
-ca_sql_prepare(struct ca *ca, sqlite3_stmt **st, const char *sql)
-{
-	int rc;
-
-	*st = NULL;
-	rc = sqlite3_prepare_v2(ledger_db(ca->ledger), sql, -1, st, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(*st);
-		*st = NULL;
-		return ca_sql_err(rc);
-	}
-	return 0;
-}
-
-const char *
-ca_sql_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t == NULL ? "" : (const char *)t;
-}
-
-int
 ca_sha256_hex(char out[65], const void *data, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";

@@ -84,14 +84,20 @@ set_msg(struct ledger *l, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Map an sqlite result to an error code, recording what failed. */
-static int
-db_fail(struct ledger *l, int rc, const char *what)
+int
+ledger_sql_err(struct ledger *l, int rc, const char *what)
 {
 	int prim = rc & 0xff;
 
-	set_msg(l, "%s: %s", what,
-	    l->db != NULL ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
+	if (l != NULL) {
+		const char *m =
+		    l->db != NULL ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc);
+
+		if (what != NULL)
+			set_msg(l, "%s: %s", what, m);
+		else
+			set_msg(l, "%s", m);
+	}
 	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
 		return ERR_BUSY;
 	return ERR_DB;
@@ -103,19 +109,44 @@ db_exec(struct ledger *l, const char *sql)
 	int rc;
 
 	if ((rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
-		return db_fail(l, rc, sql);
+		return ledger_sql_err(l, rc, sql);
 	return 0;
 }
 
-static int
-db_prepare(struct ledger *l, const char *sql, sqlite3_stmt **st)
+int
+ledger_sql_prepare(struct ledger *l, sqlite3_stmt **st, const char *sql)
 {
 	int rc;
 
 	*st = NULL;
-	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL)) != SQLITE_OK)
-		return db_fail(l, rc, "prepare");
+	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL)) != SQLITE_OK) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return ledger_sql_err(l, rc, "prepare");
+	}
 	return 0;
+}
+
+int
+ledger_sql_done(struct ledger *l, sqlite3_stmt *st, int *changes)
+{
+	int rc;
+
+	if (changes != NULL)
+		*changes = 0;
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		return ledger_sql_err(l, rc, NULL);
+	if (changes != NULL)
+		*changes = sqlite3_changes(l->db);
+	return 0;
+}
+
+const char *
+ledger_sql_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t == NULL ? "" : (const char *)t;
 }
 
 static int
@@ -152,10 +183,11 @@ meta_get(struct ledger *l, const char *key, char **out, int *found)
 
 	*out = NULL;
 	*found = 0;
-	TRY(db_prepare(l, "SELECT value FROM meta WHERE key = ?1", &st));
+	TRY(ledger_sql_prepare(
+	    l, &st, "SELECT value FROM meta WHERE key = ?1"));
 	if ((rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) !=
 	    SQLITE_OK) {
-		r = db_fail(l, rc, "bind");
+		r = ledger_sql_err(l, rc, "bind");
 		goto out;
 	}
 	rc = sqlite3_step(st);
@@ -164,7 +196,7 @@ meta_get(struct ledger *l, const char *key, char **out, int *found)
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		r = db_fail(l, rc, "read meta");
+		r = ledger_sql_err(l, rc, "read meta");
 		goto out;
 	}
 	if ((t = sqlite3_column_text(st, 0)) == NULL) {
@@ -189,19 +221,18 @@ meta_set(struct ledger *l, const char *key, const char *value)
 	sqlite3_stmt *st = NULL;
 	int r = ERR_INTERNAL, rc;
 
-	TRY(db_prepare(l,
+	TRY(ledger_sql_prepare(l, &st,
 	    "INSERT INTO meta(key, value) VALUES(?1, ?2)"
-	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-	    &st));
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
 	if ((rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) !=
 		SQLITE_OK ||
 	    (rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC)) !=
 		SQLITE_OK) {
-		r = db_fail(l, rc, "bind");
+		r = ledger_sql_err(l, rc, "bind");
 		goto out;
 	}
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		r = db_fail(l, rc, "write meta");
+		r = ledger_sql_err(l, rc, "write meta");
 		goto out;
 	}
 	r = 0;
@@ -247,9 +278,9 @@ query_i64(struct ledger *l, const char *sql, int64_t *v)
 	int r = ERR_INTERNAL, rc;
 
 	*v = 0;
-	TRY(db_prepare(l, sql, &st));
+	TRY(ledger_sql_prepare(l, &st, sql));
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		r = db_fail(l, rc, sql);
+		r = ledger_sql_err(l, rc, sql);
 		goto out;
 	}
 	*v = sqlite3_column_int64(st, 0);
@@ -268,7 +299,7 @@ create_schema(struct ledger *l)
 	(void)snprintf(ver, sizeof(ver), "%d", LEDGER_SCHEMA_VERSION);
 	rc = sqlite3_exec(l->db, schema_sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		r = db_fail(l, rc, "create schema");
+		r = ledger_sql_err(l, rc, "create schema");
 		goto out;
 	}
 	TRY(meta_set(l, "schema_version", ver));
@@ -316,7 +347,7 @@ begin_immediate(struct ledger *l)
 		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
 			break;
 	} while (busy_retry(&start));
-	return db_fail(l, rc, "begin transaction");
+	return ledger_sql_err(l, rc, "begin transaction");
 }
 
 static int
@@ -428,12 +459,12 @@ ledger_open_err(struct ledger **out, const char *path, int create,
 	rc = sqlite3_open_v2(
 	    path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
-		r = db_fail(l, rc, path);
+		r = ledger_sql_err(l, rc, path);
 		goto out;
 	}
 	(void)sqlite3_extended_result_codes(l->db, 1);
 	if ((rc = sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS)) != SQLITE_OK) {
-		r = db_fail(l, rc, "busy_timeout");
+		r = ledger_sql_err(l, rc, "busy_timeout");
 		goto out;
 	}
 	(void)clock_gettime(CLOCK_MONOTONIC, &start);
@@ -463,9 +494,9 @@ open_setup(struct ledger *l, const char *path, int create)
 
 	TRY(db_exec(l, "PRAGMA foreign_keys = ON"));
 	TRY(db_exec(l, "PRAGMA trusted_schema = OFF"));
-	TRY(db_prepare(l, "PRAGMA journal_mode = WAL", &st));
+	TRY(ledger_sql_prepare(l, &st, "PRAGMA journal_mode = WAL"));
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		r = db_fail(l, rc, path);
+		r = ledger_sql_err(l, rc, path);
 		goto out;
 	}
 	mode = sqlite3_column_text(st, 0);
@@ -541,7 +572,7 @@ ledger_commit(struct ledger *l)
 	}
 	if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL)) !=
 	    SQLITE_OK) {
-		r = db_fail(l, rc, "commit");
+		r = ledger_sql_err(l, rc, "commit");
 		ledger_rollback(l);
 		return r;
 	}
@@ -664,8 +695,8 @@ chain_tail(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
 
 	*seq = 0;
 	(void)snprintf(hash, LEDGER_HASH_HEX, "%s", ZERO_HASH);
-	TRY(db_prepare(
-	    l, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st));
+	TRY(ledger_sql_prepare(
+	    l, &st, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(st, 0);
@@ -677,7 +708,7 @@ chain_tail(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
 		}
 		(void)snprintf(hash, LEDGER_HASH_HEX, "%s", (const char *)h);
 	} else if (rc != SQLITE_DONE) {
-		r = db_fail(l, rc, "read events");
+		r = ledger_sql_err(l, rc, "read events");
 		goto out;
 	}
 	r = 0;
@@ -777,10 +808,9 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 		goto out;
 	}
 	TRY(hash_hex(prev, canon, hash));
-	TRY(db_prepare(l,
+	TRY(ledger_sql_prepare(l, &st,
 	    "INSERT INTO events(seq, time, type, actor, subject, details,"
-	    " prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	    &st));
+	    " prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
 	if ((rc = sqlite3_bind_int64(st, 1, seq)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(st, 2, t)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC)) !=
@@ -795,11 +825,11 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 		SQLITE_OK ||
 	    (rc = sqlite3_bind_text(st, 8, hash, -1, SQLITE_STATIC)) !=
 		SQLITE_OK) {
-		r = db_fail(l, rc, "bind");
+		r = ledger_sql_err(l, rc, "bind");
 		goto out;
 	}
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		r = db_fail(l, rc, "append event");
+		r = ledger_sql_err(l, rc, "append event");
 		goto out;
 	}
 	TRY(meta_set_u64(l, "head_seq", (uint64_t)seq));
@@ -1113,7 +1143,7 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 		began = 1;
 	}
 	(void)snprintf(prev, sizeof(prev), "%s", ZERO_HASH);
-	TRY(db_prepare(l, ROW_SQL " ORDER BY seq", &st));
+	TRY(ledger_sql_prepare(l, &st, ROW_SQL " ORDER BY seq"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		/* The first bad seq: the missing one when there is a gap. */
 		bad = sqlite3_column_int64(st, 0);
@@ -1127,7 +1157,7 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 		n++;
 	}
 	if (rc != SQLITE_DONE) {
-		r = db_fail(l, rc, "read events");
+		r = ledger_sql_err(l, rc, "read events");
 		bad = 0;
 		goto out;
 	}
@@ -1238,10 +1268,11 @@ rows_since(struct ledger *l, int64_t since, int64_t limit, sqlite3_stmt **st)
 	int r = ERR_INTERNAL, rc;
 
 	*st = NULL;
-	TRY(db_prepare(l, ROW_SQL " WHERE seq > ?1 ORDER BY seq LIMIT ?2", st));
+	TRY(ledger_sql_prepare(
+	    l, st, ROW_SQL " WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
 	if ((rc = sqlite3_bind_int64(*st, 1, since)) != SQLITE_OK ||
 	    (rc = sqlite3_bind_int64(*st, 2, limit)) != SQLITE_OK) {
-		r = db_fail(l, rc, "bind");
+		r = ledger_sql_err(l, rc, "bind");
 		goto out;
 	}
 	r = 0;
@@ -1288,7 +1319,7 @@ ledger_export(
 		o = NULL;
 	}
 	if (rc != SQLITE_DONE) {
-		r = db_fail(l, rc, "read events");
+		r = ledger_sql_err(l, rc, "read events");
 		goto out;
 	}
 	if (fflush(out) != 0 || ferror(out)) {
@@ -1331,7 +1362,7 @@ ledger_events_json(struct ledger *l, int64_t since, int64_t limit, json_t **out)
 		o = NULL;
 	}
 	if (rc != SQLITE_DONE) {
-		r = db_fail(l, rc, "read events");
+		r = ledger_sql_err(l, rc, "read events");
 		goto out;
 	}
 	*out = a;

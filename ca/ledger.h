@@ -109,6 +109,25 @@ const char *ledger_errmsg(const struct ledger *l);
 /* The connection, borrowed, for other ca/ modules' statements. */
 sqlite3 *ledger_db(struct ledger *l);
 
+/*
+ * The one family of statement helpers for ca/ modules (users.c,
+ * request.c, revoke.c and this file).  A failure maps sqlite's result
+ * code to ERR_BUSY (busy or locked) or ERR_DB and records sqlite's
+ * message (after "what: " when what is not NULL) for ledger_errmsg().
+ *   ledger_sql_prepare(): *st new; sqlite3_finalize() it (NULL is fine).
+ *   ledger_sql_err(): that mapping, for a failed bind or step.
+ *   ledger_sql_done(): steps a statement that returns no rows; *changes
+ *     (may be NULL) gets the number of rows it changed.
+ *   ledger_sql_text(): column i, borrowed and NUL-terminated ("" for
+ *     NULL), valid until the next step or finalize.
+ */
+MUST_CHECK int ledger_sql_prepare(
+    struct ledger *l, sqlite3_stmt **st, const char *sql);
+int ledger_sql_err(struct ledger *l, int rc, const char *what);
+MUST_CHECK int ledger_sql_done(
+    struct ledger *l, sqlite3_stmt *st, int *changes);
+const char *ledger_sql_text(sqlite3_stmt *st, int i);
+
 /* BEGIN IMMEDIATE (writer lock now, so conditional updates are safe
  * against other processes; retried on SQLITE_BUSY for up to the busy
  * timeout, then ERR_BUSY), COMMIT, ROLLBACK.  Not nestable: ledger_begin()

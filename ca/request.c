@@ -12,8 +12,8 @@
  * signed through the ca->sign callback (the signer process re-checks it);
  * it leaves this file only after a successful commit.
  *
- * Works with: ca/ca.h (context, SQL helpers), ca/config.h (roles),
- * ca/ledger.h (transactions, events, serials), signer/cert.h and
+ * Works with: ca/ca.h (context), ca/config.h (roles), ca/ledger.h
+ * (transactions, events, serials, the SQL helpers), signer/cert.h and
  * signer/pubkey.h (building and checking certificates), ca/users.h
  * (the user a local admin issues for).  revoke.c moves
  * issued requests to "revoked".  Not here: HTTP, tokens (users.c).
@@ -60,7 +60,7 @@ req_row_clear(struct req_row *row)
 static int
 dupcol(char **out, sqlite3_stmt *st, int i)
 {
-	if ((*out = strdup(ca_sql_text(st, i))) == NULL)
+	if ((*out = strdup(ledger_sql_text(st, i))) == NULL)
 		return ERR_ALLOC;
 	return 0;
 }
@@ -79,7 +79,7 @@ req_row_load(struct ca *ca, int64_t id, struct req_row *row)
 	int r = ERR_INTERNAL, rc;
 
 	memset(row, 0, sizeof(*row));
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT id, requester, role, principals, ttl, reason, public_key,"
 	    " key_fp, state, created, expires, approvals_required,"
 	    " coalesce(serial, 0) FROM requests WHERE id = ?"));
@@ -89,7 +89,7 @@ req_row_load(struct ca *ca, int64_t id, struct req_row *row)
 		r = ERR_NOT_FOUND;
 		goto out;
 	}
-	ENSURE(rc == SQLITE_ROW, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_ROW, ledger_sql_err(ca->ledger, rc, NULL));
 	row->id = sqlite3_column_int64(st, 0);
 	TRY(dupcol(&row->requester, st, 1));
 	TRY(dupcol(&row->role, st, 2));
@@ -109,20 +109,6 @@ out:
 	if (r != 0)
 		req_row_clear(row);
 	return r;
-}
-
-/* Run a statement that returns no rows; *changes (may be NULL) gets the
- * number of rows it changed. */
-static int
-step_done(struct ca *ca, sqlite3_stmt *st, int *changes)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE)
-		return ca_sql_err(rc);
-	if (changes != NULL)
-		*changes = sqlite3_changes(ledger_db(ca->ledger));
-	return 0;
 }
 
 int
@@ -180,11 +166,12 @@ key_is_revoked(struct ca *ca, const struct pubkey *k, int *revoked)
 
 	*revoked = 0;
 	TRY(pubkey_sha256(h, k));
-	TRY(ca_sql_prepare(
-	    ca, &st, "SELECT 1 FROM revoked_keys WHERE key_sha256 = ?"));
+	TRY(ledger_sql_prepare(ca->ledger, &st,
+	    "SELECT 1 FROM revoked_keys WHERE key_sha256 = ?"));
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE,
+	    ledger_sql_err(ca->ledger, rc, NULL));
 	*revoked = rc == SQLITE_ROW;
 	r = 0;
 out:
@@ -202,11 +189,12 @@ user_disabled(struct ca *ca, const char *name, int *disabled)
 	int r = ERR_INTERNAL, rc;
 
 	*disabled = 0;
-	TRY(ca_sql_prepare(
-	    ca, &st, "SELECT disabled FROM users WHERE name = ?"));
+	TRY(ledger_sql_prepare(
+	    ca->ledger, &st, "SELECT disabled FROM users WHERE name = ?"));
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE,
+	    ledger_sql_err(ca->ledger, rc, NULL));
 	*disabled = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
 	r = 0;
 out:
@@ -289,16 +277,16 @@ approvers_load(struct ca *ca, int64_t id, json_t **out)
 
 	*out = NULL;
 	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT approver FROM approvals WHERE request_id = ? AND"
 	    " decision = 'approve' ORDER BY time, approver"));
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ENSURE(json_array_append_new(
-			   arr, json_string(ca_sql_text(st, 0))) == 0,
+			   arr, json_string(ledger_sql_text(st, 0))) == 0,
 		    ERR_ALLOC);
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	*out = arr;
 	arr = NULL;
 	r = 0;
@@ -431,7 +419,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	    (pjson = json_dumps(principals, JSON_COMPACT)) != NULL, ERR_ALLOC);
 	kblob = pubkey_blob(key, &kblen);
 
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "INSERT INTO certificates(serial, request_id, user, role, key_id,"
 	    " principals, valid_after, valid_before, key_fp, key_blob,"
 	    " cert_sha256, certificate, issued, revoked)"
@@ -449,17 +437,17 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	sqlite3_bind_text(st, 11, sha, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 12, line, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
-	TRY(step_done(ca, st, NULL));
+	TRY(ledger_sql_done(ca->ledger, st, NULL));
 	sqlite3_finalize(st);
 	st = NULL;
 
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "UPDATE requests SET state = 'issued', serial = ?, updated = ?"
 	    " WHERE id = ? AND state = 'pending'"));
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)serial);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 3, id);
-	TRY(step_done(ca, st, &changes));
+	TRY(ledger_sql_done(ca->ledger, st, &changes));
 	ENSURE(changes == 1, ERR_WRONG_STATE);
 
 	details = json_pack("{s:I, s:s, s:O, s:I, s:I, s:s, s:s, s:I, s:s, "
@@ -497,16 +485,16 @@ decisions_load(struct ca *ca, int64_t id, json_t *obj)
 	int r = ERR_INTERNAL, rc;
 
 	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT approver, decision, time, comment FROM approvals"
 	    " WHERE request_id = ? ORDER BY time, approver"));
 	sqlite3_bind_int64(st, 1, id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		d = json_pack("{s:s, s:I, s:s}", "who", ca_sql_text(st, 0),
+		d = json_pack("{s:s, s:I, s:s}", "who", ledger_sql_text(st, 0),
 		    "when", (json_int_t)sqlite3_column_int64(st, 2), "comment",
-		    ca_sql_text(st, 3));
+		    ledger_sql_text(st, 3));
 		ENSURE(d != NULL, ERR_ALLOC);
-		if (strcmp(ca_sql_text(st, 1), "approve") == 0) {
+		if (strcmp(ledger_sql_text(st, 1), "approve") == 0) {
 			ENSURE(json_array_append_new(arr, d) == 0, ERR_ALLOC);
 		} else {
 			ENSURE(json_object_set_new(obj, "denied", d) == 0,
@@ -514,7 +502,7 @@ decisions_load(struct ca *ca, int64_t id, json_t *obj)
 		}
 		d = NULL;
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	ENSURE(json_object_set_new(obj, "approvals", arr) == 0, ERR_ALLOC);
 	arr = NULL;
 	r = 0;
@@ -532,17 +520,18 @@ cert_fields_load(struct ca *ca, int64_t serial, json_t *obj)
 	sqlite3_stmt *st = NULL;
 	int r = ERR_INTERNAL, rc;
 
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT certificate, key_id, valid_after, valid_before, revoked"
 	    " FROM certificates WHERE serial = ?"));
 	sqlite3_bind_int64(st, 1, serial);
 	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW, rc == SQLITE_DONE ? ERR_DB : ca_sql_err(rc));
-	ENSURE(json_object_set_new(
-		   obj, "certificate", json_string(ca_sql_text(st, 0))) == 0 &&
+	ENSURE(rc == SQLITE_ROW,
+	    rc == SQLITE_DONE ? ERR_DB : ledger_sql_err(ca->ledger, rc, NULL));
+	ENSURE(json_object_set_new(obj, "certificate",
+		   json_string(ledger_sql_text(st, 0))) == 0 &&
 		json_object_set_new(obj, "serial", json_integer(serial)) == 0 &&
 		json_object_set_new(
-		    obj, "key_id", json_string(ca_sql_text(st, 1))) == 0 &&
+		    obj, "key_id", json_string(ledger_sql_text(st, 1))) == 0 &&
 		json_object_set_new(obj, "valid_after",
 		    json_integer(sqlite3_column_int64(st, 2))) == 0 &&
 		json_object_set_new(obj, "valid_before",
@@ -628,12 +617,12 @@ expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
 	char subject[SUBJECT_LEN];
 	int r = ERR_INTERNAL, changes = 0;
 
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "UPDATE requests SET state = 'expired', updated = ?"
 	    " WHERE id = ? AND state = 'pending'"));
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
 	sqlite3_bind_int64(st, 2, row->id);
-	TRY(step_done(ca, st, &changes));
+	TRY(ledger_sql_done(ca->ledger, st, &changes));
 	ENSURE(changes == 1, ERR_WRONG_STATE);
 	details =
 	    json_pack("{s:I, s:s, s:s}", "expires", (json_int_t)row->expires,
@@ -695,7 +684,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	in_tx = 1;
 	TRY(key_is_revoked(ca, key, &revoked));
 	ENSURE(!revoked, ERR_POLICY);
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "INSERT INTO requests(requester, role, principals, ttl, reason,"
 	    " public_key, key_fp, state, created, expires,"
 	    " approvals_required, serial, updated)"
@@ -711,7 +700,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	sqlite3_bind_int64(st, 9, (sqlite3_int64)expires);
 	sqlite3_bind_int64(st, 10, role->approvals_required);
 	sqlite3_bind_int64(st, 11, (sqlite3_int64)now);
-	TRY(step_done(ca, st, NULL));
+	TRY(ledger_sql_done(ca->ledger, st, NULL));
 	id = sqlite3_last_insert_rowid(ledger_db(ca->ledger));
 	details = json_pack("{s:s, s:s, s:O, s:I, s:s, s:s, s:I, s:i, s:b}",
 	    "requester", requester, "role", role->name, "principals", pj, "ttl",
@@ -814,7 +803,7 @@ decision_insert(struct ca *ca, int64_t id, const char *who,
 	int r = ERR_INTERNAL, rc;
 
 	*conflict = 0;
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    strcmp(decision, "approve") == 0
 		? "INSERT INTO approvals(request_id, approver, decision, time,"
 		  " comment) VALUES(?, ?, ?, ?, ?)"
@@ -834,7 +823,7 @@ decision_insert(struct ca *ca, int64_t id, const char *who,
 		r = 0;
 		goto out;
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -848,12 +837,12 @@ approvals_count(struct ca *ca, int64_t id, unsigned *count)
 	int r = ERR_INTERNAL, rc;
 
 	*count = 0;
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT count(DISTINCT approver) FROM approvals"
 	    " WHERE request_id = ? AND decision = 'approve'"));
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_ROW, ledger_sql_err(ca->ledger, rc, NULL));
 	*count = (unsigned)sqlite3_column_int64(st, 0);
 	r = 0;
 out:
@@ -942,12 +931,12 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	ENSURE(withdrawn || actor_is_approver(role, actor), ERR_FORBIDDEN);
 	TRY(decision_insert(ca, id, actor->name, "deny", comment, &conflict));
 	ENSURE(!conflict, ERR_INTERNAL);
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "UPDATE requests SET state = 'denied', updated = ?"
 	    " WHERE id = ? AND state = 'pending'"));
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)ca_now(ca));
 	sqlite3_bind_int64(st, 2, id);
-	TRY(step_done(ca, st, &changes));
+	TRY(ledger_sql_done(ca->ledger, st, &changes));
 	ENSURE(changes == 1, ERR_WRONG_STATE);
 	details = json_pack("{s:s, s:b}", "comment",
 	    comment == NULL ? "" : comment, "withdrawn", withdrawn);
@@ -983,7 +972,7 @@ request_expire_due(struct ca *ca, size_t *count)
 	now = ca_now(ca);
 	TRY(ledger_begin(ca->ledger));
 	in_tx = 1;
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT id FROM requests WHERE state = 'pending' AND expires <= ?"
 	    " ORDER BY id"));
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
@@ -996,7 +985,7 @@ request_expire_due(struct ca *ca, size_t *count)
 		}
 		ids[n++] = sqlite3_column_int64(st, 0);
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	sqlite3_finalize(st);
 	st = NULL;
 	for (i = 0; i < n; i++) {
@@ -1065,7 +1054,7 @@ request_list(
 	}
 	ENSURE((rolesj = json_dumps(roles, JSON_COMPACT)) != NULL, ERR_ALLOC);
 	ENSURE((list = json_array()) != NULL, ERR_ALLOC);
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT id FROM requests WHERE (?1 OR requester = ?2 OR role IN"
 	    " (SELECT value FROM json_each(?3))) AND (NOT ?4 OR"
 	    " (state = 'pending' AND expires > ?5)) ORDER BY id DESC"
@@ -1081,7 +1070,7 @@ request_list(
 		ENSURE(json_array_append_new(list, one) == 0, ERR_ALLOC);
 		one = NULL;
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	ENSURE((obj = json_pack("{s:O}", "requests", list)) != NULL, ERR_ALLOC);
 	*out = obj;
 	obj = NULL;

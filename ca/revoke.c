@@ -55,7 +55,7 @@ matches_clear(struct matches *m)
 /* Step st (already bound) and collect rows of
  * serial, key_id, user, role, request_id, revoked IS NOT NULL. */
 static int
-matches_collect(sqlite3_stmt *st, struct matches *m)
+matches_collect(struct ca *ca, sqlite3_stmt *st, struct matches *m)
 {
 	struct match *tmp, *e;
 	int r = ERR_INTERNAL, rc;
@@ -74,15 +74,15 @@ matches_collect(sqlite3_stmt *st, struct matches *m)
 		memset(e, 0, sizeof(*e));
 		m->n++;
 		e->serial = sqlite3_column_int64(st, 0);
-		e->key_id = strdup(ca_sql_text(st, 1));
-		e->user = strdup(ca_sql_text(st, 2));
-		e->role = strdup(ca_sql_text(st, 3));
+		e->key_id = strdup(ledger_sql_text(st, 1));
+		e->user = strdup(ledger_sql_text(st, 2));
+		e->role = strdup(ledger_sql_text(st, 3));
 		ENSURE(e->key_id != NULL && e->user != NULL && e->role != NULL,
 		    ERR_ALLOC);
 		e->request = sqlite3_column_int64(st, 4);
 		e->revoked = sqlite3_column_int(st, 5) != 0;
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	r = 0;
 out:
 	return r;
@@ -102,35 +102,37 @@ matches_find(struct ca *ca, const struct revoke_target *t,
 
 	switch (t->by) {
 	case REVOKE_SERIAL:
-		TRY(ca_sql_prepare(ca, &st, MATCH_COLS "WHERE serial = ?"));
+		TRY(ledger_sql_prepare(
+		    ca->ledger, &st, MATCH_COLS "WHERE serial = ?"));
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)t->serial);
 		break;
 	case REVOKE_KEY_ID:
-		TRY(ca_sql_prepare(ca, &st, MATCH_COLS "WHERE key_id = ?"));
+		TRY(ledger_sql_prepare(
+		    ca->ledger, &st, MATCH_COLS "WHERE key_id = ?"));
 		sqlite3_bind_text(st, 1, t->text, -1, SQLITE_STATIC);
 		break;
 	case REVOKE_USER:
-		TRY(ca_sql_prepare(ca, &st,
+		TRY(ledger_sql_prepare(ca->ledger, &st,
 		    MATCH_COLS "WHERE user = ? AND valid_before > ?"
 			       " ORDER BY serial"));
 		sqlite3_bind_text(st, 1, t->text, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 2, (sqlite3_int64)ca_now(ca));
 		break;
 	case REVOKE_REQUEST:
-		TRY(ca_sql_prepare(ca, &st,
+		TRY(ledger_sql_prepare(ca->ledger, &st,
 		    MATCH_COLS "WHERE request_id = ? ORDER BY serial"));
 		sqlite3_bind_int64(st, 1, t->request);
 		break;
 	case REVOKE_PUBLIC_KEY:
-		TRY(ca_sql_prepare(
-		    ca, &st, MATCH_COLS "WHERE key_blob = ? ORDER BY serial"));
+		TRY(ledger_sql_prepare(ca->ledger, &st,
+		    MATCH_COLS "WHERE key_blob = ? ORDER BY serial"));
 		sqlite3_bind_blob(st, 1, key_blob, (int)key_len, SQLITE_STATIC);
 		break;
 	default:
 		r = ERR_INVALID_ARG;
 		goto out;
 	}
-	TRY(matches_collect(st, m));
+	TRY(matches_collect(ca, st, m));
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -144,10 +146,12 @@ request_exists(struct ca *ca, int64_t id, int *exists)
 	int r = ERR_INTERNAL, rc;
 
 	*exists = 0;
-	TRY(ca_sql_prepare(ca, &st, "SELECT 1 FROM requests WHERE id = ?"));
+	TRY(ledger_sql_prepare(
+	    ca->ledger, &st, "SELECT 1 FROM requests WHERE id = ?"));
 	sqlite3_bind_int64(st, 1, id);
 	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE,
+	    ledger_sql_err(ca->ledger, rc, NULL));
 	*exists = rc == SQLITE_ROW;
 	r = 0;
 out:
@@ -174,15 +178,12 @@ static int
 exec_bound(struct ca *ca, const char *sql, int64_t a, int64_t b, int *changes)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL;
 
-	TRY(ca_sql_prepare(ca, &st, sql));
+	TRY(ledger_sql_prepare(ca->ledger, &st, sql));
 	sqlite3_bind_int64(st, 1, a);
 	sqlite3_bind_int64(st, 2, b);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
-	if (changes != NULL)
-		*changes = sqlite3_changes(ledger_db(ca->ledger));
+	TRY(ledger_sql_done(ca->ledger, st, changes));
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -245,7 +246,7 @@ key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 	TRY(pubkey_fingerprint(fp, k));
 	for (i = 0; i < sizeof(h); i++)
 		snprintf(hex + 2 * i, 3, "%02x", h[i]);
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "INSERT INTO revoked_keys(key_sha256, key_fp, time, reason)"
 	    " VALUES(?, ?, ?, ?) ON CONFLICT(key_sha256) DO NOTHING"));
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
@@ -253,7 +254,7 @@ key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
 	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	if (sqlite3_changes(ledger_db(ca->ledger)) == 0) {
 		r = 0;
 		goto out;
@@ -416,11 +417,11 @@ revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 	cablob = pubkey_blob(ca->ca_pub, &calen);
 	/* One read snapshot for the version, the serials and the keys. */
 	rc = sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL);
-	ENSURE(rc == SQLITE_OK, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_OK, ledger_sql_err(ca->ledger, rc, NULL));
 	in_read = 1;
 	TRY(ledger_krl_version(ca->ledger, &version));
 	TRY(krl_new(&krl, version, now, NULL));
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT serial FROM certificates WHERE revoked IS NOT NULL AND"
 	    " valid_before > ? ORDER BY serial"));
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
@@ -431,16 +432,16 @@ revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 			continue; /* never issued; serial 0 breaks a KRL */
 		TRY(krl_revoke_serials(krl, cablob, calen, s, s));
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	sqlite3_finalize(st);
 	st = NULL;
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT key_sha256 FROM revoked_keys ORDER BY key_sha256"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ENSURE(sqlite3_column_bytes(st, 0) == 32, ERR_DB);
 		TRY(krl_revoke_key_sha256(krl, sqlite3_column_blob(st, 0)));
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	sqlite3_finalize(st);
 	st = NULL;
 	TRY(krl_serialize(krl, out, len));

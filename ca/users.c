@@ -265,13 +265,6 @@ out:
 	return r;
 }
 
-static int
-db_status(int rc)
-{
-	rc &= 0xff;
-	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? ERR_BUSY : ERR_DB;
-}
-
 /* The user called name (*out may be NULL to test existence only). */
 static int
 user_lookup(struct ledger *l, const char *name, struct user **out)
@@ -282,12 +275,11 @@ user_lookup(struct ledger *l, const char *name, struct user **out)
 
 	if (out != NULL)
 		*out = NULL;
-	if ((rc = sqlite3_prepare_v2(ledger_db(l),
-		 "SELECT " USER_COLS " FROM users WHERE name = ?1", -1, &st,
-		 NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) !=
-		SQLITE_OK) {
-		r = db_status(rc);
+	TRY(ledger_sql_prepare(
+	    l, &st, "SELECT " USER_COLS " FROM users WHERE name = ?1"));
+	if ((rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) !=
+	    SQLITE_OK) {
+		r = ledger_sql_err(l, rc, "bind");
 		goto out;
 	}
 	rc = sqlite3_step(st);
@@ -296,7 +288,7 @@ user_lookup(struct ledger *l, const char *name, struct user **out)
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		r = db_status(rc);
+		r = ledger_sql_err(l, rc, NULL);
 		goto out;
 	}
 	TRY(user_from_row(st, &u));
@@ -319,11 +311,10 @@ user_exec(struct ledger *l, const char *sql, const char *text,
     const uint8_t *blob, size_t bloblen, int64_t num, const char *text2)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, rc, changes = 0;
 
-	if ((rc = sqlite3_prepare_v2(ledger_db(l), sql, -1, &st, NULL)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC)) !=
+	TRY(ledger_sql_prepare(l, &st, sql));
+	if ((rc = sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC)) !=
 		SQLITE_OK ||
 	    (blob != NULL &&
 		(rc = sqlite3_bind_blob(
@@ -332,14 +323,11 @@ user_exec(struct ledger *l, const char *sql, const char *text,
 	    (text2 != NULL &&
 		(rc = sqlite3_bind_text(st, 4, text2, -1, SQLITE_STATIC)) !=
 		    SQLITE_OK)) {
-		r = db_status(rc);
+		r = ledger_sql_err(l, rc, "bind");
 		goto out;
 	}
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		r = db_status(rc);
-		goto out;
-	}
-	r = sqlite3_changes(ledger_db(l)) == 1 ? 0 : ERR_NOT_FOUND;
+	TRY(ledger_sql_done(l, st, &changes));
+	r = changes == 1 ? 0 : ERR_NOT_FOUND;
 out:
 	sqlite3_finalize(st);
 	return r;
@@ -537,12 +525,8 @@ user_list(struct ledger *l, json_t **out)
 		return ERR_INVALID_ARG;
 	if ((a = json_array()) == NULL)
 		return ERR_ALLOC;
-	if ((rc = sqlite3_prepare_v2(ledger_db(l),
-		 "SELECT " USER_COLS " FROM users ORDER BY name", -1, &st,
-		 NULL)) != SQLITE_OK) {
-		r = db_status(rc);
-		goto out;
-	}
+	TRY(ledger_sql_prepare(
+	    l, &st, "SELECT " USER_COLS " FROM users ORDER BY name"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		TRY(user_from_row(st, &u));
 		if (json_array_append_new(a, user_json(u)) != 0) {
@@ -553,7 +537,7 @@ user_list(struct ledger *l, json_t **out)
 		u = NULL;
 	}
 	if (rc != SQLITE_DONE) {
-		r = db_status(rc);
+		r = ledger_sql_err(l, rc, NULL);
 		goto out;
 	}
 	*out = a;
@@ -584,13 +568,12 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 	/* The lookup by hash may take data-dependent time; that reveals
 	 * nothing about a token, only about its SHA-256.  The final check
 	 * is constant-time. */
-	if ((rc = sqlite3_prepare_v2(ledger_db(l),
-		 "SELECT " USER_COLS ", token_hash FROM users"
-		 " WHERE token_hash = ?1",
-		 -1, &st, NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_blob(
+	TRY(ledger_sql_prepare(l, &st,
+	    "SELECT " USER_COLS
+	    ", token_hash FROM users WHERE token_hash = ?1"));
+	if ((rc = sqlite3_bind_blob(
 		 st, 1, hash, sizeof(hash), SQLITE_STATIC)) != SQLITE_OK) {
-		r = db_status(rc);
+		r = ledger_sql_err(l, rc, "bind");
 		goto out;
 	}
 	rc = sqlite3_step(st);
@@ -599,7 +582,7 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		r = db_status(rc);
+		r = ledger_sql_err(l, rc, NULL);
 		goto out;
 	}
 	stored = sqlite3_column_blob(st, 5);
