@@ -1,13 +1,15 @@
 /*
  * ca.c: the small shared pieces of the CA context (ca.h): the clock, who
- * an actor is, and the sqlite/SHA-256 helpers request.c and revoke.c use.
+ * an actor is, and SHA-256 for request.c, revoke.c and users.c.
  * No policy lives here; see request.c and revoke.c.
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "ca/ca.h"
+#include "signer/wire.h"
 
 uint64_t
 ca_now(const struct ca *ca)
@@ -35,23 +37,28 @@ ca_actor_is_auditor(const struct ca *ca, const struct ca_actor *a)
 }
 
 int
-ca_sha256_hex(char out[65], const void *data, size_t len)
+ca_sha256(uint8_t out[32], const void *data, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[32];
 	unsigned int mdlen = 0;
-	size_t i;
 
-	out[0] = '\0';
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != sizeof(md)) {
+	if (EVP_Digest(data, len, out, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32) {
+		OPENSSL_cleanse(out, 32);
 		err_crypto_set();
 		return ERR_CRYPTO;
 	}
-	for (i = 0; i < sizeof(md); i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0x0f];
-	}
-	out[64] = '\0';
+	return 0;
+}
+
+int
+ca_sha256_hex(char out[65], const void *data, size_t len)
+{
+	unsigned char md[32];
+	int r;
+
+	out[0] = '\0';
+	if ((r = ca_sha256(md, data, len)) != 0)
+		return r;
+	wire_hex_encode(out, md, sizeof(md));
 	return 0;
 }

@@ -23,6 +23,7 @@
 #include <openssl/evp.h>
 
 #include "ca/ledger.h"
+#include "signer/wire.h"
 
 #define ZERO_HASH                                                              \
 	"0000000000000000000000000000000000000000000000000000000000000000"
@@ -621,9 +622,8 @@ field_valid(const char *s)
 static int
 hash_hex(const char *prev, const char *canon, char out[LEDGER_HASH_HEX])
 {
-	static const char hexd[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = NULL;
 	int r = ERR_INTERNAL;
 
@@ -641,11 +641,7 @@ hash_hex(const char *prev, const char *canon, char out[LEDGER_HASH_HEX])
 		r = ERR_CRYPTO;
 		goto out;
 	}
-	for (i = 0; i < mdlen; i++) {
-		out[2 * i] = hexd[md[i] >> 4];
-		out[2 * i + 1] = hexd[md[i] & 15];
-	}
-	out[2 * mdlen] = '\0';
+	wire_hex_encode(out, md, mdlen);
 	r = 0;
 out:
 	EVP_MD_CTX_free(ctx);

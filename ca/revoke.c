@@ -21,6 +21,7 @@
 #include "ca/request.h"
 #include "ca/revoke.h"
 #include "signer/names.h"
+#include "signer/wire.h"
 
 #define REVOKE_MATCH_MAX 100000
 
@@ -238,14 +239,12 @@ key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 	json_t *details = NULL;
 	uint8_t h[32];
 	char fp[PUBKEY_FP_LEN], hex[65], subject[96];
-	int r = ERR_INTERNAL, rc;
-	size_t i;
+	int r = ERR_INTERNAL, changes = 0;
 
 	*newly = 0;
 	TRY(pubkey_sha256(h, k));
 	TRY(pubkey_fingerprint(fp, k));
-	for (i = 0; i < sizeof(h); i++)
-		snprintf(hex + 2 * i, 3, "%02x", h[i]);
+	wire_hex_encode(hex, h, sizeof(h));
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "INSERT INTO revoked_keys(key_sha256, key_fp, time, reason)"
 	    " VALUES(?, ?, ?, ?) ON CONFLICT(key_sha256) DO NOTHING"));
@@ -253,9 +252,8 @@ key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 	sqlite3_bind_text(st, 2, fp, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
 	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
-	if (sqlite3_changes(ledger_db(ca->ledger)) == 0) {
+	TRY(ledger_sql_done(ca->ledger, st, &changes));
+	if (changes == 0) {
 		r = 0;
 		goto out;
 	}

@@ -7,17 +7,18 @@
  * is wiped after.  Authentication checks the token's shape before any
  * database work, so garbage never reaches sqlite.  This file does not
  * decide what a user may do (roles and approvals are the request code's)
- * and does not print.  Works with ca/ledger.h, signer/names.h (name
- * rules) and signer/wire.h (base64url).
+ * and does not print.  Works with ca/ledger.h (SQL helpers), ca/ca.h
+ * (SHA-256), signer/names.h (name rules) and signer/wire.h (base64url,
+ * hex).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "ca/ca.h"
 #include "ca/users.h"
 #include "signer/names.h"
 #include "signer/wire.h"
@@ -63,22 +64,6 @@ user_in_group(const struct user *u, const char *g)
 	return 0;
 }
 
-static int
-b64url_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 int
 user_token_format_check(const char *token)
 {
@@ -91,7 +76,7 @@ user_token_format_check(const char *token)
 	if (memcmp(token, USER_TOKEN_PREFIX, PREFIX_LEN) != 0)
 		return ERR_BAD_TOKEN;
 	for (i = PREFIX_LEN; i < USER_TOKEN_LEN; i++)
-		if ((v = b64url_value(token[i])) < 0)
+		if ((v = wire_b64_value(token[i], 1)) < 0)
 			return ERR_BAD_TOKEN;
 	/* 43 characters carry 258 bits for 256: the last two are zero in
 	 * the only encoding jitca produces. */
@@ -100,31 +85,11 @@ user_token_format_check(const char *token)
 	return 0;
 }
 
-static int
-sha256(const void *p, size_t len, uint8_t out[HASH_LEN])
-{
-	unsigned int n = 0;
-
-	if (EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) != 1 ||
-	    n != HASH_LEN) {
-		err_crypto_set();
-		return ERR_CRYPTO;
-	}
-	return 0;
-}
-
 /* First USER_TOKEN_ID_LEN hex digits of the token hash. */
 static void
 token_id(const uint8_t hash[HASH_LEN], char out[USER_TOKEN_ID_LEN + 1])
 {
-	static const char hexd[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < USER_TOKEN_ID_LEN / 2; i++) {
-		out[2 * i] = hexd[hash[i] >> 4];
-		out[2 * i + 1] = hexd[hash[i] & 15];
-	}
-	out[USER_TOKEN_ID_LEN] = '\0';
+	wire_hex_encode(out, hash, USER_TOKEN_ID_LEN / 2);
 }
 
 /* A fresh token (*out new) and its hash. */
@@ -152,7 +117,7 @@ token_new(char **out, uint8_t hash[HASH_LEN])
 	}
 	memcpy(tok, USER_TOKEN_PREFIX, PREFIX_LEN);
 	memcpy(tok + PREFIX_LEN, b64, TOKEN_B64 + 1);
-	TRY(sha256(tok, USER_TOKEN_LEN, hash));
+	TRY(ca_sha256(hash, tok, USER_TOKEN_LEN));
 	*out = tok;
 	tok = NULL;
 	r = 0;
@@ -564,7 +529,7 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 	if (l == NULL || out == NULL)
 		return ERR_INVALID_ARG;
 	TRY(user_token_format_check(token));
-	TRY(sha256(token, USER_TOKEN_LEN, hash));
+	TRY(ca_sha256(hash, token, USER_TOKEN_LEN));
 	/* The lookup by hash may take data-dependent time; that reveals
 	 * nothing about a token, only about its SHA-256.  The final check
 	 * is constant-time. */

@@ -603,8 +603,8 @@ wire_b64_encode_nopad(char **out, const uint8_t *p, size_t len, int url)
 	return b64_encode(out, p, len, url ? b64_url : b64_std, 0);
 }
 
-static int
-b64_value(char c)
+int
+wire_b64_value(char c, int url)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -612,9 +612,9 @@ b64_value(char c)
 		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
 		return c - '0' + 52;
-	if (c == '+')
+	if (c == (url ? '-' : '+'))
 		return 62;
-	if (c == '/')
+	if (c == (url ? '_' : '/'))
 		return 63;
 	return -1;
 }
@@ -648,7 +648,7 @@ wire_b64_decode(uint8_t **out, size_t *outlen, const char *s, size_t len)
 				v[k] = 0;
 				continue;
 			}
-			if ((v[k] = b64_value(s[i + k])) < 0) {
+			if ((v[k] = wire_b64_value(s[i + k], 0)) < 0) {
 				free(d);
 				return ERR_BAD_BASE64;
 			}
@@ -670,4 +670,19 @@ wire_b64_decode(uint8_t **out, size_t *outlen, const char *s, size_t len)
 bad:
 	free(d);
 	return ERR_BAD_BASE64;
+}
+
+/* Hex -------------------------------------------------------------------- */
+
+void
+wire_hex_encode(char *out, const uint8_t *p, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
 }

@@ -112,5 +112,12 @@ MUST_CHECK int wire_b64_decode(
  * base64url (tokens) variants. */
 MUST_CHECK int wire_b64_encode_nopad(
     char **out, const uint8_t *p, size_t len, int url);
+/* The value (0..63) of one base64 character, or -1 when c is not in the
+ * alphabet: the standard one, or base64url when url is 1. */
+int wire_b64_value(char c, int url);
+
+/* Lower-case hex of len bytes at p into out, which has room for 2 * len
+ * digits and a NUL. */
+void wire_hex_encode(char *out, const uint8_t *p, size_t len);
 
 #endif /* JITCA_WIRE_H */
