@@ -472,13 +472,6 @@ template_check(const char *t, const char **why)
 }
 
 static int
-option_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct cert_option *)a)->name,
-	    ((const struct cert_option *)b)->name);
-}
-
-static int
 role_cmp(const void *a, const void *b)
 {
 	return strcmp(
@@ -609,7 +602,8 @@ parse_critical(struct ctx *x, struct role *r, json_t *obj, const char *rf)
 		if ((rr = parse_option_value(x, ofield, k, v, &o->value)) != 0)
 			return rr;
 	}
-	qsort(r->critical, r->ncritical, sizeof(*r->critical), option_cmp);
+	if (cert_options_sort(r->critical, r->ncritical) != 0)
+		return cfg_err(x, field, "a critical option is listed twice");
 	return 0;
 }
 
@@ -657,8 +651,8 @@ parse_extensions(struct ctx *x, struct role *r, json_t *obj, const char *rf)
 			return cfg_oom(x);
 		r->nextensions++;
 	}
-	qsort(
-	    r->extensions, r->nextensions, sizeof(*r->extensions), option_cmp);
+	if (cert_options_sort(r->extensions, r->nextensions) != 0)
+		return cfg_err(x, field, "an extension is listed twice");
 	return 0;
 }
 
@@ -1022,28 +1016,14 @@ config_strv_free(char **v, size_t n)
 }
 
 static void
-options_free(struct cert_option *o, size_t n)
-{
-	size_t i;
-
-	if (o == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free(o[i].name);
-		free(o[i].value);
-	}
-	free(o);
-}
-
-static void
 role_clear(struct role *r)
 {
 	free(r->name);
 	config_strv_free(r->principals, r->nprincipals);
 	config_strv_free(r->requesters, r->nrequesters);
 	config_strv_free(r->approvers, r->napprovers);
-	options_free(r->critical, r->ncritical);
-	options_free(r->extensions, r->nextensions);
+	cert_options_free(r->critical, r->ncritical);
+	cert_options_free(r->extensions, r->nextensions);
 }
 
 void

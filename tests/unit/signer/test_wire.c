@@ -1,7 +1,7 @@
 /*
  * test_wire.c: unit tests of signer/wire.c: every putter and getter with
  * exact big-endian bytes, the "failed read changes nothing and clears the
- * outputs" rule, the size cap, read-only views, cstrings, RFC 4251 mpints
+ * outputs" rule, the size cap, read-only views, cstrings, RFC 4251 mpints,
  * strict base64 and hex.  Pure in-memory tests; no external programs.
  */
 #include <stdint.h>
