@@ -142,6 +142,20 @@ ledger_sql_done(struct ledger *l, sqlite3_stmt *st, int *changes)
 	return 0;
 }
 
+int
+ledger_sql_row(struct ledger *l, sqlite3_stmt *st, int *found)
+{
+	int rc;
+
+	*found = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*found = 1;
+	else if (rc != SQLITE_DONE)
+		return ledger_sql_err(l, rc, NULL);
+	return 0;
+}
+
 const char *
 ledger_sql_text(sqlite3_stmt *st, int i)
 {

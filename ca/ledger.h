@@ -118,6 +118,8 @@ sqlite3 *ledger_db(struct ledger *l);
  *   ledger_sql_err(): that mapping, for a failed bind or step.
  *   ledger_sql_done(): steps a statement that returns no rows; *changes
  *     (may be NULL) gets the number of rows it changed.
+ *   ledger_sql_row(): steps a query once; *found is 1 when it gave a
+ *     row (read its columns next), 0 when it gave none.
  *   ledger_sql_text(): column i, borrowed and NUL-terminated ("" for
  *     NULL), valid until the next step or finalize.
  */
@@ -126,6 +128,7 @@ MUST_CHECK int ledger_sql_prepare(
 int ledger_sql_err(struct ledger *l, int rc, const char *what);
 MUST_CHECK int ledger_sql_done(
     struct ledger *l, sqlite3_stmt *st, int *changes);
+MUST_CHECK int ledger_sql_row(struct ledger *l, sqlite3_stmt *st, int *found);
 const char *ledger_sql_text(sqlite3_stmt *st, int i);
 
 /* BEGIN IMMEDIATE (writer lock now, so conditional updates are safe

@@ -76,7 +76,7 @@ static int
 req_row_load(struct ca *ca, int64_t id, struct req_row *row)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, found = 0;
 
 	memset(row, 0, sizeof(*row));
 	TRY(ledger_sql_prepare(ca->ledger, &st,
@@ -84,12 +84,8 @@ req_row_load(struct ca *ca, int64_t id, struct req_row *row)
 	    " key_fp, state, created, expires, approvals_required,"
 	    " coalesce(serial, 0) FROM requests WHERE id = ?"));
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = ERR_NOT_FOUND;
-		goto out;
-	}
-	ENSURE(rc == SQLITE_ROW, ledger_sql_err(ca->ledger, rc, NULL));
+	TRY(ledger_sql_row(ca->ledger, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
 	row->id = sqlite3_column_int64(st, 0);
 	TRY(dupcol(&row->requester, st, 1));
 	TRY(dupcol(&row->role, st, 2));
@@ -162,17 +158,14 @@ key_is_revoked(struct ca *ca, const struct pubkey *k, int *revoked)
 {
 	sqlite3_stmt *st = NULL;
 	uint8_t h[32];
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL;
 
 	*revoked = 0;
 	TRY(pubkey_sha256(h, k));
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT 1 FROM revoked_keys WHERE key_sha256 = ?"));
 	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE,
-	    ledger_sql_err(ca->ledger, rc, NULL));
-	*revoked = rc == SQLITE_ROW;
+	TRY(ledger_sql_row(ca->ledger, st, revoked));
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -186,16 +179,14 @@ static int
 user_disabled(struct ca *ca, const char *name, int *disabled)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, found = 0;
 
 	*disabled = 0;
 	TRY(ledger_sql_prepare(
 	    ca->ledger, &st, "SELECT disabled FROM users WHERE name = ?"));
 	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE,
-	    ledger_sql_err(ca->ledger, rc, NULL));
-	*disabled = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	TRY(ledger_sql_row(ca->ledger, st, &found));
+	*disabled = found && sqlite3_column_int(st, 0) != 0;
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -518,15 +509,15 @@ static int
 cert_fields_load(struct ca *ca, int64_t serial, json_t *obj)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, found = 0;
 
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT certificate, key_id, valid_after, valid_before, revoked"
 	    " FROM certificates WHERE serial = ?"));
 	sqlite3_bind_int64(st, 1, serial);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW,
-	    rc == SQLITE_DONE ? ERR_DB : ledger_sql_err(ca->ledger, rc, NULL));
+	TRY(ledger_sql_row(ca->ledger, st, &found));
+	/* An issued request without its certificate row: a broken ledger. */
+	ENSURE(found, ERR_DB);
 	ENSURE(json_object_set_new(obj, "certificate",
 		   json_string(ledger_sql_text(st, 0))) == 0 &&
 		json_object_set_new(obj, "serial", json_integer(serial)) == 0 &&
@@ -834,15 +825,15 @@ static int
 approvals_count(struct ca *ca, int64_t id, unsigned *count)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, found = 0;
 
 	*count = 0;
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT count(DISTINCT approver) FROM approvals"
 	    " WHERE request_id = ? AND decision = 'approve'"));
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW, ledger_sql_err(ca->ledger, rc, NULL));
+	TRY(ledger_sql_row(ca->ledger, st, &found));
+	ENSURE(found, ERR_DB);
 	*count = (unsigned)sqlite3_column_int64(st, 0);
 	r = 0;
 out:

@@ -144,16 +144,13 @@ static int
 request_exists(struct ca *ca, int64_t id, int *exists)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL;
 
 	*exists = 0;
 	TRY(ledger_sql_prepare(
 	    ca->ledger, &st, "SELECT 1 FROM requests WHERE id = ?"));
 	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE,
-	    ledger_sql_err(ca->ledger, rc, NULL));
-	*exists = rc == SQLITE_ROW;
+	TRY(ledger_sql_row(ca->ledger, st, exists));
 	r = 0;
 out:
 	sqlite3_finalize(st);

@@ -236,7 +236,7 @@ user_lookup(struct ledger *l, const char *name, struct user **out)
 {
 	sqlite3_stmt *st = NULL;
 	struct user *u = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, rc, found = 0;
 
 	if (out != NULL)
 		*out = NULL;
@@ -247,15 +247,8 @@ user_lookup(struct ledger *l, const char *name, struct user **out)
 		r = ledger_sql_err(l, rc, "bind");
 		goto out;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = ERR_NOT_FOUND;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		r = ledger_sql_err(l, rc, NULL);
-		goto out;
-	}
+	TRY(ledger_sql_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
 	TRY(user_from_row(st, &u));
 	if (out != NULL) {
 		*out = u;
@@ -522,7 +515,7 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 	struct user *u = NULL;
 	const void *stored;
 	uint8_t hash[HASH_LEN];
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, rc, found = 0;
 
 	if (out != NULL)
 		*out = NULL;
@@ -541,15 +534,8 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 		r = ledger_sql_err(l, rc, "bind");
 		goto out;
 	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = ERR_BAD_TOKEN;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		r = ledger_sql_err(l, rc, NULL);
-		goto out;
-	}
+	TRY(ledger_sql_row(l, st, &found));
+	ENSURE(found, ERR_BAD_TOKEN);
 	stored = sqlite3_column_blob(st, 5);
 	if (stored == NULL || sqlite3_column_bytes(st, 5) != HASH_LEN ||
 	    CRYPTO_memcmp(stored, hash, HASH_LEN) != 0) {
