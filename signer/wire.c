@@ -1,5 +1,5 @@
 /*
- * wire.c: the SSH wire buffer of wire.h, and strict base64.
+ * wire.c: the SSH wire buffer of wire.h, strict base64 and hex.
  *
  * Storage is one malloc'd block [d, d + size) with a read offset off:
  * unread bytes are d[off .. size).  Owned buffers grow by doubling up to
