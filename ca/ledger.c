@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -143,6 +144,42 @@ ledger_sql_done(struct ledger *l, sqlite3_stmt *st, int *changes)
 }
 
 int
+ledger_sql_bind_int(struct ledger *l, sqlite3_stmt *st, int i, int64_t v)
+{
+	int rc;
+
+	if ((rc = sqlite3_bind_int64(st, i, v)) != SQLITE_OK)
+		return ledger_sql_err(l, rc, "bind");
+	return 0;
+}
+
+int
+ledger_sql_bind_text(struct ledger *l, sqlite3_stmt *st, int i, const char *s)
+{
+	int rc;
+
+	if ((rc = sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC)) != SQLITE_OK)
+		return ledger_sql_err(l, rc, "bind");
+	return 0;
+}
+
+int
+ledger_sql_bind_blob(
+    struct ledger *l, sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+	int rc;
+
+	if (len > INT_MAX) {
+		set_msg(l, "bind: a blob of %zu bytes is too large", len);
+		return ERR_TOO_LARGE;
+	}
+	if ((rc = sqlite3_bind_blob(st, i, p, (int)len, SQLITE_STATIC)) !=
+	    SQLITE_OK)
+		return ledger_sql_err(l, rc, "bind");
+	return 0;
+}
+
+int
 ledger_sql_row(struct ledger *l, sqlite3_stmt *st, int *found)
 {
 	int rc;
@@ -200,11 +237,7 @@ meta_get(struct ledger *l, const char *key, char **out, int *found)
 	*found = 0;
 	TRY(ledger_sql_prepare(
 	    l, &st, "SELECT value FROM meta WHERE key = ?1"));
-	if ((rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) !=
-	    SQLITE_OK) {
-		r = ledger_sql_err(l, rc, "bind");
-		goto out;
-	}
+	TRY(ledger_sql_bind_text(l, st, 1, key));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		r = 0;
@@ -239,13 +272,8 @@ meta_set(struct ledger *l, const char *key, const char *value)
 	TRY(ledger_sql_prepare(l, &st,
 	    "INSERT INTO meta(key, value) VALUES(?1, ?2)"
 	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
-	if ((rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC)) !=
-		SQLITE_OK) {
-		r = ledger_sql_err(l, rc, "bind");
-		goto out;
-	}
+	TRY(ledger_sql_bind_text(l, st, 1, key));
+	TRY(ledger_sql_bind_text(l, st, 2, value));
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
 		r = ledger_sql_err(l, rc, "write meta");
 		goto out;
@@ -821,23 +849,14 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 	TRY(ledger_sql_prepare(l, &st,
 	    "INSERT INTO events(seq, time, type, actor, subject, details,"
 	    " prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
-	if ((rc = sqlite3_bind_int64(st, 1, seq)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(st, 2, t)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 5, subject, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 6, dtext, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 7, prev, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 8, hash, -1, SQLITE_STATIC)) !=
-		SQLITE_OK) {
-		r = ledger_sql_err(l, rc, "bind");
-		goto out;
-	}
+	TRY(ledger_sql_bind_int(l, st, 1, seq));
+	TRY(ledger_sql_bind_int(l, st, 2, t));
+	TRY(ledger_sql_bind_text(l, st, 3, type));
+	TRY(ledger_sql_bind_text(l, st, 4, actor));
+	TRY(ledger_sql_bind_text(l, st, 5, subject));
+	TRY(ledger_sql_bind_text(l, st, 6, dtext));
+	TRY(ledger_sql_bind_text(l, st, 7, prev));
+	TRY(ledger_sql_bind_text(l, st, 8, hash));
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
 		r = ledger_sql_err(l, rc, "append event");
 		goto out;
@@ -1275,16 +1294,13 @@ out:
 static int
 rows_since(struct ledger *l, int64_t since, int64_t limit, sqlite3_stmt **st)
 {
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL;
 
 	*st = NULL;
 	TRY(ledger_sql_prepare(
 	    l, st, ROW_SQL " WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
-	if ((rc = sqlite3_bind_int64(*st, 1, since)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(*st, 2, limit)) != SQLITE_OK) {
-		r = ledger_sql_err(l, rc, "bind");
-		goto out;
-	}
+	TRY(ledger_sql_bind_int(l, *st, 1, since));
+	TRY(ledger_sql_bind_int(l, *st, 2, limit));
 	r = 0;
 out:
 	if (r != 0) {

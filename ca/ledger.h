@@ -115,7 +115,11 @@ sqlite3 *ledger_db(struct ledger *l);
  * code to ERR_BUSY (busy or locked) or ERR_DB and records sqlite's
  * message (after "what: " when what is not NULL) for ledger_errmsg().
  *   ledger_sql_prepare(): *st new; sqlite3_finalize() it (NULL is fine).
- *   ledger_sql_err(): that mapping, for a failed bind or step.
+ *   ledger_sql_err(): that mapping, for a failed step.
+ *   ledger_sql_bind_int/_text/_blob(): bind parameter ?i (from 1).  Text
+ *     and blobs are borrowed (SQLITE_STATIC): they must outlive the last
+ *     step; a NULL text binds SQL NULL; a blob over INT_MAX bytes is
+ *     ERR_TOO_LARGE.
  *   ledger_sql_done(): steps a statement that returns no rows; *changes
  *     (may be NULL) gets the number of rows it changed.
  *   ledger_sql_row(): steps a query once; *found is 1 when it gave a
@@ -128,6 +132,12 @@ MUST_CHECK int ledger_sql_prepare(
 int ledger_sql_err(struct ledger *l, int rc, const char *what);
 MUST_CHECK int ledger_sql_done(
     struct ledger *l, sqlite3_stmt *st, int *changes);
+MUST_CHECK int ledger_sql_bind_int(
+    struct ledger *l, sqlite3_stmt *st, int i, int64_t v);
+MUST_CHECK int ledger_sql_bind_text(
+    struct ledger *l, sqlite3_stmt *st, int i, const char *s);
+MUST_CHECK int ledger_sql_bind_blob(
+    struct ledger *l, sqlite3_stmt *st, int i, const void *p, size_t len);
 MUST_CHECK int ledger_sql_row(struct ledger *l, sqlite3_stmt *st, int *found);
 const char *ledger_sql_text(sqlite3_stmt *st, int i);
 

@@ -83,7 +83,7 @@ req_row_load(struct ca *ca, int64_t id, struct req_row *row)
 	    "SELECT id, requester, role, principals, ttl, reason, public_key,"
 	    " key_fp, state, created, expires, approvals_required,"
 	    " coalesce(serial, 0) FROM requests WHERE id = ?"));
-	sqlite3_bind_int64(st, 1, id);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
 	TRY(ledger_sql_row(ca->ledger, st, &found));
 	ENSURE(found, ERR_NOT_FOUND);
 	row->id = sqlite3_column_int64(st, 0);
@@ -164,7 +164,7 @@ key_is_revoked(struct ca *ca, const struct pubkey *k, int *revoked)
 	TRY(pubkey_sha256(h, k));
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT 1 FROM revoked_keys WHERE key_sha256 = ?"));
-	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
+	TRY(ledger_sql_bind_blob(ca->ledger, st, 1, h, sizeof(h)));
 	TRY(ledger_sql_row(ca->ledger, st, revoked));
 	r = 0;
 out:
@@ -184,7 +184,7 @@ user_disabled(struct ca *ca, const char *name, int *disabled)
 	*disabled = 0;
 	TRY(ledger_sql_prepare(
 	    ca->ledger, &st, "SELECT disabled FROM users WHERE name = ?"));
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	TRY(ledger_sql_bind_text(ca->ledger, st, 1, name));
 	TRY(ledger_sql_row(ca->ledger, st, &found));
 	*disabled = found && sqlite3_column_int(st, 0) != 0;
 	r = 0;
@@ -271,7 +271,7 @@ approvers_load(struct ca *ca, int64_t id, json_t **out)
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT approver FROM approvals WHERE request_id = ? AND"
 	    " decision = 'approve' ORDER BY time, approver"));
-	sqlite3_bind_int64(st, 1, id);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ENSURE(json_array_append_new(
 			   arr, json_string(ledger_sql_text(st, 0))) == 0,
@@ -415,19 +415,19 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	    " principals, valid_after, valid_before, key_fp, key_blob,"
 	    " cert_sha256, certificate, issued, revoked)"
 	    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)serial);
-	sqlite3_bind_int64(st, 2, id);
-	sqlite3_bind_text(st, 3, row.requester, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, row.role, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, key_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, pjson, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)c->valid_after);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)c->valid_before);
-	sqlite3_bind_text(st, 9, row.key_fp, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 10, kblob, (int)kblen, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, sha, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, line, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)serial));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 2, id));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 3, row.requester));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 4, row.role));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 5, key_id));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 6, pjson));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 7, (int64_t)c->valid_after));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 8, (int64_t)c->valid_before));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 9, row.key_fp));
+	TRY(ledger_sql_bind_blob(ca->ledger, st, 10, kblob, kblen));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 11, sha));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 12, line));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 13, (int64_t)now));
 	TRY(ledger_sql_done(ca->ledger, st, NULL));
 	sqlite3_finalize(st);
 	st = NULL;
@@ -435,9 +435,9 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "UPDATE requests SET state = 'issued', serial = ?, updated = ?"
 	    " WHERE id = ? AND state = 'pending'"));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)serial);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 3, id);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)serial));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 2, (int64_t)now));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 3, id));
 	TRY(ledger_sql_done(ca->ledger, st, &changes));
 	ENSURE(changes == 1, ERR_WRONG_STATE);
 
@@ -479,7 +479,7 @@ decisions_load(struct ca *ca, int64_t id, json_t *obj)
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT approver, decision, time, comment FROM approvals"
 	    " WHERE request_id = ? ORDER BY time, approver"));
-	sqlite3_bind_int64(st, 1, id);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		d = json_pack("{s:s, s:I, s:s}", "who", ledger_sql_text(st, 0),
 		    "when", (json_int_t)sqlite3_column_int64(st, 2), "comment",
@@ -514,7 +514,7 @@ cert_fields_load(struct ca *ca, int64_t serial, json_t *obj)
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT certificate, key_id, valid_after, valid_before, revoked"
 	    " FROM certificates WHERE serial = ?"));
-	sqlite3_bind_int64(st, 1, serial);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, serial));
 	TRY(ledger_sql_row(ca->ledger, st, &found));
 	/* An issued request without its certificate row: a broken ledger. */
 	ENSURE(found, ERR_DB);
@@ -611,8 +611,8 @@ expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "UPDATE requests SET state = 'expired', updated = ?"
 	    " WHERE id = ? AND state = 'pending'"));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, row->id);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)now));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 2, row->id));
 	TRY(ledger_sql_done(ca->ledger, st, &changes));
 	ENSURE(changes == 1, ERR_WRONG_STATE);
 	details =
@@ -680,17 +680,17 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	    " public_key, key_fp, state, created, expires,"
 	    " approvals_required, serial, updated)"
 	    " VALUES(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULL, ?)"));
-	sqlite3_bind_text(st, 1, requester, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, role->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, pjson, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)ttl);
-	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, keyline, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, fp, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)expires);
-	sqlite3_bind_int64(st, 10, role->approvals_required);
-	sqlite3_bind_int64(st, 11, (sqlite3_int64)now);
+	TRY(ledger_sql_bind_text(ca->ledger, st, 1, requester));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 2, role->name));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 3, pjson));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 4, (int64_t)ttl));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 5, reason));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 6, keyline));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 7, fp));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 8, (int64_t)now));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 9, (int64_t)expires));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 10, role->approvals_required));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 11, (int64_t)now));
 	TRY(ledger_sql_done(ca->ledger, st, NULL));
 	id = sqlite3_last_insert_rowid(ledger_db(ca->ledger));
 	details = json_pack("{s:s, s:s, s:O, s:I, s:s, s:s, s:I, s:i, s:b}",
@@ -802,12 +802,12 @@ decision_insert(struct ca *ca, int64_t id, const char *who,
 		  " comment) VALUES(?, ?, ?, ?, ?) ON CONFLICT(request_id,"
 		  " approver) DO UPDATE SET decision = excluded.decision,"
 		  " time = excluded.time, comment = excluded.comment"));
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, decision, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)ca_now(ca));
-	sqlite3_bind_text(
-	    st, 5, comment == NULL ? "" : comment, -1, SQLITE_STATIC);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 2, who));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 3, decision));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 4, (int64_t)ca_now(ca)));
+	TRY(ledger_sql_bind_text(
+	    ca->ledger, st, 5, comment == NULL ? "" : comment));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT) {
 		*conflict = 1;
@@ -831,7 +831,7 @@ approvals_count(struct ca *ca, int64_t id, unsigned *count)
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT count(DISTINCT approver) FROM approvals"
 	    " WHERE request_id = ? AND decision = 'approve'"));
-	sqlite3_bind_int64(st, 1, id);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
 	TRY(ledger_sql_row(ca->ledger, st, &found));
 	ENSURE(found, ERR_DB);
 	*count = (unsigned)sqlite3_column_int64(st, 0);
@@ -925,8 +925,8 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "UPDATE requests SET state = 'denied', updated = ?"
 	    " WHERE id = ? AND state = 'pending'"));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)ca_now(ca));
-	sqlite3_bind_int64(st, 2, id);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)ca_now(ca)));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 2, id));
 	TRY(ledger_sql_done(ca->ledger, st, &changes));
 	ENSURE(changes == 1, ERR_WRONG_STATE);
 	details = json_pack("{s:s, s:b}", "comment",
@@ -966,7 +966,7 @@ request_expire_due(struct ca *ca, size_t *count)
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT id FROM requests WHERE state = 'pending' AND expires <= ?"
 	    " ORDER BY id"));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)now));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap == 0 ? 16 : cap * 2;
@@ -1050,12 +1050,12 @@ request_list(
 	    " (SELECT value FROM json_each(?3))) AND (NOT ?4 OR"
 	    " (state = 'pending' AND expires > ?5)) ORDER BY id DESC"
 	    " LIMIT ?6"));
-	sqlite3_bind_int(st, 1, all);
-	sqlite3_bind_text(st, 2, actor->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, rolesj, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, pending_only != 0);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)ca_now(ca));
-	sqlite3_bind_int(st, 6, REQUEST_LIST_MAX);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, all));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 2, actor->name));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 3, rolesj));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 4, pending_only != 0));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 5, (int64_t)ca_now(ca)));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 6, REQUEST_LIST_MAX));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		TRY(request_json(ca, sqlite3_column_int64(st, 0), &one));
 		ENSURE(json_array_append_new(list, one) == 0, ERR_ALLOC);

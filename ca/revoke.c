@@ -105,29 +105,30 @@ matches_find(struct ca *ca, const struct revoke_target *t,
 	case REVOKE_SERIAL:
 		TRY(ledger_sql_prepare(
 		    ca->ledger, &st, MATCH_COLS "WHERE serial = ?"));
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)t->serial);
+		TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)t->serial));
 		break;
 	case REVOKE_KEY_ID:
 		TRY(ledger_sql_prepare(
 		    ca->ledger, &st, MATCH_COLS "WHERE key_id = ?"));
-		sqlite3_bind_text(st, 1, t->text, -1, SQLITE_STATIC);
+		TRY(ledger_sql_bind_text(ca->ledger, st, 1, t->text));
 		break;
 	case REVOKE_USER:
 		TRY(ledger_sql_prepare(ca->ledger, &st,
 		    MATCH_COLS "WHERE user = ? AND valid_before > ?"
 			       " ORDER BY serial"));
-		sqlite3_bind_text(st, 1, t->text, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)ca_now(ca));
+		TRY(ledger_sql_bind_text(ca->ledger, st, 1, t->text));
+		TRY(ledger_sql_bind_int(
+		    ca->ledger, st, 2, (int64_t)ca_now(ca)));
 		break;
 	case REVOKE_REQUEST:
 		TRY(ledger_sql_prepare(ca->ledger, &st,
 		    MATCH_COLS "WHERE request_id = ? ORDER BY serial"));
-		sqlite3_bind_int64(st, 1, t->request);
+		TRY(ledger_sql_bind_int(ca->ledger, st, 1, t->request));
 		break;
 	case REVOKE_PUBLIC_KEY:
 		TRY(ledger_sql_prepare(ca->ledger, &st,
 		    MATCH_COLS "WHERE key_blob = ? ORDER BY serial"));
-		sqlite3_bind_blob(st, 1, key_blob, (int)key_len, SQLITE_STATIC);
+		TRY(ledger_sql_bind_blob(ca->ledger, st, 1, key_blob, key_len));
 		break;
 	default:
 		r = ERR_INVALID_ARG;
@@ -149,7 +150,7 @@ request_exists(struct ca *ca, int64_t id, int *exists)
 	*exists = 0;
 	TRY(ledger_sql_prepare(
 	    ca->ledger, &st, "SELECT 1 FROM requests WHERE id = ?"));
-	sqlite3_bind_int64(st, 1, id);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
 	TRY(ledger_sql_row(ca->ledger, st, exists));
 	r = 0;
 out:
@@ -179,8 +180,8 @@ exec_bound(struct ca *ca, const char *sql, int64_t a, int64_t b, int *changes)
 	int r = ERR_INTERNAL;
 
 	TRY(ledger_sql_prepare(ca->ledger, &st, sql));
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, a));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 2, b));
 	TRY(ledger_sql_done(ca->ledger, st, changes));
 	r = 0;
 out:
@@ -245,10 +246,10 @@ key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "INSERT INTO revoked_keys(key_sha256, key_fp, time, reason)"
 	    " VALUES(?, ?, ?, ?) ON CONFLICT(key_sha256) DO NOTHING"));
-	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, fp, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	TRY(ledger_sql_bind_blob(ca->ledger, st, 1, h, sizeof(h)));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 2, fp));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 3, (int64_t)now));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 4, reason));
 	TRY(ledger_sql_done(ca->ledger, st, &changes));
 	if (changes == 0) {
 		r = 0;
@@ -419,7 +420,7 @@ revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT serial FROM certificates WHERE revoked IS NOT NULL AND"
 	    " valid_before > ? ORDER BY serial"));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)now));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint64_t s = (uint64_t)sqlite3_column_int64(st, 0);
 

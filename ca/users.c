@@ -236,17 +236,13 @@ user_lookup(struct ledger *l, const char *name, struct user **out)
 {
 	sqlite3_stmt *st = NULL;
 	struct user *u = NULL;
-	int r = ERR_INTERNAL, rc, found = 0;
+	int r = ERR_INTERNAL, found = 0;
 
 	if (out != NULL)
 		*out = NULL;
 	TRY(ledger_sql_prepare(
 	    l, &st, "SELECT " USER_COLS " FROM users WHERE name = ?1"));
-	if ((rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) !=
-	    SQLITE_OK) {
-		r = ledger_sql_err(l, rc, "bind");
-		goto out;
-	}
+	TRY(ledger_sql_bind_text(l, st, 1, name));
 	TRY(ledger_sql_row(l, st, &found));
 	ENSURE(found, ERR_NOT_FOUND);
 	TRY(user_from_row(st, &u));
@@ -269,21 +265,15 @@ user_exec(struct ledger *l, const char *sql, const char *text,
     const uint8_t *blob, size_t bloblen, int64_t num, const char *text2)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc, changes = 0;
+	int r = ERR_INTERNAL, changes = 0;
 
 	TRY(ledger_sql_prepare(l, &st, sql));
-	if ((rc = sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (blob != NULL &&
-		(rc = sqlite3_bind_blob(
-		     st, 2, blob, (int)bloblen, SQLITE_STATIC)) != SQLITE_OK) ||
-	    (rc = sqlite3_bind_int64(st, 3, num)) != SQLITE_OK ||
-	    (text2 != NULL &&
-		(rc = sqlite3_bind_text(st, 4, text2, -1, SQLITE_STATIC)) !=
-		    SQLITE_OK)) {
-		r = ledger_sql_err(l, rc, "bind");
-		goto out;
-	}
+	TRY(ledger_sql_bind_text(l, st, 1, text));
+	if (blob != NULL)
+		TRY(ledger_sql_bind_blob(l, st, 2, blob, bloblen));
+	TRY(ledger_sql_bind_int(l, st, 3, num));
+	if (text2 != NULL)
+		TRY(ledger_sql_bind_text(l, st, 4, text2));
 	TRY(ledger_sql_done(l, st, &changes));
 	r = changes == 1 ? 0 : ERR_NOT_FOUND;
 out:
@@ -515,7 +505,7 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 	struct user *u = NULL;
 	const void *stored;
 	uint8_t hash[HASH_LEN];
-	int r = ERR_INTERNAL, rc, found = 0;
+	int r = ERR_INTERNAL, found = 0;
 
 	if (out != NULL)
 		*out = NULL;
@@ -529,11 +519,7 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 	TRY(ledger_sql_prepare(l, &st,
 	    "SELECT " USER_COLS
 	    ", token_hash FROM users WHERE token_hash = ?1"));
-	if ((rc = sqlite3_bind_blob(
-		 st, 1, hash, sizeof(hash), SQLITE_STATIC)) != SQLITE_OK) {
-		r = ledger_sql_err(l, rc, "bind");
-		goto out;
-	}
+	TRY(ledger_sql_bind_blob(l, st, 1, hash, sizeof(hash)));
 	TRY(ledger_sql_row(l, st, &found));
 	ENSURE(found, ERR_BAD_TOKEN);
 	stored = sqlite3_column_blob(st, 5);
