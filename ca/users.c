@@ -202,7 +202,8 @@ out:
 
 #define USER_COLS "name, groups, disabled, created, token_created"
 
-/* The current row (columns USER_COLS) as a new struct user. */
+/* The current row (columns USER_COLS) as a new struct user; ERR_DB when
+ * the stored name or groups are not what user_add() writes. */
 static int
 user_from_row(sqlite3_stmt *st, struct user **out)
 {
@@ -213,11 +214,11 @@ user_from_row(sqlite3_stmt *st, struct user **out)
 	*out = NULL;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return ERR_ALLOC;
-	if ((name = sqlite3_column_text(st, 0)) == NULL ||
-	    (u->name = strdup((const char *)name)) == NULL) {
-		r = ERR_ALLOC;
-		goto out;
-	}
+	/* A row edited behind our back is a database problem, not memory. */
+	ENSURE(sqlite3_column_type(st, 0) == SQLITE_TEXT, ERR_DB);
+	ENSURE((name = sqlite3_column_text(st, 0)) != NULL, ERR_ALLOC);
+	ENSURE(name_principal_valid((const char *)name), ERR_DB);
+	ENSURE((u->name = strdup((const char *)name)) != NULL, ERR_ALLOC);
 	TRY(groups_parse(u, (const char *)sqlite3_column_text(st, 1)));
 	u->disabled = sqlite3_column_int64(st, 2) != 0;
 	u->created = (uint64_t)sqlite3_column_int64(st, 3);

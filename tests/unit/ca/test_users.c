@@ -436,3 +436,24 @@ Test(users, chain_stays_intact)
 	user_token_free(tok);
 	user_token_free(t2);
 }
+
+/* A users row edited with another tool (NULL or invalid name) is a
+ * database error, never "out of memory", and never a user. */
+Test(users, tampered_row_is_a_db_error)
+{
+	json_t *a = (json_t *)1;
+	struct user *u = (struct user *)1;
+	char *tok = add("alice", "eng", NULL);
+
+	free(sq("INSERT INTO users(name, groups, disabled, created)"
+		" VALUES(NULL, '[\"eng\"]', 0, 1)"));
+	cr_assert_eq(user_list(l, &a), ERR_DB);
+	cr_assert_null(a);
+	free(sq("DELETE FROM users WHERE name IS NULL"));
+	free(sq("UPDATE users SET name = 'al ice' WHERE name = 'alice'"));
+	cr_assert_eq(user_list(l, &a), ERR_DB);
+	cr_assert_null(a);
+	cr_assert_eq(user_authenticate(l, tok, &u), ERR_DB);
+	cr_assert_null(u);
+	user_token_free(tok);
+}
