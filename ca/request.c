@@ -587,18 +587,6 @@ out:
 	return r;
 }
 
-/* Commit, or roll back what is left of the transaction. */
-static int
-commit(struct ca *ca, int *in_tx)
-{
-	int r;
-
-	*in_tx = 0;
-	if ((r = ledger_commit(ca->ledger)) != 0)
-		ledger_rollback(ca->ledger);
-	return r;
-}
-
 /* pending -> expired and its event, inside the open transaction. */
 static int
 expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
@@ -704,7 +692,8 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	    subject, details));
 	if (direct || role->approvals_required == 0)
 		TRY(issue_locked(ca, id, event_actor, direct));
-	TRY(commit(ca, &in_tx));
+	in_tx = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(ca->ledger));
 	/* Committed: only now may the certificate leave. */
 	r = request_json(ca, id, out);
 out:
@@ -862,7 +851,8 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	TRY(ledger_begin(ca->ledger));
 	in_tx = 1;
 	if ((r = decide_start(ca, actor, id, &row, &role)) == ERR_EXPIRED) {
-		TRY(commit(ca, &in_tx));
+		in_tx = 0; /* a failed commit rolls back */
+		TRY(ledger_commit(ca->ledger));
 		r = ERR_EXPIRED;
 		goto out;
 	} else if (r != 0)
@@ -882,7 +872,8 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    subject, details));
 	if (count >= row.approvals_required)
 		TRY(issue_locked(ca, id, actor->name, 0));
-	TRY(commit(ca, &in_tx));
+	in_tx = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(ca->ledger));
 	r = request_json(ca, id, out);
 out:
 	if (in_tx)
@@ -913,7 +904,8 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	TRY(ledger_begin(ca->ledger));
 	in_tx = 1;
 	if ((r = decide_start(ca, actor, id, &row, &role)) == ERR_EXPIRED) {
-		TRY(commit(ca, &in_tx));
+		in_tx = 0; /* a failed commit rolls back */
+		TRY(ledger_commit(ca->ledger));
 		r = ERR_EXPIRED;
 		goto out;
 	} else if (r != 0)
@@ -935,7 +927,8 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	subject_request(subject, id);
 	TRY(ledger_append(
 	    ca->ledger, NULL, "request.denied", actor->name, subject, details));
-	TRY(commit(ca, &in_tx));
+	in_tx = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(ca->ledger));
 	r = request_json(ca, id, out);
 out:
 	if (in_tx)
@@ -985,7 +978,8 @@ request_expire_due(struct ca *ca, size_t *count)
 		req_row_clear(&row);
 	}
 	if (n > 0)
-		TRY(commit(ca, &in_tx));
+		in_tx = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(ca->ledger));
 	if (count != NULL)
 		*count = n;
 	r = 0;

@@ -352,11 +352,8 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 	}
 	if (any) {
 		TRY(ledger_krl_version_bump(ca->ledger, &version));
-		in_tx = 0;
-		if ((r = ledger_commit(ca->ledger)) != 0) {
-			ledger_rollback(ca->ledger);
-			goto out;
-		}
+		in_tx = 0; /* a failed commit rolls back */
+		TRY(ledger_commit(ca->ledger));
 	} else {
 		/* Nothing new: write nothing. */
 		in_tx = 0;

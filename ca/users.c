@@ -341,10 +341,8 @@ user_add(struct ledger *l, const char *actor, const char *name,
 	    name, hash, sizeof(hash), (int64_t)now, gtext));
 	TRY(ledger_append(l, NULL, "user.added", actor, name, d));
 	TRY(token_event(l, actor, name, hash, 0));
-	r = ledger_commit(l);
-	began = 0;
-	if (r != 0)
-		goto out;
+	began = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(l));
 	*token_out = tok;
 	tok = NULL;
 	r = 0;
@@ -384,10 +382,8 @@ user_token_rotate(
 	    " WHERE name = ?1",
 	    name, hash, sizeof(hash), (int64_t)ledger_now(), NULL));
 	TRY(token_event(l, actor, name, hash, 1));
-	r = ledger_commit(l);
-	began = 0;
-	if (r != 0)
-		goto out;
+	began = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(l));
 	*token_out = tok;
 	tok = NULL;
 	r = 0;
@@ -417,10 +413,8 @@ user_disable(struct ledger *l, const char *actor, const char *name)
 	TRY(user_exec(l, "UPDATE users SET disabled = ?3 WHERE name = ?1", name,
 	    NULL, 0, 1, NULL));
 	TRY(ledger_append(l, NULL, "user.disabled", actor, name, NULL));
-	r = ledger_commit(l);
-	began = 0;
-	if (r != 0)
-		goto out;
+	began = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(l));
 	r = 0;
 out:
 	if (began)
