@@ -425,12 +425,7 @@ options_parse(
 			wire_free(data);
 			data = NULL;
 		}
-		if (val == NULL)
-			r = option_append(list, n, name, nlen, NULL, 0);
-		else
-			r = option_append(list, n, name, nlen, val, vlen);
-		if (r != 0)
-			goto out;
+		TRY(option_append(list, n, name, nlen, val, vlen));
 		free(nm);
 		nm = NULL;
 	}
