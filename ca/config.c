@@ -354,6 +354,25 @@ get_path(struct ctx *x, json_t *obj, const char *parent, const char *key,
 	return 0;
 }
 
+/* Copy the strings of array v (checked by the caller; NULL is empty) into
+ * a new array *out of *n new strings.  On failure *out holds the *n made
+ * so far, for the caller's free. */
+static int
+strv_copy(struct ctx *x, json_t *v, char ***out, size_t *n)
+{
+	size_t i, count = json_array_size(v);
+
+	if ((*out = calloc(count ? count : 1, sizeof(**out))) == NULL)
+		return cfg_oom(x);
+	for (i = 0; i < count; i++) {
+		if (((*out)[i] = strdup(
+			 json_string_value(json_array_get(v, i)))) == NULL)
+			return cfg_oom(x);
+		(*n)++;
+	}
+	return 0;
+}
+
 /*
  * obj[key] as a list of group names (new array of new strings).  Absent
  * means empty unless need_one, which also refuses an empty list.
@@ -400,15 +419,7 @@ get_groups(struct ctx *x, json_t *obj, const char *parent, const char *key,
 			    "%s is not a valid group name " NAME_RULE,
 			    quote(q, sizeof(q), s));
 	}
-	if ((*out = calloc(count ? count : 1, sizeof(**out))) == NULL)
-		return cfg_oom(x);
-	for (i = 0; i < count; i++) {
-		if (((*out)[i] = strdup(
-			 json_string_value(json_array_get(v, i)))) == NULL)
-			return cfg_oom(x);
-		(*n)++;
-	}
-	return 0;
+	return strv_copy(x, v, out, n);
 }
 
 static int
@@ -515,16 +526,7 @@ parse_principals(struct ctx *x, struct role *r, json_t *obj, const char *rf)
 			    "%s is not a safe principal template: %s",
 			    quote(q, sizeof(q), s), why);
 	}
-	if ((r->principals = calloc(count, sizeof(*r->principals))) == NULL)
-		return cfg_oom(x);
-	for (i = 0; i < count; i++) {
-		r->principals[i] =
-		    strdup(json_string_value(json_array_get(v, i)));
-		if (r->principals[i] == NULL)
-			return cfg_oom(x);
-		r->nprincipals++;
-	}
-	return 0;
+	return strv_copy(x, v, &r->principals, &r->nprincipals);
 }
 
 /* One critical option's value (name is known); a new string or NULL. */
