@@ -116,6 +116,16 @@ wire_dup(const struct wire *w, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
+/* v big-endian into p[0..4). */
+static void
+store_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 /* Make room for len more bytes at the end. */
 static int
 wire_grow(struct wire *w, size_t len)
@@ -190,10 +200,7 @@ wire_put_u32(struct wire *w, uint32_t v)
 {
 	uint8_t b[4];
 
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
+	store_u32(b, v);
 	return wire_put(w, b, sizeof(b));
 }
 
@@ -220,10 +227,7 @@ wire_put_string(struct wire *w, const void *p, size_t len)
 		return ERR_TOO_LARGE;
 	if ((r = wire_reserve(w, 4 + len, &dst)) != 0)
 		return r;
-	dst[0] = (uint8_t)(len >> 24);
-	dst[1] = (uint8_t)(len >> 16);
-	dst[2] = (uint8_t)(len >> 8);
-	dst[3] = (uint8_t)len;
+	store_u32(dst, (uint32_t)len);
 	if (len > 0)
 		memcpy(dst + 4, p, len);
 	return 0;
@@ -264,14 +268,24 @@ wire_put_mpint(struct wire *w, const uint8_t *mag, size_t len)
 	n = len + (size_t)pad;
 	if ((r = wire_reserve(w, 4 + n, &dst)) != 0)
 		return r;
-	dst[0] = (uint8_t)(n >> 24);
-	dst[1] = (uint8_t)(n >> 16);
-	dst[2] = (uint8_t)(n >> 8);
-	dst[3] = (uint8_t)n;
+	store_u32(dst, (uint32_t)n);
 	if (pad)
 		dst[4] = 0;
 	if (len > 0)
 		memcpy(dst + 4 + pad, mag, len);
+	return 0;
+}
+
+int
+wire_poke_u32(struct wire *w, size_t off, uint32_t v)
+{
+	if (w == NULL)
+		return ERR_INVALID_ARG;
+	if (w->readonly)
+		return ERR_BUF_READ_ONLY;
+	if (off > wire_len(w) || wire_len(w) - off < 4)
+		return ERR_BUF_SHORT;
+	store_u32(w->d + w->off + off, v);
 	return 0;
 }
 

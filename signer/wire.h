@@ -73,6 +73,10 @@ MUST_CHECK int wire_put_mpint(struct wire *w, const uint8_t *mag, size_t len);
  * valid until the next write). */
 MUST_CHECK int wire_reserve(struct wire *w, size_t len, uint8_t **dst);
 
+/* Overwrite the 4 bytes at off (counted from the first unread byte) with
+ * v, big-endian: back-patches a length written as a placeholder.
+ * ERR_BUF_SHORT when they are not all there, ERR_BUF_READ_ONLY on a view. */
+MUST_CHECK int wire_poke_u32(struct wire *w, size_t off, uint32_t v);
 /* Readers: consume only on success. */
 MUST_CHECK int wire_consume(struct wire *w, size_t len);
 MUST_CHECK int wire_get(struct wire *w, void *dst, size_t len);

@@ -880,3 +880,34 @@ Test(wire, hex_encode)
 	wire_hex_encode(out, in, 0);
 	cr_assert_str_eq(out, "");
 }
+
+Test(wire, poke_u32_back_patches)
+{
+	static const uint8_t want[] = {
+	    0x07, 0x00, 0x00, 0x00, 0x02, 0xaa, 0xbb};
+	struct wire *w = wire_new(64), *v;
+	uint32_t x;
+
+	cr_assert_not_null(w);
+	cr_assert_eq(wire_put_u8(w, 7), 0);
+	cr_assert_eq(wire_put_u32(w, 0), 0);
+	cr_assert_eq(wire_put_u8(w, 0xaa), 0);
+	cr_assert_eq(wire_put_u8(w, 0xbb), 0);
+	cr_assert_eq(wire_poke_u32(w, 1, 2), 0);
+	cr_assert_eq(wire_len(w), sizeof(want));
+	cr_assert_eq(memcmp(wire_ptr(w), want, sizeof(want)), 0);
+	/* Past the end, or partly past it: nothing changes. */
+	cr_assert_eq(wire_poke_u32(w, 4, 9), ERR_BUF_SHORT);
+	cr_assert_eq(wire_poke_u32(w, (size_t)-1, 9), ERR_BUF_SHORT);
+	cr_assert_eq(memcmp(wire_ptr(w), want, sizeof(want)), 0);
+	/* Offsets count from the first unread byte. */
+	cr_assert_eq(wire_get_u8(w, NULL), 0);
+	cr_assert_eq(wire_poke_u32(w, 0, 0x01020304), 0);
+	cr_assert_eq(wire_get_u32(w, &x), 0);
+	cr_assert_eq(x, 0x01020304);
+	v = view(want, sizeof(want));
+	cr_assert_eq(wire_poke_u32(v, 0, 1), ERR_BUF_READ_ONLY);
+	cr_assert_eq(wire_poke_u32(NULL, 0, 1), ERR_INVALID_ARG);
+	wire_free(v);
+	wire_free(w);
+}
