@@ -4,10 +4,11 @@
  * counters in meta, chain verification, export (JSONL, CSV) and change
  * detection between processes.
  *
- * It does not know what events mean: users.c, the request code and the
- * KRL builder run their own statements on ledger_db() and call
- * ledger_append() in the same transaction.  Hashing uses OpenSSL's EVP
- * SHA-256; JSON is jansson's.  Works with ca/ledger.h only.
+ * It does not know what events mean: users.c, request.c and revoke.c run
+ * their own statements through the ledger_sql_* helpers defined here
+ * and call ledger_append() in the same transaction.  Hashing uses
+ * OpenSSL's EVP SHA-256, hex signer/wire.h; JSON is jansson's.  Works
+ * with ca/ledger.h and signer/wire.h.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -4,9 +4,9 @@
  * opened in WAL mode with synchronous=FULL.
  *
  * Only ca/ includes sqlite headers.  Other ca/ modules (users.c,
- * request.c, krl data) run their SQL on ledger_db() inside a transaction
- * opened with ledger_begin(), append the matching event with
- * ledger_append() in that same transaction, and commit with
+ * request.c, revoke.c) run their SQL through the ledger_sql_* helpers
+ * below inside a transaction opened with ledger_begin(), append the matching
+ * event with ledger_append() in that same transaction, and commit with
  * ledger_commit(): a state change and its event are one atomic, durable
  * unit.  Nothing here knows about HTTP.
  *

@@ -10,8 +10,9 @@
  * the revoked key hashes and hands them to ca/krl.c, which owns the
  * format.
  *
- * Works with ca/ca.h (context and SQL helpers), ca/ledger.h, ca/krl.h,
- * signer/pubkey.h.  Not here: the KRL encoding (krl.c), HTTP (web/).
+ * Works with ca/ca.h (context), ca/ledger.h (transactions, SQL helpers),
+ * ca/krl.h, signer/pubkey.h, signer/wire.h (hex).  Not here: the KRL encoding
+ * (krl.c), HTTP (web/).
  */
 #include <stdio.h>
 #include <stdlib.h>
