@@ -750,22 +750,32 @@ out:
 	return r;
 }
 
-/* Shared start of approve and deny: load, check visibility, state and
- * expiry inside the open transaction.  On ERR_EXPIRED the expiry has
- * been written and the caller commits it. */
+/*
+ * Shared start of approve and deny: check the comment, open the
+ * transaction (*in_tx = 1), load request id and check visibility, state
+ * and expiry.  An expired request is moved to "expired" and that is
+ * committed here: ERR_EXPIRED with *in_tx = 0.
+ */
 static int
-decide_start(struct ca *ca, const struct ca_actor *actor, int64_t id,
-    struct req_row *row, const struct role **role)
+decide_begin(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const char *comment, struct req_row *row, const struct role **role,
+    int *in_tx)
 {
 	int r = ERR_INTERNAL;
-	uint64_t now = ca_now(ca);
+	uint64_t now;
 
+	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
+	TRY(ledger_begin(ca->ledger));
+	*in_tx = 1;
+	now = ca_now(ca); /* after waiting for the write lock */
 	TRY(req_row_load(ca, id, row));
 	ENSURE(
 	    actor_may_see(ca, actor, row->requester, row->role), ERR_NOT_FOUND);
 	ENSURE(strcmp(row->state, "pending") == 0, ERR_WRONG_STATE);
 	if (now >= row->expires) {
 		TRY(expire_locked(ca, row, now));
+		*in_tx = 0; /* a failed commit rolls back */
+		TRY(ledger_commit(ca->ledger));
 		r = ERR_EXPIRED;
 		goto out;
 	}
@@ -847,16 +857,7 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	ENSURE(
 	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
-	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
-	TRY(ledger_begin(ca->ledger));
-	in_tx = 1;
-	if ((r = decide_start(ca, actor, id, &row, &role)) == ERR_EXPIRED) {
-		in_tx = 0; /* a failed commit rolls back */
-		TRY(ledger_commit(ca->ledger));
-		r = ERR_EXPIRED;
-		goto out;
-	} else if (r != 0)
-		goto out;
+	TRY(decide_begin(ca, actor, id, comment, &row, &role, &in_tx));
 	ENSURE(strcmp(actor->name, row.requester) != 0, ERR_SELF_APPROVAL);
 	ENSURE(actor_is_approver(role, actor), ERR_FORBIDDEN);
 	TRY(decision_insert(
@@ -900,16 +901,7 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	ENSURE(
 	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
-	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
-	TRY(ledger_begin(ca->ledger));
-	in_tx = 1;
-	if ((r = decide_start(ca, actor, id, &row, &role)) == ERR_EXPIRED) {
-		in_tx = 0; /* a failed commit rolls back */
-		TRY(ledger_commit(ca->ledger));
-		r = ERR_EXPIRED;
-		goto out;
-	} else if (r != 0)
-		goto out;
+	TRY(decide_begin(ca, actor, id, comment, &row, &role, &in_tx));
 	withdrawn = strcmp(actor->name, row.requester) == 0;
 	ENSURE(withdrawn || actor_is_approver(role, actor), ERR_FORBIDDEN);
 	TRY(decision_insert(ca, id, actor->name, "deny", comment, &conflict));
