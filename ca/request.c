@@ -473,7 +473,7 @@ decisions_load(struct ca *ca, int64_t id, json_t *obj)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *arr = NULL, *d = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, rc, jr;
 
 	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
 	TRY(ledger_sql_prepare(ca->ledger, &st,
@@ -485,17 +485,18 @@ decisions_load(struct ca *ca, int64_t id, json_t *obj)
 		    "when", (json_int_t)sqlite3_column_int64(st, 2), "comment",
 		    ledger_sql_text(st, 3));
 		ENSURE(d != NULL, ERR_ALLOC);
-		if (strcmp(ledger_sql_text(st, 1), "approve") == 0) {
-			ENSURE(json_array_append_new(arr, d) == 0, ERR_ALLOC);
-		} else {
-			ENSURE(json_object_set_new(obj, "denied", d) == 0,
-			    ERR_ALLOC);
-		}
+		/* The _new calls take d (and arr below) even on failure. */
+		if (strcmp(ledger_sql_text(st, 1), "approve") == 0)
+			jr = json_array_append_new(arr, d);
+		else
+			jr = json_object_set_new(obj, "denied", d);
 		d = NULL;
+		ENSURE(jr == 0, ERR_ALLOC);
 	}
 	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
-	ENSURE(json_object_set_new(obj, "approvals", arr) == 0, ERR_ALLOC);
+	jr = json_object_set_new(obj, "approvals", arr);
 	arr = NULL;
+	ENSURE(jr == 0, ERR_ALLOC);
 	r = 0;
 out:
 	json_decref(d);
@@ -1012,7 +1013,7 @@ request_list(
 	json_t *roles = NULL, *list = NULL, *obj = NULL, *one = NULL;
 	char *rolesj = NULL;
 	size_t i;
-	int r = ERR_INTERNAL, rc, all;
+	int r = ERR_INTERNAL, rc, all, jr;
 
 	if (out != NULL)
 		*out = NULL;
@@ -1044,8 +1045,9 @@ request_list(
 	TRY(ledger_sql_bind_int(ca->ledger, st, 6, REQUEST_LIST_MAX));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		TRY(request_json(ca, sqlite3_column_int64(st, 0), &one));
-		ENSURE(json_array_append_new(list, one) == 0, ERR_ALLOC);
+		jr = json_array_append_new(list, one); /* takes one */
 		one = NULL;
+		ENSURE(jr == 0, ERR_ALLOC);
 	}
 	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	ENSURE((obj = json_pack("{s:O}", "requests", list)) != NULL, ERR_ALLOC);
@@ -1129,7 +1131,7 @@ request_roles(struct ca *ca, const struct ca_actor *actor, json_t **out)
 {
 	json_t *arr = NULL, *one = NULL, *obj = NULL;
 	size_t i;
-	int r = ERR_INTERNAL, all, req, appr;
+	int r = ERR_INTERNAL, all, req, appr, jr;
 
 	if (out != NULL)
 		*out = NULL;
@@ -1148,8 +1150,9 @@ request_roles(struct ca *ca, const struct ca_actor *actor, json_t **out)
 		if (!all && !req && !appr)
 			continue;
 		TRY(role_json(role, actor, req, appr, &one));
-		ENSURE(json_array_append_new(arr, one) == 0, ERR_ALLOC);
+		jr = json_array_append_new(arr, one); /* takes one */
 		one = NULL;
+		ENSURE(jr == 0, ERR_ALLOC);
 	}
 	ENSURE((obj = json_pack("{s:O}", "roles", arr)) != NULL, ERR_ALLOC);
 	*out = obj;
