@@ -907,7 +907,10 @@ read_config_file(struct ctx *x, const char *path, char **buf, size_t *len)
 
 	*buf = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	/* O_NONBLOCK: a FIFO must not hang us before the S_ISREG check
+	 * (reads of a regular file ignore the flag). */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1) {
 		int e = errno;
 
 		r = ERR_SYSTEM;
