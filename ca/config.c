@@ -13,7 +13,8 @@
  * It does not touch the CA key, the ledger or the network: paths are only
  * resolved against the state directory, never opened (except jitca.json).
  * Works with ca/duration.c (durations), signer/names.c (the safe
- * alphabets, known options, CIDR lists) and signer/cert.h (option structs).
+ * alphabets, known options, CIDR lists), signer/cert.h (option structs)
+ * and signer/fileio.h (reading jitca.json).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include <jansson.h>
 
 #include "ca/config.h"
+#include "signer/fileio.h"
 #include "signer/names.h"
 
 #define CONFIG_FILE "jitca.json"
@@ -935,35 +937,22 @@ read_config_file(struct ctx *x, const char *path, char **buf, size_t *len)
 			    "%s: not a regular file", path);
 		goto out;
 	}
-	/* One byte over the limit tells "too large" from "exactly full". */
-	if ((b = malloc(CONFIG_MAX_FILE + 1)) == NULL) {
+	if ((b = malloc(CONFIG_MAX_FILE)) == NULL) {
 		r = cfg_oom(x);
 		goto out;
 	}
-	for (;;) {
-		ssize_t n = read(fd, b + got, CONFIG_MAX_FILE + 1 - got);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r = ERR_SYSTEM;
-			if (x->err != NULL)
-				snprintf(x->err, CONFIG_ERR_LEN,
-				    "%s: cannot read: %s", path,
-				    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > CONFIG_MAX_FILE) {
-			r = ERR_TOO_LARGE;
-			if (x->err != NULL)
-				snprintf(x->err, CONFIG_ERR_LEN,
-				    "%s: larger than the limit of %u bytes",
-				    path, CONFIG_MAX_FILE);
-			goto out;
-		}
+	if ((r = fileio_read_bounded(
+		 fd, (uint8_t *)b, CONFIG_MAX_FILE, &got)) == ERR_TOO_LARGE) {
+		if (x->err != NULL)
+			snprintf(x->err, CONFIG_ERR_LEN,
+			    "%s: larger than the limit of %u bytes", path,
+			    CONFIG_MAX_FILE);
+		goto out;
+	} else if (r != 0) {
+		if (x->err != NULL)
+			snprintf(x->err, CONFIG_ERR_LEN, "%s: cannot read: %s",
+			    path, strerror(errno));
+		goto out;
 	}
 	*buf = b;
 	*len = got;

@@ -17,7 +17,8 @@
  * OpenSSH's ssh_krl_from_blob() refuses (see krl.h for the list).
  *
  * Installing: krl_write_atomic(), temp file + fsync + rename + directory
- * fsync, the way sshd's RevokedKeys file must be replaced.
+ * fsync (signer/fileio.h), the way sshd's RevokedKeys file must be
+ * replaced.
  *
  * Not here: which revocations are current (the ledger), serving the KRL
  * over HTTP (web/), the CLI (jitcad krl).
@@ -32,6 +33,7 @@
 #include <unistd.h>
 
 #include "ca/krl.h"
+#include "signer/fileio.h"
 #include "signer/wire.h"
 
 struct krl_range {
@@ -839,26 +841,15 @@ out:
 int
 krl_write_atomic(const char *path, const uint8_t *data, size_t len)
 {
-	char *tmp = NULL, *dir = NULL, *slash;
-	size_t plen, off = 0;
-	ssize_t n;
-	int fd = -1, dfd = -1, created = 0, saved, r = ERR_INTERNAL;
+	char *tmp = NULL;
+	size_t plen;
+	int fd = -1, created = 0, saved, r = ERR_INTERNAL;
 
 	ENSURE(path != NULL && data != NULL, ERR_INVALID_ARG);
 	plen = strlen(path);
 	ENSURE(plen > 0 && plen < PATH_MAX - 16 && path[plen - 1] != '/',
 	    ERR_INVALID_ARG);
 	TRY(krl_check(data, len));
-
-	/* The directory, for the temp file and its fsync. */
-	ENSURE((dir = strdup(path)) != NULL, ERR_ALLOC);
-	if ((slash = strrchr(dir, '/')) == NULL) {
-		free(dir);
-		ENSURE((dir = strdup(".")) != NULL, ERR_ALLOC);
-	} else if (slash == dir)
-		slash[1] = '\0'; /* "/x": the root */
-	else
-		*slash = '\0';
 
 	ENSURE((tmp = malloc(plen + 12)) != NULL, ERR_ALLOC);
 	memcpy(tmp, path, plen);
@@ -867,33 +858,22 @@ krl_write_atomic(const char *path, const uint8_t *data, size_t len)
 	ENSURE((fd = mkstemp(tmp)) >= 0, ERR_SYSTEM);
 	created = 1;
 	ENSURE(fchmod(fd, 0644) == 0, ERR_SYSTEM);
-	while (off < len) {
-		n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		ENSURE(n > 0, ERR_SYSTEM);
-		off += (size_t)n;
-	}
+	TRY(fileio_write_all(fd, data, len));
 	ENSURE(fsync(fd) == 0, ERR_SYSTEM);
-	n = close(fd);
+	r = close(fd);
 	fd = -1;
-	ENSURE(n == 0, ERR_SYSTEM);
+	ENSURE(r == 0, ERR_SYSTEM);
 	ENSURE(rename(tmp, path) == 0, ERR_SYSTEM);
 	created = 0; /* installed: nothing to clean up any more */
-	ENSURE((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0,
-	    ERR_SYSTEM);
-	ENSURE(fsync(dfd) == 0, ERR_SYSTEM);
+	TRY(fileio_dir_sync(path));
 	r = 0;
 out:
 	saved = errno;
 	if (fd >= 0)
 		close(fd);
-	if (dfd >= 0)
-		close(dfd);
 	if (created)
 		(void)unlink(tmp);
 	free(tmp);
-	free(dir);
 	errno = saved;
 	return r;
 }
