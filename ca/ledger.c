@@ -4,14 +4,16 @@
  * counters in meta, chain verification, export (JSONL, CSV) and change
  * detection between processes.
  *
- * It does not know what events mean: users.c, the request code and the
- * KRL builder run their own statements on ledger_db() and call
- * ledger_append() in the same transaction.  Hashing uses OpenSSL's EVP
- * SHA-256; JSON is jansson's.  Works with ca/ledger.h only.
+ * It does not know what events mean: users.c, request.c and revoke.c run
+ * their own statements through the ledger_sql_* helpers defined here
+ * and call ledger_append() in the same transaction.  Hashing uses
+ * OpenSSL's EVP SHA-256, hex signer/wire.h; JSON is jansson's.  Works
+ * with ca/ledger.h and signer/wire.h.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include <openssl/evp.h>
 
 #include "ca/ledger.h"
+#include "signer/wire.h"
 
 #define ZERO_HASH                                                              \
 	"0000000000000000000000000000000000000000000000000000000000000000"
@@ -84,14 +87,20 @@ set_msg(struct ledger *l, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Map an sqlite result to an error code, recording what failed. */
-static int
-db_fail(struct ledger *l, int rc, const char *what)
+int
+ledger_sql_err(struct ledger *l, int rc, const char *what)
 {
 	int prim = rc & 0xff;
 
-	set_msg(l, "%s: %s", what,
-	    l->db != NULL ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
+	if (l != NULL) {
+		const char *m =
+		    l->db != NULL ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc);
+
+		if (what != NULL)
+			set_msg(l, "%s: %s", what, m);
+		else
+			set_msg(l, "%s", m);
+	}
 	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
 		return ERR_BUSY;
 	return ERR_DB;
@@ -103,19 +112,94 @@ db_exec(struct ledger *l, const char *sql)
 	int rc;
 
 	if ((rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
-		return db_fail(l, rc, sql);
+		return ledger_sql_err(l, rc, sql);
 	return 0;
 }
 
-static int
-db_prepare(struct ledger *l, const char *sql, sqlite3_stmt **st)
+int
+ledger_sql_prepare(struct ledger *l, sqlite3_stmt **st, const char *sql)
 {
 	int rc;
 
 	*st = NULL;
-	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL)) != SQLITE_OK)
-		return db_fail(l, rc, "prepare");
+	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL)) != SQLITE_OK) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return ledger_sql_err(l, rc, "prepare");
+	}
 	return 0;
+}
+
+int
+ledger_sql_done(struct ledger *l, sqlite3_stmt *st, int *changes)
+{
+	int rc;
+
+	if (changes != NULL)
+		*changes = 0;
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		return ledger_sql_err(l, rc, NULL);
+	if (changes != NULL)
+		*changes = sqlite3_changes(l->db);
+	return 0;
+}
+
+int
+ledger_sql_bind_int(struct ledger *l, sqlite3_stmt *st, int i, int64_t v)
+{
+	int rc;
+
+	if ((rc = sqlite3_bind_int64(st, i, v)) != SQLITE_OK)
+		return ledger_sql_err(l, rc, "bind");
+	return 0;
+}
+
+int
+ledger_sql_bind_text(struct ledger *l, sqlite3_stmt *st, int i, const char *s)
+{
+	int rc;
+
+	if ((rc = sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC)) != SQLITE_OK)
+		return ledger_sql_err(l, rc, "bind");
+	return 0;
+}
+
+int
+ledger_sql_bind_blob(
+    struct ledger *l, sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+	int rc;
+
+	if (len > INT_MAX) {
+		set_msg(l, "bind: a blob of %zu bytes is too large", len);
+		return ERR_TOO_LARGE;
+	}
+	if ((rc = sqlite3_bind_blob(st, i, p, (int)len, SQLITE_STATIC)) !=
+	    SQLITE_OK)
+		return ledger_sql_err(l, rc, "bind");
+	return 0;
+}
+
+int
+ledger_sql_row(struct ledger *l, sqlite3_stmt *st, int *found)
+{
+	int rc;
+
+	*found = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*found = 1;
+	else if (rc != SQLITE_DONE)
+		return ledger_sql_err(l, rc, NULL);
+	return 0;
+}
+
+const char *
+ledger_sql_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t == NULL ? "" : (const char *)t;
 }
 
 static int
@@ -152,19 +236,16 @@ meta_get(struct ledger *l, const char *key, char **out, int *found)
 
 	*out = NULL;
 	*found = 0;
-	TRY(db_prepare(l, "SELECT value FROM meta WHERE key = ?1", &st));
-	if ((rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) !=
-	    SQLITE_OK) {
-		r = db_fail(l, rc, "bind");
-		goto out;
-	}
+	TRY(ledger_sql_prepare(
+	    l, &st, "SELECT value FROM meta WHERE key = ?1"));
+	TRY(ledger_sql_bind_text(l, st, 1, key));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		r = 0;
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		r = db_fail(l, rc, "read meta");
+		r = ledger_sql_err(l, rc, "read meta");
 		goto out;
 	}
 	if ((t = sqlite3_column_text(st, 0)) == NULL) {
@@ -189,19 +270,13 @@ meta_set(struct ledger *l, const char *key, const char *value)
 	sqlite3_stmt *st = NULL;
 	int r = ERR_INTERNAL, rc;
 
-	TRY(db_prepare(l,
+	TRY(ledger_sql_prepare(l, &st,
 	    "INSERT INTO meta(key, value) VALUES(?1, ?2)"
-	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-	    &st));
-	if ((rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC)) !=
-		SQLITE_OK) {
-		r = db_fail(l, rc, "bind");
-		goto out;
-	}
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+	TRY(ledger_sql_bind_text(l, st, 1, key));
+	TRY(ledger_sql_bind_text(l, st, 2, value));
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		r = db_fail(l, rc, "write meta");
+		r = ledger_sql_err(l, rc, "write meta");
 		goto out;
 	}
 	r = 0;
@@ -247,9 +322,9 @@ query_i64(struct ledger *l, const char *sql, int64_t *v)
 	int r = ERR_INTERNAL, rc;
 
 	*v = 0;
-	TRY(db_prepare(l, sql, &st));
+	TRY(ledger_sql_prepare(l, &st, sql));
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		r = db_fail(l, rc, sql);
+		r = ledger_sql_err(l, rc, sql);
 		goto out;
 	}
 	*v = sqlite3_column_int64(st, 0);
@@ -268,7 +343,7 @@ create_schema(struct ledger *l)
 	(void)snprintf(ver, sizeof(ver), "%d", LEDGER_SCHEMA_VERSION);
 	rc = sqlite3_exec(l->db, schema_sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		r = db_fail(l, rc, "create schema");
+		r = ledger_sql_err(l, rc, "create schema");
 		goto out;
 	}
 	TRY(meta_set(l, "schema_version", ver));
@@ -316,7 +391,7 @@ begin_immediate(struct ledger *l)
 		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
 			break;
 	} while (busy_retry(&start));
-	return db_fail(l, rc, "begin transaction");
+	return ledger_sql_err(l, rc, "begin transaction");
 }
 
 static int
@@ -428,12 +503,12 @@ ledger_open_err(struct ledger **out, const char *path, int create,
 	rc = sqlite3_open_v2(
 	    path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
-		r = db_fail(l, rc, path);
+		r = ledger_sql_err(l, rc, path);
 		goto out;
 	}
 	(void)sqlite3_extended_result_codes(l->db, 1);
 	if ((rc = sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS)) != SQLITE_OK) {
-		r = db_fail(l, rc, "busy_timeout");
+		r = ledger_sql_err(l, rc, "busy_timeout");
 		goto out;
 	}
 	(void)clock_gettime(CLOCK_MONOTONIC, &start);
@@ -463,9 +538,9 @@ open_setup(struct ledger *l, const char *path, int create)
 
 	TRY(db_exec(l, "PRAGMA foreign_keys = ON"));
 	TRY(db_exec(l, "PRAGMA trusted_schema = OFF"));
-	TRY(db_prepare(l, "PRAGMA journal_mode = WAL", &st));
+	TRY(ledger_sql_prepare(l, &st, "PRAGMA journal_mode = WAL"));
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		r = db_fail(l, rc, path);
+		r = ledger_sql_err(l, rc, path);
 		goto out;
 	}
 	mode = sqlite3_column_text(st, 0);
@@ -541,7 +616,7 @@ ledger_commit(struct ledger *l)
 	}
 	if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL)) !=
 	    SQLITE_OK) {
-		r = db_fail(l, rc, "commit");
+		r = ledger_sql_err(l, rc, "commit");
 		ledger_rollback(l);
 		return r;
 	}
@@ -590,9 +665,8 @@ field_valid(const char *s)
 static int
 hash_hex(const char *prev, const char *canon, char out[LEDGER_HASH_HEX])
 {
-	static const char hexd[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = NULL;
 	int r = ERR_INTERNAL;
 
@@ -610,11 +684,7 @@ hash_hex(const char *prev, const char *canon, char out[LEDGER_HASH_HEX])
 		r = ERR_CRYPTO;
 		goto out;
 	}
-	for (i = 0; i < mdlen; i++) {
-		out[2 * i] = hexd[md[i] >> 4];
-		out[2 * i + 1] = hexd[md[i] & 15];
-	}
-	out[2 * mdlen] = '\0';
+	wire_hex_encode(out, md, mdlen);
 	r = 0;
 out:
 	EVP_MD_CTX_free(ctx);
@@ -664,8 +734,8 @@ chain_tail(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
 
 	*seq = 0;
 	(void)snprintf(hash, LEDGER_HASH_HEX, "%s", ZERO_HASH);
-	TRY(db_prepare(
-	    l, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st));
+	TRY(ledger_sql_prepare(
+	    l, &st, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(st, 0);
@@ -677,7 +747,7 @@ chain_tail(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
 		}
 		(void)snprintf(hash, LEDGER_HASH_HEX, "%s", (const char *)h);
 	} else if (rc != SQLITE_DONE) {
-		r = db_fail(l, rc, "read events");
+		r = ledger_sql_err(l, rc, "read events");
 		goto out;
 	}
 	r = 0;
@@ -777,29 +847,19 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 		goto out;
 	}
 	TRY(hash_hex(prev, canon, hash));
-	TRY(db_prepare(l,
+	TRY(ledger_sql_prepare(l, &st,
 	    "INSERT INTO events(seq, time, type, actor, subject, details,"
-	    " prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	    &st));
-	if ((rc = sqlite3_bind_int64(st, 1, seq)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(st, 2, t)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 5, subject, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 6, dtext, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 7, prev, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 8, hash, -1, SQLITE_STATIC)) !=
-		SQLITE_OK) {
-		r = db_fail(l, rc, "bind");
-		goto out;
-	}
+	    " prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+	TRY(ledger_sql_bind_int(l, st, 1, seq));
+	TRY(ledger_sql_bind_int(l, st, 2, t));
+	TRY(ledger_sql_bind_text(l, st, 3, type));
+	TRY(ledger_sql_bind_text(l, st, 4, actor));
+	TRY(ledger_sql_bind_text(l, st, 5, subject));
+	TRY(ledger_sql_bind_text(l, st, 6, dtext));
+	TRY(ledger_sql_bind_text(l, st, 7, prev));
+	TRY(ledger_sql_bind_text(l, st, 8, hash));
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		r = db_fail(l, rc, "append event");
+		r = ledger_sql_err(l, rc, "append event");
 		goto out;
 	}
 	TRY(meta_set_u64(l, "head_seq", (uint64_t)seq));
@@ -1113,7 +1173,7 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 		began = 1;
 	}
 	(void)snprintf(prev, sizeof(prev), "%s", ZERO_HASH);
-	TRY(db_prepare(l, ROW_SQL " ORDER BY seq", &st));
+	TRY(ledger_sql_prepare(l, &st, ROW_SQL " ORDER BY seq"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		/* The first bad seq: the missing one when there is a gap. */
 		bad = sqlite3_column_int64(st, 0);
@@ -1127,7 +1187,7 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 		n++;
 	}
 	if (rc != SQLITE_DONE) {
-		r = db_fail(l, rc, "read events");
+		r = ledger_sql_err(l, rc, "read events");
 		bad = 0;
 		goto out;
 	}
@@ -1235,15 +1295,13 @@ out:
 static int
 rows_since(struct ledger *l, int64_t since, int64_t limit, sqlite3_stmt **st)
 {
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL;
 
 	*st = NULL;
-	TRY(db_prepare(l, ROW_SQL " WHERE seq > ?1 ORDER BY seq LIMIT ?2", st));
-	if ((rc = sqlite3_bind_int64(*st, 1, since)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(*st, 2, limit)) != SQLITE_OK) {
-		r = db_fail(l, rc, "bind");
-		goto out;
-	}
+	TRY(ledger_sql_prepare(
+	    l, st, ROW_SQL " WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
+	TRY(ledger_sql_bind_int(l, *st, 1, since));
+	TRY(ledger_sql_bind_int(l, *st, 2, limit));
 	r = 0;
 out:
 	if (r != 0) {
@@ -1288,7 +1346,7 @@ ledger_export(
 		o = NULL;
 	}
 	if (rc != SQLITE_DONE) {
-		r = db_fail(l, rc, "read events");
+		r = ledger_sql_err(l, rc, "read events");
 		goto out;
 	}
 	if (fflush(out) != 0 || ferror(out)) {
@@ -1331,7 +1389,7 @@ ledger_events_json(struct ledger *l, int64_t since, int64_t limit, json_t **out)
 		o = NULL;
 	}
 	if (rc != SQLITE_DONE) {
-		r = db_fail(l, rc, "read events");
+		r = ledger_sql_err(l, rc, "read events");
 		goto out;
 	}
 	*out = a;
