@@ -11,6 +11,7 @@
  * with ca/ledger.h and signer/wire.h.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -32,10 +33,34 @@
 #define CANON_FLAGS (JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII)
 #define BUSY_TIMEOUT_MS 10000
 
+/* A thread waiting for the transaction that holds its unit of work. */
+struct ledger_waiter {
+	uint64_t batch;
+	int done;
+	int rc;
+	struct ledger_waiter *next;
+};
+
 struct ledger {
 	sqlite3 *db;
 	int64_t data_version;
 	char errmsg[LEDGER_ERR_LEN];
+	/*
+	 * Group commit (see ledger_begin()).  mu guards the fields below;
+	 * cv signals every change of them.
+	 */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int worker; /* a unit of work is in progress */
+	pthread_t owner; /* ...in this thread */
+	unsigned arriving; /* writers waiting to start a unit */
+	unsigned readers; /* threads between read_begin and end */
+	int tx_open; /* BEGIN IMMEDIATE issued, not finished */
+	int tx_broken; /* sqlite rolled the transaction back */
+	unsigned batch_units; /* units released into the open one */
+	uint64_t batch; /* number of the open transaction */
+	struct ledger_waiter *waiters; /* units waiting for their commit */
+	struct ledger_stats stats;
 };
 
 static const char *schema_sql =
@@ -481,6 +506,13 @@ ledger_open_err(struct ledger **out, const char *path, int create,
 		return ERR_INVALID_ARG;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return ERR_ALLOC;
+	if (pthread_mutex_init(&l->mu, NULL) != 0) {
+		free(l);
+		l = NULL;
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	(void)pthread_cond_init(&l->cv, NULL);
 	if (stat(path, &sb) != 0) {
 		int e = errno;
 
@@ -576,6 +608,8 @@ ledger_close(struct ledger *l)
 			(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 		(void)sqlite3_close_v2(l->db);
 	}
+	(void)pthread_cond_destroy(&l->cv);
+	(void)pthread_mutex_destroy(&l->mu);
 	free(l);
 }
 
@@ -591,44 +625,218 @@ ledger_db(struct ledger *l)
 	return l == NULL ? NULL : l->db;
 }
 
-int
-ledger_begin(struct ledger *l)
+/*
+ * Group commit.  Units of work (begin ... commit/rollback) from several
+ * threads share one sqlite transaction and so one fsync: a unit runs
+ * inside a SAVEPOINT of the open transaction; when it is released and
+ * another writer is already waiting, the transaction stays open for that
+ * writer's unit; the last unit in line (or the LEDGER_BATCH_MAX-th)
+ * commits for all of them.  Each committing thread then waits until the
+ * COMMIT that holds its unit has finished and returns that COMMIT's
+ * result: nothing a unit produced may leave the process before then
+ * (DESIGN.md invariant 1).  A lone writer commits at once, so a single
+ * process (the admin commands) sees plain transactions.
+ *
+ * Units run one at a time (worker); readers (ledger_read_begin) run only
+ * between transactions, so they never see uncommitted rows.
+ */
+
+/* Finish the open transaction: COMMIT (or ROLLBACK when it is broken),
+ * then tell every waiter of this batch how it went.  Called with mu. */
+static void
+batch_finish(struct ledger *l)
 {
-	if (l == NULL)
-		return ERR_INVALID_ARG;
-	if (in_transaction(l)) {
-		set_msg(l, "a transaction is already open");
-		return ERR_INVALID_ARG;
+	struct ledger_waiter **pw, *w;
+	int rc, r = 0;
+
+	if (l->tx_open) {
+		if (l->tx_broken || sqlite3_get_autocommit(l->db)) {
+			set_msg(l, "the transaction was rolled back by sqlite");
+			r = ERR_DB;
+		} else if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL,
+				NULL)) != SQLITE_OK)
+			r = ledger_sql_err(l, rc, "commit");
+		if (r != 0 && !sqlite3_get_autocommit(l->db))
+			(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+		l->stats.commits++;
+		if (l->batch_units > l->stats.max_batch)
+			l->stats.max_batch = l->batch_units;
 	}
-	return begin_immediate(l);
+	for (pw = &l->waiters; (w = *pw) != NULL;) {
+		if (w->batch == l->batch) {
+			w->rc = r;
+			w->done = 1;
+			*pw = w->next;
+		} else
+			pw = &w->next;
+	}
+	l->tx_open = 0;
+	l->tx_broken = 0;
+	l->batch_units = 0;
+}
+
+/* The unit in this thread is over: hand the open transaction to a
+ * waiting writer, or finish it.  Called with mu. */
+static void
+unit_end(struct ledger *l)
+{
+	l->worker = 0;
+	if (!l->tx_open || l->tx_broken || l->arriving == 0 ||
+	    l->batch_units >= LEDGER_BATCH_MAX)
+		batch_finish(l);
+	(void)pthread_cond_broadcast(&l->cv);
+}
+
+static int
+owns_unit(struct ledger *l)
+{
+	return l->worker && pthread_equal(l->owner, pthread_self());
 }
 
 int
-ledger_commit(struct ledger *l)
+ledger_begin(struct ledger *l)
 {
 	int rc, r;
 
 	if (l == NULL)
 		return ERR_INVALID_ARG;
-	if (!in_transaction(l)) {
-		set_msg(l, "no transaction is open");
+	(void)pthread_mutex_lock(&l->mu);
+	if (owns_unit(l)) {
+		(void)pthread_mutex_unlock(&l->mu);
+		set_msg(l, "a transaction is already open");
 		return ERR_INVALID_ARG;
 	}
-	if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL)) !=
+	l->arriving++;
+	while (l->worker || (!l->tx_open && l->readers > 0))
+		(void)pthread_cond_wait(&l->cv, &l->mu);
+	l->arriving--;
+	l->worker = 1;
+	l->owner = pthread_self();
+	if (l->tx_open && (l->tx_broken || sqlite3_get_autocommit(l->db))) {
+		/* Fail the units already in it; start afresh. */
+		l->tx_broken = 1;
+		batch_finish(l);
+		(void)pthread_cond_broadcast(&l->cv);
+	}
+	if (!l->tx_open) {
+		if ((r = begin_immediate(l)) != 0) {
+			l->worker = 0;
+			(void)pthread_cond_broadcast(&l->cv);
+			(void)pthread_mutex_unlock(&l->mu);
+			return r;
+		}
+		l->tx_open = 1;
+		l->batch++;
+	}
+	(void)pthread_mutex_unlock(&l->mu);
+	/* Outside mu: only the worker touches the connection now. */
+	if ((rc = sqlite3_exec(l->db, "SAVEPOINT unit", NULL, NULL, NULL)) !=
 	    SQLITE_OK) {
-		r = ledger_sql_err(l, rc, "commit");
-		ledger_rollback(l);
+		r = ledger_sql_err(l, rc, "begin transaction");
+		(void)pthread_mutex_lock(&l->mu);
+		l->tx_broken = 1;
+		unit_end(l);
+		(void)pthread_mutex_unlock(&l->mu);
 		return r;
 	}
 	return 0;
 }
 
+int
+ledger_commit(struct ledger *l)
+{
+	struct ledger_waiter w;
+	int rc, r;
+
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	(void)pthread_mutex_lock(&l->mu);
+	if (!owns_unit(l)) {
+		(void)pthread_mutex_unlock(&l->mu);
+		set_msg(l, "no transaction is open");
+		return ERR_INVALID_ARG;
+	}
+	(void)pthread_mutex_unlock(&l->mu);
+	rc = sqlite3_exec(l->db, "RELEASE unit", NULL, NULL, NULL);
+	r = rc == SQLITE_OK ? 0 : ledger_sql_err(l, rc, "commit");
+	(void)pthread_mutex_lock(&l->mu);
+	if (r != 0 || sqlite3_get_autocommit(l->db)) {
+		/* Cannot tell what survived: fail the whole batch. */
+		l->tx_broken = 1;
+		if (r == 0) {
+			set_msg(l, "the transaction was rolled back by sqlite");
+			r = ERR_DB;
+		}
+	}
+	memset(&w, 0, sizeof(w));
+	w.batch = l->batch;
+	w.next = l->waiters;
+	l->waiters = &w;
+	l->batch_units++;
+	l->stats.units++;
+	unit_end(l);
+	while (!w.done)
+		(void)pthread_cond_wait(&l->cv, &l->mu);
+	(void)pthread_mutex_unlock(&l->mu);
+	return r != 0 ? r : w.rc;
+}
+
 void
 ledger_rollback(struct ledger *l)
 {
-	if (l == NULL || l->db == NULL || !in_transaction(l))
+	if (l == NULL || l->db == NULL)
 		return;
-	(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	(void)pthread_mutex_lock(&l->mu);
+	if (!owns_unit(l)) {
+		(void)pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	(void)pthread_mutex_unlock(&l->mu);
+	if (sqlite3_exec(l->db, "ROLLBACK TO unit", NULL, NULL, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_exec(l->db, "RELEASE unit", NULL, NULL, NULL) !=
+		SQLITE_OK) {
+		(void)pthread_mutex_lock(&l->mu);
+		l->tx_broken = 1;
+	} else
+		(void)pthread_mutex_lock(&l->mu);
+	unit_end(l);
+	(void)pthread_mutex_unlock(&l->mu);
+}
+
+void
+ledger_read_begin(struct ledger *l)
+{
+	if (l == NULL)
+		return;
+	(void)pthread_mutex_lock(&l->mu);
+	while (l->worker || l->tx_open)
+		(void)pthread_cond_wait(&l->cv, &l->mu);
+	l->readers++;
+	(void)pthread_mutex_unlock(&l->mu);
+}
+
+void
+ledger_read_end(struct ledger *l)
+{
+	if (l == NULL)
+		return;
+	(void)pthread_mutex_lock(&l->mu);
+	if (l->readers > 0)
+		l->readers--;
+	(void)pthread_cond_broadcast(&l->cv);
+	(void)pthread_mutex_unlock(&l->mu);
+}
+
+void
+ledger_stats_get(struct ledger *l, struct ledger_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (l == NULL)
+		return;
+	(void)pthread_mutex_lock(&l->mu);
+	*out = l->stats;
+	(void)pthread_mutex_unlock(&l->mu);
 }
 
 uint64_t

@@ -141,15 +141,37 @@ MUST_CHECK int ledger_sql_bind_blob(
 MUST_CHECK int ledger_sql_row(struct ledger *l, sqlite3_stmt *st, int *found);
 const char *ledger_sql_text(sqlite3_stmt *st, int i);
 
-/* BEGIN IMMEDIATE (writer lock now, so conditional updates are safe
- * against other processes; retried on SQLITE_BUSY for up to the busy
- * timeout, then ERR_BUSY), COMMIT, ROLLBACK.  Not nestable: ledger_begin()
- * inside a transaction is ERR_INVALID_ARG.  A failed ledger_commit()
- * rolls back, so the caller never has to.  ledger_rollback() outside a
- * transaction does nothing. */
+/*
+ * Transactions with group commit.  ledger_begin() starts a unit of work
+ * (a SAVEPOINT in a BEGIN IMMEDIATE transaction, so conditional updates
+ * are safe against other processes); ledger_commit() ends it and returns
+ * once the sqlite COMMIT that holds it is durable (0), or failed (every
+ * unit in that transaction then gets the error); ledger_rollback()
+ * undoes just this unit.  Units from several threads run one at a time
+ * and may share one COMMIT (at most LEDGER_BATCH_MAX of them): with one
+ * thread every unit is its own transaction.  Not nestable in a thread.
+ */
+#define LEDGER_BATCH_MAX 32
+
 MUST_CHECK int ledger_begin(struct ledger *l);
 MUST_CHECK int ledger_commit(struct ledger *l);
 void ledger_rollback(struct ledger *l);
+
+/*
+ * Readers that share the connection with writers in other threads bracket
+ * their statements with these: they run only between transactions, so
+ * they never see rows of a unit whose COMMIT has not happened yet.
+ */
+void ledger_read_begin(struct ledger *l);
+void ledger_read_end(struct ledger *l);
+
+/* Counters of the group commit (for /metrics and benchmarks). */
+struct ledger_stats {
+	uint64_t units; /* units committed (released) */
+	uint64_t commits; /* sqlite COMMITs (or batch rollbacks) */
+	unsigned max_batch; /* most units in one COMMIT */
+};
+void ledger_stats_get(struct ledger *l, struct ledger_stats *out);
 
 /*
  * Append one event inside the open transaction: seq = last + 1, time =
