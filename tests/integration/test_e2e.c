@@ -151,8 +151,9 @@ ok_as(const char *home, const char *line)
 	return out;
 }
 
-/* Fork /bin/sh -c "exec LINE" in DIR with HOME=home, stdout and stderr
- * to files; with log set, stderr goes there and stdout to /dev/null. */
+/* Fork /bin/sh -c "exec LINE" in DIR with HOME=home, stdin from
+ * /dev/null, stdout and stderr appended to the two files; the pid is
+ * LINE's program itself (exec). */
 static pid_t
 spawn_as(const char *home, const char *line, const char *out_path,
     const char *err_path)
@@ -380,7 +381,7 @@ Test(e2e, approve_login_expire_revoke_audit)
 {
 	long long t0 = now_ms();
 	char *out = NULL, *err = NULL, *t, *l, *log, *p, *key_id = NULL;
-	char *login_out, *login_err, *cmd, *line;
+	char *login_out, *login_err, *cmd, *line, *certfp, *key_fp = NULL;
 	int sshd_port = tu_free_port(), rc, waited;
 	long long serial = -1, staging_before = 0;
 	size_t off, i, n;
@@ -535,6 +536,10 @@ Test(e2e, approve_login_expire_revoke_audit)
 	t = log_wait_after(log, off, "Accepted publickey for root ");
 	line = line_with(t + off, "Accepted publickey for root ");
 	free(t);
+	/* "... ssh2: ED25519-CERT SHA256:... ID ...": the key sshd names. */
+	p = strstr(line, " ssh2: ");
+	cr_assert(p != NULL && strstr(p, " ID ") != NULL, "%s", line);
+	certfp = tu_fmt("%.*s", (int)(strstr(p, " ID ") - p - 7), p + 7);
 	/* An account whose principals file does not list debug (nor alice):
 	 * refused. */
 	off = file_size(log);
@@ -604,7 +609,7 @@ Test(e2e, approve_login_expire_revoke_audit)
 	cr_assert_eq(rc, 255, "expired certificate accepted: %s", out);
 	free(out);
 	free(err);
-	free(log_wait_after(log, off, "expired"));
+	free(log_wait_after(log, off, "Certificate invalid: expired"));
 	free(cmd);
 
 	/* ---- Security: revoke by request, sync the KRL. */
@@ -625,7 +630,11 @@ Test(e2e, approve_login_expire_revoke_audit)
 	rc = ssh_agent_login(sshd_port, "root", &out);
 	cr_assert_eq(rc, 255, "revoked certificate accepted: %s", out);
 	free(out);
-	free(log_wait_after(log, off, "revoked by file"));
+	p = tu_fmt("Authentication key %s revoked by file "
+		   "%s/ssh/jitca_revoked.krl",
+	    certfp, etc);
+	free(log_wait_after(log, off, p));
+	free(p);
 
 	/* The earlier accepted login carries what the ledger holds for
 	 * request 1.  README: jitcad ledger verify; jitcad ledger export
@@ -684,6 +693,9 @@ Test(e2e, approve_login_expire_revoke_audit)
 				key_id = tu_fmt("%s",
 				    json_string_value(
 					json_object_get(d, "key_id")));
+				key_fp = tu_fmt("%s",
+				    json_string_value(
+					json_object_get(d, "key_fp")));
 			}
 			if (i < n && strcmp(ty, "cert.revoked") == 0)
 				cr_assert_eq(json_integer_value(json_object_get(
@@ -715,6 +727,10 @@ Test(e2e, approve_login_expire_revoke_audit)
 	cr_assert(strstr(line, p) != NULL,
 	    "sshd: %s\nledger: ID %s serial %lld", line, key_id, serial);
 	free(p);
+	/* ... and the key sshd saw is the one the ledger recorded. */
+	p = tu_fmt("ED25519-CERT %s", key_fp);
+	cr_assert_str_eq(certfp, p);
+	free(p);
 
 	/* README: jitca logout. */
 	free(ok_as(home_alice, "\"$JITCA\" logout"));
@@ -725,9 +741,10 @@ Test(e2e, approve_login_expire_revoke_audit)
 	json_decref(ev);
 	free(line);
 	free(key_id);
+	free(key_fp);
+	free(certfp);
 	free(log);
 	free(login_out);
 	free(login_err);
 	cr_log_info("e2e took %lld ms", now_ms() - t0);
-	(void)l;
 }
