@@ -469,7 +469,10 @@ Test(e2e, approve_login_expire_revoke_audit)
 	log = tu_fmt("%s/sshd.log", dir);
 	start_sshd(sshd_port, log);
 
-	/* ---- Engineers: alice asks for prod-debug and waits. */
+	/* ---- Engineers: alice asks for prod-debug and waits.  The README
+	 * line as written: the server from $JITCA_SERVER, the token from
+	 * ~/.config/jitca/token.  (The README shows the host owners' part
+	 * after this one; a host must trust the CA before anyone logs in.) */
 	login_out = tu_fmt("%s/login.out", dir);
 	login_err = tu_fmt("%s/login.err", dir);
 	login_pid = spawn_as(home_alice,
@@ -519,8 +522,8 @@ Test(e2e, approve_login_expire_revoke_audit)
 		strstr(t, "where:       ssh-agent\n"),
 	    "%s", t);
 	free(t);
-	/* README: ssh-add -l   # ED25519-CERT ... jitca:staging:1 (here
-	 * the certificate is prod-debug's, request 1). */
+	/* README: ssh-add -l  # 256 SHA256:... jitca:staging:1
+	 * (ED25519-CERT); here the certificate is prod-debug's, request 1. */
 	t = ok_as(home_alice, "ssh-add -l");
 	cr_assert(strstr(t, "jitca:prod-debug:1 (ED25519-CERT)\n"), "%s", t);
 	free(t);
