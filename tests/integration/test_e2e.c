@@ -497,7 +497,7 @@ Test(e2e, approve_login_expire_revoke_audit)
 	cr_assert_eq(rc, 5, "alice approving her own request: exit %d: %s%s",
 	    rc, out, err);
 	cr_assert_str_eq(err,
-	    "jitca: approve: approve: nobody may approve their own request\n");
+	    "jitca: approve: request 1: nobody may approve their own request\n");
 	free(out);
 	free(err);
 	/* README: jitca approve 7 --comment "ok, pairing on it" (here: the
