@@ -23,11 +23,12 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/lib/proc.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
 
 static char *dir, *home, *state, *url, *sock;
-static pid_t serve_pid, agent_pid, fake_pid, login_pid;
+static pid_t serve_pid = -1, agent_pid = -1, fake_pid = -1, login_pid = -1;
 static char *tok_alice, *tok_bob, *tok_carol; /* token files */
 
 static const char config_fmt[] =
@@ -73,50 +74,10 @@ add_user(const char *name, const char *groups)
 	return path;
 }
 
-static pid_t
-spawn(char *const argv[], const char *out_path, const char *err_path)
-{
-	pid_t pid = fork();
-
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-
-		setpgid(0, 0);
-		dup2(o, 1);
-		dup2(e, 2);
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	return pid;
-}
-
-/* Wait until path contains needle (up to ms); 1 if it does. */
-static int
-file_wait(const char *path, const char *needle, int ms)
-{
-	char *t;
-	int i, found = 0;
-
-	for (i = 0; i < ms / 20 && !found; i++) {
-		if ((t = tu_read_file(path, NULL)) != NULL) {
-			found = strstr(t, needle) != NULL;
-			free(t);
-		}
-		if (!found)
-			usleep(20000);
-	}
-	return found;
-}
-
 static void
 start_server_tls(const char *request_ttl, int tls)
 {
-	char *cmd, *cfg, *path, *errp, *t, *p;
-	char *serve_argv[12];
-	struct stat st;
-	int i;
+	char *cmd, *cfg, *path, *errp, *crt = NULL, *key = NULL;
 
 	cmd = tu_fmt("'%s' init --state '%s'", tu_env("JITCAD"), state);
 	free(run_out(cmd));
@@ -131,49 +92,25 @@ start_server_tls(const char *request_ttl, int tls)
 	tok_carol = add_user("carol", "--group security");
 
 	errp = tu_fmt("%s/serve.err", dir);
-	serve_argv[0] = (char *)(uintptr_t)tu_env("JITCAD");
-	serve_argv[1] = "serve";
-	serve_argv[2] = "--state";
-	serve_argv[3] = state;
-	serve_argv[4] = "--listen";
-	serve_argv[5] = "127.0.0.1:0";
-	serve_argv[6] = NULL;
 	if (tls) {
-		serve_argv[6] = "--tls-cert";
-		serve_argv[7] = tu_fmt("%s/tls.crt", dir);
-		serve_argv[8] = "--tls-key";
-		serve_argv[9] = tu_fmt("%s/tls.key", dir);
-		serve_argv[10] = NULL;
+		crt = tu_fmt("%s/tls.crt", dir);
+		key = tu_fmt("%s/tls.key", dir);
 		cmd =
 		    tu_fmt("openssl req -x509 -newkey ec -pkeyopt "
 			   "ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 "
 			   "-addext subjectAltName=IP:127.0.0.1 -days 1 "
 			   "-keyout '%s' -out '%s' 2>&1",
-			serve_argv[9], serve_argv[7]);
+			key, crt);
 		free(run_out(cmd));
 		free(cmd);
 	}
-	serve_pid = spawn(serve_argv, "/dev/null", errp);
-	cr_assert(file_wait(errp, "listening on http", 15000),
-	    "jitcad serve did not start: %s", tu_read_file(errp, NULL));
-	t = tu_read_file(errp, NULL);
-	p = strstr(t, "http");
-	p[strcspn(p, "\n")] = '\0';
-	url = tu_fmt("%s", p);
+	url = tu_serve_start(state, errp, crt, key, &serve_pid);
 	setenv("JITCA_SERVER", url, 1);
-	free(t);
 	free(errp);
+	free(crt);
+	free(key);
 
-	serve_argv[0] = tu_which("ssh-agent");
-	cr_assert_not_null(serve_argv[0], "ssh-agent is not installed");
-	serve_argv[1] = "-D";
-	serve_argv[2] = "-a";
-	serve_argv[3] = sock;
-	serve_argv[4] = NULL;
-	agent_pid = spawn(serve_argv, "/dev/null", "/dev/null");
-	for (i = 0; i < 500 && stat(sock, &st) != 0; i++)
-		usleep(10000);
-	cr_assert_eq(stat(sock, &st), 0, "ssh-agent did not start");
+	agent_pid = tu_agent_start(sock);
 	setenv("SSH_AUTH_SOCK", sock, 1);
 }
 
@@ -200,22 +137,10 @@ setup(void)
 static void
 teardown(void)
 {
-	if (serve_pid > 0) {
-		kill(serve_pid, SIGTERM);
-		waitpid(serve_pid, NULL, 0);
-	}
-	if (login_pid > 0) {
-		kill(login_pid, SIGKILL);
-		waitpid(login_pid, NULL, 0);
-	}
-	if (fake_pid > 0) {
-		kill(fake_pid, SIGKILL);
-		waitpid(fake_pid, NULL, 0);
-	}
-	if (agent_pid > 0) {
-		kill(agent_pid, SIGTERM);
-		waitpid(agent_pid, NULL, 0);
-	}
+	tu_stop(&login_pid);
+	tu_stop(&fake_pid);
+	tu_stop(&agent_pid);
+	tu_stop(&serve_pid);
 	tu_rmtree(dir);
 }
 
@@ -282,7 +207,7 @@ count(const char *hay, const char *needle)
 Test(client, login_into_agent_and_expiry_by_lifetime)
 {
 	char *out = NULL, *err = NULL, *l, *cmd, *pin, *capub;
-	int rc;
+	int rc, waited;
 	time_t t0;
 
 	start_server("1h");
@@ -294,6 +219,12 @@ Test(client, login_into_agent_and_expiry_by_lifetime)
 	cr_assert(strstr(out, "principals:  alice\n") != NULL, "%s", out);
 	cr_assert(strstr(out, "serial:      1\n") != NULL, "%s", out);
 	cr_assert(strstr(out, "where:       ssh-agent\n") != NULL, "%s", out);
+	/* Listed at once, well inside the 5 s. */
+	l = agent_list(&rc);
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(count(l, "ssh-ed25519-cert-v01@openssh.com "), 1, "%s", l);
+	cr_assert(strstr(l, " jitca:fast:1\n") != NULL, "%s", l);
+	free(l);
 	cr_assert(strstr(err, "pinned the CA key SHA256:") != NULL, "%s", err);
 	/* The pin is the CA key jitcad prints. */
 	pin = tu_read_file(tu_fmt("%s/.config/jitca/ca.pub", home), NULL);
@@ -302,16 +233,19 @@ Test(client, login_into_agent_and_expiry_by_lifetime)
 	cr_assert_not_null(pin);
 	cr_assert_eq(strncmp(pin, capub, strcspn(capub, " \n") + 1 + 60), 0,
 	    "%s vs %s", pin, capub);
-	l = agent_list(&rc);
-	cr_assert_eq(rc, 0);
-	cr_assert_eq(count(l, "ssh-ed25519-cert-v01@openssh.com "), 1, "%s", l);
-	cr_assert(strstr(l, " jitca:fast:1\n") != NULL, "%s", l);
-	free(l);
-	/* valid_before = issue time + 5 s; the agent drops it by then. */
-	while (time(NULL) < t0 + 8)
-		usleep(200000);
-	l = agent_list(&rc);
-	cr_assert_eq(rc, 1, "still in the agent: %s", l);
+	/* valid_before = issue time + 5 s; the agent drops it then.  Poll
+	 * from there, with a generous cap for a loaded machine. */
+	while (time(NULL) < t0 + 5)
+		tu_sleep_ms(200);
+	for (waited = 0; waited < TU_WAIT_MS; waited += 200) {
+		l = agent_list(&rc);
+		if (rc == 1)
+			break;
+		free(l);
+		tu_sleep_ms(200);
+	}
+	cr_assert_eq(rc, 1, "still in the agent %d s after the login: %s",
+	    (int)(time(NULL) - t0), l);
 	free(l);
 	free(out);
 	free(err);
@@ -342,8 +276,8 @@ Test(client, second_login_replaces_the_first)
 	free(err);
 }
 
-/* Start a login in the background; returns its pid. */
-static pid_t
+/* Start a login in the background as login_pid. */
+static void
 login_bg(const char *extra, char **outp, char **errp)
 {
 	char *argv[16];
@@ -364,31 +298,19 @@ login_bg(const char *extra, char **outp, char **errp)
 		argv[n++] = (char *)(uintptr_t)extra;
 	}
 	argv[n] = NULL;
-	login_pid = spawn(argv, *outp, *errp);
-	return login_pid;
-}
-
-static int
-wait_exit(pid_t pid)
-{
-	int st = 0;
-
-	cr_assert_eq(waitpid(pid, &st, 0), pid);
-	if (pid == login_pid)
-		login_pid = 0;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+	tu_write_file(*outp, "", 0, 0600);
+	tu_write_file(*errp, "", 0, 0600);
+	login_pid = tu_spawn(argv, *outp, *errp);
 }
 
 Test(client, approval_path)
 {
 	char *o, *e, *out = NULL, *err = NULL, *t, *l;
-	pid_t pid;
 	int rc;
 
 	start_server("1h");
-	pid = login_bg(NULL, &o, &e);
-	cr_assert(file_wait(e, "request 1 for role prod is pending", 15000),
-	    "%s", tu_read_file(e, NULL));
+	login_bg(NULL, &o, &e);
+	free(tu_file_wait(e, "request 1 for role prod is pending", login_pid));
 	/* What the approver sees before approving. */
 	rc = jitca(tok_bob, "requests --pending", &out, &err);
 	cr_assert_eq(rc, 0, "%s", err);
@@ -418,7 +340,7 @@ Test(client, approval_path)
 	    "%s", out);
 	free(out);
 	free(err);
-	cr_assert_eq(wait_exit(pid), 0, "%s", tu_read_file(e, NULL));
+	cr_assert_eq(tu_wait_exit(&login_pid), 0, "%s", tu_read_file(e, NULL));
 	t = tu_read_file(o, NULL);
 	cr_assert(strstr(t, "principals:  alice, debug\n") != NULL, "%s", t);
 	l = agent_list(&rc);
@@ -437,15 +359,14 @@ Test(client, approval_path)
 Test(client, deny_path)
 {
 	char *o, *e, *err = NULL, *t;
-	pid_t pid;
 
 	start_server("1h");
-	pid = login_bg(NULL, &o, &e);
-	cr_assert(file_wait(e, "is pending", 15000));
+	login_bg(NULL, &o, &e);
+	free(tu_file_wait(e, "is pending", login_pid));
 	cr_assert_eq(jitca(tok_bob, "deny 1 --comment 'not now'", NULL, &err),
 	    0, "%s", err);
 	free(err);
-	cr_assert_eq(wait_exit(pid), 6);
+	cr_assert_eq(tu_wait_exit(&login_pid), 6);
 	t = tu_read_file(e, NULL);
 	cr_assert(
 	    strstr(t, "jitca: request 1 was denied by bob: not now\n") != NULL,
@@ -488,13 +409,12 @@ Test(client, expired_path)
 Test(client, ctrl_c_leaves_the_request_pending)
 {
 	char *o, *e, *t, *out = NULL;
-	pid_t pid;
 
 	start_server("1h");
-	pid = login_bg(NULL, &o, &e);
-	cr_assert(file_wait(e, "is pending", 15000));
-	kill(pid, SIGINT);
-	cr_assert_eq(wait_exit(pid), 130);
+	login_bg(NULL, &o, &e);
+	free(tu_file_wait(e, "is pending", login_pid));
+	kill(login_pid, SIGINT);
+	cr_assert_eq(tu_wait_exit(&login_pid), 130);
 	t = tu_read_file(e, NULL);
 	cr_assert(strstr(t,
 		      "jitca: interrupted: request 1 stays pending and "
@@ -572,79 +492,46 @@ Test(client, error_exit_codes)
 	free(bad);
 }
 
-/*
- * A fake jitca server: answers GET /v1/ca with ca_line and POST
- * /v1/requests with an issued request holding cert_line, for up to
- * `conns` connections (one request each, Connection: close).
- */
-static pid_t
-fake_server(int *port, const char *ca_line, const char *cert_line)
+struct fake {
+	const char *ca_line, *cert_line;
+};
+
+/* A fake jitca server's answer: GET /v1/ca gives ca_line, anything else
+ * (POST /v1/requests) an issued request holding cert_line. */
+static char *
+fake_answer(const char *request, size_t *len, void *arg)
 {
-	struct sockaddr_in sin;
-	socklen_t sl = sizeof(sin);
-	int s, one = 1;
-	pid_t pid;
+	const struct fake *f = arg;
+	char *body, *resp;
+	int code = 201;
 
-	s = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(s >= 0);
-	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(listen(s, 8), 0);
-	cr_assert_eq(getsockname(s, (struct sockaddr *)&sin, &sl), 0);
-	*port = ntohs(sin.sin_port);
-	pid = fork();
-	cr_assert(pid >= 0);
-	if (pid == 0) {
-		for (;;) {
-			char buf[16384], *body, *resp;
-			size_t got = 0;
-			ssize_t n;
-			int c = accept(s, NULL, NULL), code = 201;
+	if (strncmp(request, "GET /v1/ca ", 11) == 0) {
+		body = tu_fmt("{\"public_key\": \"%s\", "
+			      "\"key_type\": \"ssh-ed25519\"}",
+		    f->ca_line);
+		code = 200;
+	} else
+		body = tu_fmt("{\"id\": 9, \"state\": \"issued\", "
+			      "\"role\": \"fast\", \"requester\": "
+			      "\"alice\", \"principals\": [\"alice\"], "
+			      "\"ttl\": 300, \"approvals\": [], "
+			      "\"serial\": 1, \"certificate\": \"%s\"}",
+		    f->cert_line);
+	resp = tu_fmt("HTTP/1.1 %d X\r\nContent-Type: application/json\r\n"
+		      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+	    code, strlen(body), body);
+	free(body);
+	*len = strlen(resp);
+	return resp;
+}
 
-			if (c < 0)
-				_exit(0);
-			/* Read headers and whatever body came with them. */
-			while (got < sizeof(buf) - 1 &&
-			    (n = read(c, buf + got, sizeof(buf) - 1 - got)) >
-				0) {
-				got += (size_t)n;
-				buf[got] = '\0';
-				if ((body = strstr(buf, "\r\n\r\n")) != NULL &&
-				    (strncmp(buf, "GET", 3) == 0 ||
-					strchr(body, '}') != NULL))
-					break;
-			}
-			buf[got] = '\0';
-			if (strncmp(buf, "GET /v1/ca ", 11) == 0) {
-				body = tu_fmt("{\"public_key\": \"%s\", "
-					      "\"key_type\": \"ssh-ed25519\"}",
-				    ca_line);
-				code = 200;
-			} else
-				body = tu_fmt(
-				    "{\"id\": 9, \"state\": \"issued\", "
-				    "\"role\": \"fast\", \"requester\": "
-				    "\"alice\", \"principals\": [\"alice\"], "
-				    "\"ttl\": 300, \"approvals\": [], "
-				    "\"serial\": 1, \"certificate\": \"%s\"}",
-				    cert_line);
-			resp = tu_fmt("HTTP/1.1 %d X\r\nContent-Type: "
-				      "application/json\r\nContent-Length: "
-				      "%zu\r\nConnection: close\r\n\r\n%s",
-			    code, strlen(body), body);
-			if (write(c, resp, strlen(resp)) < 0)
-				_exit(1);
-			close(c);
-			free(body);
-			free(resp);
-		}
-	}
-	close(s);
-	fake_pid = pid;
-	return pid;
+/* Start the fake server as fake_pid; returns its port. */
+static int
+fake_server(const char *ca_line, const char *cert_line)
+{
+	struct fake f = {ca_line, cert_line};
+
+	return tu_http_responder(fake_answer, &f, &fake_pid);
 }
 
 static char *
@@ -661,7 +548,6 @@ Test(client, refuses_wrong_key_wrong_ca_and_changed_ca)
 	char *ca_line, *cmd, *other_cert, *foreign_cert, *err = NULL, *args;
 	char *state2 = tu_fmt("%s/state2", dir), *l, *kp;
 	int port, rc;
-	pid_t fake;
 
 	start_server("1h");
 	cmd = tu_fmt("'%s' ca-key --state '%s'", tu_env("JITCAD"), state);
@@ -692,7 +578,7 @@ Test(client, refuses_wrong_key_wrong_ca_and_changed_ca)
 	free(cmd);
 
 	/* The real CA key, but a certificate for another key. */
-	fake = fake_server(&port, ca_line, other_cert);
+	port = fake_server(ca_line, other_cert);
 	args = tu_fmt(
 	    "login --role fast --reason x --server http://127.0.0.1:%d", port);
 	rc = jitca(tok_alice, args, NULL, &err);
@@ -702,13 +588,11 @@ Test(client, refuses_wrong_key_wrong_ca_and_changed_ca)
 		      "9: certificate is for another key\n") != NULL,
 	    "%s", err);
 	free(err);
-	kill(fake, SIGTERM);
-	waitpid(fake, NULL, 0);
-	fake_pid = 0;
+	tu_stop(&fake_pid);
 	free(args);
 
 	/* The real CA key pinned, a certificate signed by another CA. */
-	fake = fake_server(&port, ca_line, foreign_cert);
+	port = fake_server(ca_line, foreign_cert);
 	args = tu_fmt(
 	    "login --role fast --reason x --server http://127.0.0.1:%d", port);
 	rc = jitca(tok_alice, args, NULL, &err);
@@ -716,16 +600,14 @@ Test(client, refuses_wrong_key_wrong_ca_and_changed_ca)
 	cr_assert(strstr(err, "certificate names a different CA key\n") != NULL,
 	    "%s", err);
 	free(err);
-	kill(fake, SIGTERM);
-	waitpid(fake, NULL, 0);
-	fake_pid = 0;
+	tu_stop(&fake_pid);
 	free(args);
 
 	/* The server now presents another CA key than the pinned one. */
 	cmd = tu_fmt("'%s' ca-key --state '%s'", tu_env("JITCAD"), state2);
 	l = run_out(cmd);
 	free(cmd);
-	fake = fake_server(&port, line_of(l), foreign_cert);
+	port = fake_server(line_of(l), foreign_cert);
 	args = tu_fmt(
 	    "login --role fast --reason x --server http://127.0.0.1:%d", port);
 	rc = jitca(tok_alice, args, NULL, &err);
@@ -733,9 +615,7 @@ Test(client, refuses_wrong_key_wrong_ca_and_changed_ca)
 	cr_assert(
 	    strstr(err, "differs from the key pinned in") != NULL, "%s", err);
 	free(err);
-	kill(fake, SIGTERM);
-	waitpid(fake, NULL, 0);
-	fake_pid = 0;
+	tu_stop(&fake_pid);
 	/* Nothing reached the agent. */
 	free(agent_list(&rc));
 	cr_assert_eq(rc, 1);

@@ -42,54 +42,14 @@
 #include <criterion/criterion.h>
 #include <jansson.h>
 
+#include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
-
-/* Generous: ASan builds on a loaded 2-core machine. */
-#define WAIT_MS 20000
 
 static char *dir; /* scratch: token files, logs, agent socket */
 static char *state; /* jitcad's state dir ($JITCA_STATE) */
 static char *etc; /* host-setup's --etc (stands for /etc) */
 static char *home_alice, *home_bob;
 static pid_t serve_pid = -1, agent_pid = -1, sshd_pid = -1, login_pid = -1;
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void
-stop(pid_t *pid)
-{
-	int status, i;
-
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	for (i = 0; i < 250; i++) {
-		if (waitpid(*pid, &status, WNOHANG) == *pid)
-			break;
-		sleep_ms(20);
-	}
-	if (i == 250) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, &status, 0);
-	}
-	*pid = -1;
-}
 
 static void
 setup(void)
@@ -112,10 +72,10 @@ setup(void)
 static void
 teardown(void)
 {
-	stop(&login_pid);
-	stop(&sshd_pid);
-	stop(&agent_pid);
-	stop(&serve_pid);
+	tu_stop(&login_pid);
+	tu_stop(&sshd_pid);
+	tu_stop(&agent_pid);
+	tu_stop(&serve_pid);
 	tu_rmtree(etc);
 	tu_rmtree(dir);
 }
@@ -151,75 +111,20 @@ ok_as(const char *home, const char *line)
 	return out;
 }
 
-/* Fork /bin/sh -c "exec LINE" in DIR with HOME=home, stdin from
- * /dev/null, stdout and stderr appended to the two files; the pid is
- * LINE's program itself (exec). */
+/* /bin/sh -c "exec LINE" in DIR with HOME=home, stdin from /dev/null,
+ * stdout and stderr appended to the two files; the pid is LINE's program
+ * itself (exec). */
 static pid_t
 spawn_as(const char *home, const char *line, const char *out_path,
     const char *err_path)
 {
 	char *cmd = tu_fmt(
 	    "cd '%s' && HOME='%s' && export HOME && exec %s", dir, home, line);
-	pid_t pid = fork();
+	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	pid_t pid = tu_spawn(argv, out_path, err_path);
 
-	cr_assert(pid >= 0, "fork: %s", strerror(errno));
-	if (pid == 0) {
-		int o = open(out_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		int e = open(err_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
-		int n = open("/dev/null", O_RDONLY);
-
-		if (o < 0 || e < 0 || n < 0)
-			_exit(127);
-		dup2(n, 0);
-		dup2(o, 1);
-		dup2(e, 2);
-		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
-		_exit(127);
-	}
 	free(cmd);
 	return pid;
-}
-
-/* Wait until path contains needle, failing the test if pid (when > 0)
- * exits first or WAIT_MS pass; returns the file's text. */
-static char *
-file_wait(const char *path, const char *needle, pid_t pid)
-{
-	char *t = NULL;
-	int waited, status;
-
-	for (waited = 0; waited < WAIT_MS; waited += 20) {
-		free(t);
-		t = tu_read_file(path, NULL);
-		if (t != NULL && strstr(t, needle) != NULL)
-			return t;
-		if (pid > 0)
-			cr_assert_neq(waitpid(pid, &status, WNOHANG), pid,
-			    "exited while waiting for \"%s\" in %s: %s", needle,
-			    path, t != NULL ? t : "");
-		sleep_ms(20);
-	}
-	cr_assert_fail("no \"%s\" in %s after %d ms: %s", needle, path, WAIT_MS,
-	    t != NULL ? t : "");
-	return NULL;
-}
-
-static int
-wait_exit(pid_t *pid)
-{
-	int st = 0, waited;
-
-	for (waited = 0; waited < WAIT_MS; waited += 20) {
-		if (waitpid(*pid, &st, WNOHANG) == *pid) {
-			*pid = -1;
-			return WIFEXITED(st) ? WEXITSTATUS(st)
-					     : 128 + WTERMSIG(st);
-		}
-		sleep_ms(20);
-	}
-	cr_assert_fail(
-	    "process %d did not exit within %d ms", (int)*pid, WAIT_MS);
-	return -1;
 }
 
 /* `jitcad init` + the sed docs/configuration.md suggests + `jitcad serve
@@ -242,7 +147,7 @@ start_ca(void)
 	/* scripts/run serves on 127.0.0.1:8443; here a free port. */
 	serve_pid = spawn_as(
 	    dir, "\"$JITCAD\" serve --listen 127.0.0.1:0", "/dev/null", log);
-	t = file_wait(log, "listening on http://127.0.0.1:", serve_pid);
+	t = tu_file_wait(log, "listening on http://127.0.0.1:", serve_pid);
 	p = strstr(t, "http://127.0.0.1:");
 	p[strcspn(p, " \n")] = '\0';
 	url = tu_fmt("%s", p);
@@ -297,7 +202,7 @@ start_sshd(int port, const char *log)
 	cr_assert_eq(access("/usr/sbin/sshd", X_OK), 0,
 	    "sshd is not installed (openssh-server)");
 	sshd_pid = spawn_as(dir, cfg, "/dev/null", log);
-	free(file_wait(log, ready, sshd_pid));
+	free(tu_file_wait(log, ready, sshd_pid));
 	free(ready);
 	free(cfg);
 }
@@ -328,14 +233,14 @@ log_wait_after(const char *log, size_t offset, const char *needle)
 	char *t = NULL;
 	int waited;
 
-	for (waited = 0; waited < WAIT_MS; waited += 20) {
+	for (waited = 0; waited < TU_WAIT_MS; waited += 20) {
 		size_t len = 0;
 
 		free(t);
 		t = tu_read_file(log, &len);
 		if (t != NULL && len > offset && strstr(t + offset, needle))
 			return t;
-		sleep_ms(20);
+		tu_sleep_ms(20);
 	}
 	cr_assert_fail("sshd log has no \"%s\" after byte %zu:\n%s", needle,
 	    offset, t != NULL ? t : "");
@@ -379,15 +284,14 @@ local_actor(void)
 
 Test(e2e, approve_login_expire_revoke_audit)
 {
-	long long t0 = now_ms();
+	long long t0 = tu_now_ms();
 	char *out = NULL, *err = NULL, *t, *l, *log, *p, *key_id = NULL;
 	char *login_out, *login_err, *cmd, *line, *certfp, *key_fp = NULL;
-	int sshd_port = tu_free_port(), rc, waited;
+	int sshd_port = tu_free_port(), rc;
 	long long serial = -1, staging_before = 0;
 	size_t off, i, n;
 	json_t *ev = NULL;
 	json_error_t jerr;
-	struct stat st;
 
 	cr_assert_not_null(tu_which("ssh"), "ssh is not installed");
 	cr_assert_not_null(tu_which("ssh-agent"), "ssh-agent is not installed");
@@ -413,15 +317,9 @@ Test(e2e, approve_login_expire_revoke_audit)
 	 * test owns the process and knows the socket). */
 	{
 		char *sock = tu_fmt("%s/agent.sock", dir);
-		char *a = tu_fmt("ssh-agent -D -a '%s'", sock);
 
-		agent_pid = spawn_as(dir, a, "/dev/null", "/dev/null");
-		for (waited = 0; waited < WAIT_MS && stat(sock, &st) != 0;
-		     waited += 20)
-			sleep_ms(20);
-		cr_assert_eq(stat(sock, &st), 0, "ssh-agent did not start");
+		agent_pid = tu_agent_start(sock);
 		setenv("SSH_AUTH_SOCK", sock, 1);
-		free(a);
 		free(sock);
 	}
 	/* README's first `jitca login --token-file alice.token --role
@@ -479,7 +377,7 @@ Test(e2e, approve_login_expire_revoke_audit)
 	    "\"$JITCA\" login --role prod-debug --ttl 30m --reason "
 	    "\"INC-4312 stuck queue\"",
 	    login_out, login_err);
-	free(file_wait(
+	free(tu_file_wait(
 	    login_err, "request 1 for role prod-debug is pending", login_pid));
 
 	/* ---- Approvers. */
@@ -514,7 +412,7 @@ Test(e2e, approve_login_expire_revoke_audit)
 	    "%s", t);
 	free(t);
 	/* alice's waiting login completes into the agent. */
-	rc = wait_exit(&login_pid);
+	rc = tu_wait_exit(&login_pid);
 	cr_assert_eq(
 	    rc, 0, "login: exit %d: %s", rc, tu_read_file(login_err, NULL));
 	t = tu_read_file(login_out, NULL);
@@ -606,7 +504,7 @@ Test(e2e, approve_login_expire_revoke_audit)
 	    log, off, "ID alice:staging:req-2:serial-2 (serial 2)"));
 	/* Expiry: valid_before is exclusive for sshd; wait past it. */
 	while ((long long)time(NULL) <= staging_before)
-		sleep_ms(100);
+		tu_sleep_ms(100);
 	off = file_size(log);
 	rc = sh_as(home_alice, cmd, &out, &err);
 	cr_assert_eq(rc, 255, "expired certificate accepted: %s", out);
@@ -749,5 +647,5 @@ Test(e2e, approve_login_expire_revoke_audit)
 	free(log);
 	free(login_out);
 	free(login_err);
-	cr_log_info("e2e took %lld ms", now_ms() - t0);
+	cr_log_info("e2e took %lld ms", tu_now_ms() - t0);
 }

@@ -17,60 +17,25 @@
  * run on the files host-setup installed.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
 #include <criterion/criterion.h>
 
+#include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
-
-#define WAIT_MS 20000
 
 static char *dir; /* the test's scratch directory */
 static char *state; /* jitcad's state dir */
 static char *etc; /* host-setup's --etc */
 static pid_t serve_pid = -1;
+static char *serve_url; /* set by serve_start() */
 static int serve_port;
 static pid_t canned_pid = -1;
 static pid_t sshd_pid = -1;
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	nanosleep(&ts, NULL);
-}
-
-static void
-stop(pid_t *pid)
-{
-	int status, i;
-
-	if (*pid <= 0)
-		return;
-	kill(*pid, SIGTERM);
-	for (i = 0; i < 250; i++) {
-		if (waitpid(*pid, &status, WNOHANG) == *pid)
-			break;
-		sleep_ms(20);
-	}
-	if (i == 250) {
-		kill(*pid, SIGKILL);
-		waitpid(*pid, &status, 0);
-	}
-	*pid = -1;
-}
 
 static void
 setup(void)
@@ -83,9 +48,11 @@ setup(void)
 static void
 teardown(void)
 {
-	stop(&sshd_pid);
-	stop(&canned_pid);
-	stop(&serve_pid);
+	tu_stop(&sshd_pid);
+	tu_stop(&canned_pid);
+	tu_stop(&serve_pid);
+	free(serve_url);
+	serve_url = NULL;
 	tu_rmtree(dir);
 	free(etc);
 	free(state);
@@ -123,31 +90,14 @@ sh_ok(const char *cmd)
 	free(err);
 }
 
-/* Parse the decimal port after "http://127.0.0.1:" in s, or 0. */
-static int
-port_after(const char *s, const char *prefix)
-{
-	const char *p = strstr(s, prefix);
-	int port = 0;
-
-	if (p == NULL)
-		return 0;
-	for (p += strlen(prefix); *p >= '0' && *p <= '9' && port < 65536; p++)
-		port = port * 10 + (*p - '0');
-	return port < 65536 ? port : 0;
-}
-
-/* jitcad init + `jitcad serve --listen 127.0.0.1:0` on state; with tls,
- * a self-signed certificate for 127.0.0.1 in DIR/tls.crt (+ .key). */
+/* jitcad init + `jitcad serve --listen 127.0.0.1:0` on state (its
+ * stderr in DIR/serve.log); with tls, a self-signed certificate for
+ * 127.0.0.1 in DIR/tls.crt (+ .key). */
 static void
 serve_start_tls(int tls)
 {
-	char *log = tu_fmt("%s/serve.log", dir), *s = NULL, *err = NULL;
+	char *log = tu_fmt("%s/serve.log", dir), *err = NULL;
 	char *crt = tu_fmt("%s/tls.crt", dir), *key = tu_fmt("%s/tls.key", dir);
-	const char *scheme = tls ? "listening on https://127.0.0.1:"
-				 : "listening on http://127.0.0.1:";
-	int waited, status;
-	pid_t pid;
 
 	cr_assert_eq(jitcad("init", NULL, &err), 0, "init: %s", err);
 	free(err);
@@ -162,37 +112,13 @@ serve_start_tls(int tls)
 		sh_ok(cmd);
 		free(cmd);
 	}
-	if ((pid = fork()) == 0) {
-		int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		int nfd = open("/dev/null", O_RDWR);
-
-		if (lfd < 0 || nfd < 0)
-			_exit(127);
-		dup2(nfd, 0);
-		dup2(nfd, 1);
-		dup2(lfd, 2);
-		if (tls)
-			execl(tu_env("JITCAD"), "jitcad", "serve", "--state",
-			    state, "--listen", "127.0.0.1:0", "--tls-cert", crt,
-			    "--tls-key", key, (char *)NULL);
-		else
-			execl(tu_env("JITCAD"), "jitcad", "serve", "--state",
-			    state, "--listen", "127.0.0.1:0", (char *)NULL);
-		_exit(127);
-	}
-	cr_assert(pid > 0, "fork: %s", strerror(errno));
-	serve_pid = pid;
-	for (waited = 0; waited < WAIT_MS; waited += 20) {
-		free(s);
-		s = tu_read_file(log, NULL);
-		if (s != NULL && (serve_port = port_after(s, scheme)) > 0)
-			break;
-		cr_assert_neq(waitpid(pid, &status, WNOHANG), pid,
-		    "jitcad serve exited: %s", s ? s : "");
-		sleep_ms(20);
-	}
-	cr_assert(serve_port > 0, "jitcad serve did not listen: %s", s);
-	free(s);
+	serve_url = tu_serve_start(
+	    state, log, tls ? crt : NULL, tls ? key : NULL, &serve_pid);
+	cr_assert_eq(
+	    strncmp(serve_url, tls ? "https://127.0.0.1:" : "http://127.0.0.1:",
+		tls ? 18 : 17),
+	    0, "%s", serve_url);
+	serve_port = tu_url_port(serve_url);
 	free(key);
 	free(crt);
 	free(log);
@@ -202,68 +128,6 @@ static void
 serve_start(void)
 {
 	serve_start_tls(0);
-}
-
-static char *
-serve_url(void)
-{
-	return tu_fmt("http://127.0.0.1:%d", serve_port);
-}
-
-/*
- * A canned HTTP responder on a free loopback port: answers every request
- * with the bytes of response (status line, headers, body), then closes.
- * Returns the port.
- */
-static int
-canned_start(const char *response, size_t len)
-{
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd, one = 1;
-	pid_t pid;
-
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(fd >= 0);
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
-	cr_assert(listen(fd, 8) == 0);
-	cr_assert(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
-	if ((pid = fork()) == 0) {
-		for (;;) {
-			char buf[8192];
-			size_t got = 0, off;
-			ssize_t n;
-			int c = accept(fd, NULL, NULL);
-
-			if (c < 0)
-				continue;
-			/* Read the request head (bounded), then answer. */
-			while (got < sizeof(buf) - 1 &&
-			    (n = read(c, buf + got, sizeof(buf) - 1 - got)) >
-				0) {
-				got += (size_t)n;
-				buf[got] = '\0';
-				if (strstr(buf, "\r\n\r\n") != NULL)
-					break;
-			}
-			for (off = 0; off < len; off += (size_t)n)
-				if ((n = write(c, response + off, len - off)) <=
-				    0)
-					break;
-			shutdown(c, SHUT_WR);
-			while (read(c, buf, sizeof(buf)) > 0)
-				;
-			close(c);
-		}
-	}
-	cr_assert(pid > 0);
-	close(fd);
-	canned_pid = pid;
-	return ntohs(sa.sin_port);
 }
 
 /* HTTP/1.1 response with the given status line and body. */
@@ -282,7 +146,7 @@ canned_body(const char *status, const void *body, size_t blen)
 	memcpy(resp, head, hl);
 	if (blen > 0)
 		memcpy(resp + hl, body, blen);
-	port = canned_start(resp, hl + blen);
+	port = tu_http_canned(resp, hl + blen, &canned_pid);
 	free(resp);
 	free(head);
 	return port;
@@ -366,7 +230,7 @@ Test(host, krl_sync_fetch_then_304_then_update)
 	struct stat a, b;
 
 	serve_start();
-	url = serve_url();
+	url = tu_fmt("%s", serve_url);
 	out = tu_fmt("%s/revoked.krl", dir);
 	etag = tu_fmt("%s.etag", out);
 
@@ -389,7 +253,7 @@ Test(host, krl_sync_fetch_then_304_then_update)
 
 	/* Unchanged on the server: 304, same file (inode and mtime). */
 	cr_assert(stat(out, &a) == 0);
-	sleep_ms(20);
+	tu_sleep_ms(20);
 	cr_assert_eq(krl_sync(url, out, &so, &se), 0, "%s", se);
 	cr_assert_str_eq(so, "");
 	cr_assert_str_eq(se, "");
@@ -487,7 +351,7 @@ Test(host, krl_sync_bad_bodies_keep_the_file)
 		     "magic)",
 	    url);
 	sync_fails(url, out, msg);
-	stop(&canned_pid);
+	tu_stop(&canned_pid);
 	free(msg);
 	free(url);
 
@@ -502,7 +366,7 @@ Test(host, krl_sync_bad_bodies_keep_the_file)
 		     "KRL file body: incomplete message)",
 	    url);
 	sync_fails(url, out, msg);
-	stop(&canned_pid);
+	tu_stop(&canned_pid);
 	free(msg);
 	free(url);
 
@@ -510,7 +374,7 @@ Test(host, krl_sync_bad_bodies_keep_the_file)
 	url = tu_fmt("http://127.0.0.1:%d", port);
 	msg = tu_fmt("%s/v1/krl sent an empty body, not a KRL", url);
 	sync_fails(url, out, msg);
-	stop(&canned_pid);
+	tu_stop(&canned_pid);
 	free(msg);
 	free(url);
 
@@ -521,7 +385,7 @@ Test(host, krl_sync_bad_bodies_keep_the_file)
 		     "without If-None-Match",
 	    url);
 	sync_fails(url, out, msg);
-	stop(&canned_pid);
+	tu_stop(&canned_pid);
 	free(msg);
 	free(url);
 
@@ -542,7 +406,7 @@ Test(host, krl_sync_500_and_unreachable_keep_the_file)
 	url = tu_fmt("http://127.0.0.1:%d", port);
 	msg = tu_fmt("%s/v1/krl answered HTTP 500, not 200 or 304", url);
 	sync_fails(url, out, msg);
-	stop(&canned_pid);
+	tu_stop(&canned_pid);
 	free(msg);
 	free(url);
 
@@ -929,7 +793,7 @@ Test(host, host_setup_from_server_with_timer_units)
 	size_t len;
 
 	serve_start();
-	url = serve_url();
+	url = tu_fmt("%s", serve_url);
 	scratch_etc("", 22);
 	cr_assert(mkdir(sbin, 0755) == 0);
 	h = script("host-setup");
@@ -1064,11 +928,10 @@ ssh_login(int port, const char *key, const char *cert, char **out)
 Test(host, real_sshd_accepts_certificate_then_revocation)
 {
 	char *url, *args, *cmd, *so = NULL, *se = NULL, *key, *cert, *log;
-	int port = tu_free_port(), waited, status;
-	pid_t pid;
+	int port = tu_free_port();
 
 	serve_start();
-	url = serve_url();
+	url = tu_fmt("%s", serve_url);
 	scratch_etc("", port);
 	args = tu_fmt("--server '%s' --insecure-http-ok --account root "
 		      "--principals alice",
@@ -1096,32 +959,17 @@ Test(host, real_sshd_accepts_certificate_then_revocation)
 
 	/* sshd on exactly the files host-setup installed. */
 	log = tu_fmt("%s/sshd.log", dir);
-	if ((pid = fork()) == 0) {
-		int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		char *cfg = tu_fmt("%s/ssh/sshd_config", etc);
+	cmd = tu_fmt("%s/ssh/sshd_config", etc);
+	{
+		char *argv[] = {"/usr/sbin/sshd", "-D", "-e", "-f", cmd, NULL};
 
-		if (lfd < 0)
-			_exit(127);
-		dup2(lfd, 2);
-		execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-e", "-f", cfg,
-		    (char *)NULL);
-		_exit(127);
+		cr_assert_eq(access(argv[0], X_OK), 0,
+		    "sshd is not installed (openssh-server)");
+		sshd_pid = tu_spawn(argv, NULL, log);
 	}
-	cr_assert(pid > 0);
-	sshd_pid = pid;
+	free(cmd);
 	cmd = tu_fmt("Server listening on 127.0.0.1 port %d.", port);
-	for (waited = 0; waited < WAIT_MS; waited += 20) {
-		char *s = tu_read_file(log, NULL);
-		int up = s != NULL && strstr(s, cmd) != NULL;
-
-		free(s);
-		if (up)
-			break;
-		cr_assert_neq(waitpid(pid, &status, WNOHANG), pid,
-		    "sshd exited: %s", tu_read_file(log, NULL));
-		sleep_ms(20);
-	}
-	cr_assert(waited < WAIT_MS, "sshd did not start");
+	free(tu_file_wait(log, cmd, sshd_pid));
 	free(cmd);
 
 	cr_assert_eq(ssh_login(port, key, cert, &so), 0, "log: %s",
@@ -1159,7 +1007,7 @@ Test(host, krl_sync_and_host_setup_over_tls)
 	size_t len;
 
 	serve_start_tls(1);
-	url = tu_fmt("https://127.0.0.1:%d", serve_port);
+	url = tu_fmt("%s", serve_url);
 	out = tu_fmt("%s/revoked.krl", dir);
 	crt = tu_fmt("%s/tls.crt", dir);
 
