@@ -19,20 +19,10 @@
 #include <sqlite3.h>
 
 #include "signer/cert.h"
+#include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 
 #define ROUNDS 20
-
-static int
-jitcad_run(const char *state, const char *args, char **out)
-{
-	char *cmd =
-	    tu_fmt("'%s' %s --state '%s'", tu_env("JITCAD"), args, state);
-	int rc = tu_sh(cmd, out, NULL);
-
-	free(cmd);
-	return rc;
-}
 
 /* Start the issuing loop in its own process group; returns its pid. */
 static pid_t
@@ -66,12 +56,13 @@ Test(crash, sigkill_never_loses_or_reuses_a_serial)
 	uint64_t last = 0, printed = 0;
 	sqlite3 *sql;
 	sqlite3_stmt *st;
-	int round, status;
+	int round, status, waited;
 
 	srand(seed);
-	cr_assert_eq(jitcad_run(state, "init", NULL), 0);
+	cr_assert_eq(tu_jitcad(state, "init", NULL, NULL), 0);
 	cr_assert_eq(
-	    jitcad_run(state, "user add alice --group engineering", NULL), 0);
+	    tu_jitcad(state, "user add alice --group engineering", NULL, NULL),
+	    0);
 	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", key);
 	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
 	tu_write_file(certs, "", 0, 0600);
@@ -93,10 +84,14 @@ Test(crash, sigkill_never_loses_or_reuses_a_serial)
 				       "itself (status %d): %s",
 			    seed, round, status, tu_read_file(e, NULL));
 		}
+		/* jitcad and its signer child are reaped by init: wait
+		 * until none of the group is left to write anything. */
+		for (waited = 0; waited < TU_WAIT_MS && kill(-pid, 0) == 0;
+		     waited += 20)
+			tu_sleep_ms(20);
+		cr_assert_eq(kill(-pid, 0), -1,
+		    "round %d: process group %d still alive", round, (int)pid);
 	}
-	/* The signer children die with their group; give init a moment to
-	 * reap nothing that could still write. */
-	usleep(200 * 1000);
 
 	cr_assert_eq(
 	    sqlite3_open_v2(db, &sql, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
@@ -148,7 +143,8 @@ Test(crash, sigkill_never_loses_or_reuses_a_serial)
 	sqlite3_finalize(st);
 	sqlite3_close(sql);
 
-	cr_assert_eq(jitcad_run(state, "ledger verify", &out), 0, "%s", out);
+	cr_assert_eq(
+	    tu_jitcad(state, "ledger verify", &out, NULL), 0, "%s", out);
 	cr_assert(strncmp(out, "ok: ", 4) == 0);
 	tu_rmtree(dir);
 }

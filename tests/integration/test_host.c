@@ -71,12 +71,7 @@ script(const char *name)
 static int
 jitcad(const char *args, char **out, char **err)
 {
-	char *cmd =
-	    tu_fmt("'%s' %s --state '%s'", tu_env("JITCAD"), args, state);
-	int rc = tu_sh(cmd, out, err);
-
-	free(cmd);
-	return rc;
+	return tu_jitcad(state, args, out, err);
 }
 
 /* A shell command line; fails the test unless it exits 0. */

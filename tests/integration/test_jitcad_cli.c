@@ -11,6 +11,7 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 
 static char *dir;
@@ -35,12 +36,7 @@ teardown(void)
 static int
 jitcad(const char *args, char **out, char **err)
 {
-	char *cmd =
-	    tu_fmt("'%s' %s --state '%s'", tu_env("JITCAD"), args, state);
-	int rc = tu_sh(cmd, out, err);
-
-	free(cmd);
-	return rc;
+	return tu_jitcad(state, args, out, err);
 }
 
 static void

@@ -88,18 +88,6 @@ teardown(void)
 	dir = key_path = id_path = user = NULL;
 }
 
-static struct pubkey *
-key_copy(const struct pubkey *k)
-{
-	struct pubkey *out = NULL;
-	const uint8_t *b;
-	size_t len;
-
-	b = pubkey_blob(k, &len);
-	cr_assert_eq(pubkey_from_blob(&out, b, len), 0);
-	return out;
-}
-
 /* A user certificate for the test's key, not yet signed. */
 static struct cert *
 make_cert(const struct pubkey *ca, uint64_t serial, const char *key_id,
@@ -109,8 +97,8 @@ make_cert(const struct pubkey *ca, uint64_t serial, const char *key_id,
 	int64_t now = (int64_t)time(NULL);
 
 	cr_assert_not_null(c);
-	c->key = key_copy(id_pub);
-	c->ca_key = key_copy(ca);
+	c->key = tu_pubkey_copy(id_pub);
+	c->ca_key = tu_pubkey_copy(ca);
 	cr_assert_eq(cert_set_random_nonce(c), 0);
 	c->serial = serial;
 	c->type = CERT_TYPE_USER;

@@ -142,6 +142,17 @@ tu_file_wait(const char *path, const char *needle, pid_t pid)
 }
 
 int
+tu_jitcad(const char *state, const char *args, char **out, char **err)
+{
+	char *cmd =
+	    tu_fmt("'%s' %s --state '%s'", tu_env("JITCAD"), args, state);
+	int rc = tu_sh(cmd, out, err);
+
+	free(cmd);
+	return rc;
+}
+
+int
 tu_url_port(const char *url)
 {
 	const char *p = strstr(url, "://");

@@ -40,6 +40,10 @@ void tu_stop(pid_t *pid);
  * exits first or TU_WAIT_MS pass.  Returns the file's text (new). */
 char *tu_file_wait(const char *path, const char *needle, pid_t pid);
 
+/* `$JITCAD ARGS --state STATE` through /bin/sh (args is a shell
+ * fragment); its exit status, stdout and stderr as tu_sh gives them. */
+int tu_jitcad(const char *state, const char *args, char **out, char **err);
+
 /*
  * `$JITCAD serve --state STATE --listen 127.0.0.1:0`, with --tls-cert and
  * --tls-key when tls_cert is non-NULL, stderr appended to log; waits for

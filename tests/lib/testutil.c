@@ -19,6 +19,7 @@
 
 #include <criterion/criterion.h>
 
+#include "signer/pubkey.h"
 #include "tests/lib/testutil.h"
 
 char *
@@ -250,4 +251,16 @@ tu_which(const char *prog)
 		free(p);
 	}
 	return NULL;
+}
+
+struct pubkey *
+tu_pubkey_copy(const struct pubkey *k)
+{
+	struct pubkey *c = NULL;
+	const uint8_t *b;
+	size_t len;
+
+	b = pubkey_blob(k, &len);
+	cr_assert_eq(pubkey_from_blob(&c, b, len), 0);
+	return c;
 }

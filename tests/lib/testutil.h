@@ -1,7 +1,8 @@
 /*
  * testutil.h: small helpers shared by the criterion tests: temporary
  * directories, running commands and capturing their output, reading and
- * writing files, free loopback ports, locating built programs.
+ * writing files, free loopback ports, locating built programs, copying a
+ * public key.  Child processes and servers are in proc.h.
  *
  * Helpers abort the test (criterion's cr_assert) on setup failures, so
  * tests read straight.  Strings they return are malloc'd; tests free them
@@ -37,5 +38,10 @@ int tu_free_port(void);
 const char *tu_env(const char *name);
 /* Path of an executable found in PATH, /usr/sbin or /usr/bin, else NULL. */
 char *tu_which(const char *prog);
+
+/* A new copy of k (pubkey_from_blob of its blob); free with
+ * pubkey_free(). */
+struct pubkey;
+struct pubkey *tu_pubkey_copy(const struct pubkey *k);
 
 #endif /* JITCA_TESTUTIL_H */
