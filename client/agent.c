@@ -132,29 +132,33 @@ read_all(int fd, uint8_t *p, size_t len)
 }
 
 /*
- * Send the message in req (type byte + payload, without the length) and
- * read the reply into a new owned buffer *reply (type byte + payload).
+ * Send the message in req (type byte + payload) framed as a string
+ * (uint32 length, bytes) and read the reply, framed the same way, into
+ * a new owned buffer *reply (type byte + payload).  The frame holds a
+ * copy of req (a private key when adding) and is wiped when freed.
  */
 static int
 transact(struct agent *a, const struct wire *req, struct wire **reply)
 {
-	struct wire *rep = NULL;
-	uint8_t hdr[4], *dst;
+	struct wire *frame = NULL, *rep = NULL;
+	uint8_t *dst;
 	uint32_t len;
 	int r = ERR_INTERNAL;
 
 	*reply = NULL;
-	len = (uint32_t)wire_len(req);
-	hdr[0] = (uint8_t)(len >> 24);
-	hdr[1] = (uint8_t)(len >> 16);
-	hdr[2] = (uint8_t)(len >> 8);
-	hdr[3] = (uint8_t)len;
-	if ((r = write_all(a->fd, hdr, sizeof(hdr))) != 0 ||
-	    (r = write_all(a->fd, wire_ptr(req), wire_len(req))) != 0 ||
-	    (r = read_all(a->fd, hdr, sizeof(hdr))) != 0)
+	if ((frame = wire_new(AGENT_MAX_REQUEST + 4)) == NULL) {
+		r = ERR_ALLOC;
 		goto out;
-	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
-	    (uint32_t)hdr[2] << 8 | hdr[3];
+	}
+	if ((r = wire_put_stringb(frame, req)) != 0 ||
+	    (r = write_all(a->fd, wire_ptr(frame), wire_len(frame))) != 0)
+		goto out;
+	/* The reply's length, then the reply. */
+	wire_reset(frame);
+	if ((r = wire_reserve(frame, 4, &dst)) != 0 ||
+	    (r = read_all(a->fd, dst, 4)) != 0 ||
+	    (r = wire_get_u32(frame, &len)) != 0)
+		goto out;
 	if (len == 0 || len > AGENT_MAX_REPLY) {
 		r = ERR_AGENT;
 		goto out;
@@ -170,6 +174,7 @@ transact(struct agent *a, const struct wire *req, struct wire **reply)
 	rep = NULL;
 	r = 0;
 out:
+	wire_free(frame);
 	wire_free(rep);
 	return r;
 }

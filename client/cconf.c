@@ -3,7 +3,8 @@
  * helpers of cconf.h.
  *
  * It does not print or exit.  Works with jitca_main.c (which reports the
- * errors) and files under ~/.config/jitca (docs/client.md).
+ * errors), signer/fileio.h (descriptor loops, directory fsync) and files
+ * under ~/.config/jitca (docs/client.md).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "client/cconf.h"
+#include "signer/fileio.h"
 
 char *
 cconf_fmt(const char *fmt, ...)
@@ -59,7 +61,6 @@ cconf_read_file(char **out, size_t *len, const char *path, size_t max)
 	struct stat st;
 	char *buf = NULL;
 	size_t got = 0;
-	ssize_t n;
 	int fd = -1, r = ERR_INTERNAL;
 
 	*out = NULL;
@@ -79,22 +80,8 @@ cconf_read_file(char **out, size_t *len, const char *path, size_t max)
 		r = ERR_ALLOC;
 		goto out;
 	}
-	for (;;) {
-		n = read(fd, buf + got, max + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			r = ERR_SYSTEM;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > max) {
-			r = ERR_TOO_LARGE;
-			goto out;
-		}
-	}
+	if ((r = fileio_read_bounded(fd, (uint8_t *)buf, max, &got)) != 0)
+		goto out;
 	buf[got] = '\0';
 	*out = buf;
 	buf = NULL;
@@ -134,19 +121,13 @@ cconf_mkdirs(const char *path, int mode)
 int
 cconf_write_atomic(const char *path, const void *data, size_t len, int mode)
 {
-	char *tmp = NULL, *dir = NULL, *slash;
-	const char *p = data;
-	size_t off = 0;
-	ssize_t n;
-	int fd = -1, dfd = -1, r = ERR_INTERNAL;
+	char *tmp = NULL;
+	int fd = -1, r = ERR_INTERNAL;
 
-	if ((tmp = cconf_fmt("%s.tmp.%ld", path, (long)getpid())) == NULL ||
-	    (dir = xstrdup(path)) == NULL) {
+	if ((tmp = cconf_fmt("%s.tmp.%ld", path, (long)getpid())) == NULL) {
 		r = ERR_ALLOC;
 		goto out;
 	}
-	if ((slash = strrchr(dir, '/')) != NULL)
-		*(slash == dir ? slash + 1 : slash) = '\0';
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
 	    (mode_t)mode);
@@ -154,16 +135,8 @@ cconf_write_atomic(const char *path, const void *data, size_t len, int mode)
 		r = ERR_SYSTEM;
 		goto out;
 	}
-	while (off < len) {
-		n = write(fd, p + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = ERR_SYSTEM;
-			goto out;
-		}
-		off += (size_t)n;
-	}
+	if ((r = fileio_write_all(fd, data, len)) != 0)
+		goto out;
 	if (fsync(fd) != 0 || close(fd) != 0) {
 		fd = -1;
 		r = ERR_SYSTEM;
@@ -174,19 +147,17 @@ cconf_write_atomic(const char *path, const void *data, size_t len, int mode)
 		r = ERR_SYSTEM;
 		goto out;
 	}
-	if (slash != NULL &&
-	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
-		(void)fsync(dfd);
-	r = 0;
+	/* The new name is in place; make it durable.  A failure here is
+	 * reported, the file stays. */
+	free(tmp);
+	tmp = NULL;
+	r = fileio_dir_sync(path);
 out:
 	if (fd >= 0)
 		close(fd);
-	if (dfd >= 0)
-		close(dfd);
 	if (r != 0 && tmp != NULL)
 		(void)unlink(tmp);
 	free(tmp);
-	free(dir);
 	return r;
 }
 
