@@ -294,6 +294,27 @@ opts_parse(struct opts *o, int argc, char **argv, const char *allowed)
 
 #define COMMON_OPTS " server token-file ca-bundle "
 
+/* 1 when url is plain http to a loopback host: 127.0.0.1, localhost or
+ * [::1], followed by a port, a path or nothing (not "127.0.0.1.example"). */
+static int
+http_loopback(const char *url)
+{
+	static const char *const hosts[] = {"127.0.0.1", "localhost", "[::1]"};
+	const char *rest;
+	size_t i, n;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return 0;
+	rest = url + 7;
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		n = strlen(hosts[i]);
+		if (strncmp(rest, hosts[i], n) == 0 &&
+		    (rest[n] == '\0' || rest[n] == ':' || rest[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
 /* Settings and an API client; exit status or 0. */
 static int
 connect_api(const struct opts *o, struct cconf *cf, struct capi **api)
@@ -316,9 +337,7 @@ connect_api(const struct opts *o, struct cconf *cf, struct capi **api)
 		return JITCA_EXIT_USAGE;
 	}
 	if (strncmp(cf->server, "http://", 7) == 0 &&
-	    strncmp(cf->server + 7, "127.0.0.1", 9) != 0 &&
-	    strncmp(cf->server + 7, "localhost", 9) != 0 &&
-	    strncmp(cf->server + 7, "[::1]", 5) != 0)
+	    !http_loopback(cf->server))
 		msg("warning: %s is plain http; the token and requests "
 		    "travel unencrypted",
 		    cf->server);
@@ -699,9 +718,12 @@ write_files(const struct cconf *cf, const char *role, const struct ephkey *k,
 		goto out;
 	/* Key first: a certificate without its key is useless, the key
 	 * without a certificate harmless. */
-	if (cconf_write_atomic(kpath, ktext, strlen(ktext), 0600) != 0 ||
-	    cconf_write_atomic(cpath, cline, strlen(cline), 0600) != 0) {
+	if (cconf_write_atomic(kpath, ktext, strlen(ktext), 0600) != 0) {
 		msg("cannot write %s: %s", kpath, strerror(errno));
+		goto out;
+	}
+	if (cconf_write_atomic(cpath, cline, strlen(cline), 0600) != 0) {
+		msg("cannot write %s: %s", cpath, strerror(errno));
 		goto out;
 	}
 	printf("key:         %s\ncertificate: %s\n", kpath, cpath);
@@ -761,12 +783,13 @@ cmd_login(int argc, char **argv)
 		ex = JITCA_EXIT_USAGE;
 		goto out;
 	}
-	if ((o.ttl != NULL && cconf_parse_duration(&ttl, o.ttl) != 0) ||
-	    (o.wait != NULL && cconf_parse_duration(&wait, o.wait) != 0)) {
-		msg("bad duration \"%s\" (use 90s, 30m, 12h, 7d)",
-		    o.ttl != NULL && cconf_parse_duration(&ttl, o.ttl) != 0
-			? o.ttl
-			: o.wait);
+	if (o.ttl != NULL && cconf_parse_duration(&ttl, o.ttl) != 0) {
+		msg("bad --ttl \"%s\" (use 90s, 30m, 12h, 7d)", o.ttl);
+		ex = JITCA_EXIT_USAGE;
+		goto out;
+	}
+	if (o.wait != NULL && cconf_parse_duration(&wait, o.wait) != 0) {
+		msg("bad --wait \"%s\" (use 90s, 30m, 12h, 7d)", o.wait);
 		ex = JITCA_EXIT_USAGE;
 		goto out;
 	}
@@ -784,15 +807,29 @@ cmd_login(int argc, char **argv)
 	}
 	if ((body = json_object()) == NULL || (arr = json_array()) == NULL)
 		goto out;
-	for (i = 0; i < o.nprincipals; i++)
-		json_array_append_new(arr, json_string(o.principals[i]));
-	json_object_set_new(body, "role", json_string(o.role));
-	if (o.nprincipals > 0)
-		json_object_set(body, "principals", arr);
-	if (ttl > 0)
-		json_object_set_new(body, "ttl", json_integer((json_int_t)ttl));
-	json_object_set_new(body, "reason", json_string(o.reason));
-	json_object_set_new(body, "public_key", json_string(pkline));
+	/* json_string() refuses text that is not UTF-8: say so rather than
+	 * send a body without the field. */
+	for (i = 0; i < o.nprincipals; i++) {
+		if (json_array_append_new(arr, json_string(o.principals[i])) !=
+		    0) {
+			msg("--principal is not valid UTF-8");
+			ex = JITCA_EXIT_USAGE;
+			goto out;
+		}
+	}
+	if (json_object_set_new(body, "reason", json_string(o.reason)) != 0) {
+		msg("--reason is not valid UTF-8");
+		ex = JITCA_EXIT_USAGE;
+		goto out;
+	}
+	if (json_object_set_new(body, "role", json_string(o.role)) != 0 ||
+	    (o.nprincipals > 0 &&
+		json_object_set(body, "principals", arr) != 0) ||
+	    (ttl > 0 &&
+		json_object_set_new(
+		    body, "ttl", json_integer((json_int_t)ttl)) != 0) ||
+	    json_object_set_new(body, "public_key", json_string(pkline)) != 0)
+		goto out;
 	if ((r = capi_call(api, "POST", "/v1/requests", body, 1, NULL, &req,
 		 &detail)) != 0) {
 		ex = api_fail("request refused", r, detail);
@@ -1051,9 +1088,9 @@ cmd_decide(int argc, char **argv, int approve)
 
 	memset(&o, 0, sizeof(o));
 	memset(&cf, 0, sizeof(cf));
-	if (opts_parse(&o, argc, argv,
-		approve ? COMMON_OPTS "comment yes "
-			: COMMON_OPTS "comment yes ") != 0) {
+	/* deny takes --yes too (it asks nothing), so scripts can pass
+	 * the same options to both. */
+	if (opts_parse(&o, argc, argv, COMMON_OPTS "comment yes ") != 0) {
 		ex = JITCA_EXIT_USAGE;
 		goto out;
 	}
@@ -1096,8 +1133,12 @@ cmd_decide(int argc, char **argv, int approve)
 	}
 	if ((body = json_object()) == NULL)
 		goto out;
-	if (o.comment != NULL)
-		json_object_set_new(body, "comment", json_string(o.comment));
+	if (o.comment != NULL &&
+	    json_object_set_new(body, "comment", json_string(o.comment)) != 0) {
+		msg("--comment is not valid UTF-8");
+		ex = JITCA_EXIT_USAGE;
+		goto out;
+	}
 	snprintf(path, sizeof(path), "/v1/requests/%llu/%s", id, verb);
 	if ((r = capi_call(api, "POST", path, body, 1, NULL, &rep, &detail)) !=
 	    0) {
@@ -1181,6 +1222,33 @@ each_file(const struct cconf *cf,
 	return 0;
 }
 
+/*
+ * The options and settings of status and logout, which only look at this
+ * machine (the agent, ~/.ssh/jitca): 0 or an exit status (message
+ * shown).
+ */
+static int
+local_setup(struct cconf *cf, int argc, char **argv)
+{
+	struct opts o;
+	char *bad = NULL;
+	int r;
+
+	memset(&o, 0, sizeof(o));
+	if (opts_parse(&o, argc, argv, COMMON_OPTS) != 0)
+		return JITCA_EXIT_USAGE;
+	if (o.nargs > 0) {
+		msg("unexpected argument \"%s\"", o.args[0]);
+		return JITCA_EXIT_USAGE;
+	}
+	if ((r = cconf_load(cf, NULL, NULL, NULL, &bad)) != 0) {
+		msg("%s", bad != NULL ? bad : err_str(r));
+		free(bad);
+		return JITCA_EXIT_USAGE;
+	}
+	return 0;
+}
+
 static void
 status_file(const char *dir, const char *role, void *ctx)
 {
@@ -1202,7 +1270,6 @@ status_file(const char *dir, const char *role, void *ctx)
 static int
 cmd_status(int argc, char **argv)
 {
-	struct opts o;
 	struct cconf cf;
 	struct agent *ag = NULL;
 	struct agent_id *ids = NULL;
@@ -1211,16 +1278,10 @@ cmd_status(int argc, char **argv)
 	int r, count = 0, ex = JITCA_EXIT_FAIL;
 	char name[64];
 
-	memset(&o, 0, sizeof(o));
 	memset(&cf, 0, sizeof(cf));
-	if (opts_parse(&o, argc, argv, COMMON_OPTS) != 0 || o.nargs > 0) {
-		ex = JITCA_EXIT_USAGE;
+	if ((ex = local_setup(&cf, argc, argv)) != 0)
 		goto out;
-	}
-	if ((r = cconf_load(&cf, NULL, NULL, NULL, NULL)) != 0) {
-		msg("%s", err_str(r));
-		goto out;
-	}
+	ex = JITCA_EXIT_FAIL;
 	printf("%-6s %-24s %-24s %-8s %s\n", "WHERE", "NAME", "PRINCIPALS",
 	    "SERIAL", "LEFT");
 	if (agent_connect(&ag, NULL) == 0 &&
@@ -1255,15 +1316,19 @@ logout_file(const char *dir, const char *role, void *ctx)
 {
 	char *k = cconf_fmt("%s/%s", dir, role);
 	char *c = cconf_fmt("%s/%s-cert.pub", dir, role);
-	int *count = ctx;
+	int *failed = ctx;
 
-	if (k != NULL && c != NULL) {
-		if (unlink(c) == 0)
-			(*count)++;
-		if (unlink(k) != 0 && errno != ENOENT)
-			msg("cannot remove %s: %s", k, strerror(errno));
+	if (k == NULL || c == NULL) {
+		msg("%s", err_str(ERR_ALLOC));
+		(*failed)++;
+	} else if (unlink(c) != 0 && errno != ENOENT) {
+		msg("cannot remove %s: %s", c, strerror(errno));
+		(*failed)++;
+	} else if (unlink(k) != 0 && errno != ENOENT) {
+		msg("cannot remove %s: %s", k, strerror(errno));
+		(*failed)++;
+	} else
 		printf("deleted %s and its key\n", c);
-	}
 	free(k);
 	free(c);
 }
@@ -1271,21 +1336,14 @@ logout_file(const char *dir, const char *role, void *ctx)
 static int
 cmd_logout(int argc, char **argv)
 {
-	struct opts o;
 	struct cconf cf;
 	struct agent *ag = NULL;
-	int r, files = 0, ex = JITCA_EXIT_FAIL;
+	int r, failed = 0, ex = JITCA_EXIT_FAIL;
 
-	memset(&o, 0, sizeof(o));
 	memset(&cf, 0, sizeof(cf));
-	if (opts_parse(&o, argc, argv, COMMON_OPTS) != 0 || o.nargs > 0) {
-		ex = JITCA_EXIT_USAGE;
+	if ((ex = local_setup(&cf, argc, argv)) != 0)
 		goto out;
-	}
-	if ((r = cconf_load(&cf, NULL, NULL, NULL, NULL)) != 0) {
-		msg("%s", err_str(r));
-		goto out;
-	}
+	ex = JITCA_EXIT_FAIL;
 	if (agent_connect(&ag, NULL) == 0) {
 		r = agent_remove_prefixed(ag, COMMENT_PREFIX, NULL, 0);
 		if (r < 0) {
@@ -1294,8 +1352,11 @@ cmd_logout(int argc, char **argv)
 		}
 		printf("removed %d certificate(s) from ssh-agent\n", r);
 	}
-	(void)each_file(&cf, logout_file, &files);
-	ex = 0;
+	if ((r = each_file(&cf, logout_file, &failed)) != 0) {
+		msg("%s", err_str(r));
+		goto out;
+	}
+	ex = failed > 0 ? JITCA_EXIT_FAIL : JITCA_EXIT_OK;
 out:
 	agent_close(ag);
 	cconf_clear(&cf);

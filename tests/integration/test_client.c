@@ -815,3 +815,98 @@ Test(client, tls_verification_and_ca_bundle)
 	free(err);
 	free(args);
 }
+
+/* Text that is not UTF-8 cannot go into the JSON body: jitca says which
+ * option, instead of sending a body without the field (the server then
+ * answered "missing field \"reason\"" to a reason the user gave). */
+Test(client, non_utf8_options_are_usage_errors)
+{
+	char *err = NULL;
+	int rc;
+
+	start_server("1h");
+	rc = jitca(tok_alice,
+	    "login --role fast --reason \"$(printf 'INC \\377')\"", NULL, &err);
+	cr_assert_eq(rc, 2, "%s", err);
+	cr_assert(strstr(err, "jitca: --reason is not valid UTF-8\n") != NULL,
+	    "%s", err);
+	free(err);
+	rc = jitca(tok_alice,
+	    "login --role fast --reason x --principal \"$(printf '\\377')\"",
+	    NULL, &err);
+	cr_assert_eq(rc, 2, "%s", err);
+	cr_assert(
+	    strstr(err, "jitca: --principal is not valid UTF-8\n") != NULL,
+	    "%s", err);
+	free(err);
+	/* Nothing was requested. */
+	cr_assert_eq(jitca(tok_bob, "requests", NULL, &err), 0, "%s", err);
+	cr_assert_str_eq(err, "jitca: no requests\n");
+	free(err);
+}
+
+/* The plain-http warning is skipped for loopback hosts only, not for a
+ * name that merely starts like one. */
+Test(client, plain_http_warning_is_not_fooled_by_a_prefix)
+{
+	char *err = NULL;
+	int rc;
+
+	/* No token anywhere: jitca stops before any network call. */
+	rc = jitca(
+	    NULL, "requests --server http://127.0.0.1.example:1", NULL, &err);
+	cr_assert_eq(rc, 4, "%s", err);
+	cr_assert(
+	    strstr(err,
+		"jitca: warning: http://127.0.0.1.example:1 is plain "
+		"http; the token and requests travel unencrypted\n") == err,
+	    "%s", err);
+	free(err);
+	rc = jitca(NULL, "requests --server http://localhost:1", NULL, &err);
+	cr_assert_eq(rc, 4, "%s", err);
+	cr_assert(strstr(err, "jitca: listing requests: ") == err, "%s", err);
+	free(err);
+}
+
+/* status and logout name the bad line of ~/.config/jitca/config; logout
+ * fails, and says so, for a file it cannot remove. */
+Test(client, status_and_logout_report_what_went_wrong)
+{
+	char *out = NULL, *err = NULL,
+	     *cfgdir = tu_fmt("%s/.config/jitca", home);
+	char *cfg = tu_fmt("%s/config", cfgdir);
+	char *jdir = tu_fmt("%s/.ssh/jitca", home);
+	char *stuck = tu_fmt("%s/stuck-cert.pub", jdir), *want;
+	int rc;
+
+	cr_assert_eq(
+	    tu_sh(tu_fmt("mkdir -p '%s' '%s'", cfgdir, jdir), NULL, NULL), 0);
+	tu_write_file(cfg, "server\n", 7, 0600);
+	rc = jitca(NULL, "status", &out, &err);
+	cr_assert_eq(rc, 2, "%s", err);
+	want = tu_fmt("jitca: %s:1: expected \"key = value\"\n", cfg);
+	cr_assert_str_eq(err, want);
+	free(want);
+	free(out);
+	free(err);
+	rc = jitca(NULL, "logout", &out, &err);
+	cr_assert_eq(rc, 2, "%s", err);
+	free(out);
+	free(err);
+	unlink(cfg);
+
+	/* A directory where a certificate file would be: unlink fails. */
+	cr_assert_eq(mkdir(stuck, 0700), 0);
+	rc = jitca(NULL, "logout", &out, &err);
+	cr_assert_eq(rc, 1, "%s", err);
+	want = tu_fmt("jitca: cannot remove %s: Is a directory\n", stuck);
+	cr_assert(strstr(err, want) != NULL, "%s", err);
+	cr_assert_null(strstr(out, "deleted"), "%s", out);
+	free(want);
+	free(out);
+	free(err);
+	free(stuck);
+	free(jdir);
+	free(cfg);
+	free(cfgdir);
+}
