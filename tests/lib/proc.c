@@ -258,7 +258,7 @@ respond(int c, tu_http_fn fn, void *arg)
 	}
 	resp = fn(buf, &len, arg);
 	for (off = 0; off < len; off += (size_t)n)
-		if ((n = write(c, resp + off, len - off)) <= 0)
+		if ((n = send(c, resp + off, len - off, MSG_NOSIGNAL)) <= 0)
 			break;
 	shutdown(c, SHUT_WR);
 	while (read(c, buf, REQUEST_MAX) > 0)

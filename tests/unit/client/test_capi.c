@@ -1,25 +1,22 @@
 /*
  * test_capi.c: the HTTP client (client/capi.c) against a canned-answer
- * server in a forked child: the bearer token is sent only when asked,
- * JSON bodies go out, API errors map to their err.h codes with the
- * server's message, and unreachable servers, non-JSON and oversized
- * replies each give their own code.
+ * server in a forked child (tests/lib/proc.h): the bearer token is sent
+ * only when asked, JSON bodies go out, API errors map to their err.h codes with
+ * the server's message, and unreachable servers, non-JSON and oversized replies
+ * each give their own code.
  */
-#include <netinet/in.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 
 #include "client/capi.h"
+#include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 
 static char *dir;
-static pid_t srv;
+static pid_t srv = -1;
 
 static void
 setup(void)
@@ -30,60 +27,43 @@ setup(void)
 static void
 teardown(void)
 {
-	if (srv > 0) {
-		kill(srv, SIGKILL);
-		waitpid(srv, NULL, 0);
-	}
+	tu_stop(&srv);
 	tu_rmtree(dir);
 	free(dir);
 }
 
 TestSuite(capi, .init = setup, .fini = teardown);
 
-/* Answer one connection with status and body; write what was received
- * to DIR/req.  Returns the port. */
+struct canned {
+	int status;
+	const char *body;
+};
+
+/* The responder's answer: status and body; what was received goes to
+ * DIR/req first. */
+static char *
+answer(const char *request, size_t *len, void *arg)
+{
+	const struct canned *a = arg;
+	char *path = tu_fmt("%s/req", dir), *resp;
+
+	tu_write_file(path, request, strlen(request), 0600);
+	free(path);
+	resp = tu_fmt("HTTP/1.1 %d X\r\nContent-Length: %zu\r\n"
+		      "Connection: close\r\n\r\n%s",
+	    a->status, strlen(a->body), a->body);
+	*len = strlen(resp);
+	return resp;
+}
+
+/* A responder (tests/lib/proc.h) answering with status and body, as
+ * srv.  Returns the port. */
 static int
 serve_once(int status, const char *body)
 {
-	struct sockaddr_in sin;
-	socklen_t sl = sizeof(sin);
-	int s;
+	struct canned a = {status, body};
 
-	s = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
-	cr_assert_eq(listen(s, 1), 0);
-	cr_assert_eq(getsockname(s, (struct sockaddr *)&sin, &sl), 0);
-	srv = fork();
-	cr_assert(srv >= 0);
-	if (srv == 0) {
-		char buf[8192], *resp, *path = tu_fmt("%s/req", dir);
-		size_t got = 0;
-		ssize_t n;
-		int c = accept(s, NULL, NULL);
-
-		while (got < sizeof(buf) - 1 &&
-		    (n = read(c, buf + got, sizeof(buf) - 1 - got)) > 0) {
-			got += (size_t)n;
-			buf[got] = '\0';
-			if (strstr(buf, "\r\n\r\n") != NULL &&
-			    (strncmp(buf, "GET", 3) == 0 ||
-				buf[got - 1] == '}'))
-				break;
-		}
-		tu_write_file(path, buf, got, 0600);
-		resp = tu_fmt("HTTP/1.1 %d X\r\nContent-Length: %zu\r\n"
-			      "Connection: close\r\n\r\n%s",
-		    status, strlen(body), body);
-		if (write(c, resp, strlen(resp)) < 0)
-			_exit(1);
-		usleep(100000);
-		_exit(0);
-	}
-	close(s);
-	return ntohs(sin.sin_port);
+	return tu_http_responder(answer, &a, &srv);
 }
 
 static struct capi *
@@ -104,8 +84,7 @@ received(void)
 {
 	char *p = tu_fmt("%s/req", dir), *t;
 
-	waitpid(srv, NULL, 0);
-	srv = 0;
+	tu_stop(&srv);
 	t = tu_read_file(p, NULL);
 	cr_assert_not_null(t);
 	free(p);
@@ -237,9 +216,7 @@ Test(capi, bad_replies)
 	    ERR_BAD_RESPONSE);
 	cr_assert_str_eq(msg, "reply too large");
 	free(msg);
-	kill(srv, SIGKILL);
-	waitpid(srv, NULL, 0);
-	srv = 0;
+	tu_stop(&srv);
 	capi_free(c);
 	free(big);
 }

@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1393,6 +1394,8 @@ struct loader {
 };
 
 static volatile int load_go = 1;
+/* Certificates the loaders got so far (all threads). */
+static atomic_size_t load_issued;
 
 static void *
 loader_main(void *arg)
@@ -1412,9 +1415,10 @@ loader_main(void *arg)
 				break;
 			continue;
 		}
-		if (r->status == 201)
+		if (r->status == 201) {
 			L->serials[L->n++] = jint(r, "serial");
-		else if (r->status != 503)
+			atomic_fetch_add(&load_issued, 1);
+		} else if (r->status != 503)
 			break;
 	}
 	free(b);
@@ -1432,11 +1436,18 @@ Test(api, sigterm_under_load)
 
 	memset(L, 0, sizeof(L));
 	load_go = 1;
+	atomic_store(&load_issued, 0);
 	for (j = 0; j < 4; j++) {
 		L[j].idx = j;
 		pthread_create(&t[j], NULL, loader_main, &L[j]);
 	}
+	/* SIGTERM once the load has run 1.5 s and is flowing: a few
+	 * certificates issued (polled with a generous cap: on a loaded
+	 * machine 1.5 s may not be enough). */
 	usleep(1500 * 1000);
+	for (j = 0; j < 2000 && atomic_load(&load_issued) < 8; j++)
+		usleep(10 * 1000);
+	cr_assert_geq(atomic_load(&load_issued), 8, "no load after 20 s");
 	cr_assert_eq(kill(S.pid, SIGTERM), 0);
 	cr_assert_eq(server_reap(), 0, "%s", S.log);
 	load_go = 0;

@@ -7,6 +7,7 @@
  * The endpoints of jitcad serve are tested in test_api.c.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -267,10 +268,14 @@ h_auth(void *app, struct http_req *req)
 	http_reply(req, 200, "text/plain", "ok", 2);
 }
 
+/* Set when h_slow has started: the request is in flight. */
+static atomic_int slow_started;
+
 static void
 h_slow(void *app, struct http_req *req)
 {
 	(void)app;
+	atomic_store(&slow_started, 1);
 	usleep(500 * 1000);
 	http_reply(req, 200, "text/plain", "slow", 4);
 }
@@ -516,9 +521,16 @@ Test(http, quiesce_drains_in_flight)
 {
 	pthread_t t;
 	struct resp r;
+	int waited;
 
+	atomic_store(&slow_started, 0);
 	cr_assert_eq(pthread_create(&t, NULL, slow_thread, &r), 0);
-	usleep(150 * 1000);
+	/* Quiesce only once the request is in flight (polled: a fixed
+	 * wait races on a loaded machine). */
+	for (waited = 0; waited < 20000 && !atomic_load(&slow_started);
+	     waited += 10)
+		usleep(10 * 1000);
+	cr_assert(atomic_load(&slow_started), "GET /slow never arrived");
 	http_server_quiesce(srv);
 	cr_assert_eq(http_server_drain(srv, 5000), 0);
 	pthread_join(t, NULL);
