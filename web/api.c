@@ -653,12 +653,11 @@ h_revoke(void *app, struct http_req *req)
 	cfg_lock(a);
 	r = revoke_apply(&a->ca, &act, &t, reason, &out);
 	cfg_unlock(a);
-	if (r == 0)
-		atomic_store(&a->krl_dirty, 1);
 	if (r != 0) {
 		reply_err(req, r, "revoke");
 		goto out;
 	}
+	atomic_store(&a->krl_dirty, 1);
 	atomic_fetch_add(
 	    &a->revocations, json_array_size(json_object_get(out, "revoked")));
 	http_reply_json(req, 200, out);
@@ -932,8 +931,12 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	const struct pubkey *pub;
 
 	memset(a, 0, sizeof(*a));
-	pthread_rwlock_init(&a->cfg_lock, NULL);
-	pthread_mutex_init(&a->krl_lock, NULL);
+	if (pthread_rwlock_init(&a->cfg_lock, NULL) != 0)
+		return ERR_SYSTEM;
+	if (pthread_mutex_init(&a->krl_lock, NULL) != 0) {
+		pthread_rwlock_destroy(&a->cfg_lock);
+		return ERR_SYSTEM;
+	}
 	a->cfg = cfg;
 	a->ledger = l;
 	a->signer = s;
@@ -948,6 +951,12 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	a->ca.sign_ctx = s;
 	r = 0;
 out:
+	if (r != 0) {
+		/* cfg stays the caller's. */
+		pthread_rwlock_destroy(&a->cfg_lock);
+		pthread_mutex_destroy(&a->krl_lock);
+		memset(a, 0, sizeof(*a));
+	}
 	return r;
 }
 

@@ -59,8 +59,10 @@ struct api {
 };
 
 /*
- * Set up a (zeroed by the caller or not) with cfg (taken over: freed by
- * api_free), the open ledger and the running signer (both borrowed).
+ * Set up a (any contents; it is cleared first) with cfg, the open ledger
+ * and the running signer (both borrowed).  On success a owns cfg
+ * (api_free frees it); on failure cfg stays the caller's and a needs no
+ * api_free.
  */
 MUST_CHECK int api_init(
     struct api *a, struct config *cfg, struct ledger *l, struct signer *s);

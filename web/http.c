@@ -183,6 +183,10 @@ out:
 
 /* ---- replies ---- */
 
+/* The answer when even building the error fails. */
+static const char oom_json[] =
+    "{\"error\":{\"code\":\"internal\",\"message\":\"out of memory\"}}\n";
+
 static void
 reply_clear_headers(struct http_req *req)
 {
@@ -222,13 +226,8 @@ http_reply_json(struct http_req *req, int status, const json_t *j)
 	size_t n;
 
 	if ((s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL) {
-		http_reply(req, 500, "application/json",
-		    "{\"error\":{\"code\":\"internal\",\"message\":\"out of "
-		    "memory\"}}\n",
-		    sizeof(
-			"{\"error\":{\"code\":\"internal\",\"message\":\"out "
-			"of memory\"}}\n") -
-			1);
+		http_reply(req, 500, "application/json", oom_json,
+		    sizeof(oom_json) - 1);
 		return;
 	}
 	n = strlen(s);
@@ -269,7 +268,8 @@ http_reply_error(
 	}
 	j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
 	if (j == NULL) {
-		http_reply(req, 500, "text/plain", "internal error\n", 15);
+		http_reply(req, 500, "application/json", oom_json,
+		    sizeof(oom_json) - 1);
 		return;
 	}
 	http_reply_json(req, status, j);

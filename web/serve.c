@@ -19,6 +19,7 @@
  * program: it prints to stderr and returns exit statuses.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -33,6 +34,7 @@
 
 #include "ca/config.h"
 #include "ca/ledger.h"
+#include "signer/fileio.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 #include "web/api.h"
@@ -47,33 +49,54 @@ static const char usage[] =
     "usage: jitcad serve [--state DIR] [--listen HOST:PORT] "
     "[--tls-cert FILE --tls-key FILE]\n";
 
-/* Whole small file into a new NUL-terminated string, or NULL (errno). */
+/*
+ * A whole PEM file (at most SERVE_TLS_MAX bytes) into a new
+ * NUL-terminated string, or NULL with errno set (EISDIR, EINVAL: not a
+ * regular file; EFBIG: too large).  Free a key with free_secret().
+ */
 static char *
-read_small_file(const char *path)
+read_pem_file(const char *path)
 {
-	FILE *f = NULL;
+	struct stat sb;
 	char *buf = NULL;
 	size_t n = 0;
-	struct stat sb;
+	int fd, r, saved;
 
-	if ((f = fopen(path, "re")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return NULL;
-	if (fstat(fileno(f), &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    sb.st_size > (off_t)SERVE_TLS_MAX) {
-		fclose(f);
+	if (fstat(fd, &sb) != 0)
+		goto fail;
+	if (!S_ISREG(sb.st_mode)) {
+		errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
+		goto fail;
+	}
+	if (sb.st_size > (off_t)SERVE_TLS_MAX) {
 		errno = EFBIG;
-		return NULL;
+		goto fail;
 	}
-	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL) {
-		fclose(f);
-		return NULL;
+	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL)
+		goto fail;
+	if ((r = fileio_read_bounded(
+		 fd, (uint8_t *)buf, (size_t)sb.st_size, &n)) != 0) {
+		if (r == ERR_TOO_LARGE)
+			errno = EFBIG;
+		goto fail;
 	}
-	n = fread(buf, 1, (size_t)sb.st_size, f);
-	fclose(f);
 	buf[n] = '\0';
+	close(fd);
 	return buf;
+fail:
+	saved = errno;
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, (size_t)sb.st_size + 1);
+		free(buf);
+	}
+	close(fd);
+	errno = saved;
+	return NULL;
 }
 
+/* Wipe and free a string that held a secret (the TLS key). */
 static void
 free_secret(char *s)
 {
@@ -210,12 +233,12 @@ web_serve_main(int argc, char **argv)
 	}
 	listen = listen_opt != NULL ? listen_opt : cfg->listen;
 	if (cert_f != NULL) {
-		if ((tls_cert = read_small_file(cert_f)) == NULL) {
+		if ((tls_cert = read_pem_file(cert_f)) == NULL) {
 			fprintf(stderr, "jitcad serve: %s: %s\n", cert_f,
 			    strerror(errno));
 			goto out;
 		}
-		if ((tls_key = read_small_file(key_f)) == NULL) {
+		if ((tls_key = read_pem_file(key_f)) == NULL) {
 			fprintf(stderr, "jitcad serve: %s: %s\n", key_f,
 			    strerror(errno));
 			goto out;

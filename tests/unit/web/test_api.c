@@ -1668,6 +1668,25 @@ Test(serve_start, ledger_not_writable)
 	pool_free();
 }
 
+/* A TLS file that is a directory: the message says so (it said "File
+ * too large"). */
+Test(serve_start, tls_file_is_a_directory)
+{
+	char *d, *want;
+
+	make_state("1h");
+	d = path_in("tls");
+	cr_assert_eq(mkdir(d, 0700), 0);
+	spawn("--tls-cert", d, "--tls-key", d);
+	cr_assert_not(wait_listening(), "started anyway: %s", S.log);
+	cr_assert_eq(server_reap(), 1, "exit status; %s", S.log);
+	want = keep(tu_fmt("jitcad serve: %s: Is a directory\n", d));
+	cr_assert(
+	    strstr(S.log, want) != NULL, "want \"%s\" in: %s", want, S.log);
+	tu_rmtree(dir);
+	pool_free();
+}
+
 Test(serve_start, bad_config)
 {
 	make_state("1h");
