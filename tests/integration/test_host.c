@@ -781,6 +781,63 @@ Test(host, host_setup_sshd_rejects_leaves_everything)
 	free(ca);
 }
 
+/*
+ * The KRL timer's problems are found before anything changes: a missing
+ * --sbindir (was found after the ssh files were installed, which then
+ * stayed), and a path that the sed into the unit file or the sshd lines
+ * would mangle ("&" became the matched text).
+ */
+Test(host, host_setup_timer_problems_change_nothing)
+{
+	char *url, *h, *cmd, *so = NULL, *se = NULL, *before, *after, *want;
+	char *nosbin = tu_fmt("%s/nosbin", dir), *amp = tu_fmt("%s/s&b", dir);
+
+	serve_start();
+	url = tu_fmt("%s", serve_url);
+	scratch_etc("", 22);
+	cr_assert_eq(mkdir(amp, 0755), 0);
+	h = script("host-setup");
+	before = snapshot(etc);
+
+	cmd = tu_fmt("'%s' --etc '%s' --no-reload --sbindir '%s' --server "
+		     "'%s' --insecure-http-ok " ACCOUNTS,
+	    h, etc, nosbin, url);
+	cr_assert_eq(tu_sh(cmd, &so, &se), 1, "%s %s", so, se);
+	want = tu_fmt("host-setup: %s does not exist (the KRL sync timer goes "
+		      "there; or give --no-timer); nothing changed\n",
+	    nosbin);
+	cr_assert_str_eq(se, want);
+	after = snapshot(etc);
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(want);
+	free(cmd);
+	free(so);
+	free(se);
+
+	cmd = tu_fmt("'%s' --etc '%s' --no-reload --sbindir '%s' --server "
+		     "'%s' --insecure-http-ok " ACCOUNTS,
+	    h, etc, amp, url);
+	cr_assert_eq(tu_sh(cmd, &so, &se), 2, "%s %s", so, se);
+	want = tu_fmt("host-setup: --sbindir \"%s\" may hold only letters, "
+		      "digits and ._/@+-\n",
+	    amp);
+	cr_assert(strncmp(se, want, strlen(want)) == 0, "%s", se);
+	after = snapshot(etc);
+	cr_assert_str_eq(after, before);
+	cr_assert_eq(access(tu_fmt("%s/jitca-krl-sync", amp), F_OK), -1);
+	free(after);
+	free(want);
+	free(cmd);
+	free(so);
+	free(se);
+	free(before);
+	free(h);
+	free(url);
+	free(amp);
+	free(nosbin);
+}
+
 Test(host, host_setup_from_server_with_timer_units)
 {
 	char *url, *h, *cmd, *so = NULL, *se = NULL, *p, *krl, *want;
