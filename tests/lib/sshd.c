@@ -3,7 +3,7 @@
  * execs /usr/sbin/sshd, ssh-keygen and ssh, and fails the running
  * criterion test on any setup error (a missing binary included).  It
  * does not parse sshd's log beyond substring searches; tests decide what
- * a line means.  Works with testutil.{h,c}.
+ * a line means.  Works with testutil.{h,c} and proc.{h,c}.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,12 +23,12 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/lib/proc.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
 
-/* How long sshd may take to accept connections, and to die on SIGTERM. */
-#define SSHD_START_MS 10000
-#define SSHD_STOP_MS 5000
+/* How long sshd may take to accept connections. */
+#define SSHD_START_MS TU_WAIT_MS
 /* Attempts with a fresh port when another process took ours first. */
 #define SSHD_PORT_TRIES 3
 
@@ -40,15 +40,6 @@ struct test_sshd {
 	int port;
 	pid_t pid;
 };
-
-static void
-sleep_ms(int ms)
-{
-	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-		;
-}
 
 static int
 port_accepts(int port)
@@ -108,25 +99,13 @@ spawn(struct test_sshd *d, const char *sshd_path)
 {
 	char *listening =
 	    tu_fmt("Server listening on 127.0.0.1 port %d.", d->port);
+	char *argv[] = {
+	    (char *)(uintptr_t)sshd_path, "-D", "-e", "-f", d->config, NULL};
 	int status, waited;
 	pid_t pid;
 
 	write_config(d);
-	if ((pid = fork()) == 0) {
-		int lfd = open(d->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-		int nfd = open("/dev/null", O_RDWR);
-
-		if (lfd < 0 || nfd < 0)
-			_exit(127);
-		dup2(nfd, 0);
-		dup2(nfd, 1);
-		dup2(lfd, 2);
-		execl(sshd_path, sshd_path, "-D", "-e", "-f", d->config,
-		    (char *)NULL);
-		dprintf(2, "exec %s: %s\n", sshd_path, strerror(errno));
-		_exit(127);
-	}
-	cr_assert(pid > 0, "fork: %s", strerror(errno));
+	pid = tu_spawn(argv, NULL, d->log);
 	d->pid = pid;
 	for (waited = 0; waited < SSHD_START_MS; waited += 20) {
 		if (waitpid(pid, &status, WNOHANG) == pid) {
@@ -140,7 +119,7 @@ spawn(struct test_sshd *d, const char *sshd_path)
 			free(listening);
 			return 1;
 		}
-		sleep_ms(20);
+		tu_sleep_ms(20);
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, &status, 0);
@@ -222,22 +201,9 @@ sshd_start(struct test_sshd **out, const char *ca_pub_line)
 void
 sshd_stop(struct test_sshd *d)
 {
-	int status, waited;
-
 	if (d == NULL)
 		return;
-	if (d->pid > 0) {
-		kill(d->pid, SIGTERM);
-		for (waited = 0; waited < SSHD_STOP_MS; waited += 20) {
-			if (waitpid(d->pid, &status, WNOHANG) == d->pid)
-				break;
-			sleep_ms(20);
-		}
-		if (waited >= SSHD_STOP_MS) {
-			kill(d->pid, SIGKILL);
-			waitpid(d->pid, &status, 0);
-		}
-	}
+	tu_stop(&d->pid);
 	tu_rmtree(d->dir);
 	free(d->dir);
 	free(d->config);
@@ -356,7 +322,7 @@ sshd_log_wait(const struct test_sshd *d, const char *needle, int timeout_ms)
 			return 1;
 		if (waited >= timeout_ms)
 			return 0;
-		sleep_ms(20);
+		tu_sleep_ms(20);
 	}
 }
 
