@@ -22,9 +22,10 @@
  * every step in order with its actor.
  *
  * Does not test failure paths of each piece (test_client.c, test_host.c,
- * test_sshd.c do).  Uses tests/lib/testutil.h and jansson (to read the
- * ledger export); not tests/lib/sshd.h, because sshd must run on the
- * files host-setup installed.
+ * test_sshd.c do).  Uses tests/lib/testutil.h, tests/lib/proc.h, only
+ * the scratch --etc tree of tests/lib/sshd.h (sshd must run on the files
+ * host-setup installed, not on sshd_start()'s), and jansson (to read the
+ * ledger export).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,13 +44,14 @@
 #include <jansson.h>
 
 #include "tests/lib/proc.h"
+#include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
 
 static char *dir; /* scratch: token files, logs, agent socket */
 static char *state; /* jitcad's state dir ($JITCA_STATE) */
 static char *etc; /* host-setup's --etc (stands for /etc) */
 static char *home_alice, *home_bob;
-static pid_t serve_pid = -1, agent_pid = -1, sshd_pid = -1, login_pid = -1;
+static pid_t serve_pid = -1, agent_pid = -1, sshd_proc = -1, login_pid = -1;
 
 static void
 setup(void)
@@ -73,7 +75,7 @@ static void
 teardown(void)
 {
 	tu_stop(&login_pid);
-	tu_stop(&sshd_pid);
+	tu_stop(&sshd_proc);
 	tu_stop(&agent_pid);
 	tu_stop(&serve_pid);
 	tu_rmtree(etc);
@@ -157,41 +159,6 @@ start_ca(void)
 	free(log);
 }
 
-/* A scratch ETC/ssh with a host key and an sshd_config that includes
- * ETC/ssh/sshd_config.d/\*.conf (what Debian's /etc/ssh/sshd_config
- * does), listening on 127.0.0.1:port. */
-static void
-scratch_etc(int port)
-{
-	char *cmd, *cfg, *p;
-
-	cmd = tu_fmt("mkdir -p '%s/ssh/sshd_config.d' && ssh-keygen -q -t "
-		     "ed25519 -N '' -f '%s/ssh/host_ed25519'",
-	    etc, etc);
-	free(ok_as(dir, cmd));
-	free(cmd);
-	if (mkdir("/run/sshd", 0755) != 0)
-		cr_assert_eq(
-		    errno, EEXIST, "mkdir /run/sshd: %s", strerror(errno));
-	cfg = tu_fmt("Include %s/ssh/sshd_config.d/*.conf\n"
-		     "HostKey %s/ssh/host_ed25519\n"
-		     "ListenAddress 127.0.0.1\n"
-		     "Port %d\n"
-		     "PidFile %s/sshd.pid\n"
-		     "UsePAM no\n"
-		     "StrictModes no\n"
-		     "PasswordAuthentication no\n"
-		     "KbdInteractiveAuthentication no\n"
-		     "AuthorizedKeysFile none\n"
-		     "PermitRootLogin prohibit-password\n"
-		     "MaxStartups 64\n",
-	    etc, etc, port, dir);
-	p = tu_fmt("%s/ssh/sshd_config", etc);
-	tu_write_file(p, cfg, strlen(cfg), 0644);
-	free(p);
-	free(cfg);
-}
-
 /* The real sshd on ETC/ssh/sshd_config, stderr into log. */
 static void
 start_sshd(int port, const char *log)
@@ -201,8 +168,8 @@ start_sshd(int port, const char *log)
 
 	cr_assert_eq(access("/usr/sbin/sshd", X_OK), 0,
 	    "sshd is not installed (openssh-server)");
-	sshd_pid = spawn_as(dir, cfg, "/dev/null", log);
-	free(tu_file_wait(log, ready, sshd_pid));
+	sshd_proc = spawn_as(dir, cfg, "/dev/null", log);
+	free(tu_file_wait(log, ready, sshd_proc));
 	free(ready);
 	free(cfg);
 }
@@ -345,7 +312,9 @@ Test(e2e, approve_login_expire_revoke_audit)
 	free(t);
 	free(l);
 	free(p);
-	scratch_etc(sshd_port);
+	sshd_scratch_etc(etc,
+	    "PermitRootLogin prohibit-password\nMaxStartups 64\n", sshd_port,
+	    dir);
 	/* README: scripts/host-setup --server https://jitca.example.net
 	 * --account root --principals debug.  Here: the loopback server
 	 * (plain http, so --insecure-http-ok), --etc a scratch dir for /etc,

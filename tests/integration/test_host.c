@@ -13,8 +13,9 @@
  *
  * Every failing case asserts the exact exit status, the message, and that
  * the files were left byte-identical (same inode and mtime too).  Uses
- * tests/lib/testutil.h; does not use tests/lib/sshd.h because sshd must
- * run on the files host-setup installed.
+ * tests/lib/testutil.h, tests/lib/proc.h and only the scratch --etc tree
+ * of tests/lib/sshd.h: sshd must run on the files host-setup installed,
+ * not on sshd_start()'s.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -26,6 +27,7 @@
 #include <criterion/criterion.h>
 
 #include "tests/lib/proc.h"
+#include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
 
 static char *dir; /* the test's scratch directory */
@@ -35,7 +37,7 @@ static pid_t serve_pid = -1;
 static char *serve_url; /* set by serve_start() */
 static int serve_port;
 static pid_t canned_pid = -1;
-static pid_t sshd_pid = -1;
+static pid_t sshd_proc = -1;
 
 static void
 setup(void)
@@ -48,7 +50,7 @@ setup(void)
 static void
 teardown(void)
 {
-	tu_stop(&sshd_pid);
+	tu_stop(&sshd_proc);
 	tu_stop(&canned_pid);
 	tu_stop(&serve_pid);
 	free(serve_url);
@@ -460,38 +462,12 @@ Test(host, krl_sync_usage)
 
 /* ---- host-setup ---------------------------------------------------- */
 
-/* A scratch DIR/ssh with a host key and an sshd_config that includes
- * every DIR/ssh/sshd_config.d/NAME.conf; prefix goes before the Include. */
+/* tests/lib/sshd.h's scratch --etc tree; prefix goes before the
+ * Include. */
 static void
 scratch_etc(const char *prefix, int port)
 {
-	char *cmd, *cfg, *p;
-
-	cmd = tu_fmt("mkdir -p '%s/ssh/sshd_config.d' && { [ -f "
-		     "'%s/ssh/host_ed25519' ] || ssh-keygen -q -t ed25519 "
-		     "-N '' -f '%s/ssh/host_ed25519'; }",
-	    etc, etc, etc);
-	sh_ok(cmd);
-	free(cmd);
-	/* sshd -t insists on its privilege separation directory. */
-	if (mkdir("/run/sshd", 0755) != 0)
-		cr_assert_eq(
-		    errno, EEXIST, "mkdir /run/sshd: %s", strerror(errno));
-	cfg = tu_fmt("%sInclude %s/ssh/sshd_config.d/*.conf\n"
-		     "HostKey %s/ssh/host_ed25519\n"
-		     "ListenAddress 127.0.0.1\n"
-		     "Port %d\n"
-		     "PidFile %s/sshd.pid\n"
-		     "UsePAM no\n"
-		     "StrictModes no\n"
-		     "PasswordAuthentication no\n"
-		     "KbdInteractiveAuthentication no\n"
-		     "AuthorizedKeysFile none\n",
-	    prefix, etc, etc, port, dir);
-	p = tu_fmt("%s/ssh/sshd_config", etc);
-	tu_write_file(p, cfg, strlen(cfg), 0644);
-	free(p);
-	free(cfg);
+	sshd_scratch_etc(etc, prefix, port, dir);
 }
 
 /* host-setup --etc ETC --no-reload --no-timer ARGS (a shell fragment). */
@@ -1017,11 +993,11 @@ Test(host, real_sshd_accepts_certificate_then_revocation)
 
 		cr_assert_eq(access(argv[0], X_OK), 0,
 		    "sshd is not installed (openssh-server)");
-		sshd_pid = tu_spawn(argv, NULL, log);
+		sshd_proc = tu_spawn(argv, NULL, log);
 	}
 	free(cmd);
 	cmd = tu_fmt("Server listening on 127.0.0.1 port %d.", port);
-	free(tu_file_wait(log, cmd, sshd_pid));
+	free(tu_file_wait(log, cmd, sshd_proc));
 	free(cmd);
 
 	cr_assert_eq(ssh_login(port, key, cert, &so), 0, "log: %s",

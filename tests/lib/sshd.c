@@ -375,3 +375,37 @@ sshd_ssh(const struct test_sshd *d, const char *user, const char *key_path,
 	free(ssh);
 	return rc;
 }
+
+void
+sshd_scratch_etc(
+    const char *etc, const char *prefix, int port, const char *piddir)
+{
+	char *cmd, *cfg, *p, *err = NULL;
+
+	cmd = tu_fmt("mkdir -p '%s/ssh/sshd_config.d' && { [ -f "
+		     "'%s/ssh/host_ed25519' ] || ssh-keygen -q -t ed25519 "
+		     "-N '' -f '%s/ssh/host_ed25519'; }",
+	    etc, etc, etc);
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 0, "%s: %s", cmd, err);
+	free(err);
+	free(cmd);
+	/* sshd (and sshd -t) insist on the privilege separation directory. */
+	if (mkdir("/run/sshd", 0755) != 0)
+		cr_assert_eq(
+		    errno, EEXIST, "mkdir /run/sshd: %s", strerror(errno));
+	cfg = tu_fmt("%sInclude %s/ssh/sshd_config.d/*.conf\n"
+		     "HostKey %s/ssh/host_ed25519\n"
+		     "ListenAddress 127.0.0.1\n"
+		     "Port %d\n"
+		     "PidFile %s/sshd.pid\n"
+		     "UsePAM no\n"
+		     "StrictModes no\n"
+		     "PasswordAuthentication no\n"
+		     "KbdInteractiveAuthentication no\n"
+		     "AuthorizedKeysFile none\n",
+	    prefix, etc, etc, port, piddir);
+	p = tu_fmt("%s/ssh/sshd_config", etc);
+	tu_write_file(p, cfg, strlen(cfg), 0644);
+	free(p);
+	free(cfg);
+}

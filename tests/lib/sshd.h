@@ -65,4 +65,14 @@ int sshd_log_wait(
 int sshd_ssh(const struct test_sshd *d, const char *user, const char *key_path,
     const char *cert_path, const char *command, char **out, char **err);
 
+/*
+ * For tests of scripts/host-setup, whose files sshd must then run on: a
+ * scratch ETC/ssh with an ed25519 host key (kept when there) and an
+ * sshd_config holding prefix, then "Include ETC/ssh/sshd_config.d/\*.conf"
+ * (as Debian's does), listening on 127.0.0.1:port with its pid file in
+ * piddir; only certificate logins can work.  Creates /run/sshd too.
+ */
+void sshd_scratch_etc(
+    const char *etc, const char *prefix, int port, const char *piddir);
+
 #endif /* JITCA_TESTS_SSHD_H */
