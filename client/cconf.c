@@ -327,6 +327,18 @@ out:
 	return r;
 }
 
+/* 1 when every byte of t is printable ASCII without space: what a token
+ * is made of, and what can go into an HTTP header unchanged. */
+static int
+token_ok(const char *t)
+{
+	for (; *t != '\0'; t++) {
+		if ((unsigned char)*t <= 0x20 || (unsigned char)*t >= 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
 /* The token: the first line of the file, trimmed. */
 static int
 token_from_file(struct cconf *c, const char *path, int must, char **bad)
@@ -346,6 +358,11 @@ token_from_file(struct cconf *c, const char *path, int must, char **bad)
 	t = trim(text, text + strlen(text));
 	if (*t == '\0') {
 		*bad = cconf_fmt("token file %s is empty", path);
+		r = ERR_CONFIG;
+	} else if (!token_ok(t)) {
+		*bad = cconf_fmt("token file %s: the token holds spaces or "
+				 "bytes that are not printable ASCII",
+		    path);
 		r = ERR_CONFIG;
 	} else if ((c->token = xstrdup(t)) == NULL)
 		r = ERR_ALLOC;
@@ -416,6 +433,12 @@ cconf_load(struct cconf *c, const char *server_opt, const char *token_file_opt,
 			goto out;
 		c->token_from = "--token-file";
 	} else if ((env = getenv("JITCA_TOKEN")) != NULL && *env != '\0') {
+		if (!token_ok(env)) {
+			*bad = cconf_fmt("$JITCA_TOKEN holds spaces or bytes "
+					 "that are not printable ASCII");
+			r = ERR_CONFIG;
+			goto out;
+		}
 		if ((c->token = xstrdup(env)) == NULL) {
 			r = ERR_ALLOC;
 			goto out;

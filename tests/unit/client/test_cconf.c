@@ -243,3 +243,36 @@ Test(cconf, token_file_readable_by_others_warns)
 	free(want);
 	free(tf);
 }
+
+/* A token goes into an HTTP header: a CR, LF, space or other byte that
+ * is not printable ASCII would change the request (header injection), so
+ * it is refused with a message, from a file and from $JITCA_TOKEN. */
+Test(cconf, token_with_control_bytes_refused)
+{
+	struct cconf c;
+	char *tf = tu_fmt("%s/t.token", home), *bad = NULL, *want;
+
+	tu_write_file(tf, "tok\rX-Evil: 1\n", 15, 0600);
+	cr_assert_eq(cconf_load(&c, "http://x", tf, NULL, &bad), ERR_CONFIG);
+	want = tu_fmt("token file %s: the token holds spaces or bytes that "
+		      "are not printable ASCII",
+	    tf);
+	cr_assert_str_eq(bad, want);
+	cr_assert_null(c.token);
+	free(bad);
+	free(want);
+	tu_write_file(tf, "tok en\n", 7, 0600);
+	cr_assert_eq(cconf_load(&c, "http://x", tf, NULL, &bad), ERR_CONFIG);
+	free(bad);
+	setenv("JITCA_TOKEN", "tok\r\nX-Evil: 1", 1);
+	cr_assert_eq(cconf_load(&c, "http://x", NULL, NULL, &bad), ERR_CONFIG);
+	cr_assert_str_eq(bad,
+	    "$JITCA_TOKEN holds spaces or bytes that are not printable ASCII");
+	free(bad);
+	setenv("JITCA_TOKEN", "jitca_ok-token_123", 1);
+	cr_assert_eq(cconf_load(&c, "http://x", NULL, NULL, &bad), 0);
+	cr_assert_str_eq(c.token, "jitca_ok-token_123");
+	cconf_clear(&c);
+	unsetenv("JITCA_TOKEN");
+	free(tf);
+}
