@@ -159,21 +159,6 @@ start_ca(void)
 	free(log);
 }
 
-/* The real sshd on ETC/ssh/sshd_config, stderr into log. */
-static void
-start_sshd(int port, const char *log)
-{
-	char *cfg = tu_fmt("/usr/sbin/sshd -D -e -f '%s/ssh/sshd_config'", etc);
-	char *ready = tu_fmt("Server listening on 127.0.0.1 port %d.", port);
-
-	cr_assert_eq(access("/usr/sbin/sshd", X_OK), 0,
-	    "sshd is not installed (openssh-server)");
-	sshd_proc = spawn_as(dir, cfg, "/dev/null", log);
-	free(tu_file_wait(log, ready, sshd_proc));
-	free(ready);
-	free(cfg);
-}
-
 /* The ssh options every login here uses: no config file, no prompts, no
  * known_hosts (the host key is throw-away), publickey only. */
 #define SSH_OPTS                                                                 \
@@ -334,7 +319,7 @@ Test(e2e, approve_login_expire_revoke_audit)
 	free(t);
 	free(p);
 	log = tu_fmt("%s/sshd.log", dir);
-	start_sshd(sshd_port, log);
+	sshd_proc = sshd_scratch_run(etc, sshd_port, log);
 
 	/* ---- Engineers: alice asks for prod-debug and waits.  The README
 	 * line as written: the server from $JITCA_SERVER, the token from

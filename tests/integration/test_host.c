@@ -987,18 +987,7 @@ Test(host, real_sshd_accepts_certificate_then_revocation)
 
 	/* sshd on exactly the files host-setup installed. */
 	log = tu_fmt("%s/sshd.log", dir);
-	cmd = tu_fmt("%s/ssh/sshd_config", etc);
-	{
-		char *argv[] = {"/usr/sbin/sshd", "-D", "-e", "-f", cmd, NULL};
-
-		cr_assert_eq(access(argv[0], X_OK), 0,
-		    "sshd is not installed (openssh-server)");
-		sshd_proc = tu_spawn(argv, NULL, log);
-	}
-	free(cmd);
-	cmd = tu_fmt("Server listening on 127.0.0.1 port %d.", port);
-	free(tu_file_wait(log, cmd, sshd_proc));
-	free(cmd);
+	sshd_proc = sshd_scratch_run(etc, port, log);
 
 	cr_assert_eq(ssh_login(port, key, cert, &so), 0, "log: %s",
 	    tu_read_file(log, NULL));

@@ -409,3 +409,20 @@ sshd_scratch_etc(
 	free(p);
 	free(cfg);
 }
+
+pid_t
+sshd_scratch_run(const char *etc, int port, const char *log)
+{
+	char *cfg = tu_fmt("%s/ssh/sshd_config", etc);
+	char *ready = tu_fmt("Server listening on 127.0.0.1 port %d.", port);
+	char *argv[] = {"/usr/sbin/sshd", "-D", "-e", "-f", cfg, NULL};
+	pid_t pid;
+
+	cr_assert_eq(
+	    access(argv[0], X_OK), 0, "sshd is not installed (openssh-server)");
+	pid = tu_spawn(argv, NULL, log);
+	free(tu_file_wait(log, ready, pid));
+	free(ready);
+	free(cfg);
+	return pid;
+}

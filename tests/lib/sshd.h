@@ -74,5 +74,9 @@ int sshd_ssh(const struct test_sshd *d, const char *user, const char *key_path,
  */
 void sshd_scratch_etc(
     const char *etc, const char *prefix, int port, const char *piddir);
+/* Run the real sshd -D -e on ETC/ssh/sshd_config (from sshd_scratch_etc
+ * with port) with its log in log; waits until it listens.  Returns its
+ * pid (stop with tu_stop). */
+pid_t sshd_scratch_run(const char *etc, int port, const char *log);
 
 #endif /* JITCA_TESTS_SSHD_H */
