@@ -940,17 +940,8 @@ Test(host, host_setup_from_server_with_timer_units)
 static int
 ssh_login(int port, const char *key, const char *cert, char **out)
 {
-	char *cmd = tu_fmt(
-	    "ssh -F /dev/null -i '%s' -o CertificateFile='%s' -o BatchMode=yes "
-	    "-o IdentitiesOnly=yes -o IdentityAgent=none "
-	    "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
-	    "-o PreferredAuthentications=publickey -o ConnectTimeout=10 "
-	    "-o LogLevel=ERROR -p %d root@127.0.0.1 echo logged-in",
-	    key, cert, port);
-	int rc = tu_sh(cmd, out, NULL);
-
-	free(cmd);
-	return rc;
+	return sshd_ssh_port(
+	    port, "root", key, cert, "echo logged-in", out, NULL);
 }
 
 Test(host, real_sshd_accepts_certificate_then_revocation)

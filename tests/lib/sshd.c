@@ -330,7 +330,15 @@ int
 sshd_ssh(const struct test_sshd *d, const char *user, const char *key_path,
     const char *cert_path, const char *command, char **out, char **err)
 {
-	char *ssh = tu_which("ssh"), *port = tu_fmt("%d", d->port);
+	return sshd_ssh_port(
+	    d->port, user, key_path, cert_path, command, out, err);
+}
+
+int
+sshd_ssh_port(int sshd_port, const char *user, const char *key_path,
+    const char *cert_path, const char *command, char **out, char **err)
+{
+	char *ssh = tu_which("ssh"), *port = tu_fmt("%d", sshd_port);
 	char *dest = tu_fmt("%s@127.0.0.1", user);
 	char *certopt = NULL;
 	char *argv[40];

@@ -64,6 +64,9 @@ int sshd_log_wait(
  */
 int sshd_ssh(const struct test_sshd *d, const char *user, const char *key_path,
     const char *cert_path, const char *command, char **out, char **err);
+/* The same against the sshd listening on 127.0.0.1:port. */
+int sshd_ssh_port(int port, const char *user, const char *key_path,
+    const char *cert_path, const char *command, char **out, char **err);
 
 /*
  * For tests of scripts/host-setup, whose files sshd must then run on: a
