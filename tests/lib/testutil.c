@@ -264,3 +264,35 @@ tu_pubkey_copy(const struct pubkey *k)
 	cr_assert_eq(pubkey_from_blob(&c, b, len), 0);
 	return c;
 }
+
+size_t
+tu_curl_body(char *p, size_t size, size_t n, void *reply)
+{
+	struct tu_reply *r = reply;
+	size_t k = size * n;
+	char *nb = realloc(r->body, r->len + k + 1);
+
+	/* No assertion: this may run on a test's own threads.  Returning 0
+	 * makes curl fail the transfer (CURLE_WRITE_ERROR). */
+	if (nb == NULL)
+		return 0;
+	r->body = nb;
+	memcpy(r->body + r->len, p, k);
+	r->len += k;
+	r->body[r->len] = '\0';
+	return k;
+}
+
+size_t
+tu_curl_header(char *p, size_t size, size_t n, void *reply)
+{
+	struct tu_reply *r = reply;
+	size_t k = size * n;
+
+	if (r->hlen + k < sizeof(r->hdrs)) {
+		memcpy(r->hdrs + r->hlen, p, k);
+		r->hlen += k;
+		r->hdrs[r->hlen] = '\0';
+	}
+	return k;
+}

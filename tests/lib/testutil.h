@@ -2,7 +2,8 @@
  * testutil.h: small helpers shared by the criterion tests: temporary
  * directories, running commands and capturing their output, reading and
  * writing files, free loopback ports, locating built programs, copying a
- * public key.  Child processes and servers are in proc.h.
+ * public key, collecting a libcurl reply.  Child processes and servers
+ * are in proc.h.
  *
  * Helpers abort the test (criterion's cr_assert) on setup failures, so
  * tests read straight.  Strings they return are malloc'd; tests free them
@@ -38,6 +39,24 @@ int tu_free_port(void);
 const char *tu_env(const char *name);
 /* Path of an executable found in PATH, /usr/sbin or /usr/bin, else NULL. */
 char *tu_which(const char *prog);
+
+/*
+ * A reply collected by libcurl: give tu_curl_body as CURLOPT_WRITEFUNCTION
+ * and tu_curl_header as CURLOPT_HEADERFUNCTION, each with a struct
+ * tu_reply * as its data.  body is malloc'd and NUL-terminated (free it);
+ * hdrs keeps the first sizeof(hdrs) - 1 bytes of the headers.  They
+ * assert nothing (tests call curl from threads): running out of memory
+ * fails the transfer.
+ */
+struct tu_reply {
+	long status;
+	char *body;
+	size_t len;
+	char hdrs[4096];
+	size_t hlen;
+};
+size_t tu_curl_body(char *p, size_t size, size_t n, void *reply);
+size_t tu_curl_header(char *p, size_t size, size_t n, void *reply);
 
 /* A new copy of k (pubkey_from_blob of its blob); free with
  * pubkey_free(). */

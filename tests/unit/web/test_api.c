@@ -426,44 +426,12 @@ teardown(void)
 
 /* ---- HTTP ---- */
 
+/* A reply (tests/lib/testutil.h) with its parsed body and curl's code. */
 struct resp {
-	long status;
-	char *body;
-	size_t len;
-	char hdrs[4096];
-	size_t hlen;
+	struct tu_reply h;
 	json_t *j; /* parsed body, or NULL */
 	CURLcode rc;
 };
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp *r = ud;
-	char *nb = realloc(r->body, r->len + sz * n + 1);
-
-	if (nb == NULL)
-		return 0;
-	r->body = nb;
-	memcpy(r->body + r->len, p, sz * n);
-	r->len += sz * n;
-	r->body[r->len] = '\0';
-	return sz * n;
-}
-
-static size_t
-on_hdr(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp *r = ud;
-	size_t k = sz * n;
-
-	if (r->hlen + k < sizeof(r->hdrs)) {
-		memcpy(r->hdrs + r->hlen, p, k);
-		r->hlen += k;
-		r->hdrs[r->hlen] = '\0';
-	}
-	return k;
-}
 
 static json_t *jpool[8192];
 static size_t njpool;
@@ -493,10 +461,10 @@ call_h(enum who w, const char *method, const char *path, const char *body,
 	snprintf(url, sizeof(url), "%s%s", S.base, path);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->h);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tu_curl_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->h);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (S.cafile != NULL)
@@ -516,15 +484,15 @@ call_h(enum who w, const char *method, const char *path, const char *body,
 	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	r->rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->h.status);
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
-	if (r->body == NULL)
-		r->body = strdup("");
-	r->j = json_loads(r->body, 0, NULL);
+	if (r->h.body == NULL)
+		r->h.body = strdup("");
+	r->j = json_loads(r->h.body, 0, NULL);
 	pthread_mutex_lock(&mu);
 	keep(r);
-	keep(r->body);
+	keep(r->h.body);
 	if (r->j != NULL && njpool < sizeof(jpool) / sizeof(jpool[0]))
 		jpool[njpool++] = r->j;
 	pthread_mutex_unlock(&mu);
@@ -575,10 +543,10 @@ jint(const struct resp *r, const char *k)
 /* Status and error code in one assertion. */
 #define expect(r, st, code)                                                    \
 	do {                                                                   \
-		cr_assert_eq((r)->status, (st), "status %ld: %s", (r)->status, \
-		    (r)->body);                                                \
+		cr_assert_eq((r)->h.status, (st), "status %ld: %s",            \
+		    (r)->h.status, (r)->h.body);                               \
 		if ((code) != NULL)                                            \
-			cr_assert_str_eq(ecode(r), (code), "%s", (r)->body);   \
+			cr_assert_str_eq(ecode(r), (code), "%s", (r)->h.body); \
 	} while (0)
 
 /* Create a request by w; returns its id (expects 201). */
@@ -676,7 +644,7 @@ Test(api, health_ca_roles)
 	r = call(ALICE, "GET", "/v1/roles", NULL);
 	expect(r, 200, NULL);
 	roles = json_object_get(r->j, "roles");
-	cr_assert_eq(json_array_size(roles), 3, "%s", r->body);
+	cr_assert_eq(json_array_size(roles), 3, "%s", r->h.body);
 	json_array_foreach(roles, i, o)
 	{
 		cr_assert(json_is_true(json_object_get(o, "can_request")));
@@ -692,7 +660,7 @@ Test(api, health_ca_roles)
 	r = call(BOB, "GET", "/v1/roles", NULL);
 	expect(r, 200, NULL);
 	roles = json_object_get(r->j, "roles");
-	cr_assert_eq(json_array_size(roles), 2, "%s", r->body);
+	cr_assert_eq(json_array_size(roles), 2, "%s", r->h.body);
 	cr_assert(json_is_true(
 	    json_object_get(json_array_get(roles, 0), "can_approve")));
 	r = call(EVE, "GET", "/v1/roles", NULL);
@@ -702,7 +670,7 @@ Test(api, health_ca_roles)
 	r = call(DAVE, "GET", "/v1/roles", NULL);
 	expect(r, 200, NULL);
 	roles = json_object_get(r->j, "roles");
-	cr_assert_eq(json_array_size(roles), 3, "%s", r->body);
+	cr_assert_eq(json_array_size(roles), 3, "%s", r->h.body);
 	json_array_foreach(roles, i, o)
 	{
 		cr_assert(json_is_false(json_object_get(o, "can_request")));
@@ -729,7 +697,7 @@ Test(api, request_lifecycle)
 	cr_assert_eq(jint(r, "ttl"), 600);
 	line = jstr(r, "certificate");
 	cr_assert(strncmp(line, "ssh-ed25519-cert-v01@openssh.com ", 33) == 0,
-	    "%s", r->body);
+	    "%s", r->h.body);
 	cr_assert_eq(cert_from_line(&c, line, strlen(line)), 0);
 	cr_assert_eq(c->serial, (uint64_t)jint(r, "serial"));
 	cr_assert_eq(c->nprincipals, 1);
@@ -750,7 +718,7 @@ Test(api, request_lifecycle)
 	r = call(BOB, "GET", "/v1/requests", NULL);
 	expect(r, 200, NULL);
 	cr_assert_eq(json_array_size(json_object_get(r->j, "requests")), 1,
-	    "bob sees prod-debug only: %s", r->body);
+	    "bob sees prod-debug only: %s", r->h.body);
 	r = call(BOB, "POST", req_path(id, "/approve"), "{\"comment\":\"ok\"}");
 	expect(r, 200, NULL);
 	cr_assert_str_eq(jstr(r, "state"), "issued");
@@ -799,22 +767,22 @@ Test(api, krl_etag_and_cache)
 
 	r = call(NOBODY, "GET", "/v1/krl", NULL);
 	expect(r, 200, NULL);
-	cr_assert(strstr(r->hdrs, "Content-Type: application/octet-stream"));
-	cr_assert_eq(krl_check((const uint8_t *)r->body, r->len), 0);
-	cr_assert(memcmp(r->body, KRL_MAGIC, KRL_MAGIC_LEN) == 0);
-	cr_assert_not_null(e = strstr(r->hdrs, "ETag: \""), "%s", r->hdrs);
+	cr_assert(strstr(r->h.hdrs, "Content-Type: application/octet-stream"));
+	cr_assert_eq(krl_check((const uint8_t *)r->h.body, r->h.len), 0);
+	cr_assert(memcmp(r->h.body, KRL_MAGIC, KRL_MAGIC_LEN) == 0);
+	cr_assert_not_null(e = strstr(r->h.hdrs, "ETag: \""), "%s", r->h.hdrs);
 	/* A strong entity tag of digits: "N". */
 	e += 6;
 	n = strcspn(e, "\r\n");
 	cr_assert(n >= 3 && n < sizeof(etag) && e[n - 1] == '"' &&
 		strspn(e + 1, "0123456789") == n - 2,
-	    "%s", r->hdrs);
+	    "%s", r->h.hdrs);
 	memcpy(etag, e, n);
 	etag[n] = '\0';
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
 	r = call_h(NOBODY, "GET", "/v1/krl", NULL, inm, NULL);
 	expect(r, 304, NULL);
-	cr_assert_eq(r->len, 0);
+	cr_assert_eq(r->h.len, 0);
 	r = call_h(
 	    NOBODY, "GET", "/v1/krl", NULL, "If-None-Match: \"999\"", NULL);
 	expect(r, 200, NULL);
@@ -831,9 +799,9 @@ Test(api, krl_etag_and_cache)
 	expect(r, 200, NULL);
 	r = call_h(NOBODY, "GET", "/v1/krl", NULL, inm, NULL);
 	expect(r, 200, NULL);
-	cr_assert_eq(krl_check((const uint8_t *)r->body, r->len), 0);
-	cr_assert_gt(r->len, KRL_EMPTY_LEN);
-	cr_assert(strstr(r->hdrs, etag) == NULL, "new ETag: %s", r->hdrs);
+	cr_assert_eq(krl_check((const uint8_t *)r->h.body, r->h.len), 0);
+	cr_assert_gt(r->h.len, KRL_EMPTY_LEN);
+	cr_assert(strstr(r->h.hdrs, etag) == NULL, "new ETag: %s", r->h.hdrs);
 	/* Revoking again is idempotent: no new version. */
 	r = call(DAVE, "POST", "/v1/revocations",
 	    keep(tu_fmt(
@@ -863,7 +831,7 @@ Test(api, krl_readable_by_ssh_keygen)
 	expect(r, 200, NULL);
 	r = call(NOBODY, "GET", "/v1/krl", NULL);
 	krlp = path_in("krl");
-	tu_write_file(krlp, r->body, r->len, 0644);
+	tu_write_file(krlp, r->h.body, r->h.len, 0644);
 	cmd = keep(tu_fmt("ssh-keygen -Q -f %s %s", krlp, certp));
 	cr_assert_neq(tu_sh(cmd, &out, NULL), 0, "revoked: %s", out);
 	cr_assert(strstr(out, "REVOKED") != NULL, "%s", out);
@@ -897,20 +865,20 @@ Test(api, ledger_and_metrics)
 
 	r = call(DAVE, "GET", "/metrics", NULL);
 	expect(r, 200, NULL);
-	cr_assert(strstr(r->hdrs, "Content-Type: text/plain; version=0.0.4"));
-	cr_assert(strstr(r->body, "jitca_requests{state=\"pending\"} 1\n"),
-	    "%s", r->body);
-	cr_assert(strstr(r->body, "jitca_requests{state=\"issued\"} 1\n"));
-	cr_assert(strstr(r->body, "jitca_pending_approvals 1\n"));
-	cr_assert(strstr(r->body, "jitca_certificates_issued_total 1\n"));
-	cr_assert(strstr(r->body, "jitca_revocations_total 0\n"));
-	cr_assert(strstr(r->body,
+	cr_assert(strstr(r->h.hdrs, "Content-Type: text/plain; version=0.0.4"));
+	cr_assert(strstr(r->h.body, "jitca_requests{state=\"pending\"} 1\n"),
+	    "%s", r->h.body);
+	cr_assert(strstr(r->h.body, "jitca_requests{state=\"issued\"} 1\n"));
+	cr_assert(strstr(r->h.body, "jitca_pending_approvals 1\n"));
+	cr_assert(strstr(r->h.body, "jitca_certificates_issued_total 1\n"));
+	cr_assert(strstr(r->h.body, "jitca_revocations_total 0\n"));
+	cr_assert(strstr(r->h.body,
 		      "jitca_http_responses_total{code=\"201\"} "
 		      "2\n"),
-	    "%s", r->body);
-	cr_assert(strstr(r->body, "jitca_issuance_seconds_count 1\n"));
-	cr_assert(
-	    strstr(r->body, "jitca_issuance_seconds_bucket{le=\"+Inf\"} 1\n"));
+	    "%s", r->h.body);
+	cr_assert(strstr(r->h.body, "jitca_issuance_seconds_count 1\n"));
+	cr_assert(strstr(
+	    r->h.body, "jitca_issuance_seconds_bucket{le=\"+Inf\"} 1\n"));
 }
 
 /* ---- authorization matrix ---- */
@@ -972,12 +940,13 @@ Test(api, authorization_matrix)
 				    (long long)id));
 				r = call(w, "POST", "/v1/revocations", b);
 			}
-			cr_assert_eq(r->status, cells[c].st[w],
+			cr_assert_eq(r->h.status, cells[c].st[w],
 			    "%s as %s: %ld %s", what,
-			    w == NOBODY ? "nobody" : names[w], r->status,
-			    r->body);
-			if (r->status >= 400)
-				cr_assert(strlen(ecode(r)) > 0, "%s", r->body);
+			    w == NOBODY ? "nobody" : names[w], r->h.status,
+			    r->h.body);
+			if (r->h.status >= 400)
+				cr_assert(
+				    strlen(ecode(r)) > 0, "%s", r->h.body);
 		}
 	}
 }
@@ -1178,12 +1147,12 @@ Test(api, bad_requests_leave_no_trace)
 		}
 		r = call_h(b->w, b->method, path, body, NULL, b->token);
 		cr_assert_eq(r->rc, CURLE_OK);
-		cr_assert_eq(r->status, b->status, "case %zu %s %s: %ld %s", i,
-		    b->method, path, r->status, r->body);
+		cr_assert_eq(r->h.status, b->status, "case %zu %s %s: %ld %s",
+		    i, b->method, path, r->h.status, r->h.body);
 		cr_assert(strlen(emsg(r)) > 0, "case %zu: message", i);
 		if (b->code != NULL)
 			cr_assert_str_eq(
-			    ecode(r), b->code, "case %zu: %s", i, r->body);
+			    ecode(r), b->code, "case %zu: %s", i, r->h.body);
 		else
 			cr_assert(strlen(ecode(r)) > 0, "case %zu", i);
 	}
@@ -1223,7 +1192,7 @@ Test(api, failed_tokens_throttled)
 	}
 	r = call_h(NOBODY, "GET", "/v1/roles", NULL, NULL, "bad");
 	expect(r, 429, "too_many_requests");
-	cr_assert(strstr(r->hdrs, "Retry-After: "), "%s", r->hdrs);
+	cr_assert(strstr(r->h.hdrs, "Retry-After: "), "%s", r->h.hdrs);
 	/* Unauthenticated endpoints still answer. */
 	r = call(NOBODY, "GET", "/v1/health", NULL);
 	expect(r, 200, NULL);
@@ -1262,15 +1231,15 @@ Test(api, error_codes_after_changes)
 	    reason, keyline[1]));
 	r = call(ALICE, "POST", "/v1/requests", b);
 	expect(r, 400, "field_too_long");
-	cr_assert(strstr(emsg(r), "\"reason\"") != NULL, "%s", r->body);
+	cr_assert(strstr(emsg(r), "\"reason\"") != NULL, "%s", r->h.body);
 
 	/* policy: a revoked key cannot get a certificate. */
 	r = call(DAVE, "POST", "/v1/revocations",
 	    keep(tu_fmt(
 		"{\"public_key\":\"%s\",\"reason\":\"lost\"}", keyline[3])));
 	expect(r, 200, NULL);
-	cr_assert(
-	    json_is_true(json_object_get(r->j, "key_revoked")), "%s", r->body);
+	cr_assert(json_is_true(json_object_get(r->j, "key_revoked")), "%s",
+	    r->h.body);
 	b = keep(tu_fmt("{\"role\":\"staging\",\"reason\":\"r\","
 			"\"public_key\":\"%s\"}",
 	    keyline[3]));
@@ -1330,11 +1299,12 @@ Test(api, racing_approvers)
 		pthread_join(t[0], NULL);
 		pthread_join(t[1], NULL);
 		pthread_barrier_destroy(&bar);
-		ok = (x[0].r->status == 200) + (x[1].r->status == 200);
-		cr_assert_eq(ok, 1, "round %d: %ld %ld", i, x[0].r->status,
-		    x[1].r->status);
-		cr_assert_eq(x[0].r->status + x[1].r->status, 200 + 409);
-		cr_assert_str_eq(ecode(x[0].r->status == 409 ? x[0].r : x[1].r),
+		ok = (x[0].r->h.status == 200) + (x[1].r->h.status == 200);
+		cr_assert_eq(ok, 1, "round %d: %ld %ld", i, x[0].r->h.status,
+		    x[1].r->h.status);
+		cr_assert_eq(x[0].r->h.status + x[1].r->h.status, 200 + 409);
+		cr_assert_str_eq(
+		    ecode(x[0].r->h.status == 409 ? x[0].r : x[1].r),
 		    "wrong_state");
 	}
 	all = ledger_all();
@@ -1373,21 +1343,21 @@ Test(api, tls_self_signed)
 	curl_easy_setopt(c, CURLOPT_CAINFO, crt);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
 	{
 		struct resp r;
 
 		memset(&r, 0, sizeof(r));
-		curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+		curl_easy_setopt(c, CURLOPT_WRITEDATA, &r.h);
 		cr_assert_eq(curl_easy_perform(c), CURLE_OK);
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
 		cr_assert_eq(st, 200);
-		cr_assert_str_eq(r.body, "{\"status\":\"ok\"}\n");
-		free(r.body);
+		cr_assert_str_eq(r.h.body, "{\"status\":\"ok\"}\n");
+		free(r.h.body);
 	}
 	curl_easy_cleanup(c);
 	/* An authenticated call over TLS too. */
-	cr_assert_eq(call(ALICE, "GET", "/v1/roles", NULL)->status, 200);
+	cr_assert_eq(call(ALICE, "GET", "/v1/roles", NULL)->h.status, 200);
 	/* An untrusted certificate is refused by the client. */
 	c = curl_easy_init();
 	curl_easy_setopt(c, CURLOPT_URL, keep(tu_fmt("%s/v1/health", S.base)));
@@ -1427,10 +1397,10 @@ loader_main(void *arg)
 				break;
 			continue;
 		}
-		if (r->status == 201) {
+		if (r->h.status == 201) {
 			L->serials[L->n++] = jint(r, "serial");
 			atomic_fetch_add(&load_issued, 1);
-		} else if (r->status != 503)
+		} else if (r->h.status != 503)
 			break;
 	}
 	free(b);
@@ -1523,8 +1493,8 @@ Test(api, sighup_reload)
 	cr_assert_eq(kill(S.pid, SIGHUP), 0);
 	cr_assert(log_wait("configuration reloaded"), "%s", S.log);
 	r = call(ALICE, "GET", "/v1/roles", NULL);
-	cr_assert_eq(
-	    json_array_size(json_object_get(r->j, "roles")), 4, "%s", r->body);
+	cr_assert_eq(json_array_size(json_object_get(r->j, "roles")), 4, "%s",
+	    r->h.body);
 	tu_write_file(path_in("jitca.json"), "{\"roles\": [", 11, 0600);
 	cr_assert_eq(kill(S.pid, SIGHUP), 0);
 	cr_assert(log_wait("keeping the old configuration"), "%s", S.log);
@@ -1564,7 +1534,7 @@ Test(api, other_process_changes)
 	r = call(ALICE, "GET", req_path(id, ""), NULL);
 	serial = jint(r, "serial");
 	r = call(NOBODY, "GET", "/v1/krl", NULL);
-	cr_assert_not_null(e1 = strstr(r->hdrs, "ETag: "));
+	cr_assert_not_null(e1 = strstr(r->h.hdrs, "ETag: "));
 	snprintf(etag1, sizeof(etag1), "%.*s", (int)strcspn(e1, "\r\n"), e1);
 	cr_assert_eq(config_load(&cfg, dir, err), 0, "%s", err);
 	cr_assert_eq(cakey_load(&k, path_in("ca_key.pem")), 0);
@@ -1578,8 +1548,9 @@ Test(api, other_process_changes)
 	cr_assert_eq(revoke_apply(&ca, &local, &t, "cli", NULL), 0);
 	r = call(NOBODY, "GET", "/v1/krl", NULL);
 	expect(r, 200, NULL);
-	cr_assert(strstr(r->hdrs, etag1) == NULL, "%s vs %s", r->hdrs, etag1);
-	cr_assert_gt(r->len, KRL_EMPTY_LEN);
+	cr_assert(
+	    strstr(r->h.hdrs, etag1) == NULL, "%s vs %s", r->h.hdrs, etag1);
+	cr_assert_gt(r->h.len, KRL_EMPTY_LEN);
 	r = call(ALICE, "GET", req_path(id, ""), NULL);
 	cr_assert_str_eq(jstr(r, "state"), "revoked");
 	cakey_free(k);

@@ -21,42 +21,6 @@
 #include "tests/lib/testutil.h"
 #include "web/http.h"
 
-struct resp {
-	long status;
-	char *body;
-	size_t len;
-	char hdrs[4096];
-	size_t hlen;
-};
-
-static size_t
-on_body(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp *r = ud;
-	char *nb = realloc(r->body, r->len + sz * n + 1);
-
-	cr_assert_not_null(nb);
-	r->body = nb;
-	memcpy(r->body + r->len, p, sz * n);
-	r->len += sz * n;
-	r->body[r->len] = '\0';
-	return sz * n;
-}
-
-static size_t
-on_hdr(char *p, size_t sz, size_t n, void *ud)
-{
-	struct resp *r = ud;
-	size_t k = sz * n;
-
-	if (r->hlen + k < sizeof(r->hdrs)) {
-		memcpy(r->hdrs + r->hlen, p, k);
-		r->hlen += k;
-		r->hdrs[r->hlen] = '\0';
-	}
-	return k;
-}
-
 /* Strings the tests allocate, freed at teardown. */
 static void *pool[1024];
 static size_t npool;
@@ -96,8 +60,8 @@ on_read(char *buf, size_t sz, size_t n, void *ud)
 /* One request; returns curl's result.  body NULL and chunked_len > 0:
  * a chunked upload of that many bytes. */
 static CURLcode
-req_full(struct resp *r, const char *method, const char *url, const char *body,
-    const char *token, long chunked_len, const char *cafile)
+req_full(struct tu_reply *r, const char *method, const char *url,
+    const char *body, const char *token, long chunked_len, const char *cafile)
 {
 	CURLcode rc;
 	CURL *c = curl_easy_init();
@@ -109,9 +73,9 @@ req_full(struct resp *r, const char *method, const char *url, const char *body,
 	cr_assert_not_null(c);
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_hdr);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tu_curl_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
 	if (cafile != NULL) {
@@ -148,7 +112,7 @@ req_full(struct resp *r, const char *method, const char *url, const char *body,
 }
 
 static void
-req(struct resp *r, const char *method, const char *url, const char *body,
+req(struct tu_reply *r, const char *method, const char *url, const char *body,
     const char *token, long chunked_len, const char *cafile)
 {
 	cr_assert_eq(req_full(r, method, url, body, token, chunked_len, cafile),
@@ -156,14 +120,14 @@ req(struct resp *r, const char *method, const char *url, const char *body,
 }
 
 static void
-req_head(struct resp *r, const char *url)
+req_head(struct tu_reply *r, const char *url)
 {
 	CURL *c = curl_easy_init();
 
 	memset(r, 0, sizeof(*r));
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
 	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
@@ -172,14 +136,15 @@ req_head(struct resp *r, const char *url)
 }
 
 static CURLcode
-req_rc(struct resp *r, const char *method, const char *url, long chunked_len)
+req_rc(
+    struct tu_reply *r, const char *method, const char *url, long chunked_len)
 {
 	return req_full(r, method, url, NULL, NULL, chunked_len, NULL);
 }
 
 /* A field of the JSON error body ("" when none). */
 static char *
-err_field(const struct resp *r, const char *field)
+err_field(const struct tu_reply *r, const char *field)
 {
 	json_t *j = json_loads(r->body != NULL ? r->body : "", 0, NULL);
 	const char *c = NULL;
@@ -194,7 +159,7 @@ err_field(const struct resp *r, const char *field)
 }
 
 static char *
-err_code(const struct resp *r)
+err_code(const struct tu_reply *r)
 {
 	return err_field(r, "code");
 }
@@ -349,7 +314,7 @@ TestSuite(http, .init = setup, .fini = teardown);
 
 Test(http, routes_and_params)
 {
-	struct resp r;
+	struct tu_reply r;
 	char *c;
 
 	req(&r, "GET", url("/hello"), NULL, NULL, 0, NULL);
@@ -428,7 +393,7 @@ Test(http, strict_json)
 	    {"{\"name\":\"b\",\"x\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9x\":1}",
 		400, "unknown_field", "unknown field"},
 	};
-	struct resp r;
+	struct tu_reply r;
 	size_t i;
 	char *c;
 
@@ -451,7 +416,7 @@ Test(http, strict_json)
 
 Test(http, body_limit)
 {
-	struct resp r;
+	struct tu_reply r;
 	char *big, *c;
 
 	big = malloc(HTTP_MAX_BODY + 2);
@@ -486,7 +451,7 @@ Test(http, body_limit)
 
 Test(http, auth_throttle)
 {
-	struct resp r;
+	struct tu_reply r;
 	int i;
 	char *c;
 
@@ -511,7 +476,7 @@ Test(http, auth_throttle)
 static void *
 slow_thread(void *arg)
 {
-	struct resp *r = arg;
+	struct tu_reply *r = arg;
 
 	req(r, "GET", url("/slow"), NULL, NULL, 0, NULL);
 	return NULL;
@@ -520,7 +485,7 @@ slow_thread(void *arg)
 Test(http, quiesce_drains_in_flight)
 {
 	pthread_t t;
-	struct resp r;
+	struct tu_reply r;
 	int waited;
 
 	atomic_store(&slow_started, 0);
@@ -556,7 +521,7 @@ Test(http, listen_errors)
 Test(http_tls, self_signed)
 {
 	char *dir = keep(tu_tmpdir()), *cmd, *cert, *key, *crt_path;
-	struct resp r;
+	struct tu_reply r;
 	int rc;
 
 	cmd = keep(tu_fmt("openssl req -x509 -newkey ec -pkeyopt "
