@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -295,4 +296,27 @@ tu_curl_header(char *p, size_t size, size_t n, void *reply)
 		r->hdrs[r->hlen] = '\0';
 	}
 	return k;
+}
+
+static void *keep_pool[8192];
+static size_t keep_n;
+static pthread_mutex_t keep_mu = PTHREAD_MUTEX_INITIALIZER;
+
+void *
+tu_keep(void *p)
+{
+	pthread_mutex_lock(&keep_mu);
+	if (p != NULL && keep_n < sizeof(keep_pool) / sizeof(keep_pool[0]))
+		keep_pool[keep_n++] = p;
+	pthread_mutex_unlock(&keep_mu);
+	return p;
+}
+
+void
+tu_keep_free(void)
+{
+	pthread_mutex_lock(&keep_mu);
+	while (keep_n > 0)
+		free(keep_pool[--keep_n]);
+	pthread_mutex_unlock(&keep_mu);
 }

@@ -40,6 +40,12 @@ const char *tu_env(const char *name);
 /* Path of an executable found in PATH, /usr/sbin or /usr/bin, else NULL. */
 char *tu_which(const char *prog);
 
+/* Keep p (malloc'd; NULL is fine) to be freed by tu_keep_free(), which
+ * a test's teardown calls; returns p.  Thread-safe; past 8192 blocks the
+ * rest are left to the end of the test process. */
+void *tu_keep(void *p);
+void tu_keep_free(void);
+
 /*
  * A reply collected by libcurl: give tu_curl_body as CURLOPT_WRITEFUNCTION
  * and tu_curl_header as CURLOPT_HEADERFUNCTION, each with a struct

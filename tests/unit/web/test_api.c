@@ -48,26 +48,6 @@
 #include "web/http.h"
 #include "web/serve.h"
 
-/* ---- memory the tests allocate, freed at teardown ---- */
-
-static void *pool[8192];
-static size_t npool;
-
-static void *
-keep(void *p)
-{
-	if (p != NULL && npool < sizeof(pool) / sizeof(pool[0]))
-		pool[npool++] = p;
-	return p;
-}
-
-static void
-pool_free(void)
-{
-	while (npool > 0)
-		free(pool[--npool]);
-}
-
 /* ---- the state directory ---- */
 
 enum who { ALICE, BOB, CAROL, DAVE, EVE, FRANK, NOBODY };
@@ -119,14 +99,15 @@ subst(const char *s, const char *pat, const char *rep)
 	const char *p = strstr(s, pat);
 
 	if (p == NULL)
-		return keep(strdup(s));
-	return keep(tu_fmt("%.*s%s%s", (int)(p - s), s, rep, p + strlen(pat)));
+		return tu_keep(strdup(s));
+	return tu_keep(
+	    tu_fmt("%.*s%s%s", (int)(p - s), s, rep, p + strlen(pat)));
 }
 
 static char *
 path_in(const char *name)
 {
-	return keep(tu_fmt("%s/%s", dir, name));
+	return tu_keep(tu_fmt("%s/%s", dir, name));
 }
 
 static void
@@ -147,17 +128,17 @@ make_state(const char *request_ttl)
 	size_t i, ng;
 	int r;
 
-	dir = keep(tu_tmpdir());
+	dir = tu_keep(tu_tmpdir());
 	write_config(request_ttl, "");
 	cr_assert_eq(cakey_generate(&k, KEY_ED25519), 0);
 	cr_assert_eq(cakey_save(k, path_in("ca_key.pem")), 0);
 	cr_assert_eq(pubkey_to_line(&line, cakey_public(k), NULL), 0);
-	ca_line = keep(line);
+	ca_line = tu_keep(line);
 	cakey_free(k);
 	for (i = 0; i < NKEYS; i++) {
 		cr_assert_eq(cakey_generate(&k, KEY_ED25519), 0);
 		cr_assert_eq(pubkey_to_line(&line, cakey_public(k), NULL), 0);
-		keyline[i] = keep(line);
+		keyline[i] = tu_keep(line);
 		cakey_free(k);
 	}
 	cr_assert_eq(ledger_open(&l, path_in("ledger.db"), 1), 0);
@@ -168,7 +149,7 @@ make_state(const char *request_ttl)
 		memcpy(gv, groups[i], sizeof(gv));
 		r = user_add(l, "local:test", names[i], gv, ng, &line);
 		cr_assert_eq(r, 0, "user_add %s: %d", names[i], r);
-		tok[i] = keep(strdup(line));
+		tok[i] = tu_keep(strdup(line));
 		user_token_free(line);
 	}
 	ledger_close(l);
@@ -421,7 +402,7 @@ teardown(void)
 		tu_rmtree(dir);
 	dir = NULL;
 	jpool_free();
-	pool_free();
+	tu_keep_free();
 }
 
 /* ---- HTTP ---- */
@@ -491,8 +472,8 @@ call_h(enum who w, const char *method, const char *path, const char *body,
 		r->h.body = strdup("");
 	r->j = json_loads(r->h.body, 0, NULL);
 	pthread_mutex_lock(&mu);
-	keep(r);
-	keep(r->h.body);
+	tu_keep(r);
+	tu_keep(r->h.body);
 	if (r->j != NULL && njpool < sizeof(jpool) / sizeof(jpool[0]))
 		jpool[njpool++] = r->j;
 	pthread_mutex_unlock(&mu);
@@ -553,9 +534,9 @@ jint(const struct resp *r, const char *k)
 static json_int_t
 create(enum who w, const char *role, int key)
 {
-	char *b = keep(tu_fmt("{\"role\": \"%s\", \"ttl\": \"10m\", "
-			      "\"reason\": \"INC-1 test\", \"public_key\": "
-			      "\"%s\"}",
+	char *b = tu_keep(tu_fmt("{\"role\": \"%s\", \"ttl\": \"10m\", "
+				 "\"reason\": \"INC-1 test\", \"public_key\": "
+				 "\"%s\"}",
 	    role, keyline[key]));
 	struct resp *r = call(w, "POST", "/v1/requests", b);
 
@@ -566,7 +547,7 @@ create(enum who w, const char *role, int key)
 static char *
 req_path(json_int_t id, const char *suffix)
 {
-	return keep(tu_fmt("/v1/requests/%lld%s", (long long)id, suffix));
+	return tu_keep(tu_fmt("/v1/requests/%lld%s", (long long)id, suffix));
 }
 
 /* A prod-debug request by alice approved by bob: issued. */
@@ -592,7 +573,7 @@ ledger_all(void)
 
 	for (;;) {
 		r = call(DAVE, "GET",
-		    keep(tu_fmt("/v1/ledger?since=%lld&limit=1000", since)),
+		    tu_keep(tu_fmt("/v1/ledger?since=%lld&limit=1000", since)),
 		    NULL);
 		expect(r, 200, NULL);
 		ev = json_object_get(r->j, "events");
@@ -688,9 +669,10 @@ Test(api, request_lifecycle)
 
 	/* Auto-approved role: 201, already issued. */
 	r = call(ALICE, "POST", "/v1/requests",
-	    keep(tu_fmt("{\"role\":\"staging\",\"ttl\":600,\"reason\":\"deploy "
-			"check\",\"public_key\":\"%s\"}",
-		keyline[1])));
+	    tu_keep(
+		tu_fmt("{\"role\":\"staging\",\"ttl\":600,\"reason\":\"deploy "
+		       "check\",\"public_key\":\"%s\"}",
+		    keyline[1])));
 	expect(r, 201, NULL);
 	cr_assert_str_eq(jstr(r, "state"), "issued");
 	cr_assert_str_eq(jstr(r, "requester"), "alice");
@@ -747,7 +729,7 @@ Test(api, request_lifecycle)
 
 	/* Revoke the prod-debug certificate by serial. */
 	r = call(ALICE, "POST", "/v1/revocations",
-	    keep(tu_fmt(
+	    tu_keep(tu_fmt(
 		"{\"serial\":%lld,\"reason\":\"done\"}", (long long)serial)));
 	expect(r, 200, NULL);
 	cr_assert_eq(json_integer_value(
@@ -794,7 +776,7 @@ Test(api, krl_etag_and_cache)
 	r = call_h(NOBODY, "GET", "/v1/krl", NULL, inm, NULL);
 	expect(r, 304, NULL);
 	r = call(DAVE, "POST", "/v1/revocations",
-	    keep(tu_fmt("{\"request\":%lld,\"reason\":\"compromised\"}",
+	    tu_keep(tu_fmt("{\"request\":%lld,\"reason\":\"compromised\"}",
 		(long long)id)));
 	expect(r, 200, NULL);
 	r = call_h(NOBODY, "GET", "/v1/krl", NULL, inm, NULL);
@@ -804,7 +786,7 @@ Test(api, krl_etag_and_cache)
 	cr_assert(strstr(r->h.hdrs, etag) == NULL, "new ETag: %s", r->h.hdrs);
 	/* Revoking again is idempotent: no new version. */
 	r = call(DAVE, "POST", "/v1/revocations",
-	    keep(tu_fmt(
+	    tu_keep(tu_fmt(
 		"{\"serial\":%lld,\"reason\":\"again\"}", (long long)serial)));
 	expect(r, 200, NULL);
 	cr_assert_eq(json_array_size(json_object_get(r->j, "revoked")), 0);
@@ -824,7 +806,7 @@ Test(api, krl_readable_by_ssh_keygen)
 	certp = path_in("c-cert.pub");
 	tu_write_file(certp, line, strlen(line), 0644);
 	r = call(BOB, "POST", "/v1/revocations",
-	    keep(tu_fmt("{\"key_id\":\"%s\",\"reason\":\"x\"}",
+	    tu_keep(tu_fmt("{\"key_id\":\"%s\",\"reason\":\"x\"}",
 		json_string_value(json_object_get(
 		    call(ALICE, "GET", req_path(id, ""), NULL)->j,
 		    "key_id")))));
@@ -832,7 +814,7 @@ Test(api, krl_readable_by_ssh_keygen)
 	r = call(NOBODY, "GET", "/v1/krl", NULL);
 	krlp = path_in("krl");
 	tu_write_file(krlp, r->h.body, r->h.len, 0644);
-	cmd = keep(tu_fmt("ssh-keygen -Q -f %s %s", krlp, certp));
+	cmd = tu_keep(tu_fmt("ssh-keygen -Q -f %s %s", krlp, certp));
 	cr_assert_neq(tu_sh(cmd, &out, NULL), 0, "revoked: %s", out);
 	cr_assert(strstr(out, "REVOKED") != NULL, "%s", out);
 	free(out);
@@ -918,7 +900,7 @@ Test(api, authorization_matrix)
 			    strstr(what, "ID") == NULL) {
 				r = call(w, "GET", what + 4, NULL);
 			} else if (strcmp(what, "POST /v1/requests") == 0) {
-				b = keep(tu_fmt(
+				b = tu_keep(tu_fmt(
 				    "{\"role\":\"prod-debug\",\"reason\":\"m\","
 				    "\"public_key\":\"%s\"}",
 				    keyline[0]));
@@ -935,9 +917,10 @@ Test(api, authorization_matrix)
 				    NULL);
 			} else {
 				id = issued_request();
-				b = keep(tu_fmt("{\"request\":%lld,\"reason\":"
-						"\"m\"}",
-				    (long long)id));
+				b = tu_keep(
+				    tu_fmt("{\"request\":%lld,\"reason\":"
+					   "\"m\"}",
+					(long long)id));
 				r = call(w, "POST", "/v1/revocations", b);
 			}
 			cr_assert_eq(r->h.status, cells[c].st[w],
@@ -1131,18 +1114,18 @@ Test(api, bad_requests_leave_no_trace)
 	for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
 		const struct bad *b = &bads[i];
 
-		path = keep(strdup(b->path));
+		path = tu_keep(strdup(b->path));
 		if ((idp = strstr(path, "ID")) != NULL)
-			path = keep(tu_fmt("%.*s%lld%s", (int)(idp - path),
+			path = tu_keep(tu_fmt("%.*s%lld%s", (int)(idp - path),
 			    path, (long long)id, idp + 2));
 		body = NULL;
 		if (b->body != NULL) {
-			body = keep(strdup(b->body));
+			body = tu_keep(strdup(b->body));
 			if (strstr(body, "%s") != NULL)
 				body = subst(body, "%s", keyline[0]);
 			if ((idp = strstr(body, "ID")) != NULL)
-				body =
-				    keep(tu_fmt("%.*s%lld%s", (int)(idp - body),
+				body = tu_keep(
+				    tu_fmt("%.*s%lld%s", (int)(idp - body),
 					body, (long long)id, idp + 2));
 		}
 		r = call_h(b->w, b->method, path, body, NULL, b->token);
@@ -1169,7 +1152,7 @@ Test(api, bad_requests_leave_no_trace)
 Test(api, oversized_body)
 {
 	size_t n = 65 * 1024;
-	char *big = keep(malloc(n + 1));
+	char *big = tu_keep(malloc(n + 1));
 	struct resp *r;
 
 	memset(big, ' ', n);
@@ -1223,11 +1206,11 @@ Test(api, error_codes_after_changes)
 	char *reason, *b;
 
 	/* field_too_long: a reason over 512 bytes. */
-	reason = keep(malloc(601));
+	reason = tu_keep(malloc(601));
 	memset(reason, 'x', 600);
 	reason[600] = '\0';
-	b = keep(tu_fmt("{\"role\":\"staging\",\"reason\":\"%s\","
-			"\"public_key\":\"%s\"}",
+	b = tu_keep(tu_fmt("{\"role\":\"staging\",\"reason\":\"%s\","
+			   "\"public_key\":\"%s\"}",
 	    reason, keyline[1]));
 	r = call(ALICE, "POST", "/v1/requests", b);
 	expect(r, 400, "field_too_long");
@@ -1235,13 +1218,13 @@ Test(api, error_codes_after_changes)
 
 	/* policy: a revoked key cannot get a certificate. */
 	r = call(DAVE, "POST", "/v1/revocations",
-	    keep(tu_fmt(
+	    tu_keep(tu_fmt(
 		"{\"public_key\":\"%s\",\"reason\":\"lost\"}", keyline[3])));
 	expect(r, 200, NULL);
 	cr_assert(json_is_true(json_object_get(r->j, "key_revoked")), "%s",
 	    r->h.body);
-	b = keep(tu_fmt("{\"role\":\"staging\",\"reason\":\"r\","
-			"\"public_key\":\"%s\"}",
+	b = tu_keep(tu_fmt("{\"role\":\"staging\",\"reason\":\"r\","
+			   "\"public_key\":\"%s\"}",
 	    keyline[3]));
 	r = call(ALICE, "POST", "/v1/requests", b);
 	expect(r, 400, "policy");
@@ -1327,11 +1310,12 @@ Test(api, tls_self_signed)
 	server_stop();
 	crt = path_in("tls.crt");
 	key = path_in("tls.key");
-	cmd = keep(tu_fmt("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
-			  "-subj /CN=localhost -addext "
-			  "subjectAltName=IP:127.0.0.1 -keyout %s -out %s "
-			  "2>/dev/null",
-	    key, crt));
+	cmd =
+	    tu_keep(tu_fmt("openssl req -x509 -newkey rsa:2048 -nodes -days 1 "
+			   "-subj /CN=localhost -addext "
+			   "subjectAltName=IP:127.0.0.1 -keyout %s -out %s "
+			   "2>/dev/null",
+		key, crt));
 	rc = tu_sh(cmd, NULL, NULL);
 	cr_assert_eq(rc, 0);
 	spawn("--tls-cert", crt, "--tls-key", key);
@@ -1339,7 +1323,8 @@ Test(api, tls_self_signed)
 	cr_assert(S.tls, "https in the listening line: %s", S.log);
 	S.cafile = crt;
 	c = curl_easy_init();
-	curl_easy_setopt(c, CURLOPT_URL, keep(tu_fmt("%s/v1/health", S.base)));
+	curl_easy_setopt(
+	    c, CURLOPT_URL, tu_keep(tu_fmt("%s/v1/health", S.base)));
 	curl_easy_setopt(c, CURLOPT_CAINFO, crt);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
@@ -1360,7 +1345,8 @@ Test(api, tls_self_signed)
 	cr_assert_eq(call(ALICE, "GET", "/v1/roles", NULL)->h.status, 200);
 	/* An untrusted certificate is refused by the client. */
 	c = curl_easy_init();
-	curl_easy_setopt(c, CURLOPT_URL, keep(tu_fmt("%s/v1/health", S.base)));
+	curl_easy_setopt(
+	    c, CURLOPT_URL, tu_keep(tu_fmt("%s/v1/health", S.base)));
 	curl_easy_setopt(c, CURLOPT_CAINFO, "/dev/null");
 	cr_assert_neq(curl_easy_perform(c), CURLE_OK);
 	curl_easy_cleanup(c);
@@ -1612,7 +1598,7 @@ Test(serve_start, key_readable_by_others)
 	cr_assert_eq(chmod(path_in("ca_key.pem"), 0640), 0);
 	start_fails("readable by group or others");
 	tu_rmtree(dir);
-	pool_free();
+	tu_keep_free();
 }
 
 Test(serve_start, ledger_unusable)
@@ -1622,7 +1608,7 @@ Test(serve_start, ledger_unusable)
 	cr_assert_eq(mkdir(path_in("ledger.db"), 0700), 0);
 	start_fails("ledger");
 	tu_rmtree(dir);
-	pool_free();
+	tu_keep_free();
 }
 
 /* The ledger exists but cannot be written by the service's user. */
@@ -1648,7 +1634,7 @@ Test(serve_start, ledger_not_writable)
 	spawn_uid = 0;
 	(void)chmod(dir, 0700);
 	tu_rmtree(dir);
-	pool_free();
+	tu_keep_free();
 }
 
 /* A TLS file that is a directory: the message says so (it said "File
@@ -1663,11 +1649,11 @@ Test(serve_start, tls_file_is_a_directory)
 	spawn("--tls-cert", d, "--tls-key", d);
 	cr_assert_not(wait_listening(), "started anyway: %s", S.log);
 	cr_assert_eq(server_reap(), 1, "exit status; %s", S.log);
-	want = keep(tu_fmt("jitcad serve: %s: Is a directory\n", d));
+	want = tu_keep(tu_fmt("jitcad serve: %s: Is a directory\n", d));
 	cr_assert(
 	    strstr(S.log, want) != NULL, "want \"%s\" in: %s", want, S.log);
 	tu_rmtree(dir);
-	pool_free();
+	tu_keep_free();
 }
 
 Test(serve_start, bad_config)
@@ -1676,7 +1662,7 @@ Test(serve_start, bad_config)
 	tu_write_file(path_in("jitca.json"), "{\"listen\": 5}", 13, 0600);
 	start_fails("listen");
 	tu_rmtree(dir);
-	pool_free();
+	tu_keep_free();
 }
 
 Test(serve_start, port_taken)
@@ -1686,11 +1672,11 @@ Test(serve_start, port_taken)
 
 	make_state("1h");
 	cr_assert_eq(http_listen("127.0.0.1:0", &fd, &port, err), 0);
-	spawn_listen = keep(tu_fmt("127.0.0.1:%d", port));
+	spawn_listen = tu_keep(tu_fmt("127.0.0.1:%d", port));
 	start_fails("already in use");
 	close(fd);
 	tu_rmtree(dir);
-	pool_free();
+	tu_keep_free();
 }
 
 Test(serve_start, usage_errors)

@@ -21,25 +21,6 @@
 #include "tests/lib/testutil.h"
 #include "web/http.h"
 
-/* Strings the tests allocate, freed at teardown. */
-static void *pool[1024];
-static size_t npool;
-
-static void *
-keep(void *p)
-{
-	if (p != NULL && npool < sizeof(pool) / sizeof(pool[0]))
-		pool[npool++] = p;
-	return p;
-}
-
-static void
-pool_free(void)
-{
-	while (npool > 0)
-		free(pool[--npool]);
-}
-
 struct chunked {
 	size_t left;
 };
@@ -105,9 +86,9 @@ req_full(struct tu_reply *r, const char *method, const char *url,
 	curl_slist_free_all(h);
 	curl_easy_cleanup(c);
 	free(auth);
-	keep(r->body);
+	tu_keep(r->body);
 	if (r->body == NULL)
-		r->body = keep(strdup(""));
+		r->body = tu_keep(strdup(""));
 	return rc;
 }
 
@@ -132,7 +113,7 @@ req_head(struct tu_reply *r, const char *url)
 	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	curl_easy_cleanup(c);
-	keep(r->body);
+	tu_keep(r->body);
 }
 
 static CURLcode
@@ -153,7 +134,7 @@ err_field(const struct tu_reply *r, const char *field)
 	if (j != NULL)
 		c = json_string_value(
 		    json_object_get(json_object_get(j, "error"), field));
-	out = keep(strdup(c != NULL ? c : ""));
+	out = tu_keep(strdup(c != NULL ? c : ""));
 	json_decref(j);
 	return out;
 }
@@ -301,13 +282,13 @@ teardown(void)
 {
 	http_server_stop(srv);
 	srv = NULL;
-	pool_free();
+	tu_keep_free();
 }
 
 static char *
 url(const char *path)
 {
-	return keep(tu_fmt("%s%s", base, path));
+	return tu_keep(tu_fmt("%s%s", base, path));
 }
 
 TestSuite(http, .init = setup, .fini = teardown);
@@ -513,35 +494,37 @@ Test(http, listen_errors)
 	cr_assert_eq(
 	    http_listen("127.0.0.1:99999", &fd, &p, err), ERR_INVALID_ARG);
 	cr_assert_eq(http_listen("127.0.0.1:x", &fd, &p, err), ERR_INVALID_ARG);
-	hp = keep(tu_fmt("127.0.0.1:%d", port));
+	hp = tu_keep(tu_fmt("127.0.0.1:%d", port));
 	cr_assert_eq(http_listen(hp, &fd, &p, err), ERR_SYSTEM);
 	cr_assert(strstr(err, "in use") != NULL, "%s", err);
 }
 
 Test(http_tls, self_signed)
 {
-	char *dir = keep(tu_tmpdir()), *cmd, *cert, *key, *crt_path;
+	char *dir = tu_keep(tu_tmpdir()), *cmd, *cert, *key, *crt_path;
 	struct tu_reply r;
 	int rc;
 
-	cmd = keep(tu_fmt("openssl req -x509 -newkey ec -pkeyopt "
-			  "ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "
-			  "/CN=localhost -addext subjectAltName=IP:127.0.0.1 "
-			  "-keyout %s/key.pem -out %s/cert.pem 2>/dev/null",
-	    dir, dir));
+	cmd =
+	    tu_keep(tu_fmt("openssl req -x509 -newkey ec -pkeyopt "
+			   "ec_paramgen_curve:prime256v1 -nodes -days 1 -subj "
+			   "/CN=localhost -addext subjectAltName=IP:127.0.0.1 "
+			   "-keyout %s/key.pem -out %s/cert.pem 2>/dev/null",
+		dir, dir));
 	rc = tu_sh(cmd, NULL, NULL);
 	cr_assert_eq(rc, 0);
-	crt_path = keep(tu_fmt("%s/cert.pem", dir));
-	cert = keep(tu_read_file(crt_path, NULL));
-	key = keep(tu_read_file(keep(tu_fmt("%s/key.pem", dir)), NULL));
+	crt_path = tu_keep(tu_fmt("%s/cert.pem", dir));
+	cert = tu_keep(tu_read_file(crt_path, NULL));
+	key = tu_keep(tu_read_file(tu_keep(tu_fmt("%s/key.pem", dir)), NULL));
 	cr_assert(cert != NULL && key != NULL);
 	start(cert, key);
 	req(&r, "GET", url("/hello"), NULL, NULL, 0, crt_path);
 	cr_assert_eq(r.status, 200);
 	cr_assert_str_eq(r.body, "hello\n");
 	/* Plain HTTP to the TLS port gets no answer. */
-	cr_assert_neq(req_rc(&r, "GET",
-			  keep(tu_fmt("http://127.0.0.1:%d/hello", port)), 0),
+	cr_assert_neq(
+	    req_rc(&r, "GET",
+		tu_keep(tu_fmt("http://127.0.0.1:%d/hello", port)), 0),
 	    CURLE_OK);
 	tu_rmtree(dir);
 	teardown();
