@@ -369,13 +369,13 @@ log_count(const char *needle)
 	return n;
 }
 
-/* Wait up to 10 s for needle in the log. */
+/* Wait up to TU_WAIT_MS for needle in the log. */
 static int
 log_wait(const char *needle)
 {
 	int i;
 
-	for (i = 0; i < 1000; i++) {
+	for (i = 0; i < TU_WAIT_MS / 10; i++) {
 		if (log_count(needle) > 0)
 			return 1;
 		usleep(10 * 1000);
