@@ -344,9 +344,10 @@ static int
 token_from_file(struct cconf *c, const char *path, int must, char **bad)
 {
 	char *text = NULL, *t, *nl;
+	size_t len = 0;
 	int r;
 
-	r = cconf_read_file(&text, NULL, path, CCONF_MAX_VALUE);
+	r = cconf_read_file(&text, &len, path, CCONF_MAX_VALUE);
 	if (r == ERR_NOT_FOUND && !must)
 		return 0;
 	if (r != 0) {
@@ -378,7 +379,9 @@ token_from_file(struct cconf *c, const char *path, int must, char **bad)
 			    path);
 		}
 	}
-	wipe_free(text);
+	/* All of it: the NULs written above hide the rest from strlen. */
+	OPENSSL_cleanse(text, len);
+	free(text);
 	return r;
 }
 
