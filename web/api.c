@@ -1,0 +1,1000 @@
+/*
+ * api.c: the HTTP API's endpoints (see api.h and DESIGN.md
+ * "Interfaces"): token authentication with failed-attempt throttling,
+ * strict JSON bodies, the error-code -> status table, the cached KRL
+ * with its ETag, and Prometheus metrics.
+ *
+ * Decisions where DESIGN.md is silent (also in docs/http-api.md):
+ * - GET /metrics and GET /v1/ledger need a token of an auditor (a member
+ *   of config "auditors"): both describe everyone's activity.
+ * - "ttl" in POST /v1/requests is a duration string ("30m") or a number
+ *   of seconds; absent means the role's default_ttl.
+ * - A request id that is not a positive decimal number is 404, like an
+ *   id that does not exist.
+ * - Every handler takes api->lock around its use of the ledger: one
+ *   sqlite connection carries one transaction at a time.
+ *
+ * Works with web/http.h (the HTTP layer), ca/users.h, ca/request.h,
+ * ca/revoke.h, ca/ledger.h, ca/config.h, signer/signer.h.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "ca/config.h"
+#include "ca/request.h"
+#include "ca/revoke.h"
+#include "ca/users.h"
+#include "signer/pubkey.h"
+#include "web/api.h"
+
+static const double latency_bounds[API_LATENCY_BUCKETS] = {
+    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
+
+/* ---- the error table ---- */
+
+struct err_map {
+	int err;
+	int status;
+	const char *code;
+};
+
+static const struct err_map err_table[] = {
+    {ERR_NOT_FOUND, 404, "not_found"},
+    {ERR_FORBIDDEN, 403, "forbidden"},
+    {ERR_SELF_APPROVAL, 403, "self_approval"},
+    {ERR_USER_DISABLED, 403, "user_disabled"},
+    {ERR_WRONG_STATE, 409, "wrong_state"},
+    {ERR_EXPIRED, 409, "expired"},
+    {ERR_ALREADY_APPROVED, 409, "already_approved"},
+    {ERR_EXISTS, 409, "exists"},
+    {ERR_BAD_TOKEN, 401, "bad_token"},
+    {ERR_POLICY, 400, "policy"},
+    {ERR_TTL_TOO_LONG, 400, "ttl_too_long"},
+    {ERR_PRINCIPAL_NOT_ALLOWED, 400, "principal_not_allowed"},
+    {ERR_CERT_BAD_PRINCIPAL, 400, "bad_principal"},
+    {ERR_CERT_TOO_MANY_PRINCIPALS, 400, "bad_principal"},
+    {ERR_CERT_NO_PRINCIPALS, 400, "bad_principal"},
+    {ERR_INVALID_ARG, 400, "invalid_argument"},
+    {ERR_BAD_DURATION, 400, "bad_duration"},
+    {ERR_BAD_NAME, 400, "bad_name"},
+    {ERR_TOO_LARGE, 400, "too_large"},
+    {ERR_BUSY, 503, "busy"},
+};
+
+int
+api_err_status(int err, const char **code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(err_table) / sizeof(err_table[0]); i++) {
+		if (err_table[i].err == err) {
+			*code = err_table[i].code;
+			return err_table[i].status;
+		}
+	}
+	/* Public-key and wire-format errors: the caller's key is bad. */
+	if ((err <= ERR_BUF_FULL && err >= ERR_BAD_BASE64) ||
+	    (err <= ERR_KEY_UNKNOWN_TYPE && err >= ERR_KEY_LINE)) {
+		*code = "bad_public_key";
+		return 400;
+	}
+	*code = "internal";
+	return 500;
+}
+
+static void
+reply_err(struct http_req *req, int err, const char *what)
+{
+	const char *code;
+	int status = api_err_status(err, &code);
+
+	if (status == 500)
+		http_reply_error(req, 500, code, "%s: internal error (%s)",
+		    what, err_str(err));
+	else
+		http_reply_error(
+		    req, status, code, "%s: %s", what, err_str(err));
+	if (status == 503)
+		http_reply_header(req, "Retry-After", "1");
+}
+
+/* ---- helpers ---- */
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+latency_observe(struct api *a, double secs)
+{
+	size_t i;
+
+	for (i = 0; i < API_LATENCY_BUCKETS; i++) {
+		if (secs <= latency_bounds[i])
+			atomic_fetch_add(&a->lat_bucket[i], 1);
+	}
+	atomic_fetch_add(&a->lat_count, 1);
+	atomic_fetch_add(&a->lat_sum_us, (uint64_t)(secs * 1e6));
+}
+
+/* Count an issuance if j is an issued request. */
+static void
+note_issued(struct api *a, const json_t *j, double t0)
+{
+	const char *st = json_string_value(json_object_get(j, "state"));
+
+	if (st != NULL && strcmp(st, "issued") == 0) {
+		atomic_fetch_add(&a->certs_issued, 1);
+		latency_observe(a, mono_now() - t0);
+	}
+}
+
+/* Strict decimal: 1..19 digits, no sign, no leading zero, >= min. */
+static int
+parse_i64(const char *s, int64_t min, int64_t *out)
+{
+	char *end = NULL;
+	long long v;
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 19 || strspn(s, "0123456789") != n ||
+	    (n > 1 && s[0] == '0'))
+		return ERR_BAD_FORMAT;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || end != s + n || v < min)
+		return ERR_BAD_FORMAT;
+	*out = v;
+	return 0;
+}
+
+/* The authenticated caller, who must be freed with user_free(). */
+static int
+authenticate(struct api *a, struct http_req *req, struct user **u)
+{
+	const char *tok;
+	int r;
+
+	*u = NULL;
+	if (http_req_auth_throttled(req))
+		return ERR_BAD_TOKEN;
+	if ((tok = http_req_bearer(req)) == NULL) {
+		http_reply_error(req, 401, "missing_token",
+		    "this endpoint needs an \"Authorization: Bearer TOKEN\" "
+		    "header");
+		http_reply_header(req, "WWW-Authenticate", "Bearer");
+		return ERR_BAD_TOKEN;
+	}
+	pthread_mutex_lock(&a->lock);
+	r = user_authenticate(a->ledger, tok, u);
+	pthread_mutex_unlock(&a->lock);
+	if (r == ERR_BAD_TOKEN || r == ERR_USER_DISABLED) {
+		http_req_auth_failed(req);
+		http_reply_error(req, 401, "bad_token",
+		    r == ERR_BAD_TOKEN ? "the token is unknown or malformed"
+				       : "the token's user is disabled");
+		http_reply_header(req, "WWW-Authenticate", "Bearer");
+		return r;
+	}
+	if (r != 0) {
+		reply_err(req, r, "authentication");
+		return r;
+	}
+	http_req_set_user(req, (*u)->name);
+	return 0;
+}
+
+static void
+actor_of(struct ca_actor *act, const struct user *u)
+{
+	act->name = u->name;
+	act->groups = u->groups;
+	act->ngroups = u->ngroups;
+}
+
+/* The {id} of the route as a request id, or a 404 reply. */
+static int
+path_id(struct http_req *req, int64_t *id)
+{
+	const char *p = http_req_param(req);
+
+	if (p == NULL || parse_i64(p, 1, id) != 0) {
+		http_reply_error(req, 404, "not_found",
+		    "no such request: ids are positive numbers");
+		return ERR_NOT_FOUND;
+	}
+	return 0;
+}
+
+static void
+reply_json_steal(struct http_req *req, int status, json_t *j)
+{
+	http_reply_json(req, status, j);
+	json_decref(j);
+}
+
+/* ---- endpoints without authentication ---- */
+
+static void
+h_health(void *app, struct http_req *req)
+{
+	(void)app;
+	http_reply(req, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
+}
+
+static void
+h_ca(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	json_t *j;
+
+	j = json_pack(
+	    "{s:s,s:s}", "public_key", a->ca_line, "key_type", a->ca_key_type);
+	if (j == NULL) {
+		reply_err(req, ERR_ALLOC, "CA key");
+		return;
+	}
+	reply_json_steal(req, 200, j);
+}
+
+/* 1 if an If-None-Match value lists the entity tag etag ("\"N\""). */
+static int
+etag_matches(const char *inm, const char *etag)
+{
+	const char *p = inm, *e;
+	size_t n, el = strlen(etag);
+
+	while (*p != '\0') {
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (*p == '*')
+			return 1;
+		if (strncmp(p, "W/", 2) == 0)
+			p += 2;
+		e = strchr(p, ',');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n == el && memcmp(p, etag, n) == 0)
+			return 1;
+		if (e == NULL)
+			break;
+		p = e;
+	}
+	return 0;
+}
+
+static void
+h_krl(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	int r = ERR_INTERNAL, changed = 0;
+	uint64_t v = 0;
+	uint8_t *krl = NULL;
+	size_t len = 0;
+	char etag[32];
+	const char *inm;
+
+	pthread_mutex_lock(&a->lock);
+	/* Another process (jitcad revoke) may have committed: data_version
+	 * says so cheaply; our own revocations set krl_dirty. */
+	if ((r = ledger_changed(a->ledger, &changed)) != 0)
+		goto out;
+	if (changed || a->krl_dirty || a->krl == NULL) {
+		if ((r = ledger_krl_version(a->ledger, &v)) != 0)
+			goto out;
+		if (a->krl == NULL || v != a->krl_version) {
+			if ((r = revoke_krl_build(&a->ca, &krl, &len)) != 0)
+				goto out;
+			free(a->krl);
+			a->krl = krl;
+			a->krl_len = len;
+			a->krl_version = v;
+			krl = NULL;
+		}
+		a->krl_dirty = 0;
+	}
+	snprintf(etag, sizeof(etag), "\"%" PRIu64 "\"", a->krl_version);
+	inm = http_req_header(req, "If-None-Match");
+	if (inm != NULL && etag_matches(inm, etag))
+		http_reply(req, 304, "application/octet-stream", NULL, 0);
+	else
+		http_reply(
+		    req, 200, "application/octet-stream", a->krl, a->krl_len);
+	http_reply_header(req, "ETag", etag);
+	http_reply_header(req, "Cache-Control", "no-cache");
+	r = 0;
+out:
+	pthread_mutex_unlock(&a->lock);
+	free(krl);
+	if (r != 0)
+		reply_err(req, r, "KRL");
+}
+
+/* ---- authenticated endpoints ---- */
+
+static json_t *
+strv_json(char *const *v, size_t n)
+{
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; arr != NULL && i < n; i++) {
+		if (json_array_append_new(arr, json_string(v[i])) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
+static json_t *
+opts_json(const struct cert_option *o, size_t n, int flags)
+{
+	json_t *j = flags ? json_array() : json_object();
+	size_t i;
+	int rc;
+
+	for (i = 0; j != NULL && i < n; i++) {
+		if (flags)
+			rc = json_array_append_new(j, json_string(o[i].name));
+		else
+			rc = json_object_set_new(j, o[i].name,
+			    json_string(o[i].value != NULL ? o[i].value : ""));
+		if (rc != 0) {
+			json_decref(j);
+			return NULL;
+		}
+	}
+	return j;
+}
+
+static void
+h_roles(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct user *u = NULL;
+	json_t *roles = NULL, *o;
+	char **pr = NULL;
+	size_t i, npr = 0;
+	int r = ERR_INTERNAL, can_req, can_appr;
+	const struct role *ro;
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	pthread_mutex_lock(&a->lock);
+	if ((roles = json_array()) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < a->cfg->nroles; i++) {
+		ro = &a->cfg->roles[i];
+		can_req = config_groups_intersect(
+		    u->groups, u->ngroups, ro->requesters, ro->nrequesters);
+		can_appr = config_groups_intersect(
+		    u->groups, u->ngroups, ro->approvers, ro->napprovers);
+		if (!can_req && !can_appr)
+			continue;
+		if ((r = config_role_principals(ro, u->name, &pr, &npr)) != 0)
+			goto out;
+		o = json_pack("{s:s,s:o,s:I,s:I,s:i,s:b,s:b,s:o,s:o}", "name",
+		    ro->name, "principals", strv_json(pr, npr), "default_ttl",
+		    (json_int_t)ro->default_ttl, "max_ttl",
+		    (json_int_t)ro->max_ttl, "approvals_required",
+		    (int)ro->approvals_required, "can_request", can_req,
+		    "can_approve", can_appr, "critical_options",
+		    opts_json(ro->critical, ro->ncritical, 0), "extensions",
+		    opts_json(ro->extensions, ro->nextensions, 1));
+		config_strv_free(pr, npr);
+		pr = NULL;
+		if (o == NULL || json_array_append_new(roles, o) != 0) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+	}
+	r = 0;
+out:
+	pthread_mutex_unlock(&a->lock);
+	if (r == 0)
+		reply_json_steal(req, 200, json_pack("{s:o}", "roles", roles));
+	else {
+		json_decref(roles);
+		reply_err(req, r, "roles");
+	}
+	user_free(u);
+}
+
+static void
+h_request_create(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct user *u = NULL;
+	struct ca_actor act;
+	const char *role = NULL, *reason = NULL, *pk = NULL, *why = NULL;
+	json_t *principals = NULL, *ttlj = NULL, *out = NULL;
+	char **pv = NULL;
+	size_t i, np = 0;
+	uint64_t ttl = 0;
+	double t0;
+	int r;
+	const struct http_jfield f[] = {
+	    {"role", HTTP_J_STRING, 1, 64, &role, NULL, NULL, NULL},
+	    {"principals", HTTP_J_STRINGS, 0, CERT_MAX_PRINCIPALS, NULL, NULL,
+		&principals, NULL},
+	    {"ttl", HTTP_J_ANY, 0, 0, NULL, NULL, &ttlj, NULL},
+	    {"reason", HTTP_J_STRING, 1, REQUEST_REASON_MAX, &reason, NULL,
+		NULL, NULL},
+	    {"public_key", HTTP_J_STRING, 1, 16384, &pk, NULL, NULL, NULL},
+	};
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	if (http_req_json(req, f, sizeof(f) / sizeof(f[0]), 0) != 0)
+		goto out;
+	if (ttlj != NULL) {
+		if (json_is_string(ttlj)) {
+			if (duration_parse_why(
+				json_string_value(ttlj), &ttl, &why) != 0) {
+				http_reply_error(req, 400, "bad_duration",
+				    "field \"ttl\": %s (e.g. \"30m\")",
+				    why != NULL ? why : "not a duration");
+				goto out;
+			}
+		} else if (json_is_integer(ttlj) &&
+		    json_integer_value(ttlj) > 0 &&
+		    (uint64_t)json_integer_value(ttlj) <= DURATION_MAX) {
+			ttl = (uint64_t)json_integer_value(ttlj);
+		} else {
+			http_reply_error(req, 400, "wrong_type",
+			    "field \"ttl\" must be a duration like \"30m\" or "
+			    "a positive number of seconds");
+			goto out;
+		}
+	}
+	if (principals != NULL && (np = json_array_size(principals)) > 0) {
+		if ((pv = calloc(np, sizeof(*pv))) == NULL) {
+			reply_err(req, ERR_ALLOC, "request");
+			goto out;
+		}
+		for (i = 0; i < np; i++) {
+			pv[i] = strdup(
+			    json_string_value(json_array_get(principals, i)));
+			if (pv[i] == NULL) {
+				reply_err(req, ERR_ALLOC, "request");
+				goto out;
+			}
+		}
+	} else if (principals != NULL) {
+		http_reply_error(req, 400, "bad_principal",
+		    "field \"principals\" is empty: leave it out to get all "
+		    "of the role's principals");
+		goto out;
+	}
+	actor_of(&act, u);
+	t0 = mono_now();
+	pthread_mutex_lock(&a->lock);
+	r = request_create(&a->ca, &act, role, pv, np, ttl, reason, pk, &out);
+	pthread_mutex_unlock(&a->lock);
+	if (r != 0) {
+		reply_err(req, r, "request");
+		goto out;
+	}
+	note_issued(a, out, t0);
+	http_reply_json(req, 201, out);
+out:
+	json_decref(out);
+	config_strv_free(pv, np);
+	user_free(u);
+}
+
+static void
+h_request_list(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct user *u = NULL;
+	struct ca_actor act;
+	const char *st;
+	json_t *out = NULL;
+	int r, pending = 0;
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	if ((st = http_req_query(req, "state")) != NULL) {
+		if (strcmp(st, "pending") != 0) {
+			http_reply_error(req, 400, "bad_query",
+			    "query \"state\" may only be \"pending\"");
+			goto out;
+		}
+		pending = 1;
+	}
+	actor_of(&act, u);
+	pthread_mutex_lock(&a->lock);
+	r = request_list(&a->ca, &act, pending, &out);
+	pthread_mutex_unlock(&a->lock);
+	if (r != 0) {
+		reply_err(req, r, "requests");
+		goto out;
+	}
+	http_reply_json(req, 200, out);
+out:
+	json_decref(out);
+	user_free(u);
+}
+
+static void
+h_request_get(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct user *u = NULL;
+	struct ca_actor act;
+	json_t *out = NULL;
+	int64_t id;
+	int r;
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	if (path_id(req, &id) != 0)
+		goto out;
+	actor_of(&act, u);
+	pthread_mutex_lock(&a->lock);
+	r = request_get(&a->ca, &act, id, &out);
+	pthread_mutex_unlock(&a->lock);
+	if (r != 0) {
+		reply_err(req, r, "request");
+		goto out;
+	}
+	http_reply_json(req, 200, out);
+out:
+	json_decref(out);
+	user_free(u);
+}
+
+static void
+decide(struct api *a, struct http_req *req, int approve)
+{
+	struct user *u = NULL;
+	struct ca_actor act;
+	const char *comment = NULL;
+	json_t *out = NULL;
+	int64_t id;
+	double t0;
+	int r;
+	const struct http_jfield f[] = {
+	    {"comment", HTTP_J_STRING, 0, REQUEST_COMMENT_MAX, &comment, NULL,
+		NULL, NULL},
+	};
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	if (path_id(req, &id) != 0)
+		goto out;
+	if (http_req_json(req, f, 1, 1) != 0)
+		goto out;
+	actor_of(&act, u);
+	t0 = mono_now();
+	pthread_mutex_lock(&a->lock);
+	if (approve)
+		r = request_approve(&a->ca, &act, id, comment, &out);
+	else
+		r = request_deny(&a->ca, &act, id, comment, &out);
+	pthread_mutex_unlock(&a->lock);
+	if (r != 0) {
+		reply_err(req, r, approve ? "approve" : "deny");
+		goto out;
+	}
+	if (approve)
+		note_issued(a, out, t0);
+	http_reply_json(req, 200, out);
+out:
+	json_decref(out);
+	user_free(u);
+}
+
+static void
+h_approve(void *app, struct http_req *req)
+{
+	decide(app, req, 1);
+}
+
+static void
+h_deny(void *app, struct http_req *req)
+{
+	decide(app, req, 0);
+}
+
+static void
+h_revoke(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct user *u = NULL;
+	struct ca_actor act;
+	struct revoke_target t;
+	const char *key_id = NULL, *user = NULL, *pk = NULL, *reason = NULL;
+	int64_t serial = 0, request = 0;
+	int has_serial = 0, has_key_id = 0, has_user = 0, has_request = 0,
+	    has_pk = 0, r;
+	json_t *out = NULL;
+	const struct http_jfield f[] = {
+	    {"serial", HTTP_J_INT, 0, 0, NULL, &serial, NULL, &has_serial},
+	    {"key_id", HTTP_J_STRING, 0, 1024, &key_id, NULL, NULL,
+		&has_key_id},
+	    {"user", HTTP_J_STRING, 0, 64, &user, NULL, NULL, &has_user},
+	    {"request", HTTP_J_INT, 0, 0, NULL, &request, NULL, &has_request},
+	    {"public_key", HTTP_J_STRING, 0, 16384, &pk, NULL, NULL, &has_pk},
+	    {"reason", HTTP_J_STRING, 1, REVOKE_REASON_MAX, &reason, NULL, NULL,
+		NULL},
+	};
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	if (http_req_json(req, f, sizeof(f) / sizeof(f[0]), 0) != 0)
+		goto out;
+	if (has_serial + has_key_id + has_user + has_request + has_pk != 1) {
+		http_reply_error(req, 400, "invalid_argument",
+		    "give exactly one of \"serial\", \"key_id\", \"user\", "
+		    "\"request\", \"public_key\"");
+		goto out;
+	}
+	memset(&t, 0, sizeof(t));
+	if (has_serial) {
+		if (serial <= 0) {
+			http_reply_error(req, 400, "invalid_argument",
+			    "field \"serial\" must be a positive integer");
+			goto out;
+		}
+		t.by = REVOKE_SERIAL;
+		t.serial = (uint64_t)serial;
+	} else if (has_request) {
+		if (request <= 0) {
+			http_reply_error(req, 400, "invalid_argument",
+			    "field \"request\" must be a positive integer");
+			goto out;
+		}
+		t.by = REVOKE_REQUEST;
+		t.request = request;
+	} else if (has_key_id) {
+		t.by = REVOKE_KEY_ID;
+		t.text = key_id;
+	} else if (has_user) {
+		t.by = REVOKE_USER;
+		t.text = user;
+	} else {
+		t.by = REVOKE_PUBLIC_KEY;
+		t.text = pk;
+	}
+	actor_of(&act, u);
+	pthread_mutex_lock(&a->lock);
+	r = revoke_apply(&a->ca, &act, &t, reason, &out);
+	if (r == 0)
+		a->krl_dirty = 1;
+	pthread_mutex_unlock(&a->lock);
+	if (r != 0) {
+		reply_err(req, r, "revoke");
+		goto out;
+	}
+	atomic_fetch_add(
+	    &a->revocations, json_array_size(json_object_get(out, "revoked")));
+	http_reply_json(req, 200, out);
+out:
+	json_decref(out);
+	user_free(u);
+}
+
+static int
+is_auditor(struct api *a, const struct user *u)
+{
+	struct ca_actor act;
+	int yes;
+
+	actor_of(&act, u);
+	pthread_mutex_lock(&a->lock);
+	yes = ca_actor_is_auditor(&a->ca, &act);
+	pthread_mutex_unlock(&a->lock);
+	return yes;
+}
+
+static void
+h_ledger(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct user *u = NULL;
+	const char *q;
+	int64_t since = 0, limit = API_LEDGER_LIMIT_DEFAULT, next;
+	json_t *ev = NULL, *last;
+	int r;
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	if (!is_auditor(a, u)) {
+		http_reply_error(req, 403, "forbidden",
+		    "the ledger is for the auditor groups only");
+		goto out;
+	}
+	if ((q = http_req_query(req, "since")) != NULL &&
+	    parse_i64(q, 0, &since) != 0) {
+		http_reply_error(req, 400, "bad_query",
+		    "query \"since\" must be a sequence number >= 0");
+		goto out;
+	}
+	if ((q = http_req_query(req, "limit")) != NULL &&
+	    (parse_i64(q, 1, &limit) != 0 || limit > API_LEDGER_LIMIT_MAX)) {
+		http_reply_error(req, 400, "bad_query",
+		    "query \"limit\" must be 1..%d", API_LEDGER_LIMIT_MAX);
+		goto out;
+	}
+	pthread_mutex_lock(&a->lock);
+	r = ledger_events_json(a->ledger, since, limit, &ev);
+	pthread_mutex_unlock(&a->lock);
+	if (r != 0) {
+		reply_err(req, r, "ledger");
+		goto out;
+	}
+	next = since;
+	if ((last = json_array_get(ev, json_array_size(ev) - 1)) != NULL)
+		next =
+		    (int64_t)json_integer_value(json_object_get(last, "seq"));
+	reply_json_steal(req, 200,
+	    json_pack(
+		"{s:O,s:I}", "events", ev, "next_since", (json_int_t)next));
+out:
+	json_decref(ev);
+	user_free(u);
+}
+
+/* ---- metrics ---- */
+
+struct textbuf {
+	char *p;
+	size_t len, cap;
+	int oom;
+};
+
+static void tb_printf(struct textbuf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+tb_printf(struct textbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+	char *np;
+	size_t ncap;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		n = vsnprintf(b->p != NULL ? b->p + b->len : NULL,
+		    b->p != NULL ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = 1;
+			return;
+		}
+		if (b->p != NULL && (size_t)n < b->cap - b->len) {
+			b->len += (size_t)n;
+			return;
+		}
+		ncap = b->cap == 0 ? 4096 : b->cap * 2;
+		while (ncap < b->len + (size_t)n + 1)
+			ncap *= 2;
+		if (ncap > 1024 * 1024 || (np = realloc(b->p, ncap)) == NULL) {
+			b->oom = 1;
+			return;
+		}
+		b->p = np;
+		b->cap = ncap;
+	}
+}
+
+static const char *const req_states[] = {
+    "pending", "issued", "denied", "expired", "revoked"};
+
+static void
+h_metrics(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct user *u = NULL;
+	struct http_server *srv = http_req_server(req);
+	struct textbuf b = {0};
+	struct ca_actor local = {"local:metrics", NULL, 0};
+	json_t *all = NULL, *pend = NULL, *o;
+	uint64_t states[5] = {0}, need = 0, cum = 0;
+	size_t i, k;
+	const char *st;
+	int r, status;
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	if (!is_auditor(a, u)) {
+		http_reply_error(req, 403, "forbidden",
+		    "metrics are for the auditor groups only");
+		goto out;
+	}
+	pthread_mutex_lock(&a->lock);
+	r = request_list(&a->ca, &local, 0, &all);
+	if (r == 0)
+		r = request_list(&a->ca, &local, 1, &pend);
+	pthread_mutex_unlock(&a->lock);
+	if (r != 0) {
+		reply_err(req, r, "metrics");
+		goto out;
+	}
+	json_array_foreach(json_object_get(all, "requests"), i, o)
+	{
+		st = json_string_value(json_object_get(o, "state"));
+		for (k = 0; st != NULL && k < 5; k++) {
+			if (strcmp(st, req_states[k]) == 0)
+				states[k]++;
+		}
+	}
+	json_array_foreach(json_object_get(pend, "requests"), i, o)
+	{
+		json_int_t want = json_integer_value(
+		    json_object_get(o, "approvals_required"));
+		size_t got = json_array_size(json_object_get(o, "approvals"));
+
+		if (want > 0 && (size_t)want > got)
+			need += (uint64_t)want - got;
+	}
+	tb_printf(&b,
+	    "# HELP jitca_requests Requests by state (the newest "
+	    "%d).\n# TYPE jitca_requests gauge\n",
+	    REQUEST_LIST_MAX);
+	for (k = 0; k < 5; k++)
+		tb_printf(&b, "jitca_requests{state=\"%s\"} %" PRIu64 "\n",
+		    req_states[k], states[k]);
+	tb_printf(&b,
+	    "# HELP jitca_pending_approvals Approvals still needed by "
+	    "pending requests.\n# TYPE jitca_pending_approvals gauge\n"
+	    "jitca_pending_approvals %" PRIu64 "\n",
+	    need);
+	tb_printf(&b,
+	    "# HELP jitca_certificates_issued_total Certificates issued by "
+	    "this process.\n# TYPE jitca_certificates_issued_total counter\n"
+	    "jitca_certificates_issued_total %" PRIu64 "\n",
+	    atomic_load(&a->certs_issued));
+	tb_printf(&b,
+	    "# HELP jitca_revocations_total Certificates revoked through "
+	    "this process.\n# TYPE jitca_revocations_total counter\n"
+	    "jitca_revocations_total %" PRIu64 "\n",
+	    atomic_load(&a->revocations));
+	tb_printf(&b,
+	    "# HELP jitca_http_responses_total HTTP responses by "
+	    "status.\n# TYPE jitca_http_responses_total counter\n");
+	for (status = 100; status <= 599; status++) {
+		uint64_t n = http_server_status_count(srv, status);
+
+		if (n > 0)
+			tb_printf(&b,
+			    "jitca_http_responses_total{code=\"%d\"} %" PRIu64
+			    "\n",
+			    status, n);
+	}
+	tb_printf(&b,
+	    "# HELP jitca_issuance_seconds Time from request to signed, "
+	    "committed certificate.\n# TYPE jitca_issuance_seconds "
+	    "histogram\n");
+	for (k = 0; k < API_LATENCY_BUCKETS; k++) {
+		cum = atomic_load(&a->lat_bucket[k]);
+		tb_printf(&b,
+		    "jitca_issuance_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
+		    latency_bounds[k], cum);
+	}
+	tb_printf(&b,
+	    "jitca_issuance_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+	    "jitca_issuance_seconds_sum %.6f\n"
+	    "jitca_issuance_seconds_count %" PRIu64 "\n",
+	    atomic_load(&a->lat_count),
+	    (double)atomic_load(&a->lat_sum_us) / 1e6,
+	    atomic_load(&a->lat_count));
+	if (b.oom) {
+		reply_err(req, ERR_ALLOC, "metrics");
+		goto out;
+	}
+	http_reply(req, 200, "text/plain; version=0.0.4", b.p, b.len);
+out:
+	free(b.p);
+	json_decref(all);
+	json_decref(pend);
+	user_free(u);
+}
+
+/* ---- setup ---- */
+
+static const struct http_route routes[] = {
+    {"GET", "/v1/health", h_health},
+    {"GET", "/v1/ca", h_ca},
+    {"GET", "/v1/krl", h_krl},
+    {"GET", "/v1/roles", h_roles},
+    {"POST", "/v1/requests", h_request_create},
+    {"GET", "/v1/requests", h_request_list},
+    {"GET", "/v1/requests/{id}", h_request_get},
+    {"POST", "/v1/requests/{id}/approve", h_approve},
+    {"POST", "/v1/requests/{id}/deny", h_deny},
+    {"POST", "/v1/revocations", h_revoke},
+    {"GET", "/v1/ledger", h_ledger},
+    {"GET", "/metrics", h_metrics},
+};
+
+const struct http_route *
+api_routes(size_t *n)
+{
+	*n = sizeof(routes) / sizeof(routes[0]);
+	return routes;
+}
+
+int
+api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
+{
+	int r = ERR_INTERNAL;
+	const struct pubkey *pub;
+
+	memset(a, 0, sizeof(*a));
+	pthread_mutex_init(&a->lock, NULL);
+	a->cfg = cfg;
+	a->ledger = l;
+	a->signer = s;
+	pub = signer_public(s);
+	if ((r = pubkey_to_line(&a->ca_line, pub, NULL)) != 0)
+		goto out;
+	a->ca_key_type = pubkey_type_name(pub);
+	a->ca.cfg = cfg;
+	a->ca.ledger = l;
+	a->ca.ca_pub = pub;
+	a->ca.sign = signer_sign_fn;
+	a->ca.sign_ctx = s;
+	a->ca.now = NULL;
+	r = 0;
+out:
+	return r;
+}
+
+void
+api_free(struct api *a)
+{
+	if (a == NULL)
+		return;
+	free(a->ca_line);
+	free(a->krl);
+	config_free(a->cfg);
+	pthread_mutex_destroy(&a->lock);
+	memset(a, 0, sizeof(*a));
+}
+
+void
+api_config_swap(struct api *a, struct config *cfg)
+{
+	struct config *old;
+
+	pthread_mutex_lock(&a->lock);
+	old = a->cfg;
+	a->cfg = cfg;
+	a->ca.cfg = cfg;
+	a->krl_dirty = 1;
+	pthread_mutex_unlock(&a->lock);
+	config_free(old);
+}
+
+int
+api_tick(struct api *a, size_t *expired)
+{
+	int r;
+
+	pthread_mutex_lock(&a->lock);
+	r = request_expire_due(&a->ca, expired);
+	pthread_mutex_unlock(&a->lock);
+	return r;
+}

@@ -1,0 +1,79 @@
+/*
+ * api.h: the endpoints of jitcad's HTTP API (DESIGN.md "Interfaces"):
+ * health, CA key, KRL, roles, requests and their approval, revocations,
+ * the ledger for auditors, and Prometheus metrics.
+ *
+ * Handlers authenticate the bearer token (ca/users.h), call the domain
+ * (ca/request.h, ca/revoke.h) and map its error codes to HTTP statuses in
+ * one table.  They run on libmicrohttpd's thread pool; one mutex (lock)
+ * serialises every use of the shared ledger connection, the configuration
+ * pointer and the KRL cache, because a sqlite connection carries one
+ * transaction at a time.  Nothing here parses HTTP (web/http.c does) or
+ * manages the process (web/serve.c does).
+ *
+ * Ownership: struct api borrows the ledger and the signer (web/serve.c
+ * owns them) and owns the configuration it was given and the KRL cache.
+ */
+#ifndef JITCA_API_H
+#define JITCA_API_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ca/ca.h"
+#include "ca/config.h"
+#include "ca/ledger.h"
+#include "signer/err.h"
+#include "signer/signer.h"
+#include "web/http.h"
+
+/* Upper bounds of the issuance latency histogram, in seconds. */
+#define API_LATENCY_BUCKETS 11
+#define API_LEDGER_LIMIT_DEFAULT 100
+#define API_LEDGER_LIMIT_MAX 1000
+
+struct api {
+	pthread_mutex_t lock; /* ca, cfg, ledger, krl_* */
+	struct ca ca;
+	struct config *cfg; /* owned; swapped by api_config_swap() */
+	struct ledger *ledger; /* borrowed */
+	struct signer *signer; /* borrowed */
+	char *ca_line; /* "type base64" of the CA key */
+	const char *ca_key_type; /* static */
+	/* KRL cache: rebuilt when krl_version moves. */
+	uint8_t *krl;
+	size_t krl_len;
+	uint64_t krl_version;
+	int krl_dirty;
+	/* Metrics of this process. */
+	_Atomic uint64_t certs_issued;
+	_Atomic uint64_t revocations;
+	_Atomic uint64_t lat_count;
+	_Atomic uint64_t lat_sum_us;
+	_Atomic uint64_t lat_bucket[API_LATENCY_BUCKETS];
+};
+
+/*
+ * Set up a (zeroed by the caller or not) with cfg (taken over: freed by
+ * api_free), the open ledger and the running signer (both borrowed).
+ */
+MUST_CHECK int api_init(
+    struct api *a, struct config *cfg, struct ledger *l, struct signer *s);
+void api_free(struct api *a);
+/* The route table (static). */
+const struct http_route *api_routes(size_t *n);
+/* Replace the configuration (taken over) under the lock; frees the old
+ * one. */
+void api_config_swap(struct api *a, struct config *cfg);
+/* Periodic work: expire pending requests past their request_ttl. */
+MUST_CHECK int api_tick(struct api *a, size_t *expired);
+
+/*
+ * The HTTP status and snake_case code for a library error code (the one
+ * table; DESIGN.md "Interfaces").  Exposed for tests.
+ */
+int api_err_status(int err, const char **code);
+
+#endif /* JITCA_API_H */

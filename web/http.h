@@ -1,0 +1,173 @@
+/*
+ * http.h: the HTTP layer of jitcad serve, on libmicrohttpd: listening
+ * socket, daemon limits, raw bounded request bodies, a small router,
+ * JSON replies and JSON errors, a strict JSON body reader, one log line
+ * per request, per-address throttling of failed token attempts, and
+ * response counters for /metrics.
+ *
+ * It does not know about users, roles, requests or the ledger: web/api.c
+ * supplies the routes and their handlers, web/serve.c the process
+ * lifecycle.  Only web/ includes microhttpd headers, and only this file's
+ * implementation (web/http.c) uses them; handlers see struct http_req.
+ *
+ * Threads: libmicrohttpd runs handlers on a pool of polling threads, so
+ * handlers must be thread-safe.  A handler runs once per request, after
+ * the whole body (at most cfg->max_body bytes) has arrived, and sets the
+ * reply with one of the http_reply_* functions; a handler that sets none
+ * answers 500.  Everything a struct http_req points to lives until the
+ * response has been sent (MHD_OPTION_NOTIFY_COMPLETED), then is freed.
+ *
+ * Errors are {"error": {"code": "snake_case", "message": "sentence"}}
+ * (DESIGN.md "Interfaces").  Log lines never hold a token, a body or a
+ * query string.
+ */
+#ifndef JITCA_HTTP_H
+#define JITCA_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "signer/err.h"
+
+#define HTTP_MAX_BODY (64u * 1024)
+#define HTTP_MAX_PATH 1024
+#define HTTP_MAX_PARAM 64
+#define HTTP_MAX_USER 64
+#define HTTP_MAX_HEADERS 4
+#define HTTP_ERR_LEN 256
+
+struct http_server;
+struct http_req;
+
+typedef void http_handler_fn(void *app, struct http_req *req);
+
+/*
+ * One route: method ("GET", "POST") and a path pattern whose segments
+ * are literal or "{id}" (one non-empty segment, captured; see
+ * http_req_param).  A path that matches a pattern with another method
+ * answers 405 with Allow; no match answers 404.
+ */
+struct http_route {
+	const char *method;
+	const char *pattern;
+	http_handler_fn *fn;
+};
+
+struct http_config {
+	int listen_fd; /* bound and listening (http_listen); taken over */
+	const char *tls_cert_pem; /* both NULL: plain HTTP */
+	const char *tls_key_pem;
+	unsigned threads; /* 0: one per online CPU */
+	unsigned conn_limit; /* 0: 256 */
+	unsigned per_ip_limit; /* 0: 64 */
+	size_t conn_memory; /* 0: 32 KiB (headers, per connection) */
+	unsigned timeout_s; /* idle connection timeout, 0: 30 */
+	size_t max_body; /* 0: HTTP_MAX_BODY */
+	unsigned auth_fail_burst; /* failed tokens allowed at once, 0: 10 */
+	unsigned auth_fail_refill_s; /* one more allowed every N s, 0: 6 */
+	int quiet; /* no per-request log lines */
+	const struct http_route *routes; /* borrowed, must outlive server */
+	size_t nroutes;
+	void *app; /* passed to handlers */
+};
+
+/*
+ * Parse "HOST:PORT" ("[v6]:PORT" too), bind and listen.  *fd is the new
+ * socket, *port the bound port (useful with port 0).  On failure errbuf
+ * names the reason ("127.0.0.1:8443: address already in use").
+ * Returns ERR_INVALID_ARG for a malformed address, ERR_SYSTEM otherwise.
+ */
+MUST_CHECK int http_listen(
+    const char *hostport, int *fd, int *port, char errbuf[HTTP_ERR_LEN]);
+
+/* Start the daemon.  *out new; http_server_stop() frees. */
+MUST_CHECK int http_server_start(struct http_server **out,
+    const struct http_config *cfg, char errbuf[HTTP_ERR_LEN]);
+/* Stop accepting new connections; connections already open go on. */
+void http_server_quiesce(struct http_server *s);
+/* Wait until no request is in flight or timeout_ms passed; returns the
+ * number still in flight. */
+unsigned http_server_drain(struct http_server *s, unsigned timeout_ms);
+/* Close everything and free.  NULL is fine. */
+void http_server_stop(struct http_server *s);
+/* Responses sent so far with this status (100..599), for /metrics. */
+uint64_t http_server_status_count(const struct http_server *s, int status);
+
+/* The request, for handlers.  Strings are borrowed from req. */
+const char *http_req_method(const struct http_req *req);
+const char *http_req_path(const struct http_req *req);
+/* The "{id}" segment of the matched route, or NULL. */
+const char *http_req_param(const struct http_req *req);
+/* A query argument or header (case-insensitive name), or NULL. */
+const char *http_req_query(const struct http_req *req, const char *name);
+const char *http_req_header(const struct http_req *req, const char *name);
+/* The raw body (not NUL-terminated), possibly empty. */
+const uint8_t *http_req_body(const struct http_req *req, size_t *len);
+/* The client address as text ("127.0.0.1"). */
+const char *http_req_client(const struct http_req *req);
+struct http_server *http_req_server(const struct http_req *req);
+/* Name the authenticated user in the log line (copied, bounded). */
+void http_req_set_user(struct http_req *req, const char *user);
+/*
+ * The bearer token of the Authorization header, borrowed, or NULL when
+ * the header is missing or not "Bearer <token>".
+ */
+const char *http_req_bearer(const struct http_req *req);
+
+/*
+ * Failed-token throttling per client address (a token bucket of
+ * cfg->auth_fail_burst, refilled one per cfg->auth_fail_refill_s).
+ * http_req_auth_throttled() returns 1 and sets a 429 reply with
+ * Retry-After when the address has no attempts left; handlers call it
+ * before checking a token.  http_req_auth_failed() spends one attempt.
+ */
+int http_req_auth_throttled(struct http_req *req);
+void http_req_auth_failed(struct http_req *req);
+
+/*
+ * Replies.  Each replaces any reply set before.  http_reply() copies
+ * data; http_reply_json() serialises j (borrowed) compactly with a
+ * trailing newline; http_reply_error() builds the JSON error object.
+ * http_reply_header() adds a header (copied; at most HTTP_MAX_HEADERS).
+ */
+void http_reply(struct http_req *req, int status, const char *content_type,
+    const void *data, size_t len);
+void http_reply_json(struct http_req *req, int status, const json_t *j);
+void http_reply_error(struct http_req *req, int status, const char *code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void http_reply_header(
+    struct http_req *req, const char *name, const char *value);
+int http_reply_status(const struct http_req *req);
+
+/*
+ * Strict JSON body reader.  The body must be one JSON object (an empty
+ * body counts as {} only when allow_empty), without duplicate keys, with
+ * only the listed fields, each of the listed type; required fields must
+ * be present.  Outputs are borrowed from the parsed body, which lives as
+ * long as req.  On any failure it sets a 400 reply whose message names
+ * the field and returns ERR_BAD_FORMAT.
+ */
+enum http_jtype {
+	HTTP_J_STRING = 1, /* out.s: const char ** (no NUL, <= maxlen) */
+	HTTP_J_INT, /* out.i: int64_t * */
+	HTTP_J_STRINGS, /* out.a: json_t ** (array of strings) */
+	HTTP_J_ANY, /* out.a: json_t ** (any value; caller checks) */
+};
+
+struct http_jfield {
+	const char *name;
+	enum http_jtype type;
+	int required;
+	size_t maxlen; /* strings: bytes; arrays: elements (0: 1024) */
+	const char **s;
+	int64_t *i;
+	json_t **a;
+	int *present; /* may be NULL */
+};
+
+MUST_CHECK int http_req_json(struct http_req *req,
+    const struct http_jfield *fields, size_t nfields, int allow_empty);
+
+#endif /* JITCA_HTTP_H */

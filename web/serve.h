@@ -1,0 +1,19 @@
+/*
+ * serve.h: `jitcad serve [--state DIR] [--listen HOST:PORT]
+ * [--tls-cert F --tls-key F]`, the CA service (DESIGN.md "Interfaces",
+ * "Key custody").
+ *
+ * web/jitcad_main.c dispatches the "serve" command word here.  The
+ * function runs until SIGTERM or SIGINT and returns the exit status:
+ * 0 after a clean shutdown, 1 when startup failed (bad config, CA key
+ * readable by others, ledger not writable, address in use), 2 on a usage
+ * error.  Messages go to stderr, including
+ * "listening on http://HOST:PORT" once connections are accepted.
+ */
+#ifndef JITCA_SERVE_H
+#define JITCA_SERVE_H
+
+/* argv[0] is "serve". */
+int web_serve_main(int argc, char **argv);
+
+#endif /* JITCA_SERVE_H */
