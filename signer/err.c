@@ -163,6 +163,18 @@ err_str(int code)
 		return "principal is not allowed for this role";
 	case ERR_BUSY:
 		return "database is busy";
+	case ERR_CERT_WRONG_KEY:
+		return "certificate is for another key";
+	case ERR_CERT_UNEXPECTED:
+		return "certificate principals or validity differ from the request";
+	case ERR_UNREACHABLE:
+		return "server unreachable";
+	case ERR_BAD_RESPONSE:
+		return "unexpected reply from the server";
+	case ERR_NO_AGENT:
+		return "no ssh-agent running";
+	case ERR_AGENT:
+		return "ssh-agent refused the request";
 	}
 	return "unknown error";
 }

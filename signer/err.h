@@ -96,6 +96,8 @@
 #define ERR_BAD_CIDR -85 /* malformed address/prefix */
 #define ERR_CERT_NONCE -86 /* nonce shorter than 16 bytes */
 #define ERR_CERT_POSTDATED -87 /* starts in the future */
+#define ERR_CERT_WRONG_KEY -88 /* certified key is not the one we sent */
+#define ERR_CERT_UNEXPECTED -89 /* principals or validity not as asked */
 
 /* Signer process (signer/signer.h) */
 #define ERR_SIGNER_PROTOCOL -100 /* malformed message on the socketpair */
@@ -121,6 +123,12 @@
 #define ERR_TTL_TOO_LONG -135 /* ttl over the role's max_ttl */
 #define ERR_PRINCIPAL_NOT_ALLOWED -136
 #define ERR_BUSY -137 /* database locked for too long */
+
+/* Client (client/) */
+#define ERR_UNREACHABLE -150 /* server not reachable (DNS, connect, TLS) */
+#define ERR_BAD_RESPONSE -151 /* server reply is not what the API says */
+#define ERR_NO_AGENT -152 /* no ssh-agent at $SSH_AUTH_SOCK */
+#define ERR_AGENT -153 /* ssh-agent refused or spoke nonsense */
 
 const char *err_str(int code);
 

@@ -956,7 +956,7 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	a->ca.ca_pub = pub;
 	a->ca.sign = signer_sign_fn;
 	a->ca.sign_ctx = s;
-	a->ca.now = NULL;
+
 	r = 0;
 out:
 	return r;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ca/admin.h"
+#include "web/serve.h"
 
 int
 main(int argc, char **argv)
@@ -17,5 +18,7 @@ main(int argc, char **argv)
 		fputs(admin_usage(), argc < 2 ? stderr : stdout);
 		return argc < 2 ? ADMIN_EXIT_USAGE : ADMIN_EXIT_OK;
 	}
+	if (strcmp(argv[1], "serve") == 0)
+		return web_serve_main(argc - 1, argv + 1);
 	return admin_main(argc - 1, argv + 1);
 }

@@ -1,0 +1,475 @@
+/*
+ * cconf.c: settings resolution, duration parsing and the small file
+ * helpers of cconf.h.
+ *
+ * It does not print or exit.  Works with jitca_main.c (which reports the
+ * errors) and files under ~/.config/jitca (docs/client.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/crypto.h>
+
+#include "client/cconf.h"
+
+char *
+cconf_fmt(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (s = malloc((size_t)n + 1)) == NULL)
+		return NULL;
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+static char *
+xstrdup(const char *s)
+{
+	return cconf_fmt("%s", s);
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	OPENSSL_cleanse(s, strlen(s));
+	free(s);
+}
+
+int
+cconf_read_file(char **out, size_t *len, const char *path, size_t max)
+{
+	struct stat st;
+	char *buf = NULL;
+	size_t got = 0;
+	ssize_t n;
+	int fd = -1, r = ERR_INTERNAL;
+
+	*out = NULL;
+	if (len != NULL)
+		*len = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? ERR_NOT_FOUND : ERR_SYSTEM;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	if ((uint64_t)st.st_size > max) {
+		r = ERR_TOO_LARGE;
+		goto out;
+	}
+	if ((buf = malloc(max + 1)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, buf + got, max + 1 - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = ERR_SYSTEM;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > max) {
+			r = ERR_TOO_LARGE;
+			goto out;
+		}
+	}
+	buf[got] = '\0';
+	*out = buf;
+	buf = NULL;
+	if (len != NULL)
+		*len = got;
+	r = 0;
+out:
+	if (buf != NULL) {
+		OPENSSL_cleanse(buf, max + 1);
+		free(buf);
+	}
+	close(fd);
+	return r;
+}
+
+int
+cconf_mkdirs(const char *path, int mode)
+{
+	char tmp[PATH_MAX];
+	size_t i, n = strlen(path);
+
+	if (n == 0 || n >= sizeof(tmp))
+		return ERR_INVALID_ARG;
+	memcpy(tmp, path, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (tmp[i] != '/' && tmp[i] != '\0')
+			continue;
+		tmp[i] = '\0';
+		if (mkdir(tmp, (mode_t)mode) != 0 && errno != EEXIST)
+			return ERR_SYSTEM;
+		if (i < n)
+			tmp[i] = '/';
+	}
+	return 0;
+}
+
+int
+cconf_write_atomic(const char *path, const void *data, size_t len, int mode)
+{
+	char *tmp = NULL, *dir = NULL, *slash;
+	const char *p = data;
+	size_t off = 0;
+	ssize_t n;
+	int fd = -1, dfd = -1, r = ERR_INTERNAL;
+
+	if ((tmp = cconf_fmt("%s.tmp.%ld", path, (long)getpid())) == NULL ||
+	    (dir = xstrdup(path)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*(slash == dir ? slash + 1 : slash) = '\0';
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
+	    (mode_t)mode);
+	if (fd < 0 || fchmod(fd, (mode_t)mode) != 0) {
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	while (off < len) {
+		n = write(fd, p + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = ERR_SYSTEM;
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if (fsync(fd) != 0 || close(fd) != 0) {
+		fd = -1;
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	if (slash != NULL &&
+	    (dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		(void)fsync(dfd);
+	r = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	if (r != 0 && tmp != NULL)
+		(void)unlink(tmp);
+	free(tmp);
+	free(dir);
+	return r;
+}
+
+int
+cconf_parse_duration(uint64_t *out, const char *s)
+{
+	uint64_t v = 0, mult = 1;
+	size_t i, n;
+
+	*out = 0;
+	if (s == NULL || (n = strlen(s)) == 0 || n > 12)
+		return ERR_BAD_DURATION;
+	switch (s[n - 1]) {
+	case 's':
+		n--;
+		break;
+	case 'm':
+		mult = 60;
+		n--;
+		break;
+	case 'h':
+		mult = 3600;
+		n--;
+		break;
+	case 'd':
+		mult = 86400;
+		n--;
+		break;
+	}
+	if (n == 0)
+		return ERR_BAD_DURATION;
+	for (i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return ERR_BAD_DURATION;
+		v = v * 10 + (uint64_t)(s[i] - '0');
+		if (v > CCONF_MAX_DURATION)
+			return ERR_BAD_DURATION;
+	}
+	v *= mult;
+	if (v == 0 || v > CCONF_MAX_DURATION)
+		return ERR_BAD_DURATION;
+	*out = v;
+	return 0;
+}
+
+void
+cconf_format_duration(char *buf, size_t len, uint64_t s)
+{
+	if (s < 60)
+		snprintf(buf, len, "%us", (unsigned)s);
+	else if (s < 3600)
+		snprintf(buf, len, "%um%02us", (unsigned)(s / 60),
+		    (unsigned)(s % 60));
+	else if (s < 86400)
+		snprintf(buf, len, "%uh%02um", (unsigned)(s / 3600),
+		    (unsigned)(s % 3600 / 60));
+	else
+		snprintf(buf, len, "%ud%02uh", (unsigned)(s / 86400),
+		    (unsigned)(s % 86400 / 3600));
+}
+
+int
+cconf_role_ok(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0' || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		if (i >= 64)
+			return 0;
+		if (!((s[i] >= 'a' && s[i] <= 'z') ||
+			(s[i] >= 'A' && s[i] <= 'Z') ||
+			(s[i] >= '0' && s[i] <= '9') || s[i] == '_' ||
+			s[i] == '.' || s[i] == '-'))
+			return 0;
+	}
+	return 1;
+}
+
+static int
+is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* Trim in place; returns the start. */
+static char *
+trim(char *s, char *end)
+{
+	while (s < end && is_space(*s))
+		s++;
+	while (end > s && is_space(end[-1]))
+		end--;
+	*end = '\0';
+	return s;
+}
+
+/* Parse "key = value" lines of the config file into c (only keys whose
+ * value is still unset are taken). */
+static int
+config_file(struct cconf *c, char **token_file, char **bad)
+{
+	char *path = NULL, *text = NULL, *line, *nl, *eq, *k, *v, **slot;
+	unsigned lineno = 0;
+	int r = ERR_INTERNAL;
+
+	if ((path = cconf_fmt("%s/config", c->dir)) == NULL)
+		return ERR_ALLOC;
+	r = cconf_read_file(&text, NULL, path, CCONF_MAX_FILE);
+	if (r == ERR_NOT_FOUND) {
+		r = 0;
+		goto out;
+	}
+	if (r != 0) {
+		*bad = cconf_fmt("%s: %s", path, err_str(r));
+		r = ERR_CONFIG;
+		goto out;
+	}
+	for (line = text; line != NULL && *line != '\0'; line = nl) {
+		lineno++;
+		if ((nl = strchr(line, '\n')) != NULL)
+			*nl++ = '\0';
+		k = trim(line, line + strlen(line));
+		if (*k == '\0' || *k == '#')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL) {
+			*bad = cconf_fmt(
+			    "%s:%u: expected \"key = value\"", path, lineno);
+			r = ERR_CONFIG;
+			goto out;
+		}
+		v = trim(eq + 1, eq + 1 + strlen(eq + 1));
+		k = trim(k, eq);
+		if (strcmp(k, "server") == 0)
+			slot = &c->server;
+		else if (strcmp(k, "ca_bundle") == 0)
+			slot = &c->ca_bundle;
+		else if (strcmp(k, "token_file") == 0)
+			slot = token_file;
+		else {
+			*bad = cconf_fmt("%s:%u: unknown key \"%s\" (known: "
+					 "server, ca_bundle, token_file)",
+			    path, lineno, k);
+			r = ERR_CONFIG;
+			goto out;
+		}
+		if (*v == '\0' || strlen(v) > CCONF_MAX_VALUE) {
+			*bad = cconf_fmt(
+			    "%s:%u: empty or overlong value", path, lineno);
+			r = ERR_CONFIG;
+			goto out;
+		}
+		if (*slot != NULL)
+			continue; /* an option or variable wins */
+		if ((*slot = xstrdup(v)) == NULL) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		if (slot == &c->server)
+			c->server_from = "~/.config/jitca/config";
+	}
+	r = 0;
+out:
+	free(path);
+	free(text);
+	return r;
+}
+
+/* The token: the first line of the file, trimmed. */
+static int
+token_from_file(struct cconf *c, const char *path, int must, char **bad)
+{
+	char *text = NULL, *t, *nl;
+	int r;
+
+	r = cconf_read_file(&text, NULL, path, CCONF_MAX_VALUE);
+	if (r == ERR_NOT_FOUND && !must)
+		return 0;
+	if (r != 0) {
+		*bad = cconf_fmt("token file %s: %s", path, err_str(r));
+		return ERR_CONFIG;
+	}
+	if ((nl = strchr(text, '\n')) != NULL)
+		*nl = '\0';
+	t = trim(text, text + strlen(text));
+	if (*t == '\0') {
+		*bad = cconf_fmt("token file %s is empty", path);
+		r = ERR_CONFIG;
+	} else if ((c->token = xstrdup(t)) == NULL)
+		r = ERR_ALLOC;
+	wipe_free(text);
+	return r;
+}
+
+int
+cconf_load(struct cconf *c, const char *server_opt, const char *token_file_opt,
+    const char *ca_bundle_opt, char **bad)
+{
+	struct passwd *pw;
+	const char *home, *env;
+	char *token_file = NULL, *path = NULL, *dummy = NULL;
+	int r = ERR_INTERNAL;
+
+	memset(c, 0, sizeof(*c));
+	if (bad == NULL)
+		bad = &dummy;
+	*bad = NULL;
+	if ((home = getenv("HOME")) == NULL || *home == '\0') {
+		if ((pw = getpwuid(getuid())) == NULL || pw->pw_dir == NULL) {
+			*bad = cconf_fmt("cannot find the home directory");
+			r = ERR_CONFIG;
+			goto out;
+		}
+		home = pw->pw_dir;
+	}
+	if ((c->home = xstrdup(home)) == NULL ||
+	    (c->dir = cconf_fmt("%s/.config/jitca", home)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if (server_opt != NULL) {
+		if ((c->server = xstrdup(server_opt)) == NULL) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		c->server_from = "--server";
+	} else if ((env = getenv("JITCA_SERVER")) != NULL && *env != '\0') {
+		if ((c->server = xstrdup(env)) == NULL) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		c->server_from = "$JITCA_SERVER";
+	}
+	if (ca_bundle_opt != NULL &&
+	    (c->ca_bundle = xstrdup(ca_bundle_opt)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if ((r = config_file(c, &token_file, bad)) != 0)
+		goto out;
+	if (token_file_opt != NULL) {
+		if ((r = token_from_file(c, token_file_opt, 1, bad)) != 0)
+			goto out;
+		c->token_from = "--token-file";
+	} else if ((env = getenv("JITCA_TOKEN")) != NULL && *env != '\0') {
+		if ((c->token = xstrdup(env)) == NULL) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		c->token_from = "$JITCA_TOKEN";
+	} else if (token_file != NULL) {
+		if ((r = token_from_file(c, token_file, 1, bad)) != 0)
+			goto out;
+		c->token_from = "token_file in the config";
+	} else {
+		if ((path = cconf_fmt("%s/token", c->dir)) == NULL) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		if ((r = token_from_file(c, path, 0, bad)) != 0)
+			goto out;
+		c->token_from = "~/.config/jitca/token";
+	}
+	r = 0;
+out:
+	free(token_file);
+	free(path);
+	free(dummy);
+	if (r != 0)
+		cconf_clear(c);
+	return r;
+}
+
+void
+cconf_clear(struct cconf *c)
+{
+	if (c == NULL)
+		return;
+	free(c->home);
+	free(c->dir);
+	free(c->server);
+	wipe_free(c->token);
+	free(c->ca_bundle);
+	memset(c, 0, sizeof(*c));
+}
