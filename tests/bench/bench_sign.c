@@ -6,7 +6,9 @@
  * and the raw verify rate (cert_sign() verifies every signature before
  * handing a certificate out, so that is part of the signer path too).
  *
- *   bench_sign DIR SECONDS TYPE...     TYPE: ed25519 ecdsa-p256 ...
+ *   bench_sign DIR MILLISECONDS TYPE...   TYPE: ed25519 ecdsa-p256 ...
+ *
+ * Each of the three loops runs for MILLISECONDS.
  *
  * For each TYPE prints one line
  *   sign type=T raw_sign_per_s=N raw_verify_per_s=N signer_per_s=N
@@ -199,15 +201,15 @@ out:
 int
 main(int argc, char **argv)
 {
-	uint64_t secs;
+	uint64_t ms;
 	int i;
 
-	if (argc < 4 || bench_parse_u64(argv[2], 1, 3600, &secs) != 0) {
-		fprintf(stderr, "usage: bench_sign DIR SECONDS TYPE...\n");
+	if (argc < 4 || bench_parse_u64(argv[2], 1, 3600000, &ms) != 0) {
+		fprintf(stderr, "usage: bench_sign DIR MILLISECONDS TYPE...\n");
 		return 2;
 	}
 	for (i = 3; i < argc; i++) {
-		if (bench_type(argv[1], (double)secs, argv[i]) != 0)
+		if (bench_type(argv[1], (double)ms / 1000.0, argv[i]) != 0)
 			return 1;
 	}
 	return 0;
