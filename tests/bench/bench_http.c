@@ -13,13 +13,19 @@
  * /proc/PID/status each second and reports the sample at a tenth of the
  * run, the last one, and VmHWM (peak) at the end.  Prints
  *   http conns=C n=N errors=E per_s=X p50_ms=X p99_ms=X max_ms=X
- *        rss_early_kb=K rss_end_kb=K hwm_kb=K
+ *        rss_early_kb=K rss_end_kb=K hwm_kb=K driver_cpu=F
+ * where driver_cpu is the CPU this driver used and server_cpu the CPU
+ * process PID used during the measured window (not its signer child),
+ * both in cores: the two share the machine.
  * Latency is from handing the request to libcurl to the last byte of
  * the answer.  Run by scripts/bench; not a test.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <curl/curl.h>
 
@@ -91,6 +97,42 @@ proc_kb(const char *pid, const char *field)
 	return v;
 }
 
+/* CPU seconds (user + system, all threads) of process pid; 0 if unknown. */
+static double
+proc_cpu(const char *pid)
+{
+	char path[64], buf[1024], *p, *end;
+	unsigned long long ut, st;
+	size_t n;
+	FILE *f;
+	int i;
+
+	if (pid == NULL ||
+	    snprintf(path, sizeof(path), "/proc/%s/stat", pid) >=
+		(int)sizeof(path) ||
+	    (f = fopen(path, "r")) == NULL)
+		return 0;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	/* Fields after the ")" closing the command name: state is field 3,
+	 * utime 14, stime 15. */
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	p++;
+	for (i = 3; i < 14 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL)
+		return 0;
+	ut = strtoull(p + 1, &end, 10);
+	if (end == p + 1 || *end != ' ')
+		return 0;
+	st = strtoull(end + 1, &p, 10);
+	if (p == end + 1)
+		return 0;
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -102,7 +144,9 @@ main(int argc, char **argv)
 	double *lat = NULL, t0, tm, tend, now, next_sample, warm;
 	uint64_t conns, secs, nlat = 0, errors = 0, i;
 	long rss_early = 0, rss_end = 0, code;
-	int running = 0, left, shown = 0, early_taken = 0, rc = 1;
+	int running = 0, left, shown = 0, early_taken = 0, readded, rc = 1;
+	struct rusage ru;
+	double cpu = 0, scpu0 = -1, scpu = 0;
 	size_t alen;
 
 	if ((argc != 6 && argc != 7) ||
@@ -160,8 +204,8 @@ main(int argc, char **argv)
 			goto out;
 	}
 	do {
-		if (curl_multi_perform(m, &running) != CURLM_OK ||
-		    curl_multi_poll(m, NULL, 0, 100, NULL) != CURLM_OK)
+		readded = 0;
+		if (curl_multi_perform(m, &running) != CURLM_OK)
 			goto out;
 		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
 			struct slot *s = NULL;
@@ -197,9 +241,17 @@ main(int argc, char **argv)
 				s->start = now;
 				if (curl_multi_add_handle(m, h) != CURLM_OK)
 					goto out;
+				readded = 1;
 			}
 		}
+		/* A re-added request goes out at once; wait only when every
+		 * connection is waiting for its answer. */
+		if (!readded &&
+		    curl_multi_poll(m, NULL, 0, 100, NULL) != CURLM_OK)
+			goto out;
 		now = bench_now();
+		if (pid != NULL && scpu0 < 0 && now >= tm)
+			scpu0 = proc_cpu(pid);
 		if (pid != NULL && now >= next_sample) {
 			rss_end = proc_kb(pid, "VmRSS");
 			if (!early_taken && now >= tm + (double)secs / 10.0) {
@@ -210,15 +262,23 @@ main(int argc, char **argv)
 		}
 	} while (running > 0 || now < tend);
 
+	if (scpu0 >= 0)
+		scpu = (proc_cpu(pid) - scpu0) / (double)secs;
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
+		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+		    ((double)ru.ru_utime.tv_usec +
+			(double)ru.ru_stime.tv_usec) /
+			1e6;
 	printf("http conns=%llu n=%llu errors=%llu per_s=%.0f p50_ms=%.2f "
 	       "p99_ms=%.2f max_ms=%.2f rss_early_kb=%ld rss_end_kb=%ld "
-	       "hwm_kb=%ld\n",
+	       "hwm_kb=%ld driver_cpu=%.2f server_cpu=%.2f\n",
 	    (unsigned long long)conns, (unsigned long long)nlat,
 	    (unsigned long long)errors, (double)nlat / (double)secs,
 	    bench_percentile(lat, nlat, 50) * 1000.0,
 	    bench_percentile(lat, nlat, 99) * 1000.0,
 	    bench_percentile(lat, nlat, 100) * 1000.0, rss_early,
-	    pid != NULL ? proc_kb(pid, "VmRSS") : 0, proc_kb(pid, "VmHWM"));
+	    pid != NULL ? proc_kb(pid, "VmRSS") : 0, proc_kb(pid, "VmHWM"),
+	    cpu / (bench_now() - t0), scpu);
 	rc = 0;
 out:
 	if (slots != NULL) {
