@@ -1,13 +1,15 @@
 /*
  * ca.c: the small shared pieces of the CA context (ca.h): the clock, who
- * an actor is, and the sqlite/SHA-256 helpers request.c and revoke.c use.
+ * an actor is, and SHA-256 for request.c, revoke.c and users.c.
  * No policy lives here; see request.c and revoke.c.
  */
 #include <string.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "ca/ca.h"
+#include "signer/wire.h"
 
 uint64_t
 ca_now(const struct ca *ca)
@@ -35,55 +37,28 @@ ca_actor_is_auditor(const struct ca *ca, const struct ca_actor *a)
 }
 
 int
-ca_sql_err(int rc)
+ca_sha256(uint8_t out[32], const void *data, size_t len)
 {
-	rc &= 0xff;
-	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		return ERR_BUSY;
-	return ERR_DB;
-}
+	unsigned int mdlen = 0;
 
-int
-ca_sql_prepare(struct ca *ca, sqlite3_stmt **st, const char *sql)
-{
-	int rc;
-
-	*st = NULL;
-	rc = sqlite3_prepare_v2(ledger_db(ca->ledger), sql, -1, st, NULL);
-	if (rc != SQLITE_OK) {
-		sqlite3_finalize(*st);
-		*st = NULL;
-		return ca_sql_err(rc);
+	if (EVP_Digest(data, len, out, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != 32) {
+		OPENSSL_cleanse(out, 32);
+		err_crypto_set();
+		return ERR_CRYPTO;
 	}
 	return 0;
-}
-
-const char *
-ca_sql_text(sqlite3_stmt *st, int i)
-{
-	const unsigned char *t = sqlite3_column_text(st, i);
-
-	return t == NULL ? "" : (const char *)t;
 }
 
 int
 ca_sha256_hex(char out[65], const void *data, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[32];
-	unsigned int mdlen = 0;
-	size_t i;
+	int r;
 
 	out[0] = '\0';
-	if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != sizeof(md)) {
-		err_crypto_set();
-		return ERR_CRYPTO;
-	}
-	for (i = 0; i < sizeof(md); i++) {
-		out[2 * i] = hex[md[i] >> 4];
-		out[2 * i + 1] = hex[md[i] & 0x0f];
-	}
-	out[64] = '\0';
+	if ((r = ca_sha256(md, data, len)) != 0)
+		return r;
+	wire_hex_encode(out, md, sizeof(md));
 	return 0;
 }

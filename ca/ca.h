@@ -24,8 +24,8 @@
  * Ledger events written here use these subjects: "request:<id>",
  * "cert:<serial>", "key:SHA256:<fp>"; request.expired is by "jitcad".
  *
- * The ca_sql_* helpers are for ca/ modules only: they run statements on
- * the ledger's connection and map sqlite's result codes to err.h codes.
+ * Statements run on the ledger's connection through ledger.h's
+ * ledger_sql_* helpers (one family for every ca/ module).
  */
 #ifndef JITCA_CA_H
 #define JITCA_CA_H
@@ -65,18 +65,9 @@ int ca_actor_is_local(const struct ca_actor *a);
 /* 1 when the actor belongs to one of the configured auditor groups. */
 int ca_actor_is_auditor(const struct ca *ca, const struct ca_actor *a);
 
-/*
- * For ca/ modules.  ca_sql_prepare() prepares sql on the ledger's
- * connection into *st (finalise with sqlite3_finalize, NULL is fine).
- * ca_sql_err() maps a sqlite result code to ERR_BUSY (locked) or ERR_DB.
- * ca_sql_text() returns column i as a borrowed NUL-terminated string
- * ("" for NULL), valid until the next step or finalise.
- */
-MUST_CHECK int ca_sql_prepare(
-    struct ca *ca, sqlite3_stmt **st, const char *sql);
-int ca_sql_err(int rc);
-const char *ca_sql_text(sqlite3_stmt *st, int i);
-/* Hex of SHA-256 over data, into out[65]. */
+/* SHA-256 over data, into out[32]; ERR_CRYPTO (detail drained) on failure. */
+MUST_CHECK int ca_sha256(uint8_t out[32], const void *data, size_t len);
+/* Its lower-case hex, into out[65]. */
 MUST_CHECK int ca_sha256_hex(char out[65], const void *data, size_t len);
 
 #endif /* JITCA_CA_H */

@@ -13,7 +13,8 @@
  * It does not touch the CA key, the ledger or the network: paths are only
  * resolved against the state directory, never opened (except jitca.json).
  * Works with ca/duration.c (durations), signer/names.c (the safe
- * alphabets, known options, CIDR lists) and signer/cert.h (option structs).
+ * alphabets, known options, CIDR lists), signer/cert.h (option structs)
+ * and signer/fileio.h (reading jitca.json).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -29,6 +30,7 @@
 #include <jansson.h>
 
 #include "ca/config.h"
+#include "signer/fileio.h"
 #include "signer/names.h"
 
 #define CONFIG_FILE "jitca.json"
@@ -354,6 +356,25 @@ get_path(struct ctx *x, json_t *obj, const char *parent, const char *key,
 	return 0;
 }
 
+/* Copy the strings of array v (checked by the caller; NULL is empty) into
+ * a new array *out of *n new strings.  On failure *out holds the *n made
+ * so far, for the caller's free. */
+static int
+strv_copy(struct ctx *x, json_t *v, char ***out, size_t *n)
+{
+	size_t i, count = json_array_size(v);
+
+	if ((*out = calloc(count ? count : 1, sizeof(**out))) == NULL)
+		return cfg_oom(x);
+	for (i = 0; i < count; i++) {
+		if (((*out)[i] = strdup(
+			 json_string_value(json_array_get(v, i)))) == NULL)
+			return cfg_oom(x);
+		(*n)++;
+	}
+	return 0;
+}
+
 /*
  * obj[key] as a list of group names (new array of new strings).  Absent
  * means empty unless need_one, which also refuses an empty list.
@@ -400,15 +421,7 @@ get_groups(struct ctx *x, json_t *obj, const char *parent, const char *key,
 			    "%s is not a valid group name " NAME_RULE,
 			    quote(q, sizeof(q), s));
 	}
-	if ((*out = calloc(count ? count : 1, sizeof(**out))) == NULL)
-		return cfg_oom(x);
-	for (i = 0; i < count; i++) {
-		if (((*out)[i] = strdup(
-			 json_string_value(json_array_get(v, i)))) == NULL)
-			return cfg_oom(x);
-		(*n)++;
-	}
-	return 0;
+	return strv_copy(x, v, out, n);
 }
 
 static int
@@ -472,13 +485,6 @@ template_check(const char *t, const char **why)
 }
 
 static int
-option_cmp(const void *a, const void *b)
-{
-	return strcmp(((const struct cert_option *)a)->name,
-	    ((const struct cert_option *)b)->name);
-}
-
-static int
 role_cmp(const void *a, const void *b)
 {
 	return strcmp(
@@ -522,16 +528,7 @@ parse_principals(struct ctx *x, struct role *r, json_t *obj, const char *rf)
 			    "%s is not a safe principal template: %s",
 			    quote(q, sizeof(q), s), why);
 	}
-	if ((r->principals = calloc(count, sizeof(*r->principals))) == NULL)
-		return cfg_oom(x);
-	for (i = 0; i < count; i++) {
-		r->principals[i] =
-		    strdup(json_string_value(json_array_get(v, i)));
-		if (r->principals[i] == NULL)
-			return cfg_oom(x);
-		r->nprincipals++;
-	}
-	return 0;
+	return strv_copy(x, v, &r->principals, &r->nprincipals);
 }
 
 /* One critical option's value (name is known); a new string or NULL. */
@@ -609,7 +606,8 @@ parse_critical(struct ctx *x, struct role *r, json_t *obj, const char *rf)
 		if ((rr = parse_option_value(x, ofield, k, v, &o->value)) != 0)
 			return rr;
 	}
-	qsort(r->critical, r->ncritical, sizeof(*r->critical), option_cmp);
+	if (cert_options_sort(r->critical, r->ncritical) != 0)
+		return cfg_err(x, field, "a critical option is listed twice");
 	return 0;
 }
 
@@ -657,8 +655,8 @@ parse_extensions(struct ctx *x, struct role *r, json_t *obj, const char *rf)
 			return cfg_oom(x);
 		r->nextensions++;
 	}
-	qsort(
-	    r->extensions, r->nextensions, sizeof(*r->extensions), option_cmp);
+	if (cert_options_sort(r->extensions, r->nextensions) != 0)
+		return cfg_err(x, field, "an extension is listed twice");
 	return 0;
 }
 
@@ -911,7 +909,10 @@ read_config_file(struct ctx *x, const char *path, char **buf, size_t *len)
 
 	*buf = NULL;
 	*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	/* O_NONBLOCK: a FIFO must not hang us before the S_ISREG check
+	 * (reads of a regular file ignore the flag). */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1) {
 		int e = errno;
 
 		r = ERR_SYSTEM;
@@ -936,35 +937,22 @@ read_config_file(struct ctx *x, const char *path, char **buf, size_t *len)
 			    "%s: not a regular file", path);
 		goto out;
 	}
-	/* One byte over the limit tells "too large" from "exactly full". */
-	if ((b = malloc(CONFIG_MAX_FILE + 1)) == NULL) {
+	if ((b = malloc(CONFIG_MAX_FILE)) == NULL) {
 		r = cfg_oom(x);
 		goto out;
 	}
-	for (;;) {
-		ssize_t n = read(fd, b + got, CONFIG_MAX_FILE + 1 - got);
-
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			r = ERR_SYSTEM;
-			if (x->err != NULL)
-				snprintf(x->err, CONFIG_ERR_LEN,
-				    "%s: cannot read: %s", path,
-				    strerror(errno));
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-		if (got > CONFIG_MAX_FILE) {
-			r = ERR_TOO_LARGE;
-			if (x->err != NULL)
-				snprintf(x->err, CONFIG_ERR_LEN,
-				    "%s: larger than the limit of %u bytes",
-				    path, CONFIG_MAX_FILE);
-			goto out;
-		}
+	if ((r = fileio_read_bounded(
+		 fd, (uint8_t *)b, CONFIG_MAX_FILE, &got)) == ERR_TOO_LARGE) {
+		if (x->err != NULL)
+			snprintf(x->err, CONFIG_ERR_LEN,
+			    "%s: larger than the limit of %u bytes", path,
+			    CONFIG_MAX_FILE);
+		goto out;
+	} else if (r != 0) {
+		if (x->err != NULL)
+			snprintf(x->err, CONFIG_ERR_LEN, "%s: cannot read: %s",
+			    path, strerror(errno));
+		goto out;
 	}
 	*buf = b;
 	*len = got;
@@ -1022,28 +1010,14 @@ config_strv_free(char **v, size_t n)
 }
 
 static void
-options_free(struct cert_option *o, size_t n)
-{
-	size_t i;
-
-	if (o == NULL)
-		return;
-	for (i = 0; i < n; i++) {
-		free(o[i].name);
-		free(o[i].value);
-	}
-	free(o);
-}
-
-static void
 role_clear(struct role *r)
 {
 	free(r->name);
 	config_strv_free(r->principals, r->nprincipals);
 	config_strv_free(r->requesters, r->nrequesters);
 	config_strv_free(r->approvers, r->napprovers);
-	options_free(r->critical, r->ncritical);
-	options_free(r->extensions, r->nextensions);
+	cert_options_free(r->critical, r->ncritical);
+	cert_options_free(r->extensions, r->nextensions);
 }
 
 void

@@ -9,16 +9,16 @@
  * (OPENSSH-FORMATS.md 2.4, choose_next_state() in OpenSSH's krl.c, read
  * but not copied).  Bitmaps are built directly as bytes in a fixed
  * KRL_BITMAP_BITS-bit array: no big-number library, no per-serial
- * allocation.  The output goes into one growable byte buffer whose length
- * fields are back-patched once a section is complete (struct wire has no
- * back-patching, and a KRL is public, so nothing needs wiping); the
- * finished buffer is handed to the caller without a copy.
+ * allocation.  The output goes into one struct wire (signer/wire.h)
+ * capped at KRL_SIZE_MAX, whose item lengths are back-patched with
+ * wire_poke_u32() once an item is complete.
  *
  * Checking: krl_check() parses with signer/wire.h views and refuses what
  * OpenSSH's ssh_krl_from_blob() refuses (see krl.h for the list).
  *
  * Installing: krl_write_atomic(), temp file + fsync + rename + directory
- * fsync, the way sshd's RevokedKeys file must be replaced.
+ * fsync (signer/fileio.h), the way sshd's RevokedKeys file must be
+ * replaced.
  *
  * Not here: which revocations are current (the ledger), serving the KRL
  * over HTTP (web/), the CLI (jitcad krl).
@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "ca/krl.h"
+#include "signer/fileio.h"
 #include "signer/wire.h"
 
 struct krl_range {
@@ -64,130 +65,28 @@ struct krl {
 	size_t nhashes, hashes_cap;
 };
 
-/* Output buffer ---------------------------------------------------------- */
-
-struct krl_buf {
-	uint8_t *d;
-	size_t len, cap;
-};
-
-static int
-krl_buf_reserve(struct krl_buf *b, size_t n, uint8_t **dst)
-{
-	size_t ncap;
-	uint8_t *nd;
-
-	*dst = NULL;
-	if (n > KRL_SIZE_MAX || b->len > KRL_SIZE_MAX - n)
-		return ERR_TOO_LARGE;
-	if (b->len + n > b->cap) {
-		ncap = b->cap ? b->cap : 4096;
-		while (ncap < b->len + n)
-			ncap *= 2;
-		if (ncap > KRL_SIZE_MAX)
-			ncap = KRL_SIZE_MAX;
-		if ((nd = realloc(b->d, ncap)) == NULL)
-			return ERR_ALLOC;
-		b->d = nd;
-		b->cap = ncap;
-	}
-	*dst = b->d + b->len;
-	b->len += n;
-	return 0;
-}
-
-static void
-krl_store_u32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static void
-krl_store_u64(uint8_t *p, uint64_t v)
-{
-	krl_store_u32(p, (uint32_t)(v >> 32));
-	krl_store_u32(p + 4, (uint32_t)v);
-}
-
-static int
-krl_buf_put(struct krl_buf *b, const void *p, size_t n)
-{
-	uint8_t *dst;
-	int r;
-
-	if ((r = krl_buf_reserve(b, n, &dst)) != 0)
-		return r;
-	if (n > 0)
-		memcpy(dst, p, n);
-	return 0;
-}
-
-static int
-krl_buf_put_u8(struct krl_buf *b, uint8_t v)
-{
-	return krl_buf_put(b, &v, 1);
-}
-
-static int
-krl_buf_put_u32(struct krl_buf *b, uint32_t v)
-{
-	uint8_t *dst;
-	int r;
-
-	if ((r = krl_buf_reserve(b, 4, &dst)) != 0)
-		return r;
-	krl_store_u32(dst, v);
-	return 0;
-}
-
-static int
-krl_buf_put_u64(struct krl_buf *b, uint64_t v)
-{
-	uint8_t *dst;
-	int r;
-
-	if ((r = krl_buf_reserve(b, 8, &dst)) != 0)
-		return r;
-	krl_store_u64(dst, v);
-	return 0;
-}
-
-static int
-krl_buf_put_string(struct krl_buf *b, const void *p, size_t n)
-{
-	int r;
-
-	if (n > KRL_SIZE_MAX)
-		return ERR_TOO_LARGE;
-	if ((r = krl_buf_put_u32(b, (uint32_t)n)) != 0)
-		return r;
-	return krl_buf_put(b, p, n);
-}
+/* Output items ---------------------------------------------------------- */
 
 /*
  * Open a "byte type, string body" item: write the type and a length
  * placeholder, and remember where the body starts.
  */
 static int
-krl_buf_open(struct krl_buf *b, uint8_t type, size_t *start)
+krl_item_open(struct wire *b, uint8_t type, size_t *start)
 {
 	int r;
 
-	if ((r = krl_buf_put_u8(b, type)) != 0 ||
-	    (r = krl_buf_put_u32(b, 0)) != 0)
+	if ((r = wire_put_u8(b, type)) != 0 || (r = wire_put_u32(b, 0)) != 0)
 		return r;
-	*start = b->len;
+	*start = wire_len(b);
 	return 0;
 }
 
 /* Back-patch the length of the body opened at start. */
-static void
-krl_buf_close(struct krl_buf *b, size_t start)
+static int
+krl_item_close(struct wire *b, size_t start)
 {
-	krl_store_u32(b->d + start - 4, (uint32_t)(b->len - start));
+	return wire_poke_u32(b, start - 4, (uint32_t)(wire_len(b) - start));
 }
 
 /* Key blobs -------------------------------------------------------------- */
@@ -593,15 +492,15 @@ struct krl_bitmap {
 
 /* Append the bitmap as an mpint (big-endian magnitude). */
 static int
-krl_bitmap_put(struct krl_buf *b, const struct krl_bitmap *bm)
+krl_bitmap_put(struct wire *b, const struct krl_bitmap *bm)
 {
 	size_t n = bm->top / 8 + 1, i;
 	int pad = (bm->bits[n - 1] & 0x80) != 0;
 	uint8_t *dst;
 	int r;
 
-	if ((r = krl_buf_put_u32(b, (uint32_t)(n + (size_t)pad))) != 0 ||
-	    (r = krl_buf_reserve(b, n + (size_t)pad, &dst)) != 0)
+	if ((r = wire_put_u32(b, (uint32_t)(n + (size_t)pad))) != 0 ||
+	    (r = wire_reserve(b, n + (size_t)pad, &dst)) != 0)
 		return r;
 	if (pad)
 		*dst++ = 0;
@@ -627,7 +526,7 @@ krl_bitmap_set(struct krl_bitmap *bm, uint64_t lo, uint64_t hi)
 
 /* The serial subsections of one CA's section, from normalised ranges. */
 static int
-krl_serials_put(struct krl_buf *b, const struct krl_range *rs, size_t n)
+krl_serials_put(struct wire *b, const struct krl_range *rs, size_t n)
 {
 	struct krl_bitmap *bm = NULL;
 	uint64_t lo, hi, last = 0, s;
@@ -669,30 +568,30 @@ krl_serials_put(struct krl_buf *b, const struct krl_range *rs, size_t n)
 			state == KRL_CERT_SERIAL_RANGE)) {
 			if (state == KRL_CERT_SERIAL_BITMAP)
 				TRY(krl_bitmap_put(b, bm));
-			krl_buf_close(b, start);
+			TRY(krl_item_close(b, start));
 			closed = 1;
 		}
 		if (closed || next != state || restart) {
 			state = next;
-			TRY(krl_buf_open(b, (uint8_t)state, &start));
+			TRY(krl_item_open(b, (uint8_t)state, &start));
 			if (state == KRL_CERT_SERIAL_BITMAP) {
 				/* Bits above top were never set. */
 				memset(bm->bits, 0, bm->top / 8 + 1);
 				bm->start = lo;
-				TRY(krl_buf_put_u64(b, lo));
+				TRY(wire_put_u64(b, lo));
 			}
 		}
 		switch (state) {
 		case KRL_CERT_SERIAL_LIST:
 			for (s = lo;; s++) {
-				TRY(krl_buf_put_u64(b, s));
+				TRY(wire_put_u64(b, s));
 				if (s == hi)
 					break;
 			}
 			break;
 		case KRL_CERT_SERIAL_RANGE:
-			TRY(krl_buf_put_u64(b, lo));
-			TRY(krl_buf_put_u64(b, hi));
+			TRY(wire_put_u64(b, lo));
+			TRY(wire_put_u64(b, hi));
 			break;
 		case KRL_CERT_SERIAL_BITMAP:
 			krl_bitmap_set(bm, lo, hi);
@@ -702,7 +601,7 @@ krl_serials_put(struct krl_buf *b, const struct krl_range *rs, size_t n)
 	}
 	if (state == KRL_CERT_SERIAL_BITMAP)
 		TRY(krl_bitmap_put(b, bm));
-	krl_buf_close(b, start);
+	TRY(krl_item_close(b, start));
 	r = 0;
 out:
 	free(bm);
@@ -710,25 +609,24 @@ out:
 }
 
 static int
-krl_ca_put(struct krl_buf *b, struct krl_ca *ca)
+krl_ca_put(struct wire *b, struct krl_ca *ca)
 {
 	size_t sect, sub, i;
 	int r = ERR_INTERNAL;
 
 	krl_ranges_normalise(ca);
 	krl_ids_normalise(ca);
-	TRY(krl_buf_open(b, KRL_SECTION_CERTIFICATES, &sect));
-	TRY(krl_buf_put_string(b, ca->blob, ca->blob_len));
-	TRY(krl_buf_put_string(b, NULL, 0)); /* reserved */
+	TRY(krl_item_open(b, KRL_SECTION_CERTIFICATES, &sect));
+	TRY(wire_put_string(b, ca->blob, ca->blob_len));
+	TRY(wire_put_string(b, NULL, 0)); /* reserved */
 	TRY(krl_serials_put(b, ca->ranges, ca->nranges));
 	if (ca->nids > 0) {
-		TRY(krl_buf_open(b, KRL_CERT_KEY_ID, &sub));
+		TRY(krl_item_open(b, KRL_CERT_KEY_ID, &sub));
 		for (i = 0; i < ca->nids; i++)
-			TRY(krl_buf_put_string(
-			    b, ca->ids[i], strlen(ca->ids[i])));
-		krl_buf_close(b, sub);
+			TRY(wire_put_string(b, ca->ids[i], strlen(ca->ids[i])));
+		TRY(krl_item_close(b, sub));
 	}
-	krl_buf_close(b, sect);
+	TRY(krl_item_close(b, sect));
 	r = 0;
 out:
 	return r;
@@ -737,7 +635,7 @@ out:
 int
 krl_serialize(struct krl *krl, uint8_t **out, size_t *len)
 {
-	struct krl_buf b = {NULL, 0, 0};
+	struct wire *b = NULL;
 	size_t i, sect;
 	int r = ERR_INTERNAL;
 
@@ -746,28 +644,30 @@ krl_serialize(struct krl *krl, uint8_t **out, size_t *len)
 	if (len != NULL)
 		*len = 0;
 	ENSURE(krl != NULL && out != NULL && len != NULL, ERR_INVALID_ARG);
-	TRY(krl_buf_put(&b, KRL_MAGIC, KRL_MAGIC_LEN));
-	TRY(krl_buf_put_u32(&b, KRL_FORMAT_VERSION));
-	TRY(krl_buf_put_u64(&b, krl->version));
-	TRY(krl_buf_put_u64(&b, krl->date));
-	TRY(krl_buf_put_u64(&b, 0)); /* flags */
-	TRY(krl_buf_put_string(&b, NULL, 0)); /* reserved */
-	TRY(krl_buf_put_string(&b, krl->comment, strlen(krl->comment)));
+	ENSURE((b = wire_new(KRL_SIZE_MAX)) != NULL, ERR_ALLOC);
+	TRY(wire_put(b, KRL_MAGIC, KRL_MAGIC_LEN));
+	TRY(wire_put_u32(b, KRL_FORMAT_VERSION));
+	TRY(wire_put_u64(b, krl->version));
+	TRY(wire_put_u64(b, krl->date));
+	TRY(wire_put_u64(b, 0)); /* flags */
+	TRY(wire_put_string(b, NULL, 0)); /* reserved */
+	TRY(wire_put_cstring(b, krl->comment));
 	for (i = 0; i < krl->ncas; i++)
-		TRY(krl_ca_put(&b, &krl->cas[i]));
+		TRY(krl_ca_put(b, &krl->cas[i]));
 	krl_hashes_normalise(krl);
 	if (krl->nhashes > 0) {
-		TRY(krl_buf_open(&b, KRL_SECTION_FINGERPRINT_SHA256, &sect));
+		TRY(krl_item_open(b, KRL_SECTION_FINGERPRINT_SHA256, &sect));
 		for (i = 0; i < krl->nhashes; i++)
-			TRY(krl_buf_put_string(&b, krl->hashes[i].h, 32));
-		krl_buf_close(&b, sect);
+			TRY(wire_put_string(b, krl->hashes[i].h, 32));
+		TRY(krl_item_close(b, sect));
 	}
-	*out = b.d;
-	*len = b.len;
-	b.d = NULL;
+	TRY(wire_dup(b, out, len));
 	r = 0;
 out:
-	free(b.d);
+	/* The documented error for a KRL over its cap. */
+	if (r == ERR_BUF_FULL)
+		r = ERR_TOO_LARGE;
+	wire_free(b);
 	return r;
 }
 
@@ -941,26 +841,15 @@ out:
 int
 krl_write_atomic(const char *path, const uint8_t *data, size_t len)
 {
-	char *tmp = NULL, *dir = NULL, *slash;
-	size_t plen, off = 0;
-	ssize_t n;
-	int fd = -1, dfd = -1, created = 0, saved, r = ERR_INTERNAL;
+	char *tmp = NULL;
+	size_t plen;
+	int fd = -1, created = 0, saved, r = ERR_INTERNAL;
 
 	ENSURE(path != NULL && data != NULL, ERR_INVALID_ARG);
 	plen = strlen(path);
 	ENSURE(plen > 0 && plen < PATH_MAX - 16 && path[plen - 1] != '/',
 	    ERR_INVALID_ARG);
 	TRY(krl_check(data, len));
-
-	/* The directory, for the temp file and its fsync. */
-	ENSURE((dir = strdup(path)) != NULL, ERR_ALLOC);
-	if ((slash = strrchr(dir, '/')) == NULL) {
-		free(dir);
-		ENSURE((dir = strdup(".")) != NULL, ERR_ALLOC);
-	} else if (slash == dir)
-		slash[1] = '\0'; /* "/x": the root */
-	else
-		*slash = '\0';
 
 	ENSURE((tmp = malloc(plen + 12)) != NULL, ERR_ALLOC);
 	memcpy(tmp, path, plen);
@@ -969,33 +858,22 @@ krl_write_atomic(const char *path, const uint8_t *data, size_t len)
 	ENSURE((fd = mkstemp(tmp)) >= 0, ERR_SYSTEM);
 	created = 1;
 	ENSURE(fchmod(fd, 0644) == 0, ERR_SYSTEM);
-	while (off < len) {
-		n = write(fd, data + off, len - off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		ENSURE(n > 0, ERR_SYSTEM);
-		off += (size_t)n;
-	}
+	TRY(fileio_write_all(fd, data, len));
 	ENSURE(fsync(fd) == 0, ERR_SYSTEM);
-	n = close(fd);
+	r = close(fd);
 	fd = -1;
-	ENSURE(n == 0, ERR_SYSTEM);
+	ENSURE(r == 0, ERR_SYSTEM);
 	ENSURE(rename(tmp, path) == 0, ERR_SYSTEM);
 	created = 0; /* installed: nothing to clean up any more */
-	ENSURE((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0,
-	    ERR_SYSTEM);
-	ENSURE(fsync(dfd) == 0, ERR_SYSTEM);
+	TRY(fileio_dir_sync(path));
 	r = 0;
 out:
 	saved = errno;
 	if (fd >= 0)
 		close(fd);
-	if (dfd >= 0)
-		close(dfd);
 	if (created)
 		(void)unlink(tmp);
 	free(tmp);
-	free(dir);
 	errno = saved;
 	return r;
 }

@@ -4,14 +4,17 @@
  * counters in meta, chain verification, export (JSONL, CSV) and change
  * detection between processes.
  *
- * It does not know what events mean: users.c, the request code and the
- * KRL builder run their own statements on ledger_db() and call
- * ledger_append() in the same transaction.  Hashing uses OpenSSL's EVP
- * SHA-256; JSON is jansson's.  Works with ca/ledger.h only.
+ * It does not know what events mean: users.c, request.c and revoke.c run
+ * their own statements through the ledger_sql_* helpers defined here
+ * and call ledger_append() in the same transaction.  Hashing uses
+ * OpenSSL's EVP SHA-256, hex signer/wire.h; JSON is jansson's.  Works
+ * with ca/ledger.h and signer/wire.h.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,16 +26,41 @@
 #include <openssl/evp.h>
 
 #include "ca/ledger.h"
+#include "signer/wire.h"
 
 #define ZERO_HASH                                                              \
 	"0000000000000000000000000000000000000000000000000000000000000000"
 #define CANON_FLAGS (JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII)
 #define BUSY_TIMEOUT_MS 10000
 
+/* A thread waiting for the transaction that holds its unit of work. */
+struct ledger_waiter {
+	uint64_t batch;
+	int done;
+	int rc;
+	struct ledger_waiter *next;
+};
+
 struct ledger {
 	sqlite3 *db;
 	int64_t data_version;
 	char errmsg[LEDGER_ERR_LEN];
+	/*
+	 * Group commit (see ledger_begin()).  mu guards the fields below;
+	 * cv signals every change of them.
+	 */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int worker; /* a unit of work is in progress */
+	pthread_t owner; /* ...in this thread */
+	unsigned arriving; /* writers waiting to start a unit */
+	unsigned readers; /* threads between read_begin and end */
+	int tx_open; /* BEGIN IMMEDIATE issued, not finished */
+	int tx_broken; /* sqlite rolled the transaction back */
+	unsigned batch_units; /* units released into the open one */
+	uint64_t batch; /* number of the open transaction */
+	struct ledger_waiter *waiters; /* units waiting for their commit */
+	struct ledger_stats stats;
 };
 
 static const char *schema_sql =
@@ -84,14 +112,20 @@ set_msg(struct ledger *l, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Map an sqlite result to an error code, recording what failed. */
-static int
-db_fail(struct ledger *l, int rc, const char *what)
+int
+ledger_sql_err(struct ledger *l, int rc, const char *what)
 {
 	int prim = rc & 0xff;
 
-	set_msg(l, "%s: %s", what,
-	    l->db != NULL ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc));
+	if (l != NULL) {
+		const char *m =
+		    l->db != NULL ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc);
+
+		if (what != NULL)
+			set_msg(l, "%s: %s", what, m);
+		else
+			set_msg(l, "%s", m);
+	}
 	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
 		return ERR_BUSY;
 	return ERR_DB;
@@ -103,19 +137,94 @@ db_exec(struct ledger *l, const char *sql)
 	int rc;
 
 	if ((rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
-		return db_fail(l, rc, sql);
+		return ledger_sql_err(l, rc, sql);
 	return 0;
 }
 
-static int
-db_prepare(struct ledger *l, const char *sql, sqlite3_stmt **st)
+int
+ledger_sql_prepare(struct ledger *l, sqlite3_stmt **st, const char *sql)
 {
 	int rc;
 
 	*st = NULL;
-	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL)) != SQLITE_OK)
-		return db_fail(l, rc, "prepare");
+	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL)) != SQLITE_OK) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return ledger_sql_err(l, rc, "prepare");
+	}
 	return 0;
+}
+
+int
+ledger_sql_done(struct ledger *l, sqlite3_stmt *st, int *changes)
+{
+	int rc;
+
+	if (changes != NULL)
+		*changes = 0;
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		return ledger_sql_err(l, rc, NULL);
+	if (changes != NULL)
+		*changes = sqlite3_changes(l->db);
+	return 0;
+}
+
+int
+ledger_sql_bind_int(struct ledger *l, sqlite3_stmt *st, int i, int64_t v)
+{
+	int rc;
+
+	if ((rc = sqlite3_bind_int64(st, i, v)) != SQLITE_OK)
+		return ledger_sql_err(l, rc, "bind");
+	return 0;
+}
+
+int
+ledger_sql_bind_text(struct ledger *l, sqlite3_stmt *st, int i, const char *s)
+{
+	int rc;
+
+	if ((rc = sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC)) != SQLITE_OK)
+		return ledger_sql_err(l, rc, "bind");
+	return 0;
+}
+
+int
+ledger_sql_bind_blob(
+    struct ledger *l, sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+	int rc;
+
+	if (len > INT_MAX) {
+		set_msg(l, "bind: a blob of %zu bytes is too large", len);
+		return ERR_TOO_LARGE;
+	}
+	if ((rc = sqlite3_bind_blob(st, i, p, (int)len, SQLITE_STATIC)) !=
+	    SQLITE_OK)
+		return ledger_sql_err(l, rc, "bind");
+	return 0;
+}
+
+int
+ledger_sql_row(struct ledger *l, sqlite3_stmt *st, int *found)
+{
+	int rc;
+
+	*found = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*found = 1;
+	else if (rc != SQLITE_DONE)
+		return ledger_sql_err(l, rc, NULL);
+	return 0;
+}
+
+const char *
+ledger_sql_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t == NULL ? "" : (const char *)t;
 }
 
 static int
@@ -152,19 +261,16 @@ meta_get(struct ledger *l, const char *key, char **out, int *found)
 
 	*out = NULL;
 	*found = 0;
-	TRY(db_prepare(l, "SELECT value FROM meta WHERE key = ?1", &st));
-	if ((rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) !=
-	    SQLITE_OK) {
-		r = db_fail(l, rc, "bind");
-		goto out;
-	}
+	TRY(ledger_sql_prepare(
+	    l, &st, "SELECT value FROM meta WHERE key = ?1"));
+	TRY(ledger_sql_bind_text(l, st, 1, key));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
 		r = 0;
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		r = db_fail(l, rc, "read meta");
+		r = ledger_sql_err(l, rc, "read meta");
 		goto out;
 	}
 	if ((t = sqlite3_column_text(st, 0)) == NULL) {
@@ -189,19 +295,13 @@ meta_set(struct ledger *l, const char *key, const char *value)
 	sqlite3_stmt *st = NULL;
 	int r = ERR_INTERNAL, rc;
 
-	TRY(db_prepare(l,
+	TRY(ledger_sql_prepare(l, &st,
 	    "INSERT INTO meta(key, value) VALUES(?1, ?2)"
-	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-	    &st));
-	if ((rc = sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC)) !=
-		SQLITE_OK) {
-		r = db_fail(l, rc, "bind");
-		goto out;
-	}
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+	TRY(ledger_sql_bind_text(l, st, 1, key));
+	TRY(ledger_sql_bind_text(l, st, 2, value));
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		r = db_fail(l, rc, "write meta");
+		r = ledger_sql_err(l, rc, "write meta");
 		goto out;
 	}
 	r = 0;
@@ -247,9 +347,9 @@ query_i64(struct ledger *l, const char *sql, int64_t *v)
 	int r = ERR_INTERNAL, rc;
 
 	*v = 0;
-	TRY(db_prepare(l, sql, &st));
+	TRY(ledger_sql_prepare(l, &st, sql));
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		r = db_fail(l, rc, sql);
+		r = ledger_sql_err(l, rc, sql);
 		goto out;
 	}
 	*v = sqlite3_column_int64(st, 0);
@@ -268,7 +368,7 @@ create_schema(struct ledger *l)
 	(void)snprintf(ver, sizeof(ver), "%d", LEDGER_SCHEMA_VERSION);
 	rc = sqlite3_exec(l->db, schema_sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
-		r = db_fail(l, rc, "create schema");
+		r = ledger_sql_err(l, rc, "create schema");
 		goto out;
 	}
 	TRY(meta_set(l, "schema_version", ver));
@@ -316,7 +416,7 @@ begin_immediate(struct ledger *l)
 		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
 			break;
 	} while (busy_retry(&start));
-	return db_fail(l, rc, "begin transaction");
+	return ledger_sql_err(l, rc, "begin transaction");
 }
 
 static int
@@ -406,6 +506,13 @@ ledger_open_err(struct ledger **out, const char *path, int create,
 		return ERR_INVALID_ARG;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return ERR_ALLOC;
+	if (pthread_mutex_init(&l->mu, NULL) != 0) {
+		free(l);
+		l = NULL;
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	(void)pthread_cond_init(&l->cv, NULL);
 	if (stat(path, &sb) != 0) {
 		int e = errno;
 
@@ -428,12 +535,12 @@ ledger_open_err(struct ledger **out, const char *path, int create,
 	rc = sqlite3_open_v2(
 	    path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
-		r = db_fail(l, rc, path);
+		r = ledger_sql_err(l, rc, path);
 		goto out;
 	}
 	(void)sqlite3_extended_result_codes(l->db, 1);
 	if ((rc = sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS)) != SQLITE_OK) {
-		r = db_fail(l, rc, "busy_timeout");
+		r = ledger_sql_err(l, rc, "busy_timeout");
 		goto out;
 	}
 	(void)clock_gettime(CLOCK_MONOTONIC, &start);
@@ -463,9 +570,9 @@ open_setup(struct ledger *l, const char *path, int create)
 
 	TRY(db_exec(l, "PRAGMA foreign_keys = ON"));
 	TRY(db_exec(l, "PRAGMA trusted_schema = OFF"));
-	TRY(db_prepare(l, "PRAGMA journal_mode = WAL", &st));
+	TRY(ledger_sql_prepare(l, &st, "PRAGMA journal_mode = WAL"));
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		r = db_fail(l, rc, path);
+		r = ledger_sql_err(l, rc, path);
 		goto out;
 	}
 	mode = sqlite3_column_text(st, 0);
@@ -501,6 +608,8 @@ ledger_close(struct ledger *l)
 			(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 		(void)sqlite3_close_v2(l->db);
 	}
+	(void)pthread_cond_destroy(&l->cv);
+	(void)pthread_mutex_destroy(&l->mu);
 	free(l);
 }
 
@@ -516,44 +625,218 @@ ledger_db(struct ledger *l)
 	return l == NULL ? NULL : l->db;
 }
 
-int
-ledger_begin(struct ledger *l)
+/*
+ * Group commit.  Units of work (begin ... commit/rollback) from several
+ * threads share one sqlite transaction and so one fsync: a unit runs
+ * inside a SAVEPOINT of the open transaction; when it is released and
+ * another writer is already waiting, the transaction stays open for that
+ * writer's unit; the last unit in line (or the LEDGER_BATCH_MAX-th)
+ * commits for all of them.  Each committing thread then waits until the
+ * COMMIT that holds its unit has finished and returns that COMMIT's
+ * result: nothing a unit produced may leave the process before then
+ * (DESIGN.md invariant 1).  A lone writer commits at once, so a single
+ * process (the admin commands) sees plain transactions.
+ *
+ * Units run one at a time (worker); readers (ledger_read_begin) run only
+ * between transactions, so they never see uncommitted rows.
+ */
+
+/* Finish the open transaction: COMMIT (or ROLLBACK when it is broken),
+ * then tell every waiter of this batch how it went.  Called with mu. */
+static void
+batch_finish(struct ledger *l)
 {
-	if (l == NULL)
-		return ERR_INVALID_ARG;
-	if (in_transaction(l)) {
-		set_msg(l, "a transaction is already open");
-		return ERR_INVALID_ARG;
+	struct ledger_waiter **pw, *w;
+	int rc, r = 0;
+
+	if (l->tx_open) {
+		if (l->tx_broken || sqlite3_get_autocommit(l->db)) {
+			set_msg(l, "the transaction was rolled back by sqlite");
+			r = ERR_DB;
+		} else if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL,
+				NULL)) != SQLITE_OK)
+			r = ledger_sql_err(l, rc, "commit");
+		if (r != 0 && !sqlite3_get_autocommit(l->db))
+			(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+		l->stats.commits++;
+		if (l->batch_units > l->stats.max_batch)
+			l->stats.max_batch = l->batch_units;
 	}
-	return begin_immediate(l);
+	for (pw = &l->waiters; (w = *pw) != NULL;) {
+		if (w->batch == l->batch) {
+			w->rc = r;
+			w->done = 1;
+			*pw = w->next;
+		} else
+			pw = &w->next;
+	}
+	l->tx_open = 0;
+	l->tx_broken = 0;
+	l->batch_units = 0;
+}
+
+/* The unit in this thread is over: hand the open transaction to a
+ * waiting writer, or finish it.  Called with mu. */
+static void
+unit_end(struct ledger *l)
+{
+	l->worker = 0;
+	if (!l->tx_open || l->tx_broken || l->arriving == 0 ||
+	    l->batch_units >= LEDGER_BATCH_MAX)
+		batch_finish(l);
+	(void)pthread_cond_broadcast(&l->cv);
+}
+
+static int
+owns_unit(struct ledger *l)
+{
+	return l->worker && pthread_equal(l->owner, pthread_self());
 }
 
 int
-ledger_commit(struct ledger *l)
+ledger_begin(struct ledger *l)
 {
 	int rc, r;
 
 	if (l == NULL)
 		return ERR_INVALID_ARG;
-	if (!in_transaction(l)) {
-		set_msg(l, "no transaction is open");
+	(void)pthread_mutex_lock(&l->mu);
+	if (owns_unit(l)) {
+		(void)pthread_mutex_unlock(&l->mu);
+		set_msg(l, "a transaction is already open");
 		return ERR_INVALID_ARG;
 	}
-	if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL)) !=
+	l->arriving++;
+	while (l->worker || (!l->tx_open && l->readers > 0))
+		(void)pthread_cond_wait(&l->cv, &l->mu);
+	l->arriving--;
+	l->worker = 1;
+	l->owner = pthread_self();
+	if (l->tx_open && (l->tx_broken || sqlite3_get_autocommit(l->db))) {
+		/* Fail the units already in it; start afresh. */
+		l->tx_broken = 1;
+		batch_finish(l);
+		(void)pthread_cond_broadcast(&l->cv);
+	}
+	if (!l->tx_open) {
+		if ((r = begin_immediate(l)) != 0) {
+			l->worker = 0;
+			(void)pthread_cond_broadcast(&l->cv);
+			(void)pthread_mutex_unlock(&l->mu);
+			return r;
+		}
+		l->tx_open = 1;
+		l->batch++;
+	}
+	(void)pthread_mutex_unlock(&l->mu);
+	/* Outside mu: only the worker touches the connection now. */
+	if ((rc = sqlite3_exec(l->db, "SAVEPOINT unit", NULL, NULL, NULL)) !=
 	    SQLITE_OK) {
-		r = db_fail(l, rc, "commit");
-		ledger_rollback(l);
+		r = ledger_sql_err(l, rc, "begin transaction");
+		(void)pthread_mutex_lock(&l->mu);
+		l->tx_broken = 1;
+		unit_end(l);
+		(void)pthread_mutex_unlock(&l->mu);
 		return r;
 	}
 	return 0;
 }
 
+int
+ledger_commit(struct ledger *l)
+{
+	struct ledger_waiter w;
+	int rc, r;
+
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	(void)pthread_mutex_lock(&l->mu);
+	if (!owns_unit(l)) {
+		(void)pthread_mutex_unlock(&l->mu);
+		set_msg(l, "no transaction is open");
+		return ERR_INVALID_ARG;
+	}
+	(void)pthread_mutex_unlock(&l->mu);
+	rc = sqlite3_exec(l->db, "RELEASE unit", NULL, NULL, NULL);
+	r = rc == SQLITE_OK ? 0 : ledger_sql_err(l, rc, "commit");
+	(void)pthread_mutex_lock(&l->mu);
+	if (r != 0 || sqlite3_get_autocommit(l->db)) {
+		/* Cannot tell what survived: fail the whole batch. */
+		l->tx_broken = 1;
+		if (r == 0) {
+			set_msg(l, "the transaction was rolled back by sqlite");
+			r = ERR_DB;
+		}
+	}
+	memset(&w, 0, sizeof(w));
+	w.batch = l->batch;
+	w.next = l->waiters;
+	l->waiters = &w;
+	l->batch_units++;
+	l->stats.units++;
+	unit_end(l);
+	while (!w.done)
+		(void)pthread_cond_wait(&l->cv, &l->mu);
+	(void)pthread_mutex_unlock(&l->mu);
+	return r != 0 ? r : w.rc;
+}
+
 void
 ledger_rollback(struct ledger *l)
 {
-	if (l == NULL || l->db == NULL || !in_transaction(l))
+	if (l == NULL || l->db == NULL)
 		return;
-	(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	(void)pthread_mutex_lock(&l->mu);
+	if (!owns_unit(l)) {
+		(void)pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	(void)pthread_mutex_unlock(&l->mu);
+	if (sqlite3_exec(l->db, "ROLLBACK TO unit", NULL, NULL, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_exec(l->db, "RELEASE unit", NULL, NULL, NULL) !=
+		SQLITE_OK) {
+		(void)pthread_mutex_lock(&l->mu);
+		l->tx_broken = 1;
+	} else
+		(void)pthread_mutex_lock(&l->mu);
+	unit_end(l);
+	(void)pthread_mutex_unlock(&l->mu);
+}
+
+void
+ledger_read_begin(struct ledger *l)
+{
+	if (l == NULL)
+		return;
+	(void)pthread_mutex_lock(&l->mu);
+	while (l->worker || l->tx_open)
+		(void)pthread_cond_wait(&l->cv, &l->mu);
+	l->readers++;
+	(void)pthread_mutex_unlock(&l->mu);
+}
+
+void
+ledger_read_end(struct ledger *l)
+{
+	if (l == NULL)
+		return;
+	(void)pthread_mutex_lock(&l->mu);
+	if (l->readers > 0)
+		l->readers--;
+	(void)pthread_cond_broadcast(&l->cv);
+	(void)pthread_mutex_unlock(&l->mu);
+}
+
+void
+ledger_stats_get(struct ledger *l, struct ledger_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (l == NULL)
+		return;
+	(void)pthread_mutex_lock(&l->mu);
+	*out = l->stats;
+	(void)pthread_mutex_unlock(&l->mu);
 }
 
 uint64_t
@@ -590,9 +873,8 @@ field_valid(const char *s)
 static int
 hash_hex(const char *prev, const char *canon, char out[LEDGER_HASH_HEX])
 {
-	static const char hexd[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	EVP_MD_CTX *ctx = NULL;
 	int r = ERR_INTERNAL;
 
@@ -610,11 +892,7 @@ hash_hex(const char *prev, const char *canon, char out[LEDGER_HASH_HEX])
 		r = ERR_CRYPTO;
 		goto out;
 	}
-	for (i = 0; i < mdlen; i++) {
-		out[2 * i] = hexd[md[i] >> 4];
-		out[2 * i + 1] = hexd[md[i] & 15];
-	}
-	out[2 * mdlen] = '\0';
+	wire_hex_encode(out, md, mdlen);
 	r = 0;
 out:
 	EVP_MD_CTX_free(ctx);
@@ -664,8 +942,8 @@ chain_tail(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
 
 	*seq = 0;
 	(void)snprintf(hash, LEDGER_HASH_HEX, "%s", ZERO_HASH);
-	TRY(db_prepare(
-	    l, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1", &st));
+	TRY(ledger_sql_prepare(
+	    l, &st, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
 		*seq = sqlite3_column_int64(st, 0);
@@ -677,7 +955,7 @@ chain_tail(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
 		}
 		(void)snprintf(hash, LEDGER_HASH_HEX, "%s", (const char *)h);
 	} else if (rc != SQLITE_DONE) {
-		r = db_fail(l, rc, "read events");
+		r = ledger_sql_err(l, rc, "read events");
 		goto out;
 	}
 	r = 0;
@@ -777,29 +1055,19 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 		goto out;
 	}
 	TRY(hash_hex(prev, canon, hash));
-	TRY(db_prepare(l,
+	TRY(ledger_sql_prepare(l, &st,
 	    "INSERT INTO events(seq, time, type, actor, subject, details,"
-	    " prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-	    &st));
-	if ((rc = sqlite3_bind_int64(st, 1, seq)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(st, 2, t)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 3, type, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 4, actor, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 5, subject, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 6, dtext, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 7, prev, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 8, hash, -1, SQLITE_STATIC)) !=
-		SQLITE_OK) {
-		r = db_fail(l, rc, "bind");
-		goto out;
-	}
+	    " prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+	TRY(ledger_sql_bind_int(l, st, 1, seq));
+	TRY(ledger_sql_bind_int(l, st, 2, t));
+	TRY(ledger_sql_bind_text(l, st, 3, type));
+	TRY(ledger_sql_bind_text(l, st, 4, actor));
+	TRY(ledger_sql_bind_text(l, st, 5, subject));
+	TRY(ledger_sql_bind_text(l, st, 6, dtext));
+	TRY(ledger_sql_bind_text(l, st, 7, prev));
+	TRY(ledger_sql_bind_text(l, st, 8, hash));
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		r = db_fail(l, rc, "append event");
+		r = ledger_sql_err(l, rc, "append event");
 		goto out;
 	}
 	TRY(meta_set_u64(l, "head_seq", (uint64_t)seq));
@@ -1113,7 +1381,7 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 		began = 1;
 	}
 	(void)snprintf(prev, sizeof(prev), "%s", ZERO_HASH);
-	TRY(db_prepare(l, ROW_SQL " ORDER BY seq", &st));
+	TRY(ledger_sql_prepare(l, &st, ROW_SQL " ORDER BY seq"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		/* The first bad seq: the missing one when there is a gap. */
 		bad = sqlite3_column_int64(st, 0);
@@ -1127,7 +1395,7 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 		n++;
 	}
 	if (rc != SQLITE_DONE) {
-		r = db_fail(l, rc, "read events");
+		r = ledger_sql_err(l, rc, "read events");
 		bad = 0;
 		goto out;
 	}
@@ -1235,15 +1503,13 @@ out:
 static int
 rows_since(struct ledger *l, int64_t since, int64_t limit, sqlite3_stmt **st)
 {
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL;
 
 	*st = NULL;
-	TRY(db_prepare(l, ROW_SQL " WHERE seq > ?1 ORDER BY seq LIMIT ?2", st));
-	if ((rc = sqlite3_bind_int64(*st, 1, since)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_int64(*st, 2, limit)) != SQLITE_OK) {
-		r = db_fail(l, rc, "bind");
-		goto out;
-	}
+	TRY(ledger_sql_prepare(
+	    l, st, ROW_SQL " WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
+	TRY(ledger_sql_bind_int(l, *st, 1, since));
+	TRY(ledger_sql_bind_int(l, *st, 2, limit));
 	r = 0;
 out:
 	if (r != 0) {
@@ -1288,7 +1554,7 @@ ledger_export(
 		o = NULL;
 	}
 	if (rc != SQLITE_DONE) {
-		r = db_fail(l, rc, "read events");
+		r = ledger_sql_err(l, rc, "read events");
 		goto out;
 	}
 	if (fflush(out) != 0 || ferror(out)) {
@@ -1331,7 +1597,7 @@ ledger_events_json(struct ledger *l, int64_t since, int64_t limit, json_t **out)
 		o = NULL;
 	}
 	if (rc != SQLITE_DONE) {
-		r = db_fail(l, rc, "read events");
+		r = ledger_sql_err(l, rc, "read events");
 		goto out;
 	}
 	*out = a;

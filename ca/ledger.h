@@ -4,9 +4,9 @@
  * opened in WAL mode with synchronous=FULL.
  *
  * Only ca/ includes sqlite headers.  Other ca/ modules (users.c,
- * request.c, krl data) run their SQL on ledger_db() inside a transaction
- * opened with ledger_begin(), append the matching event with
- * ledger_append() in that same transaction, and commit with
+ * request.c, revoke.c) run their SQL through the ledger_sql_* helpers
+ * below inside a transaction opened with ledger_begin(), append the matching
+ * event with ledger_append() in that same transaction, and commit with
  * ledger_commit(): a state change and its event are one atomic, durable
  * unit.  Nothing here knows about HTTP.
  *
@@ -109,15 +109,69 @@ const char *ledger_errmsg(const struct ledger *l);
 /* The connection, borrowed, for other ca/ modules' statements. */
 sqlite3 *ledger_db(struct ledger *l);
 
-/* BEGIN IMMEDIATE (writer lock now, so conditional updates are safe
- * against other processes; retried on SQLITE_BUSY for up to the busy
- * timeout, then ERR_BUSY), COMMIT, ROLLBACK.  Not nestable: ledger_begin()
- * inside a transaction is ERR_INVALID_ARG.  A failed ledger_commit()
- * rolls back, so the caller never has to.  ledger_rollback() outside a
- * transaction does nothing. */
+/*
+ * The one family of statement helpers for ca/ modules (users.c,
+ * request.c, revoke.c and this file).  A failure maps sqlite's result
+ * code to ERR_BUSY (busy or locked) or ERR_DB and records sqlite's
+ * message (after "what: " when what is not NULL) for ledger_errmsg().
+ *   ledger_sql_prepare(): *st new; sqlite3_finalize() it (NULL is fine).
+ *   ledger_sql_err(): that mapping, for a failed step.
+ *   ledger_sql_bind_int/_text/_blob(): bind parameter ?i (from 1).  Text
+ *     and blobs are borrowed (SQLITE_STATIC): they must outlive the last
+ *     step; a NULL text binds SQL NULL; a blob over INT_MAX bytes is
+ *     ERR_TOO_LARGE.
+ *   ledger_sql_done(): steps a statement that returns no rows; *changes
+ *     (may be NULL) gets the number of rows it changed.
+ *   ledger_sql_row(): steps a query once; *found is 1 when it gave a
+ *     row (read its columns next), 0 when it gave none.
+ *   ledger_sql_text(): column i, borrowed and NUL-terminated ("" for
+ *     NULL), valid until the next step or finalize.
+ */
+MUST_CHECK int ledger_sql_prepare(
+    struct ledger *l, sqlite3_stmt **st, const char *sql);
+int ledger_sql_err(struct ledger *l, int rc, const char *what);
+MUST_CHECK int ledger_sql_done(
+    struct ledger *l, sqlite3_stmt *st, int *changes);
+MUST_CHECK int ledger_sql_bind_int(
+    struct ledger *l, sqlite3_stmt *st, int i, int64_t v);
+MUST_CHECK int ledger_sql_bind_text(
+    struct ledger *l, sqlite3_stmt *st, int i, const char *s);
+MUST_CHECK int ledger_sql_bind_blob(
+    struct ledger *l, sqlite3_stmt *st, int i, const void *p, size_t len);
+MUST_CHECK int ledger_sql_row(struct ledger *l, sqlite3_stmt *st, int *found);
+const char *ledger_sql_text(sqlite3_stmt *st, int i);
+
+/*
+ * Transactions with group commit.  ledger_begin() starts a unit of work
+ * (a SAVEPOINT in a BEGIN IMMEDIATE transaction, so conditional updates
+ * are safe against other processes); ledger_commit() ends it and returns
+ * once the sqlite COMMIT that holds it is durable (0), or failed (every
+ * unit in that transaction then gets the error); ledger_rollback()
+ * undoes just this unit.  Units from several threads run one at a time
+ * and may share one COMMIT (at most LEDGER_BATCH_MAX of them): with one
+ * thread every unit is its own transaction.  Not nestable in a thread.
+ */
+#define LEDGER_BATCH_MAX 32
+
 MUST_CHECK int ledger_begin(struct ledger *l);
 MUST_CHECK int ledger_commit(struct ledger *l);
 void ledger_rollback(struct ledger *l);
+
+/*
+ * Readers that share the connection with writers in other threads bracket
+ * their statements with these: they run only between transactions, so
+ * they never see rows of a unit whose COMMIT has not happened yet.
+ */
+void ledger_read_begin(struct ledger *l);
+void ledger_read_end(struct ledger *l);
+
+/* Counters of the group commit (for /metrics and benchmarks). */
+struct ledger_stats {
+	uint64_t units; /* units committed (released) */
+	uint64_t commits; /* sqlite COMMITs (or batch rollbacks) */
+	unsigned max_batch; /* most units in one COMMIT */
+};
+void ledger_stats_get(struct ledger *l, struct ledger_stats *out);
 
 /*
  * Append one event inside the open transaction: seq = last + 1, time =

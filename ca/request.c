@@ -12,8 +12,8 @@
  * signed through the ca->sign callback (the signer process re-checks it);
  * it leaves this file only after a successful commit.
  *
- * Works with: ca/ca.h (context, SQL helpers), ca/config.h (roles),
- * ca/ledger.h (transactions, events, serials), signer/cert.h and
+ * Works with: ca/ca.h (context), ca/config.h (roles), ca/ledger.h
+ * (transactions, events, serials, the SQL helpers), signer/cert.h and
  * signer/pubkey.h (building and checking certificates), ca/users.h
  * (the user a local admin issues for).  revoke.c moves
  * issued requests to "revoked".  Not here: HTTP, tokens (users.c).
@@ -60,7 +60,7 @@ req_row_clear(struct req_row *row)
 static int
 dupcol(char **out, sqlite3_stmt *st, int i)
 {
-	if ((*out = strdup(ca_sql_text(st, i))) == NULL)
+	if ((*out = strdup(ledger_sql_text(st, i))) == NULL)
 		return ERR_ALLOC;
 	return 0;
 }
@@ -76,20 +76,16 @@ static int
 req_row_load(struct ca *ca, int64_t id, struct req_row *row)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, found = 0;
 
 	memset(row, 0, sizeof(*row));
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT id, requester, role, principals, ttl, reason, public_key,"
 	    " key_fp, state, created, expires, approvals_required,"
 	    " coalesce(serial, 0) FROM requests WHERE id = ?"));
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = ERR_NOT_FOUND;
-		goto out;
-	}
-	ENSURE(rc == SQLITE_ROW, ca_sql_err(rc));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
+	TRY(ledger_sql_row(ca->ledger, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
 	row->id = sqlite3_column_int64(st, 0);
 	TRY(dupcol(&row->requester, st, 1));
 	TRY(dupcol(&row->role, st, 2));
@@ -109,20 +105,6 @@ out:
 	if (r != 0)
 		req_row_clear(row);
 	return r;
-}
-
-/* Run a statement that returns no rows; *changes (may be NULL) gets the
- * number of rows it changed. */
-static int
-step_done(struct ca *ca, sqlite3_stmt *st, int *changes)
-{
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE)
-		return ca_sql_err(rc);
-	if (changes != NULL)
-		*changes = sqlite3_changes(ledger_db(ca->ledger));
-	return 0;
 }
 
 int
@@ -176,16 +158,14 @@ key_is_revoked(struct ca *ca, const struct pubkey *k, int *revoked)
 {
 	sqlite3_stmt *st = NULL;
 	uint8_t h[32];
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL;
 
 	*revoked = 0;
 	TRY(pubkey_sha256(h, k));
-	TRY(ca_sql_prepare(
-	    ca, &st, "SELECT 1 FROM revoked_keys WHERE key_sha256 = ?"));
-	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, ca_sql_err(rc));
-	*revoked = rc == SQLITE_ROW;
+	TRY(ledger_sql_prepare(ca->ledger, &st,
+	    "SELECT 1 FROM revoked_keys WHERE key_sha256 = ?"));
+	TRY(ledger_sql_bind_blob(ca->ledger, st, 1, h, sizeof(h)));
+	TRY(ledger_sql_row(ca->ledger, st, revoked));
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -199,15 +179,14 @@ static int
 user_disabled(struct ca *ca, const char *name, int *disabled)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, found = 0;
 
 	*disabled = 0;
-	TRY(ca_sql_prepare(
-	    ca, &st, "SELECT disabled FROM users WHERE name = ?"));
-	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, ca_sql_err(rc));
-	*disabled = rc == SQLITE_ROW && sqlite3_column_int(st, 0) != 0;
+	TRY(ledger_sql_prepare(
+	    ca->ledger, &st, "SELECT disabled FROM users WHERE name = ?"));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 1, name));
+	TRY(ledger_sql_row(ca->ledger, st, &found));
+	*disabled = found && sqlite3_column_int(st, 0) != 0;
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -289,16 +268,16 @@ approvers_load(struct ca *ca, int64_t id, json_t **out)
 
 	*out = NULL;
 	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT approver FROM approvals WHERE request_id = ? AND"
 	    " decision = 'approve' ORDER BY time, approver"));
-	sqlite3_bind_int64(st, 1, id);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ENSURE(json_array_append_new(
-			   arr, json_string(ca_sql_text(st, 0))) == 0,
+			   arr, json_string(ledger_sql_text(st, 0))) == 0,
 		    ERR_ALLOC);
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	*out = arr;
 	arr = NULL;
 	r = 0;
@@ -431,35 +410,35 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	    (pjson = json_dumps(principals, JSON_COMPACT)) != NULL, ERR_ALLOC);
 	kblob = pubkey_blob(key, &kblen);
 
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "INSERT INTO certificates(serial, request_id, user, role, key_id,"
 	    " principals, valid_after, valid_before, key_fp, key_blob,"
 	    " cert_sha256, certificate, issued, revoked)"
 	    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)serial);
-	sqlite3_bind_int64(st, 2, id);
-	sqlite3_bind_text(st, 3, row.requester, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, row.role, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 5, key_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, pjson, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, (sqlite3_int64)c->valid_after);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)c->valid_before);
-	sqlite3_bind_text(st, 9, row.key_fp, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(st, 10, kblob, (int)kblen, SQLITE_STATIC);
-	sqlite3_bind_text(st, 11, sha, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 12, line, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 13, (sqlite3_int64)now);
-	TRY(step_done(ca, st, NULL));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)serial));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 2, id));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 3, row.requester));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 4, row.role));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 5, key_id));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 6, pjson));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 7, (int64_t)c->valid_after));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 8, (int64_t)c->valid_before));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 9, row.key_fp));
+	TRY(ledger_sql_bind_blob(ca->ledger, st, 10, kblob, kblen));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 11, sha));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 12, line));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 13, (int64_t)now));
+	TRY(ledger_sql_done(ca->ledger, st, NULL));
 	sqlite3_finalize(st);
 	st = NULL;
 
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "UPDATE requests SET state = 'issued', serial = ?, updated = ?"
 	    " WHERE id = ? AND state = 'pending'"));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)serial);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 3, id);
-	TRY(step_done(ca, st, &changes));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)serial));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 2, (int64_t)now));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 3, id));
+	TRY(ledger_sql_done(ca->ledger, st, &changes));
 	ENSURE(changes == 1, ERR_WRONG_STATE);
 
 	details = json_pack("{s:I, s:s, s:O, s:I, s:I, s:s, s:s, s:I, s:s, "
@@ -494,29 +473,30 @@ decisions_load(struct ca *ca, int64_t id, json_t *obj)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *arr = NULL, *d = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, rc, jr;
 
 	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT approver, decision, time, comment FROM approvals"
 	    " WHERE request_id = ? ORDER BY time, approver"));
-	sqlite3_bind_int64(st, 1, id);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		d = json_pack("{s:s, s:I, s:s}", "who", ca_sql_text(st, 0),
+		d = json_pack("{s:s, s:I, s:s}", "who", ledger_sql_text(st, 0),
 		    "when", (json_int_t)sqlite3_column_int64(st, 2), "comment",
-		    ca_sql_text(st, 3));
+		    ledger_sql_text(st, 3));
 		ENSURE(d != NULL, ERR_ALLOC);
-		if (strcmp(ca_sql_text(st, 1), "approve") == 0) {
-			ENSURE(json_array_append_new(arr, d) == 0, ERR_ALLOC);
-		} else {
-			ENSURE(json_object_set_new(obj, "denied", d) == 0,
-			    ERR_ALLOC);
-		}
+		/* The _new calls take d (and arr below) even on failure. */
+		if (strcmp(ledger_sql_text(st, 1), "approve") == 0)
+			jr = json_array_append_new(arr, d);
+		else
+			jr = json_object_set_new(obj, "denied", d);
 		d = NULL;
+		ENSURE(jr == 0, ERR_ALLOC);
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
-	ENSURE(json_object_set_new(obj, "approvals", arr) == 0, ERR_ALLOC);
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
+	jr = json_object_set_new(obj, "approvals", arr);
 	arr = NULL;
+	ENSURE(jr == 0, ERR_ALLOC);
 	r = 0;
 out:
 	json_decref(d);
@@ -530,19 +510,20 @@ static int
 cert_fields_load(struct ca *ca, int64_t serial, json_t *obj)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, found = 0;
 
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT certificate, key_id, valid_after, valid_before, revoked"
 	    " FROM certificates WHERE serial = ?"));
-	sqlite3_bind_int64(st, 1, serial);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW, rc == SQLITE_DONE ? ERR_DB : ca_sql_err(rc));
-	ENSURE(json_object_set_new(
-		   obj, "certificate", json_string(ca_sql_text(st, 0))) == 0 &&
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, serial));
+	TRY(ledger_sql_row(ca->ledger, st, &found));
+	/* An issued request without its certificate row: a broken ledger. */
+	ENSURE(found, ERR_DB);
+	ENSURE(json_object_set_new(obj, "certificate",
+		   json_string(ledger_sql_text(st, 0))) == 0 &&
 		json_object_set_new(obj, "serial", json_integer(serial)) == 0 &&
 		json_object_set_new(
-		    obj, "key_id", json_string(ca_sql_text(st, 1))) == 0 &&
+		    obj, "key_id", json_string(ledger_sql_text(st, 1))) == 0 &&
 		json_object_set_new(obj, "valid_after",
 		    json_integer(sqlite3_column_int64(st, 2))) == 0 &&
 		json_object_set_new(obj, "valid_before",
@@ -607,18 +588,6 @@ out:
 	return r;
 }
 
-/* Commit, or roll back what is left of the transaction. */
-static int
-commit(struct ca *ca, int *in_tx)
-{
-	int r;
-
-	*in_tx = 0;
-	if ((r = ledger_commit(ca->ledger)) != 0)
-		ledger_rollback(ca->ledger);
-	return r;
-}
-
 /* pending -> expired and its event, inside the open transaction. */
 static int
 expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
@@ -628,12 +597,12 @@ expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
 	char subject[SUBJECT_LEN];
 	int r = ERR_INTERNAL, changes = 0;
 
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "UPDATE requests SET state = 'expired', updated = ?"
 	    " WHERE id = ? AND state = 'pending'"));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 2, row->id);
-	TRY(step_done(ca, st, &changes));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)now));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 2, row->id));
+	TRY(ledger_sql_done(ca->ledger, st, &changes));
 	ENSURE(changes == 1, ERR_WRONG_STATE);
 	details =
 	    json_pack("{s:I, s:s, s:s}", "expires", (json_int_t)row->expires,
@@ -695,23 +664,23 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	in_tx = 1;
 	TRY(key_is_revoked(ca, key, &revoked));
 	ENSURE(!revoked, ERR_POLICY);
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "INSERT INTO requests(requester, role, principals, ttl, reason,"
 	    " public_key, key_fp, state, created, expires,"
 	    " approvals_required, serial, updated)"
 	    " VALUES(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULL, ?)"));
-	sqlite3_bind_text(st, 1, requester, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, role->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, pjson, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)ttl);
-	sqlite3_bind_text(st, 5, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 6, keyline, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 7, fp, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)now);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)expires);
-	sqlite3_bind_int64(st, 10, role->approvals_required);
-	sqlite3_bind_int64(st, 11, (sqlite3_int64)now);
-	TRY(step_done(ca, st, NULL));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 1, requester));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 2, role->name));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 3, pjson));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 4, (int64_t)ttl));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 5, reason));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 6, keyline));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 7, fp));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 8, (int64_t)now));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 9, (int64_t)expires));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 10, role->approvals_required));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 11, (int64_t)now));
+	TRY(ledger_sql_done(ca->ledger, st, NULL));
 	id = sqlite3_last_insert_rowid(ledger_db(ca->ledger));
 	details = json_pack("{s:s, s:s, s:O, s:I, s:s, s:s, s:I, s:i, s:b}",
 	    "requester", requester, "role", role->name, "principals", pj, "ttl",
@@ -724,7 +693,8 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	    subject, details));
 	if (direct || role->approvals_required == 0)
 		TRY(issue_locked(ca, id, event_actor, direct));
-	TRY(commit(ca, &in_tx));
+	in_tx = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(ca->ledger));
 	/* Committed: only now may the certificate leave. */
 	r = request_json(ca, id, out);
 out:
@@ -781,22 +751,32 @@ out:
 	return r;
 }
 
-/* Shared start of approve and deny: load, check visibility, state and
- * expiry inside the open transaction.  On ERR_EXPIRED the expiry has
- * been written and the caller commits it. */
+/*
+ * Shared start of approve and deny: check the comment, open the
+ * transaction (*in_tx = 1), load request id and check visibility, state
+ * and expiry.  An expired request is moved to "expired" and that is
+ * committed here: ERR_EXPIRED with *in_tx = 0.
+ */
 static int
-decide_start(struct ca *ca, const struct ca_actor *actor, int64_t id,
-    struct req_row *row, const struct role **role)
+decide_begin(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const char *comment, struct req_row *row, const struct role **role,
+    int *in_tx)
 {
 	int r = ERR_INTERNAL;
-	uint64_t now = ca_now(ca);
+	uint64_t now;
 
+	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
+	TRY(ledger_begin(ca->ledger));
+	*in_tx = 1;
+	now = ca_now(ca); /* after waiting for the write lock */
 	TRY(req_row_load(ca, id, row));
 	ENSURE(
 	    actor_may_see(ca, actor, row->requester, row->role), ERR_NOT_FOUND);
 	ENSURE(strcmp(row->state, "pending") == 0, ERR_WRONG_STATE);
 	if (now >= row->expires) {
 		TRY(expire_locked(ca, row, now));
+		*in_tx = 0; /* a failed commit rolls back */
+		TRY(ledger_commit(ca->ledger));
 		r = ERR_EXPIRED;
 		goto out;
 	}
@@ -814,7 +794,7 @@ decision_insert(struct ca *ca, int64_t id, const char *who,
 	int r = ERR_INTERNAL, rc;
 
 	*conflict = 0;
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    strcmp(decision, "approve") == 0
 		? "INSERT INTO approvals(request_id, approver, decision, time,"
 		  " comment) VALUES(?, ?, ?, ?, ?)"
@@ -822,19 +802,19 @@ decision_insert(struct ca *ca, int64_t id, const char *who,
 		  " comment) VALUES(?, ?, ?, ?, ?) ON CONFLICT(request_id,"
 		  " approver) DO UPDATE SET decision = excluded.decision,"
 		  " time = excluded.time, comment = excluded.comment"));
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_text(st, 2, who, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, decision, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)ca_now(ca));
-	sqlite3_bind_text(
-	    st, 5, comment == NULL ? "" : comment, -1, SQLITE_STATIC);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 2, who));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 3, decision));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 4, (int64_t)ca_now(ca)));
+	TRY(ledger_sql_bind_text(
+	    ca->ledger, st, 5, comment == NULL ? "" : comment));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT) {
 		*conflict = 1;
 		r = 0;
 		goto out;
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -845,15 +825,15 @@ static int
 approvals_count(struct ca *ca, int64_t id, unsigned *count)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, found = 0;
 
 	*count = 0;
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT count(DISTINCT approver) FROM approvals"
 	    " WHERE request_id = ? AND decision = 'approve'"));
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW, ca_sql_err(rc));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
+	TRY(ledger_sql_row(ca->ledger, st, &found));
+	ENSURE(found, ERR_DB);
 	*count = (unsigned)sqlite3_column_int64(st, 0);
 	r = 0;
 out:
@@ -878,15 +858,7 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	ENSURE(
 	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
-	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
-	TRY(ledger_begin(ca->ledger));
-	in_tx = 1;
-	if ((r = decide_start(ca, actor, id, &row, &role)) == ERR_EXPIRED) {
-		TRY(commit(ca, &in_tx));
-		r = ERR_EXPIRED;
-		goto out;
-	} else if (r != 0)
-		goto out;
+	TRY(decide_begin(ca, actor, id, comment, &row, &role, &in_tx));
 	ENSURE(strcmp(actor->name, row.requester) != 0, ERR_SELF_APPROVAL);
 	ENSURE(actor_is_approver(role, actor), ERR_FORBIDDEN);
 	TRY(decision_insert(
@@ -902,7 +874,8 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    subject, details));
 	if (count >= row.approvals_required)
 		TRY(issue_locked(ca, id, actor->name, 0));
-	TRY(commit(ca, &in_tx));
+	in_tx = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(ca->ledger));
 	r = request_json(ca, id, out);
 out:
 	if (in_tx)
@@ -929,25 +902,17 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	ENSURE(
 	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
-	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
-	TRY(ledger_begin(ca->ledger));
-	in_tx = 1;
-	if ((r = decide_start(ca, actor, id, &row, &role)) == ERR_EXPIRED) {
-		TRY(commit(ca, &in_tx));
-		r = ERR_EXPIRED;
-		goto out;
-	} else if (r != 0)
-		goto out;
+	TRY(decide_begin(ca, actor, id, comment, &row, &role, &in_tx));
 	withdrawn = strcmp(actor->name, row.requester) == 0;
 	ENSURE(withdrawn || actor_is_approver(role, actor), ERR_FORBIDDEN);
 	TRY(decision_insert(ca, id, actor->name, "deny", comment, &conflict));
 	ENSURE(!conflict, ERR_INTERNAL);
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "UPDATE requests SET state = 'denied', updated = ?"
 	    " WHERE id = ? AND state = 'pending'"));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)ca_now(ca));
-	sqlite3_bind_int64(st, 2, id);
-	TRY(step_done(ca, st, &changes));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)ca_now(ca)));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 2, id));
+	TRY(ledger_sql_done(ca->ledger, st, &changes));
 	ENSURE(changes == 1, ERR_WRONG_STATE);
 	details = json_pack("{s:s, s:b}", "comment",
 	    comment == NULL ? "" : comment, "withdrawn", withdrawn);
@@ -955,7 +920,8 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	subject_request(subject, id);
 	TRY(ledger_append(
 	    ca->ledger, NULL, "request.denied", actor->name, subject, details));
-	TRY(commit(ca, &in_tx));
+	in_tx = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(ca->ledger));
 	r = request_json(ca, id, out);
 out:
 	if (in_tx)
@@ -983,10 +949,10 @@ request_expire_due(struct ca *ca, size_t *count)
 	now = ca_now(ca);
 	TRY(ledger_begin(ca->ledger));
 	in_tx = 1;
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT id FROM requests WHERE state = 'pending' AND expires <= ?"
 	    " ORDER BY id"));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)now));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		if (n == cap) {
 			cap = cap == 0 ? 16 : cap * 2;
@@ -996,7 +962,7 @@ request_expire_due(struct ca *ca, size_t *count)
 		}
 		ids[n++] = sqlite3_column_int64(st, 0);
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	sqlite3_finalize(st);
 	st = NULL;
 	for (i = 0; i < n; i++) {
@@ -1005,7 +971,8 @@ request_expire_due(struct ca *ca, size_t *count)
 		req_row_clear(&row);
 	}
 	if (n > 0)
-		TRY(commit(ca, &in_tx));
+		in_tx = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(ca->ledger));
 	if (count != NULL)
 		*count = n;
 	r = 0;
@@ -1046,7 +1013,7 @@ request_list(
 	json_t *roles = NULL, *list = NULL, *obj = NULL, *one = NULL;
 	char *rolesj = NULL;
 	size_t i;
-	int r = ERR_INTERNAL, rc, all;
+	int r = ERR_INTERNAL, rc, all, jr;
 
 	if (out != NULL)
 		*out = NULL;
@@ -1065,23 +1032,24 @@ request_list(
 	}
 	ENSURE((rolesj = json_dumps(roles, JSON_COMPACT)) != NULL, ERR_ALLOC);
 	ENSURE((list = json_array()) != NULL, ERR_ALLOC);
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT id FROM requests WHERE (?1 OR requester = ?2 OR role IN"
 	    " (SELECT value FROM json_each(?3))) AND (NOT ?4 OR"
 	    " (state = 'pending' AND expires > ?5)) ORDER BY id DESC"
 	    " LIMIT ?6"));
-	sqlite3_bind_int(st, 1, all);
-	sqlite3_bind_text(st, 2, actor->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, rolesj, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 4, pending_only != 0);
-	sqlite3_bind_int64(st, 5, (sqlite3_int64)ca_now(ca));
-	sqlite3_bind_int(st, 6, REQUEST_LIST_MAX);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, all));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 2, actor->name));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 3, rolesj));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 4, pending_only != 0));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 5, (int64_t)ca_now(ca)));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 6, REQUEST_LIST_MAX));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		TRY(request_json(ca, sqlite3_column_int64(st, 0), &one));
-		ENSURE(json_array_append_new(list, one) == 0, ERR_ALLOC);
+		jr = json_array_append_new(list, one); /* takes one */
 		one = NULL;
+		ENSURE(jr == 0, ERR_ALLOC);
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	ENSURE((obj = json_pack("{s:O}", "requests", list)) != NULL, ERR_ALLOC);
 	*out = obj;
 	obj = NULL;
@@ -1163,7 +1131,7 @@ request_roles(struct ca *ca, const struct ca_actor *actor, json_t **out)
 {
 	json_t *arr = NULL, *one = NULL, *obj = NULL;
 	size_t i;
-	int r = ERR_INTERNAL, all, req, appr;
+	int r = ERR_INTERNAL, all, req, appr, jr;
 
 	if (out != NULL)
 		*out = NULL;
@@ -1182,8 +1150,9 @@ request_roles(struct ca *ca, const struct ca_actor *actor, json_t **out)
 		if (!all && !req && !appr)
 			continue;
 		TRY(role_json(role, actor, req, appr, &one));
-		ENSURE(json_array_append_new(arr, one) == 0, ERR_ALLOC);
+		jr = json_array_append_new(arr, one); /* takes one */
 		one = NULL;
+		ENSURE(jr == 0, ERR_ALLOC);
 	}
 	ENSURE((obj = json_pack("{s:O}", "roles", arr)) != NULL, ERR_ALLOC);
 	*out = obj;

@@ -10,8 +10,9 @@
  * the revoked key hashes and hands them to ca/krl.c, which owns the
  * format.
  *
- * Works with ca/ca.h (context and SQL helpers), ca/ledger.h, ca/krl.h,
- * signer/pubkey.h.  Not here: the KRL encoding (krl.c), HTTP (web/).
+ * Works with ca/ca.h (context), ca/ledger.h (transactions, SQL helpers),
+ * ca/krl.h, signer/pubkey.h, signer/wire.h (hex).  Not here: the KRL encoding
+ * (krl.c), HTTP (web/).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "ca/request.h"
 #include "ca/revoke.h"
 #include "signer/names.h"
+#include "signer/wire.h"
 
 #define REVOKE_MATCH_MAX 100000
 
@@ -55,7 +57,7 @@ matches_clear(struct matches *m)
 /* Step st (already bound) and collect rows of
  * serial, key_id, user, role, request_id, revoked IS NOT NULL. */
 static int
-matches_collect(sqlite3_stmt *st, struct matches *m)
+matches_collect(struct ca *ca, sqlite3_stmt *st, struct matches *m)
 {
 	struct match *tmp, *e;
 	int r = ERR_INTERNAL, rc;
@@ -74,15 +76,15 @@ matches_collect(sqlite3_stmt *st, struct matches *m)
 		memset(e, 0, sizeof(*e));
 		m->n++;
 		e->serial = sqlite3_column_int64(st, 0);
-		e->key_id = strdup(ca_sql_text(st, 1));
-		e->user = strdup(ca_sql_text(st, 2));
-		e->role = strdup(ca_sql_text(st, 3));
+		e->key_id = strdup(ledger_sql_text(st, 1));
+		e->user = strdup(ledger_sql_text(st, 2));
+		e->role = strdup(ledger_sql_text(st, 3));
 		ENSURE(e->key_id != NULL && e->user != NULL && e->role != NULL,
 		    ERR_ALLOC);
 		e->request = sqlite3_column_int64(st, 4);
 		e->revoked = sqlite3_column_int(st, 5) != 0;
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	r = 0;
 out:
 	return r;
@@ -102,35 +104,38 @@ matches_find(struct ca *ca, const struct revoke_target *t,
 
 	switch (t->by) {
 	case REVOKE_SERIAL:
-		TRY(ca_sql_prepare(ca, &st, MATCH_COLS "WHERE serial = ?"));
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)t->serial);
+		TRY(ledger_sql_prepare(
+		    ca->ledger, &st, MATCH_COLS "WHERE serial = ?"));
+		TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)t->serial));
 		break;
 	case REVOKE_KEY_ID:
-		TRY(ca_sql_prepare(ca, &st, MATCH_COLS "WHERE key_id = ?"));
-		sqlite3_bind_text(st, 1, t->text, -1, SQLITE_STATIC);
+		TRY(ledger_sql_prepare(
+		    ca->ledger, &st, MATCH_COLS "WHERE key_id = ?"));
+		TRY(ledger_sql_bind_text(ca->ledger, st, 1, t->text));
 		break;
 	case REVOKE_USER:
-		TRY(ca_sql_prepare(ca, &st,
+		TRY(ledger_sql_prepare(ca->ledger, &st,
 		    MATCH_COLS "WHERE user = ? AND valid_before > ?"
 			       " ORDER BY serial"));
-		sqlite3_bind_text(st, 1, t->text, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)ca_now(ca));
+		TRY(ledger_sql_bind_text(ca->ledger, st, 1, t->text));
+		TRY(ledger_sql_bind_int(
+		    ca->ledger, st, 2, (int64_t)ca_now(ca)));
 		break;
 	case REVOKE_REQUEST:
-		TRY(ca_sql_prepare(ca, &st,
+		TRY(ledger_sql_prepare(ca->ledger, &st,
 		    MATCH_COLS "WHERE request_id = ? ORDER BY serial"));
-		sqlite3_bind_int64(st, 1, t->request);
+		TRY(ledger_sql_bind_int(ca->ledger, st, 1, t->request));
 		break;
 	case REVOKE_PUBLIC_KEY:
-		TRY(ca_sql_prepare(
-		    ca, &st, MATCH_COLS "WHERE key_blob = ? ORDER BY serial"));
-		sqlite3_bind_blob(st, 1, key_blob, (int)key_len, SQLITE_STATIC);
+		TRY(ledger_sql_prepare(ca->ledger, &st,
+		    MATCH_COLS "WHERE key_blob = ? ORDER BY serial"));
+		TRY(ledger_sql_bind_blob(ca->ledger, st, 1, key_blob, key_len));
 		break;
 	default:
 		r = ERR_INVALID_ARG;
 		goto out;
 	}
-	TRY(matches_collect(st, m));
+	TRY(matches_collect(ca, st, m));
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -141,14 +146,13 @@ static int
 request_exists(struct ca *ca, int64_t id, int *exists)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL;
 
 	*exists = 0;
-	TRY(ca_sql_prepare(ca, &st, "SELECT 1 FROM requests WHERE id = ?"));
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_ROW || rc == SQLITE_DONE, ca_sql_err(rc));
-	*exists = rc == SQLITE_ROW;
+	TRY(ledger_sql_prepare(
+	    ca->ledger, &st, "SELECT 1 FROM requests WHERE id = ?"));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
+	TRY(ledger_sql_row(ca->ledger, st, exists));
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -174,15 +178,12 @@ static int
 exec_bound(struct ca *ca, const char *sql, int64_t a, int64_t b, int *changes)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL;
 
-	TRY(ca_sql_prepare(ca, &st, sql));
-	sqlite3_bind_int64(st, 1, a);
-	sqlite3_bind_int64(st, 2, b);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
-	if (changes != NULL)
-		*changes = sqlite3_changes(ledger_db(ca->ledger));
+	TRY(ledger_sql_prepare(ca->ledger, &st, sql));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, a));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 2, b));
+	TRY(ledger_sql_done(ca->ledger, st, changes));
 	r = 0;
 out:
 	sqlite3_finalize(st);
@@ -237,24 +238,21 @@ key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 	json_t *details = NULL;
 	uint8_t h[32];
 	char fp[PUBKEY_FP_LEN], hex[65], subject[96];
-	int r = ERR_INTERNAL, rc;
-	size_t i;
+	int r = ERR_INTERNAL, changes = 0;
 
 	*newly = 0;
 	TRY(pubkey_sha256(h, k));
 	TRY(pubkey_fingerprint(fp, k));
-	for (i = 0; i < sizeof(h); i++)
-		snprintf(hex + 2 * i, 3, "%02x", h[i]);
-	TRY(ca_sql_prepare(ca, &st,
+	wire_hex_encode(hex, h, sizeof(h));
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "INSERT INTO revoked_keys(key_sha256, key_fp, time, reason)"
 	    " VALUES(?, ?, ?, ?) ON CONFLICT(key_sha256) DO NOTHING"));
-	sqlite3_bind_blob(st, 1, h, sizeof(h), SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, fp, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)now);
-	sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
-	if (sqlite3_changes(ledger_db(ca->ledger)) == 0) {
+	TRY(ledger_sql_bind_blob(ca->ledger, st, 1, h, sizeof(h)));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 2, fp));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 3, (int64_t)now));
+	TRY(ledger_sql_bind_text(ca->ledger, st, 4, reason));
+	TRY(ledger_sql_done(ca->ledger, st, &changes));
+	if (changes == 0) {
 		r = 0;
 		goto out;
 	}
@@ -355,11 +353,8 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 	}
 	if (any) {
 		TRY(ledger_krl_version_bump(ca->ledger, &version));
-		in_tx = 0;
-		if ((r = ledger_commit(ca->ledger)) != 0) {
-			ledger_rollback(ca->ledger);
-			goto out;
-		}
+		in_tx = 0; /* a failed commit rolls back */
+		TRY(ledger_commit(ca->ledger));
 	} else {
 		/* Nothing new: write nothing. */
 		in_tx = 0;
@@ -416,14 +411,14 @@ revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 	cablob = pubkey_blob(ca->ca_pub, &calen);
 	/* One read snapshot for the version, the serials and the keys. */
 	rc = sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL);
-	ENSURE(rc == SQLITE_OK, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_OK, ledger_sql_err(ca->ledger, rc, NULL));
 	in_read = 1;
 	TRY(ledger_krl_version(ca->ledger, &version));
 	TRY(krl_new(&krl, version, now, NULL));
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT serial FROM certificates WHERE revoked IS NOT NULL AND"
 	    " valid_before > ? ORDER BY serial"));
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)now));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint64_t s = (uint64_t)sqlite3_column_int64(st, 0);
 
@@ -431,16 +426,16 @@ revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 			continue; /* never issued; serial 0 breaks a KRL */
 		TRY(krl_revoke_serials(krl, cablob, calen, s, s));
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	sqlite3_finalize(st);
 	st = NULL;
-	TRY(ca_sql_prepare(ca, &st,
+	TRY(ledger_sql_prepare(ca->ledger, &st,
 	    "SELECT key_sha256 FROM revoked_keys ORDER BY key_sha256"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ENSURE(sqlite3_column_bytes(st, 0) == 32, ERR_DB);
 		TRY(krl_revoke_key_sha256(krl, sqlite3_column_blob(st, 0)));
 	}
-	ENSURE(rc == SQLITE_DONE, ca_sql_err(rc));
+	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	sqlite3_finalize(st);
 	st = NULL;
 	TRY(krl_serialize(krl, out, len));

@@ -7,17 +7,18 @@
  * is wiped after.  Authentication checks the token's shape before any
  * database work, so garbage never reaches sqlite.  This file does not
  * decide what a user may do (roles and approvals are the request code's)
- * and does not print.  Works with ca/ledger.h, signer/names.h (name
- * rules) and signer/wire.h (base64url).
+ * and does not print.  Works with ca/ledger.h (SQL helpers), ca/ca.h
+ * (SHA-256), signer/names.h (name rules) and signer/wire.h (base64url,
+ * hex).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "ca/ca.h"
 #include "ca/users.h"
 #include "signer/names.h"
 #include "signer/wire.h"
@@ -63,22 +64,6 @@ user_in_group(const struct user *u, const char *g)
 	return 0;
 }
 
-static int
-b64url_value(char c)
-{
-	if (c >= 'A' && c <= 'Z')
-		return c - 'A';
-	if (c >= 'a' && c <= 'z')
-		return c - 'a' + 26;
-	if (c >= '0' && c <= '9')
-		return c - '0' + 52;
-	if (c == '-')
-		return 62;
-	if (c == '_')
-		return 63;
-	return -1;
-}
-
 int
 user_token_format_check(const char *token)
 {
@@ -91,7 +76,7 @@ user_token_format_check(const char *token)
 	if (memcmp(token, USER_TOKEN_PREFIX, PREFIX_LEN) != 0)
 		return ERR_BAD_TOKEN;
 	for (i = PREFIX_LEN; i < USER_TOKEN_LEN; i++)
-		if ((v = b64url_value(token[i])) < 0)
+		if ((v = wire_b64_value(token[i], 1)) < 0)
 			return ERR_BAD_TOKEN;
 	/* 43 characters carry 258 bits for 256: the last two are zero in
 	 * the only encoding jitca produces. */
@@ -100,31 +85,11 @@ user_token_format_check(const char *token)
 	return 0;
 }
 
-static int
-sha256(const void *p, size_t len, uint8_t out[HASH_LEN])
-{
-	unsigned int n = 0;
-
-	if (EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) != 1 ||
-	    n != HASH_LEN) {
-		err_crypto_set();
-		return ERR_CRYPTO;
-	}
-	return 0;
-}
-
 /* First USER_TOKEN_ID_LEN hex digits of the token hash. */
 static void
 token_id(const uint8_t hash[HASH_LEN], char out[USER_TOKEN_ID_LEN + 1])
 {
-	static const char hexd[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < USER_TOKEN_ID_LEN / 2; i++) {
-		out[2 * i] = hexd[hash[i] >> 4];
-		out[2 * i + 1] = hexd[hash[i] & 15];
-	}
-	out[USER_TOKEN_ID_LEN] = '\0';
+	wire_hex_encode(out, hash, USER_TOKEN_ID_LEN / 2);
 }
 
 /* A fresh token (*out new) and its hash. */
@@ -152,7 +117,7 @@ token_new(char **out, uint8_t hash[HASH_LEN])
 	}
 	memcpy(tok, USER_TOKEN_PREFIX, PREFIX_LEN);
 	memcpy(tok + PREFIX_LEN, b64, TOKEN_B64 + 1);
-	TRY(sha256(tok, USER_TOKEN_LEN, hash));
+	TRY(ca_sha256(hash, tok, USER_TOKEN_LEN));
 	*out = tok;
 	tok = NULL;
 	r = 0;
@@ -237,7 +202,8 @@ out:
 
 #define USER_COLS "name, groups, disabled, created, token_created"
 
-/* The current row (columns USER_COLS) as a new struct user. */
+/* The current row (columns USER_COLS) as a new struct user; ERR_DB when
+ * the stored name or groups are not what user_add() writes. */
 static int
 user_from_row(sqlite3_stmt *st, struct user **out)
 {
@@ -248,11 +214,11 @@ user_from_row(sqlite3_stmt *st, struct user **out)
 	*out = NULL;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return ERR_ALLOC;
-	if ((name = sqlite3_column_text(st, 0)) == NULL ||
-	    (u->name = strdup((const char *)name)) == NULL) {
-		r = ERR_ALLOC;
-		goto out;
-	}
+	/* A row edited behind our back is a database problem, not memory. */
+	ENSURE(sqlite3_column_type(st, 0) == SQLITE_TEXT, ERR_DB);
+	ENSURE((name = sqlite3_column_text(st, 0)) != NULL, ERR_ALLOC);
+	ENSURE(name_principal_valid((const char *)name), ERR_DB);
+	ENSURE((u->name = strdup((const char *)name)) != NULL, ERR_ALLOC);
 	TRY(groups_parse(u, (const char *)sqlite3_column_text(st, 1)));
 	u->disabled = sqlite3_column_int64(st, 2) != 0;
 	u->created = (uint64_t)sqlite3_column_int64(st, 3);
@@ -265,40 +231,21 @@ out:
 	return r;
 }
 
-static int
-db_status(int rc)
-{
-	rc &= 0xff;
-	return rc == SQLITE_BUSY || rc == SQLITE_LOCKED ? ERR_BUSY : ERR_DB;
-}
-
 /* The user called name (*out may be NULL to test existence only). */
 static int
 user_lookup(struct ledger *l, const char *name, struct user **out)
 {
 	sqlite3_stmt *st = NULL;
 	struct user *u = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, found = 0;
 
 	if (out != NULL)
 		*out = NULL;
-	if ((rc = sqlite3_prepare_v2(ledger_db(l),
-		 "SELECT " USER_COLS " FROM users WHERE name = ?1", -1, &st,
-		 NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC)) !=
-		SQLITE_OK) {
-		r = db_status(rc);
-		goto out;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = ERR_NOT_FOUND;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		r = db_status(rc);
-		goto out;
-	}
+	TRY(ledger_sql_prepare(
+	    l, &st, "SELECT " USER_COLS " FROM users WHERE name = ?1"));
+	TRY(ledger_sql_bind_text(l, st, 1, name));
+	TRY(ledger_sql_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
 	TRY(user_from_row(st, &u));
 	if (out != NULL) {
 		*out = u;
@@ -319,27 +266,17 @@ user_exec(struct ledger *l, const char *sql, const char *text,
     const uint8_t *blob, size_t bloblen, int64_t num, const char *text2)
 {
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, changes = 0;
 
-	if ((rc = sqlite3_prepare_v2(ledger_db(l), sql, -1, &st, NULL)) !=
-		SQLITE_OK ||
-	    (rc = sqlite3_bind_text(st, 1, text, -1, SQLITE_STATIC)) !=
-		SQLITE_OK ||
-	    (blob != NULL &&
-		(rc = sqlite3_bind_blob(
-		     st, 2, blob, (int)bloblen, SQLITE_STATIC)) != SQLITE_OK) ||
-	    (rc = sqlite3_bind_int64(st, 3, num)) != SQLITE_OK ||
-	    (text2 != NULL &&
-		(rc = sqlite3_bind_text(st, 4, text2, -1, SQLITE_STATIC)) !=
-		    SQLITE_OK)) {
-		r = db_status(rc);
-		goto out;
-	}
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		r = db_status(rc);
-		goto out;
-	}
-	r = sqlite3_changes(ledger_db(l)) == 1 ? 0 : ERR_NOT_FOUND;
+	TRY(ledger_sql_prepare(l, &st, sql));
+	TRY(ledger_sql_bind_text(l, st, 1, text));
+	if (blob != NULL)
+		TRY(ledger_sql_bind_blob(l, st, 2, blob, bloblen));
+	TRY(ledger_sql_bind_int(l, st, 3, num));
+	if (text2 != NULL)
+		TRY(ledger_sql_bind_text(l, st, 4, text2));
+	TRY(ledger_sql_done(l, st, &changes));
+	r = changes == 1 ? 0 : ERR_NOT_FOUND;
 out:
 	sqlite3_finalize(st);
 	return r;
@@ -404,10 +341,8 @@ user_add(struct ledger *l, const char *actor, const char *name,
 	    name, hash, sizeof(hash), (int64_t)now, gtext));
 	TRY(ledger_append(l, NULL, "user.added", actor, name, d));
 	TRY(token_event(l, actor, name, hash, 0));
-	r = ledger_commit(l);
-	began = 0;
-	if (r != 0)
-		goto out;
+	began = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(l));
 	*token_out = tok;
 	tok = NULL;
 	r = 0;
@@ -447,10 +382,8 @@ user_token_rotate(
 	    " WHERE name = ?1",
 	    name, hash, sizeof(hash), (int64_t)ledger_now(), NULL));
 	TRY(token_event(l, actor, name, hash, 1));
-	r = ledger_commit(l);
-	began = 0;
-	if (r != 0)
-		goto out;
+	began = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(l));
 	*token_out = tok;
 	tok = NULL;
 	r = 0;
@@ -480,10 +413,8 @@ user_disable(struct ledger *l, const char *actor, const char *name)
 	TRY(user_exec(l, "UPDATE users SET disabled = ?3 WHERE name = ?1", name,
 	    NULL, 0, 1, NULL));
 	TRY(ledger_append(l, NULL, "user.disabled", actor, name, NULL));
-	r = ledger_commit(l);
-	began = 0;
-	if (r != 0)
-		goto out;
+	began = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(l));
 	r = 0;
 out:
 	if (began)
@@ -537,12 +468,8 @@ user_list(struct ledger *l, json_t **out)
 		return ERR_INVALID_ARG;
 	if ((a = json_array()) == NULL)
 		return ERR_ALLOC;
-	if ((rc = sqlite3_prepare_v2(ledger_db(l),
-		 "SELECT " USER_COLS " FROM users ORDER BY name", -1, &st,
-		 NULL)) != SQLITE_OK) {
-		r = db_status(rc);
-		goto out;
-	}
+	TRY(ledger_sql_prepare(
+	    l, &st, "SELECT " USER_COLS " FROM users ORDER BY name"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		TRY(user_from_row(st, &u));
 		if (json_array_append_new(a, user_json(u)) != 0) {
@@ -553,7 +480,7 @@ user_list(struct ledger *l, json_t **out)
 		u = NULL;
 	}
 	if (rc != SQLITE_DONE) {
-		r = db_status(rc);
+		r = ledger_sql_err(l, rc, NULL);
 		goto out;
 	}
 	*out = a;
@@ -573,35 +500,23 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 	struct user *u = NULL;
 	const void *stored;
 	uint8_t hash[HASH_LEN];
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, found = 0;
 
 	if (out != NULL)
 		*out = NULL;
 	if (l == NULL || out == NULL)
 		return ERR_INVALID_ARG;
 	TRY(user_token_format_check(token));
-	TRY(sha256(token, USER_TOKEN_LEN, hash));
+	TRY(ca_sha256(hash, token, USER_TOKEN_LEN));
 	/* The lookup by hash may take data-dependent time; that reveals
 	 * nothing about a token, only about its SHA-256.  The final check
 	 * is constant-time. */
-	if ((rc = sqlite3_prepare_v2(ledger_db(l),
-		 "SELECT " USER_COLS ", token_hash FROM users"
-		 " WHERE token_hash = ?1",
-		 -1, &st, NULL)) != SQLITE_OK ||
-	    (rc = sqlite3_bind_blob(
-		 st, 1, hash, sizeof(hash), SQLITE_STATIC)) != SQLITE_OK) {
-		r = db_status(rc);
-		goto out;
-	}
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE) {
-		r = ERR_BAD_TOKEN;
-		goto out;
-	}
-	if (rc != SQLITE_ROW) {
-		r = db_status(rc);
-		goto out;
-	}
+	TRY(ledger_sql_prepare(l, &st,
+	    "SELECT " USER_COLS
+	    ", token_hash FROM users WHERE token_hash = ?1"));
+	TRY(ledger_sql_bind_blob(l, st, 1, hash, sizeof(hash)));
+	TRY(ledger_sql_row(l, st, &found));
+	ENSURE(found, ERR_BAD_TOKEN);
 	stored = sqlite3_column_blob(st, 5);
 	if (stored == NULL || sqlite3_column_bytes(st, 5) != HASH_LEN ||
 	    CRYPTO_memcmp(stored, hash, HASH_LEN) != 0) {

@@ -44,6 +44,7 @@ struct user {
 	uint64_t token_created; /* 0 when no token was ever issued */
 };
 
+/* Frees u and the strings it owns; NULL is fine. */
 void user_free(struct user *u);
 /* Wipes and frees a token returned by user_add()/user_token_rotate(). */
 void user_token_free(char *token);
@@ -70,7 +71,9 @@ MUST_CHECK int user_token_rotate(
  * ERR_USER_DISABLED when already disabled.  Event: user.disabled. */
 MUST_CHECK int user_disable(
     struct ledger *l, const char *actor, const char *name);
-/* The user called name (*out new; user_free()).  ERR_NOT_FOUND. */
+/* The user called name (*out new; user_free()).  ERR_NOT_FOUND.  Here
+ * and below, a stored row users.c would not have written (edited by
+ * another tool) is ERR_DB. */
 MUST_CHECK int user_get(struct ledger *l, const char *name, struct user **out);
 /* All users sorted by name as a new JSON array of
  * {name, groups, disabled (bool), created}. */

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -149,10 +150,16 @@ api_fail(const char *what, int r, const char *detail)
 	if (r == ERR_BAD_TOKEN)
 		hint = " (check --token-file, $JITCA_TOKEN or "
 		       "~/.config/jitca/token)";
-	fprintf(stderr, "jitca: %s: %s", what, err_str(r));
-	if (detail != NULL && *detail != '\0') {
-		fputs(": ", stderr);
+	/* The server's message says more than our code's name. */
+	fprintf(stderr, "jitca: %s: ", what);
+	if (detail != NULL && *detail != '\0' && r != ERR_UNREACHABLE)
 		fput_clean(stderr, detail, 300);
+	else {
+		fputs(err_str(r), stderr);
+		if (detail != NULL && *detail != '\0') {
+			fputs(": ", stderr);
+			fput_clean(stderr, detail, 300);
+		}
 	}
 	fprintf(stderr, "%s\n", hint);
 	return exit_for(r);
@@ -306,6 +313,13 @@ connect_api(const struct opts *o, struct cconf *cf, struct capi **api)
 		    "write \"server = URL\" in ~/.config/jitca/config");
 		return JITCA_EXIT_USAGE;
 	}
+	if (strncmp(cf->server, "http://", 7) == 0 &&
+	    strncmp(cf->server + 7, "127.0.0.1", 9) != 0 &&
+	    strncmp(cf->server + 7, "localhost", 9) != 0 &&
+	    strncmp(cf->server + 7, "[::1]", 5) != 0)
+		msg("warning: %s is plain http; the token and requests "
+		    "travel unencrypted",
+		    cf->server);
 	if ((r = capi_new(api, cf->server, cf->token, cf->ca_bundle)) != 0) {
 		if (r == ERR_INVALID_ARG)
 			msg("server URL must start with http:// or https:// "
@@ -543,10 +557,10 @@ wait_for_issue(struct capi *api, json_t **req, uint64_t wait)
 		cconf_format_duration(el, sizeof(el), t - start);
 		if (tty)
 			fprintf(stderr,
-			    "\r\033[Kwaiting for approval of request %lld by "
-			    "%s: %zu/%lld, %s  (Ctrl-C stops waiting)",
-			    id, who, napprovals(*req),
-			    jint(*req, "approvals_required"), el);
+			    "\r\033[Krequest %lld: waiting %s, %zu/%lld "
+			    "approvals (%.40s); Ctrl-C stops",
+			    id, el, napprovals(*req),
+			    jint(*req, "approvals_required"), who);
 		else if (t - last_plain >= PLAIN_STATUS_EVERY ||
 		    napprovals(*req) != seen) {
 			fprintf(stderr,
@@ -1175,7 +1189,7 @@ status_file(const char *dir, const char *role, void *ctx)
 	if (path != NULL &&
 	    cconf_read_file(&text, NULL, path, PUBKEY_MAX_LINE) == 0 &&
 	    cert_from_line(&c, text, strlen(text)) == 0) {
-		print_cert_row("file", path, c, now_s());
+		print_cert_row("file", role, c, now_s());
 		(*count)++;
 	}
 	cert_free(c);
@@ -1290,7 +1304,10 @@ int
 main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	struct rlimit nocore = {0, 0};
 
+	/* The ephemeral private key must not end up in a core file. */
+	(void)setrlimit(RLIMIT_CORE, &nocore);
 	if (cmd == NULL) {
 		fputs(usage_text, stderr);
 		return JITCA_EXIT_USAGE;

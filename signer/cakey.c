@@ -6,8 +6,9 @@
  *
  * It does not verify signatures (verify.c), build certificates (cert.c)
  * or talk to anyone (signer.c).  Public halves are wrapped by pubkey.c
- * (pubkey_from_evp); blobs are written with wire.c.  Every buffer that
- * holds PEM or DER private key bytes is wiped before it is released.
+ * (pubkey_from_evp); blobs are written with wire.c, files with fileio.c.  Every
+ * buffer that holds PEM or DER private key bytes is wiped before it is
+ * released.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 #include <openssl/x509.h>
 
 #include "signer/cakey.h"
+#include "signer/fileio.h"
 #include "signer/wire.h"
 
 #define CAKEY_MAX_FILE (64u * 1024)
@@ -180,55 +182,6 @@ cakey_generate(struct cakey **out, enum key_type t)
 	return cakey_wrap(out, pkey);
 }
 
-/* Write all of p to fd, retrying short writes and EINTR. */
-static int
-write_all(int fd, const uint8_t *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return ERR_SYSTEM;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* fsync the directory holding path, so the new name is durable. */
-static int
-fsync_parent(const char *path)
-{
-	char *dir = NULL;
-	const char *slash;
-	int fd = -1, r = ERR_INTERNAL;
-
-	if ((slash = strrchr(path, '/')) == NULL)
-		dir = strdup(".");
-	else if (slash == path)
-		dir = strdup("/");
-	else
-		dir = strndup(path, (size_t)(slash - path));
-	if (dir == NULL) {
-		r = ERR_ALLOC;
-		goto out;
-	}
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 ||
-	    fsync(fd) != 0) {
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	r = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(dir);
-	return r;
-}
-
 int
 cakey_save(const struct cakey *k, const char *path)
 {
@@ -258,7 +211,7 @@ cakey_save(const struct cakey *k, const char *path)
 		goto out;
 	}
 	created = 1;
-	if ((r = write_all(fd, (const uint8_t *)bm->data, bm->length)) != 0)
+	if ((r = fileio_write_all(fd, bm->data, bm->length)) != 0)
 		goto out;
 	if (fsync(fd) != 0) {
 		r = ERR_SYSTEM;
@@ -270,7 +223,7 @@ cakey_save(const struct cakey *k, const char *path)
 		goto out;
 	}
 	fd = -1;
-	if ((r = fsync_parent(path)) != 0)
+	if ((r = fileio_dir_sync(path)) != 0)
 		goto out;
 	r = 0;
 out:
@@ -282,36 +235,6 @@ out:
 		OPENSSL_cleanse(bm->data, bm->max);
 	BIO_free(bio);
 	return r;
-}
-
-/* Read at most max bytes of fd into buf; ERR_TOO_LARGE if there is more. */
-static int
-read_bounded(int fd, uint8_t *buf, size_t max, size_t *len)
-{
-	size_t got = 0;
-	ssize_t n;
-	uint8_t extra;
-
-	*len = 0;
-	while (got < max) {
-		n = read(fd, buf + got, max - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return ERR_SYSTEM;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got == max) {
-		do {
-			n = read(fd, &extra, 1);
-		} while (n < 0 && errno == EINTR);
-		if (n != 0)
-			return n < 0 ? ERR_SYSTEM : ERR_TOO_LARGE;
-	}
-	*len = got;
-	return 0;
 }
 
 /*
@@ -414,7 +337,7 @@ cakey_load(struct cakey **out, const char *path)
 		r = ERR_ALLOC;
 		goto out;
 	}
-	if ((r = read_bounded(fd, buf, CAKEY_MAX_FILE, &len)) != 0)
+	if ((r = fileio_read_bounded(fd, buf, CAKEY_MAX_FILE, &len)) != 0)
 		goto out;
 	if ((r = parse_pkcs8_pem(&pkey, buf, len)) != 0)
 		goto out;

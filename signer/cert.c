@@ -37,8 +37,8 @@ cert_new(void)
 	return c;
 }
 
-static void
-options_free(struct cert_option *o, size_t n)
+void
+cert_options_free(struct cert_option *o, size_t n)
 {
 	size_t i;
 
@@ -64,8 +64,8 @@ cert_free(struct cert *c)
 	for (i = 0; i < c->nprincipals; i++)
 		free(c->principals[i]);
 	free(c->principals);
-	options_free(c->critical, c->ncritical);
-	options_free(c->extensions, c->nextensions);
+	cert_options_free(c->critical, c->ncritical);
+	cert_options_free(c->extensions, c->nextensions);
 	free(c->blob);
 	free(c->sig_alg);
 	free(c);
@@ -169,8 +169,8 @@ option_cmp(const void *a, const void *b)
 }
 
 /* Sort by byte-wise name (1.4) and refuse a name given twice. */
-static int
-options_sort(struct cert_option *o, size_t n)
+int
+cert_options_sort(struct cert_option *o, size_t n)
 {
 	size_t i;
 
@@ -237,8 +237,8 @@ cert_encode_tbs(struct wire *w, struct cert *c)
 		if (c->principals[i] == NULL || c->principals[i][0] == '\0')
 			return ERR_CERT_BAD_PRINCIPAL;
 	}
-	if ((r = options_sort(c->critical, c->ncritical)) != 0 ||
-	    (r = options_sort(c->extensions, c->nextensions)) != 0)
+	if ((r = cert_options_sort(c->critical, c->ncritical)) != 0 ||
+	    (r = cert_options_sort(c->extensions, c->nextensions)) != 0)
 		return r;
 	if ((tname = key_type_cert_name(pubkey_type(c->key))) == NULL)
 		return ERR_KEY_UNKNOWN_TYPE;
@@ -425,12 +425,7 @@ options_parse(
 			wire_free(data);
 			data = NULL;
 		}
-		if (val == NULL)
-			r = option_append(list, n, name, nlen, NULL, 0);
-		else
-			r = option_append(list, n, name, nlen, val, vlen);
-		if (r != 0)
-			goto out;
+		TRY(option_append(list, n, name, nlen, val, vlen));
 		free(nm);
 		nm = NULL;
 	}
@@ -579,19 +574,13 @@ cert_from_tbs(struct cert **out, const uint8_t *tbs, size_t len)
 	return cert_parse(out, tbs, len, 0);
 }
 
-static int
-is_space(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
-}
-
 int
 cert_from_line(struct cert **out, const char *line, size_t len)
 {
 	struct cert *c = NULL;
 	uint8_t *blob = NULL;
-	size_t bloblen = 0, ts, te, bs, be;
-	const char *tname;
+	size_t bloblen = 0, tlen, b64len;
+	const char *tname, *b64, *want;
 	int r = ERR_INTERNAL;
 
 	if (out == NULL)
@@ -603,23 +592,13 @@ cert_from_line(struct cert **out, const char *line, size_t len)
 		return ERR_TOO_LARGE;
 	if (memchr(line, '\0', len) != NULL)
 		return ERR_STRING_NUL;
-	/* "<type> <base64>[ comment]", surrounding whitespace allowed. */
-	for (ts = 0; ts < len && is_space(line[ts]); ts++)
-		;
-	for (te = ts; te < len && !is_space(line[te]); te++)
-		;
-	for (bs = te; bs < len && (line[bs] == ' ' || line[bs] == '\t'); bs++)
-		;
-	for (be = bs; be < len && !is_space(line[be]); be++)
-		;
-	ENSURE(te > ts && be > bs && bs > te, ERR_KEY_LINE);
-	if ((r = wire_b64_decode(&blob, &bloblen, line + bs, be - bs)) != 0)
-		goto out;
-	if ((r = cert_from_blob(&c, blob, bloblen)) != 0)
-		goto out;
-	tname = key_type_cert_name(pubkey_type(c->key));
-	ENSURE(tname != NULL && strlen(tname) == te - ts &&
-		memcmp(tname, line + ts, te - ts) == 0,
+	TRY(pubkey_line_split(
+	    line, len, CERT_MAX_LINE, &tname, &tlen, &b64, &b64len));
+	TRY(wire_b64_decode(&blob, &bloblen, b64, b64len));
+	TRY(cert_from_blob(&c, blob, bloblen));
+	want = key_type_cert_name(pubkey_type(c->key));
+	ENSURE(want != NULL && strlen(want) == tlen &&
+		memcmp(want, tname, tlen) == 0,
 	    ERR_KEY_TYPE_MISMATCH);
 	*out = c;
 	c = NULL;
@@ -722,42 +701,14 @@ int
 cert_to_line(char **out, const struct cert *c, const char *comment)
 {
 	const char *tname;
-	char *b64 = NULL, *s = NULL;
-	size_t tl, bl, cl, n;
-	int r = ERR_INTERNAL;
 
 	if (out == NULL)
 		return ERR_INVALID_ARG;
 	*out = NULL;
 	if (c == NULL || c->blob == NULL || c->key == NULL)
 		return ERR_INVALID_ARG;
-	if (comment != NULL && strpbrk(comment, "\r\n") != NULL)
-		return ERR_INVALID_ARG;
 	if ((tname = key_type_cert_name(pubkey_type(c->key))) == NULL)
 		return ERR_KEY_UNKNOWN_TYPE;
-	if ((r = wire_b64_encode(&b64, c->blob, c->blob_len)) != 0)
-		goto out;
-	tl = strlen(tname);
-	bl = strlen(b64);
-	cl = comment != NULL && *comment != '\0' ? strlen(comment) : 0;
-	n = tl + 1 + bl + (cl ? 1 + cl : 0);
-	if ((s = malloc(n + 1)) == NULL) {
-		r = ERR_ALLOC;
-		goto out;
-	}
-	memcpy(s, tname, tl);
-	s[tl] = ' ';
-	memcpy(s + tl + 1, b64, bl);
-	if (cl) {
-		s[tl + 1 + bl] = ' ';
-		memcpy(s + tl + 2 + bl, comment, cl);
-	}
-	s[n] = '\0';
-	*out = s;
-	s = NULL;
-	r = 0;
-out:
-	free(b64);
-	free(s);
-	return r;
+	return pubkey_line_join(
+	    out, tname, c->blob, c->blob_len, comment, CERT_MAX_LINE);
 }

@@ -73,6 +73,12 @@ MUST_CHECK int cert_add_critical(
     struct cert *c, const char *name, const char *value);
 MUST_CHECK int cert_add_extension(
     struct cert *c, const char *name, const char *value);
+/* Free n options and the array (the lists of struct cert, and of
+ * struct role in ca/config.h).  NULL is fine. */
+void cert_options_free(struct cert_option *o, size_t n);
+/* Sort n options by byte-wise name (PROTOCOL.certkeys); ERR_BAD_FORMAT
+ * for an empty name, ERR_CERT_DUPLICATE_OPTION for a name given twice. */
+MUST_CHECK int cert_options_sort(struct cert_option *o, size_t n);
 /* Fill nonce with CERT_NONCE_LEN random bytes. */
 MUST_CHECK int cert_set_random_nonce(struct cert *c);
 
@@ -90,7 +96,9 @@ MUST_CHECK int cert_sign(struct cert *c, cert_sign_fn *fn, void *ctx);
 /* Parse a whole certificate blob; verifies the CA signature.  *out new. */
 MUST_CHECK int cert_from_blob(
     struct cert **out, const uint8_t *blob, size_t len);
-/* Parse "<cert type> base64 [comment]". */
+/* Parse "<cert type> base64 [comment]" as pubkey_line_split() splits it
+ * (at most CERT_MAX_LINE bytes; an embedded NUL is ERR_STRING_NUL); the
+ * type must be the blob's.  *out new. */
 MUST_CHECK int cert_from_line(struct cert **out, const char *line, size_t len);
 /* Parse a to-be-signed body (no signature; must end exactly after the
  * signature key).  Used by the signer process on what it is asked to
@@ -108,7 +116,9 @@ MUST_CHECK int cert_from_tbs(struct cert **out, const uint8_t *tbs, size_t len);
 MUST_CHECK int cert_check_policy(
     const struct cert *c, const struct cert_limits *lim, uint64_t now);
 
-/* "<cert type> <base64> [comment]" as a new string (signed certs only). */
+/* "<cert type> <base64> [comment]" as a new string (signed certs only),
+ * as pubkey_line_join() writes it: a comment with a control byte is
+ * ERR_INVALID_ARG, a line cert_from_line() would refuse ERR_TOO_LARGE. */
 MUST_CHECK int cert_to_line(
     char **out, const struct cert *c, const char *comment);
 

@@ -475,19 +475,14 @@ is_ctrl(unsigned char c)
 }
 
 int
-pubkey_from_line(struct pubkey **out, const char *line, size_t len)
+pubkey_line_split(const char *line, size_t len, size_t max, const char **type,
+    size_t *typelen, const char **b64, size_t *b64len)
 {
-	struct pubkey *k = NULL;
-	uint8_t *blob = NULL;
-	size_t blen = 0, i, ts, te, bs, be;
-	enum key_type t = KEY_UNSPEC;
-	int r = ERR_INTERNAL;
+	size_t i, ts, te, bs, be;
 
-	if (out != NULL)
-		*out = NULL;
-	if (out == NULL || (line == NULL && len != 0))
-		return ERR_INVALID_ARG;
-	if (len > PUBKEY_MAX_LINE)
+	*type = *b64 = NULL;
+	*typelen = *b64len = 0;
+	if (len > max)
 		return ERR_TOO_LARGE;
 	/* One trailing newline (or CRLF), then trailing blanks. */
 	if (len > 0 && line[len - 1] == '\n') {
@@ -520,9 +515,31 @@ pubkey_from_line(struct pubkey **out, const char *line, size_t len)
 	/* The rest, if any, is the comment: ignored. */
 	if (te == ts || be == bs)
 		return ERR_KEY_LINE;
+	*type = line + ts;
+	*typelen = te - ts;
+	*b64 = line + bs;
+	*b64len = be - bs;
+	return 0;
+}
 
-	TRY(key_type_classify(line + ts, te - ts, &t));
-	TRY(wire_b64_decode(&blob, &blen, line + bs, be - bs));
+int
+pubkey_from_line(struct pubkey **out, const char *line, size_t len)
+{
+	struct pubkey *k = NULL;
+	uint8_t *blob = NULL;
+	const char *tname, *b64;
+	size_t blen = 0, tlen, b64len;
+	enum key_type t = KEY_UNSPEC;
+	int r = ERR_INTERNAL;
+
+	if (out != NULL)
+		*out = NULL;
+	if (out == NULL || (line == NULL && len != 0))
+		return ERR_INVALID_ARG;
+	TRY(pubkey_line_split(
+	    line, len, PUBKEY_MAX_LINE, &tname, &tlen, &b64, &b64len));
+	TRY(key_type_classify(tname, tlen, &t));
+	TRY(wire_b64_decode(&blob, &blen, b64, b64len));
 	TRY(pubkey_from_blob(&k, blob, blen));
 	ENSURE(k->type == t, ERR_KEY_TYPE_MISMATCH);
 	*out = k;
@@ -730,17 +747,14 @@ pubkey_put_blob(struct wire *w, const struct pubkey *k)
 }
 
 int
-pubkey_to_line(char **out, const struct pubkey *k, const char *comment)
+pubkey_line_join(char **out, const char *type, const uint8_t *blob, size_t len,
+    const char *comment, size_t max)
 {
-	const char *name;
 	char *b64 = NULL, *s = NULL;
-	size_t nlen, blen, clen = 0, i, o, total;
+	size_t tlen, blen, clen = 0, i, o, total;
 	int r = ERR_INTERNAL;
 
-	if (out != NULL)
-		*out = NULL;
-	if (out == NULL || k == NULL)
-		return ERR_INVALID_ARG;
+	*out = NULL;
 	if (comment != NULL) {
 		clen = strlen(comment);
 		/* The comment must not break the line apart. */
@@ -748,23 +762,22 @@ pubkey_to_line(char **out, const struct pubkey *k, const char *comment)
 			if (is_ctrl((unsigned char)comment[i]))
 				return ERR_INVALID_ARG;
 		}
-		if (clen > PUBKEY_MAX_LINE)
+		if (clen > max)
 			return ERR_TOO_LARGE;
 	}
-	name = key_type_name(k->type);
-	TRY(wire_b64_encode(&b64, k->blob, k->blob_len));
-	nlen = strlen(name);
+	TRY(wire_b64_encode(&b64, blob, len));
+	tlen = strlen(type);
 	blen = strlen(b64);
-	total = nlen + 1 + blen + (clen > 0 ? 1 + clen : 0);
-	/* Never write a line that pubkey_from_line() would refuse. */
-	ENSURE(total <= PUBKEY_MAX_LINE, ERR_TOO_LARGE);
+	total = tlen + 1 + blen + (clen > 0 ? 1 + clen : 0);
+	/* Never write a line that pubkey_line_split() would refuse. */
+	ENSURE(total <= max, ERR_TOO_LARGE);
 	if ((s = malloc(total + 1)) == NULL) {
 		r = ERR_ALLOC;
 		goto out;
 	}
 	o = 0;
-	memcpy(s + o, name, nlen);
-	o += nlen;
+	memcpy(s + o, type, tlen);
+	o += tlen;
 	s[o++] = ' ';
 	memcpy(s + o, b64, blen);
 	o += blen;
@@ -781,6 +794,17 @@ out:
 	free(b64);
 	free(s);
 	return r;
+}
+
+int
+pubkey_to_line(char **out, const struct pubkey *k, const char *comment)
+{
+	if (out != NULL)
+		*out = NULL;
+	if (out == NULL || k == NULL)
+		return ERR_INVALID_ARG;
+	return pubkey_line_join(out, key_type_name(k->type), k->blob,
+	    k->blob_len, comment, PUBKEY_MAX_LINE);
 }
 
 int

@@ -45,6 +45,22 @@ struct pubkey;
  * trailing newline allowed; comment ignored).  *out is new (pubkey_free). */
 MUST_CHECK int pubkey_from_line(
     struct pubkey **out, const char *line, size_t len);
+/*
+ * The one-line form shared with certificates (cert.c): split
+ * "type base64[ comment]" into its first two fields.  Blanks around the
+ * fields and one trailing newline (or CRLF) are allowed; any other
+ * control byte (NUL, a second line) is ERR_KEY_LINE, as is a missing
+ * field or a type name outside printable ASCII; over max bytes is
+ * ERR_TOO_LARGE.  *type and *b64 are borrowed from line (*typelen and
+ * *b64len bytes, not NUL-terminated).  The comment is ignored.
+ */
+MUST_CHECK int pubkey_line_split(const char *line, size_t len, size_t max,
+    const char **type, size_t *typelen, const char **b64, size_t *b64len);
+/* "type base64(blob)[ comment]" as a new string, no newline: what
+ * pubkey_line_split() reads back.  A comment with a control byte is
+ * ERR_INVALID_ARG; a line over max bytes is ERR_TOO_LARGE. */
+MUST_CHECK int pubkey_line_join(char **out, const char *type,
+    const uint8_t *blob, size_t len, const char *comment, size_t max);
 /* Parse a wire blob; the blob must hold exactly one key. */
 MUST_CHECK int pubkey_from_blob(
     struct pubkey **out, const uint8_t *blob, size_t len);

@@ -1,5 +1,5 @@
 /*
- * wire.c: the SSH wire buffer of wire.h, and strict base64.
+ * wire.c: the SSH wire buffer of wire.h, strict base64 and hex.
  *
  * Storage is one malloc'd block [d, d + size) with a read offset off:
  * unread bytes are d[off .. size).  Owned buffers grow by doubling up to
@@ -116,6 +116,16 @@ wire_dup(const struct wire *w, uint8_t **out, size_t *outlen)
 	return 0;
 }
 
+/* v big-endian into p[0..4). */
+static void
+store_u32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)(v >> 24);
+	p[1] = (uint8_t)(v >> 16);
+	p[2] = (uint8_t)(v >> 8);
+	p[3] = (uint8_t)v;
+}
+
 /* Make room for len more bytes at the end. */
 static int
 wire_grow(struct wire *w, size_t len)
@@ -190,10 +200,7 @@ wire_put_u32(struct wire *w, uint32_t v)
 {
 	uint8_t b[4];
 
-	b[0] = (uint8_t)(v >> 24);
-	b[1] = (uint8_t)(v >> 16);
-	b[2] = (uint8_t)(v >> 8);
-	b[3] = (uint8_t)v;
+	store_u32(b, v);
 	return wire_put(w, b, sizeof(b));
 }
 
@@ -220,10 +227,7 @@ wire_put_string(struct wire *w, const void *p, size_t len)
 		return ERR_TOO_LARGE;
 	if ((r = wire_reserve(w, 4 + len, &dst)) != 0)
 		return r;
-	dst[0] = (uint8_t)(len >> 24);
-	dst[1] = (uint8_t)(len >> 16);
-	dst[2] = (uint8_t)(len >> 8);
-	dst[3] = (uint8_t)len;
+	store_u32(dst, (uint32_t)len);
 	if (len > 0)
 		memcpy(dst + 4, p, len);
 	return 0;
@@ -264,14 +268,24 @@ wire_put_mpint(struct wire *w, const uint8_t *mag, size_t len)
 	n = len + (size_t)pad;
 	if ((r = wire_reserve(w, 4 + n, &dst)) != 0)
 		return r;
-	dst[0] = (uint8_t)(n >> 24);
-	dst[1] = (uint8_t)(n >> 16);
-	dst[2] = (uint8_t)(n >> 8);
-	dst[3] = (uint8_t)n;
+	store_u32(dst, (uint32_t)n);
 	if (pad)
 		dst[4] = 0;
 	if (len > 0)
 		memcpy(dst + 4 + pad, mag, len);
+	return 0;
+}
+
+int
+wire_poke_u32(struct wire *w, size_t off, uint32_t v)
+{
+	if (w == NULL)
+		return ERR_INVALID_ARG;
+	if (w->readonly)
+		return ERR_BUF_READ_ONLY;
+	if (off > wire_len(w) || wire_len(w) - off < 4)
+		return ERR_BUF_SHORT;
+	store_u32(w->d + w->off + off, v);
 	return 0;
 }
 
@@ -603,8 +617,8 @@ wire_b64_encode_nopad(char **out, const uint8_t *p, size_t len, int url)
 	return b64_encode(out, p, len, url ? b64_url : b64_std, 0);
 }
 
-static int
-b64_value(char c)
+int
+wire_b64_value(char c, int url)
 {
 	if (c >= 'A' && c <= 'Z')
 		return c - 'A';
@@ -612,9 +626,9 @@ b64_value(char c)
 		return c - 'a' + 26;
 	if (c >= '0' && c <= '9')
 		return c - '0' + 52;
-	if (c == '+')
+	if (c == (url ? '-' : '+'))
 		return 62;
-	if (c == '/')
+	if (c == (url ? '_' : '/'))
 		return 63;
 	return -1;
 }
@@ -648,7 +662,7 @@ wire_b64_decode(uint8_t **out, size_t *outlen, const char *s, size_t len)
 				v[k] = 0;
 				continue;
 			}
-			if ((v[k] = b64_value(s[i + k])) < 0) {
+			if ((v[k] = wire_b64_value(s[i + k], 0)) < 0) {
 				free(d);
 				return ERR_BAD_BASE64;
 			}
@@ -670,4 +684,19 @@ wire_b64_decode(uint8_t **out, size_t *outlen, const char *s, size_t len)
 bad:
 	free(d);
 	return ERR_BAD_BASE64;
+}
+
+/* Hex -------------------------------------------------------------------- */
+
+void
+wire_hex_encode(char *out, const uint8_t *p, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 0x0f];
+	}
+	out[2 * len] = '\0';
 }

@@ -73,6 +73,10 @@ MUST_CHECK int wire_put_mpint(struct wire *w, const uint8_t *mag, size_t len);
  * valid until the next write). */
 MUST_CHECK int wire_reserve(struct wire *w, size_t len, uint8_t **dst);
 
+/* Overwrite the 4 bytes at off (counted from the first unread byte) with
+ * v, big-endian: back-patches a length written as a placeholder.
+ * ERR_BUF_SHORT when they are not all there, ERR_BUF_READ_ONLY on a view. */
+MUST_CHECK int wire_poke_u32(struct wire *w, size_t off, uint32_t v);
 /* Readers: consume only on success. */
 MUST_CHECK int wire_consume(struct wire *w, size_t len);
 MUST_CHECK int wire_get(struct wire *w, void *dst, size_t len);
@@ -112,5 +116,12 @@ MUST_CHECK int wire_b64_decode(
  * base64url (tokens) variants. */
 MUST_CHECK int wire_b64_encode_nopad(
     char **out, const uint8_t *p, size_t len, int url);
+/* The value (0..63) of one base64 character, or -1 when c is not in the
+ * alphabet: the standard one, or base64url when url is 1. */
+int wire_b64_value(char c, int url);
+
+/* Lower-case hex of len bytes at p into out, which has room for 2 * len
+ * digits and a NUL. */
+void wire_hex_encode(char *out, const uint8_t *p, size_t len);
 
 #endif /* JITCA_WIRE_H */

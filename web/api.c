@@ -11,8 +11,8 @@
  *   of seconds; absent means the role's default_ttl.
  * - A request id that is not a positive decimal number is 404, like an
  *   id that does not exist.
- * - Every handler takes api->lock around its use of the ledger: one
- *   sqlite connection carries one transaction at a time.
+ * - Writers run concurrently and share COMMITs (the ledger's group
+ *   commit); readers run between transactions (see "locking" below).
  *
  * Works with web/http.h (the HTTP layer), ca/users.h, ca/request.h,
  * ca/revoke.h, ca/ledger.h, ca/config.h, signer/signer.h.
@@ -105,6 +105,42 @@ reply_err(struct http_req *req, int err, const char *what)
 		http_reply_header(req, "Retry-After", "1");
 }
 
+/* ---- locking ---- */
+
+/*
+ * Writers (request_create/approve/deny, revoke_apply, expiry) run
+ * concurrently: the ledger serialises their units of work and lets them
+ * share one COMMIT (group commit, ca/ledger.h).  Read-only ledger calls
+ * run between transactions (ledger_read_begin), so they never see rows
+ * that are not committed.  cfg_lock is held for reading by every handler
+ * while it uses the configuration, and for writing by a SIGHUP swap.
+ */
+static void
+cfg_lock(struct api *a)
+{
+	pthread_rwlock_rdlock(&a->cfg_lock);
+}
+
+static void
+cfg_unlock(struct api *a)
+{
+	pthread_rwlock_unlock(&a->cfg_lock);
+}
+
+static void
+read_lock(struct api *a)
+{
+	cfg_lock(a);
+	ledger_read_begin(a->ledger);
+}
+
+static void
+read_unlock(struct api *a)
+{
+	ledger_read_end(a->ledger);
+	cfg_unlock(a);
+}
+
 /* ---- helpers ---- */
 
 static double
@@ -177,9 +213,9 @@ authenticate(struct api *a, struct http_req *req, struct user **u)
 		http_reply_header(req, "WWW-Authenticate", "Bearer");
 		return ERR_BAD_TOKEN;
 	}
-	pthread_mutex_lock(&a->lock);
+	read_lock(a);
 	r = user_authenticate(a->ledger, tok, u);
-	pthread_mutex_unlock(&a->lock);
+	read_unlock(a);
 	if (r == ERR_BAD_TOKEN || r == ERR_USER_DISABLED) {
 		http_req_auth_failed(req);
 		http_reply_error(req, 401, "bad_token",
@@ -287,12 +323,13 @@ h_krl(void *app, struct http_req *req)
 	char etag[32];
 	const char *inm;
 
-	pthread_mutex_lock(&a->lock);
+	pthread_mutex_lock(&a->krl_lock);
+	read_lock(a);
 	/* Another process (jitcad revoke) may have committed: data_version
 	 * says so cheaply; our own revocations set krl_dirty. */
 	if ((r = ledger_changed(a->ledger, &changed)) != 0)
 		goto out;
-	if (changed || a->krl_dirty || a->krl == NULL) {
+	if (changed || atomic_exchange(&a->krl_dirty, 0) || a->krl == NULL) {
 		if ((r = ledger_krl_version(a->ledger, &v)) != 0)
 			goto out;
 		if (a->krl == NULL || v != a->krl_version) {
@@ -304,7 +341,6 @@ h_krl(void *app, struct http_req *req)
 			a->krl_version = v;
 			krl = NULL;
 		}
-		a->krl_dirty = 0;
 	}
 	snprintf(etag, sizeof(etag), "\"%" PRIu64 "\"", a->krl_version);
 	inm = http_req_header(req, "If-None-Match");
@@ -317,7 +353,8 @@ h_krl(void *app, struct http_req *req)
 	http_reply_header(req, "Cache-Control", "no-cache");
 	r = 0;
 out:
-	pthread_mutex_unlock(&a->lock);
+	read_unlock(a);
+	pthread_mutex_unlock(&a->krl_lock);
 	free(krl);
 	if (r != 0)
 		reply_err(req, r, "KRL");
@@ -325,94 +362,26 @@ out:
 
 /* ---- authenticated endpoints ---- */
 
-static json_t *
-strv_json(char *const *v, size_t n)
-{
-	json_t *arr = json_array();
-	size_t i;
-
-	for (i = 0; arr != NULL && i < n; i++) {
-		if (json_array_append_new(arr, json_string(v[i])) != 0) {
-			json_decref(arr);
-			return NULL;
-		}
-	}
-	return arr;
-}
-
-static json_t *
-opts_json(const struct cert_option *o, size_t n, int flags)
-{
-	json_t *j = flags ? json_array() : json_object();
-	size_t i;
-	int rc;
-
-	for (i = 0; j != NULL && i < n; i++) {
-		if (flags)
-			rc = json_array_append_new(j, json_string(o[i].name));
-		else
-			rc = json_object_set_new(j, o[i].name,
-			    json_string(o[i].value != NULL ? o[i].value : ""));
-		if (rc != 0) {
-			json_decref(j);
-			return NULL;
-		}
-	}
-	return j;
-}
-
 static void
 h_roles(void *app, struct http_req *req)
 {
 	struct api *a = app;
 	struct user *u = NULL;
-	json_t *roles = NULL, *o;
-	char **pr = NULL;
-	size_t i, npr = 0;
-	int r = ERR_INTERNAL, can_req, can_appr;
-	const struct role *ro;
+	struct ca_actor act;
+	json_t *out = NULL;
+	int r;
 
 	if (authenticate(a, req, &u) != 0)
 		return;
-	pthread_mutex_lock(&a->lock);
-	if ((roles = json_array()) == NULL) {
-		r = ERR_ALLOC;
-		goto out;
-	}
-	for (i = 0; i < a->cfg->nroles; i++) {
-		ro = &a->cfg->roles[i];
-		can_req = config_groups_intersect(
-		    u->groups, u->ngroups, ro->requesters, ro->nrequesters);
-		can_appr = config_groups_intersect(
-		    u->groups, u->ngroups, ro->approvers, ro->napprovers);
-		if (!can_req && !can_appr)
-			continue;
-		if ((r = config_role_principals(ro, u->name, &pr, &npr)) != 0)
-			goto out;
-		o = json_pack("{s:s,s:o,s:I,s:I,s:i,s:b,s:b,s:o,s:o}", "name",
-		    ro->name, "principals", strv_json(pr, npr), "default_ttl",
-		    (json_int_t)ro->default_ttl, "max_ttl",
-		    (json_int_t)ro->max_ttl, "approvals_required",
-		    (int)ro->approvals_required, "can_request", can_req,
-		    "can_approve", can_appr, "critical_options",
-		    opts_json(ro->critical, ro->ncritical, 0), "extensions",
-		    opts_json(ro->extensions, ro->nextensions, 1));
-		config_strv_free(pr, npr);
-		pr = NULL;
-		if (o == NULL || json_array_append_new(roles, o) != 0) {
-			r = ERR_ALLOC;
-			goto out;
-		}
-	}
-	r = 0;
-out:
-	pthread_mutex_unlock(&a->lock);
-	if (r == 0)
-		reply_json_steal(req, 200, json_pack("{s:o}", "roles", roles));
-	else {
-		json_decref(roles);
+	actor_of(&act, u);
+	cfg_lock(a);
+	r = request_roles(&a->ca, &act, &out);
+	cfg_unlock(a);
+	if (r != 0)
 		reply_err(req, r, "roles");
-	}
+	else
+		http_reply_json(req, 200, out);
+	json_decref(out);
 	user_free(u);
 }
 
@@ -484,9 +453,9 @@ h_request_create(void *app, struct http_req *req)
 	}
 	actor_of(&act, u);
 	t0 = mono_now();
-	pthread_mutex_lock(&a->lock);
+	cfg_lock(a);
 	r = request_create(&a->ca, &act, role, pv, np, ttl, reason, pk, &out);
-	pthread_mutex_unlock(&a->lock);
+	cfg_unlock(a);
 	if (r != 0) {
 		reply_err(req, r, "request");
 		goto out;
@@ -520,9 +489,9 @@ h_request_list(void *app, struct http_req *req)
 		pending = 1;
 	}
 	actor_of(&act, u);
-	pthread_mutex_lock(&a->lock);
+	read_lock(a);
 	r = request_list(&a->ca, &act, pending, &out);
-	pthread_mutex_unlock(&a->lock);
+	read_unlock(a);
 	if (r != 0) {
 		reply_err(req, r, "requests");
 		goto out;
@@ -548,9 +517,9 @@ h_request_get(void *app, struct http_req *req)
 	if (path_id(req, &id) != 0)
 		goto out;
 	actor_of(&act, u);
-	pthread_mutex_lock(&a->lock);
+	read_lock(a);
 	r = request_get(&a->ca, &act, id, &out);
-	pthread_mutex_unlock(&a->lock);
+	read_unlock(a);
 	if (r != 0) {
 		reply_err(req, r, "request");
 		goto out;
@@ -584,12 +553,12 @@ decide(struct api *a, struct http_req *req, int approve)
 		goto out;
 	actor_of(&act, u);
 	t0 = mono_now();
-	pthread_mutex_lock(&a->lock);
+	cfg_lock(a);
 	if (approve)
 		r = request_approve(&a->ca, &act, id, comment, &out);
 	else
 		r = request_deny(&a->ca, &act, id, comment, &out);
-	pthread_mutex_unlock(&a->lock);
+	cfg_unlock(a);
 	if (r != 0) {
 		reply_err(req, r, approve ? "approve" : "deny");
 		goto out;
@@ -675,11 +644,11 @@ h_revoke(void *app, struct http_req *req)
 		t.text = pk;
 	}
 	actor_of(&act, u);
-	pthread_mutex_lock(&a->lock);
+	cfg_lock(a);
 	r = revoke_apply(&a->ca, &act, &t, reason, &out);
+	cfg_unlock(a);
 	if (r == 0)
-		a->krl_dirty = 1;
-	pthread_mutex_unlock(&a->lock);
+		atomic_store(&a->krl_dirty, 1);
 	if (r != 0) {
 		reply_err(req, r, "revoke");
 		goto out;
@@ -699,9 +668,9 @@ is_auditor(struct api *a, const struct user *u)
 	int yes;
 
 	actor_of(&act, u);
-	pthread_mutex_lock(&a->lock);
+	cfg_lock(a);
 	yes = ca_actor_is_auditor(&a->ca, &act);
-	pthread_mutex_unlock(&a->lock);
+	cfg_unlock(a);
 	return yes;
 }
 
@@ -734,9 +703,9 @@ h_ledger(void *app, struct http_req *req)
 		    "query \"limit\" must be 1..%d", API_LEDGER_LIMIT_MAX);
 		goto out;
 	}
-	pthread_mutex_lock(&a->lock);
+	read_lock(a);
 	r = ledger_events_json(a->ledger, since, limit, &ev);
-	pthread_mutex_unlock(&a->lock);
+	read_unlock(a);
 	if (r != 0) {
 		reply_err(req, r, "ledger");
 		goto out;
@@ -810,6 +779,7 @@ h_metrics(void *app, struct http_req *req)
 	struct http_server *srv = http_req_server(req);
 	struct textbuf b = {0};
 	struct ca_actor local = {"local:metrics", NULL, 0};
+	struct ledger_stats ls;
 	json_t *all = NULL, *pend = NULL, *o;
 	uint64_t states[5] = {0}, need = 0, cum = 0;
 	size_t i, k;
@@ -823,11 +793,12 @@ h_metrics(void *app, struct http_req *req)
 		    "metrics are for the auditor groups only");
 		goto out;
 	}
-	pthread_mutex_lock(&a->lock);
+	read_lock(a);
 	r = request_list(&a->ca, &local, 0, &all);
 	if (r == 0)
 		r = request_list(&a->ca, &local, 1, &pend);
-	pthread_mutex_unlock(&a->lock);
+	read_unlock(a);
+	ledger_stats_get(a->ledger, &ls);
 	if (r != 0) {
 		reply_err(req, r, "metrics");
 		goto out;
@@ -900,6 +871,18 @@ h_metrics(void *app, struct http_req *req)
 	    atomic_load(&a->lat_count),
 	    (double)atomic_load(&a->lat_sum_us) / 1e6,
 	    atomic_load(&a->lat_count));
+	tb_printf(&b,
+	    "# HELP jitca_ledger_units_total Ledger units of work "
+	    "committed.\n# TYPE jitca_ledger_units_total counter\n"
+	    "jitca_ledger_units_total %" PRIu64 "\n"
+	    "# HELP jitca_ledger_commits_total sqlite COMMITs (group "
+	    "commit: several units per COMMIT).\n# TYPE "
+	    "jitca_ledger_commits_total counter\n"
+	    "jitca_ledger_commits_total %" PRIu64 "\n"
+	    "# HELP jitca_ledger_max_batch Most units in one COMMIT.\n"
+	    "# TYPE jitca_ledger_max_batch gauge\n"
+	    "jitca_ledger_max_batch %u\n",
+	    ls.units, ls.commits, ls.max_batch);
 	if (b.oom) {
 		reply_err(req, ERR_ALLOC, "metrics");
 		goto out;
@@ -943,7 +926,8 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	const struct pubkey *pub;
 
 	memset(a, 0, sizeof(*a));
-	pthread_mutex_init(&a->lock, NULL);
+	pthread_rwlock_init(&a->cfg_lock, NULL);
+	pthread_mutex_init(&a->krl_lock, NULL);
 	a->cfg = cfg;
 	a->ledger = l;
 	a->signer = s;
@@ -956,7 +940,6 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	a->ca.ca_pub = pub;
 	a->ca.sign = signer_sign_fn;
 	a->ca.sign_ctx = s;
-
 	r = 0;
 out:
 	return r;
@@ -970,7 +953,8 @@ api_free(struct api *a)
 	free(a->ca_line);
 	free(a->krl);
 	config_free(a->cfg);
-	pthread_mutex_destroy(&a->lock);
+	pthread_rwlock_destroy(&a->cfg_lock);
+	pthread_mutex_destroy(&a->krl_lock);
 	memset(a, 0, sizeof(*a));
 }
 
@@ -979,12 +963,12 @@ api_config_swap(struct api *a, struct config *cfg)
 {
 	struct config *old;
 
-	pthread_mutex_lock(&a->lock);
+	pthread_rwlock_wrlock(&a->cfg_lock);
 	old = a->cfg;
 	a->cfg = cfg;
 	a->ca.cfg = cfg;
-	a->krl_dirty = 1;
-	pthread_mutex_unlock(&a->lock);
+	pthread_rwlock_unlock(&a->cfg_lock);
+	atomic_store(&a->krl_dirty, 1);
 	config_free(old);
 }
 
@@ -993,8 +977,8 @@ api_tick(struct api *a, size_t *expired)
 {
 	int r;
 
-	pthread_mutex_lock(&a->lock);
+	cfg_lock(a);
 	r = request_expire_due(&a->ca, expired);
-	pthread_mutex_unlock(&a->lock);
+	cfg_unlock(a);
 	return r;
 }

@@ -5,11 +5,13 @@
  *
  * Handlers authenticate the bearer token (ca/users.h), call the domain
  * (ca/request.h, ca/revoke.h) and map its error codes to HTTP statuses in
- * one table.  They run on libmicrohttpd's thread pool; one mutex (lock)
- * serialises every use of the shared ledger connection, the configuration
- * pointer and the KRL cache, because a sqlite connection carries one
- * transaction at a time.  Nothing here parses HTTP (web/http.c does) or
- * manages the process (web/serve.c does).
+ * one table.  They run on libmicrohttpd's thread pool: writers run
+ * concurrently and the ledger batches their units of work into shared
+ * COMMITs (group commit, ca/ledger.h); read-only calls run between
+ * transactions (ledger_read_begin/end); cfg_lock guards the
+ * configuration pointer against a SIGHUP swap; krl_lock the KRL cache.
+ * Nothing here parses HTTP (web/http.c does) or manages the process
+ * (web/serve.c does).
  *
  * Ownership: struct api borrows the ledger and the signer (web/serve.c
  * owns them) and owns the configuration it was given and the KRL cache.
@@ -35,7 +37,8 @@
 #define API_LEDGER_LIMIT_MAX 1000
 
 struct api {
-	pthread_mutex_t lock; /* ca, cfg, ledger, krl_* */
+	pthread_rwlock_t cfg_lock; /* cfg (write: swap; read: handlers) */
+	pthread_mutex_t krl_lock; /* krl, krl_len, krl_version */
 	struct ca ca;
 	struct config *cfg; /* owned; swapped by api_config_swap() */
 	struct ledger *ledger; /* borrowed */
@@ -46,7 +49,7 @@ struct api {
 	uint8_t *krl;
 	size_t krl_len;
 	uint64_t krl_version;
-	int krl_dirty;
+	atomic_int krl_dirty; /* set by our own revocations */
 	/* Metrics of this process. */
 	_Atomic uint64_t certs_issued;
 	_Atomic uint64_t revocations;

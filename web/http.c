@@ -253,13 +253,20 @@ void
 http_reply_error(
     struct http_req *req, int status, const char *code, const char *fmt, ...)
 {
-	char msg[512];
+	char msg[512], *p;
 	va_list ap;
 	json_t *j = NULL;
 
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	/* Messages quote client input (field names, paths); keep them
+	 * printable ASCII so a cut multi-byte character cannot make the
+	 * JSON invalid. */
+	for (p = msg; *p != '\0'; p++) {
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+			*p = '?';
+	}
 	j = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", msg);
 	if (j == NULL) {
 		http_reply(req, 500, "text/plain", "internal error\n", 15);
@@ -647,7 +654,10 @@ route_dispatch(struct http_req *req)
 	for (i = 0; i < cfg->nroutes; i++) {
 		if (!route_match(req, cfg->routes[i].pattern, req->path))
 			continue;
-		if (strcmp(cfg->routes[i].method, req->method) == 0) {
+		/* HEAD is GET without the body (libmicrohttpd drops it). */
+		if (strcmp(cfg->routes[i].method, req->method) == 0 ||
+		    (strcmp(req->method, "HEAD") == 0 &&
+			strcmp(cfg->routes[i].method, "GET") == 0)) {
 			req->status = 0;
 			cfg->routes[i].fn(cfg->app, req);
 			if (req->status == 0)

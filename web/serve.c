@@ -240,7 +240,9 @@ web_serve_main(int argc, char **argv)
 	}
 
 	if ((r = ledger_open_err(&ledger, cfg->ledger_path, 0, lerr)) != 0) {
-		fprintf(stderr, "jitcad serve: cannot open the ledger %s: %s\n",
+		fprintf(stderr, "jitcad serve: %s the ledger %s: %s\n",
+		    strstr(lerr, "readonly") != NULL ? "cannot write"
+						     : "cannot open",
 		    cfg->ledger_path, lerr[0] != '\0' ? lerr : err_str(r));
 		goto out;
 	}

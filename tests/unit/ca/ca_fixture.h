@@ -4,6 +4,8 @@
  * file, an Ed25519 CA key made with cakey_generate() signing through a
  * counting cakey_sign() callback, the clock pinned with JITCA_TEST_NOW,
  * the cast of actors, and small helpers that read the ledger back.
+ * test_ledger.c and test_users.c, which open their own ledgers, share
+ * only the helpers that run the real sqlite3 program (fx_sqlite3*).
  * Header-only (static inline) so each test binary gets its own copy.
  */
 #ifndef JITCA_TEST_CA_FIXTURE_H
@@ -138,6 +140,31 @@ fx_teardown(void)
 	free(fx_db);
 	fx_dir = fx_db = NULL;
 	unsetenv("JITCA_TEST_NOW");
+}
+
+/* The sqlite3 program is required: a missing one fails the test. */
+static inline void
+fx_sqlite3_required(void)
+{
+	char *p = tu_which("sqlite3");
+
+	cr_assert_not_null(p, "the sqlite3 program is required");
+	free(p);
+}
+
+/* Run sql on the database file db with the sqlite3 program, which must
+ * succeed; its stdout (new string). */
+static inline char *
+fx_sqlite3(const char *db, const char *sql)
+{
+	char *argv[] = {
+	    "sqlite3", (char *)(uintptr_t)db, (char *)(uintptr_t)sql, NULL};
+	char *out = NULL, *err = NULL;
+	int st = tu_run(argv, NULL, &out, &err);
+
+	cr_assert_eq(st, 0, "sqlite3 '%s': %s", sql, err);
+	free(err);
+	return out;
 }
 
 /* A fresh Ed25519 public key line (new string). */

@@ -933,6 +933,25 @@ Test(config, load_not_regular_and_too_large)
 	free(path);
 }
 
+/* A FIFO in place of jitca.json is refused at once: opening it must not
+ * wait for a writer (the timeout fails the test if it does). */
+Test(config, load_fifo_does_not_block, .timeout = 10)
+{
+	char err[CONFIG_ERR_LEN];
+	struct config *c = NULL;
+	char *dir = tu_tmpdir(), *path = tu_fmt("%s/jitca.json", dir), *want;
+
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	cr_assert_eq(config_load(&c, dir, err), ERR_CONFIG);
+	cr_assert_null(c);
+	want = tu_fmt("%s: not a regular file", path);
+	cr_assert_str_eq(err, want);
+	free(want);
+	tu_rmtree(dir);
+	free(dir);
+	free(path);
+}
+
 /* A syntax error in a real file names line and column. */
 Test(config, load_syntax_error)
 {

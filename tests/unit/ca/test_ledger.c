@@ -6,6 +6,7 @@
  * detection between two connections, exact JSONL/CSV exports, and two
  * processes appending at once.
  */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 
 #include "ca/ledger.h"
 #include "tests/lib/testutil.h"
+#include "ca_fixture.h"
 
 #define NOW "1700000000"
 #define ZERO64                                                                 \
@@ -28,10 +30,7 @@ static char *dir, *dbpath;
 static void
 setup(void)
 {
-	char *sq = tu_which("sqlite3");
-
-	cr_assert_not_null(sq, "the sqlite3 program is required");
-	free(sq);
+	fx_sqlite3_required();
 	dir = tu_tmpdir();
 	dbpath = tu_fmt("%s/ledger.db", dir);
 	cr_assert_eq(setenv("JITCA_TEST_NOW", NOW, 1), 0);
@@ -51,13 +50,7 @@ TestSuite(ledger, .init = setup, .fini = teardown);
 static char *
 sq(const char *sql)
 {
-	char *argv[] = {"sqlite3", dbpath, (char *)(uintptr_t)sql, NULL};
-	char *out = NULL, *err = NULL;
-	int st = tu_run(argv, NULL, &out, &err);
-
-	cr_assert_eq(st, 0, "sqlite3 '%s': %s", sql, err);
-	free(err);
-	return out;
+	return fx_sqlite3(dbpath, sql);
 }
 
 static void
@@ -874,4 +867,52 @@ Test(ledger, two_processes_append, .timeout = 120)
 		 "actor;");
 	cr_assert_str_eq(out, "proc-a|200\nproc-b|200\n");
 	free(out);
+}
+
+/* The ledger_sql_* family every ca/ module runs its statements with. */
+Test(ledger, sql_helpers)
+{
+	struct ledger *l = NULL;
+	sqlite3_stmt *st = (sqlite3_stmt *)1;
+	int found = -1, changes = -1;
+
+	cr_assert_eq(ledger_open(&l, dbpath, 1), 0);
+	cr_assert_eq(ledger_sql_prepare(l, &st, "SELEKT 1"), ERR_DB);
+	cr_assert_null(st);
+	cr_assert(strstr(ledger_errmsg(l), "prepare: ") == ledger_errmsg(l),
+	    "%s", ledger_errmsg(l));
+	cr_assert_neq(
+	    strstr(ledger_errmsg(l), "SELEKT"), NULL, "%s", ledger_errmsg(l));
+
+	cr_assert_eq(
+	    ledger_sql_prepare(l, &st, "SELECT value FROM meta WHERE key = ?1"),
+	    0);
+	cr_assert_eq(ledger_sql_bind_int(l, st, 2, 7), ERR_DB);
+	cr_assert_str_eq(ledger_errmsg(l), "bind: column index out of range");
+	cr_assert_eq(ledger_sql_bind_text(l, st, 2, "x"), ERR_DB);
+	cr_assert_eq(ledger_sql_bind_blob(l, st, 1, "x", (size_t)INT_MAX + 1),
+	    ERR_TOO_LARGE);
+	cr_assert_eq(ledger_sql_bind_text(l, st, 1, "no such key"), 0);
+	cr_assert_eq(ledger_sql_row(l, st, &found), 0);
+	cr_assert_eq(found, 0);
+	sqlite3_reset(st);
+	cr_assert_eq(ledger_sql_bind_text(l, st, 1, "schema_version"), 0);
+	cr_assert_eq(ledger_sql_row(l, st, &found), 0);
+	cr_assert_eq(found, 1);
+	cr_assert_str_eq(ledger_sql_text(st, 0), "1");
+	sqlite3_finalize(st);
+
+	cr_assert_eq(ledger_sql_prepare(l, &st,
+			 "UPDATE users SET disabled = 1 WHERE name = ?1"),
+	    0);
+	cr_assert_eq(ledger_sql_bind_text(l, st, 1, "nobody"), 0);
+	cr_assert_eq(ledger_sql_done(l, st, &changes), 0);
+	cr_assert_eq(changes, 0);
+	sqlite3_finalize(st);
+	/* A statement that returns a row is not "done". */
+	cr_assert_eq(ledger_sql_prepare(l, &st, "SELECT 1"), 0);
+	cr_assert_eq(ledger_sql_done(l, st, &changes), ERR_DB);
+	cr_assert_eq(changes, 0);
+	sqlite3_finalize(st);
+	ledger_close(l);
 }

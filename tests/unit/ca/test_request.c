@@ -1108,3 +1108,92 @@ Test(request, roles_for_each_actor)
 	    "{{user}}");
 	json_decref(out);
 }
+
+/* A jansson allocator that fails the nth allocation after it is armed. */
+static size_t ja_countdown;
+static int ja_failed;
+
+static void *
+ja_malloc(size_t n)
+{
+	if (ja_countdown > 0 && --ja_countdown == 0) {
+		ja_failed = 1;
+		return NULL;
+	}
+	return malloc(n);
+}
+
+/* Call fn with the nth JSON allocation failing, for n = 1, 2, ... until
+ * one call needs fewer: each answer is an error with no output,
+ * and ASan sees no double free or leak (a jansson "_new" call takes its
+ * argument also when it fails). */
+static void
+json_torture(const char *what, int (*fn)(json_t **))
+{
+	json_t *j;
+	size_t n;
+	int r;
+
+	for (n = 1;; n++) {
+		j = (json_t *)1;
+		ja_countdown = n;
+		ja_failed = 0;
+		json_set_alloc_funcs(ja_malloc, free);
+		r = fn(&j);
+		json_set_alloc_funcs(malloc, free);
+		if (!ja_failed) {
+			cr_assert_eq(r, 0, "%s: %s", what, err_str(r));
+			json_decref(j);
+			break;
+		}
+		/* jansson's json_loads() reports running out of memory as
+		 * a parse error, so stored JSON that cannot be read back is
+		 * ERR_DB; every other failure is ERR_ALLOC. */
+		cr_assert(r == ERR_ALLOC || r == ERR_DB,
+		    "%s, allocation %zu failing: %s", what, n, err_str(r));
+		cr_assert_null(j, "%s, allocation %zu failing", what, n);
+	}
+	cr_assert_gt(n, 10, "%s: only %zu allocations", what, n);
+}
+
+static int
+list_as_root(json_t **out)
+{
+	return request_list(&fx_ca, &root, 0, out);
+}
+
+static int
+roles_as_carol(json_t **out)
+{
+	return request_roles(&fx_ca, &carol, out);
+}
+
+static int64_t torture_id;
+
+static int
+get_as_root(json_t **out)
+{
+	return request_get(&fx_ca, &root, torture_id, out);
+}
+
+Test(request, read_back_survives_json_allocation_failures)
+{
+	char *k1 = fx_key_line(), *k2 = fx_key_line(), *k3 = fx_key_line();
+	json_t *j = NULL;
+	int64_t id1, id2;
+
+	id1 = fx_create(&alice, "db-admin", k1, NULL);
+	cr_assert_eq(request_approve(&fx_ca, &bob, id1, "one of two", &j), 0);
+	json_decref(j);
+	id2 = fx_create(&alice, "prod-debug", k2, NULL);
+	cr_assert_eq(request_deny(&fx_ca, &bob, id2, "not now", &j), 0);
+	json_decref(j);
+	(void)fx_create(&alice, "staging", k3, NULL); /* issued at once */
+	torture_id = id1;
+	json_torture("request_get", get_as_root);
+	json_torture("request_list", list_as_root);
+	json_torture("request_roles", roles_as_carol);
+	free(k1);
+	free(k2);
+	free(k3);
+}

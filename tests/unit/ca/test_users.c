@@ -15,6 +15,7 @@
 #include "ca/ledger.h"
 #include "ca/users.h"
 #include "tests/lib/testutil.h"
+#include "ca_fixture.h"
 
 static char *dir, *dbpath;
 static struct ledger *l;
@@ -22,10 +23,7 @@ static struct ledger *l;
 static void
 setup(void)
 {
-	char *sq = tu_which("sqlite3");
-
-	cr_assert_not_null(sq, "the sqlite3 program is required");
-	free(sq);
+	fx_sqlite3_required();
 	dir = tu_tmpdir();
 	dbpath = tu_fmt("%s/ledger.db", dir);
 	cr_assert_eq(setenv("JITCA_TEST_NOW", "1700000000", 1), 0);
@@ -46,13 +44,7 @@ TestSuite(users, .init = setup, .fini = teardown);
 static char *
 sq(const char *sql)
 {
-	char *argv[] = {"sqlite3", dbpath, (char *)(uintptr_t)sql, NULL};
-	char *out = NULL, *err = NULL;
-	int st = tu_run(argv, NULL, &out, &err);
-
-	cr_assert_eq(st, 0, "sqlite3 '%s': %s", sql, err);
-	free(err);
-	return out;
+	return fx_sqlite3(dbpath, sql);
 }
 
 static char *
@@ -443,4 +435,25 @@ Test(users, chain_stays_intact)
 	cr_assert_eq(n, 4);
 	user_token_free(tok);
 	user_token_free(t2);
+}
+
+/* A users row edited with another tool (NULL or invalid name) is a
+ * database error, never "out of memory", and never a user. */
+Test(users, tampered_row_is_a_db_error)
+{
+	json_t *a = (json_t *)1;
+	struct user *u = (struct user *)1;
+	char *tok = add("alice", "eng", NULL);
+
+	free(sq("INSERT INTO users(name, groups, disabled, created)"
+		" VALUES(NULL, '[\"eng\"]', 0, 1)"));
+	cr_assert_eq(user_list(l, &a), ERR_DB);
+	cr_assert_null(a);
+	free(sq("DELETE FROM users WHERE name IS NULL"));
+	free(sq("UPDATE users SET name = 'al ice' WHERE name = 'alice'"));
+	cr_assert_eq(user_list(l, &a), ERR_DB);
+	cr_assert_null(a);
+	cr_assert_eq(user_authenticate(l, tok, &u), ERR_DB);
+	cr_assert_null(u);
+	user_token_free(tok);
 }

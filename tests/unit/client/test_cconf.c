@@ -102,14 +102,17 @@ Test(cconf, role_names)
 Test(cconf, nothing_configured)
 {
 	struct cconf c;
+	char *p;
 
 	cr_assert_eq(cconf_load(&c, NULL, NULL, NULL, NULL), 0);
 	cr_assert_null(c.server);
 	cr_assert_null(c.token);
 	cr_assert_null(c.ca_bundle);
 	cr_assert_str_eq(c.home, home);
-	cr_assert_str_eq(c.dir, tu_fmt("%s/.config/jitca", home));
+	p = tu_fmt("%s/.config/jitca", home);
+	cr_assert_str_eq(c.dir, p);
 	cconf_clear(&c);
+	free(p);
 }
 
 Test(cconf, precedence)

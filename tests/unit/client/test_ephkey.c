@@ -48,15 +48,27 @@ Test(ephkey, openssh_file_is_read_by_ssh_keygen)
 	cr_assert_eq(tu_sh(cmd, &out, &err), 0, "ssh-keygen -y: %s", err);
 	cr_assert_eq(
 	    pubkey_to_line(&line, ephkey_public(k), "jitca:fast:7"), 0);
-	cr_assert_str_eq(out, tu_fmt("%s\n", line));
+	free(err);
+	p = tu_fmt("%s\n", line);
+	cr_assert_str_eq(out, p);
+	free(p);
+	free(out);
 	free(cmd);
 	cmd = tu_fmt("ssh-keygen -l -E sha256 -f '%s'", path);
 	cr_assert_eq(tu_sh(cmd, &out, &err), 0, "ssh-keygen -l: %s", err);
 	cr_assert_eq(pubkey_fingerprint(fp, ephkey_public(k)), 0);
-	cr_assert_str_eq(out, tu_fmt("256 %s jitca:fast:7 (ED25519)\n", fp));
+	p = tu_fmt("256 %s jitca:fast:7 (ED25519)\n", fp);
+	cr_assert_str_eq(out, p);
 	ephkey_free(k);
+	free(p);
+	free(out);
+	free(err);
+	free(cmd);
+	free(line);
+	free(path);
 	free(text);
 	tu_rmtree(dir);
+	free(dir);
 }
 
 Test(ephkey, agent_serialisation_layout)

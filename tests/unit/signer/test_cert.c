@@ -1216,3 +1216,42 @@ Test(cert_policy, through_tbs)
 	wire_free(w);
 	pubkey_free(pol_key);
 }
+
+/* cert_to_line() writes only what cert_from_line() reads back: a comment
+ * that would make the line too long, or carries a control byte (a
+ * terminal escape), is refused on both sides. */
+Test(cert_parse, line_round_trip_limits)
+{
+	struct cakey *ca = NULL;
+	struct cert *c, *b = NULL;
+	char *line = NULL, *big, *s;
+	size_t n = 128 * 1024;
+
+	cr_assert_eq(cakey_generate(&ca, KEY_ED25519), 0);
+	c = cert_sample(ca);
+	cr_assert_eq(cert_sign(c, sign_cb, ca), 0);
+	big = malloc(n + 1);
+	cr_assert_not_null(big);
+	memset(big, 'c', n);
+	big[n] = '\0';
+	cr_assert_eq(cert_to_line(&line, c, big), ERR_TOO_LARGE);
+	cr_assert_null(line);
+	cr_assert_eq(cert_to_line(&line, c, "a\x1b[31mb"), ERR_INVALID_ARG);
+	cr_assert_null(line);
+	cr_assert_eq(cert_to_line(&line, c, "a\tb"), 0);
+	cr_assert_eq(cert_from_line(&b, line, strlen(line)), 0);
+	cert_free(b);
+	b = NULL;
+	s = tu_fmt("%s \x1b[31m", line);
+	cr_assert_eq(cert_from_line(&b, s, strlen(s)), ERR_KEY_LINE);
+	cr_assert_null(b);
+	free(s);
+	s = tu_fmt("%s\n\n", line);
+	cr_assert_eq(cert_from_line(&b, s, strlen(s)), ERR_KEY_LINE);
+	cr_assert_null(b);
+	free(s);
+	free(big);
+	free(line);
+	cert_free(c);
+	cakey_free(ca);
+}

@@ -1,8 +1,8 @@
 /*
  * test_wire.c: unit tests of signer/wire.c: every putter and getter with
  * exact big-endian bytes, the "failed read changes nothing and clears the
- * outputs" rule, the size cap, read-only views, cstrings, RFC 4251 mpints
- * and strict base64.  Pure in-memory tests; no external programs.
+ * outputs" rule, the size cap, read-only views, cstrings, RFC 4251 mpints,
+ * strict base64 and hex.  Pure in-memory tests; no external programs.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -845,4 +845,69 @@ Test(wire, b64_null_args)
 	    wire_b64_encode(NULL, (const uint8_t *)"", 0), ERR_INVALID_ARG);
 	cr_assert_eq(wire_b64_encode(&s, NULL, 1), ERR_INVALID_ARG);
 	cr_assert_null(s);
+}
+
+Test(wire, b64_value_alphabets)
+{
+	static const char std[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
+				  "rstuvwxyz0123456789+/";
+	static const char url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
+				  "rstuvwxyz0123456789-_";
+	int i;
+
+	for (i = 0; i < 64; i++) {
+		cr_assert_eq(wire_b64_value(std[i], 0), i);
+		cr_assert_eq(wire_b64_value(url[i], 1), i);
+	}
+	cr_assert_eq(wire_b64_value('-', 0), -1);
+	cr_assert_eq(wire_b64_value('_', 0), -1);
+	cr_assert_eq(wire_b64_value('+', 1), -1);
+	cr_assert_eq(wire_b64_value('/', 1), -1);
+	cr_assert_eq(wire_b64_value('=', 0), -1);
+	cr_assert_eq(wire_b64_value('\0', 1), -1);
+	cr_assert_eq(wire_b64_value((char)0xc3, 0), -1);
+}
+
+Test(wire, hex_encode)
+{
+	static const uint8_t in[] = {0x00, 0x01, 0x7f, 0x80, 0xab, 0xff};
+	char out[2 * sizeof(in) + 2];
+
+	memset(out, 'x', sizeof(out));
+	wire_hex_encode(out, in, sizeof(in));
+	cr_assert_str_eq(out, "00017f80abff");
+	cr_assert_eq(out[sizeof(out) - 1], 'x'); /* nothing past the NUL */
+	wire_hex_encode(out, in, 0);
+	cr_assert_str_eq(out, "");
+}
+
+Test(wire, poke_u32_back_patches)
+{
+	static const uint8_t want[] = {
+	    0x07, 0x00, 0x00, 0x00, 0x02, 0xaa, 0xbb};
+	struct wire *w = wire_new(64), *v;
+	uint32_t x;
+
+	cr_assert_not_null(w);
+	cr_assert_eq(wire_put_u8(w, 7), 0);
+	cr_assert_eq(wire_put_u32(w, 0), 0);
+	cr_assert_eq(wire_put_u8(w, 0xaa), 0);
+	cr_assert_eq(wire_put_u8(w, 0xbb), 0);
+	cr_assert_eq(wire_poke_u32(w, 1, 2), 0);
+	cr_assert_eq(wire_len(w), sizeof(want));
+	cr_assert_eq(memcmp(wire_ptr(w), want, sizeof(want)), 0);
+	/* Past the end, or partly past it: nothing changes. */
+	cr_assert_eq(wire_poke_u32(w, 4, 9), ERR_BUF_SHORT);
+	cr_assert_eq(wire_poke_u32(w, (size_t)-1, 9), ERR_BUF_SHORT);
+	cr_assert_eq(memcmp(wire_ptr(w), want, sizeof(want)), 0);
+	/* Offsets count from the first unread byte. */
+	cr_assert_eq(wire_get_u8(w, NULL), 0);
+	cr_assert_eq(wire_poke_u32(w, 0, 0x01020304), 0);
+	cr_assert_eq(wire_get_u32(w, &x), 0);
+	cr_assert_eq(x, 0x01020304);
+	v = view(want, sizeof(want));
+	cr_assert_eq(wire_poke_u32(v, 0, 1), ERR_BUF_READ_ONLY);
+	cr_assert_eq(wire_poke_u32(NULL, 0, 1), ERR_INVALID_ARG);
+	wire_free(v);
+	wire_free(w);
 }

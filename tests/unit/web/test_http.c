@@ -154,6 +154,22 @@ req(struct resp *r, const char *method, const char *url, const char *body,
 	    CURLE_OK, "%s %s", method, url);
 }
 
+static void
+req_head(struct resp *r, const char *url)
+{
+	CURL *c = curl_easy_init();
+
+	memset(r, 0, sizeof(*r));
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_easy_cleanup(c);
+	keep(r->body);
+}
+
 static CURLcode
 req_rc(struct resp *r, const char *method, const char *url, long chunked_len)
 {
@@ -354,11 +370,14 @@ Test(http, routes_and_params)
 	req(&r, "GET", url("/size"), NULL, NULL, 0, NULL);
 	cr_assert_eq(r.status, 405);
 	cr_assert(strstr(r.hdrs, "Allow: POST, PUT") != NULL, "%s", r.hdrs);
+	req_head(&r, url("/hello"));
+	cr_assert_eq(r.status, 200);
+	cr_assert_eq(r.len, 0);
 	req(&r, "GET", url("/none"), NULL, NULL, 0, NULL);
 	cr_assert_eq(r.status, 500);
 	c = err_code(&r);
 	cr_assert_str_eq(c, "internal");
-	cr_assert_eq(http_server_status_count(srv, 200), 2);
+	cr_assert_eq(http_server_status_count(srv, 200), 3);
 	cr_assert_eq(http_server_status_count(srv, 404), 3);
 	cr_assert_eq(http_server_status_count(srv, 405), 2);
 	cr_assert_eq(http_server_status_count(srv, 500), 1);
@@ -401,6 +420,8 @@ Test(http, strict_json)
 	    {"{\"name\":\"0123456789abcdefg\"}", 400, "field_too_long",
 		"\"name\""},
 	    {"{\"name\":\"a\\u0000b\"}", 400, "invalid_json", "not valid"},
+	    {"{\"name\":\"b\",\"x\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9x\":1}",
+		400, "unknown_field", "unknown field"},
 	};
 	struct resp r;
 	size_t i;

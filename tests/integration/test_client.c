@@ -1,0 +1,937 @@
+/*
+ * test_client.c: the jitca client ($JITCA) end to end, against a real
+ * `jitcad serve` on a fresh state dir and a real `ssh-agent -D -a SOCK`,
+ * with HOME pointed at a temp dir: auto-approved login into the agent
+ * and expiry by lifetime, the approval, denial, expiry, timeout and
+ * Ctrl-C paths, error exit codes, a fake server that hands out a wrong
+ * certificate or CA key, --no-agent files read by ssh-keygen, status and
+ * logout, and a real sshd accepting a login through the agent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "tests/lib/sshd.h"
+#include "tests/lib/testutil.h"
+
+static char *dir, *home, *state, *url, *sock;
+static pid_t serve_pid, agent_pid, fake_pid, login_pid;
+static char *tok_alice, *tok_bob, *tok_carol; /* token files */
+
+static const char config_fmt[] =
+    "{\n"
+    " \"listen\": \"127.0.0.1:8443\",\n"
+    " \"ca\": {\"key_file\": \"ca_key.pem\", \"backdate\": \"1m\","
+    " \"hard_max_ttl\": \"24h\"},\n"
+    " \"ledger\": {\"path\": \"ledger.db\"},\n"
+    " \"request_ttl\": \"%s\",\n"
+    " \"auditors\": [\"security\"],\n"
+    " \"roles\": {\n"
+    "  \"fast\": {\"principals\": [\"{{user}}\"], \"max_ttl\": \"1h\","
+    " \"requesters\": [\"engineering\"], \"approvals_required\": 0,"
+    " \"extensions\": [\"permit-pty\"]},\n"
+    "  \"prod\": {\"principals\": [\"{{user}}\", \"debug\"],"
+    " \"default_ttl\": \"10m\", \"max_ttl\": \"2h\","
+    " \"requesters\": [\"engineering\"], \"approvers\": [\"sre-leads\"],"
+    " \"approvals_required\": 1}\n"
+    " }\n"
+    "}\n";
+
+static char *
+run_out(const char *cmd)
+{
+	char *out = NULL, *err = NULL;
+	int rc = tu_sh(cmd, &out, &err);
+
+	cr_assert_eq(rc, 0, "%s: %s", cmd, err);
+	free(err);
+	return out;
+}
+
+static char *
+add_user(const char *name, const char *groups)
+{
+	char *cmd = tu_fmt("'%s' user add %s %s --state '%s'", tu_env("JITCAD"),
+	    name, groups, state);
+	char *tok = run_out(cmd), *path = tu_fmt("%s/%s.token", dir, name);
+
+	tu_write_file(path, tok, strlen(tok), 0600);
+	free(cmd);
+	free(tok);
+	return path;
+}
+
+static pid_t
+spawn(char *const argv[], const char *out_path, const char *err_path)
+{
+	pid_t pid = fork();
+
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+		setpgid(0, 0);
+		dup2(o, 1);
+		dup2(e, 2);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Wait until path contains needle (up to ms); 1 if it does. */
+static int
+file_wait(const char *path, const char *needle, int ms)
+{
+	char *t;
+	int i, found = 0;
+
+	for (i = 0; i < ms / 20 && !found; i++) {
+		if ((t = tu_read_file(path, NULL)) != NULL) {
+			found = strstr(t, needle) != NULL;
+			free(t);
+		}
+		if (!found)
+			usleep(20000);
+	}
+	return found;
+}
+
+static void
+start_server_tls(const char *request_ttl, int tls)
+{
+	char *cmd, *cfg, *path, *errp, *t, *p;
+	char *serve_argv[12];
+	struct stat st;
+	int i;
+
+	cmd = tu_fmt("'%s' init --state '%s'", tu_env("JITCAD"), state);
+	free(run_out(cmd));
+	free(cmd);
+	cfg = tu_fmt(config_fmt, request_ttl);
+	path = tu_fmt("%s/jitca.json", state);
+	tu_write_file(path, cfg, strlen(cfg), 0600);
+	free(cfg);
+	free(path);
+	tok_alice = add_user("alice", "--group engineering");
+	tok_bob = add_user("bob", "--group sre-leads");
+	tok_carol = add_user("carol", "--group security");
+
+	errp = tu_fmt("%s/serve.err", dir);
+	serve_argv[0] = (char *)(uintptr_t)tu_env("JITCAD");
+	serve_argv[1] = "serve";
+	serve_argv[2] = "--state";
+	serve_argv[3] = state;
+	serve_argv[4] = "--listen";
+	serve_argv[5] = "127.0.0.1:0";
+	serve_argv[6] = NULL;
+	if (tls) {
+		serve_argv[6] = "--tls-cert";
+		serve_argv[7] = tu_fmt("%s/tls.crt", dir);
+		serve_argv[8] = "--tls-key";
+		serve_argv[9] = tu_fmt("%s/tls.key", dir);
+		serve_argv[10] = NULL;
+		cmd =
+		    tu_fmt("openssl req -x509 -newkey ec -pkeyopt "
+			   "ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 "
+			   "-addext subjectAltName=IP:127.0.0.1 -days 1 "
+			   "-keyout '%s' -out '%s' 2>&1",
+			serve_argv[9], serve_argv[7]);
+		free(run_out(cmd));
+		free(cmd);
+	}
+	serve_pid = spawn(serve_argv, "/dev/null", errp);
+	cr_assert(file_wait(errp, "listening on http", 15000),
+	    "jitcad serve did not start: %s", tu_read_file(errp, NULL));
+	t = tu_read_file(errp, NULL);
+	p = strstr(t, "http");
+	p[strcspn(p, "\n")] = '\0';
+	url = tu_fmt("%s", p);
+	setenv("JITCA_SERVER", url, 1);
+	free(t);
+	free(errp);
+
+	serve_argv[0] = tu_which("ssh-agent");
+	cr_assert_not_null(serve_argv[0], "ssh-agent is not installed");
+	serve_argv[1] = "-D";
+	serve_argv[2] = "-a";
+	serve_argv[3] = sock;
+	serve_argv[4] = NULL;
+	agent_pid = spawn(serve_argv, "/dev/null", "/dev/null");
+	for (i = 0; i < 500 && stat(sock, &st) != 0; i++)
+		usleep(10000);
+	cr_assert_eq(stat(sock, &st), 0, "ssh-agent did not start");
+	setenv("SSH_AUTH_SOCK", sock, 1);
+}
+
+static void
+start_server(const char *request_ttl)
+{
+	start_server_tls(request_ttl, 0);
+}
+
+static void
+setup(void)
+{
+	dir = tu_tmpdir();
+	home = tu_fmt("%s/home", dir);
+	state = tu_fmt("%s/state", dir);
+	sock = tu_fmt("%s/agent.sock", dir);
+	cr_assert_eq(mkdir(home, 0700), 0);
+	setenv("HOME", home, 1);
+	unsetenv("JITCA_TOKEN");
+	unsetenv("JITCA_SERVER");
+	unsetenv("XDG_CONFIG_HOME");
+}
+
+static void
+teardown(void)
+{
+	if (serve_pid > 0) {
+		kill(serve_pid, SIGTERM);
+		waitpid(serve_pid, NULL, 0);
+	}
+	if (login_pid > 0) {
+		kill(login_pid, SIGKILL);
+		waitpid(login_pid, NULL, 0);
+	}
+	if (fake_pid > 0) {
+		kill(fake_pid, SIGKILL);
+		waitpid(fake_pid, NULL, 0);
+	}
+	if (agent_pid > 0) {
+		kill(agent_pid, SIGTERM);
+		waitpid(agent_pid, NULL, 0);
+	}
+	tu_rmtree(dir);
+}
+
+TestSuite(client, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Run jitca with a shell fragment of arguments and a token file (NULL:
+ * none).  Fails the test if a token appears in the output. */
+static int
+jitca(const char *tokfile, const char *args, char **out, char **err)
+{
+	char *cmd, *o = NULL, *e = NULL,
+		   *toks[3] = {tok_alice, tok_bob, tok_carol};
+	char *t;
+	int rc, i;
+
+	cmd = tokfile != NULL
+	    ? tu_fmt("'%s' %s --token-file '%s' </dev/null", tu_env("JITCA"),
+		  args, tokfile)
+	    : tu_fmt("'%s' %s </dev/null", tu_env("JITCA"), args);
+	rc = tu_sh(cmd, &o, &e);
+	for (i = 0; i < 3; i++) {
+		if (toks[i] == NULL)
+			continue;
+		t = tu_read_file(toks[i], NULL);
+		t[strcspn(t, "\n")] = '\0';
+		cr_assert_null(strstr(o, t), "token printed: %s", o);
+		cr_assert_null(strstr(e, t), "token printed: %s", e);
+		free(t);
+	}
+	free(cmd);
+	if (out != NULL)
+		*out = o;
+	else
+		free(o);
+	if (err != NULL)
+		*err = e;
+	else
+		free(e);
+	return rc;
+}
+
+static char *
+agent_list(int *rc)
+{
+	char *out = NULL, *cmd = tu_fmt("SSH_AUTH_SOCK='%s' ssh-add -L", sock);
+
+	*rc = tu_sh(cmd, &out, NULL);
+	free(cmd);
+	return out;
+}
+
+static int
+count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+Test(client, login_into_agent_and_expiry_by_lifetime)
+{
+	char *out = NULL, *err = NULL, *l, *cmd, *pin, *capub;
+	int rc;
+	time_t t0;
+
+	start_server("1h");
+	t0 = time(NULL);
+	rc = jitca(tok_alice,
+	    "login --role fast --ttl 5s --reason 'INC-1 test'", &out, &err);
+	cr_assert_eq(rc, 0, "login: %s", err);
+	cr_assert(strstr(out, "role:        fast\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "principals:  alice\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "serial:      1\n") != NULL, "%s", out);
+	cr_assert(strstr(out, "where:       ssh-agent\n") != NULL, "%s", out);
+	cr_assert(strstr(err, "pinned the CA key SHA256:") != NULL, "%s", err);
+	/* The pin is the CA key jitcad prints. */
+	pin = tu_read_file(tu_fmt("%s/.config/jitca/ca.pub", home), NULL);
+	cmd = tu_fmt("'%s' ca-key --state '%s'", tu_env("JITCAD"), state);
+	capub = run_out(cmd);
+	cr_assert_not_null(pin);
+	cr_assert_eq(strncmp(pin, capub, strcspn(capub, " \n") + 1 + 60), 0,
+	    "%s vs %s", pin, capub);
+	l = agent_list(&rc);
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(count(l, "ssh-ed25519-cert-v01@openssh.com "), 1, "%s", l);
+	cr_assert(strstr(l, " jitca:fast:1\n") != NULL, "%s", l);
+	free(l);
+	/* valid_before = issue time + 5 s; the agent drops it by then. */
+	while (time(NULL) < t0 + 8)
+		usleep(200000);
+	l = agent_list(&rc);
+	cr_assert_eq(rc, 1, "still in the agent: %s", l);
+	free(l);
+	free(out);
+	free(err);
+	free(cmd);
+	free(capub);
+	free(pin);
+}
+
+Test(client, second_login_replaces_the_first)
+{
+	char *l, *err = NULL;
+	int rc;
+
+	start_server("1h");
+	cr_assert_eq(
+	    jitca(tok_alice, "login --role fast --reason one", NULL, &err), 0,
+	    "%s", err);
+	free(err);
+	cr_assert_eq(
+	    jitca(tok_alice, "login --role fast --reason two", NULL, &err), 0,
+	    "%s", err);
+	cr_assert(strstr(err, "removed 1 older fast certificate(s)") != NULL,
+	    "%s", err);
+	l = agent_list(&rc);
+	cr_assert_eq(count(l, "-cert-v01@openssh.com "), 1, "%s", l);
+	cr_assert(strstr(l, " jitca:fast:2\n") != NULL, "%s", l);
+	free(l);
+	free(err);
+}
+
+/* Start a login in the background; returns its pid. */
+static pid_t
+login_bg(const char *extra, char **outp, char **errp)
+{
+	char *argv[16];
+	int n = 0;
+
+	*outp = tu_fmt("%s/login.out", dir);
+	*errp = tu_fmt("%s/login.err", dir);
+	argv[n++] = (char *)(uintptr_t)tu_env("JITCA");
+	argv[n++] = "login";
+	argv[n++] = "--role";
+	argv[n++] = "prod";
+	argv[n++] = "--reason";
+	argv[n++] = "INC-4312 stuck queue";
+	argv[n++] = "--token-file";
+	argv[n++] = tok_alice;
+	if (extra != NULL) {
+		argv[n++] = "--wait";
+		argv[n++] = (char *)(uintptr_t)extra;
+	}
+	argv[n] = NULL;
+	login_pid = spawn(argv, *outp, *errp);
+	return login_pid;
+}
+
+static int
+wait_exit(pid_t pid)
+{
+	int st = 0;
+
+	cr_assert_eq(waitpid(pid, &st, 0), pid);
+	if (pid == login_pid)
+		login_pid = 0;
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+Test(client, approval_path)
+{
+	char *o, *e, *out = NULL, *err = NULL, *t, *l;
+	pid_t pid;
+	int rc;
+
+	start_server("1h");
+	pid = login_bg(NULL, &o, &e);
+	cr_assert(file_wait(e, "request 1 for role prod is pending", 15000),
+	    "%s", tu_read_file(e, NULL));
+	/* What the approver sees before approving. */
+	rc = jitca(tok_bob, "requests --pending", &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert(strstr(out, "ID ") == out, "%s", out);
+	cr_assert(strstr(out, "prod") && strstr(out, "alice,debug") &&
+		strstr(out, "INC-4312 stuck queue") && strstr(out, "0/1") &&
+		strstr(out, "10m00s"),
+	    "%s", out);
+	free(out);
+	free(err);
+	/* The requester cannot approve her own request. */
+	rc = jitca(tok_alice, "approve 1 --yes", &out, &err);
+	cr_assert_eq(rc, 5, "%s", err);
+	cr_assert(strstr(err, "jitca: approve: ") != NULL, "%s", err);
+	free(out);
+	free(err);
+	rc = jitca(tok_bob, "approve 1 --comment 'go ahead'", &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert(strstr(out, "requester:   alice\n") &&
+		strstr(out, "reason:      INC-4312 stuck queue\n") &&
+		strstr(out, "principals:  alice,debug\n") &&
+		strstr(out, "ttl:         10m00s\n"),
+	    "%s", out);
+	cr_assert(strstr(out,
+		      "approved request 1: certificate issued "
+		      "(serial 1)\n") != NULL,
+	    "%s", out);
+	free(out);
+	free(err);
+	cr_assert_eq(wait_exit(pid), 0, "%s", tu_read_file(e, NULL));
+	t = tu_read_file(o, NULL);
+	cr_assert(strstr(t, "principals:  alice, debug\n") != NULL, "%s", t);
+	l = agent_list(&rc);
+	cr_assert(strstr(l, " jitca:prod:1\n") != NULL, "%s", l);
+	/* Approving again: not pending any more. */
+	rc = jitca(tok_bob, "approve 1 --yes", &out, &err);
+	cr_assert_eq(rc, 1, "%s", err);
+	cr_assert(
+	    strstr(err, "request 1 is issued, not pending") != NULL, "%s", err);
+	free(out);
+	free(err);
+	free(t);
+	free(l);
+}
+
+Test(client, deny_path)
+{
+	char *o, *e, *err = NULL, *t;
+	pid_t pid;
+
+	start_server("1h");
+	pid = login_bg(NULL, &o, &e);
+	cr_assert(file_wait(e, "is pending", 15000));
+	cr_assert_eq(jitca(tok_bob, "deny 1 --comment 'not now'", NULL, &err),
+	    0, "%s", err);
+	free(err);
+	cr_assert_eq(wait_exit(pid), 6);
+	t = tu_read_file(e, NULL);
+	cr_assert(
+	    strstr(t, "jitca: request 1 was denied by bob: not now\n") != NULL,
+	    "%s", t);
+	free(t);
+}
+
+Test(client, timeout_path)
+{
+	char *err = NULL;
+	int rc;
+
+	start_server("1h");
+	rc = jitca(
+	    tok_alice, "login --role prod --reason x --wait 2s", NULL, &err);
+	cr_assert_eq(rc, 8, "%s", err);
+	cr_assert(strstr(err,
+		      "jitca: timed out after 2s waiting for approval "
+		      "of request 1; it stays pending") != NULL,
+	    "%s", err);
+	free(err);
+}
+
+Test(client, expired_path)
+{
+	char *err = NULL;
+	int rc;
+
+	start_server("3s");
+	rc = jitca(
+	    tok_alice, "login --role prod --reason x --wait 1m", NULL, &err);
+	cr_assert_eq(rc, 7, "%s", err);
+	cr_assert(strstr(err,
+		      "jitca: request 1 expired before it was "
+		      "approved\n") != NULL,
+	    "%s", err);
+	free(err);
+}
+
+Test(client, ctrl_c_leaves_the_request_pending)
+{
+	char *o, *e, *t, *out = NULL;
+	pid_t pid;
+
+	start_server("1h");
+	pid = login_bg(NULL, &o, &e);
+	cr_assert(file_wait(e, "is pending", 15000));
+	kill(pid, SIGINT);
+	cr_assert_eq(wait_exit(pid), 130);
+	t = tu_read_file(e, NULL);
+	cr_assert(strstr(t,
+		      "jitca: interrupted: request 1 stays pending and "
+		      "expires unused at ") != NULL,
+	    "%s", t);
+	cr_assert_eq(jitca(tok_bob, "requests --pending", &out, NULL), 0);
+	cr_assert(strstr(out, "\n1 ") != NULL, "%s", out);
+	free(t);
+	free(out);
+}
+
+Test(client, error_exit_codes)
+{
+	char *err = NULL, *bad = tu_fmt("%s/bad.token", dir), *args;
+	int rc;
+
+	start_server("1h");
+	/* Unreachable. */
+	args = tu_fmt("login --role fast --reason x --server "
+		      "http://127.0.0.1:%d",
+	    tu_free_port());
+	rc = jitca(tok_alice, args, NULL, &err);
+	cr_assert_eq(rc, 3, "%s", err);
+	cr_assert(strstr(err, "jitca: GET /v1/ca: server unreachable: ") == err,
+	    "%s", err);
+	free(err);
+	free(args);
+	/* 401. */
+	tu_write_file(bad, "jitca_not_a_real_token\n", 23, 0600);
+	rc = jitca(bad, "requests", NULL, &err);
+	cr_assert_eq(rc, 4, "%s", err);
+	cr_assert(strstr(err, "jitca: listing requests: ") == err, "%s", err);
+	cr_assert(strstr(err,
+		      " (check --token-file, $JITCA_TOKEN or "
+		      "~/.config/jitca/token)\n") != NULL,
+	    "%s", err);
+	cr_assert_null(strstr(err, "jitca_not_a_real_token"));
+	free(err);
+	/* 403: bob is not a requester of fast. */
+	rc = jitca(tok_bob, "login --role fast --reason x", NULL, &err);
+	cr_assert_eq(rc, 5, "%s", err);
+	cr_assert(strstr(err, "jitca: request refused: ") != NULL, "%s", err);
+	free(err);
+	/* Policy: over max_ttl. */
+	rc = jitca(
+	    tok_alice, "login --role fast --ttl 2h --reason x", NULL, &err);
+	cr_assert_eq(rc, 1, "%s", err);
+	cr_assert(strstr(err,
+		      "jitca: request refused: request: requested ttl "
+		      "is longer than the role allows\n") == err,
+	    "%s", err);
+	free(err);
+	/* Usage errors. */
+	cr_assert_eq(jitca(tok_alice, "login --role fast", NULL, NULL), 2);
+	cr_assert_eq(jitca(tok_alice, "login --role fast --reason x --ttl 5x",
+			 NULL, NULL),
+	    2);
+	cr_assert_eq(
+	    jitca(tok_alice, "login --role ../x --reason x", NULL, NULL), 2);
+	cr_assert_eq(jitca(tok_alice, "approve abc", NULL, NULL), 2);
+	cr_assert_eq(jitca(tok_alice, "frobnicate", NULL, NULL), 2);
+	cr_assert_eq(jitca(tok_alice, "status --bogus", NULL, NULL), 2);
+	unsetenv("JITCA_SERVER");
+	rc = jitca(tok_alice, "requests", NULL, &err);
+	cr_assert_eq(rc, 2);
+	cr_assert(strstr(err, "jitca: no server: ") == err, "%s", err);
+	free(err);
+	/* A token in the environment is used and not printed either. */
+	setenv("JITCA_SERVER", url, 1);
+	setenv("JITCA_TOKEN", "jitca_env_token_xyz", 1);
+	rc = jitca(NULL, "requests", NULL, &err);
+	cr_assert_eq(rc, 4, "%s", err);
+	cr_assert_null(strstr(err, "jitca_env_token_xyz"));
+	free(err);
+	free(bad);
+}
+
+/*
+ * A fake jitca server: answers GET /v1/ca with ca_line and POST
+ * /v1/requests with an issued request holding cert_line, for up to
+ * `conns` connections (one request each, Connection: close).
+ */
+static pid_t
+fake_server(int *port, const char *ca_line, const char *cert_line)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+	int s, one = 1;
+	pid_t pid;
+
+	s = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(s >= 0);
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(s, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(s, 8), 0);
+	cr_assert_eq(getsockname(s, (struct sockaddr *)&sin, &sl), 0);
+	*port = ntohs(sin.sin_port);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		for (;;) {
+			char buf[16384], *body, *resp;
+			size_t got = 0;
+			ssize_t n;
+			int c = accept(s, NULL, NULL), code = 201;
+
+			if (c < 0)
+				_exit(0);
+			/* Read headers and whatever body came with them. */
+			while (got < sizeof(buf) - 1 &&
+			    (n = read(c, buf + got, sizeof(buf) - 1 - got)) >
+				0) {
+				got += (size_t)n;
+				buf[got] = '\0';
+				if ((body = strstr(buf, "\r\n\r\n")) != NULL &&
+				    (strncmp(buf, "GET", 3) == 0 ||
+					strchr(body, '}') != NULL))
+					break;
+			}
+			buf[got] = '\0';
+			if (strncmp(buf, "GET /v1/ca ", 11) == 0) {
+				body = tu_fmt("{\"public_key\": \"%s\", "
+					      "\"key_type\": \"ssh-ed25519\"}",
+				    ca_line);
+				code = 200;
+			} else
+				body = tu_fmt(
+				    "{\"id\": 9, \"state\": \"issued\", "
+				    "\"role\": \"fast\", \"requester\": "
+				    "\"alice\", \"principals\": [\"alice\"], "
+				    "\"ttl\": 300, \"approvals\": [], "
+				    "\"serial\": 1, \"certificate\": \"%s\"}",
+				    cert_line);
+			resp = tu_fmt("HTTP/1.1 %d X\r\nContent-Type: "
+				      "application/json\r\nContent-Length: "
+				      "%zu\r\nConnection: close\r\n\r\n%s",
+			    code, strlen(body), body);
+			if (write(c, resp, strlen(resp)) < 0)
+				_exit(1);
+			close(c);
+			free(body);
+			free(resp);
+		}
+	}
+	close(s);
+	fake_pid = pid;
+	return pid;
+}
+
+static char *
+line_of(const char *s)
+{
+	char *l = tu_fmt("%s", s);
+
+	l[strcspn(l, "\n")] = '\0';
+	return l;
+}
+
+Test(client, refuses_wrong_key_wrong_ca_and_changed_ca)
+{
+	char *ca_line, *cmd, *other_cert, *foreign_cert, *err = NULL, *args;
+	char *state2 = tu_fmt("%s/state2", dir), *l, *kp;
+	int port, rc;
+	pid_t fake;
+
+	start_server("1h");
+	cmd = tu_fmt("'%s' ca-key --state '%s'", tu_env("JITCAD"), state);
+	ca_line = line_of(l = run_out(cmd));
+	free(l);
+	free(cmd);
+	/* A real certificate from the real CA, for some other key. */
+	kp = tu_fmt("%s/other", dir);
+	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", kp);
+	free(run_out(cmd));
+	free(cmd);
+	cmd = tu_fmt("'%s' issue --user alice --role fast --public-key "
+		     "'%s.pub' --ttl 5m --reason x --state '%s'",
+	    tu_env("JITCAD"), kp, state);
+	other_cert = line_of(l = run_out(cmd));
+	free(l);
+	free(cmd);
+	/* A certificate from another CA. */
+	cmd = tu_fmt(
+	    "'%s' init --state '%s' >/dev/null && '%s' user add alice --group "
+	    "engineering --state '%s' >/dev/null && '%s' issue "
+	    "--user alice --role staging --public-key '%s.pub' "
+	    "--ttl 5m --reason x --state '%s'",
+	    tu_env("JITCAD"), state2, tu_env("JITCAD"), state2,
+	    tu_env("JITCAD"), kp, state2);
+	foreign_cert = line_of(l = run_out(cmd));
+	free(l);
+	free(cmd);
+
+	/* The real CA key, but a certificate for another key. */
+	fake = fake_server(&port, ca_line, other_cert);
+	args = tu_fmt(
+	    "login --role fast --reason x --server http://127.0.0.1:%d", port);
+	rc = jitca(tok_alice, args, NULL, &err);
+	cr_assert_eq(rc, 9, "%s", err);
+	cr_assert(strstr(err,
+		      "jitca: refusing the certificate for request "
+		      "9: certificate is for another key\n") != NULL,
+	    "%s", err);
+	free(err);
+	kill(fake, SIGTERM);
+	waitpid(fake, NULL, 0);
+	fake_pid = 0;
+	free(args);
+
+	/* The real CA key pinned, a certificate signed by another CA. */
+	fake = fake_server(&port, ca_line, foreign_cert);
+	args = tu_fmt(
+	    "login --role fast --reason x --server http://127.0.0.1:%d", port);
+	rc = jitca(tok_alice, args, NULL, &err);
+	cr_assert_eq(rc, 9, "%s", err);
+	cr_assert(strstr(err, "certificate names a different CA key\n") != NULL,
+	    "%s", err);
+	free(err);
+	kill(fake, SIGTERM);
+	waitpid(fake, NULL, 0);
+	fake_pid = 0;
+	free(args);
+
+	/* The server now presents another CA key than the pinned one. */
+	cmd = tu_fmt("'%s' ca-key --state '%s'", tu_env("JITCAD"), state2);
+	l = run_out(cmd);
+	free(cmd);
+	fake = fake_server(&port, line_of(l), foreign_cert);
+	args = tu_fmt(
+	    "login --role fast --reason x --server http://127.0.0.1:%d", port);
+	rc = jitca(tok_alice, args, NULL, &err);
+	cr_assert_eq(rc, 9, "%s", err);
+	cr_assert(
+	    strstr(err, "differs from the key pinned in") != NULL, "%s", err);
+	free(err);
+	kill(fake, SIGTERM);
+	waitpid(fake, NULL, 0);
+	fake_pid = 0;
+	/* Nothing reached the agent. */
+	free(agent_list(&rc));
+	cr_assert_eq(rc, 1);
+	free(args);
+	free(l);
+	free(ca_line);
+	free(other_cert);
+	free(foreign_cert);
+	free(state2);
+	free(kp);
+}
+
+static int
+file_mode(const char *path)
+{
+	struct stat st;
+
+	cr_assert_eq(stat(path, &st), 0, "%s: %s", path, strerror(errno));
+	return (int)(st.st_mode & 07777);
+}
+
+Test(client, no_agent_files_status_and_logout)
+{
+	char *out = NULL, *err = NULL, *kp, *cp, *cmd, *a, *b, *l, *plain;
+	int rc;
+
+	start_server("1h");
+	/* One certificate in the agent, one in files, and a foreign key in
+	 * the agent that logout must leave alone. */
+	plain = tu_fmt("%s/mine", dir);
+	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -C mine -f '%s' && "
+		     "SSH_AUTH_SOCK='%s' ssh-add -q '%s'",
+	    plain, sock, plain);
+	free(run_out(cmd));
+	free(cmd);
+	cr_assert_eq(
+	    jitca(tok_alice, "login --role fast --reason x", NULL, &err), 0,
+	    "%s", err);
+	free(err);
+	rc = jitca(tok_alice,
+	    "login --role fast --ttl 10m --reason x "
+	    "--no-agent",
+	    &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	kp = tu_fmt("%s/.ssh/jitca/fast", home);
+	cp = tu_fmt("%s/.ssh/jitca/fast-cert.pub", home);
+	cr_assert(
+	    strstr(out, tu_fmt("connect:     ssh -i %s alice@HOST\n", kp)) !=
+		NULL,
+	    "%s", out);
+	cr_assert(strstr(out, "where:       files\n") != NULL, "%s", out);
+	free(out);
+	free(err);
+	cr_assert_eq(file_mode(kp), 0600);
+	cr_assert_eq(file_mode(cp), 0600);
+	cr_assert_eq(file_mode(tu_fmt("%s/.ssh/jitca", home)), 0700);
+	/* ssh-keygen reads the key; it is the certificate's key. */
+	cmd = tu_fmt("ssh-keygen -l -f '%s'", kp);
+	a = run_out(cmd);
+	free(cmd);
+	cmd = tu_fmt("ssh-keygen -y -f '%s' | ssh-keygen -l -f -", kp);
+	b = run_out(cmd);
+	free(cmd);
+	cr_assert_eq(strncmp(a, b, 55), 0, "%s vs %s", a, b);
+	free(b);
+	cmd = tu_fmt("ssh-keygen -L -f '%s'", cp);
+	b = run_out(cmd);
+	cr_assert(strstr(b, a + 4) == NULL); /* comment differs; check fp: */
+	a[strcspn(a + 4, " ") + 4] = '\0';
+	cr_assert(strstr(b, a + 4) != NULL, "%s not in %s", a + 4, b);
+	free(a);
+	free(b);
+	free(cmd);
+	/* status shows both. */
+	rc = jitca(NULL, "status", &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert(strstr(out, "\nagent  jitca:fast:1 ") != NULL, "%s", out);
+	cr_assert(strstr(out, "\nfile   fast ") != NULL, "%s", out);
+	cr_assert_eq(count(out, "alice"), 2, "%s", out);
+	free(out);
+	free(err);
+	/* logout removes both, and only them. */
+	rc = jitca(NULL, "logout", &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert(
+	    strstr(out, "removed 1 certificate(s) from ssh-agent\n") != NULL,
+	    "%s", out);
+	free(out);
+	free(err);
+	cr_assert_eq(access(kp, F_OK), -1);
+	cr_assert_eq(access(cp, F_OK), -1);
+	l = agent_list(&rc);
+	cr_assert_eq(rc, 0);
+	cr_assert_eq(count(l, "\n"), 1, "%s", l);
+	cr_assert(strstr(l, " mine\n") != NULL, "%s", l);
+	free(l);
+	rc = jitca(NULL, "status", &out, &err);
+	cr_assert_eq(rc, 0);
+	cr_assert(
+	    strstr(err, "jitca: no jitca certificates\n") != NULL, "%s", err);
+	free(out);
+	free(err);
+	free(kp);
+	free(cp);
+	free(plain);
+}
+
+Test(client, no_agent_running_writes_files)
+{
+	char *out = NULL, *err = NULL, *kp;
+
+	start_server("1h");
+	unsetenv("SSH_AUTH_SOCK");
+	cr_assert_eq(
+	    jitca(tok_alice, "login --role fast --reason x", &out, &err), 0,
+	    "%s", err);
+	cr_assert(strstr(err,
+		      "jitca: no ssh-agent ($SSH_AUTH_SOCK is unset): "
+		      "writing files instead\n") != NULL,
+	    "%s", err);
+	kp = tu_fmt("%s/.ssh/jitca/fast", home);
+	cr_assert_eq(file_mode(kp), 0600);
+	free(out);
+	free(err);
+	free(kp);
+}
+
+Test(client, sshd_accepts_a_login_through_the_agent)
+{
+	struct test_sshd *d = NULL;
+	char *cmd, *capub, *user = sshd_user(), *out = NULL, *err = NULL;
+	char *ssh, *port;
+	int rc;
+
+	start_server("1h");
+	cmd = tu_fmt("'%s' ca-key --state '%s'", tu_env("JITCAD"), state);
+	capub = run_out(cmd);
+	free(cmd);
+	sshd_start(&d, capub);
+	sshd_set_principals(d, user, "alice", NULL);
+	cr_assert_eq(jitca(tok_alice,
+			 "login --role fast --ttl 2m --reason "
+			 "'sshd test'",
+			 NULL, &err),
+	    0, "%s", err);
+	free(err);
+	ssh = tu_which("ssh");
+	cr_assert_not_null(ssh);
+	port = tu_fmt("%d", sshd_port(d));
+	cmd = tu_fmt("'%s' -F /dev/null -o BatchMode=yes -o "
+		     "StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+		     "-o PreferredAuthentications=publickey -o "
+		     "IdentityAgent='%s' -o ConnectTimeout=10 -o "
+		     "LogLevel=ERROR -p %s %s@127.0.0.1 echo logged-in",
+	    ssh, sock, port, user);
+	rc = tu_sh(cmd, &out, &err);
+	cr_assert_eq(rc, 0, "ssh: %s\nsshd: %s", err, sshd_log(d));
+	cr_assert_str_eq(out, "logged-in\n");
+	cr_assert(sshd_log_wait(d, "ID alice:fast:", 5000), "%s", sshd_log(d));
+	free(out);
+	free(err);
+	/* After logout the agent has nothing to offer. */
+	cr_assert_eq(jitca(NULL, "logout", NULL, NULL), 0);
+	rc = tu_sh(cmd, &out, &err);
+	cr_assert_eq(rc, 255, "%s", out);
+	free(out);
+	free(err);
+	sshd_stop(d);
+	free(cmd);
+	free(capub);
+	free(user);
+	free(ssh);
+	free(port);
+}
+
+Test(client, tls_verification_and_ca_bundle)
+{
+	char *err = NULL, *out = NULL, *args;
+	int rc;
+
+	start_server_tls("1h", 1);
+	cr_assert(strncmp(url, "https://127.0.0.1:", 18) == 0, "%s", url);
+	/* A private CA is not in the system store: refused. */
+	rc = jitca(tok_alice, "requests", NULL, &err);
+	cr_assert_eq(rc, 3, "%s", err);
+	cr_assert(strstr(err,
+		      "jitca: listing requests: server unreachable: "
+		      "https://127.0.0.1:") == err,
+	    "%s", err);
+	free(err);
+	args = tu_fmt(
+	    "login --role fast --reason tls --ca-bundle '%s/tls.crt'", dir);
+	rc = jitca(tok_alice, args, &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert(strstr(out, "where:       ssh-agent\n") != NULL, "%s", out);
+	free(out);
+	free(err);
+	free(args);
+}

@@ -1,0 +1,1235 @@
+/*
+ * test_host.c: the host owner's scripts, scripts/krl-sync and
+ * scripts/host-setup, run as a host owner runs them.
+ *
+ * krl-sync is pointed at a real `jitcad serve` (for good fetches, 304s
+ * and KRLs that change after `jitcad revoke`) and at a tiny canned HTTP
+ * responder forked here (for a 500, a body that is not a KRL, a KRL with
+ * a trailing byte), or at a closed port.  host-setup runs against a
+ * scratch --etc tree holding a minimal sshd_config that includes
+ * every DIR/ssh/sshd_config.d/NAME.conf and a host key; the real sshd checks
+ * the result (sshd -t), and one test starts that sshd and logs in with a
+ * certificate from `jitcad issue`, then revokes it and syncs the KRL.
+ *
+ * Every failing case asserts the exact exit status, the message, and that
+ * the files were left byte-identical (same inode and mtime too).  Uses
+ * tests/lib/testutil.h; does not use tests/lib/sshd.h because sshd must
+ * run on the files host-setup installed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+
+#include "tests/lib/testutil.h"
+
+#define WAIT_MS 20000
+
+static char *dir; /* the test's scratch directory */
+static char *state; /* jitcad's state dir */
+static char *etc; /* host-setup's --etc */
+static pid_t serve_pid = -1;
+static int serve_port;
+static pid_t canned_pid = -1;
+static pid_t sshd_pid = -1;
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+static void
+stop(pid_t *pid)
+{
+	int status, i;
+
+	if (*pid <= 0)
+		return;
+	kill(*pid, SIGTERM);
+	for (i = 0; i < 250; i++) {
+		if (waitpid(*pid, &status, WNOHANG) == *pid)
+			break;
+		sleep_ms(20);
+	}
+	if (i == 250) {
+		kill(*pid, SIGKILL);
+		waitpid(*pid, &status, 0);
+	}
+	*pid = -1;
+}
+
+static void
+setup(void)
+{
+	dir = tu_tmpdir();
+	state = tu_fmt("%s/state", dir);
+	etc = tu_fmt("%s/etc", dir);
+}
+
+static void
+teardown(void)
+{
+	stop(&sshd_pid);
+	stop(&canned_pid);
+	stop(&serve_pid);
+	tu_rmtree(dir);
+	free(etc);
+	free(state);
+	free(dir);
+}
+
+TestSuite(host, .init = setup, .fini = teardown, .timeout = 120);
+
+static char *
+script(const char *name)
+{
+	return tu_fmt("%s/scripts/%s", tu_env("JITCA_SOURCE_DIR"), name);
+}
+
+/* jitcad ARGS --state STATE through the shell. */
+static int
+jitcad(const char *args, char **out, char **err)
+{
+	char *cmd =
+	    tu_fmt("'%s' %s --state '%s'", tu_env("JITCAD"), args, state);
+	int rc = tu_sh(cmd, out, err);
+
+	free(cmd);
+	return rc;
+}
+
+/* A shell command line; fails the test unless it exits 0. */
+static void
+sh_ok(const char *cmd)
+{
+	char *err = NULL;
+	int rc = tu_sh(cmd, NULL, &err);
+
+	cr_assert_eq(rc, 0, "%s: exit %d: %s", cmd, rc, err);
+	free(err);
+}
+
+/* Parse the decimal port after "http://127.0.0.1:" in s, or 0. */
+static int
+port_after(const char *s, const char *prefix)
+{
+	const char *p = strstr(s, prefix);
+	int port = 0;
+
+	if (p == NULL)
+		return 0;
+	for (p += strlen(prefix); *p >= '0' && *p <= '9' && port < 65536; p++)
+		port = port * 10 + (*p - '0');
+	return port < 65536 ? port : 0;
+}
+
+/* jitcad init + `jitcad serve --listen 127.0.0.1:0` on state; with tls,
+ * a self-signed certificate for 127.0.0.1 in DIR/tls.crt (+ .key). */
+static void
+serve_start_tls(int tls)
+{
+	char *log = tu_fmt("%s/serve.log", dir), *s = NULL, *err = NULL;
+	char *crt = tu_fmt("%s/tls.crt", dir), *key = tu_fmt("%s/tls.key", dir);
+	const char *scheme = tls ? "listening on https://127.0.0.1:"
+				 : "listening on http://127.0.0.1:";
+	int waited, status;
+	pid_t pid;
+
+	cr_assert_eq(jitcad("init", NULL, &err), 0, "init: %s", err);
+	free(err);
+	if (tls) {
+		char *cmd = tu_fmt("umask 077 && openssl req -x509 -newkey ec "
+				   "-pkeyopt ec_paramgen_curve:prime256v1 "
+				   "-nodes -days 1 -subj /CN=localhost -addext "
+				   "subjectAltName=IP:127.0.0.1 -keyout '%s' "
+				   "-out '%s' 2>/dev/null && chmod 644 '%s'",
+		    key, crt, crt);
+
+		sh_ok(cmd);
+		free(cmd);
+	}
+	if ((pid = fork()) == 0) {
+		int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		int nfd = open("/dev/null", O_RDWR);
+
+		if (lfd < 0 || nfd < 0)
+			_exit(127);
+		dup2(nfd, 0);
+		dup2(nfd, 1);
+		dup2(lfd, 2);
+		if (tls)
+			execl(tu_env("JITCAD"), "jitcad", "serve", "--state",
+			    state, "--listen", "127.0.0.1:0", "--tls-cert", crt,
+			    "--tls-key", key, (char *)NULL);
+		else
+			execl(tu_env("JITCAD"), "jitcad", "serve", "--state",
+			    state, "--listen", "127.0.0.1:0", (char *)NULL);
+		_exit(127);
+	}
+	cr_assert(pid > 0, "fork: %s", strerror(errno));
+	serve_pid = pid;
+	for (waited = 0; waited < WAIT_MS; waited += 20) {
+		free(s);
+		s = tu_read_file(log, NULL);
+		if (s != NULL && (serve_port = port_after(s, scheme)) > 0)
+			break;
+		cr_assert_neq(waitpid(pid, &status, WNOHANG), pid,
+		    "jitcad serve exited: %s", s ? s : "");
+		sleep_ms(20);
+	}
+	cr_assert(serve_port > 0, "jitcad serve did not listen: %s", s);
+	free(s);
+	free(key);
+	free(crt);
+	free(log);
+}
+
+static void
+serve_start(void)
+{
+	serve_start_tls(0);
+}
+
+static char *
+serve_url(void)
+{
+	return tu_fmt("http://127.0.0.1:%d", serve_port);
+}
+
+/*
+ * A canned HTTP responder on a free loopback port: answers every request
+ * with the bytes of response (status line, headers, body), then closes.
+ * Returns the port.
+ */
+static int
+canned_start(const char *response, size_t len)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd, one = 1;
+	pid_t pid;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd >= 0);
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0);
+	cr_assert(listen(fd, 8) == 0);
+	cr_assert(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
+	if ((pid = fork()) == 0) {
+		for (;;) {
+			char buf[8192];
+			size_t got = 0, off;
+			ssize_t n;
+			int c = accept(fd, NULL, NULL);
+
+			if (c < 0)
+				continue;
+			/* Read the request head (bounded), then answer. */
+			while (got < sizeof(buf) - 1 &&
+			    (n = read(c, buf + got, sizeof(buf) - 1 - got)) >
+				0) {
+				got += (size_t)n;
+				buf[got] = '\0';
+				if (strstr(buf, "\r\n\r\n") != NULL)
+					break;
+			}
+			for (off = 0; off < len; off += (size_t)n)
+				if ((n = write(c, response + off, len - off)) <=
+				    0)
+					break;
+			shutdown(c, SHUT_WR);
+			while (read(c, buf, sizeof(buf)) > 0)
+				;
+			close(c);
+		}
+	}
+	cr_assert(pid > 0);
+	close(fd);
+	canned_pid = pid;
+	return ntohs(sa.sin_port);
+}
+
+/* HTTP/1.1 response with the given status line and body. */
+static int
+canned_body(const char *status, const void *body, size_t blen)
+{
+	char *head = tu_fmt("HTTP/1.1 %s\r\nContent-Type: application/"
+			    "octet-stream\r\nContent-Length: %zu\r\n"
+			    "Connection: close\r\n\r\n",
+	    status, blen);
+	size_t hl = strlen(head);
+	char *resp = malloc(hl + blen + 1);
+	int port;
+
+	cr_assert_not_null(resp);
+	memcpy(resp, head, hl);
+	if (blen > 0)
+		memcpy(resp + hl, body, blen);
+	port = canned_start(resp, hl + blen);
+	free(resp);
+	free(head);
+	return port;
+}
+
+/* krl-sync --server url --out out --insecure-http-ok [extra]. */
+static int
+krl_sync(const char *url, const char *out, char **so, char **se)
+{
+	char *k = script("krl-sync");
+	char *argv[] = {k, "--server", (char *)(uintptr_t)url, "--out",
+	    (char *)(uintptr_t)out, "--insecure-http-ok", "--timeout", "10",
+	    NULL};
+	int rc = tu_run(argv, NULL, so, se);
+
+	free(k);
+	return rc;
+}
+
+/* The server's current KRL bytes (via curl). */
+static char *
+server_krl(size_t *len)
+{
+	char *p = tu_fmt("%s/server.krl", dir), *cmd, *data;
+
+	cmd = tu_fmt(
+	    "curl -sSf -o '%s' http://127.0.0.1:%d/v1/krl", p, serve_port);
+	sh_ok(cmd);
+	data = tu_read_file(p, len);
+	cr_assert_not_null(data);
+	free(cmd);
+	free(p);
+	return data;
+}
+
+static void
+assert_file_eq(const char *path, const char *data, size_t len)
+{
+	size_t got;
+	char *s = tu_read_file(path, &got);
+
+	cr_assert_not_null(s, "cannot read %s", path);
+	cr_assert_eq(got, len, "%s: %zu bytes, expected %zu", path, got, len);
+	cr_assert(memcmp(s, data, len) == 0, "%s differs", path);
+	free(s);
+}
+
+static void
+assert_mode(const char *path, mode_t mode)
+{
+	struct stat sb;
+
+	cr_assert(stat(path, &sb) == 0, "stat %s: %s", path, strerror(errno));
+	cr_assert_eq(sb.st_mode & 07777, mode, "%s: mode %o, expected %o", path,
+	    (unsigned)(sb.st_mode & 07777), (unsigned)mode);
+}
+
+/* Every regular file under root: path, mode, size, inode, mtime (ns),
+ * SHA-256.  Directory mtimes are left out: staging happens in DIR/ssh. */
+static char *
+snapshot(const char *root)
+{
+	char *cmd = tu_fmt("cd '%s' && find . -type f -printf "
+			   "'%%p %%m %%s %%i %%T@\\n' | LC_ALL=C sort && "
+			   "find . -type f -exec sha256sum {} + | LC_ALL=C "
+			   "sort && find . -type d | LC_ALL=C sort",
+	    root);
+	char *out = NULL;
+
+	cr_assert_eq(tu_sh(cmd, &out, NULL), 0);
+	free(cmd);
+	return out;
+}
+
+/* ---- krl-sync ------------------------------------------------------ */
+
+Test(host, krl_sync_fetch_then_304_then_update)
+{
+	char *url, *out, *etag, *so = NULL, *se = NULL, *krl, *s, *cmd;
+	size_t len;
+	struct stat a, b;
+
+	serve_start();
+	url = serve_url();
+	out = tu_fmt("%s/revoked.krl", dir);
+	etag = tu_fmt("%s.etag", out);
+
+	cr_assert_eq(krl_sync(url, out, &so, &se), 0, "%s", se);
+	krl = server_krl(&len);
+	assert_file_eq(out, krl, len);
+	assert_mode(out, 0644);
+	s = tu_fmt(
+	    "krl-sync: %s updated from %s/v1/krl (%zu bytes)\n", out, url, len);
+	cr_assert_str_eq(so, s);
+	cr_assert_str_eq(se, "");
+	free(s);
+	s = tu_read_file(etag, NULL);
+	cr_assert_not_null(s);
+	cr_assert(s[0] == '"' && strchr(s + 1, '"') != NULL, "etag %s", s);
+	free(s);
+	free(so);
+	free(se);
+	free(krl);
+
+	/* Unchanged on the server: 304, same file (inode and mtime). */
+	cr_assert(stat(out, &a) == 0);
+	sleep_ms(20);
+	cr_assert_eq(krl_sync(url, out, &so, &se), 0, "%s", se);
+	cr_assert_str_eq(so, "");
+	cr_assert_str_eq(se, "");
+	cr_assert(stat(out, &b) == 0);
+	cr_assert_eq(a.st_ino, b.st_ino);
+	cr_assert_eq(a.st_mtim.tv_sec, b.st_mtim.tv_sec);
+	cr_assert_eq(a.st_mtim.tv_nsec, b.st_mtim.tv_nsec);
+	free(so);
+	free(se);
+
+	/* A revocation changes the KRL: the next run fetches it. */
+	cr_assert_eq(jitcad("user add alice --group engineering", NULL, &se), 0,
+	    "%s", se);
+	free(se);
+	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s/alice'", dir);
+	sh_ok(cmd);
+	free(cmd);
+	cmd = tu_fmt("issue --user alice --role staging --public-key "
+		     "'%s/alice.pub' --reason test",
+	    dir);
+	cr_assert_eq(jitcad(cmd, NULL, &se), 0, "%s", se);
+	free(cmd);
+	free(se);
+	cr_assert_eq(
+	    jitcad("revoke --serial 1 --reason lost", NULL, &se), 0, "%s", se);
+	free(se);
+	cr_assert_eq(krl_sync(url, out, &so, &se), 0, "%s", se);
+	cr_assert(strstr(so, "updated from") != NULL, "%s", so);
+	krl = server_krl(&len);
+	assert_file_eq(out, krl, len);
+	assert_mode(out, 0644);
+	free(krl);
+	free(so);
+	free(se);
+	cmd = tu_fmt("ssh-keygen -Q -l -f '%s'", out);
+	cr_assert_eq(tu_sh(cmd, &so, NULL), 0);
+	cr_assert(strstr(so, "serial: 1\n") != NULL, "%s", so);
+	free(so);
+	free(cmd);
+
+	/* Only the KRL and its ETag in the directory: no temporary left. */
+	cmd = tu_fmt("ls -A '%s' | grep -c krl", dir);
+	cr_assert_eq(tu_sh(cmd, &so, NULL), 0);
+	cr_assert_str_eq(so, "3\n"); /* revoked.krl, .etag, server.krl */
+	free(so);
+	free(cmd);
+	free(etag);
+	free(out);
+	free(url);
+}
+
+/* Install a good KRL at out (from ssh-keygen -k); return its bytes. */
+static char *
+existing_krl(const char *out, size_t *len)
+{
+	char *cmd = tu_fmt("ssh-keygen -q -k -f '%s'", out), *data;
+
+	sh_ok(cmd);
+	free(cmd);
+	data = tu_read_file(out, len);
+	cr_assert_not_null(data);
+	return data;
+}
+
+/* krl-sync against url must fail with status 1 and the one-line
+ * message msg, leaving out as it was. */
+static void
+sync_fails(const char *url, const char *out, const char *msg)
+{
+	char *before = snapshot(dir), *after, *so = NULL, *se = NULL;
+	char *want = tu_fmt("krl-sync: %s; %s left as it was\n", msg, out);
+
+	cr_assert_eq(krl_sync(url, out, &so, &se), 1, "%s %s", so, se);
+	cr_assert_str_eq(se, want);
+	cr_assert_str_eq(so, "");
+	after = snapshot(dir);
+	cr_assert_str_eq(after, before);
+	free(want);
+	free(after);
+	free(before);
+	free(so);
+	free(se);
+}
+
+Test(host, krl_sync_bad_bodies_keep_the_file)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *url, *msg, *bad;
+	size_t len;
+	char *good = existing_krl(out, &len);
+	int port;
+
+	port = canned_body("200 OK", "hello, world\n", 13);
+	url = tu_fmt("http://127.0.0.1:%d", port);
+	msg = tu_fmt("%s/v1/krl sent something that is not a KRL (no SSHKRL "
+		     "magic)",
+	    url);
+	sync_fails(url, out, msg);
+	stop(&canned_pid);
+	free(msg);
+	free(url);
+
+	/* A real KRL plus one trailing byte: ssh-keygen refuses it. */
+	bad = malloc(len + 1);
+	cr_assert_not_null(bad);
+	memcpy(bad, good, len);
+	bad[len] = 'x';
+	port = canned_body("200 OK", bad, len + 1);
+	url = tu_fmt("http://127.0.0.1:%d", port);
+	msg = tu_fmt("%s/v1/krl sent a KRL that ssh-keygen rejects (Invalid "
+		     "KRL file body: incomplete message)",
+	    url);
+	sync_fails(url, out, msg);
+	stop(&canned_pid);
+	free(msg);
+	free(url);
+
+	port = canned_body("200 OK", "", 0);
+	url = tu_fmt("http://127.0.0.1:%d", port);
+	msg = tu_fmt("%s/v1/krl sent an empty body, not a KRL", url);
+	sync_fails(url, out, msg);
+	stop(&canned_pid);
+	free(msg);
+	free(url);
+
+	/* 304 although we sent no If-None-Match (no .etag file). */
+	port = canned_body("304 Not Modified", "", 0);
+	url = tu_fmt("http://127.0.0.1:%d", port);
+	msg = tu_fmt("%s/v1/krl answered 304 Not Modified to a request "
+		     "without If-None-Match",
+	    url);
+	sync_fails(url, out, msg);
+	stop(&canned_pid);
+	free(msg);
+	free(url);
+
+	assert_file_eq(out, good, len);
+	free(bad);
+	free(good);
+	free(out);
+}
+
+Test(host, krl_sync_500_and_unreachable_keep_the_file)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *url, *msg;
+	size_t len;
+	char *good = existing_krl(out, &len);
+	int port;
+
+	port = canned_body("500 Internal Server Error", "{}", 2);
+	url = tu_fmt("http://127.0.0.1:%d", port);
+	msg = tu_fmt("%s/v1/krl answered HTTP 500, not 200 or 304", url);
+	sync_fails(url, out, msg);
+	stop(&canned_pid);
+	free(msg);
+	free(url);
+
+	port = tu_free_port(); /* nothing listens there */
+	url = tu_fmt("http://127.0.0.1:%d", port);
+	msg = tu_fmt("cannot fetch %s/v1/krl: curl: (7) Failed to connect to "
+		     "127.0.0.1 port %d after",
+	    url, port);
+	{
+		char *so = NULL, *se = NULL, *before = snapshot(dir), *after;
+
+		cr_assert_eq(krl_sync(url, out, &so, &se), 1);
+		cr_assert(strncmp(se, "krl-sync: ", 10) == 0 &&
+			strncmp(se + 10, msg, strlen(msg)) == 0,
+		    "%s", se);
+		cr_assert(strstr(se, "left as it was\n") != NULL, "%s", se);
+		cr_assert_eq(strchr(se, '\n'), se + strlen(se) - 1, "%s", se);
+		after = snapshot(dir);
+		cr_assert_str_eq(after, before);
+		free(after);
+		free(before);
+		free(so);
+		free(se);
+	}
+	free(msg);
+	free(url);
+	assert_file_eq(out, good, len);
+	free(good);
+	free(out);
+}
+
+Test(host, krl_sync_usage)
+{
+	char *k = script("krl-sync"), *se = NULL;
+	char *http[] = {
+	    k, "--server", "http://127.0.0.1:1", "--out", "/tmp/x.krl", NULL};
+	char *noout[] = {k, "--server", "https://ca.example", NULL};
+	char *ftp[] = {k, "--server", "ftp://x", "--out", "/tmp/x", NULL};
+
+	cr_assert_eq(tu_run(http, NULL, NULL, &se), 2);
+	cr_assert(strncmp(se,
+		      "krl-sync: refusing plain http (http://127.0.0.1:1) "
+		      "without --insecure-http-ok\n",
+		      75) == 0,
+	    "%s", se);
+	free(se);
+	cr_assert_eq(tu_run(noout, NULL, NULL, &se), 2);
+	cr_assert(strncmp(se, "krl-sync: --out FILE is required\n", 33) == 0,
+	    "%s", se);
+	free(se);
+	cr_assert_eq(tu_run(ftp, NULL, NULL, &se), 2);
+	cr_assert(strstr(se, "must be an https:// URL") != NULL, "%s", se);
+	free(se);
+	free(k);
+}
+
+/* ---- host-setup ---------------------------------------------------- */
+
+/* A scratch DIR/ssh with a host key and an sshd_config that includes
+ * every DIR/ssh/sshd_config.d/NAME.conf; prefix goes before the Include. */
+static void
+scratch_etc(const char *prefix, int port)
+{
+	char *cmd, *cfg, *p;
+
+	cmd = tu_fmt("mkdir -p '%s/ssh/sshd_config.d' && { [ -f "
+		     "'%s/ssh/host_ed25519' ] || ssh-keygen -q -t ed25519 "
+		     "-N '' -f '%s/ssh/host_ed25519'; }",
+	    etc, etc, etc);
+	sh_ok(cmd);
+	free(cmd);
+	/* sshd -t insists on its privilege separation directory. */
+	if (mkdir("/run/sshd", 0755) != 0)
+		cr_assert_eq(
+		    errno, EEXIST, "mkdir /run/sshd: %s", strerror(errno));
+	cfg = tu_fmt("%sInclude %s/ssh/sshd_config.d/*.conf\n"
+		     "HostKey %s/ssh/host_ed25519\n"
+		     "ListenAddress 127.0.0.1\n"
+		     "Port %d\n"
+		     "PidFile %s/sshd.pid\n"
+		     "UsePAM no\n"
+		     "StrictModes no\n"
+		     "PasswordAuthentication no\n"
+		     "KbdInteractiveAuthentication no\n"
+		     "AuthorizedKeysFile none\n",
+	    prefix, etc, etc, port, dir);
+	p = tu_fmt("%s/ssh/sshd_config", etc);
+	tu_write_file(p, cfg, strlen(cfg), 0644);
+	free(p);
+	free(cfg);
+}
+
+/* host-setup --etc ETC --no-reload --no-timer ARGS (a shell fragment). */
+static int
+host_setup(const char *args, char **so, char **se)
+{
+	char *h = script("host-setup");
+	char *cmd =
+	    tu_fmt("'%s' --etc '%s' --no-reload --no-timer %s", h, etc, args);
+	int rc = tu_sh(cmd, so, se);
+
+	free(cmd);
+	free(h);
+	return rc;
+}
+
+static char *
+ca_pub_file(void)
+{
+	char *err = NULL, *p;
+
+	cr_assert_eq(jitcad("init", NULL, &err), 0, "init: %s", err);
+	free(err);
+	p = tu_fmt("%s/ca.pub", state);
+	return p;
+}
+
+static void
+assert_installed(const char *ca_pub)
+{
+	char *p, *want;
+	size_t len;
+
+	p = tu_fmt("%s/ssh/jitca_user_ca.pub", etc);
+	want = tu_read_file(ca_pub, &len);
+	assert_file_eq(p, want, len);
+	assert_mode(p, 0644);
+	free(want);
+	free(p);
+
+	p = tu_fmt("%s/ssh/jitca_principals/root", etc);
+	assert_file_eq(p, "debug\nops\n", 10);
+	assert_mode(p, 0644);
+	free(p);
+	p = tu_fmt("%s/ssh/jitca_principals/deploy", etc);
+	assert_file_eq(p, "deploy\n", 7);
+	assert_mode(p, 0644);
+	free(p);
+	p = tu_fmt("%s/ssh/jitca_principals", etc);
+	assert_mode(p, 0755);
+	free(p);
+
+	p = tu_fmt("%s/ssh/sshd_config.d/jitca.conf", etc);
+	want = tu_fmt("TrustedUserCAKeys %s/ssh/jitca_user_ca.pub\n"
+		      "AuthorizedPrincipalsFile %s/ssh/jitca_principals/%%u\n"
+		      "RevokedKeys %s/ssh/jitca_revoked.krl\n"
+		      "LogLevel VERBOSE\n",
+	    etc, etc, etc);
+	assert_file_eq(p, want, strlen(want));
+	assert_mode(p, 0644);
+	free(want);
+	free(p);
+
+	p = tu_fmt("ssh-keygen -Q -l -f '%s/ssh/jitca_revoked.krl'", etc);
+	sh_ok(p);
+	free(p);
+	p = tu_fmt("%s/ssh/jitca_revoked.krl", etc);
+	assert_mode(p, 0644);
+	free(p);
+
+	/* The real sshd accepts the result and uses the jitca paths. */
+	p = tu_fmt("/usr/sbin/sshd -t -f '%s/ssh/sshd_config'", etc);
+	sh_ok(p);
+	free(p);
+}
+
+#define ACCOUNTS                                                               \
+	"--account root --principals debug,ops,debug "                         \
+	"--account deploy --principals deploy"
+
+Test(host, host_setup_installs_and_is_idempotent)
+{
+	char *ca = ca_pub_file(), *args, *so = NULL, *se = NULL, *s1, *s2;
+
+	scratch_etc("", 22);
+	args = tu_fmt("--ca-key '%s' " ACCOUNTS, ca);
+	cr_assert_eq(host_setup(args, &so, &se), 0, "%s", se);
+	cr_assert_str_eq(se, "");
+	cr_assert(strstr(so, "/ssh/sshd_config.d/jitca.conf\n") != NULL);
+	cr_assert(strstr(so, "not reloading sshd (--no-reload)") != NULL);
+	free(so);
+	free(se);
+	assert_installed(ca);
+
+	/* Twice: nothing changes, and it says so. */
+	s1 = snapshot(etc);
+	cr_assert_eq(host_setup(args, &so, &se), 0, "%s", se);
+	s2 = snapshot(etc);
+	cr_assert_str_eq(s2, s1);
+	free(s2);
+	s2 = tu_fmt("host-setup: nothing to change in %s/ssh\n", etc);
+	cr_assert_str_eq(so, s2);
+	cr_assert_str_eq(se, "");
+	free(s2);
+	free(s1);
+	free(so);
+	free(se);
+	free(args);
+
+	/* Changing one account's principals replaces only that file. */
+	args = tu_fmt("--ca-key '%s' --account root --principals ops", ca);
+	cr_assert_eq(host_setup(args, &so, &se), 0, "%s", se);
+	s1 =
+	    tu_fmt("host-setup: installed %s/ssh/jitca_principals/root\n", etc);
+	cr_assert_str_eq(so, s1);
+	free(s1);
+	free(so);
+	free(se);
+	free(args);
+	s1 = tu_fmt("%s/ssh/jitca_principals/root", etc);
+	assert_file_eq(s1, "ops\n", 4);
+	free(s1);
+	s1 = tu_fmt("%s/ssh/jitca_principals/deploy", etc);
+	assert_file_eq(s1, "deploy\n", 7);
+	free(s1);
+	free(ca);
+}
+
+/* host-setup ARGS must exit rc with stderr starting with msg, leaving
+ * the --etc tree exactly as it was. */
+static void
+setup_refused(const char *args, int rc, const char *msg)
+{
+	char *before = snapshot(etc), *after, *so = NULL, *se = NULL;
+
+	cr_assert_eq(host_setup(args, &so, &se), rc, "%s %s", so, se);
+	cr_assert(
+	    strncmp(se, msg, strlen(msg)) == 0, "got: %s\nwant: %s", se, msg);
+	after = snapshot(etc);
+	cr_assert_str_eq(after, before);
+	free(after);
+	free(before);
+	free(so);
+	free(se);
+}
+
+Test(host, host_setup_refuses_bad_input_before_changing_anything)
+{
+	char *ca = ca_pub_file(), *args, *p, *msg;
+
+	scratch_etc("", 22);
+	args = tu_fmt("--ca-key '%s' " ACCOUNTS, ca);
+	cr_assert_eq(host_setup(args, NULL, NULL), 0);
+	free(args);
+
+	/* Bad principal and account names. */
+	args =
+	    tu_fmt("--ca-key '%s' --account root --principals 'debug,a*'", ca);
+	setup_refused(args, 2,
+	    "host-setup: bad principal \"a*\" for root: must match "
+	    "^[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}$\n");
+	free(args);
+	args = tu_fmt("--ca-key '%s' --account root --principals 'a b'", ca);
+	setup_refused(args, 2, "host-setup: bad principal \"a b\" for root");
+	free(args);
+	args = tu_fmt("--ca-key '%s' --account root --principals 'ok,,x'", ca);
+	setup_refused(args, 2, "host-setup: bad principal \"\" for root");
+	free(args);
+	args = tu_fmt("--ca-key '%s' --account ../x --principals p", ca);
+	setup_refused(args, 2, "host-setup: bad account name \"../x\"");
+	free(args);
+	args = tu_fmt("--ca-key '%s' --account root", ca);
+	setup_refused(
+	    args, 2, "host-setup: --account root has no --principals\n");
+	free(args);
+
+	/* Broken CA key files: garbage, a damaged key, a private key. */
+	p = tu_fmt("%s/broken.pub", dir);
+	tu_write_file(p, "ssh-ed25519 AAAAnotbase64!!\n", 28, 0644);
+	args = tu_fmt("--ca-key '%s' " ACCOUNTS, p);
+	msg = tu_fmt("host-setup: CA key %s: ssh-keygen cannot read key 1; "
+		     "nothing changed\n",
+	    p);
+	setup_refused(args, 1, msg);
+	free(msg);
+	free(args);
+	tu_write_file(p, "hello\n", 6, 0644);
+	args = tu_fmt("--ca-key '%s' " ACCOUNTS, p);
+	msg = tu_fmt("host-setup: CA key %s: \"hello\" is not an OpenSSH "
+		     "public key line; nothing changed\n",
+	    p);
+	setup_refused(args, 1, msg);
+	free(msg);
+	free(args);
+	free(p);
+	p = tu_fmt("%s/ca_key.pem", state);
+	args = tu_fmt("--ca-key '%s' " ACCOUNTS, p);
+	msg = tu_fmt("host-setup: CA key %s is a private key or PEM file", p);
+	setup_refused(args, 1, msg);
+	free(msg);
+	free(args);
+	free(p);
+	args =
+	    tu_fmt("--ca-key '%s' --ca-fingerprint SHA256:nope " ACCOUNTS, ca);
+	setup_refused(args, 1, "host-setup: CA key fingerprint(s) SHA256:");
+	free(args);
+
+	/* A CA that cannot be reached: no key, no KRL, no change. */
+	{
+		int port = tu_free_port();
+
+		args = tu_fmt(
+		    "--server http://127.0.0.1:%d --insecure-http-ok " ACCOUNTS,
+		    port);
+		msg = tu_fmt("host-setup: cannot fetch http://127.0.0.1:%d/v1/"
+			     "ca: curl: (7) Failed to connect",
+		    port);
+		setup_refused(args, 1, msg);
+		free(msg);
+		free(args);
+	}
+	/* The CA key from a file but the KRL from a dead server. */
+	{
+		int port = tu_free_port();
+
+		args = tu_fmt("--ca-key '%s' --server http://127.0.0.1:%d "
+			      "--insecure-http-ok " ACCOUNTS,
+		    ca, port);
+		setup_refused(args, 1, "krl-sync: cannot fetch ");
+		free(args);
+	}
+	free(ca);
+}
+
+Test(host, host_setup_sshd_rejects_leaves_everything)
+{
+	char *ca = ca_pub_file(), *other, *args, *cmd, *p, *s, *msg;
+
+	/* An old installation (other CA key, other principals) first. */
+	scratch_etc("", 22);
+	other = tu_fmt("%s/other", dir);
+	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", other);
+	sh_ok(cmd);
+	free(cmd);
+	args =
+	    tu_fmt("--ca-key '%s.pub' --account root --principals old", other);
+	cr_assert_eq(host_setup(args, NULL, NULL), 0);
+	free(args);
+
+	/* sshd -t fails on the staged configuration: nothing moves. */
+	p = tu_fmt("%s/ssh/sshd_config", etc);
+	s = tu_read_file(p, NULL);
+	cr_assert_not_null(s);
+	{
+		char *bad = tu_fmt("%sNoSuchOption yes\n", s);
+
+		tu_write_file(p, bad, strlen(bad), 0644);
+		free(bad);
+	}
+	args = tu_fmt("--ca-key '%s' " ACCOUNTS, ca);
+	msg = tu_fmt("host-setup: sshd -t rejects the configuration with the "
+		     "jitca drop-in: %s: line 11: Bad configuration option: "
+		     "NoSuchOption; nothing changed\n",
+	    p);
+	setup_refused(args, 1, msg);
+	free(msg);
+
+	/* sshd accepts the files but an earlier TrustedUserCAKeys wins:
+	 * everything is installed, checked, and put back. */
+	scratch_etc("TrustedUserCAKeys /nowhere\n", 22);
+	msg = tu_fmt("host-setup: sshd does not use the jitca drop-in: it has "
+		     "\"trustedusercakeys /nowhere\", not \"trustedusercakeys "
+		     "%s/ssh/jitca_user_ca.pub\"",
+	    etc);
+	setup_refused(args, 1, msg);
+	free(msg);
+	free(args);
+	free(s);
+	free(p);
+	p = tu_fmt("%s/ssh/jitca_principals/root", etc);
+	assert_file_eq(p, "old\n", 4);
+	free(p);
+	p = tu_fmt("%s/ssh/jitca_principals/deploy", etc);
+	cr_assert_eq(access(p, F_OK), -1, "%s was not removed", p);
+	free(p);
+	free(other);
+	free(ca);
+}
+
+Test(host, host_setup_from_server_with_timer_units)
+{
+	char *url, *h, *cmd, *so = NULL, *se = NULL, *p, *krl, *want;
+	char *sbin = tu_fmt("%s/sbin", dir);
+	size_t len;
+
+	serve_start();
+	url = serve_url();
+	scratch_etc("", 22);
+	cr_assert(mkdir(sbin, 0755) == 0);
+	h = script("host-setup");
+	cmd = tu_fmt("'%s' --etc '%s' --no-reload --sbindir '%s' --server "
+		     "'%s' --insecure-http-ok " ACCOUNTS,
+	    h, etc, sbin, url);
+	cr_assert_eq(tu_sh(cmd, &so, &se), 0, "%s", se);
+	p = tu_fmt("host-setup: --etc is not /etc: timer units installed in "
+		   "%s/systemd/system but not enabled\n",
+	    etc);
+	cr_assert(strstr(so, p) != NULL, "%s", so);
+	free(p);
+	free(so);
+	free(se);
+
+	/* The CA key is /v1/ca's public_key; the KRL is the server's. */
+	cr_assert_eq(jitcad("ca-key", &so, NULL), 0);
+	p = tu_fmt("%s/ssh/jitca_user_ca.pub", etc);
+	want = tu_read_file(p, NULL);
+	cr_assert_not_null(want);
+	cr_assert(
+	    strncmp(so, want, strlen(want) - 1) == 0, "%s vs %s", so, want);
+	free(want);
+	free(p);
+	free(so);
+	krl = server_krl(&len);
+	p = tu_fmt("%s/ssh/jitca_revoked.krl", etc);
+	assert_file_eq(p, krl, len);
+	free(p);
+	free(krl);
+
+	/* The units, the defaults file and the script. */
+	p = tu_fmt("%s/systemd/system/jitca-krl-sync.service", etc);
+	want = tu_read_file(p, NULL);
+	cr_assert_not_null(want);
+	assert_mode(p, 0644);
+	free(p);
+	p = tu_fmt("ExecStart=%s/jitca-krl-sync --server ${JITCA_SERVER} "
+		   "--out ${JITCA_KRL} $JITCA_KRL_SYNC_OPTS\n",
+	    sbin);
+	cr_assert(strstr(want, p) != NULL, "%s", want);
+	free(p);
+	p = tu_fmt("\nReadWritePaths=%s/ssh\n", etc);
+	cr_assert(strstr(want, p) != NULL, "%s", want);
+	free(p);
+	cr_assert(strstr(want, "\nType=oneshot\n") != NULL);
+	cr_assert(strstr(want, "\nProtectSystem=strict\n") != NULL);
+	cr_assert(strstr(want, "\nNoNewPrivileges=yes\n") != NULL);
+	free(want);
+	p = tu_fmt("%s/systemd/system/jitca-krl-sync.timer", etc);
+	want = tu_read_file(p, NULL);
+	cr_assert_not_null(want);
+	cr_assert(strstr(want, "\nPersistent=true\n") != NULL);
+	free(want);
+	free(p);
+	p = tu_fmt("%s/default/jitca-krl-sync", etc);
+	want = tu_fmt("# jitca KRL sync (scripts/host-setup); read by "
+		      "jitca-krl-sync.service\nJITCA_SERVER=%s\n"
+		      "JITCA_KRL=%s/ssh/jitca_revoked.krl\n"
+		      "JITCA_KRL_SYNC_OPTS=\"--insecure-http-ok\"\n",
+	    url, etc);
+	assert_file_eq(p, want, strlen(want));
+	free(want);
+	free(p);
+	p = tu_fmt("%s/jitca-krl-sync", sbin);
+	assert_mode(p, 0755);
+	free(p);
+
+	/* systemd itself accepts the installed units. */
+	p = tu_which("systemd-analyze");
+	cr_assert_not_null(p, "systemd-analyze is not installed (systemd)");
+	free(p);
+	p = tu_fmt("systemd-analyze verify "
+		   "'%s/systemd/system/jitca-krl-sync.service' "
+		   "'%s/systemd/system/jitca-krl-sync.timer'",
+	    etc, etc);
+	cr_assert_eq(tu_sh(p, &so, &se), 0, "%s%s", so, se);
+	cr_assert_str_eq(se, "");
+	free(so);
+	free(se);
+	free(p);
+
+	/* The installed script, with the defaults file, works. */
+	p = tu_fmt(". '%s/default/jitca-krl-sync' && '%s/jitca-krl-sync' "
+		   "--server \"$JITCA_SERVER\" --out \"$JITCA_KRL\" "
+		   "$JITCA_KRL_SYNC_OPTS",
+	    etc, sbin);
+	sh_ok(p);
+	free(p);
+
+	/* Twice: nothing to change anywhere. */
+	{
+		char *s1 = snapshot(etc), *s2, *b1 = snapshot(sbin), *b2;
+
+		cr_assert_eq(tu_sh(cmd, &so, &se), 0, "%s", se);
+		s2 = snapshot(etc);
+		cr_assert_str_eq(s2, s1);
+		b2 = snapshot(sbin);
+		cr_assert_str_eq(b2, b1);
+		free(b1);
+		free(b2);
+		cr_assert(
+		    strstr(so, "host-setup: installed") == NULL, "%s", so);
+		free(s1);
+		free(s2);
+		free(so);
+		free(se);
+	}
+	free(cmd);
+	free(h);
+	free(url);
+	free(sbin);
+}
+
+/* Run ssh as root with key + certificate against the scratch sshd. */
+static int
+ssh_login(int port, const char *key, const char *cert, char **out)
+{
+	char *cmd = tu_fmt(
+	    "ssh -F /dev/null -i '%s' -o CertificateFile='%s' -o BatchMode=yes "
+	    "-o IdentitiesOnly=yes -o IdentityAgent=none "
+	    "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null "
+	    "-o PreferredAuthentications=publickey -o ConnectTimeout=10 "
+	    "-o LogLevel=ERROR -p %d root@127.0.0.1 echo logged-in",
+	    key, cert, port);
+	int rc = tu_sh(cmd, out, NULL);
+
+	free(cmd);
+	return rc;
+}
+
+Test(host, real_sshd_accepts_certificate_then_revocation)
+{
+	char *url, *args, *cmd, *so = NULL, *se = NULL, *key, *cert, *log;
+	int port = tu_free_port(), waited, status;
+	pid_t pid;
+
+	serve_start();
+	url = serve_url();
+	scratch_etc("", port);
+	args = tu_fmt("--server '%s' --insecure-http-ok --account root "
+		      "--principals alice",
+	    url);
+	cr_assert_eq(host_setup(args, NULL, &se), 0, "%s", se);
+	free(se);
+	free(args);
+
+	cr_assert_eq(jitcad("user add alice --group engineering", NULL, &se), 0,
+	    "%s", se);
+	free(se);
+	key = tu_fmt("%s/alice", dir);
+	cert = tu_fmt("%s/alice-cert.pub", dir);
+	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", key);
+	sh_ok(cmd);
+	free(cmd);
+	cmd = tu_fmt("issue --user alice --role staging --public-key '%s.pub' "
+		     "--ttl 10m --reason 'host test'",
+	    key);
+	cr_assert_eq(jitcad(cmd, &so, &se), 0, "%s", se);
+	tu_write_file(cert, so, strlen(so), 0644);
+	free(so);
+	free(se);
+	free(cmd);
+
+	/* sshd on exactly the files host-setup installed. */
+	log = tu_fmt("%s/sshd.log", dir);
+	if ((pid = fork()) == 0) {
+		int lfd = open(log, O_WRONLY | O_CREAT | O_APPEND, 0644);
+		char *cfg = tu_fmt("%s/ssh/sshd_config", etc);
+
+		if (lfd < 0)
+			_exit(127);
+		dup2(lfd, 2);
+		execl("/usr/sbin/sshd", "/usr/sbin/sshd", "-D", "-e", "-f", cfg,
+		    (char *)NULL);
+		_exit(127);
+	}
+	cr_assert(pid > 0);
+	sshd_pid = pid;
+	cmd = tu_fmt("Server listening on 127.0.0.1 port %d.", port);
+	for (waited = 0; waited < WAIT_MS; waited += 20) {
+		char *s = tu_read_file(log, NULL);
+		int up = s != NULL && strstr(s, cmd) != NULL;
+
+		free(s);
+		if (up)
+			break;
+		cr_assert_neq(waitpid(pid, &status, WNOHANG), pid,
+		    "sshd exited: %s", tu_read_file(log, NULL));
+		sleep_ms(20);
+	}
+	cr_assert(waited < WAIT_MS, "sshd did not start");
+	free(cmd);
+
+	cr_assert_eq(ssh_login(port, key, cert, &so), 0, "log: %s",
+	    tu_read_file(log, NULL));
+	cr_assert_str_eq(so, "logged-in\n");
+	free(so);
+
+	/* Revoke, sync the KRL: the same certificate is refused. */
+	cr_assert_eq(jitcad("revoke --user alice --reason gone", NULL, &se), 0,
+	    "%s", se);
+	free(se);
+	cmd = tu_fmt("%s/ssh/jitca_revoked.krl", etc);
+	cr_assert_eq(krl_sync(url, cmd, &so, &se), 0, "%s", se);
+	free(so);
+	free(se);
+	free(cmd);
+	cr_assert_eq(ssh_login(port, key, cert, &so), 255, "%s", so);
+	free(so);
+	{
+		char *s = tu_read_file(log, NULL);
+
+		cr_assert(strstr(s, "revoked by file") != NULL, "log: %s", s);
+		free(s);
+	}
+	free(log);
+	free(cert);
+	free(key);
+	free(url);
+}
+
+Test(host, krl_sync_and_host_setup_over_tls)
+{
+	char *k = script("krl-sync"), *url, *out, *crt, *msg, *se = NULL;
+	char *so = NULL, *krl, *args;
+	size_t len;
+
+	serve_start_tls(1);
+	url = tu_fmt("https://127.0.0.1:%d", serve_port);
+	out = tu_fmt("%s/revoked.krl", dir);
+	crt = tu_fmt("%s/tls.crt", dir);
+
+	/* TLS verification is on: a certificate nobody vouches for fails. */
+	{
+		char *argv[] = {k, "--server", url, "--out", out, NULL};
+
+		cr_assert_eq(tu_run(argv, NULL, &so, &se), 1, "%s", so);
+		msg = tu_fmt("krl-sync: cannot fetch %s/v1/krl: curl: (60) SSL "
+			     "certificate problem: self-signed certificate; "
+			     "%s left as it was\n",
+		    url, out);
+		cr_assert_str_eq(se, msg);
+		cr_assert_eq(access(out, F_OK), -1);
+		free(msg);
+		free(so);
+		free(se);
+	}
+	{
+		char *argv[] = {
+		    k, "--server", url, "--out", out, "--ca-bundle", crt, NULL};
+
+		cr_assert_eq(tu_run(argv, NULL, &so, &se), 0, "%s", se);
+		free(so);
+		free(se);
+	}
+	{
+		char *p = tu_fmt("%s/server.krl", dir);
+		char *cmd = tu_fmt(
+		    "curl -sSf --cacert '%s' -o '%s' %s/v1/krl", crt, p, url);
+
+		sh_ok(cmd);
+		krl = tu_read_file(p, &len);
+		cr_assert_not_null(krl);
+		assert_file_eq(out, krl, len);
+		free(krl);
+		free(cmd);
+		free(p);
+	}
+
+	/* host-setup over https needs no --insecure-http-ok. */
+	scratch_etc("", 22);
+	args = tu_fmt("--server '%s' --ca-bundle '%s' --account root "
+		      "--principals debug",
+	    url, crt);
+	cr_assert_eq(host_setup(args, &so, &se), 0, "%s", se);
+	free(so);
+	free(se);
+	free(args);
+	msg = tu_fmt("%s/ssh/jitca_user_ca.pub", etc);
+	cr_assert_eq(access(msg, F_OK), 0);
+	free(msg);
+	free(crt);
+	free(out);
+	free(url);
+	free(k);
+}
+
+Test(host, scripts_are_shellcheck_clean)
+{
+	char *sc = tu_which("shellcheck"), *cmd, *out = NULL;
+	const char *src = tu_env("JITCA_SOURCE_DIR");
+
+	cr_assert_not_null(sc, "shellcheck is not installed");
+	cmd = tu_fmt("'%s' -s sh '%s/scripts/krl-sync' '%s/scripts/host-setup' "
+		     "2>&1",
+	    sc, src, src);
+	cr_assert_eq(tu_sh(cmd, &out, NULL), 0, "%s", out);
+	cr_assert_str_eq(out, "");
+	free(out);
+	free(cmd);
+	free(sc);
+}

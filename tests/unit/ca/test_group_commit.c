@@ -1,0 +1,204 @@
+/*
+ * test_group_commit.c: the group commit of ca/ledger.c.  Units of work
+ * from many threads share COMMITs and all land, in one intact chain; a
+ * COMMIT that fails fails every unit it held and leaves none of their
+ * rows; readers never see a unit before its COMMIT; one thread alone gets
+ * one COMMIT per unit.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "ca/ledger.h"
+#include "tests/lib/testutil.h"
+
+#define THREADS 8
+#define UNITS 150
+
+static char *dir, *dbpath;
+static struct ledger *l;
+
+static void
+setup(void)
+{
+	dir = tu_tmpdir();
+	dbpath = tu_fmt("%s/ledger.db", dir);
+	cr_assert_eq(ledger_open(&l, dbpath, 1), 0);
+}
+
+static void
+teardown(void)
+{
+	ledger_close(l);
+	tu_rmtree(dir);
+	free(dir);
+	free(dbpath);
+}
+
+TestSuite(group_commit, .init = setup, .fini = teardown);
+
+static int
+one_unit(const char *actor)
+{
+	int r;
+
+	if ((r = ledger_begin(l)) != 0)
+		return r;
+	if ((r = ledger_append(l, NULL, "test.unit", actor, "s", NULL)) != 0) {
+		ledger_rollback(l);
+		return r;
+	}
+	return ledger_commit(l);
+}
+
+static int64_t
+event_count(void)
+{
+	sqlite3_stmt *st;
+	int64_t n;
+
+	ledger_read_begin(l);
+	cr_assert_eq(sqlite3_prepare_v2(ledger_db(l),
+			 "SELECT count(*) FROM events", -1, &st, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	n = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	ledger_read_end(l);
+	return n;
+}
+
+static void *
+writer(void *arg)
+{
+	char actor[32];
+	int i;
+
+	snprintf(actor, sizeof(actor), "t%d", (int)(intptr_t)arg);
+	for (i = 0; i < UNITS; i++)
+		cr_assert_eq(one_unit(actor), 0);
+	return NULL;
+}
+
+Test(group_commit, concurrent_units_share_commits_and_all_land)
+{
+	pthread_t t[THREADS];
+	struct ledger_stats st;
+	char errbuf[LEDGER_ERR_LEN];
+	int64_t count = 0, bad = 0;
+	int i;
+
+	for (i = 0; i < THREADS; i++)
+		cr_assert_eq(
+		    pthread_create(&t[i], NULL, writer, (void *)(intptr_t)i),
+		    0);
+	for (i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	ledger_stats_get(l, &st);
+	cr_assert_eq(st.units, THREADS * UNITS);
+	/* Units waited for each other's fsync: fewer COMMITs than units. */
+	cr_assert_lt(st.commits, st.units, "commits %llu units %llu",
+	    (unsigned long long)st.commits, (unsigned long long)st.units);
+	cr_assert_gt(st.max_batch, 1);
+	cr_assert_leq(st.max_batch, LEDGER_BATCH_MAX);
+	cr_assert_eq(event_count(), THREADS * UNITS);
+	cr_assert_eq(ledger_verify(l, &count, &bad, errbuf), 0, "%s", errbuf);
+	cr_assert_eq(count, THREADS * UNITS);
+}
+
+Test(group_commit, one_thread_commits_every_unit)
+{
+	struct ledger_stats st;
+	int i;
+
+	for (i = 0; i < 20; i++)
+		cr_assert_eq(one_unit("solo"), 0);
+	ledger_stats_get(l, &st);
+	cr_assert_eq(st.units, 20);
+	cr_assert_eq(st.commits, 20);
+	cr_assert_eq(st.max_batch, 1);
+}
+
+/* Thread A opens a unit, lets B queue behind it, then commits: both
+ * units are in one COMMIT, which the hook makes fail. */
+static int fail_commits;
+
+static int
+commit_hook(void *arg)
+{
+	(void)arg;
+	return fail_commits;
+}
+
+static void *
+second_writer(void *arg)
+{
+	*(int *)arg = one_unit("b");
+	return NULL;
+}
+
+Test(group_commit, failed_commit_fails_every_unit_in_it)
+{
+	pthread_t tb;
+	struct ledger_stats st;
+	int rb = 1;
+
+	cr_assert_eq(one_unit("before"), 0);
+	sqlite3_commit_hook(ledger_db(l), commit_hook, NULL);
+	fail_commits = 1;
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_append(l, NULL, "test.unit", "a", "s", NULL), 0);
+	cr_assert_eq(pthread_create(&tb, NULL, second_writer, &rb), 0);
+	usleep(300 * 1000); /* B is now waiting in ledger_begin */
+	cr_assert_eq(ledger_commit(l), ERR_DB);
+	pthread_join(tb, NULL);
+	cr_assert_eq(rb, ERR_DB);
+	ledger_stats_get(l, &st);
+	cr_assert_eq(st.max_batch, 2);
+	fail_commits = 0;
+	/* Neither unit's row exists; the chain goes on from "before". */
+	cr_assert_eq(event_count(), 1);
+	cr_assert_eq(one_unit("after"), 0);
+	cr_assert_eq(event_count(), 2);
+}
+
+static volatile int reader_done;
+static int64_t reader_saw;
+
+static void *
+reader(void *arg)
+{
+	(void)arg;
+	reader_saw = event_count();
+	reader_done = 1;
+	return NULL;
+}
+
+Test(group_commit, readers_wait_for_the_commit)
+{
+	pthread_t tr;
+
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_append(l, NULL, "test.unit", "a", "s", NULL), 0);
+	cr_assert_eq(pthread_create(&tr, NULL, reader, NULL), 0);
+	usleep(200 * 1000);
+	/* The reader is held back while the unit is uncommitted. */
+	cr_assert_eq(reader_done, 0);
+	cr_assert_eq(ledger_commit(l), 0);
+	pthread_join(tr, NULL);
+	cr_assert_eq(reader_saw, 1);
+}
+
+Test(group_commit, nesting_in_one_thread_is_refused)
+{
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_begin(l), ERR_INVALID_ARG);
+	ledger_rollback(l);
+	/* Rolled back: a commit now has nothing to commit. */
+	cr_assert_eq(ledger_commit(l), ERR_INVALID_ARG);
+	cr_assert_eq(event_count(), 0);
+}
