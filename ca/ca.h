@@ -15,12 +15,14 @@
  * the CA host, named "local:<unix user>".  The ':' cannot occur in a
  * user name (names.h), so a token can never speak as a local actor.
  *
- * Threads: every call runs its own transaction on the ledger's one
- * connection, so calls on one struct ca must not overlap (ledger_begin()
- * refuses a nested transaction with ERR_INVALID_ARG): a multi-threaded
- * caller serialises them with a mutex, or gives each thread its own
- * struct ledger (and struct ca).  Other processes are fine: sqlite's
- * BEGIN IMMEDIATE arbitrates (ERR_BUSY after the busy timeout).
+ * Threads: calls that change state may run concurrently from several
+ * threads on one struct ca: each is a unit of work of the ledger's group
+ * commit (ledger.h), which runs them one at a time and lets them share a
+ * COMMIT; each returns only after its COMMIT.  Read-only calls
+ * (request_get, request_list, request_roles) must be bracketed by
+ * ledger_read_begin()/ledger_read_end() when writers may run in other
+ * threads.  Other processes are fine: sqlite's BEGIN IMMEDIATE
+ * arbitrates (ERR_BUSY after the busy timeout).
  * Ledger events written here use these subjects: "request:<id>",
  * "cert:<serial>", "key:SHA256:<fp>"; request.expired is by "jitcad".
  *

@@ -588,6 +588,19 @@ out:
 	return r;
 }
 
+/* The request as committed, read after ledger_commit(): between other
+ * threads' transactions, so no uncommitted row shows (group commit). */
+static int
+request_json_committed(struct ca *ca, int64_t id, json_t **out)
+{
+	int r;
+
+	ledger_read_begin(ca->ledger);
+	r = request_json(ca, id, out);
+	ledger_read_end(ca->ledger);
+	return r;
+}
+
 /* pending -> expired and its event, inside the open transaction. */
 static int
 expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
@@ -696,7 +709,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
 	/* Committed: only now may the certificate leave. */
-	r = request_json(ca, id, out);
+	r = request_json_committed(ca, id, out);
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
@@ -876,7 +889,7 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 		TRY(issue_locked(ca, id, actor->name, 0));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
-	r = request_json(ca, id, out);
+	r = request_json_committed(ca, id, out);
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
@@ -922,7 +935,7 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    ca->ledger, NULL, "request.denied", actor->name, subject, details));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
-	r = request_json(ca, id, out);
+	r = request_json_committed(ca, id, out);
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);

@@ -359,7 +359,10 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 		/* Nothing new: write nothing. */
 		in_tx = 0;
 		ledger_rollback(ca->ledger);
-		TRY(ledger_krl_version(ca->ledger, &version));
+		ledger_read_begin(ca->ledger);
+		r = ledger_krl_version(ca->ledger, &version);
+		ledger_read_end(ca->ledger);
+		TRY(r);
 	}
 	if (out != NULL) {
 		res = json_pack("{s:O, s:O, s:I}", "revoked", newv,

@@ -378,6 +378,18 @@ token_from_file(struct cconf *c, const char *path, int must, char **bad)
 		r = ERR_CONFIG;
 	} else if ((c->token = xstrdup(t)) == NULL)
 		r = ERR_ALLOC;
+	else {
+		struct stat st;
+
+		/* Like ssh with private keys, but a warning: the token works.
+		 */
+		if (stat(path, &st) == 0 && (st.st_mode & 077) != 0) {
+			free(c->warning);
+			c->warning = cconf_fmt("token file %s is readable by "
+					       "others; chmod 600 it",
+			    path);
+		}
+	}
 	wipe_free(text);
 	return r;
 }
@@ -471,5 +483,6 @@ cconf_clear(struct cconf *c)
 	free(c->server);
 	wipe_free(c->token);
 	free(c->ca_bundle);
+	free(c->warning);
 	memset(c, 0, sizeof(*c));
 }

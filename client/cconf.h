@@ -30,6 +30,9 @@ struct cconf {
 	/* Where each came from, for messages (static strings). */
 	const char *server_from;
 	const char *token_from;
+	/* A problem worth saying that does not stop us (new string, or
+	 * NULL): e.g. a token file others can read. */
+	char *warning;
 };
 
 /*

@@ -308,6 +308,8 @@ connect_api(const struct opts *o, struct cconf *cf, struct capi **api)
 		free(bad);
 		return JITCA_EXIT_USAGE;
 	}
+	if (cf->warning != NULL)
+		msg("warning: %s", cf->warning);
 	if (cf->server == NULL) {
 		msg("no server: give --server URL, set $JITCA_SERVER or "
 		    "write \"server = URL\" in ~/.config/jitca/config");

@@ -521,7 +521,10 @@ h_request_get(void *app, struct http_req *req)
 	r = request_get(&a->ca, &act, id, &out);
 	read_unlock(a);
 	if (r != 0) {
-		reply_err(req, r, "request");
+		char what[48];
+
+		snprintf(what, sizeof(what), "request %" PRId64, id);
+		reply_err(req, r, what);
 		goto out;
 	}
 	http_reply_json(req, 200, out);
@@ -560,7 +563,10 @@ decide(struct api *a, struct http_req *req, int approve)
 		r = request_deny(&a->ca, &act, id, comment, &out);
 	cfg_unlock(a);
 	if (r != 0) {
-		reply_err(req, r, approve ? "approve" : "deny");
+		char what[48];
+
+		snprintf(what, sizeof(what), "request %" PRId64, id);
+		reply_err(req, r, what);
 		goto out;
 	}
 	if (approve)

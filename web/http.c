@@ -732,6 +732,10 @@ req_queue(struct http_req *req)
 	ret = MHD_queue_response(req->conn, (unsigned)req->status, resp);
 	MHD_destroy_response(resp);
 	req->queued = 1;
+	/* Counted here, before the client can see the answer, so a count
+	 * read after a response always includes it. */
+	if (ret == MHD_YES && req->status >= 100 && req->status <= 599)
+		atomic_fetch_add(&req->srv->status_count[req->status], 1);
 	return ret;
 }
 
@@ -881,8 +885,6 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	*con_cls = NULL;
 	status = req->queued ? req->status : 0;
-	if (status >= 100 && status <= 599)
-		atomic_fetch_add(&s->status_count[status], 1);
 	if (!s->cfg.quiet) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		clock_gettime(CLOCK_REALTIME, &wall);

@@ -224,3 +224,22 @@ Test(cconf, write_atomic)
 	free(cmd);
 	free(out);
 }
+
+Test(cconf, token_file_readable_by_others_warns)
+{
+	struct cconf c;
+	char *tf = tu_fmt("%s/alice.token", home), *want;
+
+	tu_write_file(tf, "tok\n", 4, 0644);
+	cr_assert_eq(cconf_load(&c, "http://x", tf, NULL, NULL), 0);
+	cr_assert_str_eq(c.token, "tok");
+	want = tu_fmt("token file %s is readable by others; chmod 600 it", tf);
+	cr_assert_str_eq(c.warning, want);
+	cconf_clear(&c);
+	tu_write_file(tf, "tok\n", 4, 0600);
+	cr_assert_eq(cconf_load(&c, "http://x", tf, NULL, NULL), 0);
+	cr_assert_null(c.warning);
+	cconf_clear(&c);
+	free(want);
+	free(tf);
+}
