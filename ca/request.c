@@ -293,7 +293,7 @@ cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
     json_t *principals, uint64_t serial, const char *key_id, uint64_t now,
     struct cert **out)
 {
-	struct cert *c = NULL, *chk = NULL;
+	struct cert *c = NULL;
 	const uint8_t *cablob;
 	size_t cablen, i;
 	int r = ERR_INTERNAL;
@@ -324,15 +324,18 @@ cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
 		    c, role->extensions[i].name, role->extensions[i].value));
 	}
 	TRY(cert_set_random_nonce(c));
+	/*
+	 * Whatever signed it, it must verify under this CA's key:
+	 * cert_sign() verifies the signature under c->ca_key (a copy of
+	 * ca->ca_pub, made above) before it sets c->blob, so the signature
+	 * is checked once, there, not parsed and verified again here.
+	 */
 	TRY(cert_sign(c, ca->sign, ca->sign_ctx));
-	/* Whatever signed it, it must verify under this CA's key. */
-	TRY(cert_from_blob(&chk, c->blob, c->blob_len));
-	ENSURE(pubkey_equal(chk->ca_key, ca->ca_pub), ERR_CERT_WRONG_CA);
+	ENSURE(pubkey_equal(c->ca_key, ca->ca_pub), ERR_CERT_WRONG_CA);
 	*out = c;
 	c = NULL;
 	r = 0;
 out:
-	cert_free(chk);
 	cert_free(c);
 	return r;
 }
