@@ -32,6 +32,17 @@
 	"0000000000000000000000000000000000000000000000000000000000000000"
 #define CANON_FLAGS (JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII)
 #define BUSY_TIMEOUT_MS 10000
+/* Statements kept by ledger_sql_cached(): more distinct SQL texts than
+ * this are prepared afresh each time (ca/ has about 50). */
+#define STMT_CACHE_MAX 128
+
+/* One cached statement, keyed by its SQL text. */
+struct stmt_slot {
+	char *sql;
+	uint32_t hash; /* of sql */
+	sqlite3_stmt *st;
+	int in_use; /* handed out, not released yet */
+};
 
 /* A thread waiting for the transaction that holds its unit of work. */
 struct ledger_waiter {
@@ -63,6 +74,17 @@ struct ledger {
 	struct ledger_stats stats;
 	/* SHA-256 context of ledger_append() (the unit's owner only). */
 	EVP_MD_CTX *md_ctx;
+	/*
+	 * Prepared statements (ledger_sql_cached()).  cache_mu guards the
+	 * slots, not the statements: a slot handed out is in_use, and only
+	 * the thread it went to steps it until ledger_sql_release(); any
+	 * other thread asking for the same SQL then gets a fresh statement.
+	 * So readers between transactions (several at once) and the unit's
+	 * owner never share a statement.
+	 */
+	pthread_mutex_t cache_mu;
+	struct stmt_slot cache[STMT_CACHE_MAX];
+	size_t ncache;
 };
 
 static const char *schema_sql =
@@ -155,6 +177,99 @@ ledger_sql_prepare(struct ledger *l, sqlite3_stmt **st, const char *sql)
 		return ledger_sql_err(l, rc, "prepare");
 	}
 	return 0;
+}
+
+static uint32_t
+sql_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+int
+ledger_sql_cached(struct ledger *l, sqlite3_stmt **st, const char *sql)
+{
+	struct stmt_slot *sl = NULL;
+	sqlite3_stmt *fresh = NULL;
+	char *copy = NULL;
+	uint32_t h;
+	size_t i;
+	int rc;
+
+	*st = NULL;
+	h = sql_hash(sql);
+	(void)pthread_mutex_lock(&l->cache_mu);
+	for (i = 0; i < l->ncache; i++) {
+		sl = &l->cache[i];
+		if (sl->hash == h && strcmp(sl->sql, sql) == 0)
+			break;
+	}
+	if (i < l->ncache && !sl->in_use) {
+		sl->in_use = 1;
+		*st = sl->st;
+		(void)pthread_mutex_unlock(&l->cache_mu);
+		return 0;
+	}
+	(void)pthread_mutex_unlock(&l->cache_mu);
+	/* Not cached, or in use elsewhere (another thread, or a nested
+	 * use of the same SQL): prepare one, and keep it if there is no
+	 * slot for this SQL yet and room for one. */
+	rc = sqlite3_prepare_v3(
+	    l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &fresh, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(fresh);
+		return ledger_sql_err(l, rc, "prepare");
+	}
+	if (i < l->ncache || (copy = strdup(sql)) == NULL) {
+		*st = fresh;
+		return 0;
+	}
+	(void)pthread_mutex_lock(&l->cache_mu);
+	for (i = 0; i < l->ncache; i++) {
+		if (l->cache[i].hash == h && strcmp(l->cache[i].sql, sql) == 0)
+			break;
+	}
+	if (i == l->ncache && l->ncache < STMT_CACHE_MAX) {
+		sl = &l->cache[l->ncache++];
+		sl->sql = copy;
+		sl->hash = h;
+		sl->st = fresh;
+		sl->in_use = 1;
+		copy = NULL;
+	}
+	(void)pthread_mutex_unlock(&l->cache_mu);
+	free(copy);
+	*st = fresh;
+	return 0;
+}
+
+void
+ledger_sql_release(struct ledger *l, sqlite3_stmt *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	if (l != NULL) {
+		(void)pthread_mutex_lock(&l->cache_mu);
+		for (i = 0; i < l->ncache; i++) {
+			if (l->cache[i].st == st && l->cache[i].in_use) {
+				/* Reset before it can be handed out again:
+				 * no read transaction left open, no
+				 * borrowed (SQLITE_STATIC) binding kept. */
+				(void)sqlite3_reset(st);
+				(void)sqlite3_clear_bindings(st);
+				l->cache[i].in_use = 0;
+				(void)pthread_mutex_unlock(&l->cache_mu);
+				return;
+			}
+		}
+		(void)pthread_mutex_unlock(&l->cache_mu);
+	}
+	sqlite3_finalize(st);
 }
 
 int
@@ -263,8 +378,7 @@ meta_get(struct ledger *l, const char *key, char **out, int *found)
 
 	*out = NULL;
 	*found = 0;
-	TRY(ledger_sql_prepare(
-	    l, &st, "SELECT value FROM meta WHERE key = ?1"));
+	TRY(ledger_sql_cached(l, &st, "SELECT value FROM meta WHERE key = ?1"));
 	TRY(ledger_sql_bind_text(l, st, 1, key));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
@@ -287,7 +401,7 @@ meta_get(struct ledger *l, const char *key, char **out, int *found)
 	*found = 1;
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(l, st);
 	return r;
 }
 
@@ -297,7 +411,7 @@ meta_set(struct ledger *l, const char *key, const char *value)
 	sqlite3_stmt *st = NULL;
 	int r = ERR_INTERNAL, rc;
 
-	TRY(ledger_sql_prepare(l, &st,
+	TRY(ledger_sql_cached(l, &st,
 	    "INSERT INTO meta(key, value) VALUES(?1, ?2)"
 	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
 	TRY(ledger_sql_bind_text(l, st, 1, key));
@@ -308,7 +422,7 @@ meta_set(struct ledger *l, const char *key, const char *value)
 	}
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(l, st);
 	return r;
 }
 
@@ -349,7 +463,7 @@ query_i64(struct ledger *l, const char *sql, int64_t *v)
 	int r = ERR_INTERNAL, rc;
 
 	*v = 0;
-	TRY(ledger_sql_prepare(l, &st, sql));
+	TRY(ledger_sql_cached(l, &st, sql));
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
 		r = ledger_sql_err(l, rc, sql);
 		goto out;
@@ -357,7 +471,7 @@ query_i64(struct ledger *l, const char *sql, int64_t *v)
 	*v = sqlite3_column_int64(st, 0);
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(l, st);
 	return r;
 }
 
@@ -514,6 +628,13 @@ ledger_open_err(struct ledger **out, const char *path, int create,
 		r = ERR_SYSTEM;
 		goto out;
 	}
+	if (pthread_mutex_init(&l->cache_mu, NULL) != 0) {
+		(void)pthread_mutex_destroy(&l->mu);
+		free(l);
+		l = NULL;
+		r = ERR_SYSTEM;
+		goto out;
+	}
 	(void)pthread_cond_init(&l->cv, NULL);
 	if ((l->md_ctx = EVP_MD_CTX_new()) == NULL) {
 		r = ERR_ALLOC;
@@ -607,14 +728,22 @@ ledger_open(struct ledger **out, const char *path, int create)
 void
 ledger_close(struct ledger *l)
 {
+	size_t i;
+
 	if (l == NULL)
 		return;
+	for (i = 0; i < l->ncache; i++) {
+		sqlite3_finalize(l->cache[i].st);
+		free(l->cache[i].sql);
+	}
+	l->ncache = 0;
 	if (l->db != NULL) {
 		if (in_transaction(l))
 			(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 		(void)sqlite3_close_v2(l->db);
 	}
 	EVP_MD_CTX_free(l->md_ctx);
+	(void)pthread_mutex_destroy(&l->cache_mu);
 	(void)pthread_cond_destroy(&l->cv);
 	(void)pthread_mutex_destroy(&l->mu);
 	free(l);
@@ -1095,7 +1224,7 @@ chain_tail(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
 
 	*seq = 0;
 	(void)snprintf(hash, LEDGER_HASH_HEX, "%s", ZERO_HASH);
-	TRY(ledger_sql_prepare(
+	TRY(ledger_sql_cached(
 	    l, &st, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"));
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_ROW) {
@@ -1113,7 +1242,7 @@ chain_tail(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
 	}
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(l, st);
 	return r;
 }
 
@@ -1208,7 +1337,7 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 			set_msg(l, "event fields must be valid UTF-8");
 		goto out;
 	}
-	TRY(ledger_sql_prepare(l, &st,
+	TRY(ledger_sql_cached(l, &st,
 	    "INSERT INTO events(seq, time, type, actor, subject, details,"
 	    " prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
 	TRY(ledger_sql_bind_int(l, st, 1, seq));
@@ -1229,7 +1358,7 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 		*seq_out = seq;
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(l, st);
 	json_decref(empty);
 	free(dtext);
 	return r;
@@ -1560,7 +1689,7 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 		r = ERR_ALLOC;
 		goto out;
 	}
-	TRY(ledger_sql_prepare(l, &st, ROW_SQL " ORDER BY seq"));
+	TRY(ledger_sql_cached(l, &st, ROW_SQL " ORDER BY seq"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		/* The first bad seq: the missing one when there is a gap. */
 		bad = sqlite3_column_int64(st, 0);
@@ -1585,7 +1714,7 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 	r = 0;
 out:
 	EVP_MD_CTX_free(ctx);
-	sqlite3_finalize(st);
+	ledger_sql_release(l, st);
 	if (began)
 		(void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 	if (r == ERR_LEDGER_BROKEN && bad_seq != NULL)
@@ -1686,14 +1815,14 @@ rows_since(struct ledger *l, int64_t since, int64_t limit, sqlite3_stmt **st)
 	int r = ERR_INTERNAL;
 
 	*st = NULL;
-	TRY(ledger_sql_prepare(
+	TRY(ledger_sql_cached(
 	    l, st, ROW_SQL " WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
 	TRY(ledger_sql_bind_int(l, *st, 1, since));
 	TRY(ledger_sql_bind_int(l, *st, 2, limit));
 	r = 0;
 out:
 	if (r != 0) {
-		sqlite3_finalize(*st);
+		ledger_sql_release(l, *st);
 		*st = NULL;
 	}
 	return r;
@@ -1746,7 +1875,7 @@ out:
 	if (r == ERR_SYSTEM)
 		set_msg(l, "writing the export failed");
 	json_decref(o);
-	sqlite3_finalize(st);
+	ledger_sql_release(l, st);
 	return r;
 }
 
@@ -1786,6 +1915,6 @@ ledger_events_json(struct ledger *l, int64_t since, int64_t limit, json_t **out)
 out:
 	json_decref(o);
 	json_decref(a);
-	sqlite3_finalize(st);
+	ledger_sql_release(l, st);
 	return r;
 }
