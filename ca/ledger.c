@@ -1214,30 +1214,63 @@ out:
 	return r;
 }
 
-/* Last seq and hash; seq 0 and the zero hash when there is none. */
+/*
+ * The last row's seq and hash (seq 0 and the zero hash when there is
+ * none), which must be the head recorded in meta: otherwise rows were
+ * deleted at the end or forged after it, and appending would reset the
+ * head over the evidence.  Fail closed.  One statement reads the tail
+ * and both meta keys (an absent head_seq counts as 0, as meta_get_u64()
+ * has it; an absent head_hash or a head_seq that is not a number is
+ * broken).
+ */
 static int
-chain_tail(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
+chain_head(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
 {
 	sqlite3_stmt *st = NULL;
-	const unsigned char *h;
+	const unsigned char *h, *ms, *mh;
+	uint64_t hs = 0;
 	int r = ERR_INTERNAL, rc;
 
 	*seq = 0;
 	(void)snprintf(hash, LEDGER_HASH_HEX, "%s", ZERO_HASH);
-	TRY(ledger_sql_cached(
-	    l, &st, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1"));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	TRY(ledger_sql_cached(l, &st,
+	    "SELECT (SELECT seq FROM events ORDER BY seq DESC LIMIT 1),"
+	    " (SELECT hash FROM events ORDER BY seq DESC LIMIT 1),"
+	    " (SELECT value FROM meta WHERE key = 'head_seq'),"
+	    " (SELECT value FROM meta WHERE key = 'head_hash')"));
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = ledger_sql_err(l, rc, "read events");
+		goto out;
+	}
+	if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		*seq = sqlite3_column_int64(st, 0);
 		h = sqlite3_column_text(st, 1);
 		if (h == NULL || strlen((const char *)h) != 64) {
+			if (sqlite3_errcode(l->db) == SQLITE_NOMEM) {
+				r = ERR_ALLOC;
+				goto out;
+			}
 			set_msg(l, "seq %" PRId64 ": malformed hash", *seq);
 			r = ERR_LEDGER_BROKEN;
 			goto out;
 		}
 		(void)snprintf(hash, LEDGER_HASH_HEX, "%s", (const char *)h);
-	} else if (rc != SQLITE_DONE) {
-		r = ledger_sql_err(l, rc, "read events");
+	}
+	ms = sqlite3_column_text(st, 2);
+	mh = sqlite3_column_text(st, 3);
+	if ((ms != NULL && parse_u64((const char *)ms, INT64_MAX, &hs) != 0) ||
+	    mh == NULL || (int64_t)hs != *seq ||
+	    strcmp((const char *)mh, hash) != 0) {
+		if (sqlite3_errcode(l->db) == SQLITE_NOMEM) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		set_msg(l,
+		    "the last event (seq %" PRId64 ") is not the recorded "
+		    "head of the chain: refusing to append; run "
+		    "\"jitcad ledger verify\"",
+		    *seq);
+		r = ERR_LEDGER_BROKEN;
 		goto out;
 	}
 	r = 0;
@@ -1246,34 +1279,28 @@ out:
 	return r;
 }
 
-/*
- * The last row must be the head recorded in meta: otherwise rows were
- * deleted at the end or forged after it, and appending would reset the
- * head over the evidence.  Fail closed.
- */
+/* Record the new head (both keys in one statement). */
 static int
-tail_is_head(struct ledger *l, int64_t seq, const char *hash)
+head_set(struct ledger *l, int64_t seq, const char *hash)
 {
-	char *hh = NULL;
-	uint64_t hs;
-	int r = ERR_INTERNAL, found = 0;
+	sqlite3_stmt *st = NULL;
+	char buf[32];
+	int r = ERR_INTERNAL, rc;
 
-	if ((r = meta_get_u64(l, "head_seq", &hs)) != 0 && r != ERR_DB)
-		goto out;
-	if (r == 0)
-		TRY(meta_get(l, "head_hash", &hh, &found));
-	if (r != 0 || !found || (int64_t)hs != seq || strcmp(hh, hash) != 0) {
-		set_msg(l,
-		    "the last event (seq %" PRId64 ") is not the recorded "
-		    "head of the chain: refusing to append; run "
-		    "\"jitcad ledger verify\"",
-		    seq);
-		r = ERR_LEDGER_BROKEN;
+	(void)snprintf(buf, sizeof(buf), "%" PRId64, seq);
+	TRY(ledger_sql_cached(l, &st,
+	    "INSERT INTO meta(key, value) VALUES('head_seq', ?1),"
+	    " ('head_hash', ?2)"
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+	TRY(ledger_sql_bind_text(l, st, 1, buf));
+	TRY(ledger_sql_bind_text(l, st, 2, hash));
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		r = ledger_sql_err(l, rc, "write meta");
 		goto out;
 	}
 	r = 0;
 out:
-	free(hh);
+	ledger_sql_release(l, st);
 	return r;
 }
 
@@ -1321,8 +1348,7 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 		r = ERR_TOO_LARGE;
 		goto out;
 	}
-	TRY(chain_tail(l, &seq, prev));
-	TRY(tail_is_head(l, seq, prev));
+	TRY(chain_head(l, &seq, prev));
 	if (seq < 0 || seq == INT64_MAX) {
 		set_msg(l, "event seq out of range");
 		r = ERR_LEDGER_BROKEN;
@@ -1352,8 +1378,7 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 		r = ledger_sql_err(l, rc, "append event");
 		goto out;
 	}
-	TRY(meta_set_u64(l, "head_seq", (uint64_t)seq));
-	TRY(meta_set(l, "head_hash", hash));
+	TRY(head_set(l, seq, hash));
 	if (seq_out != NULL)
 		*seq_out = seq;
 	r = 0;
