@@ -287,11 +287,14 @@ out:
 	return r;
 }
 
-/* Build and sign the certificate of a request (no database writes). */
+/* Build and sign the certificate of a request (no database writes).
+ * *key is the request's public key, already parsed by the caller: the
+ * certificate takes it over (*key becomes NULL), so it is not parsed
+ * twice per issuance. */
 static int
 cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
-    json_t *principals, uint64_t serial, const char *key_id, uint64_t now,
-    struct cert **out)
+    struct pubkey **key, json_t *principals, uint64_t serial,
+    const char *key_id, uint64_t now, struct cert **out)
 {
 	struct cert *c = NULL;
 	const uint8_t *cablob;
@@ -303,8 +306,8 @@ cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
 	ENSURE((c = cert_new()) != NULL, ERR_ALLOC);
 	c->type = CERT_TYPE_USER;
 	c->serial = serial;
-	TRY(pubkey_from_line(
-	    &c->key, row->public_key, strlen(row->public_key)));
+	c->key = *key;
+	*key = NULL;
 	cablob = pubkey_blob(ca->ca_pub, &cablen);
 	TRY(pubkey_from_blob(&c->ca_key, cablob, cablen));
 	ENSURE((c->key_id = strdup(key_id)) != NULL, ERR_ALLOC);
@@ -406,12 +409,13 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	    row.requester, row.role, (long long)id, (unsigned long long)serial);
 	ENSURE(n > 0 && (size_t)n < sizeof(key_id), ERR_CERT_BAD_KEY_ID);
 	ENSURE(name_key_id_valid(key_id), ERR_CERT_BAD_KEY_ID);
-	TRY(cert_make(ca, role, &row, principals, serial, key_id, now, &c));
+	TRY(cert_make(
+	    ca, role, &row, &key, principals, serial, key_id, now, &c));
 	TRY(cert_to_line(&line, c, NULL));
 	TRY(ca_sha256_hex(sha, c->blob, c->blob_len));
 	ENSURE(
 	    (pjson = json_dumps(principals, JSON_COMPACT)) != NULL, ERR_ALLOC);
-	kblob = pubkey_blob(key, &kblen);
+	kblob = pubkey_blob(c->key, &kblen);
 
 	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "INSERT INTO certificates(serial, request_id, user, role, key_id,"
