@@ -281,8 +281,13 @@ krl_revoke_serials(struct krl *krl, const uint8_t *ca_blob, size_t ca_len,
 	ENSURE(krl != NULL && ca_blob != NULL && ca_len > 0, ERR_INVALID_ARG);
 	ENSURE(lo != 0 && hi != 0, ERR_CERT_SERIAL_ZERO);
 	ENSURE(lo <= hi, ERR_INVALID_ARG);
-	TRY(krl_ca_find(krl, ca_blob, ca_len));
-	ca = &krl->cas[krl->last_ca];
+	/* The CA used last, inline: one call per serial revoked. */
+	ca = krl->ncas > 0 ? &krl->cas[krl->last_ca] : NULL;
+	if (ca == NULL || ca->blob_len != ca_len ||
+	    memcmp(ca->blob, ca_blob, ca_len) != 0) {
+		TRY(krl_ca_find(krl, ca_blob, ca_len));
+		ca = &krl->cas[krl->last_ca];
+	}
 	/*
 	 * Serials from the ledger arrive in order: a range that starts
 	 * inside or right after the last one extends it in place (what
