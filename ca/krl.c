@@ -226,28 +226,30 @@ krl_grow(void **arr, size_t *cap, size_t n, size_t sz, size_t max)
 	return 0;
 }
 
-/* The section of the CA with this blob, created on first use. */
+/*
+ * Make krl->last_ca the section of the CA with this blob, created on first
+ * use.  The section used last is compared first (callers revoke many
+ * serials of one CA in a row).  Returns the index in krl->cas rather than
+ * a pointer through an out-parameter, so that krl_revoke_serials(), called
+ * once per serial, has no address-taken local (and no stack-protector
+ * prologue) on its path.
+ */
 static int
-krl_ca_find(
-    struct krl *krl, const uint8_t *blob, size_t len, struct krl_ca **out)
+krl_ca_find(struct krl *krl, const uint8_t *blob, size_t len)
 {
 	struct krl_ca *ca, *ncas;
 	size_t i;
 	int r;
 
-	*out = NULL;
 	if (krl->ncas > 0) {
 		ca = &krl->cas[krl->last_ca];
-		if (ca->blob_len == len && memcmp(ca->blob, blob, len) == 0) {
-			*out = ca;
+		if (ca->blob_len == len && memcmp(ca->blob, blob, len) == 0)
 			return 0;
-		}
 	}
 	for (i = 0; i < krl->ncas; i++) {
 		ca = &krl->cas[i];
 		if (ca->blob_len == len && memcmp(ca->blob, blob, len) == 0) {
 			krl->last_ca = i;
-			*out = ca;
 			return 0;
 		}
 	}
@@ -266,7 +268,6 @@ krl_ca_find(
 	memcpy(ca->blob, blob, len);
 	ca->blob_len = len;
 	krl->last_ca = krl->ncas++;
-	*out = ca;
 	return 0;
 }
 
@@ -280,7 +281,31 @@ krl_revoke_serials(struct krl *krl, const uint8_t *ca_blob, size_t ca_len,
 	ENSURE(krl != NULL && ca_blob != NULL && ca_len > 0, ERR_INVALID_ARG);
 	ENSURE(lo != 0 && hi != 0, ERR_CERT_SERIAL_ZERO);
 	ENSURE(lo <= hi, ERR_INVALID_ARG);
-	TRY(krl_ca_find(krl, ca_blob, ca_len, &ca));
+	/* The CA used last, inline: one call per serial revoked. */
+	ca = krl->ncas > 0 ? &krl->cas[krl->last_ca] : NULL;
+	if (ca == NULL || ca->blob_len != ca_len ||
+	    memcmp(ca->blob, ca_blob, ca_len) != 0) {
+		TRY(krl_ca_find(krl, ca_blob, ca_len));
+		ca = &krl->cas[krl->last_ca];
+	}
+	/*
+	 * Serials from the ledger arrive in order: a range that starts
+	 * inside or right after the last one extends it in place (what
+	 * krl_ranges_normalise() would merge anyway), so a dense run stays
+	 * one range instead of one array element per serial.  The array
+	 * stays sorted whenever the input was.
+	 */
+	if (ca->nranges > 0) {
+		struct krl_range *last = &ca->ranges[ca->nranges - 1];
+
+		if (lo >= last->lo &&
+		    (last->hi == UINT64_MAX || lo <= last->hi + 1)) {
+			if (hi > last->hi)
+				last->hi = hi;
+			r = 0;
+			goto out;
+		}
+	}
 	TRY(krl_grow((void **)&ca->ranges, &ca->ranges_cap, ca->nranges,
 	    sizeof(*ca->ranges), KRL_RANGES_MAX));
 	ca->ranges[ca->nranges].lo = lo;
@@ -305,7 +330,8 @@ krl_revoke_key_id(
 	len = strlen(id);
 	ENSURE(len > 0, ERR_INVALID_ARG);
 	ENSURE(len <= KRL_KEY_ID_MAX, ERR_TOO_LARGE);
-	TRY(krl_ca_find(krl, ca_blob, ca_len, &ca));
+	TRY(krl_ca_find(krl, ca_blob, ca_len));
+	ca = &krl->cas[krl->last_ca];
 	TRY(krl_grow((void **)&ca->ids, &ca->ids_cap, ca->nids,
 	    sizeof(*ca->ids), KRL_KEY_IDS_MAX));
 	ENSURE((cp = strdup(id)) != NULL, ERR_ALLOC);

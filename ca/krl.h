@@ -65,7 +65,7 @@
 #define KRL_COMMENT_MAX 1024 /* bytes */
 #define KRL_CA_MAX 64 /* distinct CA keys */
 #define KRL_CA_BLOB_MAX 4096 /* bytes, as PUBKEY_MAX_BLOB */
-#define KRL_RANGES_MAX (4u * 1024 * 1024) /* serial ranges added, per CA */
+#define KRL_RANGES_MAX (4u * 1024 * 1024) /* serial ranges kept, per CA */
 #define KRL_KEY_IDS_MAX (1024u * 1024) /* key ids, per CA */
 #define KRL_KEY_ID_MAX 4096 /* bytes per key id */
 #define KRL_HASHES_MAX (1024u * 1024) /* SHA-256 hashes */
@@ -91,7 +91,9 @@ void krl_free(struct krl *krl);
  * "unnumbered": revoke such certificates by key id), lo > hi is
  * ERR_INVALID_ARG, a blob that is not a plain ed25519/ECDSA/RSA key blob
  * is ERR_KEY_UNKNOWN_TYPE / ERR_KEY_IS_CERT / ERR_BAD_FORMAT.  Overlapping
- * and repeated ranges are fine.  O(1) amortised: ranges are sorted and
+ * and repeated ranges are fine.  O(1) amortised: a range that starts
+ * inside or right after the previous one of this CA extends it at once
+ * (serials in ascending order cost no memory); the rest are sorted and
  * merged by krl_serialize().
  */
 MUST_CHECK int krl_revoke_serials(struct krl *krl, const uint8_t *ca_blob,

@@ -117,6 +117,15 @@ sqlite3 *ledger_db(struct ledger *l);
  * code to ERR_BUSY (busy or locked) or ERR_DB and records sqlite's
  * message (after "what: " when what is not NULL) for ledger_errmsg().
  *   ledger_sql_prepare(): *st new; sqlite3_finalize() it (NULL is fine).
+ *   ledger_sql_cached(): *st a statement prepared once per ledger
+ *     (SQLITE_PREPARE_PERSISTENT, keyed by the SQL text) and lent to the
+ *     caller until ledger_sql_release(), which resets it and clears its
+ *     bindings; never sqlite3_finalize() it (ledger_close() does).  A
+ *     statement lent out is not lent again: another thread (readers
+ *     between transactions run concurrently) or a nested use of the same
+ *     SQL gets a fresh one, which ledger_sql_release() finalizes.
+ *   ledger_sql_release(): give back a statement of either function
+ *     (NULL is fine): cached ones are reset, others finalized.
  *   ledger_sql_err(): that mapping, for a failed step.
  *   ledger_sql_bind_int/_text/_blob(): bind parameter ?i (from 1).  Text
  *     and blobs are borrowed (SQLITE_STATIC): they must outlive the last
@@ -131,6 +140,9 @@ sqlite3 *ledger_db(struct ledger *l);
  */
 MUST_CHECK int ledger_sql_prepare(
     struct ledger *l, sqlite3_stmt **st, const char *sql);
+MUST_CHECK int ledger_sql_cached(
+    struct ledger *l, sqlite3_stmt **st, const char *sql);
+void ledger_sql_release(struct ledger *l, sqlite3_stmt *st);
 int ledger_sql_err(struct ledger *l, int rc, const char *what);
 MUST_CHECK int ledger_sql_done(
     struct ledger *l, sqlite3_stmt *st, int *changes);

@@ -79,7 +79,7 @@ req_row_load(struct ca *ca, int64_t id, struct req_row *row)
 	int r = ERR_INTERNAL, found = 0;
 
 	memset(row, 0, sizeof(*row));
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "SELECT id, requester, role, principals, ttl, reason, public_key,"
 	    " key_fp, state, created, expires, approvals_required,"
 	    " coalesce(serial, 0) FROM requests WHERE id = ?"));
@@ -101,7 +101,7 @@ req_row_load(struct ca *ca, int64_t id, struct req_row *row)
 	row->serial = sqlite3_column_int64(st, 12);
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	if (r != 0)
 		req_row_clear(row);
 	return r;
@@ -162,13 +162,13 @@ key_is_revoked(struct ca *ca, const struct pubkey *k, int *revoked)
 
 	*revoked = 0;
 	TRY(pubkey_sha256(h, k));
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "SELECT 1 FROM revoked_keys WHERE key_sha256 = ?"));
 	TRY(ledger_sql_bind_blob(ca->ledger, st, 1, h, sizeof(h)));
 	TRY(ledger_sql_row(ca->ledger, st, revoked));
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -182,14 +182,14 @@ user_disabled(struct ca *ca, const char *name, int *disabled)
 	int r = ERR_INTERNAL, found = 0;
 
 	*disabled = 0;
-	TRY(ledger_sql_prepare(
+	TRY(ledger_sql_cached(
 	    ca->ledger, &st, "SELECT disabled FROM users WHERE name = ?"));
 	TRY(ledger_sql_bind_text(ca->ledger, st, 1, name));
 	TRY(ledger_sql_row(ca->ledger, st, &found));
 	*disabled = found && sqlite3_column_int(st, 0) != 0;
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -268,7 +268,7 @@ approvers_load(struct ca *ca, int64_t id, json_t **out)
 
 	*out = NULL;
 	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "SELECT approver FROM approvals WHERE request_id = ? AND"
 	    " decision = 'approve' ORDER BY time, approver"));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
@@ -283,17 +283,20 @@ approvers_load(struct ca *ca, int64_t id, json_t **out)
 	r = 0;
 out:
 	json_decref(arr);
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
-/* Build and sign the certificate of a request (no database writes). */
+/* Build and sign the certificate of a request (no database writes).
+ * *key is the request's public key, already parsed by the caller: the
+ * certificate takes it over (*key becomes NULL), so it is not parsed
+ * twice per issuance. */
 static int
 cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
-    json_t *principals, uint64_t serial, const char *key_id, uint64_t now,
-    struct cert **out)
+    struct pubkey **key, json_t *principals, uint64_t serial,
+    const char *key_id, uint64_t now, struct cert **out)
 {
-	struct cert *c = NULL, *chk = NULL;
+	struct cert *c = NULL;
 	const uint8_t *cablob;
 	size_t cablen, i;
 	int r = ERR_INTERNAL;
@@ -303,8 +306,8 @@ cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
 	ENSURE((c = cert_new()) != NULL, ERR_ALLOC);
 	c->type = CERT_TYPE_USER;
 	c->serial = serial;
-	TRY(pubkey_from_line(
-	    &c->key, row->public_key, strlen(row->public_key)));
+	c->key = *key;
+	*key = NULL;
 	cablob = pubkey_blob(ca->ca_pub, &cablen);
 	TRY(pubkey_from_blob(&c->ca_key, cablob, cablen));
 	ENSURE((c->key_id = strdup(key_id)) != NULL, ERR_ALLOC);
@@ -324,15 +327,18 @@ cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
 		    c, role->extensions[i].name, role->extensions[i].value));
 	}
 	TRY(cert_set_random_nonce(c));
+	/*
+	 * Whatever signed it, it must verify under this CA's key:
+	 * cert_sign() verifies the signature under c->ca_key (a copy of
+	 * ca->ca_pub, made above) before it sets c->blob, so the signature
+	 * is checked once, there, not parsed and verified again here.
+	 */
 	TRY(cert_sign(c, ca->sign, ca->sign_ctx));
-	/* Whatever signed it, it must verify under this CA's key. */
-	TRY(cert_from_blob(&chk, c->blob, c->blob_len));
-	ENSURE(pubkey_equal(chk->ca_key, ca->ca_pub), ERR_CERT_WRONG_CA);
+	ENSURE(pubkey_equal(c->ca_key, ca->ca_pub), ERR_CERT_WRONG_CA);
 	*out = c;
 	c = NULL;
 	r = 0;
 out:
-	cert_free(chk);
 	cert_free(c);
 	return r;
 }
@@ -403,14 +409,15 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	    row.requester, row.role, (long long)id, (unsigned long long)serial);
 	ENSURE(n > 0 && (size_t)n < sizeof(key_id), ERR_CERT_BAD_KEY_ID);
 	ENSURE(name_key_id_valid(key_id), ERR_CERT_BAD_KEY_ID);
-	TRY(cert_make(ca, role, &row, principals, serial, key_id, now, &c));
+	TRY(cert_make(
+	    ca, role, &row, &key, principals, serial, key_id, now, &c));
 	TRY(cert_to_line(&line, c, NULL));
 	TRY(ca_sha256_hex(sha, c->blob, c->blob_len));
 	ENSURE(
 	    (pjson = json_dumps(principals, JSON_COMPACT)) != NULL, ERR_ALLOC);
-	kblob = pubkey_blob(key, &kblen);
+	kblob = pubkey_blob(c->key, &kblen);
 
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "INSERT INTO certificates(serial, request_id, user, role, key_id,"
 	    " principals, valid_after, valid_before, key_fp, key_blob,"
 	    " cert_sha256, certificate, issued, revoked)"
@@ -429,10 +436,10 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	TRY(ledger_sql_bind_text(ca->ledger, st, 12, line));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 13, (int64_t)now));
 	TRY(ledger_sql_done(ca->ledger, st, NULL));
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	st = NULL;
 
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "UPDATE requests SET state = 'issued', serial = ?, updated = ?"
 	    " WHERE id = ? AND state = 'pending'"));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)serial));
@@ -455,7 +462,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	    ca->ledger, NULL, "cert.issued", actor_name, subject, details));
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	json_decref(details);
 	json_decref(approvers);
 	json_decref(principals);
@@ -476,7 +483,7 @@ decisions_load(struct ca *ca, int64_t id, json_t *obj)
 	int r = ERR_INTERNAL, rc, jr;
 
 	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "SELECT approver, decision, time, comment FROM approvals"
 	    " WHERE request_id = ? ORDER BY time, approver"));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
@@ -501,7 +508,7 @@ decisions_load(struct ca *ca, int64_t id, json_t *obj)
 out:
 	json_decref(d);
 	json_decref(arr);
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -512,7 +519,7 @@ cert_fields_load(struct ca *ca, int64_t serial, json_t *obj)
 	sqlite3_stmt *st = NULL;
 	int r = ERR_INTERNAL, found = 0;
 
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "SELECT certificate, key_id, valid_after, valid_before, revoked"
 	    " FROM certificates WHERE serial = ?"));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 1, serial));
@@ -536,7 +543,7 @@ cert_fields_load(struct ca *ca, int64_t serial, json_t *obj)
 	}
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -610,7 +617,7 @@ expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
 	char subject[SUBJECT_LEN];
 	int r = ERR_INTERNAL, changes = 0;
 
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "UPDATE requests SET state = 'expired', updated = ?"
 	    " WHERE id = ? AND state = 'pending'"));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)now));
@@ -627,7 +634,7 @@ expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
 	r = 0;
 out:
 	json_decref(details);
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -677,7 +684,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	in_tx = 1;
 	TRY(key_is_revoked(ca, key, &revoked));
 	ENSURE(!revoked, ERR_POLICY);
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "INSERT INTO requests(requester, role, principals, ttl, reason,"
 	    " public_key, key_fp, state, created, expires,"
 	    " approvals_required, serial, updated)"
@@ -713,7 +720,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	json_decref(details);
 	json_decref(pj);
 	free(pjson);
@@ -807,7 +814,7 @@ decision_insert(struct ca *ca, int64_t id, const char *who,
 	int r = ERR_INTERNAL, rc;
 
 	*conflict = 0;
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    strcmp(decision, "approve") == 0
 		? "INSERT INTO approvals(request_id, approver, decision, time,"
 		  " comment) VALUES(?, ?, ?, ?, ?)"
@@ -830,7 +837,7 @@ decision_insert(struct ca *ca, int64_t id, const char *who,
 	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -841,7 +848,7 @@ approvals_count(struct ca *ca, int64_t id, unsigned *count)
 	int r = ERR_INTERNAL, found = 0;
 
 	*count = 0;
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "SELECT count(DISTINCT approver) FROM approvals"
 	    " WHERE request_id = ? AND decision = 'approve'"));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
@@ -850,7 +857,7 @@ approvals_count(struct ca *ca, int64_t id, unsigned *count)
 	*count = (unsigned)sqlite3_column_int64(st, 0);
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -920,7 +927,7 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	ENSURE(withdrawn || actor_is_approver(role, actor), ERR_FORBIDDEN);
 	TRY(decision_insert(ca, id, actor->name, "deny", comment, &conflict));
 	ENSURE(!conflict, ERR_INTERNAL);
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "UPDATE requests SET state = 'denied', updated = ?"
 	    " WHERE id = ? AND state = 'pending'"));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)ca_now(ca)));
@@ -939,7 +946,7 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	json_decref(details);
 	req_row_clear(&row);
 	return r;
@@ -962,7 +969,7 @@ request_expire_due(struct ca *ca, size_t *count)
 	now = ca_now(ca);
 	TRY(ledger_begin(ca->ledger));
 	in_tx = 1;
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "SELECT id FROM requests WHERE state = 'pending' AND expires <= ?"
 	    " ORDER BY id"));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)now));
@@ -976,7 +983,7 @@ request_expire_due(struct ca *ca, size_t *count)
 		ids[n++] = sqlite3_column_int64(st, 0);
 	}
 	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	st = NULL;
 	for (i = 0; i < n; i++) {
 		TRY(req_row_load(ca, ids[i], &row));
@@ -992,7 +999,7 @@ request_expire_due(struct ca *ca, size_t *count)
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	req_row_clear(&row);
 	free(ids);
 	return r;
@@ -1045,7 +1052,7 @@ request_list(
 	}
 	ENSURE((rolesj = json_dumps(roles, JSON_COMPACT)) != NULL, ERR_ALLOC);
 	ENSURE((list = json_array()) != NULL, ERR_ALLOC);
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "SELECT id FROM requests WHERE (?1 OR requester = ?2 OR role IN"
 	    " (SELECT value FROM json_each(?3))) AND (NOT ?4 OR"
 	    " (state = 'pending' AND expires > ?5)) ORDER BY id DESC"
@@ -1068,7 +1075,7 @@ request_list(
 	obj = NULL;
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	json_decref(one);
 	json_decref(obj);
 	json_decref(list);

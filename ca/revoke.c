@@ -104,17 +104,17 @@ matches_find(struct ca *ca, const struct revoke_target *t,
 
 	switch (t->by) {
 	case REVOKE_SERIAL:
-		TRY(ledger_sql_prepare(
+		TRY(ledger_sql_cached(
 		    ca->ledger, &st, MATCH_COLS "WHERE serial = ?"));
 		TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)t->serial));
 		break;
 	case REVOKE_KEY_ID:
-		TRY(ledger_sql_prepare(
+		TRY(ledger_sql_cached(
 		    ca->ledger, &st, MATCH_COLS "WHERE key_id = ?"));
 		TRY(ledger_sql_bind_text(ca->ledger, st, 1, t->text));
 		break;
 	case REVOKE_USER:
-		TRY(ledger_sql_prepare(ca->ledger, &st,
+		TRY(ledger_sql_cached(ca->ledger, &st,
 		    MATCH_COLS "WHERE user = ? AND valid_before > ?"
 			       " ORDER BY serial"));
 		TRY(ledger_sql_bind_text(ca->ledger, st, 1, t->text));
@@ -122,12 +122,12 @@ matches_find(struct ca *ca, const struct revoke_target *t,
 		    ca->ledger, st, 2, (int64_t)ca_now(ca)));
 		break;
 	case REVOKE_REQUEST:
-		TRY(ledger_sql_prepare(ca->ledger, &st,
+		TRY(ledger_sql_cached(ca->ledger, &st,
 		    MATCH_COLS "WHERE request_id = ? ORDER BY serial"));
 		TRY(ledger_sql_bind_int(ca->ledger, st, 1, t->request));
 		break;
 	case REVOKE_PUBLIC_KEY:
-		TRY(ledger_sql_prepare(ca->ledger, &st,
+		TRY(ledger_sql_cached(ca->ledger, &st,
 		    MATCH_COLS "WHERE key_blob = ? ORDER BY serial"));
 		TRY(ledger_sql_bind_blob(ca->ledger, st, 1, key_blob, key_len));
 		break;
@@ -138,7 +138,7 @@ matches_find(struct ca *ca, const struct revoke_target *t,
 	TRY(matches_collect(ca, st, m));
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -149,13 +149,13 @@ request_exists(struct ca *ca, int64_t id, int *exists)
 	int r = ERR_INTERNAL;
 
 	*exists = 0;
-	TRY(ledger_sql_prepare(
+	TRY(ledger_sql_cached(
 	    ca->ledger, &st, "SELECT 1 FROM requests WHERE id = ?"));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
 	TRY(ledger_sql_row(ca->ledger, st, exists));
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -180,13 +180,13 @@ exec_bound(struct ca *ca, const char *sql, int64_t a, int64_t b, int *changes)
 	sqlite3_stmt *st = NULL;
 	int r = ERR_INTERNAL;
 
-	TRY(ledger_sql_prepare(ca->ledger, &st, sql));
+	TRY(ledger_sql_cached(ca->ledger, &st, sql));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 1, a));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 2, b));
 	TRY(ledger_sql_done(ca->ledger, st, changes));
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -244,7 +244,7 @@ key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 	TRY(pubkey_sha256(h, k));
 	TRY(pubkey_fingerprint(fp, k));
 	wire_hex_encode(hex, h, sizeof(h));
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "INSERT INTO revoked_keys(key_sha256, key_fp, time, reason)"
 	    " VALUES(?, ?, ?, ?) ON CONFLICT(key_sha256) DO NOTHING"));
 	TRY(ledger_sql_bind_blob(ca->ledger, st, 1, h, sizeof(h)));
@@ -266,7 +266,7 @@ key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 	r = 0;
 out:
 	json_decref(details);
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -418,7 +418,7 @@ revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 	in_read = 1;
 	TRY(ledger_krl_version(ca->ledger, &version));
 	TRY(krl_new(&krl, version, now, NULL));
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "SELECT serial FROM certificates WHERE revoked IS NOT NULL AND"
 	    " valid_before > ? ORDER BY serial"));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)now));
@@ -430,21 +430,21 @@ revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 		TRY(krl_revoke_serials(krl, cablob, calen, s, s));
 	}
 	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	st = NULL;
-	TRY(ledger_sql_prepare(ca->ledger, &st,
+	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "SELECT key_sha256 FROM revoked_keys ORDER BY key_sha256"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		ENSURE(sqlite3_column_bytes(st, 0) == 32, ERR_DB);
 		TRY(krl_revoke_key_sha256(krl, sqlite3_column_blob(st, 0)));
 	}
 	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	st = NULL;
 	TRY(krl_serialize(krl, out, len));
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(ca->ledger, st);
 	if (in_read)
 		(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	krl_free(krl);

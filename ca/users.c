@@ -241,7 +241,7 @@ user_lookup(struct ledger *l, const char *name, struct user **out)
 
 	if (out != NULL)
 		*out = NULL;
-	TRY(ledger_sql_prepare(
+	TRY(ledger_sql_cached(
 	    l, &st, "SELECT " USER_COLS " FROM users WHERE name = ?1"));
 	TRY(ledger_sql_bind_text(l, st, 1, name));
 	TRY(ledger_sql_row(l, st, &found));
@@ -254,7 +254,7 @@ user_lookup(struct ledger *l, const char *name, struct user **out)
 	r = 0;
 out:
 	user_free(u);
-	sqlite3_finalize(st);
+	ledger_sql_release(l, st);
 	return r;
 }
 
@@ -268,7 +268,7 @@ user_exec(struct ledger *l, const char *sql, const char *text,
 	sqlite3_stmt *st = NULL;
 	int r = ERR_INTERNAL, changes = 0;
 
-	TRY(ledger_sql_prepare(l, &st, sql));
+	TRY(ledger_sql_cached(l, &st, sql));
 	TRY(ledger_sql_bind_text(l, st, 1, text));
 	if (blob != NULL)
 		TRY(ledger_sql_bind_blob(l, st, 2, blob, bloblen));
@@ -278,7 +278,7 @@ user_exec(struct ledger *l, const char *sql, const char *text,
 	TRY(ledger_sql_done(l, st, &changes));
 	r = changes == 1 ? 0 : ERR_NOT_FOUND;
 out:
-	sqlite3_finalize(st);
+	ledger_sql_release(l, st);
 	return r;
 }
 
@@ -468,7 +468,7 @@ user_list(struct ledger *l, json_t **out)
 		return ERR_INVALID_ARG;
 	if ((a = json_array()) == NULL)
 		return ERR_ALLOC;
-	TRY(ledger_sql_prepare(
+	TRY(ledger_sql_cached(
 	    l, &st, "SELECT " USER_COLS " FROM users ORDER BY name"));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		TRY(user_from_row(st, &u));
@@ -489,7 +489,7 @@ user_list(struct ledger *l, json_t **out)
 out:
 	user_free(u);
 	json_decref(a);
-	sqlite3_finalize(st);
+	ledger_sql_release(l, st);
 	return r;
 }
 
@@ -511,7 +511,7 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 	/* The lookup by hash may take data-dependent time; that reveals
 	 * nothing about a token, only about its SHA-256.  The final check
 	 * is constant-time. */
-	TRY(ledger_sql_prepare(l, &st,
+	TRY(ledger_sql_cached(l, &st,
 	    "SELECT " USER_COLS
 	    ", token_hash FROM users WHERE token_hash = ?1"));
 	TRY(ledger_sql_bind_blob(l, st, 1, hash, sizeof(hash)));
@@ -531,6 +531,6 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 out:
 	OPENSSL_cleanse(hash, sizeof(hash));
 	user_free(u);
-	sqlite3_finalize(st);
+	ledger_sql_release(l, st);
 	return r;
 }

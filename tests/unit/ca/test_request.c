@@ -536,6 +536,41 @@ Test(request, signing_failure_writes_nothing)
 	free(key);
 }
 
+/*
+ * A signer that holds another key (or returns garbage) yields a signature
+ * that does not verify under the CA key: issuance fails in cert_sign()'s
+ * one verification, nothing is written and nothing is handed out.
+ */
+Test(request, signature_from_another_key_writes_nothing)
+{
+	struct cakey *other = NULL;
+	json_t *req = NULL;
+	char *key = fx_key_line();
+	int64_t id = fx_create(&alice, "prod-debug", key, NULL);
+	int64_t events = fx_events(NULL);
+
+	cr_assert_eq(cakey_generate(&other, KEY_ED25519), 0);
+	fx_ca.sign_ctx = other;
+	cr_assert_eq(
+	    request_approve(&fx_ca, &bob, id, NULL, &req), ERR_SIG_INVALID);
+	cr_assert_null(req);
+	cr_assert_eq(request_create(
+			 &fx_ca, &alice, "staging", NULL, 0, 0, "r", key, &req),
+	    ERR_SIG_INVALID);
+	cr_assert_null(req);
+	cr_assert_eq(fx_signs, 2);
+	cr_assert_eq(fx_events(NULL), events);
+	cr_assert_eq(fx_int("SELECT count(*) FROM certificates", NULL), 0);
+	cr_assert_eq(fx_int("SELECT count(*) FROM requests", NULL), 1);
+	cr_assert_eq(fx_int("SELECT count(*) FROM approvals", NULL), 0);
+	fx_ca.sign_ctx = fx_cakey;
+	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req), 0);
+	cr_assert_eq(json_integer_value(json_object_get(req, "serial")), 1);
+	json_decref(req);
+	cakey_free(other);
+	free(key);
+}
+
 /* ---- invariant 2: serials unique and increasing across reopen ---- */
 
 Test(request, invariant2_serials_increase_across_reopen)
