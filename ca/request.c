@@ -550,6 +550,7 @@ out:
 static int
 row_json(struct ca *ca, const struct req_row *row, json_t **out)
 {
+	const struct role *role;
 	json_t *obj = NULL, *principals = NULL;
 	json_error_t jerr;
 	const char *state = row->state;
@@ -569,6 +570,21 @@ row_json(struct ca *ca, const struct req_row *row, json_t **out)
 	    "approvals_required", (int)row->approvals_required,
 	    "key_fingerprint", row->key_fp, "public_key", row->public_key);
 	ENSURE(obj != NULL, ERR_ALLOC);
+	/* Who can approve, as the role is configured now (so the requester
+	 * knows whom to ask); absent when the role was removed. */
+	if ((role = config_role(ca->cfg, row->role)) != NULL) {
+		json_t *groups = json_array();
+		size_t i;
+
+		ENSURE(groups != NULL &&
+			json_object_set_new(obj, "approver_groups", groups) ==
+			    0,
+		    ERR_ALLOC);
+		for (i = 0; i < role->napprovers; i++)
+			ENSURE(json_array_append_new(groups,
+				   json_string(role->approvers[i])) == 0,
+			    ERR_ALLOC);
+	}
 	TRY(decisions_load(ca, row->id, obj));
 	if (row->serial > 0)
 		TRY(cert_fields_load(ca, row->serial, obj));

@@ -522,10 +522,11 @@ approvers_text(char *buf, size_t len, struct capi *api, json_t *req)
 		}
 	}
 	if (json_is_array(g) && json_array_size(g) > 0) {
-		char tmp[256];
+		char tmp[256], groups[256];
 
 		principals_join(tmp, sizeof(tmp), g);
-		clean_copy(buf, len, tmp);
+		clean_copy(groups, sizeof(groups), tmp);
+		snprintf(buf, len, "members of %s", groups);
 	} else
 		snprintf(buf, len, "the approvers of role %.64s", role);
 	json_decref(roles);

@@ -345,6 +345,9 @@ Test(request, create_pending_shape)
 	cr_assert_eq(
 	    json_integer_value(json_object_get(req, "approvals_required")), 1);
 	cr_assert_eq(json_array_size(json_object_get(req, "approvals")), 0);
+	p = json_object_get(req, "approver_groups");
+	cr_assert_eq(json_array_size(p), 1);
+	cr_assert_str_eq(json_string_value(json_array_get(p, 0)), "sre-leads");
 	cr_assert_null(json_object_get(req, "certificate"));
 	cr_assert_null(json_object_get(req, "serial"));
 	cr_assert_eq(pubkey_from_line(&k, key, strlen(key)), 0);
