@@ -173,7 +173,7 @@ main(int argc, char **argv)
 		argv[3]) >= (int)sizeof(path) ||
 	    write_file(path, out, outlen) != 0)
 		goto out;
-	printf("krl n=%llu pattern=%s build_ms=%.1f bytes=%zu\n",
+	printf("krl n=%llu pattern=%s build_ms=%.2f bytes=%zu\n",
 	    (unsigned long long)n, argv[4], ms, outlen);
 	printf("sample revoked=%llu,%llu,%llu unrevoked=%llu,%llu,%llu\n",
 	    (unsigned long long)rev[0], (unsigned long long)rev[1],
