@@ -82,6 +82,17 @@ usage_error(const char *cmd, const char *msg)
 	return ADMIN_EXIT_USAGE;
 }
 
+/* One compact JSON document and a newline on stdout (--json). */
+static int
+print_json(const char *cmd, const json_t *v)
+{
+	if (json_dumpf(v, stdout, JSON_COMPACT) != 0 || putchar('\n') == EOF) {
+		report(cmd, "stdout", ERR_SYSTEM);
+		return ERR_SYSTEM;
+	}
+	return 0;
+}
+
 /* Write a whole small file with mode, refusing to overwrite. */
 static int
 write_new_file(const char *path, const char *text, mode_t mode)
@@ -824,11 +835,8 @@ cmd_user(int argc, char **argv)
 			goto out;
 		}
 		if (json) {
-			if (json_dumpf(list, stdout, JSON_COMPACT) != 0) {
-				report("user list", "stdout", ERR_SYSTEM);
+			if (print_json("user list", list) != 0)
 				goto out;
-			}
-			putchar('\n');
 		} else {
 			json_array_foreach(list, i, u)
 			{
@@ -871,7 +879,7 @@ cmd_issue(int argc, char **argv)
 	size_t nprincipals = 0;
 	uint64_t ttl = 0;
 	struct admin_ctx x;
-	struct ca_actor actor;
+	const struct ca_actor actor = {admin_actor(), NULL, 0};
 	json_t *req = NULL;
 	int c, r, json = 0, ret = ADMIN_EXIT_FAIL;
 
@@ -921,9 +929,6 @@ cmd_issue(int argc, char **argv)
 		free(keytext);
 		return ADMIN_EXIT_FAIL;
 	}
-	actor.name = admin_actor();
-	actor.groups = NULL;
-	actor.ngroups = 0;
 	if ((r = request_issue_direct(&x.ca, &actor, user, role,
 		 nprincipals ? principals : NULL, nprincipals, ttl, reason,
 		 keytext, &req)) != 0) {
@@ -931,11 +936,8 @@ cmd_issue(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		if (json_dumpf(req, stdout, JSON_COMPACT) != 0) {
-			report("issue", "stdout", ERR_SYSTEM);
+		if (print_json("issue", req) != 0)
 			goto out;
-		}
-		putchar('\n');
 	} else
 		printf("%s\n",
 		    json_string_value(json_object_get(req, "certificate")));
@@ -966,7 +968,7 @@ cmd_revoke(int argc, char **argv)
 	char *keytext = NULL, *krl_path = NULL;
 	struct revoke_target t;
 	struct admin_ctx x;
-	struct ca_actor actor;
+	const struct ca_actor actor = {admin_actor(), NULL, 0};
 	json_t *res = NULL, *v;
 	uint64_t n;
 	size_t i;
@@ -1038,9 +1040,6 @@ cmd_revoke(int argc, char **argv)
 		free(keytext);
 		return ADMIN_EXIT_FAIL;
 	}
-	actor.name = admin_actor();
-	actor.groups = NULL;
-	actor.ngroups = 0;
 	if ((r = revoke_apply(&x.ca, &actor, &t, reason, &res)) != 0) {
 		char what[128];
 
@@ -1066,11 +1065,8 @@ cmd_revoke(int argc, char **argv)
 		goto out;
 	}
 	if (json) {
-		if (json_dumpf(res, stdout, JSON_COMPACT) != 0) {
-			report("revoke", "stdout", ERR_SYSTEM);
+		if (print_json("revoke", res) != 0)
 			goto out;
-		}
-		putchar('\n');
 	} else {
 		json_array_foreach(json_object_get(res, "revoked"), i, v)
 		    printf("%" PRId64 "\n", (int64_t)json_integer_value(v));
