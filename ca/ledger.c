@@ -65,6 +65,8 @@ struct ledger {
 	int worker; /* a unit of work is in progress */
 	pthread_t owner; /* ...in this thread */
 	unsigned arriving; /* writers waiting to start a unit */
+	uint64_t next_ticket; /* handed to arriving writers, in order */
+	uint64_t serving; /* the ticket whose turn is next */
 	unsigned readers; /* threads between read_begin and end */
 	int tx_open; /* BEGIN IMMEDIATE issued, not finished */
 	int tx_broken; /* sqlite rolled the transaction back */
@@ -832,6 +834,7 @@ owns_unit(struct ledger *l)
 int
 ledger_begin(struct ledger *l)
 {
+	uint64_t ticket;
 	int rc, r;
 
 	if (l == NULL)
@@ -842,10 +845,15 @@ ledger_begin(struct ledger *l)
 		set_msg(l, "a transaction is already open");
 		return ERR_INVALID_ARG;
 	}
+	/* First come, first served: a ticket keeps the wait fair, which
+	 * keeps the tail latency of a busy service short. */
+	ticket = l->next_ticket++;
 	l->arriving++;
-	while (l->worker || (!l->tx_open && l->readers > 0))
+	while (l->worker || l->serving != ticket ||
+	    (!l->tx_open && l->readers > 0))
 		(void)pthread_cond_wait(&l->cv, &l->mu);
 	l->arriving--;
+	l->serving++;
 	l->worker = 1;
 	l->owner = pthread_self();
 	if (l->tx_open && (l->tx_broken || sqlite3_get_autocommit(l->db))) {
