@@ -312,8 +312,8 @@ Test(client, approval_path)
 	login_bg(NULL, &o, &e);
 	free(tu_file_wait(e, "request 1 for role prod is pending", login_pid));
 	/* The wait names whom to ask. */
-	free(tu_file_wait(e, "needs 1 approval(s) from members of sre-leads",
-	    login_pid));
+	free(tu_file_wait(
+	    e, "needs 1 approval(s) from members of sre-leads", login_pid));
 	/* What the approver sees before approving. */
 	rc = jitca(tok_bob, "requests --pending", &out, &err);
 	cr_assert_eq(rc, 0, "%s", err);
