@@ -380,8 +380,8 @@ Test(e2e, approve_login_expire_revoke_audit)
 	cr_assert(strstr(t, "jitca:prod-debug:1 (ED25519-CERT)\n"), "%s", t);
 	free(t);
 
-	/* README: ssh debug@db-7.prod  # or root@..., whatever the host
-	 * maps "debug" to (here: root on the scratch sshd). */
+	/* README: ssh root@db-7.prod (here: root on the scratch sshd, whose
+	 * principals file lists "debug"). */
 	off = file_size(log);
 	rc = ssh_agent_login(sshd_port, "root", &out);
 	cr_assert_eq(rc, 0, "ssh root: exit %d; sshd log:\n%s", rc,
