@@ -68,3 +68,20 @@ foreach(t ${INTEGRATION})
 	target_sources(integration_${name} PRIVATE
 		${PROJECT_SOURCE_DIR}/tests/integration/support/asan_options.c)
 endforeach()
+
+# Fuzz targets (tests/fuzz/fuzz_*.c) replayed over their corpus plus
+# deterministic mutants, with the sanitizers, on every test run; long
+# libFuzzer sessions with the same targets: scripts/fuzz.
+file(GLOB FUZZ_TARGETS CONFIGURE_DEPENDS
+	${PROJECT_SOURCE_DIR}/tests/fuzz/fuzz_*.c)
+foreach(t ${FUZZ_TARGETS})
+	get_filename_component(name ${t} NAME_WE)
+	string(REPLACE "fuzz_" "" what ${name})
+	add_executable(replay_${what} ${t}
+		${PROJECT_SOURCE_DIR}/tests/fuzz/replay_main.c)
+	target_link_libraries(replay_${what} PRIVATE ${JITCAD_LIBS})
+	add_test(NAME fuzz_${what} COMMAND replay_${what}
+		${PROJECT_SOURCE_DIR}/tests/fuzz/corpus/${what})
+	set_tests_properties(fuzz_${what} PROPERTIES LABELS fuzz
+		ENVIRONMENT "${JITCA_TEST_ENV}" TIMEOUT 600)
+endforeach()
