@@ -36,6 +36,8 @@
 #define CA_PUB_FILE "ca.pub"
 #define CONFIG_FILE "jitca.json"
 #define KRL_FILE "revoked.krl"
+#define REASON_RULE                                                            \
+	"--reason must be 1 to 512 bytes of text without control characters"
 
 const char *
 admin_state_dir(const char *opt)
@@ -249,12 +251,36 @@ admin_load_ca_pub(const char *cmd, const char *state, struct pubkey **out)
 	return r;
 }
 
+/* Start the signer process for an open context; it alone loads the CA
+ * key, and must hold the key whose public half is ca.pub. */
+static int
+admin_start_signer(struct admin_ctx *x)
+{
+	struct cert_limits lim;
+	int r;
+
+	lim.hard_max_ttl = x->cfg->hard_max_ttl;
+	lim.max_backdate = x->cfg->backdate;
+	if ((r = signer_start(&x->signer, x->cfg->ca_key_file, &lim)) != 0) {
+		report(x->cmd, x->cfg->ca_key_file, r);
+		return r;
+	}
+	if (!pubkey_equal(signer_public(x->signer), x->ca_pub)) {
+		fprintf(stderr,
+		    "jitcad %s: %s does not hold the key in %s/%s\n", x->cmd,
+		    x->cfg->ca_key_file, x->state, CA_PUB_FILE);
+		return ERR_CERT_WRONG_CA;
+	}
+	x->ca.sign = signer_sign_fn;
+	x->ca.sign_ctx = x->signer;
+	return 0;
+}
+
 static int
 admin_open(
     struct admin_ctx *x, const char *cmd, const char *state, int need_signer)
 {
 	char errbuf[CONFIG_ERR_LEN];
-	struct cert_limits lim;
 	int r;
 
 	memset(x, 0, sizeof(*x));
@@ -270,25 +296,8 @@ admin_open(
 	}
 	if ((r = admin_load_ca_pub(cmd, x->state, &x->ca_pub)) != 0)
 		goto fail;
-	if (need_signer) {
-		lim.hard_max_ttl = x->cfg->hard_max_ttl;
-		lim.max_backdate = x->cfg->backdate;
-		if ((r = signer_start(&x->signer, x->cfg->ca_key_file, &lim)) !=
-		    0) {
-			report(cmd, x->cfg->ca_key_file, r);
-			goto fail;
-		}
-		if (!pubkey_equal(signer_public(x->signer), x->ca_pub)) {
-			fprintf(stderr,
-			    "jitcad %s: %s does not hold the key "
-			    "in %s/%s\n",
-			    cmd, x->cfg->ca_key_file, x->state, CA_PUB_FILE);
-			r = ERR_CERT_WRONG_CA;
-			goto fail;
-		}
-		x->ca.sign = signer_sign_fn;
-		x->ca.sign_ctx = x->signer;
-	}
+	if (need_signer && (r = admin_start_signer(x)) != 0)
+		goto fail;
 	x->ca.cfg = x->cfg;
 	x->ca.ledger = x->ledger;
 	x->ca.ca_pub = x->ca_pub;
@@ -876,6 +885,8 @@ cmd_issue(int argc, char **argv)
 	const char *state = NULL, *user = NULL, *role = NULL, *keyfile = NULL;
 	const char *reason = NULL;
 	char *principals[CERT_MAX_PRINCIPALS], *keytext = NULL;
+	struct pubkey *key = NULL;
+	struct user *u = NULL;
 	size_t nprincipals = 0;
 	uint64_t ttl = 0;
 	struct admin_ctx x;
@@ -921,14 +932,39 @@ cmd_issue(int argc, char **argv)
 		return usage_error("issue",
 		    "--user, --role, --public-key and "
 		    "--reason are required");
-	if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE, &keytext)) != 0) {
+	if (request_text_check(reason, REQUEST_REASON_MAX, 1) != 0)
+		return usage_error("issue", REASON_RULE);
+	if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE, &keytext)) != 0 ||
+	    (r = pubkey_from_line(&key, keytext, strlen(keytext))) != 0) {
 		report("issue", keyfile, r);
-		return ADMIN_EXIT_FAIL;
-	}
-	if (admin_open(&x, "issue", state, 1) != 0) {
 		free(keytext);
 		return ADMIN_EXIT_FAIL;
 	}
+	pubkey_free(key);
+	/* Start the signer only for a request that can be issued, and say
+	 * which name is unknown (the library says only "not found"). */
+	if (admin_open(&x, "issue", state, 0) != 0) {
+		free(keytext);
+		return ADMIN_EXIT_FAIL;
+	}
+	if (config_role(x.cfg, role) == NULL) {
+		fprintf(stderr,
+		    "jitcad issue: no role \"%s\" in %s/jitca.json\n", role,
+		    x.state);
+		goto out;
+	}
+	if ((r = user_get(x.ledger, user, &u)) != 0) {
+		if (r == ERR_NOT_FOUND)
+			fprintf(stderr,
+			    "jitcad issue: no user \"%s\" (add it "
+			    "with jitcad user add)\n",
+			    user);
+		else
+			report("issue", user, r);
+		goto out;
+	}
+	if (admin_start_signer(&x) != 0)
+		goto out;
 	if ((r = request_issue_direct(&x.ca, &actor, user, role,
 		 nprincipals ? principals : NULL, nprincipals, ttl, reason,
 		 keytext, &req)) != 0) {
@@ -949,6 +985,7 @@ cmd_issue(int argc, char **argv)
 	ret = ADMIN_EXIT_OK;
 out:
 	json_decref(req);
+	user_free(u);
 	free(keytext);
 	admin_close(&x);
 	return ret;
@@ -1028,6 +1065,8 @@ cmd_revoke(int argc, char **argv)
 		    "--key-id, --user, --request, --public-key");
 	if (reason == NULL)
 		return usage_error("revoke", "--reason is required");
+	if (request_text_check(reason, REVOKE_REASON_MAX, 1) != 0)
+		return usage_error("revoke", REASON_RULE);
 	if (keyfile != NULL) {
 		if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE, &keytext)) !=
 		    0) {

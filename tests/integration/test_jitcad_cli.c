@@ -325,3 +325,66 @@ Test(jitcad_cli, config_check_names_line_and_column)
 	free(err);
 	free(cfg);
 }
+
+Test(jitcad_cli, issue_and_revoke_name_what_is_wrong)
+{
+	static const struct {
+		const char *args, *err;
+		int rc;
+	} cases[] = {
+	    {"issue --user nobody --role staging --public-key K --reason x",
+		"jitcad issue: no user \"nobody\" (add it with jitcad user "
+		"add)\n",
+		1},
+	    {"issue --user alice --role nope --public-key K --reason x",
+		"jitcad issue: no role \"nope\" in STATE/jitca.json\n", 1},
+	    {"issue --user alice --role staging --public-key BAD --reason x",
+		"jitcad issue: BAD: not an OpenSSH public key line (\"type "
+		"base64 [comment]\")\n",
+		1},
+	};
+	char *key, *bad, *out = NULL, *err = NULL;
+	size_t i;
+
+	init_ok("ed25519");
+	cr_assert_eq(
+	    jitcad("user add alice --group engineering", NULL, NULL), 0);
+	key = user_key("k");
+	bad = tu_fmt("%s/bad.pub", dir);
+	tu_write_file(bad, "garbage\n", 8, 0644);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *args = tu_fmt("%s", cases[i].args), *want, *p;
+		char *kp = tu_fmt("'%s.pub'", key);
+
+		/* Substitute the test's paths for K, BAD and STATE. */
+		if ((p = strstr(args, " K ")) != NULL)
+			args = tu_fmt(
+			    "%.*s %s %s", (int)(p - args), args, kp, p + 3);
+		if ((p = strstr(args, " BAD ")) != NULL)
+			args = tu_fmt(
+			    "%.*s '%s' %s", (int)(p - args), args, bad, p + 5);
+		want = tu_fmt("%s", cases[i].err);
+		if ((p = strstr(want, "STATE")) != NULL)
+			want = tu_fmt(
+			    "%.*s%s%s", (int)(p - want), want, state, p + 5);
+		if ((p = strstr(want, "BAD")) != NULL)
+			want = tu_fmt(
+			    "%.*s%s%s", (int)(p - want), want, bad, p + 3);
+		cr_assert_eq(
+		    jitcad(args, &out, &err), cases[i].rc, "%s: %s", args, err);
+		cr_assert_str_eq(out, "");
+		cr_assert_str_eq(err, want);
+		free(out);
+		free(err);
+	}
+	cr_assert_eq(jitcad("revoke --user alice --reason ''", &out, &err), 2);
+	cr_assert(strncmp(err,
+		      "jitcad revoke: --reason must be 1 to 512 bytes of text "
+		      "without control characters\n",
+		      81) == 0,
+	    "%s", err);
+	free(out);
+	free(err);
+	free(bad);
+	free(key);
+}
