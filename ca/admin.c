@@ -30,6 +30,7 @@
 #include "ca/users.h"
 #include "signer/cakey.h"
 #include "signer/err.h"
+#include "signer/fileio.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 
@@ -99,24 +100,18 @@ print_json(const char *cmd, const json_t *v)
 static int
 write_new_file(const char *path, const char *text, mode_t mode)
 {
-	FILE *f;
-	int fd;
+	int fd, r;
 
 	if ((fd = open(path,
 		 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) <
 	    0)
 		return ERR_SYSTEM;
-	if ((f = fdopen(fd, "w")) == NULL) {
-		close(fd);
-		return ERR_SYSTEM;
-	}
-	if (fputs(text, f) == EOF || fflush(f) != 0 || fsync(fd) != 0) {
-		fclose(f);
-		return ERR_SYSTEM;
-	}
-	if (fclose(f) != 0)
-		return ERR_SYSTEM;
-	return 0;
+	if ((r = fileio_write_all(fd, text, strlen(text))) == 0 &&
+	    fsync(fd) != 0)
+		r = ERR_SYSTEM;
+	if (close(fd) != 0 && r == 0)
+		r = ERR_SYSTEM;
+	return r;
 }
 
 /* Read a whole file of at most max bytes into a new NUL-terminated
@@ -124,34 +119,22 @@ write_new_file(const char *path, const char *text, mode_t mode)
 static int
 read_small_file(const char *path, size_t max, char **out)
 {
-	FILE *f;
 	char *buf = NULL;
-	size_t n;
-	int r = ERR_INTERNAL;
+	size_t n = 0;
+	int fd, r;
 
 	*out = NULL;
-	if ((f = fopen(path, "rb")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return ERR_SYSTEM;
-	if ((buf = malloc(max + 1)) == NULL) {
+	if ((buf = malloc(max + 1)) == NULL)
 		r = ERR_ALLOC;
-		goto out;
+	else if ((r = fileio_read_bounded(fd, (uint8_t *)buf, max, &n)) == 0) {
+		buf[n] = '\0';
+		*out = buf;
+		buf = NULL;
 	}
-	n = fread(buf, 1, max + 1, f);
-	if (ferror(f)) {
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	if (n > max) {
-		r = ERR_TOO_LARGE;
-		goto out;
-	}
-	buf[n] = '\0';
-	*out = buf;
-	buf = NULL;
-	r = 0;
-out:
 	free(buf);
-	fclose(f);
+	(void)close(fd);
 	return r;
 }
 

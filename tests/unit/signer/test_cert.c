@@ -32,18 +32,6 @@ sign_cb(
 	return cakey_sign(ctx, sig, siglen, tbs, tbslen);
 }
 
-static struct pubkey *
-key_copy(const struct pubkey *k)
-{
-	struct pubkey *c = NULL;
-	const uint8_t *b;
-	size_t len;
-
-	b = pubkey_blob(k, &len);
-	cr_assert_eq(pubkey_from_blob(&c, b, len), 0);
-	return c;
-}
-
 /* A subject public key made with OpenSSL. */
 static struct pubkey *
 subject_new(const char *alg, const char *param, size_t bits)
@@ -89,7 +77,7 @@ interop_one(const char *dir, struct cakey *ca, struct pubkey *subject,
 
 	cr_assert_not_null(c);
 	c->key = subject;
-	c->ca_key = key_copy(cakey_public(ca));
+	c->ca_key = tu_pubkey_copy(cakey_public(ca));
 	cr_assert_eq(cert_set_random_nonce(c), 0);
 	c->serial = serial;
 	c->key_id = strdup("alice@corp:req-17/serial=9");
@@ -293,8 +281,8 @@ rebuild(const struct cert *c, struct cakey *ca)
 	size_t i;
 
 	cr_assert_not_null(n);
-	n->key = key_copy(c->key);
-	n->ca_key = key_copy(cakey_public(ca));
+	n->key = tu_pubkey_copy(c->key);
+	n->ca_key = tu_pubkey_copy(cakey_public(ca));
 	memcpy(n->nonce, c->nonce, c->nonce_len);
 	n->nonce_len = c->nonce_len;
 	n->serial = c->serial;
@@ -468,7 +456,7 @@ cert_sample(struct cakey *ca)
 
 	cr_assert_not_null(c);
 	c->key = subject_new("ED25519", NULL, 0);
-	c->ca_key = key_copy(cakey_public(ca));
+	c->ca_key = tu_pubkey_copy(cakey_public(ca));
 	cr_assert_eq(cert_set_random_nonce(c), 0);
 	c->serial = 42;
 	c->key_id = strdup("alice@corp");
@@ -1007,8 +995,8 @@ policy_base(void)
 	struct cert *c = cert_new();
 
 	cr_assert_not_null(c);
-	c->key = key_copy(pol_key);
-	c->ca_key = key_copy(pol_key);
+	c->key = tu_pubkey_copy(pol_key);
+	c->ca_key = tu_pubkey_copy(pol_key);
 	cr_assert_eq(cert_set_random_nonce(c), 0);
 	c->serial = 17;
 	c->key_id = strdup("alice:req-3:17");

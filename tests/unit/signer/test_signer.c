@@ -72,18 +72,6 @@ teardown(void)
 	dir = key_path = NULL;
 }
 
-static struct pubkey *
-key_copy(const struct pubkey *k)
-{
-	struct pubkey *out = NULL;
-	const uint8_t *b;
-	size_t len;
-
-	b = pubkey_blob(k, &len);
-	cr_assert_eq(pubkey_from_blob(&out, b, len), 0);
-	return out;
-}
-
 /* A good user certificate for the subject key, signed by the signer. */
 static struct cert *
 good_cert(uint64_t serial)
@@ -92,8 +80,8 @@ good_cert(uint64_t serial)
 	uint64_t now = (uint64_t)time(NULL);
 
 	cr_assert_not_null(c);
-	c->key = key_copy(cakey_public(subject));
-	c->ca_key = key_copy(signer_public(sg));
+	c->key = tu_pubkey_copy(cakey_public(subject));
+	c->ca_key = tu_pubkey_copy(signer_public(sg));
 	cr_assert_eq(cert_set_random_nonce(c), 0);
 	c->serial = serial;
 	c->type = CERT_TYPE_USER;
