@@ -5,7 +5,9 @@
  * krl-sync is pointed at a real `jitcad serve` (for good fetches, 304s
  * and KRLs that change after `jitcad revoke`) and at a tiny canned HTTP
  * responder forked here (for a 500, a body that is not a KRL, a KRL with
- * a trailing byte), or at a closed port.  host-setup runs against a
+ * a trailing byte, an older KRL), at a hostile server that streams a
+ * chunked body far over the 16 MiB limit (or stalls in the middle), or at
+ * a closed port.  host-setup runs against a
  * scratch --etc tree holding a minimal sshd_config that includes
  * every DIR/ssh/sshd_config.d/NAME.conf and a host key; the real sshd checks
  * the result (sshd -t), and one test starts that sshd and logs in with a
@@ -465,11 +467,12 @@ krl_sync_x(
 /*
  * A hostile server on loopback: for one connection, a 200 with a chunked
  * body that starts like a KRL and goes on for HOSTILE_MAX bytes, 64 KiB a
- * chunk, until the client stops reading.  The number of body bytes it
- * got written goes to sent_path.  Returns the port.
+ * chunk, until the client stops reading (with stall, it sends one chunk
+ * and then nothing more).  The number of body bytes it got written goes
+ * to sent_path.  Returns the port.
  */
 static int
-hostile_chunked(const char *sent_path, pid_t *pid)
+hostile_chunked(const char *sent_path, int stall, pid_t *pid)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
@@ -523,6 +526,8 @@ hostile_chunked(const char *sent_path, pid_t *pid)
 				off += (size_t)k;
 			}
 			sent += 65536;
+			while (stall)
+				pause();
 			/* Later chunks are all zeros. */
 			memset(chunk + 7, 0, 8);
 		}
@@ -589,7 +594,7 @@ Test(host, krl_sync_chunked_body_over_the_limit)
 	out = tu_fmt("%s/revoked.krl", kdir);
 	good = existing_krl(out, &len);
 	sent = tu_fmt("%s/sent", dir);
-	port = hostile_chunked(sent, &canned_pid);
+	port = hostile_chunked(sent, 0, &canned_pid);
 	url = tu_fmt("http://127.0.0.1:%d", port);
 	before = snapshot(kdir);
 	memset(&w, 0, sizeof(w));
@@ -629,6 +634,65 @@ Test(host, krl_sync_chunked_body_over_the_limit)
 	free(kdir);
 	free(so);
 	free(se);
+}
+
+/* krl-sync stopped (SIGTERM, as systemd stops a unit) in the middle of
+ * a download: the partial temporary file goes, the KRL stays. */
+Test(host, krl_sync_interrupted_leaves_no_temp_file)
+{
+	char *kdir = tu_fmt("%s/ssh", dir), *out, *url, *before, *after, *k;
+	char *cmd, *so = NULL, *errp = tu_fmt("%s/sync.err", dir), *tmp;
+	size_t len;
+	char *good;
+	pid_t pid;
+	int port, i;
+
+	cr_assert_eq(mkdir(kdir, 0755), 0);
+	out = tu_fmt("%s/revoked.krl", kdir);
+	good = existing_krl(out, &len);
+	port = hostile_chunked(tu_keep(tu_fmt("%s/sent", dir)), 1, &canned_pid);
+	url = tu_fmt("http://127.0.0.1:%d", port);
+	before = snapshot(kdir);
+	k = script("krl-sync");
+	tmp = tu_fmt("%s/tmp", dir);
+	cr_assert_eq(mkdir(tmp, 0700), 0);
+	cr_assert_eq(setenv("TMPDIR", tmp, 1), 0);
+	{
+		char *argv[] = {k, "--server", url, "--out", out,
+		    "--insecure-http-ok", NULL};
+
+		pid = tu_spawn(argv, NULL, errp);
+	}
+	cr_assert_eq(unsetenv("TMPDIR"), 0);
+	/* Wait for the first 64 KiB in the temporary file. */
+	cmd = tu_fmt(
+	    "find '%s' -name '.revoked.krl.*' -size +63k | grep -q .", kdir);
+	for (i = 0; tu_sh(cmd, NULL, NULL) != 0; i++) {
+		cr_assert_lt(
+		    i, TU_WAIT_MS / 10, "no partial download appeared");
+		tu_sleep_ms(10);
+	}
+	cr_assert_eq(kill(-pid, SIGTERM), 0);
+	cr_assert_eq(tu_wait_exit(&pid), 1);
+	after = snapshot(kdir);
+	cr_assert_str_eq(after, before);
+	assert_file_eq(out, good, len);
+	free(cmd);
+	/* Its scratch files in $TMPDIR (headers, curl's status) too. */
+	cmd = tu_fmt("ls -A '%s'", tmp);
+	cr_assert_eq(tu_sh(cmd, &so, NULL), 0);
+	cr_assert_str_eq(so, "");
+	free(cmd);
+	free(so);
+	free(tmp);
+	free(after);
+	free(before);
+	free(k);
+	free(url);
+	free(good);
+	free(out);
+	free(errp);
+	free(kdir);
 }
 
 /* A Content-Length over the limit is refused before the body. */

@@ -9,7 +9,9 @@
  * matrix (requester, approver, second approver, auditor, stranger, no
  * token x every endpoint), a table of bad requests that must leave the
  * server healthy and the ledger unchanged, the body cap, two approvers
- * racing on one request, TLS, SIGTERM under load, SIGHUP reloads,
+ * racing on one request, throttling that never locks out a valid token,
+ * trusted_proxies, duplicate parameters and headers, the CA's own key as
+ * a subject, TLS, SIGTERM under load, SIGHUP reloads,
  * changes made by another process (users, revocations), startup
  * refusals and the request log.
  */
@@ -45,6 +47,7 @@
 #include "signer/pubkey.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
+#include "web/api.h"
 #include "web/http.h"
 #include "web/serve.h"
 
@@ -1287,6 +1290,22 @@ Test(api, trusted_proxies_forwarded_for)
 	r = call_h(ALICE, "GET", "/v1/roles", NULL,
 	    "X-Forwarded-For: 203.0.113.5", NULL);
 	expect(r, 200, NULL);
+}
+
+/* Storage failures are the service's, not the caller's: 503, not 500;
+ * the disk-full case runs for real in tests/integration/test_edges.c. */
+Test(api_errors, storage_failures_are_503)
+{
+	const char *code = NULL;
+
+	cr_assert_eq(api_err_status(ERR_LEDGER_FULL, &code), 503);
+	cr_assert_str_eq(code, "ledger_unavailable");
+	cr_assert_eq(api_err_status(ERR_LEDGER_UNWRITABLE, &code), 503);
+	cr_assert_str_eq(code, "ledger_unavailable");
+	cr_assert_eq(api_err_status(ERR_KEY_IS_CA, &code), 400);
+	cr_assert_str_eq(code, "bad_public_key");
+	cr_assert_eq(api_err_status(ERR_DB, &code), 500);
+	cr_assert_str_eq(code, "internal");
 }
 
 /* Issue 10 item 11: a parameter or an Authorization header given twice

@@ -2,7 +2,10 @@
  * test_http.c: the HTTP layer (web/http.c) on its own, with toy routes:
  * routing (404, 405 + Allow, {id}), the strict JSON reader, the 64 KiB
  * body cap (413 by Content-Length and by chunked upload), failed-token
- * throttling (429 + Retry-After), response counters, quiesce and drain,
+ * throttling (429 + Retry-After, never for the right token), the client
+ * address behind trusted proxies (X-Forwarded-For), duplicate query
+ * parameters and Authorization headers, response counters, quiesce and
+ * drain,
  * and TLS with a self-signed certificate made by openssl in the test.
  * The endpoints of jitcad serve are tested in test_api.c.
  */
