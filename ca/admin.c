@@ -951,7 +951,7 @@ cmd_issue(int argc, char **argv)
 	if ((r = request_issue_direct(&x.ca, &actor, user, role,
 		 nprincipals ? principals : NULL, nprincipals, ttl, reason,
 		 keytext, &req)) != 0) {
-		report("issue", role, r);
+		report("issue", r == ERR_KEY_IS_CA ? keyfile : role, r);
 		goto out;
 	}
 	if (json) {

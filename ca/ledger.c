@@ -154,6 +154,13 @@ ledger_sql_err(struct ledger *l, int rc, const char *what)
 	}
 	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
 		return ERR_BUSY;
+	/* The storage, not the data: the service answers 503 and recovers
+	 * at the next write that succeeds. */
+	if (prim == SQLITE_FULL)
+		return ERR_LEDGER_FULL;
+	if (prim == SQLITE_IOERR || prim == SQLITE_READONLY ||
+	    prim == SQLITE_CANTOPEN)
+		return ERR_LEDGER_UNWRITABLE;
 	return ERR_DB;
 }
 

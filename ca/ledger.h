@@ -58,7 +58,9 @@
  *       certificates(user), certificates(valid_before)
  *
  * Errors: SQLITE_BUSY/LOCKED (after the 10 s busy timeout) become
- * ERR_BUSY, every other sqlite failure ERR_DB; ledger_errmsg() then says
+ * ERR_BUSY; SQLITE_FULL ERR_LEDGER_FULL; SQLITE_IOERR, SQLITE_READONLY
+ * and SQLITE_CANTOPEN ERR_LEDGER_UNWRITABLE (the storage failed, not the
+ * data); every other sqlite failure ERR_DB; ledger_errmsg() then says
  * what failed in a sentence.
  *
  * Time: ledger_now() is time(NULL), except that in builds with test

@@ -691,6 +691,10 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	ENSURE(strnlen(pubkey_line, PUBKEY_MAX_LINE + 1) <= PUBKEY_MAX_LINE,
 	    ERR_TOO_LARGE);
 	TRY(pubkey_from_line(&key, pubkey_line, strlen(pubkey_line)));
+	/* A certificate for the CA's own key would let whoever holds the
+	 * CA key log in with it as a user; nobody needs that. */
+	ENSURE(ca->ca_pub == NULL || !pubkey_equal(key, ca->ca_pub),
+	    ERR_KEY_IS_CA);
 	TRY(pubkey_fingerprint(fp, key));
 	TRY(pubkey_to_line(&keyline, key, NULL));
 	ENSURE((pjson = json_dumps(pj, JSON_COMPACT)) != NULL, ERR_ALLOC);

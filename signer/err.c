@@ -175,6 +175,14 @@ err_str(int code)
 		return "no ssh-agent running";
 	case ERR_AGENT:
 		return "ssh-agent refused the request";
+	case ERR_LEDGER_FULL:
+		return "the ledger cannot be written: no space left on its "
+		       "disk";
+	case ERR_LEDGER_UNWRITABLE:
+		return "the ledger cannot be written: I/O error or read-only "
+		       "file";
+	case ERR_KEY_IS_CA:
+		return "the public key is the CA's own key, not a user key";
 	}
 	return "unknown error";
 }

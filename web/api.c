@@ -66,6 +66,9 @@ static const struct err_map err_table[] = {
     {ERR_BAD_NAME, 400, "bad_name"},
     {ERR_TOO_LARGE, 400, "too_large"},
     {ERR_BUSY, 503, "busy"},
+    {ERR_LEDGER_FULL, 503, "ledger_unavailable"},
+    {ERR_LEDGER_UNWRITABLE, 503, "ledger_unavailable"},
+    {ERR_KEY_IS_CA, 400, "bad_public_key"},
 };
 
 int
@@ -101,8 +104,24 @@ reply_err(struct http_req *req, int err, const char *what)
 	else
 		http_reply_error(
 		    req, status, code, "%s: %s", what, err_str(err));
-	if (status == 503)
+	if (err == ERR_LEDGER_FULL || err == ERR_LEDGER_UNWRITABLE)
+		http_reply_header(req, "Retry-After", API_LEDGER_RETRY_AFTER);
+	else if (status == 503)
 		http_reply_header(req, "Retry-After", "1");
+}
+
+/*
+ * After a call that writes the ledger: remember a storage failure for
+ * /v1/health, forget it when a write went through (r == 0).  Other
+ * errors (policy, not found) wrote nothing and change nothing.
+ */
+static void
+ledger_note(struct api *a, int r)
+{
+	if (r == ERR_LEDGER_FULL || r == ERR_LEDGER_UNWRITABLE)
+		atomic_store(&a->ledger_down, r);
+	else if (r == 0)
+		atomic_store(&a->ledger_down, 0);
 }
 
 /* ---- locking ---- */
@@ -204,8 +223,6 @@ authenticate(struct api *a, struct http_req *req, struct user **u)
 	int r;
 
 	*u = NULL;
-	if (http_req_auth_throttled(req))
-		return ERR_BAD_TOKEN;
 	if ((tok = http_req_bearer(req)) == NULL) {
 		http_reply_error(req, 401, "missing_token",
 		    "this endpoint needs an \"Authorization: Bearer TOKEN\" "
@@ -217,7 +234,10 @@ authenticate(struct api *a, struct http_req *req, struct user **u)
 	r = user_authenticate(a->ledger, tok, u);
 	read_unlock(a);
 	if (r == ERR_BAD_TOKEN || r == ERR_USER_DISABLED) {
-		http_req_auth_failed(req);
+		/* Only failures are throttled: a valid token from the same
+		 * address always gets through (docs/http-api.md). */
+		if (http_req_auth_failed(req))
+			return r;
 		http_reply_error(req, 401, "bad_token",
 		    r == ERR_BAD_TOKEN ? "the token is unknown or malformed"
 				       : "the token's user is disabled");
@@ -263,11 +283,26 @@ reply_json_steal(struct http_req *req, int status, json_t *j)
 
 /* ---- endpoints without authentication ---- */
 
+/*
+ * 200 {"status": "ok"}, or 503 {"status": "degraded", "reason":
+ * "ledger_unavailable", "message": ...} + Retry-After while the last
+ * ledger write failed for want of storage.
+ */
 static void
 h_health(void *app, struct http_req *req)
 {
-	(void)app;
-	http_reply(req, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
+	struct api *a = app;
+	int down = atomic_load(&a->ledger_down);
+
+	if (down == 0) {
+		http_reply(
+		    req, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
+		return;
+	}
+	reply_json_steal(req, 503,
+	    json_pack("{s:s,s:s,s:s}", "status", "degraded", "reason",
+		"ledger_unavailable", "message", err_str(down)));
+	http_reply_header(req, "Retry-After", API_LEDGER_RETRY_AFTER);
 }
 
 static void
@@ -456,6 +491,7 @@ h_request_create(void *app, struct http_req *req)
 	cfg_lock(a);
 	r = request_create(&a->ca, &act, role, pv, np, ttl, reason, pk, &out);
 	cfg_unlock(a);
+	ledger_note(a, r);
 	if (r != 0) {
 		reply_err(req, r, "request");
 		goto out;
@@ -562,6 +598,7 @@ decide(struct api *a, struct http_req *req, int approve)
 	else
 		r = request_deny(&a->ca, &act, id, comment, &out);
 	cfg_unlock(a);
+	ledger_note(a, r);
 	if (r != 0) {
 		char what[48];
 
@@ -653,6 +690,7 @@ h_revoke(void *app, struct http_req *req)
 	cfg_lock(a);
 	r = revoke_apply(&a->ca, &act, &t, reason, &out);
 	cfg_unlock(a);
+	ledger_note(a, r);
 	if (r != 0) {
 		reply_err(req, r, "revoke");
 		goto out;
@@ -995,5 +1033,7 @@ api_tick(struct api *a, size_t *expired)
 	cfg_lock(a);
 	r = request_expire_due(&a->ca, expired);
 	cfg_unlock(a);
+	if (r != 0 || (expired != NULL && *expired > 0))
+		ledger_note(a, r);
 	return r;
 }

@@ -35,6 +35,8 @@
 #define API_LATENCY_BUCKETS 11
 #define API_LEDGER_LIMIT_DEFAULT 100
 #define API_LEDGER_LIMIT_MAX 1000
+/* Retry-After (s) of a 503 ledger_unavailable: room takes a while. */
+#define API_LEDGER_RETRY_AFTER "30"
 
 struct api {
 	pthread_rwlock_t cfg_lock; /* cfg (write: swap; read: handlers) */
@@ -50,6 +52,9 @@ struct api {
 	size_t krl_len;
 	uint64_t krl_version;
 	atomic_int krl_dirty; /* set by our own revocations */
+	/* The last ledger write failed with this ERR_LEDGER_* code (0: it
+	 * succeeded): /v1/health answers 503 meanwhile. */
+	atomic_int ledger_down;
 	/* Metrics of this process. */
 	_Atomic uint64_t certs_issued;
 	_Atomic uint64_t revocations;

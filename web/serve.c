@@ -294,6 +294,8 @@ web_serve_main(int argc, char **argv)
 	hc.listen_fd = fd;
 	hc.tls_cert_pem = tls_cert;
 	hc.tls_key_pem = tls_key;
+	hc.trusted_proxies = (const char *const *)api.cfg->trusted_proxies;
+	hc.ntrusted_proxies = api.cfg->ntrusted_proxies;
 	hc.routes = api_routes(&hc.nroutes);
 	hc.app = &api;
 	if ((r = http_server_start(&srv, &hc, herr)) != 0) {
