@@ -49,6 +49,8 @@ struct api {
 	uint8_t *krl;
 	size_t krl_len;
 	uint64_t krl_version;
+	uint64_t krl_built; /* CA time the cached KRL was built at */
+	char krl_etag[68]; /* "\"" hex(SHA-256(krl)) "\"" */
 	atomic_int krl_dirty; /* set by our own revocations */
 	/* Metrics of this process. */
 	_Atomic uint64_t certs_issued;
