@@ -27,6 +27,15 @@
  * every event and resets the head.  Triggers refuse UPDATE and DELETE on
  * events, so only a deliberate "DROP TRIGGER" edits them.
  *
+ * The state tables are a function of the events: ledger_verify_state()
+ * (ledger_state.c) replays them and names every row that disagrees.
+ * Schema 2 adds triggers on the state rows that never change or change
+ * one way only (certificates: only revoked, NULL -> time, once; no
+ * delete; revoked_keys: append-only; approvals: no delete, approve ->
+ * deny only; requests, users: no delete; meta last_serial and
+ * krl_version: never lower, never deleted).  ledger_open() migrates a
+ * schema 1 file by adding them.
+ *
  * Schema (created by ledger_open(create=1); LEDGER_SCHEMA_VERSION in meta):
  *   meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)
  *       keys: schema_version, last_serial, krl_version, ca_fingerprint,

@@ -45,7 +45,8 @@ struct api {
 	struct signer *signer; /* borrowed */
 	char *ca_line; /* "type base64" of the CA key */
 	const char *ca_key_type; /* static */
-	/* KRL cache: rebuilt when krl_version moves. */
+	/* KRL cache: rebuilt when krl_version moves or the CA clock went
+	 * back; its ETag is the SHA-256 of the bytes. */
 	uint8_t *krl;
 	size_t krl_len;
 	uint64_t krl_version;
