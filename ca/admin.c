@@ -571,6 +571,14 @@ cmd_config(int argc, char **argv)
 	return ADMIN_EXIT_OK;
 }
 
+/* ledger_verify_state()'s report: one line per disagreeing row. */
+static void
+state_report(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "jitcad ledger verify: state: %s\n", msg);
+}
+
 static int
 cmd_ledger(int argc, char **argv)
 {
@@ -582,6 +590,7 @@ cmd_ledger(int argc, char **argv)
 	char *db_path = NULL, errbuf[LEDGER_ERR_LEN], *end;
 	struct ledger *l = NULL;
 	int64_t since = 0, count = 0, bad = 0;
+	uint64_t nbad = 0;
 	int c, r, json = 0, ret = ADMIN_EXIT_FAIL;
 	unsigned long long v;
 
@@ -643,6 +652,23 @@ cmd_ledger(int argc, char **argv)
 		fprintf(stderr,
 		    "jitcad ledger verify: FAILED at seq %lld: %s\n",
 		    (long long)bad, errbuf);
+		goto out;
+	} else if (r != 0) {
+		report("ledger verify", db_path, r);
+		goto out;
+	}
+	/* The state tables must be what the events say. */
+	r = ledger_verify_state(l, state_report, NULL, &nbad);
+	if (r == ERR_LEDGER_BROKEN) {
+		if (json)
+			printf("{\"ok\":false,\"events\":%lld,"
+			       "\"state_mismatches\":%llu}\n",
+			    (long long)count, (unsigned long long)nbad);
+		fprintf(stderr,
+		    "jitcad ledger verify: FAILED: %llu state %s disagree%s "
+		    "with the events\n",
+		    (unsigned long long)nbad, nbad == 1 ? "row" : "rows",
+		    nbad == 1 ? "s" : "");
 		goto out;
 	} else if (r != 0) {
 		report("ledger verify", db_path, r);

@@ -320,7 +320,7 @@ h_ca(void *app, struct http_req *req)
 	reply_json_steal(req, 200, j);
 }
 
-/* 1 if an If-None-Match value lists the entity tag etag ("\"N\""). */
+/* 1 if an If-None-Match value lists the entity tag etag ("\"HEX\""). */
 static int
 etag_matches(const char *inm, const char *etag)
 {
@@ -355,7 +355,8 @@ h_krl(void *app, struct http_req *req)
 	uint64_t v = 0;
 	uint8_t *krl = NULL;
 	size_t len = 0;
-	char etag[32];
+	uint64_t now = ca_now(&a->ca);
+	char hex[65];
 	const char *inm;
 
 	pthread_mutex_lock(&a->krl_lock);
@@ -364,27 +365,36 @@ h_krl(void *app, struct http_req *req)
 	 * says so cheaply; our own revocations set krl_dirty. */
 	if ((r = ledger_changed(a->ledger, &changed)) != 0)
 		goto out;
+	v = a->krl_version;
 	if (changed || atomic_exchange(&a->krl_dirty, 0) || a->krl == NULL) {
 		if ((r = ledger_krl_version(a->ledger, &v)) != 0)
 			goto out;
-		if (a->krl == NULL || v != a->krl_version) {
-			if ((r = revoke_krl_build(&a->ca, &krl, &len)) != 0)
-				goto out;
-			free(a->krl);
-			a->krl = krl;
-			a->krl_len = len;
-			a->krl_version = v;
-			krl = NULL;
-		}
 	}
-	snprintf(etag, sizeof(etag), "\"%" PRIu64 "\"", a->krl_version);
+	/* Rebuilt for a new version, and when the CA clock went back since
+	 * the last build (what a clock that ran ahead pruned comes back). */
+	if (a->krl == NULL || v != a->krl_version || now < a->krl_built) {
+		if ((r = revoke_krl_build(&a->ca, &krl, &len)) != 0)
+			goto out;
+		/* A strong ETag that names these bytes, the same in every
+		 * process that builds them (not the version: after a restart
+		 * one version may name other bytes). */
+		if ((r = ca_sha256_hex(hex, krl, len)) != 0)
+			goto out;
+		free(a->krl);
+		a->krl = krl;
+		a->krl_len = len;
+		a->krl_version = v;
+		a->krl_built = now;
+		(void)snprintf(a->krl_etag, sizeof(a->krl_etag), "\"%s\"", hex);
+		krl = NULL;
+	}
 	inm = http_req_header(req, "If-None-Match");
-	if (inm != NULL && etag_matches(inm, etag))
+	if (inm != NULL && etag_matches(inm, a->krl_etag))
 		http_reply(req, 304, "application/octet-stream", NULL, 0);
 	else
 		http_reply(
 		    req, 200, "application/octet-stream", a->krl, a->krl_len);
-	http_reply_header(req, "ETag", etag);
+	http_reply_header(req, "ETag", a->krl_etag);
 	http_reply_header(req, "Cache-Control", "no-cache");
 	r = 0;
 out:

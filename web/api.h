@@ -47,10 +47,13 @@ struct api {
 	struct signer *signer; /* borrowed */
 	char *ca_line; /* "type base64" of the CA key */
 	const char *ca_key_type; /* static */
-	/* KRL cache: rebuilt when krl_version moves. */
+	/* KRL cache: rebuilt when krl_version moves or the CA clock went
+	 * back; its ETag is the SHA-256 of the bytes. */
 	uint8_t *krl;
 	size_t krl_len;
 	uint64_t krl_version;
+	uint64_t krl_built; /* CA time the cached KRL was built at */
+	char krl_etag[68]; /* "\"" hex(SHA-256(krl)) "\"" */
 	atomic_int krl_dirty; /* set by our own revocations */
 	/* The last ledger write failed with this ERR_LEDGER_* code (0: it
 	 * succeeded): /v1/health answers 503 meanwhile. */

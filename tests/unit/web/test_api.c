@@ -35,6 +35,7 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/sha.h>
 
 #include "ca/ca.h"
 #include "ca/config.h"
@@ -745,7 +746,7 @@ Test(api, request_lifecycle)
 Test(api, krl_etag_and_cache)
 {
 	struct resp *r;
-	char etag[64], inm[96];
+	char etag[80], inm[112];
 	const char *e;
 	json_int_t id, serial;
 	size_t n;
@@ -756,12 +757,24 @@ Test(api, krl_etag_and_cache)
 	cr_assert_eq(krl_check((const uint8_t *)r->h.body, r->h.len), 0);
 	cr_assert(memcmp(r->h.body, KRL_MAGIC, KRL_MAGIC_LEN) == 0);
 	cr_assert_not_null(e = strstr(r->h.hdrs, "ETag: \""), "%s", r->h.hdrs);
-	/* A strong entity tag of digits: "N". */
+	/* A strong entity tag naming the bytes: "hex(SHA-256(body))". */
 	e += 6;
 	n = strcspn(e, "\r\n");
-	cr_assert(n >= 3 && n < sizeof(etag) && e[n - 1] == '"' &&
-		strspn(e + 1, "0123456789") == n - 2,
-	    "%s", r->h.hdrs);
+	{
+		unsigned char md[32];
+		char want[67];
+		int i;
+
+		SHA256((const unsigned char *)r->h.body, r->h.len, md);
+		want[0] = '"';
+		for (i = 0; i < 32; i++)
+			snprintf(want + 1 + 2 * i, 3, "%02x", md[i]);
+		want[65] = '"';
+		want[66] = '\0';
+		cr_assert(
+		    n == 66 && n < sizeof(etag) && memcmp(e, want, n) == 0,
+		    "%s vs %s", r->h.hdrs, want);
+	}
 	memcpy(etag, e, n);
 	etag[n] = '\0';
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
@@ -1691,7 +1704,7 @@ Test(api, other_process_changes)
 	struct resp *r;
 	json_int_t id, serial;
 	const char *e1;
-	char etag1[64];
+	char etag1[96];
 
 	/* A user added by the CLI logs in at once. */
 	cr_assert_eq(ledger_open(&l, path_in("ledger.db"), 0), 0);
