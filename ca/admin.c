@@ -27,6 +27,7 @@
 #include "ca/ledger.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
+#include "ca/signpolicy.h"
 #include "ca/users.h"
 #include "signer/cakey.h"
 #include "signer/err.h"
@@ -239,12 +240,14 @@ admin_load_ca_pub(const char *cmd, const char *state, struct pubkey **out)
 static int
 admin_start_signer(struct admin_ctx *x)
 {
-	struct cert_limits lim;
+	struct signer_params sp;
 	int r;
 
-	lim.hard_max_ttl = x->cfg->hard_max_ttl;
-	lim.max_backdate = x->cfg->backdate;
-	if ((r = signer_start(&x->signer, x->cfg->ca_key_file, &lim)) != 0) {
+	memset(&sp, 0, sizeof(sp));
+	sp.key_path = x->cfg->ca_key_file;
+	sp.policy = &signpolicy_ops;
+	sp.policy_arg = x->cfg->state_dir;
+	if ((r = signer_start(&x->signer, &sp)) != 0) {
 		report(x->cmd, x->cfg->ca_key_file, r);
 		return r;
 	}
@@ -254,7 +257,7 @@ admin_start_signer(struct admin_ctx *x)
 		    x->cfg->ca_key_file, x->state, CA_PUB_FILE);
 		return ERR_CERT_WRONG_CA;
 	}
-	x->ca.sign = signer_sign_fn;
+	x->ca.sign_user = signer_sign_user_fn;
 	x->ca.sign_ctx = x->signer;
 	return 0;
 }

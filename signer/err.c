@@ -175,6 +175,14 @@ err_str(int code)
 		return "no ssh-agent running";
 	case ERR_AGENT:
 		return "ssh-agent refused the request";
+	/* Signer role checks */
+	case ERR_SIGNER_NO_ROLE:
+		return "signer: no such role in its configuration";
+	case ERR_SIGNER_OPTIONS:
+		return "signer: critical options or extensions are not the "
+		       "role's";
+	case ERR_SIGNER_KEY_ID:
+		return "signer: key id does not name the user and role";
 	}
 	return "unknown error";
 }

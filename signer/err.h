@@ -130,6 +130,11 @@
 #define ERR_NO_AGENT -152 /* no ssh-agent at $SSH_AUTH_SOCK */
 #define ERR_AGENT -153 /* ssh-agent refused or spoke nonsense */
 
+/* Signer role checks (signer/signer.h, ca/signpolicy.h) */
+#define ERR_SIGNER_NO_ROLE -103 /* role unknown to the signer's config */
+#define ERR_SIGNER_OPTIONS -104 /* options/extensions not the role's */
+#define ERR_SIGNER_KEY_ID -105 /* key id does not name the user and role */
+
 const char *err_str(int code);
 
 /*

@@ -66,6 +66,8 @@ static const struct err_map err_table[] = {
     {ERR_BAD_NAME, 400, "bad_name"},
     {ERR_TOO_LARGE, 400, "too_large"},
     {ERR_BUSY, 503, "busy"},
+    /* Nothing was written: the unit of work rolled back. */
+    {ERR_SIGNER_DEAD, 503, "signer_unavailable"},
 };
 
 int
@@ -266,8 +268,29 @@ reply_json_steal(struct http_req *req, int status, json_t *j)
 static void
 h_health(void *app, struct http_req *req)
 {
-	(void)app;
-	http_reply(req, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
+	struct api *a = app;
+	char reason[sizeof(a->signer_note) + 64];
+	json_t *j;
+
+	if (signer_alive(a->signer)) {
+		http_reply(
+		    req, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
+		return;
+	}
+	pthread_mutex_lock(&a->health_lock);
+	snprintf(reason, sizeof(reason), "signer_unavailable: %s%s%s",
+	    err_str(ERR_SIGNER_DEAD), a->signer_note[0] != '\0' ? " (" : "",
+	    a->signer_note[0] != '\0' ? a->signer_note : "");
+	if (a->signer_note[0] != '\0')
+		strncat(reason, ")", sizeof(reason) - strlen(reason) - 1);
+	pthread_mutex_unlock(&a->health_lock);
+	if ((j = json_pack("{s:s,s:s}", "status", "degraded", "reason",
+		 reason)) == NULL) {
+		reply_err(req, ERR_ALLOC, "health");
+		return;
+	}
+	reply_json_steal(req, 503, j);
+	http_reply_header(req, "Retry-After", "1");
 }
 
 static void
@@ -937,6 +960,11 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 		pthread_rwlock_destroy(&a->cfg_lock);
 		return ERR_SYSTEM;
 	}
+	if (pthread_mutex_init(&a->health_lock, NULL) != 0) {
+		pthread_rwlock_destroy(&a->cfg_lock);
+		pthread_mutex_destroy(&a->krl_lock);
+		return ERR_SYSTEM;
+	}
 	a->cfg = cfg;
 	a->ledger = l;
 	a->signer = s;
@@ -947,7 +975,7 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	a->ca.cfg = cfg;
 	a->ca.ledger = l;
 	a->ca.ca_pub = pub;
-	a->ca.sign = signer_sign_fn;
+	a->ca.sign_user = signer_sign_user_fn;
 	a->ca.sign_ctx = s;
 	r = 0;
 out:
@@ -955,6 +983,7 @@ out:
 		/* cfg stays the caller's. */
 		pthread_rwlock_destroy(&a->cfg_lock);
 		pthread_mutex_destroy(&a->krl_lock);
+		pthread_mutex_destroy(&a->health_lock);
 		memset(a, 0, sizeof(*a));
 	}
 	return r;
@@ -970,7 +999,17 @@ api_free(struct api *a)
 	config_free(a->cfg);
 	pthread_rwlock_destroy(&a->cfg_lock);
 	pthread_mutex_destroy(&a->krl_lock);
+	pthread_mutex_destroy(&a->health_lock);
 	memset(a, 0, sizeof(*a));
+}
+
+void
+api_signer_note(struct api *a, const char *why)
+{
+	pthread_mutex_lock(&a->health_lock);
+	snprintf(a->signer_note, sizeof(a->signer_note), "%s",
+	    why != NULL ? why : "");
+	pthread_mutex_unlock(&a->health_lock);
 }
 
 void
