@@ -55,7 +55,7 @@
  * SERVE_RESTART_TRIES failed or short-lived starts in a row jitcad exits
  * 1 (systemd's Restart= then starts it afresh). */
 #define SERVE_RESTART_FIRST_MS 250
-#define SERVE_RESTART_MAX_MS 8000
+#define SERVE_RESTART_MAX_MS 4000
 #define SERVE_SIGNER_STABLE_MS 30000
 #define SERVE_RESTART_TRIES 6
 /* The main thread looks at the signer at least this often. */
