@@ -8,7 +8,7 @@
  * outlive every call that uses the context.  In production sign_user is
  * signer_sign_user_cert() with a struct signer * (the signer process
  * holds the CA key and re-checks the certificate against the role it is
- * asked for, docs/design.md "Key custody"); tests may instead set sign,
+ * asked for, docs/key-custody.md); tests may instead set sign,
  * a cakey_sign() adapter that signs to-be-signed bytes.  Nothing here prints,
  * exits or knows about HTTP.
  *

@@ -1,6 +1,6 @@
 /*
  * signer.c: the signer process of signer.h, the only process that holds
- * the CA private key (DESIGN.md "Key custody"), in the manner of
+ * the CA private key (docs/key-custody.md), in the manner of
  * OpenSSH's privilege-separation monitor.
  *
  * signer_start() forks.  The child drops everything it does not need

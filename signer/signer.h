@@ -1,6 +1,6 @@
 /*
  * signer.h: the signer process, the only holder of the CA private key
- * (OpenSSH's monitor is the model; docs/design.md "Key custody").
+ * (OpenSSH's monitor is the model; docs/key-custody.md).
  *
  * signer_start() creates a socketpair and forks.  The child closes every
  * other descriptor; when asked (struct signer_params.run_as, from a

@@ -68,6 +68,10 @@ static const struct err_map err_table[] = {
     {ERR_BUSY, 503, "busy"},
     /* Nothing was written: the unit of work rolled back. */
     {ERR_SIGNER_DEAD, 503, "signer_unavailable"},
+    /* The signer's copy of jitca.json disagrees (a reload between). */
+    {ERR_SIGNER_NO_ROLE, 409, "signer_refused"},
+    {ERR_SIGNER_KEY_ID, 409, "signer_refused"},
+    {ERR_SIGNER_OPTIONS, 409, "signer_refused"},
 };
 
 int

@@ -1,19 +1,26 @@
 /*
  * serve.c: `jitcad serve`, the CA service's process: options, startup in
- * the order DESIGN.md "Key custody" asks for, signals, shutdown.
+ * the order docs/key-custody.md describes, signals, shutdown, and the
+ * supervision of the signer process.
  *
- * Startup: load jitca.json; block SIGTERM/SIGINT/SIGHUP (so every thread
- * created later inherits the mask and only the main thread takes them,
- * in sigtimedwait); start the signer process FIRST (it alone opens the CA
- * key and refuses a group/world-readable file); open the ledger and
+ * Startup: load jitca.json; block SIGTERM/SIGINT/SIGHUP/SIGCHLD (so
+ * every thread created later inherits the mask and only the main thread
+ * takes them, in sigtimedwait); start the signer process FIRST (it alone
+ * opens the CA key and refuses a group/world-readable file; started as
+ * root it runs as the key's owner); as root with --user, switch to that
+ * user and refuse to go on if it can open the key; open the ledger and
  * prove it writable by committing a ca.started event; bind the listening
  * socket; start the HTTP daemon (web/http.c) with the API's routes
  * (web/api.c); print "listening on http(s)://HOST:PORT".
  *
  * Then the main thread waits for signals: SIGHUP reloads jitca.json (an
- * invalid file keeps the old configuration and says why), SIGTERM and
- * SIGINT stop accepting, let in-flight requests finish, and exit 0.
- * Every 10 s it expires pending requests past their request_ttl.
+ * invalid file keeps the old configuration and says why) and tells the
+ * signer to re-read it too, SIGTERM and SIGINT stop accepting, let
+ * in-flight requests finish, and exit 0.  Every 10 s it expires pending
+ * requests past their request_ttl.  At least every second (and at once on
+ * SIGCHLD) superv_step() looks after the signer: reaps a dead child,
+ * logs why, marks the service degraded for /v1/health, restarts it with
+ * backoff, and gives up (exit 1) when restarts keep failing.
  *
  * It does not implement endpoints or HTTP details.  This is a main
  * program: it prints to stderr and returns exit statuses.

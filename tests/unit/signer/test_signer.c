@@ -3,7 +3,7 @@
  *
  * A real child is forked on a CA key made by cakey_generate()+cakey_save()
  * in a temp dir.  Good certificates come back signed and verify; every
- * refusal the child owes (docs/design.md "Key custody") is asserted with
+ * refusal the child owes (docs/key-custody.md) is asserted with
  * its exact code, sending hand-encoded to-be-signed bodies through the
  * typed request signer_sign_user_tbs() so the parent-side builder cannot
  * refuse them first.  The role policy here is a small one of this file
