@@ -293,14 +293,15 @@ reload(struct api *a, const char *state_dir)
 		fprintf(stderr,
 		    "jitcad serve: SIGHUP: changes to \"ca\", \"ledger\" and "
 		    "\"listen\" take effect at the next start\n");
-	api_config_swap(a, nc);
-	fprintf(stderr, "jitcad serve: configuration reloaded\n");
-	/* The signer re-reads the file itself: its own copy of the roles. */
+	/* The signer re-reads the file itself (its own copy of the roles)
+	 * before the service uses the new one. */
 	if ((r = signer_reload(a->signer)) != 0)
 		fprintf(stderr,
 		    "jitcad serve: SIGHUP: the signer keeps its old "
 		    "configuration: %s\n",
 		    err_str(r));
+	api_config_swap(a, nc);
+	fprintf(stderr, "jitcad serve: configuration reloaded\n");
 }
 
 int

@@ -615,3 +615,49 @@ Test(custody, signer_refuses_what_no_role_grants)
 	sg = NULL;
 	free(key);
 }
+
+/* SIGHUP reloads the service's jitca.json and the signer's own copy: a
+ * principal added to a role is signed only if the child re-read it. */
+Test(custody, sighup_reloads_the_signers_copy)
+{
+	char *cfg = tu_fmt("%s/jitca.json", state), *text, *at, *next, *log;
+	const char *from = "\"principals\": [\"{{user}}\"],\n      "
+			   "\"max_ttl\": \"8h\"";
+	const char *to = "\"principals\": [\"{{user}}\", \"deploy\"],\n      "
+			 "\"max_ttl\": \"8h\"";
+	char *body;
+	struct res r;
+
+	make_ca("");
+	serve("");
+	body = tu_fmt("{\"role\":\"staging\",\"ttl\":\"10m\",\"reason\":"
+		      "\"custody test\",\"principals\":[\"deploy\"],"
+		      "\"public_key\":\"%s\"}",
+	    pub_alice);
+	r = http("POST", "/v1/requests", tok_alice, body);
+	cr_assert_eq(r.status, 400);
+	cr_assert_str_eq(jstr(r.j, "error", "code"), "principal_not_allowed");
+	json_decref(r.j);
+
+	text = tu_read_file(cfg, NULL);
+	cr_assert_not_null((at = strstr(text, from)), "%s", text);
+	next =
+	    tu_fmt("%.*s%s%s", (int)(at - text), text, to, at + strlen(from));
+	tu_write_file(cfg, next, strlen(next), 0644);
+	cr_assert_eq(kill(serve_pid, SIGHUP), 0);
+	log = tu_file_wait(
+	    log_path, "jitcad serve: configuration reloaded\n", serve_pid);
+	free(log);
+	r = http("POST", "/v1/requests", tok_alice, body);
+	cr_assert_eq(
+	    r.status, 201, "%ld %s", r.status, jstr(r.j, "error", "message"));
+	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	json_decref(r.j);
+	log = tu_read_file(log_path, NULL);
+	cr_assert_null(strstr(log, "the signer keeps its old"), "%s", log);
+	free(log);
+	free(text);
+	free(next);
+	free(body);
+	free(cfg);
+}
