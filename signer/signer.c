@@ -823,7 +823,7 @@ signer_poll(struct signer *s, int *status)
 	/* A request in flight holds the lock; look again at the next
 	 * wake-up rather than wait behind it. */
 	if (pthread_mutex_trylock(&s->lock) != 0)
-		return atomic_load(&s->alive) ? 0 : 1;
+		return 0;
 	if (s->reaped || s->pid <= 0) {
 		ret = -1;
 		goto out;

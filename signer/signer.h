@@ -132,7 +132,8 @@ MUST_CHECK int signer_reload(struct signer *s);
 /*
  * Non-blocking: reap the child if it has exited.  Returns 1 when the
  * child is (now) gone, with *status (may be NULL) its wait status, or
- * -1 when it was already reaped earlier; 0 while it runs.
+ * -1 when it was already reaped earlier; 0 while it runs or while a
+ * request holds the lock (ask again later).
  */
 int signer_poll(struct signer *s, int *status);
 /* 1 while the child is believed to be running (lock-free). */
