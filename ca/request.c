@@ -302,7 +302,9 @@ cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
 	int r = ERR_INTERNAL;
 
 	*out = NULL;
-	ENSURE(ca->ca_pub != NULL && ca->sign != NULL, ERR_INVALID_ARG);
+	ENSURE(
+	    ca->ca_pub != NULL && (ca->sign != NULL || ca->sign_user != NULL),
+	    ERR_INVALID_ARG);
 	ENSURE((c = cert_new()) != NULL, ERR_ALLOC);
 	c->type = CERT_TYPE_USER;
 	c->serial = serial;
@@ -333,7 +335,7 @@ cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
 	 * ca->ca_pub, made above) before it sets c->blob, so the signature
 	 * is checked once, there, not parsed and verified again here.
 	 */
-	TRY(cert_sign(c, ca->sign, ca->sign_ctx));
+	TRY(ca_sign_cert(ca, c, row->requester, role->name));
 	ENSURE(pubkey_equal(c->ca_key, ca->ca_pub), ERR_CERT_WRONG_CA);
 	*out = c;
 	c = NULL;

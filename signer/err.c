@@ -183,6 +183,14 @@ err_str(int code)
 		       "file";
 	case ERR_KEY_IS_CA:
 		return "the public key is the CA's own key, not a user key";
+	/* Signer role checks */
+	case ERR_SIGNER_NO_ROLE:
+		return "signer: no such role in its configuration";
+	case ERR_SIGNER_OPTIONS:
+		return "signer: critical options or extensions are not the "
+		       "role's";
+	case ERR_SIGNER_KEY_ID:
+		return "signer: key id does not name the user and role";
 	}
 	return "unknown error";
 }

@@ -135,6 +135,11 @@
 #define ERR_LEDGER_UNWRITABLE -161 /* ledger I/O error or read-only */
 #define ERR_KEY_IS_CA -162 /* subject key is the CA's own key */
 
+/* Signer role checks (signer/signer.h, ca/signpolicy.h) */
+#define ERR_SIGNER_NO_ROLE -103 /* role unknown to the signer's config */
+#define ERR_SIGNER_OPTIONS -104 /* options/extensions not the role's */
+#define ERR_SIGNER_KEY_ID -105 /* key id does not name the user and role */
+
 const char *err_str(int code);
 
 /*

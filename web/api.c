@@ -69,6 +69,12 @@ static const struct err_map err_table[] = {
     {ERR_LEDGER_FULL, 503, "ledger_unavailable"},
     {ERR_LEDGER_UNWRITABLE, 503, "ledger_unavailable"},
     {ERR_KEY_IS_CA, 400, "bad_public_key"},
+    /* Nothing was written: the unit of work rolled back. */
+    {ERR_SIGNER_DEAD, 503, "signer_unavailable"},
+    /* The signer's copy of jitca.json disagrees (a reload between). */
+    {ERR_SIGNER_NO_ROLE, 409, "signer_refused"},
+    {ERR_SIGNER_KEY_ID, 409, "signer_refused"},
+    {ERR_SIGNER_OPTIONS, 409, "signer_refused"},
 };
 
 int
@@ -284,40 +290,38 @@ reply_json_steal(struct http_req *req, int status, json_t *j)
 /* ---- endpoints without authentication ---- */
 
 /*
- * 200 {"status": "ok"}, or 503 {"status": "degraded", "reason":
- * "ledger_unavailable", "message": ...} + Retry-After while the last
- * ledger write failed for want of storage.
+ * 200 {"status": "ok"}, or 503 {"status": "degraded", "reason": CODE,
+ * "message": ...} + Retry-After: "signer_unavailable" while the signer is
+ * down (Retry-After: 1), "ledger_unavailable" while the last ledger write
+ * failed for want of storage.
  */
 static void
 h_health(void *app, struct http_req *req)
 {
 	struct api *a = app;
+	char msg[sizeof(a->signer_note) + 64];
 	int down = atomic_load(&a->ledger_down);
 
-	if (down == 0) {
-		http_reply(
-		    req, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
+	if (!signer_alive(a->signer)) {
+		pthread_mutex_lock(&a->health_lock);
+		snprintf(msg, sizeof(msg), "%s%s%s%s", err_str(ERR_SIGNER_DEAD),
+		    a->signer_note[0] != '\0' ? " (" : "", a->signer_note,
+		    a->signer_note[0] != '\0' ? ")" : "");
+		pthread_mutex_unlock(&a->health_lock);
+		reply_json_steal(req, 503,
+		    json_pack("{s:s,s:s,s:s}", "status", "degraded", "reason",
+			"signer_unavailable", "message", msg));
+		http_reply_header(req, "Retry-After", "1");
 		return;
 	}
-	reply_json_steal(req, 503,
-	    json_pack("{s:s,s:s,s:s}", "status", "degraded", "reason",
-		"ledger_unavailable", "message", err_str(down)));
-	http_reply_header(req, "Retry-After", API_LEDGER_RETRY_AFTER);
-}
-
-static void
-h_ca(void *app, struct http_req *req)
-{
-	struct api *a = app;
-	json_t *j;
-
-	j = json_pack(
-	    "{s:s,s:s}", "public_key", a->ca_line, "key_type", a->ca_key_type);
-	if (j == NULL) {
-		reply_err(req, ERR_ALLOC, "CA key");
+	if (down != 0) {
+		reply_json_steal(req, 503,
+		    json_pack("{s:s,s:s,s:s}", "status", "degraded", "reason",
+			"ledger_unavailable", "message", err_str(down)));
+		http_reply_header(req, "Retry-After", API_LEDGER_RETRY_AFTER);
 		return;
 	}
-	reply_json_steal(req, 200, j);
+	http_reply(req, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
 }
 
 /* 1 if an If-None-Match value lists the entity tag etag ("\"HEX\""). */
@@ -985,6 +989,11 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 		pthread_rwlock_destroy(&a->cfg_lock);
 		return ERR_SYSTEM;
 	}
+	if (pthread_mutex_init(&a->health_lock, NULL) != 0) {
+		pthread_rwlock_destroy(&a->cfg_lock);
+		pthread_mutex_destroy(&a->krl_lock);
+		return ERR_SYSTEM;
+	}
 	a->cfg = cfg;
 	a->ledger = l;
 	a->signer = s;
@@ -995,7 +1004,7 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	a->ca.cfg = cfg;
 	a->ca.ledger = l;
 	a->ca.ca_pub = pub;
-	a->ca.sign = signer_sign_fn;
+	a->ca.sign_user = signer_sign_user_fn;
 	a->ca.sign_ctx = s;
 	r = 0;
 out:
@@ -1003,6 +1012,7 @@ out:
 		/* cfg stays the caller's. */
 		pthread_rwlock_destroy(&a->cfg_lock);
 		pthread_mutex_destroy(&a->krl_lock);
+		pthread_mutex_destroy(&a->health_lock);
 		memset(a, 0, sizeof(*a));
 	}
 	return r;
@@ -1018,7 +1028,17 @@ api_free(struct api *a)
 	config_free(a->cfg);
 	pthread_rwlock_destroy(&a->cfg_lock);
 	pthread_mutex_destroy(&a->krl_lock);
+	pthread_mutex_destroy(&a->health_lock);
 	memset(a, 0, sizeof(*a));
+}
+
+void
+api_signer_note(struct api *a, const char *why)
+{
+	pthread_mutex_lock(&a->health_lock);
+	snprintf(a->signer_note, sizeof(a->signer_note), "%s",
+	    why != NULL ? why : "");
+	pthread_mutex_unlock(&a->health_lock);
 }
 
 void

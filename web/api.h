@@ -58,6 +58,9 @@ struct api {
 	/* The last ledger write failed with this ERR_LEDGER_* code (0: it
 	 * succeeded): /v1/health answers 503 meanwhile. */
 	atomic_int ledger_down;
+	/* Why the signer is down (web/serve.c's supervisor), for health. */
+	pthread_mutex_t health_lock;
+	char signer_note[160];
 	/* Metrics of this process. */
 	_Atomic uint64_t certs_issued;
 	_Atomic uint64_t revocations;
@@ -80,6 +83,9 @@ const struct http_route *api_routes(size_t *n);
 /* Replace the configuration (taken over) under the lock; frees the old
  * one. */
 void api_config_swap(struct api *a, struct config *cfg);
+/* Record why the signer is not running (copied; NULL or "" clears);
+ * /v1/health answers 503 with it while signer_alive() is 0. */
+void api_signer_note(struct api *a, const char *why);
 /* Periodic work: expire pending requests past their request_ttl. */
 MUST_CHECK int api_tick(struct api *a, size_t *expired);
 
