@@ -324,6 +324,21 @@ h_health(void *app, struct http_req *req)
 	http_reply(req, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
 }
 
+static void
+h_ca(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	json_t *j;
+
+	j = json_pack(
+	    "{s:s,s:s}", "public_key", a->ca_line, "key_type", a->ca_key_type);
+	if (j == NULL) {
+		reply_err(req, ERR_ALLOC, "CA key");
+		return;
+	}
+	reply_json_steal(req, 200, j);
+}
+
 /* 1 if an If-None-Match value lists the entity tag etag ("\"HEX\""). */
 static int
 etag_matches(const char *inm, const char *etag)
