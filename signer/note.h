@@ -93,9 +93,10 @@ MUST_CHECK int note_sign(char **out, size_t *outlen, const char *text,
 
 #define NOTE_OPEN_KNOWN_ONLY 0x1 /* refuse signatures by unknown keys */
 
-/* Open a note with the known keys vs[0..nvs): 0 when it verifies as
- * described above; *textlen (may be NULL) is then the length of the text,
- * which is the first *textlen bytes of note (borrowed). */
+/* Open a note with the known keys vs[0..nvs) (nvs <= NOTE_MAX_SIGS,
+ * ERR_INVALID_ARG otherwise): 0 when it verifies as described above;
+ * *textlen (may be NULL) is then the length of the text, which is the
+ * first *textlen bytes of note (borrowed). */
 MUST_CHECK int note_open(const char *note, size_t len,
     const struct note_verifier *vs, size_t nvs, unsigned flags,
     size_t *textlen);
