@@ -8,7 +8,9 @@
  * ssh-keygen makes are accepted by our verifier and refused for the
  * wrong namespace, message or key; every single-byte flip and every
  * truncation of an armored signature is refused; each malformed blob and
- * armor gets its exact code.
+ * armor gets its exact code.  A real checkpoint (merkle.h root, note.h
+ * note signed by the ledger key) signed as SSHSIG is checked by
+ * ssh-keygen exactly as the ledger's users will check it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +20,8 @@
 #include <criterion/criterion.h>
 
 #include "signer/cakey.h"
+#include "signer/merkle.h"
+#include "signer/note.h"
 #include "signer/pubkey.h"
 #include "signer/sshsig.h"
 #include "signer/wire.h"
@@ -619,4 +623,73 @@ Test(sshsig, sign_refusals)
 	free(sig);
 	cakey_free(o);
 	cakey_free(k);
+}
+
+/* The issue's check, end to end: a checkpoint note over a real tree,
+ * signed by the ledger key as a note and as an SSHSIG; `ssh-keygen -Y
+ * verify ... -n checkpoint@jitca -s note.sig < note` accepts it and
+ * refuses the note with a changed tree size or root, or under krl@jitca. */
+Test(sshsig, checkpoint_note_verified_by_ssh_keygen)
+{
+	char *dir = tu_tmpdir();
+	struct cakey *k = gen("ed25519");
+	struct note_verifier v;
+	struct merkle_tree t;
+	uint8_t leaf[MERKLE_HASH_LEN], root[MERKLE_HASH_LEN];
+	char *text = NULL, *note = NULL, *sig, *allowed, *out = NULL, *bad;
+	size_t tl = 0, nl = 0, i;
+
+	merkle_tree_init(&t);
+	for (i = 0; i < 5; i++) {
+		char ev[32];
+		int n = snprintf(ev, sizeof(ev), "event %zu", i);
+
+		cr_assert_eq(
+		    merkle_leaf_hash(leaf, (const uint8_t *)ev, (size_t)n), 0);
+		cr_assert_eq(merkle_tree_append(&t, leaf, NULL, NULL), 0);
+	}
+	cr_assert_eq(merkle_tree_root(&t, root), 0);
+	cr_assert_eq(note_checkpoint_text(&text, &tl, "jitca.example/ledger",
+			 t.size, root, NULL, 0),
+	    0);
+	cr_assert_eq(note_verifier_from_pubkey(
+			 &v, "jitca.example/ledger", cakey_public(k)),
+	    0);
+	cr_assert_eq(note_sign(&note, &nl, text, tl, &v, sign_cb, k), 0);
+	cr_assert_eq(note_open(note, nl, &v, 1, 0, NULL), 0);
+	sig = sign_ours(k, "checkpoint@jitca", note, nl);
+	allowed = write_allowed(dir, cakey_public(k));
+	cr_assert_eq(keygen_verify(
+			 dir, allowed, "checkpoint@jitca", sig, note, nl, &out),
+	    0);
+	cr_assert_not_null(strstr(out,
+	    "Good \"checkpoint@jitca\" signature "
+	    "for ledger@jitca with ED25519 key"));
+	free(out);
+	cr_assert_neq(
+	    keygen_verify(dir, allowed, "krl@jitca", sig, note, nl, NULL), 0);
+	/* Size 5 -> 6, and one root character changed. */
+	bad = strdup(note);
+	cr_assert_not_null(bad);
+	bad[strlen("jitca.example/ledger\n")] = '6';
+	cr_assert_neq(
+	    keygen_verify(dir, allowed, "checkpoint@jitca", sig, bad, nl, NULL),
+	    0);
+	cr_assert_eq(sshsig_verify(sig, strlen(sig), cakey_public(k),
+			 "checkpoint@jitca", (const uint8_t *)bad, nl),
+	    ERR_SIG_INVALID);
+	cr_assert_eq(note_open(bad, nl, &v, 1, 0, NULL), ERR_SIG_INVALID);
+	memcpy(bad, note, nl);
+	bad[strlen("jitca.example/ledger\n5\n") + 3] ^= 0x01;
+	cr_assert_neq(
+	    keygen_verify(dir, allowed, "checkpoint@jitca", sig, bad, nl, NULL),
+	    0);
+	free(bad);
+	free(allowed);
+	free(sig);
+	free(note);
+	free(text);
+	cakey_free(k);
+	tu_rmtree(dir);
+	free(dir);
 }
