@@ -191,6 +191,31 @@ err_str(int code)
 		       "role's";
 	case ERR_SIGNER_KEY_ID:
 		return "signer: key id does not name the user and role";
+	/* SSHSIG, Merkle tree and signed notes */
+	case ERR_SSHSIG_ARMOR:
+		return "not an armored SSH signature (-----BEGIN SSH SIGNATURE-----)";
+	case ERR_SSHSIG_MAGIC:
+		return "SSH signature does not start with SSHSIG";
+	case ERR_SSHSIG_VERSION:
+		return "unsupported SSH signature version";
+	case ERR_SSHSIG_NAMESPACE:
+		return "SSH signature is for another namespace";
+	case ERR_SSHSIG_HASH_ALG:
+		return "SSH signature hash algorithm is not sha256 or sha512";
+	case ERR_SSHSIG_WRONG_KEY:
+		return "SSH signature was made by another key";
+	case ERR_MERKLE_RANGE:
+		return "Merkle tree index or size out of range";
+	case ERR_MERKLE_PROOF:
+		return "Merkle proof does not verify";
+	case ERR_NOTE_FORMAT:
+		return "malformed signed note";
+	case ERR_NOTE_UNKNOWN_KEY:
+		return "signed note has no signature by a known key";
+	case ERR_NOTE_CHECKPOINT:
+		return "malformed checkpoint (origin, tree size, root hash)";
+	case ERR_NOTE_VKEY:
+		return "malformed note verifier key (NAME+KEYID+BASE64)";
 	}
 	return "unknown error";
 }

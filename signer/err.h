@@ -140,6 +140,21 @@
 #define ERR_SIGNER_OPTIONS -104 /* options/extensions not the role's */
 #define ERR_SIGNER_KEY_ID -105 /* key id does not name the user and role */
 
+/* SSHSIG, Merkle tree and signed notes (signer/sshsig.h, signer/merkle.h,
+ * signer/note.h) */
+#define ERR_SSHSIG_ARMOR -170 /* not an armored SSH signature */
+#define ERR_SSHSIG_MAGIC -171 /* blob does not start with "SSHSIG" */
+#define ERR_SSHSIG_VERSION -172 /* SSHSIG version is not 1 */
+#define ERR_SSHSIG_NAMESPACE -173 /* signature is for another namespace */
+#define ERR_SSHSIG_HASH_ALG -174 /* hash algorithm not sha256/sha512 */
+#define ERR_SSHSIG_WRONG_KEY -175 /* signed by another key */
+#define ERR_MERKLE_RANGE -176 /* index or tree size out of range */
+#define ERR_MERKLE_PROOF -177 /* Merkle proof does not verify */
+#define ERR_NOTE_FORMAT -178 /* malformed signed note */
+#define ERR_NOTE_UNKNOWN_KEY -179 /* no signature by a known key */
+#define ERR_NOTE_CHECKPOINT -180 /* malformed checkpoint text */
+#define ERR_NOTE_VKEY -181 /* malformed note verifier key */
+
 const char *err_str(int code);
 
 /*
