@@ -175,6 +175,15 @@ err_str(int code)
 		return "no ssh-agent running";
 	case ERR_AGENT:
 		return "ssh-agent refused the request";
+	/* Domain policy */
+	case ERR_TEXT_CHAR:
+		return "text holds a control, bidi or separator character";
+	case ERR_TEXT_UTF8:
+		return "text is not valid UTF-8";
+	case ERR_NAME_IS_PRINCIPAL:
+		return "user name is a literal principal of a role";
+	case ERR_RATE_LIMITED:
+		return "too many requests; try again later";
 	}
 	return "unknown error";
 }

@@ -130,6 +130,13 @@
 #define ERR_NO_AGENT -152 /* no ssh-agent at $SSH_AUTH_SOCK */
 #define ERR_AGENT -153 /* ssh-agent refused or spoke nonsense */
 
+/* Domain policy (ca/text.h, ca/users.h, ca/config.h, web/api.c limits) */
+#define ERR_TEXT_CHAR -190 /* text holds a control/bidi/separator char */
+#define ERR_TEXT_UTF8 -191 /* text is not valid UTF-8 */
+#define ERR_NAME_IS_PRINCIPAL -192 /* user name is a role's literal principal  \
+				    */
+#define ERR_RATE_LIMITED -193 /* too many requests; try again later */
+
 const char *err_str(int code);
 
 /*

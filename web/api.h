@@ -30,11 +30,14 @@
 #include "signer/err.h"
 #include "signer/signer.h"
 #include "web/http.h"
+#include "web/ratelimit.h"
 
 /* Upper bounds of the issuance latency histogram, in seconds. */
 #define API_LATENCY_BUCKETS 11
 #define API_LEDGER_LIMIT_DEFAULT 100
 #define API_LEDGER_LIMIT_MAX 1000
+#define API_REQUESTS_LIMIT_DEFAULT 50 /* GET /v1/requests?limit= */
+#define API_REQUESTS_LIMIT_MAX 500
 
 struct api {
 	pthread_rwlock_t cfg_lock; /* cfg (write: swap; read: handlers) */
@@ -50,6 +53,7 @@ struct api {
 	size_t krl_len;
 	uint64_t krl_version;
 	atomic_int krl_dirty; /* set by our own revocations */
+	struct ratelimit *create_rl; /* POST /v1/requests per user */
 	/* Metrics of this process. */
 	_Atomic uint64_t certs_issued;
 	_Atomic uint64_t revocations;

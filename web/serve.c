@@ -34,6 +34,7 @@
 
 #include "ca/config.h"
 #include "ca/ledger.h"
+#include "ca/users.h"
 #include "signer/fileio.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
@@ -141,12 +142,25 @@ reload(struct api *a, const char *state_dir)
 	struct config *nc = NULL;
 	char err[CONFIG_ERR_LEN] = "";
 	const struct config *oc = a->cfg;
+	int r;
 
 	if (config_load(&nc, state_dir, err) != 0) {
 		fprintf(stderr,
 		    "jitcad serve: SIGHUP: keeping the old configuration: "
 		    "%s\n",
 		    err[0] != '\0' ? err : "cannot load jitca.json");
+		return;
+	}
+	/* A new literal principal must not be an existing user's name. */
+	ledger_read_begin(a->ledger);
+	r = user_config_check(a->ledger, nc, err, sizeof(err));
+	ledger_read_end(a->ledger);
+	if (r != 0) {
+		fprintf(stderr,
+		    "jitcad serve: SIGHUP: keeping the old configuration: "
+		    "%s\n",
+		    r == ERR_NAME_IS_PRINCIPAL ? err : err_str(r));
+		config_free(nc);
 		return;
 	}
 	if (strcmp(nc->ca_key_file, oc->ca_key_file) != 0 ||
@@ -267,6 +281,11 @@ web_serve_main(int argc, char **argv)
 		    strstr(lerr, "readonly") != NULL ? "cannot write"
 						     : "cannot open",
 		    cfg->ledger_path, lerr[0] != '\0' ? lerr : err_str(r));
+		goto out;
+	}
+	if ((r = user_config_check(ledger, cfg, cerr, sizeof(cerr))) != 0) {
+		fprintf(stderr, "jitcad serve: %s\n",
+		    r == ERR_NAME_IS_PRINCIPAL ? cerr : err_str(r));
 		goto out;
 	}
 	if ((r = ledger_mark_started(ledger, signer_public(signer), listen)) !=

@@ -206,6 +206,7 @@ Test(request, transition_table)
 		/* A fresh ledger per row. */
 		fx_teardown();
 		fx_setup();
+		fx_cast();
 		id = build_start(tr->from);
 		before = fx_events(NULL);
 		r = run_action(tr, id);
@@ -258,10 +259,10 @@ Test(request, create_refusals_write_nothing)
 	    {&alice, "prod-debug", {"debug", "debug"}, 0, "r", ERR_INVALID_ARG},
 	    {&alice, "prod-debug", {NULL}, 0, "", ERR_INVALID_ARG},
 	    {&alice, "prod-debug", {NULL}, 0, NULL, ERR_INVALID_ARG},
-	    {&alice, "prod-debug", {NULL}, 0, "two\nlines", ERR_INVALID_ARG},
-	    {&alice, "prod-debug", {NULL}, 0, "tab\there", ERR_INVALID_ARG},
-	    {&alice, "prod-debug", {NULL}, 0, "del\x7f", ERR_INVALID_ARG},
-	    {&alice, "prod-debug", {NULL}, 0, "bad \xff utf8", ERR_INVALID_ARG},
+	    {&alice, "prod-debug", {NULL}, 0, "two\nlines", ERR_TEXT_CHAR},
+	    {&alice, "prod-debug", {NULL}, 0, "tab\there", ERR_TEXT_CHAR},
+	    {&alice, "prod-debug", {NULL}, 0, "del\x7f", ERR_TEXT_CHAR},
+	    {&alice, "prod-debug", {NULL}, 0, "bad \xff utf8", ERR_TEXT_UTF8},
 	    {&alice, "prod-debug", {NULL}, 0, long_reason, ERR_INVALID_ARG},
 	};
 	char *key = fx_key_line();
@@ -707,8 +708,10 @@ Test(request, invariant5_two_distinct_approvers)
 {
 	char *key = fx_key_line();
 	json_t *req = NULL;
-	int64_t id = fx_create(&alice, "db-admin", key, NULL), id2;
+	int64_t id, id2;
 
+	fx_cast();
+	id = fx_create(&alice, "db-admin", key, NULL);
 	cr_assert_eq(
 	    request_approve(&fx_ca, &alice, id, NULL, &req), ERR_SELF_APPROVAL);
 	cr_assert_eq(
@@ -882,34 +885,34 @@ Test(request, get_and_list_visibility)
 	cr_assert_eq(request_get(&fx_ca, &alice, 999, &req), ERR_NOT_FOUND);
 
 	/* Lists: newest first. */
-	cr_assert_eq(request_list(&fx_ca, &alice, 0, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &alice, &fx_all, &req), 0);
 	arr = json_object_get(req, "requests");
 	cr_assert_eq(json_array_size(arr), 2);
 	cr_assert_eq(fx_id(json_array_get(arr, 0)), b);
 	cr_assert_eq(fx_id(json_array_get(arr, 1)), a);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &bob, 0, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &bob, &fx_all, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 2);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &dave, 0, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &dave, &fx_all, &req), 0);
 	arr = json_object_get(req, "requests");
 	cr_assert_eq(json_array_size(arr), 1);
 	cr_assert_eq(fx_id(json_array_get(arr, 0)), b);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &eve, 0, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &eve, &fx_all, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 0);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &sec, 0, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &sec, &fx_all, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 3);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &erin, 1, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &erin, &fx_pending, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 0);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &root, 1, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &root, &fx_pending, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 2);
 	json_decref(req);
 	fx_now_set(FX_T0 + 3600);
-	cr_assert_eq(request_list(&fx_ca, &root, 1, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &root, &fx_pending, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 0);
 	json_decref(req);
 	free(key);
@@ -1018,7 +1021,7 @@ Test(request, comment_limits)
 	cr_assert_eq(request_approve(&fx_ca, &bob, id, long_comment, &req),
 	    ERR_INVALID_ARG);
 	cr_assert_eq(
-	    request_deny(&fx_ca, &bob, id, "a\rb", &req), ERR_INVALID_ARG);
+	    request_deny(&fx_ca, &bob, id, "a\rb", &req), ERR_TEXT_CHAR);
 	cr_assert_eq(fx_events(NULL), 1);
 	long_comment[REQUEST_COMMENT_MAX] = '\0';
 	cr_assert_eq(request_deny(&fx_ca, &bob, id, long_comment, &req), 0);
@@ -1034,6 +1037,7 @@ Test(request, ledger_chain_verifies_after_a_session)
 	char err[LEDGER_ERR_LEN] = "";
 	int64_t count = 0, bad = 0, id;
 
+	fx_cast();
 	id = fx_create(&alice, "db-admin", key, NULL);
 	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req), 0);
 	json_decref(req);
@@ -1043,7 +1047,7 @@ Test(request, ledger_chain_verifies_after_a_session)
 	cr_assert_eq(request_deny(&fx_ca, &carol, id, NULL, &req), 0);
 	json_decref(req);
 	cr_assert_eq(ledger_verify(fx_l, &count, &bad, err), 0, "%s", err);
-	cr_assert_eq(count, 6);
+	cr_assert_eq(count, 6 + 6);
 	free(key);
 }
 
@@ -1197,7 +1201,7 @@ json_torture(const char *what, int (*fn)(json_t **))
 static int
 list_as_root(json_t **out)
 {
-	return request_list(&fx_ca, &root, 0, out);
+	return request_list(&fx_ca, &root, &fx_all, out);
 }
 
 static int

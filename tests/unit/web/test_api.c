@@ -124,6 +124,7 @@ make_state(const char *request_ttl)
 {
 	struct cakey *k = NULL;
 	struct ledger *l = NULL;
+	struct config *cfg = NULL;
 	char *line = NULL;
 	size_t i, ng;
 	int r;
@@ -142,16 +143,18 @@ make_state(const char *request_ttl)
 		cakey_free(k);
 	}
 	cr_assert_eq(ledger_open(&l, path_in("ledger.db"), 1), 0);
+	cr_assert_eq(config_load(&cfg, dir, NULL), 0);
 	for (i = 0; i < 6; i++) {
 		char *gv[2];
 
 		ng = groups[i][1] != NULL ? 2 : 1;
 		memcpy(gv, groups[i], sizeof(gv));
-		r = user_add(l, "local:test", names[i], gv, ng, &line);
+		r = user_add(l, cfg, "local:test", names[i], gv, ng, &line);
 		cr_assert_eq(r, 0, "user_add %s: %d", names[i], r);
 		tok[i] = tu_keep(strdup(line));
 		user_token_free(line);
 	}
+	config_free(cfg);
 	ledger_close(l);
 }
 
@@ -1520,7 +1523,9 @@ Test(api, other_process_changes)
 
 	/* A user added by the CLI logs in at once. */
 	cr_assert_eq(ledger_open(&l, path_in("ledger.db"), 0), 0);
-	cr_assert_eq(user_add(l, "local:test", "grace", gv, 1, &newtok), 0);
+	cr_assert_eq(config_load(&cfg, dir, err), 0, "%s", err);
+	cr_assert_eq(
+	    user_add(l, cfg, "local:test", "grace", gv, 1, &newtok), 0);
 	r = call_h(NOBODY, "GET", "/v1/roles", NULL, NULL, newtok);
 	expect(r, 200, NULL);
 	cr_assert_eq(json_array_size(json_object_get(r->j, "roles")), 3);
@@ -1537,7 +1542,6 @@ Test(api, other_process_changes)
 	r = call(NOBODY, "GET", "/v1/krl", NULL);
 	cr_assert_not_null(e1 = strstr(r->h.hdrs, "ETag: "));
 	snprintf(etag1, sizeof(etag1), "%.*s", (int)strcspn(e1, "\r\n"), e1);
-	cr_assert_eq(config_load(&cfg, dir, err), 0, "%s", err);
 	cr_assert_eq(cakey_load(&k, path_in("ca_key.pem")), 0);
 	memset(&ca, 0, sizeof(ca));
 	ca.cfg = cfg;
