@@ -111,6 +111,16 @@ reply_err(struct http_req *req, int err, const char *what)
 		http_reply_header(req, "Retry-After", "1");
 }
 
+/* A refused free-text field: text_check()'s code and message. */
+static void
+reply_text_err(struct http_req *req, int err, const char *msg)
+{
+	const char *code;
+	int status = api_err_status(err, &code);
+
+	http_reply_error(req, status, code, "%s", msg);
+}
+
 /* ---- locking ---- */
 
 /*
@@ -440,8 +450,9 @@ h_request_create(void *app, struct http_req *req)
 	}
 	if (http_req_json(req, f, sizeof(f) / sizeof(f[0]), 0) != 0)
 		goto out;
-	if (text_check("reason", reason, REQUEST_REASON_MAX, 1, tmsg) != 0) {
-		http_reply_error(req, 400, "bad_text", "%s", tmsg);
+	if ((r = text_check("reason", reason, REQUEST_REASON_MAX, 1, tmsg)) !=
+	    0) {
+		reply_text_err(req, r, tmsg);
 		goto out;
 	}
 	if (ttlj != NULL) {
@@ -610,8 +621,9 @@ decide(struct api *a, struct http_req *req, int approve)
 		goto out;
 	if (http_req_json(req, f, 1, 1) != 0)
 		goto out;
-	if (text_check("comment", comment, REQUEST_COMMENT_MAX, 0, tmsg) != 0) {
-		http_reply_error(req, 400, "bad_text", "%s", tmsg);
+	if ((r = text_check(
+		 "comment", comment, REQUEST_COMMENT_MAX, 0, tmsg)) != 0) {
+		reply_text_err(req, r, tmsg);
 		goto out;
 	}
 	actor_of(&act, u);
@@ -677,8 +689,9 @@ h_revoke(void *app, struct http_req *req)
 		return;
 	if (http_req_json(req, f, sizeof(f) / sizeof(f[0]), 0) != 0)
 		goto out;
-	if (text_check("reason", reason, REVOKE_REASON_MAX, 1, tmsg) != 0) {
-		http_reply_error(req, 400, "bad_text", "%s", tmsg);
+	if ((r = text_check("reason", reason, REVOKE_REASON_MAX, 1, tmsg)) !=
+	    0) {
+		reply_text_err(req, r, tmsg);
 		goto out;
 	}
 	if (has_serial + has_key_id + has_user + has_request + has_pk != 1) {
