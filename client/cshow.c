@@ -13,7 +13,7 @@ cshow_escape(char *dst, size_t len, const char *s)
 	const unsigned char *p = (const unsigned char *)s;
 	char esc[16];
 	const char *piece;
-	size_t o = 0, n, plen, slen, i, start[4], k = 0, avail = 0;
+	size_t o = 0, n, plen, slen, i, start[4], k = 0, avail = 0, cut;
 	uint32_t cp;
 
 	if (len == 0)
@@ -40,6 +40,7 @@ cshow_escape(char *dst, size_t len, const char *s)
 			/* Make room for "..." by dropping whole pieces (a
 			 * piece is at most 10 bytes, so 3 bytes need at most
 			 * the last 3 pieces). */
+			cut = o;
 			while (avail > 0 && o + 4 > len) {
 				k--;
 				avail--;
@@ -48,7 +49,8 @@ cshow_escape(char *dst, size_t len, const char *s)
 			if (o + 4 <= len)
 				memcpy(dst + o, "...", 4);
 			else
-				dst[o] = '\0';
+				dst[cut] =
+				    '\0'; /* no room for "...": keep all */
 			return 1;
 		}
 		start[k++ % 4] = o;

@@ -466,3 +466,51 @@ Test(users, tampered_row_is_a_db_error)
 	cr_assert_null(u);
 	user_token_free(tok);
 }
+
+/* Issue 10 item 2: a user name that is a literal principal of a role is
+ * refused, and nothing is written. */
+Test(users, name_is_literal_principal_refused)
+{
+	char *g[1] = {"engineering"}, *tok = (char *)1, *out;
+
+	/* The fixture's prod-debug has "debug", db-admin has "dba". */
+	cr_assert_eq(user_add(l, cfg, "cli:root", "debug", g, 1, &tok),
+	    ERR_NAME_IS_PRINCIPAL);
+	cr_assert_null(tok);
+	cr_assert_eq(user_add(l, cfg, "cli:root", "dba", g, 1, &tok),
+	    ERR_NAME_IS_PRINCIPAL);
+	out = sq("SELECT count(*) FROM users; SELECT count(*) FROM events;");
+	cr_assert_str_eq(out, "0\n0\n");
+	free(out);
+	cr_assert_eq(
+	    user_add(l, cfg, "cli:root", NULL, g, 1, &tok), ERR_BAD_NAME);
+	cr_assert_eq(
+	    user_add(l, NULL, "cli:root", "erin", g, 1, &tok), ERR_INVALID_ARG);
+}
+
+/* A configuration whose literal principal is an existing, enabled
+ * user's name is refused by user_config_check(), naming both. */
+Test(users, config_check_against_users)
+{
+	static const char json[] =
+	    "{\"roles\": {\"ops\": {\"principals\": [\"{{user}}\", "
+	    "\"carol\"], \"max_ttl\": \"1h\", \"requesters\": [\"eng\"], "
+	    "\"approvals_required\": 0}}}";
+	struct config *c2 = NULL;
+	char msg[CONFIG_ERR_LEN];
+
+	cr_assert_eq(user_config_check(l, cfg, msg, sizeof(msg)), 0);
+	free(add("alice", "eng", NULL));
+	free(add("carol", "eng", NULL));
+	cr_assert_eq(user_config_check(l, cfg, msg, sizeof(msg)), 0);
+	cr_assert_eq(config_parse(&c2, dir, json, strlen(json), msg), 0);
+	cr_assert_eq(
+	    user_config_check(l, c2, msg, sizeof(msg)), ERR_NAME_IS_PRINCIPAL);
+	cr_assert_str_eq(
+	    msg, "user \"carol\" is the principal \"carol\" of role ops");
+	/* Disabled users cannot get certificates: not in the way. */
+	cr_assert_eq(user_disable(l, "cli:root", "carol"), 0);
+	cr_assert_eq(user_config_check(l, c2, msg, sizeof(msg)), 0);
+	cr_assert_str_eq(msg, "");
+	config_free(c2);
+}
