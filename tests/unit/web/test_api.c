@@ -1514,7 +1514,7 @@ Test(api, sighup_reload)
 static void
 reload_with(const char *text, const char *logline)
 {
-	size_t before = log_count(logline);
+	int before = log_count(logline);
 	int i;
 
 	tu_write_file(path_in("jitca.json"), text, strlen(text), 0600);
