@@ -112,16 +112,14 @@ MUST_CHECK int config_role_principals(
 void config_strv_free(char **v, size_t n);
 
 /*
- * Whether user may be a user name under this configuration (DESIGN.md
- * invariant 3): it must not equal a literal principal (a template
- * without "{{user}}") of any role, and no role's "{{user}}" template may
- * expand for it to such a literal principal, so that "{{user}}" never
- * becomes another role's principal.  0, ERR_BAD_NAME (not a valid name)
- * or ERR_NAME_IS_PRINCIPAL; on error msg (may be NULL, len bytes) names
- * the user, the role and the principal:
- *   user "debug" is the principal "debug" of role prod-debug
- *   user "x" expands "adm-{{user}}" of role ops to "adm-x", the principal
- *   "adm-x" of role root
+ * Whether user may be a user name under this configuration: it must not equal a
+ * literal principal (a template without "{{user}}") of any role, and no role's
+ * "{{user}}" template may expand for it to such a literal principal, so that
+ * "{{user}}" never becomes another role's principal.  0, ERR_BAD_NAME (not a
+ * valid name) or ERR_NAME_IS_PRINCIPAL; on error msg (may be NULL, len bytes)
+ * names the user, the role and the principal: user "debug" is the principal
+ * "debug" of role prod-debug user "x" expands "adm-{{user}}" of role ops to
+ * "adm-x", the principal "adm-x" of role root
  */
 MUST_CHECK int config_user_name_check(
     const struct config *c, const char *user, char *msg, size_t len);

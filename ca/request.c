@@ -844,7 +844,7 @@ out:
 }
 
 /*
- * The approvals of request id that count now (DESIGN.md invariant 5):
+ * The approvals of request id that count now (see request.h):
  * distinct approvers (the approvals table's key), never the requester,
  * each an approver of the role as configured now.  The caller (actor)
  * was just checked with the groups it acts with; every earlier approver

@@ -30,7 +30,18 @@
  *   ids do not leak.  A NULL actor is not allowed.
  * - Approvers are checked against the role's approver groups at the time
  *   of approval; every recorded approval is by a distinct person (the
- *   approvals table's primary key) who is not the requester.
+ *   approvals table's primary key) who is not the requester.  When the
+ *   approvals are counted (at each approval, so at signing time) only
+ *   those still count whose approver is an approver of the role now: the
+ *   caller by the groups it acts with, every earlier approver by their
+ *   user record (enabled, in one of the role's approver groups as
+ *   configured now).  N is the larger of approvals_required at creation
+ *   and now.  A request whose counted approvals fall below N stays
+ *   pending; request.approved records "approvals" (counted) and
+ *   "not_counted" (names).
+ * - A requester whose name is a literal principal of some role
+ *   (config_user_name_check()) is refused with ERR_NAME_IS_PRINCIPAL at
+ *   creation and at issuance.
  * - Issuance re-checks the policy of the role as configured now (ttl,
  *   principals), the hard maximum, the key's revocation and the
  *   requester's account (a disabled user gets ERR_USER_DISABLED), so a

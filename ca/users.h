@@ -10,7 +10,9 @@
  * up by hash and compares with CRYPTO_memcmp.
  *
  * User and group names follow name_principal_valid() (signer/names.h),
- * since "{{user}}" becomes a certificate principal.  A user has 1 to
+ * since "{{user}}" becomes a certificate principal; and a user name is
+ * never a literal principal of a role (config_user_name_check()), so
+ * "{{user}}" cannot become another role's principal.  A user has 1 to
  * USER_GROUPS_MAX groups (duplicates are dropped, order kept).
  *
  * Every change runs in its own ledger transaction together with its event

@@ -10,6 +10,10 @@
  * socket; start the HTTP daemon (web/http.c) with the API's routes
  * (web/api.c); print "listening on http(s)://HOST:PORT".
  *
+ * Startup and every reload also refuse a configuration whose literal
+ * principal is the name of an existing, enabled user (ca/users.h
+ * user_config_check()), naming both.
+ *
  * Then the main thread waits for signals: SIGHUP reloads jitca.json (an
  * invalid file keeps the old configuration and says why), SIGTERM and
  * SIGINT stop accepting, let in-flight requests finish, and exit 0.
