@@ -1915,6 +1915,22 @@ Test(serve_start, bad_config)
 	tu_keep_free();
 }
 
+/* Issue 10 item 2: a jitca.json whose literal principal is an existing
+ * user's name does not start. */
+Test(serve_start, user_name_is_a_literal_principal)
+{
+	char *c;
+
+	make_state("1h");
+	c = tu_keep(tu_fmt(CONFIG_FMT, "1h", ""));
+	c = subst(c, "\"debug\"]", "\"debug\", \"carol\"]");
+	tu_write_file(path_in("jitca.json"), c, strlen(c), 0600);
+	start_fails("jitcad serve: user \"carol\" is the principal \"carol\" "
+		    "of role prod-debug\n");
+	tu_rmtree(dir);
+	tu_keep_free();
+}
+
 Test(serve_start, port_taken)
 {
 	char err[HTTP_ERR_LEN];
