@@ -27,6 +27,7 @@
 #include "ca/ledger.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
+#include "ca/signpolicy.h"
 #include "ca/text.h"
 #include "ca/users.h"
 #include "signer/cakey.h"
@@ -238,12 +239,14 @@ admin_load_ca_pub(const char *cmd, const char *state, struct pubkey **out)
 static int
 admin_start_signer(struct admin_ctx *x)
 {
-	struct cert_limits lim;
+	struct signer_params sp;
 	int r;
 
-	lim.hard_max_ttl = x->cfg->hard_max_ttl;
-	lim.max_backdate = x->cfg->backdate;
-	if ((r = signer_start(&x->signer, x->cfg->ca_key_file, &lim)) != 0) {
+	memset(&sp, 0, sizeof(sp));
+	sp.key_path = x->cfg->ca_key_file;
+	sp.policy = &signpolicy_ops;
+	sp.policy_arg = x->cfg->state_dir;
+	if ((r = signer_start(&x->signer, &sp)) != 0) {
 		report(x->cmd, x->cfg->ca_key_file, r);
 		return r;
 	}
@@ -253,7 +256,7 @@ admin_start_signer(struct admin_ctx *x)
 		    x->cfg->ca_key_file, x->state, CA_PUB_FILE);
 		return ERR_CERT_WRONG_CA;
 	}
-	x->ca.sign = signer_sign_fn;
+	x->ca.sign_user = signer_sign_user_fn;
 	x->ca.sign_ctx = x->signer;
 	return 0;
 }
@@ -378,12 +381,64 @@ out:
 	return r;
 }
 
+/*
+ * jitcad init --ca-user / --user: the key file to the CA user (mode
+ * 0600 stays), the state directory and the files the service writes
+ * (ledger, KRL) to the service user, the directory 0711 so that the CA
+ * user reaches its key and jitca.json (0644) without listing the rest.
+ */
+static int
+init_ownership(const char *state, const char *key_path, const struct passwd *ca,
+    const struct passwd *svc)
+{
+	static const char *const svc_files[] = {
+	    "ledger.db", "ledger.db-wal", "ledger.db-shm", KRL_FILE};
+	char *p;
+	size_t i;
+
+	if (ca != NULL && chown(key_path, ca->pw_uid, ca->pw_gid) != 0) {
+		fprintf(stderr, "jitcad init: chown %s to %s: %s\n", key_path,
+		    ca->pw_name, strerror(errno));
+		return ERR_SYSTEM;
+	}
+	if (svc != NULL) {
+		if (chown(state, svc->pw_uid, svc->pw_gid) != 0) {
+			fprintf(stderr, "jitcad init: chown %s to %s: %s\n",
+			    state, svc->pw_name, strerror(errno));
+			return ERR_SYSTEM;
+		}
+		for (i = 0; i < sizeof(svc_files) / sizeof(svc_files[0]); i++) {
+			if ((p = path_join(state, svc_files[i])) == NULL)
+				return ERR_ALLOC;
+			if (chown(p, svc->pw_uid, svc->pw_gid) != 0 &&
+			    errno != ENOENT) {
+				fprintf(stderr,
+				    "jitcad init: chown %s to %s: %s\n", p,
+				    svc->pw_name, strerror(errno));
+				free(p);
+				return ERR_SYSTEM;
+			}
+			free(p);
+		}
+	}
+	if ((ca != NULL || svc != NULL) && chmod(state, 0711) != 0) {
+		fprintf(stderr, "jitcad init: chmod 711 %s: %s\n", state,
+		    strerror(errno));
+		return ERR_SYSTEM;
+	}
+	return 0;
+}
+
 static int
 cmd_init(int argc, char **argv)
 {
 	static const struct option opts[] = {STATE_OPT, HELP_OPT,
-	    {"ca-key-type", required_argument, NULL, 't'}, {NULL, 0, NULL, 0}};
-	const char *state = NULL, *type_name = "ed25519";
+	    {"ca-key-type", required_argument, NULL, 't'},
+	    {"ca-user", required_argument, NULL, 'c'},
+	    {"user", required_argument, NULL, 'u'}, {NULL, 0, NULL, 0}};
+	const char *state = NULL, *type_name = "ed25519", *ca_user = NULL;
+	const char *svc_user = NULL;
+	struct passwd ca_pw, svc_pw, *pw;
 	char *key_path = NULL, *pub_path = NULL, *cfg_path = NULL;
 	char *db_path = NULL, *line = NULL, fp[PUBKEY_FP_LEN];
 	struct cakey *key = NULL;
@@ -397,6 +452,12 @@ cmd_init(int argc, char **argv)
 		case 't':
 			type_name = optarg;
 			break;
+		case 'c':
+			ca_user = optarg;
+			break;
+		case 'u':
+			svc_user = optarg;
+			break;
 		case OPT_HELP:
 			return ADMIN_EXIT_OK;
 		default:
@@ -405,6 +466,47 @@ cmd_init(int argc, char **argv)
 	}
 	if (optind != argc)
 		return usage_error("init", "unexpected argument");
+	/* Key custody as a uid boundary: the key belongs to --ca-user (the
+	 * signer runs as it), the rest of the state to --user (the
+	 * service), and the one cannot read the other's key. */
+	memset(&ca_pw, 0, sizeof(ca_pw));
+	memset(&svc_pw, 0, sizeof(svc_pw));
+	if (ca_user != NULL || svc_user != NULL) {
+		if (geteuid() != 0) {
+			fprintf(stderr,
+			    "jitcad init: --ca-user and --user need root\n");
+			return ADMIN_EXIT_FAIL;
+		}
+		if (ca_user != NULL) {
+			if ((pw = getpwnam(ca_user)) == NULL) {
+				fprintf(stderr,
+				    "jitcad init: --ca-user %s: no such "
+				    "user\n",
+				    ca_user);
+				return ADMIN_EXIT_FAIL;
+			}
+			ca_pw = *pw;
+		}
+		if (svc_user != NULL) {
+			if ((pw = getpwnam(svc_user)) == NULL) {
+				fprintf(stderr,
+				    "jitcad init: --user %s: no such user\n",
+				    svc_user);
+				return ADMIN_EXIT_FAIL;
+			}
+			svc_pw = *pw;
+		}
+		if (svc_user != NULL &&
+		    (svc_pw.pw_uid == 0 ||
+			(ca_user != NULL && svc_pw.pw_uid == ca_pw.pw_uid))) {
+			fprintf(stderr,
+			    "jitcad init: --user %s would be able to read "
+			    "the CA key; use an unprivileged user other than "
+			    "--ca-user\n",
+			    svc_user);
+			return ADMIN_EXIT_FAIL;
+		}
+	}
 	if ((t = cakey_type_from_name(type_name)) == KEY_UNSPEC)
 		return usage_error("init",
 		    "--ca-key-type must be ed25519, "
@@ -488,6 +590,10 @@ cmd_init(int argc, char **argv)
 		report("init", "initial KRL " KRL_FILE, r);
 		goto out;
 	}
+	if ((r = init_ownership(state, key_path,
+		 ca_user != NULL ? &ca_pw : NULL,
+		 svc_user != NULL ? &svc_pw : NULL)) != 0)
+		goto out;
 	fprintf(
 	    stderr, "jitcad init: new %s CA %s in %s\n", type_name, fp, state);
 	printf("%s\n", line);
@@ -587,6 +693,14 @@ cmd_config(int argc, char **argv)
 	return r == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_FAIL;
 }
 
+/* ledger_verify_state()'s report: one line per disagreeing row. */
+static void
+state_report(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "jitcad ledger verify: state: %s\n", msg);
+}
+
 static int
 cmd_ledger(int argc, char **argv)
 {
@@ -598,6 +712,7 @@ cmd_ledger(int argc, char **argv)
 	char *db_path = NULL, errbuf[LEDGER_ERR_LEN], *end;
 	struct ledger *l = NULL;
 	int64_t since = 0, count = 0, bad = 0;
+	uint64_t nbad = 0;
 	int c, r, json = 0, ret = ADMIN_EXIT_FAIL;
 	unsigned long long v;
 
@@ -659,6 +774,23 @@ cmd_ledger(int argc, char **argv)
 		fprintf(stderr,
 		    "jitcad ledger verify: FAILED at seq %lld: %s\n",
 		    (long long)bad, errbuf);
+		goto out;
+	} else if (r != 0) {
+		report("ledger verify", db_path, r);
+		goto out;
+	}
+	/* The state tables must be what the events say. */
+	r = ledger_verify_state(l, state_report, NULL, &nbad);
+	if (r == ERR_LEDGER_BROKEN) {
+		if (json)
+			printf("{\"ok\":false,\"events\":%lld,"
+			       "\"state_mismatches\":%llu}\n",
+			    (long long)count, (unsigned long long)nbad);
+		fprintf(stderr,
+		    "jitcad ledger verify: FAILED: %llu state %s disagree%s "
+		    "with the events\n",
+		    (unsigned long long)nbad, nbad == 1 ? "row" : "rows",
+		    nbad == 1 ? "s" : "");
 		goto out;
 	} else if (r != 0) {
 		report("ledger verify", db_path, r);
@@ -976,7 +1108,7 @@ cmd_issue(int argc, char **argv)
 	if ((r = request_issue_direct(&x.ca, &actor, user, role,
 		 nprincipals ? principals : NULL, nprincipals, ttl, reason,
 		 keytext, &req)) != 0) {
-		report("issue", role, r);
+		report("issue", r == ERR_KEY_IS_CA ? keyfile : role, r);
 		goto out;
 	}
 	if (json) {
@@ -1220,9 +1352,10 @@ admin_usage(void)
 {
 	return "usage:\n"
 	       "  jitcad init [--state DIR] [--ca-key-type "
-	       "ed25519|ecdsa-p256|ecdsa-p384|rsa-3072]\n"
+	       "ed25519|ecdsa-p256|ecdsa-p384|rsa-3072] [--ca-user NAME] "
+	       "[--user NAME]\n"
 	       "  jitcad serve [--state DIR] [--listen HOST:PORT] "
-	       "[--tls-cert F --tls-key F]\n"
+	       "[--tls-cert F --tls-key F] [--user NAME]\n"
 	       "  jitcad ca-key [--state DIR]\n"
 	       "  jitcad sshd-config [--state DIR]\n"
 	       "  jitcad config check [--state DIR]\n"

@@ -37,6 +37,18 @@ ca_actor_is_auditor(const struct ca *ca, const struct ca_actor *a)
 }
 
 int
+ca_sign_cert(struct ca *ca, struct cert *c, const char *user, const char *role)
+{
+	if (ca == NULL || c == NULL)
+		return ERR_INVALID_ARG;
+	if (ca->sign_user != NULL)
+		return ca->sign_user(ca->sign_ctx, c, user, role);
+	if (ca->sign != NULL)
+		return cert_sign(c, ca->sign, ca->sign_ctx);
+	return ERR_INVALID_ARG;
+}
+
+int
 ca_sha256(uint8_t out[32], const void *data, size_t len)
 {
 	unsigned int mdlen = 0;

@@ -5,10 +5,12 @@
  *
  * A struct ca only borrows: the configuration, the open ledger, the CA
  * public key and the signing callback all belong to the caller and must
- * outlive every call that uses the context.  In production the callback
- * is signer_sign_fn() with a struct signer * (the signer process holds
- * the CA key, DESIGN.md "Key custody"); tests may pass a cakey_sign()
- * adapter instead.  Nothing here prints, exits or knows about HTTP.
+ * outlive every call that uses the context.  In production sign_user is
+ * signer_sign_user_cert() with a struct signer * (the signer process
+ * holds the CA key and re-checks the certificate against the role it is
+ * asked for, docs/key-custody.md); tests may instead set sign,
+ * a cakey_sign() adapter that signs to-be-signed bytes.  Nothing here prints,
+ * exits or knows about HTTP.
  *
  * An actor is whoever calls: a user authenticated by a token (users.h
  * gives the name and groups), or a local administrator running jitcad on
@@ -49,8 +51,11 @@ struct ca {
 	struct config *cfg; /* borrowed */
 	struct ledger *ledger; /* borrowed */
 	const struct pubkey *ca_pub; /* borrowed: the CA public key */
-	cert_sign_fn *sign; /* signs to-be-signed certificate bodies */
-	void *sign_ctx; /* passed to sign (e.g. a struct signer *) */
+	/* Signs certificate c for (user, role); used when set. */
+	int (*sign_user)(
+	    void *ctx, struct cert *c, const char *user, const char *role);
+	cert_sign_fn *sign; /* tests: signs to-be-signed bodies */
+	void *sign_ctx; /* passed to sign_user or sign */
 };
 
 struct ca_actor {
@@ -66,6 +71,11 @@ uint64_t ca_now(const struct ca *ca);
 int ca_actor_is_local(const struct ca_actor *a);
 /* 1 when the actor belongs to one of the configured auditor groups. */
 int ca_actor_is_auditor(const struct ca *ca, const struct ca_actor *a);
+
+/* Sign user certificate c of (user, role) through sign_user, else sign;
+ * ERR_INVALID_ARG when neither is set. */
+MUST_CHECK int ca_sign_cert(
+    struct ca *ca, struct cert *c, const char *user, const char *role);
 
 /* SHA-256 over data, into out[32]; ERR_CRYPTO (detail drained) on failure. */
 MUST_CHECK int ca_sha256(uint8_t out[32], const void *data, size_t len);

@@ -78,7 +78,7 @@ static const char example_config[] =
     "}\n";
 
 static const char *const top_keys[] = {"listen", "ca", "ledger", "request_ttl",
-    "auditors", "limits", "roles", NULL};
+    "auditors", "limits", "roles", "trusted_proxies", NULL};
 static const char *const limits_keys[] = {"requests_per_minute", NULL};
 static const char *const ca_keys[] = {
     "key_file", "backdate", "hard_max_ttl", NULL};
@@ -423,6 +423,50 @@ get_groups(struct ctx *x, json_t *obj, const char *parent, const char *key,
 			    quote(q, sizeof(q), s));
 	}
 	return strv_copy(x, v, out, n);
+}
+
+/*
+ * "trusted_proxies": the reverse proxies whose X-Forwarded-For jitcad
+ * serve believes (web/http.h): an array of IPv4/IPv6 addresses, each
+ * with an optional /prefix and no host bits past it; absent means none.
+ */
+static int
+get_proxies(struct ctx *x, json_t *obj, char ***out, size_t *n)
+{
+	json_t *v = json_object_get(obj, "trusted_proxies"), *e;
+	char efield[48], q[QUOTE_LEN];
+	size_t i, count = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (v != NULL && !json_is_array(v))
+		return cfg_err(x, "trusted_proxies",
+		    "expected an array of addresses or CIDRs, got %s",
+		    jtype(v));
+	if (v != NULL)
+		count = json_array_size(v);
+	if (count > CONFIG_MAX_PROXIES)
+		return cfg_err(x, "trusted_proxies",
+		    "too many entries (at most %d)", CONFIG_MAX_PROXIES);
+	for (i = 0; i < count; i++) {
+		const char *s;
+
+		e = json_array_get(v, i);
+		snprintf(efield, sizeof(efield), "trusted_proxies[%zu]", i);
+		if (!json_is_string(e))
+			return cfg_err(x, efield,
+			    "expected an address or CIDR (a string), got %s",
+			    jtype(e));
+		s = json_string_value(e);
+		if (strlen(s) != json_string_length(e) ||
+		    strchr(s, ',') != NULL || name_cidr_list_check(s) != 0)
+			return cfg_err(x, efield,
+			    "%s is not an IP address or CIDR (e.g. "
+			    "\"10.0.0.5\", \"10.1.0.0/16\", \"fd00::/8\"; no "
+			    "host bits past the prefix)",
+			    quote(q, sizeof(q), s));
+	}
+	return count == 0 ? 0 : strv_copy(x, v, out, n);
 }
 
 static int
@@ -837,6 +881,9 @@ parse_top(struct ctx *x, json_t *root)
 		return rr;
 	if ((rr = parse_limits(x, root)) != 0)
 		return rr;
+	if ((rr = get_proxies(
+		 x, root, &c->trusted_proxies, &c->ntrusted_proxies)) != 0)
+		return rr;
 	return parse_roles(x, root);
 }
 
@@ -1063,6 +1110,7 @@ config_free(struct config *c)
 	free(c->ca_key_file);
 	free(c->ledger_path);
 	config_strv_free(c->auditors, c->nauditors);
+	config_strv_free(c->trusted_proxies, c->ntrusted_proxies);
 	if (c->roles != NULL) {
 		for (i = 0; i < c->nroles; i++)
 			role_clear(&c->roles[i]);

@@ -24,6 +24,7 @@
 #define CONFIG_ERR_LEN 512
 #define CONFIG_MAX_ROLES 1000 /* roles in one file */
 #define CONFIG_MAX_GROUPS 256 /* names in one group list */
+#define CONFIG_MAX_PROXIES 64 /* entries of trusted_proxies */
 #define CONFIG_MAX_APPROVALS 10 /* approvals_required upper bound */
 #define CONFIG_MAX_OPTION_VALUE 1024 /* force-command, source-address */
 #define CONFIG_MAX_BACKDATE (60u * 60) /* ca.backdate: 1h */
@@ -65,6 +66,8 @@ struct config {
 	/* limits.requests_per_minute: POST /v1/requests per user and any
 	 * 60 seconds (default 30; 0: no limit). */
 	unsigned requests_per_minute;
+	char **trusted_proxies; /* addresses or CIDRs (web/http.h) */
+	size_t ntrusted_proxies;
 	struct role *roles; /* sorted by name */
 	size_t nroles;
 };

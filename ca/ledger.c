@@ -125,6 +125,52 @@ static const char *schema_sql =
     "CREATE TABLE revoked_keys(key_sha256 BLOB PRIMARY KEY,"
     " key_fp TEXT NOT NULL, time INTEGER NOT NULL, reason TEXT NOT NULL);";
 
+/*
+ * Schema 2: the state rows that must never change, or change only one
+ * way, refuse other edits (a deliberate DROP TRIGGER is still possible;
+ * ledger_verify_state() catches what follows).  Run by create_schema()
+ * and by the migration of a schema 1 file (check_schema()).
+ */
+static const char *triggers_sql =
+    "CREATE TRIGGER IF NOT EXISTS certificates_no_delete BEFORE DELETE ON"
+    " certificates BEGIN SELECT RAISE(ABORT, 'certificates are"
+    " append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS certificates_fixed BEFORE UPDATE OF"
+    " serial, request_id, user, role, key_id, principals, valid_after,"
+    " valid_before, key_fp, key_blob, cert_sha256, certificate, issued ON"
+    " certificates BEGIN SELECT RAISE(ABORT, 'a certificate row never"
+    " changes'); END;"
+    "CREATE TRIGGER IF NOT EXISTS certificates_revoke_once BEFORE UPDATE OF"
+    " revoked ON certificates WHEN OLD.revoked IS NOT NULL OR NEW.revoked"
+    " IS NULL BEGIN SELECT RAISE(ABORT, 'a revocation is never undone');"
+    " END;"
+    "CREATE TRIGGER IF NOT EXISTS revoked_keys_no_update BEFORE UPDATE ON"
+    " revoked_keys BEGIN SELECT RAISE(ABORT, 'revoked keys are"
+    " append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS revoked_keys_no_delete BEFORE DELETE ON"
+    " revoked_keys BEGIN SELECT RAISE(ABORT, 'revoked keys are"
+    " append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS approvals_approve_to_deny BEFORE UPDATE"
+    " ON approvals WHEN NOT (OLD.decision = 'approve' AND NEW.decision ="
+    " 'deny') OR NEW.request_id IS NOT OLD.request_id OR NEW.approver IS"
+    " NOT OLD.approver BEGIN SELECT RAISE(ABORT, 'an approval only ever"
+    " turns into a denial'); END;"
+    "CREATE TRIGGER IF NOT EXISTS approvals_no_delete BEFORE DELETE ON"
+    " approvals BEGIN SELECT RAISE(ABORT, 'approvals are append-only');"
+    " END;"
+    "CREATE TRIGGER IF NOT EXISTS requests_no_delete BEFORE DELETE ON"
+    " requests BEGIN SELECT RAISE(ABORT, 'requests are never deleted');"
+    " END;"
+    "CREATE TRIGGER IF NOT EXISTS users_no_delete BEFORE DELETE ON users"
+    " BEGIN SELECT RAISE(ABORT, 'users are never deleted'); END;"
+    "CREATE TRIGGER IF NOT EXISTS meta_counters_up BEFORE UPDATE ON meta"
+    " WHEN OLD.key IN ('last_serial', 'krl_version') AND (NEW.key IS NOT"
+    " OLD.key OR CAST(NEW.value AS INTEGER) < CAST(OLD.value AS INTEGER))"
+    " BEGIN SELECT RAISE(ABORT, 'counters never go down'); END;"
+    "CREATE TRIGGER IF NOT EXISTS meta_counters_no_delete BEFORE DELETE ON"
+    " meta WHEN OLD.key IN ('last_serial', 'krl_version') BEGIN SELECT"
+    " RAISE(ABORT, 'counters never go down'); END;";
+
 /* Record a message in l (which may be NULL). */
 static void __attribute__((format(printf, 2, 3)))
 set_msg(struct ledger *l, const char *fmt, ...)
@@ -154,6 +200,13 @@ ledger_sql_err(struct ledger *l, int rc, const char *what)
 	}
 	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
 		return ERR_BUSY;
+	/* The storage, not the data: the service answers 503 and recovers
+	 * at the next write that succeeds. */
+	if (prim == SQLITE_FULL)
+		return ERR_LEDGER_FULL;
+	if (prim == SQLITE_IOERR || prim == SQLITE_READONLY ||
+	    prim == SQLITE_CANTOPEN)
+		return ERR_LEDGER_UNWRITABLE;
 	return ERR_DB;
 }
 
@@ -489,6 +542,11 @@ create_schema(struct ledger *l)
 		r = ledger_sql_err(l, rc, "create schema");
 		goto out;
 	}
+	rc = sqlite3_exec(l->db, triggers_sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = ledger_sql_err(l, rc, "create triggers");
+		goto out;
+	}
 	TRY(meta_set(l, "schema_version", ver));
 	TRY(meta_set(l, "last_serial", "0"));
 	TRY(meta_set(l, "krl_version", "0"));
@@ -537,6 +595,39 @@ begin_immediate(struct ledger *l)
 	return ledger_sql_err(l, rc, "begin transaction");
 }
 
+/*
+ * Schema 1 (round 1) -> 2: add the state triggers.  The tables are the
+ * same; events written before keep their details (ledger_verify_state()
+ * knows what they lack).  Under the write lock, re-checking the version
+ * so that two processes opening the file at once migrate it once.
+ */
+static int
+migrate_1_to_2(struct ledger *l)
+{
+	char *ver = NULL;
+	int r = ERR_INTERNAL, rc, found = 0, began = 0;
+
+	TRY(begin_immediate(l));
+	began = 1;
+	TRY(meta_get(l, "schema_version", &ver, &found));
+	if (found && strcmp(ver, "1") == 0) {
+		rc = sqlite3_exec(l->db, triggers_sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			r = ledger_sql_err(l, rc, "migrate to schema 2");
+			goto out;
+		}
+		TRY(meta_set(l, "schema_version", "2"));
+	}
+	TRY(db_exec(l, "COMMIT"));
+	began = 0;
+	r = 0;
+out:
+	if (began)
+		(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	free(ver);
+	return r;
+}
+
 static int
 check_schema(struct ledger *l, int create)
 {
@@ -582,6 +673,19 @@ check_schema(struct ledger *l, int create)
 		set_msg(l, "not a jitca ledger (no schema_version in meta)");
 		r = ERR_DB;
 		goto out;
+	}
+	if (parse_u64(ver, 1000000, &v) == 0 && v == 1) {
+		free(ver);
+		ver = NULL;
+		TRY(migrate_1_to_2(l));
+		TRY(meta_get(l, "schema_version", &ver, &found));
+		if (!found) {
+			set_msg(l,
+			    "not a jitca ledger (no schema_version in "
+			    "meta)");
+			r = ERR_DB;
+			goto out;
+		}
 	}
 	if (parse_u64(ver, 1000000, &v) != 0 || v != LEDGER_SCHEMA_VERSION) {
 		set_msg(l,

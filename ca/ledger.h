@@ -27,6 +27,15 @@
  * every event and resets the head.  Triggers refuse UPDATE and DELETE on
  * events, so only a deliberate "DROP TRIGGER" edits them.
  *
+ * The state tables are a function of the events: ledger_verify_state()
+ * (ledger_state.c) replays them and names every row that disagrees.
+ * Schema 2 adds triggers on the state rows that never change or change
+ * one way only (certificates: only revoked, NULL -> time, once; no
+ * delete; revoked_keys: append-only; approvals: no delete, approve ->
+ * deny only; requests, users: no delete; meta last_serial and
+ * krl_version: never lower, never deleted).  ledger_open() migrates a
+ * schema 1 file by adding them.
+ *
  * Schema (created by ledger_open(create=1); LEDGER_SCHEMA_VERSION in meta):
  *   meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)
  *       keys: schema_version, last_serial, krl_version, ca_fingerprint,
@@ -58,7 +67,9 @@
  *       certificates(user), certificates(valid_before)
  *
  * Errors: SQLITE_BUSY/LOCKED (after the 10 s busy timeout) become
- * ERR_BUSY, every other sqlite failure ERR_DB; ledger_errmsg() then says
+ * ERR_BUSY; SQLITE_FULL ERR_LEDGER_FULL; SQLITE_IOERR, SQLITE_READONLY
+ * and SQLITE_CANTOPEN ERR_LEDGER_UNWRITABLE (the storage failed, not the
+ * data); every other sqlite failure ERR_DB; ledger_errmsg() then says
  * what failed in a sentence.
  *
  * Time: ledger_now() is time(NULL), except that in builds with test
@@ -78,7 +89,7 @@
 
 #include "signer/err.h"
 
-#define LEDGER_SCHEMA_VERSION 1
+#define LEDGER_SCHEMA_VERSION 2
 #define LEDGER_HASH_HEX 65 /* 64 hex digits + NUL */
 #define LEDGER_ERR_LEN 256
 /* Limits on what ledger_append() accepts. */
@@ -222,6 +233,25 @@ MUST_CHECK int ledger_krl_version(struct ledger *l, uint64_t *version);
  */
 MUST_CHECK int ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
     char errbuf[LEDGER_ERR_LEN]);
+
+/*
+ * Replay the events and compare the current-state tables with them
+ * (ledger_state.c): users, requests, approvals, certificates,
+ * revoked_keys and meta's last_serial, krl_version and ca_fingerprint.
+ * Every disagreement is one sentence "TABLE KEY: FIELD: expected X,
+ * found Y" (a missing row: "row: expected a row (seq N), found none"; a
+ * row no event explains: "row: expected none ..., found a row") passed
+ * to report (may be NULL; the message is borrowed for the call); *nbad
+ * (may be NULL) counts them.  Time columns must lie within
+ * LEDGER_STATE_SLACK seconds before the time of the event that set them.
+ * Returns 0 when every row agrees, ERR_LEDGER_BROKEN when some do not,
+ * ERR_DB/ERR_ALLOC when it could not check.  Call it outside a
+ * transaction (it reads one snapshot).
+ */
+#define LEDGER_STATE_SLACK 120
+
+MUST_CHECK int ledger_verify_state(struct ledger *l,
+    void (*report)(void *arg, const char *msg), void *arg, uint64_t *nbad);
 
 /* Write events with seq > since, one per line (JSONL) or row (CSV with a
  * header; RFC 4180 quoting, CRLF line ends), all fields: seq, time, type,

@@ -285,7 +285,9 @@ cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
 	int r = ERR_INTERNAL;
 
 	*out = NULL;
-	ENSURE(ca->ca_pub != NULL && ca->sign != NULL, ERR_INVALID_ARG);
+	ENSURE(
+	    ca->ca_pub != NULL && (ca->sign != NULL || ca->sign_user != NULL),
+	    ERR_INVALID_ARG);
 	ENSURE((c = cert_new()) != NULL, ERR_ALLOC);
 	c->type = CERT_TYPE_USER;
 	c->serial = serial;
@@ -316,7 +318,7 @@ cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
 	 * ca->ca_pub, made above) before it sets c->blob, so the signature
 	 * is checked once, there, not parsed and verified again here.
 	 */
-	TRY(cert_sign(c, ca->sign, ca->sign_ctx));
+	TRY(ca_sign_cert(ca, c, row->requester, role->name));
 	ENSURE(pubkey_equal(c->ca_key, ca->ca_pub), ERR_CERT_WRONG_CA);
 	*out = c;
 	c = NULL;
@@ -677,6 +679,10 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	ENSURE(strnlen(pubkey_line, PUBKEY_MAX_LINE + 1) <= PUBKEY_MAX_LINE,
 	    ERR_TOO_LARGE);
 	TRY(pubkey_from_line(&key, pubkey_line, strlen(pubkey_line)));
+	/* A certificate for the CA's own key would let whoever holds the
+	 * CA key log in with it as a user; nobody needs that. */
+	ENSURE(ca->ca_pub == NULL || !pubkey_equal(key, ca->ca_pub),
+	    ERR_KEY_IS_CA);
 	TRY(pubkey_fingerprint(fp, key));
 	TRY(pubkey_to_line(&keyline, key, NULL));
 	ENSURE((pjson = json_dumps(pj, JSON_COMPACT)) != NULL, ERR_ALLOC);

@@ -90,7 +90,8 @@
  * public key line.  Errors: ERR_INVALID_ARG, ERR_FORBIDDEN (not a
  * requester), ERR_NOT_FOUND (no such role), ERR_TTL_TOO_LONG,
  * ERR_CERT_BAD_PRINCIPAL, ERR_PRINCIPAL_NOT_ALLOWED, pubkey_from_line()'s
- * code, ERR_POLICY (key revoked), ERR_BUSY/ERR_DB, signing errors.
+ * code, ERR_KEY_IS_CA (the key is the CA's own), ERR_POLICY (key
+ * revoked), ERR_BUSY/ERR_DB/ERR_LEDGER_*, signing errors.
  * *out: the new request (issued at once when the role needs no
  * approval).
  */

@@ -6,9 +6,9 @@
  * actor may revoke each of them, and then, inside one BEGIN IMMEDIATE
  * transaction, marks the new ones revoked, moves their requests to
  * "revoked", records revoked keys, appends the events and bumps
- * krl_version.  The KRL builder reads the revoked, unexpired serials and
- * the revoked key hashes and hands them to ca/krl.c, which owns the
- * format.
+ * krl_version.  The KRL builder reads the revoked serials still within
+ * the retention (revoke.h) and the revoked key hashes and hands them to
+ * ca/krl.c, which owns the format.
  *
  * Works with ca/ca.h (context), ca/ledger.h (transactions, SQL helpers),
  * ca/krl.h, signer/pubkey.h, signer/wire.h (hex).  Not here: the KRL encoding
@@ -194,7 +194,8 @@ out:
  * event; *newly says whether it was. */
 static int
 cert_revoke_locked(struct ca *ca, const struct ca_actor *actor,
-    const struct match *e, const char *reason, uint64_t now, int *newly)
+    const struct match *e, const char *reason, uint64_t now, uint64_t version,
+    int *newly)
 {
 	json_t *details = NULL;
 	char subject[64];
@@ -213,10 +214,10 @@ cert_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 	    "UPDATE requests SET state = 'revoked', updated = ?1 WHERE"
 	    " serial = ?2 AND state = 'issued'",
 	    (int64_t)now, e->serial, NULL));
-	details = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I}", "serial",
+	details = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "serial",
 	    (json_int_t)e->serial, "key_id", e->key_id, "reason", reason,
-	    "user", e->user, "role", e->role, "request",
-	    (json_int_t)e->request);
+	    "user", e->user, "role", e->role, "request", (json_int_t)e->request,
+	    "krl_version", (json_int_t)version);
 	ENSURE(details != NULL, ERR_ALLOC);
 	snprintf(subject, sizeof(subject), "cert:%lld", (long long)e->serial);
 	TRY(ledger_append(
@@ -232,7 +233,7 @@ out:
 static int
 key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
     const struct pubkey *k, const char *reason, uint64_t now, json_t *serials,
-    int *newly)
+    uint64_t version, int *newly)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *details = NULL;
@@ -256,8 +257,9 @@ key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 		r = 0;
 		goto out;
 	}
-	details = json_pack("{s:s, s:s, s:s, s:O}", "key_fp", fp, "key_sha256",
-	    hex, "reason", reason, "certificates", serials);
+	details = json_pack("{s:s, s:s, s:s, s:O, s:I}", "key_fp", fp,
+	    "key_sha256", hex, "reason", reason, "certificates", serials,
+	    "krl_version", (json_int_t)version);
 	ENSURE(details != NULL, ERR_ALLOC);
 	snprintf(subject, sizeof(subject), "key:%s", fp);
 	TRY(ledger_append(
@@ -336,9 +338,12 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 	ENSURE((newv = json_array()) != NULL && (oldv = json_array()) != NULL &&
 		(all = json_array()) != NULL,
 	    ERR_ALLOC);
+	/* The version this revocation makes, recorded in its events (a
+	 * revocation that writes nothing rolls the bump back). */
+	TRY(ledger_krl_version_bump(ca->ledger, &version));
 	for (i = 0; i < m.n; i++) {
 		TRY(cert_revoke_locked(
-		    ca, actor, &m.v[i], reason, now, &newly));
+		    ca, actor, &m.v[i], reason, now, version, &newly));
 		ENSURE(json_array_append_new(newly ? newv : oldv,
 			   json_integer(m.v[i].serial)) == 0 &&
 			json_array_append_new(
@@ -348,11 +353,10 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 	}
 	if (key != NULL) {
 		TRY(key_revoke_locked(
-		    ca, actor, key, reason, now, all, &key_newly));
+		    ca, actor, key, reason, now, all, version, &key_newly));
 		any |= key_newly;
 	}
 	if (any) {
-		TRY(ledger_krl_version_bump(ca->ledger, &version));
 		in_tx = 0; /* a failed commit rolls back */
 		TRY(ledger_commit(ca->ledger));
 	} else {
@@ -392,6 +396,14 @@ out:
 	return r;
 }
 
+uint64_t
+revoke_krl_retention(const struct ca *ca)
+{
+	if (ca == NULL || ca->cfg == NULL)
+		return REVOKE_RETENTION_DEFAULT;
+	return ca->cfg->hard_max_ttl + ca->cfg->backdate;
+}
+
 int
 revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 {
@@ -418,10 +430,12 @@ revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 	in_read = 1;
 	TRY(ledger_krl_version(ca->ledger, &version));
 	TRY(krl_new(&krl, version, now, NULL));
+	/* Kept until valid_before + hard_max_ttl + backdate (revoke.h). */
 	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "SELECT serial FROM certificates WHERE revoked IS NOT NULL AND"
 	    " valid_before > ? ORDER BY serial"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)now));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 1,
+	    (int64_t)now - (int64_t)revoke_krl_retention(ca)));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		uint64_t s = (uint64_t)sqlite3_column_int64(st, 0);
 

@@ -5,9 +5,12 @@
  * revoke_apply() marks certificates revoked by one selector (serial, key
  * id, user, request id or public key) in ONE ledger transaction that also
  * appends one cert.revoked event per newly revoked certificate ({serial,
- * key_id, reason, user, role, request}), a key.revoked event for a newly
- * revoked key ({key_fp, key_sha256, reason, certificates}), moves the
- * certificates' requests to state "revoked", and bumps krl_version.
+ * key_id, reason, user, role, request, krl_version}), a key.revoked event
+ * for a newly revoked key ({key_fp, key_sha256, reason, certificates,
+ * krl_version}), moves the
+ * certificates' requests to state "revoked", and bumps krl_version
+ * (the new version is in each of those events as "krl_version", so
+ * ledger_verify_state() can check meta's counter).
  *
  * Decisions (DESIGN.md leaves them open):
  * - Idempotent: revoking a certificate or key that is already revoked
@@ -26,10 +29,13 @@
  * - By user: all of that user's certificates that have not expired.
  *
  * The KRL (revoke_krl_build/revoke_krl_write) holds every revoked
- * certificate that has not expired (valid_before > now) by serial under
- * the CA key, plus the SHA-256 of every revoked key; krl_version from the
- * ledger's meta, generated_date now.  Expired certificates drop out: sshd
- * refuses them anyway.  Written with krl_write_atomic().
+ * certificate by serial under the CA key until long after it expires:
+ * while valid_before + retention > now, retention =
+ * revoke_krl_retention() = ca.hard_max_ttl + ca.backdate (24h1m by
+ * default), so a CA clock that runs ahead by less than that never drops
+ * a certificate that hosts still accept (invariant 6); plus the SHA-256
+ * of every revoked key, forever.  krl_version from the ledger's meta,
+ * generated_date now.  Written with krl_write_atomic().
  *
  * Works with ca/ca.h, ca/ledger.h, ca/krl.h, signer/pubkey.h.
  */
@@ -72,6 +78,12 @@ struct revoke_target {
  */
 MUST_CHECK int revoke_apply(struct ca *ca, const struct ca_actor *actor,
     const struct revoke_target *t, const char *reason, json_t **out);
+
+/* Seconds a revoked certificate stays in the KRL past its valid_before:
+ * hard_max_ttl + backdate of ca's configuration (without one, the
+ * defaults': REVOKE_RETENTION_DEFAULT). */
+#define REVOKE_RETENTION_DEFAULT (24u * 3600 + 60)
+uint64_t revoke_krl_retention(const struct ca *ca);
 
 /* The KRL as of now: *out new malloc'd bytes of *len (caller frees). */
 MUST_CHECK int revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len);

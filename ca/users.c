@@ -287,12 +287,17 @@ static int
 token_event(struct ledger *l, const char *actor, const char *name,
     const uint8_t hash[HASH_LEN], int rotated)
 {
-	char id[USER_TOKEN_ID_LEN + 1];
+	char id[USER_TOKEN_ID_LEN + 1], hex[2 * HASH_LEN + 1];
 	json_t *d = NULL;
 	int r = ERR_INTERNAL;
 
 	token_id(hash, id);
-	if ((d = json_pack("{s:s}", "token_id", id)) == NULL ||
+	/* token_sha256: what users.token_hash must hold, for
+	 * ledger_verify_state() (a hash of a 256-bit token reveals nothing
+	 * usable). */
+	wire_hex_encode(hex, hash, HASH_LEN);
+	if ((d = json_pack(
+		 "{s:s, s:s}", "token_id", id, "token_sha256", hex)) == NULL ||
 	    (rotated && json_object_set_new(d, "rotated", json_true()) != 0)) {
 		r = ERR_ALLOC;
 		goto out;

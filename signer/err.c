@@ -175,6 +175,22 @@ err_str(int code)
 		return "no ssh-agent running";
 	case ERR_AGENT:
 		return "ssh-agent refused the request";
+	case ERR_LEDGER_FULL:
+		return "the ledger cannot be written: no space left on its "
+		       "disk";
+	case ERR_LEDGER_UNWRITABLE:
+		return "the ledger cannot be written: I/O error or read-only "
+		       "file";
+	case ERR_KEY_IS_CA:
+		return "the public key is the CA's own key, not a user key";
+	/* Signer role checks */
+	case ERR_SIGNER_NO_ROLE:
+		return "signer: no such role in its configuration";
+	case ERR_SIGNER_OPTIONS:
+		return "signer: critical options or extensions are not the "
+		       "role's";
+	case ERR_SIGNER_KEY_ID:
+		return "signer: key id does not name the user and role";
 	/* Domain policy */
 	case ERR_TEXT_CHAR:
 		return "text holds a control, bidi or separator character";

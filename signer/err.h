@@ -130,6 +130,16 @@
 #define ERR_NO_AGENT -152 /* no ssh-agent at $SSH_AUTH_SOCK */
 #define ERR_AGENT -153 /* ssh-agent refused or spoke nonsense */
 
+/* Service edges (web/ throttling and parsing, ca/ledger.c storage) */
+#define ERR_LEDGER_FULL -160 /* no space left where the ledger is */
+#define ERR_LEDGER_UNWRITABLE -161 /* ledger I/O error or read-only */
+#define ERR_KEY_IS_CA -162 /* subject key is the CA's own key */
+
+/* Signer role checks (signer/signer.h, ca/signpolicy.h) */
+#define ERR_SIGNER_NO_ROLE -103 /* role unknown to the signer's config */
+#define ERR_SIGNER_OPTIONS -104 /* options/extensions not the role's */
+#define ERR_SIGNER_KEY_ID -105 /* key id does not name the user and role */
+
 /* Domain policy (ca/text.h, ca/users.h, ca/config.h, web/api.c limits) */
 #define ERR_TEXT_CHAR -190 /* text holds a control/bidi/separator char */
 #define ERR_TEXT_UTF8 -191 /* text is not valid UTF-8 */

@@ -1,6 +1,6 @@
 /*
  * signer.c: the signer process of signer.h, the only process that holds
- * the CA private key (DESIGN.md "Key custody"), in the manner of
+ * the CA private key (docs/key-custody.md), in the manner of
  * OpenSSH's privilege-separation monitor.
  *
  * signer_start() forks.  The child drops everything it does not need
@@ -8,9 +8,13 @@
  * cakey_load(), and then answers length-prefixed requests on its end of a
  * socketpair: it re-parses every to-be-signed body with cert_from_tbs(),
  * checks that the body names its own key as the signature key, applies
- * cert_check_policy() with its own clock and the limits fixed at start,
- * and only then signs with cakey_sign().  A malformed message ends the
- * child; the parent then sees ERR_SIGNER_DEAD.
+ * cert_check_policy() with its own clock and the limits of its own
+ * policy copy, then the caller-supplied policy's check for the (user,
+ * role) of the request, and only then signs with cakey_sign().  It never
+ * signs bytes it cannot parse as a user certificate.  After the key is
+ * loaded a seccomp filter (libseccomp) allows only the calls serving
+ * needs.  A malformed message ends the child; the parent then sees
+ * ERR_SIGNER_DEAD.
  *
  * The parent side never opens the key file and keeps only the CA public
  * key it was sent.  It serialises requests with a mutex and bounds how
@@ -19,13 +23,19 @@
  * the wire buffer wire.c's.
  *
  * The child is forked from the calling process: call signer_start()
- * before starting other threads (jitcad starts the signer first), since
- * the child uses malloc and OpenSSL after fork().
+ * before starting other threads (jitcad starts the signer first).
+ * signer_restart() forks from a process that has threads; the child then
+ * relies on glibc resetting malloc's locks across fork() and on
+ * OpenSSL 3 reseeding its DRBG when it sees a new pid.
  */
+#define _GNU_SOURCE /* setresuid, setresgid, setgroups */
 #include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +48,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <seccomp.h>
 
 #include "signer/cakey.h"
 #include "signer/cert.h"
@@ -65,9 +76,12 @@ struct signer {
 	pthread_mutex_t lock;
 	int fd;
 	pid_t pid;
-	int dead; /* the stream is unusable; the child was killed */
+	atomic_int alive; /* 0: the stream is unusable, the child gone */
 	int reaped;
 	struct pubkey *ca;
+	struct signer_params params; /* for restarts; strings below */
+	char *key_path; /* owned */
+	char *policy_arg; /* owned */
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -284,10 +298,37 @@ close_other_fds(int keep)
 	close_span(b + 1, ~0u);
 }
 
-/* Check and sign one to-be-signed body. */
+/* The child's policy copy: what load() gave, replaced on RELOAD. */
+struct child_policy {
+	const struct signer_policy *ops;
+	const char *arg;
+	void *state;
+	struct cert_limits lim;
+};
+
+/* (Re)load the policy; on failure the old copy stays. */
 static int
-child_sign(const struct cakey *k, const struct cert_limits *lim,
-    const uint8_t *tbs, size_t tbslen, uint8_t **sig, size_t *siglen)
+child_policy_load(struct child_policy *cp)
+{
+	struct cert_limits lim;
+	void *st = NULL;
+	int r;
+
+	memset(&lim, 0, sizeof(lim));
+	if ((r = cp->ops->load(&st, &lim, cp->arg)) != 0)
+		return r < 0 ? r : ERR_INTERNAL;
+	if (cp->state != NULL)
+		cp->ops->free(cp->state);
+	cp->state = st;
+	cp->lim = lim;
+	return 0;
+}
+
+/* Check and sign one to-be-signed body for (user, role). */
+static int
+child_sign(const struct cakey *k, const struct child_policy *cp,
+    const char *user, const char *role, const uint8_t *tbs, size_t tbslen,
+    uint8_t **sig, size_t *siglen)
 {
 	struct cert *c = NULL;
 	struct cert_limits slack;
@@ -305,11 +346,13 @@ child_sign(const struct cakey *k, const struct cert_limits *lim,
 	 * second boundary may lie between, so allow a few seconds of slack.
 	 * Nothing jitca makes starts in the future: refuse that too.
 	 */
-	slack = *lim;
+	slack = cp->lim;
 	slack.max_backdate += SIGNER_CLOCK_SLACK;
 	ENSURE(c->valid_after <= (uint64_t)now + SIGNER_CLOCK_SLACK,
 	    ERR_CERT_POSTDATED);
 	TRY(cert_check_policy(c, &slack, (uint64_t)now));
+	/* The role's own rules, from the child's copy of the policy. */
+	TRY(cp->ops->check(cp->state, user, role, c, (uint64_t)now));
 	TRY(cakey_sign(k, sig, siglen, tbs, tbslen));
 	r = 0;
 out:
@@ -335,13 +378,48 @@ out:
 	return r;
 }
 
+/*
+ * Parse a SIGN_USER payload: string user, string role, string tbs, and
+ * nothing after.  user and role are new NUL-terminated copies (names of
+ * 1..SIGNER_MAX_NAME bytes without NUL); *tbs borrowed from body.
+ */
+static int
+body_sign_user(const uint8_t *body, size_t len, char **user, char **role,
+    const uint8_t **tbs, size_t *tbslen)
+{
+	struct wire *w = NULL;
+	int r = ERR_INTERNAL;
+
+	*user = *role = NULL;
+	*tbs = NULL;
+	*tbslen = 0;
+	ENSURE((w = wire_from(body, len)) != NULL, ERR_ALLOC);
+	TRY(wire_get_cstring(w, user, NULL));
+	TRY(wire_get_cstring(w, role, NULL));
+	TRY(wire_get_string_direct(w, tbs, tbslen));
+	ENSURE(wire_len(w) == 0, ERR_TRAILING_DATA);
+	ENSURE(**user != '\0' && strlen(*user) <= SIGNER_MAX_NAME &&
+		**role != '\0' && strlen(*role) <= SIGNER_MAX_NAME,
+	    ERR_SIGNER_PROTOCOL);
+	r = 0;
+out:
+	if (r != 0) {
+		free(*user);
+		free(*role);
+		*user = *role = NULL;
+	}
+	wire_free(w);
+	return r;
+}
+
 /* Answer requests until EOF; returns the exit status. */
 static int
-child_serve(int fd, const struct cakey *k, const struct cert_limits *lim)
+child_serve(int fd, const struct cakey *k, struct child_policy *cp)
 {
 	const struct pubkey *pub = cakey_public(k);
 	const uint8_t *blob, *tbs;
 	uint8_t *body = NULL, *sig = NULL, type;
+	char *user = NULL, *role = NULL;
 	size_t bloblen, bodylen, tbslen, siglen = 0;
 	int r, clean_eof, status = SIGNER_EXIT_PROTOCOL;
 
@@ -360,10 +438,12 @@ child_serve(int fd, const struct cakey *k, const struct cert_limits *lim)
 			r = msg_send_string(
 			    fd, SIGNER_MSG_PUBKEY, blob, bloblen);
 			break;
-		case SIGNER_MSG_SIGN_REQ:
-			if (body_one_string(body, bodylen, &tbs, &tbslen) != 0)
+		case SIGNER_MSG_SIGN_USER:
+			if (body_sign_user(body, bodylen, &user, &role, &tbs,
+				&tbslen) != 0)
 				goto out;
-			r = child_sign(k, lim, tbs, tbslen, &sig, &siglen);
+			r = child_sign(
+			    k, cp, user, role, tbs, tbslen, &sig, &siglen);
 			if (r == 0)
 				r = msg_send_string(
 				    fd, SIGNER_MSG_SIGN_OK, sig, siglen);
@@ -371,6 +451,17 @@ child_serve(int fd, const struct cakey *k, const struct cert_limits *lim)
 				r = child_send_error(fd, r);
 			free(sig);
 			sig = NULL;
+			free(user);
+			free(role);
+			user = role = NULL;
+			break;
+		case SIGNER_MSG_RELOAD:
+			if (bodylen != 0)
+				goto out;
+			if ((r = child_policy_load(cp)) == 0)
+				r = msg_send(fd, SIGNER_MSG_RELOAD_OK, NULL);
+			else
+				r = child_send_error(fd, r);
 			break;
 		default:
 			goto out;
@@ -384,14 +475,79 @@ child_serve(int fd, const struct cakey *k, const struct cert_limits *lim)
 	}
 out:
 	free(body);
+	free(user);
+	free(role);
 	return status;
+}
+
+/*
+ * The system calls the child may make once its key is loaded: socket I/O
+ * on its one descriptor, memory, time, randomness, reading jitca.json
+ * again on RELOAD (openat read-only), and exiting.  Anything else fails
+ * with EPERM; the calls an exploit wants first (exec, ptrace, new
+ * processes or sockets, uid changes) kill the process.
+ */
+static int
+child_seccomp(void)
+{
+	static const int allow[] = {SCMP_SYS(read), SCMP_SYS(write),
+	    SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(recvfrom),
+	    SCMP_SYS(sendto), SCMP_SYS(recvmsg), SCMP_SYS(sendmsg),
+	    SCMP_SYS(poll), SCMP_SYS(ppoll), SCMP_SYS(close), SCMP_SYS(fstat),
+	    SCMP_SYS(newfstatat), SCMP_SYS(statx), SCMP_SYS(lseek),
+	    SCMP_SYS(getcwd), SCMP_SYS(readlink), SCMP_SYS(brk), SCMP_SYS(mmap),
+	    SCMP_SYS(munmap), SCMP_SYS(mremap), SCMP_SYS(mprotect),
+	    SCMP_SYS(madvise), SCMP_SYS(futex), SCMP_SYS(getrandom),
+	    SCMP_SYS(clock_gettime), SCMP_SYS(gettimeofday), SCMP_SYS(time),
+	    SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(rt_sigreturn),
+	    SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),
+	    SCMP_SYS(sigaltstack), SCMP_SYS(restart_syscall), SCMP_SYS(exit),
+	    SCMP_SYS(exit_group)};
+	static const int deny[] = {SCMP_SYS(execve), SCMP_SYS(execveat),
+	    SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
+	    SCMP_SYS(process_vm_writev), SCMP_SYS(fork), SCMP_SYS(vfork),
+	    SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(socket),
+	    SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind),
+	    SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4),
+	    SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid),
+	    SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups),
+	    SCMP_SYS(prctl), SCMP_SYS(kill), SCMP_SYS(tgkill)};
+	scmp_filter_ctx ctx;
+	size_t i;
+	int r = ERR_SYSTEM;
+
+	if ((ctx = seccomp_init(SCMP_ACT_ERRNO(EPERM))) == NULL)
+		return ERR_SYSTEM;
+	for (i = 0; i < sizeof(allow) / sizeof(allow[0]); i++) {
+		if (allow[i] >= 0 &&
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, allow[i], 0) != 0)
+			goto out;
+	}
+	for (i = 0; i < sizeof(deny) / sizeof(deny[0]); i++) {
+		if (deny[i] >= 0 &&
+		    seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, deny[i], 0) !=
+			0)
+			goto out;
+	}
+	/* Files only for reading (jitca.json on RELOAD). */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+		SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
+		    O_RDONLY)) != 0)
+		goto out;
+	if (seccomp_load(ctx) != 0)
+		goto out;
+	r = 0;
+out:
+	seccomp_release(ctx);
+	return r;
 }
 
 /* The child: never returns. */
 __attribute__((noreturn)) static void
-child_main(int fd, const char *key_path, const struct cert_limits *lim)
+child_main(int fd, const struct signer_params *p)
 {
 	struct rlimit rl = {0, 0};
+	struct child_policy cp;
 	struct cakey *k = NULL;
 	sigset_t mask;
 	const uint8_t *blob;
@@ -399,12 +555,6 @@ child_main(int fd, const char *key_path, const struct cert_limits *lim)
 	int r, status = SIGNER_EXIT_SETUP;
 
 	close_other_fds(fd);
-	/* Never leave the key in a core file or let others ptrace us. */
-	if (setrlimit(RLIMIT_CORE, &rl) != 0 ||
-	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
-		(void)child_send_error(fd, ERR_SYSTEM);
-		_exit(SIGNER_EXIT_SETUP);
-	}
 	/* The parent handles terminal signals and tells us to stop by
 	 * closing the socket. */
 	(void)signal(SIGINT, SIG_IGN);
@@ -415,29 +565,57 @@ child_main(int fd, const char *key_path, const struct cert_limits *lim)
 	(void)signal(SIGCHLD, SIG_DFL);
 	(void)sigemptyset(&mask);
 	(void)sigprocmask(SIG_SETMASK, &mask, NULL);
-
-	if ((r = cakey_load(&k, key_path)) != 0) {
+	/* The key's owner, not the service's uid (started as root). */
+	if (p->run_as &&
+	    (setgroups(0, NULL) != 0 ||
+		setresgid(p->gid, p->gid, p->gid) != 0 ||
+		setresuid(p->uid, p->uid, p->uid) != 0 || getuid() != p->uid ||
+		geteuid() != p->uid)) {
+		(void)child_send_error(fd, ERR_SYSTEM);
+		_exit(SIGNER_EXIT_SETUP);
+	}
+	/* Never leave the key in a core file or let others ptrace us
+	 * (after the uid change, which resets dumpability). */
+	if (setrlimit(RLIMIT_CORE, &rl) != 0 ||
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		(void)child_send_error(fd, ERR_SYSTEM);
+		_exit(SIGNER_EXIT_SETUP);
+	}
+	memset(&cp, 0, sizeof(cp));
+	cp.ops = p->policy;
+	cp.arg = p->policy_arg;
+	if ((r = child_policy_load(&cp)) != 0) {
+		(void)child_send_error(fd, r);
+		_exit(SIGNER_EXIT_SETUP);
+	}
+	if ((r = cakey_load(&k, p->key_path)) != 0) {
 		(void)child_send_error(fd, r);
 		_exit(SIGNER_EXIT_KEY);
 	}
+	if ((r = child_seccomp()) != 0) {
+		(void)child_send_error(fd, r);
+		_exit(SIGNER_EXIT_SETUP);
+	}
 	blob = pubkey_blob(cakey_public(k), &bloblen);
 	if (msg_send_string(fd, SIGNER_MSG_READY, blob, bloblen) == 0)
-		status = child_serve(fd, k, lim);
+		status = child_serve(fd, k, &cp);
 	cakey_free(k);
+	cp.ops->free(cp.state);
 	(void)close(fd);
 	_exit(status);
 }
 
 /* ---- the parent --------------------------------------------------- */
 
-/* Kill the child after a broken exchange; it will be reaped by
- * signer_stop().  Caller holds the lock (or is single-threaded). */
+/* Kill the child after a broken exchange; it is reaped by signer_poll(),
+ * signer_restart() or signer_stop().  Caller holds the lock (or is
+ * single-threaded). */
 static void
 parent_mark_dead(struct signer *s)
 {
-	if (!s->dead && s->pid > 0 && !s->reaped)
+	if (atomic_load(&s->alive) && s->pid > 0 && !s->reaped)
 		(void)kill(s->pid, SIGKILL);
-	s->dead = 1;
+	atomic_store(&s->alive, 0);
 }
 
 /* Wait for the child to exit, up to timeout_ms, then kill it. */
@@ -468,6 +646,7 @@ parent_reap(struct signer *s, int timeout_ms)
 		}
 	}
 	s->reaped = 1;
+	atomic_store(&s->alive, 0);
 }
 
 /* Turn an ERROR payload into the child's code. */
@@ -485,35 +664,30 @@ parent_error_code(const uint8_t *body, size_t len)
 	return -(int)v;
 }
 
-int
-signer_start(
-    struct signer **out, const char *key_path, const struct cert_limits *lim)
+/*
+ * Fork a child for s's parameters and wait for READY; on success s->fd,
+ * s->pid are the new child's and *pub (new) its public key.  Caller holds
+ * the lock (or is single-threaded).
+ */
+static int
+parent_spawn(struct signer *s, struct pubkey **pub)
 {
-	struct signer *s = NULL;
-	struct cert_limits limits;
 	const uint8_t *blob;
 	uint8_t *body = NULL, type;
 	size_t bodylen, bloblen;
-	int r = ERR_INTERNAL, sv[2] = {-1, -1}, mutex_ok = 0;
+	int r = ERR_INTERNAL, sv[2] = {-1, -1};
 	pid_t pid;
 
-	if (out != NULL)
-		*out = NULL;
-	ENSURE(out != NULL && key_path != NULL && lim != NULL, ERR_INVALID_ARG);
-	limits = *lim;
-	ENSURE((s = calloc(1, sizeof(*s))) != NULL, ERR_ALLOC);
-	s->fd = -1;
-	s->pid = -1;
-	ENSURE(pthread_mutex_init(&s->lock, NULL) == 0, ERR_SYSTEM);
-	mutex_ok = 1;
+	*pub = NULL;
 	ENSURE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0,
 	    ERR_SYSTEM);
 	ENSURE((pid = fork()) >= 0, ERR_SYSTEM);
 	if (pid == 0) {
 		(void)close(sv[0]);
-		child_main(sv[1], key_path, &limits);
+		child_main(sv[1], &s->params);
 	}
 	s->pid = pid;
+	s->reaped = 0;
 	(void)close(sv[1]);
 	sv[1] = -1;
 	s->fd = sv[0];
@@ -536,9 +710,8 @@ signer_start(
 		r = ERR_SIGNER_PROTOCOL;
 		goto out;
 	}
-	TRY(pubkey_from_blob(&s->ca, blob, bloblen));
-	*out = s;
-	s = NULL;
+	TRY(pubkey_from_blob(pub, blob, bloblen));
+	atomic_store(&s->alive, 1);
 	r = 0;
 out:
 	free(body);
@@ -546,13 +719,60 @@ out:
 		(void)close(sv[0]);
 	if (sv[1] >= 0)
 		(void)close(sv[1]);
-	if (s != NULL) {
+	if (r != 0) {
 		if (s->fd >= 0)
 			(void)close(s->fd);
-		if (s->pid > 0 && r != 0) {
-			parent_mark_dead(s);
+		s->fd = -1;
+		if (s->pid > 0) {
+			(void)kill(s->pid, SIGKILL);
 			parent_reap(s, SIGNER_STOP_TIMEOUT_MS);
 		}
+	}
+	return r;
+}
+
+static void
+params_free(struct signer *s)
+{
+	free(s->key_path);
+	free(s->policy_arg);
+	s->key_path = s->policy_arg = NULL;
+	memset(&s->params, 0, sizeof(s->params));
+}
+
+int
+signer_start(struct signer **out, const struct signer_params *p)
+{
+	struct signer *s = NULL;
+	int r = ERR_INTERNAL, mutex_ok = 0;
+
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(out != NULL && p != NULL && p->key_path != NULL &&
+		p->policy != NULL && p->policy->load != NULL &&
+		p->policy->check != NULL && p->policy->free != NULL,
+	    ERR_INVALID_ARG);
+	ENSURE((s = calloc(1, sizeof(*s))) != NULL, ERR_ALLOC);
+	s->fd = -1;
+	s->pid = -1;
+	s->reaped = 1;
+	atomic_init(&s->alive, 0);
+	s->params = *p;
+	ENSURE((s->key_path = strdup(p->key_path)) != NULL, ERR_ALLOC);
+	ENSURE(p->policy_arg == NULL ||
+		(s->policy_arg = strdup(p->policy_arg)) != NULL,
+	    ERR_ALLOC);
+	s->params.key_path = s->key_path;
+	s->params.policy_arg = s->policy_arg;
+	ENSURE(pthread_mutex_init(&s->lock, NULL) == 0, ERR_SYSTEM);
+	mutex_ok = 1;
+	TRY(parent_spawn(s, &s->ca));
+	*out = s;
+	s = NULL;
+	r = 0;
+out:
+	if (s != NULL) {
+		params_free(s);
 		pubkey_free(s->ca);
 		if (mutex_ok)
 			(void)pthread_mutex_destroy(&s->lock);
@@ -562,33 +782,93 @@ out:
 }
 
 int
-signer_sign(struct signer *s, uint8_t **sig, size_t *siglen, const uint8_t *tbs,
-    size_t tbslen)
+signer_restart(struct signer *s)
 {
-	const uint8_t *p;
-	uint8_t *body = NULL, type, *copy = NULL;
-	size_t bodylen = 0, plen;
+	struct pubkey *pub = NULL;
 	int r = ERR_INTERNAL, locked = 0;
 
-	if (sig != NULL)
-		*sig = NULL;
-	if (siglen != NULL)
-		*siglen = 0;
-	ENSURE(s != NULL && sig != NULL && siglen != NULL && tbs != NULL,
-	    ERR_INVALID_ARG);
-	/* header, type, string length, body */
-	ENSURE(
-	    tbslen <= SIGNER_MAX_MSG - SIGNER_HDR_LEN - 1 - 4, ERR_TOO_LARGE);
+	ENSURE(s != NULL, ERR_INVALID_ARG);
 	ENSURE(pthread_mutex_lock(&s->lock) == 0, ERR_SYSTEM);
 	locked = 1;
-	ENSURE(!s->dead, ERR_SIGNER_DEAD);
-	if ((r = msg_send_string(s->fd, SIGNER_MSG_SIGN_REQ, tbs, tbslen)) !=
-	    0) {
+	parent_mark_dead(s);
+	if (s->fd >= 0)
+		(void)close(s->fd);
+	s->fd = -1;
+	parent_reap(s, SIGNER_STOP_TIMEOUT_MS);
+	TRY(parent_spawn(s, &pub));
+	if (!pubkey_equal(pub, s->ca)) {
+		/* Another key on disk: never sign with it under our name. */
+		parent_mark_dead(s);
+		r = ERR_CERT_WRONG_CA;
+		goto out;
+	}
+	r = 0;
+out:
+	pubkey_free(pub);
+	if (locked)
+		(void)pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int
+signer_poll(struct signer *s, int *status)
+{
+	int st = 0, ret = 0;
+	pid_t p;
+
+	if (status != NULL)
+		*status = 0;
+	if (s == NULL)
+		return -1;
+	/* A request in flight holds the lock; look again at the next
+	 * wake-up rather than wait behind it. */
+	if (pthread_mutex_trylock(&s->lock) != 0)
+		return 0;
+	if (s->reaped || s->pid <= 0) {
+		ret = -1;
+		goto out;
+	}
+	p = waitpid(s->pid, &st, WNOHANG);
+	if (p == s->pid || (p < 0 && errno == ECHILD)) {
+		s->reaped = 1;
+		atomic_store(&s->alive, 0);
+		if (status != NULL)
+			*status = st;
+		ret = 1;
+	}
+out:
+	(void)pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+int
+signer_alive(const struct signer *s)
+{
+	return s != NULL && atomic_load(&s->alive);
+}
+
+/* One request/answer exchange under the lock: send type+payload, receive
+ * an answer of type want (payload in *body, new).  ERROR answers come
+ * back as the child's code. */
+static int
+parent_call(struct signer *s, uint8_t type, const struct wire *payload,
+    uint8_t want, uint8_t **body, size_t *bodylen)
+{
+	uint8_t rtype;
+	int r = ERR_INTERNAL, locked = 0;
+
+	*body = NULL;
+	*bodylen = 0;
+	ENSURE(atomic_load(&s->alive), ERR_SIGNER_DEAD);
+	ENSURE(pthread_mutex_lock(&s->lock) == 0, ERR_SYSTEM);
+	locked = 1;
+	ENSURE(atomic_load(&s->alive) && s->fd >= 0, ERR_SIGNER_DEAD);
+	if ((r = msg_send(s->fd, type, payload)) != 0) {
 		if (r == ERR_SIGNER_DEAD)
 			parent_mark_dead(s);
 		goto out;
 	}
-	r = msg_recv(s->fd, &type, &body, &bodylen,
+	r = msg_recv(s->fd, &rtype, body, bodylen,
 	    now_ms() + SIGNER_REPLY_TIMEOUT_MS, NULL);
 	if (r != 0) {
 		parent_mark_dead(s);
@@ -596,15 +876,68 @@ signer_sign(struct signer *s, uint8_t **sig, size_t *siglen, const uint8_t *tbs,
 			r = ERR_SIGNER_DEAD;
 		goto out;
 	}
-	if (type == SIGNER_MSG_ERROR) {
-		r = parent_error_code(body, bodylen);
+	if (rtype == SIGNER_MSG_ERROR) {
+		r = parent_error_code(*body, *bodylen);
 		if (r == ERR_SIGNER_PROTOCOL)
 			parent_mark_dead(s);
 		goto out;
 	}
-	if (type != SIGNER_MSG_SIGN_OK ||
-	    body_one_string(body, bodylen, &p, &plen) != 0 || plen == 0) {
+	if (rtype != want) {
 		parent_mark_dead(s);
+		r = ERR_SIGNER_PROTOCOL;
+		goto out;
+	}
+	r = 0;
+out:
+	if (r != 0) {
+		free(*body);
+		*body = NULL;
+		*bodylen = 0;
+	}
+	if (locked)
+		(void)pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+/* What cert_sign()'s callback needs to send a typed request. */
+struct sign_user_ctx {
+	struct signer *s;
+	const char *user;
+	const char *role;
+};
+
+int
+signer_sign_user_tbs(struct signer *s, const char *user, const char *role,
+    const uint8_t *tbs, size_t tbslen, uint8_t **sig, size_t *siglen)
+{
+	struct wire *w = NULL;
+	const uint8_t *p;
+	uint8_t *body = NULL, *copy = NULL;
+	size_t bodylen = 0, plen;
+	int r = ERR_INTERNAL;
+
+	if (sig != NULL)
+		*sig = NULL;
+	if (siglen != NULL)
+		*siglen = 0;
+	ENSURE(s != NULL && user != NULL && role != NULL && tbs != NULL &&
+		sig != NULL && siglen != NULL,
+	    ERR_INVALID_ARG);
+	ENSURE(*user != '\0' && *role != '\0' &&
+		strlen(user) <= SIGNER_MAX_NAME &&
+		strlen(role) <= SIGNER_MAX_NAME,
+	    ERR_INVALID_ARG);
+	ENSURE((w = wire_new(SIGNER_MAX_MSG - SIGNER_HDR_LEN - 1)) != NULL,
+	    ERR_ALLOC);
+	TRY(wire_put_cstring(w, user));
+	TRY(wire_put_cstring(w, role));
+	if ((r = wire_put_string(w, tbs, tbslen)) != 0) {
+		r = r == ERR_BUF_FULL ? ERR_TOO_LARGE : r;
+		goto out;
+	}
+	TRY(parent_call(
+	    s, SIGNER_MSG_SIGN_USER, w, SIGNER_MSG_SIGN_OK, &body, &bodylen));
+	if (body_one_string(body, bodylen, &p, &plen) != 0 || plen == 0) {
 		r = ERR_SIGNER_PROTOCOL;
 		goto out;
 	}
@@ -615,26 +948,60 @@ signer_sign(struct signer *s, uint8_t **sig, size_t *siglen, const uint8_t *tbs,
 	copy = NULL;
 	r = 0;
 out:
-	if (locked)
-		(void)pthread_mutex_unlock(&s->lock);
+	wire_free(w);
 	free(body);
 	free(copy);
 	return r;
 }
 
-int
-signer_sign_fn(
+static int
+sign_user_fn(
     void *ctx, uint8_t **sig, size_t *siglen, const uint8_t *tbs, size_t tbslen)
 {
-	return signer_sign(ctx, sig, siglen, tbs, tbslen);
+	const struct sign_user_ctx *x = ctx;
+
+	return signer_sign_user_tbs(
+	    x->s, x->user, x->role, tbs, tbslen, sig, siglen);
 }
 
 int
-signer_sign_cert(struct signer *s, struct cert *c)
+signer_sign_user_cert(
+    struct signer *s, struct cert *c, const char *user, const char *role)
 {
-	if (s == NULL || c == NULL)
+	struct sign_user_ctx x;
+
+	if (s == NULL || c == NULL || user == NULL || role == NULL ||
+	    *user == '\0' || *role == '\0' || strlen(user) > SIGNER_MAX_NAME ||
+	    strlen(role) > SIGNER_MAX_NAME)
 		return ERR_INVALID_ARG;
-	return cert_sign(c, signer_sign_fn, s);
+	x.s = s;
+	x.user = user;
+	x.role = role;
+	return cert_sign(c, sign_user_fn, &x);
+}
+
+int
+signer_sign_user_fn(
+    void *ctx, struct cert *c, const char *user, const char *role)
+{
+	return signer_sign_user_cert(ctx, c, user, role);
+}
+
+int
+signer_reload(struct signer *s)
+{
+	uint8_t *body = NULL;
+	size_t bodylen = 0;
+	int r;
+
+	if (s == NULL)
+		return ERR_INVALID_ARG;
+	r = parent_call(
+	    s, SIGNER_MSG_RELOAD, NULL, SIGNER_MSG_RELOAD_OK, &body, &bodylen);
+	if (r == 0 && bodylen != 0)
+		r = ERR_SIGNER_PROTOCOL;
+	free(body);
+	return r;
 }
 
 const struct pubkey *
@@ -661,6 +1028,7 @@ signer_stop(struct signer *s)
 	parent_reap(s, SIGNER_STOP_TIMEOUT_MS);
 	(void)pthread_mutex_unlock(&s->lock);
 	(void)pthread_mutex_destroy(&s->lock);
+	params_free(s);
 	pubkey_free(s->ca);
 	free(s);
 }

@@ -67,6 +67,15 @@ static const struct err_map err_table[] = {
     {ERR_BAD_NAME, 400, "bad_name"},
     {ERR_TOO_LARGE, 400, "too_large"},
     {ERR_BUSY, 503, "busy"},
+    {ERR_LEDGER_FULL, 503, "ledger_unavailable"},
+    {ERR_LEDGER_UNWRITABLE, 503, "ledger_unavailable"},
+    {ERR_KEY_IS_CA, 400, "bad_public_key"},
+    /* Nothing was written: the unit of work rolled back. */
+    {ERR_SIGNER_DEAD, 503, "signer_unavailable"},
+    /* The signer's copy of jitca.json disagrees (a reload between). */
+    {ERR_SIGNER_NO_ROLE, 409, "signer_refused"},
+    {ERR_SIGNER_KEY_ID, 409, "signer_refused"},
+    {ERR_SIGNER_OPTIONS, 409, "signer_refused"},
     /* domain policy */
     {ERR_TEXT_CHAR, 400, "bad_text"},
     {ERR_TEXT_UTF8, 400, "bad_text"},
@@ -107,8 +116,24 @@ reply_err(struct http_req *req, int err, const char *what)
 	else
 		http_reply_error(
 		    req, status, code, "%s: %s", what, err_str(err));
-	if (status == 503)
+	if (err == ERR_LEDGER_FULL || err == ERR_LEDGER_UNWRITABLE)
+		http_reply_header(req, "Retry-After", API_LEDGER_RETRY_AFTER);
+	else if (status == 503)
 		http_reply_header(req, "Retry-After", "1");
+}
+
+/*
+ * After a call that writes the ledger: remember a storage failure for
+ * /v1/health, forget it when a write went through (r == 0).  Other
+ * errors (policy, not found) wrote nothing and change nothing.
+ */
+static void
+ledger_note(struct api *a, int r)
+{
+	if (r == ERR_LEDGER_FULL || r == ERR_LEDGER_UNWRITABLE)
+		atomic_store(&a->ledger_down, r);
+	else if (r == 0)
+		atomic_store(&a->ledger_down, 0);
 }
 
 /* A refused free-text field: text_check()'s code and message. */
@@ -220,8 +245,6 @@ authenticate(struct api *a, struct http_req *req, struct user **u)
 	int r;
 
 	*u = NULL;
-	if (http_req_auth_throttled(req))
-		return ERR_BAD_TOKEN;
 	if ((tok = http_req_bearer(req)) == NULL) {
 		http_reply_error(req, 401, "missing_token",
 		    "this endpoint needs an \"Authorization: Bearer TOKEN\" "
@@ -233,7 +256,10 @@ authenticate(struct api *a, struct http_req *req, struct user **u)
 	r = user_authenticate(a->ledger, tok, u);
 	read_unlock(a);
 	if (r == ERR_BAD_TOKEN || r == ERR_USER_DISABLED) {
-		http_req_auth_failed(req);
+		/* Only failures are throttled: a valid token from the same
+		 * address always gets through (docs/http-api.md). */
+		if (http_req_auth_failed(req))
+			return r;
 		http_reply_error(req, 401, "bad_token",
 		    r == ERR_BAD_TOKEN ? "the token is unknown or malformed"
 				       : "the token's user is disabled");
@@ -279,10 +305,38 @@ reply_json_steal(struct http_req *req, int status, json_t *j)
 
 /* ---- endpoints without authentication ---- */
 
+/*
+ * 200 {"status": "ok"}, or 503 {"status": "degraded", "reason": CODE,
+ * "message": ...} + Retry-After: "signer_unavailable" while the signer is
+ * down (Retry-After: 1), "ledger_unavailable" while the last ledger write
+ * failed for want of storage.
+ */
 static void
 h_health(void *app, struct http_req *req)
 {
-	(void)app;
+	struct api *a = app;
+	char msg[sizeof(a->signer_note) + 64];
+	int down = atomic_load(&a->ledger_down);
+
+	if (!signer_alive(a->signer)) {
+		pthread_mutex_lock(&a->health_lock);
+		snprintf(msg, sizeof(msg), "%s%s%s%s", err_str(ERR_SIGNER_DEAD),
+		    a->signer_note[0] != '\0' ? " (" : "", a->signer_note,
+		    a->signer_note[0] != '\0' ? ")" : "");
+		pthread_mutex_unlock(&a->health_lock);
+		reply_json_steal(req, 503,
+		    json_pack("{s:s,s:s,s:s}", "status", "degraded", "reason",
+			"signer_unavailable", "message", msg));
+		http_reply_header(req, "Retry-After", "1");
+		return;
+	}
+	if (down != 0) {
+		reply_json_steal(req, 503,
+		    json_pack("{s:s,s:s,s:s}", "status", "degraded", "reason",
+			"ledger_unavailable", "message", err_str(down)));
+		http_reply_header(req, "Retry-After", API_LEDGER_RETRY_AFTER);
+		return;
+	}
 	http_reply(req, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
 }
 
@@ -301,7 +355,7 @@ h_ca(void *app, struct http_req *req)
 	reply_json_steal(req, 200, j);
 }
 
-/* 1 if an If-None-Match value lists the entity tag etag ("\"N\""). */
+/* 1 if an If-None-Match value lists the entity tag etag ("\"HEX\""). */
 static int
 etag_matches(const char *inm, const char *etag)
 {
@@ -336,7 +390,8 @@ h_krl(void *app, struct http_req *req)
 	uint64_t v = 0;
 	uint8_t *krl = NULL;
 	size_t len = 0;
-	char etag[32];
+	uint64_t now = ca_now(&a->ca);
+	char hex[65];
 	const char *inm;
 
 	pthread_mutex_lock(&a->krl_lock);
@@ -345,27 +400,36 @@ h_krl(void *app, struct http_req *req)
 	 * says so cheaply; our own revocations set krl_dirty. */
 	if ((r = ledger_changed(a->ledger, &changed)) != 0)
 		goto out;
+	v = a->krl_version;
 	if (changed || atomic_exchange(&a->krl_dirty, 0) || a->krl == NULL) {
 		if ((r = ledger_krl_version(a->ledger, &v)) != 0)
 			goto out;
-		if (a->krl == NULL || v != a->krl_version) {
-			if ((r = revoke_krl_build(&a->ca, &krl, &len)) != 0)
-				goto out;
-			free(a->krl);
-			a->krl = krl;
-			a->krl_len = len;
-			a->krl_version = v;
-			krl = NULL;
-		}
 	}
-	snprintf(etag, sizeof(etag), "\"%" PRIu64 "\"", a->krl_version);
+	/* Rebuilt for a new version, and when the CA clock went back since
+	 * the last build (what a clock that ran ahead pruned comes back). */
+	if (a->krl == NULL || v != a->krl_version || now < a->krl_built) {
+		if ((r = revoke_krl_build(&a->ca, &krl, &len)) != 0)
+			goto out;
+		/* A strong ETag that names these bytes, the same in every
+		 * process that builds them (not the version: after a restart
+		 * one version may name other bytes). */
+		if ((r = ca_sha256_hex(hex, krl, len)) != 0)
+			goto out;
+		free(a->krl);
+		a->krl = krl;
+		a->krl_len = len;
+		a->krl_version = v;
+		a->krl_built = now;
+		(void)snprintf(a->krl_etag, sizeof(a->krl_etag), "\"%s\"", hex);
+		krl = NULL;
+	}
 	inm = http_req_header(req, "If-None-Match");
-	if (inm != NULL && etag_matches(inm, etag))
+	if (inm != NULL && etag_matches(inm, a->krl_etag))
 		http_reply(req, 304, "application/octet-stream", NULL, 0);
 	else
 		http_reply(
 		    req, 200, "application/octet-stream", a->krl, a->krl_len);
-	http_reply_header(req, "ETag", etag);
+	http_reply_header(req, "ETag", a->krl_etag);
 	http_reply_header(req, "Cache-Control", "no-cache");
 	r = 0;
 out:
@@ -499,6 +563,7 @@ h_request_create(void *app, struct http_req *req)
 	cfg_lock(a);
 	r = request_create(&a->ca, &act, role, pv, np, ttl, reason, pk, &out);
 	cfg_unlock(a);
+	ledger_note(a, r);
 	if (r != 0) {
 		reply_err(req, r, "request");
 		goto out;
@@ -634,6 +699,7 @@ decide(struct api *a, struct http_req *req, int approve)
 	else
 		r = request_deny(&a->ca, &act, id, comment, &out);
 	cfg_unlock(a);
+	ledger_note(a, r);
 	if (r != 0) {
 		char what[48];
 
@@ -731,6 +797,7 @@ h_revoke(void *app, struct http_req *req)
 	cfg_lock(a);
 	r = revoke_apply(&a->ca, &act, &t, reason, &out);
 	cfg_unlock(a);
+	ledger_note(a, r);
 	if (r != 0) {
 		reply_err(req, r, "revoke");
 		goto out;
@@ -1017,6 +1084,11 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 		pthread_rwlock_destroy(&a->cfg_lock);
 		return ERR_SYSTEM;
 	}
+	if (pthread_mutex_init(&a->health_lock, NULL) != 0) {
+		pthread_rwlock_destroy(&a->cfg_lock);
+		pthread_mutex_destroy(&a->krl_lock);
+		return ERR_SYSTEM;
+	}
 	a->cfg = cfg;
 	a->ledger = l;
 	a->signer = s;
@@ -1029,7 +1101,7 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	a->ca.cfg = cfg;
 	a->ca.ledger = l;
 	a->ca.ca_pub = pub;
-	a->ca.sign = signer_sign_fn;
+	a->ca.sign_user = signer_sign_user_fn;
 	a->ca.sign_ctx = s;
 	r = 0;
 out:
@@ -1038,6 +1110,7 @@ out:
 		free(a->ca_line);
 		pthread_rwlock_destroy(&a->cfg_lock);
 		pthread_mutex_destroy(&a->krl_lock);
+		pthread_mutex_destroy(&a->health_lock);
 		memset(a, 0, sizeof(*a));
 	}
 	return r;
@@ -1054,7 +1127,17 @@ api_free(struct api *a)
 	config_free(a->cfg);
 	pthread_rwlock_destroy(&a->cfg_lock);
 	pthread_mutex_destroy(&a->krl_lock);
+	pthread_mutex_destroy(&a->health_lock);
 	memset(a, 0, sizeof(*a));
+}
+
+void
+api_signer_note(struct api *a, const char *why)
+{
+	pthread_mutex_lock(&a->health_lock);
+	snprintf(a->signer_note, sizeof(a->signer_note), "%s",
+	    why != NULL ? why : "");
+	pthread_mutex_unlock(&a->health_lock);
 }
 
 void
@@ -1080,5 +1163,7 @@ api_tick(struct api *a, size_t *expired)
 	r = request_expire_due(&a->ca, expired);
 	ratelimit_prune(a->create_rl, ca_now(&a->ca));
 	cfg_unlock(a);
+	if (r != 0 || (expired != NULL && *expired > 0))
+		ledger_note(a, r);
 	return r;
 }

@@ -38,6 +38,8 @@
 #define API_LEDGER_LIMIT_MAX 1000
 #define API_REQUESTS_LIMIT_DEFAULT 50 /* GET /v1/requests?limit= */
 #define API_REQUESTS_LIMIT_MAX 500
+/* Retry-After (s) of a 503 ledger_unavailable: room takes a while. */
+#define API_LEDGER_RETRY_AFTER "30"
 
 struct api {
 	pthread_rwlock_t cfg_lock; /* cfg (write: swap; read: handlers) */
@@ -48,12 +50,21 @@ struct api {
 	struct signer *signer; /* borrowed */
 	char *ca_line; /* "type base64" of the CA key */
 	const char *ca_key_type; /* static */
-	/* KRL cache: rebuilt when krl_version moves. */
+	/* KRL cache: rebuilt when krl_version moves or the CA clock went
+	 * back; its ETag is the SHA-256 of the bytes. */
 	uint8_t *krl;
 	size_t krl_len;
 	uint64_t krl_version;
+	uint64_t krl_built; /* CA time the cached KRL was built at */
+	char krl_etag[68]; /* "\"" hex(SHA-256(krl)) "\"" */
 	atomic_int krl_dirty; /* set by our own revocations */
 	struct ratelimit *create_rl; /* POST /v1/requests per user */
+	/* The last ledger write failed with this ERR_LEDGER_* code (0: it
+	 * succeeded): /v1/health answers 503 meanwhile. */
+	atomic_int ledger_down;
+	/* Why the signer is down (web/serve.c's supervisor), for health. */
+	pthread_mutex_t health_lock;
+	char signer_note[160];
 	/* Metrics of this process. */
 	_Atomic uint64_t certs_issued;
 	_Atomic uint64_t revocations;
@@ -76,6 +87,9 @@ const struct http_route *api_routes(size_t *n);
 /* Replace the configuration (taken over) under the lock; frees the old
  * one. */
 void api_config_swap(struct api *a, struct config *cfg);
+/* Record why the signer is not running (copied; NULL or "" clears);
+ * /v1/health answers 503 with it while signer_alive() is 0. */
+void api_signer_note(struct api *a, const char *why);
 /* Periodic work: expire pending requests past their request_ttl. */
 MUST_CHECK int api_tick(struct api *a, size_t *expired);
 

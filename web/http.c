@@ -42,6 +42,13 @@ struct rl_entry {
 	double last; /* monotonic seconds */
 };
 
+/* One trusted_proxies entry: an address and the bits of it that count. */
+struct net {
+	int af;
+	uint8_t addr[16];
+	unsigned bits;
+};
+
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_config cfg;
@@ -52,6 +59,8 @@ struct http_server {
 	_Atomic uint64_t status_count[600];
 	pthread_mutex_t rl_lock;
 	struct rl_entry rl[RL_BUCKETS][RL_WAYS];
+	struct net proxies[HTTP_MAX_PROXIES];
+	size_t nproxies;
 };
 
 struct http_hdr {
@@ -421,7 +430,7 @@ rl_refill(const struct http_server *s, struct rl_entry *e, double now)
 }
 
 int
-http_req_auth_throttled(struct http_req *req)
+http_req_auth_failed(struct http_req *req)
 {
 	struct http_server *s = req->srv;
 	struct rl_entry *e;
@@ -429,11 +438,12 @@ http_req_auth_throttled(struct http_req *req)
 	char ra[32];
 
 	pthread_mutex_lock(&s->rl_lock);
-	if ((e = rl_find(s, req->client, now, 0)) != NULL) {
-		rl_refill(s, e, now);
-		if (e->tokens < 1)
-			wait = (1 - e->tokens) * s->cfg.auth_fail_refill_s;
-	}
+	e = rl_find(s, req->client, now, 1);
+	rl_refill(s, e, now);
+	if (e->tokens >= 1)
+		e->tokens -= 1;
+	else
+		wait = (1 - e->tokens) * s->cfg.auth_fail_refill_s;
 	pthread_mutex_unlock(&s->rl_lock);
 	if (wait <= 0)
 		return 0;
@@ -443,22 +453,6 @@ http_req_auth_throttled(struct http_req *req)
 	    req->client, ra);
 	http_reply_header(req, MHD_HTTP_HEADER_RETRY_AFTER, ra);
 	return 1;
-}
-
-void
-http_req_auth_failed(struct http_req *req)
-{
-	struct http_server *s = req->srv;
-	struct rl_entry *e;
-	double now = mono_now();
-
-	pthread_mutex_lock(&s->rl_lock);
-	e = rl_find(s, req->client, now, 1);
-	rl_refill(s, e, now);
-	e->tokens -= 1;
-	if (e->tokens < 0)
-		e->tokens = 0;
-	pthread_mutex_unlock(&s->rl_lock);
 }
 
 /* ---- strict JSON bodies ---- */
@@ -640,6 +634,86 @@ route_match(struct http_req *req, const char *pattern, const char *path)
 	}
 }
 
+static int copy_printable(char *dst, size_t dstlen, const char *s);
+
+struct seen {
+	const char *names[HTTP_MAX_QUERY];
+	size_t n;
+	const char *dup; /* the first name given twice */
+	int too_many;
+	unsigned auth; /* Authorization headers */
+};
+
+static enum MHD_Result
+seen_query(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct seen *w = cls;
+	size_t i;
+
+	(void)kind;
+	(void)value;
+	for (i = 0; i < w->n; i++) {
+		if (strcmp(w->names[i], key) == 0) {
+			w->dup = key;
+			return MHD_NO;
+		}
+	}
+	if (w->n == HTTP_MAX_QUERY) {
+		w->too_many = 1;
+		return MHD_NO;
+	}
+	w->names[w->n++] = key;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+seen_header(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct seen *w = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, MHD_HTTP_HEADER_AUTHORIZATION) == 0)
+		w->auth++;
+	return MHD_YES;
+}
+
+/*
+ * 0, or 400 set: a query parameter given twice (which one would a
+ * handler read?), too many of them, or a second Authorization header.
+ */
+static int
+req_check_unique(struct http_req *req)
+{
+	struct seen w;
+	char name[65];
+
+	memset(&w, 0, sizeof(w));
+	(void)MHD_get_connection_values(
+	    req->conn, MHD_GET_ARGUMENT_KIND, seen_query, &w);
+	if (w.dup != NULL) {
+		(void)copy_printable(name, sizeof(name), w.dup);
+		http_reply_error(req, 400, "bad_query",
+		    "query parameter \"%s\" is given more than once", name);
+		return -1;
+	}
+	if (w.too_many) {
+		http_reply_error(req, 400, "bad_query",
+		    "more than %d query parameters", HTTP_MAX_QUERY);
+		return -1;
+	}
+	(void)MHD_get_connection_values(
+	    req->conn, MHD_HEADER_KIND, seen_header, &w);
+	if (w.auth > 1) {
+		http_reply_error(req, 400, "duplicate_header",
+		    "the Authorization header is given more than once");
+		return -1;
+	}
+	return 0;
+}
+
 static void
 route_dispatch(struct http_req *req)
 {
@@ -651,6 +725,8 @@ route_dispatch(struct http_req *req)
 		http_reply_error(req, 404, "not_found", "no such path");
 		return;
 	}
+	if (req_check_unique(req) != 0)
+		return;
 	for (i = 0; i < cfg->nroutes; i++) {
 		if (!route_match(req, cfg->routes[i].pattern, req->path))
 			continue;
@@ -739,24 +815,166 @@ req_queue(struct http_req *req)
 	return ret;
 }
 
+/*
+ * "addr" or "addr/bits" (IPv4 or IPv6) into n; -1 if it is not one.
+ * Host bits past the prefix are not checked here: config check refuses
+ * them, and matching ignores them.
+ */
+static int
+net_parse(struct net *n, const char *s, size_t len)
+{
+	char a[INET6_ADDRSTRLEN + 1];
+	const char *slash = memchr(s, '/', len);
+	size_t alen = slash != NULL ? (size_t)(slash - s) : len, i;
+	unsigned max, bits = 0;
+
+	memset(n, 0, sizeof(*n));
+	if (alen == 0 || alen >= sizeof(a))
+		return -1;
+	memcpy(a, s, alen);
+	a[alen] = '\0';
+	n->af = memchr(a, ':', alen) != NULL ? AF_INET6 : AF_INET;
+	if (inet_pton(n->af, a, n->addr) != 1)
+		return -1;
+	max = n->af == AF_INET6 ? 128 : 32;
+	n->bits = max;
+	if (slash == NULL)
+		return 0;
+	if (len - alen - 1 == 0 || len - alen - 1 > 3)
+		return -1;
+	for (i = alen + 1; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		bits = bits * 10 + (unsigned)(s[i] - '0');
+	}
+	if (bits > max)
+		return -1;
+	n->bits = bits;
+	return 0;
+}
+
+/* 1 if the address a (af, bytes) is one of the trusted proxies. */
+static int
+proxy_trusted(const struct http_server *s, int af, const uint8_t *a)
+{
+	size_t i;
+	unsigned full, rest;
+
+	for (i = 0; i < s->nproxies; i++) {
+		const struct net *n = &s->proxies[i];
+
+		if (n->af != af)
+			continue;
+		full = n->bits / 8;
+		rest = n->bits % 8;
+		if (memcmp(n->addr, a, full) != 0)
+			continue;
+		if (rest != 0 &&
+		    ((n->addr[full] ^ a[full]) & (0xff << (8 - rest)) & 0xff))
+			continue;
+		return 1;
+	}
+	return 0;
+}
+
+struct xff {
+	char buf[HTTP_MAX_XFF + 1];
+	size_t len;
+	int too_long;
+};
+
+/* Every X-Forwarded-For header, joined with ',' in arrival order. */
+static enum MHD_Result
+xff_collect(
+    void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	struct xff *x = cls;
+	size_t n;
+
+	(void)kind;
+	if (strcasecmp(key, "X-Forwarded-For") != 0 || value == NULL)
+		return MHD_YES;
+	n = strlen(value);
+	if (x->len + n + 1 > HTTP_MAX_XFF) {
+		x->too_long = 1;
+		return MHD_NO;
+	}
+	if (x->len > 0)
+		x->buf[x->len++] = ',';
+	memcpy(x->buf + x->len, value, n);
+	x->len += n;
+	x->buf[x->len] = '\0';
+	return MHD_YES;
+}
+
+/*
+ * The client behind trusted proxies: walk X-Forwarded-For from the
+ * right while the hop we are at is trusted; the first hop that is not
+ * is the client.  An entry that is not an address (or a header too long
+ * to look at) stops the walk at the hop that sent it.
+ */
+static void
+req_client_forwarded(struct http_req *req, int af, const uint8_t *peer)
+{
+	struct xff x;
+	struct net hop;
+	uint8_t cur[16];
+	int cur_af = af;
+	size_t end, start, a, b;
+
+	memcpy(cur, peer, af == AF_INET6 ? 16 : 4);
+	memset(&x, 0, sizeof(x));
+	(void)MHD_get_connection_values(
+	    req->conn, MHD_HEADER_KIND, xff_collect, &x);
+	if (x.too_long)
+		return;
+	end = x.len;
+	while (end > 0 && proxy_trusted(req->srv, cur_af, cur)) {
+		start = end;
+		while (start > 0 && x.buf[start - 1] != ',')
+			start--;
+		a = start;
+		b = end;
+		while (a < b && (x.buf[a] == ' ' || x.buf[a] == '\t'))
+			a++;
+		while (b > a && (x.buf[b - 1] == ' ' || x.buf[b - 1] == '\t'))
+			b--;
+		if (b == a || memchr(x.buf + a, '/', b - a) != NULL ||
+		    net_parse(&hop, x.buf + a, b - a) != 0)
+			break;
+		cur_af = hop.af;
+		memcpy(cur, hop.addr, sizeof(cur));
+		end = start > 0 ? start - 1 : 0;
+	}
+	(void)inet_ntop(cur_af, cur, req->client, sizeof(req->client));
+}
+
 static void
 req_init_client(struct http_req *req)
 {
 	const union MHD_ConnectionInfo *ci;
 	const struct sockaddr *sa;
+	const uint8_t *a;
+	int af;
 
 	snprintf(req->client, sizeof(req->client), "-");
 	ci = MHD_get_connection_info(
 	    req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	if (ci == NULL || (sa = ci->client_addr) == NULL)
 		return;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr,
-		    req->client, sizeof(req->client));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-		    &((const struct sockaddr_in6 *)sa)->sin6_addr, req->client,
-		    sizeof(req->client));
+	if (sa->sa_family == AF_INET) {
+		af = AF_INET;
+		a = (const uint8_t *)&((const struct sockaddr_in *)sa)
+			->sin_addr;
+	} else if (sa->sa_family == AF_INET6) {
+		af = AF_INET6;
+		a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)
+			->sin6_addr;
+	} else
+		return;
+	(void)inet_ntop(af, a, req->client, sizeof(req->client));
+	if (req->srv->nproxies > 0 && proxy_trusted(req->srv, af, a))
+		req_client_forwarded(req, af, a);
 }
 
 /* Copy s into dst (bounded), replacing bytes outside printable ASCII. */
@@ -916,6 +1134,7 @@ http_server_start(struct http_server **out, const struct http_config *cfg,
 	struct http_server *s = NULL;
 	unsigned flags;
 	long ncpu;
+	size_t i;
 
 	*out = NULL;
 	errbuf[0] = '\0';
@@ -924,8 +1143,29 @@ http_server_start(struct http_server **out, const struct http_config *cfg,
 		goto out;
 	}
 	s->cfg = *cfg;
+	s->cfg.trusted_proxies = NULL; /* parsed into s->proxies */
+	s->cfg.ntrusted_proxies = 0;
 	s->listen_fd = cfg->listen_fd;
 	pthread_mutex_init(&s->rl_lock, NULL);
+	if (cfg->ntrusted_proxies > HTTP_MAX_PROXIES) {
+		snprintf(errbuf, HTTP_ERR_LEN, "more than %d trusted proxies",
+		    HTTP_MAX_PROXIES);
+		r = ERR_INVALID_ARG;
+		goto out;
+	}
+	for (i = 0; i < cfg->ntrusted_proxies; i++) {
+		const char *p = cfg->trusted_proxies[i];
+
+		if (net_parse(&s->proxies[i], p, strlen(p)) != 0) {
+			snprintf(errbuf, HTTP_ERR_LEN,
+			    "trusted proxy \"%.64s\" is not an address or "
+			    "CIDR",
+			    p);
+			r = ERR_INVALID_ARG;
+			goto out;
+		}
+		s->nproxies++;
+	}
 	if (s->cfg.threads == 0) {
 		ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 		s->cfg.threads = ncpu < 1 ? 1 : ncpu > 64 ? 64 : (unsigned)ncpu;

@@ -2,7 +2,8 @@
  * http.h: the HTTP layer of jitcad serve, on libmicrohttpd: listening
  * socket, daemon limits, raw bounded request bodies, a small router,
  * JSON replies and JSON errors, a strict JSON body reader, one log line
- * per request, per-address throttling of failed token attempts, and
+ * per request, per-address throttling of failed token attempts (the
+ * address taken from X-Forwarded-For only behind a trusted proxy), and
  * response counters for /metrics.
  *
  * It does not know about users, roles, requests or the ledger: web/api.c
@@ -16,6 +17,10 @@
  * reply with one of the http_reply_* functions; a handler that sets none
  * answers 500.  Everything a struct http_req points to lives until the
  * response has been sent (MHD_OPTION_NOTIFY_COMPLETED), then is freed.
+ *
+ * Loose requests are refused before any handler runs: a query parameter
+ * given twice ("?state=a&state=b") answers 400 bad_query naming it, and
+ * a second Authorization header 400 duplicate_header.
  *
  * Errors are {"error": {"code": "snake_case", "message": "sentence"}}
  * (DESIGN.md "Interfaces").  Log lines never hold a token, a body or a
@@ -37,6 +42,9 @@
 #define HTTP_MAX_USER 64
 #define HTTP_MAX_HEADERS 4
 #define HTTP_ERR_LEN 256
+#define HTTP_MAX_PROXIES 64 /* entries of http_config.trusted_proxies */
+#define HTTP_MAX_QUERY 32 /* query parameters in one request */
+#define HTTP_MAX_XFF 2048 /* bytes of X-Forwarded-For looked at */
 
 struct http_server;
 struct http_req;
@@ -67,6 +75,16 @@ struct http_config {
 	size_t max_body; /* 0: HTTP_MAX_BODY */
 	unsigned auth_fail_burst; /* failed tokens allowed at once, 0: 10 */
 	unsigned auth_fail_refill_s; /* one more allowed every N s, 0: 6 */
+	/*
+	 * Reverse proxies ("10.0.0.5", "10.1.0.0/16", "fd00::/8"; borrowed
+	 * for the call to http_server_start, which copies them).  When the
+	 * peer is one of them, the client address is the right-most
+	 * X-Forwarded-For entry that is not one of them; otherwise, and
+	 * when the header is missing, empty or has an entry that is not an
+	 * IP address, it is the nearest hop that could be checked.
+	 */
+	const char *const *trusted_proxies;
+	size_t ntrusted_proxies;
 	int quiet; /* no per-request log lines */
 	const struct http_route *routes; /* borrowed, must outlive server */
 	size_t nroutes;
@@ -105,7 +123,8 @@ const char *http_req_query(const struct http_req *req, const char *name);
 const char *http_req_header(const struct http_req *req, const char *name);
 /* The raw body (not NUL-terminated), possibly empty. */
 const uint8_t *http_req_body(const struct http_req *req, size_t *len);
-/* The client address as text ("127.0.0.1"). */
+/* The client address as text ("127.0.0.1"): the peer, or the address
+ * X-Forwarded-For names behind a trusted proxy (http_config). */
 const char *http_req_client(const struct http_req *req);
 struct http_server *http_req_server(const struct http_req *req);
 /* Name the authenticated user in the log line (copied, bounded). */
@@ -119,12 +138,13 @@ const char *http_req_bearer(const struct http_req *req);
 /*
  * Failed-token throttling per client address (a token bucket of
  * cfg->auth_fail_burst, refilled one per cfg->auth_fail_refill_s).
- * http_req_auth_throttled() returns 1 and sets a 429 reply with
- * Retry-After when the address has no attempts left; handlers call it
- * before checking a token.  http_req_auth_failed() spends one attempt.
+ * Handlers check the token first: a valid token always gets through,
+ * so a flood of bad tokens from an address never locks out its users.
+ * For a bad token they call http_req_auth_failed(), which spends one
+ * attempt and returns 0 (the handler answers 401), or, when the address
+ * had none left, sets a 429 reply with Retry-After and returns 1.
  */
-int http_req_auth_throttled(struct http_req *req);
-void http_req_auth_failed(struct http_req *req);
+int http_req_auth_failed(struct http_req *req);
 
 /*
  * Replies.  Each replaces any reply set before.  http_reply() copies

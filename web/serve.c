@@ -1,11 +1,14 @@
 /*
  * serve.c: `jitcad serve`, the CA service's process: options, startup in
- * the order DESIGN.md "Key custody" asks for, signals, shutdown.
+ * the order docs/key-custody.md describes, signals, shutdown, and the
+ * supervision of the signer process.
  *
- * Startup: load jitca.json; block SIGTERM/SIGINT/SIGHUP (so every thread
- * created later inherits the mask and only the main thread takes them,
- * in sigtimedwait); start the signer process FIRST (it alone opens the CA
- * key and refuses a group/world-readable file); open the ledger and
+ * Startup: load jitca.json; block SIGTERM/SIGINT/SIGHUP/SIGCHLD (so
+ * every thread created later inherits the mask and only the main thread
+ * takes them, in sigtimedwait); start the signer process FIRST (it alone
+ * opens the CA key and refuses a group/world-readable file; started as
+ * root it runs as the key's owner); as root with --user, switch to that
+ * user and refuse to go on if it can open the key; open the ledger and
  * prove it writable by committing a ca.started event; bind the listening
  * socket; start the HTTP daemon (web/http.c) with the API's routes
  * (web/api.c); print "listening on http(s)://HOST:PORT".
@@ -15,21 +18,29 @@
  * user_config_check()), naming both.
  *
  * Then the main thread waits for signals: SIGHUP reloads jitca.json (an
- * invalid file keeps the old configuration and says why), SIGTERM and
- * SIGINT stop accepting, let in-flight requests finish, and exit 0.
- * Every 10 s it expires pending requests past their request_ttl.
+ * invalid file keeps the old configuration and says why) and tells the
+ * signer to re-read it too, SIGTERM and SIGINT stop accepting, let
+ * in-flight requests finish, and exit 0.  Every 10 s it expires pending
+ * requests past their request_ttl.  At least every second (and at once on
+ * SIGCHLD) superv_step() looks after the signer: reaps a dead child,
+ * logs why, marks the service degraded for /v1/health, restarts it with
+ * backoff, and gives up (exit 1) when restarts keep failing.
  *
  * It does not implement endpoints or HTTP details.  This is a main
  * program: it prints to stderr and returns exit statuses.
  */
+#define _GNU_SOURCE /* sigabbrev_np, setresuid, setresgid */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +49,7 @@
 
 #include "ca/config.h"
 #include "ca/ledger.h"
+#include "ca/signpolicy.h"
 #include "ca/users.h"
 #include "signer/fileio.h"
 #include "signer/pubkey.h"
@@ -49,10 +61,21 @@
 #define SERVE_TLS_MAX (1024u * 1024)
 #define SERVE_DRAIN_MS 30000
 #define SERVE_TICK_S 10
+/* Signer supervision: the first restart SERVE_RESTART_FIRST_MS after a
+ * death, doubling to SERVE_RESTART_MAX_MS; a child that lived less than
+ * SERVE_SIGNER_STABLE_MS does not reset the count, and after
+ * SERVE_RESTART_TRIES failed or short-lived starts in a row jitcad exits
+ * 1 (systemd's Restart= then starts it afresh). */
+#define SERVE_RESTART_FIRST_MS 250
+#define SERVE_RESTART_MAX_MS 4000
+#define SERVE_SIGNER_STABLE_MS 30000
+#define SERVE_RESTART_TRIES 6
+/* The main thread looks at the signer at least this often. */
+#define SERVE_WAKE_MS 1000
 
 static const char usage[] =
     "usage: jitcad serve [--state DIR] [--listen HOST:PORT] "
-    "[--tls-cert FILE --tls-key FILE]\n";
+    "[--tls-cert FILE --tls-key FILE] [--user NAME]\n";
 
 /*
  * A whole PEM file (at most SERVE_TLS_MAX bytes) into a new
@@ -140,6 +163,118 @@ out:
 	return r;
 }
 
+/* Milliseconds on the monotonic clock. */
+static long long
+mono_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
+		return 0;
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The signer supervisor's state (main thread only). */
+struct superv {
+	int down; /* the child is gone and not yet replaced */
+	unsigned tries; /* starts in a row that failed or died young */
+	long long next_ms; /* next restart attempt */
+	long long started_ms; /* when the running child started */
+};
+
+static long long
+superv_backoff(unsigned tries)
+{
+	long long ms = SERVE_RESTART_FIRST_MS;
+
+	while (tries-- > 0 && ms < SERVE_RESTART_MAX_MS)
+		ms *= 2;
+	return ms < SERVE_RESTART_MAX_MS ? ms : SERVE_RESTART_MAX_MS;
+}
+
+/* "killed by signal 9 (SIGKILL)" / "exited with status 3". */
+static void
+wait_status_text(char *buf, size_t len, int st)
+{
+	if (WIFSIGNALED(st))
+		snprintf(buf, len, "killed by signal %d (SIG%s)", WTERMSIG(st),
+		    sigabbrev_np(WTERMSIG(st)) != NULL
+			? sigabbrev_np(WTERMSIG(st))
+			: "?");
+	else if (WIFEXITED(st))
+		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
+	else
+		snprintf(buf, len, "stopped");
+}
+
+/*
+ * Look after the signer: reap a dead child (no zombie), say why it died,
+ * report the service degraded, restart with backoff.  Returns 0, or -1
+ * when it gave up (jitcad then exits 1).
+ */
+static int
+superv_step(struct superv *sv, struct signer *s, struct api *a)
+{
+	char why[128], note[160];
+	long long now = mono_ms();
+	pid_t old = signer_pid(s);
+	int st = 0, p, r;
+
+	p = signer_poll(s, &st);
+	if (!sv->down && (p == 1 || !signer_alive(s))) {
+		if (p == 1)
+			wait_status_text(why, sizeof(why), st);
+		else
+			snprintf(why, sizeof(why), "stopped answering");
+		fprintf(stderr,
+		    "jitcad serve: signer (pid %ld) %s; issuing certificates "
+		    "is unavailable until it restarts\n",
+		    (long)old, why);
+		snprintf(note, sizeof(note), "pid %ld %s", (long)old, why);
+		api_signer_note(a, note);
+		sv->down = 1;
+		if (now - sv->started_ms >= SERVE_SIGNER_STABLE_MS)
+			sv->tries = 0;
+		sv->next_ms = now + superv_backoff(sv->tries);
+		return 0;
+	}
+	if (!sv->down || now < sv->next_ms)
+		return 0;
+	if (p == 0 && signer_alive(s))
+		return 0;
+	r = signer_restart(s);
+	sv->tries++;
+	if (r != 0) {
+		fprintf(stderr,
+		    "jitcad serve: cannot restart the signer (attempt %u of "
+		    "%d): %s\n",
+		    sv->tries, SERVE_RESTART_TRIES, err_str(r));
+		snprintf(note, sizeof(note), "restart failed: %s", err_str(r));
+		api_signer_note(a, note);
+		if (sv->tries >= SERVE_RESTART_TRIES) {
+			fprintf(stderr,
+			    "jitcad serve: giving up on the signer; exiting\n");
+			return -1;
+		}
+		sv->next_ms = now + superv_backoff(sv->tries);
+		return 0;
+	}
+	fprintf(stderr, "jitcad serve: signer restarted (pid %ld)\n",
+	    (long)signer_pid(s));
+	api_signer_note(a, NULL);
+	sv->down = 0;
+	sv->started_ms = now;
+	if (sv->tries >= SERVE_RESTART_TRIES) {
+		/* It keeps dying young. */
+		fprintf(stderr,
+		    "jitcad serve: the signer died %u times in a row; "
+		    "exiting\n",
+		    sv->tries);
+		return -1;
+	}
+	return 0;
+}
+
 static void
 reload(struct api *a, const char *state_dir)
 {
@@ -175,6 +310,13 @@ reload(struct api *a, const char *state_dir)
 		fprintf(stderr,
 		    "jitcad serve: SIGHUP: changes to \"ca\", \"ledger\" and "
 		    "\"listen\" take effect at the next start\n");
+	/* The signer re-reads the file itself (its own copy of the roles)
+	 * before the service uses the new one. */
+	if ((r = signer_reload(a->signer)) != 0)
+		fprintf(stderr,
+		    "jitcad serve: SIGHUP: the signer keeps its old "
+		    "configuration: %s\n",
+		    err_str(r));
 	api_config_swap(a, nc);
 	fprintf(stderr, "jitcad serve: configuration reloaded\n");
 }
@@ -183,7 +325,7 @@ int
 web_serve_main(int argc, char **argv)
 {
 	const char *state_opt = NULL, *listen_opt = NULL, *cert_f = NULL,
-		   *key_f = NULL, *state_dir, *listen;
+		   *key_f = NULL, *user_opt = NULL, *state_dir, *listen;
 	char *tls_cert = NULL, *tls_key = NULL;
 	char cerr[CONFIG_ERR_LEN] = "", herr[HTTP_ERR_LEN] = "",
 	     lerr[LEDGER_ERR_LEN] = "";
@@ -193,11 +335,16 @@ web_serve_main(int argc, char **argv)
 	struct http_server *srv = NULL;
 	struct api api;
 	struct http_config hc;
-	struct cert_limits lim;
+	struct signer_params sp;
+	struct superv sv;
+	struct passwd *pw;
+	uid_t svc_uid = 0;
+	gid_t svc_gid = 0;
 	sigset_t set, oldset;
 	siginfo_t si;
-	struct timespec tick = {SERVE_TICK_S, 0};
-	int i, r, fd = -1, port = 0, ret = 1, api_ok = 0, sig;
+	struct timespec wake;
+	long long next_tick, now;
+	int i, r, fd = -1, port = 0, ret = 1, api_ok = 0, sig, gave_up = 0;
 	size_t expired;
 	unsigned left;
 
@@ -217,6 +364,8 @@ web_serve_main(int argc, char **argv)
 			dst = &cert_f;
 		else if (strcmp(argv[i], "--tls-key") == 0)
 			dst = &key_f;
+		else if (strcmp(argv[i], "--user") == 0)
+			dst = &user_opt;
 		if (dst == NULL || i + 1 >= argc || *dst != NULL) {
 			fprintf(stderr, "jitcad serve: %s: %s\n%s", argv[i],
 			    dst == NULL	       ? "unknown option"
@@ -241,6 +390,8 @@ web_serve_main(int argc, char **argv)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGHUP);
+	/* A dead signer wakes the main thread at once (superv_step). */
+	sigaddset(&set, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &set, &oldset);
 	signal(SIGPIPE, SIG_IGN);
 
@@ -264,9 +415,58 @@ web_serve_main(int argc, char **argv)
 	}
 
 	/* The signer first: the key is opened only in its child. */
-	lim.hard_max_ttl = cfg->hard_max_ttl;
-	lim.max_backdate = cfg->backdate;
-	if ((r = signer_start(&signer, cfg->ca_key_file, &lim)) != 0) {
+	memset(&sp, 0, sizeof(sp));
+	sp.key_path = cfg->ca_key_file;
+	sp.policy = &signpolicy_ops;
+	sp.policy_arg = cfg->state_dir;
+	if (user_opt != NULL) {
+		if ((pw = getpwnam(user_opt)) == NULL) {
+			fprintf(stderr,
+			    "jitcad serve: --user %s: no such user\n",
+			    user_opt);
+			goto out;
+		}
+		svc_uid = pw->pw_uid;
+		svc_gid = pw->pw_gid;
+		if (geteuid() != 0 && geteuid() != svc_uid) {
+			fprintf(stderr,
+			    "jitcad serve: --user %s: switching users needs "
+			    "root\n",
+			    user_opt);
+			goto out;
+		}
+	}
+	if (geteuid() == 0) {
+		struct stat kst;
+
+		/* The signer runs as the key's owner (jitcad init
+		 * --ca-user), the service as --user. */
+		if (stat(cfg->ca_key_file, &kst) != 0) {
+			fprintf(stderr, "jitcad serve: CA key %s: %s\n",
+			    cfg->ca_key_file, strerror(errno));
+			goto out;
+		}
+		sp.run_as = 1;
+		sp.uid = kst.st_uid;
+		sp.gid = (pw = getpwuid(kst.st_uid)) != NULL ? pw->pw_gid
+							     : kst.st_gid;
+		if (user_opt == NULL)
+			fprintf(stderr,
+			    "jitcad serve: warning: running as root without "
+			    "--user: the service process can read the CA "
+			    "key\n");
+		else if (svc_uid == kst.st_uid || svc_uid == 0) {
+			fprintf(stderr,
+			    "jitcad serve: --user %s: the service must not "
+			    "run as %s, which %s\n",
+			    user_opt,
+			    svc_uid == 0 ? "root" : "the CA key's owner",
+			    svc_uid == 0 ? "can read any file"
+					 : "can read the key");
+			goto out;
+		}
+	}
+	if ((r = signer_start(&signer, &sp)) != 0) {
 		if (r == ERR_KEY_FILE_MODE)
 			fprintf(stderr,
 			    "jitcad serve: CA key %s is readable by group or "
@@ -278,6 +478,28 @@ web_serve_main(int argc, char **argv)
 			    "%s: %s\n",
 			    cfg->ca_key_file, err_str(r));
 		goto out;
+	}
+	if (user_opt != NULL && geteuid() == 0) {
+		int kfd;
+
+		if (setgroups(0, NULL) != 0 ||
+		    setresgid(svc_gid, svc_gid, svc_gid) != 0 ||
+		    setresuid(svc_uid, svc_uid, svc_uid) != 0 ||
+		    getuid() != svc_uid || geteuid() != svc_uid) {
+			fprintf(stderr,
+			    "jitcad serve: cannot switch to user %s: %s\n",
+			    user_opt, strerror(errno));
+			goto out;
+		}
+		/* Invariant: the service's uid cannot read the key. */
+		if ((kfd = open(cfg->ca_key_file, O_RDONLY | O_CLOEXEC)) >= 0) {
+			close(kfd);
+			fprintf(stderr,
+			    "jitcad serve: user %s can read the CA key %s; "
+			    "refusing to start (jitcad init --ca-user)\n",
+			    user_opt, cfg->ca_key_file);
+			goto out;
+		}
 	}
 
 	if ((r = ledger_open_err(&ledger, cfg->ledger_path, 0, lerr)) != 0) {
@@ -317,6 +539,8 @@ web_serve_main(int argc, char **argv)
 	hc.listen_fd = fd;
 	hc.tls_cert_pem = tls_cert;
 	hc.tls_key_pem = tls_key;
+	hc.trusted_proxies = (const char *const *)api.cfg->trusted_proxies;
+	hc.ntrusted_proxies = api.cfg->ntrusted_proxies;
 	hc.routes = api_routes(&hc.nroutes);
 	hc.app = &api;
 	if ((r = http_server_start(&srv, &hc, herr)) != 0) {
@@ -332,12 +556,20 @@ web_serve_main(int argc, char **argv)
 		    listen, port);
 	}
 
+	memset(&sv, 0, sizeof(sv));
+	sv.started_ms = mono_ms();
+	next_tick = mono_ms() + SERVE_TICK_S * 1000;
 	for (;;) {
-		sig = sigtimedwait(&set, &si, &tick);
-		if (sig == SIGHUP) {
+		long long ms = SERVE_WAKE_MS;
+
+		now = mono_ms();
+		if (sv.down && sv.next_ms - now < ms)
+			ms = sv.next_ms > now ? sv.next_ms - now : 0;
+		wake.tv_sec = (time_t)(ms / 1000);
+		wake.tv_nsec = (long)(ms % 1000) * 1000000L;
+		sig = sigtimedwait(&set, &si, &wake);
+		if (sig == SIGHUP)
 			reload(&api, state_dir);
-			continue;
-		}
 		if (sig == SIGTERM || sig == SIGINT)
 			break;
 		if (sig < 0 && errno != EAGAIN && errno != EINTR) {
@@ -345,10 +577,17 @@ web_serve_main(int argc, char **argv)
 			    strerror(errno));
 			break;
 		}
-		if (sig < 0 && errno == EAGAIN &&
-		    (r = api_tick(&api, &expired)) != 0)
-			fprintf(stderr, "jitcad serve: expiring requests: %s\n",
-			    err_str(r));
+		if (superv_step(&sv, signer, &api) != 0) {
+			gave_up = 1;
+			break;
+		}
+		if ((now = mono_ms()) >= next_tick) {
+			next_tick = now + SERVE_TICK_S * 1000;
+			if ((r = api_tick(&api, &expired)) != 0)
+				fprintf(stderr,
+				    "jitcad serve: expiring requests: %s\n",
+				    err_str(r));
+		}
 	}
 	fprintf(stderr, "jitcad serve: shutting down\n");
 	http_server_quiesce(srv);
@@ -356,7 +595,7 @@ web_serve_main(int argc, char **argv)
 		fprintf(stderr,
 		    "jitcad serve: %u requests still running after %d s\n",
 		    left, SERVE_DRAIN_MS / 1000);
-	ret = 0;
+	ret = gave_up ? 1 : 0;
 out:
 	http_server_stop(srv);
 	if (api_ok)

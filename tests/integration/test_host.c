@@ -5,7 +5,9 @@
  * krl-sync is pointed at a real `jitcad serve` (for good fetches, 304s
  * and KRLs that change after `jitcad revoke`) and at a tiny canned HTTP
  * responder forked here (for a 500, a body that is not a KRL, a KRL with
- * a trailing byte), or at a closed port.  host-setup runs against a
+ * a trailing byte, an older KRL), at a hostile server that streams a
+ * chunked body far over the 16 MiB limit (or stalls in the middle), or at
+ * a closed port.  host-setup runs against a
  * scratch --etc tree holding a minimal sshd_config that includes
  * every DIR/ssh/sshd_config.d/NAME.conf and a host key; the real sshd checks
  * the result (sshd -t), and one test starts that sshd and logs in with a
@@ -17,10 +19,19 @@
  * of tests/lib/sshd.h: sshd must run on the files host-setup installed,
  * not on sshd_start()'s.
  */
+#include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -432,6 +443,339 @@ Test(host, krl_sync_500_and_unreachable_keep_the_file)
 	free(url);
 	assert_file_eq(out, good, len);
 	free(good);
+	free(out);
+}
+
+/* krl-sync with one more argument (NULL: none) after the usual ones. */
+static int
+krl_sync_x(
+    const char *url, const char *out, const char *extra, char **so, char **se)
+{
+	char *k = script("krl-sync");
+	char *argv[] = {k, "--server", (char *)(uintptr_t)url, "--out",
+	    (char *)(uintptr_t)out, "--insecure-http-ok", "--timeout", "30",
+	    (char *)(uintptr_t)extra, NULL};
+	int rc = tu_run(argv, NULL, so, se);
+
+	free(k);
+	return rc;
+}
+
+#define KRL_MAX 16777216 /* krl-sync's MAX_BYTES */
+#define HOSTILE_MAX (128u * 1024 * 1024)
+
+/*
+ * A hostile server on loopback: for one connection, a 200 with a chunked
+ * body that starts like a KRL and goes on for HOSTILE_MAX bytes, 64 KiB a
+ * chunk, until the client stops reading (with stall, it sends one chunk
+ * and then nothing more).  The number of body bytes it got written goes
+ * to sent_path.  Returns the port.
+ */
+static int
+hostile_chunked(const char *sent_path, int stall, pid_t *pid)
+{
+	struct sockaddr_in sa;
+	socklen_t sl = sizeof(sa);
+	int fd, one = 1;
+
+	fd = socket(AF_INET, SOCK_STREAM, 0);
+	cr_assert(fd >= 0, "socket: %s", strerror(errno));
+	cr_assert_eq(
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(fd, 8), 0);
+	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	*pid = fork();
+	cr_assert(*pid >= 0, "fork: %s", strerror(errno));
+	if (*pid == 0) {
+		static char chunk[65536 + 16];
+		static const char head[] =
+		    "HTTP/1.1 200 OK\r\nContent-Type: application/"
+		    "octet-stream\r\nTransfer-Encoding: chunked\r\n"
+		    "Connection: close\r\n\r\n";
+		char req[8192], num[32];
+		size_t got = 0, sent = 0, n;
+		ssize_t k;
+		int c, f;
+
+		signal(SIGPIPE, SIG_IGN);
+		if ((c = accept(fd, NULL, NULL)) < 0)
+			_exit(1);
+		while (got < sizeof(req) - 1 &&
+		    (k = read(c, req + got, sizeof(req) - 1 - got)) > 0) {
+			got += (size_t)k;
+			req[got] = '\0';
+			if (strstr(req, "\r\n\r\n") != NULL)
+				break;
+		}
+		if (write(c, head, sizeof(head) - 1) < 0)
+			_exit(1);
+		memcpy(chunk, "10000\r\nSSHKRL\n\0", 15);
+		memset(chunk + 15, 0, 65536 - 8);
+		memcpy(chunk + 7 + 65536, "\r\n", 2);
+		while (sent < HOSTILE_MAX) {
+			size_t len = 7 + 65536 + 2, off = 0;
+
+			while (off < len) {
+				k = write(c, chunk + off, len - off);
+				if (k <= 0)
+					goto done;
+				off += (size_t)k;
+			}
+			sent += 65536;
+			while (stall)
+				pause();
+			/* Later chunks are all zeros. */
+			memset(chunk + 7, 0, 8);
+		}
+		(void)write(c, "0\r\n\r\n", 5);
+done:
+		f = open(sent_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		n = (size_t)snprintf(num, sizeof(num), "%zu\n", sent);
+		if (f >= 0 && write(f, num, n) != (ssize_t)n)
+			_exit(1);
+		_exit(0);
+	}
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+/* While krl-sync runs: the largest regular file seen in a directory. */
+struct watch {
+	const char *dir;
+	atomic_int stop;
+	off_t max;
+	unsigned polls;
+};
+
+static void *
+watch_main(void *arg)
+{
+	struct watch *w = arg;
+
+	while (!atomic_load(&w->stop)) {
+		DIR *d = opendir(w->dir);
+		struct dirent *e;
+		struct stat sb;
+
+		if (d == NULL)
+			continue;
+		while ((e = readdir(d)) != NULL) {
+			char p[4096];
+
+			snprintf(p, sizeof(p), "%s/%s", w->dir, e->d_name);
+			if (stat(p, &sb) == 0 && S_ISREG(sb.st_mode) &&
+			    sb.st_size > w->max)
+				w->max = sb.st_size;
+		}
+		closedir(d);
+		w->polls++;
+		usleep(500);
+	}
+	return NULL;
+}
+
+/* Issue 10 item 5: a chunked answer far over the limit is cut at the
+ * limit; nothing larger ever lands on disk, nothing is left behind. */
+Test(host, krl_sync_chunked_body_over_the_limit)
+{
+	char *kdir = tu_fmt("%s/ssh", dir), *out, *url, *want, *sent, *before,
+	     *after, *so = NULL, *se = NULL;
+	struct watch w;
+	pthread_t th;
+	size_t len;
+	char *good;
+	int port, rc;
+
+	cr_assert_eq(mkdir(kdir, 0755), 0);
+	out = tu_fmt("%s/revoked.krl", kdir);
+	good = existing_krl(out, &len);
+	sent = tu_fmt("%s/sent", dir);
+	port = hostile_chunked(sent, 0, &canned_pid);
+	url = tu_fmt("http://127.0.0.1:%d", port);
+	before = snapshot(kdir);
+	memset(&w, 0, sizeof(w));
+	w.dir = kdir;
+	cr_assert_eq(pthread_create(&th, NULL, watch_main, &w), 0);
+	rc = krl_sync_x(url, out, NULL, &so, &se);
+	atomic_store(&w.stop, 1);
+	pthread_join(th, NULL);
+	cr_assert_eq(rc, 1, "%s %s", so, se);
+	want = tu_fmt("krl-sync: %s/v1/krl sent more than %d bytes (stopped "
+		      "reading there); %s left as it was\n",
+	    url, KRL_MAX, out);
+	cr_assert_str_eq(se, want);
+	cr_assert_str_eq(so, "");
+	cr_assert_gt(w.polls, 0);
+	cr_assert_leq(w.max, KRL_MAX, "a file in %s reached %lld bytes", kdir,
+	    (long long)w.max);
+	after = snapshot(kdir);
+	cr_assert_str_eq(after, before);
+	assert_file_eq(out, good, len);
+	cr_assert_eq(tu_wait_exit(&canned_pid), 0);
+	free(so);
+	so = tu_read_file(sent, NULL);
+	cr_assert_not_null(so);
+	so[strcspn(so, "\n")] = '\0';
+	cr_log_info("hostile server got %s bytes out; largest file seen %lld "
+		    "bytes in %u polls",
+	    so, (long long)w.max, w.polls);
+	cr_assert_lt(strtoull(so, NULL, 10), HOSTILE_MAX);
+	free(after);
+	free(before);
+	free(want);
+	free(url);
+	free(sent);
+	free(good);
+	free(out);
+	free(kdir);
+	free(so);
+	free(se);
+}
+
+/* krl-sync stopped (SIGTERM, as systemd stops a unit) in the middle of
+ * a download: the partial temporary file goes, the KRL stays. */
+Test(host, krl_sync_interrupted_leaves_no_temp_file)
+{
+	char *kdir = tu_fmt("%s/ssh", dir), *out, *url, *before, *after, *k;
+	char *cmd, *so = NULL, *errp = tu_fmt("%s/sync.err", dir), *tmp;
+	size_t len;
+	char *good;
+	pid_t pid;
+	int port, i;
+
+	cr_assert_eq(mkdir(kdir, 0755), 0);
+	out = tu_fmt("%s/revoked.krl", kdir);
+	good = existing_krl(out, &len);
+	port = hostile_chunked(tu_keep(tu_fmt("%s/sent", dir)), 1, &canned_pid);
+	url = tu_fmt("http://127.0.0.1:%d", port);
+	before = snapshot(kdir);
+	k = script("krl-sync");
+	tmp = tu_fmt("%s/tmp", dir);
+	cr_assert_eq(mkdir(tmp, 0700), 0);
+	cr_assert_eq(setenv("TMPDIR", tmp, 1), 0);
+	{
+		char *argv[] = {k, "--server", url, "--out", out,
+		    "--insecure-http-ok", NULL};
+
+		pid = tu_spawn(argv, NULL, errp);
+	}
+	cr_assert_eq(unsetenv("TMPDIR"), 0);
+	/* Wait for the first 64 KiB in the temporary file. */
+	cmd = tu_fmt(
+	    "find '%s' -name '.revoked.krl.*' -size +63k | grep -q .", kdir);
+	for (i = 0; tu_sh(cmd, NULL, NULL) != 0; i++) {
+		cr_assert_lt(
+		    i, TU_WAIT_MS / 10, "no partial download appeared");
+		tu_sleep_ms(10);
+	}
+	cr_assert_eq(kill(-pid, SIGTERM), 0);
+	cr_assert_eq(tu_wait_exit(&pid), 1);
+	after = snapshot(kdir);
+	cr_assert_str_eq(after, before);
+	assert_file_eq(out, good, len);
+	free(cmd);
+	/* Its scratch files in $TMPDIR (headers, curl's status) too. */
+	cmd = tu_fmt("ls -A '%s'", tmp);
+	cr_assert_eq(tu_sh(cmd, &so, NULL), 0);
+	cr_assert_str_eq(so, "");
+	free(cmd);
+	free(so);
+	free(tmp);
+	free(after);
+	free(before);
+	free(k);
+	free(url);
+	free(good);
+	free(out);
+	free(errp);
+	free(kdir);
+}
+
+/* A Content-Length over the limit is refused before the body. */
+Test(host, krl_sync_announced_body_over_the_limit)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *url, *msg, *big;
+	size_t len;
+	char *good = existing_krl(out, &len);
+	int port;
+
+	big = calloc(1, KRL_MAX + 1);
+	cr_assert_not_null(big);
+	memcpy(big, "SSHKRL\n", 8);
+	port = canned_body("200 OK", big, KRL_MAX + 1);
+	url = tu_fmt("http://127.0.0.1:%d", port);
+	msg = tu_fmt("%s/v1/krl announced more than %d bytes", url, KRL_MAX);
+	sync_fails(url, out, msg);
+	assert_file_eq(out, good, len);
+	free(msg);
+	free(url);
+	free(big);
+	free(good);
+	free(out);
+}
+
+/* Issue 10 item 5: a valid KRL with a lower krl_version than the one
+ * installed is a rollback: refused unless --allow-rollback. */
+Test(host, krl_sync_refuses_rollback)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir),
+	     *old = tu_fmt("%s/old.krl", dir);
+	char *cmd, *url, *msg, *data, *so = NULL, *se = NULL, *want;
+	size_t len, olen;
+	char *good;
+	int port;
+
+	cmd = tu_fmt("ssh-keygen -q -k -z 5 -f '%s' && ssh-keygen -q -k -z 3 "
+		     "-f '%s'",
+	    out, old);
+	sh_ok(cmd);
+	free(cmd);
+	good = tu_read_file(out, &len);
+	data = tu_read_file(old, &olen);
+	cr_assert(good != NULL && data != NULL);
+	port = canned_body("200 OK", data, olen);
+	url = tu_fmt("http://127.0.0.1:%d", port);
+	msg = tu_fmt("%s/v1/krl sent KRL version 3, older than version 5 in "
+		     "%s (a rollback; --allow-rollback accepts it)",
+	    url, out);
+	sync_fails(url, out, msg);
+	assert_file_eq(out, good, len);
+
+	cr_assert_eq(
+	    krl_sync_x(url, out, "--allow-rollback", &so, &se), 0, "%s", se);
+	want = tu_fmt("krl-sync: %s updated from %s/v1/krl (%zu bytes)\n", out,
+	    url, olen);
+	cr_assert_str_eq(so, want);
+	cr_assert_str_eq(se, "");
+	assert_file_eq(out, data, olen);
+	free(want);
+	free(so);
+	free(se);
+	tu_stop(&canned_pid);
+	free(msg);
+	free(url);
+
+	/* A newer version replaces it as before. */
+	cmd = tu_fmt("ssh-keygen -q -k -z 9 -f '%s'", old);
+	sh_ok(cmd);
+	free(cmd);
+	free(data);
+	data = tu_read_file(old, &olen);
+	port = canned_body("200 OK", data, olen);
+	url = tu_fmt("http://127.0.0.1:%d", port);
+	so = se = NULL;
+	cr_assert_eq(krl_sync(url, out, &so, &se), 0, "%s", se);
+	assert_file_eq(out, data, olen);
+	free(so);
+	free(se);
+	free(url);
+	free(data);
+	free(good);
+	free(old);
 	free(out);
 }
 

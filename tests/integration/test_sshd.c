@@ -25,7 +25,38 @@
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
 
-static const struct cert_limits limits = {86400, 300};
+/* sshd's side is under test here, not the role policy (that is
+ * tests/integration/test_custody.c): a policy that allows every
+ * certificate the generic checks allow, within these limits. */
+static int
+any_load(void **state, struct cert_limits *lim, const char *arg)
+{
+	(void)arg;
+	*state = NULL;
+	lim->hard_max_ttl = 86400;
+	lim->max_backdate = 300;
+	return 0;
+}
+
+static int
+any_check(const void *state, const char *user, const char *role,
+    const struct cert *c, uint64_t now)
+{
+	(void)state;
+	(void)user;
+	(void)role;
+	(void)c;
+	(void)now;
+	return 0;
+}
+
+static void
+any_free(void *state)
+{
+	(void)state;
+}
+
+static const struct signer_policy any_policy = {any_load, any_check, any_free};
 
 static char *dir;
 static char *key_path; /* CA key */
@@ -48,7 +79,12 @@ setup(void)
 	cr_assert_eq(cakey_generate(&ca, KEY_ED25519), 0);
 	cr_assert_eq(cakey_save(ca, key_path), 0);
 	cakey_free(ca);
-	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+	{
+		struct signer_params sp = {
+		    key_path, &any_policy, NULL, 0, 0, 0};
+
+		cr_assert_eq(signer_start(&sg, &sp), 0);
+	}
 
 	cmd = tu_fmt(
 	    "ssh-keygen -q -t ed25519 -N '' -C alice@laptop -f %s", id_path);
@@ -290,7 +326,7 @@ Test(sshd, signer_cert_logs_in, .init = setup, .fini = teardown, .timeout = 60)
 	/* The real ssh client. */
 	c1 = make_cert(signer_public(sg), 1001, "alice@corp:req-17:1001",
 	    "alice", -60, 600);
-	cr_assert_eq(signer_sign_cert(sg, c1), 0);
+	cr_assert_eq(signer_sign_user_cert(sg, c1, "alice", "ops"), 0);
 	p1 = write_cert(c1, "ssh");
 	rc = sshd_ssh(sshd, user, id_path, p1, "echo jitca-ok", &out, &err);
 	cr_assert_eq(
@@ -312,7 +348,7 @@ Test(sshd, signer_cert_logs_in, .init = setup, .fini = teardown, .timeout = 60)
 	/* libssh, with a second certificate for the same key. */
 	c2 = make_cert(
 	    signer_public(sg), 1002, "alice@corp:req-18:1002", "ops", -60, 600);
-	cr_assert_eq(signer_sign_cert(sg, c2), 0);
+	cr_assert_eq(signer_sign_user_cert(sg, c2, "alice", "ops"), 0);
 	p2 = write_cert(c2, "libssh");
 	o = libssh_run(p2, "echo jitca-ok");
 	cr_assert_str_eq(o, "jitca-ok\n");
@@ -372,7 +408,7 @@ Test(sshd, refusals, .init = setup, .fini = teardown, .timeout = 60)
 	 * for this user does not list "bob". */
 	c = make_cert(
 	    signer_public(sg), 2001, "bob@corp:2001", "bob", -60, 600);
-	cr_assert_eq(signer_sign_cert(sg, c), 0);
+	cr_assert_eq(signer_sign_user_cert(sg, c, "alice", "ops"), 0);
 	expect_refused(c, "principal",
 	    "Certificate does not contain an authorized principal", &off);
 	cert_free(c);
@@ -382,14 +418,16 @@ Test(sshd, refusals, .init = setup, .fini = teardown, .timeout = 60)
 	cr_assert_eq(cakey_load(&ca, key_path), 0);
 	c = make_cert(
 	    signer_public(sg), 2002, "alice@corp:2002", "alice", -7200, -3600);
-	cr_assert_eq(signer_sign_cert(sg, c), ERR_CERT_BACKDATE);
+	cr_assert_eq(
+	    signer_sign_user_cert(sg, c, "alice", "ops"), ERR_CERT_BACKDATE);
 	cr_assert_eq(cert_sign(c, cakey_fn, ca), 0);
 	expect_refused(c, "expired", "Certificate invalid: expired", &off);
 	cert_free(c);
 
 	c = make_cert(signer_public(sg), 2003, "alice@corp:2003", "alice",
 	    2 * 86400, 2 * 86400 + 3600);
-	cr_assert_eq(signer_sign_cert(sg, c), ERR_CERT_POSTDATED);
+	cr_assert_eq(
+	    signer_sign_user_cert(sg, c, "alice", "ops"), ERR_CERT_POSTDATED);
 	cr_assert_eq(cert_sign(c, cakey_fn, ca), 0);
 	expect_refused(c, "future", "Certificate invalid: not yet valid", &off);
 	cert_free(c);
@@ -399,7 +437,8 @@ Test(sshd, refusals, .init = setup, .fini = teardown, .timeout = 60)
 	cr_assert_eq(cakey_generate(&other, KEY_ED25519), 0);
 	c = make_cert(
 	    cakey_public(other), 2004, "alice@corp:2004", "alice", -60, 600);
-	cr_assert_eq(signer_sign_cert(sg, c), ERR_CERT_WRONG_CA);
+	cr_assert_eq(
+	    signer_sign_user_cert(sg, c, "alice", "ops"), ERR_CERT_WRONG_CA);
 	cr_assert_eq(cert_sign(c, cakey_fn, other), 0);
 	cr_assert_eq(pubkey_fingerprint(fp, cakey_public(other)), 0);
 	why = tu_fmt("Failed publickey for %s from 127.0.0.1 port ", user);

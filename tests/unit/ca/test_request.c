@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "ca/signpolicy.h"
 #include "signer/names.h"
 #include "signer/signer.h"
 #include "ca_fixture.h"
@@ -1055,9 +1056,10 @@ Test(request, ledger_chain_verifies_after_a_session)
 
 Test(request, issues_through_the_signer_process)
 {
-	struct cert_limits lim = {24 * 3600, 120};
+	struct signer_params sp;
 	struct signer *sg = NULL;
 	char *kp = tu_fmt("%s/ca_key.pem", fx_dir);
+	char *cfgf = tu_fmt("%s/jitca.json", fx_dir), *shorter, *at;
 	char *key = fx_key_line(), *certf, *out = NULL;
 	json_t *req = NULL;
 	const char *line;
@@ -1065,8 +1067,15 @@ Test(request, issues_through_the_signer_process)
 
 	unsetenv("JITCA_TEST_NOW"); /* the signer checks its own clock */
 	cr_assert_eq(cakey_save(fx_cakey, kp), 0);
-	cr_assert_eq(signer_start(&sg, kp, &lim), 0);
-	fx_ca.sign = signer_sign_fn;
+	/* The signer reads its own copy of the roles from jitca.json. */
+	tu_write_file(cfgf, fx_config_json, strlen(fx_config_json), 0644);
+	memset(&sp, 0, sizeof(sp));
+	sp.key_path = kp;
+	sp.policy = &signpolicy_ops;
+	sp.policy_arg = fx_dir;
+	cr_assert_eq(signer_start(&sg, &sp), 0);
+	fx_ca.sign = NULL;
+	fx_ca.sign_user = signer_sign_user_fn;
 	fx_ca.sign_ctx = sg;
 	cr_assert(pubkey_equal(signer_public(sg), fx_ca.ca_pub));
 	now = ledger_now();
@@ -1087,19 +1096,24 @@ Test(request, issues_through_the_signer_process)
 	cr_assert_geq(
 	    json_integer_value(json_object_get(req, "valid_after")), now - 60);
 	json_decref(req);
-	/* The signer refuses what policy refuses: a 25h role would be
-	 * stopped by the CA first, so ask the signer for too long directly
-	 * by lowering its limit. */
-	signer_stop(sg);
-	lim.hard_max_ttl = 600;
-	cr_assert_eq(signer_start(&sg, kp, &lim), 0);
-	fx_ca.sign_ctx = sg;
+	/* The signer refuses on its own copy of the role: shorten staging's
+	 * max_ttl in the file only it re-reads (RELOAD), while the CA's
+	 * copy still allows 8h. */
+	shorter = tu_fmt("%s", fx_config_json);
+	at = strstr(shorter, "\"max_ttl\": \"8h\"");
+	cr_assert_not_null(at);
+	memcpy(at, "\"max_ttl\": \"1m\"", strlen("\"max_ttl\": \"1m\""));
+	tu_write_file(cfgf, shorter, strlen(shorter), 0644);
+	cr_assert_eq(signer_reload(sg), 0);
 	cr_assert_eq(request_create(&fx_ca, &alice, "staging", NULL, 0, 1800,
 			 "too long for signer", key, &req),
-	    ERR_CERT_TOO_LONG);
+	    ERR_TTL_TOO_LONG);
 	cr_assert_null(req);
 	cr_assert_eq(fx_int("SELECT count(*) FROM certificates", NULL), 1);
 	signer_stop(sg);
+	fx_ca.sign_user = NULL;
+	free(shorter);
+	free(cfgf);
 	free(out);
 	free(certf);
 	free(kp);

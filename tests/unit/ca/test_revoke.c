@@ -422,15 +422,39 @@ Test(revoke, krl_matches_ssh_keygen)
 	free(out);
 	out = NULL;
 
-	/* Once the revoked certificates expire they leave the KRL; the
-	 * key stays. */
+	/* A CA clock 9 h ahead: both certificates have expired by that
+	 * clock, yet stay in the KRL (hosts with the right time still
+	 * accept them); the key stays forever. */
 	fx_now_set(FX_T0 + 9 * 3600);
 	cr_assert_eq(revoke_krl_build(&fx_ca, &krl, &len), 0);
 	cr_assert_eq(krl_check(krl, len), 0);
 	free(krl);
 	cr_assert_eq(revoke_krl_write(&fx_ca, path), 0);
-	cr_assert_eq(krl_query(path, f1), 0);
+	cr_assert_eq(krl_query(path, f1), 1);
+	cr_assert_eq(krl_query(path, f3), 1);
+	cr_assert_eq(krl_query(path, fk), 1);
+
+	/* Retention: valid_before + hard_max_ttl (24h) + backdate (1m).
+	 * prod-debug (30m) leaves at its valid_before + 86460 s, staging
+	 * (8h) later. */
+	cr_assert_eq(revoke_krl_retention(&fx_ca), 86460);
+	cr_assert_eq(fx_int("SELECT valid_before FROM certificates"
+			    " WHERE serial = 3",
+			 NULL),
+	    FX_T0 + 1800);
+	fx_now_set(FX_T0 + 1800 + 86460 - 1);
+	cr_assert_eq(revoke_krl_write(&fx_ca, path), 0);
+	cr_assert_eq(krl_query(path, f3), 1);
+	fx_now_set(FX_T0 + 1800 + 86460);
+	cr_assert_eq(revoke_krl_write(&fx_ca, path), 0);
+	cr_assert_eq(krl_query(path, f1), 1);
 	cr_assert_eq(krl_query(path, f3), 0);
+	fx_now_set(FX_T0 + 8 * 3600 + 86460 - 1);
+	cr_assert_eq(revoke_krl_write(&fx_ca, path), 0);
+	cr_assert_eq(krl_query(path, f1), 1);
+	fx_now_set(FX_T0 + 8 * 3600 + 86460);
+	cr_assert_eq(revoke_krl_write(&fx_ca, path), 0);
+	cr_assert_eq(krl_query(path, f1), 0);
 	cr_assert_eq(krl_query(path, fk), 1);
 	cr_assert_eq(
 	    tu_run((char *[]){"ssh-keygen", "-Q", "-l", "-f", path, NULL}, NULL,
@@ -438,13 +462,6 @@ Test(revoke, krl_matches_ssh_keygen)
 	    0);
 	cr_assert_null(strstr(out, "serial:"), "%s", out);
 	free(out);
-
-	/* prod-debug (2h) expires before staging (8h): half-way, only the
-	 * staging serial remains. */
-	fx_now_set(FX_T0 + 3 * 3600);
-	cr_assert_eq(revoke_krl_write(&fx_ca, path), 0);
-	cr_assert_eq(krl_query(path, f1), 1);
-	cr_assert_eq(krl_query(path, f3), 0);
 
 	issued_free(&a1);
 	issued_free(&a2);

@@ -330,19 +330,21 @@ Test(users, only_the_hash_is_stored)
 	out = sq("SELECT type, actor, subject, details FROM events ORDER BY "
 		 "seq;");
 	{
-		char *h1 = sha256_hex(tok), id1[9], id2[9];
+		char *h1 = sha256_hex(tok), id1[65], id2[65];
 
-		for (i = 0; i < 8; i++) {
+		/* token_id: the first 8 hex digits; token_sha256: all. */
+		for (i = 0; i < 64; i++) {
 			id1[i] = (char)(h1[i] >= 'A' ? h1[i] + 32 : h1[i]);
 			id2[i] = (char)(hex[i] >= 'A' ? hex[i] + 32 : hex[i]);
 		}
-		id1[8] = id2[8] = '\0';
+		id1[64] = id2[64] = '\0';
 		want =
 		    tu_fmt("user.added|cli:root|alice|{\"groups\":[\"eng\"]}\n"
-			   "token.issued|cli:root|alice|{\"token_id\":\"%s\"}\n"
+			   "token.issued|cli:root|alice|{\"token_id\":\"%.8s\","
+			   "\"token_sha256\":\"%s\"}\n"
 			   "token.issued|cli:root|alice|{\"rotated\":true,"
-			   "\"token_id\":\"%s\"}\n",
-			id1, id2);
+			   "\"token_id\":\"%.8s\",\"token_sha256\":\"%s\"}\n",
+			id1, id1, id2, id2);
 		free(h1);
 	}
 	cr_assert_str_eq(out, want);
@@ -458,7 +460,8 @@ Test(users, tampered_row_is_a_db_error)
 		" VALUES(NULL, '[\"eng\"]', 0, 1)"));
 	cr_assert_eq(user_list(l, &a), ERR_DB);
 	cr_assert_null(a);
-	free(sq("DELETE FROM users WHERE name IS NULL"));
+	free(sq("DROP TRIGGER users_no_delete;"
+		"DELETE FROM users WHERE name IS NULL"));
 	free(sq("UPDATE users SET name = 'al ice' WHERE name = 'alice'"));
 	cr_assert_eq(user_list(l, &a), ERR_DB);
 	cr_assert_null(a);

@@ -3,14 +3,20 @@
  *
  * A real child is forked on a CA key made by cakey_generate()+cakey_save()
  * in a temp dir.  Good certificates come back signed and verify; every
- * refusal the child owes (DESIGN.md "Key custody") is asserted with its
- * exact code, sending hand-encoded to-be-signed bodies through
- * signer_sign() so the parent-side builder cannot refuse them first.  Key
- * file permissions, a garbage message, concurrency and the child's
+ * refusal the child owes (docs/key-custody.md) is asserted with
+ * its exact code, sending hand-encoded to-be-signed bodies through the
+ * typed request signer_sign_user_tbs() so the parent-side builder cannot
+ * refuse them first.  The role policy here is a small one of this file
+ * (role "ops": the user and the principal named in a policy file), so the
+ * child's policy hooks, RELOAD (it re-reads the file itself) and its
+ * own refusals are tested without ca/; ca/signpolicy.c over jitca.json is
+ * tested in tests/integration/test_custody.c.  Key file permissions, a
+ * garbage message, concurrency, the seccomp filter and the child's
  * disabled core dumps are covered too.
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +33,7 @@
 #include "signer/cert.h"
 #include "signer/signer.h"
 #include "signer/wire.h"
+#include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 
 #define HARD_MAX_TTL 3600
@@ -37,7 +44,78 @@ static char *key_path;
 static struct cakey *ca;
 static struct cakey *subject;
 static struct signer *sg;
-static const struct cert_limits limits = {HARD_MAX_TTL, MAX_BACKDATE};
+static char *policy_path;
+
+/* ---- the test policy: role "ops" grants USER and the file's word ---- */
+
+struct tpol {
+	char word[128];
+};
+
+static int
+tpol_load(void **state, struct cert_limits *lim, const char *arg)
+{
+	struct tpol *t;
+	FILE *f;
+
+	*state = NULL;
+	if ((f = fopen(arg, "r")) == NULL)
+		return ERR_SYSTEM;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		fclose(f);
+		return ERR_ALLOC;
+	}
+	if (fgets(t->word, sizeof(t->word), f) == NULL) {
+		fclose(f);
+		free(t);
+		return ERR_CONFIG;
+	}
+	fclose(f);
+	t->word[strcspn(t->word, "\n")] = '\0';
+	lim->hard_max_ttl = HARD_MAX_TTL;
+	lim->max_backdate = MAX_BACKDATE;
+	*state = t;
+	return 0;
+}
+
+static int
+tpol_check(const void *state, const char *user, const char *role,
+    const struct cert *c, uint64_t now)
+{
+	const struct tpol *t = state;
+	size_t i;
+
+	(void)now;
+	if (strcmp(role, "ops") != 0)
+		return ERR_SIGNER_NO_ROLE;
+	for (i = 0; i < c->nprincipals; i++) {
+		if (strcmp(c->principals[i], user) != 0 &&
+		    strcmp(c->principals[i], t->word) != 0)
+			return ERR_PRINCIPAL_NOT_ALLOWED;
+	}
+	return 0;
+}
+
+static void
+tpol_free(void *state)
+{
+	free(state);
+}
+
+static const struct signer_policy tpol = {tpol_load, tpol_check, tpol_free};
+
+/* signer_start() for kp with the test policy. */
+static int
+start_signer(const char *kp)
+{
+	struct signer_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.key_path = kp;
+	p.policy = &tpol;
+	p.policy_arg = policy_path;
+	return signer_start(&sg, &p);
+}
 
 static void
 setup_keys(void)
@@ -47,13 +125,15 @@ setup_keys(void)
 	cr_assert_eq(cakey_generate(&ca, KEY_ED25519), 0);
 	cr_assert_eq(cakey_save(ca, key_path), 0);
 	cr_assert_eq(cakey_generate(&subject, KEY_ED25519), 0);
+	policy_path = tu_fmt("%s/policy", dir);
+	tu_write_file(policy_path, "debug\n", 6, 0644);
 }
 
 static void
 setup(void)
 {
 	setup_keys();
-	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+	cr_assert_eq(start_signer(key_path), 0);
 	cr_assert_not_null(sg);
 }
 
@@ -69,7 +149,8 @@ teardown(void)
 		tu_rmtree(dir);
 	free(dir);
 	free(key_path);
-	dir = key_path = NULL;
+	free(policy_path);
+	dir = key_path = policy_path = NULL;
 }
 
 /* A good user certificate for the subject key, signed by the signer. */
@@ -189,7 +270,8 @@ sign_spec(const struct tbs_spec *t)
 	size_t siglen = 0;
 	int r;
 
-	r = signer_sign(sg, &sig, &siglen, wire_ptr(w), wire_len(w));
+	r = signer_sign_user_tbs(
+	    sg, "alice", "ops", wire_ptr(w), wire_len(w), &sig, &siglen);
 	if (r == 0) {
 		cr_assert_not_null(sig);
 		cr_assert_gt(siglen, 0);
@@ -217,7 +299,7 @@ Test(signer, good_cert_signed_and_verifies, .init = setup, .fini = teardown)
 	cr_assert(pubkey_equal(signer_public(sg), cakey_public(ca)));
 	cr_assert_gt(signer_pid(sg), 0);
 	cr_assert_neq(signer_pid(sg), getpid());
-	cr_assert_eq(signer_sign_cert(sg, c), 0);
+	cr_assert_eq(signer_sign_user_cert(sg, c, "alice", "ops"), 0);
 	cr_assert_not_null(c->blob);
 	cr_assert_gt(c->blob_len, c->tbs_len);
 	cr_assert_str_eq(c->sig_alg, "ssh-ed25519");
@@ -306,6 +388,8 @@ Test(signer, refuses_bad_principals, .init = setup, .fini = teardown)
 		struct tbs_spec t = good_spec();
 
 		t.principals[0] = bad[6] + 1;
+		tu_write_file(policy_path, t.principals[0], 64, 0644);
+		cr_assert_eq(signer_reload(sg), 0);
 		cr_assert_eq(sign_spec(&t), 0);
 	}
 }
@@ -324,7 +408,8 @@ Test(signer, refuses_too_long_via_builder, .init = setup, .fini = teardown)
 	struct cert *c = good_cert(9);
 
 	c->valid_before = (uint64_t)time(NULL) + 7 * 86400;
-	cr_assert_eq(signer_sign_cert(sg, c), ERR_CERT_TOO_LONG);
+	cr_assert_eq(
+	    signer_sign_user_cert(sg, c, "alice", "ops"), ERR_CERT_TOO_LONG);
 	cr_assert_null(c->blob);
 	cert_free(c);
 }
@@ -449,7 +534,8 @@ Test(signer, refuses_malformed_body, .init = setup, .fini = teardown)
 
 	t.trailing = 1;
 	expect_refused(&t, ERR_TRAILING_DATA);
-	cr_assert_eq(signer_sign(sg, &sig, &siglen, junk, sizeof(junk)),
+	cr_assert_eq(signer_sign_user_tbs(
+			 sg, "alice", "ops", junk, sizeof(junk), &sig, &siglen),
 	    ERR_KEY_UNKNOWN_TYPE);
 	cr_assert_null(sig);
 	cr_assert_eq(sign_spec(&t), ERR_TRAILING_DATA);
@@ -459,20 +545,26 @@ Test(signer, refuses_malformed_body, .init = setup, .fini = teardown)
 
 Test(signer, size_limits, .init = setup, .fini = teardown)
 {
-	size_t max = SIGNER_MAX_MSG - 4 - 1 - 4; /* header, type, string */
+	/* header, type, "alice", "ops", the string's length */
+	size_t max = SIGNER_MAX_MSG - 4 - 1 - (4 + 5) - (4 + 3) - 4;
 	uint8_t *big = calloc(1, SIGNER_MAX_MSG), *sig = NULL;
 	struct tbs_spec t = good_spec();
 	size_t siglen = 0;
 
 	cr_assert_not_null(big);
 	/* Over the protocol limit: refused before anything is sent. */
-	cr_assert_eq(
-	    signer_sign(sg, &sig, &siglen, big, max + 1), ERR_TOO_LARGE);
+	cr_assert_eq(signer_sign_user_tbs(
+			 sg, "alice", "ops", big, max + 1, &sig, &siglen),
+	    ERR_TOO_LARGE);
 	/* At the limit: sent, and the child refuses it as too large a
 	 * certificate, staying alive. */
-	cr_assert_eq(signer_sign(sg, &sig, &siglen, big, max), ERR_TOO_LARGE);
+	cr_assert_eq(
+	    signer_sign_user_tbs(sg, "alice", "ops", big, max, &sig, &siglen),
+	    ERR_TOO_LARGE);
 	cr_assert_null(sig);
-	cr_assert_eq(signer_sign(sg, &sig, &siglen, big, 0), ERR_BUF_SHORT);
+	cr_assert_eq(
+	    signer_sign_user_tbs(sg, "alice", "ops", big, 0, &sig, &siglen),
+	    ERR_BUF_SHORT);
 	cr_assert_eq(sign_spec(&t), 0);
 	free(big);
 }
@@ -488,10 +580,10 @@ sign_with_type(enum key_type kt, const char *alg)
 	cr_assert_eq(unlink(key_path), 0);
 	cr_assert_eq(cakey_generate(&ca, kt), 0);
 	cr_assert_eq(cakey_save(ca, key_path), 0);
-	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+	cr_assert_eq(start_signer(key_path), 0);
 	cr_assert(pubkey_equal(signer_public(sg), cakey_public(ca)));
 	c = good_cert(3);
-	cr_assert_eq(signer_sign_cert(sg, c), 0);
+	cr_assert_eq(signer_sign_user_cert(sg, c, "alice", "ops"), 0);
 	cr_assert_str_eq(c->sig_alg, alg);
 	cr_assert_eq(cert_from_blob(&back, c->blob, c->blob_len), 0);
 	cr_assert(pubkey_equal(back->ca_key, cakey_public(ca)));
@@ -529,7 +621,7 @@ assert_no_children(void)
 Test(signer, key_file_mode_0644, .init = setup_keys, .fini = teardown)
 {
 	cr_assert_eq(chmod(key_path, 0644), 0);
-	cr_assert_eq(signer_start(&sg, key_path, &limits), ERR_KEY_FILE_MODE);
+	cr_assert_eq(start_signer(key_path), ERR_KEY_FILE_MODE);
 	cr_assert_null(sg);
 	assert_no_children();
 }
@@ -542,21 +634,21 @@ Test(signer, key_file_group_or_other_access, .init = setup_keys,
 
 	for (i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		cr_assert_eq(chmod(key_path, modes[i]), 0);
-		cr_assert_eq(signer_start(&sg, key_path, &limits),
-		    ERR_KEY_FILE_MODE, "mode %o", (unsigned)modes[i]);
+		cr_assert_eq(start_signer(key_path), ERR_KEY_FILE_MODE,
+		    "mode %o", (unsigned)modes[i]);
 		cr_assert_null(sg);
 	}
 	assert_no_children();
 	/* 0400 is as good as 0600. */
 	cr_assert_eq(chmod(key_path, 0400), 0);
-	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+	cr_assert_eq(start_signer(key_path), 0);
 }
 
 Test(signer, key_file_missing, .init = setup_keys, .fini = teardown)
 {
 	char *p = tu_fmt("%s/nope.pem", dir);
 
-	cr_assert_eq(signer_start(&sg, p, &limits), ERR_SYSTEM);
+	cr_assert_eq(start_signer(p), ERR_SYSTEM);
 	cr_assert_null(sg);
 	assert_no_children();
 	free(p);
@@ -566,15 +658,23 @@ Test(signer, key_file_other_owner, .init = setup_keys, .fini = teardown)
 {
 	cr_assert_eq(geteuid(), 0, "this test needs root (as in CI)");
 	cr_assert_eq(chown(key_path, 65534, 65534), 0);
-	cr_assert_eq(signer_start(&sg, key_path, &limits), ERR_KEY_FILE_OWNER);
+	cr_assert_eq(start_signer(key_path), ERR_KEY_FILE_OWNER);
 	cr_assert_null(sg);
 	assert_no_children();
 }
 
 Test(signer, bad_arguments, .init = setup_keys, .fini = teardown)
 {
-	cr_assert_eq(signer_start(&sg, NULL, &limits), ERR_INVALID_ARG);
-	cr_assert_eq(signer_start(&sg, key_path, NULL), ERR_INVALID_ARG);
+	struct signer_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.policy = &tpol;
+	p.policy_arg = policy_path;
+	cr_assert_eq(signer_start(&sg, &p), ERR_INVALID_ARG);
+	p.key_path = key_path;
+	p.policy = NULL;
+	cr_assert_eq(signer_start(&sg, &p), ERR_INVALID_ARG);
+	cr_assert_eq(signer_start(&sg, NULL), ERR_INVALID_ARG);
 	cr_assert_null(sg);
 	assert_no_children();
 	signer_stop(NULL);
@@ -612,7 +712,7 @@ start_and_find_socket(void)
 	int fd, sock = -1, nnew = 0;
 
 	unix_sockets(before);
-	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+	cr_assert_eq(start_signer(key_path), 0);
 	unix_sockets(after);
 	for (fd = 0; fd < 1024; fd++) {
 		if ((after[fd / 8] & ~before[fd / 8]) & (1u << (fd % 8))) {
@@ -679,9 +779,9 @@ Test(signer, zero_length_kills_child, .init = setup_keys, .fini = teardown)
 Test(
     signer, sign_req_trailing_kills_child, .init = setup_keys, .fini = teardown)
 {
-	/* SIGN_REQ whose payload is a string plus one stray byte. */
+	/* SIGN_USER whose payload is one string plus a stray byte. */
 	const uint8_t msg[] = {
-	    0, 0, 0, 7, SIGNER_MSG_SIGN_REQ, 0, 0, 0, 1, 'x', 'y'};
+	    0, 0, 0, 7, SIGNER_MSG_SIGN_USER, 0, 0, 0, 1, 'x', 'y'};
 
 	expect_child_dies(start_and_find_socket(), msg, sizeof(msg));
 }
@@ -721,7 +821,7 @@ Test(signer, stop_ends_child, .init = setup_keys, .fini = teardown)
 	double ms;
 	pid_t pid;
 
-	cr_assert_eq(signer_start(&sg, key_path, &limits), 0);
+	cr_assert_eq(start_signer(key_path), 0);
 	pid = signer_pid(sg);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	signer_stop(sg);
@@ -803,7 +903,7 @@ worker_run(void *arg)
 		struct cert *c = good_cert(serial), *back = NULL;
 		int r;
 
-		if ((r = signer_sign_cert(sg, c)) != 0 ||
+		if ((r = signer_sign_user_cert(sg, c, "alice", "ops")) != 0 ||
 		    (r = cert_from_blob(&back, c->blob, c->blob_len)) != 0 ||
 		    back->serial != serial ||
 		    !pubkey_equal(back->ca_key, cakey_public(ca))) {
@@ -839,4 +939,163 @@ Test(signer, concurrent_signing, .init = setup, .fini = teardown, .timeout = 60)
 	cr_log_info("%d signatures in %.0f ms", NTHREADS * PER_THREAD,
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 		(double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
+/* ---- the role policy, in the child -------------------------------- */
+
+/* A hand-made body for user/role; returns the child's answer. */
+static int
+sign_spec_as(const struct tbs_spec *t, const char *user, const char *role)
+{
+	struct wire *w = tbs_encode(t);
+	uint8_t *sig = NULL;
+	size_t siglen = 0;
+	int r;
+
+	r = signer_sign_user_tbs(
+	    sg, user, role, wire_ptr(w), wire_len(w), &sig, &siglen);
+	free(sig);
+	wire_free(w);
+	return r;
+}
+
+Test(signer, refuses_principal_no_role_grants, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+
+	/* "alice" and the file's "debug" are granted; "root" is not. */
+	t.principals[0] = "alice";
+	t.principals[1] = "root";
+	t.nprincipals = 2;
+	cr_assert_eq(sign_spec(&t), ERR_PRINCIPAL_NOT_ALLOWED);
+	/* The same body for another user: "alice" is no longer the user. */
+	t.nprincipals = 1;
+	cr_assert_eq(
+	    sign_spec_as(&t, "mallory", "ops"), ERR_PRINCIPAL_NOT_ALLOWED);
+	cr_assert_eq(sign_spec_as(&t, "alice", "admin"), ERR_SIGNER_NO_ROLE);
+	/* The child refused and lives on. */
+	cr_assert_eq(sign_spec_as(&t, "alice", "ops"), 0);
+	cr_assert(signer_alive(sg));
+}
+
+Test(signer, reload_rereads_the_policy_file, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+
+	t.principals[0] = "deploy";
+	cr_assert_eq(sign_spec(&t), ERR_PRINCIPAL_NOT_ALLOWED);
+	/* The parent sends no policy bytes: the child reads the file. */
+	tu_write_file(policy_path, "deploy\n", 7, 0644);
+	cr_assert_eq(sign_spec(&t), ERR_PRINCIPAL_NOT_ALLOWED);
+	cr_assert_eq(signer_reload(sg), 0);
+	cr_assert_eq(sign_spec(&t), 0);
+	/* A policy that does not load is refused; the old one stays. */
+	tu_write_file(policy_path, "", 0, 0644);
+	cr_assert_eq(signer_reload(sg), ERR_CONFIG);
+	cr_assert_eq(sign_spec(&t), 0);
+	cr_assert(signer_alive(sg));
+}
+
+Test(signer, policy_that_does_not_load_stops_start, .init = setup_keys,
+    .fini = teardown)
+{
+	cr_assert_eq(unlink(policy_path), 0);
+	cr_assert_eq(start_signer(key_path), ERR_SYSTEM);
+	cr_assert_null(sg);
+	assert_no_children();
+}
+
+/* The value of a "Name:" line of /proc/PID/status, as a new string. */
+static char *
+proc_status(pid_t pid, const char *name)
+{
+	char *path = tu_fmt("/proc/%d/status", (int)pid);
+	char *text = tu_read_file(path, NULL), *p, *v;
+
+	cr_assert_not_null(text, "cannot read %s", path);
+	p = strstr(text, name);
+	cr_assert_not_null(p, "no %s in %s", name, text);
+	p += strlen(name);
+	p += strspn(p, " \t");
+	v = tu_fmt("%.*s", (int)strcspn(p, "\n"), p);
+	free(text);
+	free(path);
+	return v;
+}
+
+Test(signer, child_is_seccomp_filtered, .init = setup, .fini = teardown)
+{
+	char *mode = proc_status(signer_pid(sg), "\nSeccomp:");
+	char *self = proc_status(getpid(), "\nSeccomp:");
+
+	/* 2: SECCOMP_MODE_FILTER, in the child only. */
+	cr_assert_str_eq(mode, "2");
+	cr_assert_str_eq(self, "0");
+	/* Reading a file (RELOAD) still works under the filter. */
+	cr_assert_eq(signer_reload(sg), 0);
+	free(mode);
+	free(self);
+}
+
+Test(signer, runs_as_the_key_owner, .init = setup_keys, .fini = teardown)
+{
+	struct signer_params p;
+	struct tbs_spec t;
+	char *uid;
+
+	cr_assert_eq(geteuid(), 0, "this test needs root (as in CI)");
+	/* nobody owns the key; it must reach the key and policy files. */
+	cr_assert_eq(chown(key_path, 65534, 65534), 0);
+	cr_assert_eq(chmod(dir, 0711), 0);
+	memset(&p, 0, sizeof(p));
+	p.key_path = key_path;
+	p.policy = &tpol;
+	p.policy_arg = policy_path;
+	p.run_as = 1;
+	p.uid = 65534;
+	p.gid = 65534;
+	cr_assert_eq(signer_start(&sg, &p), 0);
+	uid = proc_status(signer_pid(sg), "\nUid:");
+	cr_assert_str_eq(uid, "65534\t65534\t65534\t65534");
+	t = good_spec();
+	cr_assert_eq(sign_spec(&t), 0);
+	free(uid);
+}
+
+Test(signer, restart_after_kill, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+	pid_t old = signer_pid(sg);
+	int status = 0, n;
+
+	cr_assert_eq(signer_poll(sg, &status), 0);
+	cr_assert_eq(kill(old, SIGKILL), 0);
+	/* signer_poll reaps it (no zombie) and says how it died. */
+	for (n = 0; n < 500 && signer_poll(sg, &status) == 0; n++)
+		tu_sleep_ms(10);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	    "status %d", status);
+	cr_assert_not(signer_alive(sg));
+	cr_assert_eq(waitpid(old, &status, WNOHANG), -1);
+	cr_assert_eq(errno, ECHILD);
+	cr_assert_eq(sign_spec(&t), ERR_SIGNER_DEAD);
+	cr_assert_eq(signer_poll(sg, NULL), -1);
+	cr_assert_eq(signer_restart(sg), 0);
+	cr_assert(signer_alive(sg));
+	cr_assert_neq(signer_pid(sg), old);
+	cr_assert_eq(sign_spec(&t), 0);
+}
+
+Test(signer, restart_refuses_another_key, .init = setup, .fini = teardown)
+{
+	struct cakey *other = NULL;
+	struct tbs_spec t = good_spec();
+
+	cr_assert_eq(cakey_generate(&other, KEY_ED25519), 0);
+	cr_assert_eq(unlink(key_path), 0);
+	cr_assert_eq(cakey_save(other, key_path), 0);
+	cr_assert_eq(signer_restart(sg), ERR_CERT_WRONG_CA);
+	cr_assert_not(signer_alive(sg));
+	cr_assert_eq(sign_spec(&t), ERR_SIGNER_DEAD);
+	cakey_free(other);
 }

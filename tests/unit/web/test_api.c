@@ -9,7 +9,9 @@
  * matrix (requester, approver, second approver, auditor, stranger, no
  * token x every endpoint), a table of bad requests that must leave the
  * server healthy and the ledger unchanged, the body cap, two approvers
- * racing on one request, TLS, SIGTERM under load, SIGHUP reloads,
+ * racing on one request, throttling that never locks out a valid token,
+ * trusted_proxies, duplicate parameters and headers, the CA's own key as
+ * a subject, TLS, SIGTERM under load, SIGHUP reloads,
  * changes made by another process (users, revocations), startup
  * refusals and the request log.
  */
@@ -33,6 +35,7 @@
 #include <criterion/criterion.h>
 #include <curl/curl.h>
 #include <jansson.h>
+#include <openssl/sha.h>
 
 #include "ca/ca.h"
 #include "ca/config.h"
@@ -45,6 +48,7 @@
 #include "signer/pubkey.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
+#include "web/api.h"
 #include "web/http.h"
 #include "web/serve.h"
 
@@ -746,7 +750,7 @@ Test(api, request_lifecycle)
 Test(api, krl_etag_and_cache)
 {
 	struct resp *r;
-	char etag[64], inm[96];
+	char etag[80], inm[112];
 	const char *e;
 	json_int_t id, serial;
 	size_t n;
@@ -757,12 +761,24 @@ Test(api, krl_etag_and_cache)
 	cr_assert_eq(krl_check((const uint8_t *)r->h.body, r->h.len), 0);
 	cr_assert(memcmp(r->h.body, KRL_MAGIC, KRL_MAGIC_LEN) == 0);
 	cr_assert_not_null(e = strstr(r->h.hdrs, "ETag: \""), "%s", r->h.hdrs);
-	/* A strong entity tag of digits: "N". */
+	/* A strong entity tag naming the bytes: "hex(SHA-256(body))". */
 	e += 6;
 	n = strcspn(e, "\r\n");
-	cr_assert(n >= 3 && n < sizeof(etag) && e[n - 1] == '"' &&
-		strspn(e + 1, "0123456789") == n - 2,
-	    "%s", r->h.hdrs);
+	{
+		unsigned char md[32];
+		char want[67];
+		int i;
+
+		SHA256((const unsigned char *)r->h.body, r->h.len, md);
+		want[0] = '"';
+		for (i = 0; i < 32; i++)
+			snprintf(want + 1 + 2 * i, 3, "%02x", md[i]);
+		want[65] = '"';
+		want[66] = '\0';
+		cr_assert(
+		    n == 66 && n < sizeof(etag) && memcmp(e, want, n) == 0,
+		    "%s vs %s", r->h.hdrs, want);
+	}
 	memcpy(etag, e, n);
 	etag[n] = '\0';
 	snprintf(inm, sizeof(inm), "If-None-Match: %s", etag);
@@ -1192,6 +1208,178 @@ Test(api, failed_tokens_throttled)
 	/* Unauthenticated endpoints still answer. */
 	r = call(NOBODY, "GET", "/v1/health", NULL);
 	expect(r, 200, NULL);
+}
+
+/* Issue 10 item 8: 40 bad tokens from one address do not lock out the
+ * next valid token from that address; bad ones stay throttled. */
+Test(api, valid_token_after_failed_ones)
+{
+	struct resp *r;
+	int i, n429 = 0;
+
+	for (i = 0; i < 40; i++) {
+		r = call_h(NOBODY, "GET", "/v1/roles", NULL, NULL, "bad");
+		cr_assert(r->h.status == 401 || r->h.status == 429, "%ld",
+		    r->h.status);
+		n429 += r->h.status == 429;
+	}
+	cr_assert_geq(n429, 20, "only %d of 40 bad tokens throttled", n429);
+	r = call(ALICE, "GET", "/v1/roles", NULL);
+	expect(r, 200, NULL);
+	r = call(BOB, "POST",
+	    req_path(create(ALICE, "prod-debug", 0), "/approve"), NULL);
+	expect(r, 200, NULL);
+	r = call_h(NOBODY, "GET", "/v1/roles", NULL, NULL, "bad");
+	expect(r, 429, "too_many_requests");
+	cr_assert(
+	    strncmp(emsg(r),
+		"too many failed token attempts from 127.0.0.1; retry in ",
+		56) == 0,
+	    "%s", emsg(r));
+	/* A request without any token is not a failed guess. */
+	r = call(NOBODY, "GET", "/v1/roles", NULL);
+	expect(r, 401, "missing_token");
+}
+
+/* With trusted_proxies, X-Forwarded-For names the client and failures
+ * are throttled per forwarded address; without, the header is ignored. */
+Test(api, trusted_proxies_forwarded_for)
+{
+	struct resp *r;
+	char *c;
+	int i;
+
+	/* Default: no proxy is trusted, so 10 failures "from" ten
+	 * different forwarded addresses all count against 127.0.0.1. */
+	for (i = 0; i < 10; i++) {
+		r = call_h(NOBODY, "GET", "/v1/roles", NULL,
+		    tu_keep(tu_fmt("X-Forwarded-For: 203.0.113.%d", i + 1)),
+		    "bad");
+		expect(r, 401, "bad_token");
+	}
+	r = call_h(NOBODY, "GET", "/v1/roles", NULL,
+	    "X-Forwarded-For: 198.51.100.1", "bad");
+	expect(r, 429, "too_many_requests");
+	cr_assert(strstr(emsg(r), " from 127.0.0.1;") != NULL, "%s", emsg(r));
+	server_stop();
+
+	c = tu_read_file(path_in("jitca.json"), NULL);
+	cr_assert_not_null(c);
+	c = subst(tu_keep(c), "\"auditors\"",
+	    "\"trusted_proxies\": [\"127.0.0.1\", \"10.0.0.0/8\"], "
+	    "\"auditors\"");
+	tu_write_file(path_in("jitca.json"), c, strlen(c), 0600);
+	free(S.log);
+	S.log = NULL;
+	server_start();
+	for (i = 0; i < 10; i++) {
+		r = call_h(NOBODY, "GET", "/v1/roles", NULL,
+		    "X-Forwarded-For: 198.51.100.7, 203.0.113.5, 10.9.8.7",
+		    "bad");
+		expect(r, 401, "bad_token");
+	}
+	r = call_h(NOBODY, "GET", "/v1/roles", NULL,
+	    "X-Forwarded-For: 203.0.113.5", "bad");
+	expect(r, 429, "too_many_requests");
+	cr_assert(
+	    strncmp(emsg(r),
+		"too many failed token attempts from 203.0.113.5; retry in ",
+		58) == 0,
+	    "%s", emsg(r));
+	/* Another forwarded address, and the proxy itself, are not. */
+	r = call_h(NOBODY, "GET", "/v1/roles", NULL,
+	    "X-Forwarded-For: 203.0.113.6", "bad");
+	expect(r, 401, "bad_token");
+	r = call_h(NOBODY, "GET", "/v1/roles", NULL, NULL, "bad");
+	expect(r, 401, "bad_token");
+	/* An entry that is not an address stops the walk at the proxy
+	 * that sent it: 10.9.8.7 is throttled, not "junk". */
+	for (i = 0; i < 10; i++) {
+		r = call_h(NOBODY, "GET", "/v1/roles", NULL,
+		    "X-Forwarded-For: junk, 10.9.8.7", "bad");
+		expect(r, 401, "bad_token");
+	}
+	r = call_h(NOBODY, "GET", "/v1/roles", NULL,
+	    "X-Forwarded-For: 10.9.8.7", "bad");
+	expect(r, 429, "too_many_requests");
+	cr_assert(strstr(emsg(r), " from 10.9.8.7;") != NULL, "%s", emsg(r));
+	/* A valid token behind a throttled forwarded address passes. */
+	r = call_h(ALICE, "GET", "/v1/roles", NULL,
+	    "X-Forwarded-For: 203.0.113.5", NULL);
+	expect(r, 200, NULL);
+}
+
+/* Storage failures are the service's, not the caller's: 503, not 500;
+ * the disk-full case runs for real in tests/integration/test_edges.c. */
+Test(api_errors, storage_failures_are_503)
+{
+	const char *code = NULL;
+
+	cr_assert_eq(api_err_status(ERR_LEDGER_FULL, &code), 503);
+	cr_assert_str_eq(code, "ledger_unavailable");
+	cr_assert_eq(api_err_status(ERR_LEDGER_UNWRITABLE, &code), 503);
+	cr_assert_str_eq(code, "ledger_unavailable");
+	cr_assert_eq(api_err_status(ERR_KEY_IS_CA, &code), 400);
+	cr_assert_str_eq(code, "bad_public_key");
+	cr_assert_eq(api_err_status(ERR_DB, &code), 500);
+	cr_assert_str_eq(code, "internal");
+}
+
+/* Issue 10 item 11: a parameter or an Authorization header given twice
+ * is refused, not resolved by whichever one the server reads first. */
+Test(api, duplicate_query_and_authorization)
+{
+	struct resp *r;
+	char *h;
+
+	r = call(ALICE, "GET", "/v1/requests?state=pending&state=issued", NULL);
+	expect(r, 400, "bad_query");
+	cr_assert_str_eq(
+	    emsg(r), "query parameter \"state\" is given more than once");
+	r = call(DAVE, "GET", "/v1/ledger?since=0&limit=5&since=3", NULL);
+	expect(r, 400, "bad_query");
+	cr_assert_str_eq(
+	    emsg(r), "query parameter \"since\" is given more than once");
+	h = tu_keep(tu_fmt("Authorization: Bearer %s", tok[BOB]));
+	r = call_h(ALICE, "GET", "/v1/roles", NULL, h, NULL);
+	expect(r, 400, "duplicate_header");
+	cr_assert_str_eq(
+	    emsg(r), "the Authorization header is given more than once");
+	r = call_h(NOBODY, "GET", "/v1/roles", NULL, h, NULL);
+	expect(r, 200, NULL);
+	r = call(ALICE, "GET", "/v1/requests?state=pending", NULL);
+	expect(r, 200, NULL);
+}
+
+/* Issue 10 item 11: the CA's own public key is no subject key. */
+Test(api, ca_key_as_subject_refused)
+{
+	struct resp *r;
+	char *b;
+	json_t *all = ledger_all();
+	size_t before = json_array_size(all);
+
+	b = tu_keep(tu_fmt("{\"role\": \"staging\", \"ttl\": \"10m\", "
+			   "\"reason\": \"INC-1 test\", \"public_key\": "
+			   "\"%s\"}",
+	    ca_line));
+	r = call(ALICE, "POST", "/v1/requests", b);
+	expect(r, 400, "bad_public_key");
+	cr_assert_str_eq(emsg(r),
+	    "request: the public key is the CA's own key, not a user key");
+	b = tu_keep(tu_fmt("{\"role\": \"prod-debug\", \"reason\": \"INC-1 "
+			   "test\", \"public_key\": \"%s alice@laptop\"}",
+	    ca_line));
+	r = call(ALICE, "POST", "/v1/requests", b);
+	expect(r, 400, "bad_public_key");
+	json_decref(all);
+	all = ledger_all();
+	cr_assert_eq(json_array_size(all), before);
+	json_decref(all);
+	r = call(ALICE, "GET", "/v1/requests", NULL);
+	expect(r, 200, NULL);
+	cr_assert_eq(json_array_size(json_object_get(r->j, "requests")), 0,
+	    "%s", r->h.body);
 }
 
 Test(api, expired_request)
@@ -1750,7 +1938,7 @@ Test(api, other_process_changes)
 	struct resp *r;
 	json_int_t id, serial;
 	const char *e1;
-	char etag1[64];
+	char etag1[96];
 
 	/* A user added by the CLI logs in at once. */
 	cr_assert_eq(ledger_open(&l, path_in("ledger.db"), 0), 0);
@@ -1927,6 +2115,24 @@ Test(serve_start, user_name_is_a_literal_principal)
 	tu_write_file(path_in("jitca.json"), c, strlen(c), 0600);
 	start_fails("jitcad serve: user \"carol\" is the principal \"carol\" "
 		    "of role prod-debug\n");
+	tu_rmtree(dir);
+	tu_keep_free();
+}
+
+Test(serve_start, trusted_proxies_bad_entry)
+{
+	char *c;
+
+	make_state("1h");
+	c = tu_read_file(path_in("jitca.json"), NULL);
+	cr_assert_not_null(c);
+	c = subst(tu_keep(c), "\"auditors\"",
+	    "\"trusted_proxies\": [\"10.0.0.0/8\", \"10.0.0.1/8\"], "
+	    "\"auditors\"");
+	tu_write_file(path_in("jitca.json"), c, strlen(c), 0600);
+	start_fails("trusted_proxies[1]: \"10.0.0.1/8\" is not an IP address "
+		    "or CIDR (e.g. \"10.0.0.5\", \"10.1.0.0/16\", "
+		    "\"fd00::/8\"; no host bits past the prefix)");
 	tu_rmtree(dir);
 	tu_keep_free();
 }

@@ -2,7 +2,10 @@
  * test_http.c: the HTTP layer (web/http.c) on its own, with toy routes:
  * routing (404, 405 + Allow, {id}), the strict JSON reader, the 64 KiB
  * body cap (413 by Content-Length and by chunked upload), failed-token
- * throttling (429 + Retry-After), response counters, quiesce and drain,
+ * throttling (429 + Retry-After, never for the right token), the client
+ * address behind trusted proxies (X-Forwarded-For), duplicate query
+ * parameters and Authorization headers, response counters, quiesce and
+ * drain,
  * and TLS with a self-signed certificate made by openssl in the test.
  * The endpoints of jitcad serve are tested in test_api.c.
  */
@@ -202,16 +205,15 @@ h_auth(void *app, struct http_req *req)
 	const char *t;
 
 	(void)app;
-	if (http_req_auth_throttled(req))
-		return;
 	t = http_req_bearer(req);
 	if (t == NULL || strcmp(t, "good") != 0) {
-		http_req_auth_failed(req);
-		http_reply_error(req, 401, "bad_token", "bad token");
+		if (!http_req_auth_failed(req))
+			http_reply_error(req, 401, "bad_token", "bad token");
 		return;
 	}
 	http_req_set_user(req, "alice");
-	http_reply(req, 200, "text/plain", "ok", 2);
+	http_reply(req, 200, "text/plain", http_req_client(req),
+	    strlen(http_req_client(req)));
 }
 
 /* Set when h_slow has started: the request is in flight. */
@@ -247,6 +249,8 @@ static const struct http_route routes[] = {
 static struct http_server *srv;
 static int port;
 static char base[64];
+static const char *const *proxies; /* for start() */
+static size_t nproxies;
 
 static void
 start(const char *cert, const char *key)
@@ -264,6 +268,8 @@ start(const char *cert, const char *key)
 	cfg.auth_fail_burst = 3;
 	cfg.auth_fail_refill_s = 60;
 	cfg.quiet = 1;
+	cfg.trusted_proxies = proxies;
+	cfg.ntrusted_proxies = nproxies;
 	cfg.routes = routes;
 	cfg.nroutes = sizeof(routes) / sizeof(routes[0]);
 	cr_assert_eq(http_server_start(&srv, &cfg, err), 0, "%s", err);
@@ -447,11 +453,195 @@ Test(http, auth_throttle)
 	c = err_code(&r);
 	cr_assert_str_eq(c, "too_many_requests");
 	cr_assert(strstr(r.hdrs, "Retry-After: ") != NULL, "%s", r.hdrs);
-	/* Even the right token waits: no oracle while throttled. */
+	/* Only failures are throttled: the right token gets through, and
+	 * does not refill the bucket for the wrong ones. */
+	for (i = 0; i < 40; i++) {
+		req(&r, "GET", url("/auth"), NULL, "bad", 0, NULL);
+		cr_assert_eq(r.status, 429, "attempt %d", i);
+	}
 	req(&r, "GET", url("/auth"), NULL, "good", 0, NULL);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "127.0.0.1");
+	req(&r, "GET", url("/auth"), NULL, "bad", 0, NULL);
 	cr_assert_eq(r.status, 429);
 	req(&r, "GET", url("/auth"), NULL, NULL, 0, NULL);
 	cr_assert_eq(r.status, 429);
+}
+
+/* GET path with up to three extra header lines (NULL: none). */
+static void
+req_hdrs3(struct tu_reply *r, const char *path, const char *h1, const char *h2,
+    const char *h3)
+{
+	CURL *c = curl_easy_init();
+	struct curl_slist *h = NULL;
+
+	memset(r, 0, sizeof(*r));
+	cr_assert_not_null(c);
+	curl_easy_setopt(c, CURLOPT_URL, url(path));
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tu_curl_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	if (h1 != NULL)
+		h = curl_slist_append(h, h1);
+	if (h2 != NULL)
+		h = curl_slist_append(h, h2);
+	if (h3 != NULL)
+		h = curl_slist_append(h, h3);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	cr_assert_eq(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	tu_keep(r->body);
+	if (r->body == NULL)
+		r->body = tu_keep(strdup(""));
+}
+
+static void
+req_hdrs(struct tu_reply *r, const char *path, const char *h1, const char *h2)
+{
+	req_hdrs3(r, path, h1, h2, NULL);
+}
+
+Test(http, duplicates_refused)
+{
+	struct tu_reply r;
+
+	req_hdrs(&r, "/items/7?a=1&b=2", NULL, NULL);
+	cr_assert_eq(r.status, 200);
+	req_hdrs(&r, "/items/7?a=1&b=2&a=3", NULL, NULL);
+	cr_assert_eq(r.status, 400);
+	cr_assert_str_eq(err_code(&r), "bad_query");
+	cr_assert_str_eq(err_field(&r, "message"),
+	    "query parameter \"a\" is given more than once");
+	req_hdrs(&r, "/items/7?state&state=x", NULL, NULL);
+	cr_assert_eq(r.status, 400);
+	cr_assert_str_eq(err_field(&r, "message"),
+	    "query parameter \"state\" is given more than once");
+	req_hdrs(&r,
+	    "/items/7?a=1&b=1&c=1&d=1&e=1&f=1&g=1&h=1&i=1&j=1&k=1&l=1&m=1&"
+	    "n=1&o=1&p=1&q=1&r=1&s=1&t=1&u=1&v=1&w=1&x=1&y=1&z=1&A=1&B=1&"
+	    "C=1&D=1&E=1&F=1&G=1",
+	    NULL, NULL);
+	cr_assert_eq(r.status, 400);
+	cr_assert_str_eq(
+	    err_field(&r, "message"), "more than 32 query parameters");
+	req_hdrs(&r, "/auth", "Authorization: Bearer good",
+	    "authorization: Bearer bad");
+	cr_assert_eq(r.status, 400);
+	cr_assert_str_eq(err_code(&r), "duplicate_header");
+	cr_assert_str_eq(err_field(&r, "message"),
+	    "the Authorization header is given more than once");
+	req_hdrs(&r, "/auth", "Authorization: Bearer good", NULL);
+	cr_assert_eq(r.status, 200);
+}
+
+/* Without trusted proxies X-Forwarded-For is ignored. */
+Test(http, forwarded_for_ignored)
+{
+	struct tu_reply r;
+
+	req_hdrs(&r, "/auth", "Authorization: Bearer good",
+	    "X-Forwarded-For: 203.0.113.9");
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "127.0.0.1");
+}
+
+struct xcase {
+	const char *xff; /* NULL: no header; a second header after '|' */
+	const char *client;
+};
+
+Test(http, forwarded_for_trusted)
+{
+	static const char *const px[] = {
+	    "127.0.0.1", "10.0.0.0/8", "2001:db8::/32"};
+	static const struct xcase cases[] = {
+	    {NULL, "127.0.0.1"},
+	    {"203.0.113.9", "203.0.113.9"},
+	    {" 203.0.113.9 ", "203.0.113.9"},
+	    /* the right-most untrusted entry, not the left-most */
+	    {"198.51.100.1, 203.0.113.9", "203.0.113.9"},
+	    {"198.51.100.1, 10.2.3.4, 10.9.9.9", "198.51.100.1"},
+	    {"198.51.100.1|10.2.3.4", "198.51.100.1"},
+	    {"2001:db8::5, 10.1.1.1", "2001:db8::5"},
+	    {"2001:db9::5, 2001:db8::7", "2001:db9::5"},
+	    /* every hop trusted: the left-most */
+	    {"10.1.1.1, 10.2.2.2", "10.1.1.1"},
+	    /* not an address: stop at the hop that sent it */
+	    {"198.51.100.1, junk", "127.0.0.1"},
+	    {"junk, 10.4.4.4", "10.4.4.4"},
+	    {"198.51.100.1,, 10.4.4.4", "10.4.4.4"},
+	    {"10.0.0.0/8", "127.0.0.1"},
+	    {"", "127.0.0.1"},
+	};
+	struct tu_reply r;
+	size_t i;
+
+	http_server_stop(srv);
+	srv = NULL;
+	proxies = px;
+	nproxies = 3;
+	start(NULL, NULL);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *x = cases[i].xff, *bar;
+		char *h1 = NULL, *h2 = NULL;
+
+		if (x != NULL && (bar = strchr(x, '|')) != NULL) {
+			h1 = tu_keep(
+			    tu_fmt("X-Forwarded-For: %.*s", (int)(bar - x), x));
+			h2 = tu_keep(tu_fmt("X-Forwarded-For: %s", bar + 1));
+		} else if (x != NULL)
+			h1 = tu_keep(tu_fmt("X-Forwarded-For: %s", x));
+		req_hdrs3(&r, "/auth", "Authorization: Bearer good", h1, h2);
+		cr_assert_eq(r.status, 200, "case %zu", i);
+		cr_assert_str_eq(r.body, cases[i].client, "case %zu (%s)", i,
+		    x != NULL ? x : "none");
+	}
+	/* Failures count per forwarded address. */
+	for (i = 0; i < 3; i++) {
+		req_hdrs(&r, "/auth", "Authorization: Bearer bad",
+		    "X-Forwarded-For: 203.0.113.1");
+		cr_assert_eq(r.status, 401);
+	}
+	req_hdrs(&r, "/auth", "Authorization: Bearer bad",
+	    "X-Forwarded-For: 203.0.113.1");
+	cr_assert_eq(r.status, 429);
+	cr_assert(
+	    strncmp(err_field(&r, "message"),
+		"too many failed token attempts from 203.0.113.1;", 48) == 0,
+	    "%s", r.body);
+	req_hdrs(&r, "/auth", "Authorization: Bearer bad",
+	    "X-Forwarded-For: 203.0.113.2");
+	cr_assert_eq(r.status, 401);
+	req_hdrs(&r, "/auth", "Authorization: Bearer bad", NULL);
+	cr_assert_eq(r.status, 401);
+	proxies = NULL;
+	nproxies = 0;
+}
+
+Test(http, trusted_proxies_refused)
+{
+	static const char *const bad[] = {"10.0.0.0/33"};
+	struct http_config cfg;
+	struct http_server *s2 = NULL;
+	char err[HTTP_ERR_LEN];
+	int fd, p;
+
+	cr_assert_eq(http_listen("127.0.0.1:0", &fd, &p, err), 0, "%s", err);
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.listen_fd = fd;
+	cfg.routes = routes;
+	cfg.nroutes = 1;
+	cfg.trusted_proxies = bad;
+	cfg.ntrusted_proxies = 1;
+	cr_assert_eq(http_server_start(&s2, &cfg, err), ERR_INVALID_ARG);
+	cr_assert_str_eq(
+	    err, "trusted proxy \"10.0.0.0/33\" is not an address or CIDR");
+	cr_assert_null(s2);
+	close(fd);
 }
 
 static void *
