@@ -28,6 +28,7 @@
 #include "ca/request.h"
 #include "ca/revoke.h"
 #include "ca/signpolicy.h"
+#include "ca/text.h"
 #include "ca/users.h"
 #include "signer/cakey.h"
 #include "signer/err.h"
@@ -38,8 +39,6 @@
 #define CA_PUB_FILE "ca.pub"
 #define CONFIG_FILE "jitca.json"
 #define KRL_FILE "revoked.krl"
-#define REASON_RULE                                                            \
-	"--reason must be 1 to 512 bytes of text without control characters"
 
 const char *
 admin_state_dir(const char *opt)
@@ -655,6 +654,7 @@ cmd_config(int argc, char **argv)
 	const char *state = NULL;
 	char errbuf[CONFIG_ERR_LEN];
 	struct config *cfg = NULL;
+	struct ledger *l = NULL;
 	int c, r;
 
 	while ((c = admin_getopt(argc, argv, "", opts, &state, NULL)) != -1) {
@@ -672,9 +672,25 @@ cmd_config(int argc, char **argv)
 		fprintf(stderr, "jitcad config check: %s\n", errbuf);
 		return ADMIN_EXIT_FAIL;
 	}
-	printf("ok: %zu role%s\n", cfg->nroles, cfg->nroles == 1 ? "" : "s");
+	/* The users already in the ledger (none before jitcad init). */
+	if ((r = ledger_open(&l, cfg->ledger_path, 0)) == 0)
+		r = user_config_check(l, cfg, errbuf, sizeof(errbuf));
+	else if (r == ERR_NOT_FOUND)
+		r = 0;
+	if (r == ERR_NAME_IS_PRINCIPAL)
+		fprintf(stderr,
+		    "jitcad config check: refused: %s, so \"{{user}}\" "
+		    "would expand to it (change the role, or disable the "
+		    "user)\n",
+		    errbuf);
+	else if (r != 0)
+		report("config check", cfg->ledger_path, r);
+	else
+		printf("ok: %zu role%s\n", cfg->nroles,
+		    cfg->nroles == 1 ? "" : "s");
+	ledger_close(l);
 	config_free(cfg);
-	return ADMIN_EXIT_OK;
+	return r == 0 ? ADMIN_EXIT_OK : ADMIN_EXIT_FAIL;
 }
 
 /* ledger_verify_state()'s report: one line per disagreeing row. */
@@ -874,7 +890,7 @@ cmd_user(int argc, char **argv)
 	static const struct option opts[] = {STATE_OPT, HELP_OPT, JSON_OPT,
 	    {"group", required_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
 	const char *state = NULL, *sub, *name = NULL;
-	char *groups[USER_GROUPS_MAX], *token = NULL;
+	char *groups[USER_GROUPS_MAX], *token = NULL, msg[CONFIG_ERR_LEN];
 	size_t ngroups = 0, i;
 	struct admin_ctx x;
 	json_t *list = NULL, *u;
@@ -923,7 +939,15 @@ cmd_user(int argc, char **argv)
 	if (admin_open(&x, "user", state, 0) != 0)
 		return ADMIN_EXIT_FAIL;
 	if (strcmp(sub, "add") == 0) {
-		if ((r = user_add(x.ledger, admin_actor(), name, groups,
+		if ((r = config_user_name_check(x.cfg, name, msg,
+			 sizeof(msg))) == ERR_NAME_IS_PRINCIPAL) {
+			fprintf(stderr,
+			    "jitcad user add: %s: refused: %s, so "
+			    "\"{{user}}\" would expand to it\n",
+			    name, msg);
+			goto out;
+		}
+		if ((r = user_add(x.ledger, x.cfg, admin_actor(), name, groups,
 			 ngroups, &token)) != 0) {
 			report("user add", name, r);
 			goto out;
@@ -1000,6 +1024,7 @@ cmd_issue(int argc, char **argv)
 	const char *state = NULL, *user = NULL, *role = NULL, *keyfile = NULL;
 	const char *reason = NULL;
 	char *principals[CERT_MAX_PRINCIPALS], *keytext = NULL;
+	char tmsg[TEXT_MSG_LEN];
 	struct pubkey *key = NULL;
 	struct user *u = NULL;
 	size_t nprincipals = 0;
@@ -1047,8 +1072,8 @@ cmd_issue(int argc, char **argv)
 		return usage_error("issue",
 		    "--user, --role, --public-key and "
 		    "--reason are required");
-	if (request_text_check(reason, REQUEST_REASON_MAX, 1) != 0)
-		return usage_error("issue", REASON_RULE);
+	if (text_check("--reason", reason, REQUEST_REASON_MAX, 1, tmsg) != 0)
+		return usage_error("issue", tmsg);
 	if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE, &keytext)) != 0 ||
 	    (r = pubkey_from_line(&key, keytext, strlen(keytext))) != 0) {
 		report("issue", keyfile, r);
@@ -1117,7 +1142,7 @@ cmd_revoke(int argc, char **argv)
 	    {"public-key", required_argument, NULL, 'k'},
 	    {"reason", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
 	const char *state = NULL, *reason = NULL, *keyfile = NULL;
-	char *keytext = NULL, *krl_path = NULL;
+	char *keytext = NULL, *krl_path = NULL, tmsg[TEXT_MSG_LEN];
 	struct revoke_target t;
 	struct admin_ctx x;
 	const struct ca_actor actor = {admin_actor(), NULL, 0};
@@ -1180,8 +1205,8 @@ cmd_revoke(int argc, char **argv)
 		    "--key-id, --user, --request, --public-key");
 	if (reason == NULL)
 		return usage_error("revoke", "--reason is required");
-	if (request_text_check(reason, REVOKE_REASON_MAX, 1) != 0)
-		return usage_error("revoke", REASON_RULE);
+	if (text_check("--reason", reason, REVOKE_REASON_MAX, 1, tmsg) != 0)
+		return usage_error("revoke", tmsg);
 	if (keyfile != NULL) {
 		if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE, &keytext)) !=
 		    0) {

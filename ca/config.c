@@ -78,7 +78,8 @@ static const char example_config[] =
     "}\n";
 
 static const char *const top_keys[] = {"listen", "ca", "ledger", "request_ttl",
-    "auditors", "roles", "trusted_proxies", NULL};
+    "auditors", "limits", "roles", "trusted_proxies", NULL};
+static const char *const limits_keys[] = {"requests_per_minute", NULL};
 static const char *const ca_keys[] = {
     "key_file", "backdate", "hard_max_ttl", NULL};
 static const char *const ledger_keys[] = {"path", NULL};
@@ -802,6 +803,34 @@ parse_roles(struct ctx *x, json_t *root)
 	return 0;
 }
 
+/* "limits": {"requests_per_minute": N}, all optional. */
+static int
+parse_limits(struct ctx *x, json_t *root)
+{
+	json_t *lim = NULL, *v;
+	json_int_t n;
+	int rr;
+
+	x->c->requests_per_minute = CONFIG_DEFAULT_REQUESTS_PER_MINUTE;
+	if ((rr = get_object(x, root, "", "limits", &lim)) != 0 ||
+	    (rr = check_keys(x, "limits", lim, limits_keys)) != 0)
+		return rr;
+	if (lim == NULL ||
+	    (v = json_object_get(lim, "requests_per_minute")) == NULL)
+		return 0;
+	if (!json_is_integer(v))
+		return cfg_err(x, "limits.requests_per_minute",
+		    "expected an integer, got %s", jtype(v));
+	n = json_integer_value(v);
+	if (n < 0 || n > CONFIG_MAX_REQUESTS_PER_MINUTE)
+		return cfg_err(x, "limits.requests_per_minute",
+		    "%" JSON_INTEGER_FORMAT " is out of range (0..%d; 0 turns "
+		    "the limit off)",
+		    n, CONFIG_MAX_REQUESTS_PER_MINUTE);
+	x->c->requests_per_minute = (unsigned)n;
+	return 0;
+}
+
 static int
 parse_top(struct ctx *x, json_t *root)
 {
@@ -849,6 +878,8 @@ parse_top(struct ctx *x, json_t *root)
 		return rr;
 	if ((rr = get_groups(
 		 x, root, "", "auditors", 0, &c->auditors, &c->nauditors)) != 0)
+		return rr;
+	if ((rr = parse_limits(x, root)) != 0)
 		return rr;
 	if ((rr = get_proxies(
 		 x, root, &c->trusted_proxies, &c->ntrusted_proxies)) != 0)
@@ -1323,4 +1354,78 @@ const char *
 config_example(void)
 {
 	return example_config;
+}
+
+/* The first literal principal equal to p (*role set), or NULL. */
+static const char *
+literal_principal(const struct config *c, const char *p, const char **role)
+{
+	size_t i, j;
+
+	for (i = 0; i < c->nroles; i++) {
+		for (j = 0; j < c->roles[i].nprincipals; j++) {
+			const char *t = c->roles[i].principals[j];
+
+			if (strstr(t, "{{user}}") == NULL &&
+			    strcmp(t, p) == 0) {
+				*role = c->roles[i].name;
+				return t;
+			}
+		}
+	}
+	return NULL;
+}
+
+int
+config_user_name_check(
+    const struct config *c, const char *user, char *msg, size_t len)
+{
+	const char *lit, *lrole = NULL;
+	char *p = NULL;
+	size_t i, j;
+	int r = ERR_INTERNAL;
+
+	if (msg != NULL && len > 0)
+		msg[0] = '\0';
+	if (c == NULL || user == NULL)
+		return ERR_INVALID_ARG;
+	if (!name_principal_valid(user))
+		return ERR_BAD_NAME;
+	if ((lit = literal_principal(c, user, &lrole)) != NULL) {
+		if (msg != NULL && len > 0)
+			snprintf(msg, len,
+			    "user \"%s\" is the principal \"%s\" of role %s",
+			    user, lit, lrole);
+		return ERR_NAME_IS_PRINCIPAL;
+	}
+	for (i = 0; i < c->nroles; i++) {
+		for (j = 0; j < c->roles[i].nprincipals; j++) {
+			const char *t = c->roles[i].principals[j];
+
+			if (strstr(t, "{{user}}") == NULL)
+				continue;
+			if ((r = expand_template(&p, t, user)) != 0) {
+				if (r == ERR_CERT_BAD_PRINCIPAL)
+					continue; /* too long: never issued */
+				goto out;
+			}
+			if ((lit = literal_principal(c, p, &lrole)) != NULL) {
+				if (msg != NULL && len > 0)
+					snprintf(msg, len,
+					    "user \"%s\" expands \"%s\" of "
+					    "role %s to \"%s\", the principal "
+					    "\"%s\" of role %s",
+					    user, t, c->roles[i].name, p, lit,
+					    lrole);
+				r = ERR_NAME_IS_PRINCIPAL;
+				goto out;
+			}
+			free(p);
+			p = NULL;
+		}
+	}
+	r = 0;
+out:
+	free(p);
+	return r;
 }

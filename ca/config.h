@@ -30,6 +30,8 @@
 #define CONFIG_MAX_BACKDATE (60u * 60) /* ca.backdate: 1h */
 #define CONFIG_MAX_HARD_TTL (30u * 86400) /* ca.hard_max_ttl: 30d */
 #define CONFIG_MAX_REQUEST_TTL (7u * 86400) /* request_ttl: 7d */
+#define CONFIG_DEFAULT_REQUESTS_PER_MINUTE 30 /* limits.requests_per_minute */
+#define CONFIG_MAX_REQUESTS_PER_MINUTE 10000
 
 #define DURATION_MAX (3650ull * 86400) /* 10 years of 365 days */
 #define DURATION_FMT_LEN 24 /* fits any duration_format() output */
@@ -61,6 +63,9 @@ struct config {
 	uint64_t request_ttl; /* seconds (default 1h) */
 	char **auditors; /* groups */
 	size_t nauditors;
+	/* limits.requests_per_minute: POST /v1/requests per user and any
+	 * 60 seconds (default 30; 0: no limit). */
+	unsigned requests_per_minute;
 	char **trusted_proxies; /* addresses or CIDRs (web/http.h) */
 	size_t ntrusted_proxies;
 	struct role *roles; /* sorted by name */
@@ -108,6 +113,19 @@ int config_groups_intersect(
 MUST_CHECK int config_role_principals(
     const struct role *r, const char *user, char ***out, size_t *n);
 void config_strv_free(char **v, size_t n);
+
+/*
+ * Whether user may be a user name under this configuration: it must not equal a
+ * literal principal (a template without "{{user}}") of any role, and no role's
+ * "{{user}}" template may expand for it to such a literal principal, so that
+ * "{{user}}" never becomes another role's principal.  0, ERR_BAD_NAME (not a
+ * valid name) or ERR_NAME_IS_PRINCIPAL; on error msg (may be NULL, len bytes)
+ * names the user, the role and the principal: user "debug" is the principal
+ * "debug" of role prod-debug user "x" expands "adm-{{user}}" of role ops to
+ * "adm-x", the principal "adm-x" of role root
+ */
+MUST_CHECK int config_user_name_check(
+    const struct config *c, const char *user, char *msg, size_t len);
 
 /*
  * Split and check a listen address "HOST:PORT": HOST is an IPv4 address,

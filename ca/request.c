@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "ca/request.h"
+#include "ca/text.h"
 #include "ca/users.h"
 #include "signer/names.h"
 
@@ -110,25 +111,7 @@ out:
 int
 request_text_check(const char *s, size_t max, int required)
 {
-	json_t *j = NULL;
-	size_t i, len;
-
-	if (s == NULL)
-		return required ? ERR_INVALID_ARG : 0;
-	len = strnlen(s, max + 1);
-	if (len > max || (required && len == 0))
-		return ERR_INVALID_ARG;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c == 0x7f)
-			return ERR_INVALID_ARG;
-	}
-	/* jansson refuses invalid UTF-8; events store the text as JSON. */
-	if ((j = json_string(s)) == NULL)
-		return ERR_INVALID_ARG;
-	json_decref(j);
-	return 0;
+	return text_check(NULL, s, max, required, NULL);
 }
 
 static int
@@ -377,6 +360,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 		row.ttl <= ca->cfg->hard_max_ttl,
 	    ERR_TTL_TOO_LONG);
 	/* Principals against the role as configured now. */
+	TRY(config_user_name_check(ca->cfg, row.requester, NULL, 0));
 	principals = json_loads(row.principals, 0, &jerr);
 	ENSURE(json_is_array(principals) && json_array_size(principals) > 0,
 	    ERR_DB);
@@ -682,6 +666,8 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	ENSURE(config_groups_intersect(
 		   groups, ngroups, role->requesters, role->nrequesters),
 	    ERR_FORBIDDEN);
+	/* "{{user}}" must never become another role's principal. */
+	TRY(config_user_name_check(ca->cfg, requester, NULL, 0));
 	if (ttl == 0)
 		ttl =
 		    role->default_ttl != 0 ? role->default_ttl : role->max_ttl;
@@ -689,7 +675,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	    ERR_TTL_TOO_LONG);
 	ENSURE(ttl > 0, ERR_INVALID_ARG);
 	TRY(principals_resolve(role, requester, principals, nprincipals, &pj));
-	TRY(request_text_check(reason, REQUEST_REASON_MAX, 1));
+	TRY(text_check("reason", reason, REQUEST_REASON_MAX, 1, NULL));
 	ENSURE(strnlen(pubkey_line, PUBKEY_MAX_LINE + 1) <= PUBKEY_MAX_LINE,
 	    ERR_TOO_LARGE);
 	TRY(pubkey_from_line(&key, pubkey_line, strlen(pubkey_line)));
@@ -807,7 +793,7 @@ decide_begin(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	int r = ERR_INTERNAL;
 	uint64_t now;
 
-	TRY(request_text_check(comment, REQUEST_COMMENT_MAX, 0));
+	TRY(text_check("comment", comment, REQUEST_COMMENT_MAX, 0, NULL));
 	TRY(ledger_begin(ca->ledger));
 	*in_tx = 1;
 	now = ca_now(ca); /* after waiting for the write lock */
@@ -863,23 +849,62 @@ out:
 	return r;
 }
 
+/*
+ * The approvals of request id that count now (see request.h):
+ * distinct approvers (the approvals table's key), never the requester,
+ * each an approver of the role as configured now.  The caller (actor)
+ * was just checked with the groups it acts with; every earlier approver
+ * is checked against their user record as it is now: it must exist, be
+ * enabled and be in one of the role's approver groups, so an approval by
+ * someone a reload or a group change removed, or by a disabled user, no
+ * longer counts.  *stale (new JSON array) names the approvals that do
+ * not count.
+ */
 static int
-approvals_count(struct ca *ca, int64_t id, unsigned *count)
+approvals_count(struct ca *ca, const struct role *role, const char *requester,
+    const struct ca_actor *actor, int64_t id, unsigned *count, json_t **stale)
 {
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, found = 0;
+	struct user *u = NULL;
+	json_t *who = NULL, *bad = NULL, *v;
+	const char *name;
+	size_t i;
+	int r = ERR_INTERNAL, ok;
 
 	*count = 0;
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "SELECT count(DISTINCT approver) FROM approvals"
-	    " WHERE request_id = ? AND decision = 'approve'"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
-	TRY(ledger_sql_row(ca->ledger, st, &found));
-	ENSURE(found, ERR_DB);
-	*count = (unsigned)sqlite3_column_int64(st, 0);
+	*stale = NULL;
+	TRY(approvers_load(ca, id, &who));
+	ENSURE((bad = json_array()) != NULL, ERR_ALLOC);
+	json_array_foreach(who, i, v)
+	{
+		name = json_string_value(v);
+		if (strcmp(name, requester) == 0)
+			ok = 0;
+		else if (strcmp(name, actor->name) == 0)
+			ok = 1;
+		else if ((r = user_get(ca->ledger, name, &u)) == 0)
+			ok = !u->disabled &&
+			    config_groups_intersect(u->groups, u->ngroups,
+				role->approvers, role->napprovers);
+		else if (r == ERR_NOT_FOUND || r == ERR_BAD_NAME)
+			ok = 0;
+		else
+			goto out;
+		user_free(u);
+		u = NULL;
+		if (ok)
+			(*count)++;
+		else
+			ENSURE(
+			    json_array_append_new(bad, json_string(name)) == 0,
+			    ERR_ALLOC);
+	}
+	*stale = bad;
+	bad = NULL;
 	r = 0;
 out:
-	ledger_sql_release(ca->ledger, st);
+	user_free(u);
+	json_decref(who);
+	json_decref(bad);
 	return r;
 }
 
@@ -889,10 +914,10 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 {
 	struct req_row row;
 	const struct role *role = NULL;
-	json_t *details = NULL;
+	json_t *details = NULL, *stale = NULL;
 	char subject[SUBJECT_LEN];
-	unsigned count = 0;
-	int r = ERR_INTERNAL, in_tx = 0, conflict = 0;
+	unsigned count = 0, need;
+	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, disabled = 0;
 
 	memset(&row, 0, sizeof(row));
 	if (out != NULL)
@@ -903,18 +928,30 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	TRY(decide_begin(ca, actor, id, comment, &row, &role, &in_tx));
 	ENSURE(strcmp(actor->name, row.requester) != 0, ERR_SELF_APPROVAL);
 	ENSURE(actor_is_approver(role, actor), ERR_FORBIDDEN);
+	TRY(user_disabled(ca, actor->name, &disabled));
+	ENSURE(!disabled, ERR_USER_DISABLED);
 	TRY(decision_insert(
 	    ca, id, actor->name, "approve", comment, &conflict));
 	ENSURE(!conflict, ERR_ALREADY_APPROVED);
-	TRY(approvals_count(ca, id, &count));
+	TRY(approvals_count(
+	    ca, role, row.requester, actor, id, &count, &stale));
+	/* N as the request was made, or more if the role now wants more:
+	 * a configuration change can tighten a waiting request, never
+	 * loosen it. */
+	need = row.approvals_required;
+	if (role->approvals_required > need)
+		need = role->approvals_required;
 	details = json_pack("{s:s, s:I, s:I}", "comment",
 	    comment == NULL ? "" : comment, "approvals", (json_int_t)count,
-	    "approvals_required", (json_int_t)row.approvals_required);
+	    "approvals_required", (json_int_t)need);
 	ENSURE(details != NULL, ERR_ALLOC);
+	if (json_array_size(stale) > 0)
+		ENSURE(json_object_set(details, "not_counted", stale) == 0,
+		    ERR_ALLOC);
 	subject_request(subject, id);
 	TRY(ledger_append(ca->ledger, NULL, "request.approved", actor->name,
 	    subject, details));
-	if (count >= row.approvals_required)
+	if (count >= need)
 		TRY(issue_locked(ca, id, actor->name, 0));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
@@ -923,6 +960,7 @@ out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
 	json_decref(details);
+	json_decref(stale);
 	req_row_clear(&row);
 	return r;
 }
@@ -1048,19 +1086,22 @@ out:
 }
 
 int
-request_list(
-    struct ca *ca, const struct ca_actor *actor, int pending_only, json_t **out)
+request_list(struct ca *ca, const struct ca_actor *actor,
+    const struct request_filter *f, json_t **out)
 {
 	sqlite3_stmt *st = NULL;
 	json_t *roles = NULL, *list = NULL, *obj = NULL, *one = NULL;
-	char *rolesj = NULL;
-	size_t i;
-	int r = ERR_INTERNAL, rc, all, jr;
+	char *rolesj = NULL, cursor[24];
+	size_t i, n = 0;
+	int64_t last = 0;
+	int r = ERR_INTERNAL, rc, all, jr, more = 0;
 
 	if (out != NULL)
 		*out = NULL;
-	ENSURE(
-	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
+	ENSURE(ca != NULL && actor != NULL && actor->name != NULL &&
+		f != NULL && out != NULL,
+	    ERR_INVALID_ARG);
+	ENSURE(f->limit >= 1 && f->limit <= REQUEST_LIST_MAX && f->before >= 0,
 	    ERR_INVALID_ARG);
 	all = ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor);
 	/* Roles the actor approves, filtered in SQL (json_each). */
@@ -1074,25 +1115,39 @@ request_list(
 	}
 	ENSURE((rolesj = json_dumps(roles, JSON_COMPACT)) != NULL, ERR_ALLOC);
 	ENSURE((list = json_array()) != NULL, ERR_ALLOC);
+	/* One row more than asked says whether there is a next page. */
 	TRY(ledger_sql_cached(ca->ledger, &st,
 	    "SELECT id FROM requests WHERE (?1 OR requester = ?2 OR role IN"
 	    " (SELECT value FROM json_each(?3))) AND (NOT ?4 OR"
-	    " (state = 'pending' AND expires > ?5)) ORDER BY id DESC"
-	    " LIMIT ?6"));
+	    " (state = 'pending' AND expires > ?5)) AND (?7 = 0 OR id < ?7)"
+	    " ORDER BY id DESC LIMIT ?6"));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 1, all));
 	TRY(ledger_sql_bind_text(ca->ledger, st, 2, actor->name));
 	TRY(ledger_sql_bind_text(ca->ledger, st, 3, rolesj));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 4, pending_only != 0));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 4, f->pending_only != 0));
 	TRY(ledger_sql_bind_int(ca->ledger, st, 5, (int64_t)ca_now(ca)));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 6, REQUEST_LIST_MAX));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 6, (int64_t)f->limit + 1));
+	TRY(ledger_sql_bind_int(ca->ledger, st, 7, f->before));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		TRY(request_json(ca, sqlite3_column_int64(st, 0), &one));
+		if (n == f->limit) {
+			more = 1;
+			break;
+		}
+		last = sqlite3_column_int64(st, 0);
+		TRY(request_json(ca, last, &one));
+		if (f->brief)
+			json_object_del(one, "certificate");
 		jr = json_array_append_new(list, one); /* takes one */
 		one = NULL;
 		ENSURE(jr == 0, ERR_ALLOC);
+		n++;
 	}
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
-	ENSURE((obj = json_pack("{s:O}", "requests", list)) != NULL, ERR_ALLOC);
+	ENSURE(rc == SQLITE_DONE || rc == SQLITE_ROW,
+	    ledger_sql_err(ca->ledger, rc, NULL));
+	snprintf(cursor, sizeof(cursor), "%lld", (long long)last);
+	ENSURE((obj = json_pack("{s:O, s:o}", "requests", list, "next_cursor",
+		    more ? json_string(cursor) : json_null())) != NULL,
+	    ERR_ALLOC);
 	*out = obj;
 	obj = NULL;
 	r = 0;

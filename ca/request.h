@@ -30,7 +30,18 @@
  *   ids do not leak.  A NULL actor is not allowed.
  * - Approvers are checked against the role's approver groups at the time
  *   of approval; every recorded approval is by a distinct person (the
- *   approvals table's primary key) who is not the requester.
+ *   approvals table's primary key) who is not the requester.  When the
+ *   approvals are counted (at each approval, so at signing time) only
+ *   those still count whose approver is an approver of the role now: the
+ *   caller by the groups it acts with, every earlier approver by their
+ *   user record (enabled, in one of the role's approver groups as
+ *   configured now).  N is the larger of approvals_required at creation
+ *   and now.  A request whose counted approvals fall below N stays
+ *   pending; request.approved records "approvals" (counted) and
+ *   "not_counted" (names).
+ * - A requester whose name is a literal principal of some role
+ *   (config_user_name_check()) is refused with ERR_NAME_IS_PRINCIPAL at
+ *   creation and at issuance.
  * - Issuance re-checks the policy of the role as configured now (ttl,
  *   principals), the hard maximum, the key's revocation and the
  *   requester's account (a disabled user gets ERR_USER_DISABLED), so a
@@ -111,12 +122,25 @@ MUST_CHECK int request_expire_due(struct ca *ca, size_t *count);
 MUST_CHECK int request_get(
     struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out);
 
-/* {"requests": [...]} of the requests the actor may see, newest first,
- * at most REQUEST_LIST_MAX; pending_only limits to state "pending"
- * (and not yet past expiry). */
+/*
+ * One page of the requests the actor may see, newest first:
+ * {"requests": [...], "next_cursor": "ID" or null}.  A page holds at most
+ * limit (1..REQUEST_LIST_MAX) requests with ids below before (0: from
+ * the newest); next_cursor is the id of the last one when more follow
+ * (pass it as before for the next page), else null.  pending_only limits
+ * to state "pending" (and not yet past expiry); brief leaves out each
+ * request's "certificate" (request_get() has it).  ERR_INVALID_ARG for a
+ * limit or before out of range.
+ */
 #define REQUEST_LIST_MAX 1000
+struct request_filter {
+	int pending_only;
+	int brief;
+	size_t limit;
+	int64_t before;
+};
 MUST_CHECK int request_list(struct ca *ca, const struct ca_actor *actor,
-    int pending_only, json_t **out);
+    const struct request_filter *f, json_t **out);
 
 /*
  * jitcad issue: a local actor ("local:<unix user>") issues a certificate
@@ -141,8 +165,9 @@ MUST_CHECK int request_issue_direct(struct ca *ca, const struct ca_actor *actor,
 MUST_CHECK int request_roles(
     struct ca *ca, const struct ca_actor *actor, json_t **out);
 
-/* Check a reason (required=1) or comment (required=0): bounded UTF-8
- * text without control characters.  0 or ERR_INVALID_ARG. */
+/* Check a reason (required=1) or comment (required=0): text_check()
+ * (ca/text.h) without a message: 0, ERR_INVALID_ARG, ERR_TEXT_UTF8 or
+ * ERR_TEXT_CHAR. */
 MUST_CHECK int request_text_check(const char *s, size_t max, int required);
 
 #endif /* JITCA_REQUEST_H */

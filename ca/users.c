@@ -310,8 +310,8 @@ out:
 }
 
 int
-user_add(struct ledger *l, const char *actor, const char *name,
-    char *const *groups, size_t ngroups, char **token_out)
+user_add(struct ledger *l, const struct config *cfg, const char *actor,
+    const char *name, char *const *groups, size_t ngroups, char **token_out)
 {
 	json_t *g = NULL, *d = NULL;
 	char *gtext = NULL, *tok = NULL;
@@ -321,10 +321,11 @@ user_add(struct ledger *l, const char *actor, const char *name,
 
 	if (token_out != NULL)
 		*token_out = NULL;
-	if (l == NULL || token_out == NULL)
+	if (l == NULL || cfg == NULL || token_out == NULL)
 		return ERR_INVALID_ARG;
 	if (!name_principal_valid(name))
 		return ERR_BAD_NAME;
+	TRY(config_user_name_check(cfg, name, NULL, 0));
 	TRY(groups_json(groups, ngroups, &g));
 	if ((gtext = json_dumps(g, JSON_COMPACT)) == NULL ||
 	    (d = json_pack("{s:O}", "groups", g)) == NULL) {
@@ -535,6 +536,38 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 	r = 0;
 out:
 	OPENSSL_cleanse(hash, sizeof(hash));
+	user_free(u);
+	ledger_sql_release(l, st);
+	return r;
+}
+
+int
+user_config_check(
+    struct ledger *l, const struct config *cfg, char *msg, size_t len)
+{
+	sqlite3_stmt *st = NULL;
+	struct user *u = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	if (msg != NULL && len > 0)
+		msg[0] = '\0';
+	if (l == NULL || cfg == NULL)
+		return ERR_INVALID_ARG;
+	TRY(ledger_sql_cached(l, &st,
+	    "SELECT " USER_COLS
+	    " FROM users WHERE disabled = 0 ORDER BY name"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		TRY(user_from_row(st, &u));
+		TRY(config_user_name_check(cfg, u->name, msg, len));
+		user_free(u);
+		u = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		r = ledger_sql_err(l, rc, NULL);
+		goto out;
+	}
+	r = 0;
+out:
 	user_free(u);
 	ledger_sql_release(l, st);
 	return r;

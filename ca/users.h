@@ -10,7 +10,9 @@
  * up by hash and compares with CRYPTO_memcmp.
  *
  * User and group names follow name_principal_valid() (signer/names.h),
- * since "{{user}}" becomes a certificate principal.  A user has 1 to
+ * since "{{user}}" becomes a certificate principal; and a user name is
+ * never a literal principal of a role (config_user_name_check()), so
+ * "{{user}}" cannot become another role's principal.  A user has 1 to
  * USER_GROUPS_MAX groups (duplicates are dropped, order kept).
  *
  * Every change runs in its own ledger transaction together with its event
@@ -27,6 +29,7 @@
 
 #include <jansson.h>
 
+#include "ca/config.h"
 #include "ca/ledger.h"
 #include "signer/err.h"
 
@@ -54,12 +57,26 @@ int user_in_group(const struct user *u, const char *g);
 /*
  * Create user name with groups and a first token (*token_out, new; free
  * with user_token_free()).  ERR_BAD_NAME for a bad user or group name,
- * ERR_INVALID_ARG for no groups or more than USER_GROUPS_MAX, ERR_EXISTS
- * when the user exists.  Events: user.added {groups}, token.issued
- * {token_id}.
+ * ERR_NAME_IS_PRINCIPAL when cfg says the name may not be a user name
+ * (config_user_name_check(): it is, or "{{user}}" would expand it to, a
+ * literal principal of a role), ERR_INVALID_ARG for no groups or more
+ * than USER_GROUPS_MAX, ERR_EXISTS when the user exists.  Events:
+ * user.added {groups}, token.issued {token_id}.
  */
-MUST_CHECK int user_add(struct ledger *l, const char *actor, const char *name,
-    char *const *groups, size_t ngroups, char **token_out);
+MUST_CHECK int user_add(struct ledger *l, const struct config *cfg,
+    const char *actor, const char *name, char *const *groups, size_t ngroups,
+    char **token_out);
+/*
+ * Whether configuration cfg may be used with the users in l: every user
+ * that is not disabled must pass config_user_name_check(), so that a new
+ * or reloaded jitca.json cannot turn an existing user name into a
+ * principal.  Disabled users cannot get certificates and are skipped
+ * (disabling is the way out for an operator who must keep the principal).
+ * 0 or ERR_NAME_IS_PRINCIPAL with msg (may be NULL, len bytes) naming
+ * the first such user, the role and the principal; ERR_DB.
+ */
+MUST_CHECK int user_config_check(
+    struct ledger *l, const struct config *cfg, char *msg, size_t len);
 /*
  * New token for name (*token_out as above); the old one stops working at
  * once.  ERR_NOT_FOUND, ERR_USER_DISABLED.  Event: token.issued

@@ -37,6 +37,7 @@
 #include "client/capi.h"
 #include "client/ccheck.h"
 #include "client/cconf.h"
+#include "client/cshow.h"
 #include "client/ephkey.h"
 #include "signer/cert.h"
 #include "signer/pubkey.h"
@@ -59,6 +60,8 @@
 #define MAX_ARGS 64
 #define POLL_FAIL_MAX 5 /* consecutive failed polls before giving up */
 #define PLAIN_STATUS_EVERY 30 /* seconds between non-tty status lines */
+#define LIST_PAGE 500 /* requests per GET /v1/requests page */
+#define LIST_PAGES_MAX 20 /* jitca requests shows at most 10000 */
 
 static volatile sig_atomic_t interrupted;
 
@@ -94,34 +97,25 @@ static void __attribute__((format(printf, 1, 2))) msg(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Server text may hold anything: show control bytes as '?'. */
+/* Server text may hold anything: escaped as client/cshow.h says, and
+ * cut to about max bytes between characters. */
 static void
 fput_clean(FILE *f, const char *s, size_t max)
 {
-	size_t i;
+	char buf[4096];
 
 	if (s == NULL)
 		return;
-	for (i = 0; s[i] != '\0' && i < max; i++)
-		fputc(
-		    (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i], f);
-	if (s[i] != '\0')
-		fputs("...", f);
+	if (max + 4 > sizeof(buf))
+		max = sizeof(buf) - 4;
+	(void)cshow_escape(buf, max + 4, s);
+	fputs(buf, f);
 }
 
 static void
 clean_copy(char *dst, size_t len, const char *s)
 {
-	size_t i;
-
-	if (len == 0)
-		return;
-	for (i = 0; s != NULL && s[i] != '\0' && i + 1 < len; i++)
-		dst[i] =
-		    (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
-	dst[i] = '\0';
-	if (s != NULL && s[i] != '\0' && len > 4)
-		memcpy(dst + len - 4, "...", 4);
+	(void)cshow_escape(dst, len, s);
 }
 
 static int
@@ -546,7 +540,7 @@ napprovals(json_t *req)
 static int
 wait_for_issue(struct capi *api, json_t **req, uint64_t wait)
 {
-	char path[64], who[200], el[32], exp[64], *detail = NULL;
+	char path[64], who[200], el[32], exp[64], *detail = NULL, rname[80];
 	const char *st;
 	json_t *cur = NULL;
 	uint64_t start = now_s(), t, last_plain = 0;
@@ -558,10 +552,11 @@ wait_for_issue(struct capi *api, json_t **req, uint64_t wait)
 	snprintf(path, sizeof(path), "/v1/requests/%lld", id);
 	approvers_text(who, sizeof(who), api, *req);
 	fmt_local(exp, sizeof(exp), (uint64_t)jint(*req, "expires"));
+	clean_copy(rname, sizeof(rname), jstr(*req, "role"));
 	fprintf(stderr,
 	    "jitca: request %lld for role %s is pending: needs %lld "
 	    "approval(s) from %s (request expires %s)\n",
-	    id, jstr(*req, "role"), jint(*req, "approvals_required"), who, exp);
+	    id, rname, jint(*req, "approvals_required"), who, exp);
 	if (!tty)
 		last_plain = start;
 	for (;;) {
@@ -987,10 +982,10 @@ cmd_requests(int argc, char **argv)
 	struct opts o;
 	struct cconf cf;
 	struct capi *api = NULL;
-	json_t *rep = NULL, *q, *list;
+	json_t *rep = NULL, *q, *list = NULL;
 	char *detail = NULL, pr[41], reason[49], role[21], who[17], t[16];
-	char age[16];
-	size_t i;
+	char age[16], path[96], cursor[24] = "";
+	size_t i, page;
 	uint64_t now = now_s();
 	int r, ex = JITCA_EXIT_FAIL;
 
@@ -1005,17 +1000,41 @@ cmd_requests(int argc, char **argv)
 	}
 	if ((ex = connect_api(&o, &cf, &api)) != 0)
 		goto out;
-	if ((r = capi_call(api, "GET",
-		 o.pending ? "/v1/requests?state=pending" : "/v1/requests",
-		 NULL, 1, NULL, &rep, &detail)) != 0) {
-		ex = api_fail("listing requests", r, detail);
+	/* Every page (GET /v1/requests?limit=&cursor=), up to
+	 * LIST_PAGES_MAX; a server without paging sends one page and no
+	 * "next_cursor". */
+	if ((list = json_array()) == NULL)
 		goto out;
-	}
-	list = json_object_get(rep, "requests");
-	if (!json_is_array(list)) {
-		msg("listing requests: %s", err_str(ERR_BAD_RESPONSE));
-		ex = JITCA_EXIT_FAIL;
-		goto out;
+	for (page = 0; page < LIST_PAGES_MAX; page++) {
+		json_t *pl, *nc;
+
+		snprintf(path, sizeof(path), "/v1/requests?%slimit=%d%s%s",
+		    o.pending ? "state=pending&" : "", LIST_PAGE,
+		    cursor[0] != '\0' ? "&cursor=" : "", cursor);
+		if ((r = capi_call(api, "GET", path, NULL, 1, NULL, &rep,
+			 &detail)) != 0) {
+			ex = api_fail("listing requests", r, detail);
+			goto out;
+		}
+		pl = json_object_get(rep, "requests");
+		if (!json_is_array(pl)) {
+			msg("listing requests: %s", err_str(ERR_BAD_RESPONSE));
+			ex = JITCA_EXIT_FAIL;
+			goto out;
+		}
+		json_array_extend(list, pl);
+		nc = json_object_get(rep, "next_cursor");
+		cursor[0] = '\0';
+		if (json_is_string(nc) &&
+		    strspn(json_string_value(nc), "0123456789") ==
+			strlen(json_string_value(nc)) &&
+		    strlen(json_string_value(nc)) < sizeof(cursor))
+			snprintf(cursor, sizeof(cursor), "%s",
+			    json_string_value(nc));
+		json_decref(rep);
+		rep = NULL;
+		if (cursor[0] == '\0')
+			break;
 	}
 	if (json_array_size(list) == 0) {
 		fprintf(stderr, "jitca: no %srequests\n",
@@ -1049,6 +1068,7 @@ cmd_requests(int argc, char **argv)
 	ex = 0;
 out:
 	json_decref(rep);
+	json_decref(list);
 	capi_free(api);
 	cconf_clear(&cf);
 	free(detail);
@@ -1123,9 +1143,12 @@ cmd_decide(int argc, char **argv, int approve)
 	}
 	if (approve && !o.yes && isatty(STDIN_FILENO) &&
 	    isatty(STDERR_FILENO)) {
+		char qrole[41], qwho[41];
+
+		clean_copy(qrole, sizeof(qrole), jstr(q, "role"));
+		clean_copy(qwho, sizeof(qwho), jstr(q, "requester"));
 		snprintf(question, sizeof(question),
-		    "Approve request %llu (%.40s for %.40s)?", id,
-		    jstr(q, "role"), jstr(q, "requester"));
+		    "Approve request %llu (%s for %s)?", id, qrole, qwho);
 		if (!confirm(question)) {
 			msg("not approved");
 			ex = JITCA_EXIT_FAIL;

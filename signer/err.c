@@ -216,6 +216,15 @@ err_str(int code)
 		return "malformed checkpoint (origin, tree size, root hash)";
 	case ERR_NOTE_VKEY:
 		return "malformed note verifier key (NAME+KEYID+BASE64)";
+	/* Domain policy */
+	case ERR_TEXT_CHAR:
+		return "text holds a control, bidi or separator character";
+	case ERR_TEXT_UTF8:
+		return "text is not valid UTF-8";
+	case ERR_NAME_IS_PRINCIPAL:
+		return "user name is a literal principal of a role";
+	case ERR_RATE_LIMITED:
+		return "too many requests; try again later";
 	}
 	return "unknown error";
 }

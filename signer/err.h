@@ -155,6 +155,12 @@
 #define ERR_NOTE_CHECKPOINT -180 /* malformed checkpoint text */
 #define ERR_NOTE_VKEY -181 /* malformed note verifier key */
 
+/* Domain policy (ca/text.h, ca/users.h, ca/config.h, web/api.c limits) */
+#define ERR_TEXT_CHAR -190 /* text holds a control/bidi/separator char */
+#define ERR_TEXT_UTF8 -191 /* text is not valid UTF-8 */
+#define ERR_NAME_IS_PRINCIPAL -192 /* user name = a literal principal */
+#define ERR_RATE_LIMITED -193 /* too many requests; try again later */
+
 const char *err_str(int code);
 
 /*

@@ -30,6 +30,7 @@
 #include "ca/config.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
+#include "ca/text.h"
 #include "ca/users.h"
 #include "signer/pubkey.h"
 #include "web/api.h"
@@ -75,6 +76,11 @@ static const struct err_map err_table[] = {
     {ERR_SIGNER_NO_ROLE, 409, "signer_refused"},
     {ERR_SIGNER_KEY_ID, 409, "signer_refused"},
     {ERR_SIGNER_OPTIONS, 409, "signer_refused"},
+    /* domain policy */
+    {ERR_TEXT_CHAR, 400, "bad_text"},
+    {ERR_TEXT_UTF8, 400, "bad_text"},
+    {ERR_NAME_IS_PRINCIPAL, 403, "name_is_principal"},
+    {ERR_RATE_LIMITED, 429, "rate_limited"},
 };
 
 int
@@ -128,6 +134,16 @@ ledger_note(struct api *a, int r)
 		atomic_store(&a->ledger_down, r);
 	else if (r == 0)
 		atomic_store(&a->ledger_down, 0);
+}
+
+/* A refused free-text field: text_check()'s code and message. */
+static void
+reply_text_err(struct http_req *req, int err, const char *msg)
+{
+	const char *code;
+	int status = api_err_status(err, &code);
+
+	http_reply_error(req, status, code, "%s", msg);
 }
 
 /* ---- locking ---- */
@@ -459,7 +475,9 @@ h_request_create(void *app, struct http_req *req)
 	json_t *principals = NULL, *ttlj = NULL, *out = NULL;
 	char **pv = NULL;
 	size_t i, np = 0;
-	uint64_t ttl = 0;
+	uint64_t ttl = 0, now, retry = 0;
+	char tmsg[TEXT_MSG_LEN];
+	unsigned rpm;
 	double t0;
 	int r;
 	const struct http_jfield f[] = {
@@ -474,8 +492,33 @@ h_request_create(void *app, struct http_req *req)
 
 	if (authenticate(a, req, &u) != 0)
 		return;
+	/* Every authenticated attempt counts, accepted or not. */
+	cfg_lock(a);
+	rpm = a->cfg->requests_per_minute;
+	now = ca_now(&a->ca);
+	cfg_unlock(a);
+	if ((r = ratelimit_take(a->create_rl, u->name, rpm, now, &retry)) ==
+	    ERR_RATE_LIMITED) {
+		char ra[24];
+
+		http_reply_error(req, 429, "rate_limited",
+		    "request: at most %u new requests per minute; try again "
+		    "in %llus",
+		    rpm, (unsigned long long)retry);
+		snprintf(ra, sizeof(ra), "%llu", (unsigned long long)retry);
+		http_reply_header(req, "Retry-After", ra);
+		goto out;
+	} else if (r != 0) {
+		reply_err(req, r, "request");
+		goto out;
+	}
 	if (http_req_json(req, f, sizeof(f) / sizeof(f[0]), 0) != 0)
 		goto out;
+	if ((r = text_check("reason", reason, REQUEST_REASON_MAX, 1, tmsg)) !=
+	    0) {
+		reply_text_err(req, r, tmsg);
+		goto out;
+	}
 	if (ttlj != NULL) {
 		if (json_is_string(ttlj)) {
 			if (duration_parse_why(
@@ -539,23 +582,46 @@ h_request_list(void *app, struct http_req *req)
 	struct api *a = app;
 	struct user *u = NULL;
 	struct ca_actor act;
-	const char *st;
+	struct request_filter f;
+	const char *st, *q;
 	json_t *out = NULL;
-	int r, pending = 0;
+	int64_t v;
+	int r;
 
 	if (authenticate(a, req, &u) != 0)
 		return;
+	memset(&f, 0, sizeof(f));
+	f.brief = 1;
+	f.limit = API_REQUESTS_LIMIT_DEFAULT;
 	if ((st = http_req_query(req, "state")) != NULL) {
 		if (strcmp(st, "pending") != 0) {
 			http_reply_error(req, 400, "bad_query",
 			    "query \"state\" may only be \"pending\"");
 			goto out;
 		}
-		pending = 1;
+		f.pending_only = 1;
+	}
+	if ((q = http_req_query(req, "limit")) != NULL) {
+		if (parse_i64(q, 1, &v) != 0 || v > API_REQUESTS_LIMIT_MAX) {
+			http_reply_error(req, 400, "bad_query",
+			    "query \"limit\" must be 1..%d",
+			    API_REQUESTS_LIMIT_MAX);
+			goto out;
+		}
+		f.limit = (size_t)v;
+	}
+	if ((q = http_req_query(req, "cursor")) != NULL) {
+		if (parse_i64(q, 1, &v) != 0) {
+			http_reply_error(req, 400, "bad_query",
+			    "query \"cursor\" must be the \"next_cursor\" "
+			    "of an earlier page");
+			goto out;
+		}
+		f.before = v;
 	}
 	actor_of(&act, u);
 	read_lock(a);
-	r = request_list(&a->ca, &act, pending, &out);
+	r = request_list(&a->ca, &act, &f, &out);
 	read_unlock(a);
 	if (r != 0) {
 		reply_err(req, r, "requests");
@@ -604,6 +670,7 @@ decide(struct api *a, struct http_req *req, int approve)
 	struct user *u = NULL;
 	struct ca_actor act;
 	const char *comment = NULL;
+	char tmsg[TEXT_MSG_LEN];
 	json_t *out = NULL;
 	int64_t id;
 	double t0;
@@ -619,6 +686,11 @@ decide(struct api *a, struct http_req *req, int approve)
 		goto out;
 	if (http_req_json(req, f, 1, 1) != 0)
 		goto out;
+	if ((r = text_check(
+		 "comment", comment, REQUEST_COMMENT_MAX, 0, tmsg)) != 0) {
+		reply_text_err(req, r, tmsg);
+		goto out;
+	}
 	actor_of(&act, u);
 	t0 = mono_now();
 	cfg_lock(a);
@@ -666,6 +738,7 @@ h_revoke(void *app, struct http_req *req)
 	int64_t serial = 0, request = 0;
 	int has_serial = 0, has_key_id = 0, has_user = 0, has_request = 0,
 	    has_pk = 0, r;
+	char tmsg[TEXT_MSG_LEN];
 	json_t *out = NULL;
 	const struct http_jfield f[] = {
 	    {"serial", HTTP_J_INT, 0, 0, NULL, &serial, NULL, &has_serial},
@@ -682,6 +755,11 @@ h_revoke(void *app, struct http_req *req)
 		return;
 	if (http_req_json(req, f, sizeof(f) / sizeof(f[0]), 0) != 0)
 		goto out;
+	if ((r = text_check("reason", reason, REVOKE_REASON_MAX, 1, tmsg)) !=
+	    0) {
+		reply_text_err(req, r, tmsg);
+		goto out;
+	}
 	if (has_serial + has_key_id + has_user + has_request + has_pk != 1) {
 		http_reply_error(req, 400, "invalid_argument",
 		    "give exactly one of \"serial\", \"key_id\", \"user\", "
@@ -851,6 +929,8 @@ h_metrics(void *app, struct http_req *req)
 	struct http_server *srv = http_req_server(req);
 	struct textbuf b = {0};
 	struct ca_actor local = {"local:metrics", NULL, 0};
+	const struct request_filter all_f = {0, 1, REQUEST_LIST_MAX, 0};
+	const struct request_filter pend_f = {1, 1, REQUEST_LIST_MAX, 0};
 	struct ledger_stats ls;
 	json_t *all = NULL, *pend = NULL, *o;
 	uint64_t states[5] = {0}, need = 0, cum = 0;
@@ -866,9 +946,9 @@ h_metrics(void *app, struct http_req *req)
 		goto out;
 	}
 	read_lock(a);
-	r = request_list(&a->ca, &local, 0, &all);
+	r = request_list(&a->ca, &local, &all_f, &all);
 	if (r == 0)
-		r = request_list(&a->ca, &local, 1, &pend);
+		r = request_list(&a->ca, &local, &pend_f, &pend);
 	read_unlock(a);
 	ledger_stats_get(a->ledger, &ls);
 	if (r != 0) {
@@ -1016,6 +1096,8 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	if ((r = pubkey_to_line(&a->ca_line, pub, NULL)) != 0)
 		goto out;
 	a->ca_key_type = pubkey_type_name(pub);
+	if ((r = ratelimit_new(&a->create_rl)) != 0)
+		goto out;
 	a->ca.cfg = cfg;
 	a->ca.ledger = l;
 	a->ca.ca_pub = pub;
@@ -1025,6 +1107,7 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 out:
 	if (r != 0) {
 		/* cfg stays the caller's. */
+		free(a->ca_line);
 		pthread_rwlock_destroy(&a->cfg_lock);
 		pthread_mutex_destroy(&a->krl_lock);
 		pthread_mutex_destroy(&a->health_lock);
@@ -1040,6 +1123,7 @@ api_free(struct api *a)
 		return;
 	free(a->ca_line);
 	free(a->krl);
+	ratelimit_free(a->create_rl);
 	config_free(a->cfg);
 	pthread_rwlock_destroy(&a->cfg_lock);
 	pthread_mutex_destroy(&a->krl_lock);
@@ -1077,6 +1161,7 @@ api_tick(struct api *a, size_t *expired)
 
 	cfg_lock(a);
 	r = request_expire_due(&a->ca, expired);
+	ratelimit_prune(a->create_rl, ca_now(&a->ca));
 	cfg_unlock(a);
 	if (r != 0 || (expired != NULL && *expired > 0))
 		ledger_note(a, r);

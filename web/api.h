@@ -30,11 +30,14 @@
 #include "signer/err.h"
 #include "signer/signer.h"
 #include "web/http.h"
+#include "web/ratelimit.h"
 
 /* Upper bounds of the issuance latency histogram, in seconds. */
 #define API_LATENCY_BUCKETS 11
 #define API_LEDGER_LIMIT_DEFAULT 100
 #define API_LEDGER_LIMIT_MAX 1000
+#define API_REQUESTS_LIMIT_DEFAULT 50 /* GET /v1/requests?limit= */
+#define API_REQUESTS_LIMIT_MAX 500
 /* Retry-After (s) of a 503 ledger_unavailable: room takes a while. */
 #define API_LEDGER_RETRY_AFTER "30"
 
@@ -55,6 +58,7 @@ struct api {
 	uint64_t krl_built; /* CA time the cached KRL was built at */
 	char krl_etag[68]; /* "\"" hex(SHA-256(krl)) "\"" */
 	atomic_int krl_dirty; /* set by our own revocations */
+	struct ratelimit *create_rl; /* POST /v1/requests per user */
 	/* The last ledger write failed with this ERR_LEDGER_* code (0: it
 	 * succeeded): /v1/health answers 503 meanwhile. */
 	atomic_int ledger_down;

@@ -13,6 +13,10 @@
  * socket; start the HTTP daemon (web/http.c) with the API's routes
  * (web/api.c); print "listening on http(s)://HOST:PORT".
  *
+ * Startup and every reload also refuse a configuration whose literal
+ * principal is the name of an existing, enabled user (ca/users.h
+ * user_config_check()), naming both.
+ *
  * Then the main thread waits for signals: SIGHUP reloads jitca.json (an
  * invalid file keeps the old configuration and says why) and tells the
  * signer to re-read it too, SIGTERM and SIGINT stop accepting, let
@@ -46,6 +50,7 @@
 #include "ca/config.h"
 #include "ca/ledger.h"
 #include "ca/signpolicy.h"
+#include "ca/users.h"
 #include "signer/fileio.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
@@ -285,6 +290,18 @@ reload(struct api *a, const char *state_dir)
 		    err[0] != '\0' ? err : "cannot load jitca.json");
 		return;
 	}
+	/* A new literal principal must not be an existing user's name. */
+	ledger_read_begin(a->ledger);
+	r = user_config_check(a->ledger, nc, err, sizeof(err));
+	ledger_read_end(a->ledger);
+	if (r != 0) {
+		fprintf(stderr,
+		    "jitcad serve: SIGHUP: keeping the old configuration: "
+		    "%s\n",
+		    r == ERR_NAME_IS_PRINCIPAL ? err : err_str(r));
+		config_free(nc);
+		return;
+	}
 	if (strcmp(nc->ca_key_file, oc->ca_key_file) != 0 ||
 	    nc->hard_max_ttl != oc->hard_max_ttl ||
 	    nc->backdate != oc->backdate ||
@@ -490,6 +507,11 @@ web_serve_main(int argc, char **argv)
 		    strstr(lerr, "readonly") != NULL ? "cannot write"
 						     : "cannot open",
 		    cfg->ledger_path, lerr[0] != '\0' ? lerr : err_str(r));
+		goto out;
+	}
+	if ((r = user_config_check(ledger, cfg, cerr, sizeof(cerr))) != 0) {
+		fprintf(stderr, "jitcad serve: %s\n",
+		    r == ERR_NAME_IS_PRINCIPAL ? cerr : err_str(r));
 		goto out;
 	}
 	if ((r = ledger_mark_started(ledger, signer_public(signer), listen)) !=

@@ -39,6 +39,7 @@ static const char config_fmt[] =
     " \"ledger\": {\"path\": \"ledger.db\"},\n"
     " \"request_ttl\": \"%s\",\n"
     " \"auditors\": [\"security\"],\n"
+    " \"limits\": {\"requests_per_minute\": 1000},\n"
     " \"roles\": {\n"
     "  \"fast\": {\"principals\": [\"{{user}}\"], \"max_ttl\": \"1h\","
     " \"requesters\": [\"engineering\"], \"approvals_required\": 0,"
@@ -357,6 +358,41 @@ Test(client, approval_path)
 	free(err);
 	free(t);
 	free(l);
+}
+
+/* Issue 10 item 12: the server answers 50 requests per page by
+ * default; jitca requests follows next_cursor and shows them all. */
+Test(client, requests_pages_through_the_list)
+{
+	char *key = tu_fmt("%s/id_page", dir), *cmd, *out = NULL, *err = NULL;
+	int rc, lines = 0;
+	const char *p;
+
+	start_server("1h");
+	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", key);
+	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
+	free(cmd);
+	cmd = tu_fmt(
+	    "k=$(cat '%s.pub'); t=$(cat '%s'); for i in $(seq 53); do "
+	    "curl -sf -o /dev/null -H \"Authorization: Bearer $t\" "
+	    "-H 'Content-Type: application/json' -d "
+	    "\"{\\\"role\\\":\\\"fast\\\",\\\"reason\\\":\\\"page-$i\\\","
+	    "\\\"public_key\\\":\\\"$k\\\"}\" '%s/v1/requests' || exit 1; "
+	    "done",
+	    key, tok_alice, url);
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 0, "%s", err);
+	free(cmd);
+	free(err);
+	rc = jitca(tok_alice, "requests", &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	for (p = out; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	cr_assert_eq(lines, 1 + 53, "%s", out);
+	cr_assert_not_null(strstr(out, " page-53\n"), "%s", out);
+	cr_assert_not_null(strstr(out, " page-1\n"), "%s", out);
+	free(out);
+	free(err);
+	free(key);
 }
 
 Test(client, deny_path)

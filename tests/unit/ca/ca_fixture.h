@@ -82,6 +82,9 @@ static const struct ca_actor dave = {"dave", fx_g_dba, 1};
 static const struct ca_actor eve = {"eve", fx_g_mkt, 1};
 static const struct ca_actor sec = {"sec", fx_g_sec, 1};
 static const struct ca_actor root = {"local:root", NULL, 0};
+/* request_list() filters: everything (one page), pending only. */
+static const struct request_filter fx_all = {0, 0, REQUEST_LIST_MAX, 0};
+static const struct request_filter fx_pending = {1, 0, REQUEST_LIST_MAX, 0};
 
 static inline int
 fx_sign(
@@ -265,10 +268,32 @@ fx_user(const char *name, const char *group, int disabled)
 	char *groups[] = {(char *)(uintptr_t)group};
 	char *token = NULL;
 
-	cr_assert_eq(user_add(fx_l, "local:test", name, groups, 1, &token), 0);
+	cr_assert_eq(
+	    user_add(fx_l, fx_cfg, "local:test", name, groups, 1, &token), 0);
 	user_token_free(token);
 	if (disabled)
 		cr_assert_eq(user_disable(fx_l, "local:test", name), 0);
+}
+
+/*
+ * Users rows for the approvers bob, carol and dave, with the groups of
+ * their actors: an earlier approval counts only while its approver's
+ * user record is an approver of the role (6 events).
+ */
+static inline void
+fx_cast(void)
+{
+	const struct ca_actor *cast[] = {&bob, &carol, &dave};
+	char *token = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(cast) / sizeof(cast[0]); i++) {
+		cr_assert_eq(user_add(fx_l, fx_cfg, "local:test", cast[i]->name,
+				 cast[i]->groups, cast[i]->ngroups, &token),
+		    0);
+		user_token_free(token);
+		token = NULL;
+	}
 }
 
 #endif /* JITCA_TEST_CA_FIXTURE_H */

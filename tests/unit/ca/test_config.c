@@ -296,7 +296,19 @@ static const struct broken broken[] = {
 	"string"},
     {ONE_ROLE(", 'extensions': {'permit-pty': true}"), ERR_CONFIG,
 	"roles.r.extensions: expected an array of extension names, got an "
-	"object"},
+	"object"}, /* limits */
+    {TOP("'limits': [],"), ERR_CONFIG,
+	"limits: expected an object, got an array"},
+    {TOP("'limits': {'requests_per_hour': 5},"), ERR_CONFIG,
+	"limits: unknown key \"requests_per_hour\""},
+    {TOP("'limits': {'requests_per_minute': '30'},"), ERR_CONFIG,
+	"limits.requests_per_minute: expected an integer, got a string"},
+    {TOP("'limits': {'requests_per_minute': -1},"), ERR_CONFIG,
+	"limits.requests_per_minute: -1 is out of range (0..10000; 0 turns "
+	"the limit off)"},
+    {TOP("'limits': {'requests_per_minute': 10001},"), ERR_CONFIG,
+	"limits.requests_per_minute: 10001 is out of range (0..10000; 0 "
+	"turns the limit off)"},
 };
 
 Test(config, broken_configs)
@@ -1042,4 +1054,93 @@ Test(config, mutations_never_crash)
 	cr_assert_gt(ok, 0);
 	cr_assert_gt(refused, 1000);
 	free(buf);
+}
+
+Test(config, limits_values)
+{
+	static const struct {
+		const char *json;
+		unsigned rpm;
+	} ok[] = {
+	    {TOP(""), CONFIG_DEFAULT_REQUESTS_PER_MINUTE},
+	    {TOP("'limits': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE},
+	    {TOP("'limits': {'requests_per_minute': 0},"), 0},
+	    {TOP("'limits': {'requests_per_minute': 10000},"), 10000},
+	};
+	char err[CONFIG_ERR_LEN];
+	size_t i;
+
+	cr_assert_eq(CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 30);
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		struct config *c = NULL;
+		char *json = jq(ok[i].json);
+
+		cr_assert_eq(config_parse(&c, "/x", json, strlen(json), err), 0,
+		    "%s", err);
+		cr_assert_eq(c->requests_per_minute, ok[i].rpm, "case %zu", i);
+		config_free(c);
+		free(json);
+	}
+}
+
+/* Issue 10 item 2: a user name never equals a literal principal, and
+ * no {{user}} template expands for it to one. */
+Test(config, user_name_check)
+{
+	static const char cfg_json[] =
+	    "{'roles': {"
+	    "'prod-debug': {'principals': ['{{user}}', 'debug'], "
+	    "'max_ttl': '1h', 'requesters': ['eng'], "
+	    "'approvals_required': 0},"
+	    "'ops': {'principals': ['adm-{{user}}'], 'max_ttl': '1h', "
+	    "'requesters': ['eng'], 'approvals_required': 0},"
+	    "'root': {'principals': ['adm-root', 'root'], 'max_ttl': '1h', "
+	    "'requesters': ['eng'], 'approvals_required': 0}}}";
+	static const struct {
+		const char *user;
+		int code;
+		const char *msg;
+	} cases[] = {
+	    {"alice", 0, ""},
+	    {"debug", ERR_NAME_IS_PRINCIPAL,
+		"user \"debug\" is the principal \"debug\" of role "
+		"prod-debug"},
+	    {"adm-root", ERR_NAME_IS_PRINCIPAL,
+		"user \"adm-root\" is the principal \"adm-root\" of role "
+		"root"},
+	    {"root", ERR_NAME_IS_PRINCIPAL,
+		"user \"root\" is the principal \"root\" of role root"},
+	    {"Debug", 0, ""}, /* names are case-sensitive, as sshd is */
+	    {"debug2", 0, ""},
+	    {"bad name", ERR_BAD_NAME, ""},
+	};
+	char *json = jq(cfg_json), msg[CONFIG_ERR_LEN];
+	struct config *c = NULL;
+	size_t i;
+
+	cr_assert_eq(
+	    config_parse(&c, "/x", json, strlen(json), msg), 0, "%s", msg);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_assert_eq(
+		    config_user_name_check(c, cases[i].user, msg, sizeof(msg)),
+		    cases[i].code, "case %zu", i);
+		cr_assert_str_eq(msg, cases[i].msg, "case %zu", i);
+	}
+	config_free(c);
+	free(json);
+	/* The expansion rule on its own: "adm-{{user}}" for "x" is "adm-x". */
+	json = jq("{'roles': {"
+		  "'ops': {'principals': ['adm-{{user}}'], 'max_ttl': '1h', "
+		  "'requesters': ['eng'], 'approvals_required': 0},"
+		  "'box': {'principals': ['adm-x'], 'max_ttl': '1h', "
+		  "'requesters': ['eng'], 'approvals_required': 0}}}");
+	cr_assert_eq(config_parse(&c, "/x", json, strlen(json), msg), 0);
+	cr_assert_eq(config_user_name_check(c, "x", msg, sizeof(msg)),
+	    ERR_NAME_IS_PRINCIPAL);
+	cr_assert_str_eq(msg,
+	    "user \"x\" expands \"adm-{{user}}\" of role ops to \"adm-x\", "
+	    "the principal \"adm-x\" of role box");
+	cr_assert_eq(config_user_name_check(c, "y", NULL, 0), 0);
+	config_free(c);
+	free(json);
 }

@@ -207,6 +207,7 @@ Test(request, transition_table)
 		/* A fresh ledger per row. */
 		fx_teardown();
 		fx_setup();
+		fx_cast();
 		id = build_start(tr->from);
 		before = fx_events(NULL);
 		r = run_action(tr, id);
@@ -259,10 +260,10 @@ Test(request, create_refusals_write_nothing)
 	    {&alice, "prod-debug", {"debug", "debug"}, 0, "r", ERR_INVALID_ARG},
 	    {&alice, "prod-debug", {NULL}, 0, "", ERR_INVALID_ARG},
 	    {&alice, "prod-debug", {NULL}, 0, NULL, ERR_INVALID_ARG},
-	    {&alice, "prod-debug", {NULL}, 0, "two\nlines", ERR_INVALID_ARG},
-	    {&alice, "prod-debug", {NULL}, 0, "tab\there", ERR_INVALID_ARG},
-	    {&alice, "prod-debug", {NULL}, 0, "del\x7f", ERR_INVALID_ARG},
-	    {&alice, "prod-debug", {NULL}, 0, "bad \xff utf8", ERR_INVALID_ARG},
+	    {&alice, "prod-debug", {NULL}, 0, "two\nlines", ERR_TEXT_CHAR},
+	    {&alice, "prod-debug", {NULL}, 0, "tab\there", ERR_TEXT_CHAR},
+	    {&alice, "prod-debug", {NULL}, 0, "del\x7f", ERR_TEXT_CHAR},
+	    {&alice, "prod-debug", {NULL}, 0, "bad \xff utf8", ERR_TEXT_UTF8},
 	    {&alice, "prod-debug", {NULL}, 0, long_reason, ERR_INVALID_ARG},
 	};
 	char *key = fx_key_line();
@@ -708,8 +709,10 @@ Test(request, invariant5_two_distinct_approvers)
 {
 	char *key = fx_key_line();
 	json_t *req = NULL;
-	int64_t id = fx_create(&alice, "db-admin", key, NULL), id2;
+	int64_t id, id2;
 
+	fx_cast();
+	id = fx_create(&alice, "db-admin", key, NULL);
 	cr_assert_eq(
 	    request_approve(&fx_ca, &alice, id, NULL, &req), ERR_SELF_APPROVAL);
 	cr_assert_eq(
@@ -883,34 +886,34 @@ Test(request, get_and_list_visibility)
 	cr_assert_eq(request_get(&fx_ca, &alice, 999, &req), ERR_NOT_FOUND);
 
 	/* Lists: newest first. */
-	cr_assert_eq(request_list(&fx_ca, &alice, 0, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &alice, &fx_all, &req), 0);
 	arr = json_object_get(req, "requests");
 	cr_assert_eq(json_array_size(arr), 2);
 	cr_assert_eq(fx_id(json_array_get(arr, 0)), b);
 	cr_assert_eq(fx_id(json_array_get(arr, 1)), a);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &bob, 0, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &bob, &fx_all, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 2);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &dave, 0, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &dave, &fx_all, &req), 0);
 	arr = json_object_get(req, "requests");
 	cr_assert_eq(json_array_size(arr), 1);
 	cr_assert_eq(fx_id(json_array_get(arr, 0)), b);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &eve, 0, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &eve, &fx_all, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 0);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &sec, 0, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &sec, &fx_all, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 3);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &erin, 1, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &erin, &fx_pending, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 0);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &root, 1, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &root, &fx_pending, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 2);
 	json_decref(req);
 	fx_now_set(FX_T0 + 3600);
-	cr_assert_eq(request_list(&fx_ca, &root, 1, &req), 0);
+	cr_assert_eq(request_list(&fx_ca, &root, &fx_pending, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 0);
 	json_decref(req);
 	free(key);
@@ -1019,7 +1022,7 @@ Test(request, comment_limits)
 	cr_assert_eq(request_approve(&fx_ca, &bob, id, long_comment, &req),
 	    ERR_INVALID_ARG);
 	cr_assert_eq(
-	    request_deny(&fx_ca, &bob, id, "a\rb", &req), ERR_INVALID_ARG);
+	    request_deny(&fx_ca, &bob, id, "a\rb", &req), ERR_TEXT_CHAR);
 	cr_assert_eq(fx_events(NULL), 1);
 	long_comment[REQUEST_COMMENT_MAX] = '\0';
 	cr_assert_eq(request_deny(&fx_ca, &bob, id, long_comment, &req), 0);
@@ -1035,6 +1038,7 @@ Test(request, ledger_chain_verifies_after_a_session)
 	char err[LEDGER_ERR_LEN] = "";
 	int64_t count = 0, bad = 0, id;
 
+	fx_cast();
 	id = fx_create(&alice, "db-admin", key, NULL);
 	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req), 0);
 	json_decref(req);
@@ -1044,7 +1048,7 @@ Test(request, ledger_chain_verifies_after_a_session)
 	cr_assert_eq(request_deny(&fx_ca, &carol, id, NULL, &req), 0);
 	json_decref(req);
 	cr_assert_eq(ledger_verify(fx_l, &count, &bad, err), 0, "%s", err);
-	cr_assert_eq(count, 6);
+	cr_assert_eq(count, 6 + 6);
 	free(key);
 }
 
@@ -1211,7 +1215,7 @@ json_torture(const char *what, int (*fn)(json_t **))
 static int
 list_as_root(json_t **out)
 {
-	return request_list(&fx_ca, &root, 0, out);
+	return request_list(&fx_ca, &root, &fx_all, out);
 }
 
 static int
@@ -1248,4 +1252,197 @@ Test(request, read_back_survives_json_allocation_failures)
 	free(k1);
 	free(k2);
 	free(k3);
+}
+
+/* ---- issue 10: policy holes ---- */
+
+/* Item 7: an earlier approval counts only while its approver is an
+ * approver of the role now: a disabled approver's approval does not
+ * count, nor one by someone whose groups a reload no longer lists. */
+Test(request, stale_approvals_not_counted)
+{
+	static const char moved[] =
+	    "{\"roles\": {\"db-admin\": {\"principals\": [\"{{user}}\", \"dba\"], "
+	    "\"max_ttl\": \"1h\", \"requesters\": [\"engineering\"], "
+	    "\"approvers\": [\"dba-leads\", \"security\"], "
+	    "\"approvals_required\": 2}}}";
+	struct config *c2 = NULL, *old = fx_cfg;
+	struct ca_actor sec2 = {"sec", fx_g_sec, 1};
+	char *key = fx_key_line(), err[CONFIG_ERR_LEN];
+	json_t *req = NULL;
+	int64_t id;
+	int r;
+
+	fx_cast();
+	/* Disabled after approving: bob no longer counts. */
+	id = fx_create(&alice, "db-admin", key, NULL);
+	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req), 0);
+	json_decref(req);
+	cr_assert_eq(user_disable(fx_l, "local:test", "bob"), 0);
+	cr_assert_eq(request_approve(&fx_ca, &dave, id, NULL, &req), 0);
+	cr_assert_str_eq(fx_str(req, "state"), "pending");
+	cr_assert_eq(json_array_size(json_object_get(req, "approvals")), 2);
+	json_decref(req);
+	cr_assert_eq(fx_int("SELECT count(*) FROM events WHERE type ="
+			    " 'request.approved' AND json_extract(details,"
+			    " '$.approvals') = 1 AND json_extract(details,"
+			    " '$.not_counted') = '[\"bob\"]'",
+			 NULL),
+	    1);
+	/* A disabled user's own approval is refused outright. */
+	cr_assert_eq(
+	    request_approve(&fx_ca, &bob, id, NULL, &req), ERR_USER_DISABLED);
+	/* carol (sre-leads) makes two current approvers: issued. */
+	cr_assert_eq(request_approve(&fx_ca, &carol, id, NULL, &req), 0);
+	cr_assert_str_eq(fx_str(req, "state"), "issued");
+	json_decref(req);
+
+	/* A reload moves the approvers to dba-leads and security: carol's
+	 * earlier approval (sre-leads) stops counting. */
+	id = fx_create(&alice, "db-admin", key, NULL);
+	cr_assert_eq(request_approve(&fx_ca, &carol, id, NULL, &req), 0);
+	json_decref(req);
+	cr_assert_eq(
+	    config_parse(&c2, fx_dir, moved, strlen(moved), err), 0, "%s", err);
+	fx_ca.cfg = c2;
+	cr_assert_eq(request_approve(&fx_ca, &dave, id, NULL, &req), 0);
+	cr_assert_str_eq(fx_str(req, "state"), "pending");
+	json_decref(req);
+	/* sec has no users row: recorded, counted while it acts... */
+	r = request_approve(&fx_ca, &sec2, id, NULL, &req);
+	cr_assert_eq(r, 0, "%s", err_str(r));
+	cr_assert_str_eq(fx_str(req, "state"), "issued");
+	json_decref(req);
+	fx_ca.cfg = old;
+	config_free(c2);
+	free(key);
+}
+
+/* Item 7: a reload that raises approvals_required applies to waiting
+ * requests; one that lowers it does not. */
+Test(request, reload_never_loosens_approvals)
+{
+	static const char three[] =
+	    "{\"roles\": {\"db-admin\": {\"principals\": [\"{{user}}\", \"dba\"], "
+	    "\"max_ttl\": \"1h\", \"requesters\": [\"engineering\"], "
+	    "\"approvers\": [\"sre-leads\", \"dba-leads\"], "
+	    "\"approvals_required\": %d}}}";
+	struct config *c2 = NULL, *old = fx_cfg;
+	char *key = fx_key_line(), err[CONFIG_ERR_LEN], *j;
+	json_t *req = NULL;
+	int64_t id;
+	int r;
+
+	fx_cast();
+	id = fx_create(&alice, "db-admin", key, NULL);
+	j = tu_fmt(three, 1);
+	cr_assert_eq(
+	    config_parse(&c2, fx_dir, j, strlen(j), err), 0, "%s", err);
+	fx_ca.cfg = c2;
+	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req), 0);
+	cr_assert_str_eq(fx_str(req, "state"), "pending"); /* still 2 */
+	json_decref(req);
+	config_free(c2);
+	free(j);
+	j = tu_fmt(three, 3);
+	cr_assert_eq(
+	    config_parse(&c2, fx_dir, j, strlen(j), err), 0, "%s", err);
+	fx_ca.cfg = c2;
+	cr_assert_eq(request_approve(&fx_ca, &dave, id, NULL, &req), 0);
+	cr_assert_str_eq(fx_str(req, "state"), "pending"); /* now 3 */
+	json_decref(req);
+	r = request_approve(&fx_ca, &carol, id, NULL, &req);
+	cr_assert_eq(r, 0, "%s", err_str(r));
+	cr_assert_str_eq(fx_str(req, "state"), "issued");
+	json_decref(req);
+	fx_ca.cfg = old;
+	config_free(c2);
+	free(j);
+	free(key);
+}
+
+/* Item 2: a user whose name is (after a config change) a literal
+ * principal cannot get "{{user}}" expanded to it, at creation or at
+ * issuance. */
+Test(request, user_name_principal_refused_at_issuance)
+{
+	static const char json[] =
+	    "{\"roles\": {\"staging\": {\"principals\": [\"{{user}}\"], "
+	    "\"max_ttl\": \"8h\", \"requesters\": [\"engineering\"], "
+	    "\"approvals_required\": 0}, \"prod-debug\": {\"principals\": "
+	    "[\"{{user}}\", \"alice\"], \"max_ttl\": \"2h\", \"requesters\": "
+	    "[\"engineering\"], \"approvers\": [\"sre-leads\"]}}}";
+	struct config *c2 = NULL, *old = fx_cfg;
+	char *key = fx_key_line(), err[CONFIG_ERR_LEN];
+	json_t *req = NULL;
+	int64_t id, before;
+
+	id = fx_create(&alice, "prod-debug", key, NULL);
+	cr_assert_eq(
+	    config_parse(&c2, fx_dir, json, strlen(json), err), 0, "%s", err);
+	fx_ca.cfg = c2;
+	before = fx_events(NULL);
+	cr_assert_eq(request_create(&fx_ca, &alice, "staging", NULL, 0, 0,
+			 "INC-1", key, &req),
+	    ERR_NAME_IS_PRINCIPAL);
+	cr_assert_null(req);
+	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req),
+	    ERR_NAME_IS_PRINCIPAL);
+	cr_assert_eq(fx_events(NULL), before);
+	cr_assert_eq(fx_signs, 0);
+	fx_ca.cfg = old;
+	config_free(c2);
+	free(key);
+}
+
+/* Item 12: pages of request_list(), newest first, with a cursor; brief
+ * entries have no certificate. */
+Test(request, list_pages)
+{
+	struct request_filter f = {0, 1, 2, 0};
+	char *key = fx_key_line();
+	int64_t ids[5];
+	json_t *page = NULL, *arr;
+	size_t i;
+
+	for (i = 0; i < 5; i++)
+		ids[i] = fx_create(&alice, "staging", key, NULL);
+	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), 0);
+	arr = json_object_get(page, "requests");
+	cr_assert_eq(json_array_size(arr), 2);
+	cr_assert_eq(fx_id(json_array_get(arr, 0)), ids[4]);
+	cr_assert_eq(fx_id(json_array_get(arr, 1)), ids[3]);
+	cr_assert_null(json_object_get(json_array_get(arr, 0), "certificate"));
+	cr_assert_not_null(json_object_get(json_array_get(arr, 0), "serial"));
+	cr_assert_eq(atoll(fx_str(page, "next_cursor")), ids[3]);
+	f.before = ids[3];
+	json_decref(page);
+	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), 0);
+	cr_assert_eq(atoll(fx_str(page, "next_cursor")), ids[1]);
+	f.before = ids[1];
+	json_decref(page);
+	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), 0);
+	arr = json_object_get(page, "requests");
+	cr_assert_eq(json_array_size(arr), 1);
+	cr_assert_eq(fx_id(json_array_get(arr, 0)), ids[0]);
+	cr_assert(json_is_null(json_object_get(page, "next_cursor")));
+	json_decref(page);
+	/* Not brief: the certificate is there. */
+	f.brief = 0;
+	f.before = 0;
+	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), 0);
+	cr_assert_not_null(json_object_get(
+	    json_array_get(json_object_get(page, "requests"), 0),
+	    "certificate"));
+	json_decref(page);
+	/* Bounds. */
+	f.limit = 0;
+	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), ERR_INVALID_ARG);
+	f.limit = REQUEST_LIST_MAX + 1;
+	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), ERR_INVALID_ARG);
+	f.limit = 1;
+	f.before = -1;
+	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), ERR_INVALID_ARG);
+	cr_assert_null(page);
+	free(key);
 }

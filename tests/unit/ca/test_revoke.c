@@ -277,7 +277,7 @@ Test(revoke, refusals_write_nothing)
 	cr_assert_eq(
 	    revoke_apply(&fx_ca, &root, &t, NULL, &res), ERR_INVALID_ARG);
 	cr_assert_eq(
-	    revoke_apply(&fx_ca, &root, &t, "a\nb", &res), ERR_INVALID_ARG);
+	    revoke_apply(&fx_ca, &root, &t, "a\nb", &res), ERR_TEXT_CHAR);
 
 	/* who may revoke */
 	cr_assert_eq(

@@ -19,6 +19,7 @@
 
 static char *dir, *dbpath;
 static struct ledger *l;
+static struct config *cfg; /* the fixture's roles */
 
 static void
 setup(void)
@@ -28,12 +29,16 @@ setup(void)
 	dbpath = tu_fmt("%s/ledger.db", dir);
 	cr_assert_eq(setenv("JITCA_TEST_NOW", "1700000000", 1), 0);
 	cr_assert_eq(ledger_open(&l, dbpath, 1), 0);
+	cr_assert_eq(config_parse(&cfg, dir, fx_config_json,
+			 strlen(fx_config_json), NULL),
+	    0);
 }
 
 static void
 teardown(void)
 {
 	ledger_close(l);
+	config_free(cfg);
 	tu_rmtree(dir);
 	free(dir);
 	free(dbpath);
@@ -52,7 +57,7 @@ add(const char *name, const char *g1, const char *g2)
 {
 	char *groups[2] = {(char *)(uintptr_t)g1, (char *)(uintptr_t)g2};
 	char *tok = NULL;
-	int r = user_add(l, "cli:root", name, groups, g2 ? 2 : 1, &tok);
+	int r = user_add(l, cfg, "cli:root", name, groups, g2 ? 2 : 1, &tok);
 
 	cr_assert_eq(r, 0, "user_add %s: %d", name, r);
 	cr_assert_not_null(tok);
@@ -135,19 +140,21 @@ Test(users, add_errors)
 	free(add("alice", "eng", NULL));
 	for (i = 0; i < 33; i++)
 		g[i] = tu_fmt("g%d", i);
-	cr_assert_eq(user_add(l, "cli:root", "alice", g, 1, &tok), ERR_EXISTS);
+	cr_assert_eq(
+	    user_add(l, cfg, "cli:root", "alice", g, 1, &tok), ERR_EXISTS);
 	cr_assert_null(tok);
 	cr_assert_eq(
-	    user_add(l, "cli:root", "carol", g, 0, &tok), ERR_INVALID_ARG);
+	    user_add(l, cfg, "cli:root", "carol", g, 0, &tok), ERR_INVALID_ARG);
+	cr_assert_eq(user_add(l, cfg, "cli:root", "carol", g, 33, &tok),
+	    ERR_INVALID_ARG);
 	cr_assert_eq(
-	    user_add(l, "cli:root", "carol", g, 33, &tok), ERR_INVALID_ARG);
-	cr_assert_eq(user_add(l, "", "carol", g, 1, &tok), ERR_INVALID_ARG);
-	cr_assert_eq(user_add(l, "cli:root", "carol", g, 32, &tok), 0);
+	    user_add(l, cfg, "", "carol", g, 1, &tok), ERR_INVALID_ARG);
+	cr_assert_eq(user_add(l, cfg, "cli:root", "carol", g, 32, &tok), 0);
 	user_token_free(tok);
 	/* Duplicate groups are dropped. */
 	free(g[1]);
 	g[1] = g[0];
-	cr_assert_eq(user_add(l, "cli:root", "dave", g, 2, &tok), 0);
+	cr_assert_eq(user_add(l, cfg, "cli:root", "dave", g, 2, &tok), 0);
 	user_token_free(tok);
 	{
 		struct user *u = NULL;
@@ -182,11 +189,13 @@ Test(users, bad_names)
 
 	cr_assert_eq(strlen(bad[12]), 65);
 	for (i = 0; bad[i] != NULL; i++) {
-		cr_assert_eq(user_add(l, "cli:root", bad[i], good, 1, &tok),
+		cr_assert_eq(
+		    user_add(l, cfg, "cli:root", bad[i], good, 1, &tok),
 		    ERR_BAD_NAME, "user name \"%s\"", bad[i]);
 		cr_assert_null(tok);
 		badg[0] = (char *)(uintptr_t)bad[i];
-		cr_assert_eq(user_add(l, "cli:root", "alice", badg, 1, &tok),
+		cr_assert_eq(
+		    user_add(l, cfg, "cli:root", "alice", badg, 1, &tok),
 		    ERR_BAD_NAME, "group name \"%s\"", bad[i]);
 		cr_assert_eq(user_get(l, bad[i], &u), ERR_BAD_NAME);
 		cr_assert_eq(user_disable(l, "cli:root", bad[i]), ERR_BAD_NAME);
@@ -194,7 +203,7 @@ Test(users, bad_names)
 		    ERR_BAD_NAME);
 	}
 	cr_assert_eq(
-	    user_add(l, "cli:root", NULL, good, 1, &tok), ERR_BAD_NAME);
+	    user_add(l, cfg, "cli:root", NULL, good, 1, &tok), ERR_BAD_NAME);
 	/* 64 characters and the full alphabet are fine. */
 	tok =
 	    add("a234567890123456789012345678901234567890123456789012345678901"
@@ -459,4 +468,52 @@ Test(users, tampered_row_is_a_db_error)
 	cr_assert_eq(user_authenticate(l, tok, &u), ERR_DB);
 	cr_assert_null(u);
 	user_token_free(tok);
+}
+
+/* Issue 10 item 2: a user name that is a literal principal of a role is
+ * refused, and nothing is written. */
+Test(users, name_is_literal_principal_refused)
+{
+	char *g[1] = {"engineering"}, *tok = (char *)1, *out;
+
+	/* The fixture's prod-debug has "debug", db-admin has "dba". */
+	cr_assert_eq(user_add(l, cfg, "cli:root", "debug", g, 1, &tok),
+	    ERR_NAME_IS_PRINCIPAL);
+	cr_assert_null(tok);
+	cr_assert_eq(user_add(l, cfg, "cli:root", "dba", g, 1, &tok),
+	    ERR_NAME_IS_PRINCIPAL);
+	out = sq("SELECT count(*) FROM users; SELECT count(*) FROM events;");
+	cr_assert_str_eq(out, "0\n0\n");
+	free(out);
+	cr_assert_eq(
+	    user_add(l, cfg, "cli:root", NULL, g, 1, &tok), ERR_BAD_NAME);
+	cr_assert_eq(
+	    user_add(l, NULL, "cli:root", "erin", g, 1, &tok), ERR_INVALID_ARG);
+}
+
+/* A configuration whose literal principal is an existing, enabled
+ * user's name is refused by user_config_check(), naming both. */
+Test(users, config_check_against_users)
+{
+	static const char json[] =
+	    "{\"roles\": {\"ops\": {\"principals\": [\"{{user}}\", "
+	    "\"carol\"], \"max_ttl\": \"1h\", \"requesters\": [\"eng\"], "
+	    "\"approvals_required\": 0}}}";
+	struct config *c2 = NULL;
+	char msg[CONFIG_ERR_LEN];
+
+	cr_assert_eq(user_config_check(l, cfg, msg, sizeof(msg)), 0);
+	free(add("alice", "eng", NULL));
+	free(add("carol", "eng", NULL));
+	cr_assert_eq(user_config_check(l, cfg, msg, sizeof(msg)), 0);
+	cr_assert_eq(config_parse(&c2, dir, json, strlen(json), msg), 0);
+	cr_assert_eq(
+	    user_config_check(l, c2, msg, sizeof(msg)), ERR_NAME_IS_PRINCIPAL);
+	cr_assert_str_eq(
+	    msg, "user \"carol\" is the principal \"carol\" of role ops");
+	/* Disabled users cannot get certificates: not in the way. */
+	cr_assert_eq(user_disable(l, "cli:root", "carol"), 0);
+	cr_assert_eq(user_config_check(l, c2, msg, sizeof(msg)), 0);
+	cr_assert_str_eq(msg, "");
+	config_free(c2);
 }

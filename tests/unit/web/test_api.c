@@ -79,6 +79,7 @@ static char *ca_line;
 	" \"ledger\": {\"path\": \"ledger.db\"},\n"                              \
 	" \"request_ttl\": \"%s\",\n"                                            \
 	" \"auditors\": [\"security\"],\n"                                       \
+	" \"limits\": {\"requests_per_minute\": 10000},\n"                       \
 	" \"roles\": {\n"                                                        \
 	"  \"prod-debug\": {\"principals\": [\"{{user}}\", \"debug\"],\n"        \
 	"    \"default_ttl\": \"30m\", \"max_ttl\": \"2h\",\n"                   \
@@ -128,6 +129,7 @@ make_state(const char *request_ttl)
 {
 	struct cakey *k = NULL;
 	struct ledger *l = NULL;
+	struct config *cfg = NULL;
 	char *line = NULL;
 	size_t i, ng;
 	int r;
@@ -146,16 +148,18 @@ make_state(const char *request_ttl)
 		cakey_free(k);
 	}
 	cr_assert_eq(ledger_open(&l, path_in("ledger.db"), 1), 0);
+	cr_assert_eq(config_load(&cfg, dir, NULL), 0);
 	for (i = 0; i < 6; i++) {
 		char *gv[2];
 
 		ng = groups[i][1] != NULL ? 2 : 1;
 		memcpy(gv, groups[i], sizeof(gv));
-		r = user_add(l, "local:test", names[i], gv, ng, &line);
+		r = user_add(l, cfg, "local:test", names[i], gv, ng, &line);
 		cr_assert_eq(r, 0, "user_add %s: %d", names[i], r);
 		tok[i] = tu_keep(strdup(line));
 		user_token_free(line);
 	}
+	config_free(cfg);
 	ledger_close(l);
 }
 
@@ -1059,7 +1063,7 @@ Test(api, bad_requests_leave_no_trace)
 	    {ALICE, "POST", "/v1/requests",
 		"{\"role\":\"staging\",\"reason\":\"a\\nb\",\"public_key\":"
 		"\"%s\"}",
-		400, "invalid_argument", NULL},
+		400, "bad_text", NULL},
 	    {ALICE, "POST", "/v1/requests",
 		"{\"role\":\"staging\",\"reason\":\"r\",\"public_key\":"
 		"\"ssh-ed25519 AAAA\"}",
@@ -1692,6 +1696,236 @@ Test(api, sighup_reload)
 	cr_assert_eq(json_array_size(json_object_get(r->j, "roles")), 4);
 }
 
+/* ---- issue 10: policy holes ---- */
+
+/* SIGHUP with jitca.json replaced by text; waits for the log line. */
+static void
+reload_with(const char *text, const char *logline)
+{
+	int before = log_count(logline);
+	int i;
+
+	tu_write_file(path_in("jitca.json"), text, strlen(text), 0600);
+	cr_assert_eq(kill(S.pid, SIGHUP), 0);
+	for (i = 0; i < TU_WAIT_MS / 10 && log_count(logline) == before; i++)
+		usleep(10 * 1000);
+	cr_assert_gt(log_count(logline), before, "%s", S.log);
+}
+
+/* Item 2: a reload that makes an existing user's name a literal
+ * principal is refused, the old configuration stays. */
+Test(api, sighup_refuses_user_name_principal)
+{
+	char *c = tu_keep(tu_fmt(CONFIG_FMT, "1h", ""));
+	struct resp *r;
+
+	reload_with(subst(c, "\"debug\"]", "\"debug\", \"bob\"]"),
+	    "keeping the old configuration");
+	cr_assert(strstr(S.log,
+		      "jitcad serve: SIGHUP: keeping the old configuration: "
+		      "user \"bob\" is the principal \"bob\" of role "
+		      "prod-debug\n") != NULL,
+	    "%s", S.log);
+	r = call(ALICE, "GET", "/v1/roles", NULL);
+	expect(r, 200, NULL);
+	cr_assert_null(strstr(r->h.body, "\"bob\""), "%s", r->h.body);
+}
+
+/* Item 7: after a reload moves prod-db's approvers away from sre-leads,
+ * bob's earlier approval no longer counts toward the two needed. */
+Test(api, stale_approval_not_counted)
+{
+	char *c = tu_keep(tu_fmt(CONFIG_FMT, "1h", ""));
+	json_int_t id = create(ALICE, "prod-db", 0);
+	json_t *all;
+	struct resp *r;
+
+	r = call(BOB, "POST", req_path(id, "/approve"), "{}");
+	expect(r, 200, NULL);
+	cr_assert_str_eq(jstr(r, "state"), "pending");
+	/* prod-db is the only role with "approvals_required": 2. */
+	reload_with(subst(c,
+			"\"approvers\": [\"sre-leads\"],\n    "
+			"\"approvals_required\": 2",
+			"\"approvers\": [\"engineering\"],\n    "
+			"\"approvals_required\": 2"),
+	    "configuration reloaded");
+	r = call(FRANK, "POST", req_path(id, "/approve"), "{}");
+	expect(r, 200, NULL);
+	cr_assert_str_eq(jstr(r, "state"), "pending", "%s", r->h.body);
+	cr_assert_eq(json_array_size(json_object_get(r->j, "approvals")), 2);
+	all = ledger_all();
+	cr_assert_eq(count_events(all, "cert.issued", id), 0);
+	json_decref(all);
+}
+
+/* Item 9: every free-text field refuses bidi controls, C1 controls and
+ * line/paragraph separators, naming the field and the code point. */
+Test(api, text_fields_refuse_spoofing)
+{
+	static const struct {
+		const char *text, *msg;
+	} bad[] = {
+	    {"INC-1 \\u202egnp.exe", "U+202E (bidi control)"},
+	    {"INC-1 \\u2066x\\u2069", "U+2066 (bidi control)"},
+	    {"INC-1 \\u0085next", "U+0085 (C1 control)"},
+	    {"INC-1 \\u009b31m", "U+009B (C1 control)"},
+	    {"INC-1 \\u2028two", "U+2028 (line separator)"},
+	    {"INC-1 \\u2029two", "U+2029 (paragraph separator)"},
+	    {"INC-1 \\u0007bell", "U+0007 (control character)"},
+	};
+	json_int_t id = create(ALICE, "prod-debug", 0), serial;
+	json_t *before, *after;
+	struct resp *r;
+	size_t i;
+
+	serial = jint(
+	    call(ALICE, "GET", req_path(issued_request(), ""), NULL), "serial");
+	before = ledger_all();
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *want;
+
+		r = call(ALICE, "POST", "/v1/requests",
+		    tu_keep(tu_fmt("{\"role\": \"prod-debug\", \"reason\": "
+				   "\"%s\", \"public_key\": \"%s\"}",
+			bad[i].text, keyline[1])));
+		expect(r, 400, "bad_text");
+		want = tu_keep(tu_fmt("reason: %s is not allowed", bad[i].msg));
+		cr_assert_str_eq(emsg(r), want);
+		r = call(BOB, "POST", req_path(id, "/approve"),
+		    tu_keep(tu_fmt("{\"comment\": \"%s\"}", bad[i].text)));
+		expect(r, 400, "bad_text");
+		want =
+		    tu_keep(tu_fmt("comment: %s is not allowed", bad[i].msg));
+		cr_assert_str_eq(emsg(r), want);
+		r = call(BOB, "POST", req_path(id, "/deny"),
+		    tu_keep(tu_fmt("{\"comment\": \"%s\"}", bad[i].text)));
+		expect(r, 400, "bad_text");
+		r = call(DAVE, "POST", "/v1/revocations",
+		    tu_keep(tu_fmt("{\"serial\": %lld, \"reason\": \"%s\"}",
+			(long long)serial, bad[i].text)));
+		expect(r, 400, "bad_text");
+		want = tu_keep(tu_fmt("reason: %s is not allowed", bad[i].msg));
+		cr_assert_str_eq(emsg(r), want);
+	}
+	after = ledger_all();
+	cr_assert_eq(json_array_size(after), json_array_size(before));
+	json_decref(before);
+	json_decref(after);
+	/* Other scripts are fine. */
+	r = call(ALICE, "POST", "/v1/requests",
+	    tu_keep(
+		tu_fmt("{\"role\": \"staging\", \"reason\": "
+		       "\"INC-1 \\u00e9t\\u00e9 \\u05e9\\u05dc\\u05d5\\u05dd "
+		       "\\ud83d\\ude80\", \"public_key\": \"%s\"}",
+		    keyline[2])));
+	expect(r, 201, NULL);
+}
+
+/* Item 12: GET /v1/requests pages (limit, cursor), list entries carry
+ * no certificate, bad parameters are named. */
+Test(api, requests_list_pages)
+{
+	json_int_t ids[53];
+	json_t *list;
+	struct resp *r;
+	const char *cur;
+	size_t i;
+
+	for (i = 0; i < 53; i++)
+		ids[i] = create(ALICE, "staging", (int)(i % NKEYS));
+	/* Default: the newest 50, then a cursor. */
+	r = call(ALICE, "GET", "/v1/requests", NULL);
+	expect(r, 200, NULL);
+	list = json_object_get(r->j, "requests");
+	cr_assert_eq(json_array_size(list), 50);
+	cr_assert_eq(
+	    json_integer_value(json_object_get(json_array_get(list, 0), "id")),
+	    ids[52]);
+	cr_assert_null(json_object_get(json_array_get(list, 0), "certificate"));
+	cr_assert_eq(json_integer_value(json_object_get(
+			 json_array_get(list, 0), "serial")) > 0,
+	    1);
+	cur = jstr(r, "next_cursor");
+	cr_assert_eq(atoll(cur), ids[3], "%s", r->h.body);
+	r = call(ALICE, "GET",
+	    tu_keep(tu_fmt("/v1/requests?limit=2&cursor=%s", cur)), NULL);
+	expect(r, 200, NULL);
+	list = json_object_get(r->j, "requests");
+	cr_assert_eq(json_array_size(list), 2);
+	cr_assert_eq(
+	    json_integer_value(json_object_get(json_array_get(list, 1), "id")),
+	    ids[1]);
+	r = call(ALICE, "GET",
+	    tu_keep(tu_fmt(
+		"/v1/requests?limit=2&cursor=%s", jstr(r, "next_cursor"))),
+	    NULL);
+	expect(r, 200, NULL);
+	cr_assert_eq(json_array_size(json_object_get(r->j, "requests")), 1);
+	cr_assert(json_is_null(json_object_get(r->j, "next_cursor")));
+	/* The certificate is still in GET /v1/requests/{id}. */
+	r = call(ALICE, "GET", req_path(ids[0], ""), NULL);
+	cr_assert_not_null(json_object_get(r->j, "certificate"));
+	r = call(ALICE, "GET", "/v1/requests?limit=500", NULL);
+	expect(r, 200, NULL);
+	cr_assert_eq(json_array_size(json_object_get(r->j, "requests")), 53);
+	cr_assert(json_is_null(json_object_get(r->j, "next_cursor")));
+	static const char *const bad[][2] = {
+	    {"limit=0", "query \"limit\" must be 1..500"},
+	    {"limit=501", "query \"limit\" must be 1..500"},
+	    {"limit=x", "query \"limit\" must be 1..500"},
+	    {"cursor=0",
+		"query \"cursor\" must be the \"next_cursor\" of an "
+		"earlier page"},
+	    {"cursor=abc",
+		"query \"cursor\" must be the \"next_cursor\" of "
+		"an earlier page"},
+	};
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		r = call(ALICE, "GET",
+		    tu_keep(tu_fmt("/v1/requests?%s", bad[i][0])), NULL);
+		expect(r, 400, "bad_query");
+		cr_assert_str_eq(emsg(r), bad[i][1]);
+	}
+}
+
+/* Item 12: limits.requests_per_minute, 429 with Retry-After. */
+Test(api, create_rate_limited)
+{
+	char *c = tu_keep(tu_fmt(CONFIG_FMT, "1h", ""));
+	json_t *before, *after;
+	struct resp *r;
+	const char *ra;
+	char *want;
+	long retry;
+
+	reload_with(subst(c, "\"requests_per_minute\": 10000",
+			"\"requests_per_minute\": 2"),
+	    "configuration reloaded");
+	create(ALICE, "staging", 0);
+	create(ALICE, "staging", 1);
+	before = ledger_all();
+	r = call(ALICE, "POST", "/v1/requests",
+	    tu_keep(tu_fmt("{\"role\": \"staging\", \"reason\": \"x\", "
+			   "\"public_key\": \"%s\"}",
+		keyline[2])));
+	expect(r, 429, "rate_limited");
+	cr_assert_not_null(
+	    ra = strstr(r->h.hdrs, "Retry-After: "), "%s", r->h.hdrs);
+	retry = strtol(ra + 13, NULL, 10);
+	cr_assert(retry >= 58 && retry <= 60, "%s", r->h.hdrs);
+	want = tu_keep(tu_fmt("request: at most 2 new requests per minute; "
+			      "try again in %lds",
+	    retry));
+	cr_assert_str_eq(emsg(r), want);
+	after = ledger_all();
+	cr_assert_eq(json_array_size(after), json_array_size(before));
+	json_decref(before);
+	json_decref(after);
+	/* Per user: frank may still ask. */
+	create(FRANK, "staging", 3);
+}
+
 Test(api, other_process_changes)
 {
 	struct ledger *l = NULL;
@@ -1708,7 +1942,9 @@ Test(api, other_process_changes)
 
 	/* A user added by the CLI logs in at once. */
 	cr_assert_eq(ledger_open(&l, path_in("ledger.db"), 0), 0);
-	cr_assert_eq(user_add(l, "local:test", "grace", gv, 1, &newtok), 0);
+	cr_assert_eq(config_load(&cfg, dir, err), 0, "%s", err);
+	cr_assert_eq(
+	    user_add(l, cfg, "local:test", "grace", gv, 1, &newtok), 0);
 	r = call_h(NOBODY, "GET", "/v1/roles", NULL, NULL, newtok);
 	expect(r, 200, NULL);
 	cr_assert_eq(json_array_size(json_object_get(r->j, "roles")), 3);
@@ -1725,7 +1961,6 @@ Test(api, other_process_changes)
 	r = call(NOBODY, "GET", "/v1/krl", NULL);
 	cr_assert_not_null(e1 = strstr(r->h.hdrs, "ETag: "));
 	snprintf(etag1, sizeof(etag1), "%.*s", (int)strcspn(e1, "\r\n"), e1);
-	cr_assert_eq(config_load(&cfg, dir, err), 0, "%s", err);
 	cr_assert_eq(cakey_load(&k, path_in("ca_key.pem")), 0);
 	memset(&ca, 0, sizeof(ca));
 	ca.cfg = cfg;
@@ -1864,6 +2099,22 @@ Test(serve_start, bad_config)
 	make_state("1h");
 	tu_write_file(path_in("jitca.json"), "{\"listen\": 5}", 13, 0600);
 	start_fails("listen");
+	tu_rmtree(dir);
+	tu_keep_free();
+}
+
+/* Issue 10 item 2: a jitca.json whose literal principal is an existing
+ * user's name does not start. */
+Test(serve_start, user_name_is_a_literal_principal)
+{
+	char *c;
+
+	make_state("1h");
+	c = tu_keep(tu_fmt(CONFIG_FMT, "1h", ""));
+	c = subst(c, "\"debug\"]", "\"debug\", \"carol\"]");
+	tu_write_file(path_in("jitca.json"), c, strlen(c), 0600);
+	start_fails("jitcad serve: user \"carol\" is the principal \"carol\" "
+		    "of role prod-debug\n");
 	tu_rmtree(dir);
 	tu_keep_free();
 }
