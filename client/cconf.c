@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 
 #include "client/cconf.h"
+#include "signer/base/duration.h"
 #include "signer/fileio.h"
 
 char *
@@ -164,42 +165,14 @@ out:
 int
 cconf_parse_duration(uint64_t *out, const char *s)
 {
-	uint64_t v = 0, mult = 1;
-	size_t i, n;
-
-	*out = 0;
-	if (s == NULL || (n = strlen(s)) == 0 || n > 12)
+	/* The grammar of both programs (signer/base/duration.h); jitca's
+	 * own bound is one year. */
+	if (duration_parse_flags(s, DURATION_BARE_SECONDS, out, NULL) != 0)
 		return ERR_BAD_DURATION;
-	switch (s[n - 1]) {
-	case 's':
-		n--;
-		break;
-	case 'm':
-		mult = 60;
-		n--;
-		break;
-	case 'h':
-		mult = 3600;
-		n--;
-		break;
-	case 'd':
-		mult = 86400;
-		n--;
-		break;
+	if (*out > CCONF_MAX_DURATION) {
+		*out = 0;
+		return ERR_BAD_DURATION;
 	}
-	if (n == 0)
-		return ERR_BAD_DURATION;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return ERR_BAD_DURATION;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > CCONF_MAX_DURATION)
-			return ERR_BAD_DURATION;
-	}
-	v *= mult;
-	if (v == 0 || v > CCONF_MAX_DURATION)
-		return ERR_BAD_DURATION;
-	*out = v;
 	return 0;
 }
 

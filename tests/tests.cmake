@@ -85,3 +85,16 @@ foreach(t ${FUZZ_TARGETS})
 	set_tests_properties(fuzz_${what} PROPERTIES LABELS fuzz
 		ENVIRONMENT "${JITCA_TEST_ENV}" TIMEOUT 600)
 endforeach()
+
+# A build without test hooks ignores JITCA_TEST_NOW: ca/ledger.c compiled
+# again without -DJITCA_TEST_HOOKS, as a plain build compiles it.
+add_library(jitca_ledger_nohooks STATIC ${PROJECT_SOURCE_DIR}/ca/ledger.c)
+target_link_libraries(jitca_ledger_nohooks PUBLIC jitca_signer
+	PkgConfig::SQLITE PkgConfig::JANSSON)
+add_executable(nohooks_test_clock
+	${PROJECT_SOURCE_DIR}/tests/nohooks/test_clock.c)
+target_link_libraries(nohooks_test_clock PRIVATE jitca_ledger_nohooks
+	PkgConfig::CRITERION)
+add_test(NAME nohooks_test_clock COMMAND nohooks_test_clock)
+set_tests_properties(nohooks_test_clock PROPERTIES LABELS ca
+	ENVIRONMENT "${JITCA_TEST_ENV}")

@@ -40,14 +40,11 @@
 #include "web/api.h"
 #include "web/http.h"
 #include "web/serve.h"
+#include "signer/base/cli.h"
 
 #define SERVE_TLS_MAX (1024u * 1024)
 #define SERVE_DRAIN_MS 30000
 #define SERVE_TICK_S 10
-
-static const char usage[] =
-    "usage: jitcad serve [--state DIR] [--listen HOST:PORT] "
-    "[--tls-cert FILE --tls-key FILE]\n";
 
 /*
  * A whole PEM file (at most SERVE_TLS_MAX bytes) into a new
@@ -162,10 +159,12 @@ reload(struct api *a, const char *state_dir)
 }
 
 int
-web_serve_main(int argc, char **argv)
+web_serve_main(const struct cli_parsed *p)
 {
-	const char *state_opt = NULL, *listen_opt = NULL, *cert_f = NULL,
-		   *key_f = NULL, *state_dir, *listen;
+	const char *state_opt = cli_str(p, "state");
+	const char *listen_opt = cli_str(p, "listen");
+	const char *cert_f = cli_str(p, "tls-cert");
+	const char *key_f = cli_str(p, "tls-key"), *state_dir, *listen;
 	char *tls_cert = NULL, *tls_key = NULL;
 	char cerr[CONFIG_ERR_LEN] = "", herr[HTTP_ERR_LEN] = "",
 	     lerr[LEDGER_ERR_LEN] = "";
@@ -179,42 +178,13 @@ web_serve_main(int argc, char **argv)
 	sigset_t set, oldset;
 	siginfo_t si;
 	struct timespec tick = {SERVE_TICK_S, 0};
-	int i, r, fd = -1, port = 0, ret = 1, api_ok = 0, sig;
+	int r, fd = -1, port = 0, ret = 1, api_ok = 0, sig;
 	size_t expired;
 	unsigned left;
 
-	for (i = 1; i < argc; i++) {
-		const char **dst = NULL;
-
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "--state") == 0)
-			dst = &state_opt;
-		else if (strcmp(argv[i], "--listen") == 0)
-			dst = &listen_opt;
-		else if (strcmp(argv[i], "--tls-cert") == 0)
-			dst = &cert_f;
-		else if (strcmp(argv[i], "--tls-key") == 0)
-			dst = &key_f;
-		if (dst == NULL || i + 1 >= argc || *dst != NULL) {
-			fprintf(stderr, "jitcad serve: %s: %s\n%s", argv[i],
-			    dst == NULL	       ? "unknown option"
-				: *dst != NULL ? "given twice"
-					       : "needs a value",
-			    usage);
-			return 2;
-		}
-		*dst = argv[++i];
-	}
-	if ((cert_f == NULL) != (key_f == NULL)) {
-		fprintf(stderr,
-		    "jitcad serve: --tls-cert and --tls-key go together\n%s",
-		    usage);
-		return 2;
-	}
+	if ((cert_f == NULL) != (key_f == NULL))
+		return cli_usage_error(
+		    p, stderr, "--tls-cert and --tls-key go together");
 	if ((state_dir = state_opt) == NULL &&
 	    (state_dir = getenv("JITCA_STATE")) == NULL)
 		state_dir = "./jitca-state";

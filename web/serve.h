@@ -3,7 +3,7 @@
  * [--tls-cert F --tls-key F]`, the CA service (DESIGN.md "Interfaces",
  * "Key custody").
  *
- * web/jitcad_main.c dispatches the "serve" command word here.  The
+ * web/jitcad_main.c dispatches the "serve" command here.  The
  * function runs until SIGTERM or SIGINT and returns the exit status:
  * 0 after a clean shutdown, 1 when startup failed (bad config, CA key
  * readable by others, ledger not writable, address in use), 2 on a usage
@@ -13,7 +13,10 @@
 #ifndef JITCA_SERVE_H
 #define JITCA_SERVE_H
 
-/* argv[0] is "serve". */
-int web_serve_main(int argc, char **argv);
+struct cli_parsed;
+
+/* The parsed `serve` command line (options state, listen, tls-cert,
+ * tls-key of web/jitcad_main.c's table). */
+int web_serve_main(const struct cli_parsed *p);
 
 #endif /* JITCA_SERVE_H */

@@ -1,0 +1,18 @@
+/*
+ * num.h: the one strict parser of unsigned decimal numbers, for command
+ * lines, config values and query strings.  A number is one or more ASCII
+ * digits: no sign, no spaces, no "0x", nothing after the last digit, and
+ * at most max.  Leading zeros are allowed ("007" is 7).  No allocation.
+ */
+#ifndef JITCA_NUM_H
+#define JITCA_NUM_H
+
+#include <stdint.h>
+
+#include "signer/err.h"
+
+/* *out = the value of s when s is a number <= max; else ERR_BAD_FORMAT
+ * (ERR_TOO_LARGE when it is a number over max) and *out = 0. */
+MUST_CHECK int num_parse_u64(const char *s, uint64_t max, uint64_t *out);
+
+#endif /* JITCA_NUM_H */
