@@ -41,6 +41,7 @@
 #include "web/http.h"
 #include "web/serve.h"
 #include "signer/base/cli.h"
+#include "web/jitcad_cli.h"
 
 #define SERVE_TLS_MAX (1024u * 1024)
 #define SERVE_DRAIN_MS 30000
@@ -159,7 +160,25 @@ reload(struct api *a, const char *state_dir)
 }
 
 int
-web_serve_main(const struct cli_parsed *p)
+web_serve_main(int argc, char **argv)
+{
+	char **full;
+	int i, r;
+
+	/* jitcad's own command line: "jitcad serve ...". */
+	if (argc < 1 ||
+	    (full = calloc((size_t)argc + 2, sizeof(*full))) == NULL)
+		return 1;
+	full[0] = (char *)(uintptr_t) "jitcad";
+	for (i = 0; i < argc; i++)
+		full[i + 1] = argv[i];
+	r = cli_main(&jitcad_prog, argc + 1, full, stdout, stderr);
+	free(full);
+	return r;
+}
+
+int
+web_serve_run(const struct cli_parsed *p)
 {
 	const char *state_opt = cli_str(p, "state");
 	const char *listen_opt = cli_str(p, "listen");

@@ -16,7 +16,10 @@
 struct cli_parsed;
 
 /* The parsed `serve` command line (options state, listen, tls-cert,
- * tls-key of web/jitcad_main.c's table). */
-int web_serve_main(const struct cli_parsed *p);
+ * tls-key of web/jitcad_cli.c's table). */
+int web_serve_run(const struct cli_parsed *p);
+/* The same from an argv whose argv[0] is "serve" (tests start the
+ * service in-process this way). */
+int web_serve_main(int argc, char **argv);
 
 #endif /* JITCA_SERVE_H */
