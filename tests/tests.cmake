@@ -17,9 +17,7 @@ set(JITCA_TEST_ENV
 	"JITCA_BUILD_DIR=${PROJECT_BINARY_DIR}"
 	"ASAN_OPTIONS=abort_on_error=0:strict_string_checks=1"
 	"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
-if(TARGET jitca)
-	list(APPEND JITCA_TEST_ENV "JITCA=$<TARGET_FILE:jitca>")
-endif()
+list(APPEND JITCA_TEST_ENV "JITCA=$<TARGET_FILE:jitca>")
 
 function(add_unit_test src label)
 	get_filename_component(name ${src} NAME_WE)
@@ -32,10 +30,7 @@ function(add_unit_test src label)
 	add_test(NAME ${target} COMMAND ${target} --jobs 2)
 	set_tests_properties(${target} PROPERTIES LABELS ${label}
 		ENVIRONMENT "${JITCA_TEST_ENV}" TIMEOUT 600)
-	add_dependencies(${target} jitcad)
-	if(TARGET jitca)
-		add_dependencies(${target} jitca)
-	endif()
+	add_dependencies(${target} jitcad jitca jitca_docs)
 endfunction()
 
 file(GLOB UNIT_SIGNER CONFIGURE_DEPENDS
