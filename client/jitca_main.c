@@ -1275,15 +1275,6 @@ cmd_deny(const struct cli_parsed *p)
 
 /* ---- the option table (signer/base/cli.h) ---- */
 
-#define END                                                                    \
-	{                                                                      \
-		NULL, 0, CLI_FLAG, NULL, 0, NULL, NULL                         \
-	}
-#define CMD_END                                                                \
-	{                                                                      \
-		NULL, NULL, 0, 0, NULL, NULL, NULL, NULL                       \
-	}
-
 static const struct cli_opt common_opts[] = {
     {"server", 0, CLI_STRING, "URL", 0,
 	"the jitcad server (else $JITCA_SERVER, else ~/.config/jitca/config)",
@@ -1294,7 +1285,7 @@ static const struct cli_opt common_opts[] = {
 	NULL},
     {"ca-bundle", 0, CLI_FILE, "FILE", 0,
 	"trust this PEM bundle for the server's TLS certificate", NULL},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_opt login_opts[] = {
@@ -1311,18 +1302,18 @@ static const struct cli_opt login_opts[] = {
 	"write ~/.ssh/jitca/ROLE and ROLE-cert.pub instead of using "
 	"ssh-agent",
 	NULL},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_opt requests_opts[] = {
     {"pending", 0, CLI_FLAG, NULL, 0, "only pending requests", NULL},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_opt decide_opts[] = {
     {"comment", 0, CLI_STRING, "TEXT", 0, "a comment for the requester", NULL},
     {"yes", 0, CLI_FLAG, NULL, 0, "do not ask for confirmation", NULL},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_cmd commands[] = {
@@ -1342,7 +1333,7 @@ static const struct cli_cmd commands[] = {
     {"logout", NULL, 0, 0,
 	"remove jitca certificates from the agent and delete their files", NULL,
 	NULL, cmd_logout},
-    CMD_END,
+    CLI_CMD_END,
 };
 
 static const struct cli_prog jitca_prog = {

@@ -21,32 +21,23 @@
 #define JITCA_VERSION "0"
 #endif
 
-#define END                                                                    \
-	{                                                                      \
-		NULL, 0, CLI_FLAG, NULL, 0, NULL, NULL                         \
-	}
-#define CMD_END                                                                \
-	{                                                                      \
-		NULL, NULL, 0, 0, NULL, NULL, NULL, NULL                       \
-	}
-
 static const struct cli_opt common_opts[] = {
     {"state", 0, CLI_DIR, "DIR", 0,
 	"the state directory (else $JITCA_STATE, else ./jitca-state)", NULL},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_opt json_opts[] = {
     {"json", 0, CLI_FLAG, NULL, 0, "print the result as one JSON document",
 	NULL},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_opt init_opts[] = {
     {"ca-key-type", 0, CLI_CHOICE, "TYPE", 0,
 	"the type of the new CA key (default ed25519)",
 	"ed25519|ecdsa-p256|ecdsa-p384|rsa-3072"},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_opt serve_opts[] = {
@@ -56,13 +47,13 @@ static const struct cli_opt serve_opts[] = {
 	"serve HTTPS with this PEM certificate chain (with --tls-key)", NULL},
     {"tls-key", 0, CLI_FILE, "FILE", 0, "the PEM private key of --tls-cert",
 	NULL},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_opt user_add_opts[] = {
     {"group", 0, CLI_STRING, "G", CLI_REPEAT | CLI_REQUIRED,
 	"a group the user belongs to", NULL},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_cmd user_subs[] = {
@@ -75,7 +66,7 @@ static const struct cli_cmd user_subs[] = {
 	admin_user},
     {"list", NULL, 0, 0, "list the users and their groups", json_opts, NULL,
 	admin_user},
-    CMD_END,
+    CLI_CMD_END,
 };
 
 static const struct cli_opt issue_opts[] = {
@@ -92,7 +83,7 @@ static const struct cli_opt issue_opts[] = {
     {"principal", 0, CLI_STRING, "P", CLI_REPEAT,
 	"a principal of the role (default all of them)", NULL},
     {"json", 0, CLI_FLAG, NULL, 0, "print the issued request as JSON", NULL},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_opt revoke_opts[] = {
@@ -106,20 +97,20 @@ static const struct cli_opt revoke_opts[] = {
     {"reason", 0, CLI_STRING, "TEXT", CLI_REQUIRED,
 	"why, recorded in the ledger", NULL},
     {"json", 0, CLI_FLAG, NULL, 0, "print the result as JSON", NULL},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_opt krl_opts[] = {
     {"output", 'o', CLI_FILE, "FILE", 0,
 	"where to write the KRL (default STATE/revoked.krl)", NULL},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_opt ledger_export_opts[] = {
     {"format", 0, CLI_CHOICE, "FORMAT", 0,
 	"one JSON object per line, or CSV (default jsonl)", "jsonl|csv"},
     {"since", 0, CLI_NUMBER, "SEQ", 0, "only events after sequence SEQ", NULL},
-    END,
+    CLI_OPT_END,
 };
 
 static const struct cli_cmd ledger_subs[] = {
@@ -127,13 +118,13 @@ static const struct cli_cmd ledger_subs[] = {
 	NULL, admin_ledger},
     {"export", NULL, 0, 0, "print the events", ledger_export_opts, NULL,
 	admin_ledger},
-    CMD_END,
+    CLI_CMD_END,
 };
 
 static const struct cli_cmd config_subs[] = {
     {"check", NULL, 0, 0, "load and validate jitca.json", NULL, NULL,
 	admin_config_check},
-    CMD_END,
+    CLI_CMD_END,
 };
 
 static const struct cli_cmd commands[] = {
@@ -156,7 +147,7 @@ static const struct cli_cmd commands[] = {
     {"krl", NULL, 0, 0, "rebuild the KRL from the ledger and print its path",
 	krl_opts, NULL, admin_krl},
     {"ledger", NULL, 0, 0, "the issuance ledger", NULL, ledger_subs, NULL},
-    CMD_END,
+    CLI_CMD_END,
 };
 
 const struct cli_prog jitcad_prog = {

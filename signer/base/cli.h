@@ -59,6 +59,12 @@ struct cli_opt {
 	const char *choices; /* CLI_CHOICE: words separated by '|' */
 };
 
+/* The entry that ends a list of options. */
+#define CLI_OPT_END                                                            \
+	{                                                                      \
+		NULL, 0, CLI_FLAG, NULL, 0, NULL, NULL                         \
+	}
+
 struct cli_parsed;
 
 struct cli_cmd {
@@ -71,6 +77,12 @@ struct cli_cmd {
 	/* Runs the command; returns the exit status.  NULL when subs. */
 	int (*run)(const struct cli_parsed *p);
 };
+
+/* The entry that ends a list of commands. */
+#define CLI_CMD_END                                                            \
+	{                                                                      \
+		NULL, NULL, 0, 0, NULL, NULL, NULL, NULL                       \
+	}
 
 struct cli_prog {
 	const char *name; /* "jitcad" */

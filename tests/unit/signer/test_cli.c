@@ -29,18 +29,9 @@ run(const struct cli_parsed *p)
 	return 0;
 }
 
-#define END                                                                    \
-	{                                                                      \
-		NULL, 0, CLI_FLAG, NULL, 0, NULL, NULL                         \
-	}
-#define CMD_END                                                                \
-	{                                                                      \
-		NULL, NULL, 0, 0, NULL, NULL, NULL, NULL                       \
-	}
-
 static const struct cli_opt common[] = {
     {"state", 0, CLI_DIR, "DIR", 0, "the state directory", NULL},
-    END,
+    CLI_OPT_END,
 };
 static const struct cli_opt issue_opts[] = {
     {"user", 'u', CLI_STRING, "NAME", CLI_REQUIRED, "the user", NULL},
@@ -49,22 +40,22 @@ static const struct cli_opt issue_opts[] = {
     {"serial", 0, CLI_NUMBER, "N", 0, "a serial", NULL},
     {"format", 0, CLI_CHOICE, "F", 0, "format", "jsonl|csv"},
     {"json", 0, CLI_FLAG, NULL, 0, "JSON", NULL},
-    END,
+    CLI_OPT_END,
 };
 static const struct cli_opt add_opts[] = {
     {"group", 0, CLI_STRING, "G", CLI_REPEAT | CLI_REQUIRED, "a group", NULL},
-    END,
+    CLI_OPT_END,
 };
 static const struct cli_cmd user_subs[] = {
     {"add", "NAME", 1, 1, "add a user", add_opts, NULL, run},
     {"list", NULL, 0, 0, "list users", NULL, NULL, run},
-    CMD_END,
+    CLI_CMD_END,
 };
 static const struct cli_cmd cmds[] = {
     {"issue", NULL, 0, 0, "issue a certificate", issue_opts, NULL, run},
     {"user", NULL, 0, 0, "users", NULL, user_subs, NULL},
     {"approve", "ID", 1, 1, "approve", NULL, NULL, run},
-    CMD_END,
+    CLI_CMD_END,
 };
 static const struct cli_prog prog = {"jitcad", 8, "1.2.3", "a test program",
     "First paragraph.\n\nSecond - with a dash.", common, cmds,
