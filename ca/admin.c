@@ -31,7 +31,7 @@
 #include "signer/base/cli.h"
 #include "signer/base/num.h"
 #include "signer/err.h"
-#include "signer/fileio.h"
+#include "signer/base/fileio.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 
@@ -93,48 +93,6 @@ print_json(const char *cmd, const json_t *v)
 		return ERR_SYSTEM;
 	}
 	return 0;
-}
-
-/* Write a whole small file with mode, refusing to overwrite. */
-static int
-write_new_file(const char *path, const char *text, mode_t mode)
-{
-	int fd, r;
-
-	if ((fd = open(path,
-		 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) <
-	    0)
-		return ERR_SYSTEM;
-	if ((r = fileio_write_all(fd, text, strlen(text))) == 0 &&
-	    fsync(fd) != 0)
-		r = ERR_SYSTEM;
-	if (close(fd) != 0 && r == 0)
-		r = ERR_SYSTEM;
-	return r;
-}
-
-/* Read a whole file of at most max bytes into a new NUL-terminated
- * string. */
-static int
-read_small_file(const char *path, size_t max, char **out)
-{
-	char *buf = NULL;
-	size_t n = 0;
-	int fd, r;
-
-	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return ERR_SYSTEM;
-	if ((buf = malloc(max + 1)) == NULL)
-		r = ERR_ALLOC;
-	else if ((r = fileio_read_bounded(fd, (uint8_t *)buf, max, &n)) == 0) {
-		buf[n] = '\0';
-		*out = buf;
-		buf = NULL;
-	}
-	free(buf);
-	(void)close(fd);
-	return r;
 }
 
 /* "local:<unix user>", the actor of commands run on the CA host. */
@@ -220,7 +178,7 @@ admin_load_ca_pub(const char *cmd, const char *state, struct pubkey **out)
 		report(cmd, state, ERR_ALLOC);
 		return ERR_ALLOC;
 	}
-	r = read_small_file(path, PUBKEY_MAX_LINE, &text);
+	r = fileio_read_small(path, PUBKEY_MAX_LINE, &text, NULL);
 	if (r == ERR_SYSTEM && errno == ENOENT)
 		fprintf(stderr,
 		    "jitcad %s: %s does not exist; run jitcad init --state "
@@ -400,7 +358,7 @@ admin_init(const struct cli_parsed *p)
 		memcpy(nl, line, n);
 		nl[n] = '\n';
 		nl[n + 1] = '\0';
-		r = write_new_file(pub_path, nl, 0644);
+		r = fileio_write_new(pub_path, nl, strlen(nl), 0644);
 		free(nl);
 		if (r != 0) {
 			report("init", pub_path, r);
@@ -408,7 +366,8 @@ admin_init(const struct cli_parsed *p)
 		}
 	}
 	if (access(cfg_path, F_OK) != 0 &&
-	    (r = write_new_file(cfg_path, config_example(), 0644)) != 0) {
+	    (r = fileio_write_new(cfg_path, config_example(),
+		 strlen(config_example()), 0644)) != 0) {
 		report("init", cfg_path, r);
 		goto out;
 	}
@@ -712,7 +671,8 @@ admin_issue(const struct cli_parsed *p)
 		return usage_error(p, "too many --principal");
 	if (request_text_check(reason, REQUEST_REASON_MAX, 1) != 0)
 		return usage_error(p, REASON_RULE);
-	if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE, &keytext)) != 0 ||
+	if ((r = fileio_read_small(keyfile, PUBKEY_MAX_LINE, &keytext, NULL)) !=
+		0 ||
 	    (r = pubkey_from_line(&key, keytext, strlen(keytext))) != 0) {
 		report("issue", keyfile, r);
 		free(keytext);
@@ -822,8 +782,8 @@ admin_revoke(const struct cli_parsed *p)
 	if (request_text_check(reason, REVOKE_REASON_MAX, 1) != 0)
 		return usage_error(p, REASON_RULE);
 	if (keyfile != NULL) {
-		if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE, &keytext)) !=
-		    0) {
+		if ((r = fileio_read_small(
+			 keyfile, PUBKEY_MAX_LINE, &keytext, NULL)) != 0) {
 			report("revoke", keyfile, r);
 			return ADMIN_EXIT_FAIL;
 		}

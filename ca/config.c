@@ -30,7 +30,7 @@
 #include <jansson.h>
 
 #include "ca/config.h"
-#include "signer/fileio.h"
+#include "signer/base/fileio.h"
 #include "signer/names.h"
 
 #define CONFIG_FILE "jitca.json"

@@ -21,7 +21,7 @@
 
 #include "client/cconf.h"
 #include "signer/base/duration.h"
-#include "signer/fileio.h"
+#include "signer/base/fileio.h"
 
 char *
 cconf_fmt(const char *fmt, ...)
@@ -59,43 +59,9 @@ wipe_free(char *s)
 int
 cconf_read_file(char **out, size_t *len, const char *path, size_t max)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd = -1, r = ERR_INTERNAL;
+	int r = fileio_read_small(path, max, out, len);
 
-	*out = NULL;
-	if (len != NULL)
-		*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? ERR_NOT_FOUND : ERR_SYSTEM;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
-		r = ERR_TOO_LARGE;
-		goto out;
-	}
-	if ((buf = malloc(max + 1)) == NULL) {
-		r = ERR_ALLOC;
-		goto out;
-	}
-	if ((r = fileio_read_bounded(fd, (uint8_t *)buf, max, &got)) != 0)
-		goto out;
-	buf[got] = '\0';
-	*out = buf;
-	buf = NULL;
-	if (len != NULL)
-		*len = got;
-	r = 0;
-out:
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, max + 1);
-		free(buf);
-	}
-	close(fd);
-	return r;
+	return r == ERR_SYSTEM && errno == ENOENT ? ERR_NOT_FOUND : r;
 }
 
 int
@@ -122,44 +88,7 @@ cconf_mkdirs(const char *path, int mode)
 int
 cconf_write_atomic(const char *path, const void *data, size_t len, int mode)
 {
-	char *tmp = NULL;
-	int fd = -1, r = ERR_INTERNAL;
-
-	if ((tmp = cconf_fmt("%s.tmp.%ld", path, (long)getpid())) == NULL) {
-		r = ERR_ALLOC;
-		goto out;
-	}
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    (mode_t)mode);
-	if (fd < 0 || fchmod(fd, (mode_t)mode) != 0) {
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	if ((r = fileio_write_all(fd, data, len)) != 0)
-		goto out;
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	/* The new name is in place; make it durable.  A failure here is
-	 * reported, the file stays. */
-	free(tmp);
-	tmp = NULL;
-	r = fileio_dir_sync(path);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (r != 0 && tmp != NULL)
-		(void)unlink(tmp);
-	free(tmp);
-	return r;
+	return fileio_write_atomic(path, data, len, (mode_t)mode);
 }
 
 int

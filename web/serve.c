@@ -34,7 +34,7 @@
 
 #include "ca/config.h"
 #include "ca/ledger.h"
-#include "signer/fileio.h"
+#include "signer/base/fileio.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 #include "web/api.h"
