@@ -1,8 +1,9 @@
 /*
- * admin.c: the jitcad admin commands of admin.h.  Parses each command's
- * options, opens what it needs (config, ledger, signer process), calls the
- * ca/ library, and prints.  The policy lives in the library (request.c,
- * revoke.c, users.c); nothing here decides who may do what.
+ * admin.c: the jitcad admin commands of admin.h.  Reads each command's
+ * parsed options (the table is web/jitcad_cli.c), opens what it needs
+ * (config, ledger, signer process), calls the ca/ library, and prints.  The
+ * policy lives in the library (request.c, revoke.c, users.c); nothing here
+ * decides who may do what.
  *
  * The CA private key is touched here only by `init`, which generates and
  * stores it; commands that sign (`issue`) start the signer process and

@@ -1,5 +1,5 @@
 /*
- * admin.h: the jitcad admin commands (DESIGN.md "Interfaces"): init,
+ * admin.h: the jitcad admin commands (README.md "Commands"): init,
  * ca-key, sshd-config, config check, user, issue, revoke, krl, ledger.
  *
  * Each command takes its parsed command line, prints its result alone on

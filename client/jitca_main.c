@@ -1,22 +1,16 @@
 /*
  * jitca_main.c: the jitca program, the engineers' and approvers' command
- * (DESIGN.md "Interfaces", docs/client.md):
+ * (docs/client.md): login, requests, approve,
+ * deny, status, logout.  Its one option table is at the end of this file;
+ * signer/base/cli.c parses the command line with it, prints every
+ * --help (which never acts), the man page jitca.1 and the bash
+ * completion.  Results go to stdout, messages to stderr; the exit status
+ * says what happened (JITCA_EXIT_* below, documented in docs/client.md).
  *
- *   jitca login --role ROLE [--principal P]... [--ttl D] --reason TEXT
- *               [--wait D] [--no-agent]
- *   jitca requests [--pending]
- *   jitca approve ID [--comment TEXT] [--yes]
- *   jitca deny ID [--comment TEXT]
- *   jitca status | jitca logout
- *
- * Common options: --server URL, --token-file F, --ca-bundle F.
- * Results go to stdout, messages to stderr; the exit status says what
- * happened (JITCA_EXIT_* below, documented in docs/client.md).
- *
- * This file holds the user interface: options, output, the wait loop,
- * signals, and the choice of agent or files.  The pieces are in capi.c
- * (HTTP), ephkey.c (the key), ccheck.c (certificate checks), agent.c
- * (ssh-agent) and cconf.c (settings, files).  The token is never printed.
+ * This file holds the user interface: output, the wait loop, signals,
+ * and the choice of agent or files.  The pieces are in capi.c (HTTP),
+ * ephkey.c (the key), ccheck.c (certificate checks), agent.c (ssh-agent)
+ * and cconf.c (settings, files).  The token is never printed.
  */
 #include <errno.h>
 #include <dirent.h>

@@ -1,7 +1,6 @@
 /*
  * serve.h: `jitcad serve [--state DIR] [--listen HOST:PORT]
- * [--tls-cert F --tls-key F]`, the CA service (DESIGN.md "Interfaces",
- * "Key custody").
+ * [--tls-cert F --tls-key F]`, the CA service (README.md "Commands").
  *
  * web/jitcad_main.c dispatches the "serve" command here.  The
  * function runs until SIGTERM or SIGINT and returns the exit status:
