@@ -33,6 +33,7 @@
 #include "client/cconf.h"
 #include "client/ephkey.h"
 #include "signer/base/cli.h"
+#include "signer/base/num.h"
 #include "signer/cert.h"
 #include "signer/pubkey.h"
 
@@ -988,21 +989,20 @@ cmd_decide(const struct cli_parsed *p, int approve)
 	json_t *q = NULL, *rep = NULL, *body = NULL;
 	char *detail = NULL, path[80], question[160];
 	const char *verb = approve ? "approve" : "deny";
-	char *end;
 	unsigned long long id;
+	uint64_t n = 0;
 	int r, ex = JITCA_EXIT_FAIL;
 
 	opts_from(&o, p);
 	memset(&cf, 0, sizeof(cf));
-	errno = 0;
-	if (o.nargs != 1 || o.args[0][0] < '0' || o.args[0][0] > '9' ||
-	    (id = strtoull(o.args[0], &end, 10)) == 0 || *end != '\0' ||
-	    errno != 0 || id > (1ull << 53)) {
+	if (o.nargs != 1 || num_parse_u64(o.args[0], 1ull << 53, &n) != 0 ||
+	    n == 0) {
 		msg("usage: jitca %s ID [--comment TEXT]%s", verb,
 		    approve ? " [--yes]" : "");
 		ex = JITCA_EXIT_USAGE;
 		goto out;
 	}
+	id = n;
 	if ((ex = connect_api(&o, &cf, &api)) != 0)
 		goto out;
 	snprintf(path, sizeof(path), "/v1/requests/%llu", id);

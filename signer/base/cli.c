@@ -280,7 +280,8 @@ add_value(
 	case CLI_NUMBER:
 		if (num_parse_u64(v, UINT64_MAX, &cv->num) != 0) {
 			cli_usage_error(p, err,
-			    "--%s: \"%.64s\" is not a number (digits only)",
+			    "--%s: \"%.64s\" is not a number (digits only, no "
+			    "leading zero)",
 			    o->name, v);
 			return -1;
 		}

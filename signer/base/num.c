@@ -14,7 +14,7 @@ num_parse_u64(const char *s, uint64_t max, uint64_t *out)
 	int big = 0;
 
 	*out = 0;
-	if (s == NULL || s[0] == '\0')
+	if (s == NULL || s[0] == '\0' || (s[0] == '0' && s[1] != '\0'))
 		return ERR_BAD_FORMAT;
 	for (i = 0; s[i] != '\0'; i++) {
 		if (s[i] < '0' || s[i] > '9')

@@ -1,8 +1,9 @@
 /*
  * num.h: the one strict parser of unsigned decimal numbers, for command
- * lines, config values and query strings.  A number is one or more ASCII
- * digits: no sign, no spaces, no "0x", nothing after the last digit, and
- * at most max.  Leading zeros are allowed ("007" is 7).  No allocation.
+ * lines, the ledger's stored values and the test clock.  A number is one
+ * or more ASCII digits: no sign, no spaces, no "0x", no leading zero
+ * ("007": a number has one spelling, as a duration does), nothing after
+ * the last digit, and at most max.  No allocation.
  */
 #ifndef JITCA_NUM_H
 #define JITCA_NUM_H

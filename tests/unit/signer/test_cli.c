@@ -130,10 +130,10 @@ Test(cli, usage_errors_name_the_option)
 	    "jitcad issue: --ttl: \"0\" is not a duration: zero is not "
 	    "allowed");
 	usage_error("jitcad issue --user a --serial -3",
-	    "jitcad issue: --serial: \"-3\" is not a number (digits only)");
+	    "jitcad issue: --serial: \"-3\" is not a number (digits only, no leading zero)");
 	usage_error("jitcad issue --user a --serial 99999999999999999999",
 	    "jitcad issue: --serial: \"99999999999999999999\" is not a number "
-	    "(digits only)");
+	    "(digits only, no leading zero)");
 	usage_error("jitcad issue --user a --format xml",
 	    "jitcad issue: --format must be jsonl|csv");
 	usage_error("jitcad issue --user a --json=1",
@@ -167,7 +167,7 @@ Test(cli, values)
 	uint64_t n;
 
 	cr_assert_eq(cli("jitcad issue -ubob --ttl 300 --principal a "
-			 "--principal=b --serial 007 --format csv --json "
+			 "--principal=b --serial 7 --format csv --json "
 			 "--state /s"),
 	    0, "%s", err_buf);
 	cr_assert_eq(runs, 1);

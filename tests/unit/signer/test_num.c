@@ -17,8 +17,10 @@ Test(num, parse_u64)
 
 	cr_assert_eq(num_parse_u64("0", 10, &v), 0);
 	cr_assert_eq(v, 0);
-	cr_assert_eq(num_parse_u64("007", 10, &v), 0);
+	cr_assert_eq(num_parse_u64("7", 10, &v), 0);
 	cr_assert_eq(v, 7);
+	cr_assert_eq(num_parse_u64("10", 10, &v), 0);
+	cr_assert_eq(v, 10);
 	cr_assert_eq(num_parse_u64("18446744073709551615", UINT64_MAX, &v), 0);
 	cr_assert_eq(v, UINT64_MAX);
 	cr_assert_eq(num_parse_u64("18446744073709551616", UINT64_MAX, &v),
