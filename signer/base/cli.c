@@ -13,6 +13,7 @@
 #include "signer/base/num.h"
 
 #define HELP_COL 26 /* where option help starts in --help */
+#define HELP_WIDTH 79 /* --help and usage lines fold before this */
 
 static const struct cli_opt help_opt = {"help", 'h', CLI_FLAG, NULL, 0,
     "show this help and exit (does nothing else)", NULL};
@@ -81,6 +82,12 @@ choice_ok(const char *choices, const char *word)
 
 /* ---- usage lines ---- */
 
+/*
+ * In a synopsis, the space inside one option ("[--ttl D]") is NBSP: the
+ * folding below never breaks there, and the man page writes it as "\ ".
+ */
+#define NBSP '\x01'
+
 static void
 print_opt_synopsis(FILE *f, const struct cli_opt *o)
 {
@@ -88,9 +95,9 @@ print_opt_synopsis(FILE *f, const struct cli_opt *o)
 
 	fprintf(f, " %s--%s", req ? "" : "[", o->name);
 	if (o->kind == CLI_CHOICE)
-		fprintf(f, " %s", o->choices);
+		fprintf(f, "%c%s", NBSP, o->choices);
 	else if (o->kind != CLI_FLAG)
-		fprintf(f, " %s", o->arg != NULL ? o->arg : "VALUE");
+		fprintf(f, "%c%s", NBSP, o->arg != NULL ? o->arg : "VALUE");
 	fprintf(f, "%s%s", req ? "" : "]",
 	    (o->flags & CLI_REPEAT) != 0 ? "..." : "");
 }
@@ -122,9 +129,84 @@ print_synopsis(FILE *f, const struct cli_prog *prog, const struct cli_cmd *cmd,
 				print_opt_synopsis(f, o);
 }
 
+/* The synopsis into buf (with NBSP), "" if it does not fit. */
+static void
+synopsis_text(char *buf, size_t len, const struct cli_prog *prog,
+    const struct cli_cmd *cmd, const struct cli_cmd *sub)
+{
+	FILE *m;
+
+	buf[0] = '\0';
+	if ((m = fmemopen(buf, len, "w")) == NULL)
+		return;
+	print_synopsis(m, prog, cmd, sub);
+	if (fclose(m) != 0)
+		buf[0] = '\0';
+	buf[len - 1] = '\0';
+}
+
+/*
+ * text folded at its spaces to HELP_WIDTH columns, starting at column
+ * col; continuation lines are indented to indent.  NBSP prints as a
+ * space but never breaks.  Ends with a newline.
+ */
+static void
+print_folded(FILE *f, const char *text, size_t col, size_t indent)
+{
+	const char *p = text, *sp;
+	size_t w, i;
+	int first = 1;
+
+	while (*p != '\0') {
+		sp = strchr(p, ' ');
+		w = sp != NULL ? (size_t)(sp - p) : strlen(p);
+		if (!first && col + 1 + w > HELP_WIDTH && col > indent) {
+			fprintf(f, "\n%*s", (int)indent, "");
+			col = indent;
+		} else if (!first) {
+			fputc(' ', f);
+			col++;
+		}
+		for (i = 0; i < w; i++)
+			fputc(p[i] == NBSP ? ' ' : p[i], f);
+		col += w;
+		first = 0;
+		if (sp == NULL)
+			break;
+		p = sp + 1;
+	}
+	fputc('\n', f);
+}
+
+static void
+print_synopsis_folded(FILE *f, const char *lead, const struct cli_prog *prog,
+    const struct cli_cmd *cmd, const struct cli_cmd *sub)
+{
+	char line[1024];
+
+	synopsis_text(line, sizeof(line), prog, cmd, sub);
+	fputs(lead, f);
+	/* Continuation lines line up after "jitcad issue ". */
+	print_folded(f, line, strlen(lead),
+	    strlen(lead) + strlen(prog->name) + strlen(cmd->name) + 2);
+}
+
+/* A summary as a sentence: capital first letter, full stop. */
+static void
+print_sentence(FILE *f, const char *s, size_t col, size_t indent)
+{
+	char buf[512];
+
+	snprintf(buf, sizeof(buf), "%s.", s);
+	if (buf[0] >= 'a' && buf[0] <= 'z')
+		buf[0] = (char)(buf[0] - 'a' + 'A');
+	print_folded(f, buf, col, indent);
+}
+
 static void
 print_opt_help(FILE *f, const struct cli_opt *o)
 {
+	char buf[512];
 	int n;
 
 	if (o->short_name != 0)
@@ -139,8 +221,9 @@ print_opt_help(FILE *f, const struct cli_opt *o)
 		fprintf(f, "\n%*s", HELP_COL, "");
 	else
 		fprintf(f, "%*s", HELP_COL - n, "");
-	fprintf(f, "%s%s\n", o->help,
+	snprintf(buf, sizeof(buf), "%s%s", o->help,
 	    (o->flags & CLI_REPEAT) != 0 ? " (repeatable)" : "");
+	print_folded(f, buf, HELP_COL, HELP_COL);
 }
 
 void
@@ -152,21 +235,14 @@ cli_print_help(FILE *out, const struct cli_prog *prog,
 	size_t i, n;
 
 	if (cmd == NULL) {
-		fprintf(out,
-		    "usage: %s COMMAND [options]\n\n%s.\n\ncommands:\n",
-		    prog->name, prog->summary);
+		fprintf(out, "usage: %s COMMAND [options]\n\n", prog->name);
+		print_sentence(out, prog->summary, 0, 0);
+		fputs("\ncommands:\n", out);
 		for (c = prog->cmds; c->name != NULL; c++) {
-			if (c->subs == NULL) {
-				fputs("  ", out);
-				print_synopsis(out, prog, c, NULL);
-				fputc('\n', out);
-				continue;
-			}
-			for (s = c->subs; s->name != NULL; s++) {
-				fputs("  ", out);
-				print_synopsis(out, prog, c, s);
-				fputc('\n', out);
-			}
+			if (c->subs == NULL)
+				print_synopsis_folded(out, "  ", prog, c, NULL);
+			for (s = c->subs; s != NULL && s->name != NULL; s++)
+				print_synopsis_folded(out, "  ", prog, c, s);
 		}
 		fprintf(out,
 		    "\n%s COMMAND --help shows a command's options; %s "
@@ -176,23 +252,23 @@ cli_print_help(FILE *out, const struct cli_prog *prog,
 	}
 	if (sub == NULL && cmd->subs != NULL) {
 		fputs("usage:\n", out);
-		for (s = cmd->subs; s->name != NULL; s++) {
-			fputs("  ", out);
-			print_synopsis(out, prog, cmd, s);
-			fputc('\n', out);
-		}
-		fprintf(out, "\n%s.\n\ncommands:\n", cmd->summary);
 		for (s = cmd->subs; s->name != NULL; s++)
-			fprintf(out, "  %-*s%s\n", HELP_COL - 2, s->name,
-			    s->summary);
+			print_synopsis_folded(out, "  ", prog, cmd, s);
+		fputc('\n', out);
+		print_sentence(out, cmd->summary, 0, 0);
+		fputs("\ncommands:\n", out);
+		for (s = cmd->subs; s->name != NULL; s++) {
+			fprintf(out, "  %-*s", HELP_COL - 2, s->name);
+			print_sentence(out, s->summary, HELP_COL, HELP_COL);
+		}
 		fprintf(out, "\n%s %s COMMAND --help shows its options.\n",
 		    prog->name, cmd->name);
 		return;
 	}
-	fputs("usage: ", out);
-	print_synopsis(out, prog, cmd, sub);
-	fprintf(out, "\n\n%s.\n\noptions:\n",
-	    sub != NULL ? sub->summary : cmd->summary);
+	print_synopsis_folded(out, "usage: ", prog, cmd, sub);
+	fputc('\n', out);
+	print_sentence(out, sub != NULL ? sub->summary : cmd->summary, 0, 0);
+	fputs("\noptions:\n", out);
 	n = opt_lists(prog, cmd, sub, lists);
 	for (i = 0; i < n; i++)
 		for (o = lists[i]; o->name != NULL; o++)
@@ -220,11 +296,9 @@ cli_usage_error(const struct cli_parsed *p, FILE *err, const char *fmt, ...)
 	vfprintf(err, fmt, ap);
 	va_end(ap);
 	fputc('\n', err);
-	if (p->cmd != NULL && (p->sub != NULL || p->cmd->subs == NULL)) {
-		fputs("usage: ", err);
-		print_synopsis(err, p->prog, p->cmd, p->sub);
-		fputc('\n', err);
-	} else
+	if (p->cmd != NULL && (p->sub != NULL || p->cmd->subs == NULL))
+		print_synopsis_folded(err, "usage: ", p->prog, p->cmd, p->sub);
+	else
 		fprintf(err, "run '%s --help' for the commands\n", p->path);
 	return CLI_EXIT_USAGE;
 }
@@ -573,17 +647,16 @@ static void
 man_synopsis(FILE *f, const struct cli_prog *prog, const struct cli_cmd *cmd,
     const struct cli_cmd *sub)
 {
-	char line[1024];
-	FILE *m;
+	char line[1024], *p, *nb;
 
-	/* Render the --help synopsis, then escape it as a whole. */
-	if ((m = fmemopen(line, sizeof(line), "w")) == NULL)
-		return;
-	print_synopsis(m, prog, cmd, sub);
-	fclose(m);
-	line[sizeof(line) - 1] = '\0';
+	/* The --help synopsis, escaped; NBSP becomes roff's "\ ". */
+	synopsis_text(line, sizeof(line), prog, cmd, sub);
 	fputs(".PP\n.B ", f);
-	roff_str(f, line);
+	for (p = line; (nb = strchr(p, NBSP)) != NULL; p = nb + 1) {
+		roff(f, p, (size_t)(nb - p));
+		fputs("\\ ", f);
+	}
+	roff_str(f, p);
 	fputc('\n', f);
 }
 
@@ -671,7 +744,11 @@ man_command(FILE *f, const struct cli_prog *prog, const struct cli_cmd *cmd,
 	fputc('\n', f);
 	man_synopsis(f, prog, cmd, sub);
 	fputs(".PP\n", f);
-	roff_str(f, leaf->summary);
+	if (leaf->summary[0] >= 'a' && leaf->summary[0] <= 'z')
+		fputc(leaf->summary[0] - 'a' + 'A', f);
+	else
+		roff(f, leaf->summary, 1);
+	roff_str(f, leaf->summary + 1);
 	fputs(".\n", f);
 	if (sub != NULL)
 		man_options(f, cmd->opts);

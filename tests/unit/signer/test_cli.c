@@ -158,7 +158,8 @@ Test(cli, usage_errors_name_the_option)
 	cr_assert_str_eq(err_buf,
 	    "jitcad issue: unknown option --bogus\n"
 	    "usage: jitcad issue --user NAME [--ttl D] [--principal P]... "
-	    "[--serial N] [--format jsonl|csv] [--json] [--state DIR]\n");
+	    "[--serial N]\n"
+	    "                    [--format jsonl|csv] [--json] [--state DIR]\n");
 }
 
 Test(cli, values)
@@ -220,7 +221,7 @@ Test(cli, help_for_every_command_runs_nothing)
 	cr_assert_str_eq(out_buf,
 	    "usage: jitcad user add NAME --group G... [--state DIR]\n"
 	    "\n"
-	    "add a user.\n"
+	    "Add a user.\n"
 	    "\n"
 	    "options:\n"
 	    "  --group G               a group (repeatable)\n"
@@ -249,7 +250,8 @@ Test(cli, man_page_from_the_table)
 	    "%s", out_buf);
 	cr_assert(strstr(out_buf,
 		      ".SS user add\n.PP\n.B jitcad user add NAME "
-		      "\\-\\-group G... [\\-\\-state DIR]\n") != NULL,
+		      "\\-\\-group\\ G... [\\-\\-state\\ DIR]\n.PP\n"
+		      "Add a user.\n") != NULL,
 	    "%s", out_buf);
 	cr_assert(strstr(out_buf,
 		      ".TP\n.BI \"\\-u, \\-\\-user \" NAME\nthe "
