@@ -55,43 +55,14 @@
 static char *
 read_pem_file(const char *path)
 {
-	struct stat sb;
 	char *buf = NULL;
-	size_t n = 0;
-	int fd, r, saved;
+	int r = fileio_read_small(path, SERVE_TLS_MAX, &buf, NULL);
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return NULL;
-	if (fstat(fd, &sb) != 0)
-		goto fail;
-	if (!S_ISREG(sb.st_mode)) {
-		errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
-		goto fail;
-	}
-	if (sb.st_size > (off_t)SERVE_TLS_MAX) {
+	if (r == ERR_TOO_LARGE)
 		errno = EFBIG;
-		goto fail;
-	}
-	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL)
-		goto fail;
-	if ((r = fileio_read_bounded(
-		 fd, (uint8_t *)buf, (size_t)sb.st_size, &n)) != 0) {
-		if (r == ERR_TOO_LARGE)
-			errno = EFBIG;
-		goto fail;
-	}
-	buf[n] = '\0';
-	close(fd);
-	return buf;
-fail:
-	saved = errno;
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, (size_t)sb.st_size + 1);
-		free(buf);
-	}
-	close(fd);
-	errno = saved;
-	return NULL;
+	else if (r == ERR_ALLOC)
+		errno = ENOMEM;
+	return r == 0 ? buf : NULL;
 }
 
 /* Wipe and free a string that held a secret (the TLS key). */

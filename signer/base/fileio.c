@@ -106,7 +106,9 @@ fileio_read_small(const char *path, size_t max, char **out, size_t *len)
 	*out = NULL;
 	if (len != NULL)
 		*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	/* O_NONBLOCK: a FIFO must not hang us before the S_ISREG check
+	 * (reads of a regular file ignore the flag). */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return ERR_SYSTEM;
 	if (fstat(fd, &st) != 0) {
 		r = ERR_SYSTEM;

@@ -143,6 +143,12 @@ Test(fileio, read_small)
 	cr_assert_eq(fileio_read_small(dir, 100, &out, NULL), ERR_SYSTEM);
 	cr_assert_eq(errno, EISDIR);
 	free(p);
+	/* A FIFO with no writer: refused at once, not waited on. */
+	p = tu_fmt("%s/fifo", dir);
+	cr_assert_eq(mkfifo(p, 0600), 0);
+	cr_assert_eq(fileio_read_small(p, 100, &out, NULL), ERR_SYSTEM);
+	cr_assert_eq(errno, EINVAL);
+	free(p);
 	p = tu_fmt("%s/missing", dir);
 	cr_assert_eq(fileio_read_small(p, 100, &out, NULL), ERR_SYSTEM);
 	cr_assert_eq(errno, ENOENT);
