@@ -17,6 +17,8 @@
 
 static const struct cli_opt help_opt = {"help", 'h', CLI_FLAG, NULL, 0,
     "show this help and exit (does nothing else)", NULL};
+static const struct cli_opt version_opt = {
+    "version", 0, CLI_FLAG, NULL, 0, "show the version and exit", NULL};
 
 static const struct cli_cmd *
 cmd_find(const struct cli_cmd *list, const char *name)
@@ -274,6 +276,7 @@ cli_print_help(FILE *out, const struct cli_prog *prog,
 		for (o = lists[i]; o->name != NULL; o++)
 			print_opt_help(out, o);
 	print_opt_help(out, &help_opt);
+	print_opt_help(out, &version_opt);
 }
 
 /* ---- parsing ---- */
@@ -306,7 +309,8 @@ cli_usage_error(const struct cli_parsed *p, FILE *err, const char *fmt, ...)
 /*
  * Help wins over everything else: any -h or --help before "--" prints the
  * help of the deepest command named by the words before it, even if the
- * rest of the line is wrong.  Returns 1 when help was printed.
+ * rest of the line is wrong; else --version anywhere prints the version.
+ * Returns 1 when help or the version was printed.
  */
 static int
 help_requested(const struct cli_prog *prog, int argc, char **argv, FILE *out)
@@ -314,12 +318,19 @@ help_requested(const struct cli_prog *prog, int argc, char **argv, FILE *out)
 	const struct cli_cmd *cmd = NULL, *sub = NULL;
 	int i, want = 0;
 
-	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++) {
 		if (strcmp(argv[i], "--help") == 0 ||
 		    strcmp(argv[i], "-h") == 0)
+			want = 2;
+		else if (strcmp(argv[i], "--version") == 0 && want == 0)
 			want = 1;
-	if (!want)
+	}
+	if (want == 0)
 		return 0;
+	if (want == 1) {
+		fprintf(out, "%s %s\n", prog->name, prog->version);
+		return 1;
+	}
 	if (argc > 1)
 		cmd = cmd_find(prog->cmds, argv[1]);
 	if (cmd != NULL && cmd->subs != NULL && argc > 2)
@@ -512,10 +523,6 @@ cli_parse(struct cli_parsed *p, const struct cli_prog *prog, int argc,
 	if (argc < 2) {
 		cli_usage_error(p, err, "a command is needed");
 		return -1;
-	}
-	if (strcmp(argv[1], "--version") == 0 && argc == 2) {
-		fprintf(out, "%s %s\n", prog->name, prog->version);
-		return 1;
 	}
 	if (strcmp(argv[1], "--man") == 0 && argc == 2) {
 		cli_print_man(out, prog);
@@ -834,7 +841,7 @@ bash_arm(FILE *f, const struct cli_prog *prog, const struct cli_cmd *cmd,
 	bash_opts(f, sub != NULL ? sub->opts : NULL);
 	bash_opts(f, cmd->opts);
 	bash_opts(f, prog->common);
-	fputs(" --help\"\n", f);
+	fputs(" --help --version\"\n", f);
 	if (sub == NULL && cmd->subs != NULL) {
 		fputs("\t\twords=\"", f);
 		for (s = cmd->subs; s->name != NULL; s++)

@@ -227,7 +227,8 @@ Test(cli, help_for_every_command_runs_nothing)
 	    "  --group G               a group (repeatable)\n"
 	    "  --state DIR             the state directory\n"
 	    "  -h, --help              show this help and exit (does nothing "
-	    "else)\n");
+	    "else)\n"
+	    "  --version               show the version and exit\n");
 	cli("jitcad user --help");
 	cr_assert(strstr(out_buf, "  jitcad user list [--state DIR]\n") != NULL,
 	    "%s", out_buf);
@@ -238,6 +239,11 @@ Test(cli, help_for_every_command_runs_nothing)
 	cr_assert_eq(cli("jitcad --version"), 0);
 	cr_assert_str_eq(out_buf, "jitcad 1.2.3\n");
 	cr_assert_eq(runs, 0);
+	cr_assert_eq(cli("jitcad user add --version"), 0);
+	cr_assert_str_eq(out_buf, "jitcad 1.2.3\n");
+	cr_assert_eq(runs, 0);
+	cr_assert_eq(cli("jitcad issue --version --help"), 0);
+	cr_assert(strncmp(out_buf, "usage: jitcad issue", 19) == 0);
 }
 
 Test(cli, man_page_from_the_table)
@@ -275,7 +281,7 @@ Test(cli, completion_from_the_table)
 		      "\t\twords=\"issue user approve\"\n") != NULL,
 	    "%s", out_buf);
 	cr_assert(strstr(out_buf,
-		      "\tuser/)\n\t\topts=\" --state --help\"\n"
+		      "\tuser/)\n\t\topts=\" --state --help --version\"\n"
 		      "\t\twords=\"add list\"\n") != NULL,
 	    "%s", out_buf);
 	cr_assert(strstr(out_buf, "complete -F _jitcad jitcad\n") != NULL);
