@@ -1,8 +1,9 @@
 /*
- * admin.c: the jitcad admin commands of admin.h.  Parses each command's
- * options, opens what it needs (config, ledger, signer process), calls the
- * ca/ library, and prints.  The policy lives in the library (request.c,
- * revoke.c, users.c); nothing here decides who may do what.
+ * admin.c: the jitcad admin commands of admin.h.  Reads each command's
+ * parsed options (the table is web/jitcad_cli.c), opens what it needs
+ * (config, ledger, signer process), calls the ca/ library, and prints.  The
+ * policy lives in the library (request.c, revoke.c, users.c); nothing here
+ * decides who may do what.
  *
  * The CA private key is touched here only by `init`, which generates and
  * stores it; commands that sign (`issue`) start the signer process and
@@ -11,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <getopt.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -31,8 +31,10 @@
 #include "ca/text.h"
 #include "ca/users.h"
 #include "signer/cakey.h"
+#include "signer/base/cli.h"
+#include "signer/base/num.h"
 #include "signer/err.h"
-#include "signer/fileio.h"
+#include "signer/base/fileio.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 
@@ -78,11 +80,9 @@ report(const char *cmd, const char *what, int r)
 }
 
 static int
-usage_error(const char *cmd, const char *msg)
+usage_error(const struct cli_parsed *p, const char *msg)
 {
-	fprintf(stderr, "jitcad %s: %s\n", cmd, msg);
-	fprintf(stderr, "%s", admin_usage());
-	return ADMIN_EXIT_USAGE;
+	return cli_usage_error(p, stderr, "%s", msg);
 }
 
 /* One compact JSON document and a newline on stdout (--json). */
@@ -94,48 +94,6 @@ print_json(const char *cmd, const json_t *v)
 		return ERR_SYSTEM;
 	}
 	return 0;
-}
-
-/* Write a whole small file with mode, refusing to overwrite. */
-static int
-write_new_file(const char *path, const char *text, mode_t mode)
-{
-	int fd, r;
-
-	if ((fd = open(path,
-		 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)) <
-	    0)
-		return ERR_SYSTEM;
-	if ((r = fileio_write_all(fd, text, strlen(text))) == 0 &&
-	    fsync(fd) != 0)
-		r = ERR_SYSTEM;
-	if (close(fd) != 0 && r == 0)
-		r = ERR_SYSTEM;
-	return r;
-}
-
-/* Read a whole file of at most max bytes into a new NUL-terminated
- * string. */
-static int
-read_small_file(const char *path, size_t max, char **out)
-{
-	char *buf = NULL;
-	size_t n = 0;
-	int fd, r;
-
-	*out = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return ERR_SYSTEM;
-	if ((buf = malloc(max + 1)) == NULL)
-		r = ERR_ALLOC;
-	else if ((r = fileio_read_bounded(fd, (uint8_t *)buf, max, &n)) == 0) {
-		buf[n] = '\0';
-		*out = buf;
-		buf = NULL;
-	}
-	free(buf);
-	(void)close(fd);
-	return r;
 }
 
 /* "local:<unix user>", the actor of commands run on the CA host. */
@@ -221,7 +179,7 @@ admin_load_ca_pub(const char *cmd, const char *state, struct pubkey **out)
 		report(cmd, state, ERR_ALLOC);
 		return ERR_ALLOC;
 	}
-	r = read_small_file(path, PUBKEY_MAX_LINE, &text);
+	r = fileio_read_small(path, PUBKEY_MAX_LINE, &text, NULL);
 	if (r == ERR_SYSTEM && errno == ENOENT)
 		fprintf(stderr,
 		    "jitcad %s: %s does not exist; run jitcad init --state "
@@ -315,48 +273,6 @@ admin_krl_write(struct admin_ctx *x, const char *path, char **written)
 	return r;
 }
 
-/* Options every command takes; getopt_long tables list them first. */
-#define OPT_HELP 0x100
-
-/*
- * getopt_long() that handles the options every command shares: --state
- * into *state, --json into *json (NULL when the command has none), and
- * --help, which prints the usage and yields OPT_HELP.  Other options are
- * returned to the caller; -1 at the end.
- */
-static int
-admin_getopt(int argc, char **argv, const char *shortopts,
-    const struct option *opts, const char **state, int *json)
-{
-	int c;
-
-	while ((c = getopt_long(argc, argv, shortopts, opts, NULL)) != -1) {
-		if (c == 'S')
-			*state = optarg;
-		else if (c == 'J' && json != NULL)
-			*json = 1;
-		else if (c == 'h') {
-			fputs(admin_usage(), stdout);
-			return OPT_HELP;
-		} else
-			return c;
-	}
-	return -1;
-}
-
-#define STATE_OPT                                                              \
-	{                                                                      \
-		"state", required_argument, NULL, 'S'                          \
-	}
-#define JSON_OPT                                                               \
-	{                                                                      \
-		"json", no_argument, NULL, 'J'                                 \
-	}
-#define HELP_OPT                                                               \
-	{                                                                      \
-		"help", no_argument, NULL, 'h'                                 \
-	}
-
 /* A valid KRL that revokes nothing: sshd refuses every key when its
  * RevokedKeys file is missing, so hosts get one from day one. */
 static int
@@ -429,15 +345,12 @@ init_ownership(const char *state, const char *key_path, const struct passwd *ca,
 	return 0;
 }
 
-static int
-cmd_init(int argc, char **argv)
+int
+admin_init(const struct cli_parsed *p)
 {
-	static const struct option opts[] = {STATE_OPT, HELP_OPT,
-	    {"ca-key-type", required_argument, NULL, 't'},
-	    {"ca-user", required_argument, NULL, 'c'},
-	    {"user", required_argument, NULL, 'u'}, {NULL, 0, NULL, 0}};
-	const char *state = NULL, *type_name = "ed25519", *ca_user = NULL;
-	const char *svc_user = NULL;
+	const char *state = cli_str(p, "state"), *type_name = "ed25519";
+	const char *ca_user = cli_str(p, "ca-user");
+	const char *svc_user = cli_str(p, "user");
 	struct passwd ca_pw, svc_pw, *pw;
 	char *key_path = NULL, *pub_path = NULL, *cfg_path = NULL;
 	char *db_path = NULL, *line = NULL, fp[PUBKEY_FP_LEN];
@@ -445,27 +358,10 @@ cmd_init(int argc, char **argv)
 	struct ledger *ledger = NULL;
 	json_t *details = NULL;
 	enum key_type t;
-	int c, r, ret = ADMIN_EXIT_FAIL;
+	int r, ret = ADMIN_EXIT_FAIL;
 
-	while ((c = admin_getopt(argc, argv, "", opts, &state, NULL)) != -1) {
-		switch (c) {
-		case 't':
-			type_name = optarg;
-			break;
-		case 'c':
-			ca_user = optarg;
-			break;
-		case 'u':
-			svc_user = optarg;
-			break;
-		case OPT_HELP:
-			return ADMIN_EXIT_OK;
-		default:
-			return usage_error("init", "unknown option");
-		}
-	}
-	if (optind != argc)
-		return usage_error("init", "unexpected argument");
+	if (cli_str(p, "ca-key-type") != NULL)
+		type_name = cli_str(p, "ca-key-type");
 	/* Key custody as a uid boundary: the key belongs to --ca-user (the
 	 * signer runs as it), the rest of the state to --user (the
 	 * service), and the one cannot read the other's key. */
@@ -508,7 +404,7 @@ cmd_init(int argc, char **argv)
 		}
 	}
 	if ((t = cakey_type_from_name(type_name)) == KEY_UNSPEC)
-		return usage_error("init",
+		return usage_error(p,
 		    "--ca-key-type must be ed25519, "
 		    "ecdsa-p256, ecdsa-p384 or rsa-3072");
 	state = admin_state_dir(state);
@@ -557,7 +453,7 @@ cmd_init(int argc, char **argv)
 		memcpy(nl, line, n);
 		nl[n] = '\n';
 		nl[n + 1] = '\0';
-		r = write_new_file(pub_path, nl, 0644);
+		r = fileio_write_new(pub_path, nl, strlen(nl), 0644);
 		free(nl);
 		if (r != 0) {
 			report("init", pub_path, r);
@@ -565,7 +461,8 @@ cmd_init(int argc, char **argv)
 		}
 	}
 	if (access(cfg_path, F_OK) != 0 &&
-	    (r = write_new_file(cfg_path, config_example(), 0644)) != 0) {
+	    (r = fileio_write_new(cfg_path, config_example(),
+		 strlen(config_example()), 0644)) != 0) {
 		report("init", cfg_path, r);
 		goto out;
 	}
@@ -610,26 +507,14 @@ out:
 	return ret;
 }
 
-static int
-cmd_ca_key(int argc, char **argv)
+int
+admin_ca_key(const struct cli_parsed *p)
 {
-	static const struct option opts[] = {
-	    STATE_OPT, HELP_OPT, {NULL, 0, NULL, 0}};
-	const char *state = NULL;
+	const char *state = cli_str(p, "state");
 	char *line = NULL;
 	struct pubkey *k = NULL;
-	int c, r, ret = ADMIN_EXIT_FAIL;
+	int r, ret = ADMIN_EXIT_FAIL;
 
-	while ((c = admin_getopt(argc, argv, "", opts, &state, NULL)) != -1) {
-		switch (c) {
-		case OPT_HELP:
-			return ADMIN_EXIT_OK;
-		default:
-			return usage_error("ca-key", "unknown option");
-		}
-	}
-	if (optind != argc)
-		return usage_error("ca-key", "unexpected argument");
 	state = admin_state_dir(state);
 	/* Print the key re-encoded: proves the file holds a valid key. */
 	if (admin_load_ca_pub("ca-key", state, &k) != 0)
@@ -646,27 +531,15 @@ out:
 	return ret;
 }
 
-static int
-cmd_config(int argc, char **argv)
+int
+admin_config_check(const struct cli_parsed *p)
 {
-	static const struct option opts[] = {
-	    STATE_OPT, HELP_OPT, {NULL, 0, NULL, 0}};
-	const char *state = NULL;
+	const char *state = cli_str(p, "state");
 	char errbuf[CONFIG_ERR_LEN];
 	struct config *cfg = NULL;
 	struct ledger *l = NULL;
-	int c, r;
+	int r;
 
-	while ((c = admin_getopt(argc, argv, "", opts, &state, NULL)) != -1) {
-		switch (c) {
-		case OPT_HELP:
-			return ADMIN_EXIT_OK;
-		default:
-			return usage_error("config", "unknown option");
-		}
-	}
-	if (optind + 1 != argc || strcmp(argv[optind], "check") != 0)
-		return usage_error("config", "expected: config check");
 	state = admin_state_dir(state);
 	if ((r = config_load(&cfg, state, errbuf)) != 0) {
 		fprintf(stderr, "jitcad config check: %s\n", errbuf);
@@ -701,54 +574,28 @@ state_report(void *arg, const char *msg)
 	fprintf(stderr, "jitcad ledger verify: state: %s\n", msg);
 }
 
-static int
-cmd_ledger(int argc, char **argv)
+/* ledger verify and ledger export. */
+int
+admin_ledger(const struct cli_parsed *p)
 {
-	static const struct option opts[] = {STATE_OPT, HELP_OPT, JSON_OPT,
-	    {"format", required_argument, NULL, 'f'},
-	    {"since", required_argument, NULL, 's'}, {NULL, 0, NULL, 0}};
-	const char *state = NULL, *sub;
+	const char *state = cli_str(p, "state"), *sub = p->sub->name;
 	enum ledger_format fmt = LEDGER_FORMAT_JSONL;
-	char *db_path = NULL, errbuf[LEDGER_ERR_LEN], *end;
+	char *db_path = NULL, errbuf[LEDGER_ERR_LEN];
 	struct ledger *l = NULL;
 	int64_t since = 0, count = 0, bad = 0;
-	uint64_t nbad = 0;
-	int c, r, json = 0, ret = ADMIN_EXIT_FAIL;
-	unsigned long long v;
+	uint64_t nbad = 0, v;
+	int r, json = 0, ret = ADMIN_EXIT_FAIL;
 
-	while ((c = admin_getopt(argc, argv, "", opts, &state, &json)) != -1) {
-		switch (c) {
-		case 'f':
-			if (strcmp(optarg, "jsonl") == 0)
-				fmt = LEDGER_FORMAT_JSONL;
-			else if (strcmp(optarg, "csv") == 0)
-				fmt = LEDGER_FORMAT_CSV;
-			else
-				return usage_error(
-				    "ledger", "--format must be jsonl or csv");
-			break;
-		case 's':
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (optarg[0] < '0' || optarg[0] > '9' ||
-			    *end != '\0' || errno != 0 || v > INT64_MAX)
-				return usage_error("ledger",
-				    "--since must be a sequence number");
-			since = (int64_t)v;
-			break;
-		case OPT_HELP:
-			return ADMIN_EXIT_OK;
-		default:
-			return usage_error("ledger", "unknown option");
-		}
-	}
-	if (optind + 1 != argc)
-		return usage_error("ledger",
-		    "expected: ledger verify | "
-		    "ledger export [--format jsonl|csv] [--since SEQ]");
-	sub = argv[optind];
-	if (strcmp(sub, "verify") != 0 && strcmp(sub, "export") != 0)
-		return usage_error("ledger", "expected verify or export");
+	if (strcmp(sub, "export") == 0) {
+		if (cli_str(p, "format") != NULL &&
+		    strcmp(cli_str(p, "format"), "csv") == 0)
+			fmt = LEDGER_FORMAT_CSV;
+		if (cli_num(p, "since", 0, &v) && v > INT64_MAX)
+			return usage_error(
+			    p, "--since must be a sequence number");
+		since = (int64_t)v;
+	} else
+		json = cli_flag(p, "json");
 	state = admin_state_dir(state);
 	if ((r = admin_ledger_path(state, &db_path)) != 0)
 		goto out;
@@ -808,26 +655,14 @@ out:
 	return ret;
 }
 
-static int
-cmd_sshd_config(int argc, char **argv)
+int
+admin_sshd_config(const struct cli_parsed *p)
 {
-	static const struct option opts[] = {
-	    STATE_OPT, HELP_OPT, {NULL, 0, NULL, 0}};
-	const char *state = NULL;
+	const char *state = cli_str(p, "state");
 	char *line = NULL, fp[PUBKEY_FP_LEN];
 	struct pubkey *k = NULL;
-	int c, r, ret = ADMIN_EXIT_FAIL;
+	int r, ret = ADMIN_EXIT_FAIL;
 
-	while ((c = admin_getopt(argc, argv, "", opts, &state, NULL)) != -1) {
-		switch (c) {
-		case OPT_HELP:
-			return ADMIN_EXIT_OK;
-		default:
-			return usage_error("sshd-config", "unknown option");
-		}
-	}
-	if (optind != argc)
-		return usage_error("sshd-config", "unexpected argument");
 	state = admin_state_dir(state);
 	if (admin_load_ca_pub("sshd-config", state, &k) != 0)
 		goto out;
@@ -866,76 +701,25 @@ out:
 	return ret;
 }
 
-/* Strict unsigned decimal (no sign, no spaces, no overflow). */
-static int
-parse_u64(const char *s, uint64_t *out)
+/* user add, token, disable and list. */
+int
+admin_user(const struct cli_parsed *p)
 {
-	char *end;
-	unsigned long long v;
-
-	*out = 0;
-	if (s == NULL || *s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (*end != '\0' || errno != 0)
-		return -1;
-	*out = v;
-	return 0;
-}
-
-static int
-cmd_user(int argc, char **argv)
-{
-	static const struct option opts[] = {STATE_OPT, HELP_OPT, JSON_OPT,
-	    {"group", required_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
-	const char *state = NULL, *sub, *name = NULL;
-	char *groups[USER_GROUPS_MAX], *token = NULL, msg[CONFIG_ERR_LEN];
+	const char *state = cli_str(p, "state"), *sub = p->sub->name;
+	const char *name = p->nargs > 0 ? p->args[0] : NULL;
+	const char *groups[USER_GROUPS_MAX];
+	char *token = NULL, msg[CONFIG_ERR_LEN];
 	size_t ngroups = 0, i;
 	struct admin_ctx x;
 	json_t *list = NULL, *u;
-	int c, r, json = 0, ret = ADMIN_EXIT_FAIL;
+	int r, json = 0, ret = ADMIN_EXIT_FAIL;
 
-	while ((c = admin_getopt(argc, argv, "", opts, &state, &json)) != -1) {
-		switch (c) {
-		case 'g':
-			if (ngroups == USER_GROUPS_MAX)
-				return usage_error("user", "too many --group");
-			groups[ngroups++] = optarg;
-			break;
-		case OPT_HELP:
-			return ADMIN_EXIT_OK;
-		default:
-			return usage_error("user", "unknown option");
-		}
-	}
-	if (optind >= argc)
-		return usage_error("user",
-		    "expected add, token, disable or "
-		    "list");
-	sub = argv[optind++];
-	if (strcmp(sub, "list") == 0) {
-		if (optind != argc || ngroups > 0)
-			return usage_error("user",
-			    "user list takes no "
-			    "arguments");
-	} else if (strcmp(sub, "add") == 0 || strcmp(sub, "token") == 0 ||
-	    strcmp(sub, "disable") == 0) {
-		if (optind + 1 != argc)
-			return usage_error("user", "expected one user NAME");
-		name = argv[optind];
-		if (strcmp(sub, "add") == 0 && ngroups == 0)
-			return usage_error("user",
-			    "user add needs at least "
-			    "one --group");
-		if (strcmp(sub, "add") != 0 && ngroups > 0)
-			return usage_error("user",
-			    "--group is only for user "
-			    "add");
-	} else
-		return usage_error("user",
-		    "expected add, token, disable or "
-		    "list");
+	if (strcmp(sub, "add") == 0 &&
+	    (ngroups = cli_list(p, "group", groups, USER_GROUPS_MAX)) >
+		USER_GROUPS_MAX)
+		return usage_error(p, "too many --group");
+	if (strcmp(sub, "list") == 0)
+		json = cli_flag(p, "json");
 	if (admin_open(&x, "user", state, 0) != 0)
 		return ADMIN_EXIT_FAIL;
 	if (strcmp(sub, "add") == 0) {
@@ -947,8 +731,9 @@ cmd_user(int argc, char **argv)
 			    name, msg);
 			goto out;
 		}
-		if ((r = user_add(x.ledger, x.cfg, admin_actor(), name, groups,
-			 ngroups, &token)) != 0) {
+		if ((r = user_add(x.ledger, x.cfg, admin_actor(), name,
+			 (char *const *)(uintptr_t)groups, ngroups, &token)) !=
+		    0) {
 			report("user add", name, r);
 			goto out;
 		}
@@ -1011,20 +796,15 @@ out:
 	return ret;
 }
 
-static int
-cmd_issue(int argc, char **argv)
+int
+admin_issue(const struct cli_parsed *p)
 {
-	static const struct option opts[] = {STATE_OPT, HELP_OPT, JSON_OPT,
-	    {"user", required_argument, NULL, 'u'},
-	    {"role", required_argument, NULL, 'r'},
-	    {"public-key", required_argument, NULL, 'k'},
-	    {"ttl", required_argument, NULL, 't'},
-	    {"reason", required_argument, NULL, 'R'},
-	    {"principal", required_argument, NULL, 'p'}, {NULL, 0, NULL, 0}};
-	const char *state = NULL, *user = NULL, *role = NULL, *keyfile = NULL;
-	const char *reason = NULL;
-	char *principals[CERT_MAX_PRINCIPALS], *keytext = NULL;
-	char tmsg[TEXT_MSG_LEN];
+	const char *state = cli_str(p, "state"), *user = cli_str(p, "user");
+	const char *role = cli_str(p, "role");
+	const char *keyfile = cli_str(p, "public-key");
+	const char *reason = cli_str(p, "reason");
+	const char *principals[CERT_MAX_PRINCIPALS];
+	char *keytext = NULL, tmsg[TEXT_MSG_LEN];
 	struct pubkey *key = NULL;
 	struct user *u = NULL;
 	size_t nprincipals = 0;
@@ -1032,49 +812,16 @@ cmd_issue(int argc, char **argv)
 	struct admin_ctx x;
 	const struct ca_actor actor = {admin_actor(), NULL, 0};
 	json_t *req = NULL;
-	int c, r, json = 0, ret = ADMIN_EXIT_FAIL;
+	int r, json = cli_flag(p, "json"), ret = ADMIN_EXIT_FAIL;
 
-	while ((c = admin_getopt(argc, argv, "", opts, &state, &json)) != -1) {
-		switch (c) {
-		case 'u':
-			user = optarg;
-			break;
-		case 'r':
-			role = optarg;
-			break;
-		case 'k':
-			keyfile = optarg;
-			break;
-		case 'R':
-			reason = optarg;
-			break;
-		case 't':
-			if (duration_parse(optarg, &ttl) != 0)
-				return usage_error("issue",
-				    "--ttl must be a "
-				    "duration like 90s, 30m, 12h or 7d");
-			break;
-		case 'p':
-			if (nprincipals == CERT_MAX_PRINCIPALS)
-				return usage_error(
-				    "issue", "too many --principal");
-			principals[nprincipals++] = optarg;
-			break;
-		case OPT_HELP:
-			return ADMIN_EXIT_OK;
-		default:
-			return usage_error("issue", "unknown option");
-		}
-	}
-	if (optind != argc)
-		return usage_error("issue", "unexpected argument");
-	if (user == NULL || role == NULL || keyfile == NULL || reason == NULL)
-		return usage_error("issue",
-		    "--user, --role, --public-key and "
-		    "--reason are required");
+	(void)cli_num(p, "ttl", 0, &ttl);
+	if ((nprincipals = cli_list(p, "principal", principals,
+		 CERT_MAX_PRINCIPALS)) > CERT_MAX_PRINCIPALS)
+		return usage_error(p, "too many --principal");
 	if (text_check("--reason", reason, REQUEST_REASON_MAX, 1, tmsg) != 0)
-		return usage_error("issue", tmsg);
-	if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE, &keytext)) != 0 ||
+		return usage_error(p, tmsg);
+	if ((r = fileio_read_small(keyfile, PUBKEY_MAX_LINE, &keytext, NULL)) !=
+		0 ||
 	    (r = pubkey_from_line(&key, keytext, strlen(keytext))) != 0) {
 		report("issue", keyfile, r);
 		free(keytext);
@@ -1106,8 +853,8 @@ cmd_issue(int argc, char **argv)
 	if (admin_start_signer(&x) != 0)
 		goto out;
 	if ((r = request_issue_direct(&x.ca, &actor, user, role,
-		 nprincipals ? principals : NULL, nprincipals, ttl, reason,
-		 keytext, &req)) != 0) {
+		 nprincipals ? (char **)(uintptr_t)principals : NULL,
+		 nprincipals, ttl, reason, keytext, &req)) != 0) {
 		report("issue", r == ERR_KEY_IS_CA ? keyfile : role, r);
 		goto out;
 	}
@@ -1131,17 +878,11 @@ out:
 	return ret;
 }
 
-static int
-cmd_revoke(int argc, char **argv)
+int
+admin_revoke(const struct cli_parsed *p)
 {
-	static const struct option opts[] = {STATE_OPT, HELP_OPT, JSON_OPT,
-	    {"serial", required_argument, NULL, 's'},
-	    {"key-id", required_argument, NULL, 'i'},
-	    {"user", required_argument, NULL, 'u'},
-	    {"request", required_argument, NULL, 'q'},
-	    {"public-key", required_argument, NULL, 'k'},
-	    {"reason", required_argument, NULL, 'R'}, {NULL, 0, NULL, 0}};
-	const char *state = NULL, *reason = NULL, *keyfile = NULL;
+	const char *state = cli_str(p, "state"), *reason = cli_str(p, "reason");
+	const char *keyfile = NULL;
 	char *keytext = NULL, *krl_path = NULL, tmsg[TEXT_MSG_LEN];
 	struct revoke_target t;
 	struct admin_ctx x;
@@ -1149,67 +890,49 @@ cmd_revoke(int argc, char **argv)
 	json_t *res = NULL, *v;
 	uint64_t n;
 	size_t i;
-	int c, r, json = 0, nsel = 0, ret = ADMIN_EXIT_FAIL;
+	int r, json = cli_flag(p, "json"), nsel = 0, ret = ADMIN_EXIT_FAIL;
 
 	memset(&t, 0, sizeof(t));
-	while ((c = admin_getopt(argc, argv, "", opts, &state, &json)) != -1) {
-		switch (c) {
-		case 'R':
-			reason = optarg;
-			break;
-		case 's':
-			if (parse_u64(optarg, &n) != 0 || n == 0)
-				return usage_error("revoke",
-				    "--serial must be "
-				    "a positive number");
-			t.by = REVOKE_SERIAL;
-			t.serial = n;
-			nsel++;
-			break;
-		case 'q':
-			if (parse_u64(optarg, &n) != 0 || n == 0 ||
-			    n > INT64_MAX)
-				return usage_error("revoke",
-				    "--request must "
-				    "be a request id (a positive number)");
-			t.by = REVOKE_REQUEST;
-			t.request = (int64_t)n;
-			nsel++;
-			break;
-		case 'i':
-			t.by = REVOKE_KEY_ID;
-			t.text = optarg;
-			nsel++;
-			break;
-		case 'u':
-			t.by = REVOKE_USER;
-			t.text = optarg;
-			nsel++;
-			break;
-		case 'k':
-			t.by = REVOKE_PUBLIC_KEY;
-			keyfile = optarg;
-			nsel++;
-			break;
-		case OPT_HELP:
-			return ADMIN_EXIT_OK;
-		default:
-			return usage_error("revoke", "unknown option");
-		}
+	if (cli_num(p, "serial", 0, &n)) {
+		if (n == 0)
+			return usage_error(
+			    p, "--serial must be a positive number");
+		t.by = REVOKE_SERIAL;
+		t.serial = n;
+		nsel++;
 	}
-	if (optind != argc)
-		return usage_error("revoke", "unexpected argument");
+	if (cli_num(p, "request", 0, &n)) {
+		if (n == 0 || n > INT64_MAX)
+			return usage_error(p,
+			    "--request must be a request id (a positive "
+			    "number)");
+		t.by = REVOKE_REQUEST;
+		t.request = (int64_t)n;
+		nsel++;
+	}
+	if (cli_str(p, "key-id") != NULL) {
+		t.by = REVOKE_KEY_ID;
+		t.text = cli_str(p, "key-id");
+		nsel++;
+	}
+	if (cli_str(p, "user") != NULL) {
+		t.by = REVOKE_USER;
+		t.text = cli_str(p, "user");
+		nsel++;
+	}
+	if ((keyfile = cli_str(p, "public-key")) != NULL) {
+		t.by = REVOKE_PUBLIC_KEY;
+		nsel++;
+	}
 	if (nsel != 1)
-		return usage_error("revoke",
+		return usage_error(p,
 		    "give exactly one of --serial, "
 		    "--key-id, --user, --request, --public-key");
-	if (reason == NULL)
-		return usage_error("revoke", "--reason is required");
 	if (text_check("--reason", reason, REVOKE_REASON_MAX, 1, tmsg) != 0)
-		return usage_error("revoke", tmsg);
+		return usage_error(p, tmsg);
 	if (keyfile != NULL) {
-		if ((r = read_small_file(keyfile, PUBKEY_MAX_LINE, &keytext)) !=
-		    0) {
+		if ((r = fileio_read_small(
+			 keyfile, PUBKEY_MAX_LINE, &keytext, NULL)) != 0) {
 			report("revoke", keyfile, r);
 			return ADMIN_EXIT_FAIL;
 		}
@@ -1268,29 +991,15 @@ out:
 	return ret;
 }
 
-static int
-cmd_krl(int argc, char **argv)
+int
+admin_krl(const struct cli_parsed *p)
 {
-	static const struct option opts[] = {STATE_OPT, HELP_OPT,
-	    {"output", required_argument, NULL, 'o'}, {NULL, 0, NULL, 0}};
-	const char *state = NULL, *out_path = NULL;
+	const char *state = cli_str(p, "state");
+	const char *out_path = cli_str(p, "output");
 	char *written = NULL;
 	struct admin_ctx x;
-	int c, r, ret = ADMIN_EXIT_FAIL;
+	int r, ret = ADMIN_EXIT_FAIL;
 
-	while ((c = admin_getopt(argc, argv, "o:", opts, &state, NULL)) != -1) {
-		switch (c) {
-		case 'o':
-			out_path = optarg;
-			break;
-		case OPT_HELP:
-			return ADMIN_EXIT_OK;
-		default:
-			return usage_error("krl", "unknown option");
-		}
-	}
-	if (optind != argc)
-		return usage_error("krl", "unexpected argument");
 	if (admin_open(&x, "krl", state, 0) != 0)
 		return ADMIN_EXIT_FAIL;
 	if ((r = admin_krl_write(&x, out_path, &written)) != 0) {
@@ -1303,72 +1012,4 @@ out:
 	free(written);
 	admin_close(&x);
 	return ret;
-}
-
-static const struct {
-	const char *name;
-	int (*fn)(int, char **);
-} commands[] = {
-    {"init", cmd_init},
-    {"ca-key", cmd_ca_key},
-    {"sshd-config", cmd_sshd_config},
-    {"config", cmd_config},
-    {"ledger", cmd_ledger},
-    {"user", cmd_user},
-    {"issue", cmd_issue},
-    {"revoke", cmd_revoke},
-    {"krl", cmd_krl},
-};
-
-int
-admin_is_command(const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (strcmp(name, commands[i].name) == 0)
-			return 1;
-	return 0;
-}
-
-int
-admin_main(int argc, char **argv)
-{
-	size_t i;
-
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[0], commands[i].name) == 0) {
-			optind = 1;
-			return commands[i].fn(argc, argv);
-		}
-	}
-	fprintf(stderr, "jitcad: unknown command \"%s\"\n%s", argv[0],
-	    admin_usage());
-	return ADMIN_EXIT_USAGE;
-}
-
-const char *
-admin_usage(void)
-{
-	return "usage:\n"
-	       "  jitcad init [--state DIR] [--ca-key-type "
-	       "ed25519|ecdsa-p256|ecdsa-p384|rsa-3072] [--ca-user NAME] "
-	       "[--user NAME]\n"
-	       "  jitcad serve [--state DIR] [--listen HOST:PORT] "
-	       "[--tls-cert F --tls-key F] [--user NAME]\n"
-	       "  jitcad ca-key [--state DIR]\n"
-	       "  jitcad sshd-config [--state DIR]\n"
-	       "  jitcad config check [--state DIR]\n"
-	       "  jitcad user add NAME --group G [--group G]...\n"
-	       "  jitcad user token NAME | user disable NAME | user list "
-	       "[--json]\n"
-	       "  jitcad issue --user NAME --role ROLE --public-key FILE "
-	       "[--ttl D] --reason TEXT\n"
-	       "  jitcad revoke (--serial N | --key-id ID | --user NAME | "
-	       "--request ID | --public-key FILE) --reason TEXT\n"
-	       "  jitcad krl [-o FILE]\n"
-	       "  jitcad ledger verify [--json] | ledger export "
-	       "[--format jsonl|csv] [--since SEQ]\n"
-	       "State directory: --state DIR, else $JITCA_STATE, else "
-	       "./jitca-state.\n";
 }

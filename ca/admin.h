@@ -1,10 +1,10 @@
 /*
- * admin.h: the jitcad admin commands (DESIGN.md "Interfaces"): init,
+ * admin.h: the jitcad admin commands (README.md "Commands"): init,
  * ca-key, sshd-config, config check, user, issue, revoke, krl, ledger.
  *
- * Each command takes its own argv (argv[0] is the command word), prints
- * its result alone on stdout and messages on stderr, and returns the exit
- * status: 0 success, 1 refused or failed, 2 usage error.  These are the
+ * Each command takes its parsed command line, prints its result alone on
+ * stdout and messages on stderr, and returns the exit status: 0 success,
+ * 1 refused or failed, 2 usage error.  These are the
  * only functions in ca/ that print; the library code below them returns
  * error codes.  web/jitcad_main.c dispatches to them.
  */
@@ -15,12 +15,23 @@
 #define ADMIN_EXIT_FAIL 1
 #define ADMIN_EXIT_USAGE 2
 
-/* Run the admin command named by argv[0]; ADMIN_EXIT_USAGE when unknown. */
-int admin_main(int argc, char **argv);
-/* 1 if name is an admin command. */
-int admin_is_command(const char *name);
-/* Usage text of all admin commands (static). */
-const char *admin_usage(void);
+struct cli_parsed;
+
+/*
+ * The commands, each given its parsed command line (signer/base/cli.h);
+ * the option table that fills it is web/jitcad_main.c's.
+ */
+int admin_init(const struct cli_parsed *p);
+int admin_ca_key(const struct cli_parsed *p);
+int admin_sshd_config(const struct cli_parsed *p);
+int admin_config_check(const struct cli_parsed *p);
+/* user add, token, disable, list (by p->sub). */
+int admin_user(const struct cli_parsed *p);
+int admin_issue(const struct cli_parsed *p);
+int admin_revoke(const struct cli_parsed *p);
+int admin_krl(const struct cli_parsed *p);
+/* ledger verify, export (by p->sub). */
+int admin_ledger(const struct cli_parsed *p);
 
 /*
  * The state directory: --state DIR if given, else $JITCA_STATE, else

@@ -5,10 +5,8 @@
  */
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-
 #include "ca/ca.h"
+#include "signer/base/sha256.h"
 #include "signer/wire.h"
 
 uint64_t
@@ -49,27 +47,13 @@ ca_sign_cert(struct ca *ca, struct cert *c, const char *user, const char *role)
 }
 
 int
-ca_sha256(uint8_t out[32], const void *data, size_t len)
-{
-	unsigned int mdlen = 0;
-
-	if (EVP_Digest(data, len, out, &mdlen, EVP_sha256(), NULL) != 1 ||
-	    mdlen != 32) {
-		OPENSSL_cleanse(out, 32);
-		err_crypto_set();
-		return ERR_CRYPTO;
-	}
-	return 0;
-}
-
-int
 ca_sha256_hex(char out[65], const void *data, size_t len)
 {
 	unsigned char md[32];
 	int r;
 
 	out[0] = '\0';
-	if ((r = ca_sha256(md, data, len)) != 0)
+	if ((r = sha256(md, data, len)) != 0)
 		return r;
 	wire_hex_encode(out, md, sizeof(md));
 	return 0;

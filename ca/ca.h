@@ -77,9 +77,8 @@ int ca_actor_is_auditor(const struct ca *ca, const struct ca_actor *a);
 MUST_CHECK int ca_sign_cert(
     struct ca *ca, struct cert *c, const char *user, const char *role);
 
-/* SHA-256 over data, into out[32]; ERR_CRYPTO (detail drained) on failure. */
-MUST_CHECK int ca_sha256(uint8_t out[32], const void *data, size_t len);
-/* Its lower-case hex, into out[65]. */
+/* The lower-case hex of SHA-256 over data (signer/base/sha256.h), into
+ * out[65]; ERR_CRYPTO. */
 MUST_CHECK int ca_sha256_hex(char out[65], const void *data, size_t len);
 
 #endif /* JITCA_CA_H */

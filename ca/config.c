@@ -30,7 +30,7 @@
 #include <jansson.h>
 
 #include "ca/config.h"
-#include "signer/fileio.h"
+#include "signer/base/fileio.h"
 #include "signer/names.h"
 
 #define CONFIG_FILE "jitca.json"
@@ -980,66 +980,29 @@ out:
 static int
 read_config_file(struct ctx *x, const char *path, char **buf, size_t *len)
 {
-	struct stat st;
-	char *b = NULL;
-	size_t got = 0;
-	int fd = -1, r = ERR_INTERNAL;
+	int r, e;
 
-	*buf = NULL;
-	*len = 0;
-	/* O_NONBLOCK: a FIFO must not hang us before the S_ISREG check
-	 * (reads of a regular file ignore the flag). */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
-	    -1) {
-		int e = errno;
-
-		r = ERR_SYSTEM;
-		if (x->err != NULL)
-			snprintf(x->err, CONFIG_ERR_LEN,
-			    "%s: cannot open: %s%s", path, strerror(e),
-			    e == ENOENT ? " (create it with \"jitcad init\")"
-					: "");
-		goto out;
-	}
-	if (fstat(fd, &st) == -1) {
-		r = ERR_SYSTEM;
-		if (x->err != NULL)
-			snprintf(x->err, CONFIG_ERR_LEN, "%s: %s", path,
-			    strerror(errno));
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		r = ERR_CONFIG;
-		if (x->err != NULL)
-			snprintf(x->err, CONFIG_ERR_LEN,
-			    "%s: not a regular file", path);
-		goto out;
-	}
-	if ((b = malloc(CONFIG_MAX_FILE)) == NULL) {
-		r = cfg_oom(x);
-		goto out;
-	}
-	if ((r = fileio_read_bounded(
-		 fd, (uint8_t *)b, CONFIG_MAX_FILE, &got)) == ERR_TOO_LARGE) {
-		if (x->err != NULL)
-			snprintf(x->err, CONFIG_ERR_LEN,
-			    "%s: larger than the limit of %u bytes", path,
-			    CONFIG_MAX_FILE);
-		goto out;
-	} else if (r != 0) {
-		if (x->err != NULL)
-			snprintf(x->err, CONFIG_ERR_LEN, "%s: cannot read: %s",
-			    path, strerror(errno));
-		goto out;
-	}
-	*buf = b;
-	*len = got;
-	b = NULL;
-	r = 0;
-out:
-	free(b);
-	if (fd != -1)
-		close(fd);
+	r = fileio_read_small(path, CONFIG_MAX_FILE, buf, len);
+	e = errno;
+	if (r == 0)
+		return 0;
+	if (r == ERR_ALLOC)
+		return cfg_oom(x);
+	if (r == ERR_SYSTEM && (e == EISDIR || e == EINVAL))
+		r = ERR_CONFIG; /* a directory, FIFO, device... */
+	if (x->err == NULL)
+		return r;
+	if (r == ERR_TOO_LARGE)
+		snprintf(x->err, CONFIG_ERR_LEN,
+		    "%s: larger than the limit of %u bytes", path,
+		    CONFIG_MAX_FILE);
+	else if (r == ERR_CONFIG)
+		snprintf(
+		    x->err, CONFIG_ERR_LEN, "%s: not a regular file", path);
+	else
+		snprintf(x->err, CONFIG_ERR_LEN, "%s: cannot open: %s%s", path,
+		    strerror(e),
+		    e == ENOENT ? " (create it with \"jitcad init\")" : "");
 	return r;
 }
 

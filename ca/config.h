@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "signer/cert.h"
+#include "signer/base/duration.h"
 #include "signer/err.h"
 
 #define CONFIG_MAX_FILE (1024u * 1024)
@@ -32,9 +33,6 @@
 #define CONFIG_MAX_REQUEST_TTL (7u * 86400) /* request_ttl: 7d */
 #define CONFIG_DEFAULT_REQUESTS_PER_MINUTE 30 /* limits.requests_per_minute */
 #define CONFIG_MAX_REQUESTS_PER_MINUTE 10000
-
-#define DURATION_MAX (3650ull * 86400) /* 10 years of 365 days */
-#define DURATION_FMT_LEN 24 /* fits any duration_format() output */
 
 struct role {
 	char *name;
@@ -71,22 +69,6 @@ struct config {
 	struct role *roles; /* sorted by name */
 	size_t nroles;
 };
-
-/*
- * Parse "90s", "30m", "12h", "7d" into seconds: a positive decimal
- * integer and one unit (s, m, h, d).  Refuses zero, signs, whitespace,
- * leading zeros ("007m"), fractions, missing, unknown or several units,
- * and values over DURATION_MAX (10 years).  ERR_BAD_DURATION.
- */
-MUST_CHECK int duration_parse(const char *s, uint64_t *out);
-/* Same; on ERR_BAD_DURATION *why (if why is not NULL) points at a static
- * sentence fragment saying what is wrong ("missing unit (use s, m, h or
- * d)"), for messages. */
-MUST_CHECK int duration_parse_why(
-    const char *s, uint64_t *out, const char **why);
-/* Format seconds as the largest exact unit ("90s", "30m", "2h", "7d")
- * into buf. */
-void duration_format(char *buf, size_t len, uint64_t secs);
 
 /* Load and validate <state_dir>/jitca.json.  On failure returns
  * ERR_CONFIG (or ERR_SYSTEM when unreadable, ERR_TOO_LARGE when over

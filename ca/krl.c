@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "ca/krl.h"
-#include "signer/fileio.h"
+#include "signer/base/fileio.h"
 #include "signer/wire.h"
 
 struct krl_range {
@@ -867,39 +867,12 @@ out:
 int
 krl_write_atomic(const char *path, const uint8_t *data, size_t len)
 {
-	char *tmp = NULL;
-	size_t plen;
-	int fd = -1, created = 0, saved, r = ERR_INTERNAL;
+	int r = ERR_INTERNAL;
 
 	ENSURE(path != NULL && data != NULL, ERR_INVALID_ARG);
-	plen = strlen(path);
-	ENSURE(plen > 0 && plen < PATH_MAX - 16 && path[plen - 1] != '/',
-	    ERR_INVALID_ARG);
 	TRY(krl_check(data, len));
-
-	ENSURE((tmp = malloc(plen + 12)) != NULL, ERR_ALLOC);
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, ".tmpXXXXXX", 11);
-	/* mkstemp: O_CREAT | O_EXCL, mode 0600; made 0644 below. */
-	ENSURE((fd = mkstemp(tmp)) >= 0, ERR_SYSTEM);
-	created = 1;
-	ENSURE(fchmod(fd, 0644) == 0, ERR_SYSTEM);
-	TRY(fileio_write_all(fd, data, len));
-	ENSURE(fsync(fd) == 0, ERR_SYSTEM);
-	r = close(fd);
-	fd = -1;
-	ENSURE(r == 0, ERR_SYSTEM);
-	ENSURE(rename(tmp, path) == 0, ERR_SYSTEM);
-	created = 0; /* installed: nothing to clean up any more */
-	TRY(fileio_dir_sync(path));
+	TRY(fileio_write_atomic(path, data, len, 0644));
 	r = 0;
 out:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
-	if (created)
-		(void)unlink(tmp);
-	free(tmp);
-	errno = saved;
 	return r;
 }

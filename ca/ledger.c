@@ -26,6 +26,7 @@
 #include <openssl/evp.h>
 
 #include "ca/ledger.h"
+#include "signer/base/num.h"
 #include "signer/wire.h"
 
 #define ZERO_HASH                                                              \
@@ -405,24 +406,6 @@ in_transaction(const struct ledger *l)
 	return sqlite3_get_autocommit(l->db) == 0;
 }
 
-/* Strict decimal (no sign, no spaces, no leading zeros but "0"). */
-static int
-parse_u64(const char *s, uint64_t max, uint64_t *v)
-{
-	char *end = NULL;
-	unsigned long long x;
-
-	*v = 0;
-	if (s == NULL || *s < '0' || *s > '9' || (s[0] == '0' && s[1] != '\0'))
-		return ERR_BAD_FORMAT;
-	errno = 0;
-	x = strtoull(s, &end, 10);
-	if (errno != 0 || end == NULL || *end != '\0' || x > max)
-		return ERR_BAD_FORMAT;
-	*v = (uint64_t)x;
-	return 0;
-}
-
 /* A meta value as a new string; *found = 0 (and *out NULL) if absent. */
 static int
 meta_get(struct ledger *l, const char *key, char **out, int *found)
@@ -490,7 +473,7 @@ meta_get_u64(struct ledger *l, const char *key, uint64_t *v)
 
 	*v = 0;
 	TRY(meta_get(l, key, &s, &found));
-	if (found && parse_u64(s, INT64_MAX, v) != 0) {
+	if (found && num_parse_u64(s, INT64_MAX, v) != 0) {
 		set_msg(l, "meta %s: \"%.64s\" is not a number", key, s);
 		r = ERR_DB;
 		goto out;
@@ -674,7 +657,7 @@ check_schema(struct ledger *l, int create)
 		r = ERR_DB;
 		goto out;
 	}
-	if (parse_u64(ver, 1000000, &v) == 0 && v == 1) {
+	if (num_parse_u64(ver, 1000000, &v) == 0 && v == 1) {
 		free(ver);
 		ver = NULL;
 		TRY(migrate_1_to_2(l));
@@ -687,7 +670,8 @@ check_schema(struct ledger *l, int create)
 			goto out;
 		}
 	}
-	if (parse_u64(ver, 1000000, &v) != 0 || v != LEDGER_SCHEMA_VERSION) {
+	if (num_parse_u64(ver, 1000000, &v) != 0 ||
+	    v != LEDGER_SCHEMA_VERSION) {
 		set_msg(l,
 		    "ledger schema_version \"%.32s\" is not supported "
 		    "(this jitca knows %d)",
@@ -1095,7 +1079,7 @@ ledger_now(void)
 	const char *s = getenv("JITCA_TEST_NOW");
 	uint64_t v;
 
-	if (s != NULL && parse_u64(s, (uint64_t)1 << 62, &v) == 0 && v > 0)
+	if (s != NULL && num_parse_u64(s, (uint64_t)1 << 62, &v) == 0 && v > 0)
 		return v;
 #endif
 	t = time(NULL);
@@ -1370,7 +1354,8 @@ chain_head(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
 	}
 	ms = sqlite3_column_text(st, 2);
 	mh = sqlite3_column_text(st, 3);
-	if ((ms != NULL && parse_u64((const char *)ms, INT64_MAX, &hs) != 0) ||
+	if ((ms != NULL &&
+		num_parse_u64((const char *)ms, INT64_MAX, &hs) != 0) ||
 	    mh == NULL || (int64_t)hs != *seq ||
 	    strcmp((const char *)mh, hash) != 0) {
 		if (sqlite3_errcode(l->db) == SQLITE_NOMEM) {

@@ -73,10 +73,10 @@
  * what failed in a sentence.
  *
  * Time: ledger_now() is time(NULL), except that in builds with test
- * hooks (JITCA_TEST_HOOKS, on when BUILD_TESTING is; scripts/run builds
- * without) tests may fix it with the environment variable JITCA_TEST_NOW
- * (decimal seconds since the epoch, 1..2^62; a value that does not parse
- * is ignored).
+ * hooks (the CMake option JITCA_TEST_HOOKS, off unless the test build
+ * turns it on, as scripts/test does) tests may fix it with the environment
+ * variable JITCA_TEST_NOW (decimal seconds since the epoch, 1..2^62; a value
+ * that does not parse is ignored).
  */
 #ifndef JITCA_LEDGER_H
 #define JITCA_LEDGER_H

@@ -20,6 +20,7 @@
 
 #include "ca/ca.h"
 #include "ca/users.h"
+#include "signer/base/sha256.h"
 #include "signer/names.h"
 #include "signer/wire.h"
 
@@ -117,7 +118,7 @@ token_new(char **out, uint8_t hash[HASH_LEN])
 	}
 	memcpy(tok, USER_TOKEN_PREFIX, PREFIX_LEN);
 	memcpy(tok + PREFIX_LEN, b64, TOKEN_B64 + 1);
-	TRY(ca_sha256(hash, tok, USER_TOKEN_LEN));
+	TRY(sha256(hash, tok, USER_TOKEN_LEN));
 	*out = tok;
 	tok = NULL;
 	r = 0;
@@ -513,7 +514,7 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 	if (l == NULL || out == NULL)
 		return ERR_INVALID_ARG;
 	TRY(user_token_format_check(token));
-	TRY(ca_sha256(hash, token, USER_TOKEN_LEN));
+	TRY(sha256(hash, token, USER_TOKEN_LEN));
 	/* The lookup by hash may take data-dependent time; that reveals
 	 * nothing about a token, only about its SHA-256.  The final check
 	 * is constant-time. */

@@ -18,7 +18,8 @@
  * Every change runs in its own ledger transaction together with its event
  * (user.added + token.issued, token.issued, user.disabled), so these
  * functions must not be called inside an open ledger_begin().  actor is
- * who did it (e.g. "cli:root" or a user name), recorded in the events.
+ * who did it (e.g. "local:root" for jitcad run on the CA host, or a user
+ * name), recorded in the events.
  * Nothing here knows about HTTP.  Works with ca/ledger.h.
  */
 #ifndef JITCA_USERS_H

@@ -20,7 +20,8 @@
 #include <openssl/crypto.h>
 
 #include "client/cconf.h"
-#include "signer/fileio.h"
+#include "signer/base/duration.h"
+#include "signer/base/fileio.h"
 
 char *
 cconf_fmt(const char *fmt, ...)
@@ -58,43 +59,9 @@ wipe_free(char *s)
 int
 cconf_read_file(char **out, size_t *len, const char *path, size_t max)
 {
-	struct stat st;
-	char *buf = NULL;
-	size_t got = 0;
-	int fd = -1, r = ERR_INTERNAL;
+	int r = fileio_read_small(path, max, out, len);
 
-	*out = NULL;
-	if (len != NULL)
-		*len = 0;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return errno == ENOENT ? ERR_NOT_FOUND : ERR_SYSTEM;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
-		r = ERR_TOO_LARGE;
-		goto out;
-	}
-	if ((buf = malloc(max + 1)) == NULL) {
-		r = ERR_ALLOC;
-		goto out;
-	}
-	if ((r = fileio_read_bounded(fd, (uint8_t *)buf, max, &got)) != 0)
-		goto out;
-	buf[got] = '\0';
-	*out = buf;
-	buf = NULL;
-	if (len != NULL)
-		*len = got;
-	r = 0;
-out:
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, max + 1);
-		free(buf);
-	}
-	close(fd);
-	return r;
+	return r == ERR_SYSTEM && errno == ENOENT ? ERR_NOT_FOUND : r;
 }
 
 int
@@ -121,85 +88,20 @@ cconf_mkdirs(const char *path, int mode)
 int
 cconf_write_atomic(const char *path, const void *data, size_t len, int mode)
 {
-	char *tmp = NULL;
-	int fd = -1, r = ERR_INTERNAL;
-
-	if ((tmp = cconf_fmt("%s.tmp.%ld", path, (long)getpid())) == NULL) {
-		r = ERR_ALLOC;
-		goto out;
-	}
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW,
-	    (mode_t)mode);
-	if (fd < 0 || fchmod(fd, (mode_t)mode) != 0) {
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	if ((r = fileio_write_all(fd, data, len)) != 0)
-		goto out;
-	if (fsync(fd) != 0 || close(fd) != 0) {
-		fd = -1;
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	fd = -1;
-	if (rename(tmp, path) != 0) {
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	/* The new name is in place; make it durable.  A failure here is
-	 * reported, the file stays. */
-	free(tmp);
-	tmp = NULL;
-	r = fileio_dir_sync(path);
-out:
-	if (fd >= 0)
-		close(fd);
-	if (r != 0 && tmp != NULL)
-		(void)unlink(tmp);
-	free(tmp);
-	return r;
+	return fileio_write_atomic(path, data, len, (mode_t)mode);
 }
 
 int
 cconf_parse_duration(uint64_t *out, const char *s)
 {
-	uint64_t v = 0, mult = 1;
-	size_t i, n;
-
-	*out = 0;
-	if (s == NULL || (n = strlen(s)) == 0 || n > 12)
+	/* The grammar of both programs (signer/base/duration.h); jitca's
+	 * own bound is one year. */
+	if (duration_parse_flags(s, DURATION_BARE_SECONDS, out, NULL) != 0)
 		return ERR_BAD_DURATION;
-	switch (s[n - 1]) {
-	case 's':
-		n--;
-		break;
-	case 'm':
-		mult = 60;
-		n--;
-		break;
-	case 'h':
-		mult = 3600;
-		n--;
-		break;
-	case 'd':
-		mult = 86400;
-		n--;
-		break;
+	if (*out > CCONF_MAX_DURATION) {
+		*out = 0;
+		return ERR_BAD_DURATION;
 	}
-	if (n == 0)
-		return ERR_BAD_DURATION;
-	for (i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
-			return ERR_BAD_DURATION;
-		v = v * 10 + (uint64_t)(s[i] - '0');
-		if (v > CCONF_MAX_DURATION)
-			return ERR_BAD_DURATION;
-	}
-	v *= mult;
-	if (v == 0 || v > CCONF_MAX_DURATION)
-		return ERR_BAD_DURATION;
-	*out = v;
 	return 0;
 }
 

@@ -1,22 +1,16 @@
 /*
  * jitca_main.c: the jitca program, the engineers' and approvers' command
- * (DESIGN.md "Interfaces", docs/client.md):
+ * (docs/client.md): login, requests, approve,
+ * deny, status, logout.  Its one option table is at the end of this file;
+ * signer/base/cli.c parses the command line with it, prints every
+ * --help (which never acts), the man page jitca.1 and the bash
+ * completion.  Results go to stdout, messages to stderr; the exit status
+ * says what happened (JITCA_EXIT_* below, documented in docs/client.md).
  *
- *   jitca login --role ROLE [--principal P]... [--ttl D] --reason TEXT
- *               [--wait D] [--no-agent]
- *   jitca requests [--pending]
- *   jitca approve ID [--comment TEXT] [--yes]
- *   jitca deny ID [--comment TEXT]
- *   jitca status | jitca logout
- *
- * Common options: --server URL, --token-file F, --ca-bundle F.
- * Results go to stdout, messages to stderr; the exit status says what
- * happened (JITCA_EXIT_* below, documented in docs/client.md).
- *
- * This file holds the user interface: options, output, the wait loop,
- * signals, and the choice of agent or files.  The pieces are in capi.c
- * (HTTP), ephkey.c (the key), ccheck.c (certificate checks), agent.c
- * (ssh-agent) and cconf.c (settings, files).  The token is never printed.
+ * This file holds the user interface: output, the wait loop, signals,
+ * and the choice of agent or files.  The pieces are in capi.c (HTTP),
+ * ephkey.c (the key), ccheck.c (certificate checks), agent.c (ssh-agent)
+ * and cconf.c (settings, files).  The token is never printed.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -39,6 +33,8 @@
 #include "client/cconf.h"
 #include "client/cshow.h"
 #include "client/ephkey.h"
+#include "signer/base/cli.h"
+#include "signer/base/num.h"
 #include "signer/cert.h"
 #include "signer/pubkey.h"
 
@@ -57,6 +53,9 @@
 #define COMMENT_PREFIX "jitca:"
 #define DEFAULT_WAIT (15 * 60)
 #define MAX_PRINCIPALS 64
+#ifndef JITCA_VERSION
+#define JITCA_VERSION "0"
+#endif
 #define MAX_ARGS 64
 #define POLL_FAIL_MAX 5 /* consecutive failed polls before giving up */
 #define PLAIN_STATUS_EVERY 30 /* seconds between non-tty status lines */
@@ -64,25 +63,6 @@
 #define LIST_PAGES_MAX 20 /* jitca requests shows at most 10000 */
 
 static volatile sig_atomic_t interrupted;
-
-static const char usage_text[] =
-    "usage: jitca <command> [options]\n"
-    "\n"
-    "  login --role ROLE [--principal P]... [--ttl D] --reason TEXT\n"
-    "        [--wait D] [--no-agent]\n"
-    "                      request a certificate, wait for approval, add it\n"
-    "                      to ssh-agent (or write ~/.ssh/jitca/ROLE)\n"
-    "  requests [--pending]  requests you made or may approve\n"
-    "  approve ID [--comment TEXT] [--yes]\n"
-    "  deny ID [--comment TEXT]\n"
-    "  status              jitca certificates in the agent and in files\n"
-    "  logout              remove them from the agent, delete the files\n"
-    "\n"
-    "common options: --server URL  --token-file FILE  --ca-bundle FILE\n"
-    "durations: 90s, 30m, 12h, 7d\n"
-    "exit status: 0 ok, 1 failed, 2 usage, 3 unreachable, 4 bad token,\n"
-    "  5 forbidden, 6 denied, 7 expired, 8 timed out, 9 bad certificate,\n"
-    "  130 interrupted\n";
 
 /* ---- output helpers ---- */
 
@@ -183,110 +163,48 @@ struct opts {
 	const char *role, *ttl, *reason, *wait, *comment;
 	const char *principals[MAX_PRINCIPALS];
 	size_t nprincipals;
-	int no_agent, pending, yes, help;
+	int no_agent, pending, yes;
 	const char *args[MAX_ARGS];
 	size_t nargs;
 };
 
-struct optdef {
-	const char *name;
-	int kind; /* 0 flag, 1 value, 2 repeated value */
-	size_t off;
-};
-
-#define OPT_VAL(f) offsetof(struct opts, f)
-static const struct optdef optdefs[] = {
-    {"server", 1, OPT_VAL(server)},
-    {"token-file", 1, OPT_VAL(token_file)},
-    {"ca-bundle", 1, OPT_VAL(ca_bundle)},
-    {"role", 1, OPT_VAL(role)},
-    {"ttl", 1, OPT_VAL(ttl)},
-    {"reason", 1, OPT_VAL(reason)},
-    {"wait", 1, OPT_VAL(wait)},
-    {"comment", 1, OPT_VAL(comment)},
-    {"principal", 2, 0},
-    {"no-agent", 0, OPT_VAL(no_agent)},
-    {"pending", 0, OPT_VAL(pending)},
-    {"yes", 0, OPT_VAL(yes)},
-    {"help", 0, OPT_VAL(help)},
-};
-
-/* Parse argv (after the command word) into o; 0 or -1 (message shown).
- * allowed: space-separated option names this command takes. */
-static int
-opts_parse(struct opts *o, int argc, char **argv, const char *allowed)
+/* The parsed command line (signer/base/cli.h) in the shape the
+ * commands below read. */
+static void
+opts_from(struct opts *o, const struct cli_parsed *p)
 {
-	const struct optdef *d;
-	const char *name, *val, *eq;
-	size_t i, nlen;
-	int k;
-	char pat[40];
+	size_t i;
 
-	for (k = 1; k < argc; k++) {
-		if (strncmp(argv[k], "--", 2) != 0 || argv[k][2] == '\0') {
-			if (strcmp(argv[k], "-h") == 0) {
-				o->help = 1;
-				continue;
-			}
-			if (strcmp(argv[k], "--") == 0 || argv[k][0] == '-') {
-				msg("unknown option %s", argv[k]);
-				return -1;
-			}
-			if (o->nargs >= MAX_ARGS) {
-				msg("too many arguments");
-				return -1;
-			}
-			o->args[o->nargs++] = argv[k];
-			continue;
-		}
-		name = argv[k] + 2;
-		eq = strchr(name, '=');
-		nlen = eq != NULL ? (size_t)(eq - name) : strlen(name);
-		d = NULL;
-		for (i = 0; i < sizeof(optdefs) / sizeof(optdefs[0]); i++) {
-			if (strlen(optdefs[i].name) == nlen &&
-			    strncmp(optdefs[i].name, name, nlen) == 0)
-				d = &optdefs[i];
-		}
-		if (d != NULL) {
-			snprintf(pat, sizeof(pat), " %s ", d->name);
-			if (strcmp(d->name, "help") != 0 &&
-			    strstr(allowed, pat) == NULL)
-				d = NULL;
-		}
-		if (d == NULL) {
-			msg("unknown option --%.*s", (int)nlen, name);
-			return -1;
-		}
-		if (d->kind == 0) {
-			if (eq != NULL) {
-				msg("--%s takes no value", d->name);
-				return -1;
-			}
-			*(int *)((char *)o + d->off) = 1;
-			continue;
-		}
-		if (eq != NULL)
-			val = eq + 1;
-		else if (k + 1 < argc)
-			val = argv[++k];
-		else {
-			msg("--%s needs a value", d->name);
-			return -1;
-		}
-		if (d->kind == 2) {
-			if (o->nprincipals >= MAX_PRINCIPALS) {
-				msg("too many --principal options");
-				return -1;
-			}
-			o->principals[o->nprincipals++] = val;
-		} else
-			*(const char **)((char *)o + d->off) = val;
+	memset(o, 0, sizeof(*o));
+	o->server = cli_str(p, "server");
+	o->token_file = cli_str(p, "token-file");
+	o->ca_bundle = cli_str(p, "ca-bundle");
+	for (i = 0; i < p->nvals; i++) {
+		const char *name = p->vals[i].opt->name, *v = p->vals[i].text;
+
+		if (strcmp(name, "role") == 0)
+			o->role = v;
+		else if (strcmp(name, "ttl") == 0)
+			o->ttl = v;
+		else if (strcmp(name, "reason") == 0)
+			o->reason = v;
+		else if (strcmp(name, "wait") == 0)
+			o->wait = v;
+		else if (strcmp(name, "comment") == 0)
+			o->comment = v;
+		else if (strcmp(name, "principal") == 0 &&
+		    o->nprincipals < MAX_PRINCIPALS)
+			o->principals[o->nprincipals++] = v;
+		else if (strcmp(name, "no-agent") == 0)
+			o->no_agent = 1;
+		else if (strcmp(name, "pending") == 0)
+			o->pending = 1;
+		else if (strcmp(name, "yes") == 0)
+			o->yes = 1;
 	}
-	return 0;
+	for (i = 0; i < p->nargs && i < MAX_ARGS; i++)
+		o->args[o->nargs++] = p->args[i];
 }
-
-#define COMMON_OPTS " server token-file ca-bundle "
 
 /* 1 when url is plain http to a loopback host: 127.0.0.1, localhost or
  * [::1], followed by a port, a path or nothing (not "127.0.0.1.example"). */
@@ -738,7 +656,7 @@ out:
 }
 
 static int
-cmd_login(int argc, char **argv)
+cmd_login(const struct cli_parsed *p)
 {
 	struct opts o;
 	struct cconf cf;
@@ -755,16 +673,11 @@ cmd_login(int argc, char **argv)
 	size_t i, nwant = 0;
 	int r, ex = JITCA_EXIT_FAIL, use_agent;
 
-	memset(&o, 0, sizeof(o));
+	opts_from(&o, p);
 	memset(&cf, 0, sizeof(cf));
-	if (opts_parse(&o, argc, argv,
-		COMMON_OPTS "role principal ttl reason wait no-agent ") != 0) {
+	if (cli_list(p, "principal", NULL, 0) > MAX_PRINCIPALS) {
+		msg("too many --principal options");
 		ex = JITCA_EXIT_USAGE;
-		goto out;
-	}
-	if (o.help) {
-		fputs(usage_text, stdout);
-		ex = 0;
 		goto out;
 	}
 	if (o.nargs > 0 || o.role == NULL || o.reason == NULL ||
@@ -977,7 +890,7 @@ print_request(json_t *q)
 }
 
 static int
-cmd_requests(int argc, char **argv)
+cmd_requests(const struct cli_parsed *p)
 {
 	struct opts o;
 	struct cconf cf;
@@ -989,15 +902,8 @@ cmd_requests(int argc, char **argv)
 	uint64_t now = now_s();
 	int r, ex = JITCA_EXIT_FAIL;
 
-	memset(&o, 0, sizeof(o));
+	opts_from(&o, p);
 	memset(&cf, 0, sizeof(cf));
-	if (opts_parse(&o, argc, argv, COMMON_OPTS "pending ") != 0 ||
-	    o.nargs > 0) {
-		if (o.nargs > 0)
-			msg("usage: jitca requests [--pending]");
-		ex = JITCA_EXIT_USAGE;
-		goto out;
-	}
 	if ((ex = connect_api(&o, &cf, &api)) != 0)
 		goto out;
 	/* Every page (GET /v1/requests?limit=&cursor=), up to
@@ -1095,7 +1001,7 @@ confirm(const char *question)
 }
 
 static int
-cmd_decide(int argc, char **argv, int approve)
+cmd_decide(const struct cli_parsed *p, int approve)
 {
 	struct opts o;
 	struct cconf cf;
@@ -1103,27 +1009,20 @@ cmd_decide(int argc, char **argv, int approve)
 	json_t *q = NULL, *rep = NULL, *body = NULL;
 	char *detail = NULL, path[80], question[160];
 	const char *verb = approve ? "approve" : "deny";
-	char *end;
 	unsigned long long id;
+	uint64_t n = 0;
 	int r, ex = JITCA_EXIT_FAIL;
 
-	memset(&o, 0, sizeof(o));
+	opts_from(&o, p);
 	memset(&cf, 0, sizeof(cf));
-	/* deny takes --yes too (it asks nothing), so scripts can pass
-	 * the same options to both. */
-	if (opts_parse(&o, argc, argv, COMMON_OPTS "comment yes ") != 0) {
-		ex = JITCA_EXIT_USAGE;
-		goto out;
-	}
-	errno = 0;
-	if (o.nargs != 1 || o.args[0][0] < '0' || o.args[0][0] > '9' ||
-	    (id = strtoull(o.args[0], &end, 10)) == 0 || *end != '\0' ||
-	    errno != 0 || id > (1ull << 53)) {
+	if (o.nargs != 1 || num_parse_u64(o.args[0], 1ull << 53, &n) != 0 ||
+	    n == 0) {
 		msg("usage: jitca %s ID [--comment TEXT]%s", verb,
 		    approve ? " [--yes]" : "");
 		ex = JITCA_EXIT_USAGE;
 		goto out;
 	}
+	id = n;
 	if ((ex = connect_api(&o, &cf, &api)) != 0)
 		goto out;
 	snprintf(path, sizeof(path), "/v1/requests/%llu", id);
@@ -1252,19 +1151,11 @@ each_file(const struct cconf *cf,
  * shown).
  */
 static int
-local_setup(struct cconf *cf, int argc, char **argv)
+local_setup(struct cconf *cf)
 {
-	struct opts o;
 	char *bad = NULL;
 	int r;
 
-	memset(&o, 0, sizeof(o));
-	if (opts_parse(&o, argc, argv, COMMON_OPTS) != 0)
-		return JITCA_EXIT_USAGE;
-	if (o.nargs > 0) {
-		msg("unexpected argument \"%s\"", o.args[0]);
-		return JITCA_EXIT_USAGE;
-	}
 	if ((r = cconf_load(cf, NULL, NULL, NULL, &bad)) != 0) {
 		msg("%s", bad != NULL ? bad : err_str(r));
 		free(bad);
@@ -1292,7 +1183,7 @@ status_file(const char *dir, const char *role, void *ctx)
 }
 
 static int
-cmd_status(int argc, char **argv)
+cmd_status(const struct cli_parsed *p)
 {
 	struct cconf cf;
 	struct agent *ag = NULL;
@@ -1303,7 +1194,7 @@ cmd_status(int argc, char **argv)
 	char name[64];
 
 	memset(&cf, 0, sizeof(cf));
-	if ((ex = local_setup(&cf, argc, argv)) != 0)
+	if ((ex = local_setup(&cf)) != 0)
 		goto out;
 	ex = JITCA_EXIT_FAIL;
 	printf("%-6s %-24s %-24s %-8s %s\n", "WHERE", "NAME", "PRINCIPALS",
@@ -1358,14 +1249,14 @@ logout_file(const char *dir, const char *role, void *ctx)
 }
 
 static int
-cmd_logout(int argc, char **argv)
+cmd_logout(const struct cli_parsed *p)
 {
 	struct cconf cf;
 	struct agent *ag = NULL;
 	int r, failed = 0, ex = JITCA_EXIT_FAIL;
 
 	memset(&cf, 0, sizeof(cf));
-	if ((ex = local_setup(&cf, argc, argv)) != 0)
+	if ((ex = local_setup(&cf)) != 0)
 		goto out;
 	ex = JITCA_EXIT_FAIL;
 	if (agent_connect(&ag, NULL) == 0) {
@@ -1387,36 +1278,121 @@ out:
 	return ex;
 }
 
+static int
+cmd_approve(const struct cli_parsed *p)
+{
+	return cmd_decide(p, 1);
+}
+
+static int
+cmd_deny(const struct cli_parsed *p)
+{
+	return cmd_decide(p, 0);
+}
+
+/* ---- the option table (signer/base/cli.h) ---- */
+
+static const struct cli_opt common_opts[] = {
+    {"server", 0, CLI_STRING, "URL", 0,
+	"the jitcad server (else $JITCA_SERVER, else ~/.config/jitca/config)",
+	NULL},
+    {"token-file", 0, CLI_FILE, "FILE", 0,
+	"read the token from FILE (else $JITCA_TOKEN, else "
+	"~/.config/jitca/token)",
+	NULL},
+    {"ca-bundle", 0, CLI_FILE, "FILE", 0,
+	"trust this PEM bundle for the server's TLS certificate", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt login_opts[] = {
+    {"role", 0, CLI_STRING, "ROLE", CLI_REQUIRED, "the role to ask for", NULL},
+    {"principal", 0, CLI_STRING, "P", CLI_REPEAT,
+	"a principal of the role (default all of them)", NULL},
+    {"ttl", 0, CLI_DURATION, "D", 0,
+	"lifetime (300, 90s, 30m, 12h, 7d; default the role's)", NULL},
+    {"reason", 0, CLI_STRING, "TEXT", CLI_REQUIRED,
+	"why, shown to the approvers and kept in the ledger", NULL},
+    {"wait", 0, CLI_DURATION, "D", 0,
+	"how long to wait for approval (default 15m)", NULL},
+    {"no-agent", 0, CLI_FLAG, NULL, 0,
+	"write ~/.ssh/jitca/ROLE and ROLE-cert.pub instead of using "
+	"ssh-agent",
+	NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt requests_opts[] = {
+    {"pending", 0, CLI_FLAG, NULL, 0, "only pending requests", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt decide_opts[] = {
+    {"comment", 0, CLI_STRING, "TEXT", 0, "a comment for the requester", NULL},
+    {"yes", 0, CLI_FLAG, NULL, 0, "do not ask for confirmation", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_cmd commands[] = {
+    {"login", NULL, 0, 0,
+	"request a certificate, wait for approval, add it to ssh-agent (or "
+	"write ~/.ssh/jitca/ROLE)",
+	login_opts, NULL, cmd_login},
+    {"requests", NULL, 0, 0, "list the requests you made or may approve",
+	requests_opts, NULL, cmd_requests},
+    {"approve", "ID", 1, 1, "approve a pending request", decide_opts, NULL,
+	cmd_approve},
+    {"deny", "ID", 1, 1, "deny a pending request", decide_opts, NULL, cmd_deny},
+    {"status", NULL, 0, 0,
+	"list the jitca certificates in the agent and "
+	"in files",
+	NULL, NULL, cmd_status},
+    {"logout", NULL, 0, 0,
+	"remove jitca certificates from the agent and delete their files", NULL,
+	NULL, cmd_logout},
+    CLI_CMD_END,
+};
+
+static const struct cli_prog jitca_prog = {
+    "jitca",
+    1,
+    JITCA_VERSION,
+    "ask for, approve and use short-lived SSH certificates",
+    "jitca asks the jitca certificate authority for access to a role, for "
+    "a stated reason and a bounded time. Once someone else approves, the "
+    "certificate goes into ssh-agent with the same lifetime, and plain "
+    "ssh works until it expires.\n\n"
+    "Results go to standard output, messages to standard error. Durations "
+    "are a number and a unit (90s, 30m, 12h, 7d) or a bare number of "
+    "seconds (300).",
+    common_opts,
+    commands,
+    "0  success\n"
+    "1  refused or failed\n"
+    "2  usage error or bad configuration\n"
+    "3  server unreachable or TLS failure\n"
+    "4  no, bad or disabled token\n"
+    "5  forbidden\n"
+    "6  the request was denied\n"
+    "7  the request expired unapproved\n"
+    "8  --wait ran out\n"
+    "9  the certificate or CA key failed jitca's checks\n"
+    "130  interrupted",
+    "JITCA_SERVER  the server when --server is not given\n"
+    "JITCA_TOKEN  the token when --token-file is not given\n"
+    "SSH_AUTH_SOCK  the ssh-agent to add certificates to",
+    "~/.config/jitca/config  settings (server = URL, token_file, ca_bundle)\n"
+    "~/.config/jitca/token  the token\n"
+    "~/.config/jitca/ca.pub  the CA key pinned on first use\n"
+    "~/.ssh/jitca/  keys and certificates written with --no-agent",
+};
+
 int
 main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : NULL;
 	struct rlimit nocore = {0, 0};
 
 	/* The ephemeral private key must not end up in a core file. */
 	(void)setrlimit(RLIMIT_CORE, &nocore);
-	if (cmd == NULL) {
-		fputs(usage_text, stderr);
-		return JITCA_EXIT_USAGE;
-	}
-	if (strcmp(cmd, "-h") == 0 || strcmp(cmd, "--help") == 0 ||
-	    strcmp(cmd, "help") == 0) {
-		fputs(usage_text, stdout);
-		return JITCA_EXIT_OK;
-	}
-	if (strcmp(cmd, "login") == 0)
-		return cmd_login(argc - 1, argv + 1);
-	if (strcmp(cmd, "requests") == 0)
-		return cmd_requests(argc - 1, argv + 1);
-	if (strcmp(cmd, "approve") == 0)
-		return cmd_decide(argc - 1, argv + 1, 1);
-	if (strcmp(cmd, "deny") == 0)
-		return cmd_decide(argc - 1, argv + 1, 0);
-	if (strcmp(cmd, "status") == 0)
-		return cmd_status(argc - 1, argv + 1);
-	if (strcmp(cmd, "logout") == 0)
-		return cmd_logout(argc - 1, argv + 1);
-	msg("unknown command \"%s\"", cmd);
-	fputs(usage_text, stderr);
-	return JITCA_EXIT_USAGE;
+	return cli_main(&jitca_prog, argc, argv, stdout, stderr);
 }

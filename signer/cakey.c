@@ -29,7 +29,7 @@
 #include <openssl/x509.h>
 
 #include "signer/cakey.h"
-#include "signer/fileio.h"
+#include "signer/base/fileio.h"
 #include "signer/wire.h"
 
 #define CAKEY_MAX_FILE (64u * 1024)
@@ -187,7 +187,7 @@ cakey_save(const struct cakey *k, const char *path)
 {
 	BIO *bio = NULL;
 	BUF_MEM *bm = NULL;
-	int fd = -1, created = 0, r = ERR_INTERNAL;
+	int r = ERR_INTERNAL;
 
 	if (k == NULL || k->pkey == NULL || path == NULL || *path == '\0')
 		return ERR_INVALID_ARG;
@@ -204,33 +204,10 @@ cakey_save(const struct cakey *k, const char *path)
 		r = ERR_CRYPTO;
 		goto out;
 	}
-	fd = open(
-	    path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		r = errno == EEXIST ? ERR_KEY_FILE_EXISTS : ERR_SYSTEM;
-		goto out;
-	}
-	created = 1;
-	if ((r = fileio_write_all(fd, bm->data, bm->length)) != 0)
-		goto out;
-	if (fsync(fd) != 0) {
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	if (close(fd) != 0) {
-		fd = -1;
-		r = ERR_SYSTEM;
-		goto out;
-	}
-	fd = -1;
-	if ((r = fileio_dir_sync(path)) != 0)
-		goto out;
-	r = 0;
+	r = fileio_write_new(path, bm->data, bm->length, 0600);
+	if (r == ERR_SYSTEM && errno == EEXIST)
+		r = ERR_KEY_FILE_EXISTS;
 out:
-	if (fd >= 0)
-		close(fd);
-	if (r != 0 && created)
-		(void)unlink(path);
 	if (bm != NULL && bm->data != NULL)
 		OPENSSL_cleanse(bm->data, bm->max);
 	BIO_free(bio);

@@ -125,8 +125,6 @@ err_str(int code)
 		return "signer protocol error";
 	case ERR_SIGNER_DEAD:
 		return "signer process is not running";
-	case ERR_SIGNER_REFUSED:
-		return "signer refused the request";
 	case ERR_CONFIG:
 		return "invalid configuration";
 	case ERR_BAD_DURATION:

@@ -17,7 +17,6 @@
 #include <stddef.h>
 
 #define MUST_CHECK __attribute__((warn_unused_result))
-#define NONNULL(...) __attribute__((nonnull(__VA_ARGS__)))
 
 /* Fits the "r = ERR_INTERNAL; ... goto out;" shape of OpenSSH. */
 #define ENSURE(cond, err)                                                      \
@@ -68,7 +67,7 @@
 #define ERR_ED25519_LENGTH -40 /* ed25519 key is not 32 bytes */
 #define ERR_KEY_LINE -41 /* one-line form is not "type base64" */
 
-/* CA keys and signatures (signer/cakey.h, signer/sig.h) */
+/* CA keys (signer/cakey.h) and signatures (pubkey_verify(), pubkey.h) */
 #define ERR_KEY_FILE_MODE -50 /* key file readable by group or others */
 #define ERR_KEY_FILE_OWNER -51 /* key file owned by another user */
 #define ERR_KEY_FILE_FORMAT -52 /* key file is not a PKCS#8 PEM key */
@@ -102,7 +101,7 @@
 /* Signer process (signer/signer.h) */
 #define ERR_SIGNER_PROTOCOL -100 /* malformed message on the socketpair */
 #define ERR_SIGNER_DEAD -101 /* the signer process is gone */
-#define ERR_SIGNER_REFUSED -102 /* generic refusal (see the code sent) */
+/* -102 (a generic refusal, never returned) is retired, not reused. */
 
 /* CA domain (ca/) */
 #define ERR_CONFIG -120 /* invalid configuration (message says) */

@@ -28,6 +28,7 @@
 #include <openssl/param_build.h>
 
 #include "signer/err.h"
+#include "signer/base/sha256.h"
 #include "signer/pubkey.h"
 #include "signer/wire.h"
 
@@ -810,17 +811,9 @@ pubkey_to_line(char **out, const struct pubkey *k, const char *comment)
 int
 pubkey_sha256(uint8_t out[32], const struct pubkey *k)
 {
-	unsigned int dlen = 0;
-
 	if (out == NULL || k == NULL)
 		return ERR_INVALID_ARG;
-	if (EVP_Digest(k->blob, k->blob_len, out, &dlen, EVP_sha256(), NULL) !=
-		1 ||
-	    dlen != 32) {
-		err_crypto_set();
-		return ERR_CRYPTO;
-	}
-	return 0;
+	return sha256(out, k->blob, k->blob_len);
 }
 
 int

@@ -17,9 +17,7 @@ set(JITCA_TEST_ENV
 	"JITCA_BUILD_DIR=${PROJECT_BINARY_DIR}"
 	"ASAN_OPTIONS=abort_on_error=0:strict_string_checks=1"
 	"UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
-if(TARGET jitca)
-	list(APPEND JITCA_TEST_ENV "JITCA=$<TARGET_FILE:jitca>")
-endif()
+list(APPEND JITCA_TEST_ENV "JITCA=$<TARGET_FILE:jitca>")
 
 function(add_unit_test src label)
 	get_filename_component(name ${src} NAME_WE)
@@ -32,10 +30,7 @@ function(add_unit_test src label)
 	add_test(NAME ${target} COMMAND ${target} --jobs 2)
 	set_tests_properties(${target} PROPERTIES LABELS ${label}
 		ENVIRONMENT "${JITCA_TEST_ENV}" TIMEOUT 600)
-	add_dependencies(${target} jitcad)
-	if(TARGET jitca)
-		add_dependencies(${target} jitca)
-	endif()
+	add_dependencies(${target} jitcad jitca jitca_docs)
 endfunction()
 
 file(GLOB UNIT_SIGNER CONFIGURE_DEPENDS
@@ -85,3 +80,16 @@ foreach(t ${FUZZ_TARGETS})
 	set_tests_properties(fuzz_${what} PROPERTIES LABELS fuzz
 		ENVIRONMENT "${JITCA_TEST_ENV}" TIMEOUT 600)
 endforeach()
+
+# A build without test hooks ignores JITCA_TEST_NOW: ca/ledger.c compiled
+# again without -DJITCA_TEST_HOOKS, as a plain build compiles it.
+add_library(jitca_ledger_nohooks STATIC ${PROJECT_SOURCE_DIR}/ca/ledger.c)
+target_link_libraries(jitca_ledger_nohooks PUBLIC jitca_signer
+	PkgConfig::SQLITE PkgConfig::JANSSON)
+add_executable(nohooks_test_clock
+	${PROJECT_SOURCE_DIR}/tests/nohooks/test_clock.c)
+target_link_libraries(nohooks_test_clock PRIVATE jitca_ledger_nohooks
+	PkgConfig::CRITERION)
+add_test(NAME nohooks_test_clock COMMAND nohooks_test_clock)
+set_tests_properties(nohooks_test_clock PROPERTIES LABELS ca
+	ENVIRONMENT "${JITCA_TEST_ENV}")

@@ -51,12 +51,14 @@
 #include "ca/ledger.h"
 #include "ca/signpolicy.h"
 #include "ca/users.h"
-#include "signer/fileio.h"
+#include "signer/base/fileio.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 #include "web/api.h"
 #include "web/http.h"
 #include "web/serve.h"
+#include "signer/base/cli.h"
+#include "web/jitcad_cli.h"
 
 #define SERVE_TLS_MAX (1024u * 1024)
 #define SERVE_DRAIN_MS 30000
@@ -73,10 +75,6 @@
 /* The main thread looks at the signer at least this often. */
 #define SERVE_WAKE_MS 1000
 
-static const char usage[] =
-    "usage: jitcad serve [--state DIR] [--listen HOST:PORT] "
-    "[--tls-cert FILE --tls-key FILE] [--user NAME]\n";
-
 /*
  * A whole PEM file (at most SERVE_TLS_MAX bytes) into a new
  * NUL-terminated string, or NULL with errno set (EISDIR, EINVAL: not a
@@ -85,43 +83,14 @@ static const char usage[] =
 static char *
 read_pem_file(const char *path)
 {
-	struct stat sb;
 	char *buf = NULL;
-	size_t n = 0;
-	int fd, r, saved;
+	int r = fileio_read_small(path, SERVE_TLS_MAX, &buf, NULL);
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return NULL;
-	if (fstat(fd, &sb) != 0)
-		goto fail;
-	if (!S_ISREG(sb.st_mode)) {
-		errno = S_ISDIR(sb.st_mode) ? EISDIR : EINVAL;
-		goto fail;
-	}
-	if (sb.st_size > (off_t)SERVE_TLS_MAX) {
+	if (r == ERR_TOO_LARGE)
 		errno = EFBIG;
-		goto fail;
-	}
-	if ((buf = malloc((size_t)sb.st_size + 1)) == NULL)
-		goto fail;
-	if ((r = fileio_read_bounded(
-		 fd, (uint8_t *)buf, (size_t)sb.st_size, &n)) != 0) {
-		if (r == ERR_TOO_LARGE)
-			errno = EFBIG;
-		goto fail;
-	}
-	buf[n] = '\0';
-	close(fd);
-	return buf;
-fail:
-	saved = errno;
-	if (buf != NULL) {
-		OPENSSL_cleanse(buf, (size_t)sb.st_size + 1);
-		free(buf);
-	}
-	close(fd);
-	errno = saved;
-	return NULL;
+	else if (r == ERR_ALLOC)
+		errno = ENOMEM;
+	return r == 0 ? buf : NULL;
 }
 
 /* Wipe and free a string that held a secret (the TLS key). */
@@ -324,8 +293,29 @@ reload(struct api *a, const char *state_dir)
 int
 web_serve_main(int argc, char **argv)
 {
-	const char *state_opt = NULL, *listen_opt = NULL, *cert_f = NULL,
-		   *key_f = NULL, *user_opt = NULL, *state_dir, *listen;
+	char **full;
+	int i, r;
+
+	/* jitcad's own command line: "jitcad serve ...". */
+	if (argc < 1 ||
+	    (full = calloc((size_t)argc + 2, sizeof(*full))) == NULL)
+		return 1;
+	full[0] = (char *)(uintptr_t) "jitcad";
+	for (i = 0; i < argc; i++)
+		full[i + 1] = argv[i];
+	r = cli_main(&jitcad_prog, argc + 1, full, stdout, stderr);
+	free(full);
+	return r;
+}
+
+int
+web_serve_run(const struct cli_parsed *p)
+{
+	const char *state_opt = cli_str(p, "state");
+	const char *listen_opt = cli_str(p, "listen");
+	const char *cert_f = cli_str(p, "tls-cert");
+	const char *key_f = cli_str(p, "tls-key");
+	const char *user_opt = cli_str(p, "user"), *state_dir, *listen;
 	char *tls_cert = NULL, *tls_key = NULL;
 	char cerr[CONFIG_ERR_LEN] = "", herr[HTTP_ERR_LEN] = "",
 	     lerr[LEDGER_ERR_LEN] = "";
@@ -344,44 +334,13 @@ web_serve_main(int argc, char **argv)
 	siginfo_t si;
 	struct timespec wake;
 	long long next_tick, now;
-	int i, r, fd = -1, port = 0, ret = 1, api_ok = 0, sig, gave_up = 0;
+	int r, fd = -1, port = 0, ret = 1, api_ok = 0, sig, gave_up = 0;
 	size_t expired;
 	unsigned left;
 
-	for (i = 1; i < argc; i++) {
-		const char **dst = NULL;
-
-		if (strcmp(argv[i], "--help") == 0 ||
-		    strcmp(argv[i], "-h") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		}
-		if (strcmp(argv[i], "--state") == 0)
-			dst = &state_opt;
-		else if (strcmp(argv[i], "--listen") == 0)
-			dst = &listen_opt;
-		else if (strcmp(argv[i], "--tls-cert") == 0)
-			dst = &cert_f;
-		else if (strcmp(argv[i], "--tls-key") == 0)
-			dst = &key_f;
-		else if (strcmp(argv[i], "--user") == 0)
-			dst = &user_opt;
-		if (dst == NULL || i + 1 >= argc || *dst != NULL) {
-			fprintf(stderr, "jitcad serve: %s: %s\n%s", argv[i],
-			    dst == NULL	       ? "unknown option"
-				: *dst != NULL ? "given twice"
-					       : "needs a value",
-			    usage);
-			return 2;
-		}
-		*dst = argv[++i];
-	}
-	if ((cert_f == NULL) != (key_f == NULL)) {
-		fprintf(stderr,
-		    "jitcad serve: --tls-cert and --tls-key go together\n%s",
-		    usage);
-		return 2;
-	}
+	if ((cert_f == NULL) != (key_f == NULL))
+		return cli_usage_error(
+		    p, stderr, "--tls-cert and --tls-key go together");
 	if ((state_dir = state_opt) == NULL &&
 	    (state_dir = getenv("JITCA_STATE")) == NULL)
 		state_dir = "./jitca-state";

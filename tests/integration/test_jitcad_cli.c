@@ -146,8 +146,10 @@ Test(jitcad_cli, usage_errors_exit_2)
 	    "user add",
 	    "user list extra",
 	    "issue --user alice --role staging",
+	    /* A bare number is seconds (both programs' grammar), a
+	     * unit that is not s, m, h or d is a usage error. */
 	    "issue --user a --role staging --public-key x --reason r "
-	    "--ttl 5",
+	    "--ttl 5x",
 	    "revoke --reason x",
 	    "revoke --serial 1 --user alice --reason x",
 	    "revoke --serial 0 --reason x",

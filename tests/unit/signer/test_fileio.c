@@ -1,8 +1,9 @@
 /*
- * test_fileio.c: unit tests of signer/fileio.c on real files in a temp
+ * test_fileio.c: unit tests of signer/base/fileio.c on real files in a temp
  * dir: a write of a large buffer lands whole, bounded reads at, below and
  * above the bound, and the directory fsync for bare, rooted and nested
- * names, with the exact error codes and errno of failures.
+ * names, with the exact error codes and errno of failures; the small-file
+ * reader, the atomic writer and the create-new writer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +15,7 @@
 #include <criterion/criterion.h>
 
 #include "signer/err.h"
-#include "signer/fileio.h"
+#include "signer/base/fileio.h"
 #include "tests/lib/testutil.h"
 
 static char *dir;
@@ -124,4 +125,84 @@ Test(fileio, dir_sync)
 	free(cwd);
 	free(p);
 	free(sub);
+}
+
+Test(fileio, read_small)
+{
+	char *p = tu_fmt("%s/f", dir), *out = (char *)1;
+	size_t len = 9;
+
+	tu_write_file(p, "abc", 3, 0600);
+	cr_assert_eq(fileio_read_small(p, 3, &out, &len), 0);
+	cr_assert_eq(len, 3);
+	cr_assert_str_eq(out, "abc");
+	free(out);
+	cr_assert_eq(fileio_read_small(p, 2, &out, &len), ERR_TOO_LARGE);
+	cr_assert_null(out);
+	cr_assert_eq(len, 0);
+	cr_assert_eq(fileio_read_small(dir, 100, &out, NULL), ERR_SYSTEM);
+	cr_assert_eq(errno, EISDIR);
+	free(p);
+	/* A FIFO with no writer: refused at once, not waited on. */
+	p = tu_fmt("%s/fifo", dir);
+	cr_assert_eq(mkfifo(p, 0600), 0);
+	cr_assert_eq(fileio_read_small(p, 100, &out, NULL), ERR_SYSTEM);
+	cr_assert_eq(errno, EINVAL);
+	free(p);
+	p = tu_fmt("%s/missing", dir);
+	cr_assert_eq(fileio_read_small(p, 100, &out, NULL), ERR_SYSTEM);
+	cr_assert_eq(errno, ENOENT);
+	cr_assert_null(out);
+	free(p);
+}
+
+Test(fileio, write_atomic_replaces_whole)
+{
+	char *p = tu_fmt("%s/a", dir), *got;
+	struct stat st;
+
+	cr_assert_eq(fileio_write_atomic(p, "one", 3, 0600), 0);
+	cr_assert_eq(fileio_write_atomic(p, "second", 6, 0644), 0);
+	got = tu_read_file(p, NULL);
+	cr_assert_str_eq(got, "second");
+	free(got);
+	cr_assert_eq(stat(p, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0644);
+	/* Only the file: no temporary left beside it. */
+	got = tu_fmt("ls -A '%s'", dir);
+	{
+		char *out = NULL;
+
+		cr_assert_eq(tu_sh(got, &out, NULL), 0);
+		cr_assert_str_eq(out, "a\n");
+		free(out);
+	}
+	free(got);
+	free(p);
+	p = tu_fmt("%s/nodir/a", dir);
+	cr_assert_eq(fileio_write_atomic(p, "x", 1, 0600), ERR_SYSTEM);
+	cr_assert_eq(errno, ENOENT);
+	free(p);
+	cr_assert_eq(fileio_write_atomic("", "x", 1, 0600), ERR_INVALID_ARG);
+}
+
+Test(fileio, write_new_refuses_existing)
+{
+	char *p = tu_fmt("%s/n", dir), *l = tu_fmt("%s/link", dir), *got;
+	struct stat st;
+
+	cr_assert_eq(fileio_write_new(p, "key", 3, 0600), 0);
+	cr_assert_eq(stat(p, &st), 0);
+	cr_assert_eq(st.st_mode & 0777, 0600);
+	cr_assert_eq(fileio_write_new(p, "other", 5, 0600), ERR_SYSTEM);
+	cr_assert_eq(errno, EEXIST);
+	got = tu_read_file(p, NULL);
+	cr_assert_str_eq(got, "key");
+	free(got);
+	/* A symlink is not followed, even to a missing target. */
+	cr_assert_eq(symlink("target", l), 0);
+	cr_assert_eq(fileio_write_new(l, "x", 1, 0600), ERR_SYSTEM);
+	cr_assert_eq(errno, EEXIST);
+	free(p);
+	free(l);
 }

@@ -1,18 +1,12 @@
 /*
- * duration.c: the durations of jitca.json and the command line ("90s",
- * "30m", "12h", "7d"): a strict parser that says why a text is refused,
- * and the inverse formatter.  No allocation, no state.
- *
- * Grammar: a positive decimal integer without sign, spaces or leading
- * zeros, then exactly one unit letter (s, m, h, d; lower case), nothing
- * after it.  The value must be at most DURATION_MAX (10 years of 365
- * days).  Used by ca/config.c and the admin commands; declared in
- * ca/config.h.
+ * duration.c: the duration grammar of duration.h: a strict parser that
+ * says why a text is refused, and the inverse formatter.  No allocation,
+ * no state.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "ca/config.h"
+#include "signer/base/duration.h"
 
 /* Seconds per unit letter, 0 if c is not a unit. */
 static uint64_t
@@ -33,7 +27,8 @@ unit_seconds(char c)
 }
 
 int
-duration_parse_why(const char *s, uint64_t *out, const char **why)
+duration_parse_flags(
+    const char *s, unsigned flags, uint64_t *out, const char **why)
 {
 	const char *dummy = NULL;
 	uint64_t v = 0, unit;
@@ -73,23 +68,21 @@ duration_parse_why(const char *s, uint64_t *out, const char **why)
 				big = 1;
 		}
 	}
-	if (s[i] == '\0') {
+	if (s[i] == '\0' && (flags & DURATION_BARE_SECONDS) != 0)
+		unit = 1;
+	else if (s[i] == '\0') {
 		*why = "missing unit (use s, m, h or d)";
 		return ERR_BAD_DURATION;
-	}
-	if (s[i] == '.' || s[i] == ',') {
+	} else if (s[i] == '.' || s[i] == ',') {
 		*why = "fractions are not allowed";
 		return ERR_BAD_DURATION;
-	}
-	if (s[i] == ' ' || s[i] == '\t') {
+	} else if (s[i] == ' ' || s[i] == '\t') {
 		*why = "spaces are not allowed";
 		return ERR_BAD_DURATION;
-	}
-	if ((unit = unit_seconds(s[i])) == 0) {
+	} else if ((unit = unit_seconds(s[i])) == 0) {
 		*why = "unknown unit (use s, m, h or d)";
 		return ERR_BAD_DURATION;
-	}
-	if (s[i + 1] != '\0') {
+	} else if (s[i + 1] != '\0') {
 		*why = "use one number and one unit, like \"90m\"";
 		return ERR_BAD_DURATION;
 	}
@@ -108,9 +101,15 @@ duration_parse_why(const char *s, uint64_t *out, const char **why)
 }
 
 int
+duration_parse_why(const char *s, uint64_t *out, const char **why)
+{
+	return duration_parse_flags(s, 0, out, why);
+}
+
+int
 duration_parse(const char *s, uint64_t *out)
 {
-	return duration_parse_why(s, out, NULL);
+	return duration_parse_flags(s, 0, out, NULL);
 }
 
 void

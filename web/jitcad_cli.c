@@ -1,0 +1,185 @@
+/*
+ * jitcad_cli.c: the one option table of the jitcad program
+ * (signer/base/cli.h): every command, subcommand and option of jitcad,
+ * from which the parser, each command's --help, the man page jitcad.8 and
+ * the bash completion are made.  `serve` runs the HTTP service
+ * (web/serve.c), the other commands are the admin commands (ca/admin.c);
+ * web/jitcad_main.c is main().
+ *
+ * Adding an option is one line in a table below plus a cli_str() or
+ * cli_num() in the command's body; adding a command is one entry in
+ * commands[].
+ */
+#include <stdio.h>
+
+#include "ca/admin.h"
+#include "signer/base/cli.h"
+#include "web/jitcad_cli.h"
+#include "web/serve.h"
+
+#ifndef JITCA_VERSION
+#define JITCA_VERSION "0"
+#endif
+
+static const struct cli_opt common_opts[] = {
+    {"state", 0, CLI_DIR, "DIR", 0,
+	"the state directory (else $JITCA_STATE, else ./jitca-state)", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt json_opts[] = {
+    {"json", 0, CLI_FLAG, NULL, 0, "print the result as one JSON document",
+	NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt init_opts[] = {
+    {"ca-key-type", 0, CLI_CHOICE, "TYPE", 0,
+	"the type of the new CA key (default ed25519)",
+	"ed25519|ecdsa-p256|ecdsa-p384|rsa-3072"},
+    {"ca-user", 0, CLI_STRING, "NAME", 0,
+	"give the CA key to this user: the signer runs as it (root only)",
+	NULL},
+    {"user", 0, CLI_STRING, "NAME", 0,
+	"give the state (ledger, KRL) to this unprivileged service user "
+	"(root only)",
+	NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt serve_opts[] = {
+    {"listen", 0, CLI_STRING, "HOST:PORT", 0,
+	"address to listen on (else jitca.json's \"listen\")", NULL},
+    {"tls-cert", 0, CLI_FILE, "FILE", 0,
+	"serve HTTPS with this PEM certificate chain (with --tls-key)", NULL},
+    {"tls-key", 0, CLI_FILE, "FILE", 0, "the PEM private key of --tls-cert",
+	NULL},
+    {"user", 0, CLI_STRING, "NAME", 0,
+	"started as root: run the service as this unprivileged user, the "
+	"signer as the CA key's owner",
+	NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt user_add_opts[] = {
+    {"group", 0, CLI_STRING, "G", CLI_REPEAT | CLI_REQUIRED,
+	"a group the user belongs to", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_cmd user_subs[] = {
+    {"add", "NAME", 1, 1, "add a user and print its token (shown once)",
+	user_add_opts, NULL, admin_user},
+    {"token", "NAME", 1, 1,
+	"print a new token for a user; the old one stops working", NULL, NULL,
+	admin_user},
+    {"disable", "NAME", 1, 1, "stop a user from logging in", NULL, NULL,
+	admin_user},
+    {"list", NULL, 0, 0, "list the users and their groups", json_opts, NULL,
+	admin_user},
+    CLI_CMD_END,
+};
+
+static const struct cli_opt issue_opts[] = {
+    {"user", 0, CLI_STRING, "NAME", CLI_REQUIRED, "the user to issue for",
+	NULL},
+    {"role", 0, CLI_STRING, "ROLE", CLI_REQUIRED, "the role of jitca.json",
+	NULL},
+    {"public-key", 0, CLI_FILE, "FILE", CLI_REQUIRED,
+	"the user's OpenSSH public key", NULL},
+    {"ttl", 0, CLI_DURATION, "D", 0,
+	"lifetime (300, 90s, 30m, 12h, 7d; default the role's)", NULL},
+    {"reason", 0, CLI_STRING, "TEXT", CLI_REQUIRED,
+	"why, recorded in the ledger", NULL},
+    {"principal", 0, CLI_STRING, "P", CLI_REPEAT,
+	"a principal of the role (default all of them)", NULL},
+    {"json", 0, CLI_FLAG, NULL, 0, "print the issued request as JSON", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt revoke_opts[] = {
+    {"serial", 0, CLI_NUMBER, "N", 0, "the certificate with this serial", NULL},
+    {"key-id", 0, CLI_STRING, "ID", 0, "certificates with this key id", NULL},
+    {"user", 0, CLI_STRING, "NAME", 0, "every certificate of this user", NULL},
+    {"request", 0, CLI_NUMBER, "ID", 0, "the certificate of this request",
+	NULL},
+    {"public-key", 0, CLI_FILE, "FILE", 0,
+	"this key, and every certificate for it", NULL},
+    {"reason", 0, CLI_STRING, "TEXT", CLI_REQUIRED,
+	"why, recorded in the ledger", NULL},
+    {"json", 0, CLI_FLAG, NULL, 0, "print the result as JSON", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt krl_opts[] = {
+    {"output", 'o', CLI_FILE, "FILE", 0,
+	"where to write the KRL (default STATE/revoked.krl)", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt ledger_export_opts[] = {
+    {"format", 0, CLI_CHOICE, "FORMAT", 0,
+	"one JSON object per line, or CSV (default jsonl)", "jsonl|csv"},
+    {"since", 0, CLI_NUMBER, "SEQ", 0, "only events after sequence SEQ", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_cmd ledger_subs[] = {
+    {"verify", NULL, 0, 0, "check the hash chain of every event", json_opts,
+	NULL, admin_ledger},
+    {"export", NULL, 0, 0, "print the events", ledger_export_opts, NULL,
+	admin_ledger},
+    CLI_CMD_END,
+};
+
+static const struct cli_cmd config_subs[] = {
+    {"check", NULL, 0, 0, "load and validate jitca.json", NULL, NULL,
+	admin_config_check},
+    CLI_CMD_END,
+};
+
+static const struct cli_cmd commands[] = {
+    {"init", NULL, 0, 0,
+	"create the state directory: CA key, ca.pub, jitca.json, ledger, KRL",
+	init_opts, NULL, admin_init},
+    {"serve", NULL, 0, 0, "run the HTTP API service", serve_opts, NULL,
+	web_serve_run},
+    {"ca-key", NULL, 0, 0, "print the CA public key", NULL, NULL, admin_ca_key},
+    {"sshd-config", NULL, 0, 0, "print what a host needs to trust the CA", NULL,
+	NULL, admin_sshd_config},
+    {"config", NULL, 0, 0, "the configuration file", NULL, config_subs, NULL},
+    {"user", NULL, 0, 0, "manage users and their tokens", NULL, user_subs,
+	NULL},
+    {"issue", NULL, 0, 0,
+	"sign a certificate directly, without approval (recorded)", issue_opts,
+	NULL, admin_issue},
+    {"revoke", NULL, 0, 0, "revoke certificates and rebuild the KRL",
+	revoke_opts, NULL, admin_revoke},
+    {"krl", NULL, 0, 0, "rebuild the KRL from the ledger and print its path",
+	krl_opts, NULL, admin_krl},
+    {"ledger", NULL, 0, 0, "the issuance ledger", NULL, ledger_subs, NULL},
+    CLI_CMD_END,
+};
+
+const struct cli_prog jitcad_prog = {
+    "jitcad",
+    8,
+    JITCA_VERSION,
+    "the jitca SSH certificate authority service and its admin commands",
+    "jitcad signs short-lived OpenSSH user certificates for engineers who "
+    "asked for a role and were approved. It keeps every step in a "
+    "tamper-evident ledger and publishes a KRL for early revocation.\n\n"
+    "Every command prints its result alone on standard output and its "
+    "messages on standard error.",
+    common_opts,
+    commands,
+    "0  success\n"
+    "1  refused or failed\n"
+    "2  usage error",
+    "JITCA_STATE  the state directory when --state is not given",
+    "STATE/jitca.json  the configuration\n"
+    "STATE/ca_key.pem  the CA private key (mode 0600)\n"
+    "STATE/ca.pub  the CA public key\n"
+    "STATE/ledger.db  the issuance ledger\n"
+    "STATE/revoked.krl  the KRL",
+};
