@@ -400,6 +400,8 @@ uri_attr_one(
 			/* RFC 8089: file:/PATH or file:///PATH, no host. */
 			if (strncmp(path, "file:///", 8) == 0)
 				path += 7;
+			else if (strncmp(path, "file://", 7) == 0)
+				path = ""; /* a host: refused below */
 			else if (strncmp(path, "file:", 5) == 0)
 				path += 5;
 		}
