@@ -1348,6 +1348,7 @@ p11_key_sign(struct p11_key *k, uint8_t **sig, size_t *siglen,
     const uint8_t *data, size_t datalen)
 {
 	struct wire *w = NULL;
+	char first[240], again[240];
 	int r = ERR_INTERNAL, retried = 0;
 
 	if (sig != NULL)
@@ -1366,7 +1367,14 @@ p11_key_sign(struct p11_key *k, uint8_t **sig, size_t *siglen,
 	}
 	r = sign_once(k, w, data, datalen);
 	if (r == ERR_TOKEN_UNAVAILABLE && !retried) {
-		TRY(reconnect(k));
+		/* Keep what the module said first for the message. */
+		(void)snprintf(first, sizeof(first), "%.200s", detail);
+		if ((r = reconnect(k)) != 0) {
+			(void)snprintf(again, sizeof(again), "%.200s", detail);
+			(void)snprintf(detail, sizeof(detail),
+			    "%.200s; reconnecting: %.200s", first, again);
+			goto out;
+		}
 		r = sign_once(k, w, data, datalen);
 	}
 	if (r == ERR_TOKEN_UNAVAILABLE)

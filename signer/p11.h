@@ -46,7 +46,9 @@
  * the session or the token is gone (CKR_SESSION_HANDLE_INVALID,
  * CKR_SESSION_CLOSED, CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT,
  * CKR_USER_NOT_LOGGED_IN, CKR_DEVICE_ERROR, CKR_TOKEN_NOT_RECOGNIZED,
- * CKR_SLOT_ID_INVALID, CKR_CRYPTOKI_NOT_INITIALIZED), p11_key_sign()
+ * CKR_SLOT_ID_INVALID, CKR_CRYPTOKI_NOT_INITIALIZED, and at C_SignInit
+ * CKR_KEY_HANDLE_INVALID or CKR_OBJECT_HANDLE_INVALID, which is what
+ * SoftHSM2 answers once its token directory is gone), p11_key_sign()
  * reconnects once (C_Finalize, C_Initialize, find the token again, log in,
  * find the key, check that it is still the same public key) and retries
  * once; failing that it returns ERR_TOKEN_UNAVAILABLE, which the service

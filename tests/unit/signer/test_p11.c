@@ -671,6 +671,10 @@ Test(p11, token_removed_then_back)
 		    err_str(r), p11_detail());
 		cr_assert_null(sig);
 	}
+	/* The message says what the module said and what reconnecting
+	 * found. */
+	cr_assert(strstr(p11_detail(), "no token matches") != NULL, "%s",
+	    p11_detail());
 
 	/* Back: the next signature works, by the same key. */
 	cr_assert_eq(rmdir(tokens), 0);
