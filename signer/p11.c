@@ -63,6 +63,7 @@ struct p11_key {
 	CK_SESSION_HANDLE sess;
 	int has_sess;
 	CK_OBJECT_HANDLE priv;
+	int always_auth; /* CKA_ALWAYS_AUTHENTICATE: log in per signature */
 	enum key_type type;
 	size_t raw_len; /* bytes of the raw signature */
 	struct pubkey *pub;
@@ -984,7 +985,8 @@ find_key(struct p11_key *k)
 	CK_ULONG n = 0;
 	CK_KEY_TYPE kt;
 	CK_ATTRIBUTE a = {CKA_KEY_TYPE, &kt, sizeof(kt)};
-	CK_BBOOL sensitive, extractable;
+	CK_BBOOL sensitive, extractable, always = CK_FALSE;
+	CK_ATTRIBUTE aa = {CKA_ALWAYS_AUTHENTICATE, &always, sizeof(always)};
 	struct pubkey *pub = NULL;
 	uint8_t *id = NULL, *label = NULL;
 	size_t idlen = 0, labellen = 0;
@@ -1016,6 +1018,13 @@ find_key(struct p11_key *k)
 		r = ERR_P11_EXTRACTABLE;
 		goto out;
 	}
+	/* PKCS#11 v2.40 section 4.9: absent means false. */
+	rv = k->f->C_GetAttributeValue(k->sess, priv, &aa, 1);
+	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID) {
+		r = p11_fail("C_GetAttributeValue", rv);
+		goto out;
+	}
+	k->always_auth = rv == CKR_OK && always == CK_TRUE;
 	/* The public key object: same CKA_ID, else same label. */
 	TRY(get_attr(k, priv, CKA_ID, &id, &idlen));
 	if (idlen > 0) {
@@ -1268,6 +1277,11 @@ sign_raw(struct p11_key *k, CK_MECHANISM_TYPE mech, const uint8_t *data,
 		}
 		return p11_fail("C_SignInit", rv);
 	}
+	/* A key that wants the PIN for every signature (section 5.6). */
+	if (k->always_auth &&
+	    (rv = k->f->C_Login(k->sess, CKU_CONTEXT_SPECIFIC,
+		 (CK_UTF8CHAR_PTR)k->pin, (CK_ULONG)k->pin_len)) != CKR_OK)
+		return p11_fail("C_Login", rv);
 	rv = k->f->C_Sign(
 	    k->sess, (CK_BYTE_PTR)(uintptr_t)data, (CK_ULONG)datalen, raw, &n);
 	if (rv != CKR_OK)

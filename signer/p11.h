@@ -33,7 +33,9 @@
  * kept in locked, wiped memory so the key can log in again after the
  * token went away.  A private key that is CKA_EXTRACTABLE or not
  * CKA_SENSITIVE is refused (ERR_P11_EXTRACTABLE): the point of a token is
- * that the key cannot be read out.  The public key is read from the
+ * that the key cannot be read out.  A key with CKA_ALWAYS_AUTHENTICATE
+ * gets a CKU_CONTEXT_SPECIFIC login with the same PIN before each
+ * signature.  The public key is read from the
  * matching CKO_PUBLIC_KEY object (same CKA_ID, else same label); its
  * CKA_EC_POINT may be raw or a DER OCTET STRING (SoftHSM2), both are
  * accepted.

@@ -648,6 +648,19 @@ Test(p11, extractable_key_refused)
 	    ERR_P11_EXTRACTABLE);
 }
 
+/* A key that wants the PIN again for each signature
+ * (CKA_ALWAYS_AUTHENTICATE): p11.c logs in per signature. */
+Test(p11, always_authenticate_key_signs)
+{
+	struct p11_key *k;
+
+	tool_keygen("EC:prime256v1", "aa", "0a", "--always-auth");
+	k = open_ok("pkcs11:token=jitca;object=aa");
+	cr_assert_str_eq(sign_verify(k), "ecdsa-sha2-nistp256");
+	cr_assert_str_eq(sign_verify(k), "ecdsa-sha2-nistp256");
+	p11_key_free(k);
+}
+
 /* ---- the token going away ----------------------------------------- */
 
 Test(p11, token_removed_then_back)
@@ -712,6 +725,56 @@ Test(p11, token_back_with_other_key_refused)
 	cr_assert_eq(r, ERR_P11_KEY_CHANGED);
 	p11_key_free(k);
 	free(err);
+}
+
+static void
+change_pin(const char *from, const char *to)
+{
+	char *cmd =
+	    tu_fmt("pkcs11-tool --module " MODULE " --token-label jitca "
+		   "--login --pin %s --change-pin --new-pin %s",
+		from, to);
+	char *err = NULL;
+	int rc = tu_sh(cmd, NULL, &err);
+
+	cr_assert_eq(rc, 0, "%s: %s", cmd, err);
+	free(cmd);
+	free(err);
+}
+
+/* The PIN changes while the signer runs, and the token goes away and
+ * comes back: the reconnection's login fails, and from then on the key
+ * never tries the PIN again (a real HSM would count each try), even
+ * after the PIN is changed back. */
+Test(p11, pin_refused_at_reconnect_is_not_retried)
+{
+	char *moved = tu_keep(tu_fmt("%s/tokens.away", dir));
+	struct p11_key *k;
+	uint8_t *sig = NULL;
+	size_t siglen = 0;
+	int r;
+
+	tool_keygen("EC:prime256v1", "ca", "01", NULL);
+	k = open_ok("pkcs11:token=jitca;object=ca");
+	change_pin("1234", "9999");
+	cr_assert_eq(rename(tokens, moved), 0);
+	cr_assert_eq(mkdir(tokens, 0700), 0);
+	r = p11_key_sign(k, &sig, &siglen, (const uint8_t *)"x", 1);
+	cr_assert_eq(r, ERR_TOKEN_UNAVAILABLE, "%s", err_str(r));
+	cr_assert_eq(rmdir(tokens), 0);
+	cr_assert_eq(rename(moved, tokens), 0);
+	r = p11_key_sign(k, &sig, &siglen, (const uint8_t *)"x", 1);
+	cr_assert_eq(
+	    r, ERR_P11_PIN_INCORRECT, "%s (%s)", err_str(r), p11_detail());
+	change_pin("9999", "1234");
+	r = p11_key_sign(k, &sig, &siglen, (const uint8_t *)"x", 1);
+	cr_assert_eq(r, ERR_P11_PIN_INCORRECT, "%s", err_str(r));
+	cr_assert_null(sig);
+	p11_key_free(k);
+	/* A fresh open with the right PIN works. */
+	k = open_ok("pkcs11:token=jitca;object=ca");
+	cr_assert_str_eq(sign_verify(k), "ecdsa-sha2-nistp256");
+	p11_key_free(k);
 }
 
 /* ---- the key cannot be read out ----------------------------------- */
