@@ -8,14 +8,17 @@
  * p11_key_generate() and by the real pkcs11-tool (opensc).  For Ed25519,
  * P-256, P-384 and RSA-3072 the signatures are checked by jitca's own
  * verifier and certificates signed through the token are read by the
- * real ssh-keygen -L; Ed25519 and P-256 certificates log in to a real
- * sshd (tests/lib/sshd.h).  Then the refusals, each with its exact code:
- * malformed URIs, wrong PIN (and the PIN is not locked afterwards),
- * missing or non-PKCS#11 modules, missing token or object, extractable
- * keys, PIN file modes; a token that disappears while a key is open
- * (ERR_TOKEN_UNAVAILABLE, then signing again once it is back); and that
- * the private key's CKA_VALUE cannot be read (CKR_ATTRIBUTE_SENSITIVE),
- * asked of the module directly rather than through p11.c.
+ * real ssh-keygen -L and log in to a real sshd (tests/lib/sshd.h), which
+ * names the CA key type in its log.  Then the refusals, each with its
+ * exact code: malformed URIs, wrong PIN (and the PIN is not locked
+ * afterwards), missing or non-PKCS#11 modules, missing token or object,
+ * ambiguous names, extractable keys, PIN file modes and owners; a token
+ * that disappears while a key is open (ERR_TOKEN_UNAVAILABLE, then
+ * signing again once it is back), comes back with another key
+ * (ERR_P11_KEY_CHANGED) or with a changed PIN (never retried); keys that
+ * want the PIN per signature; and that the private key's secret value
+ * cannot be read (CKR_ATTRIBUTE_SENSITIVE), asked of the module directly
+ * rather than through p11.c.
  *
  * The last test prints signatures per second through SoftHSM2 for each
  * key type; it asserts nothing about speed.
@@ -318,7 +321,7 @@ Test(p11, certificates_read_by_ssh_keygen)
 
 /* Certificates signed through the token log in to a real sshd. */
 static void
-sshd_login(enum key_type t, int generated)
+sshd_login(const struct kind *kd, int generated)
 {
 	struct pubkey *user_pub = NULL;
 	struct test_sshd *s = NULL;
@@ -326,15 +329,14 @@ sshd_login(enum key_type t, int generated)
 	char *id_path = user_key(&user_pub), *line = NULL, *user, *cert;
 	char *out = NULL, *err = NULL;
 	const char *uri = "pkcs11:token=jitca;object=ssh-ca;id=%05";
+	char *want;
 	int rc;
 
 	if (generated)
 		cr_assert_eq(
-		    p11_key_generate(NULL, uri, MODULE, pin_path, t), 0);
+		    p11_key_generate(NULL, uri, MODULE, pin_path, kd->t), 0);
 	else
-		tool_keygen(
-		    t == KEY_ED25519 ? "EC:edwards25519" : "EC:prime256v1",
-		    "ssh-ca", "05", NULL);
+		tool_keygen(kd->tool, "ssh-ca", "05", NULL);
 	k = open_ok(uri);
 	cr_assert_eq(pubkey_to_line(&line, p11_key_public(k), "token-ca"), 0);
 	sshd_start(&s, line);
@@ -344,8 +346,8 @@ sshd_login(enum key_type t, int generated)
 	rc = sshd_ssh(s, user, id_path, cert, "echo jitca-ok", &out, &err);
 	cr_assert_eq(rc, 0, "ssh: %s\nlog:\n%s", err, sshd_log(s));
 	cr_assert_str_eq(out, "jitca-ok\n");
-	cr_assert(
-	    sshd_log_wait(s, " (serial 42) CA ", 5000), "%s", sshd_log(s));
+	want = tu_keep(tu_fmt(" (serial 42) CA %s ", kd->short_name));
+	cr_assert(sshd_log_wait(s, want, 5000), "%s", sshd_log(s));
 	free(out);
 	free(err);
 	free(cert);
@@ -368,12 +370,22 @@ sshd_login(enum key_type t, int generated)
 
 Test(p11, sshd_accepts_ed25519_token_cert)
 {
-	sshd_login(KEY_ED25519, 0);
+	sshd_login(&kinds[0], 0);
 }
 
 Test(p11, sshd_accepts_p256_token_cert)
 {
-	sshd_login(KEY_ECDSA_P256, 1);
+	sshd_login(&kinds[1], 1);
+}
+
+Test(p11, sshd_accepts_p384_token_cert)
+{
+	sshd_login(&kinds[2], 0);
+}
+
+Test(p11, sshd_accepts_rsa_token_cert)
+{
+	sshd_login(&kinds[3], 1);
 }
 
 /* ---- refusals ----------------------------------------------------- */
