@@ -1,51 +1,50 @@
 /*
  * p11.h: CA keys that live in a PKCS#11 token (an HSM, a YubiHSM 2,
  * SoftHSM2): the RFC 7512 URI that names the key, loading the module,
- * logging in with a PIN from a file, signing, and making a key on the
- * token that can never leave it.
+ * logging in with a PIN from a file, signing, and making a key on the token
+ * that can never leave it.
  *
- * Only the signer process loads a module (DESIGN.md "Key custody"); this
- * file calls dlopen() and nothing else in jitca does.  The module is
- * driven directly through its function list (PKCS#11 v2.40, headers from
- * p11-kit): no OpenSSL engine or provider, because the libp11 engine of
- * Debian 12 cannot use Ed25519 keys.
+ * Only the signer process loads a module (key material stays in the signer
+ * process, signer.h); this file calls dlopen() and nothing else in jitca
+ * does.  The module is driven directly through its function list (PKCS#11
+ * v2.40, headers from p11-kit): no OpenSSL engine or provider, because the
+ * libp11 engine of Debian 12 cannot use Ed25519 keys.
  *
  * URIs (RFC 7512 section 2.3), strictly: the scheme "pkcs11:", then path
  * attributes separated by ';' and an optional query after '?' with
  * attributes separated by '&'.  Accepted path attributes: token,
  * manufacturer, serial, model (the token's CK_TOKEN_INFO), object
  * (CKA_LABEL), id (CKA_ID, usually percent-encoded bytes),
- * library-manufacturer, library-description, library-version (the
- * module's CK_INFO), type (only "private").  Accepted query attributes:
- * pin-source ("file:PATH" or an absolute PATH) and module-path.  Refused,
- * each with its own code (err.h, ERR_P11_URI_*): another scheme, an
- * unknown or vendor attribute, one given twice or with an empty value,
- * a '%' not followed by two hex digits, a byte the grammar does not
- * allow, a decoded control byte or NUL in a text value, a value longer
- * than its CK_*_INFO field (32 bytes for labels and manufacturers, 16 for
- * serial and model) or P11_VALUE_MAX, pin-value (a PIN never sits in a
- * configuration line), and a URI naming no key (neither object nor id).
+ * library-manufacturer, library-description, library-version (the module's
+ * CK_INFO), type (only "private").  Accepted query attributes: pin-source
+ * ("file:PATH" or an absolute PATH) and module-path.  Refused, each with
+ * its own code (err.h, ERR_P11_URI_*): another scheme, an unknown or vendor
+ * attribute, one given twice or with an empty value, a '%' not followed by
+ * two hex digits, a byte the grammar does not allow, a decoded control byte
+ * or NUL in a text value, a value longer than its CK_*_INFO field (32 bytes
+ * for labels and manufacturers, 16 for serial and model) or P11_VALUE_MAX,
+ * pin-value (a PIN never sits in a configuration line), and a URI naming no
+ * key (neither object nor id).
  *
- * The key (struct p11_key, opaque) owns the module handle, the session
- * and a copy of the public key read from the token.  The PIN is read
- * once at p11_key_open() (from a regular file owned by the caller and
- * not readable by group or others; one trailing newline trimmed) and
- * kept in locked, wiped memory so the key can log in again after the
- * token went away.  A private key that is CKA_EXTRACTABLE or not
- * CKA_SENSITIVE is refused (ERR_P11_EXTRACTABLE): the point of a token is
- * that the key cannot be read out.  A key with CKA_ALWAYS_AUTHENTICATE
- * gets a CKU_CONTEXT_SPECIFIC login with the same PIN before each
- * signature.  The public key is read from the
- * matching CKO_PUBLIC_KEY object (same CKA_ID, else same label); its
- * CKA_EC_POINT may be raw or a DER OCTET STRING (SoftHSM2), both are
+ * The key (struct p11_key, opaque) owns the module handle, the session and
+ * a copy of the public key read from the token.  The PIN is read once at
+ * p11_key_open() (from a regular file owned by the caller and not readable
+ * by group or others; one trailing newline trimmed) and kept in locked,
+ * wiped memory so the key can log in again after the token went away.  A
+ * private key that is CKA_EXTRACTABLE or not CKA_SENSITIVE is refused
+ * (ERR_P11_EXTRACTABLE): the point of a token is that the key cannot be
+ * read out.  A key with CKA_ALWAYS_AUTHENTICATE gets a CKU_CONTEXT_SPECIFIC
+ * login with the same PIN before each signature.  The public key is read
+ * from the matching CKO_PUBLIC_KEY object (same CKA_ID, else same label);
+ * its CKA_EC_POINT may be raw or a DER OCTET STRING (SoftHSM2), both are
  * accepted.
  *
- * Signatures are the SSH signature blobs cakey_sign() makes
- * (OPENSSH-FORMATS.md 1.6): Ed25519 with CKM_EDDSA over the data;
- * ECDSA P-256/P-384 by hashing with SHA-256/SHA-384 here and CKM_ECDSA
- * on the token, r||s turned into two mpints; RSA with CKM_SHA512_RSA_PKCS
- * as rsa-sha2-512, exactly modulus-length bytes.  When the module says
- * the session or the token is gone (CKR_SESSION_HANDLE_INVALID,
+ * Signatures are the SSH signature blobs cakey_sign() makes (RFC 8709, RFC
+ * 5656 section 3.1.2, RFC 8332): Ed25519 with CKM_EDDSA over the data;
+ * ECDSA P-256/P-384 by hashing with SHA-256/SHA-384 here and CKM_ECDSA on
+ * the token, r||s turned into two mpints; RSA with CKM_SHA512_RSA_PKCS as
+ * rsa-sha2-512, exactly modulus-length bytes.  When the module says the
+ * session or the token is gone (CKR_SESSION_HANDLE_INVALID,
  * CKR_SESSION_CLOSED, CKR_DEVICE_REMOVED, CKR_TOKEN_NOT_PRESENT,
  * CKR_USER_NOT_LOGGED_IN, CKR_DEVICE_ERROR, CKR_TOKEN_NOT_RECOGNIZED,
  * CKR_SLOT_ID_INVALID, CKR_CRYPTOKI_NOT_INITIALIZED, and at C_SignInit
@@ -54,16 +53,15 @@
  * reconnects once (C_Finalize, C_Initialize, find the token again, log in,
  * find the key, check that it is still the same public key) and retries
  * once; failing that it returns ERR_TOKEN_UNAVAILABLE, which the service
- * maps to 503, and the next call tries again.  A token that comes back
- * with a different key under the same name is ERR_P11_KEY_CHANGED, never
- * used.
+ * maps to 503, and the next call tries again.  A token that comes back with
+ * a different key under the same name is ERR_P11_KEY_CHANGED, never used.
  *
- * Library code: nothing here prints.  p11_detail() names the PKCS#11
- * call and CKR_* value behind the last ERR_P11* code, in the manner of
+ * Library code: nothing here prints. p11_detail() names the PKCS#11 call
+ * and CKR_* value behind the last ERR_P11* code, in the manner of
  * err_crypto_detail().  A struct p11_key is for one thread (the signer
- * child is single-threaded); modules are initialised with
- * CKF_OS_LOCKING_OK all the same.  Open the key after fork(), never
- * before: PKCS#11 sessions do not survive a fork.
+ * child is single-threaded); modules are initialised with CKF_OS_LOCKING_OK
+ * all the same.  Open the key after fork(), never before: PKCS#11 sessions
+ * do not survive a fork.
  */
 #ifndef JITCA_P11_H
 #define JITCA_P11_H
