@@ -223,6 +223,60 @@ err_str(int code)
 		return "user name is a literal principal of a role";
 	case ERR_RATE_LIMITED:
 		return "too many requests; try again later";
+	case ERR_P11_URI_SCHEME:
+		return "not a PKCS#11 URI (must start with \"pkcs11:\")";
+	case ERR_P11_URI_SYNTAX:
+		return "PKCS#11 URI: an attribute without \"=\" or a character that must be percent-encoded";
+	case ERR_P11_URI_ATTR:
+		return "PKCS#11 URI: unknown attribute";
+	case ERR_P11_URI_DUPLICATE:
+		return "PKCS#11 URI: an attribute is given twice";
+	case ERR_P11_URI_EMPTY:
+		return "PKCS#11 URI: an attribute has an empty value";
+	case ERR_P11_URI_PERCENT:
+		return "PKCS#11 URI: bad percent-encoding";
+	case ERR_P11_URI_VALUE:
+		return "PKCS#11 URI: an attribute value is too long or malformed";
+	case ERR_P11_URI_NO_KEY:
+		return "PKCS#11 URI names no key (give \"object=\" or \"id=\")";
+	case ERR_P11_URI_PIN_VALUE:
+		return "PKCS#11 URI holds a PIN (use a PIN file, not \"pin-value=\")";
+	case ERR_P11_NO_MODULE:
+		return "no PKCS#11 module configured (ca.pkcs11_module)";
+	case ERR_P11_MODULE:
+		return "PKCS#11 module cannot be loaded";
+	case ERR_P11_NOT_MODULE:
+		return "file is not a PKCS#11 module (no C_GetFunctionList)";
+	case ERR_P11_CONFLICT:
+		return "the PKCS#11 URI and the configuration name different modules or PIN files";
+	case ERR_P11_PIN_FILE:
+		return "PIN file cannot be read (missing, or not a regular file)";
+	case ERR_P11_PIN_FILE_MODE:
+		return "PIN file is readable by group or others (chmod 600 it)";
+	case ERR_P11_NO_TOKEN:
+		return "no PKCS#11 token matches the URI";
+	case ERR_P11_AMBIGUOUS:
+		return "more than one PKCS#11 token or key matches the URI";
+	case ERR_P11_PIN_INCORRECT:
+		return "the token refused the PIN";
+	case ERR_P11_PIN_LOCKED:
+		return "the token's PIN is locked";
+	case ERR_P11_NO_OBJECT:
+		return "no private key on the token matches the URI";
+	case ERR_P11_EXTRACTABLE:
+		return "the token key is extractable or not sensitive; jitca needs a key that cannot leave the token";
+	case ERR_P11_NO_PUBLIC:
+		return "the token has no usable public key object for the private key";
+	case ERR_P11_KEY_CHANGED:
+		return "the token came back with a different key under the same name";
+	case ERR_P11_EXISTS:
+		return "a key with that label or id is already on the token";
+	case ERR_P11_MECHANISM:
+		return "the token does not support the mechanism";
+	case ERR_P11:
+		return "the PKCS#11 module failed";
+	case ERR_TOKEN_UNAVAILABLE:
+		return "the PKCS#11 token is not available";
 	}
 	return "unknown error";
 }
