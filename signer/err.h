@@ -135,6 +135,25 @@
 #define ERR_LEDGER_UNWRITABLE -161 /* ledger I/O error or read-only */
 #define ERR_KEY_IS_CA -162 /* subject key is the CA's own key */
 
+/* OIDC ID tokens and their provider (web/oidc.h); one code per check */
+#define ERR_OIDC_MALFORMED -200 /* not a compact JWS, or bad JSON */
+#define ERR_OIDC_BAD_ALG -201 /* alg not allowed (none, HS*) or key's */
+#define ERR_OIDC_UNKNOWN_KID -202 /* kid not in the provider's JWKS */
+#define ERR_OIDC_KEY_ROTATED -203 /* kid was rotated out of the JWKS */
+#define ERR_OIDC_BAD_SIGNATURE -204 /* signature does not verify */
+#define ERR_OIDC_BAD_ISSUER -205 /* iss is not the configured issuer */
+#define ERR_OIDC_BAD_AUDIENCE -206 /* aud/azp is not our client id */
+#define ERR_OIDC_EXPIRED -207 /* exp has passed */
+#define ERR_OIDC_NOT_YET_VALID -208 /* nbf or iat in the future */
+#define ERR_OIDC_STALE -209 /* iat too long ago */
+#define ERR_OIDC_NONCE -210 /* nonce differs from the expected one */
+#define ERR_OIDC_MISSING_CLAIM -211 /* a required claim is absent */
+#define ERR_OIDC_BAD_CLAIM -212 /* claim of the wrong type or too long */
+#define ERR_OIDC_UNREACHABLE -213 /* discovery or JWKS fetch failed */
+#define ERR_OIDC_DISCOVERY -214 /* discovery document wrong (issuer) */
+#define ERR_OIDC_BAD_JWKS -215 /* JWKS document malformed */
+#define ERR_OIDC_INSECURE -216 /* plain http to a non-loopback host */
+
 const char *err_str(int code);
 
 /*
