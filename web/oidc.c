@@ -61,6 +61,8 @@ struct oidc_verifier {
 	size_t nkeys;
 	int have_jwks;
 	time_t jwks_at; /* last JWKS fetch attempt */
+	time_t refetched_at; /* last refetch for an unknown kid */
+	int refetched; /* refetched_at is set */
 	char retired[OIDC_RETIRED][OIDC_MAX_KID + 1];
 	size_t nretired, retired_next;
 	unsigned long fetches;
@@ -382,6 +384,7 @@ discover(struct oidc_verifier *v, char *errbuf)
 		return ERR_ALLOC;
 	snprintf(url, n + 40, "%.*s/.well-known/openid-configuration", (int)n,
 	    v->issuer);
+	v->discovered_at = v_now(v); /* an attempt: failures wait too */
 	TRY(fetch_json(v, url, "discovery document", &doc, errbuf));
 	iss = json_string_value(json_object_get(doc, "issuer"));
 	if (iss == NULL || strcmp(iss, v->issuer) != 0) {
@@ -408,7 +411,6 @@ discover(struct oidc_verifier *v, char *errbuf)
 		r = ERR_ALLOC;
 		goto out;
 	}
-	v->discovered_at = v_now(v);
 	r = 0;
 out:
 	json_decref(doc);
@@ -1122,13 +1124,17 @@ oidc_verify(struct oidc_verifier *v, const char *token, size_t len,
 		goto out;
 	}
 
-	/* 3. The key, refetching the JWKS for an unknown kid (rate-limited
-	 * by the time of the last fetch). */
+	/* 3. The key, refetching the JWKS for an unknown kid: a provider
+	 * that rotated publishes the new key, and an attacker's random kids
+	 * cost at most one fetch per refetch interval. */
 	pthread_mutex_lock(&v->mu);
 	locked = 1;
 	TRY(cache_fresh(v, errbuf));
 	if ((k = key_find(v, kid)) == NULL &&
-	    v_now(v) - v->jwks_at >= v->refetch_interval) {
+	    (!v->refetched ||
+		v_now(v) - v->refetched_at >= v->refetch_interval)) {
+		v->refetched = 1;
+		v->refetched_at = v_now(v);
 		if ((r = jwks_load(v, errbuf)) != 0)
 			goto out;
 		k = key_find(v, kid);
