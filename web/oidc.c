@@ -767,6 +767,8 @@ oidc_fetch_count(struct oidc_verifier *v)
 {
 	unsigned long n;
 
+	if (v == NULL)
+		return 0;
 	pthread_mutex_lock(&v->mu);
 	n = v->fetches;
 	pthread_mutex_unlock(&v->mu);
@@ -1079,11 +1081,11 @@ oidc_verify(struct oidc_verifier *v, const char *token, size_t len,
 		errf(errbuf, "ID token is not three dot-separated parts");
 		return ERR_OIDC_MALFORMED;
 	}
-	if (b64url_decode(&hdr, &hlen, token, (size_t)(d1 - token)) != 0 ||
-	    b64url_decode(
-		&sig, &slen, d2 + 1, len - (size_t)(d2 + 1 - token)) != 0) {
+	if ((r = b64url_decode(&hdr, &hlen, token, (size_t)(d1 - token))) !=
+		0 ||
+	    (r = b64url_decode(
+		 &sig, &slen, d2 + 1, len - (size_t)(d2 + 1 - token))) != 0) {
 		errf(errbuf, "ID token part is not strict base64url");
-		r = ERR_OIDC_MALFORMED;
 		goto out;
 	}
 
@@ -1170,11 +1172,10 @@ oidc_verify(struct oidc_verifier *v, const char *token, size_t len,
 	locked = 0;
 
 	/* 5. Only now the payload and its claims. */
-	if (b64url_decode(&payload, &plen, d1 + 1, (size_t)(d2 - d1 - 1)) !=
-		0 ||
-	    json_object_parse(&claims, payload, plen) != 0) {
+	if ((r = b64url_decode(
+		 &payload, &plen, d1 + 1, (size_t)(d2 - d1 - 1))) != 0 ||
+	    (r = json_object_parse(&claims, payload, plen)) != 0) {
 		errf(errbuf, "ID token payload is not a JSON object");
-		r = ERR_OIDC_MALFORMED;
 		goto out;
 	}
 	if ((id = calloc(1, sizeof(*id))) == NULL) {
