@@ -5,7 +5,10 @@
  *
  * Good tokens are real: the provider's /test/id-token runs the
  * authorization code flow through its own login and consent pages and
- * redeems the code.  Bad tokens are real tokens altered here (a flipped
+ * redeems the code; two more come from Debian's chromium driven through
+ * those pages by puppeteer (tests/oidc/browser.mjs): the browser flow to a
+ * loopback redirect URI on a port of our own, and the device flow with
+ * the user code typed in.  Bad tokens are real tokens altered here (a flipped
  * signature byte, alg none, HS256 keyed with the RSA public key), tokens
  * the provider signs with its real keys but would never issue (wrong
  * iss, several audiences), or a verifier clock moved.  Each must be
@@ -26,6 +29,8 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "signer/wire.h"
 #include "tests/lib/proc.h"
@@ -977,4 +982,188 @@ Test(oidc, one_verifier_shared_by_threads)
 	cr_assert_eq(oidc_fetch_count(v), 2);
 	free(tok);
 	oidc_free(v);
+}
+
+/* The callback a loopback redirect URI reaches: the request goes to
+ * DIR/callback, the browser gets a page. */
+static char *
+callback(const char *request, size_t *len, void *arg)
+{
+	char *path = tu_fmt("%s/callback", dir);
+	const char *page = "signed in; you may close this window\n";
+	char *resp;
+
+	tu_write_file(path, request, strlen(request), 0600);
+	free(path);
+	resp = tu_fmt("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+		      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+	    strlen(page), page);
+	*len = strlen(resp);
+	return resp;
+}
+
+/* The value of name in a query string or request line (new), or NULL. */
+static char *
+param(const char *s, const char *name)
+{
+	char *key = tu_fmt("%s=", name);
+	const char *p = s;
+	char *v = NULL;
+
+	while ((p = strstr(p, key)) != NULL) {
+		if (p == s || p[-1] == '?' || p[-1] == '&') {
+			p += strlen(key);
+			v = tu_fmt("%.*s", (int)strcspn(p, "& \r\n"), p);
+			break;
+		}
+		p++;
+	}
+	free(key);
+	return v;
+}
+
+/* node tests/oidc/browser.mjs ARGS...: chromium through the pages. */
+static void
+browse(const char *url, const char *login, const char *user_code)
+{
+	char *node = tu_which("node");
+	char *chromium = tu_which("chromium");
+	char *script =
+	    tu_fmt("%s/tests/oidc/browser.mjs", tu_env("JITCA_SOURCE_DIR"));
+	char *argv[] = {node, script, (char *)(uintptr_t)url,
+	    (char *)(uintptr_t)login, user_code ? "--device" : NULL,
+	    (char *)(uintptr_t)user_code, NULL};
+	char *out = NULL, *err = NULL;
+	int st;
+
+	cr_assert_not_null(
+	    node, "node is not installed: run scripts/bootstrap");
+	cr_assert_not_null(
+	    chromium, "chromium is not installed: run scripts/bootstrap");
+	st = tu_run(argv, NULL, &out, &err);
+	cr_assert_eq(
+	    st, 0, "browser.mjs: %s%s", out ? out : "", err ? err : "");
+	free(out);
+	free(err);
+	free(script);
+	free(chromium);
+	free(node);
+}
+
+static char *
+id_token_of(const char *json)
+{
+	json_t *j = json_loads(json, 0, NULL);
+	char *t;
+
+	cr_assert_not_null(j, "%s", json);
+	cr_assert(json_is_string(json_object_get(j, "id_token")), "%s", json);
+	t = tu_fmt("%s", json_string_value(json_object_get(j, "id_token")));
+	json_decref(j);
+	return t;
+}
+
+Test(oidc, browser_code_flow_token_verifies, .timeout = 180)
+{
+	struct oidc_verifier *v;
+	struct oidc_identity *id = NULL;
+	char errbuf[OIDC_ERR_LEN], *verifier64, *challenge, *url, *req;
+	char *code, *state, *iss, *body, *resp, *tok, *u, *cb;
+	uint8_t rnd[32], dig[32];
+	int port, r;
+
+	prov_start(&prov, "p");
+	port = tu_http_responder(callback, NULL, &responder);
+	cr_assert_eq(RAND_bytes(rnd, sizeof(rnd)), 1);
+	verifier64 = b64url(rnd, sizeof(rnd));
+	SHA256((const unsigned char *)verifier64, strlen(verifier64), dig);
+	challenge = b64url(dig, sizeof(dig));
+	/* Any loopback port is accepted for http://127.0.0.1/callback. */
+	url = tu_fmt("%s/auth?client_id=jitca&response_type=code&scope="
+		     "openid%%20profile%%20groups&redirect_uri=http%%3A%%2F%%2F"
+		     "127.0.0.1%%3A%d%%2Fcallback&code_challenge=%s&"
+		     "code_challenge_method=S256&nonce=browser-n1&state=st-77",
+	    prov.url, port, challenge);
+	browse(url, "alice", NULL);
+	cb = tu_fmt("%s/callback", dir);
+	req = tu_read_file(cb, NULL);
+	cr_assert_not_null(
+	    req, "the redirect never reached 127.0.0.1:%d", port);
+	cr_assert_eq(strncmp(req, "GET /callback?", 14), 0, "%s", req);
+	code = param(req, "code");
+	state = param(req, "state");
+	iss = param(req, "iss");
+	cr_assert_not_null(code, "%s", req);
+	cr_assert_str_eq(state, "st-77");
+	cr_assert_not_null(iss);
+	body = tu_fmt("grant_type=authorization_code&code=%s&redirect_uri="
+		      "http%%3A%%2F%%2F127.0.0.1%%3A%d%%2Fcallback&client_id="
+		      "jitca&code_verifier=%s",
+	    code, port, verifier64);
+	u = tu_fmt("%s/token", prov.url);
+	resp = http(u, body);
+	tok = id_token_of(resp);
+	v = verifier(&prov, "jitca");
+	r = oidc_verify(v, tok, strlen(tok), "browser-n1", &id, errbuf);
+	cr_assert_eq(r, 0, "%s: %s", err_str(r), errbuf);
+	cr_assert_str_eq(id->username, "alice");
+	cr_assert_eq(id->ngroups, 1);
+	cr_assert_str_eq(id->groups[0], "engineering");
+	cr_assert_gt(id->auth_time, 0);
+	/* The same token in another sign-in (another nonce): refused. */
+	REFUSED(v, tok, "browser-n2", ERR_OIDC_NONCE, "replayed elsewhere");
+	oidc_identity_free(id);
+	oidc_free(v);
+	free(tok);
+	free(resp);
+	free(u);
+	free(body);
+	free(iss);
+	free(state);
+	free(code);
+	free(req);
+	free(cb);
+	free(url);
+	free(challenge);
+	free(verifier64);
+}
+
+Test(oidc, device_flow_confirmed_in_browser_token_verifies, .timeout = 180)
+{
+	struct oidc_verifier *v;
+	struct oidc_identity *id = NULL;
+	char errbuf[OIDC_ERR_LEN], *u, *resp, *body, *tok;
+	json_t *j;
+	int r;
+
+	prov_start(&prov, "p");
+	u = tu_fmt("%s/device/auth", prov.url);
+	resp = http(u, "client_id=jitca&scope=openid%20profile%20groups");
+	j = json_loads(resp, 0, NULL);
+	cr_assert_not_null(j, "%s", resp);
+	cr_assert(json_is_string(json_object_get(j, "user_code")), "%s", resp);
+	/* What a person does: open the verification URI, type the code. */
+	browse(json_string_value(json_object_get(j, "verification_uri")), "bob",
+	    json_string_value(json_object_get(j, "user_code")));
+	free(u);
+	u = tu_fmt("%s/token", prov.url);
+	body = tu_fmt("grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type"
+		      "%%3Adevice_code&client_id=jitca&device_code=%s",
+	    json_string_value(json_object_get(j, "device_code")));
+	free(resp);
+	resp = http(u, body);
+	tok = id_token_of(resp);
+	v = verifier(&prov, "jitca");
+	r = oidc_verify(v, tok, strlen(tok), NULL, &id, errbuf);
+	cr_assert_eq(r, 0, "%s: %s", err_str(r), errbuf);
+	cr_assert_str_eq(id->username, "bob");
+	cr_assert_eq(id->ngroups, 1);
+	cr_assert_str_eq(id->groups[0], "sre-leads");
+	oidc_identity_free(id);
+	oidc_free(v);
+	json_decref(j);
+	free(tok);
+	free(resp);
+	free(body);
+	free(u);
 }
