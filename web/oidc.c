@@ -670,6 +670,11 @@ oidc_new(struct oidc_verifier **out, const struct oidc_config *cfg,
 		errf(errbuf, "oidc: issuer and client_id are required");
 		return ERR_CONFIG;
 	}
+	if ((cfg->username_claim != NULL && cfg->username_claim[0] == '\0') ||
+	    (cfg->groups_claim != NULL && cfg->groups_claim[0] == '\0')) {
+		errf(errbuf, "oidc: a claim name is empty");
+		return ERR_CONFIG;
+	}
 	if ((cfg->algs & ~OIDC_ALG_DEFAULT) != 0) {
 		errf(errbuf, "oidc: unknown algorithm");
 		return ERR_CONFIG;

@@ -231,5 +231,8 @@ server.listen(port, '127.0.0.1', async () => {
   process.stdout.write(`listening on ${issuer}\n`);
 });
 for (const sig of ['SIGTERM', 'SIGINT']) {
-  process.on(sig, () => server.close(() => process.exit(0)) && setTimeout(() => process.exit(0), 1000).unref());
+  process.on(sig, () => {
+    server.close(() => process.exit(0));
+    setTimeout(() => process.exit(0), 1000).unref();
+  });
 }

@@ -266,12 +266,12 @@ check(struct oidc_verifier *v, const char *tok, const char *nonce,
 		    (what), r_, err_str(r_), eb_, #code);                      \
 	} while (0)
 
-/* Part i (0..2) of a compact JWS, decoded (new). */
+/* Part i (0..2) of a compact JWS, decoded and NUL-terminated (new). */
 static uint8_t *
 part(const char *tok, int i, size_t *len)
 {
 	const char *s = tok, *e;
-	uint8_t *out = NULL;
+	uint8_t *out = NULL, *raw = NULL;
 	char *p64;
 	size_t n;
 
@@ -287,7 +287,12 @@ part(const char *tok, int i, size_t *len)
 		p64[k] = p64[k] == '-' ? '+' : p64[k] == '_' ? '/' : p64[k];
 	while (n % 4 != 0)
 		p64[n++] = '=';
-	cr_assert_eq(wire_b64_decode(&out, len, p64, n), 0, "part %s", p64);
+	cr_assert_eq(wire_b64_decode(&raw, len, p64, n), 0, "part %s", p64);
+	/* NUL-terminated, so that strstr() may look at a JSON part. */
+	out = calloc(1, *len + 1);
+	cr_assert_not_null(out);
+	memcpy(out, raw, *len);
+	free(raw);
 	free(p64);
 	return out;
 }
@@ -840,6 +845,9 @@ Test(oidc, insecure_or_bad_issuers_refused_before_fetching)
 	cfg.skew = OIDC_MAX_SKEW + 1;
 	cr_assert_eq(oidc_new(&v, &cfg, errbuf), ERR_CONFIG);
 	cfg.skew = -1;
+	cfg.username_claim = "";
+	cr_assert_eq(oidc_new(&v, &cfg, errbuf), ERR_CONFIG);
+	cfg.username_claim = NULL;
 	cfg.algs = 0x80;
 	cr_assert_eq(oidc_new(&v, &cfg, errbuf), ERR_CONFIG);
 	cr_assert_eq(oidc_alg_from_name("none"), 0);
@@ -985,7 +993,8 @@ Test(oidc, one_verifier_shared_by_threads)
 }
 
 /* The callback a loopback redirect URI reaches: the request goes to
- * DIR/callback, the browser gets a page. */
+ * DIR/callback (not the browser's later /favicon.ico), the browser gets
+ * a page. */
 static char *
 callback(const char *request, size_t *len, void *arg)
 {
@@ -993,7 +1002,8 @@ callback(const char *request, size_t *len, void *arg)
 	const char *page = "signed in; you may close this window\n";
 	char *resp;
 
-	tu_write_file(path, request, strlen(request), 0600);
+	if (strncmp(request, "GET /callback?", 14) == 0)
+		tu_write_file(path, request, strlen(request), 0600);
 	free(path);
 	resp = tu_fmt("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
 		      "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
