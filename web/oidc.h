@@ -58,8 +58,9 @@
  *
  * Ownership: oidc_new() copies everything it is given; a struct
  * oidc_identity is owned by the caller (oidc_identity_free()).  Nothing
- * here prints.  The HTTP routes (web/api.c) and the session store use
- * this module; it knows nothing of users or sessions.
+ * here prints.  It knows nothing of users or sessions: the sign-in route
+ * (POST /v1/session in web/api.c) is to create one verifier from the
+ * configuration and hand the identity it returns to the user store.
  */
 #ifndef JITCA_OIDC_H
 #define JITCA_OIDC_H
