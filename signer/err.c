@@ -277,6 +277,41 @@ err_str(int code)
 		return "the PKCS#11 module failed";
 	case ERR_TOKEN_UNAVAILABLE:
 		return "the PKCS#11 token is not available";
+	/* OIDC ID tokens (web/oidc.h) */
+	case ERR_OIDC_MALFORMED:
+		return "ID token is not a well-formed compact JWS";
+	case ERR_OIDC_BAD_ALG:
+		return "ID token signature algorithm is not allowed";
+	case ERR_OIDC_UNKNOWN_KID:
+		return "ID token is signed with a key the provider does not publish";
+	case ERR_OIDC_KEY_ROTATED:
+		return "ID token is signed with a key the provider has rotated out";
+	case ERR_OIDC_BAD_SIGNATURE:
+		return "ID token signature does not verify";
+	case ERR_OIDC_BAD_ISSUER:
+		return "ID token is from another issuer";
+	case ERR_OIDC_BAD_AUDIENCE:
+		return "ID token is for another client (aud/azp)";
+	case ERR_OIDC_EXPIRED:
+		return "ID token has expired";
+	case ERR_OIDC_NOT_YET_VALID:
+		return "ID token is not valid yet (nbf/iat in the future)";
+	case ERR_OIDC_STALE:
+		return "ID token was issued too long ago";
+	case ERR_OIDC_NONCE:
+		return "ID token nonce does not match";
+	case ERR_OIDC_MISSING_CLAIM:
+		return "ID token lacks a required claim";
+	case ERR_OIDC_BAD_CLAIM:
+		return "ID token claim has the wrong type or is too long";
+	case ERR_OIDC_UNREACHABLE:
+		return "identity provider is unreachable";
+	case ERR_OIDC_DISCOVERY:
+		return "identity provider discovery document is wrong";
+	case ERR_OIDC_BAD_JWKS:
+		return "identity provider key set (JWKS) is malformed";
+	case ERR_OIDC_INSECURE:
+		return "identity provider URL is plain http on a non-loopback host";
 	}
 	return "unknown error";
 }

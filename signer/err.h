@@ -189,6 +189,25 @@
 #define ERR_P11 -225 /* the module failed; see p11_detail() */
 #define ERR_TOKEN_UNAVAILABLE -226 /* token or module gone; try later */
 
+/* OIDC ID tokens and their provider (web/oidc.h); one code per check */
+#define ERR_OIDC_MALFORMED -240 /* not a compact JWS, or bad JSON */
+#define ERR_OIDC_BAD_ALG -241 /* alg not allowed (none, HS*) or key's */
+#define ERR_OIDC_UNKNOWN_KID -242 /* kid not in the provider's JWKS */
+#define ERR_OIDC_KEY_ROTATED -243 /* kid was rotated out of the JWKS */
+#define ERR_OIDC_BAD_SIGNATURE -244 /* signature does not verify */
+#define ERR_OIDC_BAD_ISSUER -245 /* iss is not the configured issuer */
+#define ERR_OIDC_BAD_AUDIENCE -246 /* aud/azp is not our client id */
+#define ERR_OIDC_EXPIRED -247 /* exp has passed */
+#define ERR_OIDC_NOT_YET_VALID -248 /* nbf or iat in the future */
+#define ERR_OIDC_STALE -249 /* iat too long ago */
+#define ERR_OIDC_NONCE -250 /* nonce differs from the expected one */
+#define ERR_OIDC_MISSING_CLAIM -251 /* a required claim is absent */
+#define ERR_OIDC_BAD_CLAIM -252 /* claim of the wrong type or too long */
+#define ERR_OIDC_UNREACHABLE -253 /* discovery or JWKS fetch failed */
+#define ERR_OIDC_DISCOVERY -254 /* discovery document wrong (issuer) */
+#define ERR_OIDC_BAD_JWKS -255 /* JWKS document malformed */
+#define ERR_OIDC_INSECURE -256 /* plain http to a non-loopback host */
+
 const char *err_str(int code);
 
 /*
