@@ -51,14 +51,14 @@
 #include "ca/ledger.h"
 #include "ca/signpolicy.h"
 #include "ca/users.h"
+#include "signer/base/cli.h"
 #include "signer/base/fileio.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 #include "web/api.h"
 #include "web/http.h"
-#include "web/serve.h"
-#include "signer/base/cli.h"
-#include "web/jitcad_cli.h"
+#include "web/jitcad/cli.h"
+#include "web/jitcad/serve.h"
 
 #define SERVE_TLS_MAX (1024u * 1024)
 #define SERVE_DRAIN_MS 30000
@@ -496,6 +496,7 @@ web_serve_run(const struct cli_parsed *p)
 	}
 	memset(&hc, 0, sizeof(hc));
 	hc.listen_fd = fd;
+	hc.log = stderr;
 	hc.tls_cert_pem = tls_cert;
 	hc.tls_key_pem = tls_key;
 	hc.trusted_proxies = (const char *const *)api.cfg->trusted_proxies;
