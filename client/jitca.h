@@ -14,6 +14,8 @@
 
 #include <jansson.h>
 
+#include "signer/err.h"
+
 #define JITCA_EXIT_OK 0
 #define JITCA_EXIT_FAIL 1 /* refused or failed, not covered below */
 #define JITCA_EXIT_USAGE 2 /* bad command line or configuration */
@@ -60,7 +62,8 @@ uint64_t now_s(void);
 /* The parsed command line in the shape the commands read. */
 void opts_from(struct opts *o, const struct cli_parsed *p);
 /* Settings and a connection to the server; returns an exit status. */
-int connect_api(const struct opts *o, struct cconf *cf, struct capi **api);
+MUST_CHECK int connect_api(
+    const struct opts *o, struct cconf *cf, struct capi **api);
 /* o's string member k, or "" (borrowed). */
 const char *jstr(json_t *o, const char *k);
 /* o's integer member k, or -1. */
@@ -77,7 +80,7 @@ int agent_remove_prefixed(
 int each_file(const struct cconf *cf,
     void (*fn)(const char *dir, const char *role, void *ctx), void *ctx);
 /* The settings of status and logout; 0 or an exit status. */
-int local_setup(struct cconf *cf);
+MUST_CHECK int local_setup(struct cconf *cf);
 
 /* The commands: each returns the exit status. */
 int cmd_login(const struct cli_parsed *p);

@@ -63,7 +63,7 @@ struct api {
 	/* The last ledger write failed with this ERR_LEDGER_* code (0: it
 	 * succeeded): /v1/health answers 503 meanwhile. */
 	atomic_int ledger_down;
-	/* Why the signer is down (the supervisor of web/jitcad/serve.c),
+	/* Why the signer is down (web/jitcad/supervise.c),
 	 * for /v1/health. */
 	pthread_mutex_t health_lock;
 	char signer_note[160];

@@ -17,6 +17,7 @@
 #include <jansson.h>
 
 #include "ca/ca.h"
+#include "signer/err.h"
 
 #define ADMIN_EXIT_OK 0
 #define ADMIN_EXIT_FAIL 1
@@ -78,25 +79,27 @@ void report(const char *cmd, const char *what, int r);
 /* The usage message of p's command on stderr; returns ADMIN_EXIT_USAGE. */
 int usage_error(const struct cli_parsed *p, const char *msg);
 /* One compact JSON document and a newline on stdout (--json). */
-int print_json(const char *cmd, const json_t *v);
+MUST_CHECK int print_json(const char *cmd, const json_t *v);
 /* "local:<unix user>", the actor of commands run on the CA host
  * (borrowed, static). */
 const char *admin_actor(void);
 /* The ledger file named by the config, else <state>/ledger.db; *out is
  * new. */
-int admin_ledger_path(const char *state, char **out);
+MUST_CHECK int admin_ledger_path(const char *state, char **out);
 /* Open config, ledger, ca.pub and with need_signer the signer, saying
  * what is wrong on stderr; admin_close() releases it (also after a
  * failed admin_open()). */
-int admin_open(
+MUST_CHECK int admin_open(
     struct admin_ctx *x, const char *cmd, const char *state, int need_signer);
 void admin_close(struct admin_ctx *x);
 /* Read and parse <state>/ca.pub into *out (new). */
-int admin_load_ca_pub(const char *cmd, const char *state, struct pubkey **out);
+MUST_CHECK int admin_load_ca_pub(
+    const char *cmd, const char *state, struct pubkey **out);
 /* Start the signer for an open context; it must hold ca.pub's key. */
-int admin_start_signer(struct admin_ctx *x);
+MUST_CHECK int admin_start_signer(struct admin_ctx *x);
 /* Rebuild the KRL from the ledger into path (default <state>/revoked.krl);
  * *written (may be NULL) gets the path used (new: free it). */
-int admin_krl_write(struct admin_ctx *x, const char *path, char **written);
+MUST_CHECK int admin_krl_write(
+    struct admin_ctx *x, const char *path, char **written);
 
 #endif /* JITCA_ADMIN_H */
