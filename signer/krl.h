@@ -10,9 +10,9 @@
  * sorted, merged and encoded as list/range/bitmap by ssh-keygen's cost
  * model, key ids sorted and de-duplicated, then one SHA256 section with
  * sorted, de-duplicated hashes), with one deviation that keeps the KRL
- * readable (DESIGN.md invariant 6): a bitmap never spans more than
- * KRL_BITMAP_BITS serials; where ssh-keygen would make it wider (and so
- * unreadable to OpenSSH), the bitmap is closed and a new subsection
+ * readable (sshd refuses every key when it cannot read its KRL): a bitmap never
+ * spans more than KRL_BITMAP_BITS serials; where ssh-keygen would make it wider
+ * (and so unreadable to OpenSSH), the bitmap is closed and a new subsection
  * started.  Output is byte-identical to ssh-keygen wherever ssh-keygen's
  * own output is readable.  No signature (4), extension (255), explicit
  * key (2) or SHA-1 (3) sections are ever written.
