@@ -26,12 +26,14 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "ca/config.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
 #include "ca/text.h"
 #include "ca/users.h"
+#include "signer/base/fileio.h"
 #include "signer/pubkey.h"
 #include "web/api.h"
 
@@ -350,6 +352,57 @@ h_ca(void *app, struct http_req *req)
 	    "{s:s,s:s}", "public_key", a->ca_line, "key_type", a->ca_key_type);
 	if (j == NULL) {
 		reply_err(req, ERR_ALLOC, "CA key");
+		return;
+	}
+	reply_json_steal(req, 200, j);
+}
+
+/*
+ * GET /v1/auth, no token: how clients sign in.  {"methods": ["token"]}
+ * without an identity provider; with one also "oidc" and {"oidc":
+ * {"issuer", "client_id", "scopes", "client_secret"?}}.  The client
+ * secret is only for providers that give native apps one that is not
+ * secret (Google's desktop clients; docs/oidc.md).
+ */
+static void
+h_auth(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	const struct config_oidc *o;
+	json_t *j = NULL, *scopes, *oj;
+	char *secret = NULL;
+	size_t i, len;
+	int r = ERR_ALLOC;
+
+	cfg_lock(a);
+	o = a->cfg->oidc;
+	if (o == NULL) {
+		j = json_pack("{s:[s]}", "methods", "token");
+		goto out;
+	}
+	if (o->client_secret_file != NULL &&
+	    (r = fileio_read_small(
+		 o->client_secret_file, 4096, &secret, &len)) != 0)
+		goto out;
+	if (secret != NULL)
+		secret[strcspn(secret, "\r\n")] = '\0';
+	if ((scopes = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < o->nscopes; i++)
+		json_array_append_new(scopes, json_string(o->scopes[i]));
+	if ((oj = json_pack("{s:s,s:s,s:o}", "issuer", o->issuer, "client_id",
+		 o->client_id, "scopes", scopes)) == NULL)
+		goto out;
+	if (secret != NULL)
+		json_object_set_new(oj, "client_secret", json_string(secret));
+	j = json_pack("{s:[s,s],s:o}", "methods", "token", "oidc", "oidc", oj);
+out:
+	cfg_unlock(a);
+	if (secret != NULL)
+		OPENSSL_cleanse(secret, strlen(secret));
+	free(secret);
+	if (j == NULL) {
+		reply_err(req, r, "sign-in methods");
 		return;
 	}
 	reply_json_steal(req, 200, j);
@@ -1052,6 +1105,7 @@ out:
 static const struct http_route routes[] = {
     {"GET", "/v1/health", h_health},
     {"GET", "/v1/ca", h_ca},
+    {"GET", "/v1/auth", h_auth},
     {"GET", "/v1/krl", h_krl},
     {"GET", "/v1/roles", h_roles},
     {"POST", "/v1/requests", h_request_create},
