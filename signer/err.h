@@ -208,6 +208,17 @@
 #define ERR_OIDC_BAD_JWKS -255 /* JWKS document malformed */
 #define ERR_OIDC_INSECURE -256 /* plain http to a non-loopback host */
 
+/* Signing in with the identity provider: jitca's flows (client/oidc.h)
+ * and jitcad's sessions (POST /v1/session) */
+#define ERR_OIDC_DENIED -360 /* the person or the provider said no */
+#define ERR_OIDC_CODE_EXPIRED -361 /* authorization or device code expired */
+#define ERR_OIDC_STATE -362 /* redirect state differs from ours */
+#define ERR_OIDC_TIMEOUT -363 /* nobody finished signing in in time */
+#define ERR_REAUTH_REQUIRED -364 /* sign-in too old to approve or deny */
+#define ERR_OIDC_NOT_CONFIGURED -365 /* the server has no identity provider */
+#define ERR_OIDC_BAD_USERNAME -366 /* username claim is not a usable name */
+#define ERR_OIDC_PROVIDER -367 /* provider answered with an error */
+
 const char *err_str(int code);
 
 /*
