@@ -28,16 +28,15 @@
  * Ledger events written here use these subjects: "request:<id>",
  * "cert:<serial>", "key:SHA256:<fp>"; request.expired is by "jitcad".
  *
- * Statements run on the ledger's connection through ledger.h's
- * ledger_sql_* helpers (one family for every ca/ module).
+ * Statements run on the ledger's connection through the helpers of
+ * ca/store/sql.h (one family for every ca/ module, until each becomes
+ * an operation of ca/store/store.h).
  */
 #ifndef JITCA_CA_H
 #define JITCA_CA_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <sqlite3.h>
 
 #include "ca/config.h"
 #include "ca/ledger.h"

@@ -26,6 +26,7 @@
 
 #include "ca/ca.h"
 #include "ca/ledger.h"
+#include "ca/store/sql.h"
 #include "signer/cert.h"
 #include "signer/pubkey.h"
 #include "signer/wire.h"

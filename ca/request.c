@@ -25,6 +25,7 @@
 #include "ca/request.h"
 #include "ca/text.h"
 #include "ca/users.h"
+#include "ca/store/sql.h"
 #include "signer/names.h"
 
 #define SUBJECT_LEN 64

@@ -21,6 +21,7 @@
 #include "ca/krl.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
+#include "ca/store/sql.h"
 #include "signer/names.h"
 #include "signer/wire.h"
 

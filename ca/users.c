@@ -20,6 +20,7 @@
 
 #include "ca/ca.h"
 #include "ca/users.h"
+#include "ca/store/sql.h"
 #include "signer/base/sha256.h"
 #include "signer/names.h"
 #include "signer/wire.h"

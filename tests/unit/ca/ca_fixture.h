@@ -23,6 +23,7 @@
 #include "ca/ledger.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
+#include "ca/store/sql.h"
 #include "ca/users.h"
 #include "signer/cakey.h"
 #include "signer/cert.h"

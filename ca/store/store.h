@@ -1,0 +1,229 @@
+/*
+ * store.h: the storage interface of the ledger, a table of typed
+ * operations per backend (struct store_ops, in the manner of curl's
+ * struct Curl_ssl).  A backend (store/sqlite.c today) fills the table
+ * and embeds struct store at the start of its own handle; chain.c (the
+ * hash chain, ledger.h) and the domain call the operations through the
+ * store_* wrappers below and never see the backend's types.
+ *
+ * The operations are what the chain needs from any database: write
+ * transactions (begin/commit/rollback, with group commit behind them),
+ * readers kept out of uncommitted units, a read snapshot, the tail of
+ * the events table together with the recorded head, inserting one event
+ * (and moving the head with it), reading events in seq order, the
+ * counters (certificate serials, the KRL version), change detection and
+ * the group-commit counters.  They are shaped so that a client/server
+ * database can implement them too: a counter may come from a sequence,
+ * event_tail() may lock the head row (SELECT ... FOR UPDATE) to
+ * serialise appends, changed() may compare a version counter.
+ *
+ * What is not here yet: the domain rows (users, requests, approvals,
+ * certificates, revocations) still go through the sqlite statement
+ * helpers of store/sql.h; they move into this table next.
+ *
+ * Errors are the shared negative codes of signer/err.h; a failed
+ * operation leaves a sentence in the store's errmsg (store_msg_set()),
+ * which ledger_errmsg() returns.  Borrowed strings in struct
+ * store_event live until the next events_next() or events_close().
+ */
+#ifndef JITCA_STORE_H
+#define JITCA_STORE_H
+
+#include <stdint.h>
+
+#include "signer/err.h"
+
+#define STORE_ERR_LEN 256
+#define STORE_HASH_HEX 65 /* 64 hex digits + NUL */
+/* The sqlite schema this jitca writes (store/sqlite.c migrates 1). */
+#define STORE_SCHEMA_VERSION 2
+/* Most units of work in one group commit. */
+#define STORE_BATCH_MAX 32
+
+struct store;
+struct store_events;
+
+/* One event row; the strings are borrowed (see above). */
+struct store_event {
+	int64_t seq;
+	int64_t time;
+	const char *type;
+	const char *actor;
+	const char *subject;
+	const char *details; /* the canonical JSON text */
+	const char *prev_hash;
+	const char *hash;
+};
+
+/* The end of the events table and the head recorded beside it. */
+struct store_tail {
+	int64_t seq; /* the last row's seq, 0 when there is none */
+	int have_hash; /* there is a last row */
+	char hash[STORE_HASH_HEX]; /* its hash, "" when not 64 long */
+	int have_head_seq; /* a head_seq is recorded */
+	char head_seq_text[STORE_HASH_HEX]; /* as stored (cut at 64) */
+	int head_seq_ok; /* ...and it is a number (in head_seq) */
+	uint64_t head_seq;
+	int have_head_hash;
+	char head_hash[STORE_HASH_HEX]; /* "" when absent or not 64 long */
+};
+
+enum store_counter {
+	STORE_COUNTER_SERIAL = 1, /* certificate serials */
+	STORE_COUNTER_KRL_VERSION = 2,
+};
+
+/* Counters of the group commit (for /metrics and benchmarks). */
+struct store_stats {
+	uint64_t units; /* units committed (released) */
+	uint64_t commits; /* database COMMITs (or batch rollbacks) */
+	unsigned max_batch; /* most units in one COMMIT */
+};
+
+struct store_ops {
+	const char *name;
+	void (*close)(struct store *s);
+	/* Write transactions (ledger.h ledger_begin()). */
+	int (*tx_begin)(struct store *s);
+	int (*tx_commit)(struct store *s);
+	void (*tx_rollback)(struct store *s);
+	/* 1 when this thread's connection is inside a transaction. */
+	int (*tx_active)(struct store *s);
+	/* Readers sharing the write connection run between transactions. */
+	void (*read_begin)(struct store *s);
+	void (*read_end)(struct store *s);
+	/* A read snapshot on the calling connection: *began is 1 when one
+	 * was started (and snapshot_end() must end it). */
+	int (*snapshot_begin)(struct store *s, int *began);
+	void (*snapshot_end)(struct store *s, int began);
+	void (*stats_get)(struct store *s, struct store_stats *out);
+	/* Events. */
+	int (*event_tail)(struct store *s, struct store_tail *out);
+	int (*event_insert)(struct store *s, const struct store_event *ev);
+	/* Events with seq > since in seq order, at most limit (-1: all). */
+	int (*events_open)(struct store *s, int64_t since, int64_t limit,
+	    struct store_events **out);
+	/* *found 1 with *ev filled, 0 at the end; ERR_LEDGER_BROKEN when
+	 * a column has the wrong type. */
+	int (*events_next)(
+	    struct store_events *it, struct store_event *ev, int *found);
+	void (*events_close)(struct store_events *it);
+	/* Counters: next (inside a transaction) and current value. */
+	int (*counter_next)(
+	    struct store *s, enum store_counter c, uint64_t *out);
+	int (*counter_get)(
+	    struct store *s, enum store_counter c, uint64_t *out);
+	/* *changed 1 when another connection committed since last call. */
+	int (*changed)(struct store *s, int *changed);
+};
+
+struct store {
+	const struct store_ops *ops;
+	char errmsg[STORE_ERR_LEN];
+};
+
+/* The sqlite backend (store/sqlite.c): open (create=1: create with the
+ * schema) the file at path; *out new, store_close() frees.  On failure
+ * a sentence in errbuf (may be NULL). */
+MUST_CHECK int store_sqlite_open(struct store **out, const char *path,
+    int create, char errbuf[STORE_ERR_LEN]);
+
+/* Record a message in s (may be NULL). */
+void store_msg_set(struct store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static inline void
+store_close(struct store *s)
+{
+	if (s != NULL)
+		s->ops->close(s);
+}
+
+static inline MUST_CHECK int
+store_tx_begin(struct store *s)
+{
+	return s->ops->tx_begin(s);
+}
+
+static inline MUST_CHECK int
+store_tx_commit(struct store *s)
+{
+	return s->ops->tx_commit(s);
+}
+
+static inline void
+store_tx_rollback(struct store *s)
+{
+	s->ops->tx_rollback(s);
+}
+
+static inline int
+store_tx_active(struct store *s)
+{
+	return s->ops->tx_active(s);
+}
+
+static inline MUST_CHECK int
+store_snapshot_begin(struct store *s, int *began)
+{
+	return s->ops->snapshot_begin(s, began);
+}
+
+static inline void
+store_snapshot_end(struct store *s, int began)
+{
+	s->ops->snapshot_end(s, began);
+}
+
+static inline MUST_CHECK int
+store_event_tail(struct store *s, struct store_tail *out)
+{
+	return s->ops->event_tail(s, out);
+}
+
+static inline MUST_CHECK int
+store_event_insert(struct store *s, const struct store_event *ev)
+{
+	return s->ops->event_insert(s, ev);
+}
+
+static inline MUST_CHECK int
+store_events_open(
+    struct store *s, int64_t since, int64_t limit, struct store_events **out)
+{
+	return s->ops->events_open(s, since, limit, out);
+}
+
+static inline MUST_CHECK int
+store_events_next(struct store *s, struct store_events *it,
+    struct store_event *ev, int *found)
+{
+	return s->ops->events_next(it, ev, found);
+}
+
+static inline void
+store_events_close(struct store *s, struct store_events *it)
+{
+	if (it != NULL)
+		s->ops->events_close(it);
+}
+
+static inline MUST_CHECK int
+store_counter_next(struct store *s, enum store_counter c, uint64_t *out)
+{
+	return s->ops->counter_next(s, c, out);
+}
+
+static inline MUST_CHECK int
+store_counter_get(struct store *s, enum store_counter c, uint64_t *out)
+{
+	return s->ops->counter_get(s, c, out);
+}
+
+static inline MUST_CHECK int
+store_changed(struct store *s, int *changed)
+{
+	return s->ops->changed(s, changed);
+}
+
+#endif /* JITCA_STORE_H */
