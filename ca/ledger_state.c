@@ -13,10 +13,10 @@
  * a little before the event is appended, so they must lie within
  * LEDGER_STATE_SLACK seconds before the time of the event that set them.
  *
- * Works with ca/ledger.c (connection, SQL helpers), signer/pubkey.h and
- * signer/cert.h (fingerprints of stored keys and certificates).  Not here:
- * the hash chain (ledger.c), HTTP, printing (the caller's report function
- * prints).
+ * Works with ca/store/sql.h (connection, SQL helpers), signer/pubkey.h
+ * and signer/cert.h (fingerprints of stored keys and certificates).  Not
+ * here: the hash chain (ca/store/chain.c), HTTP, printing (the caller's report
+ * function prints).
  */
 #include <inttypes.h>
 #include <stdarg.h>

@@ -1087,6 +1087,29 @@ out:
 }
 
 int
+request_counts_get(struct ca *ca, struct request_counts *out)
+{
+	struct store_request_counts c;
+	int r;
+
+	if (out == NULL)
+		return ERR_INVALID_ARG;
+	memset(out, 0, sizeof(*out));
+	if (ca == NULL)
+		return ERR_INVALID_ARG;
+	if ((r = store_requests_count(
+		 ledger_store(ca->ledger), ca_now(ca), &c)) != 0)
+		return r;
+	out->pending = c.by_state[STORE_REQ_PENDING];
+	out->issued = c.by_state[STORE_REQ_ISSUED];
+	out->denied = c.by_state[STORE_REQ_DENIED];
+	out->expired = c.by_state[STORE_REQ_EXPIRED];
+	out->revoked = c.by_state[STORE_REQ_REVOKED];
+	out->approvals_needed = c.approvals_needed;
+	return 0;
+}
+
+int
 request_list(struct ca *ca, const struct ca_actor *actor,
     const struct request_filter *f, json_t **out)
 {

@@ -86,7 +86,8 @@ endforeach()
 # chain.c holds the clock) compiled again without -DJITCA_TEST_HOOKS, as
 # a plain build compiles it.
 add_library(jitca_ledger_nohooks STATIC ${PROJECT_SOURCE_DIR}/ca/store/chain.c
-	${PROJECT_SOURCE_DIR}/ca/store/sqlite.c)
+	${PROJECT_SOURCE_DIR}/ca/store/sqlite.c
+	${PROJECT_SOURCE_DIR}/ca/store/store.c)
 target_link_libraries(jitca_ledger_nohooks PUBLIC jitca_signer
 	PkgConfig::SQLITE PkgConfig::JANSSON)
 add_executable(nohooks_test_clock

@@ -48,18 +48,6 @@ set_msg(struct ledger *l, const char *fmt, ...)
 	va_end(ap);
 }
 
-void
-store_msg_set(struct store *s, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (s == NULL)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
-	va_end(ap);
-}
-
 int
 ledger_open_err(struct ledger **out, const char *path, int create,
     char errbuf[LEDGER_ERR_LEN])

@@ -1,16 +1,15 @@
 /*
  * sql.h: the sqlite statement helpers (store/sqlite.c) that the domain
  * modules not yet moved behind store.h (request.c, revoke.c,
- * ledger_state.c, users.c) run their own SQL with, on the ledger's
+ * ledger_state.c) run their own SQL with, on the ledger's
  * connection.  Transitional: each statement becomes a typed operation
  * of store.h, and this header goes away with the last of them.  Only
  * ca/ and its tests include it.
- * ledger_db(): the connection, borrowed (tests use it too).
  *
- * The helpers, for ca/ modules (users.c, request.c, revoke.c,
- * ledger_state.c) and store/sqlite.c itself.  A failure maps sqlite's result
- * code to ERR_BUSY (busy or locked) or ERR_DB and records sqlite's
- * message (after "what: " when what is not NULL) for ledger_errmsg().
+ * ledger_db(): the connection, borrowed (tests use it too).  A failed
+ * helper maps sqlite's result code to ERR_BUSY (busy or locked) or
+ * ERR_DB and records sqlite's message (after "what: " when what is not
+ * NULL) for ledger_errmsg().
  *   ledger_sql_prepare(): *st new; sqlite3_finalize() it (NULL is fine).
  *   ledger_sql_cached(): *st a statement prepared once per ledger
  *     (SQLITE_PREPARE_PERSISTENT, keyed by the SQL text) and lent to the

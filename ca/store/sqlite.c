@@ -1425,6 +1425,225 @@ op_changed(struct store *s, int *changed)
 	return sq_changed((struct store_sqlite *)s, changed);
 }
 
+/* ---- users ---- */
+
+#define USER_COLS "name, groups, disabled, created, token_created, token_hash"
+
+/* The current row (columns USER_COLS) as a new struct store_user. */
+static int
+user_from_row(sqlite3_stmt *st, struct store_user **out)
+{
+	struct store_user *u = NULL;
+	const unsigned char *name, *groups;
+	const void *hash;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return ERR_ALLOC;
+	/* A row edited behind our back is a database problem, not memory. */
+	ENSURE(sqlite3_column_type(st, 0) == SQLITE_TEXT, ERR_DB);
+	ENSURE((name = sqlite3_column_text(st, 0)) != NULL, ERR_ALLOC);
+	ENSURE((u->name = strdup((const char *)name)) != NULL, ERR_ALLOC);
+	if ((groups = sqlite3_column_text(st, 1)) != NULL)
+		ENSURE((u->groups = strdup((const char *)groups)) != NULL,
+		    ERR_ALLOC);
+	u->disabled = sqlite3_column_int64(st, 2) != 0;
+	u->created = (uint64_t)sqlite3_column_int64(st, 3);
+	u->token_created = (uint64_t)sqlite3_column_int64(st, 4);
+	hash = sqlite3_column_blob(st, 5);
+	if (hash != NULL &&
+	    sqlite3_column_bytes(st, 5) == STORE_TOKEN_HASH_LEN) {
+		memcpy(u->token_hash, hash, STORE_TOKEN_HASH_LEN);
+		u->has_token = 1;
+	}
+	*out = u;
+	u = NULL;
+	r = 0;
+out:
+	store_user_free(u);
+	return r;
+}
+
+/* One user by name (text) or by token hash (blob). */
+static int
+user_one(struct store_sqlite *l, const char *sql, const char *name,
+    const uint8_t *hash, struct store_user **out)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	*out = NULL;
+	TRY(sq_cached(l, &st, sql));
+	if (name != NULL)
+		TRY(sq_bind_text(l, st, 1, name));
+	else
+		TRY(sq_bind_blob(l, st, 1, hash, STORE_TOKEN_HASH_LEN));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	TRY(user_from_row(st, out));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_user_get(struct store *s, const char *name, struct store_user **out)
+{
+	return user_one((struct store_sqlite *)s,
+	    "SELECT " USER_COLS " FROM users WHERE name = ?1", name, NULL, out);
+}
+
+static int
+op_user_by_token(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+    struct store_user **out)
+{
+	return user_one((struct store_sqlite *)s,
+	    "SELECT " USER_COLS " FROM users WHERE token_hash = ?1", NULL, hash,
+	    out);
+}
+
+/* Run one statement changing one row: ?1 text, ?2 blob (when not NULL),
+ * ?3 integer, ?4 text (when not NULL).  ERR_NOT_FOUND when no row
+ * changed. */
+static int
+user_exec(struct store_sqlite *l, const char *sql, const char *text,
+    const uint8_t *blob, size_t bloblen, int64_t num, const char *text2)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, changes = 0;
+
+	TRY(sq_cached(l, &st, sql));
+	TRY(sq_bind_text(l, st, 1, text));
+	if (blob != NULL)
+		TRY(sq_bind_blob(l, st, 2, blob, bloblen));
+	TRY(sq_bind_int(l, st, 3, num));
+	if (text2 != NULL)
+		TRY(sq_bind_text(l, st, 4, text2));
+	TRY(sq_done(l, st, &changes));
+	r = changes == 1 ? 0 : ERR_NOT_FOUND;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_user_insert(struct store *s, const char *name, const char *groups,
+    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t created)
+{
+	/* created and token_created are one time: the token is new. */
+	return user_exec((struct store_sqlite *)s,
+	    "INSERT INTO users(name, groups, token_hash, disabled, created,"
+	    " token_created) VALUES(?1, ?4, ?2, 0, ?3, ?3)",
+	    name, hash, STORE_TOKEN_HASH_LEN, (int64_t)created, groups);
+}
+
+static int
+op_user_token_set(struct store *s, const char *name,
+    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t when)
+{
+	return user_exec((struct store_sqlite *)s,
+	    "UPDATE users SET token_hash = ?2, token_created = ?3"
+	    " WHERE name = ?1",
+	    name, hash, STORE_TOKEN_HASH_LEN, (int64_t)when, NULL);
+}
+
+static int
+op_user_disable(struct store *s, const char *name)
+{
+	return user_exec((struct store_sqlite *)s,
+	    "UPDATE users SET disabled = ?3 WHERE name = ?1", name, NULL, 0, 1,
+	    NULL);
+}
+
+static int
+op_users_each(struct store *s, int enabled_only, store_user_fn fn, void *arg)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_user *u = NULL;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(sq_cached(l, &st,
+	    enabled_only ? "SELECT " USER_COLS
+			   " FROM users WHERE disabled = 0 ORDER BY"
+			   " name"
+			 : "SELECT " USER_COLS " FROM users ORDER BY name"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		TRY(user_from_row(st, &u));
+		TRY(fn(arg, u));
+		store_user_free(u);
+		u = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		r = sq_err(l, rc, NULL);
+		goto out;
+	}
+	r = 0;
+out:
+	store_user_free(u);
+	sq_release(l, st);
+	return r;
+}
+
+/* ---- requests ---- */
+
+static int
+op_requests_count(
+    struct store *s, uint64_t now, struct store_request_counts *out)
+{
+	static const char *const names[STORE_REQ_NSTATES] = {
+	    "pending", "issued", "denied", "expired", "revoked"};
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	const char *state;
+	int r = ERR_INTERNAL, rc, began = 0;
+	size_t k;
+
+	memset(out, 0, sizeof(*out));
+	if (now > INT64_MAX)
+		return ERR_INVALID_ARG;
+	/* Both counts from one snapshot. */
+	TRY(op_snapshot_begin(s, &began));
+	TRY(sq_cached(l, &st,
+	    "SELECT CASE WHEN state = 'pending' AND expires <= ?1"
+	    " THEN 'expired' ELSE state END AS s, count(*) FROM requests"
+	    " GROUP BY s"));
+	TRY(sq_bind_int(l, st, 1, (int64_t)now));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		state = sq_text(st, 0);
+		for (k = 0; k < STORE_REQ_NSTATES; k++) {
+			if (strcmp(state, names[k]) == 0)
+				out->by_state[k] +=
+				    (uint64_t)sqlite3_column_int64(st, 1);
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		r = sq_err(l, rc, "count requests");
+		goto out;
+	}
+	sq_release(l, st);
+	st = NULL;
+	TRY(sq_cached(l, &st,
+	    "SELECT coalesce(sum(max(r.approvals_required - (SELECT count(*)"
+	    " FROM approvals a WHERE a.request_id = r.id AND a.decision ="
+	    " 'approve'), 0)), 0) FROM requests r WHERE r.state = 'pending'"
+	    " AND r.expires > ?1"));
+	TRY(sq_bind_int(l, st, 1, (int64_t)now));
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = sq_err(l, rc, "count approvals");
+		goto out;
+	}
+	if (sqlite3_column_int64(st, 0) > 0)
+		out->approvals_needed = (uint64_t)sqlite3_column_int64(st, 0);
+	r = 0;
+out:
+	sq_release(l, st);
+	op_snapshot_end(s, began);
+	return r;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = op_close,
@@ -1445,6 +1664,13 @@ static const struct store_ops sqlite_ops = {
     .counter_next = op_counter_next,
     .counter_get = op_counter_get,
     .changed = op_changed,
+    .user_get = op_user_get,
+    .user_by_token = op_user_by_token,
+    .user_insert = op_user_insert,
+    .user_token_set = op_user_token_set,
+    .user_disable = op_user_disable,
+    .users_each = op_users_each,
+    .requests_count = op_requests_count,
 };
 
 int

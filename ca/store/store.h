@@ -17,9 +17,10 @@
  * event_tail() may lock the head row (SELECT ... FOR UPDATE) to
  * serialise appends, changed() may compare a version counter.
  *
- * What is not here yet: the domain rows (users, requests, approvals,
- * certificates, revocations) still go through the sqlite statement
- * helpers of store/sql.h; they move into this table next.
+ * The domain rows: users (struct store_user), request counts.  What is
+ * not here yet: the request rows, approvals, certificates and revocations still
+ * go through the sqlite statement helpers of store/sql.h; they move into this
+ * table next.
  *
  * Errors are the shared negative codes of signer/err.h; a failed
  * operation leaves a sentence in the store's errmsg (store_msg_set()),
@@ -73,6 +74,48 @@ enum store_counter {
 	STORE_COUNTER_KRL_VERSION = 2,
 };
 
+/*
+ * A row of users.  store_user_free() frees one (NULL is fine) and wipes
+ * the token hash.  groups is the stored JSON text (NULL when the column
+ * is not text); the domain (users.c) parses and checks it.
+ */
+#define STORE_TOKEN_HASH_LEN 32
+
+struct store_user {
+	char *name;
+	char *groups;
+	int disabled;
+	uint64_t created;
+	uint64_t token_created; /* 0 when no token was ever issued */
+	int has_token; /* token_hash holds STORE_TOKEN_HASH_LEN bytes */
+	uint8_t token_hash[STORE_TOKEN_HASH_LEN];
+};
+void store_user_free(struct store_user *u);
+
+/* Called for each user by users_each(); a non-zero return stops the
+ * walk and is returned.  u is borrowed for the call. */
+typedef int (*store_user_fn)(void *arg, const struct store_user *u);
+
+/*
+ * Requests counted by the state a reader sees (a pending request whose
+ * expiry has passed counts as expired), and the approvals that the
+ * pending ones still need (approvals_required less the approvals given,
+ * never below 0).
+ */
+enum store_req_state {
+	STORE_REQ_PENDING = 0,
+	STORE_REQ_ISSUED,
+	STORE_REQ_DENIED,
+	STORE_REQ_EXPIRED,
+	STORE_REQ_REVOKED,
+	STORE_REQ_NSTATES,
+};
+
+struct store_request_counts {
+	uint64_t by_state[STORE_REQ_NSTATES];
+	uint64_t approvals_needed;
+};
+
 /* Counters of the group commit (for /metrics and benchmarks). */
 struct store_stats {
 	uint64_t units; /* units committed (released) */
@@ -115,6 +158,31 @@ struct store_ops {
 	    struct store *s, enum store_counter c, uint64_t *out);
 	/* *changed 1 when another connection committed since last call. */
 	int (*changed)(struct store *s, int *changed);
+	/*
+	 * Users.  user_get(), user_by_token(): *out new, ERR_NOT_FOUND when
+	 * there is no such row; ERR_DB when the name column is not text.
+	 * The writes run inside a transaction: user_insert() (with a new
+	 * token: token_created = created; ERR_EXISTS is not checked here,
+	 * the name is the primary key and a duplicate is ERR_DB),
+	 * user_token_set() and user_disable() (ERR_NOT_FOUND when no row
+	 * changed).  users_each(): in name order, only the enabled ones when
+	 * enabled_only.
+	 */
+	int (*user_get)(
+	    struct store *s, const char *name, struct store_user **out);
+	int (*user_by_token)(struct store *s,
+	    const uint8_t hash[STORE_TOKEN_HASH_LEN], struct store_user **out);
+	int (*user_insert)(struct store *s, const char *name,
+	    const char *groups, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+	    uint64_t created);
+	int (*user_token_set)(struct store *s, const char *name,
+	    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t when);
+	int (*user_disable)(struct store *s, const char *name);
+	int (*users_each)(
+	    struct store *s, int enabled_only, store_user_fn fn, void *arg);
+	/* Requests: counted in one snapshot, at time now. */
+	int (*requests_count)(
+	    struct store *s, uint64_t now, struct store_request_counts *out);
 };
 
 struct store {
@@ -224,6 +292,52 @@ static inline MUST_CHECK int
 store_changed(struct store *s, int *changed)
 {
 	return s->ops->changed(s, changed);
+}
+
+static inline MUST_CHECK int
+store_user_get(struct store *s, const char *name, struct store_user **out)
+{
+	return s->ops->user_get(s, name, out);
+}
+
+static inline MUST_CHECK int
+store_user_by_token(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+    struct store_user **out)
+{
+	return s->ops->user_by_token(s, hash, out);
+}
+
+static inline MUST_CHECK int
+store_user_insert(struct store *s, const char *name, const char *groups,
+    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t created)
+{
+	return s->ops->user_insert(s, name, groups, hash, created);
+}
+
+static inline MUST_CHECK int
+store_user_token_set(struct store *s, const char *name,
+    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t when)
+{
+	return s->ops->user_token_set(s, name, hash, when);
+}
+
+static inline MUST_CHECK int
+store_user_disable(struct store *s, const char *name)
+{
+	return s->ops->user_disable(s, name);
+}
+
+static inline MUST_CHECK int
+store_users_each(struct store *s, int enabled_only, store_user_fn fn, void *arg)
+{
+	return s->ops->users_each(s, enabled_only, fn, arg);
+}
+
+static inline MUST_CHECK int
+store_requests_count(
+    struct store *s, uint64_t now, struct store_request_counts *out)
+{
+	return s->ops->requests_count(s, now, out);
 }
 
 #endif /* JITCA_STORE_H */

@@ -2,10 +2,11 @@
  * test_chain.c: tests of the ledger (ca/store/chain.c over
  * ca/store/sqlite.c) on real files: creation and refusal of foreign
  * files, the hash definition (recomputed here independently), the fast
- * canonical encoder against a plain reference encoding, tampering done with the
- * real sqlite3 program (edits, deletions, swaps, forged rows), serial and KRL
- * counters, change detection between two connections, exact JSONL/CSV exports,
- * and two processes appending at once; the statement helpers of ca/store/sql.h.
+ * canonical encoder against a plain reference encoding, tampering done
+ * with the real sqlite3 program (edits, deletions, swaps, forged rows),
+ * serial and KRL counters, change detection between two connections,
+ * exact JSONL/CSV exports, two processes appending at once, and the
+ * statement helpers of ca/store/sql.h.
  */
 #include <limits.h>
 #include <pthread.h>
@@ -62,7 +63,7 @@ sq_do(const char *sql)
 	free(sq(sql));
 }
 
-/* hex(SHA-256(prev "\n" canon)), computed independently of ledger.c. */
+/* hex(SHA-256(prev "\n" canon)), computed independently of chain.c. */
 static char *
 th_hash(const char *prev, const char *canon)
 {
@@ -914,7 +915,8 @@ Test(ledger, two_processes_append, .timeout = 120)
 	free(out);
 }
 
-/* The ledger_sql_* family every ca/ module runs its statements with. */
+/* The ledger_sql_* family of ca/store/sql.h that the ca/ modules not yet
+ * behind store.h run their statements with. */
 Test(ledger, sql_helpers)
 {
 	struct ledger *l = NULL;
