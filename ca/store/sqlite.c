@@ -1587,6 +1587,183 @@ out:
 	return r;
 }
 
+/* ---- revocation ---- */
+
+#define MATCH_COLS                                                             \
+	"SELECT serial, key_id, user, role, coalesce(request_id, 0),"          \
+	" revoked IS NOT NULL FROM certificates "
+
+static int
+op_certs_match(struct store *s, const struct store_cert_query *q,
+    store_cert_fn fn, void *arg)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_cert_match m;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	switch (q->by) {
+	case STORE_CERT_BY_SERIAL:
+		TRY(sq_cached(l, &st, MATCH_COLS "WHERE serial = ?"));
+		TRY(sq_bind_int(l, st, 1, q->num));
+		break;
+	case STORE_CERT_BY_KEY_ID:
+		TRY(sq_cached(l, &st, MATCH_COLS "WHERE key_id = ?"));
+		TRY(sq_bind_text(l, st, 1, q->text));
+		break;
+	case STORE_CERT_BY_USER:
+		ENSURE(q->now <= INT64_MAX, ERR_INVALID_ARG);
+		TRY(sq_cached(l, &st,
+		    MATCH_COLS "WHERE user = ? AND valid_before > ?"
+			       " ORDER BY serial"));
+		TRY(sq_bind_text(l, st, 1, q->text));
+		TRY(sq_bind_int(l, st, 2, (int64_t)q->now));
+		break;
+	case STORE_CERT_BY_REQUEST:
+		TRY(sq_cached(
+		    l, &st, MATCH_COLS "WHERE request_id = ? ORDER BY serial"));
+		TRY(sq_bind_int(l, st, 1, q->num));
+		break;
+	case STORE_CERT_BY_KEY:
+		TRY(sq_cached(
+		    l, &st, MATCH_COLS "WHERE key_blob = ? ORDER BY serial"));
+		TRY(sq_bind_blob(l, st, 1, q->blob, q->bloblen));
+		break;
+	default:
+		r = ERR_INVALID_ARG;
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		m.serial = sqlite3_column_int64(st, 0);
+		m.key_id = sq_text(st, 1);
+		m.user = sq_text(st, 2);
+		m.role = sq_text(st, 3);
+		m.request = sqlite3_column_int64(st, 4);
+		m.revoked = sqlite3_column_int(st, 5) != 0;
+		TRY(fn(arg, &m));
+	}
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_request_exists(struct store *s, int64_t id, int *exists)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	*exists = 0;
+	TRY(sq_cached(l, &st, "SELECT 1 FROM requests WHERE id = ?"));
+	TRY(sq_bind_int(l, st, 1, id));
+	TRY(sq_row(l, st, exists));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+exec_bound(
+    struct store_sqlite *l, const char *sql, int64_t a, int64_t b, int *changes)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st, sql));
+	TRY(sq_bind_int(l, st, 1, a));
+	TRY(sq_bind_int(l, st, 2, b));
+	TRY(sq_done(l, st, changes));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_cert_revoke(struct store *s, int64_t serial, uint64_t now, int *newly)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	int r = ERR_INTERNAL, changes = 0;
+
+	*newly = 0;
+	ENSURE(now <= INT64_MAX, ERR_INVALID_ARG);
+	TRY(exec_bound(l,
+	    "UPDATE certificates SET revoked = ?1 WHERE serial = ?2 AND"
+	    " revoked IS NULL",
+	    (int64_t)now, serial, &changes));
+	if (changes == 0) {
+		r = 0;
+		goto out;
+	}
+	TRY(exec_bound(l,
+	    "UPDATE requests SET state = 'revoked', updated = ?1 WHERE"
+	    " serial = ?2 AND state = 'issued'",
+	    (int64_t)now, serial, NULL));
+	*newly = 1;
+	r = 0;
+out:
+	return r;
+}
+
+static int
+op_revoked_key_insert(struct store *s, const uint8_t sha256[32],
+    const char *key_fp, uint64_t now, const char *reason, int *newly)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, changes = 0;
+
+	*newly = 0;
+	ENSURE(now <= INT64_MAX, ERR_INVALID_ARG);
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO revoked_keys(key_sha256, key_fp, time, reason)"
+	    " VALUES(?, ?, ?, ?) ON CONFLICT(key_sha256) DO NOTHING"));
+	TRY(sq_bind_blob(l, st, 1, sha256, 32));
+	TRY(sq_bind_text(l, st, 2, key_fp));
+	TRY(sq_bind_int(l, st, 3, (int64_t)now));
+	TRY(sq_bind_text(l, st, 4, reason));
+	TRY(sq_done(l, st, &changes));
+	*newly = changes != 0;
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_krl_each(struct store *s, int64_t after, store_serial_fn sfn,
+    store_key_fn kfn, void *arg)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(sq_cached(l, &st,
+	    "SELECT serial FROM certificates WHERE revoked IS NOT NULL AND"
+	    " valid_before > ? ORDER BY serial"));
+	TRY(sq_bind_int(l, st, 1, after));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		TRY(sfn(arg, (uint64_t)sqlite3_column_int64(st, 0)));
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	sq_release(l, st);
+	st = NULL;
+	TRY(sq_cached(
+	    l, &st, "SELECT key_sha256 FROM revoked_keys ORDER BY key_sha256"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ENSURE(sqlite3_column_bytes(st, 0) == 32, ERR_DB);
+		TRY(kfn(arg, sqlite3_column_blob(st, 0)));
+	}
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
 /* ---- requests ---- */
 
 static int
@@ -1670,6 +1847,11 @@ static const struct store_ops sqlite_ops = {
     .user_token_set = op_user_token_set,
     .user_disable = op_user_disable,
     .users_each = op_users_each,
+    .certs_match = op_certs_match,
+    .request_exists = op_request_exists,
+    .cert_revoke = op_cert_revoke,
+    .revoked_key_insert = op_revoked_key_insert,
+    .krl_each = op_krl_each,
     .requests_count = op_requests_count,
 };
 

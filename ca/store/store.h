@@ -17,8 +17,9 @@
  * event_tail() may lock the head row (SELECT ... FOR UPDATE) to
  * serialise appends, changed() may compare a version counter.
  *
- * The domain rows: users (struct store_user), request counts.  What is
- * not here yet: the request rows, approvals, certificates and revocations still
+ * The domain rows: users (struct store_user), request counts, the
+ * certificate and key rows of a revocation and the KRL.  What is not
+ * here yet: the request rows, approvals, certificates and revocations still
  * go through the sqlite statement helpers of store/sql.h; they move into this
  * table next.
  *
@@ -116,6 +117,42 @@ struct store_request_counts {
 	uint64_t approvals_needed;
 };
 
+/*
+ * Certificates selected for a revocation (certs_match()), borrowed for
+ * one call of the callback: serial, key id, user, role, the request
+ * (0 when issued directly without one) and whether already revoked.
+ */
+enum store_cert_by {
+	STORE_CERT_BY_SERIAL = 1, /* num */
+	STORE_CERT_BY_KEY_ID, /* text */
+	STORE_CERT_BY_USER, /* text, still valid at now */
+	STORE_CERT_BY_REQUEST, /* num */
+	STORE_CERT_BY_KEY, /* blob: the public key blob */
+};
+
+struct store_cert_match {
+	int64_t serial;
+	const char *key_id;
+	const char *user;
+	const char *role;
+	int64_t request;
+	int revoked;
+};
+
+struct store_cert_query {
+	enum store_cert_by by;
+	int64_t num;
+	const char *text;
+	const uint8_t *blob;
+	size_t bloblen;
+	uint64_t now;
+};
+
+typedef int (*store_cert_fn)(void *arg, const struct store_cert_match *m);
+/* For krl_each(): a revoked serial, a revoked key's SHA-256. */
+typedef int (*store_serial_fn)(void *arg, uint64_t serial);
+typedef int (*store_key_fn)(void *arg, const uint8_t sha256[32]);
+
 /* Counters of the group commit (for /metrics and benchmarks). */
 struct store_stats {
 	uint64_t units; /* units committed (released) */
@@ -180,6 +217,26 @@ struct store_ops {
 	int (*user_disable)(struct store *s, const char *name);
 	int (*users_each)(
 	    struct store *s, int enabled_only, store_user_fn fn, void *arg);
+	/*
+	 * Revocation.  certs_match(): the certificates q selects, in serial
+	 * order, each passed to fn.  request_exists(): *exists 1 when
+	 * requests has row id.  Inside a transaction: cert_revoke() marks
+	 * serial revoked at now unless it is, and then moves its issued
+	 * request to "revoked" (*newly 1 when it did);
+	 * revoked_key_insert() records a key hash unless it is there
+	 * (*newly likewise).  krl_each(): the revoked serials with
+	 * valid_before > after (serial order), then every revoked key hash
+	 * (hash order); ERR_DB for a stored hash not 32 bytes long.
+	 */
+	int (*certs_match)(struct store *s, const struct store_cert_query *q,
+	    store_cert_fn fn, void *arg);
+	int (*request_exists)(struct store *s, int64_t id, int *exists);
+	int (*cert_revoke)(
+	    struct store *s, int64_t serial, uint64_t now, int *newly);
+	int (*revoked_key_insert)(struct store *s, const uint8_t sha256[32],
+	    const char *key_fp, uint64_t now, const char *reason, int *newly);
+	int (*krl_each)(struct store *s, int64_t after, store_serial_fn sfn,
+	    store_key_fn kfn, void *arg);
 	/* Requests: counted in one snapshot, at time now. */
 	int (*requests_count)(
 	    struct store *s, uint64_t now, struct store_request_counts *out);
@@ -338,6 +395,40 @@ store_requests_count(
     struct store *s, uint64_t now, struct store_request_counts *out)
 {
 	return s->ops->requests_count(s, now, out);
+}
+
+static inline MUST_CHECK int
+store_certs_match(struct store *s, const struct store_cert_query *q,
+    store_cert_fn fn, void *arg)
+{
+	return s->ops->certs_match(s, q, fn, arg);
+}
+
+static inline MUST_CHECK int
+store_request_exists(struct store *s, int64_t id, int *exists)
+{
+	return s->ops->request_exists(s, id, exists);
+}
+
+static inline MUST_CHECK int
+store_cert_revoke(struct store *s, int64_t serial, uint64_t now, int *newly)
+{
+	return s->ops->cert_revoke(s, serial, now, newly);
+}
+
+static inline MUST_CHECK int
+store_revoked_key_insert(struct store *s, const uint8_t sha256[32],
+    const char *key_fp, uint64_t now, const char *reason, int *newly)
+{
+	return s->ops->revoked_key_insert(
+	    s, sha256, key_fp, now, reason, newly);
+}
+
+static inline MUST_CHECK int
+store_krl_each(struct store *s, int64_t after, store_serial_fn sfn,
+    store_key_fn kfn, void *arg)
+{
+	return s->ops->krl_each(s, after, sfn, kfn, arg);
 }
 
 #endif /* JITCA_STORE_H */
