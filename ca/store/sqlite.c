@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #include "ca/ledger.h"
@@ -1767,6 +1768,326 @@ out:
 /* ---- requests ---- */
 
 static int
+dupcol(char **out, sqlite3_stmt *st, int i)
+{
+	if ((*out = strdup(sq_text(st, i))) == NULL)
+		return ERR_ALLOC;
+	return 0;
+}
+
+static int
+op_request_get(struct store *s, int64_t id, struct store_request *row)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	memset(row, 0, sizeof(*row));
+	TRY(sq_cached(l, &st,
+	    "SELECT id, requester, role, principals, ttl, reason, public_key,"
+	    " key_fp, state, created, expires, approvals_required,"
+	    " coalesce(serial, 0) FROM requests WHERE id = ?"));
+	TRY(sq_bind_int(l, st, 1, id));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	row->id = sqlite3_column_int64(st, 0);
+	TRY(dupcol(&row->requester, st, 1));
+	TRY(dupcol(&row->role, st, 2));
+	TRY(dupcol(&row->principals, st, 3));
+	row->ttl = (uint64_t)sqlite3_column_int64(st, 4);
+	TRY(dupcol(&row->reason, st, 5));
+	TRY(dupcol(&row->public_key, st, 6));
+	TRY(dupcol(&row->key_fp, st, 7));
+	TRY(dupcol(&row->state, st, 8));
+	row->created = (uint64_t)sqlite3_column_int64(st, 9);
+	row->expires = (uint64_t)sqlite3_column_int64(st, 10);
+	row->approvals_required = (unsigned)sqlite3_column_int64(st, 11);
+	row->serial = sqlite3_column_int64(st, 12);
+	r = 0;
+out:
+	sq_release(l, st);
+	if (r != 0)
+		store_request_clear(row);
+	return r;
+}
+
+static int
+op_request_insert(
+    struct store *s, const struct store_request_new *q, int64_t *id)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	*id = 0;
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO requests(requester, role, principals, ttl, reason,"
+	    " public_key, key_fp, state, created, expires,"
+	    " approvals_required, serial, updated)"
+	    " VALUES(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULL, ?)"));
+	TRY(sq_bind_text(l, st, 1, q->requester));
+	TRY(sq_bind_text(l, st, 2, q->role));
+	TRY(sq_bind_text(l, st, 3, q->principals));
+	TRY(sq_bind_int(l, st, 4, (int64_t)q->ttl));
+	TRY(sq_bind_text(l, st, 5, q->reason));
+	TRY(sq_bind_text(l, st, 6, q->public_key));
+	TRY(sq_bind_text(l, st, 7, q->key_fp));
+	TRY(sq_bind_int(l, st, 8, (int64_t)q->created));
+	TRY(sq_bind_int(l, st, 9, (int64_t)q->expires));
+	TRY(sq_bind_int(l, st, 10, q->approvals_required));
+	TRY(sq_bind_int(l, st, 11, (int64_t)q->created));
+	TRY(sq_done(l, st, NULL));
+	*id = sqlite3_last_insert_rowid(l->db);
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_request_state_set(struct store *s, int64_t id, const char *from,
+    const char *to, int64_t serial, uint64_t now)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, changes = 0;
+
+	TRY(sq_cached(l, &st,
+	    "UPDATE requests SET state = ?1, serial = CASE WHEN ?2 = 0 THEN"
+	    " serial ELSE ?2 END, updated = ?3 WHERE id = ?4 AND state = ?5"));
+	TRY(sq_bind_text(l, st, 1, to));
+	TRY(sq_bind_int(l, st, 2, serial));
+	TRY(sq_bind_int(l, st, 3, (int64_t)now));
+	TRY(sq_bind_int(l, st, 4, id));
+	TRY(sq_bind_text(l, st, 5, from));
+	TRY(sq_done(l, st, &changes));
+	ENSURE(changes == 1, ERR_WRONG_STATE);
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_requests_due(struct store *s, uint64_t now, int64_t **idsp, size_t *np)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int64_t *ids = NULL, *tmp;
+	size_t n = 0, cap = 0;
+	int r = ERR_INTERNAL, rc;
+
+	*idsp = NULL;
+	*np = 0;
+	TRY(sq_cached(l, &st,
+	    "SELECT id FROM requests WHERE state = 'pending' AND expires <= ?"
+	    " ORDER BY id"));
+	TRY(sq_bind_int(l, st, 1, (int64_t)now));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			ENSURE((tmp = realloc(ids, cap * sizeof(*ids))) != NULL,
+			    ERR_ALLOC);
+			ids = tmp;
+		}
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	*idsp = ids;
+	ids = NULL;
+	*np = n;
+	r = 0;
+out:
+	free(ids);
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_requests_page(struct store *s, const struct store_request_query *q,
+    int64_t *ids, size_t max, size_t *n)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	json_t *roles = NULL;
+	char *rolesj = NULL;
+	size_t i;
+	int r = ERR_INTERNAL, rc;
+
+	*n = 0;
+	ENSURE(max < INT64_MAX && q->now <= INT64_MAX, ERR_INVALID_ARG);
+	/* The roles, filtered in SQL (json_each). */
+	ENSURE((roles = json_array()) != NULL, ERR_ALLOC);
+	for (i = 0; i < q->nroles; i++)
+		ENSURE(
+		    json_array_append_new(roles, json_string(q->roles[i])) == 0,
+		    ERR_ALLOC);
+	ENSURE((rolesj = json_dumps(roles, JSON_COMPACT)) != NULL, ERR_ALLOC);
+	TRY(sq_cached(l, &st,
+	    "SELECT id FROM requests WHERE (?1 OR requester = ?2 OR role IN"
+	    " (SELECT value FROM json_each(?3))) AND (NOT ?4 OR"
+	    " (state = 'pending' AND expires > ?5)) AND (?7 = 0 OR id < ?7)"
+	    " ORDER BY id DESC LIMIT ?6"));
+	TRY(sq_bind_int(l, st, 1, q->all != 0));
+	TRY(sq_bind_text(l, st, 2, q->requester));
+	TRY(sq_bind_text(l, st, 3, rolesj));
+	TRY(sq_bind_int(l, st, 4, q->pending_only != 0));
+	TRY(sq_bind_int(l, st, 5, (int64_t)q->now));
+	TRY(sq_bind_int(l, st, 6, (int64_t)max));
+	TRY(sq_bind_int(l, st, 7, q->before));
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	ENSURE(*n == max || rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	json_decref(roles);
+	free(rolesj);
+	return r;
+}
+
+static int
+op_approvals_each(struct store *s, int64_t id, store_approval_fn fn, void *arg)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_approval a;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(sq_cached(l, &st,
+	    "SELECT approver, decision, time, comment FROM approvals"
+	    " WHERE request_id = ? ORDER BY time, approver"));
+	TRY(sq_bind_int(l, st, 1, id));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		a.approver = sq_text(st, 0);
+		a.decision = sq_text(st, 1);
+		a.time = sqlite3_column_int64(st, 2);
+		a.comment = sq_text(st, 3);
+		TRY(fn(arg, &a));
+	}
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_approval_put(struct store *s, int64_t id, const struct store_approval *a,
+    int replace, int *conflict)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	*conflict = 0;
+	TRY(sq_cached(l, &st,
+	    !replace
+		? "INSERT INTO approvals(request_id, approver, decision, time,"
+		  " comment) VALUES(?, ?, ?, ?, ?)"
+		: "INSERT INTO approvals(request_id, approver, decision, time,"
+		  " comment) VALUES(?, ?, ?, ?, ?) ON CONFLICT(request_id,"
+		  " approver) DO UPDATE SET decision = excluded.decision,"
+		  " time = excluded.time, comment = excluded.comment"));
+	TRY(sq_bind_int(l, st, 1, id));
+	TRY(sq_bind_text(l, st, 2, a->approver));
+	TRY(sq_bind_text(l, st, 3, a->decision));
+	TRY(sq_bind_int(l, st, 4, a->time));
+	TRY(sq_bind_text(l, st, 5, a->comment == NULL ? "" : a->comment));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT) {
+		*conflict = 1;
+		r = 0;
+		goto out;
+	}
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_revoked_key_exists(struct store *s, const uint8_t sha256[32], int *found)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	*found = 0;
+	TRY(sq_cached(
+	    l, &st, "SELECT 1 FROM revoked_keys WHERE key_sha256 = ?"));
+	TRY(sq_bind_blob(l, st, 1, sha256, 32));
+	TRY(sq_row(l, st, found));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_cert_insert(struct store *s, const struct store_cert *c)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO certificates(serial, request_id, user, role, key_id,"
+	    " principals, valid_after, valid_before, key_fp, key_blob,"
+	    " cert_sha256, certificate, issued, revoked)"
+	    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"));
+	TRY(sq_bind_int(l, st, 1, (int64_t)c->serial));
+	TRY(sq_bind_int(l, st, 2, c->request_id));
+	TRY(sq_bind_text(l, st, 3, c->user));
+	TRY(sq_bind_text(l, st, 4, c->role));
+	TRY(sq_bind_text(l, st, 5, c->key_id));
+	TRY(sq_bind_text(l, st, 6, c->principals));
+	TRY(sq_bind_int(l, st, 7, (int64_t)c->valid_after));
+	TRY(sq_bind_int(l, st, 8, (int64_t)c->valid_before));
+	TRY(sq_bind_text(l, st, 9, c->key_fp));
+	TRY(sq_bind_blob(l, st, 10, c->key_blob, c->key_len));
+	TRY(sq_bind_text(l, st, 11, c->cert_sha256));
+	TRY(sq_bind_text(l, st, 12, c->certificate));
+	TRY(sq_bind_int(l, st, 13, (int64_t)c->issued));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_cert_info(struct store *s, int64_t serial, struct store_cert_info *c)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	memset(c, 0, sizeof(*c));
+	TRY(sq_cached(l, &st,
+	    "SELECT certificate, key_id, valid_after, valid_before, revoked"
+	    " FROM certificates WHERE serial = ?"));
+	TRY(sq_bind_int(l, st, 1, serial));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	TRY(dupcol(&c->certificate, st, 0));
+	TRY(dupcol(&c->key_id, st, 1));
+	c->valid_after = sqlite3_column_int64(st, 2);
+	c->valid_before = sqlite3_column_int64(st, 3);
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+		c->revoked_set = 1;
+		c->revoked = sqlite3_column_int64(st, 4);
+	}
+	r = 0;
+out:
+	sq_release(l, st);
+	if (r != 0)
+		store_cert_info_clear(c);
+	return r;
+}
+
+static int
 op_requests_count(
     struct store *s, uint64_t now, struct store_request_counts *out)
 {
@@ -1775,49 +2096,42 @@ op_requests_count(
 	struct store_sqlite *l = (struct store_sqlite *)s;
 	sqlite3_stmt *st = NULL;
 	const char *state;
-	int r = ERR_INTERNAL, rc, began = 0;
+	int64_t v;
+	int r = ERR_INTERNAL, rc;
 	size_t k;
 
 	memset(out, 0, sizeof(*out));
 	if (now > INT64_MAX)
 		return ERR_INVALID_ARG;
-	/* Both counts from one snapshot. */
-	TRY(op_snapshot_begin(s, &began));
+	/* One statement, so one snapshot, without a transaction of its own
+	 * (readers share the connection). */
 	TRY(sq_cached(l, &st,
 	    "SELECT CASE WHEN state = 'pending' AND expires <= ?1"
 	    " THEN 'expired' ELSE state END AS s, count(*) FROM requests"
-	    " GROUP BY s"));
+	    " GROUP BY s"
+	    " UNION ALL SELECT NULL, coalesce(sum(max(r.approvals_required -"
+	    " (SELECT count(*) FROM approvals a WHERE a.request_id = r.id AND"
+	    " a.decision = 'approve'), 0)), 0) FROM requests r WHERE r.state ="
+	    " 'pending' AND r.expires > ?1"));
 	TRY(sq_bind_int(l, st, 1, (int64_t)now));
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = sqlite3_column_int64(st, 1);
+		if (v < 0)
+			continue;
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+			out->approvals_needed = (uint64_t)v;
+			continue;
+		}
 		state = sq_text(st, 0);
 		for (k = 0; k < STORE_REQ_NSTATES; k++) {
 			if (strcmp(state, names[k]) == 0)
-				out->by_state[k] +=
-				    (uint64_t)sqlite3_column_int64(st, 1);
+				out->by_state[k] += (uint64_t)v;
 		}
 	}
-	if (rc != SQLITE_DONE) {
-		r = sq_err(l, rc, "count requests");
-		goto out;
-	}
-	sq_release(l, st);
-	st = NULL;
-	TRY(sq_cached(l, &st,
-	    "SELECT coalesce(sum(max(r.approvals_required - (SELECT count(*)"
-	    " FROM approvals a WHERE a.request_id = r.id AND a.decision ="
-	    " 'approve'), 0)), 0) FROM requests r WHERE r.state = 'pending'"
-	    " AND r.expires > ?1"));
-	TRY(sq_bind_int(l, st, 1, (int64_t)now));
-	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
-		r = sq_err(l, rc, "count approvals");
-		goto out;
-	}
-	if (sqlite3_column_int64(st, 0) > 0)
-		out->approvals_needed = (uint64_t)sqlite3_column_int64(st, 0);
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, "count requests"));
 	r = 0;
 out:
 	sq_release(l, st);
-	op_snapshot_end(s, began);
 	return r;
 }
 
@@ -1852,6 +2166,16 @@ static const struct store_ops sqlite_ops = {
     .cert_revoke = op_cert_revoke,
     .revoked_key_insert = op_revoked_key_insert,
     .krl_each = op_krl_each,
+    .request_get = op_request_get,
+    .request_insert = op_request_insert,
+    .request_state_set = op_request_state_set,
+    .requests_due = op_requests_due,
+    .requests_page = op_requests_page,
+    .approvals_each = op_approvals_each,
+    .approval_put = op_approval_put,
+    .revoked_key_exists = op_revoked_key_exists,
+    .cert_insert = op_cert_insert,
+    .cert_info = op_cert_info,
     .requests_count = op_requests_count,
 };
 

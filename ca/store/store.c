@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <openssl/crypto.h>
 
@@ -32,4 +33,29 @@ store_user_free(struct store_user *u)
 	free(u->groups);
 	OPENSSL_cleanse(u->token_hash, sizeof(u->token_hash));
 	free(u);
+}
+
+void
+store_request_clear(struct store_request *r)
+{
+	if (r == NULL)
+		return;
+	free(r->requester);
+	free(r->role);
+	free(r->principals);
+	free(r->reason);
+	free(r->public_key);
+	free(r->key_fp);
+	free(r->state);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+store_cert_info_clear(struct store_cert_info *c)
+{
+	if (c == NULL)
+		return;
+	free(c->certificate);
+	free(c->key_id);
+	memset(c, 0, sizeof(*c));
 }

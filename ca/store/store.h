@@ -18,8 +18,9 @@
  * serialise appends, changed() may compare a version counter.
  *
  * The domain rows: users (struct store_user), request counts, the
- * certificate and key rows of a revocation and the KRL.  What is not
- * here yet: the request rows, approvals, certificates and revocations still
+ * certificate and key rows of a revocation and the KRL, requests,
+ * approvals and certificates.  What is not here yet: the replay of
+ * ledger_state.c, certificates and revocations still
  * go through the sqlite statement helpers of store/sql.h; they move into this
  * table next.
  *
@@ -31,6 +32,7 @@
 #ifndef JITCA_STORE_H
 #define JITCA_STORE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "signer/err.h"
@@ -153,6 +155,91 @@ typedef int (*store_cert_fn)(void *arg, const struct store_cert_match *m);
 typedef int (*store_serial_fn)(void *arg, uint64_t serial);
 typedef int (*store_key_fn)(void *arg, const uint8_t sha256[32]);
 
+/*
+ * A row of requests; store_request_clear() frees its strings (and zeroes
+ * it).  principals is the stored JSON text.  serial 0: none yet.
+ */
+struct store_request {
+	int64_t id;
+	char *requester;
+	char *role;
+	char *principals;
+	uint64_t ttl;
+	char *reason;
+	char *public_key;
+	char *key_fp;
+	char *state;
+	uint64_t created;
+	uint64_t expires;
+	unsigned approvals_required;
+	int64_t serial;
+};
+void store_request_clear(struct store_request *r);
+
+/* A new request for request_insert() (borrowed). */
+struct store_request_new {
+	const char *requester;
+	const char *role;
+	const char *principals; /* JSON text */
+	uint64_t ttl;
+	const char *reason;
+	const char *public_key;
+	const char *key_fp;
+	uint64_t created;
+	uint64_t expires;
+	unsigned approvals_required;
+};
+
+/* Which requests requests_page() selects, newest first. */
+struct store_request_query {
+	int all; /* every request, else the next two */
+	const char *requester; /* ...the actor's own */
+	const char *const *roles; /* ...and those of these roles */
+	size_t nroles;
+	int pending_only; /* state pending and expires > now */
+	uint64_t now;
+	int64_t before; /* ids below (0: from the newest) */
+};
+
+/* One approval or denial, borrowed for one call of the callback. */
+struct store_approval {
+	const char *approver;
+	const char *decision; /* "approve" or "deny" */
+	int64_t time;
+	const char *comment;
+};
+typedef int (*store_approval_fn)(void *arg, const struct store_approval *a);
+
+/* A certificate row to insert (borrowed). */
+struct store_cert {
+	uint64_t serial;
+	int64_t request_id;
+	const char *user;
+	const char *role;
+	const char *key_id;
+	const char *principals; /* JSON text */
+	uint64_t valid_after;
+	uint64_t valid_before;
+	const char *key_fp;
+	const uint8_t *key_blob;
+	size_t key_len;
+	const char *cert_sha256;
+	const char *certificate;
+	uint64_t issued;
+};
+
+/* What a request view shows of its certificate; store_cert_info_clear()
+ * frees the strings. */
+struct store_cert_info {
+	char *certificate;
+	char *key_id;
+	int64_t valid_after;
+	int64_t valid_before;
+	int revoked_set;
+	int64_t revoked;
+};
+void store_cert_info_clear(struct store_cert_info *c);
+
 /* Counters of the group commit (for /metrics and benchmarks). */
 struct store_stats {
 	uint64_t units; /* units committed (released) */
@@ -237,6 +324,41 @@ struct store_ops {
 	    const char *key_fp, uint64_t now, const char *reason, int *newly);
 	int (*krl_each)(struct store *s, int64_t after, store_serial_fn sfn,
 	    store_key_fn kfn, void *arg);
+	/*
+	 * Requests.  request_get(): ERR_NOT_FOUND when there is none;
+	 * *out filled (store_request_clear() it).  request_insert(): a new
+	 * pending request, *id its id.  request_state_set(): from -> to where
+	 * state = from (serial set too when not 0), ERR_WRONG_STATE when no row
+	 * changed.  requests_due(): ids of pending requests expired at
+	 * now, in id order, into a new array *ids (free()).
+	 * requests_page(): at most max ids that q selects into ids.
+	 * approvals_each(): the decisions on a request by time, approver.
+	 * approval_put(): record a decision; an approval that is already
+	 * there sets *conflict (replace: a denial overwrites it).
+	 * revoked_key_exists(): whether a key hash is revoked.
+	 * cert_insert(), cert_info(): the certificate of a request
+	 * (ERR_NOT_FOUND when there is none).
+	 */
+	int (*request_get)(
+	    struct store *s, int64_t id, struct store_request *out);
+	int (*request_insert)(
+	    struct store *s, const struct store_request_new *in, int64_t *id);
+	int (*request_state_set)(struct store *s, int64_t id, const char *from,
+	    const char *to, int64_t serial, uint64_t now);
+	int (*requests_due)(
+	    struct store *s, uint64_t now, int64_t **ids, size_t *n);
+	int (*requests_page)(struct store *s,
+	    const struct store_request_query *q, int64_t *ids, size_t max,
+	    size_t *n);
+	int (*approvals_each)(
+	    struct store *s, int64_t id, store_approval_fn fn, void *arg);
+	int (*approval_put)(struct store *s, int64_t id,
+	    const struct store_approval *a, int replace, int *conflict);
+	int (*revoked_key_exists)(
+	    struct store *s, const uint8_t sha256[32], int *found);
+	int (*cert_insert)(struct store *s, const struct store_cert *c);
+	int (*cert_info)(
+	    struct store *s, int64_t serial, struct store_cert_info *out);
 	/* Requests: counted in one snapshot, at time now. */
 	int (*requests_count)(
 	    struct store *s, uint64_t now, struct store_request_counts *out);
@@ -429,6 +551,71 @@ store_krl_each(struct store *s, int64_t after, store_serial_fn sfn,
     store_key_fn kfn, void *arg)
 {
 	return s->ops->krl_each(s, after, sfn, kfn, arg);
+}
+
+static inline MUST_CHECK int
+store_request_get(struct store *s, int64_t id, struct store_request *out)
+{
+	return s->ops->request_get(s, id, out);
+}
+
+static inline MUST_CHECK int
+store_request_insert(
+    struct store *s, const struct store_request_new *in, int64_t *id)
+{
+	return s->ops->request_insert(s, in, id);
+}
+
+static inline MUST_CHECK int
+store_request_state_set(struct store *s, int64_t id, const char *from,
+    const char *to, int64_t serial, uint64_t now)
+{
+	return s->ops->request_state_set(s, id, from, to, serial, now);
+}
+
+static inline MUST_CHECK int
+store_requests_due(struct store *s, uint64_t now, int64_t **ids, size_t *n)
+{
+	return s->ops->requests_due(s, now, ids, n);
+}
+
+static inline MUST_CHECK int
+store_requests_page(struct store *s, const struct store_request_query *q,
+    int64_t *ids, size_t max, size_t *n)
+{
+	return s->ops->requests_page(s, q, ids, max, n);
+}
+
+static inline MUST_CHECK int
+store_approvals_each(
+    struct store *s, int64_t id, store_approval_fn fn, void *arg)
+{
+	return s->ops->approvals_each(s, id, fn, arg);
+}
+
+static inline MUST_CHECK int
+store_approval_put(struct store *s, int64_t id, const struct store_approval *a,
+    int replace, int *conflict)
+{
+	return s->ops->approval_put(s, id, a, replace, conflict);
+}
+
+static inline MUST_CHECK int
+store_revoked_key_exists(struct store *s, const uint8_t sha256[32], int *found)
+{
+	return s->ops->revoked_key_exists(s, sha256, found);
+}
+
+static inline MUST_CHECK int
+store_cert_insert(struct store *s, const struct store_cert *c)
+{
+	return s->ops->cert_insert(s, c);
+}
+
+static inline MUST_CHECK int
+store_cert_info(struct store *s, int64_t serial, struct store_cert_info *out)
+{
+	return s->ops->cert_info(s, serial, out);
 }
 
 #endif /* JITCA_STORE_H */
