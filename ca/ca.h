@@ -28,9 +28,8 @@
  * Ledger events written here use these subjects: "request:<id>",
  * "cert:<serial>", "key:SHA256:<fp>"; request.expired is by "jitcad".
  *
- * Statements run on the ledger's connection through the helpers of
- * ca/store/sql.h (one family for every ca/ module, until each becomes
- * an operation of ca/store/store.h).
+ * State rows are read and written through the typed operations of
+ * ca/store/store.h; no SQL in ca/ outside ca/store/.
  */
 #ifndef JITCA_CA_H
 #define JITCA_CA_H

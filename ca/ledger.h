@@ -7,8 +7,8 @@
  *
  * Only ca/store/ includes sqlite headers.  Other ca/ modules (users.c,
  * request.c, revoke.c) open a transaction with ledger_begin(), change
- * their state rows (still through the statement helpers of
- * ca/store/sql.h), append the matching event with ledger_append() in
+ * their state rows through the operations of ca/store/store.h
+ * (ledger_store()), append the matching event with ledger_append() in
  * that same transaction, and commit with ledger_commit(): a state change
  * and its event are one atomic, durable unit.  Nothing here knows about
  * HTTP.

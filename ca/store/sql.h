@@ -1,10 +1,8 @@
 /*
- * sql.h: the sqlite statement helpers (store/sqlite.c) that the domain
- * modules not yet moved behind store.h (request.c, revoke.c,
- * ledger_state.c) run their own SQL with, on the ledger's
- * connection.  Transitional: each statement becomes a typed operation
- * of store.h, and this header goes away with the last of them.  Only
- * ca/ and its tests include it.
+ * sql.h: the sqlite statement helpers of store/sqlite.c, on the ledger's
+ * connection, for the tests (which read the file back, fail a commit
+ * with a hook, or count rows).  No domain module includes it: they use
+ * the typed operations of store.h.
  *
  * ledger_db(): the connection, borrowed (tests use it too).  A failed
  * helper maps sqlite's result code to ERR_BUSY (busy or locked) or

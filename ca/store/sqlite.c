@@ -9,8 +9,9 @@
  *
  * It does not hash, encode or check events (chain.c does), nor know
  * what the state rows mean (users.c, request.c, revoke.c,
- * ledger_state.c, which still run their statements through the
- * helpers of store/sql.h).  Works with ca/store/store.h, store/sql.h.
+ * ledger_state.c call the typed operations at the end of this file).
+ * The statement helpers of store/sql.h are exported for the tests.
+ * Works with ca/store/store.h, store/sql.h.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -1765,6 +1766,160 @@ out:
 	return r;
 }
 
+/* ---- raw rows ---- */
+
+struct store_rows {
+	struct store_sqlite *l;
+	sqlite3_stmt *st;
+	const char *what;
+	int ncols;
+	struct store_cell cells[STORE_ROW_MAX];
+};
+
+static int
+op_rows_open(struct store *s, enum store_table t, struct store_rows **out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_rows *it = NULL;
+	const char *sql, *what;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	switch (t) {
+	case STORE_TABLE_EVENTS:
+		sql = "SELECT seq, time, type, actor, subject, details FROM"
+		      " events ORDER BY seq";
+		what = "read events";
+		break;
+	case STORE_TABLE_USERS:
+		sql = "SELECT name, groups, token_hash, disabled, created,"
+		      " token_created FROM users ORDER BY name";
+		what = "read users";
+		break;
+	case STORE_TABLE_REQUESTS:
+		sql = "SELECT requester, role, principals, ttl, reason,"
+		      " public_key, key_fp, state, created, expires,"
+		      " approvals_required, serial, updated, id FROM requests"
+		      " ORDER BY id";
+		what = "read requests";
+		break;
+	case STORE_TABLE_APPROVALS:
+		sql = "SELECT request_id, approver, decision, comment, time"
+		      " FROM approvals ORDER BY request_id, approver";
+		what = "read approvals";
+		break;
+	case STORE_TABLE_CERTIFICATES:
+		sql = "SELECT request_id, user, role, key_id, principals,"
+		      " valid_after, valid_before, key_fp, key_blob,"
+		      " cert_sha256, certificate, issued, revoked, serial FROM"
+		      " certificates ORDER BY serial";
+		what = "read certificates";
+		break;
+	case STORE_TABLE_REVOKED_KEYS:
+		sql = "SELECT key_sha256, key_fp, reason, time FROM"
+		      " revoked_keys ORDER BY key_sha256";
+		what = "read revoked_keys";
+		break;
+	default:
+		return ERR_INVALID_ARG;
+	}
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return ERR_ALLOC;
+	it->l = l;
+	it->what = what;
+	TRY(sq_prepare(l, &it->st, sql));
+	it->ncols = sqlite3_column_count(it->st);
+	ENSURE(it->ncols <= STORE_ROW_MAX, ERR_INTERNAL);
+	*out = it;
+	it = NULL;
+	r = 0;
+out:
+	if (it != NULL) {
+		sqlite3_finalize(it->st);
+		free(it);
+	}
+	return r;
+}
+
+static int
+op_rows_next(struct store_rows *it, const struct store_cell **row, int *found)
+{
+	struct store_cell *c;
+	const unsigned char *t;
+	int rc, i;
+
+	*row = NULL;
+	*found = 0;
+	if ((rc = sqlite3_step(it->st)) == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return sq_err(it->l, rc, it->what);
+	for (i = 0; i < it->ncols; i++) {
+		c = &it->cells[i];
+		memset(c, 0, sizeof(*c));
+		switch (sqlite3_column_type(it->st, i)) {
+		case SQLITE_INTEGER:
+			c->type = STORE_CELL_INTEGER;
+			break;
+		case SQLITE_FLOAT:
+			c->type = STORE_CELL_FLOAT;
+			c->d = sqlite3_column_double(it->st, i);
+			break;
+		case SQLITE_TEXT:
+			c->type = STORE_CELL_TEXT;
+			break;
+		case SQLITE_BLOB:
+			c->type = STORE_CELL_BLOB;
+			break;
+		default:
+			c->type = STORE_CELL_NULL;
+			break;
+		}
+		c->i = sqlite3_column_int64(it->st, i);
+		/* Text first, then the blob of the same (now terminated)
+		 * bytes: the blob pointer stays valid. */
+		t = sqlite3_column_text(it->st, i);
+		if (t == NULL && c->type != STORE_CELL_NULL &&
+		    sqlite3_errcode(it->l->db) == SQLITE_NOMEM)
+			return ERR_ALLOC;
+		c->text = t == NULL ? "" : (const char *)t;
+		if (c->type == STORE_CELL_BLOB)
+			c->blob = sqlite3_column_blob(it->st, i);
+		c->len = (size_t)sqlite3_column_bytes(it->st, i);
+	}
+	*row = it->cells;
+	*found = 1;
+	return 0;
+}
+
+static void
+op_rows_close(struct store_rows *it)
+{
+	if (it == NULL)
+		return;
+	sqlite3_finalize(it->st);
+	free(it);
+}
+
+static int
+op_meta_get(struct store *s, const char *key, char **out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	*out = NULL;
+	TRY(sq_prepare(l, &st, "SELECT value FROM meta WHERE key = ?"));
+	TRY(sq_bind_text(l, st, 1, key));
+	TRY(sq_row(l, st, &found));
+	if (found)
+		ENSURE((*out = strdup(sq_text(st, 0))) != NULL, ERR_ALLOC);
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
 /* ---- requests ---- */
 
 static int
@@ -2176,6 +2331,10 @@ static const struct store_ops sqlite_ops = {
     .revoked_key_exists = op_revoked_key_exists,
     .cert_insert = op_cert_insert,
     .cert_info = op_cert_info,
+    .rows_open = op_rows_open,
+    .rows_next = op_rows_next,
+    .rows_close = op_rows_close,
+    .meta_get = op_meta_get,
     .requests_count = op_requests_count,
 };
 
@@ -2196,8 +2355,8 @@ store_sqlite_open(struct store **out, const char *path, int create,
 }
 
 /*
- * The statement helpers of store/sql.h, for the domain modules that
- * still run their own SQL (on the handle's sqlite connection).
+ * The statement helpers of store/sql.h, on the handle's sqlite
+ * connection, for the tests that look at or tamper with the file.
  */
 static struct store_sqlite *
 sq_of(struct ledger *l)

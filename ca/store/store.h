@@ -17,12 +17,13 @@
  * event_tail() may lock the head row (SELECT ... FOR UPDATE) to
  * serialise appends, changed() may compare a version counter.
  *
- * The domain rows: users (struct store_user), request counts, the
- * certificate and key rows of a revocation and the KRL, requests,
- * approvals and certificates.  What is not here yet: the replay of
- * ledger_state.c, certificates and revocations still
- * go through the sqlite statement helpers of store/sql.h; they move into this
- * table next.
+ * The domain rows: users (struct store_user), requests (struct
+ * store_request, counted by state in one operation), approvals,
+ * certificates, revoked keys and the KRL's rows, and the raw rows that
+ * ledger_state.c checks against the events.  Not here yet: notification
+ * cursors and checkpoints (nothing uses them today), and a read
+ * connection of its own (readers share the writer's connection and run
+ * between transactions: read_begin/read_end).
  *
  * Errors are the shared negative codes of signer/err.h; a failed
  * operation leaves a sentence in the store's errmsg (store_msg_set()),
@@ -240,6 +241,59 @@ struct store_cert_info {
 };
 void store_cert_info_clear(struct store_cert_info *c);
 
+/*
+ * Raw rows of a table, for checking the state against the events
+ * (ca/ledger_state.c), which must see each stored value as it is, with
+ * its type, whatever was written there behind jitca's back.  A cell:
+ * its type; i, the value as an integer (0 when it is not one: the
+ * database's conversion); text, the value as text ("" for NULL),
+ * NUL-terminated, len bytes long for TEXT (and BLOB: blob, len bytes).
+ * Borrowed until the next rows_next() or rows_close().  The columns of
+ * each table, in order:
+ *   EVENTS: seq, time, type, actor, subject, details (by seq)
+ *   USERS: name, groups, token_hash, disabled, created, token_created
+ *     (by name)
+ *   REQUESTS: requester, role, principals, ttl, reason, public_key,
+ *     key_fp, state, created, expires, approvals_required, serial,
+ *     updated, id (by id)
+ *   APPROVALS: request_id, approver, decision, comment, time
+ *     (by request_id, approver)
+ *   CERTIFICATES: request_id, user, role, key_id, principals,
+ *     valid_after, valid_before, key_fp, key_blob, cert_sha256,
+ *     certificate, issued, revoked, serial (by serial)
+ *   REVOKED_KEYS: key_sha256, key_fp, reason, time (by key_sha256)
+ * A failed read is named "read TABLE" (e.g. "read users").
+ */
+enum store_table {
+	STORE_TABLE_EVENTS = 1,
+	STORE_TABLE_USERS,
+	STORE_TABLE_REQUESTS,
+	STORE_TABLE_APPROVALS,
+	STORE_TABLE_CERTIFICATES,
+	STORE_TABLE_REVOKED_KEYS,
+};
+
+enum store_cell_type {
+	STORE_CELL_NULL = 0,
+	STORE_CELL_INTEGER,
+	STORE_CELL_FLOAT,
+	STORE_CELL_TEXT,
+	STORE_CELL_BLOB,
+};
+
+struct store_cell {
+	enum store_cell_type type;
+	int64_t i;
+	double d;
+	const char *text;
+	const uint8_t *blob;
+	size_t len;
+};
+
+#define STORE_ROW_MAX 16 /* most columns of a raw row */
+
+struct store_rows;
+
 /* Counters of the group commit (for /metrics and benchmarks). */
 struct store_stats {
 	uint64_t units; /* units committed (released) */
@@ -359,6 +413,17 @@ struct store_ops {
 	int (*cert_insert)(struct store *s, const struct store_cert *c);
 	int (*cert_info)(
 	    struct store *s, int64_t serial, struct store_cert_info *out);
+	/*
+	 * Raw rows (above): rows_open() a table, rows_next() each row
+	 * (*row borrowed, *found 0 at the end), rows_close().  meta_get():
+	 * the text of a meta key in a new *out, NULL when absent.
+	 */
+	int (*rows_open)(
+	    struct store *s, enum store_table t, struct store_rows **out);
+	int (*rows_next)(
+	    struct store_rows *it, const struct store_cell **row, int *found);
+	void (*rows_close)(struct store_rows *it);
+	int (*meta_get)(struct store *s, const char *key, char **out);
 	/* Requests: counted in one snapshot, at time now. */
 	int (*requests_count)(
 	    struct store *s, uint64_t now, struct store_request_counts *out);
@@ -616,6 +681,32 @@ static inline MUST_CHECK int
 store_cert_info(struct store *s, int64_t serial, struct store_cert_info *out)
 {
 	return s->ops->cert_info(s, serial, out);
+}
+
+static inline MUST_CHECK int
+store_rows_open(struct store *s, enum store_table t, struct store_rows **out)
+{
+	return s->ops->rows_open(s, t, out);
+}
+
+static inline MUST_CHECK int
+store_rows_next(struct store *s, struct store_rows *it,
+    const struct store_cell **row, int *found)
+{
+	return s->ops->rows_next(it, row, found);
+}
+
+static inline void
+store_rows_close(struct store *s, struct store_rows *it)
+{
+	if (it != NULL)
+		s->ops->rows_close(it);
+}
+
+static inline MUST_CHECK int
+store_meta_get(struct store *s, const char *key, char **out)
+{
+	return s->ops->meta_get(s, key, out);
 }
 
 #endif /* JITCA_STORE_H */
