@@ -23,7 +23,7 @@
 #include "ca/admin.h"
 #include "ca/ca.h"
 #include "ca/config.h"
-#include "ca/krl.h"
+#include "signer/krl.h"
 #include "ca/ledger.h"
 #include "ca/request.h"
 #include "ca/revoke.h"

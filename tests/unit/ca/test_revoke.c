@@ -7,7 +7,7 @@
  */
 #include <unistd.h>
 
-#include "ca/krl.h"
+#include "signer/krl.h"
 #include "ca_fixture.h"
 
 TestSuite(revoke, .init = fx_setup, .fini = fx_teardown);

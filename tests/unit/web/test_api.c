@@ -39,7 +39,7 @@
 
 #include "ca/ca.h"
 #include "ca/config.h"
-#include "ca/krl.h"
+#include "signer/krl.h"
 #include "ca/ledger.h"
 #include "ca/revoke.h"
 #include "ca/users.h"

@@ -32,7 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ca/krl.h"
+#include "signer/krl.h"
 #include "signer/base/fileio.h"
 #include "signer/wire.h"
 
