@@ -223,6 +223,19 @@ err_str(int code)
 		return "user name is a literal principal of a role";
 	case ERR_RATE_LIMITED:
 		return "too many requests; try again later";
+	/* The signer's host CA and ledger keys */
+	case ERR_CERT_NOT_HOST:
+		return "certificate type is not \"host\"";
+	case ERR_CERT_BAD_HOST_NAME:
+		return "host principal is not a host name or IP address";
+	case ERR_SIGNER_NO_KEY:
+		return "the signer holds no such key";
+	case ERR_SIGNER_SAME_KEY:
+		return "the user CA, host CA and ledger keys must differ";
+	case ERR_LEDGER_KEY_TYPE:
+		return "the ledger key is not an Ed25519 key";
+	case ERR_SIGNER_NOT_KRL:
+		return "not a well-formed unsigned KRL";
 	}
 	return "unknown error";
 }

@@ -160,6 +160,14 @@
 #define ERR_NAME_IS_PRINCIPAL -192 /* user name = a literal principal */
 #define ERR_RATE_LIMITED -193 /* too many requests; try again later */
 
+/* The signer's host CA and ledger keys (signer/signer.h) */
+#define ERR_CERT_NOT_HOST -200 /* certificate type is not "host" */
+#define ERR_CERT_BAD_HOST_NAME -201 /* not a host name or IP address */
+#define ERR_SIGNER_NO_KEY -202 /* the signer holds no such key */
+#define ERR_SIGNER_SAME_KEY -203 /* two of the signer's keys are one */
+#define ERR_LEDGER_KEY_TYPE -204 /* the ledger key is not Ed25519 */
+#define ERR_SIGNER_NOT_KRL -205 /* bytes to sign are not a bare KRL */
+
 const char *err_str(int code);
 
 /*

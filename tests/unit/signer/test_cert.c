@@ -1036,7 +1036,7 @@ set_key_id(struct cert *c, const char *id)
 
 Test(cert_policy, table)
 {
-	const struct cert_limits lim = {TTL, BACK};
+	const struct cert_limits lim = {TTL, BACK, 0};
 	char long_principal[70];
 
 	pol_key = subject_new("ED25519", NULL, 0);
@@ -1185,7 +1185,7 @@ Test(cert_policy, table)
 /* The signer's path: encode, parse the TBS, check policy. */
 Test(cert_policy, through_tbs)
 {
-	const struct cert_limits lim = {TTL, BACK};
+	const struct cert_limits lim = {TTL, BACK, 0};
 	struct wire *w = wire_new(CERT_MAX_BLOB);
 	struct cert *c, *t = NULL;
 
