@@ -39,6 +39,14 @@
 #include "signer/signer.h"
 
 #define CA_PUB_FILE "ca.pub"
+#define HOST_KEY_FILE "host_ca_key.pem"
+#define HOST_PUB_FILE "host_ca.pub"
+#define LEDGER_KEY_FILE "ledger_key.pem"
+#define LEDGER_PUB_FILE "ledger.pub"
+/* The comments of the public lines, and the ledger key's signer name. */
+#define HOST_PUB_COMMENT "jitca-host-ca"
+#define LEDGER_PUB_COMMENT "jitca-ledger"
+#define LEDGER_PRINCIPAL "ledger@jitca"
 #define CONFIG_FILE "jitca.json"
 #define KRL_FILE "revoked.krl"
 
@@ -202,6 +210,12 @@ admin_start_signer(struct admin_ctx *x)
 
 	memset(&sp, 0, sizeof(sp));
 	sp.key_path = x->cfg->ca_key_file;
+	/* A state directory from before the host CA and ledger keys works
+	 * without them (jitcad init --add-keys makes them). */
+	if (access(x->cfg->host_key_file, F_OK) == 0)
+		sp.host_key_path = x->cfg->host_key_file;
+	if (access(x->cfg->ledger_key_file, F_OK) == 0)
+		sp.ledger_key_path = x->cfg->ledger_key_file;
 	sp.policy = &signpolicy_ops;
 	sp.policy_arg = x->cfg->state_dir;
 	if ((r = signer_start(&x->signer, &sp)) != 0) {
@@ -294,6 +308,104 @@ out:
 	free(data);
 	krl_free(krl);
 	free(path);
+	return r;
+}
+
+/*
+ * Make a key of type t at key_path (0600, never replacing a file) and its
+ * public line "TYPE BASE64 comment\n" at pub_path (0644, replacing an old
+ * one, which would be wrong); *line (may be NULL) the line, new.
+ */
+static int
+init_make_key(const char *key_path, const char *pub_path, enum key_type t,
+    const char *comment, char **line)
+{
+	struct cakey *key = NULL;
+	char *l = NULL, *nl = NULL;
+	int r = ERR_INTERNAL;
+
+	if (line != NULL)
+		*line = NULL;
+	if ((r = cakey_generate(&key, t)) != 0) {
+		report("init", "generating a key", r);
+		goto out;
+	}
+	if ((r = cakey_save(key, key_path)) != 0) {
+		report("init", key_path, r);
+		goto out;
+	}
+	if ((r = pubkey_to_line(&l, cakey_public(key), comment)) != 0 ||
+	    (nl = malloc(strlen(l) + 2)) == NULL) {
+		r = r != 0 ? r : ERR_ALLOC;
+		report("init", pub_path, r);
+		goto out;
+	}
+	memcpy(nl, l, strlen(l));
+	memcpy(nl + strlen(l), "\n", 2);
+	(void)unlink(pub_path);
+	if ((r = fileio_write_new(pub_path, nl, strlen(nl), 0644)) != 0) {
+		report("init", pub_path, r);
+		goto out;
+	}
+	if (line != NULL) {
+		*line = l;
+		l = NULL;
+	}
+	r = 0;
+out:
+	cakey_free(key);
+	free(l);
+	free(nl);
+	return r;
+}
+
+/*
+ * The host CA key (of type t, as the user CA's) and the ledger key
+ * (always Ed25519: C2SP notes are signed with Ed25519), each only when
+ * its file is missing, owned by ca when given.  *made counts new keys.
+ */
+static int
+init_add_keys(
+    const char *state, enum key_type t, const struct passwd *ca, int *made)
+{
+	static const struct {
+		const char *key, *pub, *comment, *what;
+		int ledger;
+	} keys[] = {
+	    {HOST_KEY_FILE, HOST_PUB_FILE, HOST_PUB_COMMENT, "host CA", 0},
+	    {LEDGER_KEY_FILE, LEDGER_PUB_FILE, LEDGER_PUB_COMMENT, "ledger", 1},
+	};
+	char *kp = NULL, *pp = NULL;
+	size_t i;
+	int r = 0;
+
+	*made = 0;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && r == 0; i++) {
+		if ((kp = path_join(state, keys[i].key)) == NULL ||
+		    (pp = path_join(state, keys[i].pub)) == NULL) {
+			r = ERR_ALLOC;
+			report("init", state, r);
+		} else if (access(kp, F_OK) != 0) {
+			r = init_make_key(kp, pp,
+			    keys[i].ledger ? KEY_ED25519 : t, keys[i].comment,
+			    NULL);
+			if (r == 0 && ca != NULL &&
+			    chown(kp, ca->pw_uid, ca->pw_gid) != 0) {
+				fprintf(stderr,
+				    "jitcad init: chown %s to %s: %s\n", kp,
+				    ca->pw_name, strerror(errno));
+				r = ERR_SYSTEM;
+			}
+			if (r == 0) {
+				fprintf(stderr, "jitcad init: new %s key %s\n",
+				    keys[i].what, kp);
+				(*made)++;
+			}
+		}
+		free(kp);
+		free(pp);
+		kp = pp = NULL;
+	}
 	return r;
 }
 
@@ -420,10 +532,43 @@ admin_init(const struct cli_parsed *p)
 		report("init", state, ERR_ALLOC);
 		goto out;
 	}
+	if (cli_flag(p, "add-keys")) {
+		/* A state directory from before the host CA and ledger
+		 * keys: add what is missing, touch nothing else. */
+		int made = 0;
+
+		if (access(key_path, F_OK) != 0) {
+			fprintf(stderr,
+			    "jitcad init --add-keys: %s holds no CA key; run "
+			    "jitcad init without --add-keys\n",
+			    state);
+			goto out;
+		}
+		/* The host CA as the user CA unless --ca-key-type says. */
+		if (cli_str(p, "ca-key-type") == NULL) {
+			struct pubkey *ca_pub = NULL;
+
+			if (admin_load_ca_pub("init", state, &ca_pub) != 0)
+				goto out;
+			t = pubkey_type(ca_pub);
+			pubkey_free(ca_pub);
+		}
+		if (init_add_keys(
+			state, t, ca_user != NULL ? &ca_pw : NULL, &made) != 0)
+			goto out;
+		if (made == 0)
+			fprintf(stderr,
+			    "jitcad init --add-keys: %s already holds every "
+			    "key\n",
+			    state);
+		ret = ADMIN_EXIT_OK;
+		goto out;
+	}
 	if (access(key_path, F_OK) == 0) {
 		fprintf(stderr,
 		    "jitcad init: %s already holds a CA key (%s); "
-		    "refusing to replace it\n",
+		    "refusing to replace it (jitcad init --add-keys adds "
+		    "a missing host CA or ledger key)\n",
 		    state, key_path);
 		goto out;
 	}
@@ -487,6 +632,13 @@ admin_init(const struct cli_parsed *p)
 		report("init", "initial KRL " KRL_FILE, r);
 		goto out;
 	}
+	{
+		int made;
+
+		if (init_add_keys(
+			state, t, ca_user != NULL ? &ca_pw : NULL, &made) != 0)
+			goto out;
+	}
 	if ((r = init_ownership(state, key_path,
 		 ca_user != NULL ? &ca_pw : NULL,
 		 svc_user != NULL ? &svc_pw : NULL)) != 0)
@@ -507,23 +659,70 @@ out:
 	return ret;
 }
 
+/* Read and parse the public line <state>/file of a key init makes; a
+ * missing one says how to add it. */
+static int
+admin_load_pub(const char *state, const char *file, struct pubkey **out)
+{
+	char *path = NULL, *text = NULL;
+	int r;
+
+	*out = NULL;
+	if ((path = path_join(state, file)) == NULL) {
+		report("ca-key", state, ERR_ALLOC);
+		return ERR_ALLOC;
+	}
+	r = fileio_read_small(path, PUBKEY_MAX_LINE, &text, NULL);
+	if (r == ERR_SYSTEM && errno == ENOENT)
+		fprintf(stderr,
+		    "jitcad ca-key: %s does not exist; this state directory "
+		    "predates the host CA and ledger keys: run jitcad init "
+		    "--add-keys --state %s\n",
+		    path, state);
+	else if (r != 0 || (r = pubkey_from_line(out, text, strlen(text))) != 0)
+		report("ca-key", path, r);
+	free(text);
+	free(path);
+	return r;
+}
+
 int
 admin_ca_key(const struct cli_parsed *p)
 {
 	const char *state = cli_str(p, "state");
+	const char *comment = "jitca-ca";
+	int host = cli_flag(p, "host"), ledger = cli_flag(p, "ledger");
+	int allowed = cli_flag(p, "allowed-signers");
 	char *line = NULL;
 	struct pubkey *k = NULL;
 	int r, ret = ADMIN_EXIT_FAIL;
 
+	if (host && ledger)
+		return usage_error(p, "--host and --ledger exclude each other");
+	if (allowed && !ledger)
+		return usage_error(p, "--allowed-signers needs --ledger");
 	state = admin_state_dir(state);
 	/* Print the key re-encoded: proves the file holds a valid key. */
-	if (admin_load_ca_pub("ca-key", state, &k) != 0)
+	if (host) {
+		comment = HOST_PUB_COMMENT;
+		r = admin_load_pub(state, HOST_PUB_FILE, &k);
+	} else if (ledger) {
+		comment = LEDGER_PUB_COMMENT;
+		r = admin_load_pub(state, LEDGER_PUB_FILE, &k);
+	} else
+		r = admin_load_ca_pub("ca-key", state, &k);
+	if (r != 0)
 		goto out;
-	if ((r = pubkey_to_line(&line, k, "jitca-ca")) != 0) {
-		report("ca-key", CA_PUB_FILE, r);
+	if ((r = pubkey_to_line(&line, k, allowed ? NULL : comment)) != 0) {
+		report("ca-key", "public key", r);
 		goto out;
 	}
-	printf("%s\n", line);
+	/* ssh-keygen -Y verify -f FILE -I ledger@jitca -n NAMESPACE. */
+	if (allowed)
+		printf("%s namespaces=\"%s,%s\" %s\n", LEDGER_PRINCIPAL,
+		    SIGNER_NS_CHECKPOINT, SIGNER_NS_KRL, line);
+	else
+		printf("%s\n", line);
 	ret = ADMIN_EXIT_OK;
 out:
 	pubkey_free(k);

@@ -376,6 +376,22 @@ web_serve_run(const struct cli_parsed *p)
 	/* The signer first: the key is opened only in its child. */
 	memset(&sp, 0, sizeof(sp));
 	sp.key_path = cfg->ca_key_file;
+	/* A state directory from before the host CA and ledger keys runs
+	 * without them, and says how to add them. */
+	if (access(cfg->host_key_file, F_OK) == 0)
+		sp.host_key_path = cfg->host_key_file;
+	else
+		fprintf(stderr,
+		    "jitcad serve: no host CA key %s: host certificates are "
+		    "off (jitcad init --add-keys makes it)\n",
+		    cfg->host_key_file);
+	if (access(cfg->ledger_key_file, F_OK) == 0)
+		sp.ledger_key_path = cfg->ledger_key_file;
+	else
+		fprintf(stderr,
+		    "jitcad serve: no ledger key %s: checkpoints and KRL "
+		    "signatures are off (jitcad init --add-keys makes it)\n",
+		    cfg->ledger_key_file);
 	sp.policy = &signpolicy_ops;
 	sp.policy_arg = cfg->state_dir;
 	if (user_opt != NULL) {
