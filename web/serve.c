@@ -455,6 +455,9 @@ web_serve_run(const struct cli_parsed *p)
 		goto out;
 	}
 	if (user_opt != NULL && geteuid() == 0) {
+		const char *const kf[] = {
+		    cfg->ca_key_file, sp.host_key_path, sp.ledger_key_path};
+		size_t ki;
 		int kfd;
 
 		if (setgroups(0, NULL) != 0 ||
@@ -466,13 +469,16 @@ web_serve_run(const struct cli_parsed *p)
 			    user_opt, strerror(errno));
 			goto out;
 		}
-		/* Invariant: the service's uid cannot read the key. */
-		if ((kfd = open(cfg->ca_key_file, O_RDONLY | O_CLOEXEC)) >= 0) {
+		/* Invariant: the service's uid cannot read any key. */
+		for (ki = 0; ki < sizeof(kf) / sizeof(kf[0]); ki++) {
+			if (kf[ki] == NULL ||
+			    (kfd = open(kf[ki], O_RDONLY | O_CLOEXEC)) < 0)
+				continue;
 			close(kfd);
 			fprintf(stderr,
-			    "jitcad serve: user %s can read the CA key %s; "
+			    "jitcad serve: user %s can read the key %s; "
 			    "refusing to start (jitcad init --ca-user)\n",
-			    user_opt, cfg->ca_key_file);
+			    user_opt, kf[ki]);
 			goto out;
 		}
 	}
