@@ -56,8 +56,8 @@ struct config {
 	char *state_dir; /* absolute */
 	char *listen; /* "127.0.0.1:8443" */
 	char *ca_key_file; /* absolute path */
-	char *host_key_file; /* ca.host_key_file: the host CA key, absolute */
-	char *ledger_key_file; /* ca.ledger_key_file: the ledger key */
+	char *host_key_file; /* ca.host_key: the host CA key, absolute */
+	char *ledger_key_file; /* ca.ledger_key: the ledger key, absolute */
 	uint64_t host_max_ttl; /* ca.host_max_ttl, seconds (default 30d) */
 	uint64_t backdate; /* seconds (default 60) */
 	uint64_t hard_max_ttl; /* seconds (default 24h) */

@@ -223,6 +223,95 @@ err_str(int code)
 		return "user name is a literal principal of a role";
 	case ERR_RATE_LIMITED:
 		return "too many requests; try again later";
+	case ERR_P11_URI_SCHEME:
+		return "not a PKCS#11 URI (must start with \"pkcs11:\")";
+	case ERR_P11_URI_SYNTAX:
+		return "PKCS#11 URI: an attribute without \"=\" or a character that must be percent-encoded";
+	case ERR_P11_URI_ATTR:
+		return "PKCS#11 URI: unknown attribute";
+	case ERR_P11_URI_DUPLICATE:
+		return "PKCS#11 URI: an attribute is given twice";
+	case ERR_P11_URI_EMPTY:
+		return "PKCS#11 URI: an attribute has an empty value";
+	case ERR_P11_URI_PERCENT:
+		return "PKCS#11 URI: bad percent-encoding";
+	case ERR_P11_URI_VALUE:
+		return "PKCS#11 URI: an attribute value is too long or malformed";
+	case ERR_P11_URI_NO_KEY:
+		return "PKCS#11 URI names no key (give \"object=\" or \"id=\")";
+	case ERR_P11_URI_PIN_VALUE:
+		return "PKCS#11 URI holds a PIN (use a PIN file, not \"pin-value=\")";
+	case ERR_P11_NO_MODULE:
+		return "no PKCS#11 module configured (ca.pkcs11_module)";
+	case ERR_P11_MODULE:
+		return "PKCS#11 module cannot be loaded";
+	case ERR_P11_NOT_MODULE:
+		return "file is not a PKCS#11 module (no C_GetFunctionList)";
+	case ERR_P11_CONFLICT:
+		return "the PKCS#11 URI and the configuration name different modules or PIN files";
+	case ERR_P11_PIN_FILE:
+		return "PIN file cannot be read (missing, or not a regular file)";
+	case ERR_P11_PIN_FILE_MODE:
+		return "PIN file is readable by group or others (chmod 600 it)";
+	case ERR_P11_NO_TOKEN:
+		return "no PKCS#11 token matches the URI";
+	case ERR_P11_AMBIGUOUS:
+		return "more than one PKCS#11 token or key matches the URI";
+	case ERR_P11_PIN_INCORRECT:
+		return "the token refused the PIN";
+	case ERR_P11_PIN_LOCKED:
+		return "the token's PIN is locked";
+	case ERR_P11_NO_OBJECT:
+		return "no private key on the token matches the URI";
+	case ERR_P11_EXTRACTABLE:
+		return "the token key is extractable or not sensitive; jitca needs a key that cannot leave the token";
+	case ERR_P11_NO_PUBLIC:
+		return "the token has no usable public key object for the private key";
+	case ERR_P11_KEY_CHANGED:
+		return "the token came back with a different key under the same name";
+	case ERR_P11_EXISTS:
+		return "a key with that label or id is already on the token";
+	case ERR_P11_MECHANISM:
+		return "the token does not support the mechanism";
+	case ERR_P11:
+		return "the PKCS#11 module failed";
+	case ERR_TOKEN_UNAVAILABLE:
+		return "the PKCS#11 token is not available";
+	/* OIDC ID tokens (web/oidc.h) */
+	case ERR_OIDC_MALFORMED:
+		return "ID token is not a well-formed compact JWS";
+	case ERR_OIDC_BAD_ALG:
+		return "ID token signature algorithm is not allowed";
+	case ERR_OIDC_UNKNOWN_KID:
+		return "ID token is signed with a key the provider does not publish";
+	case ERR_OIDC_KEY_ROTATED:
+		return "ID token is signed with a key the provider has rotated out";
+	case ERR_OIDC_BAD_SIGNATURE:
+		return "ID token signature does not verify";
+	case ERR_OIDC_BAD_ISSUER:
+		return "ID token is from another issuer";
+	case ERR_OIDC_BAD_AUDIENCE:
+		return "ID token is for another client (aud/azp)";
+	case ERR_OIDC_EXPIRED:
+		return "ID token has expired";
+	case ERR_OIDC_NOT_YET_VALID:
+		return "ID token is not valid yet (nbf/iat in the future)";
+	case ERR_OIDC_STALE:
+		return "ID token was issued too long ago";
+	case ERR_OIDC_NONCE:
+		return "ID token nonce does not match";
+	case ERR_OIDC_MISSING_CLAIM:
+		return "ID token lacks a required claim";
+	case ERR_OIDC_BAD_CLAIM:
+		return "ID token claim has the wrong type or is too long";
+	case ERR_OIDC_UNREACHABLE:
+		return "identity provider is unreachable";
+	case ERR_OIDC_DISCOVERY:
+		return "identity provider discovery document is wrong";
+	case ERR_OIDC_BAD_JWKS:
+		return "identity provider key set (JWKS) is malformed";
+	case ERR_OIDC_INSECURE:
+		return "identity provider URL is plain http on a non-loopback host";
 	/* The signer's host CA and ledger keys */
 	case ERR_CERT_NOT_HOST:
 		return "certificate type is not \"host\"";

@@ -160,13 +160,61 @@
 #define ERR_NAME_IS_PRINCIPAL -192 /* user name = a literal principal */
 #define ERR_RATE_LIMITED -193 /* too many requests; try again later */
 
+/* CA keys in a PKCS#11 token (signer/p11.h) */
+#define ERR_P11_URI_SCHEME -200 /* not a "pkcs11:" URI */
+#define ERR_P11_URI_SYNTAX -201 /* attribute without '=' or a bad byte */
+#define ERR_P11_URI_ATTR -202 /* unknown attribute */
+#define ERR_P11_URI_DUPLICATE -203 /* attribute given twice */
+#define ERR_P11_URI_EMPTY -204 /* attribute with an empty value */
+#define ERR_P11_URI_PERCENT -205 /* '%' not followed by two hex digits */
+#define ERR_P11_URI_VALUE -206 /* value too long, control byte, bad form */
+#define ERR_P11_URI_NO_KEY -207 /* URI names no object and no id */
+#define ERR_P11_URI_PIN_VALUE -208 /* a PIN in the URI itself */
+#define ERR_P11_NO_MODULE -209 /* no module path configured */
+#define ERR_P11_MODULE -210 /* module cannot be loaded */
+#define ERR_P11_NOT_MODULE -211 /* file is not a PKCS#11 module */
+#define ERR_P11_CONFLICT -212 /* URI and configuration disagree */
+#define ERR_P11_PIN_FILE -213 /* PIN file missing or unreadable */
+#define ERR_P11_PIN_FILE_MODE -214 /* PIN file readable by group/others */
+#define ERR_P11_NO_TOKEN -215 /* no token matches the URI */
+#define ERR_P11_AMBIGUOUS -216 /* more than one token or key matches */
+#define ERR_P11_PIN_INCORRECT -217 /* the token refused the PIN */
+#define ERR_P11_PIN_LOCKED -218 /* the token locked the PIN */
+#define ERR_P11_NO_OBJECT -219 /* no private key matches the URI */
+#define ERR_P11_EXTRACTABLE -220 /* key can be read out of the token */
+#define ERR_P11_NO_PUBLIC -221 /* no usable public key object */
+#define ERR_P11_KEY_CHANGED -222 /* token came back with another key */
+#define ERR_P11_EXISTS -223 /* a key with that label or id exists */
+#define ERR_P11_MECHANISM -224 /* token lacks the mechanism */
+#define ERR_P11 -225 /* the module failed; see p11_detail() */
+#define ERR_TOKEN_UNAVAILABLE -226 /* token or module gone; try later */
+
+/* OIDC ID tokens and their provider (web/oidc.h); one code per check */
+#define ERR_OIDC_MALFORMED -240 /* not a compact JWS, or bad JSON */
+#define ERR_OIDC_BAD_ALG -241 /* alg not allowed (none, HS*) or key's */
+#define ERR_OIDC_UNKNOWN_KID -242 /* kid not in the provider's JWKS */
+#define ERR_OIDC_KEY_ROTATED -243 /* kid was rotated out of the JWKS */
+#define ERR_OIDC_BAD_SIGNATURE -244 /* signature does not verify */
+#define ERR_OIDC_BAD_ISSUER -245 /* iss is not the configured issuer */
+#define ERR_OIDC_BAD_AUDIENCE -246 /* aud/azp is not our client id */
+#define ERR_OIDC_EXPIRED -247 /* exp has passed */
+#define ERR_OIDC_NOT_YET_VALID -248 /* nbf or iat in the future */
+#define ERR_OIDC_STALE -249 /* iat too long ago */
+#define ERR_OIDC_NONCE -250 /* nonce differs from the expected one */
+#define ERR_OIDC_MISSING_CLAIM -251 /* a required claim is absent */
+#define ERR_OIDC_BAD_CLAIM -252 /* claim of the wrong type or too long */
+#define ERR_OIDC_UNREACHABLE -253 /* discovery or JWKS fetch failed */
+#define ERR_OIDC_DISCOVERY -254 /* discovery document wrong (issuer) */
+#define ERR_OIDC_BAD_JWKS -255 /* JWKS document malformed */
+#define ERR_OIDC_INSECURE -256 /* plain http to a non-loopback host */
+
 /* The signer's host CA and ledger keys (signer/signer.h) */
-#define ERR_CERT_NOT_HOST -200 /* certificate type is not "host" */
-#define ERR_CERT_BAD_HOST_NAME -201 /* not a host name or IP address */
-#define ERR_SIGNER_NO_KEY -202 /* the signer holds no such key */
-#define ERR_SIGNER_SAME_KEY -203 /* two of the signer's keys are one */
-#define ERR_LEDGER_KEY_TYPE -204 /* the ledger key is not Ed25519 */
-#define ERR_SIGNER_NOT_KRL -205 /* bytes to sign are not a bare KRL */
+#define ERR_CERT_NOT_HOST -270 /* certificate type is not "host" */
+#define ERR_CERT_BAD_HOST_NAME -271 /* not a host name or IP address */
+#define ERR_SIGNER_NO_KEY -272 /* the signer holds no such key */
+#define ERR_SIGNER_SAME_KEY -273 /* two of the signer's keys are one */
+#define ERR_LEDGER_KEY_TYPE -274 /* the ledger key is not Ed25519 */
+#define ERR_SIGNER_NOT_KRL -275 /* bytes to sign are not a bare KRL */
 
 const char *err_str(int code);
 
