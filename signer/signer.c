@@ -370,6 +370,7 @@ child_sign(const struct child_keys *ks, const struct child_policy *cp,
 	TRY(cert_from_tbs(&c, tbs, tbslen));
 	ENSURE(c->ca_key != NULL && pubkey_equal(c->ca_key, cakey_public(k)),
 	    ERR_CERT_WRONG_CA);
+	ENSURE(!child_is_own_key(ks, c->key), ERR_KEY_IS_CA);
 	ENSURE((now = time(NULL)) > 0, ERR_SYSTEM);
 	/*
 	 * The CA computed valid_after = its now - backdate a moment ago; a
@@ -1108,6 +1109,7 @@ out:
 	if (sv[1] >= 0)
 		(void)close(sv[1]);
 	if (r != 0) {
+		pubs_free(pub);
 		if (s->fd >= 0)
 			(void)close(s->fd);
 		s->fd = -1;

@@ -52,7 +52,8 @@
  *    loaded)
  *
  * SIGN_USER: the child parses the body with cert_from_tbs(), checks that
- * it names the user CA key as the signature key, applies
+ * it names the user CA key as the signature key and certifies none of
+ * the signer's own keys (ERR_KEY_IS_CA), applies
  * cert_check_policy() with its own clock and the limits of its own policy
  * copy, then the policy's check for (user, role) (principals within the
  * role's for that user, validity within the role's max, options and

@@ -2,7 +2,8 @@
  * test_keys.c: the signer's three keys with the real programs: `jitcad
  * init` ($JITCAD) makes the user CA, host CA and ledger keys, `jitcad
  * ca-key --host / --ledger [--allowed-signers]` prints them, `jitcad init
- * --add-keys` completes a state directory from before them; the signer
+ * --add-keys` completes a state directory from before them, on which
+ * `jitcad serve` runs and says how to add them; the signer
  * process over its real socket, on that state directory with
  * ca/signpolicy.c, signs
  *   - a host certificate that `ssh-keygen -L` shows as one, that a real
@@ -187,6 +188,41 @@ Test(keys, add_keys_completes_an_old_state_dir)
 	free(err);
 	free(ca);
 	free(ca2);
+	tu_keep_free();
+}
+
+Test(keys, serve_runs_on_an_old_state_dir)
+{
+	char *log = tu_fmt("%s/serve.log", dir), *url, *text;
+	pid_t pid = -1;
+
+	free(jitcad_ok("init"));
+	cr_assert_eq(unlink(tu_keep(state_file("host_ca_key.pem"))), 0);
+	cr_assert_eq(unlink(tu_keep(state_file("ledger_key.pem"))), 0);
+	url = tu_serve_start(state, log, NULL, NULL, &pid);
+	text = tu_read_file(log, NULL);
+	cr_assert_not_null(text);
+	cr_assert_not_null(
+	    strstr(text, "jitcad serve: no host CA key "), "%s", text);
+	cr_assert_not_null(
+	    strstr(text, "jitcad serve: no ledger key "), "%s", text);
+	cr_assert_not_null(
+	    strstr(text, "(jitcad init --add-keys makes it)"), "%s", text);
+	tu_stop(&pid);
+	free(text);
+	free(url);
+	free(log);
+	/* With every key: no such message. */
+	free(jitcad_ok("init --add-keys"));
+	log = tu_fmt("%s/serve2.log", dir);
+	url = tu_serve_start(state, log, NULL, NULL, &pid);
+	text = tu_read_file(log, NULL);
+	cr_assert_not_null(text);
+	cr_assert_null(strstr(text, "--add-keys"), "%s", text);
+	tu_stop(&pid);
+	free(text);
+	free(url);
+	free(log);
 	tu_keep_free();
 }
 

@@ -1338,8 +1338,7 @@ Test(signer, host_refusals, .init = setup3, .fini = teardown)
 	cr_assert_eq(sign_host_spec(&t), 0);
 }
 
-Test(signer, host_cert_for_own_key_refused, .init = setup3_keys,
-    .fini = teardown)
+Test(signer, cert_for_own_key_refused, .init = setup3_keys, .fini = teardown)
 {
 	struct tbs_spec t;
 	struct cakey *keep = subject;
@@ -1349,7 +1348,12 @@ Test(signer, host_cert_for_own_key_refused, .init = setup3_keys,
 	subject = ledgerk;
 	t = good_host_spec();
 	cr_assert_eq(sign_host_spec(&t), ERR_KEY_IS_CA);
+	/* Nor a user certificate for the host CA key. */
+	subject = hostca;
+	t = good_spec();
+	cr_assert_eq(sign_spec(&t), ERR_KEY_IS_CA);
 	subject = keep;
+	cr_assert_eq(sign_spec(&t), 0);
 }
 
 Test(signer, without_host_and_ledger_keys, .init = setup, .fini = teardown)
