@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "signer/krl.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
+#include "signer/krl.h"
 #include "signer/names.h"
 #include "signer/wire.h"
 

@@ -98,7 +98,7 @@ struct signer {
 	char *policy_arg; /* owned */
 };
 
-/* The three public keys the child announces (READY, PUBKEY). */
+/* The three public keys the child announces (READY). */
 struct signer_pubs {
 	struct pubkey *ca, *host, *ledger;
 };
@@ -664,8 +664,8 @@ out:
 	return r;
 }
 
-/* The three public key blobs (empty for a key not held), as READY and
- * PUBKEY carry them. */
+/* The three public key blobs (empty for a key not held), as READY
+ * carries them. */
 static int
 child_put_pubs(struct wire *w, const struct child_keys *ks)
 {
@@ -687,7 +687,7 @@ out:
 	return r;
 }
 
-/* Send READY or PUBKEY. */
+/* Send READY. */
 static int
 child_send_pubs(int fd, uint8_t type, const struct child_keys *ks)
 {
@@ -723,11 +723,6 @@ child_serve(int fd, const struct child_keys *ks, struct child_policy *cp)
 		if ((in = wire_from(body, bodylen)) == NULL)
 			goto out;
 		switch (type) {
-		case SIGNER_MSG_PUBKEY_REQ:
-			if (bodylen != 0)
-				goto out;
-			r = child_send_pubs(fd, SIGNER_MSG_PUBKEY, ks);
-			break;
 		case SIGNER_MSG_SIGN_USER:
 			r = child_do_sign_user(fd, ks, cp, in);
 			break;
@@ -1011,7 +1006,7 @@ pubs_free(struct signer_pubs *k)
 	memset(k, 0, sizeof(*k));
 }
 
-/* Parse the three strings of READY / PUBKEY; an empty one is a key not
+/* Parse the three strings of READY; an empty one is a key not
  * held (the user CA key is always held).  *k new. */
 static int
 pubs_parse(struct signer_pubs *k, const uint8_t *body, size_t len)

@@ -31,8 +31,8 @@
  * each re-parsed and checked by the child.
  *
  *   request (parent -> child)     answer (child -> parent)
- *   PUBKEY_REQ   (empty)          PUBKEY   string user CA key blob,
- *                                          string host CA key blob,
+ *   (none: once, after the keys   READY    string user CA key blob,
+ *    loaded)                               string host CA key blob,
  *                                          string ledger key blob
  *                                          (empty string: not held)
  *   SIGN_USER    string user,     SIGN_OK  string SSH signature blob
@@ -48,8 +48,6 @@
  *                                          KRL (krl@jitca; ledger key)
  *   RELOAD       (empty)          RELOAD_OK (empty): policy re-read
  *   any of them                   ERROR    uint32 (negated error code)
- *   (none: once, after the keys   READY    the three strings of PUBKEY
- *    loaded)
  *
  * SIGN_USER: the child parses the body with cert_from_tbs(), checks that
  * it names the user CA key as the signature key and certifies none of
@@ -100,8 +98,8 @@
 /* Longest user or role name in a SIGN_USER request. */
 #define SIGNER_MAX_NAME 64
 
-#define SIGNER_MSG_PUBKEY_REQ 1
-#define SIGNER_MSG_PUBKEY 2
+/* Types 1 and 2 were a public-key request and its reply, never sent: the
+ * key comes with SIGNER_MSG_READY.  The child refuses them as unknown. */
 #define SIGNER_MSG_SIGN_USER 3
 #define SIGNER_MSG_SIGN_OK 4
 #define SIGNER_MSG_ERROR 5
