@@ -619,6 +619,36 @@ Test(signin, token_hashed_at_rest_disable_and_static_tokens)
 	    !file_has(wal, tok, strlen(tok)));
 	cr_assert(file_has(db, h, sizeof(h)) || file_has(wal, h, sizeof(h)),
 	    "the SHA-256 of the token is stored");
+	/* New groups in the claim at the next sign-in: user.groups, and the
+	 * ledger's state still replays from its events. */
+	{
+		time_t now = time(NULL);
+		char *c = tu_fmt(
+		    "{\"iss\": \"%s\", \"aud\": \"jitca\", \"sub\": "
+		    "\"alice\", \"preferred_username\": \"alice\", "
+		    "\"groups\": [\"engineering\", \"sre-leads\"], \"iat\": "
+		    "%lld, \"exp\": %lld}",
+		    prov_url, (long long)now, (long long)now + 600);
+		char *t2 = sign(NULL, c), *vout = NULL;
+
+		body = session_post(t2, NULL, &st);
+		cr_assert_eq(st, 200, "%s", body);
+		free(body);
+		cmd = tu_fmt("\"$JITCAD\" ledger export --state '%s' | grep "
+			     "'\"user.groups\"' | grep -c sre-leads",
+		    state);
+		cr_assert_eq(
+		    tu_sh(cmd, &vout, NULL), 0, "no user.groups event");
+		cr_assert_str_eq(vout, "1\n");
+		free(vout);
+		free(cmd);
+		cmd = tu_fmt("\"$JITCAD\" ledger verify --state '%s'", state);
+		cr_assert_eq(tu_sh(cmd, &vout, NULL), 0, "%s", vout);
+		free(vout);
+		free(cmd);
+		free(t2);
+		free(c);
+	}
 	/* The session works, then the admin disables alice. */
 	u = tu_fmt("%s/v1/requests", server);
 	free(http(u, NULL, tok, &st));
