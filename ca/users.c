@@ -1,7 +1,9 @@
 /*
  * users.c: users, groups and API tokens (users.h) on the users rows of
  * the store (ca/store/store.h: user_get, user_by_token, user_insert,
- * user_token_set, user_disable, users_each), each change in one
+ * user_token_set, user_disable, users_each; for signing in with the
+ * identity provider user_groups_set, session_insert, session_get,
+ * sessions_purge, identity_get, identity_insert), each change in one
  * transaction with its event.  No SQL here.
  *
  * Tokens come from RAND_bytes and are stored only as SHA-256; the token
@@ -591,6 +593,7 @@ user_sign_in(struct ledger *l, const struct config *cfg,
 	struct user *u = NULL;
 	json_t *g = NULL, *d = NULL, *prev = NULL;
 	char *gtext = NULL, *tok = NULL, id[USER_TOKEN_ID_LEN + 1];
+	char *iss = NULL, *sub = NULL;
 	uint64_t now, purged;
 	size_t i;
 	int r = ERR_INTERNAL, began = 0, same;
@@ -647,6 +650,19 @@ user_sign_in(struct ledger *l, const struct config *cfg,
 			    l, NULL, "user.groups", "oidc", in->name, d));
 		}
 	}
+	/* The name stays with the person who first signed in with it. */
+	if ((r = store_identity_get(ledger_store(l), in->name, &iss, &sub)) ==
+	    ERR_NOT_FOUND) {
+		TRY(store_identity_insert(ledger_store(l), in->name,
+		    in->issuer != NULL ? in->issuer : "",
+		    in->subject != NULL ? in->subject : "", now));
+	} else if (r != 0) {
+		goto out;
+	} else
+		ENSURE(strcmp(iss, in->issuer != NULL ? in->issuer : "") == 0 &&
+			strcmp(sub, in->subject != NULL ? in->subject : "") ==
+			    0,
+		    ERR_OIDC_SUBJECT);
 	ss.user = (char *)(uintptr_t)in->name;
 	ss.created = now;
 	ss.expires = in->expires;
@@ -670,6 +686,8 @@ out:
 		ledger_rollback(l);
 	ss.user = NULL;
 	store_session_clear(&ss);
+	free(iss);
+	free(sub);
 	user_token_free(tok);
 	user_free(u);
 	free(gtext);

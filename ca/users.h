@@ -63,7 +63,8 @@ struct user_sign_in {
 	size_t ngroups;
 	uint64_t expires; /* seconds since the epoch, > now */
 	uint64_t auth_time;
-	const char *subject; /* sub, recorded in user.seen */
+	const char *issuer; /* iss and sub: the user name is bound to the */
+	const char *subject; /* first pair that signs in with it */
 };
 
 /* Frees u and the strings it owns; NULL is fine. */
@@ -132,7 +133,9 @@ MUST_CHECK int user_authenticate(
  * {token_id, expires, auth_time}).  Groups that are not valid group names
  * are dropped; past USER_GROUPS_MAX only those cfg names are kept.
  * ERR_BAD_NAME, ERR_NAME_IS_PRINCIPAL (as user_add), ERR_INVALID_ARG when
- * no usable group is left, ERR_USER_DISABLED.  *created (may be NULL) is
+ * no usable group is left, ERR_USER_DISABLED, ERR_OIDC_SUBJECT when the
+ * name was bound to another (issuer, subject) at an earlier sign-in (the
+ * claim now names someone else).  *created (may be NULL) is
  * 1 when the user was new.  Expired sessions are purged on the way.
  */
 MUST_CHECK int user_sign_in(struct ledger *l, const struct config *cfg,

@@ -342,6 +342,9 @@ err_str(int code)
 		return "the user name claim is not a usable jitca user name";
 	case ERR_OIDC_PROVIDER:
 		return "the identity provider answered with an error";
+	case ERR_OIDC_SUBJECT:
+		return "the user name belongs to another identity at the "
+		       "provider";
 	}
 	return "unknown error";
 }

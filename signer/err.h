@@ -226,6 +226,7 @@
 #define ERR_OIDC_NOT_CONFIGURED -365 /* the server has no identity provider */
 #define ERR_OIDC_BAD_USERNAME -366 /* username claim is not a usable name */
 #define ERR_OIDC_PROVIDER -367 /* provider answered with an error */
+#define ERR_OIDC_SUBJECT -368 /* the user name is bound to another sub */
 
 const char *err_str(int code);
 

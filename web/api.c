@@ -534,6 +534,7 @@ h_session(void *app, struct http_req *req)
 	in.ngroups = id->ngroups;
 	in.expires = exp;
 	in.auth_time = (uint64_t)(id->auth_time > 0 ? id->auth_time : id->iat);
+	in.issuer = o->issuer;
 	in.subject = id->subject;
 	r = user_sign_in(a->ledger, a->cfg, &in, &session, &created);
 	cfg_unlock(a);
@@ -544,6 +545,14 @@ h_session(void *app, struct http_req *req)
 		    "the %s claim names no group jitca can use: ask the "
 		    "identity provider's admin to send it",
 		    o->groups_claim);
+		goto out;
+	}
+	if (r == ERR_OIDC_SUBJECT) {
+		http_reply_error(req, 403, "identity_mismatch",
+		    "the %s claim names a jitca user who signed in before as "
+		    "another person at the identity provider (another sub); "
+		    "ask the jitcad admin",
+		    o->username_claim);
 		goto out;
 	}
 	if (r != 0) {

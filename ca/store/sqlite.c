@@ -139,7 +139,10 @@ static const char *sessions_sql =
     "CREATE TABLE IF NOT EXISTS sessions(token_hash BLOB PRIMARY KEY,"
     " user TEXT NOT NULL, created INTEGER NOT NULL,"
     " expires INTEGER NOT NULL, auth_time INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires);";
+    "CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires);"
+    "CREATE TABLE IF NOT EXISTS identities(user TEXT PRIMARY KEY,"
+    " issuer TEXT NOT NULL, subject TEXT NOT NULL,"
+    " created INTEGER NOT NULL);";
 
 /*
  * Schema 2: the state rows that must never change, or change only one
@@ -698,7 +701,7 @@ check_schema(struct store_sqlite *l, int create)
 	}
 	TRY(query_i64(l,
 	    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
-	    " AND name = 'sessions'",
+	    " AND name IN ('sessions', 'identities')",
 	    &nobj));
 	if (nobj == 0 &&
 	    sqlite3_exec(l->db, sessions_sql, NULL, NULL, NULL) != SQLITE_OK &&
@@ -1686,6 +1689,55 @@ out:
 }
 
 static int
+op_identity_get(
+    struct store *s, const char *user, char **issuer, char **subject)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found;
+
+	*issuer = *subject = NULL;
+	TRY(sq_cached(
+	    l, &st, "SELECT issuer, subject FROM identities WHERE user = ?1"));
+	TRY(sq_bind_text(l, st, 1, user));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	ENSURE((*issuer = strdup(sq_text(st, 0))) != NULL, ERR_ALLOC);
+	ENSURE((*subject = strdup(sq_text(st, 1))) != NULL, ERR_ALLOC);
+	r = 0;
+out:
+	if (r != 0) {
+		free(*issuer);
+		free(*subject);
+		*issuer = *subject = NULL;
+	}
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_identity_insert(struct store *s, const char *user, const char *issuer,
+    const char *subject, uint64_t now)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO identities(user, issuer, subject, created)"
+	    " VALUES(?1, ?2, ?3, ?4)"));
+	TRY(sq_bind_text(l, st, 1, user));
+	TRY(sq_bind_text(l, st, 2, issuer));
+	TRY(sq_bind_text(l, st, 3, subject));
+	TRY(sq_bind_int(l, st, 4, (int64_t)now));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
 op_users_each(struct store *s, int enabled_only, store_user_fn fn, void *arg)
 {
 	struct store_sqlite *l = (struct store_sqlite *)s;
@@ -2446,6 +2498,8 @@ static const struct store_ops sqlite_ops = {
     .session_insert = op_session_insert,
     .session_get = op_session_get,
     .sessions_purge = op_sessions_purge,
+    .identity_get = op_identity_get,
+    .identity_insert = op_identity_insert,
     .certs_match = op_certs_match,
     .request_exists = op_request_exists,
     .cert_revoke = op_cert_revoke,

@@ -17,8 +17,9 @@
  * event_tail() may lock the head row (SELECT ... FOR UPDATE) to
  * serialise appends, changed() may compare a version counter.
  *
- * The domain rows: users (struct store_user), requests (struct
- * store_request, counted by state in one operation), approvals,
+ * The domain rows: users (struct store_user), their sessions (struct
+ * store_session) and IdP identities (sign-in, POST /v1/session), requests
+ * (struct store_request, counted by state in one operation), approvals,
  * certificates, revoked keys and the KRL's rows, and the raw rows that
  * ledger_state.c checks against the events.  Not here yet: notification
  * cursors and checkpoints (nothing uses them today), and a read
@@ -387,6 +388,16 @@ struct store_ops {
 	    struct store_session *out);
 	int (*sessions_purge)(struct store *s, uint64_t now, uint64_t *n);
 	/*
+	 * Identities: the IdP subject (issuer, sub) a user name is bound to
+	 * at its first sign-in.  identity_get(): *issuer and *subject new,
+	 * ERR_NOT_FOUND when the user has none.  identity_insert() runs in a
+	 * transaction.
+	 */
+	int (*identity_get)(
+	    struct store *s, const char *user, char **issuer, char **subject);
+	int (*identity_insert)(struct store *s, const char *user,
+	    const char *issuer, const char *subject, uint64_t now);
+	/*
 	 * Revocation.  certs_match(): the certificates q selects, in serial
 	 * order, each passed to fn.  request_exists(): *exists 1 when
 	 * requests has row id.  Inside a transaction: cert_revoke() marks
@@ -622,6 +633,20 @@ static inline MUST_CHECK int
 store_sessions_purge(struct store *s, uint64_t now, uint64_t *n)
 {
 	return s->ops->sessions_purge(s, now, n);
+}
+
+static inline MUST_CHECK int
+store_identity_get(
+    struct store *s, const char *user, char **issuer, char **subject)
+{
+	return s->ops->identity_get(s, user, issuer, subject);
+}
+
+static inline MUST_CHECK int
+store_identity_insert(struct store *s, const char *user, const char *issuer,
+    const char *subject, uint64_t now)
+{
+	return s->ops->identity_insert(s, user, issuer, subject, now);
 }
 
 static inline MUST_CHECK int

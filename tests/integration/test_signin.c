@@ -649,6 +649,29 @@ Test(signin, token_hashed_at_rest_disable_and_static_tokens)
 		free(t2);
 		free(c);
 	}
+	/* Another person (another sub) whose user-name claim says "alice":
+	 * refused, nothing written. */
+	{
+		time_t now = time(NULL);
+		char *c = tu_fmt(
+		    "{\"iss\": \"%s\", \"aud\": \"jitca\", \"sub\": "
+		    "\"mallory\", \"preferred_username\": \"alice\", "
+		    "\"groups\": [\"engineering\"], \"iat\": %lld, \"exp\": "
+		    "%lld}",
+		    prov_url, (long long)now, (long long)now + 600);
+		char *t3 = sign(NULL, c);
+		int before = event_count();
+
+		body = session_post(t3, NULL, &st);
+		code = err_code(body);
+		cr_assert_eq(st, 403, "%s", body);
+		cr_assert_str_eq(code, "identity_mismatch", "%s", body);
+		cr_assert_eq(event_count(), before);
+		free(code);
+		free(body);
+		free(t3);
+		free(c);
+	}
 	/* The session works, then the admin disables alice. */
 	u = tu_fmt("%s/v1/requests", server);
 	free(http(u, NULL, tok, &st));
