@@ -436,8 +436,9 @@ answer(int fd, int status, const char *text)
 	    "Content-Length: %zu\r\nConnection: close\r\n"
 	    "Cache-Control: no-store\r\n\r\n%s",
 	    status, status == 200 ? "OK" : "Not Found", strlen(text), text);
+	/* MSG_NOSIGNAL: a browser that hung up must not kill jitca. */
 	if (n > 0 && (size_t)n < sizeof(resp))
-		(void)!write(fd, resp, (size_t)n);
+		(void)!send(fd, resp, (size_t)n, MSG_NOSIGNAL);
 }
 
 /* Read one request's head from fd (at most REQ_MAX bytes, 5 s). */
