@@ -312,6 +312,12 @@ err_str(int code)
 		return "identity provider key set (JWKS) is malformed";
 	case ERR_OIDC_INSECURE:
 		return "identity provider URL is plain http on a non-loopback host";
+	case ERR_NOTIFY_REFUSED:
+		return "notification receiver answered with an error status";
+	case ERR_NOTIFY_UNREACHABLE:
+		return "notification receiver is unreachable or timed out";
+	case ERR_NOTIFY_LEASE:
+		return "another replica delivers this notification sink";
 	}
 	return "unknown error";
 }

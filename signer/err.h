@@ -208,6 +208,11 @@
 #define ERR_OIDC_BAD_JWKS -255 /* JWKS document malformed */
 #define ERR_OIDC_INSECURE -256 /* plain http to a non-loopback host */
 
+/* Notification delivery (web/notify.h, ca/outbox.h) */
+#define ERR_NOTIFY_REFUSED -300 /* the receiver answered other than 2xx */
+#define ERR_NOTIFY_UNREACHABLE -301 /* connect failed or timed out */
+#define ERR_NOTIFY_LEASE -302 /* another replica delivers this sink */
+
 const char *err_str(int code);
 
 /*
