@@ -133,7 +133,7 @@ request_fill(struct ledger *l, struct outbox_event *ev)
 	int r = ERR_INTERNAL, found = 0;
 
 	TRY(ledger_sql_cached(l, &st,
-	    "SELECT role, requester, principals, ttl, reason, state"
+	    "SELECT role, requester, principals, ttl, reason"
 	    " FROM requests WHERE id = ?"));
 	TRY(ledger_sql_bind_int(l, st, 1, ev->request_id));
 	TRY(ledger_sql_row(l, st, &found));
@@ -145,8 +145,7 @@ request_fill(struct ledger *l, struct outbox_event *ev)
 	free(ev->requester);
 	ENSURE((ev->role = strdup(ledger_sql_text(st, 0))) != NULL &&
 		(ev->requester = strdup(ledger_sql_text(st, 1))) != NULL &&
-		(ev->reason = strdup(ledger_sql_text(st, 4))) != NULL &&
-		(ev->state = strdup(ledger_sql_text(st, 5))) != NULL,
+		(ev->reason = strdup(ledger_sql_text(st, 4))) != NULL,
 	    ERR_ALLOC);
 	ev->ttl = (uint64_t)sqlite3_column_int64(st, 3);
 	p = json_loads(ledger_sql_text(st, 2), JSON_REJECT_DUPLICATES, &jerr);
@@ -274,7 +273,6 @@ outbox_events_free(struct outbox_event *ev, size_t n)
 		free(ev[i].role);
 		free(ev[i].requester);
 		free(ev[i].reason);
-		free(ev[i].state);
 		for (k = 0; k < ev[i].nprincipals; k++)
 			free(ev[i].principals[k]);
 		free(ev[i].principals);

@@ -54,7 +54,7 @@ struct outbox_event {
 	int break_glass; /* details.break_glass is true */
 	/* The request it concerns; request_id 0 and NULLs when none. */
 	int64_t request_id;
-	char *role, *requester, *reason, *state;
+	char *role, *requester, *reason;
 	char **principals;
 	size_t nprincipals;
 	uint64_t ttl; /* seconds */

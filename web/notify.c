@@ -140,11 +140,10 @@ payload_json(json_t **out, const char *link, const struct outbox_event *ev)
 	    ERR_ALLOC);
 	if (ev->request_id > 0 && ev->role != NULL) {
 		ENSURE((p = principals_json(ev)) != NULL, ERR_ALLOC);
-		ENSURE((rq = json_pack("{s:I,s:s,s:s?,s:O,s:I,s:s?,s:s?}", "id",
+		ENSURE((rq = json_pack("{s:I,s:s,s:s?,s:O,s:I,s:s?}", "id",
 			    (json_int_t)ev->request_id, "role", ev->role,
 			    "requester", ev->requester, "principals", p, "ttl",
-			    (json_int_t)ev->ttl, "reason", ev->reason, "state",
-			    ev->state)) != NULL,
+			    (json_int_t)ev->ttl, "reason", ev->reason)) != NULL,
 		    ERR_ALLOC);
 		ENSURE(json_object_set(o, "request", rq) == 0, ERR_ALLOC);
 	}

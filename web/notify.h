@@ -28,7 +28,7 @@
  * Bodies (notify_payload()): "json" is
  *   {"notification": KIND, "event": {seq, time, type, actor, subject,
  *    details, prev_hash, hash}, "request": {id, role, requester,
- *    principals, ttl, reason, state}, "link": URL}
+ *    principals, ttl, reason}, "link": URL}
  * ("request" when the event concerns one, "link" when public_url is set
  * too: PUBLIC_URL/ui/requests/ID); "slack" is a Slack incoming-webhook
  * message (text plus blocks) naming the request's role, requester,

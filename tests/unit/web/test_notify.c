@@ -175,7 +175,6 @@ event_of(unsigned kind, const char *type, const char *details)
 	ev.role = "prod-debug";
 	ev.requester = "alice";
 	ev.reason = "INC-4312 <!channel> & stuck";
-	ev.state = "pending";
 	ev.principals = pr;
 	ev.nprincipals = 2;
 	ev.ttl = 1800;
@@ -203,8 +202,8 @@ Test(notify, json_payload_is_the_event_plus_request_and_link)
 	    "\"https://jitca.example.com/ui/requests/7\",\"notification\":"
 	    "\"request.withdrawn\",\"request\":{\"id\":7,\"principals\":"
 	    "[\"alice\",\"debug\"],\"reason\":\"INC-4312 <!channel> & stuck\","
-	    "\"requester\":\"alice\",\"role\":\"prod-debug\",\"state\":"
-	    "\"pending\",\"ttl\":1800}}");
+	    "\"requester\":\"alice\",\"role\":\"prod-debug\",\"ttl\":"
+	    "1800}}");
 	free(body);
 	/* Without public_url there is no link. */
 	cr_assert_eq(notify_payload(&body, &len, &sink, NULL, &ev), 0);
