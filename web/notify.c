@@ -869,6 +869,7 @@ notify_start(struct notify **out, const struct config *cfg,
 	struct notify *n = NULL;
 	char cerr[CONFIG_ERR_LEN] = "", host[64];
 	uint8_t rnd[4];
+	int64_t cur = 0;
 	size_t i;
 	int r = ERR_INTERNAL, mu = 0, cv = 0;
 	pthread_condattr_t ca;
@@ -919,6 +920,16 @@ notify_start(struct notify **out, const struct config *cfg,
 			goto out;
 		}
 		ENSURE((s->curl = curl_easy_init()) != NULL, ERR_ALLOC);
+		/* A new sink's cursor is made now, at the head: every event
+		 * committed after notify_start() returns is its to send,
+		 * however late its thread first runs. */
+		if ((r = n->src.cursor_get(n->src.arg, s->c.name, &cur)) != 0) {
+			if (errbuf != NULL)
+				snprintf(errbuf, NOTIFY_ERR_LEN,
+				    "notify[%zu]: reading its cursor: %s", i,
+				    err_str(r));
+			goto out;
+		}
 	}
 	for (i = 0; i < n->nsinks; i++) {
 		if (pthread_create(&n->sinks[i].thread, NULL, sink_main,

@@ -107,8 +107,10 @@ struct notify;
  * Start one delivery thread per sink of cfg->notify (none: a notify with
  * no sinks, still to be stopped).  Reads every secret file first; a
  * failure there is ERR_CONFIG/ERR_SYSTEM with the field path in errbuf
- * and nothing is started.  *out new; notify_stop() stops and frees it.
- * src is copied; what src->arg points to is borrowed.
+ * and nothing is started.  A sink without a cursor gets one at the head
+ * before this returns, so it is sent every event committed afterwards.  *out
+ * new; notify_stop() stops and frees it. src is copied; what src->arg points to
+ * is borrowed.
  */
 MUST_CHECK int notify_start(struct notify **out, const struct config *cfg,
     const struct notify_source *src, char errbuf[NOTIFY_ERR_LEN]);
