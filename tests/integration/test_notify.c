@@ -16,6 +16,7 @@
  * --verbose to see them); the only timed assertions are generous bounds.
  */
 #include <signal.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -601,4 +602,48 @@ Test(notify, config_check_names_the_field)
 	free(bad);
 	free(text);
 	free(cfgp);
+}
+
+Test(notify, requests_watch_prints_each_pending_request_once)
+{
+	char *out = tu_fmt("%s/watch.out", dir),
+	     *errf = tu_fmt("%s/watch.err", dir);
+	char *tokf = tu_fmt("%s/bob.token", dir), *t, *p;
+	char *argv[] = {(char *)(uintptr_t)tu_env("JITCA"), "requests",
+	    "--watch", "--interval", "1s", "--server", NULL, "--token-file",
+	    tokf, NULL};
+	pid_t pid;
+	long long a, b;
+	int n;
+
+	init_state(NULL);
+	serve_start();
+	tu_write_file(tokf, tok_bob, strlen(tok_bob), 0600);
+	argv[6] = url;
+	a = request("prod-debug", "INC-first waiting", NULL);
+	pid = tu_spawn(argv, out, errf);
+	t = tu_file_wait(out, "INC-first waiting", pid);
+	cr_assert_not_null(strstr(t, "ID     STATE"), "%s", t);
+	free(t);
+	(void)request("staging", "issued at once, never pending", NULL);
+	b = request("prod-debug", "INC-second new", NULL);
+	t = tu_file_wait(out, "INC-second new", pid);
+	/* Each once, in order, the issued one never. */
+	for (n = 0, p = t; (p = strstr(p, "INC-first")) != NULL; p++)
+		n++;
+	cr_assert_eq(n, 1, "%s", t);
+	cr_assert_null(strstr(t, "never pending"), "%s", t);
+	cr_assert_lt(strstr(t, "INC-first"), strstr(t, "INC-second"));
+	cr_assert_not_null(
+	    strstr(t, tu_keep(tu_fmt("%-6lld pending  prod-debug", a))), "%s",
+	    t);
+	cr_assert_not_null(
+	    strstr(t, tu_keep(tu_fmt("%-6lld pending  prod-debug", b))), "%s",
+	    t);
+	free(t);
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	cr_assert_eq(tu_wait_exit(&pid), 0);
+	free(out);
+	free(errf);
+	free(tokf);
 }
