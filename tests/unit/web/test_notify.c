@@ -283,35 +283,6 @@ Test(notify, a_sink_wants_its_kinds_and_roles)
 	config_free(c);
 }
 
-Test(notify, outbox_classifies_and_joins_the_request)
-{
-	struct outbox_event *ev = NULL;
-	size_t n = 0;
-
-	append_created(1, "staging");
-	append("request.denied", "request:1",
-	    "{\"comment\": \"\", \"withdrawn\": true}");
-	append("request.denied", "request:1",
-	    "{\"comment\": \"no\", \"withdrawn\": false}");
-	append("token.issued", "alice", "{}");
-	cr_assert_eq(outbox_read(led, 0, 10, &ev, &n), 0);
-	cr_assert_eq(n, 4);
-	cr_assert_eq(ev[0].kind, CONFIG_NOTIFY_REQUEST_CREATED);
-	cr_assert_str_eq(ev[0].role, "staging");
-	cr_assert_str_eq(ev[0].requester, "alice");
-	cr_assert_eq(ev[0].request_id, 1);
-	cr_assert_eq(ev[1].kind, CONFIG_NOTIFY_REQUEST_WITHDRAWN);
-	cr_assert_eq(ev[2].kind, CONFIG_NOTIFY_REQUEST_DENIED);
-	cr_assert_eq(ev[3].kind, 0);
-	cr_assert_eq(ev[3].request_id, 0);
-	outbox_events_free(ev, n);
-	cr_assert_eq(outbox_read(led, 2, 10, &ev, &n), 0);
-	cr_assert_eq(n, 2);
-	cr_assert_eq(ev[0].seq, 3);
-	outbox_events_free(ev, n);
-	cr_assert_eq(outbox_read(led, 0, 0, &ev, &n), ERR_INVALID_ARG);
-}
-
 Test(notify, events_arrive_signed_in_order_within_2s)
 {
 	struct config *c = config_with(NULL, NULL);
