@@ -129,7 +129,7 @@
 #define ERR_NO_AGENT -152 /* no ssh-agent at $SSH_AUTH_SOCK */
 #define ERR_AGENT -153 /* ssh-agent refused or spoke nonsense */
 
-/* Service edges (web/ throttling and parsing, ca/ledger.c storage) */
+/* Service edges (web/ throttling and parsing, ca/store/ storage) */
 #define ERR_LEDGER_FULL -160 /* no space left where the ledger is */
 #define ERR_LEDGER_UNWRITABLE -161 /* ledger I/O error or read-only */
 #define ERR_KEY_IS_CA -162 /* subject key is the CA's own key */
