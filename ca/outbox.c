@@ -1,11 +1,11 @@
 /*
  * outbox.c: the notification outbox over the ledger (outbox.h): reading
  * events with the request each concerns, classifying them, and the
- * sinks' cursor and lease rows.  The SQL for the two small tables is
- * kept here, in one place, over the ledger's statement helpers
- * (ledger.h ledger_sql_*), so that it can move into the store's table of
- * operations as it stands.  Works with ca/ledger.c (events, statements,
- * transactions) and ca/config.h (the CONFIG_NOTIFY_* kinds).
+ * sinks' cursor and lease rows, each write in its own transaction.  The
+ * rows are the store's (ca/store/store.h notify_* operations, with their
+ * SQL in the backend); events come from the chain (ledger_events_json()).
+ * Works with ca/ledger.h (events, transactions), ca/store/store.h and
+ * ca/config.h (the CONFIG_NOTIFY_* kinds).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,74 +15,20 @@
 #include "ca/config.h"
 #include "ca/ledger.h"
 #include "ca/outbox.h"
-
-static int
-exec_tx(struct ledger *l, const char *sql)
-{
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL;
-
-	TRY(ledger_sql_prepare(l, &st, sql));
-	TRY(ledger_sql_done(l, st, NULL));
-out:
-	ledger_sql_release(l, st);
-	return r;
-}
-
-int
-outbox_init(struct ledger *l)
-{
-	int r = ERR_INTERNAL;
-
-	TRY(ledger_begin(l));
-	if ((r = exec_tx(l,
-		 "CREATE TABLE IF NOT EXISTS notify_cursors("
-		 "sink TEXT PRIMARY KEY, seq INTEGER NOT NULL,"
-		 " updated INTEGER NOT NULL)")) != 0 ||
-	    (r = exec_tx(l,
-		 "CREATE TABLE IF NOT EXISTS notify_leases("
-		 "sink TEXT PRIMARY KEY, owner TEXT NOT NULL,"
-		 " expires INTEGER NOT NULL)")) != 0) {
-		ledger_rollback(l);
-		goto out;
-	}
-	r = ledger_commit(l);
-out:
-	return r;
-}
-
-/* SELECT of one integer (the first column; 0 when no row or NULL). */
-static int
-query_int(
-    struct ledger *l, const char *sql, const char *text, int64_t *v, int *found)
-{
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, f = 0;
-
-	*v = 0;
-	TRY(ledger_sql_cached(l, &st, sql));
-	if (text != NULL)
-		TRY(ledger_sql_bind_text(l, st, 1, text));
-	TRY(ledger_sql_row(l, st, &f));
-	if (f)
-		*v = sqlite3_column_int64(st, 0);
-	if (found != NULL)
-		*found = f;
-	r = 0;
-out:
-	ledger_sql_release(l, st);
-	return r;
-}
+#include "ca/store/store.h"
 
 int
 outbox_head(struct ledger *l, int64_t *seq)
 {
+	struct store_tail t;
 	int r;
 
+	*seq = 0;
 	ledger_read_begin(l);
-	r = query_int(
-	    l, "SELECT coalesce(max(seq), 0) FROM events", NULL, seq, NULL);
+	r = store_event_tail(ledger_store(l), &t);
 	ledger_read_end(l);
+	if (r == 0)
+		*seq = t.seq;
 	return r;
 }
 
@@ -122,33 +68,34 @@ json_str_dup(json_t *o, const char *key)
 	return s != NULL ? strdup(s) : NULL;
 }
 
-/* The request row id (role, requester, ...) into ev; no row: left as is. */
+/* The request row ev->request_id (role, requester, ...) into ev; no row:
+ * left as it is.  Called between transactions (outbox_read()). */
 static int
 request_fill(struct ledger *l, struct outbox_event *ev)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_request row;
 	json_t *p = NULL, *e;
 	json_error_t jerr;
 	size_t i;
-	int r = ERR_INTERNAL, found = 0;
+	int r = ERR_INTERNAL;
 
-	TRY(ledger_sql_cached(l, &st,
-	    "SELECT role, requester, principals, ttl, reason"
-	    " FROM requests WHERE id = ?"));
-	TRY(ledger_sql_bind_int(l, st, 1, ev->request_id));
-	TRY(ledger_sql_row(l, st, &found));
-	if (!found) {
+	memset(&row, 0, sizeof(row));
+	if ((r = store_request_get(ledger_store(l), ev->request_id, &row)) ==
+	    ERR_NOT_FOUND) {
 		r = 0;
 		goto out;
 	}
+	if (r != 0)
+		goto out;
 	free(ev->role);
 	free(ev->requester);
-	ENSURE((ev->role = strdup(ledger_sql_text(st, 0))) != NULL &&
-		(ev->requester = strdup(ledger_sql_text(st, 1))) != NULL &&
-		(ev->reason = strdup(ledger_sql_text(st, 4))) != NULL,
-	    ERR_ALLOC);
-	ev->ttl = (uint64_t)sqlite3_column_int64(st, 3);
-	p = json_loads(ledger_sql_text(st, 2), JSON_REJECT_DUPLICATES, &jerr);
+	ev->role = row.role;
+	ev->requester = row.requester;
+	ev->reason = row.reason;
+	row.role = row.requester = row.reason = NULL;
+	ev->ttl = row.ttl;
+	p = json_loads(row.principals != NULL ? row.principals : "",
+	    JSON_REJECT_DUPLICATES, &jerr);
 	if (json_is_array(p) && json_array_size(p) > 0) {
 		ENSURE((ev->principals = calloc(json_array_size(p),
 			    sizeof(*ev->principals))) != NULL,
@@ -166,7 +113,7 @@ request_fill(struct ledger *l, struct outbox_event *ev)
 	r = 0;
 out:
 	json_decref(p);
-	ledger_sql_release(l, st);
+	store_request_clear(&row);
 	return r;
 }
 
@@ -284,70 +231,33 @@ int
 outbox_cursor_get(
     struct ledger *l, const char *sink, int64_t *seq, int *created)
 {
-	sqlite3_stmt *st = NULL;
-	int64_t v = 0, head = 0;
+	struct store *st = ledger_store(l);
+	struct store_tail t;
 	int r = ERR_INTERNAL, found = 0, in_tx = 0;
 
 	*seq = 0;
 	if (created != NULL)
 		*created = 0;
 	ledger_read_begin(l);
-	r = query_int(l, "SELECT seq FROM notify_cursors WHERE sink = ?", sink,
-	    &v, &found);
+	r = store_notify_cursor_get(st, sink, seq, &found);
 	ledger_read_end(l);
-	if (r != 0 || found) {
-		*seq = v;
+	if (r != 0 || found)
 		return r;
-	}
 	TRY(ledger_begin(l));
 	in_tx = 1;
-	TRY(query_int(
-	    l, "SELECT coalesce(max(seq), 0) FROM events", NULL, &head, NULL));
-	/* Another replica may have made it meanwhile: keep that one. */
-	TRY(ledger_sql_cached(l, &st,
-	    "INSERT OR IGNORE INTO notify_cursors(sink, seq, updated)"
-	    " VALUES(?, ?, ?)"));
-	TRY(ledger_sql_bind_text(l, st, 1, sink));
-	TRY(ledger_sql_bind_int(l, st, 2, head));
-	TRY(ledger_sql_bind_int(l, st, 3, (int64_t)ledger_now()));
-	TRY(ledger_sql_done(l, st, NULL));
-	ledger_sql_release(l, st);
-	st = NULL;
-	TRY(query_int(l, "SELECT seq FROM notify_cursors WHERE sink = ?", sink,
-	    &v, NULL));
-	in_tx = 0;
+	TRY(store_event_tail(st, &t));
+	/* Another replica may have made it meanwhile: that one stays. */
+	TRY(store_notify_cursor_put(st, sink, t.seq, ledger_now()));
+	TRY(store_notify_cursor_get(st, sink, seq, &found));
+	ENSURE(found, ERR_INTERNAL);
+	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(l));
-	*seq = v;
 	if (created != NULL)
 		*created = 1;
 	r = 0;
 out:
-	ledger_sql_release(l, st);
 	if (in_tx)
 		ledger_rollback(l);
-	return r;
-}
-
-/* 1 in *held when owner holds sink's lease at now (inside a tx). */
-static int
-lease_held(struct ledger *l, const char *sink, const char *owner, uint64_t now,
-    int *held)
-{
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, found = 0;
-
-	*held = 0;
-	TRY(ledger_sql_cached(l, &st,
-	    "SELECT 1 FROM notify_leases WHERE sink = ? AND owner = ?"
-	    " AND expires > ?"));
-	TRY(ledger_sql_bind_text(l, st, 1, sink));
-	TRY(ledger_sql_bind_text(l, st, 2, owner));
-	TRY(ledger_sql_bind_int(l, st, 3, (int64_t)now));
-	TRY(ledger_sql_row(l, st, &found));
-	*held = found;
-	r = 0;
-out:
-	ledger_sql_release(l, st);
 	return r;
 }
 
@@ -355,26 +265,16 @@ int
 outbox_cursor_set(struct ledger *l, const char *sink, const char *owner,
     int64_t seq, uint64_t now)
 {
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, in_tx = 0, held = 0;
+	int r = ERR_INTERNAL, in_tx = 0;
 
 	TRY(ledger_begin(l));
 	in_tx = 1;
-	TRY(lease_held(l, sink, owner, now, &held));
-	ENSURE(held, ERR_NOTIFY_LEASE);
-	TRY(ledger_sql_cached(l, &st,
-	    "UPDATE notify_cursors SET seq = ?, updated = ?"
-	    " WHERE sink = ? AND seq < ?"));
-	TRY(ledger_sql_bind_int(l, st, 1, seq));
-	TRY(ledger_sql_bind_int(l, st, 2, (int64_t)now));
-	TRY(ledger_sql_bind_text(l, st, 3, sink));
-	TRY(ledger_sql_bind_int(l, st, 4, seq));
-	TRY(ledger_sql_done(l, st, NULL));
+	TRY(store_notify_cursor_advance(
+	    ledger_store(l), sink, owner, seq, now));
 	in_tx = 0;
 	TRY(ledger_commit(l));
 	r = 0;
 out:
-	ledger_sql_release(l, st);
 	if (in_tx)
 		ledger_rollback(l);
 	return r;
@@ -384,33 +284,16 @@ int
 outbox_lease_take(struct ledger *l, const char *sink, const char *owner,
     uint64_t now, uint64_t ttl)
 {
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, in_tx = 0, changes = 0;
+	int r = ERR_INTERNAL, in_tx = 0;
 
 	ENSURE(strlen(owner) <= OUTBOX_OWNER_MAX, ERR_INVALID_ARG);
 	TRY(ledger_begin(l));
 	in_tx = 1;
-	TRY(ledger_sql_cached(l, &st,
-	    "INSERT OR IGNORE INTO notify_leases(sink, owner, expires)"
-	    " VALUES(?, '', 0)"));
-	TRY(ledger_sql_bind_text(l, st, 1, sink));
-	TRY(ledger_sql_done(l, st, NULL));
-	ledger_sql_release(l, st);
-	st = NULL;
-	TRY(ledger_sql_cached(l, &st,
-	    "UPDATE notify_leases SET owner = ?, expires = ?"
-	    " WHERE sink = ? AND (owner = ? OR expires <= ?)"));
-	TRY(ledger_sql_bind_text(l, st, 1, owner));
-	TRY(ledger_sql_bind_int(l, st, 2, (int64_t)(now + ttl)));
-	TRY(ledger_sql_bind_text(l, st, 3, sink));
-	TRY(ledger_sql_bind_text(l, st, 4, owner));
-	TRY(ledger_sql_bind_int(l, st, 5, (int64_t)now));
-	TRY(ledger_sql_done(l, st, &changes));
+	TRY(store_notify_lease_take(ledger_store(l), sink, owner, now, ttl));
 	in_tx = 0;
 	TRY(ledger_commit(l));
-	r = changes == 1 ? 0 : ERR_NOTIFY_LEASE;
+	r = 0;
 out:
-	ledger_sql_release(l, st);
 	if (in_tx)
 		ledger_rollback(l);
 	return r;
@@ -419,21 +302,15 @@ out:
 int
 outbox_lease_release(struct ledger *l, const char *sink, const char *owner)
 {
-	sqlite3_stmt *st = NULL;
 	int r = ERR_INTERNAL, in_tx = 0;
 
 	TRY(ledger_begin(l));
 	in_tx = 1;
-	TRY(ledger_sql_cached(l, &st,
-	    "UPDATE notify_leases SET expires = 0 WHERE sink = ? AND owner = ?"));
-	TRY(ledger_sql_bind_text(l, st, 1, sink));
-	TRY(ledger_sql_bind_text(l, st, 2, owner));
-	TRY(ledger_sql_done(l, st, NULL));
+	TRY(store_notify_lease_release(ledger_store(l), sink, owner));
 	in_tx = 0;
 	TRY(ledger_commit(l));
 	r = 0;
 out:
-	ledger_sql_release(l, st);
 	if (in_tx)
 		ledger_rollback(l);
 	return r;

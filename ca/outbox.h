@@ -9,7 +9,8 @@
  * results: the events after a seq with the request each concerns (role,
  * requester, principals, TTL, reason: the request.approved and
  * request.denied events do not repeat them), what kind of notification
- * an event is (config.h CONFIG_NOTIFY_*), and two small tables:
+ * an event is (config.h CONFIG_NOTIFY_*), and two small tables, rows of
+ * the store (ca/store/store.h, notify_* operations):
  *
  *   notify_cursors(sink TEXT PRIMARY KEY, seq INTEGER NOT NULL,
  *       updated INTEGER NOT NULL)
@@ -60,9 +61,6 @@ struct outbox_event {
 	uint64_t ttl; /* seconds */
 	int64_t serial; /* cert.* events; 0 otherwise */
 };
-
-/* Create the two tables when they are missing (a write transaction). */
-MUST_CHECK int outbox_init(struct ledger *l);
 
 /* The newest event's seq (0 when there is none). */
 MUST_CHECK int outbox_head(struct ledger *l, int64_t *seq);

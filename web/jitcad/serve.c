@@ -419,13 +419,6 @@ web_serve_run(const struct cli_parsed *p)
 	/* Notifications: a delivery thread per sink, reading the ledger
 	 * after each sink's cursor (web/notify.h).  An unreadable secret
 	 * file stops the start, as `jitcad config check` says. */
-	if ((r = outbox_init(ledger)) != 0) {
-		fprintf(stderr,
-		    "jitcad serve: the ledger %s: notification cursors: "
-		    "%s\n",
-		    api.cfg->ledger_path, err_str(r));
-		goto out;
-	}
 	notify_source_ledger(&nsrc, ledger);
 	if ((r = notify_start(&notify, api.cfg, &nsrc, nerr)) != 0) {
 		fprintf(stderr, "jitcad serve: %s\n",

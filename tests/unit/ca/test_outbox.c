@@ -16,9 +16,6 @@ static void
 setup(void)
 {
 	fx_setup();
-	cr_assert_eq(outbox_init(fx_l), 0);
-	/* Twice is fine: the tables are made when missing. */
-	cr_assert_eq(outbox_init(fx_l), 0);
 }
 
 TestSuite(outbox, .init = setup, .fini = fx_teardown);
@@ -175,4 +172,31 @@ Test(outbox, cursors_and_leases)
 		cr_assert_eq(ledger_verify_state(fx_l, NULL, NULL, &nbad), 0);
 		cr_assert_eq(nbad, 0);
 	}
+}
+
+Test(outbox, an_older_file_gets_the_tables_when_opened)
+{
+	int64_t cur = -1;
+	int created = 0;
+	char *out;
+
+	fx_sqlite3_required();
+	ledger_close(fx_l);
+	fx_l = NULL;
+	out = fx_sqlite3(
+	    fx_db, "DROP TABLE notify_cursors; DROP TABLE notify_leases;");
+	free(out);
+	out = fx_sqlite3(fx_db,
+	    "SELECT count(*) FROM sqlite_master WHERE name LIKE 'notify_%'");
+	cr_assert_str_eq(out, "0\n");
+	free(out);
+	cr_assert_eq(ledger_open(&fx_l, fx_db, 0), 0);
+	fx_ca.ledger = fx_l;
+	cr_assert_eq(outbox_cursor_get(fx_l, "s", &cur, &created), 0);
+	cr_assert_eq(created, 1);
+	cr_assert_eq(outbox_lease_take(fx_l, "s", "a", FX_T0, 30), 0);
+	out = fx_sqlite3(fx_db,
+	    "SELECT count(*) FROM sqlite_master WHERE name LIKE 'notify_%'");
+	cr_assert_str_eq(out, "2\n");
+	free(out);
 }

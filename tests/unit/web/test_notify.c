@@ -41,7 +41,6 @@ setup(void)
 	dir = tu_tmpdir();
 	p = tu_fmt("%s/ledger.db", dir);
 	cr_assert_eq(ledger_open(&led, p, 1), 0);
-	cr_assert_eq(outbox_init(led), 0);
 	free(p);
 	p = tu_fmt("%s/hook.secret", dir);
 	tu_write_file(p, SECRET "\n", strlen(SECRET) + 1, 0600);
