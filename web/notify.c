@@ -563,7 +563,7 @@ sink_post(
 {
 	struct notify *n = s->n;
 	struct curl_slist *h = NULL, *nh;
-	char *body = NULL, sig[NOTIFY_SIG_HEX], ts[32], line[128],
+	char *body = NULL, sig[NOTIFY_SIG_HEX], ts[32],
 	     cerr[CURL_ERROR_SIZE] = "", host[128];
 	size_t blen = 0;
 	long status = 0;
@@ -606,7 +606,6 @@ sink_post(
 		}
 		h = nh;
 	}
-	(void)line;
 	if ((long)s->c.timeout < connect)
 		connect = (long)s->c.timeout;
 	curl_easy_reset(s->curl);
