@@ -1,5 +1,5 @@
 /*
- * config.c: jitca.json (DESIGN.md "Config"): reading the file, parsing it
+ * config.c: jitca.json (docs/configuration.md): reading the file, parsing it
  * with jansson, validating every field into a struct config, and the small
  * policy helpers the request code uses (role lookup, group intersection,
  * expansion of principal templates).  Also the listen-address check and
@@ -51,7 +51,7 @@
 	"permit-agent-forwarding, permit-port-forwarding, permit-pty, "        \
 	"permit-user-rc"
 
-/* What jitcad init writes (DESIGN.md "Config"); must load unchanged. */
+/* What jitcad init writes (docs/configuration.md); must load unchanged. */
 static const char example_config[] =
     "{\n"
     "  \"listen\": \"127.0.0.1:8443\",\n"
@@ -91,8 +91,8 @@ static const char *const notify_events[] = {"request.created",
     "request.approved", "request.denied", "request.expired",
     "request.withdrawn", "cert.issued", "cert.revoked", "break-glass", NULL};
 static const char *const limits_keys[] = {"requests_per_minute", NULL};
-static const char *const ca_keys[] = {
-    "key", "key_file", "backdate", "hard_max_ttl", NULL};
+static const char *const ca_keys[] = {"key", "key_file", "host_key",
+    "ledger_key", "backdate", "hard_max_ttl", "host_max_ttl", NULL};
 static const char *const ledger_keys[] = {"url", "path", NULL};
 static const char *const role_keys[] = {"principals", "default_ttl", "max_ttl",
     "requesters", "approvers", "approvals_required", "critical_options",
@@ -1190,6 +1190,13 @@ parse_top(struct ctx *x, json_t *root)
 	    (rr = renamed_key(x, ca, "ca", "key", "key_file", &name)) != 0 ||
 	    (rr = get_path(x, ca, "ca", name, "ca_key.pem", &c->ca_key_file)) !=
 		0 ||
+	    (rr = get_path(x, ca, "ca", "host_key", "host_ca_key.pem",
+		 &c->host_key_file)) != 0 ||
+	    (rr = get_path(x, ca, "ca", "ledger_key", "ledger_key.pem",
+		 &c->ledger_key_file)) != 0 ||
+	    (rr = get_duration(x, ca, "ca", "host_max_ttl", 30 * 86400,
+		 CONFIG_MAX_HOST_TTL, "the maximum", NULL, &c->host_max_ttl,
+		 NULL)) != 0 ||
 	    (rr = get_duration(x, ca, "ca", "backdate", 60, CONFIG_MAX_BACKDATE,
 		 "the maximum", NULL, &c->backdate, NULL)) != 0 ||
 	    (rr = get_duration(x, ca, "ca", "hard_max_ttl", 86400,
@@ -1415,6 +1422,8 @@ config_free(struct config *c)
 	free(c->state_dir);
 	free(c->listen);
 	free(c->ca_key_file);
+	free(c->host_key_file);
+	free(c->ledger_key_file);
 	free(c->ledger_path);
 	config_strv_free(c->auditors, c->nauditors);
 	config_strv_free(c->trusted_proxies, c->ntrusted_proxies);

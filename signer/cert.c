@@ -1,6 +1,6 @@
 /*
  * cert.c: OpenSSH user certificates (cert.h): the builder that writes the
- * to-be-signed body in the field order of OPENSSH-FORMATS.md 1.2, signing
+ * to-be-signed body in the field order of PROTOCOL.certkeys, signing
  * through a callback, the strict parsers (whole blob, one-line form, and
  * the bare TBS the signer process is asked to sign), the signer's policy
  * check, and the one-line output form.
@@ -248,7 +248,7 @@ cert_encode_tbs(struct wire *w, struct cert *c)
 		if ((r = wire_put_cstring(pr, c->principals[i])) != 0)
 			goto out;
 	}
-	/* OPENSSH-FORMATS.md 1.2, in order. */
+	/* PROTOCOL.certkeys, in order. */
 	if ((r = wire_put_cstring(w, tname)) != 0 ||
 	    (r = wire_put_string(w, c->nonce, c->nonce_len)) != 0 ||
 	    (r = pubkey_put_fields(w, c->key)) != 0 ||
@@ -657,7 +657,7 @@ cert_check_policy(
 		    ERR_CERT_BAD_PRINCIPAL);
 	ENSURE(name_key_id_valid(c->key_id), ERR_CERT_BAD_KEY_ID);
 	ENSURE(c->serial != 0, ERR_CERT_SERIAL_ZERO);
-	/* "forever" is never issued (DESIGN.md invariant 4). */
+	/* "forever" is never issued (docs/design.md invariant 4). */
 	ENSURE(
 	    c->valid_before > c->valid_after && c->valid_before != UINT64_MAX,
 	    ERR_CERT_VALIDITY);
@@ -690,6 +690,42 @@ cert_check_policy(
 	}
 	if ((r = options_dup_check(c->extensions, c->nextensions)) != 0)
 		goto out;
+	ENSURE(c->nonce_len >= CERT_MIN_NONCE && c->nonce_len <= CERT_NONCE_LEN,
+	    ERR_CERT_NONCE);
+	r = 0;
+out:
+	return r;
+}
+
+int
+cert_check_host_policy(
+    const struct cert *c, const struct cert_limits *lim, uint64_t now)
+{
+	size_t i;
+	int r = ERR_INTERNAL;
+
+	if (c == NULL || lim == NULL || c->key == NULL || c->ca_key == NULL)
+		return ERR_INVALID_ARG;
+	ENSURE(c->type == CERT_TYPE_HOST, ERR_CERT_NOT_HOST);
+	ENSURE(c->nprincipals > 0, ERR_CERT_NO_PRINCIPALS);
+	ENSURE(c->nprincipals <= CERT_MAX_PRINCIPALS,
+	    ERR_CERT_TOO_MANY_PRINCIPALS);
+	for (i = 0; i < c->nprincipals; i++)
+		ENSURE(
+		    name_host_valid(c->principals[i]), ERR_CERT_BAD_HOST_NAME);
+	ENSURE(name_key_id_valid(c->key_id), ERR_CERT_BAD_KEY_ID);
+	ENSURE(c->serial != 0, ERR_CERT_SERIAL_ZERO);
+	ENSURE(c->ncritical == 0, ERR_CERT_UNKNOWN_OPTION);
+	ENSURE(c->nextensions == 0, ERR_CERT_UNKNOWN_EXTENSION);
+	ENSURE(
+	    c->valid_before > c->valid_after && c->valid_before != UINT64_MAX,
+	    ERR_CERT_VALIDITY);
+	ENSURE(c->valid_before <= now ||
+		c->valid_before - now <= lim->host_max_ttl,
+	    ERR_CERT_TOO_LONG);
+	ENSURE(
+	    c->valid_after >= now || now - c->valid_after <= lim->max_backdate,
+	    ERR_CERT_BACKDATE);
 	ENSURE(c->nonce_len >= CERT_MIN_NONCE && c->nonce_len <= CERT_NONCE_LEN,
 	    ERR_CERT_NONCE);
 	r = 0;

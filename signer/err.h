@@ -208,6 +208,14 @@
 #define ERR_OIDC_BAD_JWKS -255 /* JWKS document malformed */
 #define ERR_OIDC_INSECURE -256 /* plain http to a non-loopback host */
 
+/* The signer's host CA and ledger keys (signer/signer.h) */
+#define ERR_CERT_NOT_HOST -270 /* certificate type is not "host" */
+#define ERR_CERT_BAD_HOST_NAME -271 /* not a host name or IP address */
+#define ERR_SIGNER_NO_KEY -272 /* the signer holds no such key */
+#define ERR_SIGNER_SAME_KEY -273 /* two of the signer's keys are one */
+#define ERR_LEDGER_KEY_TYPE -274 /* the ledger key is not Ed25519 */
+#define ERR_SIGNER_NOT_KRL -275 /* bytes to sign are not a bare KRL */
+
 /* Notification delivery (web/notify.h, ca/outbox.h) */
 #define ERR_NOTIFY_REFUSED -300 /* the receiver answered other than 2xx */
 #define ERR_NOTIFY_UNREACHABLE -301 /* connect failed or timed out */
