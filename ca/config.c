@@ -56,6 +56,7 @@ static const char example_config[] =
     "  \"ledger\": {\"path\": \"ledger.db\"},\n"
     "  \"request_ttl\": \"1h\",\n"
     "  \"auditors\": [\"security\"],\n"
+    "  \"hosts\": [\"hosts\"],\n"
     "  \"roles\": {\n"
     "    \"prod-debug\": {\n"
     "      \"principals\": [\"{{user}}\", \"debug\"],\n"
@@ -78,7 +79,7 @@ static const char example_config[] =
     "}\n";
 
 static const char *const top_keys[] = {"listen", "ca", "ledger", "request_ttl",
-    "auditors", "limits", "roles", "trusted_proxies", NULL};
+    "auditors", "hosts", "limits", "roles", "trusted_proxies", NULL};
 static const char *const limits_keys[] = {"requests_per_minute", NULL};
 static const char *const ca_keys[] = {
     "key_file", "backdate", "hard_max_ttl", NULL};
@@ -879,6 +880,9 @@ parse_top(struct ctx *x, json_t *root)
 	if ((rr = get_groups(
 		 x, root, "", "auditors", 0, &c->auditors, &c->nauditors)) != 0)
 		return rr;
+	if ((rr = get_groups(x, root, "", "hosts", 0, &c->host_groups,
+		 &c->nhost_groups)) != 0)
+		return rr;
 	if ((rr = parse_limits(x, root)) != 0)
 		return rr;
 	if ((rr = get_proxies(
@@ -1073,6 +1077,7 @@ config_free(struct config *c)
 	free(c->ca_key_file);
 	free(c->ledger_path);
 	config_strv_free(c->auditors, c->nauditors);
+	config_strv_free(c->host_groups, c->nhost_groups);
 	config_strv_free(c->trusted_proxies, c->ntrusted_proxies);
 	if (c->roles != NULL) {
 		for (i = 0; i < c->nroles; i++)

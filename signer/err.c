@@ -312,6 +312,19 @@ err_str(int code)
 		return "identity provider key set (JWKS) is malformed";
 	case ERR_OIDC_INSECURE:
 		return "identity provider URL is plain http on a non-loopback host";
+	case ERR_LOGIN_IGNORED:
+		return "not a certificate login line";
+	case ERR_LOGIN_TOO_LONG:
+		return "log line too long";
+	case ERR_LOGIN_CHAR:
+		return "log line holds a byte sshd never writes (control or "
+		       "non-ASCII)";
+	case ERR_LOGIN_FORMAT:
+		return "log line fields are not where sshd writes them";
+	case ERR_LOGIN_ACCOUNT:
+		return "account in the log line is not a plain user name";
+	case ERR_LOGIN_HOST:
+		return "caller may not report logins for this host";
 	}
 	return "unknown error";
 }
