@@ -51,9 +51,9 @@
 static const char example_config[] =
     "{\n"
     "  \"listen\": \"127.0.0.1:8443\",\n"
-    "  \"ca\": {\"key_file\": \"ca_key.pem\", \"backdate\": \"1m\", "
+    "  \"ca\": {\"key\": \"ca_key.pem\", \"backdate\": \"1m\", "
     "\"hard_max_ttl\": \"24h\"},\n"
-    "  \"ledger\": {\"path\": \"ledger.db\"},\n"
+    "  \"ledger\": {\"url\": \"ledger.db\"},\n"
     "  \"request_ttl\": \"1h\",\n"
     "  \"auditors\": [\"security\"],\n"
     "  \"hosts\": [\"hosts\"],\n"
@@ -82,8 +82,8 @@ static const char *const top_keys[] = {"listen", "ca", "ledger", "request_ttl",
     "auditors", "hosts", "limits", "roles", "trusted_proxies", NULL};
 static const char *const limits_keys[] = {"requests_per_minute", NULL};
 static const char *const ca_keys[] = {
-    "key_file", "backdate", "hard_max_ttl", NULL};
-static const char *const ledger_keys[] = {"path", NULL};
+    "key", "key_file", "backdate", "hard_max_ttl", NULL};
+static const char *const ledger_keys[] = {"url", "path", NULL};
 static const char *const role_keys[] = {"principals", "default_ttl", "max_ttl",
     "requesters", "approvers", "approvals_required", "critical_options",
     "extensions", NULL};
@@ -355,6 +355,30 @@ get_path(struct ctx *x, json_t *obj, const char *parent, const char *key,
 	}
 	if (*out == NULL)
 		return cfg_oom(x);
+	return 0;
+}
+
+/*
+ * The name under which obj holds a setting that was renamed: key, or
+ * old (its name in earlier versions, still read) when only that is
+ * given.  Both at once is refused: which one wins would be a guess.
+ */
+static int
+renamed_key(struct ctx *x, json_t *obj, const char *parent, const char *key,
+    const char *old, const char **which)
+{
+	char field[FIELD_LEN];
+
+	*which = key;
+	if (json_object_get(obj, old) == NULL)
+		return 0;
+	if (json_object_get(obj, key) != NULL) {
+		field_join(field, sizeof(field), parent, old);
+		return cfg_err(x, field,
+		    "is the old name of %s.%s; give one of them, not both",
+		    parent, key);
+	}
+	*which = old;
 	return 0;
 }
 
@@ -837,7 +861,7 @@ parse_top(struct ctx *x, json_t *root)
 {
 	struct config *c = x->c;
 	json_t *ca = NULL, *ledger = NULL;
-	const char *listen = NULL, *why = NULL;
+	const char *listen = NULL, *why = NULL, *name = NULL, *url = NULL;
 	char q[QUOTE_LEN];
 	int rr;
 
@@ -860,8 +884,9 @@ parse_top(struct ctx *x, json_t *root)
 	/* An absent "ca" or "ledger" (NULL) reads as {}: every default. */
 	if ((rr = get_object(x, root, "", "ca", &ca)) != 0 ||
 	    (rr = check_keys(x, "ca", ca, ca_keys)) != 0 ||
-	    (rr = get_path(x, ca, "ca", "key_file", "ca_key.pem",
-		 &c->ca_key_file)) != 0 ||
+	    (rr = renamed_key(x, ca, "ca", "key", "key_file", &name)) != 0 ||
+	    (rr = get_path(x, ca, "ca", name, "ca_key.pem", &c->ca_key_file)) !=
+		0 ||
 	    (rr = get_duration(x, ca, "ca", "backdate", 60, CONFIG_MAX_BACKDATE,
 		 "the maximum", NULL, &c->backdate, NULL)) != 0 ||
 	    (rr = get_duration(x, ca, "ca", "hard_max_ttl", 86400,
@@ -870,8 +895,19 @@ parse_top(struct ctx *x, json_t *root)
 		return rr;
 	if ((rr = get_object(x, root, "", "ledger", &ledger)) != 0 ||
 	    (rr = check_keys(x, "ledger", ledger, ledger_keys)) != 0 ||
-	    (rr = get_path(x, ledger, "ledger", "path", "ledger.db",
-		 &c->ledger_path)) != 0)
+	    (rr = renamed_key(x, ledger, "ledger", "url", "path", &name)) !=
+		0 ||
+	    (rr = get_string(x, ledger, "ledger", name, &url)) != 0)
+		return rr;
+	/* Only sqlite files for now: a URL must not become a relative path. */
+	if (url != NULL && strstr(url, "://") != NULL)
+		return cfg_err(x,
+		    strcmp(name, "url") == 0 ? "ledger.url" : "ledger.path",
+		    "%s: this jitcad stores its ledger in a sqlite file; give "
+		    "a file path",
+		    quote(q, sizeof(q), url));
+	if ((rr = get_path(
+		 x, ledger, "ledger", name, "ledger.db", &c->ledger_path)) != 0)
 		return rr;
 	if ((rr = get_duration(x, root, "", "request_ttl", 3600,
 		 CONFIG_MAX_REQUEST_TTL, "the maximum", NULL, &c->request_ttl,

@@ -116,6 +116,18 @@ static const struct broken broken[] = {
 	"ca: expected an object, got a string"},
     {TOP("'ledger': {'path': 'a\\tb'}, "), ERR_CONFIG,
 	"ledger.path: contains a control character"},
+    {TOP("'ca': {'key': ''}, "), ERR_CONFIG, "ca.key: must not be empty"},
+    {TOP("'ca': {'key': 'a.pem', 'key_file': 'b.pem'}, "), ERR_CONFIG,
+	"ca.key_file: is the old name of ca.key; give one of them, not "
+	"both"},
+    {TOP("'ledger': {'url': 'a\\tb'}, "), ERR_CONFIG,
+	"ledger.url: contains a control character"},
+    {TOP("'ledger': {'url': 'x.db', 'path': 'y.db'}, "), ERR_CONFIG,
+	"ledger.path: is the old name of ledger.url; give one of them, not "
+	"both"},
+    {TOP("'ledger': {'url': 'postgres://db/jitca'}, "), ERR_CONFIG,
+	"ledger.url: \"postgres://db/jitca\": this jitcad stores its ledger "
+	"in a sqlite file; give a file path"},
     {TOP("'request_ttl': '0s', "), ERR_CONFIG,
 	"request_ttl: \"0s\" is not a duration: zero is not allowed"},
     {TOP("'request_ttl': '8d', "), ERR_CONFIG,
