@@ -100,7 +100,8 @@ struct login_line {
  *                      its fields are not where and what sshd writes
  *   ERR_LOGIN_ACCOUNT  the account is not a plain user name
  */
-MUST_CHECK int login_parse(struct login_line *out, const char *line, size_t len);
+MUST_CHECK int login_parse(
+    struct login_line *out, const char *line, size_t len);
 
 /* "accepted", "refused", "reason"; "expired", "not_yet_valid",
  * "revoked", "principal_not_accepted", "certificate_invalid" (static). */
