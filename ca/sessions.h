@@ -50,7 +50,7 @@
 #include "signer/err.h"
 
 #define SESSION_BATCH_MAX 200 /* entries in one call */
-#define SESSION_AT_MAX 128 /* bytes of "at" */
+#define SESSION_AT_MAX 256 /* bytes of "at" */
 #define SESSION_HOST_MAX 64
 
 struct session_entry {
