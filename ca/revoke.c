@@ -8,19 +8,19 @@
  * "revoked", records revoked keys, appends the events and bumps
  * krl_version.  The KRL builder reads the revoked serials still within
  * the retention (revoke.h) and the revoked key hashes and hands them to
- * ca/krl.c, which owns the format.
+ * signer/krl.c, which owns the format.
  *
  * Works with ca/ca.h (context), ca/ledger.h (transactions, SQL helpers),
- * ca/krl.h, signer/pubkey.h, signer/wire.h (hex).  Not here: the KRL encoding
- * (krl.c), HTTP (web/).
+ * signer/krl.h, signer/pubkey.h, signer/wire.h (hex).  Not here: the KRL
+ * encoding (krl.c), HTTP (web/).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ca/krl.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
+#include "signer/krl.h"
 #include "signer/names.h"
 #include "signer/wire.h"
 

@@ -37,7 +37,7 @@
  * of every revoked key, forever.  krl_version from the ledger's meta,
  * generated_date now.  Written with krl_write_atomic().
  *
- * Works with ca/ca.h, ca/ledger.h, ca/krl.h, signer/pubkey.h.
+ * Works with ca/ca.h, ca/ledger.h, signer/krl.h, signer/pubkey.h.
  */
 #ifndef JITCA_REVOKE_H
 #define JITCA_REVOKE_H

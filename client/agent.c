@@ -3,7 +3,8 @@
  * socket, REQUEST_IDENTITIES, ADD_ID_CONSTRAINED with a LIFETIME
  * constraint, REMOVE_IDENTITY (OPENSSH-FORMATS.md 3.1 - 3.3).
  *
- * It does not choose which identities to remove; jitca_main.c does.
+ * It does not choose which identities to remove;
+ * login.c and logout.c do.
  * Works with ephkey.c (the private key serialisation, which includes the
  * certificate blob) and signer/wire.c.  Request buffers hold the private
  * key and are wiped when freed (wire_free).

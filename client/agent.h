@@ -6,7 +6,7 @@
  * One struct agent is one connection to the agent's UNIX socket; every
  * call sends one request and reads one reply (uint32 length, type,
  * payload), with a cap on the reply size.  It does not know about jitca
- * roles: callers pick identities by comment (jitca_main.c).
+ * roles: callers pick identities by comment (login.c, logout.c).
  */
 #ifndef JITCA_AGENT_H
 #define JITCA_AGENT_H

@@ -3,7 +3,8 @@
  * reused so that keep-alive saves a connection per poll while waiting.
  *
  * It does not print: messages for the user are returned as strings.
- * Works with jansson (bodies) and err.h (codes); used by jitca_main.c.
+ * Works with jansson (bodies) and err.h (codes); used by
+ * the commands (common.c, login.c, requests.c).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -9,7 +9,8 @@
  * Redirects are not followed, only http and https are allowed, reply
  * bodies are capped at CAPI_MAX_REPLY.
  *
- * It does not know about certificates or the agent (jitca_main.c).
+ * It does not know about certificates or the agent (the
+ * commands: login.c, requests.c).
  */
 #ifndef JITCA_CAPI_H
 #define JITCA_CAPI_H

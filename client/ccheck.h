@@ -6,7 +6,7 @@
  * principals asked for, and a validity that starts no later than now
  * (plus skew) and ends after now but within ttl (plus skew).
  *
- * It does not fetch or pin the CA key (jitca_main.c does).
+ * It does not fetch or pin the CA key (login.c does).
  */
 #ifndef JITCA_CCHECK_H
 #define JITCA_CCHECK_H

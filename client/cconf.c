@@ -2,7 +2,7 @@
  * cconf.c: settings resolution, duration parsing and the small file
  * helpers of cconf.h.
  *
- * It does not print or exit.  Works with jitca_main.c (which reports the
+ * It does not print or exit.  Works with the commands (which report the
  * errors), signer/fileio.h (descriptor loops, directory fsync) and files
  * under ~/.config/jitca (docs/client.md).
  */

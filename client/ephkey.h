@@ -6,7 +6,7 @@
  *
  * A struct ephkey owns its EVP_PKEY, its public key and a copy of the
  * 32-byte seed; ephkey_free() wipes the seed.  It does not write files
- * (jitca_main.c does, through cconf.c) or talk to the agent (agent.c
+ * (login.c does, through cconf.c) or talk to the agent (agent.c
  * does).
  */
 #ifndef JITCA_EPHKEY_H

@@ -416,14 +416,12 @@ out:
 static int
 child_serve(int fd, const struct cakey *k, struct child_policy *cp)
 {
-	const struct pubkey *pub = cakey_public(k);
-	const uint8_t *blob, *tbs;
+	const uint8_t *tbs;
 	uint8_t *body = NULL, *sig = NULL, type;
 	char *user = NULL, *role = NULL;
-	size_t bloblen, bodylen, tbslen, siglen = 0;
+	size_t bodylen, tbslen, siglen = 0;
 	int r, clean_eof, status = SIGNER_EXIT_PROTOCOL;
 
-	blob = pubkey_blob(pub, &bloblen);
 	for (;;) {
 		r = msg_recv(fd, &type, &body, &bodylen, -1, &clean_eof);
 		if (r != 0) {
@@ -432,12 +430,6 @@ child_serve(int fd, const struct cakey *k, struct child_policy *cp)
 			break;
 		}
 		switch (type) {
-		case SIGNER_MSG_PUBKEY_REQ:
-			if (bodylen != 0)
-				goto out;
-			r = msg_send_string(
-			    fd, SIGNER_MSG_PUBKEY, blob, bloblen);
-			break;
 		case SIGNER_MSG_SIGN_USER:
 			if (body_sign_user(body, bodylen, &user, &role, &tbs,
 				&tbslen) != 0)

@@ -22,8 +22,6 @@
  * Protocol (both directions): uint32 length of the rest, byte type,
  * payload; at most SIGNER_MAX_MSG bytes.  There is no request to sign
  * caller-chosen bytes: only typed requests.
- *   parent -> child  SIGNER_MSG_PUBKEY_REQ   (empty)
- *   child -> parent  SIGNER_MSG_PUBKEY       string CA public key blob
  *   parent -> child  SIGNER_MSG_SIGN_USER    string user, string role,
  *                                            string to-be-signed body
  *   child -> parent  SIGNER_MSG_SIGN_OK      string SSH signature blob
@@ -67,8 +65,8 @@
 /* Longest user or role name in a SIGN_USER request. */
 #define SIGNER_MAX_NAME 64
 
-#define SIGNER_MSG_PUBKEY_REQ 1
-#define SIGNER_MSG_PUBKEY 2
+/* Types 1 and 2 were a public-key request and its reply, never sent: the
+ * key comes with SIGNER_MSG_READY.  The child refuses them as unknown. */
 #define SIGNER_MSG_SIGN_USER 3
 #define SIGNER_MSG_SIGN_OK 4
 #define SIGNER_MSG_ERROR 5

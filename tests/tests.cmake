@@ -56,7 +56,7 @@ endforeach()
 set(UNIT_TEST_JOBS_web_test_oidc 1)
 file(GLOB UNIT_WEB CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/web/test_*.c)
 foreach(t ${UNIT_WEB})
-	add_unit_test(${t} web jitca_web PkgConfig::CURL)
+	add_unit_test(${t} web ${JITCAD_LIBS} PkgConfig::CURL)
 endforeach()
 
 file(GLOB UNIT_CLIENT CONFIGURE_DEPENDS

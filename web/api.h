@@ -11,10 +11,11 @@
  * transactions (ledger_read_begin/end); cfg_lock guards the
  * configuration pointer against a SIGHUP swap; krl_lock the KRL cache.
  * Nothing here parses HTTP (web/http.c does) or manages the process
- * (web/serve.c does).
+ * (web/jitcad/serve.c does).
  *
- * Ownership: struct api borrows the ledger and the signer (web/serve.c
- * owns them) and owns the configuration it was given and the KRL cache.
+ * Ownership: struct api borrows the ledger and the signer
+ * (web/jitcad/serve.c owns them) and owns the configuration it was given and
+ * the KRL cache.
  */
 #ifndef JITCA_API_H
 #define JITCA_API_H
@@ -62,7 +63,8 @@ struct api {
 	/* The last ledger write failed with this ERR_LEDGER_* code (0: it
 	 * succeeded): /v1/health answers 503 meanwhile. */
 	atomic_int ledger_down;
-	/* Why the signer is down (web/serve.c's supervisor), for health. */
+	/* Why the signer is down (web/jitcad/supervise.c),
+	 * for /v1/health. */
 	pthread_mutex_t health_lock;
 	char signer_note[160];
 	/* Metrics of this process. */

@@ -5,7 +5,7 @@
  * lines, failed-token throttling and response counters.
  *
  * It does not implement any endpoint (web/api.c does) or the process
- * lifecycle (web/serve.c).  libmicrohttpd's rules followed here: the
+ * lifecycle (web/jitcad/serve.c).  libmicrohttpd's rules followed here: the
  * per-request state is allocated on the first call of the access
  * handler and freed only in the completion callback; the body is read
  * raw into a buffer capped at max_body, and a body announced (or found)
@@ -301,25 +301,7 @@ http_reply_header(struct http_req *req, const char *name, const char *value)
 	req->nhdr++;
 }
 
-int
-http_reply_status(const struct http_req *req)
-{
-	return req->status;
-}
-
 /* ---- request accessors ---- */
-
-const char *
-http_req_method(const struct http_req *req)
-{
-	return req->method;
-}
-
-const char *
-http_req_path(const struct http_req *req)
-{
-	return req->path;
-}
 
 const char *
 http_req_param(const struct http_req *req)
@@ -1103,7 +1085,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 		return;
 	*con_cls = NULL;
 	status = req->queued ? req->status : 0;
-	if (!s->cfg.quiet) {
+	if (!s->cfg.quiet && s->cfg.log != NULL) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		clock_gettime(CLOCK_REALTIME, &wall);
 		gmtime_r(&wall.tv_sec, &tm);
@@ -1118,7 +1100,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 			(void)fwrite(line, 1,
 			    (size_t)n < sizeof(line) ? (size_t)n
 						     : sizeof(line) - 1,
-			    stderr);
+			    s->cfg.log);
 	}
 	req_free(req);
 	atomic_fetch_sub(&s->in_flight, 1);

@@ -7,7 +7,7 @@
  * response counters for /metrics.
  *
  * It does not know about users, roles, requests or the ledger: web/api.c
- * supplies the routes and their handlers, web/serve.c the process
+ * supplies the routes and their handlers, web/jitcad/serve.c the process
  * lifecycle.  Only web/ includes microhttpd headers, and only this file's
  * implementation (web/http.c) uses them; handlers see struct http_req.
  *
@@ -31,6 +31,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -85,7 +86,8 @@ struct http_config {
 	 */
 	const char *const *trusted_proxies;
 	size_t ntrusted_proxies;
-	int quiet; /* no per-request log lines */
+	FILE *log; /* per-request log lines (borrowed); NULL: none */
+	int quiet; /* no per-request log lines, even with log set */
 	const struct http_route *routes; /* borrowed, must outlive server */
 	size_t nroutes;
 	void *app; /* passed to handlers */
@@ -114,8 +116,6 @@ void http_server_stop(struct http_server *s);
 uint64_t http_server_status_count(const struct http_server *s, int status);
 
 /* The request, for handlers.  Strings are borrowed from req. */
-const char *http_req_method(const struct http_req *req);
-const char *http_req_path(const struct http_req *req);
 /* The "{id}" segment of the matched route, or NULL. */
 const char *http_req_param(const struct http_req *req);
 /* A query argument or header (case-insensitive name), or NULL. */
@@ -159,7 +159,6 @@ void http_reply_error(struct http_req *req, int status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void http_reply_header(
     struct http_req *req, const char *name, const char *value);
-int http_reply_status(const struct http_req *req);
 
 /*
  * Strict JSON body reader.  The body must be one JSON object (an empty

@@ -13,8 +13,8 @@
  *                          (O_EXCL, no symlink followed), fsync of the
  *                          file and the directory.
  *
- * Used by signer/cakey.c (the CA key), ca/krl.c (the KRL), ca/config.c
- * (jitca.json), ca/admin.c (ca.pub, key files) and client/cconf.c (the
+ * Used by signer/cakey.c (the CA key), signer/krl.c (the KRL), ca/config.c
+ * (jitca.json), web/jitcad/ (ca.pub, key files) and client/cconf.c (the
  * client's files).  These functions retry EINTR and short transfers, and
  * leave errno as the failing call set it (ENOENT, EEXIST: for the
  * caller's message).  They do not print.

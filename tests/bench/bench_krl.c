@@ -1,5 +1,5 @@
 /*
- * bench_krl.c: time and size of a KRL built with ca/krl.h for N revoked
+ * bench_krl.c: time and size of a KRL built with signer/krl.h for N revoked
  * serials of one CA, in one of three patterns:
  *   dense    1..N
  *   third    every third serial: 3, 6, ..., 3N
@@ -25,7 +25,7 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "ca/krl.h"
+#include "signer/krl.h"
 #include "signer/pubkey.h"
 #include "tests/bench/bench.h"
 

@@ -6,7 +6,7 @@
  */
 #include <string.h>
 
-#include "ca/krl.h"
+#include "signer/krl.h"
 #include "tests/fuzz/fuzz.h"
 
 int

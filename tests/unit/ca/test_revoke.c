@@ -7,8 +7,8 @@
  */
 #include <unistd.h>
 
-#include "ca/krl.h"
 #include "ca_fixture.h"
+#include "signer/krl.h"
 
 TestSuite(revoke, .init = fx_setup, .fini = fx_teardown);
 

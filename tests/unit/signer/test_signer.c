@@ -724,18 +724,6 @@ start_and_find_socket(void)
 	return sock;
 }
 
-static void
-read_exact(int fd, uint8_t *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-
-		cr_assert_gt(n, 0, "read: %s", strerror(errno));
-		p += n;
-		len -= (size_t)n;
-	}
-}
-
 /* The child must end by itself (not be killed by the parent) after
  * msg, and the parent must then report ERR_SIGNER_DEAD. */
 static void
@@ -786,33 +774,13 @@ Test(
 	expect_child_dies(start_and_find_socket(), msg, sizeof(msg));
 }
 
-Test(signer, raw_pubkey_request, .init = setup_keys, .fini = teardown)
+Test(signer, retired_pubkey_request_kills_child, .init = setup_keys,
+    .fini = teardown)
 {
-	const uint8_t req[] = {0, 0, 0, 1, SIGNER_MSG_PUBKEY_REQ};
-	const uint8_t bad[] = {0, 0, 0, 2, SIGNER_MSG_PUBKEY_REQ, 0};
-	uint8_t hdr[9], *blob;
-	const uint8_t *want;
-	size_t wantlen, n;
-	int sock = start_and_find_socket();
+	/* Type 1, once a public-key request: the key comes with READY. */
+	const uint8_t req[] = {0, 0, 0, 1, 1};
 
-	want = pubkey_blob(signer_public(sg), &wantlen);
-	cr_assert_eq(
-	    send(sock, req, sizeof(req), MSG_NOSIGNAL), (ssize_t)sizeof(req));
-	read_exact(sock, hdr, sizeof(hdr));
-	n = (size_t)hdr[5] << 24 | (size_t)hdr[6] << 16 | (size_t)hdr[7] << 8 |
-	    hdr[8];
-	cr_assert_eq(hdr[4], SIGNER_MSG_PUBKEY);
-	cr_assert_eq(n, wantlen);
-	cr_assert_eq(((size_t)hdr[0] << 24 | (size_t)hdr[1] << 16 |
-			 (size_t)hdr[2] << 8 | hdr[3]),
-	    1 + 4 + wantlen);
-	blob = malloc(n);
-	cr_assert_not_null(blob);
-	read_exact(sock, blob, n);
-	cr_assert_eq(memcmp(blob, want, n), 0);
-	free(blob);
-	/* A PUBKEY_REQ with a payload is malformed. */
-	expect_child_dies(sock, bad, sizeof(bad));
+	expect_child_dies(start_and_find_socket(), req, sizeof(req));
 }
 
 Test(signer, stop_ends_child, .init = setup_keys, .fini = teardown)

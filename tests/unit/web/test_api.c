@@ -39,18 +39,18 @@
 
 #include "ca/ca.h"
 #include "ca/config.h"
-#include "ca/krl.h"
 #include "ca/ledger.h"
 #include "ca/revoke.h"
 #include "ca/users.h"
 #include "signer/cakey.h"
 #include "signer/cert.h"
+#include "signer/krl.h"
 #include "signer/pubkey.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 #include "web/api.h"
 #include "web/http.h"
-#include "web/serve.h"
+#include "web/jitcad/serve.h"
 
 /* ---- the state directory ---- */
 

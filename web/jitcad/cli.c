@@ -1,10 +1,10 @@
 /*
- * jitcad_cli.c: the one option table of the jitcad program
+ * cli.c: the one option table of the jitcad program
  * (signer/base/cli.h): every command, subcommand and option of jitcad,
  * from which the parser, each command's --help, the man page jitcad.8 and
  * the bash completion are made.  `serve` runs the HTTP service
- * (web/serve.c), the other commands are the admin commands (ca/admin.c);
- * web/jitcad_main.c is main().
+ * (serve.c), the other commands are the admin commands (admin.h, one
+ * file per command group in this folder); main.c is main().
  *
  * Adding an option is one line in a table below plus a cli_str() or
  * cli_num() in the command's body; adding a command is one entry in
@@ -12,10 +12,10 @@
  */
 #include <stdio.h>
 
-#include "ca/admin.h"
 #include "signer/base/cli.h"
-#include "web/jitcad_cli.h"
-#include "web/serve.h"
+#include "web/jitcad/admin.h"
+#include "web/jitcad/cli.h"
+#include "web/jitcad/serve.h"
 
 #ifndef JITCA_VERSION
 #define JITCA_VERSION "0"

@@ -24,12 +24,13 @@
  * requests past their request_ttl.  At least every second (and at once on
  * SIGCHLD) superv_step() looks after the signer: reaps a dead child,
  * logs why, marks the service degraded for /v1/health, restarts it with
- * backoff, and gives up (exit 1) when restarts keep failing.
+ * backoff, and gives up (exit 1) when restarts keep failing
+ * (supervise.c).
  *
  * It does not implement endpoints or HTTP details.  This is a main
  * program: it prints to stderr and returns exit statuses.
  */
-#define _GNU_SOURCE /* sigabbrev_np, setresuid, setresgid */
+#define _GNU_SOURCE /* setresuid, setresgid */
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -51,27 +52,20 @@
 #include "ca/ledger.h"
 #include "ca/signpolicy.h"
 #include "ca/users.h"
+#include "signer/base/cli.h"
 #include "signer/base/fileio.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 #include "web/api.h"
 #include "web/http.h"
-#include "web/serve.h"
-#include "signer/base/cli.h"
-#include "web/jitcad_cli.h"
+#include "web/jitcad/admin.h"
+#include "web/jitcad/cli.h"
+#include "web/jitcad/serve.h"
+#include "web/jitcad/supervise.h"
 
 #define SERVE_TLS_MAX (1024u * 1024)
 #define SERVE_DRAIN_MS 30000
 #define SERVE_TICK_S 10
-/* Signer supervision: the first restart SERVE_RESTART_FIRST_MS after a
- * death, doubling to SERVE_RESTART_MAX_MS; a child that lived less than
- * SERVE_SIGNER_STABLE_MS does not reset the count, and after
- * SERVE_RESTART_TRIES failed or short-lived starts in a row jitcad exits
- * 1 (systemd's Restart= then starts it afresh). */
-#define SERVE_RESTART_FIRST_MS 250
-#define SERVE_RESTART_MAX_MS 4000
-#define SERVE_SIGNER_STABLE_MS 30000
-#define SERVE_RESTART_TRIES 6
 /* The main thread looks at the signer at least this often. */
 #define SERVE_WAKE_MS 1000
 
@@ -130,118 +124,6 @@ ledger_mark_started(
 out:
 	json_decref(d);
 	return r;
-}
-
-/* Milliseconds on the monotonic clock. */
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
-		return 0;
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The signer supervisor's state (main thread only). */
-struct superv {
-	int down; /* the child is gone and not yet replaced */
-	unsigned tries; /* starts in a row that failed or died young */
-	long long next_ms; /* next restart attempt */
-	long long started_ms; /* when the running child started */
-};
-
-static long long
-superv_backoff(unsigned tries)
-{
-	long long ms = SERVE_RESTART_FIRST_MS;
-
-	while (tries-- > 0 && ms < SERVE_RESTART_MAX_MS)
-		ms *= 2;
-	return ms < SERVE_RESTART_MAX_MS ? ms : SERVE_RESTART_MAX_MS;
-}
-
-/* "killed by signal 9 (SIGKILL)" / "exited with status 3". */
-static void
-wait_status_text(char *buf, size_t len, int st)
-{
-	if (WIFSIGNALED(st))
-		snprintf(buf, len, "killed by signal %d (SIG%s)", WTERMSIG(st),
-		    sigabbrev_np(WTERMSIG(st)) != NULL
-			? sigabbrev_np(WTERMSIG(st))
-			: "?");
-	else if (WIFEXITED(st))
-		snprintf(buf, len, "exited with status %d", WEXITSTATUS(st));
-	else
-		snprintf(buf, len, "stopped");
-}
-
-/*
- * Look after the signer: reap a dead child (no zombie), say why it died,
- * report the service degraded, restart with backoff.  Returns 0, or -1
- * when it gave up (jitcad then exits 1).
- */
-static int
-superv_step(struct superv *sv, struct signer *s, struct api *a)
-{
-	char why[128], note[160];
-	long long now = mono_ms();
-	pid_t old = signer_pid(s);
-	int st = 0, p, r;
-
-	p = signer_poll(s, &st);
-	if (!sv->down && (p == 1 || !signer_alive(s))) {
-		if (p == 1)
-			wait_status_text(why, sizeof(why), st);
-		else
-			snprintf(why, sizeof(why), "stopped answering");
-		fprintf(stderr,
-		    "jitcad serve: signer (pid %ld) %s; issuing certificates "
-		    "is unavailable until it restarts\n",
-		    (long)old, why);
-		snprintf(note, sizeof(note), "pid %ld %s", (long)old, why);
-		api_signer_note(a, note);
-		sv->down = 1;
-		if (now - sv->started_ms >= SERVE_SIGNER_STABLE_MS)
-			sv->tries = 0;
-		sv->next_ms = now + superv_backoff(sv->tries);
-		return 0;
-	}
-	if (!sv->down || now < sv->next_ms)
-		return 0;
-	if (p == 0 && signer_alive(s))
-		return 0;
-	r = signer_restart(s);
-	sv->tries++;
-	if (r != 0) {
-		fprintf(stderr,
-		    "jitcad serve: cannot restart the signer (attempt %u of "
-		    "%d): %s\n",
-		    sv->tries, SERVE_RESTART_TRIES, err_str(r));
-		snprintf(note, sizeof(note), "restart failed: %s", err_str(r));
-		api_signer_note(a, note);
-		if (sv->tries >= SERVE_RESTART_TRIES) {
-			fprintf(stderr,
-			    "jitcad serve: giving up on the signer; exiting\n");
-			return -1;
-		}
-		sv->next_ms = now + superv_backoff(sv->tries);
-		return 0;
-	}
-	fprintf(stderr, "jitcad serve: signer restarted (pid %ld)\n",
-	    (long)signer_pid(s));
-	api_signer_note(a, NULL);
-	sv->down = 0;
-	sv->started_ms = now;
-	if (sv->tries >= SERVE_RESTART_TRIES) {
-		/* It keeps dying young. */
-		fprintf(stderr,
-		    "jitcad serve: the signer died %u times in a row; "
-		    "exiting\n",
-		    sv->tries);
-		return -1;
-	}
-	return 0;
 }
 
 static void
@@ -341,9 +223,7 @@ web_serve_run(const struct cli_parsed *p)
 	if ((cert_f == NULL) != (key_f == NULL))
 		return cli_usage_error(
 		    p, stderr, "--tls-cert and --tls-key go together");
-	if ((state_dir = state_opt) == NULL &&
-	    (state_dir = getenv("JITCA_STATE")) == NULL)
-		state_dir = "./jitca-state";
+	state_dir = admin_state_dir(state_opt);
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -496,6 +376,7 @@ web_serve_run(const struct cli_parsed *p)
 	}
 	memset(&hc, 0, sizeof(hc));
 	hc.listen_fd = fd;
+	hc.log = stderr;
 	hc.tls_cert_pem = tls_cert;
 	hc.tls_key_pem = tls_key;
 	hc.trusted_proxies = (const char *const *)api.cfg->trusted_proxies;

@@ -2,7 +2,7 @@
  * serve.h: `jitcad serve [--state DIR] [--listen HOST:PORT]
  * [--tls-cert F --tls-key F]`, the CA service (README.md "Commands").
  *
- * web/jitcad_main.c dispatches the "serve" command here.  The
+ * web/jitcad/cli.c's table dispatches the "serve" command here.  The
  * function runs until SIGTERM or SIGINT and returns the exit status:
  * 0 after a clean shutdown, 1 when startup failed (bad config, CA key
  * readable by others, ledger not writable, address in use), 2 on a usage
@@ -15,7 +15,7 @@
 struct cli_parsed;
 
 /* The parsed `serve` command line (options state, listen, tls-cert,
- * tls-key of web/jitcad_cli.c's table). */
+ * tls-key of web/jitcad/cli.c's table). */
 int web_serve_run(const struct cli_parsed *p);
 /* The same from an argv whose argv[0] is "serve" (tests start the
  * service in-process this way). */

@@ -1,6 +1,6 @@
 /*
- * jitcad_cli.h: the option table of the jitcad program (jitcad_cli.c),
- * read by main() (jitcad_main.c), by `jitcad --man` and `jitcad
+ * cli.h: the option table of the jitcad program (cli.c),
+ * read by main() (main.c), by `jitcad --man` and `jitcad
  * --completion bash`, and by web_serve_main() for tests that start the
  * service in-process.
  */

@@ -10,19 +10,20 @@
  * sorted, merged and encoded as list/range/bitmap by ssh-keygen's cost
  * model, key ids sorted and de-duplicated, then one SHA256 section with
  * sorted, de-duplicated hashes), with one deviation that keeps the KRL
- * readable (DESIGN.md invariant 6): a bitmap never spans more than
- * KRL_BITMAP_BITS serials; where ssh-keygen would make it wider (and so
- * unreadable to OpenSSH), the bitmap is closed and a new subsection
+ * readable (sshd refuses every key when it cannot read its KRL): a bitmap never
+ * spans more than KRL_BITMAP_BITS serials; where ssh-keygen would make it wider
+ * (and so unreadable to OpenSSH), the bitmap is closed and a new subsection
  * started.  Output is byte-identical to ssh-keygen wherever ssh-keygen's
  * own output is readable.  No signature (4), extension (255), explicit
  * key (2) or SHA-1 (3) sections are ever written.
  *
  * krl_check() is a strict validator for any KRL (ours or ssh-keygen's),
- * for the host-side fetcher: it refuses every structural defect that makes
- * OpenSSH 9.2+ reject a KRL, and a little more (see krl_check()); key
- * blobs are checked for shape only (an EC point off the curve or a tiny
- * RSA key would pass here and fail in OpenSSH).  krl_write_atomic()
- * installs a checked KRL on disk without ever leaving a partial file.
+ * run by krl_write_atomic() before it installs anything: it refuses every
+ * structural defect that makes OpenSSH 9.2+ reject a KRL, and a little more
+ * (see krl_check()); key blobs are checked for shape only (an EC point off the
+ * curve or a tiny RSA key would pass here and fail in OpenSSH).
+ * krl_write_atomic() installs a checked KRL on disk without ever leaving a
+ * partial file.
  *
  * Nothing here reads the ledger or knows about users; the caller (the
  * ledger's revocation code, jitcad krl, GET /v1/krl) feeds revocations

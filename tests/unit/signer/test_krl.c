@@ -1,5 +1,5 @@
 /*
- * test_krl.c: tests of ca/krl.c against the real ssh-keygen (OpenSSH 9.2+).
+ * test_krl.c: tests of signer/krl.c against the real ssh-keygen (OpenSSH 9.2+).
  *
  * Byte-identical output to `ssh-keygen -k` where ssh-keygen's output is
  * readable; readable (`ssh-keygen -Q -l`) output where ssh-keygen's own is
@@ -20,7 +20,7 @@
 #include <criterion/criterion.h>
 #include <openssl/sha.h>
 
-#include "ca/krl.h"
+#include "signer/krl.h"
 #include "signer/wire.h"
 #include "tests/lib/testutil.h"
 

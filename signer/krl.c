@@ -32,8 +32,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "ca/krl.h"
 #include "signer/base/fileio.h"
+#include "signer/krl.h"
 #include "signer/wire.h"
 
 struct krl_range {

@@ -1,0 +1,113 @@
+/*
+ * cli.c: the one option table of the jitca program (signer/base/cli.h):
+ * every command and option, from which the parser, each command's --help
+ * (which never acts), the man page jitca.1 and the bash completion are
+ * made.  The commands are in login.c, requests.c, status.c, logout.c;
+ * main.c is main().
+ */
+#include <stdio.h>
+
+#include "client/cli.h"
+#include "client/jitca.h"
+#include "signer/base/cli.h"
+
+#ifndef JITCA_VERSION
+#define JITCA_VERSION "0"
+#endif
+
+/* ---- the option table (signer/base/cli.h) ---- */
+
+static const struct cli_opt common_opts[] = {
+    {"server", 0, CLI_STRING, "URL", 0,
+	"the jitcad server (else $JITCA_SERVER, else ~/.config/jitca/config)",
+	NULL},
+    {"token-file", 0, CLI_FILE, "FILE", 0,
+	"read the token from FILE (else $JITCA_TOKEN, else "
+	"~/.config/jitca/token)",
+	NULL},
+    {"ca-bundle", 0, CLI_FILE, "FILE", 0,
+	"trust this PEM bundle for the server's TLS certificate", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt login_opts[] = {
+    {"role", 0, CLI_STRING, "ROLE", CLI_REQUIRED, "the role to ask for", NULL},
+    {"principal", 0, CLI_STRING, "P", CLI_REPEAT,
+	"a principal of the role (default all of them)", NULL},
+    {"ttl", 0, CLI_DURATION, "D", 0,
+	"lifetime (300, 90s, 30m, 12h, 7d; default the role's)", NULL},
+    {"reason", 0, CLI_STRING, "TEXT", CLI_REQUIRED,
+	"why, shown to the approvers and kept in the ledger", NULL},
+    {"wait", 0, CLI_DURATION, "D", 0,
+	"how long to wait for approval (default 15m)", NULL},
+    {"no-agent", 0, CLI_FLAG, NULL, 0,
+	"write ~/.ssh/jitca/ROLE and ROLE-cert.pub instead of using "
+	"ssh-agent",
+	NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt requests_opts[] = {
+    {"pending", 0, CLI_FLAG, NULL, 0, "only pending requests", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt decide_opts[] = {
+    {"comment", 0, CLI_STRING, "TEXT", 0, "a comment for the requester", NULL},
+    {"yes", 0, CLI_FLAG, NULL, 0, "do not ask for confirmation", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_cmd commands[] = {
+    {"login", NULL, 0, 0,
+	"request a certificate, wait for approval, add it to ssh-agent (or "
+	"write ~/.ssh/jitca/ROLE)",
+	login_opts, NULL, cmd_login},
+    {"requests", NULL, 0, 0, "list the requests you made or may approve",
+	requests_opts, NULL, cmd_requests},
+    {"approve", "ID", 1, 1, "approve a pending request", decide_opts, NULL,
+	cmd_approve},
+    {"deny", "ID", 1, 1, "deny a pending request", decide_opts, NULL, cmd_deny},
+    {"status", NULL, 0, 0,
+	"list the jitca certificates in the agent and "
+	"in files",
+	NULL, NULL, cmd_status},
+    {"logout", NULL, 0, 0,
+	"remove jitca certificates from the agent and delete their files", NULL,
+	NULL, cmd_logout},
+    CLI_CMD_END,
+};
+
+const struct cli_prog jitca_prog = {
+    "jitca",
+    1,
+    JITCA_VERSION,
+    "ask for, approve and use short-lived SSH certificates",
+    "jitca asks the jitca certificate authority for access to a role, for "
+    "a stated reason and a bounded time. Once someone else approves, the "
+    "certificate goes into ssh-agent with the same lifetime, and plain "
+    "ssh works until it expires.\n\n"
+    "Results go to standard output, messages to standard error. Durations "
+    "are a number and a unit (90s, 30m, 12h, 7d) or a bare number of "
+    "seconds (300).",
+    common_opts,
+    commands,
+    "0  success\n"
+    "1  refused or failed\n"
+    "2  usage error or bad configuration\n"
+    "3  server unreachable or TLS failure\n"
+    "4  no, bad or disabled token\n"
+    "5  forbidden\n"
+    "6  the request was denied\n"
+    "7  the request expired unapproved\n"
+    "8  --wait ran out\n"
+    "9  the certificate or CA key failed jitca's checks\n"
+    "130  interrupted",
+    "JITCA_SERVER  the server when --server is not given\n"
+    "JITCA_TOKEN  the token when --token-file is not given\n"
+    "SSH_AUTH_SOCK  the ssh-agent to add certificates to",
+    "~/.config/jitca/config  settings (server = URL, token_file, ca_bundle)\n"
+    "~/.config/jitca/token  the token\n"
+    "~/.config/jitca/ca.pub  the CA key pinned on first use\n"
+    "~/.ssh/jitca/  keys and certificates written with --no-agent",
+};

@@ -1,0 +1,355 @@
+/*
+ * common.c: what the jitca commands share (jitca.h): messages on stderr,
+ * escaping of server text, exit statuses for API errors, the parsed
+ * options, connecting to the server (client/capi.h), JSON field helpers,
+ * removing jitca identities from ssh-agent and walking ~/.ssh/jitca.
+ * The commands are login.c, requests.c, status.c and logout.c; the
+ * option table is cli.c.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "client/agent.h"
+#include "client/capi.h"
+#include "client/ccheck.h"
+#include "client/cconf.h"
+#include "client/cshow.h"
+#include "client/ephkey.h"
+#include "client/jitca.h"
+#include "signer/base/cli.h"
+#include "signer/base/num.h"
+#include "signer/cert.h"
+#include "signer/pubkey.h"
+
+/* ---- output helpers ---- */
+
+void __attribute__((format(printf, 1, 2))) msg(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("jitca: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Server text may hold anything: escaped as client/cshow.h says, and
+ * cut to about max bytes between characters. */
+void
+fput_clean(FILE *f, const char *s, size_t max)
+{
+	char buf[4096];
+
+	if (s == NULL)
+		return;
+	if (max + 4 > sizeof(buf))
+		max = sizeof(buf) - 4;
+	(void)cshow_escape(buf, max + 4, s);
+	fputs(buf, f);
+}
+
+void
+clean_copy(char *dst, size_t len, const char *s)
+{
+	(void)cshow_escape(dst, len, s);
+}
+
+static int
+exit_for(int r)
+{
+	switch (r) {
+	case ERR_UNREACHABLE:
+		return JITCA_EXIT_UNREACHABLE;
+	case ERR_BAD_TOKEN:
+		return JITCA_EXIT_AUTH;
+	case ERR_FORBIDDEN:
+	case ERR_SELF_APPROVAL:
+		return JITCA_EXIT_FORBIDDEN;
+	case ERR_EXPIRED:
+		return JITCA_EXIT_EXPIRED;
+	}
+	return JITCA_EXIT_FAIL;
+}
+
+/* One line for a failed API call; returns the exit status. */
+int
+api_fail(const char *what, int r, const char *detail)
+{
+	const char *hint = "";
+
+	if (r == ERR_BAD_TOKEN)
+		hint = " (check --token-file, $JITCA_TOKEN or "
+		       "~/.config/jitca/token)";
+	/* The server's message says more than our code's name. */
+	fprintf(stderr, "jitca: %s: ", what);
+	if (detail != NULL && *detail != '\0' && r != ERR_UNREACHABLE)
+		fput_clean(stderr, detail, 300);
+	else {
+		fputs(err_str(r), stderr);
+		if (detail != NULL && *detail != '\0') {
+			fputs(": ", stderr);
+			fput_clean(stderr, detail, 300);
+		}
+	}
+	fprintf(stderr, "%s\n", hint);
+	return exit_for(r);
+}
+
+void
+fmt_local(char *buf, size_t len, uint64_t t)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (localtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+		snprintf(buf, len, "@%llu", (unsigned long long)t);
+}
+
+uint64_t
+now_s(void)
+{
+	return (uint64_t)time(NULL);
+}
+
+/* ---- options ---- */
+
+/* The parsed command line (signer/base/cli.h) in the shape the
+ * commands below read. */
+void
+opts_from(struct opts *o, const struct cli_parsed *p)
+{
+	size_t i;
+
+	memset(o, 0, sizeof(*o));
+	o->server = cli_str(p, "server");
+	o->token_file = cli_str(p, "token-file");
+	o->ca_bundle = cli_str(p, "ca-bundle");
+	for (i = 0; i < p->nvals; i++) {
+		const char *name = p->vals[i].opt->name, *v = p->vals[i].text;
+
+		if (strcmp(name, "role") == 0)
+			o->role = v;
+		else if (strcmp(name, "ttl") == 0)
+			o->ttl = v;
+		else if (strcmp(name, "reason") == 0)
+			o->reason = v;
+		else if (strcmp(name, "wait") == 0)
+			o->wait = v;
+		else if (strcmp(name, "comment") == 0)
+			o->comment = v;
+		else if (strcmp(name, "principal") == 0 &&
+		    o->nprincipals < MAX_PRINCIPALS)
+			o->principals[o->nprincipals++] = v;
+		else if (strcmp(name, "no-agent") == 0)
+			o->no_agent = 1;
+		else if (strcmp(name, "pending") == 0)
+			o->pending = 1;
+		else if (strcmp(name, "yes") == 0)
+			o->yes = 1;
+	}
+	for (i = 0; i < p->nargs && i < MAX_ARGS; i++)
+		o->args[o->nargs++] = p->args[i];
+}
+
+/* 1 when url is plain http to a loopback host: 127.0.0.1, localhost or
+ * [::1], followed by a port, a path or nothing (not "127.0.0.1.example"). */
+static int
+http_loopback(const char *url)
+{
+	static const char *const hosts[] = {"127.0.0.1", "localhost", "[::1]"};
+	const char *rest;
+	size_t i, n;
+
+	if (strncmp(url, "http://", 7) != 0)
+		return 0;
+	rest = url + 7;
+	for (i = 0; i < sizeof(hosts) / sizeof(hosts[0]); i++) {
+		n = strlen(hosts[i]);
+		if (strncmp(rest, hosts[i], n) == 0 &&
+		    (rest[n] == '\0' || rest[n] == ':' || rest[n] == '/'))
+			return 1;
+	}
+	return 0;
+}
+
+/* Settings and an API client; exit status or 0. */
+int
+connect_api(const struct opts *o, struct cconf *cf, struct capi **api)
+{
+	char *bad = NULL;
+	int r;
+
+	*api = NULL;
+	if ((r = cconf_load(
+		 cf, o->server, o->token_file, o->ca_bundle, &bad)) != 0) {
+		msg("%s", bad != NULL ? bad : err_str(r));
+		free(bad);
+		return JITCA_EXIT_USAGE;
+	}
+	if (cf->warning != NULL)
+		msg("warning: %s", cf->warning);
+	if (cf->server == NULL) {
+		msg("no server: give --server URL, set $JITCA_SERVER or "
+		    "write \"server = URL\" in ~/.config/jitca/config");
+		return JITCA_EXIT_USAGE;
+	}
+	if (strncmp(cf->server, "http://", 7) == 0 &&
+	    !http_loopback(cf->server))
+		msg("warning: %s is plain http; the token and requests "
+		    "travel unencrypted",
+		    cf->server);
+	if ((r = capi_new(api, cf->server, cf->token, cf->ca_bundle)) != 0) {
+		if (r == ERR_INVALID_ARG)
+			msg("server URL must start with http:// or https:// "
+			    "(from %s)",
+			    cf->server_from);
+		else
+			msg("%s", err_str(r));
+		return JITCA_EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* ---- JSON helpers ---- */
+
+const char *
+jstr(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+
+	return s != NULL ? s : "";
+}
+
+long long
+jint(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+
+	return json_is_integer(v) ? (long long)json_integer_value(v) : -1;
+}
+
+void
+principals_join(char *buf, size_t len, json_t *arr)
+{
+	size_t i, o = 0;
+	json_t *v;
+	int n;
+
+	buf[0] = '\0';
+	json_array_foreach(arr, i, v)
+	{
+		n = snprintf(buf + o, len - o, "%s%s", i ? "," : "",
+		    json_string_value(v) ? json_string_value(v) : "?");
+		if (n < 0 || (size_t)n >= len - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
+size_t
+napprovals(json_t *req)
+{
+	return json_array_size(json_object_get(req, "approvals"));
+}
+
+/* Remove every agent identity whose comment starts with prefix, except
+ * keep (may be NULL): the cert blob and the plain key.  Returns how many
+ * certificates were removed, or a negative code. */
+int
+agent_remove_prefixed(
+    struct agent *ag, const char *prefix, const uint8_t *keep, size_t keep_len)
+{
+	struct agent_id *ids = NULL;
+	struct cert *c = NULL;
+	const uint8_t *kb;
+	size_t n = 0, i, kl;
+	int r, removed = 0;
+
+	if ((r = agent_list(ag, &ids, &n)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (strncmp(ids[i].comment, prefix, strlen(prefix)) != 0)
+			continue;
+		if (keep != NULL && ids[i].blob_len == keep_len &&
+		    memcmp(ids[i].blob, keep, keep_len) == 0)
+			continue;
+		if (agent_remove(ag, ids[i].blob, ids[i].blob_len) == 0)
+			removed++;
+		/* ssh-add -d style: the plain key is its own identity. */
+		if (cert_from_blob(&c, ids[i].blob, ids[i].blob_len) == 0) {
+			kb = pubkey_blob(c->key, &kl);
+			if (agent_remove(ag, kb, kl) != 0) {
+				/* ERR_NOT_FOUND: jitca adds only the cert. */
+			}
+		}
+		cert_free(c);
+		c = NULL;
+	}
+	agent_ids_free(ids, n);
+	return removed;
+}
+
+/* The files in ~/.ssh/jitca: calls fn for each ROLE-cert.pub. */
+int
+each_file(const struct cconf *cf,
+    void (*fn)(const char *dir, const char *role, void *ctx), void *ctx)
+{
+	char *dir = NULL, role[80];
+	struct dirent *de;
+	DIR *d;
+	size_t n;
+	const size_t sl = sizeof("-cert.pub") - 1;
+
+	if ((dir = cconf_fmt("%s/.ssh/jitca", cf->home)) == NULL)
+		return ERR_ALLOC;
+	if ((d = opendir(dir)) == NULL) {
+		free(dir);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		n = strlen(de->d_name);
+		if (n <= sl || n - sl >= sizeof(role) ||
+		    strcmp(de->d_name + n - sl, "-cert.pub") != 0)
+			continue;
+		memcpy(role, de->d_name, n - sl);
+		role[n - sl] = '\0';
+		if (cconf_role_ok(role))
+			fn(dir, role, ctx);
+	}
+	closedir(d);
+	free(dir);
+	return 0;
+}
+
+/*
+ * The options and settings of status and logout, which only look at this
+ * machine (the agent, ~/.ssh/jitca): 0 or an exit status (message
+ * shown).
+ */
+int
+local_setup(struct cconf *cf)
+{
+	char *bad = NULL;
+	int r;
+
+	if ((r = cconf_load(cf, NULL, NULL, NULL, &bad)) != 0) {
+		msg("%s", bad != NULL ? bad : err_str(r));
+		free(bad);
+		return JITCA_EXIT_USAGE;
+	}
+	return 0;
+}

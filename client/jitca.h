@@ -1,0 +1,94 @@
+/*
+ * jitca.h: what the jitca commands share (common.c) and the commands
+ * themselves (login.c, requests.c, status.c, logout.c), which the option
+ * table of cli.c runs.  The pieces below the commands are capi.c (HTTP),
+ * ephkey.c (the key), ccheck.c (certificate checks), agent.c (ssh-agent)
+ * and cconf.c (settings, files).
+ */
+#ifndef JITCA_CLIENT_JITCA_H
+#define JITCA_CLIENT_JITCA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "signer/err.h"
+
+#define JITCA_EXIT_OK 0
+#define JITCA_EXIT_FAIL 1 /* refused or failed, not covered below */
+#define JITCA_EXIT_USAGE 2 /* bad command line or configuration */
+#define JITCA_EXIT_UNREACHABLE 3 /* server unreachable, TLS failure */
+#define JITCA_EXIT_AUTH 4 /* 401: no, bad or disabled token */
+#define JITCA_EXIT_FORBIDDEN 5 /* 403: not allowed */
+#define JITCA_EXIT_DENIED 6 /* the request was denied */
+#define JITCA_EXIT_EXPIRED 7 /* the request expired unapproved */
+#define JITCA_EXIT_TIMEOUT 8 /* --wait ran out */
+#define JITCA_EXIT_BADCERT 9 /* certificate or CA key failed our checks */
+#define JITCA_EXIT_INTERRUPTED 130 /* Ctrl-C while waiting */
+
+#define COMMENT_PREFIX "jitca:"
+#define MAX_PRINCIPALS 64
+#define MAX_ARGS 64
+
+struct agent;
+struct capi;
+struct cconf;
+struct cli_parsed;
+
+struct opts {
+	const char *server, *token_file, *ca_bundle;
+	const char *role, *ttl, *reason, *wait, *comment;
+	const char *principals[MAX_PRINCIPALS];
+	size_t nprincipals;
+	int no_agent, pending, yes;
+	const char *args[MAX_ARGS];
+	size_t nargs;
+};
+
+/* "jitca: " and the message on stderr. */
+void msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Server text may hold anything: escaped as client/cshow.h says, and
+ * cut to about max bytes between characters. */
+void fput_clean(FILE *f, const char *s, size_t max);
+/* s escaped (client/cshow.h) into dst[len]. */
+void clean_copy(char *dst, size_t len, const char *s);
+/* One line for a failed API call; returns the exit status. */
+int api_fail(const char *what, int r, const char *detail);
+/* t as local time into buf[len]. */
+void fmt_local(char *buf, size_t len, uint64_t t);
+uint64_t now_s(void);
+/* The parsed command line in the shape the commands read. */
+void opts_from(struct opts *o, const struct cli_parsed *p);
+/* Settings and a connection to the server; returns an exit status. */
+MUST_CHECK int connect_api(
+    const struct opts *o, struct cconf *cf, struct capi **api);
+/* o's string member k, or "" (borrowed). */
+const char *jstr(json_t *o, const char *k);
+/* o's integer member k, or -1. */
+long long jint(json_t *o, const char *k);
+/* The strings of arr joined with commas into buf[len]. */
+void principals_join(char *buf, size_t len, json_t *arr);
+/* The approvals a request has. */
+size_t napprovals(json_t *req);
+/* Remove every agent identity whose comment starts with prefix, except
+ * keep (may be NULL); returns how many, or a negative code. */
+int agent_remove_prefixed(
+    struct agent *ag, const char *prefix, const uint8_t *keep, size_t keep_len);
+/* The files in ~/.ssh/jitca: calls fn for each ROLE-cert.pub. */
+int each_file(const struct cconf *cf,
+    void (*fn)(const char *dir, const char *role, void *ctx), void *ctx);
+/* The settings of status and logout; 0 or an exit status. */
+MUST_CHECK int local_setup(struct cconf *cf);
+
+/* The commands: each returns the exit status. */
+int cmd_login(const struct cli_parsed *p);
+int cmd_requests(const struct cli_parsed *p);
+int cmd_decide(const struct cli_parsed *p, int approve);
+int cmd_approve(const struct cli_parsed *p);
+int cmd_deny(const struct cli_parsed *p);
+int cmd_status(const struct cli_parsed *p);
+int cmd_logout(const struct cli_parsed *p);
+
+#endif /* JITCA_CLIENT_JITCA_H */

@@ -1,0 +1,283 @@
+/*
+ * requests.c: `jitca requests`, `jitca approve` and `jitca deny`: the
+ * requests the user made or may approve, listed page by page, and the
+ * approver's decision on one of them (confirmed on the terminal unless
+ * --yes).  Shared helpers: common.c.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <openssl/crypto.h>
+
+#include "client/agent.h"
+#include "client/capi.h"
+#include "client/ccheck.h"
+#include "client/cconf.h"
+#include "client/cshow.h"
+#include "client/ephkey.h"
+#include "client/jitca.h"
+#include "signer/base/cli.h"
+#include "signer/base/num.h"
+#include "signer/cert.h"
+#include "signer/pubkey.h"
+
+#define LIST_PAGE 500 /* requests per GET /v1/requests page */
+#define LIST_PAGES_MAX 20 /* jitca requests shows at most 10000 */
+
+/* ---- approvers ---- */
+
+static void
+print_request(json_t *q)
+{
+	char b[512], t[32], when[64];
+	json_t *a;
+	size_t i;
+
+	principals_join(b, sizeof(b), json_object_get(q, "principals"));
+	cconf_format_duration(t, sizeof(t), (uint64_t)jint(q, "ttl"));
+	fmt_local(when, sizeof(when), (uint64_t)jint(q, "created"));
+	printf("request:     %lld (%s)\n", jint(q, "id"), jstr(q, "state"));
+	printf("requester:   ");
+	fput_clean(stdout, jstr(q, "requester"), 64);
+	printf("\nrole:        ");
+	fput_clean(stdout, jstr(q, "role"), 64);
+	printf("\nprincipals:  ");
+	fput_clean(stdout, b, sizeof(b));
+	printf("\nttl:         %s\nreason:      ", t);
+	fput_clean(stdout, jstr(q, "reason"), 1024);
+	printf("\ncreated:     %s\nkey:         ", when);
+	fput_clean(stdout, jstr(q, "key_fingerprint"), 64);
+	printf("\napprovals:   %zu of %lld", napprovals(q),
+	    jint(q, "approvals_required"));
+	json_array_foreach(json_object_get(q, "approvals"), i, a)
+	{
+		fputs(i ? ", " : " (", stdout);
+		fput_clean(stdout, jstr(a, "who"), 64);
+		if (i + 1 == napprovals(q))
+			fputc(')', stdout);
+	}
+	fputc('\n', stdout);
+}
+
+int
+cmd_requests(const struct cli_parsed *p)
+{
+	struct opts o;
+	struct cconf cf;
+	struct capi *api = NULL;
+	json_t *rep = NULL, *q, *list = NULL;
+	char *detail = NULL, pr[41], reason[49], role[21], who[17], t[16];
+	char age[16], path[96], cursor[24] = "";
+	size_t i, page;
+	uint64_t now = now_s();
+	int r, ex = JITCA_EXIT_FAIL;
+
+	opts_from(&o, p);
+	memset(&cf, 0, sizeof(cf));
+	if ((ex = connect_api(&o, &cf, &api)) != 0)
+		goto out;
+	/* Every page (GET /v1/requests?limit=&cursor=), up to
+	 * LIST_PAGES_MAX; a server without paging sends one page and no
+	 * "next_cursor". */
+	if ((list = json_array()) == NULL)
+		goto out;
+	for (page = 0; page < LIST_PAGES_MAX; page++) {
+		json_t *pl, *nc;
+
+		snprintf(path, sizeof(path), "/v1/requests?%slimit=%d%s%s",
+		    o.pending ? "state=pending&" : "", LIST_PAGE,
+		    cursor[0] != '\0' ? "&cursor=" : "", cursor);
+		if ((r = capi_call(api, "GET", path, NULL, 1, NULL, &rep,
+			 &detail)) != 0) {
+			ex = api_fail("listing requests", r, detail);
+			goto out;
+		}
+		pl = json_object_get(rep, "requests");
+		if (!json_is_array(pl)) {
+			msg("listing requests: %s", err_str(ERR_BAD_RESPONSE));
+			ex = JITCA_EXIT_FAIL;
+			goto out;
+		}
+		json_array_extend(list, pl);
+		nc = json_object_get(rep, "next_cursor");
+		cursor[0] = '\0';
+		if (json_is_string(nc) &&
+		    strspn(json_string_value(nc), "0123456789") ==
+			strlen(json_string_value(nc)) &&
+		    strlen(json_string_value(nc)) < sizeof(cursor))
+			snprintf(cursor, sizeof(cursor), "%s",
+			    json_string_value(nc));
+		json_decref(rep);
+		rep = NULL;
+		if (cursor[0] == '\0')
+			break;
+	}
+	if (json_array_size(list) == 0) {
+		fprintf(stderr, "jitca: no %srequests\n",
+		    o.pending ? "pending " : "");
+		ex = 0;
+		goto out;
+	}
+	printf("%-6s %-8s %-20s %-16s %-24s %-7s %-5s %-7s %s\n", "ID", "STATE",
+	    "ROLE", "REQUESTER", "PRINCIPALS", "TTL", "APPR", "AGE", "REASON");
+	json_array_foreach(list, i, q)
+	{
+		char tmp[512];
+
+		principals_join(
+		    tmp, sizeof(tmp), json_object_get(q, "principals"));
+		clean_copy(pr, sizeof(pr) < 25 ? sizeof(pr) : 25, tmp);
+		clean_copy(reason, sizeof(reason), jstr(q, "reason"));
+		clean_copy(role, sizeof(role), jstr(q, "role"));
+		clean_copy(who, sizeof(who), jstr(q, "requester"));
+		cconf_format_duration(t, sizeof(t), (uint64_t)jint(q, "ttl"));
+		cconf_format_duration(age, sizeof(age),
+		    now > (uint64_t)jint(q, "created")
+			? now - (uint64_t)jint(q, "created")
+			: 0);
+		snprintf(tmp, sizeof(tmp), "%zu/%lld", napprovals(q),
+		    jint(q, "approvals_required"));
+		printf("%-6lld %-8.8s %-20s %-16s %-24s %-7s %-5s %-7s %s\n",
+		    jint(q, "id"), jstr(q, "state"), role, who, pr, t, tmp, age,
+		    reason);
+	}
+	ex = 0;
+out:
+	json_decref(rep);
+	json_decref(list);
+	capi_free(api);
+	cconf_clear(&cf);
+	free(detail);
+	return ex;
+}
+
+/* 1 when the user types y or yes on the terminal. */
+static int
+confirm(const char *question)
+{
+	char line[16];
+	FILE *tty = fopen("/dev/tty", "r+");
+	int yes = 0;
+
+	if (tty == NULL)
+		return 0;
+	fprintf(tty, "%s [y/N] ", question);
+	fflush(tty);
+	if (fgets(line, sizeof(line), tty) != NULL)
+		yes = strcmp(line, "y\n") == 0 || strcmp(line, "yes\n") == 0 ||
+		    strcmp(line, "Y\n") == 0;
+	fclose(tty);
+	return yes;
+}
+
+int
+cmd_decide(const struct cli_parsed *p, int approve)
+{
+	struct opts o;
+	struct cconf cf;
+	struct capi *api = NULL;
+	json_t *q = NULL, *rep = NULL, *body = NULL;
+	char *detail = NULL, path[80], question[160];
+	const char *verb = approve ? "approve" : "deny";
+	unsigned long long id;
+	uint64_t n = 0;
+	int r, ex = JITCA_EXIT_FAIL;
+
+	opts_from(&o, p);
+	memset(&cf, 0, sizeof(cf));
+	if (o.nargs != 1 || num_parse_u64(o.args[0], 1ull << 53, &n) != 0 ||
+	    n == 0) {
+		msg("usage: jitca %s ID [--comment TEXT]%s", verb,
+		    approve ? " [--yes]" : "");
+		ex = JITCA_EXIT_USAGE;
+		goto out;
+	}
+	id = n;
+	if ((ex = connect_api(&o, &cf, &api)) != 0)
+		goto out;
+	snprintf(path, sizeof(path), "/v1/requests/%llu", id);
+	if ((r = capi_call(api, "GET", path, NULL, 1, NULL, &q, &detail)) !=
+	    0) {
+		ex = api_fail(path + 4, r, detail);
+		goto out;
+	}
+	print_request(q);
+	if (strcmp(jstr(q, "state"), "pending") != 0) {
+		msg("request %llu is %s, not pending: nothing to %s", id,
+		    jstr(q, "state"), verb);
+		ex = strcmp(jstr(q, "state"), "expired") == 0
+		    ? JITCA_EXIT_EXPIRED
+		    : JITCA_EXIT_FAIL;
+		goto out;
+	}
+	if (approve && !o.yes && isatty(STDIN_FILENO) &&
+	    isatty(STDERR_FILENO)) {
+		char qrole[41], qwho[41];
+
+		clean_copy(qrole, sizeof(qrole), jstr(q, "role"));
+		clean_copy(qwho, sizeof(qwho), jstr(q, "requester"));
+		snprintf(question, sizeof(question),
+		    "Approve request %llu (%s for %s)?", id, qrole, qwho);
+		if (!confirm(question)) {
+			msg("not approved");
+			ex = JITCA_EXIT_FAIL;
+			goto out;
+		}
+	}
+	if ((body = json_object()) == NULL)
+		goto out;
+	if (o.comment != NULL &&
+	    json_object_set_new(body, "comment", json_string(o.comment)) != 0) {
+		msg("--comment is not valid UTF-8");
+		ex = JITCA_EXIT_USAGE;
+		goto out;
+	}
+	snprintf(path, sizeof(path), "/v1/requests/%llu/%s", id, verb);
+	if ((r = capi_call(api, "POST", path, body, 1, NULL, &rep, &detail)) !=
+	    0) {
+		ex = api_fail(approve ? "approve" : "deny", r, detail);
+		goto out;
+	}
+	if (!approve)
+		printf("denied request %llu\n", id);
+	else if (strcmp(jstr(rep, "state"), "issued") == 0)
+		printf("approved request %llu: certificate issued (serial "
+		       "%lld)\n",
+		    id, jint(rep, "serial"));
+	else
+		printf("approved request %llu: %zu of %lld approvals, still "
+		       "%s\n",
+		    id, napprovals(rep), jint(rep, "approvals_required"),
+		    jstr(rep, "state"));
+	ex = 0;
+out:
+	json_decref(q);
+	json_decref(rep);
+	json_decref(body);
+	capi_free(api);
+	cconf_clear(&cf);
+	free(detail);
+	return ex;
+}
+
+int
+cmd_approve(const struct cli_parsed *p)
+{
+	return cmd_decide(p, 1);
+}
+
+int
+cmd_deny(const struct cli_parsed *p)
+{
+	return cmd_decide(p, 0);
+}

@@ -1,0 +1,268 @@
+/*
+ * init.c: `jitcad init`: a new state directory with the CA key (the only
+ * command that touches the CA private key, which it generates and stores
+ * with signer/cakey.h), ca.pub, jitca.json, the ledger and an empty KRL,
+ * and with --ca-user/--user the files' owners.  Shared helpers: common.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "ca/ca.h"
+#include "ca/config.h"
+#include "ca/ledger.h"
+#include "ca/request.h"
+#include "ca/revoke.h"
+#include "ca/signpolicy.h"
+#include "ca/text.h"
+#include "ca/users.h"
+#include "signer/base/cli.h"
+#include "signer/base/fileio.h"
+#include "signer/base/num.h"
+#include "signer/cakey.h"
+#include "signer/err.h"
+#include "signer/krl.h"
+#include "signer/pubkey.h"
+#include "signer/signer.h"
+#include "web/jitcad/admin.h"
+
+/* A valid KRL that revokes nothing: sshd refuses every key when its
+ * RevokedKeys file is missing, so hosts get one from day one. */
+static int
+write_empty_krl(const char *state)
+{
+	struct krl *krl = NULL;
+	uint8_t *data = NULL;
+	size_t len = 0;
+	char *path = NULL;
+	int r = ERR_INTERNAL;
+
+	if ((path = path_join(state, KRL_FILE)) == NULL)
+		return ERR_ALLOC;
+	TRY(krl_new(&krl, 0, ledger_now(), "jitca"));
+	TRY(krl_serialize(krl, &data, &len));
+	TRY(krl_write_atomic(path, data, len));
+	r = 0;
+out:
+	free(data);
+	krl_free(krl);
+	free(path);
+	return r;
+}
+
+/*
+ * jitcad init --ca-user / --user: the key file to the CA user (mode
+ * 0600 stays), the state directory and the files the service writes
+ * (ledger, KRL) to the service user, the directory 0711 so that the CA
+ * user reaches its key and jitca.json (0644) without listing the rest.
+ */
+static int
+init_ownership(const char *state, const char *key_path, const struct passwd *ca,
+    const struct passwd *svc)
+{
+	static const char *const svc_files[] = {
+	    "ledger.db", "ledger.db-wal", "ledger.db-shm", KRL_FILE};
+	char *p;
+	size_t i;
+
+	if (ca != NULL && chown(key_path, ca->pw_uid, ca->pw_gid) != 0) {
+		fprintf(stderr, "jitcad init: chown %s to %s: %s\n", key_path,
+		    ca->pw_name, strerror(errno));
+		return ERR_SYSTEM;
+	}
+	if (svc != NULL) {
+		if (chown(state, svc->pw_uid, svc->pw_gid) != 0) {
+			fprintf(stderr, "jitcad init: chown %s to %s: %s\n",
+			    state, svc->pw_name, strerror(errno));
+			return ERR_SYSTEM;
+		}
+		for (i = 0; i < sizeof(svc_files) / sizeof(svc_files[0]); i++) {
+			if ((p = path_join(state, svc_files[i])) == NULL)
+				return ERR_ALLOC;
+			if (chown(p, svc->pw_uid, svc->pw_gid) != 0 &&
+			    errno != ENOENT) {
+				fprintf(stderr,
+				    "jitcad init: chown %s to %s: %s\n", p,
+				    svc->pw_name, strerror(errno));
+				free(p);
+				return ERR_SYSTEM;
+			}
+			free(p);
+		}
+	}
+	if ((ca != NULL || svc != NULL) && chmod(state, 0711) != 0) {
+		fprintf(stderr, "jitcad init: chmod 711 %s: %s\n", state,
+		    strerror(errno));
+		return ERR_SYSTEM;
+	}
+	return 0;
+}
+
+int
+admin_init(const struct cli_parsed *p)
+{
+	const char *state = cli_str(p, "state"), *type_name = "ed25519";
+	const char *ca_user = cli_str(p, "ca-user");
+	const char *svc_user = cli_str(p, "user");
+	struct passwd ca_pw, svc_pw, *pw;
+	char *key_path = NULL, *pub_path = NULL, *cfg_path = NULL;
+	char *db_path = NULL, *line = NULL, fp[PUBKEY_FP_LEN];
+	struct cakey *key = NULL;
+	struct ledger *ledger = NULL;
+	json_t *details = NULL;
+	enum key_type t;
+	int r, ret = ADMIN_EXIT_FAIL;
+
+	if (cli_str(p, "ca-key-type") != NULL)
+		type_name = cli_str(p, "ca-key-type");
+	/* Key custody as a uid boundary: the key belongs to --ca-user (the
+	 * signer runs as it), the rest of the state to --user (the
+	 * service), and the one cannot read the other's key. */
+	memset(&ca_pw, 0, sizeof(ca_pw));
+	memset(&svc_pw, 0, sizeof(svc_pw));
+	if (ca_user != NULL || svc_user != NULL) {
+		if (geteuid() != 0) {
+			fprintf(stderr,
+			    "jitcad init: --ca-user and --user need root\n");
+			return ADMIN_EXIT_FAIL;
+		}
+		if (ca_user != NULL) {
+			if ((pw = getpwnam(ca_user)) == NULL) {
+				fprintf(stderr,
+				    "jitcad init: --ca-user %s: no such "
+				    "user\n",
+				    ca_user);
+				return ADMIN_EXIT_FAIL;
+			}
+			ca_pw = *pw;
+		}
+		if (svc_user != NULL) {
+			if ((pw = getpwnam(svc_user)) == NULL) {
+				fprintf(stderr,
+				    "jitcad init: --user %s: no such user\n",
+				    svc_user);
+				return ADMIN_EXIT_FAIL;
+			}
+			svc_pw = *pw;
+		}
+		if (svc_user != NULL &&
+		    (svc_pw.pw_uid == 0 ||
+			(ca_user != NULL && svc_pw.pw_uid == ca_pw.pw_uid))) {
+			fprintf(stderr,
+			    "jitcad init: --user %s would be able to read "
+			    "the CA key; use an unprivileged user other than "
+			    "--ca-user\n",
+			    svc_user);
+			return ADMIN_EXIT_FAIL;
+		}
+	}
+	if ((t = cakey_type_from_name(type_name)) == KEY_UNSPEC)
+		return usage_error(p,
+		    "--ca-key-type must be ed25519, "
+		    "ecdsa-p256, ecdsa-p384 or rsa-3072");
+	state = admin_state_dir(state);
+	if (mkdir(state, 0700) != 0 && errno != EEXIST) {
+		fprintf(stderr, "jitcad init: cannot create %s: %s\n", state,
+		    strerror(errno));
+		return ADMIN_EXIT_FAIL;
+	}
+	if ((key_path = path_join(state, "ca_key.pem")) == NULL ||
+	    (pub_path = path_join(state, CA_PUB_FILE)) == NULL ||
+	    (cfg_path = path_join(state, CONFIG_FILE)) == NULL ||
+	    (db_path = path_join(state, "ledger.db")) == NULL) {
+		report("init", state, ERR_ALLOC);
+		goto out;
+	}
+	if (access(key_path, F_OK) == 0) {
+		fprintf(stderr,
+		    "jitcad init: %s already holds a CA key (%s); "
+		    "refusing to replace it\n",
+		    state, key_path);
+		goto out;
+	}
+	if ((r = cakey_generate(&key, t)) != 0) {
+		report("init", "generating the CA key", r);
+		goto out;
+	}
+	if ((r = cakey_save(key, key_path)) != 0) {
+		report("init", key_path, r);
+		goto out;
+	}
+	if ((r = pubkey_to_line(&line, cakey_public(key), "jitca-ca")) != 0 ||
+	    (r = pubkey_fingerprint(fp, cakey_public(key))) != 0) {
+		report("init", "CA public key", r);
+		goto out;
+	}
+	/* ca.pub is rewritten from the key: an old one would be wrong. */
+	(void)unlink(pub_path);
+	{
+		size_t n = strlen(line);
+		char *nl = malloc(n + 2);
+
+		if (nl == NULL) {
+			report("init", pub_path, ERR_ALLOC);
+			goto out;
+		}
+		memcpy(nl, line, n);
+		nl[n] = '\n';
+		nl[n + 1] = '\0';
+		r = fileio_write_new(pub_path, nl, strlen(nl), 0644);
+		free(nl);
+		if (r != 0) {
+			report("init", pub_path, r);
+			goto out;
+		}
+	}
+	if (access(cfg_path, F_OK) != 0 &&
+	    (r = fileio_write_new(cfg_path, config_example(),
+		 strlen(config_example()), 0644)) != 0) {
+		report("init", cfg_path, r);
+		goto out;
+	}
+	if ((r = ledger_open(&ledger, db_path, 1)) != 0) {
+		report("init", db_path, r);
+		goto out;
+	}
+	if ((details = json_pack("{s:s, s:s}", "fingerprint", fp, "key_type",
+		 pubkey_type_name(cakey_public(key)))) == NULL) {
+		report("init", "ledger", ERR_ALLOC);
+		goto out;
+	}
+	if ((r = ledger_begin(ledger)) != 0 ||
+	    (r = ledger_append(ledger, NULL, "ca.created", admin_actor(), fp,
+		 details)) != 0 ||
+	    (r = ledger_commit(ledger)) != 0) {
+		ledger_rollback(ledger);
+		report("init", db_path, r);
+		goto out;
+	}
+	if ((r = write_empty_krl(state)) != 0) {
+		report("init", "initial KRL " KRL_FILE, r);
+		goto out;
+	}
+	if ((r = init_ownership(state, key_path,
+		 ca_user != NULL ? &ca_pw : NULL,
+		 svc_user != NULL ? &svc_pw : NULL)) != 0)
+		goto out;
+	fprintf(
+	    stderr, "jitcad init: new %s CA %s in %s\n", type_name, fp, state);
+	printf("%s\n", line);
+	ret = ADMIN_EXIT_OK;
+out:
+	json_decref(details);
+	ledger_close(ledger);
+	cakey_free(key);
+	free(line);
+	free(key_path);
+	free(pub_path);
+	free(cfg_path);
+	free(db_path);
+	return ret;
+}
