@@ -28,6 +28,7 @@
 #include <jansson.h>
 
 #include "ca/config.h"
+#include "ca/report.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
 #include "ca/sessions.h"
@@ -35,6 +36,7 @@
 #include "ca/users.h"
 #include "signer/pubkey.h"
 #include "web/api.h"
+#include "web/reportjson.h"
 
 static const double latency_bounds[API_LATENCY_BUCKETS] = {
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -879,6 +881,62 @@ out:
 	user_free(u);
 }
 
+/*
+ * GET /v1/ledger/report[?role=&user=&since=&until=] for auditors: the
+ * access review of `jitcad ledger report` (docs/ledger.md), as
+ * {"grants": [...], "unknown": [...]}; since and until as there (a
+ * duration back from now or a date).
+ */
+static void
+h_report(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct user *u = NULL;
+	struct report_filter f;
+	struct report *rep = NULL;
+	const char *q;
+	json_t *g = NULL, *unk = NULL;
+	int64_t now = (int64_t)ca_now(&a->ca);
+	int r;
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	if (!is_auditor(a, u)) {
+		http_reply_error(req, 403, "forbidden",
+		    "the access review is for the auditor groups only");
+		goto out;
+	}
+	memset(&f, 0, sizeof(f));
+	f.role = http_req_query(req, "role");
+	f.user = http_req_query(req, "user");
+	if (((q = http_req_query(req, "since")) != NULL &&
+		report_when_parse(q, now, &f.since) != 0) ||
+	    ((q = http_req_query(req, "until")) != NULL &&
+		report_when_parse(q, now, &f.until) != 0)) {
+		http_reply_error(req, 400, "bad_query",
+		    "queries \"since\" and \"until\" must be a duration "
+		    "(7d) or a date (2026-11-24, 2026-11-24T09:00:00Z)");
+		goto out;
+	}
+	/* report_build() reads between transactions itself. */
+	if ((r = report_build(a->ledger, &f, &rep)) != 0) {
+		reply_err(req, r, "report");
+		goto out;
+	}
+	if ((g = report_grants_json(rep)) == NULL ||
+	    (unk = report_unknown_json(rep)) == NULL) {
+		reply_err(req, ERR_ALLOC, "report");
+		goto out;
+	}
+	reply_json_steal(
+	    req, 200, json_pack("{s:O, s:O}", "grants", g, "unknown", unk));
+out:
+	json_decref(g);
+	json_decref(unk);
+	report_free(rep);
+	user_free(u);
+}
+
 /* ---- login reports from hosts ---- */
 
 /*
@@ -1204,6 +1262,7 @@ static const struct http_route routes[] = {
     {"POST", "/v1/requests/{id}/deny", h_deny},
     {"POST", "/v1/revocations", h_revoke},
     {"GET", "/v1/ledger", h_ledger},
+    {"GET", "/v1/ledger/report", h_report},
     {"POST", "/v1/logins", h_logins},
     {"GET", "/metrics", h_metrics},
 };

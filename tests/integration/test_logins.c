@@ -167,7 +167,7 @@ report_json(const char *args)
 Test(logins, access_review_end_to_end)
 {
 	char *user = tu_keep(sshd_user()), *ca, *alice, *bob, *web1, *err;
-	char *cert, *sock, *before, *after, *t, *log;
+	char *cert, *sock, *before, *after, *t, *log, *sec;
 	json_t *j, *g, *l;
 	long st;
 	time_t t0, t_revoked;
@@ -183,6 +183,7 @@ Test(logins, access_review_end_to_end)
 	alice = first_line(jitcad_ok("user add alice --group engineering"));
 	bob = first_line(jitcad_ok("user add bob --group sre-leads"));
 	jitcad_ok("user add carol --group engineering");
+	sec = first_line(jitcad_ok("user add sec --group security"));
 	web1 = first_line(jitcad_ok("user add web-1 --group hosts"));
 	tu_write_file(
 	    tu_keep(tu_fmt("%s/web1.tok", dir)), web1, strlen(web1), 0600);
@@ -354,6 +355,21 @@ Test(logins, access_review_end_to_end)
 	    "{\"host\": \"alice\", \"entries\": []}", &st);
 	cr_assert_eq(st, 403);
 	cr_assert_str_eq(str(json_object_get(j, "error"), "code"), "forbidden");
+	/* The same review over the API, for auditors only. */
+	j = api(sec, "GET", "/v1/ledger/report?role=prod-debug", NULL, &st);
+	cr_assert_eq(st, 200, "%s", json_dumps(j, 0));
+	{
+		json_error_t e;
+		json_t *cli = json_loads(after, 0, &e);
+
+		cr_assert(json_equal(json_object_get(j, "grants"), cli), "%s",
+		    json_dumps(j, 0));
+		cr_assert_eq(json_array_size(json_object_get(j, "unknown")), 0);
+	}
+	j = api(sec, "GET", "/v1/ledger/report?since=yesterday", NULL, &st);
+	cr_assert_eq(st, 400);
+	j = api(alice, "GET", "/v1/ledger/report", NULL, &st);
+	cr_assert_eq(st, 403);
 	jitcad_ok("ledger verify");
 }
 
