@@ -452,7 +452,14 @@ select_grants(struct fold *fo, const struct report_filter *f)
 	free(rep->grants);
 	rep->grants = keep;
 	rep->ngrants = k;
-	/* Logins without a grant: those in the window. */
+}
+
+/* Keep the logins without a grant that lie in f's window. */
+static void
+select_unknown(struct report *rep, const struct report_filter *f)
+{
+	size_t i, k;
+
 	for (i = 0, k = 0; i < rep->nunknown; i++) {
 		struct report_login *u = &rep->unknown[i];
 
@@ -516,6 +523,7 @@ report_build(
 	ENSURE((f.rep = calloc(1, sizeof(*f.rep))) != NULL, ERR_ALLOC);
 	TRY(events_each(l, fold_event, &f));
 	select_grants(&f, filter);
+	select_unknown(f.rep, filter);
 	*out = f.rep;
 	f.rep = NULL;
 	r = 0;
