@@ -467,3 +467,125 @@ Test(logins, hostile_lines)
 	cr_assert_eq(st, 200);
 	jitcad_ok("ledger verify");
 }
+
+/* A journalctl that prints $FAKE_JOURNAL (journalctl -o json lines),
+ * only the entries after --after-cursor=C when given, and records its
+ * arguments in $FAKE_JOURNAL.args. */
+static const char fake_journalctl[] =
+    "#!/bin/sh\n"
+    "printf '%s\\n' \"$*\" >> \"$FAKE_JOURNAL.args\"\n"
+    "after=''\n"
+    "for a; do case $a in --after-cursor=*) after=${a#--after-cursor=};; "
+    "esac; done\n"
+    "if [ -z \"$after\" ]; then cat \"$FAKE_JOURNAL\"; exit 0; fi\n"
+    "awk -v c=\"\\\"__CURSOR\\\":\\\"$after\\\"\" 'f { print } "
+    "index($0, c) { f = 1 }' \"$FAKE_JOURNAL\"\n";
+
+/* An accepted line for serial n under CA ca_fp (kept). */
+static char *
+acc(int n, const char *ca_fp)
+{
+	return tu_keep(
+	    tu_fmt("Accepted publickey for root from 10.9.8.7 port "
+		   "4242 ssh2: ED25519-CERT "
+		   "SHA256:VbynAyVGuh/ky9llLODIdcaAXWga4qTTxytKCG9T+rA "
+		   "ID x:y:req-1:serial-%d (serial %d) CA ED25519 %s",
+		n, n, ca_fp));
+}
+
+/* --journal: the cursor and time come from the journal's JSON, JSON
+ * escapes are undone (and what they hid refused), a binary MESSAGE is
+ * skipped, and the cursor moves only past what the CA accepted. */
+Test(logins, journal_mode)
+{
+	char *web1, *bin, *jf, *err, *cmd, *ca_fp, *args;
+	FILE *f;
+
+	dir = tu_tmpdir();
+	state = tu_keep(tu_fmt("%s/state", dir));
+	jitcad_ok("init");
+	tu_write_file(tu_keep(tu_fmt("%s/jitca.json", state)), config,
+	    strlen(config), 0644);
+	web1 = first_line(jitcad_ok("user add web-1 --group hosts"));
+	tu_write_file(
+	    tu_keep(tu_fmt("%s/web1.tok", dir)), web1, strlen(web1), 0600);
+	ca_fp = first_line(ok_sh(tu_keep(
+	    tu_fmt("ssh-keygen -lf %s/ca.pub | cut -d' ' -f2", state))));
+	url = tu_keep(tu_serve_start(state,
+	    tu_keep(tu_fmt("%s/serve.log", dir)), NULL, NULL, &serve_pid));
+	bin = tu_keep(tu_fmt("%s/bin", dir));
+	ok_sh(tu_keep(tu_fmt("mkdir -p %s", bin)));
+	tu_write_file(tu_keep(tu_fmt("%s/journalctl", bin)), fake_journalctl,
+	    strlen(fake_journalctl), 0755);
+	jf = tu_keep(tu_fmt("%s/journal.json", dir));
+	f = fopen(jf, "w");
+	cr_assert_not_null(f);
+	fprintf(f,
+	    "{\"__CURSOR\":\"s=aa;i=1\",\"__REALTIME_TIMESTAMP\":"
+	    "\"1796140800123456\",\"MESSAGE\":\"Server listening\"}\n");
+	fprintf(f,
+	    "{\"__CURSOR\":\"s=aa;i=2\",\"__REALTIME_TIMESTAMP\":"
+	    "\"1796140801000000\",\"MESSAGE\":\"%s\"}\n",
+	    acc(1, ca_fp));
+	fprintf(f,
+	    "{\"__CURSOR\":\"s=aa;i=3\",\"__REALTIME_TIMESTAMP\":"
+	    "\"1796140802000000\",\"MESSAGE\":\"Accepted publickey for "
+	    "r\\u001b[2Joot \\\"x\\\" from\"}\n");
+	fprintf(f,
+	    "{\"__CURSOR\":\"s=aa;i=4\",\"__REALTIME_TIMESTAMP\":"
+	    "\"1796140803000000\",\"MESSAGE\":[65,99,99,1,2]}\n");
+	fclose(f);
+	cmd =
+	    tu_keep(tu_fmt("PATH='%s':$PATH FAKE_JOURNAL='%s' "
+			   "'%s/scripts/login-report' --server '%s' "
+			   "--insecure-http-ok --host-token-file '%s/web1.tok' "
+			   "--journal --host web-1 --state '%s/rs' --once",
+		bin, jf, tu_env("JITCA_SOURCE_DIR"), url, dir, dir));
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 0, "%s", err);
+	tu_keep(err);
+	cr_assert(strstr(err,
+		      "\"added\":1,\"duplicates\":0,\"ignored\":0,"
+		      "\"refused\":1,\"errors\":[{\"index\":1,"
+		      "\"code\":\"bad_character\"") != NULL,
+	    "%s", err);
+	cr_assert_str_eq(
+	    tu_keep(tu_read_file(
+		tu_keep(tu_fmt("%s/rs/journal.cursor", dir)), NULL)),
+	    "s=aa;i=4\n");
+	/* The login's time is the journal's. */
+	cr_assert(strstr(jitcad_ok("ledger export"),
+		      "\"source\":\"10.9.8.7\",\"time\":1796140801") != NULL);
+	/* Nothing new: nothing sent; one new entry: only it. */
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 0);
+	cr_assert_str_eq(tu_keep(err), "");
+	f = fopen(jf, "a");
+	fprintf(f,
+	    "{\"__CURSOR\":\"s=aa;i=5\",\"__REALTIME_TIMESTAMP\":"
+	    "\"1796140900000000\",\"MESSAGE\":\"%s\"}\n",
+	    acc(2, ca_fp));
+	fclose(f);
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 0);
+	cr_assert(strstr(tu_keep(err),
+		      "\"added\":1,\"duplicates\":0,"
+		      "\"ignored\":0,\"refused\":0") != NULL,
+	    "%s", err);
+	args = tu_keep(tu_read_file(tu_keep(tu_fmt("%s.args", jf)), NULL));
+	cr_assert(strstr(args, "--after-cursor=s=aa;i=4") != NULL, "%s", args);
+	cr_assert(
+	    strstr(args, "-u ssh.service -u sshd.service -o json") != NULL,
+	    "%s", args);
+	/* The CA down: the cursor stays, the run fails, nothing is lost. */
+	tu_stop(&serve_pid);
+	f = fopen(jf, "a");
+	fprintf(f,
+	    "{\"__CURSOR\":\"s=aa;i=6\",\"__REALTIME_TIMESTAMP\":"
+	    "\"1796141000000000\",\"MESSAGE\":\"%s\"}\n",
+	    acc(3, ca_fp));
+	fclose(f);
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 1);
+	tu_keep(err);
+	cr_assert_str_eq(
+	    tu_keep(tu_read_file(
+		tu_keep(tu_fmt("%s/rs/journal.cursor", dir)), NULL)),
+	    "s=aa;i=5\n");
+}
