@@ -4,8 +4,9 @@
  * reasons, skip what the ledger already holds, tie each login to its
  * certificate, and append session.login / session.refused events in one
  * transaction.  The two lookups it needs from storage (is this identity
- * recorded, which certificate has this serial) are the two functions at
- * the end of the file.  Nothing here knows HTTP.
+ * recorded, which certificate has this serial) are store operations
+ * (ca/store/store.h), called from the two functions at the end of the
+ * file.  Nothing here knows HTTP or SQL.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "ca/logins.h"
 #include "ca/sessions.h"
+#include "ca/store/store.h"
 #include "signer/pubkey.h"
 
 #define SUBJECT_LEN 80 /* "login:" + 64 hex */
@@ -232,56 +234,43 @@ session_host_allowed(
 	return 0;
 }
 
-/* ---- storage: the two lookups (inside the open transaction) ---- */
+/* ---- the two lookups, through the store (inside the transaction) ---- */
 
-/* *found 1 when an event with this subject exists. */
+/* *found 1 when a login event with this subject exists. */
 static int
 login_seen(struct ca *ca, const char *subject, int *found)
 {
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL;
+	static const char *const types[] = {
+	    "session.login", "session.refused", NULL};
 
-	*found = 0;
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "SELECT 1 FROM events WHERE subject = ? AND type IN"
-	    " ('session.login', 'session.refused') LIMIT 1"));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 1, subject));
-	TRY(ledger_sql_row(ca->ledger, st, found));
-	r = 0;
-out:
-	ledger_sql_release(ca->ledger, st);
-	return r;
+	return store_event_subject_exists(
+	    ledger_store(ca->ledger), subject, types, found);
 }
 
-static void
-copy_col(char *dst, size_t cap, const char *s)
+static int
+cert_info_add(void *arg, const struct store_cert_match *m)
 {
-	snprintf(dst, cap, "%s", s);
+	struct cert_info *ci = arg;
+
+	ci->found = 1;
+	ci->request = m->request;
+	snprintf(ci->key_id, sizeof(ci->key_id), "%s", m->key_id);
+	snprintf(ci->user, sizeof(ci->user), "%s", m->user);
+	snprintf(ci->role, sizeof(ci->role), "%s", m->role);
+	return 0;
 }
 
 static int
 cert_info_get(struct ca *ca, uint64_t serial, struct cert_info *ci)
 {
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL;
+	struct store_cert_query q;
 
 	memset(ci, 0, sizeof(*ci));
 	if (serial == 0 || serial > INT64_MAX)
 		return 0;
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "SELECT coalesce(request_id, 0), key_id, user, role"
-	    " FROM certificates WHERE serial = ?"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)serial));
-	TRY(ledger_sql_row(ca->ledger, st, &ci->found));
-	if (ci->found) {
-		ci->request = sqlite3_column_int64(st, 0);
-		copy_col(
-		    ci->key_id, sizeof(ci->key_id), ledger_sql_text(st, 1));
-		copy_col(ci->user, sizeof(ci->user), ledger_sql_text(st, 2));
-		copy_col(ci->role, sizeof(ci->role), ledger_sql_text(st, 3));
-	}
-	r = 0;
-out:
-	ledger_sql_release(ca->ledger, st);
-	return r;
+	memset(&q, 0, sizeof(q));
+	q.by = STORE_CERT_BY_SERIAL;
+	q.num = (int64_t)serial;
+	return store_certs_match(
+	    ledger_store(ca->ledger), &q, cert_info_add, ci);
 }
