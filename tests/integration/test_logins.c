@@ -589,3 +589,81 @@ Test(logins, journal_mode)
 		tu_keep(tu_fmt("%s/rs/journal.cursor", dir)), NULL)),
 	    "s=aa;i=5\n");
 }
+
+static void
+append(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "a");
+
+	cr_assert_not_null(f);
+	cr_assert(fputs(text, f) >= 0);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* --log: a line sshd is still writing waits for its newline; a rotated
+ * log is finished from FILE.1 before the new FILE is read; a truncated
+ * log is read from the start. */
+Test(logins, log_rotation_and_partial_lines)
+{
+	char *web1, *log, *err, *cmd, *ca_fp, *l1, *pos1;
+
+	dir = tu_tmpdir();
+	state = tu_keep(tu_fmt("%s/state", dir));
+	jitcad_ok("init");
+	tu_write_file(tu_keep(tu_fmt("%s/jitca.json", state)), config,
+	    strlen(config), 0644);
+	web1 = first_line(jitcad_ok("user add web-1 --group hosts"));
+	tu_write_file(
+	    tu_keep(tu_fmt("%s/web1.tok", dir)), web1, strlen(web1), 0600);
+	ca_fp = first_line(ok_sh(tu_keep(
+	    tu_fmt("ssh-keygen -lf %s/ca.pub | cut -d' ' -f2", state))));
+	url = tu_keep(tu_serve_start(state,
+	    tu_keep(tu_fmt("%s/serve.log", dir)), NULL, NULL, &serve_pid));
+	log = tu_keep(tu_fmt("%s/auth.log", dir));
+	cmd =
+	    tu_keep(tu_fmt("'%s/scripts/login-report' --server '%s' "
+			   "--insecure-http-ok --host-token-file '%s/web1.tok' "
+			   "--log '%s' --host web-1 --state '%s/rs' --once",
+		tu_env("JITCA_SOURCE_DIR"), url, dir, log, dir));
+	/* A syslog prefix is dropped; the half-written second line waits. */
+	l1 = tu_keep(tu_fmt(
+	    "2026-12-01T10:00:00.1+00:00 web-1 sshd[42]: %s\n", acc(1, ca_fp)));
+	append(log, l1);
+	append(
+	    log, "Accepted publickey for root from 10.9.8.7 port 4242 ssh2:");
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 0, "%s", err);
+	cr_assert(strstr(tu_keep(err), "\"added\":1,") != NULL, "%s", err);
+	append(log,
+	    tu_keep(tu_fmt("%s\n", strstr(acc(2, ca_fp), " ED25519-CERT"))));
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 0, "%s", err);
+	cr_assert(strstr(tu_keep(err),
+		      "\"added\":1,\"duplicates\":0,"
+		      "\"ignored\":0,\"refused\":0") != NULL,
+	    "%s", err);
+	/* Rotation: line 3 lands in the old file after our last pass, then
+	 * the file moves to FILE.1 and line 4 starts the new one. */
+	append(log, tu_keep(tu_fmt("%s\n", acc(3, ca_fp))));
+	ok_sh(tu_keep(tu_fmt("mv '%s' '%s.1'", log, log)));
+	append(log, tu_keep(tu_fmt("%s\n", acc(4, ca_fp))));
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 0, "%s", err);
+	tu_keep(err);
+	cr_assert(strstr(err, "\"added\":1,") != NULL &&
+		strstr(strstr(err, "\"added\":1,") + 1, "\"added\":1,") != NULL,
+	    "%s", err);
+	/* The position now names the new file. */
+	pos1 = ok_sh(tu_keep(tu_fmt("cut -d: -f1 %s/rs/log.pos", dir)));
+	cr_assert_str_eq(
+	    pos1, ok_sh(tu_keep(tu_fmt("stat -c '%%i' '%s'", log))));
+	/* Truncated (copytruncate): read again from the start. */
+	ok_sh(tu_keep(tu_fmt(": > '%s'", log)));
+	append(log, tu_keep(tu_fmt("%s\n", acc(5, ca_fp))));
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 0, "%s", err);
+	cr_assert(strstr(tu_keep(err), "\"added\":1,\"duplicates\":0") != NULL,
+	    "%s", err);
+	/* Five logins, each once. */
+	cr_assert_str_eq(first_line(ok_sh(tu_keep(
+			     tu_fmt("'%s' ledger export --state '%s' | grep -c "
+				    "session.login",
+				 tu_env("JITCAD"), state)))),
+	    "5");
+}
