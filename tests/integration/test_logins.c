@@ -660,10 +660,25 @@ Test(logins, log_rotation_and_partial_lines)
 	cr_assert_eq(tu_sh(cmd, NULL, &err), 0, "%s", err);
 	cr_assert(strstr(tu_keep(err), "\"added\":1,\"duplicates\":0") != NULL,
 	    "%s", err);
-	/* Five logins, each once. */
+	/* 250 more lines: three batches (at most 100 lines each), all
+	 * sent, each once. */
+	{
+		int i;
+
+		for (i = 100; i < 350; i++)
+			append(log, tu_keep(tu_fmt("%s\n", acc(i, ca_fp))));
+	}
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 0, "%s", err);
+	cr_assert_str_eq(tu_keep(err),
+	    "login-report: {\"added\":100,\"duplicates\":0,\"ignored\":0,"
+	    "\"refused\":0,\"errors\":[]}\n"
+	    "login-report: {\"added\":100,\"duplicates\":0,\"ignored\":0,"
+	    "\"refused\":0,\"errors\":[]}\n"
+	    "login-report: {\"added\":50,\"duplicates\":0,\"ignored\":0,"
+	    "\"refused\":0,\"errors\":[]}\n");
 	cr_assert_str_eq(first_line(ok_sh(tu_keep(
 			     tu_fmt("'%s' ledger export --state '%s' | grep -c "
 				    "session.login",
 				 tu_env("JITCAD"), state)))),
-	    "5");
+	    "255");
 }
