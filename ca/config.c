@@ -60,6 +60,7 @@ static const char example_config[] =
     "  \"ledger\": {\"url\": \"ledger.db\"},\n"
     "  \"request_ttl\": \"1h\",\n"
     "  \"auditors\": [\"security\"],\n"
+    "  \"hosts\": [\"hosts\"],\n"
     "  \"roles\": {\n"
     "    \"prod-debug\": {\n"
     "      \"principals\": [\"{{user}}\", \"debug\"],\n"
@@ -82,8 +83,8 @@ static const char example_config[] =
     "}\n";
 
 static const char *const top_keys[] = {"listen", "ca", "ledger", "request_ttl",
-    "auditors", "limits", "roles", "trusted_proxies", "public_url", "notify",
-    "oidc", NULL};
+    "auditors", "hosts", "limits", "roles", "trusted_proxies", "public_url",
+    "notify", "oidc", NULL};
 static const char *const oidc_keys[] = {"issuer", "client_id",
     "client_secret_file", "username_claim", "groups_claim", "scopes",
     "algorithms", "approver_max_auth_age", "session_max_ttl", NULL};
@@ -1411,6 +1412,9 @@ parse_top(struct ctx *x, json_t *root)
 	if ((rr = get_groups(
 		 x, root, "", "auditors", 0, &c->auditors, &c->nauditors)) != 0)
 		return rr;
+	if ((rr = get_groups(x, root, "", "hosts", 0, &c->host_groups,
+		 &c->nhost_groups)) != 0)
+		return rr;
 	if ((rr = parse_limits(x, root)) != 0)
 		return rr;
 	if ((rr = get_proxies(
@@ -1613,6 +1617,7 @@ config_free(struct config *c)
 	free(c->ledger_key_file);
 	free(c->ledger_path);
 	config_strv_free(c->auditors, c->nauditors);
+	config_strv_free(c->host_groups, c->nhost_groups);
 	config_strv_free(c->trusted_proxies, c->ntrusted_proxies);
 	if (c->oidc != NULL) {
 		free(c->oidc->issuer);

@@ -143,6 +143,10 @@ struct config {
 	uint64_t request_ttl; /* seconds (default 1h) */
 	char **auditors; /* groups */
 	size_t nauditors;
+	/* Groups whose members report sshd logins (POST /v1/logins), each
+	 * for the host named like the member (until host tokens). */
+	char **host_groups;
+	size_t nhost_groups;
 	/* limits.requests_per_minute: POST /v1/requests per user and any
 	 * 60 seconds (default 30; 0: no limit). */
 	unsigned requests_per_minute;

@@ -606,7 +606,8 @@ replay_events(struct replay *p)
 		} else if (strcmp(type, "key.revoked") == 0) {
 			TRY(on_key_revoked(p, seq, t, actor, d));
 		}
-		/* Other types (ca.started, ...) change no state row. */
+		/* Other types (ca.started, session.login, session.refused,
+		 * ...) change no state row. */
 	}
 	r = 0;
 out:

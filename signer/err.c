@@ -352,6 +352,19 @@ err_str(int code)
 	case ERR_OIDC_SUBJECT:
 		return "the user name belongs to another identity at the "
 		       "provider";
+	case ERR_LOGIN_IGNORED:
+		return "not a certificate login line";
+	case ERR_LOGIN_TOO_LONG:
+		return "log line too long";
+	case ERR_LOGIN_CHAR:
+		return "log line holds a byte sshd never writes (control or "
+		       "non-ASCII)";
+	case ERR_LOGIN_FORMAT:
+		return "log line fields are not where sshd writes them";
+	case ERR_LOGIN_ACCOUNT:
+		return "account in the log line is not a plain user name";
+	case ERR_LOGIN_HOST:
+		return "caller may not report logins for this host";
 	}
 	return "unknown error";
 }

@@ -233,6 +233,14 @@
 #define ERR_OIDC_PROVIDER -367 /* provider answered with an error */
 #define ERR_OIDC_SUBJECT -368 /* the user name is bound to another sub */
 
+/* sshd login lines (ca/logins.h) and their recording (ca/sessions.h) */
+#define ERR_LOGIN_IGNORED -320 /* not a certificate login line */
+#define ERR_LOGIN_TOO_LONG -321 /* log line longer than LOGIN_LINE_MAX */
+#define ERR_LOGIN_CHAR -322 /* byte outside printable ASCII in a line */
+#define ERR_LOGIN_FORMAT -323 /* fields not where sshd writes them */
+#define ERR_LOGIN_ACCOUNT -324 /* account is not a plain user name */
+#define ERR_LOGIN_HOST -325 /* caller may not report for this host */
+
 const char *err_str(int code);
 
 /*

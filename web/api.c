@@ -29,8 +29,10 @@
 #include <openssl/crypto.h>
 
 #include "ca/config.h"
+#include "ca/report.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
+#include "ca/sessions.h"
 #include "ca/text.h"
 #include "ca/users.h"
 #include "signer/base/fileio.h"
@@ -38,6 +40,7 @@
 #include "signer/pubkey.h"
 #include "web/api.h"
 #include "web/notify.h"
+#include "web/reportjson.h"
 
 static const double latency_bounds[API_LATENCY_BUCKETS] = {
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -106,6 +109,12 @@ static const struct err_map err_table[] = {
     {ERR_OIDC_BAD_USERNAME, 403, "bad_username_claim"},
     {ERR_OIDC_NOT_CONFIGURED, 404, "oidc_not_configured"},
     {ERR_REAUTH_REQUIRED, 401, "reauth_required"},
+    /* login reports */
+    {ERR_LOGIN_HOST, 403, "wrong_host"},
+    {ERR_LOGIN_TOO_LONG, 400, "line_too_long"},
+    {ERR_LOGIN_CHAR, 400, "bad_character"},
+    {ERR_LOGIN_FORMAT, 400, "bad_format"},
+    {ERR_LOGIN_ACCOUNT, 400, "bad_account"},
 };
 
 int
@@ -1137,6 +1146,198 @@ out:
 	user_free(u);
 }
 
+/*
+ * GET /v1/ledger/report[?role=&user=&since=&until=] for auditors: the
+ * access review of `jitcad ledger report` (docs/ledger.md), as
+ * {"grants": [...], "unknown": [...]}; since and until as there (a
+ * duration back from now or a date).
+ */
+static void
+h_report(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct user *u = NULL;
+	struct report_filter f;
+	struct report *rep = NULL;
+	const char *q;
+	json_t *g = NULL, *unk = NULL;
+	int64_t now = (int64_t)ca_now(&a->ca);
+	int r;
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	if (!is_auditor(a, u)) {
+		http_reply_error(req, 403, "forbidden",
+		    "the access review is for the auditor groups only");
+		goto out;
+	}
+	memset(&f, 0, sizeof(f));
+	f.role = http_req_query(req, "role");
+	f.user = http_req_query(req, "user");
+	if (((q = http_req_query(req, "since")) != NULL &&
+		report_when_parse(q, now, &f.since) != 0) ||
+	    ((q = http_req_query(req, "until")) != NULL &&
+		report_when_parse(q, now, &f.until) != 0)) {
+		http_reply_error(req, 400, "bad_query",
+		    "queries \"since\" and \"until\" must be a duration "
+		    "(7d) or a date (2026-11-24, 2026-11-24T09:00:00Z)");
+		goto out;
+	}
+	/* report_build() reads between transactions itself. */
+	if ((r = report_build(a->ledger, &f, &rep)) != 0) {
+		reply_err(req, r, "report");
+		goto out;
+	}
+	if ((g = report_grants_json(rep)) == NULL ||
+	    (unk = report_unknown_json(rep)) == NULL) {
+		reply_err(req, ERR_ALLOC, "report");
+		goto out;
+	}
+	reply_json_steal(
+	    req, 200, json_pack("{s:O, s:O}", "grants", g, "unknown", unk));
+out:
+	json_decref(g);
+	json_decref(unk);
+	report_free(rep);
+	user_free(u);
+}
+
+/* ---- login reports from hosts ---- */
+
+/*
+ * One entry of POST /v1/logins: {"line": S, "at": S, "time": N}, time
+ * optional; anything else is a 400 naming the entry.
+ */
+static int
+login_entry(struct http_req *req, size_t i, json_t *v, struct session_entry *e)
+{
+	json_t *line, *at, *t;
+
+	memset(e, 0, sizeof(*e));
+	line = json_object_get(v, "line");
+	at = json_object_get(v, "at");
+	t = json_object_get(v, "time");
+	if (!json_is_object(v) || !json_is_string(line) ||
+	    !json_is_string(at) || (t != NULL && !json_is_integer(t)) ||
+	    json_object_size(v) != 2u + (t != NULL)) {
+		http_reply_error(req, 400, "invalid_argument",
+		    "entries[%zu] must be {\"line\": string, \"at\": string, "
+		    "\"time\": integer (optional)} and nothing else",
+		    i);
+		return ERR_BAD_FORMAT;
+	}
+	e->line = json_string_value(line);
+	e->len = json_string_length(line);
+	e->at = json_string_value(at);
+	if (strlen(e->at) != json_string_length(at) ||
+	    json_string_length(at) > SESSION_AT_MAX ||
+	    (t != NULL && json_integer_value(t) < 0)) {
+		http_reply_error(req, 400, "invalid_argument",
+		    "entries[%zu]: \"at\" must be 1..%d printable bytes, "
+		    "\"time\" >= 0",
+		    i, SESSION_AT_MAX);
+		return ERR_BAD_FORMAT;
+	}
+	e->time = t != NULL ? (int64_t)json_integer_value(t) : 0;
+	return 0;
+}
+
+/*
+ * POST /v1/logins {"host": NAME, "entries": [...]} from a host's
+ * reporter: 200 {"added", "duplicates", "ignored", "refused",
+ * "errors": [{"index", "code", "message"}]} (errors: the refused lines).
+ */
+static void
+h_logins(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct user *u = NULL;
+	struct ca_actor act;
+	struct session_entry *e = NULL;
+	struct session_result res;
+	enum session_outcome *oc = NULL;
+	const char *host = NULL, *code;
+	json_t *entries = NULL, *errs = NULL, *v;
+	int *codes = NULL, r;
+	size_t i, n;
+	const struct http_jfield f[] = {
+	    {"host", HTTP_J_STRING, 1, SESSION_HOST_MAX, &host, NULL, NULL,
+		NULL},
+	    {"entries", HTTP_J_ANY, 1, 0, NULL, NULL, &entries, NULL},
+	};
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	if (http_req_json(req, f, sizeof(f) / sizeof(f[0]), 0) != 0)
+		goto out;
+	actor_of(&act, u);
+	cfg_lock(a);
+	r = session_host_allowed(&a->ca, &act, host);
+	cfg_unlock(a);
+	if (r == ERR_FORBIDDEN) {
+		http_reply_error(req, 403, "forbidden",
+		    "only members of the \"hosts\" groups report logins");
+		goto out;
+	} else if (r != 0) {
+		http_reply_error(req, 403, "wrong_host",
+		    "this token reports logins for host \"%s\" only", u->name);
+		goto out;
+	}
+	if (!json_is_array(entries) ||
+	    (n = json_array_size(entries)) > SESSION_BATCH_MAX) {
+		http_reply_error(req, 400, "invalid_argument",
+		    "\"entries\" must be an array of at most %d entries",
+		    SESSION_BATCH_MAX);
+		goto out;
+	}
+	if (n > 0 &&
+	    ((e = calloc(n, sizeof(*e))) == NULL ||
+		(oc = calloc(n, sizeof(*oc))) == NULL ||
+		(codes = calloc(n, sizeof(*codes))) == NULL)) {
+		reply_err(req, ERR_ALLOC, "logins");
+		goto out;
+	}
+	json_array_foreach(entries, i, v)
+	{
+		if (login_entry(req, i, v, &e[i]) != 0)
+			goto out;
+	}
+	cfg_lock(a);
+	r = session_record(&a->ca, u->name, host, e, n, oc, codes, &res);
+	cfg_unlock(a);
+	ledger_note(a, r);
+	if (r != 0) {
+		reply_err(req, r, "logins");
+		goto out;
+	}
+	if ((errs = json_array()) == NULL) {
+		reply_err(req, ERR_ALLOC, "logins");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		if (oc[i] != SESSION_REFUSED)
+			continue;
+		(void)api_err_status(codes[i], &code);
+		if (json_array_append_new(errs,
+			json_pack("{s:I, s:s, s:s}", "index", (json_int_t)i,
+			    "code", code, "message", err_str(codes[i]))) != 0) {
+			reply_err(req, ERR_ALLOC, "logins");
+			goto out;
+		}
+	}
+	reply_json_steal(req, 200,
+	    json_pack("{s:I, s:I, s:I, s:I, s:O}", "added",
+		(json_int_t)res.added, "duplicates", (json_int_t)res.duplicates,
+		"ignored", (json_int_t)res.ignored, "refused",
+		(json_int_t)res.refused, "errors", errs));
+out:
+	json_decref(errs);
+	free(codes);
+	free(oc);
+	free(e);
+	user_free(u);
+}
+
 /* ---- metrics ---- */
 
 struct textbuf {
@@ -1374,6 +1575,8 @@ static const struct http_route routes[] = {
     {"POST", "/v1/requests/{id}/deny", h_deny},
     {"POST", "/v1/revocations", h_revoke},
     {"GET", "/v1/ledger", h_ledger},
+    {"GET", "/v1/ledger/report", h_report},
+    {"POST", "/v1/logins", h_logins},
     {"GET", "/metrics", h_metrics},
 };
 

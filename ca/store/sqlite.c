@@ -159,10 +159,16 @@ static const char *sessions_sql =
 /*
  * Schema 2: the state rows that must never change, or change only one
  * way, refuse other edits (a deliberate DROP TRIGGER is still possible;
- * ledger_verify_state() catches what follows).  Run by create_schema()
- * and by the migration of a schema 1 file (check_schema()).
+ * ledger_verify_state() catches what follows), and events are indexed
+ * by subject (login reports look their identity up).  Run by
+ * create_schema() and by the migration of a schema 1 file
+ * (check_schema()); open_index_sql adds the index to schema 2 files
+ * made before it.
  */
-static const char *triggers_sql =
+#define EVENTS_SUBJECT_INDEX                                                   \
+	"CREATE INDEX IF NOT EXISTS events_subject ON events(subject);"
+static const char *open_index_sql = EVENTS_SUBJECT_INDEX;
+static const char *triggers_sql = EVENTS_SUBJECT_INDEX
     "CREATE TRIGGER IF NOT EXISTS certificates_no_delete BEFORE DELETE ON"
     " certificates BEGIN SELECT RAISE(ABORT, 'certificates are"
     " append-only'); END;"
@@ -758,6 +764,14 @@ check_schema(struct store_sqlite *l, int create)
 		r = ERR_DB;
 		goto out;
 	}
+	/* Schema 2 files made before the subject index get it now; a file
+	 * opened read-only works without it, only slower. */
+	TRY(query_i64(l,
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'index'"
+	    " AND name = 'events_subject'",
+	    &nobj));
+	if (nobj == 0)
+		(void)sqlite3_exec(l->db, open_index_sql, NULL, NULL, NULL);
 	TRY(notify_tables(l));
 	TRY(query_i64(l,
 	    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
@@ -1889,6 +1903,41 @@ out:
 	return r;
 }
 
+/* At most 4 types; the statement text is fixed per count. */
+static int
+op_event_subject_exists(
+    struct store *s, const char *subject, const char *const *types, int *found)
+{
+	static const char *const sql[] = {
+	    "SELECT 1 FROM events WHERE subject = ?1 LIMIT 1",
+	    "SELECT 1 FROM events WHERE subject = ?1 AND type IN (?2) LIMIT 1",
+	    "SELECT 1 FROM events WHERE subject = ?1 AND type IN (?2, ?3)"
+	    " LIMIT 1",
+	    "SELECT 1 FROM events WHERE subject = ?1 AND type IN (?2, ?3, ?4)"
+	    " LIMIT 1",
+	    "SELECT 1 FROM events WHERE subject = ?1 AND type IN (?2, ?3, ?4,"
+	    " ?5) LIMIT 1",
+	};
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	size_t n = 0, i;
+	int r = ERR_INTERNAL;
+
+	*found = 0;
+	while (types != NULL && types[n] != NULL)
+		n++;
+	ENSURE(n < sizeof(sql) / sizeof(sql[0]), ERR_INVALID_ARG);
+	TRY(sq_cached(l, &st, sql[n]));
+	TRY(sq_bind_text(l, st, 1, subject));
+	for (i = 0; i < n; i++)
+		TRY(sq_bind_text(l, st, (int)i + 2, types[i]));
+	TRY(sq_row(l, st, found));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
 static int
 op_request_exists(struct store *s, int64_t id, int *exists)
 {
@@ -2685,6 +2734,7 @@ static const struct store_ops sqlite_ops = {
     .identity_insert = op_identity_insert,
     .certs_match = op_certs_match,
     .request_exists = op_request_exists,
+    .event_subject_exists = op_event_subject_exists,
     .cert_revoke = op_cert_revoke,
     .revoked_key_insert = op_revoked_key_insert,
     .krl_each = op_krl_each,

@@ -344,6 +344,11 @@ struct store_ops {
 	int (*events_next)(
 	    struct store_events *it, struct store_event *ev, int *found);
 	void (*events_close)(struct store_events *it);
+	/* *found 1 when an event of one of types (NULL-terminated) has
+	 * this subject (ca/sessions.c: a login already recorded); the
+	 * subject is indexed. */
+	int (*event_subject_exists)(struct store *s, const char *subject,
+	    const char *const *types, int *found);
 	/* Counters: next (inside a transaction) and current value. */
 	int (*counter_next)(
 	    struct store *s, enum store_counter c, uint64_t *out);
@@ -692,6 +697,13 @@ store_certs_match(struct store *s, const struct store_cert_query *q,
     store_cert_fn fn, void *arg)
 {
 	return s->ops->certs_match(s, q, fn, arg);
+}
+
+static inline MUST_CHECK int
+store_event_subject_exists(
+    struct store *s, const char *subject, const char *const *types, int *found)
+{
+	return s->ops->event_subject_exists(s, subject, types, found);
 }
 
 static inline MUST_CHECK int

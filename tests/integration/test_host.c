@@ -1436,3 +1436,87 @@ Test(host, scripts_are_shellcheck_clean)
 	free(cmd);
 	free(sc);
 }
+
+/*
+ * --host-token-file installs the login reporter beside the KRL timer:
+ * the script, its defaults file and its service, which systemd accepts;
+ * and the installed script, with those defaults, reports to the CA.
+ */
+Test(host, host_setup_installs_login_reporter)
+{
+	char *url, *h, *cmd, *so = NULL, *se = NULL, *p, *want, *tok;
+	char *sbin = tu_fmt("%s/sbin", dir),
+	     *tokf = tu_fmt("%s/host.token", dir);
+	char *log = tu_fmt("%s/auth.log", dir);
+
+	serve_start();
+	url = tu_fmt("%s", serve_url);
+	cr_assert_eq(jitcad("user add web-1 --group hosts", &tok, NULL), 0);
+	tu_write_file(tokf, tok, strlen(tok), 0600);
+	tu_write_file(log, "", 0, 0644);
+	scratch_etc("", 22);
+	cr_assert(mkdir(sbin, 0755) == 0);
+	h = script("host-setup");
+	cmd = tu_fmt("'%s' --etc '%s' --no-reload --sbindir '%s' --server "
+		     "'%s' --insecure-http-ok --host-token-file '%s' --host "
+		     "web-1 --login-log '%s' " ACCOUNTS,
+	    h, etc, sbin, url, tokf, log);
+	cr_assert_eq(tu_sh(cmd, &so, &se), 0, "%s", se);
+	free(so);
+	free(se);
+	p = tu_fmt("%s/default/jitca-login-report", etc);
+	want = tu_fmt("# jitca login reports (scripts/host-setup); read by "
+		      "jitca-login-report.service\nJITCA_SERVER=%s\n"
+		      "JITCA_HOST_TOKEN_FILE=%s\n"
+		      "JITCA_LOGIN_REPORT_OPTS=\"--host web-1 --log %s "
+		      "--insecure-http-ok\"\n",
+	    url, tokf, log);
+	assert_file_eq(p, want, strlen(want));
+	free(want);
+	free(p);
+	p = tu_fmt("%s/jitca-login-report", sbin);
+	assert_mode(p, 0755);
+	free(p);
+	p = tu_fmt("%s/systemd/system/jitca-login-report.service", etc);
+	want = tu_read_file(p, NULL);
+	cr_assert_not_null(want);
+	free(p);
+	p = tu_fmt("ExecStart=%s/jitca-login-report --server ${JITCA_SERVER} "
+		   "--host-token-file ${JITCA_HOST_TOKEN_FILE} --state "
+		   "/var/lib/jitca-login-report $JITCA_LOGIN_REPORT_OPTS\n",
+	    sbin);
+	cr_assert(strstr(want, p) != NULL, "%s", want);
+	free(p);
+	free(want);
+	p = tu_fmt("systemd-analyze verify "
+		   "'%s/systemd/system/jitca-login-report.service'",
+	    etc);
+	cr_assert_eq(tu_sh(p, &so, &se), 0, "%s%s", so, se);
+	free(so);
+	free(se);
+	free(p);
+	/* The installed script with the defaults file reports (nothing). */
+	p = tu_fmt(
+	    ". '%s/default/jitca-login-report' && '%s/jitca-login-report' "
+	    "--server \"$JITCA_SERVER\" --host-token-file "
+	    "\"$JITCA_HOST_TOKEN_FILE\" --state '%s/lr' --once "
+	    "$JITCA_LOGIN_REPORT_OPTS",
+	    etc, sbin, dir);
+	sh_ok(p);
+	free(p);
+	/* Without --server there is nothing to report to. */
+	cmd = tu_fmt("'%s' --etc '%s' --no-reload --ca-key '%s/ca.pub' "
+		     "--host-token-file '%s' " ACCOUNTS,
+	    h, etc, state, tokf);
+	cr_assert_eq(tu_sh(cmd, NULL, &se), 2);
+	cr_assert(
+	    strstr(se, "--host-token-file needs --server") != NULL, "%s", se);
+	free(se);
+	free(cmd);
+	free(h);
+	free(url);
+	free(tok);
+	free(log);
+	free(tokf);
+	free(sbin);
+}

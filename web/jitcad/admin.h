@@ -56,6 +56,8 @@ int admin_revoke(const struct cli_parsed *p);
 int admin_krl(const struct cli_parsed *p);
 /* ledger verify, export (by p->sub). */
 int admin_ledger(const struct cli_parsed *p);
+/* ledger report: access grants with approvals, revocation, logins. */
+int admin_ledger_report(const struct cli_parsed *p);
 
 /*
  * The state directory: --state DIR if given, else $JITCA_STATE, else

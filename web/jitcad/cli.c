@@ -137,7 +137,25 @@ static const struct cli_opt krl_opts[] = {
 static const struct cli_opt ledger_export_opts[] = {
     {"format", 0, CLI_CHOICE, "FORMAT", 0,
 	"one JSON object per line, or CSV (default jsonl)", "jsonl|csv"},
-    {"since", 0, CLI_NUMBER, "SEQ", 0, "only events after sequence SEQ", NULL},
+    {"since", 0, CLI_STRING, "SEQ|WHEN", 0,
+	"only events after sequence SEQ, or logged since WHEN: a duration "
+	"back from now (7d) or a date (2026-11-24, 2026-11-24T09:00:00Z)",
+	NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt ledger_report_opts[] = {
+    {"role", 0, CLI_STRING, "ROLE", 0, "only grants of this role", NULL},
+    {"user", 0, CLI_STRING, "NAME", 0, "only grants this user asked for", NULL},
+    {"since", 0, CLI_STRING, "WHEN", 0,
+	"only access that lasted until after WHEN: a duration back from now "
+	"(7d) or a date (2026-11-24, 2026-11-24T09:00:00Z)",
+	NULL},
+    {"until", 0, CLI_STRING, "WHEN", 0,
+	"only access that began before WHEN (a duration or a date)", NULL},
+    {"format", 0, CLI_CHOICE, "FORMAT", 0,
+	"a readable table, CSV or a JSON list of grants (default table)",
+	"table|csv|json"},
     CLI_OPT_END,
 };
 
@@ -146,6 +164,10 @@ static const struct cli_cmd ledger_subs[] = {
 	NULL, admin_ledger},
     {"export", NULL, 0, 0, "print the events", ledger_export_opts, NULL,
 	admin_ledger},
+    {"report", NULL, 0, 0,
+	"who had access: each grant with its reason, approvals, revocation "
+	"and the logins hosts reported",
+	ledger_report_opts, NULL, admin_ledger_report},
     CLI_CMD_END,
 };
 

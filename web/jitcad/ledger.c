@@ -1,7 +1,9 @@
 /*
  * ledger.c: `jitcad ledger verify` and `jitcad ledger export`: the
  * ledger's hash chain and state tables checked (ca/ledger.h), or its
- * events written as JSON lines or CSV.  Shared helpers: common.c.
+ * events written as JSON lines or CSV, all of them or those after a
+ * sequence number, a duration ago or a date (ca/report.h parses and
+ * finds it).  `ledger report` is report.c.  Shared helpers: common.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +19,7 @@
 #include "ca/ca.h"
 #include "ca/config.h"
 #include "ca/ledger.h"
+#include "ca/report.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
 #include "ca/signpolicy.h"
@@ -48,18 +51,30 @@ admin_ledger(const struct cli_parsed *p)
 	enum ledger_format fmt = LEDGER_FORMAT_JSONL;
 	char *db_path = NULL, errbuf[LEDGER_ERR_LEN];
 	struct ledger *l = NULL;
-	int64_t since = 0, count = 0, bad = 0;
+	int64_t since = 0, count = 0, bad = 0, since_time = 0;
 	uint64_t nbad = 0, v;
+	const char *sv;
+	int by_time = 0;
 	int r, json = 0, ret = ADMIN_EXIT_FAIL;
 
 	if (strcmp(sub, "export") == 0) {
 		if (cli_str(p, "format") != NULL &&
 		    strcmp(cli_str(p, "format"), "csv") == 0)
 			fmt = LEDGER_FORMAT_CSV;
-		if (cli_num(p, "since", 0, &v) && v > INT64_MAX)
-			return usage_error(
-			    p, "--since must be a sequence number");
-		since = (int64_t)v;
+		if ((sv = cli_str(p, "since")) != NULL) {
+			/* A bare number is a sequence number ("300" was
+			 * always one); else a duration or a date. */
+			if (num_parse_u64(sv, INT64_MAX, &v) == 0)
+				since = (int64_t)v;
+			else if (report_when_parse(sv, (int64_t)ledger_now(),
+				     &since_time) == 0)
+				by_time = 1;
+			else
+				return usage_error(p,
+				    "--since must be a sequence number, a "
+				    "duration (7d) or a date (2026-11-24, "
+				    "2026-11-24T09:00:00Z)");
+		}
 	} else
 		json = cli_flag(p, "json");
 	state = admin_state_dir(state);
@@ -70,6 +85,11 @@ admin_ledger(const struct cli_parsed *p)
 		goto out;
 	}
 	if (strcmp(sub, "export") == 0) {
+		if (by_time &&
+		    (r = report_seq_before(l, since_time, &since)) != 0) {
+			report("ledger export", db_path, r);
+			goto out;
+		}
 		if ((r = ledger_export(l, stdout, fmt, since)) != 0 ||
 		    fflush(stdout) != 0) {
 			report("ledger export", db_path, r ? r : ERR_SYSTEM);

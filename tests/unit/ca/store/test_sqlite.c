@@ -3,7 +3,8 @@
  * from many threads share COMMITs and all land, in one intact chain; a
  * COMMIT that fails fails every unit it held and leaves none of their
  * rows; readers never see a unit before its COMMIT; one thread alone gets
- * one COMMIT per unit.
+ * one COMMIT per unit.  Also the events' subject lookup (login reports)
+ * and its index.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 
 #include "ca/ledger.h"
 #include "ca/store/sql.h"
+#include "ca/store/store.h"
 #include "tests/lib/testutil.h"
 
 #define THREADS 8
@@ -202,4 +204,66 @@ Test(group_commit, nesting_in_one_thread_is_refused)
 	/* Rolled back: a commit now has nothing to commit. */
 	cr_assert_eq(ledger_commit(l), ERR_INVALID_ARG);
 	cr_assert_eq(event_count(), 0);
+}
+
+/* event_subject_exists(): by subject and type, through the index, which
+ * a file made without it gets at the next open. */
+Test(group_commit, event_subject_exists_by_subject_and_type)
+{
+	static const char *const login[] = {
+	    "session.login", "session.refused", NULL};
+	static const char *const other[] = {"user.added", NULL};
+	static const char *const five[] = {"a", "b", "c", "d", "e", NULL};
+	sqlite3_stmt *st = NULL;
+	int found = -1;
+
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(
+	    ledger_append(l, NULL, "session.login", "web-1", "login:ab", NULL),
+	    0);
+	cr_assert_eq(ledger_commit(l), 0);
+	cr_assert_eq(store_event_subject_exists(
+			 ledger_store(l), "login:ab", login, &found),
+	    0);
+	cr_assert_eq(found, 1);
+	cr_assert_eq(store_event_subject_exists(
+			 ledger_store(l), "login:ab", other, &found),
+	    0);
+	cr_assert_eq(found, 0);
+	cr_assert_eq(store_event_subject_exists(
+			 ledger_store(l), "login:ab", NULL, &found),
+	    0);
+	cr_assert_eq(found, 1);
+	cr_assert_eq(store_event_subject_exists(
+			 ledger_store(l), "login:cd", login, &found),
+	    0);
+	cr_assert_eq(found, 0);
+	cr_assert_eq(store_event_subject_exists(
+			 ledger_store(l), "login:ab", five, &found),
+	    ERR_INVALID_ARG);
+	/* The query uses the index. */
+	cr_assert_eq(sqlite3_prepare_v2(ledger_db(l),
+			 "EXPLAIN QUERY PLAN SELECT 1 FROM events WHERE "
+			 "subject = 'x' LIMIT 1",
+			 -1, &st, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert(strstr((const char *)sqlite3_column_text(st, 3),
+		      "events_subject") != NULL,
+	    "%s", sqlite3_column_text(st, 3));
+	sqlite3_finalize(st);
+	/* A schema 2 file without the index gets it when opened. */
+	cr_assert_eq(sqlite3_exec(ledger_db(l), "DROP INDEX events_subject",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
+	ledger_close(l);
+	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
+	cr_assert_eq(sqlite3_prepare_v2(ledger_db(l),
+			 "SELECT count(*) FROM sqlite_master WHERE name = "
+			 "'events_subject'",
+			 -1, &st, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	cr_assert_eq(sqlite3_column_int(st, 0), 1);
+	sqlite3_finalize(st);
 }
