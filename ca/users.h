@@ -103,6 +103,9 @@ MUST_CHECK int user_list(struct ledger *l, json_t **out);
  */
 MUST_CHECK int user_authenticate(
     struct ledger *l, const char *token, struct user **out);
+/* A fresh token of that shape (*out new; user_token_free()), not
+ * stored anywhere: for the host tokens of ca/hosts.h. */
+MUST_CHECK int user_token_generate(char **out);
 /* 0 if token has the shape of a jitca token, else ERR_BAD_TOKEN. */
 MUST_CHECK int user_token_format_check(const char *token);
 

@@ -325,6 +325,12 @@ err_str(int code)
 		return "the ledger key is not an Ed25519 key";
 	case ERR_SIGNER_NOT_KRL:
 		return "not a well-formed unsigned KRL";
+	/* Enrolled hosts (ca/hosts.h) */
+	case ERR_HOST_KEY_BOUND:
+		return "another host key is bound to this host (jitcad host "
+		       "reset)";
+	case ERR_HOST_DISABLED:
+		return "host is disabled";
 	}
 	return "unknown error";
 }

@@ -216,6 +216,10 @@
 #define ERR_LEDGER_KEY_TYPE -274 /* the ledger key is not Ed25519 */
 #define ERR_SIGNER_NOT_KRL -275 /* bytes to sign are not a bare KRL */
 
+/* Enrolled hosts and their certificates (ca/hosts.h) */
+#define ERR_HOST_KEY_BOUND -400 /* another host key is bound to the host */
+#define ERR_HOST_DISABLED -401 /* the host is disabled */
+
 const char *err_str(int code);
 
 /*

@@ -36,6 +36,19 @@ store_user_free(struct store_user *u)
 }
 
 void
+store_host_free(struct store_host *h)
+{
+	if (h == NULL)
+		return;
+	free(h->name);
+	free(h->principals);
+	free(h->key_blob);
+	free(h->key_fp);
+	OPENSSL_cleanse(h->token_hash, sizeof(h->token_hash));
+	free(h);
+}
+
+void
 store_request_clear(struct store_request *r)
 {
 	if (r == NULL)

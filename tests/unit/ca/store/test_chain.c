@@ -211,11 +211,11 @@ Test(ledger, refuses_missing_foreign_and_future_files)
 
 	cr_assert_eq(unlink(dbpath), 0);
 	ledger_close(open_new());
-	sq_do("UPDATE meta SET value='3' WHERE key='schema_version';");
+	sq_do("UPDATE meta SET value='4' WHERE key='schema_version';");
 	cr_assert_eq(ledger_open_err(&l, dbpath, 0, err), ERR_DB);
 	cr_assert_str_eq(err,
-	    "ledger schema_version \"3\" is not supported (this jitca knows "
-	    "2)");
+	    "ledger schema_version \"4\" is not supported (this jitca knows "
+	    "3)");
 	cr_assert_null(l);
 	cr_assert_eq(ledger_open(&l, dbpath, 1), ERR_DB);
 }
