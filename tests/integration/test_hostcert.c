@@ -440,3 +440,69 @@ Test(hostcert, user_token_is_no_host_token_and_verify_names_edited_hosts)
 	free(utok);
 	free(tok);
 }
+
+/* The known_hosts line of `jitca ssh-config` alone: ssh to the host by
+ * its name (HostKeyAlias: sshd listens on 127.0.0.1) gets in. */
+Test(hostcert, jitca_ssh_config_line_is_enough)
+{
+	struct test_sshd *d = NULL;
+	struct enroll en;
+	char *ca, *tok, *kh, *key, *cert, *user, *cmd, *out = NULL;
+	char *err = NULL, *line;
+	int rc;
+
+	start("30d");
+	ca = jitcad_ok("ca-key");
+	key = tu_fmt("%s/id", dir);
+	cert = tu_fmt("%s/id-cert.pub", dir);
+	user_cert(key, cert);
+	user = sshd_user();
+	tok = add_host("db-7.prod.example.com", "db-7.prod.example.com");
+	en.token = tok;
+	sshd_start_host_cert(&d, ca, enroll_fn, &en);
+	sshd_set_principals(d, user, "alice", NULL);
+
+	cmd = tu_fmt("HOME='%s' '%s' ssh-config --server '%s' </dev/null", dir,
+	    tu_env("JITCA"), url);
+	rc = tu_sh(cmd, &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_not_null(
+	    strstr(out, "\nHost *.prod.example.com\n"), "%s", out);
+	cr_assert_not_null(
+	    strstr(out,
+		tu_keep(tu_fmt("    RevokedHostKeys %s/.config/jitca/"
+			       "revoked.krl\n",
+		    dir))),
+	    "%s", out);
+	line = strstr(out, "@cert-authority *.prod.example.com ssh-ed25519 ");
+	cr_assert_not_null(line, "%s", out);
+	line[strcspn(line, "\n") + 1] = '\0';
+	kh = tu_fmt("%s/known_hosts", dir);
+	tu_write_file(kh, line, strlen(line), 0600);
+	free(out);
+	free(err);
+	free(cmd);
+
+	rc = sshd_ssh_known_hosts_opt(d, user, key, cert, kh,
+	    "HostKeyAlias=db-7.prod.example.com", "echo in", &out, &err);
+	cr_assert_eq(rc, 0, "ssh: %d\n%s", rc, err);
+	cr_assert_str_eq(out, "in\n");
+	free(out);
+	free(err);
+	/* Another name under the same pattern: the certificate does not
+	 * name it. */
+	rc = sshd_ssh_known_hosts_opt(d, user, key, cert, kh,
+	    "HostKeyAlias=db-8.prod.example.com", "echo in", &out, &err);
+	cr_assert_eq(rc, 255, "ssh: %d\n%s", rc, err);
+	cr_assert_not_null(
+	    strstr(err, "name is not a listed principal"), "%s", err);
+	free(out);
+	free(err);
+	sshd_stop(d);
+	free(kh);
+	free(tok);
+	free(user);
+	free(key);
+	free(cert);
+	free(ca);
+}
