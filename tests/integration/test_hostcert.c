@@ -506,3 +506,129 @@ Test(hostcert, jitca_ssh_config_line_is_enough)
 	free(cert);
 	free(ca);
 }
+
+/* scripts/host-setup --host-cert against a scratch /etc, then the real
+ * sshd on those files: ssh gets in through the @cert-authority line; a
+ * second run does nothing; the timer units pass systemd-analyze verify. */
+Test(hostcert, host_setup_host_cert_installs_and_sshd_presents_it)
+{
+	char *tok, *etc, *sbin, *tokf, *prefix, *cmd, *out = NULL, *err = NULL;
+	char *ca, *key, *cert, *user, *kh, *p, *log, *c1, *c2;
+	int port, rc;
+	pid_t pid;
+
+	start("30d");
+	ca = jitcad_ok("ca-key");
+	key = tu_fmt("%s/id", dir);
+	cert = tu_fmt("%s/id-cert.pub", dir);
+	user_cert(key, cert);
+	kh = known_hosts();
+	user = sshd_user();
+	tok = add_host("testhost", "127.0.0.1");
+	tokf = tu_fmt("%s/token", dir);
+	tu_write_file(tokf, tok, strlen(tok), 0600);
+	etc = tu_fmt("%s/etc", dir);
+	sbin = tu_fmt("%s/sbin", dir);
+	/* The Debian host key names host-cert looks for, as the key sshd
+	 * uses (sshd_scratch_etc keeps an existing host_ed25519). */
+	cmd = tu_fmt(
+	    "mkdir -p '%s/ssh' '%s' && ssh-keygen -q -t ed25519 -N '' "
+	    "-f '%s/ssh/host_ed25519' && cp '%s/ssh/host_ed25519' "
+	    "'%s/ssh/ssh_host_ed25519_key' && cp "
+	    "'%s/ssh/host_ed25519.pub' '%s/ssh/ssh_host_ed25519_key.pub'",
+	    etc, sbin, etc, etc, etc, etc, etc);
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 0, "%s", err);
+	free(err);
+	free(cmd);
+	p = tu_fmt("%s/ca.pub", dir);
+	tu_write_file(p, tu_keep(tu_fmt("%s\n", ca)), strlen(ca) + 1, 0644);
+	free(p);
+	p = tu_fmt("%s/principals", dir);
+	tu_write_file(p, "alice\n", 6, 0644);
+	free(p);
+	prefix = tu_fmt("TrustedUserCAKeys %s/ca.pub\nAuthorizedPrincipalsFile "
+			"%s/principals\n",
+	    dir, dir);
+	port = tu_free_port();
+	sshd_scratch_etc(etc, prefix, port, dir);
+
+	cmd = tu_fmt("'%s/scripts/host-setup' --host-cert --server '%s' "
+		     "--insecure-http-ok --host-token-file '%s' --etc '%s' "
+		     "--sbindir '%s'",
+	    tu_env("JITCA_SOURCE_DIR"), url, tokf, etc, sbin);
+	rc = tu_sh(cmd, &out, &err);
+	cr_assert_eq(rc, 0, "%s%s", out, err);
+	cr_assert_not_null(strstr(out, "installed ") &&
+		strstr(out,
+		    "ssh_host_ed25519_key-"
+		    "cert.pub"),
+	    "%s", out);
+	free(out);
+	free(err);
+	p = tu_fmt("%s/ssh/sshd_config.d/jitca-host.conf", etc);
+	c1 = tu_read_file(p, NULL);
+	cr_assert_str_eq(c1,
+	    tu_keep(tu_fmt("HostCertificate "
+			   "%s/ssh/ssh_host_ed25519_key-cert."
+			   "pub\n",
+		etc)));
+	free(c1);
+	free(p);
+	p = tu_fmt("%s/ssh/ssh_host_ed25519_key-cert.pub", etc);
+	c1 = tu_read_file(p, NULL);
+
+	log = tu_fmt("%s/sshd.log", dir);
+	pid = sshd_scratch_run(etc, port, log);
+	rc = sshd_ssh_port_known_hosts(
+	    port, user, key, cert, kh, "echo in", &out, &err);
+	cr_assert_eq(
+	    rc, 0, "ssh: %d\n%s\nsshd:\n%s", rc, err, tu_read_file(log, NULL));
+	cr_assert_str_eq(out, "in\n");
+	cr_assert_not_null(strstr(err,
+			       "matches the ED25519-CERT host "
+			       "certificate"),
+	    "%s", err);
+	free(out);
+	free(err);
+	tu_stop(&pid);
+
+	/* Again: the certificate is fresh, nothing changes. */
+	rc = tu_sh(cmd, &out, &err);
+	cr_assert_eq(rc, 0, "%s%s", out, err);
+	cr_assert_not_null(strstr(out, "fresh; nothing to do"), "%s", out);
+	free(out);
+	free(err);
+	c2 = tu_read_file(p, NULL);
+	cr_assert_str_eq(c2, c1);
+	free(c2);
+	free(c1);
+	free(cmd);
+
+	/* The installed timer units are ones systemd accepts. */
+	cmd = tu_fmt("systemd-analyze verify "
+		     "'%s/systemd/system/jitca-host-cert.service' "
+		     "'%s/systemd/system/jitca-host-cert.timer'",
+	    etc, etc);
+	rc = tu_sh(cmd, &out, &err);
+	cr_assert_eq(rc, 0, "%s%s", out, err);
+	cr_assert_str_eq(err, "");
+	free(out);
+	free(err);
+	free(cmd);
+	cmd = tu_fmt("%s/jitca-host-cert", sbin);
+	cr_assert_eq(access(cmd, X_OK), 0);
+	free(cmd);
+	free(jitcad_ok("ledger verify"));
+	free(p);
+	free(log);
+	free(prefix);
+	free(etc);
+	free(sbin);
+	free(tokf);
+	free(tok);
+	free(user);
+	free(kh);
+	free(key);
+	free(cert);
+	free(ca);
+}

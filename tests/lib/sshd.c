@@ -440,6 +440,15 @@ sshd_ssh_known_hosts(const struct test_sshd *d, const char *user,
 }
 
 int
+sshd_ssh_port_known_hosts(int port, const char *user, const char *key_path,
+    const char *cert_path, const char *known_hosts, const char *command,
+    char **out, char **err)
+{
+	return ssh_run(port, user, key_path, cert_path, known_hosts, NULL,
+	    command, out, err);
+}
+
+int
 sshd_ssh_known_hosts_opt(const struct test_sshd *d, const char *user,
     const char *key_path, const char *cert_path, const char *known_hosts,
     const char *opt, const char *command, char **out, char **err)
