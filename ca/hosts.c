@@ -46,7 +46,9 @@ host_free(struct host *h)
 	for (i = 0; i < h->nprincipals; i++)
 		free(h->principals[i]);
 	free(h->principals);
-	free(h->key_fp);
+	for (i = 0; i < h->nkeys; i++)
+		free(h->key_fps[i]);
+	free(h->key_fps);
 	free(h);
 }
 
@@ -136,15 +138,47 @@ host_from_store(const struct store_host *sh, struct host **out)
 	}
 	h->disabled = sh->disabled;
 	h->created = sh->created;
-	if (sh->has_key) {
-		ENSURE((h->key_fp = strdup(sh->key_fp)) != NULL, ERR_ALLOC);
-		h->bound = sh->bound;
-	}
 	*out = h;
 	h = NULL;
 	r = 0;
 out:
 	json_decref(a);
+	host_free(h);
+	return r;
+}
+
+/* Add one bound key's fingerprint to the host arg (host_keys_each()). */
+static int
+key_add(void *arg, const struct store_host_key *k)
+{
+	struct host *h = arg;
+	char **v;
+
+	if (h->nkeys >= 64)
+		return ERR_DB;
+	if ((v = realloc(h->key_fps, (h->nkeys + 1) * sizeof(*v))) == NULL)
+		return ERR_ALLOC;
+	h->key_fps = v;
+	if ((v[h->nkeys] = strdup(k->key_fp)) == NULL)
+		return ERR_ALLOC;
+	h->nkeys++;
+	return 0;
+}
+
+/* The stored host with its bound keys. */
+static int
+host_load(struct store *s, const struct store_host *sh, struct host **out)
+{
+	struct host *h = NULL;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	TRY(host_from_store(sh, &h));
+	TRY(store_host_keys_each(s, h->name, key_add, h));
+	*out = h;
+	h = NULL;
+	r = 0;
+out:
 	host_free(h);
 	return r;
 }
@@ -241,9 +275,6 @@ host_change(struct ledger *l, const char *actor, const char *name, int reset)
 	TRY(store_host_get(ledger_store(l), name, &sh));
 	if (reset) {
 		TRY(store_host_reset(ledger_store(l), name));
-		d = json_pack(
-		    "{s:s?}", "key_fp", sh->has_key ? sh->key_fp : NULL);
-		ENSURE(d != NULL, ERR_ALLOC);
 		TRY(host_event(l, "host.reset", actor, name, d));
 	} else {
 		ENSURE(!sh->disabled, ERR_HOST_DISABLED);
@@ -286,7 +317,7 @@ host_get(struct ledger *l, const char *name, struct host **out)
 	if (name == NULL || !name_host_valid(name))
 		return ERR_BAD_NAME;
 	TRY(store_host_get(ledger_store(l), name, &sh));
-	TRY(host_from_store(sh, out));
+	TRY(host_load(ledger_store(l), sh, out));
 	r = 0;
 out:
 	store_host_free(sh);
@@ -296,6 +327,7 @@ out:
 struct each_arg {
 	int (*fn)(void *arg, const struct host *h);
 	void *arg;
+	struct store *s;
 };
 
 static int
@@ -305,7 +337,7 @@ each_one(void *arg, const struct store_host *sh)
 	struct host *h = NULL;
 	int r = ERR_INTERNAL;
 
-	TRY(host_from_store(sh, &h));
+	TRY(host_load(ea->s, sh, &h));
 	r = ea->fn(ea->arg, h);
 out:
 	host_free(h);
@@ -316,10 +348,11 @@ int
 host_each(
     struct ledger *l, int (*fn)(void *arg, const struct host *h), void *arg)
 {
-	struct each_arg ea = {fn, arg};
+	struct each_arg ea = {fn, arg, NULL};
 
 	if (l == NULL || fn == NULL)
 		return ERR_INVALID_ARG;
+	ea.s = ledger_store(l);
 	return store_hosts_each(ledger_store(l), each_one, &ea);
 }
 
@@ -401,6 +434,7 @@ host_cert_issue(struct ca *ca, const char *name, const char *key_line,
     struct host_issued *out)
 {
 	struct store_host *sh = NULL;
+	struct store_host_key *bk = NULL;
 	struct host *h = NULL;
 	struct pubkey *key = NULL;
 	struct cert *c = NULL;
@@ -438,21 +472,25 @@ host_cert_issue(struct ca *ca, const char *name, const char *key_line,
 	TRY(store_revoked_key_exists(ledger_store(ca->ledger), kh, &revoked));
 	ENSURE(!revoked, ERR_POLICY);
 	now = ca_now(ca);
-	if (sh->has_key) {
+	r = store_host_key_get(
+	    ledger_store(ca->ledger), name, pubkey_type_name(key), &bk);
+	if (r == 0) {
 		/* A renewal only for the bound key, byte for byte. */
-		ENSURE(sh->key_len == kblen &&
-			CRYPTO_memcmp(sh->key_blob, kblob, kblen) == 0,
+		ENSURE(bk->len == kblen &&
+			CRYPTO_memcmp(bk->blob, kblob, kblen) == 0,
 		    ERR_HOST_KEY_BOUND);
 		renewal = 1;
-	} else {
-		TRY(store_host_key_bind(
-		    ledger_store(ca->ledger), name, kblob, kblen, fp, now));
-		ENSURE(
-		    (d = json_pack("{s:s}", "key_fp", fp)) != NULL, ERR_ALLOC);
+	} else if (r == ERR_NOT_FOUND) {
+		TRY(store_host_key_bind(ledger_store(ca->ledger), name,
+		    pubkey_type_name(key), kblob, kblen, fp, now));
+		ENSURE((d = json_pack("{s:s, s:s}", "key_type",
+			    pubkey_type_name(key), "key_fp", fp)) != NULL,
+		    ERR_ALLOC);
 		TRY(host_event(ca->ledger, "host.key_bound", owner, name, d));
 		json_decref(d);
 		d = NULL;
-	}
+	} else
+		goto out;
 	TRY(ledger_serial_next(ca->ledger, &serial));
 	n = snprintf(key_id, sizeof(key_id), "%s:serial-%llu", owner,
 	    (unsigned long long)serial);
@@ -515,6 +553,7 @@ out:
 	cert_free(c);
 	pubkey_free(key);
 	host_free(h);
+	store_host_key_free(bk);
 	store_host_free(sh);
 	return r;
 }

@@ -6,7 +6,9 @@
  * host CA key.  The first key a host sends is bound to it; later
  * requests with that key are renewals and any other key is refused
  * (ERR_HOST_KEY_BOUND) until host_reset(), so a stolen token cannot get a
- * certificate for an attacker's key once the host has enrolled.
+ * certificate for an attacker's key once the host has enrolled.  One key
+ * binds per key type (ssh-ed25519, ecdsa-sha2-nistp256, ...), so a host
+ * enrolls each of its host keys once.
  *
  * Host tokens have the shape of user tokens ("jitca_" + 43 base64url
  * characters, 256 random bits) but live only in the hosts table, and
@@ -45,8 +47,8 @@ struct host {
 	size_t nprincipals;
 	int disabled;
 	uint64_t created;
-	char *key_fp; /* the bound host key's fingerprint, NULL: none */
-	uint64_t bound; /* when it was bound */
+	char **key_fps; /* the bound host keys' fingerprints, by type */
+	size_t nkeys;
 };
 
 /* What host_cert_issue() made; host_issued_clear() frees it. */
@@ -73,9 +75,8 @@ MUST_CHECK int host_add(struct ledger *l, const char *actor, const char *name,
  * ERR_HOST_DISABLED.  Event: host.disabled. */
 MUST_CHECK int host_disable(
     struct ledger *l, const char *actor, const char *name);
-/* Forget name's bound key: the next request binds a new one.
- * ERR_NOT_FOUND.  Event: host.reset {key_fp (the forgotten one, or
- * null)}. */
+/* Forget name's bound keys: the next request of each type binds a new
+ * one.  ERR_NOT_FOUND.  Event: host.reset. */
 MUST_CHECK int host_reset(
     struct ledger *l, const char *actor, const char *name);
 /* The host called name (*out new; host_free()).  ERR_NOT_FOUND. */
@@ -91,8 +92,9 @@ MUST_CHECK int host_authenticate(
     struct ledger *l, const char *token, struct host **out);
 /*
  * Sign a host certificate for host name and the public key line
- * key_line: binds the key when none is bound (host.key_bound), refuses
- * another key (ERR_HOST_KEY_BOUND), a disabled host (ERR_HOST_DISABLED),
+ * key_line: binds the key when none of its type is bound (host.key_bound
+ * {key_type, key_fp}), refuses another key of that type
+ * (ERR_HOST_KEY_BOUND), a disabled host (ERR_HOST_DISABLED),
  * a revoked key (ERR_POLICY).  Serial from the ledger's counter, key id
  * "HOST:<name>:serial-N", principals the host's, valid from now less
  * the backdate for ca.host_max_ttl.  Event host.cert_issued (the fields

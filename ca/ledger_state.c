@@ -40,7 +40,7 @@ struct replay {
 	void (*report)(void *arg, const char *msg);
 	void *arg;
 	uint64_t nbad;
-	json_t *users, *hosts, *requests, *approvals, *certs, *keys;
+	json_t *users, *hosts, *hostkeys, *requests, *approvals, *certs, *keys;
 	int64_t last_serial;
 	/* krl_version: exact when the last revocation event carries it,
 	 * else at least krl_min (ledgers written before it did). */
@@ -580,14 +580,31 @@ on_host(struct replay *p, int64_t seq, int64_t t, const char *type,
 			return 0;
 		TRY(put(h, "token", json_incref(v)));
 	} else if (strcmp(type, "host.key_bound") == 0) {
-		if ((v = need(p, seq, type, d, "key_fp", 's')) == NULL)
+		json_t *kt, *row;
+		char k[2 * LEDGER_FIELD_MAX + 2];
+
+		if ((kt = need(p, seq, type, d, "key_type", 's')) == NULL ||
+		    (v = need(p, seq, type, d, "key_fp", 's')) == NULL)
 			return 0;
-		TRY(put(h, "key_fp", json_incref(v)));
-		TRY(put(h, "bound", json_integer(t)));
-		TRY(put(h, "bound_seq", json_integer(seq)));
+		(void)snprintf(
+		    k, sizeof(k), "%s/%s", name, json_string_value(kt));
+		ENSURE((row = json_pack("{s:s, s:O, s:O, s:I, s:I}", "name",
+			    name, "key_type", kt, "key_fp", v, "bound",
+			    (json_int_t)t, "seq", (json_int_t)seq)) != NULL,
+		    ERR_ALLOC);
+		ENSURE(
+		    json_object_set_new(p->hostkeys, k, row) == 0, ERR_ALLOC);
 	} else if (strcmp(type, "host.reset") == 0) {
-		(void)json_object_del(h, "key_fp");
-		(void)json_object_del(h, "bound");
+		const char *k;
+		json_t *row;
+		void *tmp;
+
+		json_object_foreach_safe(p->hostkeys, tmp, k, row)
+		{
+			if (strcmp(json_string_value(ex(row, "name")), name) ==
+			    0)
+				(void)json_object_del(p->hostkeys, k);
+		}
 	} else if (strcmp(type, "host.disabled") == 0) {
 		TRY(put(h, "disabled", json_true()));
 	}
@@ -979,7 +996,7 @@ check_hosts(struct replay *p)
 {
 	struct store_rows *rows = NULL;
 	const struct store_cell *cell;
-	char where[LEDGER_FIELD_MAX + 32], fp[PUBKEY_FP_LEN], e[STATE_VAL_LEN];
+	char where[LEDGER_FIELD_MAX + 32];
 	const char *name;
 	json_t *h, *dis = NULL;
 	int r = ERR_INTERNAL, more;
@@ -1006,28 +1023,56 @@ check_hosts(struct replay *p)
 		TRY(cmp_value(p, where, "disabled", dis, &cell[3]));
 		cmp_time(p, where, "created", ex_int(h, "created", -1),
 		    ex_int(h, "seq", 0), &cell[4]);
-		TRY(cmp_value(p, where, "key_fp", ex(h, "key_fp"), &cell[6]));
-		if (ex(h, "key_fp") != NULL) {
-			blob_fp(fp, &cell[5]);
-			if (strcmp(fp, json_string_value(ex(h, "key_fp"))) !=
-			    0) {
-				show_json(e, ex(h, "key_fp"));
-				bad(p,
-				    "%s: key_blob: expected a key with "
-				    "fingerprint %s, found one with %s",
-				    where, e, fp);
-			}
-		} else {
-			TRY(cmp_value(p, where, "key_blob", NULL, &cell[5]));
-		}
-		cmp_time(p, where, "bound", ex_int(h, "bound", -1),
-		    ex_int(h, "bound_seq", 0), &cell[7]);
 		(void)json_object_del(p->hosts, name);
 	}
 	report_missing(p, "hosts", "name", p->hosts);
 	r = 0;
 out:
 	json_decref(dis);
+	store_rows_close(p->s, rows);
+	return r;
+}
+
+static int
+check_host_keys(struct replay *p)
+{
+	struct store_rows *rows = NULL;
+	const struct store_cell *cell;
+	char where[2 * LEDGER_FIELD_MAX + 48], k[2 * LEDGER_FIELD_MAX + 2];
+	char fp[PUBKEY_FP_LEN], e[STATE_VAL_LEN];
+	json_t *row;
+	int r = ERR_INTERNAL, more;
+
+	TRY(store_rows_open(p->s, STORE_TABLE_HOST_KEYS, &rows));
+	for (;;) {
+		TRY(store_rows_next(p->s, rows, &cell, &more));
+		if (!more)
+			break;
+		(void)snprintf(
+		    k, sizeof(k), "%s/%s", cell[0].text, cell[1].text);
+		(void)snprintf(where, sizeof(where),
+		    "host_keys name=%s key_type=%s", cell[0].text,
+		    cell[1].text);
+		if ((row = json_object_get(p->hostkeys, k)) == NULL) {
+			report_extra(p, where);
+			continue;
+		}
+		TRY(cmp_value(p, where, "key_fp", ex(row, "key_fp"), &cell[3]));
+		blob_fp(fp, &cell[2]);
+		if (strcmp(fp, json_string_value(ex(row, "key_fp"))) != 0) {
+			show_json(e, ex(row, "key_fp"));
+			bad(p,
+			    "%s: key_blob: expected a key with fingerprint %s, "
+			    "found one with %s",
+			    where, e, fp);
+		}
+		cmp_time(p, where, "bound", ex_int(row, "bound", -1),
+		    ex_int(row, "seq", 0), &cell[4]);
+		(void)json_object_del(p->hostkeys, k);
+	}
+	report_missing(p, "host_keys", "name/key_type", p->hostkeys);
+	r = 0;
+out:
 	store_rows_close(p->s, rows);
 	return r;
 }
@@ -1139,6 +1184,7 @@ ledger_verify_state(struct ledger *l,
 	p.last_rev_seq = -1;
 	ENSURE((p.users = json_object()) != NULL &&
 		(p.hosts = json_object()) != NULL &&
+		(p.hostkeys = json_object()) != NULL &&
 		(p.requests = json_object()) != NULL &&
 		(p.approvals = json_object()) != NULL &&
 		(p.certs = json_object()) != NULL &&
@@ -1150,6 +1196,7 @@ ledger_verify_state(struct ledger *l,
 	TRY(check_meta(&p));
 	TRY(check_users(&p));
 	TRY(check_hosts(&p));
+	TRY(check_host_keys(&p));
 	TRY(check_requests(&p));
 	TRY(check_approvals(&p));
 	TRY(check_certificates(&p));
@@ -1162,6 +1209,7 @@ out:
 		store_snapshot_end(p.s, began);
 	json_decref(p.users);
 	json_decref(p.hosts);
+	json_decref(p.hostkeys);
 	json_decref(p.requests);
 	json_decref(p.approvals);
 	json_decref(p.certs);

@@ -138,8 +138,11 @@ static const char *schema_sql =
 static const char *hosts_sql =
     "CREATE TABLE IF NOT EXISTS hosts(name TEXT PRIMARY KEY,"
     " principals TEXT NOT NULL, token_hash BLOB,"
-    " disabled INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL,"
-    " key_blob BLOB, key_fp TEXT, bound INTEGER);"
+    " disabled INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS host_keys(name TEXT NOT NULL,"
+    " key_type TEXT NOT NULL, key_blob BLOB NOT NULL,"
+    " key_fp TEXT NOT NULL, bound INTEGER NOT NULL,"
+    " PRIMARY KEY(name, key_type));"
     "CREATE UNIQUE INDEX IF NOT EXISTS hosts_token_hash ON"
     " hosts(token_hash);"
     "CREATE TRIGGER IF NOT EXISTS hosts_no_delete BEFORE DELETE ON hosts"
@@ -1653,9 +1656,7 @@ out:
 
 /* ---- hosts ---- */
 
-#define HOST_COLS                                                              \
-	"name, principals, disabled, created, token_hash, key_blob, key_fp,"   \
-	" coalesce(bound, 0)"
+#define HOST_COLS "name, principals, disabled, created, token_hash"
 
 /* The current row (columns HOST_COLS) as a new struct store_host. */
 static int
@@ -1664,7 +1665,7 @@ host_from_row(sqlite3_stmt *st, struct store_host **out)
 	struct store_host *h = NULL;
 	const unsigned char *t;
 	const void *b;
-	int r = ERR_INTERNAL, n;
+	int r = ERR_INTERNAL;
 
 	*out = NULL;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
@@ -1682,21 +1683,6 @@ host_from_row(sqlite3_stmt *st, struct store_host **out)
 	if (b != NULL && sqlite3_column_bytes(st, 4) == STORE_TOKEN_HASH_LEN) {
 		memcpy(h->token_hash, b, STORE_TOKEN_HASH_LEN);
 		h->has_token = 1;
-	}
-	if (sqlite3_column_type(st, 5) == SQLITE_BLOB) {
-		b = sqlite3_column_blob(st, 5);
-		n = sqlite3_column_bytes(st, 5);
-		ENSURE(n > 0 && n <= STORE_KEY_BLOB_MAX &&
-			sqlite3_column_type(st, 6) == SQLITE_TEXT,
-		    ERR_DB);
-		ENSURE((h->key_blob = malloc((size_t)n)) != NULL, ERR_ALLOC);
-		memcpy(h->key_blob, b, (size_t)n);
-		h->key_len = (size_t)n;
-		ENSURE((t = sqlite3_column_text(st, 6)) != NULL, ERR_ALLOC);
-		ENSURE(
-		    (h->key_fp = strdup((const char *)t)) != NULL, ERR_ALLOC);
-		h->has_key = 1;
-		h->bound = (uint64_t)sqlite3_column_int64(st, 7);
 	}
 	*out = h;
 	h = NULL;
@@ -1755,25 +1741,6 @@ op_host_insert(struct store *s, const char *name, const char *principals,
 }
 
 static int
-op_host_key_bind(struct store *s, const char *name, const uint8_t *blob,
-    size_t len, const char *key_fp, uint64_t when)
-{
-	return user_exec((struct store_sqlite *)s,
-	    "UPDATE hosts SET key_blob = ?2, key_fp = ?4, bound = ?3"
-	    " WHERE name = ?1 AND key_blob IS NULL",
-	    name, blob, len, (int64_t)when, key_fp);
-}
-
-static int
-op_host_reset(struct store *s, const char *name)
-{
-	return user_exec((struct store_sqlite *)s,
-	    "UPDATE hosts SET key_blob = NULL, key_fp = NULL, bound = NULL"
-	    " WHERE name = ?1 AND ?3 = 0",
-	    name, NULL, 0, 0, NULL);
-}
-
-static int
 op_host_disable(struct store *s, const char *name)
 {
 	return user_exec((struct store_sqlite *)s,
@@ -1803,6 +1770,133 @@ op_hosts_each(struct store *s, store_host_fn fn, void *arg)
 	r = 0;
 out:
 	store_host_free(h);
+	sq_release(l, st);
+	return r;
+}
+
+#define HOST_KEY_COLS "key_type, key_blob, key_fp, bound"
+
+/* The current row (HOST_KEY_COLS) as a new struct store_host_key. */
+static int
+host_key_from_row(sqlite3_stmt *st, struct store_host_key **out)
+{
+	struct store_host_key *k = NULL;
+	const unsigned char *t;
+	int r = ERR_INTERNAL, n;
+
+	*out = NULL;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return ERR_ALLOC;
+	n = sqlite3_column_bytes(st, 1);
+	ENSURE(sqlite3_column_type(st, 0) == SQLITE_TEXT &&
+		sqlite3_column_type(st, 1) == SQLITE_BLOB &&
+		sqlite3_column_type(st, 2) == SQLITE_TEXT && n > 0 &&
+		n <= STORE_KEY_BLOB_MAX,
+	    ERR_DB);
+	ENSURE((t = sqlite3_column_text(st, 0)) != NULL, ERR_ALLOC);
+	ENSURE((k->key_type = strdup((const char *)t)) != NULL, ERR_ALLOC);
+	ENSURE((k->blob = malloc((size_t)n)) != NULL, ERR_ALLOC);
+	memcpy(k->blob, sqlite3_column_blob(st, 1), (size_t)n);
+	k->len = (size_t)n;
+	ENSURE((t = sqlite3_column_text(st, 2)) != NULL, ERR_ALLOC);
+	ENSURE((k->key_fp = strdup((const char *)t)) != NULL, ERR_ALLOC);
+	k->bound = (uint64_t)sqlite3_column_int64(st, 3);
+	*out = k;
+	k = NULL;
+	r = 0;
+out:
+	store_host_key_free(k);
+	return r;
+}
+
+static int
+op_host_key_get(struct store *s, const char *name, const char *key_type,
+    struct store_host_key **out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	*out = NULL;
+	TRY(sq_cached(l, &st,
+	    "SELECT " HOST_KEY_COLS " FROM host_keys WHERE name = ?1 AND"
+	    " key_type = ?2"));
+	TRY(sq_bind_text(l, st, 1, name));
+	TRY(sq_bind_text(l, st, 2, key_type));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	TRY(host_key_from_row(st, out));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_host_key_bind(struct store *s, const char *name, const char *key_type,
+    const uint8_t *blob, size_t len, const char *key_fp, uint64_t when)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO host_keys(name, key_type, key_blob, key_fp, bound)"
+	    " VALUES(?, ?, ?, ?, ?)"));
+	TRY(sq_bind_text(l, st, 1, name));
+	TRY(sq_bind_text(l, st, 2, key_type));
+	TRY(sq_bind_blob(l, st, 3, blob, len));
+	TRY(sq_bind_text(l, st, 4, key_fp));
+	TRY(sq_bind_int(l, st, 5, (int64_t)when));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_host_reset(struct store *s, const char *name)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st, "DELETE FROM host_keys WHERE name = ?1"));
+	TRY(sq_bind_text(l, st, 1, name));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_host_keys_each(
+    struct store *s, const char *name, store_host_key_fn fn, void *arg)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_host_key *k = NULL;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(sq_cached(l, &st,
+	    "SELECT " HOST_KEY_COLS " FROM host_keys WHERE name = ?1 ORDER BY"
+	    " key_type"));
+	TRY(sq_bind_text(l, st, 1, name));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		TRY(host_key_from_row(st, &k));
+		TRY(fn(arg, k));
+		store_host_key_free(k);
+		k = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		r = sq_err(l, rc, NULL);
+		goto out;
+	}
+	r = 0;
+out:
+	store_host_key_free(k);
 	sq_release(l, st);
 	return r;
 }
@@ -2039,9 +2133,14 @@ op_rows_open(struct store *s, enum store_table t, struct store_rows **out)
 		what = "read revoked_keys";
 		break;
 	case STORE_TABLE_HOSTS:
-		sql = "SELECT name, principals, token_hash, disabled, created,"
-		      " key_blob, key_fp, bound FROM hosts ORDER BY name";
+		sql = "SELECT name, principals, token_hash, disabled, created"
+		      " FROM hosts ORDER BY name";
 		what = "read hosts";
+		break;
+	case STORE_TABLE_HOST_KEYS:
+		sql = "SELECT name, key_type, key_blob, key_fp, bound FROM"
+		      " host_keys ORDER BY name, key_type";
+		what = "read host_keys";
 		break;
 	default:
 		return ERR_INVALID_ARG;
@@ -2562,7 +2661,9 @@ static const struct store_ops sqlite_ops = {
     .host_get = op_host_get,
     .host_by_token = op_host_by_token,
     .host_insert = op_host_insert,
+    .host_key_get = op_host_key_get,
     .host_key_bind = op_host_key_bind,
+    .host_keys_each = op_host_keys_each,
     .host_reset = op_host_reset,
     .host_disable = op_host_disable,
     .hosts_each = op_hosts_each,

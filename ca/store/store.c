@@ -42,10 +42,19 @@ store_host_free(struct store_host *h)
 		return;
 	free(h->name);
 	free(h->principals);
-	free(h->key_blob);
-	free(h->key_fp);
 	OPENSSL_cleanse(h->token_hash, sizeof(h->token_hash));
 	free(h);
+}
+
+void
+store_host_key_free(struct store_host_key *k)
+{
+	if (k == NULL)
+		return;
+	free(k->key_type);
+	free(k->blob);
+	free(k->key_fp);
+	free(k);
 }
 
 void

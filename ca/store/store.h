@@ -103,9 +103,9 @@ typedef int (*store_user_fn)(void *arg, const struct store_user *u);
 
 /*
  * A row of hosts (ca/hosts.h).  store_host_free() frees one (NULL is
- * fine) and wipes the token hash.  principals is the stored JSON text;
- * key_blob/key_len/key_fp the bound host key (has_key 0: none bound
- * yet, or reset since), bound the time it was bound.
+ * fine) and wipes the token hash.  principals is the stored JSON text.
+ * The host keys bound to it are rows of their own (struct
+ * store_host_key), one per key type.
  */
 #define STORE_KEY_BLOB_MAX 16384
 
@@ -116,13 +116,20 @@ struct store_host {
 	uint64_t created;
 	int has_token;
 	uint8_t token_hash[STORE_TOKEN_HASH_LEN];
-	int has_key;
-	uint8_t *key_blob;
-	size_t key_len;
+};
+void store_host_free(struct store_host *h);
+
+/* A host key bound to a host: its type name ("ssh-ed25519"), blob,
+ * fingerprint and when it was bound.  store_host_key_free(). */
+struct store_host_key {
+	char *key_type;
+	uint8_t *blob;
+	size_t len;
 	char *key_fp;
 	uint64_t bound;
 };
-void store_host_free(struct store_host *h);
+void store_host_key_free(struct store_host_key *k);
+typedef int (*store_host_key_fn)(void *arg, const struct store_host_key *k);
 typedef int (*store_host_fn)(void *arg, const struct store_host *h);
 
 /*
@@ -287,8 +294,9 @@ void store_cert_info_clear(struct store_cert_info *c);
  *     valid_after, valid_before, key_fp, key_blob, cert_sha256,
  *     certificate, issued, revoked, serial (by serial)
  *   REVOKED_KEYS: key_sha256, key_fp, reason, time (by key_sha256)
- *   HOSTS: name, principals, token_hash, disabled, created, key_blob,
- *     key_fp, bound (by name)
+ *   HOSTS: name, principals, token_hash, disabled, created (by name)
+ *   HOST_KEYS: name, key_type, key_blob, key_fp, bound (by name,
+ *     key_type)
  * A failed read is named "read TABLE" (e.g. "read users").
  */
 enum store_table {
@@ -299,6 +307,7 @@ enum store_table {
 	STORE_TABLE_CERTIFICATES,
 	STORE_TABLE_REVOKED_KEYS,
 	STORE_TABLE_HOSTS,
+	STORE_TABLE_HOST_KEYS,
 };
 
 enum store_cell_type {
@@ -458,10 +467,12 @@ struct store_ops {
 	/*
 	 * Hosts, as users above: host_get(), host_by_token() (*out new,
 	 * ERR_NOT_FOUND); inside a transaction host_insert() (a new host
-	 * with its token hash, no key), host_key_bind() (only when no key
-	 * is bound: ERR_NOT_FOUND when no row changed), host_reset()
-	 * (forget the bound key), host_disable() (ERR_NOT_FOUND when no
-	 * row changed).  hosts_each(): in name order.
+	 * with its token hash), host_disable() (ERR_NOT_FOUND when no row
+	 * changed).  hosts_each(): in name order.  Host keys:
+	 * host_key_get() the key of that type bound to the host (*out new,
+	 * ERR_NOT_FOUND), host_key_bind() (inside a transaction; a key of
+	 * that type already bound is ERR_DB), host_reset() forgets every
+	 * key bound to the host, host_keys_each() by key type.
 	 */
 	int (*host_get)(
 	    struct store *s, const char *name, struct store_host **out);
@@ -470,10 +481,15 @@ struct store_ops {
 	int (*host_insert)(struct store *s, const char *name,
 	    const char *principals, const uint8_t hash[STORE_TOKEN_HASH_LEN],
 	    uint64_t created);
+	int (*host_key_get)(struct store *s, const char *name,
+	    const char *key_type, struct store_host_key **out);
 	int (*host_key_bind)(struct store *s, const char *name,
-	    const uint8_t *blob, size_t len, const char *key_fp, uint64_t when);
+	    const char *key_type, const uint8_t *blob, size_t len,
+	    const char *key_fp, uint64_t when);
 	int (*host_reset)(struct store *s, const char *name);
 	int (*host_disable)(struct store *s, const char *name);
+	int (*host_keys_each)(
+	    struct store *s, const char *name, store_host_key_fn fn, void *arg);
 	int (*hosts_each)(struct store *s, store_host_fn fn, void *arg);
 };
 
@@ -778,10 +794,25 @@ store_host_insert(struct store *s, const char *name, const char *principals,
 }
 
 static inline MUST_CHECK int
-store_host_key_bind(struct store *s, const char *name, const uint8_t *blob,
-    size_t len, const char *key_fp, uint64_t when)
+store_host_key_get(struct store *s, const char *name, const char *key_type,
+    struct store_host_key **out)
 {
-	return s->ops->host_key_bind(s, name, blob, len, key_fp, when);
+	return s->ops->host_key_get(s, name, key_type, out);
+}
+
+static inline MUST_CHECK int
+store_host_key_bind(struct store *s, const char *name, const char *key_type,
+    const uint8_t *blob, size_t len, const char *key_fp, uint64_t when)
+{
+	return s->ops->host_key_bind(
+	    s, name, key_type, blob, len, key_fp, when);
+}
+
+static inline MUST_CHECK int
+store_host_keys_each(
+    struct store *s, const char *name, store_host_key_fn fn, void *arg)
+{
+	return s->ops->host_keys_each(s, name, fn, arg);
 }
 
 static inline MUST_CHECK int

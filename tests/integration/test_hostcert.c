@@ -254,6 +254,28 @@ Test(hostcert, enrolled_host_connects_without_prompt_then_refusals)
 	free(body);
 	free(cmd);
 
+	/* One key binds per type: an ECDSA key binds beside the Ed25519
+	 * one, and a second ECDSA key is refused. */
+	cmd = tu_fmt("ssh-keygen -q -t ecdsa -N '' -f '%s/e1' && ssh-keygen "
+		     "-q -t ecdsa -N '' -f '%s/e2'",
+	    dir, dir);
+	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
+	free(cmd);
+	cr_assert_eq(
+	    host_cert_post(tok, tu_keep(tu_fmt("%s/e1.pub", dir)), &body), 201,
+	    "%s", body);
+	cr_assert_not_null(strstr(body, "\"renewal\":false"), "%s", body);
+	free(body);
+	cr_assert_eq(
+	    host_cert_post(tok, tu_keep(tu_fmt("%s/e1.pub", dir)), &body), 201,
+	    "%s", body);
+	cr_assert_not_null(strstr(body, "\"renewal\":true"), "%s", body);
+	free(body);
+	cr_assert_eq(
+	    host_cert_post(tok, tu_keep(tu_fmt("%s/e2.pub", dir)), &body), 409,
+	    "%s", body);
+	free(body);
+
 	/* A host token is no user token. */
 	cmd = tu_fmt("curl -s -o /dev/null -w '%%{http_code}' -H "
 		     "'Authorization: Bearer %s' '%s/v1/roles'",
@@ -417,8 +439,9 @@ Test(hostcert, user_token_is_no_host_token_and_verify_names_edited_hosts)
 	out = jitcad_ok("ledger verify");
 	free(out);
 	/* Edit the hosts row behind jitca's back: verify names it. */
-	cmd = tu_fmt("sqlite3 '%s/ledger.db' \"UPDATE hosts SET principals ="
-		     " '[\\\"evil.example.com\\\"]', key_blob = NULL\"",
+	cmd = tu_fmt(
+	    "sqlite3 '%s/ledger.db' \"UPDATE hosts SET principals ="
+	    " '[\\\"evil.example.com\\\"]'; UPDATE host_keys SET bound = 1\"",
 	    state);
 	cr_assert_eq(tu_sh(cmd, NULL, &err), 0, "%s", err);
 	free(err);
@@ -429,10 +452,9 @@ Test(hostcert, user_token_is_no_host_token_and_verify_names_edited_hosts)
 			       "hosts name=testhost: principals: "
 			       "expected [\"127.0.0.1\"]"),
 	    "%s", err);
-	cr_assert_not_null(
-	    strstr(err,
-		"hosts name=testhost: key_blob: expected a key with "
-		"fingerprint"),
+	cr_assert_not_null(strstr(err,
+			       "host_keys name=testhost "
+			       "key_type=ssh-ed25519: bound: expected"),
 	    "%s", err);
 	free(out);
 	free(err);

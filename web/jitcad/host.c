@@ -22,7 +22,7 @@
 static int
 host_print(void *arg, const struct host *h)
 {
-	json_t *list = arg, *o = NULL, *pa = NULL;
+	json_t *list = arg, *o = NULL, *pa = NULL, *ka = NULL;
 	size_t i;
 	int r = ERR_INTERNAL;
 
@@ -31,7 +31,9 @@ host_print(void *arg, const struct host *h)
 		    h->disabled ? "disabled" : "active");
 		for (i = 0; i < h->nprincipals; i++)
 			printf("%s%s", i ? "," : "", h->principals[i]);
-		printf(" %s\n", h->key_fp != NULL ? h->key_fp : "(no key)");
+		for (i = 0; i < h->nkeys; i++)
+			printf("%s%s", i ? "," : " ", h->key_fps[i]);
+		printf("%s\n", h->nkeys == 0 ? " (no key)" : "");
 		return 0;
 	}
 	ENSURE((pa = json_array()) != NULL, ERR_ALLOC);
@@ -39,15 +41,21 @@ host_print(void *arg, const struct host *h)
 		ENSURE(json_array_append_new(
 			   pa, json_string(h->principals[i])) == 0,
 		    ERR_ALLOC);
-	o = json_pack("{s:s, s:O, s:b, s:I, s:s?}", "name", h->name,
+	ENSURE((ka = json_array()) != NULL, ERR_ALLOC);
+	for (i = 0; i < h->nkeys; i++)
+		ENSURE(
+		    json_array_append_new(ka, json_string(h->key_fps[i])) == 0,
+		    ERR_ALLOC);
+	o = json_pack("{s:s, s:O, s:b, s:I, s:O}", "name", h->name,
 	    "principals", pa, "disabled", h->disabled, "created",
-	    (json_int_t)h->created, "key_fp", h->key_fp);
+	    (json_int_t)h->created, "key_fps", ka);
 	ENSURE(o != NULL, ERR_ALLOC);
 	ENSURE(json_array_append_new(list, o) == 0, ERR_ALLOC);
 	o = NULL;
 	r = 0;
 out:
 	json_decref(pa);
+	json_decref(ka);
 	return r;
 }
 
