@@ -1,7 +1,7 @@
 /*
  * admin.h: the jitcad admin commands (README.md "Commands"): init,
- * ca-key, sshd-config, config check, user, issue, revoke, krl, ledger,
- * one file per command group in web/jitcad/, and what they share
+ * ca-key, sshd-config, config check, user, host, issue, revoke, krl,
+ * ledger, one file per command group in web/jitcad/, and what they share
  * (common.c).
  *
  * Each command takes its parsed command line, prints its result alone on
