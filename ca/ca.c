@@ -47,6 +47,18 @@ ca_sign_cert(struct ca *ca, struct cert *c, const char *user, const char *role)
 }
 
 int
+ca_sign_host_cert(struct ca *ca, struct cert *c, const char *host)
+{
+	if (ca == NULL || c == NULL || host == NULL)
+		return ERR_INVALID_ARG;
+	if (ca->sign_host != NULL)
+		return ca->sign_host(ca->sign_ctx, c, host);
+	if (ca->sign != NULL)
+		return cert_sign(c, ca->sign, ca->sign_ctx);
+	return ERR_INVALID_ARG;
+}
+
+int
 ca_sha256_hex(char out[65], const void *data, size_t len)
 {
 	unsigned char md[32];

@@ -53,7 +53,12 @@ struct ca {
 	int (*sign_user)(
 	    void *ctx, struct cert *c, const char *user, const char *role);
 	cert_sign_fn *sign; /* tests: signs to-be-signed bodies */
-	void *sign_ctx; /* passed to sign_user or sign */
+	void *sign_ctx; /* passed to sign_user, sign_host or sign */
+	/* The host CA public key (borrowed; NULL: no host certificates)
+	 * and what signs a host certificate for host (ca/hosts.h), else
+	 * sign (tests). */
+	const struct pubkey *host_pub;
+	int (*sign_host)(void *ctx, struct cert *c, const char *host);
 };
 
 struct ca_actor {
@@ -74,6 +79,11 @@ int ca_actor_is_auditor(const struct ca *ca, const struct ca_actor *a);
  * ERR_INVALID_ARG when neither is set. */
 MUST_CHECK int ca_sign_cert(
     struct ca *ca, struct cert *c, const char *user, const char *role);
+
+/* Sign host certificate c for host ("HOST:<name>") through sign_host,
+ * else sign; ERR_INVALID_ARG when neither is set. */
+MUST_CHECK int ca_sign_host_cert(
+    struct ca *ca, struct cert *c, const char *host);
 
 /* The lower-case hex of SHA-256 over data (signer/base/sha256.h), into
  * out[65]; ERR_CRYPTO. */

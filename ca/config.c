@@ -84,7 +84,7 @@ static const char example_config[] =
 
 static const char *const top_keys[] = {"listen", "ca", "ledger", "request_ttl",
     "auditors", "hosts", "limits", "roles", "trusted_proxies", "public_url",
-    "notify", "oidc", NULL};
+    "notify", "oidc", "host_domains", NULL};
 static const char *const oidc_keys[] = {"issuer", "client_id",
     "client_secret_file", "username_claim", "groups_claim", "scopes",
     "algorithms", "approver_max_auth_age", "session_max_ttl", NULL};
@@ -503,6 +503,48 @@ get_proxies(struct ctx *x, json_t *obj, char ***out, size_t *n)
 			    "%s is not an IP address or CIDR (e.g. "
 			    "\"10.0.0.5\", \"10.1.0.0/16\", \"fd00::/8\"; no "
 			    "host bits past the prefix)",
+			    quote(q, sizeof(q), s));
+	}
+	return count == 0 ? 0 : strv_copy(x, v, out, n);
+}
+
+/*
+ * "host_domains": the known_hosts patterns that jitca ssh-config puts
+ * before the host CA key in its @cert-authority line: each a host name,
+ * optionally after "*." (e.g. "*.prod.example.com"); absent means none.
+ */
+static int
+get_host_domains(struct ctx *x, json_t *obj, char ***out, size_t *n)
+{
+	json_t *v = json_object_get(obj, "host_domains"), *e;
+	char efield[48], q[QUOTE_LEN];
+	const char *s;
+	size_t i, count = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (v != NULL && !json_is_array(v))
+		return cfg_err(x, "host_domains",
+		    "expected an array of host name patterns, got %s",
+		    jtype(v));
+	if (v != NULL)
+		count = json_array_size(v);
+	if (count > CONFIG_MAX_HOST_DOMAINS)
+		return cfg_err(x, "host_domains",
+		    "too many entries (at most %d)", CONFIG_MAX_HOST_DOMAINS);
+	for (i = 0; i < count; i++) {
+		e = json_array_get(v, i);
+		snprintf(efield, sizeof(efield), "host_domains[%zu]", i);
+		if (!json_is_string(e))
+			return cfg_err(x, efield,
+			    "expected a host name pattern (a string), got %s",
+			    jtype(e));
+		s = json_string_value(e);
+		if (strlen(s) != json_string_length(e) ||
+		    !name_host_valid(strncmp(s, "*.", 2) == 0 ? s + 2 : s))
+			return cfg_err(x, efield,
+			    "%s is not a host name or \"*.\" and a host name "
+			    "(e.g. \"*.prod.example.com\")",
 			    quote(q, sizeof(q), s));
 	}
 	return count == 0 ? 0 : strv_copy(x, v, out, n);
@@ -1420,6 +1462,9 @@ parse_top(struct ctx *x, json_t *root)
 	if ((rr = get_proxies(
 		 x, root, &c->trusted_proxies, &c->ntrusted_proxies)) != 0)
 		return rr;
+	if ((rr = get_host_domains(
+		 x, root, &c->host_domains, &c->nhost_domains)) != 0)
+		return rr;
 	if ((rr = parse_oidc(x, root)) != 0)
 		return rr;
 	if ((rr = parse_roles(x, root)) != 0 ||
@@ -1618,6 +1663,7 @@ config_free(struct config *c)
 	free(c->ledger_path);
 	config_strv_free(c->auditors, c->nauditors);
 	config_strv_free(c->host_groups, c->nhost_groups);
+	config_strv_free(c->host_domains, c->nhost_domains);
 	config_strv_free(c->trusted_proxies, c->ntrusted_proxies);
 	if (c->oidc != NULL) {
 		free(c->oidc->issuer);

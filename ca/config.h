@@ -26,6 +26,7 @@
 #define CONFIG_MAX_ROLES 1000 /* roles in one file */
 #define CONFIG_MAX_GROUPS 256 /* names in one group list */
 #define CONFIG_MAX_PROXIES 64 /* entries of trusted_proxies */
+#define CONFIG_MAX_HOST_DOMAINS 32 /* entries of host_domains */
 #define CONFIG_MAX_APPROVALS 10 /* approvals_required upper bound */
 #define CONFIG_MAX_OPTION_VALUE 1024 /* force-command, source-address */
 #define CONFIG_MAX_BACKDATE (60u * 60) /* ca.backdate: 1h */
@@ -152,6 +153,9 @@ struct config {
 	unsigned requests_per_minute;
 	char **trusted_proxies; /* addresses or CIDRs (web/http.h) */
 	size_t ntrusted_proxies;
+	/* known_hosts patterns of the host CA ("*.prod.example.com") */
+	char **host_domains;
+	size_t nhost_domains;
 	struct role *roles; /* sorted by name */
 	size_t nroles;
 	/* public_url: where people reach jitcad ("https://jitca.example.com",

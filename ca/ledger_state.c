@@ -1,7 +1,7 @@
 /*
  * ledger_state.c: ledger_verify_state() (ledger.h): replays the events
- * and compares the current-state tables (users, requests, approvals,
- * certificates, revoked_keys and the counters in meta) with what the
+ * and compares the current-state tables (users, hosts, requests,
+ * approvals, certificates, revoked_keys and the counters in meta) with what the
  * events say, naming every row that disagrees.
  *
  * The expected state is a function of the events alone: each event type
@@ -40,7 +40,7 @@ struct replay {
 	void (*report)(void *arg, const char *msg);
 	void *arg;
 	uint64_t nbad;
-	json_t *users, *requests, *approvals, *certs, *keys;
+	json_t *users, *hosts, *hostkeys, *requests, *approvals, *certs, *keys;
 	int64_t last_serial;
 	/* krl_version: exact when the last revocation event carries it,
 	 * else at least krl_min (ledgers written before it did). */
@@ -360,10 +360,12 @@ out:
 	return r;
 }
 
+/* cert.issued, and host.cert_issued (ca/hosts.c: the same fields, no
+ * request). */
 static int
-on_cert_issued(struct replay *p, int64_t seq, int64_t t, json_t *d)
+on_cert_issued(
+    struct replay *p, int64_t seq, int64_t t, const char *ty, json_t *d)
 {
-	const char *ty = "cert.issued";
 	static const char *const fields[] = {"serial", "key_id", "principals",
 	    "valid_after", "valid_before", "key_fp", "cert_sha256", "request",
 	    "role", "user"};
@@ -541,6 +543,77 @@ out:
 	return r;
 }
 
+/* host.added, host.token, host.key_bound, host.reset, host.disabled on
+ * the subject "host:<name>" (ca/hosts.c). */
+static int
+on_host(struct replay *p, int64_t seq, int64_t t, const char *type,
+    const char *subject, json_t *d)
+{
+	const char *name;
+	json_t *h, *v;
+	int r = ERR_INTERNAL;
+
+	if (strncmp(subject, "host:", 5) != 0) {
+		bad(p, "events seq=%" PRId64 ": %s: subject is not host:NAME",
+		    seq, type);
+		return 0;
+	}
+	name = subject + 5;
+	h = json_object_get(p->hosts, name);
+	if (strcmp(type, "host.added") == 0) {
+		if ((v = need(p, seq, type, d, "principals", 'a')) == NULL)
+			return 0;
+		ENSURE((h = json_pack("{s:O, s:b, s:I, s:I}", "principals", v,
+			    "disabled", 0, "created", (json_int_t)t, "seq",
+			    (json_int_t)seq)) != NULL,
+		    ERR_ALLOC);
+		ENSURE(json_object_set_new(p->hosts, name, h) == 0, ERR_ALLOC);
+		r = 0;
+		goto out;
+	}
+	if (h == NULL) {
+		bad(p, "events seq=%" PRId64 ": %s: host %s was never added",
+		    seq, type, name);
+		return 0;
+	}
+	if (strcmp(type, "host.token") == 0) {
+		if ((v = need(p, seq, type, d, "token_sha256", 's')) == NULL)
+			return 0;
+		TRY(put(h, "token", json_incref(v)));
+	} else if (strcmp(type, "host.key_bound") == 0) {
+		json_t *kt, *row;
+		char k[2 * LEDGER_FIELD_MAX + 2];
+
+		if ((kt = need(p, seq, type, d, "key_type", 's')) == NULL ||
+		    (v = need(p, seq, type, d, "key_fp", 's')) == NULL)
+			return 0;
+		(void)snprintf(
+		    k, sizeof(k), "%s/%s", name, json_string_value(kt));
+		ENSURE((row = json_pack("{s:s, s:O, s:O, s:I, s:I}", "name",
+			    name, "key_type", kt, "key_fp", v, "bound",
+			    (json_int_t)t, "seq", (json_int_t)seq)) != NULL,
+		    ERR_ALLOC);
+		ENSURE(
+		    json_object_set_new(p->hostkeys, k, row) == 0, ERR_ALLOC);
+	} else if (strcmp(type, "host.reset") == 0) {
+		const char *k;
+		json_t *row;
+		void *tmp;
+
+		json_object_foreach_safe(p->hostkeys, tmp, k, row)
+		{
+			if (strcmp(json_string_value(ex(row, "name")), name) ==
+			    0)
+				(void)json_object_del(p->hostkeys, k);
+		}
+	} else if (strcmp(type, "host.disabled") == 0) {
+		TRY(put(h, "disabled", json_true()));
+	}
+	r = 0;
+out:
+	return r;
+}
+
 static int
 replay_events(struct replay *p)
 {
@@ -600,7 +673,11 @@ replay_events(struct replay *p)
 
 			TRY(request_state(p, seq, t, type, id, "expired"));
 		} else if (strcmp(type, "cert.issued") == 0) {
-			TRY(on_cert_issued(p, seq, t, d));
+			TRY(on_cert_issued(p, seq, t, type, d));
+		} else if (strcmp(type, "host.cert_issued") == 0) {
+			TRY(on_cert_issued(p, seq, t, type, d));
+		} else if (strncmp(type, "host.", 5) == 0) {
+			TRY(on_host(p, seq, t, type, subject, d));
 		} else if (strcmp(type, "cert.revoked") == 0) {
 			TRY(on_cert_revoked(p, seq, t, actor, d));
 		} else if (strcmp(type, "key.revoked") == 0) {
@@ -918,6 +995,92 @@ out:
 }
 
 static int
+check_hosts(struct replay *p)
+{
+	struct store_rows *rows = NULL;
+	const struct store_cell *cell;
+	char where[LEDGER_FIELD_MAX + 32];
+	const char *name;
+	json_t *h, *dis = NULL;
+	int r = ERR_INTERNAL, more;
+
+	TRY(store_rows_open(p->s, STORE_TABLE_HOSTS, &rows));
+	for (;;) {
+		TRY(store_rows_next(p->s, rows, &cell, &more));
+		if (!more)
+			break;
+		name = cell[0].text;
+		(void)snprintf(where, sizeof(where), "hosts name=%s", name);
+		if ((h = json_object_get(p->hosts, name)) == NULL) {
+			report_extra(p, where);
+			continue;
+		}
+		TRY(cmp_json_text(
+		    p, where, "principals", ex(h, "principals"), &cell[1]));
+		TRY(cmp_value(
+		    p, where, "token_hash", ex(h, "token"), &cell[2]));
+		json_decref(dis);
+		ENSURE((dis = json_integer(json_is_true(ex(h, "disabled")))) !=
+			NULL,
+		    ERR_ALLOC);
+		TRY(cmp_value(p, where, "disabled", dis, &cell[3]));
+		cmp_time(p, where, "created", ex_int(h, "created", -1),
+		    ex_int(h, "seq", 0), &cell[4]);
+		(void)json_object_del(p->hosts, name);
+	}
+	report_missing(p, "hosts", "name", p->hosts);
+	r = 0;
+out:
+	json_decref(dis);
+	store_rows_close(p->s, rows);
+	return r;
+}
+
+static int
+check_host_keys(struct replay *p)
+{
+	struct store_rows *rows = NULL;
+	const struct store_cell *cell;
+	char where[2 * LEDGER_FIELD_MAX + 48], k[2 * LEDGER_FIELD_MAX + 2];
+	char fp[PUBKEY_FP_LEN], e[STATE_VAL_LEN];
+	json_t *row;
+	int r = ERR_INTERNAL, more;
+
+	TRY(store_rows_open(p->s, STORE_TABLE_HOST_KEYS, &rows));
+	for (;;) {
+		TRY(store_rows_next(p->s, rows, &cell, &more));
+		if (!more)
+			break;
+		(void)snprintf(
+		    k, sizeof(k), "%s/%s", cell[0].text, cell[1].text);
+		(void)snprintf(where, sizeof(where),
+		    "host_keys name=%s key_type=%s", cell[0].text,
+		    cell[1].text);
+		if ((row = json_object_get(p->hostkeys, k)) == NULL) {
+			report_extra(p, where);
+			continue;
+		}
+		TRY(cmp_value(p, where, "key_fp", ex(row, "key_fp"), &cell[3]));
+		blob_fp(fp, &cell[2]);
+		if (strcmp(fp, json_string_value(ex(row, "key_fp"))) != 0) {
+			show_json(e, ex(row, "key_fp"));
+			bad(p,
+			    "%s: key_blob: expected a key with fingerprint %s, "
+			    "found one with %s",
+			    where, e, fp);
+		}
+		cmp_time(p, where, "bound", ex_int(row, "bound", -1),
+		    ex_int(row, "seq", 0), &cell[4]);
+		(void)json_object_del(p->hostkeys, k);
+	}
+	report_missing(p, "host_keys", "name/key_type", p->hostkeys);
+	r = 0;
+out:
+	store_rows_close(p->s, rows);
+	return r;
+}
+
+static int
 check_revoked_keys(struct replay *p)
 {
 	struct store_rows *rows = NULL;
@@ -1023,6 +1186,8 @@ ledger_verify_state(struct ledger *l,
 	p.arg = arg;
 	p.last_rev_seq = -1;
 	ENSURE((p.users = json_object()) != NULL &&
+		(p.hosts = json_object()) != NULL &&
+		(p.hostkeys = json_object()) != NULL &&
 		(p.requests = json_object()) != NULL &&
 		(p.approvals = json_object()) != NULL &&
 		(p.certs = json_object()) != NULL &&
@@ -1033,6 +1198,8 @@ ledger_verify_state(struct ledger *l,
 	TRY(replay_events(&p));
 	TRY(check_meta(&p));
 	TRY(check_users(&p));
+	TRY(check_hosts(&p));
+	TRY(check_host_keys(&p));
 	TRY(check_requests(&p));
 	TRY(check_approvals(&p));
 	TRY(check_certificates(&p));
@@ -1044,6 +1211,8 @@ out:
 	if (began)
 		store_snapshot_end(p.s, began);
 	json_decref(p.users);
+	json_decref(p.hosts);
+	json_decref(p.hostkeys);
 	json_decref(p.requests);
 	json_decref(p.approvals);
 	json_decref(p.certs);

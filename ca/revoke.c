@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "ca/request.h"
+#include "ca/hosts.h"
 #include "ca/revoke.h"
 #include "signer/krl.h"
 #include "signer/names.h"
@@ -94,8 +95,12 @@ matches_find(struct ca *ca, const struct revoke_target *t,
     const uint8_t *key_blob, size_t key_len, struct matches *m)
 {
 	struct store_cert_query q;
+	char owner[sizeof(HOST_OWNER_PREFIX) + NAME_HOST_MAX];
 
 	memset(&q, 0, sizeof(q));
+	if (t->by == REVOKE_HOST)
+		(void)snprintf(
+		    owner, sizeof(owner), "%s%s", HOST_OWNER_PREFIX, t->text);
 	switch (t->by) {
 	case REVOKE_SERIAL:
 		q.by = STORE_CERT_BY_SERIAL;
@@ -106,8 +111,9 @@ matches_find(struct ca *ca, const struct revoke_target *t,
 		q.text = t->text;
 		break;
 	case REVOKE_USER:
+	case REVOKE_HOST:
 		q.by = STORE_CERT_BY_USER;
-		q.text = t->text;
+		q.text = t->by == REVOKE_HOST ? owner : t->text;
 		q.now = ca_now(ca);
 		break;
 	case REVOKE_REQUEST:
@@ -132,6 +138,10 @@ may_revoke(struct ca *ca, const struct ca_actor *a, const struct match *e)
 
 	if (ca_actor_is_local(a) || ca_actor_is_auditor(ca, a))
 		return 1;
+	/* A host certificate: only an administrator or an auditor. */
+	if (strncmp(
+		e->user, HOST_OWNER_PREFIX, sizeof(HOST_OWNER_PREFIX) - 1) == 0)
+		return 0;
 	if (strcmp(a->name, e->user) == 0)
 		return 1;
 	role = config_role(ca->cfg, e->role);
@@ -240,6 +250,13 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 		ENSURE(t->text != NULL, ERR_INVALID_ARG);
 		ENSURE(name_principal_valid(t->text), ERR_BAD_NAME);
 		break;
+	case REVOKE_HOST:
+		ENSURE(t->text != NULL, ERR_INVALID_ARG);
+		ENSURE(name_host_valid(t->text), ERR_BAD_NAME);
+		ENSURE(
+		    ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor),
+		    ERR_FORBIDDEN);
+		break;
 	case REVOKE_REQUEST:
 		ENSURE(t->request > 0, ERR_INVALID_ARG);
 		break;
@@ -346,6 +363,8 @@ struct krl_fill {
 	struct krl *krl;
 	const uint8_t *cablob;
 	size_t calen;
+	const uint8_t *hostblob; /* the host CA key, NULL: none */
+	size_t hostlen;
 };
 
 static int
@@ -353,9 +372,21 @@ krl_fill_serial(void *arg, uint64_t s)
 {
 	struct krl_fill *f = arg;
 
+	int r;
+
 	if (s == 0)
 		return 0; /* never issued; serial 0 breaks a KRL */
-	return krl_revoke_serials(f->krl, f->cablob, f->calen, s, s);
+	/*
+	 * User and host certificates share one serial counter, so a serial
+	 * names one certificate of either CA: listing each revoked serial
+	 * under both keys revokes exactly that one (ca/hosts.h), and hosts
+	 * (RevokedKeys) and clients (RevokedHostKeys) read the same KRL.
+	 */
+	if ((r = krl_revoke_serials(f->krl, f->cablob, f->calen, s, s)) != 0)
+		return r;
+	if (f->hostblob == NULL)
+		return 0;
+	return krl_revoke_serials(f->krl, f->hostblob, f->hostlen, s, s);
 }
 
 static int
@@ -369,7 +400,7 @@ krl_fill_key(void *arg, const uint8_t sha256[32])
 int
 revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 {
-	struct krl_fill f = {NULL, NULL, 0};
+	struct krl_fill f = {NULL, NULL, 0, NULL, 0};
 	struct store *s;
 	uint64_t version = 0, now;
 	int r = ERR_INTERNAL, began = 0;
@@ -383,6 +414,8 @@ revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 	s = ledger_store(ca->ledger);
 	now = ca_now(ca);
 	f.cablob = pubkey_blob(ca->ca_pub, &f.calen);
+	if (ca->host_pub != NULL)
+		f.hostblob = pubkey_blob(ca->host_pub, &f.hostlen);
 	/* One read snapshot for the version, the serials and the keys. */
 	TRY(store_snapshot_begin(s, &began));
 	TRY(ledger_krl_version(ca->ledger, &version));

@@ -58,6 +58,7 @@ enum revoke_by {
 	REVOKE_USER, /* text: user name */
 	REVOKE_REQUEST, /* request */
 	REVOKE_PUBLIC_KEY, /* text: one OpenSSH public key line */
+	REVOKE_HOST, /* text: host name: its valid host certificates */
 };
 
 struct revoke_target {

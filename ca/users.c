@@ -97,14 +97,15 @@ token_id(const uint8_t hash[HASH_LEN], char out[USER_TOKEN_ID_LEN + 1])
 	wire_hex_encode(out, hash, USER_TOKEN_ID_LEN / 2);
 }
 
-/* A fresh token (*out new) and its hash. */
-static int
-token_new(char **out, uint8_t hash[HASH_LEN])
+int
+user_token_generate(char **out)
 {
 	uint8_t raw[TOKEN_RAW];
 	char *b64 = NULL, *tok = NULL;
 	int r = ERR_INTERNAL;
 
+	if (out == NULL)
+		return ERR_INVALID_ARG;
 	*out = NULL;
 	if (RAND_bytes(raw, sizeof(raw)) != 1) {
 		err_crypto_set();
@@ -122,13 +123,30 @@ token_new(char **out, uint8_t hash[HASH_LEN])
 	}
 	memcpy(tok, USER_TOKEN_PREFIX, PREFIX_LEN);
 	memcpy(tok + PREFIX_LEN, b64, TOKEN_B64 + 1);
-	TRY(sha256(hash, tok, USER_TOKEN_LEN));
 	*out = tok;
 	tok = NULL;
 	r = 0;
 out:
 	OPENSSL_cleanse(raw, sizeof(raw));
 	user_token_free(b64);
+	user_token_free(tok);
+	return r;
+}
+
+/* A fresh token (*out new) and its hash. */
+static int
+token_new(char **out, uint8_t hash[HASH_LEN])
+{
+	char *tok = NULL;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	TRY(user_token_generate(&tok));
+	TRY(sha256(hash, tok, USER_TOKEN_LEN));
+	*out = tok;
+	tok = NULL;
+	r = 0;
+out:
 	user_token_free(tok);
 	return r;
 }

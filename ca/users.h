@@ -124,6 +124,9 @@ MUST_CHECK int user_list(struct ledger *l, json_t **out);
  */
 MUST_CHECK int user_authenticate(
     struct ledger *l, const char *token, struct user **out);
+/* A fresh token of that shape (*out new; user_token_free()), not
+ * stored anywhere: for the host tokens of ca/hosts.h. */
+MUST_CHECK int user_token_generate(char **out);
 /*
  * A sign-in with the identity provider, in one transaction: the user is
  * created on the first one (event user.seen {groups, subject}), their

@@ -82,6 +82,10 @@ static const struct cli_cmd commands[] = {
 	"list the jitca certificates in the agent and "
 	"in files",
 	NULL, NULL, cmd_status},
+    {"ssh-config", NULL, 0, 0,
+	"print the known_hosts @cert-authority line and the Host block that "
+	"trust jitca host certificates",
+	NULL, NULL, cmd_ssh_config},
     {"logout", NULL, 0, 0,
 	"remove jitca certificates from the agent, delete their files and "
 	"the cached sessions",

@@ -106,5 +106,7 @@ int cmd_approve(const struct cli_parsed *p);
 int cmd_deny(const struct cli_parsed *p);
 int cmd_status(const struct cli_parsed *p);
 int cmd_logout(const struct cli_parsed *p);
+/* ssh-config (sshconfig.c). */
+int cmd_ssh_config(const struct cli_parsed *p);
 
 #endif /* JITCA_CLIENT_JITCA_H */

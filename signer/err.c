@@ -365,6 +365,12 @@ err_str(int code)
 		return "account in the log line is not a plain user name";
 	case ERR_LOGIN_HOST:
 		return "caller may not report logins for this host";
+	/* Enrolled hosts (ca/hosts.h) */
+	case ERR_HOST_KEY_BOUND:
+		return "another host key is bound to this host (jitcad host "
+		       "reset)";
+	case ERR_HOST_DISABLED:
+		return "host is disabled";
 	}
 	return "unknown error";
 }

@@ -241,6 +241,10 @@
 #define ERR_LOGIN_ACCOUNT -324 /* account is not a plain user name */
 #define ERR_LOGIN_HOST -325 /* caller may not report for this host */
 
+/* Enrolled hosts and their certificates (ca/hosts.h) */
+#define ERR_HOST_KEY_BOUND -400 /* another host key is bound to the host */
+#define ERR_HOST_DISABLED -401 /* the host is disabled */
+
 const char *err_str(int code);
 
 /*

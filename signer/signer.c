@@ -1437,6 +1437,12 @@ signer_sign_host_cert(struct signer *s, struct cert *c, const char *host)
 	return cert_sign(c, sign_host_fn, &x);
 }
 
+int
+signer_sign_host_fn(void *ctx, struct cert *c, const char *host)
+{
+	return signer_sign_host_cert(ctx, c, host);
+}
+
 /* A new NUL-terminated copy of p[0..len). */
 static char *
 dup_text(const uint8_t *p, size_t len)

@@ -188,6 +188,8 @@ int signer_sign_user_fn(
  */
 MUST_CHECK int signer_sign_host_cert(
     struct signer *s, struct cert *c, const char *host);
+/* The same with ctx a struct signer * (for struct ca's sign_host). */
+int signer_sign_host_fn(void *ctx, struct cert *c, const char *host);
 /* The request itself, with a caller-built body; *sig new. */
 MUST_CHECK int signer_sign_host_tbs(struct signer *s, const char *host,
     const uint8_t *tbs, size_t tbslen, uint8_t **sig, size_t *siglen);

@@ -35,6 +35,7 @@
 #include "ca/sessions.h"
 #include "ca/text.h"
 #include "ca/users.h"
+#include "ca/hosts.h"
 #include "signer/base/fileio.h"
 #include "signer/names.h"
 #include "signer/pubkey.h"
@@ -88,6 +89,11 @@ static const struct err_map err_table[] = {
     {ERR_TEXT_UTF8, 400, "bad_text"},
     {ERR_NAME_IS_PRINCIPAL, 403, "name_is_principal"},
     {ERR_RATE_LIMITED, 429, "rate_limited"},
+    /* enrolled hosts (ca/hosts.h) */
+    {ERR_HOST_KEY_BOUND, 409, "host_key_mismatch"},
+    {ERR_HOST_DISABLED, 401, "bad_token"},
+    {ERR_CERT_BAD_HOST_NAME, 400, "bad_principal"},
+    {ERR_SIGNER_NO_KEY, 503, "no_host_ca"},
     /* signing in (POST /v1/session): one code per check of the token */
     {ERR_OIDC_MALFORMED, 401, "oidc_malformed"},
     {ERR_OIDC_BAD_ALG, 401, "oidc_bad_alg"},
@@ -308,6 +314,41 @@ authenticate(struct api *a, struct http_req *req, struct user **u)
 	return 0;
 }
 
+int
+api_authenticate_host(struct api *a, struct http_req *req, struct host **h)
+{
+	const char *tok;
+	int r;
+
+	*h = NULL;
+	if ((tok = http_req_bearer(req)) == NULL) {
+		http_reply_error(req, 401, "missing_token",
+		    "this endpoint needs an \"Authorization: Bearer "
+		    "HOST_TOKEN\" header");
+		http_reply_header(req, "WWW-Authenticate", "Bearer");
+		return ERR_BAD_TOKEN;
+	}
+	read_lock(a);
+	r = host_authenticate(a->ledger, tok, h);
+	read_unlock(a);
+	if (r == ERR_BAD_TOKEN || r == ERR_HOST_DISABLED) {
+		if (http_req_auth_failed(req))
+			return r;
+		http_reply_error(req, 401, "bad_token",
+		    r == ERR_BAD_TOKEN
+			? "the host token is unknown or malformed"
+			: "the token's host is disabled");
+		http_reply_header(req, "WWW-Authenticate", "Bearer");
+		return r;
+	}
+	if (r != 0) {
+		reply_err(req, r, "authentication");
+		return r;
+	}
+	http_req_set_user(req, (*h)->name);
+	return 0;
+}
+
 /*
  * Approving and denying with a session needs a recent sign-in: auth_time
  * within oidc.approver_max_auth_age, else 401 reauth_required (and the
@@ -447,6 +488,26 @@ h_ca(void *app, struct http_req *req)
 
 	j = json_pack(
 	    "{s:s,s:s}", "public_key", a->ca_line, "key_type", a->ca_key_type);
+	if (j != NULL && a->host_line != NULL) {
+		json_t *d = json_array();
+		size_t i;
+
+		cfg_lock(a);
+		for (i = 0; d != NULL && i < a->cfg->nhost_domains; i++)
+			if (json_array_append_new(
+				d, json_string(a->cfg->host_domains[i])) != 0) {
+				json_decref(d);
+				d = NULL;
+			}
+		cfg_unlock(a);
+		if (d == NULL ||
+		    json_object_set_new(
+			j, "host_public_key", json_string(a->host_line)) != 0 ||
+		    json_object_set_new(j, "host_domains", d) != 0) {
+			json_decref(j);
+			j = NULL;
+		}
+	}
 	if (j == NULL) {
 		reply_err(req, ERR_ALLOC, "CA key");
 		return;
@@ -846,6 +907,62 @@ out:
 	json_decref(out);
 	config_strv_free(pv, np);
 	user_free(u);
+}
+
+/*
+ * POST /v1/host-certs {"public_key"} with a host token: 201
+ * {"certificate", "serial", "valid_after", "valid_before", "principals",
+ * "renewal"}.  The first key binds (ca/hosts.h); another key is 409
+ * host_key_mismatch until jitcad host reset.
+ */
+static void
+h_host_cert(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct host *h = NULL;
+	struct host_issued hi;
+	const char *pk = NULL;
+	json_t *out = NULL, *pa = NULL;
+	size_t i;
+	int r;
+	const struct http_jfield f[] = {
+	    {"public_key", HTTP_J_STRING, 1, 16384, &pk, NULL, NULL, NULL},
+	};
+
+	memset(&hi, 0, sizeof(hi));
+	if (api_authenticate_host(a, req, &h) != 0)
+		return;
+	if (http_req_json(req, f, sizeof(f) / sizeof(f[0]), 0) != 0)
+		goto out;
+	cfg_lock(a);
+	r = host_cert_issue(&a->ca, h->name, pk, &hi);
+	cfg_unlock(a);
+	ledger_note(a, r);
+	if (r != 0) {
+		reply_err(req, r, "host certificate");
+		goto out;
+	}
+	if ((pa = json_array()) == NULL) {
+		reply_err(req, ERR_ALLOC, "host certificate");
+		goto out;
+	}
+	for (i = 0; i < h->nprincipals; i++)
+		(void)json_array_append_new(pa, json_string(h->principals[i]));
+	out = json_pack("{s:s, s:I, s:I, s:I, s:O, s:b}", "certificate",
+	    hi.certificate, "serial", (json_int_t)hi.serial, "valid_after",
+	    (json_int_t)hi.valid_after, "valid_before",
+	    (json_int_t)hi.valid_before, "principals", pa, "renewal",
+	    hi.renewal);
+	if (out == NULL) {
+		reply_err(req, ERR_ALLOC, "host certificate");
+		goto out;
+	}
+	http_reply_json(req, 201, out);
+out:
+	json_decref(out);
+	json_decref(pa);
+	host_issued_clear(&hi);
+	host_free(h);
 }
 
 static void
@@ -1574,6 +1691,7 @@ static const struct http_route routes[] = {
     {"POST", "/v1/requests/{id}/approve", h_approve},
     {"POST", "/v1/requests/{id}/deny", h_deny},
     {"POST", "/v1/revocations", h_revoke},
+    {"POST", "/v1/host-certs", h_host_cert},
     {"GET", "/v1/ledger", h_ledger},
     {"GET", "/v1/ledger/report", h_report},
     {"POST", "/v1/logins", h_logins},
@@ -1647,12 +1765,17 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	a->ca.ledger = l;
 	a->ca.ca_pub = pub;
 	a->ca.sign_user = signer_sign_user_fn;
+	a->ca.sign_host = signer_sign_host_fn;
 	a->ca.sign_ctx = s;
+	if ((a->ca.host_pub = signer_public_host(s)) != NULL &&
+	    (r = pubkey_to_line(&a->host_line, a->ca.host_pub, NULL)) != 0)
+		goto out;
 	r = 0;
 out:
 	if (r != 0) {
 		/* cfg stays the caller's. */
 		free(a->ca_line);
+		free(a->host_line);
 		ratelimit_free(a->create_rl);
 		pthread_rwlock_destroy(&a->cfg_lock);
 		pthread_mutex_destroy(&a->krl_lock);
@@ -1668,6 +1791,7 @@ api_free(struct api *a)
 	if (a == NULL)
 		return;
 	free(a->ca_line);
+	free(a->host_line);
 	free(a->krl);
 	ratelimit_free(a->create_rl);
 	oidc_free(a->oidc);

@@ -53,6 +53,7 @@ struct api {
 	struct ledger *ledger; /* borrowed */
 	struct signer *signer; /* borrowed */
 	char *ca_line; /* "type base64" of the CA key */
+	char *host_line; /* of the host CA key, NULL: none */
 	const char *ca_key_type; /* static */
 	/* KRL cache: rebuilt when krl_version moves or the CA clock went
 	 * back; its ETag is the SHA-256 of the bytes. */
@@ -110,5 +111,15 @@ MUST_CHECK int api_tick(struct api *a, size_t *expired);
  * table; docs/design.md "Interfaces").  Exposed for tests.
  */
 int api_err_status(int err, const char **code);
+
+struct host;
+/*
+ * The enrolled host whose host token req carries (*h new; host_free()),
+ * or a reply already made (401 missing_token / bad_token, 429 when
+ * failures are throttled, 5xx) and its error.  A user token never
+ * authenticates here, nor a host token as a user (ca/hosts.h).
+ */
+MUST_CHECK int api_authenticate_host(
+    struct api *a, struct http_req *req, struct host **h);
 
 #endif /* JITCA_API_H */

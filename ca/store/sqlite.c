@@ -1,7 +1,7 @@
 /*
  * sqlite.c: the sqlite backend of store.h, and the only file that
  * includes sqlite3.h.  One file in WAL mode with synchronous=FULL; the
- * schema (ca/ledger.h) is created here and a schema 1 file migrated;
+ * schema (ca/ledger.h) is created here and a schema 1 or 2 file migrated;
  * statements are prepared once and cached (store/sql.h); units of work
  * from several threads share one COMMIT (group commit, below); the
  * events table, the chain head and the counters in meta are read and
@@ -129,6 +129,25 @@ static const char *schema_sql =
     "CREATE INDEX certificates_valid_before ON certificates(valid_before);"
     "CREATE TABLE revoked_keys(key_sha256 BLOB PRIMARY KEY,"
     " key_fp TEXT NOT NULL, time INTEGER NOT NULL, reason TEXT NOT NULL);";
+
+/*
+ * Schema 3: the enrolled hosts (ca/hosts.h), with their own token hashes
+ * (never in users: a host token is looked up only here) and the host key
+ * bound by the first certificate request.  Run by create_schema() and by
+ * the migration of a schema 2 file.
+ */
+static const char *hosts_sql =
+    "CREATE TABLE IF NOT EXISTS hosts(name TEXT PRIMARY KEY,"
+    " principals TEXT NOT NULL, token_hash BLOB,"
+    " disabled INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS host_keys(name TEXT NOT NULL,"
+    " key_type TEXT NOT NULL, key_blob BLOB NOT NULL,"
+    " key_fp TEXT NOT NULL, bound INTEGER NOT NULL,"
+    " PRIMARY KEY(name, key_type));"
+    "CREATE UNIQUE INDEX IF NOT EXISTS hosts_token_hash ON"
+    " hosts(token_hash);"
+    "CREATE TRIGGER IF NOT EXISTS hosts_no_delete BEFORE DELETE ON hosts"
+    " BEGIN SELECT RAISE(ABORT, 'hosts are never deleted'); END;";
 
 /*
  * The notification sinks' rows (ca/outbox.h): where each sink is in the
@@ -569,6 +588,11 @@ create_schema(struct store_sqlite *l)
 		r = sq_err(l, rc, "create triggers");
 		goto out;
 	}
+	rc = sqlite3_exec(l->db, hosts_sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = sq_err(l, rc, "create hosts");
+		goto out;
+	}
 	rc = sqlite3_exec(l->db, notify_sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		r = sq_err(l, rc, "create notification tables");
@@ -644,6 +668,34 @@ migrate_1_to_2(struct store_sqlite *l)
 			goto out;
 		}
 		TRY(meta_set(l, "schema_version", "2"));
+	}
+	TRY(db_exec(l, "COMMIT"));
+	began = 0;
+	r = 0;
+out:
+	if (began)
+		(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	free(ver);
+	return r;
+}
+
+/* Schema 2 -> 3: add the hosts table, as migrate_1_to_2() does. */
+static int
+migrate_2_to_3(struct store_sqlite *l)
+{
+	char *ver = NULL;
+	int r = ERR_INTERNAL, rc, found = 0, began = 0;
+
+	TRY(begin_immediate(l));
+	began = 1;
+	TRY(meta_get(l, "schema_version", &ver, &found));
+	if (found && strcmp(ver, "2") == 0) {
+		rc = sqlite3_exec(l->db, hosts_sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			r = sq_err(l, rc, "migrate to schema 3");
+			goto out;
+		}
+		TRY(meta_set(l, "schema_version", "3"));
 	}
 	TRY(db_exec(l, "COMMIT"));
 	began = 0;
@@ -747,6 +799,19 @@ check_schema(struct store_sqlite *l, int create)
 		free(ver);
 		ver = NULL;
 		TRY(migrate_1_to_2(l));
+		TRY(meta_get(l, "schema_version", &ver, &found));
+		if (!found) {
+			set_msg(l,
+			    "not a jitca ledger (no schema_version in "
+			    "meta)");
+			r = ERR_DB;
+			goto out;
+		}
+	}
+	if (num_parse_u64(ver, 1000000, &v) == 0 && v == 2) {
+		free(ver);
+		ver = NULL;
+		TRY(migrate_2_to_3(l));
 		TRY(meta_get(l, "schema_version", &ver, &found));
 		if (!found) {
 			set_msg(l,
@@ -1841,6 +1906,253 @@ out:
 	return r;
 }
 
+/* ---- hosts ---- */
+
+#define HOST_COLS "name, principals, disabled, created, token_hash"
+
+/* The current row (columns HOST_COLS) as a new struct store_host. */
+static int
+host_from_row(sqlite3_stmt *st, struct store_host **out)
+{
+	struct store_host *h = NULL;
+	const unsigned char *t;
+	const void *b;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return ERR_ALLOC;
+	ENSURE(sqlite3_column_type(st, 0) == SQLITE_TEXT &&
+		sqlite3_column_type(st, 1) == SQLITE_TEXT,
+	    ERR_DB);
+	ENSURE((t = sqlite3_column_text(st, 0)) != NULL, ERR_ALLOC);
+	ENSURE((h->name = strdup((const char *)t)) != NULL, ERR_ALLOC);
+	ENSURE((t = sqlite3_column_text(st, 1)) != NULL, ERR_ALLOC);
+	ENSURE((h->principals = strdup((const char *)t)) != NULL, ERR_ALLOC);
+	h->disabled = sqlite3_column_int64(st, 2) != 0;
+	h->created = (uint64_t)sqlite3_column_int64(st, 3);
+	b = sqlite3_column_blob(st, 4);
+	if (b != NULL && sqlite3_column_bytes(st, 4) == STORE_TOKEN_HASH_LEN) {
+		memcpy(h->token_hash, b, STORE_TOKEN_HASH_LEN);
+		h->has_token = 1;
+	}
+	*out = h;
+	h = NULL;
+	r = 0;
+out:
+	store_host_free(h);
+	return r;
+}
+
+static int
+host_one(struct store_sqlite *l, const char *sql, const char *name,
+    const uint8_t *hash, struct store_host **out)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	*out = NULL;
+	TRY(sq_cached(l, &st, sql));
+	if (name != NULL)
+		TRY(sq_bind_text(l, st, 1, name));
+	else
+		TRY(sq_bind_blob(l, st, 1, hash, STORE_TOKEN_HASH_LEN));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	TRY(host_from_row(st, out));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_host_get(struct store *s, const char *name, struct store_host **out)
+{
+	return host_one((struct store_sqlite *)s,
+	    "SELECT " HOST_COLS " FROM hosts WHERE name = ?1", name, NULL, out);
+}
+
+static int
+op_host_by_token(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+    struct store_host **out)
+{
+	return host_one((struct store_sqlite *)s,
+	    "SELECT " HOST_COLS " FROM hosts WHERE token_hash = ?1", NULL, hash,
+	    out);
+}
+
+static int
+op_host_insert(struct store *s, const char *name, const char *principals,
+    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t created)
+{
+	return user_exec((struct store_sqlite *)s,
+	    "INSERT INTO hosts(name, principals, token_hash, disabled,"
+	    " created) VALUES(?1, ?4, ?2, 0, ?3)",
+	    name, hash, STORE_TOKEN_HASH_LEN, (int64_t)created, principals);
+}
+
+static int
+op_host_disable(struct store *s, const char *name)
+{
+	return user_exec((struct store_sqlite *)s,
+	    "UPDATE hosts SET disabled = ?3 WHERE name = ?1", name, NULL, 0, 1,
+	    NULL);
+}
+
+static int
+op_hosts_each(struct store *s, store_host_fn fn, void *arg)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_host *h = NULL;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(sq_cached(l, &st, "SELECT " HOST_COLS " FROM hosts ORDER BY name"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		TRY(host_from_row(st, &h));
+		TRY(fn(arg, h));
+		store_host_free(h);
+		h = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		r = sq_err(l, rc, NULL);
+		goto out;
+	}
+	r = 0;
+out:
+	store_host_free(h);
+	sq_release(l, st);
+	return r;
+}
+
+#define HOST_KEY_COLS "key_type, key_blob, key_fp, bound"
+
+/* The current row (HOST_KEY_COLS) as a new struct store_host_key. */
+static int
+host_key_from_row(sqlite3_stmt *st, struct store_host_key **out)
+{
+	struct store_host_key *k = NULL;
+	const unsigned char *t;
+	int r = ERR_INTERNAL, n;
+
+	*out = NULL;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return ERR_ALLOC;
+	n = sqlite3_column_bytes(st, 1);
+	ENSURE(sqlite3_column_type(st, 0) == SQLITE_TEXT &&
+		sqlite3_column_type(st, 1) == SQLITE_BLOB &&
+		sqlite3_column_type(st, 2) == SQLITE_TEXT && n > 0 &&
+		n <= STORE_KEY_BLOB_MAX,
+	    ERR_DB);
+	ENSURE((t = sqlite3_column_text(st, 0)) != NULL, ERR_ALLOC);
+	ENSURE((k->key_type = strdup((const char *)t)) != NULL, ERR_ALLOC);
+	ENSURE((k->blob = malloc((size_t)n)) != NULL, ERR_ALLOC);
+	memcpy(k->blob, sqlite3_column_blob(st, 1), (size_t)n);
+	k->len = (size_t)n;
+	ENSURE((t = sqlite3_column_text(st, 2)) != NULL, ERR_ALLOC);
+	ENSURE((k->key_fp = strdup((const char *)t)) != NULL, ERR_ALLOC);
+	k->bound = (uint64_t)sqlite3_column_int64(st, 3);
+	*out = k;
+	k = NULL;
+	r = 0;
+out:
+	store_host_key_free(k);
+	return r;
+}
+
+static int
+op_host_key_get(struct store *s, const char *name, const char *key_type,
+    struct store_host_key **out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	*out = NULL;
+	TRY(sq_cached(l, &st,
+	    "SELECT " HOST_KEY_COLS " FROM host_keys WHERE name = ?1 AND"
+	    " key_type = ?2"));
+	TRY(sq_bind_text(l, st, 1, name));
+	TRY(sq_bind_text(l, st, 2, key_type));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	TRY(host_key_from_row(st, out));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_host_key_bind(struct store *s, const char *name, const char *key_type,
+    const uint8_t *blob, size_t len, const char *key_fp, uint64_t when)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO host_keys(name, key_type, key_blob, key_fp, bound)"
+	    " VALUES(?, ?, ?, ?, ?)"));
+	TRY(sq_bind_text(l, st, 1, name));
+	TRY(sq_bind_text(l, st, 2, key_type));
+	TRY(sq_bind_blob(l, st, 3, blob, len));
+	TRY(sq_bind_text(l, st, 4, key_fp));
+	TRY(sq_bind_int(l, st, 5, (int64_t)when));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_host_reset(struct store *s, const char *name)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st, "DELETE FROM host_keys WHERE name = ?1"));
+	TRY(sq_bind_text(l, st, 1, name));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_host_keys_each(
+    struct store *s, const char *name, store_host_key_fn fn, void *arg)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_host_key *k = NULL;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(sq_cached(l, &st,
+	    "SELECT " HOST_KEY_COLS " FROM host_keys WHERE name = ?1 ORDER BY"
+	    " key_type"));
+	TRY(sq_bind_text(l, st, 1, name));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		TRY(host_key_from_row(st, &k));
+		TRY(fn(arg, k));
+		store_host_key_free(k);
+		k = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		r = sq_err(l, rc, NULL);
+		goto out;
+	}
+	r = 0;
+out:
+	store_host_key_free(k);
+	sq_release(l, st);
+	return r;
+}
+
 /* ---- revocation ---- */
 
 #define MATCH_COLS                                                             \
@@ -2106,6 +2418,16 @@ op_rows_open(struct store *s, enum store_table t, struct store_rows **out)
 		sql = "SELECT key_sha256, key_fp, reason, time FROM"
 		      " revoked_keys ORDER BY key_sha256";
 		what = "read revoked_keys";
+		break;
+	case STORE_TABLE_HOSTS:
+		sql = "SELECT name, principals, token_hash, disabled, created"
+		      " FROM hosts ORDER BY name";
+		what = "read hosts";
+		break;
+	case STORE_TABLE_HOST_KEYS:
+		sql = "SELECT name, key_type, key_blob, key_fp, bound FROM"
+		      " host_keys ORDER BY name, key_type";
+		what = "read host_keys";
 		break;
 	default:
 		return ERR_INVALID_ARG;
@@ -2753,6 +3075,15 @@ static const struct store_ops sqlite_ops = {
     .rows_close = op_rows_close,
     .meta_get = op_meta_get,
     .requests_count = op_requests_count,
+    .host_get = op_host_get,
+    .host_by_token = op_host_by_token,
+    .host_insert = op_host_insert,
+    .host_key_get = op_host_key_get,
+    .host_key_bind = op_host_key_bind,
+    .host_keys_each = op_host_keys_each,
+    .host_reset = op_host_reset,
+    .host_disable = op_host_disable,
+    .hosts_each = op_hosts_each,
     .notify_cursor_get = op_notify_cursor_get,
     .notify_cursor_put = op_notify_cursor_put,
     .notify_cursor_advance = op_notify_cursor_advance,

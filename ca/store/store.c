@@ -36,6 +36,28 @@ store_user_free(struct store_user *u)
 }
 
 void
+store_host_free(struct store_host *h)
+{
+	if (h == NULL)
+		return;
+	free(h->name);
+	free(h->principals);
+	OPENSSL_cleanse(h->token_hash, sizeof(h->token_hash));
+	free(h);
+}
+
+void
+store_host_key_free(struct store_host_key *k)
+{
+	if (k == NULL)
+		return;
+	free(k->key_type);
+	free(k->blob);
+	free(k->key_fp);
+	free(k);
+}
+
+void
 store_request_clear(struct store_request *r)
 {
 	if (r == NULL)

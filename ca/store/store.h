@@ -17,7 +17,8 @@
  * event_tail() may lock the head row (SELECT ... FOR UPDATE) to
  * serialise appends, changed() may compare a version counter.
  *
- * The domain rows: users (struct store_user), their sessions (struct
+ * The domain rows: users (struct store_user), hosts (struct store_host,
+ * store_host_key), users' sessions (struct
  * store_session) and IdP identities (sign-in, POST /v1/session), requests
  * (struct store_request, counted by state in one operation), approvals,
  * certificates, revoked keys and the KRL's rows, and the raw rows that
@@ -41,8 +42,8 @@
 
 #define STORE_ERR_LEN 256
 #define STORE_HASH_HEX 65 /* 64 hex digits + NUL */
-/* The sqlite schema this jitca writes (store/sqlite.c migrates 1). */
-#define STORE_SCHEMA_VERSION 2
+/* The sqlite schema this jitca writes (store/sqlite.c migrates 1 and 2). */
+#define STORE_SCHEMA_VERSION 3
 /* Most units of work in one group commit. */
 #define STORE_BATCH_MAX 32
 
@@ -114,6 +115,37 @@ void store_session_clear(struct store_session *s);
 /* Called for each user by users_each(); a non-zero return stops the
  * walk and is returned.  u is borrowed for the call. */
 typedef int (*store_user_fn)(void *arg, const struct store_user *u);
+
+/*
+ * A row of hosts (ca/hosts.h).  store_host_free() frees one (NULL is
+ * fine) and wipes the token hash.  principals is the stored JSON text.
+ * The host keys bound to it are rows of their own (struct
+ * store_host_key), one per key type.
+ */
+#define STORE_KEY_BLOB_MAX 16384
+
+struct store_host {
+	char *name;
+	char *principals;
+	int disabled;
+	uint64_t created;
+	int has_token;
+	uint8_t token_hash[STORE_TOKEN_HASH_LEN];
+};
+void store_host_free(struct store_host *h);
+
+/* A host key bound to a host: its type name ("ssh-ed25519"), blob,
+ * fingerprint and when it was bound.  store_host_key_free(). */
+struct store_host_key {
+	char *key_type;
+	uint8_t *blob;
+	size_t len;
+	char *key_fp;
+	uint64_t bound;
+};
+void store_host_key_free(struct store_host_key *k);
+typedef int (*store_host_key_fn)(void *arg, const struct store_host_key *k);
+typedef int (*store_host_fn)(void *arg, const struct store_host *h);
 
 /*
  * Requests counted by the state a reader sees (a pending request whose
@@ -277,6 +309,9 @@ void store_cert_info_clear(struct store_cert_info *c);
  *     valid_after, valid_before, key_fp, key_blob, cert_sha256,
  *     certificate, issued, revoked, serial (by serial)
  *   REVOKED_KEYS: key_sha256, key_fp, reason, time (by key_sha256)
+ *   HOSTS: name, principals, token_hash, disabled, created (by name)
+ *   HOST_KEYS: name, key_type, key_blob, key_fp, bound (by name,
+ *     key_type)
  * A failed read is named "read TABLE" (e.g. "read users").
  */
 enum store_table {
@@ -286,6 +321,8 @@ enum store_table {
 	STORE_TABLE_APPROVALS,
 	STORE_TABLE_CERTIFICATES,
 	STORE_TABLE_REVOKED_KEYS,
+	STORE_TABLE_HOSTS,
+	STORE_TABLE_HOST_KEYS,
 };
 
 enum store_cell_type {
@@ -471,6 +508,33 @@ struct store_ops {
 	/* Requests: counted in one snapshot, at time now. */
 	int (*requests_count)(
 	    struct store *s, uint64_t now, struct store_request_counts *out);
+	/*
+	 * Hosts, as users above: host_get(), host_by_token() (*out new,
+	 * ERR_NOT_FOUND); inside a transaction host_insert() (a new host
+	 * with its token hash), host_disable() (ERR_NOT_FOUND when no row
+	 * changed).  hosts_each(): in name order.  Host keys:
+	 * host_key_get() the key of that type bound to the host (*out new,
+	 * ERR_NOT_FOUND), host_key_bind() (inside a transaction; a key of
+	 * that type already bound is ERR_DB), host_reset() forgets every
+	 * key bound to the host, host_keys_each() by key type.
+	 */
+	int (*host_get)(
+	    struct store *s, const char *name, struct store_host **out);
+	int (*host_by_token)(struct store *s,
+	    const uint8_t hash[STORE_TOKEN_HASH_LEN], struct store_host **out);
+	int (*host_insert)(struct store *s, const char *name,
+	    const char *principals, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+	    uint64_t created);
+	int (*host_key_get)(struct store *s, const char *name,
+	    const char *key_type, struct store_host_key **out);
+	int (*host_key_bind)(struct store *s, const char *name,
+	    const char *key_type, const uint8_t *blob, size_t len,
+	    const char *key_fp, uint64_t when);
+	int (*host_reset)(struct store *s, const char *name);
+	int (*host_disable)(struct store *s, const char *name);
+	int (*host_keys_each)(
+	    struct store *s, const char *name, store_host_key_fn fn, void *arg);
+	int (*hosts_each)(struct store *s, store_host_fn fn, void *arg);
 	/*
 	 * Notification sinks (ca/outbox.h): a cursor row and a lease row
 	 * per sink name.  The writes run inside a transaction, which makes
@@ -822,6 +886,66 @@ static inline MUST_CHECK int
 store_meta_get(struct store *s, const char *key, char **out)
 {
 	return s->ops->meta_get(s, key, out);
+}
+
+static inline MUST_CHECK int
+store_host_get(struct store *s, const char *name, struct store_host **out)
+{
+	return s->ops->host_get(s, name, out);
+}
+
+static inline MUST_CHECK int
+store_host_by_token(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+    struct store_host **out)
+{
+	return s->ops->host_by_token(s, hash, out);
+}
+
+static inline MUST_CHECK int
+store_host_insert(struct store *s, const char *name, const char *principals,
+    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t created)
+{
+	return s->ops->host_insert(s, name, principals, hash, created);
+}
+
+static inline MUST_CHECK int
+store_host_key_get(struct store *s, const char *name, const char *key_type,
+    struct store_host_key **out)
+{
+	return s->ops->host_key_get(s, name, key_type, out);
+}
+
+static inline MUST_CHECK int
+store_host_key_bind(struct store *s, const char *name, const char *key_type,
+    const uint8_t *blob, size_t len, const char *key_fp, uint64_t when)
+{
+	return s->ops->host_key_bind(
+	    s, name, key_type, blob, len, key_fp, when);
+}
+
+static inline MUST_CHECK int
+store_host_keys_each(
+    struct store *s, const char *name, store_host_key_fn fn, void *arg)
+{
+	return s->ops->host_keys_each(s, name, fn, arg);
+}
+
+static inline MUST_CHECK int
+store_host_reset(struct store *s, const char *name)
+{
+	return s->ops->host_reset(s, name);
+}
+
+static inline MUST_CHECK int
+store_host_disable(struct store *s, const char *name)
+{
+	return s->ops->host_disable(s, name);
+}
+
+static inline MUST_CHECK int
+store_hosts_each(struct store *s, store_host_fn fn, void *arg)
+{
+	return s->ops->hosts_each(s, fn, arg);
 }
 
 static inline MUST_CHECK int

@@ -355,8 +355,8 @@ sshd_ssh(const struct test_sshd *d, const char *user, const char *key_path,
 
 static int
 ssh_run(int sshd_port, const char *user, const char *key_path,
-    const char *cert_path, const char *known_hosts, const char *command,
-    char **out, char **err)
+    const char *cert_path, const char *known_hosts, const char *opt,
+    const char *command, char **out, char **err)
 {
 	char *ssh = tu_which("ssh"), *port = tu_fmt("%d", sshd_port);
 	char *dest = tu_fmt("%s@127.0.0.1", user);
@@ -396,6 +396,10 @@ ssh_run(int sshd_port, const char *user, const char *key_path,
 		argv[n++] = "-o";
 		argv[n++] = "UserKnownHostsFile=/dev/null";
 	}
+	if (opt != NULL) {
+		argv[n++] = "-o";
+		argv[n++] = (char *)(uintptr_t)opt;
+	}
 	argv[n++] = "-o";
 	argv[n++] = "PreferredAuthentications=publickey";
 	argv[n++] = "-o";
@@ -422,8 +426,8 @@ int
 sshd_ssh_port(int sshd_port, const char *user, const char *key_path,
     const char *cert_path, const char *command, char **out, char **err)
 {
-	return ssh_run(
-	    sshd_port, user, key_path, cert_path, NULL, command, out, err);
+	return ssh_run(sshd_port, user, key_path, cert_path, NULL, NULL,
+	    command, out, err);
 }
 
 int
@@ -431,8 +435,26 @@ sshd_ssh_known_hosts(const struct test_sshd *d, const char *user,
     const char *key_path, const char *cert_path, const char *known_hosts,
     const char *command, char **out, char **err)
 {
-	return ssh_run(
-	    d->port, user, key_path, cert_path, known_hosts, command, out, err);
+	return ssh_run(d->port, user, key_path, cert_path, known_hosts, NULL,
+	    command, out, err);
+}
+
+int
+sshd_ssh_port_known_hosts(int port, const char *user, const char *key_path,
+    const char *cert_path, const char *known_hosts, const char *command,
+    char **out, char **err)
+{
+	return ssh_run(port, user, key_path, cert_path, known_hosts, NULL,
+	    command, out, err);
+}
+
+int
+sshd_ssh_known_hosts_opt(const struct test_sshd *d, const char *user,
+    const char *key_path, const char *cert_path, const char *known_hosts,
+    const char *opt, const char *command, char **out, char **err)
+{
+	return ssh_run(d->port, user, key_path, cert_path, known_hosts, opt,
+	    command, out, err);
 }
 
 void

@@ -84,6 +84,15 @@ int sshd_ssh(const struct test_sshd *d, const char *user, const char *key_path,
 int sshd_ssh_known_hosts(const struct test_sshd *d, const char *user,
     const char *key_path, const char *cert_path, const char *known_hosts,
     const char *command, char **out, char **err);
+/* sshd_ssh_known_hosts() with one more ssh option opt ("Key=value",
+ * e.g. "RevokedHostKeys=FILE"). */
+int sshd_ssh_known_hosts_opt(const struct test_sshd *d, const char *user,
+    const char *key_path, const char *cert_path, const char *known_hosts,
+    const char *opt, const char *command, char **out, char **err);
+/* sshd_ssh_known_hosts() against the sshd on 127.0.0.1:port. */
+int sshd_ssh_port_known_hosts(int port, const char *user, const char *key_path,
+    const char *cert_path, const char *known_hosts, const char *command,
+    char **out, char **err);
 /* The same against the sshd listening on 127.0.0.1:port. */
 int sshd_ssh_port(int port, const char *user, const char *key_path,
     const char *cert_path, const char *command, char **out, char **err);

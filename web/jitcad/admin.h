@@ -1,7 +1,7 @@
 /*
  * admin.h: the jitcad admin commands (README.md "Commands"): init,
- * ca-key, sshd-config, config check, user, issue, revoke, krl, ledger,
- * one file per command group in web/jitcad/, and what they share
+ * ca-key, sshd-config, config check, user, host, issue, revoke, krl,
+ * ledger, one file per command group in web/jitcad/, and what they share
  * (common.c).
  *
  * Each command takes its parsed command line, prints its result alone on
@@ -51,6 +51,8 @@ int admin_sshd_config(const struct cli_parsed *p);
 int admin_config_check(const struct cli_parsed *p);
 /* user add, token, disable, list (by p->sub). */
 int admin_user(const struct cli_parsed *p);
+/* host add, list, disable, reset (by p->sub; host.c). */
+int admin_host(const struct cli_parsed *p);
 int admin_issue(const struct cli_parsed *p);
 int admin_revoke(const struct cli_parsed *p);
 int admin_krl(const struct cli_parsed *p);
@@ -78,6 +80,7 @@ struct admin_ctx {
 	struct config *cfg;
 	struct ledger *ledger;
 	struct pubkey *ca_pub;
+	struct pubkey *host_pub; /* <state>/host_ca.pub; NULL: none */
 	struct signer *signer;
 	struct ca ca;
 };

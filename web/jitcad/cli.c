@@ -97,6 +97,25 @@ static const struct cli_cmd user_subs[] = {
     CLI_CMD_END,
 };
 
+static const struct cli_opt host_add_opts[] = {
+    {"principal", 0, CLI_STRING, "P", CLI_REPEAT | CLI_REQUIRED,
+	"a host name or address the host's certificates name", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_cmd host_subs[] = {
+    {"add", "NAME", 1, 1, "enroll a host and print its host token (shown once)",
+	host_add_opts, NULL, admin_host},
+    {"list", NULL, 0, 0, "list the hosts, their names and bound keys",
+	json_opts, NULL, admin_host},
+    {"disable", "NAME", 1, 1, "stop a host's token from working", NULL, NULL,
+	admin_host},
+    {"reset", "NAME", 1, 1,
+	"forget a host's bound host key: the next request binds a new one",
+	NULL, NULL, admin_host},
+    CLI_CMD_END,
+};
+
 static const struct cli_opt issue_opts[] = {
     {"user", 0, CLI_STRING, "NAME", CLI_REQUIRED, "the user to issue for",
 	NULL},
@@ -118,6 +137,8 @@ static const struct cli_opt revoke_opts[] = {
     {"serial", 0, CLI_NUMBER, "N", 0, "the certificate with this serial", NULL},
     {"key-id", 0, CLI_STRING, "ID", 0, "certificates with this key id", NULL},
     {"user", 0, CLI_STRING, "NAME", 0, "every certificate of this user", NULL},
+    {"host", 0, CLI_STRING, "NAME", 0,
+	"every valid host certificate of this enrolled host", NULL},
     {"request", 0, CLI_NUMBER, "ID", 0, "the certificate of this request",
 	NULL},
     {"public-key", 0, CLI_FILE, "FILE", 0,
@@ -189,6 +210,8 @@ static const struct cli_cmd commands[] = {
 	NULL, admin_sshd_config},
     {"config", NULL, 0, 0, "the configuration file", NULL, config_subs, NULL},
     {"user", NULL, 0, 0, "manage users and their tokens", NULL, user_subs,
+	NULL},
+    {"host", NULL, 0, 0, "enroll hosts for host certificates", NULL, host_subs,
 	NULL},
     {"issue", NULL, 0, 0,
 	"sign a certificate directly, without approval (recorded)", issue_opts,

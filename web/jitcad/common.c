@@ -140,6 +140,7 @@ admin_close(struct admin_ctx *x)
 {
 	signer_stop(x->signer);
 	pubkey_free(x->ca_pub);
+	pubkey_free(x->host_pub);
 	ledger_close(x->ledger);
 	config_free(x->cfg);
 	memset(x, 0, sizeof(*x));
@@ -199,8 +200,28 @@ admin_start_signer(struct admin_ctx *x)
 		return ERR_CERT_WRONG_CA;
 	}
 	x->ca.sign_user = signer_sign_user_fn;
+	x->ca.sign_host = signer_sign_host_fn;
 	x->ca.sign_ctx = x->signer;
 	return 0;
+}
+
+/* The host CA public key of an older state dir may be missing: then no
+ * host certificates (and none in the KRL). */
+static int
+load_host_pub(struct admin_ctx *x)
+{
+	char *path = NULL, *text = NULL;
+	int r = 0;
+
+	if ((path = path_join(x->state, HOST_PUB_FILE)) == NULL)
+		return ERR_ALLOC;
+	if (access(path, F_OK) == 0 &&
+	    ((r = fileio_read_small(path, PUBKEY_MAX_LINE, &text, NULL)) != 0 ||
+		(r = pubkey_from_line(&x->host_pub, text, strlen(text))) != 0))
+		report(x->cmd, path, r);
+	free(text);
+	free(path);
+	return r;
 }
 
 int
@@ -223,11 +244,14 @@ admin_open(
 	}
 	if ((r = admin_load_ca_pub(cmd, x->state, &x->ca_pub)) != 0)
 		goto fail;
+	if ((r = load_host_pub(x)) != 0)
+		goto fail;
 	if (need_signer && (r = admin_start_signer(x)) != 0)
 		goto fail;
 	x->ca.cfg = x->cfg;
 	x->ca.ledger = x->ledger;
 	x->ca.ca_pub = x->ca_pub;
+	x->ca.host_pub = x->host_pub;
 	return 0;
 fail:
 	admin_close(x);

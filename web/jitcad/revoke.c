@@ -74,6 +74,11 @@ admin_revoke(const struct cli_parsed *p)
 		t.text = cli_str(p, "user");
 		nsel++;
 	}
+	if (cli_str(p, "host") != NULL) {
+		t.by = REVOKE_HOST;
+		t.text = cli_str(p, "host");
+		nsel++;
+	}
 	if ((keyfile = cli_str(p, "public-key")) != NULL) {
 		t.by = REVOKE_PUBLIC_KEY;
 		nsel++;
@@ -81,7 +86,7 @@ admin_revoke(const struct cli_parsed *p)
 	if (nsel != 1)
 		return usage_error(p,
 		    "give exactly one of --serial, "
-		    "--key-id, --user, --request, --public-key");
+		    "--key-id, --user, --host, --request, --public-key");
 	if (text_check("--reason", reason, REVOKE_REASON_MAX, 1, tmsg) != 0)
 		return usage_error(p, tmsg);
 	if (keyfile != NULL) {
@@ -109,6 +114,8 @@ admin_revoke(const struct cli_parsed *p)
 			snprintf(what, sizeof(what), "key id %.64s", t.text);
 		else if (t.by == REVOKE_USER)
 			snprintf(what, sizeof(what), "user %.64s", t.text);
+		else if (t.by == REVOKE_HOST)
+			snprintf(what, sizeof(what), "host %.64s", t.text);
 		else
 			snprintf(what, sizeof(what), "%.100s", keyfile);
 		report("revoke", what, r);
