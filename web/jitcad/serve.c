@@ -54,6 +54,7 @@
 #include "ca/users.h"
 #include "signer/base/cli.h"
 #include "signer/base/fileio.h"
+#include "signer/p11.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 #include "web/api.h"
@@ -256,16 +257,18 @@ web_serve_run(const struct cli_parsed *p)
 	/* The signer first: the key is opened only in its child. */
 	memset(&sp, 0, sizeof(sp));
 	sp.key_path = cfg->ca_key_file;
+	sp.pkcs11_module = cfg->pkcs11_module;
+	sp.pin_file = cfg->pin_file;
 	/* A state directory from before the host CA and ledger keys runs
 	 * without them, and says how to add them. */
-	if (access(cfg->host_key_file, F_OK) == 0)
+	if (admin_key_present(cfg->host_key_file))
 		sp.host_key_path = cfg->host_key_file;
 	else
 		fprintf(stderr,
 		    "jitcad serve: no host CA key %s: host certificates are "
 		    "off (jitcad init --add-keys makes it)\n",
 		    cfg->host_key_file);
-	if (access(cfg->ledger_key_file, F_OK) == 0)
+	if (admin_key_present(cfg->ledger_key_file))
 		sp.ledger_key_path = cfg->ledger_key_file;
 	else
 		fprintf(stderr,
@@ -335,8 +338,8 @@ web_serve_run(const struct cli_parsed *p)
 		goto out;
 	}
 	if (user_opt != NULL && geteuid() == 0) {
-		const char *const kf[] = {
-		    cfg->ca_key_file, sp.host_key_path, sp.ledger_key_path};
+		const char *const kf[] = {cfg->ca_key_file, sp.host_key_path,
+		    sp.ledger_key_path, cfg->pin_file};
 		size_t ki;
 		int kfd;
 
