@@ -769,7 +769,8 @@ out:
  * on its one descriptor, memory, time, randomness, reading jitca.json
  * again on RELOAD (openat read-only), what a file-based PKCS#11 module
  * needs to sign and to re-initialise after its token went away (reading,
- * locking and listing files: fcntl, getdents64), and exiting.  A module
+ * locking and listing files: fcntl, getdents64; its syslog() socket
+ * fails), and exiting.  A module
  * that talks to its device over the network (YubiHSM 2's HTTP connector)
  * cannot: socket and connect kill the process (docs/key-custody.md).  Anything
  * else fails with EPERM; the calls an exploit wants first (exec, ptrace, new
@@ -797,12 +798,12 @@ child_seccomp(void)
 	static const int deny[] = {SCMP_SYS(execve), SCMP_SYS(execveat),
 	    SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
 	    SCMP_SYS(process_vm_writev), SCMP_SYS(fork), SCMP_SYS(vfork),
-	    SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(socket),
-	    SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind),
-	    SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4),
-	    SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid),
-	    SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups),
-	    SCMP_SYS(prctl), SCMP_SYS(kill), SCMP_SYS(tgkill)};
+	    SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(socketpair),
+	    SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen),
+	    SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(setuid),
+	    SCMP_SYS(setgid), SCMP_SYS(setreuid), SCMP_SYS(setresuid),
+	    SCMP_SYS(setresgid), SCMP_SYS(setgroups), SCMP_SYS(prctl),
+	    SCMP_SYS(kill), SCMP_SYS(tgkill)};
 	scmp_filter_ctx ctx;
 	size_t i;
 	int r = ERR_SYSTEM;
@@ -820,6 +821,13 @@ child_seccomp(void)
 			0)
 			goto out;
 	}
+	/* New sockets kill, but for syslog(): a PKCS#11 module (SoftHSM2)
+	 * logs its errors there, e.g. when its token went away; its
+	 * AF_UNIX socket gets the default EPERM and glibc drops the
+	 * message. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(socket), 1,
+		SCMP_A0(SCMP_CMP_NE, AF_UNIX)) != 0)
+		goto out;
 	/* Files only for reading (jitca.json on RELOAD). */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 		SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,

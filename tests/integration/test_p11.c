@@ -132,8 +132,20 @@ generate(const char *type)
 			    ";id=%%01' --pkcs11-module " MODULE
 			    " --pin-file '%s' --ca-key-type %s",
 	    pin_path, type);
-	char *line = jitcad_ok(args);
+	char *line = jitcad_ok(args), *out = NULL;
 
+	/* The token will never let the private key out. */
+	cr_assert_eq(tu_sh("pkcs11-tool --module " MODULE " --token-label "
+			   "jitca --login --pin 1234 --list-objects --type "
+			   "privkey",
+			 &out, NULL),
+	    0);
+	cr_assert_not_null(strstr(out, "  label:      user-ca\n"), "%s", out);
+	cr_assert_not_null(strstr(out,
+			       "  Access:     sensitive, always sensitive, "
+			       "never extractable, local\n"),
+	    "%s", out);
+	free(out);
 	free(args);
 	return line;
 }
@@ -325,4 +337,287 @@ Test(p11int, rsa3072_token_key_generated)
 
 	token_ca_works(gen, "ssh-rsa ", "RSA", "rsa-sha2-512");
 	free(gen);
+}
+
+static void
+serve(void)
+{
+	char *cmd = tu_fmt("exec '%s' serve --state '%s' --listen "
+			   "127.0.0.1:0",
+	    tu_env("JITCAD"), state);
+	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	char *t, *p;
+
+	serve_pid = tu_spawn(argv, NULL, log_path);
+	for (;;) {
+		t = tu_file_wait(log_path, "listening on ", serve_pid);
+		p = strstr(t, "listening on ") + strlen("listening on ");
+		if (strchr(p, '\n') != NULL)
+			break;
+		free(t);
+		tu_sleep_ms(20);
+	}
+	p[strcspn(p, " \n")] = '\0';
+	url = tu_fmt("%s", p);
+	free(t);
+	free(cmd);
+}
+
+struct res {
+	long status;
+	json_t *j;
+	char hdrs[4096];
+};
+
+static struct res
+http(const char *method, const char *path, const char *token, const char *body)
+{
+	struct tu_reply rep;
+	struct res out;
+	struct curl_slist *h = NULL;
+	char *u = tu_fmt("%s%s", url, path), *auth = NULL;
+	CURL *c = curl_easy_init();
+
+	memset(&rep, 0, sizeof(rep));
+	cr_assert_not_null(c);
+	curl_easy_setopt(c, CURLOPT_URL, u);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rep);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tu_curl_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &rep);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (token != NULL) {
+		auth = tu_fmt("Authorization: Bearer %s", token);
+		h = curl_slist_append(h, auth);
+	}
+	h = curl_slist_append(h, "Content-Type: application/json");
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	cr_assert_eq(curl_easy_perform(c), CURLE_OK, "%s %s", method, path);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
+	snprintf(out.hdrs, sizeof(out.hdrs), "%s", rep.hdrs);
+	out.j = json_loads(rep.body != NULL ? rep.body : "", 0, NULL);
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	free(rep.body);
+	free(auth);
+	free(u);
+	return out;
+}
+
+static const char *
+jstr(json_t *j, const char *a, const char *b)
+{
+	json_t *v = json_object_get(j, a);
+
+	if (b != NULL)
+		v = json_object_get(v, b);
+	return json_is_string(v) ? json_string_value(v) : "";
+}
+
+/* POST /v1/requests for staging (no approval needed) by alice. */
+static struct res
+ask(void)
+{
+	char *body = tu_fmt("{\"role\":\"staging\",\"ttl\":\"10m\",\"reason\":"
+			    "\"token test\",\"public_key\":\"%s\"}",
+	    pub_alice);
+	struct res r = http("POST", "/v1/requests", tok_alice, body);
+
+	free(body);
+	return r;
+}
+
+/* The one child process of pid (the signer), waiting for it to exist. */
+static pid_t
+child_of(pid_t pid)
+{
+	char *path = tu_fmt("/proc/%d/task/%d/children", (int)pid, (int)pid);
+	long long t0 = tu_now_ms();
+	pid_t c = -1;
+
+	while (tu_now_ms() - t0 < TU_WAIT_MS) {
+		char *t = tu_read_file(path, NULL);
+
+		if (t != NULL && t[0] >= '1' && t[0] <= '9') {
+			c = (pid_t)strtol(t, NULL, 10);
+			free(t);
+			break;
+		}
+		free(t);
+		tu_sleep_ms(20);
+	}
+	cr_assert_gt(c, 0, "no child of %d", (int)pid);
+	free(path);
+	return c;
+}
+
+/* The value of a /proc/PID/status line ("Seccomp:"), new. */
+static char *
+proc_status(pid_t pid, const char *name)
+{
+	char *path = tu_fmt("/proc/%d/status", (int)pid);
+	char *text = tu_read_file(path, NULL), *p, *v;
+
+	cr_assert_not_null(text, "cannot read %s", path);
+	p = strstr(text, name);
+	cr_assert_not_null(p, "no %s in %s", name, text);
+	p += strlen(name);
+	p += strspn(p, " \t");
+	v = tu_fmt("%.*s", (int)strcspn(p, "\n"), p);
+	free(text);
+	free(path);
+	return v;
+}
+
+Test(p11int, serve_token_removed_then_back)
+{
+	char *moved = tu_fmt("%s.gone", tokens), *seccomp, *log;
+	struct res r;
+	pid_t signer;
+
+	tool_keygen("EC:edwards25519");
+	free(init_token());
+	make_alice();
+	serve();
+	signer = child_of(serve_pid);
+	seccomp = proc_status(signer, "Seccomp:");
+	cr_assert_str_eq(seccomp, "2");
+	free(seccomp);
+	r = ask();
+	cr_assert_eq(r.status, 201);
+	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	json_decref(r.j);
+	r = http("GET", "/v1/health", NULL, NULL);
+	cr_assert_eq(r.status, 200);
+	json_decref(r.j);
+
+	/* The token goes away: 503 while it is gone, health degraded. */
+	cr_assert_eq(rename(tokens, moved), 0);
+	r = ask();
+	cr_assert_eq(r.status, 503, "%ld %s", r.status, r.hdrs);
+	cr_assert_str_eq(jstr(r.j, "error", "code"), "token_unavailable");
+	cr_assert_str_eq(jstr(r.j, "error", "message"),
+	    "request: the PKCS#11 token is not available");
+	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
+	json_decref(r.j);
+	r = http("GET", "/v1/health", NULL, NULL);
+	cr_assert_eq(r.status, 503);
+	cr_assert_str_eq(jstr(r.j, "status", NULL), "degraded");
+	cr_assert_str_eq(jstr(r.j, "reason", NULL), "token_unavailable");
+	cr_assert_str_eq(
+	    jstr(r.j, "message", NULL), "the PKCS#11 token is not available");
+	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
+	json_decref(r.j);
+	/* Still the same signer, still under its filter. */
+	cr_assert_eq(child_of(serve_pid), signer);
+	seccomp = proc_status(signer, "Seccomp:");
+	cr_assert_str_eq(seccomp, "2");
+	free(seccomp);
+
+	/* Back: issuance works again, with no restart. */
+	cr_assert_eq(rename(moved, tokens), 0);
+	r = ask();
+	cr_assert_eq(r.status, 201, "%ld", r.status);
+	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	json_decref(r.j);
+	r = http("GET", "/v1/health", NULL, NULL);
+	cr_assert_eq(r.status, 200);
+	json_decref(r.j);
+	cr_assert_eq(child_of(serve_pid), signer);
+	log = tu_read_file(log_path, NULL);
+	cr_assert_null(strstr(log, "signer process"), "%s", log);
+	free(log);
+	free(moved);
+}
+
+/* init refused with exactly "jitcad init: CA key URI: why\n", and no
+ * jitca.json, ca.pub or ledger left behind. */
+static void
+init_refused(const char *uri, const char *module, const char *why)
+{
+	char *out = NULL, *err = NULL, *want, *f;
+	int rc = init_with(uri, module, pin_path, &out, &err);
+
+	cr_assert_eq(rc, 1, "init: exit %d: %s", rc, err);
+	want = tu_fmt("jitcad init: CA key %s: %s\n", uri, why);
+	cr_assert_str_eq(err, want);
+	cr_assert_str_eq(out, "");
+	f = tu_fmt("%s/jitca.json", state);
+	cr_assert_neq(access(f, F_OK), 0, "%s left behind", f);
+	free(f);
+	f = tu_fmt("%s/ca.pub", state);
+	cr_assert_neq(access(f, F_OK), 0, "%s left behind", f);
+	free(f);
+	free(want);
+	free(out);
+	free(err);
+}
+
+/* serve exits 1 saying "cannot start the signer for CA key URI: why". */
+static void
+serve_refused(const char *why)
+{
+	char *cmd = tu_fmt("exec '%s' serve --state '%s' --listen "
+			   "127.0.0.1:0",
+	    tu_env("JITCAD"), state);
+	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
+	char *log, *want;
+	int rc;
+
+	serve_pid = tu_spawn(argv, NULL, log_path);
+	rc = tu_wait_exit(&serve_pid);
+	log = tu_read_file(log_path, NULL);
+	cr_assert_eq(rc, 1, "serve: exit %d: %s", rc, log);
+	want = tu_fmt("jitcad serve: cannot start the signer for CA key " URI
+		      ": %s\n",
+	    why);
+	cr_assert_not_null(strstr(log, want), "%s\nwant %s", log, want);
+	cr_assert_null(strstr(log, "listening on"), "%s", log);
+	free(want);
+	free(log);
+	free(cmd);
+	cr_assert_eq(truncate(log_path, 0), 0);
+}
+
+Test(p11int, wrong_pin_missing_module_missing_object)
+{
+	char *cfg, *text, *p, *bad;
+
+	tool_keygen("EC:prime256v1");
+	tu_write_file(pin_path, "9999\n", 5, 0600);
+	init_refused(URI, MODULE, "the token refused the PIN");
+	tu_write_file(pin_path, "1234\n", 5, 0600);
+	init_refused(URI, "/nonexistent/libsofthsm2.so",
+	    "PKCS#11 module cannot be loaded");
+	init_refused("pkcs11:token=jitca;object=no-such-key", MODULE,
+	    "no private key on the token matches the URI");
+
+	/* The same for serve, on a good state directory. */
+	free(init_token());
+	tu_write_file(pin_path, "9999\n", 5, 0600);
+	serve_refused("the token refused the PIN");
+	tu_write_file(pin_path, "1234\n", 5, 0600);
+	cfg = tu_fmt("%s/jitca.json", state);
+	text = tu_read_file(cfg, NULL);
+	cr_assert_not_null(p = strstr(text, MODULE));
+	bad = tu_fmt("%.*s/nonexistent/libsofthsm2.so%s", (int)(p - text), text,
+	    p + strlen(MODULE));
+	tu_write_file(cfg, bad, strlen(bad), 0644);
+	serve_refused("PKCS#11 module cannot be loaded");
+	tu_write_file(cfg, text, strlen(text), 0644);
+	cr_assert_eq(tu_sh("pkcs11-tool --module " MODULE " --token-label "
+			   "jitca --login --pin 1234 --delete-object "
+			   "--type privkey --label user-ca",
+			 NULL, NULL),
+	    0);
+	serve_refused("no private key on the token matches the URI");
+	free(bad);
+	free(text);
+	free(cfg);
 }

@@ -296,12 +296,18 @@ web_serve_run(const struct cli_parsed *p)
 	}
 	if (geteuid() == 0) {
 		struct stat kst;
+		/* A key in a token: the signer runs as the owner of its PIN
+		 * file. */
+		const char *owned =
+		    p11_uri_is(cfg->ca_key_file) && cfg->pin_file != NULL
+		    ? cfg->pin_file
+		    : cfg->ca_key_file;
 
 		/* The signer runs as the key's owner (jitcad init
 		 * --ca-user), the service as --user. */
-		if (stat(cfg->ca_key_file, &kst) != 0) {
-			fprintf(stderr, "jitcad serve: CA key %s: %s\n",
-			    cfg->ca_key_file, strerror(errno));
+		if (stat(owned, &kst) != 0) {
+			fprintf(stderr, "jitcad serve: CA key %s: %s\n", owned,
+			    strerror(errno));
 			goto out;
 		}
 		sp.run_as = 1;
