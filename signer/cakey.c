@@ -2,10 +2,10 @@
  * cakey.c: the CA private key of cakey.h: generation with OpenSSL 3,
  * storage as unencrypted PKCS#8 PEM in a 0600 file created exclusively,
  * loading with ownership/permission checks on the open descriptor, and
- * SSH signature blobs (OPENSSH-FORMATS.md 1.6).  cakey_open() also opens
- * a key that lives in a PKCS#11 token (p11.h): such a cakey holds no
- * EVP_PKEY, only p11.c's table (struct cakey_ops) and its key, and
- * signs, answers its public key and frees through them.
+ * SSH signature blobs (RFC 8709, RFC 5656 section 3.1.2, RFC 8332).
+ * cakey_open() also opens a key that lives in a PKCS#11 token (p11.h):
+ * such a cakey holds no EVP_PKEY, only p11.c's table (struct cakey_ops)
+ * and its key, and signs, answers its public key and frees through them.
  *
  * It does not verify signatures (verify.c), build certificates (cert.c)
  * or talk to anyone (signer.c).  Public halves are wrapped by pubkey.c
