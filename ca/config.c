@@ -83,7 +83,7 @@ static const char *const top_keys[] = {"listen", "ca", "ledger", "request_ttl",
 static const char *const limits_keys[] = {"requests_per_minute", NULL};
 static const char *const ca_keys[] = {"key", "key_file", "host_key",
     "ledger_key", "backdate", "hard_max_ttl", "host_max_ttl", "pkcs11_module",
-    "pin_file", NULL};
+    "pin_file", "pkcs11_allow_network", NULL};
 static const char *const ledger_keys[] = {"url", "path", NULL};
 static const char *const role_keys[] = {"principals", "default_ttl", "max_ttl",
     "requesters", "approvers", "approvals_required", "critical_options",
@@ -389,11 +389,13 @@ get_key_source(
 }
 
 /* ca.pkcs11_module (an absolute path) and ca.pin_file (a path), both
- * optional: a key URI may carry module-path and pin-source instead. */
+ * optional: a key URI may carry module-path and pin-source instead;
+ * ca.pkcs11_allow_network, a boolean (default false). */
 static int
 get_pkcs11(struct ctx *x, json_t *ca)
 {
 	const char *s;
+	json_t *v;
 	int r;
 
 	if ((r = get_string(x, ca, "ca", "pkcs11_module", &s)) != 0)
@@ -405,6 +407,11 @@ get_pkcs11(struct ctx *x, json_t *ca)
 		if ((x->c->pkcs11_module = strdup(s)) == NULL)
 			return cfg_oom(x);
 	}
+	v = json_object_get(ca, "pkcs11_allow_network");
+	if (v != NULL && !json_is_boolean(v))
+		return cfg_err(x, "ca.pkcs11_allow_network",
+		    "expected true or false, got %s", jtype(v));
+	x->c->pkcs11_allow_network = v != NULL && json_is_true(v);
 	if ((r = get_string(x, ca, "ca", "pin_file", &s)) != 0)
 		return r;
 	if (s == NULL)

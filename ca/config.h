@@ -62,6 +62,10 @@ struct config {
 	char *ledger_key_file; /* ca.ledger_key: the ledger key */
 	char *pkcs11_module; /* ca.pkcs11_module, absolute; NULL: none */
 	char *pin_file; /* ca.pin_file, absolute; NULL: none */
+	/* ca.pkcs11_allow_network: the signer may open TCP connections (a
+	 * module that talks to its device over the network: YubiHSM 2's
+	 * yubihsm-connector). */
+	int pkcs11_allow_network;
 	uint64_t host_max_ttl; /* ca.host_max_ttl, seconds (default 30d) */
 	uint64_t backdate; /* seconds (default 60) */
 	uint64_t hard_max_ttl; /* seconds (default 24h) */

@@ -777,7 +777,7 @@ out:
  * processes or sockets, uid changes) kill the process.
  */
 static int
-child_seccomp(void)
+child_seccomp(int allow_network)
 {
 	static const int allow[] = {SCMP_SYS(read), SCMP_SYS(write),
 	    SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(recvfrom),
@@ -799,11 +799,14 @@ child_seccomp(void)
 	    SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
 	    SCMP_SYS(process_vm_writev), SCMP_SYS(fork), SCMP_SYS(vfork),
 	    SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(socketpair),
-	    SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen),
-	    SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(setuid),
-	    SCMP_SYS(setgid), SCMP_SYS(setreuid), SCMP_SYS(setresuid),
-	    SCMP_SYS(setresgid), SCMP_SYS(setgroups), SCMP_SYS(prctl),
-	    SCMP_SYS(kill), SCMP_SYS(tgkill)};
+	    SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept),
+	    SCMP_SYS(accept4), SCMP_SYS(setuid), SCMP_SYS(setgid),
+	    SCMP_SYS(setreuid), SCMP_SYS(setresuid), SCMP_SYS(setresgid),
+	    SCMP_SYS(setgroups), SCMP_SYS(prctl), SCMP_SYS(kill),
+	    SCMP_SYS(tgkill)};
+	static const int net[] = {SCMP_SYS(connect), SCMP_SYS(setsockopt),
+	    SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	    SCMP_SYS(shutdown)};
 	scmp_filter_ctx ctx;
 	size_t i;
 	int r = ERR_SYSTEM;
@@ -825,9 +828,28 @@ child_seccomp(void)
 	 * logs its errors there, e.g. when its token went away; its
 	 * AF_UNIX socket gets the default EPERM and glibc drops the
 	 * message. */
-	if (seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(socket), 1,
-		SCMP_A0(SCMP_CMP_NE, AF_UNIX)) != 0)
-		goto out;
+	if (!allow_network) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
+			SCMP_SYS(socket), 1,
+			SCMP_A0(SCMP_CMP_NE, AF_UNIX)) != 0 ||
+		    seccomp_rule_add(
+			ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(connect), 0) != 0)
+			goto out;
+	} else {
+		/* TCP to the module's device (pkcs11_allow_network). */
+		for (i = 0; i < sizeof(net) / sizeof(net[0]); i++)
+			if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, net[i], 0) !=
+			    0)
+				goto out;
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+			SCMP_A0(SCMP_CMP_EQ, AF_INET)) != 0 ||
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+			SCMP_A0(SCMP_CMP_EQ, AF_INET6)) != 0 ||
+		    seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
+			SCMP_SYS(socket), 1,
+			SCMP_A0(SCMP_CMP_GT, AF_INET6)) != 0)
+			goto out;
+	}
 	/* Files only for reading (jitca.json on RELOAD). */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 		SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
@@ -948,7 +970,7 @@ child_main(int fd, const struct signer_params *p)
 		child_keys_free(&ks);
 		_exit(SIGNER_EXIT_KEY);
 	}
-	if ((r = child_seccomp()) != 0) {
+	if ((r = child_seccomp(p->pkcs11_allow_network)) != 0) {
 		(void)child_send_error(fd, r);
 		_exit(SIGNER_EXIT_SETUP);
 	}

@@ -161,6 +161,11 @@ struct signer_params {
 	 * the URI gives module-path / pin-source, or for key files). */
 	const char *pkcs11_module;
 	const char *pin_file;
+	/* 1: the seccomp filter lets the child open TCP connections
+	 * (socket AF_INET/AF_INET6, connect, socket options), for a module
+	 * that reaches its device over the network (YubiHSM 2's
+	 * yubihsm-connector); 0: any such call kills it. */
+	int pkcs11_allow_network;
 };
 
 /*

@@ -21,6 +21,8 @@
  *   signer process (the module re-initialised under the filter).
  * - Wrong PIN, a missing module and a missing object: init and serve fail
  *   with the exact messages, and init leaves no jitca.json behind.
+ * - ca.pkcs11_allow_network: a non-boolean is refused with its message;
+ *   true still signs through SoftHSM2 under the (wider) filter.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -620,4 +622,60 @@ Test(p11int, wrong_pin_missing_module_missing_object)
 	free(bad);
 	free(text);
 	free(cfg);
+}
+
+/* jitca.json's ca with text inserted after the pin_file entry. */
+static void
+config_insert(const char *what)
+{
+	char *cfg = tu_fmt("%s/jitca.json", state), *text, *p, *n, *key;
+
+	text = tu_read_file(cfg, NULL);
+	key = tu_fmt("\"pin_file\": \"%s\"", pin_path);
+	cr_assert_not_null(p = strstr(text, key), "%s", text);
+	p += strlen(key);
+	n = tu_fmt("%.*s%s%s", (int)(p - text), text, what, p);
+	tu_write_file(cfg, n, strlen(n), 0644);
+	free(n);
+	free(key);
+	free(text);
+	free(cfg);
+}
+
+Test(p11int, allow_network_config)
+{
+	char *out = NULL, *err = NULL, *cmd;
+	int rc;
+
+	tool_keygen("EC:edwards25519");
+	free(init_token());
+	make_alice();
+	config_insert(", \"pkcs11_allow_network\": \"yes\"");
+	rc = tu_jitcad(state, "config check", &out, &err);
+	cr_assert_eq(rc, 1);
+	cr_assert_str_eq(err,
+	    "jitcad config check: ca.pkcs11_allow_network: "
+	    "expected true or false, got a string\n");
+	free(out);
+	free(err);
+	/* true: the signer's filter lets TCP through; SoftHSM2 signs the
+	 * same. */
+	{
+		char *cfg = tu_fmt("%s/jitca.json", state);
+		char *text = tu_read_file(cfg, NULL), *p;
+
+		cr_assert_not_null(p = strstr(text, "\"yes\""));
+		memcpy(p, "true ", 5);
+		tu_write_file(cfg, text, strlen(text), 0644);
+		free(text);
+		free(cfg);
+	}
+	cmd = tu_fmt("issue --user alice --role staging --public-key '%s.pub' "
+		     "--reason 'network allowed'",
+	    id_path);
+	out = jitcad_ok(cmd);
+	cr_assert_eq(strncmp(out, "ssh-ed25519-cert-v01@openssh.com ", 33), 0,
+	    "%s", out);
+	free(out);
+	free(cmd);
 }

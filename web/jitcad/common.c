@@ -189,6 +189,7 @@ admin_start_signer(struct admin_ctx *x)
 	sp.key_path = x->cfg->ca_key_file;
 	sp.pkcs11_module = x->cfg->pkcs11_module;
 	sp.pin_file = x->cfg->pin_file;
+	sp.pkcs11_allow_network = x->cfg->pkcs11_allow_network;
 	/* A state directory from before the host CA and ledger keys works
 	 * without them (jitcad init --add-keys makes them). */
 	if (admin_key_present(x->cfg->host_key_file))

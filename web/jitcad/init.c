@@ -284,6 +284,7 @@ init_p11_signer(const char *state, struct signer **s)
 	sp.key_path = cfg->ca_key_file;
 	sp.pkcs11_module = cfg->pkcs11_module;
 	sp.pin_file = cfg->pin_file;
+	sp.pkcs11_allow_network = cfg->pkcs11_allow_network;
 	sp.policy = &signpolicy_ops;
 	sp.policy_arg = cfg->state_dir;
 	if ((r = signer_start(s, &sp)) != 0)

@@ -259,6 +259,7 @@ web_serve_run(const struct cli_parsed *p)
 	sp.key_path = cfg->ca_key_file;
 	sp.pkcs11_module = cfg->pkcs11_module;
 	sp.pin_file = cfg->pin_file;
+	sp.pkcs11_allow_network = cfg->pkcs11_allow_network;
 	/* A state directory from before the host CA and ledger keys runs
 	 * without them, and says how to add them. */
 	if (admin_key_present(cfg->host_key_file))
