@@ -380,8 +380,7 @@ get_key_source(
 		return get_path(x, obj, "ca", key, dflt, out);
 	field_join(field, sizeof(field), "ca", key);
 	if ((r = p11_uri_parse(&u, s)) != 0)
-		return cfg_err(
-		    x, field, "not a usable PKCS#11 URI: %s", err_str(r));
+		return cfg_err(x, field, "%s", err_str(r));
 	p11_uri_free(u);
 	if ((*out = strdup(s)) == NULL)
 		return cfg_oom(x);
