@@ -21,6 +21,9 @@
  *   signer process (the module re-initialised under the filter).
  * - Wrong PIN, a missing module and a missing object: init and serve fail
  *   with the exact messages, and init leaves no jitca.json behind.
+ * - ca.host_key and ca.ledger_key as URIs: loaded from the token by the
+ *   same code (a P-256 ledger key and a host key equal to the user CA's
+ *   are refused with their messages; three token keys issue).
  * - ca.pkcs11_allow_network: a non-boolean is refused with its message;
  *   true still signs through SoftHSM2 under the (wider) filter.
  */
@@ -678,4 +681,87 @@ Test(p11int, allow_network_config)
 	    "%s", out);
 	free(out);
 	free(cmd);
+}
+
+/* issue for alice must fail with exactly want on stderr. */
+static void
+issue_refused(const char *want)
+{
+	char *cmd = tu_fmt("issue --user alice --role staging --public-key "
+			   "'%s.pub' --reason 'token keys'",
+	    id_path);
+	char *out = NULL, *err = NULL;
+	int rc = tu_jitcad(state, cmd, &out, &err);
+
+	cr_assert_eq(rc, 1, "issue: exit %d: %s", rc, err);
+	cr_assert_str_eq(err, want);
+	free(out);
+	free(err);
+	free(cmd);
+}
+
+/* jitca.json's text restored from saved, then what inserted. */
+static void
+config_reset(const char *saved, const char *what)
+{
+	char *cfg = tu_fmt("%s/jitca.json", state);
+
+	tu_write_file(cfg, saved, strlen(saved), 0644);
+	free(cfg);
+	config_insert(what);
+}
+
+/*
+ * The host CA and ledger keys from the token too: the signer loads all
+ * three through the same code (the ledger key's Ed25519 rule and the
+ * one-key-per-source rule apply to token keys), and issue works.
+ */
+Test(p11int, host_and_ledger_keys_in_token)
+{
+	char *cfg = tu_fmt("%s/jitca.json", state), *saved, *cmd, *out, *f;
+	char *cmd2 = NULL;
+
+	tool_keygen("EC:edwards25519");
+	cmd2 = tu_fmt("pkcs11-tool --module " MODULE " --token-label jitca "
+		      "--login --pin 1234 --keypairgen --key-type "
+		      "EC:prime256v1 --label host-ca --id 02 --usage-sign && "
+		      "pkcs11-tool --module " MODULE " --token-label jitca "
+		      "--login --pin 1234 --keypairgen --key-type "
+		      "EC:edwards25519 --label ledger --id 03 --usage-sign");
+	cr_assert_eq(tu_sh(cmd2, NULL, NULL), 0);
+	free(cmd2);
+	free(init_token());
+	make_alice();
+	/* The file keys init made must not be what is used. */
+	f = tu_fmt("%s/host_ca_key.pem", state);
+	cr_assert_eq(unlink(f), 0);
+	free(f);
+	f = tu_fmt("%s/ledger_key.pem", state);
+	cr_assert_eq(unlink(f), 0);
+	free(f);
+	saved = tu_read_file(cfg, NULL);
+
+	config_reset(saved,
+	    ", \"host_key\": \"pkcs11:token=jitca;object=host-ca\", "
+	    "\"ledger_key\": \"pkcs11:token=jitca;object=host-ca\"");
+	issue_refused(
+	    "jitcad issue: " URI ": the ledger key is not an Ed25519 key\n");
+	config_reset(
+	    saved, ", \"host_key\": \"pkcs11:token=jitca;object=user-ca\"");
+	issue_refused("jitcad issue: " URI
+		      ": the user CA, host CA and ledger keys must differ\n");
+
+	config_reset(saved,
+	    ", \"host_key\": \"pkcs11:token=jitca;object=host-ca\", "
+	    "\"ledger_key\": \"pkcs11:token=jitca;object=ledger\"");
+	cmd = tu_fmt("issue --user alice --role staging --public-key '%s.pub' "
+		     "--reason 'token keys'",
+	    id_path);
+	out = jitcad_ok(cmd);
+	cr_assert_eq(strncmp(out, "ssh-ed25519-cert-v01@openssh.com ", 33), 0,
+	    "%s", out);
+	free(out);
+	free(cmd);
+	free(saved);
+	free(cfg);
 }
