@@ -36,6 +36,7 @@
 #include "signer/base/fileio.h"
 #include "signer/base/sha256.h"
 #include "signer/names.h"
+#include "signer/p11.h"
 
 #define CONFIG_FILE "jitca.json"
 #define FIELD_LEN 256 /* a field path in a message */
@@ -96,7 +97,8 @@ static const char *const notify_events[] = {"request.created",
     "request.withdrawn", "cert.issued", "cert.revoked", "break-glass", NULL};
 static const char *const limits_keys[] = {"requests_per_minute", NULL};
 static const char *const ca_keys[] = {"key", "key_file", "host_key",
-    "ledger_key", "backdate", "hard_max_ttl", "host_max_ttl", NULL};
+    "ledger_key", "backdate", "hard_max_ttl", "host_max_ttl", "pkcs11_module",
+    "pin_file", "pkcs11_allow_network", NULL};
 static const char *const ledger_keys[] = {"url", "path", NULL};
 static const char *const role_keys[] = {"principals", "default_ttl", "max_ttl",
     "requesters", "approvers", "approvals_required", "critical_options",
@@ -370,6 +372,65 @@ get_path(struct ctx *x, json_t *obj, const char *parent, const char *key,
 	if (*out == NULL)
 		return cfg_oom(x);
 	return 0;
+}
+
+/*
+ * A key source (ca.key, ca.host_key, ca.ledger_key): a "pkcs11:" URI
+ * (p11.h), checked with p11_uri_parse() and kept as written, or else a
+ * path as get_path() makes it.
+ */
+static int
+get_key_source(
+    struct ctx *x, json_t *obj, const char *key, const char *dflt, char **out)
+{
+	char field[FIELD_LEN];
+	struct p11_uri *u = NULL;
+	const char *s;
+	int r;
+
+	*out = NULL;
+	if ((r = get_string(x, obj, "ca", key, &s)) != 0)
+		return r;
+	if (s == NULL || !p11_uri_is(s))
+		return get_path(x, obj, "ca", key, dflt, out);
+	field_join(field, sizeof(field), "ca", key);
+	if ((r = p11_uri_parse(&u, s)) != 0)
+		return cfg_err(x, field, "%s", err_str(r));
+	p11_uri_free(u);
+	if ((*out = strdup(s)) == NULL)
+		return cfg_oom(x);
+	return 0;
+}
+
+/* ca.pkcs11_module (an absolute path) and ca.pin_file (a path), both
+ * optional: a key URI may carry module-path and pin-source instead;
+ * ca.pkcs11_allow_network, a boolean (default false). */
+static int
+get_pkcs11(struct ctx *x, json_t *ca)
+{
+	const char *s;
+	json_t *v;
+	int r;
+
+	if ((r = get_string(x, ca, "ca", "pkcs11_module", &s)) != 0)
+		return r;
+	if (s != NULL) {
+		if (s[0] != '/' || has_control(s) || strlen(s) >= PATH_MAX)
+			return cfg_err(
+			    x, "ca.pkcs11_module", "must be an absolute path");
+		if ((x->c->pkcs11_module = strdup(s)) == NULL)
+			return cfg_oom(x);
+	}
+	v = json_object_get(ca, "pkcs11_allow_network");
+	if (v != NULL && !json_is_boolean(v))
+		return cfg_err(x, "ca.pkcs11_allow_network",
+		    "expected true or false, got %s", jtype(v));
+	x->c->pkcs11_allow_network = v != NULL && json_is_true(v);
+	if ((r = get_string(x, ca, "ca", "pin_file", &s)) != 0)
+		return r;
+	if (s == NULL)
+		return 0;
+	return get_path(x, ca, "ca", "pin_file", NULL, &x->c->pin_file);
 }
 
 /*
@@ -1416,12 +1477,13 @@ parse_top(struct ctx *x, json_t *root)
 	if ((rr = get_object(x, root, "", "ca", &ca)) != 0 ||
 	    (rr = check_keys(x, "ca", ca, ca_keys)) != 0 ||
 	    (rr = renamed_key(x, ca, "ca", "key", "key_file", &name)) != 0 ||
-	    (rr = get_path(x, ca, "ca", name, "ca_key.pem", &c->ca_key_file)) !=
+	    (rr = get_key_source(x, ca, name, "ca_key.pem", &c->ca_key_file)) !=
 		0 ||
-	    (rr = get_path(x, ca, "ca", "host_key", "host_ca_key.pem",
+	    (rr = get_key_source(x, ca, "host_key", "host_ca_key.pem",
 		 &c->host_key_file)) != 0 ||
-	    (rr = get_path(x, ca, "ca", "ledger_key", "ledger_key.pem",
+	    (rr = get_key_source(x, ca, "ledger_key", "ledger_key.pem",
 		 &c->ledger_key_file)) != 0 ||
+	    (rr = get_pkcs11(x, ca)) != 0 ||
 	    (rr = get_duration(x, ca, "ca", "host_max_ttl", 30 * 86400,
 		 CONFIG_MAX_HOST_TTL, "the maximum", NULL, &c->host_max_ttl,
 		 NULL)) != 0 ||
@@ -1660,6 +1722,8 @@ config_free(struct config *c)
 	free(c->ca_key_file);
 	free(c->host_key_file);
 	free(c->ledger_key_file);
+	free(c->pkcs11_module);
+	free(c->pin_file);
 	free(c->ledger_path);
 	config_strv_free(c->auditors, c->nauditors);
 	config_strv_free(c->host_groups, c->nhost_groups);

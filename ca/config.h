@@ -134,9 +134,17 @@ struct config_oidc {
 struct config {
 	char *state_dir; /* absolute */
 	char *listen; /* "127.0.0.1:8443" */
-	char *ca_key_file; /* absolute path */
-	char *host_key_file; /* ca.host_key: the host CA key, absolute */
-	char *ledger_key_file; /* ca.ledger_key: the ledger key, absolute */
+	/* Key sources: an absolute path, or a "pkcs11:" URI (p11.h) as
+	 * written, which p11_uri_is() tells. */
+	char *ca_key_file; /* ca.key: the user CA key */
+	char *host_key_file; /* ca.host_key: the host CA key */
+	char *ledger_key_file; /* ca.ledger_key: the ledger key */
+	char *pkcs11_module; /* ca.pkcs11_module, absolute; NULL: none */
+	char *pin_file; /* ca.pin_file, absolute; NULL: none */
+	/* ca.pkcs11_allow_network: the signer may open TCP connections (a
+	 * module that talks to its device over the network: YubiHSM 2's
+	 * yubihsm-connector). */
+	int pkcs11_allow_network;
 	uint64_t host_max_ttl; /* ca.host_max_ttl, seconds (default 30d) */
 	uint64_t backdate; /* seconds (default 60) */
 	uint64_t hard_max_ttl; /* seconds (default 24h) */

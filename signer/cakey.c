@@ -3,6 +3,9 @@
  * storage as unencrypted PKCS#8 PEM in a 0600 file created exclusively,
  * loading with ownership/permission checks on the open descriptor, and
  * SSH signature blobs (RFC 8709, RFC 5656 section 3.1.2, RFC 8332).
+ * cakey_open() also opens a key that lives in a PKCS#11 token (p11.h):
+ * such a cakey holds no EVP_PKEY, only p11.c's table (struct cakey_ops)
+ * and its key, and signs, answers its public key and frees through them.
  *
  * It does not verify signatures (verify.c), build certificates (cert.c)
  * or talk to anyone (signer.c).  Public halves are wrapped by pubkey.c
@@ -30,6 +33,7 @@
 
 #include "signer/cakey.h"
 #include "signer/base/fileio.h"
+#include "signer/p11.h"
 #include "signer/wire.h"
 
 #define CAKEY_MAX_FILE (64u * 1024)
@@ -43,6 +47,10 @@ struct cakey {
 	EVP_PKEY *pkey;
 	struct pubkey *pub;
 	enum key_type type;
+	/* A key behind another backend (p11.h): every operation goes
+	 * through ops with impl; pkey and pub are then NULL. */
+	const struct cakey_ops *ops;
+	void *impl;
 };
 
 enum key_type
@@ -66,6 +74,8 @@ cakey_free(struct cakey *k)
 {
 	if (k == NULL)
 		return;
+	if (k->ops != NULL)
+		k->ops->free(k->impl);
 	EVP_PKEY_free(k->pkey);
 	pubkey_free(k->pub);
 	free(k);
@@ -74,7 +84,11 @@ cakey_free(struct cakey *k)
 const struct pubkey *
 cakey_public(const struct cakey *k)
 {
-	return k == NULL ? NULL : k->pub;
+	if (k == NULL)
+		return NULL;
+	if (k->ops != NULL)
+		return k->ops->pub(k->impl);
+	return k->pub;
 }
 
 /* The key type of an OpenSSL private key jitca accepts as a CA, or
@@ -331,6 +345,40 @@ out:
 	return r;
 }
 
+int
+cakey_open(struct cakey **out, const char *source, const char *module,
+    const char *pin_file)
+{
+	struct p11_key *pk = NULL;
+	struct cakey *k = NULL;
+	int r = ERR_INTERNAL;
+
+	if (out == NULL)
+		return ERR_INVALID_ARG;
+	*out = NULL;
+	if (source == NULL || *source == '\0')
+		return ERR_INVALID_ARG;
+	if (!p11_uri_is(source))
+		return cakey_load(out, source);
+	if ((r = p11_key_open(&pk, source, module, pin_file)) != 0)
+		goto out;
+	if ((k = calloc(1, sizeof(*k))) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	k->type = pubkey_type(p11_key_public(pk));
+	k->ops = &p11_cakey_ops;
+	k->impl = pk;
+	pk = NULL;
+	*out = k;
+	k = NULL;
+	r = 0;
+out:
+	p11_key_free(pk);
+	cakey_free(k);
+	return r;
+}
+
 /* Raw signature bytes over data with md (NULL for Ed25519); *sig new. */
 static int
 evp_sign(const struct cakey *k, const EVP_MD *md, uint8_t **sig, size_t *siglen,
@@ -430,6 +478,8 @@ cakey_sign(const struct cakey *k, uint8_t **sig, size_t *siglen,
 	if (k == NULL || sig == NULL || siglen == NULL ||
 	    (data == NULL && datalen != 0))
 		return ERR_INVALID_ARG;
+	if (k->ops != NULL)
+		return k->ops->sign(k->impl, sig, siglen, data, datalen);
 	if ((w = wire_new(CAKEY_MAX_SIG)) == NULL)
 		return ERR_ALLOC;
 	switch (k->type) {

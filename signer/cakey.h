@@ -34,6 +34,16 @@ MUST_CHECK int cakey_save(const struct cakey *k, const char *path);
  * (ERR_KEY_FILE_MODE), owned by another user (ERR_KEY_FILE_OWNER), not a
  * regular file, or not a supported PKCS#8 PEM key. */
 MUST_CHECK int cakey_load(struct cakey **out, const char *path);
+/*
+ * Open a CA key from its configured source: a "pkcs11:" URI (p11_uri_is())
+ * is opened in its token with p11_key_open(uri, module, pin_file), whose
+ * errors it returns (ERR_P11_*); anything else is a key file path for
+ * cakey_load() (module and pin_file ignored).  A token key signs through
+ * p11_key_sign(): cakey_sign() then may return ERR_TOKEN_UNAVAILABLE.
+ * Call it after fork() (p11.h).
+ */
+MUST_CHECK int cakey_open(struct cakey **out, const char *source,
+    const char *module, const char *pin_file);
 void cakey_free(struct cakey *k);
 
 /* Public half (borrowed, lives as long as k). */

@@ -4,11 +4,13 @@
  * logging in with a PIN from a file, signing, and making a key on the token
  * that can never leave it.
  *
- * Only the signer process loads a module (key material stays in the signer
- * process, signer.h); this file calls dlopen() and nothing else in jitca
- * does.  The module is driven directly through its function list (PKCS#11
- * v2.40, headers from p11-kit): no OpenSSL engine or provider, because the
- * libp11 engine of Debian 12 cannot use Ed25519 keys.
+ * Only the signer process opens a key (key material stays in the signer
+ * process, signer.h); the one other process that loads a module is
+ * `jitcad ca-key --generate-on-token`, which makes a key the token never
+ * lets out.  This file calls dlopen() and nothing else in jitca does.  The
+ * module is driven directly through its function list (PKCS#11 v2.40, headers
+ * from p11-kit): no OpenSSL engine or provider, because the libp11 engine of
+ * Debian 12 cannot use Ed25519 keys.
  *
  * URIs (RFC 7512 section 2.3), strictly: the scheme "pkcs11:", then path
  * attributes separated by ';' and an optional query after '?' with

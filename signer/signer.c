@@ -95,6 +95,8 @@ struct signer {
 	char *key_path; /* owned */
 	char *host_key_path; /* owned */
 	char *ledger_key_path; /* owned */
+	char *pkcs11_module; /* owned */
+	char *pin_file; /* owned */
 	char *policy_arg; /* owned */
 };
 
@@ -765,12 +767,17 @@ out:
 /*
  * The system calls the child may make once its key is loaded: socket I/O
  * on its one descriptor, memory, time, randomness, reading jitca.json
- * again on RELOAD (openat read-only), and exiting.  Anything else fails
- * with EPERM; the calls an exploit wants first (exec, ptrace, new
+ * again on RELOAD (openat read-only), what a file-based PKCS#11 module
+ * needs to sign and to re-initialise after its token went away (reading,
+ * locking and listing files: fcntl, getdents64; its syslog() socket
+ * fails), and exiting.  A module
+ * that talks to its device over the network (YubiHSM 2's HTTP connector)
+ * cannot: socket and connect kill the process (docs/key-custody.md).  Anything
+ * else fails with EPERM; the calls an exploit wants first (exec, ptrace, new
  * processes or sockets, uid changes) kill the process.
  */
 static int
-child_seccomp(void)
+child_seccomp(int allow_network)
 {
 	static const int allow[] = {SCMP_SYS(read), SCMP_SYS(write),
 	    SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(recvfrom),
@@ -784,16 +791,22 @@ child_seccomp(void)
 	    SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(rt_sigreturn),
 	    SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigaction),
 	    SCMP_SYS(sigaltstack), SCMP_SYS(restart_syscall), SCMP_SYS(exit),
-	    SCMP_SYS(exit_group)};
+	    SCMP_SYS(exit_group),
+	    /* A PKCS#11 module (SoftHSM2) locks and lists its token's
+	     * files on every signature and when it reconnects. */
+	    SCMP_SYS(fcntl), SCMP_SYS(getdents64)};
 	static const int deny[] = {SCMP_SYS(execve), SCMP_SYS(execveat),
 	    SCMP_SYS(ptrace), SCMP_SYS(process_vm_readv),
 	    SCMP_SYS(process_vm_writev), SCMP_SYS(fork), SCMP_SYS(vfork),
-	    SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(socket),
-	    SCMP_SYS(socketpair), SCMP_SYS(connect), SCMP_SYS(bind),
-	    SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4),
-	    SCMP_SYS(setuid), SCMP_SYS(setgid), SCMP_SYS(setreuid),
-	    SCMP_SYS(setresuid), SCMP_SYS(setresgid), SCMP_SYS(setgroups),
-	    SCMP_SYS(prctl), SCMP_SYS(kill), SCMP_SYS(tgkill)};
+	    SCMP_SYS(clone), SCMP_SYS(clone3), SCMP_SYS(socketpair),
+	    SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept),
+	    SCMP_SYS(accept4), SCMP_SYS(setuid), SCMP_SYS(setgid),
+	    SCMP_SYS(setreuid), SCMP_SYS(setresuid), SCMP_SYS(setresgid),
+	    SCMP_SYS(setgroups), SCMP_SYS(prctl), SCMP_SYS(kill),
+	    SCMP_SYS(tgkill)};
+	static const int net[] = {SCMP_SYS(connect), SCMP_SYS(setsockopt),
+	    SCMP_SYS(getsockopt), SCMP_SYS(getsockname), SCMP_SYS(getpeername),
+	    SCMP_SYS(shutdown)};
 	scmp_filter_ctx ctx;
 	size_t i;
 	int r = ERR_SYSTEM;
@@ -811,6 +824,32 @@ child_seccomp(void)
 			0)
 			goto out;
 	}
+	/* New sockets kill, but for syslog(): a PKCS#11 module (SoftHSM2)
+	 * logs its errors there, e.g. when its token went away; its
+	 * AF_UNIX socket gets the default EPERM and glibc drops the
+	 * message. */
+	if (!allow_network) {
+		if (seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
+			SCMP_SYS(socket), 1,
+			SCMP_A0(SCMP_CMP_NE, AF_UNIX)) != 0 ||
+		    seccomp_rule_add(
+			ctx, SCMP_ACT_KILL_PROCESS, SCMP_SYS(connect), 0) != 0)
+			goto out;
+	} else {
+		/* TCP to the module's device (pkcs11_allow_network). */
+		for (i = 0; i < sizeof(net) / sizeof(net[0]); i++)
+			if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, net[i], 0) !=
+			    0)
+				goto out;
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+			SCMP_A0(SCMP_CMP_EQ, AF_INET)) != 0 ||
+		    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+			SCMP_A0(SCMP_CMP_EQ, AF_INET6)) != 0 ||
+		    seccomp_rule_add(ctx, SCMP_ACT_KILL_PROCESS,
+			SCMP_SYS(socket), 1,
+			SCMP_A0(SCMP_CMP_GT, AF_INET6)) != 0)
+			goto out;
+	}
 	/* Files only for reading (jitca.json on RELOAD). */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
 		SCMP_A2(SCMP_CMP_MASKED_EQ, O_ACCMODE | O_CREAT | O_TRUNC,
@@ -825,17 +864,22 @@ out:
 }
 
 /*
- * Load "a key" from its configured source.  Today a source is the path
- * of a PKCS#8 PEM file (cakey_load(): mode 0600, our own); this is the
- * one function to teach a "pkcs11:" URI, for all three keys at once.
+ * Load "a key" from its configured source, for all three keys alike:
+ * the path of a PKCS#8 PEM file (cakey_load(): mode 0600, our own) or a
+ * "pkcs11:" URI naming a key in a token, opened with the configured
+ * module and PIN file (p11_key_open(), which applies the same owner and
+ * mode checks to the PIN file).  Here, after the fork and before
+ * seccomp: the module is loaded and its session opened in this process
+ * only.
  */
 static int
-child_key_load(struct cakey **out, const char *source)
+child_key_load(
+    struct cakey **out, const char *source, const struct signer_params *p)
 {
 	*out = NULL;
 	if (source == NULL || *source == '\0')
 		return ERR_INVALID_ARG;
-	return cakey_load(out, source);
+	return cakey_open(out, source, p->pkcs11_module, p->pin_file);
 }
 
 /* Load the configured keys into ks: the ledger key must be Ed25519, and
@@ -846,11 +890,11 @@ child_keys_load(struct child_keys *ks, const struct signer_params *p)
 	const struct pubkey *u, *h = NULL, *l = NULL;
 	int r = ERR_INTERNAL;
 
-	TRY(child_key_load(&ks->user, p->key_path));
+	TRY(child_key_load(&ks->user, p->key_path, p));
 	if (p->host_key_path != NULL)
-		TRY(child_key_load(&ks->host, p->host_key_path));
+		TRY(child_key_load(&ks->host, p->host_key_path, p));
 	if (p->ledger_key_path != NULL)
-		TRY(child_key_load(&ks->ledger, p->ledger_key_path));
+		TRY(child_key_load(&ks->ledger, p->ledger_key_path, p));
 	u = cakey_public(ks->user);
 	if (ks->host != NULL)
 		h = cakey_public(ks->host);
@@ -926,7 +970,7 @@ child_main(int fd, const struct signer_params *p)
 		child_keys_free(&ks);
 		_exit(SIGNER_EXIT_KEY);
 	}
-	if ((r = child_seccomp()) != 0) {
+	if ((r = child_seccomp(p->pkcs11_allow_network)) != 0) {
 		(void)child_send_error(fd, r);
 		_exit(SIGNER_EXIT_SETUP);
 	}
@@ -1122,8 +1166,11 @@ params_free(struct signer *s)
 	free(s->key_path);
 	free(s->host_key_path);
 	free(s->ledger_key_path);
+	free(s->pkcs11_module);
+	free(s->pin_file);
 	free(s->policy_arg);
 	s->key_path = s->host_key_path = s->ledger_key_path = NULL;
+	s->pkcs11_module = s->pin_file = NULL;
 	s->policy_arg = NULL;
 	memset(&s->params, 0, sizeof(s->params));
 }
@@ -1154,9 +1201,17 @@ signer_start(struct signer **out, const struct signer_params *p)
 	ENSURE(p->ledger_key_path == NULL ||
 		(s->ledger_key_path = strdup(p->ledger_key_path)) != NULL,
 	    ERR_ALLOC);
+	ENSURE(p->pkcs11_module == NULL ||
+		(s->pkcs11_module = strdup(p->pkcs11_module)) != NULL,
+	    ERR_ALLOC);
+	ENSURE(
+	    p->pin_file == NULL || (s->pin_file = strdup(p->pin_file)) != NULL,
+	    ERR_ALLOC);
 	ENSURE(p->policy_arg == NULL ||
 		(s->policy_arg = strdup(p->policy_arg)) != NULL,
 	    ERR_ALLOC);
+	s->params.pkcs11_module = s->pkcs11_module;
+	s->params.pin_file = s->pin_file;
 	s->params.key_path = s->key_path;
 	s->params.host_key_path = s->host_key_path;
 	s->params.ledger_key_path = s->ledger_key_path;

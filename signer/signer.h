@@ -10,8 +10,9 @@
  * files; it disables core dumps and ptrace (RLIMIT_CORE 0,
  * PR_SET_DUMPABLE 0), loads its own copy of the role policy through the
  * struct signer_policy it was given, loads each key from its source
- * (today a PKCS#8 PEM file through cakey_load(), refusing one that is
- * group/world-readable or not its own), refuses a ledger key that is not
+ * (a PKCS#8 PEM file through cakey_load(), refusing one that is
+ * group/world-readable or not its own, or a "pkcs11:" URI naming a key in
+ * a token, through cakey_open() and p11.h), refuses a ledger key that is not
  * Ed25519 (ERR_LEDGER_KEY_TYPE: C2SP notes are Ed25519) and two sources
  * holding the same key (ERR_SIGNER_SAME_KEY), installs a seccomp
  * allow-list (libseccomp), and answers requests until the socket closes.
@@ -155,6 +156,16 @@ struct signer_params {
 	const char *host_key_path; /* host CA key source (copied); NULL: none */
 	const char
 	    *ledger_key_path; /* ledger key source (copied); NULL: none */
+	/* For sources that are "pkcs11:" URIs (p11.h): the module's path
+	 * and the PIN file, shared by the three keys (copied; NULL when
+	 * the URI gives module-path / pin-source, or for key files). */
+	const char *pkcs11_module;
+	const char *pin_file;
+	/* 1: the seccomp filter lets the child open TCP connections
+	 * (socket AF_INET/AF_INET6, connect, socket options), for a module
+	 * that reaches its device over the network (YubiHSM 2's
+	 * yubihsm-connector); 0: any such call kills it. */
+	int pkcs11_allow_network;
 };
 
 /*

@@ -80,6 +80,8 @@ static const struct err_map err_table[] = {
     {ERR_KEY_IS_CA, 400, "bad_public_key"},
     /* Nothing was written: the unit of work rolled back. */
     {ERR_SIGNER_DEAD, 503, "signer_unavailable"},
+    /* The CA key's PKCS#11 token is gone; the signer reconnects. */
+    {ERR_TOKEN_UNAVAILABLE, 503, "token_unavailable"},
     /* The signer's copy of jitca.json disagrees (a reload between). */
     {ERR_SIGNER_NO_ROLE, 409, "signer_refused"},
     {ERR_SIGNER_KEY_ID, 409, "signer_refused"},
@@ -174,6 +176,17 @@ ledger_note(struct api *a, int r)
 		atomic_store(&a->ledger_down, r);
 	else if (r == 0)
 		atomic_store(&a->ledger_down, 0);
+}
+
+/* After a call that may sign: remember a token that is gone for
+ * /v1/health until a call goes through again. */
+static void
+token_note(struct api *a, int r)
+{
+	if (r == ERR_TOKEN_UNAVAILABLE)
+		atomic_store(&a->token_down, 1);
+	else if (r == 0)
+		atomic_store(&a->token_down, 0);
 }
 
 /* A refused free-text field: text_check()'s code and message. */
@@ -442,7 +455,8 @@ notify_alerts(struct api *a)
  * or 503 {"status": "degraded", "reason": CODE,
  * "message": ...} + Retry-After: "signer_unavailable" while the signer is
  * down (Retry-After: 1), "ledger_unavailable" while the last ledger write
- * failed for want of storage.
+ * failed for want of storage, "token_unavailable" (Retry-After: 1) while
+ * the last signature failed because the CA key's token was gone.
  */
 static void
 h_health(void *app, struct http_req *req)
@@ -469,6 +483,14 @@ h_health(void *app, struct http_req *req)
 		    json_pack("{s:s,s:s,s:s}", "status", "degraded", "reason",
 			"ledger_unavailable", "message", err_str(down)));
 		http_reply_header(req, "Retry-After", API_LEDGER_RETRY_AFTER);
+		return;
+	}
+	if (atomic_load(&a->token_down)) {
+		reply_json_steal(req, 503,
+		    json_pack("{s:s,s:s,s:s}", "status", "degraded", "reason",
+			"token_unavailable", "message",
+			err_str(ERR_TOKEN_UNAVAILABLE)));
+		http_reply_header(req, "Retry-After", "1");
 		return;
 	}
 	if ((alerts = notify_alerts(a)) != NULL) {
@@ -897,6 +919,7 @@ h_request_create(void *app, struct http_req *req)
 	r = request_create(&a->ca, &act, role, pv, np, ttl, reason, pk, &out);
 	cfg_unlock(a);
 	ledger_note(a, r);
+	token_note(a, r);
 	if (r != 0) {
 		reply_err(req, r, "request");
 		goto out;
@@ -1091,6 +1114,8 @@ decide(struct api *a, struct http_req *req, int approve)
 		r = request_deny(&a->ca, &act, id, comment, &out);
 	cfg_unlock(a);
 	ledger_note(a, r);
+	if (approve)
+		token_note(a, r);
 	if (r != 0) {
 		char what[48];
 

@@ -70,6 +70,8 @@ struct api {
 	/* The last ledger write failed with this ERR_LEDGER_* code (0: it
 	 * succeeded): /v1/health answers 503 meanwhile. */
 	atomic_int ledger_down;
+	/* 1 while the last signature failed with ERR_TOKEN_UNAVAILABLE. */
+	atomic_int token_down;
 	/* Why the signer is down (web/jitcad/supervise.c),
 	 * for /v1/health. */
 	pthread_mutex_t health_lock;

@@ -80,8 +80,8 @@ setup(void)
 	cr_assert_eq(cakey_save(ca, key_path), 0);
 	cakey_free(ca);
 	{
-		struct signer_params sp = {
-		    key_path, &any_policy, NULL, 0, 0, 0, NULL, NULL};
+		struct signer_params sp = {key_path, &any_policy, NULL, 0, 0, 0,
+		    NULL, NULL, NULL, NULL, 0};
 
 		cr_assert_eq(signer_start(&sg, &sp), 0);
 	}

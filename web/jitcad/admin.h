@@ -110,6 +110,9 @@ MUST_CHECK int admin_load_ca_pub(
     const char *cmd, const char *state, struct pubkey **out);
 /* Start the signer for an open context; it must hold ca.pub's key. */
 MUST_CHECK int admin_start_signer(struct admin_ctx *x);
+/* 1 when a configured key source is there: a "pkcs11:" URI (the signer
+ * finds out whether the token holds it), or a file that exists. */
+int admin_key_present(const char *source);
 /* Rebuild the KRL from the ledger into path (default <state>/revoked.krl);
  * *written (may be NULL) gets the path used (new: free it). */
 MUST_CHECK int admin_krl_write(

@@ -3,7 +3,8 @@
  * from <state>/ca.pub, alone or with what a host's sshd needs to trust it;
  * `ca-key --host` / `--ledger` the host CA and ledger keys from
  * host_ca.pub / ledger.pub, the ledger key also as an allowed_signers
- * line for `ssh-keygen -Y verify` (--allowed-signers).
+ * line for `ssh-keygen -Y verify` (--allowed-signers); `ca-key
+ * --generate-on-token` a new non-extractable key in a PKCS#11 token.
  * Shared helpers: common.c.
  */
 #include <errno.h>
@@ -31,6 +32,7 @@
 #include "signer/cakey.h"
 #include "signer/err.h"
 #include "signer/krl.h"
+#include "signer/p11.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 #include "web/jitcad/admin.h"
@@ -62,6 +64,61 @@ admin_load_pub(const char *state, const char *file, struct pubkey **out)
 	return r;
 }
 
+/*
+ * ca-key --generate-on-token: a new key pair in the token, with
+ * CKA_SENSITIVE true and CKA_EXTRACTABLE false (p11_key_generate()), and
+ * its public line on stdout.  This loads the module in jitcad itself,
+ * not in a signer: nothing secret enters this process (the private key
+ * is made by the token and never leaves it; the PIN is read as the
+ * signer would), no service runs yet, and it is the same step as
+ * pkcs11-tool --keypairgen, which the operator could run instead.
+ */
+static int
+ca_key_generate(const struct cli_parsed *p)
+{
+	const char *uri = cli_str(p, "ca-key");
+	const char *module = cli_str(p, "pkcs11-module");
+	const char *pin = cli_str(p, "pin-file");
+	const char *type_name = cli_str(p, "ca-key-type");
+	struct pubkey *k = NULL;
+	char *line = NULL;
+	enum key_type t;
+	int r, ret = ADMIN_EXIT_FAIL;
+
+	if (uri == NULL || !p11_uri_is(uri))
+		return usage_error(
+		    p, "--generate-on-token needs --ca-key pkcs11:URI");
+	if (cli_flag(p, "host") || cli_flag(p, "ledger") ||
+	    cli_flag(p, "allowed-signers"))
+		return usage_error(p,
+		    "--generate-on-token makes a user CA key: no --host, "
+		    "--ledger or --allowed-signers");
+	if ((t = cakey_type_from_name(
+		 type_name != NULL ? type_name : "ed25519")) == KEY_UNSPEC)
+		return usage_error(p,
+		    "--ca-key-type must be ed25519, ecdsa-p256, ecdsa-p384 or "
+		    "rsa-3072");
+	if ((r = p11_key_generate(&k, uri, module, pin, t)) != 0) {
+		if (*p11_detail() != '\0')
+			fprintf(stderr, "jitcad ca-key: %s: %s (%s)\n", uri,
+			    err_str(r), p11_detail());
+		else
+			fprintf(
+			    stderr, "jitcad ca-key: %s: %s\n", uri, err_str(r));
+		goto out;
+	}
+	if ((r = pubkey_to_line(&line, k, "jitca-ca")) != 0) {
+		report("ca-key", "public key", r);
+		goto out;
+	}
+	printf("%s\n", line);
+	ret = ADMIN_EXIT_OK;
+out:
+	pubkey_free(k);
+	free(line);
+	return ret;
+}
+
 int
 admin_ca_key(const struct cli_parsed *p)
 {
@@ -73,6 +130,14 @@ admin_ca_key(const struct cli_parsed *p)
 	struct pubkey *k = NULL;
 	int r, ret = ADMIN_EXIT_FAIL;
 
+	if (cli_flag(p, "generate-on-token"))
+		return ca_key_generate(p);
+	if (cli_str(p, "ca-key") != NULL ||
+	    cli_str(p, "pkcs11-module") != NULL ||
+	    cli_str(p, "pin-file") != NULL || cli_str(p, "ca-key-type") != NULL)
+		return usage_error(p,
+		    "--ca-key, --pkcs11-module, --pin-file and --ca-key-type "
+		    "need --generate-on-token");
 	if (host && ledger)
 		return usage_error(p, "--host and --ledger exclude each other");
 	if (allowed && !ledger)

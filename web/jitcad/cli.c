@@ -48,6 +48,15 @@ static const struct cli_opt init_opts[] = {
 	"in an existing state directory, make only the missing host CA and "
 	"ledger keys",
 	NULL},
+    {"ca-key", 0, CLI_STRING, "URI", 0,
+	"use the key a PKCS#11 token holds (pkcs11:token=...;object=...) "
+	"as the user CA key",
+	NULL},
+    {"pkcs11-module", 0, CLI_FILE, "FILE", 0,
+	"with --ca-key: the PKCS#11 module (an absolute path)", NULL},
+    {"pin-file", 0, CLI_FILE, "FILE", 0,
+	"with --ca-key: the file holding the token's user PIN (mode 0600)",
+	NULL},
     CLI_OPT_END,
 };
 
@@ -61,6 +70,22 @@ static const struct cli_opt ca_key_opts[] = {
 	"with --ledger: print it as an allowed_signers line for ssh-keygen -Y "
 	"verify -I ledger@jitca",
 	NULL},
+    {"generate-on-token", 0, CLI_FLAG, NULL, 0,
+	"make a new non-extractable key in the PKCS#11 token --ca-key names "
+	"and print its public key",
+	NULL},
+    {"ca-key", 0, CLI_STRING, "URI", 0,
+	"with --generate-on-token: the key to make (pkcs11:token=...;"
+	"object=...;id=...)",
+	NULL},
+    {"pkcs11-module", 0, CLI_FILE, "FILE", 0,
+	"with --generate-on-token: the PKCS#11 module", NULL},
+    {"pin-file", 0, CLI_FILE, "FILE", 0,
+	"with --generate-on-token: the file holding the user PIN", NULL},
+    {"ca-key-type", 0, CLI_CHOICE, "TYPE", 0,
+	"with --generate-on-token: the type of the new key (default "
+	"ed25519)",
+	"ed25519|ecdsa-p256|ecdsa-p384|rsa-3072"},
     CLI_OPT_END,
 };
 
@@ -239,7 +264,9 @@ const struct cli_prog jitcad_prog = {
     "0  success\n"
     "1  refused or failed\n"
     "2  usage error",
-    "JITCA_STATE  the state directory when --state is not given",
+    "JITCA_STATE  the state directory when --state is not given\n"
+    "SOFTHSM2_CONF, YUBIHSM_PKCS11_CONF  passed on to the signer's PKCS#11 "
+    "module",
     "STATE/jitca.json  the configuration\n"
     "STATE/ca_key.pem  the CA private key (mode 0600)\n"
     "STATE/ca.pub  the CA public key\n"

@@ -31,6 +31,7 @@
 #include "signer/cakey.h"
 #include "signer/err.h"
 #include "signer/krl.h"
+#include "signer/p11.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 #include "web/jitcad/admin.h"
@@ -171,6 +172,12 @@ admin_load_ca_pub(const char *cmd, const char *state, struct pubkey **out)
 	return r;
 }
 
+int
+admin_key_present(const char *source)
+{
+	return p11_uri_is(source) || access(source, F_OK) == 0;
+}
+
 /* Start the signer process for an open context; it alone loads the CA
  * key, and must hold the key whose public half is ca.pub. */
 int
@@ -181,11 +188,14 @@ admin_start_signer(struct admin_ctx *x)
 
 	memset(&sp, 0, sizeof(sp));
 	sp.key_path = x->cfg->ca_key_file;
+	sp.pkcs11_module = x->cfg->pkcs11_module;
+	sp.pin_file = x->cfg->pin_file;
+	sp.pkcs11_allow_network = x->cfg->pkcs11_allow_network;
 	/* A state directory from before the host CA and ledger keys works
 	 * without them (jitcad init --add-keys makes them). */
-	if (access(x->cfg->host_key_file, F_OK) == 0)
+	if (admin_key_present(x->cfg->host_key_file))
 		sp.host_key_path = x->cfg->host_key_file;
-	if (access(x->cfg->ledger_key_file, F_OK) == 0)
+	if (admin_key_present(x->cfg->ledger_key_file))
 		sp.ledger_key_path = x->cfg->ledger_key_file;
 	sp.policy = &signpolicy_ops;
 	sp.policy_arg = x->cfg->state_dir;

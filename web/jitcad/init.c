@@ -18,6 +18,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "ca/ca.h"
 #include "ca/config.h"
 #include "ca/ledger.h"
@@ -32,6 +34,7 @@
 #include "signer/cakey.h"
 #include "signer/err.h"
 #include "signer/krl.h"
+#include "signer/p11.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 #include "web/jitcad/admin.h"
@@ -173,7 +176,8 @@ init_ownership(const char *state, const char *key_path, const struct passwd *ca,
 	char *p;
 	size_t i;
 
-	if (ca != NULL && chown(key_path, ca->pw_uid, ca->pw_gid) != 0) {
+	if (ca != NULL && key_path != NULL &&
+	    chown(key_path, ca->pw_uid, ca->pw_gid) != 0) {
 		fprintf(stderr, "jitcad init: chown %s to %s: %s\n", key_path,
 		    ca->pw_name, strerror(errno));
 		return ERR_SYSTEM;
@@ -206,12 +210,102 @@ init_ownership(const char *state, const char *key_path, const struct passwd *ca,
 	return 0;
 }
 
+/* v as a JSON string literal, new (NULL: out of memory). */
+static char *
+json_quoted(const char *v)
+{
+	json_t *j = json_string(v);
+	char *q = j != NULL ? json_dumps(j, JSON_ENCODE_ANY) : NULL;
+
+	json_decref(j);
+	return q;
+}
+
+/*
+ * jitca.json for a user CA key in a token: the example configuration
+ * with ca.key the URI and ca.pkcs11_module, ca.pin_file (when given)
+ * next to it.  Written only when there is none yet.
+ */
+static int
+init_write_p11_config(const char *cfg_path, const char *uri, const char *module,
+    const char *pin_file)
+{
+	static const char file_key[] = "\"key\": \"ca_key.pem\"";
+	const char *ex = config_example(), *at = strstr(ex, file_key);
+	char *qu = NULL, *qm = NULL, *qp = NULL, *text = NULL;
+	size_t n;
+	int r = ERR_INTERNAL;
+
+	ENSURE(at != NULL, ERR_INTERNAL);
+	if ((qu = json_quoted(uri)) == NULL ||
+	    (module != NULL && (qm = json_quoted(module)) == NULL) ||
+	    (pin_file != NULL && (qp = json_quoted(pin_file)) == NULL)) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	n = strlen(ex) + strlen(qu) + (qm != NULL ? strlen(qm) : 0) +
+	    (qp != NULL ? strlen(qp) : 0) + 64;
+	if ((text = malloc(n)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	snprintf(text, n, "%.*s\"key\": %s%s%s%s%s%s", (int)(at - ex), ex, qu,
+	    qm != NULL ? ", \"pkcs11_module\": " : "", qm != NULL ? qm : "",
+	    qp != NULL ? ", \"pin_file\": " : "", qp != NULL ? qp : "",
+	    at + strlen(file_key));
+	r = fileio_write_new(cfg_path, text, strlen(text), 0644);
+out:
+	free(qu);
+	free(qm);
+	free(qp);
+	free(text);
+	return r;
+}
+
+/*
+ * The public key of the token key that jitca.json's ca.key names, from a
+ * signer started on it: the module is loaded in the signer process only,
+ * never in jitcad init.  *s is new (signer_stop).
+ */
+static int
+init_p11_signer(const char *state, struct signer **s)
+{
+	char errbuf[CONFIG_ERR_LEN];
+	struct config *cfg = NULL;
+	struct signer_params sp;
+	int r;
+
+	*s = NULL;
+	if ((r = config_load(&cfg, state, errbuf)) != 0) {
+		fprintf(stderr, "jitcad init: %s\n", errbuf);
+		return r;
+	}
+	memset(&sp, 0, sizeof(sp));
+	sp.key_path = cfg->ca_key_file;
+	sp.pkcs11_module = cfg->pkcs11_module;
+	sp.pin_file = cfg->pin_file;
+	sp.pkcs11_allow_network = cfg->pkcs11_allow_network;
+	sp.policy = &signpolicy_ops;
+	sp.policy_arg = cfg->state_dir;
+	if ((r = signer_start(s, &sp)) != 0)
+		fprintf(stderr, "jitcad init: CA key %s: %s\n",
+		    cfg->ca_key_file, err_str(r));
+	config_free(cfg);
+	return r;
+}
+
 int
 admin_init(const struct cli_parsed *p)
 {
 	const char *state = cli_str(p, "state"), *type_name = "ed25519";
 	const char *ca_user = cli_str(p, "ca-user");
 	const char *svc_user = cli_str(p, "user");
+	const char *uri = cli_str(p, "ca-key");
+	const char *module = cli_str(p, "pkcs11-module");
+	const char *pin_opt = cli_str(p, "pin-file");
+	const struct pubkey *pub = NULL;
+	struct signer *signer = NULL;
+	char *pin_file = NULL;
 	struct passwd ca_pw, svc_pw, *pw;
 	char *key_path = NULL, *pub_path = NULL, *cfg_path = NULL;
 	char *db_path = NULL, *line = NULL, fp[PUBKEY_FP_LEN];
@@ -268,6 +362,26 @@ admin_init(const struct cli_parsed *p)
 		return usage_error(p,
 		    "--ca-key-type must be ed25519, "
 		    "ecdsa-p256, ecdsa-p384 or rsa-3072");
+	if (uri != NULL && !p11_uri_is(uri))
+		return usage_error(p, "--ca-key must be a pkcs11: URI");
+	if (uri == NULL && (module != NULL || pin_opt != NULL))
+		return usage_error(
+		    p, "--pkcs11-module and --pin-file need --ca-key");
+	if (uri != NULL &&
+	    (cli_flag(p, "add-keys") || cli_str(p, "ca-key-type") != NULL))
+		return usage_error(p,
+		    "--ca-key uses the token's key: no --ca-key-type or "
+		    "--add-keys (jitcad ca-key --generate-on-token makes one)");
+	if (module != NULL && module[0] != '/')
+		return usage_error(
+		    p, "--pkcs11-module must be an absolute path");
+	/* jitca.json keeps an absolute path: the signer reads it from
+	 * wherever it runs. */
+	if (pin_opt != NULL && (pin_file = realpath(pin_opt, NULL)) == NULL) {
+		fprintf(stderr, "jitcad init: --pin-file %s: %s\n", pin_opt,
+		    strerror(errno));
+		return ADMIN_EXIT_FAIL;
+	}
 	state = admin_state_dir(state);
 	if (mkdir(state, 0700) != 0 && errno != EEXIST) {
 		fprintf(stderr, "jitcad init: cannot create %s: %s\n", state,
@@ -321,16 +435,44 @@ admin_init(const struct cli_parsed *p)
 		    state, key_path);
 		goto out;
 	}
-	if ((r = cakey_generate(&key, t)) != 0) {
-		report("init", "generating the CA key", r);
-		goto out;
+	if (uri != NULL) {
+		/* The key stays in the token: jitca.json names it, a signer
+		 * reads its public half. */
+		if (access(cfg_path, F_OK) == 0) {
+			fprintf(stderr,
+			    "jitcad init: %s already exists; refusing to "
+			    "replace it (set ca.key, ca.pkcs11_module and "
+			    "ca.pin_file there)\n",
+			    cfg_path);
+			goto out;
+		}
+		if ((r = init_write_p11_config(
+			 cfg_path, uri, module, pin_file)) != 0) {
+			report("init", cfg_path, r);
+			goto out;
+		}
+		if (init_p11_signer(state, &signer) != 0) {
+			/* Nothing else was made: a corrected run can
+			 * start again. */
+			(void)unlink(cfg_path);
+			goto out;
+		}
+		pub = signer_public(signer);
+		t = pubkey_type(pub);
+		type_name = pubkey_type_name(pub);
+	} else {
+		if ((r = cakey_generate(&key, t)) != 0) {
+			report("init", "generating the CA key", r);
+			goto out;
+		}
+		if ((r = cakey_save(key, key_path)) != 0) {
+			report("init", key_path, r);
+			goto out;
+		}
+		pub = cakey_public(key);
 	}
-	if ((r = cakey_save(key, key_path)) != 0) {
-		report("init", key_path, r);
-		goto out;
-	}
-	if ((r = pubkey_to_line(&line, cakey_public(key), "jitca-ca")) != 0 ||
-	    (r = pubkey_fingerprint(fp, cakey_public(key))) != 0) {
+	if ((r = pubkey_to_line(&line, pub, "jitca-ca")) != 0 ||
+	    (r = pubkey_fingerprint(fp, pub)) != 0) {
 		report("init", "CA public key", r);
 		goto out;
 	}
@@ -365,7 +507,7 @@ admin_init(const struct cli_parsed *p)
 		goto out;
 	}
 	if ((details = json_pack("{s:s, s:s}", "fingerprint", fp, "key_type",
-		 pubkey_type_name(cakey_public(key)))) == NULL) {
+		 pubkey_type_name(pub))) == NULL) {
 		report("init", "ledger", ERR_ALLOC);
 		goto out;
 	}
@@ -388,7 +530,7 @@ admin_init(const struct cli_parsed *p)
 			state, t, ca_user != NULL ? &ca_pw : NULL, &made) != 0)
 			goto out;
 	}
-	if ((r = init_ownership(state, key_path,
+	if ((r = init_ownership(state, uri != NULL ? pin_file : key_path,
 		 ca_user != NULL ? &ca_pw : NULL,
 		 svc_user != NULL ? &svc_pw : NULL)) != 0)
 		goto out;
@@ -399,6 +541,8 @@ admin_init(const struct cli_parsed *p)
 out:
 	json_decref(details);
 	ledger_close(ledger);
+	signer_stop(signer);
+	free(pin_file);
 	cakey_free(key);
 	free(line);
 	free(key_path);

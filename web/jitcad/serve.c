@@ -58,6 +58,7 @@
 #include "ca/users.h"
 #include "signer/base/cli.h"
 #include "signer/base/fileio.h"
+#include "signer/p11.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 #include "web/api.h"
@@ -302,16 +303,19 @@ web_serve_run(const struct cli_parsed *p)
 	/* The signer first: the key is opened only in its child. */
 	memset(&sp, 0, sizeof(sp));
 	sp.key_path = cfg->ca_key_file;
+	sp.pkcs11_module = cfg->pkcs11_module;
+	sp.pin_file = cfg->pin_file;
+	sp.pkcs11_allow_network = cfg->pkcs11_allow_network;
 	/* A state directory from before the host CA and ledger keys runs
 	 * without them, and says how to add them. */
-	if (access(cfg->host_key_file, F_OK) == 0)
+	if (admin_key_present(cfg->host_key_file))
 		sp.host_key_path = cfg->host_key_file;
 	else
 		fprintf(stderr,
 		    "jitcad serve: no host CA key %s: host certificates are "
 		    "off (jitcad init --add-keys makes it)\n",
 		    cfg->host_key_file);
-	if (access(cfg->ledger_key_file, F_OK) == 0)
+	if (admin_key_present(cfg->ledger_key_file))
 		sp.ledger_key_path = cfg->ledger_key_file;
 	else
 		fprintf(stderr,
@@ -339,12 +343,18 @@ web_serve_run(const struct cli_parsed *p)
 	}
 	if (geteuid() == 0) {
 		struct stat kst;
+		/* A key in a token: the signer runs as the owner of its PIN
+		 * file. */
+		const char *owned =
+		    p11_uri_is(cfg->ca_key_file) && cfg->pin_file != NULL
+		    ? cfg->pin_file
+		    : cfg->ca_key_file;
 
 		/* The signer runs as the key's owner (jitcad init
 		 * --ca-user), the service as --user. */
-		if (stat(cfg->ca_key_file, &kst) != 0) {
-			fprintf(stderr, "jitcad serve: CA key %s: %s\n",
-			    cfg->ca_key_file, strerror(errno));
+		if (stat(owned, &kst) != 0) {
+			fprintf(stderr, "jitcad serve: CA key %s: %s\n", owned,
+			    strerror(errno));
 			goto out;
 		}
 		sp.run_as = 1;
@@ -381,8 +391,8 @@ web_serve_run(const struct cli_parsed *p)
 		goto out;
 	}
 	if (user_opt != NULL && geteuid() == 0) {
-		const char *const kf[] = {
-		    cfg->ca_key_file, sp.host_key_path, sp.ledger_key_path};
+		const char *const kf[] = {cfg->ca_key_file, sp.host_key_path,
+		    sp.ledger_key_path, cfg->pin_file};
 		size_t ki;
 		int kfd;
 

@@ -321,6 +321,22 @@ static const struct broken broken[] = {
     {TOP("'limits': {'requests_per_minute': 10001},"), ERR_CONFIG,
 	"limits.requests_per_minute: 10001 is out of range (0..10000; 0 "
 	"turns the limit off)"},
+    /* Keys in a PKCS#11 token: the URI is checked here. */
+    {TOP("'ca': {'key': 'pkcs11:token=jitca'},"), ERR_CONFIG,
+	"ca.key: PKCS#11 URI names no key (give \"object=\" or \"id=\")"},
+    {TOP("'ca': {'host_key': 'PKCS11:object=h;slot-id=1'},"), ERR_CONFIG,
+	"ca.host_key: PKCS#11 URI: unknown attribute"},
+    {TOP("'ca': {'ledger_key': 'pkcs11:object=l?pin-value=1234'},"), ERR_CONFIG,
+	"ca.ledger_key: PKCS#11 URI holds a PIN (use a PIN file, not "
+	"\"pin-value=\")"},
+    {TOP("'ca': {'pkcs11_module': 'lib/softhsm2.so'},"), ERR_CONFIG,
+	"ca.pkcs11_module: must be an absolute path"},
+    {TOP("'ca': {'pkcs11_module': 1},"), ERR_CONFIG,
+	"ca.pkcs11_module: expected a string, got an integer"},
+    {TOP("'ca': {'pin_file': ''},"), ERR_CONFIG,
+	"ca.pin_file: must not be empty"},
+    {TOP("'ca': {'pkcs11_allow_network': 'yes'},"), ERR_CONFIG,
+	"ca.pkcs11_allow_network: expected true or false, got a string"},
     /* notify and public_url */
     {TOP("'notify': {},"), ERR_CONFIG,
 	"notify: expected an array of sinks, got an object"},
@@ -773,6 +789,42 @@ Test(config, defaults_and_sorting)
 	cr_assert_str_eq(r->extensions[1].name, "permit-X11-forwarding");
 	cr_assert_str_eq(r->extensions[2].name, "permit-agent-forwarding");
 	cr_assert_str_eq(r->extensions[3].name, "permit-user-rc");
+	config_free(c);
+	free(json);
+}
+
+/* Key sources that are PKCS#11 URIs are kept as written, not made
+ * paths; the PIN file is made absolute; the module stays as given. */
+Test(config, pkcs11_key_sources)
+{
+	const char *j = TOP(
+	    "'ca': {'key': 'pkcs11:token=jitca;object=user-ca', 'host_key': "
+	    "'pkcs11:token=jitca;id=%02', 'pkcs11_module': "
+	    "'/usr/lib/softhsm/libsofthsm2.so', 'pin_file': 'user-ca.pin', "
+	    "'pkcs11_allow_network': true},");
+	char err[CONFIG_ERR_LEN];
+	struct config *c = NULL;
+	char *json = jq(j);
+
+	cr_assert_eq(
+	    config_parse(&c, "/nonexistent/st", json, strlen(json), err), 0,
+	    "%s", err);
+	cr_assert_str_eq(c->ca_key_file, "pkcs11:token=jitca;object=user-ca");
+	cr_assert_str_eq(c->host_key_file, "pkcs11:token=jitca;id=%02");
+	cr_assert_str_eq(c->ledger_key_file, "/nonexistent/st/ledger_key.pem");
+	cr_assert_str_eq(c->pkcs11_module, "/usr/lib/softhsm/libsofthsm2.so");
+	cr_assert_str_eq(c->pin_file, "/nonexistent/st/user-ca.pin");
+	cr_assert_eq(c->pkcs11_allow_network, 1);
+	config_free(c);
+	free(json);
+	/* Without them: none. */
+	json = jq(TOP(""));
+	cr_assert_eq(
+	    config_parse(&c, "/nonexistent/st", json, strlen(json), err), 0,
+	    "%s", err);
+	cr_assert_null(c->pkcs11_module);
+	cr_assert_null(c->pin_file);
+	cr_assert_eq(c->pkcs11_allow_network, 0);
 	config_free(c);
 	free(json);
 }
