@@ -1394,11 +1394,13 @@ h_logins(void *app, struct http_req *req)
 {
 	struct api *a = app;
 	struct user *u = NULL;
+	struct host *h = NULL;
 	struct ca_actor act;
 	struct session_entry *e = NULL;
 	struct session_result res;
 	enum session_outcome *oc = NULL;
-	const char *host = NULL, *code;
+	const char *host = NULL, *code, *tok;
+	char *hname = NULL;
 	json_t *entries = NULL, *errs = NULL, *v;
 	int *codes = NULL, r;
 	size_t i, n;
@@ -1408,21 +1410,49 @@ h_logins(void *app, struct http_req *req)
 	    {"entries", HTTP_J_ANY, 1, 0, NULL, NULL, &entries, NULL},
 	};
 
-	if (authenticate(a, req, &u) != 0)
+	/* The host's own token (jitcad host add) reports for that host
+	 * only; a service token of a user in the "hosts" groups named like
+	 * the host also works (docs/hosts.md "Login reports"). */
+	if ((tok = http_req_bearer(req)) != NULL) {
+		read_lock(a);
+		r = host_authenticate(a->ledger, tok, &h);
+		read_unlock(a);
+		if (r != 0 && r != ERR_BAD_TOKEN) {
+			reply_err(req, r, "authentication");
+			goto out;
+		}
+	}
+	if (h == NULL && authenticate(a, req, &u) != 0)
 		return;
+	if (h != NULL)
+		http_req_set_user(req, h->name);
 	if (http_req_json(req, f, sizeof(f) / sizeof(f[0]), 0) != 0)
 		goto out;
-	actor_of(&act, u);
-	cfg_lock(a);
-	r = session_host_allowed(&a->ca, &act, host);
-	cfg_unlock(a);
+	if (h != NULL) {
+		if ((hname = malloc(strlen(h->name) + 6)) == NULL) {
+			reply_err(req, ERR_ALLOC, "logins");
+			goto out;
+		}
+		snprintf(hname, strlen(h->name) + 6, "host:%s", h->name);
+		act.name = hname;
+		act.groups = NULL;
+		act.ngroups = 0;
+		r = host == NULL || strcmp(host, h->name) != 0 ? ERR_LOGIN_HOST
+							       : 0;
+	} else {
+		actor_of(&act, u);
+		cfg_lock(a);
+		r = session_host_allowed(&a->ca, &act, host);
+		cfg_unlock(a);
+	}
 	if (r == ERR_FORBIDDEN) {
 		http_reply_error(req, 403, "forbidden",
 		    "only members of the \"hosts\" groups report logins");
 		goto out;
 	} else if (r != 0) {
 		http_reply_error(req, 403, "wrong_host",
-		    "this token reports logins for host \"%s\" only", u->name);
+		    "this token reports logins for host \"%s\" only",
+		    h != NULL ? h->name : u->name);
 		goto out;
 	}
 	if (!json_is_array(entries) ||
@@ -1478,6 +1508,8 @@ out:
 	free(oc);
 	free(e);
 	user_free(u);
+	host_free(h);
+	free(hname);
 }
 
 /* ---- metrics ---- */

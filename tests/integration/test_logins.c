@@ -355,6 +355,21 @@ Test(logins, access_review_end_to_end)
 	    "{\"host\": \"alice\", \"entries\": []}", &st);
 	cr_assert_eq(st, 403);
 	cr_assert_str_eq(str(json_object_get(j, "error"), "code"), "forbidden");
+	/* The host's own token (jitcad host add) reports for it, and for no
+	 * other host. */
+	t = first_line(
+	    jitcad_ok("host add web-1 --principal web-1.example.com"));
+	j = api(t, "POST", "/v1/logins",
+	    "{\"host\": \"web-1\", \"entries\": []}", &st);
+	cr_assert_eq(st, 200, "%s", json_dumps(j, 0));
+	cr_assert_eq(json_integer_value(json_object_get(j, "added")), 0);
+	j = api(t, "POST", "/v1/logins",
+	    "{\"host\": \"web-2\", \"entries\": []}", &st);
+	cr_assert_eq(st, 403);
+	cr_assert_str_eq(
+	    str(json_object_get(j, "error"), "code"), "wrong_host");
+	cr_assert_str_eq(str(json_object_get(j, "error"), "message"),
+	    "this token reports logins for host \"web-1\" only");
 	/* The same review over the API, for auditors only. */
 	j = api(sec, "GET", "/v1/ledger/report?role=prod-debug", NULL, &st);
 	cr_assert_eq(st, 200, "%s", json_dumps(j, 0));
