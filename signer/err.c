@@ -325,6 +325,9 @@ err_str(int code)
 		return "the ledger key is not an Ed25519 key";
 	case ERR_SIGNER_NOT_KRL:
 		return "not a well-formed unsigned KRL";
+	/* The PostgreSQL ledger */
+	case ERR_LEDGER_UNREACHABLE:
+		return "the ledger database cannot be reached; retrying";
 	}
 	return "unknown error";
 }

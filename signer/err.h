@@ -216,6 +216,9 @@
 #define ERR_LEDGER_KEY_TYPE -274 /* the ledger key is not Ed25519 */
 #define ERR_SIGNER_NOT_KRL -275 /* bytes to sign are not a bare KRL */
 
+/* The PostgreSQL ledger (ca/store/pg.c) */
+#define ERR_LEDGER_UNREACHABLE -380 /* lost the database; retry later */
+
 const char *err_str(int code);
 
 /*

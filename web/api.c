@@ -69,6 +69,7 @@ static const struct err_map err_table[] = {
     {ERR_BUSY, 503, "busy"},
     {ERR_LEDGER_FULL, 503, "ledger_unavailable"},
     {ERR_LEDGER_UNWRITABLE, 503, "ledger_unavailable"},
+    {ERR_LEDGER_UNREACHABLE, 503, "ledger_unavailable"},
     {ERR_KEY_IS_CA, 400, "bad_public_key"},
     /* Nothing was written: the unit of work rolled back. */
     {ERR_SIGNER_DEAD, 503, "signer_unavailable"},
@@ -116,7 +117,8 @@ reply_err(struct http_req *req, int err, const char *what)
 	else
 		http_reply_error(
 		    req, status, code, "%s: %s", what, err_str(err));
-	if (err == ERR_LEDGER_FULL || err == ERR_LEDGER_UNWRITABLE)
+	if (err == ERR_LEDGER_FULL || err == ERR_LEDGER_UNWRITABLE ||
+	    err == ERR_LEDGER_UNREACHABLE)
 		http_reply_header(req, "Retry-After", API_LEDGER_RETRY_AFTER);
 	else if (status == 503)
 		http_reply_header(req, "Retry-After", "1");
@@ -130,7 +132,8 @@ reply_err(struct http_req *req, int err, const char *what)
 static void
 ledger_note(struct api *a, int r)
 {
-	if (r == ERR_LEDGER_FULL || r == ERR_LEDGER_UNWRITABLE)
+	if (r == ERR_LEDGER_FULL || r == ERR_LEDGER_UNWRITABLE ||
+	    r == ERR_LEDGER_UNREACHABLE)
 		atomic_store(&a->ledger_down, r);
 	else if (r == 0)
 		atomic_store(&a->ledger_down, 0);

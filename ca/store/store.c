@@ -24,6 +24,14 @@ store_msg_set(struct store *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+store_is_pg_url(const char *path)
+{
+	return path != NULL &&
+	    (strncmp(path, "postgres://", 11) == 0 ||
+		strncmp(path, "postgresql://", 13) == 0);
+}
+
 void
 store_user_free(struct store_user *u)
 {
