@@ -909,11 +909,7 @@ parse_top(struct ctx *x, json_t *root)
 	/* A sqlite file, or a PostgreSQL database (postgres://...); no other
 	 * URL may become a relative path. */
 	if (url != NULL && store_is_pg_url(url)) {
-		const char *at = strchr(url, '@'), *colon = strchr(url, ':');
-
-		colon = strchr(colon + 3, ':');
-		if ((at != NULL && colon != NULL && colon < at) ||
-		    strstr(url, "password=") != NULL)
+		if (store_url_has_password(url))
 			return cfg_err(x, "ledger.url",
 			    "a password does not belong in jitca.json; put it "
 			    "in a passfile (PGPASSFILE or ?passfile=)");

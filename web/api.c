@@ -333,6 +333,22 @@ h_health(void *app, struct http_req *req)
 		http_reply_header(req, "Retry-After", "1");
 		return;
 	}
+	/* A database server may be gone without a write noticing yet: a
+	 * cheap read says so, and says when it is back. */
+	if (down == 0 || down == ERR_LEDGER_UNREACHABLE) {
+		uint64_t v;
+		int pr;
+
+		ledger_read_begin(a->ledger);
+		pr = ledger_krl_version(a->ledger, &v);
+		ledger_read_end(a->ledger);
+		if (pr == ERR_LEDGER_UNREACHABLE)
+			down = pr;
+		else if (pr == 0 && down != 0) {
+			atomic_store(&a->ledger_down, 0);
+			down = 0;
+		}
+	}
 	if (down != 0) {
 		reply_json_steal(req, 503,
 		    json_pack("{s:s,s:s,s:s}", "status", "degraded", "reason",

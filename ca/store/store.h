@@ -447,6 +447,8 @@ MUST_CHECK int store_pg_open(struct store **out, const char *url, int create,
 /* 1 when path names a PostgreSQL database (postgres:// or
  * postgresql://). */
 int store_is_pg_url(const char *path);
+/* 1 when a connection URL carries a password (user:pw@ or password=). */
+int store_url_has_password(const char *url);
 
 /* Record a message in s (may be NULL). */
 void store_msg_set(struct store *s, const char *fmt, ...)

@@ -48,6 +48,10 @@ static const struct cli_opt init_opts[] = {
 	"in an existing state directory, make only the missing host CA and "
 	"ledger keys",
 	NULL},
+    {"ledger", 0, CLI_STRING, "URL", 0,
+	"keep the ledger in this PostgreSQL database (postgres://...) "
+	"instead of ledger.db; creates its schema",
+	NULL},
     CLI_OPT_END,
 };
 
