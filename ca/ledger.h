@@ -25,7 +25,7 @@
  * The head of the chain (head_seq, head_hash) is also kept in meta and
  * updated by every ledger_append(), so deleting rows at the end of the
  * chain is detected too.  What stays undetectable without an external
- * anchor (signed checkpoints, DESIGN.md "Later"): someone with write
+ * anchor (signed checkpoints, docs/ledger.md): someone with write
  * access who recomputes the whole chain and the head, or who deletes
  * every event and resets the head.  Triggers refuse UPDATE and DELETE on
  * events, so only a deliberate "DROP TRIGGER" edits them.
@@ -66,6 +66,12 @@
  *       issued INTEGER NOT NULL, revoked INTEGER)  -- revoked: time or NULL
  *   revoked_keys(key_sha256 BLOB PRIMARY KEY, key_fp TEXT NOT NULL,
  *       time INTEGER NOT NULL, reason TEXT NOT NULL)
+ *   notify_cursors(sink TEXT PRIMARY KEY, seq INTEGER NOT NULL, updated
+ *       INTEGER NOT NULL), notify_leases(sink TEXT PRIMARY KEY, owner TEXT
+ *       NOT NULL, expires INTEGER NOT NULL): where each notification sink
+ *       is and who delivers it (ca/outbox.h); not state the events
+ *       determine, so neither chained nor replayed; added to an older
+ *       file when it is opened
  *   indexes: users(token_hash) UNIQUE, requests(state),
  *       certificates(user), certificates(valid_before)
  *

@@ -128,6 +128,13 @@ static const char *schema_sql =
     "INSERT INTO meta(key, value) VALUES('krl_version', '0'),"
     " ('head_seq', '0'), ('head_hash', '" ZERO_HASH "'), ('version', '0');";
 
+/* Tables added after the first schema: made when missing at open. */
+static const char *notify_sql =
+    "CREATE TABLE IF NOT EXISTS notify_cursors(sink text PRIMARY KEY,"
+    " seq bigint NOT NULL, updated bigint NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS notify_leases(sink text PRIMARY KEY,"
+    " owner text NOT NULL, expires bigint NOT NULL);";
+
 static void __attribute__((format(printf, 2, 3)))
 set_msg(struct store_pg *l, const char *fmt, ...)
 {
@@ -444,6 +451,7 @@ check_schema(struct store_pg *l, int create)
 		    " '2')",
 		    "create schema"));
 	}
+	TRY(exec_plain(l, notify_sql, "create notification tables"));
 	TRY(pq_run(l, "SELECT value FROM meta WHERE key = 'schema_version'",
 	    NULL, &res, "read meta"));
 	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "2") != 0) {
@@ -1771,6 +1779,121 @@ out:
 	return r;
 }
 
+/* ---- notification sinks ---- */
+
+static int
+op_notify_cursor_get(
+    struct store *s, const char *sink, int64_t *seq, int *found)
+{
+	struct pq_params p = {0};
+	PGresult *res = NULL;
+	int r = ERR_INTERNAL;
+
+	*seq = 0;
+	*found = 0;
+	p_text(&p, sink);
+	TRY(pq_run((struct store_pg *)s,
+	    "SELECT seq FROM notify_cursors WHERE sink = $1", &p, &res,
+	    "read notify_cursors"));
+	if (PQntuples(res) > 0) {
+		*found = 1;
+		*seq = val_i64(res, 0, 0);
+	}
+	r = 0;
+out:
+	PQclear(res);
+	return r;
+}
+
+static int
+op_notify_cursor_put(
+    struct store *s, const char *sink, int64_t seq, uint64_t now)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, sink);
+	p_int(&p, seq);
+	p_int(&p, (int64_t)now);
+	return pq_cmd((struct store_pg *)s,
+	    "INSERT INTO notify_cursors(sink, seq, updated) VALUES($1, $2, $3)"
+	    " ON CONFLICT(sink) DO NOTHING",
+	    &p, NULL, "write notify_cursors");
+}
+
+static int
+op_notify_cursor_advance(struct store *s, const char *sink, const char *owner,
+    int64_t seq, uint64_t now)
+{
+	struct store_pg *l = (struct store_pg *)s;
+	struct pq_params p = {0};
+	int64_t held = 0;
+	int r = ERR_INTERNAL;
+
+	/* The lease row locked for the rest of the transaction: another
+	 * replica cannot take it over between the check and the write. */
+	p_text(&p, sink);
+	p_text(&p, owner);
+	p_int(&p, (int64_t)now);
+	TRY(query_i64(l,
+	    "SELECT 1 FROM notify_leases WHERE sink = $1 AND owner = $2 AND"
+	    " expires > $3 FOR UPDATE",
+	    &p, &held, "read notify_leases"));
+	ENSURE(held == 1, ERR_NOTIFY_LEASE);
+	memset(&p, 0, sizeof(p));
+	p_int(&p, seq);
+	p_int(&p, (int64_t)now);
+	p_text(&p, sink);
+	TRY(pq_cmd(l,
+	    "UPDATE notify_cursors SET seq = $1, updated = $2 WHERE sink = $3"
+	    " AND seq < $1",
+	    &p, NULL, "write notify_cursors"));
+	r = 0;
+out:
+	return r;
+}
+
+static int
+op_notify_lease_take(struct store *s, const char *sink, const char *owner,
+    uint64_t now, uint64_t ttl)
+{
+	struct store_pg *l = (struct store_pg *)s;
+	struct pq_params p = {0};
+	int r = ERR_INTERNAL, changes = 0;
+
+	p_text(&p, sink);
+	TRY(pq_cmd(l,
+	    "INSERT INTO notify_leases(sink, owner, expires) VALUES($1, '', 0)"
+	    " ON CONFLICT(sink) DO NOTHING",
+	    &p, NULL, "write notify_leases"));
+	/* One conditional UPDATE: the row lock decides between two
+	 * replicas, the second sees the first one's owner. */
+	memset(&p, 0, sizeof(p));
+	p_text(&p, owner);
+	p_int(&p, (int64_t)(now + ttl));
+	p_text(&p, sink);
+	p_int(&p, (int64_t)now);
+	TRY(pq_cmd(l,
+	    "UPDATE notify_leases SET owner = $1, expires = $2 WHERE sink = $3"
+	    " AND (owner = $1 OR expires <= $4)",
+	    &p, &changes, "write notify_leases"));
+	r = changes == 1 ? 0 : ERR_NOTIFY_LEASE;
+out:
+	return r;
+}
+
+static int
+op_notify_lease_release(struct store *s, const char *sink, const char *owner)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, sink);
+	p_text(&p, owner);
+	return pq_cmd((struct store_pg *)s,
+	    "UPDATE notify_leases SET expires = 0 WHERE sink = $1 AND owner ="
+	    " $2",
+	    &p, NULL, "write notify_leases");
+}
+
 static const struct store_ops pg_ops = {
     .name = "postgres",
     .close = op_close,
@@ -1817,4 +1940,9 @@ static const struct store_ops pg_ops = {
     .rows_close = op_rows_close,
     .meta_get = op_meta_get,
     .requests_count = op_requests_count,
+    .notify_cursor_get = op_notify_cursor_get,
+    .notify_cursor_put = op_notify_cursor_put,
+    .notify_cursor_advance = op_notify_cursor_advance,
+    .notify_lease_take = op_notify_lease_take,
+    .notify_lease_release = op_notify_lease_release,
 };

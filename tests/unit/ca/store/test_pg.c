@@ -588,3 +588,47 @@ Test(pg, server_restart_under_an_open_handle)
 	expect_intact(l, 2);
 	ledger_close(l);
 }
+
+Test(pg, notification_lease_between_replicas)
+{
+	struct ledger *a = NULL, *b = NULL;
+	struct store *sa, *sb;
+	int64_t seq = -1;
+	int found = -1;
+
+	cr_assert_eq(ledger_open(&a, url, 1), 0);
+	cr_assert_eq(ledger_open(&b, url, 0), 0);
+	sa = ledger_store(a);
+	sb = ledger_store(b);
+	cr_assert_eq(store_notify_cursor_get(sa, "hook", &seq, &found), 0);
+	cr_assert_eq(found, 0);
+	cr_assert_eq(ledger_begin(a), 0);
+	cr_assert_eq(store_notify_cursor_put(sa, "hook", 5, 100), 0);
+	cr_assert_eq(store_notify_cursor_put(sa, "hook", 9, 100), 0);
+	cr_assert_eq(store_notify_lease_take(sa, "hook", "A", 100, 30), 0);
+	cr_assert_eq(ledger_commit(a), 0);
+	/* B cannot take it before it expires, nor advance the cursor. */
+	cr_assert_eq(ledger_begin(b), 0);
+	cr_assert_eq(store_notify_lease_take(sb, "hook", "B", 120, 30),
+	    ERR_NOTIFY_LEASE);
+	cr_assert_eq(store_notify_cursor_advance(sb, "hook", "B", 7, 120),
+	    ERR_NOTIFY_LEASE);
+	ledger_rollback(b);
+	cr_assert_eq(ledger_begin(a), 0);
+	cr_assert_eq(store_notify_cursor_advance(sa, "hook", "A", 7, 120), 0);
+	cr_assert_eq(store_notify_cursor_advance(sa, "hook", "A", 6, 120), 0);
+	cr_assert_eq(ledger_commit(a), 0);
+	cr_assert_eq(store_notify_cursor_get(sb, "hook", &seq, &found), 0);
+	cr_assert_eq(found, 1);
+	cr_assert_eq(seq, 7); /* forward only */
+	/* Expired (or released), B takes it. */
+	cr_assert_eq(ledger_begin(b), 0);
+	cr_assert_eq(store_notify_lease_take(sb, "hook", "B", 130, 30), 0);
+	cr_assert_eq(ledger_commit(b), 0);
+	cr_assert_eq(ledger_begin(a), 0);
+	cr_assert_eq(store_notify_cursor_advance(sa, "hook", "A", 8, 131),
+	    ERR_NOTIFY_LEASE);
+	ledger_rollback(a);
+	ledger_close(a);
+	ledger_close(b);
+}
