@@ -180,7 +180,7 @@ Test(ledger, create_mode_wal_schema)
 	out = sq("PRAGMA journal_mode; SELECT value FROM meta WHERE "
 		 "key='schema_version'; SELECT value FROM meta WHERE "
 		 "key='head_seq';");
-	cr_assert_str_eq(out, "wal\n2\n1\n");
+	cr_assert_str_eq(out, "wal\n3\n1\n");
 	free(out);
 	/* Reopening an existing ledger works without create. */
 	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
@@ -211,11 +211,11 @@ Test(ledger, refuses_missing_foreign_and_future_files)
 
 	cr_assert_eq(unlink(dbpath), 0);
 	ledger_close(open_new());
-	sq_do("UPDATE meta SET value='3' WHERE key='schema_version';");
+	sq_do("UPDATE meta SET value='4' WHERE key='schema_version';");
 	cr_assert_eq(ledger_open_err(&l, dbpath, 0, err), ERR_DB);
 	cr_assert_str_eq(err,
-	    "ledger schema_version \"3\" is not supported (this jitca knows "
-	    "2)");
+	    "ledger schema_version \"4\" is not supported (this jitca knows "
+	    "3)");
 	cr_assert_null(l);
 	cr_assert_eq(ledger_open(&l, dbpath, 1), ERR_DB);
 }
@@ -546,14 +546,41 @@ Test(ledger, delete_head_from_meta)
  * external anchor, e.g. signed checkpoints, is needed).  This test pins
  * that documented behaviour.
  */
-Test(ledger, tail_truncation_with_rewritten_head_is_undetectable)
+Test(ledger, tail_truncation_with_rewritten_head_is_caught_by_the_tree)
 {
 	make_chain(10);
 	sq_do(UNLOCK "DELETE FROM events WHERE seq=10; UPDATE meta SET "
 		     "value='9' WHERE key='head_seq'; UPDATE meta SET "
 		     "value=(SELECT hash FROM events WHERE seq=9) WHERE "
 		     "key='head_hash';");
+	expect_broken(
+	    10, "the Merkle tree has 10 leaves but there are only 9 events");
+}
+
+/* With the tree's nodes for leaf 9 deleted as well (the leaf and the
+ * level-1 node over leaves 8 and 9), only a saved checkpoint tells
+ * (test_checkpoint.c). */
+Test(ledger, tail_truncation_with_tree_and_head_rewritten_is_undetectable)
+{
+	make_chain(10);
+	sq_do(UNLOCK "DELETE FROM events WHERE seq=10; UPDATE meta SET "
+		     "value='9' WHERE key='head_seq'; UPDATE meta SET "
+		     "value=(SELECT hash FROM events WHERE seq=9) WHERE "
+		     "key='head_hash'; DROP TRIGGER merkle_nodes_no_delete;"
+		     " DELETE FROM merkle_nodes WHERE (level=0 AND idx=9) OR"
+		     " (level=1 AND idx=4);");
 	expect_intact(9);
+}
+
+/* A stored node that the events do not make is named. */
+Test(ledger, tampered_merkle_node)
+{
+	make_chain(10);
+	sq_do("DROP TRIGGER merkle_nodes_no_update; UPDATE merkle_nodes SET"
+	      " hash = zeroblob(32) WHERE level = 2 AND idx = 1;");
+	expect_broken(8,
+	    "seq 8: Merkle tree node (level 2, index 1) does not match "
+	    "the events");
 }
 
 Test(ledger, renumber_row)
@@ -946,7 +973,7 @@ Test(ledger, sql_helpers)
 	cr_assert_eq(ledger_sql_bind_text(l, st, 1, "schema_version"), 0);
 	cr_assert_eq(ledger_sql_row(l, st, &found), 0);
 	cr_assert_eq(found, 1);
-	cr_assert_str_eq(ledger_sql_text(st, 0), "2");
+	cr_assert_str_eq(ledger_sql_text(st, 0), "3");
 	sqlite3_finalize(st);
 
 	cr_assert_eq(ledger_sql_prepare(l, &st,
