@@ -240,6 +240,14 @@ admin_ledger(const struct cli_parsed *p)
 		report("ledger verify", db_path, r);
 		goto out;
 	}
+	if (cli_str(p, "checkpoint") != NULL &&
+	    saved_checkpoint(p, state, l, &cpsize) != 0) {
+		if (json)
+			printf("{\"ok\":false,\"events\":%lld,"
+			       "\"checkpoint\":false}\n",
+			    (long long)count);
+		goto out;
+	}
 	/* The state tables must be what the events say. */
 	r = ledger_verify_state(l, state_report, NULL, &nbad);
 	if (r == ERR_LEDGER_BROKEN) {
@@ -255,14 +263,6 @@ admin_ledger(const struct cli_parsed *p)
 		goto out;
 	} else if (r != 0) {
 		report("ledger verify", db_path, r);
-		goto out;
-	}
-	if (cli_str(p, "checkpoint") != NULL &&
-	    saved_checkpoint(p, state, l, &cpsize) != 0) {
-		if (json)
-			printf("{\"ok\":false,\"events\":%lld,"
-			       "\"checkpoint\":false}\n",
-			    (long long)count);
 		goto out;
 	}
 	if (json && cpsize > 0)
