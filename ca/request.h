@@ -1,6 +1,6 @@
 /*
  * request.h: the request -> approval -> issuance state machine
- * (DESIGN.md "The flow", invariants 1-5), in one place.
+ * (docs/design.md "The flow", invariants 1-5), in one place.
  *
  * States and transitions (every arrow is ONE sqlite transaction opened
  * with ledger_begin(), i.e. BEGIN IMMEDIATE, holding the state change and
@@ -20,7 +20,7 @@
  * past its expiry that is approved or denied is marked expired (that
  * transition commits) and the call returns ERR_EXPIRED.
  *
- * Decisions (DESIGN.md leaves them open):
+ * Decisions (docs/design.md does not fix them):
  * - Deny: one deny by an approver of the role ends the request.  The
  *   requester may also deny (withdraw) their own pending request; the
  *   event says "withdrawn": true.
@@ -58,7 +58,7 @@
  * signed through ca->sign and checked to verify under ca->ca_pub.  The
  * certificate line is returned only after COMMIT succeeded (invariant 1).
  *
- * JSON shape of a request (DESIGN.md "Interfaces"): id, state, role,
+ * JSON shape of a request (docs/design.md "Interfaces"): id, state, role,
  * requester, principals, ttl, reason, created, expires,
  * approvals_required, key_fingerprint, public_key, approvals [{who, when,
  * comment}], and when denied "denied" {who, when, comment, withdrawn};

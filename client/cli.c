@@ -49,6 +49,12 @@ static const struct cli_opt login_opts[] = {
 
 static const struct cli_opt requests_opts[] = {
     {"pending", 0, CLI_FLAG, NULL, 0, "only pending requests", NULL},
+    {"watch", 0, CLI_FLAG, NULL, 0,
+	"keep running: print each pending request as it comes (polled), "
+	"until Ctrl-C",
+	NULL},
+    {"interval", 0, CLI_DURATION, "D", 0,
+	"how often --watch asks the server (default 5s)", NULL},
     CLI_OPT_END,
 };
 

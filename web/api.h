@@ -1,5 +1,5 @@
 /*
- * api.h: the endpoints of jitcad's HTTP API (DESIGN.md "Interfaces"):
+ * api.h: the endpoints of jitcad's HTTP API (docs/design.md "Interfaces"):
  * health, CA key, KRL, roles, requests and their approval, revocations,
  * the ledger for auditors, and Prometheus metrics.
  *
@@ -75,6 +75,10 @@ struct api {
 	_Atomic uint64_t lat_count;
 	_Atomic uint64_t lat_sum_us;
 	_Atomic uint64_t lat_bucket[API_LATENCY_BUCKETS];
+	/* The notification sinks' delivery (web/notify.h), for /v1/health
+	 * and /metrics; borrowed, set by the serve command after api_init()
+	 * and cleared before it stops them; NULL when there is none. */
+	struct notify *_Atomic notify;
 };
 
 /*
@@ -112,7 +116,7 @@ MUST_CHECK int api_tick(struct api *a, size_t *expired);
 
 /*
  * The HTTP status and snake_case code for a library error code (the one
- * table; DESIGN.md "Interfaces").  Exposed for tests.
+ * table; docs/design.md "Interfaces").  Exposed for tests.
  */
 int api_err_status(int err, const char **code);
 

@@ -20,10 +20,10 @@
  * The domain rows: users (struct store_user), requests (struct
  * store_request, counted by state in one operation), approvals,
  * certificates, revoked keys and the KRL's rows, and the raw rows that
- * ledger_state.c checks against the events.  The Merkle tree over the
- * events (merkle.h: the hash of every perfect subtree, written with the
- * event that completes it) and the signed checkpoints.  Not here yet:
- * notification cursors, and a read
+ * ledger_state.c checks against the events, and the notification sinks'
+ * cursors and leases.  The Merkle tree over the events (merkle.h: the
+ * hash of every perfect subtree, written with the event that completes
+ * it) and the signed checkpoints.  Not here yet: a read
  * connection of its own (readers share the writer's connection and run
  * between transactions: read_begin/read_end).
  *
@@ -472,6 +472,31 @@ struct store_ops {
 	    struct store *s, store_checkpoint_fn fn, void *arg);
 	int (*event_find)(struct store *s, const char *type,
 	    const char *subject, int64_t *seq);
+	/*
+	 * Notification sinks (ca/outbox.h): a cursor row and a lease row
+	 * per sink name.  The writes run inside a transaction, which makes
+	 * each one atomic with its check.  notify_cursor_get(): *found 0
+	 * (and *seq 0) when the sink has none.  notify_cursor_put(): a
+	 * cursor at seq for a sink that has none (an existing one is kept).
+	 * notify_cursor_advance(): to seq, forward only, while owner holds
+	 * the sink's lease at now; ERR_NOTIFY_LEASE when it does not.
+	 * notify_lease_take(): owner's until now + ttl when the lease is
+	 * free, expired at now, or owner's already; ERR_NOTIFY_LEASE while
+	 * another owner's has not expired.  notify_lease_release(): expire
+	 * it now if it is owner's.  A client/server backend takes the lease
+	 * with one conditional UPDATE (or SELECT ... FOR UPDATE) in the
+	 * transaction, so that two replicas never hold it at once.
+	 */
+	int (*notify_cursor_get)(
+	    struct store *s, const char *sink, int64_t *seq, int *found);
+	int (*notify_cursor_put)(
+	    struct store *s, const char *sink, int64_t seq, uint64_t now);
+	int (*notify_cursor_advance)(struct store *s, const char *sink,
+	    const char *owner, int64_t seq, uint64_t now);
+	int (*notify_lease_take)(struct store *s, const char *sink,
+	    const char *owner, uint64_t now, uint64_t ttl);
+	int (*notify_lease_release)(
+	    struct store *s, const char *sink, const char *owner);
 };
 
 struct store {
@@ -797,6 +822,40 @@ store_event_find(
     struct store *s, const char *type, const char *subject, int64_t *seq)
 {
 	return s->ops->event_find(s, type, subject, seq);
+}
+
+static inline MUST_CHECK int
+store_notify_cursor_get(
+    struct store *s, const char *sink, int64_t *seq, int *found)
+{
+	return s->ops->notify_cursor_get(s, sink, seq, found);
+}
+
+static inline MUST_CHECK int
+store_notify_cursor_put(
+    struct store *s, const char *sink, int64_t seq, uint64_t now)
+{
+	return s->ops->notify_cursor_put(s, sink, seq, now);
+}
+
+static inline MUST_CHECK int
+store_notify_cursor_advance(struct store *s, const char *sink,
+    const char *owner, int64_t seq, uint64_t now)
+{
+	return s->ops->notify_cursor_advance(s, sink, owner, seq, now);
+}
+
+static inline MUST_CHECK int
+store_notify_lease_take(struct store *s, const char *sink, const char *owner,
+    uint64_t now, uint64_t ttl)
+{
+	return s->ops->notify_lease_take(s, sink, owner, now, ttl);
+}
+
+static inline MUST_CHECK int
+store_notify_lease_release(struct store *s, const char *sink, const char *owner)
+{
+	return s->ops->notify_lease_release(s, sink, owner);
 }
 
 #endif /* JITCA_STORE_H */
