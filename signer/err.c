@@ -332,6 +332,26 @@ err_str(int code)
 		return "notification receiver is unreachable or timed out";
 	case ERR_NOTIFY_LEASE:
 		return "another replica delivers this notification sink";
+	/* signing in (client/oidc.h, POST /v1/session) */
+	case ERR_OIDC_DENIED:
+		return "sign-in was denied at the identity provider";
+	case ERR_OIDC_CODE_EXPIRED:
+		return "the sign-in code expired before it was used";
+	case ERR_OIDC_STATE:
+		return "the sign-in redirect does not belong to this sign-in";
+	case ERR_OIDC_TIMEOUT:
+		return "sign-in was not completed in time";
+	case ERR_REAUTH_REQUIRED:
+		return "sign-in is too old to approve or deny; sign in again";
+	case ERR_OIDC_NOT_CONFIGURED:
+		return "the server has no identity provider configured";
+	case ERR_OIDC_BAD_USERNAME:
+		return "the user name claim is not a usable jitca user name";
+	case ERR_OIDC_PROVIDER:
+		return "the identity provider answered with an error";
+	case ERR_OIDC_SUBJECT:
+		return "the user name belongs to another identity at the "
+		       "provider";
 	}
 	return "unknown error";
 }
