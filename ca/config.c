@@ -18,6 +18,7 @@
  * and signer/fileio.h (reading jitca.json).
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -100,7 +101,8 @@ static const char *const limits_keys[] = {"requests_per_minute", NULL};
 static const char *const ca_keys[] = {"key", "key_file", "host_key",
     "ledger_key", "backdate", "hard_max_ttl", "host_max_ttl", "pkcs11_module",
     "pin_file", "pkcs11_allow_network", NULL};
-static const char *const ledger_keys[] = {"url", "path", NULL};
+static const char *const ledger_keys[] = {
+    "url", "path", "origin", "checkpoint_interval", NULL};
 static const char *const role_keys[] = {"principals", "default_ttl", "max_ttl",
     "requesters", "approvers", "approvals_required", "critical_options",
     "extensions", NULL};
@@ -273,6 +275,20 @@ get_object(struct ctx *x, json_t *obj, const char *parent, const char *key,
 		    x, field, "expected an object, got %s", jtype(v));
 	*out = v;
 	return 0;
+}
+
+/* A checkpoint origin (also the note key name): no spaces, no "+". */
+static int
+origin_valid(const char *s)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("._-/:", s[i]) == NULL)
+			return 0;
+	}
+	return i > 0 && i <= CONFIG_MAX_ORIGIN;
 }
 
 /* obj[key] as a string (borrowed), NULL when absent. */
@@ -1522,6 +1538,20 @@ parse_top(struct ctx *x, json_t *root)
 	    (rr = get_path(
 		 x, ledger, "ledger", name, "ledger.db", &c->ledger_path)) != 0)
 		return rr;
+	/* ledger.origin: the checkpoints' origin line and note key name
+	 * (ca/checkpoint.h checks it; NULL: derived from the CA key). */
+	if ((rr = get_string(x, ledger, "ledger", "origin", &url)) != 0)
+		return rr;
+	if (url != NULL && !origin_valid(url))
+		return cfg_err(x, "ledger.origin",
+		    "%s: expected 1..%d characters of A-Z a-z 0-9 . _ - / :",
+		    quote(q, sizeof(q), url), CONFIG_MAX_ORIGIN);
+	if (url != NULL && (c->ledger_origin = strdup(url)) == NULL)
+		return ERR_ALLOC;
+	if ((rr = get_duration(x, ledger, "ledger", "checkpoint_interval", 60,
+		 CONFIG_MAX_CHECKPOINT_INTERVAL, "the maximum", NULL,
+		 &c->checkpoint_interval, NULL)) != 0)
+		return rr;
 	if ((rr = get_duration(x, root, "", "request_ttl", 3600,
 		 CONFIG_MAX_REQUEST_TTL, "the maximum", NULL, &c->request_ttl,
 		 NULL)) != 0)
@@ -1738,6 +1768,7 @@ config_free(struct config *c)
 	free(c->pkcs11_module);
 	free(c->pin_file);
 	free(c->ledger_path);
+	free(c->ledger_origin);
 	config_strv_free(c->auditors, c->nauditors);
 	config_strv_free(c->host_groups, c->nhost_groups);
 	config_strv_free(c->host_domains, c->nhost_domains);

@@ -33,6 +33,9 @@
 #define CONFIG_MAX_HARD_TTL (30u * 86400) /* ca.hard_max_ttl: 30d */
 #define CONFIG_MAX_HOST_TTL (365u * 86400) /* ca.host_max_ttl: 365d */
 #define CONFIG_MAX_REQUEST_TTL (7u * 86400) /* request_ttl: 7d */
+/* ledger.checkpoint_interval: 1d; ledger.origin: bytes. */
+#define CONFIG_MAX_CHECKPOINT_INTERVAL 86400u
+#define CONFIG_MAX_ORIGIN 200
 #define CONFIG_DEFAULT_REQUESTS_PER_MINUTE 30 /* limits.requests_per_minute */
 #define CONFIG_MAX_REQUESTS_PER_MINUTE 10000
 /* oidc: sign-in with an identity provider (docs/oidc.md). */
@@ -149,6 +152,10 @@ struct config {
 	uint64_t backdate; /* seconds (default 60) */
 	uint64_t hard_max_ttl; /* seconds (default 24h) */
 	char *ledger_path; /* absolute path */
+	/* ledger.origin (NULL: checkpoint_origin_default()) and
+	 * ledger.checkpoint_interval, seconds (default 60). */
+	char *ledger_origin;
+	uint64_t checkpoint_interval;
 	uint64_t request_ttl; /* seconds (default 1h) */
 	char **auditors; /* groups */
 	size_t nauditors;

@@ -24,11 +24,12 @@
  *
  * The head of the chain (head_seq, head_hash) is also kept in meta and
  * updated by every ledger_append(), so deleting rows at the end of the
- * chain is detected too.  What stays undetectable without an external
- * anchor (signed checkpoints, docs/ledger.md): someone with write
- * access who recomputes the whole chain and the head, or who deletes
- * every event and resets the head.  Triggers refuse UPDATE and DELETE on
- * events, so only a deliberate "DROP TRIGGER" edits them.
+ * chain is detected too.  What the chain alone cannot show: someone with
+ * write access who recomputes the whole chain and the head, or who
+ * deletes every event and resets the head.  A saved signed checkpoint
+ * catches both (ca/checkpoint.h, ledger_root_from_events()).  Triggers
+ * refuse UPDATE and DELETE on events, so only a deliberate "DROP
+ * TRIGGER" edits them.
  *
  * The state tables are a function of the events: ledger_verify_state()
  * (ledger_state.c) replays them and names every row that disagrees.
@@ -248,6 +249,49 @@ struct evp_md_ctx_st;
 MUST_CHECK int ledger_event_hash(struct evp_md_ctx_st *ctx, const char *prev,
     int64_t seq, int64_t t, const char *type, const char *actor,
     const char *subject, const char *dtext, char out[LEDGER_HASH_HEX]);
+
+/*
+ * The Merkle tree (RFC 6962 2.1, signer/merkle.h) over the events: leaf
+ * i is event seq i + 1, its data the canonical array of the chain hash
+ * above, so leaf = SHA-256(0x00 || canonical).  The store keeps the hash
+ * of every perfect subtree (merkle_nodes), written by ledger_append() in
+ * the event's own unit; a ledger of schema 2 gets its tree at its next
+ * append.  ledger_verify() recomputes the tree from the events and
+ * compares it with every stored node, and every stored checkpoint's
+ * root with the tree.
+ */
+#include "signer/merkle.h"
+
+/* SHA-256(0x00 || canonical event): the leaf hash of one event. */
+MUST_CHECK int ledger_event_leaf(struct evp_md_ctx_st *ctx, int64_t seq,
+    int64_t t, const char *type, const char *actor, const char *subject,
+    const char *dtext, uint8_t out[MERKLE_HASH_LEN]);
+/* Inside a transaction: add the leaves of the events the stored tree
+ * lacks; *size (may be NULL) the tree's size after. */
+MUST_CHECK int ledger_merkle_sync(struct ledger *l, uint64_t *size);
+/* The stored tree's size. */
+MUST_CHECK int ledger_tree_size(struct ledger *l, uint64_t *size);
+/* Root of the tree of size size (<= the stored size, ERR_MERKLE_RANGE
+ * otherwise), from the stored nodes. */
+MUST_CHECK int ledger_tree_root(
+    struct ledger *l, uint64_t size, uint8_t root[MERKLE_HASH_LEN]);
+/* RFC 9162 audit path of leaf index in the tree of size size, and the
+ * leaf hash; *pathlen hashes. */
+MUST_CHECK int ledger_inclusion_proof(struct ledger *l, uint64_t index,
+    uint64_t size, uint8_t leaf[MERKLE_HASH_LEN],
+    uint8_t path[MERKLE_MAX_PATH][MERKLE_HASH_LEN], size_t *pathlen);
+/* RFC 9162 consistency proof from size old to size new_size. */
+MUST_CHECK int ledger_consistency_proof(struct ledger *l, uint64_t old,
+    uint64_t new_size, uint8_t path[MERKLE_MAX_PATH][MERKLE_HASH_LEN],
+    size_t *pathlen);
+/* The root of the first size events recomputed from the events alone
+ * (not the stored nodes), in one snapshot: *have is the number of
+ * events there were up to size; root is set only when *have == size. */
+MUST_CHECK int ledger_root_from_events(struct ledger *l, uint64_t size,
+    uint64_t *have, uint8_t root[MERKLE_HASH_LEN]);
+/* The seq of the first event of type with subject (ERR_NOT_FOUND). */
+MUST_CHECK int ledger_find_event(
+    struct ledger *l, const char *type, const char *subject, int64_t *seq);
 
 /* Current time in seconds (one clock for the whole CA). */
 uint64_t ledger_now(void);

@@ -28,6 +28,7 @@
 #include <jansson.h>
 #include <openssl/crypto.h>
 
+#include "ca/checkpoint.h"
 #include "ca/config.h"
 #include "ca/report.h"
 #include "ca/request.h"
@@ -39,6 +40,8 @@
 #include "signer/base/fileio.h"
 #include "signer/names.h"
 #include "signer/pubkey.h"
+#include "signer/signer.h"
+#include "signer/wire.h"
 #include "web/api.h"
 #include "web/notify.h"
 #include "web/reportjson.h"
@@ -756,13 +759,14 @@ etag_matches(const char *inm, const char *etag)
 	return 0;
 }
 
+/* GET /v1/krl and /v1/krl.sig: the same cache. */
 static void
-h_krl(void *app, struct http_req *req)
+krl_reply(struct api *a, struct http_req *req, int want_sig)
 {
-	struct api *a = app;
 	int r = ERR_INTERNAL, changed = 0;
 	uint64_t v = 0;
 	uint8_t *krl = NULL;
+	char *sig = NULL;
 	size_t len = 0;
 	uint64_t now = ca_now(&a->ca);
 	char hex[65];
@@ -789,6 +793,14 @@ h_krl(void *app, struct http_req *req)
 		 * one version may name other bytes). */
 		if ((r = ca_sha256_hex(hex, krl, len)) != 0)
 			goto out;
+		/* The same bytes signed by the ledger key, for hosts
+		 * (krl-sync) to check before they install them. */
+		if (signer_public_ledger(a->signer) != NULL &&
+		    (r = signer_sign_krl(a->signer, krl, len, &sig, NULL)) != 0)
+			goto out;
+		free(a->krl_sig);
+		a->krl_sig = sig;
+		sig = NULL;
 		free(a->krl);
 		a->krl = krl;
 		a->krl_len = len;
@@ -796,6 +808,19 @@ h_krl(void *app, struct http_req *req)
 		a->krl_built = now;
 		(void)snprintf(a->krl_etag, sizeof(a->krl_etag), "\"%s\"", hex);
 		krl = NULL;
+	}
+	if (want_sig) {
+		if (a->krl_sig == NULL)
+			http_reply_error(req, 404, "no_ledger_key",
+			    "the signer holds no ledger key: the KRL is "
+			    "not signed");
+		else
+			http_reply(req, 200, "text/plain; charset=utf-8",
+			    a->krl_sig, strlen(a->krl_sig));
+		http_reply_header(req, "ETag", a->krl_etag);
+		http_reply_header(req, "Cache-Control", "no-cache");
+		r = 0;
+		goto out;
 	}
 	inm = http_req_header(req, "If-None-Match");
 	if (inm != NULL && etag_matches(inm, a->krl_etag))
@@ -810,8 +835,229 @@ out:
 	read_unlock(a);
 	pthread_mutex_unlock(&a->krl_lock);
 	free(krl);
+	free(sig);
 	if (r != 0)
 		reply_err(req, r, "KRL");
+}
+
+static void
+h_krl(void *app, struct http_req *req)
+{
+	krl_reply(app, req, 0);
+}
+
+static void
+h_krl_sig(void *app, struct http_req *req)
+{
+	krl_reply(app, req, 1);
+}
+
+/* GET /v1/checkpoint and /v1/checkpoint.sig: the latest one. */
+static void
+checkpoint_reply(struct api *a, struct http_req *req, int want_sig)
+{
+	struct store_checkpoint cp;
+	const char *t;
+	int r;
+
+	read_lock(a);
+	r = checkpoint_latest(a->ledger, &cp);
+	read_unlock(a);
+	if (r == ERR_NOT_FOUND) {
+		http_reply_error(req, 404, "no_checkpoint",
+		    "the ledger has no checkpoint yet");
+		return;
+	}
+	if (r != 0) {
+		reply_err(req, r, "checkpoint");
+		return;
+	}
+	t = want_sig ? cp.sig : cp.note;
+	http_reply(req, 200, "text/plain; charset=utf-8", t, strlen(t));
+	http_reply_header(req, "Cache-Control", "no-cache");
+	store_checkpoint_clear(&cp);
+}
+
+static void
+h_checkpoint(void *app, struct http_req *req)
+{
+	checkpoint_reply(app, req, 0);
+}
+
+static void
+h_checkpoint_sig(void *app, struct http_req *req)
+{
+	checkpoint_reply(app, req, 1);
+}
+
+static json_t *
+hex_json(const uint8_t h[MERKLE_HASH_LEN])
+{
+	char hex[2 * MERKLE_HASH_LEN + 1];
+
+	wire_hex_encode(hex, h, MERKLE_HASH_LEN);
+	return json_string(hex);
+}
+
+/* A list of hashes as hex strings; NULL when out of memory. */
+static json_t *
+path_json(const uint8_t (*p)[MERKLE_HASH_LEN], size_t n)
+{
+	json_t *a = json_array();
+	size_t i;
+
+	for (i = 0; a != NULL && i < n; i++) {
+		if (json_array_append_new(a, hex_json(p[i])) != 0) {
+			json_decref(a);
+			a = NULL;
+		}
+	}
+	return a;
+}
+
+/* base64 of a hash as a new JSON string. */
+static json_t *
+b64_json(const uint8_t h[MERKLE_HASH_LEN])
+{
+	json_t *j;
+	char *b = NULL;
+
+	if (wire_b64_encode(&b, h, MERKLE_HASH_LEN) != 0)
+		return NULL;
+	j = json_string(b);
+	free(b);
+	return j;
+}
+
+json_t *
+api_proof_json(const struct checkpoint_proof *pr)
+{
+	return json_pack("{s:I, s:I, s:o?, s:o?, s:o?}", "tree_size",
+	    (json_int_t)pr->tree_size, "leaf_index", (json_int_t)pr->leaf_index,
+	    "leaf_hash", hex_json(pr->leaf), "path",
+	    path_json((const uint8_t(*)[MERKLE_HASH_LEN])pr->path, pr->pathlen),
+	    "root", b64_json(pr->root));
+}
+
+static int is_auditor(struct api *a, const struct user *u);
+
+/* GET /v1/ledger/proof?serial=N (auditors): the inclusion proof of the
+ * certificate's cert.issued event against the latest checkpoint. */
+static void
+h_proof(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct checkpoint_proof *pr = NULL;
+	struct user *u = NULL;
+	const char *q;
+	int64_t serial = 0;
+	int r, nocp = 0;
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	if (!is_auditor(a, u)) {
+		http_reply_error(req, 403, "forbidden",
+		    "the ledger is for the auditor groups only");
+		goto out;
+	}
+	if ((q = http_req_query(req, "serial")) == NULL ||
+	    parse_i64(q, 1, &serial) != 0) {
+		http_reply_error(req, 400, "bad_query",
+		    "query \"serial\" must be a certificate serial >= 1");
+		goto out;
+	}
+	if ((pr = calloc(1, sizeof(*pr))) == NULL) {
+		reply_err(req, ERR_ALLOC, "proof");
+		goto out;
+	}
+	read_lock(a);
+	r = checkpoint_prove_serial(a->ledger, (uint64_t)serial, pr, &nocp);
+	read_unlock(a);
+	if (r == ERR_NOT_FOUND)
+		http_reply_error(req, 404, nocp ? "no_checkpoint" : "not_found",
+		    nocp ? "the ledger has no checkpoint yet"
+			 : "no certificate with this serial");
+	else if (r == ERR_MERKLE_RANGE)
+		http_reply_error(req, 409, "not_yet_checkpointed",
+		    "the certificate was issued after the latest checkpoint; "
+		    "ask again after the next one");
+	else if (r != 0)
+		reply_err(req, r, "proof");
+	else
+		reply_json_steal(req, 200, api_proof_json(pr));
+out:
+	free(pr);
+	user_free(u);
+}
+
+/* GET /v1/ledger/consistency?from=N&to=M (no auth: hashes only): RFC
+ * 9162 consistency proof between two tree sizes, with both roots. */
+static void
+h_consistency(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct checkpoint_consistency *c = NULL;
+	const char *qf = http_req_query(req, "from");
+	const char *qt = http_req_query(req, "to");
+	int64_t from = 0, to = 0;
+	int r;
+
+	if (qf == NULL || qt == NULL || parse_i64(qf, 0, &from) != 0 ||
+	    parse_i64(qt, 0, &to) != 0 || from > to) {
+		http_reply_error(req, 400, "bad_query",
+		    "queries \"from\" and \"to\" must be tree sizes, "
+		    "from <= to");
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		reply_err(req, ERR_ALLOC, "proof");
+		return;
+	}
+	read_lock(a);
+	r = checkpoint_consistency(a->ledger, (uint64_t)from, (uint64_t)to, c);
+	read_unlock(a);
+	if (r == ERR_MERKLE_RANGE)
+		http_reply_error(req, 404, "not_found",
+		    "the ledger's tree is smaller than that");
+	else if (r != 0)
+		reply_err(req, r, "proof");
+	else
+		reply_json_steal(req, 200,
+		    json_pack("{s:I, s:I, s:o?, s:o?, s:o?}", "from",
+			(json_int_t)from, "to", (json_int_t)to, "from_root",
+			b64_json(c->old_root), "to_root", b64_json(c->new_root),
+			"path",
+			path_json((const uint8_t(*)[MERKLE_HASH_LEN])c->path,
+			    c->pathlen)));
+	free(c);
+}
+
+static int
+api_sign_checkpoint(void *ctx, const char *origin, uint64_t size,
+    const uint8_t root[32], char **note, char **sig)
+{
+	return signer_sign_checkpoint(
+	    ctx, origin, size, root, note, NULL, sig, NULL);
+}
+
+int
+api_checkpoint(struct api *a, int force, int *made)
+{
+	struct checkpoint_signer sg;
+	int r;
+
+	if (made != NULL)
+		*made = 0;
+	if (signer_public_ledger(a->signer) == NULL)
+		return ERR_SIGNER_NO_KEY;
+	sg.sign = api_sign_checkpoint;
+	sg.ctx = a->signer;
+	cfg_lock(a);
+	r = checkpoint_make(
+	    a->ledger, a->origin, &sg, "jitcad", force, made, NULL);
+	cfg_unlock(a);
+	ledger_note(a, r);
+	return r;
 }
 
 /* ---- authenticated endpoints ---- */
@@ -1760,6 +2006,11 @@ static const struct http_route routes[] = {
     {"GET", "/v1/auth", h_auth},
     {"POST", "/v1/session", h_session},
     {"GET", "/v1/krl", h_krl},
+    {"GET", "/v1/krl.sig", h_krl_sig},
+    {"GET", "/v1/checkpoint", h_checkpoint},
+    {"GET", "/v1/checkpoint.sig", h_checkpoint_sig},
+    {"GET", "/v1/ledger/proof", h_proof},
+    {"GET", "/v1/ledger/consistency", h_consistency},
     {"GET", "/v1/roles", h_roles},
     {"POST", "/v1/requests", h_request_create},
     {"GET", "/v1/requests", h_request_list},
@@ -1835,6 +2086,11 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	a->ca_key_type = pubkey_type_name(pub);
 	if ((r = ratelimit_new(&a->create_rl)) != 0)
 		goto out;
+	if (cfg->ledger_origin != NULL)
+		a->origin = strdup(cfg->ledger_origin);
+	else if ((r = checkpoint_origin_default(&a->origin, pub)) != 0)
+		goto out;
+	ENSURE(a->origin != NULL, ERR_ALLOC);
 	if ((r = verifier_for(cfg, &a->oidc)) != 0)
 		goto out;
 	a->ca.cfg = cfg;
@@ -1852,6 +2108,7 @@ out:
 		/* cfg stays the caller's. */
 		free(a->ca_line);
 		free(a->host_line);
+		free(a->origin);
 		ratelimit_free(a->create_rl);
 		pthread_rwlock_destroy(&a->cfg_lock);
 		pthread_mutex_destroy(&a->krl_lock);
@@ -1869,6 +2126,8 @@ api_free(struct api *a)
 	free(a->ca_line);
 	free(a->host_line);
 	free(a->krl);
+	free(a->krl_sig);
+	free(a->origin);
 	ratelimit_free(a->create_rl);
 	oidc_free(a->oidc);
 	config_free(a->cfg);

@@ -63,6 +63,8 @@ struct api {
 	uint64_t krl_built; /* CA time the cached KRL was built at */
 	char krl_etag[68]; /* "\"" hex(SHA-256(krl)) "\"" */
 	atomic_int krl_dirty; /* set by our own revocations */
+	char *krl_sig; /* armored SSHSIG krl@jitca of krl (NULL: no key) */
+	char *origin; /* the checkpoints' origin (ca/checkpoint.h) */
 	struct ratelimit *create_rl; /* POST /v1/requests per user */
 	/* The ID-token verifier of cfg->oidc (NULL without one), made
 	 * afresh with each configuration and swapped with it. */
@@ -105,6 +107,19 @@ void api_config_swap(struct api *a, struct config *cfg);
 /* Record why the signer is not running (copied; NULL or "" clears);
  * /v1/health answers 503 with it while signer_alive() is 0. */
 void api_signer_note(struct api *a, const char *why);
+/*
+ * A checkpoint of the ledger, signed by the signer's ledger key: always
+ * with force (at start), else only when events arrived since the last
+ * one (the serve loop calls it every ledger.checkpoint_interval).
+ * *made (may be NULL) 1 when one was made; ERR_SIGNER_NO_KEY when the
+ * signer holds no ledger key.
+ */
+MUST_CHECK int api_checkpoint(struct api *a, int force, int *made);
+struct checkpoint_proof;
+/* The proof as the JSON object of GET /v1/ledger/proof and jitcad
+ * ledger prove: tree_size, leaf_index, leaf_hash (hex), path (hex, RFC
+ * 9162 order), root (base64 as in the checkpoint).  New, or NULL. */
+json_t *api_proof_json(const struct checkpoint_proof *pr);
 /* Periodic work: expire pending requests past their request_ttl. */
 MUST_CHECK int api_tick(struct api *a, size_t *expired);
 

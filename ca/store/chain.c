@@ -18,11 +18,13 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include "ca/ledger.h"
 #include "ca/store/store.h"
 #include "signer/base/num.h"
+#include "signer/merkle.h"
 #include "signer/wire.h"
 
 #define ZERO_HASH                                                              \
@@ -325,21 +327,24 @@ out:
 	return r;
 }
 
-/* The hash of one event whose details are already the canonical text
- * dtext.  ctx is reused (may be NULL: one is made here).  ERR_INVALID_ARG
- * when type, actor or subject is not valid UTF-8. */
-int
-ledger_event_hash(struct evp_md_ctx_st *ctx, const char *prev, int64_t seq,
-    int64_t t, const char *type, const char *actor, const char *subject,
-    const char *dtext, char out[LEDGER_HASH_HEX])
+/*
+ * SHA-256 of a prefix then the canonical array of one event whose
+ * details are already the canonical text dtext, into md.  The prefix is
+ * prev "\n" for the chain hash, the byte 0x00 when prev is NULL (the
+ * Merkle leaf of RFC 6962 2.1): one encoder for both.  ctx is reused
+ * (may be NULL: one is made here).  ERR_INVALID_ARG when type, actor or
+ * subject is not valid UTF-8.
+ */
+static int
+event_digest(EVP_MD_CTX *ctx, const char *prev, int64_t seq, int64_t t,
+    const char *type, const char *actor, const char *subject, const char *dtext,
+    unsigned char md[32])
 {
 	struct chain_hash hs, *h = &hs;
-	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	EVP_MD_CTX *own = NULL;
 	int r = ERR_INTERNAL;
 
-	out[0] = '\0';
 	if (ctx == NULL && (ctx = own = EVP_MD_CTX_new()) == NULL)
 		return ERR_ALLOC;
 	h->ctx = ctx;
@@ -350,8 +355,12 @@ ledger_event_hash(struct evp_md_ctx_st *ctx, const char *prev, int64_t seq,
 		r = ERR_CRYPTO;
 		goto out;
 	}
-	ch_put(h, prev, strlen(prev));
-	ch_put(h, "\n[", 2);
+	if (prev != NULL) {
+		ch_put(h, prev, strlen(prev));
+		ch_put(h, "\n", 1);
+	} else
+		ch_put(h, "\0", 1);
+	ch_put(h, "[", 1);
 	ch_put_i64(h, seq);
 	ch_put(h, ",", 1);
 	ch_put_i64(h, t);
@@ -372,11 +381,38 @@ ledger_event_hash(struct evp_md_ctx_st *ctx, const char *prev, int64_t seq,
 		r = ERR_CRYPTO;
 		goto out;
 	}
-	wire_hex_encode(out, md, mdlen);
 	r = 0;
 out:
 	EVP_MD_CTX_free(own);
 	return r;
+}
+
+/* The hash of one event whose details are already the canonical text
+ * dtext.  ctx is reused (may be NULL: one is made here).  ERR_INVALID_ARG
+ * when type, actor or subject is not valid UTF-8. */
+int
+ledger_event_hash(struct evp_md_ctx_st *ctx, const char *prev, int64_t seq,
+    int64_t t, const char *type, const char *actor, const char *subject,
+    const char *dtext, char out[LEDGER_HASH_HEX])
+{
+	unsigned char md[32];
+	int r;
+
+	out[0] = '\0';
+	if ((r = event_digest(
+		 ctx, prev, seq, t, type, actor, subject, dtext, md)) != 0)
+		return r;
+	wire_hex_encode(out, md, 32);
+	return 0;
+}
+
+int
+ledger_event_leaf(struct evp_md_ctx_st *ctx, int64_t seq, int64_t t,
+    const char *type, const char *actor, const char *subject, const char *dtext,
+    uint8_t out[MERKLE_HASH_LEN])
+{
+	return event_digest(
+	    ctx, NULL, seq, t, type, actor, subject, dtext, out);
 }
 
 /* Parse details text into a new object; NULL if it is not one. */
@@ -623,16 +659,333 @@ head_check(struct ledger *l, const struct store_tail *t, int64_t last,
 	return 0;
 }
 
+/* ---- the Merkle tree over the events (RFC 6962 2.1) ---- */
+
+/*
+ * The stored frontier of the tree of size n: for each set bit l of n,
+ * largest first, the perfect subtree (level l, index (n >> l) - 1).
+ * A missing node is ERR_LEDGER_BROKEN.
+ */
+static int
+frontier_load(struct ledger *l, uint64_t n, struct merkle_tree *t)
+{
+	uint8_t enc[MERKLE_TREE_MAX_ENCODED];
+	size_t len = 8;
+	int r = ERR_INTERNAL, level;
+
+	for (level = 0; level < 8; level++)
+		enc[level] = (uint8_t)(n >> (56 - 8 * level));
+	for (level = 63; level >= 0; level--) {
+		if (((n >> level) & 1) == 0)
+			continue;
+		r = store_merkle_node_get(
+		    l->s, (unsigned)level, (n >> level) - 1, enc + len);
+		if (r == ERR_NOT_FOUND) {
+			set_msg(l,
+			    "merkle_nodes: subtree (level %d, index %" PRIu64
+			    ") of the tree of size %" PRIu64 " is missing",
+			    level, (n >> level) - 1, n);
+			r = ERR_LEDGER_BROKEN;
+		}
+		if (r != 0)
+			goto out;
+		len += MERKLE_HASH_LEN;
+	}
+	TRY(merkle_tree_decode(t, enc, len));
+	r = 0;
+out:
+	return r;
+}
+
+/* The leaf hash of a stored event. */
+static int
+event_leaf(EVP_MD_CTX *ctx, const struct store_event *w, uint8_t out[32])
+{
+	return ledger_event_leaf(ctx, w->seq, w->time, w->type, w->actor,
+	    w->subject, w->details, out);
+}
+
+int
+ledger_merkle_sync(struct ledger *l, uint64_t *size_out)
+{
+	uint8_t made[MERKLE_MAX_PATH][MERKLE_HASH_LEN], leaf[32];
+	struct store_events *it = NULL;
+	struct merkle_tree t;
+	struct store_tail tail;
+	struct store_event w;
+	uint64_t size = 0;
+	size_t nmade = 0;
+	int r = ERR_INTERNAL, found;
+
+	if (size_out != NULL)
+		*size_out = 0;
+	if (l == NULL || !store_tx_active(l->s))
+		return ERR_INVALID_ARG;
+	TRY(store_merkle_size(l->s, &size));
+	TRY(store_event_tail(l->s, &tail));
+	if (tail.seq < 0 || size > (uint64_t)tail.seq) {
+		set_msg(l,
+		    "the Merkle tree has %" PRIu64 " leaves but the ledger "
+		    "only %" PRId64 " events",
+		    size, tail.seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	if (size == (uint64_t)tail.seq)
+		goto done;
+	TRY(frontier_load(l, size, &t));
+	TRY(store_events_open(l->s, (int64_t)size, -1, &it));
+	for (;;) {
+		TRY(store_events_next(l->s, it, &w, &found));
+		if (!found)
+			break;
+		if (w.seq != (int64_t)t.size + 1) {
+			set_msg(l,
+			    "seq %" PRId64 ": the events are not contiguous "
+			    "(expected seq %" PRIu64 ")",
+			    w.seq, t.size + 1);
+			r = ERR_LEDGER_BROKEN;
+			goto out;
+		}
+		TRY(event_leaf(l->md_ctx, &w, leaf));
+		TRY(merkle_tree_append(&t, leaf, made, &nmade));
+		TRY(store_merkle_nodes_put(
+		    l->s, t.size - 1, (const uint8_t(*)[32])made, nmade));
+	}
+	size = t.size;
+done:
+	if (size_out != NULL)
+		*size_out = size;
+	r = 0;
+out:
+	store_events_close(l->s, it);
+	return r;
+}
+
+int
+ledger_tree_size(struct ledger *l, uint64_t *size)
+{
+	*size = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	return store_merkle_size(l->s, size);
+}
+
+/* merkle_source over the stored nodes. */
+static int
+src_leaf(void *ctx, uint8_t out[MERKLE_HASH_LEN], uint64_t index)
+{
+	struct ledger *l = ctx;
+	int r = store_merkle_node_get(l->s, 0, index, out);
+
+	if (r == ERR_NOT_FOUND) {
+		set_msg(l, "merkle_nodes: leaf %" PRIu64 " is missing", index);
+		r = ERR_LEDGER_BROKEN;
+	}
+	return r;
+}
+
+static int
+src_subtree(
+    void *ctx, uint8_t out[MERKLE_HASH_LEN], unsigned level, uint64_t index)
+{
+	struct ledger *l = ctx;
+
+	return store_merkle_node_get(l->s, level, index, out);
+}
+
+static void
+source_init(struct merkle_source *src, struct ledger *l)
+{
+	src->leaf = src_leaf;
+	src->subtree = src_subtree;
+	src->ctx = l;
+}
+
+/* ERR_MERKLE_RANGE with a message unless size <= the stored size. */
+static int
+size_check(struct ledger *l, uint64_t size)
+{
+	uint64_t have = 0;
+	int r;
+
+	if ((r = store_merkle_size(l->s, &have)) != 0)
+		return r;
+	if (size > have) {
+		set_msg(l,
+		    "tree size %" PRIu64 " is beyond the ledger's tree "
+		    "(%" PRIu64 " leaves)",
+		    size, have);
+		return ERR_MERKLE_RANGE;
+	}
+	return 0;
+}
+
+int
+ledger_tree_root(struct ledger *l, uint64_t size, uint8_t root[32])
+{
+	struct merkle_source src;
+	int r;
+
+	memset(root, 0, 32);
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	if ((r = size_check(l, size)) != 0)
+		return r;
+	if (size == 0)
+		return merkle_empty_root(root);
+	source_init(&src, l);
+	return merkle_range_hash(root, &src, 0, size);
+}
+
+int
+ledger_inclusion_proof(struct ledger *l, uint64_t index, uint64_t size,
+    uint8_t leaf[32], uint8_t path[MERKLE_MAX_PATH][MERKLE_HASH_LEN],
+    size_t *pathlen)
+{
+	struct merkle_source src;
+	int r;
+
+	*pathlen = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	if ((r = size_check(l, size)) != 0)
+		return r;
+	if (index >= size) {
+		set_msg(l,
+		    "leaf %" PRIu64 " is not in the tree of size %" PRIu64,
+		    index, size);
+		return ERR_MERKLE_RANGE;
+	}
+	source_init(&src, l);
+	if ((r = src_leaf(l, leaf, index)) != 0)
+		return r;
+	return merkle_inclusion_proof(path, pathlen, &src, index, size);
+}
+
+int
+ledger_consistency_proof(struct ledger *l, uint64_t old, uint64_t new_size,
+    uint8_t path[MERKLE_MAX_PATH][MERKLE_HASH_LEN], size_t *pathlen)
+{
+	struct merkle_source src;
+	int r;
+
+	*pathlen = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	if ((r = size_check(l, new_size)) != 0)
+		return r;
+	if (old > new_size) {
+		set_msg(l, "tree size %" PRIu64 " is larger than %" PRIu64, old,
+		    new_size);
+		return ERR_MERKLE_RANGE;
+	}
+	source_init(&src, l);
+	return merkle_consistency_proof(path, pathlen, &src, old, new_size);
+}
+
+int
+ledger_root_from_events(
+    struct ledger *l, uint64_t size, uint64_t *have, uint8_t root[32])
+{
+	uint8_t leaf[32];
+	struct store_events *it = NULL;
+	struct merkle_tree t;
+	struct store_event w;
+	int r = ERR_INTERNAL, found, began = 0;
+
+	*have = 0;
+	memset(root, 0, 32);
+	if (l == NULL || size >= MERKLE_SIZE_LIMIT)
+		return ERR_INVALID_ARG;
+	merkle_tree_init(&t);
+	TRY(store_snapshot_begin(l->s, &began));
+	TRY(store_events_open(l->s, -1, -1, &it));
+	while (t.size < size) {
+		TRY(store_events_next(l->s, it, &w, &found));
+		if (!found)
+			break;
+		if (w.seq != (int64_t)t.size + 1) {
+			set_msg(l, "seq %" PRId64 ": out of sequence", w.seq);
+			r = ERR_LEDGER_BROKEN;
+			goto out;
+		}
+		TRY(event_leaf(l->md_ctx, &w, leaf));
+		TRY(merkle_tree_append(&t, leaf, NULL, NULL));
+	}
+	*have = t.size;
+	if (t.size == size)
+		TRY(merkle_tree_root(&t, root));
+	r = 0;
+out:
+	store_events_close(l->s, it);
+	store_snapshot_end(l->s, began);
+	return r;
+}
+
+int
+ledger_find_event(
+    struct ledger *l, const char *type, const char *subject, int64_t *seq)
+{
+	*seq = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	return store_event_find(l->s, type, subject, seq);
+}
+
+/* For checkpoints_each() in ledger_verify(): each stored checkpoint must
+ * sign a root of the tree that the events make. */
+struct cp_check {
+	struct ledger *l;
+	uint64_t n;
+	uint64_t bad_size;
+};
+
+static int
+cp_check_one(void *arg, const struct store_checkpoint *c)
+{
+	struct cp_check *k = arg;
+	uint8_t root[32];
+	int r;
+
+	if (c->size > k->n) {
+		set_msg(k->l,
+		    "checkpoint of tree size %" PRIu64 ": beyond the %" PRIu64
+		    " events (rows were deleted at the end)",
+		    c->size, k->n);
+		k->bad_size = c->size;
+		return ERR_LEDGER_BROKEN;
+	}
+	if ((r = ledger_tree_root(k->l, c->size, root)) != 0)
+		return r;
+	if (CRYPTO_memcmp(root, c->root, 32) != 0) {
+		set_msg(k->l,
+		    "checkpoint of tree size %" PRIu64 ": its root is not "
+		    "the root of the events' tree",
+		    c->size);
+		k->bad_size = c->size;
+		return ERR_LEDGER_BROKEN;
+	}
+	return 0;
+}
+
 int
 ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
     char errbuf[LEDGER_ERR_LEN])
 {
+	uint8_t made[MERKLE_MAX_PATH][MERKLE_HASH_LEN], leaf[32], node[32];
 	struct store_events *it = NULL;
 	struct store_tail tail;
+	struct merkle_tree mt;
+	struct cp_check cpk;
 	EVP_MD_CTX *ctx = NULL;
 	char prev[LEDGER_HASH_HEX];
 	struct store_event w;
 	int64_t n = 0, bad = 0;
+	uint64_t msize = 0;
+	int64_t mbad = 0;
+	char mmsg[LEDGER_ERR_LEN];
+	size_t nmade = 0, k;
 	int r = ERR_INTERNAL, began = 0, found;
 
 	if (count != NULL)
@@ -646,6 +999,10 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 	l->s->errmsg[0] = '\0';
 	/* One read snapshot for the rows and the head. */
 	TRY(store_snapshot_begin(l->s, &began));
+	/* The stored tree (0: never built, a ledger of schema 2 not yet
+	 * appended to): recomputed from the events, node by node. */
+	TRY(store_merkle_size(l->s, &msize));
+	merkle_tree_init(&mt);
 	(void)snprintf(prev, sizeof(prev), "%s", ZERO_HASH);
 	if ((ctx = EVP_MD_CTX_new()) == NULL) {
 		r = ERR_ALLOC;
@@ -668,12 +1025,63 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 			goto out;
 		if ((r = row_check(l, ctx, &w, n + 1, prev)) != 0)
 			goto out;
+		if ((uint64_t)n < msize && mbad == 0) {
+			TRY(event_leaf(ctx, &w, leaf));
+			TRY(merkle_tree_append(&mt, leaf, made, &nmade));
+			for (k = 0; k < nmade && mbad == 0; k++) {
+				r = store_merkle_node_get(
+				    l->s, (unsigned)k, (uint64_t)n >> k, node);
+				if (r == 0 &&
+				    CRYPTO_memcmp(node, made[k], 32) != 0)
+					r = ERR_LEDGER_BROKEN;
+				if (r == ERR_NOT_FOUND ||
+				    r == ERR_LEDGER_BROKEN) {
+					(void)snprintf(mmsg, sizeof(mmsg),
+					    "seq %" PRId64 ": Merkle tree node "
+					    "(level %zu, index %" PRIu64
+					    ") %s the events",
+					    w.seq, k, (uint64_t)n >> k,
+					    r == ERR_NOT_FOUND
+						? "is missing from"
+						: "does not match");
+					mbad = w.seq;
+				} else if (r != 0)
+					goto out;
+			}
+		}
 		(void)snprintf(prev, sizeof(prev), "%s", w.hash);
 		n++;
 	}
 	bad = 0;
 	TRY(store_event_tail(l->s, &tail));
 	TRY(head_check(l, &tail, n, prev, &bad));
+	/* The chain is intact: now the tree.  It may lag behind the
+	 * events (a ledger of schema 2: the next append adds the missing
+	 * leaves), never run ahead of them. */
+	if (mbad != 0) {
+		bad = mbad;
+		set_msg(l, "%s", mmsg);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	if (msize > (uint64_t)n) {
+		bad = n + 1;
+		set_msg(l,
+		    "the Merkle tree has %" PRIu64 " leaves but there are "
+		    "only %" PRId64 " events (events were deleted at the "
+		    "end)",
+		    msize, n);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	cpk.l = l;
+	cpk.n = msize;
+	cpk.bad_size = 0;
+	if ((r = store_checkpoints_each(l->s, cp_check_one, &cpk)) != 0) {
+		if (r == ERR_LEDGER_BROKEN)
+			bad = (int64_t)cpk.bad_size;
+		goto out;
+	}
 	if (count != NULL)
 		*count = n;
 	r = 0;
@@ -884,6 +1292,8 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 	ev.prev_hash = prev;
 	ev.hash = hash;
 	TRY(store_event_insert(l->s, &ev));
+	/* Its leaf, and the subtrees it completes, in the same unit. */
+	TRY(ledger_merkle_sync(l, NULL));
 	if (seq_out != NULL)
 		*seq_out = seq;
 	r = 0;

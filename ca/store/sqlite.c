@@ -227,6 +227,34 @@ static const char *triggers_sql = EVENTS_SUBJECT_INDEX
     " meta WHEN OLD.key IN ('last_serial', 'krl_version') BEGIN SELECT"
     " RAISE(ABORT, 'counters never go down'); END;";
 
+/*
+ * Schema 3: the Merkle tree over the events (merkle_nodes: the hash of
+ * every perfect subtree, level 0 the leaves, written with the event that
+ * completes it) and the signed checkpoints (ca/checkpoint.h), both
+ * append-only.  Run by create_schema() and by the migration of a schema
+ * 2 file, which leaves the tree empty: chain.c fills it in from the
+ * events at the next append (ledger_merkle_sync()).
+ */
+static const char *merkle_sql =
+    "CREATE TABLE IF NOT EXISTS merkle_nodes(level INTEGER NOT NULL,"
+    " idx INTEGER NOT NULL, hash BLOB NOT NULL, PRIMARY KEY(level, idx))"
+    " WITHOUT ROWID;"
+    "CREATE TABLE IF NOT EXISTS checkpoints(tree_size INTEGER PRIMARY KEY,"
+    " root BLOB NOT NULL, note TEXT NOT NULL, sig TEXT NOT NULL,"
+    " time INTEGER NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS merkle_nodes_no_update BEFORE UPDATE ON"
+    " merkle_nodes BEGIN SELECT RAISE(ABORT, 'merkle nodes are"
+    " append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS merkle_nodes_no_delete BEFORE DELETE ON"
+    " merkle_nodes BEGIN SELECT RAISE(ABORT, 'merkle nodes are"
+    " append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS checkpoints_no_update BEFORE UPDATE ON"
+    " checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are"
+    " append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON"
+    " checkpoints BEGIN SELECT RAISE(ABORT, 'checkpoints are"
+    " append-only'); END;";
+
 /* Record a message in l (which may be NULL). */
 static void __attribute__((format(printf, 2, 3)))
 set_msg(struct store_sqlite *l, const char *fmt, ...)
@@ -593,6 +621,11 @@ create_schema(struct store_sqlite *l)
 		r = sq_err(l, rc, "create hosts");
 		goto out;
 	}
+	rc = sqlite3_exec(l->db, merkle_sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = sq_err(l, rc, "create the merkle tables");
+		goto out;
+	}
 	rc = sqlite3_exec(l->db, notify_sql, NULL, NULL, NULL);
 	if (rc != SQLITE_OK) {
 		r = sq_err(l, rc, "create notification tables");
@@ -749,6 +782,34 @@ out:
 	return r;
 }
 
+/* Schema 3 to 4: the Merkle tree and checkpoint tables (empty). */
+static int
+migrate_3_to_4(struct store_sqlite *l)
+{
+	char *ver = NULL;
+	int r = ERR_INTERNAL, rc, found = 0, began = 0;
+
+	TRY(begin_immediate(l));
+	began = 1;
+	TRY(meta_get(l, "schema_version", &ver, &found));
+	if (found && strcmp(ver, "3") == 0) {
+		rc = sqlite3_exec(l->db, merkle_sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			r = sq_err(l, rc, "migrate to schema 4");
+			goto out;
+		}
+		TRY(meta_set(l, "schema_version", "4"));
+	}
+	TRY(db_exec(l, "COMMIT"));
+	began = 0;
+	r = 0;
+out:
+	if (began)
+		(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	free(ver);
+	return r;
+}
+
 static int
 check_schema(struct store_sqlite *l, int create)
 {
@@ -812,6 +873,19 @@ check_schema(struct store_sqlite *l, int create)
 		free(ver);
 		ver = NULL;
 		TRY(migrate_2_to_3(l));
+		TRY(meta_get(l, "schema_version", &ver, &found));
+		if (!found) {
+			set_msg(l,
+			    "not a jitca ledger (no schema_version in "
+			    "meta)");
+			r = ERR_DB;
+			goto out;
+		}
+	}
+	if (num_parse_u64(ver, 1000000, &v) == 0 && v == 3) {
+		free(ver);
+		ver = NULL;
+		TRY(migrate_3_to_4(l));
 		TRY(meta_get(l, "schema_version", &ver, &found));
 		if (!found) {
 			set_msg(l,
@@ -3022,6 +3096,221 @@ out:
 	return r;
 }
 
+/* ---- the Merkle tree and checkpoints ---- */
+
+static int
+op_merkle_size(struct store *s, uint64_t *out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+	int64_t v;
+
+	*out = 0;
+	TRY(sq_cached(l, &st,
+	    "SELECT idx FROM merkle_nodes WHERE level = 0"
+	    " ORDER BY idx DESC LIMIT 1"));
+	TRY(sq_row(l, st, &found));
+	if (found) {
+		v = sqlite3_column_int64(st, 0);
+		if (v < 0 || v == INT64_MAX) {
+			set_msg(l,
+			    "merkle_nodes: leaf index %" PRId64 " out of range",
+			    v);
+			r = ERR_LEDGER_BROKEN;
+			goto out;
+		}
+		*out = (uint64_t)v + 1;
+	}
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_merkle_node_get(
+    struct store *s, unsigned level, uint64_t idx, uint8_t out[32])
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	memset(out, 0, 32);
+	if (level > 63 || idx > INT64_MAX)
+		return ERR_INVALID_ARG;
+	TRY(sq_cached(l, &st,
+	    "SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2"));
+	TRY(sq_bind_int(l, st, 1, (int64_t)level));
+	TRY(sq_bind_int(l, st, 2, (int64_t)idx));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	if (sqlite3_column_type(st, 0) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(st, 0) != 32) {
+		set_msg(l, "merkle_nodes (%u, %" PRIu64 "): not a 32-byte hash",
+		    level, idx);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	memcpy(out, sqlite3_column_blob(st, 0), 32);
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_merkle_nodes_put(
+    struct store *s, uint64_t leaf, const uint8_t (*made)[32], size_t n)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+	size_t k;
+
+	if (!in_transaction(l)) {
+		set_msg(l, "merkle_nodes_put outside a transaction");
+		return ERR_INVALID_ARG;
+	}
+	if (leaf > INT64_MAX || n > 64)
+		return ERR_INVALID_ARG;
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO merkle_nodes(level, idx, hash) VALUES(?1, ?2, ?3)"));
+	for (k = 0; k < n; k++) {
+		TRY(sq_bind_int(l, st, 1, (int64_t)k));
+		TRY(sq_bind_int(l, st, 2, (int64_t)(leaf >> k)));
+		TRY(sq_bind_blob(l, st, 3, made[k], 32));
+		if ((r = sq_done(l, st, NULL)) != 0) {
+			store_msg_set(
+			    s, "write merkle_nodes: %s", sqlite3_errmsg(l->db));
+			goto out;
+		}
+		sqlite3_reset(st);
+	}
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_checkpoint_insert(struct store *s, const struct store_checkpoint *c)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	if (c->size > INT64_MAX || c->time > INT64_MAX)
+		return ERR_INVALID_ARG;
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO checkpoints(tree_size, root, note, sig, time)"
+	    " VALUES(?1, ?2, ?3, ?4, ?5)"));
+	TRY(sq_bind_int(l, st, 1, (int64_t)c->size));
+	TRY(sq_bind_blob(l, st, 2, c->root, 32));
+	TRY(sq_bind_text(l, st, 3, c->note));
+	TRY(sq_bind_text(l, st, 4, c->sig));
+	TRY(sq_bind_int(l, st, 5, (int64_t)c->time));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+/* A checkpoints row into c (strings new). */
+static int
+checkpoint_row(
+    struct store_sqlite *l, sqlite3_stmt *st, struct store_checkpoint *c)
+{
+	int64_t v = sqlite3_column_int64(st, 0);
+	int r = ERR_INTERNAL;
+
+	if (v < 0 || sqlite3_column_type(st, 1) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(st, 1) != 32) {
+		set_msg(l, "checkpoints %" PRId64 ": malformed row", v);
+		return ERR_LEDGER_BROKEN;
+	}
+	c->size = (uint64_t)v;
+	memcpy(c->root, sqlite3_column_blob(st, 1), 32);
+	TRY(dupcol(&c->note, st, 2));
+	TRY(dupcol(&c->sig, st, 3));
+	v = sqlite3_column_int64(st, 4);
+	c->time = v < 0 ? 0 : (uint64_t)v;
+	r = 0;
+out:
+	return r;
+}
+
+static int
+op_checkpoint_latest(struct store *s, struct store_checkpoint *c)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	memset(c, 0, sizeof(*c));
+	TRY(sq_cached(l, &st,
+	    "SELECT tree_size, root, note, sig, time FROM checkpoints"
+	    " ORDER BY tree_size DESC LIMIT 1"));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	TRY(checkpoint_row(l, st, c));
+	r = 0;
+out:
+	sq_release(l, st);
+	if (r != 0)
+		store_checkpoint_clear(c);
+	return r;
+}
+
+static int
+op_checkpoints_each(struct store *s, store_checkpoint_fn fn, void *arg)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_checkpoint c;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	memset(&c, 0, sizeof(c));
+	TRY(sq_prepare(l, &st,
+	    "SELECT tree_size, root, note, sig, time FROM checkpoints"
+	    " ORDER BY tree_size"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		TRY(checkpoint_row(l, st, &c));
+		TRY(fn(arg, &c));
+		store_checkpoint_clear(&c);
+	}
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, "read checkpoints"));
+	r = 0;
+out:
+	store_checkpoint_clear(&c);
+	sqlite3_finalize(st);
+	return r;
+}
+
+static int
+op_event_find(
+    struct store *s, const char *type, const char *subject, int64_t *seq)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	*seq = 0;
+	TRY(sq_cached(l, &st,
+	    "SELECT seq FROM events WHERE type = ?1 AND subject = ?2"
+	    " ORDER BY seq LIMIT 1"));
+	TRY(sq_bind_text(l, st, 1, type));
+	TRY(sq_bind_text(l, st, 2, subject));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	*seq = sqlite3_column_int64(st, 0);
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = op_close,
@@ -3089,6 +3378,13 @@ static const struct store_ops sqlite_ops = {
     .notify_cursor_advance = op_notify_cursor_advance,
     .notify_lease_take = op_notify_lease_take,
     .notify_lease_release = op_notify_lease_release,
+    .merkle_size = op_merkle_size,
+    .merkle_node_get = op_merkle_node_get,
+    .merkle_nodes_put = op_merkle_nodes_put,
+    .checkpoint_insert = op_checkpoint_insert,
+    .checkpoint_latest = op_checkpoint_latest,
+    .checkpoints_each = op_checkpoints_each,
+    .event_find = op_event_find,
 };
 
 int

@@ -105,3 +105,13 @@ store_cert_info_clear(struct store_cert_info *c)
 	free(c->key_id);
 	memset(c, 0, sizeof(*c));
 }
+
+void
+store_checkpoint_clear(struct store_checkpoint *c)
+{
+	if (c == NULL)
+		return;
+	free(c->note);
+	free(c->sig);
+	memset(c, 0, sizeof(*c));
+}

@@ -23,7 +23,9 @@
  * (struct store_request, counted by state in one operation), approvals,
  * certificates, revoked keys and the KRL's rows, and the raw rows that
  * ledger_state.c checks against the events, and the notification sinks'
- * cursors and leases.  Not here yet: checkpoints, and a read
+ * cursors and leases.  The Merkle tree over the events (merkle.h: the
+ * hash of every perfect subtree, written with the event that completes
+ * it) and the signed checkpoints.  Not here yet: a read
  * connection of its own (readers share the writer's connection and run
  * between transactions: read_begin/read_end).
  *
@@ -42,8 +44,8 @@
 
 #define STORE_ERR_LEN 256
 #define STORE_HASH_HEX 65 /* 64 hex digits + NUL */
-/* The sqlite schema this jitca writes (store/sqlite.c migrates 1 and 2). */
-#define STORE_SCHEMA_VERSION 3
+/* The sqlite schema this jitca writes (store/sqlite.c migrates 1, 2 and 3). */
+#define STORE_SCHEMA_VERSION 4
 /* Most units of work in one group commit. */
 #define STORE_BATCH_MAX 32
 
@@ -346,6 +348,20 @@ struct store_cell {
 
 struct store_rows;
 
+/* A signed checkpoint (ca/checkpoint.h): the tree size and root it
+ * signs, the C2SP note, its armored SSHSIG, when it was made.
+ * store_checkpoint_clear() frees the strings (and zeroes it). */
+struct store_checkpoint {
+	uint64_t size;
+	uint8_t root[32];
+	char *note;
+	char *sig;
+	uint64_t time;
+};
+void store_checkpoint_clear(struct store_checkpoint *c);
+/* For checkpoints_each(): c borrowed for the call; non-zero stops. */
+typedef int (*store_checkpoint_fn)(void *arg, const struct store_checkpoint *c);
+
 /* Counters of the group commit (for /metrics and benchmarks). */
 struct store_stats {
 	uint64_t units; /* units committed (released) */
@@ -535,6 +551,35 @@ struct store_ops {
 	int (*host_keys_each)(
 	    struct store *s, const char *name, store_host_key_fn fn, void *arg);
 	int (*hosts_each)(struct store *s, store_host_fn fn, void *arg);
+	/*
+	 * The Merkle tree (chain.c keeps it).  merkle_size(): the leaves
+	 * stored (1 + the highest level-0 index, 0 when none).
+	 * merkle_node_get(): the hash of the perfect subtree of 2^level
+	 * leaves from leaf idx << level; ERR_NOT_FOUND when absent,
+	 * ERR_LEDGER_BROKEN when the stored value is not 32 bytes.  Inside
+	 * a transaction, merkle_nodes_put(): made[k] for k < n is the
+	 * subtree (level k, index leaf >> k), as merkle_tree_append()
+	 * reports them for leaf index leaf; a node already there is ERR_DB.
+	 */
+	int (*merkle_size)(struct store *s, uint64_t *out);
+	int (*merkle_node_get)(
+	    struct store *s, unsigned level, uint64_t idx, uint8_t out[32]);
+	int (*merkle_nodes_put)(struct store *s, uint64_t leaf,
+	    const uint8_t (*made)[32], size_t n);
+	/*
+	 * Checkpoints.  checkpoint_insert() (inside a transaction; a
+	 * second one of the same size is ERR_DB), checkpoint_latest() (the
+	 * largest size; ERR_NOT_FOUND when none; *out filled, clear it),
+	 * checkpoints_each() (by size).  event_find(): the seq of the
+	 * first event of this type and subject (ERR_NOT_FOUND).
+	 */
+	int (*checkpoint_insert)(
+	    struct store *s, const struct store_checkpoint *c);
+	int (*checkpoint_latest)(struct store *s, struct store_checkpoint *out);
+	int (*checkpoints_each)(
+	    struct store *s, store_checkpoint_fn fn, void *arg);
+	int (*event_find)(struct store *s, const char *type,
+	    const char *subject, int64_t *seq);
 	/*
 	 * Notification sinks (ca/outbox.h): a cursor row and a lease row
 	 * per sink name.  The writes run inside a transaction, which makes
@@ -956,6 +1001,51 @@ static inline MUST_CHECK int
 store_hosts_each(struct store *s, store_host_fn fn, void *arg)
 {
 	return s->ops->hosts_each(s, fn, arg);
+}
+
+static inline MUST_CHECK int
+store_merkle_size(struct store *s, uint64_t *out)
+{
+	return s->ops->merkle_size(s, out);
+}
+
+static inline MUST_CHECK int
+store_merkle_node_get(
+    struct store *s, unsigned level, uint64_t idx, uint8_t out[32])
+{
+	return s->ops->merkle_node_get(s, level, idx, out);
+}
+
+static inline MUST_CHECK int
+store_merkle_nodes_put(
+    struct store *s, uint64_t leaf, const uint8_t (*made)[32], size_t n)
+{
+	return s->ops->merkle_nodes_put(s, leaf, made, n);
+}
+
+static inline MUST_CHECK int
+store_checkpoint_insert(struct store *s, const struct store_checkpoint *c)
+{
+	return s->ops->checkpoint_insert(s, c);
+}
+
+static inline MUST_CHECK int
+store_checkpoint_latest(struct store *s, struct store_checkpoint *out)
+{
+	return s->ops->checkpoint_latest(s, out);
+}
+
+static inline MUST_CHECK int
+store_checkpoints_each(struct store *s, store_checkpoint_fn fn, void *arg)
+{
+	return s->ops->checkpoints_each(s, fn, arg);
+}
+
+static inline MUST_CHECK int
+store_event_find(
+    struct store *s, const char *type, const char *subject, int64_t *seq)
+{
+	return s->ops->event_find(s, type, subject, seq);
 }
 
 static inline MUST_CHECK int

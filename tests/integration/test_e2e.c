@@ -508,6 +508,7 @@ Test(e2e, approve_login_expire_revoke_audit)
 		const char *const want[][2] = {
 		    {"ca.created", me},
 		    {"ca.started", "local:jitcad"},
+		    {"checkpoint.created", "jitcad"}, /* at every start */
 		    {"user.added", me},
 		    {"token.issued", me},
 		    {"user.added", me},
@@ -534,6 +535,15 @@ Test(e2e, approve_login_expire_revoke_audit)
 			ty = json_string_value(json_object_get(ev, "type"));
 			ac = json_string_value(json_object_get(ev, "actor"));
 			cr_assert(ty != NULL && ac != NULL, "line %zu", i + 1);
+			/* The periodic checkpoints (ledger.checkpoint_interval)
+			 * may come anywhere on a slow machine. */
+			if (i != 2 && strcmp(ty, "checkpoint.created") == 0) {
+				i--;
+				s += len;
+				if (*s == '\n')
+					s++;
+				continue;
+			}
 			g = tu_fmt("%s%s %s\n", got, ty, ac);
 			free(got);
 			got = g;

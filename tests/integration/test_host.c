@@ -1520,3 +1520,178 @@ Test(host, host_setup_installs_login_reporter)
 	free(tokf);
 	free(sbin);
 }
+
+/* ---- krl-sync with the pinned ledger key ----------------------------- */
+
+/* krl-sync against the real server with the extra arguments x0..x3
+ * (NULL ends them). */
+static int
+krl_sync_pinned(const char *out, const char *x0, const char *x1, const char *x2,
+    const char *x3, char **so, char **se)
+{
+	char *k = script("krl-sync");
+	char *argv[] = {k, "--server", serve_url, "--out",
+	    (char *)(uintptr_t)out, "--insecure-http-ok", "--timeout", "30",
+	    (char *)(uintptr_t)x0, (char *)(uintptr_t)x1, (char *)(uintptr_t)x2,
+	    (char *)(uintptr_t)x3, NULL};
+	int rc = tu_run(argv, NULL, so, se);
+
+	free(k);
+	return rc;
+}
+
+/* DIR/lk: the ledger key as `jitcad ca-key --ledger` prints it. */
+static char *
+ledger_key_file(void)
+{
+	char *lk = tu_fmt("%s/lk", dir), *out = NULL, *err = NULL;
+
+	cr_assert_eq(jitcad("ca-key --ledger", &out, &err), 0, "%s", err);
+	tu_write_file(lk, out, strlen(out), 0644);
+	free(out);
+	free(err);
+	return lk;
+}
+
+Test(host, krl_sync_installs_only_a_krl_signed_by_the_pinned_key)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *lk, *other, *cmd;
+	char *so = NULL, *se = NULL, *krl, *want, *prom;
+	struct stat sa, sb;
+	char *tfd = tu_fmt("%s/textfile", dir);
+	size_t len, glen;
+	char *good = existing_krl(out, &glen);
+
+	serve_start();
+	lk = ledger_key_file();
+	/* Another key pinned: refused, nothing changes. */
+	other = tu_fmt("%s/other", dir);
+	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", other);
+	sh_ok(cmd);
+	free(cmd);
+	free(other);
+	other = tu_fmt("%s/other.pub", dir);
+	cr_assert(stat(out, &sa) == 0);
+	cr_assert_eq(
+	    krl_sync_pinned(out, "--ledger-key", other, NULL, NULL, &so, &se),
+	    1, "%s", so);
+	want = tu_fmt("krl-sync: %s/v1/krl.sig is not a valid signature of "
+		      "the KRL by the ledger key (",
+	    serve_url);
+	cr_assert_eq(strncmp(se, want, strlen(want)), 0, "%s", se);
+	cr_assert_not_null(strstr(se, "; "), "%s", se);
+	cr_assert(stat(out, &sb) == 0);
+	cr_assert_eq(sa.st_ino, sb.st_ino);
+	cr_assert_eq(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec);
+	assert_file_eq(out, good, glen);
+	free(want);
+	free(so);
+	free(se);
+
+	/* The right key: installed, and the textfile written. */
+	cr_assert_eq(mkdir(tfd, 0755), 0);
+	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk, "--textfile-dir",
+			 tfd, &so, &se),
+	    0, "%s", se);
+	krl = server_krl(&len);
+	assert_file_eq(out, krl, len);
+	free(krl);
+	free(so);
+	free(se);
+	prom = tu_fmt("%s/jitca_krl.prom", tfd);
+	krl = tu_read_file(prom, NULL);
+	cr_assert_not_null(krl);
+	cr_assert_not_null(strstr(krl, "\njitca_krl_age_seconds "), "%s", krl);
+	cr_assert_not_null(strstr(krl, "\njitca_krl_version 0\n"), "%s", krl);
+	free(krl);
+	free(prom);
+	free(tfd);
+	free(good);
+	free(other);
+	free(lk);
+	free(out);
+}
+
+Test(host, krl_sync_refuses_a_missing_signature)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *lk, *p, *want;
+	char *so = NULL, *se = NULL;
+	struct stat sa, sb;
+	size_t glen;
+	char *good = existing_krl(out, &glen);
+
+	/* A state without the ledger key: the server signs no KRL. */
+	cr_assert_eq(jitcad("init", NULL, &se), 0, "%s", se);
+	free(se);
+	lk = ledger_key_file();
+	p = tu_fmt("%s/ledger_key.pem", state);
+	cr_assert_eq(unlink(p), 0);
+	free(p);
+	p = tu_fmt("%s/serve.log", dir);
+	serve_url = tu_serve_start(state, p, NULL, NULL, &serve_pid);
+	free(p);
+	cr_assert(stat(out, &sa) == 0);
+	cr_assert_eq(
+	    krl_sync_pinned(out, "--ledger-key", lk, NULL, NULL, &so, &se), 1,
+	    "%s", so);
+	want = tu_fmt("krl-sync: %s/v1/krl.sig answered HTTP 404, not 200; "
+		      "%s left as it was\n",
+	    serve_url, out);
+	cr_assert_str_eq(se, want);
+	cr_assert(stat(out, &sb) == 0);
+	cr_assert_eq(sa.st_ino, sb.st_ino);
+	cr_assert_eq(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec);
+	assert_file_eq(out, good, glen);
+	free(want);
+	free(so);
+	free(se);
+	free(good);
+	free(lk);
+	free(out);
+}
+
+Test(host, krl_sync_keeps_checkpoints_that_only_grow)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *lk, *cpd, *cp, *cmd;
+	char *so = NULL, *se = NULL, *want, *text;
+
+	serve_start();
+	lk = ledger_key_file();
+	cpd = tu_fmt("%s/cpd", dir);
+	cr_assert_eq(mkdir(cpd, 0755), 0);
+	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
+			 "--checkpoint-dir", cpd, &so, &se),
+	    0, "%s", se);
+	free(so);
+	free(se);
+	/* The kept checkpoint verifies with stock ssh-keygen. */
+	cmd = tu_fmt("cd '%s' && printf 'ledger@jitca %%s\\n' \"$(cut -d' ' "
+		     "-f1,2 '%s')\" > allowed && ssh-keygen -Y verify -f "
+		     "allowed -I ledger@jitca -n checkpoint@jitca -s "
+		     "checkpoint.sig < checkpoint",
+	    cpd, lk);
+	sh_ok(cmd);
+	free(cmd);
+	/* A kept checkpoint of a larger tree: the server's is a rollback. */
+	cp = tu_fmt("%s/checkpoint", cpd);
+	text = tu_fmt("x\n999999\nAAAA\n");
+	tu_write_file(cp, text, strlen(text), 0644);
+	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
+			 "--checkpoint-dir", cpd, &so, &se),
+	    1, "%s", so);
+	want = tu_fmt("smaller than the kept 999999 (the ledger was truncated "
+		      "or rewritten); checkpoint not kept\n");
+	cr_assert_not_null(strstr(se, want), "%s", se);
+	free(want);
+	free(so);
+	free(se);
+	/* ...and the kept file is untouched. */
+	so = tu_read_file(cp, NULL);
+	cr_assert_str_eq(so, text);
+	free(so);
+	free(text);
+	free(cp);
+	free(cpd);
+	free(lk);
+	free(out);
+}

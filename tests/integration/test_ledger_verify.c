@@ -320,6 +320,7 @@ Test(ledger_verify, round1_ledger_opens_and_migrates)
 	      " DROP TRIGGER users_no_delete;"
 	      " DROP TRIGGER meta_counters_up;"
 	      " DROP TRIGGER meta_counters_no_delete;"
+	      " DROP TABLE merkle_nodes; DROP TABLE checkpoints;"
 	      " UPDATE meta SET value = '1' WHERE key = 'schema_version'");
 	verify_ok("ok: 15 events, hash chain intact\n");
 	cr_assert_eq(sq("SELECT value FROM meta WHERE key = 'schema_version';"
@@ -327,8 +328,9 @@ Test(ledger_verify, round1_ledger_opens_and_migrates)
 			" 'trigger'",
 			 &out, NULL),
 	    0);
-	/* 11 state triggers, hosts_no_delete and the 2 of events; schema 1
-	 * migrates through 2 to 3. */
-	cr_assert_str_eq(out, "3\n14\n");
+	/* 11 state triggers, hosts_no_delete, the 2 of events and the 4 of
+	 * the Merkle tree and checkpoints; schema 1 migrates through 2 and 3
+	 * to 4. */
+	cr_assert_str_eq(out, "4\n18\n");
 	free(out);
 }

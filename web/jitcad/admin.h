@@ -60,6 +60,9 @@ int admin_krl(const struct cli_parsed *p);
 int admin_ledger(const struct cli_parsed *p);
 /* ledger report: access grants with approvals, revocation, logins. */
 int admin_ledger_report(const struct cli_parsed *p);
+/* ledger prove, ledger checkpoint. */
+int admin_ledger_prove(const struct cli_parsed *p);
+int admin_ledger_checkpoint(const struct cli_parsed *p);
 
 /*
  * The state directory: --state DIR if given, else $JITCA_STATE, else
@@ -113,6 +116,16 @@ MUST_CHECK int admin_start_signer(struct admin_ctx *x);
 /* 1 when a configured key source is there: a "pkcs11:" URI (the signer
  * finds out whether the token holds it), or a file that exists. */
 int admin_key_present(const char *source);
+/* The checkpoint origin: ledger.origin, else the default of the CA key
+ * (ca/checkpoint.h); *out new. */
+MUST_CHECK int admin_ledger_origin(
+    const struct config *cfg, const struct pubkey *ca_pub, char **out);
+/* A struct checkpoint_signer over a running signer. */
+struct checkpoint_signer;
+void admin_checkpoint_signer(struct checkpoint_signer *sg, struct signer *s);
+/* Read and parse <state>/ledger.pub into *out (new). */
+MUST_CHECK int admin_load_ledger_pub(
+    const char *cmd, const char *state, struct pubkey **out);
 /* Rebuild the KRL from the ledger into path (default <state>/revoked.krl);
  * *written (may be NULL) gets the path used (new: free it). */
 MUST_CHECK int admin_krl_write(

@@ -209,9 +209,32 @@ static const struct cli_opt ledger_report_opts[] = {
     CLI_OPT_END,
 };
 
+static const struct cli_opt ledger_verify_opts[] = {
+    {"json", 0, CLI_FLAG, NULL, 0, "print the result as one JSON document",
+	NULL},
+    {"checkpoint", 0, CLI_FILE, "FILE", 0,
+	"also prove that the ledger extends this saved signed checkpoint",
+	NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt ledger_prove_opts[] = {
+    {"serial", 0, CLI_NUMBER, "N", CLI_REQUIRED,
+	"the certificate whose cert.issued event to prove", NULL},
+    CLI_OPT_END,
+};
+
 static const struct cli_cmd ledger_subs[] = {
-    {"verify", NULL, 0, 0, "check the hash chain of every event", json_opts,
-	NULL, admin_ledger},
+    {"verify", NULL, 0, 0,
+	"check the hash chain, the Merkle tree and the state of every event",
+	ledger_verify_opts, NULL, admin_ledger},
+    {"prove", NULL, 0, 0,
+	"print an inclusion proof of a certificate against the latest "
+	"checkpoint",
+	ledger_prove_opts, NULL, admin_ledger_prove},
+    {"checkpoint", NULL, 0, 0,
+	"sign a checkpoint of the ledger now and print it", NULL, NULL,
+	admin_ledger_checkpoint},
     {"export", NULL, 0, 0, "print the events", ledger_export_opts, NULL,
 	admin_ledger},
     {"report", NULL, 0, 0,

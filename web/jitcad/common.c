@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "ca/checkpoint.h"
 #include "ca/ca.h"
 #include "ca/config.h"
 #include "ca/ledger.h"
@@ -176,6 +177,58 @@ int
 admin_key_present(const char *source)
 {
 	return p11_uri_is(source) || access(source, F_OK) == 0;
+}
+
+int
+admin_load_ledger_pub(const char *cmd, const char *state, struct pubkey **out)
+{
+	char *path = NULL, *text = NULL;
+	int r;
+
+	*out = NULL;
+	if ((path = path_join(state, LEDGER_PUB_FILE)) == NULL) {
+		report(cmd, state, ERR_ALLOC);
+		return ERR_ALLOC;
+	}
+	r = fileio_read_small(path, PUBKEY_MAX_LINE, &text, NULL);
+	if (r == ERR_SYSTEM && errno == ENOENT)
+		fprintf(stderr,
+		    "jitcad %s: %s does not exist; run jitcad init --add-keys "
+		    "--state %s first\n",
+		    cmd, path, state);
+	else if (r != 0 || (r = pubkey_from_line(out, text, strlen(text))) != 0)
+		report(cmd, path, r);
+	free(text);
+	free(path);
+	return r;
+}
+
+int
+admin_ledger_origin(
+    const struct config *cfg, const struct pubkey *ca_pub, char **out)
+{
+	*out = NULL;
+	if (cfg->ledger_origin != NULL) {
+		if ((*out = strdup(cfg->ledger_origin)) == NULL)
+			return ERR_ALLOC;
+		return 0;
+	}
+	return checkpoint_origin_default(out, ca_pub);
+}
+
+static int
+sign_checkpoint_fn(void *ctx, const char *origin, uint64_t size,
+    const uint8_t root[32], char **note, char **sig)
+{
+	return signer_sign_checkpoint(
+	    ctx, origin, size, root, note, NULL, sig, NULL);
+}
+
+void
+admin_checkpoint_signer(struct checkpoint_signer *sg, struct signer *s)
+{
+	sg->sign = sign_checkpoint_fn;
+	sg->ctx = s;
 }
 
 /* Start the signer process for an open context; it alone loads the CA

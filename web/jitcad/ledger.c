@@ -1,9 +1,12 @@
 /*
- * ledger.c: `jitcad ledger verify` and `jitcad ledger export`: the
- * ledger's hash chain and state tables checked (ca/ledger.h), or its
- * events written as JSON lines or CSV, all of them or those after a
- * sequence number, a duration ago or a date (ca/report.h parses and
- * finds it).  `ledger report` is report.c.  Shared helpers: common.c.
+ * ledger.c: `jitcad ledger verify [--checkpoint FILE]`, `ledger export`,
+ * `ledger prove --serial N` and `ledger checkpoint`: the ledger's hash
+ * chain, Merkle tree and state tables checked (ca/ledger.h), a saved
+ * checkpoint proved extended (ca/checkpoint.h), its events written as
+ * JSON lines or CSV (all, or those after a sequence number, a duration
+ * ago or a date: ca/report.h parses it), an inclusion proof printed as
+ * JSON, a checkpoint signed now.  `ledger report` is report.c.  Shared
+ * helpers: common.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +20,7 @@
 #include <unistd.h>
 
 #include "ca/ca.h"
+#include "ca/checkpoint.h"
 #include "ca/config.h"
 #include "ca/ledger.h"
 #include "ca/report.h"
@@ -31,8 +35,11 @@
 #include "signer/cakey.h"
 #include "signer/err.h"
 #include "signer/krl.h"
+#include "signer/note.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
+#include "signer/wire.h"
+#include "web/api.h"
 #include "web/jitcad/admin.h"
 
 /* ledger_verify_state()'s report: one line per disagreeing row. */
@@ -41,6 +48,147 @@ state_report(void *arg, const char *msg)
 {
 	(void)arg;
 	fprintf(stderr, "jitcad ledger verify: state: %s\n", msg);
+}
+
+/*
+ * verify --checkpoint FILE: the note in FILE must be signed by the
+ * ledger key (STATE/ledger.pub) and the events must hash to its root at
+ * its size.  0 with *size, else the reason on stderr.
+ */
+static int
+saved_checkpoint(const struct cli_parsed *p, const char *state,
+    struct ledger *l, uint64_t *size)
+{
+	const char *file = cli_str(p, "checkpoint");
+	struct pubkey *lpub = NULL;
+	char *text = NULL, errbuf[LEDGER_ERR_LEN];
+	size_t len = 0;
+	int r;
+
+	*size = 0;
+	if ((r = admin_load_ledger_pub("ledger verify", state, &lpub)) != 0)
+		goto out;
+	if ((r = fileio_read_small(file, NOTE_MAX_SIZE, &text, &len)) != 0) {
+		report("ledger verify", file, r);
+		goto out;
+	}
+	r = checkpoint_verify_saved(l, text, len, lpub, size, errbuf);
+	if (r != 0)
+		fprintf(stderr, "jitcad ledger verify: FAILED against %s: %s\n",
+		    file, errbuf[0] != '\0' ? errbuf : err_str(r));
+out:
+	free(text);
+	pubkey_free(lpub);
+	return r;
+}
+
+/* ledger prove --serial N: the proof as one JSON object. */
+int
+admin_ledger_prove(const struct cli_parsed *p)
+{
+	struct checkpoint_proof *pr = NULL;
+	struct store_checkpoint cp;
+	struct admin_ctx x;
+	json_t *o = NULL;
+	uint64_t serial = 0;
+	int r, nocp = 0, ret = ADMIN_EXIT_FAIL;
+
+	memset(&cp, 0, sizeof(cp));
+	(void)cli_num(p, "serial", 0, &serial);
+	if (admin_open(&x, "ledger prove", cli_str(p, "state"), 0) != 0)
+		return ADMIN_EXIT_FAIL;
+	if ((pr = calloc(1, sizeof(*pr))) == NULL) {
+		report("ledger prove", "proof", ERR_ALLOC);
+		goto out;
+	}
+	r = checkpoint_prove_serial(x.ledger, serial, pr, &nocp);
+	if (r == ERR_NOT_FOUND) {
+		if (nocp)
+			fprintf(stderr,
+			    "jitcad ledger prove: there is no checkpoint yet; "
+			    "run jitcad ledger checkpoint\n");
+		else
+			fprintf(stderr,
+			    "jitcad ledger prove: no certificate with serial "
+			    "%llu in the ledger\n",
+			    (unsigned long long)serial);
+		goto out;
+	} else if (r == ERR_MERKLE_RANGE) {
+		fprintf(stderr,
+		    "jitcad ledger prove: serial %llu was issued after the "
+		    "latest checkpoint (tree size %llu); wait for the next "
+		    "one or run jitcad ledger checkpoint\n",
+		    (unsigned long long)serial,
+		    (unsigned long long)pr->tree_size);
+		goto out;
+	} else if (r != 0) {
+		report("ledger prove", ledger_errmsg(x.ledger), r);
+		goto out;
+	}
+	if ((r = checkpoint_latest(x.ledger, &cp)) != 0) {
+		report("ledger prove", "checkpoint", r);
+		goto out;
+	}
+	/* The proof, the serial, and the signed note it is against. */
+	if ((o = api_proof_json(pr)) == NULL ||
+	    json_object_set_new(
+		o, "serial", json_integer((json_int_t)serial)) != 0 ||
+	    json_object_set_new(o, "checkpoint", json_string(cp.note)) != 0)
+		goto oom;
+	if (print_json("ledger prove", o) != 0)
+		goto out;
+	ret = ADMIN_EXIT_OK;
+	goto out;
+oom:
+	report("ledger prove", "proof", ERR_ALLOC);
+out:
+	json_decref(o);
+	free(pr);
+	store_checkpoint_clear(&cp);
+	admin_close(&x);
+	return ret;
+}
+
+/* ledger checkpoint: sign one now (the signer must hold the ledger key)
+ * and print the signed note. */
+int
+admin_ledger_checkpoint(const struct cli_parsed *p)
+{
+	struct checkpoint_signer sg;
+	struct store_checkpoint cp;
+	struct admin_ctx x;
+	char *origin = NULL;
+	int r, made = 0, ret = ADMIN_EXIT_FAIL;
+
+	memset(&cp, 0, sizeof(cp));
+	if (admin_open(&x, "ledger checkpoint", cli_str(p, "state"), 1) != 0)
+		return ADMIN_EXIT_FAIL;
+	if (signer_public_ledger(x.signer) == NULL) {
+		fprintf(stderr,
+		    "jitcad ledger checkpoint: the signer holds no ledger key; "
+		    "run jitcad init --add-keys\n");
+		goto out;
+	}
+	if ((r = admin_ledger_origin(x.cfg, x.ca_pub, &origin)) != 0) {
+		report("ledger checkpoint", "origin", r);
+		goto out;
+	}
+	admin_checkpoint_signer(&sg, x.signer);
+	if ((r = checkpoint_make(
+		 x.ledger, origin, &sg, admin_actor(), 1, &made, &cp)) != 0) {
+		report("ledger checkpoint", ledger_errmsg(x.ledger), r);
+		goto out;
+	}
+	if (fputs(cp.note, stdout) == EOF || fflush(stdout) != 0) {
+		report("ledger checkpoint", "stdout", ERR_SYSTEM);
+		goto out;
+	}
+	ret = ADMIN_EXIT_OK;
+out:
+	free(origin);
+	store_checkpoint_clear(&cp);
+	admin_close(&x);
+	return ret;
 }
 
 /* ledger verify and ledger export. */
@@ -52,7 +200,7 @@ admin_ledger(const struct cli_parsed *p)
 	char *db_path = NULL, errbuf[LEDGER_ERR_LEN];
 	struct ledger *l = NULL;
 	int64_t since = 0, count = 0, bad = 0, since_time = 0;
-	uint64_t nbad = 0, v;
+	uint64_t nbad = 0, v, cpsize = 0;
 	const char *sv;
 	int by_time = 0;
 	int r, json = 0, ret = ADMIN_EXIT_FAIL;
@@ -112,6 +260,14 @@ admin_ledger(const struct cli_parsed *p)
 		report("ledger verify", db_path, r);
 		goto out;
 	}
+	if (cli_str(p, "checkpoint") != NULL &&
+	    saved_checkpoint(p, state, l, &cpsize) != 0) {
+		if (json)
+			printf("{\"ok\":false,\"events\":%lld,"
+			       "\"checkpoint\":false}\n",
+			    (long long)count);
+		goto out;
+	}
 	/* The state tables must be what the events say. */
 	r = ledger_verify_state(l, state_report, NULL, &nbad);
 	if (r == ERR_LEDGER_BROKEN) {
@@ -129,8 +285,16 @@ admin_ledger(const struct cli_parsed *p)
 		report("ledger verify", db_path, r);
 		goto out;
 	}
-	if (json)
+	if (json && cpsize > 0)
+		printf("{\"ok\":true,\"events\":%lld,\"checkpoint_size\":%llu}"
+		       "\n",
+		    (long long)count, (unsigned long long)cpsize);
+	else if (json)
 		printf("{\"ok\":true,\"events\":%lld}\n", (long long)count);
+	else if (cpsize > 0)
+		printf("ok: %lld events, hash chain intact, extends the "
+		       "checkpoint of tree size %llu\n",
+		    (long long)count, (unsigned long long)cpsize);
 	else
 		printf(
 		    "ok: %lld events, hash chain intact\n", (long long)count);

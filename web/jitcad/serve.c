@@ -216,6 +216,25 @@ reload(struct api *a, const char *state_dir)
 	fprintf(stderr, "jitcad serve: configuration reloaded\n");
 }
 
+/* A checkpoint (forced at start); a failure is said, not fatal: the
+ * next one may succeed (a signer restarting, the ledger busy). */
+static void
+serve_checkpoint(struct api *a, int force)
+{
+	int r, made = 0;
+
+	r = api_checkpoint(a, force, &made);
+	if (r == ERR_SIGNER_NO_KEY) {
+		if (force)
+			fprintf(stderr,
+			    "jitcad serve: no ledger key: no checkpoints "
+			    "(jitcad init --add-keys makes one)\n");
+		return;
+	}
+	if (r != 0)
+		fprintf(stderr, "jitcad serve: checkpoint: %s\n", err_str(r));
+}
+
 int
 web_serve_main(int argc, char **argv)
 {
@@ -262,7 +281,7 @@ web_serve_run(const struct cli_parsed *p)
 	sigset_t set, oldset;
 	siginfo_t si;
 	struct timespec wake;
-	long long next_tick, now;
+	long long next_tick, now, next_cp, cp_every;
 	int r, fd = -1, port = 0, ret = 1, api_ok = 0, sig, gave_up = 0;
 	size_t expired;
 	unsigned left;
@@ -488,6 +507,13 @@ web_serve_run(const struct cli_parsed *p)
 	memset(&sv, 0, sizeof(sv));
 	sv.started_ms = mono_ms();
 	next_tick = mono_ms() + SERVE_TICK_S * 1000;
+	/* A checkpoint at every start, then at most one per
+	 * ledger.checkpoint_interval while events arrive. */
+	cp_every = (long long)api.cfg->checkpoint_interval * 1000;
+	if (cp_every < 1000)
+		cp_every = 1000;
+	next_cp = mono_ms() + cp_every;
+	serve_checkpoint(&api, 1);
 	for (;;) {
 		long long ms = SERVE_WAKE_MS;
 
@@ -516,6 +542,10 @@ web_serve_run(const struct cli_parsed *p)
 				fprintf(stderr,
 				    "jitcad serve: expiring requests: %s\n",
 				    err_str(r));
+		}
+		if ((now = mono_ms()) >= next_cp) {
+			next_cp = now + cp_every;
+			serve_checkpoint(&api, 0);
 		}
 	}
 	fprintf(stderr, "jitcad serve: shutting down\n");

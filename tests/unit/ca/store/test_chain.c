@@ -546,14 +546,41 @@ Test(ledger, delete_head_from_meta)
  * external anchor, e.g. signed checkpoints, is needed).  This test pins
  * that documented behaviour.
  */
-Test(ledger, tail_truncation_with_rewritten_head_is_undetectable)
+Test(ledger, tail_truncation_with_rewritten_head_is_caught_by_the_tree)
 {
 	make_chain(10);
 	sq_do(UNLOCK "DELETE FROM events WHERE seq=10; UPDATE meta SET "
 		     "value='9' WHERE key='head_seq'; UPDATE meta SET "
 		     "value=(SELECT hash FROM events WHERE seq=9) WHERE "
 		     "key='head_hash';");
+	expect_broken(
+	    10, "the Merkle tree has 10 leaves but there are only 9 events");
+}
+
+/* With the tree's nodes for leaf 9 deleted as well (the leaf and the
+ * level-1 node over leaves 8 and 9), only a saved checkpoint tells
+ * (test_checkpoint.c). */
+Test(ledger, tail_truncation_with_tree_and_head_rewritten_is_undetectable)
+{
+	make_chain(10);
+	sq_do(UNLOCK "DELETE FROM events WHERE seq=10; UPDATE meta SET "
+		     "value='9' WHERE key='head_seq'; UPDATE meta SET "
+		     "value=(SELECT hash FROM events WHERE seq=9) WHERE "
+		     "key='head_hash'; DROP TRIGGER merkle_nodes_no_delete;"
+		     " DELETE FROM merkle_nodes WHERE (level=0 AND idx=9) OR"
+		     " (level=1 AND idx=4);");
 	expect_intact(9);
+}
+
+/* A stored node that the events do not make is named. */
+Test(ledger, tampered_merkle_node)
+{
+	make_chain(10);
+	sq_do("DROP TRIGGER merkle_nodes_no_update; UPDATE merkle_nodes SET"
+	      " hash = zeroblob(32) WHERE level = 2 AND idx = 1;");
+	expect_broken(8,
+	    "seq 8: Merkle tree node (level 2, index 1) does not match "
+	    "the events");
 }
 
 Test(ledger, renumber_row)
