@@ -180,7 +180,7 @@ Test(ledger, create_mode_wal_schema)
 	out = sq("PRAGMA journal_mode; SELECT value FROM meta WHERE "
 		 "key='schema_version'; SELECT value FROM meta WHERE "
 		 "key='head_seq';");
-	cr_assert_str_eq(out, "wal\n3\n1\n");
+	cr_assert_str_eq(out, "wal\n4\n1\n");
 	free(out);
 	/* Reopening an existing ledger works without create. */
 	cr_assert_eq(ledger_open(&l, dbpath, 0), 0);
@@ -211,11 +211,11 @@ Test(ledger, refuses_missing_foreign_and_future_files)
 
 	cr_assert_eq(unlink(dbpath), 0);
 	ledger_close(open_new());
-	sq_do("UPDATE meta SET value='4' WHERE key='schema_version';");
+	sq_do("UPDATE meta SET value='5' WHERE key='schema_version';");
 	cr_assert_eq(ledger_open_err(&l, dbpath, 0, err), ERR_DB);
 	cr_assert_str_eq(err,
-	    "ledger schema_version \"4\" is not supported (this jitca knows "
-	    "3)");
+	    "ledger schema_version \"5\" is not supported (this jitca knows "
+	    "4)");
 	cr_assert_null(l);
 	cr_assert_eq(ledger_open(&l, dbpath, 1), ERR_DB);
 }
@@ -973,7 +973,7 @@ Test(ledger, sql_helpers)
 	cr_assert_eq(ledger_sql_bind_text(l, st, 1, "schema_version"), 0);
 	cr_assert_eq(ledger_sql_row(l, st, &found), 0);
 	cr_assert_eq(found, 1);
-	cr_assert_str_eq(ledger_sql_text(st, 0), "3");
+	cr_assert_str_eq(ledger_sql_text(st, 0), "4");
 	sqlite3_finalize(st);
 
 	cr_assert_eq(ledger_sql_prepare(l, &st,
