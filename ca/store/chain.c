@@ -69,10 +69,7 @@ ledger_open_err(struct ledger **out, const char *path, int create,
 		r = ERR_ALLOC;
 		goto out;
 	}
-	if (store_is_pg_url(path))
-		TRY(store_pg_open(&l->s, path, create, errbuf));
-	else
-		TRY(store_sqlite_open(&l->s, path, create, errbuf));
+	TRY(store_sqlite_open(&l->s, path, create, errbuf));
 	*out = l;
 	l = NULL;
 	r = 0;
