@@ -664,9 +664,34 @@ out:
 	user_free(u);
 }
 
-static void
-decide(struct api *a, struct http_req *req, int approve)
+enum decision { DECIDE_DENY, DECIDE_APPROVE, DECIDE_WITHDRAW };
+
+/*
+ * Withdraw is the requester's own deny (request.h): refused with 403 for
+ * anyone else, so an approver cannot "withdraw" someone's request.
+ */
+static int
+withdraw_check(struct api *a, const struct ca_actor *act, int64_t id)
 {
+	json_t *q = NULL;
+	const char *who;
+	int r;
+
+	read_lock(a);
+	r = request_get(&a->ca, act, id, &q);
+	read_unlock(a);
+	if (r != 0)
+		return r;
+	who = json_string_value(json_object_get(q, "requester"));
+	r = who != NULL && strcmp(who, act->name) == 0 ? 0 : ERR_FORBIDDEN;
+	json_decref(q);
+	return r;
+}
+
+static void
+decide(struct api *a, struct http_req *req, enum decision how)
+{
+	int approve = how == DECIDE_APPROVE;
 	struct user *u = NULL;
 	struct ca_actor act;
 	const char *comment = NULL;
@@ -692,6 +717,17 @@ decide(struct api *a, struct http_req *req, int approve)
 		goto out;
 	}
 	actor_of(&act, u);
+	if (how == DECIDE_WITHDRAW && (r = withdraw_check(a, &act, id)) != 0) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "request %" PRId64, id);
+		if (r == ERR_FORBIDDEN)
+			http_reply_error(req, 403, "forbidden",
+			    "%s: only its requester may withdraw it", what);
+		else
+			reply_err(req, r, what);
+		goto out;
+	}
 	t0 = mono_now();
 	cfg_lock(a);
 	if (approve)
@@ -718,13 +754,19 @@ out:
 static void
 h_approve(void *app, struct http_req *req)
 {
-	decide(app, req, 1);
+	decide(app, req, DECIDE_APPROVE);
 }
 
 static void
 h_deny(void *app, struct http_req *req)
 {
-	decide(app, req, 0);
+	decide(app, req, DECIDE_DENY);
+}
+
+static void
+h_withdraw(void *app, struct http_req *req)
+{
+	decide(app, req, DECIDE_WITHDRAW);
 }
 
 static void
@@ -1059,6 +1101,7 @@ static const struct http_route routes[] = {
     {"GET", "/v1/requests/{id}", h_request_get},
     {"POST", "/v1/requests/{id}/approve", h_approve},
     {"POST", "/v1/requests/{id}/deny", h_deny},
+    {"POST", "/v1/requests/{id}/withdraw", h_withdraw},
     {"POST", "/v1/revocations", h_revoke},
     {"GET", "/v1/ledger", h_ledger},
     {"GET", "/metrics", h_metrics},
