@@ -28,16 +28,14 @@
  * Ledger events written here use these subjects: "request:<id>",
  * "cert:<serial>", "key:SHA256:<fp>"; request.expired is by "jitcad".
  *
- * Statements run on the ledger's connection through ledger.h's
- * ledger_sql_* helpers (one family for every ca/ module).
+ * State rows are read and written through the typed operations of
+ * ca/store/store.h; no SQL in ca/ outside ca/store/.
  */
 #ifndef JITCA_CA_H
 #define JITCA_CA_H
 
 #include <stddef.h>
 #include <stdint.h>
-
-#include <sqlite3.h>
 
 #include "ca/config.h"
 #include "ca/ledger.h"

@@ -81,8 +81,8 @@ static const char example_config[] =
 static const char *const top_keys[] = {"listen", "ca", "ledger", "request_ttl",
     "auditors", "limits", "roles", "trusted_proxies", NULL};
 static const char *const limits_keys[] = {"requests_per_minute", NULL};
-static const char *const ca_keys[] = {
-    "key", "key_file", "backdate", "hard_max_ttl", NULL};
+static const char *const ca_keys[] = {"key", "key_file", "host_key",
+    "ledger_key", "backdate", "hard_max_ttl", "host_max_ttl", NULL};
 static const char *const ledger_keys[] = {"url", "path", NULL};
 static const char *const role_keys[] = {"principals", "default_ttl", "max_ttl",
     "requesters", "approvers", "approvals_required", "critical_options",
@@ -887,6 +887,13 @@ parse_top(struct ctx *x, json_t *root)
 	    (rr = renamed_key(x, ca, "ca", "key", "key_file", &name)) != 0 ||
 	    (rr = get_path(x, ca, "ca", name, "ca_key.pem", &c->ca_key_file)) !=
 		0 ||
+	    (rr = get_path(x, ca, "ca", "host_key", "host_ca_key.pem",
+		 &c->host_key_file)) != 0 ||
+	    (rr = get_path(x, ca, "ca", "ledger_key", "ledger_key.pem",
+		 &c->ledger_key_file)) != 0 ||
+	    (rr = get_duration(x, ca, "ca", "host_max_ttl", 30 * 86400,
+		 CONFIG_MAX_HOST_TTL, "the maximum", NULL, &c->host_max_ttl,
+		 NULL)) != 0 ||
 	    (rr = get_duration(x, ca, "ca", "backdate", 60, CONFIG_MAX_BACKDATE,
 		 "the maximum", NULL, &c->backdate, NULL)) != 0 ||
 	    (rr = get_duration(x, ca, "ca", "hard_max_ttl", 86400,
@@ -1108,6 +1115,8 @@ config_free(struct config *c)
 	free(c->state_dir);
 	free(c->listen);
 	free(c->ca_key_file);
+	free(c->host_key_file);
+	free(c->ledger_key_file);
 	free(c->ledger_path);
 	config_strv_free(c->auditors, c->nauditors);
 	config_strv_free(c->trusted_proxies, c->ntrusted_proxies);

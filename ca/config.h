@@ -30,6 +30,7 @@
 #define CONFIG_MAX_OPTION_VALUE 1024 /* force-command, source-address */
 #define CONFIG_MAX_BACKDATE (60u * 60) /* ca.backdate: 1h */
 #define CONFIG_MAX_HARD_TTL (30u * 86400) /* ca.hard_max_ttl: 30d */
+#define CONFIG_MAX_HOST_TTL (365u * 86400) /* ca.host_max_ttl: 365d */
 #define CONFIG_MAX_REQUEST_TTL (7u * 86400) /* request_ttl: 7d */
 #define CONFIG_DEFAULT_REQUESTS_PER_MINUTE 30 /* limits.requests_per_minute */
 #define CONFIG_MAX_REQUESTS_PER_MINUTE 10000
@@ -55,6 +56,9 @@ struct config {
 	char *state_dir; /* absolute */
 	char *listen; /* "127.0.0.1:8443" */
 	char *ca_key_file; /* absolute path */
+	char *host_key_file; /* ca.host_key: the host CA key, absolute */
+	char *ledger_key_file; /* ca.ledger_key: the ledger key, absolute */
+	uint64_t host_max_ttl; /* ca.host_max_ttl, seconds (default 30d) */
 	uint64_t backdate; /* seconds (default 60) */
 	uint64_t hard_max_ttl; /* seconds (default 24h) */
 	char *ledger_path; /* absolute path */

@@ -1,14 +1,17 @@
 /*
- * ledger.h: the sqlite ledger (DESIGN.md "Ledger"): an append-only,
- * hash-chained events table plus the current-state tables, in one file
- * opened in WAL mode with synchronous=FULL.
+ * ledger.h: the ledger: an append-only, hash-chained events table plus
+ * the current-state tables.  The chain (append, verify, export, the
+ * canonical encoding) is ca/store/chain.c, written over the storage
+ * operations of ca/store/store.h; the one backend today is
+ * ca/store/sqlite.c (one file, WAL, synchronous=FULL, group commit).
  *
- * Only ca/ includes sqlite headers.  Other ca/ modules (users.c,
- * request.c, revoke.c) run their SQL through the ledger_sql_* helpers
- * below inside a transaction opened with ledger_begin(), append the matching
- * event with ledger_append() in that same transaction, and commit with
- * ledger_commit(): a state change and its event are one atomic, durable
- * unit.  Nothing here knows about HTTP.
+ * Only ca/store/ includes sqlite headers.  Other ca/ modules (users.c,
+ * request.c, revoke.c) open a transaction with ledger_begin(), change
+ * their state rows through the operations of ca/store/store.h
+ * (ledger_store()), append the matching event with ledger_append() in
+ * that same transaction, and commit with ledger_commit(): a state change
+ * and its event are one atomic, durable unit.  Nothing here knows about
+ * HTTP.
  *
  * Event hash: hash = hex(SHA-256(prev_hash_hex || "\n" || canonical)),
  * where canonical is the compact JSON array
@@ -85,13 +88,13 @@
 #include <stdio.h>
 
 #include <jansson.h>
-#include <sqlite3.h>
 
+#include "ca/store/store.h"
 #include "signer/err.h"
 
-#define LEDGER_SCHEMA_VERSION 2
-#define LEDGER_HASH_HEX 65 /* 64 hex digits + NUL */
-#define LEDGER_ERR_LEN 256
+#define LEDGER_SCHEMA_VERSION STORE_SCHEMA_VERSION
+#define LEDGER_HASH_HEX STORE_HASH_HEX /* 64 hex digits + NUL */
+#define LEDGER_ERR_LEN STORE_ERR_LEN
 /* Limits on what ledger_append() accepts. */
 #define LEDGER_FIELD_MAX 256 /* type, actor, subject: bytes */
 #define LEDGER_DETAILS_MAX (64u * 1024) /* canonical details: bytes */
@@ -119,52 +122,8 @@ MUST_CHECK int ledger_open_err(struct ledger **out, const char *path,
 void ledger_close(struct ledger *l);
 /* The last error's message (borrowed; "" when none). */
 const char *ledger_errmsg(const struct ledger *l);
-/* The connection, borrowed, for other ca/ modules' statements. */
-sqlite3 *ledger_db(struct ledger *l);
-
-/*
- * The one family of statement helpers for ca/ modules (users.c,
- * request.c, revoke.c and this file).  A failure maps sqlite's result
- * code to ERR_BUSY (busy or locked) or ERR_DB and records sqlite's
- * message (after "what: " when what is not NULL) for ledger_errmsg().
- *   ledger_sql_prepare(): *st new; sqlite3_finalize() it (NULL is fine).
- *   ledger_sql_cached(): *st a statement prepared once per ledger
- *     (SQLITE_PREPARE_PERSISTENT, keyed by the SQL text) and lent to the
- *     caller until ledger_sql_release(), which resets it and clears its
- *     bindings; never sqlite3_finalize() it (ledger_close() does).  A
- *     statement lent out is not lent again: another thread (readers
- *     between transactions run concurrently) or a nested use of the same
- *     SQL gets a fresh one, which ledger_sql_release() finalizes.
- *   ledger_sql_release(): give back a statement of either function
- *     (NULL is fine): cached ones are reset, others finalized.
- *   ledger_sql_err(): that mapping, for a failed step.
- *   ledger_sql_bind_int/_text/_blob(): bind parameter ?i (from 1).  Text
- *     and blobs are borrowed (SQLITE_STATIC): they must outlive the last
- *     step; a NULL text binds SQL NULL; a blob over INT_MAX bytes is
- *     ERR_TOO_LARGE.
- *   ledger_sql_done(): steps a statement that returns no rows; *changes
- *     (may be NULL) gets the number of rows it changed.
- *   ledger_sql_row(): steps a query once; *found is 1 when it gave a
- *     row (read its columns next), 0 when it gave none.
- *   ledger_sql_text(): column i, borrowed and NUL-terminated ("" for
- *     NULL), valid until the next step or finalize.
- */
-MUST_CHECK int ledger_sql_prepare(
-    struct ledger *l, sqlite3_stmt **st, const char *sql);
-MUST_CHECK int ledger_sql_cached(
-    struct ledger *l, sqlite3_stmt **st, const char *sql);
-void ledger_sql_release(struct ledger *l, sqlite3_stmt *st);
-int ledger_sql_err(struct ledger *l, int rc, const char *what);
-MUST_CHECK int ledger_sql_done(
-    struct ledger *l, sqlite3_stmt *st, int *changes);
-MUST_CHECK int ledger_sql_bind_int(
-    struct ledger *l, sqlite3_stmt *st, int i, int64_t v);
-MUST_CHECK int ledger_sql_bind_text(
-    struct ledger *l, sqlite3_stmt *st, int i, const char *s);
-MUST_CHECK int ledger_sql_bind_blob(
-    struct ledger *l, sqlite3_stmt *st, int i, const void *p, size_t len);
-MUST_CHECK int ledger_sql_row(struct ledger *l, sqlite3_stmt *st, int *found);
-const char *ledger_sql_text(sqlite3_stmt *st, int i);
+/* The store under the ledger, borrowed (ca/store/store.h). */
+struct store *ledger_store(struct ledger *l);
 
 /*
  * Transactions with group commit.  ledger_begin() starts a unit of work
@@ -176,7 +135,7 @@ const char *ledger_sql_text(sqlite3_stmt *st, int i);
  * and may share one COMMIT (at most LEDGER_BATCH_MAX of them): with one
  * thread every unit is its own transaction.  Not nestable in a thread.
  */
-#define LEDGER_BATCH_MAX 32
+#define LEDGER_BATCH_MAX STORE_BATCH_MAX
 
 MUST_CHECK int ledger_begin(struct ledger *l);
 MUST_CHECK int ledger_commit(struct ledger *l);
@@ -269,6 +228,20 @@ MUST_CHECK int ledger_events_json(
 /* 1 in *changed if another connection committed since the last call
  * (PRAGMA data_version), so a service can refresh caches. */
 MUST_CHECK int ledger_changed(struct ledger *l, int *changed);
+
+/*
+ * The one canonical encoding, hashed: hex(SHA-256(prev || "\n" ||
+ * canonical)) of the event [seq, time, type, actor, subject, details]
+ * (the top of this file), where dtext is already the canonical dump of
+ * details; the array is fed to SHA-256 in pieces, never built.  ctx is
+ * reused (may be NULL: one is made for the call).  ERR_INVALID_ARG when
+ * type, actor or subject is not valid UTF-8.  For ledger_append(),
+ * ledger_verify() and the tests that check it against a plain encoding.
+ */
+struct evp_md_ctx_st;
+MUST_CHECK int ledger_event_hash(struct evp_md_ctx_st *ctx, const char *prev,
+    int64_t seq, int64_t t, const char *type, const char *actor,
+    const char *subject, const char *dtext, char out[LEDGER_HASH_HEX]);
 
 /* Current time in seconds (one clock for the whole CA). */
 uint64_t ledger_now(void);

@@ -13,10 +13,10 @@
  * a little before the event is appended, so they must lie within
  * LEDGER_STATE_SLACK seconds before the time of the event that set them.
  *
- * Works with ca/ledger.c (connection, SQL helpers), signer/pubkey.h and
- * signer/cert.h (fingerprints of stored keys and certificates).  Not here:
- * the hash chain (ledger.c), HTTP, printing (the caller's report function
- * prints).
+ * Works with ca/store/store.h (the raw rows and meta, in one read
+ * snapshot; no SQL here), signer/pubkey.h and signer/cert.h (fingerprints of
+ * stored keys and certificates).  Not here: the hash chain (ca/store/chain.c),
+ * HTTP, printing (the caller's report function prints).
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -26,6 +26,7 @@
 
 #include "ca/ca.h"
 #include "ca/ledger.h"
+#include "ca/store/store.h"
 #include "signer/cert.h"
 #include "signer/pubkey.h"
 #include "signer/wire.h"
@@ -35,6 +36,7 @@
 
 struct replay {
 	struct ledger *l;
+	struct store *s;
 	void (*report)(void *arg, const char *msg);
 	void *arg;
 	uint64_t nbad;
@@ -78,32 +80,31 @@ show_json(char out[STATE_VAL_LEN], const json_t *v)
 	free(s);
 }
 
-/* Column i of st as JSON (integer, string, NULL; a blob as hex). */
+/* A cell as JSON (integer, string, NULL; a blob as hex). */
 static json_t *
-col_json(sqlite3_stmt *st, int i)
+col_json(const struct store_cell *c)
 {
 	const uint8_t *b;
 	char *hex;
 	json_t *v;
 	int n;
 
-	switch (sqlite3_column_type(st, i)) {
-	case SQLITE_INTEGER:
-		return json_integer(sqlite3_column_int64(st, i));
-	case SQLITE_TEXT:
-		return json_stringn((const char *)sqlite3_column_text(st, i),
-		    (size_t)sqlite3_column_bytes(st, i));
-	case SQLITE_BLOB:
-		n = sqlite3_column_bytes(st, i);
-		b = sqlite3_column_blob(st, i);
+	switch (c->type) {
+	case STORE_CELL_INTEGER:
+		return json_integer(c->i);
+	case STORE_CELL_TEXT:
+		return json_stringn(c->text, c->len);
+	case STORE_CELL_BLOB:
+		n = (int)c->len;
+		b = c->blob;
 		if ((hex = malloc((size_t)n * 2 + 1)) == NULL)
 			return NULL;
 		wire_hex_encode(hex, b, (size_t)n);
 		v = json_string(hex);
 		free(hex);
 		return v;
-	case SQLITE_FLOAT:
-		return json_real(sqlite3_column_double(st, i));
+	case STORE_CELL_FLOAT:
+		return json_real(c->d);
 	default:
 		return json_null();
 	}
@@ -112,12 +113,12 @@ col_json(sqlite3_stmt *st, int i)
 /* Compare field of a row (where: "TABLE KEY") with exp (borrowed). */
 static int
 cmp_value(struct replay *p, const char *where, const char *field,
-    const json_t *exp, sqlite3_stmt *st, int i)
+    const json_t *exp, const struct store_cell *c)
 {
 	char e[STATE_VAL_LEN], f[STATE_VAL_LEN];
 	json_t *found;
 
-	if ((found = col_json(st, i)) == NULL)
+	if ((found = col_json(c)) == NULL)
 		return ERR_ALLOC;
 	if (!json_equal(exp == NULL ? json_null() : exp, found) &&
 	    !(exp == NULL && json_is_null(found))) {
@@ -132,20 +133,18 @@ cmp_value(struct replay *p, const char *where, const char *field,
 /* A JSON text column (principals, groups) compared as JSON. */
 static int
 cmp_json_text(struct replay *p, const char *where, const char *field,
-    const json_t *exp, sqlite3_stmt *st, int i)
+    const json_t *exp, const struct store_cell *c)
 {
 	char e[STATE_VAL_LEN], f[STATE_VAL_LEN];
 	json_t *found = NULL;
 	json_error_t jerr;
 
-	if (sqlite3_column_type(st, i) == SQLITE_TEXT)
-		found = json_loads(ledger_sql_text(st, i), 0, &jerr);
+	if (c->type == STORE_CELL_TEXT)
+		found = json_loads(c->text, 0, &jerr);
 	if (found == NULL || !json_equal(exp, found)) {
 		show_json(e, exp);
 		(void)snprintf(f, sizeof(f), "%s",
-		    sqlite3_column_type(st, i) == SQLITE_NULL
-			? "NULL"
-			: ledger_sql_text(st, i));
+		    c->type == STORE_CELL_NULL ? "NULL" : c->text);
 		bad(p, "%s: %s: expected %s, found %s", where, field, e, f);
 	}
 	json_decref(found);
@@ -155,26 +154,26 @@ cmp_json_text(struct replay *p, const char *where, const char *field,
 /* A time column set by the event of time t at seq (t < 0: NULL). */
 static void
 cmp_time(struct replay *p, const char *where, const char *field, int64_t t,
-    int64_t seq, sqlite3_stmt *st, int i)
+    int64_t seq, const struct store_cell *c)
 {
 	char f[STATE_VAL_LEN];
 	int64_t v;
-	int isnull = sqlite3_column_type(st, i) == SQLITE_NULL;
+	int isnull = c->type == STORE_CELL_NULL;
 
-	v = sqlite3_column_int64(st, i);
+	v = c->i;
 	if (t < 0) {
 		if (!isnull)
 			bad(p, "%s: %s: expected NULL, found %" PRId64, where,
 			    field, v);
 		return;
 	}
-	if (!isnull && sqlite3_column_type(st, i) == SQLITE_INTEGER && v <= t &&
+	if (!isnull && c->type == STORE_CELL_INTEGER && v <= t &&
 	    v >= t - LEDGER_STATE_SLACK)
 		return;
 	if (isnull)
 		(void)snprintf(f, sizeof(f), "NULL");
 	else
-		(void)snprintf(f, sizeof(f), "%s", ledger_sql_text(st, i));
+		(void)snprintf(f, sizeof(f), "%s", c->text);
 	bad(p, "%s: %s: expected %" PRId64 " (seq %" PRId64 "), found %s",
 	    where, field, t, seq, f);
 }
@@ -544,25 +543,26 @@ out:
 static int
 replay_events(struct replay *p)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_rows *rows = NULL;
+	const struct store_cell *cell;
 	json_t *d = NULL;
 	json_error_t jerr;
 	const char *type, *actor, *subject;
 	int64_t seq, t;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, more;
 
-	TRY(ledger_sql_prepare(p->l, &st,
-	    "SELECT seq, time, type, actor, subject, details FROM events"
-	    " ORDER BY seq"));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		seq = sqlite3_column_int64(st, 0);
-		t = sqlite3_column_int64(st, 1);
-		type = ledger_sql_text(st, 2);
-		actor = ledger_sql_text(st, 3);
-		subject = ledger_sql_text(st, 4);
+	TRY(store_rows_open(p->s, STORE_TABLE_EVENTS, &rows));
+	for (;;) {
+		TRY(store_rows_next(p->s, rows, &cell, &more));
+		if (!more)
+			break;
+		seq = cell[0].i;
+		t = cell[1].i;
+		type = cell[2].text;
+		actor = cell[3].text;
+		subject = cell[4].text;
 		json_decref(d);
-		if ((d = json_loads(ledger_sql_text(st, 5), 0, &jerr)) ==
-			NULL ||
+		if ((d = json_loads(cell[5].text, 0, &jerr)) == NULL ||
 		    !json_is_object(d)) {
 			bad(p,
 			    "events seq=%" PRId64 ": details are not a "
@@ -606,11 +606,10 @@ replay_events(struct replay *p)
 		}
 		/* Other types (ca.started, ...) change no state row. */
 	}
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(p->l, rc, "read events"));
 	r = 0;
 out:
 	json_decref(d);
-	sqlite3_finalize(st);
+	store_rows_close(p->s, rows);
 	return r;
 }
 
@@ -643,29 +642,32 @@ report_extra(struct replay *p, const char *where)
 static int
 check_users(struct replay *p)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_rows *rows = NULL;
+	const struct store_cell *cell;
 	char where[LEDGER_FIELD_MAX + 32], *hex = NULL;
 	const char *name;
 	json_t *u, *tok, *dis = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, more;
 
-	TRY(ledger_sql_prepare(p->l, &st,
-	    "SELECT name, groups, token_hash, disabled, created,"
-	    " token_created FROM users ORDER BY name"));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		name = ledger_sql_text(st, 0);
+	TRY(store_rows_open(p->s, STORE_TABLE_USERS, &rows));
+	for (;;) {
+		TRY(store_rows_next(p->s, rows, &cell, &more));
+		if (!more)
+			break;
+		name = cell[0].text;
 		(void)snprintf(where, sizeof(where), "users name=%s", name);
 		if ((u = json_object_get(p->users, name)) == NULL) {
 			report_extra(p, where);
 			continue;
 		}
-		TRY(cmp_json_text(p, where, "groups", ex(u, "groups"), st, 1));
+		TRY(cmp_json_text(
+		    p, where, "groups", ex(u, "groups"), &cell[1]));
 		tok = ex(u, "token");
 		if (tok != NULL && json_string_length(tok) == 64) {
-			TRY(cmp_value(p, where, "token_hash", tok, st, 2));
+			TRY(cmp_value(p, where, "token_hash", tok, &cell[2]));
 		} else if (tok != NULL) {
 			/* An old event: only the token id is known. */
-			json_t *found = col_json(st, 2);
+			json_t *found = col_json(&cell[2]);
 			const char *fs = json_string_value(found);
 
 			ENSURE(found != NULL, ERR_ALLOC);
@@ -682,50 +684,50 @@ check_users(struct replay *p)
 			}
 			json_decref(found);
 		} else {
-			TRY(cmp_value(p, where, "token_hash", NULL, st, 2));
+			TRY(cmp_value(p, where, "token_hash", NULL, &cell[2]));
 		}
 		json_decref(dis);
 		ENSURE((dis = json_integer(json_is_true(ex(u, "disabled")))) !=
 			NULL,
 		    ERR_ALLOC);
-		TRY(cmp_value(p, where, "disabled", dis, st, 3));
+		TRY(cmp_value(p, where, "disabled", dis, &cell[3]));
 		cmp_time(p, where, "created", ex_int(u, "created", -1),
-		    ex_int(u, "seq", 0), st, 4);
+		    ex_int(u, "seq", 0), &cell[4]);
 		cmp_time(p, where, "token_created",
 		    ex_int(u, "token_created", -1), ex_int(u, "token_seq", 0),
-		    st, 5);
+		    &cell[5]);
 		(void)json_object_del(p->users, name);
 	}
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(p->l, rc, "read users"));
 	report_missing(p, "users", "name", p->users);
 	r = 0;
 out:
 	json_decref(dis);
 	free(hex);
-	sqlite3_finalize(st);
+	store_rows_close(p->s, rows);
 	return r;
 }
 
 static int
 check_requests(struct replay *p)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_rows *rows = NULL;
+	const struct store_cell *cell;
 	struct pubkey *key = NULL;
 	char where[64], k[32], fp[PUBKEY_FP_LEN];
 	const char *line;
 	json_t *rq, *fpj = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, more;
 	static const char *const cols[] = {"requester", "role", NULL, "ttl",
 	    "reason", NULL, "key_fp", "state", NULL, "expires",
 	    "approvals_required", "serial"};
 	size_t i;
 
-	TRY(ledger_sql_prepare(p->l, &st,
-	    "SELECT requester, role, principals, ttl, reason, public_key,"
-	    " key_fp, state, created, expires, approvals_required, serial,"
-	    " updated, id FROM requests ORDER BY id"));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		key_i64(k, sqlite3_column_int64(st, 13));
+	TRY(store_rows_open(p->s, STORE_TABLE_REQUESTS, &rows));
+	for (;;) {
+		TRY(store_rows_next(p->s, rows, &cell, &more));
+		if (!more)
+			break;
+		key_i64(k, cell[13].i);
 		(void)snprintf(where, sizeof(where), "requests id=%s", k);
 		if ((rq = json_object_get(p->requests, k)) == NULL) {
 			report_extra(p, where);
@@ -734,12 +736,12 @@ check_requests(struct replay *p)
 		for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 			if (cols[i] != NULL)
 				TRY(cmp_value(p, where, cols[i],
-				    ex(rq, cols[i]), st, (int)i));
+				    ex(rq, cols[i]), &cell[i]));
 		}
 		TRY(cmp_json_text(
-		    p, where, "principals", ex(rq, "principals"), st, 2));
+		    p, where, "principals", ex(rq, "principals"), &cell[2]));
 		/* The key itself is not in the event, its fingerprint is. */
-		line = ledger_sql_text(st, 5);
+		line = cell[5].text;
 		pubkey_free(key);
 		key = NULL;
 		if (pubkey_from_line(&key, line, strlen(line)) != 0 ||
@@ -757,52 +759,51 @@ check_requests(struct replay *p)
 			    where, e, fp);
 		}
 		cmp_time(p, where, "created", ex_int(rq, "created", -1),
-		    ex_int(rq, "seq", 0), st, 8);
+		    ex_int(rq, "seq", 0), &cell[8]);
 		cmp_time(p, where, "updated", ex_int(rq, "updated", -1),
-		    ex_int(rq, "updated_seq", 0), st, 12);
+		    ex_int(rq, "updated_seq", 0), &cell[12]);
 		(void)json_object_del(p->requests, k);
 	}
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(p->l, rc, "read requests"));
 	report_missing(p, "requests", "id", p->requests);
 	r = 0;
 out:
 	json_decref(fpj);
 	pubkey_free(key);
-	sqlite3_finalize(st);
+	store_rows_close(p->s, rows);
 	return r;
 }
 
 static int
 check_approvals(struct replay *p)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_rows *rows = NULL;
+	const struct store_cell *cell;
 	char where[LEDGER_FIELD_MAX + 64], k[LEDGER_FIELD_MAX + 32];
 	json_t *a;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, more;
 	const char *key;
 
-	TRY(ledger_sql_prepare(p->l, &st,
-	    "SELECT request_id, approver, decision, comment, time"
-	    " FROM approvals ORDER BY request_id, approver"));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	TRY(store_rows_open(p->s, STORE_TABLE_APPROVALS, &rows));
+	for (;;) {
+		TRY(store_rows_next(p->s, rows, &cell, &more));
+		if (!more)
+			break;
 		(void)snprintf(k, sizeof(k), "%" PRId64 "/%.256s",
-		    (int64_t)sqlite3_column_int64(st, 0),
-		    ledger_sql_text(st, 1));
+		    (int64_t)cell[0].i, cell[1].text);
 		(void)snprintf(where, sizeof(where),
 		    "approvals request_id=%" PRId64 " approver=%s",
-		    (int64_t)sqlite3_column_int64(st, 0),
-		    ledger_sql_text(st, 1));
+		    (int64_t)cell[0].i, cell[1].text);
 		if ((a = json_object_get(p->approvals, k)) == NULL) {
 			report_extra(p, where);
 			continue;
 		}
-		TRY(cmp_value(p, where, "decision", ex(a, "decision"), st, 2));
-		TRY(cmp_value(p, where, "comment", ex(a, "comment"), st, 3));
+		TRY(cmp_value(
+		    p, where, "decision", ex(a, "decision"), &cell[2]));
+		TRY(cmp_value(p, where, "comment", ex(a, "comment"), &cell[3]));
 		cmp_time(p, where, "time", ex_int(a, "time", -1),
-		    ex_int(a, "seq", 0), st, 4);
+		    ex_int(a, "seq", 0), &cell[4]);
 		(void)json_object_del(p->approvals, k);
 	}
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(p->l, rc, "read approvals"));
 	{
 		json_t *v;
 
@@ -818,19 +819,18 @@ check_approvals(struct replay *p)
 	}
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	store_rows_close(p->s, rows);
 	return r;
 }
 
 /* Fingerprint of the key blob in column i, or a placeholder. */
 static void
-blob_fp(char fp[PUBKEY_FP_LEN], sqlite3_stmt *st, int i)
+blob_fp(char fp[PUBKEY_FP_LEN], const struct store_cell *c)
 {
 	struct pubkey *key = NULL;
 
-	if (sqlite3_column_type(st, i) != SQLITE_BLOB ||
-	    pubkey_from_blob(&key, sqlite3_column_blob(st, i),
-		(size_t)sqlite3_column_bytes(st, i)) != 0 ||
+	if (c->type != STORE_CELL_BLOB ||
+	    pubkey_from_blob(&key, c->blob, c->len) != 0 ||
 	    pubkey_fingerprint(fp, key) != 0)
 		(void)snprintf(fp, PUBKEY_FP_LEN, "(not a public key)");
 	pubkey_free(key);
@@ -838,10 +838,10 @@ blob_fp(char fp[PUBKEY_FP_LEN], sqlite3_stmt *st, int i)
 
 /* SHA-256 hex of the certificate in column i, or a placeholder. */
 static void
-cert_sha(char out[65], sqlite3_stmt *st, int i)
+cert_sha(char out[65], const struct store_cell *cell)
 {
 	struct cert *c = NULL;
-	const char *line = ledger_sql_text(st, i);
+	const char *line = cell->text;
 
 	if (cert_from_line(&c, line, strlen(line)) != 0 ||
 	    ca_sha256_hex(out, c->blob, c->blob_len) != 0)
@@ -852,10 +852,11 @@ cert_sha(char out[65], sqlite3_stmt *st, int i)
 static int
 check_certificates(struct replay *p)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_rows *rows = NULL;
+	const struct store_cell *cell;
 	char where[64], k[32], fp[PUBKEY_FP_LEN], sha[65], e[STATE_VAL_LEN];
 	json_t *c;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, more;
 	static const char *const cols[] = {"request", "user", "role", "key_id",
 	    NULL, "valid_after", "valid_before", "key_fp", NULL, "cert_sha256"};
 	static const char *const names[] = {"request_id", "user", "role",
@@ -863,12 +864,12 @@ check_certificates(struct replay *p)
 	    "key_blob", "cert_sha256"};
 	size_t i;
 
-	TRY(ledger_sql_prepare(p->l, &st,
-	    "SELECT request_id, user, role, key_id, principals, valid_after,"
-	    " valid_before, key_fp, key_blob, cert_sha256, certificate,"
-	    " issued, revoked, serial FROM certificates ORDER BY serial"));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		key_i64(k, sqlite3_column_int64(st, 13));
+	TRY(store_rows_open(p->s, STORE_TABLE_CERTIFICATES, &rows));
+	for (;;) {
+		TRY(store_rows_next(p->s, rows, &cell, &more));
+		if (!more)
+			break;
+		key_i64(k, cell[13].i);
 		(void)snprintf(
 		    where, sizeof(where), "certificates serial=%s", k);
 		if ((c = json_object_get(p->certs, k)) == NULL) {
@@ -878,11 +879,11 @@ check_certificates(struct replay *p)
 		for (i = 0; i < sizeof(cols) / sizeof(cols[0]); i++) {
 			if (cols[i] != NULL)
 				TRY(cmp_value(p, where, names[i],
-				    ex(c, cols[i]), st, (int)i));
+				    ex(c, cols[i]), &cell[i]));
 		}
 		TRY(cmp_json_text(
-		    p, where, "principals", ex(c, "principals"), st, 4));
-		blob_fp(fp, st, 8);
+		    p, where, "principals", ex(c, "principals"), &cell[4]));
+		blob_fp(fp, &cell[8]);
 		if (!json_is_string(ex(c, "key_fp")) ||
 		    strcmp(fp, json_string_value(ex(c, "key_fp"))) != 0) {
 			show_json(e, ex(c, "key_fp"));
@@ -891,7 +892,7 @@ check_certificates(struct replay *p)
 			    "%s, found one with %s",
 			    where, e, fp);
 		}
-		cert_sha(sha, st, 10);
+		cert_sha(sha, &cell[10]);
 		if (!json_is_string(ex(c, "cert_sha256")) ||
 		    strcmp(sha, json_string_value(ex(c, "cert_sha256"))) != 0) {
 			show_json(e, ex(c, "cert_sha256"));
@@ -901,34 +902,34 @@ check_certificates(struct replay *p)
 			    where, e, sha);
 		}
 		cmp_time(p, where, "issued", ex_int(c, "issued", -1),
-		    ex_int(c, "seq", 0), st, 11);
+		    ex_int(c, "seq", 0), &cell[11]);
 		cmp_time(p, where, "revoked", ex_int(c, "revoked", -1),
-		    ex_int(c, "revoked_seq", 0), st, 12);
+		    ex_int(c, "revoked_seq", 0), &cell[12]);
 		(void)json_object_del(p->certs, k);
 	}
-	ENSURE(
-	    rc == SQLITE_DONE, ledger_sql_err(p->l, rc, "read certificates"));
 	report_missing(p, "certificates", "serial", p->certs);
 	r = 0;
 out:
-	sqlite3_finalize(st);
+	store_rows_close(p->s, rows);
 	return r;
 }
 
 static int
 check_revoked_keys(struct replay *p)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_rows *rows = NULL;
+	const struct store_cell *cell;
 	char where[128];
 	json_t *kv = NULL, *row;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, more;
 
-	TRY(ledger_sql_prepare(p->l, &st,
-	    "SELECT key_sha256, key_fp, reason, time FROM revoked_keys"
-	    " ORDER BY key_sha256"));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	TRY(store_rows_open(p->s, STORE_TABLE_REVOKED_KEYS, &rows));
+	for (;;) {
+		TRY(store_rows_next(p->s, rows, &cell, &more));
+		if (!more)
+			break;
 		json_decref(kv);
-		ENSURE((kv = col_json(st, 0)) != NULL, ERR_ALLOC);
+		ENSURE((kv = col_json(&cell[0])) != NULL, ERR_ALLOC);
 		(void)snprintf(where, sizeof(where),
 		    "revoked_keys key_sha256=%.64s",
 		    json_is_string(kv) ? json_string_value(kv) : "?");
@@ -939,19 +940,17 @@ check_revoked_keys(struct replay *p)
 			report_extra(p, where);
 			continue;
 		}
-		TRY(cmp_value(p, where, "key_fp", ex(row, "key_fp"), st, 1));
-		TRY(cmp_value(p, where, "reason", ex(row, "reason"), st, 2));
+		TRY(cmp_value(p, where, "key_fp", ex(row, "key_fp"), &cell[1]));
+		TRY(cmp_value(p, where, "reason", ex(row, "reason"), &cell[2]));
 		cmp_time(p, where, "time", ex_int(row, "time", -1),
-		    ex_int(row, "seq", 0), st, 3);
+		    ex_int(row, "seq", 0), &cell[3]);
 		(void)json_object_del(p->keys, json_string_value(kv));
 	}
-	ENSURE(
-	    rc == SQLITE_DONE, ledger_sql_err(p->l, rc, "read revoked_keys"));
 	report_missing(p, "revoked_keys", "key_sha256", p->keys);
 	r = 0;
 out:
 	json_decref(kv);
-	sqlite3_finalize(st);
+	store_rows_close(p->s, rows);
 	return r;
 }
 
@@ -959,21 +958,7 @@ out:
 static int
 meta_text(struct replay *p, const char *key, char **out)
 {
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, found = 0;
-
-	*out = NULL;
-	TRY(ledger_sql_prepare(
-	    p->l, &st, "SELECT value FROM meta WHERE key = ?"));
-	TRY(ledger_sql_bind_text(p->l, st, 1, key));
-	TRY(ledger_sql_row(p->l, st, &found));
-	if (found)
-		ENSURE(
-		    (*out = strdup(ledger_sql_text(st, 0))) != NULL, ERR_ALLOC);
-	r = 0;
-out:
-	sqlite3_finalize(st);
-	return r;
+	return store_meta_get(p->s, key, out);
 }
 
 static int
@@ -1030,6 +1015,7 @@ ledger_verify_state(struct ledger *l,
 		*nbad = 0;
 	ENSURE(l != NULL, ERR_INVALID_ARG);
 	p.l = l;
+	p.s = ledger_store(l);
 	p.report = report;
 	p.arg = arg;
 	p.last_rev_seq = -1;
@@ -1040,11 +1026,7 @@ ledger_verify_state(struct ledger *l,
 		(p.keys = json_object()) != NULL,
 	    ERR_ALLOC);
 	/* One read snapshot for the events and every table. */
-	if (sqlite3_get_autocommit(ledger_db(l))) {
-		r = sqlite3_exec(ledger_db(l), "BEGIN", NULL, NULL, NULL);
-		ENSURE(r == SQLITE_OK, ledger_sql_err(l, r, "begin"));
-		began = 1;
-	}
+	TRY(store_snapshot_begin(p.s, &began));
 	TRY(replay_events(&p));
 	TRY(check_meta(&p));
 	TRY(check_users(&p));
@@ -1057,7 +1039,7 @@ ledger_verify_state(struct ledger *l,
 	r = p.nbad == 0 ? 0 : ERR_LEDGER_BROKEN;
 out:
 	if (began)
-		(void)sqlite3_exec(ledger_db(l), "COMMIT", NULL, NULL, NULL);
+		store_snapshot_end(p.s, began);
 	json_decref(p.users);
 	json_decref(p.requests);
 	json_decref(p.approvals);

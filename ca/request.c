@@ -1,22 +1,23 @@
 /*
  * request.c: the request -> approval -> issuance state machine of
- * request.h, on the ledger's sqlite connection.
+ * request.h, on the rows of ca/store/store.h (request_get, request_insert,
+ * request_state_set, approvals, certificates; no SQL here).
  *
  * Every transition runs between ledger_begin() (BEGIN IMMEDIATE: the
  * writer lock is taken before anything is read, so two approvers in two
  * processes are serialised) and ledger_commit(), and changes state with a
- * conditional UPDATE ... WHERE state = 'pending' whose row count is
- * checked, so a request can be issued at most once.  Input is checked
- * before the transaction where possible; any failure inside it rolls
+ * conditional request_state_set() (from "pending" only, ERR_WRONG_STATE
+ * when the row was not pending), so a request can be issued at most once. Input
+ * is checked before the transaction where possible; any failure inside it rolls
  * back, so nothing is half-written.  The certificate is built here and
  * signed through the ca->sign callback (the signer process re-checks it);
  * it leaves this file only after a successful commit.
  *
  * Works with: ca/ca.h (context), ca/config.h (roles), ca/ledger.h
- * (transactions, events, serials, the SQL helpers), signer/cert.h and
- * signer/pubkey.h (building and checking certificates), ca/users.h
- * (the user a local admin issues for).  revoke.c moves
- * issued requests to "revoked".  Not here: HTTP, tokens (users.c).
+ * (transactions, events, serials), ca/store/store.h (the rows), signer/cert.h
+ * and signer/pubkey.h (building and checking certificates), ca/users.h (the
+ * user a local admin issues for).  revoke.c moves issued requests to "revoked".
+ * Not here: HTTP, tokens (users.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,43 +30,6 @@
 
 #define SUBJECT_LEN 64
 
-struct req_row {
-	int64_t id;
-	char *requester;
-	char *role;
-	char *principals; /* JSON array text */
-	uint64_t ttl;
-	char *reason;
-	char *public_key;
-	char *key_fp;
-	char *state;
-	uint64_t created;
-	uint64_t expires;
-	unsigned approvals_required;
-	int64_t serial; /* 0 when none */
-};
-
-static void
-req_row_clear(struct req_row *row)
-{
-	free(row->requester);
-	free(row->role);
-	free(row->principals);
-	free(row->reason);
-	free(row->public_key);
-	free(row->key_fp);
-	free(row->state);
-	memset(row, 0, sizeof(*row));
-}
-
-static int
-dupcol(char **out, sqlite3_stmt *st, int i)
-{
-	if ((*out = strdup(ledger_sql_text(st, i))) == NULL)
-		return ERR_ALLOC;
-	return 0;
-}
-
 static void
 subject_request(char buf[SUBJECT_LEN], int64_t id)
 {
@@ -74,38 +38,9 @@ subject_request(char buf[SUBJECT_LEN], int64_t id)
 
 /* Load request id; ERR_NOT_FOUND when there is none. */
 static int
-req_row_load(struct ca *ca, int64_t id, struct req_row *row)
+req_row_load(struct ca *ca, int64_t id, struct store_request *row)
 {
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, found = 0;
-
-	memset(row, 0, sizeof(*row));
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "SELECT id, requester, role, principals, ttl, reason, public_key,"
-	    " key_fp, state, created, expires, approvals_required,"
-	    " coalesce(serial, 0) FROM requests WHERE id = ?"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
-	TRY(ledger_sql_row(ca->ledger, st, &found));
-	ENSURE(found, ERR_NOT_FOUND);
-	row->id = sqlite3_column_int64(st, 0);
-	TRY(dupcol(&row->requester, st, 1));
-	TRY(dupcol(&row->role, st, 2));
-	TRY(dupcol(&row->principals, st, 3));
-	row->ttl = (uint64_t)sqlite3_column_int64(st, 4);
-	TRY(dupcol(&row->reason, st, 5));
-	TRY(dupcol(&row->public_key, st, 6));
-	TRY(dupcol(&row->key_fp, st, 7));
-	TRY(dupcol(&row->state, st, 8));
-	row->created = (uint64_t)sqlite3_column_int64(st, 9);
-	row->expires = (uint64_t)sqlite3_column_int64(st, 10);
-	row->approvals_required = (unsigned)sqlite3_column_int64(st, 11);
-	row->serial = sqlite3_column_int64(st, 12);
-	r = 0;
-out:
-	ledger_sql_release(ca->ledger, st);
-	if (r != 0)
-		req_row_clear(row);
-	return r;
+	return store_request_get(ledger_store(ca->ledger), id, row);
 }
 
 int
@@ -139,19 +74,14 @@ actor_may_see(struct ca *ca, const struct ca_actor *a, const char *requester,
 static int
 key_is_revoked(struct ca *ca, const struct pubkey *k, int *revoked)
 {
-	sqlite3_stmt *st = NULL;
 	uint8_t h[32];
 	int r = ERR_INTERNAL;
 
 	*revoked = 0;
 	TRY(pubkey_sha256(h, k));
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "SELECT 1 FROM revoked_keys WHERE key_sha256 = ?"));
-	TRY(ledger_sql_bind_blob(ca->ledger, st, 1, h, sizeof(h)));
-	TRY(ledger_sql_row(ca->ledger, st, revoked));
+	TRY(store_revoked_key_exists(ledger_store(ca->ledger), h, revoked));
 	r = 0;
 out:
-	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -161,18 +91,16 @@ out:
 static int
 user_disabled(struct ca *ca, const char *name, int *disabled)
 {
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, found = 0;
+	struct store_user *u = NULL;
+	int r;
 
 	*disabled = 0;
-	TRY(ledger_sql_cached(
-	    ca->ledger, &st, "SELECT disabled FROM users WHERE name = ?"));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 1, name));
-	TRY(ledger_sql_row(ca->ledger, st, &found));
-	*disabled = found && sqlite3_column_int(st, 0) != 0;
-	r = 0;
-out:
-	ledger_sql_release(ca->ledger, st);
+	r = store_user_get(ledger_store(ca->ledger), name, &u);
+	if (r == ERR_NOT_FOUND)
+		return 0;
+	if (r == 0)
+		*disabled = u->disabled;
+	store_user_free(u);
 	return r;
 }
 
@@ -241,32 +169,33 @@ out:
 	return r;
 }
 
+/* Append an approver to the array arg (approvals_each()). */
+static int
+approver_add(void *arg, const struct store_approval *a)
+{
+	if (strcmp(a->decision, "approve") != 0)
+		return 0;
+	return json_array_append_new(arg, json_string(a->approver)) == 0
+	    ? 0
+	    : ERR_ALLOC;
+}
+
 /* The approvers of request id (decision 'approve'), in order. */
 static int
 approvers_load(struct ca *ca, int64_t id, json_t **out)
 {
-	sqlite3_stmt *st = NULL;
 	json_t *arr = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL;
 
 	*out = NULL;
 	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "SELECT approver FROM approvals WHERE request_id = ? AND"
-	    " decision = 'approve' ORDER BY time, approver"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ENSURE(json_array_append_new(
-			   arr, json_string(ledger_sql_text(st, 0))) == 0,
-		    ERR_ALLOC);
-	}
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
+	TRY(store_approvals_each(
+	    ledger_store(ca->ledger), id, approver_add, arr));
 	*out = arr;
 	arr = NULL;
 	r = 0;
 out:
 	json_decref(arr);
-	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -275,9 +204,9 @@ out:
  * certificate takes it over (*key becomes NULL), so it is not parsed
  * twice per issuance. */
 static int
-cert_make(struct ca *ca, const struct role *role, const struct req_row *row,
-    struct pubkey **key, json_t *principals, uint64_t serial,
-    const char *key_id, uint64_t now, struct cert **out)
+cert_make(struct ca *ca, const struct role *role,
+    const struct store_request *row, struct pubkey **key, json_t *principals,
+    uint64_t serial, const char *key_id, uint64_t now, struct cert **out)
 {
 	struct cert *c = NULL;
 	const uint8_t *cablob;
@@ -337,11 +266,11 @@ out:
 static int
 issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 {
-	struct req_row row;
+	struct store_request row;
 	const struct role *role;
 	struct pubkey *key = NULL;
 	struct cert *c = NULL;
-	sqlite3_stmt *st = NULL;
+	struct store_cert sc;
 	json_t *principals = NULL, *approvers = NULL, *details = NULL;
 	json_error_t jerr;
 	char *line = NULL, *pjson = NULL, key_id[NAME_KEY_ID_MAX + 1];
@@ -349,7 +278,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	const uint8_t *kblob;
 	size_t kblen, i;
 	uint64_t serial = 0, now = ca_now(ca);
-	int r = ERR_INTERNAL, revoked = 0, disabled = 0, changes = 0;
+	int r = ERR_INTERNAL, revoked = 0, disabled = 0;
 	int n;
 
 	memset(&row, 0, sizeof(row));
@@ -403,36 +332,24 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	    (pjson = json_dumps(principals, JSON_COMPACT)) != NULL, ERR_ALLOC);
 	kblob = pubkey_blob(c->key, &kblen);
 
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "INSERT INTO certificates(serial, request_id, user, role, key_id,"
-	    " principals, valid_after, valid_before, key_fp, key_blob,"
-	    " cert_sha256, certificate, issued, revoked)"
-	    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)serial));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 2, id));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 3, row.requester));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 4, row.role));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 5, key_id));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 6, pjson));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 7, (int64_t)c->valid_after));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 8, (int64_t)c->valid_before));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 9, row.key_fp));
-	TRY(ledger_sql_bind_blob(ca->ledger, st, 10, kblob, kblen));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 11, sha));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 12, line));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 13, (int64_t)now));
-	TRY(ledger_sql_done(ca->ledger, st, NULL));
-	ledger_sql_release(ca->ledger, st);
-	st = NULL;
-
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "UPDATE requests SET state = 'issued', serial = ?, updated = ?"
-	    " WHERE id = ? AND state = 'pending'"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)serial));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 2, (int64_t)now));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 3, id));
-	TRY(ledger_sql_done(ca->ledger, st, &changes));
-	ENSURE(changes == 1, ERR_WRONG_STATE);
+	memset(&sc, 0, sizeof(sc));
+	sc.serial = serial;
+	sc.request_id = id;
+	sc.user = row.requester;
+	sc.role = row.role;
+	sc.key_id = key_id;
+	sc.principals = pjson;
+	sc.valid_after = c->valid_after;
+	sc.valid_before = c->valid_before;
+	sc.key_fp = row.key_fp;
+	sc.key_blob = kblob;
+	sc.key_len = kblen;
+	sc.cert_sha256 = sha;
+	sc.certificate = line;
+	sc.issued = now;
+	TRY(store_cert_insert(ledger_store(ca->ledger), &sc));
+	TRY(store_request_state_set(ledger_store(ca->ledger), id, "pending",
+	    "issued", (int64_t)serial, now));
 
 	details = json_pack("{s:I, s:s, s:O, s:I, s:I, s:s, s:s, s:I, s:s, "
 			    "s:s, s:O, s:b}",
@@ -448,7 +365,6 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	    ca->ledger, NULL, "cert.issued", actor_name, subject, details));
 	r = 0;
 out:
-	ledger_sql_release(ca->ledger, st);
 	json_decref(details);
 	json_decref(approvers);
 	json_decref(principals);
@@ -456,45 +372,51 @@ out:
 	free(line);
 	cert_free(c);
 	pubkey_free(key);
-	req_row_clear(&row);
+	store_request_clear(&row);
 	return r;
+}
+
+/* Add one decision to the view obj (approvals_each()): approvals to
+ * the array under "approvals", a denial as "denied". */
+struct decisions {
+	json_t *obj, *arr;
+};
+
+static int
+decision_add(void *arg, const struct store_approval *a)
+{
+	struct decisions *ds = arg;
+	json_t *d;
+	int jr;
+
+	d = json_pack("{s:s, s:I, s:s}", "who", a->approver, "when",
+	    (json_int_t)a->time, "comment", a->comment);
+	if (d == NULL)
+		return ERR_ALLOC;
+	/* The _new calls take d even on failure. */
+	if (strcmp(a->decision, "approve") == 0)
+		jr = json_array_append_new(ds->arr, d);
+	else
+		jr = json_object_set_new(ds->obj, "denied", d);
+	return jr == 0 ? 0 : ERR_ALLOC;
 }
 
 /* The approvals and the denial of request id. */
 static int
 decisions_load(struct ca *ca, int64_t id, json_t *obj)
 {
-	sqlite3_stmt *st = NULL;
-	json_t *arr = NULL, *d = NULL;
-	int r = ERR_INTERNAL, rc, jr;
+	struct decisions ds = {obj, NULL};
+	int r = ERR_INTERNAL, jr;
 
-	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "SELECT approver, decision, time, comment FROM approvals"
-	    " WHERE request_id = ? ORDER BY time, approver"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		d = json_pack("{s:s, s:I, s:s}", "who", ledger_sql_text(st, 0),
-		    "when", (json_int_t)sqlite3_column_int64(st, 2), "comment",
-		    ledger_sql_text(st, 3));
-		ENSURE(d != NULL, ERR_ALLOC);
-		/* The _new calls take d (and arr below) even on failure. */
-		if (strcmp(ledger_sql_text(st, 1), "approve") == 0)
-			jr = json_array_append_new(arr, d);
-		else
-			jr = json_object_set_new(obj, "denied", d);
-		d = NULL;
-		ENSURE(jr == 0, ERR_ALLOC);
-	}
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
-	jr = json_object_set_new(obj, "approvals", arr);
-	arr = NULL;
+	ENSURE((ds.arr = json_array()) != NULL, ERR_ALLOC);
+	TRY(store_approvals_each(
+	    ledger_store(ca->ledger), id, decision_add, &ds));
+	jr = json_object_set_new(obj, "approvals", ds.arr);
+	ds.arr = NULL;
 	ENSURE(jr == 0, ERR_ALLOC);
 	r = 0;
 out:
-	json_decref(d);
-	json_decref(arr);
-	ledger_sql_release(ca->ledger, st);
+	json_decref(ds.arr);
 	return r;
 }
 
@@ -502,39 +424,38 @@ out:
 static int
 cert_fields_load(struct ca *ca, int64_t serial, json_t *obj)
 {
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, found = 0;
+	struct store_cert_info ci;
+	int r = ERR_INTERNAL;
 
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "SELECT certificate, key_id, valid_after, valid_before, revoked"
-	    " FROM certificates WHERE serial = ?"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, serial));
-	TRY(ledger_sql_row(ca->ledger, st, &found));
+	r = store_cert_info(ledger_store(ca->ledger), serial, &ci);
 	/* An issued request without its certificate row: a broken ledger. */
-	ENSURE(found, ERR_DB);
-	ENSURE(json_object_set_new(obj, "certificate",
-		   json_string(ledger_sql_text(st, 0))) == 0 &&
+	if (r == ERR_NOT_FOUND)
+		return ERR_DB;
+	if (r != 0)
+		return r;
+	ENSURE(json_object_set_new(
+		   obj, "certificate", json_string(ci.certificate)) == 0 &&
 		json_object_set_new(obj, "serial", json_integer(serial)) == 0 &&
+		json_object_set_new(obj, "key_id", json_string(ci.key_id)) ==
+		    0 &&
 		json_object_set_new(
-		    obj, "key_id", json_string(ledger_sql_text(st, 1))) == 0 &&
-		json_object_set_new(obj, "valid_after",
-		    json_integer(sqlite3_column_int64(st, 2))) == 0 &&
-		json_object_set_new(obj, "valid_before",
-		    json_integer(sqlite3_column_int64(st, 3))) == 0,
+		    obj, "valid_after", json_integer(ci.valid_after)) == 0 &&
+		json_object_set_new(
+		    obj, "valid_before", json_integer(ci.valid_before)) == 0,
 	    ERR_ALLOC);
-	if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-		ENSURE(json_object_set_new(obj, "revoked",
-			   json_integer(sqlite3_column_int64(st, 4))) == 0,
+	if (ci.revoked_set) {
+		ENSURE(json_object_set_new(
+			   obj, "revoked", json_integer(ci.revoked)) == 0,
 		    ERR_ALLOC);
 	}
 	r = 0;
 out:
-	ledger_sql_release(ca->ledger, st);
+	store_cert_info_clear(&ci);
 	return r;
 }
 
 static int
-row_json(struct ca *ca, const struct req_row *row, json_t **out)
+row_json(struct ca *ca, const struct store_request *row, json_t **out)
 {
 	const struct role *role;
 	json_t *obj = NULL, *principals = NULL;
@@ -586,13 +507,13 @@ out:
 static int
 request_json(struct ca *ca, int64_t id, json_t **out)
 {
-	struct req_row row;
+	struct store_request row;
 	int r = ERR_INTERNAL;
 
 	*out = NULL;
 	TRY(req_row_load(ca, id, &row));
 	r = row_json(ca, &row, out);
-	req_row_clear(&row);
+	store_request_clear(&row);
 out:
 	return r;
 }
@@ -612,20 +533,14 @@ request_json_committed(struct ca *ca, int64_t id, json_t **out)
 
 /* pending -> expired and its event, inside the open transaction. */
 static int
-expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
+expire_locked(struct ca *ca, const struct store_request *row, uint64_t now)
 {
-	sqlite3_stmt *st = NULL;
 	json_t *details = NULL;
 	char subject[SUBJECT_LEN];
-	int r = ERR_INTERNAL, changes = 0;
+	int r = ERR_INTERNAL;
 
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "UPDATE requests SET state = 'expired', updated = ?"
-	    " WHERE id = ? AND state = 'pending'"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)now));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 2, row->id));
-	TRY(ledger_sql_done(ca->ledger, st, &changes));
-	ENSURE(changes == 1, ERR_WRONG_STATE);
+	TRY(store_request_state_set(
+	    ledger_store(ca->ledger), row->id, "pending", "expired", 0, now));
 	details =
 	    json_pack("{s:I, s:s, s:s}", "expires", (json_int_t)row->expires,
 		"role", row->role, "requester", row->requester);
@@ -636,7 +551,6 @@ expire_locked(struct ca *ca, const struct req_row *row, uint64_t now)
 	r = 0;
 out:
 	json_decref(details);
-	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -653,7 +567,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 {
 	const struct role *role;
 	struct pubkey *key = NULL;
-	sqlite3_stmt *st = NULL;
+	struct store_request_new nr;
 	json_t *pj = NULL, *details = NULL;
 	char *pjson = NULL, *keyline = NULL, fp[PUBKEY_FP_LEN];
 	char subject[SUBJECT_LEN];
@@ -692,24 +606,18 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	in_tx = 1;
 	TRY(key_is_revoked(ca, key, &revoked));
 	ENSURE(!revoked, ERR_POLICY);
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "INSERT INTO requests(requester, role, principals, ttl, reason,"
-	    " public_key, key_fp, state, created, expires,"
-	    " approvals_required, serial, updated)"
-	    " VALUES(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULL, ?)"));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 1, requester));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 2, role->name));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 3, pjson));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 4, (int64_t)ttl));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 5, reason));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 6, keyline));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 7, fp));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 8, (int64_t)now));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 9, (int64_t)expires));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 10, role->approvals_required));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 11, (int64_t)now));
-	TRY(ledger_sql_done(ca->ledger, st, NULL));
-	id = sqlite3_last_insert_rowid(ledger_db(ca->ledger));
+	memset(&nr, 0, sizeof(nr));
+	nr.requester = requester;
+	nr.role = role->name;
+	nr.principals = pjson;
+	nr.ttl = ttl;
+	nr.reason = reason;
+	nr.public_key = keyline;
+	nr.key_fp = fp;
+	nr.created = now;
+	nr.expires = expires;
+	nr.approvals_required = role->approvals_required;
+	TRY(store_request_insert(ledger_store(ca->ledger), &nr, &id));
 	details = json_pack("{s:s, s:s, s:O, s:I, s:s, s:s, s:I, s:i, s:b}",
 	    "requester", requester, "role", role->name, "principals", pj, "ttl",
 	    (json_int_t)ttl, "reason", reason, "key_fp", fp, "expires",
@@ -728,7 +636,6 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
-	ledger_sql_release(ca->ledger, st);
 	json_decref(details);
 	json_decref(pj);
 	free(pjson);
@@ -787,7 +694,7 @@ out:
  */
 static int
 decide_begin(struct ca *ca, const struct ca_actor *actor, int64_t id,
-    const char *comment, struct req_row *row, const struct role **role,
+    const char *comment, struct store_request *row, const struct role **role,
     int *in_tx)
 {
 	int r = ERR_INTERNAL;
@@ -818,35 +725,14 @@ static int
 decision_insert(struct ca *ca, int64_t id, const char *who,
     const char *decision, const char *comment, int *conflict)
 {
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, rc;
+	struct store_approval ap;
 
-	*conflict = 0;
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    strcmp(decision, "approve") == 0
-		? "INSERT INTO approvals(request_id, approver, decision, time,"
-		  " comment) VALUES(?, ?, ?, ?, ?)"
-		: "INSERT INTO approvals(request_id, approver, decision, time,"
-		  " comment) VALUES(?, ?, ?, ?, ?) ON CONFLICT(request_id,"
-		  " approver) DO UPDATE SET decision = excluded.decision,"
-		  " time = excluded.time, comment = excluded.comment"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 2, who));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 3, decision));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 4, (int64_t)ca_now(ca)));
-	TRY(ledger_sql_bind_text(
-	    ca->ledger, st, 5, comment == NULL ? "" : comment));
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT) {
-		*conflict = 1;
-		r = 0;
-		goto out;
-	}
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
-	r = 0;
-out:
-	ledger_sql_release(ca->ledger, st);
-	return r;
+	ap.approver = who;
+	ap.decision = decision;
+	ap.time = (int64_t)ca_now(ca);
+	ap.comment = comment == NULL ? "" : comment;
+	return store_approval_put(ledger_store(ca->ledger), id, &ap,
+	    strcmp(decision, "approve") != 0, conflict);
 }
 
 /*
@@ -912,7 +798,7 @@ int
 request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
     const char *comment, json_t **out)
 {
-	struct req_row row;
+	struct store_request row;
 	const struct role *role = NULL;
 	json_t *details = NULL, *stale = NULL;
 	char subject[SUBJECT_LEN];
@@ -961,7 +847,7 @@ out:
 		ledger_rollback(ca->ledger);
 	json_decref(details);
 	json_decref(stale);
-	req_row_clear(&row);
+	store_request_clear(&row);
 	return r;
 }
 
@@ -969,12 +855,11 @@ int
 request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
     const char *comment, json_t **out)
 {
-	struct req_row row;
+	struct store_request row;
 	const struct role *role = NULL;
-	sqlite3_stmt *st = NULL;
 	json_t *details = NULL;
 	char subject[SUBJECT_LEN];
-	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, withdrawn, changes = 0;
+	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, withdrawn;
 
 	memset(&row, 0, sizeof(row));
 	if (out != NULL)
@@ -987,13 +872,8 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	ENSURE(withdrawn || actor_is_approver(role, actor), ERR_FORBIDDEN);
 	TRY(decision_insert(ca, id, actor->name, "deny", comment, &conflict));
 	ENSURE(!conflict, ERR_INTERNAL);
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "UPDATE requests SET state = 'denied', updated = ?"
-	    " WHERE id = ? AND state = 'pending'"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)ca_now(ca)));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 2, id));
-	TRY(ledger_sql_done(ca->ledger, st, &changes));
-	ENSURE(changes == 1, ERR_WRONG_STATE);
+	TRY(store_request_state_set(
+	    ledger_store(ca->ledger), id, "pending", "denied", 0, ca_now(ca)));
 	details = json_pack("{s:s, s:b}", "comment",
 	    comment == NULL ? "" : comment, "withdrawn", withdrawn);
 	ENSURE(details != NULL, ERR_ALLOC);
@@ -1006,21 +886,19 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
-	ledger_sql_release(ca->ledger, st);
 	json_decref(details);
-	req_row_clear(&row);
+	store_request_clear(&row);
 	return r;
 }
 
 int
 request_expire_due(struct ca *ca, size_t *count)
 {
-	struct req_row row;
-	sqlite3_stmt *st = NULL;
-	int64_t *ids = NULL, *tmp;
-	size_t n = 0, cap = 0, i;
+	struct store_request row;
+	int64_t *ids = NULL;
+	size_t n = 0, i;
 	uint64_t now;
-	int r = ERR_INTERNAL, in_tx = 0, rc;
+	int r = ERR_INTERNAL, in_tx = 0;
 
 	memset(&row, 0, sizeof(row));
 	if (count != NULL)
@@ -1029,26 +907,11 @@ request_expire_due(struct ca *ca, size_t *count)
 	now = ca_now(ca);
 	TRY(ledger_begin(ca->ledger));
 	in_tx = 1;
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "SELECT id FROM requests WHERE state = 'pending' AND expires <= ?"
-	    " ORDER BY id"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)now));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap == 0 ? 16 : cap * 2;
-			ENSURE((tmp = realloc(ids, cap * sizeof(*ids))) != NULL,
-			    ERR_ALLOC);
-			ids = tmp;
-		}
-		ids[n++] = sqlite3_column_int64(st, 0);
-	}
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
-	ledger_sql_release(ca->ledger, st);
-	st = NULL;
+	TRY(store_requests_due(ledger_store(ca->ledger), now, &ids, &n));
 	for (i = 0; i < n; i++) {
 		TRY(req_row_load(ca, ids[i], &row));
 		TRY(expire_locked(ca, &row, now));
-		req_row_clear(&row);
+		store_request_clear(&row);
 	}
 	if (n > 0)
 		in_tx = 0; /* a failed commit rolls back */
@@ -1059,8 +922,7 @@ request_expire_due(struct ca *ca, size_t *count)
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
-	ledger_sql_release(ca->ledger, st);
-	req_row_clear(&row);
+	store_request_clear(&row);
 	free(ids);
 	return r;
 }
@@ -1069,7 +931,7 @@ int
 request_get(
     struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out)
 {
-	struct req_row row;
+	struct store_request row;
 	int r = ERR_INTERNAL;
 
 	memset(&row, 0, sizeof(row));
@@ -1081,20 +943,44 @@ request_get(
 	    actor_may_see(ca, actor, row.requester, row.role), ERR_NOT_FOUND);
 	r = row_json(ca, &row, out);
 out:
-	req_row_clear(&row);
+	store_request_clear(&row);
 	return r;
+}
+
+int
+request_counts_get(struct ca *ca, struct request_counts *out)
+{
+	struct store_request_counts c;
+	int r;
+
+	if (out == NULL)
+		return ERR_INVALID_ARG;
+	memset(out, 0, sizeof(*out));
+	if (ca == NULL)
+		return ERR_INVALID_ARG;
+	if ((r = store_requests_count(
+		 ledger_store(ca->ledger), ca_now(ca), &c)) != 0)
+		return r;
+	out->pending = c.by_state[STORE_REQ_PENDING];
+	out->issued = c.by_state[STORE_REQ_ISSUED];
+	out->denied = c.by_state[STORE_REQ_DENIED];
+	out->expired = c.by_state[STORE_REQ_EXPIRED];
+	out->revoked = c.by_state[STORE_REQ_REVOKED];
+	out->approvals_needed = c.approvals_needed;
+	return 0;
 }
 
 int
 request_list(struct ca *ca, const struct ca_actor *actor,
     const struct request_filter *f, json_t **out)
 {
-	sqlite3_stmt *st = NULL;
-	json_t *roles = NULL, *list = NULL, *obj = NULL, *one = NULL;
-	char *rolesj = NULL, cursor[24];
+	struct store_request_query q;
+	json_t *list = NULL, *obj = NULL, *one = NULL;
+	const char **roles = NULL;
+	int64_t *ids = NULL, last = 0;
+	char cursor[24];
 	size_t i, n = 0;
-	int64_t last = 0;
-	int r = ERR_INTERNAL, rc, all, jr, more = 0;
+	int r = ERR_INTERNAL, jr, more = 0;
 
 	if (out != NULL)
 		*out = NULL;
@@ -1103,47 +989,37 @@ request_list(struct ca *ca, const struct ca_actor *actor,
 	    ERR_INVALID_ARG);
 	ENSURE(f->limit >= 1 && f->limit <= REQUEST_LIST_MAX && f->before >= 0,
 	    ERR_INVALID_ARG);
-	all = ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor);
-	/* Roles the actor approves, filtered in SQL (json_each). */
-	ENSURE((roles = json_array()) != NULL, ERR_ALLOC);
+	memset(&q, 0, sizeof(q));
+	q.all = ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor);
+	q.requester = actor->name;
+	/* Roles the actor approves. */
+	if (ca->cfg->nroles > 0)
+		ENSURE(
+		    (roles = calloc(ca->cfg->nroles, sizeof(*roles))) != NULL,
+		    ERR_ALLOC);
 	for (i = 0; i < ca->cfg->nroles; i++) {
-		if (actor_is_approver(&ca->cfg->roles[i], actor)) {
-			ENSURE(json_array_append_new(roles,
-				   json_string(ca->cfg->roles[i].name)) == 0,
-			    ERR_ALLOC);
-		}
+		if (actor_is_approver(&ca->cfg->roles[i], actor))
+			roles[q.nroles++] = ca->cfg->roles[i].name;
 	}
-	ENSURE((rolesj = json_dumps(roles, JSON_COMPACT)) != NULL, ERR_ALLOC);
+	q.roles = roles;
+	q.pending_only = f->pending_only;
+	q.now = ca_now(ca);
+	q.before = f->before;
+	ENSURE((ids = calloc(f->limit + 1, sizeof(*ids))) != NULL, ERR_ALLOC);
 	ENSURE((list = json_array()) != NULL, ERR_ALLOC);
 	/* One row more than asked says whether there is a next page. */
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "SELECT id FROM requests WHERE (?1 OR requester = ?2 OR role IN"
-	    " (SELECT value FROM json_each(?3))) AND (NOT ?4 OR"
-	    " (state = 'pending' AND expires > ?5)) AND (?7 = 0 OR id < ?7)"
-	    " ORDER BY id DESC LIMIT ?6"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, all));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 2, actor->name));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 3, rolesj));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 4, f->pending_only != 0));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 5, (int64_t)ca_now(ca)));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 6, (int64_t)f->limit + 1));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 7, f->before));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == f->limit) {
-			more = 1;
-			break;
-		}
-		last = sqlite3_column_int64(st, 0);
+	TRY(store_requests_page(
+	    ledger_store(ca->ledger), &q, ids, f->limit + 1, &n));
+	more = n > f->limit;
+	for (i = 0; i < n && i < f->limit; i++) {
+		last = ids[i];
 		TRY(request_json(ca, last, &one));
 		if (f->brief)
 			json_object_del(one, "certificate");
 		jr = json_array_append_new(list, one); /* takes one */
 		one = NULL;
 		ENSURE(jr == 0, ERR_ALLOC);
-		n++;
 	}
-	ENSURE(rc == SQLITE_DONE || rc == SQLITE_ROW,
-	    ledger_sql_err(ca->ledger, rc, NULL));
 	snprintf(cursor, sizeof(cursor), "%lld", (long long)last);
 	ENSURE((obj = json_pack("{s:O, s:o}", "requests", list, "next_cursor",
 		    more ? json_string(cursor) : json_null())) != NULL,
@@ -1152,12 +1028,11 @@ request_list(struct ca *ca, const struct ca_actor *actor,
 	obj = NULL;
 	r = 0;
 out:
-	ledger_sql_release(ca->ledger, st);
 	json_decref(one);
 	json_decref(obj);
 	json_decref(list);
-	json_decref(roles);
-	free(rolesj);
+	free(roles);
+	free(ids);
 	return r;
 }
 

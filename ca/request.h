@@ -118,6 +118,19 @@ MUST_CHECK int request_deny(struct ca *ca, const struct ca_actor *actor,
  * in one transaction.  *count (may be NULL) = requests expired. */
 MUST_CHECK int request_expire_due(struct ca *ca, size_t *count);
 
+/*
+ * Every request counted by the state a reader sees (request_get()'s
+ * "state": a pending request past its expiry is expired), and the
+ * approvals still needed by the pending ones: one store operation, no
+ * listing.  For /metrics; not filtered by actor (the caller decides who
+ * may see totals).
+ */
+struct request_counts {
+	uint64_t pending, issued, denied, expired, revoked;
+	uint64_t approvals_needed;
+};
+MUST_CHECK int request_counts_get(struct ca *ca, struct request_counts *out);
+
 /* One request as JSON, if the actor may see it (else ERR_NOT_FOUND). */
 MUST_CHECK int request_get(
     struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out);

@@ -10,9 +10,10 @@
  * the retention (revoke.h) and the revoked key hashes and hands them to
  * signer/krl.c, which owns the format.
  *
- * Works with ca/ca.h (context), ca/ledger.h (transactions, SQL helpers),
- * signer/krl.h, signer/pubkey.h, signer/wire.h (hex).  Not here: the KRL
- * encoding (krl.c), HTTP (web/).
+ * Works with ca/ca.h (context), ca/ledger.h (transactions),
+ * ca/store/store.h (certs_match, cert_revoke, revoked_key_insert,
+ * krl_each: no SQL here), signer/krl.h, signer/pubkey.h, signer/wire.h
+ * (hex).  Not here: the KRL encoding (signer/krl.c), HTTP (web/).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,109 +55,74 @@ matches_clear(struct matches *m)
 	memset(m, 0, sizeof(*m));
 }
 
-/* Step st (already bound) and collect rows of
- * serial, key_id, user, role, request_id, revoked IS NOT NULL. */
+/* Add one matching certificate to the matches arg (certs_match()). */
 static int
-matches_collect(struct ca *ca, sqlite3_stmt *st, struct matches *m)
+match_add(void *arg, const struct store_cert_match *sm)
 {
+	struct matches *m = arg;
 	struct match *tmp, *e;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ENSURE(m->n < REVOKE_MATCH_MAX, ERR_TOO_LARGE);
-		if (m->n == m->cap) {
-			size_t cap = m->cap == 0 ? 8 : m->cap * 2;
+	ENSURE(m->n < REVOKE_MATCH_MAX, ERR_TOO_LARGE);
+	if (m->n == m->cap) {
+		size_t cap = m->cap == 0 ? 8 : m->cap * 2;
 
-			tmp = realloc(m->v, cap * sizeof(*tmp));
-			ENSURE(tmp != NULL, ERR_ALLOC);
-			m->v = tmp;
-			m->cap = cap;
-		}
-		e = &m->v[m->n];
-		memset(e, 0, sizeof(*e));
-		m->n++;
-		e->serial = sqlite3_column_int64(st, 0);
-		e->key_id = strdup(ledger_sql_text(st, 1));
-		e->user = strdup(ledger_sql_text(st, 2));
-		e->role = strdup(ledger_sql_text(st, 3));
-		ENSURE(e->key_id != NULL && e->user != NULL && e->role != NULL,
-		    ERR_ALLOC);
-		e->request = sqlite3_column_int64(st, 4);
-		e->revoked = sqlite3_column_int(st, 5) != 0;
+		tmp = realloc(m->v, cap * sizeof(*tmp));
+		ENSURE(tmp != NULL, ERR_ALLOC);
+		m->v = tmp;
+		m->cap = cap;
 	}
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
+	e = &m->v[m->n];
+	memset(e, 0, sizeof(*e));
+	m->n++;
+	e->serial = sm->serial;
+	e->key_id = strdup(sm->key_id);
+	e->user = strdup(sm->user);
+	e->role = strdup(sm->role);
+	ENSURE(
+	    e->key_id != NULL && e->user != NULL && e->role != NULL, ERR_ALLOC);
+	e->request = sm->request;
+	e->revoked = sm->revoked;
 	r = 0;
 out:
 	return r;
 }
-
-#define MATCH_COLS                                                             \
-	"SELECT serial, key_id, user, role, coalesce(request_id, 0),"          \
-	" revoked IS NOT NULL FROM certificates "
 
 /* Certificates the target selects; key_blob for REVOKE_PUBLIC_KEY. */
 static int
 matches_find(struct ca *ca, const struct revoke_target *t,
     const uint8_t *key_blob, size_t key_len, struct matches *m)
 {
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL;
+	struct store_cert_query q;
 
+	memset(&q, 0, sizeof(q));
 	switch (t->by) {
 	case REVOKE_SERIAL:
-		TRY(ledger_sql_cached(
-		    ca->ledger, &st, MATCH_COLS "WHERE serial = ?"));
-		TRY(ledger_sql_bind_int(ca->ledger, st, 1, (int64_t)t->serial));
+		q.by = STORE_CERT_BY_SERIAL;
+		q.num = (int64_t)t->serial;
 		break;
 	case REVOKE_KEY_ID:
-		TRY(ledger_sql_cached(
-		    ca->ledger, &st, MATCH_COLS "WHERE key_id = ?"));
-		TRY(ledger_sql_bind_text(ca->ledger, st, 1, t->text));
+		q.by = STORE_CERT_BY_KEY_ID;
+		q.text = t->text;
 		break;
 	case REVOKE_USER:
-		TRY(ledger_sql_cached(ca->ledger, &st,
-		    MATCH_COLS "WHERE user = ? AND valid_before > ?"
-			       " ORDER BY serial"));
-		TRY(ledger_sql_bind_text(ca->ledger, st, 1, t->text));
-		TRY(ledger_sql_bind_int(
-		    ca->ledger, st, 2, (int64_t)ca_now(ca)));
+		q.by = STORE_CERT_BY_USER;
+		q.text = t->text;
+		q.now = ca_now(ca);
 		break;
 	case REVOKE_REQUEST:
-		TRY(ledger_sql_cached(ca->ledger, &st,
-		    MATCH_COLS "WHERE request_id = ? ORDER BY serial"));
-		TRY(ledger_sql_bind_int(ca->ledger, st, 1, t->request));
+		q.by = STORE_CERT_BY_REQUEST;
+		q.num = t->request;
 		break;
 	case REVOKE_PUBLIC_KEY:
-		TRY(ledger_sql_cached(ca->ledger, &st,
-		    MATCH_COLS "WHERE key_blob = ? ORDER BY serial"));
-		TRY(ledger_sql_bind_blob(ca->ledger, st, 1, key_blob, key_len));
+		q.by = STORE_CERT_BY_KEY;
+		q.blob = key_blob;
+		q.bloblen = key_len;
 		break;
 	default:
-		r = ERR_INVALID_ARG;
-		goto out;
+		return ERR_INVALID_ARG;
 	}
-	TRY(matches_collect(ca, st, m));
-	r = 0;
-out:
-	ledger_sql_release(ca->ledger, st);
-	return r;
-}
-
-static int
-request_exists(struct ca *ca, int64_t id, int *exists)
-{
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL;
-
-	*exists = 0;
-	TRY(ledger_sql_cached(
-	    ca->ledger, &st, "SELECT 1 FROM requests WHERE id = ?"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, id));
-	TRY(ledger_sql_row(ca->ledger, st, exists));
-	r = 0;
-out:
-	ledger_sql_release(ca->ledger, st);
-	return r;
+	return store_certs_match(ledger_store(ca->ledger), &q, match_add, m);
 }
 
 static int
@@ -174,22 +140,6 @@ may_revoke(struct ca *ca, const struct ca_actor *a, const struct match *e)
 		a->groups, a->ngroups, role->approvers, role->napprovers);
 }
 
-static int
-exec_bound(struct ca *ca, const char *sql, int64_t a, int64_t b, int *changes)
-{
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL;
-
-	TRY(ledger_sql_cached(ca->ledger, &st, sql));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1, a));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 2, b));
-	TRY(ledger_sql_done(ca->ledger, st, changes));
-	r = 0;
-out:
-	ledger_sql_release(ca->ledger, st);
-	return r;
-}
-
 /* Inside the transaction: revoke one certificate (if not yet) with its
  * event; *newly says whether it was. */
 static int
@@ -199,21 +149,15 @@ cert_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 {
 	json_t *details = NULL;
 	char subject[64];
-	int r = ERR_INTERNAL, changes = 0;
+	int r = ERR_INTERNAL, changed = 0;
 
 	*newly = 0;
-	TRY(exec_bound(ca,
-	    "UPDATE certificates SET revoked = ?1 WHERE serial = ?2 AND"
-	    " revoked IS NULL",
-	    (int64_t)now, e->serial, &changes));
-	if (changes == 0) {
+	TRY(store_cert_revoke(
+	    ledger_store(ca->ledger), e->serial, now, &changed));
+	if (!changed) {
 		r = 0;
 		goto out;
 	}
-	TRY(exec_bound(ca,
-	    "UPDATE requests SET state = 'revoked', updated = ?1 WHERE"
-	    " serial = ?2 AND state = 'issued'",
-	    (int64_t)now, e->serial, NULL));
 	details = json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:I}", "serial",
 	    (json_int_t)e->serial, "key_id", e->key_id, "reason", reason,
 	    "user", e->user, "role", e->role, "request", (json_int_t)e->request,
@@ -235,25 +179,18 @@ key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
     const struct pubkey *k, const char *reason, uint64_t now, json_t *serials,
     uint64_t version, int *newly)
 {
-	sqlite3_stmt *st = NULL;
 	json_t *details = NULL;
 	uint8_t h[32];
 	char fp[PUBKEY_FP_LEN], hex[65], subject[96];
-	int r = ERR_INTERNAL, changes = 0;
+	int r = ERR_INTERNAL, changed = 0;
 
 	*newly = 0;
 	TRY(pubkey_sha256(h, k));
 	TRY(pubkey_fingerprint(fp, k));
 	wire_hex_encode(hex, h, sizeof(h));
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "INSERT INTO revoked_keys(key_sha256, key_fp, time, reason)"
-	    " VALUES(?, ?, ?, ?) ON CONFLICT(key_sha256) DO NOTHING"));
-	TRY(ledger_sql_bind_blob(ca->ledger, st, 1, h, sizeof(h)));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 2, fp));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 3, (int64_t)now));
-	TRY(ledger_sql_bind_text(ca->ledger, st, 4, reason));
-	TRY(ledger_sql_done(ca->ledger, st, &changes));
-	if (changes == 0) {
+	TRY(store_revoked_key_insert(
+	    ledger_store(ca->ledger), h, fp, now, reason, &changed));
+	if (!changed) {
 		r = 0;
 		goto out;
 	}
@@ -268,7 +205,6 @@ key_revoke_locked(struct ca *ca, const struct ca_actor *actor,
 	r = 0;
 out:
 	json_decref(details);
-	ledger_sql_release(ca->ledger, st);
 	return r;
 }
 
@@ -328,7 +264,8 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 	now = ca_now(ca);
 	TRY(matches_find(ca, t, kblob, klen, &m));
 	if (m.n == 0 && t->by == REVOKE_REQUEST) {
-		TRY(request_exists(ca, t->request, &exists));
+		TRY(store_request_exists(
+		    ledger_store(ca->ledger), t->request, &exists));
 		ENSURE(!exists, ERR_WRONG_STATE);
 	}
 	ENSURE(m.n > 0 || t->by == REVOKE_PUBLIC_KEY, ERR_NOT_FOUND);
@@ -404,16 +341,38 @@ revoke_krl_retention(const struct ca *ca)
 	return ca->cfg->hard_max_ttl + ca->cfg->backdate;
 }
 
+/* What revoke_krl_build() hands to each row of krl_each(). */
+struct krl_fill {
+	struct krl *krl;
+	const uint8_t *cablob;
+	size_t calen;
+};
+
+static int
+krl_fill_serial(void *arg, uint64_t s)
+{
+	struct krl_fill *f = arg;
+
+	if (s == 0)
+		return 0; /* never issued; serial 0 breaks a KRL */
+	return krl_revoke_serials(f->krl, f->cablob, f->calen, s, s);
+}
+
+static int
+krl_fill_key(void *arg, const uint8_t sha256[32])
+{
+	struct krl_fill *f = arg;
+
+	return krl_revoke_key_sha256(f->krl, sha256);
+}
+
 int
 revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 {
-	struct krl *krl = NULL;
-	sqlite3_stmt *st = NULL;
-	sqlite3 *db;
-	const uint8_t *cablob;
-	size_t calen;
+	struct krl_fill f = {NULL, NULL, 0};
+	struct store *s;
 	uint64_t version = 0, now;
-	int r = ERR_INTERNAL, rc, in_read = 0;
+	int r = ERR_INTERNAL, began = 0;
 
 	if (out != NULL)
 		*out = NULL;
@@ -421,47 +380,22 @@ revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 		*len = 0;
 	ENSURE(ca != NULL && ca->ca_pub != NULL && out != NULL && len != NULL,
 	    ERR_INVALID_ARG);
-	db = ledger_db(ca->ledger);
+	s = ledger_store(ca->ledger);
 	now = ca_now(ca);
-	cablob = pubkey_blob(ca->ca_pub, &calen);
+	f.cablob = pubkey_blob(ca->ca_pub, &f.calen);
 	/* One read snapshot for the version, the serials and the keys. */
-	rc = sqlite3_exec(db, "BEGIN DEFERRED", NULL, NULL, NULL);
-	ENSURE(rc == SQLITE_OK, ledger_sql_err(ca->ledger, rc, NULL));
-	in_read = 1;
+	TRY(store_snapshot_begin(s, &began));
 	TRY(ledger_krl_version(ca->ledger, &version));
-	TRY(krl_new(&krl, version, now, NULL));
+	TRY(krl_new(&f.krl, version, now, NULL));
 	/* Kept until valid_before + hard_max_ttl + backdate (revoke.h). */
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "SELECT serial FROM certificates WHERE revoked IS NOT NULL AND"
-	    " valid_before > ? ORDER BY serial"));
-	TRY(ledger_sql_bind_int(ca->ledger, st, 1,
-	    (int64_t)now - (int64_t)revoke_krl_retention(ca)));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		uint64_t s = (uint64_t)sqlite3_column_int64(st, 0);
-
-		if (s == 0)
-			continue; /* never issued; serial 0 breaks a KRL */
-		TRY(krl_revoke_serials(krl, cablob, calen, s, s));
-	}
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
-	ledger_sql_release(ca->ledger, st);
-	st = NULL;
-	TRY(ledger_sql_cached(ca->ledger, &st,
-	    "SELECT key_sha256 FROM revoked_keys ORDER BY key_sha256"));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		ENSURE(sqlite3_column_bytes(st, 0) == 32, ERR_DB);
-		TRY(krl_revoke_key_sha256(krl, sqlite3_column_blob(st, 0)));
-	}
-	ENSURE(rc == SQLITE_DONE, ledger_sql_err(ca->ledger, rc, NULL));
-	ledger_sql_release(ca->ledger, st);
-	st = NULL;
-	TRY(krl_serialize(krl, out, len));
+	TRY(store_krl_each(s, (int64_t)now - (int64_t)revoke_krl_retention(ca),
+	    krl_fill_serial, krl_fill_key, &f));
+	TRY(krl_serialize(f.krl, out, len));
 	r = 0;
 out:
-	ledger_sql_release(ca->ledger, st);
-	if (in_read)
-		(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
-	krl_free(krl);
+	if (began)
+		store_snapshot_end(s, began);
+	krl_free(f.krl);
 	return r;
 }
 

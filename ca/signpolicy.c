@@ -23,6 +23,7 @@ sp_load(void **state, struct cert_limits *lim, const char *state_dir)
 		return r;
 	lim->hard_max_ttl = cfg->hard_max_ttl;
 	lim->max_backdate = cfg->backdate;
+	lim->host_max_ttl = cfg->host_max_ttl;
 	*state = cfg;
 	return 0;
 }

@@ -1,15 +1,17 @@
 /*
- * users.c: users, groups and API tokens (users.h) on the ledger's users
- * table, each change in one transaction with its event.
+ * users.c: users, groups and API tokens (users.h) on the users rows of
+ * the store (ca/store/store.h: user_get, user_by_token, user_insert,
+ * user_token_set, user_disable, users_each), each change in one
+ * transaction with its event.  No SQL here.
  *
  * Tokens come from RAND_bytes and are stored only as SHA-256; the token
  * text exists in memory just long enough to hash it and hand it back, and
  * is wiped after.  Authentication checks the token's shape before any
  * database work, so garbage never reaches sqlite.  This file does not
  * decide what a user may do (roles and approvals are the request code's)
- * and does not print.  Works with ca/ledger.h (SQL helpers), ca/ca.h
- * (SHA-256), signer/names.h (name rules) and signer/wire.h (base64url,
- * hex).
+ * and does not print.  Works with ca/ledger.h, ca/store/store.h,
+ * signer/base/sha256.h, signer/names.h (name rules) and signer/wire.h
+ * (base64url, hex).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -201,29 +203,23 @@ out:
 	return r;
 }
 
-#define USER_COLS "name, groups, disabled, created, token_created"
-
-/* The current row (columns USER_COLS) as a new struct user; ERR_DB when
- * the stored name or groups are not what user_add() writes. */
+/* The stored row as a new struct user; ERR_DB when the stored name or
+ * groups are not what user_add() writes. */
 static int
-user_from_row(sqlite3_stmt *st, struct user **out)
+user_from_store(const struct store_user *su, struct user **out)
 {
 	struct user *u = NULL;
-	const unsigned char *name;
 	int r = ERR_INTERNAL;
 
 	*out = NULL;
 	if ((u = calloc(1, sizeof(*u))) == NULL)
 		return ERR_ALLOC;
-	/* A row edited behind our back is a database problem, not memory. */
-	ENSURE(sqlite3_column_type(st, 0) == SQLITE_TEXT, ERR_DB);
-	ENSURE((name = sqlite3_column_text(st, 0)) != NULL, ERR_ALLOC);
-	ENSURE(name_principal_valid((const char *)name), ERR_DB);
-	ENSURE((u->name = strdup((const char *)name)) != NULL, ERR_ALLOC);
-	TRY(groups_parse(u, (const char *)sqlite3_column_text(st, 1)));
-	u->disabled = sqlite3_column_int64(st, 2) != 0;
-	u->created = (uint64_t)sqlite3_column_int64(st, 3);
-	u->token_created = (uint64_t)sqlite3_column_int64(st, 4);
+	ENSURE(name_principal_valid(su->name), ERR_DB);
+	ENSURE((u->name = strdup(su->name)) != NULL, ERR_ALLOC);
+	TRY(groups_parse(u, su->groups));
+	u->disabled = su->disabled;
+	u->created = su->created;
+	u->token_created = su->token_created;
 	*out = u;
 	u = NULL;
 	r = 0;
@@ -236,18 +232,14 @@ out:
 static int
 user_lookup(struct ledger *l, const char *name, struct user **out)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_user *su = NULL;
 	struct user *u = NULL;
-	int r = ERR_INTERNAL, found = 0;
+	int r = ERR_INTERNAL;
 
 	if (out != NULL)
 		*out = NULL;
-	TRY(ledger_sql_cached(
-	    l, &st, "SELECT " USER_COLS " FROM users WHERE name = ?1"));
-	TRY(ledger_sql_bind_text(l, st, 1, name));
-	TRY(ledger_sql_row(l, st, &found));
-	ENSURE(found, ERR_NOT_FOUND);
-	TRY(user_from_row(st, &u));
+	TRY(store_user_get(ledger_store(l), name, &su));
+	TRY(user_from_store(su, &u));
 	if (out != NULL) {
 		*out = u;
 		u = NULL;
@@ -255,31 +247,7 @@ user_lookup(struct ledger *l, const char *name, struct user **out)
 	r = 0;
 out:
 	user_free(u);
-	ledger_sql_release(l, st);
-	return r;
-}
-
-/* Run one statement changing one row, with ?1 text, ?2 blob, ?3 integer,
- * ?4 text (blob and text2 are bound only when not NULL).  ERR_NOT_FOUND
- * when no row changed. */
-static int
-user_exec(struct ledger *l, const char *sql, const char *text,
-    const uint8_t *blob, size_t bloblen, int64_t num, const char *text2)
-{
-	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, changes = 0;
-
-	TRY(ledger_sql_cached(l, &st, sql));
-	TRY(ledger_sql_bind_text(l, st, 1, text));
-	if (blob != NULL)
-		TRY(ledger_sql_bind_blob(l, st, 2, blob, bloblen));
-	TRY(ledger_sql_bind_int(l, st, 3, num));
-	if (text2 != NULL)
-		TRY(ledger_sql_bind_text(l, st, 4, text2));
-	TRY(ledger_sql_done(l, st, &changes));
-	r = changes == 1 ? 0 : ERR_NOT_FOUND;
-out:
-	ledger_sql_release(l, st);
+	store_user_free(su);
 	return r;
 }
 
@@ -342,10 +310,7 @@ user_add(struct ledger *l, const struct config *cfg, const char *actor,
 	} else if (r != ERR_NOT_FOUND)
 		goto out;
 	now = ledger_now();
-	TRY(user_exec(l,
-	    "INSERT INTO users(name, groups, token_hash, disabled, created,"
-	    " token_created) VALUES(?1, ?4, ?2, 0, ?3, ?3)",
-	    name, hash, sizeof(hash), (int64_t)now, gtext));
+	TRY(store_user_insert(ledger_store(l), name, gtext, hash, now));
 	TRY(ledger_append(l, NULL, "user.added", actor, name, d));
 	TRY(token_event(l, actor, name, hash, 0));
 	began = 0; /* a failed commit rolls back */
@@ -384,10 +349,7 @@ user_token_rotate(
 	began = 1;
 	TRY(user_lookup(l, name, &u));
 	ENSURE(!u->disabled, ERR_USER_DISABLED);
-	TRY(user_exec(l,
-	    "UPDATE users SET token_hash = ?2, token_created = ?3"
-	    " WHERE name = ?1",
-	    name, hash, sizeof(hash), (int64_t)ledger_now(), NULL));
+	TRY(store_user_token_set(ledger_store(l), name, hash, ledger_now()));
 	TRY(token_event(l, actor, name, hash, 1));
 	began = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(l));
@@ -417,8 +379,7 @@ user_disable(struct ledger *l, const char *actor, const char *name)
 	began = 1;
 	TRY(user_lookup(l, name, &u));
 	ENSURE(!u->disabled, ERR_USER_DISABLED);
-	TRY(user_exec(l, "UPDATE users SET disabled = ?3 WHERE name = ?1", name,
-	    NULL, 0, 1, NULL));
+	TRY(store_user_disable(ledger_store(l), name));
 	TRY(ledger_append(l, NULL, "user.disabled", actor, name, NULL));
 	began = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(l));
@@ -461,13 +422,29 @@ user_json(const struct user *u)
 	return o; /* json_pack's "o" took g, also on failure */
 }
 
+/* Append one user to the array arg (users_each()). */
+static int
+user_list_add(void *arg, const struct store_user *su)
+{
+	struct user *u = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(user_from_store(su, &u));
+	if (json_array_append_new(arg, user_json(u)) != 0) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	r = 0;
+out:
+	user_free(u);
+	return r;
+}
+
 int
 user_list(struct ledger *l, json_t **out)
 {
-	sqlite3_stmt *st = NULL;
-	struct user *u = NULL;
 	json_t *a = NULL;
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL;
 
 	if (out != NULL)
 		*out = NULL;
@@ -475,39 +452,22 @@ user_list(struct ledger *l, json_t **out)
 		return ERR_INVALID_ARG;
 	if ((a = json_array()) == NULL)
 		return ERR_ALLOC;
-	TRY(ledger_sql_cached(
-	    l, &st, "SELECT " USER_COLS " FROM users ORDER BY name"));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		TRY(user_from_row(st, &u));
-		if (json_array_append_new(a, user_json(u)) != 0) {
-			r = ERR_ALLOC;
-			goto out;
-		}
-		user_free(u);
-		u = NULL;
-	}
-	if (rc != SQLITE_DONE) {
-		r = ledger_sql_err(l, rc, NULL);
-		goto out;
-	}
+	TRY(store_users_each(ledger_store(l), 0, user_list_add, a));
 	*out = a;
 	a = NULL;
 	r = 0;
 out:
-	user_free(u);
 	json_decref(a);
-	ledger_sql_release(l, st);
 	return r;
 }
 
 int
 user_authenticate(struct ledger *l, const char *token, struct user **out)
 {
-	sqlite3_stmt *st = NULL;
+	struct store_user *su = NULL;
 	struct user *u = NULL;
-	const void *stored;
 	uint8_t hash[HASH_LEN];
-	int r = ERR_INTERNAL, found = 0;
+	int r = ERR_INTERNAL;
 
 	if (out != NULL)
 		*out = NULL;
@@ -518,19 +478,18 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 	/* The lookup by hash may take data-dependent time; that reveals
 	 * nothing about a token, only about its SHA-256.  The final check
 	 * is constant-time. */
-	TRY(ledger_sql_cached(l, &st,
-	    "SELECT " USER_COLS
-	    ", token_hash FROM users WHERE token_hash = ?1"));
-	TRY(ledger_sql_bind_blob(l, st, 1, hash, sizeof(hash)));
-	TRY(ledger_sql_row(l, st, &found));
-	ENSURE(found, ERR_BAD_TOKEN);
-	stored = sqlite3_column_blob(st, 5);
-	if (stored == NULL || sqlite3_column_bytes(st, 5) != HASH_LEN ||
-	    CRYPTO_memcmp(stored, hash, HASH_LEN) != 0) {
+	if ((r = store_user_by_token(ledger_store(l), hash, &su)) ==
+	    ERR_NOT_FOUND) {
+		r = ERR_BAD_TOKEN;
+		goto out;
+	} else if (r != 0)
+		goto out;
+	if (!su->has_token ||
+	    CRYPTO_memcmp(su->token_hash, hash, HASH_LEN) != 0) {
 		r = ERR_BAD_TOKEN;
 		goto out;
 	}
-	TRY(user_from_row(st, &u));
+	TRY(user_from_store(su, &u));
 	ENSURE(!u->disabled, ERR_USER_DISABLED);
 	*out = u;
 	u = NULL;
@@ -538,7 +497,29 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 out:
 	OPENSSL_cleanse(hash, sizeof(hash));
 	user_free(u);
-	ledger_sql_release(l, st);
+	store_user_free(su);
+	return r;
+}
+
+/* What user_config_check() passes to each user. */
+struct config_check {
+	const struct config *cfg;
+	char *msg;
+	size_t len;
+};
+
+static int
+config_check_one(void *arg, const struct store_user *su)
+{
+	struct config_check *c = arg;
+	struct user *u = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(user_from_store(su, &u));
+	TRY(config_user_name_check(c->cfg, u->name, c->msg, c->len));
+	r = 0;
+out:
+	user_free(u);
 	return r;
 }
 
@@ -546,30 +527,11 @@ int
 user_config_check(
     struct ledger *l, const struct config *cfg, char *msg, size_t len)
 {
-	sqlite3_stmt *st = NULL;
-	struct user *u = NULL;
-	int r = ERR_INTERNAL, rc;
+	struct config_check c = {cfg, msg, len};
 
 	if (msg != NULL && len > 0)
 		msg[0] = '\0';
 	if (l == NULL || cfg == NULL)
 		return ERR_INVALID_ARG;
-	TRY(ledger_sql_cached(l, &st,
-	    "SELECT " USER_COLS
-	    " FROM users WHERE disabled = 0 ORDER BY name"));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		TRY(user_from_row(st, &u));
-		TRY(config_user_name_check(cfg, u->name, msg, len));
-		user_free(u);
-		u = NULL;
-	}
-	if (rc != SQLITE_DONE) {
-		r = ledger_sql_err(l, rc, NULL);
-		goto out;
-	}
-	r = 0;
-out:
-	user_free(u);
-	ledger_sql_release(l, st);
-	return r;
+	return store_users_each(ledger_store(l), 1, config_check_one, &c);
 }

@@ -698,6 +698,42 @@ out:
 }
 
 int
+cert_check_host_policy(
+    const struct cert *c, const struct cert_limits *lim, uint64_t now)
+{
+	size_t i;
+	int r = ERR_INTERNAL;
+
+	if (c == NULL || lim == NULL || c->key == NULL || c->ca_key == NULL)
+		return ERR_INVALID_ARG;
+	ENSURE(c->type == CERT_TYPE_HOST, ERR_CERT_NOT_HOST);
+	ENSURE(c->nprincipals > 0, ERR_CERT_NO_PRINCIPALS);
+	ENSURE(c->nprincipals <= CERT_MAX_PRINCIPALS,
+	    ERR_CERT_TOO_MANY_PRINCIPALS);
+	for (i = 0; i < c->nprincipals; i++)
+		ENSURE(
+		    name_host_valid(c->principals[i]), ERR_CERT_BAD_HOST_NAME);
+	ENSURE(name_key_id_valid(c->key_id), ERR_CERT_BAD_KEY_ID);
+	ENSURE(c->serial != 0, ERR_CERT_SERIAL_ZERO);
+	ENSURE(c->ncritical == 0, ERR_CERT_UNKNOWN_OPTION);
+	ENSURE(c->nextensions == 0, ERR_CERT_UNKNOWN_EXTENSION);
+	ENSURE(
+	    c->valid_before > c->valid_after && c->valid_before != UINT64_MAX,
+	    ERR_CERT_VALIDITY);
+	ENSURE(c->valid_before <= now ||
+		c->valid_before - now <= lim->host_max_ttl,
+	    ERR_CERT_TOO_LONG);
+	ENSURE(
+	    c->valid_after >= now || now - c->valid_after <= lim->max_backdate,
+	    ERR_CERT_BACKDATE);
+	ENSURE(c->nonce_len >= CERT_MIN_NONCE && c->nonce_len <= CERT_NONCE_LEN,
+	    ERR_CERT_NONCE);
+	r = 0;
+out:
+	return r;
+}
+
+int
 cert_to_line(char **out, const struct cert *c, const char *comment)
 {
 	const char *tname;

@@ -62,6 +62,7 @@ struct cert {
 struct cert_limits {
 	uint64_t hard_max_ttl; /* max valid_before - now, seconds */
 	uint64_t max_backdate; /* max now - valid_after, seconds */
+	uint64_t host_max_ttl; /* host certificates: max valid_before - now */
 };
 
 /* New empty cert (all zero, type user); NULL on allocation failure. */
@@ -114,6 +115,19 @@ MUST_CHECK int cert_from_tbs(struct cert **out, const uint8_t *tbs, size_t len);
  * extension, a bad option value, a short nonce.
  */
 MUST_CHECK int cert_check_policy(
+    const struct cert *c, const struct cert_limits *lim, uint64_t now);
+
+/*
+ * The signer's refusals for a host certificate: a non-host cert
+ * (ERR_CERT_NOT_HOST), empty principals, a principal that is not a host
+ * name or address literal (names.h name_host_valid(),
+ * ERR_CERT_BAD_HOST_NAME), a key id outside its alphabet, serial 0, any
+ * critical option (ERR_CERT_UNKNOWN_OPTION: OpenSSH defines none for
+ * hosts) or extension (ERR_CERT_UNKNOWN_EXTENSION), validity longer than
+ * lim->host_max_ttl from now, starting more than lim->max_backdate
+ * before now, not after valid_after or "forever", a short nonce.
+ */
+MUST_CHECK int cert_check_host_policy(
     const struct cert *c, const struct cert_limits *lim, uint64_t now);
 
 /* "<cert type> <base64> [comment]" as a new string (signed certs only),

@@ -312,6 +312,19 @@ err_str(int code)
 		return "identity provider key set (JWKS) is malformed";
 	case ERR_OIDC_INSECURE:
 		return "identity provider URL is plain http on a non-loopback host";
+	/* The signer's host CA and ledger keys */
+	case ERR_CERT_NOT_HOST:
+		return "certificate type is not \"host\"";
+	case ERR_CERT_BAD_HOST_NAME:
+		return "host principal is not a host name or IP address";
+	case ERR_SIGNER_NO_KEY:
+		return "the signer holds no such key";
+	case ERR_SIGNER_SAME_KEY:
+		return "the user CA, host CA and ledger keys must differ";
+	case ERR_LEDGER_KEY_TYPE:
+		return "the ledger key is not an Ed25519 key";
+	case ERR_SIGNER_NOT_KRL:
+		return "not a well-formed unsigned KRL";
 	}
 	return "unknown error";
 }

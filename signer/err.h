@@ -129,7 +129,7 @@
 #define ERR_NO_AGENT -152 /* no ssh-agent at $SSH_AUTH_SOCK */
 #define ERR_AGENT -153 /* ssh-agent refused or spoke nonsense */
 
-/* Service edges (web/ throttling and parsing, ca/ledger.c storage) */
+/* Service edges (web/ throttling and parsing, ca/store/ storage) */
 #define ERR_LEDGER_FULL -160 /* no space left where the ledger is */
 #define ERR_LEDGER_UNWRITABLE -161 /* ledger I/O error or read-only */
 #define ERR_KEY_IS_CA -162 /* subject key is the CA's own key */
@@ -207,6 +207,14 @@
 #define ERR_OIDC_DISCOVERY -254 /* discovery document wrong (issuer) */
 #define ERR_OIDC_BAD_JWKS -255 /* JWKS document malformed */
 #define ERR_OIDC_INSECURE -256 /* plain http to a non-loopback host */
+
+/* The signer's host CA and ledger keys (signer/signer.h) */
+#define ERR_CERT_NOT_HOST -270 /* certificate type is not "host" */
+#define ERR_CERT_BAD_HOST_NAME -271 /* not a host name or IP address */
+#define ERR_SIGNER_NO_KEY -272 /* the signer holds no such key */
+#define ERR_SIGNER_SAME_KEY -273 /* two of the signer's keys are one */
+#define ERR_LEDGER_KEY_TYPE -274 /* the ledger key is not Ed25519 */
+#define ERR_SIGNER_NOT_KRL -275 /* bytes to sign are not a bare KRL */
 
 const char *err_str(int code);
 

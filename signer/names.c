@@ -28,6 +28,44 @@ name_principal_valid(const char *s)
 }
 
 int
+name_host_valid(const char *s)
+{
+	unsigned char buf[16];
+	size_t i, label = 0, n;
+	int digits = 1;
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	if ((n = strlen(s)) > NAME_HOST_MAX)
+		return 0;
+	if (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1)
+		return 1;
+	for (i = 0; i <= n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '.' || c == '\0') {
+			if (label == 0 || s[i - 1] == '-')
+				return 0;
+			if (c == '\0')
+				break;
+			label = 0;
+			digits = 1;
+			continue;
+		}
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+			(c >= '0' && c <= '9') || c == '-'))
+			return 0;
+		if (c == '-' && label == 0)
+			return 0;
+		if (c < '0' || c > '9')
+			digits = 0;
+		if (++label > NAME_HOST_LABEL_MAX)
+			return 0;
+	}
+	return !digits;
+}
+
+int
 name_key_id_valid(const char *s)
 {
 	size_t i;

@@ -7,7 +7,9 @@
  * never '*', '?', ',', whitespace or control characters, never empty.
  * Key ids: [A-Za-z0-9@._:+=/-], 1..NAME_KEY_ID_MAX bytes, so sshd's log
  * lines parse.  Known critical options and extensions of OpenSSH user
- * certificates, and strict CIDR lists for source-address.
+ * certificates, and strict CIDR lists for source-address.  Host
+ * certificate principals: a DNS host name (RFC 1123 labels) or an IPv4 or
+ * IPv6 address literal, never a wildcard.
  */
 #ifndef JITCA_NAMES_H
 #define JITCA_NAMES_H
@@ -16,11 +18,23 @@
 
 #define NAME_PRINCIPAL_MAX 64
 #define NAME_KEY_ID_MAX 256
+#define NAME_HOST_MAX 253 /* a host name, bytes (RFC 1035 2.3.4) */
+#define NAME_HOST_LABEL_MAX 63
 
 /* 1 if s is a valid principal (or user name), else 0. */
 int name_principal_valid(const char *s);
 /* 1 if s is a valid key id, else 0. */
 int name_key_id_valid(const char *s);
+/*
+ * 1 if s is a valid host certificate principal: an IPv4 address in
+ * dotted-quad form or an IPv6 address (inet_pton(3), no zone, no
+ * brackets, no prefix), or a host name of labels [A-Za-z0-9-] of 1 to
+ * NAME_HOST_LABEL_MAX bytes joined by '.', at most NAME_HOST_MAX bytes,
+ * no label starting or ending with '-', no empty label (so no leading,
+ * trailing or doubled '.'), and a last label that is not all digits (so
+ * "10.0.0.300" is neither).  No '*', '?', whitespace or controls.
+ */
+int name_host_valid(const char *s);
 /* 1 if name is a critical option jitca knows ("force-command",
  * "source-address", "verify-required"); *has_value says whether it
  * carries a value. */

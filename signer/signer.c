@@ -1,23 +1,26 @@
 /*
  * signer.c: the signer process of signer.h, the only process that holds
- * the CA private key (docs/key-custody.md), in the manner of
- * OpenSSH's privilege-separation monitor.
+ * the user CA, host CA and ledger private keys (docs/key-custody.md), in
+ * the manner of OpenSSH's privilege-separation monitor.
  *
  * signer_start() forks.  The child drops everything it does not need
- * (descriptors, core dumps, ptrace/dumpability), loads the key with
- * cakey_load(), and then answers length-prefixed requests on its end of a
- * socketpair: it re-parses every to-be-signed body with cert_from_tbs(),
- * checks that the body names its own key as the signature key, applies
- * cert_check_policy() with its own clock and the limits of its own
- * policy copy, then the caller-supplied policy's check for the (user,
- * role) of the request, and only then signs with cakey_sign().  It never
- * signs bytes it cannot parse as a user certificate.  After the key is
- * loaded a seccomp filter (libseccomp) allows only the calls serving
- * needs.  A malformed message ends the child; the parent then sees
- * ERR_SIGNER_DEAD.
+ * (descriptors, core dumps, ptrace/dumpability), loads its keys through
+ * child_key_load() (the one place a key source is interpreted), and then
+ * answers length-prefixed requests on its end of a socketpair: it
+ * re-parses every to-be-signed body with cert_from_tbs(), checks that the
+ * body names the right one of its keys as the signature key, applies
+ * cert_check_policy() (user) or cert_check_host_policy() (host) with its
+ * own clock and the limits of its own policy copy, for a user certificate
+ * then the caller-supplied policy's check for the (user, role) of the
+ * request, and only then signs with cakey_sign().  Checkpoint texts it
+ * writes itself (note.h); KRLs it signs only when krl_check() accepts
+ * them.  It never signs bytes it cannot parse as one of those.  After
+ * the keys are loaded a seccomp filter (libseccomp) allows only the calls
+ * serving needs.  A malformed message ends the child; the parent then
+ * sees ERR_SIGNER_DEAD.
  *
- * The parent side never opens the key file and keeps only the CA public
- * key it was sent.  It serialises requests with a mutex and bounds how
+ * The parent side never opens a key file and keeps only the public keys
+ * it was sent.  It serialises requests with a mutex and bounds how
  * long it waits for any answer, so a wedged child cannot hang callers
  * for ever.  Certificate encoding is cert.c's; key handling cakey.c's;
  * the wire buffer wire.c's.
@@ -52,8 +55,15 @@
 
 #include "signer/cakey.h"
 #include "signer/cert.h"
+#include "signer/krl.h"
+#include "signer/note.h"
 #include "signer/signer.h"
+#include "signer/sshsig.h"
 #include "signer/wire.h"
+
+_Static_assert(
+    SIGNER_MAX_KRL_MSG <= WIRE_SIZE_MAX && SIGNER_MAX_KRL < KRL_SIZE_MAX,
+    "SIGN_KRL fits a wire buffer");
 
 /* How long the parent waits for the child to load its key. */
 #define SIGNER_START_TIMEOUT_MS 10000
@@ -78,10 +88,19 @@ struct signer {
 	pid_t pid;
 	atomic_int alive; /* 0: the stream is unusable, the child gone */
 	int reaped;
-	struct pubkey *ca;
+	struct pubkey *ca; /* user CA */
+	struct pubkey *host; /* host CA, NULL when not held */
+	struct pubkey *ledger; /* ledger key, NULL when not held */
 	struct signer_params params; /* for restarts; strings below */
 	char *key_path; /* owned */
+	char *host_key_path; /* owned */
+	char *ledger_key_path; /* owned */
 	char *policy_arg; /* owned */
+};
+
+/* The three public keys the child announces (READY). */
+struct signer_pubs {
+	struct pubkey *ca, *host, *ledger;
 };
 
 /* Milliseconds on the monotonic clock. */
@@ -156,6 +175,15 @@ out:
 	return r;
 }
 
+/* The largest message of a type, header included: SIGN_KRL carries a
+ * whole KRL, everything else is small. */
+static size_t
+msg_cap(uint8_t type)
+{
+	return type == SIGNER_MSG_SIGN_KRL ? SIGNER_MAX_KRL_MSG
+					   : SIGNER_MAX_MSG;
+}
+
 /* Frame and send one message: uint32 length, type, payload. */
 static int
 msg_send(int fd, uint8_t type, const struct wire *payload)
@@ -164,8 +192,8 @@ msg_send(int fd, uint8_t type, const struct wire *payload)
 	size_t plen = payload != NULL ? wire_len(payload) : 0;
 	int r = ERR_INTERNAL;
 
-	ENSURE(plen <= SIGNER_MAX_MSG - SIGNER_HDR_LEN - 1, ERR_TOO_LARGE);
-	ENSURE((w = wire_new(SIGNER_MAX_MSG)) != NULL, ERR_ALLOC);
+	ENSURE(plen <= msg_cap(type) - SIGNER_HDR_LEN - 1, ERR_TOO_LARGE);
+	ENSURE((w = wire_new(msg_cap(type))) != NULL, ERR_ALLOC);
 	TRY(wire_put_u32(w, (uint32_t)(plen + 1)));
 	TRY(wire_put_u8(w, type));
 	if (plen > 0)
@@ -178,14 +206,15 @@ out:
 }
 
 /*
- * Receive one message.  *type gets the type byte, *body a new buffer
- * with the payload (may be empty; free it).  ERR_SIGNER_DEAD on EOF or
- * timeout; ERR_SIGNER_PROTOCOL on a bad length.  *clean_eof is set when
- * the peer closed exactly at a message boundary.
+ * Receive one message of at most max bytes (and at most its type's
+ * msg_cap()).  *type gets the type byte, *body a new buffer with the
+ * payload (may be empty; free it).  ERR_SIGNER_DEAD on EOF or timeout;
+ * ERR_SIGNER_PROTOCOL on a bad length.  *clean_eof is set when the peer
+ * closed exactly at a message boundary.
  */
 static int
 msg_recv(int fd, uint8_t *type, uint8_t **body, size_t *bodylen,
-    int64_t deadline, int *clean_eof)
+    int64_t deadline, int *clean_eof, size_t max)
 {
 	uint8_t hdr[SIGNER_HDR_LEN], *buf = NULL;
 	size_t got = 0;
@@ -204,10 +233,10 @@ msg_recv(int fd, uint8_t *type, uint8_t **body, size_t *bodylen,
 	}
 	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
 	    (uint32_t)hdr[2] << 8 | (uint32_t)hdr[3];
-	ENSURE(len >= 1 && len <= SIGNER_MAX_MSG - SIGNER_HDR_LEN,
-	    ERR_SIGNER_PROTOCOL);
+	ENSURE(len >= 1 && len <= max - SIGNER_HDR_LEN, ERR_SIGNER_PROTOCOL);
 	ENSURE((buf = malloc(len)) != NULL, ERR_ALLOC);
 	TRY(recv_all(fd, buf, len, deadline, NULL));
+	ENSURE(len <= msg_cap(buf[0]) - SIGNER_HDR_LEN, ERR_SIGNER_PROTOCOL);
 	*type = buf[0];
 	if (len > 1) {
 		memmove(buf, buf + 1, len - 1);
@@ -237,22 +266,6 @@ body_one_string(
 	ENSURE((w = wire_from(body, len)) != NULL, ERR_ALLOC);
 	TRY(wire_get_string_direct(w, p, plen));
 	ENSURE(wire_len(w) == 0, ERR_TRAILING_DATA);
-	r = 0;
-out:
-	wire_free(w);
-	return r;
-}
-
-/* Send a message whose payload is one string. */
-static int
-msg_send_string(int fd, uint8_t type, const uint8_t *p, size_t len)
-{
-	struct wire *w = NULL;
-	int r = ERR_INTERNAL;
-
-	ENSURE((w = wire_new(SIGNER_MAX_MSG)) != NULL, ERR_ALLOC);
-	TRY(wire_put_string(w, p, len));
-	TRY(msg_send(fd, type, w));
 	r = 0;
 out:
 	wire_free(w);
@@ -324,12 +337,29 @@ child_policy_load(struct child_policy *cp)
 	return 0;
 }
 
+/* The child's keys: the user CA key always, the others when configured. */
+struct child_keys {
+	struct cakey *user;
+	struct cakey *host;
+	struct cakey *ledger;
+};
+
+/* 1 when k is one of the child's own public keys. */
+static int
+child_is_own_key(const struct child_keys *ks, const struct pubkey *k)
+{
+	return pubkey_equal(k, cakey_public(ks->user)) ||
+	    (ks->host != NULL && pubkey_equal(k, cakey_public(ks->host))) ||
+	    (ks->ledger != NULL && pubkey_equal(k, cakey_public(ks->ledger)));
+}
+
 /* Check and sign one to-be-signed body for (user, role). */
 static int
-child_sign(const struct cakey *k, const struct child_policy *cp,
+child_sign(const struct child_keys *ks, const struct child_policy *cp,
     const char *user, const char *role, const uint8_t *tbs, size_t tbslen,
     uint8_t **sig, size_t *siglen)
 {
+	const struct cakey *k = ks->user;
 	struct cert *c = NULL;
 	struct cert_limits slack;
 	time_t now;
@@ -340,6 +370,7 @@ child_sign(const struct cakey *k, const struct child_policy *cp,
 	TRY(cert_from_tbs(&c, tbs, tbslen));
 	ENSURE(c->ca_key != NULL && pubkey_equal(c->ca_key, cakey_public(k)),
 	    ERR_CERT_WRONG_CA);
+	ENSURE(!child_is_own_key(ks, c->key), ERR_KEY_IS_CA);
 	ENSURE((now = time(NULL)) > 0, ERR_SYSTEM);
 	/*
 	 * The CA computed valid_after = its now - backdate a moment ago; a
@@ -357,6 +388,114 @@ child_sign(const struct cakey *k, const struct child_policy *cp,
 	r = 0;
 out:
 	cert_free(c);
+	return r;
+}
+
+/*
+ * Check and sign one host certificate body for host.  The type comes
+ * first, so that a user certificate sent here is named as such rather
+ * than as one by another CA.
+ */
+static int
+child_sign_host(const struct child_keys *ks, const struct child_policy *cp,
+    const char *host, const uint8_t *tbs, size_t tbslen, uint8_t **sig,
+    size_t *siglen)
+{
+	struct cert *c = NULL;
+	struct cert_limits slack;
+	size_t hlen = strlen(host);
+	time_t now;
+	int r = ERR_INTERNAL;
+
+	*sig = NULL;
+	*siglen = 0;
+	ENSURE(ks->host != NULL, ERR_SIGNER_NO_KEY);
+	TRY(cert_from_tbs(&c, tbs, tbslen));
+	ENSURE(c->type == CERT_TYPE_HOST, ERR_CERT_NOT_HOST);
+	ENSURE(c->ca_key != NULL &&
+		pubkey_equal(c->ca_key, cakey_public(ks->host)),
+	    ERR_CERT_WRONG_CA);
+	ENSURE(!child_is_own_key(ks, c->key), ERR_KEY_IS_CA);
+	ENSURE((now = time(NULL)) > 0, ERR_SYSTEM);
+	slack = cp->lim;
+	slack.max_backdate += SIGNER_CLOCK_SLACK;
+	if (slack.host_max_ttl == 0)
+		slack.host_max_ttl = SIGNER_HOST_MAX_TTL;
+	slack.host_max_ttl += SIGNER_CLOCK_SLACK;
+	ENSURE(c->valid_after <= (uint64_t)now + SIGNER_CLOCK_SLACK,
+	    ERR_CERT_POSTDATED);
+	TRY(cert_check_host_policy(c, &slack, (uint64_t)now));
+	/* The key id names the host the request is for (the record). */
+	ENSURE(strncmp(c->key_id, host, hlen) == 0 && c->key_id[hlen] == ':',
+	    ERR_SIGNER_KEY_ID);
+	TRY(cakey_sign(ks->host, sig, siglen, tbs, tbslen));
+	r = 0;
+out:
+	cert_free(c);
+	return r;
+}
+
+/* cakey_sign() as a note_sign_fn / sshsig_sign_fn. */
+static int
+child_key_sign_fn(
+    void *ctx, uint8_t **sig, size_t *siglen, const uint8_t *data, size_t len)
+{
+	return cakey_sign(ctx, sig, siglen, data, len);
+}
+
+/*
+ * The checkpoint for (origin, size, root), written here and signed by
+ * the ledger key: *note the signed note, *sig its SSHSIG (both new).
+ */
+static int
+child_sign_checkpoint(const struct child_keys *ks, const char *origin,
+    uint64_t size, const uint8_t root[32], char **note, size_t *notelen,
+    char **sig, size_t *siglen)
+{
+	struct note_verifier v;
+	const struct pubkey *pub;
+	char *text = NULL;
+	size_t textlen = 0;
+	int r = ERR_INTERNAL;
+
+	*note = *sig = NULL;
+	*notelen = *siglen = 0;
+	ENSURE(ks->ledger != NULL, ERR_SIGNER_NO_KEY);
+	pub = cakey_public(ks->ledger);
+	TRY(note_checkpoint_text(&text, &textlen, origin, size, root, NULL, 0));
+	TRY(note_verifier_from_pubkey(&v, origin, pub));
+	TRY(note_sign(
+	    note, notelen, text, textlen, &v, child_key_sign_fn, ks->ledger));
+	TRY(sshsig_sign(sig, siglen, pub, SIGNER_NS_CHECKPOINT,
+	    (const uint8_t *)*note, *notelen, child_key_sign_fn, ks->ledger));
+	r = 0;
+out:
+	free(text);
+	if (r != 0) {
+		free(*note);
+		free(*sig);
+		*note = *sig = NULL;
+		*notelen = *siglen = 0;
+	}
+	return r;
+}
+
+/* The SSHSIG of a KRL that krl_check() accepts; *sig new. */
+static int
+child_sign_krl(const struct child_keys *ks, const uint8_t *krl, size_t len,
+    char **sig, size_t *siglen)
+{
+	int r = ERR_INTERNAL;
+
+	*sig = NULL;
+	*siglen = 0;
+	ENSURE(ks->ledger != NULL, ERR_SIGNER_NO_KEY);
+	/* Refuses signature (4) and extension (255) sections too. */
+	ENSURE(krl_check(krl, len) == 0, ERR_SIGNER_NOT_KRL);
+	TRY(sshsig_sign(sig, siglen, cakey_public(ks->ledger), SIGNER_NS_KRL,
+	    krl, len, child_key_sign_fn, ks->ledger));
+	r = 0;
+out:
 	return r;
 }
 
@@ -378,74 +517,223 @@ out:
 	return r;
 }
 
-/*
- * Parse a SIGN_USER payload: string user, string role, string tbs, and
- * nothing after.  user and role are new NUL-terminated copies (names of
- * 1..SIGNER_MAX_NAME bytes without NUL); *tbs borrowed from body.
- */
+/* Send the answer r == 0 ? type with payload w : ERROR r. */
 static int
-body_sign_user(const uint8_t *body, size_t len, char **user, char **role,
-    const uint8_t **tbs, size_t *tbslen)
+child_answer(int fd, int r, uint8_t type, const struct wire *w)
+{
+	return r == 0 ? msg_send(fd, type, w) : child_send_error(fd, r);
+}
+
+/* A name of 1..max bytes from w (new, NUL-terminated; no NUL inside). */
+static int
+get_name(struct wire *w, char **out, size_t max)
+{
+	size_t len = 0;
+	int r;
+
+	*out = NULL;
+	if ((r = wire_get_cstring(w, out, &len)) != 0)
+		return r;
+	if (len == 0 || len > max) {
+		free(*out);
+		*out = NULL;
+		return ERR_SIGNER_PROTOCOL;
+	}
+	return 0;
+}
+
+/* Serve SIGN_USER: string user, string role, string tbs. */
+static int
+child_do_sign_user(int fd, const struct child_keys *ks,
+    const struct child_policy *cp, struct wire *in)
+{
+	struct wire *w = NULL;
+	char *user = NULL, *role = NULL;
+	const uint8_t *tbs;
+	uint8_t *sig = NULL;
+	size_t tbslen, siglen = 0;
+	int r = ERR_INTERNAL, rr;
+
+	if (get_name(in, &user, SIGNER_MAX_NAME) != 0 ||
+	    get_name(in, &role, SIGNER_MAX_NAME) != 0 ||
+	    wire_get_string_direct(in, &tbs, &tbslen) != 0 ||
+	    wire_len(in) != 0) {
+		r = ERR_SIGNER_PROTOCOL;
+		goto out;
+	}
+	ENSURE((w = wire_new(SIGNER_MAX_MSG)) != NULL, ERR_ALLOC);
+	rr = child_sign(ks, cp, user, role, tbs, tbslen, &sig, &siglen);
+	if (rr == 0)
+		TRY(wire_put_string(w, sig, siglen));
+	r = child_answer(fd, rr, SIGNER_MSG_SIGN_OK, w);
+out:
+	wire_free(w);
+	free(sig);
+	free(user);
+	free(role);
+	return r;
+}
+
+/* Serve SIGN_HOST: string host, string tbs. */
+static int
+child_do_sign_host(int fd, const struct child_keys *ks,
+    const struct child_policy *cp, struct wire *in)
+{
+	struct wire *w = NULL;
+	char *host = NULL;
+	const uint8_t *tbs;
+	uint8_t *sig = NULL;
+	size_t tbslen, siglen = 0;
+	int r = ERR_INTERNAL, rr;
+
+	if (get_name(in, &host, SIGNER_MAX_HOST) != 0 ||
+	    wire_get_string_direct(in, &tbs, &tbslen) != 0 ||
+	    wire_len(in) != 0) {
+		r = ERR_SIGNER_PROTOCOL;
+		goto out;
+	}
+	ENSURE((w = wire_new(SIGNER_MAX_MSG)) != NULL, ERR_ALLOC);
+	rr = child_sign_host(ks, cp, host, tbs, tbslen, &sig, &siglen);
+	if (rr == 0)
+		TRY(wire_put_string(w, sig, siglen));
+	r = child_answer(fd, rr, SIGNER_MSG_SIGN_OK, w);
+out:
+	wire_free(w);
+	free(sig);
+	free(host);
+	return r;
+}
+
+/* Serve SIGN_CHECKPOINT: string origin, uint64 size, string root[32]. */
+static int
+child_do_sign_checkpoint(int fd, const struct child_keys *ks, struct wire *in)
+{
+	struct wire *w = NULL;
+	char *origin = NULL, *note = NULL, *sig = NULL;
+	const uint8_t *root;
+	size_t rootlen, notelen = 0, siglen = 0;
+	uint64_t size;
+	int r = ERR_INTERNAL, rr;
+
+	if (get_name(in, &origin, SIGNER_MAX_ORIGIN) != 0 ||
+	    wire_get_u64(in, &size) != 0 ||
+	    wire_get_string_direct(in, &root, &rootlen) != 0 || rootlen != 32 ||
+	    wire_len(in) != 0) {
+		r = ERR_SIGNER_PROTOCOL;
+		goto out;
+	}
+	ENSURE((w = wire_new(SIGNER_MAX_MSG)) != NULL, ERR_ALLOC);
+	rr = child_sign_checkpoint(
+	    ks, origin, size, root, &note, &notelen, &sig, &siglen);
+	if (rr == 0) {
+		TRY(wire_put_string(w, (const uint8_t *)note, notelen));
+		TRY(wire_put_string(w, (const uint8_t *)sig, siglen));
+	}
+	r = child_answer(fd, rr, SIGNER_MSG_CHECKPOINT_OK, w);
+out:
+	wire_free(w);
+	free(note);
+	free(sig);
+	free(origin);
+	return r;
+}
+
+/* Serve SIGN_KRL: string krl. */
+static int
+child_do_sign_krl(int fd, const struct child_keys *ks, struct wire *in)
+{
+	struct wire *w = NULL;
+	const uint8_t *krl;
+	char *sig = NULL;
+	size_t krllen, siglen = 0;
+	int r = ERR_INTERNAL, rr;
+
+	if (wire_get_string_direct(in, &krl, &krllen) != 0 ||
+	    wire_len(in) != 0) {
+		r = ERR_SIGNER_PROTOCOL;
+		goto out;
+	}
+	ENSURE((w = wire_new(SIGNER_MAX_MSG)) != NULL, ERR_ALLOC);
+	rr = child_sign_krl(ks, krl, krllen, &sig, &siglen);
+	if (rr == 0)
+		TRY(wire_put_string(w, (const uint8_t *)sig, siglen));
+	r = child_answer(fd, rr, SIGNER_MSG_KRL_OK, w);
+out:
+	wire_free(w);
+	free(sig);
+	return r;
+}
+
+/* The three public key blobs (empty for a key not held), as READY
+ * carries them. */
+static int
+child_put_pubs(struct wire *w, const struct child_keys *ks)
+{
+	const struct cakey *k[3] = {ks->user, ks->host, ks->ledger};
+	const uint8_t *blob;
+	size_t i, len;
+	int r = ERR_INTERNAL;
+
+	for (i = 0; i < 3; i++) {
+		if (k[i] == NULL) {
+			TRY(wire_put_string(w, NULL, 0));
+			continue;
+		}
+		blob = pubkey_blob(cakey_public(k[i]), &len);
+		TRY(wire_put_string(w, blob, len));
+	}
+	r = 0;
+out:
+	return r;
+}
+
+/* Send READY. */
+static int
+child_send_pubs(int fd, uint8_t type, const struct child_keys *ks)
 {
 	struct wire *w = NULL;
 	int r = ERR_INTERNAL;
 
-	*user = *role = NULL;
-	*tbs = NULL;
-	*tbslen = 0;
-	ENSURE((w = wire_from(body, len)) != NULL, ERR_ALLOC);
-	TRY(wire_get_cstring(w, user, NULL));
-	TRY(wire_get_cstring(w, role, NULL));
-	TRY(wire_get_string_direct(w, tbs, tbslen));
-	ENSURE(wire_len(w) == 0, ERR_TRAILING_DATA);
-	ENSURE(**user != '\0' && strlen(*user) <= SIGNER_MAX_NAME &&
-		**role != '\0' && strlen(*role) <= SIGNER_MAX_NAME,
-	    ERR_SIGNER_PROTOCOL);
+	ENSURE((w = wire_new(SIGNER_MAX_MSG)) != NULL, ERR_ALLOC);
+	TRY(child_put_pubs(w, ks));
+	TRY(msg_send(fd, type, w));
 	r = 0;
 out:
-	if (r != 0) {
-		free(*user);
-		free(*role);
-		*user = *role = NULL;
-	}
 	wire_free(w);
 	return r;
 }
 
 /* Answer requests until EOF; returns the exit status. */
 static int
-child_serve(int fd, const struct cakey *k, struct child_policy *cp)
+child_serve(int fd, const struct child_keys *ks, struct child_policy *cp)
 {
-	const uint8_t *tbs;
-	uint8_t *body = NULL, *sig = NULL, type;
-	char *user = NULL, *role = NULL;
-	size_t bodylen, tbslen, siglen = 0;
+	struct wire *in = NULL;
+	uint8_t *body = NULL, type;
+	size_t bodylen;
 	int r, clean_eof, status = SIGNER_EXIT_PROTOCOL;
 
 	for (;;) {
-		r = msg_recv(fd, &type, &body, &bodylen, -1, &clean_eof);
+		r = msg_recv(fd, &type, &body, &bodylen, -1, &clean_eof,
+		    SIGNER_MAX_KRL_MSG);
 		if (r != 0) {
 			status =
 			    clean_eof ? SIGNER_EXIT_EOF : SIGNER_EXIT_PROTOCOL;
 			break;
 		}
+		if ((in = wire_from(body, bodylen)) == NULL)
+			goto out;
 		switch (type) {
 		case SIGNER_MSG_SIGN_USER:
-			if (body_sign_user(body, bodylen, &user, &role, &tbs,
-				&tbslen) != 0)
-				goto out;
-			r = child_sign(
-			    k, cp, user, role, tbs, tbslen, &sig, &siglen);
-			if (r == 0)
-				r = msg_send_string(
-				    fd, SIGNER_MSG_SIGN_OK, sig, siglen);
-			else
-				r = child_send_error(fd, r);
-			free(sig);
-			sig = NULL;
-			free(user);
-			free(role);
-			user = role = NULL;
+			r = child_do_sign_user(fd, ks, cp, in);
+			break;
+		case SIGNER_MSG_SIGN_HOST:
+			r = child_do_sign_host(fd, ks, cp, in);
+			break;
+		case SIGNER_MSG_SIGN_CHECKPOINT:
+			r = child_do_sign_checkpoint(fd, ks, in);
+			break;
+		case SIGNER_MSG_SIGN_KRL:
+			r = child_do_sign_krl(fd, ks, in);
 			break;
 		case SIGNER_MSG_RELOAD:
 			if (bodylen != 0)
@@ -458,17 +746,19 @@ child_serve(int fd, const struct cakey *k, struct child_policy *cp)
 		default:
 			goto out;
 		}
+		wire_free(in);
+		in = NULL;
 		if (body != NULL)
 			OPENSSL_cleanse(body, bodylen);
 		free(body);
 		body = NULL;
-		if (r != 0) /* the parent is gone or we are out of memory */
+		/* A malformed request, the parent gone, or out of memory. */
+		if (r != 0)
 			goto out;
 	}
 out:
+	wire_free(in);
 	free(body);
-	free(user);
-	free(role);
 	return status;
 }
 
@@ -534,16 +824,66 @@ out:
 	return r;
 }
 
+/*
+ * Load "a key" from its configured source.  Today a source is the path
+ * of a PKCS#8 PEM file (cakey_load(): mode 0600, our own); this is the
+ * one function to teach a "pkcs11:" URI, for all three keys at once.
+ */
+static int
+child_key_load(struct cakey **out, const char *source)
+{
+	*out = NULL;
+	if (source == NULL || *source == '\0')
+		return ERR_INVALID_ARG;
+	return cakey_load(out, source);
+}
+
+/* Load the configured keys into ks: the ledger key must be Ed25519, and
+ * no two sources may hold the same key. */
+static int
+child_keys_load(struct child_keys *ks, const struct signer_params *p)
+{
+	const struct pubkey *u, *h = NULL, *l = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(child_key_load(&ks->user, p->key_path));
+	if (p->host_key_path != NULL)
+		TRY(child_key_load(&ks->host, p->host_key_path));
+	if (p->ledger_key_path != NULL)
+		TRY(child_key_load(&ks->ledger, p->ledger_key_path));
+	u = cakey_public(ks->user);
+	if (ks->host != NULL)
+		h = cakey_public(ks->host);
+	if (ks->ledger != NULL) {
+		l = cakey_public(ks->ledger);
+		ENSURE(pubkey_type(l) == KEY_ED25519, ERR_LEDGER_KEY_TYPE);
+	}
+	ENSURE((h == NULL || !pubkey_equal(u, h)) &&
+		(l == NULL || !pubkey_equal(u, l)) &&
+		(h == NULL || l == NULL || !pubkey_equal(h, l)),
+	    ERR_SIGNER_SAME_KEY);
+	r = 0;
+out:
+	return r;
+}
+
+static void
+child_keys_free(struct child_keys *ks)
+{
+	cakey_free(ks->user);
+	cakey_free(ks->host);
+	cakey_free(ks->ledger);
+	memset(ks, 0, sizeof(*ks));
+}
+
 /* The child: never returns. */
 __attribute__((noreturn)) static void
 child_main(int fd, const struct signer_params *p)
 {
 	struct rlimit rl = {0, 0};
 	struct child_policy cp;
-	struct cakey *k = NULL;
+	struct child_keys ks;
 	sigset_t mask;
-	const uint8_t *blob;
-	size_t bloblen;
 	int r, status = SIGNER_EXIT_SETUP;
 
 	close_other_fds(fd);
@@ -580,18 +920,19 @@ child_main(int fd, const struct signer_params *p)
 		(void)child_send_error(fd, r);
 		_exit(SIGNER_EXIT_SETUP);
 	}
-	if ((r = cakey_load(&k, p->key_path)) != 0) {
+	memset(&ks, 0, sizeof(ks));
+	if ((r = child_keys_load(&ks, p)) != 0) {
 		(void)child_send_error(fd, r);
+		child_keys_free(&ks);
 		_exit(SIGNER_EXIT_KEY);
 	}
 	if ((r = child_seccomp()) != 0) {
 		(void)child_send_error(fd, r);
 		_exit(SIGNER_EXIT_SETUP);
 	}
-	blob = pubkey_blob(cakey_public(k), &bloblen);
-	if (msg_send_string(fd, SIGNER_MSG_READY, blob, bloblen) == 0)
-		status = child_serve(fd, k, &cp);
-	cakey_free(k);
+	if (child_send_pubs(fd, SIGNER_MSG_READY, &ks) == 0)
+		status = child_serve(fd, &ks, &cp);
+	child_keys_free(&ks);
 	cp.ops->free(cp.state);
 	(void)close(fd);
 	_exit(status);
@@ -656,21 +997,72 @@ parent_error_code(const uint8_t *body, size_t len)
 	return -(int)v;
 }
 
+static void
+pubs_free(struct signer_pubs *k)
+{
+	pubkey_free(k->ca);
+	pubkey_free(k->host);
+	pubkey_free(k->ledger);
+	memset(k, 0, sizeof(*k));
+}
+
+/* Parse the three strings of READY; an empty one is a key not
+ * held (the user CA key is always held).  *k new. */
+static int
+pubs_parse(struct signer_pubs *k, const uint8_t *body, size_t len)
+{
+	struct pubkey **dst[3] = {&k->ca, &k->host, &k->ledger};
+	struct wire *w = NULL;
+	const uint8_t *blob;
+	size_t bloblen, i;
+	int r = ERR_INTERNAL;
+
+	memset(k, 0, sizeof(*k));
+	ENSURE((w = wire_from(body, len)) != NULL, ERR_ALLOC);
+	for (i = 0; i < 3; i++) {
+		if (wire_get_string_direct(w, &blob, &bloblen) != 0 ||
+		    (i == 0 && bloblen == 0)) {
+			r = ERR_SIGNER_PROTOCOL;
+			goto out;
+		}
+		if (bloblen > 0 &&
+		    pubkey_from_blob(dst[i], blob, bloblen) != 0) {
+			r = ERR_SIGNER_PROTOCOL;
+			goto out;
+		}
+	}
+	ENSURE(wire_len(w) == 0, ERR_SIGNER_PROTOCOL);
+	r = 0;
+out:
+	wire_free(w);
+	if (r != 0)
+		pubs_free(k);
+	return r;
+}
+
+/* Both absent, or both present and equal. */
+static int
+pub_same(const struct pubkey *a, const struct pubkey *b)
+{
+	if (a == NULL || b == NULL)
+		return a == b;
+	return pubkey_equal(a, b);
+}
+
 /*
  * Fork a child for s's parameters and wait for READY; on success s->fd,
- * s->pid are the new child's and *pub (new) its public key.  Caller holds
- * the lock (or is single-threaded).
+ * s->pid are the new child's and *pub (new) its public keys.  Caller
+ * holds the lock (or is single-threaded).
  */
 static int
-parent_spawn(struct signer *s, struct pubkey **pub)
+parent_spawn(struct signer *s, struct signer_pubs *pub)
 {
-	const uint8_t *blob;
 	uint8_t *body = NULL, type;
-	size_t bodylen, bloblen;
+	size_t bodylen;
 	int r = ERR_INTERNAL, sv[2] = {-1, -1};
 	pid_t pid;
 
-	*pub = NULL;
+	memset(pub, 0, sizeof(*pub));
 	ENSURE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0,
 	    ERR_SYSTEM);
 	ENSURE((pid = fork()) >= 0, ERR_SYSTEM);
@@ -686,7 +1078,7 @@ parent_spawn(struct signer *s, struct pubkey **pub)
 	sv[0] = -1;
 
 	r = msg_recv(s->fd, &type, &body, &bodylen,
-	    now_ms() + SIGNER_START_TIMEOUT_MS, NULL);
+	    now_ms() + SIGNER_START_TIMEOUT_MS, NULL, SIGNER_MAX_MSG);
 	if (r != 0) {
 		/* Timeout, crash or garbage: the child is no use. */
 		if (r != ERR_SIGNER_DEAD)
@@ -698,11 +1090,11 @@ parent_spawn(struct signer *s, struct pubkey **pub)
 		goto out;
 	}
 	ENSURE(type == SIGNER_MSG_READY, ERR_SIGNER_PROTOCOL);
-	if (body_one_string(body, bodylen, &blob, &bloblen) != 0) {
-		r = ERR_SIGNER_PROTOCOL;
-		goto out;
-	}
-	TRY(pubkey_from_blob(pub, blob, bloblen));
+	TRY(pubs_parse(pub, body, bodylen));
+	/* A child holding fewer or more keys than asked is not ours. */
+	ENSURE((pub->host != NULL) == (s->params.host_key_path != NULL) &&
+		(pub->ledger != NULL) == (s->params.ledger_key_path != NULL),
+	    ERR_SIGNER_PROTOCOL);
 	atomic_store(&s->alive, 1);
 	r = 0;
 out:
@@ -712,6 +1104,7 @@ out:
 	if (sv[1] >= 0)
 		(void)close(sv[1]);
 	if (r != 0) {
+		pubs_free(pub);
 		if (s->fd >= 0)
 			(void)close(s->fd);
 		s->fd = -1;
@@ -727,8 +1120,11 @@ static void
 params_free(struct signer *s)
 {
 	free(s->key_path);
+	free(s->host_key_path);
+	free(s->ledger_key_path);
 	free(s->policy_arg);
-	s->key_path = s->policy_arg = NULL;
+	s->key_path = s->host_key_path = s->ledger_key_path = NULL;
+	s->policy_arg = NULL;
 	memset(&s->params, 0, sizeof(s->params));
 }
 
@@ -736,6 +1132,7 @@ int
 signer_start(struct signer **out, const struct signer_params *p)
 {
 	struct signer *s = NULL;
+	struct signer_pubs pub;
 	int r = ERR_INTERNAL, mutex_ok = 0;
 
 	if (out != NULL)
@@ -751,14 +1148,25 @@ signer_start(struct signer **out, const struct signer_params *p)
 	atomic_init(&s->alive, 0);
 	s->params = *p;
 	ENSURE((s->key_path = strdup(p->key_path)) != NULL, ERR_ALLOC);
+	ENSURE(p->host_key_path == NULL ||
+		(s->host_key_path = strdup(p->host_key_path)) != NULL,
+	    ERR_ALLOC);
+	ENSURE(p->ledger_key_path == NULL ||
+		(s->ledger_key_path = strdup(p->ledger_key_path)) != NULL,
+	    ERR_ALLOC);
 	ENSURE(p->policy_arg == NULL ||
 		(s->policy_arg = strdup(p->policy_arg)) != NULL,
 	    ERR_ALLOC);
 	s->params.key_path = s->key_path;
+	s->params.host_key_path = s->host_key_path;
+	s->params.ledger_key_path = s->ledger_key_path;
 	s->params.policy_arg = s->policy_arg;
 	ENSURE(pthread_mutex_init(&s->lock, NULL) == 0, ERR_SYSTEM);
 	mutex_ok = 1;
-	TRY(parent_spawn(s, &s->ca));
+	TRY(parent_spawn(s, &pub));
+	s->ca = pub.ca;
+	s->host = pub.host;
+	s->ledger = pub.ledger;
 	*out = s;
 	s = NULL;
 	r = 0;
@@ -766,6 +1174,8 @@ out:
 	if (s != NULL) {
 		params_free(s);
 		pubkey_free(s->ca);
+		pubkey_free(s->host);
+		pubkey_free(s->ledger);
 		if (mutex_ok)
 			(void)pthread_mutex_destroy(&s->lock);
 		free(s);
@@ -776,9 +1186,10 @@ out:
 int
 signer_restart(struct signer *s)
 {
-	struct pubkey *pub = NULL;
+	struct signer_pubs pub;
 	int r = ERR_INTERNAL, locked = 0;
 
+	memset(&pub, 0, sizeof(pub));
 	ENSURE(s != NULL, ERR_INVALID_ARG);
 	ENSURE(pthread_mutex_lock(&s->lock) == 0, ERR_SYSTEM);
 	locked = 1;
@@ -788,7 +1199,8 @@ signer_restart(struct signer *s)
 	s->fd = -1;
 	parent_reap(s, SIGNER_STOP_TIMEOUT_MS);
 	TRY(parent_spawn(s, &pub));
-	if (!pubkey_equal(pub, s->ca)) {
+	if (!pub_same(pub.ca, s->ca) || !pub_same(pub.host, s->host) ||
+	    !pub_same(pub.ledger, s->ledger)) {
 		/* Another key on disk: never sign with it under our name. */
 		parent_mark_dead(s);
 		r = ERR_CERT_WRONG_CA;
@@ -796,7 +1208,7 @@ signer_restart(struct signer *s)
 	}
 	r = 0;
 out:
-	pubkey_free(pub);
+	pubs_free(&pub);
 	if (locked)
 		(void)pthread_mutex_unlock(&s->lock);
 	return r;
@@ -861,7 +1273,7 @@ parent_call(struct signer *s, uint8_t type, const struct wire *payload,
 		goto out;
 	}
 	r = msg_recv(s->fd, &rtype, body, bodylen,
-	    now_ms() + SIGNER_REPLY_TIMEOUT_MS, NULL);
+	    now_ms() + SIGNER_REPLY_TIMEOUT_MS, NULL, SIGNER_MAX_MSG);
 	if (r != 0) {
 		parent_mark_dead(s);
 		if (r != ERR_ALLOC)
@@ -898,9 +1310,12 @@ struct sign_user_ctx {
 	const char *role;
 };
 
-int
-signer_sign_user_tbs(struct signer *s, const char *user, const char *role,
-    const uint8_t *tbs, size_t tbslen, uint8_t **sig, size_t *siglen)
+/* Send a SIGN_USER (user, role) or SIGN_HOST (host, role NULL) request
+ * with tbs and take the signature blob of the answer (new). */
+static int
+parent_sign_tbs(struct signer *s, uint8_t type, const char *name,
+    const char *role, const uint8_t *tbs, size_t tbslen, uint8_t **sig,
+    size_t *siglen)
 {
 	struct wire *w = NULL;
 	const uint8_t *p;
@@ -908,27 +1323,16 @@ signer_sign_user_tbs(struct signer *s, const char *user, const char *role,
 	size_t bodylen = 0, plen;
 	int r = ERR_INTERNAL;
 
-	if (sig != NULL)
-		*sig = NULL;
-	if (siglen != NULL)
-		*siglen = 0;
-	ENSURE(s != NULL && user != NULL && role != NULL && tbs != NULL &&
-		sig != NULL && siglen != NULL,
-	    ERR_INVALID_ARG);
-	ENSURE(*user != '\0' && *role != '\0' &&
-		strlen(user) <= SIGNER_MAX_NAME &&
-		strlen(role) <= SIGNER_MAX_NAME,
-	    ERR_INVALID_ARG);
 	ENSURE((w = wire_new(SIGNER_MAX_MSG - SIGNER_HDR_LEN - 1)) != NULL,
 	    ERR_ALLOC);
-	TRY(wire_put_cstring(w, user));
-	TRY(wire_put_cstring(w, role));
+	TRY(wire_put_cstring(w, name));
+	if (role != NULL)
+		TRY(wire_put_cstring(w, role));
 	if ((r = wire_put_string(w, tbs, tbslen)) != 0) {
 		r = r == ERR_BUF_FULL ? ERR_TOO_LARGE : r;
 		goto out;
 	}
-	TRY(parent_call(
-	    s, SIGNER_MSG_SIGN_USER, w, SIGNER_MSG_SIGN_OK, &body, &bodylen));
+	TRY(parent_call(s, type, w, SIGNER_MSG_SIGN_OK, &body, &bodylen));
 	if (body_one_string(body, bodylen, &p, &plen) != 0 || plen == 0) {
 		r = ERR_SIGNER_PROTOCOL;
 		goto out;
@@ -944,6 +1348,37 @@ out:
 	free(body);
 	free(copy);
 	return r;
+}
+
+int
+signer_sign_user_tbs(struct signer *s, const char *user, const char *role,
+    const uint8_t *tbs, size_t tbslen, uint8_t **sig, size_t *siglen)
+{
+	if (sig != NULL)
+		*sig = NULL;
+	if (siglen != NULL)
+		*siglen = 0;
+	if (s == NULL || user == NULL || role == NULL || tbs == NULL ||
+	    sig == NULL || siglen == NULL || *user == '\0' || *role == '\0' ||
+	    strlen(user) > SIGNER_MAX_NAME || strlen(role) > SIGNER_MAX_NAME)
+		return ERR_INVALID_ARG;
+	return parent_sign_tbs(
+	    s, SIGNER_MSG_SIGN_USER, user, role, tbs, tbslen, sig, siglen);
+}
+
+int
+signer_sign_host_tbs(struct signer *s, const char *host, const uint8_t *tbs,
+    size_t tbslen, uint8_t **sig, size_t *siglen)
+{
+	if (sig != NULL)
+		*sig = NULL;
+	if (siglen != NULL)
+		*siglen = 0;
+	if (s == NULL || host == NULL || tbs == NULL || sig == NULL ||
+	    siglen == NULL || *host == '\0' || strlen(host) > SIGNER_MAX_HOST)
+		return ERR_INVALID_ARG;
+	return parent_sign_tbs(
+	    s, SIGNER_MSG_SIGN_HOST, host, NULL, tbs, tbslen, sig, siglen);
 }
 
 static int
@@ -979,6 +1414,169 @@ signer_sign_user_fn(
 	return signer_sign_user_cert(ctx, c, user, role);
 }
 
+static int
+sign_host_fn(
+    void *ctx, uint8_t **sig, size_t *siglen, const uint8_t *tbs, size_t tbslen)
+{
+	const struct sign_user_ctx *x = ctx;
+
+	return signer_sign_host_tbs(x->s, x->user, tbs, tbslen, sig, siglen);
+}
+
+int
+signer_sign_host_cert(struct signer *s, struct cert *c, const char *host)
+{
+	struct sign_user_ctx x;
+
+	if (s == NULL || c == NULL || host == NULL || *host == '\0' ||
+	    strlen(host) > SIGNER_MAX_HOST)
+		return ERR_INVALID_ARG;
+	x.s = s;
+	x.user = host;
+	x.role = NULL;
+	return cert_sign(c, sign_host_fn, &x);
+}
+
+/* A new NUL-terminated copy of p[0..len). */
+static char *
+dup_text(const uint8_t *p, size_t len)
+{
+	char *t = malloc(len + 1);
+
+	if (t != NULL) {
+		memcpy(t, p, len);
+		t[len] = '\0';
+	}
+	return t;
+}
+
+/* The answer's note must be exactly our checkpoint for the request,
+ * signed by the ledger key, and sig its SSHSIG. */
+static int
+parent_checkpoint_check(const struct signer *s, const char *origin,
+    uint64_t size, const uint8_t root[32], const char *note, size_t notelen,
+    const char *sig, size_t siglen)
+{
+	struct note_verifier v;
+	char *text = NULL;
+	size_t textlen = 0, got = 0;
+	int r = ERR_INTERNAL;
+
+	TRY(note_checkpoint_text(&text, &textlen, origin, size, root, NULL, 0));
+	TRY(note_verifier_from_pubkey(&v, origin, s->ledger));
+	ENSURE(
+	    note_open(note, notelen, &v, 1, NOTE_OPEN_KNOWN_ONLY, &got) == 0 &&
+		got == textlen && memcmp(note, text, textlen) == 0,
+	    ERR_SIGNER_PROTOCOL);
+	ENSURE(sshsig_verify(sig, siglen, s->ledger, SIGNER_NS_CHECKPOINT,
+		   (const uint8_t *)note, notelen) == 0,
+	    ERR_SIGNER_PROTOCOL);
+	r = 0;
+out:
+	free(text);
+	return r;
+}
+
+int
+signer_sign_checkpoint(struct signer *s, const char *origin, uint64_t size,
+    const uint8_t root[32], char **note, size_t *notelen, char **sig,
+    size_t *siglen)
+{
+	struct wire *w = NULL, *in = NULL;
+	const uint8_t *n, *g;
+	uint8_t *body = NULL;
+	char *nc = NULL, *gc = NULL;
+	size_t bodylen = 0, nlen, glen;
+	int r = ERR_INTERNAL;
+
+	if (note != NULL)
+		*note = NULL;
+	if (sig != NULL)
+		*sig = NULL;
+	if (notelen != NULL)
+		*notelen = 0;
+	if (siglen != NULL)
+		*siglen = 0;
+	ENSURE(s != NULL && origin != NULL && root != NULL && note != NULL &&
+		sig != NULL && *origin != '\0' &&
+		strlen(origin) <= SIGNER_MAX_ORIGIN,
+	    ERR_INVALID_ARG);
+	ENSURE(s->ledger != NULL, ERR_SIGNER_NO_KEY);
+	ENSURE((w = wire_new(SIGNER_MAX_MSG)) != NULL, ERR_ALLOC);
+	TRY(wire_put_cstring(w, origin));
+	TRY(wire_put_u64(w, size));
+	TRY(wire_put_string(w, root, 32));
+	TRY(parent_call(s, SIGNER_MSG_SIGN_CHECKPOINT, w,
+	    SIGNER_MSG_CHECKPOINT_OK, &body, &bodylen));
+	ENSURE((in = wire_from(body, bodylen)) != NULL, ERR_ALLOC);
+	if (wire_get_string_direct(in, &n, &nlen) != 0 ||
+	    wire_get_string_direct(in, &g, &glen) != 0 || wire_len(in) != 0) {
+		r = ERR_SIGNER_PROTOCOL;
+		goto out;
+	}
+	ENSURE((nc = dup_text(n, nlen)) != NULL &&
+		(gc = dup_text(g, glen)) != NULL,
+	    ERR_ALLOC);
+	TRY(parent_checkpoint_check(s, origin, size, root, nc, nlen, gc, glen));
+	*note = nc;
+	*sig = gc;
+	nc = gc = NULL;
+	if (notelen != NULL)
+		*notelen = nlen;
+	if (siglen != NULL)
+		*siglen = glen;
+	r = 0;
+out:
+	wire_free(in);
+	wire_free(w);
+	free(body);
+	free(nc);
+	free(gc);
+	return r;
+}
+
+int
+signer_sign_krl(struct signer *s, const uint8_t *krl, size_t len, char **sig,
+    size_t *siglen)
+{
+	struct wire *w = NULL;
+	const uint8_t *g;
+	uint8_t *body = NULL;
+	char *gc = NULL;
+	size_t bodylen = 0, glen;
+	int r = ERR_INTERNAL;
+
+	if (sig != NULL)
+		*sig = NULL;
+	if (siglen != NULL)
+		*siglen = 0;
+	ENSURE(s != NULL && (krl != NULL || len == 0) && sig != NULL,
+	    ERR_INVALID_ARG);
+	ENSURE(len <= SIGNER_MAX_KRL, ERR_TOO_LARGE);
+	ENSURE(s->ledger != NULL, ERR_SIGNER_NO_KEY);
+	ENSURE((w = wire_new(SIGNER_MAX_KRL_MSG)) != NULL, ERR_ALLOC);
+	TRY(wire_put_string(w, krl, len));
+	TRY(parent_call(
+	    s, SIGNER_MSG_SIGN_KRL, w, SIGNER_MSG_KRL_OK, &body, &bodylen));
+	if (body_one_string(body, bodylen, &g, &glen) != 0) {
+		r = ERR_SIGNER_PROTOCOL;
+		goto out;
+	}
+	ENSURE((gc = dup_text(g, glen)) != NULL, ERR_ALLOC);
+	ENSURE(sshsig_verify(gc, glen, s->ledger, SIGNER_NS_KRL, krl, len) == 0,
+	    ERR_SIGNER_PROTOCOL);
+	*sig = gc;
+	gc = NULL;
+	if (siglen != NULL)
+		*siglen = glen;
+	r = 0;
+out:
+	wire_free(w);
+	free(body);
+	free(gc);
+	return r;
+}
+
 int
 signer_reload(struct signer *s)
 {
@@ -1002,6 +1600,18 @@ signer_public(const struct signer *s)
 	return s != NULL ? s->ca : NULL;
 }
 
+const struct pubkey *
+signer_public_host(const struct signer *s)
+{
+	return s != NULL ? s->host : NULL;
+}
+
+const struct pubkey *
+signer_public_ledger(const struct signer *s)
+{
+	return s != NULL ? s->ledger : NULL;
+}
+
 pid_t
 signer_pid(const struct signer *s)
 {
@@ -1022,5 +1632,7 @@ signer_stop(struct signer *s)
 	(void)pthread_mutex_destroy(&s->lock);
 	params_free(s);
 	pubkey_free(s->ca);
+	pubkey_free(s->host);
+	pubkey_free(s->ledger);
 	free(s);
 }

@@ -44,7 +44,8 @@ foreach(t ${UNIT_SIGNER})
 	add_unit_test(${t} signer jitca_signer)
 endforeach()
 
-file(GLOB UNIT_CA CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/ca/test_*.c)
+file(GLOB UNIT_CA CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/unit/ca/test_*.c
+	${PROJECT_SOURCE_DIR}/tests/unit/ca/store/test_*.c)
 foreach(t ${UNIT_CA})
 	add_unit_test(${t} ca ${JITCAD_LIBS})
 endforeach()
@@ -91,9 +92,12 @@ foreach(t ${FUZZ_TARGETS})
 		ENVIRONMENT "${JITCA_TEST_ENV}" TIMEOUT 600)
 endforeach()
 
-# A build without test hooks ignores JITCA_TEST_NOW: ca/ledger.c compiled
-# again without -DJITCA_TEST_HOOKS, as a plain build compiles it.
-add_library(jitca_ledger_nohooks STATIC ${PROJECT_SOURCE_DIR}/ca/ledger.c)
+# A build without test hooks ignores JITCA_TEST_NOW: ca/store/ (whose
+# chain.c holds the clock) compiled again without -DJITCA_TEST_HOOKS, as
+# a plain build compiles it.
+add_library(jitca_ledger_nohooks STATIC ${PROJECT_SOURCE_DIR}/ca/store/chain.c
+	${PROJECT_SOURCE_DIR}/ca/store/sqlite.c
+	${PROJECT_SOURCE_DIR}/ca/store/store.c)
 target_link_libraries(jitca_ledger_nohooks PUBLIC jitca_signer
 	PkgConfig::SQLITE PkgConfig::JANSSON)
 add_executable(nohooks_test_clock

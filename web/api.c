@@ -970,14 +970,10 @@ h_metrics(void *app, struct http_req *req)
 	struct user *u = NULL;
 	struct http_server *srv = http_req_server(req);
 	struct textbuf b = {0};
-	struct ca_actor local = {"local:metrics", NULL, 0};
-	const struct request_filter all_f = {0, 1, REQUEST_LIST_MAX, 0};
-	const struct request_filter pend_f = {1, 1, REQUEST_LIST_MAX, 0};
+	struct request_counts rc;
 	struct ledger_stats ls;
-	json_t *all = NULL, *pend = NULL, *o;
-	uint64_t states[5] = {0}, need = 0, cum = 0;
-	size_t i, k;
-	const char *st;
+	uint64_t states[5], cum = 0;
+	size_t k;
 	int r, status;
 
 	if (authenticate(a, req, &u) != 0)
@@ -988,36 +984,21 @@ h_metrics(void *app, struct http_req *req)
 		goto out;
 	}
 	read_lock(a);
-	r = request_list(&a->ca, &local, &all_f, &all);
-	if (r == 0)
-		r = request_list(&a->ca, &local, &pend_f, &pend);
+	r = request_counts_get(&a->ca, &rc);
 	read_unlock(a);
 	ledger_stats_get(a->ledger, &ls);
 	if (r != 0) {
 		reply_err(req, r, "metrics");
 		goto out;
 	}
-	json_array_foreach(json_object_get(all, "requests"), i, o)
-	{
-		st = json_string_value(json_object_get(o, "state"));
-		for (k = 0; st != NULL && k < 5; k++) {
-			if (strcmp(st, req_states[k]) == 0)
-				states[k]++;
-		}
-	}
-	json_array_foreach(json_object_get(pend, "requests"), i, o)
-	{
-		json_int_t want = json_integer_value(
-		    json_object_get(o, "approvals_required"));
-		size_t got = json_array_size(json_object_get(o, "approvals"));
-
-		if (want > 0 && (size_t)want > got)
-			need += (uint64_t)want - got;
-	}
+	states[0] = rc.pending;
+	states[1] = rc.issued;
+	states[2] = rc.denied;
+	states[3] = rc.expired;
+	states[4] = rc.revoked;
 	tb_printf(&b,
-	    "# HELP jitca_requests Requests by state (the newest "
-	    "%d).\n# TYPE jitca_requests gauge\n",
-	    REQUEST_LIST_MAX);
+	    "# HELP jitca_requests Requests by state.\n"
+	    "# TYPE jitca_requests gauge\n");
 	for (k = 0; k < 5; k++)
 		tb_printf(&b, "jitca_requests{state=\"%s\"} %" PRIu64 "\n",
 		    req_states[k], states[k]);
@@ -1025,7 +1006,7 @@ h_metrics(void *app, struct http_req *req)
 	    "# HELP jitca_pending_approvals Approvals still needed by "
 	    "pending requests.\n# TYPE jitca_pending_approvals gauge\n"
 	    "jitca_pending_approvals %" PRIu64 "\n",
-	    need);
+	    rc.approvals_needed);
 	tb_printf(&b,
 	    "# HELP jitca_certificates_issued_total Certificates issued by "
 	    "this process.\n# TYPE jitca_certificates_issued_total counter\n"
@@ -1084,8 +1065,6 @@ h_metrics(void *app, struct http_req *req)
 	http_reply(req, 200, "text/plain; version=0.0.4", b.p, b.len);
 out:
 	free(b.p);
-	json_decref(all);
-	json_decref(pend);
 	user_free(u);
 }
 

@@ -2,7 +2,7 @@
  * sha256.h: the one SHA-256 of a buffer (OpenSSL's EVP_Digest) that the
  * rest of jitca calls: token hashes (ca/users.c), certificate and key
  * hashes (ca/ca.c, signer/pubkey.c).  The ledger's streaming hash chain
- * keeps its own EVP context (ca/ledger.c).  No allocation.
+ * keeps its own EVP context (ca/store/chain.c).  No allocation.
  */
 #ifndef JITCA_SHA256_H
 #define JITCA_SHA256_H

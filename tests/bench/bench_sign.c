@@ -147,7 +147,8 @@ bench_type(const char *dir, double secs, const char *name)
 	struct signer *sg = NULL;
 	EVP_PKEY *pk = NULL;
 	FILE *f = NULL;
-	struct signer_params sp = {NULL, &bench_policy, NULL, 0, 0, 0};
+	struct signer_params sp = {
+	    NULL, &bench_policy, NULL, 0, 0, 0, NULL, NULL};
 	enum key_type t = cakey_type_from_name(name);
 	uint8_t sig[1024];
 	size_t siglen = sizeof(sig);

@@ -13,7 +13,8 @@
  *   issuance works again.  When restarts keep failing jitcad exits 1.
  * - Started as root with `init --ca-user daemon --user nobody` and
  *   `serve --user nobody`, the service runs as nobody, cannot open
- *   ca_key.pem (EACCES), and the signer runs as daemon under seccomp.
+ *   ca_key.pem, host_ca_key.pem or ledger_key.pem (EACCES; all three are
+ *   daemon's), and the signer runs as daemon under seccomp.
  * - The signer, on its own copy of jitca.json (ca/signpolicy.c), refuses
  *   a principal no role grants, a key id that names another user, a
  *   missing critical option, an unknown role and a TTL over the role's.
@@ -478,6 +479,22 @@ Test(custody, service_uid_cannot_read_the_key)
 	cr_assert_eq(st.st_mode & 0777, 0711);
 	/* The service's uid cannot open the key. */
 	cr_assert_eq(open_as(nuid, ngid, key), EACCES);
+	/* Nor the host CA and ledger keys, which are the CA user's too. */
+	{
+		static const char *const more[] = {
+		    "host_ca_key.pem", "ledger_key.pem"};
+		size_t i;
+
+		for (i = 0; i < 2; i++) {
+			char *p = tu_fmt("%s/%s", state, more[i]);
+
+			cr_assert_eq(stat(p, &st), 0);
+			cr_assert_eq(st.st_uid, duid, "%s", p);
+			cr_assert_eq(st.st_mode & 0777, 0600, "%s", p);
+			cr_assert_eq(open_as(nuid, ngid, p), EACCES, "%s", p);
+			free(p);
+		}
+	}
 
 	serve("--user nobody");
 	uid = proc_status(serve_pid, "\nUid:");

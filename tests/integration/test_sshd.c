@@ -81,7 +81,7 @@ setup(void)
 	cakey_free(ca);
 	{
 		struct signer_params sp = {
-		    key_path, &any_policy, NULL, 0, 0, 0};
+		    key_path, &any_policy, NULL, 0, 0, 0, NULL, NULL};
 
 		cr_assert_eq(signer_start(&sg, &sp), 0);
 	}

@@ -37,6 +37,7 @@ struct test_sshd {
 	char *config;
 	char *log;
 	char *krl;
+	char *host_cert; /* HostCertificate, or NULL */
 	int port;
 	pid_t pid;
 };
@@ -86,8 +87,12 @@ write_config(struct test_sshd *d)
 		     "PrintLastLog no\n"
 		     "MaxAuthTries 6\n"
 		     "MaxStartups 64\n"
-		     "LoginGraceTime 30\n",
-	    d->port, d->dir, d->dir, d->dir, d->dir, d->krl);
+		     "LoginGraceTime 30\n"
+		     "%s%s%s",
+	    d->port, d->dir, d->dir, d->dir, d->dir, d->krl,
+	    d->host_cert != NULL ? "HostCertificate " : "",
+	    d->host_cert != NULL ? d->host_cert : "",
+	    d->host_cert != NULL ? "\n" : "");
 	tu_write_file(d->config, cfg, strlen(cfg), 0644);
 	free(cfg);
 }
@@ -133,6 +138,13 @@ spawn(struct test_sshd *d, const char *sshd_path)
 void
 sshd_start(struct test_sshd **out, const char *ca_pub_line)
 {
+	sshd_start_host_cert(out, ca_pub_line, NULL, NULL);
+}
+
+void
+sshd_start_host_cert(struct test_sshd **out, const char *ca_pub_line,
+    sshd_host_cert_fn *fn, void *ctx)
+{
 	struct test_sshd *d;
 	char *sshd_path = tu_which("sshd"), *keygen = tu_which("ssh-keygen");
 	char *p, *errs = NULL;
@@ -166,6 +178,12 @@ sshd_start(struct test_sshd **out, const char *ca_pub_line)
 		errs = NULL;
 	}
 	free(p);
+	if (fn != NULL) {
+		p = tu_fmt("%s/host_ed25519.pub", d->dir);
+		d->host_cert = tu_fmt("%s/host_ed25519-cert.pub", d->dir);
+		fn(ctx, p, d->host_cert);
+		free(p);
+	}
 	{
 		char *argv[] = {keygen, "-q", "-k", "-f", d->krl, NULL};
 
@@ -209,6 +227,7 @@ sshd_stop(struct test_sshd *d)
 	free(d->config);
 	free(d->log);
 	free(d->krl);
+	free(d->host_cert);
 	free(d);
 }
 
@@ -334,13 +353,14 @@ sshd_ssh(const struct test_sshd *d, const char *user, const char *key_path,
 	    d->port, user, key_path, cert_path, command, out, err);
 }
 
-int
-sshd_ssh_port(int sshd_port, const char *user, const char *key_path,
-    const char *cert_path, const char *command, char **out, char **err)
+static int
+ssh_run(int sshd_port, const char *user, const char *key_path,
+    const char *cert_path, const char *known_hosts, const char *command,
+    char **out, char **err)
 {
 	char *ssh = tu_which("ssh"), *port = tu_fmt("%d", sshd_port);
 	char *dest = tu_fmt("%s@127.0.0.1", user);
-	char *certopt = NULL;
+	char *certopt = NULL, *khopt = NULL;
 	char *argv[40];
 	int n = 0, rc;
 
@@ -361,16 +381,29 @@ sshd_ssh_port(int sshd_port, const char *user, const char *key_path,
 	argv[n++] = "IdentitiesOnly=yes";
 	argv[n++] = "-o";
 	argv[n++] = "IdentityAgent=none";
-	argv[n++] = "-o";
-	argv[n++] = "StrictHostKeyChecking=no";
-	argv[n++] = "-o";
-	argv[n++] = "UserKnownHostsFile=/dev/null";
+	if (known_hosts != NULL) {
+		khopt = tu_fmt("UserKnownHostsFile=%s", known_hosts);
+		argv[n++] = "-v";
+		argv[n++] = "-o";
+		argv[n++] = "StrictHostKeyChecking=yes";
+		argv[n++] = "-o";
+		argv[n++] = khopt;
+		argv[n++] = "-o";
+		argv[n++] = "GlobalKnownHostsFile=/dev/null";
+	} else {
+		argv[n++] = "-o";
+		argv[n++] = "StrictHostKeyChecking=no";
+		argv[n++] = "-o";
+		argv[n++] = "UserKnownHostsFile=/dev/null";
+	}
 	argv[n++] = "-o";
 	argv[n++] = "PreferredAuthentications=publickey";
 	argv[n++] = "-o";
 	argv[n++] = "ConnectTimeout=10";
-	argv[n++] = "-o";
-	argv[n++] = "LogLevel=ERROR";
+	if (known_hosts == NULL) {
+		argv[n++] = "-o";
+		argv[n++] = "LogLevel=ERROR";
+	}
 	argv[n++] = "-p";
 	argv[n++] = port;
 	argv[n++] = dest;
@@ -378,10 +411,28 @@ sshd_ssh_port(int sshd_port, const char *user, const char *key_path,
 	argv[n] = NULL;
 	rc = tu_run(argv, NULL, out, err);
 	free(certopt);
+	free(khopt);
 	free(dest);
 	free(port);
 	free(ssh);
 	return rc;
+}
+
+int
+sshd_ssh_port(int sshd_port, const char *user, const char *key_path,
+    const char *cert_path, const char *command, char **out, char **err)
+{
+	return ssh_run(
+	    sshd_port, user, key_path, cert_path, NULL, command, out, err);
+}
+
+int
+sshd_ssh_known_hosts(const struct test_sshd *d, const char *user,
+    const char *key_path, const char *cert_path, const char *known_hosts,
+    const char *command, char **out, char **err)
+{
+	return ssh_run(
+	    d->port, user, key_path, cert_path, known_hosts, command, out, err);
 }
 
 void

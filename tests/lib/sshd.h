@@ -14,6 +14,12 @@
  * privilege separation directory sshd insists on) when missing.  Tests run
  * as root in CI, so the login user is the current user (root).
  *
+ * sshd_start_host_cert() also has sshd present a host certificate
+ * (HostCertificate) that the test makes for the host key, and
+ * sshd_ssh_known_hosts() connects with StrictHostKeyChecking=yes against
+ * a known_hosts file of the test's, so that a host certificate is what
+ * lets the client in.
+ *
  * Like testutil.h (which it uses), every function fails the running
  * criterion test on a setup error; a missing sshd or ssh-keygen is a test
  * failure, never a skip.  sshd_stop() kills sshd, waits for it and
@@ -30,6 +36,13 @@ struct test_sshd;
 /* Start sshd trusting the CA public key line ca_pub_line ("ssh-ed25519
  * AAAA..."); *out is new, release with sshd_stop(). */
 void sshd_start(struct test_sshd **out, const char *ca_pub_line);
+/* Makes the host certificate: reads the host public key file host_pub and
+ * writes the certificate line to cert_path (before sshd starts). */
+typedef void sshd_host_cert_fn(
+    void *ctx, const char *host_pub, const char *cert_path);
+/* sshd_start(), with "HostCertificate" for the certificate fn writes. */
+void sshd_start_host_cert(struct test_sshd **out, const char *ca_pub_line,
+    sshd_host_cert_fn *fn, void *ctx);
 /* Kill sshd, reap it, remove its directory, free d.  NULL is fine. */
 void sshd_stop(struct test_sshd *d);
 
@@ -64,6 +77,13 @@ int sshd_log_wait(
  */
 int sshd_ssh(const struct test_sshd *d, const char *user, const char *key_path,
     const char *cert_path, const char *command, char **out, char **err);
+/* sshd_ssh() but with StrictHostKeyChecking=yes and UserKnownHostsFile
+ * known_hosts: ssh refuses (255, "Host key verification failed") unless
+ * that file vouches for the host key.  ssh runs with -v: err holds the
+ * lines that say how the host key was checked. */
+int sshd_ssh_known_hosts(const struct test_sshd *d, const char *user,
+    const char *key_path, const char *cert_path, const char *known_hosts,
+    const char *command, char **out, char **err);
 /* The same against the sshd listening on 127.0.0.1:port. */
 int sshd_ssh_port(int port, const char *user, const char *key_path,
     const char *cert_path, const char *command, char **out, char **err);

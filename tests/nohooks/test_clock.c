@@ -1,6 +1,6 @@
 /*
  * test_clock.c: a build without test hooks ignores JITCA_TEST_NOW.
- * tests/tests.cmake compiles ca/ledger.c a second time, without
+ * tests/tests.cmake compiles ca/store/ a second time, without
  * -DJITCA_TEST_HOOKS, as a plain `cmake -S . -B build` does, and links
  * this test against that copy: if the hook leaked into builds that did
  * not ask for it, ledger_now() would return the variable's value.

@@ -24,6 +24,14 @@
 #define ADMIN_EXIT_USAGE 2
 
 #define CA_PUB_FILE "ca.pub"
+#define HOST_KEY_FILE "host_ca_key.pem"
+#define HOST_PUB_FILE "host_ca.pub"
+#define LEDGER_KEY_FILE "ledger_key.pem"
+#define LEDGER_PUB_FILE "ledger.pub"
+/* The comments of the public lines, and the ledger key's signer name. */
+#define HOST_PUB_COMMENT "jitca-host-ca"
+#define LEDGER_PUB_COMMENT "jitca-ledger"
+#define LEDGER_PRINCIPAL "ledger@jitca"
 #define CONFIG_FILE "jitca.json"
 #define KRL_FILE "revoked.krl"
 

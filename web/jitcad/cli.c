@@ -44,6 +44,23 @@ static const struct cli_opt init_opts[] = {
 	"give the state (ledger, KRL) to this unprivileged service user "
 	"(root only)",
 	NULL},
+    {"add-keys", 0, CLI_FLAG, NULL, 0,
+	"in an existing state directory, make only the missing host CA and "
+	"ledger keys",
+	NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt ca_key_opts[] = {
+    {"host", 0, CLI_FLAG, NULL, 0, "print the host CA public key instead",
+	NULL},
+    {"ledger", 0, CLI_FLAG, NULL, 0,
+	"print the ledger public key (checkpoints, KRL signatures) instead",
+	NULL},
+    {"allowed-signers", 0, CLI_FLAG, NULL, 0,
+	"with --ledger: print it as an allowed_signers line for ssh-keygen -Y "
+	"verify -I ledger@jitca",
+	NULL},
     CLI_OPT_END,
 };
 
@@ -140,11 +157,12 @@ static const struct cli_cmd config_subs[] = {
 
 static const struct cli_cmd commands[] = {
     {"init", NULL, 0, 0,
-	"create the state directory: CA key, ca.pub, jitca.json, ledger, KRL",
+	"create the state directory: CA keys, ca.pub, jitca.json, ledger, KRL",
 	init_opts, NULL, admin_init},
     {"serve", NULL, 0, 0, "run the HTTP API service", serve_opts, NULL,
 	web_serve_run},
-    {"ca-key", NULL, 0, 0, "print the CA public key", NULL, NULL, admin_ca_key},
+    {"ca-key", NULL, 0, 0, "print the CA public key", ca_key_opts, NULL,
+	admin_ca_key},
     {"sshd-config", NULL, 0, 0, "print what a host needs to trust the CA", NULL,
 	NULL, admin_sshd_config},
     {"config", NULL, 0, 0, "the configuration file", NULL, config_subs, NULL},
@@ -180,6 +198,10 @@ const struct cli_prog jitcad_prog = {
     "STATE/jitca.json  the configuration\n"
     "STATE/ca_key.pem  the CA private key (mode 0600)\n"
     "STATE/ca.pub  the CA public key\n"
+    "STATE/host_ca_key.pem, host_ca.pub  the host CA key and its public "
+    "line\n"
+    "STATE/ledger_key.pem, ledger.pub  the ledger key (checkpoints, KRL "
+    "signatures)\n"
     "STATE/ledger.db  the issuance ledger\n"
     "STATE/revoked.krl  the KRL",
 };

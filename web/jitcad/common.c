@@ -180,6 +180,12 @@ admin_start_signer(struct admin_ctx *x)
 
 	memset(&sp, 0, sizeof(sp));
 	sp.key_path = x->cfg->ca_key_file;
+	/* A state directory from before the host CA and ledger keys works
+	 * without them (jitcad init --add-keys makes them). */
+	if (access(x->cfg->host_key_file, F_OK) == 0)
+		sp.host_key_path = x->cfg->host_key_file;
+	if (access(x->cfg->ledger_key_file, F_OK) == 0)
+		sp.ledger_key_path = x->cfg->ledger_key_file;
 	sp.policy = &signpolicy_ops;
 	sp.policy_arg = x->cfg->state_dir;
 	if ((r = signer_start(&x->signer, &sp)) != 0) {

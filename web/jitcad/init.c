@@ -1,8 +1,11 @@
 /*
- * init.c: `jitcad init`: a new state directory with the CA key (the only
- * command that touches the CA private key, which it generates and stores
- * with signer/cakey.h), ca.pub, jitca.json, the ledger and an empty KRL,
- * and with --ca-user/--user the files' owners.  Shared helpers: common.c.
+ * init.c: `jitcad init`: a new state directory with the user CA, host CA
+ * and ledger keys (the only command that touches private keys, which it
+ * generates and stores with signer/cakey.h), ca.pub, host_ca.pub,
+ * ledger.pub, jitca.json, the ledger and an empty KRL, and with
+ * --ca-user/--user the files' owners; `init --add-keys` makes only the
+ * host CA and ledger keys an older state directory lacks.  Shared
+ * helpers: common.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +57,104 @@ out:
 	free(data);
 	krl_free(krl);
 	free(path);
+	return r;
+}
+
+/*
+ * Make a key of type t at key_path (0600, never replacing a file) and its
+ * public line "TYPE BASE64 comment\n" at pub_path (0644, replacing an old
+ * one, which would be wrong); *line (may be NULL) the line, new.
+ */
+static int
+init_make_key(const char *key_path, const char *pub_path, enum key_type t,
+    const char *comment, char **line)
+{
+	struct cakey *key = NULL;
+	char *l = NULL, *nl = NULL;
+	int r = ERR_INTERNAL;
+
+	if (line != NULL)
+		*line = NULL;
+	if ((r = cakey_generate(&key, t)) != 0) {
+		report("init", "generating a key", r);
+		goto out;
+	}
+	if ((r = cakey_save(key, key_path)) != 0) {
+		report("init", key_path, r);
+		goto out;
+	}
+	if ((r = pubkey_to_line(&l, cakey_public(key), comment)) != 0 ||
+	    (nl = malloc(strlen(l) + 2)) == NULL) {
+		r = r != 0 ? r : ERR_ALLOC;
+		report("init", pub_path, r);
+		goto out;
+	}
+	memcpy(nl, l, strlen(l));
+	memcpy(nl + strlen(l), "\n", 2);
+	(void)unlink(pub_path);
+	if ((r = fileio_write_new(pub_path, nl, strlen(nl), 0644)) != 0) {
+		report("init", pub_path, r);
+		goto out;
+	}
+	if (line != NULL) {
+		*line = l;
+		l = NULL;
+	}
+	r = 0;
+out:
+	cakey_free(key);
+	free(l);
+	free(nl);
+	return r;
+}
+
+/*
+ * The host CA key (of type t, as the user CA's) and the ledger key
+ * (always Ed25519: C2SP notes are signed with Ed25519), each only when
+ * its file is missing, owned by ca when given.  *made counts new keys.
+ */
+static int
+init_add_keys(
+    const char *state, enum key_type t, const struct passwd *ca, int *made)
+{
+	static const struct {
+		const char *key, *pub, *comment, *what;
+		int ledger;
+	} keys[] = {
+	    {HOST_KEY_FILE, HOST_PUB_FILE, HOST_PUB_COMMENT, "host CA", 0},
+	    {LEDGER_KEY_FILE, LEDGER_PUB_FILE, LEDGER_PUB_COMMENT, "ledger", 1},
+	};
+	char *kp = NULL, *pp = NULL;
+	size_t i;
+	int r = 0;
+
+	*made = 0;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]) && r == 0; i++) {
+		if ((kp = path_join(state, keys[i].key)) == NULL ||
+		    (pp = path_join(state, keys[i].pub)) == NULL) {
+			r = ERR_ALLOC;
+			report("init", state, r);
+		} else if (access(kp, F_OK) != 0) {
+			r = init_make_key(kp, pp,
+			    keys[i].ledger ? KEY_ED25519 : t, keys[i].comment,
+			    NULL);
+			if (r == 0 && ca != NULL &&
+			    chown(kp, ca->pw_uid, ca->pw_gid) != 0) {
+				fprintf(stderr,
+				    "jitcad init: chown %s to %s: %s\n", kp,
+				    ca->pw_name, strerror(errno));
+				r = ERR_SYSTEM;
+			}
+			if (r == 0) {
+				fprintf(stderr, "jitcad init: new %s key %s\n",
+				    keys[i].what, kp);
+				(*made)++;
+			}
+		}
+		free(kp);
+		free(pp);
+		kp = pp = NULL;
+	}
 	return r;
 }
 
@@ -180,10 +281,43 @@ admin_init(const struct cli_parsed *p)
 		report("init", state, ERR_ALLOC);
 		goto out;
 	}
+	if (cli_flag(p, "add-keys")) {
+		/* A state directory from before the host CA and ledger
+		 * keys: add what is missing, touch nothing else. */
+		int made = 0;
+
+		if (access(key_path, F_OK) != 0) {
+			fprintf(stderr,
+			    "jitcad init --add-keys: %s holds no CA key; run "
+			    "jitcad init without --add-keys\n",
+			    state);
+			goto out;
+		}
+		/* The host CA as the user CA unless --ca-key-type says. */
+		if (cli_str(p, "ca-key-type") == NULL) {
+			struct pubkey *ca_pub = NULL;
+
+			if (admin_load_ca_pub("init", state, &ca_pub) != 0)
+				goto out;
+			t = pubkey_type(ca_pub);
+			pubkey_free(ca_pub);
+		}
+		if (init_add_keys(
+			state, t, ca_user != NULL ? &ca_pw : NULL, &made) != 0)
+			goto out;
+		if (made == 0)
+			fprintf(stderr,
+			    "jitcad init --add-keys: %s already holds every "
+			    "key\n",
+			    state);
+		ret = ADMIN_EXIT_OK;
+		goto out;
+	}
 	if (access(key_path, F_OK) == 0) {
 		fprintf(stderr,
 		    "jitcad init: %s already holds a CA key (%s); "
-		    "refusing to replace it\n",
+		    "refusing to replace it (jitcad init --add-keys adds "
+		    "a missing host CA or ledger key)\n",
 		    state, key_path);
 		goto out;
 	}
@@ -246,6 +380,13 @@ admin_init(const struct cli_parsed *p)
 	if ((r = write_empty_krl(state)) != 0) {
 		report("init", "initial KRL " KRL_FILE, r);
 		goto out;
+	}
+	{
+		int made;
+
+		if (init_add_keys(
+			state, t, ca_user != NULL ? &ca_pw : NULL, &made) != 0)
+			goto out;
 	}
 	if ((r = init_ownership(state, key_path,
 		 ca_user != NULL ? &ca_pw : NULL,

@@ -341,6 +341,22 @@ web_serve_run(const struct cli_parsed *p)
 	/* The signer first: the key is opened only in its child. */
 	memset(&sp, 0, sizeof(sp));
 	sp.key_path = cfg->ca_key_file;
+	/* A state directory from before the host CA and ledger keys runs
+	 * without them, and says how to add them. */
+	if (access(cfg->host_key_file, F_OK) == 0)
+		sp.host_key_path = cfg->host_key_file;
+	else
+		fprintf(stderr,
+		    "jitcad serve: no host CA key %s: host certificates are "
+		    "off (jitcad init --add-keys makes it)\n",
+		    cfg->host_key_file);
+	if (access(cfg->ledger_key_file, F_OK) == 0)
+		sp.ledger_key_path = cfg->ledger_key_file;
+	else
+		fprintf(stderr,
+		    "jitcad serve: no ledger key %s: checkpoints and KRL "
+		    "signatures are off (jitcad init --add-keys makes it)\n",
+		    cfg->ledger_key_file);
 	sp.policy = &signpolicy_ops;
 	sp.policy_arg = cfg->state_dir;
 	if (user_opt != NULL) {
@@ -404,6 +420,9 @@ web_serve_run(const struct cli_parsed *p)
 		goto out;
 	}
 	if (user_opt != NULL && geteuid() == 0) {
+		const char *const kf[] = {
+		    cfg->ca_key_file, sp.host_key_path, sp.ledger_key_path};
+		size_t ki;
 		int kfd;
 
 		if (setgroups(0, NULL) != 0 ||
@@ -415,13 +434,16 @@ web_serve_run(const struct cli_parsed *p)
 			    user_opt, strerror(errno));
 			goto out;
 		}
-		/* Invariant: the service's uid cannot read the key. */
-		if ((kfd = open(cfg->ca_key_file, O_RDONLY | O_CLOEXEC)) >= 0) {
+		/* Invariant: the service's uid cannot read any key. */
+		for (ki = 0; ki < sizeof(kf) / sizeof(kf[0]); ki++) {
+			if (kf[ki] == NULL ||
+			    (kfd = open(kf[ki], O_RDONLY | O_CLOEXEC)) < 0)
+				continue;
 			close(kfd);
 			fprintf(stderr,
-			    "jitcad serve: user %s can read the CA key %s; "
+			    "jitcad serve: user %s can read the key %s; "
 			    "refusing to start (jitcad init --ca-user)\n",
-			    user_opt, cfg->ca_key_file);
+			    user_opt, kf[ki]);
 			goto out;
 		}
 	}

@@ -4,7 +4,7 @@
  * file, an Ed25519 CA key made with cakey_generate() signing through a
  * counting cakey_sign() callback, the clock pinned with JITCA_TEST_NOW,
  * the cast of actors, and small helpers that read the ledger back.
- * test_ledger.c and test_users.c, which open their own ledgers, share
+ * store/test_chain.c and test_users.c, which open their own ledgers, share
  * only the helpers that run the real sqlite3 program (fx_sqlite3*).
  * Header-only (static inline) so each test binary gets its own copy.
  */
@@ -23,6 +23,7 @@
 #include "ca/ledger.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
+#include "ca/store/sql.h"
 #include "ca/users.h"
 #include "signer/cakey.h"
 #include "signer/cert.h"

@@ -1446,3 +1446,101 @@ Test(request, list_pages)
 	cr_assert_null(page);
 	free(key);
 }
+
+/* Counts from the listing, the way /metrics counted before: the
+ * reference for request_counts_get(). */
+static void
+counts_from_list(struct request_counts *want)
+{
+	static const struct ca_actor local = {"local:test", NULL, 0};
+	const struct request_filter all_f = {0, 1, REQUEST_LIST_MAX, 0};
+	const struct request_filter pend_f = {1, 1, REQUEST_LIST_MAX, 0};
+	json_t *all = NULL, *pend = NULL, *o;
+	const char *st;
+	size_t i;
+
+	memset(want, 0, sizeof(*want));
+	cr_assert_eq(request_list(&fx_ca, &local, &all_f, &all), 0);
+	cr_assert_eq(request_list(&fx_ca, &local, &pend_f, &pend), 0);
+	json_array_foreach(json_object_get(all, "requests"), i, o)
+	{
+		st = json_string_value(json_object_get(o, "state"));
+		cr_assert_not_null(st);
+		if (strcmp(st, "pending") == 0)
+			want->pending++;
+		else if (strcmp(st, "issued") == 0)
+			want->issued++;
+		else if (strcmp(st, "denied") == 0)
+			want->denied++;
+		else if (strcmp(st, "expired") == 0)
+			want->expired++;
+		else if (strcmp(st, "revoked") == 0)
+			want->revoked++;
+		else
+			cr_assert_fail("state %s", st);
+	}
+	json_array_foreach(json_object_get(pend, "requests"), i, o)
+	{
+		json_int_t need = json_integer_value(
+		    json_object_get(o, "approvals_required"));
+		size_t got = json_array_size(json_object_get(o, "approvals"));
+
+		if (need > 0 && (size_t)need > got)
+			want->approvals_needed += (uint64_t)need - got;
+	}
+	json_decref(all);
+	json_decref(pend);
+}
+
+static void
+counts_check(void)
+{
+	struct request_counts got, want;
+
+	counts_from_list(&want);
+	cr_assert_eq(request_counts_get(&fx_ca, &got), 0);
+	cr_assert_eq(got.pending, want.pending);
+	cr_assert_eq(got.issued, want.issued);
+	cr_assert_eq(got.denied, want.denied);
+	cr_assert_eq(got.expired, want.expired);
+	cr_assert_eq(got.revoked, want.revoked);
+	cr_assert_eq(got.approvals_needed, want.approvals_needed);
+}
+
+/* request_counts_get() (one store operation) agrees with counting the
+ * listing, including requests shown expired before the sweep. */
+Test(request, counts_agree_with_the_listing)
+{
+	struct request_counts got;
+	char *key = fx_key_line();
+	json_t *req = NULL;
+	int64_t a, c;
+
+	cr_assert_eq(request_counts_get(NULL, &got), ERR_INVALID_ARG);
+	cr_assert_eq(request_counts_get(&fx_ca, NULL), ERR_INVALID_ARG);
+	counts_check();
+	cr_assert_eq(request_counts_get(&fx_ca, &got), 0);
+	cr_assert_eq(got.pending + got.issued + got.denied + got.expired +
+		got.revoked + got.approvals_needed,
+	    0);
+	a = fx_create(&alice, "prod-debug", key, NULL);
+	(void)fx_create(&erin, "db-admin", key, NULL);
+	counts_check();
+	cr_assert_eq(request_counts_get(&fx_ca, &got), 0);
+	cr_assert_eq(got.pending, 2);
+	cr_assert_gt(got.approvals_needed, 0);
+	cr_assert_eq(request_approve(&fx_ca, &bob, a, NULL, &req), 0);
+	json_decref(req);
+	counts_check();
+	fx_now_set(FX_T0 + 1800);
+	c = fx_create(&alice, "prod-debug", key, NULL);
+	cr_assert_eq(request_deny(&fx_ca, &bob, c, "no", &req), 0);
+	json_decref(req);
+	counts_check();
+	/* Past the first two's expiry, before the sweep. */
+	fx_now_set(FX_T0 + 3600);
+	counts_check();
+	cr_assert_eq(request_counts_get(&fx_ca, &got), 0);
+	cr_assert_eq(got.denied, 1);
+	free(key);
+}

@@ -1036,7 +1036,7 @@ set_key_id(struct cert *c, const char *id)
 
 Test(cert_policy, table)
 {
-	const struct cert_limits lim = {TTL, BACK};
+	const struct cert_limits lim = {TTL, BACK, 0};
 	char long_principal[70];
 
 	pol_key = subject_new("ED25519", NULL, 0);
@@ -1185,7 +1185,7 @@ Test(cert_policy, table)
 /* The signer's path: encode, parse the TBS, check policy. */
 Test(cert_policy, through_tbs)
 {
-	const struct cert_limits lim = {TTL, BACK};
+	const struct cert_limits lim = {TTL, BACK, 0};
 	struct wire *w = wire_new(CERT_MAX_BLOB);
 	struct cert *c, *t = NULL;
 
@@ -1242,4 +1242,66 @@ Test(cert_parse, line_round_trip_limits)
 	free(line);
 	cert_free(c);
 	cakey_free(ca);
+}
+
+/* cert_check_host_policy(): host certificates, their own limit. */
+#define HOST_POLICY(stmt, want)                                                \
+	do {                                                                   \
+		struct cert *c = host_base();                                  \
+		int r;                                                         \
+		stmt;                                                          \
+		r = cert_check_host_policy(c, &lim, NOW);                      \
+		cr_assert_eq(                                                  \
+		    r, want, "%s: got %d (%s)", #stmt, r, err_str(r));         \
+		cert_free(c);                                                  \
+	} while (0)
+
+static struct cert *
+host_base(void)
+{
+	struct cert *c = policy_base();
+
+	c->type = CERT_TYPE_HOST;
+	cert_options_free(c->critical, c->ncritical);
+	cert_options_free(c->extensions, c->nextensions);
+	c->critical = c->extensions = NULL;
+	c->ncritical = c->nextensions = 0;
+	c->valid_before = NOW + 7 * 86400;
+	return c;
+}
+
+Test(cert_policy, host_certificates)
+{
+	const struct cert_limits lim = {TTL, BACK, 10 * 86400};
+
+	pol_key = subject_new("ED25519", NULL, 0);
+	HOST_POLICY((void)0, 0);
+	/* The user limit (TTL) does not apply, the host one does. */
+	HOST_POLICY(c->valid_before = NOW + 10 * 86400, 0);
+	HOST_POLICY(c->valid_before = NOW + 10 * 86400 + 1, ERR_CERT_TOO_LONG);
+	HOST_POLICY(c->valid_after = NOW - BACK, 0);
+	HOST_POLICY(c->valid_after = NOW - BACK - 1, ERR_CERT_BACKDATE);
+	HOST_POLICY(c->valid_before = UINT64_MAX, ERR_CERT_VALIDITY);
+	HOST_POLICY(c->type = CERT_TYPE_USER, ERR_CERT_NOT_HOST);
+	HOST_POLICY(cr_assert_eq(cert_add_principal(c, "*.example.com"), 0),
+	    ERR_CERT_BAD_HOST_NAME);
+	HOST_POLICY(cr_assert_eq(cert_add_principal(c, "2001:db8::1"), 0), 0);
+	HOST_POLICY(
+	    cr_assert_eq(cert_add_critical(c, "force-command", "/bin/true"), 0),
+	    ERR_CERT_UNKNOWN_OPTION);
+	HOST_POLICY(cr_assert_eq(cert_add_extension(c, "permit-pty", NULL), 0),
+	    ERR_CERT_UNKNOWN_EXTENSION);
+	HOST_POLICY(c->serial = 0, ERR_CERT_SERIAL_ZERO);
+	HOST_POLICY(c->nonce_len = 8, ERR_CERT_NONCE);
+	{
+		struct cert *c = host_base();
+
+		while (c->nprincipals > 0)
+			free(c->principals[--c->nprincipals]);
+		cr_assert_eq(cert_check_host_policy(c, &lim, NOW),
+		    ERR_CERT_NO_PRINCIPALS);
+		cert_free(c);
+	}
+	cr_assert_eq(cert_check_host_policy(NULL, &lim, NOW), ERR_INVALID_ARG);
+	pubkey_free(pol_key);
 }

@@ -12,7 +12,12 @@
  * own refusals are tested without ca/; ca/signpolicy.c over jitca.json is
  * tested in tests/integration/test_custody.c.  Key file permissions, a
  * garbage message, concurrency, the seccomp filter and the child's
- * disabled core dumps are covered too.
+ * disabled core dumps are covered too.  With the host CA and ledger keys
+ * (setup3): host certificates and each of their refusals, checkpoints
+ * checked with note.h and sshsig.h against the ledger key, KRL
+ * signatures and the refusal of bytes that are not a KRL, three distinct
+ * keys, and restarts that must find the same three.  The real sshd and
+ * ssh-keygen checks of these are in tests/integration/test_keys.c.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -31,7 +36,10 @@
 
 #include "signer/cakey.h"
 #include "signer/cert.h"
+#include "signer/krl.h"
+#include "signer/note.h"
 #include "signer/signer.h"
+#include "signer/sshsig.h"
 #include "signer/wire.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
@@ -45,6 +53,10 @@ static struct cakey *ca;
 static struct cakey *subject;
 static struct signer *sg;
 static char *policy_path;
+static char *host_path;
+static char *ledger_path;
+static struct cakey *hostca;
+static struct cakey *ledgerk;
 
 /* ---- the test policy: role "ops" grants USER and the file's word ---- */
 
@@ -151,6 +163,12 @@ teardown(void)
 	free(key_path);
 	free(policy_path);
 	dir = key_path = policy_path = NULL;
+	cakey_free(hostca);
+	cakey_free(ledgerk);
+	hostca = ledgerk = NULL;
+	free(host_path);
+	free(ledger_path);
+	host_path = ledger_path = NULL;
 }
 
 /* A good user certificate for the subject key, signed by the signer. */
@@ -1066,4 +1084,529 @@ Test(signer, restart_refuses_another_key, .init = setup, .fini = teardown)
 	cr_assert_not(signer_alive(sg));
 	cr_assert_eq(sign_spec(&t), ERR_SIGNER_DEAD);
 	cakey_free(other);
+}
+
+/* ---- host CA and ledger keys --------------------------------------- */
+
+/* signer_start() with all three keys (host/ledger NULL: not held). */
+static int
+start_signer3(const char *kp, const char *hp, const char *lp)
+{
+	struct signer_params p;
+
+	memset(&p, 0, sizeof(p));
+	p.key_path = kp;
+	p.host_key_path = hp;
+	p.ledger_key_path = lp;
+	p.policy = &tpol;
+	p.policy_arg = policy_path;
+	return signer_start(&sg, &p);
+}
+
+static void
+setup3_keys(void)
+{
+	setup_keys();
+	host_path = tu_fmt("%s/host_ca_key.pem", dir);
+	ledger_path = tu_fmt("%s/ledger_key.pem", dir);
+	cr_assert_eq(cakey_generate(&hostca, KEY_ECDSA_P256), 0);
+	cr_assert_eq(cakey_save(hostca, host_path), 0);
+	cr_assert_eq(cakey_generate(&ledgerk, KEY_ED25519), 0);
+	cr_assert_eq(cakey_save(ledgerk, ledger_path), 0);
+}
+
+static void
+setup3(void)
+{
+	setup3_keys();
+	cr_assert_eq(start_signer3(key_path, host_path, ledger_path), 0);
+}
+
+/* A good host certificate body: host "web1", two principals. */
+static struct tbs_spec
+good_host_spec(void)
+{
+	uint64_t now = (uint64_t)time(NULL);
+	struct tbs_spec t;
+
+	memset(&t, 0, sizeof(t));
+	t.type = CERT_TYPE_HOST;
+	t.serial = 77;
+	t.key_id = "web1:serial-77";
+	t.principals[0] = "web1.example.com";
+	t.principals[1] = "10.1.2.3";
+	t.nprincipals = 2;
+	t.valid_after = now - 30;
+	t.valid_before = now + 7 * 86400;
+	t.ca = signer_public_host(sg);
+	return t;
+}
+
+/* Send a hand-made body through SIGN_HOST for host "web1". */
+static int
+sign_host_spec(const struct tbs_spec *t)
+{
+	struct wire *w = tbs_encode(t);
+	uint8_t *sig = NULL;
+	size_t siglen = 0;
+	int r;
+
+	r = signer_sign_host_tbs(
+	    sg, "web1", wire_ptr(w), wire_len(w), &sig, &siglen);
+	if (r == 0) {
+		cr_assert_eq(pubkey_verify(signer_public_host(sg), sig, siglen,
+				 wire_ptr(w), wire_len(w), NULL),
+		    0);
+	} else {
+		cr_assert_null(sig);
+		cr_assert_eq(siglen, 0);
+	}
+	free(sig);
+	wire_free(w);
+	return r;
+}
+
+Test(signer, three_distinct_keys_announced, .init = setup3, .fini = teardown)
+{
+	cr_assert(pubkey_equal(signer_public(sg), cakey_public(ca)));
+	cr_assert(pubkey_equal(signer_public_host(sg), cakey_public(hostca)));
+	cr_assert(
+	    pubkey_equal(signer_public_ledger(sg), cakey_public(ledgerk)));
+	cr_assert_not(pubkey_equal(signer_public(sg), signer_public_host(sg)));
+	cr_assert_not(
+	    pubkey_equal(signer_public(sg), signer_public_ledger(sg)));
+	cr_assert_not(
+	    pubkey_equal(signer_public_host(sg), signer_public_ledger(sg)));
+}
+
+Test(signer, host_cert_signed_and_verifies, .init = setup3, .fini = teardown)
+{
+	struct cert *c = cert_new(), *back = NULL;
+	uint64_t now = (uint64_t)time(NULL);
+	char *line = NULL, *path, *out = NULL, *cmd;
+	int rc;
+
+	cr_assert_not_null(c);
+	c->key = tu_pubkey_copy(cakey_public(subject));
+	c->ca_key = tu_pubkey_copy(signer_public_host(sg));
+	cr_assert_eq(cert_set_random_nonce(c), 0);
+	c->serial = 9;
+	c->type = CERT_TYPE_HOST;
+	c->key_id = tu_fmt("web1:serial-9");
+	cr_assert_eq(cert_add_principal(c, "web1.example.com"), 0);
+	cr_assert_eq(cert_add_principal(c, "2001:db8::7"), 0);
+	c->valid_after = now - 60;
+	c->valid_before = now + 30 * 86400;
+	cr_assert_eq(signer_sign_host_cert(sg, c, "web1"), 0);
+	cr_assert_eq(cert_from_blob(&back, c->blob, c->blob_len), 0);
+	cr_assert_eq(back->type, CERT_TYPE_HOST);
+	cr_assert(pubkey_equal(back->ca_key, cakey_public(hostca)));
+	cr_assert_eq(cert_to_line(&line, c, NULL), 0);
+	path = tu_fmt("%s/host-cert.pub", dir);
+	tu_write_file(path, line, strlen(line), 0644);
+	cmd = tu_fmt("ssh-keygen -L -f '%s'", path);
+	rc = tu_sh(cmd, &out, NULL);
+	cr_assert_eq(rc, 0);
+	cr_assert_not_null(strstr(out, "host certificate"), "%s", out);
+	cr_assert_not_null(strstr(out, "web1.example.com"), "%s", out);
+	/* The same certificate through the user path is refused. */
+	cr_assert_eq(
+	    signer_sign_user_cert(sg, c, "alice", "ops"), ERR_CERT_WRONG_CA);
+	free(out);
+	free(cmd);
+	free(path);
+	free(line);
+	cert_free(back);
+	cert_free(c);
+}
+
+Test(signer, host_refusals, .init = setup3, .fini = teardown)
+{
+	static const char *const bad[] = {"*.example.com", "web?",
+	    "-web.example.com", ".web", "web.", "a..b", "web 1", "web\t1",
+	    "web,db", "web_1", "10.0.0.300", "1.2.3", "fe80::1%eth0", "[::1]",
+	    "10.0.0.0/8", "web-.example.com",
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+	    "example.com"};
+	static const char *const good[] = {"web1", "db-2.prod.example.com",
+	    "127.0.0.1", "::1", "2001:db8::42", "xn--bcher-kva.example"};
+	uint64_t now = (uint64_t)time(NULL);
+	struct tbs_spec t;
+	size_t i;
+
+	t = good_host_spec();
+	cr_assert_eq(sign_host_spec(&t), 0);
+	/* A user certificate body, even one naming the host CA. */
+	t = good_spec();
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_NOT_HOST);
+	t.ca = signer_public_host(sg);
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_NOT_HOST);
+	/* A host body for the user CA key. */
+	t = good_host_spec();
+	t.ca = signer_public(sg);
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_WRONG_CA);
+	t.ca = signer_public_ledger(sg);
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_WRONG_CA);
+	t = good_host_spec();
+	t.principals[0] = "*";
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_BAD_HOST_NAME);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		t.principals[0] = bad[i];
+		cr_assert_eq(
+		    sign_host_spec(&t), ERR_CERT_BAD_HOST_NAME, "%s", bad[i]);
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		t.principals[0] = good[i];
+		cr_assert_eq(sign_host_spec(&t), 0, "%s", good[i]);
+	}
+	t = good_host_spec();
+	t.nprincipals = 0;
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_NO_PRINCIPALS);
+	t = good_host_spec();
+	t.ext_name = "permit-pty";
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_UNKNOWN_EXTENSION);
+	t = good_host_spec();
+	t.crit_name = "source-address";
+	t.crit_value = "10.0.0.0/8";
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_UNKNOWN_OPTION);
+	/* 30 days (the default maximum) is fine, 31 is not. */
+	t = good_host_spec();
+	t.valid_before = now + 30 * 86400;
+	cr_assert_eq(sign_host_spec(&t), 0);
+	t.valid_before = now + 31 * 86400;
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_TOO_LONG);
+	t = good_host_spec();
+	t.valid_after = now - MAX_BACKDATE - 3600;
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_BACKDATE);
+	t = good_host_spec();
+	t.valid_after = now + 3600;
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_POSTDATED);
+	t = good_host_spec();
+	t.valid_before = UINT64_MAX;
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_VALIDITY);
+	t = good_host_spec();
+	t.serial = 0;
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_SERIAL_ZERO);
+	/* The key id must name the host of the request. */
+	t = good_host_spec();
+	t.key_id = "db1:serial-77";
+	cr_assert_eq(sign_host_spec(&t), ERR_SIGNER_KEY_ID);
+	t.key_id = "web1";
+	cr_assert_eq(sign_host_spec(&t), ERR_SIGNER_KEY_ID);
+	t.key_id = "web1 x:1";
+	cr_assert_eq(sign_host_spec(&t), ERR_CERT_BAD_KEY_ID);
+	t = good_host_spec();
+	t.trailing = 1;
+	cr_assert_eq(sign_host_spec(&t), ERR_TRAILING_DATA);
+	/* Every refusal left the child serving. */
+	t = good_host_spec();
+	cr_assert_eq(sign_host_spec(&t), 0);
+}
+
+Test(signer, cert_for_own_key_refused, .init = setup3_keys, .fini = teardown)
+{
+	struct tbs_spec t;
+	struct cakey *keep = subject;
+
+	cr_assert_eq(start_signer3(key_path, host_path, ledger_path), 0);
+	/* tbs_encode certifies `subject`: make it the ledger key. */
+	subject = ledgerk;
+	t = good_host_spec();
+	cr_assert_eq(sign_host_spec(&t), ERR_KEY_IS_CA);
+	/* Nor a user certificate for the host CA key. */
+	subject = hostca;
+	t = good_spec();
+	cr_assert_eq(sign_spec(&t), ERR_KEY_IS_CA);
+	subject = keep;
+	cr_assert_eq(sign_spec(&t), 0);
+}
+
+Test(signer, without_host_and_ledger_keys, .init = setup, .fini = teardown)
+{
+	struct tbs_spec t = good_spec();
+	uint8_t root[32] = {0};
+	char *note = NULL, *sig = NULL;
+
+	cr_assert_null(signer_public_host(sg));
+	cr_assert_null(signer_public_ledger(sg));
+	t.type = CERT_TYPE_HOST;
+	t.ext_name = NULL;
+	t.key_id = "web1:serial-1";
+	t.principals[0] = "web1";
+	cr_assert_eq(sign_host_spec(&t), ERR_SIGNER_NO_KEY);
+	cr_assert_eq(signer_sign_checkpoint(
+			 sg, "jitca", 1, root, &note, NULL, &sig, NULL),
+	    ERR_SIGNER_NO_KEY);
+	cr_assert_eq(signer_sign_krl(sg, (const uint8_t *)"x", 1, &sig, NULL),
+	    ERR_SIGNER_NO_KEY);
+	cr_assert_null(note);
+	cr_assert_null(sig);
+	t = good_spec();
+	cr_assert_eq(sign_spec(&t), 0);
+}
+
+Test(signer, checkpoint_signed_by_ledger_key, .init = setup3, .fini = teardown)
+{
+	struct note_verifier v, wrong;
+	struct note_checkpoint *cp = NULL;
+	uint8_t root[32];
+	char *note = NULL, *sig = NULL, *bad;
+	size_t notelen = 0, siglen = 0, textlen = 0, i;
+
+	for (i = 0; i < sizeof(root); i++)
+		root[i] = (uint8_t)(i * 7 + 1);
+	cr_assert_eq(signer_sign_checkpoint(sg, "jitca.example/ledger", 12345,
+			 root, &note, &notelen, &sig, &siglen),
+	    0);
+	cr_assert_eq(strlen(note), notelen);
+	cr_assert_eq(strlen(sig), siglen);
+	cr_assert_eq(strncmp(note, "jitca.example/ledger\n12345\n", 27), 0);
+	/* A C2SP note by the ledger key under the origin's name ... */
+	cr_assert_eq(note_verifier_from_pubkey(
+			 &v, "jitca.example/ledger", cakey_public(ledgerk)),
+	    0);
+	cr_assert_eq(
+	    note_open(note, notelen, &v, 1, NOTE_OPEN_KNOWN_ONLY, &textlen), 0);
+	cr_assert_eq(note_checkpoint_parse(&cp, note, textlen), 0);
+	cr_assert_str_eq(cp->origin, "jitca.example/ledger");
+	cr_assert_eq(cp->size, 12345);
+	cr_assert_eq(memcmp(cp->root, root, 32), 0);
+	cr_assert_eq(cp->next, 0);
+	note_checkpoint_free(cp);
+	/* ... and not by the user CA key. */
+	cr_assert_eq(note_verifier_from_pubkey(
+			 &wrong, "jitca.example/ledger", cakey_public(ca)),
+	    0);
+	cr_assert_eq(
+	    note_open(note, notelen, &wrong, 1, 0, NULL), ERR_NOTE_UNKNOWN_KEY);
+	/* The SSHSIG covers the whole signed note. */
+	cr_assert_eq(sshsig_verify(sig, siglen, cakey_public(ledgerk),
+			 SIGNER_NS_CHECKPOINT, (const uint8_t *)note, notelen),
+	    0);
+	cr_assert_eq(sshsig_verify(sig, siglen, cakey_public(ledgerk),
+			 SIGNER_NS_KRL, (const uint8_t *)note, notelen),
+	    ERR_SSHSIG_NAMESPACE);
+	bad = strdup(note);
+	cr_assert_not_null(bad);
+	bad[strlen("jitca.example/ledger\n1234")] = '6';
+	cr_assert_eq(sshsig_verify(sig, siglen, cakey_public(ledgerk),
+			 SIGNER_NS_CHECKPOINT, (const uint8_t *)bad, notelen),
+	    ERR_SIG_INVALID);
+	cr_assert_eq(note_open(bad, notelen, &v, 1, 0, NULL), ERR_SIG_INVALID);
+	free(bad);
+	free(note);
+	free(sig);
+}
+
+Test(signer, checkpoint_refusals, .init = setup3, .fini = teardown)
+{
+	uint8_t root[32] = {1};
+	char *note = NULL, *sig = NULL;
+
+	/* The note name rules refuse a space or '+' in the origin. */
+	cr_assert_eq(signer_sign_checkpoint(
+			 sg, "jitca ledger", 1, root, &note, NULL, &sig, NULL),
+	    ERR_NOTE_FORMAT);
+	cr_assert_eq(signer_sign_checkpoint(
+			 sg, "jitca+x", 1, root, &note, NULL, &sig, NULL),
+	    ERR_NOTE_FORMAT);
+	/* Control bytes and sizes past 2^63 (note_checkpoint_text). */
+	cr_assert_eq(signer_sign_checkpoint(
+			 sg, "jitca\nx", 1, root, &note, NULL, &sig, NULL),
+	    ERR_INVALID_ARG);
+	cr_assert_eq(signer_sign_checkpoint(sg, "jitca", UINT64_C(1) << 63,
+			 root, &note, NULL, &sig, NULL),
+	    ERR_INVALID_ARG);
+	cr_assert_eq(
+	    signer_sign_checkpoint(sg, "", 1, root, &note, NULL, &sig, NULL),
+	    ERR_INVALID_ARG);
+	cr_assert_null(note);
+	cr_assert_null(sig);
+	cr_assert_eq(signer_sign_checkpoint(
+			 sg, "jitca", 0, root, &note, NULL, &sig, NULL),
+	    0);
+	free(note);
+	free(sig);
+}
+
+/* A KRL revoking serial 5 of the user CA. */
+static void
+make_krl(uint8_t **data, size_t *len)
+{
+	struct krl *k = NULL;
+	const uint8_t *blob;
+	size_t bloblen;
+
+	blob = pubkey_blob(cakey_public(ca), &bloblen);
+	cr_assert_eq(krl_new(&k, 3, (uint64_t)time(NULL), "jitca"), 0);
+	cr_assert_eq(krl_revoke_serials(k, blob, bloblen, 5, 5), 0);
+	cr_assert_eq(krl_serialize(k, data, len), 0);
+	krl_free(k);
+}
+
+Test(signer, krl_signed_by_ledger_key, .init = setup3, .fini = teardown)
+{
+	uint8_t *krl = NULL, *signedkrl;
+	char *sig = NULL;
+	size_t len = 0, siglen = 0;
+	struct tbs_spec t;
+
+	make_krl(&krl, &len);
+	{
+		int r = signer_sign_krl(sg, krl, len, &sig, &siglen);
+		cr_assert_eq(r, 0, "%s", err_str(r));
+	}
+	cr_assert_eq(strlen(sig), siglen);
+	cr_assert_eq(sshsig_verify(sig, siglen, cakey_public(ledgerk),
+			 SIGNER_NS_KRL, krl, len),
+	    0);
+	cr_assert_eq(sshsig_verify(sig, siglen, cakey_public(ledgerk),
+			 SIGNER_NS_CHECKPOINT, krl, len),
+	    ERR_SSHSIG_NAMESPACE);
+	cr_assert_eq(sshsig_verify(sig, siglen, cakey_public(ca), SIGNER_NS_KRL,
+			 krl, len),
+	    ERR_SSHSIG_WRONG_KEY);
+	free(sig);
+	sig = NULL;
+	/* Not a KRL: text, a truncated KRL, a KRL with a signature
+	 * section (4) appended (string key, string sig). */
+	cr_assert_eq(
+	    signer_sign_krl(sg, (const uint8_t *)"hello", 5, &sig, &siglen),
+	    ERR_SIGNER_NOT_KRL);
+	cr_assert_eq(signer_sign_krl(sg, krl, len - 1, &sig, &siglen),
+	    ERR_SIGNER_NOT_KRL);
+	cr_assert_eq(
+	    signer_sign_krl(sg, krl, 0, &sig, &siglen), ERR_SIGNER_NOT_KRL);
+	signedkrl = malloc(len + 13);
+	cr_assert_not_null(signedkrl);
+	memcpy(signedkrl, krl, len);
+	memcpy(signedkrl + len, "\x04\0\0\0\x07\0\0\0\x01k\0\0\0\0", 13);
+	cr_assert_eq(signer_sign_krl(sg, signedkrl, len + 13, &sig, &siglen),
+	    ERR_SIGNER_NOT_KRL);
+	cr_assert_null(sig);
+	cr_assert_eq(siglen, 0);
+	/* Too large for a KRL: refused before anything is sent. */
+	cr_assert_eq(
+	    signer_sign_krl(sg, krl, SIGNER_MAX_KRL + 1, &sig, &siglen),
+	    ERR_TOO_LARGE);
+	/* The child still serves. */
+	t = good_host_spec();
+	cr_assert_eq(sign_host_spec(&t), 0);
+	free(signedkrl);
+	free(krl);
+}
+
+Test(signer, big_krl_signed, .init = setup3, .fini = teardown, .timeout = 60)
+{
+	struct krl *k = NULL;
+	const uint8_t *blob;
+	uint8_t *krl = NULL;
+	size_t bloblen, len = 0, siglen = 0;
+	char *sig = NULL;
+	uint64_t i;
+
+	/* Over SIGNER_MAX_MSG: SIGN_KRL has its own message limit. */
+	blob = pubkey_blob(cakey_public(ca), &bloblen);
+	cr_assert_eq(krl_new(&k, 1, (uint64_t)time(NULL), "big"), 0);
+	for (i = 1; i <= 40000; i++)
+		cr_assert_eq(krl_revoke_serials(
+				 k, blob, bloblen, i * 100000, i * 100000),
+		    0);
+	cr_assert_eq(krl_serialize(k, &krl, &len), 0);
+	cr_assert_gt(len, SIGNER_MAX_MSG);
+	cr_assert_eq(signer_sign_krl(sg, krl, len, &sig, &siglen), 0);
+	cr_assert_eq(sshsig_verify(sig, siglen, cakey_public(ledgerk),
+			 SIGNER_NS_KRL, krl, len),
+	    0);
+	free(sig);
+	free(krl);
+	krl_free(k);
+}
+
+Test(signer, key_set_refusals, .init = setup3_keys, .fini = teardown)
+{
+	struct cakey *p256 = NULL;
+	char *p256_path = tu_fmt("%s/p256.pem", dir);
+
+	/* The same file (one key) for two roles. */
+	cr_assert_eq(start_signer3(key_path, key_path, ledger_path),
+	    ERR_SIGNER_SAME_KEY);
+	cr_assert_eq(
+	    start_signer3(key_path, host_path, key_path), ERR_SIGNER_SAME_KEY);
+	cr_assert_eq(
+	    start_signer3(key_path, host_path, host_path), ERR_LEDGER_KEY_TYPE);
+	cr_assert_eq(cakey_generate(&p256, KEY_ECDSA_P256), 0);
+	cr_assert_eq(cakey_save(p256, p256_path), 0);
+	cr_assert_eq(
+	    start_signer3(key_path, host_path, p256_path), ERR_LEDGER_KEY_TYPE);
+	cr_assert_null(sg);
+	/* Permission rules hold for every key. */
+	cr_assert_eq(chmod(ledger_path, 0640), 0);
+	cr_assert_eq(
+	    start_signer3(key_path, host_path, ledger_path), ERR_KEY_FILE_MODE);
+	cr_assert_eq(chmod(ledger_path, 0600), 0);
+	cr_assert_eq(chmod(host_path, 0604), 0);
+	cr_assert_eq(
+	    start_signer3(key_path, host_path, ledger_path), ERR_KEY_FILE_MODE);
+	cakey_free(p256);
+	free(p256_path);
+}
+
+Test(signer, restart_checks_all_three_keys, .init = setup3, .fini = teardown)
+{
+	struct cakey *other = NULL;
+	struct tbs_spec t;
+
+	cr_assert_eq(signer_restart(sg), 0);
+	t = good_host_spec();
+	cr_assert_eq(sign_host_spec(&t), 0);
+	/* Another host CA key on disk. */
+	cr_assert_eq(cakey_generate(&other, KEY_ED25519), 0);
+	cr_assert_eq(unlink(host_path), 0);
+	cr_assert_eq(cakey_save(other, host_path), 0);
+	cr_assert_eq(signer_restart(sg), ERR_CERT_WRONG_CA);
+	cr_assert_not(signer_alive(sg));
+	cakey_free(other);
+	other = NULL;
+	/* Back to the old host key, another ledger key. */
+	cr_assert_eq(unlink(host_path), 0);
+	cr_assert_eq(cakey_save(hostca, host_path), 0);
+	cr_assert_eq(signer_restart(sg), 0);
+	cr_assert_eq(cakey_generate(&other, KEY_ED25519), 0);
+	cr_assert_eq(unlink(ledger_path), 0);
+	cr_assert_eq(cakey_save(other, ledger_path), 0);
+	cr_assert_eq(signer_restart(sg), ERR_CERT_WRONG_CA);
+	cr_assert_not(signer_alive(sg));
+	cakey_free(other);
+}
+
+Test(signer, checkpoint_short_root_kills_child, .init = setup3_keys,
+    .fini = teardown)
+{
+	/* SIGN_CHECKPOINT: origin "o", size 1, a 31-byte root. */
+	uint8_t msg[4 + 1 + 5 + 8 + 4 + 31];
+	uint8_t before[128], after[128];
+	int fd, sock = -1, status;
+	pid_t pid;
+
+	unix_sockets(before);
+	cr_assert_eq(start_signer3(key_path, host_path, ledger_path), 0);
+	unix_sockets(after);
+	for (fd = 0; fd < 1024; fd++)
+		if ((after[fd / 8] & ~before[fd / 8]) & (1u << (fd % 8)))
+			sock = fd;
+	cr_assert_geq(sock, 0);
+	memset(msg, 0, sizeof(msg));
+	msg[3] = (uint8_t)(sizeof(msg) - 4);
+	msg[4] = SIGNER_MSG_SIGN_CHECKPOINT;
+	msg[8] = 1;
+	msg[9] = 'o';
+	msg[17] = 1;
+	msg[21] = 31;
+	pid = signer_pid(sg);
+	cr_assert_eq(
+	    send(sock, msg, sizeof(msg), MSG_NOSIGNAL), (ssize_t)sizeof(msg));
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(
+	    WIFEXITED(status) && WEXITSTATUS(status) != 0, "status %d", status);
 }

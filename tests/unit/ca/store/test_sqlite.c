@@ -1,5 +1,5 @@
 /*
- * test_group_commit.c: the group commit of ca/ledger.c.  Units of work
+ * test_sqlite.c: the group commit of ca/store/sqlite.c.  Units of work
  * from many threads share COMMITs and all land, in one intact chain; a
  * COMMIT that fails fails every unit it held and leaves none of their
  * rows; readers never see a unit before its COMMIT; one thread alone gets
@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include "ca/ledger.h"
+#include "ca/store/sql.h"
 #include "tests/lib/testutil.h"
 
 #define THREADS 8

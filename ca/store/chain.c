@@ -1,0 +1,891 @@
+/*
+ * chain.c: the hash chain of ledger.h over the operations of store.h:
+ * the one canonical encoding of an event (hashed as it is written, no
+ * JSON array built), appending, verifying the whole chain and its
+ * recorded head, export (JSONL, CSV) and the events as JSON.  It also
+ * holds the ledger handle, which wraps the backend's struct store, and
+ * forwards transactions and counters to it.
+ *
+ * It does not know SQL or which database is behind the store
+ * (store/sqlite.c today), nor what events mean (users.c, request.c,
+ * revoke.c).  Hashing uses OpenSSL's EVP SHA-256, hex signer/wire.h;
+ * JSON is jansson's.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "ca/ledger.h"
+#include "ca/store/store.h"
+#include "signer/base/num.h"
+#include "signer/wire.h"
+
+#define ZERO_HASH                                                              \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+#define CANON_FLAGS (JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII)
+
+struct ledger {
+	struct store *s;
+	/* SHA-256 context of ledger_append() (the unit's owner only). */
+	EVP_MD_CTX *md_ctx;
+};
+
+/* Record a message in the store of l (which may be NULL). */
+static void __attribute__((format(printf, 2, 3)))
+set_msg(struct ledger *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l == NULL || l->s == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(l->s->errmsg, sizeof(l->s->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+int
+ledger_open_err(struct ledger **out, const char *path, int create,
+    char errbuf[LEDGER_ERR_LEN])
+{
+	struct ledger *l = NULL;
+	int r = ERR_INTERNAL;
+
+	if (errbuf != NULL)
+		errbuf[0] = '\0';
+	if (out != NULL)
+		*out = NULL;
+	if (out == NULL || path == NULL || *path == '\0')
+		return ERR_INVALID_ARG;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return ERR_ALLOC;
+	if ((l->md_ctx = EVP_MD_CTX_new()) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	TRY(store_sqlite_open(&l->s, path, create, errbuf));
+	*out = l;
+	l = NULL;
+	r = 0;
+out:
+	ledger_close(l);
+	return r;
+}
+
+int
+ledger_open(struct ledger **out, const char *path, int create)
+{
+	return ledger_open_err(out, path, create, NULL);
+}
+
+void
+ledger_close(struct ledger *l)
+{
+	if (l == NULL)
+		return;
+	store_close(l->s);
+	EVP_MD_CTX_free(l->md_ctx);
+	free(l);
+}
+
+const char *
+ledger_errmsg(const struct ledger *l)
+{
+	return l == NULL || l->s == NULL ? "" : l->s->errmsg;
+}
+
+struct store *
+ledger_store(struct ledger *l)
+{
+	return l == NULL ? NULL : l->s;
+}
+
+int
+ledger_begin(struct ledger *l)
+{
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	return store_tx_begin(l->s);
+}
+
+int
+ledger_commit(struct ledger *l)
+{
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	return store_tx_commit(l->s);
+}
+
+void
+ledger_rollback(struct ledger *l)
+{
+	if (l != NULL)
+		store_tx_rollback(l->s);
+}
+
+void
+ledger_read_begin(struct ledger *l)
+{
+	if (l != NULL)
+		l->s->ops->read_begin(l->s);
+}
+
+void
+ledger_read_end(struct ledger *l)
+{
+	if (l != NULL)
+		l->s->ops->read_end(l->s);
+}
+
+void
+ledger_stats_get(struct ledger *l, struct ledger_stats *out)
+{
+	struct store_stats st;
+
+	memset(out, 0, sizeof(*out));
+	if (l == NULL)
+		return;
+	l->s->ops->stats_get(l->s, &st);
+	out->units = st.units;
+	out->commits = st.commits;
+	out->max_batch = st.max_batch;
+}
+
+int
+ledger_serial_next(struct ledger *l, uint64_t *serial)
+{
+	if (serial == NULL)
+		return ERR_INVALID_ARG;
+	*serial = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	return store_counter_next(l->s, STORE_COUNTER_SERIAL, serial);
+}
+
+int
+ledger_krl_version_bump(struct ledger *l, uint64_t *version)
+{
+	if (version == NULL)
+		return ERR_INVALID_ARG;
+	*version = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	return store_counter_next(l->s, STORE_COUNTER_KRL_VERSION, version);
+}
+
+int
+ledger_krl_version(struct ledger *l, uint64_t *version)
+{
+	if (version == NULL)
+		return ERR_INVALID_ARG;
+	*version = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	return store_counter_get(l->s, STORE_COUNTER_KRL_VERSION, version);
+}
+
+int
+ledger_changed(struct ledger *l, int *changed)
+{
+	if (changed == NULL)
+		return ERR_INVALID_ARG;
+	*changed = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	return store_changed(l->s, changed);
+}
+
+uint64_t
+ledger_now(void)
+{
+	time_t t;
+#ifdef JITCA_TEST_HOOKS
+	const char *s = getenv("JITCA_TEST_NOW");
+	uint64_t v;
+
+	if (s != NULL && num_parse_u64(s, (uint64_t)1 << 62, &v) == 0 && v > 0)
+		return v;
+#endif
+	t = time(NULL);
+	return t < 0 ? 0 : (uint64_t)t;
+}
+
+/* Non-empty, bounded, valid UTF-8 (checked by jansson later), no control
+ * characters. */
+static int
+field_valid(const char *s)
+{
+	size_t i;
+
+	if (s == NULL || s[0] == '\0')
+		return 0;
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (i >= LEDGER_FIELD_MAX || c < 0x20 || c == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * Hashing the canonical array without building it as a JSON value.
+ *
+ * hash = hex(SHA-256(prev || "\n" || canonical)) where canonical is
+ * jansson's compact dump of [seq,time,type,actor,subject,details]:
+ * "[" seq "," time "," str(type) "," str(actor) "," str(subject) ","
+ * details "]", integers in decimal, str() jansson's string dump with
+ * JSON_ENSURE_ASCII, details the canonical dump of the object (which is
+ * exactly what the details column holds).  So both ledger_append() and
+ * ledger_verify() feed those pieces to SHA-256 directly: no array, no
+ * second dump, and verify does not parse details at all (a changed byte
+ * anywhere still changes the hash).
+ *
+ * str(): a string of bytes 0x20..0x7e other than '"' and '\\' is dumped
+ * by jansson as itself between quotes (it escapes only '"', '\\',
+ * control characters, '/' with JSON_ESCAPE_SLASH, which CANON_FLAGS does
+ * not set, and non-ASCII with JSON_ENSURE_ASCII); that is the fast path.
+ * Anything else is dumped by jansson itself, so escapes are jansson's by
+ * construction, and invalid UTF-8 is refused as json_string() refuses it.
+ */
+struct chain_hash {
+	EVP_MD_CTX *ctx;
+	unsigned char buf[2048];
+	size_t len;
+	int failed;
+};
+
+static void
+ch_put(struct chain_hash *h, const void *p, size_t n)
+{
+	if (h->len + n > sizeof(h->buf)) {
+		if (h->len > 0 && EVP_DigestUpdate(h->ctx, h->buf, h->len) != 1)
+			h->failed = 1;
+		h->len = 0;
+	}
+	if (n > sizeof(h->buf)) {
+		if (EVP_DigestUpdate(h->ctx, p, n) != 1)
+			h->failed = 1;
+		return;
+	}
+	memcpy(h->buf + h->len, p, n);
+	h->len += n;
+}
+
+static void
+ch_put_i64(struct chain_hash *h, int64_t v)
+{
+	char num[24];
+	int n = snprintf(num, sizeof(num), "%" PRId64, v);
+
+	ch_put(h, num, (size_t)n);
+}
+
+/* str(s) as above; ERR_INVALID_ARG for invalid UTF-8. */
+static int
+ch_put_str(struct chain_hash *h, const char *s)
+{
+	json_t *js = NULL;
+	char *d = NULL;
+	size_t i;
+	int r = ERR_INTERNAL;
+
+	for (i = 0; s[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			break;
+	}
+	if (s[i] == '\0') {
+		ch_put(h, "\"", 1);
+		ch_put(h, s, i);
+		ch_put(h, "\"", 1);
+		return 0;
+	}
+	if ((js = json_string(s)) == NULL) {
+		r = ERR_INVALID_ARG;
+		goto out;
+	}
+	if ((d = json_dumps(js, CANON_FLAGS | JSON_ENCODE_ANY)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	ch_put(h, d, strlen(d));
+	r = 0;
+out:
+	free(d);
+	json_decref(js);
+	return r;
+}
+
+/* The hash of one event whose details are already the canonical text
+ * dtext.  ctx is reused (may be NULL: one is made here).  ERR_INVALID_ARG
+ * when type, actor or subject is not valid UTF-8. */
+int
+ledger_event_hash(struct evp_md_ctx_st *ctx, const char *prev, int64_t seq,
+    int64_t t, const char *type, const char *actor, const char *subject,
+    const char *dtext, char out[LEDGER_HASH_HEX])
+{
+	struct chain_hash hs, *h = &hs;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *own = NULL;
+	int r = ERR_INTERNAL;
+
+	out[0] = '\0';
+	if (ctx == NULL && (ctx = own = EVP_MD_CTX_new()) == NULL)
+		return ERR_ALLOC;
+	h->ctx = ctx;
+	h->len = 0;
+	h->failed = 0;
+	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		err_crypto_set();
+		r = ERR_CRYPTO;
+		goto out;
+	}
+	ch_put(h, prev, strlen(prev));
+	ch_put(h, "\n[", 2);
+	ch_put_i64(h, seq);
+	ch_put(h, ",", 1);
+	ch_put_i64(h, t);
+	ch_put(h, ",", 1);
+	TRY(ch_put_str(h, type));
+	ch_put(h, ",", 1);
+	TRY(ch_put_str(h, actor));
+	ch_put(h, ",", 1);
+	TRY(ch_put_str(h, subject));
+	ch_put(h, ",", 1);
+	ch_put(h, dtext, strlen(dtext));
+	ch_put(h, "]", 1);
+	if (h->len > 0 && EVP_DigestUpdate(ctx, h->buf, h->len) != 1)
+		h->failed = 1;
+	if (h->failed || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 ||
+	    mdlen != 32) {
+		err_crypto_set();
+		r = ERR_CRYPTO;
+		goto out;
+	}
+	wire_hex_encode(out, md, mdlen);
+	r = 0;
+out:
+	EVP_MD_CTX_free(own);
+	return r;
+}
+
+/* Parse details text into a new object; NULL if it is not one. */
+static json_t *
+details_parse(const char *text)
+{
+	json_t *d;
+	json_error_t e;
+
+	d = json_loads(text, JSON_REJECT_DUPLICATES, &e);
+	if (d != NULL && !json_is_object(d)) {
+		json_decref(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/* 1 when s is valid UTF-8 (as json_string() checks it). */
+static int
+utf8_valid(const char *s)
+{
+	json_t *j = json_string(s);
+
+	json_decref(j);
+	return j != NULL;
+}
+
+/* Check one row against the previous hash.  Returns 0, or
+ * ERR_LEDGER_BROKEN with the message set. */
+static int row_check_slow(struct ledger *l, const struct store_event *w);
+
+static int
+row_check(struct ledger *l, EVP_MD_CTX *ctx, const struct store_event *w,
+    int64_t expect, const char *prev)
+{
+	char h[LEDGER_HASH_HEX];
+	int r = ERR_INTERNAL;
+
+	if (w->seq != expect) {
+		if (w->seq > expect)
+			set_msg(l,
+			    "seq %" PRId64 ": missing (the next row is seq "
+			    "%" PRId64 "; rows were deleted)",
+			    expect, w->seq);
+		else
+			set_msg(l, "seq %" PRId64 ": out of order", w->seq);
+		return ERR_LEDGER_BROKEN;
+	}
+	if (strcmp(w->prev_hash, prev) != 0) {
+		set_msg(l,
+		    "seq %" PRId64 ": prev_hash does not match the hash of "
+		    "the previous row",
+		    w->seq);
+		return ERR_LEDGER_BROKEN;
+	}
+	/*
+	 * The stored details are the canonical text ledger_append() hashed:
+	 * hash them as stored.  A match is the proof (any changed byte
+	 * changes the hash); only a mismatch needs the slow check, which
+	 * says what is wrong.
+	 */
+	r = ledger_event_hash(ctx, w->prev_hash, w->seq, w->time, w->type,
+	    w->actor, w->subject, w->details, h);
+	if (r == 0 && strcmp(h, w->hash) == 0)
+		return 0;
+	if (r != 0 && r != ERR_INVALID_ARG)
+		return r;
+	return row_check_slow(l, w);
+}
+
+/* Why a row's hash does not match (messages as before the fast path):
+ * details not an object, not canonical, a field not UTF-8, or else the
+ * hash itself.  Always an error.  There is one encoder: a field that is
+ * not valid UTF-8 is what made the encoding fail. */
+static int
+row_check_slow(struct ledger *l, const struct store_event *w)
+{
+	json_t *d = NULL;
+	char *dtext = NULL;
+	int r = ERR_INTERNAL;
+
+	if ((d = details_parse(w->details)) == NULL) {
+		set_msg(l, "seq %" PRId64 ": details are not a JSON object",
+		    w->seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	if ((dtext = json_dumps(d, CANON_FLAGS)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if (strcmp(dtext, w->details) != 0) {
+		set_msg(l, "seq %" PRId64 ": details are not in canonical form",
+		    w->seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	if (!utf8_valid(w->type) || !utf8_valid(w->actor) ||
+	    !utf8_valid(w->subject)) {
+		set_msg(
+		    l, "seq %" PRId64 ": a field is not valid UTF-8", w->seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	set_msg(l, "seq %" PRId64 ": hash does not match its contents", w->seq);
+	r = ERR_LEDGER_BROKEN;
+out:
+	json_decref(d);
+	free(dtext);
+	return r;
+}
+
+/* The row as an object: seq, time, type, actor, subject, details,
+ * prev_hash, hash, in that order. */
+static int
+row_json(struct ledger *l, const struct store_event *w, json_t **out)
+{
+	json_t *o = NULL, *d = NULL;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	if ((d = details_parse(w->details)) == NULL) {
+		set_msg(l, "seq %" PRId64 ": details are not a JSON object",
+		    w->seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	if ((o = json_object()) == NULL ||
+	    json_object_set_new(o, "seq", json_integer(w->seq)) != 0 ||
+	    json_object_set_new(o, "time", json_integer(w->time)) != 0 ||
+	    json_object_set_new(o, "type", json_string(w->type)) != 0 ||
+	    json_object_set_new(o, "actor", json_string(w->actor)) != 0 ||
+	    json_object_set_new(o, "subject", json_string(w->subject)) != 0 ||
+	    json_object_set(o, "details", d) != 0 ||
+	    json_object_set_new(o, "prev_hash", json_string(w->prev_hash)) !=
+		0 ||
+	    json_object_set_new(o, "hash", json_string(w->hash)) != 0) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	*out = o;
+	o = NULL;
+	r = 0;
+out:
+	json_decref(o);
+	json_decref(d);
+	return r;
+}
+
+/* One CSV field, quoted when it holds a comma, quote, CR or LF. */
+static int
+csv_field(FILE *f, const char *s, int last)
+{
+	const char *p;
+
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		if (fputs(s, f) == EOF)
+			return ERR_SYSTEM;
+	} else {
+		if (fputc('"', f) == EOF)
+			return ERR_SYSTEM;
+		for (p = s; *p != '\0'; p++) {
+			if (*p == '"' && fputc('"', f) == EOF)
+				return ERR_SYSTEM;
+			if (fputc(*p, f) == EOF)
+				return ERR_SYSTEM;
+		}
+		if (fputc('"', f) == EOF)
+			return ERR_SYSTEM;
+	}
+	if (fputs(last ? "\r\n" : ",", f) == EOF)
+		return ERR_SYSTEM;
+	return 0;
+}
+
+static int
+csv_row(FILE *f, const struct store_event *w)
+{
+	char seq[32], t[32];
+	int r = ERR_INTERNAL;
+
+	(void)snprintf(seq, sizeof(seq), "%" PRId64, w->seq);
+	(void)snprintf(t, sizeof(t), "%" PRId64, w->time);
+	TRY(csv_field(f, seq, 0));
+	TRY(csv_field(f, t, 0));
+	TRY(csv_field(f, w->type, 0));
+	TRY(csv_field(f, w->actor, 0));
+	TRY(csv_field(f, w->subject, 0));
+	TRY(csv_field(f, w->details, 0));
+	TRY(csv_field(f, w->prev_hash, 0));
+	TRY(csv_field(f, w->hash, 1));
+	r = 0;
+out:
+	return r;
+}
+
+/*
+ * The end of the chain against the head recorded beside it: seq and the
+ * hash of the last row (seq 0 and the zero hash when there is none).
+ */
+static int
+head_check(struct ledger *l, const struct store_tail *t, int64_t last,
+    const char *last_hash, int64_t *bad)
+{
+	uint64_t hs = 0;
+
+	if (t->have_head_seq && !t->head_seq_ok) {
+		set_msg(l, "meta %s: \"%.64s\" is not a number", "head_seq",
+		    t->head_seq_text);
+		*bad = last + 1;
+		return ERR_LEDGER_BROKEN;
+	}
+	if (t->have_head_seq)
+		hs = t->head_seq;
+	if (!t->have_head_hash) {
+		set_msg(l, "meta has no head_hash: the chain head is missing");
+		*bad = last + 1;
+		return ERR_LEDGER_BROKEN;
+	}
+	if ((int64_t)hs > last) {
+		*bad = last + 1;
+		set_msg(l,
+		    "seq %" PRId64 ": missing (the chain ends at seq %" PRId64
+		    " but its recorded head is seq %" PRIu64
+		    "; rows were deleted at the end)",
+		    last + 1, last, hs);
+		return ERR_LEDGER_BROKEN;
+	}
+	if ((int64_t)hs < last) {
+		*bad = (int64_t)hs + 1;
+		set_msg(l,
+		    "seq %" PRId64 ": beyond the recorded head (seq %" PRIu64
+		    "): appended outside jitca",
+		    *bad, hs);
+		return ERR_LEDGER_BROKEN;
+	}
+	if (strcmp(t->head_hash, last_hash) != 0) {
+		*bad = last;
+		set_msg(l,
+		    "seq %" PRId64 ": hash differs from the recorded head",
+		    last);
+		return ERR_LEDGER_BROKEN;
+	}
+	return 0;
+}
+
+int
+ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
+    char errbuf[LEDGER_ERR_LEN])
+{
+	struct store_events *it = NULL;
+	struct store_tail tail;
+	EVP_MD_CTX *ctx = NULL;
+	char prev[LEDGER_HASH_HEX];
+	struct store_event w;
+	int64_t n = 0, bad = 0;
+	int r = ERR_INTERNAL, began = 0, found;
+
+	if (count != NULL)
+		*count = 0;
+	if (bad_seq != NULL)
+		*bad_seq = 0;
+	if (errbuf != NULL)
+		errbuf[0] = '\0';
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	l->s->errmsg[0] = '\0';
+	/* One read snapshot for the rows and the head. */
+	TRY(store_snapshot_begin(l->s, &began));
+	(void)snprintf(prev, sizeof(prev), "%s", ZERO_HASH);
+	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	TRY(store_events_open(l->s, -1, -1, &it));
+	for (;;) {
+		r = store_events_next(l->s, it, &w, &found);
+		if (r != 0 && r != ERR_LEDGER_BROKEN) {
+			bad = 0;
+			goto out;
+		}
+		if (!found)
+			break;
+		/* The first bad seq: the missing one when there is a gap. */
+		bad = w.seq;
+		if (bad > n + 1)
+			bad = n + 1;
+		if (r != 0)
+			goto out;
+		if ((r = row_check(l, ctx, &w, n + 1, prev)) != 0)
+			goto out;
+		(void)snprintf(prev, sizeof(prev), "%s", w.hash);
+		n++;
+	}
+	bad = 0;
+	TRY(store_event_tail(l->s, &tail));
+	TRY(head_check(l, &tail, n, prev, &bad));
+	if (count != NULL)
+		*count = n;
+	r = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	store_events_close(l->s, it);
+	store_snapshot_end(l->s, began);
+	if (r == ERR_LEDGER_BROKEN && bad_seq != NULL)
+		*bad_seq = bad;
+	if (r != 0 && errbuf != NULL)
+		(void)snprintf(errbuf, LEDGER_ERR_LEN, "%s", l->s->errmsg);
+	return r;
+}
+
+int
+ledger_export(
+    struct ledger *l, FILE *out, enum ledger_format fmt, int64_t since)
+{
+	struct store_events *it = NULL;
+	json_t *o = NULL;
+	struct store_event w;
+	int r = ERR_INTERNAL, found;
+
+	if (l == NULL || out == NULL || since < 0 ||
+	    (fmt != LEDGER_FORMAT_JSONL && fmt != LEDGER_FORMAT_CSV))
+		return ERR_INVALID_ARG;
+	TRY(store_events_open(l->s, since, -1, &it));
+	if (fmt == LEDGER_FORMAT_CSV &&
+	    fputs("seq,time,type,actor,subject,details,prev_hash,hash\r\n",
+		out) == EOF) {
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	for (;;) {
+		TRY(store_events_next(l->s, it, &w, &found));
+		if (!found)
+			break;
+		if (fmt == LEDGER_FORMAT_CSV) {
+			TRY(csv_row(out, &w));
+			continue;
+		}
+		TRY(row_json(l, &w, &o));
+		if (json_dumpf(o, out, JSON_COMPACT | JSON_ENSURE_ASCII) != 0 ||
+		    fputc('\n', out) == EOF) {
+			r = ERR_SYSTEM;
+			goto out;
+		}
+		json_decref(o);
+		o = NULL;
+	}
+	if (fflush(out) != 0 || ferror(out)) {
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	r = 0;
+out:
+	if (r == ERR_SYSTEM)
+		set_msg(l, "writing the export failed");
+	json_decref(o);
+	store_events_close(l->s, it);
+	return r;
+}
+
+int
+ledger_events_json(struct ledger *l, int64_t since, int64_t limit, json_t **out)
+{
+	struct store_events *it = NULL;
+	json_t *a = NULL, *o = NULL;
+	struct store_event w;
+	int r = ERR_INTERNAL, found;
+
+	if (out != NULL)
+		*out = NULL;
+	if (l == NULL || out == NULL || since < 0 || limit < 1 ||
+	    limit > LEDGER_EVENTS_MAX)
+		return ERR_INVALID_ARG;
+	if ((a = json_array()) == NULL)
+		return ERR_ALLOC;
+	TRY(store_events_open(l->s, since, limit, &it));
+	for (;;) {
+		TRY(store_events_next(l->s, it, &w, &found));
+		if (!found)
+			break;
+		TRY(row_json(l, &w, &o));
+		if (json_array_append_new(a, o) != 0) {
+			o = NULL;
+			r = ERR_ALLOC;
+			goto out;
+		}
+		o = NULL;
+	}
+	*out = a;
+	a = NULL;
+	r = 0;
+out:
+	json_decref(o);
+	json_decref(a);
+	store_events_close(l->s, it);
+	return r;
+}
+
+/*
+ * The last row's seq and hash (seq 0 and the zero hash when there is
+ * none), which must be the head recorded in meta: otherwise rows were
+ * deleted at the end or forged after it, and appending would reset the
+ * head over the evidence.  Fail closed (an absent head_seq counts as 0;
+ * an absent head_hash or a head_seq that is not a number is broken).
+ */
+static int
+chain_head(struct ledger *l, int64_t *seq, char hash[LEDGER_HASH_HEX])
+{
+	struct store_tail t;
+	int r = ERR_INTERNAL;
+
+	*seq = 0;
+	(void)snprintf(hash, LEDGER_HASH_HEX, "%s", ZERO_HASH);
+	TRY(store_event_tail(l->s, &t));
+	if (t.have_hash) {
+		*seq = t.seq;
+		if (t.hash[0] == '\0') {
+			set_msg(l, "seq %" PRId64 ": malformed hash", *seq);
+			r = ERR_LEDGER_BROKEN;
+			goto out;
+		}
+		(void)snprintf(hash, LEDGER_HASH_HEX, "%s", t.hash);
+	}
+	if ((t.have_head_seq && !t.head_seq_ok) || !t.have_head_hash ||
+	    (int64_t)t.head_seq != *seq || strcmp(t.head_hash, hash) != 0) {
+		set_msg(l,
+		    "the last event (seq %" PRId64 ") is not the recorded "
+		    "head of the chain: refusing to append; run "
+		    "\"jitcad ledger verify\"",
+		    *seq);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	r = 0;
+out:
+	return r;
+}
+
+int
+ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
+    const char *actor, const char *subject, json_t *details)
+{
+	struct store_event ev;
+	json_t *empty = NULL;
+	char *dtext = NULL;
+	char prev[LEDGER_HASH_HEX], hash[LEDGER_HASH_HEX];
+	int64_t seq = 0, t;
+	int r = ERR_INTERNAL;
+
+	if (seq_out != NULL)
+		*seq_out = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	if (!store_tx_active(l->s)) {
+		set_msg(l, "ledger_append outside a transaction");
+		return ERR_INVALID_ARG;
+	}
+	if (!field_valid(type) || !field_valid(actor) ||
+	    !field_valid(subject)) {
+		set_msg(l,
+		    "event type, actor and subject must be 1..%d "
+		    "printable bytes",
+		    LEDGER_FIELD_MAX);
+		return ERR_INVALID_ARG;
+	}
+	if (details == NULL && (details = empty = json_object()) == NULL)
+		return ERR_ALLOC;
+	if (!json_is_object(details)) {
+		set_msg(l, "event details must be a JSON object");
+		r = ERR_INVALID_ARG;
+		goto out;
+	}
+	if ((dtext = json_dumps(details, CANON_FLAGS)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if (strlen(dtext) > LEDGER_DETAILS_MAX) {
+		set_msg(
+		    l, "event details are over %u bytes", LEDGER_DETAILS_MAX);
+		r = ERR_TOO_LARGE;
+		goto out;
+	}
+	TRY(chain_head(l, &seq, prev));
+	if (seq < 0 || seq == INT64_MAX) {
+		set_msg(l, "event seq out of range");
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	seq++;
+	t = (int64_t)ledger_now();
+	/* dtext is the canonical details: hash the array around it. */
+	if ((r = ledger_event_hash(l->md_ctx, prev, seq, t, type, actor,
+		 subject, dtext, hash)) != 0) {
+		if (r == ERR_INVALID_ARG)
+			set_msg(l, "event fields must be valid UTF-8");
+		goto out;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.seq = seq;
+	ev.time = t;
+	ev.type = type;
+	ev.actor = actor;
+	ev.subject = subject;
+	ev.details = dtext;
+	ev.prev_hash = prev;
+	ev.hash = hash;
+	TRY(store_event_insert(l->s, &ev));
+	if (seq_out != NULL)
+		*seq_out = seq;
+	r = 0;
+out:
+	json_decref(empty);
+	free(dtext);
+	return r;
+}

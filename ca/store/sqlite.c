@@ -1,0 +1,2434 @@
+/*
+ * sqlite.c: the sqlite backend of store.h, and the only file that
+ * includes sqlite3.h.  One file in WAL mode with synchronous=FULL; the
+ * schema (ca/ledger.h) is created here and a schema 1 file migrated;
+ * statements are prepared once and cached (store/sql.h); units of work
+ * from several threads share one COMMIT (group commit, below); the
+ * events table, the chain head and the counters in meta are read and
+ * written here for chain.c.
+ *
+ * It does not hash, encode or check events (chain.c does), nor know
+ * what the state rows mean (users.c, request.c, revoke.c,
+ * ledger_state.c call the typed operations at the end of this file).
+ * The statement helpers of store/sql.h are exported for the tests.
+ * Works with ca/store/store.h, store/sql.h.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <sqlite3.h>
+
+#include "ca/ledger.h"
+#include "ca/store/sql.h"
+#include "ca/store/store.h"
+#include "signer/base/num.h"
+
+#define ZERO_HASH                                                              \
+	"0000000000000000000000000000000000000000000000000000000000000000"
+#define CANON_FLAGS (JSON_SORT_KEYS | JSON_COMPACT | JSON_ENSURE_ASCII)
+#define BUSY_TIMEOUT_MS 10000
+/* Statements kept by sq_cached(): more distinct SQL texts than
+ * this are prepared afresh each time (ca/ has about 50). */
+#define STMT_CACHE_MAX 128
+
+/* One cached statement, keyed by its SQL text. */
+struct stmt_slot {
+	char *sql;
+	uint32_t hash; /* of sql */
+	sqlite3_stmt *st;
+	int in_use; /* handed out, not released yet */
+};
+
+/* A thread waiting for the transaction that holds its unit of work. */
+struct sq_waiter {
+	uint64_t batch;
+	int done;
+	int rc;
+	struct sq_waiter *next;
+};
+
+struct store_sqlite {
+	struct store base; /* first: a struct store * is one of these */
+	sqlite3 *db;
+	int64_t data_version;
+	/*
+	 * Group commit (see sq_begin()).  mu guards the fields below;
+	 * cv signals every change of them.
+	 */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int worker; /* a unit of work is in progress */
+	pthread_t owner; /* ...in this thread */
+	unsigned arriving; /* writers waiting to start a unit */
+	uint64_t next_ticket; /* handed to arriving writers, in order */
+	uint64_t serving; /* the ticket whose turn is next */
+	unsigned readers; /* threads between read_begin and end */
+	int tx_open; /* BEGIN IMMEDIATE issued, not finished */
+	int tx_broken; /* sqlite rolled the transaction back */
+	unsigned batch_units; /* units released into the open one */
+	uint64_t batch; /* number of the open transaction */
+	struct sq_waiter *waiters; /* units waiting for their commit */
+	struct store_stats stats;
+	/*
+	 * Prepared statements (sq_cached()).  cache_mu guards the
+	 * slots, not the statements: a slot handed out is in_use, and only
+	 * the thread it went to steps it until sq_release(); any
+	 * other thread asking for the same SQL then gets a fresh statement.
+	 * So readers between transactions (several at once) and the unit's
+	 * owner never share a statement.
+	 */
+	pthread_mutex_t cache_mu;
+	struct stmt_slot cache[STMT_CACHE_MAX];
+	size_t ncache;
+};
+
+static const char *schema_sql =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE events(seq INTEGER PRIMARY KEY, time INTEGER NOT NULL,"
+    " type TEXT NOT NULL, actor TEXT NOT NULL, subject TEXT NOT NULL,"
+    " details TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL);"
+    "CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+    " BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+    "CREATE TABLE users(name TEXT PRIMARY KEY, groups TEXT NOT NULL,"
+    " token_hash BLOB, disabled INTEGER NOT NULL DEFAULT 0,"
+    " created INTEGER NOT NULL, token_created INTEGER);"
+    "CREATE UNIQUE INDEX users_token_hash ON users(token_hash);"
+    "CREATE TABLE requests(id INTEGER PRIMARY KEY, requester TEXT NOT NULL,"
+    " role TEXT NOT NULL, principals TEXT NOT NULL, ttl INTEGER NOT NULL,"
+    " reason TEXT NOT NULL, public_key TEXT NOT NULL, key_fp TEXT NOT NULL,"
+    " state TEXT NOT NULL, created INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL, approvals_required INTEGER NOT NULL,"
+    " serial INTEGER, updated INTEGER NOT NULL);"
+    "CREATE INDEX requests_state ON requests(state);"
+    "CREATE TABLE approvals(request_id INTEGER NOT NULL,"
+    " approver TEXT NOT NULL, decision TEXT NOT NULL, time INTEGER NOT NULL,"
+    " comment TEXT NOT NULL DEFAULT '',"
+    " PRIMARY KEY(request_id, approver));"
+    "CREATE TABLE certificates(serial INTEGER PRIMARY KEY,"
+    " request_id INTEGER, user TEXT NOT NULL, role TEXT NOT NULL,"
+    " key_id TEXT NOT NULL UNIQUE, principals TEXT NOT NULL,"
+    " valid_after INTEGER NOT NULL, valid_before INTEGER NOT NULL,"
+    " key_fp TEXT NOT NULL, key_blob BLOB NOT NULL,"
+    " cert_sha256 TEXT NOT NULL, certificate TEXT NOT NULL,"
+    " issued INTEGER NOT NULL, revoked INTEGER);"
+    "CREATE INDEX certificates_user ON certificates(user);"
+    "CREATE INDEX certificates_valid_before ON certificates(valid_before);"
+    "CREATE TABLE revoked_keys(key_sha256 BLOB PRIMARY KEY,"
+    " key_fp TEXT NOT NULL, time INTEGER NOT NULL, reason TEXT NOT NULL);";
+
+/*
+ * Schema 2: the state rows that must never change, or change only one
+ * way, refuse other edits (a deliberate DROP TRIGGER is still possible;
+ * ledger_verify_state() catches what follows).  Run by create_schema()
+ * and by the migration of a schema 1 file (check_schema()).
+ */
+static const char *triggers_sql =
+    "CREATE TRIGGER IF NOT EXISTS certificates_no_delete BEFORE DELETE ON"
+    " certificates BEGIN SELECT RAISE(ABORT, 'certificates are"
+    " append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS certificates_fixed BEFORE UPDATE OF"
+    " serial, request_id, user, role, key_id, principals, valid_after,"
+    " valid_before, key_fp, key_blob, cert_sha256, certificate, issued ON"
+    " certificates BEGIN SELECT RAISE(ABORT, 'a certificate row never"
+    " changes'); END;"
+    "CREATE TRIGGER IF NOT EXISTS certificates_revoke_once BEFORE UPDATE OF"
+    " revoked ON certificates WHEN OLD.revoked IS NOT NULL OR NEW.revoked"
+    " IS NULL BEGIN SELECT RAISE(ABORT, 'a revocation is never undone');"
+    " END;"
+    "CREATE TRIGGER IF NOT EXISTS revoked_keys_no_update BEFORE UPDATE ON"
+    " revoked_keys BEGIN SELECT RAISE(ABORT, 'revoked keys are"
+    " append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS revoked_keys_no_delete BEFORE DELETE ON"
+    " revoked_keys BEGIN SELECT RAISE(ABORT, 'revoked keys are"
+    " append-only'); END;"
+    "CREATE TRIGGER IF NOT EXISTS approvals_approve_to_deny BEFORE UPDATE"
+    " ON approvals WHEN NOT (OLD.decision = 'approve' AND NEW.decision ="
+    " 'deny') OR NEW.request_id IS NOT OLD.request_id OR NEW.approver IS"
+    " NOT OLD.approver BEGIN SELECT RAISE(ABORT, 'an approval only ever"
+    " turns into a denial'); END;"
+    "CREATE TRIGGER IF NOT EXISTS approvals_no_delete BEFORE DELETE ON"
+    " approvals BEGIN SELECT RAISE(ABORT, 'approvals are append-only');"
+    " END;"
+    "CREATE TRIGGER IF NOT EXISTS requests_no_delete BEFORE DELETE ON"
+    " requests BEGIN SELECT RAISE(ABORT, 'requests are never deleted');"
+    " END;"
+    "CREATE TRIGGER IF NOT EXISTS users_no_delete BEFORE DELETE ON users"
+    " BEGIN SELECT RAISE(ABORT, 'users are never deleted'); END;"
+    "CREATE TRIGGER IF NOT EXISTS meta_counters_up BEFORE UPDATE ON meta"
+    " WHEN OLD.key IN ('last_serial', 'krl_version') AND (NEW.key IS NOT"
+    " OLD.key OR CAST(NEW.value AS INTEGER) < CAST(OLD.value AS INTEGER))"
+    " BEGIN SELECT RAISE(ABORT, 'counters never go down'); END;"
+    "CREATE TRIGGER IF NOT EXISTS meta_counters_no_delete BEFORE DELETE ON"
+    " meta WHEN OLD.key IN ('last_serial', 'krl_version') BEGIN SELECT"
+    " RAISE(ABORT, 'counters never go down'); END;";
+
+/* Record a message in l (which may be NULL). */
+static void __attribute__((format(printf, 2, 3)))
+set_msg(struct store_sqlite *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(l->base.errmsg, sizeof(l->base.errmsg), fmt, ap);
+	va_end(ap);
+}
+
+static void sq_close(struct store_sqlite *l);
+static const struct store_ops sqlite_ops;
+
+static int
+sq_err(struct store_sqlite *l, int rc, const char *what)
+{
+	int prim = rc & 0xff;
+
+	if (l != NULL) {
+		const char *m =
+		    l->db != NULL ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc);
+
+		if (what != NULL)
+			set_msg(l, "%s: %s", what, m);
+		else
+			set_msg(l, "%s", m);
+	}
+	if (prim == SQLITE_BUSY || prim == SQLITE_LOCKED)
+		return ERR_BUSY;
+	/* The storage, not the data: the service answers 503 and recovers
+	 * at the next write that succeeds. */
+	if (prim == SQLITE_FULL)
+		return ERR_LEDGER_FULL;
+	if (prim == SQLITE_IOERR || prim == SQLITE_READONLY ||
+	    prim == SQLITE_CANTOPEN)
+		return ERR_LEDGER_UNWRITABLE;
+	return ERR_DB;
+}
+
+static int
+db_exec(struct store_sqlite *l, const char *sql)
+{
+	int rc;
+
+	if ((rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+		return sq_err(l, rc, sql);
+	return 0;
+}
+
+static int
+sq_prepare(struct store_sqlite *l, sqlite3_stmt **st, const char *sql)
+{
+	int rc;
+
+	*st = NULL;
+	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL)) != SQLITE_OK) {
+		sqlite3_finalize(*st);
+		*st = NULL;
+		return sq_err(l, rc, "prepare");
+	}
+	return 0;
+}
+
+static uint32_t
+sql_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 16777619u;
+	return h;
+}
+
+static int
+sq_cached(struct store_sqlite *l, sqlite3_stmt **st, const char *sql)
+{
+	struct stmt_slot *sl = NULL;
+	sqlite3_stmt *fresh = NULL;
+	char *copy = NULL;
+	uint32_t h;
+	size_t i;
+	int rc;
+
+	*st = NULL;
+	h = sql_hash(sql);
+	(void)pthread_mutex_lock(&l->cache_mu);
+	for (i = 0; i < l->ncache; i++) {
+		sl = &l->cache[i];
+		if (sl->hash == h && strcmp(sl->sql, sql) == 0)
+			break;
+	}
+	if (i < l->ncache && !sl->in_use) {
+		sl->in_use = 1;
+		*st = sl->st;
+		(void)pthread_mutex_unlock(&l->cache_mu);
+		return 0;
+	}
+	(void)pthread_mutex_unlock(&l->cache_mu);
+	/* Not cached, or in use elsewhere (another thread, or a nested
+	 * use of the same SQL): prepare one, and keep it if there is no
+	 * slot for this SQL yet and room for one. */
+	rc = sqlite3_prepare_v3(
+	    l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &fresh, NULL);
+	if (rc != SQLITE_OK) {
+		sqlite3_finalize(fresh);
+		return sq_err(l, rc, "prepare");
+	}
+	if (i < l->ncache || (copy = strdup(sql)) == NULL) {
+		*st = fresh;
+		return 0;
+	}
+	(void)pthread_mutex_lock(&l->cache_mu);
+	for (i = 0; i < l->ncache; i++) {
+		if (l->cache[i].hash == h && strcmp(l->cache[i].sql, sql) == 0)
+			break;
+	}
+	if (i == l->ncache && l->ncache < STMT_CACHE_MAX) {
+		sl = &l->cache[l->ncache++];
+		sl->sql = copy;
+		sl->hash = h;
+		sl->st = fresh;
+		sl->in_use = 1;
+		copy = NULL;
+	}
+	(void)pthread_mutex_unlock(&l->cache_mu);
+	free(copy);
+	*st = fresh;
+	return 0;
+}
+
+static void
+sq_release(struct store_sqlite *l, sqlite3_stmt *st)
+{
+	size_t i;
+
+	if (st == NULL)
+		return;
+	if (l != NULL) {
+		(void)pthread_mutex_lock(&l->cache_mu);
+		for (i = 0; i < l->ncache; i++) {
+			if (l->cache[i].st == st && l->cache[i].in_use) {
+				/* Reset before it can be handed out again:
+				 * no read transaction left open, no
+				 * borrowed (SQLITE_STATIC) binding kept. */
+				(void)sqlite3_reset(st);
+				(void)sqlite3_clear_bindings(st);
+				l->cache[i].in_use = 0;
+				(void)pthread_mutex_unlock(&l->cache_mu);
+				return;
+			}
+		}
+		(void)pthread_mutex_unlock(&l->cache_mu);
+	}
+	sqlite3_finalize(st);
+}
+
+static int
+sq_done(struct store_sqlite *l, sqlite3_stmt *st, int *changes)
+{
+	int rc;
+
+	if (changes != NULL)
+		*changes = 0;
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
+		return sq_err(l, rc, NULL);
+	if (changes != NULL)
+		*changes = sqlite3_changes(l->db);
+	return 0;
+}
+
+static int
+sq_bind_int(struct store_sqlite *l, sqlite3_stmt *st, int i, int64_t v)
+{
+	int rc;
+
+	if ((rc = sqlite3_bind_int64(st, i, v)) != SQLITE_OK)
+		return sq_err(l, rc, "bind");
+	return 0;
+}
+
+static int
+sq_bind_text(struct store_sqlite *l, sqlite3_stmt *st, int i, const char *s)
+{
+	int rc;
+
+	if ((rc = sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC)) != SQLITE_OK)
+		return sq_err(l, rc, "bind");
+	return 0;
+}
+
+static int
+sq_bind_blob(
+    struct store_sqlite *l, sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+	int rc;
+
+	if (len > INT_MAX) {
+		set_msg(l, "bind: a blob of %zu bytes is too large", len);
+		return ERR_TOO_LARGE;
+	}
+	if ((rc = sqlite3_bind_blob(st, i, p, (int)len, SQLITE_STATIC)) !=
+	    SQLITE_OK)
+		return sq_err(l, rc, "bind");
+	return 0;
+}
+
+static int
+sq_row(struct store_sqlite *l, sqlite3_stmt *st, int *found)
+{
+	int rc;
+
+	*found = 0;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*found = 1;
+	else if (rc != SQLITE_DONE)
+		return sq_err(l, rc, NULL);
+	return 0;
+}
+
+static const char *
+sq_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t == NULL ? "" : (const char *)t;
+}
+
+static int
+in_transaction(const struct store_sqlite *l)
+{
+	return sqlite3_get_autocommit(l->db) == 0;
+}
+
+/* A meta value as a new string; *found = 0 (and *out NULL) if absent. */
+static int
+meta_get(struct store_sqlite *l, const char *key, char **out, int *found)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *t;
+	int r = ERR_INTERNAL, rc;
+
+	*out = NULL;
+	*found = 0;
+	TRY(sq_cached(l, &st, "SELECT value FROM meta WHERE key = ?1"));
+	TRY(sq_bind_text(l, st, 1, key));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE) {
+		r = 0;
+		goto out;
+	}
+	if (rc != SQLITE_ROW) {
+		r = sq_err(l, rc, "read meta");
+		goto out;
+	}
+	if ((t = sqlite3_column_text(st, 0)) == NULL) {
+		r = sqlite3_errcode(l->db) == SQLITE_NOMEM ? ERR_ALLOC : ERR_DB;
+		set_msg(l, "meta %s: not text", key);
+		goto out;
+	}
+	if ((*out = strdup((const char *)t)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	*found = 1;
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+meta_set(struct store_sqlite *l, const char *key, const char *value)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+	TRY(sq_bind_text(l, st, 1, key));
+	TRY(sq_bind_text(l, st, 2, value));
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		r = sq_err(l, rc, "write meta");
+		goto out;
+	}
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+/* A numeric meta value; absent counts as 0. */
+static int
+meta_get_u64(struct store_sqlite *l, const char *key, uint64_t *v)
+{
+	char *s = NULL;
+	int r = ERR_INTERNAL, found;
+
+	*v = 0;
+	TRY(meta_get(l, key, &s, &found));
+	if (found && num_parse_u64(s, INT64_MAX, v) != 0) {
+		set_msg(l, "meta %s: \"%.64s\" is not a number", key, s);
+		r = ERR_DB;
+		goto out;
+	}
+	r = 0;
+out:
+	free(s);
+	return r;
+}
+
+static int
+meta_set_u64(struct store_sqlite *l, const char *key, uint64_t v)
+{
+	char buf[32];
+
+	(void)snprintf(buf, sizeof(buf), "%" PRIu64, v);
+	return meta_set(l, key, buf);
+}
+
+/* One integer from a single-row query with no parameters. */
+static int
+query_i64(struct store_sqlite *l, const char *sql, int64_t *v)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	*v = 0;
+	TRY(sq_cached(l, &st, sql));
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = sq_err(l, rc, sql);
+		goto out;
+	}
+	*v = sqlite3_column_int64(st, 0);
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+create_schema(struct store_sqlite *l)
+{
+	char ver[16];
+	int r = ERR_INTERNAL, rc;
+
+	(void)snprintf(ver, sizeof(ver), "%d", STORE_SCHEMA_VERSION);
+	rc = sqlite3_exec(l->db, schema_sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = sq_err(l, rc, "create schema");
+		goto out;
+	}
+	rc = sqlite3_exec(l->db, triggers_sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = sq_err(l, rc, "create triggers");
+		goto out;
+	}
+	TRY(meta_set(l, "schema_version", ver));
+	TRY(meta_set(l, "last_serial", "0"));
+	TRY(meta_set(l, "krl_version", "0"));
+	TRY(meta_set(l, "head_seq", "0"));
+	TRY(meta_set(l, "head_hash", ZERO_HASH));
+	r = 0;
+out:
+	return r;
+}
+
+/*
+ * After an SQLITE_BUSY that sqlite's busy handler did not absorb (it is
+ * not called in every case, e.g. while a WAL file is being set up or
+ * recovered): 1 after a short sleep if the busy timeout, counted from
+ * start, is not over yet, else 0.
+ */
+static int
+busy_retry(const struct timespec *start)
+{
+	struct timespec now, nap = {0, 5 * 1000 * 1000};
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &now);
+	if ((now.tv_sec - start->tv_sec) * 1000 +
+		(now.tv_nsec - start->tv_nsec) / 1000000 >=
+	    BUSY_TIMEOUT_MS)
+		return 0;
+	(void)nanosleep(&nap, NULL);
+	return 1;
+}
+
+/* BEGIN IMMEDIATE, retried while busy until the busy timeout is over. */
+static int
+begin_immediate(struct store_sqlite *l)
+{
+	struct timespec start;
+	int rc;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &start);
+	do {
+		rc = sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+	} while (busy_retry(&start));
+	return sq_err(l, rc, "begin transaction");
+}
+
+/*
+ * Schema 1 (round 1) -> 2: add the state triggers.  The tables are the
+ * same; events written before keep their details (ledger_verify_state()
+ * knows what they lack).  Under the write lock, re-checking the version
+ * so that two processes opening the file at once migrate it once.
+ */
+static int
+migrate_1_to_2(struct store_sqlite *l)
+{
+	char *ver = NULL;
+	int r = ERR_INTERNAL, rc, found = 0, began = 0;
+
+	TRY(begin_immediate(l));
+	began = 1;
+	TRY(meta_get(l, "schema_version", &ver, &found));
+	if (found && strcmp(ver, "1") == 0) {
+		rc = sqlite3_exec(l->db, triggers_sql, NULL, NULL, NULL);
+		if (rc != SQLITE_OK) {
+			r = sq_err(l, rc, "migrate to schema 2");
+			goto out;
+		}
+		TRY(meta_set(l, "schema_version", "2"));
+	}
+	TRY(db_exec(l, "COMMIT"));
+	began = 0;
+	r = 0;
+out:
+	if (began)
+		(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	free(ver);
+	return r;
+}
+
+static int
+check_schema(struct store_sqlite *l, int create)
+{
+	char *ver = NULL;
+	int64_t nmeta = 0, nobj = 0;
+	int r = ERR_INTERNAL, found, began = 0;
+	uint64_t v;
+
+	TRY(query_i64(l,
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	    " AND name = 'meta'",
+	    &nmeta));
+	if (nmeta == 0) {
+		/* Re-check under the write lock: another process may be
+		 * creating the same file right now. */
+		TRY(begin_immediate(l));
+		began = 1;
+		TRY(query_i64(l, "SELECT count(*) FROM sqlite_master", &nobj));
+		if (nobj == 0 && create) {
+			TRY(create_schema(l));
+		} else if (nobj != 0) {
+			TRY(query_i64(l,
+			    "SELECT count(*) FROM sqlite_master WHERE"
+			    " type = 'table' AND name = 'meta'",
+			    &nmeta));
+			if (nmeta == 0) {
+				set_msg(
+				    l, "not a jitca ledger (no meta table)");
+				r = ERR_DB;
+				goto out;
+			}
+		} else {
+			set_msg(l, "ledger is empty (not initialised)");
+			r = ERR_DB;
+			goto out;
+		}
+		if ((r = db_exec(l, "COMMIT")) != 0)
+			goto out;
+		began = 0;
+	}
+	TRY(meta_get(l, "schema_version", &ver, &found));
+	if (!found) {
+		set_msg(l, "not a jitca ledger (no schema_version in meta)");
+		r = ERR_DB;
+		goto out;
+	}
+	if (num_parse_u64(ver, 1000000, &v) == 0 && v == 1) {
+		free(ver);
+		ver = NULL;
+		TRY(migrate_1_to_2(l));
+		TRY(meta_get(l, "schema_version", &ver, &found));
+		if (!found) {
+			set_msg(l,
+			    "not a jitca ledger (no schema_version in "
+			    "meta)");
+			r = ERR_DB;
+			goto out;
+		}
+	}
+	if (num_parse_u64(ver, 1000000, &v) != 0 || v != STORE_SCHEMA_VERSION) {
+		set_msg(l,
+		    "ledger schema_version \"%.32s\" is not supported "
+		    "(this jitca knows %d)",
+		    ver, STORE_SCHEMA_VERSION);
+		r = ERR_DB;
+		goto out;
+	}
+	r = 0;
+out:
+	if (began)
+		(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	free(ver);
+	return r;
+}
+
+static int
+read_data_version(struct store_sqlite *l, int64_t *v)
+{
+	return query_i64(l, "PRAGMA data_version", v);
+}
+
+static int open_setup(struct store_sqlite *l, const char *path, int create);
+
+static int
+sq_open(struct store_sqlite **out, const char *path, int create,
+    char errbuf[STORE_ERR_LEN])
+{
+	struct store_sqlite *l = NULL;
+	struct timespec start;
+	struct stat sb;
+	int r = ERR_INTERNAL, rc, fd;
+
+	if (errbuf != NULL)
+		errbuf[0] = '\0';
+	if (out != NULL)
+		*out = NULL;
+	if (out == NULL || path == NULL || *path == '\0')
+		return ERR_INVALID_ARG;
+	if ((l = calloc(1, sizeof(*l))) == NULL)
+		return ERR_ALLOC;
+	l->base.ops = &sqlite_ops;
+	if (pthread_mutex_init(&l->mu, NULL) != 0) {
+		free(l);
+		l = NULL;
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	if (pthread_mutex_init(&l->cache_mu, NULL) != 0) {
+		(void)pthread_mutex_destroy(&l->mu);
+		free(l);
+		l = NULL;
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	(void)pthread_cond_init(&l->cv, NULL);
+	if (stat(path, &sb) != 0) {
+		int e = errno;
+
+		if (e != ENOENT || !create) {
+			set_msg(l, "%s: %s", path, strerror(e));
+			r = e == ENOENT ? ERR_NOT_FOUND : ERR_SYSTEM;
+			goto out;
+		}
+		/* Create it ourselves so that it is 0600 whatever the umask;
+		 * sqlite gives -wal and -shm the mode of the database. */
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			set_msg(l, "create %s: %s", path, strerror(errno));
+			r = ERR_SYSTEM;
+			goto out;
+		}
+		if (fd >= 0)
+			(void)close(fd);
+	}
+	rc = sqlite3_open_v2(
+	    path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		r = sq_err(l, rc, path);
+		goto out;
+	}
+	(void)sqlite3_extended_result_codes(l->db, 1);
+	if ((rc = sqlite3_busy_timeout(l->db, BUSY_TIMEOUT_MS)) != SQLITE_OK) {
+		r = sq_err(l, rc, "busy_timeout");
+		goto out;
+	}
+	(void)clock_gettime(CLOCK_MONOTONIC, &start);
+	while (
+	    (r = open_setup(l, path, create)) == ERR_BUSY && busy_retry(&start))
+		;
+	if (r != 0)
+		goto out;
+	l->base.errmsg[0] = '\0';
+	*out = l;
+	l = NULL;
+	r = 0;
+out:
+	if (l != NULL && errbuf != NULL)
+		(void)snprintf(errbuf, STORE_ERR_LEN, "%s", l->base.errmsg);
+	sq_close(l);
+	return r;
+}
+
+/* Connection settings and the schema check, on an open connection. */
+static int
+open_setup(struct store_sqlite *l, const char *path, int create)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mode;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(db_exec(l, "PRAGMA foreign_keys = ON"));
+	TRY(db_exec(l, "PRAGMA trusted_schema = OFF"));
+	TRY(sq_prepare(l, &st, "PRAGMA journal_mode = WAL"));
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = sq_err(l, rc, path);
+		goto out;
+	}
+	mode = sqlite3_column_text(st, 0);
+	if (mode == NULL || strcmp((const char *)mode, "wal") != 0) {
+		set_msg(l, "%s: cannot switch to WAL mode", path);
+		r = ERR_DB;
+		goto out;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	TRY(db_exec(l, "PRAGMA synchronous = FULL"));
+	TRY(check_schema(l, create));
+	TRY(read_data_version(l, &l->data_version));
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+static void
+sq_close(struct store_sqlite *l)
+{
+	size_t i;
+
+	if (l == NULL)
+		return;
+	for (i = 0; i < l->ncache; i++) {
+		sqlite3_finalize(l->cache[i].st);
+		free(l->cache[i].sql);
+	}
+	l->ncache = 0;
+	if (l->db != NULL) {
+		if (in_transaction(l))
+			(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)sqlite3_close_v2(l->db);
+	}
+	(void)pthread_mutex_destroy(&l->cache_mu);
+	(void)pthread_cond_destroy(&l->cv);
+	(void)pthread_mutex_destroy(&l->mu);
+	free(l);
+}
+
+/*
+ * Group commit.  Units of work (begin ... commit/rollback) from several
+ * threads share one sqlite transaction and so one fsync: a unit runs
+ * inside a SAVEPOINT of the open transaction; when it is released and
+ * another writer is already waiting, the transaction stays open for that
+ * writer's unit; the last unit in line (or the STORE_BATCH_MAX-th)
+ * commits for all of them.  Each committing thread then waits until the
+ * COMMIT that holds its unit has finished and returns that COMMIT's
+ * result: nothing a unit produced may leave the process before then
+ * (DESIGN.md invariant 1).  A lone writer commits at once, so a single
+ * process (the admin commands) sees plain transactions.
+ *
+ * Units run one at a time (worker); readers (sq_read_begin) run only
+ * between transactions, so they never see uncommitted rows.
+ */
+
+/* Finish the open transaction: COMMIT (or ROLLBACK when it is broken),
+ * then tell every waiter of this batch how it went.  Called with mu. */
+static void
+batch_finish(struct store_sqlite *l)
+{
+	struct sq_waiter **pw, *w;
+	int rc, r = 0;
+
+	if (l->tx_open) {
+		if (l->tx_broken || sqlite3_get_autocommit(l->db)) {
+			set_msg(l, "the transaction was rolled back by sqlite");
+			r = ERR_DB;
+		} else if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL,
+				NULL)) != SQLITE_OK)
+			r = sq_err(l, rc, "commit");
+		if (r != 0 && !sqlite3_get_autocommit(l->db))
+			(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+		l->stats.commits++;
+		if (l->batch_units > l->stats.max_batch)
+			l->stats.max_batch = l->batch_units;
+	}
+	for (pw = &l->waiters; (w = *pw) != NULL;) {
+		if (w->batch == l->batch) {
+			w->rc = r;
+			w->done = 1;
+			*pw = w->next;
+		} else
+			pw = &w->next;
+	}
+	l->tx_open = 0;
+	l->tx_broken = 0;
+	l->batch_units = 0;
+}
+
+/* The unit in this thread is over: hand the open transaction to a
+ * waiting writer, or finish it.  Called with mu. */
+static void
+unit_end(struct store_sqlite *l)
+{
+	l->worker = 0;
+	if (!l->tx_open || l->tx_broken || l->arriving == 0 ||
+	    l->batch_units >= STORE_BATCH_MAX)
+		batch_finish(l);
+	(void)pthread_cond_broadcast(&l->cv);
+}
+
+static int
+owns_unit(struct store_sqlite *l)
+{
+	return l->worker && pthread_equal(l->owner, pthread_self());
+}
+
+static int
+sq_begin(struct store_sqlite *l)
+{
+	uint64_t ticket;
+	int rc, r;
+
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	(void)pthread_mutex_lock(&l->mu);
+	if (owns_unit(l)) {
+		(void)pthread_mutex_unlock(&l->mu);
+		set_msg(l, "a transaction is already open");
+		return ERR_INVALID_ARG;
+	}
+	/* First come, first served: a ticket keeps the wait fair, which
+	 * keeps the tail latency of a busy service short. */
+	ticket = l->next_ticket++;
+	l->arriving++;
+	while (l->worker || l->serving != ticket ||
+	    (!l->tx_open && l->readers > 0))
+		(void)pthread_cond_wait(&l->cv, &l->mu);
+	l->arriving--;
+	l->serving++;
+	l->worker = 1;
+	l->owner = pthread_self();
+	if (l->tx_open && (l->tx_broken || sqlite3_get_autocommit(l->db))) {
+		/* Fail the units already in it; start afresh. */
+		l->tx_broken = 1;
+		batch_finish(l);
+		(void)pthread_cond_broadcast(&l->cv);
+	}
+	if (!l->tx_open) {
+		if ((r = begin_immediate(l)) != 0) {
+			l->worker = 0;
+			(void)pthread_cond_broadcast(&l->cv);
+			(void)pthread_mutex_unlock(&l->mu);
+			return r;
+		}
+		l->tx_open = 1;
+		l->batch++;
+	}
+	(void)pthread_mutex_unlock(&l->mu);
+	/* Outside mu: only the worker touches the connection now. */
+	if ((rc = sqlite3_exec(l->db, "SAVEPOINT unit", NULL, NULL, NULL)) !=
+	    SQLITE_OK) {
+		r = sq_err(l, rc, "begin transaction");
+		(void)pthread_mutex_lock(&l->mu);
+		l->tx_broken = 1;
+		unit_end(l);
+		(void)pthread_mutex_unlock(&l->mu);
+		return r;
+	}
+	return 0;
+}
+
+static int
+sq_commit(struct store_sqlite *l)
+{
+	struct sq_waiter w;
+	int rc, r;
+
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	(void)pthread_mutex_lock(&l->mu);
+	if (!owns_unit(l)) {
+		(void)pthread_mutex_unlock(&l->mu);
+		set_msg(l, "no transaction is open");
+		return ERR_INVALID_ARG;
+	}
+	(void)pthread_mutex_unlock(&l->mu);
+	rc = sqlite3_exec(l->db, "RELEASE unit", NULL, NULL, NULL);
+	r = rc == SQLITE_OK ? 0 : sq_err(l, rc, "commit");
+	(void)pthread_mutex_lock(&l->mu);
+	if (r != 0 || sqlite3_get_autocommit(l->db)) {
+		/* Cannot tell what survived: fail the whole batch. */
+		l->tx_broken = 1;
+		if (r == 0) {
+			set_msg(l, "the transaction was rolled back by sqlite");
+			r = ERR_DB;
+		}
+	}
+	memset(&w, 0, sizeof(w));
+	w.batch = l->batch;
+	w.next = l->waiters;
+	l->waiters = &w;
+	l->batch_units++;
+	l->stats.units++;
+	unit_end(l);
+	while (!w.done)
+		(void)pthread_cond_wait(&l->cv, &l->mu);
+	(void)pthread_mutex_unlock(&l->mu);
+	return r != 0 ? r : w.rc;
+}
+
+static void
+sq_rollback(struct store_sqlite *l)
+{
+	if (l == NULL || l->db == NULL)
+		return;
+	(void)pthread_mutex_lock(&l->mu);
+	if (!owns_unit(l)) {
+		(void)pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	(void)pthread_mutex_unlock(&l->mu);
+	if (sqlite3_exec(l->db, "ROLLBACK TO unit", NULL, NULL, NULL) !=
+		SQLITE_OK ||
+	    sqlite3_exec(l->db, "RELEASE unit", NULL, NULL, NULL) !=
+		SQLITE_OK) {
+		(void)pthread_mutex_lock(&l->mu);
+		l->tx_broken = 1;
+	} else
+		(void)pthread_mutex_lock(&l->mu);
+	unit_end(l);
+	(void)pthread_mutex_unlock(&l->mu);
+}
+
+static void
+sq_read_begin(struct store_sqlite *l)
+{
+	if (l == NULL)
+		return;
+	(void)pthread_mutex_lock(&l->mu);
+	while (l->worker || l->tx_open)
+		(void)pthread_cond_wait(&l->cv, &l->mu);
+	l->readers++;
+	(void)pthread_mutex_unlock(&l->mu);
+}
+
+static void
+sq_read_end(struct store_sqlite *l)
+{
+	if (l == NULL)
+		return;
+	(void)pthread_mutex_lock(&l->mu);
+	if (l->readers > 0)
+		l->readers--;
+	(void)pthread_cond_broadcast(&l->cv);
+	(void)pthread_mutex_unlock(&l->mu);
+}
+
+static void
+sq_stats_get(struct store_sqlite *l, struct store_stats *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (l == NULL)
+		return;
+	(void)pthread_mutex_lock(&l->mu);
+	*out = l->stats;
+	(void)pthread_mutex_unlock(&l->mu);
+}
+/* Bump a counter in meta, also above max(extra) when extra is given. */
+static int
+counter_next(
+    struct store_sqlite *l, const char *key, const char *extra, uint64_t *out)
+{
+	uint64_t v;
+	int64_t m = 0;
+	int r = ERR_INTERNAL;
+
+	*out = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	if (!in_transaction(l)) {
+		set_msg(l, "%s outside a transaction", key);
+		return ERR_INVALID_ARG;
+	}
+	TRY(meta_get_u64(l, key, &v));
+	if (extra != NULL) {
+		TRY(query_i64(l, extra, &m));
+		if (m > 0 && (uint64_t)m > v)
+			v = (uint64_t)m;
+	}
+	if (v >= INT64_MAX) {
+		set_msg(l, "%s is exhausted", key);
+		r = ERR_TOO_LARGE;
+		goto out;
+	}
+	v++;
+	TRY(meta_set_u64(l, key, v));
+	*out = v;
+	r = 0;
+out:
+	return r;
+}
+
+static const char *
+counter_key(enum store_counter c)
+{
+	return c == STORE_COUNTER_SERIAL ? "last_serial" : "krl_version";
+}
+
+static int
+op_counter_next(struct store *s, enum store_counter c, uint64_t *out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+
+	if (out == NULL ||
+	    (c != STORE_COUNTER_SERIAL && c != STORE_COUNTER_KRL_VERSION))
+		return ERR_INVALID_ARG;
+	/* Serials stay above max(certificates.serial), defensively. */
+	return counter_next(l, counter_key(c),
+	    c == STORE_COUNTER_SERIAL
+		? "SELECT coalesce(max(serial), 0) FROM certificates"
+		: NULL,
+	    out);
+}
+
+static int
+op_counter_get(struct store *s, enum store_counter c, uint64_t *out)
+{
+	if (out == NULL)
+		return ERR_INVALID_ARG;
+	*out = 0;
+	if (s == NULL ||
+	    (c != STORE_COUNTER_SERIAL && c != STORE_COUNTER_KRL_VERSION))
+		return ERR_INVALID_ARG;
+	return meta_get_u64((struct store_sqlite *)s, counter_key(c), out);
+}
+
+static int
+sq_changed(struct store_sqlite *l, int *changed)
+{
+	int64_t v = 0;
+	int r = ERR_INTERNAL;
+
+	if (changed == NULL)
+		return ERR_INVALID_ARG;
+	*changed = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	TRY(read_data_version(l, &v));
+	*changed = v != l->data_version;
+	l->data_version = v;
+	r = 0;
+out:
+	return r;
+}
+
+/* The statements of the events table and the head in meta. */
+#define ROW_SQL                                                                \
+	"SELECT seq, time, type, actor, subject, details, prev_hash, hash"     \
+	" FROM events"
+
+/*
+ * The tail and both meta keys of the head in one statement (an absent
+ * head_seq counts as 0; chain.c decides what the rest means).
+ */
+static int
+op_event_tail(struct store *s, struct store_tail *t)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	const unsigned char *h, *ms, *mh;
+	int r = ERR_INTERNAL, rc;
+
+	memset(t, 0, sizeof(*t));
+	TRY(sq_cached(l, &st,
+	    "SELECT (SELECT seq FROM events ORDER BY seq DESC LIMIT 1),"
+	    " (SELECT hash FROM events ORDER BY seq DESC LIMIT 1),"
+	    " (SELECT value FROM meta WHERE key = 'head_seq'),"
+	    " (SELECT value FROM meta WHERE key = 'head_hash')"));
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW) {
+		r = sq_err(l, rc, "read events");
+		goto out;
+	}
+	if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		t->seq = sqlite3_column_int64(st, 0);
+		h = sqlite3_column_text(st, 1);
+		if (h == NULL && sqlite3_errcode(l->db) == SQLITE_NOMEM) {
+			r = ERR_ALLOC;
+			goto out;
+		}
+		t->have_hash = 1;
+		if (h != NULL && strlen((const char *)h) == 64)
+			memcpy(t->hash, h, 65);
+	}
+	ms = sqlite3_column_text(st, 2);
+	mh = sqlite3_column_text(st, 3);
+	if ((ms == NULL || mh == NULL) &&
+	    sqlite3_errcode(l->db) == SQLITE_NOMEM) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	if (ms != NULL) {
+		t->have_head_seq = 1;
+		(void)snprintf(t->head_seq_text, sizeof(t->head_seq_text), "%s",
+		    (const char *)ms);
+		t->head_seq_ok = num_parse_u64((const char *)ms, INT64_MAX,
+				     &t->head_seq) == 0;
+	}
+	if (mh != NULL) {
+		t->have_head_hash = 1;
+		if (strlen((const char *)mh) == 64)
+			memcpy(t->head_hash, mh, 65);
+	}
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+/* Insert the event and record it as the new head, in the open
+ * transaction. */
+static int
+op_event_insert(struct store *s, const struct store_event *ev)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	char buf[32];
+	int r = ERR_INTERNAL, rc;
+
+	if (!in_transaction(l)) {
+		set_msg(l, "ledger_append outside a transaction");
+		return ERR_INVALID_ARG;
+	}
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO events(seq, time, type, actor, subject, details,"
+	    " prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
+	TRY(sq_bind_int(l, st, 1, ev->seq));
+	TRY(sq_bind_int(l, st, 2, ev->time));
+	TRY(sq_bind_text(l, st, 3, ev->type));
+	TRY(sq_bind_text(l, st, 4, ev->actor));
+	TRY(sq_bind_text(l, st, 5, ev->subject));
+	TRY(sq_bind_text(l, st, 6, ev->details));
+	TRY(sq_bind_text(l, st, 7, ev->prev_hash));
+	TRY(sq_bind_text(l, st, 8, ev->hash));
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		r = sq_err(l, rc, "append event");
+		goto out;
+	}
+	sq_release(l, st);
+	st = NULL;
+	/* The new head: both keys in one statement. */
+	(void)snprintf(buf, sizeof(buf), "%" PRId64, ev->seq);
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO meta(key, value) VALUES('head_seq', ?1),"
+	    " ('head_hash', ?2)"
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+	TRY(sq_bind_text(l, st, 1, buf));
+	TRY(sq_bind_text(l, st, 2, ev->hash));
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		r = sq_err(l, rc, "write meta");
+		goto out;
+	}
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+struct store_events {
+	struct store_sqlite *l;
+	sqlite3_stmt *st;
+};
+
+static int
+op_events_open(
+    struct store *s, int64_t since, int64_t limit, struct store_events **out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_events *it = NULL;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return ERR_ALLOC;
+	it->l = l;
+	if (since < 0) {
+		/* Every row, whatever its seq (verification). */
+		TRY(sq_cached(l, &it->st, ROW_SQL " ORDER BY seq"));
+	} else {
+		TRY(sq_cached(l, &it->st,
+		    ROW_SQL " WHERE seq > ?1 ORDER BY seq LIMIT ?2"));
+		TRY(sq_bind_int(l, it->st, 1, since));
+		TRY(sq_bind_int(l, it->st, 2, limit));
+	}
+	*out = it;
+	it = NULL;
+	r = 0;
+out:
+	if (it != NULL) {
+		sq_release(l, it->st);
+		free(it);
+	}
+	return r;
+}
+
+/* A text column without embedded NUL, else NULL. */
+static const char *
+col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t;
+
+	if (sqlite3_column_type(st, i) != SQLITE_TEXT)
+		return NULL;
+	if ((t = sqlite3_column_text(st, i)) == NULL)
+		return NULL;
+	if (strlen((const char *)t) != (size_t)sqlite3_column_bytes(st, i))
+		return NULL;
+	return (const char *)t;
+}
+
+static int
+op_events_next(struct store_events *it, struct store_event *w, int *found)
+{
+	struct store_sqlite *l = it->l;
+	sqlite3_stmt *st = it->st;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	*found = 0;
+	if ((rc = sqlite3_step(st)) == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return sq_err(l, rc, "read events");
+	*found = 1;
+	w->seq = sqlite3_column_int64(st, 0);
+	if (sqlite3_column_type(st, 1) != SQLITE_INTEGER) {
+		set_msg(l, "seq %" PRId64 ": time is not an integer", w->seq);
+		return ERR_LEDGER_BROKEN;
+	}
+	w->time = sqlite3_column_int64(st, 1);
+	if ((w->type = col_text(st, 2)) == NULL ||
+	    (w->actor = col_text(st, 3)) == NULL ||
+	    (w->subject = col_text(st, 4)) == NULL ||
+	    (w->details = col_text(st, 5)) == NULL ||
+	    (w->prev_hash = col_text(st, 6)) == NULL ||
+	    (w->hash = col_text(st, 7)) == NULL) {
+		if (sqlite3_errcode(l->db) == SQLITE_NOMEM)
+			return ERR_ALLOC;
+		set_msg(l, "seq %" PRId64 ": a field is not text", w->seq);
+		return ERR_LEDGER_BROKEN;
+	}
+	return 0;
+}
+
+static void
+op_events_close(struct store_events *it)
+{
+	if (it == NULL)
+		return;
+	sq_release(it->l, it->st);
+	free(it);
+}
+
+static int
+op_snapshot_begin(struct store *s, int *began)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	int r;
+
+	*began = 0;
+	if (in_transaction(l))
+		return 0;
+	if ((r = db_exec(l, "BEGIN")) != 0)
+		return r;
+	*began = 1;
+	return 0;
+}
+
+static void
+op_snapshot_end(struct store *s, int began)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+
+	if (began)
+		(void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+}
+
+/* The table's adapters: struct store is the first member. */
+static void
+op_close(struct store *s)
+{
+	sq_close((struct store_sqlite *)s);
+}
+
+static int
+op_tx_begin(struct store *s)
+{
+	return sq_begin((struct store_sqlite *)s);
+}
+
+static int
+op_tx_commit(struct store *s)
+{
+	return sq_commit((struct store_sqlite *)s);
+}
+
+static void
+op_tx_rollback(struct store *s)
+{
+	sq_rollback((struct store_sqlite *)s);
+}
+
+static int
+op_tx_active(struct store *s)
+{
+	return in_transaction((struct store_sqlite *)s);
+}
+
+static void
+op_read_begin(struct store *s)
+{
+	sq_read_begin((struct store_sqlite *)s);
+}
+
+static void
+op_read_end(struct store *s)
+{
+	sq_read_end((struct store_sqlite *)s);
+}
+
+static void
+op_stats_get(struct store *s, struct store_stats *out)
+{
+	sq_stats_get((struct store_sqlite *)s, out);
+}
+
+static int
+op_changed(struct store *s, int *changed)
+{
+	return sq_changed((struct store_sqlite *)s, changed);
+}
+
+/* ---- users ---- */
+
+#define USER_COLS "name, groups, disabled, created, token_created, token_hash"
+
+/* The current row (columns USER_COLS) as a new struct store_user. */
+static int
+user_from_row(sqlite3_stmt *st, struct store_user **out)
+{
+	struct store_user *u = NULL;
+	const unsigned char *name, *groups;
+	const void *hash;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	if ((u = calloc(1, sizeof(*u))) == NULL)
+		return ERR_ALLOC;
+	/* A row edited behind our back is a database problem, not memory. */
+	ENSURE(sqlite3_column_type(st, 0) == SQLITE_TEXT, ERR_DB);
+	ENSURE((name = sqlite3_column_text(st, 0)) != NULL, ERR_ALLOC);
+	ENSURE((u->name = strdup((const char *)name)) != NULL, ERR_ALLOC);
+	if ((groups = sqlite3_column_text(st, 1)) != NULL)
+		ENSURE((u->groups = strdup((const char *)groups)) != NULL,
+		    ERR_ALLOC);
+	u->disabled = sqlite3_column_int64(st, 2) != 0;
+	u->created = (uint64_t)sqlite3_column_int64(st, 3);
+	u->token_created = (uint64_t)sqlite3_column_int64(st, 4);
+	hash = sqlite3_column_blob(st, 5);
+	if (hash != NULL &&
+	    sqlite3_column_bytes(st, 5) == STORE_TOKEN_HASH_LEN) {
+		memcpy(u->token_hash, hash, STORE_TOKEN_HASH_LEN);
+		u->has_token = 1;
+	}
+	*out = u;
+	u = NULL;
+	r = 0;
+out:
+	store_user_free(u);
+	return r;
+}
+
+/* One user by name (text) or by token hash (blob). */
+static int
+user_one(struct store_sqlite *l, const char *sql, const char *name,
+    const uint8_t *hash, struct store_user **out)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	*out = NULL;
+	TRY(sq_cached(l, &st, sql));
+	if (name != NULL)
+		TRY(sq_bind_text(l, st, 1, name));
+	else
+		TRY(sq_bind_blob(l, st, 1, hash, STORE_TOKEN_HASH_LEN));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	TRY(user_from_row(st, out));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_user_get(struct store *s, const char *name, struct store_user **out)
+{
+	return user_one((struct store_sqlite *)s,
+	    "SELECT " USER_COLS " FROM users WHERE name = ?1", name, NULL, out);
+}
+
+static int
+op_user_by_token(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+    struct store_user **out)
+{
+	return user_one((struct store_sqlite *)s,
+	    "SELECT " USER_COLS " FROM users WHERE token_hash = ?1", NULL, hash,
+	    out);
+}
+
+/* Run one statement changing one row: ?1 text, ?2 blob (when not NULL),
+ * ?3 integer, ?4 text (when not NULL).  ERR_NOT_FOUND when no row
+ * changed. */
+static int
+user_exec(struct store_sqlite *l, const char *sql, const char *text,
+    const uint8_t *blob, size_t bloblen, int64_t num, const char *text2)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, changes = 0;
+
+	TRY(sq_cached(l, &st, sql));
+	TRY(sq_bind_text(l, st, 1, text));
+	if (blob != NULL)
+		TRY(sq_bind_blob(l, st, 2, blob, bloblen));
+	TRY(sq_bind_int(l, st, 3, num));
+	if (text2 != NULL)
+		TRY(sq_bind_text(l, st, 4, text2));
+	TRY(sq_done(l, st, &changes));
+	r = changes == 1 ? 0 : ERR_NOT_FOUND;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_user_insert(struct store *s, const char *name, const char *groups,
+    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t created)
+{
+	/* created and token_created are one time: the token is new. */
+	return user_exec((struct store_sqlite *)s,
+	    "INSERT INTO users(name, groups, token_hash, disabled, created,"
+	    " token_created) VALUES(?1, ?4, ?2, 0, ?3, ?3)",
+	    name, hash, STORE_TOKEN_HASH_LEN, (int64_t)created, groups);
+}
+
+static int
+op_user_token_set(struct store *s, const char *name,
+    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t when)
+{
+	return user_exec((struct store_sqlite *)s,
+	    "UPDATE users SET token_hash = ?2, token_created = ?3"
+	    " WHERE name = ?1",
+	    name, hash, STORE_TOKEN_HASH_LEN, (int64_t)when, NULL);
+}
+
+static int
+op_user_disable(struct store *s, const char *name)
+{
+	return user_exec((struct store_sqlite *)s,
+	    "UPDATE users SET disabled = ?3 WHERE name = ?1", name, NULL, 0, 1,
+	    NULL);
+}
+
+static int
+op_users_each(struct store *s, int enabled_only, store_user_fn fn, void *arg)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_user *u = NULL;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(sq_cached(l, &st,
+	    enabled_only ? "SELECT " USER_COLS
+			   " FROM users WHERE disabled = 0 ORDER BY"
+			   " name"
+			 : "SELECT " USER_COLS " FROM users ORDER BY name"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		TRY(user_from_row(st, &u));
+		TRY(fn(arg, u));
+		store_user_free(u);
+		u = NULL;
+	}
+	if (rc != SQLITE_DONE) {
+		r = sq_err(l, rc, NULL);
+		goto out;
+	}
+	r = 0;
+out:
+	store_user_free(u);
+	sq_release(l, st);
+	return r;
+}
+
+/* ---- revocation ---- */
+
+#define MATCH_COLS                                                             \
+	"SELECT serial, key_id, user, role, coalesce(request_id, 0),"          \
+	" revoked IS NOT NULL FROM certificates "
+
+static int
+op_certs_match(struct store *s, const struct store_cert_query *q,
+    store_cert_fn fn, void *arg)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_cert_match m;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	switch (q->by) {
+	case STORE_CERT_BY_SERIAL:
+		TRY(sq_cached(l, &st, MATCH_COLS "WHERE serial = ?"));
+		TRY(sq_bind_int(l, st, 1, q->num));
+		break;
+	case STORE_CERT_BY_KEY_ID:
+		TRY(sq_cached(l, &st, MATCH_COLS "WHERE key_id = ?"));
+		TRY(sq_bind_text(l, st, 1, q->text));
+		break;
+	case STORE_CERT_BY_USER:
+		ENSURE(q->now <= INT64_MAX, ERR_INVALID_ARG);
+		TRY(sq_cached(l, &st,
+		    MATCH_COLS "WHERE user = ? AND valid_before > ?"
+			       " ORDER BY serial"));
+		TRY(sq_bind_text(l, st, 1, q->text));
+		TRY(sq_bind_int(l, st, 2, (int64_t)q->now));
+		break;
+	case STORE_CERT_BY_REQUEST:
+		TRY(sq_cached(
+		    l, &st, MATCH_COLS "WHERE request_id = ? ORDER BY serial"));
+		TRY(sq_bind_int(l, st, 1, q->num));
+		break;
+	case STORE_CERT_BY_KEY:
+		TRY(sq_cached(
+		    l, &st, MATCH_COLS "WHERE key_blob = ? ORDER BY serial"));
+		TRY(sq_bind_blob(l, st, 1, q->blob, q->bloblen));
+		break;
+	default:
+		r = ERR_INVALID_ARG;
+		goto out;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		m.serial = sqlite3_column_int64(st, 0);
+		m.key_id = sq_text(st, 1);
+		m.user = sq_text(st, 2);
+		m.role = sq_text(st, 3);
+		m.request = sqlite3_column_int64(st, 4);
+		m.revoked = sqlite3_column_int(st, 5) != 0;
+		TRY(fn(arg, &m));
+	}
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_request_exists(struct store *s, int64_t id, int *exists)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	*exists = 0;
+	TRY(sq_cached(l, &st, "SELECT 1 FROM requests WHERE id = ?"));
+	TRY(sq_bind_int(l, st, 1, id));
+	TRY(sq_row(l, st, exists));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+exec_bound(
+    struct store_sqlite *l, const char *sql, int64_t a, int64_t b, int *changes)
+{
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st, sql));
+	TRY(sq_bind_int(l, st, 1, a));
+	TRY(sq_bind_int(l, st, 2, b));
+	TRY(sq_done(l, st, changes));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_cert_revoke(struct store *s, int64_t serial, uint64_t now, int *newly)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	int r = ERR_INTERNAL, changes = 0;
+
+	*newly = 0;
+	ENSURE(now <= INT64_MAX, ERR_INVALID_ARG);
+	TRY(exec_bound(l,
+	    "UPDATE certificates SET revoked = ?1 WHERE serial = ?2 AND"
+	    " revoked IS NULL",
+	    (int64_t)now, serial, &changes));
+	if (changes == 0) {
+		r = 0;
+		goto out;
+	}
+	TRY(exec_bound(l,
+	    "UPDATE requests SET state = 'revoked', updated = ?1 WHERE"
+	    " serial = ?2 AND state = 'issued'",
+	    (int64_t)now, serial, NULL));
+	*newly = 1;
+	r = 0;
+out:
+	return r;
+}
+
+static int
+op_revoked_key_insert(struct store *s, const uint8_t sha256[32],
+    const char *key_fp, uint64_t now, const char *reason, int *newly)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, changes = 0;
+
+	*newly = 0;
+	ENSURE(now <= INT64_MAX, ERR_INVALID_ARG);
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO revoked_keys(key_sha256, key_fp, time, reason)"
+	    " VALUES(?, ?, ?, ?) ON CONFLICT(key_sha256) DO NOTHING"));
+	TRY(sq_bind_blob(l, st, 1, sha256, 32));
+	TRY(sq_bind_text(l, st, 2, key_fp));
+	TRY(sq_bind_int(l, st, 3, (int64_t)now));
+	TRY(sq_bind_text(l, st, 4, reason));
+	TRY(sq_done(l, st, &changes));
+	*newly = changes != 0;
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_krl_each(struct store *s, int64_t after, store_serial_fn sfn,
+    store_key_fn kfn, void *arg)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(sq_cached(l, &st,
+	    "SELECT serial FROM certificates WHERE revoked IS NOT NULL AND"
+	    " valid_before > ? ORDER BY serial"));
+	TRY(sq_bind_int(l, st, 1, after));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		TRY(sfn(arg, (uint64_t)sqlite3_column_int64(st, 0)));
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	sq_release(l, st);
+	st = NULL;
+	TRY(sq_cached(
+	    l, &st, "SELECT key_sha256 FROM revoked_keys ORDER BY key_sha256"));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		ENSURE(sqlite3_column_bytes(st, 0) == 32, ERR_DB);
+		TRY(kfn(arg, sqlite3_column_blob(st, 0)));
+	}
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+/* ---- raw rows ---- */
+
+struct store_rows {
+	struct store_sqlite *l;
+	sqlite3_stmt *st;
+	const char *what;
+	int ncols;
+	struct store_cell cells[STORE_ROW_MAX];
+};
+
+static int
+op_rows_open(struct store *s, enum store_table t, struct store_rows **out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_rows *it = NULL;
+	const char *sql, *what;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	switch (t) {
+	case STORE_TABLE_EVENTS:
+		sql = "SELECT seq, time, type, actor, subject, details FROM"
+		      " events ORDER BY seq";
+		what = "read events";
+		break;
+	case STORE_TABLE_USERS:
+		sql = "SELECT name, groups, token_hash, disabled, created,"
+		      " token_created FROM users ORDER BY name";
+		what = "read users";
+		break;
+	case STORE_TABLE_REQUESTS:
+		sql = "SELECT requester, role, principals, ttl, reason,"
+		      " public_key, key_fp, state, created, expires,"
+		      " approvals_required, serial, updated, id FROM requests"
+		      " ORDER BY id";
+		what = "read requests";
+		break;
+	case STORE_TABLE_APPROVALS:
+		sql = "SELECT request_id, approver, decision, comment, time"
+		      " FROM approvals ORDER BY request_id, approver";
+		what = "read approvals";
+		break;
+	case STORE_TABLE_CERTIFICATES:
+		sql = "SELECT request_id, user, role, key_id, principals,"
+		      " valid_after, valid_before, key_fp, key_blob,"
+		      " cert_sha256, certificate, issued, revoked, serial FROM"
+		      " certificates ORDER BY serial";
+		what = "read certificates";
+		break;
+	case STORE_TABLE_REVOKED_KEYS:
+		sql = "SELECT key_sha256, key_fp, reason, time FROM"
+		      " revoked_keys ORDER BY key_sha256";
+		what = "read revoked_keys";
+		break;
+	default:
+		return ERR_INVALID_ARG;
+	}
+	if ((it = calloc(1, sizeof(*it))) == NULL)
+		return ERR_ALLOC;
+	it->l = l;
+	it->what = what;
+	TRY(sq_prepare(l, &it->st, sql));
+	it->ncols = sqlite3_column_count(it->st);
+	ENSURE(it->ncols <= STORE_ROW_MAX, ERR_INTERNAL);
+	*out = it;
+	it = NULL;
+	r = 0;
+out:
+	if (it != NULL) {
+		sqlite3_finalize(it->st);
+		free(it);
+	}
+	return r;
+}
+
+static int
+op_rows_next(struct store_rows *it, const struct store_cell **row, int *found)
+{
+	struct store_cell *c;
+	const unsigned char *t;
+	int rc, i;
+
+	*row = NULL;
+	*found = 0;
+	if ((rc = sqlite3_step(it->st)) == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return sq_err(it->l, rc, it->what);
+	for (i = 0; i < it->ncols; i++) {
+		c = &it->cells[i];
+		memset(c, 0, sizeof(*c));
+		switch (sqlite3_column_type(it->st, i)) {
+		case SQLITE_INTEGER:
+			c->type = STORE_CELL_INTEGER;
+			break;
+		case SQLITE_FLOAT:
+			c->type = STORE_CELL_FLOAT;
+			c->d = sqlite3_column_double(it->st, i);
+			break;
+		case SQLITE_TEXT:
+			c->type = STORE_CELL_TEXT;
+			break;
+		case SQLITE_BLOB:
+			c->type = STORE_CELL_BLOB;
+			break;
+		default:
+			c->type = STORE_CELL_NULL;
+			break;
+		}
+		c->i = sqlite3_column_int64(it->st, i);
+		/* Text first, then the blob of the same (now terminated)
+		 * bytes: the blob pointer stays valid. */
+		t = sqlite3_column_text(it->st, i);
+		if (t == NULL && c->type != STORE_CELL_NULL &&
+		    sqlite3_errcode(it->l->db) == SQLITE_NOMEM)
+			return ERR_ALLOC;
+		c->text = t == NULL ? "" : (const char *)t;
+		if (c->type == STORE_CELL_BLOB)
+			c->blob = sqlite3_column_blob(it->st, i);
+		c->len = (size_t)sqlite3_column_bytes(it->st, i);
+	}
+	*row = it->cells;
+	*found = 1;
+	return 0;
+}
+
+static void
+op_rows_close(struct store_rows *it)
+{
+	if (it == NULL)
+		return;
+	sqlite3_finalize(it->st);
+	free(it);
+}
+
+static int
+op_meta_get(struct store *s, const char *key, char **out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	*out = NULL;
+	TRY(sq_prepare(l, &st, "SELECT value FROM meta WHERE key = ?"));
+	TRY(sq_bind_text(l, st, 1, key));
+	TRY(sq_row(l, st, &found));
+	if (found)
+		ENSURE((*out = strdup(sq_text(st, 0))) != NULL, ERR_ALLOC);
+	r = 0;
+out:
+	sqlite3_finalize(st);
+	return r;
+}
+
+/* ---- requests ---- */
+
+static int
+dupcol(char **out, sqlite3_stmt *st, int i)
+{
+	if ((*out = strdup(sq_text(st, i))) == NULL)
+		return ERR_ALLOC;
+	return 0;
+}
+
+static int
+op_request_get(struct store *s, int64_t id, struct store_request *row)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	memset(row, 0, sizeof(*row));
+	TRY(sq_cached(l, &st,
+	    "SELECT id, requester, role, principals, ttl, reason, public_key,"
+	    " key_fp, state, created, expires, approvals_required,"
+	    " coalesce(serial, 0) FROM requests WHERE id = ?"));
+	TRY(sq_bind_int(l, st, 1, id));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	row->id = sqlite3_column_int64(st, 0);
+	TRY(dupcol(&row->requester, st, 1));
+	TRY(dupcol(&row->role, st, 2));
+	TRY(dupcol(&row->principals, st, 3));
+	row->ttl = (uint64_t)sqlite3_column_int64(st, 4);
+	TRY(dupcol(&row->reason, st, 5));
+	TRY(dupcol(&row->public_key, st, 6));
+	TRY(dupcol(&row->key_fp, st, 7));
+	TRY(dupcol(&row->state, st, 8));
+	row->created = (uint64_t)sqlite3_column_int64(st, 9);
+	row->expires = (uint64_t)sqlite3_column_int64(st, 10);
+	row->approvals_required = (unsigned)sqlite3_column_int64(st, 11);
+	row->serial = sqlite3_column_int64(st, 12);
+	r = 0;
+out:
+	sq_release(l, st);
+	if (r != 0)
+		store_request_clear(row);
+	return r;
+}
+
+static int
+op_request_insert(
+    struct store *s, const struct store_request_new *q, int64_t *id)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	*id = 0;
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO requests(requester, role, principals, ttl, reason,"
+	    " public_key, key_fp, state, created, expires,"
+	    " approvals_required, serial, updated)"
+	    " VALUES(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULL, ?)"));
+	TRY(sq_bind_text(l, st, 1, q->requester));
+	TRY(sq_bind_text(l, st, 2, q->role));
+	TRY(sq_bind_text(l, st, 3, q->principals));
+	TRY(sq_bind_int(l, st, 4, (int64_t)q->ttl));
+	TRY(sq_bind_text(l, st, 5, q->reason));
+	TRY(sq_bind_text(l, st, 6, q->public_key));
+	TRY(sq_bind_text(l, st, 7, q->key_fp));
+	TRY(sq_bind_int(l, st, 8, (int64_t)q->created));
+	TRY(sq_bind_int(l, st, 9, (int64_t)q->expires));
+	TRY(sq_bind_int(l, st, 10, q->approvals_required));
+	TRY(sq_bind_int(l, st, 11, (int64_t)q->created));
+	TRY(sq_done(l, st, NULL));
+	*id = sqlite3_last_insert_rowid(l->db);
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_request_state_set(struct store *s, int64_t id, const char *from,
+    const char *to, int64_t serial, uint64_t now)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, changes = 0;
+
+	TRY(sq_cached(l, &st,
+	    "UPDATE requests SET state = ?1, serial = CASE WHEN ?2 = 0 THEN"
+	    " serial ELSE ?2 END, updated = ?3 WHERE id = ?4 AND state = ?5"));
+	TRY(sq_bind_text(l, st, 1, to));
+	TRY(sq_bind_int(l, st, 2, serial));
+	TRY(sq_bind_int(l, st, 3, (int64_t)now));
+	TRY(sq_bind_int(l, st, 4, id));
+	TRY(sq_bind_text(l, st, 5, from));
+	TRY(sq_done(l, st, &changes));
+	ENSURE(changes == 1, ERR_WRONG_STATE);
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_requests_due(struct store *s, uint64_t now, int64_t **idsp, size_t *np)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int64_t *ids = NULL, *tmp;
+	size_t n = 0, cap = 0;
+	int r = ERR_INTERNAL, rc;
+
+	*idsp = NULL;
+	*np = 0;
+	TRY(sq_cached(l, &st,
+	    "SELECT id FROM requests WHERE state = 'pending' AND expires <= ?"
+	    " ORDER BY id"));
+	TRY(sq_bind_int(l, st, 1, (int64_t)now));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			ENSURE((tmp = realloc(ids, cap * sizeof(*ids))) != NULL,
+			    ERR_ALLOC);
+			ids = tmp;
+		}
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	*idsp = ids;
+	ids = NULL;
+	*np = n;
+	r = 0;
+out:
+	free(ids);
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_requests_page(struct store *s, const struct store_request_query *q,
+    int64_t *ids, size_t max, size_t *n)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	json_t *roles = NULL;
+	char *rolesj = NULL;
+	size_t i;
+	int r = ERR_INTERNAL, rc;
+
+	*n = 0;
+	ENSURE(max < INT64_MAX && q->now <= INT64_MAX, ERR_INVALID_ARG);
+	/* The roles, filtered in SQL (json_each). */
+	ENSURE((roles = json_array()) != NULL, ERR_ALLOC);
+	for (i = 0; i < q->nroles; i++)
+		ENSURE(
+		    json_array_append_new(roles, json_string(q->roles[i])) == 0,
+		    ERR_ALLOC);
+	ENSURE((rolesj = json_dumps(roles, JSON_COMPACT)) != NULL, ERR_ALLOC);
+	TRY(sq_cached(l, &st,
+	    "SELECT id FROM requests WHERE (?1 OR requester = ?2 OR role IN"
+	    " (SELECT value FROM json_each(?3))) AND (NOT ?4 OR"
+	    " (state = 'pending' AND expires > ?5)) AND (?7 = 0 OR id < ?7)"
+	    " ORDER BY id DESC LIMIT ?6"));
+	TRY(sq_bind_int(l, st, 1, q->all != 0));
+	TRY(sq_bind_text(l, st, 2, q->requester));
+	TRY(sq_bind_text(l, st, 3, rolesj));
+	TRY(sq_bind_int(l, st, 4, q->pending_only != 0));
+	TRY(sq_bind_int(l, st, 5, (int64_t)q->now));
+	TRY(sq_bind_int(l, st, 6, (int64_t)max));
+	TRY(sq_bind_int(l, st, 7, q->before));
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		ids[(*n)++] = sqlite3_column_int64(st, 0);
+	ENSURE(*n == max || rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	json_decref(roles);
+	free(rolesj);
+	return r;
+}
+
+static int
+op_approvals_each(struct store *s, int64_t id, store_approval_fn fn, void *arg)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	struct store_approval a;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	TRY(sq_cached(l, &st,
+	    "SELECT approver, decision, time, comment FROM approvals"
+	    " WHERE request_id = ? ORDER BY time, approver"));
+	TRY(sq_bind_int(l, st, 1, id));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		a.approver = sq_text(st, 0);
+		a.decision = sq_text(st, 1);
+		a.time = sqlite3_column_int64(st, 2);
+		a.comment = sq_text(st, 3);
+		TRY(fn(arg, &a));
+	}
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_approval_put(struct store *s, int64_t id, const struct store_approval *a,
+    int replace, int *conflict)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, rc;
+
+	*conflict = 0;
+	TRY(sq_cached(l, &st,
+	    !replace
+		? "INSERT INTO approvals(request_id, approver, decision, time,"
+		  " comment) VALUES(?, ?, ?, ?, ?)"
+		: "INSERT INTO approvals(request_id, approver, decision, time,"
+		  " comment) VALUES(?, ?, ?, ?, ?) ON CONFLICT(request_id,"
+		  " approver) DO UPDATE SET decision = excluded.decision,"
+		  " time = excluded.time, comment = excluded.comment"));
+	TRY(sq_bind_int(l, st, 1, id));
+	TRY(sq_bind_text(l, st, 2, a->approver));
+	TRY(sq_bind_text(l, st, 3, a->decision));
+	TRY(sq_bind_int(l, st, 4, a->time));
+	TRY(sq_bind_text(l, st, 5, a->comment == NULL ? "" : a->comment));
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_CONSTRAINT || (rc & 0xff) == SQLITE_CONSTRAINT) {
+		*conflict = 1;
+		r = 0;
+		goto out;
+	}
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_revoked_key_exists(struct store *s, const uint8_t sha256[32], int *found)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	*found = 0;
+	TRY(sq_cached(
+	    l, &st, "SELECT 1 FROM revoked_keys WHERE key_sha256 = ?"));
+	TRY(sq_bind_blob(l, st, 1, sha256, 32));
+	TRY(sq_row(l, st, found));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_cert_insert(struct store *s, const struct store_cert *c)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO certificates(serial, request_id, user, role, key_id,"
+	    " principals, valid_after, valid_before, key_fp, key_blob,"
+	    " cert_sha256, certificate, issued, revoked)"
+	    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)"));
+	TRY(sq_bind_int(l, st, 1, (int64_t)c->serial));
+	TRY(sq_bind_int(l, st, 2, c->request_id));
+	TRY(sq_bind_text(l, st, 3, c->user));
+	TRY(sq_bind_text(l, st, 4, c->role));
+	TRY(sq_bind_text(l, st, 5, c->key_id));
+	TRY(sq_bind_text(l, st, 6, c->principals));
+	TRY(sq_bind_int(l, st, 7, (int64_t)c->valid_after));
+	TRY(sq_bind_int(l, st, 8, (int64_t)c->valid_before));
+	TRY(sq_bind_text(l, st, 9, c->key_fp));
+	TRY(sq_bind_blob(l, st, 10, c->key_blob, c->key_len));
+	TRY(sq_bind_text(l, st, 11, c->cert_sha256));
+	TRY(sq_bind_text(l, st, 12, c->certificate));
+	TRY(sq_bind_int(l, st, 13, (int64_t)c->issued));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_cert_info(struct store *s, int64_t serial, struct store_cert_info *c)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found = 0;
+
+	memset(c, 0, sizeof(*c));
+	TRY(sq_cached(l, &st,
+	    "SELECT certificate, key_id, valid_after, valid_before, revoked"
+	    " FROM certificates WHERE serial = ?"));
+	TRY(sq_bind_int(l, st, 1, serial));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	TRY(dupcol(&c->certificate, st, 0));
+	TRY(dupcol(&c->key_id, st, 1));
+	c->valid_after = sqlite3_column_int64(st, 2);
+	c->valid_before = sqlite3_column_int64(st, 3);
+	if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
+		c->revoked_set = 1;
+		c->revoked = sqlite3_column_int64(st, 4);
+	}
+	r = 0;
+out:
+	sq_release(l, st);
+	if (r != 0)
+		store_cert_info_clear(c);
+	return r;
+}
+
+static int
+op_requests_count(
+    struct store *s, uint64_t now, struct store_request_counts *out)
+{
+	static const char *const names[STORE_REQ_NSTATES] = {
+	    "pending", "issued", "denied", "expired", "revoked"};
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	const char *state;
+	int64_t v;
+	int r = ERR_INTERNAL, rc;
+	size_t k;
+
+	memset(out, 0, sizeof(*out));
+	if (now > INT64_MAX)
+		return ERR_INVALID_ARG;
+	/* One statement, so one snapshot, without a transaction of its own
+	 * (readers share the connection). */
+	TRY(sq_cached(l, &st,
+	    "SELECT CASE WHEN state = 'pending' AND expires <= ?1"
+	    " THEN 'expired' ELSE state END AS s, count(*) FROM requests"
+	    " GROUP BY s"
+	    " UNION ALL SELECT NULL, coalesce(sum(max(r.approvals_required -"
+	    " (SELECT count(*) FROM approvals a WHERE a.request_id = r.id AND"
+	    " a.decision = 'approve'), 0)), 0) FROM requests r WHERE r.state ="
+	    " 'pending' AND r.expires > ?1"));
+	TRY(sq_bind_int(l, st, 1, (int64_t)now));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = sqlite3_column_int64(st, 1);
+		if (v < 0)
+			continue;
+		if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+			out->approvals_needed = (uint64_t)v;
+			continue;
+		}
+		state = sq_text(st, 0);
+		for (k = 0; k < STORE_REQ_NSTATES; k++) {
+			if (strcmp(state, names[k]) == 0)
+				out->by_state[k] += (uint64_t)v;
+		}
+	}
+	ENSURE(rc == SQLITE_DONE, sq_err(l, rc, "count requests"));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = op_close,
+    .tx_begin = op_tx_begin,
+    .tx_commit = op_tx_commit,
+    .tx_rollback = op_tx_rollback,
+    .tx_active = op_tx_active,
+    .read_begin = op_read_begin,
+    .read_end = op_read_end,
+    .snapshot_begin = op_snapshot_begin,
+    .snapshot_end = op_snapshot_end,
+    .stats_get = op_stats_get,
+    .event_tail = op_event_tail,
+    .event_insert = op_event_insert,
+    .events_open = op_events_open,
+    .events_next = op_events_next,
+    .events_close = op_events_close,
+    .counter_next = op_counter_next,
+    .counter_get = op_counter_get,
+    .changed = op_changed,
+    .user_get = op_user_get,
+    .user_by_token = op_user_by_token,
+    .user_insert = op_user_insert,
+    .user_token_set = op_user_token_set,
+    .user_disable = op_user_disable,
+    .users_each = op_users_each,
+    .certs_match = op_certs_match,
+    .request_exists = op_request_exists,
+    .cert_revoke = op_cert_revoke,
+    .revoked_key_insert = op_revoked_key_insert,
+    .krl_each = op_krl_each,
+    .request_get = op_request_get,
+    .request_insert = op_request_insert,
+    .request_state_set = op_request_state_set,
+    .requests_due = op_requests_due,
+    .requests_page = op_requests_page,
+    .approvals_each = op_approvals_each,
+    .approval_put = op_approval_put,
+    .revoked_key_exists = op_revoked_key_exists,
+    .cert_insert = op_cert_insert,
+    .cert_info = op_cert_info,
+    .rows_open = op_rows_open,
+    .rows_next = op_rows_next,
+    .rows_close = op_rows_close,
+    .meta_get = op_meta_get,
+    .requests_count = op_requests_count,
+};
+
+int
+store_sqlite_open(struct store **out, const char *path, int create,
+    char errbuf[STORE_ERR_LEN])
+{
+	struct store_sqlite *l = NULL;
+	int r;
+
+	if (out == NULL)
+		return ERR_INVALID_ARG;
+	*out = NULL;
+	if ((r = sq_open(&l, path, create, errbuf)) != 0)
+		return r;
+	*out = &l->base;
+	return 0;
+}
+
+/*
+ * The statement helpers of store/sql.h, on the handle's sqlite
+ * connection, for the tests that look at or tamper with the file.
+ */
+static struct store_sqlite *
+sq_of(struct ledger *l)
+{
+	return (struct store_sqlite *)ledger_store(l);
+}
+
+sqlite3 *
+ledger_db(struct ledger *l)
+{
+	struct store_sqlite *q = sq_of(l);
+
+	return q == NULL ? NULL : q->db;
+}
+
+int
+ledger_sql_err(struct ledger *l, int rc, const char *what)
+{
+	return sq_err(sq_of(l), rc, what);
+}
+
+int
+ledger_sql_prepare(struct ledger *l, sqlite3_stmt **st, const char *sql)
+{
+	return sq_prepare(sq_of(l), st, sql);
+}
+
+int
+ledger_sql_cached(struct ledger *l, sqlite3_stmt **st, const char *sql)
+{
+	return sq_cached(sq_of(l), st, sql);
+}
+
+void
+ledger_sql_release(struct ledger *l, sqlite3_stmt *st)
+{
+	sq_release(sq_of(l), st);
+}
+
+int
+ledger_sql_done(struct ledger *l, sqlite3_stmt *st, int *changes)
+{
+	return sq_done(sq_of(l), st, changes);
+}
+
+int
+ledger_sql_bind_int(struct ledger *l, sqlite3_stmt *st, int i, int64_t v)
+{
+	return sq_bind_int(sq_of(l), st, i, v);
+}
+
+int
+ledger_sql_bind_text(struct ledger *l, sqlite3_stmt *st, int i, const char *s)
+{
+	return sq_bind_text(sq_of(l), st, i, s);
+}
+
+int
+ledger_sql_bind_blob(
+    struct ledger *l, sqlite3_stmt *st, int i, const void *p, size_t len)
+{
+	return sq_bind_blob(sq_of(l), st, i, p, len);
+}
+
+int
+ledger_sql_row(struct ledger *l, sqlite3_stmt *st, int *found)
+{
+	return sq_row(sq_of(l), st, found);
+}
+
+const char *
+ledger_sql_text(sqlite3_stmt *st, int i)
+{
+	return sq_text(st, i);
+}

@@ -1,0 +1,61 @@
+/*
+ * store.c: the parts of store.h that do not depend on a backend: the
+ * error message of a store and freeing rows.  Works with
+ * ca/store/store.h.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#include "ca/store/store.h"
+
+void
+store_msg_set(struct store *s, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (s == NULL)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(s->errmsg, sizeof(s->errmsg), fmt, ap);
+	va_end(ap);
+}
+
+void
+store_user_free(struct store_user *u)
+{
+	if (u == NULL)
+		return;
+	free(u->name);
+	free(u->groups);
+	OPENSSL_cleanse(u->token_hash, sizeof(u->token_hash));
+	free(u);
+}
+
+void
+store_request_clear(struct store_request *r)
+{
+	if (r == NULL)
+		return;
+	free(r->requester);
+	free(r->role);
+	free(r->principals);
+	free(r->reason);
+	free(r->public_key);
+	free(r->key_fp);
+	free(r->state);
+	memset(r, 0, sizeof(*r));
+}
+
+void
+store_cert_info_clear(struct store_cert_info *c)
+{
+	if (c == NULL)
+		return;
+	free(c->certificate);
+	free(c->key_id);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,712 @@
+/*
+ * store.h: the storage interface of the ledger, a table of typed
+ * operations per backend (struct store_ops, in the manner of curl's
+ * struct Curl_ssl).  A backend (store/sqlite.c today) fills the table
+ * and embeds struct store at the start of its own handle; chain.c (the
+ * hash chain, ledger.h) and the domain call the operations through the
+ * store_* wrappers below and never see the backend's types.
+ *
+ * The operations are what the chain needs from any database: write
+ * transactions (begin/commit/rollback, with group commit behind them),
+ * readers kept out of uncommitted units, a read snapshot, the tail of
+ * the events table together with the recorded head, inserting one event
+ * (and moving the head with it), reading events in seq order, the
+ * counters (certificate serials, the KRL version), change detection and
+ * the group-commit counters.  They are shaped so that a client/server
+ * database can implement them too: a counter may come from a sequence,
+ * event_tail() may lock the head row (SELECT ... FOR UPDATE) to
+ * serialise appends, changed() may compare a version counter.
+ *
+ * The domain rows: users (struct store_user), requests (struct
+ * store_request, counted by state in one operation), approvals,
+ * certificates, revoked keys and the KRL's rows, and the raw rows that
+ * ledger_state.c checks against the events.  Not here yet: notification
+ * cursors and checkpoints (nothing uses them today), and a read
+ * connection of its own (readers share the writer's connection and run
+ * between transactions: read_begin/read_end).
+ *
+ * Errors are the shared negative codes of signer/err.h; a failed
+ * operation leaves a sentence in the store's errmsg (store_msg_set()),
+ * which ledger_errmsg() returns.  Borrowed strings in struct
+ * store_event live until the next events_next() or events_close().
+ */
+#ifndef JITCA_STORE_H
+#define JITCA_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "signer/err.h"
+
+#define STORE_ERR_LEN 256
+#define STORE_HASH_HEX 65 /* 64 hex digits + NUL */
+/* The sqlite schema this jitca writes (store/sqlite.c migrates 1). */
+#define STORE_SCHEMA_VERSION 2
+/* Most units of work in one group commit. */
+#define STORE_BATCH_MAX 32
+
+struct store;
+struct store_events;
+
+/* One event row; the strings are borrowed (see above). */
+struct store_event {
+	int64_t seq;
+	int64_t time;
+	const char *type;
+	const char *actor;
+	const char *subject;
+	const char *details; /* the canonical JSON text */
+	const char *prev_hash;
+	const char *hash;
+};
+
+/* The end of the events table and the head recorded beside it. */
+struct store_tail {
+	int64_t seq; /* the last row's seq, 0 when there is none */
+	int have_hash; /* there is a last row */
+	char hash[STORE_HASH_HEX]; /* its hash, "" when not 64 long */
+	int have_head_seq; /* a head_seq is recorded */
+	char head_seq_text[STORE_HASH_HEX]; /* as stored (cut at 64) */
+	int head_seq_ok; /* ...and it is a number (in head_seq) */
+	uint64_t head_seq;
+	int have_head_hash;
+	char head_hash[STORE_HASH_HEX]; /* "" when absent or not 64 long */
+};
+
+enum store_counter {
+	STORE_COUNTER_SERIAL = 1, /* certificate serials */
+	STORE_COUNTER_KRL_VERSION = 2,
+};
+
+/*
+ * A row of users.  store_user_free() frees one (NULL is fine) and wipes
+ * the token hash.  groups is the stored JSON text (NULL when the column
+ * is not text); the domain (users.c) parses and checks it.
+ */
+#define STORE_TOKEN_HASH_LEN 32
+
+struct store_user {
+	char *name;
+	char *groups;
+	int disabled;
+	uint64_t created;
+	uint64_t token_created; /* 0 when no token was ever issued */
+	int has_token; /* token_hash holds STORE_TOKEN_HASH_LEN bytes */
+	uint8_t token_hash[STORE_TOKEN_HASH_LEN];
+};
+void store_user_free(struct store_user *u);
+
+/* Called for each user by users_each(); a non-zero return stops the
+ * walk and is returned.  u is borrowed for the call. */
+typedef int (*store_user_fn)(void *arg, const struct store_user *u);
+
+/*
+ * Requests counted by the state a reader sees (a pending request whose
+ * expiry has passed counts as expired), and the approvals that the
+ * pending ones still need (approvals_required less the approvals given,
+ * never below 0).
+ */
+enum store_req_state {
+	STORE_REQ_PENDING = 0,
+	STORE_REQ_ISSUED,
+	STORE_REQ_DENIED,
+	STORE_REQ_EXPIRED,
+	STORE_REQ_REVOKED,
+	STORE_REQ_NSTATES,
+};
+
+struct store_request_counts {
+	uint64_t by_state[STORE_REQ_NSTATES];
+	uint64_t approvals_needed;
+};
+
+/*
+ * Certificates selected for a revocation (certs_match()), borrowed for
+ * one call of the callback: serial, key id, user, role, the request
+ * (0 when issued directly without one) and whether already revoked.
+ */
+enum store_cert_by {
+	STORE_CERT_BY_SERIAL = 1, /* num */
+	STORE_CERT_BY_KEY_ID, /* text */
+	STORE_CERT_BY_USER, /* text, still valid at now */
+	STORE_CERT_BY_REQUEST, /* num */
+	STORE_CERT_BY_KEY, /* blob: the public key blob */
+};
+
+struct store_cert_match {
+	int64_t serial;
+	const char *key_id;
+	const char *user;
+	const char *role;
+	int64_t request;
+	int revoked;
+};
+
+struct store_cert_query {
+	enum store_cert_by by;
+	int64_t num;
+	const char *text;
+	const uint8_t *blob;
+	size_t bloblen;
+	uint64_t now;
+};
+
+typedef int (*store_cert_fn)(void *arg, const struct store_cert_match *m);
+/* For krl_each(): a revoked serial, a revoked key's SHA-256. */
+typedef int (*store_serial_fn)(void *arg, uint64_t serial);
+typedef int (*store_key_fn)(void *arg, const uint8_t sha256[32]);
+
+/*
+ * A row of requests; store_request_clear() frees its strings (and zeroes
+ * it).  principals is the stored JSON text.  serial 0: none yet.
+ */
+struct store_request {
+	int64_t id;
+	char *requester;
+	char *role;
+	char *principals;
+	uint64_t ttl;
+	char *reason;
+	char *public_key;
+	char *key_fp;
+	char *state;
+	uint64_t created;
+	uint64_t expires;
+	unsigned approvals_required;
+	int64_t serial;
+};
+void store_request_clear(struct store_request *r);
+
+/* A new request for request_insert() (borrowed). */
+struct store_request_new {
+	const char *requester;
+	const char *role;
+	const char *principals; /* JSON text */
+	uint64_t ttl;
+	const char *reason;
+	const char *public_key;
+	const char *key_fp;
+	uint64_t created;
+	uint64_t expires;
+	unsigned approvals_required;
+};
+
+/* Which requests requests_page() selects, newest first. */
+struct store_request_query {
+	int all; /* every request, else the next two */
+	const char *requester; /* ...the actor's own */
+	const char *const *roles; /* ...and those of these roles */
+	size_t nroles;
+	int pending_only; /* state pending and expires > now */
+	uint64_t now;
+	int64_t before; /* ids below (0: from the newest) */
+};
+
+/* One approval or denial, borrowed for one call of the callback. */
+struct store_approval {
+	const char *approver;
+	const char *decision; /* "approve" or "deny" */
+	int64_t time;
+	const char *comment;
+};
+typedef int (*store_approval_fn)(void *arg, const struct store_approval *a);
+
+/* A certificate row to insert (borrowed). */
+struct store_cert {
+	uint64_t serial;
+	int64_t request_id;
+	const char *user;
+	const char *role;
+	const char *key_id;
+	const char *principals; /* JSON text */
+	uint64_t valid_after;
+	uint64_t valid_before;
+	const char *key_fp;
+	const uint8_t *key_blob;
+	size_t key_len;
+	const char *cert_sha256;
+	const char *certificate;
+	uint64_t issued;
+};
+
+/* What a request view shows of its certificate; store_cert_info_clear()
+ * frees the strings. */
+struct store_cert_info {
+	char *certificate;
+	char *key_id;
+	int64_t valid_after;
+	int64_t valid_before;
+	int revoked_set;
+	int64_t revoked;
+};
+void store_cert_info_clear(struct store_cert_info *c);
+
+/*
+ * Raw rows of a table, for checking the state against the events
+ * (ca/ledger_state.c), which must see each stored value as it is, with
+ * its type, whatever was written there behind jitca's back.  A cell:
+ * its type; i, the value as an integer (0 when it is not one: the
+ * database's conversion); text, the value as text ("" for NULL),
+ * NUL-terminated, len bytes long for TEXT (and BLOB: blob, len bytes).
+ * Borrowed until the next rows_next() or rows_close().  The columns of
+ * each table, in order:
+ *   EVENTS: seq, time, type, actor, subject, details (by seq)
+ *   USERS: name, groups, token_hash, disabled, created, token_created
+ *     (by name)
+ *   REQUESTS: requester, role, principals, ttl, reason, public_key,
+ *     key_fp, state, created, expires, approvals_required, serial,
+ *     updated, id (by id)
+ *   APPROVALS: request_id, approver, decision, comment, time
+ *     (by request_id, approver)
+ *   CERTIFICATES: request_id, user, role, key_id, principals,
+ *     valid_after, valid_before, key_fp, key_blob, cert_sha256,
+ *     certificate, issued, revoked, serial (by serial)
+ *   REVOKED_KEYS: key_sha256, key_fp, reason, time (by key_sha256)
+ * A failed read is named "read TABLE" (e.g. "read users").
+ */
+enum store_table {
+	STORE_TABLE_EVENTS = 1,
+	STORE_TABLE_USERS,
+	STORE_TABLE_REQUESTS,
+	STORE_TABLE_APPROVALS,
+	STORE_TABLE_CERTIFICATES,
+	STORE_TABLE_REVOKED_KEYS,
+};
+
+enum store_cell_type {
+	STORE_CELL_NULL = 0,
+	STORE_CELL_INTEGER,
+	STORE_CELL_FLOAT,
+	STORE_CELL_TEXT,
+	STORE_CELL_BLOB,
+};
+
+struct store_cell {
+	enum store_cell_type type;
+	int64_t i;
+	double d;
+	const char *text;
+	const uint8_t *blob;
+	size_t len;
+};
+
+#define STORE_ROW_MAX 16 /* most columns of a raw row */
+
+struct store_rows;
+
+/* Counters of the group commit (for /metrics and benchmarks). */
+struct store_stats {
+	uint64_t units; /* units committed (released) */
+	uint64_t commits; /* database COMMITs (or batch rollbacks) */
+	unsigned max_batch; /* most units in one COMMIT */
+};
+
+struct store_ops {
+	const char *name;
+	void (*close)(struct store *s);
+	/* Write transactions (ledger.h ledger_begin()). */
+	int (*tx_begin)(struct store *s);
+	int (*tx_commit)(struct store *s);
+	void (*tx_rollback)(struct store *s);
+	/* 1 when this thread's connection is inside a transaction. */
+	int (*tx_active)(struct store *s);
+	/* Readers sharing the write connection run between transactions. */
+	void (*read_begin)(struct store *s);
+	void (*read_end)(struct store *s);
+	/* A read snapshot on the calling connection: *began is 1 when one
+	 * was started (and snapshot_end() must end it). */
+	int (*snapshot_begin)(struct store *s, int *began);
+	void (*snapshot_end)(struct store *s, int began);
+	void (*stats_get)(struct store *s, struct store_stats *out);
+	/* Events. */
+	int (*event_tail)(struct store *s, struct store_tail *out);
+	int (*event_insert)(struct store *s, const struct store_event *ev);
+	/* Events with seq > since in seq order, at most limit (-1: all). */
+	int (*events_open)(struct store *s, int64_t since, int64_t limit,
+	    struct store_events **out);
+	/* *found 1 with *ev filled, 0 at the end; ERR_LEDGER_BROKEN when
+	 * a column has the wrong type. */
+	int (*events_next)(
+	    struct store_events *it, struct store_event *ev, int *found);
+	void (*events_close)(struct store_events *it);
+	/* Counters: next (inside a transaction) and current value. */
+	int (*counter_next)(
+	    struct store *s, enum store_counter c, uint64_t *out);
+	int (*counter_get)(
+	    struct store *s, enum store_counter c, uint64_t *out);
+	/* *changed 1 when another connection committed since last call. */
+	int (*changed)(struct store *s, int *changed);
+	/*
+	 * Users.  user_get(), user_by_token(): *out new, ERR_NOT_FOUND when
+	 * there is no such row; ERR_DB when the name column is not text.
+	 * The writes run inside a transaction: user_insert() (with a new
+	 * token: token_created = created; ERR_EXISTS is not checked here,
+	 * the name is the primary key and a duplicate is ERR_DB),
+	 * user_token_set() and user_disable() (ERR_NOT_FOUND when no row
+	 * changed).  users_each(): in name order, only the enabled ones when
+	 * enabled_only.
+	 */
+	int (*user_get)(
+	    struct store *s, const char *name, struct store_user **out);
+	int (*user_by_token)(struct store *s,
+	    const uint8_t hash[STORE_TOKEN_HASH_LEN], struct store_user **out);
+	int (*user_insert)(struct store *s, const char *name,
+	    const char *groups, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+	    uint64_t created);
+	int (*user_token_set)(struct store *s, const char *name,
+	    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t when);
+	int (*user_disable)(struct store *s, const char *name);
+	int (*users_each)(
+	    struct store *s, int enabled_only, store_user_fn fn, void *arg);
+	/*
+	 * Revocation.  certs_match(): the certificates q selects, in serial
+	 * order, each passed to fn.  request_exists(): *exists 1 when
+	 * requests has row id.  Inside a transaction: cert_revoke() marks
+	 * serial revoked at now unless it is, and then moves its issued
+	 * request to "revoked" (*newly 1 when it did);
+	 * revoked_key_insert() records a key hash unless it is there
+	 * (*newly likewise).  krl_each(): the revoked serials with
+	 * valid_before > after (serial order), then every revoked key hash
+	 * (hash order); ERR_DB for a stored hash not 32 bytes long.
+	 */
+	int (*certs_match)(struct store *s, const struct store_cert_query *q,
+	    store_cert_fn fn, void *arg);
+	int (*request_exists)(struct store *s, int64_t id, int *exists);
+	int (*cert_revoke)(
+	    struct store *s, int64_t serial, uint64_t now, int *newly);
+	int (*revoked_key_insert)(struct store *s, const uint8_t sha256[32],
+	    const char *key_fp, uint64_t now, const char *reason, int *newly);
+	int (*krl_each)(struct store *s, int64_t after, store_serial_fn sfn,
+	    store_key_fn kfn, void *arg);
+	/*
+	 * Requests.  request_get(): ERR_NOT_FOUND when there is none;
+	 * *out filled (store_request_clear() it).  request_insert(): a new
+	 * pending request, *id its id.  request_state_set(): from -> to where
+	 * state = from (serial set too when not 0), ERR_WRONG_STATE when no row
+	 * changed.  requests_due(): ids of pending requests expired at
+	 * now, in id order, into a new array *ids (free()).
+	 * requests_page(): at most max ids that q selects into ids.
+	 * approvals_each(): the decisions on a request by time, approver.
+	 * approval_put(): record a decision; an approval that is already
+	 * there sets *conflict (replace: a denial overwrites it).
+	 * revoked_key_exists(): whether a key hash is revoked.
+	 * cert_insert(), cert_info(): the certificate of a request
+	 * (ERR_NOT_FOUND when there is none).
+	 */
+	int (*request_get)(
+	    struct store *s, int64_t id, struct store_request *out);
+	int (*request_insert)(
+	    struct store *s, const struct store_request_new *in, int64_t *id);
+	int (*request_state_set)(struct store *s, int64_t id, const char *from,
+	    const char *to, int64_t serial, uint64_t now);
+	int (*requests_due)(
+	    struct store *s, uint64_t now, int64_t **ids, size_t *n);
+	int (*requests_page)(struct store *s,
+	    const struct store_request_query *q, int64_t *ids, size_t max,
+	    size_t *n);
+	int (*approvals_each)(
+	    struct store *s, int64_t id, store_approval_fn fn, void *arg);
+	int (*approval_put)(struct store *s, int64_t id,
+	    const struct store_approval *a, int replace, int *conflict);
+	int (*revoked_key_exists)(
+	    struct store *s, const uint8_t sha256[32], int *found);
+	int (*cert_insert)(struct store *s, const struct store_cert *c);
+	int (*cert_info)(
+	    struct store *s, int64_t serial, struct store_cert_info *out);
+	/*
+	 * Raw rows (above): rows_open() a table, rows_next() each row
+	 * (*row borrowed, *found 0 at the end), rows_close().  meta_get():
+	 * the text of a meta key in a new *out, NULL when absent.
+	 */
+	int (*rows_open)(
+	    struct store *s, enum store_table t, struct store_rows **out);
+	int (*rows_next)(
+	    struct store_rows *it, const struct store_cell **row, int *found);
+	void (*rows_close)(struct store_rows *it);
+	int (*meta_get)(struct store *s, const char *key, char **out);
+	/* Requests: counted in one snapshot, at time now. */
+	int (*requests_count)(
+	    struct store *s, uint64_t now, struct store_request_counts *out);
+};
+
+struct store {
+	const struct store_ops *ops;
+	char errmsg[STORE_ERR_LEN];
+};
+
+/* The sqlite backend (store/sqlite.c): open (create=1: create with the
+ * schema) the file at path; *out new, store_close() frees.  On failure
+ * a sentence in errbuf (may be NULL). */
+MUST_CHECK int store_sqlite_open(struct store **out, const char *path,
+    int create, char errbuf[STORE_ERR_LEN]);
+
+/* Record a message in s (may be NULL). */
+void store_msg_set(struct store *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static inline void
+store_close(struct store *s)
+{
+	if (s != NULL)
+		s->ops->close(s);
+}
+
+static inline MUST_CHECK int
+store_tx_begin(struct store *s)
+{
+	return s->ops->tx_begin(s);
+}
+
+static inline MUST_CHECK int
+store_tx_commit(struct store *s)
+{
+	return s->ops->tx_commit(s);
+}
+
+static inline void
+store_tx_rollback(struct store *s)
+{
+	s->ops->tx_rollback(s);
+}
+
+static inline int
+store_tx_active(struct store *s)
+{
+	return s->ops->tx_active(s);
+}
+
+static inline MUST_CHECK int
+store_snapshot_begin(struct store *s, int *began)
+{
+	return s->ops->snapshot_begin(s, began);
+}
+
+static inline void
+store_snapshot_end(struct store *s, int began)
+{
+	s->ops->snapshot_end(s, began);
+}
+
+static inline MUST_CHECK int
+store_event_tail(struct store *s, struct store_tail *out)
+{
+	return s->ops->event_tail(s, out);
+}
+
+static inline MUST_CHECK int
+store_event_insert(struct store *s, const struct store_event *ev)
+{
+	return s->ops->event_insert(s, ev);
+}
+
+static inline MUST_CHECK int
+store_events_open(
+    struct store *s, int64_t since, int64_t limit, struct store_events **out)
+{
+	return s->ops->events_open(s, since, limit, out);
+}
+
+static inline MUST_CHECK int
+store_events_next(struct store *s, struct store_events *it,
+    struct store_event *ev, int *found)
+{
+	return s->ops->events_next(it, ev, found);
+}
+
+static inline void
+store_events_close(struct store *s, struct store_events *it)
+{
+	if (it != NULL)
+		s->ops->events_close(it);
+}
+
+static inline MUST_CHECK int
+store_counter_next(struct store *s, enum store_counter c, uint64_t *out)
+{
+	return s->ops->counter_next(s, c, out);
+}
+
+static inline MUST_CHECK int
+store_counter_get(struct store *s, enum store_counter c, uint64_t *out)
+{
+	return s->ops->counter_get(s, c, out);
+}
+
+static inline MUST_CHECK int
+store_changed(struct store *s, int *changed)
+{
+	return s->ops->changed(s, changed);
+}
+
+static inline MUST_CHECK int
+store_user_get(struct store *s, const char *name, struct store_user **out)
+{
+	return s->ops->user_get(s, name, out);
+}
+
+static inline MUST_CHECK int
+store_user_by_token(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+    struct store_user **out)
+{
+	return s->ops->user_by_token(s, hash, out);
+}
+
+static inline MUST_CHECK int
+store_user_insert(struct store *s, const char *name, const char *groups,
+    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t created)
+{
+	return s->ops->user_insert(s, name, groups, hash, created);
+}
+
+static inline MUST_CHECK int
+store_user_token_set(struct store *s, const char *name,
+    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t when)
+{
+	return s->ops->user_token_set(s, name, hash, when);
+}
+
+static inline MUST_CHECK int
+store_user_disable(struct store *s, const char *name)
+{
+	return s->ops->user_disable(s, name);
+}
+
+static inline MUST_CHECK int
+store_users_each(struct store *s, int enabled_only, store_user_fn fn, void *arg)
+{
+	return s->ops->users_each(s, enabled_only, fn, arg);
+}
+
+static inline MUST_CHECK int
+store_requests_count(
+    struct store *s, uint64_t now, struct store_request_counts *out)
+{
+	return s->ops->requests_count(s, now, out);
+}
+
+static inline MUST_CHECK int
+store_certs_match(struct store *s, const struct store_cert_query *q,
+    store_cert_fn fn, void *arg)
+{
+	return s->ops->certs_match(s, q, fn, arg);
+}
+
+static inline MUST_CHECK int
+store_request_exists(struct store *s, int64_t id, int *exists)
+{
+	return s->ops->request_exists(s, id, exists);
+}
+
+static inline MUST_CHECK int
+store_cert_revoke(struct store *s, int64_t serial, uint64_t now, int *newly)
+{
+	return s->ops->cert_revoke(s, serial, now, newly);
+}
+
+static inline MUST_CHECK int
+store_revoked_key_insert(struct store *s, const uint8_t sha256[32],
+    const char *key_fp, uint64_t now, const char *reason, int *newly)
+{
+	return s->ops->revoked_key_insert(
+	    s, sha256, key_fp, now, reason, newly);
+}
+
+static inline MUST_CHECK int
+store_krl_each(struct store *s, int64_t after, store_serial_fn sfn,
+    store_key_fn kfn, void *arg)
+{
+	return s->ops->krl_each(s, after, sfn, kfn, arg);
+}
+
+static inline MUST_CHECK int
+store_request_get(struct store *s, int64_t id, struct store_request *out)
+{
+	return s->ops->request_get(s, id, out);
+}
+
+static inline MUST_CHECK int
+store_request_insert(
+    struct store *s, const struct store_request_new *in, int64_t *id)
+{
+	return s->ops->request_insert(s, in, id);
+}
+
+static inline MUST_CHECK int
+store_request_state_set(struct store *s, int64_t id, const char *from,
+    const char *to, int64_t serial, uint64_t now)
+{
+	return s->ops->request_state_set(s, id, from, to, serial, now);
+}
+
+static inline MUST_CHECK int
+store_requests_due(struct store *s, uint64_t now, int64_t **ids, size_t *n)
+{
+	return s->ops->requests_due(s, now, ids, n);
+}
+
+static inline MUST_CHECK int
+store_requests_page(struct store *s, const struct store_request_query *q,
+    int64_t *ids, size_t max, size_t *n)
+{
+	return s->ops->requests_page(s, q, ids, max, n);
+}
+
+static inline MUST_CHECK int
+store_approvals_each(
+    struct store *s, int64_t id, store_approval_fn fn, void *arg)
+{
+	return s->ops->approvals_each(s, id, fn, arg);
+}
+
+static inline MUST_CHECK int
+store_approval_put(struct store *s, int64_t id, const struct store_approval *a,
+    int replace, int *conflict)
+{
+	return s->ops->approval_put(s, id, a, replace, conflict);
+}
+
+static inline MUST_CHECK int
+store_revoked_key_exists(struct store *s, const uint8_t sha256[32], int *found)
+{
+	return s->ops->revoked_key_exists(s, sha256, found);
+}
+
+static inline MUST_CHECK int
+store_cert_insert(struct store *s, const struct store_cert *c)
+{
+	return s->ops->cert_insert(s, c);
+}
+
+static inline MUST_CHECK int
+store_cert_info(struct store *s, int64_t serial, struct store_cert_info *out)
+{
+	return s->ops->cert_info(s, serial, out);
+}
+
+static inline MUST_CHECK int
+store_rows_open(struct store *s, enum store_table t, struct store_rows **out)
+{
+	return s->ops->rows_open(s, t, out);
+}
+
+static inline MUST_CHECK int
+store_rows_next(struct store *s, struct store_rows *it,
+    const struct store_cell **row, int *found)
+{
+	return s->ops->rows_next(it, row, found);
+}
+
+static inline void
+store_rows_close(struct store *s, struct store_rows *it)
+{
+	if (it != NULL)
+		s->ops->rows_close(it);
+}
+
+static inline MUST_CHECK int
+store_meta_get(struct store *s, const char *key, char **out)
+{
+	return s->ops->meta_get(s, key, out);
+}
+
+#endif /* JITCA_STORE_H */
