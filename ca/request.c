@@ -27,6 +27,7 @@
 #include "ca/text.h"
 #include "ca/users.h"
 #include "signer/names.h"
+#include "signer/base/sha256.h"
 
 #define SUBJECT_LEN 64
 
@@ -454,9 +455,51 @@ out:
 	return r;
 }
 
+/*
+ * The digest of what will be signed for a request (request.h): SHA-256
+ * over "jitca-request-v1", the key fingerprint, the principals (JSON as
+ * stored), the ttl, and the role's critical options and extensions as
+ * configured now, one per line; "sha256:" and 64 hex digits.  A role
+ * that was removed has none (the request cannot be issued anyway).
+ */
+static int
+request_digest(struct ca *ca, const struct store_request *row,
+    char out[REQUEST_DIGEST_LEN])
+{
+	const struct role *role = config_role(ca->cfg, row->role);
+	uint8_t h[SHA256_LEN];
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *m = NULL;
+	int r = ERR_INTERNAL;
+
+	ENSURE((m = open_memstream(&buf, &len)) != NULL, ERR_ALLOC);
+	fprintf(m, "jitca-request-v1\nkey %s\nprincipals %s\nttl %llu\n",
+	    row->key_fp, row->principals, (unsigned long long)row->ttl);
+	for (i = 0; role != NULL && i < role->ncritical; i++)
+		fprintf(m, "critical %s=%s\n", role->critical[i].name,
+		    role->critical[i].value != NULL ? role->critical[i].value
+						    : "");
+	for (i = 0; role != NULL && i < role->nextensions; i++)
+		fprintf(m, "extension %s\n", role->extensions[i].name);
+	ENSURE(fclose(m) == 0, ERR_ALLOC);
+	m = NULL;
+	TRY(sha256(h, buf, len));
+	memcpy(out, "sha256:", 7);
+	for (i = 0; i < SHA256_LEN; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", h[i]);
+	r = 0;
+out:
+	if (m != NULL)
+		fclose(m);
+	free(buf);
+	return r;
+}
+
 static int
 row_json(struct ca *ca, const struct store_request *row, json_t **out)
 {
+	char digest[REQUEST_DIGEST_LEN];
 	const struct role *role;
 	json_t *obj = NULL, *principals = NULL;
 	json_error_t jerr;
@@ -477,6 +520,9 @@ row_json(struct ca *ca, const struct store_request *row, json_t **out)
 	    "approvals_required", (int)row->approvals_required,
 	    "key_fingerprint", row->key_fp, "public_key", row->public_key);
 	ENSURE(obj != NULL, ERR_ALLOC);
+	TRY(request_digest(ca, row, digest));
+	ENSURE(json_object_set_new(obj, "digest", json_string(digest)) == 0,
+	    ERR_ALLOC);
 	/* Who can approve, as the role is configured now (so the requester
 	 * knows whom to ask); absent when the role was removed. */
 	if ((role = config_role(ca->cfg, row->role)) != NULL) {
@@ -798,6 +844,19 @@ int
 request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
     const char *comment, json_t **out)
 {
+	struct request_approval ap;
+
+	memset(&ap, 0, sizeof(ap));
+	ap.comment = comment;
+	return request_approve_with(ca, actor, id, &ap, out);
+}
+
+int
+request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const struct request_approval *ap, json_t **out)
+{
+	const char *comment = ap != NULL ? ap->comment : NULL;
+	char digest[REQUEST_DIGEST_LEN];
 	struct store_request row;
 	const struct role *role = NULL;
 	json_t *details = NULL, *stale = NULL;
@@ -811,11 +870,22 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	ENSURE(
 	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
+	ENSURE(ap != NULL, ERR_INVALID_ARG);
 	TRY(decide_begin(ca, actor, id, comment, &row, &role, &in_tx));
 	ENSURE(strcmp(actor->name, row.requester) != 0, ERR_SELF_APPROVAL);
 	ENSURE(actor_is_approver(role, actor), ERR_FORBIDDEN);
 	TRY(user_disabled(ca, actor->name, &disabled));
 	ENSURE(!disabled, ERR_USER_DISABLED);
+	/* An approval is for exactly what the approver was shown. */
+	if (ap->expect != NULL) {
+		TRY(request_digest(ca, &row, digest));
+		ENSURE(strcmp(digest, ap->expect) == 0, ERR_DIGEST_MISMATCH);
+	}
+	/* Shorter only; the shortest approved ttl is the request's. */
+	ENSURE(ap->ttl <= row.ttl, ERR_TTL_NOT_SHORTER);
+	if (ap->ttl > 0 && ap->ttl < row.ttl)
+		TRY(store_request_ttl_set(
+		    ledger_store(ca->ledger), id, ap->ttl));
 	TRY(decision_insert(
 	    ca, id, actor->name, "approve", comment, &conflict));
 	ENSURE(!conflict, ERR_ALREADY_APPROVED);
@@ -831,6 +901,10 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    comment == NULL ? "" : comment, "approvals", (json_int_t)count,
 	    "approvals_required", (json_int_t)need);
 	ENSURE(details != NULL, ERR_ALLOC);
+	if (ap->ttl > 0 && ap->ttl < row.ttl)
+		ENSURE(json_object_set_new(details, "ttl",
+			   json_integer((json_int_t)ap->ttl)) == 0,
+		    ERR_ALLOC);
 	if (json_array_size(stale) > 0)
 		ENSURE(json_object_set(details, "not_counted", stale) == 0,
 		    ERR_ALLOC);
@@ -880,6 +954,41 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	subject_request(subject, id);
 	TRY(ledger_append(
 	    ca->ledger, NULL, "request.denied", actor->name, subject, details));
+	in_tx = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(ca->ledger));
+	r = request_json_committed(ca, id, out);
+out:
+	if (in_tx)
+		ledger_rollback(ca->ledger);
+	json_decref(details);
+	store_request_clear(&row);
+	return r;
+}
+
+int
+request_withdraw(
+    struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out)
+{
+	struct store_request row;
+	const struct role *role = NULL;
+	json_t *details = NULL;
+	char subject[SUBJECT_LEN];
+	int r = ERR_INTERNAL, in_tx = 0;
+
+	memset(&row, 0, sizeof(row));
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
+	    ERR_INVALID_ARG);
+	TRY(decide_begin(ca, actor, id, NULL, &row, &role, &in_tx));
+	ENSURE(strcmp(actor->name, row.requester) == 0, ERR_FORBIDDEN);
+	TRY(store_request_state_set(ledger_store(ca->ledger), id, "pending",
+	    "withdrawn", 0, ca_now(ca)));
+	ENSURE((details = json_object()) != NULL, ERR_ALLOC);
+	subject_request(subject, id);
+	TRY(ledger_append(ca->ledger, NULL, "request.withdrawn", actor->name,
+	    subject, details));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
 	r = request_json_committed(ca, id, out);
@@ -966,6 +1075,7 @@ request_counts_get(struct ca *ca, struct request_counts *out)
 	out->denied = c.by_state[STORE_REQ_DENIED];
 	out->expired = c.by_state[STORE_REQ_EXPIRED];
 	out->revoked = c.by_state[STORE_REQ_REVOKED];
+	out->withdrawn = c.by_state[STORE_REQ_WITHDRAWN];
 	out->approvals_needed = c.approvals_needed;
 	return 0;
 }

@@ -325,6 +325,11 @@ err_str(int code)
 		return "the ledger key is not an Ed25519 key";
 	case ERR_SIGNER_NOT_KRL:
 		return "not a well-formed unsigned KRL";
+	case ERR_DIGEST_MISMATCH:
+		return "the request changed since it was shown: its digest "
+		       "differs from the one approved";
+	case ERR_TTL_NOT_SHORTER:
+		return "an approver may shorten the ttl, never lengthen it";
 	}
 	return "unknown error";
 }

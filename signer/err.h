@@ -216,6 +216,10 @@
 #define ERR_LEDGER_KEY_TYPE -274 /* the ledger key is not Ed25519 */
 #define ERR_SIGNER_NOT_KRL -275 /* bytes to sign are not a bare KRL */
 
+/* The request lifecycle (ca/request.h) */
+#define ERR_DIGEST_MISMATCH -340 /* the request is not what was approved */
+#define ERR_TTL_NOT_SHORTER -341 /* an approver may shorten, never widen */
+
 const char *err_str(int code);
 
 /*

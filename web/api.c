@@ -54,6 +54,8 @@ static const struct err_map err_table[] = {
     {ERR_WRONG_STATE, 409, "wrong_state"},
     {ERR_EXPIRED, 409, "expired"},
     {ERR_ALREADY_APPROVED, 409, "already_approved"},
+    {ERR_DIGEST_MISMATCH, 409, "digest_mismatch"},
+    {ERR_TTL_NOT_SHORTER, 400, "ttl_not_shorter"},
     {ERR_EXISTS, 409, "exists"},
     {ERR_BAD_TOKEN, 401, "bad_token"},
     {ERR_POLICY, 400, "policy"},
@@ -666,84 +668,100 @@ out:
 
 enum decision { DECIDE_DENY, DECIDE_APPROVE, DECIDE_WITHDRAW };
 
-/*
- * Withdraw is the requester's own deny (request.h): refused with 403 for
- * anyone else, so an approver cannot "withdraw" someone's request.
- */
+/* A "ttl" field: a duration string or a positive number of seconds.
+ * 0 with *ttl set, or -1 after replying 400. */
 static int
-withdraw_check(struct api *a, const struct ca_actor *act, int64_t id)
+ttl_field(struct http_req *req, json_t *v, uint64_t *ttl)
 {
-	json_t *q = NULL;
-	const char *who;
-	int r;
+	const char *why = NULL;
 
-	read_lock(a);
-	r = request_get(&a->ca, act, id, &q);
-	read_unlock(a);
-	if (r != 0)
-		return r;
-	who = json_string_value(json_object_get(q, "requester"));
-	r = who != NULL && strcmp(who, act->name) == 0 ? 0 : ERR_FORBIDDEN;
-	json_decref(q);
-	return r;
+	*ttl = 0;
+	if (v == NULL)
+		return 0;
+	if (json_is_string(v)) {
+		if (duration_parse_why(json_string_value(v), ttl, &why) == 0)
+			return 0;
+		http_reply_error(req, 400, "bad_duration",
+		    "field \"ttl\": %s (e.g. \"30m\")",
+		    why != NULL ? why : "not a duration");
+		return -1;
+	}
+	if (json_is_integer(v) && json_integer_value(v) > 0 &&
+	    (uint64_t)json_integer_value(v) <= DURATION_MAX) {
+		*ttl = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	http_reply_error(req, 400, "wrong_type",
+	    "field \"ttl\" must be a duration like \"30m\" or a positive "
+	    "number of seconds");
+	return -1;
 }
 
+/*
+ * approve {comment?, ttl?, expect?}, deny {comment?}, withdraw {} (the
+ * requester only, request.h).
+ */
 static void
 decide(struct api *a, struct http_req *req, enum decision how)
 {
-	int approve = how == DECIDE_APPROVE;
 	struct user *u = NULL;
 	struct ca_actor act;
-	const char *comment = NULL;
-	char tmsg[TEXT_MSG_LEN];
-	json_t *out = NULL;
+	struct request_approval ap;
+	const char *comment = NULL, *expect = NULL;
+	char tmsg[TEXT_MSG_LEN], what[48];
+	json_t *out = NULL, *ttlj = NULL;
+	uint64_t ttl = 0;
 	int64_t id;
 	double t0;
 	int r;
 	const struct http_jfield f[] = {
 	    {"comment", HTTP_J_STRING, 0, REQUEST_COMMENT_MAX, &comment, NULL,
 		NULL, NULL},
+	    {"expect", HTTP_J_STRING, 0, REQUEST_DIGEST_LEN - 1, &expect, NULL,
+		NULL, NULL},
+	    {"ttl", HTTP_J_ANY, 0, 0, NULL, NULL, &ttlj, NULL},
 	};
+	size_t nf = how == DECIDE_APPROVE ? 3 : how == DECIDE_DENY ? 1 : 0;
 
 	if (authenticate(a, req, &u) != 0)
 		return;
 	if (path_id(req, &id) != 0)
 		goto out;
-	if (http_req_json(req, f, 1, 1) != 0)
+	snprintf(what, sizeof(what), "request %" PRId64, id);
+	if (http_req_json(req, f, nf, 1) != 0)
 		goto out;
 	if ((r = text_check(
 		 "comment", comment, REQUEST_COMMENT_MAX, 0, tmsg)) != 0) {
 		reply_text_err(req, r, tmsg);
 		goto out;
 	}
-	actor_of(&act, u);
-	if (how == DECIDE_WITHDRAW && (r = withdraw_check(a, &act, id)) != 0) {
-		char what[64];
-
-		snprintf(what, sizeof(what), "request %" PRId64, id);
-		if (r == ERR_FORBIDDEN)
-			http_reply_error(req, 403, "forbidden",
-			    "%s: only its requester may withdraw it", what);
-		else
-			reply_err(req, r, what);
+	if (ttl_field(req, ttlj, &ttl) != 0)
 		goto out;
-	}
+	actor_of(&act, u);
 	t0 = mono_now();
 	cfg_lock(a);
-	if (approve)
-		r = request_approve(&a->ca, &act, id, comment, &out);
-	else
+	if (how == DECIDE_APPROVE) {
+		memset(&ap, 0, sizeof(ap));
+		ap.comment = comment;
+		ap.ttl = ttl;
+		ap.expect = expect;
+		r = request_approve_with(&a->ca, &act, id, &ap, &out);
+	} else if (how == DECIDE_DENY)
 		r = request_deny(&a->ca, &act, id, comment, &out);
+	else
+		r = request_withdraw(&a->ca, &act, id, &out);
 	cfg_unlock(a);
 	ledger_note(a, r);
+	if (r == ERR_FORBIDDEN && how == DECIDE_WITHDRAW) {
+		http_reply_error(req, 403, "forbidden",
+		    "%s: only its requester may withdraw it", what);
+		goto out;
+	}
 	if (r != 0) {
-		char what[48];
-
-		snprintf(what, sizeof(what), "request %" PRId64, id);
 		reply_err(req, r, what);
 		goto out;
 	}
-	if (approve)
+	if (how == DECIDE_APPROVE)
 		note_issued(a, out, t0);
 	http_reply_json(req, 200, out);
 out:
@@ -961,7 +979,7 @@ tb_printf(struct textbuf *b, const char *fmt, ...)
 }
 
 static const char *const req_states[] = {
-    "pending", "issued", "denied", "expired", "revoked"};
+    "pending", "issued", "denied", "expired", "revoked", "withdrawn"};
 
 static void
 h_metrics(void *app, struct http_req *req)
@@ -972,7 +990,7 @@ h_metrics(void *app, struct http_req *req)
 	struct textbuf b = {0};
 	struct request_counts rc;
 	struct ledger_stats ls;
-	uint64_t states[5], cum = 0;
+	uint64_t states[6], cum = 0;
 	size_t k;
 	int r, status;
 
@@ -996,10 +1014,11 @@ h_metrics(void *app, struct http_req *req)
 	states[2] = rc.denied;
 	states[3] = rc.expired;
 	states[4] = rc.revoked;
+	states[5] = rc.withdrawn;
 	tb_printf(&b,
 	    "# HELP jitca_requests Requests by state.\n"
 	    "# TYPE jitca_requests gauge\n");
-	for (k = 0; k < 5; k++)
+	for (k = 0; k < 6; k++)
 		tb_printf(&b, "jitca_requests{state=\"%s\"} %" PRIu64 "\n",
 		    req_states[k], states[k]);
 	tb_printf(&b,
