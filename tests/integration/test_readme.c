@@ -335,7 +335,9 @@ Test(readme, quick_start_reaches_a_real_ssh_login)
 		strstr(t,
 		    "options:     source-address=10.0.0.0/8,"
 		    "127.0.0.0/8\n") &&
-		strstr(t, "where:       ssh-agent\n"),
+		strstr(t, "where:       ssh-agent\n") &&
+		(strstr(t, " (15m00s left)\n") ||
+		    strstr(t, " (14m59s left)\n")),
 	    "%s", t);
 	free(t);
 	/* No token landed in the checkout; they are 0600 in the state. */
