@@ -605,6 +605,9 @@ replay_events(struct replay *p)
 		} else if (strcmp(type, "request.denied") == 0) {
 			TRY(on_decision(
 			    p, seq, t, type, actor, subject, d, "deny"));
+		} else if (strcmp(type, "request.reviewed") == 0) {
+			TRY(on_decision(
+			    p, seq, t, type, actor, subject, d, "review"));
 		} else if (strcmp(type, "request.expired") == 0) {
 			int64_t id = subject_request_id(subject);
 

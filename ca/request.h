@@ -70,6 +70,16 @@
  * "ttl"), so the shortest approved ttl is what is signed, and the
  * signer's own policy check still applies.
  *
+ * Break-glass (request_break_glass()): a role with break_glass
+ * (ca/config.h break_glass_ttl) issues at once without an approver, for
+ * at most that ttl (its default), with the extension
+ * REQUEST_BREAK_GLASS_EXT; request.created carries "break_glass": true
+ * and request.break_glass names the approver groups to tell.  It is not
+ * an approval: the request shows "break_glass": true and "needs_review"
+ * until an approver of the role (never the requester) reviews it
+ * (request_review(): a "review" decision, request.reviewed).  A role
+ * without break_glass gets ERR_BREAK_GLASS.
+ *
  * Withdraw: the requester's own pending request becomes "withdrawn"
  * (request.withdrawn, no decision row); anyone else gets ERR_FORBIDDEN.
  *
@@ -97,6 +107,8 @@
 #define REQUEST_REASON_MAX 512
 #define REQUEST_COMMENT_MAX 512
 #define REQUEST_DIGEST_LEN (7 + 64 + 1) /* "sha256:" hex NUL */
+/* The extension a break-glass certificate carries (and only it). */
+#define REQUEST_BREAK_GLASS_EXT "break-glass@jitca"
 
 /*
  * Create a request by actor for role.  principals/nprincipals (NULL/0 =
@@ -138,6 +150,19 @@ struct request_approval {
 };
 MUST_CHECK int request_approve_with(struct ca *ca, const struct ca_actor *actor,
     int64_t id, const struct request_approval *ap, json_t **out);
+
+/* Break-glass, as request_create otherwise (see above); adds
+ * ERR_BREAK_GLASS. */
+MUST_CHECK int request_break_glass(struct ca *ca, const struct ca_actor *actor,
+    const char *role, char *const *principals, size_t nprincipals, uint64_t ttl,
+    const char *reason, const char *pubkey_line, json_t **out);
+
+/* An approver of the role reviews a break-glass request that needs it;
+ * comment is required.  Errors: ERR_NOT_FOUND, ERR_WRONG_STATE (not
+ * break-glass, or reviewed already), ERR_SELF_APPROVAL, ERR_FORBIDDEN,
+ * ERR_INVALID_ARG/ERR_TEXT_* for the comment. */
+MUST_CHECK int request_review(struct ca *ca, const struct ca_actor *actor,
+    int64_t id, const char *comment, json_t **out);
 
 /* The requester withdraws their pending request (state "withdrawn").
  * Errors: ERR_NOT_FOUND, ERR_WRONG_STATE, ERR_EXPIRED, ERR_FORBIDDEN (not

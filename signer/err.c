@@ -330,6 +330,8 @@ err_str(int code)
 		       "differs from the one approved";
 	case ERR_TTL_NOT_SHORTER:
 		return "an approver may shorten the ttl, never lengthen it";
+	case ERR_BREAK_GLASS:
+		return "the role allows no break-glass access";
 	}
 	return "unknown error";
 }

@@ -219,6 +219,7 @@
 /* The request lifecycle (ca/request.h) */
 #define ERR_DIGEST_MISMATCH -340 /* the request is not what was approved */
 #define ERR_TTL_NOT_SHORTER -341 /* an approver may shorten, never widen */
+#define ERR_BREAK_GLASS -342 /* the role allows no break-glass */
 
 const char *err_str(int code);
 

@@ -56,6 +56,7 @@ static const struct err_map err_table[] = {
     {ERR_ALREADY_APPROVED, 409, "already_approved"},
     {ERR_DIGEST_MISMATCH, 409, "digest_mismatch"},
     {ERR_TTL_NOT_SHORTER, 400, "ttl_not_shorter"},
+    {ERR_BREAK_GLASS, 403, "break_glass_not_allowed"},
     {ERR_EXISTS, 409, "exists"},
     {ERR_BAD_TOKEN, 401, "bad_token"},
     {ERR_POLICY, 400, "policy"},
@@ -474,7 +475,7 @@ h_request_create(void *app, struct http_req *req)
 	struct user *u = NULL;
 	struct ca_actor act;
 	const char *role = NULL, *reason = NULL, *pk = NULL, *why = NULL;
-	json_t *principals = NULL, *ttlj = NULL, *out = NULL;
+	json_t *principals = NULL, *ttlj = NULL, *out = NULL, *bgj = NULL;
 	char **pv = NULL;
 	size_t i, np = 0;
 	uint64_t ttl = 0, now, retry = 0;
@@ -490,6 +491,7 @@ h_request_create(void *app, struct http_req *req)
 	    {"reason", HTTP_J_STRING, 1, REQUEST_REASON_MAX, &reason, NULL,
 		NULL, NULL},
 	    {"public_key", HTTP_J_STRING, 1, 16384, &pk, NULL, NULL, NULL},
+	    {"break_glass", HTTP_J_ANY, 0, 0, NULL, NULL, &bgj, NULL},
 	};
 
 	if (authenticate(a, req, &u) != 0)
@@ -560,10 +562,20 @@ h_request_create(void *app, struct http_req *req)
 		    "of the role's principals");
 		goto out;
 	}
+	if (bgj != NULL && !json_is_boolean(bgj)) {
+		http_reply_error(req, 400, "wrong_type",
+		    "field \"break_glass\" must be true or false");
+		goto out;
+	}
 	actor_of(&act, u);
 	t0 = mono_now();
 	cfg_lock(a);
-	r = request_create(&a->ca, &act, role, pv, np, ttl, reason, pk, &out);
+	if (json_is_true(bgj))
+		r = request_break_glass(
+		    &a->ca, &act, role, pv, np, ttl, reason, pk, &out);
+	else
+		r = request_create(
+		    &a->ca, &act, role, pv, np, ttl, reason, pk, &out);
 	cfg_unlock(a);
 	ledger_note(a, r);
 	if (r != 0) {
@@ -666,7 +678,7 @@ out:
 	user_free(u);
 }
 
-enum decision { DECIDE_DENY, DECIDE_APPROVE, DECIDE_WITHDRAW };
+enum decision { DECIDE_DENY, DECIDE_APPROVE, DECIDE_WITHDRAW, DECIDE_REVIEW };
 
 /* A "ttl" field: a duration string or a positive number of seconds.
  * 0 with *ttl set, or -1 after replying 400. */
@@ -721,7 +733,9 @@ decide(struct api *a, struct http_req *req, enum decision how)
 		NULL, NULL},
 	    {"ttl", HTTP_J_ANY, 0, 0, NULL, NULL, &ttlj, NULL},
 	};
-	size_t nf = how == DECIDE_APPROVE ? 3 : how == DECIDE_DENY ? 1 : 0;
+	size_t nf = how == DECIDE_APPROVE		 ? 3
+	    : how == DECIDE_DENY || how == DECIDE_REVIEW ? 1
+							 : 0;
 
 	if (authenticate(a, req, &u) != 0)
 		return;
@@ -748,6 +762,8 @@ decide(struct api *a, struct http_req *req, enum decision how)
 		r = request_approve_with(&a->ca, &act, id, &ap, &out);
 	} else if (how == DECIDE_DENY)
 		r = request_deny(&a->ca, &act, id, comment, &out);
+	else if (how == DECIDE_REVIEW)
+		r = request_review(&a->ca, &act, id, comment, &out);
 	else
 		r = request_withdraw(&a->ca, &act, id, &out);
 	cfg_unlock(a);
@@ -785,6 +801,12 @@ static void
 h_withdraw(void *app, struct http_req *req)
 {
 	decide(app, req, DECIDE_WITHDRAW);
+}
+
+static void
+h_review(void *app, struct http_req *req)
+{
+	decide(app, req, DECIDE_REVIEW);
 }
 
 static void
@@ -1100,6 +1122,7 @@ static const struct http_route routes[] = {
     {"POST", "/v1/requests/{id}/approve", h_approve},
     {"POST", "/v1/requests/{id}/deny", h_deny},
     {"POST", "/v1/requests/{id}/withdraw", h_withdraw},
+    {"POST", "/v1/requests/{id}/review", h_review},
     {"POST", "/v1/revocations", h_revoke},
     {"GET", "/v1/ledger", h_ledger},
     {"GET", "/metrics", h_metrics},

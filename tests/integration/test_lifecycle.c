@@ -10,7 +10,10 @@
  * too (400 ttl_not_shorter); `jitca roles`, --json and the filters, the
  * common options before the command word; `jitca status` saying
  * "revoked" and "local only", --prune; `jitca ssh-config`; one CA pin
- * per server; `jitca cancel`; and `ledger verify` replaying it all.
+ * per server; `jitca cancel`; break-glass end to end (issued without an
+ * approver, the extension in ssh-keygen -L, needs review until an
+ * approver reviews it, `jitcad ledger break-glass`); and `ledger
+ * verify` replaying it all.
  *
  * Uses tests/lib/testutil.h and tests/lib/proc.h; tmux with its own
  * socket in the scratch directory (its server is killed at teardown).
@@ -50,7 +53,11 @@ static const char config_fmt[] =
     " \"default_ttl\": \"30m\", \"max_ttl\": \"2h\","
     " \"requesters\": [\"engineering\"], \"approvers\": [\"sre-leads\"],"
     " \"approvals_required\": 1,"
-    " \"critical_options\": {\"source-address\": \"10.9.9.0/24\"}}\n"
+    " \"critical_options\": {\"source-address\": \"10.9.9.0/24\"}},\n"
+    "  \"db\": {\"principals\": [\"{{user}}\"], \"max_ttl\": \"2h\","
+    " \"requesters\": [\"engineering\"], \"approvers\": [\"sre-leads\"],"
+    " \"approvals_required\": 2, \"break_glass\": {\"max_ttl\": \"10m\"},"
+    " \"extensions\": [\"permit-pty\"]}\n"
     " }\n"
     "}\n";
 
@@ -500,4 +507,91 @@ Test(lifecycle, daily_commands)
 	free(st2);
 	free(url2);
 	free(tok2);
+}
+
+Test(lifecycle, break_glass_end_to_end)
+{
+	char *out = NULL, *err = NULL, *t, *body = NULL;
+	int rc;
+
+	start();
+	/* A role without break_glass refuses it. */
+	rc = jitca(tok_alice, "login --role prod --break-glass --reason x",
+	    NULL, &err);
+	cr_assert_eq(rc, 5, "%s", err);
+	cr_assert(strstr(err, "the role allows no break-glass access") != NULL,
+	    "%s", err);
+	free(err);
+	/* db needs two approvers; break-glass issues at once, 10m at most. */
+	rc = jitca(tok_alice,
+	    "login --role db --break-glass --ttl 1h "
+	    "--reason 'outage' --no-agent",
+	    NULL, &err);
+	cr_assert_eq(rc, 1, "%s", err);
+	free(err);
+	rc = jitca(tok_alice,
+	    "login --role db --break-glass --reason 'INC-1 outage' --no-agent",
+	    &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert(strstr(out,
+		      "approved:    nobody: break-glass, every "
+		      "approver was told; an approver must review "
+		      "it\n") != NULL,
+	    "%s", out);
+	cr_assert(strstr(err,
+		      "jitca: break-glass: request 1 is flagged for "
+		      "review; every approver of db has been told\n") != NULL,
+	    "%s", err);
+	free(out);
+	free(err);
+	t = run_out("ssh-keygen -L -f ~/.ssh/jitca/db-cert.pub");
+	cr_assert(strstr(t, "\n                break-glass@jitca ") != NULL,
+	    "%s", t);
+	cr_assert(strstr(t, "\n                permit-pty\n") != NULL, "%s", t);
+	free(t);
+	t = run_out("ssh-keygen -L -f ~/.ssh/jitca/db-cert.pub | sed -n "
+		    "'s/^ *Valid: from \\(.*\\) to \\(.*\\)$/\\1 \\2/p' | "
+		    "{ read a b; echo $(( $(date -d \"$b\" +%s) - $(date -d "
+		    "\"$a\" +%s) )); }");
+	cr_assert_str_eq(t, "660\n"); /* 10m + the 1m backdate */
+	free(t);
+	/* Needs review: listed for the CA, the requester cannot review. */
+	cr_assert_eq(
+	    tu_jitcad(state, "ledger break-glass", &out, &err), 0, "%s", err);
+	cr_assert(strstr(out, "\n1      alice ") != NULL &&
+		strstr(out, " needed  INC-1 outage\n") != NULL,
+	    "%s", out);
+	free(out);
+	free(err);
+	rc = jitca(tok_alice, "review 1 --comment mine", NULL, &err);
+	cr_assert_eq(rc, 5, "%s", err);
+	free(err);
+	cr_assert_eq(post(tok_bob, "/v1/requests/1/approve", "{}", &body), 409,
+	    "%s", body);
+	free(body);
+	rc = jitca(
+	    tok_bob, "review 1 --comment 'checked the session'", &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_str_eq(out, "reviewed request 1\n");
+	free(out);
+	free(err);
+	cr_assert_eq(post(tok_bob, "/v1/requests/1/review",
+			 "{\"comment\": \"again\"}", &body),
+	    409, "%s", body);
+	free(body);
+	cr_assert_eq(tu_jitcad(state, "ledger break-glass", &out, &err), 0);
+	cr_assert(strstr(err, "none needs review") != NULL, "%s", err);
+	free(out);
+	free(err);
+	cr_assert_eq(
+	    tu_jitcad(state, "ledger break-glass --all", &out, NULL), 0);
+	cr_assert(strstr(out, " done    INC-1 outage\n") != NULL, "%s", out);
+	free(out);
+	/* The ledger has the broadcast and the review, and verifies. */
+	cr_assert_eq(tu_jitcad(state, "ledger export", &out, NULL), 0);
+	cr_assert(strstr(out, "\"type\":\"request.break_glass\"") &&
+		strstr(out, "\"type\":\"request.reviewed\""),
+	    "%s", out);
+	free(out);
+	verify_ledger();
 }

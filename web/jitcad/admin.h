@@ -56,6 +56,7 @@ int admin_revoke(const struct cli_parsed *p);
 int admin_krl(const struct cli_parsed *p);
 /* ledger verify, export (by p->sub). */
 int admin_ledger(const struct cli_parsed *p);
+int admin_ledger_break_glass(const struct cli_parsed *p);
 
 /*
  * The state directory: --state DIR if given, else $JITCA_STATE, else

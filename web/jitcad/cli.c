@@ -141,11 +141,22 @@ static const struct cli_opt ledger_export_opts[] = {
     CLI_OPT_END,
 };
 
+static const struct cli_opt ledger_bg_opts[] = {
+    {"all", 0, CLI_FLAG, NULL, 0,
+	"also the break-glass requests already reviewed", NULL},
+    {"json", 0, CLI_FLAG, NULL, 0, "print the requests as one JSON array",
+	NULL},
+    CLI_OPT_END,
+};
+
 static const struct cli_cmd ledger_subs[] = {
     {"verify", NULL, 0, 0, "check the hash chain of every event", json_opts,
 	NULL, admin_ledger},
     {"export", NULL, 0, 0, "print the events", ledger_export_opts, NULL,
 	admin_ledger},
+    {"break-glass", NULL, 0, 0,
+	"list the break-glass certificates that need review", ledger_bg_opts,
+	NULL, admin_ledger_break_glass},
     CLI_CMD_END,
 };
 
