@@ -1,5 +1,5 @@
 /*
- * config.c: jitca.json (DESIGN.md "Config"): reading the file, parsing it
+ * config.c: jitca.json (docs/configuration.md): reading the file, parsing it
  * with jansson, validating every field into a struct config, and the small
  * policy helpers the request code uses (role lookup, group intersection,
  * expansion of principal templates).  Also the listen-address check and
@@ -47,7 +47,7 @@
 	"permit-agent-forwarding, permit-port-forwarding, permit-pty, "        \
 	"permit-user-rc"
 
-/* What jitcad init writes (DESIGN.md "Config"); must load unchanged. */
+/* What jitcad init writes (docs/configuration.md); must load unchanged. */
 static const char example_config[] =
     "{\n"
     "  \"listen\": \"127.0.0.1:8443\",\n"

@@ -1,6 +1,6 @@
 /*
  * config.h: jitca.json, the CA's configuration and role policy
- * (DESIGN.md "Config"), read with jansson.
+ * (docs/configuration.md), read with jansson.
  *
  * config_load() parses and validates the whole file and either returns a
  * complete struct config or an error message that names the problem: the

@@ -25,7 +25,7 @@
  * The head of the chain (head_seq, head_hash) is also kept in meta and
  * updated by every ledger_append(), so deleting rows at the end of the
  * chain is detected too.  What stays undetectable without an external
- * anchor (signed checkpoints, DESIGN.md "Later"): someone with write
+ * anchor (signed checkpoints, docs/ledger.md): someone with write
  * access who recomputes the whole chain and the head, or who deletes
  * every event and resets the head.  Triggers refuse UPDATE and DELETE on
  * events, so only a deliberate "DROP TRIGGER" edits them.

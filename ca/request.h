@@ -1,6 +1,6 @@
 /*
  * request.h: the request -> approval -> issuance state machine
- * (DESIGN.md "The flow", invariants 1-5), in one place.
+ * (docs/design.md "The flow", invariants 1-5), in one place.
  *
  * States and transitions (every arrow is ONE sqlite transaction opened
  * with ledger_begin(), i.e. BEGIN IMMEDIATE, holding the state change and
@@ -21,7 +21,7 @@
  * past its expiry that is approved or denied is marked expired (that
  * transition commits) and the call returns ERR_EXPIRED.
  *
- * Decisions (DESIGN.md leaves them open):
+ * Decisions (docs/design.md does not fix them):
  * - Deny: one deny by an approver of the role ends the request.  The
  *   requester may also deny (withdraw) their own pending request; the
  *   event says "withdrawn": true.
@@ -83,15 +83,16 @@
  * Withdraw: the requester's own pending request becomes "withdrawn"
  * (request.withdrawn, no decision row); anyone else gets ERR_FORBIDDEN.
  *
- * JSON shape of a request (DESIGN.md "Interfaces"): id, state, role,
+ * JSON shape of a request (docs/design.md "Interfaces"): id, state, role,
  * requester, principals, ttl, reason, created, expires,
  * approvals_required, key_fingerprint, public_key, digest, approvals
  * [{who, when, comment}], and when denied "denied" {who, when, comment,
  * withdrawn}; once issued certificate, serial, key_id, valid_after,
- * valid_before (and "revoked": time once revoked).  A pending request whose
- * expiry has passed shows "expired" even before request_expire_due() ran. Every
- * json_t ** output is a new reference the caller json_decref()s; on error it is
- * NULL.
+ * valid_before (and "revoked": time once revoked), and "break_glass",
+ * "needs_review", "reviewed" {who, when, comment} as above.  A pending
+ * request whose expiry has passed shows "expired" even before
+ * request_expire_due() ran.  Every json_t ** output is a new reference
+ * the caller json_decref()s; on error it is NULL.
  */
 #ifndef JITCA_REQUEST_H
 #define JITCA_REQUEST_H

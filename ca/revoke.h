@@ -1,6 +1,6 @@
 /*
  * revoke.h: revoking certificates and keys, and building the KRL from
- * the ledger (DESIGN.md "The flow" step 6, invariant 6).
+ * the ledger (docs/design.md "The flow", invariant 6).
  *
  * revoke_apply() marks certificates revoked by one selector (serial, key
  * id, user, request id or public key) in ONE ledger transaction that also
@@ -12,7 +12,7 @@
  * (the new version is in each of those events as "krl_version", so
  * ledger_verify_state() can check meta's counter).
  *
- * Decisions (DESIGN.md leaves them open):
+ * Decisions (docs/design.md does not fix them):
  * - Idempotent: revoking a certificate or key that is already revoked
  *   succeeds, reports it under "already_revoked" and writes nothing (no
  *   event, no krl_version bump).  ERR_NOT_FOUND only when the selector

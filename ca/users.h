@@ -1,5 +1,5 @@
 /*
- * users.h: jitca's users, their groups and their API tokens (DESIGN.md
+ * users.h: jitca's users, their groups and their API tokens (docs/design.md
  * invariant 8), kept in the ledger's users table.
  *
  * A token is "jitca_" followed by 43 base64url characters: 32 bytes from

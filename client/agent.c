@@ -1,7 +1,8 @@
 /*
  * agent.c: the ssh-agent client of agent.h: framing over the UNIX
  * socket, REQUEST_IDENTITIES, ADD_ID_CONSTRAINED with a LIFETIME
- * constraint, REMOVE_IDENTITY (OPENSSH-FORMATS.md 3.1 - 3.3).
+ * constraint, REMOVE_IDENTITY (draft-miller-ssh-agent: ADD_IDENTITY,
+ * ADD_ID_CONSTRAINED, REMOVE_IDENTITY).
  *
  * It does not choose which identities to remove;
  * login.c and logout.c do.

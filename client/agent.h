@@ -1,5 +1,5 @@
 /*
- * agent.h: a small ssh-agent client (OPENSSH-FORMATS.md section 3;
+ * agent.h: a small ssh-agent client (draft-miller-ssh-agent;
  * RFC 9987): list identities, add a key with its certificate and a
  * lifetime constraint, remove identities.
  *
@@ -22,7 +22,7 @@ struct cert;
 #define AGENT_MAX_REPLY (256u * 1024) /* identities answer, bytes */
 #define AGENT_MAX_IDS 4096
 
-/* Message numbers (OPENSSH-FORMATS.md 3.1). */
+/* Message numbers (draft-miller-ssh-agent). */
 #define AGENT_FAILURE 5
 #define AGENT_SUCCESS 6
 #define AGENTC_REQUEST_IDENTITIES 11

@@ -1,5 +1,5 @@
 /*
- * capi.h: the client side of the jitca HTTP API (DESIGN.md "Interfaces"),
+ * capi.h: the client side of the jitca HTTP API (docs/design.md "Interfaces"),
  * on libcurl: one JSON request, one JSON reply, errors mapped to err.h
  * codes with the server's own message kept for the user.
  *

@@ -1,6 +1,6 @@
 /*
  * ccheck.h: the client's check of a certificate the server returned,
- * before it goes near the agent or a file (DESIGN.md "The flow" step 5):
+ * before it goes near the agent or a file (docs/design.md "The flow"):
  * signed by the pinned CA key (cert_from_line verifies the signature
  * itself), a user certificate for our own key, with exactly the
  * principals asked for, and a validity that starts no later than now

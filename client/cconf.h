@@ -3,7 +3,7 @@
  * which token to use, which TLS CA bundle, durations ("90s", "30m", "12h",
  * "7d"), and the paths under the home directory.
  *
- * Precedence (DESIGN.md "Interfaces"): command-line option, then the
+ * Precedence (docs/design.md "Interfaces"): command-line option, then the
  * environment ($JITCA_SERVER, $JITCA_TOKEN), then files under
  * ~/.config/jitca/: "config" holds "key = value" lines ("server",
  * "ca_bundle", "token_file"; '#' starts a comment line), "token" holds the

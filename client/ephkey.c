@@ -1,7 +1,7 @@
 /*
  * ephkey.c: the ephemeral Ed25519 key of ephkey.h: generation with
- * OpenSSL 3, the agent serialisation (OPENSSH-FORMATS.md 3.2) and the
- * openssh-key-v1 private key file (OPENSSH-FORMATS.md 3.5).
+ * OpenSSL 3, the agent serialisation (draft-miller-ssh-agent, "Adding keys to
+ * the agent") and the openssh-key-v1 private key file (OpenSSH's PROTOCOL.key).
  *
  * It does not write files or talk to sockets.  Works with signer/wire.c
  * (encoding, base64), signer/pubkey.c (the public half) and signer/cert.h

@@ -1,8 +1,8 @@
 /*
  * ephkey.h: the client's ephemeral Ed25519 key: made in memory with
- * OpenSSL, serialised for ssh-agent (OPENSSH-FORMATS.md 3.2, plain or
+ * OpenSSL, serialised for ssh-agent (draft-miller-ssh-agent, plain or
  * with its certificate) and as an unencrypted openssh-key-v1 private
- * key file (OPENSSH-FORMATS.md 3.5) for --no-agent.
+ * key file (OpenSSH's PROTOCOL.key) for --no-agent.
  *
  * A struct ephkey owns its EVP_PKEY, its public key and a copy of the
  * 32-byte seed; ephkey_free() wipes the seed.  It does not write files

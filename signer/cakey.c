@@ -2,7 +2,7 @@
  * cakey.c: the CA private key of cakey.h: generation with OpenSSL 3,
  * storage as unencrypted PKCS#8 PEM in a 0600 file created exclusively,
  * loading with ownership/permission checks on the open descriptor, and
- * SSH signature blobs (OPENSSH-FORMATS.md 1.6).
+ * SSH signature blobs (RFC 8709, RFC 5656 section 3.1.2, RFC 8332).
  *
  * It does not verify signatures (verify.c), build certificates (cert.c)
  * or talk to anyone (signer.c).  Public halves are wrapped by pubkey.c

@@ -7,8 +7,8 @@
  * EVP_PKEY; cakey_free() releases it (OpenSSL wipes key material).
  *
  * CA key types: ed25519, ecdsa-p256, ecdsa-p384, rsa-3072.  Signatures
- * (OPENSSH-FORMATS.md 1.6): Ed25519 PureEdDSA; ECDSA with the curve's
- * SHA-2 and r,s as minimal mpints; RSA as rsa-sha2-512, exactly
+ * (RFC 8709, RFC 5656 section 3.1.2, RFC 8332): Ed25519 PureEdDSA; ECDSA with
+ * the curve's SHA-2 and r,s as minimal mpints; RSA as rsa-sha2-512, exactly
  * modulus-length bytes.
  */
 #ifndef JITCA_CAKEY_H

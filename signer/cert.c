@@ -1,6 +1,6 @@
 /*
  * cert.c: OpenSSH user certificates (cert.h): the builder that writes the
- * to-be-signed body in the field order of OPENSSH-FORMATS.md 1.2, signing
+ * to-be-signed body in the field order of PROTOCOL.certkeys, signing
  * through a callback, the strict parsers (whole blob, one-line form, and
  * the bare TBS the signer process is asked to sign), the signer's policy
  * check, and the one-line output form.
@@ -248,7 +248,7 @@ cert_encode_tbs(struct wire *w, struct cert *c)
 		if ((r = wire_put_cstring(pr, c->principals[i])) != 0)
 			goto out;
 	}
-	/* OPENSSH-FORMATS.md 1.2, in order. */
+	/* PROTOCOL.certkeys, in order. */
 	if ((r = wire_put_cstring(w, tname)) != 0 ||
 	    (r = wire_put_string(w, c->nonce, c->nonce_len)) != 0 ||
 	    (r = pubkey_put_fields(w, c->key)) != 0 ||
@@ -657,7 +657,7 @@ cert_check_policy(
 		    ERR_CERT_BAD_PRINCIPAL);
 	ENSURE(name_key_id_valid(c->key_id), ERR_CERT_BAD_KEY_ID);
 	ENSURE(c->serial != 0, ERR_CERT_SERIAL_ZERO);
-	/* "forever" is never issued (DESIGN.md invariant 4). */
+	/* "forever" is never issued (docs/design.md invariant 4). */
 	ENSURE(
 	    c->valid_before > c->valid_after && c->valid_before != UINT64_MAX,
 	    ERR_CERT_VALIDITY);

@@ -2,7 +2,7 @@
  * cert.h: OpenSSH user certificates: building the to-be-signed body,
  * attaching the CA signature, parsing, and the signer's policy check.
  *
- * Format: OPENSSH-FORMATS.md section 1 (PROTOCOL.certkeys).  The field
+ * Format: OpenSSH's PROTOCOL.certkeys.  The field
  * order is that of sshkey_certify_custom(); critical options and
  * extensions are written sorted by byte-wise name, each name once; flags
  * have empty data, values are string-in-string.
@@ -58,7 +58,7 @@ struct cert {
 	char *sig_alg; /* algorithm in the signature */
 };
 
-/* Limits the signer enforces (DESIGN.md "Key custody"). */
+/* Limits the signer enforces (docs/design.md "Key custody"). */
 struct cert_limits {
 	uint64_t hard_max_ttl; /* max valid_before - now, seconds */
 	uint64_t max_backdate; /* max now - valid_after, seconds */
@@ -107,7 +107,7 @@ MUST_CHECK int cert_from_line(struct cert **out, const char *line, size_t len);
 MUST_CHECK int cert_from_tbs(struct cert **out, const uint8_t *tbs, size_t len);
 
 /*
- * The signer's own refusals (DESIGN.md "Key custody"): a non-user cert,
+ * The signer's own refusals (docs/design.md "Key custody"): a non-user cert,
  * empty principals or one outside the safe alphabet, a key id outside its
  * alphabet, serial 0, validity longer than lim->hard_max_ttl from now or
  * starting more than lim->max_backdate before now, a valid_before not

@@ -6,7 +6,7 @@
  * pre-sorted array, the usual case when serials come from the ledger in
  * order, is detected and not re-sorted), merges overlapping and adjacent
  * ranges in one pass, and walks them once with ssh-keygen's cost model
- * (OPENSSH-FORMATS.md 2.4, choose_next_state() in OpenSSH's krl.c, read
+ * (PROTOCOL.krl, choose_next_state() in OpenSSH's krl.c, read
  * but not copied).  Bitmaps are built directly as bytes in a fixed
  * KRL_BITMAP_BITS-bit array: no big-number library, no per-serial
  * allocation.  The output goes into one struct wire (signer/wire.h)
@@ -99,8 +99,9 @@ krl_str_is(const uint8_t *p, size_t len, const char *s)
 
 /*
  * Check that blob has the shape of a plain ed25519, ECDSA or RSA public key
- * blob (OPENSSH-FORMATS.md section 0).  The key itself is not validated
- * (that is signer/pubkey.c's job); this only keeps garbage out of KRLs.
+ * blob (RFC 4253 section 6.6, RFC 5656 section 3.1, RFC 8709 section 4).  The
+ * key itself is not validated (that is signer/pubkey.c's job); this only keeps
+ * garbage out of KRLs.
  */
 static int
 krl_key_blob_check(const uint8_t *blob, size_t len)
@@ -451,7 +452,7 @@ krl_min(uint64_t a, uint64_t b)
 }
 
 /*
- * ssh-keygen's cost model (OPENSSH-FORMATS.md 2.4): the cheapest
+ * ssh-keygen's cost model (PROTOCOL.krl): the cheapest
  * subsection type, in bytes, for the next run of contig serials, given the
  * current state, the gap back to the previous run (bitmap continuation)
  * and the gap to the next one.  Sets *restart when a new bitmap is the

@@ -1,6 +1,6 @@
 /*
  * krl.h: building, checking and installing OpenSSH key revocation lists
- * (KRLs), as sshd's RevokedKeys reads them (OPENSSH-FORMATS.md section 2,
+ * (KRLs), as sshd's RevokedKeys reads them (OpenSSH's PROTOCOL.krl,
  * PROTOCOL.krl).
  *
  * A struct krl collects revocations in memory: serial ranges and key ids

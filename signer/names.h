@@ -1,5 +1,5 @@
 /*
- * names.h: the safe alphabets of DESIGN.md invariant 3, shared by the
+ * names.h: the safe alphabets of docs/design.md invariant 3, shared by the
  * signer (which re-checks what it signs), the CA's config and users, and
  * the KRL builder.  Pure functions on NUL-terminated strings.
  *

@@ -9,12 +9,12 @@
  * Works with wire.c (all byte handling and strict base64) and err.h.
  *
  * Every accepted key is re-encoded by us from its parsed values, so the
- * blob we keep is the minimal encoding (OPENSSH-FORMATS.md section 0).
- * The EC checks are those of OpenSSH's sshkey_ec_validate_public() as
- * of 9.2, written here from the description: the point is uncompressed,
- * on the curve, not at infinity, of the group's order, and both affine
- * coordinates have more than half the order's bits and are below
- * order - 1 (newer OpenSSH dropped the last two; a random key fails them
+ * blob we keep is the minimal encoding (RFC 4253 section 6.6, RFC 5656
+ * section 3.1, RFC 8709 section 4). The EC checks are those of OpenSSH's
+ * sshkey_ec_validate_public() as of 9.2, written here from the description: the
+ * point is uncompressed, on the curve, not at infinity, of the group's order,
+ * and both affine coordinates have more than half the order's bits and are
+ * below order - 1 (newer OpenSSH dropped the last two; a random key fails them
  * with probability ~2^-128).  Refusing what any OpenSSH would refuse
  * keeps every key we accept usable with sshd.
  */

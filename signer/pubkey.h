@@ -12,7 +12,7 @@
  * A struct pubkey is immutable once made and owns an EVP_PKEY and the
  * canonical blob (RFC 4253 section 6.6; RFC 5656; RFC 8709), re-encoded
  * by us: the blob of a parsed key is always the minimal encoding.
- * Formats: OPENSSH-FORMATS.md section 0.
+ * Formats: RFC 4253 section 6.6, RFC 5656 section 3.1, RFC 8709 section 4.
  */
 #ifndef JITCA_PUBKEY_H
 #define JITCA_PUBKEY_H

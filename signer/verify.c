@@ -1,6 +1,6 @@
 /*
  * verify.c: pubkey_verify() of pubkey.h: checks an SSH signature blob
- * (string alg, string sig; OPENSSH-FORMATS.md 1.6) made by a public key.
+ * (string alg, string sig; RFC 8709, RFC 5656, RFC 8332) made by a public key.
  *
  * Ed25519 is PureEdDSA over the data; ECDSA carries r,s as mpints inside
  * a string and is hashed with the curve's SHA-2 (RFC 5656 section 6.2.1),

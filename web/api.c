@@ -1,10 +1,10 @@
 /*
- * api.c: the HTTP API's endpoints (see api.h and DESIGN.md
+ * api.c: the HTTP API's endpoints (see api.h and docs/design.md
  * "Interfaces"): token authentication with failed-attempt throttling,
  * strict JSON bodies, the error-code -> status table, the cached KRL
  * with its ETag, and Prometheus metrics.
  *
- * Decisions where DESIGN.md is silent (also in docs/http-api.md):
+ * Decisions (also in docs/http-api.md):
  * - GET /metrics and GET /v1/ledger need a token of an auditor (a member
  *   of config "auditors"): both describe everyone's activity.
  * - "ttl" in POST /v1/requests is a duration string ("30m") or a number

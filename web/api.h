@@ -1,5 +1,5 @@
 /*
- * api.h: the endpoints of jitcad's HTTP API (DESIGN.md "Interfaces"):
+ * api.h: the endpoints of jitcad's HTTP API (docs/design.md "Interfaces"):
  * health, CA key, KRL, roles, requests and their approval, revocations,
  * the ledger for auditors, and Prometheus metrics.
  *
@@ -97,7 +97,7 @@ MUST_CHECK int api_tick(struct api *a, size_t *expired);
 
 /*
  * The HTTP status and snake_case code for a library error code (the one
- * table; DESIGN.md "Interfaces").  Exposed for tests.
+ * table; docs/design.md "Interfaces").  Exposed for tests.
  */
 int api_err_status(int err, const char **code);
 

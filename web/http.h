@@ -23,7 +23,7 @@
  * a second Authorization header 400 duplicate_header.
  *
  * Errors are {"error": {"code": "snake_case", "message": "sentence"}}
- * (DESIGN.md "Interfaces").  Log lines never hold a token, a body or a
+ * (docs/design.md "Interfaces").  Log lines never hold a token, a body or a
  * query string.
  */
 #ifndef JITCA_HTTP_H

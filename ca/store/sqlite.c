@@ -843,7 +843,7 @@ sq_close(struct store_sqlite *l)
  * commits for all of them.  Each committing thread then waits until the
  * COMMIT that holds its unit has finished and returns that COMMIT's
  * result: nothing a unit produced may leave the process before then
- * (DESIGN.md invariant 1).  A lone writer commits at once, so a single
+ * (docs/design.md invariant 1).  A lone writer commits at once, so a single
  * process (the admin commands) sees plain transactions.
  *
  * Units run one at a time (worker); readers (sq_read_begin) run only

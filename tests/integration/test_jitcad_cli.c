@@ -2,7 +2,7 @@
  * test_jitcad_cli.c: the jitcad admin commands as a user runs them: the
  * real binary ($JITCAD) on a fresh state directory, with ssh-keygen
  * checking what it produces.  Exit codes, stdout and the first words of
- * stderr are asserted exactly (DESIGN.md "Interfaces").
+ * stderr are asserted exactly (docs/design.md "Interfaces").
  */
 #include <stdlib.h>
 #include <string.h>

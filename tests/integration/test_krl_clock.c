@@ -1,6 +1,6 @@
 /*
  * test_krl_clock.c: the KRL served by a real `jitcad serve` keeps a
- * revoked certificate whatever the CA clock does (DESIGN.md invariant 6),
+ * revoked certificate whatever the CA clock does (docs/design.md invariant 6),
  * and its ETag names the bytes.  The CA clock is moved with the test hook
  * JITCA_TEST_NOW; ssh-keygen -Q says whether the KRL revokes the
  * certificate; curl fetches with and without If-None-Match.

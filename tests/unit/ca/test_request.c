@@ -5,7 +5,7 @@
  * The transitions are a table: every legal move and every illegal one,
  * each from a freshly built start state, with the exact error code, the
  * state afterwards and the number of ledger events it wrote.  Then the
- * creation checks, the certificate's exact contents, and DESIGN.md's
+ * creation checks, the certificate's exact contents, and docs/design.md's
  * invariants 1-5: no certificate before commit (a commit hook makes
  * COMMIT fail), unique increasing serials across a reopen, safe
  * principals, bounded validity, distinct non-self approvers, and two
@@ -412,7 +412,7 @@ Test(request, staging_issues_at_once_with_exact_contents)
 	cr_assert_eq(fx_events("cert.issued"), 1);
 	cr_assert_eq(fx_events(NULL), 2);
 	cr_assert_eq(fx_signs, 1);
-	/* cert.issued details, as DESIGN.md "Ledger" lists them. */
+	/* cert.issued details, as docs/ledger.md lists them. */
 	cr_assert_eq(fx_int("SELECT count(*) FROM events WHERE type ="
 			    " 'cert.issued' AND json_extract(details,"
 			    " '$.serial') = 1 AND json_extract(details,"

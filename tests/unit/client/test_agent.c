@@ -1,9 +1,9 @@
 /*
  * test_agent.c: the ssh-agent client (client/agent.c) against a real
- * ssh-agent (OPENSSH-FORMATS.md 3.1 - 3.3): add a key with its
- * certificate and a lifetime, list, remove, expiry by lifetime, the
- * agent's refusal of a certificate whose signature is broken, and a fake
- * agent that answers nonsense.
+ * ssh-agent (draft-miller-ssh-agent: ADD_IDENTITY, ADD_ID_CONSTRAINED,
+ * REMOVE_IDENTITY): add a key with its certificate and a lifetime, list,
+ * remove, expiry by lifetime, the agent's refusal of a certificate whose
+ * signature is broken, and a fake agent that answers nonsense.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -1,7 +1,7 @@
 /*
  * test_ephkey.c: the ephemeral key (client/ephkey.c): the openssh-key-v1
  * file read back by the real ssh-keygen, the agent serialisation byte
- * layout of OPENSSH-FORMATS.md 3.2, and refusals.
+ * layout of draft-miller-ssh-agent, and refusals.
  */
 #include <stdlib.h>
 #include <string.h>

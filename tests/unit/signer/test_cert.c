@@ -350,7 +350,7 @@ Test(cert_exact, ed25519_ca_matches_ssh_keygen)
 	cr_assert_str_eq(theirs->extensions[2].value, "some-value");
 	ours = rebuild(theirs, ca);
 	assert_same_blob(theirs, ours);
-	/* The documented layout (OPENSSH-FORMATS.md 1.2) for this shape. */
+	/* The documented layout (PROTOCOL.certkeys) for this shape. */
 	cert_free(theirs);
 	cert_free(ours);
 	cakey_free(ca);
@@ -393,7 +393,7 @@ Test(cert_exact, rsa_ca_matches_ssh_keygen)
 	cert_free(theirs);
 	cert_free(ours);
 
-	/* SHA-1 CA signatures are refused (OPENSSH-FORMATS.md 1.7). */
+	/* SHA-1 CA signatures are refused (PROTOCOL.certkeys, RFC 8332). */
 	cmd = tu_fmt("cd '%s' && rm -f u-cert.pub && ssh-keygen -q -s ca.pem "
 		     "-t ssh-rsa -I bob -n bob -z 8 u.pub",
 	    dir);
@@ -470,7 +470,8 @@ cert_sample(struct cakey *ca)
 	return c;
 }
 
-/* The 413-byte example of OPENSSH-FORMATS.md 1.2, offset by offset. */
+/* A 413-byte certificate, offset by offset, in the field order of
+ * PROTOCOL.certkeys. */
 Test(cert_encode, documented_layout)
 {
 	static const uint8_t crit[] = {0, 0, 0, 0x46, 0, 0, 0, 0x0d, 'f', 'o',

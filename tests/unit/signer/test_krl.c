@@ -3,7 +3,7 @@
  *
  * Byte-identical output to `ssh-keygen -k` where ssh-keygen's output is
  * readable; readable (`ssh-keygen -Q -l`) output where ssh-keygen's own is
- * not (bitmaps over 16384 bits, OPENSSH-FORMATS.md 2.2); `ssh-keygen -Q`
+ * not (bitmaps over 16384 bits, which OpenSSH 9.2 cannot read); `ssh-keygen -Q`
  * verdicts on real certificates for every serial encoding, key ids and
  * SHA-256 key revocation; krl_check() on ours, on ssh-keygen's and on
  * hand-made bad KRLs, each with its exact code; krl_write_atomic().

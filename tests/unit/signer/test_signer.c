@@ -229,7 +229,7 @@ good_spec(void)
 	return t;
 }
 
-/* Field order of OPENSSH-FORMATS.md 1.2, written with the wire API. */
+/* Field order of PROTOCOL.certkeys, written with the wire API. */
 static struct wire *
 tbs_encode(const struct tbs_spec *t)
 {
