@@ -1341,6 +1341,11 @@ role_json(const struct role *role, const struct ca_actor *actor,
 	    "extensions", ext, "can_request", can_request, "can_approve",
 	    can_approve);
 	ENSURE(obj != NULL, ERR_ALLOC);
+	if (role->break_glass_ttl > 0)
+		ENSURE(json_object_set_new(obj, "break_glass",
+			   json_pack("{s:I}", "max_ttl",
+			       (json_int_t)role->break_glass_ttl)) == 0,
+		    ERR_ALLOC);
 	*out = obj;
 	obj = NULL;
 	r = 0;

@@ -232,7 +232,8 @@ MUST_CHECK int request_issue_direct(struct ca *ca, const struct ca_actor *actor,
 /*
  * GET /v1/roles: {"roles": [{name, principals, default_ttl, max_ttl,
  * approvals_required, critical_options {name: value}, extensions [...],
- * can_request, can_approve}]} for the roles the actor may request or
+ * can_request, can_approve, and break_glass {max_ttl} when the role has
+ * it}]} for the roles the actor may request or
  * approve (all of them for local actors and auditors), sorted by name.
  * principals are expanded for the actor ("{{user}}" -> name) when the
  * actor's name is a valid user name, else left as templates.

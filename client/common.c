@@ -471,7 +471,7 @@ requestable_join(char *buf, size_t len, json_t *roles)
 }
 
 /* A limit as people write it: "2h", "15m", else "1h30m". */
-static void
+void
 dur_short(char *buf, size_t len, uint64_t s)
 {
 	if (s % 86400 == 0)

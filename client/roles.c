@@ -62,10 +62,8 @@ cmd_roles(const struct cli_parsed *p)
 		    pr, sizeof(pr), json_object_get(v, "principals"));
 		clean_copy(cpr, sizeof(cpr) < 25 ? sizeof(cpr) : 25, pr);
 		clean_copy(name, 21, jstr(v, "name"));
-		cconf_format_duration(
-		    mx, sizeof(mx), (uint64_t)jint(v, "max_ttl"));
-		cconf_format_duration(
-		    df, sizeof(df), (uint64_t)jint(v, "default_ttl"));
+		dur_short(mx, sizeof(mx), (uint64_t)jint(v, "max_ttl"));
+		dur_short(df, sizeof(df), (uint64_t)jint(v, "default_ttl"));
 		bg = json_object_get(v, "break_glass");
 		if (json_is_object(bg))
 			cconf_format_duration(

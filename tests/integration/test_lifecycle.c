@@ -389,9 +389,11 @@ Test(lifecycle, daily_commands)
 		strstr(out, "\nprod  "),
 	    "%s", out);
 	t = strstr(out, "\nprod ");
-	cr_assert(strstr(t, " alice,debug ") && strstr(t, " 2h00m ") &&
+	cr_assert(strstr(t, " alice,debug ") && strstr(t, " 2h ") &&
 		strstr(t, " request "),
 	    "%s", out);
+	t = strstr(out, "\ndb ");
+	cr_assert(t != NULL && strstr(t, " 10m\n") != NULL, "%s", out);
 	free(out);
 	free(err);
 	cr_assert_eq(jitca(tok_bob, "roles --json", &out, NULL), 0);
@@ -545,8 +547,8 @@ Test(lifecycle, break_glass_end_to_end)
 	free(out);
 	free(err);
 	t = run_out("ssh-keygen -L -f ~/.ssh/jitca/db-cert.pub");
-	cr_assert(strstr(t, "\n                break-glass@jitca ") != NULL,
-	    "%s", t);
+	cr_assert(
+	    strstr(t, "\n                break-glass@jitca ") != NULL, "%s", t);
 	cr_assert(strstr(t, "\n                permit-pty\n") != NULL, "%s", t);
 	free(t);
 	t = run_out("ssh-keygen -L -f ~/.ssh/jitca/db-cert.pub | sed -n "
