@@ -66,7 +66,7 @@ cmd_roles(const struct cli_parsed *p)
 		dur_short(df, sizeof(df), (uint64_t)jint(v, "default_ttl"));
 		bg = json_object_get(v, "break_glass");
 		if (json_is_object(bg))
-			cconf_format_duration(
+			dur_short(
 			    bgt, sizeof(bgt), (uint64_t)jint(bg, "max_ttl"));
 		else
 			snprintf(bgt, sizeof(bgt), "no");

@@ -597,3 +597,55 @@ Test(lifecycle, break_glass_end_to_end)
 	free(out);
 	verify_ledger();
 }
+
+/*
+ * scripts/bootstrap never removes a package: with an apt-get (first in
+ * PATH) that would remove one to install another, it stops, names it and
+ * installs nothing.  Root only: as another user it would call sudo, which
+ * resets PATH to the real apt-get.
+ */
+Test(lifecycle, bootstrap_never_removes_a_package)
+{
+	char *bin = tu_fmt("%s/fakebin", dir), *p, *cmd, *err = NULL, *log;
+	const char *apt =
+	    "#!/bin/sh\n"
+	    "echo \"apt-get $*\" >> \"$FAKE_LOG\"\n"
+	    "case \" $* \" in\n"
+	    "*\" -s \"*) echo 'Inst libcurl4-openssl-dev (7.88)'; "
+	    "echo 'Remv libcurl4-gnutls-dev [7.88]' ;;\n"
+	    "esac\nexit 0\n";
+	const char *dpkg = "#!/bin/sh\nexit 1\n";
+	int rc;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root (bootstrap would call sudo)");
+	cr_assert_eq(mkdir(bin, 0755), 0);
+	p = tu_fmt("%s/apt-get", bin);
+	tu_write_file(p, apt, strlen(apt), 0755);
+	free(p);
+	p = tu_fmt("%s/dpkg-query", bin);
+	tu_write_file(p, dpkg, strlen(dpkg), 0755);
+	free(p);
+	log = tu_fmt("%s/apt.log", dir);
+	cmd = tu_fmt("FAKE_LOG='%s' PATH='%s':\"$PATH\" "
+		     "'%s/scripts/bootstrap' </dev/null",
+	    log, bin, tu_env("JITCA_SOURCE_DIR"));
+	rc = tu_sh(cmd, NULL, &err);
+	cr_assert_eq(rc, 1, "%s", err);
+	cr_assert(strstr(err, "bootstrap: installing: build-essential ") == err,
+	    "%s", err);
+	cr_assert(strstr(err,
+		      " would remove libcurl4-gnutls-dev, which "
+		      "conflicts with a package jitca needs") != NULL,
+	    "%s", err);
+	p = tu_read_file(log, NULL);
+	cr_assert_not_null(p);
+	/* It asked (-s) and installed nothing. */
+	cr_assert(strstr(p, "apt-get install -s ") != NULL, "%s", p);
+	cr_assert_null(strstr(p, "apt-get install -y"), "%s", p);
+	free(p);
+	free(err);
+	free(cmd);
+	free(log);
+	free(bin);
+}
