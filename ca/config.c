@@ -11,7 +11,8 @@
  * in docs/configuration.md; keep the two in step.
  *
  * It does not touch the CA key, the ledger or the network: paths are only
- * resolved against the state directory, never opened (except jitca.json).
+ * resolved against the state directory, never opened (except jitca.json,
+ * and a notify sink's secret file when config_notify_secret() is asked).
  * Works with ca/duration.c (durations), signer/names.c (the safe
  * alphabets, known options, CIDR lists), signer/cert.h (option structs)
  * and signer/fileio.h (reading jitca.json).
@@ -29,8 +30,11 @@
 
 #include <jansson.h>
 
+#include <openssl/crypto.h>
+
 #include "ca/config.h"
 #include "signer/base/fileio.h"
+#include "signer/base/sha256.h"
 #include "signer/names.h"
 
 #define CONFIG_FILE "jitca.json"
@@ -80,7 +84,14 @@ static const char example_config[] =
     "}\n";
 
 static const char *const top_keys[] = {"listen", "ca", "ledger", "request_ttl",
-    "auditors", "limits", "roles", "trusted_proxies", NULL};
+    "auditors", "limits", "roles", "trusted_proxies", "public_url", "notify",
+    NULL};
+static const char *const notify_keys[] = {"name", "url", "format", "events",
+    "roles", "secret_file", "timeout", "max_backoff", "alert_after", NULL};
+/* notify[].events, in CONFIG_NOTIFY_* bit order. */
+static const char *const notify_events[] = {"request.created",
+    "request.approved", "request.denied", "request.expired",
+    "request.withdrawn", "cert.issued", "cert.revoked", "break-glass", NULL};
 static const char *const limits_keys[] = {"requests_per_minute", NULL};
 static const char *const ca_keys[] = {"key", "key_file", "host_key",
     "ledger_key", "backdate", "hard_max_ttl", "host_max_ttl", NULL};
@@ -883,6 +894,299 @@ parse_limits(struct ctx *x, json_t *root)
 	return 0;
 }
 
+/*
+ * An outbound URL (notify[].url, public_url): "https://HOST[:PORT][/...]"
+ * without user info, fragment, spaces or control characters, at most
+ * CONFIG_MAX_URL bytes; plain "http://" only to a literal loopback
+ * address (127.0.0.0/8, [::1]): the body of a notification is the
+ * ledger's own record of who asked for what and why.  0, or -1 with *why
+ * a static fragment.
+ */
+static int
+url_check(const char *u, const char **why)
+{
+	const char *h, *e, *port = NULL;
+	char host[HOST_MAX + 3];
+	struct in_addr a4;
+	size_t hl;
+	int http = 0;
+
+	if (strlen(u) > CONFIG_MAX_URL)
+		return *why = "longer than 2048 bytes", -1;
+	for (h = u; *h != '\0'; h++)
+		if ((unsigned char)*h <= 0x20 || (unsigned char)*h >= 0x7f)
+			return *why = "contains a space, a control character "
+				      "or a non-ASCII byte",
+			       -1;
+	if (strncmp(u, "https://", 8) == 0)
+		h = u + 8;
+	else if (strncmp(u, "http://", 7) == 0) {
+		h = u + 7;
+		http = 1;
+	} else
+		return *why = "not an http:// or https:// URL", -1;
+	if (strchr(u, '#') != NULL)
+		return *why = "has a fragment (#...)", -1;
+	e = h + strcspn(h, "/?");
+	if (memchr(h, '@', (size_t)(e - h)) != NULL)
+		return *why = "has user info (user@host): put credentials in "
+			      "the secret file, not the URL",
+		       -1;
+	if (*h == '[') {
+		const char *rb = memchr(h, ']', (size_t)(e - h));
+
+		if (rb == NULL)
+			return *why = "has an unclosed [IPv6] host", -1;
+		if (rb + 1 < e && rb[1] != ':')
+			return *why = "has bytes after the [IPv6] host", -1;
+		if (rb + 1 < e)
+			port = rb + 2;
+		hl = (size_t)(rb + 1 - h);
+	} else {
+		const char *c = memchr(h, ':', (size_t)(e - h));
+
+		if (c != NULL)
+			port = c + 1;
+		hl = (size_t)((c != NULL ? c : e) - h);
+	}
+	if (hl == 0)
+		return *why = "has no host", -1;
+	if (hl > HOST_MAX + 2)
+		return *why = "has a host name longer than 253 bytes", -1;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	if (port != NULL) {
+		unsigned long pn = 0;
+		const char *q;
+
+		if (port == e)
+			return *why = "has an empty port", -1;
+		for (q = port; q < e; q++) {
+			if (*q < '0' || *q > '9' || q - port >= 5)
+				return *why = "has a port that is not 1..65535",
+				       -1;
+			pn = pn * 10 + (unsigned long)(*q - '0');
+		}
+		if (pn == 0 || pn > 65535)
+			return *why = "has a port that is not 1..65535", -1;
+	}
+	if (http && strcmp(host, "[::1]") != 0 &&
+	    !(inet_pton(AF_INET, host, &a4) == 1 &&
+		(ntohl(a4.s_addr) >> 24) == 127))
+		return *why = "plain http is only for a literal loopback "
+			      "address (127.0.0.1, [::1]); use https",
+		       -1;
+	return 0;
+}
+
+/* "public_url": optional, a URL as url_check() wants, stored without
+ * trailing slashes. */
+static int
+parse_public_url(struct ctx *x, json_t *root)
+{
+	const char *s, *why = NULL;
+	char q[QUOTE_LEN];
+	size_t len;
+	int rr;
+
+	if ((rr = get_string(x, root, "", "public_url", &s)) != 0)
+		return rr;
+	if (s == NULL)
+		return 0;
+	if (url_check(s, &why) != 0)
+		return cfg_err(x, "public_url", "%s is not a usable URL: %s",
+		    quote(q, sizeof(q), s), why);
+	if (strpbrk(s, "?") != NULL)
+		return cfg_err(x, "public_url", "must not have a query (?...)");
+	len = strlen(s);
+	while (len > 0 && s[len - 1] == '/')
+		len--;
+	if ((x->c->public_url = strndup(s, len)) == NULL)
+		return cfg_oom(x);
+	return 0;
+}
+
+/* notify[i].events: a non-empty list of notify_events names (absent:
+ * every kind). */
+static int
+parse_notify_events(
+    struct ctx *x, json_t *obj, const char *field, unsigned *out)
+{
+	json_t *v = json_object_get(obj, "events"), *e;
+	char ef[FIELD_LEN + 32], q[QUOTE_LEN];
+	size_t i, k;
+
+	*out = CONFIG_NOTIFY_ALL;
+	if (v == NULL)
+		return 0;
+	snprintf(ef, sizeof(ef), "%s.events", field);
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return cfg_err(x, ef,
+		    "expected a non-empty array of event names, got %s",
+		    json_is_array(v) ? "an empty array" : jtype(v));
+	*out = 0;
+	json_array_foreach(v, i, e)
+	{
+		snprintf(ef, sizeof(ef), "%s.events[%zu]", field, i);
+		if (!json_is_string(e))
+			return cfg_err(x, ef,
+			    "expected an event name (a string), got %s",
+			    jtype(e));
+		for (k = 0; notify_events[k] != NULL; k++)
+			if (strcmp(json_string_value(e), notify_events[k]) == 0)
+				break;
+		if (notify_events[k] == NULL)
+			return cfg_err(x, ef,
+			    "unknown event %s (known: request.created, "
+			    "request.approved, request.denied, "
+			    "request.expired, request.withdrawn, cert.issued, "
+			    "cert.revoked, break-glass)",
+			    quote(q, sizeof(q), json_string_value(e)));
+		*out |= 1u << k;
+	}
+	return 0;
+}
+
+/* The default sink name: "url-" + 12 hex digits of SHA-256(url). */
+static int
+notify_default_name(struct ctx *x, const char *url, char **out)
+{
+	uint8_t d[SHA256_LEN];
+	char buf[4 + 12 + 1];
+	size_t i;
+
+	if (sha256(d, url, strlen(url)) != 0)
+		return cfg_oom(x);
+	memcpy(buf, "url-", 4);
+	for (i = 0; i < 6; i++)
+		snprintf(buf + 4 + 2 * i, 3, "%02x", d[i]);
+	if ((*out = strdup(buf)) == NULL)
+		return cfg_oom(x);
+	return 0;
+}
+
+static int
+parse_notify_one(
+    struct ctx *x, struct config_notify *n, json_t *obj, const char *field)
+{
+	const char *s, *why = NULL;
+	char ef[FIELD_LEN + 32], q[QUOTE_LEN];
+	size_t i;
+	int rr;
+
+	if (!json_is_object(obj))
+		return cfg_err(
+		    x, field, "expected an object, got %s", jtype(obj));
+	if ((rr = check_keys(x, field, obj, notify_keys)) != 0)
+		return rr;
+	if ((rr = get_string(x, obj, field, "url", &s)) != 0)
+		return rr;
+	if (s == NULL)
+		return cfg_err(x, field, "missing required key \"url\"");
+	snprintf(ef, sizeof(ef), "%s.url", field);
+	/* The URL may hold a secret (Slack's do): not quoted back. */
+	if (url_check(s, &why) != 0)
+		return cfg_err(x, ef, "not a usable URL: %s", why);
+	if ((n->url = strdup(s)) == NULL)
+		return cfg_oom(x);
+	if ((rr = get_string(x, obj, field, "name", &s)) != 0)
+		return rr;
+	if (s != NULL) {
+		snprintf(ef, sizeof(ef), "%s.name", field);
+		if (!name_principal_valid(s) ||
+		    strlen(s) > CONFIG_NOTIFY_NAME_MAX)
+			return cfg_err(x, ef,
+			    "%s is not a valid sink name " NAME_RULE,
+			    quote(q, sizeof(q), s));
+		if ((n->name = strdup(s)) == NULL)
+			return cfg_oom(x);
+	} else if ((rr = notify_default_name(x, n->url, &n->name)) != 0)
+		return rr;
+	if ((rr = get_string(x, obj, field, "format", &s)) != 0)
+		return rr;
+	if (s == NULL || strcmp(s, "json") == 0)
+		n->format = CONFIG_NOTIFY_JSON;
+	else if (strcmp(s, "slack") == 0)
+		n->format = CONFIG_NOTIFY_SLACK;
+	else {
+		snprintf(ef, sizeof(ef), "%s.format", field);
+		return cfg_err(x, ef, "%s is not a format (json, slack)",
+		    quote(q, sizeof(q), s));
+	}
+	if ((rr = parse_notify_events(x, obj, field, &n->events)) != 0)
+		return rr;
+	if ((rr = get_groups(
+		 x, obj, field, "roles", 0, &n->roles, &n->nroles)) != 0)
+		return rr;
+	for (i = 0; i < n->nroles; i++) {
+		if (config_role(x->c, n->roles[i]) != NULL)
+			continue;
+		snprintf(ef, sizeof(ef), "%s.roles[%zu]", field, i);
+		return cfg_err(x, ef, "no role named %s",
+		    quote(q, sizeof(q), n->roles[i]));
+	}
+	if (json_object_get(obj, "secret_file") == NULL)
+		return cfg_err(
+		    x, field, "missing required key \"secret_file\"");
+	if ((rr = get_path(
+		 x, obj, field, "secret_file", NULL, &n->secret_file)) != 0 ||
+	    (rr = get_duration(x, obj, field, "timeout",
+		 CONFIG_NOTIFY_DEFAULT_TIMEOUT, CONFIG_NOTIFY_MAX_TIMEOUT,
+		 "the maximum", NULL, &n->timeout, NULL)) != 0 ||
+	    (rr = get_duration(x, obj, field, "max_backoff",
+		 CONFIG_NOTIFY_DEFAULT_MAX_BACKOFF,
+		 CONFIG_NOTIFY_MAX_MAX_BACKOFF, "the maximum", NULL,
+		 &n->max_backoff, NULL)) != 0 ||
+	    (rr = get_duration(x, obj, field, "alert_after",
+		 CONFIG_NOTIFY_DEFAULT_ALERT_AFTER,
+		 CONFIG_NOTIFY_MAX_ALERT_AFTER, "the maximum", NULL,
+		 &n->alert_after, NULL)) != 0)
+		return rr;
+	/* The duration grammar refuses 0: every wait is at least 1s. */
+	return 0;
+}
+
+/* "notify": optional, an array of sinks with distinct names. */
+static int
+parse_notify(struct ctx *x, json_t *root)
+{
+	json_t *v = json_object_get(root, "notify");
+	char field[32], q[QUOTE_LEN];
+	size_t i, j, count;
+	int rr;
+
+	if (v == NULL)
+		return 0;
+	if (!json_is_array(v))
+		return cfg_err(x, "notify",
+		    "expected an array of sinks, got %s", jtype(v));
+	if ((count = json_array_size(v)) > CONFIG_MAX_NOTIFY)
+		return cfg_err(x, "notify", "too many sinks (at most %d)",
+		    CONFIG_MAX_NOTIFY);
+	if (count == 0)
+		return 0;
+	if ((x->c->notify = calloc(count, sizeof(*x->c->notify))) == NULL)
+		return cfg_oom(x);
+	for (i = 0; i < count; i++) {
+		x->c->nnotify = i + 1;
+		snprintf(field, sizeof(field), "notify[%zu]", i);
+		if ((rr = parse_notify_one(x, &x->c->notify[i],
+			 json_array_get(v, i), field)) != 0)
+			return rr;
+		for (j = 0; j < i; j++) {
+			if (strcmp(x->c->notify[j].name,
+				x->c->notify[i].name) != 0)
+				continue;
+			snprintf(field, sizeof(field), "notify[%zu].name", i);
+			return cfg_err(x, field,
+			    "%s is also the name of notify[%zu] (two sinks "
+			    "need two names, or two URLs)",
+			    quote(q, sizeof(q), x->c->notify[i].name), j);
+		}
+	}
+	return 0;
+}
+
 static int
 parse_top(struct ctx *x, json_t *root)
 {
@@ -955,7 +1259,11 @@ parse_top(struct ctx *x, json_t *root)
 	if ((rr = get_proxies(
 		 x, root, &c->trusted_proxies, &c->ntrusted_proxies)) != 0)
 		return rr;
-	return parse_roles(x, root);
+	if ((rr = parse_roles(x, root)) != 0 ||
+	    (rr = parse_public_url(x, root)) != 0)
+		return rr;
+	/* After the roles: a sink's role filter names configured roles. */
+	return parse_notify(x, root);
 }
 
 /* dir as an absolute path: realpath() when it exists, else joined to the
@@ -1152,7 +1460,82 @@ config_free(struct config *c)
 			role_clear(&c->roles[i]);
 		free(c->roles);
 	}
+	for (i = 0; c->notify != NULL && i < c->nnotify; i++) {
+		free(c->notify[i].name);
+		free(c->notify[i].url);
+		config_strv_free(c->notify[i].roles, c->notify[i].nroles);
+		free(c->notify[i].secret_file);
+	}
+	free(c->notify);
+	free(c->public_url);
 	free(c);
+}
+
+int
+config_notify_secret(const struct config *c, size_t i, char **secret,
+    size_t *len, char errbuf[CONFIG_ERR_LEN])
+{
+	char *buf = NULL;
+	size_t n = 0;
+	int r = ERR_INTERNAL;
+
+	*secret = NULL;
+	*len = 0;
+	if (c == NULL || i >= c->nnotify)
+		return ERR_INVALID_ARG;
+	r = fileio_read_small(
+	    c->notify[i].secret_file, CONFIG_NOTIFY_SECRET_MAX + 2, &buf, &n);
+	if (r != 0) {
+		if (errbuf != NULL)
+			snprintf(errbuf, CONFIG_ERR_LEN,
+			    "notify[%zu].secret_file: %s: %s", i,
+			    c->notify[i].secret_file,
+			    r == ERR_TOO_LARGE	  ? "larger than 4096 bytes"
+				: r == ERR_SYSTEM ? strerror(errno)
+						  : err_str(r));
+		return r == ERR_SYSTEM ? ERR_SYSTEM : ERR_CONFIG;
+	}
+	if (n > 0 && buf[n - 1] == '\n') {
+		buf[--n] = '\0';
+		if (n > 0 && buf[n - 1] == '\r')
+			buf[--n] = '\0';
+	}
+	if (n == 0 || n > CONFIG_NOTIFY_SECRET_MAX ||
+	    memchr(buf, '\0', n) != NULL) {
+		if (errbuf != NULL)
+			snprintf(errbuf, CONFIG_ERR_LEN,
+			    "notify[%zu].secret_file: %s: %s", i,
+			    c->notify[i].secret_file,
+			    n == 0 ? "is empty"
+				: n > CONFIG_NOTIFY_SECRET_MAX
+				? "larger than 4096 bytes"
+				: "contains a NUL byte");
+		config_notify_secret_free(buf, n);
+		return ERR_CONFIG;
+	}
+	*secret = buf;
+	*len = n;
+	return 0;
+}
+
+void
+config_notify_secret_free(char *secret, size_t len)
+{
+	if (secret == NULL)
+		return;
+	OPENSSL_cleanse(secret, len);
+	free(secret);
+}
+
+const char *
+config_notify_event_name(unsigned bit)
+{
+	size_t k;
+
+	for (k = 0; notify_events[k] != NULL; k++)
+		if (bit == 1u << k)
+			return notify_events[k];
+	return NULL;
 }
 
 const struct role *

@@ -34,6 +34,16 @@
 #define CONFIG_MAX_REQUEST_TTL (7u * 86400) /* request_ttl: 7d */
 #define CONFIG_DEFAULT_REQUESTS_PER_MINUTE 30 /* limits.requests_per_minute */
 #define CONFIG_MAX_REQUESTS_PER_MINUTE 10000
+#define CONFIG_MAX_NOTIFY 16 /* entries of notify */
+#define CONFIG_MAX_URL 2048 /* notify[].url, public_url: bytes */
+#define CONFIG_NOTIFY_NAME_MAX 64 /* notify[].name: bytes */
+#define CONFIG_NOTIFY_SECRET_MAX 4096 /* a notify secret file: bytes */
+#define CONFIG_NOTIFY_DEFAULT_TIMEOUT 10 /* notify[].timeout: seconds */
+#define CONFIG_NOTIFY_MAX_TIMEOUT 60
+#define CONFIG_NOTIFY_DEFAULT_MAX_BACKOFF 300 /* notify[].max_backoff */
+#define CONFIG_NOTIFY_MAX_MAX_BACKOFF 3600
+#define CONFIG_NOTIFY_DEFAULT_ALERT_AFTER 300 /* notify[].alert_after */
+#define CONFIG_NOTIFY_MAX_ALERT_AFTER (7u * 86400)
 
 struct role {
 	char *name;
@@ -53,6 +63,50 @@ struct role {
 	/* break_glass.max_ttl: seconds, 0 when the role has no break-glass
 	 * (at most max_ttl). */
 	uint64_t break_glass_ttl;
+};
+
+/*
+ * The kinds of notification a sink may ask for (notify[].events), as
+ * bits.  Most are ledger event types; "request.withdrawn" is the
+ * request.denied event of a requester withdrawing their own request
+ * (details.withdrawn true), which is then not a "request.denied"; and
+ * "break-glass" is any event whose details say break_glass: true.
+ */
+enum config_notify_event {
+	CONFIG_NOTIFY_REQUEST_CREATED = 1u << 0,
+	CONFIG_NOTIFY_REQUEST_APPROVED = 1u << 1,
+	CONFIG_NOTIFY_REQUEST_DENIED = 1u << 2,
+	CONFIG_NOTIFY_REQUEST_EXPIRED = 1u << 3,
+	CONFIG_NOTIFY_REQUEST_WITHDRAWN = 1u << 4,
+	CONFIG_NOTIFY_CERT_ISSUED = 1u << 5,
+	CONFIG_NOTIFY_CERT_REVOKED = 1u << 6,
+	CONFIG_NOTIFY_BREAK_GLASS = 1u << 7,
+	CONFIG_NOTIFY_ALL = (1u << 8) - 1,
+};
+
+enum config_notify_format {
+	CONFIG_NOTIFY_JSON = 1, /* the ledger event plus a link */
+	CONFIG_NOTIFY_SLACK = 2, /* a Slack incoming-webhook message */
+};
+
+/*
+ * One entry of "notify": where to POST and what.  name is the sink's
+ * stable identity (its delivery cursor and lease are kept under it): the
+ * configured name, else "url-" and the first 12 hex digits of the
+ * SHA-256 of the URL (a webhook URL is often itself a secret, so it
+ * never appears in metrics, health or logs).
+ */
+struct config_notify {
+	char *name;
+	char *url; /* https, or http to a literal loopback address */
+	enum config_notify_format format;
+	unsigned events; /* CONFIG_NOTIFY_* bits */
+	char **roles; /* only these roles' events; none: every role */
+	size_t nroles;
+	char *secret_file; /* absolute path; read by config_notify_secret() */
+	uint64_t timeout; /* whole POST, seconds */
+	uint64_t max_backoff; /* longest wait between retries, seconds */
+	uint64_t alert_after; /* failing this long: reported, seconds */
 };
 
 struct config {
@@ -75,6 +129,11 @@ struct config {
 	size_t ntrusted_proxies;
 	struct role *roles; /* sorted by name */
 	size_t nroles;
+	/* public_url: where people reach jitcad ("https://jitca.example.com",
+	 * no trailing slash), for links in notifications; NULL when absent. */
+	char *public_url;
+	struct config_notify *notify; /* in file order */
+	size_t nnotify;
 };
 
 /* Load and validate <state_dir>/jitca.json.  On failure returns
@@ -88,6 +147,22 @@ MUST_CHECK int config_load(
 MUST_CHECK int config_parse(struct config **out, const char *state_dir,
     const char *json, size_t len, char errbuf[CONFIG_ERR_LEN]);
 void config_free(struct config *c);
+
+/*
+ * Read notify[i]'s secret file into *secret (new, *len bytes, NUL
+ * after them; wipe and free it with config_notify_secret_free()): the
+ * file's content without one trailing newline ("\n" or "\r\n").  Empty,
+ * over CONFIG_NOTIFY_SECRET_MAX, unreadable or not a regular file:
+ * ERR_CONFIG (ERR_SYSTEM when unreadable) with "notify[i].secret_file:
+ * PATH: why" in errbuf (may be NULL).  config_load() does not read the
+ * secret files (the signer process loads the same file, as another
+ * user); `jitcad config check` and `jitcad serve` call this.
+ */
+MUST_CHECK int config_notify_secret(const struct config *c, size_t i,
+    char **secret, size_t *len, char errbuf[CONFIG_ERR_LEN]);
+void config_notify_secret_free(char *secret, size_t len);
+/* The name of one CONFIG_NOTIFY_* bit ("request.created"), NULL if none. */
+const char *config_notify_event_name(unsigned bit);
 
 /* Role by name (borrowed), NULL if none. */
 const struct role *config_role(const struct config *c, const char *name);

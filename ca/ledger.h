@@ -66,6 +66,12 @@
  *       issued INTEGER NOT NULL, revoked INTEGER)  -- revoked: time or NULL
  *   revoked_keys(key_sha256 BLOB PRIMARY KEY, key_fp TEXT NOT NULL,
  *       time INTEGER NOT NULL, reason TEXT NOT NULL)
+ *   notify_cursors(sink TEXT PRIMARY KEY, seq INTEGER NOT NULL, updated
+ *       INTEGER NOT NULL), notify_leases(sink TEXT PRIMARY KEY, owner TEXT
+ *       NOT NULL, expires INTEGER NOT NULL): where each notification sink
+ *       is and who delivers it (ca/outbox.h); not state the events
+ *       determine, so neither chained nor replayed; added to an older
+ *       file when it is opened
  *   indexes: users(token_hash) UNIQUE, requests(state),
  *       certificates(user), certificates(valid_before)
  *

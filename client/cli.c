@@ -64,6 +64,12 @@ static const struct cli_opt requests_opts[] = {
     {"role", 0, CLI_STRING, "ROLE", 0, "only requests for this role", NULL},
     {"user", 0, CLI_STRING, "NAME", 0, "only requests made by this user", NULL},
     {"json", 0, CLI_FLAG, NULL, 0, "print the requests as a JSON array", NULL},
+    {"watch", 0, CLI_FLAG, NULL, 0,
+	"keep running: print each pending request as it comes (polled), "
+	"until Ctrl-C",
+	NULL},
+    {"interval", 0, CLI_DURATION, "D", 0,
+	"how often --watch asks the server (default 5s)", NULL},
     CLI_OPT_END,
 };
 

@@ -1,12 +1,12 @@
 /*
  * requests.c: `jitca requests`, `jitca approve` and `jitca deny`: the
  * requests the user made or may approve, listed page by page (filtered by
- * state, role and requester; a table or --json), and the approver's
- * decision on one of them (confirmed on the terminal unless --yes),
- * which names the digest of what will be signed so that a request that
- * changed is refused; `jitca cancel` (the requester withdraws) and
- * `jitca review` (an approver reviews a break-glass certificate).
- * Shared helpers: common.c.
+ * state, role and requester; a table or --json), or, with --watch, the
+ * pending ones as they come (polled); the approver's decision on one of
+ * them (confirmed on the terminal unless --yes), which names the digest
+ * of what will be signed so that a request that changed is refused;
+ * `jitca cancel` (the requester withdraws) and `jitca review` (an
+ * approver reviews a break-glass certificate).  Shared helpers: common.c.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -37,6 +37,8 @@
 
 #define LIST_PAGE 500 /* requests per GET /v1/requests page */
 #define LIST_PAGES_MAX 20 /* jitca requests shows at most 10000 */
+#define WATCH_INTERVAL 5 /* seconds between polls of --watch */
+#define WATCH_INTERVAL_MAX 3600
 
 /* ---- approvers ---- */
 
@@ -82,6 +84,143 @@ print_request(json_t *q)
 	fputc('\n', stdout);
 }
 
+static void
+print_header(void)
+{
+	printf("%-6s %-8s %-20s %-16s %-24s %-7s %-5s %-7s %s\n", "ID", "STATE",
+	    "ROLE", "REQUESTER", "PRINCIPALS", "TTL", "APPR", "AGE", "REASON");
+}
+
+/* One request as a line of the table (server text escaped). */
+static void
+print_row(json_t *q, uint64_t now)
+{
+	char pr[41], reason[49], role[21], who[17], t[16], age[16], tmp[512];
+
+	principals_join(tmp, sizeof(tmp), json_object_get(q, "principals"));
+	clean_copy(pr, sizeof(pr) < 25 ? sizeof(pr) : 25, tmp);
+	clean_copy(reason, sizeof(reason), jstr(q, "reason"));
+	clean_copy(role, sizeof(role), jstr(q, "role"));
+	clean_copy(who, sizeof(who), jstr(q, "requester"));
+	cconf_format_duration(t, sizeof(t), (uint64_t)jint(q, "ttl"));
+	cconf_format_duration(age, sizeof(age),
+	    now > (uint64_t)jint(q, "created")
+		? now - (uint64_t)jint(q, "created")
+		: 0);
+	snprintf(tmp, sizeof(tmp), "%zu/%lld", napprovals(q),
+	    jint(q, "approvals_required"));
+	printf("%-6lld %-8.8s %-20s %-16s %-24s %-7s %-5s %-7s %s\n",
+	    jint(q, "id"), jstr(q, "state"), role, who, pr, t, tmp, age,
+	    reason);
+}
+
+/* ---- jitca requests --watch ---- */
+
+static volatile sig_atomic_t watch_stop;
+
+static void
+on_watch_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+static int
+id_cmp(const void *a, const void *b)
+{
+	long long x = jint(*(json_t *const *)a, "id"),
+		  y = jint(*(json_t *const *)b, "id");
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Poll the pending requests every interval seconds and print each one
+ * not printed before, oldest first: those waiting at the start, then
+ * every new one as it comes.  Request ids only grow, so "new" is an id
+ * above the highest printed.  Transient failures (server down, busy) are
+ * said once and the polling goes on; a refused token ends it.  Ctrl-C
+ * (SIGINT) or SIGTERM ends it with 0.
+ */
+static int
+watch(struct capi *api, uint64_t interval)
+{
+	struct sigaction sa;
+	json_t *rep = NULL, *pl, *q, **v = NULL;
+	char *detail = NULL, path[64];
+	long long last = 0;
+	size_t i, n;
+	int r, ex = JITCA_EXIT_FAIL, failing = 0, header = 0;
+	uint64_t waited;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_watch_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	snprintf(path, sizeof(path), "/v1/requests?state=pending&limit=%d",
+	    LIST_PAGE);
+	fprintf(stderr,
+	    "jitca: watching for pending requests every %llus; Ctrl-C "
+	    "stops\n",
+	    (unsigned long long)interval);
+	while (!watch_stop) {
+		r = capi_call(api, "GET", path, NULL, 1, NULL, &rep, &detail);
+		if (r == ERR_BAD_TOKEN || r == ERR_FORBIDDEN) {
+			ex = api_fail("watching requests", r, detail);
+			goto out;
+		}
+		if (r != 0 ||
+		    !json_is_array(pl = json_object_get(rep, "requests"))) {
+			if (!failing)
+				(void)api_fail("watching requests (will "
+					       "retry)",
+				    r != 0 ? r : ERR_BAD_RESPONSE, detail);
+			failing = 1;
+		} else {
+			if (failing)
+				msg("watching requests: the server answers "
+				    "again");
+			failing = 0;
+			n = json_array_size(pl);
+			if (n > 0 && (v = calloc(n, sizeof(*v))) == NULL)
+				goto out;
+			json_array_foreach(pl, i, q) v[i] = q;
+			if (n > 0)
+				qsort(v, n, sizeof(*v), id_cmp);
+			for (i = 0; i < n; i++) {
+				if (jint(v[i], "id") <= last)
+					continue;
+				if (!header) {
+					print_header();
+					header = 1;
+				}
+				print_row(v[i], now_s());
+				last = jint(v[i], "id");
+			}
+			fflush(stdout);
+			free(v);
+			v = NULL;
+		}
+		json_decref(rep);
+		rep = NULL;
+		free(detail);
+		detail = NULL;
+		for (waited = 0; waited < interval * 10 && !watch_stop;
+		     waited++) {
+			struct timespec ts = {0, 100000000L};
+
+			nanosleep(&ts, NULL);
+		}
+	}
+	ex = 0;
+out:
+	free(v);
+	json_decref(rep);
+	free(detail);
+	return ex;
+}
+
 int
 cmd_requests(const struct cli_parsed *p)
 {
@@ -89,10 +228,9 @@ cmd_requests(const struct cli_parsed *p)
 	struct cconf cf;
 	struct capi *api = NULL;
 	json_t *rep = NULL, *q, *list = NULL;
-	char *detail = NULL, pr[41], reason[49], role[21], who[17], t[16];
-	char age[16], path[96], cursor[24] = "";
+	char *detail = NULL, path[96], cursor[24] = "";
 	size_t i, page;
-	uint64_t now = now_s();
+	uint64_t now = now_s(), interval = WATCH_INTERVAL;
 	int r, ex = JITCA_EXIT_FAIL;
 
 	opts_from(&o, p);
@@ -104,8 +242,23 @@ cmd_requests(const struct cli_parsed *p)
 	}
 	if (o.pending)
 		o.state = "pending";
+	(void)cli_num(p, "interval", WATCH_INTERVAL, &interval);
+	if (cli_flag(p, "interval") && !cli_flag(p, "watch")) {
+		msg("--interval goes with --watch");
+		ex = JITCA_EXIT_USAGE;
+		goto out;
+	}
+	if (interval > WATCH_INTERVAL_MAX) {
+		msg("--interval: at most 1h");
+		ex = JITCA_EXIT_USAGE;
+		goto out;
+	}
 	if ((ex = connect_api(&o, &cf, &api)) != 0)
 		goto out;
+	if (cli_flag(p, "watch")) {
+		ex = watch(api, interval);
+		goto out;
+	}
 	/* Every page (GET /v1/requests?limit=&cursor=), up to
 	 * LIST_PAGES_MAX; a server without paging sends one page and no
 	 * "next_cursor". */
@@ -170,29 +323,8 @@ cmd_requests(const struct cli_parsed *p)
 		ex = 0;
 		goto out;
 	}
-	printf("%-6s %-8s %-20s %-16s %-24s %-7s %-5s %-7s %s\n", "ID", "STATE",
-	    "ROLE", "REQUESTER", "PRINCIPALS", "TTL", "APPR", "AGE", "REASON");
-	json_array_foreach(list, i, q)
-	{
-		char tmp[512];
-
-		principals_join(
-		    tmp, sizeof(tmp), json_object_get(q, "principals"));
-		clean_copy(pr, sizeof(pr) < 25 ? sizeof(pr) : 25, tmp);
-		clean_copy(reason, sizeof(reason), jstr(q, "reason"));
-		clean_copy(role, sizeof(role), jstr(q, "role"));
-		clean_copy(who, sizeof(who), jstr(q, "requester"));
-		cconf_format_duration(t, sizeof(t), (uint64_t)jint(q, "ttl"));
-		cconf_format_duration(age, sizeof(age),
-		    now > (uint64_t)jint(q, "created")
-			? now - (uint64_t)jint(q, "created")
-			: 0);
-		snprintf(tmp, sizeof(tmp), "%zu/%lld", napprovals(q),
-		    jint(q, "approvals_required"));
-		printf("%-6lld %-8.8s %-20s %-16s %-24s %-7s %-5s %-7s %s\n",
-		    jint(q, "id"), jstr(q, "state"), role, who, pr, t, tmp, age,
-		    reason);
-	}
+	print_header();
+	json_array_foreach(list, i, q) print_row(q, now);
 	ex = 0;
 out:
 	json_decref(rep);

@@ -325,6 +325,13 @@ err_str(int code)
 		return "the ledger key is not an Ed25519 key";
 	case ERR_SIGNER_NOT_KRL:
 		return "not a well-formed unsigned KRL";
+	/* Notification delivery */
+	case ERR_NOTIFY_REFUSED:
+		return "notification receiver answered with an error status";
+	case ERR_NOTIFY_UNREACHABLE:
+		return "notification receiver is unreachable or timed out";
+	case ERR_NOTIFY_LEASE:
+		return "another replica delivers this notification sink";
 	case ERR_DIGEST_MISMATCH:
 		return "the request changed since it was shown: its digest "
 		       "differs from the one approved";

@@ -216,6 +216,11 @@
 #define ERR_LEDGER_KEY_TYPE -274 /* the ledger key is not Ed25519 */
 #define ERR_SIGNER_NOT_KRL -275 /* bytes to sign are not a bare KRL */
 
+/* Notification delivery (web/notify.h, ca/outbox.h) */
+#define ERR_NOTIFY_REFUSED -300 /* the receiver answered other than 2xx */
+#define ERR_NOTIFY_UNREACHABLE -301 /* connect failed or timed out */
+#define ERR_NOTIFY_LEASE -302 /* another replica delivers this sink */
+
 /* The request lifecycle (ca/request.h) */
 #define ERR_DIGEST_MISMATCH -340 /* the request is not what was approved */
 #define ERR_TTL_NOT_SHORTER -341 /* an approver may shorten, never widen */

@@ -34,6 +34,7 @@
 #include "ca/users.h"
 #include "signer/pubkey.h"
 #include "web/api.h"
+#include "web/notify.h"
 
 static const double latency_bounds[API_LATENCY_BUCKETS] = {
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -309,7 +310,37 @@ reply_json_steal(struct http_req *req, int status, json_t *j)
 /* ---- endpoints without authentication ---- */
 
 /*
- * 200 {"status": "ok"}, or 503 {"status": "degraded", "reason": CODE,
+ * The sinks failing for longer than their alert_after, as a new array of
+ * {"sink", "failing_since", "error"}, or NULL when none is (or there are
+ * no sinks).  A failing sink does not make the CA unhealthy: issuance
+ * goes on, and the events wait in the ledger.
+ */
+static json_t *
+notify_alerts(struct api *a)
+{
+	struct notify *n = atomic_load(&a->notify);
+	struct notify_stats st;
+	json_t *arr = NULL, *o;
+	size_t i;
+
+	for (i = 0; i < notify_sink_count(n); i++) {
+		notify_stats_get(n, i, &st);
+		if (!st.alerting)
+			continue;
+		if (arr == NULL && (arr = json_array()) == NULL)
+			return NULL;
+		o = json_pack("{s:s,s:I,s:s}", "sink", st.name, "failing_since",
+		    (json_int_t)st.failing_since, "error", st.last_error);
+		if (o == NULL || json_array_append_new(arr, o) != 0)
+			break;
+	}
+	return arr;
+}
+
+/*
+ * 200 {"status": "ok"} (with "details": {"notify": [...]} while a
+ * notification sink has been failing for longer than its alert_after),
+ * or 503 {"status": "degraded", "reason": CODE,
  * "message": ...} + Retry-After: "signer_unavailable" while the signer is
  * down (Retry-After: 1), "ledger_unavailable" while the last ledger write
  * failed for want of storage.
@@ -320,6 +351,7 @@ h_health(void *app, struct http_req *req)
 	struct api *a = app;
 	char msg[sizeof(a->signer_note) + 64];
 	int down = atomic_load(&a->ledger_down);
+	json_t *alerts;
 
 	if (!signer_alive(a->signer)) {
 		pthread_mutex_lock(&a->health_lock);
@@ -338,6 +370,12 @@ h_health(void *app, struct http_req *req)
 		    json_pack("{s:s,s:s,s:s}", "status", "degraded", "reason",
 			"ledger_unavailable", "message", err_str(down)));
 		http_reply_header(req, "Retry-After", API_LEDGER_RETRY_AFTER);
+		return;
+	}
+	if ((alerts = notify_alerts(a)) != NULL) {
+		reply_json_steal(req, 200,
+		    json_pack("{s:s,s:{s:o}}", "status", "ok", "details",
+			"notify", alerts));
 		return;
 	}
 	http_reply(req, 200, "application/json", "{\"status\":\"ok\"}\n", 16);
@@ -1000,6 +1038,72 @@ tb_printf(struct textbuf *b, const char *fmt, ...)
 	}
 }
 
+/* Per notification sink: delivered, failed, lag (events behind the
+ * newest it has seen), failing (seconds), alerting.  Labelled with the
+ * sink's name, never its URL. */
+static void
+notify_metrics(struct api *a, struct textbuf *b)
+{
+	struct notify *n = atomic_load(&a->notify);
+	struct notify_stats *st = NULL;
+	size_t i, k = notify_sink_count(n);
+	uint64_t now = (uint64_t)time(NULL);
+
+	if (k == 0)
+		return;
+	if ((st = calloc(k, sizeof(*st))) == NULL) {
+		b->oom = 1;
+		return;
+	}
+	for (i = 0; i < k; i++)
+		notify_stats_get(n, i, &st[i]);
+	tb_printf(b,
+	    "# HELP jitca_notify_delivered_total Notifications the "
+	    "receiver took (2xx).\n# TYPE "
+	    "jitca_notify_delivered_total counter\n");
+	for (i = 0; i < k; i++)
+		tb_printf(b,
+		    "jitca_notify_delivered_total{sink=\"%s\"} %" PRIu64 "\n",
+		    st[i].name, st[i].delivered);
+	tb_printf(b,
+	    "# HELP jitca_notify_failed_total Delivery attempts that "
+	    "failed.\n# TYPE jitca_notify_failed_total counter\n");
+	for (i = 0; i < k; i++)
+		tb_printf(b,
+		    "jitca_notify_failed_total{sink=\"%s\"} %" PRIu64 "\n",
+		    st[i].name, st[i].failed);
+	tb_printf(b,
+	    "# HELP jitca_notify_lag_events Ledger events not yet "
+	    "delivered or passed over.\n# TYPE jitca_notify_lag_events "
+	    "gauge\n");
+	for (i = 0; i < k; i++)
+		tb_printf(b,
+		    "jitca_notify_lag_events{sink=\"%s\"} %" PRId64 "\n",
+		    st[i].name,
+		    st[i].cursor >= 0 && st[i].head > st[i].cursor
+			? st[i].head - st[i].cursor
+			: 0);
+	tb_printf(b,
+	    "# HELP jitca_notify_failing_seconds How long the sink "
+	    "has failed without a success (0: it is not "
+	    "failing).\n# TYPE jitca_notify_failing_seconds gauge\n");
+	for (i = 0; i < k; i++)
+		tb_printf(b,
+		    "jitca_notify_failing_seconds{sink=\"%s\"} %" PRIu64 "\n",
+		    st[i].name,
+		    st[i].failing_since != 0 && now > st[i].failing_since
+			? now - st[i].failing_since
+			: 0);
+	tb_printf(b,
+	    "# HELP jitca_notify_alerting 1 while the sink has failed "
+	    "for longer than its alert_after.\n# TYPE "
+	    "jitca_notify_alerting gauge\n");
+	for (i = 0; i < k; i++)
+		tb_printf(b, "jitca_notify_alerting{sink=\"%s\"} %d\n",
+		    st[i].name, st[i].alerting);
+	free(st);
+}
+
 static const char *const req_states[] = {
     "pending", "issued", "denied", "expired", "revoked", "withdrawn"};
 
@@ -1099,6 +1203,7 @@ h_metrics(void *app, struct http_req *req)
 	    "# TYPE jitca_ledger_max_batch gauge\n"
 	    "jitca_ledger_max_batch %u\n",
 	    ls.units, ls.commits, ls.max_batch);
+	notify_metrics(a, &b);
 	if (b.oom) {
 		reply_err(req, ERR_ALLOC, "metrics");
 		goto out;

@@ -73,6 +73,10 @@ struct api {
 	_Atomic uint64_t lat_count;
 	_Atomic uint64_t lat_sum_us;
 	_Atomic uint64_t lat_bucket[API_LATENCY_BUCKETS];
+	/* The notification sinks' delivery (web/notify.h), for /v1/health
+	 * and /metrics; borrowed, set by the serve command after api_init()
+	 * and cleared before it stops them; NULL when there is none. */
+	struct notify *_Atomic notify;
 };
 
 /*

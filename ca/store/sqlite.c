@@ -130,6 +130,18 @@ static const char *schema_sql =
     " key_fp TEXT NOT NULL, time INTEGER NOT NULL, reason TEXT NOT NULL);";
 
 /*
+ * The notification sinks' rows (ca/outbox.h): where each sink is in the
+ * events, and who delivers it.  Neither is part of the chain or of the
+ * state the events determine.  Made with the schema, and added to a file
+ * made before them when it is opened (check_schema()).
+ */
+static const char *notify_sql =
+    "CREATE TABLE IF NOT EXISTS notify_cursors(sink TEXT PRIMARY KEY,"
+    " seq INTEGER NOT NULL, updated INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS notify_leases(sink TEXT PRIMARY KEY,"
+    " owner TEXT NOT NULL, expires INTEGER NOT NULL);";
+
+/*
  * Schema 2: the state rows that must never change, or change only one
  * way, refuse other edits (a deliberate DROP TRIGGER is still possible;
  * ledger_verify_state() catches what follows).  Run by create_schema()
@@ -536,6 +548,11 @@ create_schema(struct store_sqlite *l)
 		r = sq_err(l, rc, "create triggers");
 		goto out;
 	}
+	rc = sqlite3_exec(l->db, notify_sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		r = sq_err(l, rc, "create notification tables");
+		goto out;
+	}
 	TRY(meta_set(l, "schema_version", ver));
 	TRY(meta_set(l, "last_serial", "0"));
 	TRY(meta_set(l, "krl_version", "0"));
@@ -617,6 +634,48 @@ out:
 	return r;
 }
 
+/*
+ * Add the notification tables to a file made before them, under the
+ * write lock.  A file this process may not write keeps going without
+ * them: it is read (ledger verify, export), and the notification
+ * operations are what would fail.
+ */
+static int
+notify_tables(struct store_sqlite *l)
+{
+	int64_t n = 0;
+	int r = ERR_INTERNAL, rc, began = 0;
+
+	TRY(query_i64(l,
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	    " AND name IN ('notify_cursors', 'notify_leases')",
+	    &n));
+	if (n == 2) {
+		r = 0;
+		goto out;
+	}
+	if ((r = begin_immediate(l)) != 0) {
+		if (r == ERR_LEDGER_UNWRITABLE)
+			r = 0;
+		goto out;
+	}
+	began = 1;
+	if ((rc = sqlite3_exec(l->db, notify_sql, NULL, NULL, NULL)) !=
+	    SQLITE_OK) {
+		r = sq_err(l, rc, "add the notification tables");
+		if (r == ERR_LEDGER_UNWRITABLE)
+			r = 0;
+		goto out;
+	}
+	TRY(db_exec(l, "COMMIT"));
+	began = 0;
+	r = 0;
+out:
+	if (began)
+		(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+	return r;
+}
+
 static int
 check_schema(struct store_sqlite *l, int create)
 {
@@ -684,6 +743,7 @@ check_schema(struct store_sqlite *l, int create)
 		r = ERR_DB;
 		goto out;
 	}
+	TRY(notify_tables(l));
 	r = 0;
 out:
 	if (began)
@@ -2311,6 +2371,129 @@ out:
 	return r;
 }
 
+/* ---- notification sinks ---- */
+
+static int
+op_notify_cursor_get(
+    struct store *s, const char *sink, int64_t *seq, int *found)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	*seq = 0;
+	*found = 0;
+	TRY(sq_cached(l, &st, "SELECT seq FROM notify_cursors WHERE sink = ?"));
+	TRY(sq_bind_text(l, st, 1, sink));
+	TRY(sq_row(l, st, found));
+	if (*found)
+		*seq = sqlite3_column_int64(st, 0);
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_notify_cursor_put(
+    struct store *s, const char *sink, int64_t seq, uint64_t now)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st,
+	    "INSERT OR IGNORE INTO notify_cursors(sink, seq, updated)"
+	    " VALUES(?, ?, ?)"));
+	TRY(sq_bind_text(l, st, 1, sink));
+	TRY(sq_bind_int(l, st, 2, seq));
+	TRY(sq_bind_int(l, st, 3, (int64_t)now));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_notify_cursor_advance(struct store *s, const char *sink, const char *owner,
+    int64_t seq, uint64_t now)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, held = 0;
+
+	TRY(sq_cached(l, &st,
+	    "SELECT 1 FROM notify_leases WHERE sink = ? AND owner = ?"
+	    " AND expires > ?"));
+	TRY(sq_bind_text(l, st, 1, sink));
+	TRY(sq_bind_text(l, st, 2, owner));
+	TRY(sq_bind_int(l, st, 3, (int64_t)now));
+	TRY(sq_row(l, st, &held));
+	ENSURE(held, ERR_NOTIFY_LEASE);
+	sq_release(l, st);
+	st = NULL;
+	TRY(sq_cached(l, &st,
+	    "UPDATE notify_cursors SET seq = ?, updated = ?"
+	    " WHERE sink = ? AND seq < ?"));
+	TRY(sq_bind_int(l, st, 1, seq));
+	TRY(sq_bind_int(l, st, 2, (int64_t)now));
+	TRY(sq_bind_text(l, st, 3, sink));
+	TRY(sq_bind_int(l, st, 4, seq));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_notify_lease_take(struct store *s, const char *sink, const char *owner,
+    uint64_t now, uint64_t ttl)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, changes = 0;
+
+	TRY(sq_cached(l, &st,
+	    "INSERT OR IGNORE INTO notify_leases(sink, owner, expires)"
+	    " VALUES(?, '', 0)"));
+	TRY(sq_bind_text(l, st, 1, sink));
+	TRY(sq_done(l, st, NULL));
+	sq_release(l, st);
+	st = NULL;
+	TRY(sq_cached(l, &st,
+	    "UPDATE notify_leases SET owner = ?1, expires = ?2"
+	    " WHERE sink = ?3 AND (owner = ?1 OR expires <= ?4)"));
+	TRY(sq_bind_text(l, st, 1, owner));
+	TRY(sq_bind_int(l, st, 2, (int64_t)(now + ttl)));
+	TRY(sq_bind_text(l, st, 3, sink));
+	TRY(sq_bind_int(l, st, 4, (int64_t)now));
+	TRY(sq_done(l, st, &changes));
+	r = changes == 1 ? 0 : ERR_NOTIFY_LEASE;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_notify_lease_release(struct store *s, const char *sink, const char *owner)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st,
+	    "UPDATE notify_leases SET expires = 0 WHERE sink = ? AND owner = ?"));
+	TRY(sq_bind_text(l, st, 1, sink));
+	TRY(sq_bind_text(l, st, 2, owner));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
 static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = op_close,
@@ -2358,6 +2541,11 @@ static const struct store_ops sqlite_ops = {
     .rows_close = op_rows_close,
     .meta_get = op_meta_get,
     .requests_count = op_requests_count,
+    .notify_cursor_get = op_notify_cursor_get,
+    .notify_cursor_put = op_notify_cursor_put,
+    .notify_cursor_advance = op_notify_cursor_advance,
+    .notify_lease_take = op_notify_lease_take,
+    .notify_lease_release = op_notify_lease_release,
 };
 
 int

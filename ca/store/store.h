@@ -20,8 +20,8 @@
  * The domain rows: users (struct store_user), requests (struct
  * store_request, counted by state in one operation), approvals,
  * certificates, revoked keys and the KRL's rows, and the raw rows that
- * ledger_state.c checks against the events.  Not here yet: notification
- * cursors and checkpoints (nothing uses them today), and a read
+ * ledger_state.c checks against the events, and the notification sinks'
+ * cursors and leases.  Not here yet: checkpoints, and a read
  * connection of its own (readers share the writer's connection and run
  * between transactions: read_begin/read_end).
  *
@@ -431,6 +431,31 @@ struct store_ops {
 	/* Requests: counted in one snapshot, at time now. */
 	int (*requests_count)(
 	    struct store *s, uint64_t now, struct store_request_counts *out);
+	/*
+	 * Notification sinks (ca/outbox.h): a cursor row and a lease row
+	 * per sink name.  The writes run inside a transaction, which makes
+	 * each one atomic with its check.  notify_cursor_get(): *found 0
+	 * (and *seq 0) when the sink has none.  notify_cursor_put(): a
+	 * cursor at seq for a sink that has none (an existing one is kept).
+	 * notify_cursor_advance(): to seq, forward only, while owner holds
+	 * the sink's lease at now; ERR_NOTIFY_LEASE when it does not.
+	 * notify_lease_take(): owner's until now + ttl when the lease is
+	 * free, expired at now, or owner's already; ERR_NOTIFY_LEASE while
+	 * another owner's has not expired.  notify_lease_release(): expire
+	 * it now if it is owner's.  A client/server backend takes the lease
+	 * with one conditional UPDATE (or SELECT ... FOR UPDATE) in the
+	 * transaction, so that two replicas never hold it at once.
+	 */
+	int (*notify_cursor_get)(
+	    struct store *s, const char *sink, int64_t *seq, int *found);
+	int (*notify_cursor_put)(
+	    struct store *s, const char *sink, int64_t seq, uint64_t now);
+	int (*notify_cursor_advance)(struct store *s, const char *sink,
+	    const char *owner, int64_t seq, uint64_t now);
+	int (*notify_lease_take)(struct store *s, const char *sink,
+	    const char *owner, uint64_t now, uint64_t ttl);
+	int (*notify_lease_release)(
+	    struct store *s, const char *sink, const char *owner);
 };
 
 struct store {
@@ -717,6 +742,40 @@ static inline MUST_CHECK int
 store_meta_get(struct store *s, const char *key, char **out)
 {
 	return s->ops->meta_get(s, key, out);
+}
+
+static inline MUST_CHECK int
+store_notify_cursor_get(
+    struct store *s, const char *sink, int64_t *seq, int *found)
+{
+	return s->ops->notify_cursor_get(s, sink, seq, found);
+}
+
+static inline MUST_CHECK int
+store_notify_cursor_put(
+    struct store *s, const char *sink, int64_t seq, uint64_t now)
+{
+	return s->ops->notify_cursor_put(s, sink, seq, now);
+}
+
+static inline MUST_CHECK int
+store_notify_cursor_advance(struct store *s, const char *sink,
+    const char *owner, int64_t seq, uint64_t now)
+{
+	return s->ops->notify_cursor_advance(s, sink, owner, seq, now);
+}
+
+static inline MUST_CHECK int
+store_notify_lease_take(struct store *s, const char *sink, const char *owner,
+    uint64_t now, uint64_t ttl)
+{
+	return s->ops->notify_lease_take(s, sink, owner, now, ttl);
+}
+
+static inline MUST_CHECK int
+store_notify_lease_release(struct store *s, const char *sink, const char *owner)
+{
+	return s->ops->notify_lease_release(s, sink, owner);
 }
 
 #endif /* JITCA_STORE_H */

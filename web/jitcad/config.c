@@ -1,7 +1,8 @@
 /*
- * config.c: `jitcad config check`: loads jitca.json (ca/config.h) and
- * checks it against the users already in the ledger
- * (user_config_check()).  Shared helpers: common.c.
+ * config.c: `jitcad config check`: loads jitca.json (ca/config.h), reads
+ * every notification sink's secret file, and checks the configuration
+ * against the users already in the ledger (user_config_check()).  Shared
+ * helpers: common.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -39,12 +40,26 @@ admin_config_check(const struct cli_parsed *p)
 	char errbuf[CONFIG_ERR_LEN];
 	struct config *cfg = NULL;
 	struct ledger *l = NULL;
+	size_t i;
 	int r;
 
 	state = admin_state_dir(state);
 	if ((r = config_load(&cfg, state, errbuf)) != 0) {
 		fprintf(stderr, "jitcad config check: %s\n", errbuf);
 		return ADMIN_EXIT_FAIL;
+	}
+	/* Every notification sink's secret file must be readable by the
+	 * service (config_load() leaves them to this and to serve). */
+	for (i = 0; i < cfg->nnotify; i++) {
+		char *secret = NULL;
+		size_t slen = 0;
+
+		if (config_notify_secret(cfg, i, &secret, &slen, errbuf) != 0) {
+			fprintf(stderr, "jitcad config check: %s\n", errbuf);
+			config_free(cfg);
+			return ADMIN_EXIT_FAIL;
+		}
+		config_notify_secret_free(secret, slen);
 	}
 	/* The users already in the ledger (none before jitcad init). */
 	if ((r = ledger_open(&l, cfg->ledger_path, 0)) == 0)

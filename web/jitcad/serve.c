@@ -10,8 +10,10 @@
  * root it runs as the key's owner); as root with --user, switch to that
  * user and refuse to go on if it can open the key; open the ledger and
  * prove it writable by committing a ca.started event; bind the listening
- * socket; start the HTTP daemon (web/http.c) with the API's routes
- * (web/api.c); print "listening on http(s)://HOST:PORT".
+ * socket; start the notification sinks' delivery threads (web/notify.c,
+ * which read the ledger and never hold up a request; an unreadable secret
+ * file stops the start); start the HTTP daemon (web/http.c) with the
+ * API's routes (web/api.c); print "listening on http(s)://HOST:PORT".
  *
  * Startup and every reload also refuse a configuration whose literal
  * principal is the name of an existing, enabled user (ca/users.h
@@ -19,12 +21,12 @@
  *
  * Then the main thread waits for signals: SIGHUP reloads jitca.json (an
  * invalid file keeps the old configuration and says why) and tells the
- * signer to re-read it too, SIGTERM and SIGINT stop accepting, let
- * in-flight requests finish, and exit 0.  Every 10 s it expires pending
- * requests past their request_ttl.  At least every second (and at once on
- * SIGCHLD) superv_step() looks after the signer: reaps a dead child,
- * logs why, marks the service degraded for /v1/health, restarts it with
- * backoff, and gives up (exit 1) when restarts keep failing
+ * signer to re-read it too (the sinks keep theirs until the next start),
+ * SIGTERM and SIGINT stop accepting, let in-flight requests finish, and exit 0.
+ * Every 10 s it expires pending requests past their request_ttl.  At least
+ * every second (and at once on SIGCHLD) superv_step() looks after the signer:
+ * reaps a dead child, logs why, marks the service degraded for /v1/health,
+ * restarts it with backoff, and gives up (exit 1) when restarts keep failing
  * (supervise.c).
  *
  * It does not implement endpoints or HTTP details.  This is a main
@@ -37,6 +39,7 @@
 #include <pthread.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +53,7 @@
 
 #include "ca/config.h"
 #include "ca/ledger.h"
+#include "ca/outbox.h"
 #include "ca/signpolicy.h"
 #include "ca/users.h"
 #include "signer/base/cli.h"
@@ -58,6 +62,7 @@
 #include "signer/signer.h"
 #include "web/api.h"
 #include "web/http.h"
+#include "web/notify.h"
 #include "web/jitcad/admin.h"
 #include "web/jitcad/cli.h"
 #include "web/jitcad/serve.h"
@@ -166,6 +171,7 @@ role_equal(const struct role *a, const struct role *b)
 	    strv_equal(
 		a->approvers, a->napprovers, b->approvers, b->napprovers) &&
 	    a->approvals_required == b->approvals_required &&
+	    a->break_glass_ttl == b->break_glass_ttl &&
 	    opts_equal(a->critical, a->ncritical, b->critical, b->ncritical) &&
 	    opts_equal(
 		a->extensions, a->nextensions, b->extensions, b->nextensions);
@@ -209,6 +215,40 @@ roles_diff(
 	    changed[0] != '\0' ? changed : "none");
 }
 
+static int
+str_same(const char *a, const char *b)
+{
+	return (a == NULL && b == NULL) ||
+	    (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+/* 1 when the sinks and public_url are as they were (the delivery
+ * threads keep the configuration they started with). */
+static int
+notify_config_same(const struct config *a, const struct config *b)
+{
+	size_t i, j;
+
+	if (a->nnotify != b->nnotify || !str_same(a->public_url, b->public_url))
+		return 0;
+	for (i = 0; i < a->nnotify; i++) {
+		const struct config_notify *x = &a->notify[i],
+					   *y = &b->notify[i];
+
+		if (!str_same(x->name, y->name) || !str_same(x->url, y->url) ||
+		    !str_same(x->secret_file, y->secret_file) ||
+		    x->format != y->format || x->events != y->events ||
+		    x->timeout != y->timeout ||
+		    x->max_backoff != y->max_backoff ||
+		    x->alert_after != y->alert_after || x->nroles != y->nroles)
+			return 0;
+		for (j = 0; j < x->nroles; j++)
+			if (!str_same(x->roles[j], y->roles[j]))
+				return 0;
+	}
+	return 1;
+}
+
 static void
 reload(struct api *a, const char *state_dir)
 {
@@ -245,6 +285,10 @@ reload(struct api *a, const char *state_dir)
 		fprintf(stderr,
 		    "jitcad serve: SIGHUP: changes to \"ca\", \"ledger\" and "
 		    "\"listen\" take effect at the next start\n");
+	if (!notify_config_same(oc, nc))
+		fprintf(stderr,
+		    "jitcad serve: SIGHUP: changes to \"notify\" and "
+		    "\"public_url\" take effect at the next start\n");
 	/* The signer re-reads the file itself (its own copy of the roles)
 	 * before the service uses the new one. */
 	if ((r = signer_reload(a->signer)) != 0)
@@ -290,6 +334,9 @@ web_serve_run(const struct cli_parsed *p)
 	struct signer *signer = NULL;
 	struct ledger *ledger = NULL;
 	struct http_server *srv = NULL;
+	struct notify *notify = NULL;
+	struct notify_source nsrc;
+	char nerr[NOTIFY_ERR_LEN] = "";
 	struct api api;
 	struct http_config hc;
 	struct signer_params sp;
@@ -477,6 +524,17 @@ web_serve_run(const struct cli_parsed *p)
 	cfg = NULL; /* api owns it now */
 	api_ok = 1;
 
+	/* Notifications: a delivery thread per sink, reading the ledger
+	 * after each sink's cursor (web/notify.h).  An unreadable secret
+	 * file stops the start, as `jitcad config check` says. */
+	notify_source_ledger(&nsrc, ledger);
+	if ((r = notify_start(&notify, api.cfg, &nsrc, nerr)) != 0) {
+		fprintf(stderr, "jitcad serve: %s\n",
+		    nerr[0] != '\0' ? nerr : err_str(r));
+		goto out;
+	}
+	atomic_store(&api.notify, notify);
+
 	if ((r = http_listen(listen, &fd, &port, herr)) != 0) {
 		fprintf(stderr, "jitcad serve: %s\n", herr);
 		goto out;
@@ -545,6 +603,9 @@ web_serve_run(const struct cli_parsed *p)
 	ret = gave_up ? 1 : 0;
 out:
 	http_server_stop(srv);
+	if (api_ok)
+		atomic_store(&api.notify, NULL);
+	notify_stop(notify);
 	if (api_ok)
 		api_free(&api);
 	ledger_close(ledger);

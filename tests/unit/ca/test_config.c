@@ -321,6 +321,85 @@ static const struct broken broken[] = {
     {TOP("'limits': {'requests_per_minute': 10001},"), ERR_CONFIG,
 	"limits.requests_per_minute: 10001 is out of range (0..10000; 0 "
 	"turns the limit off)"},
+    /* notify and public_url */
+    {TOP("'notify': {},"), ERR_CONFIG,
+	"notify: expected an array of sinks, got an object"},
+    {TOP("'notify': [3],"), ERR_CONFIG,
+	"notify[0]: expected an object, got an integer"},
+    {TOP("'notify': [{'secret_file': 's'}],"), ERR_CONFIG,
+	"notify[0]: missing required key \"url\""},
+    {TOP("'notify': [{'url': 'https://h.example/x'}],"), ERR_CONFIG,
+	"notify[0]: missing required key \"secret_file\""},
+    {TOP("'notify': [{'url': 'https://h.example/x', 'secret_file': 's',"
+	 " 'retries': 3}],"),
+	ERR_CONFIG, "notify[0]: unknown key \"retries\""},
+    {TOP("'notify': [{'url': 'ftp://h.example/x', 'secret_file': 's'}],"),
+	ERR_CONFIG,
+	"notify[0].url: not a usable URL: not an http:// or https:// URL"},
+    {TOP("'notify': [{'url': 'http://hooks.example.com/T0/B1/secret',"
+	 " 'secret_file': 's'}],"),
+	ERR_CONFIG,
+	"notify[0].url: not a usable URL: plain http is only for a literal "
+	"loopback address (127.0.0.1, [::1]); use https"},
+    {TOP("'notify': [{'url': 'https://u:p@h.example/x', 'secret_file': "
+	 "'s'}],"),
+	ERR_CONFIG,
+	"notify[0].url: not a usable URL: has user info (user@host): put "
+	"credentials in the secret file, not the URL"},
+    {TOP("'notify': [{'url': 'https://h.example:0/x', 'secret_file': "
+	 "'s'}],"),
+	ERR_CONFIG,
+	"notify[0].url: not a usable URL: has a port that is not 1..65535"},
+    {TOP("'notify': [{'url': 'https://h.example/a b', 'secret_file': "
+	 "'s'}],"),
+	ERR_CONFIG,
+	"notify[0].url: not a usable URL: contains a space, a control "
+	"character or a non-ASCII byte"},
+    {TOP("'notify': [{'url': 'https:///x', 'secret_file': 's'}],"), ERR_CONFIG,
+	"notify[0].url: not a usable URL: has no host"},
+    {TOP("'notify': [{'url': 'https://h.example/x', 'secret_file': 's',"
+	 " 'format': 'teams'}],"),
+	ERR_CONFIG,
+	"notify[0].format: \"teams\" is not a format (json, "
+	"slack)"},
+    {TOP("'notify': [{'url': 'https://h.example/x', 'secret_file': 's',"
+	 " 'events': []}],"),
+	ERR_CONFIG,
+	"notify[0].events: expected a non-empty array of event names, got "
+	"an empty array"},
+    {TOP("'notify': [{'url': 'https://h.example/x', 'secret_file': 's',"
+	 " 'events': ['request.created', 'request.made']}],"),
+	ERR_CONFIG,
+	"notify[0].events[1]: unknown event \"request.made\" (known: "
+	"request.created, request.approved, request.denied, "
+	"request.expired, request.withdrawn, cert.issued, cert.revoked, "
+	"break-glass)"},
+    {TOP("'notify': [{'url': 'https://h.example/x', 'secret_file': 's',"
+	 " 'roles': ['nope']}],"),
+	ERR_CONFIG, "notify[0].roles[0]: no role named \"nope\""},
+    {TOP("'notify': [{'url': 'https://h.example/x', 'secret_file': 's',"
+	 " 'timeout': '2m'}],"),
+	ERR_CONFIG, "notify[0].timeout: 2m is longer than the maximum (1m)"},
+    {TOP("'notify': [{'url': 'https://h.example/x', 'secret_file': 's',"
+	 " 'timeout': '0s'}],"),
+	ERR_CONFIG,
+	"notify[0].timeout: \"0s\" is not a duration: zero is not allowed"},
+    {TOP("'notify': [{'url': 'https://h.example/x', 'secret_file': ''}],"),
+	ERR_CONFIG, "notify[0].secret_file: must not be empty"},
+    {TOP("'notify': [{'url': 'https://h.example/x', 'secret_file': 's'},"
+	 " {'url': 'https://h.example/x', 'secret_file': 't'}],"),
+	ERR_CONFIG,
+	"notify[1].name: \"url-a21832b83a5c\" is also the name of notify[0] "
+	"(two sinks need two names, or two URLs)"},
+    {TOP("'notify': [{'url': 'https://h.example/x', 'secret_file': 's',"
+	 " 'name': 'a b'}],"),
+	ERR_CONFIG,
+	"notify[0].name: \"a b\" is not a valid sink name " NAME_RULE_MSG},
+    {TOP("'public_url': 'jitca.example.com',"), ERR_CONFIG,
+	"public_url: \"jitca.example.com\" is not a usable URL: not an "
+	"http:// or https:// URL"},
+    {TOP("'public_url': 'https://jitca.example.com/?x=1',"), ERR_CONFIG,
+	"public_url: must not have a query (?...)"},
 };
 
 Test(config, broken_configs)
@@ -1156,4 +1235,90 @@ Test(config, user_name_check)
 	cr_assert_eq(config_user_name_check(c, "y", NULL, 0), 0);
 	config_free(c);
 	free(json);
+}
+
+Test(config, notify_sinks)
+{
+	const char *j = "{'public_url': 'https://jitca.example.com/',"
+			" 'notify': [{'url': 'https://hooks.example.com/x',"
+			" 'secret_file': 'hook.secret'},"
+			" {'name': 'slack-sre', 'url': 'http://127.0.0.1:9/y',"
+			" 'format': 'slack', 'events': ['request.created',"
+			" 'break-glass'], 'roles': ['r'], 'secret_file':"
+			" '/etc/s', 'timeout': '3s', 'max_backoff': '1m',"
+			" 'alert_after': '10m'}],"
+			" 'roles': {'r': {" ROLE_OK "}}}";
+	char err[CONFIG_ERR_LEN] = "", *json = jq(j);
+	struct config *c = NULL;
+
+	cr_assert_eq(
+	    config_parse(&c, "/st", json, strlen(json), err), 0, "%s", err);
+	cr_assert_str_eq(c->public_url, "https://jitca.example.com");
+	cr_assert_eq(c->nnotify, 2);
+	/* Default name: "url-" + 12 hex of SHA-256 of the URL. */
+	cr_assert_str_eq(c->notify[0].name, "url-2eef74cce4c2");
+	cr_assert_eq(c->notify[0].format, CONFIG_NOTIFY_JSON);
+	cr_assert_eq(c->notify[0].events, CONFIG_NOTIFY_ALL);
+	cr_assert_eq(c->notify[0].nroles, 0);
+	cr_assert_str_eq(c->notify[0].secret_file, "/st/hook.secret");
+	cr_assert_eq(c->notify[0].timeout, 10);
+	cr_assert_eq(c->notify[0].max_backoff, 300);
+	cr_assert_eq(c->notify[0].alert_after, 300);
+	cr_assert_str_eq(c->notify[1].name, "slack-sre");
+	cr_assert_eq(c->notify[1].format, CONFIG_NOTIFY_SLACK);
+	cr_assert_eq(c->notify[1].events,
+	    CONFIG_NOTIFY_REQUEST_CREATED | CONFIG_NOTIFY_BREAK_GLASS);
+	cr_assert_eq(c->notify[1].nroles, 1);
+	cr_assert_str_eq(c->notify[1].roles[0], "r");
+	cr_assert_str_eq(c->notify[1].secret_file, "/etc/s");
+	cr_assert_eq(c->notify[1].timeout, 3);
+	cr_assert_eq(c->notify[1].max_backoff, 60);
+	cr_assert_eq(c->notify[1].alert_after, 600);
+	cr_assert_str_eq(
+	    config_notify_event_name(CONFIG_NOTIFY_BREAK_GLASS), "break-glass");
+	cr_assert_null(config_notify_event_name(3));
+	config_free(c);
+	free(json);
+}
+
+Test(config, notify_secret_file)
+{
+	char *dir = tu_tmpdir(), err[CONFIG_ERR_LEN] = "", *json, *p, *sec;
+	struct config *c = NULL;
+	size_t len = 0;
+
+	json = jq("{'notify': [{'url': 'https://h.example/x',"
+		  " 'secret_file': 'hook.secret'}],"
+		  " 'roles': {'r': {" ROLE_OK "}}}");
+	cr_assert_eq(
+	    config_parse(&c, dir, json, strlen(json), err), 0, "%s", err);
+	p = tu_fmt("%s/hook.secret", dir);
+	cr_assert_eq(config_notify_secret(c, 0, &sec, &len, err), ERR_SYSTEM);
+	cr_assert_null(sec);
+	cr_assert_str_eq(err,
+	    tu_keep(tu_fmt("notify[0].secret_file: %s: No such file or "
+			   "directory",
+		p)));
+	/* One trailing newline (LF or CRLF) is not part of the secret. */
+	tu_write_file(p, "abc\r\n", 5, 0600);
+	cr_assert_eq(config_notify_secret(c, 0, &sec, &len, err), 0);
+	cr_assert_eq(len, 3);
+	cr_assert_str_eq(sec, "abc");
+	config_notify_secret_free(sec, len);
+	tu_write_file(p, "abc\n\n", 5, 0600);
+	cr_assert_eq(config_notify_secret(c, 0, &sec, &len, err), 0);
+	cr_assert_eq(len, 4);
+	cr_assert_eq(memcmp(sec, "abc\n", 4), 0);
+	config_notify_secret_free(sec, len);
+	tu_write_file(p, "\n", 1, 0600);
+	cr_assert_eq(config_notify_secret(c, 0, &sec, &len, err), ERR_CONFIG);
+	cr_assert_str_eq(
+	    err, tu_keep(tu_fmt("notify[0].secret_file: %s: is empty", p)));
+	cr_assert_eq(
+	    config_notify_secret(c, 1, &sec, &len, err), ERR_INVALID_ARG);
+	config_free(c);
+	free(json);
+	free(p);
+	tu_rmtree(dir);
+	free(dir);
 }
