@@ -649,3 +649,75 @@ Test(lifecycle, bootstrap_never_removes_a_package)
 	free(log);
 	free(bin);
 }
+
+/* SIGHUP's log line names the roles added, removed and changed. */
+Test(lifecycle, sighup_names_what_changed)
+{
+	const char *cfg =
+	    "{\n"
+	    " \"listen\": \"127.0.0.1:8443\",\n"
+	    " \"ca\": {\"key\": \"ca_key.pem\", \"backdate\": \"1m\","
+	    " \"hard_max_ttl\": \"24h\"},\n"
+	    " \"ledger\": {\"url\": \"ledger.db\"},\n"
+	    " \"roles\": {\n"
+	    "  \"prod\": {\"principals\": [\"{{user}}\", \"debug\"],"
+	    " \"default_ttl\": \"30m\", \"max_ttl\": \"1h\","
+	    " \"requesters\": [\"engineering\"], \"approvers\": [\"sre-leads\"],"
+	    " \"approvals_required\": 1,"
+	    " \"critical_options\": {\"source-address\": \"10.9.9.0/24\"}},\n"
+	    "  \"db\": {\"principals\": [\"{{user}}\"], \"max_ttl\": \"2h\","
+	    " \"requesters\": [\"engineering\"], \"approvers\": [\"sre-leads\"],"
+	    " \"approvals_required\": 2, \"break_glass\": {\"max_ttl\": \"10m\"},"
+	    " \"extensions\": [\"permit-pty\"]},\n"
+	    "  \"ops\": {\"principals\": [\"ops\"], \"max_ttl\": \"1h\","
+	    " \"requesters\": [\"engineering\"], \"approvals_required\": 0}\n"
+	    " }\n"
+	    "}\n";
+	char *path, *log;
+
+	start();
+	path = tu_fmt("%s/jitca.json", state);
+	tu_write_file(path, cfg, strlen(cfg), 0600);
+	cr_assert_eq(kill(serve_pid, SIGHUP), 0);
+	log = tu_fmt("%s/serve.err", dir);
+	free(tu_file_wait(log,
+	    "jitcad serve: configuration reloaded: roles added: ops; removed: "
+	    "fast; changed: prod\n",
+	    serve_pid));
+	free(log);
+	free(path);
+}
+
+/* cmake --install puts jitcad.service where systemd looks, naming the
+ * installed jitcad, and the two users it needs for systemd-sysusers. */
+Test(lifecycle, install_puts_the_unit_and_its_users)
+{
+	char *prefix = tu_fmt("%s/prefix", dir), *cmd, *t, *p;
+
+	cmd = tu_fmt("cmake --install '%s' --prefix '%s' >/dev/null",
+	    tu_env("JITCA_BUILD_DIR"), prefix);
+	free(run_out(cmd));
+	free(cmd);
+	p = tu_fmt("%s/lib/systemd/system/jitcad.service", prefix);
+	t = tu_read_file(p, NULL);
+	cr_assert_not_null(t, "%s is not installed", p);
+	free(p);
+	p = tu_fmt("\nExecStart=%s/bin/jitcad serve --state /var/lib/jitca "
+		   "--user jitca\n",
+	    prefix);
+	cr_assert(strstr(t, p) != NULL, "%s", t);
+	free(p);
+	free(t);
+	p = tu_fmt("%s/bin/jitcad", prefix);
+	cr_assert_eq(access(p, X_OK), 0);
+	free(p);
+	p = tu_fmt("%s/lib/sysusers.d/jitca.conf", prefix);
+	t = tu_read_file(p, NULL);
+	cr_assert_not_null(t, "%s is not installed", p);
+	cr_assert(strstr(t, "\nu jitca-ca - ") != NULL &&
+		strstr(t, "\nu jitca - ") != NULL,
+	    "%s", t);
+	free(t);
+	free(p);
+	free(prefix);
+}
