@@ -85,7 +85,10 @@ static const char example_config[] =
 
 static const char *const top_keys[] = {"listen", "ca", "ledger", "request_ttl",
     "auditors", "limits", "roles", "trusted_proxies", "public_url", "notify",
-    NULL};
+    "oidc", NULL};
+static const char *const oidc_keys[] = {"issuer", "client_id",
+    "client_secret_file", "username_claim", "groups_claim", "scopes",
+    "algorithms", "approver_max_auth_age", "session_max_ttl", NULL};
 static const char *const notify_keys[] = {"name", "url", "format", "events",
     "roles", "secret_file", "timeout", "max_backoff", "alert_after", NULL};
 /* notify[].events, in CONFIG_NOTIFY_* bit order. */
@@ -1187,6 +1190,188 @@ parse_notify(struct ctx *x, json_t *root)
 	return 0;
 }
 
+/* A claim or scope name: 1..CONFIG_OIDC_MAX_CLAIM_NAME printable ASCII
+ * bytes without space, quote or backslash. */
+static int
+oidc_word_ok(const char *s)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > CONFIG_OIDC_MAX_CLAIM_NAME)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (s[i] <= ' ' || s[i] > '~' || s[i] == '"' || s[i] == '\\')
+			return 0;
+	return 1;
+}
+
+/* A required (dflt NULL) or defaulted string of the oidc block that must
+ * pass oidc_word_ok() when word is set; *out is new. */
+static int
+oidc_string(struct ctx *x, json_t *o, const char *key, const char *dflt,
+    int word, char **out)
+{
+	char field[FIELD_LEN], q[QUOTE_LEN];
+	const char *s = NULL;
+	int rr;
+
+	field_join(field, sizeof(field), "oidc", key);
+	if ((rr = get_string(x, o, "oidc", key, &s)) != 0)
+		return rr;
+	if (s == NULL && dflt == NULL)
+		return cfg_err(x, "oidc", "missing required key \"%s\"", key);
+	if (s == NULL)
+		s = dflt;
+	if (*s == '\0')
+		return cfg_err(x, field, "must not be empty");
+	if (has_control(s) || strlen(s) > 1024)
+		return cfg_err(x, field,
+		    "contains a control character or is over 1024 bytes");
+	if (word && !oidc_word_ok(s))
+		return cfg_err(x, field,
+		    "%s is not a claim name (1..%d printable characters, no "
+		    "space or quote)",
+		    quote(q, sizeof(q), s), CONFIG_OIDC_MAX_CLAIM_NAME);
+	if ((*out = strdup(s)) == NULL)
+		return cfg_oom(x);
+	return 0;
+}
+
+/* oidc.scopes: an array of scope names, "openid" among them. */
+static int
+oidc_scopes(struct ctx *x, json_t *o, struct config_oidc *d)
+{
+	static const char *const dflt[] = {"openid", "profile"};
+	json_t *v = json_object_get(o, "scopes"), *e;
+	char efield[FIELD_LEN], q[QUOTE_LEN];
+	size_t i, n;
+	int openid = 0;
+
+	if (v == NULL) {
+		n = sizeof(dflt) / sizeof(dflt[0]);
+		if ((d->scopes = calloc(n, sizeof(*d->scopes))) == NULL)
+			return cfg_oom(x);
+		for (i = 0; i < n; i++) {
+			if ((d->scopes[i] = strdup(dflt[i])) == NULL)
+				return cfg_oom(x);
+			d->nscopes++;
+		}
+		return 0;
+	}
+	if (!json_is_array(v))
+		return cfg_err(x, "oidc.scopes",
+		    "expected an array of scope names, got %s", jtype(v));
+	n = json_array_size(v);
+	if (n > CONFIG_OIDC_MAX_SCOPES)
+		return cfg_err(x, "oidc.scopes", "too many scopes (at most %d)",
+		    CONFIG_OIDC_MAX_SCOPES);
+	json_array_foreach(v, i, e)
+	{
+		const char *s = json_string_value(e);
+
+		snprintf(efield, sizeof(efield), "oidc.scopes[%zu]", i);
+		if (s == NULL)
+			return cfg_err(
+			    x, efield, "expected a string, got %s", jtype(e));
+		if (strlen(s) != json_string_length(e) || !oidc_word_ok(s))
+			return cfg_err(x, efield, "%s is not a scope name",
+			    quote(q, sizeof(q), s));
+		if (strcmp(s, "openid") == 0)
+			openid = 1;
+	}
+	if (!openid)
+		return cfg_err(x, "oidc.scopes",
+		    "must include \"openid\" (without it there is no ID "
+		    "token)");
+	return strv_copy(x, v, &d->scopes, &d->nscopes);
+}
+
+/* oidc.algorithms: ["RS256", "ES256"] or a part of it. */
+static int
+oidc_algs(struct ctx *x, json_t *o, struct config_oidc *d)
+{
+	json_t *v = json_object_get(o, "algorithms"), *e;
+	char efield[FIELD_LEN], q[QUOTE_LEN];
+	size_t i;
+
+	d->algs = CONFIG_OIDC_RS256 | CONFIG_OIDC_ES256;
+	if (v == NULL)
+		return 0;
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return cfg_err(x, "oidc.algorithms",
+		    "expected a non-empty array such as [\"RS256\", "
+		    "\"ES256\"], got %s",
+		    jtype(v));
+	d->algs = 0;
+	json_array_foreach(v, i, e)
+	{
+		const char *s = json_string_value(e);
+
+		snprintf(efield, sizeof(efield), "oidc.algorithms[%zu]", i);
+		if (s != NULL && strcmp(s, "RS256") == 0)
+			d->algs |= CONFIG_OIDC_RS256;
+		else if (s != NULL && strcmp(s, "ES256") == 0)
+			d->algs |= CONFIG_OIDC_ES256;
+		else
+			return cfg_err(x, efield,
+			    "%s: only \"RS256\" and \"ES256\" are accepted "
+			    "(never \"none\" or HS*)",
+			    s != NULL ? quote(q, sizeof(q), s) : jtype(e));
+	}
+	return 0;
+}
+
+/* "oidc": {"issuer", "client_id", ...}; absent: no identity provider. */
+static int
+parse_oidc(struct ctx *x, json_t *root)
+{
+	struct config_oidc *d;
+	json_t *o = NULL;
+	const char *secret = NULL;
+	char q[QUOTE_LEN];
+	int rr;
+
+	if ((rr = get_object(x, root, "", "oidc", &o)) != 0 ||
+	    (rr = check_keys(x, "oidc", o, oidc_keys)) != 0)
+		return rr;
+	if (o == NULL)
+		return 0;
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return cfg_oom(x);
+	x->c->oidc = d;
+	if ((rr = oidc_string(x, o, "issuer", NULL, 0, &d->issuer)) != 0)
+		return rr;
+	if (strncmp(d->issuer, "https://", 8) != 0 &&
+	    strncmp(d->issuer, "http://127.", 11) != 0 &&
+	    strncmp(d->issuer, "http://[::1]", 12) != 0)
+		return cfg_err(x, "oidc.issuer",
+		    "%s must be an https URL (plain http only for a "
+		    "loopback address)",
+		    quote(q, sizeof(q), d->issuer));
+	if ((rr = oidc_string(x, o, "client_id", NULL, 0, &d->client_id)) !=
+		0 ||
+	    (rr = oidc_string(x, o, "username_claim", "preferred_username", 1,
+		 &d->username_claim)) != 0 ||
+	    (rr = oidc_string(
+		 x, o, "groups_claim", "groups", 1, &d->groups_claim)) != 0 ||
+	    (rr = oidc_scopes(x, o, d)) != 0 || (rr = oidc_algs(x, o, d)) != 0)
+		return rr;
+	if ((rr = get_string(x, o, "oidc", "client_secret_file", &secret)) != 0)
+		return rr;
+	if (secret != NULL &&
+	    (rr = get_path(x, o, "oidc", "client_secret_file", NULL,
+		 &d->client_secret_file)) != 0)
+		return rr;
+	if ((rr = get_duration(x, o, "oidc", "approver_max_auth_age",
+		 CONFIG_OIDC_DEFAULT_AUTH_AGE, CONFIG_OIDC_MAX_AUTH_AGE,
+		 "the maximum", NULL, &d->approver_max_auth_age, NULL)) != 0 ||
+	    (rr = get_duration(x, o, "oidc", "session_max_ttl",
+		 CONFIG_OIDC_DEFAULT_SESSION_TTL, CONFIG_OIDC_MAX_SESSION_TTL,
+		 "the maximum", NULL, &d->session_max_ttl, NULL)) != 0)
+		return rr;
+	return 0;
+}
+
 static int
 parse_top(struct ctx *x, json_t *root)
 {
@@ -1258,6 +1443,8 @@ parse_top(struct ctx *x, json_t *root)
 		return rr;
 	if ((rr = get_proxies(
 		 x, root, &c->trusted_proxies, &c->ntrusted_proxies)) != 0)
+		return rr;
+	if ((rr = parse_oidc(x, root)) != 0)
 		return rr;
 	if ((rr = parse_roles(x, root)) != 0 ||
 	    (rr = parse_public_url(x, root)) != 0)
@@ -1455,6 +1642,15 @@ config_free(struct config *c)
 	free(c->ledger_path);
 	config_strv_free(c->auditors, c->nauditors);
 	config_strv_free(c->trusted_proxies, c->ntrusted_proxies);
+	if (c->oidc != NULL) {
+		free(c->oidc->issuer);
+		free(c->oidc->client_id);
+		free(c->oidc->client_secret_file);
+		free(c->oidc->username_claim);
+		free(c->oidc->groups_claim);
+		config_strv_free(c->oidc->scopes, c->oidc->nscopes);
+		free(c->oidc);
+	}
 	if (c->roles != NULL) {
 		for (i = 0; i < c->nroles; i++)
 			role_clear(&c->roles[i]);

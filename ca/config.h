@@ -34,6 +34,15 @@
 #define CONFIG_MAX_REQUEST_TTL (7u * 86400) /* request_ttl: 7d */
 #define CONFIG_DEFAULT_REQUESTS_PER_MINUTE 30 /* limits.requests_per_minute */
 #define CONFIG_MAX_REQUESTS_PER_MINUTE 10000
+/* oidc: sign-in with an identity provider (docs/oidc.md). */
+#define CONFIG_OIDC_RS256 0x01u /* the bits of web/oidc.h's OIDC_ALG_* */
+#define CONFIG_OIDC_ES256 0x02u
+#define CONFIG_OIDC_MAX_SCOPES 16
+#define CONFIG_OIDC_MAX_CLAIM_NAME 64
+#define CONFIG_OIDC_DEFAULT_AUTH_AGE 3600u /* approver_max_auth_age */
+#define CONFIG_OIDC_MAX_AUTH_AGE (7u * 86400)
+#define CONFIG_OIDC_DEFAULT_SESSION_TTL (8u * 3600) /* session_max_ttl */
+#define CONFIG_OIDC_MAX_SESSION_TTL (7u * 86400)
 #define CONFIG_MAX_NOTIFY 16 /* entries of notify */
 #define CONFIG_MAX_URL 2048 /* notify[].url, public_url: bytes */
 #define CONFIG_NOTIFY_NAME_MAX 64 /* notify[].name: bytes */
@@ -109,6 +118,21 @@ struct config_notify {
 	uint64_t alert_after; /* failing this long: reported, seconds */
 };
 
+/* The "oidc" block; absent: config.oidc is NULL and only static tokens
+ * sign in. */
+struct config_oidc {
+	char *issuer; /* exactly as the provider writes it */
+	char *client_id;
+	char *client_secret_file; /* absolute path, or NULL (public client) */
+	char *username_claim; /* default "preferred_username" */
+	char *groups_claim; /* default "groups" */
+	char **scopes; /* what clients ask for; default openid, profile */
+	size_t nscopes;
+	unsigned algs; /* CONFIG_OIDC_* bits, at least one */
+	uint64_t approver_max_auth_age; /* seconds */
+	uint64_t session_max_ttl; /* seconds */
+};
+
 struct config {
 	char *state_dir; /* absolute */
 	char *listen; /* "127.0.0.1:8443" */
@@ -134,6 +158,7 @@ struct config {
 	char *public_url;
 	struct config_notify *notify; /* in file order */
 	size_t nnotify;
+	struct config_oidc *oidc; /* NULL: no identity provider */
 };
 
 /* Load and validate <state_dir>/jitca.json.  On failure returns

@@ -515,7 +515,8 @@ on_user(struct replay *p, int64_t seq, int64_t t, const char *type,
 	json_t *u = json_object_get(p->users, name), *v;
 	int r = ERR_INTERNAL;
 
-	if (strcmp(type, "user.added") == 0) {
+	/* user.seen: created at the first sign-in, without a token. */
+	if (strcmp(type, "user.added") == 0 || strcmp(type, "user.seen") == 0) {
 		if ((v = need(p, seq, type, d, "groups", 'a')) == NULL)
 			return 0;
 		ENSURE((u = json_pack("{s:O, s:b, s:I, s:I}", "groups", v,
@@ -593,6 +594,7 @@ replay_events(struct replay *p)
 				goto out;
 			}
 		} else if (strcmp(type, "user.added") == 0 ||
+		    strcmp(type, "user.seen") == 0 ||
 		    strcmp(type, "user.disabled") == 0 ||
 		    strcmp(type, "user.groups") == 0 ||
 		    strcmp(type, "token.issued") == 0) {

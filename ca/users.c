@@ -1,7 +1,9 @@
 /*
  * users.c: users, groups and API tokens (users.h) on the users rows of
  * the store (ca/store/store.h: user_get, user_by_token, user_insert,
- * user_token_set, user_disable, users_each), each change in one
+ * user_token_set, user_disable, users_each; for signing in with the
+ * identity provider user_groups_set, session_insert, session_get,
+ * sessions_purge, identity_get, identity_insert), each change in one
  * transaction with its event.  No SQL here.
  *
  * Tokens come from RAND_bytes and are stored only as SHA-256; the token
@@ -461,6 +463,42 @@ out:
 	return r;
 }
 
+/* The user of an unexpired session whose token hashes to hash. */
+static int
+session_authenticate(
+    struct ledger *l, const uint8_t hash[HASH_LEN], struct user **out)
+{
+	struct store_session ss;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	memset(&ss, 0, sizeof(ss));
+	if ((r = store_session_get(ledger_store(l), hash, &ss)) ==
+	    ERR_NOT_FOUND) {
+		r = ERR_BAD_TOKEN;
+		goto out;
+	} else if (r != 0)
+		goto out;
+	ENSURE(
+	    CRYPTO_memcmp(ss.token_hash, hash, HASH_LEN) == 0, ERR_BAD_TOKEN);
+	ENSURE(ss.expires > ledger_now(), ERR_BAD_TOKEN);
+	if ((r = user_lookup(l, ss.user, out)) == ERR_NOT_FOUND)
+		r = ERR_BAD_TOKEN;
+	TRY(r);
+	(*out)->session = 1;
+	(*out)->auth_time = ss.auth_time;
+	if ((*out)->disabled) {
+		user_free(*out);
+		*out = NULL;
+		r = ERR_USER_DISABLED;
+		goto out;
+	}
+	r = 0;
+out:
+	store_session_clear(&ss);
+	return r;
+}
+
 int
 user_authenticate(struct ledger *l, const char *token, struct user **out)
 {
@@ -477,20 +515,21 @@ user_authenticate(struct ledger *l, const char *token, struct user **out)
 	TRY(sha256(hash, token, USER_TOKEN_LEN));
 	/* The lookup by hash may take data-dependent time; that reveals
 	 * nothing about a token, only about its SHA-256.  The final check
-	 * is constant-time. */
+	 * is constant-time.  Not a user's token: perhaps a session's. */
 	if ((r = store_user_by_token(ledger_store(l), hash, &su)) ==
 	    ERR_NOT_FOUND) {
-		r = ERR_BAD_TOKEN;
+		TRY(session_authenticate(l, hash, &u));
+	} else if (r != 0) {
 		goto out;
-	} else if (r != 0)
-		goto out;
-	if (!su->has_token ||
-	    CRYPTO_memcmp(su->token_hash, hash, HASH_LEN) != 0) {
-		r = ERR_BAD_TOKEN;
-		goto out;
+	} else {
+		if (!su->has_token ||
+		    CRYPTO_memcmp(su->token_hash, hash, HASH_LEN) != 0) {
+			r = ERR_BAD_TOKEN;
+			goto out;
+		}
+		TRY(user_from_store(su, &u));
+		ENSURE(!u->disabled, ERR_USER_DISABLED);
 	}
-	TRY(user_from_store(su, &u));
-	ENSURE(!u->disabled, ERR_USER_DISABLED);
 	*out = u;
 	u = NULL;
 	r = 0;
@@ -498,6 +537,163 @@ out:
 	OPENSSL_cleanse(hash, sizeof(hash));
 	user_free(u);
 	store_user_free(su);
+	return r;
+}
+
+/* 1 when cfg names group g (requesters, approvers, auditors). */
+static int
+config_names_group(const struct config *cfg, const char *g)
+{
+	char *const one[1] = {(char *)(uintptr_t)g};
+	size_t i;
+
+	if (config_groups_intersect(one, 1, cfg->auditors, cfg->nauditors))
+		return 1;
+	for (i = 0; i < cfg->nroles; i++)
+		if (config_groups_intersect(one, 1, cfg->roles[i].requesters,
+			cfg->roles[i].nrequesters) ||
+		    config_groups_intersect(one, 1, cfg->roles[i].approvers,
+			cfg->roles[i].napprovers))
+			return 1;
+	return 0;
+}
+
+/* The claimed groups that can be jitca groups, as a JSON array. */
+static int
+claimed_groups(
+    const struct config *cfg, const struct user_sign_in *in, json_t **out)
+{
+	char **keep = NULL;
+	size_t i, n = 0, valid = 0;
+	int r = ERR_INTERNAL, pass;
+
+	*out = NULL;
+	if (in->ngroups > 0 &&
+	    (keep = calloc(in->ngroups, sizeof(*keep))) == NULL)
+		return ERR_ALLOC;
+	for (i = 0; i < in->ngroups; i++)
+		valid += name_principal_valid(in->groups[i]) ? 1 : 0;
+	/* Over the limit: only the groups the configuration names. */
+	for (pass = valid > USER_GROUPS_MAX ? 1 : 0, i = 0; i < in->ngroups;
+	     i++)
+		if (name_principal_valid(in->groups[i]) &&
+		    (!pass || config_names_group(cfg, in->groups[i])) &&
+		    n < USER_GROUPS_MAX)
+			keep[n++] = in->groups[i];
+	r = groups_json(keep, n, out);
+	free(keep);
+	return r;
+}
+
+int
+user_sign_in(struct ledger *l, const struct config *cfg,
+    const struct user_sign_in *in, char **token_out, int *created)
+{
+	struct store_session ss;
+	struct user *u = NULL;
+	json_t *g = NULL, *d = NULL, *prev = NULL;
+	char *gtext = NULL, *tok = NULL, id[USER_TOKEN_ID_LEN + 1];
+	char *iss = NULL, *sub = NULL;
+	uint64_t now, purged;
+	size_t i;
+	int r = ERR_INTERNAL, began = 0, same;
+
+	memset(&ss, 0, sizeof(ss));
+	if (token_out != NULL)
+		*token_out = NULL;
+	if (created != NULL)
+		*created = 0;
+	if (l == NULL || cfg == NULL || in == NULL || token_out == NULL ||
+	    in->name == NULL)
+		return ERR_INVALID_ARG;
+	if (!name_principal_valid(in->name))
+		return ERR_BAD_NAME;
+	TRY(config_user_name_check(cfg, in->name, NULL, 0));
+	TRY(claimed_groups(cfg, in, &g));
+	ENSURE((gtext = json_dumps(g, JSON_COMPACT)) != NULL, ERR_ALLOC);
+	TRY(token_new(&tok, ss.token_hash));
+	TRY(ledger_begin(l));
+	began = 1;
+	now = ledger_now();
+	ENSURE(in->expires > now, ERR_INVALID_ARG);
+	TRY(store_sessions_purge(ledger_store(l), now, &purged));
+	if ((r = user_lookup(l, in->name, &u)) == ERR_NOT_FOUND) {
+		ENSURE((d = json_pack("{s:O, s:s}", "groups", g, "subject",
+			    in->subject != NULL ? in->subject : "")) != NULL,
+		    ERR_ALLOC);
+		TRY(store_user_insert(
+		    ledger_store(l), in->name, gtext, NULL, now));
+		TRY(ledger_append(l, NULL, "user.seen", "oidc", in->name, d));
+		if (created != NULL)
+			*created = 1;
+	} else if (r != 0) {
+		goto out;
+	} else {
+		ENSURE(!u->disabled, ERR_USER_DISABLED);
+		same = u->ngroups == json_array_size(g);
+		for (i = 0; same && i < u->ngroups; i++)
+			same =
+			    strcmp(u->groups[i],
+				json_string_value(json_array_get(g, i))) == 0;
+		if (!same) {
+			ENSURE((prev = json_array()) != NULL, ERR_ALLOC);
+			for (i = 0; i < u->ngroups; i++)
+				ENSURE(json_array_append_new(prev,
+					   json_string(u->groups[i])) == 0,
+				    ERR_ALLOC);
+			ENSURE((d = json_pack("{s:O, s:O}", "groups", g,
+				    "previous", prev)) != NULL,
+			    ERR_ALLOC);
+			TRY(store_user_groups_set(
+			    ledger_store(l), in->name, gtext));
+			TRY(ledger_append(
+			    l, NULL, "user.groups", "oidc", in->name, d));
+		}
+	}
+	/* The name stays with the person who first signed in with it. */
+	if ((r = store_identity_get(ledger_store(l), in->name, &iss, &sub)) ==
+	    ERR_NOT_FOUND) {
+		TRY(store_identity_insert(ledger_store(l), in->name,
+		    in->issuer != NULL ? in->issuer : "",
+		    in->subject != NULL ? in->subject : "", now));
+	} else if (r != 0) {
+		goto out;
+	} else
+		ENSURE(strcmp(iss, in->issuer != NULL ? in->issuer : "") == 0 &&
+			strcmp(sub, in->subject != NULL ? in->subject : "") ==
+			    0,
+		    ERR_OIDC_SUBJECT);
+	ss.user = (char *)(uintptr_t)in->name;
+	ss.created = now;
+	ss.expires = in->expires;
+	ss.auth_time = in->auth_time;
+	TRY(store_session_insert(ledger_store(l), &ss));
+	ss.user = NULL;
+	json_decref(d);
+	token_id(ss.token_hash, id);
+	ENSURE((d = json_pack("{s:s, s:I, s:I}", "token_id", id, "expires",
+		    (json_int_t)in->expires, "auth_time",
+		    (json_int_t)in->auth_time)) != NULL,
+	    ERR_ALLOC);
+	TRY(ledger_append(l, NULL, "session.opened", in->name, in->name, d));
+	began = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(l));
+	*token_out = tok;
+	tok = NULL;
+	r = 0;
+out:
+	if (began)
+		ledger_rollback(l);
+	ss.user = NULL;
+	store_session_clear(&ss);
+	free(iss);
+	free(sub);
+	user_token_free(tok);
+	user_free(u);
+	free(gtext);
+	json_decref(g);
+	json_decref(d);
+	json_decref(prev);
 	return r;
 }
 

@@ -46,6 +46,25 @@ struct user {
 	int disabled;
 	uint64_t created; /* seconds since the epoch */
 	uint64_t token_created; /* 0 when no token was ever issued */
+	/* Set by user_authenticate() for a session token: when the person
+	 * last proved who they are at the identity provider. */
+	int session;
+	uint64_t auth_time;
+};
+
+/*
+ * What a verified ID token says about a person (web/oidc.h), for
+ * user_sign_in(): the name and groups from the configured claims, when
+ * the session must end and when they authenticated.
+ */
+struct user_sign_in {
+	const char *name;
+	char *const *groups;
+	size_t ngroups;
+	uint64_t expires; /* seconds since the epoch, > now */
+	uint64_t auth_time;
+	const char *issuer; /* iss and sub: the user name is bound to the */
+	const char *subject; /* first pair that signs in with it */
 };
 
 /* Frees u and the strings it owns; NULL is fine. */
@@ -97,12 +116,31 @@ MUST_CHECK int user_get(struct ledger *l, const char *name, struct user **out);
  * {name, groups, disabled (bool), created}. */
 MUST_CHECK int user_list(struct ledger *l, json_t **out);
 /*
- * The user whose token this is (*out new; user_free()).  ERR_BAD_TOKEN
- * when the token is malformed (prefix, length, alphabet) or unknown,
- * ERR_USER_DISABLED when its user is disabled.
+ * The user whose token this is (*out new; user_free()): a user's static
+ * token or a session's that has not expired (then u->session is 1 and
+ * u->auth_time set).  ERR_BAD_TOKEN when the token is malformed (prefix,
+ * length, alphabet), unknown or an expired session's, ERR_USER_DISABLED
+ * when its user is disabled.
  */
 MUST_CHECK int user_authenticate(
     struct ledger *l, const char *token, struct user **out);
+/*
+ * A sign-in with the identity provider, in one transaction: the user is
+ * created on the first one (event user.seen {groups, subject}), their
+ * groups replaced when the token says otherwise (user.groups {groups,
+ * previous}), and a new session token (*token_out, as user_add's) stored
+ * as SHA-256 with its expiry and auth_time (event session.opened
+ * {token_id, expires, auth_time}).  Groups that are not valid group names
+ * are dropped; past USER_GROUPS_MAX only those cfg names are kept.
+ * ERR_BAD_NAME, ERR_NAME_IS_PRINCIPAL (as user_add), ERR_INVALID_ARG when
+ * no usable group is left, ERR_USER_DISABLED, ERR_OIDC_SUBJECT when the
+ * name was bound to another (issuer, subject) at an earlier sign-in (the
+ * claim now names someone else).  *created (may be NULL) is
+ * 1 when the user was new.  Expired sessions are purged on the way.
+ */
+MUST_CHECK int user_sign_in(struct ledger *l, const struct config *cfg,
+    const struct user_sign_in *in, char **token_out, int *created);
+
 /* 0 if token has the shape of a jitca token, else ERR_BAD_TOKEN. */
 MUST_CHECK int user_token_format_check(const char *token);
 

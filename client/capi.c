@@ -111,6 +111,20 @@ capi_free(struct capi *c)
 	free(c);
 }
 
+int
+capi_set_token(struct capi *c, const char *token)
+{
+	char *t = NULL;
+
+	if (token != NULL && strlen(token) > CAPI_MAX_TOKEN)
+		return ERR_TOO_LARGE;
+	if (token != NULL && (t = xstrdup(token)) == NULL)
+		return ERR_ALLOC;
+	str_wipe_free(c->token);
+	c->token = t;
+	return 0;
+}
+
 const char *
 capi_server(const struct capi *c)
 {
@@ -153,6 +167,8 @@ static const struct {
     {"ttl_too_long", ERR_TTL_TOO_LONG},
     {"principal_not_allowed", ERR_PRINCIPAL_NOT_ALLOWED},
     {"policy", ERR_POLICY},
+    {"reauth_required", ERR_REAUTH_REQUIRED},
+    {"oidc_not_configured", ERR_OIDC_NOT_CONFIGURED},
 };
 
 /* The err.h code for an API error reply. */

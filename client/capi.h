@@ -45,11 +45,15 @@ void capi_free(struct capi *c);
  * (401), ERR_FORBIDDEN / ERR_SELF_APPROVAL (403), ERR_NOT_FOUND (404),
  * ERR_WRONG_STATE / ERR_EXPIRED / ERR_ALREADY_APPROVED (409), ERR_POLICY /
  * ERR_TTL_TOO_LONG / ERR_PRINCIPAL_NOT_ALLOWED / ERR_INVALID_ARG (400),
- * ERR_TOO_LARGE (413), ERR_BUSY (429, 503), ERR_INTERNAL (500).
+ * ERR_TOO_LARGE (413), ERR_BUSY (429, 503), ERR_INTERNAL (500),
+ * ERR_REAUTH_REQUIRED (401 reauth_required).
  * *status (may be NULL) receives the HTTP status, 0 when none.
  */
 MUST_CHECK int capi_call(struct capi *c, const char *method, const char *path,
     json_t *body, int auth, long *status, json_t **reply, char **msg);
+
+/* Use token (copied; NULL: none) from now on: a session's. */
+MUST_CHECK int capi_set_token(struct capi *c, const char *token);
 
 /* The base URL in use (borrowed). */
 const char *capi_server(const struct capi *c);

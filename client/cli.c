@@ -28,6 +28,10 @@ static const struct cli_opt common_opts[] = {
 	NULL},
     {"ca-bundle", 0, CLI_FILE, "FILE", 0,
 	"trust this PEM bundle for the server's TLS certificate", NULL},
+    {"device", 0, CLI_FLAG, NULL, 0,
+	"sign in with a code on another device (RFC 8628) instead of a "
+	"browser here",
+	NULL},
     CLI_OPT_END,
 };
 
@@ -136,8 +140,9 @@ static const struct cli_cmd commands[] = {
 	"the server has revoked them",
 	status_opts, NULL, cmd_status},
     {"logout", NULL, 0, 0,
-	"remove jitca certificates from the agent and delete their files", NULL,
-	NULL, cmd_logout},
+	"remove jitca certificates from the agent, delete their files and "
+	"the cached sessions",
+	NULL, NULL, cmd_logout},
     {"ssh-config", NULL, 0, 0,
 	"print the ~/.ssh/config lines for jitca certificates", sshconfig_opts,
 	NULL, cmd_sshconfig},
@@ -171,9 +176,12 @@ const struct cli_prog jitca_prog = {
     "130  interrupted",
     "JITCA_SERVER  the server when --server is not given\n"
     "JITCA_TOKEN  the token when --token-file is not given\n"
+    "JITCA_BROWSER  run with the sign-in URL (and with --device the code) "
+    "instead of xdg-open\n"
     "SSH_AUTH_SOCK  the ssh-agent to add certificates to",
     "~/.config/jitca/config  settings (server = URL, token_file, ca_bundle)\n"
     "~/.config/jitca/token  the token\n"
+    "~/.cache/jitca/  the sessions of signing in, one per server\n"
     "~/.config/jitca/ca/SERVER.pub  the CA key of each server, pinned on "
     "first use\n"
     "~/.ssh/jitca/  keys and certificates written with --no-agent",

@@ -28,6 +28,8 @@
 #include "client/cshow.h"
 #include "client/ephkey.h"
 #include "client/jitca.h"
+#include "client/oidc.h"
+#include "client/session.h"
 #include "signer/base/cli.h"
 #include "signer/base/num.h"
 #include "signer/cert.h"
@@ -67,6 +69,10 @@ clean_copy(char *dst, size_t len, const char *s)
 	(void)cshow_escape(dst, len, s);
 }
 
+/* The home and server of the session in use, for api_fail(): a session
+ * the server refuses is removed from the cache. */
+static char *session_home, *session_server;
+
 static int
 exit_for(int r)
 {
@@ -90,9 +96,15 @@ api_fail(const char *what, int r, const char *detail)
 {
 	const char *hint = "";
 
-	if (r == ERR_BAD_TOKEN)
+	if (r == ERR_BAD_TOKEN && session_server != NULL) {
+		(void)session_remove(session_home, session_server);
+		hint = " (the server refused the cached session; run the "
+		       "command again to sign in)";
+	} else if (r == ERR_BAD_TOKEN)
 		hint = " (check --token-file, $JITCA_TOKEN or "
 		       "~/.config/jitca/token)";
+	else if (r == ERR_REAUTH_REQUIRED)
+		hint = " (run the command again to sign in)";
 	/* The server's message says more than our code's name. */
 	fprintf(stderr, "jitca: %s: ", what);
 	if (detail != NULL && *detail != '\0' && r != ERR_UNREACHABLE)
@@ -174,6 +186,8 @@ opts_from(struct opts *o, const struct cli_parsed *p)
 			o->user = v;
 		else if (strcmp(name, "host") == 0)
 			o->host = v;
+		else if (strcmp(name, "device") == 0)
+			o->device = 1;
 	}
 	for (i = 0; i < p->nargs && i < MAX_ARGS; i++)
 		o->args[o->nargs++] = p->args[i];
@@ -235,7 +249,247 @@ connect_api(const struct opts *o, struct cconf *cf, struct capi **api)
 			msg("%s", err_str(r));
 		return JITCA_EXIT_USAGE;
 	}
+	if (cf->token == NULL)
+		return sign_in(o, cf, *api, 0);
 	return 0;
+}
+
+/* ---- signing in (client/oidc.h, client/session.h) ---- */
+
+static void
+show_sign_in(void *arg, const char *url, const char *user_code)
+{
+	(void)arg;
+	if (user_code != NULL)
+		fprintf(stderr,
+		    "jitca: to sign in, open this URL on any device:\n"
+		    "    %s\n"
+		    "and enter the code  %s\n",
+		    url, user_code);
+	else
+		fprintf(stderr,
+		    "jitca: to sign in, open this URL in a browser on this "
+		    "machine:\n    %s\n",
+		    url);
+	fflush(stderr);
+}
+
+/* 1 when the program name is an executable in $PATH. */
+static int
+in_path(const char *name)
+{
+	const char *path = getenv("PATH"), *p, *e;
+	char buf[4096];
+
+	for (p = path; p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
+		e = p + strcspn(p, ":");
+		if (snprintf(buf, sizeof(buf), "%.*s/%s", (int)(e - p), p,
+			name) < (int)sizeof(buf) &&
+		    access(buf, X_OK) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* What opens the browser: $JITCA_BROWSER, else xdg-open when there is
+ * a display and xdg-open, else nothing (the URL is printed anyway). */
+static const char *
+opener(int device)
+{
+	const char *b = getenv("JITCA_BROWSER");
+
+	if (b != NULL && *b != '\0')
+		return b;
+	if (device)
+		return NULL;
+	if ((getenv("DISPLAY") != NULL || getenv("WAYLAND_DISPLAY") != NULL) &&
+	    in_path("xdg-open"))
+		return "xdg-open";
+	return NULL;
+}
+
+/* The exit status and a message that says what to do, for a failed
+ * sign-in at the provider. */
+static int
+sign_in_fail(int r, const char *issuer, const char *detail, int device)
+{
+	char iss[128];
+
+	clean_copy(iss, sizeof(iss), issuer);
+	switch (r) {
+	case ERR_OIDC_UNREACHABLE:
+		msg("cannot reach the identity provider %s: %s; check the "
+		    "network, or ask the jitcad admin whether oidc.issuer is "
+		    "right",
+		    iss, detail);
+		return JITCA_EXIT_UNREACHABLE;
+	case ERR_OIDC_DENIED:
+		msg("sign-in was denied at %s (%s); if that was not you, ask "
+		    "the identity provider's admin to give you access to "
+		    "jitca",
+		    iss, detail);
+		return JITCA_EXIT_AUTH;
+	case ERR_OIDC_CODE_EXPIRED:
+		msg("the sign-in code expired before it was used (%s); run "
+		    "the command again and finish signing in sooner",
+		    detail);
+		return JITCA_EXIT_AUTH;
+	case ERR_OIDC_TIMEOUT:
+		msg("nobody finished signing in within %d minutes; run the "
+		    "command again%s",
+		    COIDC_DEFAULT_WAIT / 60,
+		    device ? ""
+			   : " (with --device when this machine has no "
+			     "browser)");
+		return JITCA_EXIT_AUTH;
+	}
+	msg("sign-in at %s failed: %s%s%s", iss, err_str(r),
+	    *detail ? ": " : "", detail);
+	return JITCA_EXIT_AUTH;
+}
+
+/* {id_token, nonce} to POST /v1/session; the session is cached. */
+static int
+open_session(struct cconf *cf, struct capi *api, const char *id_token,
+    const char *nonce, struct session *s)
+{
+	json_t *body = NULL, *rep = NULL;
+	char *detail = NULL;
+	const char *code;
+	int r, ex = JITCA_EXIT_FAIL;
+
+	if ((body = json_pack("{s:s}", "id_token", id_token)) == NULL ||
+	    (nonce != NULL &&
+		json_object_set_new(body, "nonce", json_string(nonce)) != 0)) {
+		msg("%s", err_str(ERR_ALLOC));
+		goto out;
+	}
+	if ((r = capi_call(api, "POST", "/v1/session", body, 0, NULL, &rep,
+		 &detail)) != 0) {
+		code = detail != NULL ? detail : "";
+		if (strstr(code, "not valid yet") != NULL ||
+		    strstr(code, "has expired") != NULL)
+			msg("the server refused the sign-in: %s; check that "
+			    "the clocks of this machine, of jitcad and of the "
+			    "identity provider are right (clock skew)",
+			    code);
+		else
+			ex = api_fail("sign-in", r, detail);
+		if (ex == JITCA_EXIT_FAIL || r == ERR_BAD_TOKEN)
+			ex = JITCA_EXIT_AUTH;
+		goto out;
+	}
+	if (*jstr(rep, "token") == '\0' || jint(rep, "expires_at") <= 0) {
+		msg("the server's session answer lacks token or expires_at");
+		goto out;
+	}
+	if ((s->token = strdup(jstr(rep, "token"))) == NULL ||
+	    (s->user = strdup(jstr(rep, "user"))) == NULL) {
+		msg("%s", err_str(ERR_ALLOC));
+		goto out;
+	}
+	s->expires_at = (uint64_t)jint(rep, "expires_at");
+	if ((r = session_save(cf->home, cf->server, s)) != 0)
+		msg("warning: cannot cache the session in %s: %s",
+		    "~/.cache/jitca", err_str(r));
+	ex = 0;
+out:
+	json_decref(body);
+	json_decref(rep);
+	free(detail);
+	return ex;
+}
+
+int
+sign_in(const struct opts *o, struct cconf *cf, struct capi *api, int fresh)
+{
+	struct coidc_params cp;
+	struct session s;
+	json_t *auth = NULL, *oj, *v;
+	char *detail = NULL, *id_token = NULL, *nonce = NULL, *scope = NULL;
+	char errbuf[COIDC_ERR_LEN], clean_err[COIDC_ERR_LEN];
+	size_t i, n = 0;
+	int r, ex = JITCA_EXIT_FAIL;
+
+	memset(&s, 0, sizeof(s));
+	memset(&cp, 0, sizeof(cp));
+	if (!fresh && session_load(cf->home, cf->server, now_s(), &s) == 0) {
+		cf->token_from = "the session in ~/.cache/jitca";
+		goto use;
+	}
+	if ((r = capi_call(
+		 api, "GET", "/v1/auth", NULL, 0, NULL, &auth, &detail)) != 0) {
+		if (r == ERR_NOT_FOUND) /* an older jitcad: tokens only */
+			ex = 0;
+		else
+			ex = api_fail("sign-in methods", r, detail);
+		goto out;
+	}
+	if ((oj = json_object_get(auth, "oidc")) == NULL) {
+		/* Static tokens only: calls fail with the token hint. */
+		ex = 0;
+		goto out;
+	}
+	json_array_foreach(json_object_get(oj, "scopes"), i, v) n +=
+	    strlen(json_string_value(v) ? json_string_value(v) : "") + 1;
+	if ((scope = calloc(1, n + 1)) == NULL) {
+		msg("%s", err_str(ERR_ALLOC));
+		goto out;
+	}
+	json_array_foreach(json_object_get(oj, "scopes"), i, v)
+	{
+		if (json_string_value(v) == NULL)
+			continue;
+		if (*scope != '\0')
+			strcat(scope, " ");
+		strcat(scope, json_string_value(v));
+	}
+	cp.issuer = json_string_value(json_object_get(oj, "issuer"));
+	cp.client_id = json_string_value(json_object_get(oj, "client_id"));
+	cp.client_secret =
+	    json_string_value(json_object_get(oj, "client_secret"));
+	cp.scope = *scope != '\0' ? scope : "openid";
+	cp.ca_bundle = NULL;
+	cp.device = o->device;
+	cp.fresh = fresh;
+	cp.opener = opener(o->device);
+	cp.show = show_sign_in;
+	if (cp.issuer == NULL || cp.client_id == NULL) {
+		msg("the server's GET /v1/auth lacks oidc.issuer or "
+		    "oidc.client_id");
+		goto out;
+	}
+	if ((r = coidc_sign_in(&cp, &id_token, &nonce, errbuf)) != 0) {
+		clean_copy(clean_err, sizeof(clean_err), errbuf);
+		ex = sign_in_fail(r, cp.issuer, clean_err, o->device);
+		goto out;
+	}
+	if ((ex = open_session(cf, api, id_token, nonce, &s)) != 0)
+		goto out;
+	fprintf(stderr, "jitca: signed in as ");
+	fput_clean(stderr, s.user, 64);
+	fprintf(stderr, "\n");
+use:
+	if ((r = capi_set_token(api, s.token)) != 0) {
+		msg("%s", err_str(r));
+		ex = JITCA_EXIT_FAIL;
+		goto out;
+	}
+	free(session_home);
+	free(session_server);
+	session_home = strdup(cf->home);
+	session_server = strdup(cf->server);
+	ex = 0;
+out:
+	if (id_token != NULL)
+		OPENSSL_cleanse(id_token, strlen(id_token));
+	free(id_token);
+	free(nonce);
+	free(scope);
+	free(detail);
+	json_decref(auth);
+	session_clear(&s);
+	return ex;
 }
 
 /* ---- JSON helpers ---- */

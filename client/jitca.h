@@ -45,6 +45,7 @@ struct opts {
 	size_t nprincipals;
 	const char *state, *user, *host;
 	int no_agent, pending, yes, json, force, prune, break_glass;
+	int device; /* --device: sign in with the device flow */
 	const char *args[MAX_ARGS];
 	size_t nargs;
 };
@@ -63,9 +64,24 @@ void fmt_local(char *buf, size_t len, uint64_t t);
 uint64_t now_s(void);
 /* The parsed command line in the shape the commands read. */
 void opts_from(struct opts *o, const struct cli_parsed *p);
-/* Settings and a connection to the server; returns an exit status. */
+/*
+ * Settings and a connection to the server; returns an exit status.  The
+ * credential, first found wins: --token-file, $JITCA_TOKEN, token_file
+ * in ~/.config/jitca/config, ~/.config/jitca/token (client/cconf.h), a
+ * valid session cached for this server (client/session.h), else signing
+ * in with the server's identity provider when it has one (sign_in).
+ */
 MUST_CHECK int connect_api(
     const struct opts *o, struct cconf *cf, struct capi **api);
+/*
+ * Sign in with the identity provider of GET /v1/auth (client/oidc.h),
+ * trade the ID token for a session (POST /v1/session), cache it and give
+ * it to api.  fresh: sign in again even if a session is cached, asking the
+ * provider for a new login (for approve and deny after reauth_required).
+ * Returns an exit status; the messages say what to do.
+ */
+MUST_CHECK int sign_in(
+    const struct opts *o, struct cconf *cf, struct capi *api, int fresh);
 /* o's string member k, or "" (borrowed). */
 const char *jstr(json_t *o, const char *k);
 /* o's integer member k, or -1. */

@@ -25,6 +25,7 @@
 #include "client/cshow.h"
 #include "client/ephkey.h"
 #include "client/jitca.h"
+#include "client/session.h"
 #include "signer/base/cli.h"
 #include "signer/base/num.h"
 #include "signer/cert.h"
@@ -75,6 +76,12 @@ cmd_logout(const struct cli_parsed *p)
 		msg("%s", err_str(r));
 		goto out;
 	}
+	if ((r = session_remove(cf.home, NULL)) < 0) {
+		msg("cannot remove the sessions in ~/.cache/jitca: %s",
+		    err_str(r));
+		failed++;
+	} else if (r > 0)
+		printf("removed %d session(s) of signing in\n", r);
 	ex = failed > 0 ? JITCA_EXIT_FAIL : JITCA_EXIT_OK;
 out:
 	agent_close(ag);

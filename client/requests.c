@@ -426,8 +426,18 @@ cmd_decide(const struct cli_parsed *p, int approve)
 		goto out;
 	}
 	snprintf(path, sizeof(path), "/v1/requests/%llu/%s", id, verb);
-	if ((r = capi_call(api, "POST", path, body, 1, NULL, &rep, &detail)) !=
-	    0) {
+	r = capi_call(api, "POST", path, body, 1, NULL, &rep, &detail);
+	if (r == ERR_REAUTH_REQUIRED) {
+		/* The sign-in is too old to decide: a fresh one, once. */
+		msg("your sign-in is too old to %s; signing in again", verb);
+		free(detail);
+		detail = NULL;
+		if ((ex = sign_in(&o, &cf, api, 1)) != 0)
+			goto out;
+		ex = JITCA_EXIT_FAIL;
+		r = capi_call(api, "POST", path, body, 1, NULL, &rep, &detail);
+	}
+	if (r != 0) {
 		ex = api_fail(approve ? "approve" : "deny", r, detail);
 		goto out;
 	}

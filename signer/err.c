@@ -339,6 +339,26 @@ err_str(int code)
 		return "an approver may shorten the ttl, never lengthen it";
 	case ERR_BREAK_GLASS:
 		return "the role allows no break-glass access";
+	/* signing in (client/oidc.h, POST /v1/session) */
+	case ERR_OIDC_DENIED:
+		return "sign-in was denied at the identity provider";
+	case ERR_OIDC_CODE_EXPIRED:
+		return "the sign-in code expired before it was used";
+	case ERR_OIDC_STATE:
+		return "the sign-in redirect does not belong to this sign-in";
+	case ERR_OIDC_TIMEOUT:
+		return "sign-in was not completed in time";
+	case ERR_REAUTH_REQUIRED:
+		return "sign-in is too old to approve or deny; sign in again";
+	case ERR_OIDC_NOT_CONFIGURED:
+		return "the server has no identity provider configured";
+	case ERR_OIDC_BAD_USERNAME:
+		return "the user name claim is not a usable jitca user name";
+	case ERR_OIDC_PROVIDER:
+		return "the identity provider answered with an error";
+	case ERR_OIDC_SUBJECT:
+		return "the user name belongs to another identity at the "
+		       "provider";
 	}
 	return "unknown error";
 }

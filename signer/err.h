@@ -226,6 +226,18 @@
 #define ERR_TTL_NOT_SHORTER -341 /* an approver may shorten, never widen */
 #define ERR_BREAK_GLASS -342 /* the role allows no break-glass */
 
+/* Signing in with the identity provider: jitca's flows (client/oidc.h)
+ * and jitcad's sessions (POST /v1/session) */
+#define ERR_OIDC_DENIED -360 /* the person or the provider said no */
+#define ERR_OIDC_CODE_EXPIRED -361 /* authorization or device code expired */
+#define ERR_OIDC_STATE -362 /* redirect state differs from ours */
+#define ERR_OIDC_TIMEOUT -363 /* nobody finished signing in in time */
+#define ERR_REAUTH_REQUIRED -364 /* sign-in too old to approve or deny */
+#define ERR_OIDC_NOT_CONFIGURED -365 /* the server has no identity provider */
+#define ERR_OIDC_BAD_USERNAME -366 /* username claim is not a usable name */
+#define ERR_OIDC_PROVIDER -367 /* provider answered with an error */
+#define ERR_OIDC_SUBJECT -368 /* the user name is bound to another sub */
+
 const char *err_str(int code);
 
 /*

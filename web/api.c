@@ -26,12 +26,15 @@
 #include <time.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 
 #include "ca/config.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
 #include "ca/text.h"
 #include "ca/users.h"
+#include "signer/base/fileio.h"
+#include "signer/names.h"
 #include "signer/pubkey.h"
 #include "web/api.h"
 #include "web/notify.h"
@@ -85,6 +88,27 @@ static const struct err_map err_table[] = {
     {ERR_TEXT_UTF8, 400, "bad_text"},
     {ERR_NAME_IS_PRINCIPAL, 403, "name_is_principal"},
     {ERR_RATE_LIMITED, 429, "rate_limited"},
+    /* signing in (POST /v1/session): one code per check of the token */
+    {ERR_OIDC_MALFORMED, 401, "oidc_malformed"},
+    {ERR_OIDC_BAD_ALG, 401, "oidc_bad_alg"},
+    {ERR_OIDC_UNKNOWN_KID, 401, "oidc_unknown_kid"},
+    {ERR_OIDC_KEY_ROTATED, 401, "oidc_key_rotated"},
+    {ERR_OIDC_BAD_SIGNATURE, 401, "oidc_bad_signature"},
+    {ERR_OIDC_BAD_ISSUER, 401, "oidc_bad_issuer"},
+    {ERR_OIDC_BAD_AUDIENCE, 401, "oidc_bad_audience"},
+    {ERR_OIDC_EXPIRED, 401, "oidc_expired"},
+    {ERR_OIDC_NOT_YET_VALID, 401, "oidc_not_yet_valid"},
+    {ERR_OIDC_STALE, 401, "oidc_stale"},
+    {ERR_OIDC_NONCE, 401, "oidc_nonce"},
+    {ERR_OIDC_MISSING_CLAIM, 401, "oidc_missing_claim"},
+    {ERR_OIDC_BAD_CLAIM, 401, "oidc_bad_claim"},
+    {ERR_OIDC_UNREACHABLE, 502, "idp_unavailable"},
+    {ERR_OIDC_DISCOVERY, 502, "idp_unavailable"},
+    {ERR_OIDC_BAD_JWKS, 502, "idp_unavailable"},
+    {ERR_OIDC_INSECURE, 502, "idp_unavailable"},
+    {ERR_OIDC_BAD_USERNAME, 403, "bad_username_claim"},
+    {ERR_OIDC_NOT_CONFIGURED, 404, "oidc_not_configured"},
+    {ERR_REAUTH_REQUIRED, 401, "reauth_required"},
 };
 
 int
@@ -278,6 +302,34 @@ authenticate(struct api *a, struct http_req *req, struct user **u)
 	return 0;
 }
 
+/*
+ * Approving and denying with a session needs a recent sign-in: auth_time
+ * within oidc.approver_max_auth_age, else 401 reauth_required (and the
+ * client signs in again).  Static tokens are not sessions.
+ */
+static int
+reauth_needed(struct api *a, struct http_req *req, const struct user *u)
+{
+	uint64_t now = ledger_now(), max = 0;
+	int have = 0;
+
+	if (!u->session)
+		return 0;
+	cfg_lock(a);
+	if (a->cfg->oidc != NULL) {
+		have = 1;
+		max = a->cfg->oidc->approver_max_auth_age;
+	}
+	cfg_unlock(a);
+	if (have && u->auth_time <= now && now - u->auth_time <= max)
+		return 0;
+	http_reply_error(req, 401, "reauth_required",
+	    "approving or denying needs a sign-in within the last %" PRIu64
+	    " seconds; yours was %" PRIu64 " seconds ago: sign in again",
+	    max, now >= u->auth_time ? now - u->auth_time : 0);
+	return ERR_REAUTH_REQUIRED;
+}
+
 static void
 actor_of(struct ca_actor *act, const struct user *u)
 {
@@ -394,6 +446,179 @@ h_ca(void *app, struct http_req *req)
 		return;
 	}
 	reply_json_steal(req, 200, j);
+}
+
+/*
+ * GET /v1/auth, no token: how clients sign in.  {"methods": ["token"]}
+ * without an identity provider; with one also "oidc" and {"oidc":
+ * {"issuer", "client_id", "scopes", "client_secret"?}}.  The client
+ * secret is only for providers that give native apps one that is not
+ * secret (Google's desktop clients; docs/oidc.md).
+ */
+static void
+h_auth(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	const struct config_oidc *o;
+	json_t *j = NULL, *scopes, *oj;
+	char *secret = NULL;
+	size_t i, len;
+	int r = ERR_ALLOC;
+
+	cfg_lock(a);
+	o = a->cfg->oidc;
+	if (o == NULL) {
+		j = json_pack("{s:[s]}", "methods", "token");
+		goto out;
+	}
+	if (o->client_secret_file != NULL &&
+	    (r = fileio_read_small(
+		 o->client_secret_file, 4096, &secret, &len)) != 0)
+		goto out;
+	if (secret != NULL)
+		secret[strcspn(secret, "\r\n")] = '\0';
+	if ((scopes = json_array()) == NULL)
+		goto out;
+	for (i = 0; i < o->nscopes; i++)
+		json_array_append_new(scopes, json_string(o->scopes[i]));
+	if ((oj = json_pack("{s:s,s:s,s:o}", "issuer", o->issuer, "client_id",
+		 o->client_id, "scopes", scopes)) == NULL)
+		goto out;
+	if (secret != NULL)
+		json_object_set_new(oj, "client_secret", json_string(secret));
+	j = json_pack("{s:[s,s],s:o}", "methods", "token", "oidc", "oidc", oj);
+out:
+	cfg_unlock(a);
+	if (secret != NULL)
+		OPENSSL_cleanse(secret, strlen(secret));
+	free(secret);
+	if (j == NULL) {
+		reply_err(req, r, "sign-in methods");
+		return;
+	}
+	reply_json_steal(req, 200, j);
+}
+
+/*
+ * POST /v1/session {id_token, nonce?}, no bearer token: an ID token of
+ * the configured provider for a session token.  Nothing of the token is
+ * used before oidc_verify() accepts it; then the user name and groups
+ * come from its claims (ca/users.h user_sign_in()).  The session ends at
+ * the ID token's exp or after oidc.session_max_ttl, whichever is first.
+ * A refused token counts as a failed authentication (throttled).
+ */
+static void
+h_session(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	const struct config_oidc *o;
+	struct oidc_identity *id = NULL;
+	struct user_sign_in in;
+	const char *tok = NULL, *nonce = NULL, *code;
+	char errbuf[OIDC_ERR_LEN], nmsg[256], *session = NULL;
+	json_t *j = NULL, *g;
+	uint64_t now, exp;
+	size_t i;
+	int r, created = 0, locked = 0;
+	const struct http_jfield f[] = {
+	    {"id_token", HTTP_J_STRING, 1, OIDC_MAX_TOKEN, &tok, NULL, NULL,
+		NULL},
+	    {"nonce", HTTP_J_STRING, 0, 256, &nonce, NULL, NULL, NULL},
+	};
+
+	if (http_req_json(req, f, 2, 0) != 0)
+		return;
+	cfg_lock(a);
+	locked = 1;
+	o = a->cfg->oidc;
+	if (o == NULL || a->oidc == NULL) {
+		http_reply_error(req, 404, "oidc_not_configured",
+		    "this server has no identity provider (config \"oidc\"); "
+		    "use a token");
+		goto out;
+	}
+	errbuf[0] = '\0';
+	if ((r = oidc_verify(a->oidc, tok, strlen(tok), nonce, &id, errbuf)) !=
+	    0) {
+		int status = api_err_status(r, &code);
+
+		if (status == 401 && http_req_auth_failed(req))
+			goto out;
+		http_reply_error(req, status, code, "%s%s%s", err_str(r),
+		    errbuf[0] != '\0' ? ": " : "", errbuf);
+		goto out;
+	}
+	/* Verified: its claims may be used now. */
+	if (!name_principal_valid(id->username)) {
+		http_reply_error(req, 403, "bad_username_claim",
+		    "the %s claim is not a valid jitca user name (allowed: "
+		    "A-Z a-z 0-9 _ . @ -, not starting with . @ -, at most "
+		    "64 characters): ask the jitcad admin to set "
+		    "oidc.username_claim to a claim that is",
+		    o->username_claim);
+		goto out;
+	}
+	if (config_user_name_check(a->cfg, id->username, nmsg, sizeof(nmsg)) !=
+	    0) {
+		http_reply_error(req, 403, "name_is_principal",
+		    "the %s claim may not be a user name here: %s",
+		    o->username_claim, nmsg);
+		goto out;
+	}
+	now = ledger_now();
+	exp = (uint64_t)id->exp;
+	if (exp > now + o->session_max_ttl)
+		exp = now + o->session_max_ttl;
+	memset(&in, 0, sizeof(in));
+	in.name = id->username;
+	in.groups = id->groups;
+	in.ngroups = id->ngroups;
+	in.expires = exp;
+	in.auth_time = (uint64_t)(id->auth_time > 0 ? id->auth_time : id->iat);
+	in.issuer = o->issuer;
+	in.subject = id->subject;
+	r = user_sign_in(a->ledger, a->cfg, &in, &session, &created);
+	cfg_unlock(a);
+	locked = 0;
+	ledger_note(a, r);
+	if (r == ERR_INVALID_ARG) {
+		http_reply_error(req, 403, "no_groups",
+		    "the %s claim names no group jitca can use: ask the "
+		    "identity provider's admin to send it",
+		    o->groups_claim);
+		goto out;
+	}
+	if (r == ERR_OIDC_SUBJECT) {
+		http_reply_error(req, 403, "identity_mismatch",
+		    "the %s claim names a jitca user who signed in before as "
+		    "another person at the identity provider (another sub); "
+		    "ask the jitcad admin",
+		    o->username_claim);
+		goto out;
+	}
+	if (r != 0) {
+		reply_err(req, r, "sign-in");
+		goto out;
+	}
+	if ((g = json_array()) == NULL ||
+	    (j = json_pack("{s:s,s:I,s:s,s:I,s:b,s:o}", "token", session,
+		 "expires_at", (json_int_t)exp, "user", id->username,
+		 "auth_time", (json_int_t)in.auth_time, "created", created,
+		 "groups", g)) == NULL) {
+		reply_err(req, ERR_ALLOC, "sign-in");
+		goto out;
+	}
+	for (i = 0; i < id->ngroups; i++)
+		json_array_append_new(g, json_string(id->groups[i]));
+	http_req_set_user(req, id->username);
+	reply_json_steal(req, 200, j);
+	j = NULL;
+out:
+	if (locked)
+		cfg_unlock(a);
+	json_decref(j);
+	user_token_free(session);
+	oidc_identity_free(id);
 }
 
 /* 1 if an If-None-Match value lists the entity tag etag ("\"HEX\""). */
@@ -781,6 +1006,8 @@ decide(struct api *a, struct http_req *req, enum decision how)
 		goto out;
 	snprintf(what, sizeof(what), "request %" PRId64, id);
 	if (http_req_json(req, f, nf, 1) != 0)
+		goto out;
+	if (reauth_needed(a, req, u) != 0)
 		goto out;
 	if ((r = text_check(
 		 "comment", comment, REQUEST_COMMENT_MAX, 0, tmsg)) != 0) {
@@ -1219,6 +1446,8 @@ out:
 static const struct http_route routes[] = {
     {"GET", "/v1/health", h_health},
     {"GET", "/v1/ca", h_ca},
+    {"GET", "/v1/auth", h_auth},
+    {"POST", "/v1/session", h_session},
     {"GET", "/v1/krl", h_krl},
     {"GET", "/v1/roles", h_roles},
     {"POST", "/v1/requests", h_request_create},
@@ -1238,6 +1467,33 @@ api_routes(size_t *n)
 {
 	*n = sizeof(routes) / sizeof(routes[0]);
 	return routes;
+}
+
+static time_t
+api_clock(void *arg)
+{
+	(void)arg;
+	return (time_t)ledger_now();
+}
+
+/* The verifier for cfg's oidc block (*out NULL when it has none). */
+static int
+verifier_for(const struct config *cfg, struct oidc_verifier **out)
+{
+	struct oidc_config oc;
+
+	*out = NULL;
+	if (cfg->oidc == NULL)
+		return 0;
+	memset(&oc, 0, sizeof(oc));
+	oc.issuer = cfg->oidc->issuer;
+	oc.client_id = cfg->oidc->client_id;
+	oc.username_claim = cfg->oidc->username_claim;
+	oc.groups_claim = cfg->oidc->groups_claim;
+	oc.algs = cfg->oidc->algs; /* CONFIG_OIDC_* are OIDC_ALG_* */
+	oc.skew = -1;
+	oc.now = api_clock;
+	return oidc_new(out, &oc, NULL);
 }
 
 int
@@ -1267,6 +1523,8 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	a->ca_key_type = pubkey_type_name(pub);
 	if ((r = ratelimit_new(&a->create_rl)) != 0)
 		goto out;
+	if ((r = verifier_for(cfg, &a->oidc)) != 0)
+		goto out;
 	a->ca.cfg = cfg;
 	a->ca.ledger = l;
 	a->ca.ca_pub = pub;
@@ -1277,6 +1535,7 @@ out:
 	if (r != 0) {
 		/* cfg stays the caller's. */
 		free(a->ca_line);
+		ratelimit_free(a->create_rl);
 		pthread_rwlock_destroy(&a->cfg_lock);
 		pthread_mutex_destroy(&a->krl_lock);
 		pthread_mutex_destroy(&a->health_lock);
@@ -1293,6 +1552,7 @@ api_free(struct api *a)
 	free(a->ca_line);
 	free(a->krl);
 	ratelimit_free(a->create_rl);
+	oidc_free(a->oidc);
 	config_free(a->cfg);
 	pthread_rwlock_destroy(&a->cfg_lock);
 	pthread_mutex_destroy(&a->krl_lock);
@@ -1313,13 +1573,21 @@ void
 api_config_swap(struct api *a, struct config *cfg)
 {
 	struct config *old;
+	struct oidc_verifier *v = NULL, *oldv;
 
+	/* A verifier that cannot be made leaves sign-in off (404) until
+	 * the next reload; jitcad config check says why. */
+	if (verifier_for(cfg, &v) != 0)
+		v = NULL;
 	pthread_rwlock_wrlock(&a->cfg_lock);
 	old = a->cfg;
+	oldv = a->oidc;
 	a->cfg = cfg;
 	a->ca.cfg = cfg;
+	a->oidc = v;
 	pthread_rwlock_unlock(&a->cfg_lock);
 	atomic_store(&a->krl_dirty, 1);
+	oidc_free(oldv);
 	config_free(old);
 }
 

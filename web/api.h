@@ -3,7 +3,9 @@
  * health, CA key, KRL, roles, requests and their approval, revocations,
  * the ledger for auditors, and Prometheus metrics.
  *
- * Handlers authenticate the bearer token (ca/users.h), call the domain
+ * Handlers authenticate the bearer token (ca/users.h: a user's static
+ * token or a session's from POST /v1/session, which trades an ID token
+ * verified by web/oidc.h for one), call the domain
  * (ca/request.h, ca/revoke.h) and map its error codes to HTTP statuses in
  * one table.  They run on libmicrohttpd's thread pool: writers run
  * concurrently and the ledger batches their units of work into shared
@@ -31,6 +33,7 @@
 #include "signer/err.h"
 #include "signer/signer.h"
 #include "web/http.h"
+#include "web/oidc.h"
 #include "web/ratelimit.h"
 
 /* Upper bounds of the issuance latency histogram, in seconds. */
@@ -60,6 +63,9 @@ struct api {
 	char krl_etag[68]; /* "\"" hex(SHA-256(krl)) "\"" */
 	atomic_int krl_dirty; /* set by our own revocations */
 	struct ratelimit *create_rl; /* POST /v1/requests per user */
+	/* The ID-token verifier of cfg->oidc (NULL without one), made
+	 * afresh with each configuration and swapped with it. */
+	struct oidc_verifier *oidc;
 	/* The last ledger write failed with this ERR_LEDGER_* code (0: it
 	 * succeeded): /v1/health answers 503 meanwhile. */
 	atomic_int ledger_down;

@@ -59,8 +59,9 @@
  * Ownership: oidc_new() copies everything it is given; a struct
  * oidc_identity is owned by the caller (oidc_identity_free()).  Nothing
  * here prints.  It knows nothing of users or sessions: the sign-in route
- * (POST /v1/session in web/api.c) is to create one verifier from the
- * configuration and hand the identity it returns to the user store.
+ * (POST /v1/session in web/api.c) makes one verifier from the
+ * configuration's oidc block and hands the identity it returns to
+ * ca/users.h user_sign_in().
  */
 #ifndef JITCA_OIDC_H
 #define JITCA_OIDC_H

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include <jansson.h>
+#include <openssl/crypto.h>
 #include <sqlite3.h>
 
 #include "ca/ledger.h"
@@ -140,6 +141,20 @@ static const char *notify_sql =
     " seq INTEGER NOT NULL, updated INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS notify_leases(sink TEXT PRIMARY KEY,"
     " owner TEXT NOT NULL, expires INTEGER NOT NULL);";
+
+/*
+ * Sessions of signing in (store.h): not ledger state, so no schema
+ * version of their own; created when missing, on a new file and on one
+ * written before they existed.
+ */
+static const char *sessions_sql =
+    "CREATE TABLE IF NOT EXISTS sessions(token_hash BLOB PRIMARY KEY,"
+    " user TEXT NOT NULL, created INTEGER NOT NULL,"
+    " expires INTEGER NOT NULL, auth_time INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS sessions_expires ON sessions(expires);"
+    "CREATE TABLE IF NOT EXISTS identities(user TEXT PRIMARY KEY,"
+    " issuer TEXT NOT NULL, subject TEXT NOT NULL,"
+    " created INTEGER NOT NULL);";
 
 /*
  * Schema 2: the state rows that must never change, or change only one
@@ -744,6 +759,16 @@ check_schema(struct store_sqlite *l, int create)
 		goto out;
 	}
 	TRY(notify_tables(l));
+	TRY(query_i64(l,
+	    "SELECT count(*) FROM sqlite_master WHERE type = 'table'"
+	    " AND name IN ('sessions', 'identities')",
+	    &nobj));
+	if (nobj < 2 &&
+	    sqlite3_exec(l->db, sessions_sql, NULL, NULL, NULL) != SQLITE_OK &&
+	    sqlite3_db_readonly(l->db, "main") != 1) {
+		r = sq_err(l, sqlite3_errcode(l->db), "create sessions");
+		goto out;
+	}
 	r = 0;
 out:
 	if (began)
@@ -1594,6 +1619,12 @@ static int
 op_user_insert(struct store *s, const char *name, const char *groups,
     const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t created)
 {
+	if (hash == NULL) /* signs in with the identity provider */
+		return user_exec((struct store_sqlite *)s,
+		    "INSERT INTO users(name, groups, token_hash, disabled,"
+		    " created, token_created) VALUES(?1, ?4, NULL, 0, ?3,"
+		    " NULL)",
+		    name, NULL, 0, (int64_t)created, groups);
 	/* created and token_created are one time: the token is new. */
 	return user_exec((struct store_sqlite *)s,
 	    "INSERT INTO users(name, groups, token_hash, disabled, created,"
@@ -1617,6 +1648,153 @@ op_user_disable(struct store *s, const char *name)
 	return user_exec((struct store_sqlite *)s,
 	    "UPDATE users SET disabled = ?3 WHERE name = ?1", name, NULL, 0, 1,
 	    NULL);
+}
+
+static int
+op_user_groups_set(struct store *s, const char *name, const char *groups)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, changes = 0;
+
+	TRY(sq_cached(l, &st, "UPDATE users SET groups = ?2 WHERE name = ?1"));
+	TRY(sq_bind_text(l, st, 1, name));
+	TRY(sq_bind_text(l, st, 2, groups));
+	TRY(sq_done(l, st, &changes));
+	r = changes == 1 ? 0 : ERR_NOT_FOUND;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+void
+store_session_clear(struct store_session *ss)
+{
+	free(ss->user);
+	OPENSSL_cleanse(ss, sizeof(*ss));
+}
+
+static int
+op_session_insert(struct store *s, const struct store_session *ss)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO sessions(token_hash, user, created, expires,"
+	    " auth_time) VALUES(?1, ?2, ?3, ?4, ?5)"));
+	TRY(sq_bind_blob(l, st, 1, ss->token_hash, STORE_TOKEN_HASH_LEN));
+	TRY(sq_bind_text(l, st, 2, ss->user));
+	TRY(sq_bind_int(l, st, 3, (int64_t)ss->created));
+	TRY(sq_bind_int(l, st, 4, (int64_t)ss->expires));
+	TRY(sq_bind_int(l, st, 5, (int64_t)ss->auth_time));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_session_get(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+    struct store_session *out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	const void *h;
+	int r = ERR_INTERNAL, found;
+
+	memset(out, 0, sizeof(*out));
+	TRY(sq_cached(l, &st,
+	    "SELECT token_hash, user, created, expires, auth_time FROM"
+	    " sessions WHERE token_hash = ?1"));
+	TRY(sq_bind_blob(l, st, 1, hash, STORE_TOKEN_HASH_LEN));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	ENSURE(sqlite3_column_type(st, 0) == SQLITE_BLOB &&
+		sqlite3_column_bytes(st, 0) == STORE_TOKEN_HASH_LEN &&
+		sqlite3_column_type(st, 1) == SQLITE_TEXT,
+	    ERR_DB);
+	ENSURE((h = sqlite3_column_blob(st, 0)) != NULL, ERR_ALLOC);
+	memcpy(out->token_hash, h, STORE_TOKEN_HASH_LEN);
+	ENSURE((out->user = strdup(sq_text(st, 1))) != NULL, ERR_ALLOC);
+	out->created = (uint64_t)sqlite3_column_int64(st, 2);
+	out->expires = (uint64_t)sqlite3_column_int64(st, 3);
+	out->auth_time = (uint64_t)sqlite3_column_int64(st, 4);
+	r = 0;
+out:
+	if (r != 0)
+		store_session_clear(out);
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_sessions_purge(struct store *s, uint64_t now, uint64_t *n)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, changes = 0;
+
+	*n = 0;
+	TRY(sq_cached(l, &st, "DELETE FROM sessions WHERE expires <= ?1"));
+	TRY(sq_bind_int(l, st, 1, (int64_t)now));
+	TRY(sq_done(l, st, &changes));
+	*n = (uint64_t)changes;
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_identity_get(
+    struct store *s, const char *user, char **issuer, char **subject)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, found;
+
+	*issuer = *subject = NULL;
+	TRY(sq_cached(
+	    l, &st, "SELECT issuer, subject FROM identities WHERE user = ?1"));
+	TRY(sq_bind_text(l, st, 1, user));
+	TRY(sq_row(l, st, &found));
+	ENSURE(found, ERR_NOT_FOUND);
+	ENSURE((*issuer = strdup(sq_text(st, 0))) != NULL, ERR_ALLOC);
+	ENSURE((*subject = strdup(sq_text(st, 1))) != NULL, ERR_ALLOC);
+	r = 0;
+out:
+	if (r != 0) {
+		free(*issuer);
+		free(*subject);
+		*issuer = *subject = NULL;
+	}
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_identity_insert(struct store *s, const char *user, const char *issuer,
+    const char *subject, uint64_t now)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL;
+
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO identities(user, issuer, subject, created)"
+	    " VALUES(?1, ?2, ?3, ?4)"));
+	TRY(sq_bind_text(l, st, 1, user));
+	TRY(sq_bind_text(l, st, 2, issuer));
+	TRY(sq_bind_text(l, st, 3, subject));
+	TRY(sq_bind_int(l, st, 4, (int64_t)now));
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
 }
 
 static int
@@ -2520,6 +2698,12 @@ static const struct store_ops sqlite_ops = {
     .user_token_set = op_user_token_set,
     .user_disable = op_user_disable,
     .users_each = op_users_each,
+    .user_groups_set = op_user_groups_set,
+    .session_insert = op_session_insert,
+    .session_get = op_session_get,
+    .sessions_purge = op_sessions_purge,
+    .identity_get = op_identity_get,
+    .identity_insert = op_identity_insert,
     .certs_match = op_certs_match,
     .request_exists = op_request_exists,
     .cert_revoke = op_cert_revoke,

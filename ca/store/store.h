@@ -17,8 +17,9 @@
  * event_tail() may lock the head row (SELECT ... FOR UPDATE) to
  * serialise appends, changed() may compare a version counter.
  *
- * The domain rows: users (struct store_user), requests (struct
- * store_request, counted by state in one operation), approvals,
+ * The domain rows: users (struct store_user), their sessions (struct
+ * store_session) and IdP identities (sign-in, POST /v1/session), requests
+ * (struct store_request, counted by state in one operation), approvals,
  * certificates, revoked keys and the KRL's rows, and the raw rows that
  * ledger_state.c checks against the events, and the notification sinks'
  * cursors and leases.  Not here yet: checkpoints, and a read
@@ -95,6 +96,20 @@ struct store_user {
 	uint8_t token_hash[STORE_TOKEN_HASH_LEN];
 };
 void store_user_free(struct store_user *u);
+
+/*
+ * A row of sessions: a sign-in with the identity provider (POST
+ * /v1/session).  Only the SHA-256 of the session token is stored, like a
+ * user's token; sessions are not ledger state (they expire, and the
+ * events record who signed in).  store_session_clear() frees user and
+ * wipes the hash.
+ */
+struct store_session {
+	uint8_t token_hash[STORE_TOKEN_HASH_LEN];
+	char *user;
+	uint64_t created, expires, auth_time;
+};
+void store_session_clear(struct store_session *s);
 
 /* Called for each user by users_each(); a non-zero return stops the
  * walk and is returned.  u is borrowed for the call. */
@@ -360,6 +375,30 @@ struct store_ops {
 	int (*users_each)(
 	    struct store *s, int enabled_only, store_user_fn fn, void *arg);
 	/*
+	 * Signing in.  user_insert() with hash NULL is a user without a
+	 * token (one who signs in with the identity provider).  In a
+	 * transaction: user_groups_set() (ERR_NOT_FOUND when no row changed),
+	 * session_insert(), sessions_purge() (those expired at now; *n how
+	 * many).  session_get(): ERR_NOT_FOUND when there is no row.
+	 */
+	int (*user_groups_set)(
+	    struct store *s, const char *name, const char *groups);
+	int (*session_insert)(struct store *s, const struct store_session *ss);
+	int (*session_get)(struct store *s,
+	    const uint8_t hash[STORE_TOKEN_HASH_LEN],
+	    struct store_session *out);
+	int (*sessions_purge)(struct store *s, uint64_t now, uint64_t *n);
+	/*
+	 * Identities: the IdP subject (issuer, sub) a user name is bound to
+	 * at its first sign-in.  identity_get(): *issuer and *subject new,
+	 * ERR_NOT_FOUND when the user has none.  identity_insert() runs in a
+	 * transaction.
+	 */
+	int (*identity_get)(
+	    struct store *s, const char *user, char **issuer, char **subject);
+	int (*identity_insert)(struct store *s, const char *user,
+	    const char *issuer, const char *subject, uint64_t now);
+	/*
 	 * Revocation.  certs_match(): the certificates q selects, in serial
 	 * order, each passed to fn.  request_exists(): *exists 1 when
 	 * requests has row id.  Inside a transaction: cert_revoke() marks
@@ -598,6 +637,45 @@ static inline MUST_CHECK int
 store_user_disable(struct store *s, const char *name)
 {
 	return s->ops->user_disable(s, name);
+}
+
+static inline MUST_CHECK int
+store_user_groups_set(struct store *s, const char *name, const char *groups)
+{
+	return s->ops->user_groups_set(s, name, groups);
+}
+
+static inline MUST_CHECK int
+store_session_insert(struct store *s, const struct store_session *ss)
+{
+	return s->ops->session_insert(s, ss);
+}
+
+static inline MUST_CHECK int
+store_session_get(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+    struct store_session *out)
+{
+	return s->ops->session_get(s, hash, out);
+}
+
+static inline MUST_CHECK int
+store_sessions_purge(struct store *s, uint64_t now, uint64_t *n)
+{
+	return s->ops->sessions_purge(s, now, n);
+}
+
+static inline MUST_CHECK int
+store_identity_get(
+    struct store *s, const char *user, char **issuer, char **subject)
+{
+	return s->ops->identity_get(s, user, issuer, subject);
+}
+
+static inline MUST_CHECK int
+store_identity_insert(struct store *s, const char *user, const char *issuer,
+    const char *subject, uint64_t now)
+{
+	return s->ops->identity_insert(s, user, issuer, subject, now);
 }
 
 static inline MUST_CHECK int

@@ -400,6 +400,54 @@ static const struct broken broken[] = {
 	"http:// or https:// URL"},
     {TOP("'public_url': 'https://jitca.example.com/?x=1',"), ERR_CONFIG,
 	"public_url: must not have a query (?...)"},
+    /* oidc */
+    {TOP("'oidc': [],"), ERR_CONFIG, "oidc: expected an object, got an array"},
+    {TOP("'oidc': {'client_id': 'j'},"), ERR_CONFIG,
+	"oidc: missing required key \"issuer\""},
+    {TOP("'oidc': {'issuer': 'https://idp'},"), ERR_CONFIG,
+	"oidc: missing required key \"client_id\""},
+    {TOP("'oidc': {'issuer': 'https://idp', 'client_id': 'j', 'x': 1},"),
+	ERR_CONFIG, "oidc: unknown key \"x\""},
+    {TOP("'oidc': {'issuer': 'http://idp.example', 'client_id': 'j'},"),
+	ERR_CONFIG,
+	"oidc.issuer: \"http://idp.example\" must be an https URL (plain "
+	"http only for a loopback address)"},
+    {TOP("'oidc': {'issuer': 'https://idp', 'client_id': ''},"), ERR_CONFIG,
+	"oidc.client_id: must not be empty"},
+    {TOP("'oidc': {'issuer': 'https://idp', 'client_id': 'j', "
+	 "'username_claim': 'a b'},"),
+	ERR_CONFIG,
+	"oidc.username_claim: \"a b\" is not a claim name (1..64 printable "
+	"characters, no space or quote)"},
+    {TOP("'oidc': {'issuer': 'https://idp', 'client_id': 'j', "
+	 "'algorithms': ['RS256', 'none']},"),
+	ERR_CONFIG,
+	"oidc.algorithms[1]: \"none\": only \"RS256\" and \"ES256\" are "
+	"accepted (never \"none\" or HS*)"},
+    {TOP("'oidc': {'issuer': 'https://idp', 'client_id': 'j', "
+	 "'algorithms': ['HS256']},"),
+	ERR_CONFIG,
+	"oidc.algorithms[0]: \"HS256\": only \"RS256\" and \"ES256\" are "
+	"accepted (never \"none\" or HS*)"},
+    {TOP("'oidc': {'issuer': 'https://idp', 'client_id': 'j', "
+	 "'algorithms': []},"),
+	ERR_CONFIG,
+	"oidc.algorithms: expected a non-empty array such as [\"RS256\", "
+	"\"ES256\"], got an array"},
+    {TOP("'oidc': {'issuer': 'https://idp', 'client_id': 'j', "
+	 "'scopes': ['profile']},"),
+	ERR_CONFIG,
+	"oidc.scopes: must include \"openid\" (without it there is no ID "
+	"token)"},
+    {TOP("'oidc': {'issuer': 'https://idp', 'client_id': 'j', "
+	 "'approver_max_auth_age': '8d'},"),
+	ERR_CONFIG,
+	"oidc.approver_max_auth_age: 8d is longer than the maximum (7d)"},
+    {TOP("'oidc': {'issuer': 'https://idp', 'client_id': 'j', "
+	 "'session_max_ttl': 3600},"),
+	ERR_CONFIG,
+	"oidc.session_max_ttl: expected a duration string like \"30m\", got "
+	"an integer"},
 };
 
 Test(config, broken_configs)
@@ -1173,6 +1221,59 @@ Test(config, limits_values)
 		config_free(c);
 		free(json);
 	}
+}
+
+/* Issue 15: the oidc block, its defaults and every field. */
+Test(config, oidc_values)
+{
+	const char *full = TOP(
+	    "'oidc': {'issuer': 'http://127.0.0.1:9000', 'client_id': 'jitca', "
+	    "'client_secret_file': 'idp.secret', 'username_claim': 'email', "
+	    "'groups_claim': 'roles', 'scopes': ['openid', 'email'], "
+	    "'algorithms': ['ES256'], 'approver_max_auth_age': '2s', "
+	    "'session_max_ttl': '1h'},");
+	const char *least =
+	    TOP("'oidc': {'issuer': 'https://idp.example', 'client_id': 'j'},");
+	char err[CONFIG_ERR_LEN], *json;
+	struct config *c = NULL;
+
+	json = jq(TOP(""));
+	cr_assert_eq(
+	    config_parse(&c, "/x", json, strlen(json), err), 0, "%s", err);
+	cr_assert_null(c->oidc, "no block: static tokens only");
+	config_free(c);
+	free(json);
+
+	json = jq(least);
+	cr_assert_eq(
+	    config_parse(&c, "/x", json, strlen(json), err), 0, "%s", err);
+	cr_assert_str_eq(c->oidc->issuer, "https://idp.example");
+	cr_assert_str_eq(c->oidc->client_id, "j");
+	cr_assert_null(c->oidc->client_secret_file);
+	cr_assert_str_eq(c->oidc->username_claim, "preferred_username");
+	cr_assert_str_eq(c->oidc->groups_claim, "groups");
+	cr_assert_eq(c->oidc->nscopes, 2);
+	cr_assert_str_eq(c->oidc->scopes[0], "openid");
+	cr_assert_str_eq(c->oidc->scopes[1], "profile");
+	cr_assert_eq(c->oidc->algs, CONFIG_OIDC_RS256 | CONFIG_OIDC_ES256);
+	cr_assert_eq(c->oidc->approver_max_auth_age, 3600);
+	cr_assert_eq(c->oidc->session_max_ttl, 8 * 3600);
+	config_free(c);
+	free(json);
+
+	json = jq(full);
+	cr_assert_eq(
+	    config_parse(&c, "/x", json, strlen(json), err), 0, "%s", err);
+	cr_assert_str_eq(c->oidc->client_secret_file, "/x/idp.secret");
+	cr_assert_str_eq(c->oidc->username_claim, "email");
+	cr_assert_str_eq(c->oidc->groups_claim, "roles");
+	cr_assert_eq(c->oidc->nscopes, 2);
+	cr_assert_str_eq(c->oidc->scopes[1], "email");
+	cr_assert_eq(c->oidc->algs, CONFIG_OIDC_ES256);
+	cr_assert_eq(c->oidc->approver_max_auth_age, 2);
+	cr_assert_eq(c->oidc->session_max_ttl, 3600);
+	config_free(c);
+	free(json);
 }
 
 /* Issue 10 item 2: a user name never equals a literal principal, and

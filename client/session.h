@@ -1,0 +1,45 @@
+/*
+ * session.h: the jitcad session a sign-in gave (POST /v1/session),
+ * cached per server in ~/.cache/jitca/ ($XDG_CACHE_HOME/jitca when that
+ * is set): one file "session-HEX.json" for each server, HEX the first 16
+ * bytes of SHA-256 of the server URL in hex, mode 0600 in a directory of
+ * mode 0700, holding {"server", "token", "expires_at", "user"}.  A
+ * session is used only while more than SESSION_MARGIN seconds are left,
+ * only for the server it names, and only from a file that is ours and
+ * nobody else can read.  Nothing here talks to the server or prints.
+ */
+#ifndef JITCA_CLIENT_SESSION_H
+#define JITCA_CLIENT_SESSION_H
+
+#include <stdint.h>
+
+#include "signer/err.h"
+
+#define SESSION_MARGIN 30 /* seconds: a session closer to expiry is stale */
+#define SESSION_MAX_FILE 4096
+
+struct session {
+	char *token; /* wiped on free */
+	char *user;
+	uint64_t expires_at;
+};
+
+/* The cache directory for home (new string), or NULL. */
+char *session_dir(const char *home);
+
+/*
+ * The session for server, if one is cached and valid at now: 0 and *s
+ * filled; ERR_NOT_FOUND when there is none, it expired or it is not
+ * usable (a stale or unsafe file is removed).
+ */
+MUST_CHECK int session_load(
+    const char *home, const char *server, uint64_t now, struct session *s);
+/* Cache s for server (atomically, 0600). */
+MUST_CHECK int session_save(
+    const char *home, const char *server, const struct session *s);
+/* Remove the session of server, or of every server when server is NULL;
+ * how many files were removed, or a negative code. */
+int session_remove(const char *home, const char *server);
+void session_clear(struct session *s);
+
+#endif /* JITCA_CLIENT_SESSION_H */
