@@ -71,7 +71,9 @@ static const char example_config[] =
     "      \"requesters\": [\"engineering\"],\n"
     "      \"approvers\": [\"sre-leads\"],\n"
     "      \"approvals_required\": 1,\n"
-    "      \"critical_options\": {\"source-address\": \"10.0.0.0/8\"},\n"
+    "      \"break_glass\": {\"max_ttl\": \"15m\"},\n"
+    "      \"critical_options\": {\"source-address\": "
+    "\"10.0.0.0/8,127.0.0.0/8\"},\n"
     "      \"extensions\": [\"permit-pty\"]\n"
     "    },\n"
     "    \"staging\": {\n"
@@ -104,7 +106,8 @@ static const char *const ledger_keys[] = {
     "url", "path", "origin", "checkpoint_interval", NULL};
 static const char *const role_keys[] = {"principals", "default_ttl", "max_ttl",
     "requesters", "approvers", "approvals_required", "critical_options",
-    "extensions", NULL};
+    "extensions", "break_glass", NULL};
+static const char *const break_glass_keys[] = {"max_ttl", NULL};
 
 /* Parsing state: where messages go, and the config being built. */
 struct ctx {
@@ -844,6 +847,11 @@ parse_extensions(struct ctx *x, struct role *r, json_t *obj, const char *rf)
 			    "expected an extension name (a string), got %s",
 			    jtype(e));
 		s = json_string_value(e);
+		if (strcmp(s, "break-glass@jitca") == 0)
+			return cfg_err(x, efield,
+			    "break-glass@jitca is added by jitca to "
+			    "break-glass certificates only (see "
+			    "\"break_glass\")");
 		if (strlen(s) != json_string_length(e) ||
 		    !name_extension_known(s))
 			return cfg_err(x, efield,
@@ -909,6 +917,26 @@ parse_role(struct ctx *x, struct role *r, json_t *obj, const char *rf)
 		return rr;
 	if ((rr = parse_extensions(x, r, obj, rf)) != 0)
 		return rr;
+	if ((v = json_object_get(obj, "break_glass")) != NULL) {
+		char field[FIELD_LEN];
+
+		field_join(field, sizeof(field), rf, "break_glass");
+		if (!json_is_object(v))
+			return cfg_err(x, field,
+			    "expected an object like {\"max_ttl\": \"15m\"}, "
+			    "got %s",
+			    jtype(v));
+		if ((rr = check_keys(x, field, v, break_glass_keys)) != 0)
+			return rr;
+		if (json_object_get(v, "max_ttl") == NULL)
+			return cfg_err(
+			    x, field, "missing required key \"max_ttl\"");
+		if ((rr = get_duration(x, v, field, "max_ttl", 0, r->max_ttl,
+			 "max_ttl", max_text, &r->break_glass_ttl, NULL)) != 0)
+			return rr;
+		if (r->break_glass_ttl == 0)
+			return cfg_err(x, field, "max_ttl must be above 0");
+	}
 	if (r->approvals_required > 0 && r->napprovers == 0)
 		return cfg_err(x, rf,
 		    "approvals_required is %u but no approver groups are "

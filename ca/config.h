@@ -73,6 +73,9 @@ struct role {
 	size_t ncritical;
 	struct cert_option *extensions; /* flags only, sorted */
 	size_t nextensions;
+	/* break_glass.max_ttl: seconds, 0 when the role has no break-glass
+	 * (at most max_ttl). */
+	uint64_t break_glass_ttl;
 };
 
 /*

@@ -354,6 +354,18 @@ on_decision(struct replay *p, int64_t seq, int64_t t, const char *type,
 	row = NULL;
 	if (strcmp(decision, "deny") == 0)
 		TRY(request_state(p, seq, t, type, id, "denied"));
+	/* An approver shortened the ttl (request.h): the row has it. */
+	if (strcmp(decision, "approve") == 0 &&
+	    json_is_integer(json_object_get(d, "ttl"))) {
+		json_t *rq;
+		char rk[32];
+
+		key_i64(rk, id);
+		if ((rq = json_object_get(p->requests, rk)) != NULL)
+			TRY(put(rq, "ttl",
+			    json_integer(json_integer_value(
+				json_object_get(d, "ttl")))));
+	}
 	r = 0;
 out:
 	json_decref(row);
@@ -668,10 +680,17 @@ replay_events(struct replay *p)
 		} else if (strcmp(type, "request.denied") == 0) {
 			TRY(on_decision(
 			    p, seq, t, type, actor, subject, d, "deny"));
+		} else if (strcmp(type, "request.reviewed") == 0) {
+			TRY(on_decision(
+			    p, seq, t, type, actor, subject, d, "review"));
 		} else if (strcmp(type, "request.expired") == 0) {
 			int64_t id = subject_request_id(subject);
 
 			TRY(request_state(p, seq, t, type, id, "expired"));
+		} else if (strcmp(type, "request.withdrawn") == 0) {
+			int64_t id = subject_request_id(subject);
+
+			TRY(request_state(p, seq, t, type, id, "withdrawn"));
 		} else if (strcmp(type, "cert.issued") == 0) {
 			TRY(on_cert_issued(p, seq, t, type, d));
 		} else if (strcmp(type, "host.cert_issued") == 0) {

@@ -27,8 +27,13 @@
 #include "ca/text.h"
 #include "ca/users.h"
 #include "signer/names.h"
+#include "signer/base/sha256.h"
 
 #define SUBJECT_LEN 64
+
+/* How a request is issued (create_common, issue_locked). */
+#define HOW_DIRECT 0x1 /* jitcad issue: approvals bypassed */
+#define HOW_BREAK_GLASS 0x2 /* no approver; flagged, needs review */
 
 static void
 subject_request(char buf[SUBJECT_LEN], int64_t id)
@@ -206,7 +211,8 @@ out:
 static int
 cert_make(struct ca *ca, const struct role *role,
     const struct store_request *row, struct pubkey **key, json_t *principals,
-    uint64_t serial, const char *key_id, uint64_t now, struct cert **out)
+    uint64_t serial, const char *key_id, uint64_t now, int how,
+    struct cert **out)
 {
 	struct cert *c = NULL;
 	const uint8_t *cablob;
@@ -240,6 +246,9 @@ cert_make(struct ca *ca, const struct role *role,
 		TRY(cert_add_extension(
 		    c, role->extensions[i].name, role->extensions[i].value));
 	}
+	/* The mark every host log and ssh-keygen -L shows. */
+	if ((how & HOW_BREAK_GLASS) != 0)
+		TRY(cert_add_extension(c, REQUEST_BREAK_GLASS_EXT, NULL));
 	TRY(cert_set_random_nonce(c));
 	/*
 	 * Whatever signed it, it must verify under this CA's key:
@@ -264,8 +273,9 @@ out:
  * cert.issued by actor_name.
  */
 static int
-issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
+issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how)
 {
+	int direct = (how & HOW_DIRECT) != 0;
 	struct store_request row;
 	const struct role *role;
 	struct pubkey *key = NULL;
@@ -288,6 +298,9 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	ENSURE(row.ttl > 0 && row.ttl <= role->max_ttl &&
 		row.ttl <= ca->cfg->hard_max_ttl,
 	    ERR_TTL_TOO_LONG);
+	ENSURE((how & HOW_BREAK_GLASS) == 0 ||
+		(role->break_glass_ttl > 0 && row.ttl <= role->break_glass_ttl),
+	    ERR_BREAK_GLASS);
 	/* Principals against the role as configured now. */
 	TRY(config_user_name_check(ca->cfg, row.requester, NULL, 0));
 	principals = json_loads(row.principals, 0, &jerr);
@@ -325,7 +338,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	ENSURE(n > 0 && (size_t)n < sizeof(key_id), ERR_CERT_BAD_KEY_ID);
 	ENSURE(name_key_id_valid(key_id), ERR_CERT_BAD_KEY_ID);
 	TRY(cert_make(
-	    ca, role, &row, &key, principals, serial, key_id, now, &c));
+	    ca, role, &row, &key, principals, serial, key_id, now, how, &c));
 	TRY(cert_to_line(&line, c, NULL));
 	TRY(ca_sha256_hex(sha, c->blob, c->blob_len));
 	ENSURE(
@@ -359,6 +372,10 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int direct)
 	    "cert_sha256", sha, "request", (json_int_t)id, "role", row.role,
 	    "user", row.requester, "approvers", approvers, "direct", direct);
 	ENSURE(details != NULL, ERR_ALLOC);
+	if ((how & HOW_BREAK_GLASS) != 0)
+		ENSURE(json_object_set_new(
+			   details, "break_glass", json_true()) == 0,
+		    ERR_ALLOC);
 	snprintf(
 	    subject, sizeof(subject), "cert:%llu", (unsigned long long)serial);
 	TRY(ledger_append(
@@ -396,6 +413,8 @@ decision_add(void *arg, const struct store_approval *a)
 	/* The _new calls take d even on failure. */
 	if (strcmp(a->decision, "approve") == 0)
 		jr = json_array_append_new(ds->arr, d);
+	else if (strcmp(a->decision, "review") == 0)
+		jr = json_object_set_new(ds->obj, "reviewed", d);
 	else
 		jr = json_object_set_new(ds->obj, "denied", d);
 	return jr == 0 ? 0 : ERR_ALLOC;
@@ -454,9 +473,68 @@ out:
 	return r;
 }
 
+/*
+ * The digest of what will be signed for a request (request.h): SHA-256
+ * over "jitca-request-v1", the key fingerprint, the principals (JSON as
+ * stored), the ttl, and the role's critical options and extensions as
+ * configured now, one per line; "sha256:" and 64 hex digits.  A role
+ * that was removed has none (the request cannot be issued anyway).
+ */
+static int
+request_digest(struct ca *ca, const struct store_request *row,
+    char out[REQUEST_DIGEST_LEN])
+{
+	const struct role *role = config_role(ca->cfg, row->role);
+	uint8_t h[SHA256_LEN];
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *m = NULL;
+	int r = ERR_INTERNAL;
+
+	ENSURE((m = open_memstream(&buf, &len)) != NULL, ERR_ALLOC);
+	fprintf(m, "jitca-request-v1\nkey %s\nprincipals %s\nttl %llu\n",
+	    row->key_fp, row->principals, (unsigned long long)row->ttl);
+	for (i = 0; role != NULL && i < role->ncritical; i++)
+		fprintf(m, "critical %s=%s\n", role->critical[i].name,
+		    role->critical[i].value != NULL ? role->critical[i].value
+						    : "");
+	for (i = 0; role != NULL && i < role->nextensions; i++)
+		fprintf(m, "extension %s\n", role->extensions[i].name);
+	ENSURE(fclose(m) == 0, ERR_ALLOC);
+	m = NULL;
+	TRY(sha256(h, buf, len));
+	memcpy(out, "sha256:", 7);
+	for (i = 0; i < SHA256_LEN; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", h[i]);
+	r = 0;
+out:
+	if (m != NULL)
+		fclose(m);
+	free(buf);
+	return r;
+}
+
+/* 1 when the certificate line carries REQUEST_BREAK_GLASS_EXT. */
+static int
+cert_line_break_glass(const char *line)
+{
+	struct cert *c = NULL;
+	size_t i;
+	int bg = 0;
+
+	if (cert_from_line(&c, line, strlen(line)) != 0)
+		return 0;
+	for (i = 0; i < c->nextensions; i++)
+		if (strcmp(c->extensions[i].name, REQUEST_BREAK_GLASS_EXT) == 0)
+			bg = 1;
+	cert_free(c);
+	return bg;
+}
+
 static int
 row_json(struct ca *ca, const struct store_request *row, json_t **out)
 {
+	char digest[REQUEST_DIGEST_LEN];
 	const struct role *role;
 	json_t *obj = NULL, *principals = NULL;
 	json_error_t jerr;
@@ -477,6 +555,9 @@ row_json(struct ca *ca, const struct store_request *row, json_t **out)
 	    "approvals_required", (int)row->approvals_required,
 	    "key_fingerprint", row->key_fp, "public_key", row->public_key);
 	ENSURE(obj != NULL, ERR_ALLOC);
+	TRY(request_digest(ca, row, digest));
+	ENSURE(json_object_set_new(obj, "digest", json_string(digest)) == 0,
+	    ERR_ALLOC);
 	/* Who can approve, as the role is configured now (so the requester
 	 * knows whom to ask); absent when the role was removed. */
 	if ((role = config_role(ca->cfg, row->role)) != NULL) {
@@ -495,6 +576,22 @@ row_json(struct ca *ca, const struct store_request *row, json_t **out)
 	TRY(decisions_load(ca, row->id, obj));
 	if (row->serial > 0)
 		TRY(cert_fields_load(ca, row->serial, obj));
+	/* Break-glass is what the certificate says (its extension); it
+	 * needs review until an approver reviewed it. */
+	{
+		const char *line =
+		    json_string_value(json_object_get(obj, "certificate"));
+		int bg = line != NULL && cert_line_break_glass(line);
+
+		ENSURE(json_object_set_new(
+			   obj, "break_glass", json_boolean(bg)) == 0,
+		    ERR_ALLOC);
+		if (bg)
+			ENSURE(json_object_set_new(obj, "needs_review",
+				   json_boolean(json_object_get(obj,
+						    "reviewed") == NULL)) == 0,
+			    ERR_ALLOC);
+	}
 	*out = obj;
 	obj = NULL;
 	r = 0;
@@ -563,8 +660,9 @@ static int
 create_common(struct ca *ca, const char *event_actor, const char *requester,
     char *const *groups, size_t ngroups, const char *role_name,
     char *const *principals, size_t nprincipals, uint64_t ttl,
-    const char *reason, const char *pubkey_line, int direct, json_t **out)
+    const char *reason, const char *pubkey_line, int how, json_t **out)
 {
+	int direct = (how & HOW_DIRECT) != 0;
 	const struct role *role;
 	struct pubkey *key = NULL;
 	struct store_request_new nr;
@@ -582,6 +680,13 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	    ERR_FORBIDDEN);
 	/* "{{user}}" must never become another role's principal. */
 	TRY(config_user_name_check(ca->cfg, requester, NULL, 0));
+	/* Break-glass: only where the role allows it, shorter. */
+	ENSURE((how & HOW_BREAK_GLASS) == 0 || role->break_glass_ttl > 0,
+	    ERR_BREAK_GLASS);
+	if (ttl == 0 && (how & HOW_BREAK_GLASS) != 0)
+		ttl = role->break_glass_ttl;
+	ENSURE((how & HOW_BREAK_GLASS) == 0 || ttl <= role->break_glass_ttl,
+	    ERR_TTL_TOO_LONG);
 	if (ttl == 0)
 		ttl =
 		    role->default_ttl != 0 ? role->default_ttl : role->max_ttl;
@@ -624,11 +729,34 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	    (json_int_t)expires, "approvals_required",
 	    (int)role->approvals_required, "direct", direct);
 	ENSURE(details != NULL, ERR_ALLOC);
+	if ((how & HOW_BREAK_GLASS) != 0)
+		ENSURE(json_object_set_new(
+			   details, "break_glass", json_true()) == 0,
+		    ERR_ALLOC);
 	subject_request(subject, id);
 	TRY(ledger_append(ca->ledger, NULL, "request.created", event_actor,
 	    subject, details));
-	if (direct || role->approvals_required == 0)
-		TRY(issue_locked(ca, id, event_actor, direct));
+	if ((how & HOW_BREAK_GLASS) != 0) {
+		/* Every approver of the role is told at once: the ledger
+		 * always has it (webhooks read the same event). */
+		json_t *g = json_array(), *bd;
+		size_t k;
+
+		ENSURE(g != NULL, ERR_ALLOC);
+		for (k = 0; k < role->napprovers; k++)
+			(void)json_array_append_new(
+			    g, json_string(role->approvers[k]));
+		bd = json_pack("{s:o, s:I, s:s}", "notify", g, "ttl",
+		    (json_int_t)ttl, "reason", reason);
+		ENSURE(bd != NULL, ERR_ALLOC);
+		r = ledger_append(ca->ledger, NULL, "request.break_glass",
+		    event_actor, subject, bd);
+		json_decref(bd);
+		TRY(r);
+	}
+	if (direct || role->approvals_required == 0 ||
+	    (how & HOW_BREAK_GLASS) != 0)
+		TRY(issue_locked(ca, id, event_actor, how));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
 	/* Committed: only now may the certificate leave. */
@@ -663,6 +791,22 @@ request_create(struct ca *ca, const struct ca_actor *actor, const char *role,
 }
 
 int
+request_break_glass(struct ca *ca, const struct ca_actor *actor,
+    const char *role, char *const *principals, size_t nprincipals, uint64_t ttl,
+    const char *reason, const char *pubkey_line, json_t **out)
+{
+	if (out != NULL)
+		*out = NULL;
+	if (ca == NULL || actor == NULL || out == NULL)
+		return ERR_INVALID_ARG;
+	if (!name_principal_valid(actor->name))
+		return ERR_FORBIDDEN;
+	return create_common(ca, actor->name, actor->name, actor->groups,
+	    actor->ngroups, role, principals, nprincipals, ttl, reason,
+	    pubkey_line, HOW_BREAK_GLASS, out);
+}
+
+int
 request_issue_direct(struct ca *ca, const struct ca_actor *actor,
     const char *user, const char *role, char *const *principals,
     size_t nprincipals, uint64_t ttl, const char *reason,
@@ -680,7 +824,7 @@ request_issue_direct(struct ca *ca, const struct ca_actor *actor,
 	TRY(user_get(ca->ledger, user, &u));
 	ENSURE(!u->disabled, ERR_USER_DISABLED);
 	r = create_common(ca, actor->name, u->name, u->groups, u->ngroups, role,
-	    principals, nprincipals, ttl, reason, pubkey_line, 1, out);
+	    principals, nprincipals, ttl, reason, pubkey_line, HOW_DIRECT, out);
 out:
 	user_free(u);
 	return r;
@@ -798,6 +942,19 @@ int
 request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
     const char *comment, json_t **out)
 {
+	struct request_approval ap;
+
+	memset(&ap, 0, sizeof(ap));
+	ap.comment = comment;
+	return request_approve_with(ca, actor, id, &ap, out);
+}
+
+int
+request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const struct request_approval *ap, json_t **out)
+{
+	const char *comment = ap != NULL ? ap->comment : NULL;
+	char digest[REQUEST_DIGEST_LEN];
 	struct store_request row;
 	const struct role *role = NULL;
 	json_t *details = NULL, *stale = NULL;
@@ -811,11 +968,22 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	ENSURE(
 	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
+	ENSURE(ap != NULL, ERR_INVALID_ARG);
 	TRY(decide_begin(ca, actor, id, comment, &row, &role, &in_tx));
 	ENSURE(strcmp(actor->name, row.requester) != 0, ERR_SELF_APPROVAL);
 	ENSURE(actor_is_approver(role, actor), ERR_FORBIDDEN);
 	TRY(user_disabled(ca, actor->name, &disabled));
 	ENSURE(!disabled, ERR_USER_DISABLED);
+	/* An approval is for exactly what the approver was shown. */
+	if (ap->expect != NULL) {
+		TRY(request_digest(ca, &row, digest));
+		ENSURE(strcmp(digest, ap->expect) == 0, ERR_DIGEST_MISMATCH);
+	}
+	/* Shorter only; the shortest approved ttl is the request's. */
+	ENSURE(ap->ttl <= row.ttl, ERR_TTL_NOT_SHORTER);
+	if (ap->ttl > 0 && ap->ttl < row.ttl)
+		TRY(store_request_ttl_set(
+		    ledger_store(ca->ledger), id, ap->ttl));
 	TRY(decision_insert(
 	    ca, id, actor->name, "approve", comment, &conflict));
 	ENSURE(!conflict, ERR_ALREADY_APPROVED);
@@ -831,6 +999,10 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    comment == NULL ? "" : comment, "approvals", (json_int_t)count,
 	    "approvals_required", (json_int_t)need);
 	ENSURE(details != NULL, ERR_ALLOC);
+	if (ap->ttl > 0 && ap->ttl < row.ttl)
+		ENSURE(json_object_set_new(details, "ttl",
+			   json_integer((json_int_t)ap->ttl)) == 0,
+		    ERR_ALLOC);
 	if (json_array_size(stale) > 0)
 		ENSURE(json_object_set(details, "not_counted", stale) == 0,
 		    ERR_ALLOC);
@@ -888,6 +1060,88 @@ out:
 		ledger_rollback(ca->ledger);
 	json_decref(details);
 	store_request_clear(&row);
+	return r;
+}
+
+int
+request_withdraw(
+    struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out)
+{
+	struct store_request row;
+	const struct role *role = NULL;
+	json_t *details = NULL;
+	char subject[SUBJECT_LEN];
+	int r = ERR_INTERNAL, in_tx = 0;
+
+	memset(&row, 0, sizeof(row));
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
+	    ERR_INVALID_ARG);
+	TRY(decide_begin(ca, actor, id, NULL, &row, &role, &in_tx));
+	ENSURE(strcmp(actor->name, row.requester) == 0, ERR_FORBIDDEN);
+	TRY(store_request_state_set(ledger_store(ca->ledger), id, "pending",
+	    "withdrawn", 0, ca_now(ca)));
+	ENSURE((details = json_object()) != NULL, ERR_ALLOC);
+	subject_request(subject, id);
+	TRY(ledger_append(ca->ledger, NULL, "request.withdrawn", actor->name,
+	    subject, details));
+	in_tx = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(ca->ledger));
+	r = request_json_committed(ca, id, out);
+out:
+	if (in_tx)
+		ledger_rollback(ca->ledger);
+	json_decref(details);
+	store_request_clear(&row);
+	return r;
+}
+
+int
+request_review(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const char *comment, json_t **out)
+{
+	const struct role *role;
+	json_t *cur = NULL, *details = NULL;
+	char subject[SUBJECT_LEN];
+	int r = ERR_INTERNAL, in_tx = 0, conflict = 0;
+
+	if (out != NULL)
+		*out = NULL;
+	ENSURE(
+	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
+	    ERR_INVALID_ARG);
+	TRY(text_check("comment", comment, REQUEST_COMMENT_MAX, 1, NULL));
+	TRY(ledger_begin(ca->ledger));
+	in_tx = 1;
+	TRY(request_json(ca, id, &cur));
+	ENSURE(actor_may_see(ca, actor,
+		   json_string_value(json_object_get(cur, "requester")),
+		   json_string_value(json_object_get(cur, "role"))),
+	    ERR_NOT_FOUND);
+	ENSURE(json_is_true(json_object_get(cur, "needs_review")),
+	    ERR_WRONG_STATE);
+	ENSURE(strcmp(actor->name,
+		   json_string_value(json_object_get(cur, "requester"))) != 0,
+	    ERR_SELF_APPROVAL);
+	role = config_role(
+	    ca->cfg, json_string_value(json_object_get(cur, "role")));
+	ENSURE(role != NULL && actor_is_approver(role, actor), ERR_FORBIDDEN);
+	TRY(decision_insert(ca, id, actor->name, "review", comment, &conflict));
+	ENSURE((details = json_pack("{s:s}", "comment", comment)) != NULL,
+	    ERR_ALLOC);
+	subject_request(subject, id);
+	TRY(ledger_append(ca->ledger, NULL, "request.reviewed", actor->name,
+	    subject, details));
+	in_tx = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(ca->ledger));
+	r = request_json_committed(ca, id, out);
+out:
+	if (in_tx)
+		ledger_rollback(ca->ledger);
+	json_decref(cur);
+	json_decref(details);
 	return r;
 }
 
@@ -966,6 +1220,7 @@ request_counts_get(struct ca *ca, struct request_counts *out)
 	out->denied = c.by_state[STORE_REQ_DENIED];
 	out->expired = c.by_state[STORE_REQ_EXPIRED];
 	out->revoked = c.by_state[STORE_REQ_REVOKED];
+	out->withdrawn = c.by_state[STORE_REQ_WITHDRAWN];
 	out->approvals_needed = c.approvals_needed;
 	return 0;
 }
@@ -1086,6 +1341,11 @@ role_json(const struct role *role, const struct ca_actor *actor,
 	    "extensions", ext, "can_request", can_request, "can_approve",
 	    can_approve);
 	ENSURE(obj != NULL, ERR_ALLOC);
+	if (role->break_glass_ttl > 0)
+		ENSURE(json_object_set_new(obj, "break_glass",
+			   json_pack("{s:I}", "max_ttl",
+			       (json_int_t)role->break_glass_ttl)) == 0,
+		    ERR_ALLOC);
 	*out = obj;
 	obj = NULL;
 	r = 0;

@@ -13,6 +13,7 @@
  *   pending --approve (N-th)-->    issued    request.approved + cert.issued
  *   pending --deny-->              denied    request.denied
  *   pending --deny by requester--> denied    request.denied (withdrawn)
+ *   pending --withdraw-->          withdrawn request.withdrawn
  *   pending --past expires-->      expired   request.expired
  *   issued  --revoke (revoke.h)--> revoked   cert.revoked
  *
@@ -58,15 +59,40 @@
  * signed through ca->sign and checked to verify under ca->ca_pub.  The
  * certificate line is returned only after COMMIT succeeded (invariant 1).
  *
+ * Approving what was shown: every request carries "digest", the SHA-256
+ * of what will be signed (key fingerprint, principals, ttl, the role's
+ * critical options and extensions as configured now).  An approval may
+ * name it (expect): if the request changed since (a reload changed the
+ * role's options, an earlier approver shortened the ttl) the approval
+ * is refused with ERR_DIGEST_MISMATCH and nothing is written.  An
+ * approver may shorten the ttl (never lengthen it: ERR_TTL_NOT_SHORTER);
+ * the request's ttl becomes the shorter one (request.approved records
+ * "ttl"), so the shortest approved ttl is what is signed, and the
+ * signer's own policy check still applies.
+ *
+ * Break-glass (request_break_glass()): a role with break_glass
+ * (ca/config.h break_glass_ttl) issues at once without an approver, for
+ * at most that ttl (its default), with the extension
+ * REQUEST_BREAK_GLASS_EXT; request.created carries "break_glass": true
+ * and request.break_glass names the approver groups to tell.  It is not
+ * an approval: the request shows "break_glass": true and "needs_review"
+ * until an approver of the role (never the requester) reviews it
+ * (request_review(): a "review" decision, request.reviewed).  A role
+ * without break_glass gets ERR_BREAK_GLASS.
+ *
+ * Withdraw: the requester's own pending request becomes "withdrawn"
+ * (request.withdrawn, no decision row); anyone else gets ERR_FORBIDDEN.
+ *
  * JSON shape of a request (docs/design.md "Interfaces"): id, state, role,
  * requester, principals, ttl, reason, created, expires,
- * approvals_required, key_fingerprint, public_key, approvals [{who, when,
- * comment}], and when denied "denied" {who, when, comment, withdrawn};
- * once issued certificate, serial, key_id, valid_after, valid_before
- * (and "revoked": time once revoked).  A pending request whose expiry
- * has passed shows "expired" even before request_expire_due() ran.
- * Every json_t ** output is a new reference the caller json_decref()s;
- * on error it is NULL.
+ * approvals_required, key_fingerprint, public_key, digest, approvals
+ * [{who, when, comment}], and when denied "denied" {who, when, comment,
+ * withdrawn}; once issued certificate, serial, key_id, valid_after,
+ * valid_before (and "revoked": time once revoked), and "break_glass",
+ * "needs_review", "reviewed" {who, when, comment} as above.  A pending
+ * request whose expiry has passed shows "expired" even before
+ * request_expire_due() ran.  Every json_t ** output is a new reference
+ * the caller json_decref()s; on error it is NULL.
  */
 #ifndef JITCA_REQUEST_H
 #define JITCA_REQUEST_H
@@ -81,6 +107,9 @@
 
 #define REQUEST_REASON_MAX 512
 #define REQUEST_COMMENT_MAX 512
+#define REQUEST_DIGEST_LEN (7 + 64 + 1) /* "sha256:" hex NUL */
+/* The extension a break-glass certificate carries (and only it). */
+#define REQUEST_BREAK_GLASS_EXT "break-glass@jitca"
 
 /*
  * Create a request by actor for role.  principals/nprincipals (NULL/0 =
@@ -109,6 +138,39 @@ MUST_CHECK int request_create(struct ca *ca, const struct ca_actor *actor,
 MUST_CHECK int request_approve(struct ca *ca, const struct ca_actor *actor,
     int64_t id, const char *comment, json_t **out);
 
+/*
+ * Approve as request_approve, with what the approver saw: comment (may be
+ * NULL); ttl 0 or a shorter ttl; expect NULL or the digest shown.  Adds
+ * ERR_DIGEST_MISMATCH and ERR_TTL_NOT_SHORTER to request_approve's
+ * errors.
+ */
+struct request_approval {
+	const char *comment;
+	uint64_t ttl;
+	const char *expect;
+};
+MUST_CHECK int request_approve_with(struct ca *ca, const struct ca_actor *actor,
+    int64_t id, const struct request_approval *ap, json_t **out);
+
+/* Break-glass, as request_create otherwise (see above); adds
+ * ERR_BREAK_GLASS. */
+MUST_CHECK int request_break_glass(struct ca *ca, const struct ca_actor *actor,
+    const char *role, char *const *principals, size_t nprincipals, uint64_t ttl,
+    const char *reason, const char *pubkey_line, json_t **out);
+
+/* An approver of the role reviews a break-glass request that needs it;
+ * comment is required.  Errors: ERR_NOT_FOUND, ERR_WRONG_STATE (not
+ * break-glass, or reviewed already), ERR_SELF_APPROVAL, ERR_FORBIDDEN,
+ * ERR_INVALID_ARG/ERR_TEXT_* for the comment. */
+MUST_CHECK int request_review(struct ca *ca, const struct ca_actor *actor,
+    int64_t id, const char *comment, json_t **out);
+
+/* The requester withdraws their pending request (state "withdrawn").
+ * Errors: ERR_NOT_FOUND, ERR_WRONG_STATE, ERR_EXPIRED, ERR_FORBIDDEN (not
+ * the requester).  *out: the request after. */
+MUST_CHECK int request_withdraw(
+    struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out);
+
 /* Deny (approver) or withdraw (requester) a pending request.  Errors as
  * request_approve, without ERR_SELF_APPROVAL/ERR_ALREADY_APPROVED. */
 MUST_CHECK int request_deny(struct ca *ca, const struct ca_actor *actor,
@@ -126,7 +188,7 @@ MUST_CHECK int request_expire_due(struct ca *ca, size_t *count);
  * may see totals).
  */
 struct request_counts {
-	uint64_t pending, issued, denied, expired, revoked;
+	uint64_t pending, issued, denied, expired, revoked, withdrawn;
 	uint64_t approvals_needed;
 };
 MUST_CHECK int request_counts_get(struct ca *ca, struct request_counts *out);
@@ -170,7 +232,8 @@ MUST_CHECK int request_issue_direct(struct ca *ca, const struct ca_actor *actor,
 /*
  * GET /v1/roles: {"roles": [{name, principals, default_ttl, max_ttl,
  * approvals_required, critical_options {name: value}, extensions [...],
- * can_request, can_approve}]} for the roles the actor may request or
+ * can_request, can_approve, and break_glass {max_ttl} when the role has
+ * it}]} for the roles the actor may request or
  * approve (all of them for local actors and auditors), sorted by name.
  * principals are expanded for the actor ("{{user}}" -> name) when the
  * actor's name is a valid user name, else left as templates.

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ca/config.h"
+#include "ca/request.h"
 #include "ca/signpolicy.h"
 
 static int
@@ -89,10 +90,23 @@ sp_check(const void *state, const char *user, const char *role,
 	for (i = 0; i < c->ncritical; i++)
 		ENSURE(opt_has(ro->critical, ro->ncritical, &c->critical[i]),
 		    ERR_SIGNER_OPTIONS);
-	for (i = 0; i < c->nextensions; i++)
+	for (i = 0; i < c->nextensions; i++) {
+		/* The break-glass mark: only for a role that allows
+		 * break-glass, and only as short as it says. */
+		if (strcmp(c->extensions[i].name, REQUEST_BREAK_GLASS_EXT) ==
+		    0) {
+			ENSURE(ro->break_glass_ttl > 0 &&
+				c->extensions[i].value == NULL,
+			    ERR_SIGNER_OPTIONS);
+			ENSURE(c->valid_before <=
+				now + ro->break_glass_ttl + SIGNER_CLOCK_SLACK,
+			    ERR_TTL_TOO_LONG);
+			continue;
+		}
 		ENSURE(
 		    opt_has(ro->extensions, ro->nextensions, &c->extensions[i]),
 		    ERR_SIGNER_OPTIONS);
+	}
 	r = 0;
 out:
 	config_strv_free(allowed, nallowed);

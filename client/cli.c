@@ -2,8 +2,9 @@
  * cli.c: the one option table of the jitca program (signer/base/cli.h):
  * every command and option, from which the parser, each command's --help
  * (which never acts), the man page jitca.1 and the bash completion are
- * made.  The commands are in login.c, requests.c, status.c, logout.c;
- * main.c is main().
+ * made.  The commands are in login.c, requests.c, roles.c, status.c,
+ * logout.c and sshconfig.c; main.c is main().  The common options may
+ * come before the command word too (`jitca --server URL requests`).
  */
 #include <stdio.h>
 
@@ -48,11 +49,25 @@ static const struct cli_opt login_opts[] = {
 	"write ~/.ssh/jitca/ROLE and ROLE-cert.pub instead of using "
 	"ssh-agent",
 	NULL},
+    {"break-glass", 0, CLI_FLAG, NULL, 0,
+	"emergency: issue at once without an approver (roles with "
+	"break_glass only; shorter, flagged, every approver is told, "
+	"reviewed later)",
+	NULL},
+    {"force", 0, CLI_FLAG, NULL, 0,
+	"ask even when a valid certificate for the role is already held", NULL},
     CLI_OPT_END,
 };
 
+#define STATES "pending|issued|denied|expired|withdrawn|revoked"
+
 static const struct cli_opt requests_opts[] = {
-    {"pending", 0, CLI_FLAG, NULL, 0, "only pending requests", NULL},
+    {"pending", 0, CLI_FLAG, NULL, 0,
+	"only pending requests (same as --state pending)", NULL},
+    {"state", 0, CLI_CHOICE, NULL, 0, "only requests in this state", STATES},
+    {"role", 0, CLI_STRING, "ROLE", 0, "only requests for this role", NULL},
+    {"user", 0, CLI_STRING, "NAME", 0, "only requests made by this user", NULL},
+    {"json", 0, CLI_FLAG, NULL, 0, "print the requests as a JSON array", NULL},
     {"watch", 0, CLI_FLAG, NULL, 0,
 	"keep running: print each pending request as it comes (polled), "
 	"until Ctrl-C",
@@ -62,9 +77,43 @@ static const struct cli_opt requests_opts[] = {
     CLI_OPT_END,
 };
 
-static const struct cli_opt decide_opts[] = {
+static const struct cli_opt approve_opts[] = {
+    {"comment", 0, CLI_STRING, "TEXT", 0, "a comment for the requester", NULL},
+    {"ttl", 0, CLI_DURATION, "D", 0,
+	"approve a shorter lifetime than asked (never longer)", NULL},
+    {"yes", 0, CLI_FLAG, NULL, 0, "do not ask for confirmation", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt deny_opts[] = {
     {"comment", 0, CLI_STRING, "TEXT", 0, "a comment for the requester", NULL},
     {"yes", 0, CLI_FLAG, NULL, 0, "do not ask for confirmation", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt review_opts[] = {
+    {"comment", 0, CLI_STRING, "TEXT", CLI_REQUIRED,
+	"what the review found (kept in the ledger)", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt json_opts[] = {
+    {"json", 0, CLI_FLAG, NULL, 0, "print JSON instead of a table", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt status_opts[] = {
+    {"json", 0, CLI_FLAG, NULL, 0, "print JSON instead of a table", NULL},
+    {"prune", 0, CLI_FLAG, NULL, 0,
+	"delete expired certificates and their keys from ~/.ssh/jitca", NULL},
+    CLI_OPT_END,
+};
+
+static const struct cli_opt sshconfig_opts[] = {
+    {"host", 0, CLI_STRING, "PATTERN", 0,
+	"the Host pattern of the block (default *)", NULL},
+    {"role", 0, CLI_STRING, "ROLE", 0,
+	"only this role (default every role you may request)", NULL},
     CLI_OPT_END,
 };
 
@@ -75,21 +124,29 @@ static const struct cli_cmd commands[] = {
 	login_opts, NULL, cmd_login},
     {"requests", NULL, 0, 0, "list the requests you made or may approve",
 	requests_opts, NULL, cmd_requests},
-    {"approve", "ID", 1, 1, "approve a pending request", decide_opts, NULL,
+    {"roles", NULL, 0, 0,
+	"list the roles you may request or approve, with their limits",
+	json_opts, NULL, cmd_roles},
+    {"approve", "ID", 1, 1, "approve a pending request", approve_opts, NULL,
 	cmd_approve},
-    {"deny", "ID", 1, 1, "deny a pending request", decide_opts, NULL, cmd_deny},
+    {"deny", "ID", 1, 1, "deny a pending request", deny_opts, NULL, cmd_deny},
+    {"cancel", "ID", 1, 1, "withdraw your own pending request", NULL, NULL,
+	cmd_cancel},
+    {"review", "ID", 1, 1,
+	"review a break-glass certificate (approvers of its role)", review_opts,
+	NULL, cmd_review},
     {"status", NULL, 0, 0,
-	"list the jitca certificates in the agent and "
-	"in files",
-	NULL, NULL, cmd_status},
-    {"ssh-config", NULL, 0, 0,
-	"print the known_hosts @cert-authority line and the Host block that "
-	"trust jitca host certificates",
-	NULL, NULL, cmd_ssh_config},
+	"list the jitca certificates in the agent and in files, and whether "
+	"the server has revoked them",
+	status_opts, NULL, cmd_status},
     {"logout", NULL, 0, 0,
 	"remove jitca certificates from the agent, delete their files and "
 	"the cached sessions",
 	NULL, NULL, cmd_logout},
+    {"ssh-config", NULL, 0, 0,
+	"print the ~/.ssh/config lines for jitca certificates and the "
+	"known_hosts line that trusts jitca host certificates",
+	sshconfig_opts, NULL, cmd_sshconfig},
     CLI_CMD_END,
 };
 
@@ -126,6 +183,7 @@ const struct cli_prog jitca_prog = {
     "~/.config/jitca/config  settings (server = URL, token_file, ca_bundle)\n"
     "~/.config/jitca/token  the token\n"
     "~/.cache/jitca/  the sessions of signing in, one per server\n"
-    "~/.config/jitca/ca.pub  the CA key pinned on first use\n"
+    "~/.config/jitca/ca/SERVER.pub  the CA key of each server, pinned on "
+    "first use\n"
     "~/.ssh/jitca/  keys and certificates written with --no-agent",
 };

@@ -172,6 +172,20 @@ opts_from(struct opts *o, const struct cli_parsed *p)
 			o->pending = 1;
 		else if (strcmp(name, "yes") == 0)
 			o->yes = 1;
+		else if (strcmp(name, "json") == 0)
+			o->json = 1;
+		else if (strcmp(name, "force") == 0)
+			o->force = 1;
+		else if (strcmp(name, "prune") == 0)
+			o->prune = 1;
+		else if (strcmp(name, "break-glass") == 0)
+			o->break_glass = 1;
+		else if (strcmp(name, "state") == 0)
+			o->state = v;
+		else if (strcmp(name, "user") == 0)
+			o->user = v;
+		else if (strcmp(name, "host") == 0)
+			o->host = v;
 		else if (strcmp(name, "device") == 0)
 			o->device = 1;
 	}
@@ -606,4 +620,252 @@ local_setup(struct cconf *cf)
 		return JITCA_EXIT_USAGE;
 	}
 	return 0;
+}
+
+/* ---- roles (GET /v1/roles) ---- */
+
+json_t *
+roles_fetch(struct capi *api)
+{
+	json_t *rep = NULL, *arr;
+
+	if (capi_call(api, "GET", "/v1/roles", NULL, 1, NULL, &rep, NULL) != 0)
+		return NULL;
+	arr = json_object_get(rep, "roles");
+	if (json_is_array(arr))
+		json_incref(arr);
+	else
+		arr = NULL;
+	json_decref(rep);
+	return arr;
+}
+
+json_t *
+roles_find(json_t *roles, const char *name)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(roles, i, v)
+	{
+		if (strcmp(jstr(v, "name"), name) == 0)
+			return v;
+	}
+	return NULL;
+}
+
+/* Levenshtein distance of two short names (longer ones count as far). */
+static size_t
+edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, prev, cur, up;
+	size_t row[65];
+
+	if (la > 64 || lb > 64)
+		return SIZE_MAX;
+	for (j = 0; j <= lb; j++)
+		row[j] = j;
+	for (i = 1; i <= la; i++) {
+		prev = row[0];
+		row[0] = i;
+		for (j = 1; j <= lb; j++) {
+			up = row[j];
+			cur = prev + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < cur)
+				cur = row[j] + 1;
+			if (row[j - 1] + 1 < cur)
+				cur = row[j - 1] + 1;
+			row[j] = cur;
+			prev = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *
+roles_nearest(json_t *roles, const char *name)
+{
+	const char *best = NULL, *n;
+	size_t i, d, bd = SIZE_MAX;
+	json_t *v;
+
+	json_array_foreach(roles, i, v)
+	{
+		n = jstr(v, "name");
+		if ((d = edit_distance(name, n)) < bd) {
+			bd = d;
+			best = n;
+		}
+	}
+	/* Close means a few typos, not a different word. */
+	if (best == NULL || bd > 3 || bd * 2 > strlen(best))
+		return NULL;
+	return best;
+}
+
+/* The names of the roles the caller may request, joined. */
+static void
+requestable_join(char *buf, size_t len, json_t *roles)
+{
+	size_t i, o = 0;
+	json_t *v;
+	int n;
+
+	buf[0] = '\0';
+	json_array_foreach(roles, i, v)
+	{
+		if (!json_is_true(json_object_get(v, "can_request")))
+			continue;
+		n = snprintf(
+		    buf + o, len - o, "%s%s", o ? ", " : "", jstr(v, "name"));
+		if (n < 0 || (size_t)n >= len - o)
+			break;
+		o += (size_t)n;
+	}
+}
+
+/* A limit as people write it: "2h", "15m", else "1h30m". */
+void
+dur_short(char *buf, size_t len, uint64_t s)
+{
+	if (s % 86400 == 0)
+		snprintf(buf, len, "%llud", (unsigned long long)(s / 86400));
+	else if (s % 3600 == 0)
+		snprintf(buf, len, "%lluh", (unsigned long long)(s / 3600));
+	else if (s % 60 == 0 && s < 3600)
+		snprintf(buf, len, "%llum", (unsigned long long)(s / 60));
+	else
+		cconf_format_duration(buf, len, s);
+}
+
+int
+request_refused(struct capi *api, const struct opts *o, uint64_t ttl, int r,
+    const char *detail)
+{
+	json_t *roles = NULL, *role;
+	char names[1024], a[32], b[32], pr[512], clean[1200];
+	const char *near;
+	int ex;
+
+	if (r != ERR_NOT_FOUND && r != ERR_TTL_TOO_LONG &&
+	    r != ERR_PRINCIPAL_NOT_ALLOWED && r != ERR_FORBIDDEN)
+		return api_fail("request refused", r, detail);
+	if ((roles = roles_fetch(api)) == NULL)
+		return api_fail("request refused", r, detail);
+	role = roles_find(roles, o->role);
+	ex = r == ERR_FORBIDDEN ? JITCA_EXIT_FORBIDDEN : JITCA_EXIT_FAIL;
+	requestable_join(names, sizeof(names), roles);
+	clean_copy(clean, sizeof(clean), names);
+	if (role == NULL ||
+	    (r == ERR_FORBIDDEN &&
+		!json_is_true(json_object_get(role, "can_request")))) {
+		near = roles_nearest(roles, o->role);
+		fprintf(stderr, "jitca: request refused: ");
+		if (r == ERR_NOT_FOUND)
+			fputs("there is no role \"", stderr);
+		else
+			fputs("you may not request role \"", stderr);
+		fput_clean(stderr, o->role, 64);
+		fprintf(stderr, "\"; you may request: %s",
+		    clean[0] != '\0' ? clean : "(none)");
+		if (near != NULL && r == ERR_NOT_FOUND) {
+			fputs(" (did you mean ", stderr);
+			fput_clean(stderr, near, 64);
+			fputs("?)", stderr);
+		}
+		fputs(" (jitca roles)\n", stderr);
+		ex =
+		    r == ERR_NOT_FOUND ? JITCA_EXIT_FAIL : JITCA_EXIT_FORBIDDEN;
+	} else if (r == ERR_TTL_TOO_LONG && jint(role, "max_ttl") > 0) {
+		dur_short(a, sizeof(a), ttl);
+		dur_short(b, sizeof(b), (uint64_t)jint(role, "max_ttl"));
+		fprintf(stderr,
+		    "jitca: request refused: ttl %s is longer than ", a);
+		fput_clean(stderr, o->role, 64);
+		fprintf(stderr, " allows (%s)\n", b);
+	} else if (r == ERR_PRINCIPAL_NOT_ALLOWED) {
+		principals_join(
+		    pr, sizeof(pr), json_object_get(role, "principals"));
+		fputs("jitca: request refused: ", stderr);
+		fput_clean(stderr, detail != NULL ? detail : err_str(r), 200);
+		fputs("; ", stderr);
+		fput_clean(stderr, o->role, 64);
+		fputs(" allows the principals ", stderr);
+		fput_clean(stderr, pr, sizeof(pr));
+		fputc('\n', stderr);
+	} else
+		ex = api_fail("request refused", r, detail);
+	json_decref(roles);
+	return ex;
+}
+
+/* ---- files ---- */
+
+char *
+ca_pin_path(const struct cconf *cf)
+{
+	char name[256];
+	const char *s = cf->server, *p;
+	size_t n = 0;
+
+	if ((p = strstr(s, "://")) != NULL)
+		s = p + 3;
+	for (; *s != '\0' && n + 1 < sizeof(name); s++) {
+		if (*s == '/' && s[1] == '\0')
+			break;
+		name[n++] =
+		    ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+			(*s >= '0' && *s <= '9') || *s == '.' || *s == '-')
+		    ? *s
+		    : '_';
+	}
+	name[n] = '\0';
+	return cconf_fmt("%s/ca/%s.pub", cf->dir, name);
+}
+
+int
+key_id_parse(const char *key_id, char *role, size_t rlen, long long *req)
+{
+	const char *a, *b, *c;
+	uint64_t n;
+	char num[24];
+
+	*req = -1;
+	if (rlen > 0)
+		role[0] = '\0';
+	if ((a = strchr(key_id, ':')) == NULL ||
+	    (b = strchr(a + 1, ':')) == NULL || strncmp(b, ":req-", 5) != 0 ||
+	    (c = strchr(b + 5, ':')) == NULL)
+		return -1;
+	if ((size_t)(b - a - 1) >= rlen || (size_t)(c - b - 5) >= sizeof(num))
+		return -1;
+	memcpy(role, a + 1, (size_t)(b - a - 1));
+	role[b - a - 1] = '\0';
+	memcpy(num, b + 5, (size_t)(c - b - 5));
+	num[c - b - 5] = '\0';
+	if (num_parse_u64(num, 1ull << 53, &n) != 0)
+		return -1;
+	*req = (long long)n;
+	return 0;
+}
+
+/* ---- the terminal ---- */
+
+/* 1 when the user types y or yes on the terminal. */
+int
+confirm(const char *question)
+{
+	char line[16];
+	FILE *tty = fopen("/dev/tty", "r+");
+	int yes = 0;
+
+	if (tty == NULL)
+		return 0;
+	fprintf(tty, "%s [y/N] ", question);
+	fflush(tty);
+	if (fgets(line, sizeof(line), tty) != NULL)
+		yes = strcmp(line, "y\n") == 0 || strcmp(line, "yes\n") == 0 ||
+		    strcmp(line, "Y\n") == 0;
+	fclose(tty);
+	return yes;
 }

@@ -1,6 +1,7 @@
 /*
  * jitca.h: what the jitca commands share (common.c) and the commands
- * themselves (login.c, requests.c, status.c, logout.c), which the option
+ * themselves (login.c, requests.c, roles.c, status.c, logout.c,
+ * sshconfig.c), which the option
  * table of cli.c runs.  The pieces below the commands are capi.c (HTTP),
  * ephkey.c (the key), ccheck.c (certificate checks), agent.c (ssh-agent)
  * and cconf.c (settings, files).
@@ -42,7 +43,8 @@ struct opts {
 	const char *role, *ttl, *reason, *wait, *comment;
 	const char *principals[MAX_PRINCIPALS];
 	size_t nprincipals;
-	int no_agent, pending, yes;
+	const char *state, *user, *host;
+	int no_agent, pending, yes, json, force, prune, break_glass;
 	int device; /* --device: sign in with the device flow */
 	const char *args[MAX_ARGS];
 	size_t nargs;
@@ -97,6 +99,27 @@ int each_file(const struct cconf *cf,
     void (*fn)(const char *dir, const char *role, void *ctx), void *ctx);
 /* The settings of status and logout; 0 or an exit status. */
 MUST_CHECK int local_setup(struct cconf *cf);
+/* A limit as people write it: "2h", "15m", "7d", else "1h30m". */
+void dur_short(char *buf, size_t len, uint64_t s);
+/* GET /v1/roles: the "roles" array (new reference) or NULL. */
+json_t *roles_fetch(struct capi *api);
+/* The role named name in roles (borrowed), or NULL. */
+json_t *roles_find(json_t *roles, const char *name);
+/* The role name in roles nearest to name (borrowed), or NULL when none
+ * is close. */
+const char *roles_nearest(json_t *roles, const char *name);
+/* Say why the server refused a request for o->role (err r, its text
+ * detail), naming the limit from GET /v1/roles; returns the exit status. */
+int request_refused(struct capi *api, const struct opts *o, uint64_t ttl, int r,
+    const char *detail);
+/* The file of the CA key pinned for the server in use (new string). */
+char *ca_pin_path(const struct cconf *cf);
+/* The role and request id of a jitca key id "USER:ROLE:req-ID:serial-N";
+ * 0 or -1. */
+int key_id_parse(const char *key_id, char *role, size_t rlen, long long *req);
+
+/* 1 when the user answers y or yes to question on /dev/tty. */
+int confirm(const char *question);
 
 /* The commands: each returns the exit status. */
 int cmd_login(const struct cli_parsed *p);
@@ -105,8 +128,13 @@ int cmd_decide(const struct cli_parsed *p, int approve);
 int cmd_approve(const struct cli_parsed *p);
 int cmd_deny(const struct cli_parsed *p);
 int cmd_status(const struct cli_parsed *p);
+int cmd_roles(const struct cli_parsed *p);
+int cmd_cancel(const struct cli_parsed *p);
+int cmd_review(const struct cli_parsed *p);
+int cmd_sshconfig(const struct cli_parsed *p);
 int cmd_logout(const struct cli_parsed *p);
-/* ssh-config (sshconfig.c). */
-int cmd_ssh_config(const struct cli_parsed *p);
+/* The host CA's known_hosts line and Host block, from the GET /v1/ca
+ * reply ca, RevokedHostKeys krl (hostca.c): 0 or an exit status. */
+int sshconfig_host_ca(FILE *out, json_t *ca, const char *krl);
 
 #endif /* JITCA_CLIENT_JITCA_H */

@@ -17,6 +17,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <jansson.h>
 #include <openssl/crypto.h>
 
@@ -33,7 +39,6 @@
 #include "signer/pubkey.h"
 
 #define DEFAULT_WAIT (15 * 60)
-#define POLL_FAIL_MAX 5 /* consecutive failed polls before giving up */
 #define PLAIN_STATUS_EVERY 30 /* seconds between non-tty status lines */
 
 static volatile sig_atomic_t interrupted;
@@ -41,15 +46,20 @@ static volatile sig_atomic_t interrupted;
 /* ---- the CA key pin ---- */
 
 /*
- * GET /v1/ca and compare with ~/.config/jitca/ca.pub; write the pin on
- * first use.  *ca is the pinned key (new).  Returns an exit status.
+ * GET /v1/ca and compare with the key pinned for this server
+ * (~/.config/jitca/ca/SERVER.pub, ca_pin_path()); write the pin on first
+ * use.  A pin from before there was one per server (~/.config/jitca/
+ * ca.pub) that matches is moved to this server's file, so a second
+ * server later pins its own key.  *ca is the pinned key (new).  Returns
+ * an exit status.
  */
 static int
 ca_pin(struct capi *api, const struct cconf *cf, struct pubkey **ca)
 {
-	struct pubkey *served = NULL, *pinned = NULL;
+	struct pubkey *served = NULL, *pinned = NULL, *legacy = NULL;
 	json_t *rep = NULL;
 	char *path = NULL, *text = NULL, *line = NULL, *detail = NULL;
+	char *dir = NULL, *old = NULL, *otext = NULL;
 	char fp1[PUBKEY_FP_LEN], fp2[PUBKEY_FP_LEN];
 	const char *pk;
 	int r, ex = JITCA_EXIT_FAIL;
@@ -67,19 +77,47 @@ ca_pin(struct capi *api, const struct cconf *cf, struct pubkey **ca)
 		ex = JITCA_EXIT_BADCERT;
 		goto out;
 	}
-	if ((path = cconf_fmt("%s/ca.pub", cf->dir)) == NULL)
+	if ((path = ca_pin_path(cf)) == NULL ||
+	    (dir = cconf_fmt("%s/ca", cf->dir)) == NULL ||
+	    (old = cconf_fmt("%s/ca.pub", cf->dir)) == NULL)
 		goto out;
 	r = cconf_read_file(&text, NULL, path, PUBKEY_MAX_LINE);
+	if (r == ERR_NOT_FOUND &&
+	    cconf_read_file(&otext, NULL, old, PUBKEY_MAX_LINE) == 0) {
+		if (pubkey_from_line(&legacy, otext, strlen(otext)) != 0 ||
+		    !pubkey_equal(served, legacy)) {
+			msg("the server's CA key %s differs from the key "
+			    "pinned in %s; refusing. If that pin is another "
+			    "server's, or the CA key was replaced on purpose, "
+			    "delete that file.",
+			    fp1, old);
+			ex = JITCA_EXIT_BADCERT;
+			goto out;
+		}
+		/* This server's pin from now on. */
+		if (cconf_mkdirs(dir, 0700) != 0 ||
+		    cconf_write_atomic(path, otext, strlen(otext), 0644) != 0 ||
+		    unlink(old) != 0) {
+			msg("cannot move %s to %s: %s", old, path,
+			    strerror(errno));
+			goto out;
+		}
+		*ca = served;
+		served = NULL;
+		ex = 0;
+		goto out;
+	}
 	if (r == ERR_NOT_FOUND) {
 		if (pubkey_to_line(&line, served, "jitca-ca") != 0)
 			goto out;
 		text = cconf_fmt("%s\n", line);
-		if (text == NULL || cconf_mkdirs(cf->dir, 0700) != 0 ||
+		if (text == NULL || cconf_mkdirs(dir, 0700) != 0 ||
 		    cconf_write_atomic(path, text, strlen(text), 0644) != 0) {
 			msg("cannot write %s: %s", path, strerror(errno));
 			goto out;
 		}
-		msg("pinned the CA key %s in %s (first use)", fp1, path);
+		msg("pinned the CA key %s of %s in %s (first use)", fp1,
+		    cf->server, path);
 		*ca = served;
 		served = NULL;
 		ex = 0;
@@ -108,9 +146,13 @@ ca_pin(struct capi *api, const struct cconf *cf, struct pubkey **ca)
 out:
 	pubkey_free(served);
 	pubkey_free(pinned);
+	pubkey_free(legacy);
 	json_decref(rep);
 	free(path);
+	free(dir);
+	free(old);
 	free(text);
+	free(otext);
 	free(line);
 	free(detail);
 	return ex;
@@ -181,10 +223,59 @@ approvers_text(char *buf, size_t len, struct capi *api, json_t *req)
 	json_decref(roles);
 }
 
+/* An error worth retrying while waiting: the server restarting, a
+ * network blip, an overloaded or degraded server. */
+static int
+transient(int r)
+{
+	return r == ERR_UNREACHABLE || r == ERR_BUSY || r == ERR_BAD_RESPONSE ||
+	    r == ERR_INTERNAL;
+}
+
+/*
+ * The waiting login gave up (Ctrl-C, --wait ran out, an error): withdraw
+ * the request (POST /v1/requests/ID/withdraw), so nobody approves a key
+ * that no longer exists.  A few quick tries; says what happened.
+ */
+static void
+withdraw_on_exit(struct capi *api, long long id, const char *exp)
+{
+	char path[80], *detail = NULL;
+	json_t *rep = NULL;
+	int r = ERR_INTERNAL, i;
+
+	snprintf(path, sizeof(path), "/v1/requests/%lld/withdraw", id);
+	for (i = 0; i < 3; i++) {
+		free(detail);
+		detail = NULL;
+		r = capi_call(api, "POST", path, NULL, 1, NULL, &rep, &detail);
+		if (r == 0 || !transient(r))
+			break;
+		(void)usleep(300 * 1000);
+	}
+	if (r == 0)
+		msg("withdrew request %lld: nobody can approve it now", id);
+	else {
+		fprintf(stderr, "jitca: could not withdraw request %lld (", id);
+		fput_clean(stderr,
+		    detail != NULL && *detail != '\0' ? detail : err_str(r),
+		    200);
+		fprintf(stderr,
+		    "); it stays pending until %s: run `jitca cancel %lld`\n",
+		    exp, id);
+	}
+	json_decref(rep);
+	free(detail);
+}
+
 /*
  * Poll GET /v1/requests/ID until the request leaves "pending", the wait
- * runs out or the user interrupts.  *req is replaced by the latest
- * object.  Returns 0 when issued, else an exit status (message shown).
+ * runs out or the user interrupts.  Transient errors (transient()) are
+ * retried with backoff (1s, 2s, 4s ... 15s) until the wait runs out; any
+ * other error ends the wait.  When it ends without a certificate while
+ * the request is still pending, the request is withdrawn.  *req is
+ * replaced by the latest object.  Returns 0 when issued, else an exit
+ * status (message shown).
  */
 static int
 wait_for_issue(struct capi *api, json_t **req, uint64_t wait)
@@ -192,11 +283,11 @@ wait_for_issue(struct capi *api, json_t **req, uint64_t wait)
 	char path[64], who[200], el[32], exp[64], *detail = NULL, rname[80];
 	const char *st;
 	json_t *cur = NULL;
-	uint64_t start = now_s(), t, last_plain = 0;
+	uint64_t start = now_s(), t, last_plain = 0, left;
 	long long id = jint(*req, "id");
 	size_t seen = napprovals(*req), fails = 0;
-	int tty = isatty(STDERR_FILENO), r, ex;
-	unsigned interval = 500;
+	int tty = isatty(STDERR_FILENO), r, ex, gave_up = 0, down = 0;
+	unsigned interval = 500, backoff = 0;
 
 	snprintf(path, sizeof(path), "/v1/requests/%lld", id);
 	approvers_text(who, sizeof(who), api, *req);
@@ -221,7 +312,9 @@ wait_for_issue(struct capi *api, json_t **req, uint64_t wait)
 			break;
 		}
 		cconf_format_duration(el, sizeof(el), t - start);
-		if (tty)
+		if (down) {
+			/* The retry message below says it. */
+		} else if (tty)
 			fprintf(stderr,
 			    "\r\033[Krequest %lld: waiting %s, %zu/%lld "
 			    "approvals (%.40s); Ctrl-C stops",
@@ -238,7 +331,10 @@ wait_for_issue(struct capi *api, json_t **req, uint64_t wait)
 		}
 		seen = napprovals(*req);
 		fflush(stderr);
-		sleep_ms(interval);
+		left = (wait - (t - start)) * 1000;
+		sleep_ms(backoff != 0
+			? (left < backoff ? (unsigned)left : backoff)
+			: interval);
 		if (interrupted)
 			continue;
 		if (t - start > 30)
@@ -248,26 +344,54 @@ wait_for_issue(struct capi *api, json_t **req, uint64_t wait)
 			json_decref(*req);
 			*req = cur;
 			cur = NULL;
+			if (down)
+				msg("the server answers again; still waiting "
+				    "for request %lld",
+				    id);
 			fails = 0;
-		} else if ((r == ERR_UNREACHABLE || r == ERR_BUSY ||
-			       r == ERR_BAD_RESPONSE) &&
-		    ++fails < POLL_FAIL_MAX) {
-			interval = 2000;
+			down = 0;
+			backoff = 0;
+		} else if (transient(r)) {
+			fails++;
+			backoff = 1000u << (fails < 5 ? fails - 1 : 4);
+			if (backoff > 15000)
+				backoff = 15000;
+			if (!down) {
+				if (tty)
+					fputc('\n', stderr);
+				fprintf(
+				    stderr, "jitca: cannot reach the server (");
+				fput_clean(stderr,
+				    detail != NULL && *detail != '\0'
+					? detail
+					: err_str(r),
+				    200);
+				fputs("); retrying until --wait runs out\n",
+				    stderr);
+			}
+			down = 1;
 		} else {
 			if (tty)
 				fputc('\n', stderr);
 			ex = api_fail("polling the request", r, detail);
-			free(detail);
-			return ex;
+			gave_up = 1;
+			break;
 		}
 		free(detail);
 		detail = NULL;
 	}
-	if (tty)
+	free(detail);
+	if (tty && !down && !gave_up)
 		fputs("\r\033[K", stderr);
+	else if (tty && down)
+		fputc('\n', stderr);
 	if (ex == 0)
 		return 0;
 	st = jstr(*req, "state");
+	if (gave_up) {
+		withdraw_on_exit(api, id, exp);
+		return ex;
+	}
 	if (strcmp(st, "denied") == 0) {
 		json_t *d = json_object_get(*req, "denied");
 
@@ -292,16 +416,222 @@ wait_for_issue(struct capi *api, json_t **req, uint64_t wait)
 		return JITCA_EXIT_FAIL;
 	}
 	if (interrupted) {
-		msg("interrupted: request %lld stays pending and expires "
-		    "unused at %s; no certificate was issued to this key",
-		    id, exp);
+		msg("interrupted while waiting for request %lld", id);
+		withdraw_on_exit(api, id, exp);
 		return JITCA_EXIT_INTERRUPTED;
 	}
 	cconf_format_duration(el, sizeof(el), wait);
-	msg("timed out after %s waiting for approval of request %lld; it "
-	    "stays pending and expires unused at %s",
-	    el, id, exp);
+	msg("timed out after %s waiting for approval of request %lld", el, id);
+	withdraw_on_exit(api, id, exp);
 	return JITCA_EXIT_TIMEOUT;
+}
+
+/* ---- what is already held ---- */
+
+/* The longest-lived valid certificate for role in the agent or
+ * ~/.ssh/jitca: *left seconds, *serial, where ("ssh-agent", "files");
+ * 0 when there is none. */
+static int
+held_cert(const struct cconf *cf, const char *role, uint64_t *left,
+    uint64_t *serial, const char **where)
+{
+	struct agent *ag = NULL;
+	struct agent_id *ids = NULL;
+	struct cert *c = NULL;
+	char *prefix = NULL, *path = NULL, *text = NULL;
+	size_t n = 0, i;
+	uint64_t now = now_s();
+	int found = 0;
+
+	*left = 0;
+	if ((prefix = cconf_fmt(COMMENT_PREFIX "%s:", role)) == NULL)
+		goto out;
+	if (agent_connect(&ag, NULL) == 0 && agent_list(ag, &ids, &n) == 0) {
+		for (i = 0; i < n; i++) {
+			if (strncmp(ids[i].comment, prefix, strlen(prefix)) !=
+				0 ||
+			    cert_from_blob(&c, ids[i].blob, ids[i].blob_len) !=
+				0)
+				continue;
+			if (c->valid_before > now &&
+			    c->valid_before - now > *left) {
+				*left = c->valid_before - now;
+				*serial = c->serial;
+				*where = "ssh-agent";
+				found = 1;
+			}
+			cert_free(c);
+			c = NULL;
+		}
+	}
+	if ((path = cconf_fmt("%s/.ssh/jitca/%s-cert.pub", cf->home, role)) !=
+		NULL &&
+	    cconf_read_file(&text, NULL, path, PUBKEY_MAX_LINE) == 0 &&
+	    cert_from_line(&c, text, strlen(text)) == 0 &&
+	    c->valid_before > now && c->valid_before - now > *left) {
+		*left = c->valid_before - now;
+		*serial = c->serial;
+		*where = "files";
+		found = 1;
+	}
+out:
+	cert_free(c);
+	agent_ids_free(ids, n);
+	agent_close(ag);
+	free(prefix);
+	free(path);
+	free(text);
+	return found;
+}
+
+/* ---- what was decided ---- */
+
+/* 1 when the address text a (IPv4 or IPv6) is inside CIDR (or equal to
+ * an address without a mask). */
+static int
+cidr_match(const char *cidr, const struct sockaddr *sa)
+{
+	unsigned char want[16], have[16];
+	char net[INET6_ADDRSTRLEN + 8], *slash;
+	uint64_t bits;
+	int fam, len, i;
+
+	snprintf(net, sizeof(net), "%s", cidr);
+	if ((slash = strchr(net, '/')) != NULL)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, net, want) == 1) {
+		fam = AF_INET;
+		len = 4;
+	} else if (inet_pton(AF_INET6, net, want) == 1) {
+		fam = AF_INET6;
+		len = 16;
+	} else
+		return 0;
+	if (sa == NULL || sa->sa_family != fam)
+		return 0;
+	if (fam == AF_INET)
+		memcpy(have,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    4);
+	else
+		memcpy(have,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    16);
+	bits = (uint64_t)len * 8;
+	if (slash != NULL &&
+	    (num_parse_u64(slash, (uint64_t)len * 8, &bits) != 0))
+		return 0;
+	for (i = 0; i < len && bits > 0; i++, bits = bits > 8 ? bits - 8 : 0) {
+		unsigned char m =
+		    bits >= 8 ? 0xff : (unsigned char)(0xff << (8 - bits));
+
+		if ((want[i] & m) != (have[i] & m))
+			return 0;
+	}
+	return 1;
+}
+
+/*
+ * The certificate's critical options, and a warning up front when it
+ * holds a source-address that none of this machine's addresses is in:
+ * sshd would refuse it with nothing but "Permission denied (publickey)".
+ */
+static void
+print_options(const struct cert *cert)
+{
+	struct ifaddrs *ifs = NULL, *ifa;
+	char tok[128], addr[INET6_ADDRSTRLEN], mine[512];
+	const char *v, *comma;
+	size_t i, n, used;
+	int match;
+
+	for (i = 0; i < cert->ncritical; i++) {
+		printf("%s%s%s%s", i == 0 ? "options:     " : ", ",
+		    cert->critical[i].name,
+		    cert->critical[i].value != NULL ? "=" : "",
+		    cert->critical[i].value != NULL ? cert->critical[i].value
+						    : "");
+		if (i + 1 == cert->ncritical)
+			putchar('\n');
+	}
+	for (i = 0; i < cert->ncritical; i++) {
+		if (strcmp(cert->critical[i].name, "source-address") != 0 ||
+		    cert->critical[i].value == NULL)
+			continue;
+		if (getifaddrs(&ifs) != 0)
+			return;
+		match = 0;
+		mine[0] = '\0';
+		used = 0;
+		for (ifa = ifs; ifa != NULL && !match; ifa = ifa->ifa_next) {
+			if (ifa->ifa_addr == NULL ||
+			    (ifa->ifa_addr->sa_family != AF_INET &&
+				ifa->ifa_addr->sa_family != AF_INET6))
+				continue;
+			/* The value is a comma-separated list of CIDRs. */
+			for (v = cert->critical[i].value; *v != '\0' && !match;
+			     v = *comma != '\0' ? comma + 1 : comma) {
+				comma = v + strcspn(v, ",");
+				n = (size_t)(comma - v);
+				if (n >= sizeof(tok))
+					continue;
+				memcpy(tok, v, n);
+				tok[n] = '\0';
+				match = cidr_match(tok, ifa->ifa_addr);
+			}
+			if (getnameinfo(ifa->ifa_addr,
+				ifa->ifa_addr->sa_family == AF_INET
+				    ? sizeof(struct sockaddr_in)
+				    : sizeof(struct sockaddr_in6),
+				addr, sizeof(addr), NULL, 0,
+				NI_NUMERICHOST) == 0 &&
+			    used + strlen(addr) + 3 < sizeof(mine))
+				used += (size_t)snprintf(mine + used,
+				    sizeof(mine) - used, "%s%s",
+				    used != 0 ? ", " : "", addr);
+		}
+		freeifaddrs(ifs);
+		if (!match)
+			msg("warning: this certificate works only from %s "
+			    "(source-address), and none of this machine's "
+			    "addresses (%s) is in it: from here ssh will "
+			    "say \"Permission denied (publickey)\"",
+			    cert->critical[i].value, mine);
+	}
+}
+
+/* Who approved (and what they said), as a denial already shows. */
+static void
+print_decision(json_t *req)
+{
+	json_t *a;
+	size_t i;
+
+	if (json_is_true(json_object_get(req, "break_glass"))) {
+		printf("approved:    nobody: break-glass, every approver was "
+		       "told; an approver must review it\n");
+		return;
+	}
+	json_array_foreach(json_object_get(req, "approvals"), i, a)
+	{
+		printf("%s", i == 0 ? "approved by: " : "             ");
+		fput_clean(stdout, jstr(a, "who"), 64);
+		if (*jstr(a, "comment") != '\0') {
+			fputs(": \"", stdout);
+			fput_clean(stdout, jstr(a, "comment"), 300);
+			fputc('"', stdout);
+		}
+		if (jint(a, "ttl") > 0) {
+			char t[32];
+
+			cconf_format_duration(
+			    t, sizeof(t), (uint64_t)jint(a, "ttl"));
+			printf(" (ttl %s)", t);
+		}
+		putchar('\n');
+	}
+	if (napprovals(req) == 0)
+		printf("approved:    at once (the role needs no approval)\n");
 }
 
 /* Write ~/.ssh/jitca/ROLE and ROLE-cert.pub; prints the ssh line. */
@@ -363,7 +693,8 @@ cmd_login(const struct cli_parsed *p)
 	char *pkline = NULL, *detail = NULL, *comment = NULL, *prefix = NULL;
 	char **want = NULL, until[64], left[32], buf[512];
 	const char *cline;
-	uint64_t ttl = 0, wait = DEFAULT_WAIT, now, life;
+	uint64_t ttl = 0, wait = DEFAULT_WAIT, now, life = 0, held = 0;
+	const char *where = NULL;
 	size_t i, nwant = 0;
 	int r, ex = JITCA_EXIT_FAIL, use_agent;
 
@@ -399,6 +730,23 @@ cmd_login(const struct cli_parsed *p)
 	if ((ex = connect_api(&o, &cf, &api)) != 0)
 		goto out;
 	ex = JITCA_EXIT_FAIL;
+	if (!o.force && held_cert(&cf, o.role, &life, &held, &where)) {
+		char q[256];
+
+		cconf_format_duration(left, sizeof(left), life);
+		snprintf(q, sizeof(q),
+		    "You already hold a certificate for %s (serial %llu, %s "
+		    "left, in %s). Request another?",
+		    o.role, (unsigned long long)held, left, where);
+		if (!isatty(STDIN_FILENO) || !isatty(STDERR_FILENO) ||
+		    !confirm(q)) {
+			msg("you already hold a certificate for %s (serial "
+			    "%llu, %s left, in %s): use it, or add --force to "
+			    "ask for another",
+			    o.role, (unsigned long long)held, left, where);
+			goto out;
+		}
+	}
 	signals_install();
 	if ((ex = ca_pin(api, &cf, &ca)) != 0)
 		goto out;
@@ -431,11 +779,13 @@ cmd_login(const struct cli_parsed *p)
 	    (ttl > 0 &&
 		json_object_set_new(
 		    body, "ttl", json_integer((json_int_t)ttl)) != 0) ||
-	    json_object_set_new(body, "public_key", json_string(pkline)) != 0)
+	    json_object_set_new(body, "public_key", json_string(pkline)) != 0 ||
+	    (o.break_glass &&
+		json_object_set_new(body, "break_glass", json_true()) != 0))
 		goto out;
 	if ((r = capi_call(api, "POST", "/v1/requests", body, 1, NULL, &req,
 		 &detail)) != 0) {
-		ex = api_fail("request refused", r, detail);
+		ex = request_refused(api, &o, ttl, r, detail);
 		goto out;
 	}
 	if (!json_is_integer(json_object_get(req, "id"))) {
@@ -528,6 +878,12 @@ cmd_login(const struct cli_parsed *p)
 	       "left)\nserial:      %llu\nwhere:       %s\n",
 	    o.role, buf, until, left, (unsigned long long)cert->serial,
 	    use_agent ? "ssh-agent" : "files");
+	print_decision(req);
+	print_options(cert);
+	if (json_is_true(json_object_get(req, "break_glass")))
+		msg("break-glass: request %lld is flagged for review; every "
+		    "approver of %s has been told",
+		    jint(req, "id"), o.role);
 	ex = 0;
 out:
 	if (want != NULL && want != (char **)(uintptr_t)o.principals)

@@ -1,9 +1,12 @@
 /*
  * requests.c: `jitca requests`, `jitca approve` and `jitca deny`: the
- * requests the user made or may approve, listed page by page (or, with
- * --watch, the pending ones as they come, polled), and the
- * approver's decision on one of them (confirmed on the terminal unless
- * --yes).  Shared helpers: common.c.
+ * requests the user made or may approve, listed page by page (filtered by
+ * state, role and requester; a table or --json), or, with --watch, the
+ * pending ones as they come (polled); the approver's decision on one of
+ * them (confirmed on the terminal unless --yes), which names the digest
+ * of what will be signed so that a request that changed is refused;
+ * `jitca cancel` (the requester withdraws) and `jitca review` (an
+ * approver reviews a break-glass certificate).  Shared helpers: common.c.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -60,6 +63,15 @@ print_request(json_t *q)
 	fput_clean(stdout, jstr(q, "reason"), 1024);
 	printf("\ncreated:     %s\nkey:         ", when);
 	fput_clean(stdout, jstr(q, "key_fingerprint"), 64);
+	if (*jstr(q, "digest") != '\0') {
+		printf("\ndigest:      ");
+		fput_clean(stdout, jstr(q, "digest"), 80);
+	}
+	if (json_is_true(json_object_get(q, "break_glass")))
+		printf("\nbreak-glass: yes%s",
+		    json_is_true(json_object_get(q, "needs_review"))
+			? ", needs review"
+			: "");
 	printf("\napprovals:   %zu of %lld", napprovals(q),
 	    jint(q, "approvals_required"));
 	json_array_foreach(json_object_get(q, "approvals"), i, a)
@@ -223,6 +235,13 @@ cmd_requests(const struct cli_parsed *p)
 
 	opts_from(&o, p);
 	memset(&cf, 0, sizeof(cf));
+	if (o.pending && o.state != NULL && strcmp(o.state, "pending") != 0) {
+		msg("--pending and --state %s contradict each other", o.state);
+		ex = JITCA_EXIT_USAGE;
+		goto out;
+	}
+	if (o.pending)
+		o.state = "pending";
 	(void)cli_num(p, "interval", WATCH_INTERVAL, &interval);
 	if (cli_flag(p, "interval") && !cli_flag(p, "watch")) {
 		msg("--interval goes with --watch");
@@ -249,8 +268,10 @@ cmd_requests(const struct cli_parsed *p)
 		json_t *pl, *nc;
 
 		snprintf(path, sizeof(path), "/v1/requests?%slimit=%d%s%s",
-		    o.pending ? "state=pending&" : "", LIST_PAGE,
-		    cursor[0] != '\0' ? "&cursor=" : "", cursor);
+		    o.state != NULL && strcmp(o.state, "pending") == 0
+			? "state=pending&"
+			: "",
+		    LIST_PAGE, cursor[0] != '\0' ? "&cursor=" : "", cursor);
 		if ((r = capi_call(api, "GET", path, NULL, 1, NULL, &rep,
 			 &detail)) != 0) {
 			ex = api_fail("listing requests", r, detail);
@@ -262,7 +283,20 @@ cmd_requests(const struct cli_parsed *p)
 			ex = JITCA_EXIT_FAIL;
 			goto out;
 		}
-		json_array_extend(list, pl);
+		/* The server filters pending; role, requester and the
+		 * other states are filtered here. */
+		json_array_foreach(pl, i, q)
+		{
+			if ((o.state != NULL &&
+				strcmp(jstr(q, "state"), o.state) != 0) ||
+			    (o.role != NULL &&
+				strcmp(jstr(q, "role"), o.role) != 0) ||
+			    (o.user != NULL &&
+				strcmp(jstr(q, "requester"), o.user) != 0))
+				continue;
+			if (json_array_append(list, q) != 0)
+				goto out;
+		}
 		nc = json_object_get(rep, "next_cursor");
 		cursor[0] = '\0';
 		if (json_is_string(nc) &&
@@ -276,9 +310,16 @@ cmd_requests(const struct cli_parsed *p)
 		if (cursor[0] == '\0')
 			break;
 	}
+	if (o.json) {
+		if (json_dumpf(list, stdout, JSON_INDENT(2)) != 0)
+			goto out;
+		putchar('\n');
+		ex = 0;
+		goto out;
+	}
 	if (json_array_size(list) == 0) {
-		fprintf(stderr, "jitca: no %srequests\n",
-		    o.pending ? "pending " : "");
+		fprintf(stderr, "jitca: no %s%srequests\n",
+		    o.state != NULL ? o.state : "", o.state != NULL ? " " : "");
 		ex = 0;
 		goto out;
 	}
@@ -294,25 +335,6 @@ out:
 	return ex;
 }
 
-/* 1 when the user types y or yes on the terminal. */
-static int
-confirm(const char *question)
-{
-	char line[16];
-	FILE *tty = fopen("/dev/tty", "r+");
-	int yes = 0;
-
-	if (tty == NULL)
-		return 0;
-	fprintf(tty, "%s [y/N] ", question);
-	fflush(tty);
-	if (fgets(line, sizeof(line), tty) != NULL)
-		yes = strcmp(line, "y\n") == 0 || strcmp(line, "yes\n") == 0 ||
-		    strcmp(line, "Y\n") == 0;
-	fclose(tty);
-	return yes;
-}
-
 int
 cmd_decide(const struct cli_parsed *p, int approve)
 {
@@ -323,7 +345,7 @@ cmd_decide(const struct cli_parsed *p, int approve)
 	char *detail = NULL, path[80], question[160];
 	const char *verb = approve ? "approve" : "deny";
 	unsigned long long id;
-	uint64_t n = 0;
+	uint64_t n = 0, ttl = 0;
 	int r, ex = JITCA_EXIT_FAIL;
 
 	opts_from(&o, p);
@@ -369,6 +391,34 @@ cmd_decide(const struct cli_parsed *p, int approve)
 	}
 	if ((body = json_object()) == NULL)
 		goto out;
+	if (approve && o.ttl != NULL) {
+		char a[32], b[32];
+
+		if (cconf_parse_duration(&ttl, o.ttl) != 0) {
+			msg("bad --ttl \"%s\" (use 90s, 30m, 12h, 7d)", o.ttl);
+			ex = JITCA_EXIT_USAGE;
+			goto out;
+		}
+		if (jint(q, "ttl") > 0 && ttl > (uint64_t)jint(q, "ttl")) {
+			cconf_format_duration(a, sizeof(a), ttl);
+			cconf_format_duration(
+			    b, sizeof(b), (uint64_t)jint(q, "ttl"));
+			msg("--ttl %s is longer than request %llu asks for "
+			    "(%s): an approver may shorten, never widen",
+			    a, id, b);
+			ex = JITCA_EXIT_USAGE;
+			goto out;
+		}
+		if (json_object_set_new(
+			body, "ttl", json_integer((json_int_t)ttl)) != 0)
+			goto out;
+	}
+	/* The approval is for exactly what was shown: a request that
+	 * changed since is refused by the server. */
+	if (approve && *jstr(q, "digest") != '\0' &&
+	    json_object_set_new(
+		body, "expect", json_string(jstr(q, "digest"))) != 0)
+		goto out;
 	if (o.comment != NULL &&
 	    json_object_set_new(body, "comment", json_string(o.comment)) != 0) {
 		msg("--comment is not valid UTF-8");
@@ -393,11 +443,14 @@ cmd_decide(const struct cli_parsed *p, int approve)
 	}
 	if (!approve)
 		printf("denied request %llu\n", id);
-	else if (strcmp(jstr(rep, "state"), "issued") == 0)
+	else if (strcmp(jstr(rep, "state"), "issued") == 0) {
+		char t[64];
+
+		fmt_local(t, sizeof(t), (uint64_t)jint(rep, "valid_before"));
 		printf("approved request %llu: certificate issued (serial "
-		       "%lld)\n",
-		    id, jint(rep, "serial"));
-	else
+		       "%lld, valid until %s)\n",
+		    id, jint(rep, "serial"), t);
+	} else
 		printf("approved request %llu: %zu of %lld approvals, still "
 		       "%s\n",
 		    id, napprovals(rep), jint(rep, "approvals_required"),
@@ -423,4 +476,71 @@ int
 cmd_deny(const struct cli_parsed *p)
 {
 	return cmd_decide(p, 0);
+}
+
+/* POST /v1/requests/ID/VERB with body (may be NULL); prints done. */
+static int
+request_post(const struct cli_parsed *p, const char *verb, const char *usage,
+    int with_comment, const char *done)
+{
+	struct opts o;
+	struct cconf cf;
+	struct capi *api = NULL;
+	json_t *rep = NULL, *body = NULL;
+	char *detail = NULL, path[80], what[40];
+	uint64_t n = 0;
+	int r, ex = JITCA_EXIT_FAIL;
+
+	opts_from(&o, p);
+	memset(&cf, 0, sizeof(cf));
+	if (o.nargs != 1 || num_parse_u64(o.args[0], 1ull << 53, &n) != 0 ||
+	    n == 0) {
+		msg("usage: %s", usage);
+		ex = JITCA_EXIT_USAGE;
+		goto out;
+	}
+	if ((ex = connect_api(&o, &cf, &api)) != 0)
+		goto out;
+	ex = JITCA_EXIT_FAIL;
+	if (with_comment) {
+		if ((body = json_object()) == NULL)
+			goto out;
+		if (o.comment != NULL &&
+		    json_object_set_new(
+			body, "comment", json_string(o.comment)) != 0) {
+			msg("--comment is not valid UTF-8");
+			ex = JITCA_EXIT_USAGE;
+			goto out;
+		}
+	}
+	snprintf(path, sizeof(path), "/v1/requests/%llu/%s",
+	    (unsigned long long)n, verb);
+	snprintf(what, sizeof(what), "%s %llu", verb, (unsigned long long)n);
+	if ((r = capi_call(api, "POST", path, body, 1, NULL, &rep, &detail)) !=
+	    0) {
+		ex = api_fail(what, r, detail);
+		goto out;
+	}
+	printf("%s request %llu\n", done, (unsigned long long)n);
+	ex = 0;
+out:
+	json_decref(rep);
+	json_decref(body);
+	capi_free(api);
+	cconf_clear(&cf);
+	free(detail);
+	return ex;
+}
+
+int
+cmd_cancel(const struct cli_parsed *p)
+{
+	return request_post(p, "withdraw", "jitca cancel ID", 0, "withdrew");
+}
+
+int
+cmd_review(const struct cli_parsed *p)
+{
+	return request_post(
+	    p, "review", "jitca review ID --comment TEXT", 1, "reviewed");
 }

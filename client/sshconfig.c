@@ -1,131 +1,147 @@
 /*
- * sshconfig.c: `jitca ssh-config`: what ~/.ssh needs so that ssh trusts
- * jitca host certificates and never shows a host-key prompt for the
- * hosts the CA certifies (docs/hosts.md, docs/client.md).  It reads the
- * host CA key and the server's host_domains from GET /v1/ca (no token
- * needed) and prints, for known_hosts, one "@cert-authority PATTERNS
- * KEY" line, and for ~/.ssh/config a Host block for those patterns with
- * RevokedHostKeys pointing at a KRL synced from GET /v1/krl.
- *
- * The host-certificate part is sshconfig_host_ca(), which other parts of
- * ssh-config call; everything printed comes from the server, so every
- * field is checked (a key line pubkey_from_line() reads, patterns that
- * are "*." and a host name or a host name) before it reaches a file that
- * ssh trusts.  Works with client/capi.h and signer/pubkey.h.
+ * sshconfig.c: `jitca ssh-config`: the lines to paste into ~/.ssh/config
+ * for jitca certificates.  One Host block per role the user may request
+ * (GET /v1/roles; with no server, the roles in ~/.ssh/jitca): with the
+ * certificate in files (--no-agent logins) IdentitiesOnly, IdentityFile
+ * and CertificateFile, so ssh offers exactly that key; with ssh-agent
+ * nothing is needed but a comment saying so.  When the server has a host
+ * CA key (GET /v1/ca "host_public_key"), hostca.c adds the
+ * `@cert-authority` line for ~/.ssh/known_hosts and its Host block.  Prints
+ * only; writes nothing.  Shared helpers: common.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <jansson.h>
 
 #include "client/capi.h"
 #include "client/cconf.h"
 #include "client/jitca.h"
-#include "signer/names.h"
-#include "signer/pubkey.h"
+#include "signer/base/cli.h"
 
-#define PATTERNS_MAX 2048
-
-/*
- * Print the known_hosts line and the Host block of the host CA on out
- * from the GET /v1/ca reply ca (borrowed).  krl is the path for
- * RevokedHostKeys.  0, or an exit status with a message.
- */
-static int
-sshconfig_host_ca(FILE *out, json_t *ca, const char *krl)
+/* The block of one role. */
+static void
+role_block(const struct cconf *cf, const char *host, const char *role,
+    json_t *principals)
 {
-	struct pubkey *k = NULL;
-	json_t *doms = json_object_get(ca, "host_domains"), *v;
-	const char *hk =
-	    json_string_value(json_object_get(ca, "host_public_key"));
-	char pat[PATTERNS_MAX], hosts[PATTERNS_MAX], *line = NULL;
-	size_t i, n = 0, m = 0;
-	int ex = JITCA_EXIT_FAIL, w;
+	char *cert = cconf_fmt("%s/.ssh/jitca/%s-cert.pub", cf->home, role);
+	char pr[512];
+	struct stat st;
 
-	if (hk == NULL || pubkey_from_line(&k, hk, strlen(hk)) != 0 ||
-	    pubkey_to_line(&line, k, "jitca-host-ca") != 0) {
-		msg("GET /v1/ca: the server has no usable host CA key "
-		    "(host_public_key)");
-		ex = JITCA_EXIT_BADCERT;
-		goto out;
+	if (cert == NULL)
+		return;
+	printf("# jitca role %s", role);
+	if (principals != NULL) {
+		principals_join(pr, sizeof(pr), principals);
+		fputs(": log in as an account whose principals file lists ",
+		    stdout);
+		fput_clean(stdout, pr, sizeof(pr));
 	}
-	pat[0] = hosts[0] = '\0';
-	json_array_foreach(doms, i, v)
-	{
-		const char *d = json_string_value(v);
+	putchar('\n');
+	if (stat(cert, &st) == 0) {
+		printf("Host %s\n", host);
+		printf("    IdentitiesOnly yes\n");
+		printf("    IdentityFile ~/.ssh/jitca/%s\n", role);
+		printf("    CertificateFile ~/.ssh/jitca/%s-cert.pub\n", role);
+	} else
+		printf("# (its certificate goes to ssh-agent: nothing to add; "
+		       "after `jitca login --no-agent --role %s`, run this "
+		       "again for the IdentityFile lines)\n",
+		    role);
+	putchar('\n');
+	free(cert);
+}
 
-		if (d == NULL ||
-		    !name_host_valid(strncmp(d, "*.", 2) == 0 ? d + 2 : d)) {
-			msg("GET /v1/ca: host_domains[%zu] is not a host name "
-			    "pattern",
-			    i);
-			ex = JITCA_EXIT_BADCERT;
-			goto out;
-		}
-		w = snprintf(pat + n, sizeof(pat) - n, "%s%s", n ? "," : "", d);
-		if (w < 0 || (size_t)w >= sizeof(pat) - n)
-			goto toolong;
-		n += (size_t)w;
-		w = snprintf(
-		    hosts + m, sizeof(hosts) - m, "%s%s", m ? " " : "", d);
-		if (w < 0 || (size_t)w >= sizeof(hosts) - m)
-			goto toolong;
-		m += (size_t)w;
-	}
-	if (n == 0) {
-		msg("the server names no host_domains (jitca.json): nothing "
-		    "to trust the host CA for");
-		goto out;
-	}
-	fprintf(out,
-	    "# ~/.ssh/known_hosts: hosts under these names that present a "
-	    "jitca host\n# certificate are trusted without a prompt\n"
-	    "@cert-authority %s %s\n\n",
-	    pat, line);
-	fprintf(out,
-	    "# ~/.ssh/config: refuse revoked host certificates (the KRL "
-	    "of %s)\nHost %s\n    StrictHostKeyChecking yes\n"
-	    "    RevokedHostKeys %s\n",
-	    "GET /v1/krl", hosts, krl);
-	ex = 0;
-	goto out;
-toolong:
-	msg("GET /v1/ca: host_domains is too long");
-out:
-	free(line);
-	pubkey_free(k);
-	return ex;
+/* each_file's callback when the server cannot be asked. */
+struct local_ctx {
+	const struct cconf *cf;
+	const char *host, *only;
+};
+
+static void
+local_role(const char *dir, const char *role, void *ctx)
+{
+	struct local_ctx *lc = ctx;
+
+	(void)dir;
+	if (lc->only == NULL || strcmp(lc->only, role) == 0)
+		role_block(lc->cf, lc->host, role, NULL);
 }
 
 int
-cmd_ssh_config(const struct cli_parsed *p)
+cmd_sshconfig(const struct cli_parsed *p)
 {
 	struct opts o;
 	struct cconf cf;
 	struct capi *api = NULL;
-	json_t *rep = NULL;
-	char *detail = NULL, *krl = NULL;
-	int r, ex = JITCA_EXIT_FAIL;
+	struct local_ctx lc;
+	json_t *roles = NULL, *ca = NULL, *v;
+	const char *host, *hk;
+	char *krl = NULL;
+	size_t i, shown = 0;
+	int ex = JITCA_EXIT_FAIL;
 
-	memset(&cf, 0, sizeof(cf));
 	opts_from(&o, p);
+	memset(&cf, 0, sizeof(cf));
+	host = o.host != NULL ? o.host : "*";
+	if (strpbrk(host, " \t\r\n\"") != NULL) {
+		msg("--host: a pattern without spaces or quotes");
+		ex = JITCA_EXIT_USAGE;
+		goto out;
+	}
+	if (o.role != NULL && !cconf_role_ok(o.role)) {
+		msg("bad role name \"%s\"", o.role);
+		ex = JITCA_EXIT_USAGE;
+		goto out;
+	}
 	if ((ex = connect_api(&o, &cf, &api)) != 0)
 		goto out;
 	ex = JITCA_EXIT_FAIL;
-	if ((r = capi_call(
-		 api, "GET", "/v1/ca", NULL, 0, NULL, &rep, &detail)) != 0) {
-		ex = api_fail("GET /v1/ca", r, detail);
-		goto out;
+	printf("# jitca: lines for ~/.ssh/config (server %s)\n\n", cf.server);
+	if ((roles = roles_fetch(api)) == NULL) {
+		msg("cannot list the server's roles: showing the roles in "
+		    "~/.ssh/jitca only");
+		lc.cf = &cf;
+		lc.host = host;
+		lc.only = o.role;
+		(void)each_file(&cf, local_role, &lc);
+	} else {
+		json_array_foreach(roles, i, v)
+		{
+			if (!json_is_true(json_object_get(v, "can_request")) ||
+			    !cconf_role_ok(jstr(v, "name")) ||
+			    (o.role != NULL &&
+				strcmp(o.role, jstr(v, "name")) != 0))
+				continue;
+			role_block(&cf, host, jstr(v, "name"),
+			    json_object_get(v, "principals"));
+			shown++;
+		}
+		if (o.role != NULL && shown == 0) {
+			msg("you may not request a role \"%s\" (jitca roles)",
+			    o.role);
+			goto out;
+		}
 	}
-	if ((krl = cconf_fmt("%s/revoked.krl", cf.dir)) == NULL)
-		goto out;
-	ex = sshconfig_host_ca(stdout, rep, krl);
+	if (capi_call(api, "GET", "/v1/ca", NULL, 0, NULL, &ca, NULL) == 0 &&
+	    (hk = json_string_value(json_object_get(ca, "host_public_key"))) !=
+		NULL) {
+		/* The host CA: the known_hosts line and its Host block. */
+		if ((krl = cconf_fmt("%s/revoked.krl", cf.dir)) == NULL)
+			goto out;
+		if ((ex = sshconfig_host_ca(stdout, ca, krl)) != 0)
+			goto out;
+	} else
+		printf("# no host CA yet: host keys are checked through "
+		       "~/.ssh/known_hosts as usual\n");
+	ex = 0;
 out:
-	json_decref(rep);
+	json_decref(roles);
+	json_decref(ca);
 	capi_free(api);
 	cconf_clear(&cf);
-	free(detail);
 	free(krl);
 	return ex;
 }

@@ -332,6 +332,13 @@ err_str(int code)
 		return "notification receiver is unreachable or timed out";
 	case ERR_NOTIFY_LEASE:
 		return "another replica delivers this notification sink";
+	case ERR_DIGEST_MISMATCH:
+		return "the request changed since it was shown: its digest "
+		       "differs from the one approved";
+	case ERR_TTL_NOT_SHORTER:
+		return "an approver may shorten the ttl, never lengthen it";
+	case ERR_BREAK_GLASS:
+		return "the role allows no break-glass access";
 	/* signing in (client/oidc.h, POST /v1/session) */
 	case ERR_OIDC_DENIED:
 		return "sign-in was denied at the identity provider";

@@ -221,6 +221,11 @@
 #define ERR_NOTIFY_UNREACHABLE -301 /* connect failed or timed out */
 #define ERR_NOTIFY_LEASE -302 /* another replica delivers this sink */
 
+/* The request lifecycle (ca/request.h) */
+#define ERR_DIGEST_MISMATCH -340 /* the request is not what was approved */
+#define ERR_TTL_NOT_SHORTER -341 /* an approver may shorten, never widen */
+#define ERR_BREAK_GLASS -342 /* the role allows no break-glass */
+
 /* Signing in with the identity provider: jitca's flows (client/oidc.h)
  * and jitcad's sessions (POST /v1/session) */
 #define ERR_OIDC_DENIED -360 /* the person or the provider said no */

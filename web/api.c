@@ -65,6 +65,9 @@ static const struct err_map err_table[] = {
     {ERR_WRONG_STATE, 409, "wrong_state"},
     {ERR_EXPIRED, 409, "expired"},
     {ERR_ALREADY_APPROVED, 409, "already_approved"},
+    {ERR_DIGEST_MISMATCH, 409, "digest_mismatch"},
+    {ERR_TTL_NOT_SHORTER, 400, "ttl_not_shorter"},
+    {ERR_BREAK_GLASS, 403, "break_glass_not_allowed"},
     {ERR_EXISTS, 409, "exists"},
     {ERR_BAD_TOKEN, 401, "bad_token"},
     {ERR_POLICY, 400, "policy"},
@@ -1073,7 +1076,7 @@ h_request_create(void *app, struct http_req *req)
 	struct user *u = NULL;
 	struct ca_actor act;
 	const char *role = NULL, *reason = NULL, *pk = NULL, *why = NULL;
-	json_t *principals = NULL, *ttlj = NULL, *out = NULL;
+	json_t *principals = NULL, *ttlj = NULL, *out = NULL, *bgj = NULL;
 	char **pv = NULL;
 	size_t i, np = 0;
 	uint64_t ttl = 0, now, retry = 0;
@@ -1089,6 +1092,7 @@ h_request_create(void *app, struct http_req *req)
 	    {"reason", HTTP_J_STRING, 1, REQUEST_REASON_MAX, &reason, NULL,
 		NULL, NULL},
 	    {"public_key", HTTP_J_STRING, 1, 16384, &pk, NULL, NULL, NULL},
+	    {"break_glass", HTTP_J_ANY, 0, 0, NULL, NULL, &bgj, NULL},
 	};
 
 	if (authenticate(a, req, &u) != 0)
@@ -1159,10 +1163,20 @@ h_request_create(void *app, struct http_req *req)
 		    "of the role's principals");
 		goto out;
 	}
+	if (bgj != NULL && !json_is_boolean(bgj)) {
+		http_reply_error(req, 400, "wrong_type",
+		    "field \"break_glass\" must be true or false");
+		goto out;
+	}
 	actor_of(&act, u);
 	t0 = mono_now();
 	cfg_lock(a);
-	r = request_create(&a->ca, &act, role, pv, np, ttl, reason, pk, &out);
+	if (json_is_true(bgj))
+		r = request_break_glass(
+		    &a->ca, &act, role, pv, np, ttl, reason, pk, &out);
+	else
+		r = request_create(
+		    &a->ca, &act, role, pv, np, ttl, reason, pk, &out);
 	cfg_unlock(a);
 	ledger_note(a, r);
 	token_note(a, r);
@@ -1322,27 +1336,71 @@ out:
 	user_free(u);
 }
 
+enum decision { DECIDE_DENY, DECIDE_APPROVE, DECIDE_WITHDRAW, DECIDE_REVIEW };
+
+/* A "ttl" field: a duration string or a positive number of seconds.
+ * 0 with *ttl set, or -1 after replying 400. */
+static int
+ttl_field(struct http_req *req, json_t *v, uint64_t *ttl)
+{
+	const char *why = NULL;
+
+	*ttl = 0;
+	if (v == NULL)
+		return 0;
+	if (json_is_string(v)) {
+		if (duration_parse_why(json_string_value(v), ttl, &why) == 0)
+			return 0;
+		http_reply_error(req, 400, "bad_duration",
+		    "field \"ttl\": %s (e.g. \"30m\")",
+		    why != NULL ? why : "not a duration");
+		return -1;
+	}
+	if (json_is_integer(v) && json_integer_value(v) > 0 &&
+	    (uint64_t)json_integer_value(v) <= DURATION_MAX) {
+		*ttl = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	http_reply_error(req, 400, "wrong_type",
+	    "field \"ttl\" must be a duration like \"30m\" or a positive "
+	    "number of seconds");
+	return -1;
+}
+
+/*
+ * approve {comment?, ttl?, expect?}, deny {comment?}, withdraw {} (the
+ * requester only, request.h).
+ */
 static void
-decide(struct api *a, struct http_req *req, int approve)
+decide(struct api *a, struct http_req *req, enum decision how)
 {
 	struct user *u = NULL;
 	struct ca_actor act;
-	const char *comment = NULL;
-	char tmsg[TEXT_MSG_LEN];
-	json_t *out = NULL;
+	struct request_approval ap;
+	const char *comment = NULL, *expect = NULL;
+	char tmsg[TEXT_MSG_LEN], what[48];
+	json_t *out = NULL, *ttlj = NULL;
+	uint64_t ttl = 0;
 	int64_t id;
 	double t0;
 	int r;
 	const struct http_jfield f[] = {
 	    {"comment", HTTP_J_STRING, 0, REQUEST_COMMENT_MAX, &comment, NULL,
 		NULL, NULL},
+	    {"expect", HTTP_J_STRING, 0, REQUEST_DIGEST_LEN - 1, &expect, NULL,
+		NULL, NULL},
+	    {"ttl", HTTP_J_ANY, 0, 0, NULL, NULL, &ttlj, NULL},
 	};
+	size_t nf = how == DECIDE_APPROVE		 ? 3
+	    : how == DECIDE_DENY || how == DECIDE_REVIEW ? 1
+							 : 0;
 
 	if (authenticate(a, req, &u) != 0)
 		return;
 	if (path_id(req, &id) != 0)
 		goto out;
-	if (http_req_json(req, f, 1, 1) != 0)
+	snprintf(what, sizeof(what), "request %" PRId64, id);
+	if (http_req_json(req, f, nf, 1) != 0)
 		goto out;
 	if (reauth_needed(a, req, u) != 0)
 		goto out;
@@ -1351,25 +1409,37 @@ decide(struct api *a, struct http_req *req, int approve)
 		reply_text_err(req, r, tmsg);
 		goto out;
 	}
+	if (ttl_field(req, ttlj, &ttl) != 0)
+		goto out;
 	actor_of(&act, u);
 	t0 = mono_now();
 	cfg_lock(a);
-	if (approve)
-		r = request_approve(&a->ca, &act, id, comment, &out);
-	else
+	if (how == DECIDE_APPROVE) {
+		memset(&ap, 0, sizeof(ap));
+		ap.comment = comment;
+		ap.ttl = ttl;
+		ap.expect = expect;
+		r = request_approve_with(&a->ca, &act, id, &ap, &out);
+	} else if (how == DECIDE_DENY)
 		r = request_deny(&a->ca, &act, id, comment, &out);
+	else if (how == DECIDE_REVIEW)
+		r = request_review(&a->ca, &act, id, comment, &out);
+	else
+		r = request_withdraw(&a->ca, &act, id, &out);
 	cfg_unlock(a);
 	ledger_note(a, r);
-	if (approve)
+	if (how == DECIDE_APPROVE)
 		token_note(a, r);
+	if (r == ERR_FORBIDDEN && how == DECIDE_WITHDRAW) {
+		http_reply_error(req, 403, "forbidden",
+		    "%s: only its requester may withdraw it", what);
+		goto out;
+	}
 	if (r != 0) {
-		char what[48];
-
-		snprintf(what, sizeof(what), "request %" PRId64, id);
 		reply_err(req, r, what);
 		goto out;
 	}
-	if (approve)
+	if (how == DECIDE_APPROVE)
 		note_issued(a, out, t0);
 	http_reply_json(req, 200, out);
 out:
@@ -1380,13 +1450,25 @@ out:
 static void
 h_approve(void *app, struct http_req *req)
 {
-	decide(app, req, 1);
+	decide(app, req, DECIDE_APPROVE);
 }
 
 static void
 h_deny(void *app, struct http_req *req)
 {
-	decide(app, req, 0);
+	decide(app, req, DECIDE_DENY);
+}
+
+static void
+h_withdraw(void *app, struct http_req *req)
+{
+	decide(app, req, DECIDE_WITHDRAW);
+}
+
+static void
+h_review(void *app, struct http_req *req)
+{
+	decide(app, req, DECIDE_REVIEW);
 }
 
 static void
@@ -1871,7 +1953,7 @@ notify_metrics(struct api *a, struct textbuf *b)
 }
 
 static const char *const req_states[] = {
-    "pending", "issued", "denied", "expired", "revoked"};
+    "pending", "issued", "denied", "expired", "revoked", "withdrawn"};
 
 static void
 h_metrics(void *app, struct http_req *req)
@@ -1882,7 +1964,7 @@ h_metrics(void *app, struct http_req *req)
 	struct textbuf b = {0};
 	struct request_counts rc;
 	struct ledger_stats ls;
-	uint64_t states[5], cum = 0;
+	uint64_t states[6], cum = 0;
 	size_t k;
 	int r, status;
 
@@ -1906,10 +1988,11 @@ h_metrics(void *app, struct http_req *req)
 	states[2] = rc.denied;
 	states[3] = rc.expired;
 	states[4] = rc.revoked;
+	states[5] = rc.withdrawn;
 	tb_printf(&b,
 	    "# HELP jitca_requests Requests by state.\n"
 	    "# TYPE jitca_requests gauge\n");
-	for (k = 0; k < 5; k++)
+	for (k = 0; k < 6; k++)
 		tb_printf(&b, "jitca_requests{state=\"%s\"} %" PRIu64 "\n",
 		    req_states[k], states[k]);
 	tb_printf(&b,
@@ -1998,6 +2081,8 @@ static const struct http_route routes[] = {
     {"GET", "/v1/requests/{id}", h_request_get},
     {"POST", "/v1/requests/{id}/approve", h_approve},
     {"POST", "/v1/requests/{id}/deny", h_deny},
+    {"POST", "/v1/requests/{id}/withdraw", h_withdraw},
+    {"POST", "/v1/requests/{id}/review", h_review},
     {"POST", "/v1/revocations", h_revoke},
     {"POST", "/v1/host-certs", h_host_cert},
     {"GET", "/v1/ledger", h_ledger},

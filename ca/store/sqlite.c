@@ -2707,6 +2707,27 @@ out:
 }
 
 static int
+op_request_ttl_set(struct store *s, int64_t id, uint64_t ttl)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, changes = 0;
+
+	ENSURE(ttl > 0 && ttl <= INT64_MAX, ERR_INVALID_ARG);
+	TRY(sq_cached(l, &st,
+	    "UPDATE requests SET ttl = ?1 WHERE id = ?2 AND state = "
+	    "'pending'"));
+	TRY(sq_bind_int(l, st, 1, (int64_t)ttl));
+	TRY(sq_bind_int(l, st, 2, id));
+	TRY(sq_done(l, st, &changes));
+	ENSURE(changes == 1, ERR_WRONG_STATE);
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
 op_requests_due(struct store *s, uint64_t now, int64_t **idsp, size_t *np)
 {
 	struct store_sqlite *l = (struct store_sqlite *)s;
@@ -2930,7 +2951,7 @@ op_requests_count(
     struct store *s, uint64_t now, struct store_request_counts *out)
 {
 	static const char *const names[STORE_REQ_NSTATES] = {
-	    "pending", "issued", "denied", "expired", "revoked"};
+	    "pending", "issued", "denied", "expired", "revoked", "withdrawn"};
 	struct store_sqlite *l = (struct store_sqlite *)s;
 	sqlite3_stmt *st = NULL;
 	const char *state;
@@ -3352,6 +3373,7 @@ static const struct store_ops sqlite_ops = {
     .request_get = op_request_get,
     .request_insert = op_request_insert,
     .request_state_set = op_request_state_set,
+    .request_ttl_set = op_request_ttl_set,
     .requests_due = op_requests_due,
     .requests_page = op_requests_page,
     .approvals_each = op_approvals_each,

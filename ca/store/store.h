@@ -161,6 +161,7 @@ enum store_req_state {
 	STORE_REQ_DENIED,
 	STORE_REQ_EXPIRED,
 	STORE_REQ_REVOKED,
+	STORE_REQ_WITHDRAWN,
 	STORE_REQ_NSTATES,
 };
 
@@ -480,7 +481,9 @@ struct store_ops {
 	 * *out filled (store_request_clear() it).  request_insert(): a new
 	 * pending request, *id its id.  request_state_set(): from -> to where
 	 * state = from (serial set too when not 0), ERR_WRONG_STATE when no row
-	 * changed.  requests_due(): ids of pending requests expired at
+	 * changed.  request_ttl_set(): a pending request's ttl (an
+	 * approver shortened it), ERR_WRONG_STATE when it is not pending.
+	 * requests_due(): ids of pending requests expired at
 	 * now, in id order, into a new array *ids (free()).
 	 * requests_page(): at most max ids that q selects into ids.
 	 * approvals_each(): the decisions on a request by time, approver.
@@ -496,6 +499,7 @@ struct store_ops {
 	    struct store *s, const struct store_request_new *in, int64_t *id);
 	int (*request_state_set)(struct store *s, int64_t id, const char *from,
 	    const char *to, int64_t serial, uint64_t now);
+	int (*request_ttl_set)(struct store *s, int64_t id, uint64_t ttl);
 	int (*requests_due)(
 	    struct store *s, uint64_t now, int64_t **ids, size_t *n);
 	int (*requests_page)(struct store *s,
@@ -860,6 +864,12 @@ store_request_state_set(struct store *s, int64_t id, const char *from,
     const char *to, int64_t serial, uint64_t now)
 {
 	return s->ops->request_state_set(s, id, from, to, serial, now);
+}
+
+static inline MUST_CHECK int
+store_request_ttl_set(struct store *s, int64_t id, uint64_t ttl)
+{
+	return s->ops->request_ttl_set(s, id, ttl);
 }
 
 static inline MUST_CHECK int

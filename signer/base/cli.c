@@ -331,10 +331,12 @@ help_requested(const struct cli_prog *prog, int argc, char **argv, FILE *out)
 		fprintf(out, "%s %s\n", prog->name, prog->version);
 		return 1;
 	}
-	if (argc > 1)
-		cmd = cmd_find(prog->cmds, argv[1]);
-	if (cmd != NULL && cmd->subs != NULL && argc > 2)
-		sub = cmd_find(cmd->subs, argv[2]);
+	/* The command word may follow common options. */
+	for (i = 1; i < argc && cmd == NULL; i++)
+		if (argv[i][0] != '-')
+			cmd = cmd_find(prog->cmds, argv[i]);
+	if (cmd != NULL && cmd->subs != NULL && i < argc)
+		sub = cmd_find(cmd->subs, argv[i]);
 	cli_print_help(out, prog, cmd, sub);
 	return 1;
 }
@@ -413,17 +415,20 @@ add_arg(struct cli_parsed *p, const char *a, FILE *err)
 	return 0;
 }
 
-/* The options and arguments after the command word; 0 or -1. */
+/* The options and arguments from argv[1] on, the command word at
+ * argv[word] skipped; 0 or -1. */
 static int
-parse_rest(struct cli_parsed *p, int argc, char **argv, FILE *err)
+parse_rest(struct cli_parsed *p, int argc, char **argv, int word, FILE *err)
 {
 	const struct cli_opt *o;
 	const char *a, *eq, *v;
 	int i, only_args = 0;
 	size_t nlen;
 
-	for (i = 2; i < argc; i++) {
+	for (i = 1; i < argc; i++) {
 		a = argv[i];
+		if (i == word)
+			continue;
 		if (only_args || a[0] != '-' || a[1] == '\0') {
 			if (add_arg(p, a, err) != 0)
 				return -1;
@@ -511,10 +516,55 @@ check_complete(struct cli_parsed *p, FILE *err)
 	return 0;
 }
 
+/*
+ * The index of the command word: the program's common options may come
+ * before it (`jitca --server URL requests`), as git and curl allow.
+ * Returns argc when there is none; -1 after a usage error (an option
+ * before the command word that is not a common one).
+ */
+static int
+command_word(struct cli_parsed *p, int argc, char **argv, FILE *err)
+{
+	const struct cli_opt *o;
+	const char *a;
+	size_t nlen;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (a[0] != '-' || a[1] == '\0')
+			return i;
+		if (a[1] != '-' || a[2] == '\0') {
+			cli_usage_error(p, err,
+			    "%.64s before the command: only the common "
+			    "options (--server, ...) may come first",
+			    a);
+			return -1;
+		}
+		nlen = strcspn(a + 2, "=");
+		for (o = p->prog->common; o != NULL && o->name != NULL; o++)
+			if (strlen(o->name) == nlen &&
+			    strncmp(o->name, a + 2, nlen) == 0)
+				break;
+		if (o == NULL || o->name == NULL) {
+			cli_usage_error(p, err,
+			    "--%.*s before the command: only the common "
+			    "options may come first",
+			    (int)(nlen > 64 ? 64 : nlen), a + 2);
+			return -1;
+		}
+		if (o->kind != CLI_FLAG && a[2 + nlen] != '=')
+			i++; /* its value */
+	}
+	return argc;
+}
+
 int
 cli_parse(struct cli_parsed *p, const struct cli_prog *prog, int argc,
     char **argv, FILE *out, FILE *err)
 {
+	int word;
+
 	memset(p, 0, sizeof(*p));
 	p->prog = prog;
 	set_path(p);
@@ -533,12 +583,20 @@ cli_parse(struct cli_parsed *p, const struct cli_prog *prog, int argc,
 		cli_print_bash(out, prog);
 		return 1;
 	}
-	if ((p->cmd = cmd_find(prog->cmds, argv[1])) == NULL) {
-		cli_usage_error(p, err, "unknown command \"%.64s\"", argv[1]);
+	if ((word = command_word(p, argc, argv, err)) < 0)
+		return -1;
+	if (word >= argc) {
+		cli_usage_error(p, err, "a command is needed");
+		return -1;
+	}
+	if ((p->cmd = cmd_find(prog->cmds, argv[word])) == NULL) {
+		cli_usage_error(
+		    p, err, "unknown command \"%.64s\"", argv[word]);
 		return -1;
 	}
 	set_path(p);
-	if (parse_rest(p, argc, argv, err) != 0 || check_complete(p, err) != 0)
+	if (parse_rest(p, argc, argv, word, err) != 0 ||
+	    check_complete(p, err) != 0)
 		return -1;
 	return 0;
 }

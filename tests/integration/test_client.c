@@ -228,7 +228,9 @@ Test(client, login_into_agent_and_expiry_by_lifetime)
 	free(l);
 	cr_assert(strstr(err, "pinned the CA key SHA256:") != NULL, "%s", err);
 	/* The pin is the CA key jitcad prints. */
-	pin = tu_read_file(tu_fmt("%s/.config/jitca/ca.pub", home), NULL);
+	pin = tu_read_file(tu_fmt("%s/.config/jitca/ca/127.0.0.1_%d.pub", home,
+			       tu_url_port(url)),
+	    NULL);
 	cmd = tu_fmt("'%s' ca-key --state '%s'", tu_env("JITCAD"), state);
 	capub = run_out(cmd);
 	cr_assert_not_null(pin);
@@ -265,9 +267,22 @@ Test(client, second_login_replaces_the_first)
 	    jitca(tok_alice, "login --role fast --reason one", NULL, &err), 0,
 	    "%s", err);
 	free(err);
+	/* A second login while a valid certificate is held says so and
+	 * asks; without a terminal it stops unless --force. */
 	cr_assert_eq(
-	    jitca(tok_alice, "login --role fast --reason two", NULL, &err), 0,
+	    jitca(tok_alice, "login --role fast --reason two", NULL, &err), 1,
 	    "%s", err);
+	cr_assert(strstr(err,
+		      "jitca: you already hold a certificate for fast "
+		      "(serial 1, ") != NULL &&
+		strstr(err,
+		    " left, in ssh-agent): use it, or add --force to "
+		    "ask for another\n") != NULL,
+	    "%s", err);
+	free(err);
+	cr_assert_eq(jitca(tok_alice, "login --role fast --reason two --force",
+			 NULL, &err),
+	    0, "%s", err);
 	cr_assert(strstr(err, "removed 1 older fast certificate(s)") != NULL,
 	    "%s", err);
 	l = agent_list(&rc);
@@ -340,7 +355,7 @@ Test(client, approval_path)
 	    "%s", out);
 	cr_assert(strstr(out,
 		      "approved request 1: certificate issued "
-		      "(serial 1)\n") != NULL,
+		      "(serial 1, valid until ") != NULL,
 	    "%s", out);
 	free(out);
 	free(err);
@@ -424,7 +439,8 @@ Test(client, timeout_path)
 	cr_assert_eq(rc, 8, "%s", err);
 	cr_assert(strstr(err,
 		      "jitca: timed out after 2s waiting for approval "
-		      "of request 1; it stays pending") != NULL,
+		      "of request 1\njitca: withdrew request 1: nobody "
+		      "can approve it now\n") != NULL,
 	    "%s", err);
 	free(err);
 }
@@ -445,9 +461,9 @@ Test(client, expired_path)
 	free(err);
 }
 
-Test(client, ctrl_c_leaves_the_request_pending)
+Test(client, ctrl_c_withdraws_the_request)
 {
-	char *o, *e, *t, *out = NULL;
+	char *o, *e, *t, *out = NULL, *cmd, *tok;
 
 	start_server("1h");
 	login_bg(NULL, &o, &e);
@@ -456,13 +472,28 @@ Test(client, ctrl_c_leaves_the_request_pending)
 	cr_assert_eq(tu_wait_exit(&login_pid), 130);
 	t = tu_read_file(e, NULL);
 	cr_assert(strstr(t,
-		      "jitca: interrupted: request 1 stays pending and "
-		      "expires unused at ") != NULL,
+		      "jitca: interrupted while waiting for request 1\n"
+		      "jitca: withdrew request 1: nobody can approve it "
+		      "now\n") != NULL,
 	    "%s", t);
+	/* Nobody can approve it now: not pending, and the API says 409. */
 	cr_assert_eq(jitca(tok_bob, "requests --pending", &out, NULL), 0);
-	cr_assert(strstr(out, "\n1 ") != NULL, "%s", out);
-	free(t);
+	cr_assert_str_eq(out, "");
 	free(out);
+	tok = tu_read_file(tok_bob, NULL);
+	tok[strcspn(tok, "\n")] = '\0';
+	cmd = tu_fmt("curl -s -o /dev/stderr -w '%%{http_code}' -X POST -H "
+		     "'Authorization: Bearer %s' -H 'Content-Type: "
+		     "application/json' -d '{}' %s/v1/requests/1/approve",
+	    tok, url);
+	cr_assert_eq(tu_sh(cmd, &out, &e), 0);
+	cr_assert_str_eq(out, "409");
+	cr_assert(strstr(e, "\"code\":\"wrong_state\"") != NULL, "%s", e);
+	free(out);
+	free(e);
+	free(cmd);
+	free(tok);
+	free(t);
 }
 
 Test(client, error_exit_codes)
@@ -495,15 +526,36 @@ Test(client, error_exit_codes)
 	/* 403: bob is not a requester of fast. */
 	rc = jitca(tok_bob, "login --role fast --reason x", NULL, &err);
 	cr_assert_eq(rc, 5, "%s", err);
-	cr_assert(strstr(err, "jitca: request refused: ") != NULL, "%s", err);
+	cr_assert(
+	    strstr(err,
+		"jitca: request refused: you may not request role "
+		"\"fast\"; you may request: (none) (jitca roles)\n") != NULL,
+	    "%s", err);
 	free(err);
-	/* Policy: over max_ttl. */
+	/* Policy: over max_ttl, with the limit named. */
 	rc = jitca(
 	    tok_alice, "login --role fast --ttl 2h --reason x", NULL, &err);
 	cr_assert_eq(rc, 1, "%s", err);
 	cr_assert(strstr(err,
-		      "jitca: request refused: request: requested ttl "
-		      "is longer than the role allows\n") == err,
+		      "jitca: request refused: ttl 2h is longer than fast "
+		      "allows (1h)\n") != NULL,
+	    "%s", err);
+	free(err);
+	/* A role typo names the valid roles and the nearest one. */
+	rc = jitca(tok_alice, "login --role prdo --reason x", NULL, &err);
+	cr_assert_eq(rc, 1, "%s", err);
+	cr_assert(strstr(err,
+		      "jitca: request refused: there is no role \"prdo\"; "
+		      "you may request: fast, prod (did you mean prod?) "
+		      "(jitca roles)\n") != NULL,
+	    "%s", err);
+	free(err);
+	/* A principal outside the role names the allowed ones. */
+	rc = jitca(tok_alice, "login --role prod --principal root --reason x",
+	    NULL, &err);
+	cr_assert_eq(rc, 1, "%s", err);
+	cr_assert(
+	    strstr(err, "; prod allows the principals alice,debug\n") != NULL,
 	    "%s", err);
 	free(err);
 	/* Usage errors. */
@@ -642,11 +694,21 @@ Test(client, refuses_wrong_key_wrong_ca_and_changed_ca)
 	tu_stop(&fake_pid);
 	free(args);
 
-	/* The server now presents another CA key than the pinned one. */
+	/* The server now presents another CA key than the one pinned for
+	 * it (the pin of this URL holds the real CA key). */
 	cmd = tu_fmt("'%s' ca-key --state '%s'", tu_env("JITCAD"), state2);
 	l = run_out(cmd);
 	free(cmd);
 	port = fake_server(line_of(l), foreign_cert);
+	{
+		char *pin =
+		    tu_fmt("%s/.config/jitca/ca/127.0.0.1_%d.pub", home, port);
+		char *pl = tu_fmt("%s\n", ca_line);
+
+		tu_write_file(pin, pl, strlen(pl), 0644);
+		free(pin);
+		free(pl);
+	}
 	args = tu_fmt(
 	    "login --role fast --reason x --server http://127.0.0.1:%d", port);
 	rc = jitca(tok_alice, args, NULL, &err);
@@ -696,7 +758,7 @@ Test(client, no_agent_files_status_and_logout)
 	free(err);
 	rc = jitca(tok_alice,
 	    "login --role fast --ttl 10m --reason x "
-	    "--no-agent",
+	    "--no-agent --force",
 	    &out, &err);
 	cr_assert_eq(rc, 0, "%s", err);
 	kp = tu_fmt("%s/.ssh/jitca/fast", home);

@@ -615,18 +615,39 @@ Test(custody, signer_refuses_what_no_role_grants)
 	cr_assert_eq(sign_as("alice", "root",
 			 cert_for("alice:root:req-1:serial-77", "alice", 600)),
 	    ERR_SIGNER_NO_ROLE);
-	/* prod-debug: max_ttl 2h and source-address 10.0.0.0/8. */
+	/* prod-debug: max_ttl 2h and source-address 10.0.0.0/8,127.0.0.0/8. */
 	c = cert_for("alice:prod-debug:req-1:serial-77", "debug", 600);
 	cr_assert_eq(sign_as("alice", "prod-debug", c), ERR_SIGNER_OPTIONS);
 	c = cert_for("alice:prod-debug:req-1:serial-77", "debug", 600);
-	cr_assert_eq(cert_add_critical(c, "source-address", "10.0.0.0/8"), 0);
+	cr_assert_eq(
+	    cert_add_critical(c, "source-address", "10.0.0.0/8,127.0.0.0/8"),
+	    0);
 	cr_assert_eq(sign_as("alice", "prod-debug", c), 0);
 	c = cert_for("alice:prod-debug:req-1:serial-77", "debug", 3 * 3600);
-	cr_assert_eq(cert_add_critical(c, "source-address", "10.0.0.0/8"), 0);
+	cr_assert_eq(
+	    cert_add_critical(c, "source-address", "10.0.0.0/8,127.0.0.0/8"),
+	    0);
 	cr_assert_eq(sign_as("alice", "prod-debug", c), ERR_TTL_TOO_LONG);
 	c = cert_for("alice:prod-debug:req-1:serial-77", "debug", 600);
 	cr_assert_eq(cert_add_critical(c, "source-address", "0.0.0.0/0"), 0);
 	cr_assert_eq(sign_as("alice", "prod-debug", c), ERR_SIGNER_OPTIONS);
+	/* break-glass@jitca: only for a role with break_glass (prod-debug,
+	 * 15m), and only that short. */
+	c = cert_for("alice:prod-debug:req-1:serial-77", "debug", 600);
+	cr_assert_eq(
+	    cert_add_critical(c, "source-address", "10.0.0.0/8,127.0.0.0/8"),
+	    0);
+	cr_assert_eq(cert_add_extension(c, "break-glass@jitca", NULL), 0);
+	cr_assert_eq(sign_as("alice", "prod-debug", c), 0);
+	c = cert_for("alice:prod-debug:req-1:serial-77", "debug", 3600);
+	cr_assert_eq(
+	    cert_add_critical(c, "source-address", "10.0.0.0/8,127.0.0.0/8"),
+	    0);
+	cr_assert_eq(cert_add_extension(c, "break-glass@jitca", NULL), 0);
+	cr_assert_eq(sign_as("alice", "prod-debug", c), ERR_TTL_TOO_LONG);
+	c = cert_for("alice:staging:req-1:serial-77", "alice", 600);
+	cr_assert_eq(cert_add_extension(c, "break-glass@jitca", NULL), 0);
+	cr_assert_eq(sign_as("alice", "staging", c), ERR_SIGNER_OPTIONS);
 	/* The child refused each on its own and is still there. */
 	cr_assert(signer_alive(sg));
 	signer_stop(sg);
@@ -664,7 +685,7 @@ Test(custody, sighup_reloads_the_signers_copy)
 	tu_write_file(cfg, next, strlen(next), 0644);
 	cr_assert_eq(kill(serve_pid, SIGHUP), 0);
 	log = tu_file_wait(
-	    log_path, "jitcad serve: configuration reloaded\n", serve_pid);
+	    log_path, "jitcad serve: configuration reloaded: ", serve_pid);
 	free(log);
 	r = http("POST", "/v1/requests", tok_alice, body);
 	cr_assert_eq(

@@ -362,7 +362,7 @@ Test(e2e, approve_login_expire_revoke_audit)
 	    "%s", t);
 	cr_assert(strstr(t,
 		      "approved request 1: certificate issued "
-		      "(serial 1)\n"),
+		      "(serial 1, valid until "),
 	    "%s", t);
 	free(t);
 	/* alice's waiting login completes into the agent. */

@@ -785,17 +785,24 @@ Test(host, krl_sync_refuses_rollback)
 Test(host, krl_sync_usage)
 {
 	char *k = script("krl-sync"), *se = NULL;
-	char *http[] = {
-	    k, "--server", "http://127.0.0.1:1", "--out", "/tmp/x.krl", NULL};
+	char *http[] = {k, "--server", "http://ca.example:8443", "--out",
+	    "/tmp/x.krl", NULL};
+	char *near[] = {k, "--server", "http://127.0.0.1.example", "--out",
+	    "/tmp/x.krl", NULL};
 	char *noout[] = {k, "--server", "https://ca.example", NULL};
 	char *ftp[] = {k, "--server", "ftp://x", "--out", "/tmp/x", NULL};
 
+	/* Plain http only on loopback (127.0.0.1, localhost, [::1]). */
 	cr_assert_eq(tu_run(http, NULL, NULL, &se), 2);
 	cr_assert(strncmp(se,
-		      "krl-sync: refusing plain http (http://127.0.0.1:1) "
-		      "without --insecure-http-ok\n",
-		      75) == 0,
+		      "krl-sync: refusing plain http (http://ca.example:8443) "
+		      "without --insecure-http-ok (only loopback is accepted "
+		      "without it)\n",
+		      120) == 0,
 	    "%s", se);
+	free(se);
+	cr_assert_eq(tu_run(near, NULL, NULL, &se), 2);
+	cr_assert(strstr(se, "refusing plain http") != NULL, "%s", se);
 	free(se);
 	cr_assert_eq(tu_run(noout, NULL, NULL, &se), 2);
 	cr_assert(strncmp(se, "krl-sync: --out FILE is required\n", 33) == 0,

@@ -198,7 +198,17 @@ Test(jitcad_cli, users_issue_revoke_krl_ledger)
 	cr_assert_str_eq(err, "jitcad user add: alice: already exists\n");
 	free(err);
 	cr_assert_eq(jitcad("user add 'a,b' --group x", NULL, &err), 1);
-	cr_assert(strstr(err, "a,b: name must match") != NULL, "%s", err);
+	cr_assert_str_eq(err,
+	    "jitcad user add: bad user name \"a,b\": it must match "
+	    "^[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}$\n");
+	free(err);
+	/* A bad group blames the group, not the user. */
+	cr_assert_eq(
+	    jitcad("user add carol --group 'sre leads'", NULL, &err), 1);
+	cr_assert_str_eq(err,
+	    "jitcad user add: bad group name \"sre leads\" (--group): it "
+	    "must match ^[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}$; the user name "
+	    "carol is fine\n");
 	free(err);
 
 	key = user_key("alice_key");
@@ -270,6 +280,17 @@ Test(jitcad_cli, users_issue_revoke_krl_ledger)
 	cr_assert_not_null(strstr(out, ",request.created,local:"));
 	cr_assert_not_null(strstr(out, ",cert.issued,local:"));
 	cr_assert_not_null(strstr(out, ",cert.revoked,local:"));
+	free(out);
+	free(err);
+	/* Revoking a user's certificates leaves the token working: the
+	 * command says so and names the offboarding step. */
+	cr_assert_eq(jitcad("revoke --user alice --reason left", &out, &err), 0,
+	    "%s", err);
+	cr_assert(strstr(err,
+		      "jitcad revoke: alice's token still works: they can "
+		      "ask for new certificates; to offboard, also run "
+		      "`jitcad user disable alice`\n") != NULL,
+	    "%s", err);
 	free(out);
 	free(err);
 	free(cmd);

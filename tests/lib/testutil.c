@@ -92,6 +92,12 @@ tu_run(char *const argv[], const char *input, char **out, char **err)
 		dup2(pin[0], 0);
 		dup2(pout[1], 1);
 		dup2(perr[1], 2);
+		/* Only 0-2 may hold the pipes: a daemon the command starts
+		 * (ssh-agent) closes those, and must not keep the capture
+		 * open through a copy. */
+		close(pin[0]);
+		close(pout[1]);
+		close(perr[1]);
 		close(pin[1]);
 		close(pout[0]);
 		close(perr[0]);

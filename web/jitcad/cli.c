@@ -220,6 +220,14 @@ static const struct cli_opt ledger_prove_opts[] = {
     CLI_OPT_END,
 };
 
+static const struct cli_opt ledger_bg_opts[] = {
+    {"all", 0, CLI_FLAG, NULL, 0,
+	"also the break-glass requests already reviewed", NULL},
+    {"json", 0, CLI_FLAG, NULL, 0, "print the requests as one JSON array",
+	NULL},
+    CLI_OPT_END,
+};
+
 static const struct cli_cmd ledger_subs[] = {
     {"verify", NULL, 0, 0,
 	"check the hash chain, the Merkle tree and the state of every event",
@@ -237,6 +245,9 @@ static const struct cli_cmd ledger_subs[] = {
 	"who had access: each grant with its reason, approvals, revocation "
 	"and the logins hosts reported",
 	ledger_report_opts, NULL, admin_ledger_report},
+    {"break-glass", NULL, 0, 0,
+	"list the break-glass certificates that need review", ledger_bg_opts,
+	NULL, admin_ledger_break_glass},
     CLI_CMD_END,
 };
 

@@ -143,6 +143,12 @@ admin_revoke(const struct cli_parsed *p)
 							      : "",
 	    (int64_t)json_integer_value(json_object_get(res, "krl_version")),
 	    krl_path);
+	if (t.by == REVOKE_USER)
+		fprintf(stderr,
+		    "jitcad revoke: %.64s's token still works: they can ask "
+		    "for new certificates; to offboard, also run `jitcad user "
+		    "disable %.64s`\n",
+		    t.text, t.text);
 	ret = ADMIN_EXIT_OK;
 out:
 	json_decref(res);

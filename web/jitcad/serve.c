@@ -133,6 +133,90 @@ out:
 }
 
 static int
+strv_equal(char *const *a, size_t na, char *const *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i], b[i]) != 0)
+			return 0;
+	return 1;
+}
+
+static int
+opts_equal(const struct cert_option *a, size_t na, const struct cert_option *b,
+    size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (strcmp(a[i].name, b[i].name) != 0 ||
+		    (a[i].value == NULL) != (b[i].value == NULL) ||
+		    (a[i].value != NULL && strcmp(a[i].value, b[i].value) != 0))
+			return 0;
+	return 1;
+}
+
+static int
+role_equal(const struct role *a, const struct role *b)
+{
+	return strv_equal(a->principals, a->nprincipals, b->principals,
+		   b->nprincipals) &&
+	    a->default_ttl == b->default_ttl && a->max_ttl == b->max_ttl &&
+	    strv_equal(
+		a->requesters, a->nrequesters, b->requesters, b->nrequesters) &&
+	    strv_equal(
+		a->approvers, a->napprovers, b->approvers, b->napprovers) &&
+	    a->approvals_required == b->approvals_required &&
+	    a->break_glass_ttl == b->break_glass_ttl &&
+	    opts_equal(a->critical, a->ncritical, b->critical, b->ncritical) &&
+	    opts_equal(
+		a->extensions, a->nextensions, b->extensions, b->nextensions);
+}
+
+/* Append "name" to one of the lists of what a reload changed. */
+static void
+diff_add(char *buf, size_t len, const char *name)
+{
+	size_t o = strlen(buf);
+
+	if (o + strlen(name) + 3 < len)
+		snprintf(buf + o, len - o, "%s%s", o != 0 ? ", " : "", name);
+}
+
+/* "roles added: a; removed: b; changed: c" (or "roles unchanged"). */
+static void
+roles_diff(
+    char *out, size_t len, const struct config *oc, const struct config *nc)
+{
+	char added[512] = "", removed[512] = "", changed[512] = "";
+	const struct role *r;
+	size_t i;
+
+	for (i = 0; i < nc->nroles; i++) {
+		if ((r = config_role(oc, nc->roles[i].name)) == NULL)
+			diff_add(added, sizeof(added), nc->roles[i].name);
+		else if (!role_equal(r, &nc->roles[i]))
+			diff_add(changed, sizeof(changed), nc->roles[i].name);
+	}
+	for (i = 0; i < oc->nroles; i++)
+		if (config_role(nc, oc->roles[i].name) == NULL)
+			diff_add(removed, sizeof(removed), oc->roles[i].name);
+	if (added[0] == '\0' && removed[0] == '\0' && changed[0] == '\0') {
+		snprintf(out, len, "roles unchanged");
+		return;
+	}
+	snprintf(out, len, "roles added: %s; removed: %s; changed: %s",
+	    added[0] != '\0' ? added : "none",
+	    removed[0] != '\0' ? removed : "none",
+	    changed[0] != '\0' ? changed : "none");
+}
+
+static int
 str_same(const char *a, const char *b)
 {
 	return (a == NULL && b == NULL) ||
@@ -169,6 +253,7 @@ notify_config_same(const struct config *a, const struct config *b)
 static void
 reload(struct api *a, const char *state_dir)
 {
+	char what[1700];
 	struct config *nc = NULL;
 	char err[CONFIG_ERR_LEN] = "";
 	const struct config *oc = a->cfg;
@@ -212,8 +297,9 @@ reload(struct api *a, const char *state_dir)
 		    "jitcad serve: SIGHUP: the signer keeps its old "
 		    "configuration: %s\n",
 		    err_str(r));
+	roles_diff(what, sizeof(what), oc, nc);
 	api_config_swap(a, nc);
-	fprintf(stderr, "jitcad serve: configuration reloaded\n");
+	fprintf(stderr, "jitcad serve: configuration reloaded: %s\n", what);
 }
 
 /* A checkpoint (forced at start); a failure is said, not fatal: the

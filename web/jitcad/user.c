@@ -28,6 +28,7 @@
 #include "signer/cakey.h"
 #include "signer/err.h"
 #include "signer/krl.h"
+#include "signer/names.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
 #include "web/jitcad/admin.h"
@@ -51,6 +52,25 @@ admin_user(const struct cli_parsed *p)
 		return usage_error(p, "too many --group");
 	if (strcmp(sub, "list") == 0)
 		json = cli_flag(p, "json");
+	/* Name the field that is wrong: the user name or which group. */
+	if (strcmp(sub, "add") == 0 && !name_principal_valid(name)) {
+		fprintf(stderr,
+		    "jitcad user add: bad user name \"%.64s\": it must match "
+		    "^[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}$\n",
+		    name);
+		return ADMIN_EXIT_FAIL;
+	}
+	for (i = 0; strcmp(sub, "add") == 0 && i < ngroups; i++) {
+		if (!name_principal_valid(groups[i])) {
+			fprintf(stderr,
+			    "jitcad user add: bad group name \"%.64s\" "
+			    "(--group): it must match "
+			    "^[A-Za-z0-9_][A-Za-z0-9._@-]{0,63}$; the user "
+			    "name %s is fine\n",
+			    groups[i], name);
+			return ADMIN_EXIT_FAIL;
+		}
+	}
 	if (admin_open(&x, "user", state, 0) != 0)
 		return ADMIN_EXIT_FAIL;
 	if (strcmp(sub, "add") == 0) {

@@ -697,7 +697,8 @@ Test(config, example_loads)
 	cr_assert_eq(pd->approvals_required, 1);
 	cr_assert_eq(pd->ncritical, 1);
 	cr_assert_str_eq(pd->critical[0].name, "source-address");
-	cr_assert_str_eq(pd->critical[0].value, "10.0.0.0/8");
+	cr_assert_str_eq(pd->critical[0].value, "10.0.0.0/8,127.0.0.0/8");
+	cr_assert_eq(pd->break_glass_ttl, 15 * 60);
 	cr_assert_eq(pd->nextensions, 1);
 	cr_assert_str_eq(pd->extensions[0].name, "permit-pty");
 	cr_assert_null(pd->extensions[0].value);
