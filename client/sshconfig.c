@@ -78,7 +78,7 @@ cmd_sshconfig(const struct cli_parsed *p)
 	struct capi *api = NULL;
 	struct local_ctx lc;
 	json_t *roles = NULL, *ca = NULL, *v;
-	const char *host, *hk;
+	const char *host, *hk = NULL;
 	char *krl = NULL;
 	size_t i, shown = 0;
 	int ex = JITCA_EXIT_FAIL;
@@ -127,7 +127,11 @@ cmd_sshconfig(const struct cli_parsed *p)
 	}
 	if (capi_call(api, "GET", "/v1/ca", NULL, 0, NULL, &ca, NULL) == 0 &&
 	    (hk = json_string_value(json_object_get(ca, "host_public_key"))) !=
-		NULL) {
+		NULL &&
+	    json_array_size(json_object_get(ca, "host_domains")) == 0)
+		printf("# the server has a host CA but names no host_domains "
+		       "(jitca.json): no @cert-authority line\n");
+	else if (hk != NULL) {
 		/* The host CA: the known_hosts line and its Host block. */
 		if ((krl = cconf_fmt("%s/revoked.krl", cf.dir)) == NULL)
 			goto out;

@@ -1803,7 +1803,7 @@ h_logins(void *app, struct http_req *req)
 			goto out;
 	}
 	cfg_lock(a);
-	r = session_record(&a->ca, u->name, host, e, n, oc, codes, &res);
+	r = session_record(&a->ca, act.name, host, e, n, oc, codes, &res);
 	cfg_unlock(a);
 	ledger_note(a, r);
 	if (r != 0) {
