@@ -296,6 +296,47 @@ parse_i64(const char *s, int64_t min, int64_t *out)
 	return 0;
 }
 
+/* The bearer token of req, or NULL after a 401 naming what is missing
+ * ("TOKEN", "HOST_TOKEN"). */
+static const char *
+bearer_or_401(struct http_req *req, const char *what)
+{
+	const char *tok = http_req_bearer(req);
+
+	if (tok == NULL) {
+		http_reply_error(req, 401, "missing_token",
+		    "this endpoint needs an \"Authorization: Bearer %s\" "
+		    "header",
+		    what);
+		http_reply_header(req, "WWW-Authenticate", "Bearer");
+	}
+	return tok;
+}
+
+/*
+ * The answer to a token check that returned r != 0: an unknown token
+ * (ERR_BAD_TOKEN) or one of a disabled account (disabled) is 401
+ * bad_token with unknown_msg or disabled_msg, or 429 once its address
+ * failed too often (only failures are throttled: a valid token from the
+ * same address always gets through, docs/http-api.md); anything else
+ * as reply_err().  Returns r.
+ */
+static int
+auth_refused(struct http_req *req, int r, int disabled, const char *unknown_msg,
+    const char *disabled_msg)
+{
+	if (r != ERR_BAD_TOKEN && r != disabled) {
+		reply_err(req, r, "authentication");
+		return r;
+	}
+	if (http_req_auth_failed(req))
+		return r;
+	http_reply_error(req, 401, "bad_token", "%s",
+	    r == ERR_BAD_TOKEN ? unknown_msg : disabled_msg);
+	http_reply_header(req, "WWW-Authenticate", "Bearer");
+	return r;
+}
+
 /* The authenticated caller, who must be freed with user_free(). */
 static int
 authenticate(struct api *a, struct http_req *req, struct user **u)
@@ -304,31 +345,15 @@ authenticate(struct api *a, struct http_req *req, struct user **u)
 	int r;
 
 	*u = NULL;
-	if ((tok = http_req_bearer(req)) == NULL) {
-		http_reply_error(req, 401, "missing_token",
-		    "this endpoint needs an \"Authorization: Bearer TOKEN\" "
-		    "header");
-		http_reply_header(req, "WWW-Authenticate", "Bearer");
+	if ((tok = bearer_or_401(req, "TOKEN")) == NULL)
 		return ERR_BAD_TOKEN;
-	}
 	read_lock(a);
 	r = user_authenticate(a->ledger, tok, u);
 	read_unlock(a);
-	if (r == ERR_BAD_TOKEN || r == ERR_USER_DISABLED) {
-		/* Only failures are throttled: a valid token from the same
-		 * address always gets through (docs/http-api.md). */
-		if (http_req_auth_failed(req))
-			return r;
-		http_reply_error(req, 401, "bad_token",
-		    r == ERR_BAD_TOKEN ? "the token is unknown or malformed"
-				       : "the token's user is disabled");
-		http_reply_header(req, "WWW-Authenticate", "Bearer");
-		return r;
-	}
-	if (r != 0) {
-		reply_err(req, r, "authentication");
-		return r;
-	}
+	if (r != 0)
+		return auth_refused(req, r, ERR_USER_DISABLED,
+		    "the token is unknown or malformed",
+		    "the token's user is disabled");
 	http_req_set_user(req, (*u)->name);
 	return 0;
 }
@@ -340,30 +365,15 @@ api_authenticate_host(struct api *a, struct http_req *req, struct host **h)
 	int r;
 
 	*h = NULL;
-	if ((tok = http_req_bearer(req)) == NULL) {
-		http_reply_error(req, 401, "missing_token",
-		    "this endpoint needs an \"Authorization: Bearer "
-		    "HOST_TOKEN\" header");
-		http_reply_header(req, "WWW-Authenticate", "Bearer");
+	if ((tok = bearer_or_401(req, "HOST_TOKEN")) == NULL)
 		return ERR_BAD_TOKEN;
-	}
 	read_lock(a);
 	r = host_authenticate(a->ledger, tok, h);
 	read_unlock(a);
-	if (r == ERR_BAD_TOKEN || r == ERR_HOST_DISABLED) {
-		if (http_req_auth_failed(req))
-			return r;
-		http_reply_error(req, 401, "bad_token",
-		    r == ERR_BAD_TOKEN
-			? "the host token is unknown or malformed"
-			: "the token's host is disabled");
-		http_reply_header(req, "WWW-Authenticate", "Bearer");
-		return r;
-	}
-	if (r != 0) {
-		reply_err(req, r, "authentication");
-		return r;
-	}
+	if (r != 0)
+		return auth_refused(req, r, ERR_HOST_DISABLED,
+		    "the host token is unknown or malformed",
+		    "the token's host is disabled");
 	http_req_set_user(req, (*h)->name);
 	return 0;
 }
