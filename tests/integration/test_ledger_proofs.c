@@ -239,7 +239,12 @@ flip(const char *from, const char *to, size_t off)
 	char *d = tu_read_file(p, &len);
 
 	cr_assert(off < len);
-	d[off] ^= 1;
+	/* A hex digit stays a hex digit ('a' ^ 1 and 'f' ^ 1 are not), so
+	 * that the verifier must refuse the value, not its spelling. */
+	if (d[off] >= 'a' && d[off] <= 'f')
+		d[off] = d[off] == 'a' ? 'b' : 'a';
+	else
+		d[off] ^= 1;
 	tu_write_file(q, d, len, 0644);
 	free(d);
 	free(p);
