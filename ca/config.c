@@ -34,6 +34,7 @@
 #include <openssl/crypto.h>
 
 #include "ca/config.h"
+#include "ca/store/store.h"
 #include "signer/base/fileio.h"
 #include "signer/base/sha256.h"
 #include "signer/names.h"
@@ -1543,14 +1544,26 @@ parse_top(struct ctx *x, json_t *root)
 		0 ||
 	    (rr = get_string(x, ledger, "ledger", name, &url)) != 0)
 		return rr;
-	/* Only sqlite files for now: a URL must not become a relative path. */
-	if (url != NULL && strstr(url, "://") != NULL)
+	/* A sqlite file, or a PostgreSQL database (postgres://...); no other
+	 * URL may become a relative path. */
+	if (url != NULL && store_is_pg_url(url)) {
+		if (store_url_has_password(url))
+			return cfg_err(x, "ledger.url",
+			    "a password does not belong in jitca.json; put it "
+			    "in a passfile (PGPASSFILE or ?passfile=)");
+		if (has_control(url))
+			return cfg_err(
+			    x, "ledger.url", "contains a control character");
+		if ((c->ledger_path = strdup(url)) == NULL)
+			return ERR_ALLOC;
+	} else if (url != NULL && strstr(url, "://") != NULL)
 		return cfg_err(x,
 		    strcmp(name, "url") == 0 ? "ledger.url" : "ledger.path",
-		    "%s: this jitcad stores its ledger in a sqlite file; give "
-		    "a file path",
+		    "%s: the ledger is a sqlite file path or a postgres:// "
+		    "URL",
 		    quote(q, sizeof(q), url));
-	if ((rr = get_path(
+	if (c->ledger_path == NULL &&
+	    (rr = get_path(
 		 x, ledger, "ledger", name, "ledger.db", &c->ledger_path)) != 0)
 		return rr;
 	/* ledger.origin: the checkpoints' origin line and note key name

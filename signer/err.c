@@ -378,6 +378,9 @@ err_str(int code)
 		       "reset)";
 	case ERR_HOST_DISABLED:
 		return "host is disabled";
+	/* The PostgreSQL ledger */
+	case ERR_LEDGER_UNREACHABLE:
+		return "the ledger database cannot be reached; retrying";
 	}
 	return "unknown error";
 }

@@ -250,6 +250,9 @@
 #define ERR_HOST_KEY_BOUND -400 /* another host key is bound to the host */
 #define ERR_HOST_DISABLED -401 /* the host is disabled */
 
+/* The PostgreSQL ledger (ca/store/pg.c) */
+#define ERR_LEDGER_UNREACHABLE -380 /* lost the database; retry later */
+
 const char *err_str(int code);
 
 /*

@@ -97,9 +97,10 @@ endforeach()
 # a plain build compiles it.
 add_library(jitca_ledger_nohooks STATIC ${PROJECT_SOURCE_DIR}/ca/store/chain.c
 	${PROJECT_SOURCE_DIR}/ca/store/sqlite.c
+	${PROJECT_SOURCE_DIR}/ca/store/pg.c
 	${PROJECT_SOURCE_DIR}/ca/store/store.c)
 target_link_libraries(jitca_ledger_nohooks PUBLIC jitca_signer
-	PkgConfig::SQLITE PkgConfig::JANSSON)
+	PkgConfig::SQLITE PkgConfig::LIBPQ PkgConfig::JANSSON)
 add_executable(nohooks_test_clock
 	${PROJECT_SOURCE_DIR}/tests/nohooks/test_clock.c)
 target_link_libraries(nohooks_test_clock PRIVATE jitca_ledger_nohooks

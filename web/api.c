@@ -83,6 +83,7 @@ static const struct err_map err_table[] = {
     {ERR_BUSY, 503, "busy"},
     {ERR_LEDGER_FULL, 503, "ledger_unavailable"},
     {ERR_LEDGER_UNWRITABLE, 503, "ledger_unavailable"},
+    {ERR_LEDGER_UNREACHABLE, 503, "ledger_unavailable"},
     {ERR_KEY_IS_CA, 400, "bad_public_key"},
     /* Nothing was written: the unit of work rolled back. */
     {ERR_SIGNER_DEAD, 503, "signer_unavailable"},
@@ -164,7 +165,8 @@ reply_err(struct http_req *req, int err, const char *what)
 	else
 		http_reply_error(
 		    req, status, code, "%s: %s", what, err_str(err));
-	if (err == ERR_LEDGER_FULL || err == ERR_LEDGER_UNWRITABLE)
+	if (err == ERR_LEDGER_FULL || err == ERR_LEDGER_UNWRITABLE ||
+	    err == ERR_LEDGER_UNREACHABLE)
 		http_reply_header(req, "Retry-After", API_LEDGER_RETRY_AFTER);
 	else if (status == 503)
 		http_reply_header(req, "Retry-After", "1");
@@ -178,7 +180,8 @@ reply_err(struct http_req *req, int err, const char *what)
 static void
 ledger_note(struct api *a, int r)
 {
-	if (r == ERR_LEDGER_FULL || r == ERR_LEDGER_UNWRITABLE)
+	if (r == ERR_LEDGER_FULL || r == ERR_LEDGER_UNWRITABLE ||
+	    r == ERR_LEDGER_UNREACHABLE)
 		atomic_store(&a->ledger_down, r);
 	else if (r == 0)
 		atomic_store(&a->ledger_down, 0);
@@ -493,6 +496,22 @@ h_health(void *app, struct http_req *req)
 			"signer_unavailable", "message", msg));
 		http_reply_header(req, "Retry-After", "1");
 		return;
+	}
+	/* A database server may be gone without a write noticing yet: a
+	 * cheap read says so, and says when it is back. */
+	if (down == 0 || down == ERR_LEDGER_UNREACHABLE) {
+		uint64_t v;
+		int pr;
+
+		ledger_read_begin(a->ledger);
+		pr = ledger_krl_version(a->ledger, &v);
+		ledger_read_end(a->ledger);
+		if (pr == ERR_LEDGER_UNREACHABLE)
+			down = pr;
+		else if (pr == 0 && down != 0) {
+			atomic_store(&a->ledger_down, 0);
+			down = 0;
+		}
 	}
 	if (down != 0) {
 		reply_json_steal(req, 503,

@@ -69,7 +69,10 @@ ledger_open_err(struct ledger **out, const char *path, int create,
 		r = ERR_ALLOC;
 		goto out;
 	}
-	TRY(store_sqlite_open(&l->s, path, create, errbuf));
+	if (store_is_pg_url(path))
+		TRY(store_pg_open(&l->s, path, create, errbuf));
+	else
+		TRY(store_sqlite_open(&l->s, path, create, errbuf));
 	*out = l;
 	l = NULL;
 	r = 0;

@@ -24,6 +24,30 @@ store_msg_set(struct store *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+int
+store_is_pg_url(const char *path)
+{
+	return path != NULL &&
+	    (strncmp(path, "postgres://", 11) == 0 ||
+		strncmp(path, "postgresql://", 13) == 0);
+}
+
+int
+store_url_has_password(const char *url)
+{
+	const char *u, *at, *c;
+
+	if (url == NULL || (u = strstr(url, "://")) == NULL)
+		return 0;
+	u += 3;
+	at = strchr(u, '@');
+	c = strchr(u, ':');
+	if (at != NULL && c != NULL && c < at &&
+	    strcspn(u, "/?") > (size_t)(at - u))
+		return 1;
+	return strstr(url, "password=") != NULL;
+}
+
 void
 store_user_free(struct store_user *u)
 {

@@ -622,6 +622,16 @@ struct store {
 MUST_CHECK int store_sqlite_open(struct store **out, const char *path,
     int create, char errbuf[STORE_ERR_LEN]);
 
+/* The PostgreSQL backend (store/pg.c): url is a libpq connection URI
+ * (postgres://...); create=1 creates the schema when there is none. */
+MUST_CHECK int store_pg_open(struct store **out, const char *url, int create,
+    char errbuf[STORE_ERR_LEN]);
+/* 1 when path names a PostgreSQL database (postgres:// or
+ * postgresql://). */
+int store_is_pg_url(const char *path);
+/* 1 when a connection URL carries a password (user:pw@ or password=). */
+int store_url_has_password(const char *url);
+
 /* Record a message in s (may be NULL). */
 void store_msg_set(struct store *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

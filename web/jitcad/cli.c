@@ -57,6 +57,10 @@ static const struct cli_opt init_opts[] = {
     {"pin-file", 0, CLI_FILE, "FILE", 0,
 	"with --ca-key: the file holding the token's user PIN (mode 0600)",
 	NULL},
+    {"ledger", 0, CLI_STRING, "URL", 0,
+	"keep the ledger in this PostgreSQL database (postgres://...) "
+	"instead of ledger.db; creates its schema",
+	NULL},
     CLI_OPT_END,
 };
 

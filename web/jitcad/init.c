@@ -23,6 +23,7 @@
 #include "ca/ca.h"
 #include "ca/config.h"
 #include "ca/ledger.h"
+#include "ca/store/store.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
 #include "ca/signpolicy.h"
@@ -306,6 +307,7 @@ admin_init(const struct cli_parsed *p)
 	const struct pubkey *pub = NULL;
 	struct signer *signer = NULL;
 	char *pin_file = NULL;
+	const char *ledger_url = cli_str(p, "ledger");
 	struct passwd ca_pw, svc_pw, *pw;
 	char *key_path = NULL, *pub_path = NULL, *cfg_path = NULL;
 	char *db_path = NULL, *line = NULL, fp[PUBKEY_FP_LEN];
@@ -388,10 +390,18 @@ admin_init(const struct cli_parsed *p)
 		    strerror(errno));
 		return ADMIN_EXIT_FAIL;
 	}
+	if (ledger_url != NULL &&
+	    (!store_is_pg_url(ledger_url) || strpbrk(ledger_url, "\"\\") ||
+		store_url_has_password(ledger_url)))
+		return usage_error(p,
+		    "--ledger must be a postgres:// URL without a password "
+		    "(give it in a passfile)");
 	if ((key_path = path_join(state, "ca_key.pem")) == NULL ||
 	    (pub_path = path_join(state, CA_PUB_FILE)) == NULL ||
 	    (cfg_path = path_join(state, CONFIG_FILE)) == NULL ||
-	    (db_path = path_join(state, "ledger.db")) == NULL) {
+	    (db_path = ledger_url != NULL
+		    ? strdup(ledger_url)
+		    : path_join(state, "ledger.db")) == NULL) {
 		report("init", state, ERR_ALLOC);
 		goto out;
 	}
@@ -496,11 +506,24 @@ admin_init(const struct cli_parsed *p)
 			goto out;
 		}
 	}
-	if (access(cfg_path, F_OK) != 0 &&
-	    (r = fileio_write_new(cfg_path, config_example(),
-		 strlen(config_example()), 0644)) != 0) {
-		report("init", cfg_path, r);
-		goto out;
+	if (access(cfg_path, F_OK) != 0) {
+		const char *ex = config_example(), *at;
+		static const char dflt[] = "{\"url\": \"ledger.db\"}";
+		char *text = NULL;
+
+		if (ledger_url != NULL && (at = strstr(ex, dflt)) != NULL &&
+		    (text = malloc(strlen(ex) + strlen(ledger_url) + 1)) !=
+			NULL)
+			(void)sprintf(text, "%.*s{\"url\": \"%s\"}%s",
+			    (int)(at - ex), ex, ledger_url,
+			    at + sizeof(dflt) - 1);
+		r = fileio_write_new(cfg_path, text != NULL ? text : ex,
+		    strlen(text != NULL ? text : ex), 0644);
+		free(text);
+		if (r != 0) {
+			report("init", cfg_path, r);
+			goto out;
+		}
 	}
 	if ((r = ledger_open(&ledger, db_path, 1)) != 0) {
 		report("init", db_path, r);

@@ -125,9 +125,15 @@ static const struct broken broken[] = {
     {TOP("'ledger': {'url': 'x.db', 'path': 'y.db'}, "), ERR_CONFIG,
 	"ledger.path: is the old name of ledger.url; give one of them, not "
 	"both"},
-    {TOP("'ledger': {'url': 'postgres://db/jitca'}, "), ERR_CONFIG,
-	"ledger.url: \"postgres://db/jitca\": this jitcad stores its ledger "
-	"in a sqlite file; give a file path"},
+    {TOP("'ledger': {'url': 'mysql://db/jitca'}, "), ERR_CONFIG,
+	"ledger.url: \"mysql://db/jitca\": the ledger is a sqlite file path "
+	"or a postgres:// URL"},
+    {TOP("'ledger': {'url': 'postgres://jitca:secret@db/jitca'}, "), ERR_CONFIG,
+	"ledger.url: a password does not belong in jitca.json; put it in a "
+	"passfile (PGPASSFILE or ?passfile=)"},
+    {TOP("'ledger': {'url': 'postgres://db/jitca?password=x'}, "), ERR_CONFIG,
+	"ledger.url: a password does not belong in jitca.json; put it in a "
+	"passfile (PGPASSFILE or ?passfile=)"},
     {TOP("'request_ttl': '0s', "), ERR_CONFIG,
 	"request_ttl: \"0s\" is not a duration: zero is not allowed"},
     {TOP("'request_ttl': '8d', "), ERR_CONFIG,

@@ -395,7 +395,7 @@ Test(revoke, krl_matches_ssh_keygen)
 	cr_assert_eq(krl_query(path, fk), 1);
 	cr_assert_eq(krl_query(path, fkey), 1);
 
-	/* Header: krl_version from the ledger, generated_date now. */
+	/* Header: krl_version from the ledger. */
 	cr_assert_not_null(krl = (uint8_t *)tu_read_file(path, &len));
 	cr_assert_gt(len, KRL_EMPTY_LEN);
 	cr_assert_eq(ledger_krl_version(fx_l, &v), 0);

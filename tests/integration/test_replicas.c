@@ -1,0 +1,449 @@
+/*
+ * test_replicas.c: three `jitcad serve` replicas on one PostgreSQL
+ * database (tests/lib/pg.c starts a real server): a request made through
+ * one replica is approved through another and seen by the third; the
+ * same request approved through two replicas at once, 50 times, gives
+ * exactly one certificate each time; a revocation is in the KRL that the
+ * other replicas serve within 2 s, the same bytes with the same ETag;
+ * with the database stopped the replicas answer 503 with Retry-After and
+ * /v1/health says why, and they recover by themselves when it is back;
+ * kill -9 of one replica under load, three times: every certificate a
+ * client received has its row, no serial twice, the chain verifies and
+ * the other replicas kept answering.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <signal.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "tests/lib/pg.h"
+#include "tests/lib/proc.h"
+#include "tests/lib/testutil.h"
+
+#define NREP 3
+
+static struct tpg srv;
+static char *dir, *url, *state[NREP], *base[NREP];
+static pid_t pid[NREP] = {-1, -1, -1};
+
+static void
+setup(void)
+{
+	dir = tu_tmpdir();
+	tpg_start(&srv);
+	url = tpg_newdb(&srv, "jitca");
+}
+
+static void
+teardown(void)
+{
+	int i;
+
+	for (i = 0; i < NREP; i++) {
+		tu_stop(&pid[i]);
+		free(state[i]);
+		free(base[i]);
+	}
+	tpg_stop(&srv);
+	tu_rmtree(dir);
+	free(dir);
+	free(url);
+	tu_keep_free();
+}
+
+TestSuite(replicas, .init = setup, .fini = teardown, .timeout = 300);
+
+static void
+sh_ok(const char *cmd)
+{
+	char *err = NULL;
+	int rc = tu_sh(cmd, NULL, &err);
+
+	cr_assert_eq(rc, 0, "%s: exit %d: %s", cmd, rc, err);
+	free(err);
+}
+
+static char *
+jitcad_ok(const char *st, const char *args)
+{
+	char *out = NULL, *err = NULL;
+	int rc = tu_jitcad(st, args, &out, &err);
+
+	cr_assert_eq(rc, 0, "jitcad %s: exit %d: %s", args, rc, err);
+	free(err);
+	out[strcspn(out, "\n")] = '\0';
+	return out;
+}
+
+/* curl: "STATUS RETRY-AFTER|BODY" (new); the body is saved in file. */
+static char *
+http(int rep, const char *method, const char *path, const char *tok,
+    const char *body, const char *file)
+{
+	char *auth = tok != NULL ? tu_fmt("-H 'Authorization: Bearer %s'", tok)
+				 : strdup("");
+	char *data = body != NULL ? tu_fmt("-H 'Content-Type: application/json'"
+					   " --data-binary '%s'",
+					body)
+				  : strdup("");
+	char *o = file != NULL ? strdup(file) : tu_fmt("%s/out%d", dir, rep);
+	char *cmd, *out = NULL, *res;
+
+	cmd = tu_fmt("curl -sS -o '%s' -w '%%{http_code} "
+		     "%%header{retry-after}' -X %s %s %s '%s%s'",
+	    o, method, auth, data, base[rep], path);
+	cr_assert_eq(tu_sh(cmd, &out, NULL), 0, "%s", cmd);
+	res = tu_read_file(o, NULL);
+	cr_assert_not_null(res);
+	free(cmd);
+	cmd = tu_fmt("%s|%s", out, res);
+	free(res);
+	free(out);
+	free(o);
+	free(data);
+	free(auth);
+	return cmd;
+}
+
+static long
+json_id(const char *r)
+{
+	const char *p = strstr(r, "\"id\":");
+
+	cr_assert_not_null(p, "%s", r);
+	return strtol(p + 5, NULL, 10);
+}
+
+static char *
+krl_etag(int rep)
+{
+	char *cmd = tu_fmt("curl -sS -D - -o '%s/krl%d' '%s/v1/krl' | tr -d "
+			   "'\\r' | sed -n 's/^[Ee][Tt]ag: //p'",
+	    dir, rep, base[rep]);
+	char *out = NULL;
+
+	cr_assert_eq(tu_sh(cmd, &out, NULL), 0);
+	out[strcspn(out, "\n")] = '\0';
+	free(cmd);
+	return out;
+}
+
+static void
+start_replicas(void)
+{
+	char *cmd, *log;
+	int i;
+
+	for (i = 0; i < NREP; i++) {
+		state[i] = tu_fmt("%s/state%d", dir, i);
+		if (i > 0) {
+			cmd = tu_fmt("cp -a '%s' '%s'", state[0], state[i]);
+			sh_ok(cmd);
+			free(cmd);
+		}
+	}
+	for (i = 0; i < NREP; i++) {
+		log = tu_fmt("%s/serve%d.log", dir, i);
+		base[i] = tu_serve_start(state[i], log, NULL, NULL, &pid[i]);
+		free(log);
+	}
+}
+
+Test(replicas, three_replicas_one_ledger)
+{
+	char *cmd, *alice, *bob, *key, *body, *r, *e[NREP], *pre;
+	char *r1, *r2;
+	long id, t0;
+	int i, round, wins, seen;
+	size_t n;
+
+	cmd = tu_fmt("init --ledger '%s'", url);
+	state[0] = tu_fmt("%s/state0", dir);
+	free(jitcad_ok(state[0], cmd));
+	free(cmd);
+	free(state[0]);
+	state[0] = NULL;
+	/* The schema is in the database, not in a file. */
+	cmd = tu_fmt("%s/state0/ledger.db", dir);
+	cr_assert_neq(access(cmd, F_OK), 0);
+	free(cmd);
+	state[0] = tu_fmt("%s/state0", dir);
+	alice = jitcad_ok(state[0], "user add alice --group engineering");
+	bob = jitcad_ok(state[0], "user add bob --group sre-leads");
+	free(state[0]);
+	state[0] = NULL;
+	start_replicas();
+
+	key = tu_fmt("%s/id", dir);
+	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", key);
+	sh_ok(cmd);
+	free(cmd);
+	body = tu_read_file(tu_keep(tu_fmt("%s.pub", key)), &n);
+	cr_assert_not_null(body);
+	body[strcspn(body, "\n")] = '\0';
+	cmd = tu_fmt("{\"role\": \"prod-debug\", \"ttl\": \"10m\", \"reason\": "
+		     "\"INC-9 replicas\", \"public_key\": \"%s\"}",
+	    body);
+	free(body);
+	body = cmd;
+
+	/* Made through A, approved through B, issued as C sees it. */
+	r = http(0, "POST", "/v1/requests", alice, body, NULL);
+	cr_assert(strncmp(r, "20", 2) == 0, "%s", r);
+	id = json_id(r);
+	free(r);
+	cmd = tu_fmt("/v1/requests/%ld/approve", id);
+	r = http(1, "POST", cmd, bob, "{}", NULL);
+	free(cmd);
+	cr_assert(strncmp(r, "200", 3) == 0, "%s", r);
+	cr_assert_not_null(strstr(r, "ssh-ed25519-cert-v01@openssh.com"));
+	free(r);
+	cmd = tu_fmt("/v1/requests/%ld", id);
+	r = http(2, "GET", cmd, alice, NULL, NULL);
+	free(cmd);
+	cr_assert(strncmp(r, "200", 3) == 0, "%s", r);
+	cr_assert_not_null(strstr(r, "\"state\":\"issued\""), "%s", r);
+	free(r);
+
+	/* The same request approved through B and C at once. */
+	for (round = 0; round < 50; round++) {
+		r = http(
+		    round % NREP, "POST", "/v1/requests", alice, body, NULL);
+		id = json_id(r);
+		free(r);
+		cmd = tu_fmt("for i in 1 2; do curl -sS -o /dev/null -w "
+			     "'%%{http_code}\\n' -X POST -H 'Authorization: "
+			     "Bearer %s' -H 'Content-Type: application/json' "
+			     "--data-binary '{}' "
+			     "\"$(if [ $i = 1 ]; then echo %s; else echo %s; "
+			     "fi)/v1/requests/%ld/approve\" & done; wait",
+		    bob, base[1], base[2], id);
+		r = NULL;
+		cr_assert_eq(tu_sh(cmd, &r, NULL), 0);
+		free(cmd);
+		wins = 0;
+		for (r1 = r; (r2 = strstr(r1, "200")) != NULL; r1 = r2 + 3)
+			wins++;
+		cr_assert_eq(wins, 1, "round %d: %s", round, r);
+		free(r);
+	}
+	r = tpg_psql(url,
+	    "SELECT count(*), count(DISTINCT serial),"
+	    " min(serial), max(serial) FROM certificates;");
+	cr_assert_str_eq(r, "51|51|1|51\n");
+	free(r);
+	r = tpg_psql(url,
+	    "SELECT count(*) FROM requests WHERE state ="
+	    " 'issued' AND serial IS NOT NULL;");
+	cr_assert_str_eq(r, "51\n");
+	free(r);
+
+	/* A revocation through A: in B's and C's KRL within 2 s, the
+	 * same bytes, the same ETag. */
+	for (i = 0; i < NREP; i++)
+		e[i] = krl_etag(i);
+	cr_assert_str_eq(e[0], e[1]);
+	cr_assert_str_eq(e[1], e[2]);
+	pre = e[0];
+	free(e[1]);
+	free(e[2]);
+	r = http(0, "POST", "/v1/revocations", bob,
+	    "{\"serial\": 1, \"reason\": \"laptop lost\"}", NULL);
+	if (strncmp(r, "200", 3) != 0) {
+		/* Not an approver's right: the admin command, on A's
+		 * state directory, goes to the same database. */
+		free(jitcad_ok(
+		    state[0], "revoke --serial 1 --reason 'laptop lost'"));
+	}
+	free(r);
+	t0 = tu_now_ms();
+	for (;;) {
+		for (i = 0, seen = 0; i < NREP; i++) {
+			e[i] = krl_etag(i);
+			seen += strcmp(e[i], pre) != 0;
+		}
+		if (seen == NREP)
+			break;
+		for (i = 0; i < NREP; i++)
+			free(e[i]);
+		cr_assert_lt(tu_now_ms() - t0, 2000,
+		    "the revocation did not reach every replica in 2 s");
+		tu_sleep_ms(50);
+	}
+	cr_assert_str_eq(e[0], e[1]);
+	cr_assert_str_eq(e[1], e[2]);
+	cmd = tu_fmt("cmp '%s/krl0' '%s/krl1' && cmp '%s/krl1' '%s/krl2' && "
+		     "ssh-keygen -Q -l -f '%s/krl2' | grep -q 'serial: 1$'",
+	    dir, dir, dir, dir, dir);
+	sh_ok(cmd);
+	free(cmd);
+	for (i = 0; i < NREP; i++)
+		free(e[i]);
+	free(pre);
+
+	/* The database stopped: 503 + Retry-After, health says why; back:
+	 * every replica recovers without a restart. */
+	tpg_server_stop(&srv);
+	for (i = 0; i < NREP; i++) {
+		r = http(i, "POST", "/v1/requests", alice, body, NULL);
+		cr_assert(strncmp(r, "503 ", 4) == 0, "replica %d: %s", i, r);
+		cr_assert(r[4] != '|', "no Retry-After: %s", r);
+		free(r);
+		r = http(i, "GET", "/v1/health", NULL, NULL, NULL);
+		cr_assert(strncmp(r, "503", 3) == 0, "%s", r);
+		cr_assert_not_null(strstr(r, "ledger_unavailable"), "%s", r);
+		free(r);
+	}
+	tpg_server_start(&srv);
+	for (i = 0; i < NREP; i++) {
+		r = http(i, "POST", "/v1/requests", alice, body, NULL);
+		cr_assert(strncmp(r, "20", 2) == 0, "replica %d: %s", i, r);
+		free(r);
+		r = http(i, "GET", "/v1/health", NULL, NULL, NULL);
+		cr_assert(strncmp(r, "200", 3) == 0, "%s", r);
+		free(r);
+	}
+	free(jitcad_ok(state[1], "ledger verify"));
+	free(alice);
+	free(bob);
+	free(body);
+	free(key);
+}
+
+/* Start replica i again on its state directory; its URL into urlI. */
+static void
+restart(int i)
+{
+	char *log = tu_fmt("%s/serve%d-again.log", dir, i), *f;
+
+	free(base[i]);
+	(void)unlink(log);
+	base[i] = tu_serve_start(state[i], log, NULL, NULL, &pid[i]);
+	f = tu_fmt("%s/url%d", dir, i);
+	tu_write_file(f, base[i], strlen(base[i]), 0644);
+	free(f);
+	free(log);
+}
+
+Test(replicas, kill_9_under_load)
+{
+	char *cmd, *alice, *key, *pubk, *out, *line, *next, *sql, *rows;
+	char *argv[] = {"/bin/sh", NULL, NULL};
+	long serial, got[4096];
+	int i, k, ngot = 0, codes[NREP][2], rep, code;
+	pid_t load;
+	size_t n;
+
+	cmd = tu_fmt("init --ledger '%s'", url);
+	state[0] = tu_fmt("%s/state0", dir);
+	free(jitcad_ok(state[0], cmd));
+	free(cmd);
+	alice = jitcad_ok(state[0], "user add alice --group engineering");
+	free(state[0]);
+	state[0] = NULL;
+	start_replicas();
+	for (i = 0; i < NREP; i++) {
+		char *f = tu_fmt("%s/url%d", dir, i);
+
+		tu_write_file(f, base[i], strlen(base[i]), 0644);
+		free(f);
+	}
+	key = tu_fmt("%s/id", dir);
+	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", key);
+	sh_ok(cmd);
+	free(cmd);
+	pubk = tu_read_file(tu_keep(tu_fmt("%s.pub", key)), &n);
+	pubk[strcspn(pubk, "\n")] = '\0';
+	/* The client: round robin over the replicas until STOP, one line
+	 * per answer: replica, status, body. */
+	cmd = tu_fmt("cd '%s' && while [ ! -f STOP ]; do for r in 0 1 2; do "
+		     "b=$(cat url$r); o=$(curl -sS -m 10 -X POST -H "
+		     "'Authorization: Bearer %s' -H 'Content-Type: "
+		     "application/json' --data-binary '{\"role\": "
+		     "\"staging\", \"ttl\": \"10m\", \"reason\": \"load\", "
+		     "\"public_key\": \"%s\"}' -w ' HTTP%%{http_code}' "
+		     "\"$b/v1/requests\" 2>/dev/null); echo \"$r $o\" | tr "
+		     "-d '\\n'; echo; done; done > load.txt",
+	    dir, alice, pubk);
+	tu_write_file(
+	    tu_keep(tu_fmt("%s/load.sh", dir)), cmd, strlen(cmd), 0755);
+	free(cmd);
+	argv[1] = tu_keep(tu_fmt("%s/load.sh", dir));
+	load = tu_spawn(argv, NULL, NULL);
+	for (k = 0; k < 3; k++) {
+		tu_sleep_ms(1500);
+		cr_assert_eq(kill(pid[0], SIGKILL), 0);
+		(void)tu_wait_exit(&pid[0]);
+		pid[0] = -1;
+		restart(0);
+	}
+	tu_sleep_ms(1000);
+	cmd = tu_fmt("%s/STOP", dir);
+	tu_write_file(cmd, "", 0, 0644);
+	free(cmd);
+	(void)tu_wait_exit(&load);
+
+	out = tu_read_file(tu_keep(tu_fmt("%s/load.txt", dir)), NULL);
+	cr_assert_not_null(out);
+	memset(codes, 0, sizeof(codes));
+	for (line = out; *line != '\0'; line = next) {
+		const char *h, *sp;
+
+		next = line + strcspn(line, "\n");
+		if (*next == '\n')
+			*next++ = '\0';
+		rep = line[0] - '0';
+		cr_assert(rep >= 0 && rep < NREP, "%s", line);
+		h = strstr(line, " HTTP");
+		code = h != NULL ? atoi(h + 5) : 0;
+		codes[rep][code >= 200 && code < 300]++;
+		if (code < 200 || code >= 300)
+			continue;
+		sp = strstr(line, "\"serial\":");
+		cr_assert_not_null(sp, "a 2xx without a serial: %s", line);
+		serial = strtol(sp + 9, NULL, 10);
+		cr_assert(ngot < 4096);
+		got[ngot++] = serial;
+	}
+	cr_log_info("kill -9 x3: replica 0: %d ok, %d failed; 1: %d ok, %d "
+		    "failed; 2: %d ok, %d failed",
+	    codes[0][1], codes[0][0], codes[1][1], codes[1][0], codes[2][1],
+	    codes[2][0]);
+	fprintf(stderr,
+	    "kill_9_under_load: %d certificates received; replica 0 %d ok / "
+	    "%d failed, replicas 1+2 %d ok / %d failed\n",
+	    ngot, codes[0][1], codes[0][0], codes[1][1] + codes[2][1],
+	    codes[1][0] + codes[2][0]);
+	cr_assert_gt(ngot, 10);
+	/* The other replicas kept answering. */
+	cr_assert_eq(codes[1][0], 0);
+	cr_assert_eq(codes[2][0], 0);
+	cr_assert_gt(codes[1][1], 0);
+	/* No serial twice, every one received has its rows. */
+	for (i = 0; i < ngot; i++)
+		for (k = i + 1; k < ngot; k++)
+			cr_assert_neq(
+			    got[i], got[k], "serial %ld twice", got[i]);
+	for (i = 0; i < ngot; i++) {
+		sql =
+		    tu_fmt("SELECT count(*) FROM certificates c JOIN requests "
+			   "r ON r.serial = c.serial WHERE c.serial = %ld;",
+			got[i]);
+		rows = tpg_psql(url, sql);
+		cr_assert_str_eq(rows, "1\n", "serial %ld", got[i]);
+		free(rows);
+		free(sql);
+	}
+	rows = tpg_psql(url,
+	    "SELECT count(*) = count(DISTINCT serial) FROM"
+	    " certificates;");
+	cr_assert_str_eq(rows, "t\n");
+	free(rows);
+	free(jitcad_ok(state[1], "ledger verify"));
+	free(alice);
+	free(key);
+}

@@ -1,0 +1,634 @@
+/*
+ * test_pg.c: the ledger on a real PostgreSQL server (ca/store/pg.c,
+ * started by tests/lib/pg.c): creation and refusal of an empty
+ * database, appends and verification, serials from the sequence (a gap
+ * after a rollback, never a reuse), change detection between two
+ * connections (replicas), every typed operation of store.h with exact
+ * results, concurrent appends from several connections (one chain, no
+ * serial twice), the same request approved through two connections at
+ * once (exactly one wins, 50 times), and a server restart under an
+ * open handle (ERR_LEDGER_UNREACHABLE while down, then it reconnects by
+ * itself).
+ */
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "ca/ledger.h"
+#include "ca/store/store.h"
+#include "tests/lib/pg.h"
+#include "tests/lib/testutil.h"
+
+static struct tpg srv;
+static char *url;
+
+static void
+setup(void)
+{
+	cr_assert_eq(setenv("JITCA_TEST_NOW", "1700000000", 1), 0);
+	tpg_start(&srv);
+	url = tpg_newdb(&srv, "jitca");
+}
+
+static void
+teardown(void)
+{
+	tpg_stop(&srv);
+	free(url);
+}
+
+TestSuite(pg, .init = setup, .fini = teardown, .timeout = 240);
+
+static void
+append1(struct ledger *l, const char *type, int64_t *seq)
+{
+	int64_t s = -1;
+
+	cr_assert_eq(ledger_begin(l), 0, "%s", ledger_errmsg(l));
+	cr_assert_eq(ledger_append(l, &s, type, "alice", "subj", NULL), 0, "%s",
+	    ledger_errmsg(l));
+	cr_assert_eq(ledger_commit(l), 0, "%s", ledger_errmsg(l));
+	if (seq != NULL)
+		*seq = s;
+}
+
+static void
+expect_intact(struct ledger *l, int64_t n)
+{
+	char err[LEDGER_ERR_LEN];
+	int64_t count = -1, bad = -1;
+
+	cr_assert_eq(ledger_verify(l, &count, &bad, err), 0, "%s", err);
+	cr_assert_eq(count, n);
+	cr_assert_eq(bad, 0);
+}
+
+Test(pg, create_refuse_append_verify)
+{
+	struct ledger *l = NULL;
+	char err[LEDGER_ERR_LEN];
+	char *out;
+	int64_t seq = 0;
+
+	cr_assert_eq(ledger_open_err(&l, url, 0, err), ERR_DB);
+	cr_assert_str_eq(err, "ledger is empty (not initialised)");
+	cr_assert_eq(ledger_open_err(&l, url, 1, err), 0, "%s", err);
+	append1(l, "a", &seq);
+	cr_assert_eq(seq, 1);
+	append1(l, "b", &seq);
+	cr_assert_eq(seq, 2);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_append(l, &seq, "c", "x", "y", NULL), 0);
+	ledger_rollback(l);
+	append1(l, "d", &seq);
+	cr_assert_eq(seq, 3);
+	expect_intact(l, 3);
+	ledger_close(l);
+	/* Reopened (and create=1 again leaves the schema alone). */
+	cr_assert_eq(ledger_open(&l, url, 1), 0);
+	expect_intact(l, 3);
+	ledger_close(l);
+	/* The events are append-only in the database itself. */
+	out = tpg_psql(url, "SELECT type FROM events ORDER BY seq;");
+	cr_assert_str_eq(out, "a\nb\nd\n");
+	free(out);
+	{
+		char *cmd =
+		    tu_fmt("/usr/lib/postgresql/15/bin/psql -X -q -d "
+			   "'%s' -c \"UPDATE events SET actor = 'eve'\"",
+			url);
+		char *e = NULL;
+
+		cr_assert_neq(tu_sh(cmd, NULL, &e), 0);
+		cr_assert_not_null(
+		    strstr(e, "events are append-only"), "%s", e);
+		free(e);
+		free(cmd);
+	}
+	/* A foreign schema version is refused. */
+	free(tpg_psql(url,
+	    "UPDATE meta SET value = '9' WHERE key ="
+	    " 'schema_version';"));
+	cr_assert_eq(ledger_open_err(&l, url, 0, err), ERR_DB);
+	cr_assert_str_eq(err, "ledger schema_version \"9\" is not supported");
+}
+
+Test(pg, serials_counters_changes)
+{
+	struct ledger *a = NULL, *b = NULL;
+	uint64_t s = 0, v = 9;
+	int ch = -1;
+
+	cr_assert_eq(ledger_open(&a, url, 1), 0);
+	cr_assert_eq(ledger_open(&b, url, 0), 0);
+	cr_assert_eq(ledger_serial_next(a, &s), ERR_INVALID_ARG);
+	cr_assert_eq(ledger_begin(a), 0);
+	cr_assert_eq(ledger_serial_next(a, &s), 0);
+	cr_assert_eq(s, 1);
+	cr_assert_eq(ledger_serial_next(a, &s), 0);
+	cr_assert_eq(s, 2);
+	cr_assert_eq(ledger_commit(a), 0);
+	/* A rolled-back unit leaves a gap, never a reuse. */
+	cr_assert_eq(ledger_begin(b), 0);
+	cr_assert_eq(ledger_serial_next(b, &s), 0);
+	cr_assert_eq(s, 3);
+	ledger_rollback(b);
+	cr_assert_eq(ledger_begin(a), 0);
+	cr_assert_eq(ledger_serial_next(a, &s), 0);
+	cr_assert_eq(s, 4);
+	cr_assert_eq(ledger_commit(a), 0);
+	/* The KRL version, as the other connection sees it. */
+	cr_assert_eq(ledger_krl_version(b, &v), 0);
+	cr_assert_eq(v, 0);
+	cr_assert_eq(ledger_begin(a), 0);
+	cr_assert_eq(ledger_krl_version_bump(a, &v), 0);
+	cr_assert_eq(v, 1);
+	cr_assert_eq(ledger_krl_version_bump(a, &v), 0);
+	cr_assert_eq(v, 2);
+	cr_assert_eq(ledger_commit(a), 0);
+	cr_assert_eq(ledger_krl_version(b, &v), 0);
+	cr_assert_eq(v, 2);
+	/* Change detection between replicas. */
+	cr_assert_eq(ledger_changed(a, &ch), 0);
+	cr_assert_eq(ch, 0);
+	cr_assert_eq(ledger_changed(b, &ch), 0);
+	cr_assert_eq(ch, 1);
+	cr_assert_eq(ledger_changed(b, &ch), 0);
+	cr_assert_eq(ch, 0);
+	append1(b, "x", NULL);
+	cr_assert_eq(ledger_changed(b, &ch), 0);
+	cr_assert_eq(ch, 0); /* its own commit */
+	cr_assert_eq(ledger_changed(a, &ch), 0);
+	cr_assert_eq(ch, 1);
+	cr_assert_eq(ledger_changed(a, &ch), 0);
+	cr_assert_eq(ch, 0);
+	ledger_close(a);
+	ledger_close(b);
+}
+
+static int
+count_user(void *arg, const struct store_user *u)
+{
+	char *names = arg;
+
+	strcat(names, u->name);
+	strcat(names, ",");
+	return 0;
+}
+
+static int
+add_serial(void *arg, uint64_t serial)
+{
+	char *out = arg;
+	char one[32];
+
+	(void)snprintf(one, sizeof(one), "s%" PRIu64 ",", serial);
+	strcat(out, one);
+	return 0;
+}
+
+static int
+add_key(void *arg, const uint8_t sha[32])
+{
+	char *out = arg;
+	char one[8];
+
+	(void)snprintf(one, sizeof(one), "k%02x,", sha[0]);
+	strcat(out, one);
+	return 0;
+}
+
+static int
+add_match(void *arg, const struct store_cert_match *m)
+{
+	char *out = arg;
+	char one[128];
+
+	(void)snprintf(one, sizeof(one), "%" PRId64 ":%s:%s:%" PRId64 ":%d,",
+	    m->serial, m->key_id, m->user, m->request, m->revoked);
+	strcat(out, one);
+	return 0;
+}
+
+static int
+add_approval(void *arg, const struct store_approval *a)
+{
+	char *out = arg;
+
+	strcat(out, a->approver);
+	strcat(out, "=");
+	strcat(out, a->decision);
+	strcat(out, ",");
+	return 0;
+}
+
+Test(pg, typed_operations)
+{
+	struct ledger *l = NULL;
+	struct store *s;
+	struct store_user *u = NULL;
+	struct store_request rq;
+	struct store_request_new nr = {"bob", "admin", "[\"root\"]", 3600,
+	    "fix", "ssh-ed25519 AAAA", "SHA256:x", 100, 200, 2};
+	struct store_request_counts rc;
+	struct store_approval ap = {"carol", "approve", 150, "ok"};
+	struct store_cert_info ci;
+	struct store_rows *it = NULL;
+	const struct store_cell *row;
+	uint8_t h1[32], h2[32], kb[3] = {0, 1, 0xff};
+	int64_t id = 0, id2 = 0, ids[8];
+	int64_t *due = NULL;
+	size_t n = 0;
+	char buf[512];
+	char *mv = NULL;
+	int conflict = -1, newly = -1, found = -1, exists = -1;
+	const char *roles[] = {"admin"};
+	struct store_request_query q = {0};
+	struct store_cert_query cq = {0};
+
+	memset(h1, 0xaa, sizeof(h1));
+	memset(h2, 0x11, sizeof(h2));
+	cr_assert_eq(ledger_open(&l, url, 1), 0);
+	s = ledger_store(l);
+	cr_assert_str_eq(s->ops->name, "postgres");
+	/* Users. */
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(store_user_insert(s, "zed", "[\"a\"]", h1, 10), 0);
+	cr_assert_eq(store_user_insert(s, "amy", "[]", h2, 11), 0);
+	cr_assert_eq(ledger_commit(l), 0);
+	cr_assert_eq(store_user_by_token(s, h1, &u), 0);
+	cr_assert_str_eq(u->name, "zed");
+	cr_assert_str_eq(u->groups, "[\"a\"]");
+	cr_assert_eq(u->created, 10);
+	cr_assert_eq(u->token_created, 10);
+	cr_assert(u->has_token);
+	cr_assert_eq(memcmp(u->token_hash, h1, 32), 0);
+	store_user_free(u);
+	u = NULL;
+	cr_assert_eq(store_user_get(s, "nobody", &u), ERR_NOT_FOUND);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(store_user_disable(s, "amy"), 0);
+	cr_assert_eq(store_user_disable(s, "ghost"), ERR_NOT_FOUND);
+	cr_assert_eq(ledger_commit(l), 0);
+	buf[0] = '\0';
+	cr_assert_eq(store_users_each(s, 0, count_user, buf), 0);
+	cr_assert_str_eq(buf, "amy,zed,");
+	buf[0] = '\0';
+	cr_assert_eq(store_users_each(s, 1, count_user, buf), 0);
+	cr_assert_str_eq(buf, "zed,");
+	/* Requests and approvals. */
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(store_request_insert(s, &nr, &id), 0);
+	cr_assert_eq(store_request_insert(s, &nr, &id2), 0);
+	cr_assert_eq(id, 1);
+	cr_assert_eq(id2, 2);
+	cr_assert_eq(store_approval_put(s, id, &ap, 0, &conflict), 0);
+	cr_assert_eq(conflict, 0);
+	cr_assert_eq(store_approval_put(s, id, &ap, 0, &conflict), 0);
+	cr_assert_eq(conflict, 1);
+	ap.decision = "deny";
+	cr_assert_eq(store_approval_put(s, id, &ap, 1, &conflict), 0);
+	cr_assert_eq(conflict, 0);
+	ap.decision = "approve";
+	cr_assert_eq(store_approval_put(s, id, &ap, 1, &conflict), 0);
+	cr_assert_eq(conflict, 1); /* a denial never turns back */
+	cr_assert_eq(ledger_commit(l), 0);
+	buf[0] = '\0';
+	cr_assert_eq(store_approvals_each(s, id, add_approval, buf), 0);
+	cr_assert_str_eq(buf, "carol=deny,");
+	cr_assert_eq(store_request_get(s, id, &rq), 0);
+	cr_assert_str_eq(rq.requester, "bob");
+	cr_assert_str_eq(rq.principals, "[\"root\"]");
+	cr_assert_str_eq(rq.state, "pending");
+	cr_assert_eq(rq.expires, 200);
+	cr_assert_eq(rq.approvals_required, 2);
+	cr_assert_eq(rq.serial, 0);
+	store_request_clear(&rq);
+	cr_assert_eq(store_request_get(s, 99, &rq), ERR_NOT_FOUND);
+	cr_assert_eq(store_request_exists(s, id2, &exists), 0);
+	cr_assert_eq(exists, 1);
+	cr_assert_eq(store_request_exists(s, 99, &exists), 0);
+	cr_assert_eq(exists, 0);
+	q.requester = "nobody";
+	q.roles = roles;
+	q.nroles = 1;
+	q.now = 150;
+	cr_assert_eq(store_requests_page(s, &q, ids, 8, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(ids[0], 2);
+	cr_assert_eq(ids[1], 1);
+	q.before = 2;
+	cr_assert_eq(store_requests_page(s, &q, ids, 8, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(ids[0], 1);
+	q.nroles = 0;
+	cr_assert_eq(store_requests_page(s, &q, ids, 8, &n), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_eq(store_requests_count(s, 150, &rc), 0);
+	cr_assert_eq(rc.by_state[STORE_REQ_PENDING], 2);
+	cr_assert_eq(rc.approvals_needed, 4);
+	cr_assert_eq(store_requests_count(s, 250, &rc), 0);
+	cr_assert_eq(rc.by_state[STORE_REQ_EXPIRED], 2);
+	cr_assert_eq(store_requests_due(s, 250, &due, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(due[1], 2);
+	free(due);
+	/* A certificate, its revocation and the KRL rows. */
+	{
+		struct store_cert c = {7, id, "bob", "admin", "kid-7",
+		    "[\"root\"]", 100, 5000, "SHA256:x", kb, sizeof(kb), "h",
+		    "ssh-ed25519-cert-v01@openssh.com AAAA", 100};
+
+		cr_assert_eq(ledger_begin(l), 0);
+		cr_assert_eq(
+		    store_request_state_set(s, id, "pending", "issued", 7, 120),
+		    0);
+		cr_assert_eq(
+		    store_request_state_set(s, id, "pending", "issued", 7, 120),
+		    ERR_WRONG_STATE);
+		cr_assert_eq(store_cert_insert(s, &c), 0);
+		cr_assert_eq(ledger_commit(l), 0);
+	}
+	cr_assert_eq(store_cert_info(s, 7, &ci), 0);
+	cr_assert_str_eq(ci.key_id, "kid-7");
+	cr_assert_eq(ci.valid_before, 5000);
+	cr_assert_eq(ci.revoked_set, 0);
+	store_cert_info_clear(&ci);
+	cq.by = STORE_CERT_BY_KEY;
+	cq.blob = kb;
+	cq.bloblen = sizeof(kb);
+	buf[0] = '\0';
+	cr_assert_eq(store_certs_match(s, &cq, add_match, buf), 0);
+	cr_assert_str_eq(buf, "7:kid-7:bob:1:0,");
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(store_cert_revoke(s, 7, 130, &newly), 0);
+	cr_assert_eq(newly, 1);
+	cr_assert_eq(store_cert_revoke(s, 7, 131, &newly), 0);
+	cr_assert_eq(newly, 0);
+	cr_assert_eq(
+	    store_revoked_key_insert(s, h2, "fp", 130, "lost", &newly), 0);
+	cr_assert_eq(newly, 1);
+	cr_assert_eq(
+	    store_revoked_key_insert(s, h2, "fp", 130, "lost", &newly), 0);
+	cr_assert_eq(newly, 0);
+	cr_assert_eq(ledger_commit(l), 0);
+	cr_assert_eq(store_revoked_key_exists(s, h2, &found), 0);
+	cr_assert_eq(found, 1);
+	cr_assert_eq(store_revoked_key_exists(s, h1, &found), 0);
+	cr_assert_eq(found, 0);
+	cr_assert_eq(store_request_get(s, id, &rq), 0);
+	cr_assert_str_eq(rq.state, "revoked");
+	cr_assert_eq(rq.serial, 7);
+	store_request_clear(&rq);
+	buf[0] = '\0';
+	cr_assert_eq(store_krl_each(s, 0, add_serial, add_key, buf), 0);
+	cr_assert_str_eq(buf, "s7,k11,");
+	buf[0] = '\0';
+	cr_assert_eq(store_krl_each(s, 5000, add_serial, add_key, buf), 0);
+	cr_assert_str_eq(buf, "k11,");
+	/* Raw rows keep the types: the key blob is a blob. */
+	cr_assert_eq(store_rows_open(s, STORE_TABLE_CERTIFICATES, &it), 0);
+	cr_assert_eq(store_rows_next(s, it, &row, &found), 0);
+	cr_assert_eq(found, 1);
+	cr_assert_eq(row[8].type, STORE_CELL_BLOB);
+	cr_assert_eq(row[8].len, 3);
+	cr_assert_eq(row[8].blob[2], 0xff);
+	cr_assert_eq(row[12].type, STORE_CELL_INTEGER);
+	cr_assert_eq(row[12].i, 130);
+	cr_assert_eq(row[13].i, 7);
+	cr_assert_eq(store_rows_next(s, it, &row, &found), 0);
+	cr_assert_eq(found, 0);
+	store_rows_close(s, it);
+	cr_assert_eq(store_meta_get(s, "last_serial", &mv), 0);
+	cr_assert_str_eq(mv, "7");
+	free(mv);
+	cr_assert_eq(store_meta_get(s, "nothing", &mv), 0);
+	cr_assert_null(mv);
+	ledger_close(l);
+}
+
+/* Writers on connections of their own, as replicas are. */
+struct writer {
+	int n;
+	int ok;
+	int busy;
+	uint64_t serials[64];
+};
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct ledger *l = NULL;
+	int64_t seq;
+	int i, r;
+
+	if (ledger_open(&l, url, 0) != 0)
+		return NULL;
+	for (i = 0; i < w->n; i++) {
+		if (ledger_begin(l) != 0)
+			continue;
+		if ((r = ledger_serial_next(l, &w->serials[w->ok])) != 0 ||
+		    (r = ledger_append(
+			 l, &seq, "cert.issued", "w", "s", NULL)) != 0) {
+			ledger_rollback(l);
+			w->busy++;
+			continue;
+		}
+		if (ledger_commit(l) == 0)
+			w->ok++;
+		else
+			w->busy++;
+	}
+	ledger_close(l);
+	return NULL;
+}
+
+Test(pg, concurrent_appends_one_chain)
+{
+	struct writer w[4];
+	pthread_t t[4];
+	struct ledger *l = NULL;
+	uint64_t seen[256];
+	int i, j, k, total = 0;
+
+	cr_assert_eq(ledger_open(&l, url, 1), 0);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < 4; i++) {
+		w[i].n = 40;
+		cr_assert_eq(
+		    pthread_create(&t[i], NULL, writer_main, &w[i]), 0);
+	}
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(pthread_join(t[i], NULL), 0);
+	for (i = 0, k = 0; i < 4; i++) {
+		cr_assert_eq(w[i].ok, 40, "writer %d: %d ok, %d failed", i,
+		    w[i].ok, w[i].busy);
+		for (j = 0; j < w[i].ok; j++)
+			seen[k++] = w[i].serials[j];
+		total += w[i].ok;
+	}
+	for (i = 0; i < k; i++)
+		for (j = i + 1; j < k; j++)
+			cr_assert_neq(seen[i], seen[j],
+			    "serial %" PRIu64 " twice", seen[i]);
+	expect_intact(l, total);
+	ledger_close(l);
+}
+
+/* Two replicas approve the same request at once. */
+struct racer {
+	struct ledger *l;
+	int64_t id;
+	int won;
+	int lost;
+	pthread_barrier_t *go;
+};
+
+static void *
+racer_main(void *arg)
+{
+	struct racer *x = arg;
+	struct store *s = ledger_store(x->l);
+	uint64_t serial = 0;
+	int64_t seq;
+	int r;
+
+	(void)pthread_barrier_wait(x->go);
+	if (ledger_begin(x->l) != 0)
+		return NULL;
+	r = ledger_serial_next(x->l, &serial);
+	if (r == 0)
+		r = store_request_state_set(
+		    s, x->id, "pending", "issued", (int64_t)serial, 1);
+	if (r == 0)
+		r = ledger_append(x->l, &seq, "cert.issued", "r", "s", NULL);
+	if (r != 0) {
+		ledger_rollback(x->l);
+		if (r == ERR_WRONG_STATE)
+			x->lost = 1;
+		return NULL;
+	}
+	if (ledger_commit(x->l) == 0)
+		x->won = 1;
+	return NULL;
+}
+
+Test(pg, same_request_approved_twice_at_once)
+{
+	struct store_request_new nr = {
+	    "bob", "admin", "[]", 60, "r", "k", "fp", 1, 1000, 1};
+	struct ledger *a = NULL, *b = NULL;
+	struct racer x[2];
+	pthread_barrier_t go;
+	pthread_t t[2];
+	int64_t id;
+	int round, wins;
+	char *out;
+
+	cr_assert_eq(ledger_open(&a, url, 1), 0);
+	cr_assert_eq(ledger_open(&b, url, 0), 0);
+	for (round = 0; round < 50; round++) {
+		cr_assert_eq(ledger_begin(a), 0);
+		cr_assert_eq(
+		    store_request_insert(ledger_store(a), &nr, &id), 0);
+		cr_assert_eq(ledger_commit(a), 0);
+		cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0);
+		memset(x, 0, sizeof(x));
+		x[0].l = a;
+		x[1].l = b;
+		x[0].id = x[1].id = id;
+		x[0].go = x[1].go = &go;
+		cr_assert_eq(pthread_create(&t[0], NULL, racer_main, &x[0]), 0);
+		cr_assert_eq(pthread_create(&t[1], NULL, racer_main, &x[1]), 0);
+		cr_assert_eq(pthread_join(t[0], NULL), 0);
+		cr_assert_eq(pthread_join(t[1], NULL), 0);
+		(void)pthread_barrier_destroy(&go);
+		wins = x[0].won + x[1].won;
+		cr_assert_eq(wins, 1, "round %d: %d winners", round, wins);
+		cr_assert_eq(x[0].lost + x[1].lost, 1, "round %d", round);
+	}
+	out = tpg_psql(url,
+	    "SELECT count(*), count(DISTINCT serial) FROM"
+	    " requests WHERE state = 'issued';");
+	cr_assert_str_eq(out, "50|50\n");
+	free(out);
+	expect_intact(a, 50);
+	ledger_close(a);
+	ledger_close(b);
+}
+
+Test(pg, server_restart_under_an_open_handle)
+{
+	struct ledger *l = NULL;
+	int64_t seq = 0;
+	uint64_t v;
+	int r;
+
+	cr_assert_eq(ledger_open(&l, url, 1), 0);
+	append1(l, "a", &seq);
+	tpg_server_stop(&srv);
+	r = ledger_begin(l);
+	if (r == 0) {
+		r = ledger_append(l, &seq, "b", "x", "y", NULL);
+		ledger_rollback(l);
+	}
+	cr_assert_eq(r, ERR_LEDGER_UNREACHABLE, "%d %s", r, ledger_errmsg(l));
+	cr_assert_eq(ledger_krl_version(l, &v), ERR_LEDGER_UNREACHABLE);
+	cr_assert_not_null(
+	    strstr(ledger_errmsg(l), "postgres"), "%s", ledger_errmsg(l));
+	tpg_server_start(&srv);
+	/* The same handle reconnects by itself. */
+	append1(l, "c", &seq);
+	cr_assert_eq(seq, 2);
+	expect_intact(l, 2);
+	ledger_close(l);
+}
+
+Test(pg, notification_lease_between_replicas)
+{
+	struct ledger *a = NULL, *b = NULL;
+	struct store *sa, *sb;
+	int64_t seq = -1;
+	int found = -1;
+
+	cr_assert_eq(ledger_open(&a, url, 1), 0);
+	cr_assert_eq(ledger_open(&b, url, 0), 0);
+	sa = ledger_store(a);
+	sb = ledger_store(b);
+	cr_assert_eq(store_notify_cursor_get(sa, "hook", &seq, &found), 0);
+	cr_assert_eq(found, 0);
+	cr_assert_eq(ledger_begin(a), 0);
+	cr_assert_eq(store_notify_cursor_put(sa, "hook", 5, 100), 0);
+	cr_assert_eq(store_notify_cursor_put(sa, "hook", 9, 100), 0);
+	cr_assert_eq(store_notify_lease_take(sa, "hook", "A", 100, 30), 0);
+	cr_assert_eq(ledger_commit(a), 0);
+	/* B cannot take it before it expires, nor advance the cursor. */
+	cr_assert_eq(ledger_begin(b), 0);
+	cr_assert_eq(store_notify_lease_take(sb, "hook", "B", 120, 30),
+	    ERR_NOTIFY_LEASE);
+	cr_assert_eq(store_notify_cursor_advance(sb, "hook", "B", 7, 120),
+	    ERR_NOTIFY_LEASE);
+	ledger_rollback(b);
+	cr_assert_eq(ledger_begin(a), 0);
+	cr_assert_eq(store_notify_cursor_advance(sa, "hook", "A", 7, 120), 0);
+	cr_assert_eq(store_notify_cursor_advance(sa, "hook", "A", 6, 120), 0);
+	cr_assert_eq(ledger_commit(a), 0);
+	cr_assert_eq(store_notify_cursor_get(sb, "hook", &seq, &found), 0);
+	cr_assert_eq(found, 1);
+	cr_assert_eq(seq, 7); /* forward only */
+	/* Expired (or released), B takes it. */
+	cr_assert_eq(ledger_begin(b), 0);
+	cr_assert_eq(store_notify_lease_take(sb, "hook", "B", 130, 30), 0);
+	cr_assert_eq(ledger_commit(b), 0);
+	cr_assert_eq(ledger_begin(a), 0);
+	cr_assert_eq(store_notify_cursor_advance(sa, "hook", "A", 8, 131),
+	    ERR_NOTIFY_LEASE);
+	ledger_rollback(a);
+	ledger_close(a);
+	ledger_close(b);
+}
