@@ -4,12 +4,21 @@
  * one database: the schema of sqlite.c in PostgreSQL types, serials
  * from a sequence (cert_serial: unique, never reused, increasing in
  * allocation order; a rolled-back or crashed unit leaves a gap), chain
- * appends serialised in the database (event_tail() locks the head_seq
- * row of meta FOR UPDATE inside the unit's transaction, so the next
- * unit on any replica reads the tail only after this one committed),
- * every state change and its event in one transaction, statements
+ * appends serialised in the database, every state change and its event
+ * in one transaction, statements
  * prepared once per session and synchronous_commit left as the server
  * has it (on).
+ *
+ * Serialisation: every write unit locks the head_seq row of meta FOR
+ * UPDATE in the statement after its BEGIN and holds it to its COMMIT or
+ * ROLLBACK.  A unit on another replica waits there, and every statement
+ * it runs afterwards (read committed: a fresh snapshot each) sees what
+ * the previous holder committed: the tail, the Merkle tree, the
+ * checkpoints, the request rows.  So the write units of all replicas are
+ * one sequence, and serial order (nextval inside the unit), chain order
+ * and commit order agree; a rolled-back unit leaves a gap in the serials
+ * only.  It also means one lock order for every unit (head first), so
+ * two units never deadlock on the rows below it.
  *
  * Change detection: every write transaction bumps the meta row
  * "version" just before its COMMIT; changed() compares it with the
@@ -40,6 +49,9 @@
 	"0000000000000000000000000000000000000000000000000000000000000000"
 #define PG_STMT_MAX 128
 #define PG_PARAMS_MAX 16
+/* The schema version in meta: sqlite.c's STORE_SCHEMA_VERSION, whose
+ * tables and triggers this one has. */
+#define PG_SCHEMA "4"
 
 struct pg_stmt {
 	char *sql;
@@ -110,14 +122,27 @@ static const char *schema_sql =
     "CREATE TRIGGER certificates_no_delete BEFORE DELETE ON certificates"
     " FOR EACH ROW EXECUTE FUNCTION jitca_refuse('certificates are"
     " append-only');"
+    "CREATE TRIGGER certificates_fixed BEFORE UPDATE ON certificates FOR"
+    " EACH ROW WHEN (ROW(NEW.serial, NEW.request_id, NEW.\"user\","
+    " NEW.role, NEW.key_id, NEW.principals, NEW.valid_after,"
+    " NEW.valid_before, NEW.key_fp, NEW.key_blob, NEW.cert_sha256,"
+    " NEW.certificate, NEW.issued) IS DISTINCT FROM ROW(OLD.serial,"
+    " OLD.request_id, OLD.\"user\", OLD.role, OLD.key_id, OLD.principals,"
+    " OLD.valid_after, OLD.valid_before, OLD.key_fp, OLD.key_blob,"
+    " OLD.cert_sha256, OLD.certificate, OLD.issued)) EXECUTE FUNCTION"
+    " jitca_refuse('a certificate row never changes');"
     "CREATE TRIGGER certificates_revoke_once BEFORE UPDATE ON certificates"
-    " FOR EACH ROW WHEN (OLD.revoked IS NOT NULL OR NEW.revoked IS NULL OR"
-    " NEW.serial <> OLD.serial OR NEW.key_blob <> OLD.key_blob OR"
-    " NEW.certificate <> OLD.certificate) EXECUTE FUNCTION"
-    " jitca_refuse('a certificate row never changes but once, revoked');"
+    " FOR EACH ROW WHEN (OLD.revoked IS DISTINCT FROM NEW.revoked AND"
+    " (OLD.revoked IS NOT NULL OR NEW.revoked IS NULL)) EXECUTE FUNCTION"
+    " jitca_refuse('a revocation is never undone');"
     "CREATE TRIGGER revoked_keys_fixed BEFORE UPDATE OR DELETE ON"
     " revoked_keys FOR EACH ROW EXECUTE FUNCTION jitca_refuse('revoked"
     " keys are append-only');"
+    "CREATE TRIGGER approvals_approve_to_deny BEFORE UPDATE ON approvals"
+    " FOR EACH ROW WHEN (NOT (OLD.decision = 'approve' AND NEW.decision ="
+    " 'deny') OR NEW.request_id IS DISTINCT FROM OLD.request_id OR"
+    " NEW.approver IS DISTINCT FROM OLD.approver) EXECUTE FUNCTION"
+    " jitca_refuse('an approval only ever turns into a denial');"
     "CREATE TRIGGER approvals_no_delete BEFORE DELETE ON approvals FOR"
     " EACH ROW EXECUTE FUNCTION jitca_refuse('approvals are"
     " append-only');"
@@ -125,6 +150,43 @@ static const char *schema_sql =
     " ROW EXECUTE FUNCTION jitca_refuse('requests are never deleted');"
     "CREATE TRIGGER users_no_delete BEFORE DELETE ON users FOR EACH ROW"
     " EXECUTE FUNCTION jitca_refuse('users are never deleted');"
+    /* The counters in meta never go down (the serials are a sequence,
+     * which only goes up: NO CYCLE). */
+    "CREATE TRIGGER meta_counters_up BEFORE UPDATE ON meta FOR EACH ROW"
+    " WHEN (OLD.key IN ('krl_version', 'version') AND (NEW.key <> OLD.key"
+    " OR NEW.value::bigint < OLD.value::bigint)) EXECUTE FUNCTION"
+    " jitca_refuse('counters never go down');"
+    "CREATE TRIGGER meta_counters_no_delete BEFORE DELETE ON meta FOR EACH"
+    " ROW WHEN (OLD.key IN ('krl_version', 'version')) EXECUTE FUNCTION"
+    " jitca_refuse('counters never go down');"
+    "CREATE INDEX events_subject ON events(subject);"
+    /* Hosts (ca/hosts.h) and the keys bound to them. */
+    "CREATE TABLE hosts(name text PRIMARY KEY, principals text NOT NULL,"
+    " token_hash bytea UNIQUE, disabled bigint NOT NULL DEFAULT 0,"
+    " created bigint NOT NULL);"
+    "CREATE TABLE host_keys(name text NOT NULL, key_type text NOT NULL,"
+    " key_blob bytea NOT NULL, key_fp text NOT NULL, bound bigint NOT"
+    " NULL, PRIMARY KEY(name, key_type));"
+    "CREATE TRIGGER hosts_no_delete BEFORE DELETE ON hosts FOR EACH ROW"
+    " EXECUTE FUNCTION jitca_refuse('hosts are never deleted');"
+    /* Sign-in sessions and IdP identities: not ledger state. */
+    "CREATE TABLE sessions(token_hash bytea PRIMARY KEY, \"user\" text NOT"
+    " NULL, created bigint NOT NULL, expires bigint NOT NULL, auth_time"
+    " bigint NOT NULL);"
+    "CREATE INDEX sessions_expires ON sessions(expires);"
+    "CREATE TABLE identities(\"user\" text PRIMARY KEY, issuer text NOT"
+    " NULL, subject text NOT NULL, created bigint NOT NULL);"
+    /* The Merkle tree over the events and the signed checkpoints. */
+    "CREATE TABLE merkle_nodes(level bigint NOT NULL, idx bigint NOT NULL,"
+    " hash bytea NOT NULL, PRIMARY KEY(level, idx));"
+    "CREATE TABLE checkpoints(tree_size bigint PRIMARY KEY, root bytea NOT"
+    " NULL, note text NOT NULL, sig text NOT NULL, time bigint NOT NULL);"
+    "CREATE TRIGGER merkle_nodes_fixed BEFORE UPDATE OR DELETE ON"
+    " merkle_nodes FOR EACH ROW EXECUTE FUNCTION jitca_refuse('merkle"
+    " nodes are append-only');"
+    "CREATE TRIGGER checkpoints_fixed BEFORE UPDATE OR DELETE ON"
+    " checkpoints FOR EACH ROW EXECUTE FUNCTION jitca_refuse('checkpoints"
+    " are append-only');"
     "INSERT INTO meta(key, value) VALUES('krl_version', '0'),"
     " ('head_seq', '0'), ('head_hash', '" ZERO_HASH "'), ('version', '0');";
 
@@ -448,13 +510,14 @@ check_schema(struct store_pg *l, int create)
 		TRY(exec_plain(l, schema_sql, "create schema"));
 		TRY(exec_plain(l,
 		    "INSERT INTO meta(key, value) VALUES('schema_version',"
-		    " '2')",
+		    " '" PG_SCHEMA "')",
 		    "create schema"));
 	}
 	TRY(exec_plain(l, notify_sql, "create notification tables"));
 	TRY(pq_run(l, "SELECT value FROM meta WHERE key = 'schema_version'",
 	    NULL, &res, "read meta"));
-	if (PQntuples(res) != 1 || strcmp(PQgetvalue(res, 0, 0), "2") != 0) {
+	if (PQntuples(res) != 1 ||
+	    strcmp(PQgetvalue(res, 0, 0), PG_SCHEMA) != 0) {
 		set_msg(l, "ledger schema_version \"%.32s\" is not supported",
 		    PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : "");
 		r = ERR_DB;
@@ -553,9 +616,17 @@ op_tx_begin(struct store *s)
 	(void)pthread_mutex_lock(&l->qmu);
 	r = ensure_conn(l, 0);
 	(void)pthread_mutex_unlock(&l->qmu);
+	/* The unit holds the chain head row from its BEGIN to its COMMIT
+	 * (see the top of the file). */
 	if (r == 0)
-		r = exec_plain(l, "BEGIN", "begin transaction");
+		r = exec_plain(l,
+		    "BEGIN; SELECT value FROM meta WHERE key = 'head_seq' FOR"
+		    " UPDATE",
+		    "begin transaction");
 	if (r != 0) {
+		if (l->conn != NULL &&
+		    PQtransactionStatus(l->conn) == PQTRANS_INERROR)
+			(void)exec_plain(l, "ROLLBACK", "rollback");
 		(void)pthread_mutex_lock(&l->mu);
 		l->worker = 0;
 		(void)pthread_cond_broadcast(&l->cv);
@@ -728,13 +799,6 @@ op_event_tail(struct store *s, struct store_tail *t)
 	int r = ERR_INTERNAL;
 
 	memset(t, 0, sizeof(*t));
-	/* Inside a unit: lock the head first, then read the tail in a
-	 * statement of its own (a fresh snapshot in read committed), so
-	 * that it includes what the previous holder committed. */
-	if (is_owner(l))
-		TRY(pq_cmd(l,
-		    "SELECT value FROM meta WHERE key = 'head_seq' FOR UPDATE",
-		    NULL, NULL, "lock the chain head"));
 	TRY(pq_run(l,
 	    "SELECT (SELECT seq FROM events ORDER BY seq DESC LIMIT 1),"
 	    " (SELECT hash FROM events ORDER BY seq DESC LIMIT 1),"
@@ -890,10 +954,10 @@ op_counter_next(struct store *s, enum store_counter c, uint64_t *out)
 		set_msg(l, "counter outside a transaction");
 		return ERR_INVALID_ARG;
 	}
-	if (c == STORE_COUNTER_SERIAL)
+	if (c == STORE_COUNTER_SERIAL) {
 		TRY(query_i64(l, "SELECT nextval('cert_serial')", NULL, &v,
 		    "next serial"));
-	else if (c == STORE_COUNTER_KRL_VERSION)
+	} else if (c == STORE_COUNTER_KRL_VERSION)
 		TRY(query_i64(l,
 		    "UPDATE meta SET value = (value::bigint + 1)::text WHERE"
 		    " key = 'krl_version' RETURNING value::bigint",
@@ -1038,11 +1102,18 @@ op_user_insert(struct store *s, const char *name, const char *groups,
 
 	p_text(&p, name);
 	p_text(&p, groups);
-	p_blob(&p, hash, STORE_TOKEN_HASH_LEN);
 	p_int(&p, (int64_t)created);
+	if (hash == NULL) /* signs in with the identity provider */
+		return one_row_cmd((struct store_pg *)s,
+		    "INSERT INTO users(name, groups, token_hash, disabled,"
+		    " created, token_created) VALUES($1, $2, NULL, 0, $3,"
+		    " NULL)",
+		    &p);
+	/* created and token_created are one time: the token is new. */
+	p_blob(&p, hash, STORE_TOKEN_HASH_LEN);
 	return one_row_cmd((struct store_pg *)s,
 	    "INSERT INTO users(name, groups, token_hash, disabled, created,"
-	    " token_created) VALUES($1, $2, $3, 0, $4, $4)",
+	    " token_created) VALUES($1, $2, $4, 0, $3, $3)",
 	    &p);
 }
 
@@ -1325,6 +1396,17 @@ op_rows_open(struct store *s, enum store_table t, struct store_rows **out)
 		      " revoked_keys ORDER BY key_sha256";
 		what = "read revoked_keys";
 		break;
+	case STORE_TABLE_HOSTS:
+		sql = "SELECT name, principals, token_hash, disabled, created"
+		      " FROM hosts ORDER BY name COLLATE \"C\"";
+		what = "read hosts";
+		break;
+	case STORE_TABLE_HOST_KEYS:
+		sql = "SELECT name, key_type, key_blob, key_fp, bound FROM"
+		      " host_keys ORDER BY name COLLATE \"C\", key_type COLLATE"
+		      " \"C\"";
+		what = "read host_keys";
+		break;
 	default:
 		return ERR_INVALID_ARG;
 	}
@@ -1525,6 +1607,24 @@ op_request_state_set(struct store *s, int64_t id, const char *from,
 	    "UPDATE requests SET state = $1, serial = CASE WHEN $2::bigint = 0"
 	    " THEN serial ELSE $2::bigint END, updated = $3 WHERE id = $4 AND"
 	    " state = $5",
+	    &p, &changes, "write requests");
+	if (r != 0)
+		return r;
+	return changes == 1 ? 0 : ERR_WRONG_STATE;
+}
+
+static int
+op_request_ttl_set(struct store *s, int64_t id, uint64_t ttl)
+{
+	struct pq_params p = {0};
+	int r, changes = 0;
+
+	if (ttl == 0 || ttl > INT64_MAX)
+		return ERR_INVALID_ARG;
+	p_int(&p, (int64_t)ttl);
+	p_int(&p, id);
+	r = pq_cmd((struct store_pg *)s,
+	    "UPDATE requests SET ttl = $1 WHERE id = $2 AND state = 'pending'",
 	    &p, &changes, "write requests");
 	if (r != 0)
 		return r;
@@ -1740,7 +1840,7 @@ op_requests_count(
     struct store *s, uint64_t now, struct store_request_counts *out)
 {
 	static const char *const names[STORE_REQ_NSTATES] = {
-	    "pending", "issued", "denied", "expired", "revoked"};
+	    "pending", "issued", "denied", "expired", "revoked", "withdrawn"};
 	struct pq_params p = {0};
 	PGresult *res = NULL;
 	int64_t v;
@@ -1894,6 +1994,603 @@ op_notify_lease_release(struct store *s, const char *sink, const char *owner)
 	    &p, NULL, "write notify_leases");
 }
 
+/* ---- signing in: groups, sessions, identities ---- */
+
+static int
+op_user_groups_set(struct store *s, const char *name, const char *groups)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, name);
+	p_text(&p, groups);
+	return one_row_cmd((struct store_pg *)s,
+	    "UPDATE users SET groups = $2 WHERE name = $1", &p);
+}
+
+static int
+op_session_insert(struct store *s, const struct store_session *ss)
+{
+	struct pq_params p = {0};
+
+	p_blob(&p, ss->token_hash, STORE_TOKEN_HASH_LEN);
+	p_text(&p, ss->user);
+	p_int(&p, (int64_t)ss->created);
+	p_int(&p, (int64_t)ss->expires);
+	p_int(&p, (int64_t)ss->auth_time);
+	return pq_cmd((struct store_pg *)s,
+	    "INSERT INTO sessions(token_hash, \"user\", created, expires,"
+	    " auth_time) VALUES($1, $2, $3, $4, $5)",
+	    &p, NULL, "write sessions");
+}
+
+static int
+op_session_get(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+    struct store_session *out)
+{
+	struct pq_params p = {0};
+	PGresult *res = NULL;
+	unsigned char *h = NULL;
+	size_t hl = 0;
+	int r = ERR_INTERNAL;
+
+	memset(out, 0, sizeof(*out));
+	p_blob(&p, hash, STORE_TOKEN_HASH_LEN);
+	TRY(pq_run((struct store_pg *)s,
+	    "SELECT token_hash, \"user\", created, expires, auth_time FROM"
+	    " sessions WHERE token_hash = $1",
+	    &p, &res, "read sessions"));
+	ENSURE(PQntuples(res) == 1, ERR_NOT_FOUND);
+	h = val_blob(res, 0, 0, &hl);
+	ENSURE(h != NULL && hl == STORE_TOKEN_HASH_LEN, ERR_DB);
+	memcpy(out->token_hash, h, STORE_TOKEN_HASH_LEN);
+	TRY(dupval(&out->user, res, 0, 1));
+	out->created = (uint64_t)val_i64(res, 0, 2);
+	out->expires = (uint64_t)val_i64(res, 0, 3);
+	out->auth_time = (uint64_t)val_i64(res, 0, 4);
+	r = 0;
+out:
+	PQfreemem(h);
+	PQclear(res);
+	if (r != 0)
+		store_session_clear(out);
+	return r;
+}
+
+static int
+op_sessions_purge(struct store *s, uint64_t now, uint64_t *n)
+{
+	struct pq_params p = {0};
+	int r, changes = 0;
+
+	*n = 0;
+	p_int(&p, (int64_t)now);
+	r = pq_cmd((struct store_pg *)s,
+	    "DELETE FROM sessions WHERE expires <= $1", &p, &changes,
+	    "write sessions");
+	*n = (uint64_t)changes;
+	return r;
+}
+
+static int
+op_identity_get(
+    struct store *s, const char *user, char **issuer, char **subject)
+{
+	struct pq_params p = {0};
+	PGresult *res = NULL;
+	int r = ERR_INTERNAL;
+
+	*issuer = *subject = NULL;
+	p_text(&p, user);
+	TRY(pq_run((struct store_pg *)s,
+	    "SELECT issuer, subject FROM identities WHERE \"user\" = $1", &p,
+	    &res, "read identities"));
+	ENSURE(PQntuples(res) == 1, ERR_NOT_FOUND);
+	TRY(dupval(issuer, res, 0, 0));
+	TRY(dupval(subject, res, 0, 1));
+	r = 0;
+out:
+	if (r != 0) {
+		free(*issuer);
+		free(*subject);
+		*issuer = *subject = NULL;
+	}
+	PQclear(res);
+	return r;
+}
+
+static int
+op_identity_insert(struct store *s, const char *user, const char *issuer,
+    const char *subject, uint64_t now)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, user);
+	p_text(&p, issuer);
+	p_text(&p, subject);
+	p_int(&p, (int64_t)now);
+	return pq_cmd((struct store_pg *)s,
+	    "INSERT INTO identities(\"user\", issuer, subject, created)"
+	    " VALUES($1, $2, $3, $4)",
+	    &p, NULL, "write identities");
+}
+
+/* ---- hosts ---- */
+
+#define HOST_COLS "name, principals, disabled, created, token_hash"
+
+static int
+host_from_row(PGresult *res, int i, struct store_host **out)
+{
+	struct store_host *h = NULL;
+	unsigned char *b = NULL;
+	size_t bl = 0;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	ENSURE((h = calloc(1, sizeof(*h))) != NULL, ERR_ALLOC);
+	TRY(dupval(&h->name, res, i, 0));
+	TRY(dupval(&h->principals, res, i, 1));
+	h->disabled = val_i64(res, i, 2) != 0;
+	h->created = (uint64_t)val_i64(res, i, 3);
+	b = val_blob(res, i, 4, &bl);
+	if (b != NULL && bl == STORE_TOKEN_HASH_LEN) {
+		memcpy(h->token_hash, b, STORE_TOKEN_HASH_LEN);
+		h->has_token = 1;
+	}
+	*out = h;
+	h = NULL;
+	r = 0;
+out:
+	PQfreemem(b);
+	store_host_free(h);
+	return r;
+}
+
+static int
+host_one(struct store_pg *l, const char *sql, struct pq_params *p,
+    struct store_host **out)
+{
+	PGresult *res = NULL;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	TRY(pq_run(l, sql, p, &res, "read hosts"));
+	ENSURE(PQntuples(res) > 0, ERR_NOT_FOUND);
+	TRY(host_from_row(res, 0, out));
+	r = 0;
+out:
+	PQclear(res);
+	return r;
+}
+
+static int
+op_host_get(struct store *s, const char *name, struct store_host **out)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, name);
+	return host_one((struct store_pg *)s,
+	    "SELECT " HOST_COLS " FROM hosts WHERE name = $1", &p, out);
+}
+
+static int
+op_host_by_token(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN],
+    struct store_host **out)
+{
+	struct pq_params p = {0};
+
+	p_blob(&p, hash, STORE_TOKEN_HASH_LEN);
+	return host_one((struct store_pg *)s,
+	    "SELECT " HOST_COLS " FROM hosts WHERE token_hash = $1", &p, out);
+}
+
+static int
+op_host_insert(struct store *s, const char *name, const char *principals,
+    const uint8_t hash[STORE_TOKEN_HASH_LEN], uint64_t created)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, name);
+	p_text(&p, principals);
+	p_blob(&p, hash, STORE_TOKEN_HASH_LEN);
+	p_int(&p, (int64_t)created);
+	return one_row_cmd((struct store_pg *)s,
+	    "INSERT INTO hosts(name, principals, token_hash, disabled,"
+	    " created) VALUES($1, $2, $3, 0, $4)",
+	    &p);
+}
+
+static int
+op_host_disable(struct store *s, const char *name)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, name);
+	return one_row_cmd((struct store_pg *)s,
+	    "UPDATE hosts SET disabled = 1 WHERE name = $1", &p);
+}
+
+static int
+op_hosts_each(struct store *s, store_host_fn fn, void *arg)
+{
+	struct store_host *h = NULL;
+	PGresult *res = NULL;
+	int r = ERR_INTERNAL, i;
+
+	TRY(pq_run((struct store_pg *)s,
+	    "SELECT " HOST_COLS " FROM hosts ORDER BY name COLLATE \"C\"", NULL,
+	    &res, "read hosts"));
+	for (i = 0; i < PQntuples(res); i++) {
+		TRY(host_from_row(res, i, &h));
+		TRY(fn(arg, h));
+		store_host_free(h);
+		h = NULL;
+	}
+	r = 0;
+out:
+	store_host_free(h);
+	PQclear(res);
+	return r;
+}
+
+#define HOST_KEY_COLS "key_type, key_blob, key_fp, bound"
+
+static int
+host_key_from_row(PGresult *res, int i, struct store_host_key **out)
+{
+	struct store_host_key *k = NULL;
+	unsigned char *b = NULL;
+	size_t bl = 0;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	ENSURE((k = calloc(1, sizeof(*k))) != NULL, ERR_ALLOC);
+	b = val_blob(res, i, 1, &bl);
+	ENSURE(b != NULL && bl > 0 && bl <= STORE_KEY_BLOB_MAX, ERR_DB);
+	TRY(dupval(&k->key_type, res, i, 0));
+	ENSURE((k->blob = malloc(bl)) != NULL, ERR_ALLOC);
+	memcpy(k->blob, b, bl);
+	k->len = bl;
+	TRY(dupval(&k->key_fp, res, i, 2));
+	k->bound = (uint64_t)val_i64(res, i, 3);
+	*out = k;
+	k = NULL;
+	r = 0;
+out:
+	PQfreemem(b);
+	store_host_key_free(k);
+	return r;
+}
+
+static int
+op_host_key_get(struct store *s, const char *name, const char *key_type,
+    struct store_host_key **out)
+{
+	struct pq_params p = {0};
+	PGresult *res = NULL;
+	int r = ERR_INTERNAL;
+
+	*out = NULL;
+	p_text(&p, name);
+	p_text(&p, key_type);
+	TRY(pq_run((struct store_pg *)s,
+	    "SELECT " HOST_KEY_COLS " FROM host_keys WHERE name = $1 AND"
+	    " key_type = $2",
+	    &p, &res, "read host_keys"));
+	ENSURE(PQntuples(res) == 1, ERR_NOT_FOUND);
+	TRY(host_key_from_row(res, 0, out));
+	r = 0;
+out:
+	PQclear(res);
+	return r;
+}
+
+static int
+op_host_key_bind(struct store *s, const char *name, const char *key_type,
+    const uint8_t *blob, size_t len, const char *key_fp, uint64_t when)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, name);
+	p_text(&p, key_type);
+	p_blob(&p, blob, len);
+	p_text(&p, key_fp);
+	p_int(&p, (int64_t)when);
+	return pq_cmd((struct store_pg *)s,
+	    "INSERT INTO host_keys(name, key_type, key_blob, key_fp, bound)"
+	    " VALUES($1, $2, $3, $4, $5)",
+	    &p, NULL, "write host_keys");
+}
+
+static int
+op_host_reset(struct store *s, const char *name)
+{
+	struct pq_params p = {0};
+
+	p_text(&p, name);
+	return pq_cmd((struct store_pg *)s,
+	    "DELETE FROM host_keys WHERE name = $1", &p, NULL,
+	    "write host_keys");
+}
+
+static int
+op_host_keys_each(
+    struct store *s, const char *name, store_host_key_fn fn, void *arg)
+{
+	struct store_host_key *k = NULL;
+	struct pq_params p = {0};
+	PGresult *res = NULL;
+	int r = ERR_INTERNAL, i;
+
+	p_text(&p, name);
+	TRY(pq_run((struct store_pg *)s,
+	    "SELECT " HOST_KEY_COLS " FROM host_keys WHERE name = $1 ORDER BY"
+	    " key_type COLLATE \"C\"",
+	    &p, &res, "read host_keys"));
+	for (i = 0; i < PQntuples(res); i++) {
+		TRY(host_key_from_row(res, i, &k));
+		TRY(fn(arg, k));
+		store_host_key_free(k);
+		k = NULL;
+	}
+	r = 0;
+out:
+	store_host_key_free(k);
+	PQclear(res);
+	return r;
+}
+
+/* ---- events by subject ---- */
+
+/* At most 4 types, as a text array (one statement for any count). */
+static int
+op_event_subject_exists(
+    struct store *s, const char *subject, const char *const *types, int *found)
+{
+	struct pq_params p = {0};
+	json_t *arr = NULL;
+	char *arrj = NULL;
+	int64_t v = 0;
+	size_t n = 0;
+	int r = ERR_INTERNAL;
+
+	*found = 0;
+	while (types != NULL && types[n] != NULL)
+		n++;
+	ENSURE(n <= 4, ERR_INVALID_ARG);
+	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
+	for (size_t i = 0; i < n; i++)
+		ENSURE(json_array_append_new(arr, json_string(types[i])) == 0,
+		    ERR_ALLOC);
+	ENSURE((arrj = json_dumps(arr, JSON_COMPACT)) != NULL, ERR_ALLOC);
+	p_text(&p, subject);
+	p_int(&p, (int64_t)n);
+	p_text(&p, arrj);
+	TRY(query_i64((struct store_pg *)s,
+	    "SELECT 1 FROM events WHERE subject = $1 AND ($2::bigint = 0 OR"
+	    " type IN (SELECT jsonb_array_elements_text($3::jsonb))) LIMIT 1",
+	    &p, &v, "read events"));
+	*found = v == 1;
+	r = 0;
+out:
+	json_decref(arr);
+	free(arrj);
+	return r;
+}
+
+static int
+op_event_find(
+    struct store *s, const char *type, const char *subject, int64_t *seq)
+{
+	struct pq_params p = {0};
+	int r;
+
+	*seq = 0;
+	p_text(&p, type);
+	p_text(&p, subject);
+	r = query_i64((struct store_pg *)s,
+	    "SELECT seq FROM events WHERE type = $1 AND subject = $2"
+	    " ORDER BY seq LIMIT 1",
+	    &p, seq, "read events");
+	if (r == 0 && *seq <= 0)
+		r = ERR_NOT_FOUND;
+	return r;
+}
+
+/* ---- the Merkle tree and checkpoints ---- */
+
+static int
+op_merkle_size(struct store *s, uint64_t *out)
+{
+	struct store_pg *l = (struct store_pg *)s;
+	PGresult *res = NULL;
+	int64_t v;
+	int r = ERR_INTERNAL;
+
+	*out = 0;
+	TRY(pq_run(l,
+	    "SELECT idx FROM merkle_nodes WHERE level = 0 ORDER BY idx DESC"
+	    " LIMIT 1",
+	    NULL, &res, "read merkle_nodes"));
+	if (PQntuples(res) == 1) {
+		v = val_i64(res, 0, 0);
+		if (v < 0 || v == INT64_MAX) {
+			set_msg(l,
+			    "merkle_nodes: leaf index %" PRId64 " out of range",
+			    v);
+			r = ERR_LEDGER_BROKEN;
+			goto out;
+		}
+		*out = (uint64_t)v + 1;
+	}
+	r = 0;
+out:
+	PQclear(res);
+	return r;
+}
+
+static int
+op_merkle_node_get(
+    struct store *s, unsigned level, uint64_t idx, uint8_t out[32])
+{
+	struct store_pg *l = (struct store_pg *)s;
+	struct pq_params p = {0};
+	PGresult *res = NULL;
+	unsigned char *h = NULL;
+	size_t hl = 0;
+	int r = ERR_INTERNAL;
+
+	memset(out, 0, 32);
+	if (level > 63 || idx > INT64_MAX)
+		return ERR_INVALID_ARG;
+	p_int(&p, (int64_t)level);
+	p_int(&p, (int64_t)idx);
+	TRY(pq_run(l,
+	    "SELECT hash FROM merkle_nodes WHERE level = $1 AND idx = $2", &p,
+	    &res, "read merkle_nodes"));
+	ENSURE(PQntuples(res) == 1, ERR_NOT_FOUND);
+	h = val_blob(res, 0, 0, &hl);
+	if (h == NULL || hl != 32) {
+		set_msg(l, "merkle_nodes (%u, %" PRIu64 "): not a 32-byte hash",
+		    level, idx);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	memcpy(out, h, 32);
+	r = 0;
+out:
+	PQfreemem(h);
+	PQclear(res);
+	return r;
+}
+
+/* Inside the unit, which holds the chain head: two replicas never write
+ * the nodes of one leaf. */
+static int
+op_merkle_nodes_put(
+    struct store *s, uint64_t leaf, const uint8_t (*made)[32], size_t n)
+{
+	struct store_pg *l = (struct store_pg *)s;
+	struct pq_params p;
+	int r = ERR_INTERNAL;
+	size_t k;
+
+	if (!is_owner(l)) {
+		set_msg(l, "merkle_nodes_put outside a transaction");
+		return ERR_INVALID_ARG;
+	}
+	if (leaf > INT64_MAX || n > 64)
+		return ERR_INVALID_ARG;
+	for (k = 0; k < n; k++) {
+		memset(&p, 0, sizeof(p));
+		p_int(&p, (int64_t)k);
+		p_int(&p, (int64_t)(leaf >> k));
+		p_blob(&p, made[k], 32);
+		TRY(pq_cmd(l,
+		    "INSERT INTO merkle_nodes(level, idx, hash) VALUES($1, $2,"
+		    " $3)",
+		    &p, NULL, "write merkle_nodes"));
+	}
+	r = 0;
+out:
+	return r;
+}
+
+/* Inside the unit (it holds the chain head): the tree size it signs is
+ * the one every replica sees, and a second checkpoint of that size
+ * fails on the primary key. */
+static int
+op_checkpoint_insert(struct store *s, const struct store_checkpoint *c)
+{
+	struct pq_params p = {0};
+
+	if (c->size > INT64_MAX || c->time > INT64_MAX)
+		return ERR_INVALID_ARG;
+	p_int(&p, (int64_t)c->size);
+	p_blob(&p, c->root, 32);
+	p_text(&p, c->note);
+	p_text(&p, c->sig);
+	p_int(&p, (int64_t)c->time);
+	return pq_cmd((struct store_pg *)s,
+	    "INSERT INTO checkpoints(tree_size, root, note, sig, time)"
+	    " VALUES($1, $2, $3, $4, $5)",
+	    &p, NULL, "write checkpoints");
+}
+
+#define CHECKPOINT_COLS                                                        \
+	"SELECT tree_size, root, note, sig, time FROM checkpoints"
+
+/* Row i of res into c (strings new). */
+static int
+checkpoint_row(
+    struct store_pg *l, PGresult *res, int i, struct store_checkpoint *c)
+{
+	unsigned char *h = NULL;
+	size_t hl = 0;
+	int64_t v = val_i64(res, i, 0);
+	int r = ERR_INTERNAL;
+
+	h = val_blob(res, i, 1, &hl);
+	if (v < 0 || h == NULL || hl != 32) {
+		set_msg(l, "checkpoints %" PRId64 ": malformed row", v);
+		r = ERR_LEDGER_BROKEN;
+		goto out;
+	}
+	c->size = (uint64_t)v;
+	memcpy(c->root, h, 32);
+	TRY(dupval(&c->note, res, i, 2));
+	TRY(dupval(&c->sig, res, i, 3));
+	v = val_i64(res, i, 4);
+	c->time = v < 0 ? 0 : (uint64_t)v;
+	r = 0;
+out:
+	PQfreemem(h);
+	return r;
+}
+
+static int
+op_checkpoint_latest(struct store *s, struct store_checkpoint *c)
+{
+	struct store_pg *l = (struct store_pg *)s;
+	PGresult *res = NULL;
+	int r = ERR_INTERNAL;
+
+	memset(c, 0, sizeof(*c));
+	TRY(pq_run(l, CHECKPOINT_COLS " ORDER BY tree_size DESC LIMIT 1", NULL,
+	    &res, "read checkpoints"));
+	ENSURE(PQntuples(res) == 1, ERR_NOT_FOUND);
+	TRY(checkpoint_row(l, res, 0, c));
+	r = 0;
+out:
+	PQclear(res);
+	if (r != 0)
+		store_checkpoint_clear(c);
+	return r;
+}
+
+static int
+op_checkpoints_each(struct store *s, store_checkpoint_fn fn, void *arg)
+{
+	struct store_pg *l = (struct store_pg *)s;
+	struct store_checkpoint c;
+	PGresult *res = NULL;
+	int r = ERR_INTERNAL, i;
+
+	memset(&c, 0, sizeof(c));
+	TRY(pq_run(l, CHECKPOINT_COLS " ORDER BY tree_size", NULL, &res,
+	    "read checkpoints"));
+	for (i = 0; i < PQntuples(res); i++) {
+		TRY(checkpoint_row(l, res, i, &c));
+		TRY(fn(arg, &c));
+		store_checkpoint_clear(&c);
+	}
+	r = 0;
+out:
+	store_checkpoint_clear(&c);
+	PQclear(res);
+	return r;
+}
+
 static const struct store_ops pg_ops = {
     .name = "postgres",
     .close = op_close,
@@ -1945,4 +2642,28 @@ static const struct store_ops pg_ops = {
     .notify_cursor_advance = op_notify_cursor_advance,
     .notify_lease_take = op_notify_lease_take,
     .notify_lease_release = op_notify_lease_release,
+    .user_groups_set = op_user_groups_set,
+    .session_insert = op_session_insert,
+    .session_get = op_session_get,
+    .sessions_purge = op_sessions_purge,
+    .identity_get = op_identity_get,
+    .identity_insert = op_identity_insert,
+    .event_subject_exists = op_event_subject_exists,
+    .request_ttl_set = op_request_ttl_set,
+    .host_get = op_host_get,
+    .host_by_token = op_host_by_token,
+    .host_insert = op_host_insert,
+    .host_key_get = op_host_key_get,
+    .host_key_bind = op_host_key_bind,
+    .host_keys_each = op_host_keys_each,
+    .host_reset = op_host_reset,
+    .host_disable = op_host_disable,
+    .hosts_each = op_hosts_each,
+    .merkle_size = op_merkle_size,
+    .merkle_node_get = op_merkle_node_get,
+    .merkle_nodes_put = op_merkle_nodes_put,
+    .checkpoint_insert = op_checkpoint_insert,
+    .checkpoint_latest = op_checkpoint_latest,
+    .checkpoints_each = op_checkpoints_each,
+    .event_find = op_event_find,
 };
