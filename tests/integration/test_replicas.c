@@ -7,9 +7,11 @@
  * other replicas serve within 2 s, the same bytes with the same ETag;
  * with the database stopped the replicas answer 503 with Retry-After and
  * /v1/health says why, and they recover by themselves when it is back;
- * kill -9 of one replica under load, three times: every certificate a
- * client received has its row, no serial twice, the chain verifies and
- * the other replicas kept answering.
+ * kill -9 of one replica under load, ten times: every certificate a
+ * client received has its rows, no serial twice, the chain verifies and
+ * the other replicas kept answering; PostgreSQL crashed and restarted
+ * under load: only 503s while it is down, no 2xx without its rows, and
+ * every replica issues again by itself.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +155,32 @@ start_replicas(void)
 	}
 }
 
+/* jitcad init --ledger URL in state0, the request limit off (the load
+ * below is one user's), alice (and bob) added; their tokens (new). */
+static void
+init_ledger(char **alice, char **bob)
+{
+	char *cmd, *cfg, *text, *with;
+
+	cmd = tu_fmt("init --ledger '%s'", url);
+	state[0] = tu_fmt("%s/state0", dir);
+	free(jitcad_ok(state[0], cmd));
+	free(cmd);
+	cfg = tu_fmt("%s/jitca.json", state[0]);
+	text = tu_read_file(cfg, NULL);
+	cr_assert(text != NULL && text[0] == '{');
+	with = tu_fmt("{\"limits\": {\"requests_per_minute\": 0},%s", text + 1);
+	tu_write_file(cfg, with, strlen(with), 0644);
+	free(with);
+	free(text);
+	free(cfg);
+	*alice = jitcad_ok(state[0], "user add alice --group engineering");
+	if (bob != NULL)
+		*bob = jitcad_ok(state[0], "user add bob --group sre-leads");
+	free(state[0]);
+	state[0] = NULL;
+}
+
 Test(replicas, three_replicas_one_ledger)
 {
 	char *cmd, *alice, *bob, *key, *body, *r, *e[NREP], *pre;
@@ -161,21 +189,11 @@ Test(replicas, three_replicas_one_ledger)
 	int i, round, wins, seen;
 	size_t n;
 
-	cmd = tu_fmt("init --ledger '%s'", url);
-	state[0] = tu_fmt("%s/state0", dir);
-	free(jitcad_ok(state[0], cmd));
-	free(cmd);
-	free(state[0]);
-	state[0] = NULL;
+	init_ledger(&alice, &bob);
 	/* The schema is in the database, not in a file. */
 	cmd = tu_fmt("%s/state0/ledger.db", dir);
 	cr_assert_neq(access(cmd, F_OK), 0);
 	free(cmd);
-	state[0] = tu_fmt("%s/state0", dir);
-	alice = jitcad_ok(state[0], "user add alice --group engineering");
-	bob = jitcad_ok(state[0], "user add bob --group sre-leads");
-	free(state[0]);
-	state[0] = NULL;
 	start_replicas();
 
 	key = tu_fmt("%s/id", dir);
@@ -329,37 +347,35 @@ restart(int i)
 	free(log);
 }
 
-Test(replicas, kill_9_under_load)
+/* What the load client saw: per replica the 2xx, 503 and other answers
+ * (a refused connection is "other"), the serials of every 2xx, the
+ * first answer that was neither and the last answer of each replica. */
+enum { ANS_OTHER, ANS_OK, ANS_503 };
+struct load {
+	pid_t pid;
+	int codes[NREP][3];
+	int last[NREP];
+	long got[8192];
+	int ngot;
+	char *odd;
+};
+
+/* The client: round robin over the replicas (their URLs re-read from
+ * urlN each time, a restarted one has a new port) until STOP, one line
+ * per answer: replica, body, HTTPstatus. */
+static void
+load_start(struct load *ld, const char *tok, const char *pubk)
 {
-	char *cmd, *alice, *key, *pubk, *out, *line, *next, *sql, *rows;
 	char *argv[] = {"/bin/sh", NULL, NULL};
-	long serial, got[4096];
-	int i, k, ngot = 0, codes[NREP][2], rep, code;
-	pid_t load;
-	size_t n;
+	char *cmd, *f;
+	int i;
 
-	cmd = tu_fmt("init --ledger '%s'", url);
-	state[0] = tu_fmt("%s/state0", dir);
-	free(jitcad_ok(state[0], cmd));
-	free(cmd);
-	alice = jitcad_ok(state[0], "user add alice --group engineering");
-	free(state[0]);
-	state[0] = NULL;
-	start_replicas();
+	memset(ld, 0, sizeof(*ld));
 	for (i = 0; i < NREP; i++) {
-		char *f = tu_fmt("%s/url%d", dir, i);
-
+		f = tu_fmt("%s/url%d", dir, i);
 		tu_write_file(f, base[i], strlen(base[i]), 0644);
 		free(f);
 	}
-	key = tu_fmt("%s/id", dir);
-	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", key);
-	sh_ok(cmd);
-	free(cmd);
-	pubk = tu_read_file(tu_keep(tu_fmt("%s.pub", key)), &n);
-	pubk[strcspn(pubk, "\n")] = '\0';
-	/* The client: round robin over the replicas until STOP, one line
-	 * per answer: replica, status, body. */
 	cmd = tu_fmt("cd '%s' && while [ ! -f STOP ]; do for r in 0 1 2; do "
 		     "b=$(cat url$r); o=$(curl -sS -m 10 -X POST -H "
 		     "'Authorization: Bearer %s' -H 'Content-Type: "
@@ -368,31 +384,28 @@ Test(replicas, kill_9_under_load)
 		     "\"public_key\": \"%s\"}' -w ' HTTP%%{http_code}' "
 		     "\"$b/v1/requests\" 2>/dev/null); echo \"$r $o\" | tr "
 		     "-d '\\n'; echo; done; done > load.txt",
-	    dir, alice, pubk);
+	    dir, tok, pubk);
 	tu_write_file(
 	    tu_keep(tu_fmt("%s/load.sh", dir)), cmd, strlen(cmd), 0755);
 	free(cmd);
 	argv[1] = tu_keep(tu_fmt("%s/load.sh", dir));
-	load = tu_spawn(argv, NULL, NULL);
-	for (k = 0; k < 3; k++) {
-		tu_sleep_ms(1500);
-		cr_assert_eq(kill(pid[0], SIGKILL), 0);
-		(void)tu_wait_exit(&pid[0]);
-		pid[0] = -1;
-		restart(0);
-	}
-	tu_sleep_ms(1000);
-	cmd = tu_fmt("%s/STOP", dir);
-	tu_write_file(cmd, "", 0, 0644);
-	free(cmd);
-	(void)tu_wait_exit(&load);
+	ld->pid = tu_spawn(argv, NULL, NULL);
+}
 
+static void
+load_stop(struct load *ld)
+{
+	char *line, *next, *out, *f = tu_fmt("%s/STOP", dir);
+	const char *h, *sp;
+	int rep, code, a;
+
+	tu_write_file(f, "", 0, 0644);
+	free(f);
+	(void)tu_wait_exit(&ld->pid);
+	(void)unlink(tu_keep(tu_fmt("%s/STOP", dir)));
 	out = tu_read_file(tu_keep(tu_fmt("%s/load.txt", dir)), NULL);
 	cr_assert_not_null(out);
-	memset(codes, 0, sizeof(codes));
 	for (line = out; *line != '\0'; line = next) {
-		const char *h, *sp;
-
 		next = line + strcspn(line, "\n");
 		if (*next == '\n')
 			*next++ = '\0';
@@ -400,41 +413,48 @@ Test(replicas, kill_9_under_load)
 		cr_assert(rep >= 0 && rep < NREP, "%s", line);
 		h = strstr(line, " HTTP");
 		code = h != NULL ? atoi(h + 5) : 0;
-		codes[rep][code >= 200 && code < 300]++;
-		if (code < 200 || code >= 300)
+		a = code >= 200 && code < 300 ? ANS_OK
+		    : code == 503	      ? ANS_503
+					      : ANS_OTHER;
+		ld->codes[rep][a]++;
+		ld->last[rep] = a;
+		if (a == ANS_503)
+			cr_assert_not_null(strstr(line, "ledger_unavailable"),
+			    "a 503 for another reason: %s", line);
+		if (a == ANS_OTHER && rep != 0 && ld->odd == NULL)
+			ld->odd = tu_keep(strdup(line));
+		if (a != ANS_OK)
 			continue;
 		sp = strstr(line, "\"serial\":");
 		cr_assert_not_null(sp, "a 2xx without a serial: %s", line);
-		serial = strtol(sp + 9, NULL, 10);
-		cr_assert(ngot < 4096);
-		got[ngot++] = serial;
+		cr_assert(ld->ngot < 8192);
+		ld->got[ld->ngot++] = strtol(sp + 9, NULL, 10);
 	}
-	cr_log_info("kill -9 x3: replica 0: %d ok, %d failed; 1: %d ok, %d "
-		    "failed; 2: %d ok, %d failed",
-	    codes[0][1], codes[0][0], codes[1][1], codes[1][0], codes[2][1],
-	    codes[2][0]);
-	fprintf(stderr,
-	    "kill_9_under_load: %d certificates received; replica 0 %d ok / "
-	    "%d failed, replicas 1+2 %d ok / %d failed\n",
-	    ngot, codes[0][1], codes[0][0], codes[1][1] + codes[2][1],
-	    codes[1][0] + codes[2][0]);
-	cr_assert_gt(ngot, 10);
-	/* The other replicas kept answering. */
-	cr_assert_eq(codes[1][0], 0);
-	cr_assert_eq(codes[2][0], 0);
-	cr_assert_gt(codes[1][1], 0);
-	/* No serial twice, every one received has its rows. */
-	for (i = 0; i < ngot; i++)
-		for (k = i + 1; k < ngot; k++)
-			cr_assert_neq(
-			    got[i], got[k], "serial %ld twice", got[i]);
-	for (i = 0; i < ngot; i++) {
-		sql =
-		    tu_fmt("SELECT count(*) FROM certificates c JOIN requests "
-			   "r ON r.serial = c.serial WHERE c.serial = %ld;",
-			got[i]);
+	free(out);
+}
+
+/* Every certificate a client received has its certificate row, its
+ * issued request and its cert.issued event; no serial twice (in the
+ * answers or in the table); the chain and the state verify. */
+static void
+load_check_rows(const struct load *ld)
+{
+	char *sql, *rows;
+	int i, k;
+
+	for (i = 0; i < ld->ngot; i++)
+		for (k = i + 1; k < ld->ngot; k++)
+			cr_assert_neq(ld->got[i], ld->got[k],
+			    "serial %ld twice", ld->got[i]);
+	for (i = 0; i < ld->ngot; i++) {
+		sql = tu_fmt("SELECT (SELECT count(*) FROM certificates c JOIN "
+			     "requests r ON r.serial = c.serial WHERE c.serial "
+			     "= %ld AND r.state = 'issued'), (SELECT count(*) "
+			     "FROM events WHERE type = 'cert.issued' AND "
+			     "subject = 'cert:%ld');",
+		    ld->got[i], ld->got[i]);
 		rows = tpg_psql(url, sql);
-		cr_assert_str_eq(rows, "1\n", "serial %ld", got[i]);
+		cr_assert_str_eq(rows, "1|1\n", "serial %ld", ld->got[i]);
 		free(rows);
 		free(sql);
 	}
@@ -444,6 +464,97 @@ Test(replicas, kill_9_under_load)
 	cr_assert_str_eq(rows, "t\n");
 	free(rows);
 	free(jitcad_ok(state[1], "ledger verify"));
+}
+
+static char *
+new_pubkey(void)
+{
+	char *key = tu_keep(tu_fmt("%s/id", dir)), *cmd, *pubk;
+	size_t n;
+
+	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", key);
+	sh_ok(cmd);
+	free(cmd);
+	pubk = tu_read_file(tu_keep(tu_fmt("%s.pub", key)), &n);
+	cr_assert_not_null(pubk);
+	pubk[strcspn(pubk, "\n")] = '\0';
+	return tu_keep(pubk);
+}
+
+#define KILL_CYCLES 10
+
+Test(replicas, kill_9_under_load)
+{
+	struct load ld;
+	char *alice;
+	int k;
+
+	init_ledger(&alice, NULL);
+	start_replicas();
+	load_start(&ld, alice, new_pubkey());
+	for (k = 0; k < KILL_CYCLES; k++) {
+		tu_sleep_ms(700);
+		cr_assert_eq(kill(pid[0], SIGKILL), 0);
+		(void)tu_wait_exit(&pid[0]);
+		pid[0] = -1;
+		restart(0);
+	}
+	tu_sleep_ms(1000);
+	load_stop(&ld);
+	fprintf(stderr,
+	    "kill_9_under_load: %d kill -9 cycles, %d certificates "
+	    "received; replica 0 %d ok / %d failed, replicas 1+2 %d ok / %d "
+	    "failed\n",
+	    KILL_CYCLES, ld.ngot, ld.codes[0][ANS_OK],
+	    ld.codes[0][ANS_OTHER] + ld.codes[0][ANS_503],
+	    ld.codes[1][ANS_OK] + ld.codes[2][ANS_OK],
+	    ld.codes[1][ANS_OTHER] + ld.codes[1][ANS_503] +
+		ld.codes[2][ANS_OTHER] + ld.codes[2][ANS_503]);
+	cr_assert_gt(ld.ngot, 10);
+	/* The other replicas kept answering, every time with a certificate. */
+	for (k = 1; k < NREP; k++) {
+		cr_assert_eq(ld.codes[k][ANS_OTHER] + ld.codes[k][ANS_503], 0,
+		    "replica %d: %s", k, ld.odd);
+		cr_assert_gt(ld.codes[k][ANS_OK], 0);
+	}
+	load_check_rows(&ld);
 	free(alice);
-	free(key);
+}
+
+/* PostgreSQL itself crashes (immediate stop) under load and comes back:
+ * 503 + ledger_unavailable meanwhile, never another answer, no 2xx
+ * without its rows, and every replica issues again without a restart. */
+Test(replicas, postgres_restart_under_load)
+{
+	struct load ld;
+	char *alice, *r;
+	int k, n503 = 0;
+
+	init_ledger(&alice, NULL);
+	start_replicas();
+	load_start(&ld, alice, new_pubkey());
+	tu_sleep_ms(1500);
+	tpg_server_crash(&srv);
+	tu_sleep_ms(1500);
+	tpg_server_start(&srv);
+	tu_sleep_ms(2500);
+	load_stop(&ld);
+	for (k = 0; k < NREP; k++) {
+		n503 += ld.codes[k][ANS_503];
+		cr_assert_eq(
+		    ld.codes[k][ANS_OTHER], 0, "replica %d: %s", k, ld.odd);
+		cr_assert_eq(ld.last[k], ANS_OK,
+		    "replica %d did not recover by itself", k);
+		r = http(k, "GET", "/v1/health", NULL, NULL, NULL);
+		cr_assert(strncmp(r, "200", 3) == 0, "%s", r);
+		free(r);
+	}
+	fprintf(stderr,
+	    "postgres_restart_under_load: %d certificates received, %d "
+	    "answers 503 while the database was down\n",
+	    ld.ngot, n503);
+	cr_assert_gt(n503, 0);
+	cr_assert_gt(ld.ngot, 10);
+	load_check_rows(&ld);
+	free(alice);
 }

@@ -125,6 +125,16 @@ tpg_server_stop(struct tpg *p)
 }
 
 void
+tpg_server_crash(struct tpg *p)
+{
+	char *cmd = tu_fmt(
+	    "%s/pg_ctl -D %s/data -w -s -m immediate stop", pg_bin(), p->dir);
+
+	cr_assert_eq(as_pg(cmd, NULL, NULL), 0);
+	free(cmd);
+}
+
+void
 tpg_server_start(struct tpg *p)
 {
 	int rc, tries;

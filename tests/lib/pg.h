@@ -22,6 +22,8 @@ char *tpg_newdb(struct tpg *p, const char *name);
 /* Stop the server ("fast") and start it again on the same port. */
 void tpg_server_stop(struct tpg *p);
 void tpg_server_start(struct tpg *p);
+/* Stop it "immediate" (a crash: recovery from the WAL at the start). */
+void tpg_server_crash(struct tpg *p);
 /* SQL run with psql against the database of url; its stdout. */
 char *tpg_psql(const char *url, const char *sql);
 /* Stop (immediate) and remove everything. */
