@@ -131,6 +131,15 @@ void ledger_close(struct ledger *l);
 const char *ledger_errmsg(const struct ledger *l);
 /* The store under the ledger, borrowed (ca/store/store.h). */
 struct store *ledger_store(struct ledger *l);
+/*
+ * Copy every event (with its hashes), state row, Merkle node, checkpoint,
+ * session, identity, notification cursor and counter of from into to,
+ * which must be empty (ERR_EXISTS, with the reason in to's message), in
+ * one transaction on to (ca/store/copy.c).  *events and *rows count what
+ * was copied.  Verify to afterwards.
+ */
+MUST_CHECK int ledger_copy(
+    struct ledger *from, struct ledger *to, uint64_t *events, uint64_t *rows);
 
 /*
  * Transactions with group commit.  ledger_begin() starts a unit of work

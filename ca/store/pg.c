@@ -261,6 +261,15 @@ p_text(struct pq_params *p, const char *s)
 }
 
 static void
+p_null(struct pq_params *p)
+{
+	p->v[p->n] = NULL;
+	p->len[p->n] = 0;
+	p->fmt[p->n] = 0;
+	p->n++;
+}
+
+static void
 p_blob(struct pq_params *p, const void *b, size_t len)
 {
 	p->v[p->n] = len == 0 ? "" : b;
@@ -1355,8 +1364,10 @@ static int
 op_rows_open(struct store *s, enum store_table t, struct store_rows **out)
 {
 	struct store_pg *l = (struct store_pg *)s;
+	const struct store_table_def *def;
 	struct store_rows *it = NULL;
 	const char *sql, *what;
+	char copy_sql[256];
 	int r = ERR_INTERNAL;
 
 	*out = NULL;
@@ -1408,7 +1419,16 @@ op_rows_open(struct store *s, enum store_table t, struct store_rows **out)
 		what = "read host_keys";
 		break;
 	default:
-		return ERR_INVALID_ARG;
+		/* The rows that move with a ledger (ledger_copy()). */
+		if (t < STORE_TABLE_MERKLE_NODES ||
+		    (def = store_table_def(t)) == NULL)
+			return ERR_INVALID_ARG;
+		(void)snprintf(copy_sql, sizeof(copy_sql),
+		    "SELECT %s FROM %s ORDER BY %s", def->cols, def->name,
+		    def->order);
+		sql = copy_sql;
+		what = def->what;
+		break;
 	}
 	ENSURE((it = calloc(1, sizeof(*it))) != NULL, ERR_ALLOC);
 	it->l = l;
@@ -2397,6 +2417,78 @@ op_event_find(
 	return r;
 }
 
+/* ---- copying a ledger in (ledger_copy()) ---- */
+
+static int
+op_row_insert(
+    struct store *s, enum store_table t, const struct store_cell *row, size_t n)
+{
+	struct store_pg *l = (struct store_pg *)s;
+	const struct store_table_def *def = store_table_def(t);
+	struct pq_params p = {0};
+	char sql[512];
+	size_t i, k;
+	int r = ERR_INTERNAL;
+
+	if (def == NULL || n != def->ncols || n > PG_PARAMS_MAX || !is_owner(l))
+		return ERR_INVALID_ARG;
+	k = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s(%s) VALUES($1",
+	    def->name, def->cols);
+	for (i = 1; i < n && k + 6 < sizeof(sql); i++)
+		k +=
+		    (size_t)snprintf(sql + k, sizeof(sql) - k, ", $%zu", i + 1);
+	(void)snprintf(sql + k, sizeof(sql) - k, ")");
+	for (i = 0; i < n; i++) {
+		const struct store_cell *c = &row[i];
+
+		if (c->type == STORE_CELL_INTEGER)
+			p_int(&p, c->i);
+		else if (c->type == STORE_CELL_FLOAT) {
+			(void)snprintf(
+			    p.num[p.n], sizeof(p.num[p.n]), "%.17g", c->d);
+			p_text(&p, p.num[p.n]);
+		} else if (c->type == STORE_CELL_TEXT)
+			p_text(&p, c->text);
+		else if (c->type == STORE_CELL_BLOB)
+			p_blob(&p, c->blob, c->len);
+		else
+			p_null(&p);
+	}
+	TRY(pq_cmd(l, sql, &p, NULL, def->name));
+	/* Request ids were given: the next new one comes after them. */
+	if (t == STORE_TABLE_REQUESTS)
+		TRY(pq_cmd(l,
+		    "SELECT setval(pg_get_serial_sequence('requests', 'id'),"
+		    " max(id)) FROM requests",
+		    NULL, NULL, "requests"));
+	r = 0;
+out:
+	return r;
+}
+
+static int
+op_counter_raise(struct store *s, enum store_counter c, uint64_t v)
+{
+	struct store_pg *l = (struct store_pg *)s;
+	struct pq_params p = {0};
+
+	if ((c != STORE_COUNTER_SERIAL && c != STORE_COUNTER_KRL_VERSION) ||
+	    v > INT64_MAX || !is_owner(l))
+		return ERR_INVALID_ARG;
+	if (v == 0)
+		return 0;
+	p_int(&p, (int64_t)v);
+	if (c == STORE_COUNTER_SERIAL)
+		return pq_cmd(l,
+		    "SELECT setval('cert_serial', $1) FROM cert_serial WHERE"
+		    " NOT is_called OR last_value < $1",
+		    &p, NULL, "raise the serial");
+	return pq_cmd(l,
+	    "UPDATE meta SET value = $1::text WHERE key = 'krl_version' AND"
+	    " value::bigint < $1",
+	    &p, NULL, "raise the krl version");
+}
+
 /* ---- the Merkle tree and checkpoints ---- */
 
 static int
@@ -2666,4 +2758,6 @@ static const struct store_ops pg_ops = {
     .checkpoint_latest = op_checkpoint_latest,
     .checkpoints_each = op_checkpoints_each,
     .event_find = op_event_find,
+    .row_insert = op_row_insert,
+    .counter_raise = op_counter_raise,
 };

@@ -2453,8 +2453,10 @@ static int
 op_rows_open(struct store *s, enum store_table t, struct store_rows **out)
 {
 	struct store_sqlite *l = (struct store_sqlite *)s;
+	const struct store_table_def *def;
 	struct store_rows *it = NULL;
 	const char *sql, *what;
+	char copy_sql[256];
 	int r = ERR_INTERNAL;
 
 	*out = NULL;
@@ -2504,7 +2506,16 @@ op_rows_open(struct store *s, enum store_table t, struct store_rows **out)
 		what = "read host_keys";
 		break;
 	default:
-		return ERR_INVALID_ARG;
+		/* The rows that move with a ledger (ledger_copy()). */
+		if (t < STORE_TABLE_MERKLE_NODES ||
+		    (def = store_table_def(t)) == NULL)
+			return ERR_INVALID_ARG;
+		(void)snprintf(copy_sql, sizeof(copy_sql),
+		    "SELECT %s FROM %s ORDER BY %s", def->cols, def->name,
+		    def->order);
+		sql = copy_sql;
+		what = def->what;
+		break;
 	}
 	if ((it = calloc(1, sizeof(*it))) == NULL)
 		return ERR_ALLOC;
@@ -3117,6 +3128,70 @@ out:
 	return r;
 }
 
+/* ---- copying a ledger in (ledger_copy()) ---- */
+
+static int
+op_row_insert(
+    struct store *s, enum store_table t, const struct store_cell *row, size_t n)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	const struct store_table_def *def = store_table_def(t);
+	sqlite3_stmt *st = NULL;
+	char sql[512];
+	size_t i, k;
+	int r = ERR_INTERNAL, rc;
+
+	if (def == NULL || n != def->ncols || !in_transaction(l))
+		return ERR_INVALID_ARG;
+	k = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO %s(%s) VALUES(?",
+	    def->name, def->cols);
+	for (i = 1; i < n && k + 3 < sizeof(sql); i++)
+		k += (size_t)snprintf(sql + k, sizeof(sql) - k, ", ?");
+	(void)snprintf(sql + k, sizeof(sql) - k, ")");
+	TRY(sq_cached(l, &st, sql));
+	for (i = 0; i < n; i++) {
+		const struct store_cell *c = &row[i];
+		int j = (int)i + 1;
+
+		if (c->type == STORE_CELL_INTEGER)
+			rc = sqlite3_bind_int64(st, j, c->i);
+		else if (c->type == STORE_CELL_FLOAT)
+			rc = sqlite3_bind_double(st, j, c->d);
+		else if (c->type == STORE_CELL_TEXT)
+			rc = sqlite3_bind_text(
+			    st, j, c->text, (int)c->len, SQLITE_TRANSIENT);
+		else if (c->type == STORE_CELL_BLOB)
+			rc = sqlite3_bind_blob(
+			    st, j, c->blob, (int)c->len, SQLITE_TRANSIENT);
+		else
+			rc = sqlite3_bind_null(st, j);
+		ENSURE(rc == SQLITE_OK, sq_err(l, rc, "copy a row"));
+	}
+	TRY(sq_done(l, st, NULL));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_counter_raise(struct store *s, enum store_counter c, uint64_t v)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	uint64_t cur = 0;
+	int r = ERR_INTERNAL;
+
+	if ((c != STORE_COUNTER_SERIAL && c != STORE_COUNTER_KRL_VERSION) ||
+	    v > INT64_MAX || !in_transaction(l))
+		return ERR_INVALID_ARG;
+	TRY(meta_get_u64(l, counter_key(c), &cur));
+	if (v > cur)
+		TRY(meta_set_u64(l, counter_key(c), v));
+	r = 0;
+out:
+	return r;
+}
+
 /* ---- the Merkle tree and checkpoints ---- */
 
 static int
@@ -3407,6 +3482,8 @@ static const struct store_ops sqlite_ops = {
     .checkpoint_latest = op_checkpoint_latest,
     .checkpoints_each = op_checkpoints_each,
     .event_find = op_event_find,
+    .row_insert = op_row_insert,
+    .counter_raise = op_counter_raise,
 };
 
 int

@@ -24,6 +24,53 @@ store_msg_set(struct store *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+const struct store_table_def *
+store_table_def(enum store_table t)
+{
+	static const struct store_table_def defs[] = {
+	    {"users", "read users",
+		"name, groups, token_hash, disabled, created,"
+		" token_created",
+		"name", 6},
+	    {"requests", "read requests",
+		"requester, role, principals, ttl, reason,"
+		" public_key, key_fp, state, created, expires,"
+		" approvals_required, serial, updated, id",
+		"id", 14},
+	    {"approvals", "read approvals",
+		"request_id, approver, decision, comment, time",
+		"request_id, approver", 5},
+	    {"certificates", "read certificates",
+		"request_id, \"user\", role, key_id,"
+		" principals, valid_after, valid_before, key_fp,"
+		" key_blob, cert_sha256, certificate, issued,"
+		" revoked, serial",
+		"serial", 14},
+	    {"revoked_keys", "read revoked_keys",
+		"key_sha256, key_fp, reason, time", "key_sha256", 4},
+	    {"hosts", "read hosts",
+		"name, principals, token_hash, disabled, created", "name", 5},
+	    {"host_keys", "read host_keys",
+		"name, key_type, key_blob, key_fp, bound", "name, key_type", 5},
+	    {"merkle_nodes", "read merkle_nodes", "level, idx, hash",
+		"level, idx", 3},
+	    {"checkpoints", "read checkpoints",
+		"tree_size, root, note, sig, time", "tree_size", 5},
+	    {"sessions", "read sessions",
+		"token_hash, \"user\", created, expires,"
+		" auth_time",
+		"token_hash", 5},
+	    {"identities", "read identities",
+		"\"user\", issuer, subject, created", "\"user\"", 4},
+	    {"notify_cursors", "read notify_cursors", "sink, seq, updated",
+		"sink", 3},
+	};
+
+	if (t < STORE_TABLE_USERS || t > STORE_TABLE_NOTIFY_CURSORS)
+		return NULL;
+	return &defs[t - STORE_TABLE_USERS];
+}
+
 int
 store_is_pg_url(const char *path)
 {

@@ -315,6 +315,13 @@ void store_cert_info_clear(struct store_cert_info *c);
  *   HOSTS: name, principals, token_hash, disabled, created (by name)
  *   HOST_KEYS: name, key_type, key_blob, key_fp, bound (by name,
  *     key_type)
+ * and the rows that are not ledger state but move with a ledger to
+ * another database (ledger_copy(), jitcad ledger migrate):
+ *   MERKLE_NODES: level, idx, hash (by level, idx)
+ *   CHECKPOINTS: tree_size, root, note, sig, time (by tree_size)
+ *   SESSIONS: token_hash, user, created, expires, auth_time
+ *   IDENTITIES: user, issuer, subject, created (by user)
+ *   NOTIFY_CURSORS: sink, seq, updated (by sink)
  * A failed read is named "read TABLE" (e.g. "read users").
  */
 enum store_table {
@@ -326,7 +333,23 @@ enum store_table {
 	STORE_TABLE_REVOKED_KEYS,
 	STORE_TABLE_HOSTS,
 	STORE_TABLE_HOST_KEYS,
+	STORE_TABLE_MERKLE_NODES,
+	STORE_TABLE_CHECKPOINTS,
+	STORE_TABLE_SESSIONS,
+	STORE_TABLE_IDENTITIES,
+	STORE_TABLE_NOTIFY_CURSORS,
 };
+
+/* A table's name and its columns in the order above (SQL, "user"
+ * quoted), for the tables from USERS on; NULL for another. */
+struct store_table_def {
+	const char *name;
+	const char *what; /* "read NAME" */
+	const char *cols;
+	const char *order; /* ORDER BY of the copy */
+	unsigned ncols;
+};
+const struct store_table_def *store_table_def(enum store_table t);
 
 enum store_cell_type {
 	STORE_CELL_NULL = 0,
@@ -525,6 +548,16 @@ struct store_ops {
 	    struct store_rows *it, const struct store_cell **row, int *found);
 	void (*rows_close)(struct store_rows *it);
 	int (*meta_get)(struct store *s, const char *key, char **out);
+	/*
+	 * Copying a ledger (ledger_copy()), inside a transaction:
+	 * row_insert() one raw row of table t (not EVENTS: event_insert()),
+	 * n cells in the order above, as rows_next() gave them from
+	 * another store; counter_raise() a counter to at least v (never
+	 * down).
+	 */
+	int (*row_insert)(struct store *s, enum store_table t,
+	    const struct store_cell *row, size_t n);
+	int (*counter_raise)(struct store *s, enum store_counter c, uint64_t v);
 	/* Requests: counted in one snapshot, at time now. */
 	int (*requests_count)(
 	    struct store *s, uint64_t now, struct store_request_counts *out);
@@ -951,6 +984,19 @@ static inline MUST_CHECK int
 store_meta_get(struct store *s, const char *key, char **out)
 {
 	return s->ops->meta_get(s, key, out);
+}
+
+static inline MUST_CHECK int
+store_row_insert(
+    struct store *s, enum store_table t, const struct store_cell *row, size_t n)
+{
+	return s->ops->row_insert(s, t, row, n);
+}
+
+static inline MUST_CHECK int
+store_counter_raise(struct store *s, enum store_counter c, uint64_t v)
+{
+	return s->ops->counter_raise(s, c, v);
 }
 
 static inline MUST_CHECK int

@@ -11,7 +11,8 @@
  * client received has its rows, no serial twice, the chain verifies and
  * the other replicas kept answering; PostgreSQL crashed and restarted
  * under load: only 503s while it is down, no 2xx without its rows, and
- * every replica issues again by itself.
+ * every replica issues again by itself; jitcad ledger migrate copies a
+ * sqlite ledger into PostgreSQL, which then serves the same KRL bytes.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -557,4 +558,99 @@ Test(replicas, postgres_restart_under_load)
 	cr_assert_gt(ld.ngot, 10);
 	load_check_rows(&ld);
 	free(alice);
+}
+
+/*
+ * jitcad ledger migrate: a sqlite ledger with every kind of event
+ * (users, a direct issue, a revocation, a host enrolled, a checkpoint)
+ * copied into PostgreSQL and verified there; a second migrate into it
+ * is refused; served from PostgreSQL, the KRL has the same bytes, and
+ * the next serial follows the copied ones.
+ */
+Test(replicas, migrate_sqlite_to_postgres)
+{
+	char *cmd, *out, *err = NULL, *krl_path, *krl, *cfg, *text, *r;
+	char *key = tu_keep(tu_fmt("%s/id", dir)), *log, *at;
+	size_t krl_len, served_len;
+	int rc;
+
+	state[0] = tu_fmt("%s/state0", dir);
+	free(jitcad_ok(state[0], "init"));
+	free(jitcad_ok(state[0], "user add alice --group engineering"));
+	cr_assert_not_null(new_pubkey()); /* at key */
+	cmd = tu_fmt("issue --user alice --role staging --public-key "
+		     "'%s.pub' --reason migrate",
+	    key);
+	free(jitcad_ok(state[0], cmd));
+	free(jitcad_ok(state[0], cmd));
+	free(cmd);
+	free(jitcad_ok(state[0], "revoke --serial 1 --reason lost"));
+	free(jitcad_ok(
+	    state[0], "host add web-1 --principal web-1.example.com"));
+	free(jitcad_ok(state[0], "ledger checkpoint"));
+	krl_path = jitcad_ok(state[0], "krl");
+	krl = tu_read_file(krl_path, &krl_len);
+	cr_assert_not_null(krl);
+
+	cmd = tu_fmt("ledger migrate --to '%s'", url);
+	out = jitcad_ok(state[0], cmd);
+	cr_assert(strncmp(out, "ok: ", 4) == 0, "%s", out);
+	cr_assert_not_null(strstr(out, "verified there"), "%s", out);
+	free(out);
+	/* Into a ledger that has rows: refused, saying why. */
+	out = NULL;
+	rc = tu_jitcad(state[0], cmd, &out, &err);
+	cr_assert_eq(rc, 1, "%s", err);
+	cr_assert_not_null(
+	    strstr(err, "the target ledger is not empty"), "%s", err);
+	free(out);
+	free(err);
+	free(cmd);
+	r = tpg_psql(url,
+	    "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM"
+	    " certificates WHERE revoked IS NOT NULL), (SELECT count(*) FROM"
+	    " hosts), (SELECT count(*) FROM checkpoints), (SELECT count(*)"
+	    " FROM merkle_nodes WHERE level = 0);");
+	out = tu_fmt("%s", r);
+	free(r);
+	cr_assert(strncmp(out, "0|", 2) != 0, "%s", out);
+	cr_assert_not_null(strstr(out, "|1|1|"), "%s", out);
+	free(out);
+
+	/* Served from PostgreSQL: the same KRL bytes. */
+	cfg = tu_fmt("%s/jitca.json", state[0]);
+	text = tu_read_file(cfg, NULL);
+	at = strstr(text, "\"url\": \"ledger.db\"");
+	cr_assert_not_null(at, "%s", text);
+	out = tu_fmt("%.*s\"url\": \"%s\"%s", (int)(at - text), text, url,
+	    at + strlen("\"url\": \"ledger.db\""));
+	tu_write_file(cfg, out, strlen(out), 0644);
+	free(out);
+	free(text);
+	free(cfg);
+	cr_assert_eq(rename(tu_keep(tu_fmt("%s/ledger.db", state[0])),
+			 tu_keep(tu_fmt("%s/ledger.db.old", state[0]))),
+	    0);
+	free(jitcad_ok(state[0], "ledger verify"));
+	log = tu_fmt("%s/serve-migrated.log", dir);
+	base[0] = tu_serve_start(state[0], log, NULL, NULL, &pid[0]);
+	free(log);
+	cmd = tu_fmt("curl -sS -o '%s/served.krl' '%s/v1/krl'", dir, base[0]);
+	sh_ok(cmd);
+	free(cmd);
+	r = tu_read_file(tu_keep(tu_fmt("%s/served.krl", dir)), &served_len);
+	cr_assert_not_null(r);
+	cr_assert_eq(served_len, krl_len);
+	cr_assert_eq(memcmp(r, krl, krl_len), 0, "the KRL bytes differ");
+	free(r);
+	/* The next certificate follows the copied serials. */
+	cmd = tu_fmt("issue --user alice --role staging --public-key "
+		     "'%s.pub' --reason after --json",
+	    key);
+	out = jitcad_ok(state[0], cmd);
+	cr_assert_not_null(strstr(out, "\"serial\":3"), "%s", out);
+	free(out);
+	free(cmd);
+	free(krl);
+	free(krl_path);
 }

@@ -65,6 +65,8 @@ int admin_ledger_prove(const struct cli_parsed *p);
 int admin_ledger_checkpoint(const struct cli_parsed *p);
 /* ledger break-glass: the break-glass grants that need review. */
 int admin_ledger_break_glass(const struct cli_parsed *p);
+/* ledger migrate --to URL: copy the ledger into an empty database. */
+int admin_ledger_migrate(const struct cli_parsed *p);
 
 /*
  * The state directory: --state DIR if given, else $JITCA_STATE, else

@@ -232,6 +232,14 @@ static const struct cli_opt ledger_bg_opts[] = {
     CLI_OPT_END,
 };
 
+static const struct cli_opt ledger_migrate_opts[] = {
+    {"to", 0, CLI_STRING, "URL", CLI_REQUIRED,
+	"the new, empty ledger: a postgres:// URL (no password in it) or a "
+	"sqlite file that does not exist yet",
+	NULL},
+    CLI_OPT_END,
+};
+
 static const struct cli_cmd ledger_subs[] = {
     {"verify", NULL, 0, 0,
 	"check the hash chain, the Merkle tree and the state of every event",
@@ -252,6 +260,10 @@ static const struct cli_cmd ledger_subs[] = {
     {"break-glass", NULL, 0, 0,
 	"list the break-glass certificates that need review", ledger_bg_opts,
 	NULL, admin_ledger_break_glass},
+    {"migrate", NULL, 0, 0,
+	"copy the ledger (events, state, Merkle tree, checkpoints, hosts, "
+	"sessions) into a new database and verify it there",
+	ledger_migrate_opts, NULL, admin_ledger_migrate},
     CLI_CMD_END,
 };
 

@@ -5,8 +5,9 @@
  * checkpoint proved extended (ca/checkpoint.h), its events written as
  * JSON lines or CSV (all, or those after a sequence number, a duration
  * ago or a date: ca/report.h parses it), an inclusion proof printed as
- * JSON, a checkpoint signed now.  `ledger report` is report.c.  Shared
- * helpers: common.c.
+ * JSON, a checkpoint signed now, the whole ledger copied into a new
+ * database (`ledger migrate --to URL`, verified there).  `ledger report`
+ * is report.c.  Shared helpers: common.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 #include "ca/request.h"
 #include "ca/revoke.h"
 #include "ca/signpolicy.h"
+#include "ca/store/store.h"
 #include "ca/text.h"
 #include "ca/users.h"
 #include "signer/base/cli.h"
@@ -387,5 +389,76 @@ out:
 	json_decref(page);
 	json_decref(list);
 	admin_close(&x);
+	return ret;
+}
+
+/*
+ * ledger migrate --to URL: the configured ledger copied into the empty
+ * one at URL (created with its schema), then the chain, the Merkle tree
+ * and the state verified there.  The source is only read; jitca.json is
+ * left as it is (the operator points ledger.url at the new one).
+ */
+int
+admin_ledger_migrate(const struct cli_parsed *p)
+{
+	const char *state = admin_state_dir(cli_str(p, "state"));
+	const char *to_url = cli_str(p, "to");
+	char *db_path = NULL, errbuf[LEDGER_ERR_LEN];
+	struct ledger *from = NULL, *to = NULL;
+	uint64_t events = 0, rows = 0, nbad = 0;
+	int64_t count = 0, bad = 0;
+	int r, ret = ADMIN_EXIT_FAIL;
+
+	if (store_url_has_password(to_url))
+		return usage_error(p,
+		    "--to: a password does not belong on the command line; "
+		    "put it in a passfile (PGPASSFILE or ?passfile=)");
+	if (!store_is_pg_url(to_url) && access(to_url, F_OK) == 0)
+		return usage_error(p,
+		    "--to: a sqlite target must not exist yet (or give a "
+		    "postgres:// URL)");
+	if ((r = admin_ledger_path(state, &db_path)) != 0)
+		goto out;
+	if ((r = ledger_open(&from, db_path, 0)) != 0) {
+		report("ledger migrate", db_path, r);
+		goto out;
+	}
+	if ((r = ledger_open_err(&to, to_url, 1, errbuf)) != 0) {
+		fprintf(stderr, "jitcad ledger migrate: %s: %s\n", to_url,
+		    errbuf[0] != '\0' ? errbuf : err_str(r));
+		goto out;
+	}
+	if ((r = ledger_copy(from, to, &events, &rows)) != 0) {
+		fprintf(stderr, "jitcad ledger migrate: %s: %s\n", to_url,
+		    *ledger_errmsg(to) != '\0' ? ledger_errmsg(to)
+					       : err_str(r));
+		goto out;
+	}
+	r = ledger_verify(to, &count, &bad, errbuf);
+	if (r != 0) {
+		fprintf(stderr,
+		    "jitcad ledger migrate: %s: the copy does not verify at "
+		    "seq %lld: %s\n",
+		    to_url, (long long)bad, errbuf);
+		goto out;
+	}
+	r = ledger_verify_state(to, state_report, NULL, &nbad);
+	if (r != 0) {
+		fprintf(stderr,
+		    "jitcad ledger migrate: %s: %llu state rows of the copy "
+		    "disagree with the events\n",
+		    to_url, (unsigned long long)nbad);
+		goto out;
+	}
+	printf("ok: %llu events and %llu rows copied to %s; hash chain, "
+	       "Merkle tree and state verified there (%lld events); set "
+	       "ledger.url to it in jitca.json\n",
+	    (unsigned long long)events, (unsigned long long)rows, to_url,
+	    (long long)count);
+	ret = ADMIN_EXIT_OK;
+out:
+	ledger_close(from);
+	ledger_close(to);
+	free(db_path);
 	return ret;
 }
