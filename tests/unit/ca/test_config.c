@@ -1180,6 +1180,37 @@ Test(config, load_syntax_error)
 	free(path);
 }
 
+/* A PostgreSQL ledger URL is kept as given (both schemes, a passfile
+ * parameter), never made a path below the state directory. */
+Test(config, ledger_url_postgres_kept)
+{
+	static const char *const urls[] = {
+	    "postgres://jitca@db.internal:5432/jitca?sslmode=verify-full",
+	    "postgresql://jitca@127.0.0.1/jitca?passfile=/etc/jitca/pgpass",
+	};
+	static const char dflt[] = "{\"url\": \"ledger.db\"}";
+	char err[CONFIG_ERR_LEN];
+	struct config *c = NULL;
+	char *dir = tu_tmpdir(), *path = tu_fmt("%s/jitca.json", dir), *text;
+	const char *ex = config_example(), *at = strstr(ex, dflt);
+	size_t i;
+
+	cr_assert_not_null(at);
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		text = tu_fmt("%.*s{\"url\": \"%s\"}%s", (int)(at - ex), ex,
+		    urls[i], at + strlen(dflt));
+		tu_write_file(path, text, strlen(text), 0600);
+		cr_assert_eq(config_load(&c, dir, err), 0, "%s", err);
+		cr_assert_str_eq(c->ledger_path, urls[i]);
+		config_free(c);
+		c = NULL;
+		free(text);
+	}
+	tu_rmtree(dir);
+	free(dir);
+	free(path);
+}
+
 /* The state dir is made absolute with realpath(): symlinks resolved. */
 Test(config, load_symlinked_state_dir)
 {
