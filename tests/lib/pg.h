@@ -26,6 +26,9 @@ void tpg_server_start(struct tpg *p);
 void tpg_server_crash(struct tpg *p);
 /* SQL run with psql against the database of url; its stdout. */
 char *tpg_psql(const char *url, const char *sql);
+/* The same when it may fail: psql's exit status, *out and *err new
+ * (either may be NULL). */
+int tpg_psql_try(const char *url, const char *sql, char **out, char **err);
 /* Stop (immediate) and remove everything. */
 void tpg_stop(struct tpg *p);
 

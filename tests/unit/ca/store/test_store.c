@@ -73,14 +73,14 @@ backend_start(const struct backend *b)
 static int
 raw_sql(int pg, const char *sql, char **err)
 {
-	char *cmd, *f = tu_fmt("%s.sql", pg ? srv.dir : loc);
+	char *cmd, *f;
 	int rc;
 
+	if (pg)
+		return tpg_psql_try(loc, sql, NULL, err);
+	f = tu_fmt("%s.sql", loc);
 	tu_write_file(f, sql, strlen(sql), 0644);
-	cmd = pg ? tu_fmt("/usr/lib/postgresql/15/bin/psql -X -q -v "
-			  "ON_ERROR_STOP=1 -d '%s' -f '%s'",
-		       loc, f)
-		 : tu_fmt("sqlite3 -bail '%s' < '%s'", loc, f);
+	cmd = tu_fmt("sqlite3 -bail '%s' < '%s'", loc, f);
 	rc = tu_sh(cmd, NULL, err);
 	free(cmd);
 	(void)unlink(f);
