@@ -397,65 +397,6 @@ krl_fill_key(void *arg, const uint8_t sha256[32])
 	return krl_revoke_key_sha256(f->krl, sha256);
 }
 
-/* The latest revocation time among the rows a KRL holds (krl_each()'s
- * serials and every revoked key), 0 when there is none. */
-struct krl_when {
-	struct store *s;
-	uint64_t when;
-	int r;
-};
-
-static int
-when_serial(void *arg, uint64_t serial)
-{
-	struct krl_when *w = arg;
-	struct store_cert_info ci;
-	int r;
-
-	if (serial > INT64_MAX)
-		return 0;
-	if ((r = store_cert_info(w->s, (int64_t)serial, &ci)) != 0)
-		return r;
-	if (ci.revoked_set && ci.revoked > 0 && (uint64_t)ci.revoked > w->when)
-		w->when = (uint64_t)ci.revoked;
-	store_cert_info_clear(&ci);
-	return 0;
-}
-
-static int
-when_key(void *arg, const uint8_t sha256[32])
-{
-	(void)arg;
-	(void)sha256;
-	return 0;
-}
-
-static int
-krl_when(struct store *s, int64_t after, uint64_t *when)
-{
-	struct krl_when w = {s, 0, 0};
-	struct store_rows *it = NULL;
-	const struct store_cell *row;
-	int r = ERR_INTERNAL, found = 0;
-
-	*when = 0;
-	TRY(store_krl_each(s, after, when_serial, when_key, &w));
-	TRY(store_rows_open(s, STORE_TABLE_REVOKED_KEYS, &it));
-	for (;;) {
-		TRY(store_rows_next(s, it, &row, &found));
-		if (!found)
-			break;
-		if (row[3].type == STORE_CELL_INTEGER && row[3].i > 0 &&
-		    (uint64_t)row[3].i > w.when)
-			w.when = (uint64_t)row[3].i;
-	}
-	*when = w.when;
-	r = 0;
-out:
-	store_rows_close(s, it);
-	return r;
-}
-
 int
 revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 {
@@ -484,7 +425,7 @@ revoke_krl_build(struct ca *ca, uint8_t **out, size_t *len)
 	 * same from every process that reads it (replicas, restarts). */
 	/* Kept until valid_before + hard_max_ttl + backdate (revoke.h). */
 	after = (int64_t)now - (int64_t)revoke_krl_retention(ca);
-	TRY(krl_when(s, after, &when));
+	TRY(store_krl_latest(s, after, &when));
 	TRY(krl_new(&f.krl, version, when, NULL));
 	TRY(store_krl_each(s, after, krl_fill_serial, krl_fill_key, &f));
 	TRY(krl_serialize(f.krl, out, len));

@@ -1341,6 +1341,24 @@ out:
 	return r;
 }
 
+static int
+op_krl_latest(struct store *s, int64_t after, uint64_t *when)
+{
+	struct pq_params p = {0};
+	int64_t v = 0;
+	int r;
+
+	*when = 0;
+	p_int(&p, after);
+	r = query_i64((struct store_pg *)s,
+	    "SELECT greatest(coalesce((SELECT max(revoked) FROM certificates WHERE"
+	    " revoked IS NOT NULL AND valid_before > $1), 0), coalesce((SELECT"
+	    " max(time) FROM revoked_keys), 0))",
+	    &p, &v, "read certificates");
+	*when = v > 0 ? (uint64_t)v : 0;
+	return r;
+}
+
 /* ---- raw rows ---- */
 
 #define OID_BOOL 16
@@ -2714,6 +2732,7 @@ static const struct store_ops pg_ops = {
     .cert_revoke = op_cert_revoke,
     .revoked_key_insert = op_revoked_key_insert,
     .krl_each = op_krl_each,
+    .krl_latest = op_krl_latest,
     .request_get = op_request_get,
     .request_insert = op_request_insert,
     .request_state_set = op_request_state_set,

@@ -2439,6 +2439,29 @@ out:
 	return r;
 }
 
+static int
+op_krl_latest(struct store *s, int64_t after, uint64_t *when)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int64_t v = 0;
+	int r = ERR_INTERNAL, found = 0;
+
+	*when = 0;
+	TRY(sq_cached(l, &st,
+	    "SELECT max(coalesce((SELECT max(revoked) FROM certificates WHERE"
+	    " revoked IS NOT NULL AND valid_before > ?1), 0), coalesce((SELECT"
+	    " max(time) FROM revoked_keys), 0))"));
+	TRY(sq_bind_int(l, st, 1, after));
+	TRY(sq_row(l, st, &found));
+	v = found ? sqlite3_column_int64(st, 0) : 0;
+	*when = v > 0 ? (uint64_t)v : 0;
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
 /* ---- raw rows ---- */
 
 struct store_rows {
@@ -3445,6 +3468,7 @@ static const struct store_ops sqlite_ops = {
     .cert_revoke = op_cert_revoke,
     .revoked_key_insert = op_revoked_key_insert,
     .krl_each = op_krl_each,
+    .krl_latest = op_krl_latest,
     .request_get = op_request_get,
     .request_insert = op_request_insert,
     .request_state_set = op_request_state_set,

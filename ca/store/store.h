@@ -499,6 +499,9 @@ struct store_ops {
 	    const char *key_fp, uint64_t now, const char *reason, int *newly);
 	int (*krl_each)(struct store *s, int64_t after, store_serial_fn sfn,
 	    store_key_fn kfn, void *arg);
+	/* krl_latest(): the latest revocation time among the rows
+	 * krl_each() gives (the KRL's generated_date), 0 when none. */
+	int (*krl_latest)(struct store *s, int64_t after, uint64_t *when);
 	/*
 	 * Requests.  request_get(): ERR_NOT_FOUND when there is none;
 	 * *out filled (store_request_clear() it).  request_insert(): a new
@@ -887,6 +890,12 @@ store_krl_each(struct store *s, int64_t after, store_serial_fn sfn,
     store_key_fn kfn, void *arg)
 {
 	return s->ops->krl_each(s, after, sfn, kfn, arg);
+}
+
+static inline MUST_CHECK int
+store_krl_latest(struct store *s, int64_t after, uint64_t *when)
+{
+	return s->ops->krl_latest(s, after, when);
 }
 
 static inline MUST_CHECK int

@@ -234,6 +234,7 @@ ParameterizedTest(struct backend *b, store, typed_operations)
 	uint8_t h1[32], h2[32], kb[3] = {0, 1, 0xff};
 	int64_t id = 0, id2 = 0, ids[8];
 	int64_t *due = NULL;
+	uint64_t latest = 9;
 	size_t n = 0;
 	char buf[512];
 	char *mv = NULL;
@@ -358,13 +359,15 @@ ParameterizedTest(struct backend *b, store, typed_operations)
 	buf[0] = '\0';
 	cr_assert_eq(store_certs_match(s, &cq, add_match, buf), 0);
 	cr_assert_str_eq(buf, "7:kid-7:bob:1:0,");
+	cr_assert_eq(store_krl_latest(s, 0, &latest), 0);
+	cr_assert_eq(latest, 0);
 	cr_assert_eq(ledger_begin(l), 0);
 	cr_assert_eq(store_cert_revoke(s, 7, 130, &newly), 0);
 	cr_assert_eq(newly, 1);
 	cr_assert_eq(store_cert_revoke(s, 7, 131, &newly), 0);
 	cr_assert_eq(newly, 0);
 	cr_assert_eq(
-	    store_revoked_key_insert(s, h2, "fp", 130, "lost", &newly), 0);
+	    store_revoked_key_insert(s, h2, "fp", 120, "lost", &newly), 0);
 	cr_assert_eq(newly, 1);
 	cr_assert_eq(
 	    store_revoked_key_insert(s, h2, "fp", 130, "lost", &newly), 0);
@@ -381,9 +384,14 @@ ParameterizedTest(struct backend *b, store, typed_operations)
 	buf[0] = '\0';
 	cr_assert_eq(store_krl_each(s, 0, add_serial, add_key, buf), 0);
 	cr_assert_str_eq(buf, "s7,k11,");
+	/* The KRL's generated_date: the latest revocation it holds. */
+	cr_assert_eq(store_krl_latest(s, 0, &latest), 0);
+	cr_assert_eq(latest, 130);
 	buf[0] = '\0';
 	cr_assert_eq(store_krl_each(s, 5000, add_serial, add_key, buf), 0);
 	cr_assert_str_eq(buf, "k11,");
+	cr_assert_eq(store_krl_latest(s, 5000, &latest), 0);
+	cr_assert_eq(latest, 120);
 	/* Raw rows keep the types: the key blob is a blob. */
 	cr_assert_eq(store_rows_open(s, STORE_TABLE_CERTIFICATES, &it), 0);
 	cr_assert_eq(store_rows_next(s, it, &row, &found), 0);
