@@ -5,7 +5,9 @@
  * connections (one chain, no serial twice), the same request approved
  * through two connections at once (exactly one wins, 50 times), and a
  * server restart under an open handle (ERR_LEDGER_UNREACHABLE while
- * down, then it reconnects by itself).  Every typed operation, on this
+ * down, then it reconnects by itself), and two replicas signing
+ * checkpoints while appending (one tree, none of the same size twice).
+ * Every typed operation, on this
  * backend and on sqlite, is in test_store.c.
  */
 #include <inttypes.h>
@@ -16,6 +18,7 @@
 
 #include <criterion/criterion.h>
 
+#include "ca/checkpoint.h"
 #include "ca/ledger.h"
 #include "ca/store/store.h"
 #include "tests/lib/pg.h"
@@ -332,4 +335,90 @@ Test(pg, notification_lease_between_replicas)
 	ledger_rollback(a);
 	ledger_close(a);
 	ledger_close(b);
+}
+
+/* A signer of checkpoints for the test: the note names size and root. */
+static int
+fake_sign(void *ctx, const char *origin, uint64_t size,
+    const uint8_t root[MERKLE_HASH_LEN], char **note, char **sig)
+{
+	(void)ctx;
+	*note = tu_fmt("%s\n%" PRIu64 "\n%02x\n", origin, size, root[0]);
+	*sig = strdup("sig");
+	return 0;
+}
+
+struct cp_writer {
+	int made, failed;
+};
+
+static void *
+cp_writer_main(void *arg)
+{
+	struct checkpoint_signer sg = {fake_sign, NULL};
+	struct cp_writer *w = arg;
+	struct ledger *l = NULL;
+	int i, made;
+
+	if (ledger_open(&l, url, 0) != 0)
+		return NULL;
+	for (i = 0; i < 20; i++) {
+		if (ledger_begin(l) != 0 ||
+		    ledger_append(l, NULL, "x.y", "w", "s", NULL) != 0) {
+			w->failed++;
+			continue;
+		}
+		if (ledger_commit(l) != 0 ||
+		    checkpoint_make(
+			l, "test/origin", &sg, "w", 1, &made, NULL) != 0)
+			w->failed++;
+		else
+			w->made += made;
+	}
+	ledger_close(l);
+	return NULL;
+}
+
+static int
+check_cp(void *arg, const struct store_checkpoint *c)
+{
+	struct ledger *l = arg;
+	uint8_t root[MERKLE_HASH_LEN];
+
+	cr_assert_eq(ledger_tree_root(l, c->size, root), 0);
+	cr_assert_eq(memcmp(root, c->root, sizeof(root)), 0,
+	    "checkpoint %" PRIu64 " signs another tree", c->size);
+	return 0;
+}
+
+/* Two replicas signing checkpoints while both append: every checkpoint
+ * is made (none collides with another of the same size), and each signs
+ * the root of the one tree at its size. */
+Test(pg, checkpoints_of_two_replicas_one_tree)
+{
+	struct cp_writer w[2];
+	pthread_t t[2];
+	struct ledger *l = NULL;
+	char *out;
+	int i;
+
+	cr_assert_eq(ledger_open(&l, url, 1), 0);
+	memset(w, 0, sizeof(w));
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(
+		    pthread_create(&t[i], NULL, cp_writer_main, &w[i]), 0);
+	for (i = 0; i < 2; i++)
+		cr_assert_eq(pthread_join(t[i], NULL), 0);
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(w[i].failed, 0, "writer %d", i);
+		cr_assert_eq(w[i].made, 20, "writer %d", i);
+	}
+	out = tpg_psql(url,
+	    "SELECT count(*), count(DISTINCT tree_size) FROM"
+	    " checkpoints;");
+	cr_assert_str_eq(out, "40|40\n");
+	free(out);
+	cr_assert_eq(store_checkpoints_each(ledger_store(l), check_cp, l), 0);
+	expect_intact(l, 80);
+	ledger_close(l);
 }
