@@ -1,7 +1,7 @@
 /*
  * store.h: the storage interface of the ledger, a table of typed
  * operations per backend (struct store_ops, in the manner of curl's
- * struct Curl_ssl).  A backend (store/sqlite.c today) fills the table
+ * struct Curl_ssl).  A backend (store/sqlite.c, store/pg.c) fills the table
  * and embeds struct store at the start of its own handle; chain.c (the
  * hash chain, ledger.h) and the domain call the operations through the
  * store_* wrappers below and never see the backend's types.
@@ -44,7 +44,8 @@
 
 #define STORE_ERR_LEN 256
 #define STORE_HASH_HEX 65 /* 64 hex digits + NUL */
-/* The sqlite schema this jitca writes (store/sqlite.c migrates 1, 2 and 3). */
+/* The schema this jitca writes (store/sqlite.c migrates 1, 2 and 3;
+ * store/pg.c writes the same tables and triggers at this version). */
 #define STORE_SCHEMA_VERSION 4
 /* Most units of work in one group commit. */
 #define STORE_BATCH_MAX 32
