@@ -7,7 +7,9 @@
  * identities), requests and approvals, certificates and revocations, the
  * KRL's rows, raw rows, hosts and their keys, events by subject, the
  * Merkle tree and the checkpoints; and the triggers that refuse edits of
- * append-only rows in the database itself, each with its message.
+ * append-only rows in the database itself, each with its message; and
+ * ledger_copy() (jitcad ledger migrate) from each backend into the
+ * other, every table the same row by row.
  * Where the backends differ on purpose it says so: a rolled-back serial
  * is a gap on PostgreSQL (a sequence) and reused on sqlite.
  */
@@ -729,4 +731,173 @@ ParameterizedTest(struct backend *b, store, triggers_refuse_edits)
 			 &err),
 	    0, "%s", err);
 	free(err);
+}
+
+/* A ledger with a row in every copied table (and events). */
+static void
+fill_everything(struct ledger *l)
+{
+	struct store *s = ledger_store(l);
+	struct store_request_new nr = {"bob", "admin", "[\"root\"]", 3600,
+	    "fix", "ssh-ed25519 AAAA", "SHA256:x", 100, 200, 1};
+	struct store_approval ap = {"carol", "approve", 150, "ok"};
+	struct store_session ss = {{0}, "amy", 100, 9000, 90};
+	struct store_checkpoint cp = {3, {0}, "note", "sig", 300};
+	uint8_t h[32], kb[3] = {7, 8, 9};
+	uint64_t v;
+	int64_t id = 0;
+	int conflict, newly;
+
+	memset(h, 0x5a, sizeof(h));
+	memset(ss.token_hash, 0x6b, sizeof(ss.token_hash));
+	append1(l, "user.added", "amy");
+	append1(l, "request.created", "1");
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(store_user_insert(s, "amy", "[\"a\"]", h, 1), 0);
+	cr_assert_eq(store_user_insert(s, "oidc", "[]", NULL, 2), 0);
+	cr_assert_eq(store_request_insert(s, &nr, &id), 0);
+	cr_assert_eq(store_approval_put(s, id, &ap, 0, &conflict), 0);
+	cr_assert_eq(ledger_serial_next(l, &v), 0);
+	{
+		struct store_cert c = {v, id, "bob", "admin", "kid",
+		    "[\"root\"]", 100, 5000, "SHA256:x", kb, sizeof(kb), "h",
+		    "cert", 100};
+
+		cr_assert_eq(store_cert_insert(s, &c), 0);
+	}
+	cr_assert_eq(
+	    store_request_state_set(s, id, "pending", "issued", (int64_t)v, 5),
+	    0);
+	cr_assert_eq(store_cert_revoke(s, (int64_t)v, 130, &newly), 0);
+	cr_assert_eq(store_revoked_key_insert(s, h, "fp", 120, "r", &newly), 0);
+	cr_assert_eq(ledger_krl_version_bump(l, &v), 0);
+	cr_assert_eq(store_host_insert(s, "web", "[\"web\"]", h, 1), 0);
+	cr_assert_eq(
+	    store_host_key_bind(s, "web", "ssh-ed25519", kb, 3, "f", 4), 0);
+	cr_assert_eq(store_session_insert(s, &ss), 0);
+	cr_assert_eq(store_identity_insert(s, "oidc", "https://i", "u1", 3), 0);
+	cr_assert_eq(store_notify_cursor_put(s, "slack", 2, 7), 0);
+	cr_assert_eq(
+	    ledger_append(l, NULL, "cert.issued", "a", "cert:1", NULL), 0);
+	cr_assert_eq(ledger_tree_root(l, 3, cp.root), 0);
+	cr_assert_eq(store_checkpoint_insert(s, &cp), 0);
+	cr_assert_eq(ledger_commit(l), 0);
+}
+
+/* Every row of table t as one line of text per row (blobs in hex). */
+static char *
+table_text(struct ledger *l, enum store_table t)
+{
+	struct store *s = ledger_store(l);
+	struct store_rows *it = NULL;
+	const struct store_cell *row;
+	char *acc = strdup(""), *next, one[16];
+	int found = 0;
+	size_t i, k;
+
+	cr_assert_eq(store_rows_open(s, t, &it), 0, "%s", ledger_errmsg(l));
+	for (;;) {
+		cr_assert_eq(store_rows_next(s, it, &row, &found), 0);
+		if (!found)
+			break;
+		for (i = 0; i < store_table_def(t)->ncols; i++) {
+			if (row[i].type == STORE_CELL_BLOB) {
+				next = tu_fmt("%s|x", acc);
+				for (k = 0; k < row[i].len; k++) {
+					(void)snprintf(one, sizeof(one), "%02x",
+					    row[i].blob[k]);
+					free(acc);
+					acc = next;
+					next = tu_fmt("%s%s", acc, one);
+				}
+			} else
+				next = tu_fmt("%s|%s", acc,
+				    row[i].type == STORE_CELL_NULL
+					? "NULL"
+					: row[i].text);
+			free(acc);
+			acc = next;
+		}
+		next = tu_fmt("%s\n", acc);
+		free(acc);
+		acc = next;
+	}
+	store_rows_close(s, it);
+	return acc;
+}
+
+ParameterizedTestParameters(store, copy_into_the_other_backend)
+{
+	static struct backend b[] = {{"sqlite"}, {"postgres"}};
+
+	return cr_make_param_array(struct backend, b, 2);
+}
+
+/* ledger_copy() from backend b into the other one: every table the
+ * same, row by row, the events with their hashes, the counters; the
+ * copy verifies; a second copy into it is refused, saying why. */
+ParameterizedTest(struct backend *b, store, copy_into_the_other_backend)
+{
+	struct ledger *from = NULL, *to = NULL;
+	char *sq_path, *pg_url, *fa, *ta;
+	uint64_t events = 0, rows = 0, v1, v2;
+	int pg = strcmp(b->name, "postgres") == 0;
+	int64_t count = 0;
+	enum store_table t;
+
+	cr_assert_eq(setenv("JITCA_TEST_NOW", "1700000000", 1), 0);
+	tpg_start(&srv);
+	pg_url = tpg_newdb(&srv, "jitca");
+	dir = tu_tmpdir();
+	sq_path = tu_fmt("%s/ledger.db", dir);
+	loc = strdup(pg ? pg_url : sq_path);
+	cr_assert_eq(ledger_open(&from, pg ? pg_url : sq_path, 1), 0);
+	fill_everything(from);
+	cr_assert_eq(ledger_open(&to, pg ? sq_path : pg_url, 1), 0);
+	cr_assert_eq(
+	    ledger_copy(from, to, &events, &rows), 0, "%s", ledger_errmsg(to));
+	cr_assert_eq(events, 3);
+	/* 2 users, 1 request, approval, certificate, revoked key, host,
+	 * host key, 4 Merkle nodes (3 leaves and their first pair), 1
+	 * checkpoint, session, identity, cursor. */
+	cr_assert_eq(rows, 16);
+	for (t = STORE_TABLE_USERS; t <= STORE_TABLE_NOTIFY_CURSORS; t++) {
+		fa = table_text(from, t);
+		ta = table_text(to, t);
+		cr_assert_str_eq(ta, fa, "%s", store_table_def(t)->name);
+		cr_assert_neq(fa[0], '\0', "%s", store_table_def(t)->name);
+		free(fa);
+		free(ta);
+	}
+	{
+		char *ea = NULL, *eb = NULL;
+		size_t la = 0, lb = 0;
+		FILE *f = open_memstream(&ea, &la),
+		     *g = open_memstream(&eb, &lb);
+
+		cr_assert_eq(ledger_export(from, f, LEDGER_FORMAT_JSONL, 0), 0);
+		cr_assert_eq(ledger_export(to, g, LEDGER_FORMAT_JSONL, 0), 0);
+		fclose(f);
+		fclose(g);
+		cr_assert_str_eq(eb, ea);
+		free(ea);
+		free(eb);
+	}
+	cr_assert_eq(ledger_krl_version(from, &v1), 0);
+	cr_assert_eq(ledger_krl_version(to, &v2), 0);
+	cr_assert_eq(v2, v1);
+	cr_assert_eq(ledger_begin(to), 0);
+	cr_assert_eq(ledger_serial_next(to, &v2), 0);
+	cr_assert_eq(v2, 2);
+	ledger_rollback(to);
+	cr_assert_eq(ledger_verify(to, &count, NULL, NULL), 0);
+	cr_assert_eq(count, 3);
+	cr_assert_eq(ledger_copy(from, to, &events, &rows), ERR_EXISTS);
+	cr_assert_str_eq(ledger_errmsg(to),
+	    "the target ledger is not empty (3 events); migrate only into a "
+	    "new database");
+	ledger_close(from);
+	ledger_close(to);
+	free(sq_path);
+	free(pg_url);
 }
