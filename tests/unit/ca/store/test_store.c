@@ -9,7 +9,8 @@
  * Merkle tree and the checkpoints; and the triggers that refuse edits of
  * append-only rows in the database itself, each with its message; and
  * ledger_copy() (jitcad ledger migrate) from each backend into the
- * other, every table the same row by row.
+ * other, every table the same row by row; and tampered events caught by
+ * ledger_verify() on both.
  * Where the backends differ on purpose it says so: a rolled-back serial
  * is a gap on PostgreSQL (a sequence) and reused on sqlite.
  */
@@ -21,6 +22,7 @@
 
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
+#include <jansson.h>
 
 #include "ca/ledger.h"
 #include "ca/store/store.h"
@@ -900,4 +902,84 @@ ParameterizedTest(struct backend *b, store, copy_into_the_other_backend)
 	ledger_close(to);
 	free(sq_path);
 	free(pg_url);
+}
+
+ParameterizedTestParameters(store, tampering_is_caught)
+{
+	static struct backend b[] = {{"sqlite"}, {"postgres"}};
+
+	return cr_make_param_array(struct backend, b, 2);
+}
+
+/* Invariant 7 on both backends: rows of a 10-event chain edited behind
+ * jitca's back (the triggers disabled first, as an attacker with the
+ * database's owner would) and ledger_verify() naming the first bad seq
+ * and why.  One new ledger per edit. */
+ParameterizedTest(struct backend *b, store, tampering_is_caught)
+{
+	static const struct {
+		const char *sql;
+		int64_t bad;
+		const char *msg;
+	} edits[] = {
+	    {"UPDATE events SET actor = 'mallory' WHERE seq = 7;", 7,
+		"seq 7: hash does not match its contents"},
+	    {"UPDATE events SET details = '{\"i\":99}' WHERE seq = 5;", 5,
+		"seq 5: hash does not match its contents"},
+	    {"UPDATE events SET prev_hash = '0000000000000000000000000000000"
+	     "000000000000000000000000000000000' WHERE seq = 3;",
+		3, "seq 3: prev_hash does not match"},
+	    {"DELETE FROM events WHERE seq = 5;", 5, "seq 5: missing"},
+	    {"DELETE FROM events WHERE seq = 1;", 1, "seq 1: missing"},
+	};
+	struct ledger *l = NULL;
+	char err[LEDGER_ERR_LEN], *sql, *e = NULL, *name;
+	int64_t count = -1, bad = -1;
+	int pg = strcmp(b->name, "postgres") == 0, i, k;
+	size_t j;
+
+	cr_assert_eq(setenv("JITCA_TEST_NOW", "1700000000", 1), 0);
+	if (pg)
+		tpg_start(&srv);
+	else
+		dir = tu_tmpdir();
+	for (j = 0; j < sizeof(edits) / sizeof(edits[0]); j++) {
+		free(loc);
+		name = tu_fmt("t%zu", j);
+		loc =
+		    pg ? tpg_newdb(&srv, name) : tu_fmt("%s/%s.db", dir, name);
+		free(name);
+		cr_assert_eq(ledger_open(&l, loc, 1), 0);
+		for (i = 1; i <= 10; i++) {
+			json_t *d = json_pack("{s:i}", "i", i);
+			char *subj = tu_fmt("subject-%d", i);
+
+			cr_assert_eq(ledger_begin(l), 0);
+			cr_assert_eq(ledger_append(l, NULL, "test.event",
+					 "alice", subj, d),
+			    0);
+			cr_assert_eq(ledger_commit(l), 0);
+			json_decref(d);
+			free(subj);
+		}
+		ledger_close(l);
+		sql = tu_fmt("%s%s",
+		    pg ? "ALTER TABLE events DISABLE TRIGGER events_fixed;"
+		       : "DROP TRIGGER events_no_update; DROP TRIGGER "
+			 "events_no_delete;",
+		    edits[j].sql);
+		k = raw_sql(pg, sql, &e);
+		cr_assert_eq(k, 0, "%s: %s", sql, e);
+		free(e);
+		e = NULL;
+		free(sql);
+		cr_assert_eq(ledger_open(&l, loc, 0), 0);
+		cr_assert_eq(ledger_verify(l, &count, &bad, err),
+		    ERR_LEDGER_BROKEN, "%s", edits[j].sql);
+		cr_assert_eq(bad, edits[j].bad, "%s: %s", edits[j].sql, err);
+		cr_assert_not_null(
+		    strstr(err, edits[j].msg), "%s: %s", edits[j].sql, err);
+		ledger_close(l);
+		l = NULL;
+	}
 }
