@@ -52,6 +52,8 @@
 /* The schema version in meta: sqlite.c's STORE_SCHEMA_VERSION, whose
  * tables and triggers this one has. */
 #define PG_SCHEMA "4"
+_Static_assert(STORE_SCHEMA_VERSION == 4,
+    "a new sqlite schema needs its tables and triggers in pg.c too");
 
 struct pg_stmt {
 	char *sql;
