@@ -564,8 +564,9 @@ Test(replicas, postgres_restart_under_load)
  * jitcad ledger migrate: a sqlite ledger with every kind of event
  * (users, a direct issue, a revocation, a host enrolled, a checkpoint)
  * copied into PostgreSQL and verified there; a second migrate into it
- * is refused; served from PostgreSQL, the KRL has the same bytes, and
- * the next serial follows the copied ones.
+ * is refused; served from PostgreSQL, the KRL has the same bytes, the
+ * next serial follows the copied ones, and the other admin commands
+ * work against the database.
  */
 Test(replicas, migrate_sqlite_to_postgres)
 {
@@ -651,6 +652,24 @@ Test(replicas, migrate_sqlite_to_postgres)
 	cr_assert_not_null(strstr(out, "\"serial\":3"), "%s", out);
 	free(out);
 	free(cmd);
+	/* The other admin commands against the database. */
+	{
+		static const char *const cmds[] = {"user list", "host list",
+		    "host add web-2 --principal web-2.example.com",
+		    "user add carol --group sre-leads", "user disable carol",
+		    "ledger export", "ledger report", "ledger checkpoint",
+		    "ledger prove --serial 2", "ledger break-glass",
+		    "revoke --serial 3 --reason done", "krl", "ledger verify"};
+		size_t i;
+
+		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+			free(jitcad_ok(state[0], cmds[i]));
+	}
+	r = tpg_psql(url,
+	    "SELECT (SELECT count(*) FROM hosts), (SELECT count(*) FROM"
+	    " certificates WHERE revoked IS NOT NULL);");
+	cr_assert_str_eq(r, "2|2\n");
+	free(r);
 	free(krl);
 	free(krl_path);
 }
