@@ -377,3 +377,101 @@ Test(encode, roles_and_users)
 	    "e\":\"erin\",\"groups\":[\"engineering\"],\"disabled\":tru"
 	    "e,\"created\":1800000000}]");
 }
+
+/* fx_cfg again, with a break-glass role "oncall". */
+static void
+bg_config(void)
+{
+	const char *at = strstr(fx_config_json, "  \"staging\"");
+	char err[CONFIG_ERR_LEN] = "";
+	char *json;
+
+	cr_assert_not_null(at);
+	json = tu_fmt("%.*s  \"oncall\": {\"principals\": [\"{{user}}\"], "
+		      "\"max_ttl\": \"1h\", \"requesters\": [\"engineering\"], "
+		      "\"approvers\": [\"sre-leads\"], \"approvals_required\": "
+		      "1, \"break_glass\": {\"max_ttl\": \"15m\"}},\n%s",
+	    (int)(at - fx_config_json), fx_config_json, at);
+	config_free(fx_cfg);
+	cr_assert_eq(config_parse(&fx_cfg, fx_dir, json, strlen(json), err), 0,
+	    "%s", err);
+	fx_ca.cfg = fx_cfg;
+	free(json);
+}
+
+Test(encode, break_glass_and_review)
+{
+	json_t *j = NULL;
+	int64_t id;
+
+	bg_config();
+	cr_assert_eq(request_break_glass(&fx_ca, &alice, "oncall", NULL, 0, 0,
+			 "INC-9 down", PIN_KEY, &j),
+	    0);
+	id = json_integer_value(json_object_get(j, "id"));
+	PIN(dump_masked(j),
+	    "{\"id\":1,\"state\":\"issued\",\"role\":\"oncall\",\"reque"
+	    "ster\":\"alice\",\"principals\":[\"alice\"],\"ttl\":900,\""
+	    "reason\":\"INC-9 down\",\"created\":1800000000,\"expires\""
+	    ":1800003600,\"approvals_required\":1,\"key_fingerprint\":\""
+	    "SHA256:Qc436/SO+qBMrXhc+3ZthgbTdRDC4RQUsAyK6+0E6KA\",\"pub"
+	    "lic_key\":\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN1WjddTKU"
+	    "invECXmpmc9jKTST6it9c/Joez9kkKn7CE\",\"digest\":\"sha256:b"
+	    "5e5871518cb59933bf031b0730a9c1fa31c5ae9bedce6a0183d47f7d71"
+	    "2d993\",\"approver_groups\":[\"sre-leads\"],\"approvals\":"
+	    "[],\"certificate\":\"<cert>\",\"serial\":1,\"key_id\":\"al"
+	    "ice:oncall:req-1:serial-1\",\"valid_after\":1799999940,\"v"
+	    "alid_before\":1800000900,\"break_glass\":true,\"needs_revi"
+	    "ew\":true}");
+	PIN(pin_roles(&carol),
+	    "{\"roles\":[{\"name\":\"db-admin\",\"principals\":[\"carol"
+	    "\",\"dba\"],\"default_ttl\":3600,\"max_ttl\":3600,\"approv"
+	    "als_required\":2,\"critical_options\":{},\"extensions\":[\""
+	    "permit-pty\"],\"can_request\":true,\"can_approve\":true},{"
+	    "\"name\":\"oncall\",\"principals\":[\"carol\"],\"default_t"
+	    "tl\":3600,\"max_ttl\":3600,\"approvals_required\":1,\"crit"
+	    "ical_options\":{},\"extensions\":[],\"can_request\":true,\""
+	    "can_approve\":true,\"break_glass\":{\"max_ttl\":900}},{\"n"
+	    "ame\":\"prod-debug\",\"principals\":[\"carol\",\"debug\"],"
+	    "\"default_ttl\":1800,\"max_ttl\":7200,\"approvals_required"
+	    "\":1,\"critical_options\":{\"source-address\":\"10.0.0.0/8"
+	    "\"},\"extensions\":[\"permit-pty\"],\"can_request\":true,\""
+	    "can_approve\":true},{\"name\":\"staging\",\"principals\":["
+	    "\"carol\"],\"default_ttl\":28800,\"max_ttl\":28800,\"appro"
+	    "vals_required\":0,\"critical_options\":{},\"extensions\":["
+	    "\"permit-port-forwarding\",\"permit-pty\"],\"can_request\""
+	    ":true,\"can_approve\":false}]}");
+	fx_now_set(FX_T0 + 60);
+	cr_assert_eq(request_review(&fx_ca, &bob, id, "seen", &j), 0);
+	PIN(dump_masked(j),
+	    "{\"id\":1,\"state\":\"issued\",\"role\":\"oncall\",\"reque"
+	    "ster\":\"alice\",\"principals\":[\"alice\"],\"ttl\":900,\""
+	    "reason\":\"INC-9 down\",\"created\":1800000000,\"expires\""
+	    ":1800003600,\"approvals_required\":1,\"key_fingerprint\":\""
+	    "SHA256:Qc436/SO+qBMrXhc+3ZthgbTdRDC4RQUsAyK6+0E6KA\",\"pub"
+	    "lic_key\":\"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN1WjddTKU"
+	    "invECXmpmc9jKTST6it9c/Joez9kkKn7CE\",\"digest\":\"sha256:b"
+	    "5e5871518cb59933bf031b0730a9c1fa31c5ae9bedce6a0183d47f7d71"
+	    "2d993\",\"approver_groups\":[\"sre-leads\"],\"reviewed\":{"
+	    "\"who\":\"bob\",\"when\":1800000060,\"comment\":\"seen\"},"
+	    "\"approvals\":[],\"certificate\":\"<cert>\",\"serial\":1,\""
+	    "key_id\":\"alice:oncall:req-1:serial-1\",\"valid_after\":1"
+	    "799999940,\"valid_before\":1800000900,\"break_glass\":true"
+	    ",\"needs_review\":false}");
+	PIN(pin_list(&fx_all, &bob),
+	    "{\"requests\":[{\"id\":1,\"state\":\"issued\",\"role\":\"o"
+	    "ncall\",\"requester\":\"alice\",\"principals\":[\"alice\"]"
+	    ",\"ttl\":900,\"reason\":\"INC-9 down\",\"created\":1800000"
+	    "000,\"expires\":1800003600,\"approvals_required\":1,\"key_"
+	    "fingerprint\":\"SHA256:Qc436/SO+qBMrXhc+3ZthgbTdRDC4RQUsAy"
+	    "K6+0E6KA\",\"public_key\":\"ssh-ed25519 AAAAC3NzaC1lZDI1NT"
+	    "E5AAAAIN1WjddTKUinvECXmpmc9jKTST6it9c/Joez9kkKn7CE\",\"dig"
+	    "est\":\"sha256:b5e5871518cb59933bf031b0730a9c1fa31c5ae9bed"
+	    "ce6a0183d47f7d712d993\",\"approver_groups\":[\"sre-leads\""
+	    "],\"reviewed\":{\"who\":\"bob\",\"when\":1800000060,\"comm"
+	    "ent\":\"seen\"},\"approvals\":[],\"certificate\":\"<cert>\""
+	    ",\"serial\":1,\"key_id\":\"alice:oncall:req-1:serial-1\",\""
+	    "valid_after\":1799999940,\"valid_before\":1800000900,\"bre"
+	    "ak_glass\":true,\"needs_review\":false}],\"next_cursor\":n"
+	    "ull}");
+}
