@@ -50,7 +50,7 @@ pin_get(int64_t id, const struct ca_actor *who)
 {
 	json_t *j = NULL;
 
-	cr_assert_eq(request_get(&fx_ca, who, id, &j), 0);
+	cr_assert_eq(fx_request_get(&fx_ca, who, id, &j), 0);
 	return dump_masked(j);
 }
 
@@ -59,7 +59,7 @@ pin_list(const struct request_filter *f, const struct ca_actor *who)
 {
 	json_t *j = NULL;
 
-	cr_assert_eq(request_list(&fx_ca, who, f, &j), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, who, f, &j), 0);
 	return dump_masked(j);
 }
 
@@ -68,7 +68,7 @@ pin_roles(const struct ca_actor *who)
 {
 	json_t *j = NULL;
 
-	cr_assert_eq(request_roles(&fx_ca, who, &j), 0);
+	cr_assert_eq(fx_request_roles(&fx_ca, who, &j), 0);
 	return dump_masked(j);
 }
 
@@ -77,7 +77,7 @@ pin_users(void)
 {
 	json_t *j = NULL;
 
-	cr_assert_eq(user_list(fx_l, &j), 0);
+	cr_assert_eq(fx_user_list(fx_l, &j), 0);
 	return dump_masked(j);
 }
 
@@ -104,7 +104,8 @@ Test(encode, request_pending_issued_revoked)
 	    "7CE\",\"digest\":\"sha256:be2d22412436f23fea868fe3f136830d"
 	    "6c8289cab7e90b20cbe3871a424cfe3e\",\"approver_groups\":[\""
 	    "sre-leads\"],\"approvals\":[],\"break_glass\":false}");
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, "ok, INC-4312", &j), 0);
+	cr_assert_eq(
+	    fx_request_approve(&fx_ca, &bob, id, "ok, INC-4312", &j), 0);
 	PIN(dump_masked(j),
 	    "{\"id\":1,\"state\":\"issued\",\"role\":\"prod-debug\",\"r"
 	    "equester\":\"alice\",\"principals\":[\"alice\",\"debug\"],"
@@ -136,7 +137,7 @@ Test(encode, request_pending_issued_revoked)
 	    "al-1\",\"valid_after\":1799999940,\"valid_before\":1800001"
 	    "800,\"break_glass\":false}");
 	t.request = id;
-	cr_assert_eq(revoke_apply(&fx_ca, &root, &t, "done", &j), 0);
+	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "done", &j), 0);
 	PIN(dump_masked(j),
 	    "{\"revoked\":[1],\"already_revoked\":[],\"krl_version\":1}");
 	PIN(pin_get(id, &bob),
@@ -154,17 +155,17 @@ Test(encode, request_pending_issued_revoked)
 	    "ert>\",\"serial\":1,\"key_id\":\"alice:prod-debug:req-1:se"
 	    "rial-1\",\"valid_after\":1799999940,\"valid_before\":18000"
 	    "01800,\"revoked\":1800000000,\"break_glass\":false}");
-	cr_assert_eq(revoke_apply(&fx_ca, &root, &t, "again", &j), 0);
+	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "again", &j), 0);
 	PIN(dump_masked(j),
 	    "{\"revoked\":[],\"already_revoked\":[1],\"krl_version\":1}");
 	t.by = REVOKE_PUBLIC_KEY;
 	t.text = PIN_KEY;
-	cr_assert_eq(revoke_apply(&fx_ca, &root, &t, "lost", &j), 0);
+	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "lost", &j), 0);
 	PIN(dump_masked(j),
 	    "{\"revoked\":[],\"already_revoked\":[1],\"krl_version\":2,"
 	    "\"key_fingerprint\":\"SHA256:Qc436/SO+qBMrXhc+3ZthgbTdRDC4"
 	    "RQUsAyK6+0E6KA\",\"key_revoked\":true}");
-	cr_assert_eq(revoke_apply(&fx_ca, &root, &t, "lost", &j), 0);
+	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "lost", &j), 0);
 	PIN(dump_masked(j),
 	    "{\"revoked\":[],\"already_revoked\":[1],\"krl_version\":2,"
 	    "\"key_fingerprint\":\"SHA256:Qc436/SO+qBMrXhc+3ZthgbTdRDC4"
@@ -177,7 +178,7 @@ Test(encode, request_denied_withdrawn_half)
 	int64_t d = pin_create("prod-debug"), w = pin_create("prod-debug");
 	int64_t h = pin_create("db-admin");
 
-	cr_assert_eq(request_deny(&fx_ca, &bob, d, "not now", &j), 0);
+	cr_assert_eq(fx_request_deny(&fx_ca, &bob, d, "not now", &j), 0);
 	PIN(dump_masked(j),
 	    "{\"id\":1,\"state\":\"denied\",\"role\":\"prod-debug\",\"r"
 	    "equester\":\"alice\",\"principals\":[\"alice\",\"debug\"],"
@@ -191,7 +192,7 @@ Test(encode, request_denied_withdrawn_half)
 	    "e-leads\"],\"denied\":{\"who\":\"bob\",\"when\":1800000000"
 	    ",\"comment\":\"not now\"},\"approvals\":[],\"break_glass\""
 	    ":false}");
-	cr_assert_eq(request_withdraw(&fx_ca, &alice, w, &j), 0);
+	cr_assert_eq(fx_request_withdraw(&fx_ca, &alice, w, &j), 0);
 	PIN(dump_masked(j),
 	    "{\"id\":2,\"state\":\"withdrawn\",\"role\":\"prod-debug\","
 	    "\"requester\":\"alice\",\"principals\":[\"alice\",\"debug\""
@@ -204,7 +205,7 @@ Test(encode, request_denied_withdrawn_half)
 	    "d6c8289cab7e90b20cbe3871a424cfe3e\",\"approver_groups\":[\""
 	    "sre-leads\"],\"approvals\":[],\"break_glass\":false}");
 	fx_cast();
-	cr_assert_eq(request_approve(&fx_ca, &bob, h, NULL, &j), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, h, NULL, &j), 0);
 	PIN(dump_masked(j),
 	    "{\"id\":3,\"state\":\"pending\",\"role\":\"db-admin\",\"re"
 	    "quester\":\"alice\",\"principals\":[\"alice\",\"dba\"],\"t"
@@ -303,7 +304,7 @@ Test(encode, request_pages)
 	    "er_groups\":[\"sre-leads\"],\"approvals\":[],\"break_glass"
 	    "\":false}],\"next_cursor\":null}");
 	PIN(pin_list(&fx_all, &eve), "{\"requests\":[],\"next_cursor\":null}");
-	cr_assert_eq(request_approve(&fx_ca, &bob, a, NULL, &j), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, a, NULL, &j), 0);
 	json_decref(j);
 	f.before = 0;
 	f.limit = 5;
@@ -405,8 +406,8 @@ Test(encode, break_glass_and_review)
 	int64_t id;
 
 	bg_config();
-	cr_assert_eq(request_break_glass(&fx_ca, &alice, "oncall", NULL, 0, 0,
-			 "INC-9 down", PIN_KEY, &j),
+	cr_assert_eq(fx_request_break_glass(&fx_ca, &alice, "oncall", NULL, 0,
+			 0, "INC-9 down", PIN_KEY, &j),
 	    0);
 	id = json_integer_value(json_object_get(j, "id"));
 	PIN(dump_masked(j),
@@ -442,7 +443,7 @@ Test(encode, break_glass_and_review)
 	    "\"permit-port-forwarding\",\"permit-pty\"],\"can_request\""
 	    ":true,\"can_approve\":false}]}");
 	fx_now_set(FX_T0 + 60);
-	cr_assert_eq(request_review(&fx_ca, &bob, id, "seen", &j), 0);
+	cr_assert_eq(fx_request_review(&fx_ca, &bob, id, "seen", &j), 0);
 	PIN(dump_masked(j),
 	    "{\"id\":1,\"state\":\"issued\",\"role\":\"oncall\",\"reque"
 	    "ster\":\"alice\",\"principals\":[\"alice\"],\"ttl\":900,\""
