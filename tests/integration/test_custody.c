@@ -45,6 +45,8 @@
 #include "signer/cert.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
+#include "tests/lib/httpjson.h"
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 
@@ -81,13 +83,7 @@ TestSuite(custody, .init = setup, .fini = teardown, .timeout = 120);
 static char *
 jitcad_ok(const char *args)
 {
-	char *out = NULL, *err = NULL;
-	int rc = tu_jitcad(state, args, &out, &err);
-
-	cr_assert_eq(rc, 0, "jitcad %s: exit %d: %s", args, rc, err);
-	out[strcspn(out, "\n")] = '\0';
-	free(err);
-	return out;
+	return tu_jitcad_ok(state, args);
 }
 
 /* init (with extra init arguments), alice (engineering) and bob
@@ -95,113 +91,43 @@ jitcad_ok(const char *args)
 static void
 make_ca(const char *init_args)
 {
-	char *cmd, *key = tu_fmt("%s/alice", dir), *pubf, *args;
+	char *key = tu_fmt("%s/alice", dir), *args;
 
 	args = tu_fmt("init %s", init_args);
 	free(jitcad_ok(args));
 	free(args);
 	tok_alice = jitcad_ok("user add alice --group engineering");
 	tok_bob = jitcad_ok("user add bob --group sre-leads");
-	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", key);
-	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
-	pubf = tu_fmt("%s.pub", key);
-	pub_alice = tu_read_file(pubf, NULL);
-	cr_assert_not_null(pub_alice);
-	pub_alice[strcspn(pub_alice, "\n")] = '\0';
-	free(pubf);
-	free(cmd);
+	pub_alice = tu_keygen("ed25519", key);
 	free(key);
 }
 
 static void
 serve(const char *extra)
 {
-	char *cmd = tu_fmt("exec '%s' serve --state '%s' --listen "
-			   "127.0.0.1:0 %s",
-	    tu_env("JITCAD"), state, extra);
-	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
-	char *t, *p;
-
-	serve_pid = tu_spawn(argv, NULL, log_path);
-	for (;;) {
-		t = tu_file_wait(log_path, "listening on ", serve_pid);
-		p = strstr(t, "listening on ") + strlen("listening on ");
-		if (strchr(p, '\n') != NULL)
-			break;
-		free(t);
-		tu_sleep_ms(20);
-	}
-	p[strcspn(p, " \n")] = '\0';
-	url = tu_fmt("%s", p);
-	free(t);
-	free(cmd);
+	url = tu_serve_extra(state, extra, log_path, &serve_pid);
 }
 
-struct res {
-	long status;
-	json_t *j;
-	char hdrs[4096];
-};
-
-static struct res
+static struct tu_res
 http(const char *method, const char *path, const char *token, const char *body)
 {
-	struct tu_reply rep;
-	struct res out;
-	struct curl_slist *h = NULL;
-	char *u = tu_fmt("%s%s", url, path), *auth = NULL;
-	CURL *c = curl_easy_init();
-
-	memset(&rep, 0, sizeof(rep));
-	cr_assert_not_null(c);
-	curl_easy_setopt(c, CURLOPT_URL, u);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rep);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tu_curl_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &rep);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (token != NULL) {
-		auth = tu_fmt("Authorization: Bearer %s", token);
-		h = curl_slist_append(h, auth);
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	cr_assert_eq(curl_easy_perform(c), CURLE_OK, "%s %s", method, path);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
-	snprintf(out.hdrs, sizeof(out.hdrs), "%s", rep.hdrs);
-	out.j = json_loads(rep.body != NULL ? rep.body : "", 0, NULL);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	free(rep.body);
-	free(auth);
-	free(u);
-	return out;
+	return tu_http_json(url, method, path, token, body, 30L);
 }
 
 static const char *
 jstr(json_t *j, const char *a, const char *b)
 {
-	json_t *v = json_object_get(j, a);
-
-	if (b != NULL)
-		v = json_object_get(v, b);
-	return json_is_string(v) ? json_string_value(v) : "";
+	return tu_jstr(j, a, b);
 }
 
 /* POST /v1/requests for role by alice. */
-static struct res
+static struct tu_res
 ask(const char *role)
 {
 	char *body = tu_fmt("{\"role\":\"%s\",\"ttl\":\"10m\",\"reason\":"
 			    "\"custody test\",\"public_key\":\"%s\"}",
 	    role, pub_alice);
-	struct res r = http("POST", "/v1/requests", tok_alice, body);
+	struct tu_res r = http("POST", "/v1/requests", tok_alice, body);
 
 	free(body);
 	return r;
@@ -257,11 +183,11 @@ child_of(pid_t pid)
 }
 
 /* Poll /v1/health until it answers want; returns that reply. */
-static struct res
+static struct tu_res
 health_wait(long want)
 {
 	long long t0 = tu_now_ms();
-	struct res r;
+	struct tu_res r;
 
 	for (;;) {
 		r = http("GET", "/v1/health", NULL, NULL);
@@ -295,7 +221,7 @@ proc_status(pid_t pid, const char *name)
 Test(custody, killed_signer_degrades_then_restarts)
 {
 	char *key = tu_fmt("%s/ca_key.pem", state), *log, *want, *path;
-	struct res r;
+	struct tu_res r;
 	pid_t old, fresh;
 	json_int_t id;
 
@@ -456,7 +382,7 @@ Test(custody, service_uid_cannot_read_the_key)
 	struct passwd *pw;
 	char *key = tu_fmt("%s/ca_key.pem", state), *uid, *want;
 	struct stat st;
-	struct res r;
+	struct tu_res r;
 	pid_t child;
 	uid_t nuid, duid;
 	gid_t ngid;
@@ -665,7 +591,7 @@ Test(custody, sighup_reloads_the_signers_copy)
 	const char *to = "\"principals\": [\"{{user}}\", \"deploy\"],\n      "
 			 "\"max_ttl\": \"8h\"";
 	char *body;
-	struct res r;
+	struct tu_res r;
 
 	make_ca("");
 	serve("");

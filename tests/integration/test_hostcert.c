@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
@@ -54,13 +55,7 @@ TestSuite(hostcert, .init = setup, .fini = teardown, .timeout = 240);
 static char *
 jitcad_ok(const char *args)
 {
-	char *out = NULL, *err = NULL;
-	int rc = tu_jitcad(state, args, &out, &err);
-
-	cr_assert_eq(rc, 0, "jitcad %s: exit %d: %s", args, rc, err);
-	out[strcspn(out, "\n")] = '\0';
-	free(err);
-	return out;
+	return tu_jitcad_ok(state, args);
 }
 
 /* init, with host_max_ttl and host_domains set in jitca.json, then serve. */

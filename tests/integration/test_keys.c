@@ -33,6 +33,7 @@
 #include "signer/cert.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
@@ -64,13 +65,7 @@ TestSuite(keys, .init = setup, .fini = teardown, .timeout = 120);
 static char *
 jitcad_ok(const char *args)
 {
-	char *out = NULL, *err = NULL;
-	int rc = tu_jitcad(state, args, &out, &err);
-
-	cr_assert_eq(rc, 0, "jitcad %s: exit %d: %s", args, rc, err);
-	out[strcspn(out, "\n")] = '\0';
-	free(err);
-	return out;
+	return tu_jitcad_ok(state, args);
 }
 
 static char *

@@ -38,6 +38,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "tests/lib/httpjson.h"
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
@@ -52,29 +54,10 @@ static pid_t serve_pid = -1;
 static void
 setup(void)
 {
-	char *conf, *text, *err = NULL;
-	int rc;
-
 	dir = tu_tmpdir();
 	state = tu_fmt("%s/state", dir);
 	log_path = tu_fmt("%s/serve.log", dir);
-	tokens = tu_fmt("%s/tokens", dir);
-	cr_assert_eq(mkdir(tokens, 0700), 0);
-	conf = tu_fmt("%s/softhsm2.conf", dir);
-	text = tu_fmt("directories.tokendir = %s\nobjectstore.backend = file\n"
-		      "log.level = ERROR\nslots.removable = false\n",
-	    tokens);
-	tu_write_file(conf, text, strlen(text), 0600);
-	cr_assert_eq(setenv("SOFTHSM2_CONF", conf, 1), 0);
-	rc = tu_sh("softhsm2-util --init-token --free --label jitca "
-		   "--pin 1234 --so-pin 5678",
-	    NULL, &err);
-	cr_assert_eq(rc, 0, "softhsm2-util: %s", err);
-	free(err);
-	pin_path = tu_fmt("%s/pin", dir);
-	tu_write_file(pin_path, "1234\n", 5, 0600);
-	free(conf);
-	free(text);
+	pin_path = tu_softhsm_token(dir, &tokens);
 }
 
 static void
@@ -102,13 +85,7 @@ TestSuite(p11int, .init = setup, .fini = teardown, .timeout = 180);
 static char *
 jitcad_ok(const char *args)
 {
-	char *out = NULL, *err = NULL;
-	int rc = tu_jitcad(state, args, &out, &err);
-
-	cr_assert_eq(rc, 0, "jitcad %s: exit %d: %s", args, rc, err);
-	out[strcspn(out, "\n")] = '\0';
-	free(err);
-	return out;
+	return tu_jitcad_ok(state, args);
 }
 
 /* pkcs11-tool --keypairgen on token jitca, label user-ca. */
@@ -187,18 +164,9 @@ init_token(void)
 static void
 make_alice(void)
 {
-	char *cmd, *pubf;
-
 	tok_alice = jitcad_ok("user add alice --group engineering");
 	id_path = tu_fmt("%s/alice", dir);
-	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", id_path);
-	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
-	pubf = tu_fmt("%s.pub", id_path);
-	pub_alice = tu_read_file(pubf, NULL);
-	cr_assert_not_null(pub_alice);
-	pub_alice[strcspn(pub_alice, "\n")] = '\0';
-	free(pubf);
-	free(cmd);
+	pub_alice = tu_keygen("ed25519", id_path);
 }
 
 /* The SHA256 fingerprint of a public key line, as ssh-keygen -l says. */
@@ -347,92 +315,29 @@ Test(p11int, rsa3072_token_key_generated)
 static void
 serve(void)
 {
-	char *cmd = tu_fmt("exec '%s' serve --state '%s' --listen "
-			   "127.0.0.1:0",
-	    tu_env("JITCAD"), state);
-	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
-	char *t, *p;
-
-	serve_pid = tu_spawn(argv, NULL, log_path);
-	for (;;) {
-		t = tu_file_wait(log_path, "listening on ", serve_pid);
-		p = strstr(t, "listening on ") + strlen("listening on ");
-		if (strchr(p, '\n') != NULL)
-			break;
-		free(t);
-		tu_sleep_ms(20);
-	}
-	p[strcspn(p, " \n")] = '\0';
-	url = tu_fmt("%s", p);
-	free(t);
-	free(cmd);
+	url = tu_serve_extra(state, "", log_path, &serve_pid);
 }
 
-struct res {
-	long status;
-	json_t *j;
-	char hdrs[4096];
-};
-
-static struct res
+static struct tu_res
 http(const char *method, const char *path, const char *token, const char *body)
 {
-	struct tu_reply rep;
-	struct res out;
-	struct curl_slist *h = NULL;
-	char *u = tu_fmt("%s%s", url, path), *auth = NULL;
-	CURL *c = curl_easy_init();
-
-	memset(&rep, 0, sizeof(rep));
-	cr_assert_not_null(c);
-	curl_easy_setopt(c, CURLOPT_URL, u);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rep);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tu_curl_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &rep);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (token != NULL) {
-		auth = tu_fmt("Authorization: Bearer %s", token);
-		h = curl_slist_append(h, auth);
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	cr_assert_eq(curl_easy_perform(c), CURLE_OK, "%s %s", method, path);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
-	snprintf(out.hdrs, sizeof(out.hdrs), "%s", rep.hdrs);
-	out.j = json_loads(rep.body != NULL ? rep.body : "", 0, NULL);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	free(rep.body);
-	free(auth);
-	free(u);
-	return out;
+	return tu_http_json(url, method, path, token, body, 60L);
 }
 
 static const char *
 jstr(json_t *j, const char *a, const char *b)
 {
-	json_t *v = json_object_get(j, a);
-
-	if (b != NULL)
-		v = json_object_get(v, b);
-	return json_is_string(v) ? json_string_value(v) : "";
+	return tu_jstr(j, a, b);
 }
 
 /* POST /v1/requests for staging (no approval needed) by alice. */
-static struct res
+static struct tu_res
 ask(void)
 {
 	char *body = tu_fmt("{\"role\":\"staging\",\"ttl\":\"10m\",\"reason\":"
 			    "\"token test\",\"public_key\":\"%s\"}",
 	    pub_alice);
-	struct res r = http("POST", "/v1/requests", tok_alice, body);
+	struct tu_res r = http("POST", "/v1/requests", tok_alice, body);
 
 	free(body);
 	return r;
@@ -483,7 +388,7 @@ proc_status(pid_t pid, const char *name)
 Test(p11int, serve_token_removed_then_back)
 {
 	char *moved = tu_fmt("%s.gone", tokens), *seccomp, *log;
-	struct res r;
+	struct tu_res r;
 	pid_t signer;
 
 	tool_keygen("EC:edwards25519");

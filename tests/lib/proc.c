@@ -172,17 +172,27 @@ char *
 tu_serve_start(const char *state, const char *log, const char *tls_cert,
     const char *tls_key, pid_t *pid)
 {
-	const char *needle = "listening on ";
 	char *argv[] = {(char *)(uintptr_t)tu_env("JITCAD"), "serve", "--state",
 	    (char *)(uintptr_t)state, "--listen", "127.0.0.1:0",
 	    tls_cert != NULL ? "--tls-cert" : NULL, (char *)(uintptr_t)tls_cert,
 	    "--tls-key", (char *)(uintptr_t)tls_key, NULL};
-	char *t, *p, *url;
+	char *url;
 
 	*pid = tu_spawn(argv, NULL, log);
+	url = tu_serve_url(log, *pid);
+	(void)tu_url_port(url);
+	return url;
+}
+
+char *
+tu_serve_url(const char *log, pid_t pid)
+{
+	const char *needle = "listening on ";
+	char *t, *p, *url;
+
 	/* The whole line: "listening on URL\n". */
 	for (;;) {
-		t = tu_file_wait(log, needle, *pid);
+		t = tu_file_wait(log, needle, pid);
 		p = strstr(t, needle) + strlen(needle);
 		if (strchr(p, '\n') != NULL)
 			break;
@@ -192,7 +202,6 @@ tu_serve_start(const char *state, const char *log, const char *tls_cert,
 	p[strcspn(p, " \n")] = '\0';
 	url = tu_fmt("%s", p);
 	free(t);
-	(void)tu_url_port(url);
 	return url;
 }
 

@@ -52,6 +52,9 @@ int tu_jitcad(const char *state, const char *args, char **out, char **err);
  */
 char *tu_serve_start(const char *state, const char *log, const char *tls_cert,
     const char *tls_key, pid_t *pid);
+/* Poll log until a server (pid, > 0) wrote a whole "listening on URL"
+ * line; the URL, new. */
+char *tu_serve_url(const char *log, pid_t pid);
 /* The port of a URL tu_serve_start returned. */
 int tu_url_port(const char *url);
 /* `ssh-agent -D -a SOCK`; waits for the socket; returns the pid.  A
