@@ -1702,3 +1702,171 @@ Test(host, krl_sync_keeps_checkpoints_that_only_grow)
 	free(lk);
 	free(out);
 }
+
+/* Line 2 of DIR's kept checkpoint: its tree size. */
+static long long
+kept_size(const char *cpd)
+{
+	char *p = tu_fmt("%s/checkpoint", cpd), *t = tu_read_file(p, NULL);
+	char *nl;
+	long long n;
+
+	cr_assert_not_null(t, "no %s", p);
+	nl = strchr(t, '\n');
+	cr_assert_not_null(nl, "%s", t);
+	n = strtoll(nl + 1, NULL, 10);
+	free(t);
+	free(p);
+	return n;
+}
+
+/* On st: `jitcad user add NAME`, then `jitcad ledger checkpoint`. */
+static void
+grow_ledger(const char *st, const char *name)
+{
+	char *args = tu_fmt("user add %s --group engineering", name), *err;
+
+	err = NULL;
+	cr_assert_eq(tu_jitcad(st, args, NULL, &err), 0, "%s", err);
+	free(err);
+	err = NULL;
+	cr_assert_eq(
+	    tu_jitcad(st, "ledger checkpoint", NULL, &err), 0, "%s", err);
+	free(err);
+	free(args);
+}
+
+Test(host, krl_sync_follows_a_consistent_checkpoint)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *lk, *cpd, *cmd, *kept;
+	char *so = NULL, *se = NULL, *srv;
+	long long s1;
+
+	serve_start();
+	lk = ledger_key_file();
+	cpd = tu_fmt("%s/cpd", dir);
+	cr_assert_eq(mkdir(cpd, 0755), 0);
+	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
+			 "--checkpoint-dir", cpd, &so, &se),
+	    0, "%s", se);
+	free(so);
+	free(se);
+	s1 = kept_size(cpd);
+	cr_assert_gt(s1, 0);
+	/* New events and a new checkpoint: the proof from s1 holds. */
+	grow_ledger(state, "bob");
+	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
+			 "--checkpoint-dir", cpd, &so, &se),
+	    0, "%s", se);
+	cr_assert_str_eq(se, "");
+	free(so);
+	free(se);
+	cr_assert_gt(kept_size(cpd), s1);
+	/* The kept checkpoint is now the server's. */
+	cmd = tu_fmt("curl -sSf %s/v1/checkpoint", serve_url);
+	cr_assert_eq(tu_sh(cmd, &srv, NULL), 0);
+	kept = tu_fmt("%s/checkpoint", cpd);
+	assert_file_eq(kept, srv, strlen(srv));
+	free(kept);
+	free(srv);
+	free(cmd);
+	free(cpd);
+	free(lk);
+	free(out);
+}
+
+Test(host, krl_sync_refuses_a_rewritten_history)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *lk, *cpd, *cmd, *want;
+	char *so = NULL, *se = NULL, *other = tu_fmt("%s/other", dir);
+	char *cp, *cps, *cp0, *cps0, *krl0, *log;
+	size_t l0, ls0, lk0;
+	struct stat sa, sb;
+	long long s1, s2;
+
+	/* Two ledgers with the same keys and the same first events. */
+	cr_assert_eq(jitcad("init", NULL, &se), 0, "init: %s", se);
+	free(se);
+	cmd = tu_fmt("cp -a '%s' '%s'", state, other);
+	sh_ok(cmd);
+	free(cmd);
+	lk = ledger_key_file();
+	log = tu_fmt("%s/serve.log", dir);
+	serve_url = tu_serve_start(state, log, NULL, NULL, &serve_pid);
+	grow_ledger(state, "alice");
+	cpd = tu_fmt("%s/cpd", dir);
+	cr_assert_eq(mkdir(cpd, 0755), 0);
+	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
+			 "--checkpoint-dir", cpd, &so, &se),
+	    0, "%s", se);
+	free(so);
+	free(se);
+	s1 = kept_size(cpd);
+	cp = tu_fmt("%s/checkpoint", cpd);
+	cps = tu_fmt("%s/checkpoint.sig", cpd);
+	cp0 = tu_read_file(cp, &l0);
+	cps0 = tu_read_file(cps, &ls0);
+	krl0 = tu_read_file(out, &lk0);
+	cr_assert(cp0 != NULL && cps0 != NULL && krl0 != NULL);
+	tu_stop(&serve_pid);
+	free(serve_url);
+
+	/* The other history: more events, a larger tree, another KRL. */
+	grow_ledger(other, "mallory");
+	grow_ledger(other, "eve");
+	grow_ledger(other, "trudy");
+	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s/m' && '%s' issue "
+		     "--state '%s' --user mallory --role staging --public-key "
+		     "'%s/m.pub' --reason test >/dev/null && '%s' revoke "
+		     "--state '%s' --serial 1 --reason lost && '%s' ledger "
+		     "checkpoint --state '%s' >/dev/null",
+	    dir, tu_env("JITCAD"), other, dir, tu_env("JITCAD"), other,
+	    tu_env("JITCAD"), other);
+	sh_ok(cmd);
+	free(cmd);
+	free(log);
+	log = tu_fmt("%s/serve-other.log", dir);
+	serve_url = tu_serve_start(other, log, NULL, NULL, &serve_pid);
+	serve_port = tu_url_port(serve_url);
+	cmd = tu_fmt("curl -sSf %s/v1/checkpoint | sed -n 2p", serve_url);
+	cr_assert_eq(tu_sh(cmd, &so, NULL), 0);
+	s2 = strtoll(so, NULL, 10);
+	free(so);
+	free(cmd);
+	cr_assert_gt(
+	    s2, s1, "the other tree (%lld) is not larger than %lld", s2, s1);
+
+	cr_assert(stat(out, &sa) == 0);
+	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
+			 "--checkpoint-dir", cpd, &so, &se),
+	    1, "%s", so);
+	want = tu_fmt("krl-sync: the server's checkpoint (tree size %lld) does "
+		      "not extend the kept one (tree size %lld): the "
+		      "consistency proof from "
+		      "%s/v1/ledger/consistency?from=%lld&to=%lld does not "
+		      "verify (the ledger was rewritten); %s and the "
+		      "checkpoint left as they were\n",
+	    s2, s1, serve_url, s1, s2, out);
+	cr_assert_str_eq(se, want);
+	cr_assert_str_eq(so, "");
+	/* The KRL (same inode and mtime) and the checkpoint are the old. */
+	cr_assert(stat(out, &sb) == 0);
+	cr_assert_eq(sa.st_ino, sb.st_ino);
+	cr_assert_eq(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec);
+	assert_file_eq(out, krl0, lk0);
+	assert_file_eq(cp, cp0, l0);
+	assert_file_eq(cps, cps0, ls0);
+	free(want);
+	free(so);
+	free(se);
+	free(cp0);
+	free(cps0);
+	free(krl0);
+	free(cp);
+	free(cps);
+	free(log);
+	free(cpd);
+	free(other);
+	free(lk);
+	free(out);
+}
