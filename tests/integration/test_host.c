@@ -1530,14 +1530,14 @@ Test(host, host_setup_installs_login_reporter)
 
 /* ---- krl-sync with the pinned ledger key ----------------------------- */
 
-/* krl-sync against the real server with the extra arguments x0..x3
- * (NULL ends them). */
+/* krl-sync against url with the extra arguments x0..x3 (NULL ends
+ * them). */
 static int
-krl_sync_pinned(const char *out, const char *x0, const char *x1, const char *x2,
-    const char *x3, char **so, char **se)
+krl_sync_at(const char *url, const char *out, const char *x0, const char *x1,
+    const char *x2, const char *x3, char **so, char **se)
 {
 	char *k = script("krl-sync");
-	char *argv[] = {k, "--server", serve_url, "--out",
+	char *argv[] = {k, "--server", (char *)(uintptr_t)url, "--out",
 	    (char *)(uintptr_t)out, "--insecure-http-ok", "--timeout", "30",
 	    (char *)(uintptr_t)x0, (char *)(uintptr_t)x1, (char *)(uintptr_t)x2,
 	    (char *)(uintptr_t)x3, NULL};
@@ -1545,6 +1545,14 @@ krl_sync_pinned(const char *out, const char *x0, const char *x1, const char *x2,
 
 	free(k);
 	return rc;
+}
+
+/* krl_sync_at the real server. */
+static int
+krl_sync_pinned(const char *out, const char *x0, const char *x1, const char *x2,
+    const char *x3, char **so, char **se)
+{
+	return krl_sync_at(serve_url, out, x0, x1, x2, x3, so, se);
 }
 
 /* DIR/lk: the ledger key as `jitcad ca-key --ledger` prints it. */
@@ -1867,6 +1875,97 @@ Test(host, krl_sync_refuses_a_rewritten_history)
 	free(log);
 	free(cpd);
 	free(other);
+	free(lk);
+	free(out);
+}
+
+/* A proxy (a tu_http_responder callback, arg the real server's port):
+ * every GET is forwarded with curl -si, and a consistency proof's first
+ * path hash has its first hex digit changed. */
+static char *
+tamper_proxy(const char *request, size_t *len, void *arg)
+{
+	const int *port = arg;
+	char path[512] = "", *f = tu_fmt("%s/proxy.out", dir), *cmd, *resp, *p;
+	const char *tag = "\"path\":[\"";
+
+	if (sscanf(request, "GET %511s ", path) != 1)
+		snprintf(path, sizeof(path), "/");
+	cmd =
+	    tu_fmt("curl -si -o '%s' 'http://127.0.0.1:%d%s'", f, *port, path);
+	resp = tu_sh(cmd, NULL, NULL) == 0 ? tu_read_file(f, len) : NULL;
+	if (resp == NULL) {
+		resp = tu_fmt("HTTP/1.1 502 Bad Gateway\r\nContent-Length: "
+			      "0\r\nConnection: close\r\n\r\n");
+		*len = strlen(resp);
+	} else if (strncmp(path, "/v1/ledger/consistency", 22) == 0 &&
+	    (p = strstr(resp, tag)) != NULL) {
+		p += strlen(tag);
+		*p = *p == '0' ? '1' : '0';
+	}
+	free(cmd);
+	free(f);
+	return resp;
+}
+
+Test(host, krl_sync_refuses_a_tampered_consistency_proof)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *lk, *cpd, *cp, *cp0, *want;
+	char *so = NULL, *se = NULL, *purl;
+	long long s1, s2;
+	size_t l0;
+	pid_t proxy = -1;
+	int pport;
+
+	serve_start();
+	lk = ledger_key_file();
+	cpd = tu_fmt("%s/cpd", dir);
+	cr_assert_eq(mkdir(cpd, 0755), 0);
+	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
+			 "--checkpoint-dir", cpd, &so, &se),
+	    0, "%s", se);
+	free(so);
+	free(se);
+	s1 = kept_size(cpd);
+	cp = tu_fmt("%s/checkpoint", cpd);
+	cp0 = tu_read_file(cp, &l0);
+	cr_assert_not_null(cp0);
+	grow_ledger(state, "bob");
+	pport = tu_http_responder(tamper_proxy, &serve_port, &proxy);
+	purl = tu_fmt("http://127.0.0.1:%d", pport);
+	cr_assert_eq(krl_sync_at(purl, out, "--ledger-key", lk,
+			 "--checkpoint-dir", cpd, &so, &se),
+	    1, "%s", so);
+	tu_stop(&proxy);
+	cr_assert_eq(sscanf(se,
+			 "krl-sync: the server's checkpoint (tree size "
+			 "%lld)",
+			 &s2),
+	    1, "%s", se);
+	cr_assert_gt(s2, s1);
+	want = tu_fmt("krl-sync: the server's checkpoint (tree size %lld) does "
+		      "not extend the kept one (tree size %lld): the "
+		      "consistency proof from "
+		      "%s/v1/ledger/consistency?from=%lld&to=%lld does not "
+		      "verify (the ledger was rewritten); %s and the "
+		      "checkpoint left as they were\n",
+	    s2, s1, purl, s1, s2, out);
+	cr_assert_str_eq(se, want);
+	assert_file_eq(cp, cp0, l0);
+	free(want);
+	free(so);
+	free(se);
+	/* The same checkpoint with the server's own proof is kept. */
+	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
+			 "--checkpoint-dir", cpd, &so, &se),
+	    0, "%s", se);
+	cr_assert_geq(kept_size(cpd), s2);
+	free(so);
+	free(se);
+	free(purl);
+	free(cp0);
+	free(cp);
+	free(cpd);
 	free(lk);
 	free(out);
 }
