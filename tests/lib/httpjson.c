@@ -9,9 +9,42 @@
 #include <string.h>
 
 #include <criterion/criterion.h>
-#include <curl/curl.h>
-
 #include "tests/lib/testutil.h"
+
+CURL *
+tu_curl_new(
+    struct tu_reply *r, const char *method, const char *url, long timeout_s)
+{
+	CURL *c = curl_easy_init();
+
+	memset(r, 0, sizeof(*r));
+	cr_assert_not_null(c);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tu_curl_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
+	return c;
+}
+
+struct curl_slist *
+tu_curl_json(CURL *c, struct curl_slist *h, const char *token, const char *body,
+    char **auth)
+{
+	*auth = NULL;
+	if (token != NULL) {
+		*auth = tu_fmt("Authorization: Bearer %s", token);
+		h = curl_slist_append(h, *auth);
+	}
+	h = curl_slist_append(h, "Content-Type: application/json");
+	if (body != NULL) {
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	return h;
+}
 
 struct tu_res
 tu_http_json(const char *url, const char *method, const char *path,
@@ -19,29 +52,11 @@ tu_http_json(const char *url, const char *method, const char *path,
 {
 	struct tu_reply rep;
 	struct tu_res out;
-	struct curl_slist *h = NULL;
-	char *u = tu_fmt("%s%s", url, path), *auth = NULL;
-	CURL *c = curl_easy_init();
+	char *u = tu_fmt("%s%s", url, path), *auth;
+	CURL *c = tu_curl_new(&rep, method, u, timeout_s);
+	struct curl_slist *h = tu_curl_json(c, NULL, token, body, &auth);
 
-	memset(&rep, 0, sizeof(rep));
-	cr_assert_not_null(c);
-	curl_easy_setopt(c, CURLOPT_URL, u);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rep);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tu_curl_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &rep);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (token != NULL) {
-		auth = tu_fmt("Authorization: Bearer %s", token);
-		h = curl_slist_append(h, auth);
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	cr_assert_eq(curl_easy_perform(c), CURLE_OK, "%s %s", method, path);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);

@@ -13,6 +13,22 @@
 
 #include <jansson.h>
 
+#include <curl/curl.h>
+
+struct tu_reply;
+
+/* A new easy handle for METHOD URL collecting into r (zeroed here) with
+ * tu_curl_body and tu_curl_header, and a timeout of timeout_s seconds;
+ * NULL-checked. */
+CURL *tu_curl_new(
+    struct tu_reply *r, const char *method, const char *url, long timeout_s);
+/* Appends "Authorization: Bearer TOKEN" (token not NULL) and
+ * "Content-Type: application/json" to h and, with body not NULL, makes
+ * it c's POST data; returns the list.  *auth gets the Authorization
+ * string (NULL without a token), to free after the transfer. */
+struct curl_slist *tu_curl_json(CURL *c, struct curl_slist *h,
+    const char *token, const char *body, char **auth);
+
 /* A reply: the HTTP status, its JSON (json_decref it; NULL when the body
  * is not JSON) and the first 4095 bytes of its headers. */
 struct tu_res {
