@@ -1665,6 +1665,43 @@ Test(host, krl_sync_refuses_a_missing_signature)
 	free(out);
 }
 
+/* krl-sync at url pinning lk and keeping checkpoints in cpd. */
+static int
+cp_sync(const char *url, const char *out, const char *lk, const char *cpd,
+    char **so, char **se)
+{
+	return krl_sync_at(
+	    url, out, "--ledger-key", lk, "--checkpoint-dir", cpd, so, se);
+}
+
+/* DIR/cpd, new, and a first cp_sync into it from the real server that
+ * must succeed; returns the directory. */
+static char *
+first_checkpoint(const char *out, const char *lk)
+{
+	char *cpd = tu_fmt("%s/cpd", dir), *so = NULL, *se = NULL;
+
+	cr_assert_eq(mkdir(cpd, 0755), 0);
+	cr_assert_eq(cp_sync(serve_url, out, lk, cpd, &so, &se), 0, "%s", se);
+	free(so);
+	free(se);
+	return cpd;
+}
+
+/* The refusal of a checkpoint of size s2 against the kept one of size
+ * s1, whose proof came from url. */
+static char *
+not_extended(long long s2, long long s1, const char *url, const char *out)
+{
+	return tu_fmt("krl-sync: the server's checkpoint (tree size %lld) does "
+		      "not extend the kept one (tree size %lld): the "
+		      "consistency proof from "
+		      "%s/v1/ledger/consistency?from=%lld&to=%lld does not "
+		      "verify (the ledger was rewritten); %s and the "
+		      "checkpoint left as they were\n",
+	    s2, s1, url, s1, s2, out);
+}
+
 Test(host, krl_sync_keeps_checkpoints_that_only_grow)
 {
 	char *out = tu_fmt("%s/revoked.krl", dir), *lk, *cpd, *cp, *cmd;
@@ -1672,13 +1709,7 @@ Test(host, krl_sync_keeps_checkpoints_that_only_grow)
 
 	serve_start();
 	lk = ledger_key_file();
-	cpd = tu_fmt("%s/cpd", dir);
-	cr_assert_eq(mkdir(cpd, 0755), 0);
-	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
-			 "--checkpoint-dir", cpd, &so, &se),
-	    0, "%s", se);
-	free(so);
-	free(se);
+	cpd = first_checkpoint(out, lk);
 	/* The kept checkpoint verifies with stock ssh-keygen. */
 	cmd = tu_fmt("cd '%s' && printf 'ledger@jitca %%s\\n' \"$(cut -d' ' "
 		     "-f1,2 '%s')\" > allowed && ssh-keygen -Y verify -f "
@@ -1691,9 +1722,7 @@ Test(host, krl_sync_keeps_checkpoints_that_only_grow)
 	cp = tu_fmt("%s/checkpoint", cpd);
 	text = tu_fmt("x\n999999\nAAAA\n");
 	tu_write_file(cp, text, strlen(text), 0644);
-	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
-			 "--checkpoint-dir", cpd, &so, &se),
-	    1, "%s", so);
+	cr_assert_eq(cp_sync(serve_url, out, lk, cpd, &so, &se), 1, "%s", so);
 	want = tu_fmt("smaller than the kept 999999 (the ledger was truncated "
 		      "or rewritten); checkpoint not kept\n");
 	cr_assert_not_null(strstr(se, want), "%s", se);
@@ -1752,20 +1781,12 @@ Test(host, krl_sync_follows_a_consistent_checkpoint)
 
 	serve_start();
 	lk = ledger_key_file();
-	cpd = tu_fmt("%s/cpd", dir);
-	cr_assert_eq(mkdir(cpd, 0755), 0);
-	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
-			 "--checkpoint-dir", cpd, &so, &se),
-	    0, "%s", se);
-	free(so);
-	free(se);
+	cpd = first_checkpoint(out, lk);
 	s1 = kept_size(cpd);
 	cr_assert_gt(s1, 0);
 	/* New events and a new checkpoint: the proof from s1 holds. */
 	grow_ledger(state, "bob");
-	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
-			 "--checkpoint-dir", cpd, &so, &se),
-	    0, "%s", se);
+	cr_assert_eq(cp_sync(serve_url, out, lk, cpd, &so, &se), 0, "%s", se);
 	cr_assert_str_eq(se, "");
 	free(so);
 	free(se);
@@ -1802,13 +1823,7 @@ Test(host, krl_sync_refuses_a_rewritten_history)
 	log = tu_fmt("%s/serve.log", dir);
 	serve_url = tu_serve_start(state, log, NULL, NULL, &serve_pid);
 	grow_ledger(state, "alice");
-	cpd = tu_fmt("%s/cpd", dir);
-	cr_assert_eq(mkdir(cpd, 0755), 0);
-	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
-			 "--checkpoint-dir", cpd, &so, &se),
-	    0, "%s", se);
-	free(so);
-	free(se);
+	cpd = first_checkpoint(out, lk);
 	s1 = kept_size(cpd);
 	cp = tu_fmt("%s/checkpoint", cpd);
 	cps = tu_fmt("%s/checkpoint.sig", cpd);
@@ -1845,16 +1860,8 @@ Test(host, krl_sync_refuses_a_rewritten_history)
 	    s2, s1, "the other tree (%lld) is not larger than %lld", s2, s1);
 
 	cr_assert(stat(out, &sa) == 0);
-	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
-			 "--checkpoint-dir", cpd, &so, &se),
-	    1, "%s", so);
-	want = tu_fmt("krl-sync: the server's checkpoint (tree size %lld) does "
-		      "not extend the kept one (tree size %lld): the "
-		      "consistency proof from "
-		      "%s/v1/ledger/consistency?from=%lld&to=%lld does not "
-		      "verify (the ledger was rewritten); %s and the "
-		      "checkpoint left as they were\n",
-	    s2, s1, serve_url, s1, s2, out);
+	cr_assert_eq(cp_sync(serve_url, out, lk, cpd, &so, &se), 1, "%s", so);
+	want = not_extended(s2, s1, serve_url, out);
 	cr_assert_str_eq(se, want);
 	cr_assert_str_eq(so, "");
 	/* The KRL (same inode and mtime) and the checkpoint are the old. */
@@ -1919,13 +1926,7 @@ Test(host, krl_sync_refuses_a_tampered_consistency_proof)
 
 	serve_start();
 	lk = ledger_key_file();
-	cpd = tu_fmt("%s/cpd", dir);
-	cr_assert_eq(mkdir(cpd, 0755), 0);
-	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
-			 "--checkpoint-dir", cpd, &so, &se),
-	    0, "%s", se);
-	free(so);
-	free(se);
+	cpd = first_checkpoint(out, lk);
 	s1 = kept_size(cpd);
 	cp = tu_fmt("%s/checkpoint", cpd);
 	cp0 = tu_read_file(cp, &l0);
@@ -1933,9 +1934,7 @@ Test(host, krl_sync_refuses_a_tampered_consistency_proof)
 	grow_ledger(state, "bob");
 	pport = tu_http_responder(tamper_proxy, &serve_port, &proxy);
 	purl = tu_fmt("http://127.0.0.1:%d", pport);
-	cr_assert_eq(krl_sync_at(purl, out, "--ledger-key", lk,
-			 "--checkpoint-dir", cpd, &so, &se),
-	    1, "%s", so);
+	cr_assert_eq(cp_sync(purl, out, lk, cpd, &so, &se), 1, "%s", so);
 	tu_stop(&proxy);
 	cr_assert_eq(sscanf(se,
 			 "krl-sync: the server's checkpoint (tree size "
@@ -1943,22 +1942,14 @@ Test(host, krl_sync_refuses_a_tampered_consistency_proof)
 			 &s2),
 	    1, "%s", se);
 	cr_assert_gt(s2, s1);
-	want = tu_fmt("krl-sync: the server's checkpoint (tree size %lld) does "
-		      "not extend the kept one (tree size %lld): the "
-		      "consistency proof from "
-		      "%s/v1/ledger/consistency?from=%lld&to=%lld does not "
-		      "verify (the ledger was rewritten); %s and the "
-		      "checkpoint left as they were\n",
-	    s2, s1, purl, s1, s2, out);
+	want = not_extended(s2, s1, purl, out);
 	cr_assert_str_eq(se, want);
 	assert_file_eq(cp, cp0, l0);
 	free(want);
 	free(so);
 	free(se);
 	/* The same checkpoint with the server's own proof is kept. */
-	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
-			 "--checkpoint-dir", cpd, &so, &se),
-	    0, "%s", se);
+	cr_assert_eq(cp_sync(serve_url, out, lk, cpd, &so, &se), 0, "%s", se);
 	cr_assert_geq(kept_size(cpd), s2);
 	free(so);
 	free(se);

@@ -38,6 +38,20 @@ tu_sh_ok(const char *cmd)
 }
 
 char *
+tu_user_token(
+    const char *state, const char *dir, const char *name, const char *groups)
+{
+	char *cmd = tu_fmt("'%s' user add %s %s --state '%s'", tu_env("JITCAD"),
+	    name, groups, state);
+	char *tok = tu_sh_ok(cmd), *path = tu_fmt("%s/%s.token", dir, name);
+
+	tu_write_file(path, tok, strlen(tok), 0600);
+	free(cmd);
+	free(tok);
+	return path;
+}
+
+char *
 tu_serve_sh(const char *cmd, const char *log, pid_t *pid)
 {
 	char *argv[] = {"/bin/sh", "-c", (char *)(uintptr_t)cmd, NULL};

@@ -22,6 +22,12 @@ char *tu_jitcad_ok(const char *state, const char *args);
  * whole stdout. */
 char *tu_sh_ok(const char *cmd);
 
+/* `$JITCAD user add NAME GROUPS --state STATE` (groups a shell fragment
+ * such as "--group engineering") that must succeed; its token goes to
+ * DIR/NAME.token (0600), whose path is returned. */
+char *tu_user_token(
+    const char *state, const char *dir, const char *name, const char *groups);
+
 /* Spawn `/bin/sh -c CMD` (an `exec '$JITCAD' serve ...` line) with stderr
  * appended to log, wait for the whole "listening on URL" line and return
  * the URL; *pid receives the shell's pid (stop with tu_stop). */
