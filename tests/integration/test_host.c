@@ -346,56 +346,46 @@ sync_fails(const char *url, const char *out, const char *msg)
 	free(se);
 }
 
-Test(host, krl_sync_bad_bodies_keep_the_file)
+/* A canned answer (status line, body) that krl-sync refuses with
+ * "URL/v1/krl WHAT; OUT left as it was" (sync_fails); the responder is
+ * stopped after. */
+static void
+canned_fails(const char *status, const void *body, size_t blen, const char *out,
+    const char *what)
 {
-	char *out = tu_fmt("%s/revoked.krl", dir), *url, *msg, *bad;
-	size_t len;
-	char *good = existing_krl(out, &len);
-	int port;
+	int port = canned_body(status, body, blen);
+	char *url = tu_fmt("http://127.0.0.1:%d", port);
+	char *msg = tu_fmt("%s/v1/krl %s", url, what);
 
-	port = canned_body("200 OK", "hello, world\n", 13);
-	url = tu_fmt("http://127.0.0.1:%d", port);
-	msg = tu_fmt("%s/v1/krl sent something that is not a KRL (no SSHKRL "
-		     "magic)",
-	    url);
 	sync_fails(url, out, msg);
 	tu_stop(&canned_pid);
 	free(msg);
 	free(url);
+}
+
+Test(host, krl_sync_bad_bodies_keep_the_file)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *bad;
+	size_t len;
+	char *good = existing_krl(out, &len);
+
+	canned_fails("200 OK", "hello, world\n", 13, out,
+	    "sent something that is not a KRL (no SSHKRL magic)");
 
 	/* A real KRL plus one trailing byte: ssh-keygen refuses it. */
 	bad = malloc(len + 1);
 	cr_assert_not_null(bad);
 	memcpy(bad, good, len);
 	bad[len] = 'x';
-	port = canned_body("200 OK", bad, len + 1);
-	url = tu_fmt("http://127.0.0.1:%d", port);
-	msg = tu_fmt("%s/v1/krl sent a KRL that ssh-keygen rejects (Invalid "
-		     "KRL file body: incomplete message)",
-	    url);
-	sync_fails(url, out, msg);
-	tu_stop(&canned_pid);
-	free(msg);
-	free(url);
+	canned_fails("200 OK", bad, len + 1, out,
+	    "sent a KRL that ssh-keygen rejects (Invalid KRL file body: "
+	    "incomplete message)");
 
-	port = canned_body("200 OK", "", 0);
-	url = tu_fmt("http://127.0.0.1:%d", port);
-	msg = tu_fmt("%s/v1/krl sent an empty body, not a KRL", url);
-	sync_fails(url, out, msg);
-	tu_stop(&canned_pid);
-	free(msg);
-	free(url);
+	canned_fails("200 OK", "", 0, out, "sent an empty body, not a KRL");
 
 	/* 304 although we sent no If-None-Match (no .etag file). */
-	port = canned_body("304 Not Modified", "", 0);
-	url = tu_fmt("http://127.0.0.1:%d", port);
-	msg = tu_fmt("%s/v1/krl answered 304 Not Modified to a request "
-		     "without If-None-Match",
-	    url);
-	sync_fails(url, out, msg);
-	tu_stop(&canned_pid);
-	free(msg);
-	free(url);
+	canned_fails("304 Not Modified", "", 0, out,
+	    "answered 304 Not Modified to a request without If-None-Match");
 
 	assert_file_eq(out, good, len);
 	free(bad);
@@ -410,13 +400,8 @@ Test(host, krl_sync_500_and_unreachable_keep_the_file)
 	char *good = existing_krl(out, &len);
 	int port;
 
-	port = canned_body("500 Internal Server Error", "{}", 2);
-	url = tu_fmt("http://127.0.0.1:%d", port);
-	msg = tu_fmt("%s/v1/krl answered HTTP 500, not 200 or 304", url);
-	sync_fails(url, out, msg);
-	tu_stop(&canned_pid);
-	free(msg);
-	free(url);
+	canned_fails("500 Internal Server Error", "{}", 2, out,
+	    "answered HTTP 500, not 200 or 304");
 
 	port = tu_free_port(); /* nothing listens there */
 	url = tu_fmt("http://127.0.0.1:%d", port);
@@ -701,21 +686,17 @@ Test(host, krl_sync_interrupted_leaves_no_temp_file)
 /* A Content-Length over the limit is refused before the body. */
 Test(host, krl_sync_announced_body_over_the_limit)
 {
-	char *out = tu_fmt("%s/revoked.krl", dir), *url, *msg, *big;
+	char *out = tu_fmt("%s/revoked.krl", dir), *msg, *big;
 	size_t len;
 	char *good = existing_krl(out, &len);
-	int port;
 
 	big = calloc(1, KRL_MAX + 1);
 	cr_assert_not_null(big);
 	memcpy(big, "SSHKRL\n", 8);
-	port = canned_body("200 OK", big, KRL_MAX + 1);
-	url = tu_fmt("http://127.0.0.1:%d", port);
-	msg = tu_fmt("%s/v1/krl announced more than %d bytes", url, KRL_MAX);
-	sync_fails(url, out, msg);
+	msg = tu_fmt("announced more than %d bytes", KRL_MAX);
+	canned_fails("200 OK", big, KRL_MAX + 1, out, msg);
 	assert_file_eq(out, good, len);
 	free(msg);
-	free(url);
 	free(big);
 	free(good);
 	free(out);
