@@ -197,6 +197,24 @@ add_host(const char *name, const char *principal)
 	return tok;
 }
 
+/* ssh as user (key, cert) through d with only kh must fail (255) with
+ * why and "Host key verification failed" in its stderr. */
+static void
+ssh_refused(struct test_sshd *d, const char *user, const char *key,
+    const char *cert, const char *kh, const char *why)
+{
+	char *out = NULL, *err = NULL;
+	int rc =
+	    sshd_ssh_known_hosts(d, user, key, cert, kh, "echo in", &out, &err);
+
+	cr_assert_eq(rc, 255, "ssh: %d\n%s", rc, err);
+	cr_assert_not_null(strstr(err, why), "%s", err);
+	cr_assert_not_null(
+	    strstr(err, "Host key verification failed"), "%s", err);
+	free(out);
+	free(err);
+}
+
 Test(hostcert, enrolled_host_connects_without_prompt_then_refusals)
 {
 	struct test_sshd *d = NULL;
@@ -327,8 +345,7 @@ Test(hostcert, plain_host_key_and_other_name_are_refused)
 {
 	struct test_sshd *d = NULL;
 	struct enroll en;
-	char *ca, *tok, *kh, *key, *cert, *user, *out = NULL, *err = NULL;
-	int rc;
+	char *ca, *tok, *kh, *key, *cert, *user;
 
 	start("30d");
 	ca = jitcad_ok("ca-key");
@@ -341,14 +358,7 @@ Test(hostcert, plain_host_key_and_other_name_are_refused)
 	/* A plain host key: nothing in known_hosts vouches for it. */
 	sshd_start(&d, ca);
 	sshd_set_principals(d, user, "alice", NULL);
-	rc =
-	    sshd_ssh_known_hosts(d, user, key, cert, kh, "echo in", &out, &err);
-	cr_assert_eq(rc, 255, "ssh: %d\n%s", rc, err);
-	cr_assert_not_null(strstr(err, "host key is known for"), "%s", err);
-	cr_assert_not_null(
-	    strstr(err, "Host key verification failed"), "%s", err);
-	free(out);
-	free(err);
+	ssh_refused(d, user, key, cert, kh, "host key is known for");
 	sshd_stop(d);
 
 	/* A jitca host certificate, but for another name. */
@@ -356,15 +366,7 @@ Test(hostcert, plain_host_key_and_other_name_are_refused)
 	en.token = tok;
 	sshd_start_host_cert(&d, ca, enroll_fn, &en);
 	sshd_set_principals(d, user, "alice", NULL);
-	rc =
-	    sshd_ssh_known_hosts(d, user, key, cert, kh, "echo in", &out, &err);
-	cr_assert_eq(rc, 255, "ssh: %d\n%s", rc, err);
-	cr_assert_not_null(
-	    strstr(err, "name is not a listed principal"), "%s", err);
-	cr_assert_not_null(
-	    strstr(err, "Host key verification failed"), "%s", err);
-	free(out);
-	free(err);
+	ssh_refused(d, user, key, cert, kh, "name is not a listed principal");
 	sshd_stop(d);
 	free(jitcad_ok("ledger verify"));
 	free(tok);
@@ -379,8 +381,7 @@ Test(hostcert, expired_host_cert_is_refused)
 {
 	struct test_sshd *d = NULL;
 	struct enroll en;
-	char *ca, *tok, *kh, *key, *cert, *user, *out = NULL, *err = NULL;
-	int rc;
+	char *ca, *tok, *kh, *key, *cert, *user;
 
 	/* 3 s host certificates, valid from now - 1 m (the backdate). */
 	start("3s");
@@ -395,15 +396,7 @@ Test(hostcert, expired_host_cert_is_refused)
 	sshd_start_host_cert(&d, ca, enroll_fn, &en);
 	sshd_set_principals(d, user, "alice", NULL);
 	tu_sleep_ms(4500);
-	rc =
-	    sshd_ssh_known_hosts(d, user, key, cert, kh, "echo in", &out, &err);
-	cr_assert_eq(rc, 255, "ssh: %d\n%s", rc, err);
-	cr_assert_not_null(
-	    strstr(err, "Certificate invalid: expired"), "%s", err);
-	cr_assert_not_null(
-	    strstr(err, "Host key verification failed"), "%s", err);
-	free(out);
-	free(err);
+	ssh_refused(d, user, key, cert, kh, "Certificate invalid: expired");
 	sshd_stop(d);
 	free(tok);
 	free(user);
