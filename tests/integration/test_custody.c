@@ -153,35 +153,6 @@ count(const char *sql)
 	return n;
 }
 
-/* The one child process of pid (the signer), waiting for it to exist. */
-static pid_t
-child_of(pid_t pid)
-{
-	char *path = tu_fmt("/proc/%d/task/%d/children", (int)pid, (int)pid);
-	long long t0 = tu_now_ms();
-	pid_t c = -1;
-
-	while (tu_now_ms() - t0 < TU_WAIT_MS) {
-		char *t = tu_read_file(path, NULL);
-
-		if (t != NULL && t[0] >= '1' && t[0] <= '9') {
-			c = (pid_t)strtol(t, NULL, 10);
-			/* "PID " and nothing after: the signer alone. */
-			cr_assert_eq(
-			    strspn(t, "0123456789 "), strlen(t), "%s", t);
-			cr_assert_eq(strchr(t, ' '), strrchr(t, ' '),
-			    "more than one child: %s", t);
-			free(t);
-			break;
-		}
-		free(t);
-		tu_sleep_ms(20);
-	}
-	cr_assert_gt(c, 0, "no child of %d", (int)pid);
-	free(path);
-	return c;
-}
-
 /* Poll /v1/health until it answers want; returns that reply. */
 static struct tu_res
 health_wait(long want)
@@ -198,24 +169,6 @@ health_wait(long want)
 	}
 	cr_assert_eq(r.status, want, "health stayed %ld", r.status);
 	return r;
-}
-
-/* The value of a /proc/PID/status line ("Uid:"), as a new string. */
-static char *
-proc_status(pid_t pid, const char *name)
-{
-	char *path = tu_fmt("/proc/%d/status", (int)pid);
-	char *text = tu_read_file(path, NULL), *p, *v;
-
-	cr_assert_not_null(text, "cannot read %s", path);
-	p = strstr(text, name);
-	cr_assert_not_null(p, "no %s in %s", name, text);
-	p += strlen(name);
-	p += strspn(p, " \t");
-	v = tu_fmt("%.*s", (int)strcspn(p, "\n"), p);
-	free(text);
-	free(path);
-	return v;
 }
 
 Test(custody, killed_signer_degrades_then_restarts)
@@ -241,7 +194,7 @@ Test(custody, killed_signer_degrades_then_restarts)
 	json_decref(r.j);
 
 	/* Keep it down: restarts fail while the key is group-readable. */
-	old = child_of(serve_pid);
+	old = tu_child_of(serve_pid, 1);
 	cr_assert_eq(chmod(key, 0640), 0);
 	cr_assert_eq(kill(old, SIGKILL), 0);
 
@@ -302,14 +255,14 @@ Test(custody, killed_signer_degrades_then_restarts)
 	cr_assert_eq(chmod(key, 0600), 0);
 	r = health_wait(200);
 	json_decref(r.j);
-	fresh = child_of(serve_pid);
+	fresh = tu_child_of(serve_pid, 1);
 	cr_assert_neq(fresh, old);
 	log = tu_file_wait(log_path, "signer restarted (pid ", serve_pid);
 	want = tu_fmt("jitcad serve: signer restarted (pid %d)\n", (int)fresh);
 	cr_assert_not_null(strstr(log, want), "%s", log);
 	free(want);
 	free(log);
-	cr_assert_str_eq(proc_status(fresh, "\nSeccomp:"), "2");
+	cr_assert_str_eq(tu_proc_status(fresh, "\nSeccomp:"), "2");
 
 	r = http("POST", path, tok_bob, "{}");
 	cr_assert_eq(r.status, 200, "%ld", r.status);
@@ -336,7 +289,7 @@ Test(custody, exits_nonzero_when_restarts_keep_failing)
 	serve("");
 	cr_assert_eq(chmod(key, 0644), 0);
 	t0 = tu_now_ms();
-	cr_assert_eq(kill(child_of(serve_pid), SIGKILL), 0);
+	cr_assert_eq(kill(tu_child_of(serve_pid, 1), SIGKILL), 0);
 	/* 6 attempts, 0.25 s doubling to 4 s apart: about 12 s. */
 	status = tu_wait_exit(&serve_pid);
 	cr_assert_eq(status, 1, "exit status %d", status);
@@ -423,21 +376,21 @@ Test(custody, service_uid_cannot_read_the_key)
 	}
 
 	serve("--user nobody");
-	uid = proc_status(serve_pid, "\nUid:");
+	uid = tu_proc_status(serve_pid, "\nUid:");
 	want = tu_fmt("%u\t%u\t%u\t%u", (unsigned)nuid, (unsigned)nuid,
 	    (unsigned)nuid, (unsigned)nuid);
 	cr_assert_str_eq(uid, want);
 	free(uid);
 	free(want);
-	child = child_of(serve_pid);
-	uid = proc_status(child, "\nUid:");
+	child = tu_child_of(serve_pid, 1);
+	uid = tu_proc_status(child, "\nUid:");
 	want = tu_fmt("%u\t%u\t%u\t%u", (unsigned)duid, (unsigned)duid,
 	    (unsigned)duid, (unsigned)duid);
 	cr_assert_str_eq(uid, want);
 	free(uid);
 	free(want);
-	cr_assert_str_eq(proc_status(child, "\nSeccomp:"), "2");
-	uid = proc_status(serve_pid, "\nGroups:");
+	cr_assert_str_eq(tu_proc_status(child, "\nSeccomp:"), "2");
+	uid = tu_proc_status(serve_pid, "\nGroups:");
 	cr_assert_str_eq(uid, "");
 	free(uid);
 

@@ -343,48 +343,6 @@ ask(void)
 	return r;
 }
 
-/* The one child process of pid (the signer), waiting for it to exist. */
-static pid_t
-child_of(pid_t pid)
-{
-	char *path = tu_fmt("/proc/%d/task/%d/children", (int)pid, (int)pid);
-	long long t0 = tu_now_ms();
-	pid_t c = -1;
-
-	while (tu_now_ms() - t0 < TU_WAIT_MS) {
-		char *t = tu_read_file(path, NULL);
-
-		if (t != NULL && t[0] >= '1' && t[0] <= '9') {
-			c = (pid_t)strtol(t, NULL, 10);
-			free(t);
-			break;
-		}
-		free(t);
-		tu_sleep_ms(20);
-	}
-	cr_assert_gt(c, 0, "no child of %d", (int)pid);
-	free(path);
-	return c;
-}
-
-/* The value of a /proc/PID/status line ("Seccomp:"), new. */
-static char *
-proc_status(pid_t pid, const char *name)
-{
-	char *path = tu_fmt("/proc/%d/status", (int)pid);
-	char *text = tu_read_file(path, NULL), *p, *v;
-
-	cr_assert_not_null(text, "cannot read %s", path);
-	p = strstr(text, name);
-	cr_assert_not_null(p, "no %s in %s", name, text);
-	p += strlen(name);
-	p += strspn(p, " \t");
-	v = tu_fmt("%.*s", (int)strcspn(p, "\n"), p);
-	free(text);
-	free(path);
-	return v;
-}
-
 Test(p11int, serve_token_removed_then_back)
 {
 	char *moved = tu_fmt("%s.gone", tokens), *seccomp, *log;
@@ -395,8 +353,8 @@ Test(p11int, serve_token_removed_then_back)
 	free(init_token());
 	make_alice();
 	serve();
-	signer = child_of(serve_pid);
-	seccomp = proc_status(signer, "Seccomp:");
+	signer = tu_child_of(serve_pid, 0);
+	seccomp = tu_proc_status(signer, "Seccomp:");
 	cr_assert_str_eq(seccomp, "2");
 	free(seccomp);
 	r = ask();
@@ -425,8 +383,8 @@ Test(p11int, serve_token_removed_then_back)
 	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
 	json_decref(r.j);
 	/* Still the same signer, still under its filter. */
-	cr_assert_eq(child_of(serve_pid), signer);
-	seccomp = proc_status(signer, "Seccomp:");
+	cr_assert_eq(tu_child_of(serve_pid, 0), signer);
+	seccomp = tu_proc_status(signer, "Seccomp:");
 	cr_assert_str_eq(seccomp, "2");
 	free(seccomp);
 
@@ -439,7 +397,7 @@ Test(p11int, serve_token_removed_then_back)
 	r = http("GET", "/v1/health", NULL, NULL);
 	cr_assert_eq(r.status, 200);
 	json_decref(r.j);
-	cr_assert_eq(child_of(serve_pid), signer);
+	cr_assert_eq(tu_child_of(serve_pid, 0), signer);
 	log = tu_read_file(log_path, NULL);
 	cr_assert_null(strstr(log, "signer process"), "%s", log);
 	free(log);

@@ -152,6 +152,52 @@ tu_jitcad(const char *state, const char *args, char **out, char **err)
 	return rc;
 }
 
+pid_t
+tu_child_of(pid_t pid, int only)
+{
+	char *path = tu_fmt("/proc/%d/task/%d/children", (int)pid, (int)pid);
+	long long t0 = tu_now_ms();
+	pid_t c = -1;
+
+	while (tu_now_ms() - t0 < TU_WAIT_MS) {
+		char *t = tu_read_file(path, NULL);
+
+		if (t != NULL && t[0] >= '1' && t[0] <= '9') {
+			c = (pid_t)strtol(t, NULL, 10);
+			/* "PID " and nothing after: the one child. */
+			cr_assert(
+			    !only || strspn(t, "0123456789 ") == strlen(t),
+			    "%s", t);
+			cr_assert(!only || strchr(t, ' ') == strrchr(t, ' '),
+			    "more than one child: %s", t);
+			free(t);
+			break;
+		}
+		free(t);
+		tu_sleep_ms(20);
+	}
+	cr_assert_gt(c, 0, "no child of %d", (int)pid);
+	free(path);
+	return c;
+}
+
+char *
+tu_proc_status(pid_t pid, const char *name)
+{
+	char *path = tu_fmt("/proc/%d/status", (int)pid);
+	char *text = tu_read_file(path, NULL), *p, *v;
+
+	cr_assert_not_null(text, "cannot read %s", path);
+	p = strstr(text, name);
+	cr_assert_not_null(p, "no %s in %s", name, text);
+	p += strlen(name);
+	p += strspn(p, " \t");
+	v = tu_fmt("%.*s", (int)strcspn(p, "\n"), p);
+	free(text);
+	free(path);
+	return v;
+}
+
 int
 tu_url_port(const char *url)
 {

@@ -40,6 +40,14 @@ void tu_stop(pid_t *pid);
  * exits first or TU_WAIT_MS pass.  Returns the file's text (new). */
 char *tu_file_wait(const char *path, const char *needle, pid_t pid);
 
+/* The first child process of pid (/proc/PID/task/PID/children), waiting
+ * up to TU_WAIT_MS for one to exist; with only, the test also fails when
+ * pid has more than one child. */
+pid_t tu_child_of(pid_t pid, int only);
+/* The value of the /proc/PID/status line that name starts (with its
+ * colon, e.g. "\nUid:"), leading blanks cut; new. */
+char *tu_proc_status(pid_t pid, const char *name);
+
 /* `$JITCAD ARGS --state STATE` through /bin/sh (args is a shell
  * fragment); its exit status, stdout and stderr as tu_sh gives them. */
 int tu_jitcad(const char *state, const char *args, char **out, char **err);
