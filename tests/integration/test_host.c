@@ -459,20 +459,8 @@ krl_sync_x(
 static int
 hostile_chunked(const char *sent_path, int stall, pid_t *pid)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd, one = 1;
+	int port, fd = tu_listen_loopback(&port);
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(fd >= 0, "socket: %s", strerror(errno));
-	cr_assert_eq(
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(fd, 8), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
 	*pid = fork();
 	cr_assert(*pid >= 0, "fork: %s", strerror(errno));
 	if (*pid == 0) {
@@ -525,7 +513,7 @@ done:
 		_exit(0);
 	}
 	close(fd);
-	return ntohs(sa.sin_port);
+	return port;
 }
 
 /* While krl-sync runs: the largest regular file seen in a directory. */

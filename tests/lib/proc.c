@@ -324,7 +324,7 @@ respond(int c, tu_http_fn fn, void *arg)
 }
 
 int
-tu_http_responder(tu_http_fn fn, void *arg, pid_t *pid)
+tu_listen_loopback(int *port)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
@@ -341,6 +341,15 @@ tu_http_responder(tu_http_fn fn, void *arg, pid_t *pid)
 	    "bind: %s", strerror(errno));
 	cr_assert_eq(listen(fd, 8), 0);
 	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+int
+tu_http_responder(tu_http_fn fn, void *arg, pid_t *pid)
+{
+	int port, fd = tu_listen_loopback(&port);
+
 	*pid = fork();
 	cr_assert(*pid >= 0, "fork: %s", strerror(errno));
 	if (*pid == 0) {
@@ -353,7 +362,7 @@ tu_http_responder(tu_http_fn fn, void *arg, pid_t *pid)
 		}
 	}
 	close(fd);
-	return ntohs(sa.sin_port);
+	return port;
 }
 
 struct canned {

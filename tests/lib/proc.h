@@ -69,6 +69,10 @@ int tu_url_port(const char *url);
  * missing ssh-agent fails the test. */
 pid_t tu_agent_start(const char *sock);
 
+/* A TCP socket listening on 127.0.0.1 at a free port (SO_REUSEADDR,
+ * backlog 8); *port receives the port. */
+int tu_listen_loopback(int *port);
+
 /*
  * The answer of a responder to one request: request holds the request
  * head and any body that came with it (NUL-terminated); the callback
