@@ -57,9 +57,7 @@ static pid_t serve_pid = -1;
 static void
 setup(void)
 {
-	dir = tu_tmpdir();
-	state = tu_fmt("%s/state", dir);
-	log_path = tu_fmt("%s/serve.log", dir);
+	tu_scratch(&dir, &state, &log_path);
 }
 
 static void
@@ -79,13 +77,6 @@ teardown(void)
 
 TestSuite(custody, .init = setup, .fini = teardown, .timeout = 120);
 
-/* `jitcad ARGS` that must exit 0; returns stdout (trailing newline cut). */
-static char *
-jitcad_ok(const char *args)
-{
-	return tu_jitcad_ok(state, args);
-}
-
 /* init (with extra init arguments), alice (engineering) and bob
  * (sre-leads) with tokens, alice's public key line. */
 static void
@@ -94,10 +85,10 @@ make_ca(const char *init_args)
 	char *key = tu_fmt("%s/alice", dir), *args;
 
 	args = tu_fmt("init %s", init_args);
-	free(jitcad_ok(args));
+	free(tu_jitcad_ok(state, args));
 	free(args);
-	tok_alice = jitcad_ok("user add alice --group engineering");
-	tok_bob = jitcad_ok("user add bob --group sre-leads");
+	tok_alice = tu_jitcad_ok(state, "user add alice --group engineering");
+	tok_bob = tu_jitcad_ok(state, "user add bob --group sre-leads");
 	pub_alice = tu_keygen("ed25519", key);
 	free(key);
 }
@@ -274,7 +265,7 @@ Test(custody, killed_signer_degrades_then_restarts)
 	json_decref(r.j);
 	cr_assert_eq(count("SELECT count(*) FROM certificates"), 3);
 	cr_assert_eq(count("SELECT count(*) FROM approvals"), 1);
-	free(jitcad_ok("ledger verify"));
+	free(tu_jitcad_ok(state, "ledger verify"));
 	free(path);
 	free(key);
 }

@@ -54,9 +54,7 @@ static pid_t serve_pid = -1;
 static void
 setup(void)
 {
-	dir = tu_tmpdir();
-	state = tu_fmt("%s/state", dir);
-	log_path = tu_fmt("%s/serve.log", dir);
+	tu_scratch(&dir, &state, &log_path);
 	pin_path = tu_softhsm_token(dir, &tokens);
 }
 
@@ -80,13 +78,6 @@ teardown(void)
 }
 
 TestSuite(p11int, .init = setup, .fini = teardown, .timeout = 180);
-
-/* `jitcad ARGS` that must exit 0; returns stdout (trailing newline cut). */
-static char *
-jitcad_ok(const char *args)
-{
-	return tu_jitcad_ok(state, args);
-}
 
 /* pkcs11-tool --keypairgen on token jitca, label user-ca. */
 static void
@@ -114,7 +105,7 @@ generate(const char *type)
 			    ";id=%%01' --pkcs11-module " MODULE
 			    " --pin-file '%s' --ca-key-type %s",
 	    pin_path, type);
-	char *line = jitcad_ok(args), *out = NULL;
+	char *line = tu_jitcad_ok(state, args), *out = NULL;
 
 	/* The token will never let the private key out. */
 	cr_assert_eq(tu_sh("pkcs11-tool --module " MODULE " --token-label "
@@ -164,7 +155,7 @@ init_token(void)
 static void
 make_alice(void)
 {
-	tok_alice = jitcad_ok("user add alice --group engineering");
+	tok_alice = tu_jitcad_ok(state, "user add alice --group engineering");
 	id_path = tu_fmt("%s/alice", dir);
 	pub_alice = tu_keygen("ed25519", id_path);
 }
@@ -207,7 +198,7 @@ token_ca_works(const char *want_line, const char *ssh_type,
 	cr_assert_eq(strncmp(line, ssh_type, strlen(ssh_type)), 0, "%s", line);
 	if (want_line != NULL)
 		cr_assert_str_eq(line, want_line);
-	printed = jitcad_ok("ca-key");
+	printed = tu_jitcad_ok(state, "ca-key");
 	cr_assert_str_eq(printed, line);
 	/* jitca.json names the token key; no key file was made. */
 	cfg = tu_fmt("%s/jitca.json", state);
@@ -232,7 +223,7 @@ token_ca_works(const char *want_line, const char *ssh_type,
 	cmd = tu_fmt("issue --user alice --role staging --public-key '%s.pub' "
 		     "--reason 'token test'",
 	    id_path);
-	out = jitcad_ok(cmd);
+	out = tu_jitcad_ok(state, cmd);
 	free(cmd);
 	cr_assert_eq(strncmp(out, "ssh-ed25519-cert-v01@openssh.com ", 33), 0,
 	    "%s", out);
@@ -539,7 +530,7 @@ Test(p11int, allow_network_config)
 	cmd = tu_fmt("issue --user alice --role staging --public-key '%s.pub' "
 		     "--reason 'network allowed'",
 	    id_path);
-	out = jitcad_ok(cmd);
+	out = tu_jitcad_ok(state, cmd);
 	cr_assert_eq(strncmp(out, "ssh-ed25519-cert-v01@openssh.com ", 33), 0,
 	    "%s", out);
 	free(out);
@@ -620,7 +611,7 @@ Test(p11int, host_and_ledger_keys_in_token)
 	cmd = tu_fmt("issue --user alice --role staging --public-key '%s.pub' "
 		     "--reason 'token keys'",
 	    id_path);
-	out = jitcad_ok(cmd);
+	out = tu_jitcad_ok(state, cmd);
 	cr_assert_eq(strncmp(out, "ssh-ed25519-cert-v01@openssh.com ", 33), 0,
 	    "%s", out);
 	free(out);

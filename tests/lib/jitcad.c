@@ -14,6 +14,15 @@
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 
+void
+tu_scratch(char **dir, char **state, char **log)
+{
+	*dir = tu_tmpdir();
+	*state = tu_fmt("%s/state", *dir);
+	if (log != NULL)
+		*log = tu_fmt("%s/serve.log", *dir);
+}
+
 char *
 tu_jitcad_ok(const char *state, const char *args)
 {

@@ -15,6 +15,11 @@
 
 #include <sys/types.h>
 
+/* A test's scratch directory (new, *dir), the jitcad state dir in it
+ * (*state = DIR/state, which jitcad init creates) and, with log not
+ * NULL, serve's log (*log = DIR/serve.log). */
+void tu_scratch(char **dir, char **state, char **log);
+
 /* `$JITCAD ARGS --state STATE` that must exit 0 ("jitcad ARGS: exit N:
  * STDERR" otherwise); its stdout cut at the first newline. */
 char *tu_jitcad_ok(const char *state, const char *args);
