@@ -279,21 +279,33 @@ tbs_encode(const struct tbs_spec *t)
 	return w;
 }
 
-/* The answer r to a hand-made body w: on success a signature by k over
- * exactly w's bytes (with nonempty, also a non-empty one), else none.
- * Frees sig and w; returns r. */
+/* Send a hand-made body through SIGN_USER for (alice, ops) or, with
+ * host, SIGN_HOST for host "web1"; returns the signer's answer.  On
+ * success the signature is by the user (host) CA over exactly the bytes
+ * sent, and for a user one not empty; else none came back. */
 static int
-tbs_answer(int r, const struct pubkey *k, struct wire *w, uint8_t *sig,
-    size_t siglen, int nonempty)
+send_spec(const struct tbs_spec *t, int host)
 {
+	struct wire *w = tbs_encode(t);
+	uint8_t *sig = NULL;
+	size_t siglen = 0;
+	int r;
+
+	if (host)
+		r = signer_sign_host_tbs(
+		    sg, "web1", wire_ptr(w), wire_len(w), &sig, &siglen);
+	else
+		r = signer_sign_user_tbs(sg, "alice", "ops", wire_ptr(w),
+		    wire_len(w), &sig, &siglen);
 	if (r == 0) {
-		if (nonempty) {
+		if (!host) {
 			cr_assert_not_null(sig);
 			cr_assert_gt(siglen, 0);
 		}
 		/* The signature is over exactly the bytes sent. */
-		cr_assert_eq(pubkey_verify(k, sig, siglen, wire_ptr(w),
-				 wire_len(w), NULL),
+		cr_assert_eq(pubkey_verify(host ? signer_public_host(sg)
+						: signer_public(sg),
+				 sig, siglen, wire_ptr(w), wire_len(w), NULL),
 		    0);
 	} else {
 		cr_assert_null(sig);
@@ -308,14 +320,7 @@ tbs_answer(int r, const struct pubkey *k, struct wire *w, uint8_t *sig,
 static int
 sign_spec(const struct tbs_spec *t)
 {
-	struct wire *w = tbs_encode(t);
-	uint8_t *sig = NULL;
-	size_t siglen = 0;
-	int r;
-
-	r = signer_sign_user_tbs(
-	    sg, "alice", "ops", wire_ptr(w), wire_len(w), &sig, &siglen);
-	return tbs_answer(r, signer_public(sg), w, sig, siglen, 1);
+	return send_spec(t, 0);
 }
 
 /* ---- good path ---------------------------------------------------- */
@@ -1140,14 +1145,7 @@ good_host_spec(void)
 static int
 sign_host_spec(const struct tbs_spec *t)
 {
-	struct wire *w = tbs_encode(t);
-	uint8_t *sig = NULL;
-	size_t siglen = 0;
-	int r;
-
-	r = signer_sign_host_tbs(
-	    sg, "web1", wire_ptr(w), wire_len(w), &sig, &siglen);
-	return tbs_answer(r, signer_public_host(sg), w, sig, siglen, 0);
+	return send_spec(t, 1);
 }
 
 Test(signer, three_distinct_keys_announced, .init = setup3, .fini = teardown)
