@@ -102,14 +102,9 @@ static void
 setup(void)
 {
 	dir = tu_tmpdir();
-	home = tu_fmt("%s/home", dir);
 	state = tu_fmt("%s/state", dir);
 	sock = tu_fmt("%s/agent.sock", dir);
-	cr_assert_eq(mkdir(home, 0700), 0);
-	setenv("HOME", home, 1);
-	unsetenv("JITCA_TOKEN");
-	unsetenv("JITCA_SERVER");
-	unsetenv("XDG_CONFIG_HOME");
+	home = tu_client_home(dir);
 }
 
 static void

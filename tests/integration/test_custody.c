@@ -64,15 +64,12 @@ static void
 teardown(void)
 {
 	tu_stop(&serve_pid);
-	tu_rmtree(dir);
-	free(dir);
-	free(state);
-	free(log_path);
+	tu_scratch_free(&dir, &state, &log_path);
 	free(url);
 	free(tok_alice);
 	free(tok_bob);
 	free(pub_alice);
-	dir = state = log_path = url = tok_alice = tok_bob = pub_alice = NULL;
+	url = tok_alice = tok_bob = pub_alice = NULL;
 }
 
 TestSuite(custody, .init = setup, .fini = teardown, .timeout = 120);
@@ -103,12 +100,6 @@ static struct tu_res
 http(const char *method, const char *path, const char *token, const char *body)
 {
 	return tu_http_json(url, method, path, token, body, 30L);
-}
-
-static const char *
-jstr(json_t *j, const char *a, const char *b)
-{
-	return tu_jstr(j, a, b);
 }
 
 /* POST /v1/requests for role by alice. */
@@ -173,7 +164,7 @@ Test(custody, killed_signer_degrades_then_restarts)
 	serve("");
 	r = ask("staging");
 	cr_assert_eq(r.status, 201);
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	/* A pending prod-debug request: bob's approval will need the
 	 * signer. */
@@ -190,13 +181,13 @@ Test(custody, killed_signer_degrades_then_restarts)
 	cr_assert_eq(kill(old, SIGKILL), 0);
 
 	r = health_wait(503);
-	cr_assert_str_eq(jstr(r.j, "status", NULL), "degraded");
-	cr_assert_str_eq(jstr(r.j, "reason", NULL), "signer_unavailable");
+	cr_assert_str_eq(tu_jstr(r.j, "status", NULL), "degraded");
+	cr_assert_str_eq(tu_jstr(r.j, "reason", NULL), "signer_unavailable");
 	want = tu_fmt("signer process is not running "
 		      "(pid %d killed by signal 9 (SIGKILL))",
 	    (int)old);
-	cr_assert_str_eq(
-	    jstr(r.j, "message", NULL), want, "%s", jstr(r.j, "message", NULL));
+	cr_assert_str_eq(tu_jstr(r.j, "message", NULL), want, "%s",
+	    tu_jstr(r.j, "message", NULL));
 	free(want);
 	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
 	json_decref(r.j);
@@ -207,15 +198,15 @@ Test(custody, killed_signer_degrades_then_restarts)
 
 	r = ask("staging");
 	cr_assert_eq(r.status, 503);
-	cr_assert_str_eq(jstr(r.j, "error", "code"), "signer_unavailable");
-	cr_assert_str_eq(jstr(r.j, "error", "message"),
+	cr_assert_str_eq(tu_jstr(r.j, "error", "code"), "signer_unavailable");
+	cr_assert_str_eq(tu_jstr(r.j, "error", "message"),
 	    "request: signer process is not running");
 	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
 	json_decref(r.j);
 	path = tu_fmt("/v1/requests/%lld/approve", (long long)id);
 	r = http("POST", path, tok_bob, "{}");
 	cr_assert_eq(r.status, 503);
-	cr_assert_str_eq(jstr(r.j, "error", "code"), "signer_unavailable");
+	cr_assert_str_eq(tu_jstr(r.j, "error", "code"), "signer_unavailable");
 	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
 	json_decref(r.j);
 	/* Nothing of the refused attempts was written. */
@@ -257,11 +248,11 @@ Test(custody, killed_signer_degrades_then_restarts)
 
 	r = http("POST", path, tok_bob, "{}");
 	cr_assert_eq(r.status, 200, "%ld", r.status);
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	r = ask("staging");
 	cr_assert_eq(r.status, 201);
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	cr_assert_eq(count("SELECT count(*) FROM certificates"), 3);
 	cr_assert_eq(count("SELECT count(*) FROM approvals"), 1);
@@ -387,7 +378,7 @@ Test(custody, service_uid_cannot_read_the_key)
 
 	r = ask("staging");
 	cr_assert_eq(r.status, 201);
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	free(key);
 }
@@ -545,7 +536,8 @@ Test(custody, sighup_reloads_the_signers_copy)
 	    pub_alice);
 	r = http("POST", "/v1/requests", tok_alice, body);
 	cr_assert_eq(r.status, 400);
-	cr_assert_str_eq(jstr(r.j, "error", "code"), "principal_not_allowed");
+	cr_assert_str_eq(
+	    tu_jstr(r.j, "error", "code"), "principal_not_allowed");
 	json_decref(r.j);
 
 	text = tu_read_file(cfg, NULL);
@@ -558,9 +550,9 @@ Test(custody, sighup_reloads_the_signers_copy)
 	    log_path, "jitcad serve: configuration reloaded: ", serve_pid);
 	free(log);
 	r = http("POST", "/v1/requests", tok_alice, body);
-	cr_assert_eq(
-	    r.status, 201, "%ld %s", r.status, jstr(r.j, "error", "message"));
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_eq(r.status, 201, "%ld %s", r.status,
+	    tu_jstr(r.j, "error", "message"));
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	log = tu_read_file(log_path, NULL);
 	cr_assert_null(strstr(log, "the signer keeps its old"), "%s", log);

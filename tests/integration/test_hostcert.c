@@ -39,12 +39,9 @@ static void
 teardown(void)
 {
 	tu_stop(&serve_pid);
-	tu_rmtree(dir);
-	free(dir);
-	free(state);
+	tu_scratch_free(&dir, &state, &slog);
 	free(url);
-	free(slog);
-	dir = state = url = slog = NULL;
+	url = NULL;
 }
 
 TestSuite(hostcert, .init = setup, .fini = teardown, .timeout = 240);

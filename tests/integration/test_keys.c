@@ -52,10 +52,7 @@ teardown(void)
 {
 	signer_stop(sg);
 	sg = NULL;
-	tu_rmtree(dir);
-	free(dir);
-	free(state);
-	dir = state = NULL;
+	tu_scratch_free(&dir, &state, NULL);
 }
 
 TestSuite(keys, .init = setup, .fini = teardown, .timeout = 120);

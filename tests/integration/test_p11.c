@@ -62,17 +62,14 @@ static void
 teardown(void)
 {
 	tu_stop(&serve_pid);
-	tu_rmtree(dir);
-	free(dir);
-	free(state);
+	tu_scratch_free(&dir, &state, &log_path);
 	free(tokens);
 	free(pin_path);
-	free(log_path);
 	free(url);
 	free(tok_alice);
 	free(id_path);
 	free(pub_alice);
-	dir = state = tokens = pin_path = log_path = url = NULL;
+	tokens = pin_path = url = NULL;
 	tok_alice = id_path = pub_alice = NULL;
 	tu_keep_free();
 }
@@ -315,12 +312,6 @@ http(const char *method, const char *path, const char *token, const char *body)
 	return tu_http_json(url, method, path, token, body, 60L);
 }
 
-static const char *
-jstr(json_t *j, const char *a, const char *b)
-{
-	return tu_jstr(j, a, b);
-}
-
 /* POST /v1/requests for staging (no approval needed) by alice. */
 static struct tu_res
 ask(void)
@@ -350,7 +341,7 @@ Test(p11int, serve_token_removed_then_back)
 	free(seccomp);
 	r = ask();
 	cr_assert_eq(r.status, 201);
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	r = http("GET", "/v1/health", NULL, NULL);
 	cr_assert_eq(r.status, 200);
@@ -360,17 +351,17 @@ Test(p11int, serve_token_removed_then_back)
 	cr_assert_eq(rename(tokens, moved), 0);
 	r = ask();
 	cr_assert_eq(r.status, 503, "%ld %s", r.status, r.hdrs);
-	cr_assert_str_eq(jstr(r.j, "error", "code"), "token_unavailable");
-	cr_assert_str_eq(jstr(r.j, "error", "message"),
+	cr_assert_str_eq(tu_jstr(r.j, "error", "code"), "token_unavailable");
+	cr_assert_str_eq(tu_jstr(r.j, "error", "message"),
 	    "request: the PKCS#11 token is not available");
 	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
 	json_decref(r.j);
 	r = http("GET", "/v1/health", NULL, NULL);
 	cr_assert_eq(r.status, 503);
-	cr_assert_str_eq(jstr(r.j, "status", NULL), "degraded");
-	cr_assert_str_eq(jstr(r.j, "reason", NULL), "token_unavailable");
-	cr_assert_str_eq(
-	    jstr(r.j, "message", NULL), "the PKCS#11 token is not available");
+	cr_assert_str_eq(tu_jstr(r.j, "status", NULL), "degraded");
+	cr_assert_str_eq(tu_jstr(r.j, "reason", NULL), "token_unavailable");
+	cr_assert_str_eq(tu_jstr(r.j, "message", NULL),
+	    "the PKCS#11 token is not available");
 	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
 	json_decref(r.j);
 	/* Still the same signer, still under its filter. */
@@ -383,7 +374,7 @@ Test(p11int, serve_token_removed_then_back)
 	cr_assert_eq(rename(moved, tokens), 0);
 	r = ask();
 	cr_assert_eq(r.status, 201, "%ld", r.status);
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	r = http("GET", "/v1/health", NULL, NULL);
 	cr_assert_eq(r.status, 200);

@@ -23,6 +23,32 @@ tu_scratch(char **dir, char **state, char **log)
 		*log = tu_fmt("%s/serve.log", *dir);
 }
 
+void
+tu_scratch_free(char **dir, char **state, char **log)
+{
+	tu_rmtree(*dir);
+	free(*dir);
+	free(*state);
+	*dir = *state = NULL;
+	if (log != NULL) {
+		free(*log);
+		*log = NULL;
+	}
+}
+
+char *
+tu_client_home(const char *dir)
+{
+	char *home = tu_fmt("%s/home", dir);
+
+	cr_assert_eq(mkdir(home, 0700), 0);
+	setenv("HOME", home, 1);
+	unsetenv("JITCA_TOKEN");
+	unsetenv("JITCA_SERVER");
+	unsetenv("XDG_CONFIG_HOME");
+	return home;
+}
+
 char *
 tu_jitcad_ok(const char *state, const char *args)
 {

@@ -19,6 +19,14 @@
  * (*state = DIR/state, which jitcad init creates) and, with log not
  * NULL, serve's log (*log = DIR/serve.log). */
 void tu_scratch(char **dir, char **state, char **log);
+/* Undoes tu_scratch (after the test stopped what runs there): rm -rf
+ * DIR, frees the three (log may be NULL) and sets them to NULL. */
+void tu_scratch_free(char **dir, char **state, char **log);
+
+/* A fresh user for the jitca client: DIR/home (made, 0700) as HOME, and
+ * none of JITCA_TOKEN, JITCA_SERVER and XDG_CONFIG_HOME set.  Returns
+ * the home's path. */
+char *tu_client_home(const char *dir);
 
 /* `$JITCAD ARGS --state STATE` that must exit 0 ("jitcad ARGS: exit N:
  * STDERR" otherwise); its stdout cut at the first newline. */
