@@ -23,6 +23,7 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/lib/jitcad.h"
 #include "tests/lib/pg.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
@@ -59,28 +60,6 @@ teardown(void)
 }
 
 TestSuite(replicas, .init = setup, .fini = teardown, .timeout = 300);
-
-static void
-sh_ok(const char *cmd)
-{
-	char *err = NULL;
-	int rc = tu_sh(cmd, NULL, &err);
-
-	cr_assert_eq(rc, 0, "%s: exit %d: %s", cmd, rc, err);
-	free(err);
-}
-
-static char *
-jitcad_ok(const char *st, const char *args)
-{
-	char *out = NULL, *err = NULL;
-	int rc = tu_jitcad(st, args, &out, &err);
-
-	cr_assert_eq(rc, 0, "jitcad %s: exit %d: %s", args, rc, err);
-	free(err);
-	out[strcspn(out, "\n")] = '\0';
-	return out;
-}
 
 /* curl: "STATUS RETRY-AFTER|BODY" (new); the body is saved in file. */
 static char *
@@ -145,7 +124,7 @@ start_replicas(void)
 		state[i] = tu_fmt("%s/state%d", dir, i);
 		if (i > 0) {
 			cmd = tu_fmt("cp -a '%s' '%s'", state[0], state[i]);
-			sh_ok(cmd);
+			free(tu_sh_ok(cmd));
 			free(cmd);
 		}
 	}
@@ -165,7 +144,7 @@ init_ledger(char **alice, char **bob)
 
 	cmd = tu_fmt("init --ledger '%s'", url);
 	state[0] = tu_fmt("%s/state0", dir);
-	free(jitcad_ok(state[0], cmd));
+	free(tu_jitcad_ok(state[0], cmd));
 	free(cmd);
 	cfg = tu_fmt("%s/jitca.json", state[0]);
 	text = tu_read_file(cfg, NULL);
@@ -175,9 +154,9 @@ init_ledger(char **alice, char **bob)
 	free(with);
 	free(text);
 	free(cfg);
-	*alice = jitcad_ok(state[0], "user add alice --group engineering");
+	*alice = tu_jitcad_ok(state[0], "user add alice --group engineering");
 	if (bob != NULL)
-		*bob = jitcad_ok(state[0], "user add bob --group sre-leads");
+		*bob = tu_jitcad_ok(state[0], "user add bob --group sre-leads");
 	free(state[0]);
 	state[0] = NULL;
 }
@@ -188,7 +167,6 @@ Test(replicas, three_replicas_one_ledger)
 	char *r1, *r2;
 	long id, t0;
 	int i, round, wins, seen;
-	size_t n;
 
 	init_ledger(&alice, &bob);
 	/* The schema is in the database, not in a file. */
@@ -198,12 +176,7 @@ Test(replicas, three_replicas_one_ledger)
 	start_replicas();
 
 	key = tu_fmt("%s/id", dir);
-	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", key);
-	sh_ok(cmd);
-	free(cmd);
-	body = tu_read_file(tu_keep(tu_fmt("%s.pub", key)), &n);
-	cr_assert_not_null(body);
-	body[strcspn(body, "\n")] = '\0';
+	body = tu_keygen("ed25519", key);
 	cmd = tu_fmt("{\"role\": \"prod-debug\", \"ttl\": \"10m\", \"reason\": "
 		     "\"INC-9 replicas\", \"public_key\": \"%s\"}",
 	    body);
@@ -275,7 +248,7 @@ Test(replicas, three_replicas_one_ledger)
 	if (strncmp(r, "200", 3) != 0) {
 		/* Not an approver's right: the admin command, on A's
 		 * state directory, goes to the same database. */
-		free(jitcad_ok(
+		free(tu_jitcad_ok(
 		    state[0], "revoke --serial 1 --reason 'laptop lost'"));
 	}
 	free(r);
@@ -298,7 +271,7 @@ Test(replicas, three_replicas_one_ledger)
 	cmd = tu_fmt("cmp '%s/krl0' '%s/krl1' && cmp '%s/krl1' '%s/krl2' && "
 		     "ssh-keygen -Q -l -f '%s/krl2' | grep -q 'serial: 1$'",
 	    dir, dir, dir, dir, dir);
-	sh_ok(cmd);
+	free(tu_sh_ok(cmd));
 	free(cmd);
 	for (i = 0; i < NREP; i++)
 		free(e[i]);
@@ -326,7 +299,7 @@ Test(replicas, three_replicas_one_ledger)
 		cr_assert(strncmp(r, "200", 3) == 0, "%s", r);
 		free(r);
 	}
-	free(jitcad_ok(state[1], "ledger verify"));
+	free(tu_jitcad_ok(state[1], "ledger verify"));
 	free(alice);
 	free(bob);
 	free(body);
@@ -464,22 +437,14 @@ load_check_rows(const struct load *ld)
 	    " certificates;");
 	cr_assert_str_eq(rows, "t\n");
 	free(rows);
-	free(jitcad_ok(state[1], "ledger verify"));
+	free(tu_jitcad_ok(state[1], "ledger verify"));
 }
 
+/* A new key pair at DIR/id; its public key line (kept). */
 static char *
 new_pubkey(void)
 {
-	char *key = tu_keep(tu_fmt("%s/id", dir)), *cmd, *pubk;
-	size_t n;
-
-	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", key);
-	sh_ok(cmd);
-	free(cmd);
-	pubk = tu_read_file(tu_keep(tu_fmt("%s.pub", key)), &n);
-	cr_assert_not_null(pubk);
-	pubk[strcspn(pubk, "\n")] = '\0';
-	return tu_keep(pubk);
+	return tu_keep(tu_keygen("ed25519", tu_keep(tu_fmt("%s/id", dir))));
 }
 
 #define KILL_CYCLES 10
@@ -576,25 +541,25 @@ Test(replicas, migrate_sqlite_to_postgres)
 	int rc;
 
 	state[0] = tu_fmt("%s/state0", dir);
-	free(jitcad_ok(state[0], "init"));
-	free(jitcad_ok(state[0], "user add alice --group engineering"));
+	free(tu_jitcad_ok(state[0], "init"));
+	free(tu_jitcad_ok(state[0], "user add alice --group engineering"));
 	cr_assert_not_null(new_pubkey()); /* at key */
 	cmd = tu_fmt("issue --user alice --role staging --public-key "
 		     "'%s.pub' --reason migrate",
 	    key);
-	free(jitcad_ok(state[0], cmd));
-	free(jitcad_ok(state[0], cmd));
+	free(tu_jitcad_ok(state[0], cmd));
+	free(tu_jitcad_ok(state[0], cmd));
 	free(cmd);
-	free(jitcad_ok(state[0], "revoke --serial 1 --reason lost"));
-	free(jitcad_ok(
+	free(tu_jitcad_ok(state[0], "revoke --serial 1 --reason lost"));
+	free(tu_jitcad_ok(
 	    state[0], "host add web-1 --principal web-1.example.com"));
-	free(jitcad_ok(state[0], "ledger checkpoint"));
-	krl_path = jitcad_ok(state[0], "krl");
+	free(tu_jitcad_ok(state[0], "ledger checkpoint"));
+	krl_path = tu_jitcad_ok(state[0], "krl");
 	krl = tu_read_file(krl_path, &krl_len);
 	cr_assert_not_null(krl);
 
 	cmd = tu_fmt("ledger migrate --to '%s'", url);
-	out = jitcad_ok(state[0], cmd);
+	out = tu_jitcad_ok(state[0], cmd);
 	cr_assert(strncmp(out, "ok: ", 4) == 0, "%s", out);
 	cr_assert_not_null(strstr(out, "verified there"), "%s", out);
 	free(out);
@@ -632,12 +597,12 @@ Test(replicas, migrate_sqlite_to_postgres)
 	cr_assert_eq(rename(tu_keep(tu_fmt("%s/ledger.db", state[0])),
 			 tu_keep(tu_fmt("%s/ledger.db.old", state[0]))),
 	    0);
-	free(jitcad_ok(state[0], "ledger verify"));
+	free(tu_jitcad_ok(state[0], "ledger verify"));
 	log = tu_fmt("%s/serve-migrated.log", dir);
 	base[0] = tu_serve_start(state[0], log, NULL, NULL, &pid[0]);
 	free(log);
 	cmd = tu_fmt("curl -sS -o '%s/served.krl' '%s/v1/krl'", dir, base[0]);
-	sh_ok(cmd);
+	free(tu_sh_ok(cmd));
 	free(cmd);
 	r = tu_read_file(tu_keep(tu_fmt("%s/served.krl", dir)), &served_len);
 	cr_assert_not_null(r);
@@ -648,7 +613,7 @@ Test(replicas, migrate_sqlite_to_postgres)
 	cmd = tu_fmt("issue --user alice --role staging --public-key "
 		     "'%s.pub' --reason after --json",
 	    key);
-	out = jitcad_ok(state[0], cmd);
+	out = tu_jitcad_ok(state[0], cmd);
 	cr_assert_not_null(strstr(out, "\"serial\":3"), "%s", out);
 	free(out);
 	free(cmd);
@@ -663,7 +628,7 @@ Test(replicas, migrate_sqlite_to_postgres)
 		size_t i;
 
 		for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-			free(jitcad_ok(state[0], cmds[i]));
+			free(tu_jitcad_ok(state[0], cmds[i]));
 	}
 	r = tpg_psql(url,
 	    "SELECT (SELECT count(*) FROM hosts), (SELECT count(*) FROM"
