@@ -476,3 +476,227 @@ Test(encode, break_glass_and_review)
 	    "ak_glass\":true,\"needs_review\":false}],\"next_cursor\":n"
 	    "ull}");
 }
+
+/* ---- the encoder on views built by hand: every field ---- */
+
+static char *hb_principals[] = {"alice", "debug"};
+static char *hb_groups[] = {"sre-leads", "dba-leads"};
+
+/* A request with every field set; decisions and cert as given. */
+static void
+hb_request(struct request_view *v, struct approval_view *d, size_t nd,
+    struct cert_view *c)
+{
+	memset(v, 0, sizeof(*v));
+	v->id = 42;
+	v->state = "issued";
+	v->role = "prod-debug";
+	v->requester = "alice";
+	v->principals = hb_principals;
+	v->nprincipals = 2;
+	v->ttl = 900;
+	v->reason = "INC-1 \"quoted\"";
+	v->created = 100;
+	v->expires = 3700;
+	v->approvals_required = 2;
+	v->key_fp = "SHA256:fp";
+	v->key_type = "ssh-ed25519";
+	v->public_key = "ssh-ed25519 AAAA";
+	snprintf(v->digest, sizeof(v->digest), "sha256:%064d", 7);
+	v->has_role = 1;
+	v->approver_groups = hb_groups;
+	v->napprover_groups = 2;
+	v->decisions = d;
+	v->ndecisions = nd;
+	v->cert = c;
+}
+
+static char *
+enc(json_t *j)
+{
+	char *s;
+
+	cr_assert_not_null(j);
+	s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(j);
+	cr_assert_not_null(s);
+	return tu_keep(s);
+}
+
+#define HB_HEAD                                                                \
+	"{\"id\":42,\"state\":\"issued\",\"role\":\"prod-debug\","             \
+	"\"requester\":\"alice\",\"principals\":[\"alice\",\"debug\"],"        \
+	"\"ttl\":900,\"reason\":\"INC-1 \\\"quoted\\\"\",\"created\":100,"     \
+	"\"expires\":3700,\"approvals_required\":2,"                           \
+	"\"key_fingerprint\":\"SHA256:fp\","                                   \
+	"\"public_key\":\"ssh-ed25519 AAAA\",\"digest\":\"sha256:"             \
+	"0000000000000000000000000000000000000000000000000000000000000007\""
+
+Test(encode, request_every_field)
+{
+	struct approval_view d[] = {
+	    {"bob", "approve", "first", 110},
+	    {"carol", "review", "seen", 130},
+	    {"dave", "approve", "", 120},
+	};
+	struct cert_view c = {"ssh-ed25519-cert-v01@openssh.com AAAA", 9,
+	    "alice:prod-debug:req-42:serial-9", 60, 1020, 1, 500};
+	struct request_view v;
+
+	hb_request(&v, d, 3, &c);
+	v.break_glass = 1;
+	v.needs_review = 0;
+	cr_assert_str_eq(enc(encode_request(&v)),
+	    HB_HEAD
+	    ",\"approver_groups\":[\"sre-leads\",\"dba-leads\"],"
+	    "\"reviewed\":{\"who\":\"carol\",\"when\":130,\"comment\":"
+	    "\"seen\"},\"approvals\":[{\"who\":\"bob\",\"when\":110,"
+	    "\"comment\":\"first\"},{\"who\":\"dave\",\"when\":120,"
+	    "\"comment\":\"\"}],\"certificate\":\"ssh-ed25519-cert-v01@"
+	    "openssh.com AAAA\",\"serial\":9,\"key_id\":\"alice:prod-"
+	    "debug:req-42:serial-9\",\"valid_after\":60,\"valid_before\":"
+	    "1020,\"revoked\":500,\"break_glass\":true,\"needs_review\":"
+	    "false}");
+}
+
+Test(encode, request_absent_parts)
+{
+	struct approval_view d[] = {{"bob", "deny", "no", 110}};
+	struct cert_view c = {NULL, 9, "k", 60, 1020, 0, 0};
+	struct request_view v;
+
+	/* No role any more, no decisions, no certificate. */
+	hb_request(&v, NULL, 0, NULL);
+	v.has_role = 0;
+	cr_assert_str_eq(enc(encode_request(&v)),
+	    HB_HEAD ",\"approvals\":[],\"break_glass\":false}");
+	/* A denial is a key of its own; a brief certificate has no line. */
+	hb_request(&v, d, 1, &c);
+	v.approver_groups = NULL;
+	v.napprover_groups = 0;
+	cr_assert_str_eq(enc(encode_request(&v)),
+	    HB_HEAD ",\"approver_groups\":[],\"denied\":{\"who\":\"bob\","
+		    "\"when\":110,\"comment\":\"no\"},\"approvals\":[],"
+		    "\"serial\":9,\"key_id\":\"k\",\"valid_after\":60,"
+		    "\"valid_before\":1020,\"break_glass\":false}");
+}
+
+Test(encode, pages_roles_users_revocations_hosts)
+{
+	struct request_view one[1];
+	struct request_views page = {one, 1, 42};
+	struct request_views none = {NULL, 0, 0};
+	struct option_view crit[] = {{"force-command", "/bin/true"}};
+	static char *ext[] = {"permit-pty"};
+	struct role_view rv[1];
+	struct role_views roles = {rv, 1};
+	struct role_views noroles = {NULL, 0};
+	static char *g[] = {"engineering"};
+	struct user_view uv[] = {{"alice", g, 1, 1, 5}};
+	struct user_views users = {uv, 1};
+	struct user_views nousers = {NULL, 0};
+	uint64_t nw[] = {3, 4}, old[] = {1};
+	struct revocation_view rev = {nw, 2, old, 1, 7, NULL, 0};
+	struct host_issued hi = {
+	    "ssh-ed25519-cert-v01@openssh.com BBBB", 11, 50, 90, 1};
+	static char *hp[] = {"db1.example.com", "10.0.0.1"};
+	struct host h = {"db1", hp, 2, 0, 5, NULL, 0};
+
+	hb_request(&one[0], NULL, 0, NULL);
+	one[0].has_role = 0;
+	cr_assert_str_eq(enc(encode_requests(&page)),
+	    "{\"requests\":[" HB_HEAD ",\"approvals\":[],\"break_glass\":"
+	    "false}],\"next_cursor\":\"42\"}");
+	cr_assert_str_eq(enc(encode_requests(&none)),
+	    "{\"requests\":[],\"next_cursor\":null}");
+	cr_assert_str_eq(enc(encode_request_list(NULL, 0)), "[]");
+
+	memset(rv, 0, sizeof(rv));
+	rv[0].name = "prod-debug";
+	rv[0].principals = hb_principals;
+	rv[0].nprincipals = 2;
+	rv[0].default_ttl = 1800;
+	rv[0].max_ttl = 7200;
+	rv[0].approvals_required = 1;
+	rv[0].critical = crit;
+	rv[0].ncritical = 1;
+	rv[0].extensions = ext;
+	rv[0].nextensions = 1;
+	rv[0].can_approve = 1;
+	rv[0].break_glass_ttl = 900;
+	cr_assert_str_eq(enc(encode_roles(&roles)),
+	    "{\"roles\":[{\"name\":\"prod-debug\",\"principals\":[\"alice\","
+	    "\"debug\"],\"default_ttl\":1800,\"max_ttl\":7200,"
+	    "\"approvals_required\":1,\"critical_options\":{\"force-command\":"
+	    "\"/bin/true\"},\"extensions\":[\"permit-pty\"],\"can_request\":"
+	    "false,\"can_approve\":true,\"break_glass\":{\"max_ttl\":900}}]}");
+	cr_assert_str_eq(enc(encode_roles(&noroles)), "{\"roles\":[]}");
+
+	cr_assert_str_eq(enc(encode_users(&users)),
+	    "[{\"name\":\"alice\",\"groups\":[\"engineering\"],\"disabled\":"
+	    "true,\"created\":5}]");
+	cr_assert_str_eq(enc(encode_users(&nousers)), "[]");
+
+	cr_assert_str_eq(enc(encode_revocation(&rev)),
+	    "{\"revoked\":[3,4],\"already_revoked\":[1],\"krl_version\":7}");
+	rev.key_fp = "SHA256:k";
+	rev.key_revoked = 1;
+	rev.nrevoked = rev.nalready_revoked = 0;
+	cr_assert_str_eq(enc(encode_revocation(&rev)),
+	    "{\"revoked\":[],\"already_revoked\":[],\"krl_version\":7,"
+	    "\"key_fingerprint\":\"SHA256:k\",\"key_revoked\":true}");
+
+	cr_assert_str_eq(enc(encode_host_cert(&hi, &h)),
+	    "{\"certificate\":\"ssh-ed25519-cert-v01@openssh.com BBBB\","
+	    "\"serial\":11,\"valid_after\":50,\"valid_before\":90,"
+	    "\"principals\":[\"db1.example.com\",\"10.0.0.1\"],\"renewal\":"
+	    "true}");
+}
+
+/* Every allocation jansson makes failing in turn: NULL, never a
+ * partial document, and nothing leaks (ASan). */
+static size_t oom_countdown;
+static int oom_failed;
+
+static void *
+oom_malloc(size_t n)
+{
+	if (oom_countdown > 0 && --oom_countdown == 0) {
+		oom_failed = 1;
+		return NULL;
+	}
+	return malloc(n);
+}
+
+Test(encode, out_of_memory_is_null)
+{
+	struct approval_view d[] = {
+	    {"bob", "deny", "no", 110}, {"dave", "approve", "", 120}};
+	struct cert_view c = {"line", 9, "k", 60, 1020, 1, 500};
+	struct request_view v;
+	struct request_views page = {&v, 1, 42};
+	json_t *j;
+	size_t n;
+
+	hb_request(&v, d, 2, &c);
+	v.break_glass = v.needs_review = 1;
+	for (n = 1;; n++) {
+		oom_countdown = n;
+		oom_failed = 0;
+		json_set_alloc_funcs(oom_malloc, free);
+		j = encode_requests(&page);
+		json_set_alloc_funcs(malloc, free);
+		if (!oom_failed)
+			break;
+		cr_assert_null(j, "allocation %zu failing", n);
+	}
+	cr_assert_gt(n, 20);
+	cr_assert_str_eq(enc(j),
+	    "{\"requests\":[" HB_HEAD ",\"approver_groups\":[\"sre-leads\","
+	    "\"dba-leads\"],\"denied\":{\"who\":\"bob\",\"when\":110,"
+	    "\"comment\":\"no\"},\"approvals\":[{\"who\":\"dave\",\"when\":"
+	    "120,\"comment\":\"\"}],\"certificate\":\"line\",\"serial\":9,"
+	    "\"key_id\":\"k\",\"valid_after\":60,\"valid_before\":1020,"
+	    "\"revoked\":500,\"break_glass\":true,\"needs_review\":true}],"
+	    "\"next_cursor\":\"42\"}");
+}
