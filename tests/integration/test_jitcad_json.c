@@ -39,17 +39,6 @@ teardown(void)
 	free(dir);
 }
 
-/* Compare, or with PIN_RECORD set in the environment print what the
- * code says now (to take the pins from the old code). */
-#define PIN(actual, want)                                                      \
-	do {                                                                   \
-		const char *pin_a = (actual);                                  \
-		if (getenv("PIN_RECORD") != NULL)                              \
-			fprintf(stderr, "PIN %d %s\n", __LINE__, pin_a);       \
-		else                                                           \
-			cr_assert_str_eq(pin_a, (want));                       \
-	} while (0)
-
 /* jitcad args on the test's state dir, which must succeed: its stdout
  * with the certificate line and the times masked (new, kept). */
 static char *
@@ -77,18 +66,18 @@ Test(jitcad_json, user_issue_revoke_break_glass)
 
 	tu_write_file(key, PIN_KEY, strlen(PIN_KEY), 0644);
 	(void)jitcad_ok("init --ca-key-type ed25519");
-	PIN(jitcad_ok("user list --json"), "[]\n");
+	TU_PIN(jitcad_ok("user list --json"), "[]\n");
 	(void)jitcad_ok("user add alice --group engineering");
 	(void)jitcad_ok("user add bob --group sre-leads --group engineering");
-	PIN(jitcad_ok("user list --json"),
+	TU_PIN(jitcad_ok("user list --json"),
 	    "[{\"name\":\"alice\",\"groups\":[\"engineering\"],\"disabl"
 	    "ed\":false,\"created\":T},{\"name\":\"bob\",\"groups\":[\""
 	    "sre-leads\",\"engineering\"],\"disabled\":false,\"created\""
 	    ":T}]\n");
-	PIN(jitcad_ok(tu_keep(tu_fmt("issue --user alice --role staging "
-				     "--public-key '%s' --ttl 1h --reason "
-				     "'INC-1 first login' --json",
-		key))),
+	TU_PIN(jitcad_ok(tu_keep(tu_fmt("issue --user alice --role staging "
+					"--public-key '%s' --ttl 1h --reason "
+					"'INC-1 first login' --json",
+		   key))),
 	    "{\"id\":1,\"state\":\"issued\",\"role\":\"staging\",\"requ"
 	    "ester\":\"alice\",\"principals\":[\"alice\"],\"ttl\":3600,"
 	    "\"reason\":\"INC-1 first login\",\"created\":T,\"expires\""
@@ -101,16 +90,16 @@ Test(jitcad_json, user_issue_revoke_break_glass)
 	    "ert>\",\"serial\":1,\"key_id\":\"alice:staging:req-1:seria"
 	    "l-1\",\"valid_after\":T,\"valid_before\":T,\"break_glass\""
 	    ":false}\n");
-	PIN(jitcad_ok("revoke --serial 1 --reason 'laptop lost' --json"),
+	TU_PIN(jitcad_ok("revoke --serial 1 --reason 'laptop lost' --json"),
 	    "{\"revoked\":[1],\"already_revoked\":[],\"krl_version\":1}"
 	    "\n");
-	PIN(jitcad_ok("revoke --serial 1 --reason again --json"),
+	TU_PIN(jitcad_ok("revoke --serial 1 --reason again --json"),
 	    "{\"revoked\":[],\"already_revoked\":[1],\"krl_version\":1}"
 	    "\n");
-	PIN(jitcad_ok(tu_keep(
-		tu_fmt("revoke --public-key '%s' --reason lost --json", key))),
+	TU_PIN(jitcad_ok(tu_keep(tu_fmt(
+		   "revoke --public-key '%s' --reason lost --json", key))),
 	    "{\"revoked\":[],\"already_revoked\":[1],\"krl_version\":2,"
 	    "\"key_fingerprint\":\"SHA256:Qc436/SO+qBMrXhc+3ZthgbTdRDC4"
 	    "RQUsAyK6+0E6KA\",\"key_revoked\":true}\n");
-	PIN(jitcad_ok("ledger break-glass --all --json"), "[]\n");
+	TU_PIN(jitcad_ok("ledger break-glass --all --json"), "[]\n");
 }

@@ -34,17 +34,6 @@ dump_masked(json_t *j)
 	return tu_keep(tu_mask(s, "\"certificate\":\"", "\"", "<cert>"));
 }
 
-/* Compare, or with PIN_RECORD set in the environment print what the
- * code says now (to take the pins from the old code). */
-#define PIN(actual, want)                                                      \
-	do {                                                                   \
-		const char *pin_a = (actual);                                  \
-		if (getenv("PIN_RECORD") != NULL)                              \
-			fprintf(stderr, "PIN %d %s\n", __LINE__, pin_a);       \
-		else                                                           \
-			cr_assert_str_eq(pin_a, (want));                       \
-	} while (0)
-
 static char *
 pin_get(int64_t id, const struct ca_actor *who)
 {
@@ -93,7 +82,7 @@ Test(encode, request_pending_issued_revoked)
 	json_t *j = NULL;
 	int64_t id = pin_create("prod-debug");
 
-	PIN(pin_get(id, &alice),
+	TU_PIN(pin_get(id, &alice),
 	    "{\"id\":1,\"state\":\"pending\",\"role\":\"prod-debug\",\""
 	    "requester\":\"alice\",\"principals\":[\"alice\",\"debug\"]"
 	    ",\"ttl\":1800,\"reason\":\"INC-4312 stuck queue\",\"create"
@@ -106,7 +95,7 @@ Test(encode, request_pending_issued_revoked)
 	    "sre-leads\"],\"approvals\":[],\"break_glass\":false}");
 	cr_assert_eq(
 	    fx_request_approve(&fx_ca, &bob, id, "ok, INC-4312", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"id\":1,\"state\":\"issued\",\"role\":\"prod-debug\",\"r"
 	    "equester\":\"alice\",\"principals\":[\"alice\",\"debug\"],"
 	    "\"ttl\":1800,\"reason\":\"INC-4312 stuck queue\",\"created"
@@ -121,7 +110,7 @@ Test(encode, request_pending_issued_revoked)
 	    "t>\",\"serial\":1,\"key_id\":\"alice:prod-debug:req-1:seri"
 	    "al-1\",\"valid_after\":1799999940,\"valid_before\":1800001"
 	    "800,\"break_glass\":false}");
-	PIN(pin_get(id, &sec),
+	TU_PIN(pin_get(id, &sec),
 	    "{\"id\":1,\"state\":\"issued\",\"role\":\"prod-debug\",\"r"
 	    "equester\":\"alice\",\"principals\":[\"alice\",\"debug\"],"
 	    "\"ttl\":1800,\"reason\":\"INC-4312 stuck queue\",\"created"
@@ -138,9 +127,9 @@ Test(encode, request_pending_issued_revoked)
 	    "800,\"break_glass\":false}");
 	t.request = id;
 	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "done", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"revoked\":[1],\"already_revoked\":[],\"krl_version\":1}");
-	PIN(pin_get(id, &bob),
+	TU_PIN(pin_get(id, &bob),
 	    "{\"id\":1,\"state\":\"revoked\",\"role\":\"prod-debug\",\""
 	    "requester\":\"alice\",\"principals\":[\"alice\",\"debug\"]"
 	    ",\"ttl\":1800,\"reason\":\"INC-4312 stuck queue\",\"create"
@@ -156,17 +145,17 @@ Test(encode, request_pending_issued_revoked)
 	    "rial-1\",\"valid_after\":1799999940,\"valid_before\":18000"
 	    "01800,\"revoked\":1800000000,\"break_glass\":false}");
 	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "again", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"revoked\":[],\"already_revoked\":[1],\"krl_version\":1}");
 	t.by = REVOKE_PUBLIC_KEY;
 	t.text = PIN_KEY;
 	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "lost", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"revoked\":[],\"already_revoked\":[1],\"krl_version\":2,"
 	    "\"key_fingerprint\":\"SHA256:Qc436/SO+qBMrXhc+3ZthgbTdRDC4"
 	    "RQUsAyK6+0E6KA\",\"key_revoked\":true}");
 	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "lost", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"revoked\":[],\"already_revoked\":[1],\"krl_version\":2,"
 	    "\"key_fingerprint\":\"SHA256:Qc436/SO+qBMrXhc+3ZthgbTdRDC4"
 	    "RQUsAyK6+0E6KA\",\"key_revoked\":false}");
@@ -179,7 +168,7 @@ Test(encode, request_denied_withdrawn_half)
 	int64_t h = pin_create("db-admin");
 
 	cr_assert_eq(fx_request_deny(&fx_ca, &bob, d, "not now", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"id\":1,\"state\":\"denied\",\"role\":\"prod-debug\",\"r"
 	    "equester\":\"alice\",\"principals\":[\"alice\",\"debug\"],"
 	    "\"ttl\":1800,\"reason\":\"INC-4312 stuck queue\",\"created"
@@ -193,7 +182,7 @@ Test(encode, request_denied_withdrawn_half)
 	    ",\"comment\":\"not now\"},\"approvals\":[],\"break_glass\""
 	    ":false}");
 	cr_assert_eq(fx_request_withdraw(&fx_ca, &alice, w, &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"id\":2,\"state\":\"withdrawn\",\"role\":\"prod-debug\","
 	    "\"requester\":\"alice\",\"principals\":[\"alice\",\"debug\""
 	    "],\"ttl\":1800,\"reason\":\"INC-4312 stuck queue\",\"creat"
@@ -206,7 +195,7 @@ Test(encode, request_denied_withdrawn_half)
 	    "sre-leads\"],\"approvals\":[],\"break_glass\":false}");
 	fx_cast();
 	cr_assert_eq(fx_request_approve(&fx_ca, &bob, h, NULL, &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"id\":3,\"state\":\"pending\",\"role\":\"db-admin\",\"re"
 	    "quester\":\"alice\",\"principals\":[\"alice\",\"dba\"],\"t"
 	    "tl\":3600,\"reason\":\"INC-4312 stuck queue\",\"created\":"
@@ -219,7 +208,7 @@ Test(encode, request_denied_withdrawn_half)
 	    "eads\",\"dba-leads\"],\"approvals\":[{\"who\":\"bob\",\"wh"
 	    "en\":1800000000,\"comment\":\"\"}],\"break_glass\":false}");
 	fx_now_set(FX_T0 + 3600);
-	PIN(pin_get(h, &dave),
+	TU_PIN(pin_get(h, &dave),
 	    "{\"id\":3,\"state\":\"expired\",\"role\":\"db-admin\",\"re"
 	    "quester\":\"alice\",\"principals\":[\"alice\",\"dba\"],\"t"
 	    "tl\":3600,\"reason\":\"INC-4312 stuck queue\",\"created\":"
@@ -240,7 +229,7 @@ Test(encode, request_pages)
 	int64_t a = pin_create("prod-debug");
 
 	(void)pin_create("staging");
-	PIN(pin_list(&fx_pending, &alice),
+	TU_PIN(pin_list(&fx_pending, &alice),
 	    "{\"requests\":[{\"id\":1,\"state\":\"pending\",\"role\":\""
 	    "prod-debug\",\"requester\":\"alice\",\"principals\":[\"ali"
 	    "ce\",\"debug\"],\"ttl\":1800,\"reason\":\"INC-4312 stuck q"
@@ -252,7 +241,7 @@ Test(encode, request_pages)
 	    "a868fe3f136830d6c8289cab7e90b20cbe3871a424cfe3e\",\"approv"
 	    "er_groups\":[\"sre-leads\"],\"approvals\":[],\"break_glass"
 	    "\":false}],\"next_cursor\":null}");
-	PIN(pin_list(&fx_all, &alice),
+	TU_PIN(pin_list(&fx_all, &alice),
 	    "{\"requests\":[{\"id\":2,\"state\":\"issued\",\"role\":\"s"
 	    "taging\",\"requester\":\"alice\",\"principals\":[\"alice\""
 	    "],\"ttl\":28800,\"reason\":\"INC-4312 stuck queue\",\"crea"
@@ -276,7 +265,7 @@ Test(encode, request_pages)
 	    "36830d6c8289cab7e90b20cbe3871a424cfe3e\",\"approver_groups"
 	    "\":[\"sre-leads\"],\"approvals\":[],\"break_glass\":false}"
 	    "],\"next_cursor\":null}");
-	PIN(pin_list(&f, &alice),
+	TU_PIN(pin_list(&f, &alice),
 	    "{\"requests\":[{\"id\":2,\"state\":\"issued\",\"role\":\"s"
 	    "taging\",\"requester\":\"alice\",\"principals\":[\"alice\""
 	    "],\"ttl\":28800,\"reason\":\"INC-4312 stuck queue\",\"crea"
@@ -291,7 +280,7 @@ Test(encode, request_pages)
 	    "e\":1800028800,\"break_glass\":false}],\"next_cursor\":\"2"
 	    "\"}");
 	f.before = 2;
-	PIN(pin_list(&f, &alice),
+	TU_PIN(pin_list(&f, &alice),
 	    "{\"requests\":[{\"id\":1,\"state\":\"pending\",\"role\":\""
 	    "prod-debug\",\"requester\":\"alice\",\"principals\":[\"ali"
 	    "ce\",\"debug\"],\"ttl\":1800,\"reason\":\"INC-4312 stuck q"
@@ -303,12 +292,13 @@ Test(encode, request_pages)
 	    "a868fe3f136830d6c8289cab7e90b20cbe3871a424cfe3e\",\"approv"
 	    "er_groups\":[\"sre-leads\"],\"approvals\":[],\"break_glass"
 	    "\":false}],\"next_cursor\":null}");
-	PIN(pin_list(&fx_all, &eve), "{\"requests\":[],\"next_cursor\":null}");
+	TU_PIN(
+	    pin_list(&fx_all, &eve), "{\"requests\":[],\"next_cursor\":null}");
 	cr_assert_eq(fx_request_approve(&fx_ca, &bob, a, NULL, &j), 0);
 	json_decref(j);
 	f.before = 0;
 	f.limit = 5;
-	PIN(pin_list(&f, &bob),
+	TU_PIN(pin_list(&f, &bob),
 	    "{\"requests\":[{\"id\":1,\"state\":\"issued\",\"role\":\"p"
 	    "rod-debug\",\"requester\":\"alice\",\"principals\":[\"alic"
 	    "e\",\"debug\"],\"ttl\":1800,\"reason\":\"INC-4312 stuck qu"
@@ -327,7 +317,7 @@ Test(encode, request_pages)
 
 Test(encode, roles_and_users)
 {
-	PIN(pin_roles(&alice),
+	TU_PIN(pin_roles(&alice),
 	    "{\"roles\":[{\"name\":\"db-admin\",\"principals\":[\"alice"
 	    "\",\"dba\"],\"default_ttl\":3600,\"max_ttl\":3600,\"approv"
 	    "als_required\":2,\"critical_options\":{},\"extensions\":[\""
@@ -341,7 +331,7 @@ Test(encode, roles_and_users)
 	    "approvals_required\":0,\"critical_options\":{},\"extension"
 	    "s\":[\"permit-port-forwarding\",\"permit-pty\"],\"can_requ"
 	    "est\":true,\"can_approve\":false}]}");
-	PIN(pin_roles(&bob),
+	TU_PIN(pin_roles(&bob),
 	    "{\"roles\":[{\"name\":\"db-admin\",\"principals\":[\"bob\""
 	    ",\"dba\"],\"default_ttl\":3600,\"max_ttl\":3600,\"approval"
 	    "s_required\":2,\"critical_options\":{},\"extensions\":[\"p"
@@ -351,7 +341,7 @@ Test(encode, roles_and_users)
 	    "d\":1,\"critical_options\":{\"source-address\":\"10.0.0.0/"
 	    "8\"},\"extensions\":[\"permit-pty\"],\"can_request\":false"
 	    ",\"can_approve\":true}]}");
-	PIN(pin_roles(&root),
+	TU_PIN(pin_roles(&root),
 	    "{\"roles\":[{\"name\":\"db-admin\",\"principals\":[\"{{use"
 	    "r}}\",\"dba\"],\"default_ttl\":3600,\"max_ttl\":3600,\"app"
 	    "rovals_required\":2,\"critical_options\":{},\"extensions\""
@@ -365,11 +355,11 @@ Test(encode, roles_and_users)
 	    "l\":28800,\"approvals_required\":0,\"critical_options\":{}"
 	    ",\"extensions\":[\"permit-port-forwarding\",\"permit-pty\""
 	    "],\"can_request\":false,\"can_approve\":false}]}");
-	PIN(pin_roles(&eve), "{\"roles\":[]}");
-	PIN(pin_users(), "[]");
+	TU_PIN(pin_roles(&eve), "{\"roles\":[]}");
+	TU_PIN(pin_users(), "[]");
 	fx_cast();
 	fx_user("erin", "engineering", 1);
-	PIN(pin_users(),
+	TU_PIN(pin_users(),
 	    "[{\"name\":\"bob\",\"groups\":[\"sre-leads\"],\"disabled\""
 	    ":false,\"created\":1800000000},{\"name\":\"carol\",\"group"
 	    "s\":[\"sre-leads\",\"engineering\"],\"disabled\":false,\"c"
@@ -410,7 +400,7 @@ Test(encode, break_glass_and_review)
 			 0, "INC-9 down", PIN_KEY, &j),
 	    0);
 	id = json_integer_value(json_object_get(j, "id"));
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"id\":1,\"state\":\"issued\",\"role\":\"oncall\",\"reque"
 	    "ster\":\"alice\",\"principals\":[\"alice\"],\"ttl\":900,\""
 	    "reason\":\"INC-9 down\",\"created\":1800000000,\"expires\""
@@ -424,7 +414,7 @@ Test(encode, break_glass_and_review)
 	    "ice:oncall:req-1:serial-1\",\"valid_after\":1799999940,\"v"
 	    "alid_before\":1800000900,\"break_glass\":true,\"needs_revi"
 	    "ew\":true}");
-	PIN(pin_roles(&carol),
+	TU_PIN(pin_roles(&carol),
 	    "{\"roles\":[{\"name\":\"db-admin\",\"principals\":[\"carol"
 	    "\",\"dba\"],\"default_ttl\":3600,\"max_ttl\":3600,\"approv"
 	    "als_required\":2,\"critical_options\":{},\"extensions\":[\""
@@ -444,7 +434,7 @@ Test(encode, break_glass_and_review)
 	    ":true,\"can_approve\":false}]}");
 	fx_now_set(FX_T0 + 60);
 	cr_assert_eq(fx_request_review(&fx_ca, &bob, id, "seen", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"id\":1,\"state\":\"issued\",\"role\":\"oncall\",\"reque"
 	    "ster\":\"alice\",\"principals\":[\"alice\"],\"ttl\":900,\""
 	    "reason\":\"INC-9 down\",\"created\":1800000000,\"expires\""
@@ -459,7 +449,7 @@ Test(encode, break_glass_and_review)
 	    "key_id\":\"alice:oncall:req-1:serial-1\",\"valid_after\":1"
 	    "799999940,\"valid_before\":1800000900,\"break_glass\":true"
 	    ",\"needs_review\":false}");
-	PIN(pin_list(&fx_all, &bob),
+	TU_PIN(pin_list(&fx_all, &bob),
 	    "{\"requests\":[{\"id\":1,\"state\":\"issued\",\"role\":\"o"
 	    "ncall\",\"requester\":\"alice\",\"principals\":[\"alice\"]"
 	    ",\"ttl\":900,\"reason\":\"INC-9 down\",\"created\":1800000"
@@ -655,19 +645,6 @@ Test(encode, pages_roles_users_revocations_hosts)
 
 /* Every allocation jansson makes failing in turn: NULL, never a
  * partial document, and nothing leaks (ASan). */
-static size_t oom_countdown;
-static int oom_failed;
-
-static void *
-oom_malloc(size_t n)
-{
-	if (oom_countdown > 0 && --oom_countdown == 0) {
-		oom_failed = 1;
-		return NULL;
-	}
-	return malloc(n);
-}
-
 Test(encode, out_of_memory_is_null)
 {
 	struct approval_view d[] = {
@@ -681,12 +658,11 @@ Test(encode, out_of_memory_is_null)
 	hb_request(&v, d, 2, &c);
 	v.break_glass = v.needs_review = 1;
 	for (n = 1;; n++) {
-		oom_countdown = n;
-		oom_failed = 0;
-		json_set_alloc_funcs(oom_malloc, free);
+		tu_fail_malloc_arm(n);
+		json_set_alloc_funcs(tu_fail_malloc, free);
 		j = encode_requests(&page);
 		json_set_alloc_funcs(malloc, free);
-		if (!oom_failed)
+		if (!tu_fail_malloc_failed())
 			break;
 		cr_assert_null(j, "allocation %zu failing", n);
 	}
