@@ -2185,6 +2185,7 @@ body_masked(const struct resp *r)
 
 Test(api, json_pinned)
 {
+	const char *issued;
 	struct resp *r;
 	json_int_t id = create(ALICE, "prod-debug", 0);
 
@@ -2201,7 +2202,8 @@ Test(api, json_pinned)
 	r = call(BOB, "POST", req_path(id, "/approve"),
 	    "{\"comment\":\"ok, INC-1\"}");
 	expect(r, 200, NULL);
-	TU_PIN(body_masked(r),
+	issued = body_masked(r);
+	TU_PIN(issued,
 	    "{\"id\":1,\"state\":\"issued\",\"role\":\"prod-debug\",\"r"
 	    "equester\":\"alice\",\"principals\":[\"alice\",\"debug\"],"
 	    "\"ttl\":600,\"reason\":\"INC-1 test\",\"created\":T,\"expi"
@@ -2213,16 +2215,7 @@ Test(api, json_pinned)
 	    "lid_after\":T,\"valid_before\":T,\"break_glass\":false}\n");
 	r = call(ALICE, "GET", req_path(id, ""), NULL);
 	expect(r, 200, NULL);
-	TU_PIN(body_masked(r),
-	    "{\"id\":1,\"state\":\"issued\",\"role\":\"prod-debug\",\"r"
-	    "equester\":\"alice\",\"principals\":[\"alice\",\"debug\"],"
-	    "\"ttl\":600,\"reason\":\"INC-1 test\",\"created\":T,\"expi"
-	    "res\":T,\"approvals_required\":1,\"key_fingerprint\":\"X\""
-	    ",\"public_key\":\"X\",\"digest\":\"X\",\"approver_groups\""
-	    ":[\"sre-leads\"],\"approvals\":[{\"who\":\"bob\",\"when\":"
-	    "T,\"comment\":\"ok, INC-1\"}],\"certificate\":\"X\",\"seri"
-	    "al\":1,\"key_id\":\"alice:prod-debug:req-1:serial-1\",\"va"
-	    "lid_after\":T,\"valid_before\":T,\"break_glass\":false}\n");
+	TU_PIN(body_masked(r), issued);
 	r = call(ALICE, "GET", "/v1/requests", NULL);
 	expect(r, 200, NULL);
 	TU_PIN(body_masked(r),
