@@ -378,6 +378,14 @@ err_str(int code)
 		       "reset)";
 	case ERR_HOST_DISABLED:
 		return "host is disabled";
+	case ERR_TEMPLATE:
+		return "template names an unknown context or value";
+	case ERR_UI_CSRF:
+		return "the form lacks this session's CSRF token";
+	case ERR_UI_ORIGIN:
+		return "the form was posted from another origin";
+	case ERR_UI_SESSION:
+		return "not signed in, or the page session expired";
 	}
 	return "unknown error";
 }

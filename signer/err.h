@@ -250,6 +250,12 @@
 #define ERR_HOST_KEY_BOUND -400 /* another host key is bound to the host */
 #define ERR_HOST_DISABLED -401 /* the host is disabled */
 
+/* Web pages (web/template.h, web/ui.h) */
+#define ERR_TEMPLATE -440 /* template names an unknown context or value */
+#define ERR_UI_CSRF -441 /* form without the session's CSRF token */
+#define ERR_UI_ORIGIN -442 /* form posted from another origin */
+#define ERR_UI_SESSION -443 /* no page session, or it expired */
+
 const char *err_str(int code);
 
 /*

@@ -45,6 +45,8 @@
 #include "web/api.h"
 #include "web/notify.h"
 #include "web/reportjson.h"
+#include "web/ui.h"
+#include "web/ui_session.h"
 
 static const double latency_bounds[API_LATENCY_BUCKETS] = {
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -195,6 +197,13 @@ token_note(struct api *a, int r)
 		atomic_store(&a->token_down, 0);
 }
 
+void
+api_write_noted(struct api *a, int r)
+{
+	ledger_note(a, r);
+	token_note(a, r);
+}
+
 /* A refused free-text field: text_check()'s code and message. */
 static void
 reply_text_err(struct http_req *req, int err, const char *msg)
@@ -239,6 +248,30 @@ read_unlock(struct api *a)
 {
 	ledger_read_end(a->ledger);
 	cfg_unlock(a);
+}
+
+void
+api_cfg_lock(struct api *a)
+{
+	cfg_lock(a);
+}
+
+void
+api_cfg_unlock(struct api *a)
+{
+	cfg_unlock(a);
+}
+
+void
+api_read_lock(struct api *a)
+{
+	read_lock(a);
+}
+
+void
+api_read_unlock(struct api *a)
+{
+	read_unlock(a);
 }
 
 /* ---- helpers ---- */
@@ -2099,6 +2132,18 @@ static const struct http_route routes[] = {
     {"GET", "/v1/ledger/report", h_report},
     {"POST", "/v1/logins", h_logins},
     {"GET", "/metrics", h_metrics},
+    /* The web pages (web/ui.h). */
+    {"GET", "/ui", ui_h_root_redirect},
+    {"GET", "/ui/", ui_h_home},
+    {"POST", "/ui/session", ui_h_session},
+    {"POST", "/ui/signout", ui_h_signout},
+    {"GET", "/ui/static/{id}", ui_h_static},
+    {"GET", "/ui/requests/{id}", ui_h_request},
+    {"POST", "/ui/requests/{id}/approve", ui_h_approve},
+    {"POST", "/ui/requests/{id}/deny", ui_h_deny},
+    {"POST", "/ui/requests/{id}/revoke", ui_h_revoke},
+    {"GET", "/ui/ledger", ui_h_ledger},
+    {"GET", "/ui/report", ui_h_report},
 };
 
 const struct http_route *
@@ -2169,6 +2214,8 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	ENSURE(a->origin != NULL, ERR_ALLOC);
 	if ((r = verifier_for(cfg, &a->oidc)) != 0)
 		goto out;
+	if ((r = ui_sessions_new(&a->ui)) != 0)
+		goto out;
 	a->ca.cfg = cfg;
 	a->ca.ledger = l;
 	a->ca.ca_pub = pub;
@@ -2186,6 +2233,8 @@ out:
 		free(a->host_line);
 		free(a->origin);
 		ratelimit_free(a->create_rl);
+		oidc_free(a->oidc);
+		ui_sessions_free(a->ui);
 		pthread_rwlock_destroy(&a->cfg_lock);
 		pthread_mutex_destroy(&a->krl_lock);
 		pthread_mutex_destroy(&a->health_lock);
@@ -2206,6 +2255,7 @@ api_free(struct api *a)
 	free(a->origin);
 	ratelimit_free(a->create_rl);
 	oidc_free(a->oidc);
+	ui_sessions_free(a->ui);
 	config_free(a->cfg);
 	pthread_rwlock_destroy(&a->cfg_lock);
 	pthread_mutex_destroy(&a->krl_lock);

@@ -88,6 +88,8 @@ struct api {
 	 * and /metrics; borrowed, set by the serve command after api_init()
 	 * and cleared before it stops them; NULL when there is none. */
 	struct notify *_Atomic notify;
+	/* The web pages' sessions (web/ui_session.h), owned. */
+	struct ui_sessions *ui;
 };
 
 /*
@@ -128,6 +130,18 @@ MUST_CHECK int api_tick(struct api *a, size_t *expired);
  * table; docs/design.md "Interfaces").  Exposed for tests.
  */
 int api_err_status(int err, const char **code);
+
+/*
+ * For the web pages (web/ui.c), which call the domain as the handlers
+ * here do: the configuration lock (read side), the same plus the ledger's
+ * read section, and the note a write leaves for /v1/health (a storage
+ * failure, a token that is gone; r is the domain call's result).
+ */
+void api_cfg_lock(struct api *a);
+void api_cfg_unlock(struct api *a);
+void api_read_lock(struct api *a);
+void api_read_unlock(struct api *a);
+void api_write_noted(struct api *a, int r);
 
 struct host;
 /*

@@ -1,0 +1,81 @@
+/*
+ * ui_page.h: what the page files of web/ui.h share (web/ui.c has it):
+ * the request's context (who is signed in, through which session), the
+ * page layout with its security headers, the checks every form passes,
+ * and small formatters.  Internal to web/ui*.c.
+ */
+#ifndef JITCA_UI_PAGE_H
+#define JITCA_UI_PAGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "ca/users.h"
+#include "web/api.h"
+#include "web/http.h"
+#include "web/template.h"
+#include "web/ui_form.h"
+#include "web/ui_session.h"
+
+#define UI_TIME_LEN 32 /* "2026-12-01T20:15:00Z" */
+#define UI_DUR_LEN 32
+
+/* One page request. */
+struct ui_ctx {
+	struct api *a;
+	struct http_req *req;
+	struct user *u; /* NULL: not signed in */
+	struct ui_session se; /* valid when u is set */
+	char sid[UI_SESSION_ID_LEN + 1];
+	struct ui_form form; /* POST bodies (ui_post_check) */
+};
+
+/* Fill c; 1 when a live session names an enabled user, else 0. */
+int ui_ctx_begin(struct ui_ctx *c, struct api *a, struct http_req *req);
+void ui_ctx_end(struct ui_ctx *c);
+/* 1 if the signed-in user is an auditor. */
+int ui_is_auditor(struct ui_ctx *c);
+
+/* Append tpl with vars (errors stick in b->err; ui_send reports them). */
+#define UI_RENDER(b, tpl, ...)                                                 \
+	ui_render((b), (tpl), (const struct tpl_var[]){__VA_ARGS__},           \
+	    sizeof((const struct tpl_var[]){__VA_ARGS__}) /                    \
+		sizeof(struct tpl_var))
+#define UI_S(n, v)                                                             \
+	{                                                                      \
+		(n), (v), NULL                                                 \
+	}
+#define UI_F(n, f)                                                             \
+	{                                                                      \
+		(n), NULL, (f)                                                 \
+	}
+void ui_render(
+    struct tpl_buf *b, const char *tpl, const struct tpl_var *v, size_t n);
+
+/* Send a whole page: the layout around body, with the headers. */
+void ui_send(
+    struct ui_ctx *c, int status, const char *title, struct tpl_buf *body);
+/* A page holding one message (class "error" or "ok") and a link back. */
+void ui_message(struct ui_ctx *c, int status, const char *title,
+    const char *msg, const char *back);
+/* The sign-in page (status 200 or 401), returning to next afterwards. */
+void ui_signin_page(
+    struct ui_ctx *c, int status, const char *msg, const char *next);
+/* 303 to location (a path of ours). */
+void ui_redirect(struct ui_ctx *c, const char *location);
+
+/*
+ * A POST's checks: same origin, a well-formed form (into c->form) and,
+ * when signed in, the session's CSRF token.  0, or a page already sent
+ * (403 / 400) and -1.
+ */
+int ui_post_check(struct ui_ctx *c, int need_csrf);
+/* The message of a domain error for a page ("request 7: ..."). */
+void ui_error(struct ui_ctx *c, int err, const char *what, const char *back);
+
+/* "2026-12-01T20:15:00Z" (UTC); "" for 0. */
+void ui_time(char out[UI_TIME_LEN], int64_t t);
+/* "1h 30m" */
+void ui_dur(char out[UI_DUR_LEN], uint64_t secs);
+
+#endif /* JITCA_UI_PAGE_H */
