@@ -222,17 +222,26 @@ ui_time(char out[UI_TIME_LEN], int64_t t)
 void
 ui_dur(char out[UI_DUR_LEN], uint64_t secs)
 {
-	uint64_t d = secs / 86400, h = secs % 86400 / 3600,
-		 m = secs % 3600 / 60, s = secs % 60;
+	static const struct {
+		uint64_t size;
+		const char *name;
+	} u[] = {{86400, "d"}, {3600, "h"}, {60, "m"}, {1, "s"}};
+	size_t i;
+	uint64_t big, small;
 
-	if (d > 0)
-		snprintf(out, UI_DUR_LEN, "%" PRIu64 "d %" PRIu64 "h", d, h);
-	else if (h > 0)
-		snprintf(out, UI_DUR_LEN, "%" PRIu64 "h %" PRIu64 "m", h, m);
-	else if (m > 0)
-		snprintf(out, UI_DUR_LEN, "%" PRIu64 "m %" PRIu64 "s", m, s);
+	for (i = 0; i + 1 < sizeof(u) / sizeof(u[0]); i++) {
+		if (secs >= u[i].size)
+			break;
+	}
+	big = secs / u[i].size;
+	small = i + 1 < sizeof(u) / sizeof(u[0])
+	    ? secs % u[i].size / u[i + 1].size
+	    : 0;
+	if (small == 0)
+		snprintf(out, UI_DUR_LEN, "%" PRIu64 "%s", big, u[i].name);
 	else
-		snprintf(out, UI_DUR_LEN, "%" PRIu64 "s", s);
+		snprintf(out, UI_DUR_LEN, "%" PRIu64 "%s %" PRIu64 "%s", big,
+		    u[i].name, small, u[i + 1].name);
 }
 
 /* ---- forms ---- */

@@ -225,7 +225,7 @@ static const char filters_tpl[] =
     "</form>";
 
 static const char table_tpl[] =
-    "<div class=\"scroll\"><table class=\"stack\" id=\"events\">"
+    "<div class=\"scroll\"><table class=\"stack events\" id=\"events\">"
     "<caption class=\"muted\">Events in sequence order</caption>"
     "<thead><tr><th scope=\"col\">Seq</th><th scope=\"col\">Time</th>"
     "<th scope=\"col\">Type</th><th scope=\"col\">Actor</th>"

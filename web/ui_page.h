@@ -75,7 +75,7 @@ void ui_error(struct ui_ctx *c, int err, const char *what, const char *back);
 
 /* "2026-12-01T20:15:00Z" (UTC); "" for 0. */
 void ui_time(char out[UI_TIME_LEN], int64_t t);
-/* "1h 30m" */
+/* Roughly, in two units at most: "1h 30m", "2d 3h", "30m", "45s". */
 void ui_dur(char out[UI_DUR_LEN], uint64_t secs);
 
 #endif /* JITCA_UI_PAGE_H */
