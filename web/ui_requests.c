@@ -333,39 +333,42 @@ static const char detail_tpl[] =
     "<p>State: <span class=\"state state-{{attr:state}}\" "
     "id=\"state\">{{text:state}}</span></p>"
     "<section class=\"card\" aria-labelledby=\"what\">"
-    "<h2 id=\"what\">What will be signed</h2>{{html:summary}}"
+    "<h2 id=\"what\">{{text:what}}</h2>{{html:summary}}"
     "<dl class=\"kv\"><dt>Approvals</dt><dd>{{html:approvals}}</dd>"
     "<dt>Digest</dt><dd><code id=\"digest\">{{text:digest}}</code></dd>"
     "{{html:issued}}</dl></section>"
     "{{html:forms}}";
+
+/* "who at TIME" and the comment when there is one. */
+static void
+decision(struct tpl_buf *b, const char *lead, const json_t *d)
+{
+	char t[UI_TIME_LEN];
+
+	ui_time(t, ji(d, "when"));
+	UI_RENDER(b, "{{text:lead}}{{text:who}} at <time>{{text:t}}</time>",
+	    UI_S("lead", lead), UI_S("who", js(d, "who")), UI_S("t", t));
+	if (js(d, "comment")[0] != '\0')
+		UI_RENDER(
+		    b, ": <q>{{text:c}}</q>", UI_S("c", js(d, "comment")));
+}
 
 static void
 approvals(struct tpl_buf *b, const json_t *q)
 {
 	size_t i;
 	json_t *ap;
-	char t[UI_TIME_LEN], need[64];
+	char need[64];
 
 	snprintf(need, sizeof(need), "%" PRId64 " needed",
 	    ji(q, "approvals_required"));
 	tpl_text(b, need);
 	json_array_foreach(json_object_get(q, "approvals"), i, ap)
 	{
-		ui_time(t, ji(ap, "when"));
-		UI_RENDER(b,
-		    "; {{text:who}} at <time>{{text:t}}</time> "
-		    "<q>{{text:comment}}</q>",
-		    UI_S("who", js(ap, "who")), UI_S("t", t),
-		    UI_S("comment", js(ap, "comment")));
+		decision(b, "; ", ap);
 	}
-	if ((ap = json_object_get(q, "denied")) != NULL) {
-		ui_time(t, ji(ap, "when"));
-		UI_RENDER(b,
-		    "; denied by {{text:who}} at <time>{{text:t}}</time> "
-		    "<q>{{text:comment}}</q>",
-		    UI_S("who", js(ap, "who")), UI_S("t", t),
-		    UI_S("comment", js(ap, "comment")));
-	}
+	if ((ap = json_object_get(q, "denied")) != NULL)
+		decision(b, "; denied by ", ap);
 }
 
 static void
@@ -440,9 +443,13 @@ detail_page(struct ui_ctx *c, int64_t id, const char *note)
 	else if (strcmp(st, "issued") == 0 && ui_is_auditor(c))
 		UI_RENDER(&forms, revoke_tpl, UI_S("id", idt),
 		    UI_S("csrf", c->se.csrf));
-	UI_RENDER(&b, detail_tpl, UI_S("state", st), UI_F("summary", &s),
-	    UI_F("approvals", &ap), UI_S("digest", js(q, "digest")),
-	    UI_F("issued", &is), UI_F("forms", &forms));
+	UI_RENDER(&b, detail_tpl, UI_S("state", st),
+	    UI_S("what",
+		strcmp(st, "pending") == 0 ? "What will be signed"
+					   : "What was asked for"),
+	    UI_F("summary", &s), UI_F("approvals", &ap),
+	    UI_S("digest", js(q, "digest")), UI_F("issued", &is),
+	    UI_F("forms", &forms));
 	snprintf(what, sizeof(what), "Request #%" PRId64, id);
 	ui_send(c, 200, what, &b);
 out:
