@@ -143,6 +143,29 @@ void api_read_lock(struct api *a);
 void api_read_unlock(struct api *a);
 void api_write_noted(struct api *a, int r);
 
+/*
+ * The sign-in of POST /v1/session once oidc_verify() accepted id, for
+ * the API and the pages (web/ui_oidc.c), called with the configuration
+ * locked (api_cfg_lock): the user name claim must be a usable jitca name,
+ * then ca/users.h user_sign_in() (the session ends at the token's exp or
+ * after oidc.session_max_ttl).  0 with res->session (new;
+ * user_token_free), exp, auth_time and created set; else the error and,
+ * when res->status is not 0, the status, snake_case code and sentence to
+ * answer with.
+ */
+struct api_sign_in {
+	char user[65]; /* the user name claim */
+	char *session;
+	uint64_t exp, auth_time;
+	int created;
+	int status;
+	const char *code;
+	char msg[384];
+};
+struct oidc_identity;
+MUST_CHECK int api_oidc_sign_in(
+    struct api *a, const struct oidc_identity *id, struct api_sign_in *res);
+
 struct host;
 /*
  * The enrolled host whose host token req carries (*h new; host_free()),

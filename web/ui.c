@@ -244,6 +244,29 @@ ui_dur(char out[UI_DUR_LEN], uint64_t secs)
 		    u[i].name, small, u[i + 1].name);
 }
 
+void
+ui_query_escape(struct tpl_buf *b, const char *v)
+{
+	static const char digits[] = "0123456789ABCDEF";
+	char e[4];
+
+	for (; v != NULL && *v != '\0'; v++) {
+		unsigned char ch = (unsigned char)*v;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		    (ch >= '0' && ch <= '9') || strchr("-._~", ch) != NULL) {
+			e[0] = (char)ch;
+			e[1] = '\0';
+		} else {
+			e[0] = '%';
+			e[1] = digits[ch >> 4];
+			e[2] = digits[ch & 15];
+			e[3] = '\0';
+		}
+		tpl_raw(b, e);
+	}
+}
+
 /* ---- forms ---- */
 
 int
@@ -283,17 +306,22 @@ ui_post_check(struct ui_ctx *c, int need_csrf)
 
 /* ---- sign-in and sign-out ---- */
 
-/* 1 if next may be where a sign-in returns: one of our page paths. */
-static int
-next_ok(const char *next)
+int
+ui_next_ok(const char *next)
 {
 	return next != NULL && strncmp(next, "/ui/", 4) == 0 &&
 	    strlen(next) < 256 && tpl_url_safe(next) &&
 	    strstr(next, "//") == NULL;
 }
 
+static const char oidc_tpl[] =
+    "<section class=\"card\" aria-labelledby=\"idp\">"
+    "<h2 id=\"idp\">Sign in with your identity provider</h2>"
+    "<p><a class=\"button\" id=\"oidc\" href=\"{{url:href}}\">Sign in "
+    "at {{text:issuer}}</a></p></section>";
+
 static const char signin_tpl[] =
-    "{{html:msg}}"
+    "{{html:msg}}{{html:oidc}}"
     "<form class=\"card\" method=\"post\" action=\"/ui/session\">"
     "<h2>Sign in with a token</h2>"
     "<p class=\"muted\">Your jitca API token (the one <code>jitca</code> "
@@ -307,23 +335,37 @@ static const char signin_tpl[] =
 void
 ui_signin_page(struct ui_ctx *c, int status, const char *msg, const char *next)
 {
-	struct tpl_buf b, m;
+	struct tpl_buf b, m, o, href;
 
 	tpl_init(&b);
 	tpl_init(&m);
+	tpl_init(&o);
+	tpl_init(&href);
 	if (msg != NULL)
 		UI_RENDER(&m,
 		    "<p class=\"msg error\" role=\"alert\">{{text:msg}}</p>",
 		    UI_S("msg", msg));
-	UI_RENDER(&b, signin_tpl, UI_F("msg", &m),
-	    UI_S("next", next_ok(next) ? next : "/ui/"));
+	if (!ui_next_ok(next))
+		next = "/ui/";
+	api_cfg_lock(c->a);
+	if (c->a->cfg->oidc != NULL) {
+		tpl_raw(&href, "/ui/oidc/start?next=");
+		ui_query_escape(&href, next);
+		UI_RENDER(&o, oidc_tpl, UI_S("href", tpl_str(&href)),
+		    UI_S("issuer", c->a->cfg->oidc->issuer));
+	}
+	api_cfg_unlock(c->a);
+	UI_RENDER(&b, signin_tpl, UI_F("msg", &m), UI_F("oidc", &o),
+	    UI_S("next", next));
 	ui_send(c, status, "Sign in", &b);
 	tpl_free(&b);
 	tpl_free(&m);
+	tpl_free(&o);
+	tpl_free(&href);
 }
 
-static void
-set_cookie(struct ui_ctx *c, const char *value, unsigned max_age)
+void
+ui_set_cookie(struct ui_ctx *c, const char *value, unsigned max_age)
 {
 	char h[256];
 
@@ -380,8 +422,8 @@ ui_h_session(void *app, struct http_req *req)
 		goto out;
 	}
 	http_req_set_user(req, u->name);
-	ui_redirect(&c, next_ok(next) ? next : "/ui/");
-	set_cookie(&c, id, UI_SESSION_MAX_TTL);
+	ui_redirect(&c, ui_next_ok(next) ? next : "/ui/");
+	ui_set_cookie(&c, id, UI_SESSION_MAX_TTL);
 out:
 	user_free(u);
 	ui_ctx_end(&c);
@@ -401,7 +443,7 @@ ui_h_signout(void *app, struct http_req *req)
 		goto out;
 	ui_session_close(c.a->ui, c.sid);
 	ui_redirect(&c, "/ui/");
-	set_cookie(&c, "", 0);
+	ui_set_cookie(&c, "", 0);
 out:
 	ui_ctx_end(&c);
 }

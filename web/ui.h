@@ -13,6 +13,8 @@
  *   GET  /ui/ledger                  events with filters, paging, verify
  *   GET  /ui/report                  the access review (ca/report.h)
  *   GET  /ui/static/{name}           the embedded CSS (web/ui_static.h)
+ *   GET  /ui/oidc/start, /callback   sign in at the identity provider
+ *                                    (web/ui_oidc.c)
  *
  * Every page answers with Content-Security-Policy "default-src 'self';
  * script-src 'self'; frame-ancestors 'none'", X-Content-Type-Options
@@ -43,5 +45,7 @@ void ui_h_deny(void *app, struct http_req *req);
 void ui_h_revoke(void *app, struct http_req *req);
 void ui_h_ledger(void *app, struct http_req *req);
 void ui_h_report(void *app, struct http_req *req);
+void ui_h_oidc_start(void *app, struct http_req *req);
+void ui_h_oidc_callback(void *app, struct http_req *req);
 
 #endif /* JITCA_UI_H */

@@ -240,7 +240,7 @@ next_link(struct ui_ctx *c, struct tpl_buf *b, int64_t next)
 	    "type", "user", "role", "since", "until"};
 	struct tpl_buf href;
 	const char *v;
-	size_t i, k;
+	size_t i;
 	char tail[32];
 
 	tpl_init(&href);
@@ -250,19 +250,7 @@ next_link(struct ui_ctx *c, struct tpl_buf *b, int64_t next)
 			continue;
 		tpl_raw(&href, keys[i]);
 		tpl_raw(&href, "=");
-		for (k = 0; v[k] != '\0'; k++) {
-			unsigned char ch = (unsigned char)v[k];
-			char e[4];
-
-			if ((ch >= 'a' && ch <= 'z') ||
-			    (ch >= 'A' && ch <= 'Z') ||
-			    (ch >= '0' && ch <= '9') ||
-			    strchr("-._", ch) != NULL)
-				snprintf(e, sizeof(e), "%c", ch);
-			else
-				snprintf(e, sizeof(e), "%%%02X", ch);
-			tpl_raw(&href, e);
-		}
+		ui_query_escape(&href, v);
 		tpl_raw(&href, "&");
 	}
 	snprintf(tail, sizeof(tail), "after=%" PRId64, next);

@@ -156,17 +156,27 @@ ui_cookie_get(const char *header, const char *name, char *out, size_t outlen)
 }
 
 int
+ui_own_origin(const char *host, int tls, char *out, size_t outlen)
+{
+	int n;
+
+	if (host == NULL || host[0] == '\0' || strlen(host) > 255 ||
+	    strpbrk(host, "/\\@ ?#\"'<>") != NULL)
+		return 0;
+	n = snprintf(out, outlen, "%s://%s", tls ? "https" : "http", host);
+	return n > 0 && (size_t)n < outlen;
+}
+
+int
 ui_same_origin(
     const char *origin, const char *referer, const char *host, int tls)
 {
-	char own[300];
+	char own[UI_ORIGIN_MAX];
 	size_t n;
 
-	if (host == NULL || host[0] == '\0' || strlen(host) > 255 ||
-	    strpbrk(host, "/\\@ ") != NULL)
+	if (!ui_own_origin(host, tls, own, sizeof(own)))
 		return 0;
-	n = (size_t)snprintf(
-	    own, sizeof(own), "%s://%s", tls ? "https" : "http", host);
+	n = strlen(own);
 	if (origin != NULL)
 		return strcmp(origin, own) == 0;
 	if (referer != NULL)

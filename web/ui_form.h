@@ -41,6 +41,11 @@ const char *ui_form_get(const struct ui_form *f, const char *name);
 int ui_cookie_get(
     const char *header, const char *name, char *out, size_t outlen);
 
+/* "http(s)://host" of this server as the request names it (Host), in
+ * out; 0 when host is missing or not a plain host[:port]. */
+#define UI_ORIGIN_MAX 300
+int ui_own_origin(const char *host, int tls, char *out, size_t outlen);
+
 /*
  * 1 if a POST with these Origin and Referer headers (each may be NULL)
  * comes from http(s)://host (tls picks the scheme) itself, else 0: a

@@ -73,6 +73,14 @@ int ui_post_check(struct ui_ctx *c, int need_csrf);
 /* The message of a domain error for a page ("request 7: ..."). */
 void ui_error(struct ui_ctx *c, int err, const char *what, const char *back);
 
+/* 1 if next may be where a sign-in returns: one of our page paths. */
+int ui_next_ok(const char *next);
+/* Set the session cookie (value "" and max_age 0 clear it). */
+void ui_set_cookie(struct ui_ctx *c, const char *value, unsigned max_age);
+/* Append v percent-encoded for a query string (A-Z a-z 0-9 - . _ ~ as
+ * they are). */
+void ui_query_escape(struct tpl_buf *b, const char *v);
+
 /* "2026-12-01T20:15:00Z" (UTC); "" for 0. */
 void ui_time(char out[UI_TIME_LEN], int64_t t);
 /* Roughly, in two units at most: "1h 30m", "2d 3h", "30m", "45s". */

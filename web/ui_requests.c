@@ -498,11 +498,11 @@ enum ui_act { UI_APPROVE, UI_DENY, UI_REVOKE };
 
 /* 0 when the sign-in is fresh enough to decide, else a page sent. */
 static int
-fresh_enough(struct ui_ctx *c)
+fresh_enough(struct ui_ctx *c, const char *back)
 {
 	uint64_t now = ledger_now(), max = 0;
 	int have = 0;
-	char msg[256];
+	char msg[256], again[128];
 
 	if (!c->se.oidc)
 		return 0;
@@ -517,9 +517,10 @@ fresh_enough(struct ui_ctx *c)
 	snprintf(msg, sizeof(msg),
 	    "Approving or denying needs a sign-in within the last %" PRIu64
 	    " seconds; yours was %" PRIu64
-	    " seconds ago. Sign out and sign in again, then decide.",
+	    " seconds ago. Sign in again (the link below), then decide.",
 	    max, now >= c->se.auth_time ? now - c->se.auth_time : 0);
-	ui_message(c, 401, "Sign in again", msg, "/ui/");
+	snprintf(again, sizeof(again), "/ui/oidc/start?fresh=1&next=%s", back);
+	ui_message(c, 401, "Sign in again", msg, have ? again : "/ui/");
 	return -1;
 }
 
@@ -580,7 +581,7 @@ decide(struct api *a, struct http_req *req, enum ui_act how)
 	}
 	snprintf(what, sizeof(what), "Request #%" PRId64, id);
 	snprintf(back, sizeof(back), "/ui/requests/%" PRId64, id);
-	if (how != UI_REVOKE && fresh_enough(&c) != 0)
+	if (how != UI_REVOKE && fresh_enough(&c, back) != 0)
 		goto out;
 	text = ui_form_get(&c.form, how == UI_REVOKE ? "reason" : "comment");
 	if (text != NULL && text[0] == '\0')

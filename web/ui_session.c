@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include "signer/wire.h"
 #include "web/ui_session.h"
 
 struct ui_entry {
@@ -20,9 +21,18 @@ struct ui_entry {
 	struct ui_session se;
 };
 
+struct ui_pending {
+	int used;
+	char state[UI_SESSION_ID_LEN + 1];
+	uint64_t created;
+	struct ui_login l;
+};
+
 struct ui_sessions {
 	pthread_mutex_t lock;
 	struct ui_entry e[UI_SESSION_MAX];
+	struct ui_pending p[UI_LOGIN_MAX]; /* sign-ins at the provider */
+	size_t pnext;
 };
 
 int
@@ -48,19 +58,6 @@ ui_sessions_free(struct ui_sessions *s)
 	free(s);
 }
 
-static void
-hex(char *dst, const uint8_t *src, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		dst[2 * i] = digits[src[i] >> 4];
-		dst[2 * i + 1] = digits[src[i] & 15];
-	}
-	dst[2 * n] = '\0';
-}
-
 static int
 random_hex(char out[UI_SESSION_ID_LEN + 1])
 {
@@ -68,7 +65,7 @@ random_hex(char out[UI_SESSION_ID_LEN + 1])
 
 	if (RAND_bytes(b, sizeof(b)) != 1)
 		return ERR_CRYPTO;
-	hex(out, b, sizeof(b));
+	wire_hex_encode(out, b, sizeof(b));
 	OPENSSL_cleanse(b, sizeof(b));
 	return 0;
 }
@@ -179,4 +176,57 @@ ui_csrf_ok(const struct ui_session *se, const char *token)
 	if (token == NULL || strlen(token) != UI_SESSION_ID_LEN)
 		return 0;
 	return CRYPTO_memcmp(se->csrf, token, UI_SESSION_ID_LEN) == 0;
+}
+
+int
+ui_login_begin(struct ui_sessions *s, const char *next, const char *redirect,
+    uint64_t now, char state[UI_SESSION_ID_LEN + 1], struct ui_login *out)
+{
+	struct ui_pending *p;
+	int r;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(next) >= sizeof(out->next) ||
+	    strlen(redirect) >= sizeof(out->redirect))
+		return ERR_INVALID_ARG;
+	if ((r = random_hex(state)) != 0 || (r = random_hex(out->nonce)) != 0 ||
+	    (r = random_hex(out->verifier)) != 0)
+		return r;
+	snprintf(out->next, sizeof(out->next), "%s", next);
+	snprintf(out->redirect, sizeof(out->redirect), "%s", redirect);
+	pthread_mutex_lock(&s->lock);
+	p = &s->p[s->pnext];
+	s->pnext = (s->pnext + 1) % UI_LOGIN_MAX;
+	p->used = 1;
+	memcpy(p->state, state, UI_SESSION_ID_LEN + 1);
+	p->created = now;
+	p->l = *out;
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+int
+ui_login_take(struct ui_sessions *s, const char *state, uint64_t now,
+    struct ui_login *out)
+{
+	size_t i;
+	int r = ERR_UI_SESSION;
+
+	if (state == NULL || strlen(state) != UI_SESSION_ID_LEN)
+		return r;
+	pthread_mutex_lock(&s->lock);
+	for (i = 0; i < UI_LOGIN_MAX; i++) {
+		struct ui_pending *p = &s->p[i];
+
+		if (!p->used ||
+		    CRYPTO_memcmp(p->state, state, UI_SESSION_ID_LEN) != 0)
+			continue;
+		if (now - p->created < UI_LOGIN_TTL) {
+			*out = p->l;
+			r = 0;
+		}
+		OPENSSL_cleanse(p, sizeof(*p)); /* once only */
+	}
+	pthread_mutex_unlock(&s->lock);
+	return r;
 }

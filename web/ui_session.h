@@ -55,6 +55,28 @@ MUST_CHECK int ui_session_find(struct ui_sessions *s, const char *id,
     uint64_t now, struct ui_session *out);
 /* End the session with this id (nothing when there is none). */
 void ui_session_close(struct ui_sessions *s, const char *id);
+/*
+ * Sign-ins under way at the identity provider (web/ui_oidc.c): the
+ * random state, nonce and PKCE verifier of one authorization request,
+ * where to return and the redirect_uri it used.  ui_login_begin() makes
+ * them (the oldest of UI_LOGIN_MAX is forgotten first); ui_login_take()
+ * hands them over once, within UI_LOGIN_TTL seconds, for the state the
+ * provider sent back, else ERR_UI_SESSION.
+ */
+#define UI_LOGIN_MAX 256
+#define UI_LOGIN_TTL 600
+struct ui_login {
+	char nonce[UI_SESSION_ID_LEN + 1];
+	char verifier[UI_SESSION_ID_LEN + 1];
+	char next[256];
+	char redirect[320];
+};
+MUST_CHECK int ui_login_begin(struct ui_sessions *s, const char *next,
+    const char *redirect, uint64_t now, char state[UI_SESSION_ID_LEN + 1],
+    struct ui_login *out);
+MUST_CHECK int ui_login_take(struct ui_sessions *s, const char *state,
+    uint64_t now, struct ui_login *out);
+
 /* 1 if token is the session's CSRF token (constant time), else 0. */
 int ui_csrf_ok(const struct ui_session *se, const char *token);
 

@@ -73,66 +73,108 @@ const count = (page, sel) => page.$$eval(sel, (els) => els.length);
 const text = (page, sel) =>
   page.$eval(sel, (el) => el.textContent).catch(() => null);
 
-let code = 1;
-const out = {};
-try {
-  // The approver on a phone: open the link, sign in, approve.
+// Through the provider's login and consent pages until the browser is
+// back on base; then wait for the page the callback moves on to.
+async function providerSignIn(page, login) {
+  for (let step = 0; step < 10; step++) {
+    if (page.url().startsWith(cfg.base)) break;
+    if (await page.$('input[name=login]')) {
+      await page.type('input[name=login]', login);
+      await page.type('input[name=password]', 'any password');
+    } else if (!(await page.$('input[name=prompt][value=consent]'))) {
+      throw new Error(`unexpected page "${await page.title()}" at ${page.url()}`);
+    }
+    await clickAndWait(page, 'button[type=submit]');
+  }
+  if (!page.url().startsWith(cfg.base)) throw new Error(`stuck at ${page.url()}`);
+  if (page.url().includes('/ui/oidc/callback')) {
+    await page.waitForNavigation({ waitUntil: 'load' });
+  }
+}
+
+// CONFIG_JSON {"mode": "oidc", "base", "out", "login", "request"}: the
+// approver signs in at the provider from the request's link, approves.
+async function oidcFlow(out) {
   const phone = await person(390, 844);
   const t0 = Date.now();
-  await phone.goto(`${cfg.base}/ui/requests/${cfg.hostile}`, { waitUntil: 'load' });
-  out.signin_title = await phone.title();
-  await shot(phone, '1-signin-phone');
-  await signIn(phone, cfg.approver);
-  out.detail_title = await phone.title();
-  out.reason_text = await text(phone, '.reason');
-  out.injected = {
-    img: await count(phone, 'main img'),
-    script: await count(phone, 'script'),
-    js_links: await count(phone, 'a[href^="javascript"]'),
-    onerror: await count(phone, '[onerror]'),
-  };
-  out.detail_digest = await text(phone, '#digest');
-  out.expect_field = await phone.$eval('input[name=expect]', (e) => e.value);
-  await shot(phone, '2-request-phone');
+  await phone.goto(`${cfg.base}/ui/requests/${cfg.request}`, { waitUntil: 'load' });
+  out.oidc_link = await phone.$eval('#oidc', (a) => a.getAttribute('href'));
+  await clickAndWait(phone, '#oidc');
+  out.provider_url = phone.url();
+  await shot(phone, '8-provider-login');
+  await providerSignIn(phone, cfg.login);
+  out.after_url = phone.url();
+  out.who = await text(phone, '.who strong');
+  await shot(phone, '9-oidc-request-phone');
   await clickAndWait(phone, '#approve');
   out.approved_state = await text(phone, '#state');
   out.approve_ms = Date.now() - t0;
-  await shot(phone, '3-approved-phone');
+}
 
-  // The pending list: the other request is there, the approved one not.
-  await phone.goto(`${cfg.base}/ui/`, { waitUntil: 'load' });
-  out.pending_ids = await phone.$$eval('main section h2 a', (as) =>
-    as.map((a) => a.textContent.replace(/^Request #/, '')));
-  await shot(phone, '4-pending-phone');
+let code = 1;
+const out = {};
+try {
+  if (cfg.mode === 'oidc') {
+    await oidcFlow(out);
+  } else {
+    // The approver on a phone: open the link, sign in, approve.
+    const phone = await person(390, 844);
+    const t0 = Date.now();
+    await phone.goto(`${cfg.base}/ui/requests/${cfg.hostile}`, { waitUntil: 'load' });
+    out.signin_title = await phone.title();
+    await shot(phone, '1-signin-phone');
+    await signIn(phone, cfg.approver);
+    out.detail_title = await phone.title();
+    out.reason_text = await text(phone, '.reason');
+    out.injected = {
+      img: await count(phone, 'main img'),
+      script: await count(phone, 'script'),
+      js_links: await count(phone, 'a[href^="javascript"]'),
+      onerror: await count(phone, '[onerror]'),
+    };
+    out.detail_digest = await text(phone, '#digest');
+    out.expect_field = await phone.$eval('input[name=expect]', (e) => e.value);
+    await shot(phone, '2-request-phone');
+    await clickAndWait(phone, '#approve');
+    out.approved_state = await text(phone, '#state');
+    out.approve_ms = Date.now() - t0;
+    await shot(phone, '3-approved-phone');
 
-  // The approver's own request: no approve button.
-  await phone.goto(`${cfg.base}/ui/requests/${cfg.own}`, { waitUntil: 'load' });
-  out.own_approve_buttons = await count(phone, '#approve');
-  out.own_note = await text(phone, '#own');
+    // The pending list: the other request is there, the approved one not.
+    await phone.goto(`${cfg.base}/ui/`, { waitUntil: 'load' });
+    out.pending_ids = await phone.$$eval('main section h2 a', (as) =>
+      as.map((a) => a.textContent.replace(/^Request #/, '')));
+    await shot(phone, '4-pending-phone');
 
-  // A desktop window for the reviewer's pages.
-  const desk = await person(1280, 900);
-  await desk.goto(`${cfg.base}/ui/ledger`, { waitUntil: 'load' });
-  await signIn(desk, cfg.approver);
-  out.verify = await text(desk, '#verify');
-  await desk.type('#type', 'cert.issued');
-  await clickAndWait(desk, '#filter');
-  out.ledger_url = desk.url();
-  out.ledger_seqs = await desk.$$eval('#events td[data-label=Seq]', (tds) =>
-    tds.map((td) => Number(td.textContent)));
-  await shot(desk, '5-ledger-filtered');
-  await desk.goto(`${cfg.base}/ui/report`, { waitUntil: 'load' });
-  out.report_rows = await desk.$$eval('#grants tbody tr', (trs) =>
-    trs.map((tr) => Array.from(tr.cells).map((c) => c.textContent)));
-  await shot(desk, '6-report');
+    // The approver's own request: no approve button.
+    await phone.goto(`${cfg.base}/ui/requests/${cfg.own}`, { waitUntil: 'load' });
+    out.own_approve_buttons = await count(phone, '#approve');
+    out.own_note = await text(phone, '#own');
 
-  // The requester: sees their request, no approve button.
-  const req = await person(390, 844);
-  await req.goto(`${cfg.base}/ui/requests/${cfg.other}`, { waitUntil: 'load' });
-  await signIn(req, cfg.requester);
-  out.requester_approve_buttons = await count(req, '#approve');
-  out.requester_state = await text(req, '#state');
-  await shot(req, '7-requester-own-phone');
+    // A desktop window for the reviewer's pages.
+    const desk = await person(1280, 900);
+    await desk.goto(`${cfg.base}/ui/ledger`, { waitUntil: 'load' });
+    await signIn(desk, cfg.approver);
+    out.verify = await text(desk, '#verify');
+    await desk.type('#type', 'cert.issued');
+    await clickAndWait(desk, '#filter');
+    out.ledger_url = desk.url();
+    out.ledger_seqs = await desk.$$eval('#events td[data-label=Seq]', (tds) =>
+      tds.map((td) => Number(td.textContent)));
+    await shot(desk, '5-ledger-filtered');
+    await desk.goto(`${cfg.base}/ui/report`, { waitUntil: 'load' });
+    out.report_rows = await desk.$$eval('#grants tbody tr', (trs) =>
+      trs.map((tr) => Array.from(tr.cells).map((c) => c.textContent)));
+    await shot(desk, '6-report');
+
+    // The requester: sees their request, no approve button.
+    const req = await person(390, 844);
+    await req.goto(`${cfg.base}/ui/requests/${cfg.other}`, { waitUntil: 'load' });
+    await signIn(req, cfg.requester);
+    out.requester_approve_buttons = await count(req, '#approve');
+    out.requester_state = await text(req, '#state');
+    await shot(req, '7-requester-own-phone');
+  }
 
   out.dialogs = seen.dialogs;
   out.no_csp = seen.no_csp;

@@ -39,7 +39,7 @@
 
 static char *dir, *state, *server, *pubkey;
 static char *alice, *bob, *carol; /* tokens */
-static pid_t serve_pid = -1;
+static pid_t serve_pid = -1, prov_pid = -1;
 
 static char *
 user_add(const char *name, const char *groups)
@@ -87,6 +87,7 @@ static void
 teardown(void)
 {
 	tu_stop(&serve_pid);
+	tu_stop(&prov_pid);
 	tu_rmtree(dir);
 	free(dir);
 	free(state);
@@ -282,39 +283,59 @@ ledger_count(void)
 	return n;
 }
 
+/* node tests/browser/ui.mjs CFG: what it printed, parsed (new). */
+static json_t *
+browser(json_t *cfg)
+{
+	const char *src = tu_env("JITCA_SOURCE_DIR");
+	char *node = tu_which("node"), *out = NULL, *err = NULL;
+	char *c = json_dumps(cfg, JSON_COMPACT);
+	char *argv[] = {node, tu_fmt("%s/tests/browser/ui.mjs", src), c, NULL};
+	json_t *j;
+	int rc;
+
+	cr_assert_not_null(
+	    node, "node is not installed: run scripts/bootstrap");
+	rc = tu_run(argv, NULL, &out, &err);
+	cr_assert_eq(rc, 0, "ui.mjs failed: %s", err);
+	j = json_loads(out, 0, NULL);
+	cr_assert_not_null(j, "ui.mjs printed: %s", out);
+	free(argv[1]);
+	free(node);
+	free(c);
+	free(out);
+	free(err);
+	return j;
+}
+
+/* $JITCA_BUILD_DIR/Testing/ui-screenshots, made (kept). */
+static const char *
+shots_dir(void)
+{
+	char *shots =
+	    tu_fmt("%s/Testing/ui-screenshots", tu_env("JITCA_BUILD_DIR"));
+	char *cmd = tu_fmt("mkdir -p '%s'", shots);
+
+	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
+	free(cmd);
+	return tu_keep(shots);
+}
+
 Test(ui, browser_approve_on_a_phone)
 {
 	long hostile, other, own;
-	const char *src = tu_env("JITCA_SOURCE_DIR");
-	const char *build = tu_env("JITCA_BUILD_DIR");
-	char *shots = tu_fmt("%s/Testing/ui-screenshots", build), *cmd, *cfg;
-	char *out = NULL, *err = NULL, *node = tu_which("node");
+	const char *shots = shots_dir();
 	json_t *cj, *j, *v, *api, *exp;
 	size_t i, n;
 
 	hostile = request(alice, HOSTILE);
 	other = request(alice, "INC-8 second look");
 	own = request(bob, "INC-9 bob's own");
-	cr_assert_not_null(
-	    node, "node is not installed: run scripts/bootstrap");
-	cmd = tu_fmt("mkdir -p '%s'", shots);
-	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
-	free(cmd);
 	cj = json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:I}", "base", server, "out",
 	    shots, "approver", bob, "requester", alice, "hostile",
 	    (json_int_t)hostile, "other", (json_int_t)other, "own",
 	    (json_int_t)own);
-	cfg = json_dumps(cj, JSON_COMPACT);
-	{
-		char *argv[] = {
-		    node, tu_fmt("%s/tests/browser/ui.mjs", src), cfg, NULL};
-		int rc = tu_run(argv, NULL, &out, &err);
-
-		cr_assert_eq(rc, 0, "ui.mjs failed: %s", err);
-		free(argv[1]);
-	}
-	j = json_loads(out, 0, NULL);
-	cr_assert_not_null(j, "ui.mjs printed: %s", out);
+	j = browser(cj);
 	cr_assert_str_eq(json_string_value(json_object_get(j, "signin_title")),
 	    "Sign in - jitca");
 	cr_assert_str_eq(
@@ -407,11 +428,6 @@ Test(ui, browser_approve_on_a_phone)
 	json_decref(api);
 	json_decref(j);
 	json_decref(cj);
-	free(cfg);
-	free(out);
-	free(err);
-	free(node);
-	free(shots);
 }
 
 /* A POST refused with status and a page saying why; nothing written. */
@@ -602,4 +618,75 @@ Test(ui, headers_cookie_and_static)
 	free(css_path);
 	free(css);
 	free(want);
+}
+
+/* Restart jitcad serve with an "oidc" block naming the test provider,
+ * whose only user is erin (sre-leads). */
+static void
+serve_with_oidc(void)
+{
+	static const char users_json[] = "{\"erin\": [\"sre-leads\"]}";
+	char *users = tu_fmt("%s/oidc-users.json", dir);
+	char *cfgp = tu_fmt("%s/jitca.json", state);
+	char *log = tu_fmt("%s/serve2.log", dir), *prov;
+	json_t *cfg;
+	json_error_t jerr;
+
+	tu_write_file(users, users_json, sizeof(users_json) - 1, 0600);
+	setenv("JITCA_OIDC_USERS", users, 1);
+	prov = tu_oidc_start(dir, &prov_pid);
+	tu_stop(&serve_pid);
+	cfg = json_load_file(cfgp, 0, &jerr);
+	cr_assert_not_null(cfg, "%s", jerr.text);
+	cr_assert_eq(json_object_set_new(cfg, "oidc",
+			 json_pack("{s:s,s:s,s:[s,s,s],s:s,s:s}", "issuer",
+			     prov, "client_id", "jitca", "scopes", "openid",
+			     "profile", "groups", "approver_max_auth_age",
+			     "10m", "session_max_ttl", "30m")),
+	    0);
+	cr_assert_eq(json_dump_file(cfg, cfgp, JSON_INDENT(2)), 0);
+	json_decref(cfg);
+	free(server);
+	server = tu_serve_start(state, log, NULL, NULL, &serve_pid);
+	tu_keep(prov);
+	free(users);
+	free(cfgp);
+	free(log);
+}
+
+Test(ui, oidc_sign_in_from_the_link)
+{
+	long id = request(alice, "INC-10 via the provider");
+	json_t *cj, *j, *api;
+	char *want;
+
+	serve_with_oidc();
+	cj = json_pack("{s:s,s:s,s:s,s:s,s:I}", "mode", "oidc", "base", server,
+	    "out", shots_dir(), "login", "erin", "request", (json_int_t)id);
+	j = browser(cj);
+	want = tu_fmt("/ui/oidc/start?next=%%2Fui%%2Frequests%%2F%ld", id);
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(j, "oidc_link")), want);
+	free(want);
+	want = tu_fmt("%s/ui/requests/%ld", server, id);
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(j, "after_url")), want);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "who")), "erin");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(j, "approved_state")), "issued");
+	api = api_get(id);
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(api, "state")), "issued");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_array_get(json_object_get(api, "approvals"), 0), "who")),
+	    "erin");
+	fprintf(stderr,
+	    "test_ui: link to issued through the provider in %" JSON_INTEGER_FORMAT
+	    " ms\n",
+	    json_integer_value(json_object_get(j, "approve_ms")));
+	free(want);
+	json_decref(api);
+	json_decref(j);
+	json_decref(cj);
 }
