@@ -161,19 +161,27 @@ ui_send(struct ui_ctx *c, int status, const char *title, struct tpl_buf *body)
 }
 
 void
-ui_message(struct ui_ctx *c, int status, const char *title, const char *msg,
-    const char *back)
+ui_message_link(struct ui_ctx *c, int status, const char *title,
+    const char *msg, const char *href, const char *label)
 {
 	struct tpl_buf b;
 
 	tpl_init(&b);
 	UI_RENDER(&b,
 	    "<p class=\"msg {{attr:cls}}\" role=\"alert\">{{text:msg}}</p>"
-	    "<p><a href=\"{{url:back}}\">Back</a></p>",
+	    "<p><a href=\"{{url:href}}\">{{text:label}}</a></p>",
 	    UI_S("cls", status < 400 ? "ok" : "error"), UI_S("msg", msg),
-	    UI_S("back", back != NULL ? back : "/ui/"));
+	    UI_S("href", href), UI_S("label", label));
 	ui_send(c, status, title, &b);
 	tpl_free(&b);
+}
+
+void
+ui_message(struct ui_ctx *c, int status, const char *title, const char *msg,
+    const char *back)
+{
+	ui_message_link(
+	    c, status, title, msg, back != NULL ? back : "/ui/", "Back");
 }
 
 void

@@ -58,6 +58,9 @@ void ui_send(
 /* A page holding one message (class "error" or "ok") and a link back. */
 void ui_message(struct ui_ctx *c, int status, const char *title,
     const char *msg, const char *back);
+/* The same with another link. */
+void ui_message_link(struct ui_ctx *c, int status, const char *title,
+    const char *msg, const char *href, const char *label);
 /* The sign-in page (status 200 or 401), returning to next afterwards. */
 void ui_signin_page(
     struct ui_ctx *c, int status, const char *msg, const char *next);

@@ -520,7 +520,11 @@ fresh_enough(struct ui_ctx *c, const char *back)
 	    " seconds ago. Sign in again (the link below), then decide.",
 	    max, now >= c->se.auth_time ? now - c->se.auth_time : 0);
 	snprintf(again, sizeof(again), "/ui/oidc/start?fresh=1&next=%s", back);
-	ui_message(c, 401, "Sign in again", msg, have ? again : "/ui/");
+	if (have)
+		ui_message_link(c, 401, "Sign in again", msg, again,
+		    "Sign in again at the identity provider");
+	else
+		ui_message(c, 401, "Sign in again", msg, "/ui/");
 	return -1;
 }
 

@@ -111,11 +111,34 @@ async function oidcFlow(out) {
   out.approve_ms = Date.now() - t0;
 }
 
+// CONFIG_JSON {"mode": "oidc-stale", ..., "wait": MS}: as oidcFlow, but
+// the approver waits past approver_max_auth_age before approving, is
+// asked to sign in again, does, and then approves.
+async function staleFlow(out) {
+  const phone = await person(390, 844);
+  await phone.goto(`${cfg.base}/ui/requests/${cfg.request}`, { waitUntil: 'load' });
+  await clickAndWait(phone, '#oidc');
+  await providerSignIn(phone, cfg.login);
+  await new Promise((r) => { setTimeout(r, cfg.wait); });
+  await clickAndWait(phone, '#approve');
+  out.stale_title = await phone.title();
+  out.stale_message = await text(phone, '.msg');
+  out.again_link = await phone.$eval('main p a', (a) => a.getAttribute('href'));
+  await shot(phone, '10-sign-in-again-phone');
+  await clickAndWait(phone, 'main p a');
+  out.login_asked_again = (await phone.$('input[name=login]')) !== null;
+  await providerSignIn(phone, cfg.login);
+  await clickAndWait(phone, '#approve');
+  out.approved_state = await text(phone, '#state');
+}
+
 let code = 1;
 const out = {};
 try {
   if (cfg.mode === 'oidc') {
     await oidcFlow(out);
+  } else if (cfg.mode === 'oidc-stale') {
+    await staleFlow(out);
   } else {
     // The approver on a phone: open the link, sign in, approve.
     const phone = await person(390, 844);

@@ -621,9 +621,9 @@ Test(ui, headers_cookie_and_static)
 }
 
 /* Restart jitcad serve with an "oidc" block naming the test provider,
- * whose only user is erin (sre-leads). */
+ * whose only user is erin (sre-leads), approver_max_auth_age max_age. */
 static void
-serve_with_oidc(void)
+serve_with_oidc(const char *max_age)
 {
 	static const char users_json[] = "{\"erin\": [\"sre-leads\"]}";
 	char *users = tu_fmt("%s/oidc-users.json", dir);
@@ -642,7 +642,7 @@ serve_with_oidc(void)
 			 json_pack("{s:s,s:s,s:[s,s,s],s:s,s:s}", "issuer",
 			     prov, "client_id", "jitca", "scopes", "openid",
 			     "profile", "groups", "approver_max_auth_age",
-			     "10m", "session_max_ttl", "30m")),
+			     max_age, "session_max_ttl", "30m")),
 	    0);
 	cr_assert_eq(json_dump_file(cfg, cfgp, JSON_INDENT(2)), 0);
 	json_decref(cfg);
@@ -660,7 +660,7 @@ Test(ui, oidc_sign_in_from_the_link)
 	json_t *cj, *j, *api;
 	char *want;
 
-	serve_with_oidc();
+	serve_with_oidc("10m");
 	cj = json_pack("{s:s,s:s,s:s,s:s,s:I}", "mode", "oidc", "base", server,
 	    "out", shots_dir(), "login", "erin", "request", (json_int_t)id);
 	j = browser(cj);
@@ -687,6 +687,34 @@ Test(ui, oidc_sign_in_from_the_link)
 	    json_integer_value(json_object_get(j, "approve_ms")));
 	free(want);
 	json_decref(api);
+	json_decref(j);
+	json_decref(cj);
+}
+
+Test(ui, stale_sign_in_asks_again)
+{
+	long id = request(alice, "INC-11 after lunch");
+	json_t *cj, *j;
+	char *want;
+
+	serve_with_oidc("4s");
+	cj = json_pack("{s:s,s:s,s:s,s:s,s:I,s:i}", "mode", "oidc-stale",
+	    "base", server, "out", shots_dir(), "login", "erin", "request",
+	    (json_int_t)id, "wait", 5000);
+	j = browser(cj);
+	cr_assert_str_eq(json_string_value(json_object_get(j, "stale_title")),
+	    "Sign in again - jitca");
+	cr_assert_not_null(
+	    strstr(json_string_value(json_object_get(j, "stale_message")),
+		"needs a sign-in within the last 4 seconds"));
+	want = tu_fmt("/ui/oidc/start?fresh=1&next=/ui/requests/%ld", id);
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(j, "again_link")), want);
+	cr_assert(json_is_true(json_object_get(j, "login_asked_again")));
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(j, "approved_state")), "issued");
+	cr_assert_str_eq(api_state(id), "issued");
+	free(want);
 	json_decref(j);
 	json_decref(cj);
 }
