@@ -49,6 +49,9 @@ ui_ctx_begin(struct ui_ctx *c, struct api *a, struct http_req *req)
 	u->session = c->se.oidc;
 	u->auth_time = c->se.auth_time;
 	c->u = u;
+	c->act.name = u->name;
+	c->act.groups = u->groups;
+	c->act.ngroups = u->ngroups;
 	http_req_set_user(req, u->name);
 	return 1;
 }
@@ -64,11 +67,10 @@ ui_ctx_end(struct ui_ctx *c)
 int
 ui_is_auditor(struct ui_ctx *c)
 {
-	struct ca_actor act = {c->u->name, c->u->groups, c->u->ngroups};
 	int yes;
 
 	api_cfg_lock(c->a);
-	yes = ca_actor_is_auditor(&c->a->ca, &act);
+	yes = ca_actor_is_auditor(&c->a->ca, &c->act);
 	api_cfg_unlock(c->a);
 	return yes;
 }

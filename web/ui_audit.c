@@ -206,12 +206,14 @@ verify_status(struct ui_ctx *c, struct tpl_buf *b)
 	    UI_S("cls", r == 0 ? "ok" : "error"), UI_S("msg", msg));
 }
 
-static const char filters_tpl[] =
-    "<form class=\"card filters\" method=\"get\" action=\"/ui/ledger\" "
-    "role=\"search\">"
+static const char type_tpl[] =
     "<div><label for=\"type\">Type</label><input type=\"text\" "
     "id=\"type\" name=\"type\" value=\"{{attr:type}}\" "
-    "placeholder=\"cert.issued or request.\"></div>"
+    "placeholder=\"cert.issued or request.\"></div>";
+
+static const char filters_tpl[] =
+    "<form class=\"card filters\" method=\"get\" action=\"{{url:action}}\" "
+    "role=\"search\">{{html:type}}"
     "<div><label for=\"user\">User</label><input type=\"text\" id=\"user\" "
     "name=\"user\" value=\"{{attr:user}}\"></div>"
     "<div><label for=\"role\">Role</label><input type=\"text\" id=\"role\" "
@@ -223,6 +225,24 @@ static const char filters_tpl[] =
     "id=\"until\" name=\"until\" value=\"{{attr:until}}\"></div>"
     "<div><button type=\"submit\" id=\"filter\">Filter</button></div>"
     "</form>";
+
+/* The filter form of a page (action), with the query's values; the
+ * ledger's has the type field too. */
+static void
+filters(
+    struct http_req *req, struct tpl_buf *b, const char *action, int with_type)
+{
+	struct tpl_buf t;
+
+	tpl_init(&t);
+	if (with_type)
+		UI_RENDER(&t, type_tpl, UI_S("type", query(req, "type")));
+	UI_RENDER(b, filters_tpl, UI_S("action", action), UI_F("type", &t),
+	    UI_S("user", query(req, "user")), UI_S("role", query(req, "role")),
+	    UI_S("since", query(req, "since")),
+	    UI_S("until", query(req, "until")));
+	tpl_free(&t);
+}
 
 static const char table_tpl[] =
     "<div class=\"scroll\"><table class=\"stack events\" id=\"events\">"
@@ -302,10 +322,7 @@ ui_h_ledger(void *app, struct http_req *req)
 	    ledger_query(&c, &f) != 0)
 		goto out;
 	verify_status(&c, &b);
-	UI_RENDER(&b, filters_tpl, UI_S("type", query(req, "type")),
-	    UI_S("user", query(req, "user")), UI_S("role", query(req, "role")),
-	    UI_S("since", query(req, "since")),
-	    UI_S("until", query(req, "until")));
+	filters(req, &b, "/ui/ledger", 1);
 	if ((r = ledger_rows(&c, &f, &rows, &next)) != 0) {
 		ui_error(&c, r, "ledger", "/ui/ledger");
 		goto out;
@@ -338,29 +355,32 @@ static const char grant_tpl[] =
     "<td data-label=\"Logins\">{{html:logins}}</td>"
     "<td data-label=\"Request\">{{html:req}}</td></tr>";
 
+/* One login line: lead ("" or "refused (why): "), who, where, when. */
+static void
+login_line(struct tpl_buf *b, const char *lead, const struct report_login *l)
+{
+	char t[UI_TIME_LEN];
+
+	ui_time(t, l->time);
+	UI_RENDER(b,
+	    "<div>{{text:lead}}{{text:acct}}@{{text:host}} from {{text:src}} "
+	    "at <time>{{text:t}}</time></div>",
+	    UI_S("lead", lead), UI_S("acct", l->account), UI_S("host", l->host),
+	    UI_S("src", l->source), UI_S("t", t));
+}
+
 static void
 grant_logins(struct tpl_buf *b, const struct report_grant *g)
 {
-	char t[UI_TIME_LEN];
+	char lead[64];
 	size_t i;
 
-	for (i = 0; i < g->nlogins; i++) {
-		ui_time(t, g->logins[i].time);
-		UI_RENDER(b,
-		    "<div>{{text:acct}}@{{text:host}} from {{text:src}} at "
-		    "<time>{{text:t}}</time></div>",
-		    UI_S("acct", g->logins[i].account),
-		    UI_S("host", g->logins[i].host),
-		    UI_S("src", g->logins[i].source), UI_S("t", t));
-	}
+	for (i = 0; i < g->nlogins; i++)
+		login_line(b, "", &g->logins[i]);
 	for (i = 0; i < g->nrefused; i++) {
-		ui_time(t, g->refused[i].time);
-		UI_RENDER(b,
-		    "<div>refused ({{text:why}}): {{text:acct}}@{{text:host}} "
-		    "at <time>{{text:t}}</time></div>",
-		    UI_S("why", g->refused[i].reason),
-		    UI_S("acct", g->refused[i].account),
-		    UI_S("host", g->refused[i].host), UI_S("t", t));
+		snprintf(lead, sizeof(lead), "refused (%s): ",
+		    g->refused[i].reason != NULL ? g->refused[i].reason : "");
+		login_line(b, lead, &g->refused[i]);
 	}
 	if (g->nlogins + g->nrefused == 0)
 		tpl_raw(b, "<span class=\"muted\">none seen</span>");
@@ -415,18 +435,7 @@ grant_row(struct tpl_buf *b, const struct report_grant *g)
 }
 
 static const char report_tpl[] =
-    "<form class=\"card filters\" method=\"get\" action=\"/ui/report\" "
-    "role=\"search\">"
-    "<div><label for=\"user\">User</label><input type=\"text\" id=\"user\" "
-    "name=\"user\" value=\"{{attr:user}}\"></div>"
-    "<div><label for=\"role\">Role</label><input type=\"text\" id=\"role\" "
-    "name=\"role\" value=\"{{attr:role}}\"></div>"
-    "<div><label for=\"since\">Since</label><input type=\"text\" "
-    "id=\"since\" name=\"since\" value=\"{{attr:since}}\" "
-    "placeholder=\"7d or 2026-11-24\"></div>"
-    "<div><label for=\"until\">Until</label><input type=\"text\" "
-    "id=\"until\" name=\"until\" value=\"{{attr:until}}\"></div>"
-    "<div><button type=\"submit\">Show</button></div></form>"
+    "{{html:filters}}"
     "<div class=\"scroll\"><table class=\"stack\" id=\"grants\">"
     "<caption class=\"muted\">Who had access to which role when, why, "
     "approved by whom</caption><thead><tr>"
@@ -443,7 +452,7 @@ ui_h_report(void *app, struct http_req *req)
 	struct ui_ctx c;
 	struct report_filter f;
 	struct report *rep = NULL;
-	struct tpl_buf b, rows;
+	struct tpl_buf b, rows, fl;
 	const char *s, *u;
 	char unk[96];
 	int64_t now = (int64_t)ledger_now();
@@ -452,6 +461,7 @@ ui_h_report(void *app, struct http_req *req)
 
 	tpl_init(&b);
 	tpl_init(&rows);
+	tpl_init(&fl);
 	if (!begin_audit(&c, app, req, "/ui/report", "access report"))
 		goto out;
 	memset(&f, 0, sizeof(f));
@@ -480,13 +490,14 @@ ui_h_report(void *app, struct http_req *req)
 	snprintf(unk, sizeof(unk),
 	    "%zu login(s) seen that no grant of this CA explains.",
 	    rep->nunknown);
-	UI_RENDER(&b, report_tpl, UI_S("user", f.user), UI_S("role", f.role),
-	    UI_S("since", s), UI_S("until", u), UI_F("rows", &rows),
+	filters(req, &fl, "/ui/report", 0);
+	UI_RENDER(&b, report_tpl, UI_F("filters", &fl), UI_F("rows", &rows),
 	    UI_S("unknown", unk));
 	ui_send(&c, 200, "Access report", &b);
 out:
 	report_free(rep);
 	tpl_free(&b);
 	tpl_free(&rows);
+	tpl_free(&fl);
 	ui_ctx_end(&c);
 }

@@ -5,19 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "signer/wire.h"
 #include "web/ui_form.h"
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Decode s[0..n) ('+' is a space); NULL on a bad escape or a NUL. */
 static char *
@@ -35,8 +24,8 @@ decode(const char *s, size_t n)
 		else if (s[i] != '%')
 			out[o++] = s[i];
 		else if (i + 2 < n &&
-		    (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)s[i + 2])) >= 0 &&
+		    (hi = wire_hex_value((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = wire_hex_value((unsigned char)s[i + 2])) >= 0 &&
 		    (hi | lo) != 0) {
 			out[o++] = (char)(hi * 16 + lo);
 			i += 2;

@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ca/ca.h"
 #include "ca/users.h"
 #include "web/api.h"
 #include "web/http.h"
@@ -25,6 +26,7 @@ struct ui_ctx {
 	struct api *a;
 	struct http_req *req;
 	struct user *u; /* NULL: not signed in */
+	struct ca_actor act; /* u as the domain's actor, when u is set */
 	struct ui_session se; /* valid when u is set */
 	char sid[UI_SESSION_ID_LEN + 1];
 	struct ui_form form; /* POST bodies (ui_post_check) */

@@ -39,14 +39,6 @@ ji(const json_t *o, const char *k)
 	return (int64_t)json_integer_value(json_object_get(o, k));
 }
 
-static void
-actor_of(struct ca_actor *act, const struct user *u)
-{
-	act->name = u->name;
-	act->groups = u->groups;
-	act->ngroups = u->ngroups;
-}
-
 /* The {id} segment as a request id, or 0. */
 static int64_t
 path_id(struct http_req *req)
@@ -140,7 +132,6 @@ may_approve(struct ui_ctx *c, const char *role, const char *requester)
 static int
 list_requests(struct ui_ctx *c, int pending, size_t limit, json_t **out)
 {
-	struct ca_actor act;
 	struct request_filter f;
 	int r;
 
@@ -148,9 +139,8 @@ list_requests(struct ui_ctx *c, int pending, size_t limit, json_t **out)
 	f.pending_only = pending;
 	f.brief = 1;
 	f.limit = limit;
-	actor_of(&act, c->u);
 	api_read_lock(c->a);
-	r = request_list(&c->a->ca, &act, &f, out);
+	r = request_list(&c->a->ca, &c->act, &f, out);
 	api_read_unlock(c->a);
 	return r;
 }
@@ -395,9 +385,8 @@ issued_fields(struct tpl_buf *b, const json_t *q)
 }
 
 static void
-detail_page(struct ui_ctx *c, int64_t id, const char *note)
+detail_page(struct ui_ctx *c, int64_t id)
 {
-	struct ca_actor act;
 	json_t *q = NULL;
 	struct tpl_buf b, s, ap, is, forms;
 	char idt[24], what[48], ttl[UI_DUR_LEN];
@@ -411,20 +400,14 @@ detail_page(struct ui_ctx *c, int64_t id, const char *note)
 	tpl_init(&forms);
 	snprintf(idt, sizeof(idt), "%" PRId64, id);
 	snprintf(what, sizeof(what), "request %" PRId64, id);
-	actor_of(&act, c->u);
 	api_read_lock(c->a);
-	r = request_get(&c->a->ca, &act, id, &q);
+	r = request_get(&c->a->ca, &c->act, id, &q);
 	api_read_unlock(c->a);
 	if (r != 0) {
 		ui_error(c, r, what, "/ui/");
 		goto out;
 	}
 	st = js(q, "state");
-	if (note != NULL)
-		UI_RENDER(&b,
-		    "<p class=\"msg ok\" role=\"status\">"
-		    "{{text:m}}</p>",
-		    UI_S("m", note));
 	summary(c, &s, q);
 	approvals(&ap, q);
 	issued_fields(&is, q);
@@ -487,7 +470,7 @@ ui_h_request(void *app, struct http_req *req)
 			    "No such request: ids are positive numbers.",
 			    "/ui/");
 		else
-			detail_page(&c, id, NULL);
+			detail_page(&c, id);
 	}
 	ui_ctx_end(&c);
 }
@@ -532,27 +515,25 @@ static int
 do_act(struct ui_ctx *c, int64_t id, enum ui_act how, const char *text,
     uint64_t ttl)
 {
-	struct ca_actor act;
 	struct request_approval ap;
 	struct revoke_target t;
 	json_t *out = NULL;
 	int r;
 
-	actor_of(&act, c->u);
 	api_cfg_lock(c->a);
 	if (how == UI_APPROVE) {
 		memset(&ap, 0, sizeof(ap));
 		ap.comment = text;
 		ap.ttl = ttl;
 		ap.expect = ui_form_get(&c->form, "expect");
-		r = request_approve_with(&c->a->ca, &act, id, &ap, &out);
+		r = request_approve_with(&c->a->ca, &c->act, id, &ap, &out);
 	} else if (how == UI_DENY)
-		r = request_deny(&c->a->ca, &act, id, text, &out);
+		r = request_deny(&c->a->ca, &c->act, id, text, &out);
 	else {
 		memset(&t, 0, sizeof(t));
 		t.by = REVOKE_REQUEST;
 		t.request = id;
-		r = revoke_apply(&c->a->ca, &act, &t, text, &out);
+		r = revoke_apply(&c->a->ca, &c->act, &t, text, &out);
 	}
 	api_cfg_unlock(c->a);
 	api_write_noted(c->a, r);

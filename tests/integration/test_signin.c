@@ -80,7 +80,7 @@ TestSuite(signin, .init = setup, .fini = teardown, .timeout = 240);
 static void
 prov_start(void)
 {
-	prov_url = tu_oidc_start(dir, &prov_pid);
+	prov_url = tu_oidc_start(dir, "prov", &prov_pid);
 }
 
 /* Run a shell line with HOME=dir/home, the server and the browser hook

@@ -187,6 +187,14 @@ request(const char *token, const char *reason)
 	return id;
 }
 
+/* The "who" of a request's first approval, or NULL. */
+static const char *
+first_approver(const json_t *q)
+{
+	return json_string_value(json_object_get(
+	    json_array_get(json_object_get(q, "approvals"), 0), "who"));
+}
+
 /* GET /v1/requests/ID as bob: the JSON (new). */
 static json_t *
 api_get(long id)
@@ -360,10 +368,7 @@ Test(ui, browser_approve_on_a_phone)
 	    json_string_value(json_object_get(j, "approved_state")), "issued");
 	cr_assert_str_eq(
 	    json_string_value(json_object_get(api, "state")), "issued");
-	cr_assert_str_eq(
-	    json_string_value(json_object_get(
-		json_array_get(json_object_get(api, "approvals"), 0), "who")),
-	    "bob");
+	cr_assert_str_eq(first_approver(api), "bob");
 	cr_assert_lt(
 	    json_integer_value(json_object_get(j, "approve_ms")), 60000);
 	/* Pending: the other two, newest first. */
@@ -634,7 +639,7 @@ serve_with_oidc(const char *max_age)
 
 	tu_write_file(users, users_json, sizeof(users_json) - 1, 0600);
 	setenv("JITCA_OIDC_USERS", users, 1);
-	prov = tu_oidc_start(dir, &prov_pid);
+	prov = tu_oidc_start(dir, "prov", &prov_pid);
 	tu_stop(&serve_pid);
 	cfg = json_load_file(cfgp, 0, &jerr);
 	cr_assert_not_null(cfg, "%s", jerr.text);
@@ -677,10 +682,7 @@ Test(ui, oidc_sign_in_from_the_link)
 	api = api_get(id);
 	cr_assert_str_eq(
 	    json_string_value(json_object_get(api, "state")), "issued");
-	cr_assert_str_eq(
-	    json_string_value(json_object_get(
-		json_array_get(json_object_get(api, "approvals"), 0), "who")),
-	    "erin");
+	cr_assert_str_eq(first_approver(api), "erin");
 	fprintf(stderr,
 	    "test_ui: link to issued through the provider in %" JSON_INTEGER_FORMAT
 	    " ms\n",

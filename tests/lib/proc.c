@@ -330,19 +330,22 @@ tu_http_canned(const char *response, size_t len, pid_t *pid)
 }
 
 char *
-tu_oidc_start(const char *dir, pid_t *pid)
+tu_oidc_start(const char *dir, const char *name, pid_t *pid)
 {
 	const char *src = tu_env("JITCA_SOURCE_DIR");
 	char *node = tu_which("node");
 	char *script = tu_fmt("%s/tests/oidc/provider.mjs", src);
-	char *out = tu_fmt("%s/prov.out", dir),
-	     *err = tu_fmt("%s/prov.err", dir);
+	char *mods = tu_fmt("%s/tests/oidc/node_modules/oidc-provider", src);
+	char *out = tu_fmt("%s/%s.out", dir, name);
+	char *err = tu_fmt("%s/%s.err", dir, name);
 	const char *needle = "listening on ";
 	char *url = NULL;
 	int tries, status;
 
 	cr_assert_not_null(
 	    node, "node is not installed: run scripts/bootstrap");
+	cr_assert_eq(access(mods, R_OK), 0,
+	    "%s is missing: run scripts/bootstrap", mods);
 	for (tries = 0; tries < 5 && url == NULL; tries++) {
 		char *port = tu_fmt("%d", tu_free_port());
 		char *argv[] = {node, script, port, NULL};
@@ -376,6 +379,7 @@ tu_oidc_start(const char *dir, pid_t *pid)
 	    tu_read_file(err, NULL));
 	free(node);
 	free(script);
+	free(mods);
 	free(out);
 	free(err);
 	return url;
