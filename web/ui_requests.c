@@ -2,7 +2,8 @@
  * ui_requests.c: the approver's pages of web/ui.h: the pending list
  * (GET /ui/), one request with what will be signed and its forms
  * (GET /ui/requests/{id}), and the forms' POSTs, which call
- * ca/request.h and ca/revoke.h as web/api.c's handlers do.
+ * ca/request.h and ca/revoke.h as web/api.c's handlers do.  The pages
+ * render the domain's views (ca/views.h) field by field.
  */
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -10,13 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <jansson.h>
-
-#include "ca/config.h"
 #include "ca/ledger.h"
 #include "ca/request.h"
 #include "ca/revoke.h"
 #include "ca/text.h"
+#include "ca/views.h"
 #include "signer/base/duration.h"
 #include "web/ui.h"
 #include "web/ui_page.h"
@@ -25,19 +24,7 @@
 #define UI_HISTORY_SCAN 200 /* recent requests looked at for history */
 #define UI_HISTORY_SHOW 5
 
-static const char *
-js(const json_t *o, const char *k)
-{
-	const char *s = json_string_value(json_object_get(o, k));
-
-	return s != NULL ? s : "";
-}
-
-static int64_t
-ji(const json_t *o, const char *k)
-{
-	return (int64_t)json_integer_value(json_object_get(o, k));
-}
+static const char none_html[] = "<span class=\"muted\">none</span>";
 
 /* The {id} segment as a request id, or 0. */
 static int64_t
@@ -53,84 +40,54 @@ path_id(struct http_req *req)
 	return end != NULL && *end == '\0' && v > 0 ? (int64_t)v : 0;
 }
 
-/* ", "-joined strings of a JSON array, as escaped text. */
+/* ", "-joined code elements, or "none". */
 static void
-text_list(struct tpl_buf *b, const json_t *arr)
+code_list(struct tpl_buf *b, char *const *v, size_t n)
 {
 	size_t i;
-	json_t *v;
 
-	json_array_foreach(arr, i, v)
-	{
-		if (i > 0)
-			tpl_raw(b, ", ");
-		tpl_raw(b, "<code>");
-		tpl_text(b, json_string_value(v));
-		tpl_raw(b, "</code>");
-	}
-	if (json_array_size(arr) == 0)
-		tpl_raw(b, "<span class=\"muted\">none</span>");
+	for (i = 0; i < n; i++)
+		UI_RENDER(b, "{{text:sep}}<code>{{text:s}}</code>",
+		    UI_S("sep", i > 0 ? ", " : ""), UI_S("s", v[i]));
+	if (n == 0)
+		tpl_raw(b, none_html);
 }
 
-/*
- * The role's critical options and extensions as configured now (what
- * the digest covers), and its source-address alone; into crit, ext, src.
- */
+/* The role's critical options as configured now (what the digest
+ * covers), "name=value" each. */
 static void
-role_options(struct ui_ctx *c, const char *role, struct tpl_buf *crit,
-    struct tpl_buf *ext, struct tpl_buf *src)
+option_list(struct tpl_buf *b, const struct request_view *q)
 {
-	const struct role *r;
 	size_t i;
 
-	api_cfg_lock(c->a);
-	if ((r = config_role(c->a->cfg, role)) != NULL) {
-		for (i = 0; i < r->ncritical; i++) {
-			UI_RENDER(crit,
-			    "{{text:sep}}<code>{{text:n}}={{text:v}}</code>",
-			    UI_S("sep", i > 0 ? ", " : ""),
-			    UI_S("n", r->critical[i].name),
-			    UI_S("v", r->critical[i].value));
-			if (strcmp(r->critical[i].name, "source-address") == 0)
-				tpl_text(src, r->critical[i].value);
-		}
-		for (i = 0; i < r->nextensions; i++)
-			UI_RENDER(ext, "{{text:sep}}<code>{{text:n}}</code>",
-			    UI_S("sep", i > 0 ? ", " : ""),
-			    UI_S("n", r->extensions[i].name));
-	}
-	api_cfg_unlock(c->a);
-	if (crit->len == 0)
-		tpl_raw(crit, "<span class=\"muted\">none</span>");
-	if (ext->len == 0)
-		tpl_raw(ext, "<span class=\"muted\">none</span>");
-	if (src->len == 0)
-		tpl_raw(src,
-		    "<span class=\"muted\">any (no source-address "
-		    "option)</span>");
+	for (i = 0; i < q->ncritical; i++)
+		UI_RENDER(b, "{{text:sep}}<code>{{text:n}}={{text:v}}</code>",
+		    UI_S("sep", i > 0 ? ", " : ""),
+		    UI_S("n", q->critical[i].name),
+		    UI_S("v", q->critical[i].value));
+	if (q->ncritical == 0)
+		tpl_raw(b, none_html);
 }
 
-/* 1 if u is an approver of role now and not the requester. */
+/* 1 if the signed-in user is an approver of q's role now and not its
+ * requester. */
 static int
-may_approve(struct ui_ctx *c, const char *role, const char *requester)
+may_approve(struct ui_ctx *c, const struct request_view *q)
 {
-	const struct role *r;
 	size_t i;
-	int yes = 0;
 
-	if (strcmp(c->u->name, requester) == 0)
+	if (strcmp(c->u->name, q->requester) == 0)
 		return 0;
-	api_cfg_lock(c->a);
-	if ((r = config_role(c->a->cfg, role)) != NULL) {
-		for (i = 0; i < r->napprovers && !yes; i++)
-			yes = user_in_group(c->u, r->approvers[i]);
+	for (i = 0; i < q->napprover_groups; i++) {
+		if (user_in_group(c->u, q->approver_groups[i]))
+			return 1;
 	}
-	api_cfg_unlock(c->a);
-	return yes;
+	return 0;
 }
 
 static int
-list_requests(struct ui_ctx *c, int pending, size_t limit, json_t **out)
+list_requests(
+    struct ui_ctx *c, int pending, size_t limit, struct request_views **out)
 {
 	struct request_filter f;
 	int r;
@@ -145,30 +102,27 @@ list_requests(struct ui_ctx *c, int pending, size_t limit, json_t **out)
 	return r;
 }
 
-/* The requester's latest other requests, from recent (a list answer). */
+/* The requester's latest other requests, from recent. */
 static void
-history(struct tpl_buf *b, const json_t *recent, const char *requester,
-    int64_t except)
+history(struct tpl_buf *b, const struct request_views *recent,
+    const struct request_view *q)
 {
 	size_t i, shown = 0;
-	json_t *q;
+	const struct request_view *h;
 	char t[UI_TIME_LEN], id[24];
 
-	json_array_foreach(json_object_get(recent, "requests"), i, q)
-	{
-		if (shown == UI_HISTORY_SHOW)
-			break;
-		if (strcmp(js(q, "requester"), requester) != 0 ||
-		    ji(q, "id") == except)
+	for (i = 0; i < recent->n && shown < UI_HISTORY_SHOW; i++) {
+		h = &recent->v[i];
+		if (strcmp(h->requester, q->requester) != 0 || h->id == q->id)
 			continue;
-		ui_time(t, ji(q, "created"));
-		snprintf(id, sizeof(id), "%" PRId64, ji(q, "id"));
+		ui_time(t, (int64_t)h->created);
+		snprintf(id, sizeof(id), "%" PRId64, h->id);
 		UI_RENDER(b,
 		    "<li><a href=\"/ui/requests/{{attr:id}}\">#{{text:id}}</a> "
 		    "{{text:role}} <span class=\"state state-{{attr:st}}\">"
 		    "{{text:st}}</span> <time>{{text:t}}</time></li>",
-		    UI_S("id", id), UI_S("role", js(q, "role")),
-		    UI_S("st", js(q, "state")), UI_S("t", t));
+		    UI_S("id", id), UI_S("role", h->role), UI_S("st", h->state),
+		    UI_S("t", t));
 		shown++;
 	}
 	if (shown == 0)
@@ -183,7 +137,7 @@ static const char summary_tpl[] =
     "<dt>TTL</dt><dd>{{text:ttl}}</dd>"
     "<dt>Critical options</dt><dd>{{html:crit}}</dd>"
     "<dt>Extensions</dt><dd>{{html:ext}}</dd>"
-    "<dt>Source address</dt><dd>{{html:src}}</dd>"
+    "<dt>Source address</dt><dd>{{text:src}}</dd>"
     "<dt>Key fingerprint</dt><dd><code>{{text:fp}}</code></dd>"
     "<dt>Requested</dt><dd><time>{{text:created}}</time> "
     "(waited {{text:waited}})</dd>"
@@ -192,34 +146,34 @@ static const char summary_tpl[] =
 
 /* The fields an approver weighs, for the list and the detail page. */
 static void
-summary(struct ui_ctx *c, struct tpl_buf *b, const json_t *q)
+summary(struct tpl_buf *b, const struct request_view *q)
 {
-	struct tpl_buf pr, crit, ext, src;
+	struct tpl_buf pr, crit, ext;
 	char ttl[UI_DUR_LEN + 32], created[UI_TIME_LEN], waited[UI_DUR_LEN];
 	char d[UI_DUR_LEN];
 	uint64_t now = ledger_now();
-	int64_t cr = ji(q, "created");
 
 	tpl_init(&pr);
 	tpl_init(&crit);
 	tpl_init(&ext);
-	tpl_init(&src);
-	text_list(&pr, json_object_get(q, "principals"));
-	role_options(c, js(q, "role"), &crit, &ext, &src);
-	ui_dur(d, (uint64_t)ji(q, "ttl"));
-	snprintf(ttl, sizeof(ttl), "%s (%" PRId64 " s)", d, ji(q, "ttl"));
-	ui_time(created, cr);
-	ui_dur(waited, now > (uint64_t)cr ? now - (uint64_t)cr : 0);
-	UI_RENDER(b, summary_tpl, UI_S("requester", js(q, "requester")),
-	    UI_S("role", js(q, "role")), UI_F("principals", &pr),
-	    UI_S("ttl", ttl), UI_F("crit", &crit), UI_F("ext", &ext),
-	    UI_F("src", &src), UI_S("fp", js(q, "key_fingerprint")),
-	    UI_S("created", created), UI_S("waited", waited),
-	    UI_S("reason", js(q, "reason")));
+	code_list(&pr, q->principals, q->nprincipals);
+	option_list(&crit, q);
+	code_list(&ext, q->extensions, q->nextensions);
+	ui_dur(d, q->ttl);
+	snprintf(ttl, sizeof(ttl), "%s (%" PRIu64 " s)", d, q->ttl);
+	ui_time(created, (int64_t)q->created);
+	ui_dur(waited, now > q->created ? now - q->created : 0);
+	UI_RENDER(b, summary_tpl, UI_S("requester", q->requester),
+	    UI_S("role", q->role), UI_F("principals", &pr), UI_S("ttl", ttl),
+	    UI_F("crit", &crit), UI_F("ext", &ext),
+	    UI_S("src",
+		q->source_address != NULL ? q->source_address
+					  : "any (no source-address option)"),
+	    UI_S("fp", q->key_fp), UI_S("created", created),
+	    UI_S("waited", waited), UI_S("reason", q->reason));
 	tpl_free(&pr);
 	tpl_free(&crit);
 	tpl_free(&ext);
-	tpl_free(&src);
 }
 
 static const char pending_tpl[] =
@@ -234,7 +188,8 @@ static const char pending_tpl[] =
 static void
 pending_page(struct ui_ctx *c)
 {
-	json_t *pend = NULL, *recent = NULL, *q;
+	struct request_views *pend = NULL, *recent = NULL;
+	const struct request_view *q;
 	struct tpl_buf b, s, h;
 	char id[24];
 	size_t i;
@@ -246,29 +201,28 @@ pending_page(struct ui_ctx *c)
 		ui_error(c, r, "pending requests", "/ui/");
 		goto out;
 	}
-	json_array_foreach(json_object_get(pend, "requests"), i, q)
-	{
+	for (i = 0; i < pend->n; i++) {
+		q = &pend->v[i];
 		tpl_init(&s);
 		tpl_init(&h);
-		summary(c, &s, q);
-		history(&h, recent, js(q, "requester"), ji(q, "id"));
-		snprintf(id, sizeof(id), "%" PRId64, ji(q, "id"));
+		summary(&s, q);
+		history(&h, recent, q);
+		snprintf(id, sizeof(id), "%" PRId64, q->id);
 		UI_RENDER(&b, pending_tpl, UI_S("id", id),
-		    UI_S("requester", js(q, "requester")),
-		    UI_S("role", js(q, "role")), UI_F("summary", &s),
-		    UI_F("hist", &h));
+		    UI_S("requester", q->requester), UI_S("role", q->role),
+		    UI_F("summary", &s), UI_F("hist", &h));
 		tpl_free(&s);
 		tpl_free(&h);
 	}
-	if (json_array_size(json_object_get(pend, "requests")) == 0)
+	if (pend->n == 0)
 		tpl_raw(&b,
 		    "<p class=\"msg\">Nothing is waiting for a "
 		    "decision you can see.</p>");
 	ui_send(c, 200, "Pending requests", &b);
 out:
 	tpl_free(&b);
-	json_decref(pend);
-	json_decref(recent);
+	request_views_free(pend);
+	request_views_free(recent);
 }
 
 void
@@ -329,69 +283,67 @@ static const char detail_tpl[] =
     "{{html:issued}}</dl></section>"
     "{{html:forms}}";
 
-/* "who at TIME" and the comment when there is one. */
+/* One decision: "who at TIME", and the comment when there is one. */
 static void
-decision(struct tpl_buf *b, const char *lead, const json_t *d)
+decision(struct tpl_buf *b, const struct approval_view *d)
 {
 	char t[UI_TIME_LEN];
 
-	ui_time(t, ji(d, "when"));
-	UI_RENDER(b, "{{text:lead}}{{text:who}} at <time>{{text:t}}</time>",
-	    UI_S("lead", lead), UI_S("who", js(d, "who")), UI_S("t", t));
-	if (js(d, "comment")[0] != '\0')
-		UI_RENDER(
-		    b, ": <q>{{text:c}}</q>", UI_S("c", js(d, "comment")));
+	ui_time(t, d->time);
+	UI_RENDER(b, "; {{text:what}} {{text:who}} at <time>{{text:t}}</time>",
+	    UI_S("what",
+		strcmp(d->decision, "approve") == 0    ? "approved by"
+		    : strcmp(d->decision, "deny") == 0 ? "denied by"
+						       : "reviewed by"),
+	    UI_S("who", d->approver), UI_S("t", t));
+	if (d->comment != NULL && d->comment[0] != '\0')
+		UI_RENDER(b, ": <q>{{text:c}}</q>", UI_S("c", d->comment));
 }
 
 static void
-approvals(struct tpl_buf *b, const json_t *q)
+approvals(struct tpl_buf *b, const struct request_view *q)
 {
-	size_t i;
-	json_t *ap;
 	char need[64];
+	size_t i;
 
-	snprintf(need, sizeof(need), "%" PRId64 " needed",
-	    ji(q, "approvals_required"));
+	snprintf(need, sizeof(need), "%u needed", q->approvals_required);
 	tpl_text(b, need);
-	json_array_foreach(json_object_get(q, "approvals"), i, ap)
-	{
-		decision(b, "; ", ap);
-	}
-	if ((ap = json_object_get(q, "denied")) != NULL)
-		decision(b, "; denied by ", ap);
+	for (i = 0; i < q->ndecisions; i++)
+		decision(b, &q->decisions[i]);
 }
 
 static void
-issued_fields(struct tpl_buf *b, const json_t *q)
+issued_fields(struct tpl_buf *b, const struct request_view *q)
 {
 	char serial[24], va[UI_TIME_LEN], vb[UI_TIME_LEN], rv[UI_TIME_LEN];
+	const struct cert_view *cv = q->cert;
 
-	if (json_object_get(q, "serial") == NULL)
+	if (cv == NULL)
 		return;
-	snprintf(serial, sizeof(serial), "%" PRId64, ji(q, "serial"));
-	ui_time(va, ji(q, "valid_after"));
-	ui_time(vb, ji(q, "valid_before"));
-	ui_time(rv, ji(q, "revoked"));
+	snprintf(serial, sizeof(serial), "%" PRIu64, cv->serial);
+	ui_time(va, cv->valid_after);
+	ui_time(vb, cv->valid_before);
 	UI_RENDER(b,
 	    "<dt>Serial</dt><dd>{{text:serial}}</dd>"
 	    "<dt>Key id</dt><dd><code>{{text:kid}}</code></dd>"
 	    "<dt>Valid</dt><dd><time>{{text:va}}</time> to "
 	    "<time>{{text:vb}}</time></dd>",
-	    UI_S("serial", serial), UI_S("kid", js(q, "key_id")),
-	    UI_S("va", va), UI_S("vb", vb));
-	if (rv[0] != '\0')
+	    UI_S("serial", serial), UI_S("kid", cv->key_id), UI_S("va", va),
+	    UI_S("vb", vb));
+	if (cv->revoked) {
+		ui_time(rv, cv->revoked_time);
 		UI_RENDER(b, "<dt>Revoked</dt><dd><time>{{text:t}}</time></dd>",
 		    UI_S("t", rv));
+	}
 }
 
 static void
 detail_page(struct ui_ctx *c, int64_t id)
 {
-	json_t *q = NULL;
+	struct request_view *q = NULL;
 	struct tpl_buf b, s, ap, is, forms;
 	char idt[24], what[48], ttl[UI_DUR_LEN];
-	const char *st;
-	int r;
+	int r, pending;
 
 	tpl_init(&b);
 	tpl_init(&s);
@@ -407,36 +359,33 @@ detail_page(struct ui_ctx *c, int64_t id)
 		ui_error(c, r, what, "/ui/");
 		goto out;
 	}
-	st = js(q, "state");
-	summary(c, &s, q);
+	pending = strcmp(q->state, "pending") == 0;
+	summary(&s, q);
 	approvals(&ap, q);
 	issued_fields(&is, q);
-	ui_dur(ttl, (uint64_t)ji(q, "ttl"));
-	if (strcmp(st, "pending") == 0 &&
-	    may_approve(c, js(q, "role"), js(q, "requester")))
+	ui_dur(ttl, q->ttl);
+	if (pending && may_approve(c, q))
 		UI_RENDER(&forms, approve_tpl, UI_S("id", idt),
-		    UI_S("csrf", c->se.csrf), UI_S("digest", js(q, "digest")),
+		    UI_S("csrf", c->se.csrf), UI_S("digest", q->digest),
 		    UI_S("ttl", ttl));
-	else if (strcmp(st, "pending") == 0 &&
-	    strcmp(js(q, "requester"), c->u->name) == 0)
+	else if (pending && strcmp(q->requester, c->u->name) == 0)
 		tpl_raw(&forms,
 		    "<p class=\"msg\" id=\"own\">This is your own "
 		    "request: another approver must decide "
 		    "it.</p>");
-	else if (strcmp(st, "issued") == 0 && ui_is_auditor(c))
+	else if (strcmp(q->state, "issued") == 0 && ui_is_auditor(c))
 		UI_RENDER(&forms, revoke_tpl, UI_S("id", idt),
 		    UI_S("csrf", c->se.csrf));
-	UI_RENDER(&b, detail_tpl, UI_S("state", st),
-	    UI_S("what",
-		strcmp(st, "pending") == 0 ? "What will be signed"
-					   : "What was asked for"),
+	UI_RENDER(&b, detail_tpl, UI_S("state", q->state),
+	    UI_S(
+		"what", pending ? "What will be signed" : "What was asked for"),
 	    UI_F("summary", &s), UI_F("approvals", &ap),
-	    UI_S("digest", js(q, "digest")), UI_F("issued", &is),
+	    UI_S("digest", q->digest), UI_F("issued", &is),
 	    UI_F("forms", &forms));
 	snprintf(what, sizeof(what), "Request #%" PRId64, id);
 	ui_send(c, 200, what, &b);
 out:
-	json_decref(q);
+	request_view_free(q);
 	tpl_free(&b);
 	tpl_free(&s);
 	tpl_free(&ap);
@@ -517,7 +466,8 @@ do_act(struct ui_ctx *c, int64_t id, enum ui_act how, const char *text,
 {
 	struct request_approval ap;
 	struct revoke_target t;
-	json_t *out = NULL;
+	struct request_view *out = NULL;
+	struct revocation_view *rv = NULL;
 	int r;
 
 	api_cfg_lock(c->a);
@@ -533,16 +483,18 @@ do_act(struct ui_ctx *c, int64_t id, enum ui_act how, const char *text,
 		memset(&t, 0, sizeof(t));
 		t.by = REVOKE_REQUEST;
 		t.request = id;
-		r = revoke_apply(&c->a->ca, &c->act, &t, text, &out);
+		r = revoke_apply(&c->a->ca, &c->act, &t, text, &rv);
 	}
 	api_cfg_unlock(c->a);
 	api_write_noted(c->a, r);
-	if (r == 0 && how == UI_APPROVE &&
-	    strcmp(js(out, "state"), "issued") == 0)
+	if (r == 0 && how == UI_APPROVE && strcmp(out->state, "issued") == 0)
 		atomic_fetch_add(&c->a->certs_issued, 1);
-	if (r == 0 && how == UI_REVOKE)
+	if (r == 0 && how == UI_REVOKE) {
 		atomic_store(&c->a->krl_dirty, 1);
-	json_decref(out);
+		atomic_fetch_add(&c->a->revocations, rv->nrevoked);
+	}
+	request_view_free(out);
+	revocation_view_free(rv);
 	return r;
 }
 
