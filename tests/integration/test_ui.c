@@ -13,7 +13,11 @@
  * the CSP.  Forged POSTs are refused: the approver's own request, a
  * non-approver, no CSRF token, another Origin or no Origin and no
  * Referer, a stale `expect` digest; the security headers and the cookie
- * flags are exact; the CSS is served with its strong ETag.
+ * flags are exact (Secure under TLS, where plain http is another
+ * origin); the CSS is served with its strong ETag.  Through the test
+ * OpenID Provider (tests/oidc/provider.mjs): sign-in from a request's
+ * link and approval; a sign-in older than approver_max_auth_age asked
+ * again, then approval.
  * Screenshots go to $JITCA_BUILD_DIR/Testing/ui-screenshots.
  */
 #define _GNU_SOURCE
@@ -37,7 +41,7 @@
 	"default-src 'self'; script-src 'self'; frame-ancestors 'none'; "      \
 	"form-action 'self'; base-uri 'none'"
 
-static char *dir, *state, *server, *pubkey;
+static char *dir, *state, *server, *pubkey, *cafile;
 static char *alice, *bob, *carol; /* tokens */
 static pid_t serve_pid = -1, prov_pid = -1;
 
@@ -93,6 +97,8 @@ teardown(void)
 	free(state);
 	free(server);
 	free(pubkey);
+	free(cafile);
+	cafile = NULL;
 	free(alice);
 	free(bob);
 	free(carol);
@@ -134,6 +140,8 @@ http(const char *path, const char *body, const char *const *hdr)
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tu_curl_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+	if (cafile != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, cafile);
 	rc = curl_easy_perform(c);
 	cr_assert_eq(rc, CURLE_OK, "%s: %s", url, curl_easy_strerror(rc));
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &x.status);
@@ -719,4 +727,45 @@ Test(ui, stale_sign_in_asks_again)
 	free(want);
 	json_decref(j);
 	json_decref(cj);
+}
+
+Test(ui, tls_cookie_is_secure)
+{
+	char *key = tu_fmt("%s/tls.key", dir), *log = tu_fmt("%s/tls.log", dir);
+	char *cmd, *origin, *body = tu_fmt("token=%s", bob);
+	const char *h[2], *sc;
+	struct hx x;
+
+	cafile = tu_fmt("%s/tls.crt", dir);
+	cmd = tu_fmt("openssl req -x509 -newkey ec -pkeyopt "
+		     "ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 "
+		     "-addext subjectAltName=IP:127.0.0.1 -days 1 "
+		     "-keyout '%s' -out '%s' 2>/dev/null",
+	    key, cafile);
+	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
+	tu_stop(&serve_pid);
+	free(server);
+	server = tu_serve_start(state, log, cafile, key, &serve_pid);
+	cr_assert_eq(strncmp(server, "https://", 8), 0, "%s", server);
+	/* The plain-http origin of the same host is another origin. */
+	origin = tu_fmt("Origin: http://%s", server + 8);
+	h[0] = origin;
+	h[1] = NULL;
+	x = http("/ui/session", body, h);
+	cr_assert_eq(x.status, 403);
+	free(origin);
+	origin = tu_fmt("Origin: %s", server);
+	h[0] = origin;
+	x = http("/ui/session", body, h);
+	cr_assert_eq(x.status, 303, "%ld %s", x.status, x.body);
+	sc = header(&x, "Set-Cookie");
+	cr_assert_not_null(sc);
+	cr_assert_not_null(strstr(sc,
+	    "; Path=/ui; Max-Age=43200; HttpOnly; SameSite=Strict; Secure"));
+	page_headers(&x);
+	free(origin);
+	free(cmd);
+	free(body);
+	free(key);
+	free(log);
 }
