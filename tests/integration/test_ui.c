@@ -31,6 +31,7 @@
 #include <jansson.h>
 #include <openssl/sha.h>
 
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 
@@ -75,12 +76,8 @@ setup(void)
 	bob = user_add(
 	    "bob", "--group engineering --group sre-leads --group security");
 	carol = user_add("carol", "--group engineering");
-	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s/k'", dir);
-	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
-	free(cmd);
-	cmd = tu_fmt("%s/k.pub", dir);
-	pubkey = tu_read_file(cmd, NULL);
-	pubkey[strcspn(pubkey, "\n")] = '\0';
+	cmd = tu_fmt("%s/k", dir);
+	pubkey = tu_keygen("ed25519", cmd);
 	free(cmd);
 	log = tu_fmt("%s/serve.log", dir);
 	server = tu_serve_start(state, log, NULL, NULL, &serve_pid);
