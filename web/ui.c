@@ -294,12 +294,12 @@ ui_post_check(struct ui_ctx *c, int need_csrf)
 		    "(its Origin or Referer names another origin, or neither "
 		    "was sent): nothing was done.",
 		    "/ui/");
-		return -1;
+		return ERR_UI_ORIGIN;
 	}
 	body = http_req_body(c->req, &len);
 	if (ui_form_parse(&c->form, body, len, &why) != 0) {
 		ui_message(c, 400, "Bad form", why, "/ui/");
-		return -1;
+		return ERR_BAD_FORMAT;
 	}
 	if (need_csrf &&
 	    (c->u == NULL ||
@@ -309,7 +309,7 @@ ui_post_check(struct ui_ctx *c, int need_csrf)
 		    "be from an older page, or from another site): nothing "
 		    "was done. Reload the page and try again.",
 		    "/ui/");
-		return -1;
+		return ERR_UI_CSRF;
 	}
 	return 0;
 }

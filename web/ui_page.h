@@ -72,7 +72,7 @@ void ui_redirect(struct ui_ctx *c, const char *location);
 /*
  * A POST's checks: same origin, a well-formed form (into c->form) and,
  * when signed in, the session's CSRF token.  0, or a page already sent
- * (403 / 400) and -1.
+ * and ERR_UI_ORIGIN (403), ERR_BAD_FORMAT (400) or ERR_UI_CSRF (403).
  */
 int ui_post_check(struct ui_ctx *c, int need_csrf);
 /* The message of a domain error for a page ("request 7: ..."). */
