@@ -381,6 +381,14 @@ err_str(int code)
 	/* The PostgreSQL ledger */
 	case ERR_LEDGER_UNREACHABLE:
 		return "the ledger database cannot be reached; retrying";
+	case ERR_TEMPLATE:
+		return "template names an unknown context or value";
+	case ERR_UI_CSRF:
+		return "the form lacks this session's CSRF token";
+	case ERR_UI_ORIGIN:
+		return "the form was posted from another origin";
+	case ERR_UI_SESSION:
+		return "not signed in, or the page session expired";
 	}
 	return "unknown error";
 }

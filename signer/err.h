@@ -253,6 +253,12 @@
 /* The PostgreSQL ledger (ca/store/pg.c) */
 #define ERR_LEDGER_UNREACHABLE -380 /* lost the database; retry later */
 
+/* Web pages (web/template.h, web/ui.h) */
+#define ERR_TEMPLATE -440 /* template names an unknown context or value */
+#define ERR_UI_CSRF -441 /* form without the session's CSRF token */
+#define ERR_UI_ORIGIN -442 /* form posted from another origin */
+#define ERR_UI_SESSION -443 /* no page session, or it expired */
+
 const char *err_str(int code);
 
 /*

@@ -274,18 +274,6 @@ uri_char_ok(unsigned char c, int query)
 	return c == '/' || c == '?' || c == '|';
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Percent-decode p[0..n) into out (room for max bytes, plus a NUL). */
 static int
 uri_decode(const char *p, size_t n, int query, uint8_t *out, size_t max,
@@ -301,8 +289,9 @@ uri_decode(const char *p, size_t n, int query, uint8_t *out, size_t max,
 		if (c == '%') {
 			if (i + 2 >= n)
 				return ERR_P11_URI_PERCENT;
-			if ((hi = hexval((unsigned char)p[i + 1])) < 0 ||
-			    (lo = hexval((unsigned char)p[i + 2])) < 0)
+			if ((hi = wire_hex_value((unsigned char)p[i + 1])) <
+				0 ||
+			    (lo = wire_hex_value((unsigned char)p[i + 2])) < 0)
 				return ERR_P11_URI_PERCENT;
 			c = (unsigned char)(hi << 4 | lo);
 			i += 2;

@@ -618,6 +618,18 @@ wire_b64_encode_nopad(char **out, const uint8_t *p, size_t len, int url)
 }
 
 int
+wire_hex_value(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
 wire_b64_value(char c, int url)
 {
 	if (c >= 'A' && c <= 'Z')

@@ -120,6 +120,9 @@ MUST_CHECK int wire_b64_encode_nopad(
  * alphabet: the standard one, or base64url when url is 1. */
 int wire_b64_value(char c, int url);
 
+/* The value (0..15) of one hex digit (either case), or -1. */
+int wire_hex_value(unsigned char c);
+
 /* Lower-case hex of len bytes at p into out, which has room for 2 * len
  * digits and a NUL. */
 void wire_hex_encode(char *out, const uint8_t *p, size_t len);

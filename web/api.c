@@ -46,6 +46,8 @@
 #include "web/encode.h"
 #include "web/notify.h"
 #include "web/reportjson.h"
+#include "web/ui.h"
+#include "web/ui_session.h"
 
 static const double latency_bounds[API_LATENCY_BUCKETS] = {
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
@@ -199,6 +201,13 @@ token_note(struct api *a, int r)
 		atomic_store(&a->token_down, 0);
 }
 
+void
+api_write_noted(struct api *a, int r)
+{
+	ledger_note(a, r);
+	token_note(a, r);
+}
+
 /* A refused free-text field: text_check()'s code and message. */
 static void
 reply_text_err(struct http_req *req, int err, const char *msg)
@@ -243,6 +252,30 @@ read_unlock(struct api *a)
 {
 	ledger_read_end(a->ledger);
 	cfg_unlock(a);
+}
+
+void
+api_cfg_lock(struct api *a)
+{
+	cfg_lock(a);
+}
+
+void
+api_cfg_unlock(struct api *a)
+{
+	cfg_unlock(a);
+}
+
+void
+api_read_lock(struct api *a)
+{
+	read_lock(a);
+}
+
+void
+api_read_unlock(struct api *a)
+{
+	read_unlock(a);
 }
 
 /* ---- helpers ---- */
@@ -622,6 +655,71 @@ out:
 	reply_json_steal(req, 200, j);
 }
 
+int
+api_oidc_sign_in(
+    struct api *a, const struct oidc_identity *id, struct api_sign_in *res)
+{
+	const struct config_oidc *o = a->cfg->oidc;
+	struct user_sign_in in;
+	char nmsg[256];
+	uint64_t now;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	if (!name_principal_valid(id->username)) {
+		res->status = 403;
+		res->code = "bad_username_claim";
+		snprintf(res->msg, sizeof(res->msg),
+		    "the %s claim is not a valid jitca user name (allowed: "
+		    "A-Z a-z 0-9 _ . @ -, not starting with . @ -, at most "
+		    "64 characters): ask the jitcad admin to set "
+		    "oidc.username_claim to a claim that is",
+		    o->username_claim);
+		return ERR_OIDC_BAD_USERNAME;
+	}
+	if (config_user_name_check(a->cfg, id->username, nmsg, sizeof(nmsg)) !=
+	    0) {
+		res->status = 403;
+		res->code = "name_is_principal";
+		snprintf(res->msg, sizeof(res->msg),
+		    "the %s claim may not be a user name here: %s",
+		    o->username_claim, nmsg);
+		return ERR_NAME_IS_PRINCIPAL;
+	}
+	now = ledger_now();
+	res->exp = (uint64_t)id->exp;
+	if (res->exp > now + o->session_max_ttl)
+		res->exp = now + o->session_max_ttl;
+	memset(&in, 0, sizeof(in));
+	in.name = id->username;
+	in.groups = id->groups;
+	in.ngroups = id->ngroups;
+	in.expires = res->exp;
+	in.auth_time = (uint64_t)(id->auth_time > 0 ? id->auth_time : id->iat);
+	in.issuer = o->issuer;
+	in.subject = id->subject;
+	res->auth_time = in.auth_time;
+	snprintf(res->user, sizeof(res->user), "%s", id->username);
+	r = user_sign_in(a->ledger, a->cfg, &in, &res->session, &res->created);
+	if (r == ERR_INVALID_ARG) {
+		res->status = 403;
+		res->code = "no_groups";
+		snprintf(res->msg, sizeof(res->msg),
+		    "the %s claim names no group jitca can use: ask the "
+		    "identity provider's admin to send it",
+		    o->groups_claim);
+	} else if (r == ERR_OIDC_SUBJECT) {
+		res->status = 403;
+		res->code = "identity_mismatch";
+		snprintf(res->msg, sizeof(res->msg),
+		    "the %s claim names a jitca user who signed in before as "
+		    "another person at the identity provider (another sub); "
+		    "ask the jitcad admin",
+		    o->username_claim);
+	}
+	return r;
+}
+
 /*
  * POST /v1/session {id_token, nonce?}, no bearer token: an ID token of
  * the configured provider for a session token.  Nothing of the token is
@@ -636,11 +734,11 @@ h_session(void *app, struct http_req *req)
 	struct api *a = app;
 	const struct config_oidc *o;
 	struct oidc_identity *id = NULL;
-	struct user_sign_in in;
+	struct api_sign_in res;
 	const char *tok = NULL, *nonce = NULL, *code;
-	char errbuf[OIDC_ERR_LEN], nmsg[256], *session = NULL;
+	char errbuf[OIDC_ERR_LEN], *session = NULL;
 	json_t *j = NULL, *g;
-	uint64_t now, exp;
+	uint64_t exp;
 	size_t i;
 	int r, created = 0, locked = 0;
 	const struct http_jfield f[] = {
@@ -672,61 +770,25 @@ h_session(void *app, struct http_req *req)
 		goto out;
 	}
 	/* Verified: its claims may be used now. */
-	if (!name_principal_valid(id->username)) {
-		http_reply_error(req, 403, "bad_username_claim",
-		    "the %s claim is not a valid jitca user name (allowed: "
-		    "A-Z a-z 0-9 _ . @ -, not starting with . @ -, at most "
-		    "64 characters): ask the jitcad admin to set "
-		    "oidc.username_claim to a claim that is",
-		    o->username_claim);
-		goto out;
-	}
-	if (config_user_name_check(a->cfg, id->username, nmsg, sizeof(nmsg)) !=
-	    0) {
-		http_reply_error(req, 403, "name_is_principal",
-		    "the %s claim may not be a user name here: %s",
-		    o->username_claim, nmsg);
-		goto out;
-	}
-	now = ledger_now();
-	exp = (uint64_t)id->exp;
-	if (exp > now + o->session_max_ttl)
-		exp = now + o->session_max_ttl;
-	memset(&in, 0, sizeof(in));
-	in.name = id->username;
-	in.groups = id->groups;
-	in.ngroups = id->ngroups;
-	in.expires = exp;
-	in.auth_time = (uint64_t)(id->auth_time > 0 ? id->auth_time : id->iat);
-	in.issuer = o->issuer;
-	in.subject = id->subject;
-	r = user_sign_in(a->ledger, a->cfg, &in, &session, &created);
+	r = api_oidc_sign_in(a, id, &res);
 	cfg_unlock(a);
 	locked = 0;
 	ledger_note(a, r);
-	if (r == ERR_INVALID_ARG) {
-		http_reply_error(req, 403, "no_groups",
-		    "the %s claim names no group jitca can use: ask the "
-		    "identity provider's admin to send it",
-		    o->groups_claim);
-		goto out;
-	}
-	if (r == ERR_OIDC_SUBJECT) {
-		http_reply_error(req, 403, "identity_mismatch",
-		    "the %s claim names a jitca user who signed in before as "
-		    "another person at the identity provider (another sub); "
-		    "ask the jitcad admin",
-		    o->username_claim);
-		goto out;
-	}
 	if (r != 0) {
-		reply_err(req, r, "sign-in");
+		if (res.status == 0)
+			reply_err(req, r, "sign-in");
+		else
+			http_reply_error(
+			    req, res.status, res.code, "%s", res.msg);
 		goto out;
 	}
+	session = res.session;
+	exp = res.exp;
+	created = res.created;
 	if ((g = json_array()) == NULL ||
 	    (j = json_pack("{s:s,s:I,s:s,s:I,s:b,s:o}", "token", session,
 		 "expires_at", (json_int_t)exp, "user", id->username,
-		 "auth_time", (json_int_t)in.auth_time, "created", created,
+		 "auth_time", (json_int_t)res.auth_time, "created", created,
 		 "groups", g)) == NULL) {
 		reply_err(req, ERR_ALLOC, "sign-in");
 		goto out;
@@ -2098,6 +2160,20 @@ static const struct http_route routes[] = {
     {"GET", "/v1/ledger/report", h_report},
     {"POST", "/v1/logins", h_logins},
     {"GET", "/metrics", h_metrics},
+    /* The web pages (web/ui.h). */
+    {"GET", "/ui", ui_h_root_redirect},
+    {"GET", "/ui/", ui_h_home},
+    {"POST", "/ui/session", ui_h_session},
+    {"POST", "/ui/signout", ui_h_signout},
+    {"GET", "/ui/static/{id}", ui_h_static},
+    {"GET", "/ui/requests/{id}", ui_h_request},
+    {"POST", "/ui/requests/{id}/approve", ui_h_approve},
+    {"POST", "/ui/requests/{id}/deny", ui_h_deny},
+    {"POST", "/ui/requests/{id}/revoke", ui_h_revoke},
+    {"GET", "/ui/ledger", ui_h_ledger},
+    {"GET", "/ui/report", ui_h_report},
+    {"GET", "/ui/oidc/start", ui_h_oidc_start},
+    {"GET", "/ui/oidc/callback", ui_h_oidc_callback},
 };
 
 const struct http_route *
@@ -2168,6 +2244,8 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	ENSURE(a->origin != NULL, ERR_ALLOC);
 	if ((r = verifier_for(cfg, &a->oidc)) != 0)
 		goto out;
+	if ((r = ui_sessions_new(&a->ui)) != 0)
+		goto out;
 	a->ca.cfg = cfg;
 	a->ca.ledger = l;
 	a->ca.ca_pub = pub;
@@ -2185,6 +2263,8 @@ out:
 		free(a->host_line);
 		free(a->origin);
 		ratelimit_free(a->create_rl);
+		oidc_free(a->oidc);
+		ui_sessions_free(a->ui);
 		pthread_rwlock_destroy(&a->cfg_lock);
 		pthread_mutex_destroy(&a->krl_lock);
 		pthread_mutex_destroy(&a->health_lock);
@@ -2205,6 +2285,7 @@ api_free(struct api *a)
 	free(a->origin);
 	ratelimit_free(a->create_rl);
 	oidc_free(a->oidc);
+	ui_sessions_free(a->ui);
 	config_free(a->cfg);
 	pthread_rwlock_destroy(&a->cfg_lock);
 	pthread_mutex_destroy(&a->krl_lock);

@@ -88,6 +88,8 @@ struct api {
 	 * and /metrics; borrowed, set by the serve command after api_init()
 	 * and cleared before it stops them; NULL when there is none. */
 	struct notify *_Atomic notify;
+	/* The web pages' sessions (web/ui_session.h), owned. */
+	struct ui_sessions *ui;
 };
 
 /*
@@ -128,6 +130,41 @@ MUST_CHECK int api_tick(struct api *a, size_t *expired);
  * table; docs/design.md "Interfaces").  Exposed for tests.
  */
 int api_err_status(int err, const char **code);
+
+/*
+ * For the web pages (web/ui.c), which call the domain as the handlers
+ * here do: the configuration lock (read side), the same plus the ledger's
+ * read section, and the note a write leaves for /v1/health (a storage
+ * failure, a token that is gone; r is the domain call's result).
+ */
+void api_cfg_lock(struct api *a);
+void api_cfg_unlock(struct api *a);
+void api_read_lock(struct api *a);
+void api_read_unlock(struct api *a);
+void api_write_noted(struct api *a, int r);
+
+/*
+ * The sign-in of POST /v1/session once oidc_verify() accepted id, for
+ * the API and the pages (web/ui_oidc.c), called with the configuration
+ * locked (api_cfg_lock): the user name claim must be a usable jitca name,
+ * then ca/users.h user_sign_in() (the session ends at the token's exp or
+ * after oidc.session_max_ttl).  0 with res->session (new;
+ * user_token_free), exp, auth_time and created set; else the error and,
+ * when res->status is not 0, the status, snake_case code and sentence to
+ * answer with.
+ */
+struct api_sign_in {
+	char user[65]; /* the user name claim */
+	char *session;
+	uint64_t exp, auth_time;
+	int created;
+	int status;
+	const char *code;
+	char msg[384];
+};
+struct oidc_identity;
+MUST_CHECK int api_oidc_sign_in(
+    struct api *a, const struct oidc_identity *id, struct api_sign_in *res);
 
 struct host;
 /*

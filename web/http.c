@@ -341,6 +341,12 @@ http_req_server(const struct http_req *req)
 	return req->srv;
 }
 
+int
+http_req_tls(const struct http_req *req)
+{
+	return req->srv->cfg.tls_cert_pem != NULL;
+}
+
 void
 http_req_set_user(struct http_req *req, const char *user)
 {

@@ -41,7 +41,7 @@
 #define HTTP_MAX_PATH 1024
 #define HTTP_MAX_PARAM 64
 #define HTTP_MAX_USER 64
-#define HTTP_MAX_HEADERS 4
+#define HTTP_MAX_HEADERS 8 /* the pages' security headers and a cookie */
 #define HTTP_ERR_LEN 256
 #define HTTP_MAX_PROXIES 64 /* entries of http_config.trusted_proxies */
 #define HTTP_MAX_QUERY 32 /* query parameters in one request */
@@ -127,6 +127,8 @@ const uint8_t *http_req_body(const struct http_req *req, size_t *len);
  * X-Forwarded-For names behind a trusted proxy (http_config). */
 const char *http_req_client(const struct http_req *req);
 struct http_server *http_req_server(const struct http_req *req);
+/* 1 when the server speaks TLS (cookies are then Secure), else 0. */
+int http_req_tls(const struct http_req *req);
 /* Name the authenticated user in the log line (copied, bounded). */
 void http_req_set_user(struct http_req *req, const char *user);
 /*

@@ -56,6 +56,7 @@ struct oidc_verifier {
 
 	pthread_mutex_t mu; /* guards everything below */
 	char *jwks_uri; /* NULL until discovery succeeded */
+	char *authz_uri, *token_uri; /* NULL when the document had none */
 	time_t discovered_at;
 	struct oidc_key keys[OIDC_MAX_KEYS];
 	size_t nkeys;
@@ -283,11 +284,12 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return k;
 }
 
-/* GET url (checked by url_check) into a JSON object; counts the fetch.
- * what names the document in messages.  Called with v->mu held. */
+/* GET url (checked by url_check) into a JSON object, or POST the form
+ * post to it when not NULL; counts the fetch.  what names the document
+ * in messages.  Called with v->mu held. */
 static int
 fetch_json(struct oidc_verifier *v, const char *url, const char *what,
-    json_t **out, char *errbuf)
+    const char *post, json_t **out, char *errbuf)
 {
 	CURL *c = NULL;
 	struct curl_slist *hdrs = NULL;
@@ -325,6 +327,8 @@ fetch_json(struct oidc_verifier *v, const char *url, const char *what,
 	curl_easy_setopt(
 	    c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)OIDC_MAX_DOC);
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+	if (post != NULL)
+		curl_easy_setopt(c, CURLOPT_POSTFIELDS, post);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "jitcad/0.1");
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
@@ -367,6 +371,22 @@ out:
 	return r;
 }
 
+/* The endpoint name of a discovery document into *dst (replaced), when
+ * the document has it and it passes url_check; else *dst stays NULL. */
+static int
+endpoint_keep(
+    struct oidc_verifier *v, json_t *doc, const char *name, char **dst)
+{
+	const char *u = json_string_value(json_object_get(doc, name));
+
+	free(*dst);
+	*dst = NULL;
+	if (u == NULL ||
+	    url_check(u, name, v->issuer_loopback, NULL, NULL) != 0)
+		return 0;
+	return (*dst = strdup(u)) != NULL ? 0 : ERR_ALLOC;
+}
+
 /* Discovery (OpenID Connect Discovery 1.0 sections 4.1 and 4.3). */
 static int
 discover(struct oidc_verifier *v, char *errbuf)
@@ -385,7 +405,7 @@ discover(struct oidc_verifier *v, char *errbuf)
 	snprintf(url, n + 40, "%.*s/.well-known/openid-configuration", (int)n,
 	    v->issuer);
 	v->discovered_at = v_now(v); /* an attempt: failures wait too */
-	TRY(fetch_json(v, url, "discovery document", &doc, errbuf));
+	TRY(fetch_json(v, url, "discovery document", NULL, &doc, errbuf));
 	iss = json_string_value(json_object_get(doc, "issuer"));
 	if (iss == NULL || strcmp(iss, v->issuer) != 0) {
 		errf(errbuf,
@@ -411,7 +431,9 @@ discover(struct oidc_verifier *v, char *errbuf)
 		r = ERR_ALLOC;
 		goto out;
 	}
-	r = 0;
+	r = endpoint_keep(v, doc, "authorization_endpoint", &v->authz_uri);
+	if (r == 0)
+		r = endpoint_keep(v, doc, "token_endpoint", &v->token_uri);
 out:
 	json_decref(doc);
 	free(url);
@@ -567,7 +589,7 @@ jwks_load(struct oidc_verifier *v, char *errbuf)
 	v->jwks_at = v_now(v);
 	if ((nk = calloc(OIDC_MAX_KEYS, sizeof(*nk))) == NULL)
 		return ERR_ALLOC;
-	TRY(fetch_json(v, v->jwks_uri, "JWKS", &doc, errbuf));
+	TRY(fetch_json(v, v->jwks_uri, "JWKS", NULL, &doc, errbuf));
 	arr = json_object_get(doc, "keys");
 	if (!json_is_array(arr)) {
 		errf(errbuf, "the JWKS has no \"keys\" array");
@@ -748,7 +770,94 @@ oidc_free(struct oidc_verifier *v)
 	free(v->groups_claim);
 	free(v->ca_file);
 	free(v->jwks_uri);
+	free(v->authz_uri);
+	free(v->token_uri);
 	free(v);
+}
+
+int
+oidc_authorization_endpoint(
+    struct oidc_verifier *v, char **out, char errbuf[OIDC_ERR_LEN])
+{
+	int r;
+
+	*out = NULL;
+	pthread_mutex_lock(&v->mu);
+	if ((r = cache_fresh(v, errbuf)) == 0 && v->authz_uri == NULL) {
+		errf(errbuf,
+		    "the discovery document has no usable "
+		    "\"authorization_endpoint\"");
+		r = ERR_OIDC_DISCOVERY;
+	}
+	if (r == 0 && (*out = strdup(v->authz_uri)) == NULL)
+		r = ERR_ALLOC;
+	pthread_mutex_unlock(&v->mu);
+	return r;
+}
+
+/* "name=escaped(value)&" onto the form f (grown with realloc). */
+static int
+form_add(char **f, const char *name, const char *value)
+{
+	char *e = curl_easy_escape(NULL, value, 0), *nf;
+	size_t have = *f != NULL ? strlen(*f) : 0;
+	size_t need = have + strlen(name) + (e != NULL ? strlen(e) : 0) + 3;
+
+	if (e == NULL || (nf = realloc(*f, need)) == NULL) {
+		curl_free(e);
+		return ERR_ALLOC;
+	}
+	snprintf(
+	    nf + have, need - have, "%s%s=%s", have > 0 ? "&" : "", name, e);
+	*f = nf;
+	curl_free(e);
+	return 0;
+}
+
+int
+oidc_code_exchange(struct oidc_verifier *v, const char *code,
+    const char *redirect_uri, const char *verifier, const char *secret,
+    char **id_token, char errbuf[OIDC_ERR_LEN])
+{
+	char *form = NULL;
+	json_t *doc = NULL;
+	const char *t;
+	int r;
+
+	*id_token = NULL;
+	if ((r = form_add(&form, "grant_type", "authorization_code")) != 0 ||
+	    (r = form_add(&form, "code", code)) != 0 ||
+	    (r = form_add(&form, "redirect_uri", redirect_uri)) != 0 ||
+	    (r = form_add(&form, "client_id", v->client_id)) != 0 ||
+	    (r = form_add(&form, "code_verifier", verifier)) != 0 ||
+	    (secret != NULL &&
+		(r = form_add(&form, "client_secret", secret)) != 0)) {
+		free(form);
+		return r;
+	}
+	pthread_mutex_lock(&v->mu);
+	if ((r = cache_fresh(v, errbuf)) == 0 && v->token_uri == NULL) {
+		errf(errbuf,
+		    "the discovery document has no usable "
+		    "\"token_endpoint\"");
+		r = ERR_OIDC_DISCOVERY;
+	}
+	if (r == 0)
+		r = fetch_json(
+		    v, v->token_uri, "token response", form, &doc, errbuf);
+	pthread_mutex_unlock(&v->mu);
+	OPENSSL_cleanse(form, strlen(form));
+	free(form);
+	if (r == 0) {
+		t = json_string_value(json_object_get(doc, "id_token"));
+		if (t == NULL) {
+			errf(errbuf, "the token response has no \"id_token\"");
+			r = ERR_OIDC_PROVIDER;
+		} else if ((*id_token = strdup(t)) == NULL)
+			r = ERR_ALLOC;
+	}
+	json_decref(doc);
+	return r;
 }
 
 int

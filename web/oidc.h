@@ -147,6 +147,21 @@ MUST_CHECK int oidc_verify(struct oidc_verifier *v, const char *token,
     char errbuf[OIDC_ERR_LEN]);
 void oidc_identity_free(struct oidc_identity *id);
 
+/*
+ * For the web pages' sign-in (web/ui_oidc.c), the authorization code flow
+ * with PKCE (RFC 6749 section 4.1, RFC 7636): the provider's
+ * authorization_endpoint from discovery (*out new), and the trade of a
+ * code for the ID token at its token_endpoint (*id_token new, still to
+ * be verified with oidc_verify()).  secret may be NULL (a public
+ * client).  ERR_OIDC_DISCOVERY when the document names no such endpoint
+ * (or one url_check refuses), fetch errors as for discovery.
+ */
+MUST_CHECK int oidc_authorization_endpoint(
+    struct oidc_verifier *v, char **out, char errbuf[OIDC_ERR_LEN]);
+MUST_CHECK int oidc_code_exchange(struct oidc_verifier *v, const char *code,
+    const char *redirect_uri, const char *verifier, const char *secret,
+    char **id_token, char errbuf[OIDC_ERR_LEN]);
+
 /* How many documents (discovery and JWKS) v has fetched: for tests and
  * /metrics. */
 unsigned long oidc_fetch_count(struct oidc_verifier *v);

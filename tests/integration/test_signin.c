@@ -77,57 +77,10 @@ teardown(void)
 
 TestSuite(signin, .init = setup, .fini = teardown, .timeout = 240);
 
-/* node provider.mjs PORT on a port that was free; retried as
- * tests/unit/web/test_oidc.c does. */
 static void
 prov_start(void)
 {
-	const char *src = tu_env("JITCA_SOURCE_DIR");
-	char *node = tu_which("node");
-	char *script = tu_fmt("%s/tests/oidc/provider.mjs", src);
-	char *out = tu_fmt("%s/prov.out", dir),
-	     *err = tu_fmt("%s/prov.err", dir);
-	const char *needle = "listening on ";
-	int tries, status;
-
-	cr_assert_not_null(
-	    node, "node is not installed: run scripts/bootstrap");
-	for (tries = 0; tries < 5 && prov_url == NULL; tries++) {
-		char *port = tu_fmt("%d", tu_free_port());
-		char *argv[] = {node, script, port, NULL};
-		char *t = NULL, *s;
-		long long until = tu_now_ms() + TU_WAIT_MS;
-
-		unlink(out);
-		prov_pid = tu_spawn(argv, out, err);
-		while (tu_now_ms() < until) {
-			free(t);
-			t = tu_read_file(out, NULL);
-			if (t != NULL && (s = strstr(t, needle)) != NULL &&
-			    strchr(s, '\n') != NULL)
-				break;
-			if (waitpid(prov_pid, &status, WNOHANG) == prov_pid) {
-				prov_pid = -1;
-				break;
-			}
-			tu_sleep_ms(20);
-		}
-		if (prov_pid > 0 && t != NULL &&
-		    (s = strstr(t, needle)) != NULL) {
-			s += strlen(needle);
-			s[strcspn(s, "\n")] = '\0';
-			prov_url = tu_fmt("%s", s);
-		} else
-			tu_stop(&prov_pid);
-		free(t);
-		free(port);
-	}
-	cr_assert_not_null(prov_url, "the OIDC provider did not start: %s",
-	    tu_read_file(err, NULL));
-	free(node);
-	free(script);
-	free(out);
-	free(err);
+	prov_url = tu_oidc_start(dir, "prov", &prov_pid);
 }
 
 /* Run a shell line with HOME=dir/home, the server and the browser hook

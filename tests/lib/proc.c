@@ -392,3 +392,59 @@ tu_http_canned(const char *response, size_t len, pid_t *pid)
 
 	return tu_http_responder(canned_answer, &c, pid);
 }
+
+char *
+tu_oidc_start(const char *dir, const char *name, pid_t *pid)
+{
+	const char *src = tu_env("JITCA_SOURCE_DIR");
+	char *node = tu_which("node");
+	char *script = tu_fmt("%s/tests/oidc/provider.mjs", src);
+	char *mods = tu_fmt("%s/tests/oidc/node_modules/oidc-provider", src);
+	char *out = tu_fmt("%s/%s.out", dir, name);
+	char *err = tu_fmt("%s/%s.err", dir, name);
+	const char *needle = "listening on ";
+	char *url = NULL;
+	int tries, status;
+
+	cr_assert_not_null(
+	    node, "node is not installed: run scripts/bootstrap");
+	cr_assert_eq(access(mods, R_OK), 0,
+	    "%s is missing: run scripts/bootstrap", mods);
+	for (tries = 0; tries < 5 && url == NULL; tries++) {
+		char *port = tu_fmt("%d", tu_free_port());
+		char *argv[] = {node, script, port, NULL};
+		char *t = NULL, *s;
+		long long until = tu_now_ms() + TU_WAIT_MS;
+
+		unlink(out);
+		*pid = tu_spawn(argv, out, err);
+		while (tu_now_ms() < until) {
+			free(t);
+			t = tu_read_file(out, NULL);
+			if (t != NULL && (s = strstr(t, needle)) != NULL &&
+			    strchr(s, '\n') != NULL)
+				break;
+			if (waitpid(*pid, &status, WNOHANG) == *pid) {
+				*pid = -1;
+				break;
+			}
+			tu_sleep_ms(20);
+		}
+		if (*pid > 0 && t != NULL && (s = strstr(t, needle)) != NULL) {
+			s += strlen(needle);
+			s[strcspn(s, "\n")] = '\0';
+			url = tu_fmt("%s", s);
+		} else
+			tu_stop(pid);
+		free(t);
+		free(port);
+	}
+	cr_assert_not_null(url, "the OIDC provider did not start: %s",
+	    tu_read_file(err, NULL));
+	free(node);
+	free(script);
+	free(mods);
+	free(out);
+	free(err);
+	return url;
+}

@@ -90,4 +90,12 @@ int tu_http_responder(tu_http_fn fn, void *arg, pid_t *pid);
 /* A responder answering every request with the same len bytes. */
 int tu_http_canned(const char *response, size_t len, pid_t *pid);
 
+/*
+ * The test OpenID Provider (`node tests/oidc/provider.mjs PORT`, users
+ * from $JITCA_OIDC_USERS when set) on a free loopback port, retried on
+ * another when that one was taken; its output in DIR/NAME.out and
+ * NAME.err.  Returns its issuer URL (new); *pid its pid (tu_stop).
+ */
+char *tu_oidc_start(const char *dir, const char *name, pid_t *pid);
+
 #endif /* JITCA_TESTS_PROC_H */

@@ -67,7 +67,8 @@ function client(id, alg) {
     client_id: id,
     application_type: 'native',
     token_endpoint_auth_method: 'none',
-    redirect_uris: ['http://127.0.0.1/callback'],
+    // jitca's loopback redirect, and the web pages' callback (test_ui.c).
+    redirect_uris: ['http://127.0.0.1/callback', 'http://127.0.0.1/ui/oidc/callback'],
     grant_types: ['authorization_code', 'urn:ietf:params:oauth:grant-type:device_code'],
     response_types: ['code'],
     id_token_signed_response_alg: alg,

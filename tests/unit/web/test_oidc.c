@@ -82,65 +82,11 @@ test_now(void *arg)
 	return time(NULL) + *(time_t *)arg;
 }
 
-/*
- * node provider.mjs PORT on a port that was free; a port taken in the
- * meantime makes node exit, and the next try takes another one.
- */
+/* The test provider as NAME (its output in dir/NAME.out and .err). */
 static void
 prov_start(struct provider *p, const char *name)
 {
-	const char *src = tu_env("JITCA_SOURCE_DIR");
-	char *node = tu_which("node");
-	char *script = tu_fmt("%s/tests/oidc/provider.mjs", src);
-	char *mods = tu_fmt("%s/tests/oidc/node_modules/oidc-provider", src);
-	char *out = tu_fmt("%s/%s.out", dir, name);
-	char *err = tu_fmt("%s/%s.err", dir, name);
-	const char *needle = "listening on ";
-	int tries, status;
-
-	cr_assert_not_null(
-	    node, "node is not installed: run scripts/bootstrap");
-	cr_assert_eq(access(mods, R_OK), 0,
-	    "%s is missing: run scripts/bootstrap", mods);
-	for (tries = 0; tries < 5; tries++) {
-		char *port = tu_fmt("%d", tu_free_port());
-		char *argv[] = {node, script, port, NULL};
-		char *t = NULL, *s;
-		long long until = tu_now_ms() + TU_WAIT_MS;
-
-		unlink(out);
-		p->pid = tu_spawn(argv, out, err);
-		while (tu_now_ms() < until) {
-			free(t);
-			t = tu_read_file(out, NULL);
-			if (t != NULL && (s = strstr(t, needle)) != NULL &&
-			    strchr(s, '\n') != NULL)
-				break;
-			if (waitpid(p->pid, &status, WNOHANG) == p->pid) {
-				p->pid = -1;
-				break;
-			}
-			tu_sleep_ms(20);
-		}
-		free(port);
-		if (p->pid > 0 && t != NULL &&
-		    (s = strstr(t, needle)) != NULL) {
-			s += strlen(needle);
-			s[strcspn(s, "\n")] = '\0';
-			p->url = tu_fmt("%s", s);
-			free(t);
-			break;
-		}
-		free(t);
-		tu_stop(&p->pid);
-	}
-	cr_assert_not_null(p->url, "the OIDC provider did not start: %s",
-	    tu_read_file(err, NULL));
-	free(node);
-	free(script);
-	free(mods);
-	free(out);
-	free(err);
+	p->url = tu_oidc_start(dir, name, &p->pid);
 }
 
 /* GET or POST (body not NULL) url; asserts status 200; the body (new). */
