@@ -88,7 +88,7 @@ static const char example_config[] =
 
 static const char *const top_keys[] = {"listen", "ca", "ledger", "request_ttl",
     "auditors", "hosts", "limits", "roles", "trusted_proxies", "public_url",
-    "notify", "oidc", "host_domains", NULL};
+    "notify", "oidc", "host_domains", "server", NULL};
 static const char *const oidc_keys[] = {"issuer", "client_id",
     "client_secret_file", "username_claim", "groups_claim", "scopes",
     "algorithms", "approver_max_auth_age", "session_max_ttl", NULL};
@@ -99,6 +99,7 @@ static const char *const notify_events[] = {"request.created",
     "request.approved", "request.denied", "request.expired",
     "request.withdrawn", "cert.issued", "cert.revoked", "break-glass", NULL};
 static const char *const limits_keys[] = {"requests_per_minute", NULL};
+static const char *const server_keys[] = {"threads", NULL};
 static const char *const ca_keys[] = {"key", "key_file", "host_key",
     "ledger_key", "backdate", "hard_max_ttl", "host_max_ttl", "pkcs11_module",
     "pin_file", "pkcs11_allow_network", NULL};
@@ -542,6 +543,32 @@ get_groups(struct ctx *x, json_t *obj, const char *parent, const char *key,
 			    quote(q, sizeof(q), s));
 	}
 	return strv_copy(x, v, out, n);
+}
+
+/* "server": {"threads": N}, all optional. */
+static int
+parse_server(struct ctx *x, json_t *root)
+{
+	json_t *srv = NULL, *v;
+	json_int_t n;
+	int rr;
+
+	x->c->server_threads = CONFIG_DEFAULT_SERVER_THREADS;
+	if ((rr = get_object(x, root, "", "server", &srv)) != 0 ||
+	    (rr = check_keys(x, "server", srv, server_keys)) != 0)
+		return rr;
+	if (srv == NULL || (v = json_object_get(srv, "threads")) == NULL)
+		return 0;
+	if (!json_is_integer(v))
+		return cfg_err(x, "server.threads",
+		    "expected an integer, got %s", jtype(v));
+	n = json_integer_value(v);
+	if (n < 1 || n > CONFIG_MAX_SERVER_THREADS)
+		return cfg_err(x, "server.threads",
+		    "%" JSON_INTEGER_FORMAT " is out of range (1..%d)", n,
+		    CONFIG_MAX_SERVER_THREADS);
+	x->c->server_threads = (unsigned)n;
+	return 0;
 }
 
 /*
@@ -1576,6 +1603,8 @@ parse_top(struct ctx *x, json_t *root)
 		return rr;
 	if ((rr = get_groups(x, root, "", "hosts", 0, &c->host_groups,
 		 &c->nhost_groups)) != 0)
+		return rr;
+	if ((rr = parse_server(x, root)) != 0)
 		return rr;
 	if ((rr = parse_limits(x, root)) != 0)
 		return rr;

@@ -46,6 +46,7 @@
 /* One cached statement, keyed by its SQL text. */
 struct stmt_slot {
 	char *sql;
+	const char *key; /* the text asked for first (a literal, mostly) */
 	uint32_t hash; /* of sql */
 	sqlite3_stmt *st;
 	int in_use; /* handed out, not released yet */
@@ -92,6 +93,18 @@ struct store_sqlite {
 	pthread_mutex_t cache_mu;
 	struct stmt_slot cache[STMT_CACHE_MAX];
 	size_t ncache;
+	/*
+	 * Read-ahead of merkle_node_get() in a snapshot that the thread
+	 * snap_owner began (ledger verify asks for the nodes of each level
+	 * in index order): one open scan per level, stepped on when the
+	 * next index asked for is the next row.  Closed at snapshot_end.
+	 */
+	int snap_open;
+	pthread_t snap_owner;
+	struct node_scan {
+		sqlite3_stmt *st;
+		uint64_t next; /* the index the next step returns */
+	} scan[64];
 };
 
 static const char *schema_sql =
@@ -269,6 +282,7 @@ set_msg(struct store_sqlite *l, const char *fmt, ...)
 }
 
 static void sq_close(struct store_sqlite *l);
+static void scans_close(struct store_sqlite *l);
 static const struct store_ops sqlite_ops;
 
 static int
@@ -342,9 +356,16 @@ sq_cached(struct store_sqlite *l, sqlite3_stmt **st, const char *sql)
 	int rc;
 
 	*st = NULL;
-	h = sql_hash(sql);
 	(void)pthread_mutex_lock(&l->cache_mu);
+	/* The SQL texts are mostly literals: looked up by address first
+	 * (and compared, as a buffer may be reused), then by hash. */
 	for (i = 0; i < l->ncache; i++) {
+		sl = &l->cache[i];
+		if (sl->key == sql && strcmp(sl->sql, sql) == 0)
+			break;
+	}
+	h = i < l->ncache ? sl->hash : sql_hash(sql);
+	for (i = i < l->ncache ? i : 0; i < l->ncache; i++) {
 		sl = &l->cache[i];
 		if (sl->hash == h && strcmp(sl->sql, sql) == 0)
 			break;
@@ -377,6 +398,7 @@ sq_cached(struct store_sqlite *l, sqlite3_stmt **st, const char *sql)
 	if (i == l->ncache && l->ncache < STMT_CACHE_MAX) {
 		sl = &l->cache[l->ncache++];
 		sl->sql = copy;
+		sl->key = sql;
 		sl->hash = h;
 		sl->st = fresh;
 		sl->in_use = 1;
@@ -1061,6 +1083,7 @@ sq_close(struct store_sqlite *l)
 		free(l->cache[i].sql);
 	}
 	l->ncache = 0;
+	scans_close(l);
 	if (l->db != NULL) {
 		if (in_transaction(l))
 			(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
@@ -1598,7 +1621,20 @@ op_snapshot_begin(struct store *s, int *began)
 	if ((r = db_exec(l, "BEGIN")) != 0)
 		return r;
 	*began = 1;
+	l->snap_owner = pthread_self();
+	l->snap_open = 1;
 	return 0;
+}
+
+static void
+scans_close(struct store_sqlite *l)
+{
+	size_t k;
+
+	for (k = 0; k < 64; k++) {
+		sqlite3_finalize(l->scan[k].st);
+		l->scan[k].st = NULL;
+	}
 }
 
 static void
@@ -1606,8 +1642,13 @@ op_snapshot_end(struct store *s, int began)
 {
 	struct store_sqlite *l = (struct store_sqlite *)s;
 
-	if (began)
-		(void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+	if (!began)
+		return;
+	if (l->snap_open && pthread_equal(l->snap_owner, pthread_self())) {
+		scans_close(l);
+		l->snap_open = 0;
+	}
+	(void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
 }
 
 /* The table's adapters: struct store is the first member. */
@@ -3149,6 +3190,52 @@ out:
 	return r;
 }
 
+/* Column i of st as the 32-byte hash of node (level, idx). */
+static int
+node_hash_col(struct store_sqlite *l, sqlite3_stmt *st, int i, unsigned level,
+    uint64_t idx, uint8_t out[32])
+{
+	if (sqlite3_column_type(st, i) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(st, i) != 32) {
+		set_msg(l, "merkle_nodes (%u, %" PRIu64 "): not a 32-byte hash",
+		    level, idx);
+		return ERR_LEDGER_BROKEN;
+	}
+	memcpy(out, sqlite3_column_blob(st, i), 32);
+	return 0;
+}
+
+/* merkle_node_get() through the level's scan (struct node_scan): a step
+ * when idx is the next row's, else the scan starts again at idx. */
+static int
+node_scan_get(
+    struct store_sqlite *l, unsigned level, uint64_t idx, uint8_t out[32])
+{
+	struct node_scan *sc = &l->scan[level];
+	int r = ERR_INTERNAL, found = 0;
+
+	if (sc->st == NULL) {
+		TRY(sq_prepare(l, &sc->st,
+		    "SELECT idx, hash FROM merkle_nodes WHERE level = ?1"
+		    " AND idx >= ?2 ORDER BY idx"));
+		sc->next = UINT64_MAX;
+	}
+	if (sc->next != idx) {
+		(void)sqlite3_reset(sc->st);
+		TRY(sq_bind_int(l, sc->st, 1, (int64_t)level));
+		TRY(sq_bind_int(l, sc->st, 2, (int64_t)idx));
+	}
+	sc->next = UINT64_MAX;
+	TRY(sq_row(l, sc->st, &found));
+	ENSURE(found && sqlite3_column_int64(sc->st, 0) == (int64_t)idx,
+	    ERR_NOT_FOUND);
+	TRY(node_hash_col(l, sc->st, 1, level, idx, out));
+	sc->next = idx + 1;
+	r = 0;
+out:
+	return r;
+}
+
 static int
 op_merkle_node_get(
     struct store *s, unsigned level, uint64_t idx, uint8_t out[32])
@@ -3160,20 +3247,15 @@ op_merkle_node_get(
 	memset(out, 0, 32);
 	if (level > 63 || idx > INT64_MAX)
 		return ERR_INVALID_ARG;
+	if (l->snap_open && pthread_equal(l->snap_owner, pthread_self()))
+		return node_scan_get(l, level, idx, out);
 	TRY(sq_cached(l, &st,
 	    "SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2"));
 	TRY(sq_bind_int(l, st, 1, (int64_t)level));
 	TRY(sq_bind_int(l, st, 2, (int64_t)idx));
 	TRY(sq_row(l, st, &found));
 	ENSURE(found, ERR_NOT_FOUND);
-	if (sqlite3_column_type(st, 0) != SQLITE_BLOB ||
-	    sqlite3_column_bytes(st, 0) != 32) {
-		set_msg(l, "merkle_nodes (%u, %" PRIu64 "): not a 32-byte hash",
-		    level, idx);
-		r = ERR_LEDGER_BROKEN;
-		goto out;
-	}
-	memcpy(out, sqlite3_column_blob(st, 0), 32);
+	TRY(node_hash_col(l, st, 0, level, idx, out));
 	r = 0;
 out:
 	sq_release(l, st);
