@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "ca/request.h"
 #include "ca/text.h"
 #include "ca/users.h"
@@ -393,57 +395,34 @@ out:
 	return r;
 }
 
-/* Add one decision to the view obj (approvals_each()): approvals to
- * the array under "approvals", a denial as "denied". */
-struct decisions {
-	json_t *obj, *arr;
-};
-
+/* Add one decision to the view arg (approvals_each()), in order. */
 static int
 decision_add(void *arg, const struct store_approval *a)
 {
-	struct decisions *ds = arg;
-	json_t *d;
-	int jr;
+	struct request_view *v = arg;
+	struct approval_view *n, *d;
 
-	d = json_pack("{s:s, s:I, s:s}", "who", a->approver, "when",
-	    (json_int_t)a->time, "comment", a->comment);
-	if (d == NULL)
+	n = realloc(v->decisions, (v->ndecisions + 1) * sizeof(*n));
+	if (n == NULL)
 		return ERR_ALLOC;
-	/* The _new calls take d even on failure. */
-	if (strcmp(a->decision, "approve") == 0)
-		jr = json_array_append_new(ds->arr, d);
-	else if (strcmp(a->decision, "review") == 0)
-		jr = json_object_set_new(ds->obj, "reviewed", d);
-	else
-		jr = json_object_set_new(ds->obj, "denied", d);
-	return jr == 0 ? 0 : ERR_ALLOC;
+	v->decisions = n;
+	d = &n[v->ndecisions];
+	memset(d, 0, sizeof(*d));
+	v->ndecisions++;
+	d->time = a->time;
+	if ((d->approver = strdup(a->approver)) == NULL ||
+	    (d->decision = strdup(a->decision)) == NULL ||
+	    (d->comment = strdup(a->comment)) == NULL)
+		return ERR_ALLOC;
+	return 0;
 }
 
-/* The approvals and the denial of request id. */
+/* The certificate of an issued request. */
 static int
-decisions_load(struct ca *ca, int64_t id, json_t *obj)
-{
-	struct decisions ds = {obj, NULL};
-	int r = ERR_INTERNAL, jr;
-
-	ENSURE((ds.arr = json_array()) != NULL, ERR_ALLOC);
-	TRY(store_approvals_each(
-	    ledger_store(ca->ledger), id, decision_add, &ds));
-	jr = json_object_set_new(obj, "approvals", ds.arr);
-	ds.arr = NULL;
-	ENSURE(jr == 0, ERR_ALLOC);
-	r = 0;
-out:
-	json_decref(ds.arr);
-	return r;
-}
-
-/* The certificate fields of an issued request. */
-static int
-cert_fields_load(struct ca *ca, int64_t serial, json_t *obj)
+cert_view_load(struct ca *ca, int64_t serial, struct request_view *v)
 {
 	struct store_cert_info ci;
+	struct cert_view *c;
 	int r = ERR_INTERNAL;
 
 	r = store_cert_info(ledger_store(ca->ledger), serial, &ci);
@@ -452,21 +431,15 @@ cert_fields_load(struct ca *ca, int64_t serial, json_t *obj)
 		return ERR_DB;
 	if (r != 0)
 		return r;
-	ENSURE(json_object_set_new(
-		   obj, "certificate", json_string(ci.certificate)) == 0 &&
-		json_object_set_new(obj, "serial", json_integer(serial)) == 0 &&
-		json_object_set_new(obj, "key_id", json_string(ci.key_id)) ==
-		    0 &&
-		json_object_set_new(
-		    obj, "valid_after", json_integer(ci.valid_after)) == 0 &&
-		json_object_set_new(
-		    obj, "valid_before", json_integer(ci.valid_before)) == 0,
-	    ERR_ALLOC);
-	if (ci.revoked_set) {
-		ENSURE(json_object_set_new(
-			   obj, "revoked", json_integer(ci.revoked)) == 0,
-		    ERR_ALLOC);
-	}
+	ENSURE((c = v->cert = calloc(1, sizeof(*c))) != NULL, ERR_ALLOC);
+	c->serial = (uint64_t)serial;
+	c->valid_after = ci.valid_after;
+	c->valid_before = ci.valid_before;
+	c->revoked = ci.revoked_set;
+	c->revoked_time = ci.revoked;
+	c->certificate = ci.certificate;
+	c->key_id = ci.key_id;
+	ci.certificate = ci.key_id = NULL; /* the view took them */
 	r = 0;
 out:
 	store_cert_info_clear(&ci);
@@ -531,101 +504,173 @@ cert_line_break_glass(const char *line)
 	return bg;
 }
 
+/* The principals as stored (a JSON array of strings) as a list. */
 static int
-row_json(struct ca *ca, const struct store_request *row, json_t **out)
+principals_view(const char *text, char ***out, size_t *n)
 {
-	char digest[REQUEST_DIGEST_LEN];
-	const struct role *role;
-	json_t *obj = NULL, *principals = NULL;
+	json_t *arr = NULL;
 	json_error_t jerr;
-	const char *state = row->state;
+	char **v = NULL;
+	size_t i, k = 0;
 	int r = ERR_INTERNAL;
 
 	*out = NULL;
-	if (strcmp(state, "pending") == 0 && ca_now(ca) >= row->expires)
-		state = "expired"; /* before request_expire_due() runs */
-	principals = json_loads(row->principals, 0, &jerr);
-	ENSURE(json_is_array(principals), ERR_DB);
-	obj = json_pack("{s:I, s:s, s:s, s:s, s:O, s:I, s:s, s:I, s:I, s:i, "
-			"s:s, s:s}",
-	    "id", (json_int_t)row->id, "state", state, "role", row->role,
-	    "requester", row->requester, "principals", principals, "ttl",
-	    (json_int_t)row->ttl, "reason", row->reason, "created",
-	    (json_int_t)row->created, "expires", (json_int_t)row->expires,
-	    "approvals_required", (int)row->approvals_required,
-	    "key_fingerprint", row->key_fp, "public_key", row->public_key);
-	ENSURE(obj != NULL, ERR_ALLOC);
-	TRY(request_digest(ca, row, digest));
-	ENSURE(json_object_set_new(obj, "digest", json_string(digest)) == 0,
-	    ERR_ALLOC);
-	/* Who can approve, as the role is configured now (so the requester
-	 * knows whom to ask); absent when the role was removed. */
-	if ((role = config_role(ca->cfg, row->role)) != NULL) {
-		json_t *groups = json_array();
-		size_t i;
+	*n = 0;
+	arr = json_loads(text, 0, &jerr);
+	ENSURE(json_is_array(arr), ERR_DB);
+	k = json_array_size(arr);
+	ENSURE(k == 0 || (v = calloc(k, sizeof(*v))) != NULL, ERR_ALLOC);
+	for (i = 0; i < k; i++) {
+		const char *p = json_string_value(json_array_get(arr, i));
 
-		ENSURE(groups != NULL &&
-			json_object_set_new(obj, "approver_groups", groups) ==
-			    0,
-		    ERR_ALLOC);
-		for (i = 0; i < role->napprovers; i++)
-			ENSURE(json_array_append_new(groups,
-				   json_string(role->approvers[i])) == 0,
-			    ERR_ALLOC);
+		ENSURE(p != NULL, ERR_DB);
+		ENSURE((v[i] = strdup(p)) != NULL, ERR_ALLOC);
 	}
-	TRY(decisions_load(ca, row->id, obj));
-	if (row->serial > 0)
-		TRY(cert_fields_load(ca, row->serial, obj));
-	/* Break-glass is what the certificate says (its extension); it
-	 * needs review until an approver reviewed it. */
-	{
-		const char *line =
-		    json_string_value(json_object_get(obj, "certificate"));
-		int bg = line != NULL && cert_line_break_glass(line);
-
-		ENSURE(json_object_set_new(
-			   obj, "break_glass", json_boolean(bg)) == 0,
-		    ERR_ALLOC);
-		if (bg)
-			ENSURE(json_object_set_new(obj, "needs_review",
-				   json_boolean(json_object_get(obj,
-						    "reviewed") == NULL)) == 0,
-			    ERR_ALLOC);
-	}
-	*out = obj;
-	obj = NULL;
+	*out = v;
+	*n = k;
+	v = NULL;
 	r = 0;
 out:
-	json_decref(principals);
-	json_decref(obj);
+	view_strv_free(v, k);
+	json_decref(arr);
+	return r;
+}
+
+/* A role's critical options (value "" for none) and extension names. */
+static int
+role_options_view(const struct role *role, struct option_view **crit,
+    size_t *ncrit, char ***ext, size_t *next)
+{
+	size_t i;
+
+	*crit = NULL;
+	*ext = NULL;
+	*ncrit = *next = 0;
+	if (role->ncritical > 0 &&
+	    (*crit = calloc(role->ncritical, sizeof(**crit))) == NULL)
+		return ERR_ALLOC;
+	for (i = 0; i < role->ncritical; i++, (*ncrit)++) {
+		const char *val = role->critical[i].value;
+
+		if (((*crit)[i].name = strdup(role->critical[i].name)) ==
+			NULL ||
+		    ((*crit)[i].value = strdup(val != NULL ? val : "")) == NULL)
+			return ERR_ALLOC;
+	}
+	if (role->nextensions > 0 &&
+	    (*ext = calloc(role->nextensions, sizeof(**ext))) == NULL)
+		return ERR_ALLOC;
+	for (i = 0; i < role->nextensions; i++, (*next)++)
+		if (((*ext)[i] = strdup(role->extensions[i].name)) == NULL)
+			return ERR_ALLOC;
+	return 0;
+}
+
+/* What the role as configured now adds to the view of its request: who
+ * can approve (so the requester knows whom to ask), and the options and
+ * extensions a certificate gets. */
+static int
+row_role_view(const struct role *role, struct request_view *v)
+{
+	size_t i;
+	int r = ERR_INTERNAL;
+
+	v->has_role = 1;
+	TRY(view_strv_dup(
+	    role->approvers, role->napprovers, &v->approver_groups));
+	v->napprover_groups = role->napprovers;
+	TRY(role_options_view(role, &v->critical, &v->ncritical, &v->extensions,
+	    &v->nextensions));
+	for (i = 0; i < v->ncritical; i++)
+		if (strcmp(v->critical[i].name, "source-address") == 0)
+			v->source_address = v->critical[i].value;
+	r = 0;
+out:
 	return r;
 }
 
 static int
-request_json(struct ca *ca, int64_t id, json_t **out)
+row_view(struct ca *ca, const struct store_request *row, struct request_view *v)
+{
+	const struct role *role;
+	const char *state = row->state;
+	size_t i;
+	int r = ERR_INTERNAL;
+
+	memset(v, 0, sizeof(*v));
+	if (strcmp(state, "pending") == 0 && ca_now(ca) >= row->expires)
+		state = "expired"; /* before request_expire_due() runs */
+	v->id = row->id;
+	v->ttl = row->ttl;
+	v->created = row->created;
+	v->expires = row->expires;
+	v->approvals_required = row->approvals_required;
+	ENSURE((v->state = strdup(state)) != NULL &&
+		(v->role = strdup(row->role)) != NULL &&
+		(v->requester = strdup(row->requester)) != NULL &&
+		(v->reason = strdup(row->reason)) != NULL &&
+		(v->key_fp = strdup(row->key_fp)) != NULL &&
+		(v->public_key = strdup(row->public_key)) != NULL &&
+		(v->key_type = strndup(
+		     row->public_key, strcspn(row->public_key, " "))) != NULL,
+	    ERR_ALLOC);
+	TRY(principals_view(row->principals, &v->principals, &v->nprincipals));
+	TRY(request_digest(ca, row, v->digest));
+	if ((role = config_role(ca->cfg, row->role)) != NULL)
+		TRY(row_role_view(role, v));
+	TRY(store_approvals_each(
+	    ledger_store(ca->ledger), row->id, decision_add, v));
+	if (row->serial > 0)
+		TRY(cert_view_load(ca, row->serial, v));
+	/* Break-glass is what the certificate says (its extension); it
+	 * needs review until an approver reviewed it. */
+	v->break_glass =
+	    v->cert != NULL && cert_line_break_glass(v->cert->certificate);
+	v->needs_review = v->break_glass;
+	for (i = 0; i < v->ndecisions; i++)
+		if (strcmp(v->decisions[i].decision, "review") == 0)
+			v->needs_review = 0;
+	r = 0;
+out:
+	if (r != 0)
+		request_view_clear(v);
+	return r;
+}
+
+static int
+request_view_load(struct ca *ca, int64_t id, struct request_view *v)
 {
 	struct store_request row;
 	int r = ERR_INTERNAL;
 
-	*out = NULL;
+	memset(v, 0, sizeof(*v));
 	TRY(req_row_load(ca, id, &row));
-	r = row_json(ca, &row, out);
+	r = row_view(ca, &row, v);
 	store_request_clear(&row);
 out:
 	return r;
 }
 
 /* The request as committed, read after ledger_commit(): between other
- * threads' transactions, so no uncommitted row shows (group commit). */
+ * threads' transactions, so no uncommitted row shows (group commit).
+ * *out new (request_view_free()). */
 static int
-request_json_committed(struct ca *ca, int64_t id, json_t **out)
+request_view_committed(struct ca *ca, int64_t id, struct request_view **out)
 {
+	struct request_view *v;
 	int r;
 
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return ERR_ALLOC;
 	ledger_read_begin(ca->ledger);
-	r = request_json(ca, id, out);
+	r = request_view_load(ca, id, v);
 	ledger_read_end(ca->ledger);
-	return r;
+	if (r != 0) {
+		free(v);
+		return r;
+	}
+	*out = v;
+	return 0;
 }
 
 /* pending -> expired and its event, inside the open transaction. */
@@ -660,7 +705,8 @@ static int
 create_common(struct ca *ca, const char *event_actor, const char *requester,
     char *const *groups, size_t ngroups, const char *role_name,
     char *const *principals, size_t nprincipals, uint64_t ttl,
-    const char *reason, const char *pubkey_line, int how, json_t **out)
+    const char *reason, const char *pubkey_line, int how,
+    struct request_view **out)
 {
 	int direct = (how & HOW_DIRECT) != 0;
 	const struct role *role;
@@ -760,7 +806,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
 	/* Committed: only now may the certificate leave. */
-	r = request_json_committed(ca, id, out);
+	r = request_view_committed(ca, id, out);
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
@@ -775,7 +821,7 @@ out:
 int
 request_create(struct ca *ca, const struct ca_actor *actor, const char *role,
     char *const *principals, size_t nprincipals, uint64_t ttl,
-    const char *reason, const char *pubkey_line, json_t **out)
+    const char *reason, const char *pubkey_line, struct request_view **out)
 {
 	if (out != NULL)
 		*out = NULL;
@@ -793,7 +839,7 @@ request_create(struct ca *ca, const struct ca_actor *actor, const char *role,
 int
 request_break_glass(struct ca *ca, const struct ca_actor *actor,
     const char *role, char *const *principals, size_t nprincipals, uint64_t ttl,
-    const char *reason, const char *pubkey_line, json_t **out)
+    const char *reason, const char *pubkey_line, struct request_view **out)
 {
 	if (out != NULL)
 		*out = NULL;
@@ -810,7 +856,7 @@ int
 request_issue_direct(struct ca *ca, const struct ca_actor *actor,
     const char *user, const char *role, char *const *principals,
     size_t nprincipals, uint64_t ttl, const char *reason,
-    const char *pubkey_line, json_t **out)
+    const char *pubkey_line, struct request_view **out)
 {
 	struct user *u = NULL;
 	int r = ERR_INTERNAL;
@@ -940,7 +986,7 @@ out:
 
 int
 request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
-    const char *comment, json_t **out)
+    const char *comment, struct request_view **out)
 {
 	struct request_approval ap;
 
@@ -951,7 +997,7 @@ request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
 
 int
 request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
-    const struct request_approval *ap, json_t **out)
+    const struct request_approval *ap, struct request_view **out)
 {
 	const char *comment = ap != NULL ? ap->comment : NULL;
 	char digest[REQUEST_DIGEST_LEN];
@@ -1013,7 +1059,7 @@ request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
 		TRY(issue_locked(ca, id, actor->name, 0));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
-	r = request_json_committed(ca, id, out);
+	r = request_view_committed(ca, id, out);
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
@@ -1025,7 +1071,7 @@ out:
 
 int
 request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
-    const char *comment, json_t **out)
+    const char *comment, struct request_view **out)
 {
 	struct store_request row;
 	const struct role *role = NULL;
@@ -1054,7 +1100,7 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    ca->ledger, NULL, "request.denied", actor->name, subject, details));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
-	r = request_json_committed(ca, id, out);
+	r = request_view_committed(ca, id, out);
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
@@ -1064,8 +1110,8 @@ out:
 }
 
 int
-request_withdraw(
-    struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out)
+request_withdraw(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    struct request_view **out)
 {
 	struct store_request row;
 	const struct role *role = NULL;
@@ -1089,7 +1135,7 @@ request_withdraw(
 	    subject, details));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
-	r = request_json_committed(ca, id, out);
+	r = request_view_committed(ca, id, out);
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
@@ -1100,13 +1146,15 @@ out:
 
 int
 request_review(struct ca *ca, const struct ca_actor *actor, int64_t id,
-    const char *comment, json_t **out)
+    const char *comment, struct request_view **out)
 {
 	const struct role *role;
-	json_t *cur = NULL, *details = NULL;
+	struct request_view cur;
+	json_t *details = NULL;
 	char subject[SUBJECT_LEN];
 	int r = ERR_INTERNAL, in_tx = 0, conflict = 0;
 
+	memset(&cur, 0, sizeof(cur));
 	if (out != NULL)
 		*out = NULL;
 	ENSURE(
@@ -1115,18 +1163,12 @@ request_review(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	TRY(text_check("comment", comment, REQUEST_COMMENT_MAX, 1, NULL));
 	TRY(ledger_begin(ca->ledger));
 	in_tx = 1;
-	TRY(request_json(ca, id, &cur));
-	ENSURE(actor_may_see(ca, actor,
-		   json_string_value(json_object_get(cur, "requester")),
-		   json_string_value(json_object_get(cur, "role"))),
-	    ERR_NOT_FOUND);
-	ENSURE(json_is_true(json_object_get(cur, "needs_review")),
-	    ERR_WRONG_STATE);
-	ENSURE(strcmp(actor->name,
-		   json_string_value(json_object_get(cur, "requester"))) != 0,
-	    ERR_SELF_APPROVAL);
-	role = config_role(
-	    ca->cfg, json_string_value(json_object_get(cur, "role")));
+	TRY(request_view_load(ca, id, &cur));
+	ENSURE(
+	    actor_may_see(ca, actor, cur.requester, cur.role), ERR_NOT_FOUND);
+	ENSURE(cur.needs_review, ERR_WRONG_STATE);
+	ENSURE(strcmp(actor->name, cur.requester) != 0, ERR_SELF_APPROVAL);
+	role = config_role(ca->cfg, cur.role);
 	ENSURE(role != NULL && actor_is_approver(role, actor), ERR_FORBIDDEN);
 	TRY(decision_insert(ca, id, actor->name, "review", comment, &conflict));
 	ENSURE((details = json_pack("{s:s}", "comment", comment)) != NULL,
@@ -1136,11 +1178,11 @@ request_review(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    subject, details));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
-	r = request_json_committed(ca, id, out);
+	r = request_view_committed(ca, id, out);
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
-	json_decref(cur);
+	request_view_clear(&cur);
 	json_decref(details);
 	return r;
 }
@@ -1182,10 +1224,11 @@ out:
 }
 
 int
-request_get(
-    struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out)
+request_get(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    struct request_view **out)
 {
 	struct store_request row;
+	struct request_view *v = NULL;
 	int r = ERR_INTERNAL;
 
 	memset(&row, 0, sizeof(row));
@@ -1195,8 +1238,13 @@ request_get(
 	TRY(req_row_load(ca, id, &row));
 	ENSURE(
 	    actor_may_see(ca, actor, row.requester, row.role), ERR_NOT_FOUND);
-	r = row_json(ca, &row, out);
+	ENSURE((v = calloc(1, sizeof(*v))) != NULL, ERR_ALLOC);
+	TRY(row_view(ca, &row, v));
+	*out = v;
+	v = NULL;
+	r = 0;
 out:
+	free(v);
 	store_request_clear(&row);
 	return r;
 }
@@ -1227,15 +1275,15 @@ request_counts_get(struct ca *ca, struct request_counts *out)
 
 int
 request_list(struct ca *ca, const struct ca_actor *actor,
-    const struct request_filter *f, json_t **out)
+    const struct request_filter *f, struct request_views **out)
 {
 	struct store_request_query q;
-	json_t *list = NULL, *obj = NULL, *one = NULL;
+	struct request_views *page = NULL;
+	struct request_view *one;
 	const char **roles = NULL;
-	int64_t *ids = NULL, last = 0;
-	char cursor[24];
+	int64_t *ids = NULL;
 	size_t i, n = 0;
-	int r = ERR_INTERNAL, jr, more = 0;
+	int r = ERR_INTERNAL;
 
 	if (out != NULL)
 		*out = NULL;
@@ -1261,109 +1309,90 @@ request_list(struct ca *ca, const struct ca_actor *actor,
 	q.now = ca_now(ca);
 	q.before = f->before;
 	ENSURE((ids = calloc(f->limit + 1, sizeof(*ids))) != NULL, ERR_ALLOC);
-	ENSURE((list = json_array()) != NULL, ERR_ALLOC);
+	ENSURE((page = calloc(1, sizeof(*page))) != NULL &&
+		(page->v = calloc(f->limit, sizeof(*page->v))) != NULL,
+	    ERR_ALLOC);
 	/* One row more than asked says whether there is a next page. */
 	TRY(store_requests_page(
 	    ledger_store(ca->ledger), &q, ids, f->limit + 1, &n));
-	more = n > f->limit;
 	for (i = 0; i < n && i < f->limit; i++) {
-		last = ids[i];
-		TRY(request_json(ca, last, &one));
-		if (f->brief)
-			json_object_del(one, "certificate");
-		jr = json_array_append_new(list, one); /* takes one */
-		one = NULL;
-		ENSURE(jr == 0, ERR_ALLOC);
+		one = &page->v[page->n];
+		TRY(request_view_load(ca, ids[i], one));
+		page->n++;
+		if (f->brief && one->cert != NULL) {
+			free(one->cert->certificate);
+			one->cert->certificate = NULL;
+		}
 	}
-	snprintf(cursor, sizeof(cursor), "%lld", (long long)last);
-	ENSURE((obj = json_pack("{s:O, s:o}", "requests", list, "next_cursor",
-		    more ? json_string(cursor) : json_null())) != NULL,
-	    ERR_ALLOC);
-	*out = obj;
-	obj = NULL;
+	if (n > f->limit)
+		page->next_cursor = ids[f->limit - 1];
+	*out = page;
+	page = NULL;
 	r = 0;
 out:
-	json_decref(one);
-	json_decref(obj);
-	json_decref(list);
+	request_views_free(page);
 	free(roles);
 	free(ids);
 	return r;
 }
 
+/* One role as actor sees it (request_roles()). */
 static int
-role_json(const struct role *role, const struct ca_actor *actor,
-    int can_request, int can_approve, json_t **out)
+role_view_fill(const struct role *role, const struct ca_actor *actor,
+    int can_request, int can_approve, struct role_view *v)
 {
-	json_t *obj = NULL, *pr = NULL, *crit = NULL, *ext = NULL;
 	char **exp = NULL;
 	size_t nexp = 0, i;
 	int r = ERR_INTERNAL;
 
-	*out = NULL;
-	ENSURE((pr = json_array()) != NULL && (crit = json_object()) != NULL &&
-		(ext = json_array()) != NULL,
-	    ERR_ALLOC);
+	memset(v, 0, sizeof(*v));
+	ENSURE((v->name = strdup(role->name)) != NULL, ERR_ALLOC);
 	if (name_principal_valid(actor->name)) {
 		TRY(config_role_principals(role, actor->name, &exp, &nexp));
+		ENSURE(nexp == 0 ||
+			(v->principals = calloc(nexp, sizeof(char *))) != NULL,
+		    ERR_ALLOC);
 		for (i = 0; i < nexp; i++) {
 			if (strv_has(exp, i, exp[i]))
-				continue;
-			ENSURE(
-			    json_array_append_new(pr, json_string(exp[i])) == 0,
+				continue; /* a template may repeat */
+			ENSURE((v->principals[v->nprincipals] =
+				       strdup(exp[i])) != NULL,
 			    ERR_ALLOC);
+			v->nprincipals++;
 		}
 	} else {
-		for (i = 0; i < role->nprincipals; i++) {
-			ENSURE(json_array_append_new(
-				   pr, json_string(role->principals[i])) == 0,
-			    ERR_ALLOC);
-		}
+		TRY(view_strv_dup(
+		    role->principals, role->nprincipals, &v->principals));
+		v->nprincipals = role->nprincipals;
 	}
-	for (i = 0; i < role->ncritical; i++) {
-		ENSURE(json_object_set_new(crit, role->critical[i].name,
-			   json_string(role->critical[i].value == NULL
-				   ? ""
-				   : role->critical[i].value)) == 0,
-		    ERR_ALLOC);
-	}
-	for (i = 0; i < role->nextensions; i++) {
-		ENSURE(json_array_append_new(
-			   ext, json_string(role->extensions[i].name)) == 0,
-		    ERR_ALLOC);
-	}
-	obj = json_pack("{s:s, s:O, s:I, s:I, s:i, s:O, s:O, s:b, s:b}", "name",
-	    role->name, "principals", pr, "default_ttl",
-	    (json_int_t)(role->default_ttl != 0 ? role->default_ttl
-						: role->max_ttl),
-	    "max_ttl", (json_int_t)role->max_ttl, "approvals_required",
-	    (int)role->approvals_required, "critical_options", crit,
-	    "extensions", ext, "can_request", can_request, "can_approve",
-	    can_approve);
-	ENSURE(obj != NULL, ERR_ALLOC);
-	if (role->break_glass_ttl > 0)
-		ENSURE(json_object_set_new(obj, "break_glass",
-			   json_pack("{s:I}", "max_ttl",
-			       (json_int_t)role->break_glass_ttl)) == 0,
-		    ERR_ALLOC);
-	*out = obj;
-	obj = NULL;
+	v->default_ttl =
+	    role->default_ttl != 0 ? role->default_ttl : role->max_ttl;
+	v->max_ttl = role->max_ttl;
+	v->approvals_required = role->approvals_required;
+	TRY(role_options_view(role, &v->critical, &v->ncritical, &v->extensions,
+	    &v->nextensions));
+	TRY(view_strv_dup(role->requesters, role->nrequesters, &v->requesters));
+	v->nrequesters = role->nrequesters;
+	TRY(view_strv_dup(role->approvers, role->napprovers, &v->approvers));
+	v->napprovers = role->napprovers;
+	v->can_request = can_request;
+	v->can_approve = can_approve;
+	v->break_glass_ttl = role->break_glass_ttl;
 	r = 0;
 out:
 	config_strv_free(exp, nexp);
-	json_decref(obj);
-	json_decref(pr);
-	json_decref(crit);
-	json_decref(ext);
+	if (r != 0)
+		role_view_clear(v);
 	return r;
 }
 
 int
-request_roles(struct ca *ca, const struct ca_actor *actor, json_t **out)
+request_roles(
+    struct ca *ca, const struct ca_actor *actor, struct role_views **out)
 {
-	json_t *arr = NULL, *one = NULL, *obj = NULL;
+	struct role_views *rv = NULL;
 	size_t i;
-	int r = ERR_INTERNAL, all, req, appr, jr;
+	int r = ERR_INTERNAL, all, req, appr;
 
 	if (out != NULL)
 		*out = NULL;
@@ -1371,7 +1400,11 @@ request_roles(struct ca *ca, const struct ca_actor *actor, json_t **out)
 	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
 	all = ca_actor_is_local(actor) || ca_actor_is_auditor(ca, actor);
-	ENSURE((arr = json_array()) != NULL, ERR_ALLOC);
+	ENSURE((rv = calloc(1, sizeof(*rv))) != NULL, ERR_ALLOC);
+	if (ca->cfg->nroles > 0)
+		ENSURE(
+		    (rv->v = calloc(ca->cfg->nroles, sizeof(*rv->v))) != NULL,
+		    ERR_ALLOC);
 	for (i = 0; i < ca->cfg->nroles; i++) {
 		const struct role *role = &ca->cfg->roles[i];
 
@@ -1381,18 +1414,13 @@ request_roles(struct ca *ca, const struct ca_actor *actor, json_t **out)
 		appr = actor_is_approver(role, actor);
 		if (!all && !req && !appr)
 			continue;
-		TRY(role_json(role, actor, req, appr, &one));
-		jr = json_array_append_new(arr, one); /* takes one */
-		one = NULL;
-		ENSURE(jr == 0, ERR_ALLOC);
+		TRY(role_view_fill(role, actor, req, appr, &rv->v[rv->n]));
+		rv->n++;
 	}
-	ENSURE((obj = json_pack("{s:O}", "roles", arr)) != NULL, ERR_ALLOC);
-	*out = obj;
-	obj = NULL;
+	*out = rv;
+	rv = NULL;
 	r = 0;
 out:
-	json_decref(one);
-	json_decref(obj);
-	json_decref(arr);
+	role_views_free(rv);
 	return r;
 }

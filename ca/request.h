@@ -83,16 +83,14 @@
  * Withdraw: the requester's own pending request becomes "withdrawn"
  * (request.withdrawn, no decision row); anyone else gets ERR_FORBIDDEN.
  *
- * JSON shape of a request (docs/design.md "Interfaces"): id, state, role,
- * requester, principals, ttl, reason, created, expires,
- * approvals_required, key_fingerprint, public_key, digest, approvals
- * [{who, when, comment}], and when denied "denied" {who, when, comment,
- * withdrawn}; once issued certificate, serial, key_id, valid_after,
- * valid_before (and "revoked": time once revoked), and "break_glass",
- * "needs_review", "reviewed" {who, when, comment} as above.  A pending
- * request whose expiry has passed shows "expired" even before
- * request_expire_due() ran.  Every json_t ** output is a new reference
- * the caller json_decref()s; on error it is NULL.
+ * What a request is, as its reader may see it, is a struct request_view
+ * (ca/views.h): its fields, its decisions in order ("approve", "deny",
+ * "review"), the certificate once issued (and its revocation time once
+ * revoked), the digest, break_glass and needs_review as above.  A
+ * pending request whose expiry has passed shows "expired" even before
+ * request_expire_due() ran.  Every struct request_view ** output is new
+ * (request_view_free()); on error it is NULL.  The API's JSON of it is
+ * web/encode.c's (docs/design.md "Interfaces").
  */
 #ifndef JITCA_REQUEST_H
 #define JITCA_REQUEST_H
@@ -100,14 +98,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "ca/ca.h"
+#include "ca/views.h"
 #include "signer/err.h"
 
 #define REQUEST_REASON_MAX 512
 #define REQUEST_COMMENT_MAX 512
-#define REQUEST_DIGEST_LEN (7 + 64 + 1) /* "sha256:" hex NUL */
+#define REQUEST_DIGEST_LEN VIEW_DIGEST_LEN /* "sha256:" hex NUL */
 /* The extension a break-glass certificate carries (and only it). */
 #define REQUEST_BREAK_GLASS_EXT "break-glass@jitca"
 
@@ -126,7 +123,7 @@
  */
 MUST_CHECK int request_create(struct ca *ca, const struct ca_actor *actor,
     const char *role, char *const *principals, size_t nprincipals, uint64_t ttl,
-    const char *reason, const char *pubkey_line, json_t **out);
+    const char *reason, const char *pubkey_line, struct request_view **out);
 
 /*
  * Approve request id.  comment may be NULL (0..512 bytes, no control
@@ -136,7 +133,7 @@ MUST_CHECK int request_create(struct ca *ca, const struct ca_actor *actor,
  * nothing is written).  *out: the request after the approval.
  */
 MUST_CHECK int request_approve(struct ca *ca, const struct ca_actor *actor,
-    int64_t id, const char *comment, json_t **out);
+    int64_t id, const char *comment, struct request_view **out);
 
 /*
  * Approve as request_approve, with what the approver saw: comment (may be
@@ -150,31 +147,31 @@ struct request_approval {
 	const char *expect;
 };
 MUST_CHECK int request_approve_with(struct ca *ca, const struct ca_actor *actor,
-    int64_t id, const struct request_approval *ap, json_t **out);
+    int64_t id, const struct request_approval *ap, struct request_view **out);
 
 /* Break-glass, as request_create otherwise (see above); adds
  * ERR_BREAK_GLASS. */
 MUST_CHECK int request_break_glass(struct ca *ca, const struct ca_actor *actor,
     const char *role, char *const *principals, size_t nprincipals, uint64_t ttl,
-    const char *reason, const char *pubkey_line, json_t **out);
+    const char *reason, const char *pubkey_line, struct request_view **out);
 
 /* An approver of the role reviews a break-glass request that needs it;
  * comment is required.  Errors: ERR_NOT_FOUND, ERR_WRONG_STATE (not
  * break-glass, or reviewed already), ERR_SELF_APPROVAL, ERR_FORBIDDEN,
  * ERR_INVALID_ARG/ERR_TEXT_* for the comment. */
 MUST_CHECK int request_review(struct ca *ca, const struct ca_actor *actor,
-    int64_t id, const char *comment, json_t **out);
+    int64_t id, const char *comment, struct request_view **out);
 
 /* The requester withdraws their pending request (state "withdrawn").
  * Errors: ERR_NOT_FOUND, ERR_WRONG_STATE, ERR_EXPIRED, ERR_FORBIDDEN (not
  * the requester).  *out: the request after. */
-MUST_CHECK int request_withdraw(
-    struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out);
+MUST_CHECK int request_withdraw(struct ca *ca, const struct ca_actor *actor,
+    int64_t id, struct request_view **out);
 
 /* Deny (approver) or withdraw (requester) a pending request.  Errors as
  * request_approve, without ERR_SELF_APPROVAL/ERR_ALREADY_APPROVED. */
 MUST_CHECK int request_deny(struct ca *ca, const struct ca_actor *actor,
-    int64_t id, const char *comment, json_t **out);
+    int64_t id, const char *comment, struct request_view **out);
 
 /* Mark every pending request past its expiry expired, one event each,
  * in one transaction.  *count (may be NULL) = requests expired. */
@@ -193,19 +190,19 @@ struct request_counts {
 };
 MUST_CHECK int request_counts_get(struct ca *ca, struct request_counts *out);
 
-/* One request as JSON, if the actor may see it (else ERR_NOT_FOUND). */
-MUST_CHECK int request_get(
-    struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out);
+/* One request, if the actor may see it (else ERR_NOT_FOUND). */
+MUST_CHECK int request_get(struct ca *ca, const struct ca_actor *actor,
+    int64_t id, struct request_view **out);
 
 /*
- * One page of the requests the actor may see, newest first:
- * {"requests": [...], "next_cursor": "ID" or null}.  A page holds at most
- * limit (1..REQUEST_LIST_MAX) requests with ids below before (0: from
- * the newest); next_cursor is the id of the last one when more follow
- * (pass it as before for the next page), else null.  pending_only limits
- * to state "pending" (and not yet past expiry); brief leaves out each
- * request's "certificate" (request_get() has it).  ERR_INVALID_ARG for a
- * limit or before out of range.
+ * One page of the requests the actor may see, newest first (*out new,
+ * request_views_free()).  A page holds at most limit
+ * (1..REQUEST_LIST_MAX) requests with ids below before (0: from the
+ * newest); next_cursor is the id of the last one when more follow (pass
+ * it as before for the next page), else 0.  pending_only limits to state
+ * "pending" (and not yet past expiry); brief leaves out each request's
+ * certificate line (cert->certificate NULL; request_get() has it).
+ * ERR_INVALID_ARG for a limit or before out of range.
  */
 #define REQUEST_LIST_MAX 1000
 struct request_filter {
@@ -215,7 +212,7 @@ struct request_filter {
 	int64_t before;
 };
 MUST_CHECK int request_list(struct ca *ca, const struct ca_actor *actor,
-    const struct request_filter *f, json_t **out);
+    const struct request_filter *f, struct request_views **out);
 
 /*
  * jitcad issue: a local actor ("local:<unix user>") issues a certificate
@@ -227,19 +224,17 @@ MUST_CHECK int request_list(struct ca *ca, const struct ca_actor *actor,
 MUST_CHECK int request_issue_direct(struct ca *ca, const struct ca_actor *actor,
     const char *user, const char *role, char *const *principals,
     size_t nprincipals, uint64_t ttl, const char *reason,
-    const char *pubkey_line, json_t **out);
+    const char *pubkey_line, struct request_view **out);
 
 /*
- * GET /v1/roles: {"roles": [{name, principals, default_ttl, max_ttl,
- * approvals_required, critical_options {name: value}, extensions [...],
- * can_request, can_approve, and break_glass {max_ttl} when the role has
- * it}]} for the roles the actor may request or
- * approve (all of them for local actors and auditors), sorted by name.
- * principals are expanded for the actor ("{{user}}" -> name) when the
- * actor's name is a valid user name, else left as templates.
+ * GET /v1/roles: the roles the actor may request or approve (all of them
+ * for local actors and auditors), sorted by name, as struct role_view
+ * (*out new, role_views_free()).  principals are expanded for the actor
+ * ("{{user}}" -> name) when the actor's name is a valid user name, else
+ * left as templates.
  */
 MUST_CHECK int request_roles(
-    struct ca *ca, const struct ca_actor *actor, json_t **out);
+    struct ca *ca, const struct ca_actor *actor, struct role_views **out);
 
 /* Check a reason (required=1) or comment (required=0): text_check()
  * (ca/text.h) without a message: 0, ERR_INVALID_ARG, ERR_TEXT_UTF8 or

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "ca/request.h"
 #include "ca/hosts.h"
 #include "ca/revoke.h"
@@ -220,13 +222,15 @@ out:
 
 int
 revoke_apply(struct ca *ca, const struct ca_actor *actor,
-    const struct revoke_target *t, const char *reason, json_t **out)
+    const struct revoke_target *t, const char *reason,
+    struct revocation_view **out)
 {
 	struct matches m;
 	struct pubkey *key = NULL;
 	const uint8_t *kblob = NULL;
 	size_t klen = 0, i;
-	json_t *res = NULL, *newv = NULL, *oldv = NULL, *all = NULL;
+	struct revocation_view *res = NULL;
+	json_t *all = NULL;
 	char fp[PUBKEY_FP_LEN];
 	uint64_t now, version = 0;
 	int r = ERR_INTERNAL, in_tx = 0, newly, key_newly = 0, exists, any = 0;
@@ -289,19 +293,27 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 	for (i = 0; i < m.n; i++)
 		ENSURE(may_revoke(ca, actor, &m.v[i]), ERR_FORBIDDEN);
 
-	ENSURE((newv = json_array()) != NULL && (oldv = json_array()) != NULL &&
+	ENSURE((res = calloc(1, sizeof(*res))) != NULL &&
 		(all = json_array()) != NULL,
 	    ERR_ALLOC);
+	if (m.n > 0)
+		ENSURE((res->revoked = calloc(m.n, sizeof(uint64_t))) != NULL &&
+			(res->already_revoked =
+				calloc(m.n, sizeof(uint64_t))) != NULL,
+		    ERR_ALLOC);
 	/* The version this revocation makes, recorded in its events (a
 	 * revocation that writes nothing rolls the bump back). */
 	TRY(ledger_krl_version_bump(ca->ledger, &version));
 	for (i = 0; i < m.n; i++) {
 		TRY(cert_revoke_locked(
 		    ca, actor, &m.v[i], reason, now, version, &newly));
-		ENSURE(json_array_append_new(newly ? newv : oldv,
-			   json_integer(m.v[i].serial)) == 0 &&
-			json_array_append_new(
-			    all, json_integer(m.v[i].serial)) == 0,
+		if (newly)
+			res->revoked[res->nrevoked++] = (uint64_t)m.v[i].serial;
+		else
+			res->already_revoked[res->nalready_revoked++] =
+			    (uint64_t)m.v[i].serial;
+		ENSURE(json_array_append_new(
+			   all, json_integer(m.v[i].serial)) == 0,
 		    ERR_ALLOC);
 		any |= newly;
 	}
@@ -322,18 +334,12 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 		ledger_read_end(ca->ledger);
 		TRY(r);
 	}
+	res->krl_version = version;
+	if (key != NULL) {
+		ENSURE((res->key_fp = strdup(fp)) != NULL, ERR_ALLOC);
+		res->key_revoked = key_newly;
+	}
 	if (out != NULL) {
-		res = json_pack("{s:O, s:O, s:I}", "revoked", newv,
-		    "already_revoked", oldv, "krl_version",
-		    (json_int_t)version);
-		ENSURE(res != NULL, ERR_ALLOC);
-		if (key != NULL) {
-			ENSURE(json_object_set_new(res, "key_fingerprint",
-				   json_string(fp)) == 0 &&
-				json_object_set_new(res, "key_revoked",
-				    json_boolean(key_newly)) == 0,
-			    ERR_ALLOC);
-		}
 		*out = res;
 		res = NULL;
 	}
@@ -341,9 +347,7 @@ revoke_apply(struct ca *ca, const struct ca_actor *actor,
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
-	json_decref(res);
-	json_decref(newv);
-	json_decref(oldv);
+	revocation_view_free(res);
 	json_decref(all);
 	matches_clear(&m);
 	pubkey_free(key);

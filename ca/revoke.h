@@ -45,9 +45,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "ca/ca.h"
+#include "ca/views.h"
 #include "signer/err.h"
 
 #define REVOKE_REASON_MAX 512
@@ -70,15 +69,17 @@ struct revoke_target {
 
 /*
  * Revoke what t selects, for reason (required, 1..512 bytes of UTF-8
- * without control characters), by actor.  *out (may be NULL) receives a
- * new object {"revoked": [serials newly revoked], "already_revoked":
- * [serials], "krl_version": N, and for a key "key_fingerprint": fp,
- * "key_revoked": true when newly revoked}.  Errors: ERR_INVALID_ARG,
+ * without control characters), by actor.  *out (may be NULL) receives
+ * what it did: a new struct revocation_view (ca/views.h;
+ * revocation_view_free()): the serials newly revoked and those revoked
+ * already, the KRL version, and for a key its fingerprint and whether it
+ * was newly revoked.  Errors: ERR_INVALID_ARG,
  * ERR_NOT_FOUND, ERR_WRONG_STATE, ERR_FORBIDDEN, pubkey_from_line()'s
  * code for a bad key, ERR_BUSY/ERR_DB.
  */
 MUST_CHECK int revoke_apply(struct ca *ca, const struct ca_actor *actor,
-    const struct revoke_target *t, const char *reason, json_t **out);
+    const struct revoke_target *t, const char *reason,
+    struct revocation_view **out);
 
 /* Seconds a revoked certificate stays in the KRL past its valid_before:
  * hard_max_ttl + backdate of ca's configuration (without one, the

@@ -423,37 +423,27 @@ user_get(struct ledger *l, const char *name, struct user **out)
 	return user_lookup(l, name, out);
 }
 
-static json_t *
-user_json(const struct user *u)
-{
-	json_t *o = NULL, *g = NULL;
-	size_t i;
-
-	if ((g = json_array()) == NULL)
-		return NULL;
-	for (i = 0; i < u->ngroups; i++) {
-		if (json_array_append_new(g, json_string(u->groups[i])) != 0) {
-			json_decref(g);
-			return NULL;
-		}
-	}
-	o = json_pack("{s:s,s:o,s:b,s:I}", "name", u->name, "groups", g,
-	    "disabled", u->disabled, "created", (json_int_t)u->created);
-	return o; /* json_pack's "o" took g, also on failure */
-}
-
-/* Append one user to the array arg (users_each()). */
+/* Append one user to the list arg (users_each()), as a view. */
 static int
 user_list_add(void *arg, const struct store_user *su)
 {
+	struct user_views *uv = arg;
+	struct user_view *n, *v;
 	struct user *u = NULL;
 	int r = ERR_INTERNAL;
 
 	TRY(user_from_store(su, &u));
-	if (json_array_append_new(arg, user_json(u)) != 0) {
-		r = ERR_ALLOC;
-		goto out;
-	}
+	ENSURE(
+	    (n = realloc(uv->v, (uv->n + 1) * sizeof(*n))) != NULL, ERR_ALLOC);
+	uv->v = n;
+	v = &n[uv->n];
+	memset(v, 0, sizeof(*v));
+	uv->n++;
+	v->disabled = u->disabled;
+	v->created = u->created;
+	ENSURE((v->name = strdup(u->name)) != NULL, ERR_ALLOC);
+	TRY(view_strv_dup(u->groups, u->ngroups, &v->groups));
+	v->ngroups = u->ngroups;
 	r = 0;
 out:
 	user_free(u);
@@ -461,23 +451,23 @@ out:
 }
 
 int
-user_list(struct ledger *l, json_t **out)
+user_list(struct ledger *l, struct user_views **out)
 {
-	json_t *a = NULL;
+	struct user_views *uv = NULL;
 	int r = ERR_INTERNAL;
 
 	if (out != NULL)
 		*out = NULL;
 	if (l == NULL || out == NULL)
 		return ERR_INVALID_ARG;
-	if ((a = json_array()) == NULL)
+	if ((uv = calloc(1, sizeof(*uv))) == NULL)
 		return ERR_ALLOC;
-	TRY(store_users_each(ledger_store(l), 0, user_list_add, a));
-	*out = a;
-	a = NULL;
+	TRY(store_users_each(ledger_store(l), 0, user_list_add, uv));
+	*out = uv;
+	uv = NULL;
 	r = 0;
 out:
-	json_decref(a);
+	user_views_free(uv);
 	return r;
 }
 

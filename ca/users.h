@@ -28,10 +28,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "ca/config.h"
 #include "ca/ledger.h"
+#include "ca/views.h"
 #include "signer/err.h"
 
 #define USER_TOKEN_PREFIX "jitca_"
@@ -112,9 +111,8 @@ MUST_CHECK int user_disable(
  * and below, a stored row users.c would not have written (edited by
  * another tool) is ERR_DB. */
 MUST_CHECK int user_get(struct ledger *l, const char *name, struct user **out);
-/* All users sorted by name as a new JSON array of
- * {name, groups, disabled (bool), created}. */
-MUST_CHECK int user_list(struct ledger *l, json_t **out);
+/* All users sorted by name (*out new, user_views_free()). */
+MUST_CHECK int user_list(struct ledger *l, struct user_views **out);
 /*
  * The user whose token this is (*out new; user_free()): a user's static
  * token or a session's that has not expired (then u->session is 1 and

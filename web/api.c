@@ -43,6 +43,7 @@
 #include "signer/signer.h"
 #include "signer/wire.h"
 #include "web/api.h"
+#include "web/encode.h"
 #include "web/notify.h"
 #include "web/reportjson.h"
 
@@ -267,14 +268,25 @@ latency_observe(struct api *a, double secs)
 
 /* Count an issuance if j is an issued request. */
 static void
-note_issued(struct api *a, const json_t *j, double t0)
+note_issued(struct api *a, const struct request_view *v, double t0)
 {
-	const char *st = json_string_value(json_object_get(j, "state"));
-
-	if (st != NULL && strcmp(st, "issued") == 0) {
+	if (strcmp(v->state, "issued") == 0) {
 		atomic_fetch_add(&a->certs_issued, 1);
 		latency_observe(a, mono_now() - t0);
 	}
+}
+
+/* Reply status with j (a new reference from web/encode.c, released
+ * here), or ERR_ALLOC's answer for what when encoding ran out of
+ * memory. */
+static void
+reply_encoded(struct http_req *req, int status, json_t *j, const char *what)
+{
+	if (j == NULL)
+		reply_err(req, ERR_ALLOC, what);
+	else
+		http_reply_json(req, status, j);
+	json_decref(j);
 }
 
 /* Strict decimal: 1..19 digits, no sign, no leading zero, >= min. */
@@ -1062,7 +1074,7 @@ h_roles(void *app, struct http_req *req)
 	struct api *a = app;
 	struct user *u = NULL;
 	struct ca_actor act;
-	json_t *out = NULL;
+	struct role_views *out = NULL;
 	int r;
 
 	if (authenticate(a, req, &u) != 0)
@@ -1074,8 +1086,8 @@ h_roles(void *app, struct http_req *req)
 	if (r != 0)
 		reply_err(req, r, "roles");
 	else
-		http_reply_json(req, 200, out);
-	json_decref(out);
+		reply_encoded(req, 200, encode_roles(out), "roles");
+	role_views_free(out);
 	user_free(u);
 }
 
@@ -1086,7 +1098,8 @@ h_request_create(void *app, struct http_req *req)
 	struct user *u = NULL;
 	struct ca_actor act;
 	const char *role = NULL, *reason = NULL, *pk = NULL, *why = NULL;
-	json_t *principals = NULL, *ttlj = NULL, *out = NULL, *bgj = NULL;
+	json_t *principals = NULL, *ttlj = NULL, *bgj = NULL;
+	struct request_view *out = NULL;
 	char **pv = NULL;
 	size_t i, np = 0;
 	uint64_t ttl = 0, now, retry = 0;
@@ -1195,9 +1208,9 @@ h_request_create(void *app, struct http_req *req)
 		goto out;
 	}
 	note_issued(a, out, t0);
-	http_reply_json(req, 201, out);
+	reply_encoded(req, 201, encode_request(out), "request");
 out:
-	json_decref(out);
+	request_view_free(out);
 	config_strv_free(pv, np);
 	user_free(u);
 }
@@ -1266,7 +1279,7 @@ h_request_list(void *app, struct http_req *req)
 	struct ca_actor act;
 	struct request_filter f;
 	const char *st, *q;
-	json_t *out = NULL;
+	struct request_views *out = NULL;
 	int64_t v;
 	int r;
 
@@ -1309,9 +1322,9 @@ h_request_list(void *app, struct http_req *req)
 		reply_err(req, r, "requests");
 		goto out;
 	}
-	http_reply_json(req, 200, out);
+	reply_encoded(req, 200, encode_requests(out), "requests");
 out:
-	json_decref(out);
+	request_views_free(out);
 	user_free(u);
 }
 
@@ -1321,7 +1334,8 @@ h_request_get(void *app, struct http_req *req)
 	struct api *a = app;
 	struct user *u = NULL;
 	struct ca_actor act;
-	json_t *out = NULL;
+	struct request_view *out = NULL;
+	char what[48];
 	int64_t id;
 	int r;
 
@@ -1329,20 +1343,18 @@ h_request_get(void *app, struct http_req *req)
 		return;
 	if (path_id(req, &id) != 0)
 		goto out;
+	snprintf(what, sizeof(what), "request %" PRId64, id);
 	actor_of(&act, u);
 	read_lock(a);
 	r = request_get(&a->ca, &act, id, &out);
 	read_unlock(a);
 	if (r != 0) {
-		char what[48];
-
-		snprintf(what, sizeof(what), "request %" PRId64, id);
 		reply_err(req, r, what);
 		goto out;
 	}
-	http_reply_json(req, 200, out);
+	reply_encoded(req, 200, encode_request(out), what);
 out:
-	json_decref(out);
+	request_view_free(out);
 	user_free(u);
 }
 
@@ -1389,7 +1401,8 @@ decide(struct api *a, struct http_req *req, enum decision how)
 	struct request_approval ap;
 	const char *comment = NULL, *expect = NULL;
 	char tmsg[TEXT_MSG_LEN], what[48];
-	json_t *out = NULL, *ttlj = NULL;
+	struct request_view *out = NULL;
+	json_t *ttlj = NULL;
 	uint64_t ttl = 0;
 	int64_t id;
 	double t0;
@@ -1451,9 +1464,9 @@ decide(struct api *a, struct http_req *req, enum decision how)
 	}
 	if (how == DECIDE_APPROVE)
 		note_issued(a, out, t0);
-	http_reply_json(req, 200, out);
+	reply_encoded(req, 200, encode_request(out), what);
 out:
-	json_decref(out);
+	request_view_free(out);
 	user_free(u);
 }
 
@@ -1493,7 +1506,7 @@ h_revoke(void *app, struct http_req *req)
 	int has_serial = 0, has_key_id = 0, has_user = 0, has_request = 0,
 	    has_pk = 0, r;
 	char tmsg[TEXT_MSG_LEN];
-	json_t *out = NULL;
+	struct revocation_view *out = NULL;
 	const struct http_jfield f[] = {
 	    {"serial", HTTP_J_INT, 0, 0, NULL, &serial, NULL, &has_serial},
 	    {"key_id", HTTP_J_STRING, 0, 1024, &key_id, NULL, NULL,
@@ -1557,11 +1570,10 @@ h_revoke(void *app, struct http_req *req)
 		goto out;
 	}
 	atomic_store(&a->krl_dirty, 1);
-	atomic_fetch_add(
-	    &a->revocations, json_array_size(json_object_get(out, "revoked")));
-	http_reply_json(req, 200, out);
+	atomic_fetch_add(&a->revocations, out->nrevoked);
+	reply_encoded(req, 200, encode_revocation(out), "revoke");
 out:
-	json_decref(out);
+	revocation_view_free(out);
 	user_free(u);
 }
 

@@ -326,3 +326,21 @@ tu_keep_free(void)
 		free(keep_pool[--keep_n]);
 	pthread_mutex_unlock(&keep_mu);
 }
+
+char *
+tu_mask(char *s, const char *key, const char *ends, const char *rep)
+{
+	char *p = s, *q, *res;
+	size_t at;
+
+	while ((p = strstr(p, key)) != NULL) {
+		p += strlen(key);
+		q = p + strcspn(p, ends);
+		at = (size_t)(p - s);
+		res = tu_fmt("%.*s%s%s", (int)at, s, rep, q);
+		free(s);
+		s = res;
+		p = s + at + strlen(rep);
+	}
+	return s;
+}

@@ -40,6 +40,12 @@ const char *tu_env(const char *name);
 /* Path of an executable found in PATH, /usr/sbin or /usr/bin, else NULL. */
 char *tu_which(const char *prog);
 
+/* s with what follows every occurrence of key, up to the first
+ * character of ends (exclusive), replaced by rep: for pinning JSON byte
+ * for byte with its random or clock-dependent values masked.  s is
+ * freed; the result is new. */
+char *tu_mask(char *s, const char *key, const char *ends, const char *rep);
+
 /* Keep p (malloc'd; NULL is fine) to be freed by tu_keep_free(), which
  * a test's teardown calls; returns p.  Thread-safe; past 8192 blocks the
  * rest are left to the end of the test process. */

@@ -98,6 +98,9 @@ void report(const char *cmd, const char *what, int r);
 int usage_error(const struct cli_parsed *p, const char *msg);
 /* One compact JSON document and a newline on stdout (--json). */
 MUST_CHECK int print_json(const char *cmd, const json_t *v);
+/* print_json() of v, a new reference from web/encode.c (released here;
+ * NULL: out of memory, reported). */
+MUST_CHECK int print_encoded(const char *cmd, json_t *v);
 /* "local:<unix user>", the actor of commands run on the CA host
  * (borrowed, static). */
 const char *admin_actor(void);

@@ -91,6 +91,20 @@ print_json(const char *cmd, const json_t *v)
 	return 0;
 }
 
+int
+print_encoded(const char *cmd, json_t *v)
+{
+	int r;
+
+	if (v == NULL) {
+		report(cmd, "--json", ERR_ALLOC);
+		return ERR_ALLOC;
+	}
+	r = print_json(cmd, v);
+	json_decref(v);
+	return r;
+}
+
 /* "local:<unix user>", the actor of commands run on the CA host. */
 const char *
 admin_actor(void)

@@ -30,6 +30,7 @@
 #include "signer/krl.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
+#include "web/encode.h"
 #include "web/jitcad/admin.h"
 
 int
@@ -47,7 +48,7 @@ admin_issue(const struct cli_parsed *p)
 	uint64_t ttl = 0;
 	struct admin_ctx x;
 	const struct ca_actor actor = {admin_actor(), NULL, 0};
-	json_t *req = NULL;
+	struct request_view *req = NULL;
 	int r, json = cli_flag(p, "json"), ret = ADMIN_EXIT_FAIL;
 
 	(void)cli_num(p, "ttl", 0, &ttl);
@@ -95,19 +96,17 @@ admin_issue(const struct cli_parsed *p)
 		goto out;
 	}
 	if (json) {
-		if (print_json("issue", req) != 0)
+		if (print_encoded("issue", encode_request(req)) != 0)
 			goto out;
 	} else
-		printf("%s\n",
-		    json_string_value(json_object_get(req, "certificate")));
+		printf("%s\n", req->cert->certificate);
 	fprintf(stderr,
 	    "jitcad issue: serial %" PRId64 " for %s, role %s, "
 	    "request %" PRId64 "\n",
-	    (int64_t)json_integer_value(json_object_get(req, "serial")), user,
-	    role, (int64_t)json_integer_value(json_object_get(req, "id")));
+	    (int64_t)req->cert->serial, user, role, req->id);
 	ret = ADMIN_EXIT_OK;
 out:
-	json_decref(req);
+	request_view_free(req);
 	user_free(u);
 	free(keytext);
 	admin_close(&x);

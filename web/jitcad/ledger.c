@@ -39,6 +39,7 @@
 #include "signer/note.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
+#include "web/encode.h"
 #include "signer/wire.h"
 #include "web/api.h"
 #include "web/jitcad/admin.h"
@@ -311,58 +312,75 @@ out:
  * review (--all: every one), newest first, from the requests as a local
  * actor sees them: a table, or --json.
  */
+/* Move the break-glass requests of page (that need review, or all)
+ * to the end of found. */
+static int
+break_glass_take(
+    struct request_views *found, struct request_views *page, int all)
+{
+	struct request_view *n;
+	size_t i;
+
+	for (i = 0; i < page->n; i++) {
+		if (!page->v[i].break_glass ||
+		    (!all && !page->v[i].needs_review))
+			continue;
+		n = realloc(found->v, (found->n + 1) * sizeof(*n));
+		if (n == NULL)
+			return ERR_ALLOC;
+		found->v = n;
+		found->v[found->n++] = page->v[i];
+		memset(&page->v[i], 0, sizeof(page->v[i]));
+	}
+	return 0;
+}
+
+/*
+ * ledger break-glass: the break-glass requests (ca/request.h) that need
+ * review (--all: every one), newest first, from the requests as a local
+ * actor sees them: a table, or --json.
+ */
 int
 admin_ledger_break_glass(const struct cli_parsed *p)
 {
 	const struct ca_actor actor = {admin_actor(), NULL, 0};
 	struct request_filter f;
 	struct admin_ctx x;
-	json_t *page = NULL, *list = NULL, *q, *nc;
+	struct request_views *page = NULL, found;
 	char when[32];
-	uint64_t cur;
 	size_t i;
 	int r, all = cli_flag(p, "all"), ret = ADMIN_EXIT_FAIL;
 
+	memset(&found, 0, sizeof(found));
 	if (admin_open(&x, "ledger break-glass", cli_str(p, "state"), 0) != 0)
 		return ADMIN_EXIT_FAIL;
-	if ((list = json_array()) == NULL)
-		goto out;
 	memset(&f, 0, sizeof(f));
 	f.brief = 0;
 	f.limit = REQUEST_LIST_MAX;
 	for (;;) {
-		if ((r = request_list(&x.ca, &actor, &f, &page)) != 0) {
+		if ((r = request_list(&x.ca, &actor, &f, &page)) != 0 ||
+		    (r = break_glass_take(&found, page, all)) != 0) {
 			report("ledger break-glass", "requests", r);
 			goto out;
 		}
-		json_array_foreach(json_object_get(page, "requests"), i, q)
-		{
-			if (json_is_true(json_object_get(q, "break_glass")) &&
-			    (all ||
-				json_is_true(
-				    json_object_get(q, "needs_review"))))
-				(void)json_array_append(list, q);
-		}
-		nc = json_object_get(page, "next_cursor");
-		if (!json_is_string(nc) ||
-		    num_parse_u64(json_string_value(nc), INT64_MAX, &cur) != 0)
+		if (page->next_cursor == 0)
 			break;
-		f.before = (int64_t)cur;
-		json_decref(page);
+		f.before = page->next_cursor;
+		request_views_free(page);
 		page = NULL;
 	}
 	if (cli_flag(p, "json")) {
-		if (print_json("ledger break-glass", list) != 0)
+		if (print_encoded("ledger break-glass",
+			encode_request_list(found.v, found.n)) != 0)
 			goto out;
 		ret = ADMIN_EXIT_OK;
 		goto out;
 	}
 	printf("%-6s %-16s %-20s %-8s %-20s %-7s %s\n", "ID", "REQUESTER",
 	    "ROLE", "SERIAL", "CREATED", "REVIEW", "REASON");
-	json_array_foreach(list, i, q)
-	{
-		time_t t =
-		    (time_t)json_integer_value(json_object_get(q, "created"));
+	for (i = 0; i < found.n; i++) {
+		const struct request_view *q = &found.v[i];
+		time_t t = (time_t)q->created;
 		struct tm tm;
 
 		if (gmtime_r(&t, &tm) == NULL ||
@@ -370,22 +388,19 @@ admin_ledger_break_glass(const struct cli_parsed *p)
 			0)
 			snprintf(when, sizeof(when), "?");
 		printf("%-6lld %-16.16s %-20.20s %-8lld %-20s %-7s %.60s\n",
-		    (long long)json_integer_value(json_object_get(q, "id")),
-		    json_string_value(json_object_get(q, "requester")),
-		    json_string_value(json_object_get(q, "role")),
-		    (long long)json_integer_value(json_object_get(q, "serial")),
-		    when,
-		    json_is_true(json_object_get(q, "needs_review")) ? "needed"
-								     : "done",
-		    json_string_value(json_object_get(q, "reason")));
+		    (long long)q->id, q->requester, q->role,
+		    (long long)(q->cert != NULL ? q->cert->serial : 0), when,
+		    q->needs_review ? "needed" : "done", q->reason);
 	}
-	if (json_array_size(list) == 0)
+	if (found.n == 0)
 		fprintf(stderr, "jitcad ledger break-glass: none %s\n",
 		    all ? "" : "needs review");
 	ret = ADMIN_EXIT_OK;
 out:
-	json_decref(page);
-	json_decref(list);
+	request_views_free(page);
+	for (i = 0; i < found.n; i++)
+		request_view_clear(&found.v[i]);
+	free(found.v);
 	admin_close(&x);
 	return ret;
 }

@@ -30,6 +30,7 @@
 #include "signer/krl.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
+#include "web/encode.h"
 #include "web/jitcad/admin.h"
 
 int
@@ -41,7 +42,7 @@ admin_revoke(const struct cli_parsed *p)
 	struct revoke_target t;
 	struct admin_ctx x;
 	const struct ca_actor actor = {admin_actor(), NULL, 0};
-	json_t *res = NULL, *v;
+	struct revocation_view *res = NULL;
 	uint64_t n;
 	size_t i;
 	int r, json = cli_flag(p, "json"), nsel = 0, ret = ADMIN_EXIT_FAIL;
@@ -128,20 +129,17 @@ admin_revoke(const struct cli_parsed *p)
 		goto out;
 	}
 	if (json) {
-		if (print_json("revoke", res) != 0)
+		if (print_encoded("revoke", encode_revocation(res)) != 0)
 			goto out;
 	} else {
-		json_array_foreach(json_object_get(res, "revoked"), i, v)
-		    printf("%" PRId64 "\n", (int64_t)json_integer_value(v));
+		for (i = 0; i < res->nrevoked; i++)
+			printf("%" PRId64 "\n", (int64_t)res->revoked[i]);
 	}
 	fprintf(stderr,
 	    "jitcad revoke: %zu certificate(s) newly revoked, "
 	    "%zu already revoked%s; KRL version %" PRId64 " written to %s\n",
-	    json_array_size(json_object_get(res, "revoked")),
-	    json_array_size(json_object_get(res, "already_revoked")),
-	    json_is_true(json_object_get(res, "key_revoked")) ? ", key revoked"
-							      : "",
-	    (int64_t)json_integer_value(json_object_get(res, "krl_version")),
+	    res->nrevoked, res->nalready_revoked,
+	    res->key_revoked ? ", key revoked" : "", (int64_t)res->krl_version,
 	    krl_path);
 	if (t.by == REVOKE_USER)
 		fprintf(stderr,
@@ -151,7 +149,7 @@ admin_revoke(const struct cli_parsed *p)
 		    t.text, t.text);
 	ret = ADMIN_EXIT_OK;
 out:
-	json_decref(res);
+	revocation_view_free(res);
 	free(keytext);
 	free(krl_path);
 	admin_close(&x);

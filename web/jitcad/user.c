@@ -31,6 +31,7 @@
 #include "signer/names.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
+#include "web/encode.h"
 #include "web/jitcad/admin.h"
 
 /* user add, token, disable and list. */
@@ -43,7 +44,7 @@ admin_user(const struct cli_parsed *p)
 	char *token = NULL, msg[CONFIG_ERR_LEN];
 	size_t ngroups = 0, i;
 	struct admin_ctx x;
-	json_t *list = NULL, *u;
+	struct user_views *list = NULL;
 	int r, json = 0, ret = ADMIN_EXIT_FAIL;
 
 	if (strcmp(sub, "add") == 0 &&
@@ -119,22 +120,18 @@ admin_user(const struct cli_parsed *p)
 			goto out;
 		}
 		if (json) {
-			if (print_json("user list", list) != 0)
+			if (print_encoded("user list", encode_users(list)) != 0)
 				goto out;
 		} else {
-			json_array_foreach(list, i, u)
-			{
-				json_t *g, *gs = json_object_get(u, "groups");
+			for (i = 0; i < list->n; i++) {
+				const struct user_view *u = &list->v[i];
 				size_t j;
 
-				printf("%-24s %-8s ",
-				    json_string_value(
-					json_object_get(u, "name")),
-				    json_is_true(json_object_get(u, "disabled"))
-					? "disabled"
-					: "active");
-				json_array_foreach(gs, j, g) printf(
-				    "%s%s", j ? "," : "", json_string_value(g));
+				printf("%-24s %-8s ", u->name,
+				    u->disabled ? "disabled" : "active");
+				for (j = 0; j < u->ngroups; j++)
+					printf(
+					    "%s%s", j ? "," : "", u->groups[j]);
 				putchar('\n');
 			}
 		}
@@ -142,7 +139,7 @@ admin_user(const struct cli_parsed *p)
 	ret = ADMIN_EXIT_OK;
 out:
 	user_token_free(token);
-	json_decref(list);
+	user_views_free(list);
 	admin_close(&x);
 	return ret;
 }

@@ -4,6 +4,10 @@
  * file, an Ed25519 CA key made with cakey_generate() signing through a
  * counting cakey_sign() callback, the clock pinned with JITCA_TEST_NOW,
  * the cast of actors, and small helpers that read the ledger back.
+ * The domain answers with views (ca/views.h); the fx_request_*(),
+ * fx_user_list() and fx_revoke_apply() wrappers call the domain function
+ * and hand back its JSON as the API writes it (web/encode.h), so the
+ * tests assert on the wire format.
  * store/test_chain.c and test_users.c, which open their own ledgers, share
  * only the helpers that run the real sqlite3 program (fx_sqlite3*).
  * Header-only (static inline) so each test binary gets its own copy.
@@ -29,6 +33,7 @@
 #include "signer/cert.h"
 #include "signer/pubkey.h"
 #include "tests/lib/testutil.h"
+#include "web/encode.h"
 
 #define FX_T0 1800000000ull /* 2027-01-15, the pinned clock */
 
@@ -242,6 +247,177 @@ fx_state(int64_t id)
 	return s;
 }
 
+/* r, or ERR_ALLOC when j (what encoding gave, released here on error)
+ * is NULL; *out (may be NULL) j on success, else NULL. */
+static inline int
+fx_encoded(int r, json_t *j, json_t **out)
+{
+	if (r == 0 && j == NULL)
+		r = ERR_ALLOC; /* web/encode.c ran out of memory */
+	if (r != 0) {
+		json_decref(j);
+		j = NULL;
+	}
+	if (out != NULL)
+		*out = j;
+	else
+		json_decref(j);
+	return r;
+}
+
+/* r, and *out the JSON of v (NULL on error); v is freed. */
+static inline int
+fx_req_json(int r, struct request_view *v, json_t **out)
+{
+	r = fx_encoded(r, r == 0 ? encode_request(v) : NULL, out);
+	request_view_free(v);
+	return r;
+}
+
+static inline int
+fx_request_create(struct ca *ca, const struct ca_actor *actor, const char *role,
+    char *const *principals, size_t nprincipals, uint64_t ttl,
+    const char *reason, const char *pubkey_line, json_t **out)
+{
+	struct request_view *v = NULL;
+	int r = request_create(ca, actor, role, principals, nprincipals, ttl,
+	    reason, pubkey_line, &v);
+
+	return fx_req_json(r, v, out);
+}
+
+static inline int
+fx_request_break_glass(struct ca *ca, const struct ca_actor *actor,
+    const char *role, char *const *principals, size_t nprincipals, uint64_t ttl,
+    const char *reason, const char *pubkey_line, json_t **out)
+{
+	struct request_view *v = NULL;
+	int r = request_break_glass(ca, actor, role, principals, nprincipals,
+	    ttl, reason, pubkey_line, &v);
+
+	return fx_req_json(r, v, out);
+}
+
+static inline int
+fx_request_issue_direct(struct ca *ca, const struct ca_actor *actor,
+    const char *user, const char *role, char *const *principals,
+    size_t nprincipals, uint64_t ttl, const char *reason,
+    const char *pubkey_line, json_t **out)
+{
+	struct request_view *v = NULL;
+	int r = request_issue_direct(ca, actor, user, role, principals,
+	    nprincipals, ttl, reason, pubkey_line, &v);
+
+	return fx_req_json(r, v, out);
+}
+
+static inline int
+fx_request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const char *comment, json_t **out)
+{
+	struct request_view *v = NULL;
+	int r = request_approve(ca, actor, id, comment, &v);
+
+	return fx_req_json(r, v, out);
+}
+
+static inline int
+fx_request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const struct request_approval *ap, json_t **out)
+{
+	struct request_view *v = NULL;
+	int r = request_approve_with(ca, actor, id, ap, &v);
+
+	return fx_req_json(r, v, out);
+}
+
+static inline int
+fx_request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const char *comment, json_t **out)
+{
+	struct request_view *v = NULL;
+	int r = request_deny(ca, actor, id, comment, &v);
+
+	return fx_req_json(r, v, out);
+}
+
+static inline int
+fx_request_review(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const char *comment, json_t **out)
+{
+	struct request_view *v = NULL;
+	int r = request_review(ca, actor, id, comment, &v);
+
+	return fx_req_json(r, v, out);
+}
+
+static inline int
+fx_request_withdraw(
+    struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out)
+{
+	struct request_view *v = NULL;
+	int r = request_withdraw(ca, actor, id, &v);
+
+	return fx_req_json(r, v, out);
+}
+
+static inline int
+fx_request_get(
+    struct ca *ca, const struct ca_actor *actor, int64_t id, json_t **out)
+{
+	struct request_view *v = NULL;
+	int r = request_get(ca, actor, id, &v);
+
+	return fx_req_json(r, v, out);
+}
+
+static inline int
+fx_request_list(struct ca *ca, const struct ca_actor *actor,
+    const struct request_filter *f, json_t **out)
+{
+	struct request_views *v = NULL;
+	int r = request_list(ca, actor, f, &v);
+
+	r = fx_encoded(r, r == 0 ? encode_requests(v) : NULL, out);
+	request_views_free(v);
+	return r;
+}
+
+static inline int
+fx_request_roles(struct ca *ca, const struct ca_actor *actor, json_t **out)
+{
+	struct role_views *v = NULL;
+	int r = request_roles(ca, actor, &v);
+
+	r = fx_encoded(r, r == 0 ? encode_roles(v) : NULL, out);
+	role_views_free(v);
+	return r;
+}
+
+static inline int
+fx_user_list(struct ledger *l, json_t **out)
+{
+	struct user_views *v = NULL;
+	int r = user_list(l, &v);
+
+	r = fx_encoded(r, r == 0 ? encode_users(v) : NULL, out);
+	user_views_free(v);
+	return r;
+}
+
+static inline int
+fx_revoke_apply(struct ca *ca, const struct ca_actor *actor,
+    const struct revoke_target *t, const char *reason, json_t **out)
+{
+	struct revocation_view *v = NULL;
+	int r = revoke_apply(ca, actor, t, reason, out != NULL ? &v : NULL);
+
+	if (out != NULL)
+		r = fx_encoded(r, r == 0 ? encode_revocation(v) : NULL, out);
+	revocation_view_free(v);
+	return r;
+}
+
 /* Create a request and assert success; returns its id. */
 static inline int64_t
 fx_create(
@@ -251,7 +427,7 @@ fx_create(
 	int64_t id;
 	int r;
 
-	r = request_create(
+	r = fx_request_create(
 	    &fx_ca, a, role, NULL, 0, 0, "INC-4312 stuck queue", key, &req);
 	cr_assert_eq(r, 0, "create %s: %s", role, err_str(r));
 	id = fx_id(req);

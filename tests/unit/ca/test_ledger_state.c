@@ -66,7 +66,7 @@ issue_approved(const struct ca_actor *a, const char *role)
 	char *key = fx_key_line();
 	int64_t id = fx_create(a, role, key, NULL);
 
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, "ok", &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, "ok", &req), 0);
 	cr_assert_str_eq(fx_str(req, "state"), "issued");
 	json_decref(req);
 	free(key);
@@ -82,7 +82,7 @@ revoke_by(enum revoke_by by, uint64_t n, const char *text)
 		t.request = (int64_t)n;
 	else
 		t.serial = n;
-	return revoke_apply(&fx_ca, &root, &t, "laptop stolen", NULL);
+	return fx_revoke_apply(&fx_ca, &root, &t, "laptop stolen", NULL);
 }
 
 /* Every event type request.c, users.c and revoke.c write. */
@@ -108,16 +108,16 @@ populate(void)
 	k = fx_key_line();
 	id = fx_create(&alice, "db-admin", k, NULL);
 	free(k);
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, "first", &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, "first", &req), 0);
 	json_decref(req);
 	cr_assert_eq(
-	    request_deny(&fx_ca, &bob, id, "changed my mind", &req), 0);
+	    fx_request_deny(&fx_ca, &bob, id, "changed my mind", &req), 0);
 	json_decref(req);
 	/* request 3: withdrawn by alice. */
 	k = fx_key_line();
 	id = fx_create(&alice, "prod-debug", k, NULL);
 	free(k);
-	cr_assert_eq(request_deny(&fx_ca, &alice, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_deny(&fx_ca, &alice, id, NULL, &req), 0);
 	json_decref(req);
 	/* request 4: expires. */
 	k = fx_key_line();
@@ -132,7 +132,7 @@ populate(void)
 	(void)fx_create(&alice, "staging", k, NULL);
 	free(k);
 	k = fx_key_line();
-	cr_assert_eq(request_issue_direct(&fx_ca, &root, "erin", "staging",
+	cr_assert_eq(fx_request_issue_direct(&fx_ca, &root, "erin", "staging",
 			 NULL, 0, 0, "INC-2 direct", k, &req),
 	    0);
 	json_decref(req);

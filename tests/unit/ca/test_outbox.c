@@ -31,10 +31,10 @@ Test(outbox, kinds_and_requests)
 	fx_cast();
 	cr_assert_eq(outbox_head(fx_l, &since), 0);
 	a = fx_create(&alice, "prod-debug", key, NULL);
-	cr_assert_eq(request_approve(&fx_ca, &bob, a, "go", &j), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, a, "go", &j), 0);
 	json_decref(j);
 	w = fx_create(&alice, "prod-debug", key, NULL);
-	cr_assert_eq(request_deny(&fx_ca, &alice, w, NULL, &j), 0);
+	cr_assert_eq(fx_request_deny(&fx_ca, &alice, w, NULL, &j), 0);
 	json_decref(j);
 	s = fx_create(&erin, "staging", key, NULL);
 	cr_assert_eq(outbox_read(fx_l, since, OUTBOX_READ_MAX, &ev, &n), 0);

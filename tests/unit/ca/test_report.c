@@ -23,7 +23,7 @@ issue_approved(const struct ca_actor *a, char **key_fp, int64_t *serial)
 	int64_t id = fx_create(a, "prod-debug", key, NULL);
 
 	cr_assert_eq(
-	    request_approve(&fx_ca, &bob, id, "ok, INC-4312", &req), 0);
+	    fx_request_approve(&fx_ca, &bob, id, "ok, INC-4312", &req), 0);
 	*serial = json_integer_value(json_object_get(req, "serial"));
 	cr_assert_eq(pubkey_from_line(&k, key, strlen(key)), 0);
 	*key_fp = tu_keep(calloc(1, PUBKEY_FP_LEN));
@@ -81,10 +81,10 @@ Test(report, grants_from_the_events)
 	fx_create(&alice, "staging", key, NULL);
 	id3 = issue_approved(&erin, &fp3, &s3);
 	t.serial = (uint64_t)s3;
-	cr_assert_eq(revoke_apply(&fx_ca, &root, &t, "laptop lost", &j), 0);
+	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "laptop lost", &j), 0);
 	json_decref(j);
 	denied = fx_create(&erin, "prod-debug", key, NULL);
-	cr_assert_eq(request_deny(&fx_ca, &bob, denied, "no", &j), 0);
+	cr_assert_eq(fx_request_deny(&fx_ca, &bob, denied, "no", &j), 0);
 	json_decref(j);
 	report_lines(accepted("Accepted", fp1,
 			 tu_keep(tu_fmt("alice:prod-debug:req-%lld:serial-%lld",

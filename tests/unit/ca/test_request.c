@@ -131,25 +131,26 @@ build_start(enum start s)
 	case S_PENDING:
 		break;
 	case S_HALF:
-		cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &j), 0);
+		cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &j), 0);
 		break;
 	case S_PENDING_LATE:
 		fx_now_set(FX_T0 + 3600);
 		break;
 	case S_ISSUED:
 	case S_REVOKED:
-		cr_assert_eq(request_approve(&fx_ca, &bob, id, "ok", &j), 0);
+		cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, "ok", &j), 0);
 		if (s == S_REVOKED) {
 			t.request = id;
 			cr_assert_eq(
-			    revoke_apply(&fx_ca, &root, &t, "gone", NULL), 0);
+			    fx_revoke_apply(&fx_ca, &root, &t, "gone", NULL),
+			    0);
 		}
 		break;
 	case S_DENIED:
-		cr_assert_eq(request_deny(&fx_ca, &bob, id, "no", &j), 0);
+		cr_assert_eq(fx_request_deny(&fx_ca, &bob, id, "no", &j), 0);
 		break;
 	case S_WITHDRAWN:
-		cr_assert_eq(request_deny(&fx_ca, &alice, id, NULL, &j), 0);
+		cr_assert_eq(fx_request_deny(&fx_ca, &alice, id, NULL, &j), 0);
 		break;
 	case S_EXPIRED:
 		fx_now_set(FX_T0 + 7200);
@@ -173,16 +174,16 @@ run_action(const struct transition *tr, int64_t id)
 
 	switch (tr->act) {
 	case A_APPROVE:
-		r = request_approve(&fx_ca, tr->who, id, "lgtm", &j);
+		r = fx_request_approve(&fx_ca, tr->who, id, "lgtm", &j);
 		break;
 	case A_DENY:
-		r = request_deny(&fx_ca, tr->who, id, "not now", &j);
+		r = fx_request_deny(&fx_ca, tr->who, id, "not now", &j);
 		break;
 	case A_EXPIRE_DUE:
 		r = request_expire_due(&fx_ca, &n);
 		break;
 	case A_REVOKE:
-		r = revoke_apply(&fx_ca, tr->who, &t, "test", &j);
+		r = fx_revoke_apply(&fx_ca, tr->who, &t, "test", &j);
 		break;
 	}
 	if (r == 0 && (tr->act == A_APPROVE || tr->act == A_DENY)) {
@@ -277,7 +278,7 @@ Test(request, create_refusals_write_nothing)
 
 		for (n = 0; n < 3 && c->principals[n] != NULL; n++)
 			;
-		r = request_create(&fx_ca, c->who, c->role,
+		r = fx_request_create(&fx_ca, c->who, c->role,
 		    (char *const *)(uintptr_t)c->principals, n, c->ttl,
 		    c->reason, key, &out);
 		cr_assert_eq(
@@ -308,13 +309,13 @@ Test(request, create_bad_public_keys_give_parser_error)
 	for (i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
 		want = pubkey_from_line(&k, lines[i], strlen(lines[i]));
 		cr_assert_neq(want, 0);
-		r = request_create(&fx_ca, &alice, "staging", NULL, 0, 0,
+		r = fx_request_create(&fx_ca, &alice, "staging", NULL, 0, 0,
 		    "reason", lines[i], &out);
 		cr_assert_eq(r, want, "line %zu: got %s want %s", i, err_str(r),
 		    err_str(want));
 		cr_assert_null(out);
 	}
-	cr_assert_eq(request_create(&fx_ca, &alice, "staging", NULL, 0, 0,
+	cr_assert_eq(fx_request_create(&fx_ca, &alice, "staging", NULL, 0, 0,
 			 "reason", NULL, &out),
 	    ERR_INVALID_ARG);
 	cr_assert_eq(fx_events(NULL), 0);
@@ -382,7 +383,7 @@ Test(request, staging_issues_at_once_with_exact_contents)
 	struct pubkey *k = NULL;
 	char *p[] = {"alice"};
 
-	cr_assert_eq(request_create(&fx_ca, &alice, "staging", p, 1, 3600,
+	cr_assert_eq(fx_request_create(&fx_ca, &alice, "staging", p, 1, 3600,
 			 "deploy check", key, &req),
 	    0);
 	cr_assert_str_eq(fx_str(req, "state"), "issued");
@@ -446,7 +447,7 @@ Test(request, approved_cert_has_role_options_only)
 	char *key = fx_key_line();
 	int64_t id = fx_create(&alice, "prod-debug", key, NULL);
 
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, "ok", &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, "ok", &req), 0);
 	cr_assert_str_eq(fx_str(req, "state"), "issued");
 	cr_assert_eq(json_array_size(json_object_get(req, "approvals")), 1);
 	cr_assert_str_eq(
@@ -492,13 +493,13 @@ Test(request, invariant1_failed_commit_returns_no_certificate)
 
 	sqlite3_commit_hook(ledger_db(fx_l), refuse_commit, NULL);
 	/* Auto-issuing create: signed, then the commit fails. */
-	r = request_create(
+	r = fx_request_create(
 	    &fx_ca, &alice, "staging", NULL, 0, 0, "r", key, &req);
 	cr_assert_eq(r, ERR_DB, "%s", err_str(r));
 	cr_assert_null(req);
 	cr_assert_eq(fx_signs, 1, "the certificate was signed");
 	/* Final approval: signed, then the commit fails. */
-	r = request_approve(&fx_ca, &bob, id, NULL, &req);
+	r = fx_request_approve(&fx_ca, &bob, id, NULL, &req);
 	cr_assert_eq(r, ERR_DB, "%s", err_str(r));
 	cr_assert_null(req);
 	cr_assert_eq(fx_signs, 2);
@@ -514,7 +515,7 @@ Test(request, invariant1_failed_commit_returns_no_certificate)
 		free(st);
 	}
 	/* And it still works afterwards, serial 1 (nothing left). */
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req), 0);
 	cr_assert_eq(json_integer_value(json_object_get(req, "serial")), 1);
 	json_decref(req);
 	free(key);
@@ -529,9 +530,9 @@ Test(request, signing_failure_writes_nothing)
 
 	fx_fail_sign = 1;
 	cr_assert_eq(
-	    request_approve(&fx_ca, &bob, id, NULL, &req), ERR_SIGNER_DEAD);
+	    fx_request_approve(&fx_ca, &bob, id, NULL, &req), ERR_SIGNER_DEAD);
 	cr_assert_null(req);
-	cr_assert_eq(request_create(
+	cr_assert_eq(fx_request_create(
 			 &fx_ca, &alice, "staging", NULL, 0, 0, "r", key, &req),
 	    ERR_SIGNER_DEAD);
 	cr_assert_eq(fx_events(NULL), events);
@@ -557,9 +558,9 @@ Test(request, signature_from_another_key_writes_nothing)
 	cr_assert_eq(cakey_generate(&other, KEY_ED25519), 0);
 	fx_ca.sign_ctx = other;
 	cr_assert_eq(
-	    request_approve(&fx_ca, &bob, id, NULL, &req), ERR_SIG_INVALID);
+	    fx_request_approve(&fx_ca, &bob, id, NULL, &req), ERR_SIG_INVALID);
 	cr_assert_null(req);
-	cr_assert_eq(request_create(
+	cr_assert_eq(fx_request_create(
 			 &fx_ca, &alice, "staging", NULL, 0, 0, "r", key, &req),
 	    ERR_SIG_INVALID);
 	cr_assert_null(req);
@@ -569,7 +570,7 @@ Test(request, signature_from_another_key_writes_nothing)
 	cr_assert_eq(fx_int("SELECT count(*) FROM requests", NULL), 1);
 	cr_assert_eq(fx_int("SELECT count(*) FROM approvals", NULL), 0);
 	fx_ca.sign_ctx = fx_cakey;
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req), 0);
 	cr_assert_eq(json_integer_value(json_object_get(req, "serial")), 1);
 	json_decref(req);
 	cakey_free(other);
@@ -592,8 +593,8 @@ Test(request, invariant2_serials_increase_across_reopen)
 			cr_assert_eq(ledger_open(&fx_l, fx_db, 0), 0);
 			fx_ca.ledger = fx_l;
 		}
-		cr_assert_eq(request_create(&fx_ca, &alice, "staging", NULL, 0,
-				 0, "r", key, &req),
+		cr_assert_eq(fx_request_create(&fx_ca, &alice, "staging", NULL,
+				 0, 0, "r", key, &req),
 		    0);
 		s = json_integer_value(json_object_get(req, "serial"));
 		cr_assert_eq(s, last + 1);
@@ -639,7 +640,7 @@ Test(request, invariant3_principals_rechecked_at_issuance)
 
 	/* The role loses "debug" while the request waits. */
 	swap_config("\"{{user}}\", \"debug\"", "\"{{user}}\", \"dbg00\"");
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req),
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req),
 	    ERR_PRINCIPAL_NOT_ALLOWED);
 	cr_assert_null(req);
 	cr_assert_eq(fx_int("SELECT count(*) FROM certificates", NULL), 0);
@@ -653,7 +654,7 @@ Test(request, invariant3_every_issued_principal_is_safe)
 	struct cert *c;
 	size_t i;
 
-	cr_assert_eq(request_create(
+	cr_assert_eq(fx_request_create(
 			 &fx_ca, &carol, "staging", NULL, 0, 0, "r", key, &req),
 	    0);
 	c = issued_cert(req);
@@ -675,7 +676,7 @@ Test(request, invariant4_validity_bounded)
 
 	/* The longest a role allows: max_ttl + backdate, under the hard
 	 * maximum. */
-	cr_assert_eq(request_create(&fx_ca, &alice, "staging", NULL, 0,
+	cr_assert_eq(fx_request_create(&fx_ca, &alice, "staging", NULL, 0,
 			 8 * 3600, "r", key, &req),
 	    0);
 	c = issued_cert(req);
@@ -685,20 +686,20 @@ Test(request, invariant4_validity_bounded)
 	cert_free(c);
 	json_decref(req);
 	/* staging default_ttl is absent: max_ttl is the default. */
-	cr_assert_eq(request_create(
+	cr_assert_eq(fx_request_create(
 			 &fx_ca, &alice, "staging", NULL, 0, 0, "r", key, &req),
 	    0);
 	cr_assert_eq(json_integer_value(json_object_get(req, "ttl")), 8 * 3600);
 	json_decref(req);
 	/* max_ttl lowered while a 2h request waits. */
-	cr_assert_eq(request_create(&fx_ca, &alice, "prod-debug", NULL, 0, 7200,
-			 "r", key, &req),
+	cr_assert_eq(fx_request_create(&fx_ca, &alice, "prod-debug", NULL, 0,
+			 7200, "r", key, &req),
 	    0);
 	id = fx_id(req);
 	json_decref(req);
 	swap_config("\"max_ttl\": \"2h\"", "\"max_ttl\": \"1h\"");
 	cr_assert_eq(
-	    request_approve(&fx_ca, &bob, id, NULL, &req), ERR_TTL_TOO_LONG);
+	    fx_request_approve(&fx_ca, &bob, id, NULL, &req), ERR_TTL_TOO_LONG);
 	cr_assert_null(req);
 	free(key);
 }
@@ -713,23 +714,23 @@ Test(request, invariant5_two_distinct_approvers)
 
 	fx_cast();
 	id = fx_create(&alice, "db-admin", key, NULL);
+	cr_assert_eq(fx_request_approve(&fx_ca, &alice, id, NULL, &req),
+	    ERR_SELF_APPROVAL);
 	cr_assert_eq(
-	    request_approve(&fx_ca, &alice, id, NULL, &req), ERR_SELF_APPROVAL);
+	    fx_request_approve(&fx_ca, &eve, id, NULL, &req), ERR_NOT_FOUND);
 	cr_assert_eq(
-	    request_approve(&fx_ca, &eve, id, NULL, &req), ERR_NOT_FOUND);
+	    fx_request_approve(&fx_ca, &erin, id, NULL, &req), ERR_NOT_FOUND);
 	cr_assert_eq(
-	    request_approve(&fx_ca, &erin, id, NULL, &req), ERR_NOT_FOUND);
-	cr_assert_eq(
-	    request_approve(&fx_ca, &sec, id, NULL, &req), ERR_FORBIDDEN);
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, "one", &req), 0);
+	    fx_request_approve(&fx_ca, &sec, id, NULL, &req), ERR_FORBIDDEN);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, "one", &req), 0);
 	cr_assert_str_eq(fx_str(req, "state"), "pending");
 	cr_assert_eq(json_array_size(json_object_get(req, "approvals")), 1);
 	json_decref(req);
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, "again", &req),
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, "again", &req),
 	    ERR_ALREADY_APPROVED);
 	cr_assert_null(req);
 	cr_assert_eq(fx_signs, 0);
-	cr_assert_eq(request_approve(&fx_ca, &dave, id, "two", &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &dave, id, "two", &req), 0);
 	cr_assert_str_eq(fx_str(req, "state"), "issued");
 	cr_assert_eq(json_array_size(json_object_get(req, "approvals")), 2);
 	cr_assert_eq(fx_signs, 1);
@@ -743,9 +744,9 @@ Test(request, invariant5_two_distinct_approvers)
 
 	/* carol is an approver but cannot approve her own request. */
 	id2 = fx_create(&carol, "db-admin", key, NULL);
-	cr_assert_eq(request_approve(&fx_ca, &carol, id2, NULL, &req),
+	cr_assert_eq(fx_request_approve(&fx_ca, &carol, id2, NULL, &req),
 	    ERR_SELF_APPROVAL);
-	cr_assert_eq(request_approve(&fx_ca, &bob, id2, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id2, NULL, &req), 0);
 	cr_assert_str_eq(fx_str(req, "state"), "pending");
 	json_decref(req);
 	free(key);
@@ -768,7 +769,7 @@ race_child(int rfd, const struct ca_actor *who, int64_t id)
 	ca.ledger = l;
 	if (read(rfd, &b, 1) != 1)
 		_exit(4);
-	r = request_approve(&ca, who, id, NULL, &req);
+	r = fx_request_approve(&ca, who, id, NULL, &req);
 	_exit(r == 0 ? 0 : r == ERR_WRONG_STATE ? 1 : 2);
 }
 
@@ -832,7 +833,7 @@ Test(request, expire_due_marks_each_with_an_event)
 	cr_assert_eq(n, 0);
 	fx_now_set(FX_T0 + 3600);
 	/* Shown expired before the sweep runs. */
-	cr_assert_eq(request_get(&fx_ca, &alice, a, &req), 0);
+	cr_assert_eq(fx_request_get(&fx_ca, &alice, a, &req), 0);
 	cr_assert_str_eq(fx_str(req, "state"), "expired");
 	json_decref(req);
 	cr_assert_eq(request_expire_due(&fx_ca, &n), 0);
@@ -850,7 +851,7 @@ Test(request, expire_due_marks_each_with_an_event)
 		free(sb);
 		free(sc);
 	}
-	cr_assert_eq(request_approve(&fx_ca, &bob, c, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, c, NULL, &req), 0);
 	json_decref(req);
 	free(key);
 }
@@ -867,53 +868,53 @@ Test(request, get_and_list_visibility)
 	b = fx_create(&alice, "db-admin", key, NULL);
 	c = fx_create(&erin, "staging", key, NULL); /* issued at once */
 
-	cr_assert_eq(request_get(&fx_ca, &alice, a, &req), 0);
+	cr_assert_eq(fx_request_get(&fx_ca, &alice, a, &req), 0);
 	json_decref(req);
-	cr_assert_eq(request_get(&fx_ca, &bob, a, &req), 0);
+	cr_assert_eq(fx_request_get(&fx_ca, &bob, a, &req), 0);
 	json_decref(req);
-	cr_assert_eq(request_get(&fx_ca, &sec, a, &req), 0);
+	cr_assert_eq(fx_request_get(&fx_ca, &sec, a, &req), 0);
 	json_decref(req);
-	cr_assert_eq(request_get(&fx_ca, &root, c, &req), 0);
+	cr_assert_eq(fx_request_get(&fx_ca, &root, c, &req), 0);
 	cr_assert_not_null(json_object_get(req, "certificate"));
 	json_decref(req);
-	cr_assert_eq(request_get(&fx_ca, &dave, a, &req), ERR_NOT_FOUND);
+	cr_assert_eq(fx_request_get(&fx_ca, &dave, a, &req), ERR_NOT_FOUND);
 	cr_assert_null(req);
-	cr_assert_eq(request_get(&fx_ca, &dave, b, &req), 0);
+	cr_assert_eq(fx_request_get(&fx_ca, &dave, b, &req), 0);
 	json_decref(req);
-	cr_assert_eq(request_get(&fx_ca, &eve, a, &req), ERR_NOT_FOUND);
-	cr_assert_eq(request_get(&fx_ca, &erin, a, &req), ERR_NOT_FOUND);
-	cr_assert_eq(request_get(&fx_ca, &alice, c, &req), ERR_NOT_FOUND);
-	cr_assert_eq(request_get(&fx_ca, &alice, 999, &req), ERR_NOT_FOUND);
+	cr_assert_eq(fx_request_get(&fx_ca, &eve, a, &req), ERR_NOT_FOUND);
+	cr_assert_eq(fx_request_get(&fx_ca, &erin, a, &req), ERR_NOT_FOUND);
+	cr_assert_eq(fx_request_get(&fx_ca, &alice, c, &req), ERR_NOT_FOUND);
+	cr_assert_eq(fx_request_get(&fx_ca, &alice, 999, &req), ERR_NOT_FOUND);
 
 	/* Lists: newest first. */
-	cr_assert_eq(request_list(&fx_ca, &alice, &fx_all, &req), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &alice, &fx_all, &req), 0);
 	arr = json_object_get(req, "requests");
 	cr_assert_eq(json_array_size(arr), 2);
 	cr_assert_eq(fx_id(json_array_get(arr, 0)), b);
 	cr_assert_eq(fx_id(json_array_get(arr, 1)), a);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &bob, &fx_all, &req), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &bob, &fx_all, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 2);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &dave, &fx_all, &req), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &dave, &fx_all, &req), 0);
 	arr = json_object_get(req, "requests");
 	cr_assert_eq(json_array_size(arr), 1);
 	cr_assert_eq(fx_id(json_array_get(arr, 0)), b);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &eve, &fx_all, &req), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &eve, &fx_all, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 0);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &sec, &fx_all, &req), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &sec, &fx_all, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 3);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &erin, &fx_pending, &req), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &erin, &fx_pending, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 0);
 	json_decref(req);
-	cr_assert_eq(request_list(&fx_ca, &root, &fx_pending, &req), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &root, &fx_pending, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 2);
 	json_decref(req);
 	fx_now_set(FX_T0 + 3600);
-	cr_assert_eq(request_list(&fx_ca, &root, &fx_pending, &req), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &root, &fx_pending, &req), 0);
 	cr_assert_eq(json_array_size(json_object_get(req, "requests")), 0);
 	json_decref(req);
 	free(key);
@@ -933,17 +934,17 @@ Test(request, disabled_user_and_revoked_key_block_issuance)
 	id2 = fx_create(&erin, "prod-debug", key2, NULL);
 	cr_assert_eq(user_disable(fx_l, "local:test", "alice"), 0);
 	events = fx_events(NULL);
-	cr_assert_eq(
-	    request_approve(&fx_ca, &bob, id, NULL, &req), ERR_USER_DISABLED);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req),
+	    ERR_USER_DISABLED);
 	cr_assert_eq(fx_events(NULL), events);
 
 	t.text = key2;
-	cr_assert_eq(revoke_apply(&fx_ca, &root, &t, "leaked", NULL), 0);
+	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "leaked", NULL), 0);
 	events = fx_events(NULL);
 	cr_assert_eq(
-	    request_approve(&fx_ca, &bob, id2, NULL, &req), ERR_POLICY);
+	    fx_request_approve(&fx_ca, &bob, id2, NULL, &req), ERR_POLICY);
 	cr_assert_eq(fx_events(NULL), events);
-	cr_assert_eq(request_create(&fx_ca, &erin, "staging", NULL, 0, 0,
+	cr_assert_eq(fx_request_create(&fx_ca, &erin, "staging", NULL, 0, 0,
 			 "again", key2, &req),
 	    ERR_POLICY);
 	cr_assert_null(req);
@@ -964,35 +965,36 @@ Test(request, direct_issue)
 	fx_user("mallory", "marketing", 0);
 	fx_user("zed", "engineering", 1);
 	events = fx_events(NULL);
-	cr_assert_eq(request_issue_direct(&fx_ca, &bob, "alice", "prod-debug",
-			 NULL, 0, 0, "r", key, &req),
+	cr_assert_eq(fx_request_issue_direct(&fx_ca, &bob, "alice",
+			 "prod-debug", NULL, 0, 0, "r", key, &req),
 	    ERR_FORBIDDEN);
-	cr_assert_eq(request_issue_direct(&fx_ca, &root, "nobody", "prod-debug",
-			 NULL, 0, 0, "r", key, &req),
+	cr_assert_eq(fx_request_issue_direct(&fx_ca, &root, "nobody",
+			 "prod-debug", NULL, 0, 0, "r", key, &req),
 	    ERR_NOT_FOUND);
-	cr_assert_eq(request_issue_direct(&fx_ca, &root, "bad name",
+	cr_assert_eq(fx_request_issue_direct(&fx_ca, &root, "bad name",
 			 "prod-debug", NULL, 0, 0, "r", key, &req),
 	    ERR_BAD_NAME);
-	cr_assert_eq(request_issue_direct(&fx_ca, &root, "zed", "prod-debug",
+	cr_assert_eq(fx_request_issue_direct(&fx_ca, &root, "zed", "prod-debug",
 			 NULL, 0, 0, "r", key, &req),
 	    ERR_USER_DISABLED);
-	cr_assert_eq(request_issue_direct(&fx_ca, &root, "mallory",
+	cr_assert_eq(fx_request_issue_direct(&fx_ca, &root, "mallory",
 			 "prod-debug", NULL, 0, 0, "r", key, &req),
 	    ERR_FORBIDDEN);
-	cr_assert_eq(request_issue_direct(&fx_ca, &root, "alice", "nope", NULL,
-			 0, 0, "r", key, &req),
+	cr_assert_eq(fx_request_issue_direct(&fx_ca, &root, "alice", "nope",
+			 NULL, 0, 0, "r", key, &req),
 	    ERR_NOT_FOUND);
-	cr_assert_eq(request_issue_direct(&fx_ca, &root, "alice", "prod-debug",
-			 NULL, 0, 3 * 3600, "r", key, &req),
+	cr_assert_eq(fx_request_issue_direct(&fx_ca, &root, "alice",
+			 "prod-debug", NULL, 0, 3 * 3600, "r", key, &req),
 	    ERR_TTL_TOO_LONG);
-	cr_assert_eq(request_issue_direct(&fx_ca, &root, "alice", "prod-debug",
-			 NULL, 0, 0, "", key, &req),
+	cr_assert_eq(fx_request_issue_direct(&fx_ca, &root, "alice",
+			 "prod-debug", NULL, 0, 0, "", key, &req),
 	    ERR_INVALID_ARG);
 	cr_assert_null(req);
 	cr_assert_eq(fx_events(NULL), events);
 
-	cr_assert_eq(request_issue_direct(&fx_ca, &root, "alice", "prod-debug",
-			 NULL, 0, 0, "break-glass INC-1", key, &req),
+	cr_assert_eq(
+	    fx_request_issue_direct(&fx_ca, &root, "alice", "prod-debug", NULL,
+		0, 0, "break-glass INC-1", key, &req),
 	    0);
 	cr_assert_str_eq(fx_str(req, "state"), "issued");
 	cr_assert_str_eq(fx_str(req, "requester"), "alice");
@@ -1019,13 +1021,13 @@ Test(request, comment_limits)
 	int64_t id = fx_create(&alice, "prod-debug", key, NULL);
 
 	memset(long_comment, 'c', REQUEST_COMMENT_MAX + 1);
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, long_comment, &req),
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, long_comment, &req),
 	    ERR_INVALID_ARG);
 	cr_assert_eq(
-	    request_deny(&fx_ca, &bob, id, "a\rb", &req), ERR_TEXT_CHAR);
+	    fx_request_deny(&fx_ca, &bob, id, "a\rb", &req), ERR_TEXT_CHAR);
 	cr_assert_eq(fx_events(NULL), 1);
 	long_comment[REQUEST_COMMENT_MAX] = '\0';
-	cr_assert_eq(request_deny(&fx_ca, &bob, id, long_comment, &req), 0);
+	cr_assert_eq(fx_request_deny(&fx_ca, &bob, id, long_comment, &req), 0);
 	cr_assert_str_eq(fx_str(json_object_get(req, "denied"), "who"), "bob");
 	json_decref(req);
 	free(key);
@@ -1040,12 +1042,12 @@ Test(request, ledger_chain_verifies_after_a_session)
 
 	fx_cast();
 	id = fx_create(&alice, "db-admin", key, NULL);
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req), 0);
 	json_decref(req);
-	cr_assert_eq(request_approve(&fx_ca, &dave, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &dave, id, NULL, &req), 0);
 	json_decref(req);
 	id = fx_create(&alice, "prod-debug", key, NULL);
-	cr_assert_eq(request_deny(&fx_ca, &carol, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_deny(&fx_ca, &carol, id, NULL, &req), 0);
 	json_decref(req);
 	cr_assert_eq(ledger_verify(fx_l, &count, &bad, err), 0, "%s", err);
 	cr_assert_eq(count, 6 + 6);
@@ -1079,7 +1081,7 @@ Test(request, issues_through_the_signer_process)
 	fx_ca.sign_ctx = sg;
 	cr_assert(pubkey_equal(signer_public(sg), fx_ca.ca_pub));
 	now = ledger_now();
-	cr_assert_eq(request_create(&fx_ca, &alice, "staging", NULL, 0, 1800,
+	cr_assert_eq(fx_request_create(&fx_ca, &alice, "staging", NULL, 0, 1800,
 			 "via signer", key, &req),
 	    0);
 	cr_assert_str_eq(fx_str(req, "state"), "issued");
@@ -1105,7 +1107,7 @@ Test(request, issues_through_the_signer_process)
 	memcpy(at, "\"max_ttl\": \"1m\"", strlen("\"max_ttl\": \"1m\""));
 	tu_write_file(cfgf, shorter, strlen(shorter), 0644);
 	cr_assert_eq(signer_reload(sg), 0);
-	cr_assert_eq(request_create(&fx_ca, &alice, "staging", NULL, 0, 1800,
+	cr_assert_eq(fx_request_create(&fx_ca, &alice, "staging", NULL, 0, 1800,
 			 "too long for signer", key, &req),
 	    ERR_TTL_TOO_LONG);
 	cr_assert_null(req);
@@ -1124,7 +1126,7 @@ Test(request, roles_for_each_actor)
 {
 	json_t *out = NULL, *roles, *r0;
 
-	cr_assert_eq(request_roles(&fx_ca, &alice, &out), 0);
+	cr_assert_eq(fx_request_roles(&fx_ca, &alice, &out), 0);
 	roles = json_object_get(out, "roles");
 	cr_assert_eq(json_array_size(roles), 3);
 	/* sorted by name: db-admin, prod-debug, staging */
@@ -1143,7 +1145,7 @@ Test(request, roles_for_each_actor)
 	cr_assert(json_is_false(json_object_get(r0, "can_approve")));
 	json_decref(out);
 
-	cr_assert_eq(request_roles(&fx_ca, &dave, &out), 0);
+	cr_assert_eq(fx_request_roles(&fx_ca, &dave, &out), 0);
 	roles = json_object_get(out, "roles");
 	cr_assert_eq(json_array_size(roles), 1);
 	cr_assert_str_eq(fx_str(json_array_get(roles, 0), "name"), "db-admin");
@@ -1151,11 +1153,11 @@ Test(request, roles_for_each_actor)
 	    json_object_get(json_array_get(roles, 0), "can_approve")));
 	json_decref(out);
 
-	cr_assert_eq(request_roles(&fx_ca, &eve, &out), 0);
+	cr_assert_eq(fx_request_roles(&fx_ca, &eve, &out), 0);
 	cr_assert_eq(json_array_size(json_object_get(out, "roles")), 0);
 	json_decref(out);
 
-	cr_assert_eq(request_roles(&fx_ca, &root, &out), 0);
+	cr_assert_eq(fx_request_roles(&fx_ca, &root, &out), 0);
 	roles = json_object_get(out, "roles");
 	cr_assert_eq(json_array_size(roles), 3);
 	cr_assert_str_eq(
@@ -1215,13 +1217,13 @@ json_torture(const char *what, int (*fn)(json_t **))
 static int
 list_as_root(json_t **out)
 {
-	return request_list(&fx_ca, &root, &fx_all, out);
+	return fx_request_list(&fx_ca, &root, &fx_all, out);
 }
 
 static int
 roles_as_carol(json_t **out)
 {
-	return request_roles(&fx_ca, &carol, out);
+	return fx_request_roles(&fx_ca, &carol, out);
 }
 
 static int64_t torture_id;
@@ -1229,7 +1231,7 @@ static int64_t torture_id;
 static int
 get_as_root(json_t **out)
 {
-	return request_get(&fx_ca, &root, torture_id, out);
+	return fx_request_get(&fx_ca, &root, torture_id, out);
 }
 
 Test(request, read_back_survives_json_allocation_failures)
@@ -1239,10 +1241,11 @@ Test(request, read_back_survives_json_allocation_failures)
 	int64_t id1, id2;
 
 	id1 = fx_create(&alice, "db-admin", k1, NULL);
-	cr_assert_eq(request_approve(&fx_ca, &bob, id1, "one of two", &j), 0);
+	cr_assert_eq(
+	    fx_request_approve(&fx_ca, &bob, id1, "one of two", &j), 0);
 	json_decref(j);
 	id2 = fx_create(&alice, "prod-debug", k2, NULL);
-	cr_assert_eq(request_deny(&fx_ca, &bob, id2, "not now", &j), 0);
+	cr_assert_eq(fx_request_deny(&fx_ca, &bob, id2, "not now", &j), 0);
 	json_decref(j);
 	(void)fx_create(&alice, "staging", k3, NULL); /* issued at once */
 	torture_id = id1;
@@ -1276,10 +1279,10 @@ Test(request, stale_approvals_not_counted)
 	fx_cast();
 	/* Disabled after approving: bob no longer counts. */
 	id = fx_create(&alice, "db-admin", key, NULL);
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req), 0);
 	json_decref(req);
 	cr_assert_eq(user_disable(fx_l, "local:test", "bob"), 0);
-	cr_assert_eq(request_approve(&fx_ca, &dave, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &dave, id, NULL, &req), 0);
 	cr_assert_str_eq(fx_str(req, "state"), "pending");
 	cr_assert_eq(json_array_size(json_object_get(req, "approvals")), 2);
 	json_decref(req);
@@ -1290,26 +1293,26 @@ Test(request, stale_approvals_not_counted)
 			 NULL),
 	    1);
 	/* A disabled user's own approval is refused outright. */
-	cr_assert_eq(
-	    request_approve(&fx_ca, &bob, id, NULL, &req), ERR_USER_DISABLED);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req),
+	    ERR_USER_DISABLED);
 	/* carol (sre-leads) makes two current approvers: issued. */
-	cr_assert_eq(request_approve(&fx_ca, &carol, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &carol, id, NULL, &req), 0);
 	cr_assert_str_eq(fx_str(req, "state"), "issued");
 	json_decref(req);
 
 	/* A reload moves the approvers to dba-leads and security: carol's
 	 * earlier approval (sre-leads) stops counting. */
 	id = fx_create(&alice, "db-admin", key, NULL);
-	cr_assert_eq(request_approve(&fx_ca, &carol, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &carol, id, NULL, &req), 0);
 	json_decref(req);
 	cr_assert_eq(
 	    config_parse(&c2, fx_dir, moved, strlen(moved), err), 0, "%s", err);
 	fx_ca.cfg = c2;
-	cr_assert_eq(request_approve(&fx_ca, &dave, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &dave, id, NULL, &req), 0);
 	cr_assert_str_eq(fx_str(req, "state"), "pending");
 	json_decref(req);
 	/* sec has no users row: recorded, counted while it acts... */
-	r = request_approve(&fx_ca, &sec2, id, NULL, &req);
+	r = fx_request_approve(&fx_ca, &sec2, id, NULL, &req);
 	cr_assert_eq(r, 0, "%s", err_str(r));
 	cr_assert_str_eq(fx_str(req, "state"), "issued");
 	json_decref(req);
@@ -1339,7 +1342,7 @@ Test(request, reload_never_loosens_approvals)
 	cr_assert_eq(
 	    config_parse(&c2, fx_dir, j, strlen(j), err), 0, "%s", err);
 	fx_ca.cfg = c2;
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req), 0);
 	cr_assert_str_eq(fx_str(req, "state"), "pending"); /* still 2 */
 	json_decref(req);
 	config_free(c2);
@@ -1348,10 +1351,10 @@ Test(request, reload_never_loosens_approvals)
 	cr_assert_eq(
 	    config_parse(&c2, fx_dir, j, strlen(j), err), 0, "%s", err);
 	fx_ca.cfg = c2;
-	cr_assert_eq(request_approve(&fx_ca, &dave, id, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &dave, id, NULL, &req), 0);
 	cr_assert_str_eq(fx_str(req, "state"), "pending"); /* now 3 */
 	json_decref(req);
-	r = request_approve(&fx_ca, &carol, id, NULL, &req);
+	r = fx_request_approve(&fx_ca, &carol, id, NULL, &req);
 	cr_assert_eq(r, 0, "%s", err_str(r));
 	cr_assert_str_eq(fx_str(req, "state"), "issued");
 	json_decref(req);
@@ -1382,11 +1385,11 @@ Test(request, user_name_principal_refused_at_issuance)
 	    config_parse(&c2, fx_dir, json, strlen(json), err), 0, "%s", err);
 	fx_ca.cfg = c2;
 	before = fx_events(NULL);
-	cr_assert_eq(request_create(&fx_ca, &alice, "staging", NULL, 0, 0,
+	cr_assert_eq(fx_request_create(&fx_ca, &alice, "staging", NULL, 0, 0,
 			 "INC-1", key, &req),
 	    ERR_NAME_IS_PRINCIPAL);
 	cr_assert_null(req);
-	cr_assert_eq(request_approve(&fx_ca, &bob, id, NULL, &req),
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req),
 	    ERR_NAME_IS_PRINCIPAL);
 	cr_assert_eq(fx_events(NULL), before);
 	cr_assert_eq(fx_signs, 0);
@@ -1395,7 +1398,7 @@ Test(request, user_name_principal_refused_at_issuance)
 	free(key);
 }
 
-/* Item 12: pages of request_list(), newest first, with a cursor; brief
+/* Item 12: pages of fx_request_list(), newest first, with a cursor; brief
  * entries have no certificate. */
 Test(request, list_pages)
 {
@@ -1407,7 +1410,7 @@ Test(request, list_pages)
 
 	for (i = 0; i < 5; i++)
 		ids[i] = fx_create(&alice, "staging", key, NULL);
-	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &alice, &f, &page), 0);
 	arr = json_object_get(page, "requests");
 	cr_assert_eq(json_array_size(arr), 2);
 	cr_assert_eq(fx_id(json_array_get(arr, 0)), ids[4]);
@@ -1417,11 +1420,11 @@ Test(request, list_pages)
 	cr_assert_eq(atoll(fx_str(page, "next_cursor")), ids[3]);
 	f.before = ids[3];
 	json_decref(page);
-	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &alice, &f, &page), 0);
 	cr_assert_eq(atoll(fx_str(page, "next_cursor")), ids[1]);
 	f.before = ids[1];
 	json_decref(page);
-	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &alice, &f, &page), 0);
 	arr = json_object_get(page, "requests");
 	cr_assert_eq(json_array_size(arr), 1);
 	cr_assert_eq(fx_id(json_array_get(arr, 0)), ids[0]);
@@ -1430,19 +1433,22 @@ Test(request, list_pages)
 	/* Not brief: the certificate is there. */
 	f.brief = 0;
 	f.before = 0;
-	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &alice, &f, &page), 0);
 	cr_assert_not_null(json_object_get(
 	    json_array_get(json_object_get(page, "requests"), 0),
 	    "certificate"));
 	json_decref(page);
 	/* Bounds. */
 	f.limit = 0;
-	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), ERR_INVALID_ARG);
+	cr_assert_eq(
+	    fx_request_list(&fx_ca, &alice, &f, &page), ERR_INVALID_ARG);
 	f.limit = REQUEST_LIST_MAX + 1;
-	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), ERR_INVALID_ARG);
+	cr_assert_eq(
+	    fx_request_list(&fx_ca, &alice, &f, &page), ERR_INVALID_ARG);
 	f.limit = 1;
 	f.before = -1;
-	cr_assert_eq(request_list(&fx_ca, &alice, &f, &page), ERR_INVALID_ARG);
+	cr_assert_eq(
+	    fx_request_list(&fx_ca, &alice, &f, &page), ERR_INVALID_ARG);
 	cr_assert_null(page);
 	free(key);
 }
@@ -1460,8 +1466,8 @@ counts_from_list(struct request_counts *want)
 	size_t i;
 
 	memset(want, 0, sizeof(*want));
-	cr_assert_eq(request_list(&fx_ca, &local, &all_f, &all), 0);
-	cr_assert_eq(request_list(&fx_ca, &local, &pend_f, &pend), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &local, &all_f, &all), 0);
+	cr_assert_eq(fx_request_list(&fx_ca, &local, &pend_f, &pend), 0);
 	json_array_foreach(json_object_get(all, "requests"), i, o)
 	{
 		st = json_string_value(json_object_get(o, "state"));
@@ -1529,12 +1535,12 @@ Test(request, counts_agree_with_the_listing)
 	cr_assert_eq(request_counts_get(&fx_ca, &got), 0);
 	cr_assert_eq(got.pending, 2);
 	cr_assert_gt(got.approvals_needed, 0);
-	cr_assert_eq(request_approve(&fx_ca, &bob, a, NULL, &req), 0);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, a, NULL, &req), 0);
 	json_decref(req);
 	counts_check();
 	fx_now_set(FX_T0 + 1800);
 	c = fx_create(&alice, "prod-debug", key, NULL);
-	cr_assert_eq(request_deny(&fx_ca, &bob, c, "no", &req), 0);
+	cr_assert_eq(fx_request_deny(&fx_ca, &bob, c, "no", &req), 0);
 	json_decref(req);
 	counts_check();
 	/* Past the first two's expiry, before the sweep. */

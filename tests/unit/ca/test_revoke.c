@@ -41,7 +41,7 @@ issue(struct issued *out, const struct ca_actor *a, const char *role,
 	out->id = fx_create(a, role, out->key, &req);
 	if (strcmp(fx_str(req, "state"), "pending") == 0) {
 		cr_assert_eq(
-		    request_approve(&fx_ca, &bob, out->id, NULL, &fin), 0);
+		    fx_request_approve(&fx_ca, &bob, out->id, NULL, &fin), 0);
 		json_decref(req);
 		req = fin;
 	}
@@ -62,7 +62,7 @@ do_revoke(const struct ca_actor *a, enum revoke_by by, uint64_t n,
 		t.request = (int64_t)n;
 	else
 		t.serial = n;
-	return revoke_apply(&fx_ca, a, &t, "laptop stolen", out);
+	return fx_revoke_apply(&fx_ca, a, &t, "laptop stolen", out);
 }
 
 static int64_t
@@ -224,8 +224,8 @@ Test(revoke, by_public_key)
 		assert_serials(json_object_get(res, "revoked"), NULL, 0);
 		cr_assert(json_is_true(json_object_get(res, "key_revoked")));
 		json_decref(res);
-		cr_assert_eq(request_create(&fx_ca, &alice, "staging", NULL, 0,
-				 0, "r", fresh, &res),
+		cr_assert_eq(fx_request_create(&fx_ca, &alice, "staging", NULL,
+				 0, 0, "r", fresh, &res),
 		    ERR_POLICY);
 		free(fresh);
 	}
@@ -273,11 +273,11 @@ Test(revoke, refusals_write_nothing)
 	cr_assert_eq(do_revoke(&root, 99, 1, NULL, &res), ERR_INVALID_ARG);
 	/* reason is required and bounded */
 	cr_assert_eq(
-	    revoke_apply(&fx_ca, &root, &t, "", &res), ERR_INVALID_ARG);
+	    fx_revoke_apply(&fx_ca, &root, &t, "", &res), ERR_INVALID_ARG);
 	cr_assert_eq(
-	    revoke_apply(&fx_ca, &root, &t, NULL, &res), ERR_INVALID_ARG);
+	    fx_revoke_apply(&fx_ca, &root, &t, NULL, &res), ERR_INVALID_ARG);
 	cr_assert_eq(
-	    revoke_apply(&fx_ca, &root, &t, "a\nb", &res), ERR_TEXT_CHAR);
+	    fx_revoke_apply(&fx_ca, &root, &t, "a\nb", &res), ERR_TEXT_CHAR);
 
 	/* who may revoke */
 	cr_assert_eq(

@@ -398,14 +398,14 @@ Test(users, list)
 	json_t *a = NULL;
 	char *s;
 
-	cr_assert_eq(user_list(l, &a), 0);
+	cr_assert_eq(fx_user_list(l, &a), 0);
 	cr_assert_eq(json_array_size(a), 0);
 	json_decref(a);
 	user_token_free(add("bob", "ops", NULL));
 	cr_assert_eq(setenv("JITCA_TEST_NOW", "1700000100", 1), 0);
 	user_token_free(add("alice", "eng", "sre"));
 	cr_assert_eq(user_disable(l, "cli:root", "bob"), 0);
-	cr_assert_eq(user_list(l, &a), 0);
+	cr_assert_eq(fx_user_list(l, &a), 0);
 	s = json_dumps(a, JSON_COMPACT);
 	cr_assert_str_eq(s,
 	    "[{\"name\":\"alice\",\"groups\":[\"eng\",\"sre\"],"
@@ -458,12 +458,12 @@ Test(users, tampered_row_is_a_db_error)
 
 	free(sq("INSERT INTO users(name, groups, disabled, created)"
 		" VALUES(NULL, '[\"eng\"]', 0, 1)"));
-	cr_assert_eq(user_list(l, &a), ERR_DB);
+	cr_assert_eq(fx_user_list(l, &a), ERR_DB);
 	cr_assert_null(a);
 	free(sq("DROP TRIGGER users_no_delete;"
 		"DELETE FROM users WHERE name IS NULL"));
 	free(sq("UPDATE users SET name = 'al ice' WHERE name = 'alice'"));
-	cr_assert_eq(user_list(l, &a), ERR_DB);
+	cr_assert_eq(fx_user_list(l, &a), ERR_DB);
 	cr_assert_null(a);
 	cr_assert_eq(user_authenticate(l, tok, &u), ERR_DB);
 	cr_assert_null(u);
