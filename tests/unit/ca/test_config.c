@@ -1259,57 +1259,46 @@ Test(config, mutations_never_crash)
 	free(buf);
 }
 
-Test(config, limits_values)
+/* The configuration of json (jq-quoted), which must parse. */
+static struct config *
+parse_good(const char *src)
+{
+	struct config *c = NULL;
+	char err[CONFIG_ERR_LEN];
+	char *json = jq(src);
+
+	cr_assert_eq(
+	    config_parse(&c, "/x", json, strlen(json), err), 0, "%s", err);
+	free(json);
+	return c;
+}
+
+Test(config, limits_and_server_values)
 {
 	static const struct {
 		const char *json;
-		unsigned rpm;
+		unsigned rpm, threads;
 	} ok[] = {
-	    {TOP(""), CONFIG_DEFAULT_REQUESTS_PER_MINUTE},
-	    {TOP("'limits': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE},
-	    {TOP("'limits': {'requests_per_minute': 0},"), 0},
-	    {TOP("'limits': {'requests_per_minute': 10000},"), 10000},
+	    {TOP(""), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 64},
+	    {TOP("'limits': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 64},
+	    {TOP("'limits': {'requests_per_minute': 0},"), 0, 64},
+	    {TOP("'limits': {'requests_per_minute': 10000},"), 10000, 64},
+	    {TOP("'server': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 64},
+	    {TOP("'server': {'threads': 1},"),
+		CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 1},
+	    {TOP("'server': {'threads': 1024},"),
+		CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 1024},
 	};
-	char err[CONFIG_ERR_LEN];
 	size_t i;
 
 	cr_assert_eq(CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 30);
-	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		struct config *c = NULL;
-		char *json = jq(ok[i].json);
-
-		cr_assert_eq(config_parse(&c, "/x", json, strlen(json), err), 0,
-		    "%s", err);
-		cr_assert_eq(c->requests_per_minute, ok[i].rpm, "case %zu", i);
-		config_free(c);
-		free(json);
-	}
-}
-
-Test(config, server_threads_values)
-{
-	static const struct {
-		const char *json;
-		unsigned threads;
-	} ok[] = {
-	    {TOP(""), 64},
-	    {TOP("'server': {},"), 64},
-	    {TOP("'server': {'threads': 1},"), 1},
-	    {TOP("'server': {'threads': 1024},"), 1024},
-	};
-	char err[CONFIG_ERR_LEN];
-	size_t i;
-
 	cr_assert_eq(CONFIG_DEFAULT_SERVER_THREADS, 64);
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		struct config *c = NULL;
-		char *json = jq(ok[i].json);
+		struct config *c = parse_good(ok[i].json);
 
-		cr_assert_eq(config_parse(&c, "/x", json, strlen(json), err), 0,
-		    "%s", err);
+		cr_assert_eq(c->requests_per_minute, ok[i].rpm, "case %zu", i);
 		cr_assert_eq(c->server_threads, ok[i].threads, "case %zu", i);
 		config_free(c);
-		free(json);
 	}
 }
 
