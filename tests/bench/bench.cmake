@@ -9,6 +9,7 @@ endif()
 file(GLOB BENCH_SRC CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/bench/bench_*.c)
 foreach(src ${BENCH_SRC})
 	get_filename_component(name ${src} NAME_WE)
-	add_executable(${name} ${src})
+	add_executable(${name} ${src}
+		${PROJECT_SOURCE_DIR}/tests/lib/anypolicy.c)
 	target_link_libraries(${name} PRIVATE ${JITCAD_LIBS} PkgConfig::CURL)
 endforeach()

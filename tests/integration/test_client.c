@@ -23,6 +23,7 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
@@ -51,46 +52,22 @@ static const char config_fmt[] =
     " }\n"
     "}\n";
 
-static char *
-run_out(const char *cmd)
-{
-	char *out = NULL, *err = NULL;
-	int rc = tu_sh(cmd, &out, &err);
-
-	cr_assert_eq(rc, 0, "%s: %s", cmd, err);
-	free(err);
-	return out;
-}
-
-static char *
-add_user(const char *name, const char *groups)
-{
-	char *cmd = tu_fmt("'%s' user add %s %s --state '%s'", tu_env("JITCAD"),
-	    name, groups, state);
-	char *tok = run_out(cmd), *path = tu_fmt("%s/%s.token", dir, name);
-
-	tu_write_file(path, tok, strlen(tok), 0600);
-	free(cmd);
-	free(tok);
-	return path;
-}
-
 static void
 start_server_tls(const char *request_ttl, int tls)
 {
 	char *cmd, *cfg, *path, *errp, *crt = NULL, *key = NULL;
 
 	cmd = tu_fmt("'%s' init --state '%s'", tu_env("JITCAD"), state);
-	free(run_out(cmd));
+	free(tu_sh_ok(cmd));
 	free(cmd);
 	cfg = tu_fmt(config_fmt, request_ttl);
 	path = tu_fmt("%s/jitca.json", state);
 	tu_write_file(path, cfg, strlen(cfg), 0600);
 	free(cfg);
 	free(path);
-	tok_alice = add_user("alice", "--group engineering");
-	tok_bob = add_user("bob", "--group sre-leads");
-	tok_carol = add_user("carol", "--group security");
+	tok_alice = tu_user_token(state, dir, "alice", "--group engineering");
+	tok_bob = tu_user_token(state, dir, "bob", "--group sre-leads");
+	tok_carol = tu_user_token(state, dir, "carol", "--group security");
 
 	errp = tu_fmt("%s/serve.err", dir);
 	if (tls) {
@@ -102,7 +79,7 @@ start_server_tls(const char *request_ttl, int tls)
 			   "-addext subjectAltName=IP:127.0.0.1 -days 1 "
 			   "-keyout '%s' -out '%s' 2>&1",
 			key, crt);
-		free(run_out(cmd));
+		free(tu_sh_ok(cmd));
 		free(cmd);
 	}
 	url = tu_serve_start(state, errp, crt, key, &serve_pid);
@@ -125,14 +102,9 @@ static void
 setup(void)
 {
 	dir = tu_tmpdir();
-	home = tu_fmt("%s/home", dir);
 	state = tu_fmt("%s/state", dir);
 	sock = tu_fmt("%s/agent.sock", dir);
-	cr_assert_eq(mkdir(home, 0700), 0);
-	setenv("HOME", home, 1);
-	unsetenv("JITCA_TOKEN");
-	unsetenv("JITCA_SERVER");
-	unsetenv("XDG_CONFIG_HOME");
+	home = tu_client_home(dir);
 }
 
 static void
@@ -232,7 +204,7 @@ Test(client, login_into_agent_and_expiry_by_lifetime)
 			       tu_url_port(url)),
 	    NULL);
 	cmd = tu_fmt("'%s' ca-key --state '%s'", tu_env("JITCAD"), state);
-	capub = run_out(cmd);
+	capub = tu_sh_ok(cmd);
 	cr_assert_not_null(pin);
 	cr_assert_eq(strncmp(pin, capub, strcspn(capub, " \n") + 1 + 60), 0,
 	    "%s vs %s", pin, capub);
@@ -642,18 +614,18 @@ Test(client, refuses_wrong_key_wrong_ca_and_changed_ca)
 
 	start_server("1h");
 	cmd = tu_fmt("'%s' ca-key --state '%s'", tu_env("JITCAD"), state);
-	ca_line = line_of(l = run_out(cmd));
+	ca_line = line_of(l = tu_sh_ok(cmd));
 	free(l);
 	free(cmd);
 	/* A real certificate from the real CA, for some other key. */
 	kp = tu_fmt("%s/other", dir);
 	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", kp);
-	free(run_out(cmd));
+	free(tu_sh_ok(cmd));
 	free(cmd);
 	cmd = tu_fmt("'%s' issue --user alice --role fast --public-key "
 		     "'%s.pub' --ttl 5m --reason x --state '%s'",
 	    tu_env("JITCAD"), kp, state);
-	other_cert = line_of(l = run_out(cmd));
+	other_cert = line_of(l = tu_sh_ok(cmd));
 	free(l);
 	free(cmd);
 	/* A certificate from another CA. */
@@ -664,7 +636,7 @@ Test(client, refuses_wrong_key_wrong_ca_and_changed_ca)
 	    "--ttl 5m --reason x --state '%s'",
 	    tu_env("JITCAD"), state2, tu_env("JITCAD"), state2,
 	    tu_env("JITCAD"), kp, state2);
-	foreign_cert = line_of(l = run_out(cmd));
+	foreign_cert = line_of(l = tu_sh_ok(cmd));
 	free(l);
 	free(cmd);
 
@@ -697,7 +669,7 @@ Test(client, refuses_wrong_key_wrong_ca_and_changed_ca)
 	/* The server now presents another CA key than the one pinned for
 	 * it (the pin of this URL holds the real CA key). */
 	cmd = tu_fmt("'%s' ca-key --state '%s'", tu_env("JITCAD"), state2);
-	l = run_out(cmd);
+	l = tu_sh_ok(cmd);
 	free(cmd);
 	port = fake_server(line_of(l), foreign_cert);
 	{
@@ -750,7 +722,7 @@ Test(client, no_agent_files_status_and_logout)
 	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -C mine -f '%s' && "
 		     "SSH_AUTH_SOCK='%s' ssh-add -q '%s'",
 	    plain, sock, plain);
-	free(run_out(cmd));
+	free(tu_sh_ok(cmd));
 	free(cmd);
 	cr_assert_eq(
 	    jitca(tok_alice, "login --role fast --reason x", NULL, &err), 0,
@@ -775,15 +747,15 @@ Test(client, no_agent_files_status_and_logout)
 	cr_assert_eq(file_mode(tu_fmt("%s/.ssh/jitca", home)), 0700);
 	/* ssh-keygen reads the key; it is the certificate's key. */
 	cmd = tu_fmt("ssh-keygen -l -f '%s'", kp);
-	a = run_out(cmd);
+	a = tu_sh_ok(cmd);
 	free(cmd);
 	cmd = tu_fmt("ssh-keygen -y -f '%s' | ssh-keygen -l -f -", kp);
-	b = run_out(cmd);
+	b = tu_sh_ok(cmd);
 	free(cmd);
 	cr_assert_eq(strncmp(a, b, 55), 0, "%s vs %s", a, b);
 	free(b);
 	cmd = tu_fmt("ssh-keygen -L -f '%s'", cp);
-	b = run_out(cmd);
+	b = tu_sh_ok(cmd);
 	cr_assert(strstr(b, a + 4) == NULL); /* comment differs; check fp: */
 	a[strcspn(a + 4, " ") + 4] = '\0';
 	cr_assert(strstr(b, a + 4) != NULL, "%s not in %s", a + 4, b);
@@ -853,7 +825,7 @@ Test(client, sshd_accepts_a_login_through_the_agent)
 
 	start_server("1h");
 	cmd = tu_fmt("'%s' ca-key --state '%s'", tu_env("JITCAD"), state);
-	capub = run_out(cmd);
+	capub = tu_sh_ok(cmd);
 	free(cmd);
 	sshd_start(&d, capub);
 	sshd_set_principals(d, user, "alice", NULL);

@@ -45,6 +45,8 @@
 #include "signer/cert.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
+#include "tests/lib/httpjson.h"
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 
@@ -55,153 +57,59 @@ static pid_t serve_pid = -1;
 static void
 setup(void)
 {
-	dir = tu_tmpdir();
-	state = tu_fmt("%s/state", dir);
-	log_path = tu_fmt("%s/serve.log", dir);
+	tu_scratch(&dir, &state, &log_path);
 }
 
 static void
 teardown(void)
 {
 	tu_stop(&serve_pid);
-	tu_rmtree(dir);
-	free(dir);
-	free(state);
-	free(log_path);
+	tu_scratch_free(&dir, &state, &log_path);
 	free(url);
 	free(tok_alice);
 	free(tok_bob);
 	free(pub_alice);
-	dir = state = log_path = url = tok_alice = tok_bob = pub_alice = NULL;
+	url = tok_alice = tok_bob = pub_alice = NULL;
 }
 
 TestSuite(custody, .init = setup, .fini = teardown, .timeout = 120);
-
-/* `jitcad ARGS` that must exit 0; returns stdout (trailing newline cut). */
-static char *
-jitcad_ok(const char *args)
-{
-	char *out = NULL, *err = NULL;
-	int rc = tu_jitcad(state, args, &out, &err);
-
-	cr_assert_eq(rc, 0, "jitcad %s: exit %d: %s", args, rc, err);
-	out[strcspn(out, "\n")] = '\0';
-	free(err);
-	return out;
-}
 
 /* init (with extra init arguments), alice (engineering) and bob
  * (sre-leads) with tokens, alice's public key line. */
 static void
 make_ca(const char *init_args)
 {
-	char *cmd, *key = tu_fmt("%s/alice", dir), *pubf, *args;
+	char *key = tu_fmt("%s/alice", dir), *args;
 
 	args = tu_fmt("init %s", init_args);
-	free(jitcad_ok(args));
+	free(tu_jitcad_ok(state, args));
 	free(args);
-	tok_alice = jitcad_ok("user add alice --group engineering");
-	tok_bob = jitcad_ok("user add bob --group sre-leads");
-	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", key);
-	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
-	pubf = tu_fmt("%s.pub", key);
-	pub_alice = tu_read_file(pubf, NULL);
-	cr_assert_not_null(pub_alice);
-	pub_alice[strcspn(pub_alice, "\n")] = '\0';
-	free(pubf);
-	free(cmd);
+	tok_alice = tu_jitcad_ok(state, "user add alice --group engineering");
+	tok_bob = tu_jitcad_ok(state, "user add bob --group sre-leads");
+	pub_alice = tu_keygen("ed25519", key);
 	free(key);
 }
 
 static void
 serve(const char *extra)
 {
-	char *cmd = tu_fmt("exec '%s' serve --state '%s' --listen "
-			   "127.0.0.1:0 %s",
-	    tu_env("JITCAD"), state, extra);
-	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
-	char *t, *p;
-
-	serve_pid = tu_spawn(argv, NULL, log_path);
-	for (;;) {
-		t = tu_file_wait(log_path, "listening on ", serve_pid);
-		p = strstr(t, "listening on ") + strlen("listening on ");
-		if (strchr(p, '\n') != NULL)
-			break;
-		free(t);
-		tu_sleep_ms(20);
-	}
-	p[strcspn(p, " \n")] = '\0';
-	url = tu_fmt("%s", p);
-	free(t);
-	free(cmd);
+	url = tu_serve_extra(state, extra, log_path, &serve_pid);
 }
 
-struct res {
-	long status;
-	json_t *j;
-	char hdrs[4096];
-};
-
-static struct res
+static struct tu_res
 http(const char *method, const char *path, const char *token, const char *body)
 {
-	struct tu_reply rep;
-	struct res out;
-	struct curl_slist *h = NULL;
-	char *u = tu_fmt("%s%s", url, path), *auth = NULL;
-	CURL *c = curl_easy_init();
-
-	memset(&rep, 0, sizeof(rep));
-	cr_assert_not_null(c);
-	curl_easy_setopt(c, CURLOPT_URL, u);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rep);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tu_curl_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &rep);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (token != NULL) {
-		auth = tu_fmt("Authorization: Bearer %s", token);
-		h = curl_slist_append(h, auth);
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	cr_assert_eq(curl_easy_perform(c), CURLE_OK, "%s %s", method, path);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
-	snprintf(out.hdrs, sizeof(out.hdrs), "%s", rep.hdrs);
-	out.j = json_loads(rep.body != NULL ? rep.body : "", 0, NULL);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	free(rep.body);
-	free(auth);
-	free(u);
-	return out;
-}
-
-static const char *
-jstr(json_t *j, const char *a, const char *b)
-{
-	json_t *v = json_object_get(j, a);
-
-	if (b != NULL)
-		v = json_object_get(v, b);
-	return json_is_string(v) ? json_string_value(v) : "";
+	return tu_http_json(url, method, path, token, body, 30L);
 }
 
 /* POST /v1/requests for role by alice. */
-static struct res
+static struct tu_res
 ask(const char *role)
 {
 	char *body = tu_fmt("{\"role\":\"%s\",\"ttl\":\"10m\",\"reason\":"
 			    "\"custody test\",\"public_key\":\"%s\"}",
 	    role, pub_alice);
-	struct res r = http("POST", "/v1/requests", tok_alice, body);
+	struct tu_res r = http("POST", "/v1/requests", tok_alice, body);
 
 	free(body);
 	return r;
@@ -227,41 +135,12 @@ count(const char *sql)
 	return n;
 }
 
-/* The one child process of pid (the signer), waiting for it to exist. */
-static pid_t
-child_of(pid_t pid)
-{
-	char *path = tu_fmt("/proc/%d/task/%d/children", (int)pid, (int)pid);
-	long long t0 = tu_now_ms();
-	pid_t c = -1;
-
-	while (tu_now_ms() - t0 < TU_WAIT_MS) {
-		char *t = tu_read_file(path, NULL);
-
-		if (t != NULL && t[0] >= '1' && t[0] <= '9') {
-			c = (pid_t)strtol(t, NULL, 10);
-			/* "PID " and nothing after: the signer alone. */
-			cr_assert_eq(
-			    strspn(t, "0123456789 "), strlen(t), "%s", t);
-			cr_assert_eq(strchr(t, ' '), strrchr(t, ' '),
-			    "more than one child: %s", t);
-			free(t);
-			break;
-		}
-		free(t);
-		tu_sleep_ms(20);
-	}
-	cr_assert_gt(c, 0, "no child of %d", (int)pid);
-	free(path);
-	return c;
-}
-
 /* Poll /v1/health until it answers want; returns that reply. */
-static struct res
+static struct tu_res
 health_wait(long want)
 {
 	long long t0 = tu_now_ms();
-	struct res r;
+	struct tu_res r;
 
 	for (;;) {
 		r = http("GET", "/v1/health", NULL, NULL);
@@ -274,28 +153,10 @@ health_wait(long want)
 	return r;
 }
 
-/* The value of a /proc/PID/status line ("Uid:"), as a new string. */
-static char *
-proc_status(pid_t pid, const char *name)
-{
-	char *path = tu_fmt("/proc/%d/status", (int)pid);
-	char *text = tu_read_file(path, NULL), *p, *v;
-
-	cr_assert_not_null(text, "cannot read %s", path);
-	p = strstr(text, name);
-	cr_assert_not_null(p, "no %s in %s", name, text);
-	p += strlen(name);
-	p += strspn(p, " \t");
-	v = tu_fmt("%.*s", (int)strcspn(p, "\n"), p);
-	free(text);
-	free(path);
-	return v;
-}
-
 Test(custody, killed_signer_degrades_then_restarts)
 {
 	char *key = tu_fmt("%s/ca_key.pem", state), *log, *want, *path;
-	struct res r;
+	struct tu_res r;
 	pid_t old, fresh;
 	json_int_t id;
 
@@ -303,7 +164,7 @@ Test(custody, killed_signer_degrades_then_restarts)
 	serve("");
 	r = ask("staging");
 	cr_assert_eq(r.status, 201);
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	/* A pending prod-debug request: bob's approval will need the
 	 * signer. */
@@ -315,18 +176,18 @@ Test(custody, killed_signer_degrades_then_restarts)
 	json_decref(r.j);
 
 	/* Keep it down: restarts fail while the key is group-readable. */
-	old = child_of(serve_pid);
+	old = tu_child_of(serve_pid, 1);
 	cr_assert_eq(chmod(key, 0640), 0);
 	cr_assert_eq(kill(old, SIGKILL), 0);
 
 	r = health_wait(503);
-	cr_assert_str_eq(jstr(r.j, "status", NULL), "degraded");
-	cr_assert_str_eq(jstr(r.j, "reason", NULL), "signer_unavailable");
+	cr_assert_str_eq(tu_jstr(r.j, "status", NULL), "degraded");
+	cr_assert_str_eq(tu_jstr(r.j, "reason", NULL), "signer_unavailable");
 	want = tu_fmt("signer process is not running "
 		      "(pid %d killed by signal 9 (SIGKILL))",
 	    (int)old);
-	cr_assert_str_eq(
-	    jstr(r.j, "message", NULL), want, "%s", jstr(r.j, "message", NULL));
+	cr_assert_str_eq(tu_jstr(r.j, "message", NULL), want, "%s",
+	    tu_jstr(r.j, "message", NULL));
 	free(want);
 	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
 	json_decref(r.j);
@@ -337,15 +198,15 @@ Test(custody, killed_signer_degrades_then_restarts)
 
 	r = ask("staging");
 	cr_assert_eq(r.status, 503);
-	cr_assert_str_eq(jstr(r.j, "error", "code"), "signer_unavailable");
-	cr_assert_str_eq(jstr(r.j, "error", "message"),
+	cr_assert_str_eq(tu_jstr(r.j, "error", "code"), "signer_unavailable");
+	cr_assert_str_eq(tu_jstr(r.j, "error", "message"),
 	    "request: signer process is not running");
 	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
 	json_decref(r.j);
 	path = tu_fmt("/v1/requests/%lld/approve", (long long)id);
 	r = http("POST", path, tok_bob, "{}");
 	cr_assert_eq(r.status, 503);
-	cr_assert_str_eq(jstr(r.j, "error", "code"), "signer_unavailable");
+	cr_assert_str_eq(tu_jstr(r.j, "error", "code"), "signer_unavailable");
 	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
 	json_decref(r.j);
 	/* Nothing of the refused attempts was written. */
@@ -376,26 +237,26 @@ Test(custody, killed_signer_degrades_then_restarts)
 	cr_assert_eq(chmod(key, 0600), 0);
 	r = health_wait(200);
 	json_decref(r.j);
-	fresh = child_of(serve_pid);
+	fresh = tu_child_of(serve_pid, 1);
 	cr_assert_neq(fresh, old);
 	log = tu_file_wait(log_path, "signer restarted (pid ", serve_pid);
 	want = tu_fmt("jitcad serve: signer restarted (pid %d)\n", (int)fresh);
 	cr_assert_not_null(strstr(log, want), "%s", log);
 	free(want);
 	free(log);
-	cr_assert_str_eq(proc_status(fresh, "\nSeccomp:"), "2");
+	cr_assert_str_eq(tu_proc_status(fresh, "\nSeccomp:"), "2");
 
 	r = http("POST", path, tok_bob, "{}");
 	cr_assert_eq(r.status, 200, "%ld", r.status);
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	r = ask("staging");
 	cr_assert_eq(r.status, 201);
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	cr_assert_eq(count("SELECT count(*) FROM certificates"), 3);
 	cr_assert_eq(count("SELECT count(*) FROM approvals"), 1);
-	free(jitcad_ok("ledger verify"));
+	free(tu_jitcad_ok(state, "ledger verify"));
 	free(path);
 	free(key);
 }
@@ -410,7 +271,7 @@ Test(custody, exits_nonzero_when_restarts_keep_failing)
 	serve("");
 	cr_assert_eq(chmod(key, 0644), 0);
 	t0 = tu_now_ms();
-	cr_assert_eq(kill(child_of(serve_pid), SIGKILL), 0);
+	cr_assert_eq(kill(tu_child_of(serve_pid, 1), SIGKILL), 0);
 	/* 6 attempts, 0.25 s doubling to 4 s apart: about 12 s. */
 	status = tu_wait_exit(&serve_pid);
 	cr_assert_eq(status, 1, "exit status %d", status);
@@ -456,7 +317,7 @@ Test(custody, service_uid_cannot_read_the_key)
 	struct passwd *pw;
 	char *key = tu_fmt("%s/ca_key.pem", state), *uid, *want;
 	struct stat st;
-	struct res r;
+	struct tu_res r;
 	pid_t child;
 	uid_t nuid, duid;
 	gid_t ngid;
@@ -497,27 +358,27 @@ Test(custody, service_uid_cannot_read_the_key)
 	}
 
 	serve("--user nobody");
-	uid = proc_status(serve_pid, "\nUid:");
+	uid = tu_proc_status(serve_pid, "\nUid:");
 	want = tu_fmt("%u\t%u\t%u\t%u", (unsigned)nuid, (unsigned)nuid,
 	    (unsigned)nuid, (unsigned)nuid);
 	cr_assert_str_eq(uid, want);
 	free(uid);
 	free(want);
-	child = child_of(serve_pid);
-	uid = proc_status(child, "\nUid:");
+	child = tu_child_of(serve_pid, 1);
+	uid = tu_proc_status(child, "\nUid:");
 	want = tu_fmt("%u\t%u\t%u\t%u", (unsigned)duid, (unsigned)duid,
 	    (unsigned)duid, (unsigned)duid);
 	cr_assert_str_eq(uid, want);
 	free(uid);
 	free(want);
-	cr_assert_str_eq(proc_status(child, "\nSeccomp:"), "2");
-	uid = proc_status(serve_pid, "\nGroups:");
+	cr_assert_str_eq(tu_proc_status(child, "\nSeccomp:"), "2");
+	uid = tu_proc_status(serve_pid, "\nGroups:");
 	cr_assert_str_eq(uid, "");
 	free(uid);
 
 	r = ask("staging");
 	cr_assert_eq(r.status, 201);
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	free(key);
 }
@@ -665,7 +526,7 @@ Test(custody, sighup_reloads_the_signers_copy)
 	const char *to = "\"principals\": [\"{{user}}\", \"deploy\"],\n      "
 			 "\"max_ttl\": \"8h\"";
 	char *body;
-	struct res r;
+	struct tu_res r;
 
 	make_ca("");
 	serve("");
@@ -675,7 +536,8 @@ Test(custody, sighup_reloads_the_signers_copy)
 	    pub_alice);
 	r = http("POST", "/v1/requests", tok_alice, body);
 	cr_assert_eq(r.status, 400);
-	cr_assert_str_eq(jstr(r.j, "error", "code"), "principal_not_allowed");
+	cr_assert_str_eq(
+	    tu_jstr(r.j, "error", "code"), "principal_not_allowed");
 	json_decref(r.j);
 
 	text = tu_read_file(cfg, NULL);
@@ -688,9 +550,9 @@ Test(custody, sighup_reloads_the_signers_copy)
 	    log_path, "jitcad serve: configuration reloaded: ", serve_pid);
 	free(log);
 	r = http("POST", "/v1/requests", tok_alice, body);
-	cr_assert_eq(
-	    r.status, 201, "%ld %s", r.status, jstr(r.j, "error", "message"));
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_eq(r.status, 201, "%ld %s", r.status,
+	    tu_jstr(r.j, "error", "message"));
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	log = tu_read_file(log_path, NULL);
 	cr_assert_null(strstr(log, "the signer keeps its old"), "%s", log);

@@ -16,6 +16,7 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 
@@ -28,17 +29,12 @@ setup(void)
 	char *cmd;
 
 	dir = tu_tmpdir();
-	home = tu_fmt("%s/home", dir);
 	cwd = tu_fmt("%s/cwd", dir);
 	sock = tu_fmt("%s/agent.sock", dir);
 	key = tu_fmt("%s/id", dir);
-	cr_assert_eq(mkdir(home, 0700), 0);
+	home = tu_client_home(dir);
 	cr_assert_eq(mkdir(cwd, 0700), 0);
-	setenv("HOME", home, 1);
 	unsetenv("JITCA_STATE");
-	unsetenv("JITCA_SERVER");
-	unsetenv("JITCA_TOKEN");
-	unsetenv("XDG_CONFIG_HOME");
 	agent_pid = tu_agent_start(sock);
 	setenv("SSH_AUTH_SOCK", sock, 1);
 	/* A key with a jitca comment: the kind `jitca logout` removes. */

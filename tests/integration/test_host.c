@@ -346,56 +346,46 @@ sync_fails(const char *url, const char *out, const char *msg)
 	free(se);
 }
 
-Test(host, krl_sync_bad_bodies_keep_the_file)
+/* A canned answer (status line, body) that krl-sync refuses with
+ * "URL/v1/krl WHAT; OUT left as it was" (sync_fails); the responder is
+ * stopped after. */
+static void
+canned_fails(const char *status, const void *body, size_t blen, const char *out,
+    const char *what)
 {
-	char *out = tu_fmt("%s/revoked.krl", dir), *url, *msg, *bad;
-	size_t len;
-	char *good = existing_krl(out, &len);
-	int port;
+	int port = canned_body(status, body, blen);
+	char *url = tu_fmt("http://127.0.0.1:%d", port);
+	char *msg = tu_fmt("%s/v1/krl %s", url, what);
 
-	port = canned_body("200 OK", "hello, world\n", 13);
-	url = tu_fmt("http://127.0.0.1:%d", port);
-	msg = tu_fmt("%s/v1/krl sent something that is not a KRL (no SSHKRL "
-		     "magic)",
-	    url);
 	sync_fails(url, out, msg);
 	tu_stop(&canned_pid);
 	free(msg);
 	free(url);
+}
+
+Test(host, krl_sync_bad_bodies_keep_the_file)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *bad;
+	size_t len;
+	char *good = existing_krl(out, &len);
+
+	canned_fails("200 OK", "hello, world\n", 13, out,
+	    "sent something that is not a KRL (no SSHKRL magic)");
 
 	/* A real KRL plus one trailing byte: ssh-keygen refuses it. */
 	bad = malloc(len + 1);
 	cr_assert_not_null(bad);
 	memcpy(bad, good, len);
 	bad[len] = 'x';
-	port = canned_body("200 OK", bad, len + 1);
-	url = tu_fmt("http://127.0.0.1:%d", port);
-	msg = tu_fmt("%s/v1/krl sent a KRL that ssh-keygen rejects (Invalid "
-		     "KRL file body: incomplete message)",
-	    url);
-	sync_fails(url, out, msg);
-	tu_stop(&canned_pid);
-	free(msg);
-	free(url);
+	canned_fails("200 OK", bad, len + 1, out,
+	    "sent a KRL that ssh-keygen rejects (Invalid KRL file body: "
+	    "incomplete message)");
 
-	port = canned_body("200 OK", "", 0);
-	url = tu_fmt("http://127.0.0.1:%d", port);
-	msg = tu_fmt("%s/v1/krl sent an empty body, not a KRL", url);
-	sync_fails(url, out, msg);
-	tu_stop(&canned_pid);
-	free(msg);
-	free(url);
+	canned_fails("200 OK", "", 0, out, "sent an empty body, not a KRL");
 
 	/* 304 although we sent no If-None-Match (no .etag file). */
-	port = canned_body("304 Not Modified", "", 0);
-	url = tu_fmt("http://127.0.0.1:%d", port);
-	msg = tu_fmt("%s/v1/krl answered 304 Not Modified to a request "
-		     "without If-None-Match",
-	    url);
-	sync_fails(url, out, msg);
-	tu_stop(&canned_pid);
-	free(msg);
-	free(url);
+	canned_fails("304 Not Modified", "", 0, out,
+	    "answered 304 Not Modified to a request without If-None-Match");
 
 	assert_file_eq(out, good, len);
 	free(bad);
@@ -410,13 +400,8 @@ Test(host, krl_sync_500_and_unreachable_keep_the_file)
 	char *good = existing_krl(out, &len);
 	int port;
 
-	port = canned_body("500 Internal Server Error", "{}", 2);
-	url = tu_fmt("http://127.0.0.1:%d", port);
-	msg = tu_fmt("%s/v1/krl answered HTTP 500, not 200 or 304", url);
-	sync_fails(url, out, msg);
-	tu_stop(&canned_pid);
-	free(msg);
-	free(url);
+	canned_fails("500 Internal Server Error", "{}", 2, out,
+	    "answered HTTP 500, not 200 or 304");
 
 	port = tu_free_port(); /* nothing listens there */
 	url = tu_fmt("http://127.0.0.1:%d", port);
@@ -474,20 +459,8 @@ krl_sync_x(
 static int
 hostile_chunked(const char *sent_path, int stall, pid_t *pid)
 {
-	struct sockaddr_in sa;
-	socklen_t sl = sizeof(sa);
-	int fd, one = 1;
+	int port, fd = tu_listen_loopback(&port);
 
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	cr_assert(fd >= 0, "socket: %s", strerror(errno));
-	cr_assert_eq(
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)), 0);
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	cr_assert_eq(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-	cr_assert_eq(listen(fd, 8), 0);
-	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
 	*pid = fork();
 	cr_assert(*pid >= 0, "fork: %s", strerror(errno));
 	if (*pid == 0) {
@@ -540,7 +513,7 @@ done:
 		_exit(0);
 	}
 	close(fd);
-	return ntohs(sa.sin_port);
+	return port;
 }
 
 /* While krl-sync runs: the largest regular file seen in a directory. */
@@ -701,21 +674,17 @@ Test(host, krl_sync_interrupted_leaves_no_temp_file)
 /* A Content-Length over the limit is refused before the body. */
 Test(host, krl_sync_announced_body_over_the_limit)
 {
-	char *out = tu_fmt("%s/revoked.krl", dir), *url, *msg, *big;
+	char *out = tu_fmt("%s/revoked.krl", dir), *msg, *big;
 	size_t len;
 	char *good = existing_krl(out, &len);
-	int port;
 
 	big = calloc(1, KRL_MAX + 1);
 	cr_assert_not_null(big);
 	memcpy(big, "SSHKRL\n", 8);
-	port = canned_body("200 OK", big, KRL_MAX + 1);
-	url = tu_fmt("http://127.0.0.1:%d", port);
-	msg = tu_fmt("%s/v1/krl announced more than %d bytes", url, KRL_MAX);
-	sync_fails(url, out, msg);
+	msg = tu_fmt("announced more than %d bytes", KRL_MAX);
+	canned_fails("200 OK", big, KRL_MAX + 1, out, msg);
 	assert_file_eq(out, good, len);
 	free(msg);
-	free(url);
 	free(big);
 	free(good);
 	free(out);
@@ -1530,14 +1499,14 @@ Test(host, host_setup_installs_login_reporter)
 
 /* ---- krl-sync with the pinned ledger key ----------------------------- */
 
-/* krl-sync against the real server with the extra arguments x0..x3
- * (NULL ends them). */
+/* krl-sync against url with the extra arguments x0..x3 (NULL ends
+ * them). */
 static int
-krl_sync_pinned(const char *out, const char *x0, const char *x1, const char *x2,
-    const char *x3, char **so, char **se)
+krl_sync_at(const char *url, const char *out, const char *x0, const char *x1,
+    const char *x2, const char *x3, char **so, char **se)
 {
 	char *k = script("krl-sync");
-	char *argv[] = {k, "--server", serve_url, "--out",
+	char *argv[] = {k, "--server", (char *)(uintptr_t)url, "--out",
 	    (char *)(uintptr_t)out, "--insecure-http-ok", "--timeout", "30",
 	    (char *)(uintptr_t)x0, (char *)(uintptr_t)x1, (char *)(uintptr_t)x2,
 	    (char *)(uintptr_t)x3, NULL};
@@ -1545,6 +1514,14 @@ krl_sync_pinned(const char *out, const char *x0, const char *x1, const char *x2,
 
 	free(k);
 	return rc;
+}
+
+/* krl_sync_at the real server. */
+static int
+krl_sync_pinned(const char *out, const char *x0, const char *x1, const char *x2,
+    const char *x3, char **so, char **se)
+{
+	return krl_sync_at(serve_url, out, x0, x1, x2, x3, so, se);
 }
 
 /* DIR/lk: the ledger key as `jitcad ca-key --ledger` prints it. */
@@ -1657,6 +1634,43 @@ Test(host, krl_sync_refuses_a_missing_signature)
 	free(out);
 }
 
+/* krl-sync at url pinning lk and keeping checkpoints in cpd. */
+static int
+cp_sync(const char *url, const char *out, const char *lk, const char *cpd,
+    char **so, char **se)
+{
+	return krl_sync_at(
+	    url, out, "--ledger-key", lk, "--checkpoint-dir", cpd, so, se);
+}
+
+/* DIR/cpd, new, and a first cp_sync into it from the real server that
+ * must succeed; returns the directory. */
+static char *
+first_checkpoint(const char *out, const char *lk)
+{
+	char *cpd = tu_fmt("%s/cpd", dir), *so = NULL, *se = NULL;
+
+	cr_assert_eq(mkdir(cpd, 0755), 0);
+	cr_assert_eq(cp_sync(serve_url, out, lk, cpd, &so, &se), 0, "%s", se);
+	free(so);
+	free(se);
+	return cpd;
+}
+
+/* The refusal of a checkpoint of size s2 against the kept one of size
+ * s1, whose proof came from url. */
+static char *
+not_extended(long long s2, long long s1, const char *url, const char *out)
+{
+	return tu_fmt("krl-sync: the server's checkpoint (tree size %lld) does "
+		      "not extend the kept one (tree size %lld): the "
+		      "consistency proof from "
+		      "%s/v1/ledger/consistency?from=%lld&to=%lld does not "
+		      "verify (the ledger was rewritten); %s and the "
+		      "checkpoint left as they were\n",
+	    s2, s1, url, s1, s2, out);
+}
+
 Test(host, krl_sync_keeps_checkpoints_that_only_grow)
 {
 	char *out = tu_fmt("%s/revoked.krl", dir), *lk, *cpd, *cp, *cmd;
@@ -1664,13 +1678,7 @@ Test(host, krl_sync_keeps_checkpoints_that_only_grow)
 
 	serve_start();
 	lk = ledger_key_file();
-	cpd = tu_fmt("%s/cpd", dir);
-	cr_assert_eq(mkdir(cpd, 0755), 0);
-	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
-			 "--checkpoint-dir", cpd, &so, &se),
-	    0, "%s", se);
-	free(so);
-	free(se);
+	cpd = first_checkpoint(out, lk);
 	/* The kept checkpoint verifies with stock ssh-keygen. */
 	cmd = tu_fmt("cd '%s' && printf 'ledger@jitca %%s\\n' \"$(cut -d' ' "
 		     "-f1,2 '%s')\" > allowed && ssh-keygen -Y verify -f "
@@ -1683,9 +1691,7 @@ Test(host, krl_sync_keeps_checkpoints_that_only_grow)
 	cp = tu_fmt("%s/checkpoint", cpd);
 	text = tu_fmt("x\n999999\nAAAA\n");
 	tu_write_file(cp, text, strlen(text), 0644);
-	cr_assert_eq(krl_sync_pinned(out, "--ledger-key", lk,
-			 "--checkpoint-dir", cpd, &so, &se),
-	    1, "%s", so);
+	cr_assert_eq(cp_sync(serve_url, out, lk, cpd, &so, &se), 1, "%s", so);
 	want = tu_fmt("smaller than the kept 999999 (the ledger was truncated "
 		      "or rewritten); checkpoint not kept\n");
 	cr_assert_not_null(strstr(se, want), "%s", se);
@@ -1697,6 +1703,227 @@ Test(host, krl_sync_keeps_checkpoints_that_only_grow)
 	cr_assert_str_eq(so, text);
 	free(so);
 	free(text);
+	free(cp);
+	free(cpd);
+	free(lk);
+	free(out);
+}
+
+/* Line 2 of DIR's kept checkpoint: its tree size. */
+static long long
+kept_size(const char *cpd)
+{
+	char *p = tu_fmt("%s/checkpoint", cpd), *t = tu_read_file(p, NULL);
+	char *nl;
+	long long n;
+
+	cr_assert_not_null(t, "no %s", p);
+	nl = strchr(t, '\n');
+	cr_assert_not_null(nl, "%s", t);
+	n = strtoll(nl + 1, NULL, 10);
+	free(t);
+	free(p);
+	return n;
+}
+
+/* On st: `jitcad user add NAME`, then `jitcad ledger checkpoint`. */
+static void
+grow_ledger(const char *st, const char *name)
+{
+	char *args = tu_fmt("user add %s --group engineering", name), *err;
+
+	err = NULL;
+	cr_assert_eq(tu_jitcad(st, args, NULL, &err), 0, "%s", err);
+	free(err);
+	err = NULL;
+	cr_assert_eq(
+	    tu_jitcad(st, "ledger checkpoint", NULL, &err), 0, "%s", err);
+	free(err);
+	free(args);
+}
+
+Test(host, krl_sync_follows_a_consistent_checkpoint)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *lk, *cpd, *cmd, *kept;
+	char *so = NULL, *se = NULL, *srv;
+	long long s1;
+
+	serve_start();
+	lk = ledger_key_file();
+	cpd = first_checkpoint(out, lk);
+	s1 = kept_size(cpd);
+	cr_assert_gt(s1, 0);
+	/* New events and a new checkpoint: the proof from s1 holds. */
+	grow_ledger(state, "bob");
+	cr_assert_eq(cp_sync(serve_url, out, lk, cpd, &so, &se), 0, "%s", se);
+	cr_assert_str_eq(se, "");
+	free(so);
+	free(se);
+	cr_assert_gt(kept_size(cpd), s1);
+	/* The kept checkpoint is now the server's. */
+	cmd = tu_fmt("curl -sSf %s/v1/checkpoint", serve_url);
+	cr_assert_eq(tu_sh(cmd, &srv, NULL), 0);
+	kept = tu_fmt("%s/checkpoint", cpd);
+	assert_file_eq(kept, srv, strlen(srv));
+	free(kept);
+	free(srv);
+	free(cmd);
+	free(cpd);
+	free(lk);
+	free(out);
+}
+
+Test(host, krl_sync_refuses_a_rewritten_history)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *lk, *cpd, *cmd, *want;
+	char *so = NULL, *se = NULL, *other = tu_fmt("%s/other", dir);
+	char *cp, *cps, *cp0, *cps0, *krl0, *log;
+	size_t l0, ls0, lk0;
+	struct stat sa, sb;
+	long long s1, s2;
+
+	/* Two ledgers with the same keys and the same first events. */
+	cr_assert_eq(jitcad("init", NULL, &se), 0, "init: %s", se);
+	free(se);
+	cmd = tu_fmt("cp -a '%s' '%s'", state, other);
+	sh_ok(cmd);
+	free(cmd);
+	lk = ledger_key_file();
+	log = tu_fmt("%s/serve.log", dir);
+	serve_url = tu_serve_start(state, log, NULL, NULL, &serve_pid);
+	grow_ledger(state, "alice");
+	cpd = first_checkpoint(out, lk);
+	s1 = kept_size(cpd);
+	cp = tu_fmt("%s/checkpoint", cpd);
+	cps = tu_fmt("%s/checkpoint.sig", cpd);
+	cp0 = tu_read_file(cp, &l0);
+	cps0 = tu_read_file(cps, &ls0);
+	krl0 = tu_read_file(out, &lk0);
+	cr_assert(cp0 != NULL && cps0 != NULL && krl0 != NULL);
+	tu_stop(&serve_pid);
+	free(serve_url);
+
+	/* The other history: more events, a larger tree, another KRL. */
+	grow_ledger(other, "mallory");
+	grow_ledger(other, "eve");
+	grow_ledger(other, "trudy");
+	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s/m' && '%s' issue "
+		     "--state '%s' --user mallory --role staging --public-key "
+		     "'%s/m.pub' --reason test >/dev/null && '%s' revoke "
+		     "--state '%s' --serial 1 --reason lost && '%s' ledger "
+		     "checkpoint --state '%s' >/dev/null",
+	    dir, tu_env("JITCAD"), other, dir, tu_env("JITCAD"), other,
+	    tu_env("JITCAD"), other);
+	sh_ok(cmd);
+	free(cmd);
+	free(log);
+	log = tu_fmt("%s/serve-other.log", dir);
+	serve_url = tu_serve_start(other, log, NULL, NULL, &serve_pid);
+	serve_port = tu_url_port(serve_url);
+	cmd = tu_fmt("curl -sSf %s/v1/checkpoint | sed -n 2p", serve_url);
+	cr_assert_eq(tu_sh(cmd, &so, NULL), 0);
+	s2 = strtoll(so, NULL, 10);
+	free(so);
+	free(cmd);
+	cr_assert_gt(
+	    s2, s1, "the other tree (%lld) is not larger than %lld", s2, s1);
+
+	cr_assert(stat(out, &sa) == 0);
+	cr_assert_eq(cp_sync(serve_url, out, lk, cpd, &so, &se), 1, "%s", so);
+	want = not_extended(s2, s1, serve_url, out);
+	cr_assert_str_eq(se, want);
+	cr_assert_str_eq(so, "");
+	/* The KRL (same inode and mtime) and the checkpoint are the old. */
+	cr_assert(stat(out, &sb) == 0);
+	cr_assert_eq(sa.st_ino, sb.st_ino);
+	cr_assert_eq(sa.st_mtim.tv_nsec, sb.st_mtim.tv_nsec);
+	assert_file_eq(out, krl0, lk0);
+	assert_file_eq(cp, cp0, l0);
+	assert_file_eq(cps, cps0, ls0);
+	free(want);
+	free(so);
+	free(se);
+	free(cp0);
+	free(cps0);
+	free(krl0);
+	free(cp);
+	free(cps);
+	free(log);
+	free(cpd);
+	free(other);
+	free(lk);
+	free(out);
+}
+
+/* A proxy (a tu_http_responder callback, arg the real server's port):
+ * every GET is forwarded with curl -si, and a consistency proof's first
+ * path hash has its first hex digit changed. */
+static char *
+tamper_proxy(const char *request, size_t *len, void *arg)
+{
+	const int *port = arg;
+	char path[512] = "", *f = tu_fmt("%s/proxy.out", dir), *cmd, *resp, *p;
+	const char *tag = "\"path\":[\"";
+
+	if (sscanf(request, "GET %511s ", path) != 1)
+		snprintf(path, sizeof(path), "/");
+	cmd =
+	    tu_fmt("curl -si -o '%s' 'http://127.0.0.1:%d%s'", f, *port, path);
+	resp = tu_sh(cmd, NULL, NULL) == 0 ? tu_read_file(f, len) : NULL;
+	if (resp == NULL) {
+		resp = tu_fmt("HTTP/1.1 502 Bad Gateway\r\nContent-Length: "
+			      "0\r\nConnection: close\r\n\r\n");
+		*len = strlen(resp);
+	} else if (strncmp(path, "/v1/ledger/consistency", 22) == 0 &&
+	    (p = strstr(resp, tag)) != NULL) {
+		p += strlen(tag);
+		*p = *p == '0' ? '1' : '0';
+	}
+	free(cmd);
+	free(f);
+	return resp;
+}
+
+Test(host, krl_sync_refuses_a_tampered_consistency_proof)
+{
+	char *out = tu_fmt("%s/revoked.krl", dir), *lk, *cpd, *cp, *cp0, *want;
+	char *so = NULL, *se = NULL, *purl;
+	long long s1, s2;
+	size_t l0;
+	pid_t proxy = -1;
+	int pport;
+
+	serve_start();
+	lk = ledger_key_file();
+	cpd = first_checkpoint(out, lk);
+	s1 = kept_size(cpd);
+	cp = tu_fmt("%s/checkpoint", cpd);
+	cp0 = tu_read_file(cp, &l0);
+	cr_assert_not_null(cp0);
+	grow_ledger(state, "bob");
+	pport = tu_http_responder(tamper_proxy, &serve_port, &proxy);
+	purl = tu_fmt("http://127.0.0.1:%d", pport);
+	cr_assert_eq(cp_sync(purl, out, lk, cpd, &so, &se), 1, "%s", so);
+	tu_stop(&proxy);
+	cr_assert_eq(sscanf(se,
+			 "krl-sync: the server's checkpoint (tree size "
+			 "%lld)",
+			 &s2),
+	    1, "%s", se);
+	cr_assert_gt(s2, s1);
+	want = not_extended(s2, s1, purl, out);
+	cr_assert_str_eq(se, want);
+	assert_file_eq(cp, cp0, l0);
+	free(want);
+	free(so);
+	free(se);
+	/* The same checkpoint with the server's own proof is kept. */
+	cr_assert_eq(cp_sync(serve_url, out, lk, cpd, &so, &se), 0, "%s", se);
+	cr_assert_geq(kept_size(cpd), s2);
+	free(so);
+	free(se);
+	free(purl);
+	free(cp0);
 	free(cp);
 	free(cpd);
 	free(lk);

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
@@ -31,37 +32,19 @@ static pid_t serve_pid = -1;
 static void
 setup(void)
 {
-	dir = tu_tmpdir();
-	state = tu_fmt("%s/state", dir);
-	slog = tu_fmt("%s/serve.log", dir);
+	tu_scratch(&dir, &state, &slog);
 }
 
 static void
 teardown(void)
 {
 	tu_stop(&serve_pid);
-	tu_rmtree(dir);
-	free(dir);
-	free(state);
+	tu_scratch_free(&dir, &state, &slog);
 	free(url);
-	free(slog);
-	dir = state = url = slog = NULL;
+	url = NULL;
 }
 
 TestSuite(hostcert, .init = setup, .fini = teardown, .timeout = 240);
-
-/* `jitcad ARGS` that must exit 0; returns stdout (trailing newline cut). */
-static char *
-jitcad_ok(const char *args)
-{
-	char *out = NULL, *err = NULL;
-	int rc = tu_jitcad(state, args, &out, &err);
-
-	cr_assert_eq(rc, 0, "jitcad %s: exit %d: %s", args, rc, err);
-	out[strcspn(out, "\n")] = '\0';
-	free(err);
-	return out;
-}
 
 /* init, with host_max_ttl and host_domains set in jitca.json, then serve. */
 static void
@@ -71,7 +54,7 @@ start(const char *host_max_ttl)
 	json_error_t e;
 	json_t *cfg;
 
-	free(jitcad_ok("init"));
+	free(tu_jitcad_ok(state, "init"));
 	cfg = json_load_file(p, 0, &e);
 	cr_assert_not_null(cfg, "%s", e.text);
 	cr_assert_eq(json_object_set_new(json_object_get(cfg, "ca"),
@@ -160,11 +143,11 @@ user_cert(const char *key, const char *cert)
 	json_t *j;
 
 	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
-	free(jitcad_ok("user add alice --group engineering"));
+	free(tu_jitcad_ok(state, "user add alice --group engineering"));
 	args = tu_fmt("issue --user alice --role staging --public-key "
 		      "'%s.pub' --reason test --json",
 	    key);
-	out = jitcad_ok(args);
+	out = tu_jitcad_ok(state, args);
 	j = json_loads(out, 0, &e);
 	cr_assert_not_null(j, "%s", out);
 	tu_write_file(cert,
@@ -180,7 +163,7 @@ user_cert(const char *key, const char *cert)
 static char *
 known_hosts(void)
 {
-	char *host = jitcad_ok("ca-key --host");
+	char *host = tu_jitcad_ok(state, "ca-key --host");
 	char *kh = tu_fmt("%s/known_hosts", dir);
 	char *line = tu_fmt("@cert-authority * %s\n", host);
 
@@ -194,12 +177,30 @@ static char *
 add_host(const char *name, const char *principal)
 {
 	char *args = tu_fmt("host add %s --principal %s", name, principal);
-	char *tok = jitcad_ok(args);
+	char *tok = tu_jitcad_ok(state, args);
 
 	cr_assert_eq(strncmp(tok, "jitca_", 6), 0, "%s", tok);
 	cr_assert_eq(strlen(tok), 49);
 	free(args);
 	return tok;
+}
+
+/* ssh as user (key, cert) through d with only kh must fail (255) with
+ * why and "Host key verification failed" in its stderr. */
+static void
+ssh_refused(struct test_sshd *d, const char *user, const char *key,
+    const char *cert, const char *kh, const char *why)
+{
+	char *out = NULL, *err = NULL;
+	int rc =
+	    sshd_ssh_known_hosts(d, user, key, cert, kh, "echo in", &out, &err);
+
+	cr_assert_eq(rc, 255, "ssh: %d\n%s", rc, err);
+	cr_assert_not_null(strstr(err, why), "%s", err);
+	cr_assert_not_null(
+	    strstr(err, "Host key verification failed"), "%s", err);
+	free(out);
+	free(err);
 }
 
 Test(hostcert, enrolled_host_connects_without_prompt_then_refusals)
@@ -211,7 +212,7 @@ Test(hostcert, enrolled_host_connects_without_prompt_then_refusals)
 	int rc;
 
 	start("30d");
-	ca = jitcad_ok("ca-key");
+	ca = tu_jitcad_ok(state, "ca-key");
 	tok = add_host("testhost", "127.0.0.1");
 	en.token = tok;
 	sshd_start_host_cert(&d, ca, enroll_fn, &en);
@@ -243,7 +244,7 @@ Test(hostcert, enrolled_host_connects_without_prompt_then_refusals)
 	cr_assert_eq(host_cert_post(tok, cmd, &body), 409, "%s", body);
 	cr_assert_not_null(strstr(body, "\"host_key_mismatch\""), "%s", body);
 	free(body);
-	free(jitcad_ok("host reset testhost"));
+	free(tu_jitcad_ok(state, "host reset testhost"));
 	cr_assert_eq(host_cert_post(tok, cmd, &body), 201, "%s", body);
 	free(body);
 	/* ...and now the first key is the other one. */
@@ -286,9 +287,10 @@ Test(hostcert, enrolled_host_connects_without_prompt_then_refusals)
 	free(cmd);
 
 	/* Revoked: the KRL of jitcad krl as the client's RevokedHostKeys. */
-	free(jitcad_ok("revoke --host testhost --reason 'host stolen'"));
+	free(tu_jitcad_ok(
+	    state, "revoke --host testhost --reason 'host stolen'"));
 	krl = tu_fmt("%s/hosts.krl", dir);
-	free(jitcad_ok(tu_keep(tu_fmt("krl -o '%s'", krl))));
+	free(tu_jitcad_ok(state, tu_keep(tu_fmt("krl -o '%s'", krl))));
 	opt = tu_fmt("RevokedHostKeys=%s", krl);
 	rc = sshd_ssh_known_hosts_opt(
 	    d, user, key, cert, kh, opt, "echo in", &out, &err);
@@ -308,14 +310,14 @@ Test(hostcert, enrolled_host_connects_without_prompt_then_refusals)
 	free(err);
 
 	/* A disabled host's token: 401. */
-	free(jitcad_ok("host disable testhost"));
+	free(tu_jitcad_ok(state, "host disable testhost"));
 	cmd = tu_fmt("%s.pub", k2);
 	cr_assert_eq(host_cert_post(tok, cmd, &body), 401, "%s", body);
 	cr_assert_not_null(strstr(body, "\"bad_token\""), "%s", body);
 	free(body);
 	free(cmd);
 
-	free(jitcad_ok("ledger verify"));
+	free(tu_jitcad_ok(state, "ledger verify"));
 	sshd_stop(d);
 	free(opt);
 	free(krl);
@@ -332,11 +334,10 @@ Test(hostcert, plain_host_key_and_other_name_are_refused)
 {
 	struct test_sshd *d = NULL;
 	struct enroll en;
-	char *ca, *tok, *kh, *key, *cert, *user, *out = NULL, *err = NULL;
-	int rc;
+	char *ca, *tok, *kh, *key, *cert, *user;
 
 	start("30d");
-	ca = jitcad_ok("ca-key");
+	ca = tu_jitcad_ok(state, "ca-key");
 	key = tu_fmt("%s/id", dir);
 	cert = tu_fmt("%s/id-cert.pub", dir);
 	user_cert(key, cert);
@@ -346,14 +347,7 @@ Test(hostcert, plain_host_key_and_other_name_are_refused)
 	/* A plain host key: nothing in known_hosts vouches for it. */
 	sshd_start(&d, ca);
 	sshd_set_principals(d, user, "alice", NULL);
-	rc =
-	    sshd_ssh_known_hosts(d, user, key, cert, kh, "echo in", &out, &err);
-	cr_assert_eq(rc, 255, "ssh: %d\n%s", rc, err);
-	cr_assert_not_null(strstr(err, "host key is known for"), "%s", err);
-	cr_assert_not_null(
-	    strstr(err, "Host key verification failed"), "%s", err);
-	free(out);
-	free(err);
+	ssh_refused(d, user, key, cert, kh, "host key is known for");
 	sshd_stop(d);
 
 	/* A jitca host certificate, but for another name. */
@@ -361,17 +355,9 @@ Test(hostcert, plain_host_key_and_other_name_are_refused)
 	en.token = tok;
 	sshd_start_host_cert(&d, ca, enroll_fn, &en);
 	sshd_set_principals(d, user, "alice", NULL);
-	rc =
-	    sshd_ssh_known_hosts(d, user, key, cert, kh, "echo in", &out, &err);
-	cr_assert_eq(rc, 255, "ssh: %d\n%s", rc, err);
-	cr_assert_not_null(
-	    strstr(err, "name is not a listed principal"), "%s", err);
-	cr_assert_not_null(
-	    strstr(err, "Host key verification failed"), "%s", err);
-	free(out);
-	free(err);
+	ssh_refused(d, user, key, cert, kh, "name is not a listed principal");
 	sshd_stop(d);
-	free(jitcad_ok("ledger verify"));
+	free(tu_jitcad_ok(state, "ledger verify"));
 	free(tok);
 	free(user);
 	free(kh);
@@ -384,12 +370,11 @@ Test(hostcert, expired_host_cert_is_refused)
 {
 	struct test_sshd *d = NULL;
 	struct enroll en;
-	char *ca, *tok, *kh, *key, *cert, *user, *out = NULL, *err = NULL;
-	int rc;
+	char *ca, *tok, *kh, *key, *cert, *user;
 
 	/* 3 s host certificates, valid from now - 1 m (the backdate). */
 	start("3s");
-	ca = jitcad_ok("ca-key");
+	ca = tu_jitcad_ok(state, "ca-key");
 	key = tu_fmt("%s/id", dir);
 	cert = tu_fmt("%s/id-cert.pub", dir);
 	user_cert(key, cert);
@@ -400,15 +385,7 @@ Test(hostcert, expired_host_cert_is_refused)
 	sshd_start_host_cert(&d, ca, enroll_fn, &en);
 	sshd_set_principals(d, user, "alice", NULL);
 	tu_sleep_ms(4500);
-	rc =
-	    sshd_ssh_known_hosts(d, user, key, cert, kh, "echo in", &out, &err);
-	cr_assert_eq(rc, 255, "ssh: %d\n%s", rc, err);
-	cr_assert_not_null(
-	    strstr(err, "Certificate invalid: expired"), "%s", err);
-	cr_assert_not_null(
-	    strstr(err, "Host key verification failed"), "%s", err);
-	free(out);
-	free(err);
+	ssh_refused(d, user, key, cert, kh, "Certificate invalid: expired");
 	sshd_stop(d);
 	free(tok);
 	free(user);
@@ -425,7 +402,7 @@ Test(hostcert, user_token_is_no_host_token_and_verify_names_edited_hosts)
 
 	start("30d");
 	tok = add_host("testhost", "127.0.0.1");
-	utok = jitcad_ok("user add alice --group engineering");
+	utok = tu_jitcad_ok(state, "user add alice --group engineering");
 	pub = tu_fmt("%s/hk", dir);
 	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", pub);
 	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
@@ -436,7 +413,7 @@ Test(hostcert, user_token_is_no_host_token_and_verify_names_edited_hosts)
 	cr_assert_eq(host_cert_post(tok, cmd, &body), 201, "%s", body);
 	free(body);
 	free(cmd);
-	out = jitcad_ok("ledger verify");
+	out = tu_jitcad_ok(state, "ledger verify");
 	free(out);
 	/* Edit the hosts row behind jitca's back: verify names it. */
 	cmd = tu_fmt(
@@ -474,7 +451,7 @@ Test(hostcert, jitca_ssh_config_line_is_enough)
 	int rc;
 
 	start("30d");
-	ca = jitcad_ok("ca-key");
+	ca = tu_jitcad_ok(state, "ca-key");
 	key = tu_fmt("%s/id", dir);
 	cert = tu_fmt("%s/id-cert.pub", dir);
 	user_cert(key, cert);
@@ -540,7 +517,7 @@ Test(hostcert, host_setup_host_cert_installs_and_sshd_presents_it)
 	pid_t pid;
 
 	start("30d");
-	ca = jitcad_ok("ca-key");
+	ca = tu_jitcad_ok(state, "ca-key");
 	key = tu_fmt("%s/id", dir);
 	cert = tu_fmt("%s/id-cert.pub", dir);
 	user_cert(key, cert);
@@ -640,7 +617,7 @@ Test(hostcert, host_setup_host_cert_installs_and_sshd_presents_it)
 	cmd = tu_fmt("%s/jitca-host-cert", sbin);
 	cr_assert_eq(access(cmd, X_OK), 0);
 	free(cmd);
-	free(jitcad_ok("ledger verify"));
+	free(tu_jitcad_ok(state, "ledger verify"));
 	free(p);
 	free(log);
 	free(prefix);

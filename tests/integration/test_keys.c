@@ -33,6 +33,7 @@
 #include "signer/cert.h"
 #include "signer/pubkey.h"
 #include "signer/signer.h"
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
@@ -43,8 +44,7 @@ static struct signer *sg;
 static void
 setup(void)
 {
-	dir = tu_tmpdir();
-	state = tu_fmt("%s/state", dir);
+	tu_scratch(&dir, &state, NULL);
 }
 
 static void
@@ -52,26 +52,10 @@ teardown(void)
 {
 	signer_stop(sg);
 	sg = NULL;
-	tu_rmtree(dir);
-	free(dir);
-	free(state);
-	dir = state = NULL;
+	tu_scratch_free(&dir, &state, NULL);
 }
 
 TestSuite(keys, .init = setup, .fini = teardown, .timeout = 120);
-
-/* `jitcad ARGS` that must exit 0; returns stdout (trailing newline cut). */
-static char *
-jitcad_ok(const char *args)
-{
-	char *out = NULL, *err = NULL;
-	int rc = tu_jitcad(state, args, &out, &err);
-
-	cr_assert_eq(rc, 0, "jitcad %s: exit %d: %s", args, rc, err);
-	out[strcspn(out, "\n")] = '\0';
-	free(err);
-	return out;
-}
 
 static char *
 state_file(const char *name)
@@ -99,11 +83,11 @@ Test(keys, init_makes_three_distinct_keys)
 	char *ca, *host, *ledger, *allowed, *want, *out = NULL, *err = NULL;
 	char *a, *b;
 
-	free(jitcad_ok("init --ca-key-type ecdsa-p256"));
-	ca = jitcad_ok("ca-key");
-	host = jitcad_ok("ca-key --host");
-	ledger = jitcad_ok("ca-key --ledger");
-	allowed = jitcad_ok("ca-key --ledger --allowed-signers");
+	free(tu_jitcad_ok(state, "init --ca-key-type ecdsa-p256"));
+	ca = tu_jitcad_ok(state, "ca-key");
+	host = tu_jitcad_ok(state, "ca-key --host");
+	ledger = tu_jitcad_ok(state, "ca-key --ledger");
+	allowed = tu_jitcad_ok(state, "ca-key --ledger --allowed-signers");
 	/* The host CA has the user CA's type; the ledger is Ed25519. */
 	expect_key("ca_key.pem", ca, "ecdsa-sha2-nistp256 ");
 	expect_key("host_ca_key.pem", host, "ecdsa-sha2-nistp256 ");
@@ -148,8 +132,8 @@ Test(keys, add_keys_completes_an_old_state_dir)
 	char *ca, *ca2, *host, *out = NULL, *err = NULL;
 	size_t i;
 
-	free(jitcad_ok("init --ca-key-type ecdsa-p384"));
-	ca = jitcad_ok("ca-key");
+	free(tu_jitcad_ok(state, "init --ca-key-type ecdsa-p384"));
+	ca = tu_jitcad_ok(state, "ca-key");
 	/* What a state directory made before the host CA and ledger keys
 	 * looks like. */
 	for (i = 0; i < sizeof(newer) / sizeof(newer[0]); i++)
@@ -162,13 +146,13 @@ Test(keys, add_keys_completes_an_old_state_dir)
 	cr_assert_not_null(strstr(err, "--add-keys"), "%s", err);
 	free(out);
 	free(err);
-	free(jitcad_ok("init --add-keys"));
-	ca2 = jitcad_ok("ca-key");
+	free(tu_jitcad_ok(state, "init --add-keys"));
+	ca2 = tu_jitcad_ok(state, "ca-key");
 	cr_assert_str_eq(ca, ca2);
-	host = jitcad_ok("ca-key --host");
+	host = tu_jitcad_ok(state, "ca-key --host");
 	expect_key("host_ca_key.pem", host, "ecdsa-sha2-nistp384 ");
 	free(host);
-	host = jitcad_ok("ca-key --ledger");
+	host = tu_jitcad_ok(state, "ca-key --ledger");
 	expect_key("ledger_key.pem", host, "ssh-ed25519 ");
 	free(host);
 	/* Nothing is replaced the second time. */
@@ -196,7 +180,7 @@ Test(keys, serve_runs_on_an_old_state_dir)
 	char *log = tu_fmt("%s/serve.log", dir), *url, *text;
 	pid_t pid = -1;
 
-	free(jitcad_ok("init"));
+	free(tu_jitcad_ok(state, "init"));
 	cr_assert_eq(unlink(tu_keep(state_file("host_ca_key.pem"))), 0);
 	cr_assert_eq(unlink(tu_keep(state_file("ledger_key.pem"))), 0);
 	url = tu_serve_start(state, log, NULL, NULL, &pid);
@@ -213,7 +197,7 @@ Test(keys, serve_runs_on_an_old_state_dir)
 	free(url);
 	free(log);
 	/* With every key: no such message. */
-	free(jitcad_ok("init --add-keys"));
+	free(tu_jitcad_ok(state, "init --add-keys"));
 	log = tu_fmt("%s/serve2.log", dir);
 	url = tu_serve_start(state, log, NULL, NULL, &pid);
 	text = tu_read_file(log, NULL);
@@ -341,10 +325,10 @@ Test(keys, sshd_presents_host_cert_and_ssh_accepts_it, .timeout = 180)
 	char *out = NULL, *err = NULL;
 	int rc;
 
-	free(jitcad_ok("init"));
+	free(tu_jitcad_ok(state, "init"));
 	start_signer();
-	ca = jitcad_ok("ca-key");
-	host = jitcad_ok("ca-key --host");
+	ca = tu_jitcad_ok(state, "ca-key");
+	host = tu_jitcad_ok(state, "ca-key --host");
 	sshd_start_host_cert(&d, ca, make_host_cert, NULL);
 	user = sshd_user();
 	sshd_set_principals(d, user, "alice", NULL);
@@ -398,7 +382,7 @@ Test(keys, sign_host_refusals_with_the_real_config)
 	struct cert *c;
 	char *cfgp, *cfg, *p, *line;
 
-	free(jitcad_ok("init"));
+	free(tu_jitcad_ok(state, "init"));
 	/* ca.host_max_ttl 2d, read by the signer from its own copy. */
 	cfgp = state_file("jitca.json");
 	cfg = tu_read_file(cfgp, NULL);
@@ -411,7 +395,7 @@ Test(keys, sign_host_refusals_with_the_real_config)
 	tu_write_file(cfgp, line, strlen(line), 0644);
 	free(line);
 	start_signer();
-	line = jitcad_ok("ca-key --ledger");
+	line = tu_jitcad_ok(state, "ca-key --ledger");
 	cr_assert_eq(pubkey_from_line(&k, line, strlen(line)), 0);
 	free(line);
 	c = host_cert(k, signer_public_host(sg), 2 * 86400);
@@ -489,10 +473,10 @@ Test(keys, checkpoint_and_krl_verified_by_ssh_keygen)
 	uint8_t root[32];
 	size_t i;
 
-	free(jitcad_ok("init"));
+	free(tu_jitcad_ok(state, "init"));
 	start_signer();
 	allowed = tu_fmt("%s/allowed_signers", dir);
-	line = jitcad_ok("ca-key --ledger --allowed-signers");
+	line = tu_jitcad_ok(state, "ca-key --ledger --allowed-signers");
 	tu_write_file(
 	    allowed, tu_keep(tu_fmt("%s\n", line)), strlen(line) + 1, 0644);
 	free(line);

@@ -18,6 +18,7 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 
@@ -27,8 +28,7 @@ static char t0s[32];
 static void
 setup(void)
 {
-	dir = tu_tmpdir();
-	state = tu_fmt("%s/state", dir);
+	tu_scratch(&dir, &state, NULL);
 	db = tu_fmt("%s/ledger.db", state);
 	(void)snprintf(t0s, sizeof(t0s), "%lld", (long long)time(NULL));
 	cr_assert_eq(setenv("JITCA_TEST_NOW", t0s, 1), 0);
@@ -37,9 +37,7 @@ setup(void)
 static void
 teardown(void)
 {
-	tu_rmtree(dir);
-	free(state);
-	free(dir);
+	tu_scratch_free(&dir, &state, NULL);
 	free(db);
 	unsetenv("JITCA_TEST_NOW");
 }

@@ -16,6 +16,7 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 
@@ -36,8 +37,7 @@ setup(void)
 
 	cr_assert_not_null(p, "the sqlite3 program is required");
 	free(p);
-	dir = tu_tmpdir();
-	state = tu_fmt("%s/state", dir);
+	tu_scratch(&dir, &state, NULL);
 	db = tu_fmt("%s/ledger.db", state);
 	t0 = (long long)time(NULL);
 	(void)snprintf(t0s, sizeof(t0s), "%lld", t0);
@@ -47,9 +47,7 @@ setup(void)
 static void
 teardown(void)
 {
-	tu_rmtree(dir);
-	free(state);
-	free(dir);
+	tu_scratch_free(&dir, &state, NULL);
 	free(db);
 	unsetenv("JITCA_TEST_NOW");
 }

@@ -29,6 +29,7 @@
 
 #include <criterion/criterion.h>
 
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/testutil.h"
 
@@ -61,30 +62,6 @@ static const char config_fmt[] =
     " }\n"
     "}\n";
 
-static char *
-run_out(const char *cmd)
-{
-	char *out = NULL, *err = NULL;
-	int rc = tu_sh(cmd, &out, &err);
-
-	cr_assert_eq(rc, 0, "%s: %s", cmd, err);
-	free(err);
-	return out;
-}
-
-static char *
-add_user(const char *st, const char *name, const char *groups)
-{
-	char *cmd = tu_fmt("'%s' user add %s %s --state '%s'", tu_env("JITCAD"),
-	    name, groups, st);
-	char *tok = run_out(cmd), *path = tu_fmt("%s/%s.token", dir, name);
-
-	tu_write_file(path, tok, strlen(tok), 0600);
-	free(cmd);
-	free(tok);
-	return path;
-}
-
 /* jitcad serve on 127.0.0.1:port (fixed, so a restart keeps the URL). */
 static void
 serve(void)
@@ -109,15 +86,15 @@ start(void)
 	char *cmd, *cfg, *path;
 
 	cmd = tu_fmt("'%s' init --state '%s'", tu_env("JITCAD"), state);
-	free(run_out(cmd));
+	free(tu_sh_ok(cmd));
 	free(cmd);
 	cfg = tu_fmt("%s", config_fmt);
 	path = tu_fmt("%s/jitca.json", state);
 	tu_write_file(path, cfg, strlen(cfg), 0600);
 	free(cfg);
 	free(path);
-	tok_alice = add_user(state, "alice", "--group engineering");
-	tok_bob = add_user(state, "bob", "--group sre-leads");
+	tok_alice = tu_user_token(state, dir, "alice", "--group engineering");
+	tok_bob = tu_user_token(state, dir, "bob", "--group sre-leads");
 	port = tu_free_port();
 	url = tu_fmt("http://127.0.0.1:%d", port);
 	setenv("JITCA_SERVER", url, 1);
@@ -130,15 +107,10 @@ static void
 setup(void)
 {
 	dir = tu_tmpdir();
-	home = tu_fmt("%s/home", dir);
 	state = tu_fmt("%s/state", dir);
 	sock = tu_fmt("%s/agent.sock", dir);
 	tmux_sock = tu_fmt("%s/tmux.sock", dir);
-	cr_assert_eq(mkdir(home, 0700), 0);
-	setenv("HOME", home, 1);
-	unsetenv("JITCA_TOKEN");
-	unsetenv("JITCA_SERVER");
-	unsetenv("XDG_CONFIG_HOME");
+	home = tu_client_home(dir);
 	unsetenv("TMUX");
 }
 
@@ -204,7 +176,7 @@ state_of(int id)
 		     "'%s/v1/requests/%d' | python3 -c 'import json,sys; "
 		     "print(json.load(sys.stdin)[\"state\"])'",
 	    t, url, id);
-	out = run_out(cmd);
+	out = tu_sh_ok(cmd);
 	out[strcspn(out, "\n")] = '\0';
 	free(cmd);
 	free(t);
@@ -235,12 +207,12 @@ Test(lifecycle, ctrl_c_in_a_terminal_withdraws)
 		     "\"HOME='%s' JITCA_SERVER='%s' '%s' login --role prod "
 		     "--reason pty --token-file '%s' 2>'%s'; sleep 30\"",
 	    tmux_sock, home, url, tu_env("JITCA"), tok_alice, e);
-	free(run_out(cmd));
+	free(tu_sh_ok(cmd));
 	free(cmd);
 	free(tu_file_wait(e, "is pending", -1));
 	tu_sleep_ms(700); /* polling */
 	cmd = tu_fmt("tmux -S '%s' send-keys C-c", tmux_sock);
-	free(run_out(cmd));
+	free(tu_sh_ok(cmd));
 	free(cmd);
 	for (i = 0; i < 250; i++) {
 		t = tu_read_file(e, NULL);
@@ -355,10 +327,10 @@ Test(lifecycle, approver_shortens_and_digest_is_checked)
 	free(err);
 	cr_assert_eq(tu_wait_exit(&login_pid), 0, "%s", tu_read_file(e, NULL));
 	/* 5 minutes (+ the 1m backdate) in the certificate itself. */
-	t = run_out("ssh-keygen -L -f ~/.ssh/jitca/prod-cert.pub | sed -n "
-		    "'s/^ *Valid: from \\(.*\\) to \\(.*\\)$/\\1 \\2/p' | "
-		    "{ read a b; echo $(( $(date -d \"$b\" +%s) - $(date -d "
-		    "\"$a\" +%s) )); }");
+	t = tu_sh_ok("ssh-keygen -L -f ~/.ssh/jitca/prod-cert.pub | sed -n "
+		     "'s/^ *Valid: from \\(.*\\) to \\(.*\\)$/\\1 \\2/p' | "
+		     "{ read a b; echo $(( $(date -d \"$b\" +%s) - $(date -d "
+		     "\"$a\" +%s) )); }");
 	cr_assert_str_eq(t, "360\n");
 	free(t);
 	/* ... and in the request. */
@@ -480,9 +452,9 @@ Test(lifecycle, daily_commands)
 	st2 = tu_fmt("%s/state2", dir);
 	args =
 	    tu_fmt("'%s' init --state '%s' >/dev/null", tu_env("JITCAD"), st2);
-	free(run_out(args));
+	free(tu_sh_ok(args));
 	free(args);
-	tok2 = add_user(st2, "alice2", "--group engineering");
+	tok2 = tu_user_token(st2, dir, "alice2", "--group engineering");
 	url2 = tu_serve_start(
 	    st2, tu_fmt("%s/serve2.err", dir), NULL, NULL, &serve2);
 	args =
@@ -546,15 +518,15 @@ Test(lifecycle, break_glass_end_to_end)
 	    "%s", err);
 	free(out);
 	free(err);
-	t = run_out("ssh-keygen -L -f ~/.ssh/jitca/db-cert.pub");
+	t = tu_sh_ok("ssh-keygen -L -f ~/.ssh/jitca/db-cert.pub");
 	cr_assert(
 	    strstr(t, "\n                break-glass@jitca ") != NULL, "%s", t);
 	cr_assert(strstr(t, "\n                permit-pty\n") != NULL, "%s", t);
 	free(t);
-	t = run_out("ssh-keygen -L -f ~/.ssh/jitca/db-cert.pub | sed -n "
-		    "'s/^ *Valid: from \\(.*\\) to \\(.*\\)$/\\1 \\2/p' | "
-		    "{ read a b; echo $(( $(date -d \"$b\" +%s) - $(date -d "
-		    "\"$a\" +%s) )); }");
+	t = tu_sh_ok("ssh-keygen -L -f ~/.ssh/jitca/db-cert.pub | sed -n "
+		     "'s/^ *Valid: from \\(.*\\) to \\(.*\\)$/\\1 \\2/p' | "
+		     "{ read a b; echo $(( $(date -d \"$b\" +%s) - $(date -d "
+		     "\"$a\" +%s) )); }");
 	cr_assert_str_eq(t, "660\n"); /* 10m + the 1m backdate */
 	free(t);
 	/* Needs review: listed for the CA, the requester cannot review. */
@@ -697,7 +669,7 @@ Test(lifecycle, install_puts_the_unit_and_its_users)
 
 	cmd = tu_fmt("cmake --install '%s' --prefix '%s' >/dev/null",
 	    tu_env("JITCA_BUILD_DIR"), prefix);
-	free(run_out(cmd));
+	free(tu_sh_ok(cmd));
 	free(cmd);
 	p = tu_fmt("%s/lib/systemd/system/jitcad.service", prefix);
 	t = tu_read_file(p, NULL);

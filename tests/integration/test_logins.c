@@ -388,6 +388,29 @@ Test(logins, access_review_end_to_end)
 	jitcad_ok("ledger verify");
 }
 
+/* A new CA with this file's config, host web-1 (its token also in
+ * DIR/web1.tok) and jitcad serve; returns web-1's token, *ca_fp the user
+ * CA's SHA256 fingerprint. */
+static char *
+served_ca_with_web1(char **ca_fp)
+{
+	char *web1;
+
+	dir = tu_tmpdir();
+	state = tu_keep(tu_fmt("%s/state", dir));
+	jitcad_ok("init");
+	tu_write_file(tu_keep(tu_fmt("%s/jitca.json", state)), config,
+	    strlen(config), 0644);
+	web1 = first_line(jitcad_ok("user add web-1 --group hosts"));
+	tu_write_file(
+	    tu_keep(tu_fmt("%s/web1.tok", dir)), web1, strlen(web1), 0600);
+	*ca_fp = first_line(ok_sh(tu_keep(
+	    tu_fmt("ssh-keygen -lf %s/ca.pub | cut -d' ' -f2", state))));
+	url = tu_keep(tu_serve_start(state,
+	    tu_keep(tu_fmt("%s/serve.log", dir)), NULL, NULL, &serve_pid));
+	return web1;
+}
+
 /* Hostile lines in the log: refused one by one, never a crash, nothing
  * recorded but the one well-formed line, flagged as not ours. */
 Test(logins, hostile_lines)
@@ -398,18 +421,7 @@ Test(logins, hostile_lines)
 	long st;
 	json_t *j;
 
-	dir = tu_tmpdir();
-	state = tu_keep(tu_fmt("%s/state", dir));
-	jitcad_ok("init");
-	tu_write_file(tu_keep(tu_fmt("%s/jitca.json", state)), config,
-	    strlen(config), 0644);
-	web1 = first_line(jitcad_ok("user add web-1 --group hosts"));
-	tu_write_file(
-	    tu_keep(tu_fmt("%s/web1.tok", dir)), web1, strlen(web1), 0600);
-	ca_fp = first_line(ok_sh(tu_keep(
-	    tu_fmt("ssh-keygen -lf %s/ca.pub | cut -d' ' -f2", state))));
-	url = tu_keep(tu_serve_start(state,
-	    tu_keep(tu_fmt("%s/serve.log", dir)), NULL, NULL, &serve_pid));
+	web1 = served_ca_with_web1(&ca_fp);
 	/* A log as sshd -E would write it, with hostile lines. */
 	log = tu_keep(tu_fmt("%s/auth.log", dir));
 	big = tu_keep(calloc(1, 100001));
@@ -513,21 +525,10 @@ acc(int n, const char *ca_fp)
  * skipped, and the cursor moves only past what the CA accepted. */
 Test(logins, journal_mode)
 {
-	char *web1, *bin, *jf, *err, *cmd, *ca_fp, *args;
+	char *bin, *jf, *err, *cmd, *ca_fp, *args;
 	FILE *f;
 
-	dir = tu_tmpdir();
-	state = tu_keep(tu_fmt("%s/state", dir));
-	jitcad_ok("init");
-	tu_write_file(tu_keep(tu_fmt("%s/jitca.json", state)), config,
-	    strlen(config), 0644);
-	web1 = first_line(jitcad_ok("user add web-1 --group hosts"));
-	tu_write_file(
-	    tu_keep(tu_fmt("%s/web1.tok", dir)), web1, strlen(web1), 0600);
-	ca_fp = first_line(ok_sh(tu_keep(
-	    tu_fmt("ssh-keygen -lf %s/ca.pub | cut -d' ' -f2", state))));
-	url = tu_keep(tu_serve_start(state,
-	    tu_keep(tu_fmt("%s/serve.log", dir)), NULL, NULL, &serve_pid));
+	(void)served_ca_with_web1(&ca_fp);
 	bin = tu_keep(tu_fmt("%s/bin", dir));
 	ok_sh(tu_keep(tu_fmt("mkdir -p %s", bin)));
 	tu_write_file(tu_keep(tu_fmt("%s/journalctl", bin)), fake_journalctl,
@@ -620,20 +621,9 @@ append(const char *path, const char *text)
  * log is read from the start. */
 Test(logins, log_rotation_and_partial_lines)
 {
-	char *web1, *log, *err, *cmd, *ca_fp, *l1, *pos1;
+	char *log, *err, *cmd, *ca_fp, *l1, *pos1;
 
-	dir = tu_tmpdir();
-	state = tu_keep(tu_fmt("%s/state", dir));
-	jitcad_ok("init");
-	tu_write_file(tu_keep(tu_fmt("%s/jitca.json", state)), config,
-	    strlen(config), 0644);
-	web1 = first_line(jitcad_ok("user add web-1 --group hosts"));
-	tu_write_file(
-	    tu_keep(tu_fmt("%s/web1.tok", dir)), web1, strlen(web1), 0600);
-	ca_fp = first_line(ok_sh(tu_keep(
-	    tu_fmt("ssh-keygen -lf %s/ca.pub | cut -d' ' -f2", state))));
-	url = tu_keep(tu_serve_start(state,
-	    tu_keep(tu_fmt("%s/serve.log", dir)), NULL, NULL, &serve_pid));
+	(void)served_ca_with_web1(&ca_fp);
 	log = tu_keep(tu_fmt("%s/auth.log", dir));
 	cmd =
 	    tu_keep(tu_fmt("'%s/scripts/login-report' --server '%s' "

@@ -38,6 +38,8 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "tests/lib/httpjson.h"
+#include "tests/lib/jitcad.h"
 #include "tests/lib/proc.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
@@ -52,64 +54,27 @@ static pid_t serve_pid = -1;
 static void
 setup(void)
 {
-	char *conf, *text, *err = NULL;
-	int rc;
-
-	dir = tu_tmpdir();
-	state = tu_fmt("%s/state", dir);
-	log_path = tu_fmt("%s/serve.log", dir);
-	tokens = tu_fmt("%s/tokens", dir);
-	cr_assert_eq(mkdir(tokens, 0700), 0);
-	conf = tu_fmt("%s/softhsm2.conf", dir);
-	text = tu_fmt("directories.tokendir = %s\nobjectstore.backend = file\n"
-		      "log.level = ERROR\nslots.removable = false\n",
-	    tokens);
-	tu_write_file(conf, text, strlen(text), 0600);
-	cr_assert_eq(setenv("SOFTHSM2_CONF", conf, 1), 0);
-	rc = tu_sh("softhsm2-util --init-token --free --label jitca "
-		   "--pin 1234 --so-pin 5678",
-	    NULL, &err);
-	cr_assert_eq(rc, 0, "softhsm2-util: %s", err);
-	free(err);
-	pin_path = tu_fmt("%s/pin", dir);
-	tu_write_file(pin_path, "1234\n", 5, 0600);
-	free(conf);
-	free(text);
+	tu_scratch(&dir, &state, &log_path);
+	pin_path = tu_softhsm_token(dir, &tokens);
 }
 
 static void
 teardown(void)
 {
 	tu_stop(&serve_pid);
-	tu_rmtree(dir);
-	free(dir);
-	free(state);
+	tu_scratch_free(&dir, &state, &log_path);
 	free(tokens);
 	free(pin_path);
-	free(log_path);
 	free(url);
 	free(tok_alice);
 	free(id_path);
 	free(pub_alice);
-	dir = state = tokens = pin_path = log_path = url = NULL;
+	tokens = pin_path = url = NULL;
 	tok_alice = id_path = pub_alice = NULL;
 	tu_keep_free();
 }
 
 TestSuite(p11int, .init = setup, .fini = teardown, .timeout = 180);
-
-/* `jitcad ARGS` that must exit 0; returns stdout (trailing newline cut). */
-static char *
-jitcad_ok(const char *args)
-{
-	char *out = NULL, *err = NULL;
-	int rc = tu_jitcad(state, args, &out, &err);
-
-	cr_assert_eq(rc, 0, "jitcad %s: exit %d: %s", args, rc, err);
-	out[strcspn(out, "\n")] = '\0';
-	free(err);
-	return out;
-}
 
 /* pkcs11-tool --keypairgen on token jitca, label user-ca. */
 static void
@@ -137,7 +102,7 @@ generate(const char *type)
 			    ";id=%%01' --pkcs11-module " MODULE
 			    " --pin-file '%s' --ca-key-type %s",
 	    pin_path, type);
-	char *line = jitcad_ok(args), *out = NULL;
+	char *line = tu_jitcad_ok(state, args), *out = NULL;
 
 	/* The token will never let the private key out. */
 	cr_assert_eq(tu_sh("pkcs11-tool --module " MODULE " --token-label "
@@ -187,18 +152,9 @@ init_token(void)
 static void
 make_alice(void)
 {
-	char *cmd, *pubf;
-
-	tok_alice = jitcad_ok("user add alice --group engineering");
+	tok_alice = tu_jitcad_ok(state, "user add alice --group engineering");
 	id_path = tu_fmt("%s/alice", dir);
-	cmd = tu_fmt("ssh-keygen -q -t ed25519 -N '' -f '%s'", id_path);
-	cr_assert_eq(tu_sh(cmd, NULL, NULL), 0);
-	pubf = tu_fmt("%s.pub", id_path);
-	pub_alice = tu_read_file(pubf, NULL);
-	cr_assert_not_null(pub_alice);
-	pub_alice[strcspn(pub_alice, "\n")] = '\0';
-	free(pubf);
-	free(cmd);
+	pub_alice = tu_keygen("ed25519", id_path);
 }
 
 /* The SHA256 fingerprint of a public key line, as ssh-keygen -l says. */
@@ -239,7 +195,7 @@ token_ca_works(const char *want_line, const char *ssh_type,
 	cr_assert_eq(strncmp(line, ssh_type, strlen(ssh_type)), 0, "%s", line);
 	if (want_line != NULL)
 		cr_assert_str_eq(line, want_line);
-	printed = jitcad_ok("ca-key");
+	printed = tu_jitcad_ok(state, "ca-key");
 	cr_assert_str_eq(printed, line);
 	/* jitca.json names the token key; no key file was made. */
 	cfg = tu_fmt("%s/jitca.json", state);
@@ -264,7 +220,7 @@ token_ca_works(const char *want_line, const char *ssh_type,
 	cmd = tu_fmt("issue --user alice --role staging --public-key '%s.pub' "
 		     "--reason 'token test'",
 	    id_path);
-	out = jitcad_ok(cmd);
+	out = tu_jitcad_ok(state, cmd);
 	free(cmd);
 	cr_assert_eq(strncmp(out, "ssh-ed25519-cert-v01@openssh.com ", 33), 0,
 	    "%s", out);
@@ -347,156 +303,45 @@ Test(p11int, rsa3072_token_key_generated)
 static void
 serve(void)
 {
-	char *cmd = tu_fmt("exec '%s' serve --state '%s' --listen "
-			   "127.0.0.1:0",
-	    tu_env("JITCAD"), state);
-	char *argv[] = {"/bin/sh", "-c", cmd, NULL};
-	char *t, *p;
-
-	serve_pid = tu_spawn(argv, NULL, log_path);
-	for (;;) {
-		t = tu_file_wait(log_path, "listening on ", serve_pid);
-		p = strstr(t, "listening on ") + strlen("listening on ");
-		if (strchr(p, '\n') != NULL)
-			break;
-		free(t);
-		tu_sleep_ms(20);
-	}
-	p[strcspn(p, " \n")] = '\0';
-	url = tu_fmt("%s", p);
-	free(t);
-	free(cmd);
+	url = tu_serve_extra(state, "", log_path, &serve_pid);
 }
 
-struct res {
-	long status;
-	json_t *j;
-	char hdrs[4096];
-};
-
-static struct res
+static struct tu_res
 http(const char *method, const char *path, const char *token, const char *body)
 {
-	struct tu_reply rep;
-	struct res out;
-	struct curl_slist *h = NULL;
-	char *u = tu_fmt("%s%s", url, path), *auth = NULL;
-	CURL *c = curl_easy_init();
-
-	memset(&rep, 0, sizeof(rep));
-	cr_assert_not_null(c);
-	curl_easy_setopt(c, CURLOPT_URL, u);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &rep);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tu_curl_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &rep);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (token != NULL) {
-		auth = tu_fmt("Authorization: Bearer %s", token);
-		h = curl_slist_append(h, auth);
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	cr_assert_eq(curl_easy_perform(c), CURLE_OK, "%s %s", method, path);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out.status);
-	snprintf(out.hdrs, sizeof(out.hdrs), "%s", rep.hdrs);
-	out.j = json_loads(rep.body != NULL ? rep.body : "", 0, NULL);
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
-	free(rep.body);
-	free(auth);
-	free(u);
-	return out;
-}
-
-static const char *
-jstr(json_t *j, const char *a, const char *b)
-{
-	json_t *v = json_object_get(j, a);
-
-	if (b != NULL)
-		v = json_object_get(v, b);
-	return json_is_string(v) ? json_string_value(v) : "";
+	return tu_http_json(url, method, path, token, body, 60L);
 }
 
 /* POST /v1/requests for staging (no approval needed) by alice. */
-static struct res
+static struct tu_res
 ask(void)
 {
 	char *body = tu_fmt("{\"role\":\"staging\",\"ttl\":\"10m\",\"reason\":"
 			    "\"token test\",\"public_key\":\"%s\"}",
 	    pub_alice);
-	struct res r = http("POST", "/v1/requests", tok_alice, body);
+	struct tu_res r = http("POST", "/v1/requests", tok_alice, body);
 
 	free(body);
 	return r;
 }
 
-/* The one child process of pid (the signer), waiting for it to exist. */
-static pid_t
-child_of(pid_t pid)
-{
-	char *path = tu_fmt("/proc/%d/task/%d/children", (int)pid, (int)pid);
-	long long t0 = tu_now_ms();
-	pid_t c = -1;
-
-	while (tu_now_ms() - t0 < TU_WAIT_MS) {
-		char *t = tu_read_file(path, NULL);
-
-		if (t != NULL && t[0] >= '1' && t[0] <= '9') {
-			c = (pid_t)strtol(t, NULL, 10);
-			free(t);
-			break;
-		}
-		free(t);
-		tu_sleep_ms(20);
-	}
-	cr_assert_gt(c, 0, "no child of %d", (int)pid);
-	free(path);
-	return c;
-}
-
-/* The value of a /proc/PID/status line ("Seccomp:"), new. */
-static char *
-proc_status(pid_t pid, const char *name)
-{
-	char *path = tu_fmt("/proc/%d/status", (int)pid);
-	char *text = tu_read_file(path, NULL), *p, *v;
-
-	cr_assert_not_null(text, "cannot read %s", path);
-	p = strstr(text, name);
-	cr_assert_not_null(p, "no %s in %s", name, text);
-	p += strlen(name);
-	p += strspn(p, " \t");
-	v = tu_fmt("%.*s", (int)strcspn(p, "\n"), p);
-	free(text);
-	free(path);
-	return v;
-}
-
 Test(p11int, serve_token_removed_then_back)
 {
 	char *moved = tu_fmt("%s.gone", tokens), *seccomp, *log;
-	struct res r;
+	struct tu_res r;
 	pid_t signer;
 
 	tool_keygen("EC:edwards25519");
 	free(init_token());
 	make_alice();
 	serve();
-	signer = child_of(serve_pid);
-	seccomp = proc_status(signer, "Seccomp:");
+	signer = tu_child_of(serve_pid, 0);
+	seccomp = tu_proc_status(signer, "Seccomp:");
 	cr_assert_str_eq(seccomp, "2");
 	free(seccomp);
 	r = ask();
 	cr_assert_eq(r.status, 201);
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	r = http("GET", "/v1/health", NULL, NULL);
 	cr_assert_eq(r.status, 200);
@@ -506,22 +351,22 @@ Test(p11int, serve_token_removed_then_back)
 	cr_assert_eq(rename(tokens, moved), 0);
 	r = ask();
 	cr_assert_eq(r.status, 503, "%ld %s", r.status, r.hdrs);
-	cr_assert_str_eq(jstr(r.j, "error", "code"), "token_unavailable");
-	cr_assert_str_eq(jstr(r.j, "error", "message"),
+	cr_assert_str_eq(tu_jstr(r.j, "error", "code"), "token_unavailable");
+	cr_assert_str_eq(tu_jstr(r.j, "error", "message"),
 	    "request: the PKCS#11 token is not available");
 	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
 	json_decref(r.j);
 	r = http("GET", "/v1/health", NULL, NULL);
 	cr_assert_eq(r.status, 503);
-	cr_assert_str_eq(jstr(r.j, "status", NULL), "degraded");
-	cr_assert_str_eq(jstr(r.j, "reason", NULL), "token_unavailable");
-	cr_assert_str_eq(
-	    jstr(r.j, "message", NULL), "the PKCS#11 token is not available");
+	cr_assert_str_eq(tu_jstr(r.j, "status", NULL), "degraded");
+	cr_assert_str_eq(tu_jstr(r.j, "reason", NULL), "token_unavailable");
+	cr_assert_str_eq(tu_jstr(r.j, "message", NULL),
+	    "the PKCS#11 token is not available");
 	cr_assert_not_null(strstr(r.hdrs, "Retry-After: 1\r\n"), "%s", r.hdrs);
 	json_decref(r.j);
 	/* Still the same signer, still under its filter. */
-	cr_assert_eq(child_of(serve_pid), signer);
-	seccomp = proc_status(signer, "Seccomp:");
+	cr_assert_eq(tu_child_of(serve_pid, 0), signer);
+	seccomp = tu_proc_status(signer, "Seccomp:");
 	cr_assert_str_eq(seccomp, "2");
 	free(seccomp);
 
@@ -529,12 +374,12 @@ Test(p11int, serve_token_removed_then_back)
 	cr_assert_eq(rename(moved, tokens), 0);
 	r = ask();
 	cr_assert_eq(r.status, 201, "%ld", r.status);
-	cr_assert_str_eq(jstr(r.j, "state", NULL), "issued");
+	cr_assert_str_eq(tu_jstr(r.j, "state", NULL), "issued");
 	json_decref(r.j);
 	r = http("GET", "/v1/health", NULL, NULL);
 	cr_assert_eq(r.status, 200);
 	json_decref(r.j);
-	cr_assert_eq(child_of(serve_pid), signer);
+	cr_assert_eq(tu_child_of(serve_pid, 0), signer);
 	log = tu_read_file(log_path, NULL);
 	cr_assert_null(strstr(log, "signer process"), "%s", log);
 	free(log);
@@ -676,7 +521,7 @@ Test(p11int, allow_network_config)
 	cmd = tu_fmt("issue --user alice --role staging --public-key '%s.pub' "
 		     "--reason 'network allowed'",
 	    id_path);
-	out = jitcad_ok(cmd);
+	out = tu_jitcad_ok(state, cmd);
 	cr_assert_eq(strncmp(out, "ssh-ed25519-cert-v01@openssh.com ", 33), 0,
 	    "%s", out);
 	free(out);
@@ -757,7 +602,7 @@ Test(p11int, host_and_ledger_keys_in_token)
 	cmd = tu_fmt("issue --user alice --role staging --public-key '%s.pub' "
 		     "--reason 'token keys'",
 	    id_path);
-	out = jitcad_ok(cmd);
+	out = tu_jitcad_ok(state, cmd);
 	cr_assert_eq(strncmp(out, "ssh-ed25519-cert-v01@openssh.com ", 33), 0,
 	    "%s", out);
 	free(out);

@@ -22,41 +22,9 @@
 #include "signer/cakey.h"
 #include "signer/cert.h"
 #include "signer/signer.h"
+#include "tests/lib/anypolicy.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
-
-/* sshd's side is under test here, not the role policy (that is
- * tests/integration/test_custody.c): a policy that allows every
- * certificate the generic checks allow, within these limits. */
-static int
-any_load(void **state, struct cert_limits *lim, const char *arg)
-{
-	(void)arg;
-	*state = NULL;
-	lim->hard_max_ttl = 86400;
-	lim->max_backdate = 300;
-	return 0;
-}
-
-static int
-any_check(const void *state, const char *user, const char *role,
-    const struct cert *c, uint64_t now)
-{
-	(void)state;
-	(void)user;
-	(void)role;
-	(void)c;
-	(void)now;
-	return 0;
-}
-
-static void
-any_free(void *state)
-{
-	(void)state;
-}
-
-static const struct signer_policy any_policy = {any_load, any_check, any_free};
 
 static char *dir;
 static char *key_path; /* CA key */
@@ -80,8 +48,12 @@ setup(void)
 	cr_assert_eq(cakey_save(ca, key_path), 0);
 	cakey_free(ca);
 	{
-		struct signer_params sp = {key_path, &any_policy, NULL, 0, 0, 0,
-		    NULL, NULL, NULL, NULL, 0};
+		/* sshd's side is under test here, not the role policy (that
+		 * is tests/integration/test_custody.c): tu_any_policy allows
+		 * every certificate the generic checks allow, with a 300 s
+		 * backdate. */
+		struct signer_params sp = {key_path, &tu_any_policy, NULL, 0, 0,
+		    0, NULL, NULL, NULL, NULL, 0};
 
 		cr_assert_eq(signer_start(&sg, &sp), 0);
 	}

@@ -152,6 +152,52 @@ tu_jitcad(const char *state, const char *args, char **out, char **err)
 	return rc;
 }
 
+pid_t
+tu_child_of(pid_t pid, int only)
+{
+	char *path = tu_fmt("/proc/%d/task/%d/children", (int)pid, (int)pid);
+	long long t0 = tu_now_ms();
+	pid_t c = -1;
+
+	while (tu_now_ms() - t0 < TU_WAIT_MS) {
+		char *t = tu_read_file(path, NULL);
+
+		if (t != NULL && t[0] >= '1' && t[0] <= '9') {
+			c = (pid_t)strtol(t, NULL, 10);
+			/* "PID " and nothing after: the one child. */
+			cr_assert(
+			    !only || strspn(t, "0123456789 ") == strlen(t),
+			    "%s", t);
+			cr_assert(!only || strchr(t, ' ') == strrchr(t, ' '),
+			    "more than one child: %s", t);
+			free(t);
+			break;
+		}
+		free(t);
+		tu_sleep_ms(20);
+	}
+	cr_assert_gt(c, 0, "no child of %d", (int)pid);
+	free(path);
+	return c;
+}
+
+char *
+tu_proc_status(pid_t pid, const char *name)
+{
+	char *path = tu_fmt("/proc/%d/status", (int)pid);
+	char *text = tu_read_file(path, NULL), *p, *v;
+
+	cr_assert_not_null(text, "cannot read %s", path);
+	p = strstr(text, name);
+	cr_assert_not_null(p, "no %s in %s", name, text);
+	p += strlen(name);
+	p += strspn(p, " \t");
+	v = tu_fmt("%.*s", (int)strcspn(p, "\n"), p);
+	free(text);
+	free(path);
+	return v;
+}
+
 int
 tu_url_port(const char *url)
 {
@@ -172,17 +218,27 @@ char *
 tu_serve_start(const char *state, const char *log, const char *tls_cert,
     const char *tls_key, pid_t *pid)
 {
-	const char *needle = "listening on ";
 	char *argv[] = {(char *)(uintptr_t)tu_env("JITCAD"), "serve", "--state",
 	    (char *)(uintptr_t)state, "--listen", "127.0.0.1:0",
 	    tls_cert != NULL ? "--tls-cert" : NULL, (char *)(uintptr_t)tls_cert,
 	    "--tls-key", (char *)(uintptr_t)tls_key, NULL};
-	char *t, *p, *url;
+	char *url;
 
 	*pid = tu_spawn(argv, NULL, log);
+	url = tu_serve_url(log, *pid);
+	(void)tu_url_port(url);
+	return url;
+}
+
+char *
+tu_serve_url(const char *log, pid_t pid)
+{
+	const char *needle = "listening on ";
+	char *t, *p, *url;
+
 	/* The whole line: "listening on URL\n". */
 	for (;;) {
-		t = tu_file_wait(log, needle, *pid);
+		t = tu_file_wait(log, needle, pid);
 		p = strstr(t, needle) + strlen(needle);
 		if (strchr(p, '\n') != NULL)
 			break;
@@ -192,7 +248,6 @@ tu_serve_start(const char *state, const char *log, const char *tls_cert,
 	p[strcspn(p, " \n")] = '\0';
 	url = tu_fmt("%s", p);
 	free(t);
-	(void)tu_url_port(url);
 	return url;
 }
 
@@ -269,7 +324,7 @@ respond(int c, tu_http_fn fn, void *arg)
 }
 
 int
-tu_http_responder(tu_http_fn fn, void *arg, pid_t *pid)
+tu_listen_loopback(int *port)
 {
 	struct sockaddr_in sa;
 	socklen_t sl = sizeof(sa);
@@ -286,6 +341,15 @@ tu_http_responder(tu_http_fn fn, void *arg, pid_t *pid)
 	    "bind: %s", strerror(errno));
 	cr_assert_eq(listen(fd, 8), 0);
 	cr_assert_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+int
+tu_http_responder(tu_http_fn fn, void *arg, pid_t *pid)
+{
+	int port, fd = tu_listen_loopback(&port);
+
 	*pid = fork();
 	cr_assert(*pid >= 0, "fork: %s", strerror(errno));
 	if (*pid == 0) {
@@ -298,7 +362,7 @@ tu_http_responder(tu_http_fn fn, void *arg, pid_t *pid)
 		}
 	}
 	close(fd);
-	return ntohs(sa.sin_port);
+	return port;
 }
 
 struct canned {

@@ -40,6 +40,14 @@ void tu_stop(pid_t *pid);
  * exits first or TU_WAIT_MS pass.  Returns the file's text (new). */
 char *tu_file_wait(const char *path, const char *needle, pid_t pid);
 
+/* The first child process of pid (/proc/PID/task/PID/children), waiting
+ * up to TU_WAIT_MS for one to exist; with only, the test also fails when
+ * pid has more than one child. */
+pid_t tu_child_of(pid_t pid, int only);
+/* The value of the /proc/PID/status line that name starts (with its
+ * colon, e.g. "\nUid:"), leading blanks cut; new. */
+char *tu_proc_status(pid_t pid, const char *name);
+
 /* `$JITCAD ARGS --state STATE` through /bin/sh (args is a shell
  * fragment); its exit status, stdout and stderr as tu_sh gives them. */
 int tu_jitcad(const char *state, const char *args, char **out, char **err);
@@ -52,11 +60,18 @@ int tu_jitcad(const char *state, const char *args, char **out, char **err);
  */
 char *tu_serve_start(const char *state, const char *log, const char *tls_cert,
     const char *tls_key, pid_t *pid);
+/* Poll log until a server (pid, > 0) wrote a whole "listening on URL"
+ * line; the URL, new. */
+char *tu_serve_url(const char *log, pid_t pid);
 /* The port of a URL tu_serve_start returned. */
 int tu_url_port(const char *url);
 /* `ssh-agent -D -a SOCK`; waits for the socket; returns the pid.  A
  * missing ssh-agent fails the test. */
 pid_t tu_agent_start(const char *sock);
+
+/* A TCP socket listening on 127.0.0.1 at a free port (SO_REUSEADDR,
+ * backlog 8); *port receives the port. */
+int tu_listen_loopback(int *port);
 
 /*
  * The answer of a responder to one request: request holds the request

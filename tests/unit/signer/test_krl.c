@@ -876,11 +876,13 @@ Test(krl, check_rejects_bad_krls)
 	free(k);
 }
 
-Test(krl, check_sha256_lengths)
+/* A KRL with no certificates and one SHA-256 fingerprint section holding
+ * one hlen-byte hash. */
+static uint8_t *
+sha256_krl(const uint8_t *h, size_t hlen, size_t *len)
 {
 	struct wire *w = wire_new(4096);
-	uint8_t h[33] = {1}, *k;
-	size_t len;
+	uint8_t *k;
 
 	cr_assert_eq(wire_put(w, KRL_MAGIC, KRL_MAGIC_LEN), 0);
 	cr_assert_eq(wire_put_u32(w, 1), 0);
@@ -890,27 +892,25 @@ Test(krl, check_sha256_lengths)
 	cr_assert_eq(wire_put_string(w, NULL, 0), 0);
 	cr_assert_eq(wire_put_string(w, NULL, 0), 0);
 	cr_assert_eq(wire_put_u8(w, KRL_SECTION_FINGERPRINT_SHA256), 0);
-	cr_assert_eq(wire_put_u32(w, 36), 0);
-	cr_assert_eq(wire_put_string(w, h, 32), 0);
-	cr_assert_eq(wire_dup(w, &k, &len), 0);
+	cr_assert_eq(wire_put_u32(w, (uint32_t)(hlen + 4)), 0);
+	cr_assert_eq(wire_put_string(w, h, hlen), 0);
+	cr_assert_eq(wire_dup(w, &k, len), 0);
+	wire_free(w);
+	return k;
+}
+
+Test(krl, check_sha256_lengths)
+{
+	uint8_t h[33] = {1}, *k;
+	size_t len;
+
+	k = sha256_krl(h, 32, &len);
 	assert_check(k, len, 0);
 	free(k);
 	/* The same with a 33-byte hash. */
-	wire_reset(w);
-	cr_assert_eq(wire_put(w, KRL_MAGIC, KRL_MAGIC_LEN), 0);
-	cr_assert_eq(wire_put_u32(w, 1), 0);
-	cr_assert_eq(wire_put_u64(w, 0), 0);
-	cr_assert_eq(wire_put_u64(w, 0), 0);
-	cr_assert_eq(wire_put_u64(w, 0), 0);
-	cr_assert_eq(wire_put_string(w, NULL, 0), 0);
-	cr_assert_eq(wire_put_string(w, NULL, 0), 0);
-	cr_assert_eq(wire_put_u8(w, KRL_SECTION_FINGERPRINT_SHA256), 0);
-	cr_assert_eq(wire_put_u32(w, 37), 0);
-	cr_assert_eq(wire_put_string(w, h, 33), 0);
-	cr_assert_eq(wire_dup(w, &k, &len), 0);
+	k = sha256_krl(h, 33, &len);
 	assert_check(k, len, ERR_BAD_FORMAT);
 	free(k);
-	wire_free(w);
 }
 
 /* ssh-keygen's other sections (wildcard CA, explicit key, SHA-1, SHA-256)

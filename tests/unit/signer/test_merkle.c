@@ -336,6 +336,66 @@ root_of(
 		cr_assert_eq(merkle_range_hash(out, src, 0, n), 0);
 }
 
+struct proof;
+typedef int (*verify_fn)(const struct proof *p, const uint8_t *x,
+    const uint8_t *y, const uint8_t path[][MERKLE_HASH_LEN], size_t len);
+
+/* A proof under test: verify it with the two hashes it joins, x and y
+ * (the leaf and the root, or the old and the new root), between sizes a
+ * (the leaf index, or the old size; named what in messages) and n. */
+struct proof {
+	verify_fn verify;
+	const char *what;
+	uint64_t a, n;
+	const uint8_t *x, *y;
+};
+
+static int
+verify_inclusion(const struct proof *p, const uint8_t *x, const uint8_t *y,
+    const uint8_t path[][MERKLE_HASH_LEN], size_t len)
+{
+	return merkle_inclusion_verify(x, p->a, p->n, path, len, y);
+}
+
+static int
+verify_consistency(const struct proof *p, const uint8_t *x, const uint8_t *y,
+    const uint8_t path[][MERKLE_HASH_LEN], size_t len)
+{
+	return merkle_consistency_verify(p->a, p->n, x, y, path, len);
+}
+
+/* Every bit-flip of the path, of x and of y, and the path one hash
+ * shorter: ERR_MERKLE_PROOF each time. */
+static void
+flip_proof(const struct proof *p,
+    uint8_t path[MERKLE_MAX_PATH][MERKLE_HASH_LEN], size_t len)
+{
+	uint8_t x2[MERKLE_HASH_LEN], y2[MERKLE_HASH_LEN];
+	size_t j, b;
+
+	for (j = 0; j < len; j++)
+		for (b = 0; b < MERKLE_HASH_LEN; b++) {
+			path[j][b] ^= 0x01;
+			cr_assert_eq(p->verify(p, p->x, p->y, path, len),
+			    ERR_MERKLE_PROOF, "%s %" PRIu64 " n %" PRIu64,
+			    p->what, p->a, p->n);
+			path[j][b] ^= 0x01;
+		}
+	for (b = 0; b < MERKLE_HASH_LEN; b++) {
+		memcpy(x2, p->x, sizeof(x2));
+		memcpy(y2, p->y, sizeof(y2));
+		x2[b] ^= 0x80;
+		y2[b] ^= 0x80;
+		cr_assert_eq(
+		    p->verify(p, x2, p->y, path, len), ERR_MERKLE_PROOF);
+		cr_assert_eq(
+		    p->verify(p, p->x, y2, path, len), ERR_MERKLE_PROOF);
+	}
+	if (len > 0)
+		cr_assert_eq(
+		    p->verify(p, p->x, p->y, path, len - 1), ERR_MERKLE_PROOF);
+}
+
 /* Every byte of every hash of an inclusion proof, the leaf and the root,
  * flipped one at a time: refused each time with ERR_MERKLE_PROOF; and the
  * path one hash shorter or longer. */
@@ -344,31 +404,10 @@ flip_inclusion(const uint8_t leaf[MERKLE_HASH_LEN], uint64_t i, uint64_t n,
     uint8_t path[MERKLE_MAX_PATH][MERKLE_HASH_LEN], size_t len,
     const uint8_t root[MERKLE_HASH_LEN])
 {
-	uint8_t l2[MERKLE_HASH_LEN], r2[MERKLE_HASH_LEN];
-	size_t j, b;
+	struct proof p = {verify_inclusion, "i", i, n, leaf, root};
+	size_t j;
 
-	for (j = 0; j < len; j++)
-		for (b = 0; b < MERKLE_HASH_LEN; b++) {
-			path[j][b] ^= 0x01;
-			cr_assert_eq(merkle_inclusion_verify(
-					 leaf, i, n, path, len, root),
-			    ERR_MERKLE_PROOF, "i %" PRIu64 " n %" PRIu64, i, n);
-			path[j][b] ^= 0x01;
-		}
-	for (b = 0; b < MERKLE_HASH_LEN; b++) {
-		memcpy(l2, leaf, sizeof(l2));
-		memcpy(r2, root, sizeof(r2));
-		l2[b] ^= 0x80;
-		r2[b] ^= 0x80;
-		cr_assert_eq(merkle_inclusion_verify(l2, i, n, path, len, root),
-		    ERR_MERKLE_PROOF);
-		cr_assert_eq(merkle_inclusion_verify(leaf, i, n, path, len, r2),
-		    ERR_MERKLE_PROOF);
-	}
-	if (len > 0)
-		cr_assert_eq(
-		    merkle_inclusion_verify(leaf, i, n, path, len - 1, root),
-		    ERR_MERKLE_PROOF);
+	flip_proof(&p, path, len);
 	if (len < MERKLE_MAX_PATH) {
 		memcpy(path[len], root, MERKLE_HASH_LEN);
 		cr_assert_eq(
@@ -383,36 +422,15 @@ flip_inclusion(const uint8_t leaf[MERKLE_HASH_LEN], uint64_t i, uint64_t n,
 			    ERR_MERKLE_PROOF, "index %zu for %" PRIu64, j, i);
 }
 
+/* The same for a consistency proof and its two roots. */
 static void
 flip_consistency(uint64_t m, uint64_t n, const uint8_t r1[MERKLE_HASH_LEN],
     const uint8_t r2[MERKLE_HASH_LEN],
     uint8_t path[MERKLE_MAX_PATH][MERKLE_HASH_LEN], size_t len)
 {
-	uint8_t a[MERKLE_HASH_LEN], b2[MERKLE_HASH_LEN];
-	size_t j, b;
+	struct proof p = {verify_consistency, "m", m, n, r1, r2};
 
-	for (j = 0; j < len; j++)
-		for (b = 0; b < MERKLE_HASH_LEN; b++) {
-			path[j][b] ^= 0x01;
-			cr_assert_eq(
-			    merkle_consistency_verify(m, n, r1, r2, path, len),
-			    ERR_MERKLE_PROOF, "m %" PRIu64 " n %" PRIu64, m, n);
-			path[j][b] ^= 0x01;
-		}
-	for (b = 0; b < MERKLE_HASH_LEN; b++) {
-		memcpy(a, r1, sizeof(a));
-		memcpy(b2, r2, sizeof(b2));
-		a[b] ^= 0x80;
-		b2[b] ^= 0x80;
-		cr_assert_eq(merkle_consistency_verify(m, n, a, r2, path, len),
-		    ERR_MERKLE_PROOF);
-		cr_assert_eq(merkle_consistency_verify(m, n, r1, b2, path, len),
-		    ERR_MERKLE_PROOF);
-	}
-	if (len > 0)
-		cr_assert_eq(
-		    merkle_consistency_verify(m, n, r1, r2, path, len - 1),
-		    ERR_MERKLE_PROOF);
+	flip_proof(&p, path, len);
 }
 
 /* The empty tree, and the CT / transparency-dev vectors: the leaves of

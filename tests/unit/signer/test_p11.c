@@ -37,6 +37,7 @@
 #include "signer/cert.h"
 #include "signer/p11.h"
 #include "signer/pubkey.h"
+#include "tests/lib/jitcad.h"
 #include "tests/lib/sshd.h"
 #include "tests/lib/testutil.h"
 
@@ -49,27 +50,8 @@ static char *tokens;
 static void
 setup(void)
 {
-	char *conf, *text, *err = NULL;
-	int rc;
-
 	dir = tu_tmpdir();
-	tokens = tu_fmt("%s/tokens", dir);
-	cr_assert_eq(mkdir(tokens, 0700), 0);
-	conf = tu_fmt("%s/softhsm2.conf", dir);
-	text = tu_fmt("directories.tokendir = %s\nobjectstore.backend = file\n"
-		      "log.level = ERROR\nslots.removable = false\n",
-	    tokens);
-	tu_write_file(conf, text, strlen(text), 0600);
-	cr_assert_eq(setenv("SOFTHSM2_CONF", conf, 1), 0);
-	rc = tu_sh("softhsm2-util --init-token --free --label jitca "
-		   "--pin 1234 --so-pin 5678",
-	    NULL, &err);
-	cr_assert_eq(rc, 0, "softhsm2-util: %s", err);
-	free(err);
-	pin_path = tu_fmt("%s/pin", dir);
-	tu_write_file(pin_path, "1234\n", 5, 0600);
-	free(conf);
-	free(text);
+	pin_path = tu_softhsm_token(dir, &tokens);
 }
 
 static void

@@ -21,6 +21,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "tests/lib/httpjson.h"
 #include "tests/lib/testutil.h"
 #include "web/http.h"
 
@@ -48,34 +49,18 @@ req_full(struct tu_reply *r, const char *method, const char *url,
     const char *body, const char *token, long chunked_len, const char *cafile)
 {
 	CURLcode rc;
-	CURL *c = curl_easy_init();
+	CURL *c = tu_curl_new(r, method, url, 20L);
 	struct curl_slist *h = NULL;
 	struct chunked ch = {0};
 	char *auth = NULL;
 
-	memset(r, 0, sizeof(*r));
-	cr_assert_not_null(c);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, tu_curl_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, tu_curl_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
 	if (cafile != NULL) {
 		curl_easy_setopt(c, CURLOPT_CAINFO, cafile);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
 		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
 	}
-	if (token != NULL) {
-		auth = tu_fmt("Authorization: Bearer %s", token);
-		h = curl_slist_append(h, auth);
-	}
-	h = curl_slist_append(h, "Content-Type: application/json");
-	if (body != NULL) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	} else if (chunked_len > 0) {
+	h = tu_curl_json(c, h, token, body, &auth);
+	if (body == NULL && chunked_len > 0) {
 		ch.left = (size_t)chunked_len;
 		h = curl_slist_append(h, "Transfer-Encoding: chunked");
 		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
