@@ -531,7 +531,7 @@ principals_view(const char *text, char ***out, size_t *n)
 	v = NULL;
 	r = 0;
 out:
-	view_strv_free(v, k);
+	config_strv_free(v, k);
 	json_decref(arr);
 	return r;
 }

@@ -1,24 +1,14 @@
 /*
- * views.c: freeing the views of views.h.  Filling them is the domain's
+ * views.c: freeing the views of views.h, and the string-list copy their
+ * fillers share.  Filling them is the domain's
  * (request.c, users.c, revoke.c); encoding them is web/encode.c's.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "ca/config.h"
 #include "ca/views.h"
 #include "signer/err.h"
-
-void
-view_strv_free(char **v, size_t n)
-{
-	size_t i;
-
-	if (v == NULL)
-		return;
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
-}
 
 int
 view_strv_dup(char *const *src, size_t n, char ***out)
@@ -33,7 +23,7 @@ view_strv_dup(char *const *src, size_t n, char ***out)
 		return ERR_ALLOC;
 	for (i = 0; i < n; i++) {
 		if ((v[i] = strdup(src[i])) == NULL) {
-			view_strv_free(v, i);
+			config_strv_free(v, i);
 			return ERR_ALLOC;
 		}
 	}
@@ -75,14 +65,14 @@ request_view_clear(struct request_view *v)
 	free(v->state);
 	free(v->role);
 	free(v->requester);
-	view_strv_free(v->principals, v->nprincipals);
+	config_strv_free(v->principals, v->nprincipals);
 	free(v->reason);
 	free(v->key_fp);
 	free(v->key_type);
 	free(v->public_key);
-	view_strv_free(v->approver_groups, v->napprover_groups);
+	config_strv_free(v->approver_groups, v->napprover_groups);
 	options_free(v->critical, v->ncritical);
-	view_strv_free(v->extensions, v->nextensions);
+	config_strv_free(v->extensions, v->nextensions);
 	for (i = 0; v->decisions != NULL && i < v->ndecisions; i++) {
 		free(v->decisions[i].approver);
 		free(v->decisions[i].decision);
@@ -119,11 +109,11 @@ role_view_clear(struct role_view *v)
 	if (v == NULL)
 		return;
 	free(v->name);
-	view_strv_free(v->principals, v->nprincipals);
+	config_strv_free(v->principals, v->nprincipals);
 	options_free(v->critical, v->ncritical);
-	view_strv_free(v->extensions, v->nextensions);
-	view_strv_free(v->requesters, v->nrequesters);
-	view_strv_free(v->approvers, v->napprovers);
+	config_strv_free(v->extensions, v->nextensions);
+	config_strv_free(v->requesters, v->nrequesters);
+	config_strv_free(v->approvers, v->napprovers);
 	memset(v, 0, sizeof(*v));
 }
 
@@ -146,7 +136,7 @@ user_view_clear(struct user_view *v)
 	if (v == NULL)
 		return;
 	free(v->name);
-	view_strv_free(v->groups, v->ngroups);
+	config_strv_free(v->groups, v->ngroups);
 	memset(v, 0, sizeof(*v));
 }
 

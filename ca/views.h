@@ -172,13 +172,12 @@ void user_views_free(struct user_views *v);
 void revocation_view_free(struct revocation_view *v);
 
 /* For the modules that fill views: free the members of one (not the
- * struct itself), and a string list. */
+ * struct itself); copy a string list (config_strv_free() frees it). */
 void request_view_clear(struct request_view *v);
 void role_view_clear(struct role_view *v);
 void user_view_clear(struct user_view *v);
-void view_strv_free(char **v, size_t n);
-/* A copy of the n strings of src (*out new, view_strv_free(); NULL for
- * n == 0).  0 or ERR_ALLOC. */
+/* A copy of the n strings of src (*out new, config_strv_free(); NULL
+ * for n == 0).  0 or ERR_ALLOC. */
 MUST_CHECK int view_strv_dup(char *const *src, size_t n, char ***out);
 
 #endif /* JITCA_VIEWS_H */

@@ -276,19 +276,6 @@ note_issued(struct api *a, const struct request_view *v, double t0)
 	}
 }
 
-/* Reply status with j (a new reference from web/encode.c, released
- * here), or ERR_ALLOC's answer for what when encoding ran out of
- * memory. */
-static void
-reply_encoded(struct http_req *req, int status, json_t *j, const char *what)
-{
-	if (j == NULL)
-		reply_err(req, ERR_ALLOC, what);
-	else
-		http_reply_json(req, status, j);
-	json_decref(j);
-}
-
 /* Strict decimal: 1..19 digits, no sign, no leading zero, >= min. */
 static int
 parse_i64(const char *s, int64_t min, int64_t *out)
@@ -1086,7 +1073,7 @@ h_roles(void *app, struct http_req *req)
 	if (r != 0)
 		reply_err(req, r, "roles");
 	else
-		reply_encoded(req, 200, encode_roles(out), "roles");
+		reply_json_steal(req, 200, encode_roles(out));
 	role_views_free(out);
 	user_free(u);
 }
@@ -1208,7 +1195,7 @@ h_request_create(void *app, struct http_req *req)
 		goto out;
 	}
 	note_issued(a, out, t0);
-	reply_encoded(req, 201, encode_request(out), "request");
+	reply_json_steal(req, 201, encode_request(out));
 out:
 	request_view_free(out);
 	config_strv_free(pv, np);
@@ -1228,8 +1215,6 @@ h_host_cert(void *app, struct http_req *req)
 	struct host *h = NULL;
 	struct host_issued hi;
 	const char *pk = NULL;
-	json_t *out = NULL, *pa = NULL;
-	size_t i;
 	int r;
 	const struct http_jfield f[] = {
 	    {"public_key", HTTP_J_STRING, 1, 16384, &pk, NULL, NULL, NULL},
@@ -1248,25 +1233,8 @@ h_host_cert(void *app, struct http_req *req)
 		reply_err(req, r, "host certificate");
 		goto out;
 	}
-	if ((pa = json_array()) == NULL) {
-		reply_err(req, ERR_ALLOC, "host certificate");
-		goto out;
-	}
-	for (i = 0; i < h->nprincipals; i++)
-		(void)json_array_append_new(pa, json_string(h->principals[i]));
-	out = json_pack("{s:s, s:I, s:I, s:I, s:O, s:b}", "certificate",
-	    hi.certificate, "serial", (json_int_t)hi.serial, "valid_after",
-	    (json_int_t)hi.valid_after, "valid_before",
-	    (json_int_t)hi.valid_before, "principals", pa, "renewal",
-	    hi.renewal);
-	if (out == NULL) {
-		reply_err(req, ERR_ALLOC, "host certificate");
-		goto out;
-	}
-	http_reply_json(req, 201, out);
+	reply_json_steal(req, 201, encode_host_cert(&hi, h));
 out:
-	json_decref(out);
-	json_decref(pa);
 	host_issued_clear(&hi);
 	host_free(h);
 }
@@ -1322,7 +1290,7 @@ h_request_list(void *app, struct http_req *req)
 		reply_err(req, r, "requests");
 		goto out;
 	}
-	reply_encoded(req, 200, encode_requests(out), "requests");
+	reply_json_steal(req, 200, encode_requests(out));
 out:
 	request_views_free(out);
 	user_free(u);
@@ -1352,7 +1320,7 @@ h_request_get(void *app, struct http_req *req)
 		reply_err(req, r, what);
 		goto out;
 	}
-	reply_encoded(req, 200, encode_request(out), what);
+	reply_json_steal(req, 200, encode_request(out));
 out:
 	request_view_free(out);
 	user_free(u);
@@ -1464,7 +1432,7 @@ decide(struct api *a, struct http_req *req, enum decision how)
 	}
 	if (how == DECIDE_APPROVE)
 		note_issued(a, out, t0);
-	reply_encoded(req, 200, encode_request(out), what);
+	reply_json_steal(req, 200, encode_request(out));
 out:
 	request_view_free(out);
 	user_free(u);
@@ -1571,7 +1539,7 @@ h_revoke(void *app, struct http_req *req)
 	}
 	atomic_store(&a->krl_dirty, 1);
 	atomic_fetch_add(&a->revocations, out->nrevoked);
-	reply_encoded(req, 200, encode_revocation(out), "revoke");
+	reply_json_steal(req, 200, encode_revocation(out));
 out:
 	revocation_view_free(out);
 	user_free(u);

@@ -239,3 +239,13 @@ encode_revocation(const struct revocation_view *v)
 	}
 	return o;
 }
+
+json_t *
+encode_host_cert(const struct host_issued *hi, const struct host *h)
+{
+	return json_pack("{s:s, s:I, s:I, s:I, s:o, s:b}", "certificate",
+	    hi->certificate, "serial", (json_int_t)hi->serial, "valid_after",
+	    (json_int_t)hi->valid_after, "valid_before",
+	    (json_int_t)hi->valid_before, "principals",
+	    strv_json(h->principals, h->nprincipals), "renewal", hi->renewal);
+}

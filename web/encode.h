@@ -21,6 +21,9 @@
  *   users: [{name, groups, disabled, created}]
  *   a revocation: {revoked: [serials], already_revoked: [serials],
  *     krl_version, and for a key key_fingerprint, key_revoked}
+ *   a host certificate (POST /v1/host-certs; ca/hosts.h has the structs
+ *     already): {certificate, serial, valid_after, valid_before,
+ *     principals (the host's), renewal}
  *
  * A view's fields the JSON has no place for (the request's key type,
  * critical options, extensions and source address; a role's requester
@@ -33,6 +36,7 @@
 
 #include <jansson.h>
 
+#include "ca/hosts.h"
 #include "ca/views.h"
 
 json_t *encode_request(const struct request_view *v);
@@ -42,5 +46,6 @@ json_t *encode_requests(const struct request_views *v);
 json_t *encode_roles(const struct role_views *v);
 json_t *encode_users(const struct user_views *v);
 json_t *encode_revocation(const struct revocation_view *v);
+json_t *encode_host_cert(const struct host_issued *hi, const struct host *h);
 
 #endif /* JITCA_ENCODE_H */

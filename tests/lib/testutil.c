@@ -344,3 +344,38 @@ tu_mask(char *s, const char *key, const char *ends, const char *rep)
 	}
 	return s;
 }
+
+static size_t fail_countdown;
+static int fail_failed;
+
+void
+tu_fail_malloc_arm(size_t n)
+{
+	fail_countdown = n;
+	fail_failed = 0;
+}
+
+int
+tu_fail_malloc_failed(void)
+{
+	return fail_failed;
+}
+
+void *
+tu_fail_malloc(size_t n)
+{
+	if (fail_countdown > 0 && --fail_countdown == 0) {
+		fail_failed = 1;
+		return NULL;
+	}
+	return malloc(n);
+}
+
+void
+tu_pin(const char *actual, const char *want, int line)
+{
+	if (getenv("PIN_RECORD") != NULL)
+		fprintf(stderr, "PIN %d %s\n", line, actual);
+	else
+		cr_assert_str_eq(actual, want, "pin at line %d", line);
+}

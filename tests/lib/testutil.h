@@ -46,6 +46,22 @@ char *tu_which(const char *prog);
  * freed; the result is new. */
 char *tu_mask(char *s, const char *key, const char *ends, const char *rep);
 
+/*
+ * Pin actual to want byte for byte (cr_assert_str_eq), or, with
+ * PIN_RECORD set in the environment, print "PIN <line> <actual>" on
+ * stderr instead: how the JSON pins were taken from the code before a
+ * refactoring.
+ */
+void tu_pin(const char *actual, const char *want, int line);
+#define TU_PIN(actual, want) tu_pin((actual), (want), __LINE__)
+
+/* A malloc that fails once: tu_fail_malloc_arm(n) makes the nth call
+ * after it return NULL (0: never); tu_fail_malloc_failed() says whether
+ * it did.  For json_set_alloc_funcs() in the out-of-memory tests. */
+void tu_fail_malloc_arm(size_t n);
+int tu_fail_malloc_failed(void);
+void *tu_fail_malloc(size_t n);
+
 /* Keep p (malloc'd; NULL is fine) to be freed by tu_keep_free(), which
  * a test's teardown calls; returns p.  Thread-safe; past 8192 blocks the
  * rest are left to the end of the test process. */

@@ -1167,20 +1167,6 @@ Test(request, roles_for_each_actor)
 	json_decref(out);
 }
 
-/* A jansson allocator that fails the nth allocation after it is armed. */
-static size_t ja_countdown;
-static int ja_failed;
-
-static void *
-ja_malloc(size_t n)
-{
-	if (ja_countdown > 0 && --ja_countdown == 0) {
-		ja_failed = 1;
-		return NULL;
-	}
-	return malloc(n);
-}
-
 /* Call fn with the nth JSON allocation failing, for n = 1, 2, ... until
  * one call needs fewer: each answer is an error with no output,
  * and ASan sees no double free or leak (a jansson "_new" call takes its
@@ -1194,12 +1180,11 @@ json_torture(const char *what, int (*fn)(json_t **))
 
 	for (n = 1;; n++) {
 		j = (json_t *)1;
-		ja_countdown = n;
-		ja_failed = 0;
-		json_set_alloc_funcs(ja_malloc, free);
+		tu_fail_malloc_arm(n);
+		json_set_alloc_funcs(tu_fail_malloc, free);
 		r = fn(&j);
 		json_set_alloc_funcs(malloc, free);
-		if (!ja_failed) {
+		if (!tu_fail_malloc_failed()) {
 			cr_assert_eq(r, 0, "%s: %s", what, err_str(r));
 			json_decref(j);
 			break;

@@ -34,17 +34,6 @@ dump_masked(json_t *j)
 	return tu_keep(tu_mask(s, "\"certificate\":\"", "\"", "<cert>"));
 }
 
-/* Compare, or with PIN_RECORD set in the environment print what the
- * code says now (to take the pins from the old code). */
-#define PIN(actual, want)                                                      \
-	do {                                                                   \
-		const char *pin_a = (actual);                                  \
-		if (getenv("PIN_RECORD") != NULL)                              \
-			fprintf(stderr, "PIN %d %s\n", __LINE__, pin_a);       \
-		else                                                           \
-			cr_assert_str_eq(pin_a, (want));                       \
-	} while (0)
-
 static char *
 pin_get(int64_t id, const struct ca_actor *who)
 {
@@ -89,11 +78,12 @@ pin_create(const char *role)
 
 Test(encode, request_pending_issued_revoked)
 {
+	const char *issued;
 	struct revoke_target t = {REVOKE_REQUEST, 0, 0, NULL};
 	json_t *j = NULL;
 	int64_t id = pin_create("prod-debug");
 
-	PIN(pin_get(id, &alice),
+	TU_PIN(pin_get(id, &alice),
 	    "{\"id\":1,\"state\":\"pending\",\"role\":\"prod-debug\",\""
 	    "requester\":\"alice\",\"principals\":[\"alice\",\"debug\"]"
 	    ",\"ttl\":1800,\"reason\":\"INC-4312 stuck queue\",\"create"
@@ -106,7 +96,8 @@ Test(encode, request_pending_issued_revoked)
 	    "sre-leads\"],\"approvals\":[],\"break_glass\":false}");
 	cr_assert_eq(
 	    fx_request_approve(&fx_ca, &bob, id, "ok, INC-4312", &j), 0);
-	PIN(dump_masked(j),
+	issued = dump_masked(j);
+	TU_PIN(issued,
 	    "{\"id\":1,\"state\":\"issued\",\"role\":\"prod-debug\",\"r"
 	    "equester\":\"alice\",\"principals\":[\"alice\",\"debug\"],"
 	    "\"ttl\":1800,\"reason\":\"INC-4312 stuck queue\",\"created"
@@ -121,26 +112,12 @@ Test(encode, request_pending_issued_revoked)
 	    "t>\",\"serial\":1,\"key_id\":\"alice:prod-debug:req-1:seri"
 	    "al-1\",\"valid_after\":1799999940,\"valid_before\":1800001"
 	    "800,\"break_glass\":false}");
-	PIN(pin_get(id, &sec),
-	    "{\"id\":1,\"state\":\"issued\",\"role\":\"prod-debug\",\"r"
-	    "equester\":\"alice\",\"principals\":[\"alice\",\"debug\"],"
-	    "\"ttl\":1800,\"reason\":\"INC-4312 stuck queue\",\"created"
-	    "\":1800000000,\"expires\":1800003600,\"approvals_required\""
-	    ":1,\"key_fingerprint\":\"SHA256:Qc436/SO+qBMrXhc+3ZthgbTdR"
-	    "DC4RQUsAyK6+0E6KA\",\"public_key\":\"ssh-ed25519 AAAAC3Nza"
-	    "C1lZDI1NTE5AAAAIN1WjddTKUinvECXmpmc9jKTST6it9c/Joez9kkKn7C"
-	    "E\",\"digest\":\"sha256:be2d22412436f23fea868fe3f136830d6c"
-	    "8289cab7e90b20cbe3871a424cfe3e\",\"approver_groups\":[\"sr"
-	    "e-leads\"],\"approvals\":[{\"who\":\"bob\",\"when\":180000"
-	    "0000,\"comment\":\"ok, INC-4312\"}],\"certificate\":\"<cer"
-	    "t>\",\"serial\":1,\"key_id\":\"alice:prod-debug:req-1:seri"
-	    "al-1\",\"valid_after\":1799999940,\"valid_before\":1800001"
-	    "800,\"break_glass\":false}");
+	TU_PIN(pin_get(id, &sec), issued);
 	t.request = id;
 	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "done", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"revoked\":[1],\"already_revoked\":[],\"krl_version\":1}");
-	PIN(pin_get(id, &bob),
+	TU_PIN(pin_get(id, &bob),
 	    "{\"id\":1,\"state\":\"revoked\",\"role\":\"prod-debug\",\""
 	    "requester\":\"alice\",\"principals\":[\"alice\",\"debug\"]"
 	    ",\"ttl\":1800,\"reason\":\"INC-4312 stuck queue\",\"create"
@@ -156,17 +133,17 @@ Test(encode, request_pending_issued_revoked)
 	    "rial-1\",\"valid_after\":1799999940,\"valid_before\":18000"
 	    "01800,\"revoked\":1800000000,\"break_glass\":false}");
 	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "again", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"revoked\":[],\"already_revoked\":[1],\"krl_version\":1}");
 	t.by = REVOKE_PUBLIC_KEY;
 	t.text = PIN_KEY;
 	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "lost", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"revoked\":[],\"already_revoked\":[1],\"krl_version\":2,"
 	    "\"key_fingerprint\":\"SHA256:Qc436/SO+qBMrXhc+3ZthgbTdRDC4"
 	    "RQUsAyK6+0E6KA\",\"key_revoked\":true}");
 	cr_assert_eq(fx_revoke_apply(&fx_ca, &root, &t, "lost", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"revoked\":[],\"already_revoked\":[1],\"krl_version\":2,"
 	    "\"key_fingerprint\":\"SHA256:Qc436/SO+qBMrXhc+3ZthgbTdRDC4"
 	    "RQUsAyK6+0E6KA\",\"key_revoked\":false}");
@@ -179,7 +156,7 @@ Test(encode, request_denied_withdrawn_half)
 	int64_t h = pin_create("db-admin");
 
 	cr_assert_eq(fx_request_deny(&fx_ca, &bob, d, "not now", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"id\":1,\"state\":\"denied\",\"role\":\"prod-debug\",\"r"
 	    "equester\":\"alice\",\"principals\":[\"alice\",\"debug\"],"
 	    "\"ttl\":1800,\"reason\":\"INC-4312 stuck queue\",\"created"
@@ -193,7 +170,7 @@ Test(encode, request_denied_withdrawn_half)
 	    ",\"comment\":\"not now\"},\"approvals\":[],\"break_glass\""
 	    ":false}");
 	cr_assert_eq(fx_request_withdraw(&fx_ca, &alice, w, &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"id\":2,\"state\":\"withdrawn\",\"role\":\"prod-debug\","
 	    "\"requester\":\"alice\",\"principals\":[\"alice\",\"debug\""
 	    "],\"ttl\":1800,\"reason\":\"INC-4312 stuck queue\",\"creat"
@@ -206,7 +183,7 @@ Test(encode, request_denied_withdrawn_half)
 	    "sre-leads\"],\"approvals\":[],\"break_glass\":false}");
 	fx_cast();
 	cr_assert_eq(fx_request_approve(&fx_ca, &bob, h, NULL, &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"id\":3,\"state\":\"pending\",\"role\":\"db-admin\",\"re"
 	    "quester\":\"alice\",\"principals\":[\"alice\",\"dba\"],\"t"
 	    "tl\":3600,\"reason\":\"INC-4312 stuck queue\",\"created\":"
@@ -219,7 +196,7 @@ Test(encode, request_denied_withdrawn_half)
 	    "eads\",\"dba-leads\"],\"approvals\":[{\"who\":\"bob\",\"wh"
 	    "en\":1800000000,\"comment\":\"\"}],\"break_glass\":false}");
 	fx_now_set(FX_T0 + 3600);
-	PIN(pin_get(h, &dave),
+	TU_PIN(pin_get(h, &dave),
 	    "{\"id\":3,\"state\":\"expired\",\"role\":\"db-admin\",\"re"
 	    "quester\":\"alice\",\"principals\":[\"alice\",\"dba\"],\"t"
 	    "tl\":3600,\"reason\":\"INC-4312 stuck queue\",\"created\":"
@@ -235,12 +212,14 @@ Test(encode, request_denied_withdrawn_half)
 
 Test(encode, request_pages)
 {
+	const char *pending;
 	struct request_filter f = {0, 1, 1, 0};
 	json_t *j = NULL;
 	int64_t a = pin_create("prod-debug");
 
 	(void)pin_create("staging");
-	PIN(pin_list(&fx_pending, &alice),
+	pending = pin_list(&fx_pending, &alice);
+	TU_PIN(pending,
 	    "{\"requests\":[{\"id\":1,\"state\":\"pending\",\"role\":\""
 	    "prod-debug\",\"requester\":\"alice\",\"principals\":[\"ali"
 	    "ce\",\"debug\"],\"ttl\":1800,\"reason\":\"INC-4312 stuck q"
@@ -252,7 +231,7 @@ Test(encode, request_pages)
 	    "a868fe3f136830d6c8289cab7e90b20cbe3871a424cfe3e\",\"approv"
 	    "er_groups\":[\"sre-leads\"],\"approvals\":[],\"break_glass"
 	    "\":false}],\"next_cursor\":null}");
-	PIN(pin_list(&fx_all, &alice),
+	TU_PIN(pin_list(&fx_all, &alice),
 	    "{\"requests\":[{\"id\":2,\"state\":\"issued\",\"role\":\"s"
 	    "taging\",\"requester\":\"alice\",\"principals\":[\"alice\""
 	    "],\"ttl\":28800,\"reason\":\"INC-4312 stuck queue\",\"crea"
@@ -276,7 +255,7 @@ Test(encode, request_pages)
 	    "36830d6c8289cab7e90b20cbe3871a424cfe3e\",\"approver_groups"
 	    "\":[\"sre-leads\"],\"approvals\":[],\"break_glass\":false}"
 	    "],\"next_cursor\":null}");
-	PIN(pin_list(&f, &alice),
+	TU_PIN(pin_list(&f, &alice),
 	    "{\"requests\":[{\"id\":2,\"state\":\"issued\",\"role\":\"s"
 	    "taging\",\"requester\":\"alice\",\"principals\":[\"alice\""
 	    "],\"ttl\":28800,\"reason\":\"INC-4312 stuck queue\",\"crea"
@@ -291,24 +270,14 @@ Test(encode, request_pages)
 	    "e\":1800028800,\"break_glass\":false}],\"next_cursor\":\"2"
 	    "\"}");
 	f.before = 2;
-	PIN(pin_list(&f, &alice),
-	    "{\"requests\":[{\"id\":1,\"state\":\"pending\",\"role\":\""
-	    "prod-debug\",\"requester\":\"alice\",\"principals\":[\"ali"
-	    "ce\",\"debug\"],\"ttl\":1800,\"reason\":\"INC-4312 stuck q"
-	    "ueue\",\"created\":1800000000,\"expires\":1800003600,\"app"
-	    "rovals_required\":1,\"key_fingerprint\":\"SHA256:Qc436/SO+"
-	    "qBMrXhc+3ZthgbTdRDC4RQUsAyK6+0E6KA\",\"public_key\":\"ssh-"
-	    "ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIN1WjddTKUinvECXmpmc9jKTST"
-	    "6it9c/Joez9kkKn7CE\",\"digest\":\"sha256:be2d22412436f23fe"
-	    "a868fe3f136830d6c8289cab7e90b20cbe3871a424cfe3e\",\"approv"
-	    "er_groups\":[\"sre-leads\"],\"approvals\":[],\"break_glass"
-	    "\":false}],\"next_cursor\":null}");
-	PIN(pin_list(&fx_all, &eve), "{\"requests\":[],\"next_cursor\":null}");
+	TU_PIN(pin_list(&f, &alice), pending);
+	TU_PIN(
+	    pin_list(&fx_all, &eve), "{\"requests\":[],\"next_cursor\":null}");
 	cr_assert_eq(fx_request_approve(&fx_ca, &bob, a, NULL, &j), 0);
 	json_decref(j);
 	f.before = 0;
 	f.limit = 5;
-	PIN(pin_list(&f, &bob),
+	TU_PIN(pin_list(&f, &bob),
 	    "{\"requests\":[{\"id\":1,\"state\":\"issued\",\"role\":\"p"
 	    "rod-debug\",\"requester\":\"alice\",\"principals\":[\"alic"
 	    "e\",\"debug\"],\"ttl\":1800,\"reason\":\"INC-4312 stuck qu"
@@ -327,7 +296,7 @@ Test(encode, request_pages)
 
 Test(encode, roles_and_users)
 {
-	PIN(pin_roles(&alice),
+	TU_PIN(pin_roles(&alice),
 	    "{\"roles\":[{\"name\":\"db-admin\",\"principals\":[\"alice"
 	    "\",\"dba\"],\"default_ttl\":3600,\"max_ttl\":3600,\"approv"
 	    "als_required\":2,\"critical_options\":{},\"extensions\":[\""
@@ -341,7 +310,7 @@ Test(encode, roles_and_users)
 	    "approvals_required\":0,\"critical_options\":{},\"extension"
 	    "s\":[\"permit-port-forwarding\",\"permit-pty\"],\"can_requ"
 	    "est\":true,\"can_approve\":false}]}");
-	PIN(pin_roles(&bob),
+	TU_PIN(pin_roles(&bob),
 	    "{\"roles\":[{\"name\":\"db-admin\",\"principals\":[\"bob\""
 	    ",\"dba\"],\"default_ttl\":3600,\"max_ttl\":3600,\"approval"
 	    "s_required\":2,\"critical_options\":{},\"extensions\":[\"p"
@@ -351,7 +320,7 @@ Test(encode, roles_and_users)
 	    "d\":1,\"critical_options\":{\"source-address\":\"10.0.0.0/"
 	    "8\"},\"extensions\":[\"permit-pty\"],\"can_request\":false"
 	    ",\"can_approve\":true}]}");
-	PIN(pin_roles(&root),
+	TU_PIN(pin_roles(&root),
 	    "{\"roles\":[{\"name\":\"db-admin\",\"principals\":[\"{{use"
 	    "r}}\",\"dba\"],\"default_ttl\":3600,\"max_ttl\":3600,\"app"
 	    "rovals_required\":2,\"critical_options\":{},\"extensions\""
@@ -365,11 +334,11 @@ Test(encode, roles_and_users)
 	    "l\":28800,\"approvals_required\":0,\"critical_options\":{}"
 	    ",\"extensions\":[\"permit-port-forwarding\",\"permit-pty\""
 	    "],\"can_request\":false,\"can_approve\":false}]}");
-	PIN(pin_roles(&eve), "{\"roles\":[]}");
-	PIN(pin_users(), "[]");
+	TU_PIN(pin_roles(&eve), "{\"roles\":[]}");
+	TU_PIN(pin_users(), "[]");
 	fx_cast();
 	fx_user("erin", "engineering", 1);
-	PIN(pin_users(),
+	TU_PIN(pin_users(),
 	    "[{\"name\":\"bob\",\"groups\":[\"sre-leads\"],\"disabled\""
 	    ":false,\"created\":1800000000},{\"name\":\"carol\",\"group"
 	    "s\":[\"sre-leads\",\"engineering\"],\"disabled\":false,\"c"
@@ -410,7 +379,7 @@ Test(encode, break_glass_and_review)
 			 0, "INC-9 down", PIN_KEY, &j),
 	    0);
 	id = json_integer_value(json_object_get(j, "id"));
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"id\":1,\"state\":\"issued\",\"role\":\"oncall\",\"reque"
 	    "ster\":\"alice\",\"principals\":[\"alice\"],\"ttl\":900,\""
 	    "reason\":\"INC-9 down\",\"created\":1800000000,\"expires\""
@@ -424,7 +393,7 @@ Test(encode, break_glass_and_review)
 	    "ice:oncall:req-1:serial-1\",\"valid_after\":1799999940,\"v"
 	    "alid_before\":1800000900,\"break_glass\":true,\"needs_revi"
 	    "ew\":true}");
-	PIN(pin_roles(&carol),
+	TU_PIN(pin_roles(&carol),
 	    "{\"roles\":[{\"name\":\"db-admin\",\"principals\":[\"carol"
 	    "\",\"dba\"],\"default_ttl\":3600,\"max_ttl\":3600,\"approv"
 	    "als_required\":2,\"critical_options\":{},\"extensions\":[\""
@@ -444,7 +413,7 @@ Test(encode, break_glass_and_review)
 	    ":true,\"can_approve\":false}]}");
 	fx_now_set(FX_T0 + 60);
 	cr_assert_eq(fx_request_review(&fx_ca, &bob, id, "seen", &j), 0);
-	PIN(dump_masked(j),
+	TU_PIN(dump_masked(j),
 	    "{\"id\":1,\"state\":\"issued\",\"role\":\"oncall\",\"reque"
 	    "ster\":\"alice\",\"principals\":[\"alice\"],\"ttl\":900,\""
 	    "reason\":\"INC-9 down\",\"created\":1800000000,\"expires\""
@@ -459,7 +428,7 @@ Test(encode, break_glass_and_review)
 	    "key_id\":\"alice:oncall:req-1:serial-1\",\"valid_after\":1"
 	    "799999940,\"valid_before\":1800000900,\"break_glass\":true"
 	    ",\"needs_review\":false}");
-	PIN(pin_list(&fx_all, &bob),
+	TU_PIN(pin_list(&fx_all, &bob),
 	    "{\"requests\":[{\"id\":1,\"state\":\"issued\",\"role\":\"o"
 	    "ncall\",\"requester\":\"alice\",\"principals\":[\"alice\"]"
 	    ",\"ttl\":900,\"reason\":\"INC-9 down\",\"created\":1800000"
@@ -475,4 +444,214 @@ Test(encode, break_glass_and_review)
 	    "valid_after\":1799999940,\"valid_before\":1800000900,\"bre"
 	    "ak_glass\":true,\"needs_review\":false}],\"next_cursor\":n"
 	    "ull}");
+}
+
+/* ---- the encoder on views built by hand: every field ---- */
+
+static char *hb_principals[] = {"alice", "debug"};
+static char *hb_groups[] = {"sre-leads", "dba-leads"};
+
+/* A request with every field set; decisions and cert as given. */
+static void
+hb_request(struct request_view *v, struct approval_view *d, size_t nd,
+    struct cert_view *c)
+{
+	memset(v, 0, sizeof(*v));
+	v->id = 42;
+	v->state = "issued";
+	v->role = "prod-debug";
+	v->requester = "alice";
+	v->principals = hb_principals;
+	v->nprincipals = 2;
+	v->ttl = 900;
+	v->reason = "INC-1 \"quoted\"";
+	v->created = 100;
+	v->expires = 3700;
+	v->approvals_required = 2;
+	v->key_fp = "SHA256:fp";
+	v->key_type = "ssh-ed25519";
+	v->public_key = "ssh-ed25519 AAAA";
+	snprintf(v->digest, sizeof(v->digest), "sha256:%064d", 7);
+	v->has_role = 1;
+	v->approver_groups = hb_groups;
+	v->napprover_groups = 2;
+	v->decisions = d;
+	v->ndecisions = nd;
+	v->cert = c;
+}
+
+static char *
+enc(json_t *j)
+{
+	char *s;
+
+	cr_assert_not_null(j);
+	s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+	json_decref(j);
+	cr_assert_not_null(s);
+	return tu_keep(s);
+}
+
+#define HB_HEAD                                                                \
+	"{\"id\":42,\"state\":\"issued\",\"role\":\"prod-debug\","             \
+	"\"requester\":\"alice\",\"principals\":[\"alice\",\"debug\"],"        \
+	"\"ttl\":900,\"reason\":\"INC-1 \\\"quoted\\\"\",\"created\":100,"     \
+	"\"expires\":3700,\"approvals_required\":2,"                           \
+	"\"key_fingerprint\":\"SHA256:fp\","                                   \
+	"\"public_key\":\"ssh-ed25519 AAAA\",\"digest\":\"sha256:"             \
+	"0000000000000000000000000000000000000000000000000000000000000007\""
+
+Test(encode, request_every_field)
+{
+	struct approval_view d[] = {
+	    {"bob", "approve", "first", 110},
+	    {"carol", "review", "seen", 130},
+	    {"dave", "approve", "", 120},
+	};
+	struct cert_view c = {"ssh-ed25519-cert-v01@openssh.com AAAA", 9,
+	    "alice:prod-debug:req-42:serial-9", 60, 1020, 1, 500};
+	struct request_view v;
+
+	hb_request(&v, d, 3, &c);
+	v.break_glass = 1;
+	v.needs_review = 0;
+	cr_assert_str_eq(enc(encode_request(&v)),
+	    HB_HEAD
+	    ",\"approver_groups\":[\"sre-leads\",\"dba-leads\"],"
+	    "\"reviewed\":{\"who\":\"carol\",\"when\":130,\"comment\":"
+	    "\"seen\"},\"approvals\":[{\"who\":\"bob\",\"when\":110,"
+	    "\"comment\":\"first\"},{\"who\":\"dave\",\"when\":120,"
+	    "\"comment\":\"\"}],\"certificate\":\"ssh-ed25519-cert-v01@"
+	    "openssh.com AAAA\",\"serial\":9,\"key_id\":\"alice:prod-"
+	    "debug:req-42:serial-9\",\"valid_after\":60,\"valid_before\":"
+	    "1020,\"revoked\":500,\"break_glass\":true,\"needs_review\":"
+	    "false}");
+}
+
+Test(encode, request_absent_parts)
+{
+	struct approval_view d[] = {{"bob", "deny", "no", 110}};
+	struct cert_view c = {NULL, 9, "k", 60, 1020, 0, 0};
+	struct request_view v;
+
+	/* No role any more, no decisions, no certificate. */
+	hb_request(&v, NULL, 0, NULL);
+	v.has_role = 0;
+	cr_assert_str_eq(enc(encode_request(&v)),
+	    HB_HEAD ",\"approvals\":[],\"break_glass\":false}");
+	/* A denial is a key of its own; a brief certificate has no line. */
+	hb_request(&v, d, 1, &c);
+	v.approver_groups = NULL;
+	v.napprover_groups = 0;
+	cr_assert_str_eq(enc(encode_request(&v)),
+	    HB_HEAD ",\"approver_groups\":[],\"denied\":{\"who\":\"bob\","
+		    "\"when\":110,\"comment\":\"no\"},\"approvals\":[],"
+		    "\"serial\":9,\"key_id\":\"k\",\"valid_after\":60,"
+		    "\"valid_before\":1020,\"break_glass\":false}");
+}
+
+Test(encode, pages_roles_users_revocations_hosts)
+{
+	struct request_view one[1];
+	struct request_views page = {one, 1, 42};
+	struct request_views none = {NULL, 0, 0};
+	struct option_view crit[] = {{"force-command", "/bin/true"}};
+	static char *ext[] = {"permit-pty"};
+	struct role_view rv[1];
+	struct role_views roles = {rv, 1};
+	struct role_views noroles = {NULL, 0};
+	static char *g[] = {"engineering"};
+	struct user_view uv[] = {{"alice", g, 1, 1, 5}};
+	struct user_views users = {uv, 1};
+	struct user_views nousers = {NULL, 0};
+	uint64_t nw[] = {3, 4}, old[] = {1};
+	struct revocation_view rev = {nw, 2, old, 1, 7, NULL, 0};
+	struct host_issued hi = {
+	    "ssh-ed25519-cert-v01@openssh.com BBBB", 11, 50, 90, 1};
+	static char *hp[] = {"db1.example.com", "10.0.0.1"};
+	struct host h = {"db1", hp, 2, 0, 5, NULL, 0};
+
+	hb_request(&one[0], NULL, 0, NULL);
+	one[0].has_role = 0;
+	cr_assert_str_eq(enc(encode_requests(&page)),
+	    "{\"requests\":[" HB_HEAD ",\"approvals\":[],\"break_glass\":"
+	    "false}],\"next_cursor\":\"42\"}");
+	cr_assert_str_eq(enc(encode_requests(&none)),
+	    "{\"requests\":[],\"next_cursor\":null}");
+	cr_assert_str_eq(enc(encode_request_list(NULL, 0)), "[]");
+
+	memset(rv, 0, sizeof(rv));
+	rv[0].name = "prod-debug";
+	rv[0].principals = hb_principals;
+	rv[0].nprincipals = 2;
+	rv[0].default_ttl = 1800;
+	rv[0].max_ttl = 7200;
+	rv[0].approvals_required = 1;
+	rv[0].critical = crit;
+	rv[0].ncritical = 1;
+	rv[0].extensions = ext;
+	rv[0].nextensions = 1;
+	rv[0].can_approve = 1;
+	rv[0].break_glass_ttl = 900;
+	cr_assert_str_eq(enc(encode_roles(&roles)),
+	    "{\"roles\":[{\"name\":\"prod-debug\",\"principals\":[\"alice\","
+	    "\"debug\"],\"default_ttl\":1800,\"max_ttl\":7200,"
+	    "\"approvals_required\":1,\"critical_options\":{\"force-command\":"
+	    "\"/bin/true\"},\"extensions\":[\"permit-pty\"],\"can_request\":"
+	    "false,\"can_approve\":true,\"break_glass\":{\"max_ttl\":900}}]}");
+	cr_assert_str_eq(enc(encode_roles(&noroles)), "{\"roles\":[]}");
+
+	cr_assert_str_eq(enc(encode_users(&users)),
+	    "[{\"name\":\"alice\",\"groups\":[\"engineering\"],\"disabled\":"
+	    "true,\"created\":5}]");
+	cr_assert_str_eq(enc(encode_users(&nousers)), "[]");
+
+	cr_assert_str_eq(enc(encode_revocation(&rev)),
+	    "{\"revoked\":[3,4],\"already_revoked\":[1],\"krl_version\":7}");
+	rev.key_fp = "SHA256:k";
+	rev.key_revoked = 1;
+	rev.nrevoked = rev.nalready_revoked = 0;
+	cr_assert_str_eq(enc(encode_revocation(&rev)),
+	    "{\"revoked\":[],\"already_revoked\":[],\"krl_version\":7,"
+	    "\"key_fingerprint\":\"SHA256:k\",\"key_revoked\":true}");
+
+	cr_assert_str_eq(enc(encode_host_cert(&hi, &h)),
+	    "{\"certificate\":\"ssh-ed25519-cert-v01@openssh.com BBBB\","
+	    "\"serial\":11,\"valid_after\":50,\"valid_before\":90,"
+	    "\"principals\":[\"db1.example.com\",\"10.0.0.1\"],\"renewal\":"
+	    "true}");
+}
+
+/* Every allocation jansson makes failing in turn: NULL, never a
+ * partial document, and nothing leaks (ASan). */
+Test(encode, out_of_memory_is_null)
+{
+	struct approval_view d[] = {
+	    {"bob", "deny", "no", 110}, {"dave", "approve", "", 120}};
+	struct cert_view c = {"line", 9, "k", 60, 1020, 1, 500};
+	struct request_view v;
+	struct request_views page = {&v, 1, 42};
+	json_t *j;
+	size_t n;
+
+	hb_request(&v, d, 2, &c);
+	v.break_glass = v.needs_review = 1;
+	for (n = 1;; n++) {
+		tu_fail_malloc_arm(n);
+		json_set_alloc_funcs(tu_fail_malloc, free);
+		j = encode_requests(&page);
+		json_set_alloc_funcs(malloc, free);
+		if (!tu_fail_malloc_failed())
+			break;
+		cr_assert_null(j, "allocation %zu failing", n);
+	}
+	cr_assert_gt(n, 20);
+	cr_assert_str_eq(enc(j),
+	    "{\"requests\":[" HB_HEAD ",\"approver_groups\":[\"sre-leads\","
+	    "\"dba-leads\"],\"denied\":{\"who\":\"bob\",\"when\":110,"
+	    "\"comment\":\"no\"},\"approvals\":[{\"who\":\"dave\",\"when\":"
+	    "120,\"comment\":\"\"}],\"certificate\":\"line\",\"serial\":9,"
+	    "\"key_id\":\"k\",\"valid_after\":60,\"valid_before\":1020,"
+	    "\"revoked\":500,\"break_glass\":true,\"needs_review\":true}],"
+	    "\"next_cursor\":\"42\"}");
 }
