@@ -89,7 +89,7 @@ static const char example_config[] =
 
 static const char *const top_keys[] = {"listen", "ca", "ledger", "request_ttl",
     "auditors", "hosts", "limits", "roles", "trusted_proxies", "public_url",
-    "notify", "oidc", "host_domains", NULL};
+    "notify", "oidc", "host_domains", "server", NULL};
 static const char *const oidc_keys[] = {"issuer", "client_id",
     "client_secret_file", "username_claim", "groups_claim", "scopes",
     "algorithms", "approver_max_auth_age", "session_max_ttl", NULL};
@@ -100,6 +100,7 @@ static const char *const notify_events[] = {"request.created",
     "request.approved", "request.denied", "request.expired",
     "request.withdrawn", "cert.issued", "cert.revoked", "break-glass", NULL};
 static const char *const limits_keys[] = {"requests_per_minute", NULL};
+static const char *const server_keys[] = {"threads", NULL};
 static const char *const ca_keys[] = {"key", "key_file", "host_key",
     "ledger_key", "backdate", "hard_max_ttl", "host_max_ttl", "pkcs11_module",
     "pin_file", "pkcs11_allow_network", NULL};
@@ -990,32 +991,58 @@ parse_roles(struct ctx *x, json_t *root)
 	return 0;
 }
 
+/*
+ * obj.key of the top-level object obj (keys: the ones it may have), an
+ * integer min..max into *out, which keeps its default when obj or key
+ * is absent.  hint ends the out-of-range message.
+ */
+static int
+get_section_uint(struct ctx *x, json_t *root, const char *obj,
+    const char *const *keys, const char *key, json_int_t min, json_int_t max,
+    const char *hint, unsigned *out)
+{
+	json_t *o = NULL, *v;
+	json_int_t n;
+	char field[64];
+	int rr;
+
+	if ((rr = get_object(x, root, "", obj, &o)) != 0 ||
+	    (rr = check_keys(x, obj, o, keys)) != 0)
+		return rr;
+	if (o == NULL || (v = json_object_get(o, key)) == NULL)
+		return 0;
+	(void)snprintf(field, sizeof(field), "%s.%s", obj, key);
+	if (!json_is_integer(v))
+		return cfg_err(
+		    x, field, "expected an integer, got %s", jtype(v));
+	n = json_integer_value(v);
+	if (n < min || n > max)
+		return cfg_err(x, field,
+		    "%" JSON_INTEGER_FORMAT
+		    " is out of range (%" JSON_INTEGER_FORMAT
+		    "..%" JSON_INTEGER_FORMAT "%s)",
+		    n, min, max, hint);
+	*out = (unsigned)n;
+	return 0;
+}
+
 /* "limits": {"requests_per_minute": N}, all optional. */
 static int
 parse_limits(struct ctx *x, json_t *root)
 {
-	json_t *lim = NULL, *v;
-	json_int_t n;
-	int rr;
-
 	x->c->requests_per_minute = CONFIG_DEFAULT_REQUESTS_PER_MINUTE;
-	if ((rr = get_object(x, root, "", "limits", &lim)) != 0 ||
-	    (rr = check_keys(x, "limits", lim, limits_keys)) != 0)
-		return rr;
-	if (lim == NULL ||
-	    (v = json_object_get(lim, "requests_per_minute")) == NULL)
-		return 0;
-	if (!json_is_integer(v))
-		return cfg_err(x, "limits.requests_per_minute",
-		    "expected an integer, got %s", jtype(v));
-	n = json_integer_value(v);
-	if (n < 0 || n > CONFIG_MAX_REQUESTS_PER_MINUTE)
-		return cfg_err(x, "limits.requests_per_minute",
-		    "%" JSON_INTEGER_FORMAT " is out of range (0..%d; 0 turns "
-		    "the limit off)",
-		    n, CONFIG_MAX_REQUESTS_PER_MINUTE);
-	x->c->requests_per_minute = (unsigned)n;
-	return 0;
+	return get_section_uint(x, root, "limits", limits_keys,
+	    "requests_per_minute", 0, CONFIG_MAX_REQUESTS_PER_MINUTE,
+	    "; 0 turns the limit off", &x->c->requests_per_minute);
+}
+
+/* "server": {"threads": N}, all optional. */
+static int
+parse_server(struct ctx *x, json_t *root)
+{
+	x->c->server_threads = CONFIG_DEFAULT_SERVER_THREADS;
+	return get_section_uint(x, root, "server", server_keys, "threads", 1,
+	    CONFIG_MAX_SERVER_THREADS, "", &x->c->server_threads);
 }
 
 /*
@@ -1589,6 +1616,8 @@ parse_top(struct ctx *x, json_t *root)
 		return rr;
 	if ((rr = get_groups(x, root, "", "hosts", 0, &c->host_groups,
 		 &c->nhost_groups)) != 0)
+		return rr;
+	if ((rr = parse_server(x, root)) != 0)
 		return rr;
 	if ((rr = parse_limits(x, root)) != 0)
 		return rr;

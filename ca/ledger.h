@@ -158,9 +158,11 @@ MUST_CHECK int ledger_commit(struct ledger *l);
 void ledger_rollback(struct ledger *l);
 
 /*
- * Readers that share the connection with writers in other threads bracket
- * their statements with these: they run only between transactions, so
- * they never see rows of a unit whose COMMIT has not happened yet.
+ * Readers bracket their statements with these: in between, the calling
+ * thread reads one snapshot of what was committed, on a read-only
+ * connection of its own (store.h read_begin), so it never waits for a
+ * writer's COMMIT and never sees rows of a unit whose COMMIT has not
+ * happened yet.  Sections nest; nothing in one may write.
  */
 void ledger_read_begin(struct ledger *l);
 void ledger_read_end(struct ledger *l);

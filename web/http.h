@@ -68,7 +68,7 @@ struct http_config {
 	int listen_fd; /* bound and listening (http_listen); taken over */
 	const char *tls_cert_pem; /* both NULL: plain HTTP */
 	const char *tls_key_pem;
-	unsigned threads; /* 0: one per online CPU */
+	unsigned threads; /* 0: one per online CPU (at most 64) */
 	unsigned conn_limit; /* 0: 256 */
 	unsigned per_ip_limit; /* 0: 64 */
 	size_t conn_memory; /* 0: 32 KiB (headers, per connection) */

@@ -785,6 +785,11 @@ sink_main(void *arg)
 				pos = evs[i].seq;
 				continue;
 			}
+			/* The lag counts what was passed over as done, also
+			 * while this delivery is retried. */
+			pthread_mutex_lock(&n->mu);
+			s->st.cursor = pos;
+			pthread_mutex_unlock(&n->mu);
 			if ((r = sink_deliver(s, &evs[i], &lease_ms)) != 0)
 				break;
 			pos = evs[i].seq;

@@ -12,6 +12,7 @@
  * JSON is jansson's.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,6 +36,19 @@ struct ledger {
 	struct store *s;
 	/* SHA-256 context of ledger_append() (the unit's owner only). */
 	EVP_MD_CTX *md_ctx;
+	EVP_MD_CTX *leaf_ctx; /* ...and of its Merkle leaf */
+	/*
+	 * The frontier of the tree over the events up to the one whose
+	 * hash is tree_hash (the unit's owner only): ledger_append()
+	 * extends it when the chain's head is still that event, so an
+	 * append neither reads the stored frontier back nor its own event.
+	 * The chain hash names every event before it, so a unit rolled
+	 * back or an append by another process shows as a different head,
+	 * and the frontier is then loaded from the store again.
+	 */
+	int tree_ok;
+	struct merkle_tree tree;
+	char tree_hash[LEDGER_HASH_HEX];
 };
 
 /* Record a message in the store of l (which may be NULL). */
@@ -65,7 +79,8 @@ ledger_open_err(struct ledger **out, const char *path, int create,
 		return ERR_INVALID_ARG;
 	if ((l = calloc(1, sizeof(*l))) == NULL)
 		return ERR_ALLOC;
-	if ((l->md_ctx = EVP_MD_CTX_new()) == NULL) {
+	if ((l->md_ctx = EVP_MD_CTX_new()) == NULL ||
+	    (l->leaf_ctx = EVP_MD_CTX_new()) == NULL) {
 		r = ERR_ALLOC;
 		goto out;
 	}
@@ -94,6 +109,7 @@ ledger_close(struct ledger *l)
 		return;
 	store_close(l->s);
 	EVP_MD_CTX_free(l->md_ctx);
+	EVP_MD_CTX_free(l->leaf_ctx);
 	free(l);
 }
 
@@ -258,23 +274,33 @@ field_valid(const char *s)
  * construction, and invalid UTF-8 is refused as json_string() refuses it.
  */
 struct chain_hash {
-	EVP_MD_CTX *ctx;
+	EVP_MD_CTX *ctx[2]; /* fed the same bytes; ctx[1] may be NULL */
 	unsigned char buf[2048];
 	size_t len;
 	int failed;
 };
 
 static void
+ch_update(struct chain_hash *h, const void *p, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < 2; k++) {
+		if (h->ctx[k] != NULL && EVP_DigestUpdate(h->ctx[k], p, n) != 1)
+			h->failed = 1;
+	}
+}
+
+static void
 ch_put(struct chain_hash *h, const void *p, size_t n)
 {
 	if (h->len + n > sizeof(h->buf)) {
-		if (h->len > 0 && EVP_DigestUpdate(h->ctx, h->buf, h->len) != 1)
-			h->failed = 1;
+		if (h->len > 0)
+			ch_update(h, h->buf, h->len);
 		h->len = 0;
 	}
 	if (n > sizeof(h->buf)) {
-		if (EVP_DigestUpdate(h->ctx, p, n) != 1)
-			h->failed = 1;
+		ch_update(h, p, n);
 		return;
 	}
 	memcpy(h->buf + h->len, p, n);
@@ -285,9 +311,16 @@ static void
 ch_put_i64(struct chain_hash *h, int64_t v)
 {
 	char num[24];
-	int n = snprintf(num, sizeof(num), "%" PRId64, v);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t i = sizeof(num);
 
-	ch_put(h, num, (size_t)n);
+	do {
+		num[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		num[--i] = '-';
+	ch_put(h, num + i, sizeof(num) - i);
 }
 
 /* str(s) as above; ERR_INVALID_ARG for invalid UTF-8. */
@@ -327,39 +360,67 @@ out:
 	return r;
 }
 
+/* SHA-256 fetched once from the default provider: EVP_sha256() makes
+ * every EVP_DigestInit_ex() look it up again (a locked table walk). */
+static EVP_MD *sha256_fetched;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void
+sha256_fetch(void)
+{
+	sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *
+sha256_md(void)
+{
+	(void)pthread_once(&sha256_once, sha256_fetch);
+	return sha256_fetched != NULL ? sha256_fetched : EVP_sha256();
+}
+
 /*
  * SHA-256 of a prefix then the canonical array of one event whose
- * details are already the canonical text dtext, into md.  The prefix is
- * prev "\n" for the chain hash, the byte 0x00 when prev is NULL (the
- * Merkle leaf of RFC 6962 2.1): one encoder for both.  ctx is reused
- * (may be NULL: one is made here).  ERR_INVALID_ARG when type, actor or
- * subject is not valid UTF-8.
+ * details are already the canonical text dtext: the chain hash into md
+ * (prefix prev "\n", with ctx) when md is not NULL, the Merkle leaf of
+ * RFC 6962 2.1 into leaf (prefix the byte 0x00, with lctx) when leaf is
+ * not NULL.  One encoding feeds both.  A NULL context is made here.
+ * ERR_INVALID_ARG when type, actor or subject is not valid UTF-8.
  */
 static int
-event_digest(EVP_MD_CTX *ctx, const char *prev, int64_t seq, int64_t t,
-    const char *type, const char *actor, const char *subject, const char *dtext,
-    unsigned char md[32])
+event_digests(EVP_MD_CTX *ctx, EVP_MD_CTX *lctx, const char *prev, int64_t seq,
+    int64_t t, const char *type, const char *actor, const char *subject,
+    const char *dtext, unsigned char md[32], unsigned char leaf[32])
 {
 	struct chain_hash hs, *h = &hs;
+	unsigned char *out[2] = {md, leaf};
+	EVP_MD_CTX *own[2] = {NULL, NULL};
 	unsigned int mdlen = 0;
-	EVP_MD_CTX *own = NULL;
+	size_t k;
 	int r = ERR_INTERNAL;
 
-	if (ctx == NULL && (ctx = own = EVP_MD_CTX_new()) == NULL)
-		return ERR_ALLOC;
-	h->ctx = ctx;
+	h->ctx[0] = md != NULL ? ctx : NULL;
+	h->ctx[1] = leaf != NULL ? lctx : NULL;
 	h->len = 0;
 	h->failed = 0;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
-		err_crypto_set();
-		r = ERR_CRYPTO;
-		goto out;
+	for (k = 0; k < 2; k++) {
+		if (out[k] == NULL || h->ctx[k] != NULL)
+			continue;
+		if ((h->ctx[k] = own[k] = EVP_MD_CTX_new()) == NULL) {
+			r = ERR_ALLOC;
+			goto out;
+		}
 	}
-	if (prev != NULL) {
-		ch_put(h, prev, strlen(prev));
-		ch_put(h, "\n", 1);
-	} else
-		ch_put(h, "\0", 1);
+	for (k = 0; k < 2; k++) {
+		if (h->ctx[k] != NULL &&
+		    EVP_DigestInit_ex(h->ctx[k], sha256_md(), NULL) != 1)
+			h->failed = 1;
+	}
+	if (h->ctx[0] != NULL &&
+	    (EVP_DigestUpdate(h->ctx[0], prev, strlen(prev)) != 1 ||
+		EVP_DigestUpdate(h->ctx[0], "\n", 1) != 1))
+		h->failed = 1;
+	if (h->ctx[1] != NULL && EVP_DigestUpdate(h->ctx[1], "\0", 1) != 1)
+		h->failed = 1;
 	ch_put(h, "[", 1);
 	ch_put_i64(h, seq);
 	ch_put(h, ",", 1);
@@ -373,18 +434,37 @@ event_digest(EVP_MD_CTX *ctx, const char *prev, int64_t seq, int64_t t,
 	ch_put(h, ",", 1);
 	ch_put(h, dtext, strlen(dtext));
 	ch_put(h, "]", 1);
-	if (h->len > 0 && EVP_DigestUpdate(ctx, h->buf, h->len) != 1)
-		h->failed = 1;
-	if (h->failed || EVP_DigestFinal_ex(ctx, md, &mdlen) != 1 ||
-	    mdlen != 32) {
+	if (h->len > 0)
+		ch_update(h, h->buf, h->len);
+	for (k = 0; k < 2 && !h->failed; k++) {
+		if (h->ctx[k] != NULL &&
+		    (EVP_DigestFinal_ex(h->ctx[k], out[k], &mdlen) != 1 ||
+			mdlen != 32))
+			h->failed = 1;
+	}
+	if (h->failed) {
 		err_crypto_set();
 		r = ERR_CRYPTO;
 		goto out;
 	}
 	r = 0;
 out:
-	EVP_MD_CTX_free(own);
+	EVP_MD_CTX_free(own[0]);
+	EVP_MD_CTX_free(own[1]);
 	return r;
+}
+
+/* The chain hash (prev not NULL) or else the leaf of one event. */
+static int
+event_digest(EVP_MD_CTX *ctx, const char *prev, int64_t seq, int64_t t,
+    const char *type, const char *actor, const char *subject, const char *dtext,
+    unsigned char md[32])
+{
+	if (prev != NULL)
+		return event_digests(ctx, NULL, prev, seq, t, type, actor,
+		    subject, dtext, md, NULL);
+	return event_digests(
+	    NULL, ctx, NULL, seq, t, type, actor, subject, dtext, NULL, md);
 }
 
 /* The hash of one event whose details are already the canonical text
@@ -445,9 +525,11 @@ utf8_valid(const char *s)
 static int row_check_slow(struct ledger *l, const struct store_event *w);
 
 static int
-row_check(struct ledger *l, EVP_MD_CTX *ctx, const struct store_event *w,
-    int64_t expect, const char *prev)
+row_check(struct ledger *l, EVP_MD_CTX *ctx, EVP_MD_CTX *lctx,
+    const struct store_event *w, int64_t expect, const char *prev,
+    uint8_t *leaf)
 {
+	unsigned char md[32];
 	char h[LEDGER_HASH_HEX];
 	int r = ERR_INTERNAL;
 
@@ -474,8 +556,11 @@ row_check(struct ledger *l, EVP_MD_CTX *ctx, const struct store_event *w,
 	 * changes the hash); only a mismatch needs the slow check, which
 	 * says what is wrong.
 	 */
-	r = ledger_event_hash(ctx, w->prev_hash, w->seq, w->time, w->type,
-	    w->actor, w->subject, w->details, h);
+	h[0] = '\0';
+	r = event_digests(ctx, lctx, w->prev_hash, w->seq, w->time, w->type,
+	    w->actor, w->subject, w->details, md, leaf);
+	if (r == 0)
+		wire_hex_encode(h, md, 32);
 	if (r == 0 && strcmp(h, w->hash) == 0)
 		return 0;
 	if (r != 0 && r != ERR_INVALID_ARG)
@@ -762,6 +847,37 @@ out:
 	return r;
 }
 
+/*
+ * The tree after ledger_append() inserted ev, whose predecessor's hash is
+ * prev: from the frontier kept in l when it ends at prev, else synced
+ * from the store and its frontier loaded.  l->tree_ok is 0 on any error.
+ */
+static int
+tree_append(struct ledger *l, const struct store_event *ev, const char *prev,
+    const uint8_t leaf[32])
+{
+	uint8_t made[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
+	size_t nmade = 0;
+	int r = ERR_INTERNAL;
+
+	if (!l->tree_ok || l->tree.size + 1 != (uint64_t)ev->seq ||
+	    strcmp(l->tree_hash, prev) != 0) {
+		l->tree_ok = 0;
+		TRY(ledger_merkle_sync(l, NULL));
+		TRY(frontier_load(l, (uint64_t)ev->seq, &l->tree));
+	} else {
+		l->tree_ok = 0;
+		TRY(merkle_tree_append(&l->tree, leaf, made, &nmade));
+		TRY(store_merkle_nodes_put(
+		    l->s, l->tree.size - 1, (const uint8_t(*)[32])made, nmade));
+	}
+	(void)snprintf(l->tree_hash, sizeof(l->tree_hash), "%s", ev->hash);
+	l->tree_ok = 1;
+	r = 0;
+out:
+	return r;
+}
+
 int
 ledger_tree_size(struct ledger *l, uint64_t *size)
 {
@@ -978,7 +1094,7 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 	struct store_tail tail;
 	struct merkle_tree mt;
 	struct cp_check cpk;
-	EVP_MD_CTX *ctx = NULL;
+	EVP_MD_CTX *ctx = NULL, *lctx = NULL;
 	char prev[LEDGER_HASH_HEX];
 	struct store_event w;
 	int64_t n = 0, bad = 0;
@@ -986,7 +1102,7 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 	int64_t mbad = 0;
 	char mmsg[LEDGER_ERR_LEN];
 	size_t nmade = 0, k;
-	int r = ERR_INTERNAL, began = 0, found;
+	int r = ERR_INTERNAL, began = 0, found, want_leaf;
 
 	if (count != NULL)
 		*count = 0;
@@ -1004,7 +1120,8 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 	TRY(store_merkle_size(l->s, &msize));
 	merkle_tree_init(&mt);
 	(void)snprintf(prev, sizeof(prev), "%s", ZERO_HASH);
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    (lctx = EVP_MD_CTX_new()) == NULL) {
 		r = ERR_ALLOC;
 		goto out;
 	}
@@ -1023,10 +1140,11 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 			bad = n + 1;
 		if (r != 0)
 			goto out;
-		if ((r = row_check(l, ctx, &w, n + 1, prev)) != 0)
+		want_leaf = (uint64_t)n < msize && mbad == 0;
+		if ((r = row_check(l, ctx, lctx, &w, n + 1, prev,
+			 want_leaf ? leaf : NULL)) != 0)
 			goto out;
-		if ((uint64_t)n < msize && mbad == 0) {
-			TRY(event_leaf(ctx, &w, leaf));
+		if (want_leaf) {
 			TRY(merkle_tree_append(&mt, leaf, made, &nmade));
 			for (k = 0; k < nmade && mbad == 0; k++) {
 				r = store_merkle_node_get(
@@ -1049,7 +1167,10 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 					goto out;
 			}
 		}
-		(void)snprintf(prev, sizeof(prev), "%s", w.hash);
+		if ((k = strlen(w.hash)) >= sizeof(prev))
+			k = sizeof(prev) - 1;
+		memcpy(prev, w.hash, k);
+		prev[k] = '\0';
 		n++;
 	}
 	bad = 0;
@@ -1087,6 +1208,7 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 	r = 0;
 out:
 	EVP_MD_CTX_free(ctx);
+	EVP_MD_CTX_free(lctx);
 	store_events_close(l->s, it);
 	store_snapshot_end(l->s, began);
 	if (r == ERR_LEDGER_BROKEN && bad_seq != NULL)
@@ -1231,6 +1353,7 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 	json_t *empty = NULL;
 	char *dtext = NULL;
 	char prev[LEDGER_HASH_HEX], hash[LEDGER_HASH_HEX];
+	unsigned char md[32], leaf[32];
 	int64_t seq = 0, t;
 	int r = ERR_INTERNAL;
 
@@ -1275,13 +1398,15 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 	}
 	seq++;
 	t = (int64_t)ledger_now();
-	/* dtext is the canonical details: hash the array around it. */
-	if ((r = ledger_event_hash(l->md_ctx, prev, seq, t, type, actor,
-		 subject, dtext, hash)) != 0) {
+	/* dtext is the canonical details: hash the array around it, for
+	 * the chain and for the Merkle leaf at once. */
+	if ((r = event_digests(l->md_ctx, l->leaf_ctx, prev, seq, t, type,
+		 actor, subject, dtext, md, leaf)) != 0) {
 		if (r == ERR_INVALID_ARG)
 			set_msg(l, "event fields must be valid UTF-8");
 		goto out;
 	}
+	wire_hex_encode(hash, md, 32);
 	memset(&ev, 0, sizeof(ev));
 	ev.seq = seq;
 	ev.time = t;
@@ -1293,7 +1418,7 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 	ev.hash = hash;
 	TRY(store_event_insert(l->s, &ev));
 	/* Its leaf, and the subtrees it completes, in the same unit. */
-	TRY(ledger_merkle_sync(l, NULL));
+	TRY(tree_append(l, &ev, prev, leaf));
 	if (seq_out != NULL)
 		*seq_out = seq;
 	r = 0;

@@ -42,17 +42,56 @@
 /* Statements kept by sq_cached(): more distinct SQL texts than
  * this are prepared afresh each time (ca/ has about 50). */
 #define STMT_CACHE_MAX 128
+/* Read connections at most (each with its own small page cache). */
+#define SQ_READERS_MAX 8
+#define SQ_READER_CACHE_KIB 512
 
 /* One cached statement, keyed by its SQL text. */
 struct stmt_slot {
 	char *sql;
+	const char *key; /* the text asked for first (a literal, mostly) */
 	uint32_t hash; /* of sql */
 	sqlite3_stmt *st;
 	int in_use; /* handed out, not released yet */
 };
 
-/* A thread waiting for the transaction that holds its unit of work. */
+/*
+ * Prepared statements of one connection (sq_cached()).  mu guards the
+ * slots, not the statements: a slot handed out is in_use, and only the
+ * thread it went to steps it until sq_release(); any other thread
+ * asking for the same SQL then gets a fresh statement.
+ */
+struct stmt_cache {
+	pthread_mutex_t mu;
+	struct stmt_slot slot[STMT_CACHE_MAX];
+	size_t n;
+};
+
+/*
+ * A read-only connection of the pool (sq_read_begin()): a thread takes
+ * one for its read section, runs it in one read transaction (a snapshot
+ * of what was committed when its first statement ran, whatever the
+ * writer does meanwhile) and gives it back.  Read-only: a write in a
+ * read section fails instead of escaping group commit.
+ */
+struct sq_reader {
+	struct store_sqlite *l;
+	sqlite3 *db;
+	unsigned depth; /* nested read_begin of the thread holding it */
+	struct stmt_cache cache;
+	struct sq_reader *next; /* in the pool's free list */
+};
+
+/* The reader the calling thread holds, if any (of any store). */
+static _Thread_local struct sq_reader *tls_reader;
+
+/*
+ * A thread waiting, on its own condition variable so that only the
+ * thread whose turn it is wakes: for its turn to start a unit (in the
+ * queue of arriving writers) or for the transaction that holds its unit.
+ */
 struct sq_waiter {
+	pthread_cond_t cv;
 	uint64_t batch;
 	int done;
 	int rc;
@@ -68,31 +107,63 @@ struct store_sqlite {
 	 * cv signals every change of them.
 	 */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv; /* readers waiting for the transaction's end */
 	int worker; /* a unit of work is in progress */
 	pthread_t owner; /* ...in this thread */
 	unsigned arriving; /* writers waiting to start a unit */
-	uint64_t next_ticket; /* handed to arriving writers, in order */
-	uint64_t serving; /* the ticket whose turn is next */
+	struct sq_waiter *queue, **queue_tail; /* ...first come first */
 	unsigned readers; /* threads between read_begin and end */
+	unsigned readers_waiting; /* threads in read_begin, waiting */
 	int tx_open; /* BEGIN IMMEDIATE issued, not finished */
 	int tx_broken; /* sqlite rolled the transaction back */
 	unsigned batch_units; /* units released into the open one */
 	uint64_t batch; /* number of the open transaction */
 	struct sq_waiter *waiters; /* units waiting for their commit */
 	struct store_stats stats;
+	/* The writer connection's statements: the unit's owner, and
+	 * threads reading outside a read section, never share one. */
+	struct stmt_cache cache;
 	/*
-	 * Prepared statements (sq_cached()).  cache_mu guards the
-	 * slots, not the statements: a slot handed out is in_use, and only
-	 * the thread it went to steps it until sq_release(); any
-	 * other thread asking for the same SQL then gets a fresh statement.
-	 * So readers between transactions (several at once) and the unit's
-	 * owner never share a statement.
+	 * The pool of read connections (struct sq_reader): made when
+	 * needed, at most SQ_READERS_MAX, idle ones on rd_free.  rd_mu
+	 * guards them; rd_cv signals one given back.
 	 */
-	pthread_mutex_t cache_mu;
-	struct stmt_slot cache[STMT_CACHE_MAX];
-	size_t ncache;
+	char *path;
+	pthread_mutex_t rd_mu;
+	pthread_cond_t rd_cv;
+	struct sq_reader *rd_free;
+	unsigned rd_count;
+	/*
+	 * Read-ahead of merkle_node_get() in a snapshot that the thread
+	 * snap_owner began (ledger verify asks for the nodes of each level
+	 * in index order): one open scan per level, stepped on when the
+	 * next index asked for is the next row.  Closed at snapshot_end.
+	 */
+	int snap_open;
+	pthread_t snap_owner;
+	struct node_scan {
+		sqlite3_stmt *st;
+		uint64_t next; /* the index the next step returns */
+	} scan[64];
 };
+
+/* The connection of the calling thread: its read connection inside a
+ * read section (sq_read_begin()), else the writer's. */
+static sqlite3 *
+cdb(const struct store_sqlite *l)
+{
+	struct sq_reader *rd = tls_reader;
+
+	return rd != NULL && rd->l == l ? rd->db : l->db;
+}
+
+static struct stmt_cache *
+cache_of(struct store_sqlite *l)
+{
+	struct sq_reader *rd = tls_reader;
+
+	return rd != NULL && rd->l == l ? &rd->cache : &l->cache;
+}
 
 static const char *schema_sql =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -269,6 +340,7 @@ set_msg(struct store_sqlite *l, const char *fmt, ...)
 }
 
 static void sq_close(struct store_sqlite *l);
+static void scans_close(struct store_sqlite *l);
 static const struct store_ops sqlite_ops;
 
 static int
@@ -277,8 +349,8 @@ sq_err(struct store_sqlite *l, int rc, const char *what)
 	int prim = rc & 0xff;
 
 	if (l != NULL) {
-		const char *m =
-		    l->db != NULL ? sqlite3_errmsg(l->db) : sqlite3_errstr(rc);
+		const char *m = cdb(l) != NULL ? sqlite3_errmsg(cdb(l))
+					       : sqlite3_errstr(rc);
 
 		if (what != NULL)
 			set_msg(l, "%s: %s", what, m);
@@ -302,7 +374,7 @@ db_exec(struct store_sqlite *l, const char *sql)
 {
 	int rc;
 
-	if ((rc = sqlite3_exec(l->db, sql, NULL, NULL, NULL)) != SQLITE_OK)
+	if ((rc = sqlite3_exec(cdb(l), sql, NULL, NULL, NULL)) != SQLITE_OK)
 		return sq_err(l, rc, sql);
 	return 0;
 }
@@ -313,7 +385,7 @@ sq_prepare(struct store_sqlite *l, sqlite3_stmt **st, const char *sql)
 	int rc;
 
 	*st = NULL;
-	if ((rc = sqlite3_prepare_v2(l->db, sql, -1, st, NULL)) != SQLITE_OK) {
+	if ((rc = sqlite3_prepare_v2(cdb(l), sql, -1, st, NULL)) != SQLITE_OK) {
 		sqlite3_finalize(*st);
 		*st = NULL;
 		return sq_err(l, rc, "prepare");
@@ -335,6 +407,7 @@ static int
 sq_cached(struct store_sqlite *l, sqlite3_stmt **st, const char *sql)
 {
 	struct stmt_slot *sl = NULL;
+	struct stmt_cache *C;
 	sqlite3_stmt *fresh = NULL;
 	char *copy = NULL;
 	uint32_t h;
@@ -342,47 +415,56 @@ sq_cached(struct store_sqlite *l, sqlite3_stmt **st, const char *sql)
 	int rc;
 
 	*st = NULL;
-	h = sql_hash(sql);
-	(void)pthread_mutex_lock(&l->cache_mu);
-	for (i = 0; i < l->ncache; i++) {
-		sl = &l->cache[i];
+	C = cache_of(l);
+	(void)pthread_mutex_lock(&C->mu);
+	/* The SQL texts are mostly literals: looked up by address first
+	 * (and compared, as a buffer may be reused), then by hash. */
+	for (i = 0; i < C->n; i++) {
+		sl = &C->slot[i];
+		if (sl->key == sql && strcmp(sl->sql, sql) == 0)
+			break;
+	}
+	h = i < C->n ? sl->hash : sql_hash(sql);
+	for (i = i < C->n ? i : 0; i < C->n; i++) {
+		sl = &C->slot[i];
 		if (sl->hash == h && strcmp(sl->sql, sql) == 0)
 			break;
 	}
-	if (i < l->ncache && !sl->in_use) {
+	if (i < C->n && !sl->in_use) {
 		sl->in_use = 1;
 		*st = sl->st;
-		(void)pthread_mutex_unlock(&l->cache_mu);
+		(void)pthread_mutex_unlock(&C->mu);
 		return 0;
 	}
-	(void)pthread_mutex_unlock(&l->cache_mu);
+	(void)pthread_mutex_unlock(&C->mu);
 	/* Not cached, or in use elsewhere (another thread, or a nested
 	 * use of the same SQL): prepare one, and keep it if there is no
 	 * slot for this SQL yet and room for one. */
 	rc = sqlite3_prepare_v3(
-	    l->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &fresh, NULL);
+	    cdb(l), sql, -1, SQLITE_PREPARE_PERSISTENT, &fresh, NULL);
 	if (rc != SQLITE_OK) {
 		sqlite3_finalize(fresh);
 		return sq_err(l, rc, "prepare");
 	}
-	if (i < l->ncache || (copy = strdup(sql)) == NULL) {
+	if (i < C->n || (copy = strdup(sql)) == NULL) {
 		*st = fresh;
 		return 0;
 	}
-	(void)pthread_mutex_lock(&l->cache_mu);
-	for (i = 0; i < l->ncache; i++) {
-		if (l->cache[i].hash == h && strcmp(l->cache[i].sql, sql) == 0)
+	(void)pthread_mutex_lock(&C->mu);
+	for (i = 0; i < C->n; i++) {
+		if (C->slot[i].hash == h && strcmp(C->slot[i].sql, sql) == 0)
 			break;
 	}
-	if (i == l->ncache && l->ncache < STMT_CACHE_MAX) {
-		sl = &l->cache[l->ncache++];
+	if (i == C->n && C->n < STMT_CACHE_MAX) {
+		sl = &C->slot[C->n++];
 		sl->sql = copy;
+		sl->key = sql;
 		sl->hash = h;
 		sl->st = fresh;
 		sl->in_use = 1;
 		copy = NULL;
 	}
-	(void)pthread_mutex_unlock(&l->cache_mu);
+	(void)pthread_mutex_unlock(&C->mu);
 	free(copy);
 	*st = fresh;
 	return 0;
@@ -391,25 +473,27 @@ sq_cached(struct store_sqlite *l, sqlite3_stmt **st, const char *sql)
 static void
 sq_release(struct store_sqlite *l, sqlite3_stmt *st)
 {
+	struct stmt_cache *C;
 	size_t i;
 
 	if (st == NULL)
 		return;
 	if (l != NULL) {
-		(void)pthread_mutex_lock(&l->cache_mu);
-		for (i = 0; i < l->ncache; i++) {
-			if (l->cache[i].st == st && l->cache[i].in_use) {
+		C = cache_of(l);
+		(void)pthread_mutex_lock(&C->mu);
+		for (i = 0; i < C->n; i++) {
+			if (C->slot[i].st == st && C->slot[i].in_use) {
 				/* Reset before it can be handed out again:
 				 * no read transaction left open, no
 				 * borrowed (SQLITE_STATIC) binding kept. */
 				(void)sqlite3_reset(st);
 				(void)sqlite3_clear_bindings(st);
-				l->cache[i].in_use = 0;
-				(void)pthread_mutex_unlock(&l->cache_mu);
+				C->slot[i].in_use = 0;
+				(void)pthread_mutex_unlock(&C->mu);
 				return;
 			}
 		}
-		(void)pthread_mutex_unlock(&l->cache_mu);
+		(void)pthread_mutex_unlock(&C->mu);
 	}
 	sqlite3_finalize(st);
 }
@@ -424,7 +508,7 @@ sq_done(struct store_sqlite *l, sqlite3_stmt *st, int *changes)
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE)
 		return sq_err(l, rc, NULL);
 	if (changes != NULL)
-		*changes = sqlite3_changes(l->db);
+		*changes = sqlite3_changes(cdb(l));
 	return 0;
 }
 
@@ -489,7 +573,7 @@ sq_text(sqlite3_stmt *st, int i)
 static int
 in_transaction(const struct store_sqlite *l)
 {
-	return sqlite3_get_autocommit(l->db) == 0;
+	return sqlite3_get_autocommit(cdb(l)) == 0;
 }
 
 /* A meta value as a new string; *found = 0 (and *out NULL) if absent. */
@@ -514,7 +598,8 @@ meta_get(struct store_sqlite *l, const char *key, char **out, int *found)
 		goto out;
 	}
 	if ((t = sqlite3_column_text(st, 0)) == NULL) {
-		r = sqlite3_errcode(l->db) == SQLITE_NOMEM ? ERR_ALLOC : ERR_DB;
+		r = sqlite3_errcode(cdb(l)) == SQLITE_NOMEM ? ERR_ALLOC
+							    : ERR_DB;
 		set_msg(l, "meta %s: not text", key);
 		goto out;
 	}
@@ -962,7 +1047,7 @@ sq_open(struct store_sqlite **out, const char *path, int create,
 		r = ERR_SYSTEM;
 		goto out;
 	}
-	if (pthread_mutex_init(&l->cache_mu, NULL) != 0) {
+	if (pthread_mutex_init(&l->cache.mu, NULL) != 0) {
 		(void)pthread_mutex_destroy(&l->mu);
 		free(l);
 		l = NULL;
@@ -970,6 +1055,13 @@ sq_open(struct store_sqlite **out, const char *path, int create,
 		goto out;
 	}
 	(void)pthread_cond_init(&l->cv, NULL);
+	(void)pthread_mutex_init(&l->rd_mu, NULL);
+	(void)pthread_cond_init(&l->rd_cv, NULL);
+	l->queue_tail = &l->queue;
+	if ((l->path = strdup(path)) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
 	if (stat(path, &sb) != 0) {
 		int e = errno;
 
@@ -1049,24 +1141,57 @@ out:
 	return r;
 }
 
+/* Finalize every statement of c (no thread is using them). */
 static void
-sq_close(struct store_sqlite *l)
+cache_clear(struct stmt_cache *c)
 {
 	size_t i;
 
+	for (i = 0; i < c->n; i++) {
+		sqlite3_finalize(c->slot[i].st);
+		free(c->slot[i].sql);
+	}
+	c->n = 0;
+}
+
+static void
+reader_free(struct sq_reader *rd)
+{
+	if (rd == NULL)
+		return;
+	cache_clear(&rd->cache);
+	if (rd->db != NULL) {
+		if (sqlite3_get_autocommit(rd->db) == 0)
+			(void)sqlite3_exec(
+			    rd->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)sqlite3_close_v2(rd->db);
+	}
+	(void)pthread_mutex_destroy(&rd->cache.mu);
+	free(rd);
+}
+
+static void
+sq_close(struct store_sqlite *l)
+{
+	struct sq_reader *rd;
+
 	if (l == NULL)
 		return;
-	for (i = 0; i < l->ncache; i++) {
-		sqlite3_finalize(l->cache[i].st);
-		free(l->cache[i].sql);
+	while ((rd = l->rd_free) != NULL) {
+		l->rd_free = rd->next;
+		reader_free(rd);
 	}
-	l->ncache = 0;
+	cache_clear(&l->cache);
+	scans_close(l);
 	if (l->db != NULL) {
-		if (in_transaction(l))
+		if (sqlite3_get_autocommit(l->db) == 0)
 			(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
 		(void)sqlite3_close_v2(l->db);
 	}
-	(void)pthread_mutex_destroy(&l->cache_mu);
+	free(l->path);
+	(void)pthread_cond_destroy(&l->rd_cv);
+	(void)pthread_mutex_destroy(&l->rd_mu);
+	(void)pthread_mutex_destroy(&l->cache.mu);
 	(void)pthread_cond_destroy(&l->cv);
 	(void)pthread_mutex_destroy(&l->mu);
 	free(l);
@@ -1114,12 +1239,23 @@ batch_finish(struct store_sqlite *l)
 			w->rc = r;
 			w->done = 1;
 			*pw = w->next;
+			(void)pthread_cond_signal(&w->cv);
 		} else
 			pw = &w->next;
 	}
 	l->tx_open = 0;
 	l->tx_broken = 0;
 	l->batch_units = 0;
+	if (l->readers_waiting > 0)
+		(void)pthread_cond_broadcast(&l->cv);
+}
+
+/* Wake the first writer in the queue (its turn may have come).  mu. */
+static void
+queue_kick(struct store_sqlite *l)
+{
+	if (l->queue != NULL)
+		(void)pthread_cond_signal(&l->queue->cv);
 }
 
 /* The unit in this thread is over: hand the open transaction to a
@@ -1131,7 +1267,7 @@ unit_end(struct store_sqlite *l)
 	if (!l->tx_open || l->tx_broken || l->arriving == 0 ||
 	    l->batch_units >= STORE_BATCH_MAX)
 		batch_finish(l);
-	(void)pthread_cond_broadcast(&l->cv);
+	queue_kick(l);
 }
 
 static int
@@ -1143,7 +1279,7 @@ owns_unit(struct store_sqlite *l)
 static int
 sq_begin(struct store_sqlite *l)
 {
-	uint64_t ticket;
+	struct sq_waiter me;
 	int rc, r;
 
 	if (l == NULL)
@@ -1154,27 +1290,32 @@ sq_begin(struct store_sqlite *l)
 		set_msg(l, "a transaction is already open");
 		return ERR_INVALID_ARG;
 	}
-	/* First come, first served: a ticket keeps the wait fair, which
+	/* First come, first served: the queue keeps the wait fair, which
 	 * keeps the tail latency of a busy service short. */
-	ticket = l->next_ticket++;
+	memset(&me, 0, sizeof(me));
+	(void)pthread_cond_init(&me.cv, NULL);
+	*l->queue_tail = &me;
+	l->queue_tail = &me.next;
 	l->arriving++;
-	while (l->worker || l->serving != ticket ||
-	    (!l->tx_open && l->readers > 0))
-		(void)pthread_cond_wait(&l->cv, &l->mu);
+	while (l->worker || l->queue != &me || (!l->tx_open && l->readers > 0))
+		(void)pthread_cond_wait(&me.cv, &l->mu);
 	l->arriving--;
-	l->serving++;
+	if ((l->queue = me.next) == NULL)
+		l->queue_tail = &l->queue;
+	(void)pthread_cond_destroy(&me.cv);
 	l->worker = 1;
 	l->owner = pthread_self();
 	if (l->tx_open && (l->tx_broken || sqlite3_get_autocommit(l->db))) {
 		/* Fail the units already in it; start afresh. */
 		l->tx_broken = 1;
 		batch_finish(l);
-		(void)pthread_cond_broadcast(&l->cv);
 	}
 	if (!l->tx_open) {
 		if ((r = begin_immediate(l)) != 0) {
 			l->worker = 0;
-			(void)pthread_cond_broadcast(&l->cv);
+			queue_kick(l);
+			if (l->readers_waiting > 0)
+				(void)pthread_cond_broadcast(&l->cv);
 			(void)pthread_mutex_unlock(&l->mu);
 			return r;
 		}
@@ -1222,6 +1363,7 @@ sq_commit(struct store_sqlite *l)
 		}
 	}
 	memset(&w, 0, sizeof(w));
+	(void)pthread_cond_init(&w.cv, NULL);
 	w.batch = l->batch;
 	w.next = l->waiters;
 	l->waiters = &w;
@@ -1229,8 +1371,9 @@ sq_commit(struct store_sqlite *l)
 	l->stats.units++;
 	unit_end(l);
 	while (!w.done)
-		(void)pthread_cond_wait(&l->cv, &l->mu);
+		(void)pthread_cond_wait(&w.cv, &l->mu);
 	(void)pthread_mutex_unlock(&l->mu);
+	(void)pthread_cond_destroy(&w.cv);
 	return r != 0 ? r : w.rc;
 }
 
@@ -1257,14 +1400,110 @@ sq_rollback(struct store_sqlite *l)
 	(void)pthread_mutex_unlock(&l->mu);
 }
 
+/* A new read connection of l's pool; NULL when it cannot be opened. */
+static struct sq_reader *
+reader_open(struct store_sqlite *l)
+{
+	struct sq_reader *rd;
+	char pragma[64];
+
+	if ((rd = calloc(1, sizeof(*rd))) == NULL)
+		return NULL;
+	rd->l = l;
+	(void)pthread_mutex_init(&rd->cache.mu, NULL);
+	(void)snprintf(pragma, sizeof(pragma), "PRAGMA cache_size = -%d",
+	    SQ_READER_CACHE_KIB);
+	if (sqlite3_open_v2(l->path, &rd->db,
+		SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW |
+		    SQLITE_OPEN_NOMUTEX,
+		NULL) != SQLITE_OK ||
+	    sqlite3_busy_timeout(rd->db, BUSY_TIMEOUT_MS) != SQLITE_OK ||
+	    sqlite3_exec(rd->db, "PRAGMA trusted_schema = OFF", NULL, NULL,
+		NULL) != SQLITE_OK ||
+	    sqlite3_exec(rd->db, pragma, NULL, NULL, NULL) != SQLITE_OK) {
+		reader_free(rd);
+		return NULL;
+	}
+	(void)sqlite3_extended_result_codes(rd->db, 1);
+	return rd;
+}
+
+/*
+ * Take a read connection for the calling thread: an idle one, a new one
+ * while there are fewer than SQ_READERS_MAX, else wait for one.  NULL
+ * when none can be opened (the caller then reads on the writer's
+ * connection between transactions, as before the pool).
+ */
+static struct sq_reader *
+reader_take(struct store_sqlite *l)
+{
+	struct sq_reader *rd = NULL;
+	int make = 0;
+
+	(void)pthread_mutex_lock(&l->rd_mu);
+	while (l->rd_free == NULL && l->rd_count >= SQ_READERS_MAX)
+		(void)pthread_cond_wait(&l->rd_cv, &l->rd_mu);
+	if ((rd = l->rd_free) != NULL)
+		l->rd_free = rd->next;
+	else {
+		l->rd_count++;
+		make = 1;
+	}
+	(void)pthread_mutex_unlock(&l->rd_mu);
+	if (make && (rd = reader_open(l)) == NULL) {
+		(void)pthread_mutex_lock(&l->rd_mu);
+		l->rd_count--;
+		(void)pthread_cond_signal(&l->rd_cv);
+		(void)pthread_mutex_unlock(&l->rd_mu);
+		return NULL;
+	}
+	/* One snapshot for the whole read section. */
+	if (sqlite3_exec(rd->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		reader_free(rd);
+		(void)pthread_mutex_lock(&l->rd_mu);
+		l->rd_count--;
+		(void)pthread_cond_signal(&l->rd_cv);
+		(void)pthread_mutex_unlock(&l->rd_mu);
+		return NULL;
+	}
+	return rd;
+}
+
+static void
+reader_give(struct store_sqlite *l, struct sq_reader *rd)
+{
+	(void)sqlite3_exec(rd->db, "COMMIT", NULL, NULL, NULL);
+	if (sqlite3_get_autocommit(rd->db) == 0)
+		(void)sqlite3_exec(rd->db, "ROLLBACK", NULL, NULL, NULL);
+	(void)pthread_mutex_lock(&l->rd_mu);
+	rd->next = l->rd_free;
+	l->rd_free = rd;
+	(void)pthread_cond_signal(&l->rd_cv);
+	(void)pthread_mutex_unlock(&l->rd_mu);
+}
+
 static void
 sq_read_begin(struct store_sqlite *l)
 {
+	struct sq_reader *rd = tls_reader;
+
 	if (l == NULL)
 		return;
+	if (rd != NULL && rd->l == l) {
+		rd->depth++;
+		return;
+	}
+	/* A thread reading two stores at once keeps its first reader. */
+	if (rd == NULL && (rd = reader_take(l)) != NULL) {
+		rd->depth = 1;
+		tls_reader = rd;
+		return;
+	}
 	(void)pthread_mutex_lock(&l->mu);
+	l->readers_waiting++;
 	while (l->worker || l->tx_open)
 		(void)pthread_cond_wait(&l->cv, &l->mu);
+	l->readers_waiting--;
 	l->readers++;
 	(void)pthread_mutex_unlock(&l->mu);
 }
@@ -1272,12 +1511,22 @@ sq_read_begin(struct store_sqlite *l)
 static void
 sq_read_end(struct store_sqlite *l)
 {
+	struct sq_reader *rd = tls_reader;
+
 	if (l == NULL)
 		return;
+	if (rd != NULL && rd->l == l) {
+		if (--rd->depth == 0) {
+			tls_reader = NULL;
+			reader_give(l, rd);
+		}
+		return;
+	}
 	(void)pthread_mutex_lock(&l->mu);
 	if (l->readers > 0)
 		l->readers--;
-	(void)pthread_cond_broadcast(&l->cv);
+	if (l->readers == 0)
+		queue_kick(l);
 	(void)pthread_mutex_unlock(&l->mu);
 }
 
@@ -1363,6 +1612,7 @@ op_counter_get(struct store *s, enum store_counter c, uint64_t *out)
 static int
 sq_changed(struct store_sqlite *l, int *changed)
 {
+	struct sq_reader *saved;
 	int64_t v = 0;
 	int r = ERR_INTERNAL;
 
@@ -1371,7 +1621,13 @@ sq_changed(struct store_sqlite *l, int *changed)
 	*changed = 0;
 	if (l == NULL)
 		return ERR_INVALID_ARG;
-	TRY(read_data_version(l, &v));
+	/* The writer's connection, always: data_version is per
+	 * connection, and only that one's is kept in l. */
+	saved = tls_reader;
+	tls_reader = NULL;
+	r = read_data_version(l, &v);
+	tls_reader = saved;
+	TRY(r);
 	*changed = v != l->data_version;
 	l->data_version = v;
 	r = 0;
@@ -1409,7 +1665,7 @@ op_event_tail(struct store *s, struct store_tail *t)
 	if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
 		t->seq = sqlite3_column_int64(st, 0);
 		h = sqlite3_column_text(st, 1);
-		if (h == NULL && sqlite3_errcode(l->db) == SQLITE_NOMEM) {
+		if (h == NULL && sqlite3_errcode(cdb(l)) == SQLITE_NOMEM) {
 			r = ERR_ALLOC;
 			goto out;
 		}
@@ -1420,7 +1676,7 @@ op_event_tail(struct store *s, struct store_tail *t)
 	ms = sqlite3_column_text(st, 2);
 	mh = sqlite3_column_text(st, 3);
 	if ((ms == NULL || mh == NULL) &&
-	    sqlite3_errcode(l->db) == SQLITE_NOMEM) {
+	    sqlite3_errcode(cdb(l)) == SQLITE_NOMEM) {
 		r = ERR_ALLOC;
 		goto out;
 	}
@@ -1569,7 +1825,7 @@ op_events_next(struct store_events *it, struct store_event *w, int *found)
 	    (w->details = col_text(st, 5)) == NULL ||
 	    (w->prev_hash = col_text(st, 6)) == NULL ||
 	    (w->hash = col_text(st, 7)) == NULL) {
-		if (sqlite3_errcode(l->db) == SQLITE_NOMEM)
+		if (sqlite3_errcode(cdb(l)) == SQLITE_NOMEM)
 			return ERR_ALLOC;
 		set_msg(l, "seq %" PRId64 ": a field is not text", w->seq);
 		return ERR_LEDGER_BROKEN;
@@ -1598,7 +1854,20 @@ op_snapshot_begin(struct store *s, int *began)
 	if ((r = db_exec(l, "BEGIN")) != 0)
 		return r;
 	*began = 1;
+	l->snap_owner = pthread_self();
+	l->snap_open = 1;
 	return 0;
+}
+
+static void
+scans_close(struct store_sqlite *l)
+{
+	size_t k;
+
+	for (k = 0; k < 64; k++) {
+		sqlite3_finalize(l->scan[k].st);
+		l->scan[k].st = NULL;
+	}
 }
 
 static void
@@ -1606,8 +1875,13 @@ op_snapshot_end(struct store *s, int began)
 {
 	struct store_sqlite *l = (struct store_sqlite *)s;
 
-	if (began)
-		(void)sqlite3_exec(l->db, "COMMIT", NULL, NULL, NULL);
+	if (!began)
+		return;
+	if (l->snap_open && pthread_equal(l->snap_owner, pthread_self())) {
+		scans_close(l);
+		l->snap_open = 0;
+	}
+	(void)sqlite3_exec(cdb(l), "COMMIT", NULL, NULL, NULL);
 }
 
 /* The table's adapters: struct store is the first member. */
@@ -2597,7 +2871,7 @@ op_rows_next(struct store_rows *it, const struct store_cell **row, int *found)
 		 * bytes: the blob pointer stays valid. */
 		t = sqlite3_column_text(it->st, i);
 		if (t == NULL && c->type != STORE_CELL_NULL &&
-		    sqlite3_errcode(it->l->db) == SQLITE_NOMEM)
+		    sqlite3_errcode(cdb(it->l)) == SQLITE_NOMEM)
 			return ERR_ALLOC;
 		c->text = t == NULL ? "" : (const char *)t;
 		if (c->type == STORE_CELL_BLOB)
@@ -2709,7 +2983,7 @@ op_request_insert(
 	TRY(sq_bind_int(l, st, 10, q->approvals_required));
 	TRY(sq_bind_int(l, st, 11, (int64_t)q->created));
 	TRY(sq_done(l, st, NULL));
-	*id = sqlite3_last_insert_rowid(l->db);
+	*id = sqlite3_last_insert_rowid(cdb(l));
 	r = 0;
 out:
 	sq_release(l, st);
@@ -3247,6 +3521,52 @@ out:
 	return r;
 }
 
+/* Column i of st as the 32-byte hash of node (level, idx). */
+static int
+node_hash_col(struct store_sqlite *l, sqlite3_stmt *st, int i, unsigned level,
+    uint64_t idx, uint8_t out[32])
+{
+	if (sqlite3_column_type(st, i) != SQLITE_BLOB ||
+	    sqlite3_column_bytes(st, i) != 32) {
+		set_msg(l, "merkle_nodes (%u, %" PRIu64 "): not a 32-byte hash",
+		    level, idx);
+		return ERR_LEDGER_BROKEN;
+	}
+	memcpy(out, sqlite3_column_blob(st, i), 32);
+	return 0;
+}
+
+/* merkle_node_get() through the level's scan (struct node_scan): a step
+ * when idx is the next row's, else the scan starts again at idx. */
+static int
+node_scan_get(
+    struct store_sqlite *l, unsigned level, uint64_t idx, uint8_t out[32])
+{
+	struct node_scan *sc = &l->scan[level];
+	int r = ERR_INTERNAL, found = 0;
+
+	if (sc->st == NULL) {
+		TRY(sq_prepare(l, &sc->st,
+		    "SELECT idx, hash FROM merkle_nodes WHERE level = ?1"
+		    " AND idx >= ?2 ORDER BY idx"));
+		sc->next = UINT64_MAX;
+	}
+	if (sc->next != idx) {
+		(void)sqlite3_reset(sc->st);
+		TRY(sq_bind_int(l, sc->st, 1, (int64_t)level));
+		TRY(sq_bind_int(l, sc->st, 2, (int64_t)idx));
+	}
+	sc->next = UINT64_MAX;
+	TRY(sq_row(l, sc->st, &found));
+	ENSURE(found && sqlite3_column_int64(sc->st, 0) == (int64_t)idx,
+	    ERR_NOT_FOUND);
+	TRY(node_hash_col(l, sc->st, 1, level, idx, out));
+	sc->next = idx + 1;
+	r = 0;
+out:
+	return r;
+}
+
 static int
 op_merkle_node_get(
     struct store *s, unsigned level, uint64_t idx, uint8_t out[32])
@@ -3258,20 +3578,15 @@ op_merkle_node_get(
 	memset(out, 0, 32);
 	if (level > 63 || idx > INT64_MAX)
 		return ERR_INVALID_ARG;
+	if (l->snap_open && pthread_equal(l->snap_owner, pthread_self()))
+		return node_scan_get(l, level, idx, out);
 	TRY(sq_cached(l, &st,
 	    "SELECT hash FROM merkle_nodes WHERE level = ?1 AND idx = ?2"));
 	TRY(sq_bind_int(l, st, 1, (int64_t)level));
 	TRY(sq_bind_int(l, st, 2, (int64_t)idx));
 	TRY(sq_row(l, st, &found));
 	ENSURE(found, ERR_NOT_FOUND);
-	if (sqlite3_column_type(st, 0) != SQLITE_BLOB ||
-	    sqlite3_column_bytes(st, 0) != 32) {
-		set_msg(l, "merkle_nodes (%u, %" PRIu64 "): not a 32-byte hash",
-		    level, idx);
-		r = ERR_LEDGER_BROKEN;
-		goto out;
-	}
-	memcpy(out, sqlite3_column_blob(st, 0), 32);
+	TRY(node_hash_col(l, st, 0, level, idx, out));
 	r = 0;
 out:
 	sq_release(l, st);
@@ -3300,8 +3615,8 @@ op_merkle_nodes_put(
 		TRY(sq_bind_int(l, st, 2, (int64_t)(leaf >> k)));
 		TRY(sq_bind_blob(l, st, 3, made[k], 32));
 		if ((r = sq_done(l, st, NULL)) != 0) {
-			store_msg_set(
-			    s, "write merkle_nodes: %s", sqlite3_errmsg(l->db));
+			store_msg_set(s, "write merkle_nodes: %s",
+			    sqlite3_errmsg(cdb(l)));
 			goto out;
 		}
 		sqlite3_reset(st);
@@ -3541,7 +3856,7 @@ ledger_db(struct ledger *l)
 {
 	struct store_sqlite *q = sq_of(l);
 
-	return q == NULL ? NULL : q->db;
+	return q == NULL ? NULL : cdb(q);
 }
 
 int

@@ -25,9 +25,9 @@
  * ledger_state.c checks against the events, and the notification sinks'
  * cursors and leases.  The Merkle tree over the events (merkle.h: the
  * hash of every perfect subtree, written with the event that completes
- * it) and the signed checkpoints.  Not here yet: a read
- * connection of its own (readers share the writer's connection and run
- * between transactions: read_begin/read_end).
+ * it) and the signed checkpoints.  Readers have a connection and
+ * snapshot of their own (read_begin/read_end): they never wait for a
+ * writer's COMMIT and never see a unit that is not committed.
  *
  * Errors are the shared negative codes of signer/err.h; a failed
  * operation leaves a sentence in the store's errmsg (store_msg_set()),
@@ -403,7 +403,13 @@ struct store_ops {
 	void (*tx_rollback)(struct store *s);
 	/* 1 when this thread's connection is inside a transaction. */
 	int (*tx_active)(struct store *s);
-	/* Readers sharing the write connection run between transactions. */
+	/*
+	 * A read section of the calling thread: what it reads in between
+	 * is one snapshot of committed rows, and it never waits for a
+	 * writer (sqlite: a read-only connection of a pool, in WAL mode;
+	 * a backend without one may run readers between transactions).
+	 * Nothing in a read section writes.  Sections nest.
+	 */
 	void (*read_begin)(struct store *s);
 	void (*read_end)(struct store *s);
 	/* A read snapshot on the calling connection: *began is 1 when one

@@ -7,7 +7,7 @@
  * 201 and carries a "certificate" field; anything else is an error (the
  * first one is shown on stderr).
  *
- *   bench_http URL TOKEN_FILE BODY_FILE CONNS SECONDS [PID]
+ *   bench_http URL TOKEN_FILE BODY_FILE CONNS SECONDS [PID [PROBE_URL...]]
  *
  * With PID (jitcad serve's process id) it samples VmRSS from
  * /proc/PID/status each second and reports the sample at a tenth of the
@@ -17,6 +17,12 @@
  * where driver_cpu is the CPU this driver used and server_cpu the CPU
  * process PID used during the measured window (not its signer child),
  * both in cores: the two share the machine.
+ * and child_cpu that of its first child (the signer); cpu_us_per_cert
+ * is their CPU time in the window over the certificates.
+ * Each PROBE_URL (at most 4) is fetched with GET and the same token on a
+ * connection of its own, again 10 ms after each answer, while the load
+ * runs: probeK_n, probeK_errors (not 200) and probeK_p99_ms say how
+ * reads fare beside the writes.
  * Latency is from handing the request to libcurl to the last byte of
  * the answer.  Run by scripts/bench; not a test.
  */
@@ -34,12 +40,19 @@
 #define BODY_MAX (64u * 1024)
 #define LAT_MAX (10u * 1000 * 1000)
 #define CONNS_MAX 1024
+#define PROBES_MAX 4
+#define PROBE_GAP_S 0.010
 
 struct slot {
 	CURL *h;
 	char buf[BODY_MAX];
 	size_t len;
 	double start;
+	/* Probes only: when to send again (0: in flight), the latencies. */
+	int probe;
+	double next_at;
+	double *lat;
+	uint64_t nlat, errors;
 };
 
 static size_t
@@ -97,6 +110,25 @@ proc_kb(const char *pid, const char *field)
 	return v;
 }
 
+/* The first child of process pid (as text into out); 0 if none. */
+static int
+proc_child(const char *pid, char out[32])
+{
+	char path[96];
+	FILE *f;
+	int ok;
+
+	out[0] = '\0';
+	if (pid == NULL ||
+	    snprintf(path, sizeof(path), "/proc/%s/task/%s/children", pid,
+		pid) >= (int)sizeof(path) ||
+	    (f = fopen(path, "r")) == NULL)
+		return 0;
+	ok = fscanf(f, "%31s", out) == 1;
+	fclose(f);
+	return ok;
+}
+
 /* CPU seconds (user + system, all threads) of process pid; 0 if unknown. */
 static double
 proc_cpu(const char *pid)
@@ -133,11 +165,30 @@ proc_cpu(const char *pid)
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* A probe's answer: counted when sent in the window, sent again after
+ * PROBE_GAP_S. */
+static void
+probe_done(struct slot *s, int ok, double now, double tend)
+{
+	if (now <= tend) {
+		if (!ok)
+			s->errors++;
+		else if (s->nlat < LAT_MAX / 10)
+			s->lat[s->nlat++] = now - s->start;
+	}
+	s->len = 0;
+	s->buf[0] = '\0';
+	s->next_at = now + PROBE_GAP_S;
+}
+
 int
 main(int argc, char **argv)
 {
-	struct slot *slots = NULL;
-	struct curl_slist *hdr = NULL;
+	struct slot *slots = NULL, *probes = NULL;
+	struct curl_slist *hdr = NULL, *ghdr = NULL;
+	char child[32];
+	double ccpu0 = -1, ccpu = 0;
+	uint64_t nprobes = 0, k;
 	CURLM *m = NULL;
 	CURLMsg *msg;
 	char *token = NULL, *body = NULL, *auth = NULL, *pid;
@@ -149,15 +200,17 @@ main(int argc, char **argv)
 	double cpu = 0, scpu0 = -1, scpu = 0;
 	size_t alen;
 
-	if ((argc != 6 && argc != 7) ||
+	if (argc < 6 || argc > 7 + PROBES_MAX ||
 	    bench_parse_u64(argv[4], 1, CONNS_MAX, &conns) != 0 ||
 	    bench_parse_u64(argv[5], 1, 86400, &secs) != 0) {
 		fprintf(stderr,
 		    "usage: bench_http URL TOKEN_FILE BODY_FILE "
-		    "CONNS SECONDS [PID]\n");
+		    "CONNS SECONDS [PID [PROBE_URL...]]\n");
 		return 2;
 	}
-	pid = argc == 7 ? argv[6] : NULL;
+	pid = argc >= 7 ? argv[6] : NULL;
+	nprobes = argc > 7 ? (uint64_t)argc - 7 : 0;
+	(void)proc_child(pid, child);
 	if ((token = read_all(argv[2])) == NULL ||
 	    (body = read_all(argv[3])) == NULL) {
 		fprintf(stderr, "bench_http: cannot read token or body\n");
@@ -168,15 +221,21 @@ main(int argc, char **argv)
 	    snprintf(auth, alen, "Authorization: Bearer %s", token) >=
 		(int)alen ||
 	    (lat = malloc(LAT_MAX * sizeof(*lat))) == NULL ||
-	    (slots = calloc(conns, sizeof(*slots))) == NULL)
+	    (slots = calloc(conns, sizeof(*slots))) == NULL ||
+	    (probes = calloc(PROBES_MAX, sizeof(*probes))) == NULL)
 		goto out;
+	for (k = 0; k < nprobes; k++) {
+		if ((probes[k].lat = malloc(LAT_MAX / 10 * sizeof(double))) ==
+		    NULL)
+			goto out;
+	}
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
 	    (m = curl_multi_init()) == NULL)
 		goto out;
 	hdr = curl_slist_append(hdr, auth);
 	hdr = curl_slist_append(hdr, "Content-Type: application/json");
 	hdr = curl_slist_append(hdr, "Expect:");
-	if (hdr == NULL)
+	if (hdr == NULL || (ghdr = curl_slist_append(NULL, auth)) == NULL)
 		goto out;
 
 	warm = (double)secs / 10.0 < 2.0 ? (double)secs / 10.0 : 2.0;
@@ -203,8 +262,35 @@ main(int argc, char **argv)
 		if (curl_multi_add_handle(m, s->h) != CURLM_OK)
 			goto out;
 	}
+	for (k = 0; k < nprobes; k++) {
+		struct slot *s = &probes[k];
+
+		if ((s->h = curl_easy_init()) == NULL)
+			goto out;
+		s->probe = 1;
+		curl_easy_setopt(s->h, CURLOPT_URL, argv[7 + k]);
+		curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, ghdr);
+		curl_easy_setopt(s->h, CURLOPT_WRITEFUNCTION, on_data);
+		curl_easy_setopt(s->h, CURLOPT_WRITEDATA, s);
+		curl_easy_setopt(s->h, CURLOPT_PRIVATE, s);
+		curl_easy_setopt(s->h, CURLOPT_TCP_NODELAY, 1L);
+		curl_easy_setopt(s->h, CURLOPT_TIMEOUT, 30L);
+		s->next_at = tm;
+	}
 	do {
 		readded = 0;
+		now = bench_now();
+		for (k = 0; k < nprobes; k++) {
+			struct slot *s = &probes[k];
+
+			if (s->next_at > 0 && now >= s->next_at && now < tend) {
+				s->next_at = 0;
+				s->start = now;
+				if (curl_multi_add_handle(m, s->h) != CURLM_OK)
+					goto out;
+				readded = 1;
+			}
+		}
 		if (curl_multi_perform(m, &running) != CURLM_OK)
 			goto out;
 		while ((msg = curl_multi_info_read(m, &left)) != NULL) {
@@ -218,6 +304,13 @@ main(int argc, char **argv)
 			code = 0;
 			curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
 			now = bench_now();
+			if (s->probe) {
+				probe_done(s,
+				    msg->data.result == CURLE_OK && code == 200,
+				    now, tend);
+				curl_multi_remove_handle(m, h);
+				continue;
+			}
 			ok = msg->data.result == CURLE_OK && code == 201 &&
 			    strstr(s->buf, "\"certificate\"") != NULL;
 			if (s->start >= tm && now <= tend) {
@@ -247,11 +340,14 @@ main(int argc, char **argv)
 		/* A re-added request goes out at once; wait only when every
 		 * connection is waiting for its answer. */
 		if (!readded &&
-		    curl_multi_poll(m, NULL, 0, 100, NULL) != CURLM_OK)
+		    curl_multi_poll(m, NULL, 0, nprobes > 0 ? 2 : 100, NULL) !=
+			CURLM_OK)
 			goto out;
 		now = bench_now();
-		if (pid != NULL && scpu0 < 0 && now >= tm)
+		if (pid != NULL && scpu0 < 0 && now >= tm) {
 			scpu0 = proc_cpu(pid);
+			ccpu0 = child[0] != '\0' ? proc_cpu(child) : 0;
+		}
 		if (pid != NULL && now >= next_sample) {
 			rss_end = proc_kb(pid, "VmRSS");
 			if (!early_taken && now >= tm + (double)secs / 10.0) {
@@ -262,8 +358,11 @@ main(int argc, char **argv)
 		}
 	} while (running > 0 || now < tend);
 
-	if (scpu0 >= 0)
+	if (scpu0 >= 0) {
 		scpu = (proc_cpu(pid) - scpu0) / (double)secs;
+		if (child[0] != '\0')
+			ccpu = (proc_cpu(child) - ccpu0) / (double)secs;
+	}
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
 		    ((double)ru.ru_utime.tv_usec +
@@ -271,14 +370,27 @@ main(int argc, char **argv)
 			1e6;
 	printf("http conns=%llu n=%llu errors=%llu per_s=%.0f p50_ms=%.2f "
 	       "p99_ms=%.2f max_ms=%.2f rss_early_kb=%ld rss_end_kb=%ld "
-	       "hwm_kb=%ld driver_cpu=%.2f server_cpu=%.2f\n",
+	       "hwm_kb=%ld driver_cpu=%.2f server_cpu=%.2f child_cpu=%.2f "
+	       "cpu_us_per_cert=%.0f",
 	    (unsigned long long)conns, (unsigned long long)nlat,
 	    (unsigned long long)errors, (double)nlat / (double)secs,
 	    bench_percentile(lat, nlat, 50) * 1000.0,
 	    bench_percentile(lat, nlat, 99) * 1000.0,
 	    bench_percentile(lat, nlat, 100) * 1000.0, rss_early,
 	    pid != NULL ? proc_kb(pid, "VmRSS") : 0, proc_kb(pid, "VmHWM"),
-	    cpu / (bench_now() - t0), scpu);
+	    cpu / (bench_now() - t0), scpu, ccpu,
+	    nlat > 0 ? (scpu + ccpu) * (double)secs * 1e6 / (double)nlat : 0);
+	for (k = 0; k < nprobes; k++)
+		printf(" probe%llu_n=%llu probe%llu_errors=%llu "
+		       "probe%llu_p99_ms=%.2f",
+		    (unsigned long long)k + 1,
+		    (unsigned long long)probes[k].nlat,
+		    (unsigned long long)k + 1,
+		    (unsigned long long)probes[k].errors,
+		    (unsigned long long)k + 1,
+		    bench_percentile(probes[k].lat, probes[k].nlat, 99) *
+			1000.0);
+	printf("\n");
 	rc = 0;
 out:
 	if (slots != NULL) {
@@ -289,9 +401,20 @@ out:
 			}
 		}
 	}
+	if (probes != NULL) {
+		for (k = 0; k < PROBES_MAX; k++) {
+			if (probes[k].h != NULL) {
+				curl_multi_remove_handle(m, probes[k].h);
+				curl_easy_cleanup(probes[k].h);
+			}
+			free(probes[k].lat);
+		}
+	}
+	free(probes);
 	if (m != NULL)
 		curl_multi_cleanup(m);
 	curl_slist_free_all(hdr);
+	curl_slist_free_all(ghdr);
 	if (token != NULL)
 		memset(token, 0, strlen(token));
 	free(token);

@@ -575,6 +575,7 @@ web_serve_run(const struct cli_parsed *p)
 	hc.tls_key_pem = tls_key;
 	hc.trusted_proxies = (const char *const *)api.cfg->trusted_proxies;
 	hc.ntrusted_proxies = api.cfg->ntrusted_proxies;
+	hc.threads = api.cfg->server_threads;
 	hc.routes = api_routes(&hc.nroutes);
 	hc.app = &api;
 	if ((r = http_server_start(&srv, &hc, herr)) != 0) {
@@ -582,6 +583,9 @@ web_serve_run(const struct cli_parsed *p)
 		fprintf(stderr, "jitcad serve: %s\n", herr);
 		goto out;
 	}
+	/* A checkpoint at every start, made before "listening on" is said:
+	 * whoever waits for that line finds it in the ledger already. */
+	serve_checkpoint(&api, 1);
 	{
 		const char *colon = strrchr(listen, ':');
 
@@ -593,13 +597,12 @@ web_serve_run(const struct cli_parsed *p)
 	memset(&sv, 0, sizeof(sv));
 	sv.started_ms = mono_ms();
 	next_tick = mono_ms() + SERVE_TICK_S * 1000;
-	/* A checkpoint at every start, then at most one per
-	 * ledger.checkpoint_interval while events arrive. */
+	/* Then at most one checkpoint per ledger.checkpoint_interval while
+	 * events arrive. */
 	cp_every = (long long)api.cfg->checkpoint_interval * 1000;
 	if (cp_every < 1000)
 		cp_every = 1000;
 	next_cp = mono_ms() + cp_every;
-	serve_checkpoint(&api, 1);
 	for (;;) {
 		long long ms = SERVE_WAKE_MS;
 

@@ -327,6 +327,17 @@ static const struct broken broken[] = {
     {TOP("'limits': {'requests_per_minute': 10001},"), ERR_CONFIG,
 	"limits.requests_per_minute: 10001 is out of range (0..10000; 0 "
 	"turns the limit off)"},
+    /* server */
+    {TOP("'server': 4,"), ERR_CONFIG,
+	"server: expected an object, got an integer"},
+    {TOP("'server': {'workers': 8},"), ERR_CONFIG,
+	"server: unknown key \"workers\""},
+    {TOP("'server': {'threads': '8'},"), ERR_CONFIG,
+	"server.threads: expected an integer, got a string"},
+    {TOP("'server': {'threads': 0},"), ERR_CONFIG,
+	"server.threads: 0 is out of range (1..1024)"},
+    {TOP("'server': {'threads': 1025},"), ERR_CONFIG,
+	"server.threads: 1025 is out of range (1..1024)"},
     /* Keys in a PKCS#11 token: the URI is checked here. */
     {TOP("'ca': {'key': 'pkcs11:token=jitca'},"), ERR_CONFIG,
 	"ca.key: PKCS#11 URI names no key (give \"object=\" or \"id=\")"},
@@ -1285,30 +1296,46 @@ Test(config, mutations_never_crash)
 	free(buf);
 }
 
-Test(config, limits_values)
+/* The configuration of json (jq-quoted), which must parse. */
+static struct config *
+parse_good(const char *src)
+{
+	struct config *c = NULL;
+	char err[CONFIG_ERR_LEN];
+	char *json = jq(src);
+
+	cr_assert_eq(
+	    config_parse(&c, "/x", json, strlen(json), err), 0, "%s", err);
+	free(json);
+	return c;
+}
+
+Test(config, limits_and_server_values)
 {
 	static const struct {
 		const char *json;
-		unsigned rpm;
+		unsigned rpm, threads;
 	} ok[] = {
-	    {TOP(""), CONFIG_DEFAULT_REQUESTS_PER_MINUTE},
-	    {TOP("'limits': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE},
-	    {TOP("'limits': {'requests_per_minute': 0},"), 0},
-	    {TOP("'limits': {'requests_per_minute': 10000},"), 10000},
+	    {TOP(""), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 64},
+	    {TOP("'limits': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 64},
+	    {TOP("'limits': {'requests_per_minute': 0},"), 0, 64},
+	    {TOP("'limits': {'requests_per_minute': 10000},"), 10000, 64},
+	    {TOP("'server': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 64},
+	    {TOP("'server': {'threads': 1},"),
+		CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 1},
+	    {TOP("'server': {'threads': 1024},"),
+		CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 1024},
 	};
-	char err[CONFIG_ERR_LEN];
 	size_t i;
 
 	cr_assert_eq(CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 30);
+	cr_assert_eq(CONFIG_DEFAULT_SERVER_THREADS, 64);
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
-		struct config *c = NULL;
-		char *json = jq(ok[i].json);
+		struct config *c = parse_good(ok[i].json);
 
-		cr_assert_eq(config_parse(&c, "/x", json, strlen(json), err), 0,
-		    "%s", err);
 		cr_assert_eq(c->requests_per_minute, ok[i].rpm, "case %zu", i);
+		cr_assert_eq(c->server_threads, ok[i].threads, "case %zu", i);
 		config_free(c);
-		free(json);
 	}
 }
 
