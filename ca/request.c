@@ -274,8 +274,138 @@ out:
  * certificate, move the request to "issued" (conditionally) and append
  * cert.issued by actor_name.
  */
+/*
+ * A certificate built and signed before the unit that records it
+ * (phase a of an issuance): from the request as a read snapshot showed
+ * it, with a serial reserved ahead (ledger_serial_reserve()).
+ * issue_locked() uses it only when the request it re-loads inside the
+ * unit is still pending with the same requester, role, principals, ttl
+ * and key under the same configuration, after every check has passed
+ * again there; otherwise it is discarded (its serial is a gap) and the
+ * certificate is signed inside the unit as before.
+ */
+struct presign {
+	int ok;
+	int64_t id;
+	int how;
+	const struct config *cfg;
+	const struct role *role;
+	char *requester, *role_name, *principals, *public_key;
+	uint64_t ttl, serial, now;
+	char key_id[NAME_KEY_ID_MAX + 1];
+	char digest[REQUEST_DIGEST_LEN]; /* request_digest() when signed */
+	struct cert *c;
+};
+
+static void
+presign_clear(struct presign *ps)
+{
+	free(ps->requester);
+	free(ps->role_name);
+	free(ps->principals);
+	free(ps->public_key);
+	cert_free(ps->c);
+	memset(ps, 0, sizeof(*ps));
+}
+
+#ifdef JITCA_TEST_HOOKS
+void (*request_test_presigned)(struct ca *ca, int64_t id);
+#endif
+
+static int cert_make(struct ca *ca, const struct role *role,
+    const struct store_request *row, struct pubkey **key, json_t *principals,
+    uint64_t serial, const char *key_id, uint64_t now, int how,
+    struct cert **out);
+static int request_digest(struct ca *ca, const struct store_request *row,
+    char out[REQUEST_DIGEST_LEN]);
+
+/*
+ * Phase a: sign the certificate of request row (as read, outside any
+ * unit) with ttl (the row's, or the shorter one an approval sets).  A
+ * failure only means there is nothing presigned (ps->ok 0): the unit
+ * then checks and signs as before and returns that failure's code.
+ */
+static void
+presign_make(struct ca *ca, const struct store_request *row, uint64_t ttl,
+    int how, struct presign *ps)
+{
+	struct store_request r2;
+	const struct role *role;
+	struct pubkey *key = NULL;
+	json_t *principals = NULL;
+	json_error_t jerr;
+	int n;
+
+	memset(ps, 0, sizeof(*ps));
+	if (strcmp(row->state, "pending") != 0 ||
+	    (role = config_role(ca->cfg, row->role)) == NULL || ttl == 0)
+		return;
+	principals = json_loads(row->principals, 0, &jerr);
+	if (!json_is_array(principals) || json_array_size(principals) == 0)
+		goto out;
+	if (pubkey_from_line(&key, row->public_key, strlen(row->public_key)) !=
+	    0)
+		goto out;
+	if (ledger_serial_reserve(ca->ledger, &ps->serial) != 0)
+		goto out;
+	ps->now = ca_now(ca);
+	n = snprintf(ps->key_id, sizeof(ps->key_id),
+	    "%s:%s:req-%lld:serial-%llu", row->requester, row->role,
+	    (long long)row->id, (unsigned long long)ps->serial);
+	if (n <= 0 || (size_t)n >= sizeof(ps->key_id) ||
+	    !name_key_id_valid(ps->key_id))
+		goto out;
+	r2 = *row;
+	r2.ttl = ttl;
+	if (request_digest(ca, &r2, ps->digest) != 0)
+		goto out;
+	if (cert_make(ca, role, &r2, &key, principals, ps->serial, ps->key_id,
+		ps->now, how, &ps->c) != 0)
+		goto out;
+	ps->id = row->id;
+	ps->how = how;
+	ps->cfg = ca->cfg;
+	ps->role = role;
+	ps->ttl = ttl;
+	ps->requester = strdup(row->requester);
+	ps->role_name = strdup(row->role);
+	ps->principals = strdup(row->principals);
+	ps->public_key = strdup(row->public_key);
+	ps->ok = ps->requester != NULL && ps->role_name != NULL &&
+	    ps->principals != NULL && ps->public_key != NULL;
+out:
+	if (!ps->ok) {
+		presign_clear(ps);
+		memset(ps, 0, sizeof(*ps));
+	}
+	pubkey_free(key);
+	json_decref(principals);
+}
+
+/* Whether ps was signed for exactly the request row re-loaded in the
+ * unit, under the configuration of now (the same configuration, and the
+ * same request digest: key, principals, ttl, the role's options and
+ * extensions). */
 static int
-issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how)
+presign_fits(struct ca *ca, const struct presign *ps,
+    const struct store_request *row, const struct role *role, int how)
+{
+	char digest[REQUEST_DIGEST_LEN];
+
+	if (ps == NULL || !ps->ok || request_digest(ca, row, digest) != 0 ||
+	    strcmp(digest, ps->digest) != 0)
+		return 0;
+	return ps->c != NULL && ps->id == row->id &&
+	    ps->how == how && ps->cfg == ca->cfg && ps->role == role &&
+	    ps->ttl == row->ttl && strcmp(ps->requester, row->requester) == 0 &&
+	    strcmp(ps->role_name, row->role) == 0 &&
+	    strcmp(ps->principals, row->principals) == 0 &&
+	    strcmp(ps->public_key, row->public_key) == 0;
+}
+
+static int
+issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
+    struct presign *ps)
 {
 	int direct = (how & HOW_DIRECT) != 0;
 	struct store_request row;
@@ -334,13 +464,25 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how)
 	ENSURE(!disabled, ERR_USER_DISABLED);
 	TRY(approvers_load(ca, id, &approvers));
 
-	TRY(ledger_serial_next(ca->ledger, &serial));
-	n = snprintf(key_id, sizeof(key_id), "%s:%s:req-%lld:serial-%llu",
-	    row.requester, row.role, (long long)id, (unsigned long long)serial);
-	ENSURE(n > 0 && (size_t)n < sizeof(key_id), ERR_CERT_BAD_KEY_ID);
-	ENSURE(name_key_id_valid(key_id), ERR_CERT_BAD_KEY_ID);
-	TRY(cert_make(
-	    ca, role, &row, &key, principals, serial, key_id, now, how, &c));
+	if (presign_fits(ca, ps, &row, role, how)) {
+		/* Signed before the unit, for this very row: every check
+		 * above passed again inside it. */
+		serial = ps->serial;
+		now = ps->now;
+		memcpy(key_id, ps->key_id, sizeof(key_id));
+		c = ps->c;
+		ps->c = NULL;
+	} else {
+		TRY(ledger_serial_next(ca->ledger, &serial));
+		n = snprintf(key_id, sizeof(key_id),
+		    "%s:%s:req-%lld:serial-%llu", row.requester, row.role,
+		    (long long)id, (unsigned long long)serial);
+		ENSURE(
+		    n > 0 && (size_t)n < sizeof(key_id), ERR_CERT_BAD_KEY_ID);
+		ENSURE(name_key_id_valid(key_id), ERR_CERT_BAD_KEY_ID);
+		TRY(cert_make(ca, role, &row, &key, principals, serial, key_id,
+		    now, how, &c));
+	}
 	TRY(cert_to_line(&line, c, NULL));
 	TRY(ca_sha256_hex(sha, c->blob, c->blob_len));
 	ENSURE(
@@ -802,7 +944,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	}
 	if (direct || role->approvals_required == 0 ||
 	    (how & HOW_BREAK_GLASS) != 0)
-		TRY(issue_locked(ca, id, event_actor, how));
+		TRY(issue_locked(ca, id, event_actor, how, NULL));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
 	/* Committed: only now may the certificate leave. */
@@ -984,6 +1126,54 @@ out:
 	return r;
 }
 
+/*
+ * Phase a of an approval that will issue: when the request as a read
+ * snapshot shows it is pending, not expired, this approval is allowed
+ * (not the requester's, an approver of the role, the digest the
+ * approver saw, a ttl no longer) and would bring the approvals to the
+ * number needed, sign its certificate now, outside the unit; the unit
+ * repeats every check (decide_begin(), issue_locked()) and uses it only
+ * when nothing changed.
+ */
+static void
+presign_approval(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const struct request_approval *ap, struct presign *ps)
+{
+	char digest[REQUEST_DIGEST_LEN];
+	struct store_request row;
+	const struct role *role;
+	json_t *who = NULL;
+	unsigned need;
+	uint64_t ttl;
+	int ok;
+
+	memset(&row, 0, sizeof(row));
+	memset(ps, 0, sizeof(*ps));
+	ledger_read_begin(ca->ledger);
+	ok = req_row_load(ca, id, &row) == 0 &&
+	    strcmp(row.state, "pending") == 0 && ca_now(ca) < row.expires &&
+	    (role = config_role(ca->cfg, row.role)) != NULL &&
+	    strcmp(actor->name, row.requester) != 0 &&
+	    actor_is_approver(role, actor) && ap->ttl <= row.ttl &&
+	    approvers_load(ca, id, &who) == 0;
+	if (ok && ap->expect != NULL)
+		ok = request_digest(ca, &row, digest) == 0 &&
+		    strcmp(digest, ap->expect) == 0;
+	ledger_read_end(ca->ledger);
+	if (ok) {
+		need = row.approvals_required;
+		if (role->approvals_required > need)
+			need = role->approvals_required;
+		ok = json_array_size(who) + 1 >= need;
+	}
+	if (ok) {
+		ttl = ap->ttl > 0 && ap->ttl < row.ttl ? ap->ttl : row.ttl;
+		presign_make(ca, &row, ttl, 0, ps);
+	}
+	json_decref(who);
+	store_request_clear(&row);
+}
+
 int
 request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
     const char *comment, struct request_view **out)
@@ -1007,14 +1197,21 @@ request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	char subject[SUBJECT_LEN];
 	unsigned count = 0, need;
 	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, disabled = 0;
+	struct presign ps;
 
 	memset(&row, 0, sizeof(row));
+	memset(&ps, 0, sizeof(ps));
 	if (out != NULL)
 		*out = NULL;
 	ENSURE(
 	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
 	ENSURE(ap != NULL, ERR_INVALID_ARG);
+	presign_approval(ca, actor, id, ap, &ps);
+#ifdef JITCA_TEST_HOOKS
+	if (request_test_presigned != NULL)
+		request_test_presigned(ca, id);
+#endif
 	TRY(decide_begin(ca, actor, id, comment, &row, &role, &in_tx));
 	ENSURE(strcmp(actor->name, row.requester) != 0, ERR_SELF_APPROVAL);
 	ENSURE(actor_is_approver(role, actor), ERR_FORBIDDEN);
@@ -1056,7 +1253,7 @@ request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	TRY(ledger_append(ca->ledger, NULL, "request.approved", actor->name,
 	    subject, details));
 	if (count >= need)
-		TRY(issue_locked(ca, id, actor->name, 0));
+		TRY(issue_locked(ca, id, actor->name, 0, &ps));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
 	r = request_view_committed(ca, id, out);
@@ -1066,6 +1263,7 @@ out:
 	json_decref(details);
 	json_decref(stale);
 	store_request_clear(&row);
+	presign_clear(&ps);
 	return r;
 }
 

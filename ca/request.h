@@ -241,4 +241,11 @@ MUST_CHECK int request_roles(
  * ERR_TEXT_CHAR. */
 MUST_CHECK int request_text_check(const char *s, size_t max, int required);
 
+#ifdef JITCA_TEST_HOOKS
+/* Test builds only: called by request_approve_with() after it signed the
+ * certificate ahead (phase a) and before its unit begins, so a test can
+ * commit a change (a revocation, a disabled user) in between. */
+extern void (*request_test_presigned)(struct ca *ca, int64_t id);
+#endif
+
 #endif /* JITCA_REQUEST_H */

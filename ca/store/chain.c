@@ -188,6 +188,17 @@ ledger_serial_next(struct ledger *l, uint64_t *serial)
 }
 
 int
+ledger_serial_reserve(struct ledger *l, uint64_t *serial)
+{
+	if (serial == NULL)
+		return ERR_INVALID_ARG;
+	*serial = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	return store_serial_reserve(l->s, serial);
+}
+
+int
 ledger_krl_version_bump(struct ledger *l, uint64_t *version)
 {
 	if (version == NULL)

@@ -982,6 +982,30 @@ out:
 	return r;
 }
 
+/*
+ * A serial for a certificate signed before its unit: nextval of
+ * cert_serial, outside any transaction of this caller.  A sequence is
+ * not rolled back and gives every session distinct values, so the serial
+ * is unique across replicas and never reused; one whose certificate is
+ * not committed is a gap.
+ */
+static int
+op_serial_reserve(struct store *s, uint64_t *out)
+{
+	struct store_pg *l = (struct store_pg *)s;
+	int64_t v = 0;
+	int r = ERR_INTERNAL;
+
+	*out = 0;
+	TRY(query_i64(
+	    l, "SELECT nextval('cert_serial')", NULL, &v, "reserve serial"));
+	ENSURE(v > 0, ERR_DB);
+	*out = (uint64_t)v;
+	r = 0;
+out:
+	return r;
+}
+
 static int
 op_counter_get(struct store *s, enum store_counter c, uint64_t *out)
 {
@@ -2721,6 +2745,7 @@ static const struct store_ops pg_ops = {
     .events_next = op_events_next,
     .events_close = op_events_close,
     .counter_next = op_counter_next,
+    .serial_reserve = op_serial_reserve,
     .counter_get = op_counter_get,
     .changed = op_changed,
     .user_get = op_user_get,

@@ -120,6 +120,14 @@ struct store_sqlite {
 	uint64_t batch; /* number of the open transaction */
 	struct sq_waiter *waiters; /* units waiting for their commit */
 	struct store_stats stats;
+	/*
+	 * Serials reserved ahead (op_serial_reserve()): ser_next..ser_end
+	 * are durably below last_serial and not yet handed out; ser_block
+	 * is the size of the next block.  ser_mu guards them.
+	 */
+	pthread_mutex_t ser_mu;
+	uint64_t ser_next, ser_end;
+	uint64_t ser_block;
 	/* The writer connection's statements: the unit's owner, and
 	 * threads reading outside a read section, never share one. */
 	struct stmt_cache cache;
@@ -1056,6 +1064,7 @@ sq_open(struct store_sqlite **out, const char *path, int create,
 	}
 	(void)pthread_cond_init(&l->cv, NULL);
 	(void)pthread_mutex_init(&l->rd_mu, NULL);
+	(void)pthread_mutex_init(&l->ser_mu, NULL);
 	(void)pthread_cond_init(&l->rd_cv, NULL);
 	l->queue_tail = &l->queue;
 	if ((l->path = strdup(path)) == NULL) {
@@ -1191,6 +1200,7 @@ sq_close(struct store_sqlite *l)
 	free(l->path);
 	(void)pthread_cond_destroy(&l->rd_cv);
 	(void)pthread_mutex_destroy(&l->rd_mu);
+	(void)pthread_mutex_destroy(&l->ser_mu);
 	(void)pthread_mutex_destroy(&l->cache.mu);
 	(void)pthread_cond_destroy(&l->cv);
 	(void)pthread_mutex_destroy(&l->mu);
@@ -1595,6 +1605,76 @@ op_counter_next(struct store *s, enum store_counter c, uint64_t *out)
 		? "SELECT coalesce(max(serial), 0) FROM certificates"
 		: NULL,
 	    out);
+}
+
+/* 1 when the calling thread runs the current unit of work. */
+static int
+unit_is_mine(struct store_sqlite *l)
+{
+	int mine;
+
+	(void)pthread_mutex_lock(&l->mu);
+	mine = l->worker && pthread_equal(l->owner, pthread_self());
+	(void)pthread_mutex_unlock(&l->mu);
+	return mine;
+}
+
+/*
+ * A serial from the block reserved ahead.  When the block is used up, a
+ * unit of its own raises last_serial by the next block's size (1, then
+ * doubling up to SQ_SERIAL_BLOCK_MAX, so a short-lived process leaves
+ * no gap and a busy one reserves rarely) and commits (group commit)
+ * before any serial of it is handed out.  What a process has not handed
+ * out when it exits or crashes is a gap; every serial is below the
+ * durable last_serial before it leaves, so none is handed out twice,
+ * by this handle or another on the same file.
+ */
+#define SQ_SERIAL_BLOCK_MAX 64
+
+static int
+op_serial_reserve(struct store *s, uint64_t *out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	uint64_t v = 0, block;
+	int64_t m = 0;
+	int r = ERR_INTERNAL, began = 0;
+
+	*out = 0;
+	if (unit_is_mine(l)) {
+		set_msg(l, "serial reserved inside a unit of work");
+		return ERR_INVALID_ARG;
+	}
+	(void)pthread_mutex_lock(&l->ser_mu);
+	if (l->ser_next == 0 || l->ser_next > l->ser_end) {
+		block = l->ser_block == 0 ? 1 : l->ser_block;
+		TRY(sq_begin(l));
+		began = 1;
+		TRY(meta_get_u64(l, "last_serial", &v));
+		TRY(query_i64(
+		    l, "SELECT coalesce(max(serial), 0) FROM certificates", &m));
+		if (m > 0 && (uint64_t)m > v)
+			v = (uint64_t)m;
+		if (v >= INT64_MAX - block) {
+			set_msg(l, "last_serial is exhausted");
+			r = ERR_TOO_LARGE;
+			goto out;
+		}
+		TRY(meta_set_u64(l, "last_serial", v + block));
+		began = 0;
+		TRY(sq_commit(l));
+		l->ser_next = v + 1;
+		l->ser_end = v + block;
+		l->ser_block = block * 2 > SQ_SERIAL_BLOCK_MAX
+		    ? SQ_SERIAL_BLOCK_MAX
+		    : block * 2;
+	}
+	*out = l->ser_next++;
+	r = 0;
+out:
+	if (began)
+		sq_rollback(l);
+	(void)pthread_mutex_unlock(&l->ser_mu);
+	return r;
 }
 
 static int
@@ -3764,6 +3844,7 @@ static const struct store_ops sqlite_ops = {
     .events_close = op_events_close,
     .counter_next = op_counter_next,
     .counter_get = op_counter_get,
+    .serial_reserve = op_serial_reserve,
     .changed = op_changed,
     .user_get = op_user_get,
     .user_by_token = op_user_by_token,

@@ -438,6 +438,18 @@ struct store_ops {
 	    struct store *s, enum store_counter c, uint64_t *out);
 	int (*counter_get)(
 	    struct store *s, enum store_counter c, uint64_t *out);
+	/*
+	 * A certificate serial for a certificate built and signed before
+	 * its unit of work; call it outside any unit of the calling
+	 * thread.  The serial is durably reserved before it is returned
+	 * (sqlite: a block of them, committed ahead, in last_serial; a
+	 * client/server backend: a sequence), so it is unique across
+	 * handles, processes and replicas and never handed out again, even
+	 * when the unit that would have used it rolls back or the process
+	 * crashes (that serial is a gap).  Never 0; increasing in
+	 * allocation order per handle.
+	 */
+	int (*serial_reserve)(struct store *s, uint64_t *out);
 	/* *changed 1 when another connection committed since last call. */
 	int (*changed)(struct store *s, int *changed);
 	/*
@@ -759,6 +771,12 @@ static inline MUST_CHECK int
 store_counter_next(struct store *s, enum store_counter c, uint64_t *out)
 {
 	return s->ops->counter_next(s, c, out);
+}
+
+static inline MUST_CHECK int
+store_serial_reserve(struct store *s, uint64_t *out)
+{
+	return s->ops->serial_reserve(s, out);
 }
 
 static inline MUST_CHECK int
