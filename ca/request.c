@@ -495,7 +495,7 @@ cert_line_break_glass(const char *line)
 	size_t i;
 	int bg = 0;
 
-	if (cert_from_line(&c, line, strlen(line)) != 0)
+	if (cert_from_recorded_line(&c, line, strlen(line)) != 0)
 		return 0;
 	for (i = 0; i < c->nextensions; i++)
 		if (strcmp(c->extensions[i].name, REQUEST_BREAK_GLASS_EXT) == 0)
