@@ -637,7 +637,7 @@ cert_line_break_glass(const char *line)
 	size_t i;
 	int bg = 0;
 
-	if (cert_from_line(&c, line, strlen(line)) != 0)
+	if (cert_from_recorded_line(&c, line, strlen(line)) != 0)
 		return 0;
 	for (i = 0; i < c->nextensions; i++)
 		if (strcmp(c->extensions[i].name, REQUEST_BREAK_GLASS_EXT) == 0)
@@ -1053,6 +1053,28 @@ out:
 	return r;
 }
 
+/*
+ * Shared end of deny, withdraw and review: append the decision's event,
+ * commit (*in_tx = 0 first: a failed commit rolls back) and answer with
+ * the request as committed.
+ */
+static int
+decide_end(struct ca *ca, const char *actor, int64_t id, const char *type,
+    json_t *details, int *in_tx, struct request_view **out)
+{
+	char subject[SUBJECT_LEN];
+	int r;
+
+	subject_request(subject, id);
+	if ((r = ledger_append(
+		 ca->ledger, NULL, type, actor, subject, details)) != 0)
+		return r;
+	*in_tx = 0;
+	if ((r = ledger_commit(ca->ledger)) != 0)
+		return r;
+	return request_view_committed(ca, id, out);
+}
+
 static int
 decision_insert(struct ca *ca, int64_t id, const char *who,
     const char *decision, const char *comment, int *conflict)
@@ -1274,7 +1296,6 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	struct store_request row;
 	const struct role *role = NULL;
 	json_t *details = NULL;
-	char subject[SUBJECT_LEN];
 	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, withdrawn;
 
 	memset(&row, 0, sizeof(row));
@@ -1293,12 +1314,8 @@ request_deny(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	details = json_pack("{s:s, s:b}", "comment",
 	    comment == NULL ? "" : comment, "withdrawn", withdrawn);
 	ENSURE(details != NULL, ERR_ALLOC);
-	subject_request(subject, id);
-	TRY(ledger_append(
-	    ca->ledger, NULL, "request.denied", actor->name, subject, details));
-	in_tx = 0; /* a failed commit rolls back */
-	TRY(ledger_commit(ca->ledger));
-	r = request_view_committed(ca, id, out);
+	r = decide_end(
+	    ca, actor->name, id, "request.denied", details, &in_tx, out);
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
@@ -1314,7 +1331,6 @@ request_withdraw(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	struct store_request row;
 	const struct role *role = NULL;
 	json_t *details = NULL;
-	char subject[SUBJECT_LEN];
 	int r = ERR_INTERNAL, in_tx = 0;
 
 	memset(&row, 0, sizeof(row));
@@ -1328,12 +1344,8 @@ request_withdraw(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	TRY(store_request_state_set(ledger_store(ca->ledger), id, "pending",
 	    "withdrawn", 0, ca_now(ca)));
 	ENSURE((details = json_object()) != NULL, ERR_ALLOC);
-	subject_request(subject, id);
-	TRY(ledger_append(ca->ledger, NULL, "request.withdrawn", actor->name,
-	    subject, details));
-	in_tx = 0; /* a failed commit rolls back */
-	TRY(ledger_commit(ca->ledger));
-	r = request_view_committed(ca, id, out);
+	r = decide_end(
+	    ca, actor->name, id, "request.withdrawn", details, &in_tx, out);
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
@@ -1349,7 +1361,6 @@ request_review(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	const struct role *role;
 	struct request_view cur;
 	json_t *details = NULL;
-	char subject[SUBJECT_LEN];
 	int r = ERR_INTERNAL, in_tx = 0, conflict = 0;
 
 	memset(&cur, 0, sizeof(cur));
@@ -1371,12 +1382,8 @@ request_review(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	TRY(decision_insert(ca, id, actor->name, "review", comment, &conflict));
 	ENSURE((details = json_pack("{s:s}", "comment", comment)) != NULL,
 	    ERR_ALLOC);
-	subject_request(subject, id);
-	TRY(ledger_append(ca->ledger, NULL, "request.reviewed", actor->name,
-	    subject, details));
-	in_tx = 0; /* a failed commit rolls back */
-	TRY(ledger_commit(ca->ledger));
-	r = request_view_committed(ca, id, out);
+	r = decide_end(
+	    ca, actor->name, id, "request.reviewed", details, &in_tx, out);
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);

@@ -460,13 +460,40 @@ ca_key_parse(struct pubkey **out, const uint8_t *p, size_t len)
 	return r == ERR_KEY_IS_CERT ? ERR_CERT_CA_IS_CERT : r;
 }
 
+/* What cert_parse() reads. */
+enum parse_what {
+	PARSE_TBS,	 /* a TBS: must end right after the signature key */
+	PARSE_VERIFIED,	 /* a whole blob, the signature verified */
+	PARSE_RECORDED,	 /* a whole blob the CA recorded: not verified */
+};
+
+/* The algorithm name a signature blob (string alg, string sig) starts
+ * with, as a new string, without verifying anything. */
+static int
+sig_alg_dup(const uint8_t *sig, size_t siglen, char **out)
+{
+	struct wire *w;
+	const char *alg;
+	size_t alen;
+	int r;
+
+	*out = NULL;
+	if ((w = wire_from(sig, siglen)) == NULL)
+		return ERR_ALLOC;
+	if ((r = wire_get_cstring_direct(w, &alg, &alen)) == 0 &&
+	    (*out = strndup(alg, alen)) == NULL)
+		r = ERR_ALLOC;
+	wire_free(w);
+	return r;
+}
+
 /*
- * Parse a certificate body from w.  with_sig: a whole blob (signature
- * string last, verified); otherwise a TBS that must end right after the
- * signature key.  Sets c->tbs_len to the signed prefix length.
+ * Parse a certificate body from buf: a TBS, or a whole blob (signature
+ * string last).  Sets c->tbs_len to the signed prefix length.
  */
 static int
-cert_parse(struct cert **out, const uint8_t *buf, size_t len, int with_sig)
+cert_parse(
+    struct cert **out, const uint8_t *buf, size_t len, enum parse_what what)
 {
 	struct wire *w = NULL, *sec = NULL;
 	struct cert *c = NULL;
@@ -532,14 +559,18 @@ cert_parse(struct cert **out, const uint8_t *buf, size_t len, int with_sig)
 	if ((r = ca_key_parse(&c->ca_key, kp, klen)) != 0)
 		goto out;
 	c->tbs_len = len - wire_len(w);
-	if (with_sig) {
+	if (what != PARSE_TBS) {
 		if ((r = wire_get_string_direct(w, &sig, &siglen)) != 0)
 			goto out;
 		ENSURE(wire_len(w) == 0, ERR_TRAILING_DATA);
-		if ((r = pubkey_verify(
-			 c->ca_key, sig, siglen, buf, c->tbs_len, &alg)) != 0)
+		if (what == PARSE_VERIFIED) {
+			if ((r = pubkey_verify(c->ca_key, sig, siglen, buf,
+				 c->tbs_len, &alg)) != 0)
+				goto out;
+			c->sig_alg = strdup(alg);
+		} else if ((r = sig_alg_dup(sig, siglen, &c->sig_alg)) != 0)
 			goto out;
-		if ((c->sig_alg = strdup(alg)) == NULL ||
+		if (c->sig_alg == NULL ||
 		    (c->blob = malloc(len)) == NULL) {
 			r = ERR_ALLOC;
 			goto out;
@@ -563,7 +594,7 @@ cert_from_blob(struct cert **out, const uint8_t *blob, size_t len)
 {
 	if (out == NULL)
 		return ERR_INVALID_ARG;
-	return cert_parse(out, blob, len, 1);
+	return cert_parse(out, blob, len, PARSE_VERIFIED);
 }
 
 int
@@ -571,11 +602,12 @@ cert_from_tbs(struct cert **out, const uint8_t *tbs, size_t len)
 {
 	if (out == NULL)
 		return ERR_INVALID_ARG;
-	return cert_parse(out, tbs, len, 0);
+	return cert_parse(out, tbs, len, PARSE_TBS);
 }
 
-int
-cert_from_line(struct cert **out, const char *line, size_t len)
+static int
+line_parse(
+    struct cert **out, const char *line, size_t len, enum parse_what what)
 {
 	struct cert *c = NULL;
 	uint8_t *blob = NULL;
@@ -595,7 +627,7 @@ cert_from_line(struct cert **out, const char *line, size_t len)
 	TRY(pubkey_line_split(
 	    line, len, CERT_MAX_LINE, &tname, &tlen, &b64, &b64len));
 	TRY(wire_b64_decode(&blob, &bloblen, b64, b64len));
-	TRY(cert_from_blob(&c, blob, bloblen));
+	TRY(cert_parse(&c, blob, bloblen, what));
 	want = key_type_cert_name(pubkey_type(c->key));
 	ENSURE(want != NULL && strlen(want) == tlen &&
 		memcmp(want, tname, tlen) == 0,
@@ -607,6 +639,18 @@ out:
 	free(blob);
 	cert_free(c);
 	return r;
+}
+
+int
+cert_from_line(struct cert **out, const char *line, size_t len)
+{
+	return line_parse(out, line, len, PARSE_VERIFIED);
+}
+
+int
+cert_from_recorded_line(struct cert **out, const char *line, size_t len)
+{
+	return line_parse(out, line, len, PARSE_RECORDED);
 }
 
 /* Policy ------------------------------------------------------------------- */

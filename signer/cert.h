@@ -101,6 +101,14 @@ MUST_CHECK int cert_from_blob(
  * (at most CERT_MAX_LINE bytes; an embedded NUL is ERR_STRING_NUL); the
  * type must be the blob's.  *out new. */
 MUST_CHECK int cert_from_line(struct cert **out, const char *line, size_t len);
+/* cert_from_line() for a certificate the CA itself signed and recorded (a
+ * row of its own store, read back to show it): the same parse, without
+ * verifying the CA signature again.  cert_sign() verified it before the
+ * certificate was recorded, and the rows are the ledger's to prove
+ * (ledger verify parses every issued certificate with cert_from_line()).
+ * Never for a certificate that comes from outside. */
+MUST_CHECK int cert_from_recorded_line(
+    struct cert **out, const char *line, size_t len);
 /* Parse a to-be-signed body (no signature; must end exactly after the
  * signature key).  Used by the signer process on what it is asked to
  * sign. */
