@@ -321,11 +321,15 @@ static int request_digest(struct ca *ca, const struct store_request *row,
 
 /*
  * Phase a: sign the certificate of request row (as read, outside any
- * unit) with ttl (the row's, or the shorter one an approval sets).  A
- * failure only means there is nothing presigned (ps->ok 0): the unit
- * then checks and signs as before and returns that failure's code.
+ * unit, or as it is about to be inserted) with ttl (the row's, or the
+ * shorter one an approval sets).  When signing fails (the signer is
+ * down, or its signature does not verify under the CA key) that is the
+ * answer: its code is returned and nothing is written.  Any other
+ * failure only means there is nothing presigned (ps->ok 0, 0 returned):
+ * the unit then checks and signs as before and answers with that
+ * failure's code.
  */
-static void
+static int
 presign_make(struct ca *ca, const struct store_request *row, uint64_t ttl,
     int how, struct presign *ps)
 {
@@ -334,12 +338,12 @@ presign_make(struct ca *ca, const struct store_request *row, uint64_t ttl,
 	struct pubkey *key = NULL;
 	json_t *principals = NULL;
 	json_error_t jerr;
-	int n;
+	int n, r = 0;
 
 	memset(ps, 0, sizeof(*ps));
 	if (strcmp(row->state, "pending") != 0 ||
 	    (role = config_role(ca->cfg, row->role)) == NULL || ttl == 0)
-		return;
+		return 0;
 	principals = json_loads(row->principals, 0, &jerr);
 	if (!json_is_array(principals) || json_array_size(principals) == 0)
 		goto out;
@@ -359,8 +363,8 @@ presign_make(struct ca *ca, const struct store_request *row, uint64_t ttl,
 	r2.ttl = ttl;
 	if (request_digest(ca, &r2, ps->digest) != 0)
 		goto out;
-	if (cert_make(ca, role, &r2, &key, principals, ps->serial, ps->key_id,
-		ps->now, how, &ps->c) != 0)
+	if ((r = cert_make(ca, role, &r2, &key, principals, ps->serial,
+		 ps->key_id, ps->now, how, &ps->c)) != 0)
 		goto out;
 	ps->id = row->id;
 	ps->how = how;
@@ -374,12 +378,11 @@ presign_make(struct ca *ca, const struct store_request *row, uint64_t ttl,
 	ps->ok = ps->requester != NULL && ps->role_name != NULL &&
 	    ps->principals != NULL && ps->public_key != NULL;
 out:
-	if (!ps->ok) {
+	if (!ps->ok)
 		presign_clear(ps);
-		memset(ps, 0, sizeof(*ps));
-	}
 	pubkey_free(key);
 	json_decref(principals);
+	return r;
 }
 
 /* Whether ps was signed for exactly the request row re-loaded in the
@@ -858,9 +861,11 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	char *pjson = NULL, *keyline = NULL, fp[PUBKEY_FP_LEN];
 	char subject[SUBJECT_LEN];
 	uint64_t now = ca_now(ca), expires;
-	int64_t id;
-	int r = ERR_INTERNAL, in_tx = 0, revoked = 0;
+	int64_t id, rid = 0;
+	int r = ERR_INTERNAL, in_tx = 0, revoked = 0, issue_now;
+	struct presign ps;
 
+	memset(&ps, 0, sizeof(ps));
 	ENSURE(role_name != NULL && pubkey_line != NULL, ERR_INVALID_ARG);
 	ENSURE((role = config_role(ca->cfg, role_name)) != NULL, ERR_NOT_FOUND);
 	ENSURE(config_groups_intersect(
@@ -894,12 +899,49 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	TRY(pubkey_to_line(&keyline, key, NULL));
 	ENSURE((pjson = json_dumps(pj, JSON_COMPACT)) != NULL, ERR_ALLOC);
 	expires = now + ca->cfg->request_ttl;
+	issue_now = direct || role->approvals_required == 0 ||
+	    (how & HOW_BREAK_GLASS) != 0;
+	/*
+	 * A request that is issued at once gets its id and serial ahead and
+	 * its certificate signed here, outside the unit, so that the
+	 * ledger's one-at-a-time section holds no signer round trip and no
+	 * verify; the unit checks everything again (issue_locked()) and
+	 * uses the certificate only when nothing changed.  Without a
+	 * reserved id the request takes the next free one, signed inside.
+	 */
+	if (store_request_id_reserve(ledger_store(ca->ledger), &rid) != 0)
+		rid = 0;
+	if (issue_now && rid > 0) {
+		static char pending[] = "pending";
+		struct store_request pre;
+
+		/* Borrowed (the row type is not const): presign_make()
+		 * only reads it and copies what it keeps. */
+		memset(&pre, 0, sizeof(pre));
+		pre.id = rid;
+		pre.requester = (char *)(uintptr_t)requester;
+		pre.role = role->name;
+		pre.principals = pjson;
+		pre.ttl = ttl;
+		pre.public_key = keyline;
+		pre.key_fp = fp;
+		pre.state = pending;
+		pre.created = now;
+		pre.expires = expires;
+		pre.approvals_required = role->approvals_required;
+		TRY(presign_make(ca, &pre, ttl, how, &ps));
+#ifdef JITCA_TEST_HOOKS
+		if (request_test_presigned != NULL)
+			request_test_presigned(ca, rid);
+#endif
+	}
 
 	TRY(ledger_begin(ca->ledger));
 	in_tx = 1;
 	TRY(key_is_revoked(ca, key, &revoked));
 	ENSURE(!revoked, ERR_POLICY);
 	memset(&nr, 0, sizeof(nr));
+	nr.id = rid;
 	nr.requester = requester;
 	nr.role = role->name;
 	nr.principals = pjson;
@@ -942,9 +984,8 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 		json_decref(bd);
 		TRY(r);
 	}
-	if (direct || role->approvals_required == 0 ||
-	    (how & HOW_BREAK_GLASS) != 0)
-		TRY(issue_locked(ca, id, event_actor, how, NULL));
+	if (issue_now)
+		TRY(issue_locked(ca, id, event_actor, how, &ps));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
 	/* Committed: only now may the certificate leave. */
@@ -952,6 +993,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
+	presign_clear(&ps);
 	json_decref(details);
 	json_decref(pj);
 	free(pjson);
@@ -1157,17 +1199,18 @@ out:
  * repeats every check (decide_begin(), issue_locked()) and uses it only
  * when nothing changed.
  */
-static void
+static int
 presign_approval(struct ca *ca, const struct ca_actor *actor, int64_t id,
     const struct request_approval *ap, struct presign *ps)
 {
 	char digest[REQUEST_DIGEST_LEN];
 	struct store_request row;
 	const struct role *role;
-	json_t *who = NULL;
+	json_t *who = NULL, *w;
 	unsigned need;
 	uint64_t ttl;
-	int ok;
+	size_t i;
+	int ok, r = 0;
 
 	memset(&row, 0, sizeof(row));
 	memset(ps, 0, sizeof(*ps));
@@ -1177,7 +1220,13 @@ presign_approval(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    (role = config_role(ca->cfg, row.role)) != NULL &&
 	    strcmp(actor->name, row.requester) != 0 &&
 	    actor_is_approver(role, actor) && ap->ttl <= row.ttl &&
+	    config_user_name_check(ca->cfg, row.requester, NULL, 0) == 0 &&
 	    approvers_load(ca, id, &who) == 0;
+	json_array_foreach(who, i, w) {
+		if (ok && json_is_string(w) &&
+		    strcmp(json_string_value(w), actor->name) == 0)
+			ok = 0; /* ERR_ALREADY_APPROVED in the unit */
+	}
 	if (ok && ap->expect != NULL)
 		ok = request_digest(ca, &row, digest) == 0 &&
 		    strcmp(digest, ap->expect) == 0;
@@ -1190,10 +1239,11 @@ presign_approval(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	}
 	if (ok) {
 		ttl = ap->ttl > 0 && ap->ttl < row.ttl ? ap->ttl : row.ttl;
-		presign_make(ca, &row, ttl, 0, ps);
+		r = presign_make(ca, &row, ttl, 0, ps);
 	}
 	json_decref(who);
 	store_request_clear(&row);
+	return r;
 }
 
 int
@@ -1229,7 +1279,7 @@ request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
 	ENSURE(ap != NULL, ERR_INVALID_ARG);
-	presign_approval(ca, actor, id, ap, &ps);
+	TRY(presign_approval(ca, actor, id, ap, &ps));
 #ifdef JITCA_TEST_HOOKS
 	if (request_test_presigned != NULL)
 		request_test_presigned(ca, id);

@@ -242,9 +242,11 @@ MUST_CHECK int request_roles(
 MUST_CHECK int request_text_check(const char *s, size_t max, int required);
 
 #ifdef JITCA_TEST_HOOKS
-/* Test builds only: called by request_approve_with() after it signed the
- * certificate ahead (phase a) and before its unit begins, so a test can
- * commit a change (a revocation, a disabled user) in between. */
+/* Test builds only: called by request_approve_with() and by the creation
+ * of a request issued at once after the certificate was signed ahead
+ * (phase a; id is the request's, reserved when it is being created) and
+ * before the unit begins, so a test can commit a change (a revocation, a
+ * disabled user, another process's request) in between. */
 extern void (*request_test_presigned)(struct ca *ca, int64_t id);
 #endif
 

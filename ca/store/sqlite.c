@@ -128,6 +128,9 @@ struct store_sqlite {
 	pthread_mutex_t ser_mu;
 	uint64_t ser_next, ser_end;
 	uint64_t ser_block;
+	/* The next request id op_request_id_reserve() hands out (0: not
+	 * read yet); ser_mu guards it too. */
+	int64_t rid_next;
 	/* The writer connection's statements: the unit's owner, and
 	 * threads reading outside a read section, never share one. */
 	struct stmt_cache cache;
@@ -1677,6 +1680,39 @@ out:
 	return r;
 }
 
+/*
+ * A request id: the next after the highest one in the file when this
+ * handle first reserves, then one after the other.  Another process on
+ * the same file (an admin command) may insert one of them first:
+ * op_request_insert() then takes the next free id, and raises rid_next
+ * past it.
+ */
+static int
+op_request_id_reserve(struct store *s, int64_t *out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	int64_t m = 0;
+	int r = 0;
+
+	*out = 0;
+	(void)pthread_mutex_lock(&l->ser_mu);
+	if (l->rid_next == 0) {
+		sq_read_begin(l);
+		r = query_i64(l, "SELECT coalesce(max(id), 0) FROM requests", &m);
+		sq_read_end(l);
+		if (r == 0)
+			l->rid_next = m + 1;
+	}
+	if (r == 0 && l->rid_next == INT64_MAX) {
+		set_msg(l, "request ids are exhausted");
+		r = ERR_TOO_LARGE;
+	}
+	if (r == 0)
+		*out = l->rid_next++;
+	(void)pthread_mutex_unlock(&l->ser_mu);
+	return r;
+}
+
 static int
 op_counter_get(struct store *s, enum store_counter c, uint64_t *out)
 {
@@ -3043,14 +3079,22 @@ op_request_insert(
 {
 	struct store_sqlite *l = (struct store_sqlite *)s;
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL;
+	int r = ERR_INTERNAL, taken = 0;
 
 	*id = 0;
+	if (q->id > 0) {
+		/* Reserved, unless another process took it meanwhile. */
+		TRY(sq_cached(l, &st, "SELECT 1 FROM requests WHERE id = ?"));
+		TRY(sq_bind_int(l, st, 1, q->id));
+		TRY(sq_row(l, st, &taken));
+		sq_release(l, st);
+		st = NULL;
+	}
 	TRY(sq_cached(l, &st,
 	    "INSERT INTO requests(requester, role, principals, ttl, reason,"
 	    " public_key, key_fp, state, created, expires,"
-	    " approvals_required, serial, updated)"
-	    " VALUES(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULL, ?)"));
+	    " approvals_required, serial, updated, id)"
+	    " VALUES(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULL, ?, ?)"));
 	TRY(sq_bind_text(l, st, 1, q->requester));
 	TRY(sq_bind_text(l, st, 2, q->role));
 	TRY(sq_bind_text(l, st, 3, q->principals));
@@ -3062,8 +3106,18 @@ op_request_insert(
 	TRY(sq_bind_int(l, st, 9, (int64_t)q->expires));
 	TRY(sq_bind_int(l, st, 10, q->approvals_required));
 	TRY(sq_bind_int(l, st, 11, (int64_t)q->created));
+	if (q->id > 0 && !taken)
+		TRY(sq_bind_int(l, st, 12, q->id));
+	else if (sqlite3_bind_null(st, 12) != SQLITE_OK) /* the next free id */
+		TRY(sq_err(l, sqlite3_errcode(cdb(l)), "bind"));
 	TRY(sq_done(l, st, NULL));
 	*id = sqlite3_last_insert_rowid(cdb(l));
+	if (taken) {
+		(void)pthread_mutex_lock(&l->ser_mu);
+		if (l->rid_next <= *id)
+			l->rid_next = *id + 1;
+		(void)pthread_mutex_unlock(&l->ser_mu);
+	}
 	r = 0;
 out:
 	sq_release(l, st);
@@ -3845,6 +3899,7 @@ static const struct store_ops sqlite_ops = {
     .counter_next = op_counter_next,
     .counter_get = op_counter_get,
     .serial_reserve = op_serial_reserve,
+    .request_id_reserve = op_request_id_reserve,
     .changed = op_changed,
     .user_get = op_user_get,
     .user_by_token = op_user_by_token,
