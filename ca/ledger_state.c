@@ -403,7 +403,9 @@ on_cert_issued(
 	if (serial > p->last_serial)
 		p->last_serial = serial;
 	if (serial <= 0)
-		bad(p, "events seq=%" PRId64 ": %s: serial %" PRId64 " is not positive",
+		bad(p,
+		    "events seq=%" PRId64 ": %s: serial %" PRId64
+		    " is not positive",
 		    seq, ty, serial);
 	key_i64(k, serial);
 	if (json_object_get(p->certs, k) != NULL)
@@ -1163,8 +1165,7 @@ check_meta(struct replay *p)
 		char *end = NULL;
 		long long n = v != NULL ? strtoll(v, &end, 10) : -1;
 
-		if (v == NULL || end == v || *end != '\0' ||
-		    n < p->last_serial)
+		if (v == NULL || end == v || *end != '\0' || n < p->last_serial)
 			bad(p,
 			    "meta key=last_serial: value: expected at least "
 			    "%" PRId64 ", found %s",

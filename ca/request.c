@@ -398,9 +398,9 @@ presign_fits(struct ca *ca, const struct presign *ps,
 	if (ps == NULL || !ps->ok || request_digest(ca, row, digest) != 0 ||
 	    strcmp(digest, ps->digest) != 0)
 		return 0;
-	return ps->c != NULL && ps->id == row->id &&
-	    ps->how == how && ps->cfg == ca->cfg && ps->role == role &&
-	    ps->ttl == row->ttl && strcmp(ps->requester, row->requester) == 0 &&
+	return ps->c != NULL && ps->id == row->id && ps->how == how &&
+	    ps->cfg == ca->cfg && ps->role == role && ps->ttl == row->ttl &&
+	    strcmp(ps->requester, row->requester) == 0 &&
 	    strcmp(ps->role_name, row->role) == 0 &&
 	    strcmp(ps->principals, row->principals) == 0 &&
 	    strcmp(ps->public_key, row->public_key) == 0;
@@ -1222,7 +1222,8 @@ presign_approval(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    actor_is_approver(role, actor) && ap->ttl <= row.ttl &&
 	    config_user_name_check(ca->cfg, row.requester, NULL, 0) == 0 &&
 	    approvers_load(ca, id, &who) == 0;
-	json_array_foreach(who, i, w) {
+	json_array_foreach(who, i, w)
+	{
 		if (ok && json_is_string(w) &&
 		    strcmp(json_string_value(w), actor->name) == 0)
 			ok = 0; /* ERR_ALREADY_APPROVED in the unit */

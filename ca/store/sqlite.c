@@ -1653,8 +1653,8 @@ op_serial_reserve(struct store *s, uint64_t *out)
 		TRY(sq_begin(l));
 		began = 1;
 		TRY(meta_get_u64(l, "last_serial", &v));
-		TRY(query_i64(
-		    l, "SELECT coalesce(max(serial), 0) FROM certificates", &m));
+		TRY(query_i64(l,
+		    "SELECT coalesce(max(serial), 0) FROM certificates", &m));
 		if (m > 0 && (uint64_t)m > v)
 			v = (uint64_t)m;
 		if (v >= INT64_MAX - block) {
@@ -1698,7 +1698,8 @@ op_request_id_reserve(struct store *s, int64_t *out)
 	(void)pthread_mutex_lock(&l->ser_mu);
 	if (l->rid_next == 0) {
 		sq_read_begin(l);
-		r = query_i64(l, "SELECT coalesce(max(id), 0) FROM requests", &m);
+		r = query_i64(
+		    l, "SELECT coalesce(max(id), 0) FROM requests", &m);
 		sq_read_end(l);
 		if (r == 0)
 			l->rid_next = m + 1;

@@ -603,7 +603,8 @@ Test(request, invariant2_serials_increase_across_reopen)
 				 0, 0, "r", key, &req),
 		    0);
 		s = json_integer_value(json_object_get(req, "serial"));
-		cr_assert_eq(s, want[i], "certificate %d: serial %" PRId64, i, s);
+		cr_assert_eq(
+		    s, want[i], "certificate %d: serial %" PRId64, i, s);
 		json_decref(req);
 	}
 	cr_assert_eq(
@@ -820,7 +821,8 @@ Test(request, racing_approvals_issue_once, .timeout = 120)
 	cr_assert_eq(
 	    fx_int("SELECT count(DISTINCT serial) FROM certificates", NULL),
 	    50);
-	cr_assert_leq(fx_int("SELECT max(serial) FROM certificates", NULL), 100);
+	cr_assert_leq(
+	    fx_int("SELECT max(serial) FROM certificates", NULL), 100);
 	free(key);
 }
 
@@ -1568,8 +1570,7 @@ hook_between(struct ca *ca, int64_t id)
 	request_test_presigned = NULL; /* once */
 	if (hook_key != NULL) {
 		t.text = hook_key;
-		cr_assert_eq(
-		    fx_revoke_apply(ca, &root, &t, "leaked", NULL), 0);
+		cr_assert_eq(fx_revoke_apply(ca, &root, &t, "leaked", NULL), 0);
 	}
 	if (hook_user != NULL)
 		cr_assert_eq(
