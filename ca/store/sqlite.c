@@ -1145,6 +1145,12 @@ open_setup(struct store_sqlite *l, const char *path, int create)
 	sqlite3_finalize(st);
 	st = NULL;
 	TRY(db_exec(l, "PRAGMA synchronous = FULL"));
+	/* The statement journals and savepoint sub-journals of a unit in
+	 * memory: on disk each is a temporary file opened, written and
+	 * unlinked per statement (openat, unlink and access calls in every
+	 * issuance), and nothing in them needs to survive a crash (the WAL
+	 * is the durable copy). */
+	TRY(db_exec(l, "PRAGMA temp_store = MEMORY"));
 	TRY(check_schema(l, create));
 	TRY(read_data_version(l, &l->data_version));
 	r = 0;
