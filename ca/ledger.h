@@ -156,6 +156,16 @@ MUST_CHECK int ledger_copy(
 MUST_CHECK int ledger_begin(struct ledger *l);
 MUST_CHECK int ledger_commit(struct ledger *l);
 void ledger_rollback(struct ledger *l);
+/*
+ * A hint for the group commit: this thread will call ledger_begin()
+ * soon (it signs a certificate first).  A batch whose last unit ends
+ * while such a thread is on its way waits for it a little (at most
+ * STORE_HOLD_US) instead of paying a COMMIT of its own for it.
+ * ledger_begin() ends the announcement; ledger_unannounce() ends it for
+ * a thread that will not begin after all (a no-op otherwise).
+ */
+void ledger_announce(struct ledger *l);
+void ledger_unannounce(struct ledger *l);
 
 /*
  * Readers bracket their statements with these: in between, the calling
@@ -172,6 +182,8 @@ struct ledger_stats {
 	uint64_t units; /* units committed (released) */
 	uint64_t commits; /* sqlite COMMITs (or batch rollbacks) */
 	unsigned max_batch; /* most units in one COMMIT */
+	uint64_t holds; /* a batch waited for an announced unit */
+	uint64_t hold_timeouts; /* ...that did not come in time */
 };
 void ledger_stats_get(struct ledger *l, struct ledger_stats *out);
 

@@ -916,6 +916,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	 * uses the certificate only when nothing changed.  Without a
 	 * reserved id the request takes the next free one, signed inside.
 	 */
+	ledger_announce(ca->ledger); /* the unit follows the signing */
 	if (store_request_id_reserve(ledger_store(ca->ledger), &rid) != 0)
 		rid = 0;
 	if (issue_now && rid > 0) {
@@ -1003,6 +1004,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
+	ledger_unannounce(ca->ledger);
 	presign_clear(&ps);
 	json_decref(details);
 	json_decref(pj);
@@ -1290,6 +1292,7 @@ request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
 	ENSURE(ap != NULL, ERR_INVALID_ARG);
+	ledger_announce(ca->ledger);
 	TRY(presign_approval(ca, actor, id, ap, &ps));
 #ifdef JITCA_TEST_HOOKS
 	if (request_test_presigned != NULL)
@@ -1346,6 +1349,7 @@ out:
 	json_decref(details);
 	json_decref(stale);
 	store_request_clear(&row);
+	ledger_unannounce(ca->ledger);
 	presign_clear(&ps);
 	return r;
 }

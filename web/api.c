@@ -2120,8 +2120,16 @@ h_metrics(void *app, struct http_req *req)
 	    "jitca_ledger_commits_total %" PRIu64 "\n"
 	    "# HELP jitca_ledger_max_batch Most units in one COMMIT.\n"
 	    "# TYPE jitca_ledger_max_batch gauge\n"
-	    "jitca_ledger_max_batch %u\n",
-	    ls.units, ls.commits, ls.max_batch);
+	    "jitca_ledger_max_batch %u\n"
+	    "# HELP jitca_ledger_commit_holds_total Batches that waited "
+	    "for an announced unit before their COMMIT.\n# TYPE "
+	    "jitca_ledger_commit_holds_total counter\n"
+	    "jitca_ledger_commit_holds_total %" PRIu64 "\n"
+	    "# HELP jitca_ledger_commit_hold_timeouts_total Of those, the "
+	    "waits that ended without it.\n# TYPE "
+	    "jitca_ledger_commit_hold_timeouts_total counter\n"
+	    "jitca_ledger_commit_hold_timeouts_total %" PRIu64 "\n",
+	    ls.units, ls.commits, ls.max_batch, ls.holds, ls.hold_timeouts);
 	notify_metrics(a, &b);
 	if (b.oom) {
 		reply_err(req, ERR_ALLOC, "metrics");

@@ -133,6 +133,20 @@ ledger_begin(struct ledger *l)
 	return store_tx_begin(l->s);
 }
 
+void
+ledger_announce(struct ledger *l)
+{
+	if (l != NULL)
+		store_tx_announce(l->s);
+}
+
+void
+ledger_unannounce(struct ledger *l)
+{
+	if (l != NULL)
+		store_tx_unannounce(l->s);
+}
+
 int
 ledger_commit(struct ledger *l)
 {
@@ -174,6 +188,8 @@ ledger_stats_get(struct ledger *l, struct ledger_stats *out)
 	out->units = st.units;
 	out->commits = st.commits;
 	out->max_batch = st.max_batch;
+	out->holds = st.holds;
+	out->hold_timeouts = st.hold_timeouts;
 }
 
 int

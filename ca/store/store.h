@@ -49,6 +49,9 @@
 #define STORE_SCHEMA_VERSION 4
 /* Most units of work in one group commit. */
 #define STORE_BATCH_MAX 32
+/* Longest a batch waits for an announced unit (tx_announce) before its
+ * COMMIT, in microseconds: well under one COMMIT's fsync. */
+#define STORE_HOLD_US 400
 
 struct store;
 struct store_events;
@@ -398,6 +401,8 @@ struct store_stats {
 	uint64_t units; /* units committed (released) */
 	uint64_t commits; /* database COMMITs (or batch rollbacks) */
 	unsigned max_batch; /* most units in one COMMIT */
+	uint64_t holds; /* a batch waited for an announced unit */
+	uint64_t hold_timeouts; /* ...that did not come in time */
 };
 
 struct store_ops {
@@ -409,6 +414,15 @@ struct store_ops {
 	void (*tx_rollback)(struct store *s);
 	/* 1 when this thread's connection is inside a transaction. */
 	int (*tx_active)(struct store *s);
+	/*
+	 * Optional (NULL: no group commit).  tx_announce(): the calling
+	 * thread will begin a unit soon (it is signing ahead); the open
+	 * batch may wait a little for it before its COMMIT.  Its tx_begin()
+	 * ends the announcement, or tx_unannounce() when it will not begin
+	 * after all (a no-op when nothing is announced).
+	 */
+	void (*tx_announce)(struct store *s);
+	void (*tx_unannounce)(struct store *s);
 	/*
 	 * A read section of the calling thread: what it reads in between
 	 * is one snapshot of committed rows, and it never waits for a
@@ -731,6 +745,20 @@ static inline void
 store_tx_rollback(struct store *s)
 {
 	s->ops->tx_rollback(s);
+}
+
+static inline void
+store_tx_announce(struct store *s)
+{
+	if (s->ops->tx_announce != NULL)
+		s->ops->tx_announce(s);
+}
+
+static inline void
+store_tx_unannounce(struct store *s)
+{
+	if (s->ops->tx_unannounce != NULL)
+		s->ops->tx_unannounce(s);
 }
 
 static inline int

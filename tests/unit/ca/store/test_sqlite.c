@@ -126,6 +126,106 @@ Test(group_commit, one_thread_commits_every_unit)
 	cr_assert_eq(st.max_batch, 1);
 }
 
+/* A thread that announces each unit (as a signing request does) but is
+ * alone: nobody else is on the way, so no batch ever waits. */
+Test(group_commit, announced_lone_writer_never_holds)
+{
+	struct ledger_stats st;
+	int i;
+
+	for (i = 0; i < 20; i++) {
+		ledger_announce(l);
+		cr_assert_eq(one_unit("solo"), 0);
+		ledger_unannounce(l); /* already ended by the unit: no-op */
+	}
+	ledger_stats_get(l, &st);
+	cr_assert_eq(st.units, 20);
+	cr_assert_eq(st.commits, 20);
+	cr_assert_eq(st.holds, 0);
+	cr_assert_eq(st.hold_timeouts, 0);
+}
+
+static pthread_barrier_t hold_bar;
+
+/* Announces a unit, lets the main thread commit one, and never comes. */
+static void *
+announcer_that_never_comes(void *arg)
+{
+	(void)arg;
+	ledger_announce(l);
+	pthread_barrier_wait(&hold_bar); /* announced */
+	pthread_barrier_wait(&hold_bar); /* main committed */
+	ledger_unannounce(l);
+	return NULL;
+}
+
+/* The batch waits for the announced unit at most STORE_HOLD_US, then
+ * commits without it: the commit succeeds, once held, once timed out. */
+Test(group_commit, a_hold_for_a_unit_that_never_comes_ends)
+{
+	struct ledger_stats st;
+	pthread_t t;
+
+	cr_assert_eq(pthread_barrier_init(&hold_bar, NULL, 2), 0);
+	cr_assert_eq(
+	    pthread_create(&t, NULL, announcer_that_never_comes, NULL), 0);
+	pthread_barrier_wait(&hold_bar);
+	cr_assert_eq(one_unit("main"), 0);
+	ledger_stats_get(l, &st);
+	cr_assert_eq(st.units, 1);
+	cr_assert_eq(st.commits, 1);
+	cr_assert_eq(st.holds, 1);
+	cr_assert_eq(st.hold_timeouts, 1);
+	cr_assert_eq(event_count(), 1);
+	pthread_barrier_wait(&hold_bar);
+	pthread_join(t, NULL);
+	/* Nobody announced any more: no hold. */
+	cr_assert_eq(one_unit("main"), 0);
+	ledger_stats_get(l, &st);
+	cr_assert_eq(st.holds, 1);
+	cr_assert_eq(st.commits, 2);
+	pthread_barrier_destroy(&hold_bar);
+}
+
+/* Announces, waits until the main thread's batch holds for it, then
+ * runs its unit. */
+static void *
+announcer_that_comes(void *arg)
+{
+	struct ledger_stats st;
+
+	(void)arg;
+	ledger_announce(l);
+	pthread_barrier_wait(&hold_bar);
+	do
+		ledger_stats_get(l, &st);
+	while (st.holds == 0);
+	cr_assert_eq(one_unit("late"), 0);
+	return NULL;
+}
+
+/* The announced unit that arrives while the batch holds shares its
+ * COMMIT; one that arrives too late (a loaded machine) gets its own.
+ * Either way commits = 1 + hold_timeouts, both units land. */
+Test(group_commit, an_announced_unit_joins_the_held_batch)
+{
+	struct ledger_stats st;
+	pthread_t t;
+
+	cr_assert_eq(pthread_barrier_init(&hold_bar, NULL, 2), 0);
+	cr_assert_eq(pthread_create(&t, NULL, announcer_that_comes, NULL), 0);
+	pthread_barrier_wait(&hold_bar);
+	cr_assert_eq(one_unit("main"), 0);
+	pthread_join(t, NULL);
+	ledger_stats_get(l, &st);
+	cr_assert_eq(st.units, 2);
+	cr_assert_eq(st.holds, 1);
+	cr_assert_leq(st.hold_timeouts, 1);
+	cr_assert_eq(st.commits, 1 + st.hold_timeouts);
+	cr_assert_eq(event_count(), 2);
+	pthread_barrier_destroy(&hold_bar);
+}
+
 /* Thread A opens a unit, lets B queue behind it, then commits: both
  * units are in one COMMIT, which the hook makes fail. */
 static int fail_commits;
