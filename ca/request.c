@@ -1217,7 +1217,7 @@ presign_approval(struct ca *ca, const struct ca_actor *actor, int64_t id,
 {
 	char digest[REQUEST_DIGEST_LEN];
 	struct store_request row;
-	const struct role *role;
+	const struct role *role = NULL;
 	json_t *who = NULL, *w;
 	unsigned need;
 	uint64_t ttl;
