@@ -853,6 +853,29 @@ out:
  * the request and request.created (by event_actor), and issues at once
  * when direct or the role needs no approval.
  */
+/* The pending row that nr is about to become, as presign_make() reads
+ * it.  Borrowed: the row type's strings are not const, but nothing
+ * writes through them (presign_make() copies what it keeps). */
+static void
+request_row_of(const struct store_request_new *nr, struct store_request *row)
+{
+	static char pending[] = "pending";
+
+	memset(row, 0, sizeof(*row));
+	row->id = nr->id;
+	row->requester = (char *)(uintptr_t)nr->requester;
+	row->role = (char *)(uintptr_t)nr->role;
+	row->principals = (char *)(uintptr_t)nr->principals;
+	row->ttl = nr->ttl;
+	row->reason = (char *)(uintptr_t)nr->reason;
+	row->public_key = (char *)(uintptr_t)nr->public_key;
+	row->key_fp = (char *)(uintptr_t)nr->key_fp;
+	row->state = pending;
+	row->created = nr->created;
+	row->expires = nr->expires;
+	row->approvals_required = nr->approvals_required;
+}
+
 static int
 create_common(struct ca *ca, const char *event_actor, const char *requester,
     char *const *groups, size_t ngroups, const char *role_name,
@@ -868,7 +891,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	char *pjson = NULL, *keyline = NULL, fp[PUBKEY_FP_LEN];
 	char subject[SUBJECT_LEN];
 	uint64_t now = ca_now(ca), expires;
-	int64_t id, rid = 0;
+	int64_t id;
 	int r = ERR_INTERNAL, in_tx = 0, revoked = 0, issue_now;
 	struct presign ps;
 
@@ -916,43 +939,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	 * uses the certificate only when nothing changed.  Without a
 	 * reserved id the request takes the next free one, signed inside.
 	 */
-	ledger_announce(ca->ledger); /* the unit follows the signing */
-	if (store_request_id_reserve(ledger_store(ca->ledger), &rid) != 0)
-		rid = 0;
-	if (issue_now && rid > 0) {
-		static char pending[] = "pending";
-		struct store_request pre;
-
-		/* Borrowed (the row type is not const): presign_make()
-		 * only reads it and copies what it keeps. */
-		memset(&pre, 0, sizeof(pre));
-		pre.id = rid;
-		pre.requester = (char *)(uintptr_t)requester;
-		pre.role = role->name;
-		pre.principals = pjson;
-		pre.ttl = ttl;
-		pre.public_key = keyline;
-		pre.key_fp = fp;
-		pre.state = pending;
-		pre.created = now;
-		pre.expires = expires;
-		pre.approvals_required = role->approvals_required;
-		TRY(presign_make(ca, &pre, ttl, how, &ps));
-#ifdef JITCA_TEST_HOOKS
-		if (request_test_presigned != NULL)
-			request_test_presigned(ca, rid);
-#endif
-	}
-
-	TRY(ledger_begin(ca->ledger));
-	in_tx = 1;
-	/* issue_locked() checks the key in this unit when it issues. */
-	if (!issue_now) {
-		TRY(key_is_revoked(ca, key, &revoked));
-		ENSURE(!revoked, ERR_POLICY);
-	}
 	memset(&nr, 0, sizeof(nr));
-	nr.id = rid;
 	nr.requester = requester;
 	nr.role = role->name;
 	nr.principals = pjson;
@@ -963,6 +950,27 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	nr.created = now;
 	nr.expires = expires;
 	nr.approvals_required = role->approvals_required;
+	ledger_announce(ca->ledger); /* the unit follows the signing */
+	if (store_request_id_reserve(ledger_store(ca->ledger), &nr.id) != 0)
+		nr.id = 0;
+	if (issue_now && nr.id > 0) {
+		struct store_request pre;
+
+		request_row_of(&nr, &pre);
+		TRY(presign_make(ca, &pre, ttl, how, &ps));
+#ifdef JITCA_TEST_HOOKS
+		if (request_test_presigned != NULL)
+			request_test_presigned(ca, nr.id);
+#endif
+	}
+
+	TRY(ledger_begin(ca->ledger));
+	in_tx = 1;
+	/* issue_locked() checks the key in this unit when it issues. */
+	if (!issue_now) {
+		TRY(key_is_revoked(ca, key, &revoked));
+		ENSURE(!revoked, ERR_POLICY);
+	}
 	TRY(store_request_insert(ledger_store(ca->ledger), &nr, &id));
 	details = json_pack("{s:s, s:s, s:O, s:I, s:s, s:s, s:I, s:i, s:b}",
 	    "requester", requester, "role", role->name, "principals", pj, "ttl",
