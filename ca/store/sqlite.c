@@ -1368,18 +1368,22 @@ batch_finish(struct store_sqlite *l, struct sq_wake *wk)
 	l->tx_open = 0;
 	l->tx_broken = 0;
 	l->batch_units = 0;
-	if (l->readers_waiting > 0)
-		(void)pthread_cond_broadcast(&l->cv);
 }
 
-/* No unit is in progress: give it to the first writer in the queue if
- * it may start, to be posted (wk->turn).  Called with mu. */
+/*
+ * No unit is in progress: give it to the first writer in the queue if
+ * it may start, to be posted (wk->turn).  Between transactions, readers
+ * without a pooled connection go first (they were woken by
+ * readers_wake(); the last one's sq_read_end() passes the turn on).
+ * Called with mu.
+ */
 static void
 turn_pass(struct store_sqlite *l, struct sq_wake *wk)
 {
 	struct sq_waiter *h = l->queue;
 
-	if (l->worker || h == NULL || (!l->tx_open && l->readers > 0))
+	if (l->worker || h == NULL ||
+	    (!l->tx_open && (l->readers > 0 || l->readers_waiting > 0)))
 		return;
 	if ((l->queue = h->next) == NULL)
 		l->queue_tail = &l->queue;
@@ -1387,6 +1391,15 @@ turn_pass(struct store_sqlite *l, struct sq_wake *wk)
 	l->worker = 1;
 	l->owner = h->self;
 	wk->turn = h;
+}
+
+/* Wake the readers waiting in sq_read_begin() for the writer's
+ * connection, once it is free.  Called with mu. */
+static void
+readers_wake(struct store_sqlite *l)
+{
+	if (l->readers_waiting > 0 && !l->worker && !l->tx_open)
+		(void)pthread_cond_broadcast(&l->cv);
 }
 
 /* The unit in this thread is over: hand the open transaction to a
@@ -1398,6 +1411,7 @@ unit_end(struct store_sqlite *l, struct sq_wake *wk)
 	    l->batch_units >= STORE_BATCH_MAX)
 		batch_finish(l, wk);
 	l->worker = 0;
+	readers_wake(l);
 	turn_pass(l, wk);
 }
 
@@ -1450,9 +1464,8 @@ sq_begin(struct store_sqlite *l)
 		(void)pthread_mutex_lock(&l->mu);
 		if (r != 0) {
 			l->worker = 0;
+			readers_wake(l);
 			turn_pass(l, &wk);
-			if (l->readers_waiting > 0)
-				(void)pthread_cond_broadcast(&l->cv);
 			(void)pthread_mutex_unlock(&l->mu);
 			wake_run(&wk);
 			return r;
