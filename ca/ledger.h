@@ -198,6 +198,15 @@ MUST_CHECK int ledger_append(struct ledger *l, int64_t *seq_out,
  * with it was committed (uniqueness among issued certificates is the
  * invariant).  Also above max(certificates.serial), defensively. */
 MUST_CHECK int ledger_serial_next(struct ledger *l, uint64_t *serial);
+/* A serial reserved ahead, durably, for a certificate signed before its
+ * unit (store.h serial_reserve): call it outside a transaction.  Unique
+ * and never reused even when the unit rolls back or the process crashes
+ * (the serial is then a gap); never 0; increasing in allocation order.
+ * Commit order may differ from serial order (two units signed
+ * concurrently), so ledger_verify_state() checks uniqueness and that
+ * last_serial is at least every committed serial, not that serials
+ * increase along the chain. */
+MUST_CHECK int ledger_serial_reserve(struct ledger *l, uint64_t *serial);
 /* Bump and return krl_version inside the open transaction. */
 MUST_CHECK int ledger_krl_version_bump(struct ledger *l, uint64_t *version);
 /* Current krl_version (no transaction needed). */

@@ -402,6 +402,11 @@ on_cert_issued(
 	TRY(put(c, "seq", json_integer(seq)));
 	if (serial > p->last_serial)
 		p->last_serial = serial;
+	if (serial <= 0)
+		bad(p,
+		    "events seq=%" PRId64 ": %s: serial %" PRId64
+		    " is not positive",
+		    seq, ty, serial);
 	key_i64(k, serial);
 	if (json_object_get(p->certs, k) != NULL)
 		bad(p,
@@ -1152,11 +1157,20 @@ check_meta(struct replay *p)
 	char *v = NULL, want[32];
 	int r = ERR_INTERNAL;
 
+	/* Serials are reserved ahead (ledger_serial_reserve()): the
+	 * counter may be above every committed serial (a gap), never
+	 * below one. */
 	TRY(meta_text(p, "last_serial", &v));
-	(void)snprintf(want, sizeof(want), "%" PRId64, p->last_serial);
-	if (v == NULL || strcmp(v, want) != 0)
-		bad(p, "meta key=last_serial: value: expected %s, found %s",
-		    want, v != NULL ? v : "none");
+	{
+		char *end = NULL;
+		long long n = v != NULL ? strtoll(v, &end, 10) : -1;
+
+		if (v == NULL || end == v || *end != '\0' || n < p->last_serial)
+			bad(p,
+			    "meta key=last_serial: value: expected at least "
+			    "%" PRId64 ", found %s",
+			    p->last_serial, v != NULL ? v : "none");
+	}
 	free(v);
 	TRY(meta_text(p, "krl_version", &v));
 	if (p->krl_known) {

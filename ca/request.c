@@ -274,8 +274,141 @@ out:
  * certificate, move the request to "issued" (conditionally) and append
  * cert.issued by actor_name.
  */
+/*
+ * A certificate built and signed before the unit that records it
+ * (phase a of an issuance): from the request as a read snapshot showed
+ * it, with a serial reserved ahead (ledger_serial_reserve()).
+ * issue_locked() uses it only when the request it re-loads inside the
+ * unit is still pending with the same requester, role, principals, ttl
+ * and key under the same configuration, after every check has passed
+ * again there; otherwise it is discarded (its serial is a gap) and the
+ * certificate is signed inside the unit as before.
+ */
+struct presign {
+	int ok;
+	int64_t id;
+	int how;
+	const struct config *cfg;
+	const struct role *role;
+	char *requester, *role_name, *principals, *public_key;
+	uint64_t ttl, serial, now;
+	char key_id[NAME_KEY_ID_MAX + 1];
+	char digest[REQUEST_DIGEST_LEN]; /* request_digest() when signed */
+	struct cert *c;
+};
+
+static void
+presign_clear(struct presign *ps)
+{
+	free(ps->requester);
+	free(ps->role_name);
+	free(ps->principals);
+	free(ps->public_key);
+	cert_free(ps->c);
+	memset(ps, 0, sizeof(*ps));
+}
+
+#ifdef JITCA_TEST_HOOKS
+void (*request_test_presigned)(struct ca *ca, int64_t id);
+#endif
+
+static int cert_make(struct ca *ca, const struct role *role,
+    const struct store_request *row, struct pubkey **key, json_t *principals,
+    uint64_t serial, const char *key_id, uint64_t now, int how,
+    struct cert **out);
+static int request_digest(struct ca *ca, const struct store_request *row,
+    char out[REQUEST_DIGEST_LEN]);
+
+/*
+ * Phase a: sign the certificate of request row (as read, outside any
+ * unit, or as it is about to be inserted) with ttl (the row's, or the
+ * shorter one an approval sets).  When signing fails (the signer is
+ * down, or its signature does not verify under the CA key) that is the
+ * answer: its code is returned and nothing is written.  Any other
+ * failure only means there is nothing presigned (ps->ok 0, 0 returned):
+ * the unit then checks and signs as before and answers with that
+ * failure's code.
+ */
 static int
-issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how)
+presign_make(struct ca *ca, const struct store_request *row, uint64_t ttl,
+    int how, struct presign *ps)
+{
+	struct store_request r2;
+	const struct role *role;
+	struct pubkey *key = NULL;
+	json_t *principals = NULL;
+	json_error_t jerr;
+	int n, r = 0;
+
+	memset(ps, 0, sizeof(*ps));
+	if (strcmp(row->state, "pending") != 0 ||
+	    (role = config_role(ca->cfg, row->role)) == NULL || ttl == 0)
+		return 0;
+	principals = json_loads(row->principals, 0, &jerr);
+	if (!json_is_array(principals) || json_array_size(principals) == 0)
+		goto out;
+	if (pubkey_from_line(&key, row->public_key, strlen(row->public_key)) !=
+	    0)
+		goto out;
+	if (ledger_serial_reserve(ca->ledger, &ps->serial) != 0)
+		goto out;
+	ps->now = ca_now(ca);
+	n = snprintf(ps->key_id, sizeof(ps->key_id),
+	    "%s:%s:req-%lld:serial-%llu", row->requester, row->role,
+	    (long long)row->id, (unsigned long long)ps->serial);
+	if (n <= 0 || (size_t)n >= sizeof(ps->key_id) ||
+	    !name_key_id_valid(ps->key_id))
+		goto out;
+	r2 = *row;
+	r2.ttl = ttl;
+	if (request_digest(ca, &r2, ps->digest) != 0)
+		goto out;
+	if ((r = cert_make(ca, role, &r2, &key, principals, ps->serial,
+		 ps->key_id, ps->now, how, &ps->c)) != 0)
+		goto out;
+	ps->id = row->id;
+	ps->how = how;
+	ps->cfg = ca->cfg;
+	ps->role = role;
+	ps->ttl = ttl;
+	ps->requester = strdup(row->requester);
+	ps->role_name = strdup(row->role);
+	ps->principals = strdup(row->principals);
+	ps->public_key = strdup(row->public_key);
+	ps->ok = ps->requester != NULL && ps->role_name != NULL &&
+	    ps->principals != NULL && ps->public_key != NULL;
+out:
+	if (!ps->ok)
+		presign_clear(ps);
+	pubkey_free(key);
+	json_decref(principals);
+	return r;
+}
+
+/* Whether ps was signed for exactly the request row re-loaded in the
+ * unit, under the configuration of now (the same configuration, and the
+ * same request digest: key, principals, ttl, the role's options and
+ * extensions). */
+static int
+presign_fits(struct ca *ca, const struct presign *ps,
+    const struct store_request *row, const struct role *role, int how)
+{
+	char digest[REQUEST_DIGEST_LEN];
+
+	if (ps == NULL || !ps->ok || request_digest(ca, row, digest) != 0 ||
+	    strcmp(digest, ps->digest) != 0)
+		return 0;
+	return ps->c != NULL && ps->id == row->id && ps->how == how &&
+	    ps->cfg == ca->cfg && ps->role == role && ps->ttl == row->ttl &&
+	    strcmp(ps->requester, row->requester) == 0 &&
+	    strcmp(ps->role_name, row->role) == 0 &&
+	    strcmp(ps->principals, row->principals) == 0 &&
+	    strcmp(ps->public_key, row->public_key) == 0;
+}
+
+static int
+issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
+    struct presign *ps)
 {
 	int direct = (how & HOW_DIRECT) != 0;
 	struct store_request row;
@@ -334,13 +467,25 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how)
 	ENSURE(!disabled, ERR_USER_DISABLED);
 	TRY(approvers_load(ca, id, &approvers));
 
-	TRY(ledger_serial_next(ca->ledger, &serial));
-	n = snprintf(key_id, sizeof(key_id), "%s:%s:req-%lld:serial-%llu",
-	    row.requester, row.role, (long long)id, (unsigned long long)serial);
-	ENSURE(n > 0 && (size_t)n < sizeof(key_id), ERR_CERT_BAD_KEY_ID);
-	ENSURE(name_key_id_valid(key_id), ERR_CERT_BAD_KEY_ID);
-	TRY(cert_make(
-	    ca, role, &row, &key, principals, serial, key_id, now, how, &c));
+	if (presign_fits(ca, ps, &row, role, how)) {
+		/* Signed before the unit, for this very row: every check
+		 * above passed again inside it. */
+		serial = ps->serial;
+		now = ps->now;
+		memcpy(key_id, ps->key_id, sizeof(key_id));
+		c = ps->c;
+		ps->c = NULL;
+	} else {
+		TRY(ledger_serial_next(ca->ledger, &serial));
+		n = snprintf(key_id, sizeof(key_id),
+		    "%s:%s:req-%lld:serial-%llu", row.requester, row.role,
+		    (long long)id, (unsigned long long)serial);
+		ENSURE(
+		    n > 0 && (size_t)n < sizeof(key_id), ERR_CERT_BAD_KEY_ID);
+		ENSURE(name_key_id_valid(key_id), ERR_CERT_BAD_KEY_ID);
+		TRY(cert_make(ca, role, &row, &key, principals, serial, key_id,
+		    now, how, &c));
+	}
 	TRY(cert_to_line(&line, c, NULL));
 	TRY(ca_sha256_hex(sha, c->blob, c->blob_len));
 	ENSURE(
@@ -716,9 +861,11 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	char *pjson = NULL, *keyline = NULL, fp[PUBKEY_FP_LEN];
 	char subject[SUBJECT_LEN];
 	uint64_t now = ca_now(ca), expires;
-	int64_t id;
-	int r = ERR_INTERNAL, in_tx = 0, revoked = 0;
+	int64_t id, rid = 0;
+	int r = ERR_INTERNAL, in_tx = 0, revoked = 0, issue_now;
+	struct presign ps;
 
+	memset(&ps, 0, sizeof(ps));
 	ENSURE(role_name != NULL && pubkey_line != NULL, ERR_INVALID_ARG);
 	ENSURE((role = config_role(ca->cfg, role_name)) != NULL, ERR_NOT_FOUND);
 	ENSURE(config_groups_intersect(
@@ -752,12 +899,52 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	TRY(pubkey_to_line(&keyline, key, NULL));
 	ENSURE((pjson = json_dumps(pj, JSON_COMPACT)) != NULL, ERR_ALLOC);
 	expires = now + ca->cfg->request_ttl;
+	issue_now = direct || role->approvals_required == 0 ||
+	    (how & HOW_BREAK_GLASS) != 0;
+	/*
+	 * A request that is issued at once gets its id and serial ahead and
+	 * its certificate signed here, outside the unit, so that the
+	 * ledger's one-at-a-time section holds no signer round trip and no
+	 * verify; the unit checks everything again (issue_locked()) and
+	 * uses the certificate only when nothing changed.  Without a
+	 * reserved id the request takes the next free one, signed inside.
+	 */
+	if (store_request_id_reserve(ledger_store(ca->ledger), &rid) != 0)
+		rid = 0;
+	if (issue_now && rid > 0) {
+		static char pending[] = "pending";
+		struct store_request pre;
+
+		/* Borrowed (the row type is not const): presign_make()
+		 * only reads it and copies what it keeps. */
+		memset(&pre, 0, sizeof(pre));
+		pre.id = rid;
+		pre.requester = (char *)(uintptr_t)requester;
+		pre.role = role->name;
+		pre.principals = pjson;
+		pre.ttl = ttl;
+		pre.public_key = keyline;
+		pre.key_fp = fp;
+		pre.state = pending;
+		pre.created = now;
+		pre.expires = expires;
+		pre.approvals_required = role->approvals_required;
+		TRY(presign_make(ca, &pre, ttl, how, &ps));
+#ifdef JITCA_TEST_HOOKS
+		if (request_test_presigned != NULL)
+			request_test_presigned(ca, rid);
+#endif
+	}
 
 	TRY(ledger_begin(ca->ledger));
 	in_tx = 1;
-	TRY(key_is_revoked(ca, key, &revoked));
-	ENSURE(!revoked, ERR_POLICY);
+	/* issue_locked() checks the key in this unit when it issues. */
+	if (!issue_now) {
+		TRY(key_is_revoked(ca, key, &revoked));
+		ENSURE(!revoked, ERR_POLICY);
+	}
 	memset(&nr, 0, sizeof(nr));
+	nr.id = rid;
 	nr.requester = requester;
 	nr.role = role->name;
 	nr.principals = pjson;
@@ -800,9 +987,8 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 		json_decref(bd);
 		TRY(r);
 	}
-	if (direct || role->approvals_required == 0 ||
-	    (how & HOW_BREAK_GLASS) != 0)
-		TRY(issue_locked(ca, id, event_actor, how));
+	if (issue_now)
+		TRY(issue_locked(ca, id, event_actor, how, &ps));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
 	/* Committed: only now may the certificate leave. */
@@ -810,6 +996,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 out:
 	if (in_tx)
 		ledger_rollback(ca->ledger);
+	presign_clear(&ps);
 	json_decref(details);
 	json_decref(pj);
 	free(pjson);
@@ -1006,6 +1193,63 @@ out:
 	return r;
 }
 
+/*
+ * Phase a of an approval that will issue: when the request as a read
+ * snapshot shows it is pending, not expired, this approval is allowed
+ * (not the requester's, an approver of the role, the digest the
+ * approver saw, a ttl no longer) and would bring the approvals to the
+ * number needed, sign its certificate now, outside the unit; the unit
+ * repeats every check (decide_begin(), issue_locked()) and uses it only
+ * when nothing changed.
+ */
+static int
+presign_approval(struct ca *ca, const struct ca_actor *actor, int64_t id,
+    const struct request_approval *ap, struct presign *ps)
+{
+	char digest[REQUEST_DIGEST_LEN];
+	struct store_request row;
+	const struct role *role;
+	json_t *who = NULL, *w;
+	unsigned need;
+	uint64_t ttl;
+	size_t i;
+	int ok, r = 0;
+
+	memset(&row, 0, sizeof(row));
+	memset(ps, 0, sizeof(*ps));
+	ledger_read_begin(ca->ledger);
+	ok = req_row_load(ca, id, &row) == 0 &&
+	    strcmp(row.state, "pending") == 0 && ca_now(ca) < row.expires &&
+	    (role = config_role(ca->cfg, row.role)) != NULL &&
+	    strcmp(actor->name, row.requester) != 0 &&
+	    actor_is_approver(role, actor) && ap->ttl <= row.ttl &&
+	    config_user_name_check(ca->cfg, row.requester, NULL, 0) == 0 &&
+	    approvers_load(ca, id, &who) == 0;
+	json_array_foreach(who, i, w)
+	{
+		if (ok && json_is_string(w) &&
+		    strcmp(json_string_value(w), actor->name) == 0)
+			ok = 0; /* ERR_ALREADY_APPROVED in the unit */
+	}
+	if (ok && ap->expect != NULL)
+		ok = request_digest(ca, &row, digest) == 0 &&
+		    strcmp(digest, ap->expect) == 0;
+	ledger_read_end(ca->ledger);
+	if (ok) {
+		need = row.approvals_required;
+		if (role->approvals_required > need)
+			need = role->approvals_required;
+		ok = json_array_size(who) + 1 >= need;
+	}
+	if (ok) {
+		ttl = ap->ttl > 0 && ap->ttl < row.ttl ? ap->ttl : row.ttl;
+		r = presign_make(ca, &row, ttl, 0, ps);
+	}
+	json_decref(who);
+	store_request_clear(&row);
+	return r;
+}
+
 int
 request_approve(struct ca *ca, const struct ca_actor *actor, int64_t id,
     const char *comment, struct request_view **out)
@@ -1029,14 +1273,21 @@ request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	char subject[SUBJECT_LEN];
 	unsigned count = 0, need;
 	int r = ERR_INTERNAL, in_tx = 0, conflict = 0, disabled = 0;
+	struct presign ps;
 
 	memset(&row, 0, sizeof(row));
+	memset(&ps, 0, sizeof(ps));
 	if (out != NULL)
 		*out = NULL;
 	ENSURE(
 	    ca != NULL && actor != NULL && actor->name != NULL && out != NULL,
 	    ERR_INVALID_ARG);
 	ENSURE(ap != NULL, ERR_INVALID_ARG);
+	TRY(presign_approval(ca, actor, id, ap, &ps));
+#ifdef JITCA_TEST_HOOKS
+	if (request_test_presigned != NULL)
+		request_test_presigned(ca, id);
+#endif
 	TRY(decide_begin(ca, actor, id, comment, &row, &role, &in_tx));
 	ENSURE(strcmp(actor->name, row.requester) != 0, ERR_SELF_APPROVAL);
 	ENSURE(actor_is_approver(role, actor), ERR_FORBIDDEN);
@@ -1078,7 +1329,7 @@ request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	TRY(ledger_append(ca->ledger, NULL, "request.approved", actor->name,
 	    subject, details));
 	if (count >= need)
-		TRY(issue_locked(ca, id, actor->name, 0));
+		TRY(issue_locked(ca, id, actor->name, 0, &ps));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
 	r = request_view_committed(ca, id, out);
@@ -1088,6 +1339,7 @@ out:
 	json_decref(details);
 	json_decref(stale);
 	store_request_clear(&row);
+	presign_clear(&ps);
 	return r;
 }
 

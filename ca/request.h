@@ -241,4 +241,13 @@ MUST_CHECK int request_roles(
  * ERR_TEXT_CHAR. */
 MUST_CHECK int request_text_check(const char *s, size_t max, int required);
 
+#ifdef JITCA_TEST_HOOKS
+/* Test builds only: called by request_approve_with() and by the creation
+ * of a request issued at once after the certificate was signed ahead
+ * (phase a; id is the request's, reserved when it is being created) and
+ * before the unit begins, so a test can commit a change (a revocation, a
+ * disabled user, another process's request) in between. */
+extern void (*request_test_presigned)(struct ca *ca, int64_t id);
+#endif
+
 #endif /* JITCA_REQUEST_H */

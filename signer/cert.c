@@ -462,9 +462,9 @@ ca_key_parse(struct pubkey **out, const uint8_t *p, size_t len)
 
 /* What cert_parse() reads. */
 enum parse_what {
-	PARSE_TBS,	 /* a TBS: must end right after the signature key */
-	PARSE_VERIFIED,	 /* a whole blob, the signature verified */
-	PARSE_RECORDED,	 /* a whole blob the CA recorded: not verified */
+	PARSE_TBS, /* a TBS: must end right after the signature key */
+	PARSE_VERIFIED, /* a whole blob, the signature verified */
+	PARSE_RECORDED, /* a whole blob the CA recorded: not verified */
 };
 
 /* The algorithm name a signature blob (string alg, string sig) starts
@@ -570,8 +570,7 @@ cert_parse(
 			c->sig_alg = strdup(alg);
 		} else if ((r = sig_alg_dup(sig, siglen, &c->sig_alg)) != 0)
 			goto out;
-		if (c->sig_alg == NULL ||
-		    (c->blob = malloc(len)) == NULL) {
+		if (c->sig_alg == NULL || (c->blob = malloc(len)) == NULL) {
 			r = ERR_ALLOC;
 			goto out;
 		}

@@ -188,6 +188,17 @@ ledger_serial_next(struct ledger *l, uint64_t *serial)
 }
 
 int
+ledger_serial_reserve(struct ledger *l, uint64_t *serial)
+{
+	if (serial == NULL)
+		return ERR_INVALID_ARG;
+	*serial = 0;
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	return store_serial_reserve(l->s, serial);
+}
+
+int
 ledger_krl_version_bump(struct ledger *l, uint64_t *version)
 {
 	if (version == NULL)
@@ -520,18 +531,16 @@ utf8_valid(const char *s)
 	return j != NULL;
 }
 
-/* Check one row against the previous hash.  Returns 0, or
+/* Check one row against the previous hash, given what event_digests()
+ * made of it (rc its result, md the chain hash).  Returns 0, or
  * ERR_LEDGER_BROKEN with the message set. */
 static int row_check_slow(struct ledger *l, const struct store_event *w);
 
 static int
-row_check(struct ledger *l, EVP_MD_CTX *ctx, EVP_MD_CTX *lctx,
-    const struct store_event *w, int64_t expect, const char *prev,
-    uint8_t *leaf)
+row_check(struct ledger *l, const struct store_event *w, int64_t expect,
+    const char *prev, int rc, const unsigned char md[32])
 {
-	unsigned char md[32];
 	char h[LEDGER_HASH_HEX];
-	int r = ERR_INTERNAL;
 
 	if (w->seq != expect) {
 		if (w->seq > expect)
@@ -552,20 +561,241 @@ row_check(struct ledger *l, EVP_MD_CTX *ctx, EVP_MD_CTX *lctx,
 	}
 	/*
 	 * The stored details are the canonical text ledger_append() hashed:
-	 * hash them as stored.  A match is the proof (any changed byte
-	 * changes the hash); only a mismatch needs the slow check, which
-	 * says what is wrong.
+	 * they were hashed as stored.  A match is the proof (any changed
+	 * byte changes the hash); only a mismatch needs the slow check,
+	 * which says what is wrong.
 	 */
-	h[0] = '\0';
-	r = event_digests(ctx, lctx, w->prev_hash, w->seq, w->time, w->type,
-	    w->actor, w->subject, w->details, md, leaf);
-	if (r == 0)
+	if (rc == 0) {
 		wire_hex_encode(h, md, 32);
-	if (r == 0 && strcmp(h, w->hash) == 0)
-		return 0;
-	if (r != 0 && r != ERR_INVALID_ARG)
-		return r;
+		if (strcmp(h, w->hash) == 0)
+			return 0;
+	}
+	if (rc != 0 && rc != ERR_INVALID_ARG)
+		return rc;
 	return row_check_slow(l, w);
+}
+
+/*
+ * ledger_verify() hashes on a second thread.  A row's chain hash is
+ * SHA-256 over its own stored prev_hash and its contents, and its Merkle
+ * leaf over its contents, so neither depends on the row before: the
+ * reading thread copies rows into a batch and hands it over, and while
+ * the hasher works on it, checks the batch before (order, links, the
+ * hashes against the stored ones, the tree) and reads the next.  Two
+ * batches take turns.
+ */
+#define VERIFY_BATCH 512
+
+struct vrow {
+	struct store_event w; /* strings in the batch's arena */
+	unsigned char md[32], leaf[32];
+	int rc; /* event_digests() */
+};
+
+struct vbatch {
+	struct vrow row[VERIFY_BATCH];
+	size_t n;
+	char *arena;
+	size_t used, cap;
+	uint64_t msize; /* leaves for rows below this index */
+	int64_t first; /* index of row[0] among all rows */
+	int hashed;
+	/* How reading ended after row[n - 1]: end_r is events_next()'s
+	 * error (end_bad the seq it concerns) or 0 with eof set. */
+	int end_r, eof;
+	int64_t end_bad;
+};
+
+struct vhasher {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct vbatch *todo; /* handed over, not yet hashed */
+	int quit;
+	EVP_MD_CTX *ctx, *lctx;
+};
+
+static void
+vbatch_hash(struct vbatch *b, EVP_MD_CTX *ctx, EVP_MD_CTX *lctx)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++) {
+		struct vrow *v = &b->row[i];
+		int leaf = (uint64_t)(b->first + (int64_t)i) < b->msize;
+
+		v->rc = event_digests(ctx, lctx, v->w.prev_hash, v->w.seq,
+		    v->w.time, v->w.type, v->w.actor, v->w.subject,
+		    v->w.details, v->md, leaf ? v->leaf : NULL);
+	}
+}
+
+static void *
+vhasher_main(void *arg)
+{
+	struct vhasher *h = arg;
+	struct vbatch *b;
+
+	(void)pthread_mutex_lock(&h->mu);
+	for (;;) {
+		while (h->todo == NULL && !h->quit)
+			(void)pthread_cond_wait(&h->cv, &h->mu);
+		if (h->todo == NULL)
+			break;
+		b = h->todo;
+		(void)pthread_mutex_unlock(&h->mu);
+		vbatch_hash(b, h->ctx, h->lctx);
+		(void)pthread_mutex_lock(&h->mu);
+		b->hashed = 1;
+		h->todo = NULL;
+		(void)pthread_cond_broadcast(&h->cv);
+	}
+	(void)pthread_mutex_unlock(&h->mu);
+	return NULL;
+}
+
+/* Compare the nmade nodes that appending leaf index n completed with
+ * the stored tree; the first that is missing or differs sets *mbad (its
+ * event's seq) and mmsg.  Returns 0, or a store error. */
+static int
+tree_node_check(struct ledger *l, const struct store_event *w, uint64_t n,
+    uint8_t made[][MERKLE_HASH_LEN], size_t nmade, char mmsg[LEDGER_ERR_LEN],
+    int64_t *mbad)
+{
+	uint8_t node[32];
+	size_t k;
+	int r;
+
+	for (k = 0; k < nmade && *mbad == 0; k++) {
+		r = store_merkle_node_get(l->s, (unsigned)k, n >> k, node);
+		if (r == 0 && CRYPTO_memcmp(node, made[k], 32) != 0)
+			r = ERR_LEDGER_BROKEN;
+		if (r == ERR_NOT_FOUND || r == ERR_LEDGER_BROKEN) {
+			(void)snprintf(mmsg, LEDGER_ERR_LEN,
+			    "seq %" PRId64 ": Merkle tree node (level %zu, "
+			    "index %" PRIu64 ") %s the events",
+			    w->seq, k, n >> k,
+			    r == ERR_NOT_FOUND ? "is missing from"
+					       : "does not match");
+			*mbad = w->seq;
+		} else if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Hand b to the hasher (or hash it here without a thread). */
+static void
+vhasher_give(struct vhasher *h, struct vbatch *b, int threaded)
+{
+	if (!threaded) {
+		vbatch_hash(b, h->ctx, h->lctx);
+		b->hashed = 1;
+		return;
+	}
+	(void)pthread_mutex_lock(&h->mu);
+	while (h->todo != NULL)
+		(void)pthread_cond_wait(&h->cv, &h->mu);
+	h->todo = b;
+	(void)pthread_cond_broadcast(&h->cv);
+	(void)pthread_mutex_unlock(&h->mu);
+}
+
+/* Wait until b is hashed. */
+static void
+vhasher_wait(struct vhasher *h, struct vbatch *b)
+{
+	(void)pthread_mutex_lock(&h->mu);
+	while (!b->hashed)
+		(void)pthread_cond_wait(&h->cv, &h->mu);
+	(void)pthread_mutex_unlock(&h->mu);
+}
+
+/* Let the hasher finish what it has and end. */
+static void
+vhasher_stop(struct vhasher *h, int threaded, pthread_t t)
+{
+	if (!threaded)
+		return;
+	(void)pthread_mutex_lock(&h->mu);
+	h->quit = 1;
+	(void)pthread_cond_broadcast(&h->cv);
+	(void)pthread_mutex_unlock(&h->mu);
+	(void)pthread_join(t, NULL);
+}
+
+/* Append s (with its NUL) to b's arena; its offset in *off. */
+static int
+vbatch_keep(struct vbatch *b, const char *s, size_t *off)
+{
+	size_t n = strlen(s) + 1;
+
+	if (b->used + n > b->cap) {
+		size_t cap = b->cap > 0 ? b->cap : 64 * 1024;
+		char *a;
+
+		while (cap < b->used + n)
+			cap *= 2;
+		if ((a = realloc(b->arena, cap)) == NULL)
+			return ERR_ALLOC;
+		b->arena = a;
+		b->cap = cap;
+	}
+	memcpy(b->arena + b->used, s, n);
+	*off = b->used;
+	b->used += n;
+	return 0;
+}
+
+/* Read up to VERIFY_BATCH rows into b (copies: events_next()'s strings
+ * are borrowed).  The strings go to the arena by offset while it may
+ * still grow, and become pointers once the batch is complete. */
+static int
+vbatch_fill(struct ledger *l, struct store_events *it, struct vbatch *b)
+{
+	size_t off[VERIFY_BATCH][6], i, k;
+	struct store_event w;
+	int r = 0, found;
+
+	b->n = 0;
+	b->used = 0;
+	b->hashed = 0;
+	b->end_r = 0;
+	b->eof = 0;
+	b->end_bad = 0;
+	while (b->n < VERIFY_BATCH) {
+		r = store_events_next(l->s, it, &w, &found);
+		if (r != 0 && r != ERR_LEDGER_BROKEN)
+			b->end_r = r; /* not the ledger's fault */
+		else if (!found)
+			b->eof = 1;
+		else if (r != 0) {
+			b->end_r = r; /* a column of the wrong type */
+			b->end_bad = w.seq;
+		}
+		if (r != 0 || !found) {
+			r = 0;
+			break;
+		}
+		b->row[b->n].w.seq = w.seq;
+		b->row[b->n].w.time = w.time;
+		if ((r = vbatch_keep(b, w.type, &off[b->n][0])) != 0 ||
+		    (r = vbatch_keep(b, w.actor, &off[b->n][1])) != 0 ||
+		    (r = vbatch_keep(b, w.subject, &off[b->n][2])) != 0 ||
+		    (r = vbatch_keep(b, w.details, &off[b->n][3])) != 0 ||
+		    (r = vbatch_keep(b, w.prev_hash, &off[b->n][4])) != 0 ||
+		    (r = vbatch_keep(b, w.hash, &off[b->n][5])) != 0)
+			return r;
+		b->n++;
+	}
+	for (i = 0; i < b->n; i++) {
+		struct store_event *e = &b->row[i].w;
+		const char **f[6] = {&e->type, &e->actor, &e->subject,
+		    &e->details, &e->prev_hash, &e->hash};
+
+		for (k = 0; k < 6; k++)
+			*f[k] = b->arena + off[i][k];
+	}
+	return r;
 }
 
 /* Why a row's hash does not match (messages as before the fast path):
@@ -1089,20 +1319,22 @@ int
 ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
     char errbuf[LEDGER_ERR_LEN])
 {
-	uint8_t made[MERKLE_MAX_PATH][MERKLE_HASH_LEN], leaf[32], node[32];
+	uint8_t made[MERKLE_MAX_PATH][MERKLE_HASH_LEN];
 	struct store_events *it = NULL;
 	struct store_tail tail;
 	struct merkle_tree mt;
 	struct cp_check cpk;
 	EVP_MD_CTX *ctx = NULL, *lctx = NULL;
 	char prev[LEDGER_HASH_HEX];
-	struct store_event w;
 	int64_t n = 0, bad = 0;
 	uint64_t msize = 0;
 	int64_t mbad = 0;
 	char mmsg[LEDGER_ERR_LEN];
-	size_t nmade = 0, k;
-	int r = ERR_INTERNAL, began = 0, found, want_leaf;
+	size_t nmade = 0, k, i;
+	struct vbatch *vb[2] = {NULL, NULL}, *cur;
+	struct vhasher hz;
+	pthread_t hthread;
+	int r = ERR_INTERNAL, began = 0, threaded = 0, hz_init = 0;
 
 	if (count != NULL)
 		*count = 0;
@@ -1126,52 +1358,71 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 		goto out;
 	}
 	TRY(store_events_open(l->s, -1, -1, &it));
+	/* The hasher (vhasher_main); without a thread, this one hashes. */
+	memset(&hz, 0, sizeof(hz));
+	hz.ctx = ctx;
+	hz.lctx = lctx;
+	(void)pthread_mutex_init(&hz.mu, NULL);
+	(void)pthread_cond_init(&hz.cv, NULL);
+	hz_init = 1;
+	threaded = pthread_create(&hthread, NULL, vhasher_main, &hz) == 0;
+	ENSURE((vb[0] = calloc(1, sizeof(*vb[0]))) != NULL &&
+		(vb[1] = calloc(1, sizeof(*vb[1]))) != NULL,
+	    ERR_ALLOC);
+	cur = vb[0];
+	TRY(vbatch_fill(l, it, cur));
+	cur->first = 0;
+	cur->msize = msize;
+	vhasher_give(&hz, cur, threaded);
 	for (;;) {
-		r = store_events_next(l->s, it, &w, &found);
-		if (r != 0 && r != ERR_LEDGER_BROKEN) {
-			bad = 0;
-			goto out;
+		struct vbatch *done = cur;
+
+		/* Read the next batch while this one is hashed. */
+		cur = done == vb[0] ? vb[1] : vb[0];
+		cur->n = 0;
+		if (done->end_r == 0 && !done->eof) {
+			TRY(vbatch_fill(l, it, cur));
+			cur->first = done->first + (int64_t)done->n;
+			cur->msize = msize;
 		}
-		if (!found)
-			break;
-		/* The first bad seq: the missing one when there is a gap. */
-		bad = w.seq;
-		if (bad > n + 1)
-			bad = n + 1;
-		if (r != 0)
-			goto out;
-		want_leaf = (uint64_t)n < msize && mbad == 0;
-		if ((r = row_check(l, ctx, lctx, &w, n + 1, prev,
-			 want_leaf ? leaf : NULL)) != 0)
-			goto out;
-		if (want_leaf) {
-			TRY(merkle_tree_append(&mt, leaf, made, &nmade));
-			for (k = 0; k < nmade && mbad == 0; k++) {
-				r = store_merkle_node_get(
-				    l->s, (unsigned)k, (uint64_t)n >> k, node);
-				if (r == 0 &&
-				    CRYPTO_memcmp(node, made[k], 32) != 0)
-					r = ERR_LEDGER_BROKEN;
-				if (r == ERR_NOT_FOUND ||
-				    r == ERR_LEDGER_BROKEN) {
-					(void)snprintf(mmsg, sizeof(mmsg),
-					    "seq %" PRId64 ": Merkle tree node "
-					    "(level %zu, index %" PRIu64
-					    ") %s the events",
-					    w.seq, k, (uint64_t)n >> k,
-					    r == ERR_NOT_FOUND
-						? "is missing from"
-						: "does not match");
-					mbad = w.seq;
-				} else if (r != 0)
-					goto out;
+		vhasher_wait(&hz, done);
+		if (cur->n > 0 || cur->end_r != 0 || cur->eof)
+			vhasher_give(&hz, cur, threaded);
+		for (i = 0; i < done->n; i++) {
+			struct vrow *v = &done->row[i];
+
+			/* The first bad seq: the missing one when there is
+			 * a gap. */
+			bad = v->w.seq;
+			if (bad > n + 1)
+				bad = n + 1;
+			if ((r = row_check(
+				 l, &v->w, n + 1, prev, v->rc, v->md)) != 0)
+				goto out;
+			if ((uint64_t)n < msize && mbad == 0) {
+				TRY(merkle_tree_append(
+				    &mt, v->leaf, made, &nmade));
+				TRY(tree_node_check(l, &v->w, (uint64_t)n, made,
+				    nmade, mmsg, &mbad));
 			}
+			if ((k = strlen(v->w.hash)) >= sizeof(prev))
+				k = sizeof(prev) - 1;
+			memcpy(prev, v->w.hash, k);
+			prev[k] = '\0';
+			n++;
 		}
-		if ((k = strlen(w.hash)) >= sizeof(prev))
-			k = sizeof(prev) - 1;
-		memcpy(prev, w.hash, k);
-		prev[k] = '\0';
-		n++;
+		if (done->end_r != 0) {
+			r = done->end_r;
+			bad = 0;
+			if (r == ERR_LEDGER_BROKEN) {
+				bad = done->end_bad;
+				if (bad > n + 1)
+					bad = n + 1;
+			}
+			goto out;
+		}
+		if (done->eof)
+			break;
 	}
 	bad = 0;
 	TRY(store_event_tail(l->s, &tail));
@@ -1207,6 +1458,16 @@ ledger_verify(struct ledger *l, int64_t *count, int64_t *bad_seq,
 		*count = n;
 	r = 0;
 out:
+	if (hz_init) {
+		vhasher_stop(&hz, threaded, hthread);
+		(void)pthread_cond_destroy(&hz.cv);
+		(void)pthread_mutex_destroy(&hz.mu);
+	}
+	for (k = 0; k < 2; k++) {
+		if (vb[k] != NULL)
+			free(vb[k]->arena);
+		free(vb[k]);
+	}
 	EVP_MD_CTX_free(ctx);
 	EVP_MD_CTX_free(lctx);
 	store_events_close(l->s, it);

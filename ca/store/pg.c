@@ -982,6 +982,49 @@ out:
 	return r;
 }
 
+/*
+ * A serial for a certificate signed before its unit: nextval of
+ * cert_serial, outside any transaction of this caller.  A sequence is
+ * not rolled back and gives every session distinct values, so the serial
+ * is unique across replicas and never reused; one whose certificate is
+ * not committed is a gap.
+ */
+static int
+op_serial_reserve(struct store *s, uint64_t *out)
+{
+	struct store_pg *l = (struct store_pg *)s;
+	int64_t v = 0;
+	int r = ERR_INTERNAL;
+
+	*out = 0;
+	TRY(query_i64(
+	    l, "SELECT nextval('cert_serial')", NULL, &v, "reserve serial"));
+	ENSURE(v > 0, ERR_DB);
+	*out = (uint64_t)v;
+	r = 0;
+out:
+	return r;
+}
+
+/* A request id from the requests' own sequence, outside any
+ * transaction of this caller: distinct across replicas, never handed out
+ * twice (a sequence is not rolled back). */
+static int
+op_request_id_reserve(struct store *s, int64_t *out)
+{
+	struct store_pg *l = (struct store_pg *)s;
+	int r = ERR_INTERNAL;
+
+	*out = 0;
+	TRY(query_i64(l,
+	    "SELECT nextval(pg_get_serial_sequence('requests', 'id'))", NULL,
+	    out, "reserve request id"));
+	ENSURE(*out > 0, ERR_DB);
+	r = 0;
+out:
+	return r;
+}
+
 static int
 op_counter_get(struct store *s, enum store_counter c, uint64_t *out)
 {
@@ -1622,12 +1665,18 @@ op_request_insert(
 	p_int(&p, (int64_t)q->created);
 	p_int(&p, (int64_t)q->expires);
 	p_int(&p, q->approvals_required);
+	/* A reserved id came from the sequence: nobody else has it. */
+	if (q->id > 0)
+		p_int(&p, q->id);
+	else
+		p_null(&p);
 	return query_i64((struct store_pg *)s,
-	    "INSERT INTO requests(requester, role, principals, ttl, reason,"
-	    " public_key, key_fp, state, created, expires,"
+	    "INSERT INTO requests(id, requester, role, principals, ttl,"
+	    " reason, public_key, key_fp, state, created, expires,"
 	    " approvals_required, serial, updated)"
-	    " VALUES($1, $2, $3, $4, $5, $6, $7, 'pending', $8, $9, $10,"
-	    " NULL, $8) RETURNING id",
+	    " VALUES(coalesce($11::bigint, nextval(pg_get_serial_sequence("
+	    "'requests', 'id'))), $1, $2, $3, $4, $5, $6, $7, 'pending', $8,"
+	    " $9, $10, NULL, $8) RETURNING id",
 	    &p, id, "write requests");
 }
 
@@ -2721,6 +2770,8 @@ static const struct store_ops pg_ops = {
     .events_next = op_events_next,
     .events_close = op_events_close,
     .counter_next = op_counter_next,
+    .serial_reserve = op_serial_reserve,
+    .request_id_reserve = op_request_id_reserve,
     .counter_get = op_counter_get,
     .changed = op_changed,
     .user_get = op_user_get,

@@ -154,6 +154,17 @@ struct store_sqlite {
 	uint64_t batch; /* number of the open transaction */
 	struct sq_waiter *waiters; /* units waiting for their commit */
 	struct store_stats stats;
+	/*
+	 * Serials reserved ahead (op_serial_reserve()): ser_next..ser_end
+	 * are durably below last_serial and not yet handed out; ser_block
+	 * is the size of the next block.  ser_mu guards them.
+	 */
+	pthread_mutex_t ser_mu;
+	uint64_t ser_next, ser_end;
+	uint64_t ser_block;
+	/* The next request id op_request_id_reserve() hands out (0: not
+	 * read yet); ser_mu guards it too. */
+	int64_t rid_next;
 	/* The writer connection's statements: the unit's owner, and
 	 * threads reading outside a read section, never share one. */
 	struct stmt_cache cache;
@@ -1127,6 +1138,7 @@ sq_open(struct store_sqlite **out, const char *path, int create,
 	}
 	(void)pthread_cond_init(&l->cv, NULL);
 	(void)pthread_mutex_init(&l->rd_mu, NULL);
+	(void)pthread_mutex_init(&l->ser_mu, NULL);
 	(void)pthread_cond_init(&l->rd_cv, NULL);
 	l->queue_tail = &l->queue;
 	if ((l->path = strdup(path)) == NULL) {
@@ -1204,13 +1216,11 @@ open_setup(struct store_sqlite *l, const char *path, int create)
 	sqlite3_finalize(st);
 	st = NULL;
 	TRY(db_exec(l, "PRAGMA synchronous = FULL"));
-	/*
-	 * The savepoint of each unit keeps the pages it changes in a
-	 * sub-journal, which sqlite spills to a temporary file past 64 KiB:
-	 * a unit of an issuance writes more, which cost a file, its unlink
-	 * and about 17 pwrite() per certificate.  In memory it is only ever
-	 * needed to roll one unit back (the WAL holds what must survive).
-	 */
+	/* The statement journals and savepoint sub-journals of a unit in
+	 * memory: on disk each is a temporary file opened, written and
+	 * unlinked per statement (openat, unlink and access calls in every
+	 * issuance), and nothing in them needs to survive a crash (the WAL
+	 * is the durable copy). */
 	TRY(db_exec(l, "PRAGMA temp_store = MEMORY"));
 	TRY(check_schema(l, create));
 	TRY(read_data_version(l, &l->data_version));
@@ -1272,6 +1282,7 @@ sq_close(struct store_sqlite *l)
 	free(l->path);
 	(void)pthread_cond_destroy(&l->rd_cv);
 	(void)pthread_mutex_destroy(&l->rd_mu);
+	(void)pthread_mutex_destroy(&l->ser_mu);
 	(void)pthread_mutex_destroy(&l->cache.mu);
 	(void)pthread_cond_destroy(&l->cv);
 	(void)pthread_mutex_destroy(&l->mu);
@@ -1751,6 +1762,110 @@ op_counter_next(struct store *s, enum store_counter c, uint64_t *out)
 		? "SELECT coalesce(max(serial), 0) FROM certificates"
 		: NULL,
 	    out);
+}
+
+/* 1 when the calling thread runs the current unit of work. */
+static int
+unit_is_mine(struct store_sqlite *l)
+{
+	int mine;
+
+	(void)pthread_mutex_lock(&l->mu);
+	mine = l->worker && pthread_equal(l->owner, pthread_self());
+	(void)pthread_mutex_unlock(&l->mu);
+	return mine;
+}
+
+/*
+ * A serial from the block reserved ahead.  When the block is used up, a
+ * unit of its own raises last_serial by the next block's size (1, then
+ * doubling up to SQ_SERIAL_BLOCK_MAX, so a short-lived process leaves
+ * no gap and a busy one reserves rarely) and commits (group commit)
+ * before any serial of it is handed out.  What a process has not handed
+ * out when it exits or crashes is a gap; every serial is below the
+ * durable last_serial before it leaves, so none is handed out twice,
+ * by this handle or another on the same file.
+ */
+#define SQ_SERIAL_BLOCK_MAX 64
+
+static int
+op_serial_reserve(struct store *s, uint64_t *out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	uint64_t v = 0, block;
+	int64_t m = 0;
+	int r = ERR_INTERNAL, began = 0;
+
+	*out = 0;
+	if (unit_is_mine(l)) {
+		set_msg(l, "serial reserved inside a unit of work");
+		return ERR_INVALID_ARG;
+	}
+	(void)pthread_mutex_lock(&l->ser_mu);
+	if (l->ser_next == 0 || l->ser_next > l->ser_end) {
+		block = l->ser_block == 0 ? 1 : l->ser_block;
+		TRY(sq_begin(l));
+		began = 1;
+		TRY(meta_get_u64(l, "last_serial", &v));
+		TRY(query_i64(l,
+		    "SELECT coalesce(max(serial), 0) FROM certificates", &m));
+		if (m > 0 && (uint64_t)m > v)
+			v = (uint64_t)m;
+		if (v >= INT64_MAX - block) {
+			set_msg(l, "last_serial is exhausted");
+			r = ERR_TOO_LARGE;
+			goto out;
+		}
+		TRY(meta_set_u64(l, "last_serial", v + block));
+		began = 0;
+		TRY(sq_commit(l));
+		l->ser_next = v + 1;
+		l->ser_end = v + block;
+		l->ser_block = block * 2 > SQ_SERIAL_BLOCK_MAX
+		    ? SQ_SERIAL_BLOCK_MAX
+		    : block * 2;
+	}
+	*out = l->ser_next++;
+	r = 0;
+out:
+	if (began)
+		sq_rollback(l);
+	(void)pthread_mutex_unlock(&l->ser_mu);
+	return r;
+}
+
+/*
+ * A request id: the next after the highest one in the file when this
+ * handle first reserves, then one after the other.  Another process on
+ * the same file (an admin command) may insert one of them first:
+ * op_request_insert() then takes the next free id, and raises rid_next
+ * past it.
+ */
+static int
+op_request_id_reserve(struct store *s, int64_t *out)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	int64_t m = 0;
+	int r = 0;
+
+	*out = 0;
+	(void)pthread_mutex_lock(&l->ser_mu);
+	if (l->rid_next == 0) {
+		sq_read_begin(l);
+		r = query_i64(
+		    l, "SELECT coalesce(max(id), 0) FROM requests", &m);
+		sq_read_end(l);
+		if (r == 0)
+			l->rid_next = m + 1;
+	}
+	if (r == 0 && l->rid_next == INT64_MAX) {
+		set_msg(l, "request ids are exhausted");
+		r = ERR_TOO_LARGE;
+	}
+	if (r == 0)
+		*out = l->rid_next++;
+	(void)pthread_mutex_unlock(&l->ser_mu);
+	return r;
 }
 
 static int
@@ -3119,14 +3234,22 @@ op_request_insert(
 {
 	struct store_sqlite *l = (struct store_sqlite *)s;
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL;
+	int r = ERR_INTERNAL, taken = 0;
 
 	*id = 0;
+	if (q->id > 0) {
+		/* Reserved, unless another process took it meanwhile. */
+		TRY(sq_cached(l, &st, "SELECT 1 FROM requests WHERE id = ?"));
+		TRY(sq_bind_int(l, st, 1, q->id));
+		TRY(sq_row(l, st, &taken));
+		sq_release(l, st);
+		st = NULL;
+	}
 	TRY(sq_cached(l, &st,
 	    "INSERT INTO requests(requester, role, principals, ttl, reason,"
 	    " public_key, key_fp, state, created, expires,"
-	    " approvals_required, serial, updated)"
-	    " VALUES(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULL, ?)"));
+	    " approvals_required, serial, updated, id)"
+	    " VALUES(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULL, ?, ?)"));
 	TRY(sq_bind_text(l, st, 1, q->requester));
 	TRY(sq_bind_text(l, st, 2, q->role));
 	TRY(sq_bind_text(l, st, 3, q->principals));
@@ -3138,8 +3261,18 @@ op_request_insert(
 	TRY(sq_bind_int(l, st, 9, (int64_t)q->expires));
 	TRY(sq_bind_int(l, st, 10, q->approvals_required));
 	TRY(sq_bind_int(l, st, 11, (int64_t)q->created));
+	if (q->id > 0 && !taken)
+		TRY(sq_bind_int(l, st, 12, q->id));
+	else if (sqlite3_bind_null(st, 12) != SQLITE_OK) /* the next free id */
+		TRY(sq_err(l, sqlite3_errcode(cdb(l)), "bind"));
 	TRY(sq_done(l, st, NULL));
 	*id = sqlite3_last_insert_rowid(cdb(l));
+	if (taken) {
+		(void)pthread_mutex_lock(&l->ser_mu);
+		if (l->rid_next <= *id)
+			l->rid_next = *id + 1;
+		(void)pthread_mutex_unlock(&l->ser_mu);
+	}
 	r = 0;
 out:
 	sq_release(l, st);
@@ -3920,6 +4053,8 @@ static const struct store_ops sqlite_ops = {
     .events_close = op_events_close,
     .counter_next = op_counter_next,
     .counter_get = op_counter_get,
+    .serial_reserve = op_serial_reserve,
+    .request_id_reserve = op_request_id_reserve,
     .changed = op_changed,
     .user_get = op_user_get,
     .user_by_token = op_user_by_token,

@@ -228,7 +228,12 @@ struct store_request {
 };
 void store_request_clear(struct store_request *r);
 
-/* A new request for request_insert() (borrowed). */
+/*
+ * A new request for request_insert() (borrowed).  id: one from
+ * request_id_reserve(), or 0 for the next free one; when a reserved id
+ * is taken after all (another process inserted it), the next free one is
+ * used instead: request_insert() says which.
+ */
 struct store_request_new {
 	const char *requester;
 	const char *role;
@@ -240,6 +245,7 @@ struct store_request_new {
 	uint64_t created;
 	uint64_t expires;
 	unsigned approvals_required;
+	int64_t id;
 };
 
 /* Which requests requests_page() selects, newest first. */
@@ -438,6 +444,29 @@ struct store_ops {
 	    struct store *s, enum store_counter c, uint64_t *out);
 	int (*counter_get)(
 	    struct store *s, enum store_counter c, uint64_t *out);
+	/*
+	 * A certificate serial for a certificate built and signed before
+	 * its unit of work; call it outside any unit of the calling
+	 * thread.  The serial is durably reserved before it is returned
+	 * (sqlite: a block of them, committed ahead, in last_serial; a
+	 * client/server backend: a sequence), so it is unique across
+	 * handles, processes and replicas and never handed out again, even
+	 * when the unit that would have used it rolls back or the process
+	 * crashes (that serial is a gap).  Never 0; increasing in
+	 * allocation order per handle.
+	 */
+	int (*serial_reserve)(struct store *s, uint64_t *out);
+	/*
+	 * A request id for a request whose certificate is signed before the
+	 * unit that inserts it (its key id names the request); call it
+	 * outside any unit.  Distinct among the ids this handle reserves
+	 * and increasing in reservation order; a client/server backend
+	 * takes it from the id sequence (distinct across replicas).  One
+	 * that is not inserted is a gap; one that another process inserted
+	 * first is replaced at insertion (store_request_new).  Nothing is
+	 * recorded, so no row or certificate ever carries an id twice.
+	 */
+	int (*request_id_reserve)(struct store *s, int64_t *out);
 	/* *changed 1 when another connection committed since last call. */
 	int (*changed)(struct store *s, int *changed);
 	/*
@@ -759,6 +788,18 @@ static inline MUST_CHECK int
 store_counter_next(struct store *s, enum store_counter c, uint64_t *out)
 {
 	return s->ops->counter_next(s, c, out);
+}
+
+static inline MUST_CHECK int
+store_serial_reserve(struct store *s, uint64_t *out)
+{
+	return s->ops->serial_reserve(s, out);
+}
+
+static inline MUST_CHECK int
+store_request_id_reserve(struct store *s, int64_t *out)
+{
+	return s->ops->request_id_reserve(s, out);
 }
 
 static inline MUST_CHECK int

@@ -275,7 +275,14 @@ Test(ledger_state, triggers_refuse_state_edits)
 	cr_assert_eq(
 	    fx_int("SELECT value FROM meta WHERE key = 'last_serial'", NULL),
 	    9);
-	state_bad("meta key=last_serial: value: expected 3, found 9\n", 1);
+	/* Serials reserved ahead leave the counter above the last
+	 * certificate (a gap): that verifies. */
+	{
+		uint64_t nbad = 0;
+
+		cr_assert_eq(state_check(&nbad), 0);
+		cr_assert_eq(nbad, 0);
+	}
 }
 
 /* Run sql with the ledger's helpers inside the open transaction. */

@@ -571,7 +571,9 @@ Test(request, signature_from_another_key_writes_nothing)
 	cr_assert_eq(fx_int("SELECT count(*) FROM approvals", NULL), 0);
 	fx_ca.sign_ctx = fx_cakey;
 	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req), 0);
-	cr_assert_eq(json_integer_value(json_object_get(req, "serial")), 1);
+	/* The two refused certificates were signed ahead with serials 1
+	 * and 2: those are gaps, never handed out again. */
+	cr_assert_eq(json_integer_value(json_object_get(req, "serial")), 3);
 	json_decref(req);
 	cakey_free(other);
 	free(key);
@@ -579,11 +581,15 @@ Test(request, signature_from_another_key_writes_nothing)
 
 /* ---- invariant 2: serials unique and increasing across reopen ---- */
 
+/* Serials are reserved ahead in durable blocks (1, 2, 4, ... 64): in one
+ * process they follow each other; what a closed handle had not handed
+ * out is a gap, and the next handle continues above it. */
 Test(request, invariant2_serials_increase_across_reopen)
 {
+	static const int64_t want[10] = {1, 2, 3, 4, 5, 8, 9, 10, 11, 12};
 	char *key = fx_key_line();
 	json_t *req = NULL;
-	int64_t last = 0, s;
+	int64_t s;
 	int i;
 
 	for (i = 0; i < 10; i++) {
@@ -597,8 +603,8 @@ Test(request, invariant2_serials_increase_across_reopen)
 				 0, 0, "r", key, &req),
 		    0);
 		s = json_integer_value(json_object_get(req, "serial"));
-		cr_assert_eq(s, last + 1);
-		last = s;
+		cr_assert_eq(
+		    s, want[i], "certificate %d: serial %" PRId64, i, s);
 		json_decref(req);
 	}
 	cr_assert_eq(
@@ -811,7 +817,12 @@ Test(request, racing_approvals_issue_once, .timeout = 120)
 			    " certificates",
 			 NULL),
 	    50);
-	cr_assert_eq(fx_int("SELECT max(serial) FROM certificates", NULL), 50);
+	/* Both racers may sign ahead: the loser's serial is a gap. */
+	cr_assert_eq(
+	    fx_int("SELECT count(DISTINCT serial) FROM certificates", NULL),
+	    50);
+	cr_assert_leq(
+	    fx_int("SELECT max(serial) FROM certificates", NULL), 100);
 	free(key);
 }
 
@@ -1533,5 +1544,286 @@ Test(request, counts_agree_with_the_listing)
 	counts_check();
 	cr_assert_eq(request_counts_get(&fx_ca, &got), 0);
 	cr_assert_eq(got.denied, 1);
+	free(key);
+}
+
+/* ---- phase a (signed before the unit) and phase b (checked in it) ---- */
+
+/* request.c's test hook (test builds only). */
+extern void (*request_test_presigned)(struct ca *ca, int64_t id);
+
+static char *hook_key;
+static const char *hook_user;
+static int64_t hook_other;
+static int64_t hook_other_serial;
+static int64_t hook_events;
+
+/* Between phase a and phase b: revoke hook_key, disable hook_user, or
+ * approve request hook_other completely (its unit commits first). */
+static void
+hook_between(struct ca *ca, int64_t id)
+{
+	struct revoke_target t = {.by = REVOKE_PUBLIC_KEY};
+	json_t *req = NULL;
+
+	(void)id;
+	request_test_presigned = NULL; /* once */
+	if (hook_key != NULL) {
+		t.text = hook_key;
+		cr_assert_eq(fx_revoke_apply(ca, &root, &t, "leaked", NULL), 0);
+	}
+	if (hook_user != NULL)
+		cr_assert_eq(
+		    user_disable(ca->ledger, "local:test", hook_user), 0);
+	if (hook_other != 0) {
+		cr_assert_eq(
+		    fx_request_approve(ca, &bob, hook_other, NULL, &req), 0);
+		hook_other_serial =
+		    json_integer_value(json_object_get(req, "serial"));
+		json_decref(req);
+	}
+	hook_events = fx_events(NULL);
+}
+
+static void
+hook_reset(void)
+{
+	request_test_presigned = NULL;
+	hook_key = NULL;
+	hook_user = NULL;
+	hook_other = 0;
+	hook_other_serial = 0;
+}
+
+Test(request, key_revoked_after_presign_issues_nothing)
+{
+	char *key = fx_key_line();
+	json_t *req = NULL;
+	int64_t id, signs;
+	uint64_t nbad = 0;
+
+	hook_reset();
+	id = fx_create(&erin, "prod-debug", key, NULL);
+	hook_key = key;
+	request_test_presigned = hook_between;
+	signs = fx_signs;
+	cr_assert_eq(
+	    fx_request_approve(&fx_ca, &bob, id, NULL, &req), ERR_POLICY);
+	cr_assert_null(req);
+	cr_assert_null(request_test_presigned, "the hook ran");
+	/* Signed in phase a, refused in phase b: no row, no event of it. */
+	/* Signed in phase a, refused in phase b: no row, no event of it
+	 * (the hook's revocation is the last event). */
+	cr_assert_eq(fx_signs, signs + 1);
+	cr_assert_eq(fx_events(NULL), hook_events);
+	cr_assert_eq(fx_events("cert.issued"), 0);
+	cr_assert_eq(fx_events("request.approved"), 0);
+	cr_assert_eq(fx_int("SELECT count(*) FROM certificates", NULL), 0);
+	cr_assert_eq(fx_int("SELECT count(*) FROM approvals", NULL), 0);
+	cr_assert_eq(fx_int("SELECT count(*) FROM requests WHERE state ="
+			    " 'pending'",
+			 NULL),
+	    1);
+	cr_assert_eq(ledger_verify_state(fx_l, NULL, NULL, &nbad), 0);
+	cr_assert_eq(nbad, 0);
+	hook_reset();
+	free(key);
+}
+
+Test(request, user_disabled_after_presign_issues_nothing)
+{
+	char *key = fx_key_line();
+	json_t *req = NULL;
+	int64_t id, signs;
+	uint64_t nbad = 0;
+
+	hook_reset();
+	fx_user("alice", "engineering", 0);
+	id = fx_create(&alice, "prod-debug", key, NULL);
+	hook_user = "alice";
+	request_test_presigned = hook_between;
+	signs = fx_signs;
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req),
+	    ERR_USER_DISABLED);
+	cr_assert_null(req);
+	cr_assert_null(request_test_presigned, "the hook ran");
+	cr_assert_eq(fx_signs, signs + 1);
+	cr_assert_eq(fx_events(NULL), hook_events);
+	cr_assert_eq(fx_events("cert.issued"), 0);
+	cr_assert_eq(fx_events("request.approved"), 0);
+	cr_assert_eq(fx_int("SELECT count(*) FROM certificates", NULL), 0);
+	cr_assert_eq(fx_int("SELECT count(*) FROM approvals", NULL), 0);
+	cr_assert_eq(ledger_verify_state(fx_l, NULL, NULL, &nbad), 0);
+	cr_assert_eq(nbad, 0);
+	hook_reset();
+	free(key);
+}
+
+/* A approves (serial reserved first), B's whole approval commits in
+ * between (a later serial, an earlier event): commit order differs from
+ * serial order, and the ledger verifies. */
+Test(request, units_commit_out_of_serial_order)
+{
+	char *k1 = fx_key_line(), *k2 = fx_key_line();
+	json_t *req = NULL;
+	int64_t a, b, sa, seq_a, seq_b;
+	uint64_t nbad = 0;
+	char *ta, *tb;
+
+	hook_reset();
+	a = fx_create(&erin, "prod-debug", k1, NULL);
+	b = fx_create(&erin, "prod-debug", k2, NULL);
+	hook_other = b;
+	request_test_presigned = hook_between;
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, a, NULL, &req), 0);
+	sa = json_integer_value(json_object_get(req, "serial"));
+	json_decref(req);
+	cr_assert_gt(sa, 0);
+	cr_assert_gt(hook_other_serial, sa);
+	ta = tu_fmt("cert:%lld", (long long)sa);
+	tb = tu_fmt("cert:%lld", (long long)hook_other_serial);
+	seq_a = fx_int("SELECT seq FROM events WHERE type = 'cert.issued'"
+		       " AND subject = ?",
+	    ta);
+	seq_b = fx_int("SELECT seq FROM events WHERE type = 'cert.issued'"
+		       " AND subject = ?",
+	    tb);
+	free(ta);
+	free(tb);
+	cr_assert_gt(seq_a, seq_b);
+	cr_assert_eq(ledger_verify_state(fx_l, NULL, NULL, &nbad), 0);
+	cr_assert_eq(nbad, 0);
+	hook_reset();
+	free(k1);
+	free(k2);
+}
+
+/* Serials reserved ahead: a reopen skips the rest of the block (a gap),
+ * never hands one out again, and the ledger with the gap verifies. */
+Test(request, reserved_serials_never_reused_after_reopen)
+{
+	char *key = fx_key_line();
+	json_t *req = NULL;
+	uint64_t s1 = 0, s2 = 0, s3 = 0, nbad = 0;
+	int64_t id, s;
+
+	cr_assert_eq(ledger_serial_reserve(fx_l, &s1), 0);
+	cr_assert_eq(ledger_serial_reserve(fx_l, &s2), 0);
+	cr_assert_eq(s1, 1);
+	cr_assert_eq(s2, 2);
+	/* The second block (2..3) is durable before 2 is handed out. */
+	cr_assert_eq(
+	    fx_int("SELECT value FROM meta WHERE key = 'last_serial'", NULL),
+	    3);
+	ledger_close(fx_l);
+	fx_l = NULL;
+	cr_assert_eq(ledger_open(&fx_l, fx_db, 0), 0);
+	fx_ca.ledger = fx_l;
+	cr_assert_eq(ledger_serial_reserve(fx_l, &s3), 0);
+	cr_assert_eq(s3, 4, "3 is a gap, never handed out");
+	id = fx_create(&erin, "prod-debug", key, NULL);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req), 0);
+	s = json_integer_value(json_object_get(req, "serial"));
+	json_decref(req);
+	cr_assert_gt(s, 4);
+	cr_assert_eq(ledger_verify_state(fx_l, NULL, NULL, &nbad), 0);
+	cr_assert_eq(nbad, 0);
+	free(key);
+}
+
+/* ---- the creation of a request issued at once, signed ahead ---- */
+
+/* The key is revoked between phase a and the unit: ERR_POLICY, and
+ * neither the request nor its certificate exist; its id and serial are
+ * gaps. */
+Test(request, create_key_revoked_after_presign_writes_nothing)
+{
+	char *key = fx_key_line(), *k2 = fx_key_line();
+	json_t *req = NULL;
+	int64_t signs;
+	uint64_t nbad = 0;
+
+	hook_reset();
+	hook_key = key;
+	request_test_presigned = hook_between;
+	cr_assert_eq(fx_request_create(
+			 &fx_ca, &alice, "staging", NULL, 0, 0, "r", key, &req),
+	    ERR_POLICY);
+	cr_assert_null(req);
+	cr_assert_null(request_test_presigned, "the hook ran");
+	cr_assert_eq(fx_signs, 1, "signed in phase a");
+	cr_assert_eq(fx_events(NULL), hook_events);
+	cr_assert_eq(fx_events("request.created"), 0);
+	cr_assert_eq(fx_int("SELECT count(*) FROM requests", NULL), 0);
+	cr_assert_eq(fx_int("SELECT count(*) FROM certificates", NULL), 0);
+	/* The next request: the next id and serial, both after the gap. */
+	signs = fx_signs;
+	cr_assert_eq(fx_request_create(
+			 &fx_ca, &alice, "staging", NULL, 0, 0, "r", k2, &req),
+	    0);
+	cr_assert_eq(fx_signs, signs + 1, "one signature, ahead");
+	cr_assert_eq(json_integer_value(json_object_get(req, "id")), 2);
+	cr_assert_eq(json_integer_value(json_object_get(req, "serial")), 2);
+	cr_assert_str_eq(fx_str(req, "key_id"), "alice:staging:req-2:serial-2");
+	json_decref(req);
+	cr_assert_eq(ledger_verify_state(fx_l, NULL, NULL, &nbad), 0);
+	cr_assert_eq(nbad, 0);
+	hook_reset();
+	free(key);
+	free(k2);
+}
+
+/* Another process on the same file takes the reserved request id first
+ * (an admin command): the request gets the next free id, and the
+ * certificate signed ahead for the old one is not used; the one issued
+ * names the request it belongs to. */
+static void
+hook_other_process_takes_the_id(struct ca *ca, int64_t id)
+{
+	struct store_request_new nr = {"bob", "staging", "[\"bob\"]", 60, "x",
+	    "ssh-ed25519 AAAA", "SHA256:x", 1, 1000, 0, 0};
+	struct ledger *l2 = NULL;
+	int64_t got = 0;
+
+	(void)ca;
+	request_test_presigned = NULL;
+	hook_other = id;
+	cr_assert_eq(ledger_open(&l2, fx_db, 0), 0);
+	cr_assert_eq(ledger_begin(l2), 0);
+	cr_assert_eq(store_request_insert(ledger_store(l2), &nr, &got), 0);
+	cr_assert_eq(ledger_commit(l2), 0);
+	cr_assert_eq(got, id, "the other process took the reserved id");
+	ledger_close(l2);
+}
+
+Test(request, create_reserved_id_taken_by_another_process)
+{
+	char *key = fx_key_line();
+	json_t *req = NULL;
+	int64_t id;
+
+	hook_reset();
+	request_test_presigned = hook_other_process_takes_the_id;
+	cr_assert_eq(fx_request_create(
+			 &fx_ca, &alice, "staging", NULL, 0, 0, "r", key, &req),
+	    0);
+	cr_assert_null(request_test_presigned, "the hook ran");
+	cr_assert_eq(hook_other, 1);
+	id = json_integer_value(json_object_get(req, "id"));
+	cr_assert_eq(id, 2);
+	cr_assert_eq(fx_signs, 2, "signed ahead for id 1, again for id 2");
+	cr_assert_str_eq(fx_str(req, "key_id"), "alice:staging:req-2:serial-2");
+	cr_assert_eq(fx_int("SELECT count(*) FROM certificates WHERE"
+			    " request_id = 2 AND serial = 2",
+			 NULL),
+	    1);
+	json_decref(req);
+	/* The handle's next reservation is past both. */
+	cr_assert_eq(fx_request_create(
+			 &fx_ca, &alice, "staging", NULL, 0, 0, "r", key, &req),
+	    0);
+	cr_assert_eq(json_integer_value(json_object_get(req, "id")), 3);
+	json_decref(req);
+	hook_reset();
 	free(key);
 }

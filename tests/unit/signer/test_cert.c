@@ -941,11 +941,11 @@ Test(cert_parse, recorded_lines_skip_only_the_signature_check)
 	free(s);
 
 	s = tu_fmt("ssh-rsa-cert-v01@openssh.com %s", line + 33);
-	cr_assert_eq(cert_from_recorded_line(&b, s, strlen(s)),
-	    ERR_KEY_TYPE_MISMATCH);
+	cr_assert_eq(
+	    cert_from_recorded_line(&b, s, strlen(s)), ERR_KEY_TYPE_MISMATCH);
 	free(s);
-	cr_assert_eq(cert_from_recorded_line(&b, line, strlen(line) - 8),
-	    ERR_BUF_SHORT);
+	cr_assert_eq(
+	    cert_from_recorded_line(&b, line, strlen(line) - 8), ERR_BUF_SHORT);
 	cr_assert_null(b);
 	free(bad);
 	free(m);

@@ -225,7 +225,7 @@ racer_main(void *arg)
 Test(pg, same_request_approved_twice_at_once)
 {
 	struct store_request_new nr = {
-	    "bob", "admin", "[]", 60, "r", "k", "fp", 1, 1000, 1};
+	    "bob", "admin", "[]", 60, "r", "k", "fp", 1, 1000, 1, 0};
 	struct ledger *a = NULL, *b = NULL;
 	struct racer x[2];
 	pthread_barrier_t go;

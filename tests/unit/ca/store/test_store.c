@@ -229,7 +229,7 @@ ParameterizedTest(struct backend *b, store, typed_operations)
 	struct store_user *u = NULL;
 	struct store_request rq;
 	struct store_request_new nr = {"bob", "admin", "[\"root\"]", 3600,
-	    "fix", "ssh-ed25519 AAAA", "SHA256:x", 100, 200, 2};
+	    "fix", "ssh-ed25519 AAAA", "SHA256:x", 100, 200, 2, 0};
 	struct store_request_counts rc;
 	struct store_approval ap = {"carol", "approve", 150, "ok"};
 	struct store_cert_info ci;
@@ -470,7 +470,7 @@ ParameterizedTest(struct backend *b, store, sign_in_hosts_tree)
 	struct store_host_key *k = NULL;
 	struct store_checkpoint cp = {2, {0}, "note-2", "sig-2", 300}, last;
 	struct store_request_new nr = {"bob", "admin", "[\"root\"]", 3600,
-	    "fix", "ssh-ed25519 AAAA", "SHA256:x", 100, 200, 1};
+	    "fix", "ssh-ed25519 AAAA", "SHA256:x", 100, 200, 1, 0};
 	struct store_request rq;
 	uint8_t h1[32], h2[32], node[32], kb[4] = {1, 2, 3, 4};
 	uint8_t made[2][32];
@@ -686,7 +686,7 @@ ParameterizedTest(struct backend *b, store, triggers_refuse_edits)
 	struct ledger *l = NULL;
 	struct store *s;
 	struct store_request_new nr = {"bob", "admin", "[\"root\"]", 3600,
-	    "fix", "ssh-ed25519 AAAA", "SHA256:x", 100, 200, 1};
+	    "fix", "ssh-ed25519 AAAA", "SHA256:x", 100, 200, 1, 0};
 	struct store_approval ap = {"carol", "deny", 150, ""};
 	struct store_checkpoint cp = {1, {0}, "n", "s", 1};
 	uint8_t h[32], kb[3] = {1, 2, 3};
@@ -741,7 +741,7 @@ fill_everything(struct ledger *l)
 {
 	struct store *s = ledger_store(l);
 	struct store_request_new nr = {"bob", "admin", "[\"root\"]", 3600,
-	    "fix", "ssh-ed25519 AAAA", "SHA256:x", 100, 200, 1};
+	    "fix", "ssh-ed25519 AAAA", "SHA256:x", 100, 200, 1, 0};
 	struct store_approval ap = {"carol", "approve", 150, "ok"};
 	struct store_session ss = {{0}, "amy", 100, 9000, 90};
 	struct store_checkpoint cp = {3, {0}, "note", "sig", 300};
