@@ -290,11 +290,12 @@ struct presign {
 	int how;
 	const struct config *cfg;
 	const struct role *role;
-	char *requester, *role_name, *principals, *public_key;
+	char *requester, *role_name, *principals, *public_key, *key_fp;
 	uint64_t ttl, serial, now;
 	char key_id[NAME_KEY_ID_MAX + 1];
-	char digest[REQUEST_DIGEST_LEN]; /* request_digest() when signed */
 	struct cert *c;
+	char *line; /* cert_to_line() of c */
+	char sha[65]; /* hex SHA-256 of c's blob */
 };
 
 static void
@@ -304,6 +305,8 @@ presign_clear(struct presign *ps)
 	free(ps->role_name);
 	free(ps->principals);
 	free(ps->public_key);
+	free(ps->key_fp);
+	free(ps->line);
 	cert_free(ps->c);
 	memset(ps, 0, sizeof(*ps));
 }
@@ -361,8 +364,6 @@ presign_make(struct ca *ca, const struct store_request *row, uint64_t ttl,
 		goto out;
 	r2 = *row;
 	r2.ttl = ttl;
-	if (request_digest(ca, &r2, ps->digest) != 0)
-		goto out;
 	if ((r = cert_make(ca, role, &r2, &key, principals, ps->serial,
 		 ps->key_id, ps->now, how, &ps->c)) != 0)
 		goto out;
@@ -375,8 +376,11 @@ presign_make(struct ca *ca, const struct store_request *row, uint64_t ttl,
 	ps->role_name = strdup(row->role);
 	ps->principals = strdup(row->principals);
 	ps->public_key = strdup(row->public_key);
+	ps->key_fp = strdup(row->key_fp);
 	ps->ok = ps->requester != NULL && ps->role_name != NULL &&
-	    ps->principals != NULL && ps->public_key != NULL;
+	    ps->principals != NULL && ps->public_key != NULL &&
+	    ps->key_fp != NULL && cert_to_line(&ps->line, ps->c, NULL) == 0 &&
+	    ca_sha256_hex(ps->sha, ps->c->blob, ps->c->blob_len) == 0;
 out:
 	if (!ps->ok)
 		presign_clear(ps);
@@ -386,24 +390,20 @@ out:
 }
 
 /* Whether ps was signed for exactly the request row re-loaded in the
- * unit, under the configuration of now (the same configuration, and the
- * same request digest: key, principals, ttl, the role's options and
- * extensions). */
+ * unit, under the configuration of now: the same configuration and role
+ * (so the same options, extensions and limits), the same request id,
+ * requester, principals, ttl and key, so the same request digest. */
 static int
 presign_fits(struct ca *ca, const struct presign *ps,
     const struct store_request *row, const struct role *role, int how)
 {
-	char digest[REQUEST_DIGEST_LEN];
-
-	if (ps == NULL || !ps->ok || request_digest(ca, row, digest) != 0 ||
-	    strcmp(digest, ps->digest) != 0)
-		return 0;
-	return ps->c != NULL && ps->id == row->id && ps->how == how &&
-	    ps->cfg == ca->cfg && ps->role == role && ps->ttl == row->ttl &&
-	    strcmp(ps->requester, row->requester) == 0 &&
+	return ps != NULL && ps->ok && ps->c != NULL && ps->id == row->id &&
+	    ps->how == how && ps->cfg == ca->cfg && ps->role == role &&
+	    ps->ttl == row->ttl && strcmp(ps->requester, row->requester) == 0 &&
 	    strcmp(ps->role_name, row->role) == 0 &&
 	    strcmp(ps->principals, row->principals) == 0 &&
-	    strcmp(ps->public_key, row->public_key) == 0;
+	    strcmp(ps->public_key, row->public_key) == 0 &&
+	    strcmp(ps->key_fp, row->key_fp) == 0;
 }
 
 static int
@@ -423,7 +423,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 	const uint8_t *kblob;
 	size_t kblen, i;
 	uint64_t serial = 0, now = ca_now(ca);
-	int r = ERR_INTERNAL, revoked = 0, disabled = 0;
+	int r = ERR_INTERNAL, revoked = 0, disabled = 0, fits;
 	int n;
 
 	memset(&row, 0, sizeof(row));
@@ -460,21 +460,28 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 		}
 		config_strv_free(allowed, nallowed);
 	}
-	TRY(pubkey_from_line(&key, row.public_key, strlen(row.public_key)));
-	TRY(key_is_revoked(ca, key, &revoked));
+	/* The presigned certificate holds this row's key, parsed. */
+	fits = presign_fits(ca, ps, &row, role, how);
+	if (!fits)
+		TRY(pubkey_from_line(
+		    &key, row.public_key, strlen(row.public_key)));
+	TRY(key_is_revoked(ca, fits ? ps->c->key : key, &revoked));
 	ENSURE(!revoked, ERR_POLICY);
 	TRY(user_disabled(ca, row.requester, &disabled));
 	ENSURE(!disabled, ERR_USER_DISABLED);
 	TRY(approvers_load(ca, id, &approvers));
 
-	if (presign_fits(ca, ps, &row, role, how)) {
+	if (fits) {
 		/* Signed before the unit, for this very row: every check
 		 * above passed again inside it. */
 		serial = ps->serial;
 		now = ps->now;
 		memcpy(key_id, ps->key_id, sizeof(key_id));
+		memcpy(sha, ps->sha, sizeof(sha));
 		c = ps->c;
 		ps->c = NULL;
+		line = ps->line;
+		ps->line = NULL;
 	} else {
 		TRY(ledger_serial_next(ca->ledger, &serial));
 		n = snprintf(key_id, sizeof(key_id),
@@ -485,9 +492,9 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 		ENSURE(name_key_id_valid(key_id), ERR_CERT_BAD_KEY_ID);
 		TRY(cert_make(ca, role, &row, &key, principals, serial, key_id,
 		    now, how, &c));
+		TRY(cert_to_line(&line, c, NULL));
+		TRY(ca_sha256_hex(sha, c->blob, c->blob_len));
 	}
-	TRY(cert_to_line(&line, c, NULL));
-	TRY(ca_sha256_hex(sha, c->blob, c->blob_len));
 	ENSURE(
 	    (pjson = json_dumps(principals, JSON_COMPACT)) != NULL, ERR_ALLOC);
 	kblob = pubkey_blob(c->key, &kblen);
