@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <fcntl.h>
+#include <semaphore.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -68,6 +69,25 @@ struct stmt_cache {
 };
 
 /*
+ * The statements that open and end transactions and savepoints, prepared
+ * once per connection (sqlite3_exec() would parse the SQL on every unit
+ * and every read section): ctl_run() runs them.
+ */
+enum ctl {
+	CTL_BEGIN, /* BEGIN (a read section) */
+	CTL_BEGIN_IMMEDIATE,
+	CTL_SAVEPOINT,
+	CTL_RELEASE,
+	CTL_ROLLBACK_TO,
+	CTL_COMMIT,
+	CTL_ROLLBACK,
+	CTL_N
+};
+
+static const char *const ctl_sql[CTL_N] = {"BEGIN", "BEGIN IMMEDIATE",
+    "SAVEPOINT unit", "RELEASE unit", "ROLLBACK TO unit", "COMMIT", "ROLLBACK"};
+
+/*
  * A read-only connection of the pool (sq_read_begin()): a thread takes
  * one for its read section, runs it in one read transaction (a snapshot
  * of what was committed when its first statement ran, whatever the
@@ -79,6 +99,7 @@ struct sq_reader {
 	sqlite3 *db;
 	unsigned depth; /* nested read_begin of the thread holding it */
 	struct stmt_cache cache;
+	sqlite3_stmt *ctl[CTL_N]; /* only the thread holding it runs them */
 	struct sq_reader *next; /* in the pool's free list */
 };
 
@@ -88,16 +109,30 @@ static _Thread_local struct sq_reader *tls_reader;
 static _Thread_local struct store_sqlite *tls_announced;
 
 /*
- * A thread waiting, on its own condition variable so that only the
- * thread whose turn it is wakes: for its turn to start a unit (in the
- * queue of arriving writers) or for the transaction that holds its unit.
+ * A thread waiting in the group commit: for its turn to run a unit (in
+ * the queue of arriving writers) or for the COMMIT that holds its unit
+ * (in waiters).  Each sleeps on a semaphore of its own, posted once by
+ * the thread that decided under mu that its turn has come (handing it
+ * the unit) or how its COMMIT went (in rc), after that thread let go of
+ * mu (wake_run()).  So only that thread wakes, and it does not then
+ * wait for mu: a condition variable signalled under mu woke each
+ * waiter into a wait for the mutex its signaller still held, two
+ * context switches and four futex calls each, and for a batch of 32
+ * a herd.  The post is the last the poster touches of a waiter (the
+ * waiter may return at once; glibc's sem_post() allows that).
  */
 struct sq_waiter {
-	pthread_cond_t cv;
+	sem_t sem;
+	pthread_t self;
 	uint64_t batch;
-	int done;
 	int rc;
 	struct sq_waiter *next;
+};
+
+/* Whom to post once mu is let go (wake_run()). */
+struct sq_wake {
+	struct sq_waiter *turn; /* the unit is now its */
+	struct sq_waiter *done; /* a list: their COMMIT is over */
 };
 
 struct store_sqlite {
@@ -105,13 +140,12 @@ struct store_sqlite {
 	sqlite3 *db;
 	int64_t data_version;
 	/*
-	 * Group commit (see sq_begin()).  mu guards the fields below;
-	 * cv signals every change of them.
+	 * Group commit (see batch_finish()).  mu guards the fields below.
 	 */
 	pthread_mutex_t mu;
 	pthread_cond_t cv; /* readers waiting for the transaction's end */
-	int worker; /* a unit of work is in progress */
-	pthread_t owner; /* ...in this thread */
+	int worker; /* a unit of work (or its COMMIT) is in progress */
+	pthread_t owner; /* ...in this thread, which alone uses db */
 	unsigned arriving; /* writers waiting to start a unit */
 	struct sq_waiter *queue, **queue_tail; /* ...first come first */
 	/* Threads that announced a unit (op_tx_announce()), not yet in
@@ -142,6 +176,9 @@ struct store_sqlite {
 	/* The writer connection's statements: the unit's owner, and
 	 * threads reading outside a read section, never share one. */
 	struct stmt_cache cache;
+	/* The writer's transaction statements (ctl_run()): run by the
+	 * unit's owner only, or while the store is opened or closed. */
+	sqlite3_stmt *ctl[CTL_N];
 	/*
 	 * The pool of read connections (struct sq_reader): made when
 	 * needed, at most SQ_READERS_MAX, idle ones on rd_free.  rd_mu
@@ -410,6 +447,40 @@ sq_prepare(struct store_sqlite *l, sqlite3_stmt **st, const char *sql)
 		return sq_err(l, rc, "prepare");
 	}
 	return 0;
+}
+
+/*
+ * Run transaction statement c on db, from the array ctl of db's prepared
+ * ones (preparing it on first use); sqlite's result code, as
+ * sqlite3_exec() would return it.  Reset at once: a statement left
+ * halted but not reset would count as one in progress for the COMMIT.
+ */
+static int
+ctl_run(sqlite3 *db, sqlite3_stmt *ctl[CTL_N], enum ctl c)
+{
+	int rc;
+
+	if (ctl[c] == NULL &&
+	    (rc = sqlite3_prepare_v3(db, ctl_sql[c], -1,
+		 SQLITE_PREPARE_PERSISTENT, &ctl[c], NULL)) != SQLITE_OK) {
+		sqlite3_finalize(ctl[c]);
+		ctl[c] = NULL;
+		return rc;
+	}
+	rc = sqlite3_step(ctl[c]);
+	(void)sqlite3_reset(ctl[c]);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void
+ctl_clear(sqlite3_stmt *ctl[CTL_N])
+{
+	size_t i;
+
+	for (i = 0; i < CTL_N; i++) {
+		sqlite3_finalize(ctl[i]);
+		ctl[i] = NULL;
+	}
 }
 
 static uint32_t
@@ -774,7 +845,7 @@ begin_immediate(struct store_sqlite *l)
 
 	(void)clock_gettime(CLOCK_MONOTONIC, &start);
 	do {
-		rc = sqlite3_exec(l->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+		rc = ctl_run(l->db, l->ctl, CTL_BEGIN_IMMEDIATE);
 		if (rc == SQLITE_OK)
 			return 0;
 		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
@@ -1194,6 +1265,7 @@ reader_free(struct sq_reader *rd)
 	if (rd == NULL)
 		return;
 	cache_clear(&rd->cache);
+	ctl_clear(rd->ctl);
 	if (rd->db != NULL) {
 		if (sqlite3_get_autocommit(rd->db) == 0)
 			(void)sqlite3_exec(
@@ -1216,6 +1288,7 @@ sq_close(struct store_sqlite *l)
 		reader_free(rd);
 	}
 	cache_clear(&l->cache);
+	ctl_clear(l->ctl);
 	scans_close(l);
 	if (l->db != NULL) {
 		if (sqlite3_get_autocommit(l->db) == 0)
@@ -1245,14 +1318,51 @@ sq_close(struct store_sqlite *l)
  * (docs/design.md invariant 1).  A lone writer commits at once, so a single
  * process (the admin commands) sees plain transactions.
  *
- * Units run one at a time (worker); readers (sq_read_begin) run only
- * between transactions, so they never see uncommitted rows.
+ * Units run one at a time, first come first served: the thread whose
+ * unit it is (worker, owner) alone uses the writer's connection, also
+ * while it runs BEGIN IMMEDIATE or the COMMIT without mu, and hands the
+ * unit to the next writer in the queue itself (turn_pass()).  Readers
+ * without a pooled connection (sq_read_begin) run only between
+ * transactions, so they never see uncommitted rows.
  */
 
-/* Finish the open transaction: COMMIT (or ROLLBACK when it is broken),
- * then tell every waiter of this batch how it went.  Called with mu. */
+/* Post the waiters collected in wk.  Called without mu. */
 static void
-batch_finish(struct store_sqlite *l)
+wake_run(struct sq_wake *wk)
+{
+	struct sq_waiter *w, *next;
+
+	/* The next unit first: the writer's connection idles until it
+	 * runs. */
+	if (wk->turn != NULL)
+		(void)sem_post(&wk->turn->sem);
+	for (w = wk->done; w != NULL; w = next) {
+		next = w->next; /* w may be gone once posted */
+		(void)sem_post(&w->sem);
+	}
+	wk->turn = NULL;
+	wk->done = NULL;
+}
+
+/* Sleep until w is posted. */
+static void
+waiter_sleep(struct sq_waiter *w)
+{
+	while (sem_wait(&w->sem) != 0 && errno == EINTR)
+		;
+	(void)sem_destroy(&w->sem);
+}
+
+/*
+ * Finish the open transaction: COMMIT (or ROLLBACK when it is broken),
+ * then set how it went in every waiter of this batch and put them on
+ * wk->done.  Called with mu by the thread the unit is with (worker);
+ * mu is let go during the COMMIT, so that writers arriving meanwhile
+ * queue up and sleep at once rather than wait for the mutex through
+ * the fsync.
+ */
+static void
+batch_finish(struct store_sqlite *l, struct sq_wake *wk)
 {
 	struct sq_waiter **pw, *w;
 	int rc, r = 0;
@@ -1261,11 +1371,15 @@ batch_finish(struct store_sqlite *l)
 		if (l->tx_broken || sqlite3_get_autocommit(l->db)) {
 			set_msg(l, "the transaction was rolled back by sqlite");
 			r = ERR_DB;
-		} else if ((rc = sqlite3_exec(l->db, "COMMIT", NULL, NULL,
-				NULL)) != SQLITE_OK)
-			r = sq_err(l, rc, "commit");
+		} else {
+			(void)pthread_mutex_unlock(&l->mu);
+			rc = ctl_run(l->db, l->ctl, CTL_COMMIT);
+			(void)pthread_mutex_lock(&l->mu);
+			if (rc != SQLITE_OK)
+				r = sq_err(l, rc, "commit");
+		}
 		if (r != 0 && !sqlite3_get_autocommit(l->db))
-			(void)sqlite3_exec(l->db, "ROLLBACK", NULL, NULL, NULL);
+			(void)ctl_run(l->db, l->ctl, CTL_ROLLBACK);
 		l->stats.commits++;
 		if (l->batch_units > l->stats.max_batch)
 			l->stats.max_batch = l->batch_units;
@@ -1273,37 +1387,60 @@ batch_finish(struct store_sqlite *l)
 	for (pw = &l->waiters; (w = *pw) != NULL;) {
 		if (w->batch == l->batch) {
 			w->rc = r;
-			w->done = 1;
 			*pw = w->next;
-			(void)pthread_cond_signal(&w->cv);
+			w->next = wk->done;
+			wk->done = w;
 		} else
 			pw = &w->next;
 	}
 	l->tx_open = 0;
 	l->tx_broken = 0;
 	l->batch_units = 0;
-	if (l->readers_waiting > 0)
-		(void)pthread_cond_broadcast(&l->cv);
 }
 
-/* Wake the first writer in the queue (its turn may have come).  mu. */
+/*
+ * No unit is in progress: give it to the first writer in the queue if
+ * it may start, to be posted (wk->turn).  Between transactions, readers
+ * without a pooled connection go first (they were woken by
+ * readers_wake(); the last one's sq_read_end() passes the turn on).
+ * Called with mu.
+ */
 static void
-queue_kick(struct store_sqlite *l)
+turn_pass(struct store_sqlite *l, struct sq_wake *wk)
 {
-	if (l->queue != NULL)
-		(void)pthread_cond_signal(&l->queue->cv);
+	struct sq_waiter *h = l->queue;
+
+	if (l->worker || h == NULL ||
+	    (!l->tx_open && (l->readers > 0 || l->readers_waiting > 0)))
+		return;
+	if ((l->queue = h->next) == NULL)
+		l->queue_tail = &l->queue;
+	l->arriving--;
+	l->worker = 1;
+	l->owner = h->self;
+	wk->turn = h;
+}
+
+/* Wake the readers waiting in sq_read_begin() for the writer's
+ * connection, once it is free.  Called with mu. */
+static void
+readers_wake(struct store_sqlite *l)
+{
+	if (l->readers_waiting > 0 && !l->worker && !l->tx_open)
+		(void)pthread_cond_broadcast(&l->cv);
 }
 
 /* The unit in this thread is over: hand the open transaction to a
  * waiting writer, or finish it.  Called with mu. */
 static void
-unit_end(struct store_sqlite *l)
+unit_end(struct store_sqlite *l, struct sq_wake *wk)
 {
-	l->worker = 0;
 	if (!l->tx_open || l->tx_broken || l->arriving == 0 ||
 	    l->batch_units >= STORE_BATCH_MAX)
-		batch_finish(l);
-	queue_kick(l);
+		batch_finish(l, wk);
+	l->worker = 0;
+	readers_wake(l);
+	turn_pass(l, wk);
 }
 
 /*
@@ -1353,6 +1490,7 @@ static int
 sq_begin(struct store_sqlite *l)
 {
 	struct sq_waiter me;
+	struct sq_wake wk = {NULL, NULL};
 	int rc, r;
 
 	if (l == NULL)
@@ -1365,51 +1503,57 @@ sq_begin(struct store_sqlite *l)
 	}
 	/* First come, first served: the queue keeps the wait fair, which
 	 * keeps the tail latency of a busy service short. */
-	memset(&me, 0, sizeof(me));
-	(void)pthread_cond_init(&me.cv, NULL);
-	*l->queue_tail = &me;
-	l->queue_tail = &me.next;
-	l->arriving++;
 	if (tls_announced == l) {
-		tls_announced = NULL;
+		tls_announced = NULL; /* it has come */
 		l->coming--;
 	}
-	if (l->holding)
-		(void)pthread_cond_signal(&l->hold_cv);
-	while (l->worker || l->queue != &me || (!l->tx_open && l->readers > 0))
-		(void)pthread_cond_wait(&me.cv, &l->mu);
-	l->arriving--;
-	if ((l->queue = me.next) == NULL)
-		l->queue_tail = &l->queue;
-	(void)pthread_cond_destroy(&me.cv);
-	l->worker = 1;
-	l->owner = pthread_self();
+	if (!l->worker && l->queue == NULL && (l->tx_open || l->readers == 0)) {
+		l->worker = 1;
+		l->owner = pthread_self();
+	} else {
+		memset(&me, 0, sizeof(me));
+		(void)sem_init(&me.sem, 0, 0);
+		me.self = pthread_self();
+		*l->queue_tail = &me;
+		l->queue_tail = &me.next;
+		l->arriving++;
+		if (l->holding) /* the batch waits for units like this one */
+			(void)pthread_cond_signal(&l->hold_cv);
+		(void)pthread_mutex_unlock(&l->mu);
+		waiter_sleep(&me); /* turn_pass() gave us the unit */
+		(void)pthread_mutex_lock(&l->mu);
+	}
 	if (l->tx_open && (l->tx_broken || sqlite3_get_autocommit(l->db))) {
 		/* Fail the units already in it; start afresh. */
 		l->tx_broken = 1;
-		batch_finish(l);
+		batch_finish(l, &wk);
 	}
 	if (!l->tx_open) {
-		if ((r = begin_immediate(l)) != 0) {
+		/* Without mu, as the COMMIT: the unit keeps others off db. */
+		(void)pthread_mutex_unlock(&l->mu);
+		r = begin_immediate(l);
+		(void)pthread_mutex_lock(&l->mu);
+		if (r != 0) {
 			l->worker = 0;
-			queue_kick(l);
-			if (l->readers_waiting > 0)
-				(void)pthread_cond_broadcast(&l->cv);
+			readers_wake(l);
+			turn_pass(l, &wk);
 			(void)pthread_mutex_unlock(&l->mu);
+			wake_run(&wk);
 			return r;
 		}
 		l->tx_open = 1;
 		l->batch++;
 	}
 	(void)pthread_mutex_unlock(&l->mu);
+	wake_run(&wk);
 	/* Outside mu: only the worker touches the connection now. */
-	if ((rc = sqlite3_exec(l->db, "SAVEPOINT unit", NULL, NULL, NULL)) !=
-	    SQLITE_OK) {
+	if ((rc = ctl_run(l->db, l->ctl, CTL_SAVEPOINT)) != SQLITE_OK) {
 		r = sq_err(l, rc, "begin transaction");
 		(void)pthread_mutex_lock(&l->mu);
 		l->tx_broken = 1;
-		unit_end(l);
+		unit_end(l, &wk);
 		(void)pthread_mutex_unlock(&l->mu);
+		wake_run(&wk);
 		return r;
 	}
 	return 0;
@@ -1419,6 +1563,7 @@ static int
 sq_commit(struct store_sqlite *l)
 {
 	struct sq_waiter w;
+	struct sq_wake wk = {NULL, NULL};
 	int rc, r;
 
 	if (l == NULL)
@@ -1430,7 +1575,7 @@ sq_commit(struct store_sqlite *l)
 		return ERR_INVALID_ARG;
 	}
 	(void)pthread_mutex_unlock(&l->mu);
-	rc = sqlite3_exec(l->db, "RELEASE unit", NULL, NULL, NULL);
+	rc = ctl_run(l->db, l->ctl, CTL_RELEASE);
 	r = rc == SQLITE_OK ? 0 : sq_err(l, rc, "commit");
 	(void)pthread_mutex_lock(&l->mu);
 	if (r != 0 || sqlite3_get_autocommit(l->db)) {
@@ -1442,7 +1587,8 @@ sq_commit(struct store_sqlite *l)
 		}
 	}
 	memset(&w, 0, sizeof(w));
-	(void)pthread_cond_init(&w.cv, NULL);
+	(void)sem_init(&w.sem, 0, 0);
+	w.self = pthread_self();
 	w.batch = l->batch;
 	w.next = l->waiters;
 	l->waiters = &w;
@@ -1450,17 +1596,18 @@ sq_commit(struct store_sqlite *l)
 	l->stats.units++;
 	if (r == 0)
 		hold_for_arrivals(l);
-	unit_end(l);
-	while (!w.done)
-		(void)pthread_cond_wait(&w.cv, &l->mu);
+	unit_end(l, &wk); /* may commit, and then posts w too */
 	(void)pthread_mutex_unlock(&l->mu);
-	(void)pthread_cond_destroy(&w.cv);
+	wake_run(&wk);
+	waiter_sleep(&w);
 	return r != 0 ? r : w.rc;
 }
 
 static void
 sq_rollback(struct store_sqlite *l)
 {
+	struct sq_wake wk = {NULL, NULL};
+
 	if (l == NULL || l->db == NULL)
 		return;
 	(void)pthread_mutex_lock(&l->mu);
@@ -1469,16 +1616,15 @@ sq_rollback(struct store_sqlite *l)
 		return;
 	}
 	(void)pthread_mutex_unlock(&l->mu);
-	if (sqlite3_exec(l->db, "ROLLBACK TO unit", NULL, NULL, NULL) !=
-		SQLITE_OK ||
-	    sqlite3_exec(l->db, "RELEASE unit", NULL, NULL, NULL) !=
-		SQLITE_OK) {
+	if (ctl_run(l->db, l->ctl, CTL_ROLLBACK_TO) != SQLITE_OK ||
+	    ctl_run(l->db, l->ctl, CTL_RELEASE) != SQLITE_OK) {
 		(void)pthread_mutex_lock(&l->mu);
 		l->tx_broken = 1;
 	} else
 		(void)pthread_mutex_lock(&l->mu);
-	unit_end(l);
+	unit_end(l, &wk);
 	(void)pthread_mutex_unlock(&l->mu);
+	wake_run(&wk);
 }
 
 /* A new read connection of l's pool; NULL when it cannot be opened. */
@@ -1539,7 +1685,7 @@ reader_take(struct store_sqlite *l)
 		return NULL;
 	}
 	/* One snapshot for the whole read section. */
-	if (sqlite3_exec(rd->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	if (ctl_run(rd->db, rd->ctl, CTL_BEGIN) != SQLITE_OK) {
 		reader_free(rd);
 		(void)pthread_mutex_lock(&l->rd_mu);
 		l->rd_count--;
@@ -1553,9 +1699,9 @@ reader_take(struct store_sqlite *l)
 static void
 reader_give(struct store_sqlite *l, struct sq_reader *rd)
 {
-	(void)sqlite3_exec(rd->db, "COMMIT", NULL, NULL, NULL);
+	(void)ctl_run(rd->db, rd->ctl, CTL_COMMIT);
 	if (sqlite3_get_autocommit(rd->db) == 0)
-		(void)sqlite3_exec(rd->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)ctl_run(rd->db, rd->ctl, CTL_ROLLBACK);
 	(void)pthread_mutex_lock(&l->rd_mu);
 	rd->next = l->rd_free;
 	l->rd_free = rd;
@@ -1593,6 +1739,7 @@ static void
 sq_read_end(struct store_sqlite *l)
 {
 	struct sq_reader *rd = tls_reader;
+	struct sq_wake wk = {NULL, NULL};
 
 	if (l == NULL)
 		return;
@@ -1607,8 +1754,9 @@ sq_read_end(struct store_sqlite *l)
 	if (l->readers > 0)
 		l->readers--;
 	if (l->readers == 0)
-		queue_kick(l);
+		turn_pass(l, &wk);
 	(void)pthread_mutex_unlock(&l->mu);
+	wake_run(&wk);
 }
 
 static void
@@ -4060,16 +4208,31 @@ static const struct store_ops sqlite_ops = {
     .counter_raise = op_counter_raise,
 };
 
+/*
+ * Once, before sqlite's first use: no accounting of sqlite's memory,
+ * which took one process-wide mutex around every sqlite3_malloc() and
+ * free of every connection (the HTTP threads' readers contended for it;
+ * nothing here reads sqlite3_memory_used()).  Too late if sqlite was
+ * initialised already (SQLITE_MISUSE, ignored): it only costs time.
+ */
+static void
+sq_global_init(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int
 store_sqlite_open(struct store **out, const char *path, int create,
     char errbuf[STORE_ERR_LEN])
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store_sqlite *l = NULL;
 	int r;
 
 	if (out == NULL)
 		return ERR_INVALID_ARG;
 	*out = NULL;
+	(void)pthread_once(&once, sq_global_init);
 	if ((r = sq_open(&l, path, create, errbuf)) != 0)
 		return r;
 	*out = &l->base;

@@ -3,8 +3,10 @@
  * from many threads share COMMITs and all land, in one intact chain; a
  * COMMIT that fails fails every unit it held and leaves none of their
  * rows; readers never see a unit before its COMMIT; one thread alone gets
- * one COMMIT per unit.  Also the events' subject lookup (login reports)
- * and its index.
+ * one COMMIT per unit; the first unit of a COMMIT returns after it; a
+ * rollback hands on to the next writer; a unit's savepoint journal stays
+ * in memory.  Also the events' subject lookup (login reports) and its
+ * index.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -370,4 +372,130 @@ Test(group_commit, event_subject_exists_by_subject_and_type)
 	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
 	cr_assert_eq(sqlite3_column_int(st, 0), 1);
 	sqlite3_finalize(st);
+}
+
+/* Commits seen by the hook of the next tests (0: let them through). */
+static int commits_seen;
+
+static int
+count_hook(void *arg)
+{
+	(void)arg;
+	commits_seen++;
+	return 0;
+}
+
+/*
+ * A (the first unit of a shared COMMIT) returns from its commit only
+ * after the COMMIT that holds it, which B, queued behind it, issues:
+ * by then both units are committed, in one COMMIT.
+ */
+Test(group_commit, the_first_unit_returns_after_the_shared_commit)
+{
+	struct ledger_stats st;
+	pthread_t tb;
+	int rb = 1;
+
+	cr_assert_eq(one_unit("before"), 0);
+	sqlite3_commit_hook(ledger_db(l), count_hook, NULL);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_append(l, NULL, "test.unit", "a", "s", NULL), 0);
+	cr_assert_eq(pthread_create(&tb, NULL, second_writer, &rb), 0);
+	usleep(300 * 1000); /* B is now waiting in ledger_begin */
+	cr_assert_eq(ledger_commit(l), 0);
+	cr_assert_eq(commits_seen, 1);
+	cr_assert_eq(event_count(), 3);
+	pthread_join(tb, NULL);
+	cr_assert_eq(rb, 0);
+	ledger_stats_get(l, &st);
+	cr_assert_eq(st.units, 3);
+	cr_assert_eq(st.commits, 2);
+	cr_assert_eq(st.max_batch, 2);
+	sqlite3_commit_hook(ledger_db(l), NULL, NULL);
+}
+
+/* A unit rolled back hands the transaction to the writer queued behind
+ * it, whose unit then commits alone. */
+Test(group_commit, a_rollback_hands_on_to_the_next_writer)
+{
+	struct ledger_stats st;
+	pthread_t tb;
+	int rb = 1;
+
+	cr_assert_eq(one_unit("before"), 0);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_append(l, NULL, "test.unit", "a", "s", NULL), 0);
+	cr_assert_eq(pthread_create(&tb, NULL, second_writer, &rb), 0);
+	usleep(300 * 1000);
+	ledger_rollback(l);
+	pthread_join(tb, NULL);
+	cr_assert_eq(rb, 0);
+	cr_assert_eq(event_count(), 2);
+	ledger_stats_get(l, &st);
+	cr_assert_eq(st.units, 2);
+	cr_assert_eq(st.commits, 2);
+	cr_assert_eq(st.max_batch, 1);
+}
+
+/* Whether this process has one of sqlite's temporary files open (they
+ * are unlinked at once: only /proc/self/fd still names them). */
+static int
+temp_file_open(void)
+{
+	char path[64], target[512];
+	ssize_t n;
+	int fd, found = 0;
+
+	for (fd = 0; fd < 1024; fd++) {
+		(void)snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if ((n = readlink(path, target, sizeof(target) - 1)) < 0)
+			continue;
+		target[n] = '\0';
+		if (strstr(target, "etilqs_") != NULL)
+			found = 1;
+	}
+	return found;
+}
+
+static int64_t
+query_one(const char *sql)
+{
+	sqlite3_stmt *st;
+	int64_t v;
+
+	cr_assert_eq(
+	    sqlite3_prepare_v2(ledger_db(l), sql, -1, &st, NULL), SQLITE_OK);
+	cr_assert_eq(sqlite3_step(st), SQLITE_ROW);
+	v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * A unit's savepoint journal stays in memory however much the unit
+ * changes (sqlite spilled one over 64 KiB to a temporary file, a file
+ * and its writes per issuance), and still rolls the unit back.
+ */
+Test(group_commit, a_unit_journals_in_memory_and_still_rolls_back)
+{
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(sqlite3_exec(ledger_db(l),
+			 "CREATE TABLE t(b BLOB);"
+			 "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT "
+			 "i + 1 FROM n WHERE i < 64) INSERT INTO t SELECT "
+			 "zeroblob(3000) FROM n",
+			 NULL, NULL, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(ledger_commit(l), 0);
+	cr_assert_eq(ledger_begin(l), 0);
+	/* 64 pages that existed before the unit, 256 KiB of journal. */
+	cr_assert_eq(sqlite3_exec(ledger_db(l),
+			 "UPDATE t SET b = zeroblob(3001)", NULL, NULL, NULL),
+	    SQLITE_OK);
+	cr_assert_eq(query_one("SELECT sum(length(b)) FROM t"), 64 * 3001);
+	cr_assert_eq(temp_file_open(), 0);
+	ledger_rollback(l);
+	cr_assert_eq(query_one("SELECT sum(length(b)) FROM t"), 64 * 3000);
+	cr_assert_eq(one_unit("after"), 0);
+	cr_assert_eq(event_count(), 1);
 }
