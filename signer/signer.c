@@ -37,6 +37,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -82,8 +83,30 @@ _Static_assert(
 #define SIGNER_EXIT_PROTOCOL 2
 #define SIGNER_EXIT_SETUP 3
 
+/*
+ * Requests are pipelined: lock is held to send one (and for the child's
+ * life cycle: spawn, restart, poll, stop), not for the answer.  The
+ * child answers in the order it was asked, so each caller queues when
+ * it sends and reads its own answer when it is at the head (rmu,
+ * rhead); the one before posts its semaphore, so only that caller wakes.
+ * The child works on the next request while the previous caller wakes.
+ * A restart or stop first waits until no answer is outstanding
+ * (inflight, rcv).
+ */
+/* A caller waiting for its turn to read its answer. */
+struct signer_reader {
+	sem_t turn;
+	struct signer_reader *next;
+};
+
 struct signer {
 	pthread_mutex_t lock;
+	pthread_mutex_t rmu;
+	pthread_cond_t rcv; /* inflight reached 0 */
+	/* Callers whose answers are outstanding, in the order they were
+	 * asked: the head reads next. */
+	struct signer_reader *rhead, **rtail;
+	unsigned inflight; /* sent, answer not read yet */
 	int fd;
 	pid_t pid;
 	atomic_int alive; /* 0: the stream is unusable, the child gone */
@@ -1217,7 +1240,19 @@ signer_start(struct signer **out, const struct signer_params *p)
 	s->params.ledger_key_path = s->ledger_key_path;
 	s->params.policy_arg = s->policy_arg;
 	ENSURE(pthread_mutex_init(&s->lock, NULL) == 0, ERR_SYSTEM);
+	if (pthread_mutex_init(&s->rmu, NULL) != 0) {
+		(void)pthread_mutex_destroy(&s->lock);
+		r = ERR_SYSTEM;
+		goto out;
+	}
+	if (pthread_cond_init(&s->rcv, NULL) != 0) {
+		(void)pthread_mutex_destroy(&s->rmu);
+		(void)pthread_mutex_destroy(&s->lock);
+		r = ERR_SYSTEM;
+		goto out;
+	}
 	mutex_ok = 1;
+	s->rtail = &s->rhead;
 	TRY(parent_spawn(s, &pub));
 	s->ca = pub.ca;
 	s->host = pub.host;
@@ -1231,11 +1266,26 @@ out:
 		pubkey_free(s->ca);
 		pubkey_free(s->host);
 		pubkey_free(s->ledger);
-		if (mutex_ok)
+		if (mutex_ok) {
+			(void)pthread_cond_destroy(&s->rcv);
+			(void)pthread_mutex_destroy(&s->rmu);
 			(void)pthread_mutex_destroy(&s->lock);
+		}
 		free(s);
 	}
 	return r;
+}
+
+/* Wait until every answer asked for has been read (or its caller
+ * failed).  Called with lock held, so nobody sends meanwhile; the child
+ * was marked dead first, so the readers end soon. */
+static void
+parent_drain(struct signer *s)
+{
+	(void)pthread_mutex_lock(&s->rmu);
+	while (s->inflight > 0)
+		(void)pthread_cond_wait(&s->rcv, &s->rmu);
+	(void)pthread_mutex_unlock(&s->rmu);
 }
 
 int
@@ -1249,6 +1299,7 @@ signer_restart(struct signer *s)
 	ENSURE(pthread_mutex_lock(&s->lock) == 0, ERR_SYSTEM);
 	locked = 1;
 	parent_mark_dead(s);
+	parent_drain(s);
 	if (s->fd >= 0)
 		(void)close(s->fd);
 	s->fd = -1;
@@ -1306,55 +1357,86 @@ signer_alive(const struct signer *s)
 	return s != NULL && atomic_load(&s->alive);
 }
 
-/* One request/answer exchange under the lock: send type+payload, receive
- * an answer of type want (payload in *body, new).  ERROR answers come
- * back as the child's code. */
+/* A reader found the stream broken: nothing more is sent, the
+ * supervisor restarts the child (signer_restart() closes its end, so the
+ * child exits).  Lock-free: a restart holding lock waits for readers. */
+static void
+parent_mark_broken(struct signer *s)
+{
+	atomic_store(&s->alive, 0);
+}
+
+/* One request/answer exchange: send type+payload under the lock, then
+ * receive, in the order asked, an answer of type want (payload in
+ * *body, new).  ERROR answers come back as the child's code. */
 static int
 parent_call(struct signer *s, uint8_t type, const struct wire *payload,
     uint8_t want, uint8_t **body, size_t *bodylen)
 {
+	struct signer_reader me;
 	uint8_t rtype;
-	int r = ERR_INTERNAL, locked = 0;
+	int r = ERR_INTERNAL, fd, first;
 
 	*body = NULL;
 	*bodylen = 0;
 	ENSURE(atomic_load(&s->alive), ERR_SIGNER_DEAD);
 	ENSURE(pthread_mutex_lock(&s->lock) == 0, ERR_SYSTEM);
-	locked = 1;
-	ENSURE(atomic_load(&s->alive) && s->fd >= 0, ERR_SIGNER_DEAD);
+	if (!atomic_load(&s->alive) || s->fd < 0) {
+		(void)pthread_mutex_unlock(&s->lock);
+		return ERR_SIGNER_DEAD;
+	}
 	if ((r = msg_send(s->fd, type, payload)) != 0) {
 		if (r == ERR_SIGNER_DEAD)
 			parent_mark_dead(s);
-		goto out;
+		(void)pthread_mutex_unlock(&s->lock);
+		return r;
 	}
-	r = msg_recv(s->fd, &rtype, body, bodylen,
-	    now_ms() + SIGNER_REPLY_TIMEOUT_MS, NULL, SIGNER_MAX_MSG);
-	if (r != 0) {
-		parent_mark_dead(s);
+	fd = s->fd; /* stays open: close() waits for inflight 0 */
+	(void)sem_init(&me.turn, 0, 0);
+	me.next = NULL;
+	(void)pthread_mutex_lock(&s->rmu);
+	first = s->rhead == NULL;
+	*s->rtail = &me;
+	s->rtail = &me.next;
+	s->inflight++;
+	(void)pthread_mutex_unlock(&s->rmu);
+	(void)pthread_mutex_unlock(&s->lock);
+	if (!first)
+		while (sem_wait(&me.turn) != 0 && errno == EINTR)
+			;
+	/* This answer is next on the stream; only this thread reads. */
+	if (!atomic_load(&s->alive))
+		r = ERR_SIGNER_DEAD; /* an earlier answer broke the stream */
+	else if ((r = msg_recv(fd, &rtype, body, bodylen,
+		      now_ms() + SIGNER_REPLY_TIMEOUT_MS, NULL,
+		      SIGNER_MAX_MSG)) != 0) {
+		parent_mark_broken(s);
 		if (r != ERR_ALLOC)
 			r = ERR_SIGNER_DEAD;
-		goto out;
-	}
-	if (rtype == SIGNER_MSG_ERROR) {
+	} else if (rtype == SIGNER_MSG_ERROR) {
 		r = parent_error_code(*body, *bodylen);
 		if (r == ERR_SIGNER_PROTOCOL)
-			parent_mark_dead(s);
-		goto out;
-	}
-	if (rtype != want) {
-		parent_mark_dead(s);
+			parent_mark_broken(s);
+	} else if (rtype != want) {
+		parent_mark_broken(s);
 		r = ERR_SIGNER_PROTOCOL;
-		goto out;
-	}
-	r = 0;
+	} else
+		r = 0;
+	(void)pthread_mutex_lock(&s->rmu);
+	if ((s->rhead = me.next) == NULL)
+		s->rtail = &s->rhead;
+	else
+		(void)sem_post(&s->rhead->turn);
+	if (--s->inflight == 0)
+		(void)pthread_cond_broadcast(&s->rcv);
+	(void)pthread_mutex_unlock(&s->rmu);
+	(void)sem_destroy(&me.turn);
 out:
 	if (r != 0) {
 		free(*body);
 		*body = NULL;
 		*bodylen = 0;
 	}
-	if (locked)
-		(void)pthread_mutex_unlock(&s->lock);
 	return r;
 }
 
@@ -1685,11 +1767,14 @@ signer_stop(struct signer *s)
 	if (s == NULL)
 		return;
 	(void)pthread_mutex_lock(&s->lock);
+	parent_drain(s); /* nobody should be asking any more */
 	if (s->fd >= 0)
 		(void)close(s->fd); /* the child sees EOF and exits */
 	s->fd = -1;
 	parent_reap(s, SIGNER_STOP_TIMEOUT_MS);
 	(void)pthread_mutex_unlock(&s->lock);
+	(void)pthread_cond_destroy(&s->rcv);
+	(void)pthread_mutex_destroy(&s->rmu);
 	(void)pthread_mutex_destroy(&s->lock);
 	params_free(s);
 	pubkey_free(s->ca);

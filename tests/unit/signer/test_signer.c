@@ -886,7 +886,7 @@ Test(signer, child_holds_only_its_socket, .init = setup, .fini = teardown)
 
 /* ---- concurrency --------------------------------------------------- */
 
-#define NTHREADS 4
+#define NTHREADS 8
 #define PER_THREAD 50
 
 struct worker {
@@ -942,6 +942,62 @@ Test(signer, concurrent_signing, .init = setup, .fini = teardown, .timeout = 60)
 	cr_log_info("%d signatures in %.0f ms", NTHREADS * PER_THREAD,
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 		(double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
+/* Signs until the first failure (its code in r), counting successes. */
+static void *
+signer_until_failure(void *arg)
+{
+	struct worker *wk = arg;
+	uint64_t serial = (uint64_t)wk->id * 100000;
+
+	for (;;) {
+		struct cert *c = good_cert(++serial);
+
+		wk->r = signer_sign_user_cert(sg, c, "alice", "ops");
+		cert_free(c);
+		if (wk->r != 0)
+			break;
+		wk->failures++; /* here: signatures made */
+	}
+	return NULL;
+}
+
+/* Requests are pipelined (several in flight at once): when the child is
+ * killed under load, every caller gets ERR_SIGNER_DEAD (none waits for an
+ * answer that will not come, none gets another's), and after a restart
+ * signing works again. */
+Test(signer, child_killed_with_requests_in_flight, .init = setup,
+    .fini = teardown, .timeout = 60)
+{
+	pthread_t th[NTHREADS];
+	struct worker wk[NTHREADS];
+	struct tbs_spec t = good_spec();
+	int i, status, made = 0;
+	pid_t pid = signer_pid(sg);
+
+	for (i = 0; i < NTHREADS; i++) {
+		memset(&wk[i], 0, sizeof(wk[i]));
+		wk[i].id = i + 1;
+		cr_assert_eq(
+		    pthread_create(&th[i], NULL, signer_until_failure, &wk[i]),
+		    0);
+	}
+	usleep(200 * 1000);
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	for (i = 0; i < NTHREADS; i++) {
+		cr_assert_eq(pthread_join(th[i], NULL), 0);
+		cr_assert_eq(wk[i].r, ERR_SIGNER_DEAD, "thread %d: %s", i,
+		    err_str(wk[i].r));
+		made += wk[i].failures;
+	}
+	cr_assert_gt(made, 0, "signing ran before the kill");
+	cr_assert_not(signer_alive(sg));
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFSIGNALED(status));
+	cr_assert_eq(signer_restart(sg), 0);
+	cr_assert(signer_alive(sg));
+	cr_assert_eq(sign_spec(&t), 0);
 }
 
 /* ---- the role policy, in the child -------------------------------- */
