@@ -39,7 +39,7 @@
 #define CONFIG_DEFAULT_REQUESTS_PER_MINUTE 30 /* limits.requests_per_minute */
 #define CONFIG_MAX_REQUESTS_PER_MINUTE 10000
 /* server.threads: the HTTP worker threads (web/http.h). */
-#define CONFIG_DEFAULT_SERVER_THREADS 64
+#define CONFIG_DEFAULT_SERVER_THREADS 256
 #define CONFIG_MAX_SERVER_THREADS 1024
 /* oidc: sign-in with an identity provider (docs/oidc.md). */
 #define CONFIG_OIDC_RS256 0x01u /* the bits of web/oidc.h's OIDC_ALG_* */
@@ -172,9 +172,9 @@ struct config {
 	/* limits.requests_per_minute: POST /v1/requests per user and any
 	 * 60 seconds (default 30; 0: no limit). */
 	unsigned requests_per_minute;
-	/* server.threads: requests handled at once (default 64); each
-	 * waits for its own durable commit, so more of them let group
-	 * commit batch. */
+	/* server.threads: connections served at once, each on a thread of
+	 * its own (default 256); a request waits for its own durable
+	 * commit, so many of them let group commit batch. */
 	unsigned server_threads;
 	char **trusted_proxies; /* addresses or CIDRs (web/http.h) */
 	size_t ntrusted_proxies;

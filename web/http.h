@@ -11,8 +11,10 @@
  * lifecycle.  Only web/ includes microhttpd headers, and only this file's
  * implementation (web/http.c) uses them; handlers see struct http_req.
  *
- * Threads: libmicrohttpd runs handlers on a pool of polling threads, so
- * handlers must be thread-safe.  A handler runs once per request, after
+ * Threads: libmicrohttpd gives every connection a thread of its own (so
+ * a handler that waits, for a COMMIT or the signer, holds up only its own
+ * connection, never another one's request), so handlers must be
+ * thread-safe.  A handler runs once per request, after
  * the whole body (at most cfg->max_body bytes) has arrived, and sets the
  * reply with one of the http_reply_* functions; a handler that sets none
  * answers 500.  Everything a struct http_req points to lives until the
@@ -68,8 +70,9 @@ struct http_config {
 	int listen_fd; /* bound and listening (http_listen); taken over */
 	const char *tls_cert_pem; /* both NULL: plain HTTP */
 	const char *tls_key_pem;
-	unsigned threads; /* 0: one per online CPU (at most 64) */
-	unsigned conn_limit; /* 0: 256 */
+	unsigned threads; /* connections served at once, each on its own
+			     thread; 0: 256 */
+	unsigned conn_limit; /* 0: threads */
 	unsigned per_ip_limit; /* 0: 64 */
 	size_t conn_memory; /* 0: 32 KiB (headers, per connection) */
 	unsigned timeout_s; /* idle connection timeout, 0: 30 */

@@ -1316,11 +1316,11 @@ Test(config, limits_and_server_values)
 		const char *json;
 		unsigned rpm, threads;
 	} ok[] = {
-	    {TOP(""), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 64},
-	    {TOP("'limits': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 64},
-	    {TOP("'limits': {'requests_per_minute': 0},"), 0, 64},
-	    {TOP("'limits': {'requests_per_minute': 10000},"), 10000, 64},
-	    {TOP("'server': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 64},
+	    {TOP(""), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 256},
+	    {TOP("'limits': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 256},
+	    {TOP("'limits': {'requests_per_minute': 0},"), 0, 256},
+	    {TOP("'limits': {'requests_per_minute': 10000},"), 10000, 256},
+	    {TOP("'server': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 256},
 	    {TOP("'server': {'threads': 1},"),
 		CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 1},
 	    {TOP("'server': {'threads': 1024},"),
@@ -1329,7 +1329,7 @@ Test(config, limits_and_server_values)
 	size_t i;
 
 	cr_assert_eq(CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 30);
-	cr_assert_eq(CONFIG_DEFAULT_SERVER_THREADS, 64);
+	cr_assert_eq(CONFIG_DEFAULT_SERVER_THREADS, 256);
 	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
 		struct config *c = parse_good(ok[i].json);
 
