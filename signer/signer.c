@@ -83,6 +83,12 @@ _Static_assert(
 #define SIGNER_EXIT_PROTOCOL 2
 #define SIGNER_EXIT_SETUP 3
 
+/* A caller waiting for its turn to read its answer. */
+struct signer_reader {
+	sem_t turn;
+	struct signer_reader *next;
+};
+
 /*
  * Requests are pipelined: lock is held to send one (and for the child's
  * life cycle: spawn, restart, poll, stop), not for the answer.  The
@@ -93,12 +99,6 @@ _Static_assert(
  * A restart or stop first waits until no answer is outstanding
  * (inflight, rcv).
  */
-/* A caller waiting for its turn to read its answer. */
-struct signer_reader {
-	sem_t turn;
-	struct signer_reader *next;
-};
-
 struct signer {
 	pthread_mutex_t lock;
 	pthread_mutex_t rmu;

@@ -1826,18 +1826,6 @@ op_counter_next(struct store *s, enum store_counter c, uint64_t *out)
 	    out);
 }
 
-/* 1 when the calling thread runs the current unit of work. */
-static int
-unit_is_mine(struct store_sqlite *l)
-{
-	int mine;
-
-	(void)pthread_mutex_lock(&l->mu);
-	mine = l->worker && pthread_equal(l->owner, pthread_self());
-	(void)pthread_mutex_unlock(&l->mu);
-	return mine;
-}
-
 /*
  * A serial from the block reserved ahead.  When the block is used up, a
  * unit of its own raises last_serial by the next block's size (1, then
@@ -1856,10 +1844,13 @@ op_serial_reserve(struct store *s, uint64_t *out)
 	struct store_sqlite *l = (struct store_sqlite *)s;
 	uint64_t v = 0, block;
 	int64_t m = 0;
-	int r = ERR_INTERNAL, began = 0;
+	int r = ERR_INTERNAL, began = 0, mine;
 
 	*out = 0;
-	if (unit_is_mine(l)) {
+	(void)pthread_mutex_lock(&l->mu);
+	mine = owns_unit(l);
+	(void)pthread_mutex_unlock(&l->mu);
+	if (mine) {
 		set_msg(l, "serial reserved inside a unit of work");
 		return ERR_INVALID_ARG;
 	}

@@ -1595,25 +1595,22 @@ hook_reset(void)
 	hook_other_serial = 0;
 }
 
-Test(request, key_revoked_after_presign_issues_nothing)
+/* Bob's final approval of id, with hook_between() changing something
+ * between phase a and phase b: refused with want, after the one
+ * signature of phase a, and nothing of it written (the hook's own
+ * change is the last event); the request is still pending and the
+ * ledger's state verifies. */
+static void
+approve_refused_after_presign(int64_t id, int want)
 {
-	char *key = fx_key_line();
 	json_t *req = NULL;
-	int64_t id, signs;
+	int64_t signs = fx_signs;
 	uint64_t nbad = 0;
 
-	hook_reset();
-	id = fx_create(&erin, "prod-debug", key, NULL);
-	hook_key = key;
 	request_test_presigned = hook_between;
-	signs = fx_signs;
-	cr_assert_eq(
-	    fx_request_approve(&fx_ca, &bob, id, NULL, &req), ERR_POLICY);
+	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req), want);
 	cr_assert_null(req);
 	cr_assert_null(request_test_presigned, "the hook ran");
-	/* Signed in phase a, refused in phase b: no row, no event of it. */
-	/* Signed in phase a, refused in phase b: no row, no event of it
-	 * (the hook's revocation is the last event). */
 	cr_assert_eq(fx_signs, signs + 1);
 	cr_assert_eq(fx_events(NULL), hook_events);
 	cr_assert_eq(fx_events("cert.issued"), 0);
@@ -1626,6 +1623,16 @@ Test(request, key_revoked_after_presign_issues_nothing)
 	    1);
 	cr_assert_eq(ledger_verify_state(fx_l, NULL, NULL, &nbad), 0);
 	cr_assert_eq(nbad, 0);
+}
+
+Test(request, key_revoked_after_presign_issues_nothing)
+{
+	char *key = fx_key_line();
+
+	hook_reset();
+	hook_key = key;
+	approve_refused_after_presign(
+	    fx_create(&erin, "prod-debug", key, NULL), ERR_POLICY);
 	hook_reset();
 	free(key);
 }
@@ -1633,28 +1640,12 @@ Test(request, key_revoked_after_presign_issues_nothing)
 Test(request, user_disabled_after_presign_issues_nothing)
 {
 	char *key = fx_key_line();
-	json_t *req = NULL;
-	int64_t id, signs;
-	uint64_t nbad = 0;
 
 	hook_reset();
 	fx_user("alice", "engineering", 0);
-	id = fx_create(&alice, "prod-debug", key, NULL);
 	hook_user = "alice";
-	request_test_presigned = hook_between;
-	signs = fx_signs;
-	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, NULL, &req),
-	    ERR_USER_DISABLED);
-	cr_assert_null(req);
-	cr_assert_null(request_test_presigned, "the hook ran");
-	cr_assert_eq(fx_signs, signs + 1);
-	cr_assert_eq(fx_events(NULL), hook_events);
-	cr_assert_eq(fx_events("cert.issued"), 0);
-	cr_assert_eq(fx_events("request.approved"), 0);
-	cr_assert_eq(fx_int("SELECT count(*) FROM certificates", NULL), 0);
-	cr_assert_eq(fx_int("SELECT count(*) FROM approvals", NULL), 0);
-	cr_assert_eq(ledger_verify_state(fx_l, NULL, NULL, &nbad), 0);
-	cr_assert_eq(nbad, 0);
+	approve_refused_after_presign(
+	    fx_create(&alice, "prod-debug", key, NULL), ERR_USER_DISABLED);
 	hook_reset();
 	free(key);
 }
