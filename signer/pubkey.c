@@ -18,6 +18,7 @@
  * with probability ~2^-128).  Refusing what any OpenSSH would refuse
  * keeps every key we accept usable with sshd.
  */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -38,9 +39,23 @@
 #define RSA_MAX_BITS 16384
 #define RSA_MAX_E_BITS 64 /* OpenSSL refuses more for moduli > 3072 */
 
+/*
+ * An Ed25519 key's EVP_PKEY is made on first use (pubkey_evp()), not at
+ * parse: most parsed Ed25519 keys (a request's user key, the certified
+ * key of a recorded certificate, the keys in a TBS the signer child
+ * re-parses) are only ever encoded and fingerprinted, and building an
+ * EVP_PKEY costs provider lookups and allocations.  Nothing is checked
+ * later that was checked at parse: OpenSSL takes any 32 bytes as an
+ * Ed25519 public key, so the length (checked at parse) is all there is.
+ * A struct pubkey may be shared between threads (the CA's key is), so
+ * the pointer is published with a compare-and-swap: racing first users
+ * each build one, one wins, the others free theirs and use the winner's.
+ * ECDSA and RSA keys are built, and validated, at parse as before.
+ */
 struct pubkey {
 	enum key_type type;
-	EVP_PKEY *pkey; /* public only */
+	_Atomic(EVP_PKEY *) pkey; /* public only; Ed25519: lazy, see above */
+	uint8_t raw[32]; /* Ed25519: the public key */
 	uint8_t *blob; /* canonical wire blob */
 	size_t blob_len;
 	size_t fields_off; /* offset of the fields after the type string */
@@ -168,7 +183,7 @@ pubkey_free(struct pubkey *k)
 {
 	if (k == NULL)
 		return;
-	EVP_PKEY_free(k->pkey);
+	EVP_PKEY_free(atomic_load_explicit(&k->pkey, memory_order_acquire));
 	free(k->blob);
 	free(k);
 }
@@ -340,6 +355,7 @@ fields_parse(struct pubkey **out, enum key_type t, struct wire *w)
 	const struct key_info *ki = key_info_get(t);
 	struct pubkey *k = NULL;
 	struct wire *b = NULL;
+	EVP_PKEY *pk = NULL;
 	const uint8_t *p1 = NULL, *p2 = NULL;
 	const char *curve = NULL;
 	size_t l1 = 0, l2 = 0, clen = 0;
@@ -360,7 +376,9 @@ fields_parse(struct pubkey **out, enum key_type t, struct wire *w)
 	switch (t) {
 	case KEY_ED25519:
 		TRY(wire_get_string_direct(w, &p1, &l1));
-		TRY(ed25519_make(&k->pkey, p1, l1));
+		/* The EVP_PKEY waits for pubkey_evp(). */
+		ENSURE(l1 == sizeof(k->raw), ERR_ED25519_LENGTH);
+		memcpy(k->raw, p1, l1);
 		TRY(wire_put_string(b, p1, l1));
 		k->bits = 256;
 		break;
@@ -374,7 +392,9 @@ fields_parse(struct pubkey **out, enum key_type t, struct wire *w)
 			goto out;
 		ENSURE(name_is(curve, clen, ki->curve), ERR_EC_CURVE_MISMATCH);
 		TRY(wire_get_string_direct(w, &p1, &l1));
-		TRY(ecdsa_make(&k->pkey, ki, p1, l1));
+		TRY(ecdsa_make(&pk, ki, p1, l1));
+		atomic_init(&k->pkey, pk);
+		pk = NULL;
 		TRY(wire_put_cstring(b, ki->curve));
 		TRY(wire_put_string(b, p1, l1));
 		k->bits = ki->bits;
@@ -386,7 +406,9 @@ fields_parse(struct pubkey **out, enum key_type t, struct wire *w)
 			r = ERR_RSA_TOO_LARGE;
 		if (r != 0)
 			goto out;
-		TRY(rsa_make(&k->pkey, p1, l1, p2, l2));
+		TRY(rsa_make(&pk, p1, l1, p2, l2));
+		atomic_init(&k->pkey, pk);
+		pk = NULL;
 		TRY(wire_put_mpint(b, p1, l1));
 		TRY(wire_put_mpint(b, p2, l2));
 		k->bits = be_bits(p2, l2);
@@ -714,10 +736,121 @@ pubkey_blob(const struct pubkey *k, size_t *len)
 	return k == NULL ? NULL : k->blob;
 }
 
+/*
+ * Ed25519 keys published by pubkey_share(), whose EVP_PKEYs every other
+ * struct pubkey of the same key takes (a reference) when it first needs
+ * one.  The CA's key is parsed afresh for each certificate (its
+ * c->ca_key), and cert_sign() verifies with that copy: a verify through
+ * an EVP_PKEY that has been used before costs ~25 us less than through a
+ * new one (the EVP_PKEY itself, then OpenSSL's first-use work on it).
+ * Slots fill in order with a compare-and-swap and are never emptied, so
+ * a lookup stops at the first empty one; entries live as long as the
+ * process (freeing them at exit could run after OpenSSL's own cleanup).
+ * A full table only loses the reuse.
+ */
+#define SHARED_MAX 8
+
+struct shared_ed25519 {
+	uint8_t raw[32];
+	EVP_PKEY *pkey;
+};
+
+static _Atomic(struct shared_ed25519 *) shared_keys[SHARED_MAX];
+
+/* A new reference to the published EVP_PKEY of raw, or NULL. */
+static EVP_PKEY *
+shared_find(const uint8_t raw[32])
+{
+	struct shared_ed25519 *e;
+	size_t i;
+
+	for (i = 0; i < SHARED_MAX; i++) {
+		e = atomic_load_explicit(&shared_keys[i], memory_order_acquire);
+		if (e == NULL)
+			break;
+		if (memcmp(e->raw, raw, sizeof(e->raw)) == 0)
+			return EVP_PKEY_up_ref(e->pkey) == 1 ? e->pkey : NULL;
+	}
+	return NULL;
+}
+
+/*
+ * k's EVP_PKEY, made now if it was not yet: a published one of the same
+ * key when there is one, else a new one.  Threads racing here may each
+ * make one; the first compare-and-swap wins and the others free theirs.
+ */
+static EVP_PKEY *
+ed25519_evp(const struct pubkey *k)
+{
+	/* Only the cached pointer is written: k stays logically const. */
+	struct pubkey *mk = (struct pubkey *)(uintptr_t)k;
+	EVP_PKEY *p, *cur = NULL;
+
+	if ((p = atomic_load_explicit(&mk->pkey, memory_order_acquire)) != NULL)
+		return p;
+	if ((p = shared_find(k->raw)) == NULL &&
+	    ed25519_make(&p, k->raw, sizeof(k->raw)) != 0)
+		return NULL;
+	if (!atomic_compare_exchange_strong_explicit(&mk->pkey, &cur, p,
+		memory_order_acq_rel, memory_order_acquire)) {
+		EVP_PKEY_free(p);
+		p = cur; /* the winner's */
+	}
+	return p;
+}
+
 EVP_PKEY *
 pubkey_evp(const struct pubkey *k)
 {
-	return k == NULL ? NULL : k->pkey;
+	if (k == NULL)
+		return NULL;
+	if (k->type == KEY_ED25519)
+		return ed25519_evp(k);
+	return atomic_load_explicit(&k->pkey, memory_order_acquire);
+}
+
+int
+pubkey_share(const struct pubkey *k)
+{
+	struct shared_ed25519 *e = NULL, *cur;
+	EVP_PKEY *p;
+	size_t i;
+
+	if (k == NULL)
+		return ERR_INVALID_ARG;
+	if ((p = pubkey_evp(k)) == NULL)
+		return ERR_CRYPTO;
+	if (k->type != KEY_ED25519)
+		return 0; /* made and checked at parse, nothing to share */
+	for (i = 0; i < SHARED_MAX; i++) {
+		cur =
+		    atomic_load_explicit(&shared_keys[i], memory_order_acquire);
+		if (cur == NULL) {
+			if (e == NULL) {
+				if ((e = malloc(sizeof(*e))) == NULL)
+					return ERR_ALLOC;
+				memcpy(e->raw, k->raw, sizeof(e->raw));
+				if (EVP_PKEY_up_ref(p) != 1) {
+					free(e);
+					err_crypto_set();
+					return ERR_CRYPTO;
+				}
+				e->pkey = p;
+			}
+			if (atomic_compare_exchange_strong_explicit(
+				&shared_keys[i], &cur, e, memory_order_acq_rel,
+				memory_order_acquire))
+				return 0;
+			/* Lost the slot: cur is the winner's entry. */
+		}
+		if (memcmp(cur->raw, k->raw, sizeof(cur->raw)) == 0)
+			break; /* already published */
+	}
+	if (e != NULL) {
+		EVP_PKEY_free(e->pkey);
+		free(e);
+	}
+	return 0;
 }
 
 int

@@ -9,7 +9,8 @@
  * ed25519 keys of the wrong length, trailing bytes, bad base64, a text
  * type that differs from the blob's, and input over PUBKEY_MAX_LINE.
  *
- * A struct pubkey is immutable once made and owns an EVP_PKEY and the
+ * A struct pubkey is immutable once made (an Ed25519 key's EVP_PKEY is
+ * made on first use, race-free: pubkey_evp()) and owns an EVP_PKEY and the
  * canonical blob (RFC 4253 section 6.6; RFC 5656; RFC 8709), re-encoded
  * by us: the blob of a parsed key is always the minimal encoding.
  * Formats: RFC 4253 section 6.6, RFC 5656 section 3.1, RFC 8709 section 4.
@@ -86,8 +87,23 @@ const char *pubkey_short_name(const struct pubkey *k);
 unsigned pubkey_bits(const struct pubkey *k);
 /* Canonical blob (borrowed). */
 const uint8_t *pubkey_blob(const struct pubkey *k, size_t *len);
-/* Borrowed OpenSSL key (public only). */
+/*
+ * Borrowed OpenSSL key (public only).  An Ed25519 key's is made on first
+ * use (parsing keeps the 32 bytes; OpenSSL takes any 32 bytes, so nothing
+ * checked moves from parse to here): NULL when that fails, with OpenSSL's
+ * reason in the error queue (err_crypto_set()).  Safe to call from several
+ * threads on one key.  ECDSA and RSA keys are made and checked at parse.
+ */
 EVP_PKEY *pubkey_evp(const struct pubkey *k);
+/*
+ * For a key that many threads use and that is parsed again elsewhere
+ * (the CA keys: each certificate carries a copy): make its EVP_PKEY now
+ * and, for Ed25519, publish it so that every struct pubkey of the same
+ * key made later takes a reference to it instead of building its own.
+ * At most a few keys are published, for the life of the process; past
+ * that this only makes k's own.  ERR_CRYPTO or ERR_ALLOC on failure.
+ */
+MUST_CHECK int pubkey_share(const struct pubkey *k);
 /* 1 when both keys are the same key. */
 int pubkey_equal(const struct pubkey *a, const struct pubkey *b);
 

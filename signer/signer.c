@@ -1097,6 +1097,10 @@ pubs_parse(struct signer_pubs *k, const uint8_t *body, size_t len)
 			r = ERR_SIGNER_PROTOCOL;
 			goto out;
 		}
+		/* Every certificate is verified under a copy of one of
+		 * these (cert_sign()): let the copies reuse its EVP_PKEY. */
+		if (bloblen > 0)
+			TRY(pubkey_share(*dst[i]));
 	}
 	ENSURE(wire_len(w) == 0, ERR_SIGNER_PROTOCOL);
 	r = 0;

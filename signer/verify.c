@@ -127,8 +127,9 @@ pubkey_verify(const struct pubkey *k, const uint8_t *sig, size_t siglen,
 		goto out;
 	ENSURE(wire_len(w) == 0, ERR_TRAILING_DATA);
 	t = pubkey_type(k);
+	/* Made on first use for Ed25519: only OpenSSL can fail here. */
 	pkey = pubkey_evp(k);
-	ENSURE(pkey != NULL, ERR_INVALID_ARG);
+	ENSURE(pkey != NULL, ERR_CRYPTO);
 
 #define ALG_IS(s) (alen == sizeof(s) - 1 && memcmp(alg, s, alen) == 0)
 	switch (t) {
