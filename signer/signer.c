@@ -161,9 +161,14 @@ send_all(int fd, const uint8_t *p, size_t len)
  * Read exactly len bytes.  deadline < 0 waits for ever.  ERR_SIGNER_DEAD
  * on EOF, error or timeout.  *got (may be NULL) says how many bytes came,
  * so that the child can tell a clean EOF from a truncated message.
+ * With a deadline, ready says the bytes are likely there already (the
+ * rest of a message whose header came: the child sends each in one
+ * send()): then a non-blocking recv() comes first and poll() only when
+ * it finds nothing, one system call instead of two.
  */
 static int
-recv_all(int fd, uint8_t *p, size_t len, int64_t deadline, size_t *got)
+recv_all(
+    int fd, uint8_t *p, size_t len, int64_t deadline, size_t *got, int ready)
 {
 	struct pollfd pfd;
 	size_t off = 0;
@@ -171,6 +176,17 @@ recv_all(int fd, uint8_t *p, size_t len, int64_t deadline, size_t *got)
 	int r = ERR_SIGNER_DEAD, left;
 
 	while (off < len) {
+		if (deadline >= 0 && ready) {
+			n = recv(fd, p + off, len - off, MSG_DONTWAIT);
+			if (n > 0) {
+				off += (size_t)n;
+				continue;
+			}
+			if (n == 0 ||
+			    (errno != EAGAIN && errno != EWOULDBLOCK &&
+				errno != EINTR))
+				goto out;
+		}
 		if (deadline >= 0) {
 			int64_t rem = deadline - now_ms();
 
@@ -209,15 +225,36 @@ msg_cap(uint8_t type)
 					   : SIGNER_MAX_MSG;
 }
 
+/* Frames up to this size are built on the stack (every message but
+ * SIGN_KRL and its answer): no allocation, and still one send(). */
+#define SIGNER_SMALL_MSG 2048
+
 /* Frame and send one message: uint32 length, type, payload. */
 static int
 msg_send(int fd, uint8_t type, const struct wire *payload)
 {
+	uint8_t small[SIGNER_SMALL_MSG];
 	struct wire *w = NULL;
 	size_t plen = payload != NULL ? wire_len(payload) : 0;
 	int r = ERR_INTERNAL;
 
 	ENSURE(plen <= msg_cap(type) - SIGNER_HDR_LEN - 1, ERR_TOO_LARGE);
+	if (plen <= sizeof(small) - SIGNER_HDR_LEN - 1) {
+		uint32_t n = (uint32_t)(plen + 1);
+
+		small[0] = (uint8_t)(n >> 24);
+		small[1] = (uint8_t)(n >> 16);
+		small[2] = (uint8_t)(n >> 8);
+		small[3] = (uint8_t)n;
+		small[SIGNER_HDR_LEN] = type;
+		if (plen > 0)
+			memcpy(small + SIGNER_HDR_LEN + 1, wire_ptr(payload),
+			    plen);
+		r = send_all(fd, small, SIGNER_HDR_LEN + 1 + plen);
+		/* As wire_free() would have. */
+		OPENSSL_cleanse(small, SIGNER_HDR_LEN + 1 + plen);
+		return r;
+	}
 	ENSURE((w = wire_new(msg_cap(type))) != NULL, ERR_ALLOC);
 	TRY(wire_put_u32(w, (uint32_t)(plen + 1)));
 	TRY(wire_put_u8(w, type));
@@ -251,7 +288,7 @@ msg_recv(int fd, uint8_t *type, uint8_t **body, size_t *bodylen,
 	*bodylen = 0;
 	if (clean_eof != NULL)
 		*clean_eof = 0;
-	if ((r = recv_all(fd, hdr, sizeof(hdr), deadline, &got)) != 0) {
+	if ((r = recv_all(fd, hdr, sizeof(hdr), deadline, &got, 0)) != 0) {
 		if (got == 0 && clean_eof != NULL)
 			*clean_eof = 1;
 		goto out;
@@ -260,7 +297,7 @@ msg_recv(int fd, uint8_t *type, uint8_t **body, size_t *bodylen,
 	    (uint32_t)hdr[2] << 8 | (uint32_t)hdr[3];
 	ENSURE(len >= 1 && len <= max - SIGNER_HDR_LEN, ERR_SIGNER_PROTOCOL);
 	ENSURE((buf = malloc(len)) != NULL, ERR_ALLOC);
-	TRY(recv_all(fd, buf, len, deadline, NULL));
+	TRY(recv_all(fd, buf, len, deadline, NULL, 1));
 	ENSURE(len <= msg_cap(buf[0]) - SIGNER_HDR_LEN, ERR_SIGNER_PROTOCOL);
 	*type = buf[0];
 	if (len > 1) {
@@ -728,18 +765,140 @@ out:
 	return r;
 }
 
+/*
+ * The child's reading side.  The child is the only reader of its socket,
+ * so it may read ahead: one recv() takes whatever the parent has sent
+ * (one whole request, or several when callers pipeline), and each
+ * message is used in place.  That is one system call and no allocation
+ * per request, where msg_recv() makes two calls (header, then body) and
+ * a copy.  The checks are msg_recv()'s, in the same order.
+ */
+struct child_rbuf {
+	uint8_t *d;
+	size_t cap; /* allocated */
+	size_t off; /* first unread byte */
+	size_t len; /* unread bytes */
+	size_t used; /* bytes of the message last returned */
+};
+
+/* What the buffer holds between requests: any message but SIGN_KRL. */
+#define CHILD_RBUF_CAP SIGNER_MAX_MSG
+
+/* Read until at least need unread bytes are there (need <=
+ * SIGNER_MAX_KRL_MSG); ERR_SIGNER_DEAD on EOF or error. */
+static int
+rbuf_fill(int fd, struct child_rbuf *b, size_t need)
+{
+	uint8_t *nd;
+	ssize_t n;
+	size_t ncap;
+
+	if (need > b->cap) {
+		/* A SIGN_KRL: room for exactly this message. */
+		ncap = need;
+		if ((nd = malloc(ncap)) == NULL)
+			return ERR_ALLOC;
+		if (b->len > 0)
+			memcpy(nd, b->d + b->off, b->len);
+		OPENSSL_cleanse(b->d, b->cap);
+		free(b->d);
+		b->d = nd;
+		b->cap = ncap;
+		b->off = 0;
+	} else if (b->off + need > b->cap) {
+		/* The start of a message near the end: move it down. */
+		memmove(b->d, b->d + b->off, b->len);
+		/* What is left of the old copy (all before it is wiped). */
+		OPENSSL_cleanse(b->d + b->len, b->off);
+		b->off = 0;
+	}
+	while (b->len < need) {
+		n = recv(
+		    fd, b->d + b->off + b->len, b->cap - b->off - b->len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return ERR_SIGNER_DEAD;
+		b->len += (size_t)n;
+	}
+	return 0;
+}
+
+/* Drop the message last returned (wiped), and a grown buffer with it. */
+static void
+rbuf_consume(struct child_rbuf *b)
+{
+	uint8_t *nd;
+
+	OPENSSL_cleanse(b->d + b->off, b->used);
+	b->off += b->used;
+	b->len -= b->used;
+	b->used = 0;
+	if (b->len == 0) {
+		b->off = 0;
+		/* After a large KRL, back to the usual size. */
+		if (b->cap > CHILD_RBUF_CAP &&
+		    (nd = malloc(CHILD_RBUF_CAP)) != NULL) {
+			OPENSSL_cleanse(b->d, b->cap);
+			free(b->d);
+			b->d = nd;
+			b->cap = CHILD_RBUF_CAP;
+		}
+	}
+}
+
+/* msg_recv() for the child (no deadline, max SIGNER_MAX_KRL_MSG): *body
+ * is borrowed from b until rbuf_consume(). */
+static int
+child_msg_recv(int fd, struct child_rbuf *b, uint8_t *type,
+    const uint8_t **body, size_t *bodylen, int *clean_eof)
+{
+	const uint8_t *h;
+	uint32_t len;
+	int r;
+
+	*type = 0;
+	*body = NULL;
+	*bodylen = 0;
+	*clean_eof = 0;
+	if ((r = rbuf_fill(fd, b, SIGNER_HDR_LEN)) != 0) {
+		if (b->len == 0 && r == ERR_SIGNER_DEAD)
+			*clean_eof = 1;
+		return r;
+	}
+	h = b->d + b->off;
+	len = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 |
+	    (uint32_t)h[2] << 8 | (uint32_t)h[3];
+	if (len < 1 || len > SIGNER_MAX_KRL_MSG - SIGNER_HDR_LEN)
+		return ERR_SIGNER_PROTOCOL;
+	if ((r = rbuf_fill(fd, b, SIGNER_HDR_LEN + (size_t)len)) != 0)
+		return r;
+	h = b->d + b->off;
+	if (len > msg_cap(h[SIGNER_HDR_LEN]) - SIGNER_HDR_LEN)
+		return ERR_SIGNER_PROTOCOL;
+	*type = h[SIGNER_HDR_LEN];
+	*body = h + SIGNER_HDR_LEN + 1;
+	*bodylen = len - 1;
+	b->used = SIGNER_HDR_LEN + (size_t)len;
+	return 0;
+}
+
 /* Answer requests until EOF; returns the exit status. */
 static int
 child_serve(int fd, const struct child_keys *ks, struct child_policy *cp)
 {
+	struct child_rbuf rb = {0};
 	struct wire *in = NULL;
-	uint8_t *body = NULL, type;
+	const uint8_t *body = NULL;
+	uint8_t type;
 	size_t bodylen;
 	int r, clean_eof, status = SIGNER_EXIT_PROTOCOL;
 
+	if ((rb.d = malloc(CHILD_RBUF_CAP)) == NULL)
+		return status;
+	rb.cap = CHILD_RBUF_CAP;
 	for (;;) {
-		r = msg_recv(fd, &type, &body, &bodylen, -1, &clean_eof,
-		    SIGNER_MAX_KRL_MSG);
+		r = child_msg_recv(fd, &rb, &type, &body, &bodylen, &clean_eof);
 		if (r != 0) {
 			status =
 			    clean_eof ? SIGNER_EXIT_EOF : SIGNER_EXIT_PROTOCOL;
@@ -773,17 +932,15 @@ child_serve(int fd, const struct child_keys *ks, struct child_policy *cp)
 		}
 		wire_free(in);
 		in = NULL;
-		if (body != NULL)
-			OPENSSL_cleanse(body, bodylen);
-		free(body);
-		body = NULL;
+		rbuf_consume(&rb);
 		/* A malformed request, the parent gone, or out of memory. */
 		if (r != 0)
 			goto out;
 	}
 out:
 	wire_free(in);
-	free(body);
+	OPENSSL_cleanse(rb.d, rb.cap);
+	free(rb.d);
 	return status;
 }
 

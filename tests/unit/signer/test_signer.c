@@ -1536,6 +1536,7 @@ Test(signer, krl_signed_by_ledger_key, .init = setup3, .fini = teardown)
 
 Test(signer, big_krl_signed, .init = setup3, .fini = teardown, .timeout = 60)
 {
+	struct tbs_spec t;
 	struct krl *k = NULL;
 	const uint8_t *blob;
 	uint8_t *krl = NULL;
@@ -1557,6 +1558,13 @@ Test(signer, big_krl_signed, .init = setup3, .fini = teardown, .timeout = 60)
 			 SIGNER_NS_KRL, krl, len),
 	    0);
 	free(sig);
+	/* The child's read buffer grew for it and is back to its size:
+	 * ordinary requests, and another big one, still go through. */
+	t = good_spec();
+	cr_assert_eq(sign_spec(&t), 0);
+	cr_assert_eq(signer_sign_krl(sg, krl, len, &sig, &siglen), 0);
+	free(sig);
+	cr_assert_eq(sign_spec(&t), 0);
 	free(krl);
 	krl_free(k);
 }
@@ -1647,4 +1655,161 @@ Test(signer, checkpoint_short_root_kills_child, .init = setup3_keys,
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(
 	    WIFEXITED(status) && WEXITSTATUS(status) != 0, "status %d", status);
+}
+
+/* ---- the child's reading side ------------------------------------- */
+
+/* signer.c's frame header: uint32 length of the rest. */
+#define SIGNER_HDR_LEN_TEST 4
+
+/* A SIGN_USER frame for (alice, ops) with the good body; *tbs (new) the
+ * body alone. */
+static struct wire *
+sign_user_frame(struct wire **tbs)
+{
+	struct tbs_spec t = good_spec();
+	struct wire *p = wire_new(SIGNER_MAX_MSG),
+		    *f = wire_new(SIGNER_MAX_MSG);
+
+	cr_assert(p != NULL && f != NULL);
+	*tbs = tbs_encode(&t);
+	cr_assert_eq(wire_put_cstring(p, "alice"), 0);
+	cr_assert_eq(wire_put_cstring(p, "ops"), 0);
+	cr_assert_eq(wire_put_stringb(p, *tbs), 0);
+	cr_assert_eq(wire_put_u32(f, (uint32_t)wire_len(p) + 1), 0);
+	cr_assert_eq(wire_put_u8(f, SIGNER_MSG_SIGN_USER), 0);
+	cr_assert_eq(wire_put(f, wire_ptr(p), wire_len(p)), 0);
+	wire_free(p);
+	return f;
+}
+
+static void
+read_exactly(int sock, uint8_t *p, size_t len)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < len) {
+		n = recv(sock, p + off, len - off, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		cr_assert_gt(n, 0, "the child closed its socket");
+		off += (size_t)n;
+	}
+}
+
+/* Read one answer straight from the socket: it must be SIGN_OK with a
+ * signature by the CA over tbs. */
+static void
+expect_signed(int sock, const struct wire *tbs)
+{
+	uint8_t hdr[SIGNER_HDR_LEN_TEST + 1], body[1024];
+	const uint8_t *sig;
+	size_t siglen;
+	struct wire *w;
+	uint32_t len;
+
+	read_exactly(sock, hdr, sizeof(hdr));
+	len = (uint32_t)hdr[0] << 24 | (uint32_t)hdr[1] << 16 |
+	    (uint32_t)hdr[2] << 8 | hdr[3];
+	cr_assert_eq(hdr[4], SIGNER_MSG_SIGN_OK, "answer type %u", hdr[4]);
+	cr_assert(len > 1 && len - 1 <= sizeof(body));
+	read_exactly(sock, body, len - 1);
+	cr_assert_not_null(w = wire_from(body, len - 1));
+	cr_assert_eq(wire_get_string_direct(w, &sig, &siglen), 0);
+	cr_assert_eq(wire_len(w), 0);
+	cr_assert_eq(pubkey_verify(signer_public(sg), sig, siglen,
+			 wire_ptr(tbs), wire_len(tbs), NULL),
+	    0);
+	wire_free(w);
+}
+
+/* A request that arrives in pieces (the header split too) is read
+ * whole: the child reads ahead but waits for what is missing. */
+Test(
+    signer, request_in_pieces_is_answered, .init = setup_keys, .fini = teardown)
+{
+	int sock = start_and_find_socket();
+	struct wire *tbs = NULL, *f = sign_user_frame(&tbs);
+	const uint8_t *p = wire_ptr(f);
+	size_t len = wire_len(f), cuts[] = {1, 3, 5, 40, len}, off = 0, i;
+	struct tbs_spec t = good_spec();
+
+	for (i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		cr_assert_eq(send(sock, p + off, cuts[i] - off, MSG_NOSIGNAL),
+		    (ssize_t)(cuts[i] - off));
+		off = cuts[i];
+		usleep(20000); /* the child reads each piece alone */
+	}
+	expect_signed(sock, tbs);
+	/* The stream is still in step for the parent. */
+	cr_assert_eq(sign_spec(&t), 0);
+	wire_free(tbs);
+	wire_free(f);
+}
+
+/* Several requests in one send(), as pipelined callers may leave them:
+ * each is answered, in order; the last one cut short is completed by
+ * the next send. */
+Test(signer, requests_in_one_send_are_all_answered, .init = setup_keys,
+    .fini = teardown)
+{
+	int sock = start_and_find_socket();
+	struct wire *tbs = NULL, *f = sign_user_frame(&tbs);
+	struct wire *all = wire_new(SIGNER_MAX_MSG);
+	struct tbs_spec t = good_spec();
+	size_t i, n = 5, half;
+
+	cr_assert_not_null(all);
+	for (i = 0; i < n; i++)
+		cr_assert_eq(wire_put(all, wire_ptr(f), wire_len(f)), 0);
+	half = wire_len(f) / 2;
+	/* Four and a half requests, then the rest of the fifth. */
+	cr_assert_eq(
+	    send(sock, wire_ptr(all), wire_len(all) - half, MSG_NOSIGNAL),
+	    (ssize_t)(wire_len(all) - half));
+	for (i = 0; i < n - 1; i++)
+		expect_signed(sock, tbs);
+	cr_assert_eq(send(sock, wire_ptr(all) + wire_len(all) - half, half,
+			 MSG_NOSIGNAL),
+	    (ssize_t)half);
+	expect_signed(sock, tbs);
+	cr_assert_eq(sign_spec(&t), 0);
+	wire_free(all);
+	wire_free(tbs);
+	wire_free(f);
+}
+
+/* A header announcing more than any message may hold ends the child
+ * before it waits for (or allocates) the body. */
+Test(signer, oversized_length_kills_child, .init = setup_keys, .fini = teardown)
+{
+	const uint8_t msg[] = {0x01, 0x00, 0x00, 0x00, SIGNER_MSG_SIGN_KRL};
+
+	expect_child_dies(start_and_find_socket(), msg, sizeof(msg));
+}
+
+/* A SIGN_USER over the ordinary limit (but under SIGN_KRL's) is read
+ * whole and then refused for its type: the child ends. */
+Test(signer, user_request_over_its_limit_kills_child, .init = setup_keys,
+    .fini = teardown, .timeout = 60)
+{
+	int sock = start_and_find_socket();
+	size_t len = SIGNER_MAX_MSG + 16;
+	uint8_t *m = calloc(1, SIGNER_HDR_LEN_TEST + len);
+	pid_t pid = signer_pid(sg);
+	int status;
+
+	cr_assert_not_null(m);
+	m[0] = (uint8_t)(len >> 24);
+	m[1] = (uint8_t)(len >> 16);
+	m[2] = (uint8_t)(len >> 8);
+	m[3] = (uint8_t)len;
+	m[4] = SIGNER_MSG_SIGN_USER;
+	cr_assert_eq(send(sock, m, SIGNER_HDR_LEN_TEST + len, MSG_NOSIGNAL),
+	    (ssize_t)(SIGNER_HDR_LEN_TEST + len));
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status), "status %d", status);
+	cr_assert_neq(WEXITSTATUS(status), 0);
+	free(m);
 }
