@@ -104,6 +104,15 @@ EVP_PKEY *pubkey_evp(const struct pubkey *k);
  * that this only makes k's own.  ERR_CRYPTO or ERR_ALLOC on failure.
  */
 MUST_CHECK int pubkey_share(const struct pubkey *k);
+/*
+ * A new EVP_MD_CTX ready to verify with k and md (NULL: PureEdDSA), for
+ * pubkey_verify(): for an Ed25519 key published by pubkey_share() (or a
+ * copy of one) a copy of a context initialised once, without the
+ * algorithm fetches of EVP_DigestVerifyInit(); else a fresh init.
+ * ERR_CRYPTO or ERR_ALLOC on failure.
+ */
+MUST_CHECK int pubkey_verify_ctx(
+    const struct pubkey *k, const EVP_MD *md, EVP_MD_CTX **out);
 /* 1 when both keys are the same key. */
 int pubkey_equal(const struct pubkey *a, const struct pubkey *b);
 

@@ -24,23 +24,17 @@
 
 #define VERIFY_MAX_SIG (16u * 1024)
 
-/* Verify raw signature bytes with md (NULL: PureEdDSA). */
+/* Verify raw signature bytes with md (NULL: PureEdDSA), through a
+ * context from pubkey_verify_ctx() (prepared once for the CA keys). */
 static int
-evp_verify(EVP_PKEY *pkey, const EVP_MD *md, const uint8_t *sig, size_t siglen,
-    const uint8_t *data, size_t datalen)
+evp_verify(const struct pubkey *k, const EVP_MD *md, const uint8_t *sig,
+    size_t siglen, const uint8_t *data, size_t datalen)
 {
 	EVP_MD_CTX *ctx = NULL;
 	int ok, r = ERR_INTERNAL;
 
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
-		r = ERR_ALLOC;
+	if ((r = pubkey_verify_ctx(k, md, &ctx)) != 0)
 		goto out;
-	}
-	if (EVP_DigestVerifyInit(ctx, NULL, md, NULL, pkey) != 1) {
-		err_crypto_set();
-		r = ERR_CRYPTO;
-		goto out;
-	}
 	ok = EVP_DigestVerify(ctx, sig, siglen, data, datalen);
 	if (ok != 1) {
 		/* 0 is "does not verify"; <0 is malformed input to OpenSSL,
@@ -57,7 +51,7 @@ out:
 
 /* ECDSA inner string: mpint r, mpint s, nothing else; verify as DER. */
 static int
-verify_ecdsa(EVP_PKEY *pkey, const EVP_MD *md, struct wire *inner,
+verify_ecdsa(const struct pubkey *k, const EVP_MD *md, struct wire *inner,
     const uint8_t *data, size_t datalen)
 {
 	const uint8_t *rm, *sm;
@@ -90,7 +84,7 @@ verify_ecdsa(EVP_PKEY *pkey, const EVP_MD *md, struct wire *inner,
 		r = ERR_CRYPTO;
 		goto out;
 	}
-	r = evp_verify(pkey, md, der, (size_t)derlen, data, datalen);
+	r = evp_verify(k, md, der, (size_t)derlen, data, datalen);
 out:
 	OPENSSL_free(der);
 	ECDSA_SIG_free(es);
@@ -127,9 +121,6 @@ pubkey_verify(const struct pubkey *k, const uint8_t *sig, size_t siglen,
 		goto out;
 	ENSURE(wire_len(w) == 0, ERR_TRAILING_DATA);
 	t = pubkey_type(k);
-	/* Made on first use for Ed25519: only OpenSSL can fail here. */
-	pkey = pubkey_evp(k);
-	ENSURE(pkey != NULL, ERR_CRYPTO);
 
 #define ALG_IS(s) (alen == sizeof(s) - 1 && memcmp(alg, s, alen) == 0)
 	switch (t) {
@@ -137,8 +128,7 @@ pubkey_verify(const struct pubkey *k, const uint8_t *sig, size_t siglen,
 		ENSURE(ALG_IS("ssh-ed25519"), ERR_SIG_ALG);
 		found = "ssh-ed25519";
 		ENSURE(rawlen == 64, ERR_SIG_INVALID);
-		if ((r = evp_verify(pkey, NULL, raw, rawlen, data, datalen)) !=
-		    0)
+		if ((r = evp_verify(k, NULL, raw, rawlen, data, datalen)) != 0)
 			goto out;
 		break;
 	case KEY_ECDSA_P256:
@@ -161,7 +151,7 @@ pubkey_verify(const struct pubkey *k, const uint8_t *sig, size_t siglen,
 			r = ERR_ALLOC;
 			goto out;
 		}
-		if ((r = verify_ecdsa(pkey, md, inner, data, datalen)) != 0)
+		if ((r = verify_ecdsa(k, md, inner, data, datalen)) != 0)
 			goto out;
 		break;
 	case KEY_RSA:
@@ -176,10 +166,12 @@ pubkey_verify(const struct pubkey *k, const uint8_t *sig, size_t siglen,
 			r = ERR_SIG_ALG;
 			goto out;
 		}
+		/* Built at parse for RSA: never NULL. */
+		ENSURE((pkey = pubkey_evp(k)) != NULL, ERR_CRYPTO);
 		ENSURE(EVP_PKEY_get_size(pkey) > 0 &&
 			rawlen == (size_t)EVP_PKEY_get_size(pkey),
 		    ERR_SIG_INVALID);
-		if ((r = evp_verify(pkey, md, raw, rawlen, data, datalen)) != 0)
+		if ((r = evp_verify(k, md, raw, rawlen, data, datalen)) != 0)
 			goto out;
 		break;
 	default:
