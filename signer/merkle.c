@@ -13,8 +13,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
+#include "signer/base/sha256.h"
 #include "signer/merkle.h"
 
 static int
@@ -26,7 +26,7 @@ sha256_prefixed(uint8_t out[MERKLE_HASH_LEN], uint8_t prefix, const uint8_t *a,
 
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return ERR_ALLOC;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	if (EVP_DigestInit_ex(ctx, sha256_md(), NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, &prefix, 1) != 1 ||
 	    (alen > 0 && EVP_DigestUpdate(ctx, a, alen) != 1) ||
 	    (blen > 0 && EVP_DigestUpdate(ctx, b, blen) != 1) ||
@@ -56,16 +56,12 @@ merkle_node_hash(uint8_t out[MERKLE_HASH_LEN],
 
 	if (out == NULL || left == NULL || right == NULL)
 		return ERR_INVALID_ARG;
-	/* One-shot SHA256(): the node hash is the hot path of every
-	 * proof; a context per call would double its cost. */
+	/* One shot over one buffer: the node hash is the hot path of every
+	 * proof.  (SHA256() would look the digest up each time.) */
 	buf[0] = 0x01;
 	memcpy(buf + 1, left, MERKLE_HASH_LEN);
 	memcpy(buf + 1 + MERKLE_HASH_LEN, right, MERKLE_HASH_LEN);
-	if (SHA256(buf, sizeof(buf), out) == NULL) {
-		err_crypto_set();
-		return ERR_CRYPTO;
-	}
-	return 0;
+	return sha256(out, buf, sizeof(buf));
 }
 
 int
@@ -73,11 +69,7 @@ merkle_empty_root(uint8_t out[MERKLE_HASH_LEN])
 {
 	if (out == NULL)
 		return ERR_INVALID_ARG;
-	if (SHA256((const unsigned char *)"", 0, out) == NULL) {
-		err_crypto_set();
-		return ERR_CRYPTO;
-	}
-	return 0;
+	return sha256(out, "", 0);
 }
 
 static unsigned

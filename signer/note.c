@@ -12,6 +12,7 @@
 
 #include <openssl/evp.h>
 
+#include "signer/base/sha256.h"
 #include "signer/note.h"
 #include "signer/wire.h"
 
@@ -123,7 +124,7 @@ note_key_id(uint32_t *id, const char *name, size_t namelen,
 		return ERR_INVALID_ARG;
 	if ((ctx = EVP_MD_CTX_new()) == NULL)
 		return ERR_ALLOC;
-	if (EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1 ||
+	if (EVP_DigestInit_ex(ctx, sha256_md(), NULL) != 1 ||
 	    EVP_DigestUpdate(ctx, name, namelen) != 1 ||
 	    EVP_DigestUpdate(ctx, sep, sizeof(sep)) != 1 ||
 	    EVP_DigestUpdate(ctx, key, NOTE_ED25519_LEN) != 1 ||
