@@ -272,11 +272,12 @@ out:
  * msg_cap()).  *type gets the type byte, *body a new buffer with the
  * payload (may be empty; free it).  ERR_SIGNER_DEAD on EOF or timeout;
  * ERR_SIGNER_PROTOCOL on a bad length.  *clean_eof is set when the peer
- * closed exactly at a message boundary.
+ * closed exactly at a message boundary.  ready: the message is likely
+ * there already (recv_all()).
  */
 static int
 msg_recv(int fd, uint8_t *type, uint8_t **body, size_t *bodylen,
-    int64_t deadline, int *clean_eof, size_t max)
+    int64_t deadline, int *clean_eof, size_t max, int ready)
 {
 	uint8_t hdr[SIGNER_HDR_LEN], *buf = NULL;
 	size_t got = 0;
@@ -288,7 +289,7 @@ msg_recv(int fd, uint8_t *type, uint8_t **body, size_t *bodylen,
 	*bodylen = 0;
 	if (clean_eof != NULL)
 		*clean_eof = 0;
-	if ((r = recv_all(fd, hdr, sizeof(hdr), deadline, &got, 0)) != 0) {
+	if ((r = recv_all(fd, hdr, sizeof(hdr), deadline, &got, ready)) != 0) {
 		if (got == 0 && clean_eof != NULL)
 			*clean_eof = 1;
 		goto out;
@@ -1306,7 +1307,7 @@ parent_spawn(struct signer *s, struct signer_pubs *pub)
 	sv[0] = -1;
 
 	r = msg_recv(s->fd, &type, &body, &bodylen,
-	    now_ms() + SIGNER_START_TIMEOUT_MS, NULL, SIGNER_MAX_MSG);
+	    now_ms() + SIGNER_START_TIMEOUT_MS, NULL, SIGNER_MAX_MSG, 0);
 	if (r != 0) {
 		/* Timeout, crash or garbage: the child is no use. */
 		if (r != ERR_SIGNER_DEAD)
@@ -1565,12 +1566,17 @@ parent_call(struct signer *s, uint8_t type, const struct wire *payload,
 	if (!first)
 		while (sem_wait(&me.turn) != 0 && errno == EINTR)
 			;
-	/* This answer is next on the stream; only this thread reads. */
+	/*
+	 * This answer is next on the stream; only this thread reads.  A
+	 * caller that waited for its turn finds its answer there more
+	 * often than not (the child worked on it meanwhile): it tries to
+	 * read before it polls.
+	 */
 	if (!atomic_load(&s->alive))
 		r = ERR_SIGNER_DEAD; /* an earlier answer broke the stream */
 	else if ((r = msg_recv(fd, &rtype, body, bodylen,
-		      now_ms() + SIGNER_REPLY_TIMEOUT_MS, NULL,
-		      SIGNER_MAX_MSG)) != 0) {
+		      now_ms() + SIGNER_REPLY_TIMEOUT_MS, NULL, SIGNER_MAX_MSG,
+		      !first)) != 0) {
 		parent_mark_broken(s);
 		if (r != ERR_ALLOC)
 			r = ERR_SIGNER_DEAD;
