@@ -12,6 +12,13 @@
  *
  * For each TYPE prints one line
  *   sign type=T raw_sign_per_s=N raw_verify_per_s=N signer_per_s=N
+ *        parent_us=N child_us=N verify_us=N
+ * where parent_us and child_us are the CPU time per certificate of this
+ * process (building, sending, verifying) and of the signer child
+ * (reading, parsing, checking, signing), from /proc/PID/schedstat, and
+ * verify_us the CPU time of one pubkey_verify() of a certificate's
+ * signature under a copy of the CA key, as cert_sign() does it, after
+ * signer_start() (which prepares the CA key for that).
  * Keys are made with cakey_generate() and stored in DIR (removed by the
  * caller).  Run by scripts/bench; not a test.
  */
@@ -70,6 +77,26 @@ typical_cert(const struct pubkey *subject, const struct pubkey *ca)
 	return c;
 }
 
+/* Nanoseconds task pid (0: this one) has run, or -1. */
+static double
+task_ns(pid_t pid)
+{
+	char path[64];
+	unsigned long long ns = 0;
+	FILE *f;
+	int ok;
+
+	if (pid == 0)
+		snprintf(path, sizeof(path), "/proc/self/schedstat");
+	else
+		snprintf(path, sizeof(path), "/proc/%ld/schedstat", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	ok = fscanf(f, "%llu", &ns) == 1;
+	fclose(f);
+	return ok ? (double)ns : -1;
+}
+
 static const EVP_MD *
 type_md(enum key_type t)
 {
@@ -122,8 +149,8 @@ bench_type(const char *dir, double secs, const char *name)
 	enum key_type t = cakey_type_from_name(name);
 	uint8_t sig[1024];
 	size_t siglen = sizeof(sig);
-	uint64_t nsign = 0, nverify = 0, nsigner = 0;
-	double t0, rs, rv, rg;
+	uint64_t nsign = 0, nverify = 0, nsigner = 0, ncv = 0;
+	double t0, rs, rv, rg, p0, c0, pus, cus, vus;
 	char path[4096];
 	int r = -1;
 
@@ -174,6 +201,8 @@ bench_type(const char *dir, double secs, const char *name)
 		goto out;
 	}
 	t0 = bench_now();
+	p0 = task_ns(0);
+	c0 = task_ns(signer_pid(sg));
 	do {
 		c->serial = nsigner + 1;
 		if (cert_set_random_nonce(c) != 0 ||
@@ -185,10 +214,39 @@ bench_type(const char *dir, double secs, const char *name)
 		nsigner++;
 	} while (bench_now() - t0 < secs);
 	rg = (double)nsigner / (bench_now() - t0);
+	pus = (task_ns(0) - p0) / 1e3 / (double)nsigner;
+	cus = (task_ns(signer_pid(sg)) - c0) / 1e3 / (double)nsigner;
+
+	/* cert_sign()'s verify: the last certificate's signature under
+	 * its copy of the CA key. */
+	{
+		const uint8_t *sg_sig;
+		size_t sg_len, tbs = c->tbs_len;
+		struct wire *cw = wire_from(c->blob, c->blob_len);
+
+		if (cw == NULL || wire_consume(cw, tbs) != 0 ||
+		    wire_get_string_direct(cw, &sg_sig, &sg_len) != 0) {
+			wire_free(cw);
+			goto out;
+		}
+		p0 = task_ns(0);
+		t0 = bench_now();
+		do {
+			if (pubkey_verify(c->ca_key, sg_sig, sg_len, c->blob,
+				tbs, NULL) != 0) {
+				wire_free(cw);
+				goto out;
+			}
+			ncv++;
+		} while (bench_now() - t0 < secs);
+		vus = (task_ns(0) - p0) / 1e3 / (double)ncv;
+		wire_free(cw);
+	}
 
 	printf("sign type=%s raw_sign_per_s=%.0f raw_verify_per_s=%.0f "
-	       "signer_per_s=%.0f\n",
-	    name, rs, rv, rg);
+	       "signer_per_s=%.0f parent_us=%.1f child_us=%.1f "
+	       "verify_us=%.1f\n",
+	    name, rs, rv, rg, pus, cus, vus);
 	fflush(stdout);
 	r = 0;
 out:
