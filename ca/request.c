@@ -876,6 +876,51 @@ request_row_of(const struct store_request_new *nr, struct store_request *row)
 	row->approvals_required = nr->approvals_required;
 }
 
+/*
+ * The unit of work of create_common(): the request row and its events
+ * and, when it is issued at once, its certificate.  ledger_run() may run
+ * it in another thread, so it uses nothing but what is here: the event
+ * details are made before, outside the ledger's one-at-a-time section.
+ */
+struct create_unit {
+	struct ca *ca;
+	const struct pubkey *key; /* the request's, parsed */
+	const struct store_request_new *nr;
+	json_t *details; /* of request.created */
+	json_t *bg; /* of request.break_glass, or NULL */
+	const char *event_actor;
+	int how, issue_now;
+	struct presign *ps;
+	int64_t id; /* out: the request's */
+};
+
+static int
+create_unit_run(void *arg)
+{
+	struct create_unit *u = arg;
+	struct ca *ca = u->ca;
+	char subject[SUBJECT_LEN];
+	int r = ERR_INTERNAL, revoked = 0;
+
+	/* issue_locked() checks the key in this unit when it issues. */
+	if (!u->issue_now) {
+		TRY(key_is_revoked(ca, u->key, &revoked));
+		ENSURE(!revoked, ERR_POLICY);
+	}
+	TRY(store_request_insert(ledger_store(ca->ledger), u->nr, &u->id));
+	subject_request(subject, u->id);
+	TRY(ledger_append(ca->ledger, NULL, "request.created", u->event_actor,
+	    subject, u->details));
+	if (u->bg != NULL)
+		TRY(ledger_append(ca->ledger, NULL, "request.break_glass",
+		    u->event_actor, subject, u->bg));
+	if (u->issue_now)
+		TRY(issue_locked(ca, u->id, u->event_actor, u->how, u->ps));
+	r = 0;
+out:
+	return r;
+}
+
 static int
 create_common(struct ca *ca, const char *event_actor, const char *requester,
     char *const *groups, size_t ngroups, const char *role_name,
@@ -887,12 +932,12 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	const struct role *role;
 	struct pubkey *key = NULL;
 	struct store_request_new nr;
-	json_t *pj = NULL, *details = NULL;
+	json_t *pj = NULL, *details = NULL, *bg = NULL;
 	char *pjson = NULL, *keyline = NULL, fp[PUBKEY_FP_LEN];
-	char subject[SUBJECT_LEN];
 	uint64_t now = ca_now(ca), expires;
 	int64_t id;
-	int r = ERR_INTERNAL, in_tx = 0, revoked = 0, issue_now;
+	int r = ERR_INTERNAL, issue_now;
+	struct create_unit u;
 	struct presign ps;
 
 	memset(&ps, 0, sizeof(ps));
@@ -964,56 +1009,47 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 #endif
 	}
 
-	TRY(ledger_begin(ca->ledger));
-	in_tx = 1;
-	/* issue_locked() checks the key in this unit when it issues. */
-	if (!issue_now) {
-		TRY(key_is_revoked(ca, key, &revoked));
-		ENSURE(!revoked, ERR_POLICY);
-	}
-	TRY(store_request_insert(ledger_store(ca->ledger), &nr, &id));
 	details = json_pack("{s:s, s:s, s:O, s:I, s:s, s:s, s:I, s:i, s:b}",
 	    "requester", requester, "role", role->name, "principals", pj, "ttl",
 	    (json_int_t)ttl, "reason", reason, "key_fp", fp, "expires",
 	    (json_int_t)expires, "approvals_required",
 	    (int)role->approvals_required, "direct", direct);
 	ENSURE(details != NULL, ERR_ALLOC);
-	if ((how & HOW_BREAK_GLASS) != 0)
-		ENSURE(json_object_set_new(
-			   details, "break_glass", json_true()) == 0,
-		    ERR_ALLOC);
-	subject_request(subject, id);
-	TRY(ledger_append(ca->ledger, NULL, "request.created", event_actor,
-	    subject, details));
 	if ((how & HOW_BREAK_GLASS) != 0) {
 		/* Every approver of the role is told at once: the ledger
 		 * always has it (webhooks read the same event). */
-		json_t *g = json_array(), *bd;
+		json_t *g = json_array();
 		size_t k;
 
+		ENSURE(json_object_set_new(
+			   details, "break_glass", json_true()) == 0,
+		    ERR_ALLOC);
 		ENSURE(g != NULL, ERR_ALLOC);
 		for (k = 0; k < role->napprovers; k++)
 			(void)json_array_append_new(
 			    g, json_string(role->approvers[k]));
-		bd = json_pack("{s:o, s:I, s:s}", "notify", g, "ttl",
+		bg = json_pack("{s:o, s:I, s:s}", "notify", g, "ttl",
 		    (json_int_t)ttl, "reason", reason);
-		ENSURE(bd != NULL, ERR_ALLOC);
-		r = ledger_append(ca->ledger, NULL, "request.break_glass",
-		    event_actor, subject, bd);
-		json_decref(bd);
-		TRY(r);
+		ENSURE(bg != NULL, ERR_ALLOC);
 	}
-	if (issue_now)
-		TRY(issue_locked(ca, id, event_actor, how, &ps));
-	in_tx = 0; /* a failed commit rolls back */
-	TRY(ledger_commit(ca->ledger));
+	memset(&u, 0, sizeof(u));
+	u.ca = ca;
+	u.key = key;
+	u.nr = &nr;
+	u.details = details;
+	u.bg = bg;
+	u.event_actor = event_actor;
+	u.how = how;
+	u.issue_now = issue_now;
+	u.ps = &ps;
+	TRY(ledger_run(ca->ledger, create_unit_run, &u));
+	id = u.id;
 	/* Committed: only now may the certificate leave. */
 	r = request_view_committed(ca, id, out);
 out:
-	if (in_tx)
-		ledger_rollback(ca->ledger);
 	ledger_unannounce(ca->ledger);
 	presign_clear(&ps);
+	json_decref(bg);
 	json_decref(details);
 	json_decref(pj);
 	free(pjson);
