@@ -406,9 +406,14 @@ presign_fits(struct ca *ca, const struct presign *ps,
 	    strcmp(ps->key_fp, row->key_fp) == 0;
 }
 
+/*
+ * Issue pending request id inside the open unit.  *issued (when not
+ * NULL): the certificate as recorded, for the caller's view of the
+ * request (row_view_of()), and *bg whether it is break-glass.
+ */
 static int
 issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
-    struct presign *ps)
+    struct presign *ps, struct cert_view **issued, int *bg)
 {
 	int direct = (how & HOW_DIRECT) != 0;
 	struct store_request row;
@@ -534,6 +539,27 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 	    subject, sizeof(subject), "cert:%llu", (unsigned long long)serial);
 	TRY(ledger_append(
 	    ca->ledger, NULL, "cert.issued", actor_name, subject, details));
+	if (issued != NULL) {
+		struct cert_view *cv;
+
+		ENSURE((cv = calloc(1, sizeof(*cv))) != NULL, ERR_ALLOC);
+		cv->serial = serial;
+		cv->valid_after = (int64_t)c->valid_after;
+		cv->valid_before = (int64_t)c->valid_before;
+		if ((cv->key_id = strdup(key_id)) == NULL) {
+			free(cv);
+			r = ERR_ALLOC;
+			goto out;
+		}
+		cv->certificate = line; /* the line the row holds */
+		line = NULL;
+		*issued = cv;
+		*bg = 0;
+		for (i = 0; i < c->nextensions; i++)
+			if (strcmp(c->extensions[i].name,
+				REQUEST_BREAK_GLASS_EXT) == 0)
+				*bg = 1;
+	}
 	r = 0;
 out:
 	json_decref(details);
@@ -741,8 +767,15 @@ out:
 	return r;
 }
 
+/*
+ * The view of row.  cert: the certificate of a request this very call
+ * issued (taken, and bg says whether it is break-glass), else NULL to
+ * read it from the store.  fresh: the request was created in this call,
+ * so it has no decisions to read.
+ */
 static int
-row_view(struct ca *ca, const struct store_request *row, struct request_view *v)
+row_view_of(struct ca *ca, const struct store_request *row,
+    struct cert_view **cert, int bg, int fresh, struct request_view *v)
 {
 	const struct role *role;
 	const char *state = row->state;
@@ -770,14 +803,21 @@ row_view(struct ca *ca, const struct store_request *row, struct request_view *v)
 	TRY(request_digest(ca, row, v->digest));
 	if ((role = config_role(ca->cfg, row->role)) != NULL)
 		TRY(row_role_view(role, v));
-	TRY(store_approvals_each(
-	    ledger_store(ca->ledger), row->id, decision_add, v));
-	if (row->serial > 0)
-		TRY(cert_view_load(ca, row->serial, v));
+	if (!fresh)
+		TRY(store_approvals_each(
+		    ledger_store(ca->ledger), row->id, decision_add, v));
 	/* Break-glass is what the certificate says (its extension); it
 	 * needs review until an approver reviewed it. */
-	v->break_glass =
-	    v->cert != NULL && cert_line_break_glass(v->cert->certificate);
+	if (cert != NULL && *cert != NULL) {
+		v->cert = *cert;
+		*cert = NULL;
+		v->break_glass = bg;
+	} else {
+		if (row->serial > 0)
+			TRY(cert_view_load(ca, row->serial, v));
+		v->break_glass = v->cert != NULL &&
+		    cert_line_break_glass(v->cert->certificate);
+	}
 	v->needs_review = v->break_glass;
 	for (i = 0; i < v->ndecisions; i++)
 		if (strcmp(v->decisions[i].decision, "review") == 0)
@@ -787,6 +827,12 @@ out:
 	if (r != 0)
 		request_view_clear(v);
 	return r;
+}
+
+static int
+row_view(struct ca *ca, const struct store_request *row, struct request_view *v)
+{
+	return row_view_of(ca, row, NULL, 0, 0, v);
 }
 
 static int
@@ -892,6 +938,8 @@ struct create_unit {
 	int how, issue_now;
 	struct presign *ps;
 	int64_t id; /* out: the request's */
+	struct cert_view *cert; /* out: when issued, its certificate */
+	int break_glass; /* ...which is break-glass */
 };
 
 static int
@@ -915,10 +963,38 @@ create_unit_run(void *arg)
 		TRY(ledger_append(ca->ledger, NULL, "request.break_glass",
 		    u->event_actor, subject, u->bg));
 	if (u->issue_now)
-		TRY(issue_locked(ca, u->id, u->event_actor, u->how, u->ps));
+		TRY(issue_locked(ca, u->id, u->event_actor, u->how, u->ps,
+		    &u->cert, &u->break_glass));
 	r = 0;
 out:
 	return r;
+}
+
+/* The view of the request create_unit_run() wrote (u->id, from nr),
+ * without reading it back; takes u->cert.  *out new. */
+static int
+created_view(struct ca *ca, const struct store_request_new *nr,
+    struct create_unit *u, struct request_view **out)
+{
+	static char issued[] = "issued";
+	struct store_request row;
+	struct request_view *v;
+	int r;
+
+	request_row_of(nr, &row);
+	row.id = u->id;
+	if (u->cert != NULL) {
+		row.state = issued;
+		row.serial = (int64_t)u->cert->serial;
+	}
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return ERR_ALLOC;
+	if ((r = row_view_of(ca, &row, &u->cert, u->break_glass, 1, v)) != 0) {
+		free(v);
+		return r;
+	}
+	*out = v;
+	return 0;
 }
 
 static int
@@ -935,12 +1011,12 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	json_t *pj = NULL, *details = NULL, *bg = NULL;
 	char *pjson = NULL, *keyline = NULL, fp[PUBKEY_FP_LEN];
 	uint64_t now = ca_now(ca), expires;
-	int64_t id;
 	int r = ERR_INTERNAL, issue_now;
 	struct create_unit u;
 	struct presign ps;
 
 	memset(&ps, 0, sizeof(ps));
+	memset(&u, 0, sizeof(u));
 	ENSURE(role_name != NULL && pubkey_line != NULL, ERR_INVALID_ARG);
 	ENSURE((role = config_role(ca->cfg, role_name)) != NULL, ERR_NOT_FOUND);
 	ENSURE(config_groups_intersect(
@@ -1032,7 +1108,6 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 		    (json_int_t)ttl, "reason", reason);
 		ENSURE(bg != NULL, ERR_ALLOC);
 	}
-	memset(&u, 0, sizeof(u));
 	u.ca = ca;
 	u.key = key;
 	u.nr = &nr;
@@ -1043,11 +1118,12 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	u.issue_now = issue_now;
 	u.ps = &ps;
 	TRY(ledger_run(ca->ledger, create_unit_run, &u));
-	id = u.id;
-	/* Committed: only now may the certificate leave. */
-	r = request_view_committed(ca, id, out);
+	/* Committed: only now may the certificate leave.  The view is
+	 * what the unit wrote, so it is not read back. */
+	r = created_view(ca, &nr, &u, out);
 out:
 	ledger_unannounce(ca->ledger);
+	cert_view_free(u.cert);
 	presign_clear(&ps);
 	json_decref(bg);
 	json_decref(details);
@@ -1383,7 +1459,7 @@ request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	TRY(ledger_append(ca->ledger, NULL, "request.approved", actor->name,
 	    subject, details));
 	if (count >= need)
-		TRY(issue_locked(ca, id, actor->name, 0, &ps));
+		TRY(issue_locked(ca, id, actor->name, 0, &ps, NULL, NULL));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
 	r = request_view_committed(ca, id, out);
