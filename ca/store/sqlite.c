@@ -4150,6 +4150,8 @@ op_merkle_nodes_put(
     struct store *s, uint64_t leaf, const uint8_t (*made)[32], size_t n)
 {
 	struct store_sqlite *l = (struct store_sqlite *)s;
+	/* "INSERT ... VALUES(?, ?, ?)" and n - 1 more rows of 12 bytes */
+	char sql[64 + 64 * 12];
 	sqlite3_stmt *st = NULL;
 	int r = ERR_INTERNAL;
 	size_t k;
@@ -4160,18 +4162,25 @@ op_merkle_nodes_put(
 	}
 	if (leaf > INT64_MAX || n > 64)
 		return ERR_INVALID_ARG;
-	TRY(sq_cached(l, &st,
-	    "INSERT INTO merkle_nodes(level, idx, hash) VALUES(?1, ?2, ?3)"));
+	if (n == 0)
+		return 0;
+	/* One statement for the leaf and the subtrees it completes (two
+	 * rows on average, at most one per level): a statement per row
+	 * cost a step, a reset and three binds each. */
+	(void)snprintf(sql, sizeof(sql),
+	    "INSERT INTO merkle_nodes(level, idx, hash) VALUES(?, ?, ?)");
+	for (k = 1; k < n; k++)
+		(void)strcat(sql, ", (?, ?, ?)");
+	TRY(sq_cached(l, &st, sql));
 	for (k = 0; k < n; k++) {
-		TRY(sq_bind_int(l, st, 1, (int64_t)k));
-		TRY(sq_bind_int(l, st, 2, (int64_t)(leaf >> k)));
-		TRY(sq_bind_blob(l, st, 3, made[k], 32));
-		if ((r = sq_done(l, st, NULL)) != 0) {
-			store_msg_set(s, "write merkle_nodes: %s",
-			    sqlite3_errmsg(cdb(l)));
-			goto out;
-		}
-		sqlite3_reset(st);
+		TRY(sq_bind_int(l, st, (int)(3 * k + 1), (int64_t)k));
+		TRY(sq_bind_int(l, st, (int)(3 * k + 2), (int64_t)(leaf >> k)));
+		TRY(sq_bind_blob(l, st, (int)(3 * k + 3), made[k], 32));
+	}
+	if ((r = sq_done(l, st, NULL)) != 0) {
+		store_msg_set(
+		    s, "write merkle_nodes: %s", sqlite3_errmsg(cdb(l)));
+		goto out;
 	}
 	r = 0;
 out:
