@@ -278,10 +278,10 @@ out:
  * A certificate built and signed before the unit that records it
  * (phase a of an issuance): from the request as a read snapshot showed
  * it, with a serial reserved ahead (ledger_serial_reserve()).
- * issue_locked() uses it only when the request it re-loads inside the
- * unit is still pending with the same requester, role, principals, ttl
- * and key under the same configuration, after every check has passed
- * again there; otherwise it is discarded (its serial is a gap) and the
+ * issue_locked() uses it only when the request as the unit has it (read
+ * again, or just inserted) is still pending with the same requester, role,
+ * principals, ttl and key under the same configuration, after every check has
+ * passed again there; otherwise it is discarded (its serial is a gap) and the
  * certificate is signed inside the unit as before.
  */
 struct presign {
@@ -407,16 +407,20 @@ presign_fits(struct ca *ca, const struct presign *ps,
 }
 
 /*
- * Issue pending request id inside the open unit.  *issued (when not
- * NULL): the certificate as recorded, for the caller's view of the
- * request (row_view_of()), and *bg whether it is break-glass.
+ * Issue pending request id inside the open unit.  fresh: its row, when
+ * this unit inserted it (so it is not read again, and nobody can have
+ * approved it), else NULL.  *issued (when not NULL): the certificate as
+ * recorded, for the caller's view of the request (row_view_of()), and
+ * *bg whether it is break-glass.
  */
 static int
-issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
-    struct presign *ps, struct cert_view **issued, int *bg)
+issue_locked(struct ca *ca, int64_t id, const struct store_request *fresh,
+    const char *actor_name, int how, struct presign *ps,
+    struct cert_view **issued, int *bg)
 {
 	int direct = (how & HOW_DIRECT) != 0;
 	struct store_request row;
+	const struct store_request *rw = &row;
 	const struct role *role;
 	struct pubkey *key = NULL;
 	struct cert *c = NULL;
@@ -432,18 +436,21 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 	int n;
 
 	memset(&row, 0, sizeof(row));
-	TRY(req_row_load(ca, id, &row));
-	ENSURE(strcmp(row.state, "pending") == 0, ERR_WRONG_STATE);
-	ENSURE((role = config_role(ca->cfg, row.role)) != NULL, ERR_POLICY);
-	ENSURE(row.ttl > 0 && row.ttl <= role->max_ttl &&
-		row.ttl <= ca->cfg->hard_max_ttl,
+	if (fresh != NULL)
+		rw = fresh;
+	else
+		TRY(req_row_load(ca, id, &row));
+	ENSURE(strcmp(rw->state, "pending") == 0, ERR_WRONG_STATE);
+	ENSURE((role = config_role(ca->cfg, rw->role)) != NULL, ERR_POLICY);
+	ENSURE(rw->ttl > 0 && rw->ttl <= role->max_ttl &&
+		rw->ttl <= ca->cfg->hard_max_ttl,
 	    ERR_TTL_TOO_LONG);
 	ENSURE((how & HOW_BREAK_GLASS) == 0 ||
-		(role->break_glass_ttl > 0 && row.ttl <= role->break_glass_ttl),
+		(role->break_glass_ttl > 0 && rw->ttl <= role->break_glass_ttl),
 	    ERR_BREAK_GLASS);
 	/* Principals against the role as configured now. */
-	TRY(config_user_name_check(ca->cfg, row.requester, NULL, 0));
-	principals = json_loads(row.principals, 0, &jerr);
+	TRY(config_user_name_check(ca->cfg, rw->requester, NULL, 0));
+	principals = json_loads(rw->principals, 0, &jerr);
 	ENSURE(json_is_array(principals) && json_array_size(principals) > 0,
 	    ERR_DB);
 	{
@@ -451,7 +458,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 		size_t nallowed = 0;
 
 		TRY(config_role_principals(
-		    role, row.requester, &allowed, &nallowed));
+		    role, rw->requester, &allowed, &nallowed));
 		for (i = 0; i < json_array_size(principals); i++) {
 			const char *p =
 			    json_string_value(json_array_get(principals, i));
@@ -466,15 +473,18 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 		config_strv_free(allowed, nallowed);
 	}
 	/* The presigned certificate holds this row's key, parsed. */
-	fits = presign_fits(ca, ps, &row, role, how);
+	fits = presign_fits(ca, ps, rw, role, how);
 	if (!fits)
 		TRY(pubkey_from_line(
-		    &key, row.public_key, strlen(row.public_key)));
+		    &key, rw->public_key, strlen(rw->public_key)));
 	TRY(key_is_revoked(ca, fits ? ps->c->key : key, &revoked));
 	ENSURE(!revoked, ERR_POLICY);
-	TRY(user_disabled(ca, row.requester, &disabled));
+	TRY(user_disabled(ca, rw->requester, &disabled));
 	ENSURE(!disabled, ERR_USER_DISABLED);
-	TRY(approvers_load(ca, id, &approvers));
+	if (fresh != NULL) /* nobody can have approved it yet */
+		ENSURE((approvers = json_array()) != NULL, ERR_ALLOC);
+	else
+		TRY(approvers_load(ca, id, &approvers));
 
 	if (fits) {
 		/* Signed before the unit, for this very row: every check
@@ -490,12 +500,12 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 	} else {
 		TRY(ledger_serial_next(ca->ledger, &serial));
 		n = snprintf(key_id, sizeof(key_id),
-		    "%s:%s:req-%lld:serial-%llu", row.requester, row.role,
+		    "%s:%s:req-%lld:serial-%llu", rw->requester, rw->role,
 		    (long long)id, (unsigned long long)serial);
 		ENSURE(
 		    n > 0 && (size_t)n < sizeof(key_id), ERR_CERT_BAD_KEY_ID);
 		ENSURE(name_key_id_valid(key_id), ERR_CERT_BAD_KEY_ID);
-		TRY(cert_make(ca, role, &row, &key, principals, serial, key_id,
+		TRY(cert_make(ca, role, rw, &key, principals, serial, key_id,
 		    now, how, &c));
 		TRY(cert_to_line(&line, c, NULL));
 		TRY(ca_sha256_hex(sha, c->blob, c->blob_len));
@@ -507,13 +517,13 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 	memset(&sc, 0, sizeof(sc));
 	sc.serial = serial;
 	sc.request_id = id;
-	sc.user = row.requester;
-	sc.role = row.role;
+	sc.user = rw->requester;
+	sc.role = rw->role;
 	sc.key_id = key_id;
 	sc.principals = pjson;
 	sc.valid_after = c->valid_after;
 	sc.valid_before = c->valid_before;
-	sc.key_fp = row.key_fp;
+	sc.key_fp = rw->key_fp;
 	sc.key_blob = kblob;
 	sc.key_len = kblen;
 	sc.cert_sha256 = sha;
@@ -527,9 +537,9 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 			    "s:s, s:O, s:b}",
 	    "serial", (json_int_t)serial, "key_id", key_id, "principals",
 	    principals, "valid_after", (json_int_t)c->valid_after,
-	    "valid_before", (json_int_t)c->valid_before, "key_fp", row.key_fp,
-	    "cert_sha256", sha, "request", (json_int_t)id, "role", row.role,
-	    "user", row.requester, "approvers", approvers, "direct", direct);
+	    "valid_before", (json_int_t)c->valid_before, "key_fp", rw->key_fp,
+	    "cert_sha256", sha, "request", (json_int_t)id, "role", rw->role,
+	    "user", rw->requester, "approvers", approvers, "direct", direct);
 	ENSURE(details != NULL, ERR_ALLOC);
 	if ((how & HOW_BREAK_GLASS) != 0)
 		ENSURE(json_object_set_new(
@@ -962,9 +972,15 @@ create_unit_run(void *arg)
 	if (u->bg != NULL)
 		TRY(ledger_append(ca->ledger, NULL, "request.break_glass",
 		    u->event_actor, subject, u->bg));
-	if (u->issue_now)
-		TRY(issue_locked(ca, u->id, u->event_actor, u->how, u->ps,
+	if (u->issue_now) {
+		struct store_request row;
+
+		/* The row as inserted: issue_locked() need not read it. */
+		request_row_of(u->nr, &row);
+		row.id = u->id;
+		TRY(issue_locked(ca, u->id, &row, u->event_actor, u->how, u->ps,
 		    &u->cert, &u->break_glass));
+	}
 	r = 0;
 out:
 	return r;
@@ -1459,7 +1475,8 @@ request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	TRY(ledger_append(ca->ledger, NULL, "request.approved", actor->name,
 	    subject, details));
 	if (count >= need)
-		TRY(issue_locked(ca, id, actor->name, 0, &ps, NULL, NULL));
+		TRY(issue_locked(
+		    ca, id, NULL, actor->name, 0, &ps, NULL, NULL));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
 	r = request_view_committed(ca, id, out);
