@@ -3491,28 +3491,21 @@ out:
 	return r;
 }
 
+/* Insert q's row as pending with id (0: the next free one), unless that
+ * id is taken: *changes is 0 then. */
 static int
-op_request_insert(
-    struct store *s, const struct store_request_new *q, int64_t *id)
+request_row_insert(struct store_sqlite *l, const struct store_request_new *q,
+    int64_t id, int *changes)
 {
-	struct store_sqlite *l = (struct store_sqlite *)s;
 	sqlite3_stmt *st = NULL;
-	int r = ERR_INTERNAL, taken = 0;
+	int r = ERR_INTERNAL;
 
-	*id = 0;
-	if (q->id > 0) {
-		/* Reserved, unless another process took it meanwhile. */
-		TRY(sq_cached(l, &st, "SELECT 1 FROM requests WHERE id = ?"));
-		TRY(sq_bind_int(l, st, 1, q->id));
-		TRY(sq_row(l, st, &taken));
-		sq_release(l, st);
-		st = NULL;
-	}
 	TRY(sq_cached(l, &st,
 	    "INSERT INTO requests(requester, role, principals, ttl, reason,"
 	    " public_key, key_fp, state, created, expires,"
 	    " approvals_required, serial, updated, id)"
-	    " VALUES(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULL, ?, ?)"));
+	    " VALUES(?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, NULL, ?, ?)"
+	    " ON CONFLICT(id) DO NOTHING"));
 	TRY(sq_bind_text(l, st, 1, q->requester));
 	TRY(sq_bind_text(l, st, 2, q->role));
 	TRY(sq_bind_text(l, st, 3, q->principals));
@@ -3524,13 +3517,34 @@ op_request_insert(
 	TRY(sq_bind_int(l, st, 9, (int64_t)q->expires));
 	TRY(sq_bind_int(l, st, 10, q->approvals_required));
 	TRY(sq_bind_int(l, st, 11, (int64_t)q->created));
-	if (q->id > 0 && !taken)
-		TRY(sq_bind_int(l, st, 12, q->id));
-	else if (sqlite3_bind_null(st, 12) != SQLITE_OK) /* the next free id */
+	if (id > 0)
+		TRY(sq_bind_int(l, st, 12, id));
+	else if (sqlite3_bind_null(st, 12) != SQLITE_OK)
 		TRY(sq_err(l, sqlite3_errcode(cdb(l)), "bind"));
-	TRY(sq_done(l, st, NULL));
+	TRY(sq_done(l, st, changes));
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
+op_request_insert(
+    struct store *s, const struct store_request_new *q, int64_t *id)
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	int r = ERR_INTERNAL, changes = 0;
+
+	*id = 0;
+	/* The reserved id, unless another process took it meanwhile. */
+	if (q->id > 0)
+		TRY(request_row_insert(l, q, q->id, &changes));
+	if (changes == 0) {
+		TRY(request_row_insert(l, q, 0, &changes));
+		ENSURE(changes == 1, ERR_DB);
+	}
 	*id = sqlite3_last_insert_rowid(cdb(l));
-	if (taken) {
+	if (q->id > 0 && *id != q->id) {
 		(void)pthread_mutex_lock(&l->rid_mu);
 		if (l->rid_next <= *id)
 			l->rid_next = *id + 1;
@@ -3538,7 +3552,6 @@ op_request_insert(
 	}
 	r = 0;
 out:
-	sq_release(l, st);
 	return r;
 }
 
