@@ -157,6 +157,15 @@ MUST_CHECK int ledger_begin(struct ledger *l);
 MUST_CHECK int ledger_commit(struct ledger *l);
 void ledger_rollback(struct ledger *l);
 /*
+ * One unit of work that is fn(arg), as ledger_begin(), fn, then
+ * ledger_commit() when fn returns 0 and ledger_rollback() (returning
+ * fn's result) otherwise.  Cheaper under load: fn may be run by the
+ * thread whose unit is in progress, right after its own, instead of
+ * waiting for this thread to be woken (store.h tx_run), so fn must not
+ * use thread-local state or a lock its caller holds.
+ */
+MUST_CHECK int ledger_run(struct ledger *l, store_unit_fn fn, void *arg);
+/*
  * A hint for the group commit: this thread will call ledger_begin()
  * soon (it signs a certificate first).  A batch whose last unit ends
  * while such a thread is on its way waits for it a little (at most

@@ -278,10 +278,10 @@ out:
  * A certificate built and signed before the unit that records it
  * (phase a of an issuance): from the request as a read snapshot showed
  * it, with a serial reserved ahead (ledger_serial_reserve()).
- * issue_locked() uses it only when the request it re-loads inside the
- * unit is still pending with the same requester, role, principals, ttl
- * and key under the same configuration, after every check has passed
- * again there; otherwise it is discarded (its serial is a gap) and the
+ * issue_locked() uses it only when the request as the unit has it (read
+ * again, or just inserted) is still pending with the same requester, role,
+ * principals, ttl and key under the same configuration, after every check has
+ * passed again there; otherwise it is discarded (its serial is a gap) and the
  * certificate is signed inside the unit as before.
  */
 struct presign {
@@ -406,12 +406,21 @@ presign_fits(struct ca *ca, const struct presign *ps,
 	    strcmp(ps->key_fp, row->key_fp) == 0;
 }
 
+/*
+ * Issue pending request id inside the open unit.  fresh: its row, when
+ * this unit inserted it (so it is not read again, and nobody can have
+ * approved it), else NULL.  *issued (when not NULL): the certificate as
+ * recorded, for the caller's view of the request (row_view_of()), and
+ * *bg whether it is break-glass.
+ */
 static int
-issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
-    struct presign *ps)
+issue_locked(struct ca *ca, int64_t id, const struct store_request *fresh,
+    const char *actor_name, int how, struct presign *ps,
+    struct cert_view **issued, int *bg)
 {
 	int direct = (how & HOW_DIRECT) != 0;
 	struct store_request row;
+	const struct store_request *rw = &row;
 	const struct role *role;
 	struct pubkey *key = NULL;
 	struct cert *c = NULL;
@@ -427,18 +436,21 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 	int n;
 
 	memset(&row, 0, sizeof(row));
-	TRY(req_row_load(ca, id, &row));
-	ENSURE(strcmp(row.state, "pending") == 0, ERR_WRONG_STATE);
-	ENSURE((role = config_role(ca->cfg, row.role)) != NULL, ERR_POLICY);
-	ENSURE(row.ttl > 0 && row.ttl <= role->max_ttl &&
-		row.ttl <= ca->cfg->hard_max_ttl,
+	if (fresh != NULL)
+		rw = fresh;
+	else
+		TRY(req_row_load(ca, id, &row));
+	ENSURE(strcmp(rw->state, "pending") == 0, ERR_WRONG_STATE);
+	ENSURE((role = config_role(ca->cfg, rw->role)) != NULL, ERR_POLICY);
+	ENSURE(rw->ttl > 0 && rw->ttl <= role->max_ttl &&
+		rw->ttl <= ca->cfg->hard_max_ttl,
 	    ERR_TTL_TOO_LONG);
 	ENSURE((how & HOW_BREAK_GLASS) == 0 ||
-		(role->break_glass_ttl > 0 && row.ttl <= role->break_glass_ttl),
+		(role->break_glass_ttl > 0 && rw->ttl <= role->break_glass_ttl),
 	    ERR_BREAK_GLASS);
 	/* Principals against the role as configured now. */
-	TRY(config_user_name_check(ca->cfg, row.requester, NULL, 0));
-	principals = json_loads(row.principals, 0, &jerr);
+	TRY(config_user_name_check(ca->cfg, rw->requester, NULL, 0));
+	principals = json_loads(rw->principals, 0, &jerr);
 	ENSURE(json_is_array(principals) && json_array_size(principals) > 0,
 	    ERR_DB);
 	{
@@ -446,7 +458,7 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 		size_t nallowed = 0;
 
 		TRY(config_role_principals(
-		    role, row.requester, &allowed, &nallowed));
+		    role, rw->requester, &allowed, &nallowed));
 		for (i = 0; i < json_array_size(principals); i++) {
 			const char *p =
 			    json_string_value(json_array_get(principals, i));
@@ -461,15 +473,18 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 		config_strv_free(allowed, nallowed);
 	}
 	/* The presigned certificate holds this row's key, parsed. */
-	fits = presign_fits(ca, ps, &row, role, how);
+	fits = presign_fits(ca, ps, rw, role, how);
 	if (!fits)
 		TRY(pubkey_from_line(
-		    &key, row.public_key, strlen(row.public_key)));
+		    &key, rw->public_key, strlen(rw->public_key)));
 	TRY(key_is_revoked(ca, fits ? ps->c->key : key, &revoked));
 	ENSURE(!revoked, ERR_POLICY);
-	TRY(user_disabled(ca, row.requester, &disabled));
+	TRY(user_disabled(ca, rw->requester, &disabled));
 	ENSURE(!disabled, ERR_USER_DISABLED);
-	TRY(approvers_load(ca, id, &approvers));
+	if (fresh != NULL) /* nobody can have approved it yet */
+		ENSURE((approvers = json_array()) != NULL, ERR_ALLOC);
+	else
+		TRY(approvers_load(ca, id, &approvers));
 
 	if (fits) {
 		/* Signed before the unit, for this very row: every check
@@ -485,12 +500,12 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 	} else {
 		TRY(ledger_serial_next(ca->ledger, &serial));
 		n = snprintf(key_id, sizeof(key_id),
-		    "%s:%s:req-%lld:serial-%llu", row.requester, row.role,
+		    "%s:%s:req-%lld:serial-%llu", rw->requester, rw->role,
 		    (long long)id, (unsigned long long)serial);
 		ENSURE(
 		    n > 0 && (size_t)n < sizeof(key_id), ERR_CERT_BAD_KEY_ID);
 		ENSURE(name_key_id_valid(key_id), ERR_CERT_BAD_KEY_ID);
-		TRY(cert_make(ca, role, &row, &key, principals, serial, key_id,
+		TRY(cert_make(ca, role, rw, &key, principals, serial, key_id,
 		    now, how, &c));
 		TRY(cert_to_line(&line, c, NULL));
 		TRY(ca_sha256_hex(sha, c->blob, c->blob_len));
@@ -502,13 +517,13 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 	memset(&sc, 0, sizeof(sc));
 	sc.serial = serial;
 	sc.request_id = id;
-	sc.user = row.requester;
-	sc.role = row.role;
+	sc.user = rw->requester;
+	sc.role = rw->role;
 	sc.key_id = key_id;
 	sc.principals = pjson;
 	sc.valid_after = c->valid_after;
 	sc.valid_before = c->valid_before;
-	sc.key_fp = row.key_fp;
+	sc.key_fp = rw->key_fp;
 	sc.key_blob = kblob;
 	sc.key_len = kblen;
 	sc.cert_sha256 = sha;
@@ -522,9 +537,9 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 			    "s:s, s:O, s:b}",
 	    "serial", (json_int_t)serial, "key_id", key_id, "principals",
 	    principals, "valid_after", (json_int_t)c->valid_after,
-	    "valid_before", (json_int_t)c->valid_before, "key_fp", row.key_fp,
-	    "cert_sha256", sha, "request", (json_int_t)id, "role", row.role,
-	    "user", row.requester, "approvers", approvers, "direct", direct);
+	    "valid_before", (json_int_t)c->valid_before, "key_fp", rw->key_fp,
+	    "cert_sha256", sha, "request", (json_int_t)id, "role", rw->role,
+	    "user", rw->requester, "approvers", approvers, "direct", direct);
 	ENSURE(details != NULL, ERR_ALLOC);
 	if ((how & HOW_BREAK_GLASS) != 0)
 		ENSURE(json_object_set_new(
@@ -534,6 +549,27 @@ issue_locked(struct ca *ca, int64_t id, const char *actor_name, int how,
 	    subject, sizeof(subject), "cert:%llu", (unsigned long long)serial);
 	TRY(ledger_append(
 	    ca->ledger, NULL, "cert.issued", actor_name, subject, details));
+	if (issued != NULL) {
+		struct cert_view *cv;
+
+		ENSURE((cv = calloc(1, sizeof(*cv))) != NULL, ERR_ALLOC);
+		cv->serial = serial;
+		cv->valid_after = (int64_t)c->valid_after;
+		cv->valid_before = (int64_t)c->valid_before;
+		if ((cv->key_id = strdup(key_id)) == NULL) {
+			free(cv);
+			r = ERR_ALLOC;
+			goto out;
+		}
+		cv->certificate = line; /* the line the row holds */
+		line = NULL;
+		*issued = cv;
+		*bg = 0;
+		for (i = 0; i < c->nextensions; i++)
+			if (strcmp(c->extensions[i].name,
+				REQUEST_BREAK_GLASS_EXT) == 0)
+				*bg = 1;
+	}
 	r = 0;
 out:
 	json_decref(details);
@@ -741,8 +777,15 @@ out:
 	return r;
 }
 
+/*
+ * The view of row.  cert: the certificate of a request this very call
+ * issued (taken, and bg says whether it is break-glass), else NULL to
+ * read it from the store.  fresh: the request was created in this call,
+ * so it has no decisions to read.
+ */
 static int
-row_view(struct ca *ca, const struct store_request *row, struct request_view *v)
+row_view_of(struct ca *ca, const struct store_request *row,
+    struct cert_view **cert, int bg, int fresh, struct request_view *v)
 {
 	const struct role *role;
 	const char *state = row->state;
@@ -770,14 +813,21 @@ row_view(struct ca *ca, const struct store_request *row, struct request_view *v)
 	TRY(request_digest(ca, row, v->digest));
 	if ((role = config_role(ca->cfg, row->role)) != NULL)
 		TRY(row_role_view(role, v));
-	TRY(store_approvals_each(
-	    ledger_store(ca->ledger), row->id, decision_add, v));
-	if (row->serial > 0)
-		TRY(cert_view_load(ca, row->serial, v));
+	if (!fresh)
+		TRY(store_approvals_each(
+		    ledger_store(ca->ledger), row->id, decision_add, v));
 	/* Break-glass is what the certificate says (its extension); it
 	 * needs review until an approver reviewed it. */
-	v->break_glass =
-	    v->cert != NULL && cert_line_break_glass(v->cert->certificate);
+	if (cert != NULL && *cert != NULL) {
+		v->cert = *cert;
+		*cert = NULL;
+		v->break_glass = bg;
+	} else {
+		if (row->serial > 0)
+			TRY(cert_view_load(ca, row->serial, v));
+		v->break_glass = v->cert != NULL &&
+		    cert_line_break_glass(v->cert->certificate);
+	}
 	v->needs_review = v->break_glass;
 	for (i = 0; i < v->ndecisions; i++)
 		if (strcmp(v->decisions[i].decision, "review") == 0)
@@ -787,6 +837,12 @@ out:
 	if (r != 0)
 		request_view_clear(v);
 	return r;
+}
+
+static int
+row_view(struct ca *ca, const struct store_request *row, struct request_view *v)
+{
+	return row_view_of(ca, row, NULL, 0, 0, v);
 }
 
 static int
@@ -876,6 +932,87 @@ request_row_of(const struct store_request_new *nr, struct store_request *row)
 	row->approvals_required = nr->approvals_required;
 }
 
+/*
+ * The unit of work of create_common(): the request row and its events
+ * and, when it is issued at once, its certificate.  ledger_run() may run
+ * it in another thread, so it uses nothing but what is here: the event
+ * details are made before, outside the ledger's one-at-a-time section.
+ */
+struct create_unit {
+	struct ca *ca;
+	const struct pubkey *key; /* the request's, parsed */
+	const struct store_request_new *nr;
+	json_t *details; /* of request.created */
+	json_t *bg; /* of request.break_glass, or NULL */
+	const char *event_actor;
+	int how, issue_now;
+	struct presign *ps;
+	int64_t id; /* out: the request's */
+	struct cert_view *cert; /* out: when issued, its certificate */
+	int break_glass; /* ...which is break-glass */
+};
+
+static int
+create_unit_run(void *arg)
+{
+	struct create_unit *u = arg;
+	struct ca *ca = u->ca;
+	char subject[SUBJECT_LEN];
+	int r = ERR_INTERNAL, revoked = 0;
+
+	/* issue_locked() checks the key in this unit when it issues. */
+	if (!u->issue_now) {
+		TRY(key_is_revoked(ca, u->key, &revoked));
+		ENSURE(!revoked, ERR_POLICY);
+	}
+	TRY(store_request_insert(ledger_store(ca->ledger), u->nr, &u->id));
+	subject_request(subject, u->id);
+	TRY(ledger_append(ca->ledger, NULL, "request.created", u->event_actor,
+	    subject, u->details));
+	if (u->bg != NULL)
+		TRY(ledger_append(ca->ledger, NULL, "request.break_glass",
+		    u->event_actor, subject, u->bg));
+	if (u->issue_now) {
+		struct store_request row;
+
+		/* The row as inserted: issue_locked() need not read it. */
+		request_row_of(u->nr, &row);
+		row.id = u->id;
+		TRY(issue_locked(ca, u->id, &row, u->event_actor, u->how, u->ps,
+		    &u->cert, &u->break_glass));
+	}
+	r = 0;
+out:
+	return r;
+}
+
+/* The view of the request create_unit_run() wrote (u->id, from nr),
+ * without reading it back; takes u->cert.  *out new. */
+static int
+created_view(struct ca *ca, const struct store_request_new *nr,
+    struct create_unit *u, struct request_view **out)
+{
+	static char issued[] = "issued";
+	struct store_request row;
+	struct request_view *v;
+	int r;
+
+	request_row_of(nr, &row);
+	row.id = u->id;
+	if (u->cert != NULL) {
+		row.state = issued;
+		row.serial = (int64_t)u->cert->serial;
+	}
+	if ((v = calloc(1, sizeof(*v))) == NULL)
+		return ERR_ALLOC;
+	if ((r = row_view_of(ca, &row, &u->cert, u->break_glass, 1, v)) != 0) {
+		free(v);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
 static int
 create_common(struct ca *ca, const char *event_actor, const char *requester,
     char *const *groups, size_t ngroups, const char *role_name,
@@ -887,15 +1024,15 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	const struct role *role;
 	struct pubkey *key = NULL;
 	struct store_request_new nr;
-	json_t *pj = NULL, *details = NULL;
+	json_t *pj = NULL, *details = NULL, *bg = NULL;
 	char *pjson = NULL, *keyline = NULL, fp[PUBKEY_FP_LEN];
-	char subject[SUBJECT_LEN];
 	uint64_t now = ca_now(ca), expires;
-	int64_t id;
-	int r = ERR_INTERNAL, in_tx = 0, revoked = 0, issue_now;
+	int r = ERR_INTERNAL, issue_now;
+	struct create_unit u;
 	struct presign ps;
 
 	memset(&ps, 0, sizeof(ps));
+	memset(&u, 0, sizeof(u));
 	ENSURE(role_name != NULL && pubkey_line != NULL, ERR_INVALID_ARG);
 	ENSURE((role = config_role(ca->cfg, role_name)) != NULL, ERR_NOT_FOUND);
 	ENSURE(config_groups_intersect(
@@ -964,56 +1101,47 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 #endif
 	}
 
-	TRY(ledger_begin(ca->ledger));
-	in_tx = 1;
-	/* issue_locked() checks the key in this unit when it issues. */
-	if (!issue_now) {
-		TRY(key_is_revoked(ca, key, &revoked));
-		ENSURE(!revoked, ERR_POLICY);
-	}
-	TRY(store_request_insert(ledger_store(ca->ledger), &nr, &id));
 	details = json_pack("{s:s, s:s, s:O, s:I, s:s, s:s, s:I, s:i, s:b}",
 	    "requester", requester, "role", role->name, "principals", pj, "ttl",
 	    (json_int_t)ttl, "reason", reason, "key_fp", fp, "expires",
 	    (json_int_t)expires, "approvals_required",
 	    (int)role->approvals_required, "direct", direct);
 	ENSURE(details != NULL, ERR_ALLOC);
-	if ((how & HOW_BREAK_GLASS) != 0)
-		ENSURE(json_object_set_new(
-			   details, "break_glass", json_true()) == 0,
-		    ERR_ALLOC);
-	subject_request(subject, id);
-	TRY(ledger_append(ca->ledger, NULL, "request.created", event_actor,
-	    subject, details));
 	if ((how & HOW_BREAK_GLASS) != 0) {
 		/* Every approver of the role is told at once: the ledger
 		 * always has it (webhooks read the same event). */
-		json_t *g = json_array(), *bd;
+		json_t *g = json_array();
 		size_t k;
 
+		ENSURE(json_object_set_new(
+			   details, "break_glass", json_true()) == 0,
+		    ERR_ALLOC);
 		ENSURE(g != NULL, ERR_ALLOC);
 		for (k = 0; k < role->napprovers; k++)
 			(void)json_array_append_new(
 			    g, json_string(role->approvers[k]));
-		bd = json_pack("{s:o, s:I, s:s}", "notify", g, "ttl",
+		bg = json_pack("{s:o, s:I, s:s}", "notify", g, "ttl",
 		    (json_int_t)ttl, "reason", reason);
-		ENSURE(bd != NULL, ERR_ALLOC);
-		r = ledger_append(ca->ledger, NULL, "request.break_glass",
-		    event_actor, subject, bd);
-		json_decref(bd);
-		TRY(r);
+		ENSURE(bg != NULL, ERR_ALLOC);
 	}
-	if (issue_now)
-		TRY(issue_locked(ca, id, event_actor, how, &ps));
-	in_tx = 0; /* a failed commit rolls back */
-	TRY(ledger_commit(ca->ledger));
-	/* Committed: only now may the certificate leave. */
-	r = request_view_committed(ca, id, out);
+	u.ca = ca;
+	u.key = key;
+	u.nr = &nr;
+	u.details = details;
+	u.bg = bg;
+	u.event_actor = event_actor;
+	u.how = how;
+	u.issue_now = issue_now;
+	u.ps = &ps;
+	TRY(ledger_run(ca->ledger, create_unit_run, &u));
+	/* Committed: only now may the certificate leave.  The view is
+	 * what the unit wrote, so it is not read back. */
+	r = created_view(ca, &nr, &u, out);
 out:
-	if (in_tx)
-		ledger_rollback(ca->ledger);
 	ledger_unannounce(ca->ledger);
+	cert_view_free(u.cert);
 	presign_clear(&ps);
+	json_decref(bg);
 	json_decref(details);
 	json_decref(pj);
 	free(pjson);
@@ -1347,7 +1475,8 @@ request_approve_with(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	TRY(ledger_append(ca->ledger, NULL, "request.approved", actor->name,
 	    subject, details));
 	if (count >= need)
-		TRY(issue_locked(ca, id, actor->name, 0, &ps));
+		TRY(issue_locked(
+		    ca, id, NULL, actor->name, 0, &ps, NULL, NULL));
 	in_tx = 0; /* a failed commit rolls back */
 	TRY(ledger_commit(ca->ledger));
 	r = request_view_committed(ca, id, out);

@@ -45,7 +45,7 @@ options_free(struct option_view *o, size_t n)
 	free(o);
 }
 
-static void
+void
 cert_view_free(struct cert_view *c)
 {
 	if (c == NULL)

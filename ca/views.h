@@ -174,6 +174,7 @@ void revocation_view_free(struct revocation_view *v);
 /* For the modules that fill views: free the members of one (not the
  * struct itself); copy a string list (config_strv_free() frees it). */
 void request_view_clear(struct request_view *v);
+void cert_view_free(struct cert_view *c);
 void role_view_clear(struct role_view *v);
 void user_view_clear(struct user_view *v);
 /* A copy of the n strings of src (*out new, config_strv_free(); NULL

@@ -1174,9 +1174,13 @@ http_server_start(struct http_server **out, const struct http_config *cfg,
 	 * pool each thread serves every connection it accepted, so a
 	 * request that waits for its COMMIT held up the other connections
 	 * of its thread (a KRL fetch waited for a stranger's issuance: p99
-	 * 12-16 ms instead of 2-4 at 16 connections issuing). */
+	 * 12-16 ms instead of 2-4 at 16 connections issuing).  Each
+	 * connection's thread waits in poll(), not select(): select()
+	 * cannot watch a descriptor numbered FD_SETSIZE (1024) or above,
+	 * and scans its whole set per call. */
 	flags = MHD_USE_INTERNAL_POLLING_THREAD |
-	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+	    MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL | MHD_USE_ERROR_LOG |
+	    MHD_USE_ITC;
 	if ((cfg->tls_cert_pem == NULL) != (cfg->tls_key_pem == NULL)) {
 		snprintf(errbuf, HTTP_ERR_LEN,
 		    "TLS needs both a certificate and a key");

@@ -155,6 +155,14 @@ ledger_commit(struct ledger *l)
 	return store_tx_commit(l->s);
 }
 
+int
+ledger_run(struct ledger *l, store_unit_fn fn, void *arg)
+{
+	if (l == NULL || fn == NULL)
+		return ERR_INVALID_ARG;
+	return store_tx_run(l->s, fn, arg);
+}
+
 void
 ledger_rollback(struct ledger *l)
 {

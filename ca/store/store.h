@@ -405,6 +405,9 @@ struct store_stats {
 	uint64_t hold_timeouts; /* ...that did not come in time */
 };
 
+/* A unit of work for tx_run(): 0 keeps what it wrote. */
+typedef int (*store_unit_fn)(void *arg);
+
 struct store_ops {
 	const char *name;
 	void (*close)(struct store *s);
@@ -423,6 +426,18 @@ struct store_ops {
 	 */
 	void (*tx_announce)(struct store *s);
 	void (*tx_unannounce)(struct store *s);
+	/*
+	 * Optional (NULL: tx_begin, fn, then tx_commit or tx_rollback).
+	 * One unit of work that is fn(arg): kept when fn returns 0,
+	 * undone (and its result returned) otherwise, and returns once
+	 * the COMMIT that holds it is over, as tx_commit().  fn may run
+	 * in another thread that is running units already (sqlite: the
+	 * unit's owner runs the units queued behind its own, so that the
+	 * writer's connection does not wait for each of their threads to
+	 * be woken), so it must not depend on the calling thread: no
+	 * thread-local state, no lock the caller holds.
+	 */
+	int (*tx_run)(struct store *s, store_unit_fn fn, void *arg);
 	/*
 	 * A read section of the calling thread: what it reads in between
 	 * is one snapshot of committed rows, and it never waits for a
@@ -759,6 +774,22 @@ store_tx_unannounce(struct store *s)
 {
 	if (s->ops->tx_unannounce != NULL)
 		s->ops->tx_unannounce(s);
+}
+
+static inline MUST_CHECK int
+store_tx_run(struct store *s, store_unit_fn fn, void *arg)
+{
+	int r;
+
+	if (s->ops->tx_run != NULL)
+		return s->ops->tx_run(s, fn, arg);
+	if ((r = s->ops->tx_begin(s)) != 0)
+		return r;
+	if ((r = fn(arg)) != 0) {
+		s->ops->tx_rollback(s);
+		return r;
+	}
+	return s->ops->tx_commit(s);
 }
 
 static inline int

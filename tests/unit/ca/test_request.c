@@ -1818,3 +1818,49 @@ Test(request, create_reserved_id_taken_by_another_process)
 	hook_reset();
 	free(key);
 }
+
+/*
+ * What create answers is built from what its unit wrote, not read back
+ * (created_view()): it must be exactly what a read of the committed
+ * request gives, pending, issued at once, or issued directly.
+ */
+static void
+create_answer_is_the_committed_request(int r, json_t *made)
+{
+	json_t *got = NULL;
+	char *a, *b;
+
+	cr_assert_eq(r, 0);
+	cr_assert_eq(fx_request_get(&fx_ca, &root, fx_id(made), &got), 0);
+	a = json_dumps(made, JSON_SORT_KEYS | JSON_COMPACT);
+	b = json_dumps(got, JSON_SORT_KEYS | JSON_COMPACT);
+	cr_assert_str_eq(a, b);
+	free(a);
+	free(b);
+	json_decref(made);
+	json_decref(got);
+}
+
+Test(request, create_answers_exactly_what_was_committed)
+{
+	char *key = fx_key_line();
+	char *p[] = {"alice"};
+	json_t *req = NULL;
+	int r;
+
+	fx_user("alice", "engineering", 0);
+	r = fx_request_create(
+	    &fx_ca, &alice, "prod-debug", NULL, 0, 0, "INC-1", key, &req);
+	cr_assert_str_eq(fx_str(req, "state"), "pending");
+	create_answer_is_the_committed_request(r, req);
+	r = fx_request_create(
+	    &fx_ca, &alice, "staging", p, 1, 3600, "deploy", key, &req);
+	cr_assert_str_eq(fx_str(req, "state"), "issued");
+	cr_assert_not_null(json_object_get(req, "certificate"));
+	create_answer_is_the_committed_request(r, req);
+	r = fx_request_issue_direct(&fx_ca, &root, "alice", "prod-debug", NULL,
+	    0, 0, "direct", key, &req);
+	cr_assert_str_eq(fx_str(req, "state"), "issued");
+	create_answer_is_the_committed_request(r, req);
+	free(key);
+}

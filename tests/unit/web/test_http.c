@@ -4,7 +4,8 @@
  * body cap (413 by Content-Length and by chunked upload), failed-token
  * throttling (429 + Retry-After, never for the right token), the client
  * address behind trusted proxies (X-Forwarded-For), duplicate query
- * parameters and Authorization headers, response counters, quiesce and
+ * parameters and Authorization headers, response counters, descriptors
+ * past FD_SETSIZE, quiesce and
  * drain,
  * and TLS with a self-signed certificate made by openssl in the test.
  * The endpoints of jitcad serve are tested in test_api.c.
@@ -15,6 +16,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/select.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -323,6 +326,35 @@ Test(http, routes_and_params)
 	cr_assert_eq(http_server_status_count(srv, 404), 3);
 	cr_assert_eq(http_server_status_count(srv, 405), 2);
 	cr_assert_eq(http_server_status_count(srv, 500), 1);
+}
+
+/*
+ * A server whose descriptors are numbered past FD_SETSIZE (a busy jitcad
+ * with many connections and ledger files open) still serves: select()
+ * cannot watch such a descriptor, poll() can.
+ */
+Test(http, serves_descriptors_past_fd_setsize)
+{
+	struct rlimit rl;
+	struct tu_reply r;
+	int fds[1100], n = 0, fd;
+
+	cr_assert_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+	if (rl.rlim_cur < 2048) {
+		cr_assert_geq(rl.rlim_max, 2048, "the hard limit is %llu",
+		    (unsigned long long)rl.rlim_max);
+		rl.rlim_cur = 2048;
+		cr_assert_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+	}
+	do
+		cr_assert_geq(fds[n++] = fd = dup(0), 0);
+	while (n < 1100 && fd < FD_SETSIZE + 8);
+	cr_assert_geq(fds[n - 1], FD_SETSIZE);
+	req(&r, "GET", url("/hello"), NULL, NULL, 0, NULL);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "hello\n");
+	while (n > 0)
+		close(fds[--n]);
 }
 
 struct jcase {

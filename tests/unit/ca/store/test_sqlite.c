@@ -499,3 +499,219 @@ Test(group_commit, a_unit_journals_in_memory_and_still_rolls_back)
 	cr_assert_eq(one_unit("after"), 0);
 	cr_assert_eq(event_count(), 1);
 }
+
+/*
+ * ledger_run(): a unit of work given as a function.  run_unit appends
+ * one event as actor, records the thread it ran in, and fails with
+ * fail (after appending, so that the rollback has something to undo).
+ * A unit with gate set waits for it to open before it returns.
+ */
+struct run_unit {
+	const char *actor;
+	int fail;
+	volatile int *gate;
+	pthread_t ran_in, caller;
+	int rc;
+};
+
+static int
+run_unit_fn(void *arg)
+{
+	struct run_unit *u = arg;
+	int r;
+
+	u->ran_in = pthread_self();
+	if ((r = ledger_append(l, NULL, "test.unit", u->actor, "s", NULL)) != 0)
+		return r;
+	while (u->gate != NULL && !*u->gate)
+		usleep(1000);
+	return u->fail;
+}
+
+static void *
+run_unit_thread(void *arg)
+{
+	struct run_unit *u = arg;
+
+	u->caller = pthread_self();
+	u->rc = ledger_run(l, run_unit_fn, u);
+	return NULL;
+}
+
+/* The actors of the events, in order, comma-separated. */
+static char *
+event_actors(void)
+{
+	sqlite3_stmt *st;
+	char *s = strdup(""), *n;
+
+	ledger_read_begin(l);
+	cr_assert_eq(
+	    sqlite3_prepare_v2(ledger_db(l),
+		"SELECT actor FROM events ORDER BY seq", -1, &st, NULL),
+	    SQLITE_OK);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		n = tu_fmt("%s%s%s", s, *s != '\0' ? "," : "",
+		    (const char *)sqlite3_column_text(st, 0));
+		free(s);
+		s = n;
+	}
+	sqlite3_finalize(st);
+	ledger_read_end(l);
+	return s;
+}
+
+/*
+ * A is in its unit (held at the gate) while B, C and D queue behind it
+ * with ledger_run(); C fails.  A's thread runs B, C and D right after
+ * its own unit: B and D land in A's COMMIT, C alone is undone and its
+ * caller gets C's error; every caller returns once that is settled.
+ */
+Test(group_commit, queued_run_units_are_run_by_the_owner_in_one_commit)
+{
+	volatile int gate = 0;
+	struct run_unit u[4] = {{"a", 0, &gate, 0, 0, -1},
+	    {"b", 0, NULL, 0, 0, -1}, {"c", ERR_POLICY, NULL, 0, 0, -1},
+	    {"d", 0, NULL, 0, 0, -1}};
+	struct ledger_stats st;
+	pthread_t t[4];
+	char *actors;
+	int i;
+
+	cr_assert_eq(one_unit("before"), 0);
+	sqlite3_commit_hook(ledger_db(l), count_hook, NULL);
+	commits_seen = 0;
+	for (i = 0; i < 4; i++) {
+		cr_assert_eq(
+		    pthread_create(&t[i], NULL, run_unit_thread, &u[i]), 0);
+		usleep(200 * 1000); /* each queues behind the one before */
+	}
+	gate = 1;
+	for (i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	sqlite3_commit_hook(ledger_db(l), NULL, NULL);
+	cr_assert_eq(u[0].rc, 0);
+	cr_assert_eq(u[1].rc, 0);
+	cr_assert_eq(u[2].rc, ERR_POLICY);
+	cr_assert_eq(u[3].rc, 0);
+	for (i = 0; i < 4; i++)
+		cr_assert(pthread_equal(u[i].ran_in, u[0].caller),
+		    "unit %d ran in its own thread", i);
+	cr_assert_eq(commits_seen, 1);
+	actors = event_actors();
+	cr_assert_str_eq(actors, "before,a,b,d");
+	free(actors);
+	ledger_stats_get(l, &st);
+	cr_assert_eq(st.units, 4); /* before, a, b, d */
+	cr_assert_eq(st.commits, 2);
+	cr_assert_eq(st.max_batch, 3);
+}
+
+/* A unit in ledger_begin() is not run by another thread: the owner of a
+ * run unit hands the transaction on to it, and it commits with what the
+ * owner left open. */
+static void *
+begin_unit_thread(void *arg)
+{
+	*(int *)arg = one_unit("classic");
+	return NULL;
+}
+
+Test(group_commit, a_begin_unit_behind_a_run_unit_runs_in_its_own_thread)
+{
+	volatile int gate = 0;
+	struct run_unit a = {"a", 0, &gate, 0, 0, -1};
+	pthread_t ta, tb;
+	int rb = 1;
+	char *actors;
+
+	cr_assert_eq(pthread_create(&ta, NULL, run_unit_thread, &a), 0);
+	usleep(200 * 1000);
+	cr_assert_eq(pthread_create(&tb, NULL, begin_unit_thread, &rb), 0);
+	usleep(200 * 1000);
+	gate = 1;
+	pthread_join(ta, NULL);
+	pthread_join(tb, NULL);
+	cr_assert_eq(a.rc, 0);
+	cr_assert_eq(rb, 0);
+	actors = event_actors();
+	cr_assert_str_eq(actors, "a,classic");
+	free(actors);
+}
+
+/* Many threads, each unit its own ledger_run(), every fifth failing:
+ * exactly the others land, in one intact chain, most of them run by
+ * a thread other than their caller's. */
+#define RUN_THREADS 8
+#define RUN_UNITS 100
+
+struct run_writer {
+	int id;
+	int ok, failed, elsewhere;
+};
+
+static void *
+run_writer(void *arg)
+{
+	struct run_writer *w = arg;
+	struct run_unit u;
+	char actor[32];
+	int i;
+
+	snprintf(actor, sizeof(actor), "t%d", w->id);
+	for (i = 0; i < RUN_UNITS; i++) {
+		memset(&u, 0, sizeof(u));
+		u.actor = actor;
+		u.fail = i % 5 == 4 ? ERR_WRONG_STATE : 0;
+		u.rc = ledger_run(l, run_unit_fn, &u);
+		cr_assert_eq(u.rc, u.fail);
+		if (u.rc == 0)
+			w->ok++;
+		else
+			w->failed++;
+		if (!pthread_equal(u.ran_in, pthread_self()))
+			w->elsewhere++;
+	}
+	return NULL;
+}
+
+Test(group_commit, concurrent_run_units_land_exactly_once)
+{
+	struct run_writer w[RUN_THREADS];
+	pthread_t t[RUN_THREADS];
+	struct ledger_stats st;
+	char errbuf[LEDGER_ERR_LEN];
+	int64_t count = 0, bad = 0;
+	int i, ok = 0, elsewhere = 0;
+
+	for (i = 0; i < RUN_THREADS; i++) {
+		memset(&w[i], 0, sizeof(w[i]));
+		w[i].id = i;
+		cr_assert_eq(pthread_create(&t[i], NULL, run_writer, &w[i]), 0);
+	}
+	for (i = 0; i < RUN_THREADS; i++) {
+		pthread_join(t[i], NULL);
+		cr_assert_eq(w[i].ok, RUN_UNITS * 4 / 5);
+		ok += w[i].ok;
+		elsewhere += w[i].elsewhere;
+	}
+	cr_assert_eq(event_count(), ok);
+	cr_assert_eq(ledger_verify(l, &count, &bad, errbuf), 0, "%s", errbuf);
+	cr_assert_eq(count, ok);
+	ledger_stats_get(l, &st);
+	cr_assert_eq(st.units, (uint64_t)ok);
+	cr_assert_lt(st.commits, st.units);
+	/* Queued units are run by the owner of the one before them. */
+	cr_assert_gt(elsewhere, 0);
+}
+
+Test(group_commit, run_inside_a_unit_is_refused)
+{
+	struct run_unit u = {"inner", 0, NULL, 0, 0, -1};
+
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_run(l, run_unit_fn, &u), ERR_INVALID_ARG);
+	cr_assert_eq(u.ran_in, 0);
+	ledger_rollback(l);
+	cr_assert_eq(event_count(), 0);
+}
