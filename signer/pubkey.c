@@ -913,18 +913,24 @@ pubkey_verify_ctx(const struct pubkey *k, const EVP_MD *md, EVP_MD_CTX **out)
 	/* A published key's prepared context: no fetches, no init. */
 	if (k->type == KEY_ED25519 && md == NULL &&
 	    (e = shared_get(k->raw)) != NULL) {
-		ENSURE(EVP_MD_CTX_copy_ex(ctx, e->vtmpl) == 1, ERR_CRYPTO);
+		if (EVP_MD_CTX_copy_ex(ctx, e->vtmpl) != 1) {
+			err_crypto_set();
+			r = ERR_CRYPTO;
+			goto out;
+		}
 	} else {
+		/* pubkey_evp() has kept OpenSSL's reason on failure. */
 		ENSURE((pkey = pubkey_evp(k)) != NULL, ERR_CRYPTO);
-		ENSURE(EVP_DigestVerifyInit(ctx, NULL, md, NULL, pkey) == 1,
-		    ERR_CRYPTO);
+		if (EVP_DigestVerifyInit(ctx, NULL, md, NULL, pkey) != 1) {
+			err_crypto_set();
+			r = ERR_CRYPTO;
+			goto out;
+		}
 	}
 	*out = ctx;
 	ctx = NULL;
 	r = 0;
 out:
-	if (r == ERR_CRYPTO)
-		err_crypto_set();
 	EVP_MD_CTX_free(ctx);
 	return r;
 }
