@@ -1754,7 +1754,8 @@ unit_join(struct store_sqlite *l, struct sq_waiter *w)
  * to run its own unit would leave the writer's connection idle for a
  * context switch per unit; those threads sleep on until their COMMIT.
  * Stops at the first unit that runs in its own thread (sq_begin()).
- * Called with mu.
+ * Only sq_run() calls it: its callers hold no lock a queued unit takes
+ * (sq_commit()'s may).  Called with mu.
  */
 static void
 units_combine(struct store_sqlite *l, struct sq_wake *wk)
