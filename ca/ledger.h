@@ -193,6 +193,8 @@ struct ledger_stats {
 	unsigned max_batch; /* most units in one COMMIT */
 	uint64_t holds; /* a batch waited for an announced unit */
 	uint64_t hold_timeouts; /* ...that did not come in time */
+	uint64_t checkpoints; /* WAL checkpoints off the writer's path */
+	uint64_t checkpoint_catch_ups; /* ...finished by the writer */
 };
 void ledger_stats_get(struct ledger *l, struct ledger_stats *out);
 

@@ -2128,8 +2128,13 @@ h_metrics(void *app, struct http_req *req)
 	    "# HELP jitca_ledger_commit_hold_timeouts_total Of those, the "
 	    "waits that ended without it.\n# TYPE "
 	    "jitca_ledger_commit_hold_timeouts_total counter\n"
-	    "jitca_ledger_commit_hold_timeouts_total %" PRIu64 "\n",
-	    ls.units, ls.commits, ls.max_batch, ls.holds, ls.hold_timeouts);
+	    "jitca_ledger_commit_hold_timeouts_total %" PRIu64 "\n"
+	    "# HELP jitca_ledger_wal_checkpoints_total WAL checkpoints "
+	    "copied by the checkpointer thread, off the writer's path.\n"
+	    "# TYPE jitca_ledger_wal_checkpoints_total counter\n"
+	    "jitca_ledger_wal_checkpoints_total %" PRIu64 "\n",
+	    ls.units, ls.commits, ls.max_batch, ls.holds, ls.hold_timeouts,
+	    ls.checkpoints);
 	notify_metrics(a, &b);
 	if (b.oom) {
 		reply_err(req, ERR_ALLOC, "metrics");

@@ -198,6 +198,8 @@ ledger_stats_get(struct ledger *l, struct ledger_stats *out)
 	out->max_batch = st.max_batch;
 	out->holds = st.holds;
 	out->hold_timeouts = st.hold_timeouts;
+	out->checkpoints = st.checkpoints;
+	out->checkpoint_catch_ups = st.checkpoint_catch_ups;
 }
 
 int

@@ -403,6 +403,8 @@ struct store_stats {
 	unsigned max_batch; /* most units in one COMMIT */
 	uint64_t holds; /* a batch waited for an announced unit */
 	uint64_t hold_timeouts; /* ...that did not come in time */
+	uint64_t checkpoints; /* WAL checkpoints off the writer's path */
+	uint64_t checkpoint_catch_ups; /* ...finished by the writer */
 };
 
 /* A unit of work for tx_run(): 0 keeps what it wrote. */

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -714,4 +715,71 @@ Test(group_commit, run_inside_a_unit_is_refused)
 	cr_assert_eq(u.ran_in, 0);
 	ledger_rollback(l);
 	cr_assert_eq(event_count(), 0);
+}
+
+/* The size of the ledger's WAL file, in bytes. */
+static long long
+wal_size(void)
+{
+	struct stat sb;
+	char *p = tu_fmt("%s-wal", dbpath);
+	long long n;
+
+	cr_assert_eq(stat(p, &sb), 0, "%s", p);
+	n = (long long)sb.st_size;
+	free(p);
+	return n;
+}
+
+static void *
+big_writer(void *arg)
+{
+	char actor[32], pad[3001];
+	json_t *d;
+	int i;
+
+	snprintf(actor, sizeof(actor), "w%d", (int)(intptr_t)arg);
+	memset(pad, 'x', 3000);
+	pad[3000] = '\0';
+	for (i = 0; i < 400; i++) {
+		/* About 3 KiB per event: a page or so of WAL each. */
+		cr_assert_not_null(d = json_pack("{s:s}", "pad", pad));
+		cr_assert_eq(ledger_begin(l), 0);
+		cr_assert_eq(
+		    ledger_append(l, NULL, "test.unit", actor, "s", d), 0);
+		cr_assert_eq(ledger_commit(l), 0);
+		json_decref(d);
+	}
+	return NULL;
+}
+
+/*
+ * 3,200 units of about a page each: the WAL would hold over 12 MiB if
+ * nothing copied it into the database.  The checkpointer's passes (and
+ * the writer's catch-ups after them) keep it starting over, so it stays
+ * at a few times CKPT_FRAMES pages, and every event is in the database.
+ */
+Test(group_commit, the_wal_is_checkpointed_off_the_writers_path, .timeout = 120)
+{
+	pthread_t t[8];
+	struct ledger_stats st;
+	char errbuf[LEDGER_ERR_LEN];
+	int64_t count = 0, bad = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		cr_assert_eq(pthread_create(
+				 &t[i], NULL, big_writer, (void *)(intptr_t)i),
+		    0);
+	for (i = 0; i < 8; i++)
+		pthread_join(t[i], NULL);
+	ledger_stats_get(l, &st);
+	cr_assert_geq(st.checkpoints, 2, "checkpoints %llu",
+	    (unsigned long long)st.checkpoints);
+	cr_assert_geq(st.checkpoint_catch_ups, 1);
+	cr_assert_lt(
+	    wal_size(), 6LL * 1024 * 1024, "WAL %lld bytes", wal_size());
+	cr_assert_eq(event_count(), 3200);
+	cr_assert_eq(ledger_verify(l, &count, &bad, errbuf), 0, "%s", errbuf);
+	cr_assert_eq(count, 3200);
 }
