@@ -1790,26 +1790,46 @@ units_combine(struct store_sqlite *l, struct sq_wake *wk)
 	}
 }
 
+/*
+ * The start of sq_begin() and sq_run(): refuse a unit inside this
+ * thread's own, take the unit (lane_take(); *ran: an owner ran fn for
+ * us, and me->rc is returned) and open its transaction.  Without mu.
+ */
 static int
-sq_begin(struct store_sqlite *l)
+unit_start(struct store_sqlite *l, struct sq_waiter *me, store_unit_fn fn,
+    void *arg, int *ran)
 {
-	struct sq_waiter me;
 	struct sq_wake wk = {NULL, NULL};
-	int rc, r;
+	int r;
 
-	if (l == NULL)
-		return ERR_INVALID_ARG;
+	*ran = 0;
 	(void)pthread_mutex_lock(&l->mu);
 	if (owns_unit(l)) {
 		(void)pthread_mutex_unlock(&l->mu);
 		set_msg(l, "a transaction is already open");
 		return ERR_INVALID_ARG;
 	}
-	(void)lane_take(l, &me, NULL, NULL);
+	if (lane_take(l, me, fn, arg)) {
+		(void)pthread_mutex_unlock(&l->mu);
+		*ran = 1;
+		return me->rc;
+	}
 	r = lane_open(l, &wk);
 	(void)pthread_mutex_unlock(&l->mu);
 	wake_run(&wk);
-	if (r != 0)
+	return r;
+}
+
+static int
+sq_begin(struct store_sqlite *l)
+{
+	struct sq_waiter me;
+	struct sq_wake wk = {NULL, NULL};
+	int rc, r, ran;
+
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	if ((r = unit_start(l, &me, NULL, NULL, &ran)) != 0)
 		return r;
 	/* Outside mu: only the worker touches the connection now. */
 	if ((rc = ctl_run(l->db, l->ctl, CTL_SAVEPOINT)) != SQLITE_OK) {
@@ -1873,24 +1893,11 @@ sq_run(struct store_sqlite *l, store_unit_fn fn, void *arg)
 {
 	struct sq_waiter me;
 	struct sq_wake wk = {NULL, NULL};
-	int r, broken;
+	int r, broken, ran;
 
 	if (l == NULL || fn == NULL)
 		return ERR_INVALID_ARG;
-	(void)pthread_mutex_lock(&l->mu);
-	if (owns_unit(l)) {
-		(void)pthread_mutex_unlock(&l->mu);
-		set_msg(l, "a transaction is already open");
-		return ERR_INVALID_ARG;
-	}
-	if (lane_take(l, &me, fn, arg)) {
-		(void)pthread_mutex_unlock(&l->mu);
-		return me.rc;
-	}
-	r = lane_open(l, &wk);
-	(void)pthread_mutex_unlock(&l->mu);
-	wake_run(&wk);
-	if (r != 0)
+	if ((r = unit_start(l, &me, fn, arg, &ran)) != 0 || ran)
 		return r;
 	r = unit_run(l, fn, arg, &broken);
 	(void)pthread_mutex_lock(&l->mu);

@@ -23,6 +23,7 @@
 #include "signer/err.h"
 #include "signer/pubkey.h"
 #include "signer/wire.h"
+#include "tests/lib/testutil.h"
 
 #define NTHREADS 8
 #define ROUNDS 25
@@ -54,18 +55,6 @@ parse_ed25519(EVP_PKEY *p)
 	cr_assert_eq(pubkey_from_blob(&k, wire_ptr(b), wire_len(b)), 0);
 	wire_free(b);
 	return k;
-}
-
-static struct pubkey *
-copy_of(const struct pubkey *k)
-{
-	struct pubkey *c = NULL;
-	const uint8_t *b;
-	size_t len;
-
-	b = pubkey_blob(k, &len);
-	cr_assert_eq(pubkey_from_blob(&c, b, len), 0);
-	return c;
 }
 
 /* An SSH signature blob (string "ssh-ed25519", string sig) over msg. */
@@ -246,11 +235,11 @@ Test(pubkey_lazy, shared_key_reused_by_copies, .timeout = 60)
 	cr_assert_not_null(shared);
 	/* Sharing again, or a copy, publishes nothing new. */
 	cr_assert_eq(pubkey_share(k), 0);
-	c = copy_of(k);
+	c = tu_pubkey_copy(k);
 	cr_assert_eq(pubkey_share(c), 0);
 	cr_assert_eq(pubkey_evp(c), shared);
 	/* A copy verifies through the prepared context... */
-	c2 = copy_of(k);
+	c2 = tu_pubkey_copy(k);
 	cr_assert_eq(verify(c2, sig), 0);
 	cr_assert_eq(verify(c2, bad), ERR_SIG_INVALID);
 	cr_assert_eq(pubkey_verify_ctx(c2, NULL, &ctx), 0);
@@ -308,7 +297,7 @@ Test(pubkey_lazy, full_table_only_loses_the_reuse, .timeout = 60)
 		struct wire *sig = ssh_sig(p);
 
 		cr_assert_eq(pubkey_share(k), 0);
-		c = copy_of(k);
+		c = tu_pubkey_copy(k);
 		cr_assert_eq(verify(c, sig), 0);
 		cr_assert_eq(EVP_PKEY_eq(pubkey_evp(c), p), 1);
 		pubkey_free(k);
