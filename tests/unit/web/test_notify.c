@@ -429,6 +429,27 @@ Test(notify, a_hanging_receiver_times_out_and_stop_is_prompt)
 	config_free(c);
 }
 
+/*
+ * The cursor of sink name once it reaches want (at most 5 s).  The
+ * receiver records an event before its sender has read the answer, and
+ * the cursor moves only then (stopping before that aborts the transfer,
+ * and the event is sent again later: at least once).
+ */
+static int64_t
+cursor_reaching(const char *name, int64_t want)
+{
+	int64_t cur = -1;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		cr_assert_eq(outbox_cursor_get(led, name, &cur, NULL), 0);
+		if (cur == want)
+			break;
+		tu_sleep_ms(10);
+	}
+	return cur;
+}
+
 Test(notify, the_cursor_survives_a_restart)
 {
 	struct config *c = config_with(NULL, NULL);
@@ -442,7 +463,7 @@ Test(notify, the_cursor_survives_a_restart)
 	append_created(1, "staging");
 	append_created(2, "staging");
 	cr_assert_eq(hookrx_wait_ok(rx, 2, 5000), 2);
-	tu_sleep_ms(200);
+	cr_assert_eq(cursor_reaching(c->notify[0].name, 2), 2);
 	notify_stop(n);
 	cr_assert_eq(outbox_cursor_get(led, c->notify[0].name, &cur, NULL), 0);
 	cr_assert_eq(cur, 2);
@@ -486,6 +507,7 @@ Test(notify, a_lease_held_elsewhere_stops_delivery)
 	/* Given back: this one takes over within a second or so. */
 	cr_assert_eq(outbox_lease_release(led, name, "other:1"), 0);
 	cr_assert_eq(hookrx_wait_ok(rx, 1, 5000), 1);
+	cr_assert_eq(cursor_reaching(name, 1), 1);
 	notify_stop(n);
 	/* Stopping gave the lease back: "other:2" gets it at once. */
 	cr_assert_eq(
