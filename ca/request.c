@@ -1110,13 +1110,13 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	if ((how & HOW_BREAK_GLASS) != 0) {
 		/* Every approver of the role is told at once: the ledger
 		 * always has it (webhooks read the same event). */
-		json_t *g = json_array();
+		json_t *g;
 		size_t k;
 
 		ENSURE(json_object_set_new(
 			   details, "break_glass", json_true()) == 0,
 		    ERR_ALLOC);
-		ENSURE(g != NULL, ERR_ALLOC);
+		ENSURE((g = json_array()) != NULL, ERR_ALLOC);
 		for (k = 0; k < role->napprovers; k++)
 			(void)json_array_append_new(
 			    g, json_string(role->approvers[k]));
