@@ -206,6 +206,35 @@ out:
 	return r;
 }
 
+/* The key id of request id's certificate with serial,
+ * "USER:ROLE:req-ID:serial-N"; ERR_CERT_BAD_KEY_ID when it is too long
+ * or not a valid key id. */
+static int
+key_id_make(char out[NAME_KEY_ID_MAX + 1], const struct store_request *row,
+    int64_t id, uint64_t serial)
+{
+	int n;
+
+	n = snprintf(out, NAME_KEY_ID_MAX + 1, "%s:%s:req-%lld:serial-%llu",
+	    row->requester, row->role, (long long)id,
+	    (unsigned long long)serial);
+	if (n <= 0 || n > NAME_KEY_ID_MAX || !name_key_id_valid(out))
+		return ERR_CERT_BAD_KEY_ID;
+	return 0;
+}
+
+/* 1 when c carries REQUEST_BREAK_GLASS_EXT. */
+static int
+cert_is_break_glass(const struct cert *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nextensions; i++)
+		if (strcmp(c->extensions[i].name, REQUEST_BREAK_GLASS_EXT) == 0)
+			return 1;
+	return 0;
+}
+
 /* Build and sign the certificate of a request (no database writes).
  * *key is the request's public key, already parsed by the caller: the
  * certificate takes it over (*key becomes NULL), so it is not parsed
@@ -269,12 +298,6 @@ out:
 }
 
 /*
- * Issue the certificate of pending request id inside the open
- * transaction: re-check policy, take a serial, sign, record the
- * certificate, move the request to "issued" (conditionally) and append
- * cert.issued by actor_name.
- */
-/*
  * A certificate built and signed before the unit that records it
  * (phase a of an issuance): from the request as a read snapshot showed
  * it, with a serial reserved ahead (ledger_serial_reserve()).
@@ -315,13 +338,6 @@ presign_clear(struct presign *ps)
 void (*request_test_presigned)(struct ca *ca, int64_t id);
 #endif
 
-static int cert_make(struct ca *ca, const struct role *role,
-    const struct store_request *row, struct pubkey **key, json_t *principals,
-    uint64_t serial, const char *key_id, uint64_t now, int how,
-    struct cert **out);
-static int request_digest(struct ca *ca, const struct store_request *row,
-    char out[REQUEST_DIGEST_LEN]);
-
 /*
  * Phase a: sign the certificate of request row (as read, outside any
  * unit, or as it is about to be inserted) with ttl (the row's, or the
@@ -341,7 +357,7 @@ presign_make(struct ca *ca, const struct store_request *row, uint64_t ttl,
 	struct pubkey *key = NULL;
 	json_t *principals = NULL;
 	json_error_t jerr;
-	int n, r = 0;
+	int r = 0;
 
 	memset(ps, 0, sizeof(*ps));
 	if (strcmp(row->state, "pending") != 0 ||
@@ -356,11 +372,7 @@ presign_make(struct ca *ca, const struct store_request *row, uint64_t ttl,
 	if (ledger_serial_reserve(ca->ledger, &ps->serial) != 0)
 		goto out;
 	ps->now = ca_now(ca);
-	n = snprintf(ps->key_id, sizeof(ps->key_id),
-	    "%s:%s:req-%lld:serial-%llu", row->requester, row->role,
-	    (long long)row->id, (unsigned long long)ps->serial);
-	if (n <= 0 || (size_t)n >= sizeof(ps->key_id) ||
-	    !name_key_id_valid(ps->key_id))
+	if (key_id_make(ps->key_id, row, row->id, ps->serial) != 0)
 		goto out;
 	r2 = *row;
 	r2.ttl = ttl;
@@ -407,8 +419,11 @@ presign_fits(struct ca *ca, const struct presign *ps,
 }
 
 /*
- * Issue pending request id inside the open unit.  fresh: its row, when
- * this unit inserted it (so it is not read again, and nobody can have
+ * Issue the certificate of pending request id inside the open unit:
+ * re-check policy, take the presigned certificate (or a serial, and
+ * sign), record it, move the request to "issued" (conditionally) and
+ * append cert.issued by actor_name.  fresh: its row, when this unit
+ * inserted it (so it is not read again, and nobody can have
  * approved it), else NULL.  *issued (when not NULL): the certificate as
  * recorded, for the caller's view of the request (row_view_of()), and
  * *bg whether it is break-glass.
@@ -433,7 +448,6 @@ issue_locked(struct ca *ca, int64_t id, const struct store_request *fresh,
 	size_t kblen, i;
 	uint64_t serial = 0, now = ca_now(ca);
 	int r = ERR_INTERNAL, revoked = 0, disabled = 0, fits;
-	int n;
 
 	memset(&row, 0, sizeof(row));
 	if (fresh != NULL)
@@ -499,12 +513,7 @@ issue_locked(struct ca *ca, int64_t id, const struct store_request *fresh,
 		ps->line = NULL;
 	} else {
 		TRY(ledger_serial_next(ca->ledger, &serial));
-		n = snprintf(key_id, sizeof(key_id),
-		    "%s:%s:req-%lld:serial-%llu", rw->requester, rw->role,
-		    (long long)id, (unsigned long long)serial);
-		ENSURE(
-		    n > 0 && (size_t)n < sizeof(key_id), ERR_CERT_BAD_KEY_ID);
-		ENSURE(name_key_id_valid(key_id), ERR_CERT_BAD_KEY_ID);
+		TRY(key_id_make(key_id, rw, id, serial));
 		TRY(cert_make(ca, role, rw, &key, principals, serial, key_id,
 		    now, how, &c));
 		TRY(cert_to_line(&line, c, NULL));
@@ -564,11 +573,7 @@ issue_locked(struct ca *ca, int64_t id, const struct store_request *fresh,
 		cv->certificate = line; /* the line the row holds */
 		line = NULL;
 		*issued = cv;
-		*bg = 0;
-		for (i = 0; i < c->nextensions; i++)
-			if (strcmp(c->extensions[i].name,
-				REQUEST_BREAK_GLASS_EXT) == 0)
-				*bg = 1;
+		*bg = cert_is_break_glass(c);
 	}
 	r = 0;
 out:
@@ -680,14 +685,11 @@ static int
 cert_line_break_glass(const char *line)
 {
 	struct cert *c = NULL;
-	size_t i;
-	int bg = 0;
+	int bg;
 
 	if (cert_from_recorded_line(&c, line, strlen(line)) != 0)
 		return 0;
-	for (i = 0; i < c->nextensions; i++)
-		if (strcmp(c->extensions[i].name, REQUEST_BREAK_GLASS_EXT) == 0)
-			bg = 1;
+	bg = cert_is_break_glass(c);
 	cert_free(c);
 	return bg;
 }
@@ -904,14 +906,10 @@ out:
 	return r;
 }
 
-/*
- * Shared by request_create() and request_issue_direct(): checks, inserts
- * the request and request.created (by event_actor), and issues at once
- * when direct or the role needs no approval.
- */
-/* The pending row that nr is about to become, as presign_make() reads
- * it.  Borrowed: the row type's strings are not const, but nothing
- * writes through them (presign_make() copies what it keeps). */
+/* The pending row that nr is about to become (or became: the unit's
+ * row, as inserted).  Borrowed: the row type's strings are not const,
+ * but nothing writes through them (presign_make() copies what it
+ * keeps). */
 static void
 request_row_of(const struct store_request_new *nr, struct store_request *row)
 {
@@ -1013,6 +1011,11 @@ created_view(struct ca *ca, const struct store_request_new *nr,
 	return 0;
 }
 
+/*
+ * Shared by request_create() and request_issue_direct(): checks, inserts
+ * the request and request.created (by event_actor), and issues at once
+ * when direct or the role needs no approval.
+ */
 static int
 create_common(struct ca *ca, const char *event_actor, const char *requester,
     char *const *groups, size_t ngroups, const char *role_name,

@@ -3691,7 +3691,11 @@ op_request_insert(
 		TRY(request_row_insert(l, q, q->id, &changes));
 	if (changes == 0) {
 		TRY(request_row_insert(l, q, 0, &changes));
-		ENSURE(changes == 1, ERR_DB);
+		if (changes != 1) {
+			set_msg(l, "insert into requests: no row was inserted");
+			r = ERR_DB;
+			goto out;
+		}
 	}
 	*id = sqlite3_last_insert_rowid(cdb(l));
 	if (q->id > 0 && *id != q->id) {
