@@ -113,6 +113,13 @@ MUST_CHECK int pubkey_share(const struct pubkey *k);
  */
 MUST_CHECK int pubkey_verify_ctx(
     const struct pubkey *k, const EVP_MD *md, EVP_MD_CTX **out);
+/*
+ * The fixed-key verification tables (ed25519.h) of an Ed25519 key
+ * published by pubkey_share(), or of a copy of one; NULL for any other
+ * key.  Borrowed: published entries live as long as the process.
+ */
+struct ed25519_vkey;
+const struct ed25519_vkey *pubkey_vkey(const struct pubkey *k);
 /* 1 when both keys are the same key. */
 int pubkey_equal(const struct pubkey *a, const struct pubkey *b);
 

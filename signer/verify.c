@@ -2,7 +2,9 @@
  * verify.c: pubkey_verify() of pubkey.h: checks an SSH signature blob
  * (string alg, string sig; RFC 8709, RFC 5656, RFC 8332) made by a public key.
  *
- * Ed25519 is PureEdDSA over the data; ECDSA carries r,s as mpints inside
+ * Ed25519 is PureEdDSA over the data (for a key published by
+ * pubkey_share(), the CA keys, checked with its tables in ed25519.c;
+ * else by OpenSSL); ECDSA carries r,s as mpints inside
  * a string and is hashed with the curve's SHA-2 (RFC 5656 section 6.2.1),
  * re-encoded here as DER for OpenSSL; RSA is PKCS#1 v1.5 with SHA-512 or
  * SHA-256 (RFC 8332), exactly modulus-length bytes.  SHA-1 "ssh-rsa" is
@@ -19,6 +21,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
+#include "signer/ed25519.h"
 #include "signer/pubkey.h"
 #include "signer/wire.h"
 
@@ -104,6 +107,7 @@ pubkey_verify(const struct pubkey *k, const uint8_t *sig, size_t siglen,
 	size_t alen, rawlen;
 	const EVP_MD *md = NULL;
 	EVP_PKEY *pkey;
+	const struct ed25519_vkey *vk;
 	enum key_type t;
 	int r = ERR_INTERNAL;
 
@@ -128,7 +132,12 @@ pubkey_verify(const struct pubkey *k, const uint8_t *sig, size_t siglen,
 		ENSURE(ALG_IS("ssh-ed25519"), ERR_SIG_ALG);
 		found = "ssh-ed25519";
 		ENSURE(rawlen == 64, ERR_SIG_INVALID);
-		if ((r = evp_verify(k, NULL, raw, rawlen, data, datalen)) != 0)
+		/* A published key (a CA key): its tables, same answers. */
+		if ((vk = pubkey_vkey(k)) != NULL)
+			r = ed25519_vkey_verify(vk, raw, data, datalen);
+		else
+			r = evp_verify(k, NULL, raw, rawlen, data, datalen);
+		if (r != 0)
 			goto out;
 		break;
 	case KEY_ECDSA_P256:
