@@ -195,6 +195,8 @@ struct ledger_stats {
 	uint64_t hold_timeouts; /* ...that did not come in time */
 	uint64_t checkpoints; /* WAL checkpoints off the writer's path */
 	uint64_t checkpoint_catch_ups; /* ...finished by the writer */
+	uint64_t checkpoint_frames; /* WAL frames the passes copied */
+	uint64_t checkpoint_catch_up_frames; /* ...and the catch-ups */
 };
 void ledger_stats_get(struct ledger *l, struct ledger_stats *out);
 

@@ -484,7 +484,7 @@ recode(int8_t e[TAB_ROWS], const uint8_t a[32])
 	}
 	for (i = 0; i < TAB_ROWS - 1; i++) {
 		x = e[i] + carry;
-		carry = (x + 8) >> 4; /* x + 8 in [0, 24]: 0 or 1 */
+		carry = (x + 8) >> 4; /* x + 8 in [8, 24]: 0 or 1 */
 		e[i] = (int8_t)(x - carry * 16);
 	}
 	e[TAB_ROWS - 1] = (int8_t)(e[TAB_ROWS - 1] + carry);
@@ -541,8 +541,12 @@ reduce_l(uint8_t out[32], const uint8_t h[64])
 		goto out;
 	if (BN_lebin2bn(h, 64, bh) == NULL ||
 	    BN_lebin2bn(L_LE, 32, bl) == NULL ||
-	    BN_nnmod(bk, bh, bl, ctx) != 1 || BN_bn2lebinpad(bk, out, 32) != 32)
+	    BN_nnmod(bk, bh, bl, ctx) != 1 ||
+	    BN_bn2lebinpad(bk, out, 32) != 32) {
+		err_crypto_set();
+		r = ERR_CRYPTO;
 		goto out;
+	}
 	r = 0;
 out:
 	if (ctx != NULL)

@@ -2132,9 +2132,19 @@ h_metrics(void *app, struct http_req *req)
 	    "# HELP jitca_ledger_wal_checkpoints_total WAL checkpoints "
 	    "copied by the checkpointer thread, off the writer's path.\n"
 	    "# TYPE jitca_ledger_wal_checkpoints_total counter\n"
-	    "jitca_ledger_wal_checkpoints_total %" PRIu64 "\n",
+	    "jitca_ledger_wal_checkpoints_total %" PRIu64 "\n"
+	    "# HELP jitca_ledger_wal_checkpoint_frames_total WAL frames "
+	    "those checkpoints copied into the database.\n"
+	    "# TYPE jitca_ledger_wal_checkpoint_frames_total counter\n"
+	    "jitca_ledger_wal_checkpoint_frames_total %" PRIu64 "\n"
+	    "# HELP jitca_ledger_wal_catch_up_frames_total WAL frames the "
+	    "writer copied before a BEGIN (those added during a "
+	    "checkpoint), so that the WAL starts over.\n"
+	    "# TYPE jitca_ledger_wal_catch_up_frames_total counter\n"
+	    "jitca_ledger_wal_catch_up_frames_total %" PRIu64 "\n",
 	    ls.units, ls.commits, ls.max_batch, ls.holds, ls.hold_timeouts,
-	    ls.checkpoints);
+	    ls.checkpoints, ls.checkpoint_frames,
+	    ls.checkpoint_catch_up_frames);
 	notify_metrics(a, &b);
 	if (b.oom) {
 		reply_err(req, ERR_ALLOC, "metrics");

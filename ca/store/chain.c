@@ -200,6 +200,8 @@ ledger_stats_get(struct ledger *l, struct ledger_stats *out)
 	out->hold_timeouts = st.hold_timeouts;
 	out->checkpoints = st.checkpoints;
 	out->checkpoint_catch_ups = st.checkpoint_catch_ups;
+	out->checkpoint_frames = st.checkpoint_frames;
+	out->checkpoint_catch_up_frames = st.checkpoint_catch_up_frames;
 }
 
 int

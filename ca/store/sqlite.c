@@ -198,7 +198,9 @@ struct store_sqlite {
 	int ck_want; /* the thread is asked for a pass */
 	int ck_busy; /* ...and is in it */
 	int ck_done; /* a pass ended: the owner catches up */
+	int ck_backfilled; /* WAL frames in the database after the pass */
 	uint64_t ck_passes, ck_catch_ups;
+	uint64_t ck_frames, ck_catch_up_frames; /* copied by each */
 	/* The writer connection's statements: the unit's owner, and
 	 * threads reading outside a read section, never share one. */
 	struct stmt_cache cache;
@@ -1154,9 +1156,15 @@ ckpt_main(void *arg)
 {
 	struct store_sqlite *l = arg;
 	sqlite3 *db = NULL;
+	int nlog, ncopied;
 
+	/* A connection learns that the file is in WAL mode when it first
+	 * reads it: until then sqlite3_wal_checkpoint_v2() does nothing
+	 * (and says -1 frames), so read the schema once first. */
 	if (sqlite3_open_v2(l->path, &db,
 		SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW,
+		NULL) != SQLITE_OK ||
+	    sqlite3_exec(db, "SELECT count(*) FROM sqlite_master", NULL, NULL,
 		NULL) != SQLITE_OK) {
 		/* The owner's catch-up does the whole copy instead. */
 		(void)sqlite3_close_v2(db);
@@ -1171,13 +1179,16 @@ ckpt_main(void *arg)
 		l->ck_want = 0;
 		l->ck_busy = 1;
 		(void)pthread_mutex_unlock(&l->ck_mu);
+		nlog = ncopied = 0;
 		if (db != NULL)
-			(void)sqlite3_wal_checkpoint_v2(
-			    db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			(void)sqlite3_wal_checkpoint_v2(db, NULL,
+			    SQLITE_CHECKPOINT_PASSIVE, &nlog, &ncopied);
 		(void)pthread_mutex_lock(&l->ck_mu);
 		l->ck_busy = 0;
 		l->ck_done = 1;
 		l->ck_passes++;
+		l->ck_backfilled = ncopied > 0 ? ncopied : 0;
+		l->ck_frames += (uint64_t)l->ck_backfilled;
 	}
 	(void)pthread_mutex_unlock(&l->ck_mu);
 	(void)sqlite3_close_v2(db);
@@ -1220,7 +1231,7 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 static void
 ckpt_catch_up(struct store_sqlite *l)
 {
-	int due;
+	int due, nlog = 0, ncopied = 0;
 
 	(void)pthread_mutex_lock(&l->ck_mu);
 	due = l->ck_done;
@@ -1229,9 +1240,11 @@ ckpt_catch_up(struct store_sqlite *l)
 	if (!due)
 		return;
 	(void)sqlite3_wal_checkpoint_v2(
-	    l->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	    l->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &nlog, &ncopied);
 	(void)pthread_mutex_lock(&l->ck_mu);
 	l->ck_catch_ups++;
+	if (ncopied > l->ck_backfilled)
+		l->ck_catch_up_frames += (uint64_t)(ncopied - l->ck_backfilled);
 	(void)pthread_mutex_unlock(&l->ck_mu);
 }
 
@@ -2087,6 +2100,8 @@ sq_stats_get(struct store_sqlite *l, struct store_stats *out)
 	(void)pthread_mutex_lock(&l->ck_mu);
 	out->checkpoints = l->ck_passes;
 	out->checkpoint_catch_ups = l->ck_catch_ups;
+	out->checkpoint_frames = l->ck_frames;
+	out->checkpoint_catch_up_frames = l->ck_catch_up_frames;
 	(void)pthread_mutex_unlock(&l->ck_mu);
 }
 

@@ -405,6 +405,8 @@ struct store_stats {
 	uint64_t hold_timeouts; /* ...that did not come in time */
 	uint64_t checkpoints; /* WAL checkpoints off the writer's path */
 	uint64_t checkpoint_catch_ups; /* ...finished by the writer */
+	uint64_t checkpoint_frames; /* WAL frames the passes copied */
+	uint64_t checkpoint_catch_up_frames; /* ...and the catch-ups */
 };
 
 /* A unit of work for tx_run(): 0 keeps what it wrote. */

@@ -881,6 +881,12 @@ Test(api, ledger_and_metrics)
 	cr_assert(strstr(r->h.body, "jitca_issuance_seconds_count 1\n"));
 	cr_assert(strstr(
 	    r->h.body, "jitca_issuance_seconds_bucket{le=\"+Inf\"} 1\n"));
+	/* A few events: the WAL is far from a checkpoint. */
+	cr_assert(strstr(r->h.body, "jitca_ledger_wal_checkpoints_total 0\n"));
+	cr_assert(
+	    strstr(r->h.body, "jitca_ledger_wal_checkpoint_frames_total 0\n"));
+	cr_assert(
+	    strstr(r->h.body, "jitca_ledger_wal_catch_up_frames_total 0\n"));
 }
 
 /* ---- authorization matrix ---- */
