@@ -646,37 +646,67 @@ out:
  * configured now, one per line; "sha256:" and 64 hex digits.  A role
  * that was removed has none (the request cannot be issued anyway).
  */
+/* Hash the n strings of p, in order; 1 when all went in. */
+static int
+digest_strings(EVP_MD_CTX *ctx, const char *const *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (EVP_DigestUpdate(ctx, p[i], strlen(p[i])) != 1)
+			return 0;
+	return 1;
+}
+
 static int
 request_digest(struct ca *ca, const struct store_request *row,
     char out[REQUEST_DIGEST_LEN])
 {
+	static const char hex[] = "0123456789abcdef";
 	const struct role *role = config_role(ca->cfg, row->role);
 	uint8_t h[SHA256_LEN];
-	char *buf = NULL;
-	size_t len = 0, i;
-	FILE *m = NULL;
-	int r = ERR_INTERNAL;
+	char ttl[32];
+	size_t i;
+	EVP_MD_CTX *ctx;
+	int ok, r = ERR_INTERNAL;
 
-	ENSURE((m = open_memstream(&buf, &len)) != NULL, ERR_ALLOC);
-	fprintf(m, "jitca-request-v1\nkey %s\nprincipals %s\nttl %llu\n",
-	    row->key_fp, row->principals, (unsigned long long)row->ttl);
-	for (i = 0; role != NULL && i < role->ncritical; i++)
-		fprintf(m, "critical %s=%s\n", role->critical[i].name,
-		    role->critical[i].value != NULL ? role->critical[i].value
-						    : "");
-	for (i = 0; role != NULL && i < role->nextensions; i++)
-		fprintf(m, "extension %s\n", role->extensions[i].name);
-	ENSURE(fclose(m) == 0, ERR_ALLOC);
-	m = NULL;
-	TRY(sha256(h, buf, len));
+	/* Hashed piece by piece, with no copy of the whole text. */
+	if ((ctx = EVP_MD_CTX_new()) == NULL)
+		return ERR_ALLOC;
+	(void)snprintf(ttl, sizeof(ttl), "%llu", (unsigned long long)row->ttl);
+	ok = EVP_DigestInit_ex(ctx, sha256_md(), NULL) == 1 &&
+	    digest_strings(ctx,
+		(const char *const[]){"jitca-request-v1\nkey ", row->key_fp,
+		    "\nprincipals ", row->principals, "\nttl ", ttl, "\n"},
+		7);
+	for (i = 0; ok && role != NULL && i < role->ncritical; i++)
+		ok = digest_strings(ctx,
+		    (const char *const[]){"critical ", role->critical[i].name,
+			"=",
+			role->critical[i].value != NULL
+			    ? role->critical[i].value
+			    : "",
+			"\n"},
+		    5);
+	for (i = 0; ok && role != NULL && i < role->nextensions; i++)
+		ok = digest_strings(ctx,
+		    (const char *const[]){
+			"extension ", role->extensions[i].name, "\n"},
+		    3);
+	if (!ok || EVP_DigestFinal_ex(ctx, h, NULL) != 1) {
+		err_crypto_set();
+		r = ERR_CRYPTO;
+		goto out;
+	}
 	memcpy(out, "sha256:", 7);
-	for (i = 0; i < SHA256_LEN; i++)
-		snprintf(out + 7 + 2 * i, 3, "%02x", h[i]);
+	for (i = 0; i < SHA256_LEN; i++) {
+		out[7 + 2 * i] = hex[h[i] >> 4];
+		out[8 + 2 * i] = hex[h[i] & 15];
+	}
+	out[7 + 2 * SHA256_LEN] = '\0';
 	r = 0;
 out:
-	if (m != NULL)
-		fclose(m);
-	free(buf);
+	EVP_MD_CTX_free(ctx);
 	return r;
 }
 

@@ -328,6 +328,34 @@ Test(http, routes_and_params)
 	cr_assert_eq(http_server_status_count(srv, 500), 1);
 }
 
+/* Paths up to HTTP_MAX_PATH bytes are matched (and named in the
+ * answer, whose message is cut at 511 bytes); a longer one matches
+ * nothing and is not echoed. */
+Test(http, path_length)
+{
+	struct tu_reply r;
+	char *p = malloc(HTTP_MAX_PATH + 2), *want;
+
+	cr_assert_not_null(p);
+	p[0] = '/';
+	memset(p + 1, 'a', HTTP_MAX_PATH);
+	p[HTTP_MAX_PATH] = '\0';
+	req(&r, "GET", url(p), NULL, NULL, 0, NULL);
+	cr_assert_eq(r.status, 404);
+	cr_assert_str_eq(err_code(&r), "not_found");
+	want = tu_keep(tu_fmt("no such path: %s", p));
+	want[511] = '\0';
+	cr_assert_str_eq(err_field(&r, "message"), want);
+	p[HTTP_MAX_PATH] = 'a';
+	p[HTTP_MAX_PATH + 1] = '\0';
+	req(&r, "GET", url(p), NULL, NULL, 0, NULL);
+	free(p);
+	cr_assert_eq(r.status, 404);
+	cr_assert_str_eq(err_field(&r, "message"), "no such path");
+	req(&r, "GET", url("/hello"), NULL, NULL, 0, NULL);
+	cr_assert_eq(r.status, 200);
+}
+
 /*
  * A server whose descriptors are numbered past FD_SETSIZE (a busy jitcad
  * with many connections and ledger files open) still serves: select()

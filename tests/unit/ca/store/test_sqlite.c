@@ -608,6 +608,70 @@ Test(group_commit, queued_run_units_are_run_by_the_owner_in_one_commit)
 	cr_assert_eq(st.max_batch, 3);
 }
 
+/*
+ * Units that queue while a batch commits form the next batch, and the
+ * thread whose batch just committed runs it (lane_continue() in
+ * sqlite.c) rather than waking the first of them to: B and C arrive
+ * during A's COMMIT and run in A's thread, in one COMMIT of their own.
+ * Only one batch more: D, arriving during that second COMMIT, runs in
+ * its own thread.  Every caller gets its own unit's result.
+ */
+static struct run_unit cont_u[4];
+static pthread_t cont_t[4];
+
+static int
+cont_hook(void *arg)
+{
+	(void)arg;
+	commits_seen++;
+	if (commits_seen == 1) {
+		cr_assert_eq(pthread_create(
+				 &cont_t[1], NULL, run_unit_thread, &cont_u[1]),
+		    0);
+		usleep(100 * 1000);
+		cr_assert_eq(pthread_create(
+				 &cont_t[2], NULL, run_unit_thread, &cont_u[2]),
+		    0);
+		usleep(100 * 1000);
+	} else if (commits_seen == 2) {
+		cr_assert_eq(pthread_create(
+				 &cont_t[3], NULL, run_unit_thread, &cont_u[3]),
+		    0);
+		usleep(100 * 1000);
+	}
+	return 0;
+}
+
+Test(group_commit, units_queued_during_a_commit_run_in_its_thread_next)
+{
+	char *actors;
+	int i;
+
+	cont_u[0] = (struct run_unit){"a", 0, NULL, 0, 0, -1};
+	cont_u[1] = (struct run_unit){"b", 0, NULL, 0, 0, -1};
+	cont_u[2] = (struct run_unit){"c", ERR_POLICY, NULL, 0, 0, -1};
+	cont_u[3] = (struct run_unit){"d", 0, NULL, 0, 0, -1};
+	commits_seen = 0;
+	sqlite3_commit_hook(ledger_db(l), cont_hook, NULL);
+	cr_assert_eq(
+	    pthread_create(&cont_t[0], NULL, run_unit_thread, &cont_u[0]), 0);
+	for (i = 0; i < 4; i++)
+		pthread_join(cont_t[i], NULL);
+	sqlite3_commit_hook(ledger_db(l), NULL, NULL);
+	cr_assert_eq(cont_u[0].rc, 0);
+	cr_assert_eq(cont_u[1].rc, 0);
+	cr_assert_eq(cont_u[2].rc, ERR_POLICY);
+	cr_assert_eq(cont_u[3].rc, 0);
+	cr_assert(pthread_equal(cont_u[1].ran_in, cont_u[0].caller));
+	cr_assert(pthread_equal(cont_u[2].ran_in, cont_u[0].caller));
+	cr_assert(pthread_equal(cont_u[3].ran_in, cont_u[3].caller),
+	    "D ran in another thread");
+	cr_assert_eq(commits_seen, 3);
+	actors = event_actors();
+	cr_assert_str_eq(actors, "a,b,d");
+	free(actors);
+}
+
 /* A unit in ledger_begin() is not run by another thread: the owner of a
  * run unit hands the transaction on to it, and it commits with what the
  * owner left open. */
