@@ -321,11 +321,29 @@ pt_zero(struct pt *p)
 	fe_small(&p->T, 0);
 }
 
+/* The end of both additions: from A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2),
+ * C = 2d T1 T2 and D = 2 Z1 Z2, r = (EF, GH, FG, EH) with E = B - A,
+ * F = D - C, G = D + C, H = B + A. */
+static void
+pt_finish(struct pt *r, const fe *a, const fe *b, const fe *c, const fe *d)
+{
+	fe e, f, g, h;
+
+	fe_sub(&e, b, a);
+	fe_sub(&f, d, c);
+	fe_add(&g, d, c);
+	fe_add(&h, b, a);
+	fe_mul(&r->X, &e, &f);
+	fe_mul(&r->Y, &g, &h);
+	fe_mul(&r->T, &e, &h);
+	fe_mul(&r->Z, &f, &g);
+}
+
 /* r = p + q (add-2008-hwcd-3 with k = 2d); r may alias p or q. */
 static void
 pt_add(struct pt *r, const struct pt *p, const struct pt *q)
 {
-	fe a, b, c, d, e, f, g, h, t;
+	fe a, b, c, d, t;
 
 	fe_sub(&a, &p->Y, &p->X);
 	fe_sub(&t, &q->Y, &q->X);
@@ -337,14 +355,7 @@ pt_add(struct pt *r, const struct pt *p, const struct pt *q)
 	fe_mul(&c, &c, &C.d2);
 	fe_mul(&d, &p->Z, &q->Z);
 	fe_add(&d, &d, &d);
-	fe_sub(&e, &b, &a);
-	fe_sub(&f, &d, &c);
-	fe_add(&g, &d, &c);
-	fe_add(&h, &b, &a);
-	fe_mul(&r->X, &e, &f);
-	fe_mul(&r->Y, &g, &h);
-	fe_mul(&r->T, &e, &h);
-	fe_mul(&r->Z, &f, &g);
+	pt_finish(r, &a, &b, &c, &d);
 }
 
 /* r = p + q, or p - q when neg, for q affine (Z = 1); r may alias p. */
@@ -353,7 +364,7 @@ pt_madd(struct pt *r, const struct pt *p, const struct pre *q, int neg)
 {
 	/* -(x, y) = (-x, y): y + x and y - x trade places, xy flips. */
 	const fe *qp = neg ? &q->ymx : &q->ypx, *qm = neg ? &q->ypx : &q->ymx;
-	fe a, b, c, d, e, f, g, h;
+	fe a, b, c, d;
 
 	fe_sub(&a, &p->Y, &p->X);
 	fe_mul(&a, &a, qm);
@@ -363,14 +374,7 @@ pt_madd(struct pt *r, const struct pt *p, const struct pre *q, int neg)
 	if (neg)
 		fe_neg(&c, &c);
 	fe_add(&d, &p->Z, &p->Z);
-	fe_sub(&e, &b, &a);
-	fe_sub(&f, &d, &c);
-	fe_add(&g, &d, &c);
-	fe_add(&h, &b, &a);
-	fe_mul(&r->X, &e, &f);
-	fe_mul(&r->Y, &g, &h);
-	fe_mul(&r->T, &e, &h);
-	fe_mul(&r->Z, &f, &g);
+	pt_finish(r, &a, &b, &c, &d);
 }
 
 static void

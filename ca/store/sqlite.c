@@ -1761,6 +1761,37 @@ unit_join(struct store_sqlite *l, struct sq_waiter *w)
 	l->stats.units++;
 }
 
+/* w's unit is over without a COMMIT to wait for (it failed, or its
+ * transaction could not begin): post it with rc.  Called with mu. */
+static void
+unit_settle(struct sq_wake *wk, struct sq_waiter *w, int rc)
+{
+	w->ran = 1;
+	w->rc = rc;
+	w->next = wk->done;
+	wk->done = w;
+}
+
+/* Run the queued unit h in this thread (mu let go meanwhile): it joins
+ * the batch, or, undone, nothing of it waits for the COMMIT.  Called
+ * with mu. */
+static void
+unit_run_for(struct store_sqlite *l, struct sq_waiter *h, struct sq_wake *wk)
+{
+	int r, broken;
+
+	(void)pthread_mutex_unlock(&l->mu);
+	r = unit_run(l, h->fn, h->arg, &broken);
+	(void)pthread_mutex_lock(&l->mu);
+	if (broken)
+		l->tx_broken = 1;
+	if (r == 0) {
+		h->ran = 1;
+		unit_join(l, h);
+	} else
+		unit_settle(wk, h, r);
+}
+
 /*
  * The owner's unit is in: before the batch is finished or passed on,
  * run the units that sq_run() queued behind it, one after the other in
@@ -1776,7 +1807,6 @@ static void
 units_combine(struct store_sqlite *l, struct sq_wake *wk)
 {
 	struct sq_waiter *h;
-	int r, broken;
 
 	for (;;) {
 		if (l->tx_broken)
@@ -1788,20 +1818,7 @@ units_combine(struct store_sqlite *l, struct sq_wake *wk)
 		if ((l->queue = h->next) == NULL)
 			l->queue_tail = &l->queue;
 		l->arriving--;
-		(void)pthread_mutex_unlock(&l->mu);
-		r = unit_run(l, h->fn, h->arg, &broken);
-		(void)pthread_mutex_lock(&l->mu);
-		h->ran = 1;
-		if (broken)
-			l->tx_broken = 1;
-		if (r == 0)
-			unit_join(l, h);
-		else {
-			/* Undone: nothing of it waits for the COMMIT. */
-			h->rc = r;
-			h->next = wk->done;
-			wk->done = h;
-		}
+		unit_run_for(l, h, wk);
 	}
 }
 
@@ -1819,7 +1836,7 @@ static int
 lane_continue(struct store_sqlite *l, struct sq_wake *wk)
 {
 	struct sq_waiter *h = wk->turn;
-	int r, broken;
+	int r;
 
 	if (h == NULL || h->fn == NULL || l->tx_open)
 		return 0;
@@ -1830,25 +1847,10 @@ lane_continue(struct store_sqlite *l, struct sq_wake *wk)
 	wake_run(wk);
 	(void)pthread_mutex_lock(&l->mu);
 	if ((r = lane_open(l, wk)) != 0) {
-		h->ran = 1;
-		h->rc = r;
-		h->next = wk->done;
-		wk->done = h;
+		unit_settle(wk, h, r);
 		return 0;
 	}
-	(void)pthread_mutex_unlock(&l->mu);
-	r = unit_run(l, h->fn, h->arg, &broken);
-	(void)pthread_mutex_lock(&l->mu);
-	h->ran = 1;
-	if (broken)
-		l->tx_broken = 1;
-	if (r == 0)
-		unit_join(l, h);
-	else {
-		h->rc = r;
-		h->next = wk->done;
-		wk->done = h;
-	}
+	unit_run_for(l, h, wk);
 	units_combine(l, wk);
 	unit_end(l, wk);
 	return 1;
