@@ -31,7 +31,8 @@ struct ed25519_vkey;
 /*
  * Tables for the 32-byte public key pk: ERR_SIG_INVALID when pk is not
  * the canonical encoding of a curve point (such a key is left to
- * OpenSSL), ERR_ALLOC, or ERR_CRYPTO when SHA-512 is not available.
+ * OpenSSL), ERR_ALLOC, or ERR_CRYPTO when SHA-512 is not available or
+ * the known-answer test run before the first tables failed.
  * About 61 KiB per key (the base point's tables are made once per
  * process and shared).
  */

@@ -868,8 +868,9 @@ shared_new(struct shared_ed25519 **out, const uint8_t raw[32], EVP_PKEY *p)
 		shared_free(e);
 		return ERR_CRYPTO;
 	}
-	r = ed25519_vkey_new(&e->fast, raw);
-	if (r != 0 && r != ERR_SIG_INVALID) {
+	/* Without tables (a key that is no canonical point, or the
+	 * verifier's self-test failed) OpenSSL verifies. */
+	if ((r = ed25519_vkey_new(&e->fast, raw)) == ERR_ALLOC) {
 		shared_free(e);
 		return r;
 	}
