@@ -223,8 +223,8 @@ static void
 fe_tobytes(uint8_t s[32], const fe *f)
 {
 	fe h = *f;
-	uint64_t q;
-	int i, j, bit;
+	uint64_t q, w[4];
+	int i;
 
 	fe_carry(&h);
 	fe_carry(&h); /* every limb below 2^51: 0 <= h < 2^255 */
@@ -244,27 +244,29 @@ fe_tobytes(uint8_t s[32], const fe *f)
 	h.v[4] += h.v[3] >> 51;
 	h.v[3] &= M51;
 	h.v[4] &= M51; /* drops the 2^255 that h + 19 - 2^255 carried */
-	memset(s, 0, 32);
-	for (i = 0; i < 5; i++)
-		for (j = 0; j < 51; j++) {
-			bit = 51 * i + j;
-			s[bit / 8] |=
-			    (uint8_t)(((h.v[i] >> j) & 1) << (bit % 8));
-		}
+	/* Limb i holds bits 51 i .. 51 i + 50: pack into 64-bit words. */
+	w[0] = h.v[0] | h.v[1] << 51;
+	w[1] = h.v[1] >> 13 | h.v[2] << 38;
+	w[2] = h.v[2] >> 26 | h.v[3] << 25;
+	w[3] = h.v[3] >> 39 | h.v[4] << 12;
+	for (i = 0; i < 32; i++)
+		s[i] = (uint8_t)(w[i / 8] >> (8 * (i % 8)));
 }
 
 /* The 255 low bits of s as a field element (not reduced below p). */
 static void
 fe_frombytes(fe *h, const uint8_t s[32])
 {
-	int i, j, bit;
+	uint64_t w[4] = {0, 0, 0, 0};
+	int i;
 
-	fe_small(h, 0);
-	for (bit = 0; bit < 255; bit++) {
-		i = bit / 51;
-		j = bit % 51;
-		h->v[i] |= (uint64_t)((s[bit / 8] >> (bit % 8)) & 1) << j;
-	}
+	for (i = 0; i < 32; i++)
+		w[i / 8] |= (uint64_t)s[i] << (8 * (i % 8));
+	h->v[0] = w[0] & M51;
+	h->v[1] = (w[0] >> 51 | w[1] << 13) & M51;
+	h->v[2] = (w[1] >> 38 | w[2] << 26) & M51;
+	h->v[3] = (w[2] >> 25 | w[3] << 39) & M51;
+	h->v[4] = (w[3] >> 12) & M51; /* bit 255 dropped */
 }
 
 static int
@@ -309,6 +311,7 @@ static struct {
 	table base;
 	int ok;
 	const EVP_MD *sha512;
+	BIGNUM *l; /* L, for reduce_l(); only read after consts_make() */
 } C;
 static pthread_once_t consts_once = PTHREAD_ONCE_INIT;
 
@@ -533,19 +536,16 @@ static int
 reduce_l(uint8_t out[32], const uint8_t h[64])
 {
 	BN_CTX *ctx = NULL;
-	BIGNUM *bh, *bl, *bk;
+	BIGNUM *bh, *bk;
 	int r = ERR_ALLOC;
 
 	if ((ctx = BN_CTX_new()) == NULL)
 		goto out;
 	BN_CTX_start(ctx);
 	bh = BN_CTX_get(ctx);
-	bl = BN_CTX_get(ctx);
 	if ((bk = BN_CTX_get(ctx)) == NULL)
 		goto out;
-	if (BN_lebin2bn(h, 64, bh) == NULL ||
-	    BN_lebin2bn(L_LE, 32, bl) == NULL ||
-	    BN_nnmod(bk, bh, bl, ctx) != 1 ||
+	if (BN_lebin2bn(h, 64, bh) == NULL || BN_nnmod(bk, bh, C.l, ctx) != 1 ||
 	    BN_bn2lebinpad(bk, out, 32) != 32) {
 		err_crypto_set();
 		r = ERR_CRYPTO;
@@ -602,7 +602,8 @@ consts_make(void)
 	if (!fe_equal(&t, &u) || memcmp(enc, b_enc, 32) != 0)
 		return;
 	table_make(C.base, &b);
-	if ((C.sha512 = EVP_MD_fetch(NULL, "SHA512", NULL)) == NULL)
+	if ((C.sha512 = EVP_MD_fetch(NULL, "SHA512", NULL)) == NULL ||
+	    (C.l = BN_lebin2bn(L_LE, 32, NULL)) == NULL)
 		return;
 	C.ok = self_test() == 0;
 }
