@@ -26,11 +26,17 @@
  * next look.  One transaction per unit of work: no group commit here
  * (PostgreSQL's own commit_delay/commit_siblings do that job).
  *
- * One connection per handle, guarded by a mutex per statement; write
- * units run one at a time and readers between them, as in sqlite.c.
- * A lost connection fails the statement with ERR_LEDGER_UNREACHABLE
- * (the service answers 503) and the next statement outside a unit
- * reconnects.  Works with ca/store/store.h.
+ * Connections: one for the write units of the handle, run one at a
+ * time (a mutex per statement), and a pool of PG_READERS for everything
+ * else, so that a read never waits for a local unit and its COMMIT.  A
+ * read section (read_begin) holds one reader connection in a REPEATABLE
+ * READ READ ONLY transaction, one snapshot of committed rows, as the
+ * read-only connections of sqlite.c do; a statement outside any section
+ * and outside a unit borrows a reader for itself (read committed).
+ * Reader connections are made when first needed.  A lost connection
+ * fails the statement with ERR_LEDGER_UNREACHABLE (the service answers
+ * 503) and the next statement outside a unit or section reconnects.
+ * Works with ca/store/store.h.
  */
 #include <inttypes.h>
 #include <pthread.h>
@@ -49,6 +55,9 @@
 	"0000000000000000000000000000000000000000000000000000000000000000"
 #define PG_STMT_MAX 128
 #define PG_PARAMS_MAX 16
+/* Reader connections per handle: a read section past them waits for
+ * one to be free. */
+#define PG_READERS 4
 /* The schema version in meta: sqlite.c's STORE_SCHEMA_VERSION, whose
  * tables and triggers this one has. */
 #define PG_SCHEMA "4"
@@ -60,22 +69,36 @@ struct pg_stmt {
 	char name[16];
 };
 
+/* A connection and the statements prepared in its session. */
+struct pg_conn {
+	PGconn *conn;
+	struct pg_stmt stmts[PG_STMT_MAX];
+	size_t nstmts;
+};
+
+/* A reader connection and who has it (store_pg's mu). */
+struct pg_reader {
+	struct pg_conn pc;
+	int busy; /* lent to owner */
+	pthread_t owner;
+	unsigned depth; /* read sections of owner open on it; 0: one
+			 * statement */
+	int in_tx; /* its snapshot transaction is open */
+};
+
 struct store_pg {
 	struct store base; /* first */
-	PGconn *conn;
+	struct pg_conn w; /* the write units' */
 	char *conninfo;
-	pthread_mutex_t qmu; /* one statement at a time on conn */
+	pthread_mutex_t qmu; /* one statement at a time on w */
 	pthread_mutex_t mu; /* the fields below */
 	pthread_cond_t cv;
 	int worker; /* a unit is in progress */
 	pthread_t owner;
-	unsigned readers;
 	int tx_broken; /* the connection was lost inside the unit */
 	int64_t version; /* meta "version" seen last (changed()) */
 	struct store_stats stats;
-	struct pg_stmt stmts[PG_STMT_MAX]; /* prepared in this session */
-	size_t nstmts;
-	unsigned generation; /* sessions opened so far */
+	struct pg_reader rd[PG_READERS];
 };
 
 /* Parameters of one statement, as text (blobs binary). */
@@ -215,13 +238,13 @@ static const struct store_ops pg_ops;
 
 /* The code of a failed result (or of a missing one), with a message. */
 static int
-pq_err(struct store_pg *l, PGresult *res, const char *what)
+pq_err(struct store_pg *l, PGconn *conn, PGresult *res, const char *what)
 {
 	const char *st =
 	    res == NULL ? NULL : PQresultErrorField(res, PG_DIAG_SQLSTATE);
 	const char *m = res != NULL && *PQresultErrorMessage(res) != '\0'
 	    ? PQresultErrorMessage(res)
-	    : PQerrorMessage(l->conn);
+	    : PQerrorMessage(conn);
 	char one[STORE_ERR_LEN];
 	size_t n;
 
@@ -230,7 +253,7 @@ pq_err(struct store_pg *l, PGresult *res, const char *what)
 	while (n > 0 && (one[n - 1] == '\n' || one[n - 1] == ' '))
 		one[--n] = '\0';
 	set_msg(l, "%s: %s", what != NULL ? what : "postgres", one);
-	if (PQstatus(l->conn) != CONNECTION_OK ||
+	if (PQstatus(conn) != CONNECTION_OK ||
 	    (st != NULL &&
 		(strncmp(st, "08", 2) == 0 || strncmp(st, "57P", 3) == 0)))
 		return ERR_LEDGER_UNREACHABLE;
@@ -282,59 +305,65 @@ p_blob(struct pq_params *p, const void *b, size_t len)
 
 /* A fresh session: the settings every statement relies on. */
 static int
-session_setup(struct store_pg *l)
+session_setup(struct store_pg *l, struct pg_conn *pc)
 {
 	PGresult *res;
 	int r = 0;
 
-	l->nstmts = 0;
-	l->generation++;
-	res = PQexec(l->conn,
+	pc->nstmts = 0;
+	res = PQexec(pc->conn,
 	    "SET synchronous_commit = on; SET client_min_messages = warning;"
 	    " SET standard_conforming_strings = on;"
 	    " SET default_transaction_isolation = 'read committed'");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = pq_err(l, res, "session");
+		r = pq_err(l, pc->conn, res, "session");
 	PQclear(res);
 	return r;
 }
 
-/* Reconnect when the connection is gone (never inside a unit). */
-static int
-ensure_conn(struct store_pg *l, int in_unit)
+static void
+stmts_forget(struct pg_conn *pc)
 {
 	size_t i;
 
-	if (l->conn != NULL && PQstatus(l->conn) == CONNECTION_OK)
+	for (i = 0; i < pc->nstmts; i++)
+		free(pc->stmts[i].sql);
+	pc->nstmts = 0;
+}
+
+/* Connect pc, or reconnect it when the connection is gone (never
+ * inside a transaction: in_tx). */
+static int
+ensure_conn(struct store_pg *l, struct pg_conn *pc, int in_tx)
+{
+	if (pc->conn != NULL && PQstatus(pc->conn) == CONNECTION_OK)
 		return 0;
-	if (in_unit) {
+	if (in_tx) {
 		set_msg(
 		    l, "postgres: the connection was lost in a transaction");
 		return ERR_LEDGER_UNREACHABLE;
 	}
-	for (i = 0; i < l->nstmts; i++)
-		free(l->stmts[i].sql);
-	l->nstmts = 0;
-	if (l->conn == NULL)
-		l->conn = PQconnectdb(l->conninfo);
+	stmts_forget(pc);
+	if (pc->conn == NULL)
+		pc->conn = PQconnectdb(l->conninfo);
 	else
-		PQreset(l->conn);
-	if (l->conn == NULL) {
+		PQreset(pc->conn);
+	if (pc->conn == NULL) {
 		set_msg(l, "postgres: out of memory");
 		return ERR_ALLOC;
 	}
-	if (PQstatus(l->conn) != CONNECTION_OK) {
+	if (PQstatus(pc->conn) != CONNECTION_OK) {
 		char m[STORE_ERR_LEN];
 		size_t n;
 
-		(void)snprintf(m, sizeof(m), "%s", PQerrorMessage(l->conn));
+		(void)snprintf(m, sizeof(m), "%s", PQerrorMessage(pc->conn));
 		n = strlen(m);
 		while (n > 0 && (m[n - 1] == '\n' || m[n - 1] == ' '))
 			m[--n] = '\0';
 		set_msg(l, "postgres: %s", m);
 		return ERR_LEDGER_UNREACHABLE;
 	}
-	return session_setup(l);
+	return session_setup(l, pc);
 }
 
 static int
@@ -348,76 +377,175 @@ is_owner(struct store_pg *l)
 	return own;
 }
 
+/* This thread's reader connection, when it holds one.  Called with mu. */
+static struct pg_reader *
+reader_mine(struct store_pg *l)
+{
+	size_t i;
+
+	for (i = 0; i < PG_READERS; i++)
+		if (l->rd[i].busy &&
+		    pthread_equal(l->rd[i].owner, pthread_self()))
+			return &l->rd[i];
+	return NULL;
+}
+
+/* A free reader connection, lent to this thread (waits for one).
+ * Called with mu. */
+static struct pg_reader *
+reader_take(struct store_pg *l)
+{
+	size_t i;
+
+	for (;;) {
+		for (i = 0; i < PG_READERS; i++) {
+			struct pg_reader *rd = &l->rd[i];
+
+			if (!rd->busy) {
+				rd->busy = 1;
+				rd->owner = pthread_self();
+				rd->depth = 0;
+				rd->in_tx = 0;
+				return rd;
+			}
+		}
+		(void)pthread_cond_wait(&l->cv, &l->mu);
+	}
+}
+
+/* Called with mu. */
+static void
+reader_give(struct store_pg *l, struct pg_reader *rd)
+{
+	rd->busy = 0;
+	rd->depth = 0;
+	rd->in_tx = 0;
+	(void)pthread_cond_broadcast(&l->cv);
+}
+
 /*
- * Run sql (prepared on first use in this session) with p; *res the
- * result of a command or query that succeeded (PQclear() it).
+ * Whether sql, which failed with r on pc outside a transaction, runs
+ * again on a new connection: a connection that sat idle while the
+ * server restarted fails its first statement, and a read or a BEGIN
+ * changed nothing that could be done twice.
  */
 static int
-pq_run(struct store_pg *l, const char *sql, const struct pq_params *p,
-    PGresult **res, const char *what)
+stale_retry(struct pg_conn *pc, int r, const char *sql)
 {
-	static const struct pq_params none;
+	return r == ERR_LEDGER_UNREACHABLE && pc->conn != NULL &&
+	    PQstatus(pc->conn) != CONNECTION_OK &&
+	    (strncmp(sql, "SELECT ", 7) == 0 || strncmp(sql, "BEGIN", 5) == 0);
+}
+
+/*
+ * Run sql (prepared on first use in pc's session) with p on pc, which
+ * this thread may use; in_tx: pc is inside a transaction, which a
+ * reconnect would lose.  *res the result of a command or query that
+ * succeeded (PQclear() it).
+ */
+static int
+conn_run_once(struct store_pg *l, struct pg_conn *pc, int in_tx,
+    const char *sql, const struct pq_params *p, PGresult **res,
+    const char *what)
+{
 	PGresult *pr = NULL, *rr = NULL;
 	const char *name = NULL;
 	ExecStatusType es;
 	size_t i;
-	int r = ERR_INTERNAL, own;
+	int r = ERR_INTERNAL;
 
-	*res = NULL;
-	if (p == NULL)
-		p = &none;
-	own = is_owner(l);
-	(void)pthread_mutex_lock(&l->qmu);
-	if (own && l->tx_broken) {
-		set_msg(
-		    l, "postgres: the connection was lost in a transaction");
-		r = ERR_LEDGER_UNREACHABLE;
-		goto out;
-	}
-	if ((r = ensure_conn(l, own)) != 0) {
-		if (own)
-			l->tx_broken = 1;
-		goto out;
-	}
-	for (i = 0; i < l->nstmts; i++) {
-		if (strcmp(l->stmts[i].sql, sql) == 0) {
-			name = l->stmts[i].name;
+	TRY(ensure_conn(l, pc, in_tx));
+	for (i = 0; i < pc->nstmts; i++) {
+		if (strcmp(pc->stmts[i].sql, sql) == 0) {
+			name = pc->stmts[i].name;
 			break;
 		}
 	}
-	if (name == NULL && l->nstmts < PG_STMT_MAX) {
-		struct pg_stmt *s = &l->stmts[l->nstmts];
+	if (name == NULL && pc->nstmts < PG_STMT_MAX) {
+		struct pg_stmt *st = &pc->stmts[pc->nstmts];
 
-		(void)snprintf(s->name, sizeof(s->name), "j%zu", l->nstmts);
-		pr = PQprepare(l->conn, s->name, sql, 0, NULL);
+		(void)snprintf(st->name, sizeof(st->name), "j%zu", pc->nstmts);
+		pr = PQprepare(pc->conn, st->name, sql, 0, NULL);
 		if (PQresultStatus(pr) != PGRES_COMMAND_OK) {
-			r = pq_err(l, pr, what);
+			r = pq_err(l, pc->conn, pr, what);
 			goto out;
 		}
-		ENSURE((s->sql = strdup(sql)) != NULL, ERR_ALLOC);
-		l->nstmts++;
-		name = s->name;
+		ENSURE((st->sql = strdup(sql)) != NULL, ERR_ALLOC);
+		pc->nstmts++;
+		name = st->name;
 	}
 	if (name != NULL)
 		rr = PQexecPrepared(
-		    l->conn, name, p->n, p->v, p->len, p->fmt, 0);
+		    pc->conn, name, p->n, p->v, p->len, p->fmt, 0);
 	else
 		rr = PQexecParams(
-		    l->conn, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
+		    pc->conn, sql, p->n, NULL, p->v, p->len, p->fmt, 0);
 	es = PQresultStatus(rr);
 	if (es != PGRES_COMMAND_OK && es != PGRES_TUPLES_OK) {
-		r = pq_err(l, rr, what);
-		if (r == ERR_LEDGER_UNREACHABLE && own)
-			l->tx_broken = 1;
+		r = pq_err(l, pc->conn, rr, what);
 		goto out;
 	}
 	*res = rr;
 	rr = NULL;
 	r = 0;
 out:
-	(void)pthread_mutex_unlock(&l->qmu);
 	PQclear(pr);
 	PQclear(rr);
+	return r;
+}
+
+static int
+conn_run(struct store_pg *l, struct pg_conn *pc, int in_tx, const char *sql,
+    const struct pq_params *p, PGresult **res, const char *what)
+{
+	int r = conn_run_once(l, pc, in_tx, sql, p, res, what);
+
+	if (!in_tx && stale_retry(pc, r, sql))
+		r = conn_run_once(l, pc, in_tx, sql, p, res, what);
+	return r;
+}
+
+/*
+ * Run sql with p: in the unit on the writer's connection when this
+ * thread owns it, else on this thread's reader (its read section), else
+ * on a reader lent for this statement.  *res as conn_run().
+ */
+static int
+pq_run(struct store_pg *l, const char *sql, const struct pq_params *p,
+    PGresult **res, const char *what)
+{
+	static const struct pq_params none;
+	struct pg_reader *rd;
+	int r, lent = 0;
+
+	*res = NULL;
+	if (p == NULL)
+		p = &none;
+	if (is_owner(l)) {
+		(void)pthread_mutex_lock(&l->qmu);
+		if (l->tx_broken) {
+			set_msg(l,
+			    "postgres: the connection was lost in a "
+			    "transaction");
+			r = ERR_LEDGER_UNREACHABLE;
+		} else if ((r = conn_run(l, &l->w, 1, sql, p, res, what)) ==
+		    ERR_LEDGER_UNREACHABLE)
+			l->tx_broken = 1;
+		(void)pthread_mutex_unlock(&l->qmu);
+		return r;
+	}
+	(void)pthread_mutex_lock(&l->mu);
+	if ((rd = reader_mine(l)) == NULL) {
+		rd = reader_take(l);
+		lent = 1;
+	}
+	(void)pthread_mutex_unlock(&l->mu);
+	r = conn_run(l, &rd->pc, rd->in_tx, sql, p, res, what);
+	if (lent) {
+		(void)pthread_mutex_lock(&l->mu);
+		reader_give(l, rd);
+		(void)pthread_mutex_unlock(&l->mu);
+	}
 	return r;
 }
 
@@ -483,18 +611,37 @@ query_i64(struct store_pg *l, const char *sql, const struct pq_params *p,
 	return 0;
 }
 
+/* sql (no parameters, maybe several statements) on pc; a BEGIN
+ * again on a new connection when pc's was stale (stale_retry()). */
+static int
+conn_exec(
+    struct store_pg *l, struct pg_conn *pc, const char *sql, const char *what)
+{
+	PGresult *res;
+	int r, tries = 0;
+
+	do {
+		r = 0;
+		if (tries > 0 && (r = ensure_conn(l, pc, 0)) != 0)
+			break;
+		res = PQexec(pc->conn, sql);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+		    PQresultStatus(res) != PGRES_TUPLES_OK)
+			r = pq_err(l, pc->conn, res, what);
+		PQclear(res);
+	} while (tries++ == 0 && strncmp(sql, "BEGIN", 5) == 0 &&
+	    stale_retry(pc, r, sql));
+	return r;
+}
+
+/* conn_exec() on the writer's connection. */
 static int
 exec_plain(struct store_pg *l, const char *sql, const char *what)
 {
-	PGresult *res;
-	int r = 0;
+	int r;
 
 	(void)pthread_mutex_lock(&l->qmu);
-	res = PQexec(l->conn, sql);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-	    PQresultStatus(res) != PGRES_TUPLES_OK)
-		r = pq_err(l, res, what);
-	PQclear(res);
+	r = conn_exec(l, &l->w, sql, what);
 	(void)pthread_mutex_unlock(&l->qmu);
 	return r;
 }
@@ -556,9 +703,12 @@ pg_close(struct store_pg *l)
 
 	if (l == NULL)
 		return;
-	for (i = 0; i < l->nstmts; i++)
-		free(l->stmts[i].sql);
-	PQfinish(l->conn);
+	stmts_forget(&l->w);
+	PQfinish(l->w.conn);
+	for (i = 0; i < PG_READERS; i++) {
+		stmts_forget(&l->rd[i].pc);
+		PQfinish(l->rd[i].pc.conn);
+	}
 	free(l->conninfo);
 	(void)pthread_mutex_destroy(&l->qmu);
 	(void)pthread_mutex_destroy(&l->mu);
@@ -585,8 +735,15 @@ store_pg_open(
 	(void)pthread_mutex_init(&l->mu, NULL);
 	(void)pthread_cond_init(&l->cv, NULL);
 	ENSURE((l->conninfo = strdup(url)) != NULL, ERR_ALLOC);
-	TRY(ensure_conn(l, 0));
-	TRY(check_schema(l, create));
+	TRY(ensure_conn(l, &l->w, 0));
+	/* The schema is read and made on the writer's connection, in its
+	 * transaction: as if a unit were open. */
+	l->worker = 1;
+	l->owner = pthread_self();
+	r = check_schema(l, create);
+	l->worker = 0;
+	l->tx_broken = 0;
+	TRY(r);
 	l->base.errmsg[0] = '\0';
 	*out = &l->base;
 	l = NULL;
@@ -618,14 +775,14 @@ op_tx_begin(struct store *s)
 		set_msg(l, "a transaction is already open");
 		return ERR_INVALID_ARG;
 	}
-	while (l->worker || l->readers > 0)
+	while (l->worker)
 		(void)pthread_cond_wait(&l->cv, &l->mu);
 	l->worker = 1;
 	l->owner = pthread_self();
 	l->tx_broken = 0;
 	(void)pthread_mutex_unlock(&l->mu);
 	(void)pthread_mutex_lock(&l->qmu);
-	r = ensure_conn(l, 0);
+	r = ensure_conn(l, &l->w, 0);
 	(void)pthread_mutex_unlock(&l->qmu);
 	/* The unit holds the chain head row from its BEGIN to its COMMIT
 	 * (see the top of the file). */
@@ -635,8 +792,8 @@ op_tx_begin(struct store *s)
 		    " UPDATE",
 		    "begin transaction");
 	if (r != 0) {
-		if (l->conn != NULL &&
-		    PQtransactionStatus(l->conn) == PQTRANS_INERROR)
+		if (l->w.conn != NULL &&
+		    PQtransactionStatus(l->w.conn) == PQTRANS_INERROR)
 			(void)exec_plain(l, "ROLLBACK", "rollback");
 		(void)pthread_mutex_lock(&l->mu);
 		l->worker = 0;
@@ -655,9 +812,9 @@ commit_exec(struct store_pg *l)
 	int r = 0;
 
 	(void)pthread_mutex_lock(&l->qmu);
-	res = PQexec(l->conn, "COMMIT");
+	res = PQexec(l->w.conn, "COMMIT");
 	if (PQresultStatus(res) != PGRES_COMMAND_OK)
-		r = pq_err(l, res, "commit");
+		r = pq_err(l, l->w.conn, res, "commit");
 	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
 		set_msg(l, "commit: the transaction was rolled back");
 		r = ERR_DB;
@@ -702,8 +859,8 @@ op_tx_commit(struct store *s)
 		l->version++;
 	r = 0;
 out:
-	if (r != 0 && l->conn != NULL &&
-	    PQtransactionStatus(l->conn) != PQTRANS_IDLE)
+	if (r != 0 && l->w.conn != NULL &&
+	    PQtransactionStatus(l->w.conn) != PQTRANS_IDLE)
 		(void)exec_plain(l, "ROLLBACK", "rollback");
 	PQclear(res);
 	unit_end(l, r == 0);
@@ -717,66 +874,114 @@ op_tx_rollback(struct store *s)
 
 	if (!is_owner(l))
 		return;
-	if (l->conn != NULL && PQstatus(l->conn) == CONNECTION_OK)
+	if (l->w.conn != NULL && PQstatus(l->w.conn) == CONNECTION_OK)
 		(void)exec_plain(l, "ROLLBACK", "rollback");
 	unit_end(l, 0);
 }
 
+/* This thread's unit is open. */
 static int
 op_tx_active(struct store *s)
 {
 	struct store_pg *l = (struct store_pg *)s;
 	int a;
 
+	if (!is_owner(l))
+		return 0;
 	(void)pthread_mutex_lock(&l->qmu);
-	a = l->conn != NULL && PQtransactionStatus(l->conn) != PQTRANS_IDLE &&
-	    PQtransactionStatus(l->conn) != PQTRANS_UNKNOWN;
+	a = l->w.conn != NULL &&
+	    PQtransactionStatus(l->w.conn) != PQTRANS_IDLE &&
+	    PQtransactionStatus(l->w.conn) != PQTRANS_UNKNOWN;
 	(void)pthread_mutex_unlock(&l->qmu);
 	return a;
+}
+
+/*
+ * A read section of this thread: a reader connection held to its end,
+ * in one REPEATABLE READ READ ONLY transaction (nested sections share
+ * it).  Never waits for a unit, only for a free reader.  Fails when the
+ * snapshot could not begin; the section is open all the same (its
+ * statements fail or run without a snapshot) and section_end() ends
+ * it.
+ */
+static int
+section_begin(struct store_pg *l)
+{
+	struct pg_reader *rd;
+	int r;
+
+	(void)pthread_mutex_lock(&l->mu);
+	if ((rd = reader_mine(l)) != NULL) {
+		rd->depth++;
+		(void)pthread_mutex_unlock(&l->mu);
+		return 0;
+	}
+	rd = reader_take(l);
+	rd->depth = 1;
+	(void)pthread_mutex_unlock(&l->mu);
+	if ((r = ensure_conn(l, &rd->pc, 0)) != 0 ||
+	    (r = conn_exec(l, &rd->pc,
+		 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+		 "begin read")) != 0)
+		return r;
+	rd->in_tx = 1;
+	return 0;
+}
+
+static void
+section_end(struct store_pg *l)
+{
+	struct pg_reader *rd;
+
+	(void)pthread_mutex_lock(&l->mu);
+	if ((rd = reader_mine(l)) == NULL || rd->depth == 0) {
+		(void)pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	if (--rd->depth > 0) {
+		(void)pthread_mutex_unlock(&l->mu);
+		return;
+	}
+	(void)pthread_mutex_unlock(&l->mu);
+	if (rd->in_tx)
+		(void)conn_exec(l, &rd->pc, "COMMIT", "end read");
+	(void)pthread_mutex_lock(&l->mu);
+	reader_give(l, rd);
+	(void)pthread_mutex_unlock(&l->mu);
 }
 
 static void
 op_read_begin(struct store *s)
 {
-	struct store_pg *l = (struct store_pg *)s;
-
-	(void)pthread_mutex_lock(&l->mu);
-	while (l->worker)
-		(void)pthread_cond_wait(&l->cv, &l->mu);
-	l->readers++;
-	(void)pthread_mutex_unlock(&l->mu);
+	(void)section_begin((struct store_pg *)s);
 }
 
 static void
 op_read_end(struct store *s)
 {
-	struct store_pg *l = (struct store_pg *)s;
-
-	(void)pthread_mutex_lock(&l->mu);
-	if (l->readers > 0)
-		l->readers--;
-	(void)pthread_cond_broadcast(&l->cv);
-	(void)pthread_mutex_unlock(&l->mu);
+	section_end((struct store_pg *)s);
 }
 
+/* Inside this thread's unit or read section, that is the snapshot;
+ * else a read section of its own. */
 static int
 op_snapshot_begin(struct store *s, int *began)
 {
 	struct store_pg *l = (struct store_pg *)s;
-	int r;
+	int r, mine;
 
 	*began = 0;
-	if (op_tx_active(s))
+	if (is_owner(l))
 		return 0;
-	(void)pthread_mutex_lock(&l->qmu);
-	r = ensure_conn(l, 0);
-	(void)pthread_mutex_unlock(&l->qmu);
-	if (r != 0)
+	(void)pthread_mutex_lock(&l->mu);
+	mine = reader_mine(l) != NULL;
+	(void)pthread_mutex_unlock(&l->mu);
+	if (mine)
+		return 0;
+	if ((r = section_begin(l)) != 0) {
+		section_end(l);
 		return r;
-	if ((r = exec_plain(l,
-		 "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-		 "begin snapshot")) != 0)
-		return r;
+	}
 	*began = 1;
 	return 0;
 }
@@ -785,8 +990,7 @@ static void
 op_snapshot_end(struct store *s, int began)
 {
 	if (began)
-		(void)exec_plain(
-		    (struct store_pg *)s, "COMMIT", "end snapshot");
+		section_end((struct store_pg *)s);
 }
 
 static void

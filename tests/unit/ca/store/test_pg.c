@@ -5,8 +5,10 @@
  * connections (one chain, no serial twice), the same request approved
  * through two connections at once (exactly one wins, 50 times), and a
  * server restart under an open handle (ERR_LEDGER_UNREACHABLE while
- * down, then it reconnects by itself), and two replicas signing
- * checkpoints while appending (one tree, none of the same size twice).
+ * down, then it reconnects by itself), two replicas signing
+ * checkpoints while appending (one tree, none of the same size twice),
+ * and reads beside a unit: they do not wait for it and do not see it,
+ * and a read section is one snapshot.
  * Every typed operation, on this
  * backend and on sqlite, is in test_store.c.
  */
@@ -291,6 +293,86 @@ Test(pg, server_restart_under_an_open_handle)
 	cr_assert_eq(seq, 2);
 	expect_intact(l, 2);
 	ledger_close(l);
+}
+
+/* The last committed seq as a reader of l sees it. */
+static int64_t
+tail_seq(struct ledger *l)
+{
+	struct store_tail t;
+
+	memset(&t, 0, sizeof(t));
+	cr_assert_eq(
+	    store_event_tail(ledger_store(l), &t), 0, "%s", ledger_errmsg(l));
+	return t.seq;
+}
+
+struct beside {
+	struct ledger *l;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int done;
+	int64_t seq;
+};
+
+static void *
+read_beside(void *arg)
+{
+	struct beside *b = arg;
+	int64_t seq;
+
+	ledger_read_begin(b->l);
+	seq = tail_seq(b->l);
+	ledger_read_end(b->l);
+	(void)pthread_mutex_lock(&b->mu);
+	b->seq = seq;
+	b->done = 1;
+	(void)pthread_cond_signal(&b->cv);
+	(void)pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+Test(pg, reads_do_not_wait_for_a_unit)
+{
+	struct beside b = {
+	    .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
+	struct timespec until;
+	pthread_t t;
+	int64_t seq = 0;
+	int done;
+
+	cr_assert_eq(ledger_open(&b.l, url, 1), 0);
+	append1(b.l, "a", &seq);
+	/* A unit open, its event written, its COMMIT not yet run: a read
+	 * in another thread answers at once, from the committed rows. */
+	cr_assert_eq(ledger_begin(b.l), 0, "%s", ledger_errmsg(b.l));
+	cr_assert_eq(ledger_append(b.l, &seq, "b", "alice", "subj", NULL), 0);
+	cr_assert_eq(seq, 2);
+	cr_assert_eq(pthread_create(&t, NULL, read_beside, &b), 0);
+	(void)clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 10;
+	(void)pthread_mutex_lock(&b.mu);
+	while (!b.done && pthread_cond_timedwait(&b.cv, &b.mu, &until) == 0)
+		;
+	done = b.done;
+	(void)pthread_mutex_unlock(&b.mu);
+	cr_assert_eq(ledger_commit(b.l), 0, "%s", ledger_errmsg(b.l));
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert(done, "the read waited for the unit's COMMIT");
+	cr_assert_eq(b.seq, 1);
+	cr_assert_eq(tail_seq(b.l), 2);
+
+	/* A read section is one snapshot: a commit made meanwhile (here
+	 * by the same thread) shows in the next section, not this one. */
+	ledger_read_begin(b.l);
+	cr_assert_eq(tail_seq(b.l), 2);
+	append1(b.l, "c", &seq);
+	cr_assert_eq(seq, 3);
+	cr_assert_eq(tail_seq(b.l), 2);
+	ledger_read_end(b.l);
+	cr_assert_eq(tail_seq(b.l), 3);
+	expect_intact(b.l, 3);
+	ledger_close(b.l);
 }
 
 Test(pg, notification_lease_between_replicas)
