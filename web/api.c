@@ -837,7 +837,7 @@ etag_matches(const char *inm, const char *etag)
 static void
 krl_reply(struct api *a, struct http_req *req, int want_sig)
 {
-	int r = ERR_INTERNAL, changed = 0;
+	int r = ERR_INTERNAL, changed = 0, dirty;
 	uint64_t v = 0;
 	uint8_t *krl = NULL;
 	char *sig = NULL;
@@ -847,13 +847,17 @@ krl_reply(struct api *a, struct http_req *req, int want_sig)
 	const char *inm;
 
 	pthread_mutex_lock(&a->krl_lock);
+	/* Our own revocations set krl_dirty after their COMMIT: taken
+	 * before the read section, whose snapshot then holds them (on
+	 * PostgreSQL the section's snapshot begins at its first read). */
+	dirty = atomic_exchange(&a->krl_dirty, 0);
 	read_lock(a);
 	/* Another process (jitcad revoke) may have committed: data_version
-	 * says so cheaply; our own revocations set krl_dirty. */
+	 * says so cheaply. */
 	if ((r = ledger_changed(a->ledger, &changed)) != 0)
 		goto out;
 	v = a->krl_version;
-	if (changed || atomic_exchange(&a->krl_dirty, 0) || a->krl == NULL) {
+	if (changed || dirty || a->krl == NULL) {
 		if ((r = ledger_krl_version(a->ledger, &v)) != 0)
 			goto out;
 	}
@@ -907,6 +911,8 @@ krl_reply(struct api *a, struct http_req *req, int want_sig)
 	r = 0;
 out:
 	read_unlock(a);
+	if (r != 0 && dirty) /* not rebuilt: the next reader does */
+		atomic_store(&a->krl_dirty, 1);
 	pthread_mutex_unlock(&a->krl_lock);
 	free(krl);
 	free(sig);
