@@ -321,6 +321,13 @@ session_setup(struct store_pg *l, struct pg_conn *pc)
 	return r;
 }
 
+/* pc is connected, as far as libpq knows. */
+static int
+conn_ok(const struct pg_conn *pc)
+{
+	return pc->conn != NULL && PQstatus(pc->conn) == CONNECTION_OK;
+}
+
 static void
 stmts_forget(struct pg_conn *pc)
 {
@@ -336,7 +343,7 @@ stmts_forget(struct pg_conn *pc)
 static int
 ensure_conn(struct store_pg *l, struct pg_conn *pc, int in_tx)
 {
-	if (pc->conn != NULL && PQstatus(pc->conn) == CONNECTION_OK)
+	if (conn_ok(pc))
 		return 0;
 	if (in_tx) {
 		set_msg(
@@ -426,14 +433,14 @@ reader_give(struct store_pg *l, struct pg_reader *rd)
 /*
  * Whether sql, which failed with r on pc outside a transaction, runs
  * again on a new connection: a connection that sat idle while the
- * server restarted fails its first statement, and a read or a BEGIN
- * changed nothing that could be done twice.
+ * server restarted (was_ok, and lost now) fails its first statement,
+ * and a read or a BEGIN changed nothing that could be done twice.  Not
+ * after a failed reconnect (!was_ok): the server is down.
  */
 static int
-stale_retry(struct pg_conn *pc, int r, const char *sql)
+stale_retry(const struct pg_conn *pc, int was_ok, int r, const char *sql)
 {
-	return r == ERR_LEDGER_UNREACHABLE && pc->conn != NULL &&
-	    PQstatus(pc->conn) != CONNECTION_OK &&
+	return was_ok && r == ERR_LEDGER_UNREACHABLE && !conn_ok(pc) &&
 	    (strncmp(sql, "SELECT ", 7) == 0 || strncmp(sql, "BEGIN", 5) == 0);
 }
 
@@ -498,9 +505,10 @@ static int
 conn_run(struct store_pg *l, struct pg_conn *pc, int in_tx, const char *sql,
     const struct pq_params *p, PGresult **res, const char *what)
 {
-	int r = conn_run_once(l, pc, in_tx, sql, p, res, what);
+	int was_ok = conn_ok(pc),
+	    r = conn_run_once(l, pc, in_tx, sql, p, res, what);
 
-	if (!in_tx && stale_retry(pc, r, sql))
+	if (!in_tx && stale_retry(pc, was_ok, r, sql))
 		r = conn_run_once(l, pc, in_tx, sql, p, res, what);
 	return r;
 }
@@ -611,26 +619,31 @@ query_i64(struct store_pg *l, const char *sql, const struct pq_params *p,
 	return 0;
 }
 
-/* sql (no parameters, maybe several statements) on pc; a BEGIN
- * again on a new connection when pc's was stale (stale_retry()). */
+static int
+conn_exec_once(
+    struct store_pg *l, struct pg_conn *pc, const char *sql, const char *what)
+{
+	PGresult *res = PQexec(pc->conn, sql);
+	int r = 0;
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = pq_err(l, pc->conn, res, what);
+	PQclear(res);
+	return r;
+}
+
+/* sql (no parameters, maybe several statements) on the connected pc;
+ * a BEGIN once more on a new connection when pc's was stale
+ * (stale_retry()). */
 static int
 conn_exec(
     struct store_pg *l, struct pg_conn *pc, const char *sql, const char *what)
 {
-	PGresult *res;
-	int r, tries = 0;
+	int was_ok = conn_ok(pc), r = conn_exec_once(l, pc, sql, what);
 
-	do {
-		r = 0;
-		if (tries > 0 && (r = ensure_conn(l, pc, 0)) != 0)
-			break;
-		res = PQexec(pc->conn, sql);
-		if (PQresultStatus(res) != PGRES_COMMAND_OK &&
-		    PQresultStatus(res) != PGRES_TUPLES_OK)
-			r = pq_err(l, pc->conn, res, what);
-		PQclear(res);
-	} while (tries++ == 0 && strncmp(sql, "BEGIN", 5) == 0 &&
-	    stale_retry(pc, r, sql));
+	if (stale_retry(pc, was_ok, r, sql) && (r = ensure_conn(l, pc, 0)) == 0)
+		r = conn_exec_once(l, pc, sql, what);
 	return r;
 }
 
@@ -899,10 +912,11 @@ op_tx_active(struct store *s)
 /*
  * A read section of this thread: a reader connection held to its end,
  * in one REPEATABLE READ READ ONLY transaction (nested sections share
- * it).  Never waits for a unit, only for a free reader.  Fails when the
- * snapshot could not begin; the section is open all the same (its
- * statements fail or run without a snapshot) and section_end() ends
- * it.
+ * it).  Never waits for a unit, only for a free reader; none for the
+ * owner of the open unit, whose statements all run in the unit (so it
+ * never waits for readers either).  Fails when the snapshot could not
+ * begin; the section is open all the same (its statements fail or run
+ * without a snapshot) and section_end() ends it.
  */
 static int
 section_begin(struct store_pg *l)
@@ -913,6 +927,10 @@ section_begin(struct store_pg *l)
 	(void)pthread_mutex_lock(&l->mu);
 	if ((rd = reader_mine(l)) != NULL) {
 		rd->depth++;
+		(void)pthread_mutex_unlock(&l->mu);
+		return 0;
+	}
+	if (l->worker && pthread_equal(l->owner, pthread_self())) {
 		(void)pthread_mutex_unlock(&l->mu);
 		return 0;
 	}
@@ -962,21 +980,16 @@ op_read_end(struct store *s)
 	section_end((struct store_pg *)s);
 }
 
-/* Inside this thread's unit or read section, that is the snapshot;
- * else a read section of its own. */
+/* Inside this thread's unit, that is the snapshot; else a read section
+ * (nested in one already open, it shares that one's snapshot). */
 static int
 op_snapshot_begin(struct store *s, int *began)
 {
 	struct store_pg *l = (struct store_pg *)s;
-	int r, mine;
+	int r;
 
 	*began = 0;
 	if (is_owner(l))
-		return 0;
-	(void)pthread_mutex_lock(&l->mu);
-	mine = reader_mine(l) != NULL;
-	(void)pthread_mutex_unlock(&l->mu);
-	if (mine)
 		return 0;
 	if ((r = section_begin(l)) != 0) {
 		section_end(l);
