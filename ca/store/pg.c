@@ -2378,6 +2378,20 @@ op_sessions_purge(struct store *s, uint64_t now, uint64_t *n)
 }
 
 static int
+op_session_delete(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN])
+{
+	struct pq_params p = {0};
+	int r, changes = 0;
+
+	p_blob(&p, hash, STORE_TOKEN_HASH_LEN);
+	if ((r = pq_cmd((struct store_pg *)s,
+		 "DELETE FROM sessions WHERE token_hash = $1", &p, &changes,
+		 "write sessions")) != 0)
+		return r;
+	return changes == 1 ? 0 : ERR_NOT_FOUND;
+}
+
+static int
 op_identity_get(
     struct store *s, const char *user, char **issuer, char **subject)
 {
@@ -3027,6 +3041,7 @@ static const struct store_ops pg_ops = {
     .session_insert = op_session_insert,
     .session_get = op_session_get,
     .sessions_purge = op_sessions_purge,
+    .session_delete = op_session_delete,
     .identity_get = op_identity_get,
     .identity_insert = op_identity_insert,
     .event_subject_exists = op_event_subject_exists,

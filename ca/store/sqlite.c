@@ -2932,6 +2932,22 @@ out:
 }
 
 static int
+op_session_delete(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN])
+{
+	struct store_sqlite *l = (struct store_sqlite *)s;
+	sqlite3_stmt *st = NULL;
+	int r = ERR_INTERNAL, changes = 0;
+
+	TRY(sq_cached(l, &st, "DELETE FROM sessions WHERE token_hash = ?1"));
+	TRY(sq_bind_blob(l, st, 1, hash, STORE_TOKEN_HASH_LEN));
+	TRY(sq_done(l, st, &changes));
+	r = changes == 1 ? 0 : ERR_NOT_FOUND;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+static int
 op_identity_get(
     struct store *s, const char *user, char **issuer, char **subject)
 {
@@ -4580,6 +4596,7 @@ static const struct store_ops sqlite_ops = {
     .session_insert = op_session_insert,
     .session_get = op_session_get,
     .sessions_purge = op_sessions_purge,
+    .session_delete = op_session_delete,
     .identity_get = op_identity_get,
     .identity_insert = op_identity_insert,
     .certs_match = op_certs_match,

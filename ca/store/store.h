@@ -529,7 +529,9 @@ struct store_ops {
 	 * token (one who signs in with the identity provider).  In a
 	 * transaction: user_groups_set() (ERR_NOT_FOUND when no row changed),
 	 * session_insert(), sessions_purge() (those expired at now; *n how
-	 * many).  session_get(): ERR_NOT_FOUND when there is no row.
+	 * many), session_delete() (signing out: ERR_NOT_FOUND when no row
+	 * has that hash).  session_get(): ERR_NOT_FOUND when there is no
+	 * row.
 	 */
 	int (*user_groups_set)(
 	    struct store *s, const char *name, const char *groups);
@@ -538,6 +540,8 @@ struct store_ops {
 	    const uint8_t hash[STORE_TOKEN_HASH_LEN],
 	    struct store_session *out);
 	int (*sessions_purge)(struct store *s, uint64_t now, uint64_t *n);
+	int (*session_delete)(
+	    struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN]);
 	/*
 	 * Identities: the IdP subject (issuer, sub) a user name is bound to
 	 * at its first sign-in.  identity_get(): *issuer and *subject new,
@@ -933,6 +937,12 @@ static inline MUST_CHECK int
 store_sessions_purge(struct store *s, uint64_t now, uint64_t *n)
 {
 	return s->ops->sessions_purge(s, now, n);
+}
+
+static inline MUST_CHECK int
+store_session_delete(struct store *s, const uint8_t hash[STORE_TOKEN_HASH_LEN])
+{
+	return s->ops->session_delete(s, hash);
 }
 
 static inline MUST_CHECK int

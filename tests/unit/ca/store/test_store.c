@@ -518,6 +518,23 @@ ParameterizedTest(struct backend *b, store, sign_in_hosts_tree)
 	cr_assert_eq(n, 1);
 	memset(h1, 0x44, sizeof(h1));
 	cr_assert_eq(store_session_get(s, h1, &got), ERR_NOT_FOUND);
+	/* Signing out deletes one session by its hash; no row is
+	 * ERR_NOT_FOUND (the purged one, then the deleted one again). */
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(store_session_delete(s, h1), ERR_NOT_FOUND);
+	memset(h1, 0x55, sizeof(h1));
+	memcpy(ss.token_hash, h1, sizeof(h1));
+	ss.expires = 300;
+	cr_assert_eq(store_session_insert(s, &ss), 0);
+	memset(h1, 0x33, sizeof(h1));
+	cr_assert_eq(store_session_delete(s, h1), 0);
+	cr_assert_eq(store_session_delete(s, h1), ERR_NOT_FOUND);
+	cr_assert_eq(ledger_commit(l), 0);
+	cr_assert_eq(store_session_get(s, h1, &got), ERR_NOT_FOUND);
+	memset(h1, 0x55, sizeof(h1));
+	cr_assert_eq(store_session_get(s, h1, &got), 0, "the other stays");
+	cr_assert_eq(got.expires, 300);
+	store_session_clear(&got);
 	cr_assert_eq(store_identity_get(s, "amy", &iss, &sub), 0);
 	cr_assert_str_eq(iss, "https://id");
 	cr_assert_str_eq(sub, "s-1");
