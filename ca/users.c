@@ -3,7 +3,8 @@
  * the store (ca/store/store.h: user_get, user_by_token, user_insert,
  * user_token_set, user_disable, users_each; for signing in with the
  * identity provider user_groups_set, session_insert, session_get,
- * sessions_purge, identity_get, identity_insert), each change in one
+ * sessions_purge, session_delete, identity_get, identity_insert), each
+ * change in one
  * transaction with its event.  No SQL here.
  *
  * Tokens come from RAND_bytes and are stored only as SHA-256; the token
@@ -702,6 +703,63 @@ out:
 	json_decref(g);
 	json_decref(d);
 	json_decref(prev);
+	return r;
+}
+
+int
+user_session_end(struct ledger *l, const char *token, char **user_out,
+    char id[USER_TOKEN_ID_LEN + 1])
+{
+	struct store_session ss;
+	uint8_t hash[HASH_LEN];
+	char tid[USER_TOKEN_ID_LEN + 1];
+	json_t *d = NULL;
+	int r = ERR_INTERNAL, began = 0;
+
+	memset(&ss, 0, sizeof(ss));
+	if (user_out != NULL)
+		*user_out = NULL;
+	if (id != NULL)
+		id[0] = '\0';
+	if (l == NULL)
+		return ERR_INVALID_ARG;
+	TRY(user_token_format_check(token));
+	TRY(sha256(hash, token, USER_TOKEN_LEN));
+	TRY(ledger_begin(l));
+	began = 1;
+	/* Read in the unit: the row deleted is the row checked. */
+	if ((r = store_session_get(ledger_store(l), hash, &ss)) ==
+	    ERR_NOT_FOUND) {
+		r = ERR_BAD_TOKEN;
+		goto out;
+	} else if (r != 0)
+		goto out;
+	ENSURE(
+	    CRYPTO_memcmp(ss.token_hash, hash, HASH_LEN) == 0, ERR_BAD_TOKEN);
+	/* An expired session is already refused; the next sign-in purges
+	 * it.  Nothing to end, nothing to record. */
+	ENSURE(ss.expires > ledger_now(), ERR_BAD_TOKEN);
+	if ((r = store_session_delete(ledger_store(l), hash)) == ERR_NOT_FOUND)
+		r = ERR_BAD_TOKEN;
+	TRY(r);
+	token_id(hash, tid);
+	ENSURE((d = json_pack("{s:s}", "token_id", tid)) != NULL, ERR_ALLOC);
+	TRY(ledger_append(l, NULL, "session.closed", ss.user, ss.user, d));
+	began = 0; /* a failed commit rolls back */
+	TRY(ledger_commit(l));
+	if (id != NULL)
+		memcpy(id, tid, sizeof(tid));
+	if (user_out != NULL) {
+		*user_out = ss.user;
+		ss.user = NULL;
+	}
+	r = 0;
+out:
+	if (began)
+		ledger_rollback(l);
+	OPENSSL_cleanse(hash, sizeof(hash));
+	store_session_clear(&ss);
+	json_decref(d);
 	return r;
 }
 

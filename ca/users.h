@@ -137,10 +137,23 @@ MUST_CHECK int user_token_generate(char **out);
  * no usable group is left, ERR_USER_DISABLED, ERR_OIDC_SUBJECT when the
  * name was bound to another (issuer, subject) at an earlier sign-in (the
  * claim now names someone else).  *created (may be NULL) is
- * 1 when the user was new.  Expired sessions are purged on the way.
+ * 1 when the user was new.  Expired sessions are purged on the way;
+ * user_session_end() ends one before it expires.
  */
 MUST_CHECK int user_sign_in(struct ledger *l, const struct config *cfg,
     const struct user_sign_in *in, char **token_out, int *created);
+/*
+ * Signing out (DELETE /v1/session): the session whose token this is ends
+ * at once, in one transaction: its row is deleted and event
+ * session.closed {token_id} appended, actor and subject its user.
+ * *user_out (may be NULL) is new: that user's name; id (may be NULL) the
+ * token id as in session.opened.  ERR_BAD_TOKEN, with nothing written,
+ * when the token is malformed or no unexpired session has it (unknown,
+ * already ended, or a user's static token: user_authenticate() tells
+ * those apart).
+ */
+MUST_CHECK int user_session_end(struct ledger *l, const char *token,
+    char **user_out, char id[USER_TOKEN_ID_LEN + 1]);
 
 /* 0 if token has the shape of a jitca token, else ERR_BAD_TOKEN. */
 MUST_CHECK int user_token_format_check(const char *token);

@@ -806,6 +806,58 @@ out:
 	oidc_identity_free(id);
 }
 
+/*
+ * DELETE /v1/session, the session's own token as the bearer: signing
+ * out.  The session's row goes and session.closed {token_id} is written
+ * in one unit (ca/users.h user_session_end()); the token is refused from
+ * then on like any unknown one.  200 {"user", "token_id"}.  A static
+ * token is 400 not_a_session: signing out does not end it (jitcad user
+ * token or disable does), and nothing is written.
+ */
+static void
+h_session_end(void *app, struct http_req *req)
+{
+	struct api *a = app;
+	struct user *u = NULL;
+	char id[USER_TOKEN_ID_LEN + 1], *name = NULL;
+	json_t *j;
+	int r;
+
+	if (authenticate(a, req, &u) != 0)
+		return;
+	if (!u->session) {
+		http_reply_error(req, 400, "not_a_session",
+		    "this is the static token of user %s, not a session from "
+		    "signing in: it cannot be signed out (an admin replaces "
+		    "it with jitcad user token or stops it with jitcad user "
+		    "disable)",
+		    u->name);
+		goto out;
+	}
+	r = user_session_end(a->ledger, http_req_bearer(req), &name, id);
+	ledger_note(a, r);
+	if (r == ERR_BAD_TOKEN) {
+		/* Ended or expired since authenticate(): a concurrent
+		 * sign-out won. */
+		http_reply_error(
+		    req, 401, "bad_token", "the session has already ended");
+		http_reply_header(req, "WWW-Authenticate", "Bearer");
+		goto out;
+	} else if (r != 0) {
+		reply_err(req, r, "sign-out");
+		goto out;
+	}
+	if ((j = json_pack("{s:s,s:s}", "user", name, "token_id", id)) ==
+	    NULL) {
+		reply_err(req, ERR_ALLOC, "sign-out");
+		goto out;
+	}
+	reply_json_steal(req, 200, j);
+out:
+	free(name);
+	user_free(u);
+}
+
 /* 1 if an If-None-Match value lists the entity tag etag ("\"HEX\""). */
 static int
 etag_matches(const char *inm, const char *etag)
@@ -2169,6 +2221,7 @@ static const struct http_route routes[] = {
     {"GET", "/v1/ca", h_ca},
     {"GET", "/v1/auth", h_auth},
     {"POST", "/v1/session", h_session},
+    {"DELETE", "/v1/session", h_session_end},
     {"GET", "/v1/krl", h_krl},
     {"GET", "/v1/krl.sig", h_krl_sig},
     {"GET", "/v1/checkpoint", h_checkpoint},

@@ -1988,6 +1988,142 @@ Test(api, other_process_changes)
 	ledger_close(l);
 }
 
+/* ---- signing out ---- */
+
+/* A session of name, made as POST /v1/session makes it (in this
+ * process, on the server's ledger); its token (kept). */
+static char *
+session_for(const char *name, const char *group)
+{
+	struct ledger *l = NULL;
+	struct config *cfg = NULL;
+	struct user_sign_in in;
+	char *gv[1] = {(char *)(uintptr_t)group}, *t = NULL;
+	char err[CONFIG_ERR_LEN];
+	uint64_t now = (uint64_t)time(NULL);
+
+	cr_assert_eq(ledger_open(&l, path_in("ledger.db"), 0), 0);
+	cr_assert_eq(config_load(&cfg, dir, err), 0, "%s", err);
+	memset(&in, 0, sizeof(in));
+	in.name = name;
+	in.groups = gv;
+	in.ngroups = 1;
+	in.expires = now + 600;
+	in.auth_time = now;
+	in.issuer = "https://idp.test";
+	in.subject = name;
+	cr_assert_eq(user_sign_in(l, cfg, &in, &t, NULL), 0);
+	config_free(cfg);
+	ledger_close(l);
+	return tu_keep(t);
+}
+
+/* The token id of the events: the first 8 hex digits of SHA-256. */
+static char *
+token_id_of(const char *t)
+{
+	unsigned char h[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)t, strlen(t), h);
+	return tu_keep(tu_fmt("%02x%02x%02x%02x", h[0], h[1], h[2], h[3]));
+}
+
+/* The events of type whose details.token_id is id. */
+static size_t
+token_events(json_t *all, const char *type, const char *id, json_t **last)
+{
+	size_t i, n = 0;
+	json_t *e;
+	const char *t;
+
+	json_array_foreach(all, i, e)
+	{
+		t = json_string_value(
+		    json_object_get(json_object_get(e, "details"), "token_id"));
+		if (strcmp(json_string_value(json_object_get(e, "type")),
+			type) == 0 &&
+		    t != NULL && strcmp(t, id) == 0) {
+			n++;
+			*last = e;
+		}
+	}
+	return n;
+}
+
+Test(api, session_sign_out)
+{
+	char *s1 = session_for("grace", "engineering");
+	char *s2 = session_for("grace", "engineering");
+	char *id = token_id_of(s1), *again;
+	json_t *before, *after, *e = NULL;
+	struct resp *r;
+
+	/* Both sessions work. */
+	r = call_h(NOBODY, "GET", "/v1/roles", NULL, NULL, s1);
+	expect(r, 200, NULL);
+	r = call_h(NOBODY, "GET", "/v1/roles", NULL, NULL, s2);
+	expect(r, 200, NULL);
+	before = ledger_all();
+	cr_assert_eq(token_events(before, "session.opened", id, &e), 1);
+	cr_assert_eq(token_events(before, "session.closed", id, &e), 0);
+
+	/* Signing out ends that session, and only that one. */
+	r = call_h(NOBODY, "DELETE", "/v1/session", NULL, NULL, s1);
+	expect(r, 200, NULL);
+	cr_assert_eq(json_object_size(r->j), 2, "%s", r->h.body);
+	cr_assert_str_eq(jstr(r, "user"), "grace");
+	cr_assert_str_eq(jstr(r, "token_id"), id);
+	r = call_h(NOBODY, "GET", "/v1/roles", NULL, NULL, s1);
+	expect(r, 401, "bad_token");
+	cr_assert_str_eq(emsg(r), "the token is unknown or malformed");
+	r = call_h(NOBODY, "DELETE", "/v1/session", NULL, NULL, s1);
+	expect(r, 401, "bad_token");
+	r = call_h(NOBODY, "GET", "/v1/roles", NULL, NULL, s2);
+	expect(r, 200, NULL);
+
+	/* One event, by and about the user, with the same token id as
+	 * session.opened. */
+	after = ledger_all();
+	cr_assert_eq(json_array_size(after), json_array_size(before) + 1);
+	cr_assert_eq(token_events(after, "session.closed", id, &e), 1);
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(e, "actor")), "grace");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(e, "subject")), "grace");
+	again = json_dumps(json_object_get(e, "details"), JSON_COMPACT);
+	cr_assert_str_eq(again, tu_keep(tu_fmt("{\"token_id\":\"%s\"}", id)));
+	free(again);
+	json_decref(before);
+	json_decref(after);
+
+	/* A static token is not a session: 400, nothing written, and it
+	 * keeps working. */
+	before = ledger_all();
+	r = call(ALICE, "DELETE", "/v1/session", NULL);
+	expect(r, 400, "not_a_session");
+	cr_assert_str_eq(emsg(r),
+	    "this is the static token of user alice, not a session from "
+	    "signing in: it cannot be signed out (an admin replaces it with "
+	    "jitcad user token or stops it with jitcad user disable)");
+	r = call(ALICE, "GET", "/v1/roles", NULL);
+	expect(r, 200, NULL);
+	after = ledger_all();
+	cr_assert_eq(json_array_size(after), json_array_size(before));
+	json_decref(before);
+	json_decref(after);
+
+	/* No token, an unknown one, another method. */
+	r = call(NOBODY, "DELETE", "/v1/session", NULL);
+	expect(r, 401, "missing_token");
+	r = call_h(NOBODY, "DELETE", "/v1/session", NULL, NULL,
+	    "jitca_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+	expect(r, 401, "bad_token");
+	r = call(NOBODY, "PUT", "/v1/session", NULL);
+	expect(r, 405, "method_not_allowed");
+	cr_assert(strstr(r->h.hdrs, "Allow: POST, DELETE\r\n") != NULL, "%s",
+	    r->h.hdrs);
+}
+
 /* ---- the log ---- */
 
 Test(api, log_lines_without_secrets)
