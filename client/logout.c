@@ -1,7 +1,9 @@
 /*
  * logout.c: `jitca logout`: removes the jitca certificates from ssh-agent
- * and deletes their files in ~/.ssh/jitca.  Only looks at this machine.
- * Shared helpers: common.c.
+ * and deletes their files in ~/.ssh/jitca, then ends each cached session
+ * at its server (DELETE /v1/session) and deletes its file.  Needs no
+ * configured server: a session's file names its own.  Shared helpers:
+ * common.c.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -53,11 +55,74 @@ logout_file(const char *dir, const char *role, void *ctx)
 	free(c);
 }
 
+/* What end_session() needs and counts. */
+struct ending {
+	const struct cconf *cf;
+	uint64_t now;
+	int failed;
+};
+
+/*
+ * Sign out of one cached session at its server before its file goes, so
+ * that a copy of the token stops working too.  A 401 means the server no
+ * longer knows it (ended, expired, or its user disabled): nothing left to
+ * end.  Any other failure leaves the token valid until it expires, which
+ * the line says.
+ */
+static void
+end_session(void *ctx, const char *server, const struct session *s)
+{
+	struct ending *e = ctx;
+	struct capi *api = NULL;
+	json_t *rep = NULL;
+	char srv[256], user[128], why[512], when[64], *m = NULL;
+	const char *reason;
+	long status = 0;
+	size_t n;
+	int r;
+
+	if (server == NULL || s == NULL)
+		return; /* unusable: only the file goes */
+	clean_copy(srv, sizeof(srv), server);
+	clean_copy(user, sizeof(user), s->user);
+	if (s->expires_at <= e->now) {
+		printf("the session of %s on %s had expired\n", user, srv);
+		return;
+	}
+	if ((r = capi_new(&api, server, s->token, e->cf->ca_bundle)) == 0)
+		r = capi_call(
+		    api, "DELETE", "/v1/session", NULL, 1, &status, &rep, &m);
+	if (r == 0)
+		printf("ended the session of %s on %s\n", user, srv);
+	else if (status == 401)
+		printf(
+		    "the session of %s on %s was already ended\n", user, srv);
+	else {
+		/* An unreachable server's reason starts with its URL: once
+		 * is enough. */
+		reason = m != NULL && *m != '\0' ? m : err_str(r);
+		n = api != NULL ? strlen(capi_server(api)) : 0;
+		if (n > 0 && strncmp(reason, capi_server(api), n) == 0 &&
+		    strncmp(reason + n, ": ", 2) == 0)
+			reason += n + 2;
+		clean_copy(why, sizeof(why), reason);
+		fmt_local(when, sizeof(when), s->expires_at);
+		msg("could not end the session on %s: %s; removed it here only "
+		    "(it expires at %s)",
+		    srv, why, when);
+		e->failed++;
+	}
+	json_decref(rep);
+	free(m);
+	capi_free(api);
+}
+
 int
 cmd_logout(const struct cli_parsed *p)
 {
 	struct cconf cf;
 	struct agent *ag = NULL;
+	struct ending end;
 	int r, failed = 0, ex = JITCA_EXIT_FAIL;
 
 	memset(&cf, 0, sizeof(cf));
@@ -76,7 +141,12 @@ cmd_logout(const struct cli_parsed *p)
 		msg("%s", err_str(r));
 		goto out;
 	}
-	if ((r = session_remove(cf.home, NULL)) < 0) {
+	end.cf = &cf;
+	end.now = now_s();
+	end.failed = 0;
+	r = session_remove_each(cf.home, end_session, &end);
+	failed += end.failed;
+	if (r < 0) {
 		msg("cannot remove the sessions in ~/.cache/jitca: %s",
 		    err_str(r));
 		failed++;

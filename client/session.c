@@ -55,28 +55,41 @@ session_clear(struct session *s)
 	memset(s, 0, sizeof(*s));
 }
 
-int
-session_load(
-    const char *home, const char *server, uint64_t now, struct session *s)
+/* 1 when t can go into an Authorization header unchanged: printable
+ * ASCII without space, as every jitca token is. */
+static int
+token_ok(const char *t)
+{
+	for (; *t != '\0'; t++)
+		if ((unsigned char)*t <= 0x20 || (unsigned char)*t >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/*
+ * The session in the file at path: 0 with *server (new) and s filled;
+ * ERR_NOT_FOUND when there is no regular file, ERR_BAD_FORMAT when it is
+ * not ours, others may read it or it does not hold a session (the
+ * caller removes it), ERR_ALLOC.
+ */
+static int
+session_read(const char *path, char **server, struct session *s)
 {
 	struct stat st;
 	json_t *j = NULL;
-	char *path = NULL, *text = NULL;
+	char *text = NULL;
 	const char *tok, *srv, *user;
 	json_int_t exp;
 	size_t len = 0;
-	int r = ERR_ALLOC;
+	int r = ERR_NOT_FOUND;
 
+	*server = NULL;
 	memset(s, 0, sizeof(*s));
-	if ((path = session_path(home, server)) == NULL)
-		goto out;
-	r = ERR_NOT_FOUND;
 	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		goto out;
-	if (st.st_uid != getuid() || (st.st_mode & 077) != 0) {
-		(void)unlink(path);
+	r = ERR_BAD_FORMAT;
+	if (st.st_uid != getuid() || (st.st_mode & 077) != 0)
 		goto out;
-	}
 	if (cconf_read_file(&text, &len, path, SESSION_MAX_FILE) != 0)
 		goto out;
 	j = json_loadb(text, len, 0, NULL);
@@ -84,14 +97,12 @@ session_load(
 	srv = json_string_value(json_object_get(j, "server"));
 	user = json_string_value(json_object_get(j, "user"));
 	exp = json_integer_value(json_object_get(j, "expires_at"));
-	if (tok == NULL || srv == NULL || strcmp(srv, server) != 0 ||
-	    exp <= 0 || (uint64_t)exp <= now + SESSION_MARGIN) {
-		(void)unlink(path);
+	if (tok == NULL || !token_ok(tok) || srv == NULL || exp <= 0)
 		goto out;
-	}
 	r = ERR_ALLOC;
 	if ((s->token = strdup(tok)) == NULL ||
-	    (s->user = strdup(user != NULL ? user : "")) == NULL) {
+	    (s->user = strdup(user != NULL ? user : "")) == NULL ||
+	    (*server = strdup(srv)) == NULL) {
 		session_clear(s);
 		goto out;
 	}
@@ -102,6 +113,29 @@ out:
 	if (text != NULL)
 		OPENSSL_cleanse(text, len);
 	free(text);
+	return r;
+}
+
+int
+session_load(
+    const char *home, const char *server, uint64_t now, struct session *s)
+{
+	char *path = NULL, *srv = NULL;
+	int r = ERR_ALLOC;
+
+	memset(s, 0, sizeof(*s));
+	if ((path = session_path(home, server)) == NULL)
+		goto out;
+	if ((r = session_read(path, &srv, s)) == ERR_BAD_FORMAT ||
+	    (r == 0 &&
+		(strcmp(srv, server) != 0 ||
+		    s->expires_at <= now + SESSION_MARGIN))) {
+		session_clear(s);
+		(void)unlink(path);
+		r = ERR_NOT_FOUND;
+	}
+out:
+	free(srv);
 	free(path);
 	return r;
 }
@@ -136,23 +170,14 @@ out:
 }
 
 int
-session_remove(const char *home, const char *server)
+session_remove_each(const char *home, session_fn fn, void *ctx)
 {
+	struct session ss;
 	struct dirent *de;
 	DIR *d = NULL;
-	char *path = NULL, *dir = NULL;
-	int n = 0;
+	char *path = NULL, *dir = NULL, *srv = NULL;
+	int n = 0, r;
 
-	if (server != NULL) {
-		if ((path = session_path(home, server)) == NULL)
-			return ERR_ALLOC;
-		if (unlink(path) == 0)
-			n = 1;
-		else if (errno != ENOENT)
-			n = ERR_SYSTEM;
-		free(path);
-		return n;
-	}
 	if ((dir = session_dir(home)) == NULL)
 		return ERR_ALLOC;
 	if ((d = opendir(dir)) == NULL) {
@@ -170,11 +195,40 @@ session_remove(const char *home, const char *server)
 			n = ERR_ALLOC;
 			break;
 		}
+		if (fn != NULL) {
+			if ((r = session_read(path, &srv, &ss)) == ERR_ALLOC) {
+				free(path);
+				n = r;
+				break;
+			}
+			fn(ctx, r == 0 ? srv : NULL, r == 0 ? &ss : NULL);
+			session_clear(&ss);
+			free(srv);
+			srv = NULL;
+		}
 		if (unlink(path) == 0)
 			n++;
 		free(path);
 	}
 	closedir(d);
 	free(dir);
+	return n;
+}
+
+int
+session_remove(const char *home, const char *server)
+{
+	char *path = NULL;
+	int n = 0;
+
+	if (server == NULL)
+		return session_remove_each(home, NULL, NULL);
+	if ((path = session_path(home, server)) == NULL)
+		return ERR_ALLOC;
+	if (unlink(path) == 0)
+		n = 1;
+	else if (errno != ENOENT)
+		n = ERR_SYSTEM;
+	free(path);
 	return n;
 }

@@ -6,7 +6,9 @@
  * mode 0700, holding {"server", "token", "expires_at", "user"}.  A
  * session is used only while more than SESSION_MARGIN seconds are left,
  * only for the server it names, and only from a file that is ours and
- * nobody else can read.  Nothing here talks to the server or prints.
+ * nobody else can read.  Nothing here talks to the server or prints
+ * (signing out at the server is logout.c's, through the callback of
+ * session_remove_each()).
  */
 #ifndef JITCA_CLIENT_SESSION_H
 #define JITCA_CLIENT_SESSION_H
@@ -40,6 +42,17 @@ MUST_CHECK int session_save(
 /* Remove the session of server, or of every server when server is NULL;
  * how many files were removed, or a negative code. */
 int session_remove(const char *home, const char *server);
+/*
+ * Called by session_remove_each() for a cached session before its file
+ * goes: the server it names and the session (borrowed for the call), or
+ * both NULL when the file is unusable (not ours, readable by others,
+ * malformed).  Expired sessions are passed too.
+ */
+typedef void (*session_fn)(
+    void *ctx, const char *server, const struct session *s);
+/* Every server's session file: fn (may be NULL) for it, then it is
+ * removed.  How many files were removed, or a negative code. */
+int session_remove_each(const char *home, session_fn fn, void *ctx);
 void session_clear(struct session *s);
 
 #endif /* JITCA_CLIENT_SESSION_H */

@@ -942,6 +942,99 @@ Test(client, plain_http_warning_is_not_fooled_by_a_prefix)
 	free(err);
 }
 
+/* A cached session file in ~/.cache/jitca named by tag. */
+static void
+session_file(const char *tag, const char *server, const char *token,
+    long long expires_at)
+{
+	char *d = tu_fmt("%s/.cache/jitca", home);
+	char *p = tu_fmt("%s/session-%s.json", d, tag);
+	char *j = tu_fmt("{\"server\":\"%s\",\"token\":\"%s\","
+			 "\"expires_at\":%lld,\"user\":\"alice\"}",
+	    server, token, expires_at);
+	char *mk = tu_fmt("mkdir -p -m 0700 '%s'", d);
+
+	free(tu_sh_ok(mk));
+	tu_write_file(p, j, strlen(j), 0600);
+	free(mk);
+	free(j);
+	free(p);
+	free(d);
+}
+
+/* logout ends each cached session at its server: one it no longer
+ * knows was already ended; one it cannot reach, or that it refuses, is
+ * removed here only and the exit status says so; an expired one is not
+ * sent; every file goes; no server needs to be configured. */
+Test(client, logout_ends_sessions_at_their_servers)
+{
+	char *out = NULL, *err = NULL, *dead, *want, *left, *t;
+	long long now = (long long)time(NULL);
+	int rc;
+
+	start_server("1h");
+	unsetenv("JITCA_SERVER");
+	unsetenv("XDG_CACHE_HOME");
+	dead = tu_fmt("http://127.0.0.1:%d", tu_free_port());
+	session_file("00000000000000000000000000000001", url,
+	    "jitca_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", now + 600);
+	session_file("00000000000000000000000000000002", dead,
+	    "jitca_BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB", now + 600);
+	session_file("00000000000000000000000000000003", dead,
+	    "jitca_CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC", now - 10);
+	/* alice's static token is not a session: the server says so. */
+	t = tu_read_file(tok_alice, NULL);
+	t[strcspn(t, "\n")] = '\0';
+	session_file("00000000000000000000000000000004", url, t, now + 600);
+	free(t);
+
+	rc = jitca(NULL, "logout", &out, &err);
+	cr_assert_eq(rc, 1, "%s%s", out, err);
+	want = tu_fmt("the session of alice on %s was already ended\n", url);
+	cr_assert(strstr(out, want) != NULL, "%s", out);
+	free(want);
+	want = tu_fmt("the session of alice on %s had expired\n", dead);
+	cr_assert(strstr(out, want) != NULL, "%s", out);
+	free(want);
+	want =
+	    tu_fmt("jitca: could not end the session on %s: Failed to connect "
+		   "to 127.0.0.1 port %d",
+		dead, tu_url_port(dead));
+	cr_assert(strstr(err, want) != NULL, "%s", err);
+	cr_assert(strstr(err, "; removed it here only (it expires at ") != NULL,
+	    "%s", err);
+	free(want);
+	want = tu_fmt("jitca: could not end the session on %s: this is the "
+		      "static token of user alice, not a session from "
+		      "signing in: it cannot be signed out",
+	    url);
+	cr_assert(strstr(err, want) != NULL, "%s", err);
+	free(want);
+	cr_assert(strstr(out, "removed 4 session(s) of signing in\n") != NULL,
+	    "%s", out);
+	cr_assert_eq(count(err, "could not end"), 2, "%s", err);
+	free(out);
+	free(err);
+	left = tu_fmt("ls -A '%s/.cache/jitca'", home);
+	out = tu_sh_ok(left);
+	cr_assert_str_eq(out, "", "files left: %s", out);
+	free(out);
+	free(left);
+	/* The static token still works. */
+	want = tu_fmt("roles --server '%s'", url);
+	rc = jitca(tok_alice, want, NULL, &err);
+	free(want);
+	cr_assert_eq(rc, 0, "%s", err);
+	free(err);
+	/* Nothing cached, nothing configured: nothing to end, exit 0. */
+	rc = jitca(NULL, "logout", &out, &err);
+	cr_assert_eq(rc, 0, "%s", err);
+	cr_assert_null(strstr(out, "session"), "%s", out);
+	free(out);
+	free(err);
+	free(dead);
+}
+
 /* status and logout name the bad line of ~/.config/jitca/config; logout
  * fails, and says so, for a file it cannot remove. */
 Test(client, status_and_logout_report_what_went_wrong)

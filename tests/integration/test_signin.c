@@ -17,8 +17,10 @@
  * reauth_required and succeeds after jitca signs in again; bad ID tokens
  * through POST /v1/session are each refused with their own code and
  * nothing is written to the ledger; the session token is stored only as
- * its SHA-256; an admin's `jitcad user disable` ends an OIDC user's
- * session and sign-ins; static tokens keep working beside it.
+ * its SHA-256; `jitca logout` ends the session at the server (its token
+ * refused after, event session.closed); an admin's `jitcad user disable`
+ * ends an OIDC user's session and sign-ins; static tokens keep working
+ * beside it.
  */
 #define _GNU_SOURCE /* memmem */
 #include <errno.h>
@@ -353,7 +355,8 @@ login_to_agent(const char *home, const char *login, const char *flags)
 
 Test(signin, browser_flow_to_agent)
 {
-	char *out = NULL, *err = NULL;
+	char *out = NULL, *err = NULL, *tok, *want, *u, *body, *code, *cmd;
+	long st;
 	int n, rc;
 
 	start_all();
@@ -368,12 +371,34 @@ Test(signin, browser_flow_to_agent)
 	cr_assert_eq(url_count(), 1);
 	free(out);
 	free(err);
-	/* jitca logout removes the session: the next command signs in. */
+	/* jitca logout ends the session at the server, so a copy of its
+	 * token is refused too, and removes it: the next command signs
+	 * in. */
+	tok = cached_token("alice");
 	rc = sh_as("alice", "alice", "\"$JITCA\" logout", &out, &err);
 	cr_assert_eq(rc, 0, "%s%s", out, err);
+	want = tu_fmt("ended the session of alice on %s\n", server);
+	cr_assert(strstr(out, want) != NULL, "%s", out);
+	free(want);
 	cr_assert(strstr(out, "removed 1 session(s)") != NULL, "%s", out);
 	free(out);
 	free(err);
+	u = tu_fmt("%s/v1/requests", server);
+	body = http(u, NULL, tok, &st);
+	cr_assert_eq(st, 401, "%s", body);
+	code = err_code(body);
+	cr_assert_str_eq(code, "bad_token", "%s", body);
+	free(code);
+	free(body);
+	free(u);
+	cmd = tu_fmt("\"$JITCAD\" ledger export --state '%s' | grep -c "
+		     "'\"session.closed\"'",
+	    state);
+	cr_assert_eq(tu_sh(cmd, &out, NULL), 0, "no session.closed event");
+	cr_assert_str_eq(out, "1\n");
+	free(out);
+	free(cmd);
+	free(tok);
 	rc = sh_as("alice", "alice", "\"$JITCA\" requests", &out, &err);
 	cr_assert_eq(rc, 0, "%s%s", out, err);
 	cr_assert_eq(url_count(), 2);
