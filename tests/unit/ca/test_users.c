@@ -2,7 +2,8 @@
  * test_users.c: tests of ca/users.c on a real ledger file: adding,
  * listing, rotating, disabling and authenticating users with exact error
  * codes; the token's shape; that only SHA-256(token) is stored and the
- * token text is nowhere in the database files or the events; name rules.
+ * token text is nowhere in the database files or the events; name rules;
+ * signing out of a session (user_session_end).
  */
 #include <regex.h>
 #include <stdio.h>
@@ -432,6 +433,87 @@ Test(users, another_connection_sees_new_users)
 	user_free(u);
 	ledger_close(l2);
 	user_token_free(tok);
+}
+
+/* A session of amy until now + ttl, as a sign-in makes it. */
+static char *
+sign_in(uint64_t ttl)
+{
+	char *g[1] = {"engineering"}, *tok = NULL;
+	struct user_sign_in in;
+
+	memset(&in, 0, sizeof(in));
+	in.name = "amy";
+	in.groups = g;
+	in.ngroups = 1;
+	in.expires = 1700000000 + ttl;
+	in.auth_time = 1700000000;
+	in.issuer = "https://idp";
+	in.subject = "amy-1";
+	cr_assert_eq(user_sign_in(l, cfg, &in, &tok, NULL), 0);
+	return tok;
+}
+
+/* Signing out: that session ends (one event, its token id), others
+ * stay; nothing else is a session to end, and refusing writes nothing. */
+Test(users, session_end)
+{
+	char *s1 = sign_in(600), *s2 = sign_in(600), *s3 = sign_in(10);
+	char *st = add("alice", "eng", NULL), *name = NULL, *h, *out, *want;
+	char id[USER_TOKEN_ID_LEN + 1];
+	struct user *u = NULL;
+	int i;
+
+	cr_assert_eq(user_session_end(l, s1, &name, id), 0);
+	cr_assert_str_eq(name, "amy");
+	h = sha256_hex(s1);
+	for (i = 0; i < 8; i++)
+		h[i] = (char)(h[i] >= 'A' ? h[i] + 32 : h[i]);
+	cr_assert_eq(strncmp(id, h, 8), 0, "%s vs %s", id, h);
+	cr_assert_eq(strlen(id), 8);
+	free(name);
+	cr_assert_eq(user_authenticate(l, s1, &u), ERR_BAD_TOKEN);
+	cr_assert_eq(user_authenticate(l, s2, &u), 0);
+	cr_assert_eq(u->session, 1);
+	user_free(u);
+	out = sq("SELECT type, actor, subject, details FROM events WHERE "
+		 "type LIKE 'session.%' ORDER BY seq;");
+	want = tu_fmt("session.opened|amy|amy|{\"auth_time\":1700000000,"
+		      "\"expires\":1700000600,\"token_id\":\"%.8s\"}\n",
+	    h);
+	cr_assert(strncmp(out, want, strlen(want)) == 0, "%s", out);
+	free(want);
+	want = tu_fmt("session.closed|amy|amy|{\"token_id\":\"%.8s\"}\n", h);
+	cr_assert(strlen(out) > strlen(want) &&
+		strcmp(out + strlen(out) - strlen(want), want) == 0,
+	    "%s", out);
+	free(want);
+	free(out);
+	free(h);
+
+	/* Refused, nothing written: ended already, a static token, garbage,
+	 * an expired session (s3, past its 10 s). */
+	out = sq("SELECT count(*) FROM events;");
+	cr_assert_eq(user_session_end(l, s1, &name, id), ERR_BAD_TOKEN);
+	cr_assert_null(name);
+	cr_assert_str_eq(id, "");
+	cr_assert_eq(user_session_end(l, st, NULL, NULL), ERR_BAD_TOKEN);
+	cr_assert_eq(user_session_end(l, "jitca_x", NULL, NULL), ERR_BAD_TOKEN);
+	cr_assert_eq(setenv("JITCA_TEST_NOW", "1700000011", 1), 0);
+	cr_assert_eq(user_session_end(l, s3, NULL, NULL), ERR_BAD_TOKEN);
+	want = sq("SELECT count(*) FROM events;");
+	cr_assert_str_eq(out, want);
+	free(want);
+	free(out);
+	out = sq("SELECT count(*) FROM sessions;");
+	cr_assert_str_eq(out, "2\n", "s2 and the expired s3 are left");
+	free(out);
+	cr_assert_eq(user_authenticate(l, st, &u), 0);
+	user_free(u);
+	user_token_free(s1);
+	user_token_free(s2);
+	user_token_free(s3);
+	user_token_free(st);
 }
 
 Test(users, chain_stays_intact)
