@@ -8,7 +8,8 @@
  * down, then it reconnects by itself), two replicas signing
  * checkpoints while appending (one tree, none of the same size twice),
  * and reads beside a unit: they do not wait for it and do not see it,
- * and a read section is one snapshot.
+ * and a read section is one snapshot; one session signed out through two
+ * replicas at once (one ends it, one event, the other is refused).
  * Every typed operation, on this
  * backend and on sqlite, is in test_store.c.
  */
@@ -21,8 +22,10 @@
 #include <criterion/criterion.h>
 
 #include "ca/checkpoint.h"
+#include "ca/config.h"
 #include "ca/ledger.h"
 #include "ca/store/store.h"
+#include "ca/users.h"
 #include "tests/lib/pg.h"
 #include "tests/lib/testutil.h"
 
@@ -266,6 +269,93 @@ Test(pg, same_request_approved_twice_at_once)
 	expect_intact(a, 50);
 	ledger_close(a);
 	ledger_close(b);
+}
+
+/* A thread signing out of one session through its own handle. */
+struct signer_out {
+	struct ledger *l;
+	const char *token;
+	pthread_barrier_t *go;
+	int r;
+};
+
+static void *
+sign_out_main(void *arg)
+{
+	struct signer_out *x = arg;
+
+	(void)pthread_barrier_wait(x->go);
+	x->r = user_session_end(x->l, x->token, NULL, NULL);
+	return NULL;
+}
+
+Test(pg, session_signed_out_through_two_replicas_at_once)
+{
+	static const char cfg_json[] =
+	    "{\"listen\": \"127.0.0.1:8443\", \"ca\": {\"key_file\": "
+	    "\"ca_key.pem\"}, \"ledger\": {\"path\": \"ledger.db\"}, "
+	    "\"request_ttl\": \"1h\", \"roles\": {\"staging\": "
+	    "{\"principals\": [\"{{user}}\"], \"max_ttl\": \"8h\", "
+	    "\"requesters\": [\"engineering\"], \"approvals_required\": 0}}}";
+	char *g[1] = {"engineering"}, *tok = NULL, *out, *dir = tu_tmpdir();
+	struct ledger *a = NULL, *b = NULL;
+	struct config *cfg = NULL;
+	struct user_sign_in in;
+	struct signer_out x[2];
+	struct user *u = NULL;
+	pthread_barrier_t go;
+	pthread_t t[2];
+	int round;
+
+	cr_assert_eq(
+	    config_parse(&cfg, dir, cfg_json, strlen(cfg_json), NULL), 0);
+	cr_assert_eq(ledger_open(&a, url, 1), 0);
+	cr_assert_eq(ledger_open(&b, url, 0), 0);
+	memset(&in, 0, sizeof(in));
+	in.name = "amy";
+	in.groups = g;
+	in.ngroups = 1;
+	in.expires = 1700000600;
+	in.auth_time = 1700000000;
+	in.issuer = "https://idp";
+	in.subject = "amy-1";
+	for (round = 0; round < 20; round++) {
+		cr_assert_eq(user_sign_in(a, cfg, &in, &tok, NULL), 0);
+		cr_assert_eq(user_authenticate(b, tok, &u), 0);
+		user_free(u);
+		cr_assert_eq(pthread_barrier_init(&go, NULL, 2), 0);
+		x[0].l = a;
+		x[1].l = b;
+		x[0].token = x[1].token = tok;
+		x[0].go = x[1].go = &go;
+		x[0].r = x[1].r = -1;
+		cr_assert_eq(
+		    pthread_create(&t[0], NULL, sign_out_main, &x[0]), 0);
+		cr_assert_eq(
+		    pthread_create(&t[1], NULL, sign_out_main, &x[1]), 0);
+		cr_assert_eq(pthread_join(t[0], NULL), 0);
+		cr_assert_eq(pthread_join(t[1], NULL), 0);
+		(void)pthread_barrier_destroy(&go);
+		cr_assert((x[0].r == 0 && x[1].r == ERR_BAD_TOKEN) ||
+			(x[1].r == 0 && x[0].r == ERR_BAD_TOKEN),
+		    "round %d: %d and %d", round, x[0].r, x[1].r);
+		cr_assert_eq(user_authenticate(a, tok, &u), ERR_BAD_TOKEN);
+		cr_assert_eq(user_authenticate(b, tok, &u), ERR_BAD_TOKEN);
+		user_token_free(tok);
+	}
+	out = tpg_psql(url,
+	    "SELECT count(*) FILTER (WHERE type = 'session.opened'),"
+	    " count(*) FILTER (WHERE type = 'session.closed') FROM events;"
+	    " SELECT count(*) FROM sessions;");
+	cr_assert_str_eq(out, "20|20\n0\n");
+	free(out);
+	/* user.seen, then 20 times session.opened and session.closed. */
+	expect_intact(a, 41);
+	ledger_close(a);
+	ledger_close(b);
+	config_free(cfg);
+	tu_rmtree(dir);
+	free(dir);
 }
 
 Test(pg, server_restart_under_an_open_handle)
