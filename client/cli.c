@@ -140,8 +140,8 @@ static const struct cli_cmd commands[] = {
 	"the server has revoked them",
 	status_opts, NULL, cmd_status},
     {"logout", NULL, 0, 0,
-	"remove jitca certificates from the agent, delete their files and "
-	"the cached sessions",
+	"remove jitca certificates from the agent, delete their files, and "
+	"sign out of the cached sessions at their servers",
 	NULL, NULL, cmd_logout},
     {"ssh-config", NULL, 0, 0,
 	"print the ~/.ssh/config lines for jitca certificates and the "
