@@ -100,7 +100,8 @@ static const char *const notify_events[] = {"request.created",
     "request.approved", "request.denied", "request.expired",
     "request.withdrawn", "cert.issued", "cert.revoked", "break-glass", NULL};
 static const char *const limits_keys[] = {"requests_per_minute", NULL};
-static const char *const server_keys[] = {"threads", NULL};
+static const char *const server_keys[] = {
+    "threads", "connections_per_client", NULL};
 static const char *const ca_keys[] = {"key", "key_file", "host_key",
     "ledger_key", "backdate", "hard_max_ttl", "host_max_ttl", "pkcs11_module",
     "pin_file", "pkcs11_allow_network", NULL};
@@ -1036,13 +1037,21 @@ parse_limits(struct ctx *x, json_t *root)
 	    "; 0 turns the limit off", &x->c->requests_per_minute);
 }
 
-/* "server": {"threads": N}, all optional. */
+/* "server": {"threads": N, "connections_per_client": N}, all optional. */
 static int
 parse_server(struct ctx *x, json_t *root)
 {
+	int rr;
+
 	x->c->server_threads = CONFIG_DEFAULT_SERVER_THREADS;
-	return get_section_uint(x, root, "server", server_keys, "threads", 1,
-	    CONFIG_MAX_SERVER_THREADS, "", &x->c->server_threads);
+	x->c->server_connections_per_client =
+	    CONFIG_DEFAULT_SERVER_CONNECTIONS_PER_CLIENT;
+	if ((rr = get_section_uint(x, root, "server", server_keys, "threads", 1,
+		 CONFIG_MAX_SERVER_THREADS, "", &x->c->server_threads)) != 0)
+		return rr;
+	return get_section_uint(x, root, "server", server_keys,
+	    "connections_per_client", 1, CONFIG_MAX_SERVER_THREADS, "",
+	    &x->c->server_connections_per_client);
 }
 
 /*

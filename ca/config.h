@@ -41,6 +41,8 @@
 /* server.threads: the HTTP worker threads (web/http.h). */
 #define CONFIG_DEFAULT_SERVER_THREADS 256
 #define CONFIG_MAX_SERVER_THREADS 1024
+/* server.connections_per_client: of those, what one address may hold. */
+#define CONFIG_DEFAULT_SERVER_CONNECTIONS_PER_CLIENT 64
 /* oidc: sign-in with an identity provider (docs/oidc.md). */
 #define CONFIG_OIDC_RS256 0x01u /* the bits of web/oidc.h's OIDC_ALG_* */
 #define CONFIG_OIDC_ES256 0x02u
@@ -176,6 +178,10 @@ struct config {
 	 * its own (default 256); a request waits for its own durable
 	 * commit, so many of them let group commit batch. */
 	unsigned server_threads;
+	/* server.connections_per_client: how many of them one client
+	 * address may hold (default 64); trusted proxies are not limited
+	 * by it. */
+	unsigned server_connections_per_client;
 	char **trusted_proxies; /* addresses or CIDRs (web/http.h) */
 	size_t ntrusted_proxies;
 	/* known_hosts patterns of the host CA ("*.prod.example.com") */

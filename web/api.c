@@ -2152,6 +2152,12 @@ h_metrics(void *app, struct http_req *req)
 			    status, n);
 	}
 	tb_printf(&b,
+	    "# HELP jitca_http_connections_refused_total Connections "
+	    "refused: their address held server.connections_per_client."
+	    "\n# TYPE jitca_http_connections_refused_total counter\n"
+	    "jitca_http_connections_refused_total %" PRIu64 "\n",
+	    http_server_refused_count(srv));
+	tb_printf(&b,
 	    "# HELP jitca_issuance_seconds Time from request to signed, "
 	    "committed certificate.\n# TYPE jitca_issuance_seconds "
 	    "histogram\n");

@@ -14,6 +14,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -29,6 +30,7 @@
 
 #include <microhttpd.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 
 #include "web/http.h"
 
@@ -49,6 +51,16 @@ struct net {
 	unsigned bits;
 };
 
+#define CONN_BUCKETS 256 /* a power of two */
+#define CONN_REFUSAL_LOG_S 10.0 /* at most one log line per this */
+
+/* The live connections of one client address (the per-client limit). */
+struct conn_addr {
+	struct conn_addr *next;
+	uint8_t key[16]; /* an IPv4 address as ::ffff:a.b.c.d */
+	unsigned n;
+};
+
 struct http_server {
 	struct MHD_Daemon *d;
 	struct http_config cfg;
@@ -61,6 +73,20 @@ struct http_server {
 	struct rl_entry rl[RL_BUCKETS][RL_WAYS];
 	struct net proxies[HTTP_MAX_PROXIES];
 	size_t nproxies;
+	/*
+	 * Connections per client address, trusted proxies not counted
+	 * (conn_lock).  An address needs a node only while it has a
+	 * connection, so conn_limit nodes are enough: conn_nodes, those not
+	 * in a bucket on conn_free.
+	 */
+	pthread_mutex_t conn_lock;
+	struct conn_addr *conn_bucket[CONN_BUCKETS];
+	struct conn_addr *conn_nodes;
+	struct conn_addr *conn_free;
+	uint32_t conn_seed;
+	_Atomic uint64_t conn_refused;
+	uint64_t conn_refused_logged; /* conn_refused at the last line */
+	double conn_logged_at; /* monotonic seconds; 0: never */
 };
 
 struct http_hdr {
@@ -865,6 +891,154 @@ proxy_trusted(const struct http_server *s, int af, const uint8_t *a)
 	return 0;
 }
 
+/* ---- connections per client address ---- */
+
+/* The peer sa as (af, its address bytes) and as a key of 16 bytes (an
+ * IPv4 address mapped); -1 for another family. */
+static int
+peer_key(const struct sockaddr *sa, int *af, const uint8_t **a, uint8_t key[16])
+{
+	if (sa == NULL)
+		return -1;
+	if (sa->sa_family == AF_INET) {
+		*af = AF_INET;
+		*a = (const uint8_t *)&((const struct sockaddr_in *)sa)
+			 ->sin_addr;
+		memset(key, 0, 10);
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, *a, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		*af = AF_INET6;
+		*a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)
+			 ->sin6_addr;
+		memcpy(key, *a, 16);
+		return 0;
+	}
+	return -1;
+}
+
+/* Where key's node is, or would be linked (called with conn_lock). */
+static struct conn_addr **
+conn_slot(struct http_server *s, const uint8_t key[16])
+{
+	struct conn_addr **pp;
+	uint32_t h = 2166136261u ^ s->conn_seed;
+	size_t i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ key[i]) * 16777619u;
+	pp = &s->conn_bucket[h & (CONN_BUCKETS - 1)];
+	while (*pp != NULL && memcmp((*pp)->key, key, 16) != 0)
+		pp = &(*pp)->next;
+	return pp;
+}
+
+/* A refusal: counted, and said at most once per CONN_REFUSAL_LOG_S
+ * (called with conn_lock). */
+static void
+conn_refusal_log(struct http_server *s, int af, const uint8_t *a)
+{
+	char addr[INET6_ADDRSTRLEN], ts[32];
+	uint64_t n = atomic_fetch_add(&s->conn_refused, 1) + 1;
+	double now = mono_now();
+	struct timespec wall;
+	struct tm tm;
+
+	if (s->cfg.log == NULL ||
+	    (s->conn_logged_at != 0 &&
+		now - s->conn_logged_at < CONN_REFUSAL_LOG_S))
+		return;
+	(void)inet_ntop(af, a, addr, sizeof(addr));
+	clock_gettime(CLOCK_REALTIME, &wall);
+	gmtime_r(&wall.tv_sec, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	fprintf(s->cfg.log,
+	    "%s connection from %s refused: it holds %u already, the limit "
+	    "per client address (server.connections_per_client); %" PRIu64
+	    " refused since the last such line\n",
+	    ts, addr, s->cfg.per_ip_limit, n - s->conn_refused_logged);
+	s->conn_refused_logged = n;
+	s->conn_logged_at = now;
+}
+
+/*
+ * libmicrohttpd's accept policy, before a connection is taken: refuse
+ * one from an address that holds per_ip_limit already (its own limit
+ * would count a trusted proxy's connections as one client's).  It runs
+ * on the listening thread, as does conn_notify(), so an admitted
+ * connection is counted before the next is looked at.
+ */
+static enum MHD_Result
+conn_admit(void *cls, const struct sockaddr *sa, socklen_t len)
+{
+	struct http_server *s = cls;
+	const struct conn_addr *c;
+	const uint8_t *a;
+	uint8_t key[16];
+	int af, ok;
+
+	(void)len;
+	if (peer_key(sa, &af, &a, key) != 0 ||
+	    (s->nproxies > 0 && proxy_trusted(s, af, a)))
+		return MHD_YES;
+	(void)pthread_mutex_lock(&s->conn_lock);
+	c = *conn_slot(s, key);
+	ok = c != NULL ? c->n < s->cfg.per_ip_limit : s->conn_free != NULL;
+	if (!ok)
+		conn_refusal_log(s, af, a);
+	(void)pthread_mutex_unlock(&s->conn_lock);
+	return ok ? MHD_YES : MHD_NO;
+}
+
+/* A connection starts (counted for its address, whose node it keeps in
+ * *ctx) or is closed (no longer counted). */
+static void
+conn_notify(void *cls, struct MHD_Connection *conn, void **ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	struct conn_addr **pp, *c;
+	const uint8_t *a;
+	uint8_t key[16];
+	int af;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if ((c = *ctx) == NULL)
+			return;
+		*ctx = NULL;
+		(void)pthread_mutex_lock(&s->conn_lock);
+		if (--c->n == 0) {
+			pp = conn_slot(s, c->key);
+			*pp = c->next;
+			c->next = s->conn_free;
+			s->conn_free = c;
+		}
+		(void)pthread_mutex_unlock(&s->conn_lock);
+		return;
+	}
+	*ctx = NULL;
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || peer_key(ci->client_addr, &af, &a, key) != 0 ||
+	    (s->nproxies > 0 && proxy_trusted(s, af, a)))
+		return;
+	(void)pthread_mutex_lock(&s->conn_lock);
+	pp = conn_slot(s, key);
+	if (*pp == NULL && (*pp = s->conn_free) != NULL) {
+		s->conn_free = (*pp)->next;
+		(*pp)->next = NULL;
+		memcpy((*pp)->key, key, 16);
+		(*pp)->n = 0;
+	}
+	if ((c = *pp) != NULL) {
+		c->n++;
+		*ctx = c;
+	}
+	(void)pthread_mutex_unlock(&s->conn_lock);
+}
+
 struct xff {
 	char buf[HTTP_MAX_XFF + 1];
 	size_t len;
@@ -1134,6 +1308,7 @@ http_server_start(struct http_server **out, const struct http_config *cfg,
 	s->cfg.ntrusted_proxies = 0;
 	s->listen_fd = cfg->listen_fd;
 	pthread_mutex_init(&s->rl_lock, NULL);
+	pthread_mutex_init(&s->conn_lock, NULL);
 	if (cfg->ntrusted_proxies > HTTP_MAX_PROXIES) {
 		snprintf(errbuf, HTTP_ERR_LEN, "more than %d trusted proxies",
 		    HTTP_MAX_PROXIES);
@@ -1160,6 +1335,19 @@ http_server_start(struct http_server **out, const struct http_config *cfg,
 		s->cfg.conn_limit = s->cfg.threads;
 	if (s->cfg.per_ip_limit == 0)
 		s->cfg.per_ip_limit = 64;
+	if ((s->conn_nodes = calloc(
+		 s->cfg.conn_limit, sizeof(*s->conn_nodes))) == NULL) {
+		r = ERR_ALLOC;
+		goto out;
+	}
+	for (i = 0; i < s->cfg.conn_limit; i++) {
+		s->conn_nodes[i].next = s->conn_free;
+		s->conn_free = &s->conn_nodes[i];
+	}
+	/* Addresses a client picks should not all land in one bucket. */
+	if (RAND_bytes((unsigned char *)&s->conn_seed, sizeof(s->conn_seed)) !=
+	    1)
+		s->conn_seed = (uint32_t)getpid() ^ (uint32_t)time(NULL);
 	if (s->cfg.conn_memory == 0)
 		s->cfg.conn_memory = 32 * 1024;
 	if (s->cfg.timeout_s == 0)
@@ -1195,20 +1383,20 @@ http_server_start(struct http_server **out, const struct http_config *cfg,
 			goto out;
 		}
 		flags |= MHD_USE_TLS;
-		s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s,
+		s->d = MHD_start_daemon(flags, 0, conn_admit, s, on_access, s,
 		    MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
 		    MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.per_ip_limit,
+		    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->cfg.conn_memory,
 		    MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
 		    MHD_OPTION_HTTPS_MEM_CERT, cfg->tls_cert_pem,
 		    MHD_OPTION_HTTPS_MEM_KEY, cfg->tls_key_pem, MHD_OPTION_END);
 	} else {
-		s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_access, s,
+		s->d = MHD_start_daemon(flags, 0, conn_admit, s, on_access, s,
 		    MHD_OPTION_LISTEN_SOCKET, cfg->listen_fd,
 		    MHD_OPTION_CONNECTION_LIMIT, s->cfg.conn_limit,
-		    MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.per_ip_limit,
+		    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
 		    MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->cfg.conn_memory,
 		    MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s,
 		    MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -1228,6 +1416,8 @@ http_server_start(struct http_server **out, const struct http_config *cfg,
 out:
 	if (s != NULL) {
 		pthread_mutex_destroy(&s->rl_lock);
+		pthread_mutex_destroy(&s->conn_lock);
+		free(s->conn_nodes);
 		free(s);
 	}
 	return r;
@@ -1270,7 +1460,15 @@ http_server_stop(struct http_server *s)
 	if (s->quiesced && s->listen_fd >= 0)
 		close(s->listen_fd);
 	pthread_mutex_destroy(&s->rl_lock);
+	pthread_mutex_destroy(&s->conn_lock);
+	free(s->conn_nodes);
 	free(s);
+}
+
+uint64_t
+http_server_refused_count(const struct http_server *s)
+{
+	return atomic_load(&s->conn_refused);
 }
 
 uint64_t

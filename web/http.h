@@ -73,7 +73,10 @@ struct http_config {
 	unsigned threads; /* connections served at once, each on its own
 			     thread; 0: 256 */
 	unsigned conn_limit; /* 0: threads */
-	unsigned per_ip_limit; /* 0: 64 */
+	/* Of those, what one client address may hold (0: 64); trusted
+	 * proxies are not limited by it.  A connection over it is closed
+	 * at once, counted and logged (at most a line per 10 s). */
+	unsigned per_ip_limit;
 	size_t conn_memory; /* 0: 32 KiB (headers, per connection) */
 	unsigned timeout_s; /* idle connection timeout, 0: 30 */
 	size_t max_body; /* 0: HTTP_MAX_BODY */
@@ -117,6 +120,8 @@ unsigned http_server_drain(struct http_server *s, unsigned timeout_ms);
 void http_server_stop(struct http_server *s);
 /* Responses sent so far with this status (100..599), for /metrics. */
 uint64_t http_server_status_count(const struct http_server *s, int status);
+/* Connections refused by the per-client-address limit so far. */
+uint64_t http_server_refused_count(const struct http_server *s);
 
 /* The request, for handlers.  Strings are borrowed from req. */
 /* The "{id}" segment of the matched route, or NULL. */

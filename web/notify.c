@@ -208,7 +208,7 @@ raw_put(char *buf, size_t len, size_t *used, const char *s)
 static int
 payload_slack(json_t **out, const char *link, const struct outbox_event *ev)
 {
-	char text[TEXT_MAX], head[512], ttl[DURATION_FMT_LEN], num[32];
+	char text[TEXT_MAX], head[512], ttl[DURATION_FMT_LEN], num[48];
 	json_t *d = NULL, *o = NULL, *blocks = NULL;
 	json_error_t jerr;
 	const char *what, *by;

@@ -868,8 +868,12 @@ op_tx_commit(struct store *s)
 	    NULL, &res, "commit"));
 	TRY(commit_exec(l));
 	/* Our own commit is no news to us. */
-	if (PQntuples(res) == 1 && val_i64(res, 0, 0) == l->version + 1)
-		l->version++;
+	if (PQntuples(res) == 1) {
+		(void)pthread_mutex_lock(&l->mu);
+		if (val_i64(res, 0, 0) == l->version + 1)
+			l->version++;
+		(void)pthread_mutex_unlock(&l->mu);
+	}
 	r = 0;
 out:
 	if (r != 0 && l->w.conn != NULL &&
@@ -1277,8 +1281,10 @@ op_changed(struct store *s, int *changed)
 	*changed = 0;
 	TRY(query_i64(l, "SELECT value::bigint FROM meta WHERE key = 'version'",
 	    NULL, &v, "read meta"));
+	(void)pthread_mutex_lock(&l->mu);
 	*changed = v != l->version;
 	l->version = v;
+	(void)pthread_mutex_unlock(&l->mu);
 	r = 0;
 out:
 	return r;

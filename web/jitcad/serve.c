@@ -576,6 +576,7 @@ web_serve_run(const struct cli_parsed *p)
 	hc.trusted_proxies = (const char *const *)api.cfg->trusted_proxies;
 	hc.ntrusted_proxies = api.cfg->ntrusted_proxies;
 	hc.threads = api.cfg->server_threads;
+	hc.per_ip_limit = api.cfg->server_connections_per_client;
 	hc.routes = api_routes(&hc.nroutes);
 	hc.app = &api;
 	if ((r = http_server_start(&srv, &hc, herr)) != 0) {

@@ -338,6 +338,13 @@ static const struct broken broken[] = {
 	"server.threads: 0 is out of range (1..1024)"},
     {TOP("'server': {'threads': 1025},"), ERR_CONFIG,
 	"server.threads: 1025 is out of range (1..1024)"},
+    {TOP("'server': {'connections_per_client': 0},"), ERR_CONFIG,
+	"server.connections_per_client: 0 is out of range (1..1024)"},
+    {TOP("'server': {'connections_per_client': 1025},"), ERR_CONFIG,
+	"server.connections_per_client: 1025 is out of range (1..1024)"},
+    {TOP("'server': {'connections_per_client': 2.5},"), ERR_CONFIG,
+	"server.connections_per_client: expected an integer, got a real "
+	"number"},
     /* Keys in a PKCS#11 token: the URI is checked here. */
     {TOP("'ca': {'key': 'pkcs11:token=jitca'},"), ERR_CONFIG,
 	"ca.key: PKCS#11 URI names no key (give \"object=\" or \"id=\")"},
@@ -1314,17 +1321,21 @@ Test(config, limits_and_server_values)
 {
 	static const struct {
 		const char *json;
-		unsigned rpm, threads;
+		unsigned rpm, threads, per_client;
 	} ok[] = {
-	    {TOP(""), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 256},
-	    {TOP("'limits': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 256},
-	    {TOP("'limits': {'requests_per_minute': 0},"), 0, 256},
-	    {TOP("'limits': {'requests_per_minute': 10000},"), 10000, 256},
-	    {TOP("'server': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 256},
+	    {TOP(""), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 256, 64},
+	    {TOP("'limits': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 256, 64},
+	    {TOP("'limits': {'requests_per_minute': 0},"), 0, 256, 64},
+	    {TOP("'limits': {'requests_per_minute': 10000},"), 10000, 256, 64},
+	    {TOP("'server': {},"), CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 256, 64},
 	    {TOP("'server': {'threads': 1},"),
-		CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 1},
+		CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 1, 64},
 	    {TOP("'server': {'threads': 1024},"),
-		CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 1024},
+		CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 1024, 64},
+	    {TOP("'server': {'connections_per_client': 1},"),
+		CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 256, 1},
+	    {TOP("'server': {'threads': 8, 'connections_per_client': 1024},"),
+		CONFIG_DEFAULT_REQUESTS_PER_MINUTE, 8, 1024},
 	};
 	size_t i;
 
@@ -1335,6 +1346,8 @@ Test(config, limits_and_server_values)
 
 		cr_assert_eq(c->requests_per_minute, ok[i].rpm, "case %zu", i);
 		cr_assert_eq(c->server_threads, ok[i].threads, "case %zu", i);
+		cr_assert_eq(c->server_connections_per_client, ok[i].per_client,
+		    "case %zu", i);
 		config_free(c);
 	}
 }

@@ -878,6 +878,8 @@ Test(api, ledger_and_metrics)
 		      "jitca_http_responses_total{code=\"201\"} "
 		      "2\n"),
 	    "%s", r->h.body);
+	cr_assert(
+	    strstr(r->h.body, "jitca_http_connections_refused_total 0\n"));
 	cr_assert(strstr(r->h.body, "jitca_issuance_seconds_count 1\n"));
 	cr_assert(strstr(
 	    r->h.body, "jitca_issuance_seconds_bucket{le=\"+Inf\"} 1\n"));

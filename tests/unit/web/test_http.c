@@ -5,11 +5,15 @@
  * throttling (429 + Retry-After, never for the right token), the client
  * address behind trusted proxies (X-Forwarded-For), duplicate query
  * parameters and Authorization headers, response counters, descriptors
- * past FD_SETSIZE, quiesce and
+ * past FD_SETSIZE, connections per client address (trusted proxies not
+ * limited), quiesce and
  * drain,
  * and TLS with a self-signed certificate made by openssl in the test.
  * The endpoints of jitcad serve are tested in test_api.c.
  */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -18,6 +22,8 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -239,6 +245,8 @@ static int port;
 static char base[64];
 static const char *const *proxies; /* for start() */
 static size_t nproxies;
+static unsigned per_client; /* for start(); 0: the default */
+static FILE *log_to; /* for start(); NULL: no log */
 
 static void
 start(const char *cert, const char *key)
@@ -258,6 +266,8 @@ start(const char *cert, const char *key)
 	cfg.quiet = 1;
 	cfg.trusted_proxies = proxies;
 	cfg.ntrusted_proxies = nproxies;
+	cfg.per_ip_limit = per_client;
+	cfg.log = log_to;
 	cfg.routes = routes;
 	cfg.nroutes = sizeof(routes) / sizeof(routes[0]);
 	cr_assert_eq(http_server_start(&srv, &cfg, err), 0, "%s", err);
@@ -687,6 +697,144 @@ Test(http, trusted_proxies_refused)
 	    err, "trusted proxy \"10.0.0.0/33\" is not an address or CIDR");
 	cr_assert_null(s2);
 	close(fd);
+}
+
+/* A TCP connection to the server. */
+static int
+raw_connect(void)
+{
+	struct sockaddr_in sa;
+	struct timeval tv = {10, 0};
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_geq(fd = socket(AF_INET, SOCK_STREAM, 0), 0);
+	cr_assert_eq(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0,
+	    "connect: %s", strerror(errno));
+	cr_assert_eq(
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)), 0);
+	return fd;
+}
+
+/* GET /hello on fd, which stays open: 1 when the answer came, 0 when the
+ * server closed the connection without sending a byte. */
+static int
+raw_hello(int fd)
+{
+	static const char rq[] = "GET /hello HTTP/1.1\r\nHost: t\r\n\r\n";
+	char buf[1024];
+	size_t got = 0;
+	ssize_t n;
+
+	if (send(fd, rq, sizeof(rq) - 1, MSG_NOSIGNAL) < 0) {
+		cr_assert(errno == EPIPE || errno == ECONNRESET, "send: %s",
+		    strerror(errno));
+		return 0;
+	}
+	while (got < sizeof(buf) - 1) {
+		if ((n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) < 0) {
+			cr_assert_eq(
+			    errno, ECONNRESET, "recv: %s", strerror(errno));
+			break;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		buf[got] = '\0';
+		if (strstr(buf, "\r\n\r\nhello\n") != NULL) {
+			cr_assert(
+			    strncmp(buf, "HTTP/1.1 200 ", 13) == 0, "%s", buf);
+			return 1;
+		}
+	}
+	cr_assert_eq(got, 0, "a partial answer: %.*s", (int)got, buf);
+	return 0;
+}
+
+Test(http, connections_per_client)
+{
+	char line[512];
+	int a, b, c, d, refused = 0, waited;
+
+	http_server_stop(srv);
+	per_client = 2;
+	cr_assert_not_null(log_to = tmpfile());
+	start(NULL, NULL);
+	a = raw_connect();
+	cr_assert_eq(raw_hello(a), 1);
+	b = raw_connect();
+	cr_assert_eq(raw_hello(b), 1);
+	/* A third from the same address: closed before it is read. */
+	c = raw_connect();
+	cr_assert_eq(raw_hello(c), 0);
+	close(c);
+	cr_assert_eq(http_server_refused_count(srv), 1);
+	/* Said once, with the address and the setting. */
+	rewind(log_to);
+	cr_assert_not_null(fgets(line, sizeof(line), log_to));
+	cr_assert(strstr(line,
+		      "Z connection from 127.0.0.1 refused: it holds "
+		      "2 already, the limit per client address "
+		      "(server.connections_per_client); 1 refused "
+		      "since the last such line\n") != NULL,
+	    "%s", line);
+	/* The two admitted ones go on. */
+	cr_assert_eq(raw_hello(a), 1);
+	cr_assert_eq(raw_hello(b), 1);
+	/* One closed: its place is free again once the server has seen
+	 * the close (it does so on its own thread: polled). */
+	close(b);
+	for (waited = 0;; waited += 10) {
+		d = raw_connect();
+		if (raw_hello(d))
+			break;
+		close(d);
+		refused++;
+		cr_assert_lt(waited, 10000,
+		    "the closed connection's place "
+		    "was never freed");
+		usleep(10 * 1000);
+	}
+	cr_assert_eq(http_server_refused_count(srv), 1 + (uint64_t)refused);
+	close(a);
+	close(d);
+	http_server_stop(srv);
+	srv = NULL;
+	fclose(log_to);
+	log_to = NULL;
+	per_client = 0;
+	start(NULL, NULL);
+}
+
+Test(http, connections_per_client_not_for_trusted_proxies)
+{
+	static const char *const px[] = {"127.0.0.1"};
+	int fds[5];
+	size_t i;
+
+	http_server_stop(srv);
+	proxies = px;
+	nproxies = 1;
+	per_client = 2;
+	start(NULL, NULL);
+	for (i = 0; i < 5; i++) {
+		fds[i] = raw_connect();
+		cr_assert_eq(raw_hello(fds[i]), 1, "connection %zu", i);
+	}
+	for (i = 0; i < 5; i++)
+		cr_assert_eq(raw_hello(fds[i]), 1, "connection %zu again", i);
+	cr_assert_eq(http_server_refused_count(srv), 0);
+	for (i = 0; i < 5; i++)
+		close(fds[i]);
+	http_server_stop(srv);
+	srv = NULL;
+	proxies = NULL;
+	nproxies = 0;
+	per_client = 0;
+	start(NULL, NULL);
 }
 
 static void *
