@@ -4,8 +4,7 @@
  * user_token_set, user_disable, users_each; for signing in with the
  * identity provider user_groups_set, session_insert, session_get,
  * sessions_purge, session_delete, identity_get, identity_insert), each
- * change in one
- * transaction with its event.  No SQL here.
+ * change in one transaction with its event.  No SQL here.
  *
  * Tokens come from RAND_bytes and are stored only as SHA-256; the token
  * text exists in memory just long enough to hash it and hand it back, and
