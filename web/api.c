@@ -2343,6 +2343,10 @@ api_init(struct api *a, struct config *cfg, struct ledger *l, struct signer *s)
 	if ((a->ca.host_pub = signer_public_host(s)) != NULL &&
 	    (r = pubkey_to_line(&a->host_line, a->ca.host_pub, NULL)) != 0)
 		goto out;
+	/* Last: nothing after it fails, so the cleanup below needs no
+	 * ui_verify_free(). */
+	if ((r = ui_verify_init(&a->ui_verify)) != 0)
+		goto out;
 	r = 0;
 out:
 	if (r != 0) {
@@ -2374,6 +2378,7 @@ api_free(struct api *a)
 	ratelimit_free(a->create_rl);
 	oidc_free(a->oidc);
 	ui_sessions_free(a->ui);
+	ui_verify_free(&a->ui_verify);
 	config_free(a->cfg);
 	pthread_rwlock_destroy(&a->cfg_lock);
 	pthread_mutex_destroy(&a->krl_lock);

@@ -45,6 +45,33 @@
 /* Retry-After (s) of a 503 ledger_unavailable: room takes a while. */
 #define API_LEDGER_RETRY_AFTER "30"
 
+/*
+ * The last hash chain verify of GET /ui/ledger (web/ui_audit.c): a view
+ * shows it while it is younger than max_age seconds, so that paging
+ * through a large ledger does not verify the whole chain each time.  One
+ * view verifies at a time; those arriving meanwhile wait for its result.
+ * mu guards the rest; done is signalled when a verify ends.
+ */
+#define UI_VERIFY_MAX_AGE_S 60
+
+struct ui_verify_result {
+	int r; /* ledger_verify()'s */
+	int64_t count, bad;
+	char err[LEDGER_ERR_LEN];
+	double mono; /* CLOCK_MONOTONIC when made: its age */
+	uint64_t wall; /* ledger_now() when made: shown */
+};
+
+struct ui_verify {
+	pthread_mutex_t mu;
+	pthread_cond_t done;
+	uint64_t max_age; /* s; UI_VERIFY_MAX_AGE_S, or the test hook's */
+	int running; /* a view is verifying */
+	uint64_t runs; /* verifies finished */
+	int have; /* last is a verdict worth keeping */
+	struct ui_verify_result last;
+};
+
 struct api {
 	pthread_rwlock_t cfg_lock; /* cfg (write: swap; read: handlers) */
 	pthread_mutex_t krl_lock; /* krl, krl_len, krl_version */
@@ -90,6 +117,7 @@ struct api {
 	struct notify *_Atomic notify;
 	/* The web pages' sessions (web/ui_session.h), owned. */
 	struct ui_sessions *ui;
+	struct ui_verify ui_verify;
 };
 
 /*

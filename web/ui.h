@@ -32,7 +32,13 @@
 #ifndef JITCA_UI_H
 #define JITCA_UI_H
 
+#include "signer/err.h"
 #include "web/http.h"
+
+/* Set up and free the verify cache of GET /ui/ledger (web/api.h). */
+struct ui_verify;
+MUST_CHECK int ui_verify_init(struct ui_verify *v);
+void ui_verify_free(struct ui_verify *v);
 
 void ui_h_root_redirect(void *app, struct http_req *req);
 void ui_h_home(void *app, struct http_req *req);

@@ -15,17 +15,31 @@
  *          after since and before until;
  *   after  paging: events with a larger seq (the "Next" link's cursor).
  * A page holds at most UI_LEDGER_PAGE matching events, in seq order.
+ *
+ * The verify status above the events is the last ledger_verify() of the
+ * whole chain, at most UI_VERIFY_MAX_AGE_S old (web/api.h struct
+ * ui_verify), with the time it was made: verifying a million events
+ * takes seconds, too much for every page view.  In builds with test
+ * hooks (the CMake option JITCA_TEST_HOOKS, as for ca/ledger.h's
+ * JITCA_TEST_NOW) tests may set the age with the environment variable
+ * JITCA_TEST_UI_VERIFY_MAX_AGE (decimal seconds, 0..86400, 0: every view
+ * verifies; a value that does not parse is ignored), read when the
+ * server starts.
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <jansson.h>
 
 #include "ca/ca.h"
 #include "ca/ledger.h"
 #include "ca/report.h"
+#include "signer/base/num.h"
+#include "web/api.h"
 #include "web/ui.h"
 #include "web/ui_page.h"
 
@@ -182,28 +196,125 @@ ledger_rows(struct ui_ctx *c, const struct ledger_q *f, struct tpl_buf *rows,
 	}
 }
 
+/* ---- the chain's verify status ---- */
+
+int
+ui_verify_init(struct ui_verify *v)
+{
+#ifdef JITCA_TEST_HOOKS
+	const char *s = getenv("JITCA_TEST_UI_VERIFY_MAX_AGE");
+	uint64_t age;
+#endif
+
+	memset(v, 0, sizeof(*v));
+	v->max_age = UI_VERIFY_MAX_AGE_S;
+#ifdef JITCA_TEST_HOOKS
+	if (s != NULL && num_parse_u64(s, 86400, &age) == 0)
+		v->max_age = age;
+#endif
+	if (pthread_mutex_init(&v->mu, NULL) != 0)
+		return ERR_SYSTEM;
+	if (pthread_cond_init(&v->done, NULL) != 0) {
+		pthread_mutex_destroy(&v->mu);
+		return ERR_SYSTEM;
+	}
+	return 0;
+}
+
+void
+ui_verify_free(struct ui_verify *v)
+{
+	pthread_cond_destroy(&v->done);
+	pthread_mutex_destroy(&v->mu);
+}
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * *out = the cached verify when it is younger than max_age, the result
+ * of the verify in progress when there is one, else a new one.  Only a
+ * verdict is kept (intact or BROKEN: a broken chain stays broken); a
+ * verify that could not run is shown once and tried again next view.
+ */
+static void
+verify_get(struct api *a, struct ui_verify_result *out)
+{
+	struct ui_verify *v = &a->ui_verify;
+	struct ui_verify_result res;
+	uint64_t runs;
+
+	pthread_mutex_lock(&v->mu);
+	if (v->running) {
+		runs = v->runs;
+		while (v->runs == runs)
+			pthread_cond_wait(&v->done, &v->mu);
+		goto copy;
+	}
+	if (v->have && mono_now() - v->last.mono < (double)v->max_age)
+		goto copy;
+	v->running = 1;
+	pthread_mutex_unlock(&v->mu);
+	/*
+	 * Only the ledger's read section: ledger_verify() reads the events,
+	 * the tree, the head and the checkpoints of one snapshot and nothing
+	 * of the configuration, so a SIGHUP swap need not wait seconds for
+	 * it (a->ledger is never swapped).
+	 */
+	memset(&res, 0, sizeof(res));
+	ledger_read_begin(a->ledger);
+	res.r = ledger_verify(a->ledger, &res.count, &res.bad, res.err);
+	ledger_read_end(a->ledger);
+	res.mono = mono_now();
+	res.wall = ledger_now();
+	pthread_mutex_lock(&v->mu);
+	v->last = res;
+	v->have = res.r == 0 || res.r == ERR_LEDGER_BROKEN;
+	v->running = 0;
+	v->runs++;
+	pthread_cond_broadcast(&v->done);
+copy:
+	*out = v->last;
+	pthread_mutex_unlock(&v->mu);
+}
+
 static void
 verify_status(struct ui_ctx *c, struct tpl_buf *b)
 {
-	char errbuf[LEDGER_ERR_LEN], msg[LEDGER_ERR_LEN + 96];
-	int64_t count = 0, bad = 0;
-	int r;
+	char msg[LEDGER_ERR_LEN + 160], when[32];
+	struct ui_verify_result v;
+	struct tm tm;
+	time_t t;
 
-	api_read_lock(c->a);
-	r = ledger_verify(c->a->ledger, &count, &bad, errbuf);
-	api_read_unlock(c->a);
-	if (r == 0)
+	verify_get(c->a, &v);
+	t = (time_t)v.wall;
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%H:%M:%S UTC", &tm) == 0)
+		snprintf(when, sizeof(when), "?");
+	if (v.r == 0)
 		snprintf(msg, sizeof(msg),
-		    "Hash chain verified: %" PRId64 " events intact.", count);
-	else if (r == ERR_LEDGER_BROKEN)
+		    "Hash chain verified: %" PRId64
+		    " events intact (checked at %s).",
+		    v.count, when);
+	else if (v.r == ERR_LEDGER_BROKEN)
 		snprintf(msg, sizeof(msg),
-		    "Hash chain BROKEN at seq %" PRId64 ": %s", bad, errbuf);
+		    "Hash chain BROKEN at seq %" PRId64 ": %s (checked at %s)",
+		    v.bad, v.err, when);
 	else
-		snprintf(msg, sizeof(msg), "Could not verify: %s", err_str(r));
+		snprintf(
+		    msg, sizeof(msg), "Could not verify: %s", err_str(v.r));
 	UI_RENDER(b,
 	    "<p class=\"msg {{attr:cls}}\" id=\"verify\">"
-	    "{{text:msg}}</p>",
-	    UI_S("cls", r == 0 ? "ok" : "error"), UI_S("msg", msg));
+	    "{{text:msg}}</p><p class=\"muted\">This status is at most a "
+	    "minute old; <code>jitcad ledger verify</code> is the full check "
+	    "at any time.</p>",
+	    UI_S("cls", v.r == 0 ? "ok" : "error"), UI_S("msg", msg));
 }
 
 static const char type_tpl[] =
