@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
@@ -628,6 +629,118 @@ Test(ui, headers_cookie_and_static)
 	free(css_path);
 	free(css);
 	free(want);
+}
+
+/* The ledger page's verify status line as bob sees it (kept). */
+static const char *
+verify_line(const char *cookie)
+{
+	struct hx x = page(cookie, "/ui/ledger");
+	const char *p = strstr(x.body, "id=\"verify\">"), *e;
+
+	cr_assert_eq(x.status, 200, "%ld: %s", x.status, x.body);
+	cr_assert_not_null(p, "no verify status in: %s", x.body);
+	p += strlen("id=\"verify\">");
+	e = strstr(p, "</p>");
+	cr_assert_not_null(e);
+	return tu_keep(tu_fmt("%.*s", (int)(e - p), p));
+}
+
+/* line ends with " (checked at HH:MM:SS UTC)" then tail, at a second of
+ * [from, to] (the UTC clock). */
+static void
+checked_between(const char *line, const char *tail, time_t from, time_t to)
+{
+	char want[64];
+	struct tm tm;
+	size_t n = strlen(line), k;
+	time_t t;
+
+	for (t = from; t <= to; t++) {
+		gmtime_r(&t, &tm);
+		k = strftime(
+		    want, sizeof(want), " (checked at %H:%M:%S UTC)", &tm);
+		snprintf(want + k, sizeof(want) - k, "%s", tail);
+		k = strlen(want);
+		if (n >= k && strcmp(line + n - k, want) == 0)
+			return;
+	}
+	cr_assert_fail("not checked in [%lld, %lld]: %s", (long long)from,
+	    (long long)to, line);
+}
+
+/* Edit event seq's actor in the ledger file as an attacker with write
+ * access would (the trigger refusing it dropped first). */
+static void
+tamper(int seq)
+{
+	char *sq = tu_which("sqlite3"), *cmd, *err = NULL;
+
+	cr_assert_not_null(sq, "the sqlite3 program is required");
+	cmd = tu_fmt("sqlite3 '%s/ledger.db' \"DROP TRIGGER IF EXISTS "
+		     "events_no_update; UPDATE events SET actor = 'mallory' "
+		     "WHERE seq = %d;\"",
+	    state, seq);
+	cr_assert_eq(tu_sh(cmd, NULL, &err), 0, "%s: %s", cmd, err);
+	free(sq);
+	free(cmd);
+	free(err);
+}
+
+Test(ui, ledger_verify_is_cached)
+{
+	const char *cookie = sign_in(bob), *first, *again;
+	char *want, *out = NULL, *err = NULL;
+	time_t t0, t1;
+	int64_t n;
+
+	n = ledger_count();
+	t0 = time(NULL);
+	first = verify_line(cookie);
+	t1 = time(NULL);
+	want = tu_fmt("Hash chain verified: %lld events intact", (long long)n);
+	cr_assert_eq(strncmp(first, want, strlen(want)), 0, "%s", first);
+	checked_between(first, ".", t0, t1);
+	/* Within UI_VERIFY_MAX_AGE_S the page shows the same check, with
+	 * the same time, although the chain is now broken... */
+	tamper(2);
+	again = verify_line(cookie);
+	cr_assert_str_eq(again, first);
+	/* ...which the full check sees. */
+	cr_assert_eq(
+	    tu_jitcad(state, "ledger verify", &out, &err), 1, "%s%s", out, err);
+	cr_assert_not_null(strstr(err, "seq 2"), "%s", err);
+	free(want);
+	free(out);
+	free(err);
+}
+
+Test(ui, ledger_verify_max_age_zero)
+{
+	char *log = tu_fmt("%s/serve0.log", dir);
+	const char *cookie, *line;
+	time_t t0, t1;
+
+	/* Every view verifies. */
+	tu_stop(&serve_pid);
+	free(server);
+	cr_assert_eq(setenv("JITCA_TEST_UI_VERIFY_MAX_AGE", "0", 1), 0);
+	server = tu_serve_start(state, log, NULL, NULL, &serve_pid);
+	unsetenv("JITCA_TEST_UI_VERIFY_MAX_AGE");
+	cookie = sign_in(bob);
+	line = verify_line(cookie);
+	cr_assert_eq(strncmp(line, "Hash chain verified: ",
+			 strlen("Hash chain verified: ")),
+	    0, "%s", line);
+	tamper(3);
+	t0 = time(NULL);
+	line = verify_line(cookie);
+	t1 = time(NULL);
+	cr_assert_eq(strncmp(line, "Hash chain BROKEN at seq 3: ",
+			 strlen("Hash chain BROKEN at seq 3: ")),
+	    0, "%s", line);
+	checked_between(line, "", t0, t1);
+	free(log);
 }
 
 /* Restart jitcad serve with an "oidc" block naming the test provider,
