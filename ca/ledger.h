@@ -86,7 +86,8 @@
  * hooks (the CMake option JITCA_TEST_HOOKS, off unless the test build
  * turns it on, as scripts/test does) tests may fix it with the environment
  * variable JITCA_TEST_NOW (decimal seconds since the epoch, 1..2^62; a value
- * that does not parse is ignored).
+ * that does not parse is ignored).  The one other such variable,
+ * JITCA_TEST_UI_VERIFY_MAX_AGE, is the web ledger page's (web/ui_audit.c).
  */
 #ifndef JITCA_LEDGER_H
 #define JITCA_LEDGER_H

@@ -17,7 +17,10 @@
  * origin); the CSS is served with its strong ETag.  Through the test
  * OpenID Provider (tests/oidc/provider.mjs): sign-in from a request's
  * link and approval; a sign-in older than approver_max_auth_age asked
- * again, then approval.
+ * again, then approval.  The ledger page's verify status is cached: a
+ * row tampered with after a view shows only in `jitcad ledger verify`
+ * until the status is older than its age; with the age 0 (the test hook
+ * JITCA_TEST_UI_VERIFY_MAX_AGE) the next view names the broken seq.
  * Screenshots go to $JITCA_BUILD_DIR/Testing/ui-screenshots.
  */
 #define _GNU_SOURCE
