@@ -700,6 +700,19 @@ Test(http, trusted_proxies_refused)
 	close(fd);
 }
 
+/* Back to the suite's server: the defaults of start()'s settings. */
+static void
+restart_plain(void)
+{
+	http_server_stop(srv);
+	srv = NULL;
+	proxies = NULL;
+	nproxies = 0;
+	per_client = 0;
+	listen_on = "127.0.0.1:0";
+	start(NULL, NULL);
+}
+
 /* A TCP connection to the server. */
 static int
 raw_connect(void)
@@ -802,12 +815,11 @@ Test(http, connections_per_client)
 	cr_assert_eq(http_server_refused_count(srv), 1 + (uint64_t)refused);
 	close(a);
 	close(d);
-	http_server_stop(srv);
+	http_server_stop(srv); /* before its log goes */
 	srv = NULL;
 	fclose(log_to);
 	log_to = NULL;
-	per_client = 0;
-	start(NULL, NULL);
+	restart_plain();
 }
 
 Test(http, connections_per_client_not_for_trusted_proxies)
@@ -830,12 +842,7 @@ Test(http, connections_per_client_not_for_trusted_proxies)
 	cr_assert_eq(http_server_refused_count(srv), 0);
 	for (i = 0; i < 5; i++)
 		close(fds[i]);
-	http_server_stop(srv);
-	srv = NULL;
-	proxies = NULL;
-	nproxies = 0;
-	per_client = 0;
-	start(NULL, NULL);
+	restart_plain();
 }
 
 /* On a dual-stack socket an IPv4 peer is ::ffff:127.0.0.1: it is still
@@ -870,13 +877,7 @@ Test(http, dual_stack_peer_is_ipv4)
 	cr_assert_eq(http_server_refused_count(srv), 0);
 	for (i = 0; i < 3; i++)
 		close(fds[i]);
-	http_server_stop(srv);
-	srv = NULL;
-	proxies = NULL;
-	nproxies = 0;
-	per_client = 0;
-	listen_on = "127.0.0.1:0";
-	start(NULL, NULL);
+	restart_plain();
 }
 
 static void *
