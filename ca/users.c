@@ -471,6 +471,24 @@ out:
 	return r;
 }
 
+/* The unexpired session whose token hashes to hash into *ss (cleared by
+ * the caller, also on failure); ERR_BAD_TOKEN when there is none. */
+static int
+session_live(
+    struct ledger *l, const uint8_t hash[HASH_LEN], struct store_session *ss)
+{
+	int r;
+
+	if ((r = store_session_get(ledger_store(l), hash, ss)) == ERR_NOT_FOUND)
+		return ERR_BAD_TOKEN;
+	if (r != 0)
+		return r;
+	if (CRYPTO_memcmp(ss->token_hash, hash, HASH_LEN) != 0 ||
+	    ss->expires <= ledger_now())
+		return ERR_BAD_TOKEN;
+	return 0;
+}
+
 /* The user of an unexpired session whose token hashes to hash. */
 static int
 session_authenticate(
@@ -481,15 +499,7 @@ session_authenticate(
 
 	*out = NULL;
 	memset(&ss, 0, sizeof(ss));
-	if ((r = store_session_get(ledger_store(l), hash, &ss)) ==
-	    ERR_NOT_FOUND) {
-		r = ERR_BAD_TOKEN;
-		goto out;
-	} else if (r != 0)
-		goto out;
-	ENSURE(
-	    CRYPTO_memcmp(ss.token_hash, hash, HASH_LEN) == 0, ERR_BAD_TOKEN);
-	ENSURE(ss.expires > ledger_now(), ERR_BAD_TOKEN);
+	TRY(session_live(l, hash, &ss));
 	if ((r = user_lookup(l, ss.user, out)) == ERR_NOT_FOUND)
 		r = ERR_BAD_TOKEN;
 	TRY(r);
@@ -726,18 +736,10 @@ user_session_end(struct ledger *l, const char *token, char **user_out,
 	TRY(sha256(hash, token, USER_TOKEN_LEN));
 	TRY(ledger_begin(l));
 	began = 1;
-	/* Read in the unit: the row deleted is the row checked. */
-	if ((r = store_session_get(ledger_store(l), hash, &ss)) ==
-	    ERR_NOT_FOUND) {
-		r = ERR_BAD_TOKEN;
-		goto out;
-	} else if (r != 0)
-		goto out;
-	ENSURE(
-	    CRYPTO_memcmp(ss.token_hash, hash, HASH_LEN) == 0, ERR_BAD_TOKEN);
-	/* An expired session is already refused; the next sign-in purges
-	 * it.  Nothing to end, nothing to record. */
-	ENSURE(ss.expires > ledger_now(), ERR_BAD_TOKEN);
+	/* Read in the unit: the row deleted is the row checked.  An
+	 * expired session is already refused; the next sign-in purges it.
+	 * Nothing to end, nothing to record. */
+	TRY(session_live(l, hash, &ss));
 	if ((r = store_session_delete(ledger_store(l), hash)) == ERR_NOT_FOUND)
 		r = ERR_BAD_TOKEN;
 	TRY(r);

@@ -604,17 +604,20 @@ each_file(const struct cconf *cf,
 }
 
 /*
- * The options and settings of status and logout, which only look at this
- * machine (the agent, ~/.ssh/jitca): 0 or an exit status (message
+ * The settings of logout, which needs no server or token of its own
+ * (the agent, ~/.ssh/jitca, the cached sessions; --ca-bundle is the
+ * trust for signing out at their servers): 0 or an exit status (message
  * shown).
  */
 int
-local_setup(struct cconf *cf)
+local_setup(struct cconf *cf, const struct cli_parsed *p)
 {
+	struct opts o;
 	char *bad = NULL;
 	int r;
 
-	if ((r = cconf_load(cf, NULL, NULL, NULL, &bad)) != 0) {
+	opts_from(&o, p);
+	if ((r = cconf_load(cf, NULL, NULL, o.ca_bundle, &bad)) != 0) {
 		msg("%s", bad != NULL ? bad : err_str(r));
 		free(bad);
 		return JITCA_EXIT_USAGE;

@@ -97,8 +97,9 @@ int agent_remove_prefixed(
 /* The files in ~/.ssh/jitca: calls fn for each ROLE-cert.pub. */
 int each_file(const struct cconf *cf,
     void (*fn)(const char *dir, const char *role, void *ctx), void *ctx);
-/* The settings of status and logout; 0 or an exit status. */
-MUST_CHECK int local_setup(struct cconf *cf);
+/* The settings of logout (--ca-bundle for its servers); 0 or an exit
+ * status. */
+MUST_CHECK int local_setup(struct cconf *cf, const struct cli_parsed *p);
 /* A limit as people write it: "2h", "15m", "7d", else "1h30m". */
 void dur_short(char *buf, size_t len, uint64_t s);
 /* GET /v1/roles: the "roles" array (new reference) or NULL. */

@@ -117,6 +117,16 @@ end_session(void *ctx, const char *server, const struct session *s)
 	capi_free(api);
 }
 
+/* A session file that could not be deleted: its token is still there. */
+static void
+session_undeleted(void *ctx, const char *path, int err)
+{
+	struct ending *e = ctx;
+
+	msg("cannot delete %s: %s", path, strerror(err));
+	e->failed++;
+}
+
 int
 cmd_logout(const struct cli_parsed *p)
 {
@@ -126,7 +136,7 @@ cmd_logout(const struct cli_parsed *p)
 	int r, failed = 0, ex = JITCA_EXIT_FAIL;
 
 	memset(&cf, 0, sizeof(cf));
-	if ((ex = local_setup(&cf)) != 0)
+	if ((ex = local_setup(&cf, p)) != 0)
 		goto out;
 	ex = JITCA_EXIT_FAIL;
 	if (agent_connect(&ag, NULL) == 0) {
@@ -144,7 +154,7 @@ cmd_logout(const struct cli_parsed *p)
 	end.cf = &cf;
 	end.now = now_s();
 	end.failed = 0;
-	r = session_remove_each(cf.home, end_session, &end);
+	r = session_remove_each(cf.home, end_session, session_undeleted, &end);
 	failed += end.failed;
 	if (r < 0) {
 		msg("cannot remove the sessions in ~/.cache/jitca: %s",

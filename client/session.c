@@ -170,7 +170,8 @@ out:
 }
 
 int
-session_remove_each(const char *home, session_fn fn, void *ctx)
+session_remove_each(
+    const char *home, session_fn fn, session_undeleted_fn undeleted, void *ctx)
 {
 	struct session ss;
 	struct dirent *de;
@@ -208,6 +209,8 @@ session_remove_each(const char *home, session_fn fn, void *ctx)
 		}
 		if (unlink(path) == 0)
 			n++;
+		else if (errno != ENOENT && undeleted != NULL)
+			undeleted(ctx, path, errno);
 		free(path);
 	}
 	closedir(d);
@@ -222,7 +225,7 @@ session_remove(const char *home, const char *server)
 	int n = 0;
 
 	if (server == NULL)
-		return session_remove_each(home, NULL, NULL);
+		return session_remove_each(home, NULL, NULL, NULL);
 	if ((path = session_path(home, server)) == NULL)
 		return ERR_ALLOC;
 	if (unlink(path) == 0)

@@ -50,9 +50,14 @@ int session_remove(const char *home, const char *server);
  */
 typedef void (*session_fn)(
     void *ctx, const char *server, const struct session *s);
+/* Called by session_remove_each() for a file it could not delete (errno
+ * err). */
+typedef void (*session_undeleted_fn)(void *ctx, const char *path, int err);
 /* Every server's session file: fn (may be NULL) for it, then it is
- * removed.  How many files were removed, or a negative code. */
-int session_remove_each(const char *home, session_fn fn, void *ctx);
+ * removed (undeleted, may be NULL, told when that fails).  How many files
+ * were removed, or a negative code. */
+int session_remove_each(
+    const char *home, session_fn fn, session_undeleted_fn undeleted, void *ctx);
 void session_clear(struct session *s);
 
 #endif /* JITCA_CLIENT_SESSION_H */

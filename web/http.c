@@ -893,27 +893,36 @@ proxy_trusted(const struct http_server *s, int af, const uint8_t *a)
 
 /* ---- connections per client address ---- */
 
-/* The peer sa as (af, its address bytes) and as a key of 16 bytes (an
- * IPv4 address mapped); -1 for another family. */
+/*
+ * The peer sa as (af, its address bytes) and as a key of 16 bytes (an
+ * IPv4 address mapped); -1 for another family.  An IPv4 peer of a
+ * dual-stack socket ([::]) arrives as ::ffff:a.b.c.d: it is AF_INET
+ * here, so that trusted_proxies' IPv4 entries and the log see it as it
+ * is.
+ */
 static int
 peer_key(const struct sockaddr *sa, int *af, const uint8_t **a, uint8_t key[16])
 {
+	static const uint8_t mapped[12] = {
+	    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
 	if (sa == NULL)
 		return -1;
 	if (sa->sa_family == AF_INET) {
 		*af = AF_INET;
 		*a = (const uint8_t *)&((const struct sockaddr_in *)sa)
 			 ->sin_addr;
-		memset(key, 0, 10);
-		key[10] = key[11] = 0xff;
+		memcpy(key, mapped, 12);
 		memcpy(key + 12, *a, 4);
 		return 0;
 	}
 	if (sa->sa_family == AF_INET6) {
-		*af = AF_INET6;
 		*a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)
 			 ->sin6_addr;
 		memcpy(key, *a, 16);
+		*af = memcmp(*a, mapped, 12) == 0 ? AF_INET : AF_INET6;
+		if (*af == AF_INET)
+			*a += 12;
 		return 0;
 	}
 	return -1;
@@ -929,16 +938,21 @@ conn_slot(struct http_server *s, const uint8_t key[16])
 
 	for (i = 0; i < 16; i++)
 		h = (h ^ key[i]) * 16777619u;
+	/* FNV's low bits depend on few of the seed's: mix them all in. */
+	h ^= h >> 16;
+	h *= 0x85ebca6bu;
+	h ^= h >> 13;
 	pp = &s->conn_bucket[h & (CONN_BUCKETS - 1)];
 	while (*pp != NULL && memcmp((*pp)->key, key, 16) != 0)
 		pp = &(*pp)->next;
 	return pp;
 }
 
-/* A refusal: counted, and said at most once per CONN_REFUSAL_LOG_S
- * (called with conn_lock). */
+/* A refusal: counted; into line (empty when not said) at most once per
+ * CONN_REFUSAL_LOG_S (called with conn_lock, written after it). */
 static void
-conn_refusal_log(struct http_server *s, int af, const uint8_t *a)
+conn_refusal_note(
+    struct http_server *s, int af, const uint8_t *a, char *line, size_t len)
 {
 	char addr[INET6_ADDRSTRLEN], ts[32];
 	uint64_t n = atomic_fetch_add(&s->conn_refused, 1) + 1;
@@ -946,6 +960,7 @@ conn_refusal_log(struct http_server *s, int af, const uint8_t *a)
 	struct timespec wall;
 	struct tm tm;
 
+	line[0] = '\0';
 	if (s->cfg.log == NULL ||
 	    (s->conn_logged_at != 0 &&
 		now - s->conn_logged_at < CONN_REFUSAL_LOG_S))
@@ -954,7 +969,7 @@ conn_refusal_log(struct http_server *s, int af, const uint8_t *a)
 	clock_gettime(CLOCK_REALTIME, &wall);
 	gmtime_r(&wall.tv_sec, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	fprintf(s->cfg.log,
+	(void)snprintf(line, len,
 	    "%s connection from %s refused: it holds %u already, the limit "
 	    "per client address (server.connections_per_client); %" PRIu64
 	    " refused since the last such line\n",
@@ -977,6 +992,7 @@ conn_admit(void *cls, const struct sockaddr *sa, socklen_t len)
 	const struct conn_addr *c;
 	const uint8_t *a;
 	uint8_t key[16];
+	char line[INET6_ADDRSTRLEN + 192];
 	int af, ok;
 
 	(void)len;
@@ -986,9 +1002,12 @@ conn_admit(void *cls, const struct sockaddr *sa, socklen_t len)
 	(void)pthread_mutex_lock(&s->conn_lock);
 	c = *conn_slot(s, key);
 	ok = c != NULL ? c->n < s->cfg.per_ip_limit : s->conn_free != NULL;
+	line[0] = '\0';
 	if (!ok)
-		conn_refusal_log(s, af, a);
+		conn_refusal_note(s, af, a, line, sizeof(line));
 	(void)pthread_mutex_unlock(&s->conn_lock);
+	if (line[0] != '\0')
+		(void)fputs(line, s->cfg.log);
 	return ok ? MHD_YES : MHD_NO;
 }
 
@@ -1115,24 +1134,14 @@ static void
 req_init_client(struct http_req *req)
 {
 	const union MHD_ConnectionInfo *ci;
-	const struct sockaddr *sa;
 	const uint8_t *a;
+	uint8_t key[16];
 	int af;
 
 	snprintf(req->client, sizeof(req->client), "-");
 	ci = MHD_get_connection_info(
 	    req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci == NULL || (sa = ci->client_addr) == NULL)
-		return;
-	if (sa->sa_family == AF_INET) {
-		af = AF_INET;
-		a = (const uint8_t *)&((const struct sockaddr_in *)sa)
-			->sin_addr;
-	} else if (sa->sa_family == AF_INET6) {
-		af = AF_INET6;
-		a = (const uint8_t *)&((const struct sockaddr_in6 *)sa)
-			->sin6_addr;
-	} else
+	if (ci == NULL || peer_key(ci->client_addr, &af, &a, key) != 0)
 		return;
 	(void)inet_ntop(af, a, req->client, sizeof(req->client));
 	if (req->srv->nproxies > 0 && proxy_trusted(req->srv, af, a))

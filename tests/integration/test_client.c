@@ -1035,6 +1035,40 @@ Test(client, logout_ends_sessions_at_their_servers)
 	free(dead);
 }
 
+/* Signing out at a server with a private CA needs its --ca-bundle, as
+ * signing in did. */
+Test(client, logout_uses_the_ca_bundle)
+{
+	char *out = NULL, *err = NULL, *want, *args;
+	long long now = (long long)time(NULL);
+	int rc;
+
+	start_server_tls("1h", 1);
+	unsetenv("JITCA_SERVER");
+	unsetenv("XDG_CACHE_HOME");
+	session_file("00000000000000000000000000000001", url,
+	    "jitca_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", now + 600);
+	rc = jitca(NULL, "logout", &out, &err);
+	cr_assert_eq(rc, 1, "%s%s", out, err);
+	want = tu_fmt("jitca: could not end the session on %s: ", url);
+	cr_assert(strstr(err, want) != NULL, "%s", err);
+	free(want);
+	free(out);
+	free(err);
+	session_file("00000000000000000000000000000001", url,
+	    "jitca_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", now + 600);
+	args = tu_fmt("logout --ca-bundle '%s/tls.crt'", dir);
+	rc = jitca(NULL, args, &out, &err);
+	cr_assert_eq(rc, 0, "%s%s", out, err);
+	/* The server answered (over TLS): it does not know that token. */
+	want = tu_fmt("the session of alice on %s was already ended\n", url);
+	cr_assert(strstr(out, want) != NULL, "%s", out);
+	free(want);
+	free(args);
+	free(out);
+	free(err);
+}
+
 /* status and logout name the bad line of ~/.config/jitca/config; logout
  * fails, and says so, for a file it cannot remove. */
 Test(client, status_and_logout_report_what_went_wrong)

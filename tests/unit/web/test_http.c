@@ -247,6 +247,7 @@ static const char *const *proxies; /* for start() */
 static size_t nproxies;
 static unsigned per_client; /* for start(); 0: the default */
 static FILE *log_to; /* for start(); NULL: no log */
+static const char *listen_on = "127.0.0.1:0"; /* for start() */
 
 static void
 start(const char *cert, const char *key)
@@ -255,7 +256,7 @@ start(const char *cert, const char *key)
 	char err[HTTP_ERR_LEN];
 	int fd;
 
-	cr_assert_eq(http_listen("127.0.0.1:0", &fd, &port, err), 0, "%s", err);
+	cr_assert_eq(http_listen(listen_on, &fd, &port, err), 0, "%s", err);
 	cr_assert_gt(port, 0);
 	memset(&cfg, 0, sizeof(cfg));
 	cfg.listen_fd = fd;
@@ -699,6 +700,19 @@ Test(http, trusted_proxies_refused)
 	close(fd);
 }
 
+/* Back to the suite's server: the defaults of start()'s settings. */
+static void
+restart_plain(void)
+{
+	http_server_stop(srv);
+	srv = NULL;
+	proxies = NULL;
+	nproxies = 0;
+	per_client = 0;
+	listen_on = "127.0.0.1:0";
+	start(NULL, NULL);
+}
+
 /* A TCP connection to the server. */
 static int
 raw_connect(void)
@@ -801,12 +815,11 @@ Test(http, connections_per_client)
 	cr_assert_eq(http_server_refused_count(srv), 1 + (uint64_t)refused);
 	close(a);
 	close(d);
-	http_server_stop(srv);
+	http_server_stop(srv); /* before its log goes */
 	srv = NULL;
 	fclose(log_to);
 	log_to = NULL;
-	per_client = 0;
-	start(NULL, NULL);
+	restart_plain();
 }
 
 Test(http, connections_per_client_not_for_trusted_proxies)
@@ -829,12 +842,42 @@ Test(http, connections_per_client_not_for_trusted_proxies)
 	cr_assert_eq(http_server_refused_count(srv), 0);
 	for (i = 0; i < 5; i++)
 		close(fds[i]);
+	restart_plain();
+}
+
+/* On a dual-stack socket an IPv4 peer is ::ffff:127.0.0.1: it is still
+ * 127.0.0.1, for trusted_proxies and for the client address. */
+Test(http, dual_stack_peer_is_ipv4)
+{
+	static const char *const px[] = {"127.0.0.1"};
+	struct tu_reply r;
+	int fds[3];
+	size_t i;
+
 	http_server_stop(srv);
-	srv = NULL;
-	proxies = NULL;
-	nproxies = 0;
-	per_client = 0;
+	listen_on = "[::]:0";
+	per_client = 2;
 	start(NULL, NULL);
+	req_hdrs(&r, "/auth", "Authorization: Bearer good", NULL);
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "127.0.0.1");
+	http_server_stop(srv);
+	proxies = px;
+	nproxies = 1;
+	start(NULL, NULL);
+	req_hdrs(&r, "/auth", "Authorization: Bearer good",
+	    "X-Forwarded-For: 203.0.113.9");
+	cr_assert_eq(r.status, 200);
+	cr_assert_str_eq(r.body, "203.0.113.9");
+	/* A trusted proxy: not held to per_client (2). */
+	for (i = 0; i < 3; i++) {
+		fds[i] = raw_connect();
+		cr_assert_eq(raw_hello(fds[i]), 1, "connection %zu", i);
+	}
+	cr_assert_eq(http_server_refused_count(srv), 0);
+	for (i = 0; i < 3; i++)
+		close(fds[i]);
+	restart_plain();
 }
 
 static void *
