@@ -58,8 +58,8 @@ struct ui_verify_result {
 	int r; /* ledger_verify()'s */
 	int64_t count, bad;
 	char err[LEDGER_ERR_LEN];
-	double mono; /* CLOCK_MONOTONIC when made: its age */
-	uint64_t wall; /* ledger_now() when made: shown */
+	double mono; /* CLOCK_MONOTONIC when begun: its age */
+	uint64_t wall; /* ledger_now() when begun: shown */
 };
 
 struct ui_verify {

@@ -268,11 +268,12 @@ verify_get(struct api *a, struct ui_verify_result *out)
 	 * it (a->ledger is never swapped).
 	 */
 	memset(&res, 0, sizeof(res));
+	/* Its time is the snapshot's, when it began: what it saw. */
+	res.mono = mono_now();
+	res.wall = ledger_now();
 	ledger_read_begin(a->ledger);
 	res.r = ledger_verify(a->ledger, &res.count, &res.bad, res.err);
 	ledger_read_end(a->ledger);
-	res.mono = mono_now();
-	res.wall = ledger_now();
 	pthread_mutex_lock(&v->mu);
 	v->last = res;
 	v->have = res.r == 0 || res.r == ERR_LEDGER_BROKEN;
