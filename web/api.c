@@ -280,8 +280,8 @@ api_read_unlock(struct api *a)
 
 /* ---- helpers ---- */
 
-static double
-mono_now(void)
+double
+api_mono_now(void)
 {
 	struct timespec ts;
 
@@ -308,7 +308,7 @@ note_issued(struct api *a, const struct request_view *v, double t0)
 {
 	if (strcmp(v->state, "issued") == 0) {
 		atomic_fetch_add(&a->certs_issued, 1);
-		latency_observe(a, mono_now() - t0);
+		latency_observe(a, api_mono_now() - t0);
 	}
 }
 
@@ -1318,7 +1318,7 @@ h_request_create(void *app, struct http_req *req)
 		goto out;
 	}
 	actor_of(&act, u);
-	t0 = mono_now();
+	t0 = api_mono_now();
 	cfg_lock(a);
 	if (json_is_true(bgj))
 		r = request_break_glass(
@@ -1542,7 +1542,7 @@ decide(struct api *a, struct http_req *req, enum decision how)
 	if (ttl_field(req, ttlj, &ttl) != 0)
 		goto out;
 	actor_of(&act, u);
-	t0 = mono_now();
+	t0 = api_mono_now();
 	cfg_lock(a);
 	if (how == DECIDE_APPROVE) {
 		memset(&ap, 0, sizeof(ap));

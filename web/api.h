@@ -54,6 +54,9 @@
  */
 #define UI_VERIFY_MAX_AGE_S 60
 
+/* Seconds on the monotonic clock. */
+double api_mono_now(void);
+
 struct ui_verify_result {
 	int r; /* ledger_verify()'s */
 	int64_t count, bad;

@@ -228,15 +228,6 @@ ui_verify_free(struct ui_verify *v)
 	pthread_mutex_destroy(&v->mu);
 }
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /*
  * *out = the cached verify when it is younger than max_age, the result
  * of the verify in progress when there is one, else a new one.  Only a
@@ -257,7 +248,7 @@ verify_get(struct api *a, struct ui_verify_result *out)
 			pthread_cond_wait(&v->done, &v->mu);
 		goto copy;
 	}
-	if (v->have && mono_now() - v->last.mono < (double)v->max_age)
+	if (v->have && api_mono_now() - v->last.mono < (double)v->max_age)
 		goto copy;
 	v->running = 1;
 	pthread_mutex_unlock(&v->mu);
@@ -269,7 +260,7 @@ verify_get(struct api *a, struct ui_verify_result *out)
 	 */
 	memset(&res, 0, sizeof(res));
 	/* Its time is the snapshot's, when it began: what it saw. */
-	res.mono = mono_now();
+	res.mono = api_mono_now();
 	res.wall = ledger_now();
 	ledger_read_begin(a->ledger);
 	res.r = ledger_verify(a->ledger, &res.count, &res.bad, res.err);
