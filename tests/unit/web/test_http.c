@@ -795,6 +795,14 @@ Test(http, connections_per_client)
 		      "(server.connections_per_client); 1 refused "
 		      "since the last such line\n") != NULL,
 	    "%s", line);
+	/* A second within 10 s is counted, not said. */
+	c = raw_connect();
+	cr_assert_eq(raw_hello(c), 0);
+	close(c);
+	cr_assert_eq(http_server_refused_count(srv), 2);
+	rewind(log_to);
+	cr_assert_not_null(fgets(line, sizeof(line), log_to));
+	cr_assert_null(fgets(line, sizeof(line), log_to), "%s", line);
 	/* The two admitted ones go on. */
 	cr_assert_eq(raw_hello(a), 1);
 	cr_assert_eq(raw_hello(b), 1);
@@ -812,7 +820,7 @@ Test(http, connections_per_client)
 		    "was never freed");
 		usleep(10 * 1000);
 	}
-	cr_assert_eq(http_server_refused_count(srv), 1 + (uint64_t)refused);
+	cr_assert_eq(http_server_refused_count(srv), 2 + (uint64_t)refused);
 	close(a);
 	close(d);
 	http_server_stop(srv); /* before its log goes */
