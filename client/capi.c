@@ -22,6 +22,7 @@ struct capi {
 	char *server;
 	char *token;
 	char *ca_bundle;
+	char code[48]; /* the last error reply's "code", "" when none */
 };
 
 struct body {
@@ -123,6 +124,12 @@ capi_set_token(struct capi *c, const char *token)
 	str_wipe_free(c->token);
 	c->token = t;
 	return 0;
+}
+
+const char *
+capi_error_code(const struct capi *c)
+{
+	return c->code;
 }
 
 const char *
@@ -240,6 +247,7 @@ capi_call(struct capi *c, const char *method, const char *path, json_t *body,
 	if (c == NULL || method == NULL || path == NULL || path[0] != '/' ||
 	    reply == NULL)
 		return ERR_INVALID_ARG;
+	c->code[0] = '\0';
 	if (auth && c->token == NULL) {
 		if (msg != NULL)
 			*msg = xstrdup("no token: give --token-file, set "
@@ -337,6 +345,8 @@ capi_call(struct capi *c, const char *method, const char *path, json_t *body,
 	}
 	e = json_object_get(j, "error");
 	ecode = json_string_value(json_object_get(e, "code"));
+	if (ecode != NULL && strlen(ecode) < sizeof(c->code))
+		memcpy(c->code, ecode, strlen(ecode) + 1);
 	emsg = json_string_value(json_object_get(e, "message"));
 	r = status_err(st, ecode);
 	if (msg != NULL) {

@@ -55,6 +55,10 @@ MUST_CHECK int capi_call(struct capi *c, const char *method, const char *path,
 /* Use token (copied; NULL: none) from now on: a session's. */
 MUST_CHECK int capi_set_token(struct capi *c, const char *token);
 
+/* The "code" of the error reply to the last capi_call() ("" when it had
+ * none: a success, no answer, or an answer not from jitca). */
+const char *capi_error_code(const struct capi *c);
+
 /* The base URL in use (borrowed). */
 const char *capi_server(const struct capi *c);
 

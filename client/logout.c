@@ -64,10 +64,11 @@ struct ending {
 
 /*
  * Sign out of one cached session at its server before its file goes, so
- * that a copy of the token stops working too.  A 401 means the server no
- * longer knows it (ended, expired, or its user disabled): nothing left to
- * end.  Any other failure leaves the token valid until it expires, which
- * the line says.
+ * that a copy of the token stops working too.  jitca's 401 bad_token or
+ * user_disabled means the server no longer takes it (ended, expired, or
+ * its user disabled): nothing left to end.  Another 401 (a proxy's, or
+ * missing_token when a proxy dropped the header) is a failure.  Any other
+ * failure leaves the token valid until it expires, which the line says.
  */
 static void
 end_session(void *ctx, const char *server, const struct session *s)
@@ -94,7 +95,9 @@ end_session(void *ctx, const char *server, const struct session *s)
 		    api, "DELETE", "/v1/session", NULL, 1, &status, &rep, &m);
 	if (r == 0)
 		printf("ended the session of %s on %s\n", user, srv);
-	else if (status == 401)
+	else if (status == 401 &&
+	    (strcmp(capi_error_code(api), "bad_token") == 0 ||
+		strcmp(capi_error_code(api), "user_disabled") == 0))
 		printf(
 		    "the session of %s on %s was already ended\n", user, srv);
 	else {

@@ -1035,6 +1035,50 @@ Test(client, logout_ends_sessions_at_their_servers)
 	free(dead);
 }
 
+/* What a proxy in front of a server might answer: 401, not jitca's. */
+static char *
+proxy_401(const char *request, size_t *len, void *arg)
+{
+	static const char resp[] = "HTTP/1.1 401 Unauthorized\r\n"
+				   "Content-Type: text/plain\r\n"
+				   "Content-Length: 13\r\nConnection: close"
+				   "\r\n\r\nsign in first";
+
+	(void)request;
+	(void)arg;
+	*len = sizeof(resp) - 1;
+	return tu_fmt("%s", resp);
+}
+
+/* Only jitca's bad_token says a session is already ended: another 401
+ * leaves it valid for all logout knows, and it says so. */
+Test(client, logout_a_foreign_401_is_no_sign_out)
+{
+	char *out = NULL, *err = NULL, *want, *srv;
+	long long now = (long long)time(NULL);
+	int rc, port;
+
+	start_server("1h");
+	unsetenv("JITCA_SERVER");
+	unsetenv("XDG_CACHE_HOME");
+	port = tu_http_responder(proxy_401, NULL, &fake_pid);
+	srv = tu_fmt("http://127.0.0.1:%d", port);
+	session_file("00000000000000000000000000000001", srv,
+	    "jitca_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", now + 600);
+	rc = jitca(NULL, "logout", &out, &err);
+	cr_assert_eq(rc, 1, "%s%s", out, err);
+	want = tu_fmt("jitca: could not end the session on %s: HTTP 401; "
+		      "removed it here only (it expires at ",
+	    srv);
+	cr_assert(strstr(err, want) != NULL, "%s", err);
+	cr_assert_null(strstr(out, "already ended"), "%s", out);
+	tu_stop(&fake_pid);
+	free(want);
+	free(srv);
+	free(out);
+	free(err);
+}
+
 /* Signing out at a server with a private CA needs its --ca-bundle, as
  * signing in did. */
 Test(client, logout_uses_the_ca_bundle)
