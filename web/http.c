@@ -130,6 +130,18 @@ mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Now as the log lines' time: "2026-12-03T12:50:01Z". */
+static void
+log_time(char ts[32])
+{
+	struct timespec wall;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	gmtime_r(&wall.tv_sec, &tm);
+	strftime(ts, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
 /* ---- listening socket ---- */
 
 int
@@ -957,8 +969,6 @@ conn_refusal_note(
 	char addr[INET6_ADDRSTRLEN], ts[32];
 	uint64_t n = atomic_fetch_add(&s->conn_refused, 1) + 1;
 	double now = mono_now();
-	struct timespec wall;
-	struct tm tm;
 
 	line[0] = '\0';
 	if (s->cfg.log == NULL ||
@@ -966,9 +976,7 @@ conn_refusal_note(
 		now - s->conn_logged_at < CONN_REFUSAL_LOG_S))
 		return;
 	(void)inet_ntop(af, a, addr, sizeof(addr));
-	clock_gettime(CLOCK_REALTIME, &wall);
-	gmtime_r(&wall.tv_sec, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	log_time(ts);
 	(void)snprintf(line, len,
 	    "%s connection from %s refused: it holds %u already, the limit "
 	    "per client address (server.connections_per_client); %" PRIu64
@@ -1263,8 +1271,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	struct http_server *s = cls;
 	struct http_req *req = *con_cls;
-	struct timespec now, wall;
-	struct tm tm;
+	struct timespec now;
 	char ts[32], line[HTTP_MAX_PATH + 256];
 	long ms;
 	int n, status;
@@ -1276,9 +1283,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	status = req->queued ? req->status : 0;
 	if (!s->cfg.quiet && s->cfg.log != NULL) {
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		clock_gettime(CLOCK_REALTIME, &wall);
-		gmtime_r(&wall.tv_sec, &tm);
-		strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		log_time(ts);
 		ms = (long)(now.tv_sec - req->start.tv_sec) * 1000 +
 		    (now.tv_nsec - req->start.tv_nsec) / 1000000;
 		n = snprintf(line, sizeof(line), "%s %s %s %d %ldms %s%s\n", ts,
@@ -1296,6 +1301,16 @@ on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* ---- the daemon ---- */
+
+/* What http_server_start() made, but the daemon. */
+static void
+server_free(struct http_server *s)
+{
+	pthread_mutex_destroy(&s->rl_lock);
+	pthread_mutex_destroy(&s->conn_lock);
+	free(s->conn_nodes);
+	free(s);
+}
 
 int
 http_server_start(struct http_server **out, const struct http_config *cfg,
@@ -1423,12 +1438,8 @@ http_server_start(struct http_server **out, const struct http_config *cfg,
 	s = NULL;
 	r = 0;
 out:
-	if (s != NULL) {
-		pthread_mutex_destroy(&s->rl_lock);
-		pthread_mutex_destroy(&s->conn_lock);
-		free(s->conn_nodes);
-		free(s);
-	}
+	if (s != NULL)
+		server_free(s);
 	return r;
 }
 
@@ -1468,10 +1479,7 @@ http_server_stop(struct http_server *s)
 	/* After a quiesce the listening socket is ours to close. */
 	if (s->quiesced && s->listen_fd >= 0)
 		close(s->listen_fd);
-	pthread_mutex_destroy(&s->rl_lock);
-	pthread_mutex_destroy(&s->conn_lock);
-	free(s->conn_nodes);
-	free(s);
+	server_free(s);
 }
 
 uint64_t
