@@ -32,6 +32,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include "ca/store/jsonw.h"
 #include "web/http.h"
 
 #define HTTP_MAX_DISCARD (1024u * 1024)
@@ -269,30 +270,22 @@ http_reply(struct http_req *req, int status, const char *content_type,
 void
 http_reply_json(struct http_req *req, int status, const json_t *j)
 {
-	char *s = NULL;
-	size_t n;
+	struct jsonw_buf b;
 
-	if ((s = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY)) == NULL) {
+	/* The dump and its newline in one buffer, which the reply takes. */
+	jsonw_buf_init(&b, HTTP_MAX_REPLY);
+	if (jsonw_append(&b, j, JSON_COMPACT | JSON_ENCODE_ANY) != 0 ||
+	    jsonw_buf_put(&b, "\n", 1) != 0) {
+		jsonw_buf_free(&b);
 		http_reply(req, 500, "application/json", oom_json,
 		    sizeof(oom_json) - 1);
 		return;
 	}
-	n = strlen(s);
 	free(req->resp);
-	req->resp = NULL;
-	req->resp_len = 0;
+	req->resp = b.data;
+	req->resp_len = b.len;
 	req->status = status;
 	snprintf(req->ctype, sizeof(req->ctype), "application/json");
-	/* Copy the dump and append the newline. */
-	if ((req->resp = malloc(n + 1)) == NULL) {
-		free(s);
-		req->status = 500;
-		return;
-	}
-	memcpy(req->resp, s, n);
-	free(s);
-	req->resp[n] = '\n';
-	req->resp_len = n + 1;
 }
 
 void

@@ -48,6 +48,8 @@
 #define HTTP_MAX_PROXIES 64 /* entries of http_config.trusted_proxies */
 #define HTTP_MAX_QUERY 32 /* query parameters in one request */
 #define HTTP_MAX_XFF 2048 /* bytes of X-Forwarded-For looked at */
+/* A JSON reply: bytes (LEDGER_EVENTS_MAX events at their largest fit). */
+#define HTTP_MAX_REPLY (256u * 1024 * 1024)
 
 struct http_server;
 struct http_req;
@@ -159,8 +161,10 @@ int http_req_auth_failed(struct http_req *req);
 /*
  * Replies.  Each replaces any reply set before.  http_reply() copies
  * data; http_reply_json() serialises j (borrowed) compactly with a
- * trailing newline; http_reply_error() builds the JSON error object.
- * http_reply_header() adds a header (copied; at most HTTP_MAX_HEADERS).
+ * trailing newline (json_dumps's bytes, written by ca/store/jsonw.h; a
+ * 500 when that fails or is over HTTP_MAX_REPLY); http_reply_error() builds the
+ * JSON error object. http_reply_header() adds a header (copied; at most
+ * HTTP_MAX_HEADERS).
  */
 void http_reply(struct http_req *req, int status, const char *content_type,
     const void *data, size_t len);

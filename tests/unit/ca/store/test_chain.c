@@ -294,6 +294,48 @@ Test(ledger, hash_escapes_exact)
 	free(h2);
 }
 
+/*
+ * The canonical details of ledger_append() (ca/store/jsonw.c) are the
+ * bytes jansson's json_dumps wrote before it: keys sorted by memcmp then
+ * length ("A1" < "a" < "ab" < "b"), nested, escapes, \u escapes with a
+ * surrogate pair, a real as jansson prints it, INT64_MIN.  The text and
+ * so the hash are fixed here, taken from json_dumps.
+ */
+Test(ledger, canonical_details_known_answer)
+{
+	struct ledger *l = open_new();
+	json_t *d = json_pack("{s:i,s:i,s:[s,s,i],s:{s:s,s:b,s:n},s:f,s:s,s:s,"
+			      "s:I}",
+	    "b", 1, "ab", 2, "principals", "alice", "root", -7, "nested", "z",
+	    "/p/\"q\"", "A", 1, "_", "ratio", 0.1, "A1",
+	    "caf\xc3\xa9 \xf0\x9f\x98\x80", "a", "tab\there", "serial",
+	    (json_int_t)INT64_MIN);
+	const char *canon =
+	    "{\"A1\":\"caf\\u00E9 \\uD83D\\uDE00\",\"a\":\"tab\\there\","
+	    "\"ab\":2,\"b\":1,\"nested\":{\"A\":true,\"_\":null,"
+	    "\"z\":\"/p/\\\"q\\\"\"},\"principals\":[\"alice\",\"root\",-7],"
+	    "\"ratio\":0.10000000000000001,\"serial\":-9223372036854775808}";
+	char *h1, *text, *got, *want;
+
+	cr_assert_not_null(d);
+	append1(l, "t.k", "alice", "bob", d);
+	json_decref(d);
+	ledger_close(l);
+	text = tu_fmt("[1,1700000000,\"t.k\",\"alice\",\"bob\",%s]", canon);
+	h1 = th_hash(ZERO64, text);
+	cr_assert_str_eq(h1,
+	    "6243fc50f07856cc13d799a595092075"
+	    "b86fb54dcf825c1002dce5cf5e103870");
+	got = sq("SELECT details, hash FROM events WHERE seq=1;");
+	want = tu_fmt("%s|%s\n", canon, h1);
+	cr_assert_str_eq(got, want);
+	expect_intact(1);
+	free(text);
+	free(got);
+	free(want);
+	free(h1);
+}
+
 Test(ledger, append_validates_input)
 {
 	struct ledger *l = open_new();

@@ -1,0 +1,393 @@
+/*
+ * jsonw.c: json_dumps's compact output, written without json_dumps (see
+ * jsonw.h for what is written here and what is left to jansson).
+ *
+ * Why: jansson 2.14's dump formats a pointer into a loop-check table
+ * per object and array, walks every string by codepoint, grows its own
+ * buffer and copies it once more at the end, and allocates to sort
+ * keys.  Here the structure and the plain leaves go straight into one
+ * buffer, keys are sorted on the stack, and jansson is called only for
+ * the leaves whose text it alone defines.
+ *
+ * It does not parse JSON, and knows no event or reply: chain.c and
+ * web/http.c are its callers.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ca/store/jsonw.h"
+
+#define JSONW_SORT_STACK 32 /* keys sorted without an allocation */
+#define JSONW_CAP_MIN 256
+
+struct jsonw_key {
+	const char *key;
+	size_t len;
+	json_t *value;
+};
+
+struct jsonw {
+	struct jsonw_buf *b;
+	size_t flags;
+	int err; /* the first error of a json_dump_callback() callback */
+};
+
+void
+jsonw_buf_init(struct jsonw_buf *b, size_t max)
+{
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+	b->max = max < SIZE_MAX ? max : SIZE_MAX - 1; /* room for the NUL */
+}
+
+void
+jsonw_buf_free(struct jsonw_buf *b)
+{
+	if (b == NULL)
+		return;
+	free(b->data);
+	jsonw_buf_init(b, b->max);
+}
+
+/* Room for n more bytes and a NUL. */
+static int
+buf_reserve(struct jsonw_buf *b, size_t n)
+{
+	size_t need, cap;
+	char *p;
+
+	if (n > b->max || b->len > b->max - n)
+		return ERR_TOO_LARGE;
+	need = b->len + n + 1;
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap < JSONW_CAP_MIN ? JSONW_CAP_MIN : b->cap;
+	while (cap < need)
+		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+	if (cap > b->max + 1)
+		cap = b->max + 1;
+	if ((p = realloc(b->data, cap)) == NULL)
+		return ERR_ALLOC;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+int
+jsonw_buf_put(struct jsonw_buf *b, const void *p, size_t n)
+{
+	int r;
+
+	if ((r = buf_reserve(b, n)) != 0)
+		return r;
+	if (n > 0)
+		memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static int
+put(struct jsonw *w, const char *p, size_t n)
+{
+	return jsonw_buf_put(w->b, p, n);
+}
+
+/* The bytes jansson writes as themselves in a string, with any flag. */
+static int
+plain(const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
+			return 0;
+	}
+	return 1;
+}
+
+static int
+put_plain_str(struct jsonw *w, const char *s, size_t n)
+{
+	struct jsonw_buf *b = w->b;
+	int r;
+
+	if ((r = buf_reserve(b, n + 2)) != 0)
+		return r;
+	b->data[b->len++] = '"';
+	memcpy(b->data + b->len, s, n);
+	b->len += n;
+	b->data[b->len++] = '"';
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+static int
+put_i64(struct jsonw *w, json_int_t v)
+{
+	char num[24];
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	size_t i = sizeof(num);
+
+	do {
+		num[--i] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		num[--i] = '-';
+	return put(w, num + i, sizeof(num) - i);
+}
+
+/* jansson's iterators take json_t * and do not write through it. */
+static json_t *
+mut(const json_t *v)
+{
+	union {
+		const json_t *c;
+		json_t *m;
+	} u;
+
+	u.c = v;
+	return u.m;
+}
+
+static int
+jansson_cb(const char *p, size_t n, void *arg)
+{
+	struct jsonw *w = arg;
+	int r;
+
+	if ((r = put(w, p, n)) != 0) {
+		if (w->err == 0)
+			w->err = r;
+		return -1;
+	}
+	return 0;
+}
+
+/* v dumped by jansson with w's flags.  A key's failure is ignored, as
+ * dump.c ignores it (what it wrote before failing stays). */
+static int
+put_jansson(struct jsonw *w, const json_t *v, int is_key)
+{
+	int r;
+
+	w->err = 0;
+	r = json_dump_callback(v, jansson_cb, w, w->flags | JSON_ENCODE_ANY);
+	if (w->err != 0)
+		return w->err;
+	if (r != 0 && !is_key)
+		return ERR_INVALID_ARG;
+	return 0;
+}
+
+static int
+put_key(struct jsonw *w, const char *k, size_t n)
+{
+	json_t *ks;
+	int r;
+
+	if (plain(k, n))
+		return put_plain_str(w, k, n);
+	if ((ks = json_stringn_nocheck(k, n)) == NULL)
+		return ERR_ALLOC;
+	r = put_jansson(w, ks, 1);
+	json_decref(ks);
+	return r;
+}
+
+/* jansson's compare_keys(): memcmp over the shorter, then the length. */
+static int
+key_cmp(const struct jsonw_key *a, const struct jsonw_key *b)
+{
+	int c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
+
+	if (c != 0)
+		return c;
+	return a->len < b->len ? -1 : a->len > b->len;
+}
+
+static int
+key_qcmp(const void *a, const void *b)
+{
+	return key_cmp(a, b);
+}
+
+static int put_value(struct jsonw *w, const json_t *v, int depth);
+
+static int
+put_member(struct jsonw *w, const char *k, size_t klen, const json_t *v,
+    int depth, int first)
+{
+	int r;
+
+	if (!first && (r = put(w, ",", 1)) != 0)
+		return r;
+	if ((r = put_key(w, k, klen)) != 0 || (r = put(w, ":", 1)) != 0)
+		return r;
+	return put_value(w, v, depth);
+}
+
+/*
+ * Keys sorted: distinct keys are never equal under key_cmp, so any
+ * correct sort gives jansson's order.  Insertion sort on the stack for
+ * the small objects of events and replies, qsort beyond.
+ */
+static int
+put_object_sorted(struct jsonw *w, const json_t *o, int depth)
+{
+	struct jsonw_key stack[JSONW_SORT_STACK], *keys = stack, t;
+	size_t n = json_object_size(o), i, j;
+	void *it;
+	int r = ERR_INTERNAL;
+
+	if (n > JSONW_SORT_STACK && (keys = calloc(n, sizeof(*keys))) == NULL)
+		return ERR_ALLOC;
+	for (i = 0, it = json_object_iter(mut(o)); it != NULL && i < n;
+	     i++, it = json_object_iter_next(mut(o), it)) {
+		keys[i].key = json_object_iter_key(it);
+		keys[i].len = json_object_iter_key_len(it);
+		keys[i].value = json_object_iter_value(it);
+	}
+	n = i;
+	if (n > JSONW_SORT_STACK)
+		qsort(keys, n, sizeof(*keys), key_qcmp);
+	else {
+		for (i = 1; i < n; i++) {
+			t = keys[i];
+			for (j = i; j > 0 && key_cmp(&keys[j - 1], &t) > 0; j--)
+				keys[j] = keys[j - 1];
+			keys[j] = t;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		if ((r = put_member(w, keys[i].key, keys[i].len, keys[i].value,
+			 depth, i == 0)) != 0)
+			goto out;
+	}
+	r = 0;
+out:
+	if (keys != stack)
+		free(keys);
+	return r;
+}
+
+static int
+put_object(struct jsonw *w, const json_t *o, int depth)
+{
+	void *it;
+	int r, first = 1;
+
+	if ((r = put(w, "{", 1)) != 0)
+		return r;
+	if (w->flags & JSON_SORT_KEYS) {
+		if ((r = put_object_sorted(w, o, depth)) != 0)
+			return r;
+	} else {
+		for (it = json_object_iter(mut(o)); it != NULL;
+		     it = json_object_iter_next(mut(o), it)) {
+			if ((r = put_member(w, json_object_iter_key(it),
+				 json_object_iter_key_len(it),
+				 json_object_iter_value(it), depth, first)) !=
+			    0)
+				return r;
+			first = 0;
+		}
+	}
+	return put(w, "}", 1);
+}
+
+static int
+put_array(struct jsonw *w, const json_t *a, int depth)
+{
+	size_t i, n = json_array_size(a);
+	int r;
+
+	if ((r = put(w, "[", 1)) != 0)
+		return r;
+	for (i = 0; i < n; i++) {
+		if (i > 0 && (r = put(w, ",", 1)) != 0)
+			return r;
+		if ((r = put_value(w, json_array_get(a, i), depth)) != 0)
+			return r;
+	}
+	return put(w, "]", 1);
+}
+
+static int
+put_value(struct jsonw *w, const json_t *v, int depth)
+{
+	const char *s;
+	size_t n;
+
+	if (v == NULL)
+		return ERR_INVALID_ARG;
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		if (depth >= JSONW_DEPTH_MAX)
+			return ERR_INVALID_ARG;
+		return put_object(w, v, depth + 1);
+	case JSON_ARRAY:
+		if (depth >= JSONW_DEPTH_MAX)
+			return ERR_INVALID_ARG;
+		return put_array(w, v, depth + 1);
+	case JSON_STRING:
+		s = json_string_value(v);
+		n = json_string_length(v);
+		if (plain(s, n))
+			return put_plain_str(w, s, n);
+		return put_jansson(w, v, 0);
+	case JSON_INTEGER:
+		return put_i64(w, json_integer_value(v));
+	case JSON_TRUE:
+		return put(w, "true", 4);
+	case JSON_FALSE:
+		return put(w, "false", 5);
+	case JSON_NULL:
+		return put(w, "null", 4);
+	case JSON_REAL:
+	default:
+		return put_jansson(w, v, 0);
+	}
+}
+
+int
+jsonw_append(struct jsonw_buf *b, const json_t *j, size_t flags)
+{
+	struct jsonw w;
+	size_t len0 = b->len;
+	int r;
+
+	if ((flags & ~(size_t)JSONW_FLAGS) != 0 || !(flags & JSON_COMPACT))
+		return ERR_INVALID_ARG;
+	if (j == NULL ||
+	    (!(flags & JSON_ENCODE_ANY) && !json_is_object(j) &&
+		!json_is_array(j)))
+		return ERR_INVALID_ARG;
+	w.b = b;
+	w.flags = flags & ~(size_t)JSON_ENCODE_ANY;
+	w.err = 0;
+	if ((r = buf_reserve(b, 0)) == 0 && (r = put_value(&w, j, 0)) == 0)
+		return 0;
+	b->len = len0;
+	if (b->data != NULL)
+		b->data[len0] = '\0';
+	return r;
+}
+
+char *
+jsonw_dumps(const json_t *j, size_t flags)
+{
+	struct jsonw_buf b;
+
+	jsonw_buf_init(&b, SIZE_MAX - 1);
+	if (jsonw_append(&b, j, flags) != 0) {
+		jsonw_buf_free(&b);
+		return NULL;
+	}
+	return b.data;
+}
