@@ -19,7 +19,7 @@
 #include "ca/store/jsonw.h"
 
 #define JSONW_SORT_STACK 32 /* keys sorted without an allocation */
-#define JSONW_CAP_MIN 256
+#define JSONW_CAP_MIN 1024 /* one allocation for most events */
 
 struct jsonw_key {
 	const char *key;
@@ -51,9 +51,9 @@ jsonw_buf_free(struct jsonw_buf *b)
 	jsonw_buf_init(b, b->max);
 }
 
-/* Room for n more bytes and a NUL. */
+/* Room for n more bytes and a NUL, growing (by doubling) up to max + 1. */
 static int
-buf_reserve(struct jsonw_buf *b, size_t n)
+buf_grow(struct jsonw_buf *b, size_t n)
 {
 	size_t need, cap;
 	char *p;
@@ -75,6 +75,15 @@ buf_reserve(struct jsonw_buf *b, size_t n)
 	return 0;
 }
 
+/* cap is 0 or at most max + 1, so room here is within max. */
+static inline int
+buf_reserve(struct jsonw_buf *b, size_t n)
+{
+	if (b->cap - b->len > n)
+		return 0;
+	return buf_grow(b, n);
+}
+
 int
 jsonw_buf_put(struct jsonw_buf *b, const void *p, size_t n)
 {
@@ -89,19 +98,59 @@ jsonw_buf_put(struct jsonw_buf *b, const void *p, size_t n)
 	return 0;
 }
 
-static int
+/* Internal writes leave the NUL to jsonw_append(). */
+static inline int
 put(struct jsonw *w, const char *p, size_t n)
 {
-	return jsonw_buf_put(w->b, p, n);
+	struct jsonw_buf *b = w->b;
+	int r;
+
+	if ((r = buf_reserve(b, n)) != 0)
+		return r;
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	return 0;
 }
 
-/* The bytes jansson writes as themselves in a string, with any flag. */
+static inline int
+put_c(struct jsonw *w, char c)
+{
+	struct jsonw_buf *b = w->b;
+	int r;
+
+	if ((r = buf_reserve(b, 1)) != 0)
+		return r;
+	b->data[b->len++] = c;
+	return 0;
+}
+
+#define ONES ((uint64_t)0x0101010101010101u)
+#define HIGHS (ONES * 0x80)
+
+/*
+ * The bytes jansson writes as themselves in a string with any of our
+ * flags: 0x20..0x7e but '"' and '\\'.  Eight at a time: a byte's high
+ * bit in t is set when it is >= 0x7f (x | x + 1), < 0x20, '"' or '\\'
+ * (the usual has-less and has-zero tests); a borrow or carry reaches
+ * the next byte only from a byte that is itself flagged, so t is zero
+ * exactly when all eight are plain.
+ */
 static int
 plain(const char *s, size_t n)
 {
-	size_t i;
+	uint64_t x, q, k, t;
+	size_t i = 0;
 
-	for (i = 0; i < n; i++) {
+	for (; n - i >= 8; i += 8) {
+		memcpy(&x, s + i, 8);
+		q = x ^ (ONES * '"');
+		k = x ^ (ONES * '\\');
+		t = (x | (x + ONES)) | ((x - ONES * 0x20) & ~x) |
+		    ((q - ONES) & ~q) | ((k - ONES) & ~k);
+		if ((t & HIGHS) != 0)
+			return 0;
+	}
+	for (; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
 		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
@@ -122,7 +171,6 @@ put_plain_str(struct jsonw *w, const char *s, size_t n)
 	memcpy(b->data + b->len, s, n);
 	b->len += n;
 	b->data[b->len++] = '"';
-	b->data[b->len] = '\0';
 	return 0;
 }
 
@@ -204,8 +252,12 @@ put_key(struct jsonw *w, const char *k, size_t n)
 static int
 key_cmp(const struct jsonw_key *a, const struct jsonw_key *b)
 {
-	int c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
+	int c;
 
+	/* memcmp compares unsigned bytes: the first one often decides */
+	if (a->len > 0 && b->len > 0 && a->key[0] != b->key[0])
+		return (unsigned char)a->key[0] - (unsigned char)b->key[0];
+	c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
 	if (c != 0)
 		return c;
 	return a->len < b->len ? -1 : a->len > b->len;
@@ -225,9 +277,9 @@ put_member(struct jsonw *w, const char *k, size_t klen, const json_t *v,
 {
 	int r;
 
-	if (!first && (r = put(w, ",", 1)) != 0)
+	if (!first && (r = put_c(w, ',')) != 0)
 		return r;
-	if ((r = put_key(w, k, klen)) != 0 || (r = put(w, ":", 1)) != 0)
+	if ((r = put_key(w, k, klen)) != 0 || (r = put_c(w, ':')) != 0)
 		return r;
 	return put_value(w, v, depth);
 }
@@ -282,7 +334,7 @@ put_object(struct jsonw *w, const json_t *o, int depth)
 	void *it;
 	int r, first = 1;
 
-	if ((r = put(w, "{", 1)) != 0)
+	if ((r = put_c(w, '{')) != 0)
 		return r;
 	if (w->flags & JSON_SORT_KEYS) {
 		if ((r = put_object_sorted(w, o, depth)) != 0)
@@ -298,7 +350,7 @@ put_object(struct jsonw *w, const json_t *o, int depth)
 			first = 0;
 		}
 	}
-	return put(w, "}", 1);
+	return put_c(w, '}');
 }
 
 static int
@@ -307,15 +359,15 @@ put_array(struct jsonw *w, const json_t *a, int depth)
 	size_t i, n = json_array_size(a);
 	int r;
 
-	if ((r = put(w, "[", 1)) != 0)
+	if ((r = put_c(w, '[')) != 0)
 		return r;
 	for (i = 0; i < n; i++) {
-		if (i > 0 && (r = put(w, ",", 1)) != 0)
+		if (i > 0 && (r = put_c(w, ',')) != 0)
 			return r;
 		if ((r = put_value(w, json_array_get(a, i), depth)) != 0)
 			return r;
 	}
-	return put(w, "]", 1);
+	return put_c(w, ']');
 }
 
 static int
@@ -371,8 +423,10 @@ jsonw_append(struct jsonw_buf *b, const json_t *j, size_t flags)
 	w.b = b;
 	w.flags = flags & ~(size_t)JSON_ENCODE_ANY;
 	w.err = 0;
-	if ((r = buf_reserve(b, 0)) == 0 && (r = put_value(&w, j, 0)) == 0)
+	if ((r = buf_reserve(b, 0)) == 0 && (r = put_value(&w, j, 0)) == 0) {
+		b->data[b->len] = '\0'; /* every reserve left room for it */
 		return 0;
+	}
 	b->len = len0;
 	if (b->data != NULL)
 		b->data[len0] = '\0';

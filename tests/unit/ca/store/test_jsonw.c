@@ -153,6 +153,38 @@ Test(jsonw, ledger_and_reply_shapes)
 	json_decref(d);
 }
 
+/* Every byte value at every offset of strings 1..20 long, as a value
+ * and as a key: the eight-at-a-time scan has no blind spot.  Bytes
+ * 0x80.. alone are not UTF-8: jansson fails the value, writes the key
+ * up to it. */
+Test(jsonw, every_byte_everywhere)
+{
+	char s[20], what[48];
+	size_t n, pos;
+	json_t *v, *o;
+	int c;
+
+	for (n = 1; n <= sizeof(s); n++) {
+		for (pos = 0; pos < n; pos++) {
+			for (c = 0; c < 256; c++) {
+				memset(s, 'a', sizeof(s));
+				s[pos] = (char)c;
+				v = json_stringn_nocheck(s, n);
+				o = json_object();
+				cr_assert_eq(json_object_setn_new_nocheck(
+						 o, s, n, json_null()),
+				    0);
+				(void)snprintf(what, sizeof(what),
+				    "len %zu byte %#x at %zu", n, c, pos);
+				same(v, what);
+				same(o, what);
+				json_decref(v);
+				json_decref(o);
+			}
+		}
+	}
+}
+
 /* Keys: not valid UTF-8 (jansson writes up to the bad byte and goes on);
  * string values: not valid UTF-8 (jansson fails). */
 Test(jsonw, invalid_utf8)
