@@ -11,11 +11,19 @@
  * is derived at start from its definition (d = -121665/121666, the base
  * point from its RFC 8032 encoding, sqrt(-1) = 2^((p-1)/4)) and checked.
  *
- * A table holds, for i = 0..63 and j = 1..8, the point j 16^i P in
- * affine form (y + x, y - x, 2dxy); a scalar below 2^253 is recoded
- * into 64 signed digits in [-8, 8], and [s]P is the sum of one table
- * entry (or its negation) per digit.  The base point's table is made
- * once per process; a key's when ed25519_vkey_new() is called.
+ * A table for w-bit digits holds, for i = 0..ceil(253/w) - 1 and j =
+ * 1..2^(w-1), the point j 2^(w i) P in affine form (y + x, y - x,
+ * 2dxy); a scalar below 2^253 is recoded into signed w-bit digits, and
+ * [s]P is the sum of one table entry (or its negation) per nonzero
+ * digit, each a mixed addition of 7 fe_mul and no carry outside them
+ * (the bounds are worked out at fe_mul()).  The base point's table
+ * (w = 8: 32 rows of 128, 480 KiB, in C) is made once per process; a
+ * key's (w = 7: 37 rows of 64, 277.5 KiB, allocated with the key) when
+ * ed25519_vkey_new() is called.  So a verify is 32 + 37 = 69 additions
+ * (the last without T) and one inversion.  Each row is brought to affine
+ * with one inversion (Montgomery's trick).  A process holds at most
+ * three keys' tables (the user CA, host CA and ledger keys, pubkey.c's
+ * pubkey_share()): 1.3 MiB with the base point's.
  * Scalars modulo L and the comparison S < L use OpenSSL's BIGNUM; the
  * hash is OpenSSL's SHA-512.
  *
@@ -33,8 +41,13 @@
 #include "signer/ed25519.h"
 
 /* ---- the field --------------------------------------------------------
- * Every fe leaving a function here is weakly reduced: each limb below
- * 2^51 + 2^15, so products of two fit the bounds worked out in fe_mul.
+ * Every fe leaving fe_mul(), fe_sq() or fe_carry() is weakly reduced:
+ * limbs 0, 2, 3, 4 below 2^51 and limb 1 below 2^51 + 2^12 (fe_mul()
+ * says why), "W" below.  fe_add() and fe_sub() carry, so their sums are
+ * W too.  The additions inside a point addition skip the carry
+ * (fe_add_nc(), fe_sub_nc()): their limbs stay below 2^53 + 2^14, and
+ * fe_mul() takes any two such operands (the bound it needs is on the
+ * product of the operands' largest limbs, at most 2^107).
  */
 typedef struct {
 	uint64_t v[5];
@@ -109,11 +122,47 @@ fe_neg(fe *h, const fe *f)
 	fe_sub(h, &z, f);
 }
 
-/*
- * h = f g.  Limbs below 2^52: each product below 2^104, times 19 below
- * 2^109, a sum of five below 2^112; the carries below 2^61.
- */
+/* h = f + g without the carry: limbs below 2^52 + 2^13 for W inputs,
+ * below 2^53 + 2^14 for inputs below 2^52 + 2^13. */
 static void
+fe_add_nc(fe *h, const fe *f, const fe *g)
+{
+	int i;
+
+	for (i = 0; i < 5; i++)
+		h->v[i] = f->v[i] + g->v[i];
+}
+
+/* h = f + 2p - g without the carry, for W g: 2p's limbs (2^52 - 38,
+ * 2^52 - 2) are at least W's, so no limb goes below 0, and each is
+ * below f's limb + 2^52, at most 2^53 + 2^13 for f below 2^52 + 2^13. */
+static void
+fe_sub_nc(fe *h, const fe *f, const fe *g)
+{
+	static const uint64_t p2[5] = {UINT64_C(0xfffffffffffda),
+	    UINT64_C(0xffffffffffffe), UINT64_C(0xffffffffffffe),
+	    UINT64_C(0xffffffffffffe), UINT64_C(0xffffffffffffe)};
+	int i;
+
+	for (i = 0; i < 5; i++)
+		h->v[i] = f->v[i] + p2[i] - g->v[i];
+}
+
+/*
+ * h = f g, for f's limbs at most F and g's at most G with F G <= 2^107
+ * and G < 2^59 (so that 19 g_i fits 64 bits).  Each r_k is a sum of
+ * five products, r0 the largest with 1 + 4 * 19 = 77 of them counted:
+ * r0 <= 77 F G < 2^114, r1 <= 59 F G, r2 <= 41 F G, r3 <= 23 F G, each
+ * plus the carry from below (under 2^63), all below 2^128.  r4 <= 5 F G
+ * + 2^61 < 2^109.4, so its carry c is below 2^58.4 and fits 64 bits;
+ * 19 c + h0 < 2^62.7, whose carry into h1 is below 2^11.7: h is W.
+ * The operands met here: W (below 2^51 + 2^12), fe_add_nc() of two W
+ * (below 2^52 + 2^13) and fe_sub_nc() or fe_add_nc() of one of those
+ * and a W (below 2^53 + 2^14); any two multiply to below 2^106.01.
+ * Inlined (as fe_sq() is): the call's register saves were a tenth of
+ * a verify.
+ */
+static inline __attribute__((always_inline)) void
 fe_mul(fe *h, const fe *f, const fe *g)
 {
 	typedef unsigned __int128 u128;
@@ -143,16 +192,46 @@ fe_mul(fe *h, const fe *f, const fe *g)
 	h->v[3] = (uint64_t)r3 & M51;
 	c = (uint64_t)(r4 >> 51);
 	h->v[4] = (uint64_t)r4 & M51;
-	/* c < 2^61: 19 c + h0 < 2^66 needs the wide sum. */
 	r0 = (u128)c * 19 + h->v[0];
 	h->v[0] = (uint64_t)r0 & M51;
 	h->v[1] += (uint64_t)(r0 >> 51);
 }
 
-static void
+/*
+ * h = f^2: fe_mul(h, f, f) with the products a_i a_j and a_j a_i taken
+ * once and doubled (15 products instead of 25).  The sums are fe_mul's
+ * term by term (r0 = a0^2 + 2 * 19 (a1 a4 + a2 a3), ...), so are its
+ * bounds: f's limbs at most F with F^2 <= 2^107.
+ */
+static inline __attribute__((always_inline)) void
 fe_sq(fe *h, const fe *f)
 {
-	fe_mul(h, f, f);
+	typedef unsigned __int128 u128;
+	const uint64_t *a = f->v;
+	uint64_t d0 = 2 * a[0], d1 = 2 * a[1], d2 = 2 * a[2], d3 = 2 * a[3];
+	uint64_t a3_19 = 19 * a[3], a4_19 = 19 * a[4];
+	u128 r0, r1, r2, r3, r4;
+	uint64_t c;
+
+	r0 = (u128)a[0] * a[0] + (u128)d1 * a4_19 + (u128)d2 * a3_19;
+	r1 = (u128)d0 * a[1] + (u128)d2 * a4_19 + (u128)a[3] * a3_19;
+	r2 = (u128)d0 * a[2] + (u128)a[1] * a[1] + (u128)d3 * a4_19;
+	r3 = (u128)d0 * a[3] + (u128)d1 * a[2] + (u128)a[4] * a4_19;
+	r4 = (u128)d0 * a[4] + (u128)d1 * a[3] + (u128)a[2] * a[2];
+
+	r1 += (uint64_t)(r0 >> 51);
+	h->v[0] = (uint64_t)r0 & M51;
+	r2 += (uint64_t)(r1 >> 51);
+	h->v[1] = (uint64_t)r1 & M51;
+	r3 += (uint64_t)(r2 >> 51);
+	h->v[2] = (uint64_t)r2 & M51;
+	r4 += (uint64_t)(r3 >> 51);
+	h->v[3] = (uint64_t)r3 & M51;
+	c = (uint64_t)(r4 >> 51);
+	h->v[4] = (uint64_t)r4 & M51;
+	r0 = (u128)c * 19 + h->v[0];
+	h->v[0] = (uint64_t)r0 & M51;
+	h->v[1] += (uint64_t)(r0 >> 51);
 }
 
 /* h = f^(2^n). */
@@ -292,23 +371,36 @@ fe_isodd(const fe *f)
 struct pt { /* extended: x = X/Z, y = Y/Z, xy = T/Z */
 	fe X, Y, Z, T;
 };
-struct pre { /* affine, for the mixed addition */
+struct pre { /* affine, for the mixed addition; each W */
 	fe ypx, ymx, xy2d;
 };
 
-#define TAB_ROWS 64 /* radix-16 digits of a scalar below 2^256 */
-#define TAB_COLS 8 /* multiples 1..8 of 16^i P */
-typedef struct pre table[TAB_ROWS][TAB_COLS];
+/*
+ * A table for w-bit digits holds (j + 1) 2^(w i) P at [i][j], for rows
+ * i below TAB_ROWS(w) (enough digits for a scalar below 2^253) and j
+ * below TAB_COLS(w) = 2^(w-1): 32 rows of 128 entries for w = 8.
+ */
+#define TAB_ROWS(w) ((253 + (w)-1) / (w))
+#define TAB_COLS(w) (1 << ((w)-1))
+#define TAB_LEN(w) (TAB_ROWS(w) * TAB_COLS(w))
+#define BASE_W 8 /* the base point's digits: 32 rows, 480 KiB */
+#define KEY_W 7 /* a key's: 37 rows of 64, 277.5 KiB */
+#define ROWS_MAX TAB_ROWS(4)
+/* recode() needs 4 <= w <= 8 (a digit's bits within two bytes, table_make()'s
+ * arrays) and the top digit's 253 - w (rows - 1) bits fewer than w. */
+_Static_assert(
+    BASE_W >= 4 && BASE_W <= 8 && KEY_W >= 4 && KEY_W <= 8, "digit width");
+_Static_assert(253 % BASE_W != 0 && 253 % KEY_W != 0, "top digit");
 
 struct ed25519_vkey {
 	uint8_t raw[32];
-	table neg_a; /* multiples of -A */
+	struct pre neg_a[]; /* TAB_LEN(KEY_W) multiples of -A */
 };
 
 /* Constants and the base point's table, made once (consts_make()). */
 static struct {
 	fe d, d2, sqrtm1;
-	table base;
+	struct pre base[TAB_LEN(BASE_W)];
 	int ok;
 	const EVP_MD *sha512;
 	BIGNUM *l; /* L, for reduce_l(); only read after consts_make() */
@@ -324,60 +416,84 @@ pt_zero(struct pt *p)
 	fe_small(&p->T, 0);
 }
 
-/* The end of both additions: from A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2),
- * C = 2d T1 T2 and D = 2 Z1 Z2, r = (EF, GH, FG, EH) with E = B - A,
- * F = D - C, G = D + C, H = B + A. */
+/*
+ * The end of both additions: from A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2),
+ * C = 2d T1 T2 (each W) and D = 2 Z1 Z2 (fe_add_nc() of two W), r = (EF,
+ * GH, FG, EH) with E = B - A, F = D - C, G = D + C, H = B + A; T only
+ * when want_t.  No carries: E and H are below 2^53, F below 2^53 + 2^13
+ * and G below 2^53 (fe_add_nc(), fe_sub_nc()), inside fe_mul()'s bound.
+ */
 static void
-pt_finish(struct pt *r, const fe *a, const fe *b, const fe *c, const fe *d)
+pt_finish(struct pt *r, const fe *a, const fe *b, const fe *c, const fe *d,
+    int want_t)
 {
 	fe e, f, g, h;
 
-	fe_sub(&e, b, a);
-	fe_sub(&f, d, c);
-	fe_add(&g, d, c);
-	fe_add(&h, b, a);
+	fe_sub_nc(&e, b, a);
+	fe_sub_nc(&f, d, c);
+	fe_add_nc(&g, d, c);
+	fe_add_nc(&h, b, a);
 	fe_mul(&r->X, &e, &f);
 	fe_mul(&r->Y, &g, &h);
-	fe_mul(&r->T, &e, &h);
+	if (want_t)
+		fe_mul(&r->T, &e, &h);
 	fe_mul(&r->Z, &f, &g);
 }
 
-/* r = p + q (add-2008-hwcd-3 with k = 2d); r may alias p or q. */
+/* r = p + q (add-2008-hwcd-3 with k = 2d) for W coordinates; r may alias
+ * p or q. */
 static void
 pt_add(struct pt *r, const struct pt *p, const struct pt *q)
 {
 	fe a, b, c, d, t;
 
-	fe_sub(&a, &p->Y, &p->X);
-	fe_sub(&t, &q->Y, &q->X);
+	fe_sub_nc(&a, &p->Y, &p->X);
+	fe_sub_nc(&t, &q->Y, &q->X);
 	fe_mul(&a, &a, &t);
-	fe_add(&b, &p->Y, &p->X);
-	fe_add(&t, &q->Y, &q->X);
+	fe_add_nc(&b, &p->Y, &p->X);
+	fe_add_nc(&t, &q->Y, &q->X);
 	fe_mul(&b, &b, &t);
 	fe_mul(&c, &p->T, &q->T);
 	fe_mul(&c, &c, &C.d2);
 	fe_mul(&d, &p->Z, &q->Z);
-	fe_add(&d, &d, &d);
-	pt_finish(r, &a, &b, &c, &d);
+	fe_add_nc(&d, &d, &d);
+	pt_finish(r, &a, &b, &c, &d, 1);
 }
 
-/* r = p + q, or p - q when neg, for q affine (Z = 1); r may alias p. */
+/*
+ * r = p + q, or p - q when neg, for q affine (Z = 1); r may alias p.
+ * -(x, y) = (-x, y): y + x and y - x trade places and C changes sign,
+ * which trades F and G of pt_finish().  Without want_t r's T is left
+ * as it was (the last addition before the encoding needs none).
+ */
 static void
-pt_madd(struct pt *r, const struct pt *p, const struct pre *q, int neg)
+pt_madd(
+    struct pt *r, const struct pt *p, const struct pre *q, int neg, int want_t)
 {
-	/* -(x, y) = (-x, y): y + x and y - x trade places, xy flips. */
 	const fe *qp = neg ? &q->ymx : &q->ypx, *qm = neg ? &q->ypx : &q->ymx;
-	fe a, b, c, d;
+	fe a, b, c, d, e, f, g, h;
 
-	fe_sub(&a, &p->Y, &p->X);
+	fe_sub_nc(&a, &p->Y, &p->X);
 	fe_mul(&a, &a, qm);
-	fe_add(&b, &p->Y, &p->X);
+	fe_add_nc(&b, &p->Y, &p->X);
 	fe_mul(&b, &b, qp);
 	fe_mul(&c, &p->T, &q->xy2d);
-	if (neg)
-		fe_neg(&c, &c);
-	fe_add(&d, &p->Z, &p->Z);
-	pt_finish(r, &a, &b, &c, &d);
+	fe_add_nc(&d, &p->Z, &p->Z);
+	/* pt_finish() inlined, with F and G traded for neg. */
+	fe_sub_nc(&e, &b, &a);
+	fe_add_nc(&h, &b, &a);
+	if (neg) {
+		fe_add_nc(&f, &d, &c);
+		fe_sub_nc(&g, &d, &c);
+	} else {
+		fe_sub_nc(&f, &d, &c);
+		fe_add_nc(&g, &d, &c);
+	}
+	fe_mul(&r->X, &e, &f);
+	fe_mul(&r->Y, &g, &h);
+	if (want_t)
+		fe_mul(&r->T, &e, &h);
+	fe_mul(&r->Z, &f, &g);
 }
 
 static void
@@ -447,69 +563,94 @@ pt_frombytes(struct pt *p, const uint8_t s[32])
 	return 0;
 }
 
+/*
+ * t = the table of p for w-bit digits (t[i][j] = (j + 1) 2^(w i) P,
+ * flat).  Each row is made in extended coordinates by repeated
+ * addition, then brought to affine with one inversion (Montgomery's
+ * trick: with z_j the running product of the row's Z, 1/Z_j =
+ * z_(j-1) / z_j and 1/z_(j-1) = Z_j / z_j, three fe_mul a point).
+ */
 static void
-pre_from(struct pre *q, const struct pt *p)
+table_make(struct pre *t, int w, const struct pt *p)
 {
-	fe zi, x, y;
+	struct pt base = *p, m[TAB_COLS(8)];
+	fe z[TAB_COLS(8)], inv, zi, x, y;
+	int i, j, cols = TAB_COLS(w);
 
-	fe_invert(&zi, &p->Z);
-	fe_mul(&x, &p->X, &zi);
-	fe_mul(&y, &p->Y, &zi);
-	fe_add(&q->ypx, &y, &x);
-	fe_sub(&q->ymx, &y, &x);
-	fe_mul(&q->xy2d, &x, &y);
-	fe_mul(&q->xy2d, &q->xy2d, &C.d2);
-}
-
-/* t[i][j] = (j + 1) 16^i P. */
-static void
-table_make(table t, const struct pt *p)
-{
-	struct pt base = *p, m;
-	int i, j;
-
-	for (i = 0; i < TAB_ROWS; i++) {
-		m = base;
-		pre_from(&t[i][0], &m);
-		for (j = 1; j < TAB_COLS; j++) {
-			pt_add(&m, &m, &base);
-			pre_from(&t[i][j], &m);
+	for (i = 0; i < TAB_ROWS(w); i++, t += cols) {
+		m[0] = base;
+		z[0] = base.Z;
+		for (j = 1; j < cols; j++) {
+			pt_add(&m[j], &m[j - 1], &base);
+			fe_mul(&z[j], &z[j - 1], &m[j].Z);
 		}
-		pt_add(&base, &m, &m); /* 16 16^i P */
+		pt_add(&base, &m[cols - 1], &m[cols - 1]); /* 2^w base */
+		/* Z is never 0: the addition is complete. */
+		fe_invert(&inv, &z[cols - 1]);
+		for (j = cols - 1; j >= 0; j--) {
+			if (j > 0) {
+				fe_mul(&zi, &inv, &z[j - 1]);
+				fe_mul(&inv, &inv, &m[j].Z);
+			} else
+				zi = inv;
+			fe_mul(&x, &m[j].X, &zi);
+			fe_mul(&y, &m[j].Y, &zi);
+			fe_add(&t[j].ypx, &y, &x);
+			fe_sub(&t[j].ymx, &y, &x);
+			fe_mul(&t[j].xy2d, &x, &y);
+			fe_mul(&t[j].xy2d, &t[j].xy2d, &C.d2);
+		}
 	}
 }
 
-/* a (little-endian, below 2^253) as 64 digits in [-8, 8], sum e_i 16^i. */
+/*
+ * a (little-endian, below 2^253) as TAB_ROWS(w) signed digits of w
+ * bits, a = sum e_i 2^(w i): each digit but the last in [-2^(w-1),
+ * 2^(w-1) - 1] (x >= 2^(w-1) becomes x - 2^w and carries 1); the last
+ * holds the 253 - w (TAB_ROWS(w) - 1) < w top bits plus a carry, so it
+ * is at most 2^(w-1) too.
+ */
 static void
-recode(int8_t e[TAB_ROWS], const uint8_t a[32])
+recode(int e[ROWS_MAX], int w, const uint8_t a[32])
 {
-	int i, carry = 0, x;
+	int i, bit, x, carry = 0, half = 1 << (w - 1), rows = TAB_ROWS(w);
+	unsigned v;
 
-	for (i = 0; i < 32; i++) {
-		e[2 * i] = (int8_t)(a[i] & 15);
-		e[2 * i + 1] = (int8_t)(a[i] >> 4);
+	for (i = 0; i < rows; i++) {
+		bit = w * i; /* below 253: its byte and the next exist */
+		v = a[bit / 8] |
+		    (bit / 8 < 31 ? (unsigned)a[bit / 8 + 1] << 8 : 0);
+		x = (int)((v >> (bit % 8)) & ((1u << w) - 1)) + carry;
+		if (i == rows - 1) {
+			e[i] = x;
+			break;
+		}
+		carry = (x + half) >> w; /* 0 or 1, as x <= 2^w */
+		e[i] = x - (carry << w);
 	}
-	for (i = 0; i < TAB_ROWS - 1; i++) {
-		x = e[i] + carry;
-		carry = (x + 8) >> 4; /* x + 8 in [8, 24]: 0 or 1 */
-		e[i] = (int8_t)(x - carry * 16);
-	}
-	e[TAB_ROWS - 1] = (int8_t)(e[TAB_ROWS - 1] + carry);
 }
 
-/* r += [a] P for P's table. */
+/*
+ * r += [a] P for P's table t of w-bit digits.  With last, the final
+ * addition skips T (the caller encodes r next and adds nothing more).
+ */
 static void
-table_mul_add(struct pt *r, const table t, const uint8_t a[32])
+table_mul_add(
+    struct pt *r, const struct pre *t, int w, const uint8_t a[32], int last)
 {
-	int8_t e[TAB_ROWS];
-	int i;
+	int e[ROWS_MAX];
+	int i, end, cols = TAB_COLS(w);
 
-	recode(e, a);
-	for (i = 0; i < TAB_ROWS; i++) {
+	recode(e, w, a);
+	for (end = TAB_ROWS(w); end > 0 && e[end - 1] == 0; end--)
+		;
+	for (i = 0; i < end; i++, t += cols) {
+		int want_t = !last || i != end - 1;
+
 		if (e[i] > 0)
-			pt_madd(r, r, &t[i][e[i] - 1], 0);
+			pt_madd(r, r, &t[e[i] - 1], 0, want_t);
 		else if (e[i] < 0)
-			pt_madd(r, r, &t[i][-e[i] - 1], 1);
+			pt_madd(r, r, &t[-e[i] - 1], 1, want_t);
 	}
 }
 
@@ -601,7 +742,7 @@ consts_make(void)
 	pt_tobytes(enc, &b);
 	if (!fe_equal(&t, &u) || memcmp(enc, b_enc, 32) != 0)
 		return;
-	table_make(C.base, &b);
+	table_make(C.base, BASE_W, &b);
 	if ((C.sha512 = EVP_MD_fetch(NULL, "SHA512", NULL)) == NULL ||
 	    (C.l = BN_lebin2bn(L_LE, 32, NULL)) == NULL)
 		return;
@@ -619,12 +760,13 @@ vkey_make(struct ed25519_vkey **out, const uint8_t pk[32])
 	*out = NULL;
 	if (pt_frombytes(&a, pk) != 0)
 		return ERR_SIG_INVALID;
-	if ((vk = malloc(sizeof(*vk))) == NULL)
+	if ((vk = malloc(
+		 sizeof(*vk) + TAB_LEN(KEY_W) * sizeof(vk->neg_a[0]))) == NULL)
 		return ERR_ALLOC;
 	memcpy(vk->raw, pk, 32);
 	fe_neg(&a.X, &a.X);
 	fe_neg(&a.T, &a.T);
-	table_make(vk->neg_a, &a);
+	table_make(vk->neg_a, KEY_W, &a);
 	*out = vk;
 	return 0;
 }
@@ -680,13 +822,61 @@ ed25519_vkey_verify(const struct ed25519_vkey *vk, const uint8_t sig[64],
 		goto out;
 	/* R' = [S]B + [k](-A); the signature holds when R' encodes as R. */
 	pt_zero(&r);
-	table_mul_add(&r, C.base, sig + 32);
-	table_mul_add(&r, vk->neg_a, k);
+	table_mul_add(&r, C.base, BASE_W, sig + 32, 0);
+	table_mul_add(&r, vk->neg_a, KEY_W, k, 1);
 	pt_tobytes(rcheck, &r);
 	rc = memcmp(rcheck, sig, 32) == 0 ? 0 : ERR_SIG_INVALID;
 out:
 	EVP_MD_CTX_free(ctx);
 	return rc;
+}
+
+/*
+ * 0 when recode() gives digits in range whose sum is a, for the edge
+ * patterns of both widths (the unit tests reach BASE_W's through
+ * chosen S; k comes from a hash, so KEY_W's only here).
+ */
+static int
+recode_test(void)
+{
+	static const uint8_t fill[4] = {0xff, 0x80, 0x7f, 0x40};
+	static const int widths[2] = {BASE_W, KEY_W};
+	uint8_t a[32];
+	int e[ROWS_MAX], acc[40];
+	int i, k, t, w, rows, c;
+
+	for (t = 0; t < 6; t++) {
+		if (t < 4) {
+			memset(a, fill[t], 32);
+			a[31] = 0x1f; /* up to 2^253 - 1 */
+		} else {
+			memcpy(a, L_LE, 32);
+			a[0] =
+			    (uint8_t)(a[0] - (t == 4 ? 1 : 0)); /* L - 1, L */
+		}
+		for (k = 0; k < 2; k++) {
+			w = widths[k];
+			rows = TAB_ROWS(w);
+			recode(e, w, a);
+			memset(acc, 0, sizeof(acc));
+			for (i = 0; i < rows; i++) {
+				if (e[i] < -TAB_COLS(w) || e[i] > TAB_COLS(w) ||
+				    (i < rows - 1 && e[i] == TAB_COLS(w)))
+					return ERR_INTERNAL;
+				acc[w * i / 8] += e[i] * (1 << (w * i % 8));
+			}
+			for (i = 0, c = 0; i < 40; i++) {
+				acc[i] += c;
+				c = (acc[i] - (acc[i] & 0xff)) / 256;
+				if ((i < 32 && (acc[i] & 0xff) != a[i]) ||
+				    (i >= 32 && (acc[i] & 0xff) != 0))
+					return ERR_INTERNAL;
+			}
+			if (c != 0)
+				return ERR_INTERNAL;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -734,6 +924,8 @@ self_test(void)
 	size_t i;
 	int r;
 
+	if ((r = recode_test()) != 0)
+		return r;
 	for (i = 0; i < 2; i++) {
 		if ((r = vkey_make(&vk, v[i].pk)) != 0)
 			return r;

@@ -7,7 +7,7 @@
  * faulty Ed25519 signature beside a good one of the same message gives
  * the private key away).  OpenSSL 3.0 verifies with the generic double
  * scalar multiplication in 25.5-bit limbs; here both points, the base
- * point and the key, are fixed, so [S]B - [k]A is 128 additions of
+ * point and the key, are fixed, so [S]B - [k]A is 69 additions of
  * precomputed multiples in 51-bit limbs and no doubling.  It accepts
  * exactly what OpenSSL accepts (S < L; the encoding of [S]B - [k]A is R
  * byte for byte), which tests/unit/signer/test_ed25519.c checks against
@@ -33,8 +33,8 @@ struct ed25519_vkey;
  * the canonical encoding of a curve point (such a key is left to
  * OpenSSL), ERR_ALLOC, or ERR_CRYPTO when SHA-512 is not available or
  * the known-answer test run before the first tables failed.
- * About 61 KiB per key (the base point's tables are made once per
- * process and shared).
+ * About 278 KiB per key, made in about 17M instructions (the base
+ * point's table, 480 KiB, is made once per process and shared).
  */
 MUST_CHECK int ed25519_vkey_new(
     struct ed25519_vkey **out, const uint8_t pk[32]);

@@ -3,8 +3,12 @@
  * signer/ed25519.c, against OpenSSL's: the RFC 8032 section 7.1 vectors;
  * thousands of signatures of keys and messages drawn from a seeded
  * generator (a failure names the seed), each accepted by both; every bit
- * of some signatures flipped, the message changed, another key's
- * signature, S + L and S = L, random bytes: each refused by both.  Keys
+ * of some signatures flipped, the message changed, a bit of the key
+ * changed, another key's signature, S + L and S = L, a non-canonical R,
+ * random bytes: each refused by both.  Scalars S chosen at the edges of
+ * the signed-digit recoding (L - 1, every digit -128, -1 carried through
+ * every window, ...) under the neutral element as the key, against a
+ * reference [S]B in BIGNUM arithmetic written here.  Keys
  * that are no canonical point are refused at ed25519_vkey_new() and left
  * to OpenSSL by pubkey_verify().  And pubkey_verify() through a shared
  * key (the tables) answers as through an unshared copy (OpenSSL), from
@@ -167,6 +171,29 @@ Test(ed25519, rfc8032_vectors)
 
 /* Seeded keys and messages of every length up to 1200: accepted; the
  * same with one message byte changed, or another key's: refused. */
+/* sig of m under pk is refused under pk with bit b changed: by the
+ * tables when that is a point, and by OpenSSL either way. */
+static void
+flipped_key(const uint8_t pk[32], const uint8_t sig[64], const uint8_t *m,
+    size_t n, int b, const char *what)
+{
+	struct ed25519_vkey *vk = NULL;
+	uint8_t bad[32];
+	int r;
+
+	memcpy(bad, pk, 32);
+	bad[(b / 8) % 32] ^= (uint8_t)(1u << (b % 8));
+	r = ed25519_vkey_new(&vk, bad);
+	if (r == 0) {
+		both(vk, sig, m, n, 0, what);
+		ed25519_vkey_free(vk);
+	} else {
+		cr_assert_eq(r, ERR_SIG_INVALID, "%s: key %d", what, r);
+		cr_assert_null(vk);
+		cr_assert_eq(ossl_ok(bad, sig, m, n), 0, "%s", what);
+	}
+}
+
 Test(ed25519, agrees_with_openssl_on_seeded_signatures)
 {
 	struct drbg g = {.seed = 20261202};
@@ -198,6 +225,8 @@ Test(ed25519, agrees_with_openssl_on_seeded_signatures)
 			}
 			ossl_sign(k2, sig2, m, n);
 			both(vk, sig2, m, n, 0, what);
+			if (i % 10 == 0)
+				flipped_key(pk, sig, m, n, i * 13 % 256, what);
 		}
 		ed25519_vkey_free(vk);
 		EVP_PKEY_free(k);
@@ -335,6 +364,214 @@ Test(ed25519, bad_arguments)
 	cr_assert_eq(ed25519_vkey_verify(vk, sig, NULL, 3), ERR_INVALID_ARG);
 	ed25519_vkey_free(vk);
 	ed25519_vkey_free(NULL);
+}
+
+/* ---- a reference [s]B in BIGNUM affine arithmetic -------------------
+ * Independent of ed25519.c: x3 = (x1 y2 + y1 x2) / (1 + d x1 x2 y1 y2),
+ * y3 = (y1 y2 + x1 x2) / (1 - d x1 x2 y1 y2), double and add from the
+ * top bit, the base point from y = 4/5 and its even x. */
+struct ref {
+	BN_CTX *ctx;
+	BIGNUM *p, *d, *bx, *by;
+};
+
+static BIGNUM *
+bn_new(void)
+{
+	BIGNUM *b = BN_new();
+
+	cr_assert_not_null(b);
+	return b;
+}
+
+static void
+ref_add(
+    struct ref *r, BIGNUM *x1, BIGNUM *y1, const BIGNUM *x2, const BIGNUM *y2)
+{
+	BIGNUM *t = bn_new(), *u = bn_new(), *v = bn_new(), *w = bn_new();
+	BIGNUM *nx = bn_new(), *ny = bn_new();
+
+	cr_assert(BN_mod_mul(t, x1, x2, r->p, r->ctx) == 1 &&
+	    BN_mod_mul(u, y1, y2, r->p, r->ctx) == 1 &&
+	    BN_mod_mul(v, t, u, r->p, r->ctx) == 1 &&
+	    BN_mod_mul(v, v, r->d, r->p, r->ctx) == 1); /* d x1 x2 y1 y2 */
+	cr_assert(BN_mod_add(ny, u, t, r->p, r->ctx) == 1 &&
+	    BN_mod_mul(t, x1, y2, r->p, r->ctx) == 1 &&
+	    BN_mod_mul(u, y1, x2, r->p, r->ctx) == 1 &&
+	    BN_mod_add(nx, t, u, r->p, r->ctx) == 1);
+	cr_assert(BN_one(w) == 1 && BN_mod_add(t, w, v, r->p, r->ctx) == 1 &&
+	    BN_mod_sub(u, w, v, r->p, r->ctx) == 1 &&
+	    BN_mod_inverse(t, t, r->p, r->ctx) != NULL &&
+	    BN_mod_inverse(u, u, r->p, r->ctx) != NULL &&
+	    BN_mod_mul(x1, nx, t, r->p, r->ctx) == 1 &&
+	    BN_mod_mul(y1, ny, u, r->p, r->ctx) == 1);
+	BN_free(t);
+	BN_free(u);
+	BN_free(v);
+	BN_free(w);
+	BN_free(nx);
+	BN_free(ny);
+}
+
+static void
+ref_init(struct ref *r)
+{
+	BIGNUM *t = bn_new(), *u = bn_new();
+
+	cr_assert_not_null(r->ctx = BN_CTX_new());
+	r->p = bn_new();
+	r->d = bn_new();
+	r->bx = bn_new();
+	r->by = bn_new();
+	/* p = 2^255 - 19, d = -121665 / 121666 */
+	cr_assert(BN_set_bit(r->p, 255) == 1 && BN_sub_word(r->p, 19) == 1);
+	cr_assert(BN_set_word(t, 121666) == 1 &&
+	    BN_mod_inverse(t, t, r->p, r->ctx) != NULL &&
+	    BN_set_word(u, 121665) == 1 &&
+	    BN_mod_mul(t, t, u, r->p, r->ctx) == 1 &&
+	    BN_mod_sub(r->d, r->p, t, r->p, r->ctx) == 1);
+	/* y = 4/5, x = the even root of (y^2 - 1) / (d y^2 + 1) */
+	cr_assert(BN_set_word(t, 5) == 1 &&
+	    BN_mod_inverse(t, t, r->p, r->ctx) != NULL &&
+	    BN_mul_word(t, 4) == 1 && BN_nnmod(r->by, t, r->p, r->ctx) == 1);
+	cr_assert(BN_mod_sqr(t, r->by, r->p, r->ctx) == 1 &&
+	    BN_mod_mul(u, t, r->d, r->p, r->ctx) == 1 &&
+	    BN_add_word(u, 1) == 1 && BN_sub_word(t, 1) == 1 &&
+	    BN_mod_inverse(u, u, r->p, r->ctx) != NULL &&
+	    BN_mod_mul(t, t, u, r->p, r->ctx) == 1 &&
+	    BN_mod_sqrt(r->bx, t, r->p, r->ctx) != NULL);
+	if (BN_is_odd(r->bx))
+		cr_assert_eq(BN_sub(r->bx, r->p, r->bx), 1);
+	BN_free(t);
+	BN_free(u);
+}
+
+static void
+ref_free(struct ref *r)
+{
+	BN_free(r->p);
+	BN_free(r->d);
+	BN_free(r->bx);
+	BN_free(r->by);
+	BN_CTX_free(r->ctx);
+}
+
+/* enc = the RFC 8032 encoding of [s]B, s little-endian. */
+static void
+ref_mul_base(struct ref *r, uint8_t enc[32], const uint8_t s[32])
+{
+	BIGNUM *x = bn_new(), *y = bn_new(), *dx = bn_new(), *dy = bn_new();
+	int i;
+
+	BN_zero(x);
+	cr_assert_eq(BN_one(y), 1);
+	for (i = 255; i >= 0; i--) {
+		cr_assert(BN_copy(dx, x) != NULL && BN_copy(dy, y) != NULL);
+		ref_add(r, x, y, dx, dy);
+		if ((s[i / 8] >> (i % 8)) & 1)
+			ref_add(r, x, y, r->bx, r->by);
+	}
+	cr_assert_eq(BN_bn2lebinpad(y, enc, 32), 32);
+	enc[31] |= (uint8_t)(BN_is_odd(x) << 7);
+	BN_free(x);
+	BN_free(y);
+	BN_free(dx);
+	BN_free(dy);
+}
+
+/* L = 2^252 + 27742317777372353535851937790883648493, little-endian. */
+static const uint8_t l_le[32] = {0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58,
+    0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0x10};
+
+/*
+ * Under the neutral element as the key (A = (0, 1), which OpenSSL
+ * accepts too), R' = [S]B whatever k is, so S is ours to choose: the
+ * digit patterns at the edges of the recoding (every digit the most
+ * negative one, -1 carried through every window, the largest positive
+ * digit, L - 1, single large digits in each window) each verify with R
+ * from the reference, and refuse with R's bit 0 flipped or with S + 1.
+ */
+Test(ed25519, chosen_scalars_agree_with_a_reference)
+{
+	struct drbg g = {.seed = 5};
+	struct ref ref = {0};
+	uint8_t pk[32] = {1}, s[40][32], sig[64], m[16] = "chosen scalars";
+	char what[64];
+	struct ed25519_vkey *vk;
+	int n = 0, i, j;
+
+	ref_init(&ref);
+	/* [1]B is the base point's RFC 8032 encoding. */
+	memset(s[0], 0, 32);
+	s[0][0] = 1;
+	ref_mul_base(&ref, sig, s[0]);
+	cr_assert_eq(sig[0], 0x58);
+	for (i = 1; i < 32; i++)
+		cr_assert_eq(sig[i], 0x66);
+	memset(s[n++], 0, 32); /* 0: R is the neutral element */
+	memset(s[n], 0, 32);
+	s[n++][0] = 2;
+	memcpy(s[n], l_le, 32); /* L - 1 */
+	s[n++][0] -= 1;
+	memcpy(s[n], l_le, 32); /* L - 2 */
+	s[n++][0] -= 2;
+	memset(s[n], 0xff, 32); /* 2^252 - 1: -1 carried through all */
+	s[n++][31] = 0x0f;
+	memset(s[n], 0x80, 32); /* 0x80 in each byte: -128, then -127 */
+	s[n++][31] = 0x0f;
+	memset(s[n], 0x7f, 32); /* the largest digit, no carry */
+	s[n++][31] = 0x0f;
+	memset(s[n], 0x40, 32); /* 7-bit windows: 64s and carries */
+	s[n++][31] = 0x0f;
+	memset(s[n], 0, 32); /* 2^252: only the top digit */
+	s[n++][31] = 0x10;
+	for (i = 0; i < 31; i += 5) {
+		memset(s[n], 0, 32);
+		s[n++][i] = 0x80;
+		memset(s[n], 0xff, 32);
+		s[n][i] = 0x7f;
+		s[n++][31] = 0x0f;
+	}
+	for (i = 0; i < 10; i++) {
+		drbg_bytes(&g, s[n], 32);
+		s[n++][31] &= 0x0f;
+	}
+	cr_assert_leq(n, 40);
+	vk = vkey(pk);
+	for (i = 0; i < n; i++) {
+		snprintf(what, sizeof(what), "scalar %d", i);
+		ref_mul_base(&ref, sig, s[i]);
+		memcpy(sig + 32, s[i], 32);
+		both(vk, sig, m, sizeof(m), 1, what);
+		sig[0] ^= 1;
+		both(vk, sig, m, sizeof(m), 0, what);
+		sig[0] ^= 1;
+		for (j = 32; j < 64 && ++sig[j] == 0; j++)
+			;
+		both(vk, sig, m, sizeof(m), 0, what); /* S + 1 (or >= L) */
+	}
+	ed25519_vkey_free(vk);
+	ref_free(&ref);
+}
+
+/* R as a non-canonical encoding: y = p + 1 names the neutral element
+ * (as y = 1 does), and x = 0 with the sign bit set is -0: refused. */
+Test(ed25519, non_canonical_r_is_refused)
+{
+	uint8_t pk[32] = {1}, sig[64] = {1}, m[3] = {'a', 'b', 'c'};
+	struct ed25519_vkey *vk = vkey(pk);
+
+	both(vk, sig, m, sizeof(m), 1, "R = (0, 1), S = 0");
+	memset(sig, 0xff, 32);
+	sig[0] = 0xee; /* y = 2^255 - 18 = p + 1 */
+	sig[31] = 0x7f;
+	both(vk, sig, m, sizeof(m), 0, "y = p + 1");
+	memset(sig, 0, 32);
+	sig[0] = 1;
+	sig[31] = 0x80;
+	both(vk, sig, m, sizeof(m), 0, "x = -0");
+	ed25519_vkey_free(vk);
 }
 
 /* ---- through pubkey_verify(): a shared key and an unshared copy ------ */
