@@ -271,6 +271,7 @@ void
 http_reply_json(struct http_req *req, int status, const json_t *j)
 {
 	struct jsonw_buf b;
+	char *p;
 
 	/* The dump and its newline in one buffer, which the reply takes. */
 	jsonw_buf_init(&b, HTTP_MAX_REPLY);
@@ -281,6 +282,10 @@ http_reply_json(struct http_req *req, int status, const json_t *j)
 		    sizeof(oom_json) - 1);
 		return;
 	}
+	/* a large reply keeps no doubling slack until it is sent */
+	if (b.cap - b.len > 64 * 1024 &&
+	    (p = realloc(b.data, b.len + 1)) != NULL)
+		b.data = p;
 	free(req->resp);
 	req->resp = b.data;
 	req->resp_len = b.len;

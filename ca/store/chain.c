@@ -310,9 +310,10 @@ field_valid(const char *s)
  * str(): a string of bytes 0x20..0x7e other than '"' and '\\' is dumped
  * by jansson as itself between quotes (it escapes only '"', '\\',
  * control characters, '/' with JSON_ESCAPE_SLASH, which CANON_FLAGS does
- * not set, and non-ASCII with JSON_ENSURE_ASCII); that is the fast path.
- * Anything else is dumped by jansson itself, so escapes are jansson's by
- * construction, and invalid UTF-8 is refused as json_string() refuses it.
+ * not set, and non-ASCII with JSON_ENSURE_ASCII); that is the fast path
+ * (jsonw_plain()).  Anything else is dumped by jansson itself, so escapes
+ * are jansson's by construction, and invalid UTF-8 is refused as json_string()
+ * refuses it.
  */
 struct chain_hash {
 	EVP_MD_CTX *ctx[2]; /* fed the same bytes; ctx[1] may be NULL */
@@ -351,17 +352,12 @@ ch_put(struct chain_hash *h, const void *p, size_t n)
 static void
 ch_put_i64(struct chain_hash *h, int64_t v)
 {
-	char num[24];
-	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	size_t i = sizeof(num);
+	char num[JSONW_I64_LEN];
+	const char *p;
+	size_t n;
 
-	do {
-		num[--i] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
-	if (v < 0)
-		num[--i] = '-';
-	ch_put(h, num + i, sizeof(num) - i);
+	p = jsonw_i64(num, v, &n);
+	ch_put(h, p, n);
 }
 
 /* str(s) as above; ERR_INVALID_ARG for invalid UTF-8. */
@@ -370,18 +366,12 @@ ch_put_str(struct chain_hash *h, const char *s)
 {
 	json_t *js = NULL;
 	char *d = NULL;
-	size_t i;
+	size_t n = strlen(s);
 	int r = ERR_INTERNAL;
 
-	for (i = 0; s[i] != '\0'; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x20 || c > 0x7e || c == '"' || c == '\\')
-			break;
-	}
-	if (s[i] == '\0') {
+	if (jsonw_plain(s, n)) {
 		ch_put(h, "\"", 1);
-		ch_put(h, s, i);
+		ch_put(h, s, n);
 		ch_put(h, "\"", 1);
 		return 0;
 	}

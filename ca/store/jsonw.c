@@ -135,8 +135,8 @@ put_c(struct jsonw *w, char c)
  * the next byte only from a byte that is itself flagged, so t is zero
  * exactly when all eight are plain.
  */
-static int
-plain(const char *s, size_t n)
+int
+jsonw_plain(const char *s, size_t n)
 {
 	uint64_t x, q, k, t;
 	size_t i = 0;
@@ -174,20 +174,31 @@ put_plain_str(struct jsonw *w, const char *s, size_t n)
 	return 0;
 }
 
-static int
-put_i64(struct jsonw *w, json_int_t v)
+const char *
+jsonw_i64(char buf[JSONW_I64_LEN], int64_t v, size_t *len)
 {
-	char num[24];
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
-	size_t i = sizeof(num);
+	size_t i = JSONW_I64_LEN;
 
 	do {
-		num[--i] = (char)('0' + u % 10);
+		buf[--i] = (char)('0' + u % 10);
 		u /= 10;
 	} while (u != 0);
 	if (v < 0)
-		num[--i] = '-';
-	return put(w, num + i, sizeof(num) - i);
+		buf[--i] = '-';
+	*len = JSONW_I64_LEN - i;
+	return buf + i;
+}
+
+static int
+put_i64(struct jsonw *w, json_int_t v)
+{
+	char num[JSONW_I64_LEN];
+	const char *p;
+	size_t n;
+
+	p = jsonw_i64(num, v, &n);
+	return put(w, p, n);
 }
 
 /* jansson's iterators take json_t * and do not write through it. */
@@ -217,10 +228,10 @@ jansson_cb(const char *p, size_t n, void *arg)
 	return 0;
 }
 
-/* v dumped by jansson with w's flags.  A key's failure is ignored, as
- * dump.c ignores it (what it wrote before failing stays). */
+/* v dumped by jansson with w's flags; fail is the error when jansson
+ * fails on its own (not in our callback). */
 static int
-put_jansson(struct jsonw *w, const json_t *v, int is_key)
+put_jansson(struct jsonw *w, const json_t *v, int fail)
 {
 	int r;
 
@@ -228,22 +239,28 @@ put_jansson(struct jsonw *w, const json_t *v, int is_key)
 	r = json_dump_callback(v, jansson_cb, w, w->flags | JSON_ENCODE_ANY);
 	if (w->err != 0)
 		return w->err;
-	if (r != 0 && !is_key)
-		return ERR_INVALID_ARG;
-	return 0;
+	return r != 0 ? fail : 0;
 }
 
+/*
+ * A key that is not plain goes through jansson as a string.  One that
+ * is not valid UTF-8 is refused: json_dumps writes a broken key there
+ * and goes on (dump.c ignores that failure), which is no JSON to hash
+ * or send.  json_stringn() refuses it (or fails for memory: either way
+ * nothing is written); once the key is valid, jansson can fail only for
+ * memory.
+ */
 static int
 put_key(struct jsonw *w, const char *k, size_t n)
 {
 	json_t *ks;
 	int r;
 
-	if (plain(k, n))
+	if (jsonw_plain(k, n))
 		return put_plain_str(w, k, n);
-	if ((ks = json_stringn_nocheck(k, n)) == NULL)
-		return ERR_ALLOC;
-	r = put_jansson(w, ks, 1);
+	if ((ks = json_stringn(k, n)) == NULL)
+		return ERR_INVALID_ARG;
+	r = put_jansson(w, ks, ERR_ALLOC);
 	json_decref(ks);
 	return r;
 }
@@ -390,9 +407,10 @@ put_value(struct jsonw *w, const json_t *v, int depth)
 	case JSON_STRING:
 		s = json_string_value(v);
 		n = json_string_length(v);
-		if (plain(s, n))
+		if (jsonw_plain(s, n))
 			return put_plain_str(w, s, n);
-		return put_jansson(w, v, 0);
+		/* a string made unchecked may not be valid UTF-8 */
+		return put_jansson(w, v, ERR_INVALID_ARG);
 	case JSON_INTEGER:
 		return put_i64(w, json_integer_value(v));
 	case JSON_TRUE:
@@ -403,7 +421,7 @@ put_value(struct jsonw *w, const json_t *v, int depth)
 		return put(w, "null", 4);
 	case JSON_REAL:
 	default:
-		return put_jansson(w, v, 0);
+		return put_jansson(w, v, ERR_ALLOC);
 	}
 }
 

@@ -14,30 +14,33 @@
  * real, a string needing an escape or holding non-ASCII) is dumped by
  * jansson itself (json_dump_callback of that leaf with the same flags
  * and JSON_ENCODE_ANY), so escapes and number formats are jansson's by
- * construction.  A key that is not valid UTF-8 is written as jansson
- * writes it (the part before the bad byte, no closing quote: dump.c
- * ignores that key's failure).
+ * construction.
  *
  * Flags: JSON_COMPACT is required; JSON_SORT_KEYS, JSON_ENSURE_ASCII and
  * JSON_ENCODE_ANY are honoured; any other flag is ERR_INVALID_ARG.
  * Where json_dumps returns NULL this fails too: a NULL value, a value
  * that is neither an object nor an array without JSON_ENCODE_ANY, a
- * string value that is not valid UTF-8 (ERR_INVALID_ARG).  Values nested
- * deeper than JSONW_DEPTH_MAX fail (ERR_INVALID_ARG), so a value that
- * contains itself, which json_dumps refuses, is refused here too;
- * json_dumps has no depth limit, so deeper acyclic values are the one
- * case where it succeeds and this does not.
+ * string value that is not valid UTF-8 (ERR_INVALID_ARG).  Two cases
+ * fail here where json_dumps writes something: a key that is not valid
+ * UTF-8 (json_dumps writes a broken key and goes on) and a value nested
+ * deeper than JSONW_DEPTH_MAX.  That limit is far below jansson's
+ * parser's (2048), so whatever is written here parses back, and it
+ * bounds the stack: a level of sorted keys holds about 1 KB of it, so
+ * 256 levels stay within any thread's stack.  A value that contains
+ * itself, which json_dumps refuses, is refused by the same limit.
  */
 #ifndef JITCA_JSONW_H
 #define JITCA_JSONW_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include <jansson.h>
 
 #include "signer/err.h"
 
-#define JSONW_DEPTH_MAX 2048 /* nested objects and arrays */
+#define JSONW_DEPTH_MAX 256 /* nested objects and arrays */
+#define JSONW_I64_LEN 24 /* the text of any int64_t, no NUL */
 #define JSONW_FLAGS                                                            \
 	(JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII | JSON_ENCODE_ANY)
 
@@ -75,5 +78,13 @@ MUST_CHECK int jsonw_append(struct jsonw_buf *b, const json_t *j, size_t flags);
  * memory).  No cap but SIZE_MAX.
  */
 char *jsonw_dumps(const json_t *j, size_t flags);
+
+/* 1 when jansson writes each of the n bytes at s as itself in a string
+ * (0x20..0x7e but '"' and '\\'), with any of the flags above. */
+int jsonw_plain(const char *s, size_t n);
+
+/* v in decimal as jansson writes an integer: the text is the *len bytes
+ * at the pointer returned, which points into buf. */
+const char *jsonw_i64(char buf[JSONW_I64_LEN], int64_t v, size_t *len);
 
 #endif /* JITCA_JSONW_H */

@@ -153,15 +153,36 @@ Test(jsonw, ledger_and_reply_shapes)
 	json_decref(d);
 }
 
+/* A value refused here, where json_dumps writes something: for every
+ * flag set, ERR_INVALID_ARG and the buffer as it was. */
+static void
+refused(const json_t *v, const char *what)
+{
+	size_t k;
+
+	for (k = 0; k < NFLAGS; k++) {
+		struct jsonw_buf b;
+
+		jsonw_buf_init(&b, SIZE_MAX);
+		cr_assert_eq(jsonw_buf_put(&b, "pre", 3), 0);
+		cr_assert_eq(jsonw_append(&b, v, flag_sets[k]), ERR_INVALID_ARG,
+		    "%s flags %#zx", what, flag_sets[k]);
+		cr_assert_eq(b.len, 3, "%s", what);
+		cr_assert_str_eq(b.data, "pre", "%s", what);
+		jsonw_buf_free(&b);
+		cr_assert_null(jsonw_dumps(v, flag_sets[k]), "%s", what);
+	}
+}
+
 /* Every byte value at every offset of strings 1..20 long, as a value
  * and as a key: the eight-at-a-time scan has no blind spot.  Bytes
- * 0x80.. alone are not UTF-8: jansson fails the value, writes the key
- * up to it. */
+ * 0x80.. alone are not UTF-8: jansson fails the value, and such a key
+ * is refused here (see invalid_utf8). */
 Test(jsonw, every_byte_everywhere)
 {
 	char s[20], what[48];
 	size_t n, pos;
-	json_t *v, *o;
+	json_t *v, *o, *valid;
 	int c;
 
 	for (n = 1; n <= sizeof(s); n++) {
@@ -177,7 +198,11 @@ Test(jsonw, every_byte_everywhere)
 				(void)snprintf(what, sizeof(what),
 				    "len %zu byte %#x at %zu", n, c, pos);
 				same(v, what);
-				same(o, what);
+				if ((valid = json_stringn(s, n)) != NULL)
+					same(o, what);
+				else
+					refused(o, what);
+				json_decref(valid);
 				json_decref(v);
 				json_decref(o);
 			}
@@ -185,30 +210,85 @@ Test(jsonw, every_byte_everywhere)
 	}
 }
 
-/* Keys: not valid UTF-8 (jansson writes up to the bad byte and goes on);
- * string values: not valid UTF-8 (jansson fails). */
+/* Keys not valid UTF-8: json_dumps writes a broken key ("b\xffad" as a
+ * lone quote) and goes on; that is no JSON, so it is refused here.
+ * String values not valid UTF-8: json_dumps fails, and so does this. */
 Test(jsonw, invalid_utf8)
 {
-	json_t *o = json_object(), *a = json_array();
+	json_t *o = json_object(), *k = json_object(), *a = json_array();
+	char *broken;
 
-	cr_assert_eq(json_object_set_new_nocheck(o, "ok", json_true()), 0);
-	cr_assert_eq(json_object_set_new_nocheck(o,
+	cr_assert_eq(json_object_set_new_nocheck(k, "ok", json_true()), 0);
+	cr_assert_eq(json_object_set_new_nocheck(k,
 			 "b\xff"
 			 "ad",
 			 json_true()),
 	    0);
+	broken = json_dumps(k, JSON_COMPACT);
+	cr_assert_str_eq(broken, "{\"ok\":true,\":true}");
+	free(broken);
+	refused(k, "a bad key");
 	cr_assert_eq(json_object_set_new_nocheck(o, "\xc3", json_null()), 0);
-	same(o, "bad keys");
+	refused(o, "a truncated key");
 	cr_assert_eq(
 	    json_array_append_new(a, json_string_nocheck("x\xc3(")), 0);
 	same(a, "bad value");
+	json_decref(o);
+	o = json_object();
 	cr_assert_eq(json_object_set_new(o, "v",
 			 json_string_nocheck("\xed\xa0"
 					     "\x80")),
 	    0);
 	same(o, "surrogate value");
 	json_decref(o);
+	json_decref(k);
 	json_decref(a);
+}
+
+/* jansson's allocations fail after alloc_left more. */
+static int alloc_left;
+
+static void *
+alloc_counted(size_t n)
+{
+	if (alloc_left <= 0)
+		return NULL;
+	alloc_left--;
+	return malloc(n);
+}
+
+/* A key needing escapes, with jansson's memory running out at every
+ * allocation in turn: either the exact text or a failure with the
+ * buffer as it was, never a key left out. */
+Test(jsonw, key_fallback_out_of_memory)
+{
+	json_t *o = json_pack("{s:i,s:i}", "a\n", 1, "b", 2);
+	char *want = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	int i, r, failed = 0;
+
+	cr_assert_str_eq(want, "{\"a\\n\":1,\"b\":2}");
+	for (i = 0; i < 16; i++) {
+		struct jsonw_buf b;
+
+		jsonw_buf_init(&b, SIZE_MAX);
+		cr_assert_eq(jsonw_buf_put(&b, "pre", 3), 0);
+		alloc_left = i;
+		json_set_alloc_funcs(alloc_counted, free);
+		r = jsonw_append(&b, o, JSON_COMPACT | JSON_SORT_KEYS);
+		json_set_alloc_funcs(malloc, free);
+		if (r == 0)
+			cr_assert_str_eq(b.data + 3, want, "after %d", i);
+		else {
+			cr_assert(r == ERR_ALLOC || r == ERR_INVALID_ARG,
+			    "after %d: %d", i, r);
+			cr_assert_str_eq(b.data, "pre", "after %d", i);
+			failed++;
+		}
+		jsonw_buf_free(&b);
+	}
+	cr_assert_gt(failed, 0);
+	free(want);
+	json_decref(o);
 }
 
 /* A value holding itself: json_dumps refuses it, and so does this. */
@@ -245,23 +325,23 @@ nested(int n)
 	return v;
 }
 
+/* The deepest value written is json_dumps's text under every flag set
+ * (sorted keys too), and parses back; one level more is refused. */
 Test(jsonw, depth)
 {
 	json_t *ok = nested(JSONW_DEPTH_MAX),
-	       *deep = nested(JSONW_DEPTH_MAX + 1);
-	char *want = json_dumps(ok, JSON_COMPACT), *got;
-	struct jsonw_buf b;
+	       *deep = nested(JSONW_DEPTH_MAX + 1), *back;
+	char *got;
 
-	got = jsonw_dumps(ok, JSON_COMPACT);
+	same(ok, "deepest");
+	got = jsonw_dumps(ok, JSON_COMPACT | JSON_SORT_KEYS);
 	cr_assert_not_null(got);
-	cr_assert_str_eq(got, want);
+	back = json_loads(got, 0, NULL);
+	cr_assert_not_null(back);
+	cr_assert(json_equal(back, ok));
 	free(got);
-	free(want);
-	/* json_dumps writes it; this refuses, leaving the buffer as it was */
-	jsonw_buf_init(&b, SIZE_MAX);
-	cr_assert_eq(jsonw_append(&b, deep, JSON_COMPACT), ERR_INVALID_ARG);
-	cr_assert_eq(b.len, 0);
-	jsonw_buf_free(&b);
+	json_decref(back);
+	refused(deep, "one level too deep");
 	json_decref(ok);
 	json_decref(deep);
 }
