@@ -53,6 +53,8 @@ typedef struct {
 	uint64_t v[5];
 } fe;
 
+typedef unsigned __int128 u128;
+
 #define M51 ((UINT64_C(1) << 51) - 1)
 
 static void
@@ -148,39 +150,12 @@ fe_sub_nc(fe *h, const fe *f, const fe *g)
 		h->v[i] = f->v[i] + p2[i] - g->v[i];
 }
 
-/*
- * h = f g, for f's limbs at most F and g's at most G with F G <= 2^107
- * and G < 2^59 (so that 19 g_i fits 64 bits).  Each r_k is a sum of
- * five products, r0 the largest with 1 + 4 * 19 = 77 of them counted:
- * r0 <= 77 F G < 2^114, r1 <= 59 F G, r2 <= 41 F G, r3 <= 23 F G, each
- * plus the carry from below (under 2^63), all below 2^128.  r4 <= 5 F G
- * + 2^61 < 2^109.4, so its carry c is below 2^58.4 and fits 64 bits;
- * 19 c + h0 < 2^62.7, whose carry into h1 is below 2^11.7: h is W.
- * The operands met here: W (below 2^51 + 2^12), fe_add_nc() of two W
- * (below 2^52 + 2^13) and fe_sub_nc() or fe_add_nc() of one of those
- * and a W (below 2^53 + 2^14); any two multiply to below 2^106.01.
- * Inlined (as fe_sq() is): the call's register saves were a tenth of
- * a verify.
- */
+/* h from the five wide sums of fe_mul() or fe_sq(): each carried into
+ * the next, the top one wrapped times 19 (bounds at fe_mul()). */
 static inline __attribute__((always_inline)) void
-fe_mul(fe *h, const fe *f, const fe *g)
+fe_carry_wide(fe *h, u128 r0, u128 r1, u128 r2, u128 r3, u128 r4)
 {
-	typedef unsigned __int128 u128;
-	const uint64_t *a = f->v, *b = g->v;
-	uint64_t b1 = 19 * b[1], b2 = 19 * b[2], b3 = 19 * b[3], b4 = 19 * b[4];
-	u128 r0, r1, r2, r3, r4;
 	uint64_t c;
-
-	r0 = (u128)a[0] * b[0] + (u128)a[1] * b4 + (u128)a[2] * b3 +
-	    (u128)a[3] * b2 + (u128)a[4] * b1;
-	r1 = (u128)a[0] * b[1] + (u128)a[1] * b[0] + (u128)a[2] * b4 +
-	    (u128)a[3] * b3 + (u128)a[4] * b2;
-	r2 = (u128)a[0] * b[2] + (u128)a[1] * b[1] + (u128)a[2] * b[0] +
-	    (u128)a[3] * b4 + (u128)a[4] * b3;
-	r3 = (u128)a[0] * b[3] + (u128)a[1] * b[2] + (u128)a[2] * b[1] +
-	    (u128)a[3] * b[0] + (u128)a[4] * b4;
-	r4 = (u128)a[0] * b[4] + (u128)a[1] * b[3] + (u128)a[2] * b[2] +
-	    (u128)a[3] * b[1] + (u128)a[4] * b[0];
 
 	r1 += (uint64_t)(r0 >> 51);
 	h->v[0] = (uint64_t)r0 & M51;
@@ -198,6 +173,41 @@ fe_mul(fe *h, const fe *f, const fe *g)
 }
 
 /*
+ * h = f g, for f's limbs at most F and g's at most G with F G <= 2^107
+ * and G < 2^59 (so that 19 g_i fits 64 bits).  Each r_k is a sum of
+ * five products, r0 the largest with 1 + 4 * 19 = 77 of them counted:
+ * r0 <= 77 F G < 2^114, r1 <= 59 F G, r2 <= 41 F G, r3 <= 23 F G, each
+ * plus the carry from below (under 2^63), all below 2^128.  r4 <= 5 F G
+ * + 2^61 < 2^109.4, so its carry c is below 2^58.4 and fits 64 bits;
+ * 19 c + h0 < 2^62.7, whose carry into h1 is below 2^11.7: h is W.
+ * The operands met here: W (below 2^51 + 2^12), fe_add_nc() of two W
+ * (below 2^52 + 2^13) and fe_sub_nc() or fe_add_nc() of one of those
+ * and a W (below 2^53 + 2^14); any two multiply to below 2^106.01.
+ * Inlined (as fe_sq() is): the call's register saves were a tenth of
+ * a verify.
+ */
+static inline __attribute__((always_inline)) void
+fe_mul(fe *h, const fe *f, const fe *g)
+{
+	const uint64_t *a = f->v, *b = g->v;
+	uint64_t b1 = 19 * b[1], b2 = 19 * b[2], b3 = 19 * b[3], b4 = 19 * b[4];
+	u128 r0, r1, r2, r3, r4;
+
+	r0 = (u128)a[0] * b[0] + (u128)a[1] * b4 + (u128)a[2] * b3 +
+	    (u128)a[3] * b2 + (u128)a[4] * b1;
+	r1 = (u128)a[0] * b[1] + (u128)a[1] * b[0] + (u128)a[2] * b4 +
+	    (u128)a[3] * b3 + (u128)a[4] * b2;
+	r2 = (u128)a[0] * b[2] + (u128)a[1] * b[1] + (u128)a[2] * b[0] +
+	    (u128)a[3] * b4 + (u128)a[4] * b3;
+	r3 = (u128)a[0] * b[3] + (u128)a[1] * b[2] + (u128)a[2] * b[1] +
+	    (u128)a[3] * b[0] + (u128)a[4] * b4;
+	r4 = (u128)a[0] * b[4] + (u128)a[1] * b[3] + (u128)a[2] * b[2] +
+	    (u128)a[3] * b[1] + (u128)a[4] * b[0];
+
+	fe_carry_wide(h, r0, r1, r2, r3, r4);
+}
+
+/*
  * h = f^2: fe_mul(h, f, f) with the products a_i a_j and a_j a_i taken
  * once and doubled (15 products instead of 25).  The sums are fe_mul's
  * term by term (r0 = a0^2 + 2 * 19 (a1 a4 + a2 a3), ...), so are its
@@ -206,12 +216,10 @@ fe_mul(fe *h, const fe *f, const fe *g)
 static inline __attribute__((always_inline)) void
 fe_sq(fe *h, const fe *f)
 {
-	typedef unsigned __int128 u128;
 	const uint64_t *a = f->v;
 	uint64_t d0 = 2 * a[0], d1 = 2 * a[1], d2 = 2 * a[2], d3 = 2 * a[3];
 	uint64_t a3_19 = 19 * a[3], a4_19 = 19 * a[4];
 	u128 r0, r1, r2, r3, r4;
-	uint64_t c;
 
 	r0 = (u128)a[0] * a[0] + (u128)d1 * a4_19 + (u128)d2 * a3_19;
 	r1 = (u128)d0 * a[1] + (u128)d2 * a4_19 + (u128)a[3] * a3_19;
@@ -219,19 +227,7 @@ fe_sq(fe *h, const fe *f)
 	r3 = (u128)d0 * a[3] + (u128)d1 * a[2] + (u128)a[4] * a4_19;
 	r4 = (u128)d0 * a[4] + (u128)d1 * a[3] + (u128)a[2] * a[2];
 
-	r1 += (uint64_t)(r0 >> 51);
-	h->v[0] = (uint64_t)r0 & M51;
-	r2 += (uint64_t)(r1 >> 51);
-	h->v[1] = (uint64_t)r1 & M51;
-	r3 += (uint64_t)(r2 >> 51);
-	h->v[2] = (uint64_t)r2 & M51;
-	r4 += (uint64_t)(r3 >> 51);
-	h->v[3] = (uint64_t)r3 & M51;
-	c = (uint64_t)(r4 >> 51);
-	h->v[4] = (uint64_t)r4 & M51;
-	r0 = (u128)c * 19 + h->v[0];
-	h->v[0] = (uint64_t)r0 & M51;
-	h->v[1] += (uint64_t)(r0 >> 51);
+	fe_carry_wide(h, r0, r1, r2, r3, r4);
 }
 
 /* h = f^(2^n). */
