@@ -355,6 +355,15 @@ fe_equal(const fe *f, const fe *g)
 }
 
 static int
+fe_iszero(const fe *f)
+{
+	fe z;
+
+	fe_small(&z, 0);
+	return fe_equal(f, &z);
+}
+
+static int
 fe_isodd(const fe *f)
 {
 	uint8_t s[32];
@@ -492,16 +501,22 @@ pt_madd(
 	fe_mul(&r->Z, &f, &g);
 }
 
-static void
+/* -1 when Z is 0, which the complete addition never gives: only a fault
+ * (of the machine, the arithmetic or a table) does, and 1/0 would be 0,
+ * the point (0, 0), which encodes as 32 zero bytes. */
+static int
 pt_tobytes(uint8_t s[32], const struct pt *p)
 {
 	fe zi, x, y;
 
+	if (fe_iszero(&p->Z))
+		return -1;
 	fe_invert(&zi, &p->Z);
 	fe_mul(&x, &p->X, &zi);
 	fe_mul(&y, &p->Y, &zi);
 	fe_tobytes(s, &y);
 	s[31] |= (uint8_t)(fe_isodd(&x) << 7);
+	return 0;
 }
 
 /*
@@ -566,7 +581,7 @@ pt_frombytes(struct pt *p, const uint8_t s[32])
  * trick: with z_j the running product of the row's Z, 1/Z_j =
  * z_(j-1) / z_j and 1/z_(j-1) = Z_j / z_j, three fe_mul a point).
  */
-static void
+static int
 table_make(struct pre *t, int w, const struct pt *p)
 {
 	struct pt base = *p, m[TAB_COLS(8)];
@@ -581,7 +596,11 @@ table_make(struct pre *t, int w, const struct pt *p)
 			fe_mul(&z[j], &z[j - 1], &m[j].Z);
 		}
 		pt_add(&base, &m[cols - 1], &m[cols - 1]); /* 2^w base */
-		/* Z is never 0: the addition is complete. */
+		/* Z is never 0, the addition being complete; a fault that
+		 * made one 0 would make the whole row (0, 0) and a forged
+		 * R of 32 zero bytes verify, so it fails the table. */
+		if (fe_iszero(&z[cols - 1]))
+			return -1;
 		fe_invert(&inv, &z[cols - 1]);
 		for (j = cols - 1; j >= 0; j--) {
 			if (j > 0) {
@@ -597,6 +616,7 @@ table_make(struct pre *t, int w, const struct pt *p)
 			fe_mul(&t[j].xy2d, &t[j].xy2d, &C.d2);
 		}
 	}
+	return 0;
 }
 
 /*
@@ -735,10 +755,11 @@ consts_make(void)
 	fe_small(&t, 5);
 	fe_mul(&t, &t, &b.Y);
 	fe_small(&u, 4);
-	pt_tobytes(enc, &b);
-	if (!fe_equal(&t, &u) || memcmp(enc, b_enc, 32) != 0)
+	if (pt_tobytes(enc, &b) != 0 || !fe_equal(&t, &u) ||
+	    memcmp(enc, b_enc, 32) != 0)
 		return;
-	table_make(C.base, BASE_W, &b);
+	if (table_make(C.base, BASE_W, &b) != 0)
+		return;
 	if ((C.sha512 = EVP_MD_fetch(NULL, "SHA512", NULL)) == NULL ||
 	    (C.l = BN_lebin2bn(L_LE, 32, NULL)) == NULL)
 		return;
@@ -762,7 +783,10 @@ vkey_make(struct ed25519_vkey **out, const uint8_t pk[32])
 	memcpy(vk->raw, pk, 32);
 	fe_neg(&a.X, &a.X);
 	fe_neg(&a.T, &a.T);
-	table_make(vk->neg_a, KEY_W, &a);
+	if (table_make(vk->neg_a, KEY_W, &a) != 0) {
+		free(vk);
+		return ERR_CRYPTO;
+	}
 	*out = vk;
 	return 0;
 }
@@ -820,8 +844,10 @@ ed25519_vkey_verify(const struct ed25519_vkey *vk, const uint8_t sig[64],
 	pt_zero(&r);
 	table_mul_add(&r, C.base, BASE_W, sig + 32, 0);
 	table_mul_add(&r, vk->neg_a, KEY_W, k, 1);
-	pt_tobytes(rcheck, &r);
-	rc = memcmp(rcheck, sig, 32) == 0 ? 0 : ERR_SIG_INVALID;
+	if (pt_tobytes(rcheck, &r) != 0)
+		rc = ERR_CRYPTO;
+	else
+		rc = memcmp(rcheck, sig, 32) == 0 ? 0 : ERR_SIG_INVALID;
 out:
 	EVP_MD_CTX_free(ctx);
 	return rc;

@@ -6,8 +6,8 @@
  * of some signatures flipped, the message changed, a bit of the key
  * changed, another key's signature, S + L and S = L, a non-canonical R,
  * random bytes: each refused by both.  Scalars S chosen at the edges of
- * the signed-digit recoding (L - 1, every digit -128, -1 carried through
- * every window, ...) under the neutral element as the key, against a
+ * the signed-digit recoding (L - 1, every 8-bit digit -128, -1 carried
+ * through every window, ...) under the neutral element as the key, against a
  * reference [S]B in BIGNUM arithmetic written here.  Keys
  * that are no canonical point are refused at ed25519_vkey_new() and left
  * to OpenSSL by pubkey_verify().  And pubkey_verify() through a shared
@@ -521,6 +521,9 @@ Test(ed25519, chosen_scalars_agree_with_a_reference)
 	memset(s[n], 0x80, 32); /* 0x80 in each byte: -128, then -127 */
 	s[n++][31] = 0x0f;
 	memset(s[n], 0x7f, 32); /* the largest digit, no carry */
+	s[n++][31] = 0x0f;
+	memset(s[n], 0x7f, 32); /* 80 7f..7f 0f: every 8-bit digit -128 */
+	s[n][0] = 0x80;
 	s[n++][31] = 0x0f;
 	memset(s[n], 0x40, 32); /* 7-bit windows: 64s and carries */
 	s[n++][31] = 0x0f;
