@@ -424,20 +424,26 @@ pt_zero(struct pt *p)
 /*
  * The end of both additions: from A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2),
  * C = 2d T1 T2 (each W) and D = 2 Z1 Z2 (fe_add_nc() of two W), r = (EF,
- * GH, FG, EH) with E = B - A, F = D - C, G = D + C, H = B + A; T only
- * when want_t.  No carries: E and H are below 2^53, F below 2^53 + 2^13
- * and G below 2^53 (fe_add_nc(), fe_sub_nc()), inside fe_mul()'s bound.
+ * GH, FG, EH) with E = B - A, F = D - C, G = D + C, H = B + A (with neg,
+ * C negated: F = D + C, G = D - C); T only when want_t.  No carries: E and H
+ * are below 2^53, F below 2^53 + 2^13 and G below 2^53 (fe_add_nc(),
+ * fe_sub_nc()), inside fe_mul()'s bound.
  */
-static void
+static inline void
 pt_finish(struct pt *r, const fe *a, const fe *b, const fe *c, const fe *d,
-    int want_t)
+    int neg, int want_t)
 {
 	fe e, f, g, h;
 
 	fe_sub_nc(&e, b, a);
-	fe_sub_nc(&f, d, c);
-	fe_add_nc(&g, d, c);
 	fe_add_nc(&h, b, a);
+	if (neg) { /* C's sign changed: F and G trade places */
+		fe_add_nc(&f, d, c);
+		fe_sub_nc(&g, d, c);
+	} else {
+		fe_sub_nc(&f, d, c);
+		fe_add_nc(&g, d, c);
+	}
 	fe_mul(&r->X, &e, &f);
 	fe_mul(&r->Y, &g, &h);
 	if (want_t)
@@ -462,7 +468,7 @@ pt_add(struct pt *r, const struct pt *p, const struct pt *q)
 	fe_mul(&c, &c, &C.d2);
 	fe_mul(&d, &p->Z, &q->Z);
 	fe_add_nc(&d, &d, &d);
-	pt_finish(r, &a, &b, &c, &d, 1);
+	pt_finish(r, &a, &b, &c, &d, 0, 1);
 }
 
 /*
@@ -476,7 +482,7 @@ pt_madd(
     struct pt *r, const struct pt *p, const struct pre *q, int neg, int want_t)
 {
 	const fe *qp = neg ? &q->ymx : &q->ypx, *qm = neg ? &q->ypx : &q->ymx;
-	fe a, b, c, d, e, f, g, h;
+	fe a, b, c, d;
 
 	fe_sub_nc(&a, &p->Y, &p->X);
 	fe_mul(&a, &a, qm);
@@ -484,21 +490,7 @@ pt_madd(
 	fe_mul(&b, &b, qp);
 	fe_mul(&c, &p->T, &q->xy2d);
 	fe_add_nc(&d, &p->Z, &p->Z);
-	/* pt_finish() inlined, with F and G traded for neg. */
-	fe_sub_nc(&e, &b, &a);
-	fe_add_nc(&h, &b, &a);
-	if (neg) {
-		fe_add_nc(&f, &d, &c);
-		fe_sub_nc(&g, &d, &c);
-	} else {
-		fe_sub_nc(&f, &d, &c);
-		fe_add_nc(&g, &d, &c);
-	}
-	fe_mul(&r->X, &e, &f);
-	fe_mul(&r->Y, &g, &h);
-	if (want_t)
-		fe_mul(&r->T, &e, &h);
-	fe_mul(&r->Z, &f, &g);
+	pt_finish(r, &a, &b, &c, &d, neg, want_t);
 }
 
 /* -1 when Z is 0, which the complete addition never gives: only a fault
