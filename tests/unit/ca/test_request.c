@@ -791,12 +791,12 @@ Test(request, racing_approvals_issue_once, .timeout = 120)
 		pid_t pid[2];
 
 		cr_assert_eq(pipe(fds), 0);
-		/* No sqlite state crosses fork(): the ledger's checkpoint
-		 * thread may hold one of sqlite's process-wide mutexes (the
-		 * file's lock or shared-memory mutex, which a child's own
-		 * connection to the same file shares) at the moment of the
-		 * fork, and the child would wait for it for ever.  Closing
-		 * joins that thread and drops every connection. */
+		/* No thread of the ledger at fork(): its checkpoint thread
+		 * (started once the WAL is long) may be in malloc or hold
+		 * one of sqlite's process-wide mutexes at that moment, and
+		 * the child then waits for ever (seen: ASan's allocator
+		 * lock, which GCC 12's ASan does not reset in the child).
+		 * Closing joins that thread and drops every connection. */
 		ledger_close(fx_l);
 		fx_l = fx_ca.ledger = NULL;
 		for (k = 0; k < 2; k++) {
