@@ -171,6 +171,16 @@ struct store_sqlite {
 	struct sq_waiter *waiters; /* units waiting for their commit */
 	struct store_stats stats;
 	/*
+	 * The chain's tail as the last op_event_insert() left it, for
+	 * op_event_tail() on the writer's connection in the same write
+	 * transaction (where nobody else can append): the units of a batch
+	 * skip reading it back.  Dropped by every BEGIN IMMEDIATE and
+	 * ROLLBACK TO; not used once sqlite has ended the transaction.
+	 * Only the unit's owner touches it.
+	 */
+	int tail_ok;
+	struct store_tail tail;
+	/*
 	 * Serials reserved ahead (op_serial_reserve()): ser_next..ser_end
 	 * are durably below last_serial and not yet handed out; ser_block
 	 * is the size of the next block.  ser_mu guards them.
@@ -873,6 +883,7 @@ begin_immediate(struct store_sqlite *l)
 	struct timespec start;
 	int rc;
 
+	l->tail_ok = 0;
 	(void)clock_gettime(CLOCK_MONOTONIC, &start);
 	do {
 		rc = ctl_run(l->db, l->ctl, CTL_BEGIN_IMMEDIATE);
@@ -1736,9 +1747,12 @@ unit_run(struct store_sqlite *l, store_unit_fn fn, void *arg, int *broken)
 			*broken = 1;
 			return sq_err(l, rc, "commit");
 		}
-	} else if (ctl_run(l->db, l->ctl, CTL_ROLLBACK_TO) != SQLITE_OK ||
-	    ctl_run(l->db, l->ctl, CTL_RELEASE) != SQLITE_OK)
-		*broken = 1;
+	} else {
+		l->tail_ok = 0;
+		if (ctl_run(l->db, l->ctl, CTL_ROLLBACK_TO) != SQLITE_OK ||
+		    ctl_run(l->db, l->ctl, CTL_RELEASE) != SQLITE_OK)
+			*broken = 1;
+	}
 	if (sqlite3_get_autocommit(l->db)) {
 		*broken = 1;
 		if (r == 0) {
@@ -2002,6 +2016,7 @@ sq_rollback(struct store_sqlite *l)
 		return;
 	}
 	(void)pthread_mutex_unlock(&l->mu);
+	l->tail_ok = 0;
 	if (ctl_run(l->db, l->ctl, CTL_ROLLBACK_TO) != SQLITE_OK ||
 	    ctl_run(l->db, l->ctl, CTL_RELEASE) != SQLITE_OK) {
 		(void)pthread_mutex_lock(&l->mu);
@@ -2374,6 +2389,10 @@ op_event_tail(struct store *s, struct store_tail *t)
 	const unsigned char *h, *ms, *mh;
 	int r = ERR_INTERNAL, rc;
 
+	if (l->tail_ok && cdb(l) == l->db && in_transaction(l)) {
+		*t = l->tail;
+		return 0;
+	}
 	memset(t, 0, sizeof(*t));
 	TRY(sq_cached(l, &st,
 	    "SELECT (SELECT seq FROM events ORDER BY seq DESC LIMIT 1),"
@@ -2434,6 +2453,7 @@ op_event_insert(struct store *s, const struct store_event *ev)
 		set_msg(l, "ledger_append outside a transaction");
 		return ERR_INVALID_ARG;
 	}
+	l->tail_ok = 0;
 	TRY(sq_cached(l, &st,
 	    "INSERT INTO events(seq, time, type, actor, subject, details,"
 	    " prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
@@ -2462,6 +2482,20 @@ op_event_insert(struct store *s, const struct store_event *ev)
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
 		r = sq_err(l, rc, "write meta");
 		goto out;
+	}
+	/* What op_event_tail() would read now. */
+	if (cdb(l) == l->db && strlen(ev->hash) == 64 && ev->seq >= 0) {
+		memset(&l->tail, 0, sizeof(l->tail));
+		l->tail.seq = ev->seq;
+		l->tail.have_hash = 1;
+		memcpy(l->tail.hash, ev->hash, 65);
+		l->tail.have_head_seq = 1;
+		memcpy(l->tail.head_seq_text, buf, strlen(buf) + 1);
+		l->tail.head_seq_ok = 1;
+		l->tail.head_seq = (uint64_t)ev->seq;
+		l->tail.have_head_hash = 1;
+		memcpy(l->tail.head_hash, ev->hash, 65);
+		l->tail_ok = 1;
 	}
 	r = 0;
 out:

@@ -4,7 +4,8 @@
  * COMMIT that fails fails every unit it held and leaves none of their
  * rows; readers never see a unit before its COMMIT; one thread alone gets
  * one COMMIT per unit; the first unit of a COMMIT returns after it; a
- * rollback hands on to the next writer; a unit's savepoint journal stays
+ * rollback hands on to the next writer, and units rolled back inside a
+ * shared batch leave one intact chain; a unit's savepoint journal stays
  * in memory.  Also the events' subject lookup (login reports) and its
  * index.
  */
@@ -114,6 +115,53 @@ Test(group_commit, concurrent_units_share_commits_and_all_land)
 	cr_assert_eq(event_count(), THREADS * UNITS);
 	cr_assert_eq(ledger_verify(l, &count, &bad, errbuf), 0, "%s", errbuf);
 	cr_assert_eq(count, THREADS * UNITS);
+}
+
+/* Every third unit appends two events and rolls back (ROLLBACK TO its
+ * savepoint, in a batch that goes on): the next unit of the batch must
+ * chain on the tail that is left, not on the one it undid. */
+static void *
+writer_some_undone(void *arg)
+{
+	char actor[32];
+	int i, r;
+
+	snprintf(actor, sizeof(actor), "u%d", (int)(intptr_t)arg);
+	for (i = 0; i < UNITS; i++) {
+		if (i % 3 != 0) {
+			cr_assert_eq(one_unit(actor), 0);
+			continue;
+		}
+		cr_assert_eq(ledger_begin(l), 0);
+		r = ledger_append(l, NULL, "test.undone", actor, "s", NULL);
+		cr_assert_eq(r, 0);
+		r = ledger_append(l, NULL, "test.undone", actor, "s", NULL);
+		cr_assert_eq(r, 0);
+		ledger_rollback(l);
+	}
+	return NULL;
+}
+
+Test(group_commit, units_rolled_back_inside_a_batch_leave_one_chain)
+{
+	pthread_t t[THREADS];
+	struct ledger_stats st;
+	char errbuf[LEDGER_ERR_LEN];
+	int64_t count = 0, bad = 0, kept = THREADS * (UNITS - UNITS / 3);
+	int i;
+
+	for (i = 0; i < THREADS; i++)
+		cr_assert_eq(pthread_create(&t[i], NULL, writer_some_undone,
+				 (void *)(intptr_t)i),
+		    0);
+	for (i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	ledger_stats_get(l, &st);
+	cr_assert_gt(st.max_batch, 1);
+	cr_assert_eq(event_count(), kept);
+	cr_assert_eq(ledger_verify(l, &count, &bad, errbuf), 0, "%s", errbuf);
+	cr_assert_eq(count, kept);
+	cr_assert_eq(bad, 0);
 }
 
 Test(group_commit, one_thread_commits_every_unit)
