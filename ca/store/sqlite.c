@@ -171,12 +171,14 @@ struct store_sqlite {
 	struct sq_waiter *waiters; /* units waiting for their commit */
 	struct store_stats stats;
 	/*
-	 * The chain's tail as the last op_event_insert() left it, for
-	 * op_event_tail() on the writer's connection in the same write
-	 * transaction (where nobody else can append): the units of a batch
-	 * skip reading it back.  Dropped by every BEGIN IMMEDIATE and
-	 * ROLLBACK TO; not used once sqlite has ended the transaction.
-	 * Only the unit's owner touches it.
+	 * The chain's tail and recorded head as op_event_tail() read them or
+	 * op_event_insert() left them, for op_event_tail() on the writer's
+	 * connection while it holds the same write transaction (where
+	 * nobody else can append): the units of a batch skip reading them
+	 * back.  Dropped by every BEGIN IMMEDIATE or BEGIN of a snapshot on
+	 * the writer, every ROLLBACK TO, and the end of every batch; used
+	 * only in a write transaction (sqlite3_txn_state()).  Only the
+	 * thread on the writer's connection touches it.
 	 */
 	int tail_ok;
 	struct store_tail tail;
@@ -1551,6 +1553,7 @@ batch_finish(struct store_sqlite *l, struct sq_wake *wk)
 		}
 		if (r != 0 && !sqlite3_get_autocommit(l->db))
 			(void)ctl_run(l->db, l->ctl, CTL_ROLLBACK);
+		l->tail_ok = 0;
 		l->stats.commits++;
 		if (l->batch_units > l->stats.max_batch)
 			l->stats.max_batch = l->batch_units;
@@ -2372,6 +2375,15 @@ out:
 	return r;
 }
 
+/* 1 when the calling thread is on the writer's connection in a write
+ * transaction: there the tail cannot change but by op_event_insert(). */
+static int
+tail_cacheable(struct store_sqlite *l)
+{
+	return cdb(l) == l->db &&
+	    sqlite3_txn_state(l->db, NULL) == SQLITE_TXN_WRITE;
+}
+
 /* The statements of the events table and the head in meta. */
 #define ROW_SQL                                                                \
 	"SELECT seq, time, type, actor, subject, details, prev_hash, hash"     \
@@ -2389,7 +2401,7 @@ op_event_tail(struct store *s, struct store_tail *t)
 	const unsigned char *h, *ms, *mh;
 	int r = ERR_INTERNAL, rc;
 
-	if (l->tail_ok && cdb(l) == l->db && in_transaction(l)) {
+	if (l->tail_ok && tail_cacheable(l)) {
 		*t = l->tail;
 		return 0;
 	}
@@ -2433,6 +2445,10 @@ op_event_tail(struct store *s, struct store_tail *t)
 		if (strlen((const char *)mh) == 64)
 			memcpy(t->head_hash, mh, 65);
 	}
+	if (tail_cacheable(l)) {
+		l->tail = *t;
+		l->tail_ok = 1;
+	}
 	r = 0;
 out:
 	sq_release(l, st);
@@ -2447,12 +2463,14 @@ op_event_insert(struct store *s, const struct store_event *ev)
 	struct store_sqlite *l = (struct store_sqlite *)s;
 	sqlite3_stmt *st = NULL;
 	char buf[32];
-	int r = ERR_INTERNAL, rc;
+	int r = ERR_INTERNAL, rc, next;
 
 	if (!in_transaction(l)) {
 		set_msg(l, "ledger_append outside a transaction");
 		return ERR_INVALID_ARG;
 	}
+	/* The new tail is this row only if it follows the known one. */
+	next = l->tail_ok && ev->seq > 0 && l->tail.seq == ev->seq - 1;
 	l->tail_ok = 0;
 	TRY(sq_cached(l, &st,
 	    "INSERT INTO events(seq, time, type, actor, subject, details,"
@@ -2484,7 +2502,7 @@ op_event_insert(struct store *s, const struct store_event *ev)
 		goto out;
 	}
 	/* What op_event_tail() would read now. */
-	if (cdb(l) == l->db && strlen(ev->hash) == 64 && ev->seq >= 0) {
+	if (next && tail_cacheable(l) && strlen(ev->hash) == 64) {
 		memset(&l->tail, 0, sizeof(l->tail));
 		l->tail.seq = ev->seq;
 		l->tail.have_hash = 1;
@@ -2607,6 +2625,8 @@ op_snapshot_begin(struct store *s, int *began)
 	*began = 0;
 	if (in_transaction(l))
 		return 0;
+	if (cdb(l) == l->db)
+		l->tail_ok = 0;
 	if ((r = db_exec(l, "BEGIN")) != 0)
 		return r;
 	*began = 1;

@@ -575,6 +575,32 @@ Test(ledger, head_seq_garbage)
 	expect_broken(4, "meta head_seq: \"3x\" is not a number");
 }
 
+/* A handle that appended reads the tail and head afresh after its
+ * COMMIT: a change made then by another program shows in its own verify
+ * and stops its next append. */
+Test(ledger, head_changed_after_commit_is_seen_by_the_same_handle)
+{
+	struct ledger *l = open_new();
+	char err[LEDGER_ERR_LEN];
+	int64_t count = -1, bad = -1, seq = -1;
+	int r;
+
+	append1(l, "test.event", "alice", "s", NULL);
+	append1(l, "test.event", "alice", "s", NULL);
+	sq_do("UPDATE meta SET value='3x' WHERE key='head_seq';");
+	r = ledger_verify(l, &count, &bad, err);
+	cr_assert_eq(r, ERR_LEDGER_BROKEN, "verify returned %d (%s)", r, err);
+	cr_assert_not_null(
+	    strstr(err, "meta head_seq: \"3x\" is not a number"), "%s", err);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(
+	    ledger_append(l, &seq, "x", "y", "z", NULL), ERR_LEDGER_BROKEN);
+	cr_assert_not_null(strstr(ledger_errmsg(l), "refusing to append"), "%s",
+	    ledger_errmsg(l));
+	ledger_rollback(l);
+	ledger_close(l);
+}
+
 Test(ledger, delete_head_from_meta)
 {
 	make_chain(3);
