@@ -2401,7 +2401,7 @@ op_event_tail(struct store *s, struct store_tail *t)
 	const unsigned char *h, *ms, *mh;
 	int r = ERR_INTERNAL, rc;
 
-	if (l->tail_ok && tail_cacheable(l)) {
+	if (tail_cacheable(l) && l->tail_ok) {
 		*t = l->tail;
 		return 0;
 	}
@@ -2469,9 +2469,13 @@ op_event_insert(struct store *s, const struct store_event *ev)
 		set_msg(l, "ledger_append outside a transaction");
 		return ERR_INVALID_ARG;
 	}
-	/* The new tail is this row only if it follows the known one. */
-	next = l->tail_ok && ev->seq > 0 && l->tail.seq == ev->seq - 1;
-	l->tail_ok = 0;
+	/* The new tail is this row only if it follows the known one.  (Off
+	 * the writer's connection the cache is not this thread's.) */
+	next = 0;
+	if (tail_cacheable(l)) {
+		next = l->tail_ok && ev->seq > 0 && l->tail.seq == ev->seq - 1;
+		l->tail_ok = 0;
+	}
 	TRY(sq_cached(l, &st,
 	    "INSERT INTO events(seq, time, type, actor, subject, details,"
 	    " prev_hash, hash) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"));
@@ -2502,7 +2506,7 @@ op_event_insert(struct store *s, const struct store_event *ev)
 		goto out;
 	}
 	/* What op_event_tail() would read now. */
-	if (next && tail_cacheable(l) && strlen(ev->hash) == 64) {
+	if (next && strlen(ev->hash) == 64) {
 		memset(&l->tail, 0, sizeof(l->tail));
 		l->tail.seq = ev->seq;
 		l->tail.have_hash = 1;

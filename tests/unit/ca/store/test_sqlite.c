@@ -624,7 +624,8 @@ Test(group_commit, queued_run_units_are_run_by_the_owner_in_one_commit)
 	    {"d", 0, NULL, 0, 0, -1}};
 	struct ledger_stats st;
 	pthread_t t[4];
-	char *actors;
+	char *actors, errbuf[LEDGER_ERR_LEN];
+	int64_t count = 0, bad = 0;
 	int i;
 
 	cr_assert_eq(one_unit("before"), 0);
@@ -650,6 +651,9 @@ Test(group_commit, queued_run_units_are_run_by_the_owner_in_one_commit)
 	actors = event_actors();
 	cr_assert_str_eq(actors, "before,a,b,d");
 	free(actors);
+	/* D chained on B, not on C's undone event. */
+	cr_assert_eq(ledger_verify(l, &count, &bad, errbuf), 0, "%s", errbuf);
+	cr_assert_eq(count, 4);
 	ledger_stats_get(l, &st);
 	cr_assert_eq(st.units, 4); /* before, a, b, d */
 	cr_assert_eq(st.commits, 2);
