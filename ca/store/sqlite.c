@@ -183,6 +183,22 @@ struct store_sqlite {
 	int tail_ok;
 	struct store_tail tail;
 	/*
+	 * The head owed to meta: in a batch (tx_open) op_event_insert()
+	 * does not write head_seq and head_hash for each event but sets
+	 * head_lag with the event's seq and hash here, and batch_finish()
+	 * writes them once, just before the COMMIT (head_flush()).
+	 * op_event_tail() reports them as the recorded head meanwhile.
+	 * unit_run() and sq_rollback() put back what a unit found (a
+	 * unit rolled back to its SAVEPOINT leaves meta as it was then);
+	 * dropped when a transaction begins or ends.  Only the unit's
+	 * owner touches them.
+	 */
+	struct sq_head {
+		int lag;
+		int64_t seq;
+		char hash[STORE_HASH_HEX];
+	} head, unit_head;
+	/*
 	 * Serials reserved ahead (op_serial_reserve()): ser_next..ser_end
 	 * are durably below last_serial and not yet handed out; ser_block
 	 * is the size of the next block.  ser_mu guards them.
@@ -886,6 +902,7 @@ begin_immediate(struct store_sqlite *l)
 	int rc;
 
 	l->tail_ok = 0;
+	l->head.lag = 0;
 	(void)clock_gettime(CLOCK_MONOTONIC, &start);
 	do {
 		rc = ctl_run(l->db, l->ctl, CTL_BEGIN_IMMEDIATE);
@@ -1526,6 +1543,58 @@ waiter_sleep(struct sq_waiter *w)
 	(void)sem_destroy(&w->sem);
 }
 
+/* seq and hash as the recorded head in t (what meta would read). */
+static void
+tail_set_head(struct store_tail *t, int64_t seq, const char *hash)
+{
+	t->have_head_seq = 1;
+	(void)snprintf(
+	    t->head_seq_text, sizeof(t->head_seq_text), "%" PRId64, seq);
+	t->head_seq_ok = 1;
+	t->head_seq = (uint64_t)seq;
+	t->have_head_hash = 1;
+	(void)snprintf(t->head_hash, sizeof(t->head_hash), "%s", hash);
+}
+
+/* meta's head_seq and head_hash, both in one statement. */
+static int
+head_write(struct store_sqlite *l, int64_t seq, const char *hash)
+{
+	sqlite3_stmt *st = NULL;
+	char buf[32];
+	int r = ERR_INTERNAL, rc;
+
+	(void)snprintf(buf, sizeof(buf), "%" PRId64, seq);
+	TRY(sq_cached(l, &st,
+	    "INSERT INTO meta(key, value) VALUES('head_seq', ?1),"
+	    " ('head_hash', ?2)"
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+	TRY(sq_bind_text(l, st, 1, buf));
+	TRY(sq_bind_text(l, st, 2, hash));
+	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
+		r = sq_err(l, rc, "write meta");
+		goto out;
+	}
+	r = 0;
+out:
+	sq_release(l, st);
+	return r;
+}
+
+/* Write the head owed to meta (l->head), if any: by the unit's owner,
+ * before the COMMIT. */
+static int
+head_flush(struct store_sqlite *l)
+{
+	int r;
+
+	if (!l->head.lag)
+		return 0;
+	if ((r = head_write(l, l->head.seq, l->head.hash)) == 0)
+		l->head.lag = 0;
+	return r;
+}
+
 /*
  * Finish the open transaction: COMMIT (or ROLLBACK when it is broken),
  * then set how it went in every waiter of this batch and put them on
@@ -1546,14 +1615,16 @@ batch_finish(struct store_sqlite *l, struct sq_wake *wk)
 			r = ERR_DB;
 		} else {
 			(void)pthread_mutex_unlock(&l->mu);
-			rc = ctl_run(l->db, l->ctl, CTL_COMMIT);
-			(void)pthread_mutex_lock(&l->mu);
-			if (rc != SQLITE_OK)
+			if ((r = head_flush(l)) == 0 &&
+			    (rc = ctl_run(l->db, l->ctl, CTL_COMMIT)) !=
+				SQLITE_OK)
 				r = sq_err(l, rc, "commit");
+			(void)pthread_mutex_lock(&l->mu);
 		}
 		if (r != 0 && !sqlite3_get_autocommit(l->db))
 			(void)ctl_run(l->db, l->ctl, CTL_ROLLBACK);
 		l->tail_ok = 0;
+		l->head.lag = 0;
 		l->stats.commits++;
 		if (l->batch_units > l->stats.max_batch)
 			l->stats.max_batch = l->batch_units;
@@ -1745,6 +1816,7 @@ unit_run(struct store_sqlite *l, store_unit_fn fn, void *arg, int *broken)
 		*broken = 1;
 		return sq_err(l, rc, "begin transaction");
 	}
+	l->unit_head = l->head;
 	if ((r = fn(arg)) == 0) {
 		if ((rc = ctl_run(l->db, l->ctl, CTL_RELEASE)) != SQLITE_OK) {
 			*broken = 1;
@@ -1752,6 +1824,7 @@ unit_run(struct store_sqlite *l, store_unit_fn fn, void *arg, int *broken)
 		}
 	} else {
 		l->tail_ok = 0;
+		l->head = l->unit_head;
 		if (ctl_run(l->db, l->ctl, CTL_ROLLBACK_TO) != SQLITE_OK ||
 		    ctl_run(l->db, l->ctl, CTL_RELEASE) != SQLITE_OK)
 			*broken = 1;
@@ -1924,6 +1997,7 @@ sq_begin(struct store_sqlite *l)
 		wake_run(&wk);
 		return r;
 	}
+	l->unit_head = l->head;
 	return 0;
 }
 
@@ -2020,6 +2094,7 @@ sq_rollback(struct store_sqlite *l)
 	}
 	(void)pthread_mutex_unlock(&l->mu);
 	l->tail_ok = 0;
+	l->head = l->unit_head;
 	if (ctl_run(l->db, l->ctl, CTL_ROLLBACK_TO) != SQLITE_OK ||
 	    ctl_run(l->db, l->ctl, CTL_RELEASE) != SQLITE_OK) {
 		(void)pthread_mutex_lock(&l->mu);
@@ -2446,6 +2521,9 @@ op_event_tail(struct store *s, struct store_tail *t)
 			memcpy(t->head_hash, mh, 65);
 	}
 	if (tail_cacheable(l)) {
+		/* meta as it will be once the owed head is written */
+		if (l->head.lag)
+			tail_set_head(t, l->head.seq, l->head.hash);
 		l->tail = *t;
 		l->tail_ok = 1;
 	}
@@ -2455,15 +2533,17 @@ out:
 	return r;
 }
 
-/* Insert the event and record it as the new head, in the open
- * transaction. */
+/*
+ * Insert the event and record it as the new head, in the open
+ * transaction: in meta at once, or, in a batch, once before its COMMIT
+ * (l->head).
+ */
 static int
 op_event_insert(struct store *s, const struct store_event *ev)
 {
 	struct store_sqlite *l = (struct store_sqlite *)s;
 	sqlite3_stmt *st = NULL;
-	char buf[32];
-	int r = ERR_INTERNAL, rc, next;
+	int r = ERR_INTERNAL, rc, next, owed;
 
 	if (!in_transaction(l)) {
 		set_msg(l, "ledger_append outside a transaction");
@@ -2471,9 +2551,10 @@ op_event_insert(struct store *s, const struct store_event *ev)
 	}
 	/* The new tail is this row only if it follows the known one.  (Off
 	 * the writer's connection the cache is not this thread's.) */
-	next = 0;
+	next = owed = 0;
 	if (tail_cacheable(l)) {
 		next = l->tail_ok && ev->seq > 0 && l->tail.seq == ev->seq - 1;
+		owed = l->tx_open && strlen(ev->hash) == 64;
 		l->tail_ok = 0;
 	}
 	TRY(sq_cached(l, &st,
@@ -2491,19 +2572,14 @@ op_event_insert(struct store *s, const struct store_event *ev)
 		r = sq_err(l, rc, "append event");
 		goto out;
 	}
-	sq_release(l, st);
-	st = NULL;
-	/* The new head: both keys in one statement. */
-	(void)snprintf(buf, sizeof(buf), "%" PRId64, ev->seq);
-	TRY(sq_cached(l, &st,
-	    "INSERT INTO meta(key, value) VALUES('head_seq', ?1),"
-	    " ('head_hash', ?2)"
-	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
-	TRY(sq_bind_text(l, st, 1, buf));
-	TRY(sq_bind_text(l, st, 2, ev->hash));
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		r = sq_err(l, rc, "write meta");
-		goto out;
+	if (owed) {
+		l->head.lag = 1;
+		l->head.seq = ev->seq;
+		memcpy(l->head.hash, ev->hash, 65);
+	} else {
+		TRY(head_write(l, ev->seq, ev->hash));
+		if (tail_cacheable(l))
+			l->head.lag = 0;
 	}
 	/* What op_event_tail() would read now. */
 	if (next && strlen(ev->hash) == 64) {
@@ -2511,12 +2587,7 @@ op_event_insert(struct store *s, const struct store_event *ev)
 		l->tail.seq = ev->seq;
 		l->tail.have_hash = 1;
 		memcpy(l->tail.hash, ev->hash, 65);
-		l->tail.have_head_seq = 1;
-		memcpy(l->tail.head_seq_text, buf, strlen(buf) + 1);
-		l->tail.head_seq_ok = 1;
-		l->tail.head_seq = (uint64_t)ev->seq;
-		l->tail.have_head_hash = 1;
-		memcpy(l->tail.head_hash, ev->hash, 65);
+		tail_set_head(&l->tail, ev->seq, ev->hash);
 		l->tail_ok = 1;
 	}
 	r = 0;
