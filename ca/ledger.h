@@ -217,6 +217,26 @@ void ledger_stats_get(struct ledger *l, struct ledger_stats *out);
 MUST_CHECK int ledger_append(struct ledger *l, int64_t *seq_out,
     const char *type, const char *actor, const char *subject, json_t *details);
 
+/*
+ * Event details made ready before the unit that appends them
+ * (ledger_details_make(), in any thread), so that the ledger's
+ * one-at-a-time section does not write their canonical text:
+ * ledger_append_details() appends exactly the event ledger_append()
+ * would with obj.  text is NULL when obj could not be written (not an
+ * object, too large, out of memory): ledger_append_details() then is
+ * ledger_append() with obj, which says what is wrong.  obj is borrowed
+ * and must outlive d; ledger_details_clear() frees text.
+ */
+struct ledger_details {
+	json_t *obj;
+	char *text; /* obj's canonical text, or NULL */
+};
+void ledger_details_make(struct ledger_details *d, json_t *details);
+void ledger_details_clear(struct ledger_details *d);
+MUST_CHECK int ledger_append_details(struct ledger *l, int64_t *seq_out,
+    const char *type, const char *actor, const char *subject,
+    const struct ledger_details *d);
+
 /* Next certificate serial (last_serial + 1, stored) inside the open
  * transaction.  Starts at 1; never reused because it commits with the
  * cert.issued event.  A rolled-back transaction gives its serial back:

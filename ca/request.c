@@ -319,6 +319,9 @@ struct presign {
 	struct cert *c;
 	char *line; /* cert_to_line() of c */
 	char sha[65]; /* hex SHA-256 of c's blob */
+	/* cert.issued's details for a request not yet inserted (so with
+	 * no approvers), made ahead (presign_details()); text NULL: none */
+	struct ledger_details issued;
 };
 
 static void
@@ -331,6 +334,7 @@ presign_clear(struct presign *ps)
 	free(ps->key_fp);
 	free(ps->line);
 	cert_free(ps->c);
+	ledger_details_clear(&ps->issued);
 	memset(ps, 0, sizeof(*ps));
 }
 
@@ -401,6 +405,56 @@ out:
 	return r;
 }
 
+/* The details of cert.issued: the certificate c with serial, key_id and
+ * sha (hex SHA-256 of its blob), for request id of row's fields. */
+static json_t *
+issued_details(const struct store_request *row, int64_t id, uint64_t serial,
+    const char *key_id, const char *sha, const struct cert *c,
+    json_t *principals, json_t *approvers, int how)
+{
+	json_t *d;
+
+	d = json_pack("{s:I, s:s, s:O, s:I, s:I, s:s, s:s, s:I, s:s, s:s, "
+		      "s:O, s:b}",
+	    "serial", (json_int_t)serial, "key_id", key_id, "principals",
+	    principals, "valid_after", (json_int_t)c->valid_after,
+	    "valid_before", (json_int_t)c->valid_before, "key_fp", row->key_fp,
+	    "cert_sha256", sha, "request", (json_int_t)id, "role", row->role,
+	    "user", row->requester, "approvers", approvers, "direct",
+	    (how & HOW_DIRECT) != 0);
+	if (d != NULL && (how & HOW_BREAK_GLASS) != 0 &&
+	    json_object_set_new(d, "break_glass", json_true()) != 0) {
+		json_decref(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/*
+ * cert.issued's details for ps, signed for row before row is inserted,
+ * made here outside the unit: issue_locked() appends them when ps fits
+ * the row it inserted (nobody can have approved it).  Without them
+ * (out of memory) it makes them itself.
+ */
+static void
+presign_details(struct presign *ps, const struct store_request *row)
+{
+	json_t *principals, *approvers, *d = NULL;
+
+	principals = json_loads(row->principals, 0, NULL);
+	approvers = json_array();
+	if (ps->ok && json_is_array(principals) && approvers != NULL)
+		d = issued_details(row, row->id, ps->serial, ps->key_id,
+		    ps->sha, ps->c, principals, approvers, ps->how);
+	if (d != NULL) {
+		ledger_details_make(&ps->issued, d);
+		ps->issued.obj = NULL; /* d goes: only the text is used */
+	}
+	json_decref(d);
+	json_decref(approvers);
+	json_decref(principals);
+}
+
 /* Whether ps was signed for exactly the request row re-loaded in the
  * unit, under the configuration of now: the same configuration and role
  * (so the same options, extensions and limits), the same request id,
@@ -433,7 +487,6 @@ issue_locked(struct ca *ca, int64_t id, const struct store_request *fresh,
     const char *actor_name, int how, struct presign *ps,
     struct cert_view **issued, int *bg)
 {
-	int direct = (how & HOW_DIRECT) != 0;
 	struct store_request row;
 	const struct store_request *rw = &row;
 	const struct role *role;
@@ -542,22 +595,18 @@ issue_locked(struct ca *ca, int64_t id, const struct store_request *fresh,
 	TRY(store_request_state_set(ledger_store(ca->ledger), id, "pending",
 	    "issued", (int64_t)serial, now));
 
-	details = json_pack("{s:I, s:s, s:O, s:I, s:I, s:s, s:s, s:I, s:s, "
-			    "s:s, s:O, s:b}",
-	    "serial", (json_int_t)serial, "key_id", key_id, "principals",
-	    principals, "valid_after", (json_int_t)c->valid_after,
-	    "valid_before", (json_int_t)c->valid_before, "key_fp", rw->key_fp,
-	    "cert_sha256", sha, "request", (json_int_t)id, "role", rw->role,
-	    "user", rw->requester, "approvers", approvers, "direct", direct);
-	ENSURE(details != NULL, ERR_ALLOC);
-	if ((how & HOW_BREAK_GLASS) != 0)
-		ENSURE(json_object_set_new(
-			   details, "break_glass", json_true()) == 0,
-		    ERR_ALLOC);
 	snprintf(
 	    subject, sizeof(subject), "cert:%llu", (unsigned long long)serial);
-	TRY(ledger_append(
-	    ca->ledger, NULL, "cert.issued", actor_name, subject, details));
+	if (fits && fresh != NULL && ps->issued.text != NULL) {
+		TRY(ledger_append_details(ca->ledger, NULL, "cert.issued",
+		    actor_name, subject, &ps->issued));
+	} else {
+		details = issued_details(
+		    rw, id, serial, key_id, sha, c, principals, approvers, how);
+		ENSURE(details != NULL, ERR_ALLOC);
+		TRY(ledger_append(ca->ledger, NULL, "cert.issued", actor_name,
+		    subject, details));
+	}
 	if (issued != NULL) {
 		struct cert_view *cv;
 
@@ -970,8 +1019,8 @@ struct create_unit {
 	struct ca *ca;
 	const struct pubkey *key; /* the request's, parsed */
 	const struct store_request_new *nr;
-	json_t *details; /* of request.created */
-	json_t *bg; /* of request.break_glass, or NULL */
+	struct ledger_details created; /* request.created's */
+	struct ledger_details bg; /* request.break_glass's (obj NULL: none) */
 	const char *event_actor;
 	int how, issue_now;
 	struct presign *ps;
@@ -995,11 +1044,11 @@ create_unit_run(void *arg)
 	}
 	TRY(store_request_insert(ledger_store(ca->ledger), u->nr, &u->id));
 	subject_request(subject, u->id);
-	TRY(ledger_append(ca->ledger, NULL, "request.created", u->event_actor,
-	    subject, u->details));
-	if (u->bg != NULL)
-		TRY(ledger_append(ca->ledger, NULL, "request.break_glass",
-		    u->event_actor, subject, u->bg));
+	TRY(ledger_append_details(ca->ledger, NULL, "request.created",
+	    u->event_actor, subject, &u->created));
+	if (u->bg.obj != NULL)
+		TRY(ledger_append_details(ca->ledger, NULL,
+		    "request.break_glass", u->event_actor, subject, &u->bg));
 	if (u->issue_now) {
 		struct store_request row;
 
@@ -1128,6 +1177,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 
 		request_row_of(&nr, &pre);
 		TRY(presign_make(ca, &pre, ttl, how, &ps));
+		presign_details(&ps, &pre);
 #ifdef JITCA_TEST_HOOKS
 		if (request_test_presigned != NULL)
 			request_test_presigned(ca, nr.id);
@@ -1160,8 +1210,9 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 	u.ca = ca;
 	u.key = key;
 	u.nr = &nr;
-	u.details = details;
-	u.bg = bg;
+	ledger_details_make(&u.created, details);
+	if (bg != NULL)
+		ledger_details_make(&u.bg, bg);
 	u.event_actor = event_actor;
 	u.how = how;
 	u.issue_now = issue_now;
@@ -1173,6 +1224,8 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 out:
 	ledger_unannounce(ca->ledger);
 	cert_view_free(u.cert);
+	ledger_details_clear(&u.created);
+	ledger_details_clear(&u.bg);
 	presign_clear(&ps);
 	json_decref(bg);
 	json_decref(details);

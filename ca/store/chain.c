@@ -1626,22 +1626,11 @@ out:
 	return r;
 }
 
-int
-ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
-    const char *actor, const char *subject, json_t *details)
+/* What every append checks first; 0 when it may go on. */
+static int
+append_check(
+    struct ledger *l, const char *type, const char *actor, const char *subject)
 {
-	struct store_event ev;
-	struct jsonw_buf db;
-	json_t *empty = NULL;
-	char *dtext = NULL;
-	char prev[LEDGER_HASH_HEX], hash[LEDGER_HASH_HEX];
-	unsigned char md[32], leaf[32];
-	int64_t seq = 0, t;
-	int r = ERR_INTERNAL;
-
-	jsonw_buf_init(&db, LEDGER_DETAILS_MAX);
-	if (seq_out != NULL)
-		*seq_out = 0;
 	if (l == NULL)
 		return ERR_INVALID_ARG;
 	if (!store_tx_active(l->s)) {
@@ -1656,23 +1645,48 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 		    LEDGER_FIELD_MAX);
 		return ERR_INVALID_ARG;
 	}
-	if (details == NULL && (details = empty = json_object()) == NULL)
-		return ERR_ALLOC;
+	return 0;
+}
+
+/* The canonical text of details into *out (new); ERR_INVALID_ARG,
+ * ERR_TOO_LARGE or ERR_ALLOC, with a message when l is not NULL. */
+static int
+details_text(struct ledger *l, json_t *details, char **out)
+{
+	struct jsonw_buf db;
+	int r;
+
+	*out = NULL;
 	if (!json_is_object(details)) {
 		set_msg(l, "event details must be a JSON object");
-		r = ERR_INVALID_ARG;
-		goto out;
+		return ERR_INVALID_ARG;
 	}
+	jsonw_buf_init(&db, LEDGER_DETAILS_MAX);
 	if ((r = jsonw_append(&db, details, CANON_FLAGS)) != 0) {
 		if (r == ERR_TOO_LARGE)
 			set_msg(l, "event details are over %u bytes",
 			    LEDGER_DETAILS_MAX);
 		else if (r == ERR_INVALID_ARG)
 			set_msg(l, "event details cannot be dumped as JSON");
-		goto out;
+	} else {
+		*out = db.data;
+		db.data = NULL;
 	}
-	dtext = db.data;
-	db.data = NULL;
+	jsonw_buf_free(&db);
+	return r;
+}
+
+/* The append itself, after append_check(): dtext is canonical details. */
+static int
+append_text(struct ledger *l, int64_t *seq_out, const char *type,
+    const char *actor, const char *subject, const char *dtext)
+{
+	struct store_event ev;
+	char prev[LEDGER_HASH_HEX], hash[LEDGER_HASH_HEX];
+	unsigned char md[32], leaf[32];
+	int64_t seq = 0, t;
+	int r = ERR_INTERNAL;
+
 	TRY(chain_head(l, &seq, prev));
 	if (seq < 0 || seq == INT64_MAX) {
 		set_msg(l, "event seq out of range");
@@ -1706,8 +1720,60 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 		*seq_out = seq;
 	r = 0;
 out:
+	return r;
+}
+
+int
+ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
+    const char *actor, const char *subject, json_t *details)
+{
+	json_t *empty = NULL;
+	char *dtext = NULL;
+	int r;
+
+	if (seq_out != NULL)
+		*seq_out = 0;
+	if ((r = append_check(l, type, actor, subject)) != 0)
+		return r;
+	if (details == NULL && (details = empty = json_object()) == NULL)
+		return ERR_ALLOC;
+	if ((r = details_text(l, details, &dtext)) == 0)
+		r = append_text(l, seq_out, type, actor, subject, dtext);
 	json_decref(empty);
-	jsonw_buf_free(&db);
 	free(dtext);
 	return r;
+}
+
+void
+ledger_details_make(struct ledger_details *d, json_t *details)
+{
+	d->obj = details;
+	if (details_text(NULL, details, &d->text) != 0)
+		d->text = NULL;
+}
+
+void
+ledger_details_clear(struct ledger_details *d)
+{
+	if (d == NULL)
+		return;
+	free(d->text);
+	d->text = NULL;
+	d->obj = NULL;
+}
+
+int
+ledger_append_details(struct ledger *l, int64_t *seq_out, const char *type,
+    const char *actor, const char *subject, const struct ledger_details *d)
+{
+	int r;
+
+	if (d == NULL || d->text == NULL)
+		return ledger_append(l, seq_out, type, actor, subject,
+		    d != NULL ? d->obj : NULL);
+	if (seq_out != NULL)
+		*seq_out = 0;
+	if ((r = append_check(l, type, actor, subject)) != 0)
+		return r;
+	return append_text(l, seq_out, type, actor, subject, d->text);
 }

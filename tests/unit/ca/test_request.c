@@ -429,6 +429,18 @@ Test(request, staging_issues_at_once_with_exact_contents)
 			    " AND json_extract(details, '$.key_fp') = ?",
 			 fx_str(req, "key_fingerprint")),
 	    1);
+	/* ...whole, as made before the unit. */
+	cr_assert_eq(
+	    fx_int(
+		"SELECT count(*) FROM events e, certificates c WHERE"
+		" e.type = 'cert.issued' AND e.details = '{\"approvers\":[],"
+		"\"cert_sha256\":\"' || c.cert_sha256 || '\",\"direct\":"
+		"false,\"key_fp\":\"' || ? || '\",\"key_id\":\"alice:stag"
+		"ing:req-1:serial-1\",\"principals\":[\"alice\"],\"reques"
+		"t\":1,\"role\":\"staging\",\"serial\":1,\"user\":\"alic"
+		"e\",\"valid_after\":1799999940,\"valid_before\":1800003600}'",
+		fx_str(req, "key_fingerprint")),
+	    1);
 	cr_assert_eq(fx_int("SELECT count(*) FROM events e, certificates c"
 			    " WHERE e.type = 'cert.issued' AND"
 			    " json_extract(e.details, '$.cert_sha256') ="

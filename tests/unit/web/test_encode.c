@@ -393,6 +393,18 @@ Test(encode, break_glass_and_review)
 	    "ice:oncall:req-1:serial-1\",\"valid_after\":1799999940,\"v"
 	    "alid_before\":1800000900,\"break_glass\":true,\"needs_revi"
 	    "ew\":true}");
+	/* cert.issued as recorded, whole (made before the unit). */
+	cr_assert_eq(
+	    fx_int("SELECT count(*) FROM events e, certificates c WHERE"
+		   " e.type = 'cert.issued' AND e.details = '{\"approvers\":[],"
+		   "\"break_glass\":true,\"cert_sha256\":\"' || c.cert_sha256"
+		   " || '\",\"direct\":false,\"key_fp\":\"SHA256:Qc436/SO+qB"
+		   "MrXhc+3ZthgbTdRDC4RQUsAyK6+0E6KA\",\"key_id\":\"alice:onca"
+		   "ll:req-1:serial-1\",\"principals\":[\"alice\"],\"request"
+		   "\":1,\"role\":\"oncall\",\"serial\":1,\"user\":\"alice\""
+		   ",\"valid_after\":1799999940,\"valid_before\":1800000900}'",
+		NULL),
+	    1);
 	TU_PIN(pin_roles(&carol),
 	    "{\"roles\":[{\"name\":\"db-admin\",\"principals\":[\"carol"
 	    "\",\"dba\"],\"default_ttl\":3600,\"max_ttl\":3600,\"approv"

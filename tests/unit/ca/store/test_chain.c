@@ -386,6 +386,83 @@ Test(ledger, append_validates_input)
 	free(chunk);
 }
 
+/*
+ * Details made ahead (ledger_details_make(), outside the unit) append
+ * exactly the event ledger_append() writes with the same object: the
+ * rows of hash_definition_exact.  What cannot be written ahead falls
+ * back to ledger_append() inside, with its codes and messages.
+ */
+Test(ledger, details_made_ahead_append_the_same_events)
+{
+	struct ledger *l = open_new();
+	struct ledger_details dd, dn, db, dz;
+	json_t *d = json_pack("{s:i,s:s}", "b", 1, "a", "x");
+	json_t *num = json_integer(3), *big = json_object();
+	char *chunk = malloc(70000), *h1, *h2, *out, *want;
+	int64_t seq = 7;
+
+	memset(chunk, 'x', 69999);
+	chunk[69999] = '\0';
+	json_object_set_new(big, "k", json_string(chunk));
+	ledger_details_make(&dd, d);
+	cr_assert_str_eq(dd.text, "{\"a\":\"x\",\"b\":1}");
+	ledger_details_make(&dn, num);
+	cr_assert_null(dn.text);
+	ledger_details_make(&db, big);
+	cr_assert_null(db.text);
+	memset(&dz, 0, sizeof(dz)); /* no object: {} */
+	/* Outside a transaction; then the checks of every append. */
+	cr_assert_eq(ledger_append_details(l, &seq, "t.a", "alice", "bob", &dd),
+	    ERR_INVALID_ARG);
+	cr_assert_eq(seq, 0);
+	cr_assert_eq(ledger_begin(l), 0);
+	cr_assert_eq(ledger_append_details(l, NULL, "", "alice", "bob", &dd),
+	    ERR_INVALID_ARG);
+	cr_assert_eq(
+	    ledger_append_details(l, NULL, "t.a", "alice", "b\nb", &dd),
+	    ERR_INVALID_ARG);
+	cr_assert_eq(ledger_append_details(l, NULL, "t", "a", "s", &dn),
+	    ERR_INVALID_ARG);
+	cr_assert_str_eq(
+	    ledger_errmsg(l), "event details must be a JSON object");
+	cr_assert_eq(
+	    ledger_append_details(l, NULL, "t", "a", "s", &db), ERR_TOO_LARGE);
+	cr_assert_not_null(strstr(ledger_errmsg(l), "event details are over"),
+	    "%s", ledger_errmsg(l));
+	cr_assert_eq(ledger_append_details(l, &seq, "t.a", "alice", "bob", &dd),
+	    0, "%s", ledger_errmsg(l));
+	cr_assert_eq(seq, 1);
+	cr_assert_eq(
+	    ledger_append_details(l, &seq, "t.b", "carol", "dave", &dz), 0);
+	cr_assert_eq(seq, 2);
+	cr_assert_eq(ledger_commit(l), 0);
+	ledger_close(l);
+	h1 = th_hash(ZERO64,
+	    "[1,1700000000,\"t.a\",\"alice\",\"bob\","
+	    "{\"a\":\"x\",\"b\":1}]");
+	h2 = th_hash(h1, "[2,1700000000,\"t.b\",\"carol\",\"dave\",{}]");
+	out = sq("SELECT seq,time,type,actor,subject,details,prev_hash,hash "
+		 "FROM events ORDER BY seq;");
+	want = tu_fmt("1|1700000000|t.a|alice|bob|{\"a\":\"x\",\"b\":1}|%s|%s\n"
+		      "2|1700000000|t.b|carol|dave|{}|%s|%s\n",
+	    ZERO64, h1, h1, h2);
+	cr_assert_str_eq(out, want);
+	expect_intact(2);
+	ledger_details_clear(&dd);
+	cr_assert_null(dd.text);
+	ledger_details_clear(&dn);
+	ledger_details_clear(&db);
+	ledger_details_clear(NULL);
+	json_decref(d);
+	json_decref(num);
+	json_decref(big);
+	free(chunk);
+	free(out);
+	free(want);
+	free(h1);
+	free(h2);
+}
+
 Test(ledger, rollback_discards_events)
 {
 	struct ledger *l = open_new();
