@@ -185,7 +185,7 @@ struct store_sqlite {
 	/*
 	 * The head owed to meta: in a batch (tx_open) op_event_insert()
 	 * does not write head_seq and head_hash for each event but sets
-	 * head_lag with the event's seq and hash here, and batch_finish()
+	 * head.lag with the event's seq and hash here, and batch_finish()
 	 * writes them once, just before the COMMIT (head_flush()).
 	 * op_event_tail() reports them as the recorded head meanwhile.
 	 * unit_run() and sq_rollback() put back what a unit found (a
@@ -1582,7 +1582,7 @@ out:
 }
 
 /* Write the head owed to meta (l->head), if any: by the unit's owner,
- * before the COMMIT. */
+ * before the COMMIT, on the writer's connection (never a reader's). */
 static int
 head_flush(struct store_sqlite *l)
 {
@@ -1590,6 +1590,12 @@ head_flush(struct store_sqlite *l)
 
 	if (!l->head.lag)
 		return 0;
+	if (cdb(l) != l->db) {
+		set_msg(l,
+		    "the ledger's head cannot be written from a read "
+		    "section");
+		return ERR_INTERNAL;
+	}
 	if ((r = head_write(l, l->head.seq, l->head.hash)) == 0)
 		l->head.lag = 0;
 	return r;
