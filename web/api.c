@@ -470,6 +470,22 @@ reply_json_steal(struct http_req *req, int status, json_t *j)
 	json_decref(j);
 }
 
+/* A request's view as its JSON: written directly when encode.h can,
+ * else through encode_request(). */
+static void
+reply_request(struct http_req *req, int status, const struct request_view *v)
+{
+	struct jsonw_buf b;
+
+	jsonw_buf_init(&b, HTTP_MAX_REPLY);
+	if (encode_request_text(&b, v) == 0) {
+		http_reply_json_buf(req, status, &b);
+		return;
+	}
+	jsonw_buf_free(&b);
+	reply_json_steal(req, status, encode_request(v));
+}
+
 /* ---- endpoints without authentication ---- */
 
 /*
@@ -1334,7 +1350,7 @@ h_request_create(void *app, struct http_req *req)
 		goto out;
 	}
 	note_issued(a, out, t0);
-	reply_json_steal(req, 201, encode_request(out));
+	reply_request(req, 201, out);
 out:
 	request_view_free(out);
 	config_strv_free(pv, np);
@@ -1459,7 +1475,7 @@ h_request_get(void *app, struct http_req *req)
 		reply_err(req, r, what);
 		goto out;
 	}
-	reply_json_steal(req, 200, encode_request(out));
+	reply_request(req, 200, out);
 out:
 	request_view_free(out);
 	user_free(u);
@@ -1571,7 +1587,7 @@ decide(struct api *a, struct http_req *req, enum decision how)
 	}
 	if (how == DECIDE_APPROVE)
 		note_issued(a, out, t0);
-	reply_json_steal(req, 200, encode_request(out));
+	reply_request(req, 200, out);
 out:
 	request_view_free(out);
 	user_free(u);

@@ -128,6 +128,48 @@ encode_request(const struct request_view *v)
 	return o;
 }
 
+int
+encode_request_text(struct jsonw_buf *b, const struct request_view *v)
+{
+	const struct cert_view *c = v->cert;
+	struct jsonw_obj o;
+
+	if (v->ndecisions > 0)
+		return ERR_INVALID_ARG; /* encode_request() writes those */
+	jsonw_obj_begin(&o, b, JSON_COMPACT);
+	jsonw_obj_int(&o, "id", v->id);
+	jsonw_obj_str(&o, "state", v->state);
+	jsonw_obj_str(&o, "role", v->role);
+	jsonw_obj_str(&o, "requester", v->requester);
+	jsonw_obj_strv(&o, "principals", v->principals, v->nprincipals);
+	jsonw_obj_int(&o, "ttl", (json_int_t)v->ttl);
+	jsonw_obj_str(&o, "reason", v->reason);
+	jsonw_obj_int(&o, "created", (json_int_t)v->created);
+	jsonw_obj_int(&o, "expires", (json_int_t)v->expires);
+	jsonw_obj_int(&o, "approvals_required", (int)v->approvals_required);
+	jsonw_obj_str(&o, "key_fingerprint", v->key_fp);
+	jsonw_obj_str(&o, "public_key", v->public_key);
+	jsonw_obj_str(&o, "digest", v->digest);
+	if (v->has_role)
+		jsonw_obj_strv(&o, "approver_groups", v->approver_groups,
+		    v->napprover_groups);
+	jsonw_obj_strv(&o, "approvals", NULL, 0);
+	if (c != NULL) {
+		if (c->certificate != NULL)
+			jsonw_obj_str(&o, "certificate", c->certificate);
+		jsonw_obj_int(&o, "serial", (json_int_t)c->serial);
+		jsonw_obj_str(&o, "key_id", c->key_id);
+		jsonw_obj_int(&o, "valid_after", c->valid_after);
+		jsonw_obj_int(&o, "valid_before", c->valid_before);
+		if (c->revoked)
+			jsonw_obj_int(&o, "revoked", c->revoked_time);
+	}
+	jsonw_obj_bool(&o, "break_glass", v->break_glass);
+	if (v->break_glass)
+		jsonw_obj_bool(&o, "needs_review", v->needs_review);
+	return jsonw_obj_end(&o);
+}
+
 json_t *
 encode_request_list(const struct request_view *v, size_t n)
 {

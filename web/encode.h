@@ -37,9 +37,19 @@
 #include <jansson.h>
 
 #include "ca/hosts.h"
+#include "ca/store/jsonw.h"
 #include "ca/views.h"
 
 json_t *encode_request(const struct request_view *v);
+/*
+ * The compact dump of encode_request(v) appended to b, without building
+ * it (the answers of the issuance path): the same bytes.  0, or
+ * ERR_INVALID_ARG when v has decisions (approvals, a denial or a
+ * review: encode_request() writes those) or a string is missing or not
+ * UTF-8, ERR_TOO_LARGE or ERR_ALLOC; b is then as it was.
+ */
+MUST_CHECK int encode_request_text(
+    struct jsonw_buf *b, const struct request_view *v);
 /* The n requests of v as a JSON array (the "requests" of a page). */
 json_t *encode_request_list(const struct request_view *v, size_t n);
 json_t *encode_requests(const struct request_views *v);

@@ -271,26 +271,40 @@ void
 http_reply_json(struct http_req *req, int status, const json_t *j)
 {
 	struct jsonw_buf b;
-	char *p;
 
-	/* The dump and its newline in one buffer, which the reply takes. */
 	jsonw_buf_init(&b, HTTP_MAX_REPLY);
-	if (jsonw_append(&b, j, JSON_COMPACT | JSON_ENCODE_ANY) != 0 ||
-	    jsonw_buf_put(&b, "\n", 1) != 0) {
+	if (jsonw_append(&b, j, JSON_COMPACT | JSON_ENCODE_ANY) != 0) {
 		jsonw_buf_free(&b);
 		http_reply(req, 500, "application/json", oom_json,
 		    sizeof(oom_json) - 1);
 		return;
 	}
+	http_reply_json_buf(req, status, &b);
+}
+
+void
+http_reply_json_buf(struct http_req *req, int status, struct jsonw_buf *b)
+{
+	char *p;
+
+	/* The dump and its newline in one buffer, which the reply takes. */
+	if (jsonw_buf_put(b, "\n", 1) != 0) {
+		jsonw_buf_free(b);
+		http_reply(req, 500, "application/json", oom_json,
+		    sizeof(oom_json) - 1);
+		return;
+	}
 	/* a large reply keeps no doubling slack until it is sent */
-	if (b.cap - b.len > 64 * 1024 &&
-	    (p = realloc(b.data, b.len + 1)) != NULL)
-		b.data = p;
+	if (b->cap - b->len > 64 * 1024 &&
+	    (p = realloc(b->data, b->len + 1)) != NULL)
+		b->data = p;
 	free(req->resp);
-	req->resp = b.data;
-	req->resp_len = b.len;
+	req->resp = b->data;
+	req->resp_len = b->len;
 	req->status = status;
 	snprintf(req->ctype, sizeof(req->ctype), "application/json");
+	b->data = NULL;
+	jsonw_buf_free(b);
 }
 
 void

@@ -37,6 +37,7 @@
 
 #include <jansson.h>
 
+#include "ca/store/jsonw.h"
 #include "signer/err.h"
 
 #define HTTP_MAX_BODY (64u * 1024)
@@ -162,13 +163,16 @@ int http_req_auth_failed(struct http_req *req);
  * Replies.  Each replaces any reply set before.  http_reply() copies
  * data; http_reply_json() serialises j (borrowed) compactly with a
  * trailing newline (json_dumps's bytes, written by ca/store/jsonw.h; a
- * 500 when that fails or is over HTTP_MAX_REPLY); http_reply_error() builds the
- * JSON error object. http_reply_header() adds a header (copied; at most
- * HTTP_MAX_HEADERS).
+ * 500 when that fails or is over HTTP_MAX_REPLY); http_reply_json_buf()
+ * sends JSON text already in b (initialised with HTTP_MAX_REPLY), with
+ * that newline, and takes b's data (b is empty afterwards, also on a
+ * failure); http_reply_error() builds the JSON error object.
+ * http_reply_header() adds a header (copied; at most HTTP_MAX_HEADERS).
  */
 void http_reply(struct http_req *req, int status, const char *content_type,
     const void *data, size_t len);
 void http_reply_json(struct http_req *req, int status, const json_t *j);
+void http_reply_json_buf(struct http_req *req, int status, struct jsonw_buf *b);
 void http_reply_error(struct http_req *req, int status, const char *code,
     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void http_reply_header(

@@ -463,3 +463,108 @@ jsonw_dumps(const json_t *j, size_t flags)
 	}
 	return b.data;
 }
+
+/* ---- objects written member by member ---- */
+
+/* The string s as a value, as jansson would write json_string(s): as a
+ * key is written. */
+static int
+put_str_value(struct jsonw *w, const char *s)
+{
+	return s != NULL ? put_key(w, s, strlen(s)) : ERR_INVALID_ARG;
+}
+
+void
+jsonw_obj_begin(struct jsonw_obj *o, struct jsonw_buf *b, size_t flags)
+{
+	o->b = b;
+	o->len0 = b->len;
+	o->flags = flags & ~(size_t)JSON_ENCODE_ANY;
+	o->n = 0;
+	o->err = 0;
+	if ((flags & ~(size_t)JSONW_FLAGS) != 0 || !(flags & JSON_COMPACT) ||
+	    (flags & JSON_SORT_KEYS) != 0)
+		o->err = ERR_INVALID_ARG;
+	else
+		o->err = jsonw_buf_put(b, "{", 1);
+}
+
+/* ',' before all but the first, the key and ':'; 0 when the value may
+ * follow, with *w set up to write it. */
+static int
+obj_key(struct jsonw_obj *o, const char *key, struct jsonw *w)
+{
+	w->b = o->b;
+	w->flags = o->flags;
+	w->err = 0;
+	if (o->err == 0 && o->n > 0)
+		o->err = put_c(w, ',');
+	if (o->err == 0)
+		o->err = key != NULL ? put_key(w, key, strlen(key))
+				     : ERR_INVALID_ARG;
+	if (o->err == 0)
+		o->err = put_c(w, ':');
+	o->n++;
+	return o->err;
+}
+
+void
+jsonw_obj_str(struct jsonw_obj *o, const char *key, const char *s)
+{
+	struct jsonw w;
+
+	if (obj_key(o, key, &w) == 0)
+		o->err = put_str_value(&w, s);
+}
+
+void
+jsonw_obj_int(struct jsonw_obj *o, const char *key, int64_t v)
+{
+	struct jsonw w;
+
+	if (obj_key(o, key, &w) == 0)
+		o->err = put_i64(&w, v);
+}
+
+void
+jsonw_obj_bool(struct jsonw_obj *o, const char *key, int v)
+{
+	struct jsonw w;
+
+	if (obj_key(o, key, &w) == 0)
+		o->err = v ? put(&w, "true", 4) : put(&w, "false", 5);
+}
+
+void
+jsonw_obj_strv(struct jsonw_obj *o, const char *key, char *const *v, size_t n)
+{
+	struct jsonw w;
+	size_t i;
+
+	if (obj_key(o, key, &w) != 0)
+		return;
+	o->err = put_c(&w, '[');
+	for (i = 0; o->err == 0 && i < n; i++) {
+		if (i > 0)
+			o->err = put_c(&w, ',');
+		if (o->err == 0)
+			o->err = put_str_value(&w, v[i]);
+	}
+	if (o->err == 0)
+		o->err = put_c(&w, ']');
+}
+
+int
+jsonw_obj_end(struct jsonw_obj *o)
+{
+	struct jsonw_buf *b = o->b;
+
+	if (o->err == 0)
+		o->err = jsonw_buf_put(b, "}", 1);
+	if (o->err != 0) {
+		b->len = o->len0;
+		if (b->data != NULL)
+			b->data[b->len] = '\0';
+	}
+	return o->err;
+}

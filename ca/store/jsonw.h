@@ -79,6 +79,31 @@ MUST_CHECK int jsonw_append(struct jsonw_buf *b, const json_t *j, size_t flags);
  */
 char *jsonw_dumps(const json_t *j, size_t flags);
 
+/*
+ * An object written member by member, without json_t: the bytes
+ * jsonw_append() writes for an object that holds the same members set
+ * in the same order (so flags as there, but not JSON_SORT_KEYS; keys
+ * must be distinct).  A string member that is NULL or not valid UTF-8
+ * fails, as json_pack() and json_string() do.  The first failure sticks
+ * and later calls do nothing: jsonw_obj_end() returns it (ERR_INVALID_ARG,
+ * ERR_TOO_LARGE past b's max, ERR_ALLOC) and puts b back as it was at
+ * jsonw_obj_begin(); else it closes the object and returns 0.
+ */
+struct jsonw_obj {
+	struct jsonw_buf *b;
+	size_t len0, flags;
+	size_t n; /* members so far */
+	int err;
+};
+void jsonw_obj_begin(struct jsonw_obj *o, struct jsonw_buf *b, size_t flags);
+void jsonw_obj_str(struct jsonw_obj *o, const char *key, const char *s);
+void jsonw_obj_int(struct jsonw_obj *o, const char *key, int64_t v);
+void jsonw_obj_bool(struct jsonw_obj *o, const char *key, int v);
+/* An array of n strings (n 0: []). */
+void jsonw_obj_strv(
+    struct jsonw_obj *o, const char *key, char *const *v, size_t n);
+MUST_CHECK int jsonw_obj_end(struct jsonw_obj *o);
+
 /* 1 when jansson writes each of the n bytes at s as itself in a string
  * (0x20..0x7e but '"' and '\\'), with any of the flags above. */
 int jsonw_plain(const char *s, size_t n);

@@ -667,3 +667,114 @@ Test(encode, out_of_memory_is_null)
 	    "\"revoked\":500,\"break_glass\":true,\"needs_review\":true}],"
 	    "\"next_cursor\":\"42\"}");
 }
+
+/*
+ * encode_request_text() (the issuance path's answers, written without
+ * building them) against json_dumps() of encode_request(), over views
+ * that vary every optional part and strings that jsonw writes itself
+ * (plain ASCII) or hands to jansson (escapes, non-ASCII, controls);
+ * appended after text already in the buffer.  Where encode_request()
+ * fails, so does it, leaving the buffer as it was.
+ */
+Test(encode, request_text_is_encode_request_dumped)
+{
+	static char *strs[] = {"plain", "q\"uo\\te", "caf\xc3\xa9 \xe6\x97\xa5",
+	    "tab\tnl\n", "", "/slash"};
+	static char *ps2[] = {"alice", "db\"a"},
+		    *groups[] = {"sre", "l\xc3\xa9"};
+	struct cert_view c;
+	struct request_view v;
+	struct jsonw_buf b;
+	unsigned k, n = 0;
+
+	for (k = 0; k < 6 * 64; k++) {
+		unsigned f = k / 6;
+		char *s = strs[k % 6], *want;
+		json_t *j;
+
+		memset(&v, 0, sizeof(v));
+		memset(&c, 0, sizeof(c));
+		v.id = 1 + (int64_t)k;
+		v.state = (f & 1) ? "issued" : "pending";
+		v.role = s;
+		v.requester = "alice";
+		v.principals = (f & 2) ? ps2 : NULL;
+		v.nprincipals = (f & 2) ? 2 : 0;
+		v.ttl = (f & 4) ? UINT64_MAX - 5 : 3600;
+		v.reason = s;
+		v.created = 1800000000;
+		v.expires = (f & 4) ? (uint64_t)INT64_MAX + 9 : 1800003600;
+		v.approvals_required = (f & 4) ? 7 : 0;
+		v.key_fp = PIN_FP;
+		v.public_key = PIN_KEY_NC;
+		snprintf(v.digest, sizeof(v.digest), "sha256:%064x", k);
+		v.has_role = (f & 8) != 0;
+		v.approver_groups = groups;
+		v.napprover_groups = (f & 2) ? 2 : 0;
+		if (f & 16) {
+			c.certificate = (f & 1) ? s : NULL;
+			c.serial = (f & 4) ? UINT64_MAX : 42;
+			c.key_id = "alice:r:req-1:serial-42";
+			c.valid_after = (f & 4) ? INT64_MIN : 1799999940;
+			c.valid_before = 1800003600;
+			c.revoked = (f & 2) != 0;
+			c.revoked_time = -3;
+			v.cert = &c;
+		}
+		v.break_glass = (f & 32) != 0;
+		v.needs_review = (f & 1) != 0;
+		j = encode_request(&v);
+		cr_assert_not_null(j);
+		want = json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY);
+		json_decref(j);
+		cr_assert_not_null(want);
+		jsonw_buf_init(&b, 1 << 20);
+		cr_assert_eq(jsonw_buf_put(&b, "x", 1), 0);
+		cr_assert_eq(encode_request_text(&b, &v), 0, "view %u", k);
+		cr_assert_eq(b.len, strlen(want) + 1);
+		cr_assert_str_eq(b.data + 1, want, "view %u", k);
+		cr_assert_eq(b.data[0], 'x');
+		free(want);
+		jsonw_buf_free(&b);
+		n++;
+	}
+	cr_assert_eq(n, 384);
+
+	/* Where encode_request() fails: a missing string, one that is not
+	 * UTF-8, in a field and in a list; and decisions, which are left
+	 * to it; and past the buffer's cap. */
+	memset(&v, 0, sizeof(v));
+	v.state = "pending";
+	v.role = "r";
+	v.requester = "alice";
+	v.reason = NULL;
+	v.key_fp = PIN_FP;
+	v.public_key = PIN_KEY_NC;
+	jsonw_buf_init(&b, 1 << 20);
+	cr_assert_eq(jsonw_buf_put(&b, "ab", 2), 0);
+	cr_assert_null(encode_request(&v));
+	cr_assert_eq(encode_request_text(&b, &v), ERR_INVALID_ARG);
+	cr_assert_eq(b.len, 2);
+	cr_assert_str_eq(b.data, "ab");
+	v.reason = "\xff\xfe";
+	cr_assert_null(encode_request(&v));
+	cr_assert_eq(encode_request_text(&b, &v), ERR_INVALID_ARG);
+	cr_assert_str_eq(b.data, "ab");
+	v.reason = "ok";
+	v.principals = (char *[]){"fine", "bad\xc3"};
+	v.nprincipals = 2;
+	cr_assert_null(encode_request(&v));
+	cr_assert_eq(encode_request_text(&b, &v), ERR_INVALID_ARG);
+	cr_assert_str_eq(b.data, "ab");
+	v.nprincipals = 1;
+	v.decisions = &(struct approval_view){"bob", "approve", "", 5};
+	v.ndecisions = 1;
+	cr_assert_eq(encode_request_text(&b, &v), ERR_INVALID_ARG);
+	cr_assert_str_eq(b.data, "ab");
+	v.ndecisions = 0;
+	jsonw_buf_free(&b);
+	jsonw_buf_init(&b, 40);
+	cr_assert_eq(encode_request_text(&b, &v), ERR_TOO_LARGE);
+	cr_assert_eq(b.len, 0);
+	jsonw_buf_free(&b);
+}
