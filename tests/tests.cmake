@@ -98,7 +98,6 @@ endforeach()
 add_library(jitca_ledger_nohooks STATIC ${PROJECT_SOURCE_DIR}/ca/store/chain.c
 	${PROJECT_SOURCE_DIR}/ca/store/sqlite.c
 	${PROJECT_SOURCE_DIR}/ca/store/jsonw.c
-	${PROJECT_SOURCE_DIR}/ca/store/walbuf.c
 	${PROJECT_SOURCE_DIR}/ca/store/pg.c
 	${PROJECT_SOURCE_DIR}/ca/store/store.c)
 target_link_libraries(jitca_ledger_nohooks PUBLIC jitca_signer

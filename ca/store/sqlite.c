@@ -34,7 +34,6 @@
 #include "ca/ledger.h"
 #include "ca/store/sql.h"
 #include "ca/store/store.h"
-#include "ca/store/walbuf.h"
 #include "signer/base/num.h"
 
 #define ZERO_HASH                                                              \
@@ -1366,9 +1365,8 @@ sq_open(struct store_sqlite **out, const char *path, int create,
 		if (fd >= 0)
 			(void)close(fd);
 	}
-	/* The writer's WAL writes are gathered into one per sync. */
-	rc = sqlite3_open_v2(path, &l->db,
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, walbuf_vfs());
+	rc = sqlite3_open_v2(
+	    path, &l->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
 		r = sq_err(l, rc, path);
 		goto out;
