@@ -340,6 +340,7 @@ presign_clear(struct presign *ps)
 
 #ifdef JITCA_TEST_HOOKS
 void (*request_test_presigned)(struct ca *ca, int64_t id);
+unsigned long request_test_details_ahead;
 #endif
 
 /*
@@ -600,6 +601,9 @@ issue_locked(struct ca *ca, int64_t id, const struct store_request *fresh,
 	if (fits && fresh != NULL && ps->issued.text != NULL) {
 		TRY(ledger_append_details(ca->ledger, NULL, "cert.issued",
 		    actor_name, subject, &ps->issued));
+#ifdef JITCA_TEST_HOOKS
+		request_test_details_ahead++;
+#endif
 	} else {
 		details = issued_details(
 		    rw, id, serial, key_id, sha, c, principals, approvers, how);

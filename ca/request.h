@@ -248,6 +248,9 @@ MUST_CHECK int request_text_check(const char *s, size_t max, int required);
  * before the unit begins, so a test can commit a change (a revocation, a
  * disabled user, another process's request) in between. */
 extern void (*request_test_presigned)(struct ca *ca, int64_t id);
+/* Test builds only: how many cert.issued events were appended with the
+ * details made before the unit (presign_details()). */
+extern unsigned long request_test_details_ahead;
 #endif
 
 #endif /* JITCA_REQUEST_H */

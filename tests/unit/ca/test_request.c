@@ -376,6 +376,9 @@ issued_cert(json_t *req)
 	return c;
 }
 
+/* request.c's count of cert.issued details made ahead (test builds). */
+extern unsigned long request_test_details_ahead;
+
 Test(request, staging_issues_at_once_with_exact_contents)
 {
 	json_t *req = NULL;
@@ -384,9 +387,13 @@ Test(request, staging_issues_at_once_with_exact_contents)
 	struct pubkey *k = NULL;
 	char *p[] = {"alice"};
 
+	unsigned long ahead = request_test_details_ahead;
+
 	cr_assert_eq(fx_request_create(&fx_ca, &alice, "staging", p, 1, 3600,
 			 "deploy check", key, &req),
 	    0);
+	/* cert.issued's details were made before the unit. */
+	cr_assert_eq(request_test_details_ahead, ahead + 1);
 	cr_assert_str_eq(fx_str(req, "state"), "issued");
 	cr_assert_eq(json_integer_value(json_object_get(req, "serial")), 1);
 	cr_assert_str_eq(fx_str(req, "key_id"), "alice:staging:req-1:serial-1");
@@ -459,8 +466,11 @@ Test(request, approved_cert_has_role_options_only)
 	struct cert *c;
 	char *key = fx_key_line();
 	int64_t id = fx_create(&alice, "prod-debug", key, NULL);
+	unsigned long ahead = request_test_details_ahead;
 
 	cr_assert_eq(fx_request_approve(&fx_ca, &bob, id, "ok", &req), 0);
+	/* An approval's cert.issued names its approvers: made in the unit. */
+	cr_assert_eq(request_test_details_ahead, ahead);
 	cr_assert_str_eq(fx_str(req, "state"), "issued");
 	cr_assert_eq(json_array_size(json_object_get(req, "approvals")), 1);
 	cr_assert_str_eq(
