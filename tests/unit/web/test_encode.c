@@ -679,7 +679,7 @@ Test(encode, out_of_memory_is_null)
 Test(encode, request_text_is_encode_request_dumped)
 {
 	static char *strs[] = {"plain", "q\"uo\\te", "caf\xc3\xa9 \xe6\x97\xa5",
-	    "tab\tnl\n", "", "/slash"};
+	    "tab\tnl\n", "", "/slash del\x7f"};
 	static char *ps2[] = {"alice", "db\"a"},
 		    *groups[] = {"sre", "l\xc3\xa9"};
 	struct cert_view c;
@@ -767,6 +767,27 @@ Test(encode, request_text_is_encode_request_dumped)
 	cr_assert_eq(encode_request_text(&b, &v), ERR_INVALID_ARG);
 	cr_assert_str_eq(b.data, "ab");
 	v.nprincipals = 1;
+	v.has_role = 1;
+	v.approver_groups = (char *[]){"bad\xed\xa0\x80"}; /* a surrogate */
+	v.napprover_groups = 1;
+	cr_assert_null(encode_request(&v));
+	cr_assert_eq(encode_request_text(&b, &v), ERR_INVALID_ARG);
+	cr_assert_str_eq(b.data, "ab");
+	v.has_role = 0;
+	v.state = NULL;
+	cr_assert_null(encode_request(&v));
+	cr_assert_eq(encode_request_text(&b, &v), ERR_INVALID_ARG);
+	cr_assert_str_eq(b.data, "ab");
+	v.state = "issued";
+	v.cert = &(struct cert_view){.certificate = "x\xc3", .key_id = "k"};
+	cr_assert_null(encode_request(&v));
+	cr_assert_eq(encode_request_text(&b, &v), ERR_INVALID_ARG);
+	cr_assert_str_eq(b.data, "ab");
+	v.cert = &(struct cert_view){.certificate = "x", .key_id = NULL};
+	cr_assert_null(encode_request(&v));
+	cr_assert_eq(encode_request_text(&b, &v), ERR_INVALID_ARG);
+	cr_assert_str_eq(b.data, "ab");
+	v.cert = NULL;
 	v.decisions = &(struct approval_view){"bob", "approve", "", 5};
 	v.ndecisions = 1;
 	cr_assert_eq(encode_request_text(&b, &v), ERR_INVALID_ARG);
