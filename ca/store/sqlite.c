@@ -762,17 +762,17 @@ out:
 	return r;
 }
 
+/* A write of meta: sql (cached) with the texts a and b as ?1 and ?2. */
 static int
-meta_set(struct store_sqlite *l, const char *key, const char *value)
+meta_write(
+    struct store_sqlite *l, const char *sql, const char *a, const char *b)
 {
 	sqlite3_stmt *st = NULL;
 	int r = ERR_INTERNAL, rc;
 
-	TRY(sq_cached(l, &st,
-	    "INSERT INTO meta(key, value) VALUES(?1, ?2)"
-	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
-	TRY(sq_bind_text(l, st, 1, key));
-	TRY(sq_bind_text(l, st, 2, value));
+	TRY(sq_cached(l, &st, sql));
+	TRY(sq_bind_text(l, st, 1, a));
+	TRY(sq_bind_text(l, st, 2, b));
 	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
 		r = sq_err(l, rc, "write meta");
 		goto out;
@@ -781,6 +781,15 @@ meta_set(struct store_sqlite *l, const char *key, const char *value)
 out:
 	sq_release(l, st);
 	return r;
+}
+
+static int
+meta_set(struct store_sqlite *l, const char *key, const char *value)
+{
+	return meta_write(l,
+	    "INSERT INTO meta(key, value) VALUES(?1, ?2)"
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	    key, value);
 }
 
 /* A numeric meta value; absent counts as 0. */
@@ -1560,25 +1569,14 @@ tail_set_head(struct store_tail *t, int64_t seq, const char *hash)
 static int
 head_write(struct store_sqlite *l, int64_t seq, const char *hash)
 {
-	sqlite3_stmt *st = NULL;
 	char buf[32];
-	int r = ERR_INTERNAL, rc;
 
 	(void)snprintf(buf, sizeof(buf), "%" PRId64, seq);
-	TRY(sq_cached(l, &st,
+	return meta_write(l,
 	    "INSERT INTO meta(key, value) VALUES('head_seq', ?1),"
 	    " ('head_hash', ?2)"
-	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
-	TRY(sq_bind_text(l, st, 1, buf));
-	TRY(sq_bind_text(l, st, 2, hash));
-	if ((rc = sqlite3_step(st)) != SQLITE_DONE) {
-		r = sq_err(l, rc, "write meta");
-		goto out;
-	}
-	r = 0;
-out:
-	sq_release(l, st);
-	return r;
+	    " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	    buf, hash);
 }
 
 /* Write the head owed to meta (l->head), if any: by the unit's owner,

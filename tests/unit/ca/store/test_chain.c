@@ -220,16 +220,14 @@ Test(ledger, refuses_missing_foreign_and_future_files)
 	cr_assert_eq(ledger_open(&l, dbpath, 1), ERR_DB);
 }
 
-Test(ledger, hash_definition_exact)
+/* The two rows (and the head in meta) of an event t.a by alice about
+ * bob with details {"b":1,"a":"x"} then t.b by carol about dave with
+ * {}, hashed independently here; the ledger is closed. */
+static void
+expect_two_known_rows(void)
 {
-	struct ledger *l = open_new();
-	json_t *d = json_pack("{s:i,s:s}", "b", 1, "a", "x");
 	char *h1, *h2, *out, *want;
 
-	append1(l, "t.a", "alice", "bob", d);
-	append1(l, "t.b", "carol", "dave", NULL);
-	json_decref(d);
-	ledger_close(l);
 	h1 = th_hash(ZERO64,
 	    "[1,1700000000,\"t.a\",\"alice\",\"bob\","
 	    "{\"a\":\"x\",\"b\":1}]");
@@ -251,6 +249,18 @@ Test(ledger, hash_definition_exact)
 	free(want);
 	free(h1);
 	free(h2);
+}
+
+Test(ledger, hash_definition_exact)
+{
+	struct ledger *l = open_new();
+	json_t *d = json_pack("{s:i,s:s}", "b", 1, "a", "x");
+
+	append1(l, "t.a", "alice", "bob", d);
+	append1(l, "t.b", "carol", "dave", NULL);
+	json_decref(d);
+	ledger_close(l);
+	expect_two_known_rows();
 }
 
 /*
@@ -398,7 +408,7 @@ Test(ledger, details_made_ahead_append_the_same_events)
 	struct ledger_details dd, dn, db, dz;
 	json_t *d = json_pack("{s:i,s:s}", "b", 1, "a", "x");
 	json_t *num = json_integer(3), *big = json_object();
-	char *chunk = malloc(70000), *h1, *h2, *out, *want;
+	char *chunk = malloc(70000);
 	int64_t seq = 7;
 
 	memset(chunk, 'x', 69999);
@@ -437,17 +447,7 @@ Test(ledger, details_made_ahead_append_the_same_events)
 	cr_assert_eq(seq, 2);
 	cr_assert_eq(ledger_commit(l), 0);
 	ledger_close(l);
-	h1 = th_hash(ZERO64,
-	    "[1,1700000000,\"t.a\",\"alice\",\"bob\","
-	    "{\"a\":\"x\",\"b\":1}]");
-	h2 = th_hash(h1, "[2,1700000000,\"t.b\",\"carol\",\"dave\",{}]");
-	out = sq("SELECT seq,time,type,actor,subject,details,prev_hash,hash "
-		 "FROM events ORDER BY seq;");
-	want = tu_fmt("1|1700000000|t.a|alice|bob|{\"a\":\"x\",\"b\":1}|%s|%s\n"
-		      "2|1700000000|t.b|carol|dave|{}|%s|%s\n",
-	    ZERO64, h1, h1, h2);
-	cr_assert_str_eq(out, want);
-	expect_intact(2);
+	expect_two_known_rows();
 	ledger_details_clear(&dd);
 	cr_assert_null(dd.text);
 	ledger_details_clear(&dn);
@@ -457,10 +457,6 @@ Test(ledger, details_made_ahead_append_the_same_events)
 	json_decref(num);
 	json_decref(big);
 	free(chunk);
-	free(out);
-	free(want);
-	free(h1);
-	free(h2);
 }
 
 Test(ledger, rollback_discards_events)
