@@ -225,7 +225,11 @@ MUST_CHECK int ledger_append(struct ledger *l, int64_t *seq_out,
  * would with obj.  text is NULL when obj could not be written (not an
  * object, too large, out of memory): ledger_append_details() then is
  * ledger_append() with obj, which says what is wrong.  obj is borrowed
- * and must outlive d; ledger_details_clear() frees text.
+ * and must outlive d; ledger_details_clear() frees text.  Only
+ * ledger_details_make() may set text: it is hashed and stored as it is,
+ * so anything else there would break the canonical form the verify
+ * recomputes.  ledger_details_make() and ledger_details_clear()
+ * ignore a NULL d.
  */
 struct ledger_details {
 	json_t *obj;

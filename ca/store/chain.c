@@ -1747,6 +1747,8 @@ ledger_append(struct ledger *l, int64_t *seq_out, const char *type,
 void
 ledger_details_make(struct ledger_details *d, json_t *details)
 {
+	if (d == NULL)
+		return;
 	d->obj = details;
 	if (details_text(NULL, details, &d->text) != 0)
 		d->text = NULL;

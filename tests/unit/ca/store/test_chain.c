@@ -453,6 +453,7 @@ Test(ledger, details_made_ahead_append_the_same_events)
 	ledger_details_clear(&dn);
 	ledger_details_clear(&db);
 	ledger_details_clear(NULL);
+	ledger_details_make(NULL, d);
 	json_decref(d);
 	json_decref(num);
 	json_decref(big);
