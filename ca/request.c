@@ -343,6 +343,55 @@ void (*request_test_presigned)(struct ca *ca, int64_t id);
 unsigned long request_test_details_ahead;
 #endif
 
+/* The details of cert.issued: the certificate c with serial, key_id and
+ * sha (hex SHA-256 of its blob), for request id of row's fields. */
+static json_t *
+issued_details(const struct store_request *row, int64_t id, uint64_t serial,
+    const char *key_id, const char *sha, const struct cert *c,
+    json_t *principals, json_t *approvers, int how)
+{
+	json_t *d;
+
+	d = json_pack("{s:I, s:s, s:O, s:I, s:I, s:s, s:s, s:I, s:s, s:s, "
+		      "s:O, s:b}",
+	    "serial", (json_int_t)serial, "key_id", key_id, "principals",
+	    principals, "valid_after", (json_int_t)c->valid_after,
+	    "valid_before", (json_int_t)c->valid_before, "key_fp", row->key_fp,
+	    "cert_sha256", sha, "request", (json_int_t)id, "role", row->role,
+	    "user", row->requester, "approvers", approvers, "direct",
+	    (how & HOW_DIRECT) != 0);
+	if (d != NULL && (how & HOW_BREAK_GLASS) != 0 &&
+	    json_object_set_new(d, "break_glass", json_true()) != 0) {
+		json_decref(d);
+		d = NULL;
+	}
+	return d;
+}
+
+/*
+ * cert.issued's details for ps, signed for row (whose principals are
+ * parsed) before row is inserted, made here outside the unit:
+ * issue_locked() appends them when ps fits the row it inserted (nobody
+ * can have approved it).  Without them (out of memory) it makes them
+ * itself.
+ */
+static void
+presign_details(
+    struct presign *ps, const struct store_request *row, json_t *principals)
+{
+	json_t *approvers = json_array(), *d = NULL;
+
+	if (approvers != NULL)
+		d = issued_details(row, row->id, ps->serial, ps->key_id,
+		    ps->sha, ps->c, principals, approvers, ps->how);
+	if (d != NULL) {
+		ledger_details_make(&ps->issued, d);
+		ps->issued.obj = NULL; /* d goes: only the text is used */
+	}
+	json_decref(d);
+	json_decref(approvers);
+}
+
 /*
  * Phase a: sign the certificate of request row (as read, outside any
  * unit, or as it is about to be inserted) with ttl (the row's, or the
@@ -351,11 +400,12 @@ unsigned long request_test_details_ahead;
  * answer: its code is returned and nothing is written.  Any other
  * failure only means there is nothing presigned (ps->ok 0, 0 returned):
  * the unit then checks and signs as before and answers with that
- * failure's code.
+ * failure's code.  fresh: row is about to be inserted, so cert.issued's
+ * details are made here too (presign_details()).
  */
 static int
 presign_make(struct ca *ca, const struct store_request *row, uint64_t ttl,
-    int how, struct presign *ps)
+    int how, int fresh, struct presign *ps)
 {
 	struct store_request r2;
 	const struct role *role;
@@ -398,62 +448,14 @@ presign_make(struct ca *ca, const struct store_request *row, uint64_t ttl,
 	    ps->principals != NULL && ps->public_key != NULL &&
 	    ps->key_fp != NULL && cert_to_line(&ps->line, ps->c, NULL) == 0 &&
 	    ca_sha256_hex(ps->sha, ps->c->blob, ps->c->blob_len) == 0;
+	if (ps->ok && fresh)
+		presign_details(ps, row, principals);
 out:
 	if (!ps->ok)
 		presign_clear(ps);
 	pubkey_free(key);
 	json_decref(principals);
 	return r;
-}
-
-/* The details of cert.issued: the certificate c with serial, key_id and
- * sha (hex SHA-256 of its blob), for request id of row's fields. */
-static json_t *
-issued_details(const struct store_request *row, int64_t id, uint64_t serial,
-    const char *key_id, const char *sha, const struct cert *c,
-    json_t *principals, json_t *approvers, int how)
-{
-	json_t *d;
-
-	d = json_pack("{s:I, s:s, s:O, s:I, s:I, s:s, s:s, s:I, s:s, s:s, "
-		      "s:O, s:b}",
-	    "serial", (json_int_t)serial, "key_id", key_id, "principals",
-	    principals, "valid_after", (json_int_t)c->valid_after,
-	    "valid_before", (json_int_t)c->valid_before, "key_fp", row->key_fp,
-	    "cert_sha256", sha, "request", (json_int_t)id, "role", row->role,
-	    "user", row->requester, "approvers", approvers, "direct",
-	    (how & HOW_DIRECT) != 0);
-	if (d != NULL && (how & HOW_BREAK_GLASS) != 0 &&
-	    json_object_set_new(d, "break_glass", json_true()) != 0) {
-		json_decref(d);
-		d = NULL;
-	}
-	return d;
-}
-
-/*
- * cert.issued's details for ps, signed for row before row is inserted,
- * made here outside the unit: issue_locked() appends them when ps fits
- * the row it inserted (nobody can have approved it).  Without them
- * (out of memory) it makes them itself.
- */
-static void
-presign_details(struct presign *ps, const struct store_request *row)
-{
-	json_t *principals, *approvers, *d = NULL;
-
-	principals = json_loads(row->principals, 0, NULL);
-	approvers = json_array();
-	if (ps->ok && json_is_array(principals) && approvers != NULL)
-		d = issued_details(row, row->id, ps->serial, ps->key_id,
-		    ps->sha, ps->c, principals, approvers, ps->how);
-	if (d != NULL) {
-		ledger_details_make(&ps->issued, d);
-		ps->issued.obj = NULL; /* d goes: only the text is used */
-	}
-	json_decref(d);
-	json_decref(approvers);
-	json_decref(principals);
 }
 
 /* Whether ps was signed for exactly the request row re-loaded in the
@@ -1180,8 +1182,7 @@ create_common(struct ca *ca, const char *event_actor, const char *requester,
 		struct store_request pre;
 
 		request_row_of(&nr, &pre);
-		TRY(presign_make(ca, &pre, ttl, how, &ps));
-		presign_details(&ps, &pre);
+		TRY(presign_make(ca, &pre, ttl, how, 1, &ps));
 #ifdef JITCA_TEST_HOOKS
 		if (request_test_presigned != NULL)
 			request_test_presigned(ca, nr.id);
@@ -1478,7 +1479,7 @@ presign_approval(struct ca *ca, const struct ca_actor *actor, int64_t id,
 	}
 	if (ok) {
 		ttl = ap->ttl > 0 && ap->ttl < row.ttl ? ap->ttl : row.ttl;
-		r = presign_make(ca, &row, ttl, 0, ps);
+		r = presign_make(ca, &row, ttl, 0, 0, ps);
 	}
 	json_decref(who);
 	store_request_clear(&row);

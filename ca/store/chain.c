@@ -1750,8 +1750,7 @@ ledger_details_make(struct ledger_details *d, json_t *details)
 	if (d == NULL)
 		return;
 	d->obj = details;
-	if (details_text(NULL, details, &d->text) != 0)
-		d->text = NULL;
+	(void)details_text(NULL, details, &d->text); /* text NULL on failure */
 }
 
 void
